@@ -1,0 +1,72 @@
+#pragma once
+// The Backend seam: a small set of fused ops the model is written against. Pointers are
+// backend-resident buffers (host memory for the CPU backend). A backend never sees a request.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "backend/weight.h"
+
+namespace sluice {
+
+struct RopeParams {
+  int64_t rotary_dim = 0;       // leading dims of each head that rotate (== head_dim usually)
+  float theta = 10000.0f;
+  bool interleaved = false;     // true: rotate pairs (2i, 2i+1) (GGUF llama); false: (i, i+d/2) (NeoX/HF)
+  const float* inv_freq = nullptr;  // [rotary_dim/2] precomputed (includes llama3 scaling)
+};
+
+// One layer's paged KV cache: K and V are each [num_blocks, block_size, num_kv_heads, head_dim].
+struct KvLayerView {
+  float* k = nullptr;
+  float* v = nullptr;
+  int64_t num_blocks = 0;
+  int64_t block_size = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;
+};
+
+// A flattened batch of sequences for attention. Tokens of sequence s are
+// [query_start[s], query_start[s+1]); token t sits at position positions[t] and attends to
+// KV positions 0..positions[t] of its sequence, read through that sequence's block table.
+struct AttentionBatch {
+  int64_t num_seqs = 0;
+  const int32_t* query_start = nullptr;   // [num_seqs + 1]
+  const int32_t* positions = nullptr;     // [num_tokens]
+  const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
+  int64_t max_blocks_per_seq = 0;
+  const int32_t* slot_mapping = nullptr;  // [num_tokens]: block_id * block_size + offset
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+
+  // y[n, w.rows] = x[n, w.cols] . w^T, for every DType (ONE entry point).
+  virtual void matmul(const float* x, int64_t n, const Weight& w, float* y) = 0;
+  // out[n, table.cols] = rows ids[i] of table (dequantized).
+  virtual void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) = 0;
+  // y[n, dim] = x / rms(x) * weight   (y may alias x)
+  virtual void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
+                        float* y) = 0;
+  // In place on x[n, num_heads, head_dim] at positions[n].
+  virtual void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
+                    const int32_t* positions, const RopeParams& p) = 0;
+  // out[count] = silu(gate) * up   (out may alias gate)
+  virtual void silu_mul(const float* gate, const float* up, int64_t count, float* out) = 0;
+  // x[count] += y[count]
+  virtual void add(float* x, const float* y, int64_t count) = 0;
+  // x[n, dim] += bias[dim] for every row
+  virtual void add_bias(float* x, int64_t n, int64_t dim, const float* bias) = 0;
+  // Writes k, v [n, num_kv_heads, head_dim] into the cache at slot_mapping.
+  virtual void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
+                           const KvLayerView& cache) = 0;
+  // out[n, num_heads, head_dim] = causal softmax(q k^T * scale) v, K/V read through block tables.
+  virtual void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                               const AttentionBatch& batch, float scale, float* out) = 0;
+};
+
+std::unique_ptr<Backend> make_cpu_backend(int num_threads);
+
+}  // namespace sluice

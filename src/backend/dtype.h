@@ -1,0 +1,27 @@
+#pragma once
+// Weight element types. Every quantized file format (GGUF Q4_0/Q4_1/Q8_0/Q4_K/Q5_K/Q6_K,
+// MLX affine 4/8-bit) is repacked at load into ONE family: per-group scale + offset codes,
+//   w = scale * code + offset,
+// with groups aligned to blocks of 32 input columns (see quant_blocks.h).
+#include <cstddef>
+#include <cstdint>
+
+namespace sluice {
+
+enum class DType : uint8_t {
+  F32,
+  F16,
+  BF16,
+  Q4G32,  // 4-bit unsigned codes, one group of 32           (BlockQ4G32, 20 bytes / 32)
+  Q8G32,  // 8-bit signed codes, one group of 32             (BlockQ8G32, 36 bytes / 32)
+  Q8G16,  // 8-bit signed codes, two groups of 16 per block  (BlockQ8G16, 40 bytes / 32)
+};
+
+constexpr int64_t kQuantBlock = 32;  // input columns per quantized block
+
+bool is_quantized(DType t);
+const char* dtype_name(DType t);
+// Bytes of one row of `cols` elements (cols % 32 == 0 for quantized types).
+size_t row_bytes(DType t, int64_t cols);
+
+}  // namespace sluice

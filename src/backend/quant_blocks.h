@@ -1,0 +1,41 @@
+#pragma once
+// Memory layout of the quantized weight family and of int8-quantized activations.
+// Scales/offsets are IEEE half bit patterns. Element j of a block (0..31):
+#include <cstdint>
+
+namespace sluice {
+
+// Q4G32: code(j) = j < 16 ? codes[j] & 15 : codes[j - 16] >> 4;  w = scale*code + offset.
+// Byte-identical to GGUF Q4_1, so those tensors map without copying.
+struct BlockQ4G32 {
+  uint16_t scale;
+  uint16_t offset;
+  uint8_t codes[16];
+};
+static_assert(sizeof(BlockQ4G32) == 20);
+
+// Q8G32: w = scale*codes[j] + offset (codes signed).
+struct BlockQ8G32 {
+  uint16_t scale;
+  uint16_t offset;
+  int8_t codes[32];
+};
+static_assert(sizeof(BlockQ8G32) == 36);
+
+// Q8G16: two groups of 16; g = j / 16; w = scale[g]*codes[j] + offset[g] (for Q6_K's 16-wide scales).
+struct BlockQ8G16 {
+  uint16_t scale[2];
+  uint16_t offset[2];
+  int8_t codes[32];
+};
+static_assert(sizeof(BlockQ8G16) == 40);
+
+// Activations quantized per block of 32: x[j] ~= d*q[j]; sum[h] = d * sum(q[16h .. 16h+15]).
+struct BlockAct8 {
+  float d;
+  float sum[2];
+  int8_t q[32];
+};
+static_assert(sizeof(BlockAct8) == 44);
+
+}  // namespace sluice

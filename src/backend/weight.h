@@ -1,0 +1,31 @@
+#pragma once
+// A weight matrix [rows, cols] (rows = output features, cols = input features), row-major,
+// in any DType. Data either points into a mapped file (zero copy) or into owned storage.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "backend/dtype.h"
+
+namespace sluice {
+
+struct Weight {
+  DType dtype = DType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const uint8_t* data = nullptr;
+  std::shared_ptr<std::vector<uint8_t>> owned;  // set when data was converted at load
+
+  size_t row_stride() const { return row_bytes(dtype, cols); }
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride(); }
+  size_t nbytes() const { return static_cast<size_t>(rows) * row_stride(); }
+
+  // Takes ownership of converted bytes.
+  static Weight from_owned(DType dtype, int64_t rows, int64_t cols, std::vector<uint8_t> bytes);
+  static Weight from_mapped(DType dtype, int64_t rows, int64_t cols, const uint8_t* data);
+};
+
+// Dequantizes/converts row r into out[cols] (reference path; used by embedding lookups).
+void dequantize_row(const Weight& w, int64_t r, float* out);
+
+}  // namespace sluice

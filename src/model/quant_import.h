@@ -1,0 +1,29 @@
+#pragma once
+// Repacks quantized tensors of every file format into the ONE internal family (backend/dtype.h).
+// Lossless: only the half-precision rounding of derived scales/offsets (e.g. Q4_K d*sc) differs.
+//   GGUF Q4_1 -> Q4G32 (zero copy)   Q4_0 -> Q4G32 (offset = -8d)   Q8_0 -> Q8G32 (offset 0)
+//   GGUF Q4_K -> Q4G32               Q5_K -> Q8G32 (5-bit codes)    Q6_K -> Q8G16
+//   MLX affine 4-bit (group 32/64/128) -> Q4G32;  MLX affine 8-bit -> Q8G32 (codes re-centred)
+#include <cstdint>
+
+#include "backend/weight.h"
+#include "common/status.h"
+#include "formats/gguf.h"
+
+namespace sluice {
+
+// A GGUF tensor of `rows` x `cols` (cols = innermost) into a Weight. F32/F16/BF16 map without
+// copying; quantized types become the internal family.
+Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t cols);
+
+enum class MlxScaleType { F32, F16, BF16 };
+// MLX affine quantization: packed [rows, cols*bits/32] uint32 (element k of a word at bits
+// k*bits), scales and biases [rows, cols/group_size]; w = scale*q + bias.
+Result<Weight> import_mlx_quantized(const uint32_t* packed, const void* scales, const void* biases,
+                                    MlxScaleType scale_type, int bits, int group_size, int64_t rows,
+                                    int64_t cols);
+
+// Quantizes float rows (for make-model and tests). `type` one of the internal family.
+Weight quantize_weight(const float* w, int64_t rows, int64_t cols, DType type);
+
+}  // namespace sluice
