@@ -1,0 +1,69 @@
+#include "backend/weight.h"
+
+#include "backend/quant_blocks.h"
+#include "common/half.h"
+
+namespace sluice {
+
+Weight Weight::from_owned(DType dtype, int64_t rows, int64_t cols, std::vector<uint8_t> bytes) {
+  Weight w;
+  w.dtype = dtype;
+  w.rows = rows;
+  w.cols = cols;
+  w.owned = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  w.data = w.owned->data();
+  return w;
+}
+
+Weight Weight::from_mapped(DType dtype, int64_t rows, int64_t cols, const uint8_t* data) {
+  Weight w;
+  w.dtype = dtype;
+  w.rows = rows;
+  w.cols = cols;
+  w.data = data;
+  return w;
+}
+
+void dequantize_row(const Weight& w, int64_t r, float* out) {
+  const uint8_t* p = w.row(r);
+  const int64_t nb = w.cols / kQuantBlock;
+  switch (w.dtype) {
+    case DType::F32:
+      for (int64_t i = 0; i < w.cols; ++i) out[i] = reinterpret_cast<const float*>(p)[i];
+      return;
+    case DType::F16:
+      for (int64_t i = 0; i < w.cols; ++i) out[i] = f16_to_f32(reinterpret_cast<const uint16_t*>(p)[i]);
+      return;
+    case DType::BF16:
+      for (int64_t i = 0; i < w.cols; ++i) out[i] = bf16_to_f32(reinterpret_cast<const uint16_t*>(p)[i]);
+      return;
+    case DType::Q4G32:
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto& blk = reinterpret_cast<const BlockQ4G32*>(p)[b];
+        const float s = f16_to_f32(blk.scale), o = f16_to_f32(blk.offset);
+        for (int j = 0; j < 16; ++j) {
+          out[b * 32 + j] = s * (blk.codes[j] & 15) + o;
+          out[b * 32 + j + 16] = s * (blk.codes[j] >> 4) + o;
+        }
+      }
+      return;
+    case DType::Q8G32:
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto& blk = reinterpret_cast<const BlockQ8G32*>(p)[b];
+        const float s = f16_to_f32(blk.scale), o = f16_to_f32(blk.offset);
+        for (int j = 0; j < 32; ++j) out[b * 32 + j] = s * blk.codes[j] + o;
+      }
+      return;
+    case DType::Q8G16:
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto& blk = reinterpret_cast<const BlockQ8G16*>(p)[b];
+        for (int j = 0; j < 32; ++j) {
+          const int g = j / 16;
+          out[b * 32 + j] = f16_to_f32(blk.scale[g]) * blk.codes[j] + f16_to_f32(blk.offset[g]);
+        }
+      }
+      return;
+  }
+}
+
+}  // namespace sluice
