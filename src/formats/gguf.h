@@ -15,8 +15,21 @@ namespace sluice {
 
 // ggml tensor types (values as in the GGUF spec).
 enum class GgufType : uint32_t {
-  F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q8_1 = 9,
-  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, Q8_K = 15, BF16 = 30,
+  F32 = 0,
+  F16 = 1,
+  Q4_0 = 2,
+  Q4_1 = 3,
+  Q5_0 = 6,
+  Q5_1 = 7,
+  Q8_0 = 8,
+  Q8_1 = 9,
+  Q2_K = 10,
+  Q3_K = 11,
+  Q4_K = 12,
+  Q5_K = 13,
+  Q6_K = 14,
+  Q8_K = 15,
+  BF16 = 30,
 };
 // Name as ggml prints it ("Q4_K"), or "type N" for unknown values.
 std::string gguf_type_name(GgufType type);
@@ -34,8 +47,8 @@ struct GgufTensorInfo {
   std::string name;
   std::vector<int64_t> shape;  // ggml order: shape[0] is the innermost (contiguous) dimension
   GgufType type;
-  uint64_t offset;        // from the start of the data section
-  const uint8_t* data;    // into the mapped file
+  uint64_t offset;      // from the start of the data section
+  const uint8_t* data;  // into the mapped file
   size_t nbytes;
   int64_t num_elements() const;
 };
@@ -88,8 +101,9 @@ class GgufWriter {
   Status write(const std::string& path) const;
 
  private:
-  struct Entry;
+  void set_kv(const std::string& key, std::vector<uint8_t> encoded);
   std::vector<std::pair<std::string, std::vector<uint8_t>>> kv_;  // key -> encoded type+value
+  uint32_t alignment_ = 32;                                       // general.alignment when set
   struct Tensor {
     std::string name;
     GgufType type;

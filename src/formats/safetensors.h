@@ -11,6 +11,9 @@
 
 namespace sluice {
 
+// Bytes per element of a safetensors dtype ("F32" -> 4), or 0 if unknown.
+int64_t safetensors_dtype_size(const std::string& dtype);
+
 struct SafetensorsTensor {
   std::string name;
   std::string dtype;           // as in the header: "F32", "F16", "BF16", "U32", "I8", ...
@@ -33,6 +36,7 @@ class SafetensorsModel {
   Status add_file(const std::string& path);
   std::vector<MappedFile> files_;
   std::map<std::string, SafetensorsTensor> tensors_;
+  std::map<std::string, std::string> tensor_file_;  // tensor name -> path of its file
 };
 
 struct SafetensorsWriteTensor {
@@ -42,7 +46,8 @@ struct SafetensorsWriteTensor {
   std::vector<uint8_t> bytes;
 };
 // Writes one .safetensors file (header keys sorted, data 8-byte aligned as the spec requires).
-Status write_safetensors(const std::string& path, const std::vector<SafetensorsWriteTensor>& tensors,
+Status write_safetensors(const std::string& path,
+                         const std::vector<SafetensorsWriteTensor>& tensors,
                          const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace sluice
