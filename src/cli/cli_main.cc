@@ -1,10 +1,29 @@
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 
 #include "cli/commands.h"
 
 namespace sluice {
-int cli_main(int argc, char** argv) {
-  std::fprintf(stderr, "sluice: no subcommands yet\n");
-  return 2;
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "sluice: error: %s\n", message.c_str());
+  return 1;
 }
+
+int cli_main(int argc, char** argv) {
+  CLI::App app{"sluice: an LLM inference server (CPU by default)", "sluice"};
+  app.require_subcommand(1);
+  const Command commands[] = {register_run_command(app), register_tokenize_command(app),
+                              register_logits_command(app), register_make_model_command(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (const Command& c : commands)
+    if (c.app->parsed()) return c.run();
+  return 0;
+}
+
 }  // namespace sluice

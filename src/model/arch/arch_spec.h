@@ -1,0 +1,32 @@
+#pragma once
+// One entry per supported architecture; each lives in its own file (llama.cc, qwen2.cc, ...).
+#include <string>
+#include <vector>
+
+namespace sluice {
+
+struct ModelConfig;
+
+struct ArchSpec {
+  std::string name;                             // "llama"
+  std::vector<std::string> hf_architectures;    // config.json "architectures" values
+  std::vector<std::string> hf_model_types;      // config.json "model_type" values
+  std::vector<std::string> gguf_architectures;  // GGUF general.architecture values
+  float default_rope_theta = 10000.0f;
+  bool attention_bias = false;
+  bool qk_norm = false;
+  bool gguf_rope_interleaved = false;  // converter permuted Q/K (llama.cpp's llama family)
+  bool default_tie_word_embeddings = false;
+};
+
+const ArchSpec& llama_arch();
+const ArchSpec& qwen2_arch();
+const ArchSpec& qwen3_arch();
+
+// All supported architectures, and lookups; nullptr when unknown.
+const std::vector<const ArchSpec*>& all_archs();
+const ArchSpec* find_arch_by_hf(const std::string& architecture, const std::string& model_type);
+const ArchSpec* find_arch_by_gguf(const std::string& gguf_arch);
+const ArchSpec* find_arch_by_name(const std::string& name);
+
+}  // namespace sluice

@@ -1,0 +1,105 @@
+// GGUF tensors by canonical name; quantized types are repacked into the internal family.
+#include <map>
+
+#include "formats/gguf.h"
+#include "model/quant_import.h"
+#include "model/weight_source.h"
+
+namespace sluice {
+
+std::string gguf_tensor_name(const std::string& hf) {
+  static const std::map<std::string, std::string> top = {
+      {"model.embed_tokens.weight", "token_embd.weight"},
+      {"model.norm.weight", "output_norm.weight"},
+      {"lm_head.weight", "output.weight"},
+  };
+  if (auto it = top.find(hf); it != top.end()) return it->second;
+  static const std::string prefix = "model.layers.";
+  if (hf.rfind(prefix, 0) != 0) return "";
+  const size_t dot = hf.find('.', prefix.size());
+  if (dot == std::string::npos) return "";
+  const std::string layer = hf.substr(prefix.size(), dot - prefix.size());
+  const std::string rest = hf.substr(dot + 1);
+  static const std::map<std::string, std::string> per_layer = {
+      {"input_layernorm.weight", "attn_norm.weight"},
+      {"self_attn.q_proj.weight", "attn_q.weight"},
+      {"self_attn.k_proj.weight", "attn_k.weight"},
+      {"self_attn.v_proj.weight", "attn_v.weight"},
+      {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"self_attn.q_proj.bias", "attn_q.bias"},
+      {"self_attn.k_proj.bias", "attn_k.bias"},
+      {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+      {"post_attention_layernorm.weight", "ffn_norm.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},
+      {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"mlp.down_proj.weight", "ffn_down.weight"},
+  };
+  auto it = per_layer.find(rest);
+  if (it == per_layer.end()) return "";
+  return "blk." + layer + "." + it->second;
+}
+
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+class GgufWeightSource final : public WeightSource {
+ public:
+  explicit GgufWeightSource(const GgufFile& g) : g_(g) {}
+
+  bool has(const std::string& name) const override { return find(name) != nullptr; }
+
+  Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const override {
+    SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* t, require(name));
+    // ggml order: shape[0] = cols (contiguous), shape[1] = rows.
+    if (t->shape.size() != 2 || t->shape[0] != cols || t->shape[1] != rows)
+      return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
+                  std::to_string(cols) + ", " + std::to_string(rows) + "] (ggml order)");
+    auto w = import_gguf_tensor(*t, rows, cols);
+    if (!w) return fail("tensor '" + t->name + "': " + w.error());
+    return w;
+  }
+
+  Result<std::vector<float>> vector(const std::string& name, int64_t n) const override {
+    SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* t, require(name));
+    if (t->shape.size() != 1 || t->shape[0] != n)
+      return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
+                  std::to_string(n) + "]");
+    auto w = import_gguf_tensor(*t, 1, n);
+    if (!w) return fail("tensor '" + t->name + "': " + w.error());
+    std::vector<float> out(n);
+    dequantize_row(*w, 0, out.data());
+    return out;
+  }
+
+ private:
+  const GgufTensorInfo* find(const std::string& name) const {
+    const std::string g = gguf_tensor_name(name);
+    return g.empty() ? nullptr : g_.tensor(g);
+  }
+  Result<const GgufTensorInfo*> require(const std::string& name) const {
+    const GgufTensorInfo* t = find(name);
+    if (!t) {
+      const std::string g = gguf_tensor_name(name);
+      return fail("missing tensor '" + (g.empty() ? name : g) + "'");
+    }
+    return t;
+  }
+  Status fail(const std::string& what) const { return Status::error("gguf", g_.path() + ": " + what); }
+
+  const GgufFile& g_;
+};
+
+}  // namespace
+
+std::unique_ptr<WeightSource> make_gguf_weight_source(const GgufFile& gguf) {
+  return std::make_unique<GgufWeightSource>(gguf);
+}
+
+}  // namespace sluice

@@ -1,0 +1,29 @@
+#pragma once
+// Backing memory of the paged KV cache: for every layer K and V blocks
+// [num_blocks, block_size, num_kv_heads, head_dim] (f32). Which block belongs to which
+// sequence is decided above (block tables); this only owns the memory.
+#include <cstdint>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace sluice {
+
+class KvStorage {
+ public:
+  KvStorage(int64_t num_layers, int64_t num_blocks, int64_t block_size, int64_t num_kv_heads,
+            int64_t head_dim);
+  KvLayerView layer(int64_t i);
+  int64_t num_blocks() const { return num_blocks_; }
+  int64_t block_size() const { return block_size_; }
+  static int64_t bytes_per_block(int64_t num_layers, int64_t block_size, int64_t num_kv_heads,
+                                 int64_t head_dim) {
+    return 2 * num_layers * block_size * num_kv_heads * head_dim * static_cast<int64_t>(sizeof(float));
+  }
+
+ private:
+  int64_t num_blocks_, block_size_, num_kv_heads_, head_dim_;
+  std::vector<std::vector<float>> k_, v_;  // per layer
+};
+
+}  // namespace sluice

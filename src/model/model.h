@@ -1,0 +1,66 @@
+#pragma once
+// A loaded decoder-only transformer: config, weights (kept quantized), tokenizer, chat template,
+// and one forward pass over a flattened batch of sequences (written against Backend ops).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "common/status.h"
+#include "model/kv_storage.h"
+#include "model/model_config.h"
+#include "tokenizer/tokenizer.h"
+
+namespace sluice {
+
+struct LayerWeights {
+  std::vector<float> attn_norm, ffn_norm;  // [hidden]
+  std::vector<float> q_norm, k_norm;       // [head_dim] (qk_norm only)
+  std::vector<float> q_bias, k_bias, v_bias;  // [heads*head_dim], [kv_heads*head_dim] (bias only)
+  Weight wq, wk, wv, wo;                   // [heads*hd, hidden], [kv*hd, hidden] x2, [hidden, heads*hd]
+  Weight w_gate, w_up, w_down;             // [inter, hidden] x2, [hidden, inter]
+};
+
+// One step's flattened batch (see AttentionBatch for the attention part).
+struct ForwardBatch {
+  std::vector<int32_t> tokens;        // [num_tokens]
+  std::vector<int32_t> positions;     // [num_tokens]
+  std::vector<int32_t> query_start;   // [num_seqs + 1]
+  std::vector<int32_t> block_tables;  // [num_seqs, max_blocks_per_seq]
+  int64_t max_blocks_per_seq = 0;
+  std::vector<int32_t> slot_mapping;  // [num_tokens]
+  std::vector<int32_t> logit_rows;    // token indices whose logits are wanted
+};
+
+class Model {
+ public:
+  // path: a .gguf file or a model directory (config.json + safetensors, HF or MLX-quantized).
+  static Result<std::unique_ptr<Model>> load(const std::string& path);
+  ~Model();
+
+  const ModelConfig& config() const { return config_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const std::string& chat_template() const { return chat_template_; }
+  const std::string& path() const { return path_; }
+
+  // logits: [batch.logit_rows.size(), vocab_size]
+  void forward(Backend& be, const ForwardBatch& batch, KvStorage& kv, float* logits) const;
+
+ private:
+  struct Files;
+  Model();
+  Status load_weights(const class WeightSource& src);
+
+  std::string path_;
+  ModelConfig config_;
+  std::unique_ptr<Files> files_;  // mapped files the weights point into
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::string chat_template_;
+  Weight embed_, lm_head_;          // [vocab, hidden]
+  std::vector<float> final_norm_;   // [hidden]
+  std::vector<LayerWeights> layers_;
+  std::vector<float> inv_freq_;     // [head_dim/2]
+};
+
+}  // namespace sluice

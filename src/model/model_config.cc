@@ -1,0 +1,181 @@
+#include "model/model_config.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "formats/gguf.h"
+#include "model/arch/arch_spec.h"
+
+namespace sluice {
+
+namespace {
+
+Status bad(const std::string& where, const std::string& what) {
+  return Status::error("config", where + ": " + what);
+}
+
+// Reads an integer field; `fallback` < 0 means required.
+Result<int64_t> json_int(const nlohmann::json& j, const char* key, int64_t fallback,
+                         const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    if (fallback >= 0) return fallback;
+    return bad(where, std::string("missing required field '") + key + "'");
+  }
+  if (!it->is_number_integer()) return bad(where, std::string("field '") + key + "' is not an integer");
+  return it->get<int64_t>();
+}
+
+Result<float> json_float(const nlohmann::json& j, const char* key, float fallback,
+                         const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_number()) return bad(where, std::string("field '") + key + "' is not a number");
+  return it->get<float>();
+}
+
+Status parse_rope_scaling(const nlohmann::json& rs, RopeScaling* out, const std::string& where) {
+  if (rs.is_null()) return Status::ok();
+  if (!rs.is_object()) return bad(where, "rope_scaling is not an object");
+  std::string type = rs.value("rope_type", rs.value("type", std::string()));
+  if (type.empty() || type == "default") return Status::ok();
+  if (type != "linear" && type != "llama3")
+    return bad(where, "unsupported rope_scaling type '" + type + "' (supported: linear, llama3)");
+  out->type = type;
+  out->factor = rs.value("factor", 1.0f);
+  out->low_freq_factor = rs.value("low_freq_factor", 1.0f);
+  out->high_freq_factor = rs.value("high_freq_factor", 4.0f);
+  out->original_max_position_embeddings = rs.value("original_max_position_embeddings", 8192);
+  if (!(out->factor > 0.0f)) return bad(where, "rope_scaling.factor must be > 0");
+  if (type == "llama3" && !(out->high_freq_factor > out->low_freq_factor))
+    return bad(where, "rope_scaling: high_freq_factor must exceed low_freq_factor");
+  return Status::ok();
+}
+
+}  // namespace
+
+Status ModelConfig::validate() const {
+  auto fail = [](const std::string& what) { return Status::error("config", what); };
+  if (!arch) return fail("no architecture");
+  if (vocab_size <= 0 || hidden_size <= 0 || intermediate_size <= 0 || num_layers <= 0 ||
+      num_heads <= 0 || num_kv_heads <= 0 || head_dim <= 0)
+    return fail("sizes must be positive (vocab, hidden, intermediate, layers, heads, kv heads, head_dim)");
+  if (num_heads % num_kv_heads != 0)
+    return fail("num_attention_heads (" + std::to_string(num_heads) +
+                ") is not a multiple of num_key_value_heads (" + std::to_string(num_kv_heads) + ")");
+  if (head_dim % 2 != 0) return fail("head_dim must be even for RoPE");
+  if (!(rms_norm_eps > 0.0f)) return fail("rms_norm_eps must be > 0");
+  if (!(rope_theta > 0.0f)) return fail("rope_theta must be > 0");
+  if (hidden_size > (1 << 20) || num_layers > 4096 || vocab_size > (1 << 24))
+    return fail("implausible sizes");
+  return Status::ok();
+}
+
+std::vector<float> ModelConfig::rope_inv_freq() const {
+  const int64_t half = head_dim / 2;
+  std::vector<float> inv(half);
+  for (int64_t i = 0; i < half; ++i) {
+    double f = 1.0 / std::pow(static_cast<double>(rope_theta), (2.0 * i) / head_dim);
+    if (rope_scaling.type == "linear") {
+      f /= rope_scaling.factor;
+    } else if (rope_scaling.type == "llama3") {
+      // Long wavelengths are slowed by `factor`, short ones kept, the band between interpolated.
+      const double old_ctx = static_cast<double>(rope_scaling.original_max_position_embeddings);
+      const double low_wavelen = old_ctx / rope_scaling.low_freq_factor;
+      const double high_wavelen = old_ctx / rope_scaling.high_freq_factor;
+      const double wavelen = 2.0 * M_PI / f;
+      if (wavelen > low_wavelen) {
+        f /= rope_scaling.factor;
+      } else if (wavelen >= high_wavelen) {
+        const double smooth = (old_ctx / wavelen - rope_scaling.low_freq_factor) /
+                              (rope_scaling.high_freq_factor - rope_scaling.low_freq_factor);
+        f = (1.0 - smooth) * f / rope_scaling.factor + smooth * f;
+      }
+    }
+    inv[i] = static_cast<float>(f);
+  }
+  return inv;
+}
+
+Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) return bad(where, "config.json is not a JSON object");
+  std::string architecture;
+  if (auto it = j.find("architectures"); it != j.end() && it->is_array() && !it->empty() &&
+                                         (*it)[0].is_string())
+    architecture = (*it)[0].get<std::string>();
+  const std::string model_type = j.value("model_type", std::string());
+  ModelConfig c;
+  c.arch = find_arch_by_hf(architecture, model_type);
+  if (!c.arch)
+    return bad(where, "unsupported architecture '" + (architecture.empty() ? model_type : architecture) +
+                          "' (supported: llama, mistral, qwen2, qwen3)");
+  SLUICE_ASSIGN_OR_RETURN(c.vocab_size, json_int(j, "vocab_size", -1, where));
+  SLUICE_ASSIGN_OR_RETURN(c.hidden_size, json_int(j, "hidden_size", -1, where));
+  SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, json_int(j, "intermediate_size", -1, where));
+  SLUICE_ASSIGN_OR_RETURN(c.num_layers, json_int(j, "num_hidden_layers", -1, where));
+  SLUICE_ASSIGN_OR_RETURN(c.num_heads, json_int(j, "num_attention_heads", -1, where));
+  SLUICE_ASSIGN_OR_RETURN(c.num_kv_heads, json_int(j, "num_key_value_heads", c.num_heads, where));
+  const int64_t default_head_dim = c.hidden_size / c.num_heads;
+  SLUICE_ASSIGN_OR_RETURN(c.head_dim, json_int(j, "head_dim", default_head_dim, where));
+  SLUICE_ASSIGN_OR_RETURN(c.max_position_embeddings,
+                          json_int(j, "max_position_embeddings", 4096, where));
+  SLUICE_ASSIGN_OR_RETURN(c.rms_norm_eps, json_float(j, "rms_norm_eps", 1e-6f, where));
+  // transformers v5 moves rope settings under "rope_parameters".
+  const nlohmann::json* rope = &j;
+  if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object()) rope = &*it;
+  SLUICE_ASSIGN_OR_RETURN(c.rope_theta, json_float(*rope, "rope_theta", c.arch->default_rope_theta, where));
+  if (auto it = j.find("rope_scaling"); it != j.end())
+    SLUICE_RETURN_IF_ERROR(parse_rope_scaling(*it, &c.rope_scaling, where));
+  else if (rope != &j)
+    SLUICE_RETURN_IF_ERROR(parse_rope_scaling(*rope, &c.rope_scaling, where));
+  c.tie_word_embeddings = j.value("tie_word_embeddings", c.arch->default_tie_word_embeddings);
+  c.attention_bias = c.arch->attention_bias || j.value("attention_bias", false);
+  c.qk_norm = c.arch->qk_norm;
+  c.rope_interleaved = false;
+  SLUICE_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
+Result<ModelConfig> config_from_gguf(const GgufFile& g) {
+  const std::string where = g.path();
+  auto arch_name = g.get_string("general.architecture");
+  if (!arch_name) return bad(where, "GGUF has no general.architecture");
+  ModelConfig c;
+  c.arch = find_arch_by_gguf(*arch_name);
+  if (!c.arch)
+    return bad(where, "unsupported architecture '" + *arch_name + "' (supported: llama, qwen2, qwen3)");
+  const std::string a = *arch_name + ".";
+  auto req = [&](const std::string& key, int64_t* out) -> Status {
+    auto v = g.get_int(a + key);
+    if (!v) return bad(where, "GGUF is missing " + a + key);
+    *out = *v;
+    return Status::ok();
+  };
+  SLUICE_RETURN_IF_ERROR(req("embedding_length", &c.hidden_size));
+  SLUICE_RETURN_IF_ERROR(req("feed_forward_length", &c.intermediate_size));
+  SLUICE_RETURN_IF_ERROR(req("block_count", &c.num_layers));
+  SLUICE_RETURN_IF_ERROR(req("attention.head_count", &c.num_heads));
+  c.num_kv_heads = g.get_int(a + "attention.head_count_kv").value_or(c.num_heads);
+  c.head_dim = g.get_int(a + "attention.key_length").value_or(c.num_heads > 0 ? c.hidden_size / c.num_heads : 0);
+  c.max_position_embeddings = g.get_int(a + "context_length").value_or(4096);
+  c.rms_norm_eps = static_cast<float>(g.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-6));
+  c.rope_theta = static_cast<float>(g.get_float(a + "rope.freq_base").value_or(c.arch->default_rope_theta));
+  if (auto t = g.get_string(a + "rope.scaling.type"); t && *t != "none") {
+    if (*t != "linear") return bad(where, "unsupported rope scaling type '" + *t + "'");
+    c.rope_scaling.type = "linear";
+    c.rope_scaling.factor = static_cast<float>(g.get_float(a + "rope.scaling.factor").value_or(1.0));
+  }
+  if (auto v = g.get_int(a + "vocab_size")) {
+    c.vocab_size = *v;
+  } else if (auto toks = g.find("tokenizer.ggml.tokens")) {
+    if (auto* arr = std::get_if<GgufArray>(&toks->v)) c.vocab_size = static_cast<int64_t>(arr->size());
+  }
+  c.tie_word_embeddings = g.tensor("output.weight") == nullptr;
+  c.attention_bias = c.arch->attention_bias;
+  c.qk_norm = c.arch->qk_norm;
+  c.rope_interleaved = c.arch->gguf_rope_interleaved;
+  SLUICE_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
+}  // namespace sluice

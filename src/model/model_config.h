@@ -1,0 +1,51 @@
+#pragma once
+// Architecture hyper-parameters, read from config.json (HF / MLX) or GGUF metadata.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/status.h"
+
+namespace sluice {
+
+class GgufFile;
+struct ArchSpec;
+
+struct RopeScaling {
+  std::string type;  // "" (none), "linear", "llama3"
+  float factor = 1.0f;
+  float low_freq_factor = 1.0f;
+  float high_freq_factor = 4.0f;
+  int64_t original_max_position_embeddings = 8192;
+};
+
+struct ModelConfig {
+  const ArchSpec* arch = nullptr;
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t max_position_embeddings = 4096;
+  float rms_norm_eps = 1e-6f;
+  float rope_theta = 10000.0f;
+  RopeScaling rope_scaling;
+  bool rope_interleaved = false;  // GGUF llama stores Q/K permuted for pairwise rotation
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;    // q/k/v projections carry a bias (Qwen2)
+  bool qk_norm = false;           // per-head RMSNorm on q and k before RoPE (Qwen3)
+
+  // Checks ranges and divisibility; "[config] ..." errors.
+  Status validate() const;
+  // inv_freq[head_dim/2] for RoPE, with the configured scaling applied.
+  std::vector<float> rope_inv_freq() const;
+};
+
+Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::string& where);
+Result<ModelConfig> config_from_gguf(const GgufFile& gguf);
+
+}  // namespace sluice

@@ -1,0 +1,139 @@
+// Safetensors tensors by canonical name: HF float weights map without copying; MLX-quantized
+// triples (name.weight packed uint32, name.scales, name.biases) are repacked into the family.
+#include <nlohmann/json.hpp>
+
+#include "formats/safetensors.h"
+#include "model/quant_import.h"
+#include "model/weight_source.h"
+
+namespace sluice {
+
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+bool float_dtype(const std::string& d, DType* out) {
+  if (d == "F32") *out = DType::F32;
+  else if (d == "F16") *out = DType::F16;
+  else if (d == "BF16") *out = DType::BF16;
+  else return false;
+  return true;
+}
+
+class SafetensorsWeightSource final : public WeightSource {
+ public:
+  SafetensorsWeightSource(std::unique_ptr<SafetensorsModel> st, std::string dir, int bits, int group)
+      : st_(std::move(st)), dir_(std::move(dir)), config_bits_(bits), config_group_(group) {}
+
+  bool has(const std::string& name) const override { return st_->find(name) != nullptr; }
+
+  Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const override {
+    const SafetensorsTensor* t = st_->find(name);
+    if (!t) return fail("missing tensor '" + name + "'");
+    const std::string base = name.substr(0, name.rfind(".weight"));
+    const SafetensorsTensor* scales = st_->find(base + ".scales");
+    if (scales) return mlx_matrix(*t, *scales, base, rows, cols);
+    DType dt;
+    if (!float_dtype(t->dtype, &dt))
+      return fail("tensor '" + name + "' has dtype " + t->dtype + " (expected F32, F16 or BF16)");
+    if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols)
+      return fail("tensor '" + name + "' has shape " + shape_str(t->shape) + ", expected [" +
+                  std::to_string(rows) + ", " + std::to_string(cols) + "]");
+    return Weight::from_mapped(dt, rows, cols, t->data);
+  }
+
+  Result<std::vector<float>> vector(const std::string& name, int64_t n) const override {
+    const SafetensorsTensor* t = st_->find(name);
+    if (!t) return fail("missing tensor '" + name + "'");
+    DType dt;
+    if (!float_dtype(t->dtype, &dt))
+      return fail("tensor '" + name + "' has dtype " + t->dtype + " (expected F32, F16 or BF16)");
+    if (t->shape.size() != 1 || t->shape[0] != n)
+      return fail("tensor '" + name + "' has shape " + shape_str(t->shape) + ", expected [" +
+                  std::to_string(n) + "]");
+    std::vector<float> out(n);
+    dequantize_row(Weight::from_mapped(dt, 1, n, t->data), 0, out.data());
+    return out;
+  }
+
+ private:
+  Result<Weight> mlx_matrix(const SafetensorsTensor& packed, const SafetensorsTensor& scales,
+                            const std::string& base, int64_t rows, int64_t cols) const {
+    const SafetensorsTensor* biases = st_->find(base + ".biases");
+    if (!biases) return fail("MLX-quantized '" + base + "' has scales but no biases");
+    if (packed.dtype != "U32")
+      return fail("MLX-quantized '" + base + ".weight' has dtype " + packed.dtype + " (expected U32)");
+    if (packed.shape.size() != 2 || packed.shape[0] != rows || scales.shape.size() != 2 ||
+        scales.shape[0] != rows || scales.shape[1] <= 0 || biases->shape != scales.shape)
+      return fail("MLX-quantized '" + base + "' has shapes weight " + shape_str(packed.shape) +
+                  ", scales " + shape_str(scales.shape) + ", biases " + shape_str(biases->shape) +
+                  " for a [" + std::to_string(rows) + ", " + std::to_string(cols) + "] matrix");
+    // Bits and group size follow from the shapes; they must agree with config.json.
+    const int64_t packed_bits = packed.shape[1] * 32;
+    if (packed_bits % cols != 0 || cols % scales.shape[1] != 0)
+      return fail("MLX-quantized '" + base + "': shapes do not divide the " + std::to_string(cols) +
+                  " input columns");
+    const int bits = static_cast<int>(packed_bits / cols);
+    const int group = static_cast<int>(cols / scales.shape[1]);
+    if (bits != 4 && bits != 8)
+      return fail("MLX-quantized '" + base + "' uses " + std::to_string(bits) +
+                  "-bit codes (supported: 4, 8)");
+    if (group != 32 && group != 64 && group != 128)
+      return fail("MLX-quantized '" + base + "' uses group size " + std::to_string(group) +
+                  " (supported: 32, 64, 128)");
+    if (config_bits_ && (bits != config_bits_ || group != config_group_))
+      return fail("MLX-quantized '" + base + "' is " + std::to_string(bits) + "-bit group " +
+                  std::to_string(group) + " but config.json says " + std::to_string(config_bits_) +
+                  "-bit group " + std::to_string(config_group_));
+    MlxScaleType st;
+    if (scales.dtype == "F32") st = MlxScaleType::F32;
+    else if (scales.dtype == "F16") st = MlxScaleType::F16;
+    else if (scales.dtype == "BF16") st = MlxScaleType::BF16;
+    else return fail("MLX scales of '" + base + "' have dtype " + scales.dtype);
+    if (biases->dtype != scales.dtype) return fail("MLX biases and scales of '" + base + "' differ in dtype");
+    auto w = import_mlx_quantized(reinterpret_cast<const uint32_t*>(packed.data), scales.data,
+                                  biases->data, st, bits, group, rows, cols);
+    if (!w) return fail("'" + base + "': " + w.error());
+    return w;
+  }
+
+  Status fail(const std::string& what) const { return Status::error("safetensors", dir_ + ": " + what); }
+
+  std::unique_ptr<SafetensorsModel> st_;
+  std::string dir_;
+  int config_bits_ = 0;
+  int config_group_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::string& dir,
+                                                                      const nlohmann::json& config) {
+  int bits = 0, group = 0;
+  const nlohmann::json* q = nullptr;
+  if (auto it = config.find("quantization"); it != config.end()) q = &*it;
+  else if (auto it2 = config.find("quantization_config"); it2 != config.end()) q = &*it2;
+  if (q) {
+    if (!q->is_object() || !q->contains("bits") || !q->contains("group_size") ||
+        !(*q)["bits"].is_number_integer() || !(*q)["group_size"].is_number_integer())
+      return Status::error("config", dir + ": 'quantization' needs integer bits and group_size "
+                                           "(only MLX affine quantization is supported)");
+    bits = (*q)["bits"].get<int>();
+    group = (*q)["group_size"].get<int>();
+    if (bits != 4 && bits != 8)
+      return Status::error("config", dir + ": unsupported quantization bits " + std::to_string(bits) +
+                                         " (supported: 4, 8)");
+    if (group != 32 && group != 64 && group != 128)
+      return Status::error("config", dir + ": unsupported quantization group_size " +
+                                         std::to_string(group) + " (supported: 32, 64, 128)");
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto st, SafetensorsModel::open_dir(dir));
+  return std::unique_ptr<WeightSource>(
+      std::make_unique<SafetensorsWeightSource>(std::move(st), dir, bits, group));
+}
+
+}  // namespace sluice

@@ -1,0 +1,37 @@
+#pragma once
+// Where a model's tensors come from. Names are canonical Hugging Face names
+// ("model.layers.3.self_attn.q_proj.weight"); each source maps them to its file's names.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "backend/weight.h"
+#include "common/status.h"
+
+namespace sluice {
+
+class GgufFile;
+
+class WeightSource {
+ public:
+  virtual ~WeightSource() = default;
+  virtual bool has(const std::string& name) const = 0;
+  // A matrix [rows, cols] (rows = output features); errors if missing or of another shape.
+  virtual Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const = 0;
+  // A vector of n floats (norm weights, biases).
+  virtual Result<std::vector<float>> vector(const std::string& name, int64_t n) const = 0;
+};
+
+// The GGUF file must outlive the source and every Weight taken from it.
+std::unique_ptr<WeightSource> make_gguf_weight_source(const GgufFile& gguf);
+// A safetensors model directory (HF float weights or MLX-quantized; `config` is its config.json).
+Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::string& dir,
+                                                                      const nlohmann::json& config);
+
+// "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight"; "" if it has no GGUF name.
+std::string gguf_tensor_name(const std::string& hf_name);
+
+}  // namespace sluice
