@@ -21,9 +21,7 @@ Result<std::string> default_model_path() {
     // <repo>/build/<preset>/sluice -> <repo>
     roots.push_back(fs::path(exe).parent_path().parent_path().parent_path());
   }
-#ifdef SLUICE_SOURCE_DIR
   roots.emplace_back(SLUICE_SOURCE_DIR);
-#endif
   for (const auto& r : roots) {
     const fs::path p = r / "models" / "default.gguf";
     std::error_code ec;

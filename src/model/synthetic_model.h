@@ -1,0 +1,30 @@
+#pragma once
+// Deterministic random-weight models of any supported architecture and shape (`make-model`).
+// Weights are scaled so activations stay O(1) and the logits are far from flat.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "model/model_config.h"
+
+namespace sluice {
+
+// One tensor of a model in canonical (Hugging Face) naming.
+struct TensorSpec {
+  enum class Kind { kEmbedding, kMatrix, kNorm, kBias };
+  std::string name;
+  Kind kind;
+  int64_t rows = 1;  // matrices: [rows, cols]; vectors: rows = 1
+  int64_t cols = 0;
+};
+
+// Shapes of the presets: tiny (tests), qwen3-0.6b, llama3-8b. vocab_size is at least the
+// tokenizer's size (presets round up to their real vocabulary).
+Result<ModelConfig> preset_config(const std::string& preset, const std::string& arch,
+                                  int64_t tokenizer_vocab_size);
+std::vector<TensorSpec> model_tensor_specs(const ModelConfig& c);
+// The tensor's values [rows * cols], a pure function of (seed, name).
+std::vector<float> synthetic_tensor(const TensorSpec& t, const ModelConfig& c, uint64_t seed);
+
+}  // namespace sluice
