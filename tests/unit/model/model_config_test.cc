@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "model/arch/arch_spec.h"
+#include "model/model_config.h"
+#include "model/weight_source.h"
+
+namespace sluice {
+namespace {
+
+nlohmann::json qwen3_json() {
+  return nlohmann::json{{"architectures", {"Qwen3ForCausalLM"}},
+                        {"model_type", "qwen3"},
+                        {"vocab_size", 1000},
+                        {"hidden_size", 256},
+                        {"intermediate_size", 512},
+                        {"num_hidden_layers", 2},
+                        {"num_attention_heads", 4},
+                        {"num_key_value_heads", 2},
+                        {"head_dim", 64},
+                        {"rms_norm_eps", 1e-6},
+                        {"rope_theta", 1000000.0},
+                        {"tie_word_embeddings", true}};
+}
+
+TEST(ModelConfig, ParsesQwen3) {
+  auto c = config_from_hf_json(qwen3_json(), "config.json");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->arch, &qwen3_arch());
+  EXPECT_TRUE(c->qk_norm);
+  EXPECT_FALSE(c->attention_bias);
+  EXPECT_TRUE(c->tie_word_embeddings);
+  EXPECT_EQ(c->head_dim, 64);
+  EXPECT_FLOAT_EQ(c->rope_theta, 1e6f);
+}
+
+TEST(ModelConfig, Qwen2HasBiasesAndLlamaDefaultsHeadDim) {
+  auto j = qwen3_json();
+  j["architectures"] = {"Qwen2ForCausalLM"};
+  j["model_type"] = "qwen2";
+  auto c = config_from_hf_json(j, "config.json");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->attention_bias);
+  j["architectures"] = {"LlamaForCausalLM"};
+  j.erase("head_dim");
+  c = config_from_hf_json(j, "config.json");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->arch, &llama_arch());
+  EXPECT_EQ(c->head_dim, 64);  // hidden / heads
+}
+
+TEST(ModelConfig, ClearErrors) {
+  auto j = qwen3_json();
+  j["architectures"] = {"GPTNeoXForCausalLM"};
+  j["model_type"] = "gpt_neox";
+  auto c = config_from_hf_json(j, "cfg");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("unsupported architecture 'GPTNeoXForCausalLM'"), std::string::npos);
+
+  j = qwen3_json();
+  j.erase("hidden_size");
+  c = config_from_hf_json(j, "cfg");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("missing required field 'hidden_size'"), std::string::npos);
+
+  j = qwen3_json();
+  j["num_key_value_heads"] = 3;
+  c = config_from_hf_json(j, "cfg");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("not a multiple"), std::string::npos);
+
+  j = qwen3_json();
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  c = config_from_hf_json(j, "cfg");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("unsupported rope_scaling type 'yarn'"), std::string::npos);
+}
+
+TEST(ModelConfig, Llama3RopeScaling) {
+  auto j = qwen3_json();
+  j["architectures"] = {"LlamaForCausalLM"};
+  j["head_dim"] = 128;
+  j["hidden_size"] = 512;
+  j["rope_theta"] = 500000.0;
+  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  auto c = config_from_hf_json(j, "cfg");
+  ASSERT_TRUE(c.ok()) << c.error();
+  const auto inv = c->rope_inv_freq();
+  ASSERT_EQ(inv.size(), 64u);
+  // High frequencies (short wavelengths) are untouched; the lowest are divided by the factor.
+  EXPECT_FLOAT_EQ(inv[0], 1.0f);
+  const double base_last = 1.0 / std::pow(500000.0, 126.0 / 128.0);
+  EXPECT_NEAR(inv[63], base_last / 8.0, 1e-12);
+  // In the band between, interpolation lies between the two.
+  for (size_t i = 0; i < inv.size(); ++i) {
+    const double base = 1.0 / std::pow(500000.0, 2.0 * i / 128.0);
+    EXPECT_LE(inv[i], base * (1 + 1e-6));
+    EXPECT_GE(inv[i], base / 8.0 * (1 - 1e-6));
+  }
+}
+
+TEST(GgufNames, MapsCanonicalNames) {
+  EXPECT_EQ(gguf_tensor_name("model.embed_tokens.weight"), "token_embd.weight");
+  EXPECT_EQ(gguf_tensor_name("lm_head.weight"), "output.weight");
+  EXPECT_EQ(gguf_tensor_name("model.layers.12.self_attn.q_proj.bias"), "blk.12.attn_q.bias");
+  EXPECT_EQ(gguf_tensor_name("model.layers.0.self_attn.k_norm.weight"), "blk.0.attn_k_norm.weight");
+  EXPECT_EQ(gguf_tensor_name("model.layers.3.mlp.down_proj.weight"), "blk.3.ffn_down.weight");
+  EXPECT_EQ(gguf_tensor_name("model.layers.3.mlp.nonsense.weight"), "");
+}
+
+}  // namespace
+}  // namespace sluice
