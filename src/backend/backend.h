@@ -10,9 +10,10 @@
 namespace sluice {
 
 struct RopeParams {
-  int64_t rotary_dim = 0;       // leading dims of each head that rotate (== head_dim usually)
+  int64_t rotary_dim = 0;  // leading dims of each head that rotate (== head_dim usually)
   float theta = 10000.0f;
-  bool interleaved = false;     // true: rotate pairs (2i, 2i+1) (GGUF llama); false: (i, i+d/2) (NeoX/HF)
+  bool interleaved =
+      false;  // true: rotate pairs (2i, 2i+1) (GGUF llama); false: (i, i+d/2) (NeoX/HF)
   const float* inv_freq = nullptr;  // [rotary_dim/2] precomputed (includes llama3 scaling)
 };
 
@@ -67,6 +68,9 @@ class Backend {
                                const AttentionBatch& batch, float scale, float* out) = 0;
 };
 
+// SIMD + OpenMP CPU backend; num_threads <= 0 means all cores.
 std::unique_ptr<Backend> make_cpu_backend(int num_threads);
+// Plain scalar reference of every op (single-threaded, slow): the semantics tests compare against.
+std::unique_ptr<Backend> make_reference_backend();
 
 }  // namespace sluice

@@ -1,0 +1,185 @@
+// The CPU backend: SIMD kernels (cpu_kernels.h) driven by OpenMP over tiles of the output.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/ref_ops.h"
+#include "backend/cpu/threading.h"
+#include "common/assert.h"
+
+namespace sluice {
+namespace {
+
+using cpu::parallel_chunks;
+
+constexpr int64_t kElemGrain = 16384;           // element-wise ops: elements per parallel chunk
+constexpr size_t kTileWeightBytes = 128 << 10;  // weight rows per tile when n > 4 (stays in L2)
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+int64_t round_up(int64_t a, int64_t m) {
+  return ceil_div(a, m) * m;
+}
+
+// Splits y[n, rows] into tiles (x rows [i0, i1) x weight rows [r0, r1)) and runs them in
+// parallel. Decode (n <= 4): one contiguous slice of weight rows per thread. Batches: weight
+// tiles of ~kTileWeightBytes, and n is split too when there are fewer row tiles than threads.
+template <typename Fn>
+void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn&& fn) {
+  const int64_t per_thread = round_up(ceil_div(rows, threads), 4);
+  int64_t rg = per_thread;
+  if (n > 4) {
+    rg = std::clamp<int64_t>(
+        static_cast<int64_t>(kTileWeightBytes / std::max<size_t>(row_bytes, 1)), 4, per_thread);
+  }
+  const int64_t nr = ceil_div(rows, rg);
+  int64_t ng = n;
+  if (nr < threads && n > 4) ng = round_up(ceil_div(n, ceil_div(threads, nr)), 4);
+  const int64_t nn = ceil_div(n, ng);
+  // Serial for tiny problems: a parallel region costs more than it saves.
+  const int nt =
+      static_cast<double>(rows) * static_cast<double>(row_bytes) * n < 64 * 1024 ? 1 : threads;
+  parallel_chunks(nt, nr * nn, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t ti = t / nr, tr = t % nr;
+      fn(ti * ng, std::min(n, (ti + 1) * ng), tr * rg, std::min(rows, (tr + 1) * rg));
+    }
+  });
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int num_threads) : threads_(cpu::resolve_threads(num_threads)) {}
+
+  std::string name() const override { return "cpu"; }
+
+  void matmul(const float* x, int64_t n, const Weight& w, float* y) override {
+    if (n <= 0 || w.rows <= 0) return;
+    if (is_quantized(w.dtype)) {
+      SLUICE_ASSERT(w.cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
+      const int64_t nb = w.cols / kQuantBlock;
+      xq_.resize(static_cast<size_t>(n * nb));  // [n, nb]
+      BlockAct8* xq = xq_.data();
+      parallel_chunks(
+          n * w.cols >= 4 * kElemGrain ? threads_ : 1, n, 4,
+          [&](int64_t i0, int64_t i1) { cpu::quantize_act_rows(x, i0, i1, w.cols, xq); });
+      run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
+                       [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
+                         cpu::matmul_quant_tile(xq, i0, i1, w, r0, r1, y);
+                       });
+    } else {
+      run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
+                       [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
+                         cpu::matmul_float_tile(x, i0, i1, w, r0, r1, y);
+                       });
+    }
+  }
+
+  void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
+    for (int64_t i = 0; i < n; ++i)
+      SLUICE_ASSERT(ids[i] >= 0 && ids[i] < table.rows, "embedding id out of range");
+    parallel_chunks(n * table.cols >= kElemGrain ? threads_ : 1, n, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) dequantize_row(table, ids[i], out + i * table.cols);
+    });
+  }
+
+  void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
+                float* y) override {
+    parallel_chunks(threads_for(n * dim), n, std::max<int64_t>(1, kElemGrain / dim),
+                    [&](int64_t i0, int64_t i1) {
+                      cpu::rms_norm_rows(x + i0 * dim, i1 - i0, dim, weight, eps, y + i0 * dim);
+                    });
+  }
+
+  void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
+            const RopeParams& p) override {
+    const int64_t half = p.rotary_dim / 2;
+    SLUICE_ASSERT(p.rotary_dim <= head_dim && p.rotary_dim % 2 == 0, "bad rotary_dim");
+    if (half == 0 || n == 0) return;
+    std::vector<float> default_freq;
+    const float* freq = p.inv_freq;
+    if (!freq) {
+      default_freq.resize(static_cast<size_t>(half));
+      ref::default_inv_freq(p, default_freq.data());
+      freq = default_freq.data();
+    }
+    cos_.resize(static_cast<size_t>(n * half));  // [n, half]
+    sin_.resize(cos_.size());
+    const int64_t row = num_heads * head_dim;
+    parallel_chunks(threads_for(n * row), n, std::max<int64_t>(1, kElemGrain / row),
+                    [&](int64_t t0, int64_t t1) {
+                      for (int64_t t = t0; t < t1; ++t) {
+                        for (int64_t i = 0; i < half; ++i) {
+                          const float angle = static_cast<float>(positions[t]) * freq[i];
+                          cos_[t * half + i] = std::cos(angle);
+                          sin_[t * half + i] = std::sin(angle);
+                        }
+                      }
+                      cpu::rope_rows(x + t0 * row, t1 - t0, num_heads, head_dim,
+                                     cos_.data() + t0 * half, sin_.data() + t0 * half, p.rotary_dim,
+                                     p.interleaved);
+                    });
+  }
+
+  void silu_mul(const float* gate, const float* up, int64_t count, float* out) override {
+    parallel_chunks(threads_for(count), count, kElemGrain, [&](int64_t b, int64_t e) {
+      cpu::silu_mul_span(gate + b, up + b, e - b, out + b);
+    });
+  }
+
+  void add(float* x, const float* y, int64_t count) override {
+    parallel_chunks(threads_for(count), count, kElemGrain,
+                    [&](int64_t b, int64_t e) { cpu::add_span(x + b, y + b, e - b); });
+  }
+
+  void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override {
+    parallel_chunks(
+        threads_for(n * dim), n, std::max<int64_t>(1, kElemGrain / dim),
+        [&](int64_t i0, int64_t i1) { cpu::add_bias_rows(x + i0 * dim, i1 - i0, dim, bias); });
+  }
+
+  void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
+                   const KvLayerView& cache) override {
+    ref::cache_write(k, v, n, slot_mapping, cache);
+  }
+
+  void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                       const AttentionBatch& batch, float scale, float* out) override {
+    SLUICE_ASSERT(num_heads % cache.num_kv_heads == 0,
+                  "num_heads must be a multiple of num_kv_heads");
+    const int64_t group = num_heads / cache.num_kv_heads;
+    const int64_t hd = cache.head_dim;
+    const int64_t num_tokens = batch.query_start[batch.num_seqs];
+    tok_seq_.assign(static_cast<size_t>(num_tokens), 0);
+    for (int64_t s = 0; s < batch.num_seqs; ++s)
+      for (int64_t t = batch.query_start[s]; t < batch.query_start[s + 1]; ++t) tok_seq_[t] = s;
+    const int32_t* tok_seq = tok_seq_.data();
+    cpu::parallel_items_dynamic(threads_, num_tokens * num_heads, [&](int64_t item) {
+      const int64_t t = item / num_heads, h = item % num_heads;
+      const int64_t s = tok_seq[t];
+      cpu::attention_one(q + item * hd, cache, batch.block_tables + s * batch.max_blocks_per_seq,
+                         int64_t{batch.positions[t]} + 1, h / group, scale, out + item * hd);
+    });
+  }
+
+ private:
+  int threads_for(int64_t elems) const { return elems >= 2 * kElemGrain ? threads_ : 1; }
+
+  int threads_;
+  // Scratch reused across calls (the backend is driven by one engine thread).
+  std::vector<BlockAct8> xq_;
+  std::vector<float> cos_, sin_;
+  std::vector<int32_t> tok_seq_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int num_threads) {
+  return std::make_unique<CpuBackend>(num_threads);
+}
+
+}  // namespace sluice

@@ -1,0 +1,24 @@
+#pragma once
+// Runtime CPU feature checks for the intrinsics paths (compiled with target attributes, so the
+// library itself needs no -m flags and runs on any x86-64).
+#if defined(__x86_64__) || defined(__i386__)
+#define SLUICE_X86 1
+#define SLUICE_AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+#else
+#define SLUICE_X86 0
+#define SLUICE_AVX2_TARGET
+#endif
+
+namespace sluice::cpu {
+
+inline bool cpu_has_avx2_fma_f16c() {
+#if SLUICE_X86
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          __builtin_cpu_supports("f16c");
+  return has;
+#else
+  return false;
+#endif
+}
+
+}  // namespace sluice::cpu

@@ -1,0 +1,43 @@
+#pragma once
+// Kernels of the CPU backend. Each works on a slice of the problem and is called from
+// cpu_backend.cc, which owns the threading. Shapes: x [n, cols], y [n, w.rows] (row stride w.rows).
+#include <cstdint>
+
+#include "backend/backend.h"
+#include "backend/quant_blocks.h"
+
+namespace sluice::cpu {
+
+// Which quantized-dot implementation runs (AVX2 when the CPU has it, else scalar).
+enum class QuantKernel { Scalar, Avx2 };
+QuantKernel quant_kernel();
+// Forces a kernel (tests); Avx2 is ignored when the CPU lacks it. Returns the previous one.
+QuantKernel set_quant_kernel(QuantKernel k);
+
+// xq[i, b] for rows [i0, i1) of x; same rounding as ref::quantize_act_row.
+void quantize_act_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct8* xq);
+
+// y[i, r] for i in [i0, i1), r in [r0, r1): quantized weights against int8 activations.
+void matmul_quant_tile(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+                       int64_t r1, float* y);
+
+// y[i, r] for i in [i0, i1), r in [r0, r1): F32/F16/BF16 weights, f32 activations.
+void matmul_float_tile(const float* x, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+                       int64_t r1, float* y);
+
+// Row-wise / element-wise ops on slices.
+void rms_norm_rows(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
+                   float* y);
+// cos/sin tables are [n, rotary_dim/2].
+void rope_rows(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const float* cos_t,
+               const float* sin_t, int64_t rotary_dim, bool interleaved);
+void silu_mul_span(const float* gate, const float* up, int64_t count, float* out);
+void add_span(float* x, const float* y, int64_t count);
+void add_bias_rows(float* x, int64_t n, int64_t dim, const float* bias);
+
+// Attention for one (token, head): out[head_dim] = softmax(q . K[0..n_ctx)^T * scale) V, K/V rows
+// of kv head `kvh` read through `block_table`.
+void attention_one(const float* q, const KvLayerView& cache, const int32_t* block_table,
+                   int64_t n_ctx, int64_t kvh, float scale, float* out);
+
+}  // namespace sluice::cpu

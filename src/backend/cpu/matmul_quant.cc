@@ -1,0 +1,267 @@
+// Quantized matmul: weights of the Q4G32/Q8G32/Q8G16 family against int8 activations (BlockAct8).
+// Per block: d_w*d_x*sum(code*q) + offset*sum_x (sum_x = d_x*sum(q), per half-group for Q8G16).
+// A weight block is loaded and unpacked once for up to 4 activation rows (batched prefill).
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "common/assert.h"
+#include "common/half.h"
+
+#if SLUICE_X86
+#include <immintrin.h>
+#endif
+
+namespace sluice::cpu {
+namespace {
+
+std::atomic<QuantKernel> g_kernel{cpu_has_avx2_fma_f16c() ? QuantKernel::Avx2
+                                                          : QuantKernel::Scalar};
+
+// ---------------------------------------------------------------- scalar fallback
+
+template <int NX>
+void dot_q4g32_scalar(const BlockQ4G32* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+  float acc[NX] = {};
+  for (int64_t b = 0; b < nb; ++b) {
+    const float dw = f16_to_f32(w[b].scale), ow = f16_to_f32(w[b].offset);
+    for (int k = 0; k < NX; ++k) {
+      const BlockAct8& a = x[k * nb + b];
+      int isum = 0;
+      for (int j = 0; j < 16; ++j)
+        isum += (w[b].codes[j] & 15) * a.q[j] + (w[b].codes[j] >> 4) * a.q[j + 16];
+      acc[k] += dw * a.d * static_cast<float>(isum) + ow * (a.sum[0] + a.sum[1]);
+    }
+  }
+  for (int k = 0; k < NX; ++k) y[k * ldy] = acc[k];
+}
+
+template <int NX>
+void dot_q8g32_scalar(const BlockQ8G32* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+  float acc[NX] = {};
+  for (int64_t b = 0; b < nb; ++b) {
+    const float dw = f16_to_f32(w[b].scale), ow = f16_to_f32(w[b].offset);
+    for (int k = 0; k < NX; ++k) {
+      const BlockAct8& a = x[k * nb + b];
+      int isum = 0;
+      for (int j = 0; j < 32; ++j) isum += w[b].codes[j] * a.q[j];
+      acc[k] += dw * a.d * static_cast<float>(isum) + ow * (a.sum[0] + a.sum[1]);
+    }
+  }
+  for (int k = 0; k < NX; ++k) y[k * ldy] = acc[k];
+}
+
+template <int NX>
+void dot_q8g16_scalar(const BlockQ8G16* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+  float acc[NX] = {};
+  for (int64_t b = 0; b < nb; ++b) {
+    for (int g = 0; g < 2; ++g) {
+      const float dw = f16_to_f32(w[b].scale[g]), ow = f16_to_f32(w[b].offset[g]);
+      for (int k = 0; k < NX; ++k) {
+        const BlockAct8& a = x[k * nb + b];
+        int isum = 0;
+        for (int j = 16 * g; j < 16 * g + 16; ++j) isum += w[b].codes[j] * a.q[j];
+        acc[k] += dw * a.d * static_cast<float>(isum) + ow * a.sum[g];
+      }
+    }
+  }
+  for (int k = 0; k < NX; ++k) y[k * ldy] = acc[k];
+}
+
+// ---------------------------------------------------------------- AVX2
+
+#if SLUICE_X86
+// Scale and offset halves at the start of a block (any alignment).
+SLUICE_AVX2_TARGET inline __m128 load_scale_offset(const void* blk) {
+  int32_t v;
+  std::memcpy(&v, blk, 4);
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(v));  // [scale, offset, 0, 0]
+}
+
+SLUICE_AVX2_TARGET inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Q4G32: unsigned nibbles x signed int8 straight into maddubs.
+template <int NX>
+SLUICE_AVX2_TARGET void dot_q4g32_avx2(const BlockQ4G32* w, const BlockAct8* x, int64_t nb,
+                                       float* y, int64_t ldy) {
+  const __m128i m4 = _mm_set1_epi8(0x0f);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NX];
+  __m256 acc_off[NX];  // offset terms, lane 0 only
+  for (int k = 0; k < NX; ++k) acc[k] = acc_off[k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m128 so = load_scale_offset(&w[b]);
+    const __m256 dw = _mm256_broadcastss_ps(so);
+    const __m256 ow = _mm256_broadcastss_ps(_mm_movehdup_ps(so));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].codes));
+    const __m256i wv =
+        _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(c, 4), m4), _mm_and_si128(c, m4));
+    for (int k = 0; k < NX; ++k) {
+      const BlockAct8& a = x[k * nb + b];
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, xv), ones);
+      const __m256 dx = _mm256_broadcast_ss(&a.d);
+      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx), acc[k]);
+      const __m256 sx =
+          _mm256_castps128_ps256(_mm_add_ss(_mm_load_ss(&a.sum[0]), _mm_load_ss(&a.sum[1])));
+      acc_off[k] = _mm256_fmadd_ps(ow, sx, acc_off[k]);
+    }
+  }
+  for (int k = 0; k < NX; ++k) y[k * ldy] = hsum8(acc[k]) + _mm256_cvtss_f32(acc_off[k]);
+}
+
+// Q8G32: signed x signed via maddubs(|w|, sign(x, w)).
+template <int NX>
+SLUICE_AVX2_TARGET void dot_q8g32_avx2(const BlockQ8G32* w, const BlockAct8* x, int64_t nb,
+                                       float* y, int64_t ldy) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NX];
+  __m256 acc_off[NX];
+  for (int k = 0; k < NX; ++k) acc[k] = acc_off[k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m128 so = load_scale_offset(&w[b]);
+    const __m256 dw = _mm256_broadcastss_ps(so);
+    const __m256 ow = _mm256_broadcastss_ps(_mm_movehdup_ps(so));
+    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].codes));
+    const __m256i aw = _mm256_sign_epi8(wv, wv);
+    for (int k = 0; k < NX; ++k) {
+      const BlockAct8& a = x[k * nb + b];
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv)), ones);
+      const __m256 dx = _mm256_broadcast_ss(&a.d);
+      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx), acc[k]);
+      const __m256 sx =
+          _mm256_castps128_ps256(_mm_add_ss(_mm_load_ss(&a.sum[0]), _mm_load_ss(&a.sum[1])));
+      acc_off[k] = _mm256_fmadd_ps(ow, sx, acc_off[k]);
+    }
+  }
+  for (int k = 0; k < NX; ++k) y[k * ldy] = hsum8(acc[k]) + _mm256_cvtss_f32(acc_off[k]);
+}
+
+// Q8G16: as Q8G32; int32 lanes 0..3 hold group 0 (elements 0..15), lanes 4..7 group 1.
+template <int NX>
+SLUICE_AVX2_TARGET void dot_q8g16_avx2(const BlockQ8G16* w, const BlockAct8* x, int64_t nb,
+                                       float* y, int64_t ldy) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NX];
+  __m256 acc_off[NX];  // lanes 0, 1: offset[g] * sum[g]
+  for (int k = 0; k < NX; ++k) acc[k] = acc_off[k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    // [s0, s1, o0, o1]
+    const __m128 so = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&w[b])));
+    const __m256 dw = _mm256_set_m128(_mm_shuffle_ps(so, so, 0x55), _mm_shuffle_ps(so, so, 0x00));
+    const __m256 ow = _mm256_castps128_ps256(_mm_movehl_ps(so, so));  // [o0, o1, ...]
+    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].codes));
+    const __m256i aw = _mm256_sign_epi8(wv, wv);
+    for (int k = 0; k < NX; ++k) {
+      const BlockAct8& a = x[k * nb + b];
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv)), ones);
+      const __m256 dx = _mm256_broadcast_ss(&a.d);
+      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx), acc[k]);
+      const __m256 sx = _mm256_castps128_ps256(
+          _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.sum))));
+      acc_off[k] = _mm256_fmadd_ps(ow, sx, acc_off[k]);
+    }
+  }
+  for (int k = 0; k < NX; ++k) {
+    const __m128 o = _mm256_castps256_ps128(acc_off[k]);
+    y[k * ldy] = hsum8(acc[k]) + _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
+  }
+}
+#endif
+
+// Calls KERNEL<NX> for NX = min(4, rows left) activation rows.
+template <template <int> class K, typename... Args>
+void with_nx(int nx, Args... args) {
+  switch (nx) {
+    case 4:
+      K<4>::run(args...);
+      break;
+    case 3:
+      K<3>::run(args...);
+      break;
+    case 2:
+      K<2>::run(args...);
+      break;
+    default:
+      K<1>::run(args...);
+      break;
+  }
+}
+
+#define SLUICE_KERNEL_WRAPPER(name, fn, Block)                                                 \
+  template <int NX>                                                                            \
+  struct name {                                                                                \
+    static void run(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) { \
+      fn<NX>(reinterpret_cast<const Block*>(w), x, nb, y, ldy);                                \
+    }                                                                                          \
+  };
+SLUICE_KERNEL_WRAPPER(Q4Scalar, dot_q4g32_scalar, BlockQ4G32)
+SLUICE_KERNEL_WRAPPER(Q8Scalar, dot_q8g32_scalar, BlockQ8G32)
+SLUICE_KERNEL_WRAPPER(Q816Scalar, dot_q8g16_scalar, BlockQ8G16)
+#if SLUICE_X86
+SLUICE_KERNEL_WRAPPER(Q4Avx2, dot_q4g32_avx2, BlockQ4G32)
+SLUICE_KERNEL_WRAPPER(Q8Avx2, dot_q8g32_avx2, BlockQ8G32)
+SLUICE_KERNEL_WRAPPER(Q816Avx2, dot_q8g16_avx2, BlockQ8G16)
+#endif
+#undef SLUICE_KERNEL_WRAPPER
+
+template <template <int> class K>
+void tile(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
+          float* y) {
+  const int64_t nb = w.cols / kQuantBlock;
+  for (int64_t i = i0; i < i1; i += 4) {
+    const int nx = static_cast<int>(std::min<int64_t>(4, i1 - i));
+    for (int64_t r = r0; r < r1; ++r)
+      with_nx<K>(nx, w.row(r), xq + i * nb, nb, y + i * w.rows + r, w.rows);
+  }
+}
+
+}  // namespace
+
+QuantKernel quant_kernel() {
+  return g_kernel.load(std::memory_order_relaxed);
+}
+
+QuantKernel set_quant_kernel(QuantKernel k) {
+  if (k == QuantKernel::Avx2 && !cpu_has_avx2_fma_f16c()) k = QuantKernel::Scalar;
+  return g_kernel.exchange(k);
+}
+
+void matmul_quant_tile(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+                       int64_t r1, float* y) {
+#if SLUICE_X86
+  if (quant_kernel() == QuantKernel::Avx2) {
+    switch (w.dtype) {
+      case DType::Q4G32:
+        return tile<Q4Avx2>(xq, i0, i1, w, r0, r1, y);
+      case DType::Q8G32:
+        return tile<Q8Avx2>(xq, i0, i1, w, r0, r1, y);
+      case DType::Q8G16:
+        return tile<Q816Avx2>(xq, i0, i1, w, r0, r1, y);
+      default:
+        break;
+    }
+  }
+#endif
+  switch (w.dtype) {
+    case DType::Q4G32:
+      return tile<Q4Scalar>(xq, i0, i1, w, r0, r1, y);
+    case DType::Q8G32:
+      return tile<Q8Scalar>(xq, i0, i1, w, r0, r1, y);
+    case DType::Q8G16:
+      return tile<Q816Scalar>(xq, i0, i1, w, r0, r1, y);
+    default:
+      SLUICE_ASSERT(false, "matmul_quant_tile needs a quantized weight");
+  }
+}
+
+}  // namespace sluice::cpu

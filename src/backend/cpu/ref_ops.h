@@ -1,0 +1,40 @@
+#pragma once
+// Plain scalar reference implementations of every Backend op. They define the semantics; the
+// fast CPU kernels (and any other backend) are tested against them on random data.
+#include <cstdint>
+
+#include "backend/backend.h"
+#include "backend/quant_blocks.h"
+
+namespace sluice::ref {
+
+// Dequantized weights, f32 activations, double accumulation. y[n, w.rows].
+void matmul(const float* x, int64_t n, const Weight& w, float* y);
+
+// Activation quantization of one row of `cols` (cols % 32 == 0) into cols/32 blocks:
+//   d = max|x| / 127, q = round_half_even(x * (1/d)) (q = 0 when d == 0), sum[h] = d * sum(q half
+//   h).
+void quantize_act_row(const float* x, int64_t cols, BlockAct8* out);
+
+// The int8 reference for quantized weights: exact integer block dots on already quantized
+// activations xq[n, w.cols/32]; per block  d_w*d_x*sum(code*q) + offset*sum[g].
+void matmul_act8(const BlockAct8* xq, int64_t n, const Weight& w, float* y);
+
+void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out);
+void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps, float* y);
+// Angle of pair i at position pos: float(pos) * inv_freq[i] (float), cos/sin in float.
+void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
+          const RopeParams& p);
+void silu_mul(const float* gate, const float* up, int64_t count, float* out);
+void add(float* x, const float* y, int64_t count);
+void add_bias(float* x, int64_t n, int64_t dim, const float* bias);
+void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
+                 const KvLayerView& cache);
+// Assembles each sequence's K/V contiguously from its block table, then plain two-pass softmax.
+void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                     const AttentionBatch& batch, float scale, float* out);
+
+// inv_freq[i] = theta^(-2i/rotary_dim), used when RopeParams::inv_freq is null.
+void default_inv_freq(const RopeParams& p, float* inv_freq);
+
+}  // namespace sluice::ref

@@ -1,0 +1,48 @@
+// The reference backend: every op is the plain scalar implementation of ref_ops.h.
+#include "backend/backend.h"
+#include "backend/cpu/ref_ops.h"
+
+namespace sluice {
+namespace {
+
+class ReferenceBackend final : public Backend {
+ public:
+  std::string name() const override { return "reference"; }
+  void matmul(const float* x, int64_t n, const Weight& w, float* y) override {
+    ref::matmul(x, n, w, y);
+  }
+  void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
+    ref::embedding(table, ids, n, out);
+  }
+  void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
+                float* y) override {
+    ref::rms_norm(x, n, dim, weight, eps, y);
+  }
+  void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
+            const RopeParams& p) override {
+    ref::rope(x, n, num_heads, head_dim, positions, p);
+  }
+  void silu_mul(const float* gate, const float* up, int64_t count, float* out) override {
+    ref::silu_mul(gate, up, count, out);
+  }
+  void add(float* x, const float* y, int64_t count) override { ref::add(x, y, count); }
+  void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override {
+    ref::add_bias(x, n, dim, bias);
+  }
+  void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
+                   const KvLayerView& cache) override {
+    ref::cache_write(k, v, n, slot_mapping, cache);
+  }
+  void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                       const AttentionBatch& batch, float scale, float* out) override {
+    ref::paged_attention(q, num_heads, cache, batch, scale, out);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_reference_backend() {
+  return std::make_unique<ReferenceBackend>();
+}
+
+}  // namespace sluice

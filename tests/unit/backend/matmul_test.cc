@@ -1,0 +1,108 @@
+// Fast CPU matmul vs the reference: float weights (f32/f16/bf16) and the quantized family.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <tuple>
+
+#include "backend/backend.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/ref_ops.h"
+#include "test_util.h"
+
+namespace sluice {
+namespace {
+
+using testing::randn;
+using testing::random_weight;
+using testing::rel_l2;
+
+struct Shape {
+  int64_t n, rows, cols;
+};
+
+TEST(Matmul, FloatWeightsMatchReference) {
+  const Shape shapes[] = {{1, 1, 8},     {1, 64, 576},  {3, 37, 100},  {4, 64, 64},
+                          {5, 130, 256}, {9, 17, 1000}, {33, 96, 192}, {70, 260, 128}};
+  for (int threads : {1, 2}) {
+    auto cpu = make_cpu_backend(threads);
+    for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+      for (const Shape& s : shapes) {
+        const Weight w = random_weight(t, s.rows, s.cols, 7 + s.rows);
+        const auto x = randn(s.n * s.cols, 11 + s.n);
+        std::vector<float> y(s.n * s.rows), want(y.size());
+        cpu->matmul(x.data(), s.n, w, y.data());
+        ref::matmul(x.data(), s.n, w, want.data());
+        EXPECT_LT(rel_l2(y, want), 1e-5) << dtype_name(t) << " n=" << s.n << " rows=" << s.rows
+                                         << " cols=" << s.cols << " threads=" << threads;
+      }
+    }
+  }
+}
+
+TEST(Matmul, ActivationQuantizationIsBitExact) {
+  for (int64_t cols : {32, 64, 576, 2048}) {
+    auto x = randn(3 * cols, 5 + cols, 3.0f);
+    for (int j = 0; j < 32; ++j) x[j] = 0.0f;  // all-zero block
+    x[40] = 127.0f / 2;                        // exact halves
+    for (auto k : {cpu::QuantKernel::Scalar, cpu::QuantKernel::Avx2}) {
+      const auto prev = cpu::set_quant_kernel(k);
+      std::vector<BlockAct8> got(3 * cols / 32), want(got.size());
+      cpu::quantize_act_rows(x.data(), 0, 3, cols, got.data());
+      for (int i = 0; i < 3; ++i)
+        ref::quantize_act_row(x.data() + i * cols, cols, &want[i * cols / 32]);
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(BlockAct8)))
+          << "cols=" << cols << " kernel=" << static_cast<int>(k);
+      cpu::set_quant_kernel(prev);
+    }
+  }
+}
+
+// Two comparisons per case:
+//  (a) against the int8 reference on the same quantized activations: only fp32 summation order
+//      differs, so < 1e-5;
+//  (b) against the float reference (dequantized weights, f32 activations): the int8 activation
+//      rounding error is at most d/2 = max|x|/254 per element, i.e. ~0.3-0.5% of a Gaussian
+//      block's rms, which propagates to the same relative size in the dot products: < 1e-2.
+TEST(Matmul, QuantizedMatchesReferences) {
+  const Shape shapes[] = {{1, 1, 32},    {1, 64, 576},   {2, 33, 96},  {4, 64, 256},
+                          {5, 130, 512}, {13, 40, 1024}, {64, 72, 128}};
+  for (auto k : {cpu::QuantKernel::Scalar, cpu::QuantKernel::Avx2}) {
+    const auto prev = cpu::set_quant_kernel(k);
+    for (int threads : {1, 2}) {
+      auto cpu = make_cpu_backend(threads);
+      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
+        for (const Shape& s : shapes) {
+          const Weight w = random_weight(t, s.rows, s.cols, 3 + s.rows + s.cols);
+          const auto x = randn(s.n * s.cols, 17 + s.n);
+          std::vector<float> y(s.n * s.rows), want_f(y.size()), want_q(y.size());
+          cpu->matmul(x.data(), s.n, w, y.data());
+          ref::matmul(x.data(), s.n, w, want_f.data());
+          std::vector<BlockAct8> xq(s.n * s.cols / 32);
+          for (int64_t i = 0; i < s.n; ++i)
+            ref::quantize_act_row(x.data() + i * s.cols, s.cols, &xq[i * s.cols / 32]);
+          ref::matmul_act8(xq.data(), s.n, w, want_q.data());
+          const auto what = ::testing::Message()
+                            << dtype_name(t) << " n=" << s.n << " rows=" << s.rows
+                            << " cols=" << s.cols << " threads=" << threads
+                            << " kernel=" << static_cast<int>(k);
+          EXPECT_LT(rel_l2(y, want_q), 1e-5) << what;
+          EXPECT_LT(rel_l2(y, want_f), 1e-2) << what;
+        }
+      }
+    }
+    cpu::set_quant_kernel(prev);
+  }
+}
+
+TEST(Matmul, ReferenceBackendIsTheFloatReference) {
+  auto r = make_reference_backend();
+  const Weight w = random_weight(DType::Q4G32, 8, 64, 1);
+  const auto x = randn(2 * 64, 2);
+  std::vector<float> y(16), want(16);
+  r->matmul(x.data(), 2, w, y.data());
+  ref::matmul(x.data(), 2, w, want.data());
+  EXPECT_EQ(y, want);
+}
+
+}  // namespace
+}  // namespace sluice
