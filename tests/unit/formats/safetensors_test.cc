@@ -110,5 +110,130 @@ TEST(SafetensorsTest, WriterRejectsBadInput) {
   EXPECT_NE(write_safetensors(p, {u}).message().find("unknown dtype 'Q4'"), std::string::npos);
 }
 
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string expect_dir_error(const std::string& dir, const std::string& substring) {
+  auto r = SafetensorsModel::open_dir(dir);
+  EXPECT_FALSE(r.ok()) << "expected error containing: " << substring;
+  if (r.ok()) return "";
+  EXPECT_EQ(r.error().rfind("[safetensors] ", 0), 0u) << r.error();
+  EXPECT_NE(r.error().find(substring), std::string::npos) << r.error();
+  EXPECT_EQ(r.error().find('\n'), std::string::npos) << r.error();
+  return r.error();
+}
+
+class SafetensorsDirTest : public ::testing::Test {
+ protected:
+  // Two shards and an index naming every tensor.
+  void write_sharded() {
+    ASSERT_TRUE(write_safetensors(dir_.file("model-00001-of-00002.safetensors"), shard1_).is_ok());
+    ASSERT_TRUE(write_safetensors(dir_.file("model-00002-of-00002.safetensors"), shard2_).is_ok());
+    write_text(dir_.file("model.safetensors.index.json"), index_json(""));
+  }
+  std::string index_json(const std::string& extra) const {
+    return R"({"metadata": {"total_size": 100}, "weight_map": {)"
+           R"("embed": "model-00001-of-00002.safetensors",)"
+           R"("layers.0.w": "model-00001-of-00002.safetensors",)"
+           R"("layers.1.w": "model-00002-of-00002.safetensors",)"
+           R"("norm": "model-00002-of-00002.safetensors")" +
+           extra + "}}";
+  }
+
+  TempDir dir_;
+  std::vector<SafetensorsWriteTensor> shard1_ = {make("embed", "BF16", {10, 4}, 1),
+                                                 make("layers.0.w", "F32", {4, 4}, 2)};
+  std::vector<SafetensorsWriteTensor> shard2_ = {make("layers.1.w", "F32", {4, 4}, 3),
+                                                 make("norm", "F16", {4}, 4)};
+};
+
+TEST_F(SafetensorsDirTest, ShardedWithIndex) {
+  write_sharded();
+  // A stray file not named by the index is ignored.
+  ASSERT_TRUE(
+      write_safetensors(dir_.file("other.safetensors"), {make("zzz", "U8", {1}, 5)}).is_ok());
+  auto r = SafetensorsModel::open_dir(dir_.path().string());
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ((*r)->names(), (std::vector<std::string>{"embed", "layers.0.w", "layers.1.w", "norm"}));
+  for (const auto& t : shard1_) expect_tensor(**r, t);
+  for (const auto& t : shard2_) expect_tensor(**r, t);
+}
+
+TEST_F(SafetensorsDirTest, MissingShard) {
+  write_sharded();
+  write_text(dir_.file("model.safetensors.index.json"),
+             index_json(R"(, "lm_head": "model-00003-of-00003.safetensors")"));
+  expect_dir_error(dir_.path().string(), "shard 'model-00003-of-00003.safetensors' is missing");
+}
+
+TEST_F(SafetensorsDirTest, IndexNamesTensorMissingFromShard) {
+  write_sharded();
+  write_text(dir_.file("model.safetensors.index.json"),
+             index_json(R"(, "lm_head": "model-00002-of-00002.safetensors")"));
+  const std::string msg = expect_dir_error(dir_.path().string(),
+                                           "tensor 'lm_head' listed in the index is missing from "
+                                           "shard 'model-00002-of-00002.safetensors'");
+  EXPECT_NE(msg.find("model.safetensors.index.json: "), std::string::npos) << msg;
+}
+
+TEST_F(SafetensorsDirTest, IndexNamesWrongShard) {
+  write_sharded();
+  std::string index = index_json("");
+  const std::string from = R"("norm": "model-00002)";
+  index.replace(index.find(from), from.size(), R"("norm": "model-00001)");
+  write_text(dir_.file("model.safetensors.index.json"), index);
+  expect_dir_error(dir_.path().string(),
+                   "tensor 'norm' listed in the index is missing from shard 'model-00001-of-00002");
+}
+
+TEST_F(SafetensorsDirTest, BadIndex) {
+  write_sharded();
+  write_text(dir_.file("model.safetensors.index.json"), "{\"weight_map\": ");
+  expect_dir_error(dir_.path().string(), "model.safetensors.index.json: invalid JSON");
+  write_text(dir_.file("model.safetensors.index.json"), R"({"metadata": {}})");
+  expect_dir_error(dir_.path().string(), "missing \"weight_map\" object");
+  write_text(dir_.file("model.safetensors.index.json"), R"({"weight_map": {"a": 3}})");
+  expect_dir_error(dir_.path().string(), "weight_map entry 'a' is not a string");
+}
+
+TEST_F(SafetensorsDirTest, BadShardIsReported) {
+  write_sharded();
+  write_text(dir_.file("model-00002-of-00002.safetensors"), "garbage");
+  expect_dir_error(dir_.path().string(), "model-00002-of-00002.safetensors: file too small");
+}
+
+TEST_F(SafetensorsDirTest, SingleModelFile) {
+  ASSERT_TRUE(write_safetensors(dir_.file("model.safetensors"), shard1_).is_ok());
+  ASSERT_TRUE(write_safetensors(dir_.file("extra.safetensors"), shard2_).is_ok());  // ignored
+  auto r = SafetensorsModel::open_dir(dir_.path().string());
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ((*r)->names(), (std::vector<std::string>{"embed", "layers.0.w"}));
+}
+
+TEST_F(SafetensorsDirTest, AllFilesWithoutIndex) {
+  ASSERT_TRUE(write_safetensors(dir_.file("b.safetensors"), shard2_).is_ok());
+  ASSERT_TRUE(write_safetensors(dir_.file("a.safetensors"), shard1_).is_ok());
+  write_text(dir_.file("config.json"), "{}");
+  auto r = SafetensorsModel::open_dir(dir_.path().string());
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ((*r)->names().size(), 4u);
+  for (const auto& t : shard1_) expect_tensor(**r, t);
+  for (const auto& t : shard2_) expect_tensor(**r, t);
+}
+
+TEST_F(SafetensorsDirTest, DuplicateTensorAcrossFiles) {
+  ASSERT_TRUE(write_safetensors(dir_.file("a.safetensors"), shard1_).is_ok());
+  ASSERT_TRUE(
+      write_safetensors(dir_.file("b.safetensors"), {make("embed", "F32", {1}, 1)}).is_ok());
+  expect_dir_error(dir_.path().string(), "b.safetensors: tensor 'embed' also appears in");
+}
+
+TEST_F(SafetensorsDirTest, EmptyOrMissingDir) {
+  write_text(dir_.file("config.json"), "{}");
+  expect_dir_error(dir_.path().string(), "no .safetensors files");
+  expect_dir_error(dir_.file("nope"), "not a directory");
+}
+
 }  // namespace
 }  // namespace sluice
