@@ -57,5 +57,50 @@ TEST(FormatsInterop, WriteFilesForPython) {
   ASSERT_TRUE(w.write((std::filesystem::path(out) / "sluice.gguf").string()).is_ok());
 }
 
+// Reads python.gguf / python.safetensors from SLUICE_INTEROP_DIR when a by-hand run put them there
+// (written by gguf.GGUFWriter and safetensors.numpy.save_file; see the snippet in the report).
+TEST(FormatsInterop, ReadFilesFromPython) {
+  const char* dir = std::getenv("SLUICE_INTEROP_DIR");
+  if (!dir) GTEST_SKIP() << "set SLUICE_INTEROP_DIR to read interop files";
+  const auto gguf_path = std::filesystem::path(dir) / "python.gguf";
+  if (std::filesystem::exists(gguf_path)) {
+    auto r = GgufFile::open(gguf_path.string());
+    ASSERT_TRUE(r.ok()) << r.error();
+    const GgufFile& f = **r;
+    EXPECT_EQ(f.get_string("general.architecture"), "llama");
+    EXPECT_EQ(std::get<uint64_t>(f.find("t.u64")->v), (1ull << 63) + 5);
+    EXPECT_EQ(f.get_int("t.i64"), -3);
+    EXPECT_EQ(f.get_float("t.f64"), 0.125);
+    EXPECT_EQ(f.get_int("t.u8"), 200);
+    EXPECT_EQ(f.get_int("t.i16"), -1234);
+    EXPECT_EQ(f.get_bool("t.bool"), false);
+    const auto& nested = std::get<GgufArray>(f.find("t.nested")->v);
+    ASSERT_EQ(nested.size(), 2u);
+    EXPECT_EQ(std::get<GgufArray>(nested[1].v).size(), 1u);
+    EXPECT_EQ(f.get_string_array("tokenizer.ggml.tokens"), (std::vector<std::string>{"a", "b"}));
+    const GgufTensorInfo* x = f.tensor("x");
+    ASSERT_NE(x, nullptr);
+    EXPECT_EQ(x->shape, (std::vector<int64_t>{4, 3}));  // ggml order
+    float last = 0;
+    std::memcpy(&last, x->data + 44, 4);
+    EXPECT_EQ(last, 11.0f);
+    ASSERT_NE(f.tensor("y"), nullptr);
+    EXPECT_EQ(f.tensor("y")->type, GgufType::F16);
+  }
+  const auto st_path = std::filesystem::path(dir) / "python.safetensors";
+  if (std::filesystem::exists(st_path)) {
+    auto r = SafetensorsModel::open_file(st_path.string());
+    ASSERT_TRUE(r.ok()) << r.error();
+    const SafetensorsTensor* a = (*r)->find("a");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->shape, (std::vector<int64_t>{2, 3}));
+    float v = 0;
+    std::memcpy(&v, a->data + 20, 4);
+    EXPECT_EQ(v, 5.0f);
+    ASSERT_NE((*r)->find("b"), nullptr);
+    EXPECT_EQ((*r)->find("b")->dtype, "I64");
+  }
+}
+
 }  // namespace
 }  // namespace sluice
