@@ -38,15 +38,22 @@ class Tokenizer {
   virtual bool is_special(int32_t id) const = 0;
   virtual std::optional<int32_t> token_id(std::string_view token_text) const = 0;
   virtual std::string token_text(int32_t id) const = 0;  // the vocabulary string
+  // Spaces the decoder strips from the start of the first decoded token (SentencePiece-style
+  // "▁Hello" -> "Hello"); 0 for byte-level tokenizers.
+  virtual int leading_spaces_to_strip() const { return 0; }
 };
 
 // tokenizer.json (+ tokenizer_config.json beside it, if present, for bos/eos/add_bos).
 Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::string& path);
 // From GGUF metadata (tokenizer.ggml.model, tokens, scores, token_type, merges, pre, special ids).
 Result<std::unique_ptr<Tokenizer>> load_tokenizer_gguf(const GgufFile& gguf);
+// By path: a .gguf file (its metadata), a directory (its tokenizer.json, else its single *.gguf),
+// or a tokenizer.json file.
+Result<std::unique_ptr<Tokenizer>> load_tokenizer_for(const std::string& path);
 
 // Streaming detokenizer: feed token ids one at a time, get back only complete UTF-8 text.
 // Bytes of an incomplete character are held until the character completes (or flush()).
+// The concatenated output equals decode(ids, skip_special) (first-token space stripping included).
 class StreamingDetokenizer {
  public:
   StreamingDetokenizer(const Tokenizer& tok, bool skip_special = true);
