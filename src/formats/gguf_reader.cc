@@ -95,7 +95,8 @@ class GgufParser {
     const uint8_t* data = f_->file_.data();
     if (size < 4) return fail("file too small (" + std::to_string(size) + " bytes) to be GGUF");
     if (std::memcmp(data, "GGUF", 4) != 0) return fail("not a GGUF file (bad magic)");
-    r_.read_bytes(4, &data);
+    uint32_t magic = 0;
+    r_.read(&magic);
     uint32_t version = 0;
     if (!r_.read(&version)) return fail("truncated file: header ends before the version");
     if (version != 2 && version != 3) {

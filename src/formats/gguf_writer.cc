@@ -114,6 +114,7 @@ Status GgufWriter::write(const std::string& path) const {
   for (const Tensor& t : tensors_) {
     const std::string who = "tensor '" + t.name + "'";
     if (!names.insert(t.name).second) return fail("duplicate " + who);
+    if (t.name.size() > 63) return fail(who + " name is longer than 63 bytes (llama.cpp's limit)");
     int64_t block_elems = 0, block_bytes = 0;
     if (!gguf_type_block(t.type, &block_elems, &block_bytes)) {
       return fail(who + " has unsupported type " + gguf_type_name(t.type));

@@ -222,6 +222,9 @@ TEST(GgufTest, WriterRejectsBadTensors) {
   EXPECT_NE(error_of(GgufType::Q3_K, {256}, 110).find("unsupported type Q3_K"), std::string::npos);
   EXPECT_NE(error_of(GgufType::F32, {1, 1, 1, 1, 1}, 4).find("1 to 4"), std::string::npos);
   EXPECT_NE(error_of(GgufType::F32, {0}, 0).find("invalid shape"), std::string::npos);
+  GgufWriter long_name;
+  long_name.add_tensor(std::string(64, 'n'), GgufType::F32, {1}, std::vector<uint8_t>(4));
+  EXPECT_NE(long_name.write(p).message().find("longer than 63 bytes"), std::string::npos);
   GgufWriter w;
   w.add_tensor("t", GgufType::F32, {1}, std::vector<uint8_t>(4));
   w.add_tensor("t", GgufType::F32, {1}, std::vector<uint8_t>(4));

@@ -90,6 +90,12 @@ TEST_F(SafetensorsMalformedTest, InvalidJson) {
   expect_header_error("[1, 2]", 0, "header is not a JSON object");
 }
 
+TEST_F(SafetensorsMalformedTest, DeeplyNestedJson) {
+  expect_header_error(std::string(1000000, '['), 0, "header is not valid JSON");
+  expect_header_error("{\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}", 0,
+                      "tensor 'x' entry is not an object");
+}
+
 TEST_F(SafetensorsMalformedTest, BadEntries) {
   expect_header_error(R"({"x": 5})", 0, "tensor 'x' entry is not an object");
   expect_header_error(R"({"x": {"shape": [1], "data_offsets": [0, 4]}})", 4,
