@@ -1,6 +1,7 @@
 // tokenizer.json (Hugging Face `tokenizers`) -> ModelTokenizer. Supports model type BPE (byte-level
 // or byte-fallback), its normalizers, pre-tokenizers, decoders, added tokens and the
 // TemplateProcessing post-processor; tokenizer_config.json beside it supplies bos/eos.
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,189 @@ Result<json> read_json(const std::string& path, const std::string& where) {
   json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::error(where, path + ": invalid JSON");
   return j;
+}
+
+// The two big parts of tokenizer.json (model.vocab, model.merges) are taken out while parsing,
+// without DOM nodes (a std::map insert per vocab entry dominated the load time); the rest of the
+// file becomes an ordinary json value.
+struct BigParts {
+  bool has_vocab = false, has_merges = false;
+  std::vector<std::pair<std::string, int64_t>> vocab;  // id -1: not an integer
+  std::vector<std::pair<std::string, std::string>> merge_pairs;
+  std::string bad_merge;  // first malformed merge entry, if any
+};
+
+class TokenizerJsonSax : public nlohmann::json_sax<json> {
+ public:
+  explicit TokenizerJsonSax(BigParts* big) : big_(big) {}
+  json root;
+  std::string error;
+
+  bool null() override { return value(json()); }
+  bool boolean(bool v) override { return value(json(v)); }
+  bool number_integer(number_integer_t v) override {
+    if (mode() == kVocab) return vocab_id(v);
+    return value(json(v));
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (mode() == kVocab) return vocab_id(v > INT64_MAX ? -1 : static_cast<int64_t>(v));
+    return value(json(v));
+  }
+  bool number_float(number_float_t v, const string_t&) override {
+    if (mode() == kVocab) return vocab_id(-1);
+    return value(json(v));
+  }
+  bool string(string_t& v) override {
+    switch (mode()) {
+      case kVocab:
+        return vocab_id(-1);
+      case kMerges: {
+        const size_t sp = v.find(' ', 1);
+        if (sp == std::string::npos || v.find(' ', sp + 1) != std::string::npos) {
+          return bad_merge("\"" + v + "\"");
+        }
+        big_->merge_pairs.emplace_back(v.substr(0, sp), v.substr(sp + 1));
+        return true;
+      }
+      case kMergePair:
+        pair_.push_back(std::move(v));
+        return true;
+      default:
+        return value(json(std::move(v)));
+    }
+  }
+  bool binary(binary_t&) override { return value(json()); }
+  bool start_object(std::size_t) override {
+    if (mode() == kNormal && stack_.size() == 2 && key_ == "vocab" && stack_[1].is_model) {
+      big_->has_vocab = true;
+      stack_.push_back({nullptr, kVocab});
+      return true;
+    }
+    if (mode() != kNormal) {  // an object inside vocab/merges: malformed, skip its content
+      const Mode outer = mode();
+      stack_.push_back({nullptr, kSkip});
+      if (outer == kVocab) return vocab_id_outer();
+      return outer == kSkip ? true : bad_merge("object");
+    }
+    const bool is_model = stack_.size() == 1 && key_ == "model";
+    json* v = insert(json::object());
+    stack_.push_back({v, kNormal, is_model});
+    return true;
+  }
+  bool key(string_t& k) override {
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (mode() == kNormal && stack_.size() == 2 && key_ == "merges" && stack_[1].is_model) {
+      big_->has_merges = true;
+      stack_.push_back({nullptr, kMerges});
+      return true;
+    }
+    if (mode() == kMerges) {
+      pair_.clear();
+      stack_.push_back({nullptr, kMergePair});
+      return true;
+    }
+    if (mode() != kNormal) {
+      const Mode outer = mode();
+      stack_.push_back({nullptr, kSkip});
+      if (outer == kVocab) return vocab_id_outer();
+      return outer == kSkip ? true : bad_merge("nested array");
+    }
+    json* v = insert(json::array());
+    stack_.push_back({v, kNormal});
+    return true;
+  }
+  bool end_array() override {
+    if (mode() == kMergePair) {
+      if (pair_.size() == 2) {
+        big_->merge_pairs.emplace_back(std::move(pair_[0]), std::move(pair_[1]));
+      } else {
+        bad_merge("array of " + std::to_string(pair_.size()) + " strings");
+      }
+    }
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t pos, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    error = "invalid JSON at byte " + std::to_string(pos);
+    return false;
+  }
+
+ private:
+  enum Mode { kNormal, kVocab, kMerges, kMergePair, kSkip };
+  struct Frame {
+    json* container;
+    Mode mode;
+    bool is_model = false;
+  };
+  Mode mode() const { return stack_.empty() ? kNormal : stack_.back().mode; }
+
+  bool vocab_id(int64_t id) {
+    big_->vocab.emplace_back(std::move(key_), id);
+    return true;
+  }
+  bool vocab_id_outer() { return vocab_id(-1); }  // a container as a vocab value: bad id
+  bool bad_merge(const std::string& what) {
+    if (big_->bad_merge.empty()) big_->bad_merge = what;
+    return true;
+  }
+  // Places v in the current container (or as the root) and returns where it now lives.
+  json* insert(json v) {
+    if (stack_.empty()) {
+      root = std::move(v);
+      return &root;
+    }
+    json* c = stack_.back().container;
+    if (c->is_array()) {
+      c->push_back(std::move(v));
+      return &c->back();
+    }
+    json& slot = (*c)[key_];
+    slot = std::move(v);
+    return &slot;
+  }
+  bool value(json v) {
+    switch (mode()) {
+      case kVocab:
+        return vocab_id(-1);
+      case kMerges:
+        return bad_merge(v.dump());
+      case kMergePair:
+        return bad_merge("non-string in a merge pair");
+      case kSkip:
+        return true;
+      default:
+        insert(std::move(v));
+        return true;
+    }
+  }
+
+  BigParts* big_;
+  std::vector<Frame> stack_;
+  std::string key_;
+  std::vector<std::string> pair_;
+};
+
+Result<json> read_tokenizer_json(const std::string& path, BigParts* big) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::error("tokenizer.json", "cannot open " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  TokenizerJsonSax sax(big);
+  const bool ok = json::sax_parse(text, &sax, json::input_format_t::json, /*strict=*/true);
+  if (!ok) {
+    return Status::error("tokenizer.json",
+                         path + ": " + (sax.error.empty() ? "invalid JSON" : sax.error));
+  }
+  return std::move(sax.root);
 }
 
 // "bos_token": "<s>" or {"content": "<s>", ...}
@@ -112,27 +296,25 @@ Status parse_post_processor(const json& j, const Vocab& vocab, std::vector<int32
   return Status::ok();
 }
 
-Result<std::unique_ptr<Tokenizer>> build(const json& root, const json& config) {
+Result<std::unique_ptr<Tokenizer>> build(const json& root, const json& config, BigParts& big) {
   if (!root.is_object() || !root.contains("model") || !root["model"].is_object()) {
     return Status::error("tokenizer.json", "missing \"model\"");
   }
   const json& model = root["model"];
   std::string type = model.value("type", std::string());
-  if (type.empty() && model.contains("merges")) type = "BPE";
+  if (type.empty() && big.has_merges) type = "BPE";
   if (type != "BPE") {
     return Status::error("tokenizer.json",
                          "unsupported model type '" + type + "' (only BPE is supported)");
   }
-  if (!model.contains("vocab") || !model["vocab"].is_object()) {
+  if (!big.has_vocab) {
     return Status::error("tokenizer.json", "BPE model without a \"vocab\" object");
   }
-  if (!model.value("continuing_subword_prefix", json()).is_null() &&
-      !model["continuing_subword_prefix"].get<std::string>().empty()) {
-    return Status::error("tokenizer.json", "continuing_subword_prefix is not supported");
-  }
-  if (!model.value("end_of_word_suffix", json()).is_null() &&
-      !model["end_of_word_suffix"].get<std::string>().empty()) {
-    return Status::error("tokenizer.json", "end_of_word_suffix is not supported");
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    if (model.contains(key) && model[key].is_string() &&
+        !model[key].get_ref<const std::string&>().empty()) {
+      return Status::error("tokenizer.json", std::string(key) + " is not supported");
+    }
   }
 
   auto tok = std::make_unique<ModelTokenizer>();
@@ -142,22 +324,23 @@ Result<std::unique_ptr<Tokenizer>> build(const json& root, const json& config) {
   opts.fuse_unk = model.value("fuse_unk", false);
 
   Vocab& vocab = tok->vocab;
-  const json& vj = model["vocab"];
-  vocab.text_to_id.reserve(vj.size() + 1024);
-  for (auto it = vj.begin(); it != vj.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0) {
-      return Status::error("tokenizer.json", "vocab entry '" + it.key() + "' has a bad id");
+  vocab.text_to_id.reserve(big.vocab.size() + 1024);
+  for (auto& [text, id] : big.vocab) {
+    if (id < 0 || id > INT32_MAX) {
+      return Status::error("tokenizer.json", "vocab entry '" + text + "' has a bad id");
     }
     TokenKind kind = TokenKind::kNormal;
-    if (opts.byte_fallback && parse_byte_token(it.key())) kind = TokenKind::kByte;
-    vocab.set(it.value().get<int32_t>(), it.key(), kind);
+    if (opts.byte_fallback && parse_byte_token(text)) kind = TokenKind::kByte;
+    vocab.set(static_cast<int32_t>(id), std::move(text), kind);
   }
   if (model.contains("unk_token") && model["unk_token"].is_string()) {
     opts.unk_id = vocab.find(model["unk_token"].get<std::string>());
   }
 
   // Added tokens: registered in the vocabulary and cut out of the text before the model runs.
-  for (const auto& a : root.value("added_tokens", json::array())) {
+  static const json kEmptyArray = json::array();
+  const json& added_json = root.contains("added_tokens") ? root["added_tokens"] : kEmptyArray;
+  for (const auto& a : added_json) {
     if (!a.contains("id") || !a.contains("content") || !a["content"].is_string()) {
       return Status::error("tokenizer.json", "added token without id/content");
     }
@@ -175,24 +358,11 @@ Result<std::unique_ptr<Tokenizer>> build(const json& root, const json& config) {
     tok->added.add(t);
   }
 
-  std::vector<std::pair<std::string, std::string>> merges;
-  const json mj = model.value("merges", json::array());
-  merges.reserve(mj.size());
-  for (const auto& m : mj) {
-    if (m.is_string()) {
-      const std::string& s = m.get_ref<const std::string&>();
-      const size_t sp = s.find(' ', 1);
-      if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos) {
-        return Status::error("tokenizer.json", "bad merge '" + s + "'");
-      }
-      merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
-    } else {
-      return Status::error("tokenizer.json", "bad merge entry " + m.dump());
-    }
+  if (!big.bad_merge.empty()) {
+    return Status::error("tokenizer.json", "bad merge " + big.bad_merge);
   }
-  SLUICE_ASSIGN_OR_RETURN(tok->bpe, BpeModel::create(vocab, merges, opts, /*strict=*/true));
+  SLUICE_ASSIGN_OR_RETURN(tok->bpe,
+                          BpeModel::create(vocab, big.merge_pairs, opts, /*strict=*/true));
 
   SLUICE_ASSIGN_OR_RETURN(tok->normalizer, Normalizer::from_json(root.value("normalizer", json())));
   SLUICE_ASSIGN_OR_RETURN(tok->pre_tokenizer,
@@ -217,7 +387,8 @@ Result<std::unique_ptr<Tokenizer>> build(const json& root, const json& config) {
 }  // namespace
 
 Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::string& path) {
-  SLUICE_ASSIGN_OR_RETURN(json root, read_json(path, "tokenizer.json"));
+  BigParts big;
+  SLUICE_ASSIGN_OR_RETURN(json root, read_tokenizer_json(path, &big));
   json config = json::object();
   const auto cfg_path = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
   if (std::filesystem::exists(cfg_path)) {
@@ -225,7 +396,13 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::string& path) 
     if (!cfg) return cfg.status();
     if (cfg->is_object()) config = std::move(cfg.value());
   }
-  auto tok = build(root, config);
+  Result<std::unique_ptr<Tokenizer>> tok = Status::error("tokenizer.json", "not loaded");
+  try {
+    tok = build(root, config, big);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong JSON type somewhere: report it instead of crashing.
+    tok = Status::error("tokenizer.json", std::string("malformed: ") + e.what());
+  }
   if (!tok) {
     // "[tokenizer.json] what" -> "[<path>] what"
     const std::string& msg = tok.error();
