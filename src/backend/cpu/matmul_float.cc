@@ -45,55 +45,76 @@ HWY_INLINE hn::Vec<D> load_w(D df, const T* HWY_RESTRICT p) {
   }
 }
 
-// y[k * ldy] = dot(x + k * ldx, w) for k < NX.
-template <int NX, typename T>
-HWY_INLINE void dot_rows(const float* HWY_RESTRICT x, int64_t ldx, const T* HWY_RESTRICT w,
-                         int64_t cols, float* HWY_RESTRICT y, int64_t ldy) {
+// Register tile: NW weight rows x NX activation rows over columns [k0, k1). Every converted
+// weight vector feeds NX FMAs and every activation vector NW FMAs.
+// y[k * ldy + j] (+)= dot(x row k, w row j).
+template <int NX, int NW, typename T>
+HWY_INLINE void dot_tile(const float* HWY_RESTRICT x, int64_t ldx, const T* HWY_RESTRICT w,
+                         int64_t ldw, int64_t k0, int64_t k1, float* HWY_RESTRICT y, int64_t ldy,
+                         bool accumulate) {
   const hn::ScalableTag<float> df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
-  hn::Vec<decltype(df)> a0[NX], a1[NX];
-  for (int k = 0; k < NX; ++k) a0[k] = a1[k] = hn::Zero(df);
-  int64_t c = 0;
-  for (; c + 2 * N <= cols; c += 2 * N) {
-    const auto w0 = load_w(df, w + c);
-    const auto w1 = load_w(df, w + c + N);
+  hn::Vec<decltype(df)> acc[NW][NX];
+  for (int j = 0; j < NW; ++j)
+    for (int k = 0; k < NX; ++k) acc[j][k] = hn::Zero(df);
+  int64_t c = k0;
+  for (; c + N <= k1; c += N) {
+    hn::Vec<decltype(df)> wv[NW];
+    for (int j = 0; j < NW; ++j) wv[j] = load_w(df, w + j * ldw + c);
     for (int k = 0; k < NX; ++k) {
-      a0[k] = hn::MulAdd(w0, hn::LoadU(df, x + k * ldx + c), a0[k]);
-      a1[k] = hn::MulAdd(w1, hn::LoadU(df, x + k * ldx + c + N), a1[k]);
+      const auto xv = hn::LoadU(df, x + k * ldx + c);
+      for (int j = 0; j < NW; ++j) acc[j][k] = hn::MulAdd(wv[j], xv, acc[j][k]);
     }
   }
-  for (; c + N <= cols; c += N) {
-    const auto w0 = load_w(df, w + c);
-    for (int k = 0; k < NX; ++k) a0[k] = hn::MulAdd(w0, hn::LoadU(df, x + k * ldx + c), a0[k]);
-  }
-  for (int k = 0; k < NX; ++k) {
-    float s = hn::GetLane(hn::SumOfLanes(df, hn::Add(a0[k], a1[k])));
-    for (int64_t cc = c; cc < cols; ++cc) s += scalar_w(w + cc) * x[k * ldx + cc];
-    y[k * ldy] = s;
+  for (int j = 0; j < NW; ++j) {
+    for (int k = 0; k < NX; ++k) {
+      float s = hn::GetLane(hn::SumOfLanes(df, acc[j][k]));
+      for (int64_t cc = c; cc < k1; ++cc) s += scalar_w(w + j * ldw + cc) * x[k * ldx + cc];
+      float& out = y[k * ldy + j];
+      out = accumulate ? out + s : s;
+    }
   }
 }
+
+// Weight-row register blocking per activation-row count: 8 accumulators where possible, and
+// at least 4 independent FMA chains for decode.
+template <int NX>
+constexpr int kRowsW = NX <= 2 ? 4 : 2;
+
+template <int NX, typename T>
+HWY_INLINE void rows_pass(const float* x, int64_t ldx, const T* w, int64_t ldw, int64_t r0,
+                          int64_t r1, int64_t k0, int64_t k1, float* y, int64_t ldy, bool acc) {
+  constexpr int NW = kRowsW<NX>;
+  int64_t r = r0;
+  for (; r + NW <= r1; r += NW) dot_tile<NX, NW>(x, ldx, w + r * ldw, ldw, k0, k1, y + r, ldy, acc);
+  for (; r < r1; ++r) dot_tile<NX, 1>(x, ldx, w + r * ldw, ldw, k0, k1, y + r, ldy, acc);
+}
+
+constexpr int64_t kColBlock = 1024;  // columns per pass: 4 activation rows stay in L1
 
 template <typename T>
 void tile_t(const float* x, int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
             float* y) {
-  for (int64_t i = i0; i < i1; i += 4) {
-    const int64_t nx = std::min<int64_t>(4, i1 - i);
-    const float* xi = x + i * w.cols;
-    float* yi = y + i * w.rows;
-    for (int64_t r = r0; r < r1; ++r) {
-      const T* wr = reinterpret_cast<const T*>(w.row(r));
-      switch (nx) {
+  const T* wd = reinterpret_cast<const T*>(w.data);
+  const int64_t ld = w.cols;
+  for (int64_t k0 = 0; k0 < w.cols; k0 += kColBlock) {
+    const int64_t k1 = std::min(w.cols, k0 + kColBlock);
+    const bool acc = k0 > 0;
+    for (int64_t i = i0; i < i1; i += 4) {
+      const float* xi = x + i * ld;
+      float* yi = y + i * w.rows;
+      switch (std::min<int64_t>(4, i1 - i)) {
         case 4:
-          dot_rows<4>(xi, w.cols, wr, w.cols, yi + r, w.rows);
+          rows_pass<4>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
           break;
         case 3:
-          dot_rows<3>(xi, w.cols, wr, w.cols, yi + r, w.rows);
+          rows_pass<3>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
           break;
         case 2:
-          dot_rows<2>(xi, w.cols, wr, w.cols, yi + r, w.rows);
+          rows_pass<2>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
           break;
         default:
-          dot_rows<1>(xi, w.cols, wr, w.cols, yi + r, w.rows);
+          rows_pass<1>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
           break;
       }
     }

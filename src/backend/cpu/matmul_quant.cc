@@ -87,93 +87,94 @@ SLUICE_AVX2_TARGET inline float hsum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// Q4G32: unsigned nibbles x signed int8 straight into maddubs.
-template <int NX>
-SLUICE_AVX2_TARGET void dot_q4g32_avx2(const BlockQ4G32* w, const BlockAct8* x, int64_t nb,
-                                       float* y, int64_t ldy) {
-  const __m128i m4 = _mm_set1_epi8(0x0f);
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[NX];
-  __m256 acc_off[NX];  // offset terms, lane 0 only
-  for (int k = 0; k < NX; ++k) acc[k] = acc_off[k] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m128 so = load_scale_offset(&w[b]);
-    const __m256 dw = _mm256_broadcastss_ps(so);
-    const __m256 ow = _mm256_broadcastss_ps(_mm_movehdup_ps(so));
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].codes));
-    const __m256i wv =
-        _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(c, 4), m4), _mm_and_si128(c, m4));
-    for (int k = 0; k < NX; ++k) {
-      const BlockAct8& a = x[k * nb + b];
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
-      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, xv), ones);
-      const __m256 dx = _mm256_broadcast_ss(&a.d);
-      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx), acc[k]);
-      const __m256 sx =
-          _mm256_castps128_ps256(_mm_add_ss(_mm_load_ss(&a.sum[0]), _mm_load_ss(&a.sum[1])));
-      acc_off[k] = _mm256_fmadd_ps(ow, sx, acc_off[k]);
-    }
-  }
-  for (int k = 0; k < NX; ++k) y[k * ldy] = hsum8(acc[k]) + _mm256_cvtss_f32(acc_off[k]);
-}
+// One weight block unpacked once and reused for every activation row of the pass.
+struct Unpacked {
+  __m256i wv;  // Q4G32: unsigned codes in element order; Q8: signed codes
+  __m256i aw;  // Q8: |codes|
+  __m256 dw;   // scale broadcast (Q8G16: group 0 in lanes 0..3, group 1 in lanes 4..7)
+  __m256 ow;   // offset in lane 0 (Q8G16: offset[0], offset[1] in lanes 0, 1)
+};
 
-// Q8G32: signed x signed via maddubs(|w|, sign(x, w)).
-template <int NX>
-SLUICE_AVX2_TARGET void dot_q8g32_avx2(const BlockQ8G32* w, const BlockAct8* x, int64_t nb,
-                                       float* y, int64_t ldy) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[NX];
-  __m256 acc_off[NX];
-  for (int k = 0; k < NX; ++k) acc[k] = acc_off[k] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m128 so = load_scale_offset(&w[b]);
-    const __m256 dw = _mm256_broadcastss_ps(so);
-    const __m256 ow = _mm256_broadcastss_ps(_mm_movehdup_ps(so));
-    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].codes));
-    const __m256i aw = _mm256_sign_epi8(wv, wv);
-    for (int k = 0; k < NX; ++k) {
-      const BlockAct8& a = x[k * nb + b];
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
-      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv)), ones);
-      const __m256 dx = _mm256_broadcast_ss(&a.d);
-      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx), acc[k]);
-      const __m256 sx =
-          _mm256_castps128_ps256(_mm_add_ss(_mm_load_ss(&a.sum[0]), _mm_load_ss(&a.sum[1])));
-      acc_off[k] = _mm256_fmadd_ps(ow, sx, acc_off[k]);
-    }
-  }
-  for (int k = 0; k < NX; ++k) y[k * ldy] = hsum8(acc[k]) + _mm256_cvtss_f32(acc_off[k]);
-}
-
-// Q8G16: as Q8G32; int32 lanes 0..3 hold group 0 (elements 0..15), lanes 4..7 group 1.
-template <int NX>
-SLUICE_AVX2_TARGET void dot_q8g16_avx2(const BlockQ8G16* w, const BlockAct8* x, int64_t nb,
-                                       float* y, int64_t ldy) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[NX];
-  __m256 acc_off[NX];  // lanes 0, 1: offset[g] * sum[g]
-  for (int k = 0; k < NX; ++k) acc[k] = acc_off[k] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
+template <DType T>
+SLUICE_AVX2_TARGET inline __attribute__((always_inline)) Unpacked unpack(const uint8_t* blk) {
+  Unpacked u;
+  if constexpr (T == DType::Q4G32) {
+    const __m128 so = load_scale_offset(blk);  // [s, o, 0, 0]
+    u.dw = _mm256_broadcastss_ps(so);
+    u.ow = _mm256_castps128_ps256(_mm_movehdup_ps(so));  // [o, o, 0, 0]: sx lanes 0, 1
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4));
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    u.wv = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(c, 4), m4), _mm_and_si128(c, m4));
+  } else if constexpr (T == DType::Q8G32) {
+    const __m128 so = load_scale_offset(blk);
+    u.dw = _mm256_broadcastss_ps(so);
+    u.ow = _mm256_castps128_ps256(_mm_movehdup_ps(so));
+    u.wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 4));
+    u.aw = _mm256_sign_epi8(u.wv, u.wv);
+  } else {
     // [s0, s1, o0, o1]
-    const __m128 so = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&w[b])));
-    const __m256 dw = _mm256_set_m128(_mm_shuffle_ps(so, so, 0x55), _mm_shuffle_ps(so, so, 0x00));
-    const __m256 ow = _mm256_castps128_ps256(_mm_movehl_ps(so, so));  // [o0, o1, ...]
-    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].codes));
-    const __m256i aw = _mm256_sign_epi8(wv, wv);
-    for (int k = 0; k < NX; ++k) {
-      const BlockAct8& a = x[k * nb + b];
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
-      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv)), ones);
-      const __m256 dx = _mm256_broadcast_ss(&a.d);
-      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, dx), acc[k]);
-      const __m256 sx = _mm256_castps128_ps256(
-          _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.sum))));
-      acc_off[k] = _mm256_fmadd_ps(ow, sx, acc_off[k]);
+    const __m128 so = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk)));
+    u.dw = _mm256_set_m128(_mm_shuffle_ps(so, so, 0x55), _mm_shuffle_ps(so, so, 0x00));
+    u.ow = _mm256_castps128_ps256(_mm_movehl_ps(so, so));  // [o0, o1, o0, o1]
+    u.wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 8));
+    u.aw = _mm256_sign_epi8(u.wv, u.wv);
+  }
+  return u;
+}
+
+// acc += d_w*d_x * sum(code*q) (8 int32 lanes converted); off += offset * [sum0, sum1, 0..].
+// Upper lanes of u.ow are finite and meet zeros of sx, so hsum(off) is the offset term.
+template <DType T>
+SLUICE_AVX2_TARGET inline __attribute__((always_inline)) void block_dot(const Unpacked& u,
+                                                                        const BlockAct8& a,
+                                                                        __m256& acc, __m256& off) {
+  const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
+  const __m256i p16 = T == DType::Q4G32 ? _mm256_maddubs_epi16(u.wv, xv)
+                                        : _mm256_maddubs_epi16(u.aw, _mm256_sign_epi8(xv, u.wv));
+  const __m256i p = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(u.dw, _mm256_broadcast_ss(&a.d)), acc);
+  const __m256 sx = _mm256_zextps128_ps256(
+      _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.sum))));
+  off = _mm256_fmadd_ps(u.ow, sx, off);
+}
+
+// y[k * ldy] = dot(weight row w, activation row k) for k < NX; x rows are nb blocks apart.
+// NX <= 2 (decode) walks two blocks per step with separate accumulators, so the FMA latency
+// chains overlap; NX > 2 gets that overlap from the rows themselves.
+template <DType T, int NX>
+SLUICE_AVX2_TARGET void dot_avx2(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y,
+                                 int64_t ldy) {
+  constexpr size_t kBytes = T == DType::Q4G32   ? sizeof(BlockQ4G32)
+                            : T == DType::Q8G32 ? sizeof(BlockQ8G32)
+                                                : sizeof(BlockQ8G16);
+  constexpr int U = NX <= 2 ? 2 : 1;
+  constexpr int64_t kPrefetchBlocks = 48;  // ~1 KiB ahead
+  __m256 acc[NX][U], off[NX][U];
+#pragma GCC unroll 8
+  for (int k = 0; k < NX; ++k)
+#pragma GCC unroll 2
+    for (int u = 0; u < U; ++u) acc[k][u] = off[k][u] = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + U <= nb; b += U) {
+    // The weight stream is read once: fetch ahead so DRAM latency overlaps the math.
+    _mm_prefetch(reinterpret_cast<const char*>(w + (b + kPrefetchBlocks) * kBytes), _MM_HINT_T0);
+#pragma GCC unroll 2
+    for (int u = 0; u < U; ++u) {
+      const Unpacked wu = unpack<T>(w + (b + u) * kBytes);
+#pragma GCC unroll 8
+      for (int k = 0; k < NX; ++k) block_dot<T>(wu, x[k * nb + b + u], acc[k][u], off[k][u]);
     }
   }
+  for (; b < nb; ++b) {
+    const Unpacked wu = unpack<T>(w + b * kBytes);
+#pragma GCC unroll 8
+    for (int k = 0; k < NX; ++k) block_dot<T>(wu, x[k * nb + b], acc[k][0], off[k][0]);
+  }
+#pragma GCC unroll 8
   for (int k = 0; k < NX; ++k) {
-    const __m128 o = _mm256_castps256_ps128(acc_off[k]);
-    y[k * ldy] = hsum8(acc[k]) + _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
+    __m256 t = _mm256_add_ps(acc[k][0], off[k][0]);
+    if constexpr (U == 2) t = _mm256_add_ps(t, _mm256_add_ps(acc[k][1], off[k][1]));
+    y[k * ldy] = hsum8(t);
   }
 }
 #endif
@@ -208,9 +209,24 @@ SLUICE_KERNEL_WRAPPER(Q4Scalar, dot_q4g32_scalar, BlockQ4G32)
 SLUICE_KERNEL_WRAPPER(Q8Scalar, dot_q8g32_scalar, BlockQ8G32)
 SLUICE_KERNEL_WRAPPER(Q816Scalar, dot_q8g16_scalar, BlockQ8G16)
 #if SLUICE_X86
-SLUICE_KERNEL_WRAPPER(Q4Avx2, dot_q4g32_avx2, BlockQ4G32)
-SLUICE_KERNEL_WRAPPER(Q8Avx2, dot_q8g32_avx2, BlockQ8G32)
-SLUICE_KERNEL_WRAPPER(Q816Avx2, dot_q8g16_avx2, BlockQ8G16)
+template <int NX>
+struct Q4Avx2 {
+  static void run(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+    dot_avx2<DType::Q4G32, NX>(w, x, nb, y, ldy);
+  }
+};
+template <int NX>
+struct Q8Avx2 {
+  static void run(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+    dot_avx2<DType::Q8G32, NX>(w, x, nb, y, ldy);
+  }
+};
+template <int NX>
+struct Q816Avx2 {
+  static void run(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+    dot_avx2<DType::Q8G16, NX>(w, x, nb, y, ldy);
+  }
+};
 #endif
 #undef SLUICE_KERNEL_WRAPPER
 
