@@ -1,0 +1,78 @@
+#include "tokenizer/chat_template/chat_template.h"
+
+#include <cstdio>
+
+#include "tokenizer/chat_template/json.h"
+#include "tokenizer/chat_template/parser.h"
+
+namespace sluice {
+
+namespace {
+
+Status to_status(const tpl::TemplateError& e) {
+  std::string what = e.kind() + ": " + e.what();
+  if (e.line() > 0) what += " (line " + std::to_string(e.line()) + ")";
+  return Status::error("template", what);
+}
+
+}  // namespace
+
+Result<ChatTemplate> ChatTemplate::parse(std::string source) {
+  ChatTemplate t;
+  try {
+    t.body_ = std::make_shared<const tpl::Body>(tpl::parse_template(source));
+  } catch (const tpl::TemplateError& e) {
+    return to_status(e);
+  }
+  t.source_ = std::make_shared<const std::string>(std::move(source));
+  return t;
+}
+
+Result<std::string> ChatTemplate::render(const nlohmann::ordered_json& context,
+                                         const ChatTemplateRenderOptions& opts) const {
+  if (!context.is_object()) return Status::error("template", "context must be a JSON object");
+  return render_value(tpl::from_json(context), opts);
+}
+
+Result<std::string> ChatTemplate::render(const nlohmann::json& context,
+                                         const ChatTemplateRenderOptions& opts) const {
+  if (!context.is_object()) return Status::error("template", "context must be a JSON object");
+  return render_value(tpl::from_json(context), opts);
+}
+
+Result<std::string> ChatTemplate::render_value(const tpl::Value& context,
+                                               const ChatTemplateRenderOptions& opts) const {
+  if (!context.is_dict()) return Status::error("template", "context must be a dict");
+  auto root = std::make_shared<tpl::Scope>();
+  for (const auto& [k, v] : context.dict_ptr()->entries)
+    if (k.is_string()) root->set(k.str(), v);
+  try {
+    tpl::Interpreter interp(opts.limits, opts.fixed_now);
+    return interp.render(*body_, root);
+  } catch (const tpl::TemplateError& e) {
+    return to_status(e);
+  }
+}
+
+std::optional<std::tm> parse_fixed_date(const std::string& text) {
+  int y, mo, d, h = 0, mi = 0, s = 0;
+  char tail;
+  int n = std::sscanf(text.c_str(), "%d-%d-%d%*[ T]%d:%d:%d%c", &y, &mo, &d, &h, &mi, &s, &tail);
+  if (n != 3 && n != 6) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 ||
+      s > 60)
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  std::time_t t = timegm(&tm);
+  std::tm out{};
+  gmtime_r(&t, &out);
+  return out;
+}
+
+}  // namespace sluice

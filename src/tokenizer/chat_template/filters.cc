@@ -1,0 +1,909 @@
+// jinja2's builtin filters (Python semantics), with `tojson` as Hugging Face overrides it:
+// json.dumps(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False).
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <unordered_map>
+
+#include "tokenizer/chat_template/builtins.h"
+#include "tokenizer/chat_template/interpreter.h"
+#include "tokenizer/chat_template/json.h"
+#include "tokenizer/chat_template/operators.h"
+#include "tokenizer/chat_template/unicode.h"
+
+namespace sluice::tpl {
+
+BoundArgs bind_args(Interpreter& in, const char* fname, CallArgs& args,
+                    std::initializer_list<const char*> names) {
+  BoundArgs b;
+  b.v.resize(names.size());
+  b.given.assign(names.size(), false);
+  if (args.pos.size() > names.size())
+    in.fail("TypeError", std::string(fname) + "() takes at most " + std::to_string(names.size()) +
+                             " argument(s)");
+  for (size_t i = 0; i < args.pos.size(); ++i) {
+    b.v[i] = args.pos[i];
+    b.given[i] = true;
+  }
+  for (auto& [k, val] : args.kw) {
+    size_t idx = 0;
+    bool found = false;
+    for (const char* n : names) {
+      if (k == n) {
+        found = true;
+        break;
+      }
+      ++idx;
+    }
+    if (!found)
+      in.fail("TypeError",
+              std::string(fname) + "() got an unexpected keyword argument '" + k + "'");
+    if (b.given[idx])
+      in.fail("TypeError", std::string(fname) + "() got multiple values for argument '" + k + "'");
+    b.v[idx] = val;
+    b.given[idx] = true;
+  }
+  return b;
+}
+
+namespace {
+
+// str() of a value, keeping Markup (jinja2's soft_str).
+Value soft_str(const Value& v) {
+  if (v.is_string()) return v;
+  return Value(py_str(v));
+}
+
+int64_t as_int_arg(Interpreter& in, const Value& v, const char* what) {
+  if (v.is_int() || v.is_bool()) return v.int_like();
+  if (v.is_undefined()) in.fail_undefined(v);
+  in.fail("TypeError", std::string("'") + v.type_name() +
+                           "' object cannot be interpreted as an "
+                           "integer (" +
+                           what + ")");
+}
+
+size_t py_len(Interpreter& in, const Value& v) {
+  switch (v.type()) {
+    case Value::Type::kString:
+      return utf8_length(v.str());
+    case Value::Type::kList:
+      return v.items().size();
+    case Value::Type::kDict:
+      return v.dict_ptr()->entries.size();
+    case Value::Type::kUndefined:
+      return 0;
+    case Value::Type::kLoop:
+      return static_cast<size_t>(v.loop()->length);
+    default:
+      in.fail("TypeError", "object of type '" + v.type_name() + "' has no len()");
+  }
+}
+
+// make_attrgetter: "a.b.0" paths looked up with getitem; integers as integers.
+Value get_path(Interpreter& in, const Value& item, const Value& attribute) {
+  if (attribute.is_none() || attribute.is_undefined()) return item;
+  if (!attribute.is_string()) return in.getitem(item, attribute);
+  Value cur = item;
+  const std::string& path = attribute.str();
+  size_t start = 0;
+  while (true) {
+    size_t dot = path.find('.', start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    bool digits = !part.empty() && std::all_of(part.begin(), part.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; });
+    cur = digits ? in.getitem(cur,
+                              Value(static_cast<int64_t>(std::strtoll(part.c_str(), nullptr, 10))))
+                 : in.getitem(cur, Value(part));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return cur;
+}
+
+Value ignore_case(const Value& v) {
+  if (v.is_string()) return Value(str_lower(v.str()));
+  return v;
+}
+
+Value f_abs(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "abs", a, {});
+  if (v.is_float()) return Value(std::fabs(v.as_float()));
+  if (v.is_int() || v.is_bool()) {
+    int64_t i = v.int_like();
+    if (i == INT64_MIN) in.fail("OverflowError", "integer overflow");
+    return Value(i < 0 ? -i : i);
+  }
+  if (v.is_undefined()) in.fail_undefined(v);
+  in.fail("TypeError", "bad operand type for abs(): '" + v.type_name() + "'");
+}
+
+Value f_attr(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "attr", a, {"name"});
+  if (!b[0].is_string()) in.fail("TypeError", "attribute name must be string");
+  const std::string& name = b[0].str();
+  if (v.is_undefined()) in.fail_undefined(v);
+  Value m;
+  if (v.is_namespace()) {
+    if (const Value* x = v.ns()->find(name)) return *x;
+  } else if (v.is_loop()) {
+    return in.getattr(v, name);
+  } else if (find_method(v, name, &m)) {
+    return m;
+  }
+  return Value::undefined("'" + object_type_repr(v) + "' has no attribute '" + name + "'");
+}
+
+Value f_batch(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "batch", a, {"linecount", "fill_with"});
+  int64_t n = as_int_arg(in, b[0], "linecount");
+  if (n <= 0) in.fail("ValueError", "batch size must be positive");
+  std::vector<Value> out, tmp;
+  for (auto& item : in.iterate(v)) {
+    if (static_cast<int64_t>(tmp.size()) == n) {
+      out.push_back(Value::list(std::move(tmp)));
+      tmp.clear();
+    }
+    tmp.push_back(item);
+  }
+  if (!tmp.empty()) {
+    if (b.has(1) && !b[1].is_none())
+      while (static_cast<int64_t>(tmp.size()) < n) tmp.push_back(b[1]);
+    out.push_back(Value::list(std::move(tmp)));
+  }
+  return Value::iterator(std::move(out));
+}
+
+Value f_capitalize(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "capitalize", a, {});
+  Value s = soft_str(v);
+  std::u32string cps = utf8_decode(s.str());
+  for (size_t i = 0; i < cps.size(); ++i) cps[i] = i == 0 ? py_toupper(cps[i]) : py_tolower(cps[i]);
+  return Value(utf8_encode(cps), s.is_safe());
+}
+
+Value f_center(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "center", a, {"width"});
+  int64_t width = b.has(0) ? as_int_arg(in, b[0], "width") : 80;
+  Value s = soft_str(v);
+  int64_t len = static_cast<int64_t>(utf8_length(s.str()));
+  if (width <= len) return s;
+  int64_t pad = width - len;
+  int64_t left = pad / 2 + (pad & width & 1);
+  in.check_string_size(static_cast<size_t>(width));
+  return Value(std::string(left, ' ') + s.str() + std::string(pad - left, ' '), s.is_safe());
+}
+
+Value f_default(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "default", a, {"default_value", "boolean"});
+  if (v.is_undefined() || (b.has(1) && b[1].truthy() && !v.truthy()))
+    return b.has(0) ? b[0] : Value(std::string());
+  return v;
+}
+
+Value f_dictsort(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "dictsort", a, {"case_sensitive", "by", "reverse"});
+  if (!v.is_dict()) {
+    if (v.is_undefined()) in.fail_undefined(v);
+    in.fail("AttributeError", "'" + v.type_name() + "' object has no attribute 'items'");
+  }
+  bool cs = b.has(0) && b[0].truthy();
+  int pos = 0;
+  if (b.has(1)) {
+    if (b[1].is_string() && b[1].str() == "value")
+      pos = 1;
+    else if (!(b[1].is_string() && b[1].str() == "key"))
+      in.fail("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
+  }
+  bool rev = b.has(2) && b[2].truthy();
+  std::vector<std::pair<Value, Value>> entries = v.dict_ptr()->entries;
+  auto key = [&](const std::pair<Value, Value>& e) {
+    const Value& x = pos == 0 ? e.first : e.second;
+    return cs ? x : ignore_case(x);
+  };
+  std::stable_sort(entries.begin(), entries.end(), [&](const auto& x, const auto& y) {
+    return rev ? py_less(in, key(y), key(x)) : py_less(in, key(x), key(y));
+  });
+  std::vector<Value> out;
+  for (auto& [k, val] : entries) out.push_back(Value::list({k, val}, true));
+  return Value::list(std::move(out));
+}
+
+Value f_escape(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "escape", a, {});
+  if (v.is_safe()) return v;
+  return Value(html_escape(py_str(v)), true);
+}
+
+Value f_forceescape(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "forceescape", a, {});
+  return Value(html_escape(py_str(v)), true);
+}
+
+Value f_first(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "first", a, {});
+  if (v.is_list() && !v.items().empty()) return v.items()[0];
+  std::vector<Value> items = in.iterate(v);
+  if (items.empty()) return Value::undefined("No first item, sequence was empty.");
+  return items[0];
+}
+
+Value f_last(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "last", a, {});
+  if (v.is_iterator()) in.fail("TypeError", "'" + v.type_name() + "' object is not reversible");
+  if (v.is_list() && !v.items().empty()) return v.items().back();
+  std::vector<Value> items = in.iterate(v);
+  if (items.empty()) return Value::undefined("No last item, sequence was empty.");
+  return items.back();
+}
+
+// Python float(str): optional whitespace, sign, digits with underscores, inf/nan.
+bool parse_py_float(const std::string& s, double* out) {
+  std::string t = py_strip(s, Value::none(), true, true);
+  std::string clean;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '_') {
+      if (i == 0 || i + 1 >= t.size() || !std::isdigit(static_cast<unsigned char>(t[i - 1])) ||
+          !std::isdigit(static_cast<unsigned char>(t[i + 1])))
+        return false;
+      continue;
+    }
+    clean.push_back(t[i]);
+  }
+  if (clean.empty()) return false;
+  std::string lower = str_lower(clean);
+  std::string body = (lower[0] == '+' || lower[0] == '-') ? lower.substr(1) : lower;
+  if (body == "inf" || body == "infinity" || body == "nan") {
+    double x = body == "nan" ? NAN : INFINITY;
+    *out = lower[0] == '-' ? -x : x;
+    return true;
+  }
+  for (char c : body)
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == '+' ||
+          c == '-'))
+      return false;
+  char* end = nullptr;
+  *out = std::strtod(clean.c_str(), &end);
+  return end && *end == '\0';
+}
+
+bool parse_py_int(const std::string& s, int64_t base, int64_t* out) {
+  std::string t = py_strip(s, Value::none(), true, true);
+  bool neg = false;
+  size_t i = 0;
+  if (i < t.size() && (t[i] == '+' || t[i] == '-')) neg = t[i++] == '-';
+  if (base == 0 || base == 16 || base == 8 || base == 2) {
+    if (i + 1 < t.size() && t[i] == '0') {
+      char p = static_cast<char>(t[i + 1] | 0x20);
+      int64_t pb = p == 'x' ? 16 : p == 'o' ? 8 : p == 'b' ? 2 : 0;
+      if (pb && (base == 0 || base == pb)) {
+        base = pb;
+        i += 2;
+        if (i < t.size() && t[i] == '_') ++i;
+      }
+    }
+    if (base == 0) base = 10;
+  }
+  if (i >= t.size()) return false;
+  int64_t v = 0;
+  bool any = false;
+  for (; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '_' && any && i + 1 < t.size() && t[i + 1] != '_') continue;
+    int d = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'z') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'Z') ? c - 'A' + 10
+                                     : 99;
+    if (d >= base) return false;
+    if (__builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, d, &v)) return false;
+    any = true;
+  }
+  if (!any) return false;
+  *out = neg ? -v : v;
+  return true;
+}
+
+Value f_float(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "float", a, {"default"});
+  Value def = b.has(0) ? b[0] : Value(0.0);
+  if (v.is_float()) return v;
+  if (v.is_int() || v.is_bool()) return Value(v.to_double());
+  if (v.is_undefined()) in.fail_undefined(v);
+  if (v.is_string()) {
+    double d;
+    if (parse_py_float(v.str(), &d)) return Value(d);
+  }
+  return def;
+}
+
+Value f_int(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "int", a, {"default", "base"});
+  Value def = b.has(0) ? b[0] : Value(int64_t{0});
+  int64_t base = b.has(1) ? as_int_arg(in, b[1], "base") : 10;
+  if (v.is_int()) return v;
+  if (v.is_bool()) return Value(v.int_like());
+  if (v.is_undefined()) in.fail_undefined(v);
+  if (v.is_float()) {
+    double d = v.as_float();
+    if (std::isnan(d) || std::isinf(d) || std::fabs(d) >= 9.2e18) return def;
+    return Value(static_cast<int64_t>(std::trunc(d)));
+  }
+  if (v.is_string()) {
+    int64_t i;
+    if (parse_py_int(v.str(), base, &i)) return Value(i);
+    double d;
+    if (parse_py_float(v.str(), &d) && !std::isnan(d) && !std::isinf(d) && std::fabs(d) < 9.2e18)
+      return Value(static_cast<int64_t>(std::trunc(d)));
+  }
+  return def;
+}
+
+Value f_format(Interpreter& in, const Value& v, CallArgs& a) {
+  if (!a.pos.empty() && !a.kw.empty())
+    in.fail("FilterArgumentError",
+            "can't handle positional and keyword arguments at the same time");
+  Value s = soft_str(v);
+  if (!a.kw.empty()) {
+    auto d = std::make_shared<DictData>();
+    for (auto& [k, val] : a.kw) d->set(Value(k), val);
+    return Value(percent_format(in, s.str(), Value(d)));
+  }
+  return Value(percent_format(in, s.str(), Value::list(a.pos, true)));
+}
+
+Value f_indent(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "indent", a, {"width", "first", "blank"});
+  std::string indention;
+  if (b.has(0) && b[0].is_string())
+    indention = b[0].str();
+  else
+    indention =
+        std::string(b.has(0) ? std::max<int64_t>(0, as_int_arg(in, b[0], "width")) : 4, ' ');
+  bool first = b.has(1) && b[1].truthy();
+  bool blank = b.has(2) && b[2].truthy();
+  Value sv = soft_str(v);
+  std::string s = sv.str() + "\n";
+  // str.splitlines (on \n, \r, \r\n and the other Python line boundaries; \n suffices here
+  // because templates normalise newlines)
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n' || s[i] == '\r') {
+      lines.push_back(s.substr(start, i - start));
+      if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
+      start = i + 1;
+    }
+  }
+  if (start < s.size()) lines.push_back(s.substr(start));
+  std::string rv;
+  if (blank) {
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (i) rv += "\n" + indention;
+      rv += lines[i];
+    }
+  } else {
+    rv = lines.empty() ? "" : lines[0];
+    for (size_t i = 1; i < lines.size(); ++i) {
+      rv += "\n";
+      if (!lines[i].empty()) rv += indention;
+      rv += lines[i];
+    }
+  }
+  if (first) rv = indention + rv;
+  return Value(std::move(rv), sv.is_safe());
+}
+
+Value f_items(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "items", a, {});
+  if (v.is_undefined()) return Value::iterator({});
+  if (!v.is_dict()) in.fail("TypeError", "Can only get item pairs from a mapping.");
+  std::vector<Value> out;
+  out.reserve(v.dict_ptr()->entries.size());
+  for (const auto& [k, val] : v.dict_ptr()->entries) out.push_back(Value::list({k, val}, true));
+  return Value::iterator(std::move(out));
+}
+
+Value f_join(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "join", a, {"d", "attribute"});
+  std::string sep = b.has(0) ? py_str(b[0]) : std::string();
+  std::string out;
+  bool first = true;
+  for (const auto& item : in.iterate(v)) {
+    if (!first) out += sep;
+    first = false;
+    append_str(b.has(1) ? get_path(in, item, b[1]) : item, out);
+    in.check_string_size(out.size());
+  }
+  return Value(std::move(out));
+}
+
+Value f_length(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "length", a, {});
+  return Value(static_cast<int64_t>(py_len(in, v)));
+}
+
+Value f_list(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "list", a, {});
+  return Value::list(in.iterate(v));
+}
+
+Value f_lower(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "lower", a, {});
+  Value s = soft_str(v);
+  return Value(str_lower(s.str()), s.is_safe());
+}
+
+Value f_upper(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "upper", a, {});
+  Value s = soft_str(v);
+  return Value(str_upper(s.str()), s.is_safe());
+}
+
+Value f_map(Interpreter& in, const Value& v, CallArgs& a) {
+  std::vector<Value> items = in.iterate(v);
+  std::vector<Value> out;
+  out.reserve(items.size());
+  if (a.pos.empty()) {
+    Value attribute, def;
+    bool has_attr = false, has_def = false;
+    for (auto& [k, val] : a.kw) {
+      if (k == "attribute") {
+        attribute = val;
+        has_attr = true;
+      } else if (k == "default") {
+        def = val;
+        has_def = true;
+      } else {
+        in.fail("FilterArgumentError", "Unexpected keyword argument '" + k + "'");
+      }
+    }
+    if (!has_attr) in.fail("FilterArgumentError", "map requires a filter argument");
+    for (const auto& item : items) {
+      Value x = get_path(in, item, attribute);
+      if (has_def && !def.is_none() && x.is_undefined()) x = def;
+      out.push_back(std::move(x));
+    }
+    return Value::iterator(std::move(out));
+  }
+  if (!a.pos[0].is_string()) in.fail("TypeError", "map filter name must be a string");
+  std::string name = a.pos[0].str();
+  CallArgs rest;
+  rest.pos.assign(a.pos.begin() + 1, a.pos.end());
+  rest.kw = a.kw;
+  for (const auto& item : items) {
+    CallArgs copy = rest;
+    out.push_back(in.apply_filter(name, item, copy));
+  }
+  return Value::iterator(std::move(out));
+}
+
+Value select_impl(Interpreter& in, const Value& v, CallArgs& a, bool want, bool by_attr) {
+  if (!v.truthy()) return Value::iterator({});
+  size_t off = 0;
+  Value attr;
+  if (by_attr) {
+    if (a.pos.empty()) in.fail("FilterArgumentError", "Missing parameter for attribute name");
+    attr = a.pos[0];
+    off = 1;
+  }
+  bool has_test = a.pos.size() > off;
+  std::string test_name;
+  CallArgs rest;
+  if (has_test) {
+    if (!a.pos[off].is_string()) in.fail("TypeError", "test name must be a string");
+    test_name = a.pos[off].str();
+    rest.pos.assign(a.pos.begin() + off + 1, a.pos.end());
+  }
+  rest.kw = a.kw;
+  std::vector<Value> out;
+  for (const auto& item : in.iterate(v)) {
+    Value x = by_attr ? get_path(in, item, attr) : item;
+    bool ok;
+    if (has_test) {
+      CallArgs copy = rest;
+      ok = in.apply_test(test_name, x, copy);
+    } else {
+      ok = x.truthy();
+    }
+    if (ok == want) out.push_back(item);
+  }
+  return Value::iterator(std::move(out));
+}
+
+Value f_select(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, true, false);
+}
+Value f_reject(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, false, false);
+}
+Value f_selectattr(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, true, true);
+}
+Value f_rejectattr(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, false, true);
+}
+
+Value min_max(Interpreter& in, const Value& v, CallArgs& a, bool want_max) {
+  BoundArgs b = bind_args(in, want_max ? "max" : "min", a, {"case_sensitive", "attribute"});
+  std::vector<Value> items = in.iterate(v);
+  if (items.empty()) return Value::undefined("No aggregated item, sequence was empty.");
+  bool cs = b.has(0) && b[0].truthy();
+  auto key = [&](const Value& x) {
+    Value k = b.has(1) ? get_path(in, x, b[1]) : x;
+    return cs ? k : ignore_case(k);
+  };
+  size_t best = 0;
+  Value best_key = key(items[0]);
+  for (size_t i = 1; i < items.size(); ++i) {
+    Value k = key(items[i]);
+    if (want_max ? py_less(in, best_key, k) : py_less(in, k, best_key)) {
+      best = i;
+      best_key = k;
+    }
+  }
+  return items[best];
+}
+
+Value f_max(Interpreter& in, const Value& v, CallArgs& a) {
+  return min_max(in, v, a, true);
+}
+Value f_min(Interpreter& in, const Value& v, CallArgs& a) {
+  return min_max(in, v, a, false);
+}
+
+Value f_pprint(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "pprint", a, {});
+  return Value(py_repr(v));
+}
+
+Value f_replace(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "replace", a, {"old", "new", "count"});
+  if (!b.has(0) || !b.has(1)) in.fail("TypeError", "replace() missing required argument");
+  std::string s = py_str(v);
+  std::string old = py_str(b[0]);
+  std::string rep = py_str(b[1]);
+  int64_t count = (b.has(2) && !b[2].is_none()) ? as_int_arg(in, b[2], "count") : -1;
+  std::string out;
+  if (old.empty()) {
+    // Python inserts `rep` between every character (and at both ends).
+    std::u32string cps = utf8_decode(s);
+    int64_t done = 0;
+    for (size_t i = 0; i <= cps.size(); ++i) {
+      if (count < 0 || done < count) {
+        out += rep;
+        ++done;
+      }
+      if (i < cps.size()) utf8_append(cps[i], out);
+      in.check_string_size(out.size());
+    }
+    return Value(std::move(out));
+  }
+  size_t pos = 0;
+  int64_t done = 0;
+  while (count < 0 || done < count) {
+    size_t f = s.find(old, pos);
+    if (f == std::string::npos) break;
+    out.append(s, pos, f - pos);
+    out += rep;
+    pos = f + old.size();
+    ++done;
+    in.check_string_size(out.size());
+  }
+  out.append(s, pos, std::string::npos);
+  return Value(std::move(out));
+}
+
+Value f_reverse(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "reverse", a, {});
+  if (v.is_string()) {
+    std::u32string cps = utf8_decode(v.str());
+    std::reverse(cps.begin(), cps.end());
+    return Value(utf8_encode(cps), v.is_safe());
+  }
+  if (v.is_iterator()) {
+    std::vector<Value> items = in.iterate(v);
+    std::reverse(items.begin(), items.end());
+    return Value::list(std::move(items));
+  }
+  if (!v.is_list() && !v.is_dict()) in.fail("FilterArgumentError", "argument must be iterable");
+  std::vector<Value> items = in.iterate(v);
+  std::reverse(items.begin(), items.end());
+  return Value::iterator(std::move(items),
+                         v.is_dict() ? "dict_reversekeyiterator" : "list_reverseiterator");
+}
+
+Value f_round(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "round", a, {"precision", "method"});
+  int64_t precision = b.has(0) ? as_int_arg(in, b[0], "precision") : 0;
+  std::string method = b.has(1) ? py_str(b[1]) : "common";
+  if (method != "common" && method != "ceil" && method != "floor")
+    in.fail("FilterArgumentError", "method must be common, ceil or floor");
+  if (!v.is_number()) {
+    if (v.is_undefined()) in.fail_undefined(v);
+    in.fail("TypeError", "type " + v.type_name() + " doesn't define __round__ method");
+  }
+  double x = v.to_double();
+  double scale = std::pow(10.0, static_cast<double>(precision));
+  double r;
+  if (method == "ceil")
+    r = std::ceil(x * scale) / scale;
+  else if (method == "floor")
+    r = std::floor(x * scale) / scale;
+  else
+    r = std::nearbyint(x * scale) / scale;  // round-half-even, like Python's round()
+  if (method == "common" && !v.is_float() && precision >= 0) return Value(v.int_like());
+  return Value(r);
+}
+
+Value f_safe(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "safe", a, {});
+  if (v.is_safe()) return v;
+  return Value(py_str(v), true);
+}
+
+Value f_slice(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "slice", a, {"slices", "fill_with"});
+  int64_t slices = as_int_arg(in, b[0], "slices");
+  if (slices <= 0) in.fail("ZeroDivisionError", "integer division or modulo by zero");
+  std::vector<Value> seq = in.iterate(v);
+  int64_t length = static_cast<int64_t>(seq.size());
+  int64_t per = length / slices, extra = length % slices, offset = 0;
+  std::vector<Value> out;
+  for (int64_t i = 0; i < slices; ++i) {
+    int64_t start = offset + i * per;
+    if (i < extra) ++offset;
+    int64_t end = offset + (i + 1) * per;
+    std::vector<Value> tmp(seq.begin() + start, seq.begin() + end);
+    if (b.has(1) && !b[1].is_none() && i >= extra) tmp.push_back(b[1]);
+    out.push_back(Value::list(std::move(tmp)));
+  }
+  return Value::iterator(std::move(out));
+}
+
+Value f_sort(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "sort", a, {"reverse", "case_sensitive", "attribute"});
+  bool rev = b.has(0) && b[0].truthy();
+  bool cs = b.has(1) && b[1].truthy();
+  std::vector<Value> items = in.iterate(v);
+  std::vector<std::string> attrs;
+  if (b.has(2) && b[2].is_string()) {
+    for (auto& part : py_split(b[2].str(), Value(","), -1, false)) attrs.push_back(part);
+  }
+  auto key = [&](const Value& x) -> Value {
+    if (!b.has(2) || b[2].is_none()) return cs ? x : ignore_case(x);
+    if (!b[2].is_string()) {
+      Value k = get_path(in, x, b[2]);
+      return cs ? k : ignore_case(k);
+    }
+    std::vector<Value> ks;
+    for (const auto& attr : attrs) {
+      Value k = get_path(in, x, Value(attr));
+      ks.push_back(cs ? k : ignore_case(k));
+    }
+    return Value::list(std::move(ks));
+  };
+  std::vector<std::pair<Value, Value>> keyed;
+  keyed.reserve(items.size());
+  for (auto& item : items) keyed.emplace_back(key(item), item);
+  std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
+    return rev ? py_less(in, y.first, x.first) : py_less(in, x.first, y.first);
+  });
+  std::vector<Value> out;
+  for (auto& [k, item] : keyed) out.push_back(std::move(item));
+  return Value::list(std::move(out));
+}
+
+Value f_string(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "string", a, {});
+  return soft_str(v);
+}
+
+Value f_striptags(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "striptags", a, {});
+  std::string s = py_str(v), out;
+  bool in_tag = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!in_tag && s.compare(i, 4, "<!--") == 0) {
+      size_t e = s.find("-->", i + 4);
+      if (e != std::string::npos) {
+        i = e + 2;
+        continue;
+      }
+    }
+    if (s[i] == '<') {
+      in_tag = true;
+    } else if (s[i] == '>' && in_tag) {
+      in_tag = false;
+    } else if (!in_tag) {
+      out.push_back(s[i]);
+    }
+  }
+  std::string joined;
+  for (const auto& w : py_split(out, Value::none(), -1, false)) {
+    if (!joined.empty()) joined.push_back(' ');
+    joined += w;
+  }
+  return Value(std::move(joined));
+}
+
+Value f_sum(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "sum", a, {"attribute", "start"});
+  Value total = b.has(1) ? b[1] : Value(int64_t{0});
+  if (total.is_string()) in.fail("TypeError", "sum() can't sum strings [use ''.join(seq) instead]");
+  for (const auto& item : in.iterate(v)) {
+    Value x = (b.has(0) && !b[0].is_none()) ? get_path(in, item, b[0]) : item;
+    total = binary_op(in, BinOp::kAdd, total, x);
+  }
+  return total;
+}
+
+Value f_title(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "title", a, {});
+  // jinja2: split on ([-\s({\[<]+) and capitalize each chunk.
+  Value sv = soft_str(v);
+  std::u32string cps = utf8_decode(sv.str());
+  auto is_sep = [](char32_t c) {
+    return py_isspace(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
+  };
+  std::u32string out;
+  size_t i = 0;
+  while (i < cps.size()) {
+    size_t j = i;
+    if (is_sep(cps[i])) {
+      while (j < cps.size() && is_sep(cps[j])) ++j;
+      out += cps.substr(i, j - i);
+    } else {
+      while (j < cps.size() && !is_sep(cps[j])) ++j;
+      for (size_t k = i; k < j; ++k)
+        out.push_back(k == i ? py_toupper(cps[k]) : py_tolower(cps[k]));
+    }
+    i = j;
+  }
+  return Value(utf8_encode(out), sv.is_safe());
+}
+
+Value f_tojson(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "tojson", a, {"ensure_ascii", "indent", "separators", "sort_keys"});
+  JsonDumpOptions opts;
+  opts.ensure_ascii = b.has(0) && b[0].truthy();
+  if (b.has(1) && !b[1].is_none()) {
+    if (b[1].is_string())
+      opts.indent = b[1].str();
+    else
+      opts.indent = std::string(std::max<int64_t>(0, as_int_arg(in, b[1], "indent")), ' ');
+    opts.item_separator = ",";
+  }
+  if (b.has(2) && !b[2].is_none()) {
+    std::vector<Value> seps = in.iterate(b[2]);
+    if (seps.size() != 2 || !seps[0].is_string() || !seps[1].is_string())
+      in.fail("ValueError", "separators must be a pair of strings");
+    opts.item_separator = seps[0].str();
+    opts.key_separator = seps[1].str();
+  }
+  opts.sort_keys = b.has(3) && b[3].truthy();
+  std::string out = json_dumps(v, opts);
+  in.check_string_size(out.size());
+  return Value(std::move(out));
+}
+
+Value f_trim(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "trim", a, {"chars"});
+  Value s = soft_str(v);
+  Value chars = b.has(0) ? b[0] : Value::none();
+  if (!chars.is_none() && !chars.is_string()) in.fail("TypeError", "strip arg must be None or str");
+  return Value(py_strip(s.str(), chars, true, true), s.is_safe());
+}
+
+Value f_truncate(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "truncate", a, {"length", "killwords", "end", "leeway"});
+  int64_t length = b.has(0) ? as_int_arg(in, b[0], "length") : 255;
+  bool killwords = b.has(1) && b[1].truthy();
+  std::string end = b.has(2) ? py_str(b[2]) : "...";
+  int64_t leeway = (b.has(3) && !b[3].is_none()) ? as_int_arg(in, b[3], "leeway") : 5;
+  std::u32string s = utf8_decode(py_str(v));
+  std::u32string e = utf8_decode(end);
+  if (length < static_cast<int64_t>(e.size()))
+    in.fail("AssertionError", "expected length >= " + std::to_string(e.size()));
+  if (static_cast<int64_t>(s.size()) <= length + leeway) return Value(utf8_encode(s));
+  std::u32string head = s.substr(0, length - e.size());
+  if (killwords) return Value(utf8_encode(head) + end);
+  size_t sp = head.rfind(U' ');
+  if (sp != std::u32string::npos) head = head.substr(0, sp);
+  return Value(utf8_encode(head) + end);
+}
+
+Value f_unique(Interpreter& in, const Value& v, CallArgs& a) {
+  BoundArgs b = bind_args(in, "unique", a, {"case_sensitive", "attribute"});
+  bool cs = b.has(0) && b[0].truthy();
+  std::vector<Value> seen, out;
+  for (const auto& item : in.iterate(v)) {
+    Value k = b.has(1) ? get_path(in, item, b[1]) : item;
+    if (!cs) k = ignore_case(k);
+    if ((k.is_list() && !k.is_tuple()) || k.is_dict())
+      in.fail("TypeError", "unhashable type: '" + k.type_name() + "'");
+    bool dup = false;
+    for (const auto& s : seen)
+      if (py_equal(s, k)) dup = true;
+    if (!dup) {
+      seen.push_back(k);
+      out.push_back(item);
+    }
+  }
+  return Value::iterator(std::move(out));
+}
+
+Value f_wordcount(Interpreter& in, const Value& v, CallArgs& a) {
+  bind_args(in, "wordcount", a, {});
+  int64_t n = 0;
+  bool in_word = false;
+  for (char32_t c : utf8_decode(py_str(v))) {
+    bool w = py_isalpha(c) || py_isdigit(c) || c == '_' || c >= 0x80;
+    if (w && !in_word) ++n;
+    in_word = w;
+  }
+  return Value(n);
+}
+
+const std::unordered_map<std::string_view, FilterFn>& filter_table() {
+  static const std::unordered_map<std::string_view, FilterFn> table = {
+      {"abs", f_abs},
+      {"attr", f_attr},
+      {"batch", f_batch},
+      {"capitalize", f_capitalize},
+      {"center", f_center},
+      {"count", f_length},
+      {"d", f_default},
+      {"default", f_default},
+      {"dictsort", f_dictsort},
+      {"e", f_escape},
+      {"escape", f_escape},
+      {"first", f_first},
+      {"float", f_float},
+      {"forceescape", f_forceescape},
+      {"format", f_format},
+      {"indent", f_indent},
+      {"int", f_int},
+      {"items", f_items},
+      {"join", f_join},
+      {"last", f_last},
+      {"length", f_length},
+      {"list", f_list},
+      {"lower", f_lower},
+      {"map", f_map},
+      {"max", f_max},
+      {"min", f_min},
+      {"pprint", f_pprint},
+      {"reject", f_reject},
+      {"rejectattr", f_rejectattr},
+      {"replace", f_replace},
+      {"reverse", f_reverse},
+      {"round", f_round},
+      {"safe", f_safe},
+      {"select", f_select},
+      {"selectattr", f_selectattr},
+      {"slice", f_slice},
+      {"sort", f_sort},
+      {"string", f_string},
+      {"striptags", f_striptags},
+      {"sum", f_sum},
+      {"title", f_title},
+      {"tojson", f_tojson},
+      {"trim", f_trim},
+      {"truncate", f_truncate},
+      {"unique", f_unique},
+      {"upper", f_upper},
+      {"wordcount", f_wordcount},
+  };
+  return table;
+}
+
+}  // namespace
+
+FilterFn find_filter(std::string_view name) {
+  const auto& t = filter_table();
+  auto it = t.find(name);
+  return it == t.end() ? nullptr : it->second;
+}
+
+}  // namespace sluice::tpl
