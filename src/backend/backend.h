@@ -68,7 +68,8 @@ class Backend {
                                const AttentionBatch& batch, float scale, float* out) = 0;
 };
 
-// SIMD + OpenMP CPU backend; num_threads <= 0 means all cores.
+// SIMD + OpenMP CPU backend; num_threads <= 0 means all cores. Calls on one instance must not
+// overlap (it reuses scratch buffers); ops parallelize internally.
 std::unique_ptr<Backend> make_cpu_backend(int num_threads);
 // Plain scalar reference of every op (single-threaded, slow): the semantics tests compare against.
 std::unique_ptr<Backend> make_reference_backend();
