@@ -1,0 +1,89 @@
+"""Last-position logits of `sluice logits` against reference implementations on the SAME file.
+
+Each case compares sluice with two results:
+  peer   the reference as users run it: mlx-lm in the model's dtype (bf16 activations) for
+         safetensors / MLX dirs; llama-cpp-python for GGUF (which quantizes activations to
+         Q8_0/Q8_1/Q8_K inside quantized matmuls and keeps an f16 KV cache);
+  exact  the same model computed without that rounding: mlx-lm with every floating parameter
+         upcast to float32 (bf16 weights and scales are exact in float32); for GGUF, numpy float64
+         on weights dequantized by the `gguf` package (tests/reference/gguf_numpy_logits.py, which
+         agrees with llama.cpp on an F32 copy with an F32 KV cache to ~1e-7).
+A case passes when sluice is within TOL (relative L2) of the peer OR of the exact result: the
+peer's own rounding is up to ~1e-2 on the synthetic models and ~3-7e-2 on SmolLM2 (llama.cpp's
+Q8_1 activations), so an implementation that computes in float32 may be further than TOL from the
+peer while being far closer than the peer to the exact value. Every distance is printed.
+"""
+from __future__ import annotations
+
+import pytest
+
+from e2e_util import PROMPT_TEXT, THREADS, check_ok, read_f32, rel_l2
+
+TOL = 1e-2
+ARCHS = ["llama", "qwen2", "qwen3"]
+MLX_FORMATS = [("mlx-4", 64), ("mlx-4", 32), ("mlx-8", None), ("safetensors-bf16", None)]
+GGUF_FORMATS = ["gguf-f16", "gguf-q8_0", "gguf-q4_0", "gguf-q4_k"]
+
+
+def _ids(ids) -> str:
+    return " ".join(map(str, ids))
+
+
+def _sluice_logits(sluice, model, ids, out):
+    check_ok(sluice("logits", "-m", model, "--tokens", _ids(ids), "-o", out, "--threads", THREADS),
+             f"sluice logits -m {model}")
+    return read_f32(out)
+
+
+def _judge(record, case, ours, peer, exact, peer_name, exact_name):
+    assert ours.shape == peer.shape, f"{case}: sluice wrote {ours.shape[0]} logits, {peer_name} {peer.shape[0]}"
+    assert (ours == ours).all(), f"{case}: sluice logits contain NaN"
+    e_peer, e_exact, floor = rel_l2(ours, peer), rel_l2(ours, exact), rel_l2(peer, exact)
+    top = "same" if ours.argmax() == exact.argmax() else f"DIFFERENT ({ours.argmax()} vs {exact.argmax()})"
+    record(f"logits {case:<34} rel-L2 vs {peer_name} {e_peer:.2e} | vs {exact_name} {e_exact:.2e} "
+           f"| {peer_name} vs {exact_name} {floor:.2e} | argmax {top}")
+    assert e_peer <= TOL or e_exact <= TOL, (
+        f"{case}: rel-L2 {e_peer:.3e} vs {peer_name} and {e_exact:.3e} vs {exact_name} "
+        f"(both > {TOL}); {peer_name}'s own error is {floor:.3e}")
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("fmt,group", MLX_FORMATS, ids=lambda v: str(v) if v else "default")
+def test_logits_vs_mlx_lm(arch, fmt, group, make_model, prompt_ids, sluice, reference, record, tmp_path):
+    model = make_model(arch, fmt, group_size=group)
+    ids = prompt_ids(arch)
+    ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")
+    reference("mlx_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "mlx.f32",
+              "--float32-out", tmp_path / "mlx_f32.f32")
+    case = f"{arch} {fmt}" + (f" g{group}" if group else "")
+    _judge(record, case, ours, read_f32(tmp_path / "mlx.f32"), read_f32(tmp_path / "mlx_f32.f32"),
+           "mlx-lm", "mlx-lm-fp32")
+
+
+def _check_gguf(model, ids, case, sluice, reference, record, tmp_path):
+    ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")
+    reference("llama_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "llama.f32",
+              "--threads", THREADS)
+    reference("gguf_numpy_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "exact.f32")
+    _judge(record, case, ours, read_f32(tmp_path / "llama.f32"), read_f32(tmp_path / "exact.f32"),
+           "llama.cpp", "numpy-f64")
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("fmt", GGUF_FORMATS)
+def test_logits_vs_llama_cpp(arch, fmt, make_model, prompt_ids, sluice, reference, record, tmp_path):
+    _check_gguf(make_model(arch, fmt), prompt_ids(arch), f"{arch} {fmt}", sluice, reference, record,
+                tmp_path)
+
+
+def test_logits_smollm2_vs_llama_cpp(smollm2_path, venv_python, sluice, reference, record, tmp_path):
+    import subprocess
+
+    # Token ids of the text by llama.cpp's tokenizer of this file (no BOS: the ids are run as-is).
+    code = ("import sys; from llama_cpp import Llama; m = Llama(sys.argv[1], vocab_only=True, verbose=False); "
+            "print(' '.join(map(str, m.tokenize(sys.argv[2].encode(), add_bos=False, special=False))))")
+    r = subprocess.run([venv_python, "-c", code, str(smollm2_path), PROMPT_TEXT], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ids = [int(t) for t in r.stdout.split()]
+    assert 20 <= len(ids) <= 40, len(ids)
+    _check_gguf(smollm2_path, ids, "smollm2 Q4_1", sluice, reference, record, tmp_path)

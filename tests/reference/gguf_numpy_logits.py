@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Reference: EXACT last-position logits of a llama / qwen2 / qwen3 GGUF, in float64 numpy.
+
+    python gguf_numpy_logits.py MODEL.gguf --tokens "1 2 3" -o OUT.f32
+
+Every tensor is dequantized with the `gguf` package's own numpy dequantizers (read via gguf_lite), then the model runs
+in float64 (no activation quantization, no f16 KV cache). This is the "noise floor" reference:
+llama.cpp's CPU path quantizes activations (Q8_0/Q8_1/Q8_K) for quantized matmuls and stores the KV
+cache in f16, so llama.cpp itself lies some distance from this result; the e2e test prints both
+distances. Rope follows llama.cpp: NORM (adjacent pairs) for llama, NEOX (halves) for qwen2/qwen3;
+`rope_freqs.weight` (Llama 3 rope scaling) divides the frequencies' wavelengths as llama.cpp does.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+
+def load(path):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from gguf_lite import GgufLite
+
+    f = GgufLite(path)
+    arch = f.metadata["general.architecture"]
+    meta = {k: v for k, v in f.metadata.items() if k.startswith(arch + ".")}
+    weights = {name: f.array(name).astype(np.float64) for name in f.tensors}
+    return arch, meta, weights
+
+
+def forward(arch, meta, W, tokens):
+    g = lambda k, d=None: meta.get(f"{arch}.{k}", d)
+    H, L = g("embedding_length"), g("block_count")
+    nh = g("attention.head_count")
+    nkv = g("attention.head_count_kv", nh)
+    hd = g("attention.key_length", H // nh)
+    eps = g("attention.layer_norm_rms_epsilon")
+    theta = g("rope.freq_base", 10000.0)
+    n_rot = g("rope.dimension_count", hd)
+    T = len(tokens)
+
+    def rms(x, w):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
+
+    inv = theta ** (-np.arange(0, n_rot, 2) / n_rot)  # [n_rot/2]
+    if "rope_freqs.weight" in W:
+        inv = inv / W["rope_freqs.weight"].reshape(-1)[: n_rot // 2]
+    ang = np.arange(T)[:, None] * inv[None]  # [T, n_rot/2]
+    cos, sin = np.cos(ang)[:, None], np.sin(ang)[:, None]  # [T, 1, n_rot/2]
+
+    def rope(x):  # [T, heads, hd]
+        r, rest = x[..., :n_rot], x[..., n_rot:]
+        if arch == "llama":  # NORM: pairs (2i, 2i+1); the converter permuted q/k rows to match
+            a, b = r[..., 0::2], r[..., 1::2]
+            o = np.empty_like(r)
+            o[..., 0::2], o[..., 1::2] = a * cos - b * sin, a * sin + b * cos
+        else:  # NEOX: pairs (i, i + n_rot/2)
+            a, b = r[..., : n_rot // 2], r[..., n_rot // 2 :]
+            o = np.concatenate([a * cos - b * sin, a * sin + b * cos], -1)
+        return np.concatenate([o, rest], -1)
+
+    mask = np.triu(np.full((T, T), -np.inf), 1)
+    x = W["token_embd.weight"][tokens]  # [T, H]
+    for i in range(L):
+        p = f"blk.{i}."
+        h = rms(x, W[p + "attn_norm.weight"])
+        q, k, v = (h @ W[p + f"attn_{n}.weight"].T for n in "qkv")
+        if p + "attn_q.bias" in W:
+            q, k, v = q + W[p + "attn_q.bias"], k + W[p + "attn_k.bias"], v + W[p + "attn_v.bias"]
+        q, k, v = q.reshape(T, nh, hd), k.reshape(T, nkv, hd), v.reshape(T, nkv, hd)
+        if p + "attn_q_norm.weight" in W:
+            q, k = rms(q, W[p + "attn_q_norm.weight"]), rms(k, W[p + "attn_k_norm.weight"])
+        q, k = rope(q), rope(k)
+        k, v = np.repeat(k, nh // nkv, 1), np.repeat(v, nh // nkv, 1)  # q head j reads kv head j // rep
+        s = np.einsum("thd,shd->hts", q, k) / np.sqrt(hd) + mask  # [heads, T, T]
+        s = np.exp(s - s.max(-1, keepdims=True))
+        s /= s.sum(-1, keepdims=True)
+        x = x + np.einsum("hts,shd->thd", s, v).reshape(T, nh * hd) @ W[p + "attn_output.weight"].T
+        h = rms(x, W[p + "ffn_norm.weight"])
+        gate = h @ W[p + "ffn_gate.weight"].T
+        x = x + (gate / (1.0 + np.exp(-gate)) * (h @ W[p + "ffn_up.weight"].T)) @ W[p + "ffn_down.weight"].T
+    out = W.get("output.weight", W["token_embd.weight"])  # tied embeddings when output is absent
+    return rms(x[-1], W["output_norm.weight"]) @ out.T  # [vocab]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("model", help="a .gguf file (llama, qwen2 or qwen3)")
+    ap.add_argument("--tokens", required=True)
+    ap.add_argument("-o", "--output", required=True)
+    args = ap.parse_args()
+    tokens = [int(t) for t in args.tokens.split()]
+    arch, meta, W = load(args.model)
+    if arch not in ("llama", "qwen2", "qwen3"):
+        print(f"gguf_numpy_logits: unsupported architecture {arch}", file=sys.stderr)
+        return 2
+    forward(arch, meta, W, tokens).astype("<f4").tofile(args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
