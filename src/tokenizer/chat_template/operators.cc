@@ -21,9 +21,20 @@ std::string quoted_type(const Value& v) {
                            quoted_type(l) + " and " + quoted_type(r));
 }
 
-int64_t checked(Interpreter& in, bool overflow, int64_t v) {
-  if (overflow) in.fail("OverflowError", "integer overflow");
-  return v;
+template <typename Op>
+int64_t checked(Interpreter& in, Op op, int64_t a, int64_t b) {
+  int64_t out;
+  if (op(a, b, &out)) in.fail("OverflowError", "integer overflow");
+  return out;
+}
+bool add_ovf(int64_t a, int64_t b, int64_t* o) {
+  return __builtin_add_overflow(a, b, o);
+}
+bool sub_ovf(int64_t a, int64_t b, int64_t* o) {
+  return __builtin_sub_overflow(a, b, o);
+}
+bool mul_ovf(int64_t a, int64_t b, int64_t* o) {
+  return __builtin_mul_overflow(a, b, o);
 }
 
 int64_t floor_div(int64_t a, int64_t b) {
@@ -142,8 +153,7 @@ Value binary_op(Interpreter& in, BinOp op, const Value& l, const Value& r) {
     case BinOp::kAdd: {
       if (nums) {
         if (floats) return Value(l.to_double() + r.to_double());
-        int64_t out;
-        return Value(checked(in, __builtin_add_overflow(l.int_like(), r.int_like(), &out), out));
+        return Value(checked(in, add_ovf, l.int_like(), r.int_like()));
       }
       if (l.is_string() && r.is_string()) {
         in.check_string_size(l.str().size() + r.str().size());
@@ -168,14 +178,12 @@ Value binary_op(Interpreter& in, BinOp op, const Value& l, const Value& r) {
     case BinOp::kSub: {
       if (!nums) unsupported(in, "-", l, r);
       if (floats) return Value(l.to_double() - r.to_double());
-      int64_t out;
-      return Value(checked(in, __builtin_sub_overflow(l.int_like(), r.int_like(), &out), out));
+      return Value(checked(in, sub_ovf, l.int_like(), r.int_like()));
     }
     case BinOp::kMul: {
       if (nums) {
         if (floats) return Value(l.to_double() * r.to_double());
-        int64_t out;
-        return Value(checked(in, __builtin_mul_overflow(l.int_like(), r.int_like(), &out), out));
+        return Value(checked(in, mul_ovf, l.int_like(), r.int_like()));
       }
       if ((l.is_string() || l.is_list()) && (r.is_int() || r.is_bool()))
         return repeat(in, l, r.int_like());
@@ -219,9 +227,9 @@ Value binary_op(Interpreter& in, BinOp op, const Value& l, const Value& r) {
       if (!floats && r.int_like() >= 0) {
         int64_t base = l.int_like(), exp = r.int_like(), result = 1;
         while (exp > 0) {
-          if (exp & 1) result = checked(in, __builtin_mul_overflow(result, base, &result), result);
+          if (exp & 1) result = checked(in, mul_ovf, result, base);
           exp >>= 1;
-          if (exp > 0) base = checked(in, __builtin_mul_overflow(base, base, &base), base);
+          if (exp > 0) base = checked(in, mul_ovf, base, base);
         }
         return Value(result);
       }
