@@ -138,7 +138,6 @@ Value f_attr(Interpreter& in, const Value& v, CallArgs& a) {
 Value f_batch(Interpreter& in, const Value& v, CallArgs& a) {
   BoundArgs b = bind_args(in, "batch", a, {"linecount", "fill_with"});
   int64_t n = as_int_arg(in, b[0], "linecount");
-  if (n <= 0) in.fail("ValueError", "batch size must be positive");
   std::vector<Value> out, tmp;
   for (auto& item : in.iterate(v)) {
     if (static_cast<int64_t>(tmp.size()) == n) {

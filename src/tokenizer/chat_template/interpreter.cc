@@ -367,7 +367,10 @@ Value Interpreter::eval_call(const Expr& e, const ScopePtr& scope) {
 }
 
 Value Interpreter::eval_filter(const Expr& e, const ScopePtr& scope, const Value* input) {
-  Value in = e.a ? eval(*e.a, scope) : (input ? *input : Value());
+  // In {% filter %} / {% set x | f %} chains the innermost filter takes the block's text.
+  Value in = !e.a ? (input ? *input : Value())
+             : (input && e.a->kind == ExprKind::kFilter) ? eval_filter(*e.a, scope, input)
+                                                          : eval(*e.a, scope);
   CallArgs args;
   eval_args(e, scope, args);
   line_ = e.line;

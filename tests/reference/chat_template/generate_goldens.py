@@ -31,6 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
+import snippets  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
@@ -230,6 +231,21 @@ def main():
             counts[tid] = (n_ok, n_err)
     for tid, (ok, err) in counts.items():
         print(f"{tid}: {ok + err} cases ({ok} rendered, {err} errors)")
+
+    # language snippets: {"source", "expected" | "error"}, all rendered with snippets.CTX
+    n_ok = n_err = 0
+    with open(os.path.join(args.out, "snippets.jsonl"), "w", encoding="utf-8") as out:
+        out.write(json.dumps({"context": snippets.CTX}, ensure_ascii=False) + "\n")
+        for source in snippets.SNIPPETS:
+            line = {"source": source}
+            try:
+                line["expected"] = env.from_string(source).render(**snippets.CTX)
+                n_ok += 1
+            except Exception as e:  # noqa: BLE001
+                line["error"] = {"type": type(e).__name__, "message": str(e)}
+                n_err += 1
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    print(f"snippets: {n_ok + n_err} ({n_ok} rendered, {n_err} errors)")
 
 
 if __name__ == "__main__":

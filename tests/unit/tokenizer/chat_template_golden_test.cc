@@ -109,3 +109,45 @@ TEST(ChatTemplateGolden, AllTemplatesMatchJinja2) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Language snippets (tests/reference/chat_template/snippets.py) rendered by jinja2.
+TEST(ChatTemplateGolden, LanguageSnippetsMatchJinja2) {
+  std::ifstream lines(golden_dir() + "snippets.jsonl", std::ios::binary);
+  ASSERT_TRUE(lines) << "missing snippets.jsonl";
+  std::string line;
+  std::getline(lines, line);
+  json ctx = json::parse(line)["context"];
+  ChatTemplateRenderOptions opts;
+  opts.fixed_now = parse_fixed_date("2025-06-15");
+  int total = 0, passed = 0;
+  while (std::getline(lines, line)) {
+    json g = json::parse(line);
+    const std::string src = g["source"];
+    ++total;
+    auto t = ChatTemplate::parse(src);
+    Result<std::string> out = t.ok() ? t->render(ctx, opts) : Result<std::string>(t.status());
+    bool ok;
+    if (g.contains("error")) {
+      ok = !out.ok();
+      if (ok && g["error"]["type"] == "TemplateError")
+        ok = out.error().find(g["error"]["message"].get<std::string>()) != std::string::npos;
+      if (!ok)
+        ADD_FAILURE() << json(src).dump() << ": jinja2 raised " << g["error"].dump()
+                      << "\n  sluice: " << (out.ok() ? "rendered " + json(*out).dump() : out.error());
+    } else {
+      ok = out.ok() && *out == g["expected"].get<std::string>();
+      if (!ok)
+        ADD_FAILURE() << json(src).dump() << "\n  want: " << g["expected"].dump() << "\n  got:  "
+                      << (out.ok() ? json(*out).dump() : out.error());
+    }
+    passed += ok;
+  }
+  std::printf("  snippets: %d/%d match\n", passed, total);
+  EXPECT_EQ(passed, total);
+}
+
+}  // namespace
+}  // namespace sluice
