@@ -112,15 +112,25 @@ std::vector<float> synthetic_tensor(const TensorSpec& t, const ModelConfig& c, u
   const uint64_t key = mix(seed) ^ fnv1a(t.name);
   const int64_t n = t.rows * t.cols;
   std::vector<float> v(n);
-  // Projections: std 1/sqrt(fan_in) keeps activations O(1). Embeddings (also the tied output
-  // projection): std 3/sqrt(hidden) gives logits of std ~3 after the final norm.
+  // Well-conditioned like a trained model: embeddings of std 1 dominate the residual stream;
+  // projections have std 1/sqrt(fan_in), and those writing into the residual (o_proj, down_proj)
+  // a further 1/sqrt(2 * layers) (GPT-2's scheme). The output side (final norm, or an untied
+  // lm_head) is scaled so the logits have std ~3: peaked, far from flat.
+  const float out_scale = 3.0f / std::sqrt(static_cast<float>(c.hidden_size));
+  const bool residual_writer = t.name.find("o_proj") != std::string::npos ||
+                               t.name.find("down_proj") != std::string::npos;
   float mean = 0.0f, std = 0.0f;
   switch (t.kind) {
-    case K::kEmbedding: std = 3.0f / std::sqrt(static_cast<float>(c.hidden_size)); break;
+    case K::kEmbedding: std = 1.0f; break;
     case K::kMatrix:
-      std = (t.name == "lm_head.weight" ? 3.0f : 1.0f) / std::sqrt(static_cast<float>(t.cols));
+      std = 1.0f / std::sqrt(static_cast<float>(t.cols));
+      if (residual_writer) std /= std::sqrt(2.0f * static_cast<float>(c.num_layers));
+      if (t.name == "lm_head.weight") std = out_scale;
       break;
-    case K::kNorm: mean = 1.0f, std = 0.1f; break;
+    case K::kNorm:
+      mean = (t.name == "model.norm.weight" && c.tie_word_embeddings) ? out_scale : 1.0f;
+      std = 0.1f * mean;
+      break;
     case K::kBias: std = 0.1f; break;
   }
 #pragma omp parallel for schedule(static)
