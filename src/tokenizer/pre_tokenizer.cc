@@ -206,7 +206,10 @@ void PreTokenizer::split(std::string_view text, bool first_segment,
         const bool prepend = step.prepend == Step::kAlways ||
                              (step.prepend == Step::kFirst && first_segment && i == 0);
         if (prepend && s.compare(0, step.replacement.size(), step.replacement) != 0) {
-          s = step.replacement + s;
+          std::string t;  // (not "replacement + s": GCC 12 warns -Wrestrict on that)
+          t.reserve(step.replacement.size() + s.size());
+          t.append(step.replacement).append(s);
+          s.swap(t);
         }
         if (!step.split) {
           next.push_back(std::move(s));
@@ -223,7 +226,8 @@ void PreTokenizer::split(std::string_view text, bool first_segment,
         if (start < s.size()) next.push_back(s.substr(start));
         continue;
       }
-      if (step.add_prefix_space && (piece.empty() || piece[0] != ' ')) piece.insert(0, " ");
+      if (step.add_prefix_space && (piece.empty() || piece[0] != ' '))
+        piece.insert(piece.begin(), ' ');
       if (step.regex) {
         split_piece(piece, *step.regex, step.behavior, step.invert, &next);
       } else if (!piece.empty()) {

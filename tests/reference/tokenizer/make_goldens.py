@@ -8,6 +8,14 @@ How the goldens were made (re-run to regenerate; the output is deterministic):
 with `tokenizers` 0.23.3 (the version is also checked below and printed), on the tokenizer.json
 files in $SLUICE_TESTDATA/tokenizers/{llama3_2,qwen2_5,qwen3} (default ../shared/testdata).
 
+Two more tokenizers cover the SentencePiece-style path (BPE with byte_fallback): they are trained
+here with `tokenizers` on a fixed corpus and written to synthetic/<name>/tokenizer.json:
+  spm_bytefallback  Llama-2 / Mistral layout: normalizer Prepend("▁") + Replace(" ", "▁"),
+                    no pre-tokenizer, byte_fallback + fuse_unk, decoder Replace/ByteFallback/
+                    Fuse/Strip, post-processor "<s> $A";
+  metaspace         Metaspace pre-tokenizer (prepend_scheme "first", split) and decoder.
+Their alphabet is limited, so characters outside it take the <0xNN> byte tokens.
+
 For every corpus string s it writes goldens/<name>.jsonl lines {"text": s, "ids": [...]} with
 ids = Tokenizer.from_file(...).encode(s, add_special_tokens=False).ids. HF `encode` always matches
 added tokens (special ones too: none of these tokenizers sets split_special_tokens), so the C++ test
@@ -27,10 +35,11 @@ import sys
 import unicodedata
 
 import tokenizers
-from tokenizers import Tokenizer
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 EXPECTED_TOKENIZERS_VERSION = "0.23.3"
 NAMES = ["llama3_2", "qwen2_5", "qwen3"]
+SYNTHETIC = ["spm_bytefallback", "metaspace"]
 SEED = 20240611
 NUM_RANDOM = 2000
 
@@ -168,6 +177,34 @@ def corpus():
     return out
 
 
+def train_synthetic(name, texts):
+    """A small byte-fallback BPE trained on the corpus itself, plus the 256 <0xNN> tokens."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    if name == "spm_bytefallback":
+        tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+        tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(),
+                                         decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+        tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first")
+    trainer = trainers.BpeTrainer(vocab_size=1500, limit_alphabet=120, show_progress=False,
+                                  special_tokens=["<unk>", "<s>", "</s>"])
+    tok.train_from_iterator(texts, trainer)
+    spec = json.loads(tok.to_str())
+    vocab = spec["model"]["vocab"]
+    for b in range(256):
+        vocab.setdefault(f"<0x{b:02X}>", len(vocab))
+    if name == "spm_bytefallback":
+        spec["post_processor"] = json.loads(processors.TemplateProcessing(
+            single="<s> $A", special_tokens=[("<s>", vocab["<s>"])]).__getstate__())
+    tok = Tokenizer.from_str(json.dumps(spec))
+    out_dir = os.path.join(HERE, "synthetic", name)
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "tokenizer.json")
+    tok.save(path)
+    return path
+
+
 def main():
     print(f"tokenizers {tokenizers.__version__}")
     if tokenizers.__version__ != EXPECTED_TOKENIZERS_VERSION:
@@ -176,8 +213,11 @@ def main():
     texts = corpus()
     assert len(texts) >= 2000, len(texts)
     os.makedirs(os.path.join(HERE, "goldens"), exist_ok=True)
-    for name in NAMES:
-        tok = Tokenizer.from_file(os.path.join(TESTDATA, "tokenizers", name, "tokenizer.json"))
+    paths = {n: os.path.join(TESTDATA, "tokenizers", n, "tokenizer.json") for n in NAMES}
+    for n in SYNTHETIC:
+        paths[n] = train_synthetic(n, texts[::2])
+    for name, tok_path in paths.items():
+        tok = Tokenizer.from_file(tok_path)
         path = os.path.join(HERE, "goldens", f"{name}.jsonl")
         with open(path, "w", encoding="utf-8") as f:
             for s in texts:

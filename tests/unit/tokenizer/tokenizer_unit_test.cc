@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "formats/gguf.h"
 #include "tokenizer/byte_level.h"
@@ -302,6 +303,34 @@ TEST(Robustness, InvalidUtf8AndEmptyInput) {
   EXPECT_EQ(tok.token_bytes(-1, false), "");
   EXPECT_EQ(tok.token_bytes(1 << 30, false), "");
   EXPECT_EQ(tok.decode({-5, 1 << 30}, false), "");
+}
+
+TEST(Concurrency, ParallelEncodeMatchesSerial) {
+  // encode is const and shared across HTTP worker threads (BPE cache, per-thread regex state).
+  const Tokenizer& tok = hf("llama3_2");
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i) {
+    texts.push_back("word" + std::to_string(i * 7919) + " Hello wörld 🦙 " +
+                    std::string(i % 7, ' ') + "<|eot_id|> x" + std::to_string(i));
+  }
+  EncodeOptions opts;
+  opts.parse_special = true;
+  std::vector<std::vector<int32_t>> serial;
+  for (const auto& t : texts) serial.push_back(tok.encode(t, opts));
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 4; ++th) {
+    threads.emplace_back([&, th] {
+      for (int rep = 0; rep < 5; ++rep) {
+        for (size_t i = 0; i < texts.size(); ++i) {
+          const size_t k = (i * 31 + static_cast<size_t>(th) * 17) % texts.size();
+          mismatches[static_cast<size_t>(th)] += tok.encode(texts[k], opts) != serial[k];
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int m : mismatches) EXPECT_EQ(m, 0);
 }
 
 }  // namespace
