@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cli/commands.h"
+#include "cli/template_command.h"
 
 namespace sluice {
 
@@ -15,7 +16,8 @@ int cli_main(int argc, char** argv) {
   CLI::App app{"sluice: an LLM inference server (CPU by default)", "sluice"};
   app.require_subcommand(1);
   const Command commands[] = {register_run_command(app), register_tokenize_command(app),
-                              register_logits_command(app), register_make_model_command(app)};
+                              register_logits_command(app), register_make_model_command(app),
+                              register_template_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

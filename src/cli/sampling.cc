@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/model.h"
+#include "tokenizer/chat_template/chat_template.h"
 
 namespace sluice {
 
@@ -26,7 +27,16 @@ int32_t Sampler::sample(const std::vector<float>& logits) {
 }
 
 Result<std::string> render_chat_prompt(const Model& model, const std::string& user_message) {
-  return Status::error("chat", "--chat needs the chat-template interpreter, which is not built yet");
+  if (model.chat_template().empty())
+    return Status::error("chat", model.path() + ": the model has no chat template");
+  SLUICE_ASSIGN_OR_RETURN(ChatTemplate tpl, ChatTemplate::parse(model.chat_template()));
+  const Tokenizer& tok = model.tokenizer();
+  nlohmann::ordered_json ctx;
+  ctx["messages"] = nlohmann::ordered_json::array({{{"role", "user"}, {"content", user_message}}});
+  ctx["add_generation_prompt"] = true;
+  ctx["bos_token"] = tok.bos_id() ? tok.token_text(*tok.bos_id()) : "";
+  ctx["eos_token"] = tok.eos_id() ? tok.token_text(*tok.eos_id()) : "";
+  return tpl.render(ctx);
 }
 
 }  // namespace sluice
