@@ -1,5 +1,5 @@
 #pragma once
-// Memory layout of the quantized weight family and of int8-quantized activations.
+// Memory layout of the quantized weight family and of int16-quantized activations.
 // Scales/offsets are IEEE half bit patterns. Element j of a block (0..31):
 #include <cstdint>
 
@@ -22,7 +22,8 @@ struct BlockQ8G32 {
 };
 static_assert(sizeof(BlockQ8G32) == 36);
 
-// Q8G16: two groups of 16; g = j / 16; w = scale[g]*codes[j] + offset[g] (for Q6_K's 16-wide scales).
+// Q8G16: two groups of 16; g = j / 16; w = scale[g]*codes[j] + offset[g] (for Q6_K's 16-wide
+// scales).
 struct BlockQ8G16 {
   uint16_t scale[2];
   uint16_t offset[2];
@@ -30,12 +31,14 @@ struct BlockQ8G16 {
 };
 static_assert(sizeof(BlockQ8G16) == 40);
 
-// Activations quantized per block of 32: x[j] ~= d*q[j]; sum[h] = d * sum(q[16h .. 16h+15]).
-struct BlockAct8 {
+// Activations quantized per block of 32 to int16 (relative rounding error <= 1/65534 of the
+// block's max|x|, so quantized matmuls stay within ~1e-5 of f32 activations):
+//   x[j] ~= d*q[j], d = max|x|/32767;  sum[h] = d * sum(q[16h .. 16h+15]) (the offset term).
+struct BlockAct16 {
   float d;
   float sum[2];
-  int8_t q[32];
+  int16_t q[32];
 };
-static_assert(sizeof(BlockAct8) == 44);
+static_assert(sizeof(BlockAct16) == 76);
 
 }  // namespace sluice

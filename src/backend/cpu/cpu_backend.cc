@@ -63,7 +63,7 @@ class CpuBackend final : public Backend {
       SLUICE_ASSERT(w.cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
       const int64_t nb = w.cols / kQuantBlock;
       xq_.resize(static_cast<size_t>(n * nb));  // [n, nb]
-      BlockAct8* xq = xq_.data();
+      BlockAct16* xq = xq_.data();
       parallel_chunks(
           n * w.cols >= 4 * kElemGrain ? threads_ : 1, n, 4,
           [&](int64_t i0, int64_t i1) { cpu::quantize_act_rows(x, i0, i1, w.cols, xq); });
@@ -171,7 +171,7 @@ class CpuBackend final : public Backend {
 
   int threads_;
   // Scratch reused across calls (the backend is driven by one engine thread).
-  std::vector<BlockAct8> xq_;
+  std::vector<BlockAct16> xq_;
   std::vector<float> cos_, sin_;
   std::vector<int32_t> tok_seq_;
 };

@@ -15,10 +15,10 @@ QuantKernel quant_kernel();
 QuantKernel set_quant_kernel(QuantKernel k);
 
 // xq[i, b] for rows [i0, i1) of x; same rounding as ref::quantize_act_row.
-void quantize_act_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct8* xq);
+void quantize_act_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct16* xq);
 
-// y[i, r] for i in [i0, i1), r in [r0, r1): quantized weights against int8 activations.
-void matmul_quant_tile(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+// y[i, r] for i in [i0, i1), r in [r0, r1): quantized weights against int16 activations.
+void matmul_quant_tile(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
                        int64_t r1, float* y);
 
 // y[i, r] for i in [i0, i1), r in [r0, r1): F32/F16/BF16 weights, f32 activations.

@@ -1,4 +1,4 @@
-// Quantized matmul: weights of the Q4G32/Q8G32/Q8G16 family against int8 activations (BlockAct8).
+// Quantized matmul: weights of the Q4G32/Q8G32/Q8G16 family against int16 activations (BlockAct16).
 // Per block: d_w*d_x*sum(code*q) + offset*sum_x (sum_x = d_x*sum(q), per half-group for Q8G16).
 // A weight block is loaded and unpacked once for up to 4 activation rows (batched prefill).
 #include <algorithm>
@@ -23,12 +23,12 @@ std::atomic<QuantKernel> g_kernel{cpu_has_avx2_fma_f16c() ? QuantKernel::Avx2
 // ---------------------------------------------------------------- scalar fallback
 
 template <int NX>
-void dot_q4g32_scalar(const BlockQ4G32* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+void dot_q4g32_scalar(const BlockQ4G32* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
   float acc[NX] = {};
   for (int64_t b = 0; b < nb; ++b) {
     const float dw = f16_to_f32(w[b].scale), ow = f16_to_f32(w[b].offset);
     for (int k = 0; k < NX; ++k) {
-      const BlockAct8& a = x[k * nb + b];
+      const BlockAct16& a = x[k * nb + b];
       int isum = 0;
       for (int j = 0; j < 16; ++j)
         isum += (w[b].codes[j] & 15) * a.q[j] + (w[b].codes[j] >> 4) * a.q[j + 16];
@@ -39,12 +39,12 @@ void dot_q4g32_scalar(const BlockQ4G32* w, const BlockAct8* x, int64_t nb, float
 }
 
 template <int NX>
-void dot_q8g32_scalar(const BlockQ8G32* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+void dot_q8g32_scalar(const BlockQ8G32* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
   float acc[NX] = {};
   for (int64_t b = 0; b < nb; ++b) {
     const float dw = f16_to_f32(w[b].scale), ow = f16_to_f32(w[b].offset);
     for (int k = 0; k < NX; ++k) {
-      const BlockAct8& a = x[k * nb + b];
+      const BlockAct16& a = x[k * nb + b];
       int isum = 0;
       for (int j = 0; j < 32; ++j) isum += w[b].codes[j] * a.q[j];
       acc[k] += dw * a.d * static_cast<float>(isum) + ow * (a.sum[0] + a.sum[1]);
@@ -54,13 +54,13 @@ void dot_q8g32_scalar(const BlockQ8G32* w, const BlockAct8* x, int64_t nb, float
 }
 
 template <int NX>
-void dot_q8g16_scalar(const BlockQ8G16* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+void dot_q8g16_scalar(const BlockQ8G16* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
   float acc[NX] = {};
   for (int64_t b = 0; b < nb; ++b) {
     for (int g = 0; g < 2; ++g) {
       const float dw = f16_to_f32(w[b].scale[g]), ow = f16_to_f32(w[b].offset[g]);
       for (int k = 0; k < NX; ++k) {
-        const BlockAct8& a = x[k * nb + b];
+        const BlockAct16& a = x[k * nb + b];
         int isum = 0;
         for (int j = 16 * g; j < 16 * g + 16; ++j) isum += w[b].codes[j] * a.q[j];
         acc[k] += dw * a.d * static_cast<float>(isum) + ow * a.sum[g];
@@ -87,12 +87,11 @@ SLUICE_AVX2_TARGET inline float hsum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// One weight block unpacked once and reused for every activation row of the pass.
+// One weight block unpacked once (codes widened to int16) and reused for every activation row.
 struct Unpacked {
-  __m256i wv;  // Q4G32: unsigned codes in element order; Q8: signed codes
-  __m256i aw;  // Q8: |codes|
-  __m256 dw;   // scale broadcast (Q8G16: group 0 in lanes 0..3, group 1 in lanes 4..7)
-  __m256 ow;   // offset in lane 0 (Q8G16: offset[0], offset[1] in lanes 0, 1)
+  __m256i w0, w1;  // codes of elements 0..15 and 16..31 as int16
+  __m256 dw;       // scale broadcast (Q8G16: [s0, s0, s1, s1] in each 128-bit lane)
+  __m256 ow;       // offset in lanes 0, 1 (Q8G16: offset[0], offset[1]); zero above lane 3
 };
 
 template <DType T>
@@ -101,37 +100,44 @@ SLUICE_AVX2_TARGET inline __attribute__((always_inline)) Unpacked unpack(const u
   if constexpr (T == DType::Q4G32) {
     const __m128 so = load_scale_offset(blk);  // [s, o, 0, 0]
     u.dw = _mm256_broadcastss_ps(so);
-    u.ow = _mm256_castps128_ps256(_mm_movehdup_ps(so));  // [o, o, 0, 0]: sx lanes 0, 1
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4));
-    const __m128i m4 = _mm_set1_epi8(0x0f);
-    u.wv = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(c, 4), m4), _mm_and_si128(c, m4));
+    u.ow = _mm256_zextps128_ps256(_mm_movehdup_ps(so));  // [o, o, 0, 0]: sx lanes 0, 1
+    // Byte j holds elements j (low nibble) and j + 16 (high nibble).
+    const __m256i c =
+        _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4)));
+    u.w0 = _mm256_and_si256(c, _mm256_set1_epi16(0x0f));
+    u.w1 = _mm256_srli_epi16(c, 4);
   } else if constexpr (T == DType::Q8G32) {
     const __m128 so = load_scale_offset(blk);
     u.dw = _mm256_broadcastss_ps(so);
-    u.ow = _mm256_castps128_ps256(_mm_movehdup_ps(so));
-    u.wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 4));
-    u.aw = _mm256_sign_epi8(u.wv, u.wv);
+    u.ow = _mm256_zextps128_ps256(_mm_movehdup_ps(so));
+    u.w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4)));
+    u.w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 20)));
   } else {
     // [s0, s1, o0, o1]
     const __m128 so = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk)));
-    u.dw = _mm256_set_m128(_mm_shuffle_ps(so, so, 0x55), _mm_shuffle_ps(so, so, 0x00));
-    u.ow = _mm256_castps128_ps256(_mm_movehl_ps(so, so));  // [o0, o1, o0, o1]
-    u.wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 8));
-    u.aw = _mm256_sign_epi8(u.wv, u.wv);
+    const __m128 s = _mm_shuffle_ps(so, so, 0x50);  // [s0, s0, s1, s1]
+    u.dw = _mm256_set_m128(s, s);
+    u.ow = _mm256_zextps128_ps256(_mm_movehl_ps(so, so));  // [o0, o1, o0, o1]
+    u.w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 8)));
+    u.w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 24)));
   }
   return u;
 }
 
 // acc += d_w*d_x * sum(code*q) (8 int32 lanes converted); off += offset * [sum0, sum1, 0..].
-// Upper lanes of u.ow are finite and meet zeros of sx, so hsum(off) is the offset term.
+// madd_epi16 cannot overflow: |code*q| <= 128*32767, 32 products < 2^31.
 template <DType T>
 SLUICE_AVX2_TARGET inline __attribute__((always_inline)) void block_dot(const Unpacked& u,
-                                                                        const BlockAct8& a,
+                                                                        const BlockAct16& a,
                                                                         __m256& acc, __m256& off) {
-  const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
-  const __m256i p16 = T == DType::Q4G32 ? _mm256_maddubs_epi16(u.wv, xv)
-                                        : _mm256_maddubs_epi16(u.aw, _mm256_sign_epi8(xv, u.wv));
-  const __m256i p = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+  const __m256i p0 =
+      _mm256_madd_epi16(u.w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q)));
+  const __m256i p1 =
+      _mm256_madd_epi16(u.w1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + 16)));
+  // Q8G16: p0 is all group 0, p1 all group 1 -> [g0, g0, g1, g1] per 128-bit lane, as u.dw.
+  const __m256i p = T == DType::Q8G16 ? _mm256_add_epi32(_mm256_unpacklo_epi64(p0, p1),
+                                                         _mm256_unpackhi_epi64(p0, p1))
+                                      : _mm256_add_epi32(p0, p1);
   acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(u.dw, _mm256_broadcast_ss(&a.d)), acc);
   const __m256 sx = _mm256_zextps128_ps256(
       _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.sum))));
@@ -142,7 +148,7 @@ SLUICE_AVX2_TARGET inline __attribute__((always_inline)) void block_dot(const Un
 // NX <= 2 (decode) walks two blocks per step with separate accumulators, so the FMA latency
 // chains overlap; NX > 2 gets that overlap from the rows themselves.
 template <DType T, int NX>
-SLUICE_AVX2_TARGET void dot_avx2(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y,
+SLUICE_AVX2_TARGET void dot_avx2(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y,
                                  int64_t ldy) {
   constexpr size_t kBytes = T == DType::Q4G32   ? sizeof(BlockQ4G32)
                             : T == DType::Q8G32 ? sizeof(BlockQ8G32)
@@ -198,12 +204,12 @@ void with_nx(int nx, Args... args) {
   }
 }
 
-#define SLUICE_KERNEL_WRAPPER(name, fn, Block)                                                 \
-  template <int NX>                                                                            \
-  struct name {                                                                                \
-    static void run(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) { \
-      fn<NX>(reinterpret_cast<const Block*>(w), x, nb, y, ldy);                                \
-    }                                                                                          \
+#define SLUICE_KERNEL_WRAPPER(name, fn, Block)                                                  \
+  template <int NX>                                                                             \
+  struct name {                                                                                 \
+    static void run(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) { \
+      fn<NX>(reinterpret_cast<const Block*>(w), x, nb, y, ldy);                                 \
+    }                                                                                           \
   };
 SLUICE_KERNEL_WRAPPER(Q4Scalar, dot_q4g32_scalar, BlockQ4G32)
 SLUICE_KERNEL_WRAPPER(Q8Scalar, dot_q8g32_scalar, BlockQ8G32)
@@ -211,19 +217,19 @@ SLUICE_KERNEL_WRAPPER(Q816Scalar, dot_q8g16_scalar, BlockQ8G16)
 #if SLUICE_X86
 template <int NX>
 struct Q4Avx2 {
-  static void run(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+  static void run(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
     dot_avx2<DType::Q4G32, NX>(w, x, nb, y, ldy);
   }
 };
 template <int NX>
 struct Q8Avx2 {
-  static void run(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+  static void run(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
     dot_avx2<DType::Q8G32, NX>(w, x, nb, y, ldy);
   }
 };
 template <int NX>
 struct Q816Avx2 {
-  static void run(const uint8_t* w, const BlockAct8* x, int64_t nb, float* y, int64_t ldy) {
+  static void run(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
     dot_avx2<DType::Q8G16, NX>(w, x, nb, y, ldy);
   }
 };
@@ -231,7 +237,7 @@ struct Q816Avx2 {
 #undef SLUICE_KERNEL_WRAPPER
 
 template <template <int> class K>
-void tile(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
+void tile(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
           float* y) {
   const int64_t nb = w.cols / kQuantBlock;
   for (int64_t i = i0; i < i1; i += 4) {
@@ -252,7 +258,7 @@ QuantKernel set_quant_kernel(QuantKernel k) {
   return g_kernel.exchange(k);
 }
 
-void matmul_quant_tile(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+void matmul_quant_tile(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
                        int64_t r1, float* y) {
 #if SLUICE_X86
   if (quant_kernel() == QuantKernel::Avx2) {

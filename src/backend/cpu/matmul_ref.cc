@@ -1,4 +1,4 @@
-// Reference matmuls: float (dequantized weights) and int8 (quantized activations).
+// Reference matmuls: float (dequantized weights) and int16 (quantized activations).
 #include <cmath>
 #include <vector>
 
@@ -21,20 +21,20 @@ void matmul(const float* x, int64_t n, const Weight& w, float* y) {
   }
 }
 
-void quantize_act_row(const float* x, int64_t cols, BlockAct8* out) {
+void quantize_act_row(const float* x, int64_t cols, BlockAct16* out) {
   SLUICE_ASSERT(cols % kQuantBlock == 0, "activation row not a multiple of 32");
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
     const float* xb = x + b * kQuantBlock;
     float amax = 0.0f;
     for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(xb[j]));
-    const float d = amax / 127.0f;
+    const float d = amax / 32767.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    BlockAct8& o = out[b];
+    BlockAct16& o = out[b];
     o.d = d;
     int s[2] = {0, 0};
     for (int j = 0; j < 32; ++j) {
       const int q = static_cast<int>(std::nearbyint(xb[j] * id));
-      o.q[j] = static_cast<int8_t>(q);
+      o.q[j] = static_cast<int16_t>(q);
       s[j / 16] += q;
     }
     o.sum[0] = d * static_cast<float>(s[0]);
@@ -45,16 +45,16 @@ void quantize_act_row(const float* x, int64_t cols, BlockAct8* out) {
 namespace {
 
 // One output: sum over blocks of the exact integer dot, scaled; double accumulation.
-double dot_act8(const Weight& w, int64_t r, const BlockAct8* xq) {
+double dot_act16(const Weight& w, int64_t r, const BlockAct16* xq) {
   const int64_t nb = w.cols / kQuantBlock;
   const uint8_t* p = w.row(r);
   double acc = 0.0;
   for (int64_t b = 0; b < nb; ++b) {
-    const BlockAct8& a = xq[b];
+    const BlockAct16& a = xq[b];
     switch (w.dtype) {
       case DType::Q4G32: {
         const auto& blk = reinterpret_cast<const BlockQ4G32*>(p)[b];
-        int isum = 0;
+        int64_t isum = 0;
         for (int j = 0; j < 16; ++j) {
           isum += (blk.codes[j] & 15) * a.q[j];
           isum += (blk.codes[j] >> 4) * a.q[j + 16];
@@ -65,7 +65,7 @@ double dot_act8(const Weight& w, int64_t r, const BlockAct8* xq) {
       }
       case DType::Q8G32: {
         const auto& blk = reinterpret_cast<const BlockQ8G32*>(p)[b];
-        int isum = 0;
+        int64_t isum = 0;
         for (int j = 0; j < 32; ++j) isum += blk.codes[j] * a.q[j];
         acc += static_cast<double>(f16_to_f32(blk.scale)) * a.d * isum +
                static_cast<double>(f16_to_f32(blk.offset)) * (a.sum[0] + a.sum[1]);
@@ -74,7 +74,7 @@ double dot_act8(const Weight& w, int64_t r, const BlockAct8* xq) {
       case DType::Q8G16: {
         const auto& blk = reinterpret_cast<const BlockQ8G16*>(p)[b];
         for (int g = 0; g < 2; ++g) {
-          int isum = 0;
+          int64_t isum = 0;
           for (int j = 16 * g; j < 16 * g + 16; ++j) isum += blk.codes[j] * a.q[j];
           acc += static_cast<double>(f16_to_f32(blk.scale[g])) * a.d * isum +
                  static_cast<double>(f16_to_f32(blk.offset[g])) * a.sum[g];
@@ -82,7 +82,7 @@ double dot_act8(const Weight& w, int64_t r, const BlockAct8* xq) {
         break;
       }
       default:
-        SLUICE_ASSERT(false, "matmul_act8 needs a quantized weight");
+        SLUICE_ASSERT(false, "matmul_act16 needs a quantized weight");
     }
   }
   return acc;
@@ -90,11 +90,11 @@ double dot_act8(const Weight& w, int64_t r, const BlockAct8* xq) {
 
 }  // namespace
 
-void matmul_act8(const BlockAct8* xq, int64_t n, const Weight& w, float* y) {
+void matmul_act16(const BlockAct16* xq, int64_t n, const Weight& w, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t r = 0; r < w.rows; ++r)
-      y[i * w.rows + r] = static_cast<float>(dot_act8(w, r, xq + i * nb));
+      y[i * w.rows + r] = static_cast<float>(dot_act16(w, r, xq + i * nb));
 }
 
 }  // namespace sluice::ref

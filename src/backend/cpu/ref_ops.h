@@ -11,14 +11,14 @@ namespace sluice::ref {
 // Dequantized weights, f32 activations, double accumulation. y[n, w.rows].
 void matmul(const float* x, int64_t n, const Weight& w, float* y);
 
-// Activation quantization of one row of `cols` (cols % 32 == 0) into cols/32 blocks:
-//   d = max|x| / 127, q = round_half_even(x * (1/d)) (q = 0 when d == 0), sum[h] = d * sum(q half
-//   h).
-void quantize_act_row(const float* x, int64_t cols, BlockAct8* out);
+// Activation quantization of one row of `cols` (cols % 32 == 0) into cols/32 int16 blocks:
+//   d = max|x| / 32767, q = round_half_even(x * (1/d)) (q = 0 when d == 0),
+//   sum[h] = d * sum(q half h).
+void quantize_act_row(const float* x, int64_t cols, BlockAct16* out);
 
-// The int8 reference for quantized weights: exact integer block dots on already quantized
+// The reference for quantized weights: exact integer block dots on already quantized int16
 // activations xq[n, w.cols/32]; per block  d_w*d_x*sum(code*q) + offset*sum[g].
-void matmul_act8(const BlockAct8* xq, int64_t n, const Weight& w, float* y);
+void matmul_act16(const BlockAct16* xq, int64_t n, const Weight& w, float* y);
 
 void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out);
 void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps, float* y);
