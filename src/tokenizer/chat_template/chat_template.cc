@@ -23,6 +23,8 @@ Result<ChatTemplate> ChatTemplate::parse(std::string source) {
     t.body_ = std::make_shared<const tpl::Body>(tpl::parse_template(source));
   } catch (const tpl::TemplateError& e) {
     return to_status(e);
+  } catch (const std::exception& e) {  // a bug or out of memory: still an error, not a crash
+    return Status::error("template", std::string("InternalError: ") + e.what());
   }
   t.source_ = std::make_shared<const std::string>(std::move(source));
   return t;
@@ -51,6 +53,8 @@ Result<std::string> ChatTemplate::render_value(const tpl::Value& context,
     return interp.render(*body_, root);
   } catch (const tpl::TemplateError& e) {
     return to_status(e);
+  } catch (const std::exception& e) {  // a bug or out of memory: still an error, not a crash
+    return Status::error("template", std::string("InternalError: ") + e.what());
   }
 }
 

@@ -234,6 +234,7 @@ Value Interpreter::make_macro(const Stmt& s, const ScopePtr& scope) {
 
 Value Interpreter::call_macro(const Stmt& m, const ScopePtr& closure, CallArgs& args,
                               const Value* caller) {
+  if (++iterations_ > limits_.max_loop_iterations) fail("RuntimeError", "too many macro calls");
   if (++call_depth_ > limits_.max_call_depth) {
     --call_depth_;
     fail("RecursionError", "maximum recursion depth exceeded");
@@ -368,9 +369,9 @@ Value Interpreter::eval_call(const Expr& e, const ScopePtr& scope) {
 
 Value Interpreter::eval_filter(const Expr& e, const ScopePtr& scope, const Value* input) {
   // In {% filter %} / {% set x | f %} chains the innermost filter takes the block's text.
-  Value in = !e.a ? (input ? *input : Value())
+  Value in = !e.a                                        ? (input ? *input : Value())
              : (input && e.a->kind == ExprKind::kFilter) ? eval_filter(*e.a, scope, input)
-                                                          : eval(*e.a, scope);
+                                                         : eval(*e.a, scope);
   CallArgs args;
   eval_args(e, scope, args);
   line_ = e.line;

@@ -41,7 +41,7 @@ struct LoopState {
 struct Limits {
   size_t max_output_bytes = 64u << 20;
   size_t max_string_bytes = 64u << 20;
-  int64_t max_loop_iterations = 5'000'000;  // total over one render
+  int64_t max_loop_iterations = 5'000'000;  // loop iterations + macro calls, one render
   int max_call_depth = 200;                 // nested macro / recursive-loop calls
   int64_t max_range = 100'000;              // jinja2's sandbox MAX_RANGE
 };

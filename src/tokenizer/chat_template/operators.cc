@@ -58,16 +58,17 @@ double py_fmod(double a, double b) {
 
 Value repeat(Interpreter& in, const Value& seq, int64_t n) {
   if (n < 0) n = 0;
+  size_t unit = seq.is_string() ? seq.str().size() : seq.items().size(), total;
+  if (__builtin_mul_overflow(unit, static_cast<size_t>(n), &total) ||
+      total > in.limits().max_string_bytes)
+    in.fail("MemoryError", "repeated sequence too large");
   if (seq.is_string()) {
-    in.check_string_size(seq.str().size() * static_cast<size_t>(n));
     std::string out;
     out.reserve(seq.str().size() * n);
     for (int64_t i = 0; i < n; ++i) out += seq.str();
     return Value(std::move(out), seq.is_safe());
   }
   const auto& items = seq.items();
-  if (items.size() * static_cast<size_t>(n) > in.limits().max_string_bytes)
-    in.fail("MemoryError", "list too large");
   std::vector<Value> out;
   for (int64_t i = 0; i < n; ++i) out.insert(out.end(), items.begin(), items.end());
   return Value::list(std::move(out), seq.is_tuple());

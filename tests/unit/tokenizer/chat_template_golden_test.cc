@@ -136,12 +136,13 @@ TEST(ChatTemplateGolden, LanguageSnippetsMatchJinja2) {
         ok = out.error().find(g["error"]["message"].get<std::string>()) != std::string::npos;
       if (!ok)
         ADD_FAILURE() << json(src).dump() << ": jinja2 raised " << g["error"].dump()
-                      << "\n  sluice: " << (out.ok() ? "rendered " + json(*out).dump() : out.error());
+                      << "\n  sluice: "
+                      << (out.ok() ? "rendered " + json(*out).dump() : out.error());
     } else {
       ok = out.ok() && *out == g["expected"].get<std::string>();
       if (!ok)
-        ADD_FAILURE() << json(src).dump() << "\n  want: " << g["expected"].dump() << "\n  got:  "
-                      << (out.ok() ? json(*out).dump() : out.error());
+        ADD_FAILURE() << json(src).dump() << "\n  want: " << g["expected"].dump()
+                      << "\n  got:  " << (out.ok() ? json(*out).dump() : out.error());
     }
     passed += ok;
   }
