@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_util import REPO, REFERENCE_DIR, check_ok  # noqa: F401  (helpers shared with the tests)
+from e2e_util import PROMPT_TEXT, REFERENCE_DIR, REPO, check_ok  # noqa: F401  (shared with the tests)
 
 
 # ---------------------------------------------------------------- paths

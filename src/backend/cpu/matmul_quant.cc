@@ -124,12 +124,12 @@ SLUICE_AVX2_TARGET inline __attribute__((always_inline)) Unpacked unpack(const u
   return u;
 }
 
-// acc += d_w*d_x * sum(code*q) (8 int32 lanes converted); off += offset * [sum0, sum1, 0..].
+// acc += d_w*d_x * sum(code*q) (8 int32 lanes converted) + offset * [sum0, sum1, 0..].
 // madd_epi16 cannot overflow: |code*q| <= 128*32767, 32 products < 2^31.
 template <DType T>
 SLUICE_AVX2_TARGET inline __attribute__((always_inline)) void block_dot(const Unpacked& u,
                                                                         const BlockAct16& a,
-                                                                        __m256& acc, __m256& off) {
+                                                                        __m256& acc) {
   const __m256i p0 =
       _mm256_madd_epi16(u.w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q)));
   const __m256i p1 =
@@ -138,50 +138,44 @@ SLUICE_AVX2_TARGET inline __attribute__((always_inline)) void block_dot(const Un
   const __m256i p = T == DType::Q8G16 ? _mm256_add_epi32(_mm256_unpacklo_epi64(p0, p1),
                                                          _mm256_unpackhi_epi64(p0, p1))
                                       : _mm256_add_epi32(p0, p1);
-  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(u.dw, _mm256_broadcast_ss(&a.d)), acc);
   const __m256 sx = _mm256_zextps128_ps256(
       _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.sum))));
-  off = _mm256_fmadd_ps(u.ow, sx, off);
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(u.dw, _mm256_broadcast_ss(&a.d)), acc);
+  acc = _mm256_fmadd_ps(u.ow, sx, acc);
 }
 
 // y[k * ldy] = dot(weight row w, activation row k) for k < NX; x rows are nb blocks apart.
-// NX <= 2 (decode) walks two blocks per step with separate accumulators, so the FMA latency
-// chains overlap; NX > 2 gets that overlap from the rows themselves.
+// Two blocks per step with separate accumulators for every NX, so the FMA chains overlap and a
+// row's summation order never depends on NX (batch invariance: a row's result is the same
+// whatever else shares the matmul).
 template <DType T, int NX>
 SLUICE_AVX2_TARGET void dot_avx2(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y,
                                  int64_t ldy) {
   constexpr size_t kBytes = T == DType::Q4G32   ? sizeof(BlockQ4G32)
                             : T == DType::Q8G32 ? sizeof(BlockQ8G32)
                                                 : sizeof(BlockQ8G16);
-  constexpr int U = NX <= 2 ? 2 : 1;
   constexpr int64_t kPrefetchBlocks = 48;  // ~1 KiB ahead
-  __m256 acc[NX][U], off[NX][U];
+  __m256 acc[NX][2];
 #pragma GCC unroll 8
-  for (int k = 0; k < NX; ++k)
-#pragma GCC unroll 2
-    for (int u = 0; u < U; ++u) acc[k][u] = off[k][u] = _mm256_setzero_ps();
+  for (int k = 0; k < NX; ++k) acc[k][0] = acc[k][1] = _mm256_setzero_ps();
   int64_t b = 0;
-  for (; b + U <= nb; b += U) {
+  for (; b + 2 <= nb; b += 2) {
     // The weight stream is read once: fetch ahead so DRAM latency overlaps the math.
     _mm_prefetch(reinterpret_cast<const char*>(w + (b + kPrefetchBlocks) * kBytes), _MM_HINT_T0);
 #pragma GCC unroll 2
-    for (int u = 0; u < U; ++u) {
+    for (int u = 0; u < 2; ++u) {
       const Unpacked wu = unpack<T>(w + (b + u) * kBytes);
 #pragma GCC unroll 8
-      for (int k = 0; k < NX; ++k) block_dot<T>(wu, x[k * nb + b + u], acc[k][u], off[k][u]);
+      for (int k = 0; k < NX; ++k) block_dot<T>(wu, x[k * nb + b + u], acc[k][u]);
     }
   }
-  for (; b < nb; ++b) {
+  if (b < nb) {
     const Unpacked wu = unpack<T>(w + b * kBytes);
 #pragma GCC unroll 8
-    for (int k = 0; k < NX; ++k) block_dot<T>(wu, x[k * nb + b], acc[k][0], off[k][0]);
+    for (int k = 0; k < NX; ++k) block_dot<T>(wu, x[k * nb + b], acc[k][0]);
   }
 #pragma GCC unroll 8
-  for (int k = 0; k < NX; ++k) {
-    __m256 t = _mm256_add_ps(acc[k][0], off[k][0]);
-    if constexpr (U == 2) t = _mm256_add_ps(t, _mm256_add_ps(acc[k][1], off[k][1]));
-    y[k * ldy] = hsum8(t);
-  }
+  for (int k = 0; k < NX; ++k) y[k * ldy] = hsum8(_mm256_add_ps(acc[k][0], acc[k][1]));
 }
 #endif
 

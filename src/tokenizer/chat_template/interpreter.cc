@@ -170,6 +170,11 @@ void Interpreter::assign(const Expr& target, Value value, const ScopePtr& scope)
 
 void Interpreter::exec_for(const Stmt& s, const ScopePtr& scope, std::string& out) {
   Value iterable = eval(*s.expr, scope);
+  if (iterable.is_list() && !s.cond) {  // lists are immutable: iterate them in place
+    const ListPtr& l = iterable.list_ptr();
+    run_loop(s, std::shared_ptr<const std::vector<Value>>(l, &l->items), scope, 0, out);
+    return;
+  }
   std::vector<Value> items = iterate(iterable);
   if (s.cond) {
     std::vector<Value> kept;
@@ -180,28 +185,33 @@ void Interpreter::exec_for(const Stmt& s, const ScopePtr& scope, std::string& ou
     }
     items = std::move(kept);
   }
-  run_loop(s, std::move(items), scope, 0, out);
+  run_loop(s, std::make_shared<const std::vector<Value>>(std::move(items)), scope, 0, out);
 }
 
-void Interpreter::run_loop(const Stmt& s, std::vector<Value> items, const ScopePtr& scope,
-                           int64_t depth0, std::string& out) {
-  if (items.empty()) {
+void Interpreter::run_loop(const Stmt& s, std::shared_ptr<const std::vector<Value>> items,
+                           const ScopePtr& scope, int64_t depth0, std::string& out) {
+  if (items->empty()) {
     if (!s.else_body.empty()) exec(s.else_body, std::make_shared<Scope>(scope), out);
     return;
   }
   auto loop = std::make_shared<LoopState>();
-  loop->length = static_cast<int64_t>(items.size());
-  loop->items = std::make_shared<const std::vector<Value>>(std::move(items));
+  loop->length = static_cast<int64_t>(items->size());
+  loop->items = std::move(items);
   loop->depth0 = depth0;
   loop->stmt = &s;
   loop->scope = scope;
   Value loop_value(loop);
+  ScopePtr iter_scope;
   for (int64_t i = 0; i < loop->length; ++i) {
     if (++iterations_ > limits_.max_loop_iterations)
       fail("RuntimeError", "too many loop iterations");
     loop->index0 = i;
-    auto iter_scope = std::make_shared<Scope>(scope);
-    iter_scope->vars.reserve(4);
+    if (iter_scope && iter_scope.use_count() == 1) {
+      iter_scope->vars.clear();  // nothing kept the previous iteration's scope: reuse it
+    } else {
+      iter_scope = std::make_shared<Scope>(scope);
+      iter_scope->vars.reserve(4);
+    }
     assign(*s.target, (*loop->items)[i], iter_scope);
     iter_scope->set("loop", loop_value);
     Flow f = exec(s.body, iter_scope, out);
@@ -342,7 +352,8 @@ Value Interpreter::call(const Value& callee, CallArgs& args) {
       fail("RecursionError", "maximum recursion depth exceeded");
     }
     std::string buf;
-    run_loop(*loop->stmt, iterate(args.pos[0]), scope, loop->depth0 + 1, buf);
+    run_loop(*loop->stmt, std::make_shared<const std::vector<Value>>(iterate(args.pos[0])), scope,
+             loop->depth0 + 1, buf);
     --call_depth_;
     return Value(std::move(buf));
   }
@@ -445,6 +456,10 @@ Value Interpreter::eval(const Expr& e, const ScopePtr& scope) {
       Value l = eval(*e.a, scope);
       Value r = eval(*e.b, scope);
       line_ = e.line;
+      if (e.op == BinOp::kAdd && r.is_string() && !r.is_safe() && l.is_string() &&
+          l.str().size() + r.str().size() <= limits_.max_string_bytes &&
+          l.append_unique(r.str()))
+        return l;
       return binary_op(*this, e.op, l, r);
     }
     case ExprKind::kConcat: {

@@ -77,8 +77,8 @@ class Interpreter {
   Flow exec(const Body& body, const ScopePtr& scope, std::string& out);
   Flow exec_stmt(const Stmt& s, const ScopePtr& scope, std::string& out);
   void exec_for(const Stmt& s, const ScopePtr& scope, std::string& out);
-  void run_loop(const Stmt& s, std::vector<Value> items, const ScopePtr& scope, int64_t depth0,
-                std::string& out);
+  void run_loop(const Stmt& s, std::shared_ptr<const std::vector<Value>> items,
+                const ScopePtr& scope, int64_t depth0, std::string& out);
   void assign(const Expr& target, Value value, const ScopePtr& scope);
   Value make_macro(const Stmt& s, const ScopePtr& scope);
   Value call_macro(const Stmt& m, const ScopePtr& closure, CallArgs& args, const Value* caller);

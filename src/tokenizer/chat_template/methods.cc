@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_set>
 
 #include "tokenizer/chat_template/builtins.h"
 #include "tokenizer/chat_template/interpreter.h"
@@ -13,9 +14,11 @@ namespace sluice::tpl {
 
 namespace {
 
-template <size_t N>
-bool in_list(std::string_view name, const std::string_view (&names)[N]) {
-  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+// Membership in a name list: a hash set per list, built once (attribute access is hot).
+template <const auto& kNames>
+bool in_list(std::string_view name) {
+  static const std::unordered_set<std::string_view> set(std::begin(kNames), std::end(kNames));
+  return set.count(name) != 0;
 }
 
 constexpr std::string_view kStrMethods[] = {
@@ -634,11 +637,11 @@ bool call_method(Interpreter& in, const Value& obj, const std::string& name, Cal
     case Value::Type::kString:
       return str_method(in, obj, name, args, out);
     case Value::Type::kDict:
-      if (in_list(name, kDictUnsafe))
+      if (in_list<kDictUnsafe>(name))
         in.fail("SecurityError", "access to attribute '" + name + "' of 'dict' object is unsafe.");
       return dict_method(in, obj, name, args, out);
     case Value::Type::kList:
-      if (in_list(name, kListUnsafe) && !obj.is_tuple())
+      if (in_list<kListUnsafe>(name) && !obj.is_tuple())
         in.fail("SecurityError", "access to attribute '" + name + "' of 'list' object is unsafe.");
       return list_method(in, obj, name, args, out);
     case Value::Type::kFloat:
@@ -657,29 +660,29 @@ bool find_method(const Value& obj, const std::string& name, Value* out) {
   const char* tname = "";
   switch (obj.type()) {
     case Value::Type::kString:
-      known = in_list(name, kStrMethods);
+      known = in_list<kStrMethods>(name);
       break;
     case Value::Type::kDict:
-      if (in_list(name, kDictUnsafe)) {
+      if (in_list<kDictUnsafe>(name)) {
         *out = Value::undefined("access to attribute '" + name + "' of 'dict' object is unsafe.",
                                 true);
         return true;
       }
-      known = in_list(name, kDictSafe);
+      known = in_list<kDictSafe>(name);
       tname = "dict";
       break;
     case Value::Type::kList:
-      if (in_list(name, kListUnsafe) && !obj.is_tuple()) {
+      if (in_list<kListUnsafe>(name) && !obj.is_tuple()) {
         *out = Value::undefined("access to attribute '" + name + "' of 'list' object is unsafe.",
                                 true);
         return true;
       }
-      known = in_list(name, kListSafe);
+      known = in_list<kListSafe>(name);
       break;
     case Value::Type::kInt:
     case Value::Type::kFloat:
     case Value::Type::kBool:
-      known = in_list(name, kNumMethods);
+      known = in_list<kNumMethods>(name);
       break;
     default:
       break;

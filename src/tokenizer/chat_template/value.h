@@ -29,7 +29,7 @@ struct Undefined {
 struct NoneValue {};
 
 struct StrValue {
-  std::shared_ptr<const std::string> s;
+  std::shared_ptr<std::string> s;  // never modified while shared (see append_unique)
   bool safe = false;  // jinja2 Markup
 };
 
@@ -95,7 +95,7 @@ class Value {
   Value(int i) : v_(int64_t{i}) {}         // NOLINT
   Value(double f) : v_(f) {}               // NOLINT
   Value(std::string s, bool safe = false)  // NOLINT
-      : v_(StrValue{std::make_shared<const std::string>(std::move(s)), safe}) {}
+      : v_(StrValue{std::make_shared<std::string>(std::move(s)), safe}) {}
   Value(const char* s) : Value(std::string(s)) {}  // NOLINT
   Value(ListPtr l) : v_(std::move(l)) {}           // NOLINT
   Value(DictPtr d) : v_(std::move(d)) {}           // NOLINT
@@ -139,6 +139,14 @@ class Value {
   const IterPtr& iter() const { return std::get<IterPtr>(v_); }
   const Undefined& undef() const { return std::get<Undefined>(v_); }
   bool is_tuple() const { return is_list() && list_ptr()->is_tuple; }
+  // Appends to a plain string this Value alone holds (a temporary of `a + b + c`); false if the
+  // string is shared or Markup, in which case the caller builds a new one.
+  bool append_unique(std::string_view tail) {
+    auto* sv = std::get_if<StrValue>(&v_);
+    if (!sv || sv->safe || sv->s.use_count() != 1) return false;
+    sv->s->append(tail);
+    return true;
+  }
 
   // Numeric view of bool/int (Python: bool is an int).
   int64_t int_like() const { return is_bool() ? (as_bool() ? 1 : 0) : as_int(); }
