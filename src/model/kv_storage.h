@@ -3,6 +3,8 @@
 // [num_blocks, block_size, num_kv_heads, head_dim] (f32). Which block belongs to which
 // sequence is decided above (block tables); this only owns the memory.
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "backend/backend.h"
@@ -14,16 +16,25 @@ class KvStorage {
   KvStorage(int64_t num_layers, int64_t num_blocks, int64_t block_size, int64_t num_kv_heads,
             int64_t head_dim);
   KvLayerView layer(int64_t i);
+  // Copies block src's K and V rows into block dst in every layer (copy-on-write for n > 1).
+  void copy_block(int32_t src, int32_t dst);
   int64_t num_blocks() const { return num_blocks_; }
   int64_t block_size() const { return block_size_; }
   static int64_t bytes_per_block(int64_t num_layers, int64_t block_size, int64_t num_kv_heads,
                                  int64_t head_dim) {
-    return 2 * num_layers * block_size * num_kv_heads * head_dim * static_cast<int64_t>(sizeof(float));
+    return 2 * num_layers * block_size * num_kv_heads * head_dim *
+           static_cast<int64_t>(sizeof(float));
   }
 
  private:
   int64_t num_blocks_, block_size_, num_kv_heads_, head_dim_;
-  std::vector<std::vector<float>> k_, v_;  // per layer
+  struct FreeDeleter {
+    void operator()(float* p) const { std::free(p); }
+  };
+  using Buffer = std::unique_ptr<float[], FreeDeleter>;
+  // calloc'd: large buffers come from zeroed pages, so memory is only resident once written.
+  std::vector<Buffer> k_, v_;  // per layer [num_blocks, block_size, num_kv_heads, head_dim]
+  size_t block_floats_ = 0;
 };
 
 }  // namespace sluice

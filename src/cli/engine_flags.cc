@@ -1,0 +1,33 @@
+#include "cli/engine_flags.h"
+
+#include <CLI/CLI.hpp>
+
+namespace sluice {
+
+void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
+  EngineConfig& c = f.config;
+  cmd.add_option("--max-num-batched-tokens", c.max_num_batched_tokens,
+                 "Token budget of one engine step (prefill chunks + decodes)")
+      ->capture_default_str();
+  cmd.add_option("--max-num-seqs", c.max_num_seqs, "Sequences running at once")
+      ->capture_default_str();
+  cmd.add_option("--block-size", c.block_size, "Tokens per KV-cache block")->capture_default_str();
+  cmd.add_option("--kv-cache-memory", f.kv_cache_memory,
+                 "KV-cache budget: bytes (2GiB, 512MB) or a fraction of RAM (default 0.1)");
+  cmd.add_flag("--no-prefix-cache", f.no_prefix_cache, "Disable prefix caching");
+  cmd.add_flag("--deterministic", c.deterministic,
+               "Batch-invariant execution: a request's tokens do not depend on its batch");
+  cmd.add_option("--max-model-len", c.max_model_len, "Context limit (default: the model's)");
+  cmd.add_option("--threads", c.num_threads, "CPU threads (default: all cores)");
+}
+
+Result<EngineConfig> engine_config_from(const EngineFlags& f) {
+  EngineConfig c = f.config;
+  c.enable_prefix_caching = !f.no_prefix_cache;
+  if (!f.kv_cache_memory.empty())
+    SLUICE_RETURN_IF_ERROR(parse_kv_cache_memory(f.kv_cache_memory, c));
+  SLUICE_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
+}  // namespace sluice

@@ -1,0 +1,385 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/assert.h"
+#include "engine/stop_strings.h"
+#include "tokenizer/tokenizer.h"
+
+namespace sluice {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+}
+
+// Engine-thread state of one request: its n sequences and their samplers, detokenizers and
+// stop-string matchers.
+struct Engine::Live {
+  EngineRequest req;
+  std::shared_ptr<RequestStream> stream;
+  struct Seq {
+    std::unique_ptr<Sequence> seq;
+    std::unique_ptr<SequenceSampler> sampler;
+    std::unique_ptr<StreamingDetokenizer> detok;
+    std::unique_ptr<StopStringMatcher> stops;
+    bool finished = false;
+  };
+  std::vector<Seq> seqs;
+  bool forked = false;  // n > 1: children created after the prompt's prefill
+  int32_t num_finished = 0;
+  RequestStats stats;
+};
+
+Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineConfig& config) {
+  if (Status s = config.validate(); !s) return s;
+  const ModelConfig& c = model.config();
+  const int64_t block_bytes =
+      KvStorage::bytes_per_block(c.num_layers, config.block_size, c.num_kv_heads, c.head_dim);
+  int64_t budget = config.kv_cache_bytes;
+  if (budget <= 0) {
+    const double ram = static_cast<double>(physical_ram_bytes());
+    budget = static_cast<int64_t>(ram * config.kv_cache_fraction);
+  }
+  const int64_t num_blocks = budget / block_bytes;  // block 0 is the null block
+  if (num_blocks < 2)
+    return Status::error("engine", "--kv-cache-memory holds " + std::to_string(num_blocks) +
+                                       " KV blocks of " + std::to_string(block_bytes) +
+                                       " bytes; at least 2 are needed");
+  if (num_blocks > INT32_MAX) return Status::error("engine", "--kv-cache-memory is too large");
+  return std::unique_ptr<Engine>(new Engine(model, config, num_blocks));
+}
+
+Engine::Engine(const Model& model, const EngineConfig& config, int64_t num_blocks)
+    : model_(model), config_(config) {
+  const ModelConfig& c = model.config();
+  max_model_len_ = config.max_model_len > 0 ? config.max_model_len
+                                            : static_cast<int32_t>(c.max_position_embeddings);
+  backend_ = make_cpu_backend(config.num_threads);
+  kv_storage_ = std::make_unique<KvStorage>(c.num_layers, num_blocks, config.block_size,
+                                            c.num_kv_heads, c.head_dim);
+  kv_ = std::make_unique<kv::KvCacheManager>(static_cast<int32_t>(num_blocks), config.block_size,
+                                             config.enable_prefix_caching);
+  scheduler_ = std::make_unique<Scheduler>(
+      SchedulerConfig{config.max_num_batched_tokens, config.max_num_seqs}, *kv_);
+  seed_rng_.seed(config.seed != 0 ? config.seed : std::random_device{}());
+  metrics_.kv_blocks_total = num_blocks - 1;
+  thread_ = std::thread([this] { loop(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+int64_t Engine::kv_capacity_tokens() const {
+  return static_cast<int64_t>(kv_storage_->num_blocks() - 1) * config_.block_size;
+}
+
+Result<std::shared_ptr<RequestStream>> Engine::submit(EngineRequest req) {
+  const int32_t vocab = static_cast<int32_t>(model_.config().vocab_size);
+  if (Status s = req.params.validate(vocab); !s) return s;
+  if (req.prompt.empty()) return Status::error("request", "the prompt is empty");
+  for (int32_t t : req.prompt)
+    if (t < 0 || t >= vocab)
+      return Status::error("request", "prompt token id " + std::to_string(t) + " is out of range");
+  const int64_t total = static_cast<int64_t>(req.prompt.size()) + req.params.max_tokens;
+  if (total > max_model_len_)
+    return Status::error(
+        "request", "prompt (" + std::to_string(req.prompt.size()) + " tokens) + max_tokens (" +
+                       std::to_string(req.params.max_tokens) + ") exceeds the context length " +
+                       std::to_string(max_model_len_));
+  if (total > kv_capacity_tokens())
+    return Status::error("request", "prompt + max_tokens (" + std::to_string(total) +
+                                        " tokens) exceeds the KV cache capacity of " +
+                                        std::to_string(kv_capacity_tokens()) + " tokens");
+  auto stream = std::make_shared<RequestStream>();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return Status::error("engine", "the engine is shutting down");
+    if (!ids_.emplace(req.id, true).second)
+      return Status::error("request", "duplicate request id '" + req.id + "'");
+    inbox_.emplace_back(std::move(req), stream);
+  }
+  cv_.notify_one();
+  return stream;
+}
+
+void Engine::abort(const std::string& request_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ids_.count(request_id)) return;
+    aborts_.push_back(request_id);
+  }
+  cv_.notify_one();
+}
+
+EngineMetrics Engine::metrics() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return metrics_;
+}
+
+void Engine::loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] {
+        return stop_ || !inbox_.empty() || !aborts_.empty() || scheduler_->has_work();
+      });
+      if (stop_) break;
+    }
+    admit_and_abort();
+    SchedulerOutput out = scheduler_->schedule();
+    if (!out.empty()) step(out);
+    publish_metrics();
+    flush_outbox();
+  }
+  // Shutdown: every live request ends with "abort".
+  for (auto& [id, r] : live_) {
+    std::vector<SequenceDelta> deltas;
+    for (size_t i = 0; i < r->seqs.size(); ++i) {
+      if (r->seqs[i].finished) continue;
+      SequenceDelta d;
+      d.index = static_cast<int32_t>(i);
+      d.finish_reason = FinishReason::kAbort;
+      deltas.push_back(std::move(d));
+    }
+    finish_request(*r, deltas);
+  }
+  flush_outbox();
+}
+
+// Outputs go out after the metrics are published, so a client that saw its request finish
+// also sees the engine state after it.
+void Engine::flush_outbox() {
+  for (auto& [stream, out] : outbox_) stream->push(std::move(out));
+  outbox_.clear();
+}
+
+void Engine::admit_and_abort() {
+  std::vector<std::pair<EngineRequest, std::shared_ptr<RequestStream>>> inbox;
+  std::vector<std::string> aborts;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox.swap(inbox_);
+    aborts.swap(aborts_);
+  }
+  const Tokenizer& tok = model_.tokenizer();
+  for (auto& [req, stream] : inbox) {
+    auto r = std::make_unique<Live>();
+    r->stream = std::move(stream);
+    r->stats.arrival = Clock::now();
+    r->stats.num_prompt_tokens = static_cast<int32_t>(req.prompt.size());
+    r->req = std::move(req);
+    Live::Seq s;
+    s.seq = std::make_unique<Sequence>();
+    s.seq->id = next_seq_id_++;
+    s.seq->tokens = r->req.prompt;
+    s.seq->num_prompt_tokens = static_cast<int32_t>(r->req.prompt.size());
+    s.seq->root_hash = kv::root_hash(r->req.cache_salt);
+    s.seq->owner = r.get();
+    const uint64_t seed = r->req.params.seed ? *r->req.params.seed : seed_rng_();
+    s.sampler = std::make_unique<SequenceSampler>(r->req.params, seed, r->req.prompt);
+    s.detok = std::make_unique<StreamingDetokenizer>(tok, r->req.skip_special_tokens);
+    s.stops = std::make_unique<StopStringMatcher>(r->req.params.stop);
+    scheduler_->add(s.seq.get());
+    r->seqs.push_back(std::move(s));
+    totals_.prompt_tokens += r->stats.num_prompt_tokens;
+    live_[r->req.id] = std::move(r);
+  }
+  for (const std::string& id : aborts) {
+    auto it = live_.find(id);
+    if (it == live_.end()) continue;
+    Live& r = *it->second;
+    std::vector<SequenceDelta> deltas;
+    for (size_t i = 0; i < r.seqs.size(); ++i) {
+      if (r.seqs[i].finished) continue;
+      scheduler_->remove(r.seqs[i].seq.get());
+      r.seqs[i].finished = true;
+      SequenceDelta d;
+      d.index = static_cast<int32_t>(i);
+      d.finish_reason = FinishReason::kAbort;
+      deltas.push_back(std::move(d));
+    }
+    // n > 1 before the fork: the children never started.
+    finish_request(r, deltas);
+    live_.erase(it);
+  }
+}
+
+void Engine::step(const SchedulerOutput& out) {
+  // One flattened batch over every scheduled token.
+  ForwardBatch b;
+  const int32_t bs = config_.block_size;
+  int64_t max_blocks = 1;
+  for (const ScheduledSequence& s : out.scheduled)
+    max_blocks = std::max<int64_t>(max_blocks, kv_->block_table(s.seq->id).size());
+  b.max_blocks_per_seq = max_blocks;
+  b.query_start.push_back(0);
+  std::vector<const ScheduledSequence*> sampled;  // sequences whose last token is in this step
+  for (const ScheduledSequence& s : out.scheduled) {
+    const Sequence& q = *s.seq;
+    const std::vector<kv::BlockId>& table = kv_->block_table(q.id);
+    for (int32_t p = q.num_computed; p < q.num_computed + s.num_new_tokens; ++p) {
+      b.tokens.push_back(q.tokens[p]);
+      b.positions.push_back(p);
+      b.slot_mapping.push_back(table[p / bs] * bs + p % bs);
+    }
+    b.block_tables.insert(b.block_tables.end(), table.begin(), table.end());
+    b.block_tables.resize(b.query_start.size() * max_blocks, 0);  // pad with the null block
+    b.query_start.push_back(static_cast<int32_t>(b.tokens.size()));
+    if (q.num_computed + s.num_new_tokens == q.num_tokens()) {
+      b.logit_rows.push_back(static_cast<int32_t>(b.tokens.size()) - 1);
+      sampled.push_back(&s);
+    }
+  }
+  const int64_t vocab = model_.config().vocab_size;
+  std::vector<float> logits(b.logit_rows.size() * vocab);  // [num_sampled, vocab]
+  model_.forward(*backend_, b, *kv_storage_, logits.data());
+  scheduler_->on_step_done(out);
+  totals_.computed_tokens += out.num_tokens;
+  totals_.num_preemptions += static_cast<int64_t>(out.preempted.size());
+  ++totals_.num_steps;
+
+  // Sample each finished-prefill / decoding sequence with its own sampler; group deltas by request.
+  std::unordered_map<Live*, std::vector<SequenceDelta>> news;
+  const Tokenizer& tok = model_.tokenizer();
+  const std::vector<int32_t> eog = tok.eog_ids();
+  std::vector<float> row(vocab);
+  for (size_t k = 0; k < sampled.size(); ++k) {
+    Sequence* seq = sampled[k]->seq;
+    Live& r = *static_cast<Live*>(seq->owner);
+    const float* logit_row = logits.data() + k * vocab;
+    auto it = std::find_if(r.seqs.begin(), r.seqs.end(),
+                           [&](const Live::Seq& s) { return s.seq.get() == seq; });
+    SLUICE_ASSERT(it != r.seqs.end(), "sampled sequence not in its request");
+    // n > 1: after the prompt's prefill, fork the other n - 1 sequences off its KV blocks (full
+    // blocks shared, the partial last one copied); without room a child recomputes later.
+    if (!r.forked && r.req.params.n > 1) {
+      r.forked = true;
+      for (int32_t i = 1; i < r.req.params.n; ++i) {
+        Live::Seq c;
+        c.seq = std::make_unique<Sequence>(*seq);
+        c.seq->id = next_seq_id_++;
+        c.seq->num_computed_total = 0;
+        c.seq->num_preemptions = 0;
+        auto copy = kv_->fork(seq->id, c.seq->id, seq->num_tokens());
+        if (copy && *copy) kv_storage_->copy_block((*copy)->first, (*copy)->second);
+        c.seq->num_computed = copy ? seq->num_tokens() : 0;
+        SamplingParams child = r.req.params;  // child i draws with seed + i (or a fresh seed)
+        child.seed =
+            r.req.params.seed ? std::optional<uint64_t>(*r.req.params.seed + i) : std::nullopt;
+        c.sampler = std::make_unique<SequenceSampler>(child, seed_rng_(), r.req.prompt);
+        c.detok = std::make_unique<StreamingDetokenizer>(tok, r.req.skip_special_tokens);
+        c.stops = std::make_unique<StopStringMatcher>(r.req.params.stop);
+        r.seqs.push_back(std::move(c));
+      }
+      it = r.seqs.begin();  // the vector moved
+    }
+    const size_t first = static_cast<size_t>(it - r.seqs.begin());
+    const size_t last =
+        (r.forked && first == 0 && seq->num_output_tokens() == 0) ? r.seqs.size() : first + 1;
+    for (size_t i = first; i < last; ++i) {
+      Live::Seq& s = r.seqs[i];
+      std::copy_n(logit_row, vocab, row.data());
+      const SampleOutput so = s.sampler->sample(row);
+      Sequence& q = *s.seq;
+      q.tokens.push_back(so.token);
+      if (i > first) {  // a freshly forked child
+        if (kv_->has(q.id))
+          scheduler_->add_running(&q);
+        else
+          scheduler_->add(&q);
+      } else {
+        scheduler_->on_tokens_appended(&q);
+      }
+      ++r.stats.num_output_tokens;
+      ++totals_.generated_tokens;
+      if (r.stats.num_output_tokens == 1) r.stats.first_token = Clock::now();
+
+      SequenceDelta d;
+      d.index = static_cast<int32_t>(i);
+      d.token_ids.push_back(so.token);
+      if (r.req.params.logprobs) d.logprobs.push_back(so);
+      const SamplingParams& p = r.req.params;
+      std::optional<FinishReason> finish;
+      const bool is_eog = std::find(eog.begin(), eog.end(), so.token) != eog.end();
+      if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
+                                                 so.token) != p.stop_token_ids.end()) {
+        finish = FinishReason::kStop;
+        d.stop_reason = "token:" + std::to_string(so.token);
+      } else {
+        d.text = s.stops->push(s.detok->push(so.token));
+        if (s.stops->stopped()) {
+          finish = FinishReason::kStop;
+          d.stop_reason = s.stops->matched();
+        }
+      }
+      if (!finish && (q.num_output_tokens() >= p.max_tokens || q.num_tokens() >= max_model_len_))
+        finish = FinishReason::kLength;
+      if (finish) {
+        if (!s.stops->stopped()) {
+          d.text += s.stops->push(s.detok->flush());
+          if (s.stops->stopped())
+            d.stop_reason = s.stops->matched();
+          else
+            d.text += s.stops->flush();
+        }
+        d.finish_reason = finish;
+        s.finished = true;
+        ++r.num_finished;
+        scheduler_->remove(&q);
+      }
+      news[&r].push_back(std::move(d));
+    }
+  }
+  for (auto& [r, deltas] : news) {
+    if (r->num_finished == static_cast<int32_t>(r->seqs.size()) &&
+        (r->forked || r->req.params.n == 1)) {
+      const std::string id = r->req.id;
+      finish_request(*r, deltas);
+      live_.erase(id);
+    } else {
+      RequestOutput o;
+      o.deltas = std::move(deltas);
+      o.stats = r->stats;
+      outbox_.emplace_back(r->stream, std::move(o));
+    }
+  }
+}
+
+void Engine::finish_request(Live& r, std::vector<SequenceDelta>& deltas) {
+  RequestOutput o;
+  o.deltas = std::move(deltas);
+  o.finished = true;
+  r.stats.finished = Clock::now();
+  r.stats.num_cached_tokens = std::max(0, r.seqs.empty() ? 0 : r.seqs[0].seq->num_cached_tokens);
+  for (const Live::Seq& s : r.seqs) {
+    r.stats.num_computed_tokens += s.seq->num_computed_total;
+    r.stats.num_preemptions += s.seq->num_preemptions;
+  }
+  o.stats = r.stats;
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // the id is free again once the client sees the end
+    ids_.erase(r.req.id);
+  }
+  outbox_.emplace_back(r.stream, std::move(o));
+}
+
+void Engine::publish_metrics() {
+  EngineMetrics m = totals_;
+  m.num_running = static_cast<int64_t>(scheduler_->num_running());
+  m.num_waiting = static_cast<int64_t>(scheduler_->num_waiting());
+  m.kv_blocks_total = kv_->pool().num_blocks() - 1;
+  m.kv_blocks_used = m.kv_blocks_total - kv_->num_free_blocks();
+  m.prefix_queries = scheduler_->prefix_stats().queries;
+  m.prefix_hits = scheduler_->prefix_stats().hits;
+  std::lock_guard<std::mutex> lock(mu_);
+  metrics_ = m;
+}
+
+}  // namespace sluice

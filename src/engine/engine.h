@@ -1,0 +1,83 @@
+#pragma once
+// The engine: one thread that owns the scheduler, the KV cache and the backend, and runs one
+// forward per step over every scheduled token (prefill chunks and decodes mixed). Clients submit
+// native requests from any thread and read each request's outputs from its RequestStream.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/backend.h"
+#include "common/status.h"
+#include "engine/engine_config.h"
+#include "engine/request.h"
+#include "engine/scheduler.h"
+#include "kv/kv_cache_manager.h"
+#include "model/kv_storage.h"
+#include "model/model.h"
+
+namespace sluice {
+
+struct EngineMetrics {
+  int64_t num_running = 0, num_waiting = 0;
+  int64_t kv_blocks_total = 0, kv_blocks_used = 0;
+  int64_t prefix_queries = 0, prefix_hits = 0;  // prompt tokens looked up / found cached
+  int64_t prompt_tokens = 0, generated_tokens = 0, computed_tokens = 0;
+  int64_t num_preemptions = 0, num_steps = 0;
+};
+
+class Engine {
+ public:
+  // The model must outlive the engine.
+  static Result<std::unique_ptr<Engine>> create(const Model& model, const EngineConfig& config);
+  ~Engine();  // stops the thread; live requests finish with "abort"
+
+  // Validates (params, lengths) and queues the request; the stream yields its outputs.
+  Result<std::shared_ptr<RequestStream>> submit(EngineRequest request);
+  // Finishes the request with "abort" at the next step; its blocks return to the pool.
+  void abort(const std::string& request_id);
+
+  EngineMetrics metrics() const;
+  const EngineConfig& config() const { return config_; }
+  int32_t max_model_len() const { return max_model_len_; }
+  int64_t kv_capacity_tokens() const;
+
+ private:
+  struct Live;  // per-request engine-thread record
+  Engine(const Model& model, const EngineConfig& config, int64_t num_blocks);
+  void loop();
+  void admit_and_abort();
+  void step(const SchedulerOutput& out);
+  void finish_request(Live& r, std::vector<SequenceDelta>& deltas);
+  void publish_metrics();
+  void flush_outbox();
+
+  const Model& model_;
+  EngineConfig config_;
+  int32_t max_model_len_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<KvStorage> kv_storage_;
+  std::unique_ptr<kv::KvCacheManager> kv_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::mt19937_64 seed_rng_;
+  uint64_t next_seq_id_ = 1;
+  std::unordered_map<std::string, std::unique_ptr<Live>> live_;  // engine thread only
+  EngineMetrics totals_;                                         // engine thread only
+  std::vector<std::pair<std::shared_ptr<RequestStream>, RequestOutput>> outbox_;
+
+  mutable std::mutex mu_;  // guards inbox_, aborts_, ids_, stop_, metrics_
+  std::condition_variable cv_;
+  std::vector<std::pair<EngineRequest, std::shared_ptr<RequestStream>>> inbox_;
+  std::vector<std::string> aborts_;
+  std::unordered_map<std::string, bool> ids_;  // ids of live requests (duplicate check)
+  bool stop_ = false;
+  EngineMetrics metrics_;
+  std::thread thread_;
+};
+
+}  // namespace sluice

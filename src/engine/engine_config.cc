@@ -1,0 +1,67 @@
+#include "engine/engine_config.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+namespace sluice {
+
+int64_t physical_ram_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : int64_t{4} << 30;
+}
+
+Status EngineConfig::validate() const {
+  auto bad = [](const std::string& what) { return Status::error("engine", what); };
+  if (max_num_batched_tokens < 1) return bad("--max-num-batched-tokens must be >= 1");
+  if (max_num_seqs < 1) return bad("--max-num-seqs must be >= 1");
+  if (block_size < 1 || block_size > 1024) return bad("--block-size must be in [1, 1024]");
+  if (kv_cache_bytes < 0) return bad("--kv-cache-memory must be positive");
+  if (!(kv_cache_fraction > 0.0 && kv_cache_fraction <= 0.95))
+    return bad("--kv-cache-memory as a fraction of RAM must be in (0, 0.95]");
+  if (max_model_len < 0) return bad("--max-model-len must be >= 0");
+  return Status::ok();
+}
+
+Status parse_kv_cache_memory(const std::string& text, EngineConfig& config) {
+  auto bad = [&] {
+    return Status::error("engine", "--kv-cache-memory '" + text +
+                                       "': expected bytes (e.g. 2GiB, 512MB, 1000000) or a "
+                                       "fraction of RAM in (0, 1)");
+  };
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || !std::isfinite(v) || v <= 0) return bad();
+  std::string unit(end);
+  for (char& ch : unit) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (unit.empty() && v < 1.0) {
+    config.kv_cache_fraction = v;
+    config.kv_cache_bytes = 0;
+    return config.validate();
+  }
+  double mult = 0;
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "k" || unit == "kb")
+    mult = 1e3;
+  else if (unit == "kib")
+    mult = 1024.0;
+  else if (unit == "m" || unit == "mb")
+    mult = 1e6;
+  else if (unit == "mib")
+    mult = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gb")
+    mult = 1e9;
+  else if (unit == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else
+    return bad();
+  const double bytes = v * mult;
+  if (bytes < 1 || bytes > 9e18) return bad();
+  config.kv_cache_bytes = static_cast<int64_t>(bytes);
+  return Status::ok();
+}
+
+}  // namespace sluice

@@ -1,0 +1,30 @@
+#pragma once
+// Engine knobs (the `--max-num-seqs`, `--kv-cache-memory`, ... flags of `run` and `serve`).
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace sluice {
+
+struct EngineConfig {
+  int32_t max_num_batched_tokens = 512;  // token budget of one step (prefill chunks + decodes)
+  int32_t max_num_seqs = 64;             // sequences running at once
+  int32_t block_size = 16;               // tokens per KV block
+  int64_t kv_cache_bytes = 0;            // KV budget; 0: kv_cache_fraction of RAM
+  double kv_cache_fraction = 0.1;
+  bool enable_prefix_caching = true;
+  bool deterministic = false;  // batch-invariant execution (see Backend::set_batch_invariant)
+  int num_threads = 0;         // CPU threads; 0: all cores
+  int32_t max_model_len = 0;   // context limit; 0: the model's
+  uint64_t seed = 0;           // entropy for requests without a seed; 0: random_device
+
+  Status validate() const;
+};
+
+int64_t physical_ram_bytes();
+
+// "2GiB", "512MB", "1073741824" -> bytes; "0.2" (a fraction of physical RAM) -> sets fraction.
+Status parse_kv_cache_memory(const std::string& text, EngineConfig& config);
+
+}  // namespace sluice

@@ -1,0 +1,71 @@
+#pragma once
+// What the engine's clients (HTTP workers, `sluice run`) exchange with it: a native request in, a
+// stream of per-step outputs back. No JSON here.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "engine/sampling_params.h"
+
+namespace sluice {
+
+enum class FinishReason { kStop, kLength, kAbort, kError };
+const char* finish_reason_name(FinishReason r);  // "stop", "length", "abort", "error"
+
+// One step's news for one of the request's n sequences.
+struct SequenceDelta {
+  int32_t index = 0;                   // which of the n completions
+  std::vector<int32_t> token_ids;      // tokens sampled this step (usually one)
+  std::string text;                    // newly safe-to-show text (stop strings held back)
+  std::vector<SampleOutput> logprobs;  // per token, when requested
+  std::optional<FinishReason> finish_reason;
+  std::string stop_reason;  // the stop string or "token:<id>" that ended it
+};
+
+struct RequestStats {
+  int32_t num_prompt_tokens = 0;
+  int32_t num_cached_tokens = 0;  // prompt tokens served from the prefix cache (first schedule)
+  int32_t num_output_tokens = 0;  // over all n sequences
+  int64_t num_computed_tokens =
+      0;  // tokens run through the model for this request (incl. recompute)
+  int32_t num_preemptions = 0;
+  std::chrono::steady_clock::time_point arrival, first_token, finished;
+};
+
+struct RequestOutput {
+  std::vector<SequenceDelta> deltas;
+  bool finished = false;  // every sequence has finished; stats are final
+  std::string error;      // set with finished when the engine rejected or failed the request
+  RequestStats stats;
+};
+
+// Single-producer (engine thread) / single-consumer queue of outputs for one request.
+class RequestStream {
+ public:
+  void push(RequestOutput out);
+  // Blocks until an output is available (or the deadline passes: nullopt).
+  std::optional<RequestOutput> next(std::chrono::steady_clock::time_point deadline =
+                                        std::chrono::steady_clock::time_point::max());
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<RequestOutput> queue_;
+};
+
+struct EngineRequest {
+  std::string id;               // unique among live requests
+  std::vector<int32_t> prompt;  // token ids
+  SamplingParams params;
+  std::string cache_salt;  // extra prefix-cache key (tenant isolation)
+  bool skip_special_tokens = true;
+};
+
+}  // namespace sluice

@@ -1,0 +1,290 @@
+// The engine end to end on a tiny synthetic model (MLX 4-bit, a 1.7k-token SentencePiece-style
+// vocabulary): batch invariance, chunked prefill, preemption, aborts, prefix sharing, n > 1.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "model/model_writer.h"
+#include "model/synthetic_model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+EngineRequest request(std::string id, std::vector<int32_t> prompt) {
+  EngineRequest r;
+  r.id = std::move(id);
+  r.prompt = std::move(prompt);
+  return r;
+}
+
+struct Result {
+  std::map<int32_t, std::vector<int32_t>> tokens;  // per sequence index
+  RequestStats stats;
+  std::string finish;
+  std::string text;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string dir =
+        (fs::temp_directory_path() / ("sluice-engine-test-" + std::to_string(::getpid()))).string();
+    WriteOptions w;
+    w.format = OutputFormat::kMlx4;
+    w.group_size = 32;
+    w.tokenizer_path = std::string(SLUICE_SOURCE_DIR) +
+                       "/tests/reference/tokenizer/synthetic/spm_bytefallback/tokenizer.json";
+    auto tok = load_tokenizer_json(w.tokenizer_path);
+    ASSERT_TRUE(tok) << tok.error();
+    auto config = preset_config("tiny", "llama", (*tok)->vocab_size());
+    ASSERT_TRUE(config) << config.error();
+    const ModelConfig c = *config;
+    const Status s = write_model(
+        c, model_tensor_specs(c), [&](const TensorSpec& t) { return synthetic_tensor(t, c, 5); }, w,
+        dir);
+    ASSERT_TRUE(s) << s.message();
+    auto model = Model::load(dir);
+    ASSERT_TRUE(model) << model.error();
+    model_ = model->release();
+    fs::remove_all(dir);
+  }
+  static void TearDownTestSuite() { delete model_; }
+
+  static std::unique_ptr<Engine> engine(EngineConfig c = {}) {
+    if (c.kv_cache_bytes == 0) c.kv_cache_bytes = 64 << 20;
+    c.num_threads = 2;
+    auto e = Engine::create(*model_, c);
+    EXPECT_TRUE(e) << e.error();
+    return std::move(*e);
+  }
+
+  static std::vector<int32_t> random_prompt(std::mt19937& rng, int len) {
+    std::uniform_int_distribution<int32_t> tok(
+        3, static_cast<int32_t>(model_->config().vocab_size) - 1);
+    std::vector<int32_t> p(len);
+    for (auto& t : p) t = tok(rng);
+    return p;
+  }
+
+  static Result drain(RequestStream& s) {
+    Result r;
+    for (;;) {
+      RequestOutput o = *s.next();
+      for (const SequenceDelta& d : o.deltas) {
+        auto& v = r.tokens[d.index];
+        v.insert(v.end(), d.token_ids.begin(), d.token_ids.end());
+        r.text += d.text;
+        if (d.finish_reason) r.finish = finish_reason_name(*d.finish_reason);
+      }
+      if (o.finished) {
+        r.stats = o.stats;
+        return r;
+      }
+    }
+  }
+
+  // Submits all requests at once, then collects every result.
+  static std::vector<Result> run_all(Engine& e, const std::vector<EngineRequest>& reqs) {
+    std::vector<std::shared_ptr<RequestStream>> streams;
+    for (const EngineRequest& r : reqs) {
+      auto s = e.submit(r);
+      EXPECT_TRUE(s) << s.error();
+      streams.push_back(*s);
+    }
+    std::vector<Result> out;
+    for (auto& s : streams) out.push_back(drain(*s));
+    return out;
+  }
+
+  static std::vector<EngineRequest> workload(int count, float temperature, int max_tokens) {
+    std::mt19937 rng(42);
+    std::vector<EngineRequest> reqs;
+    for (int i = 0; i < count; ++i) {
+      EngineRequest r;
+      r.id = "r" + std::to_string(i);
+      r.prompt = random_prompt(rng, 5 + static_cast<int>(rng() % 60));
+      r.params.temperature = temperature;
+      r.params.seed = 1000 + i;
+      r.params.max_tokens = max_tokens;
+      r.params.ignore_eos = true;
+      reqs.push_back(r);
+    }
+    return reqs;
+  }
+
+  static Model* model_;
+};
+Model* EngineTest::model_ = nullptr;
+
+std::vector<std::vector<int32_t>> tokens_of(const std::vector<Result>& rs) {
+  std::vector<std::vector<int32_t>> v;
+  for (const auto& r : rs) v.push_back(r.tokens.at(0));
+  return v;
+}
+
+TEST_F(EngineTest, ConcurrentEqualsSerialGreedyAndSeeded) {
+  for (float temperature : {0.0f, 0.9f}) {
+    const auto reqs = workload(32, temperature, 16);
+    EngineConfig serial_cfg;
+    serial_cfg.max_num_seqs = 1;
+    serial_cfg.deterministic = true;
+    auto serial = engine(serial_cfg);
+    std::vector<Result> want;
+    for (const auto& r : reqs) want.push_back(run_all(*serial, {r})[0]);
+    EngineConfig conc_cfg;
+    conc_cfg.max_num_seqs = 16;
+    conc_cfg.deterministic = true;
+    auto conc = engine(conc_cfg);
+    const auto got = run_all(*conc, reqs);
+    EXPECT_EQ(tokens_of(got), tokens_of(want)) << "temperature " << temperature;
+    for (const auto& r : got) EXPECT_EQ(r.tokens.at(0).size(), 16u);
+  }
+}
+
+TEST_F(EngineTest, ChunkedPrefillEqualsUnchunked) {
+  auto reqs = workload(6, 0.0f, 8);
+  for (auto& r : reqs) r.prompt.resize(r.prompt.size() + 40, 7);  // longer prompts: several chunks
+  EngineConfig chunked;
+  chunked.max_num_batched_tokens = 7;
+  chunked.deterministic = true;
+  EngineConfig whole;
+  whole.deterministic = true;
+  EXPECT_EQ(tokens_of(run_all(*engine(chunked), reqs)), tokens_of(run_all(*engine(whole), reqs)));
+}
+
+TEST_F(EngineTest, TooSmallPoolPreemptsAndStillCompletesCorrectly) {
+  const auto reqs = workload(16, 0.0f, 24);
+  const auto want = tokens_of(run_all(*engine(), reqs));
+  const ModelConfig& c = model_->config();
+  EngineConfig small;
+  small.max_num_seqs = 16;
+  // 16 blocks of 16 tokens: about three sequences' worth.
+  small.kv_cache_bytes =
+      17 * KvStorage::bytes_per_block(c.num_layers, 16, c.num_kv_heads, c.head_dim);
+  auto e = engine(small);
+  const auto got = run_all(*e, reqs);
+  EXPECT_EQ(tokens_of(got), want);
+  int64_t preemptions = 0;
+  for (const auto& r : got) preemptions += r.stats.num_preemptions;
+  EXPECT_GT(preemptions, 0);
+  EXPECT_EQ(e->metrics().kv_blocks_used, 0);
+}
+
+TEST_F(EngineTest, RandomRequestsWithAbortsLeakNoBlocks) {
+  EngineConfig cfg;
+  cfg.max_num_seqs = 24;
+  cfg.max_num_batched_tokens = 64;
+  const ModelConfig& c = model_->config();
+  cfg.kv_cache_bytes =
+      40 * KvStorage::bytes_per_block(c.num_layers, 16, c.num_kv_heads, c.head_dim);
+  auto e = engine(cfg);
+  std::mt19937 rng(7);
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  int aborted = 0;
+  for (int i = 0; i < 1000; ++i) {
+    EngineRequest r;
+    r.id = "q" + std::to_string(i);
+    r.prompt = random_prompt(rng, 1 + static_cast<int>(rng() % 40));
+    r.params.temperature = 1.0f;
+    r.params.max_tokens = 1 + static_cast<int>(rng() % 8);
+    r.params.n = 1 + static_cast<int>(rng() % 3);
+    auto s = e->submit(r);
+    ASSERT_TRUE(s) << s.error();
+    streams.push_back(*s);
+    if (rng() % 4 == 0) {  // abort a random earlier request (maybe already finished)
+      e->abort("q" + std::to_string(rng() % (i + 1)));
+      ++aborted;
+    }
+    if (rng() % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
+  }
+  for (auto& s : streams) drain(*s);
+  const EngineMetrics m = e->metrics();
+  EXPECT_EQ(m.kv_blocks_used, 0);
+  EXPECT_EQ(m.num_running + m.num_waiting, 0);
+  EXPECT_GT(aborted, 100);
+}
+
+TEST_F(EngineTest, SharedPrefixComputesOnlyTheSuffix) {
+  auto e = engine();
+  std::mt19937 rng(3);
+  const auto prefix = random_prompt(rng, 1000);
+  EngineRequest a = request("a", prefix);
+  a.prompt.push_back(11);
+  a.params.max_tokens = 1;
+  EngineRequest b = request("b", prefix);
+  for (int t : {12, 13, 14, 15, 16}) b.prompt.push_back(t);
+  b.params.max_tokens = 1;
+  const Result ra = run_all(*e, {a})[0];
+  EXPECT_EQ(ra.stats.num_cached_tokens, 0);
+  EXPECT_EQ(ra.stats.num_computed_tokens, 1001);
+  const Result rb = run_all(*e, {b})[0];
+  EXPECT_EQ(rb.stats.num_cached_tokens, 992);  // 62 full blocks of 16 tokens
+  EXPECT_EQ(rb.stats.num_computed_tokens, 1005 - 992);
+
+  EngineConfig off;
+  off.enable_prefix_caching = false;
+  auto cold = engine(off);
+  run_all(*cold, {a});
+  EXPECT_EQ(run_all(*cold, {b})[0].stats.num_computed_tokens, 1005);
+}
+
+TEST_F(EngineTest, NGreaterThanOneSharesThePromptAndMatchesSeparateSeeds) {
+  auto e = engine();
+  std::mt19937 rng(9);
+  EngineRequest r =
+      request("n3", random_prompt(rng, 37));  // 2 full blocks + a partial one (copied)
+  r.params.n = 3;
+  r.params.temperature = 1.0f;
+  r.params.seed = 77;
+  r.params.max_tokens = 12;
+  r.params.ignore_eos = true;
+  const Result got = run_all(*e, {r})[0];
+  ASSERT_EQ(got.tokens.size(), 3u);
+  // The prompt was computed once; each sequence then decoded 11 more tokens.
+  EXPECT_EQ(got.stats.num_computed_tokens, 37 + 3 * 11);
+  for (int i = 0; i < 3; ++i) {
+    EngineRequest one = r;
+    one.id = "one" + std::to_string(i);
+    one.params.n = 1;
+    one.params.seed = 77 + i;
+    EXPECT_EQ(run_all(*e, {one})[0].tokens.at(0), got.tokens.at(i)) << i;
+  }
+}
+
+TEST_F(EngineTest, StopsOnTokenIdsAndLengthAndRejectsBadRequests) {
+  auto e = engine();
+  std::mt19937 rng(1);
+  EngineRequest r = request("s", random_prompt(rng, 10));
+  r.params.temperature = 0.0f;
+  r.params.max_tokens = 6;
+  r.params.ignore_eos = true;
+  const Result base = run_all(*e, {r})[0];
+  EXPECT_EQ(base.finish, "length");
+  ASSERT_EQ(base.tokens.at(0).size(), 6u);
+  r.params.stop_token_ids = {base.tokens.at(0)[2]};
+  const Result stopped = run_all(*e, {r})[0];
+  EXPECT_EQ(stopped.finish, "stop");
+  EXPECT_EQ(stopped.tokens.at(0).size(), 3u);
+
+  EngineRequest bad = request("bad", {});
+  EXPECT_FALSE(e->submit(bad));
+  bad.prompt = {1, 2, 1 << 30};
+  EXPECT_FALSE(e->submit(bad));
+  bad.prompt = {1, 2, 3};
+  bad.params.max_tokens = 5000;  // beyond the 4096-token context
+  EXPECT_FALSE(e->submit(bad));
+  bad.params.max_tokens = 4;
+  bad.params.top_p = 2.0f;
+  EXPECT_FALSE(e->submit(bad));
+}
+
+}  // namespace
+}  // namespace sluice
