@@ -43,6 +43,9 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // True when every op's result for a row is independent of the other rows in the call and of
+  // how the rows were split (what the engine's --deterministic mode requires).
+  virtual bool batch_invariant() const = 0;
 
   // y[n, w.rows] = x[n, w.cols] . w^T, for every DType (ONE entry point).
   virtual void matmul(const float* x, int64_t n, const Weight& w, float* y) = 0;

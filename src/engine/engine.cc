@@ -47,7 +47,11 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                        " KV blocks of " + std::to_string(block_bytes) +
                                        " bytes; at least 2 are needed");
   if (num_blocks > INT32_MAX) return Status::error("engine", "--kv-cache-memory is too large");
-  return std::unique_ptr<Engine>(new Engine(model, config, num_blocks));
+  std::unique_ptr<Engine> engine(new Engine(model, config, num_blocks));
+  if (config.deterministic && !engine->backend_->batch_invariant())
+    return Status::error("engine", "--deterministic: the " + engine->backend_->name() +
+                                       " backend has no batch-invariant kernels");
+  return engine;
 }
 
 Engine::Engine(const Model& model, const EngineConfig& config, int64_t num_blocks)

@@ -56,6 +56,8 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(int num_threads) : threads_(cpu::resolve_threads(num_threads)) {}
 
   std::string name() const override { return "cpu"; }
+  // Fixed per-row reduction orders in every kernel (tests/unit/backend/batch_invariance_test.cc).
+  bool batch_invariant() const override { return true; }
 
   void matmul(const float* x, int64_t n, const Weight& w, float* y) override {
     if (n <= 0 || w.rows <= 0) return;

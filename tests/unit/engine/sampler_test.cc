@@ -184,7 +184,7 @@ TEST(SamplerFilterTest, TopPOnTheTopKRenormalizedDistribution) {
 
 TEST(SamplerFilterTest, TopPOverALargeFlatVocab) {
   // Nearly flat logits: the nucleus spans thousands of tokens (several sort chunks).
-  const size_t vocab = 20000;
+  const size_t vocab = 8000;
   std::vector<float> l = random_logits(vocab, 42, 0.5f);
   SamplingParams p;
   p.temperature = 0.8f;
@@ -206,7 +206,7 @@ TEST(SamplerFilterTest, TopPOverALargeFlatVocab) {
   }
   ASSERT_GT(nucleus.size(), 1000u);
   std::set<int32_t> seen;
-  for (int32_t t : run(p, l, 1000)) {
+  for (int32_t t : run(p, l, 500)) {
     EXPECT_TRUE(nucleus.count(t)) << t;
     seen.insert(t);
   }
@@ -249,7 +249,7 @@ TEST(SamplerFilterTest, MatchesReferenceDistribution) {
                             {1.3f, 0.6f, 0.0f, 0},   {1.0f, 1.0f, 0.0f, 5},
                             {1.0f, 1.0f, 0.2f, 0},   {2.0f, 0.9f, 0.0f, 50},
                             {0.5f, 0.95f, 0.01f, 0}, {1.0f, 1.0f, 0.0f, 100}};
-  const int draws = 20000;
+  const int draws = 10000;
   for (const Config& c : configs) {
     SamplingParams p;
     p.temperature = c.temperature;
@@ -260,8 +260,10 @@ TEST(SamplerFilterTest, MatchesReferenceDistribution) {
     std::vector<int> counts(l.size(), 0);
     for (int32_t t : run(p, l, draws, {}, 31)) ++counts[t];
     for (size_t t = 0; t < l.size(); ++t) {
-      if (want[t] == 0.0) EXPECT_EQ(counts[t], 0) << t;
-      EXPECT_NEAR(counts[t] / double(draws), want[t], 0.015)
+      if (want[t] == 0.0) {
+        EXPECT_EQ(counts[t], 0) << t;
+      }
+      EXPECT_NEAR(counts[t] / double(draws), want[t], 0.02)
           << "token " << t << " T=" << c.temperature << " top_p=" << c.top_p << " min_p=" << c.min_p
           << " top_k=" << c.top_k;
     }
