@@ -1,6 +1,7 @@
-// Kernel microbenchmark for the CPU backend's matmul: GB/s of weight bytes streamed (decode,
-// n = 1) and GFLOP/s for batches (prefill), per dtype and thread count.
-// Build and run: bench/kernels/run.sh   (needs build/be from the backend build)
+// Kernel microbenchmark for the CPU backend's matmul.
+//   bench/kernels/run.sh              model shapes, single-thread CPU time, n = 1/4/16/64
+//   bench/kernels/run.sh rows cols    GB/s of weight bytes (decode) and GFLOP/s (batches)
+// (needs the backend build in BUILD_DIR, default build/be)
 #include <immintrin.h>
 
 #include <algorithm>
@@ -108,11 +109,88 @@ double time_stream(const Weight& w, int threads) {
   return times[times.size() / 2];
 }
 
+double thread_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// Single-thread CPU seconds per call: minimum over `reps` runs of >= 5 ms each (a shared,
+// noisy machine only ever adds time).
+double min_thread_time(Backend& be, const float* x, int64_t n, const Weight& w, float* y,
+                       int reps) {
+  be.matmul(x, n, w, y);  // warm up
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = thread_seconds();
+    int calls = 0;
+    double t1 = t0;
+    do {
+      be.matmul(x, n, w, y);
+      ++calls;
+      t1 = thread_seconds();
+    } while (t1 - t0 < 0.005);
+    best = std::min(best, (t1 - t0) / calls);
+  }
+  return best;
+}
+
+struct ModelShape {
+  const char* name;
+  DType dtype;
+  int64_t rows, cols;
+};
+
+// Matmuls of SmolLM2-135M (hidden 576, intermediate 1536, vocab 49152) and Qwen3-0.6B
+// (hidden 1024, intermediate 3072); the quantized family at each model's usual dtypes.
+int model_shapes() {
+  const ModelShape shapes[] = {
+      {"smol.qo", DType::Q4G32, 576, 576},         {"smol.kv", DType::Q4G32, 192, 576},
+      {"smol.gate_up", DType::Q4G32, 1536, 576},   {"smol.down", DType::Q4G32, 576, 1536},
+      {"smol.lm_head", DType::Q8G32, 49152, 576},  {"smol.down8", DType::Q8G32, 576, 1536},
+      {"qwen.q", DType::Q4G32, 2048, 1024},        {"qwen.gate_up", DType::Q4G32, 3072, 1024},
+      {"qwen.down", DType::Q4G32, 1024, 3072},     {"qwen.down6", DType::Q8G16, 1024, 3072},
+      {"qwen.gate_up8", DType::Q8G32, 3072, 1024},
+  };
+  const char* only = std::getenv("BENCH_SHAPE");
+  const int reps = std::getenv("BENCH_REPS") ? std::atoi(std::getenv("BENCH_REPS")) : 20;
+  const int64_t n_list[] = {1, 4, 16, 64};
+  std::vector<float> x(static_cast<size_t>(64 * 3072));
+  std::mt19937 rng(2);
+  std::normal_distribution<float> nd;
+  for (auto& v : x) v = nd(rng);
+  std::printf(
+      "single-thread CPU time, min of %d; ns/rb = ns per (activation row x weight row x "
+      "block of 32); rel = cost per activation row vs n = 1\n",
+      reps);
+  std::printf("%-14s %-6s %6s %5s %3s %10s %8s %6s %8s\n", "shape", "dtype", "rows", "cols", "n",
+              "us/call", "ns/rb", "rel", "GB/s(w)");
+  auto be = make_cpu_backend(1);
+  for (const ModelShape& s : shapes) {
+    if (only && std::string(only) != s.name) continue;
+    const Weight w = random_weight(s.dtype, s.rows, s.cols);
+    std::vector<float> y(static_cast<size_t>(64 * s.rows));
+    double t1 = 0;
+    for (int64_t n : n_list) {
+      const double t = min_thread_time(*be, x.data(), n, w, y.data(), reps);
+      if (n == 1) t1 = t;
+      const double rb = static_cast<double>(n) * s.rows * (s.cols / 32);
+      std::printf("%-14s %-6s %6lld %5lld %3lld %10.1f %8.3f %6.3f %8.2f\n", s.name,
+                  dtype_name(s.dtype), static_cast<long long>(s.rows),
+                  static_cast<long long>(s.cols), static_cast<long long>(n), t * 1e6, t * 1e9 / rb,
+                  t / n / t1, static_cast<double>(w.nbytes()) / t / 1e9);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int64_t rows = argc > 1 ? std::atoll(argv[1]) : 4096;
-  const int64_t cols = argc > 2 ? std::atoll(argv[2]) : 4096;
+  if (argc < 3) return model_shapes();
+  const int64_t rows = std::atoll(argv[1]);
+  const int64_t cols = std::atoll(argv[2]);
   const double min_s = 1.0;
   std::vector<float> x(static_cast<size_t>(512 * cols));
   std::mt19937 rng(2);

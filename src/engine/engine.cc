@@ -342,6 +342,7 @@ void Engine::step(const SchedulerOutput& out) {
     }
   }
   for (auto& [r, deltas] : news) {
+    r->stats.num_cached_tokens = std::max(0, r->seqs[0].seq->num_cached_tokens);  // known by now
     if (r->num_finished == static_cast<int32_t>(r->seqs.size()) &&
         (r->forked || r->req.params.n == 1)) {
       const std::string id = r->req.id;

@@ -30,15 +30,17 @@ int64_t round_up(int64_t a, int64_t m) {
 // tiles of ~kTileWeightBytes, and n is split too when there are fewer row tiles than threads.
 template <typename Fn>
 void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn&& fn) {
-  const int64_t per_thread = round_up(ceil_div(rows, threads), 4);
+  // Multiples of 8 rows: the quantized kernels work on 8 (or 4) weight rows at a time.
+  const int64_t per_thread = round_up(ceil_div(rows, threads), 8);
   int64_t rg = per_thread;
   if (n > 4) {
     rg = std::clamp<int64_t>(
-        static_cast<int64_t>(kTileWeightBytes / std::max<size_t>(row_bytes, 1)), 4, per_thread);
+        round_up(static_cast<int64_t>(kTileWeightBytes / std::max<size_t>(row_bytes, 1)), 8), 8,
+        per_thread);
   }
   const int64_t nr = ceil_div(rows, rg);
   int64_t ng = n;
-  if (nr < threads && n > 4) ng = round_up(ceil_div(n, ceil_div(threads, nr)), 4);
+  if (nr < threads && n > 4) ng = round_up(ceil_div(n, ceil_div(threads, nr)), 8);
   const int64_t nn = ceil_div(n, ng);
   // Serial for tiny problems: a parallel region costs more than it saves.
   const int nt =
@@ -69,9 +71,18 @@ class CpuBackend final : public Backend {
       parallel_chunks(
           n * w.cols >= 4 * kElemGrain ? threads_ : 1, n, 4,
           [&](int64_t i0, int64_t i1) { cpu::quantize_act_rows(x, i0, i1, w.cols, xq); });
+      const cpu::ActGroup8* xg = nullptr;
+      if (cpu::quant_uses_groups(n)) {
+        const int64_t ng = (n + 7) / 8;
+        xg_.resize(static_cast<size_t>(ng * nb));  // [ng, nb]
+        parallel_chunks(
+            n * w.cols >= 4 * kElemGrain ? threads_ : 1, ng, 1,
+            [&](int64_t g0, int64_t g1) { cpu::pack_act_groups(xq, n, nb, g0, g1, xg_.data()); });
+        xg = xg_.data();
+      }
       run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
                        [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
-                         cpu::matmul_quant_tile(xq, i0, i1, w, r0, r1, y);
+                         cpu::matmul_quant_tile(xq, xg, i0, i1, w, r0, r1, y);
                        });
     } else {
       run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
@@ -174,6 +185,7 @@ class CpuBackend final : public Backend {
   int threads_;
   // Scratch reused across calls (the backend is driven by one engine thread).
   std::vector<BlockAct16> xq_;
+  std::vector<cpu::ActGroup8> xg_;
   std::vector<float> cos_, sin_;
   std::vector<int32_t> tok_seq_;
 };

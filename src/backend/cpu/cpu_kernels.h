@@ -17,9 +17,25 @@ QuantKernel set_quant_kernel(QuantKernel k);
 // xq[i, b] for rows [i0, i1) of x; same rounding as ref::quantize_act_row.
 void quantize_act_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct16* xq);
 
+// One block of 8 activation rows, transposed for the batched quantized kernel (lanes = rows).
+struct alignas(64) ActGroup8 {
+  int32_t q[16][8];  // [pair p][row]: q[2p] | q[2p + 1] << 16
+  float d[8];
+  float sum[3][8];  // sum[0], sum[1], sum[0] + sum[1]
+};
+static_assert(sizeof(ActGroup8) == 640);
+
+// Batches of at least this many rows use the batched kernel, fed by pack_act_groups.
+constexpr int64_t kQuantGroupMinRows = 5;
+bool quant_uses_groups(int64_t n);
+// xg[g, b] for groups [g0, g1) of 8 rows of xq [n, nb] (rows >= n zero); xg is [ceil(n/8), nb].
+void pack_act_groups(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
+                     ActGroup8* xg);
+
 // y[i, r] for i in [i0, i1), r in [r0, r1): quantized weights against int16 activations.
-void matmul_quant_tile(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
-                       int64_t r1, float* y);
+// xg: pack_act_groups of all rows when quant_uses_groups(n) (then i0 % 8 == 0), else null.
+void matmul_quant_tile(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
+                       const Weight& w, int64_t r0, int64_t r1, float* y);
 
 // y[i, r] for i in [i0, i1), r in [r0, r1): F32/F16/BF16 weights, f32 activations.
 void matmul_float_tile(const float* x, int64_t i0, int64_t i1, const Weight& w, int64_t r0,

@@ -1,9 +1,16 @@
 // Quantized matmul: weights of the Q4G32/Q8G32/Q8G16 family against int16 activations (BlockAct16).
-// Per block: d_w*d_x*sum(code*q) + offset*sum_x (sum_x = d_x*sum(q), per half-group for Q8G16).
-// A weight block is loaded and unpacked once for up to 4 activation rows (batched prefill).
+//
+// Every path (scalar, AVX2 few-rows, AVX2 batched) computes an output with the same float ops,
+// so a row's result never depends on n or on the tiling (batch invariance):
+//   acc = 0; for each block b, for each group g (Q8G16: two of 16, else one of 32):
+//     acc = fma(float(S), dw * dx, acc);  acc = fma(ow, sx, acc)
+// S = exact integer dot of the group's codes and q; sx = sum[g] (Q8G16) or sum[0] + sum[1].
+// Only the integer sums differ in how they are computed, and integer adds are exact.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
@@ -20,226 +27,385 @@ namespace {
 std::atomic<QuantKernel> g_kernel{cpu_has_avx2_fma_f16c() ? QuantKernel::Avx2
                                                           : QuantKernel::Scalar};
 
+template <DType T>
+constexpr int kGroups = T == DType::Q8G16 ? 2 : 1;
+template <DType T>
+constexpr int64_t kBlockBytes = T == DType::Q4G32   ? sizeof(BlockQ4G32)
+                                : T == DType::Q8G32 ? sizeof(BlockQ8G32)
+                                                    : sizeof(BlockQ8G16);
+
 // ---------------------------------------------------------------- scalar fallback
 
-template <int NX>
-void dot_q4g32_scalar(const BlockQ4G32* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
-  float acc[NX] = {};
-  for (int64_t b = 0; b < nb; ++b) {
-    const float dw = f16_to_f32(w[b].scale), ow = f16_to_f32(w[b].offset);
-    for (int k = 0; k < NX; ++k) {
-      const BlockAct16& a = x[k * nb + b];
-      int isum = 0;
-      for (int j = 0; j < 16; ++j)
-        isum += (w[b].codes[j] & 15) * a.q[j] + (w[b].codes[j] >> 4) * a.q[j + 16];
-      acc[k] += dw * a.d * static_cast<float>(isum) + ow * (a.sum[0] + a.sum[1]);
-    }
+// Code of element j, scale and offset of group g of one block.
+template <DType T>
+int block_code(const uint8_t* blk, int j) {
+  if constexpr (T == DType::Q4G32) {
+    const auto* b = reinterpret_cast<const BlockQ4G32*>(blk);
+    return j < 16 ? b->codes[j] & 15 : b->codes[j - 16] >> 4;
+  } else if constexpr (T == DType::Q8G32) {
+    return reinterpret_cast<const BlockQ8G32*>(blk)->codes[j];
+  } else {
+    return reinterpret_cast<const BlockQ8G16*>(blk)->codes[j];
   }
-  for (int k = 0; k < NX; ++k) y[k * ldy] = acc[k];
+}
+template <DType T>
+float block_scale(const uint8_t* blk, int g) {
+  uint16_t h[4];
+  std::memcpy(h, blk, kGroups<T> * 4);  // Q8G16: scale[2], offset[2]; else scale, offset
+  return f16_to_f32(h[g]);
+}
+template <DType T>
+float block_offset(const uint8_t* blk, int g) {
+  uint16_t h[4];
+  std::memcpy(h, blk, kGroups<T> * 4);
+  return f16_to_f32(h[kGroups<T> + g]);
 }
 
-template <int NX>
-void dot_q8g32_scalar(const BlockQ8G32* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
-  float acc[NX] = {};
+// One output in the canonical order of the header comment.
+template <DType T>
+float dot_scalar(const uint8_t* w, const BlockAct16* x, int64_t nb) {
+  constexpr int G = kGroups<T>, L = 32 / G;
+  float acc = 0.0f;
   for (int64_t b = 0; b < nb; ++b) {
-    const float dw = f16_to_f32(w[b].scale), ow = f16_to_f32(w[b].offset);
-    for (int k = 0; k < NX; ++k) {
-      const BlockAct16& a = x[k * nb + b];
-      int isum = 0;
-      for (int j = 0; j < 32; ++j) isum += w[b].codes[j] * a.q[j];
-      acc[k] += dw * a.d * static_cast<float>(isum) + ow * (a.sum[0] + a.sum[1]);
+    const uint8_t* blk = w + b * kBlockBytes<T>;
+    const BlockAct16& a = x[b];
+    for (int g = 0; g < G; ++g) {
+      int32_t s = 0;
+      for (int j = g * L; j < (g + 1) * L; ++j) s += block_code<T>(blk, j) * a.q[j];
+      const float sx = G == 2 ? a.sum[g] : a.sum[0] + a.sum[1];
+      acc = std::fma(static_cast<float>(s), block_scale<T>(blk, g) * a.d, acc);
+      acc = std::fma(block_offset<T>(blk, g), sx, acc);
     }
   }
-  for (int k = 0; k < NX; ++k) y[k * ldy] = acc[k];
+  return acc;
 }
 
-template <int NX>
-void dot_q8g16_scalar(const BlockQ8G16* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
-  float acc[NX] = {};
-  for (int64_t b = 0; b < nb; ++b) {
-    for (int g = 0; g < 2; ++g) {
-      const float dw = f16_to_f32(w[b].scale[g]), ow = f16_to_f32(w[b].offset[g]);
-      for (int k = 0; k < NX; ++k) {
-        const BlockAct16& a = x[k * nb + b];
-        int isum = 0;
-        for (int j = 16 * g; j < 16 * g + 16; ++j) isum += w[b].codes[j] * a.q[j];
-        acc[k] += dw * a.d * static_cast<float>(isum) + ow * a.sum[g];
-      }
-    }
-  }
-  for (int k = 0; k < NX; ++k) y[k * ldy] = acc[k];
+template <DType T>
+void tile_scalar(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+                 int64_t r1, float* y) {
+  const int64_t nb = w.cols / kQuantBlock;
+  for (int64_t i = i0; i < i1; ++i)
+    for (int64_t r = r0; r < r1; ++r) y[i * w.rows + r] = dot_scalar<T>(w.row(r), xq + i * nb, nb);
 }
 
 // ---------------------------------------------------------------- AVX2
 
 #if SLUICE_X86
-// Scale and offset halves at the start of a block (any alignment).
-SLUICE_AVX2_TARGET inline __m128 load_scale_offset(const void* blk) {
-  int32_t v;
-  std::memcpy(&v, blk, 4);
-  return _mm_cvtph_ps(_mm_cvtsi32_si128(v));  // [scale, offset, 0, 0]
-}
+#define SLUICE_INLINE SLUICE_AVX2_TARGET inline __attribute__((always_inline))
 
-SLUICE_AVX2_TARGET inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-// One weight block unpacked once (codes widened to int16) and reused for every activation row.
-struct Unpacked {
-  __m256i w0, w1;  // codes of elements 0..15 and 16..31 as int16
-  __m256 dw;       // scale broadcast (Q8G16: [s0, s0, s1, s1] in each 128-bit lane)
-  __m256 ow;       // offset in lanes 0, 1 (Q8G16: offset[0], offset[1]); zero above lane 3
-};
-
+// Codes of one block as int16: w0 = elements 0..15, w1 = elements 16..31.
 template <DType T>
-SLUICE_AVX2_TARGET inline __attribute__((always_inline)) Unpacked unpack(const uint8_t* blk) {
-  Unpacked u;
+SLUICE_INLINE void unpack_codes(const uint8_t* blk, __m256i& w0, __m256i& w1) {
   if constexpr (T == DType::Q4G32) {
-    const __m128 so = load_scale_offset(blk);  // [s, o, 0, 0]
-    u.dw = _mm256_broadcastss_ps(so);
-    u.ow = _mm256_zextps128_ps256(_mm_movehdup_ps(so));  // [o, o, 0, 0]: sx lanes 0, 1
     // Byte j holds elements j (low nibble) and j + 16 (high nibble).
     const __m256i c =
         _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4)));
-    u.w0 = _mm256_and_si256(c, _mm256_set1_epi16(0x0f));
-    u.w1 = _mm256_srli_epi16(c, 4);
-  } else if constexpr (T == DType::Q8G32) {
-    const __m128 so = load_scale_offset(blk);
-    u.dw = _mm256_broadcastss_ps(so);
-    u.ow = _mm256_zextps128_ps256(_mm_movehdup_ps(so));
-    u.w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4)));
-    u.w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 20)));
+    w0 = _mm256_and_si256(c, _mm256_set1_epi16(0x0f));
+    w1 = _mm256_srli_epi16(c, 4);
   } else {
-    // [s0, s1, o0, o1]
-    const __m128 so = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk)));
-    const __m128 s = _mm_shuffle_ps(so, so, 0x50);  // [s0, s0, s1, s1]
-    u.dw = _mm256_set_m128(s, s);
-    u.ow = _mm256_zextps128_ps256(_mm_movehl_ps(so, so));  // [o0, o1, o0, o1]
-    u.w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 8)));
-    u.w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 24)));
+    constexpr int o = T == DType::Q8G32 ? 4 : 8;
+    w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + o)));
+    w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + o + 16)));
   }
-  return u;
 }
 
-// acc += d_w*d_x * sum(code*q) (8 int32 lanes converted) + offset * [sum0, sum1, 0..].
-// madd_epi16 cannot overflow: |code*q| <= 128*32767, 32 products < 2^31.
+SLUICE_INLINE int32_t load32(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Eight dwords of two halves each [lo | hi] -> (lo halves, hi halves) as floats.
+SLUICE_INLINE void halves8(__m256i v, __m256& lo, __m256& hi) {
+  const __m256i m = _mm256_set1_epi32(0xffff);
+  // packus: [lo 0..3, hi 0..3 | lo 4..7, hi 4..7] (16-bit) -> [lo 0..7 | hi 0..7]
+  const __m256i p = _mm256_permute4x64_epi64(
+      _mm256_packus_epi32(_mm256_and_si256(v, m), _mm256_srli_epi32(v, 16)), 0xD8);
+  lo = _mm256_cvtph_ps(_mm256_castsi256_si128(p));
+  hi = _mm256_cvtph_ps(_mm256_extracti128_si256(p, 1));
+}
+
+// Scales and offsets of group g (dw[g], ow[g]) of block `off` bytes into 8 weight rows.
+// Dword at byte `off` of NR rows (lanes >= NR zero).
+template <int NR>
+SLUICE_INLINE __m256i dwords(const uint8_t* const* wr, int64_t off) {
+  int32_t v[8] = {};
+  for (int r = 0; r < NR; ++r) v[r] = load32(wr[r] + off);
+  return _mm256_setr_epi32(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+}
+
 template <DType T>
-SLUICE_AVX2_TARGET inline __attribute__((always_inline)) void block_dot(const Unpacked& u,
-                                                                        const BlockAct16& a,
-                                                                        __m256& acc) {
-  const __m256i p0 =
-      _mm256_madd_epi16(u.w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q)));
-  const __m256i p1 =
-      _mm256_madd_epi16(u.w1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + 16)));
-  // Q8G16: p0 is all group 0, p1 all group 1 -> [g0, g0, g1, g1] per 128-bit lane, as u.dw.
-  const __m256i p = T == DType::Q8G16 ? _mm256_add_epi32(_mm256_unpacklo_epi64(p0, p1),
-                                                         _mm256_unpackhi_epi64(p0, p1))
-                                      : _mm256_add_epi32(p0, p1);
-  const __m256 sx = _mm256_zextps128_ps256(
-      _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.sum))));
-  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(u.dw, _mm256_broadcast_ss(&a.d)), acc);
-  acc = _mm256_fmadd_ps(u.ow, sx, acc);
+SLUICE_INLINE void load_scales8(const uint8_t* const* wr, int64_t off, __m256* dw, __m256* ow) {
+  if constexpr (kGroups<T> == 1) {
+    halves8(dwords<8>(wr, off), dw[0], ow[0]);
+  } else {
+    halves8(dwords<8>(wr, off), dw[0], dw[1]);
+    halves8(dwords<8>(wr, off + 4), ow[0], ow[1]);
+  }
 }
 
-// y[k * ldy] = dot(weight row w, activation row k) for k < NX; x rows are nb blocks apart.
-// Two blocks per step with separate accumulators for every NX, so the FMA chains overlap and a
-// row's summation order never depends on NX (batch invariance: a row's result is the same
-// whatever else shares the matmul).
+// s[g][r] = integer sum of group g over t[r] (as float), for 8 weight rows r.
+// G = 1: t[r] = 8 partial sums of row r. G = 2: t[r] = hadd(group 0 partials, group 1 partials).
+template <int G>
+SLUICE_INLINE void reduce8(const __m256i* t, __m256* s) {
+  if constexpr (G == 1) {
+    // a = [r0..r3 sums of lanes 0..3 | r0..r3 sums of lanes 4..7], c likewise for r4..r7.
+    const __m256i a =
+        _mm256_hadd_epi32(_mm256_hadd_epi32(t[0], t[1]), _mm256_hadd_epi32(t[2], t[3]));
+    const __m256i c =
+        _mm256_hadd_epi32(_mm256_hadd_epi32(t[4], t[5]), _mm256_hadd_epi32(t[6], t[7]));
+    s[0] = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(a, c, 0x20),
+                                               _mm256_permute2x128_si256(a, c, 0x31)));
+  } else {
+    __m256i v[2];
+    for (int h = 0; h < 2; ++h) {
+      // u = [r g0, r g1, r+1 g0, r+1 g1] per 128-bit lane (lane halves of the partial sums).
+      const __m256i u0 = _mm256_hadd_epi32(t[4 * h], t[4 * h + 1]);
+      const __m256i u1 = _mm256_hadd_epi32(t[4 * h + 2], t[4 * h + 3]);
+      v[h] = _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20),
+                              _mm256_permute2x128_si256(u0, u1, 0x31));
+    }
+    // v[h] = [r g0, r g1] for r = 4h..4h+3; split groups, restore row order.
+    const __m256 f0 = _mm256_cvtepi32_ps(v[0]), f1 = _mm256_cvtepi32_ps(v[1]);
+    s[0] = _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(f0, f1, 0x88)), 0xD8));
+    s[1] = _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(f0, f1, 0xDD)), 0xD8));
+  }
+}
+
+// Few activation rows: y[k * ldy + r] for 8 weight rows wr[r] (first nr stored) and NX
+// activation rows (x rows nb blocks apart). Lanes are weight rows. The next 8 rows (8 * nb
+// blocks from pf) are prefetched along: 8 interleaved streams defeat the hardware prefetcher.
 template <DType T, int NX>
-SLUICE_AVX2_TARGET void dot_avx2(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y,
-                                 int64_t ldy) {
-  constexpr size_t kBytes = T == DType::Q4G32   ? sizeof(BlockQ4G32)
-                            : T == DType::Q8G32 ? sizeof(BlockQ8G32)
-                                                : sizeof(BlockQ8G16);
-  constexpr int64_t kPrefetchBlocks = 48;  // ~1 KiB ahead
-  __m256 acc[NX][2];
+SLUICE_AVX2_TARGET void rows8_avx2(const uint8_t* const* wr, const BlockAct16* x, int64_t nb,
+                                   float* y, int64_t ldy, int nr, const uint8_t* pf) {
+  constexpr int G = kGroups<T>;
+  __m256 acc[NX];
+  for (int k = 0; k < NX; ++k) acc[k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t off = b * kBlockBytes<T>;
+    for (int64_t c = 0; c < 8 * kBlockBytes<T>; c += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(pf + 8 * off + c), _MM_HINT_T0);
+    __m256i w[8][2];
 #pragma GCC unroll 8
-  for (int k = 0; k < NX; ++k) acc[k][0] = acc[k][1] = _mm256_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    // The weight stream is read once: fetch ahead so DRAM latency overlaps the math.
-    _mm_prefetch(reinterpret_cast<const char*>(w + (b + kPrefetchBlocks) * kBytes), _MM_HINT_T0);
+    for (int r = 0; r < 8; ++r) unpack_codes<T>(wr[r] + off, w[r][0], w[r][1]);
+    __m256 dw[G], ow[G];
+    load_scales8<T>(wr, off, dw, ow);
+#pragma GCC unroll 4
+    for (int k = 0; k < NX; ++k) {
+      const BlockAct16& a = x[k * nb + b];
+      const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
+      const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + 16));
+      __m256i t[8];
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) {
+        // madd cannot overflow: |code*q| <= 128*32767, 32 products < 2^31.
+        const __m256i p0 = _mm256_madd_epi16(w[r][0], x0), p1 = _mm256_madd_epi16(w[r][1], x1);
+        t[r] = G == 1 ? _mm256_add_epi32(p0, p1) : _mm256_hadd_epi32(p0, p1);
+      }
+      __m256 s[G];
+      reduce8<G>(t, s);
+      const __m256 dx = _mm256_set1_ps(a.d);
 #pragma GCC unroll 2
-    for (int u = 0; u < 2; ++u) {
-      const Unpacked wu = unpack<T>(w + (b + u) * kBytes);
-#pragma GCC unroll 8
-      for (int k = 0; k < NX; ++k) block_dot<T>(wu, x[k * nb + b + u], acc[k][u]);
+      for (int g = 0; g < G; ++g) {
+        const __m256 sx = _mm256_set1_ps(G == 2 ? a.sum[g] : a.sum[0] + a.sum[1]);
+        acc[k] = _mm256_fmadd_ps(s[g], _mm256_mul_ps(dw[g], dx), acc[k]);
+        acc[k] = _mm256_fmadd_ps(ow[g], sx, acc[k]);
+      }
     }
   }
-  if (b < nb) {
-    const Unpacked wu = unpack<T>(w + b * kBytes);
-#pragma GCC unroll 8
-    for (int k = 0; k < NX; ++k) block_dot<T>(wu, x[k * nb + b], acc[k][0]);
-  }
-#pragma GCC unroll 8
-  for (int k = 0; k < NX; ++k) y[k * ldy] = hsum8(_mm256_add_ps(acc[k][0], acc[k][1]));
-}
-#endif
-
-// Calls KERNEL<NX> for NX = min(4, rows left) activation rows.
-template <template <int> class K, typename... Args>
-void with_nx(int nx, Args... args) {
-  switch (nx) {
-    case 4:
-      K<4>::run(args...);
-      break;
-    case 3:
-      K<3>::run(args...);
-      break;
-    case 2:
-      K<2>::run(args...);
-      break;
-    default:
-      K<1>::run(args...);
-      break;
+  for (int k = 0; k < NX; ++k) {
+    if (nr == 8) {
+      _mm256_storeu_ps(y + k * ldy, acc[k]);
+    } else {
+      alignas(32) float tmp[8];
+      _mm256_store_ps(tmp, acc[k]);
+      std::memcpy(y + k * ldy, tmp, nr * sizeof(float));
+    }
   }
 }
 
-#define SLUICE_KERNEL_WRAPPER(name, fn, Block)                                                  \
-  template <int NX>                                                                             \
-  struct name {                                                                                 \
-    static void run(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) { \
-      fn<NX>(reinterpret_cast<const Block*>(w), x, nb, y, ldy);                                 \
-    }                                                                                           \
-  };
-SLUICE_KERNEL_WRAPPER(Q4Scalar, dot_q4g32_scalar, BlockQ4G32)
-SLUICE_KERNEL_WRAPPER(Q8Scalar, dot_q8g32_scalar, BlockQ8G32)
-SLUICE_KERNEL_WRAPPER(Q816Scalar, dot_q8g16_scalar, BlockQ8G16)
-#if SLUICE_X86
-template <int NX>
-struct Q4Avx2 {
-  static void run(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
-    dot_avx2<DType::Q4G32, NX>(w, x, nb, y, ldy);
-  }
-};
-template <int NX>
-struct Q8Avx2 {
-  static void run(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
-    dot_avx2<DType::Q8G32, NX>(w, x, nb, y, ldy);
-  }
-};
-template <int NX>
-struct Q816Avx2 {
-  static void run(const uint8_t* w, const BlockAct16* x, int64_t nb, float* y, int64_t ldy) {
-    dot_avx2<DType::Q8G16, NX>(w, x, nb, y, ldy);
-  }
-};
-#endif
-#undef SLUICE_KERNEL_WRAPPER
-
-template <template <int> class K>
-void tile(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
-          float* y) {
+template <DType T>
+void tile_rows8(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+                int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
-  for (int64_t i = i0; i < i1; i += 4) {
-    const int nx = static_cast<int>(std::min<int64_t>(4, i1 - i));
-    for (int64_t r = r0; r < r1; ++r)
-      with_nx<K>(nx, w.row(r), xq + i * nb, nb, y + i * w.rows + r, w.rows);
+  for (int64_t r = r0; r < r1; r += 8) {
+    const int nr = static_cast<int>(std::min<int64_t>(8, r1 - r));
+    const uint8_t* wr[8];
+    for (int j = 0; j < 8; ++j) wr[j] = w.row(r + std::min(j, nr - 1));  // tail: repeat a row
+    const uint8_t* pf = w.row(std::min(r + 8, w.rows - 1));
+    for (int64_t i = i0; i < i1; i += 4) {
+      const BlockAct16* x = xq + i * nb;
+      float* yi = y + i * w.rows + r;
+      switch (std::min<int64_t>(4, i1 - i)) {
+        case 4:
+          rows8_avx2<T, 4>(wr, x, nb, yi, w.rows, nr, pf);
+          break;
+        case 3:
+          rows8_avx2<T, 3>(wr, x, nb, yi, w.rows, nr, pf);
+          break;
+        case 2:
+          rows8_avx2<T, 2>(wr, x, nb, yi, w.rows, nr, pf);
+          break;
+        default:
+          rows8_avx2<T, 1>(wr, x, nb, yi, w.rows, nr, pf);
+      }
+    }
   }
 }
+
+// One block of 4 weight rows unpacked for the batched kernel.
+struct alignas(64) WeightBlock4 {
+  int16_t q[4][32];  // [row][element]
+  float dw[2][4];    // [group][row]
+  float ow[2][4];
+};
+
+// out[b] for 4 weight rows wr; prefetches the next 4 rows (4 * nb blocks from pf).
+template <DType T>
+SLUICE_AVX2_TARGET void unpack4(const uint8_t* const* wr, int64_t nb, WeightBlock4* out,
+                                const uint8_t* pf) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t off = b * kBlockBytes<T>;
+    for (int64_t c = 0; c < 4 * kBlockBytes<T>; c += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(pf + 4 * off + c), _MM_HINT_T0);
+    WeightBlock4& o = out[b];
+    for (int r = 0; r < 4; ++r) {
+      __m256i w0, w1;
+      unpack_codes<T>(wr[r] + off, w0, w1);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(o.q[r]), w0);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(o.q[r] + 16), w1);
+    }
+    // halves8 on 4 rows: lanes 0..3 of lo, hi.
+    __m256 lo, hi;
+    if constexpr (kGroups<T> == 1) {
+      halves8(dwords<4>(wr, off), lo, hi);
+      _mm_store_ps(o.dw[0], _mm256_castps256_ps128(lo));
+      _mm_store_ps(o.ow[0], _mm256_castps256_ps128(hi));
+    } else {
+      halves8(dwords<4>(wr, off), lo, hi);
+      _mm_store_ps(o.dw[0], _mm256_castps256_ps128(lo));
+      _mm_store_ps(o.dw[1], _mm256_castps256_ps128(hi));
+      halves8(dwords<4>(wr, off + 4), lo, hi);
+      _mm_store_ps(o.ow[0], _mm256_castps256_ps128(lo));
+      _mm_store_ps(o.ow[1], _mm256_castps256_ps128(hi));
+    }
+  }
+}
+
+// acc += madd(a, b). In asm: with intrinsics GCC copies every accumulator once per iteration
+// of the loop below (and unrolled, hoists all madds ahead of the adds and spills them).
+SLUICE_INLINE void madd_acc(__m256i& acc, __m256i a, __m256i b) {
+  __m256i t;
+  asm("vpmaddwd %2, %3, %1\n\tvpaddd %1, %0, %0" : "+x"(acc), "=&x"(t) : "xm"(b), "x"(a));
+}
+
+// Batched: 4 unpacked weight rows x XV groups of 8 activation rows; lanes are activation rows.
+// y[(8j + l) * ldy + r] for r < nr, 8j + l < na.
+template <DType T, int XV>
+SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActGroup8* xg, int64_t nb,
+                                    float* y, int64_t ldy, int nr, int na) {
+  constexpr int G = kGroups<T>, P = 16 / G;  // k pairs per group
+  __m256 acc[4][XV];
+  for (int r = 0; r < 4; ++r)
+    for (int j = 0; j < XV; ++j) acc[r][j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const WeightBlock4& W = wb[b];
+    const ActGroup8* a[XV];
+    for (int j = 0; j < XV; ++j) a[j] = xg + j * nb + b;
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g) {
+      __m256i s[4][XV];
+      for (int r = 0; r < 4; ++r)
+        for (int j = 0; j < XV; ++j) s[r][j] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+      for (int p = g * P; p < (g + 1) * P; ++p) {
+        __m256i xv[XV];
+        for (int j = 0; j < XV; ++j)
+          xv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(a[j]->q[p]));
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; ++r) {
+          const __m256i wv = _mm256_set1_epi32(load32(&W.q[r][2 * p]));
+          for (int j = 0; j < XV; ++j) madd_acc(s[r][j], wv, xv[j]);
+        }
+      }
+      for (int j = 0; j < XV; ++j) {
+        const __m256 dx = _mm256_load_ps(a[j]->d);
+        const __m256 sx = _mm256_load_ps(a[j]->sum[G == 2 ? g : 2]);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; ++r) {
+          const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(W.dw[g][r]), dx);
+          acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][j]), sc, acc[r][j]);
+          acc[r][j] = _mm256_fmadd_ps(_mm256_set1_ps(W.ow[g][r]), sx, acc[r][j]);
+        }
+      }
+    }
+  }
+  for (int j = 0; j < XV; ++j) {
+    alignas(32) float tmp[4][8];
+    for (int r = 0; r < 4; ++r) _mm256_store_ps(tmp[r], acc[r][j]);
+    for (int l = 0; l < 8 && 8 * j + l < na; ++l)
+      for (int r = 0; r < nr; ++r) y[(8 * j + l) * ldy + r] = tmp[r][l];
+  }
+}
+
+// Rows left over after whole groups of 8 that still go through the batched kernel (zero padded).
+constexpr int64_t kPadFrom = 5;
+
+template <DType T>
+void tile_batched(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
+                  const Weight& w, int64_t r0, int64_t r1, float* y) {
+  const int64_t nb = w.cols / kQuantBlock;
+  const int64_t rem = (i1 - i0) % 8;
+  const int64_t ig = rem >= kPadFrom ? i1 : i1 - rem;  // rows [i0, ig) batched
+  if (ig > i0) {
+    thread_local std::vector<WeightBlock4> scratch;  // [nb]
+    if (scratch.size() < static_cast<size_t>(nb)) scratch.resize(nb);
+    const int64_t ngroups = (ig - i0 + 7) / 8;
+    for (int64_t r = r0; r < r1; r += 4) {
+      const int nr = static_cast<int>(std::min<int64_t>(4, r1 - r));
+      const uint8_t* wr[4];
+      for (int j = 0; j < 4; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
+      unpack4<T>(wr, nb, scratch.data(), w.row(std::min(r + 4, w.rows - 1)));
+      for (int64_t gi = 0; gi < ngroups; gi += 2) {
+        const int64_t i = i0 + 8 * gi;
+        const ActGroup8* x = xg + (i / 8) * nb;
+        const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
+        float* yi = y + i * w.rows + r;
+        if (gi + 1 < ngroups)
+          batch4_avx2<T, 2>(scratch.data(), x, nb, yi, w.rows, nr, na);
+        else
+          batch4_avx2<T, 1>(scratch.data(), x, nb, yi, w.rows, nr, na);
+      }
+    }
+  }
+  if (ig < i1) tile_rows8<T>(xq, ig, i1, w, r0, r1, y);
+}
+
+// Activation pairs of 8 rows for the batched kernel.
+SLUICE_AVX2_TARGET void pack_group(const BlockAct16* xq, int64_t n, int64_t nb, int64_t gi,
+                                   ActGroup8* out) {
+  for (int64_t b = 0; b < nb; ++b) {
+    ActGroup8& o = out[b];
+    for (int l = 0; l < 8; ++l) {
+      const int64_t i = gi * 8 + l;
+      if (i < n) {
+        const BlockAct16& a = xq[i * nb + b];
+        for (int p = 0; p < 16; ++p) o.q[p][l] = load32(a.q + 2 * p);
+        o.d[l] = a.d;
+        o.sum[0][l] = a.sum[0];
+        o.sum[1][l] = a.sum[1];
+        o.sum[2][l] = a.sum[0] + a.sum[1];
+      } else {
+        for (int p = 0; p < 16; ++p) o.q[p][l] = 0;
+        o.d[l] = o.sum[0][l] = o.sum[1][l] = o.sum[2][l] = 0.0f;
+      }
+    }
+  }
+}
+#undef SLUICE_INLINE
+#endif
 
 }  // namespace
 
@@ -252,17 +418,36 @@ QuantKernel set_quant_kernel(QuantKernel k) {
   return g_kernel.exchange(k);
 }
 
-void matmul_quant_tile(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
-                       int64_t r1, float* y) {
+bool quant_uses_groups(int64_t n) {
+#if SLUICE_X86
+  return quant_kernel() == QuantKernel::Avx2 && n >= kQuantGroupMinRows;
+#else
+  return false;
+#endif
+}
+
+void pack_act_groups(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
+                     ActGroup8* xg) {
+#if SLUICE_X86
+  for (int64_t gi = g0; gi < g1; ++gi) pack_group(xq, n, nb, gi, xg + gi * nb);
+#endif
+}
+
+void matmul_quant_tile(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
+                       const Weight& w, int64_t r0, int64_t r1, float* y) {
 #if SLUICE_X86
   if (quant_kernel() == QuantKernel::Avx2) {
+    SLUICE_ASSERT(!xg || i0 % 8 == 0, "batched quantized tiles start at a group of 8");
     switch (w.dtype) {
       case DType::Q4G32:
-        return tile<Q4Avx2>(xq, i0, i1, w, r0, r1, y);
+        return xg ? tile_batched<DType::Q4G32>(xq, xg, i0, i1, w, r0, r1, y)
+                  : tile_rows8<DType::Q4G32>(xq, i0, i1, w, r0, r1, y);
       case DType::Q8G32:
-        return tile<Q8Avx2>(xq, i0, i1, w, r0, r1, y);
+        return xg ? tile_batched<DType::Q8G32>(xq, xg, i0, i1, w, r0, r1, y)
+                  : tile_rows8<DType::Q8G32>(xq, i0, i1, w, r0, r1, y);
       case DType::Q8G16:
-        return tile<Q816Avx2>(xq, i0, i1, w, r0, r1, y);
+        return xg ? tile_batched<DType::Q8G16>(xq, xg, i0, i1, w, r0, r1, y)
+                  : tile_rows8<DType::Q8G16>(xq, i0, i1, w, r0, r1, y);
       default:
         break;
     }
@@ -270,11 +455,11 @@ void matmul_quant_tile(const BlockAct16* xq, int64_t i0, int64_t i1, const Weigh
 #endif
   switch (w.dtype) {
     case DType::Q4G32:
-      return tile<Q4Scalar>(xq, i0, i1, w, r0, r1, y);
+      return tile_scalar<DType::Q4G32>(xq, i0, i1, w, r0, r1, y);
     case DType::Q8G32:
-      return tile<Q8Scalar>(xq, i0, i1, w, r0, r1, y);
+      return tile_scalar<DType::Q8G32>(xq, i0, i1, w, r0, r1, y);
     case DType::Q8G16:
-      return tile<Q816Scalar>(xq, i0, i1, w, r0, r1, y);
+      return tile_scalar<DType::Q8G16>(xq, i0, i1, w, r0, r1, y);
     default:
       SLUICE_ASSERT(false, "matmul_quant_tile needs a quantized weight");
   }
