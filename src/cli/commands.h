@@ -20,6 +20,7 @@ Command register_run_command(CLI::App& app);
 Command register_tokenize_command(CLI::App& app);
 Command register_logits_command(CLI::App& app);
 Command register_make_model_command(CLI::App& app);
+Command register_serve_command(CLI::App& app);
 
 // Prints "sluice: error: <message>" on one line and returns exit code 1.
 int fail(const std::string& message);

@@ -127,12 +127,13 @@ int run_many(Engine& engine, const Model& model, const RunOptions& o) {
       if (!stream) return fail(stream.error());
       live.push_back({next++, *stream, {}});
     }
-    // Poll the streams; the engine pushes to all of them every step.
+    // Wait (briefly) on the oldest stream, then take whatever the others have: the engine
+    // pushes to every running request each step.
     for (size_t i = 0; i < live.size();) {
       InFlight& f = live[i];
       bool finished = false;
-      while (auto out = f.stream->next(std::chrono::steady_clock::now() +
-                                       std::chrono::milliseconds(live.size() == 1 ? 1000 : 1))) {
+      const auto wait = std::chrono::milliseconds(i == 0 ? 50 : 0);
+      while (auto out = f.stream->next(std::chrono::steady_clock::now() + wait)) {
         for (const SequenceDelta& d : out->deltas) f.text += d.text;
         if (!out->finished) continue;
         if (!out->error.empty()) return fail(out->error);

@@ -1,0 +1,38 @@
+#pragma once
+// Anthropic Messages API request bodies -> OpenAI-shaped chat messages (for build_chat_prompt)
+// and SamplingParams, with every JSON type checked (a wrong type is a 400, never a 500).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/http_util.h"
+#include "api/server_context.h"
+#include "engine/sampling_params.h"
+
+namespace sluice::api {
+
+struct AnthropicPrompt {
+  std::string model;
+  Json messages = Json::array();  // [{role, content: string}], the system message first
+  std::string prefill;            // a final assistant turn: the reply continues from it
+};
+
+struct AnthropicRequest {
+  AnthropicPrompt prompt;
+  SamplingParams params;
+  bool stream = false;
+};
+
+// model, system, messages; rejects parameters and content blocks that are not supported yet
+// (tools, tool_choice, thinking, output_format; image, document, tool_use, ...). The body of
+// POST /v1/messages/count_tokens; other fields are ignored (a stderr line under SLUICE_DEBUG).
+AnthropicPrompt parse_anthropic_prompt(const Json& body);
+
+// POST /v1/messages: the prompt plus max_tokens (required), temperature, top_p, top_k,
+// stop_sequences, metadata and stream.
+AnthropicRequest parse_anthropic_request(const Json& body);
+
+// Renders the chat template over the messages and appends the prefill, if any.
+std::vector<int32_t> anthropic_prompt_tokens(const ServerContext& ctx, const AnthropicPrompt& p);
+
+}  // namespace sluice::api

@@ -1,0 +1,145 @@
+// POST /v1/messages, /v1/messages/count_tokens (the Anthropic Messages API).
+#include <httplib.h>
+
+#include <chrono>
+#include <memory>
+
+#include "api/anthropic_params.h"
+#include "api/anthropic_responses.h"
+#include "api/generation.h"
+#include "api/http_util.h"
+#include "api/routes.h"
+
+namespace sluice::api {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kPoll = std::chrono::milliseconds(200);
+// With no output for this long a ping goes out, so a client gone during a long prefill is noticed.
+constexpr auto kKeepAlive = std::chrono::seconds(2);
+
+// The sequence's final delta, checked: 503 when the request was aborted (timeout, shutdown),
+// 500 when the engine failed it.
+const SequenceDelta& checked_final(const SequenceDelta* d, const std::string& error) {
+  if (!error.empty()) throw ApiError(ErrorKind::kInternal, "generation failed: " + error);
+  if (!d || !d->finish_reason)
+    throw ApiError(ErrorKind::kInternal, "generation ended without a finish reason");
+  if (*d->finish_reason == FinishReason::kAbort)
+    throw ApiError(ErrorKind::kUnavailable,
+                   "the request was aborted (request timeout or server shutdown)");
+  if (*d->finish_reason == FinishReason::kError)
+    throw ApiError(ErrorKind::kInternal, "generation failed");
+  return *d;
+}
+
+EngineRequest engine_request(ServerContext& ctx, const AnthropicRequest& r,
+                             std::vector<int32_t> prompt) {
+  EngineRequest e;
+  e.id = ctx.new_id("msg_");
+  e.prompt = std::move(prompt);
+  e.params = r.params;
+  return e;
+}
+
+void respond_once(ServerContext& ctx, httplib::Response& res, EngineRequest e,
+                  const std::vector<std::string>& stops) {
+  const std::string id = e.id;
+  Generation gen(ctx, std::move(e));
+  const RequestOutput out = gen.wait_all();
+  const SequenceDelta& d = checked_final(out.deltas.empty() ? nullptr : &out.deltas[0], out.error);
+  res.set_header("request-id", id);
+  set_json(res, message_json(id, ctx.model_id, d.text, anthropic_stop(d, stops),
+                             anthropic_usage(out.stats)));
+}
+
+// Writes the whole event stream in one provider call; a failed write (client gone) aborts the
+// request at once. Admission errors were raised before, as plain HTTP errors.
+void respond_stream(ServerContext& ctx, httplib::Response& res, EngineRequest e,
+                    std::vector<std::string> stops) {
+  const std::string id = e.id;
+  const int64_t num_prompt = static_cast<int64_t>(e.prompt.size());
+  auto gen = std::make_shared<Generation>(ctx, std::move(e));
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("request-id", id);
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [&ctx, gen, id, num_prompt, stops = std::move(stops)](size_t, httplib::DataSink& sink) {
+        auto send = [&](const std::string& s) {
+          if (sink.write(s.data(), s.size())) return true;
+          gen->abort();
+          return false;
+        };
+        if (!send(message_start_event(id, ctx.model_id, num_prompt) + content_block_start_event() +
+                  ping_event()))
+          return false;
+        try {
+          std::optional<SequenceDelta> last;
+          auto idle_since = Clock::now();
+          while (!gen->finished()) {
+            auto out = gen->next(kPoll);
+            if (!out) {
+              if (!sink.is_writable()) {
+                gen->abort();
+                return false;
+              }
+              if (Clock::now() - idle_since >= kKeepAlive) {
+                if (!send(ping_event())) return false;
+                idle_since = Clock::now();
+              }
+              continue;
+            }
+            idle_since = Clock::now();
+            for (SequenceDelta& d : out->deltas) {
+              if (!d.text.empty() && !send(text_delta_event(d.text))) return false;
+              if (d.finish_reason) last = std::move(d);
+            }
+            if (out->finished) {  // abort / failure: the error event below
+              const SequenceDelta& d = checked_final(last ? &*last : nullptr, out->error);
+              if (!send(content_block_stop_event() +
+                        message_delta_event(anthropic_stop(d, stops), anthropic_usage(out->stats)) +
+                        message_stop_event()))
+                return false;
+            }
+          }
+        } catch (const ApiError& err) {
+          if (!send(error_event(err))) return false;
+        } catch (const std::exception& ex) {
+          if (!send(error_event(
+                  ApiError(ErrorKind::kInternal, std::string("internal error: ") + ex.what()))))
+            return false;
+        }
+        sink.done();
+        return true;
+      });
+}
+
+}  // namespace
+
+void register_anthropic_routes(httplib::Server& server, ServerContext& ctx) {
+  server.Post("/v1/messages", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    handle(ctx, req, res, Protocol::kAnthropic, "/v1/messages", [&] {
+      ctx.require_ready();
+      const AnthropicRequest r = parse_anthropic_request(parse_body(req));
+      ctx.check_model(r.prompt.model);
+      EngineRequest e = engine_request(ctx, r, anthropic_prompt_tokens(ctx, r.prompt));
+      if (r.stream)
+        respond_stream(ctx, res, std::move(e), r.params.stop);
+      else
+        respond_once(ctx, res, std::move(e), r.params.stop);
+    });
+  });
+  server.Post("/v1/messages/count_tokens",
+              [&ctx](const httplib::Request& req, httplib::Response& res) {
+                handle(ctx, req, res, Protocol::kAnthropic, "/v1/messages/count_tokens", [&] {
+                  ctx.require_ready();
+                  const AnthropicPrompt p = parse_anthropic_prompt(parse_body(req));
+                  ctx.check_model(p.model);
+                  const auto tokens = anthropic_prompt_tokens(ctx, p);
+                  set_json(res, Json{{"input_tokens", tokens.size()}});
+                });
+              });
+}
+
+}  // namespace sluice::api

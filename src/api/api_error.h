@@ -1,0 +1,44 @@
+#pragma once
+// The ONE place request errors are typed and shaped: an ApiError carries the HTTP status and is
+// rendered as an OpenAI body {"error":{message,type,param,code}} or an Anthropic body
+// {"type":"error","error":{type,message}}. Handlers throw it; the server catches and renders it.
+#include <stdexcept>
+#include <string>
+
+namespace sluice::api {
+
+enum class Protocol { kOpenAI, kAnthropic };
+
+enum class ErrorKind {
+  kInvalidRequest,    // 400
+  kAuthentication,    // 401
+  kNotFound,          // 404 (route)
+  kModelNotFound,     // 404
+  kMethodNotAllowed,  // 405
+  kPayloadTooLarge,   // 413
+  kQueueFull,         // 429
+  kInternal,          // 500 (a bug: never for bad input)
+  kUnavailable,       // 503 (model loading, shutting down)
+};
+
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(ErrorKind kind, const std::string& message, std::string param = "")
+      : std::runtime_error(message), kind_(kind), param_(std::move(param)) {}
+  ErrorKind kind() const { return kind_; }
+  const std::string& param() const { return param_; }
+  int status() const;
+
+ private:
+  ErrorKind kind_;
+  std::string param_;
+};
+
+// 400 naming the parameter: invalid("temperature must be >= 0", "temperature").
+inline ApiError invalid(const std::string& message, const std::string& param = "") {
+  return ApiError(ErrorKind::kInvalidRequest, message, param);
+}
+
+std::string error_body(const ApiError& e, Protocol protocol);
+
+}  // namespace sluice::api

@@ -1,0 +1,92 @@
+#include "api/chat_prompt.h"
+
+#include <algorithm>
+
+#include "api/api_error.h"
+
+namespace sluice::api {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// "content": string | null | [{type:"text", text}] -> string (or null kept for tool-call turns).
+Json normalize_content(const Json& content, size_t index) {
+  const std::string where = "messages[" + std::to_string(index) + "].content";
+  if (content.is_string() || content.is_null()) return content;
+  if (!content.is_array())
+    throw invalid(where + " must be a string or a list of content parts", "messages");
+  std::string text;
+  for (size_t i = 0; i < content.size(); ++i) {
+    const Json& part = content[i];
+    if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
+      throw invalid(where + "[" + std::to_string(i) + "] must be an object with a 'type'",
+                    "messages");
+    const std::string type = part["type"];
+    if (type != "text")
+      throw invalid(where + "[" + std::to_string(i) + "]: content part type '" + type +
+                        "' is not supported by this text-only model",
+                    "messages");
+    if (!part.contains("text") || !part["text"].is_string())
+      throw invalid(where + "[" + std::to_string(i) + "].text must be a string", "messages");
+    if (!text.empty()) text += "\n";
+    text += part["text"].get<std::string>();
+  }
+  return text;
+}
+
+}  // namespace
+
+ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in) {
+  if (!ctx.chat_template)
+    throw invalid("the model has no (usable) chat template; use /v1/completions", "messages");
+  if (!in.messages.is_array() || in.messages.empty())
+    throw invalid("messages must be a non-empty list", "messages");
+  static const char* kRoles[] = {"system", "developer", "user", "assistant", "tool"};
+  Json messages = Json::array();
+  for (size_t i = 0; i < in.messages.size(); ++i) {
+    const Json& m = in.messages[i];
+    const std::string where = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) throw invalid(where + " must be an object", "messages");
+    if (!m.contains("role") || !m["role"].is_string())
+      throw invalid(where + ".role must be a string", "messages");
+    const std::string role = m["role"];
+    if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles))
+      throw invalid(
+          where + ".role '" + role + "' is not one of system, developer, user, assistant, tool",
+          "messages");
+    Json out = m;
+    if (role == "developer") out["role"] = "system";  // templates know "system"
+    if (m.contains("content"))
+      out["content"] = normalize_content(m["content"], i);
+    else if (role != "assistant")
+      throw invalid(where + ".content is required", "messages");
+    messages.push_back(std::move(out));
+  }
+  const Tokenizer& tok = ctx.model->tokenizer();
+  Json context = Json::object();
+  if (in.kwargs.is_object())
+    for (auto it = in.kwargs.begin(); it != in.kwargs.end(); ++it) context[it.key()] = it.value();
+  context["messages"] = std::move(messages);
+  if (!in.tools.is_null()) context["tools"] = in.tools;
+  context["add_generation_prompt"] = in.add_generation_prompt;
+  context["bos_token"] = tok.bos_id() ? tok.token_text(*tok.bos_id()) : "";
+  context["eos_token"] = tok.eos_id() ? tok.token_text(*tok.eos_id()) : "";
+  auto text = ctx.chat_template->render(context);
+  if (!text)
+    throw invalid("the chat template failed on these messages: " + text.error(), "messages");
+  ChatPrompt p;
+  p.text = std::move(*text);
+  p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
+  if (p.tokens.empty()) throw invalid("the rendered prompt is empty", "messages");
+  return p;
+}
+
+std::vector<int32_t> tokenize_prompt(const ServerContext& ctx, const std::string& text) {
+  auto ids = ctx.model->tokenizer().encode(
+      text, EncodeOptions{.add_special = true, .parse_special = false});
+  if (ids.empty()) throw invalid("the prompt is empty", "prompt");
+  return ids;
+}
+
+}  // namespace sluice::api

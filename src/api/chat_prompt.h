@@ -1,0 +1,33 @@
+#pragma once
+// Chat messages (OpenAI shape) -> the model's chat template -> prompt token ids. Both protocols
+// use it: the Anthropic routes convert their messages to this shape first.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/server_context.h"
+
+namespace sluice::api {
+
+struct ChatPromptInput {
+  nlohmann::ordered_json messages;  // [{role, content (string | [parts]), tool_calls?, ...}]
+  nlohmann::ordered_json tools;     // null or [{type:"function", function:{...}}]
+  nlohmann::ordered_json kwargs;    // null or object: extra template variables (enable_thinking)
+  bool add_generation_prompt = true;
+};
+
+struct ChatPrompt {
+  std::string text;
+  std::vector<int32_t> tokens;
+};
+
+// Validates roles and content (400 naming "messages"), normalizes content-part lists of text to
+// strings (joined with "\n"; other part types are rejected), renders, tokenizes (special tokens
+// in the rendered text are parsed as such; no BOS added beyond what the template writes).
+ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in);
+
+// A plain prompt (completions): tokenized with the tokenizer's BOS rule.
+std::vector<int32_t> tokenize_prompt(const ServerContext& ctx, const std::string& text);
+
+}  // namespace sluice::api

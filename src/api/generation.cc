@@ -1,0 +1,125 @@
+#include "api/generation.h"
+
+#include <cctype>
+
+namespace sluice::api {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// "[sampling] top_p must be ..." -> ApiError(400, "top_p must be ...", param "top_p").
+ApiError engine_rejection(const std::string& status_message) {
+  std::string msg = status_message;
+  if (!msg.empty() && msg[0] == '[') {
+    const size_t close = msg.find("] ");
+    if (close != std::string::npos) msg = msg.substr(close + 2);
+  }
+  size_t end = 0;
+  while (end < msg.size() &&
+         (std::isalnum(static_cast<unsigned char>(msg[end])) || msg[end] == '_'))
+    ++end;
+  std::string param = msg.substr(0, end);
+  if (param.find('_') == std::string::npos && param != "temperature" && param != "n" &&
+      param != "logprobs")
+    param.clear();
+  if (msg.rfind("prompt", 0) == 0) param = "messages";
+  return invalid(msg, param);
+}
+}  // namespace
+
+Generation::Generation(ServerContext& ctx, EngineRequest request) : ctx_(ctx) {
+  if (ctx_.in_flight.fetch_add(1) >= ctx_.options.max_queued_requests) {
+    ctx_.in_flight.fetch_sub(1);
+    throw ApiError(ErrorKind::kQueueFull, "the server has " +
+                                              std::to_string(ctx_.options.max_queued_requests) +
+                                              " requests in flight; retry later");
+  }
+  id_ = request.id;
+  start_ = Clock::now();
+  deadline_ = ctx_.options.request_timeout_s > 0
+                  ? start_ + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(ctx_.options.request_timeout_s))
+                  : Clock::time_point::max();
+  auto stream = ctx_.engine->submit(std::move(request));
+  if (!stream) {
+    ctx_.in_flight.fetch_sub(1);
+    throw engine_rejection(stream.error());
+  }
+  stream_ = *stream;
+}
+
+Generation::~Generation() {
+  if (!finished_) {
+    ctx_.engine->abort(id_);
+    // Drain so the engine's final output (and its id) is released before we go.
+    while (auto out = stream_->next(Clock::now() + std::chrono::seconds(30)))
+      if (out->finished) break;
+  }
+  ctx_.in_flight.fetch_sub(1);
+}
+
+void Generation::abort() {
+  if (!finished_ && !aborted_) {
+    aborted_ = true;
+    ctx_.engine->abort(id_);
+  }
+}
+
+void Generation::observe(const RequestOutput& out) {
+  const auto now = Clock::now();
+  for (const SequenceDelta& d : out.deltas) {
+    if (d.token_ids.empty()) continue;
+    if (!seen_token_) {
+      ctx_.metrics.ttft_s.observe(std::chrono::duration<double>(now - start_).count());
+      seen_token_ = true;
+    } else {
+      ctx_.metrics.inter_token_s.observe(std::chrono::duration<double>(now - last_token_).count());
+    }
+    last_token_ = now;
+    break;
+  }
+  if (out.finished) {
+    finished_ = true;
+    ctx_.metrics.e2e_s.observe(std::chrono::duration<double>(now - start_).count());
+    ctx_.metrics.count_tokens(out.stats.num_prompt_tokens, out.stats.num_output_tokens);
+  }
+}
+
+std::optional<RequestOutput> Generation::next(std::chrono::milliseconds poll) {
+  if (finished_) return std::nullopt;
+  if (Clock::now() >= deadline_) abort();
+  auto out = stream_->next(std::min(Clock::now() + poll, deadline_));
+  if (out) observe(*out);
+  return out;
+}
+
+RequestOutput Generation::wait_all() {
+  RequestOutput all;
+  while (!finished_) {
+    auto out = next(std::chrono::milliseconds(1000));
+    if (!out) continue;
+    for (SequenceDelta& d : out->deltas) {
+      auto it = std::find_if(all.deltas.begin(), all.deltas.end(),
+                             [&](const SequenceDelta& a) { return a.index == d.index; });
+      if (it == all.deltas.end()) {
+        all.deltas.push_back(std::move(d));
+        continue;
+      }
+      it->token_ids.insert(it->token_ids.end(), d.token_ids.begin(), d.token_ids.end());
+      it->text += d.text;
+      it->logprobs.insert(it->logprobs.end(), d.logprobs.begin(), d.logprobs.end());
+      if (d.finish_reason) {
+        it->finish_reason = d.finish_reason;
+        it->stop_reason = d.stop_reason;
+      }
+    }
+    all.finished = out->finished;
+    all.error = out->error;
+    all.stats = out->stats;
+  }
+  std::sort(all.deltas.begin(), all.deltas.end(),
+            [](const SequenceDelta& a, const SequenceDelta& b) { return a.index < b.index; });
+  return all;
+}
+
+}  // namespace sluice::api

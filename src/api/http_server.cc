@@ -1,0 +1,114 @@
+#include "api/http_server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+
+#include "api/http_util.h"
+#include "api/routes.h"
+
+namespace sluice::api {
+
+namespace {
+
+// Anthropic-shaped errors for the Messages API routes, OpenAI-shaped for everything else.
+Protocol protocol_of(const std::string& path) {
+  return path.rfind("/v1/messages", 0) == 0 ? Protocol::kAnthropic : Protocol::kOpenAI;
+}
+
+bool api_key_ok(const httplib::Request& req, const std::string& key) {
+  const std::string bearer = req.get_header_value("Authorization");
+  if (bearer.size() > 7 && bearer.compare(0, 7, "Bearer ") == 0 && bearer.substr(7) == key)
+    return true;
+  return req.get_header_value("x-api-key") == key;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ServerContext& ctx)
+    : ctx_(ctx), server_(std::make_unique<httplib::Server>()) {
+  const int threads = std::max(8, ctx_.options.http_threads);
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_payload_max_length(ctx_.options.max_body_bytes);
+  server_->set_keep_alive_max_count(1000);
+  server_->set_read_timeout(300, 0);
+  server_->set_write_timeout(300, 0);
+
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const auto& origins = ctx_.options.cors_origins;
+    const std::string origin = req.get_header_value("Origin");
+    if (!origin.empty() && !origins.empty()) {
+      const bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
+      if (any || std::find(origins.begin(), origins.end(), origin) != origins.end()) {
+        res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
+        res.set_header("Access-Control-Allow-Headers",
+                       "Authorization, Content-Type, x-api-key, anthropic-version, anthropic-beta");
+        res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      }
+    }
+    if (req.method == "OPTIONS") {  // CORS preflight
+      res.status = 204;
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!ctx_.options.api_key.empty() && req.path != "/health" &&
+        !api_key_ok(req, ctx_.options.api_key)) {
+      set_error(res, ApiError(ErrorKind::kAuthentication, "invalid or missing API key"),
+                protocol_of(req.path));
+      // Answered before the body is read: close, or the unread body breaks the next request.
+      res.set_header("Connection", "close");
+      ctx_.metrics.count_request("auth", 401);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  // Errors httplib produces itself (unknown route, body too large, bad request line) get a body.
+  server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const Protocol p = protocol_of(req.path);
+    switch (res.status) {
+      case 404:
+        set_error(res,
+                  ApiError(ErrorKind::kNotFound, "no route for " + req.method + " " + req.path), p);
+        break;
+      case 413:
+        set_error(res, ApiError(ErrorKind::kPayloadTooLarge, "the request body is too large"), p);
+        break;
+      case 405:
+        set_error(res, ApiError(ErrorKind::kMethodNotAllowed, "method not allowed"), p);
+        break;
+      default:
+        if (res.status >= 400 && res.status < 500) set_error(res, invalid("bad HTTP request"), p);
+        break;
+    }
+  });
+
+  register_misc_routes(*server_, ctx_);
+  register_openai_routes(*server_, ctx_);
+  register_anthropic_routes(*server_, ctx_);
+}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::bind() {
+  if (ctx_.options.port == 0) {
+    port_ = server_->bind_to_any_port(ctx_.options.host);
+    if (port_ <= 0) return Status::error("serve", "cannot bind " + ctx_.options.host);
+    return Status::ok();
+  }
+  if (!server_->bind_to_port(ctx_.options.host, ctx_.options.port))
+    return Status::error("serve", "cannot bind " + ctx_.options.host + ":" +
+                                      std::to_string(ctx_.options.port) + " (in use?)");
+  port_ = ctx_.options.port;
+  return Status::ok();
+}
+
+void HttpServer::run() {
+  server_->listen_after_bind();
+}
+
+void HttpServer::stop() {
+  server_->stop();
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,30 @@
+#pragma once
+// The HTTP server: cpp-httplib with a large worker pool (every streaming response holds a
+// worker), auth, CORS, body limits and error bodies in the protocol's shape, and the route groups.
+#include <memory>
+
+#include "api/server_context.h"
+#include "common/status.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace sluice::api {
+
+class HttpServer {
+ public:
+  explicit HttpServer(ServerContext& ctx);
+  ~HttpServer();
+  Status bind();  // binds host:port (so /health answers 503 while the model loads)
+  void run();     // serves until stop()
+  void stop();
+  int port() const { return port_; }
+
+ private:
+  ServerContext& ctx_;
+  std::unique_ptr<httplib::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace sluice::api

@@ -1,0 +1,60 @@
+#include "api/http_util.h"
+
+#include <httplib.h>
+
+#include <cstdio>
+
+namespace sluice::api {
+
+std::string dump(const Json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string sse_data(const Json& j) {
+  return "data: " + dump(j) + "\n\n";
+}
+
+std::string sse_event(const std::string& name, const Json& j) {
+  return "event: " + name + "\ndata: " + dump(j) + "\n\n";
+}
+
+void set_json(httplib::Response& res, const Json& body, int status) {
+  res.status = status;
+  res.set_content(dump(body), "application/json");
+}
+
+void set_error(httplib::Response& res, const ApiError& e, Protocol protocol) {
+  res.status = e.status();
+  res.set_content(error_body(e, protocol), "application/json");
+}
+
+Json parse_body(const httplib::Request& req) {
+  Json body;
+  try {
+    body = Json::parse(req.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw invalid(std::string("the request body is not valid JSON: ") + e.what());
+  }
+  if (!body.is_object()) throw invalid("the request body must be a JSON object");
+  return body;
+}
+
+void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& res,
+            Protocol protocol, const std::string& route, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const ApiError& e) {
+    set_error(res, e, protocol);
+  } catch (const nlohmann::json::exception& e) {  // a field of the wrong type slipped through
+    set_error(res, invalid(std::string("invalid request: ") + e.what()), protocol);
+  } catch (const std::bad_alloc&) {
+    set_error(res, invalid("the request needs more memory than the server has"), protocol);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sluice: internal error on %s: %s\n", route.c_str(), e.what());
+    set_error(res, ApiError(ErrorKind::kInternal, std::string("internal error: ") + e.what()),
+              protocol);
+  }
+  ctx.metrics.count_request(route, res.status);
+}
+
+}  // namespace sluice::api

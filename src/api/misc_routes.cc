@@ -1,0 +1,58 @@
+// GET /health, /v1/models, /v1/models/{id}, /metrics
+#include <httplib.h>
+
+#include "api/http_util.h"
+#include "api/routes.h"
+
+namespace sluice::api {
+
+void ServerContext::check_model(const std::string& requested) const {
+  if (options.strict_model_id && requested != model_id)
+    throw ApiError(
+        ErrorKind::kModelNotFound,
+        "the model '" + requested + "' does not exist; this server serves '" + model_id + "'",
+        "model");
+}
+
+namespace {
+Json model_card(const ServerContext& ctx) {
+  Json card = {
+      {"id", ctx.model_id}, {"object", "model"}, {"created", ctx.created}, {"owned_by", "sluice"}};
+  if (ctx.engine) card["max_model_len"] = ctx.engine->max_model_len();
+  return card;
+}
+}  // namespace
+
+void register_misc_routes(httplib::Server& server, ServerContext& ctx) {
+  server.Get("/health", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    handle(ctx, req, res, Protocol::kOpenAI, "/health", [&] {
+      ctx.require_ready();
+      set_json(res, Json{{"status", "ok"}});
+    });
+  });
+  server.Get("/v1/models", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    handle(ctx, req, res, Protocol::kOpenAI, "/v1/models", [&] {
+      ctx.require_ready();
+      set_json(res, Json{{"object", "list"}, {"data", Json::array({model_card(ctx)})}});
+    });
+  });
+  server.Get(R"(/v1/models/(.+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    handle(ctx, req, res, Protocol::kOpenAI, "/v1/models/{id}", [&] {
+      ctx.require_ready();
+      const std::string id = req.matches[1];
+      if (id != ctx.model_id)
+        throw ApiError(ErrorKind::kModelNotFound, "the model '" + id + "' does not exist", "model");
+      set_json(res, model_card(ctx));
+    });
+  });
+  server.Get("/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    handle(ctx, req, res, Protocol::kOpenAI, "/metrics", [&] {
+      EngineMetrics m;
+      const bool have = ctx.ready.load();
+      if (have) m = ctx.engine->metrics();
+      res.set_content(ctx.metrics.render(have ? &m : nullptr), "text/plain; version=0.0.4");
+    });
+  });
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,228 @@
+// POST /v1/chat/completions, /v1/completions, /tokenize, /detokenize
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <memory>
+
+#include "api/chat_prompt.h"
+#include "api/generation.h"
+#include "api/http_util.h"
+#include "api/openai_params.h"
+#include "api/openai_responses.h"
+#include "api/routes.h"
+#include "tokenizer/utf8.h"
+
+namespace sluice::api {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kPoll = std::chrono::milliseconds(100);
+// While nothing is produced (queued, long prefill), an SSE comment this often finds dead clients.
+constexpr auto kKeepAlive = std::chrono::seconds(2);
+
+int32_t vocab_size(const ServerContext& ctx) {
+  return static_cast<int32_t>(ctx.model->config().vocab_size);
+}
+
+// Streams SSE from the Generation; a write that fails (client gone) aborts the request at once
+// so its KV blocks return to the pool.
+void stream_response(httplib::Response& res, std::unique_ptr<Generation> generation,
+                     StreamEncoder encoder) {
+  struct State {
+    std::unique_ptr<Generation> gen;
+    StreamEncoder enc;
+    bool started = false;
+    Clock::time_point last_write;
+  };
+  auto st = std::make_shared<State>(
+      State{std::move(generation), std::move(encoder), false, Clock::now()});
+  res.status = 200;  // set here so the request metrics see it before the stream runs
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider("text/event-stream", [st](size_t, httplib::DataSink& sink) {
+    // An empty write would end httplib's chunked loop: only non-empty text goes out.
+    auto send = [&](const std::string& s) {
+      if (s.empty()) return true;
+      st->last_write = Clock::now();
+      if (sink.write(s.data(), s.size())) return true;
+      st->gen->abort();
+      return false;
+    };
+    try {
+      if (!st->started) {
+        st->started = true;
+        st->last_write = Clock::now();
+        return send(st->enc.start());
+      }
+      auto out = st->gen->next(kPoll);
+      if (!out) {
+        if (Clock::now() - st->last_write >= kKeepAlive) return send(": keep-alive\n\n");
+        return true;
+      }
+      if (!out->error.empty()) {
+        if (send(st->enc.error("the engine failed the request: " + out->error))) sink.done();
+        return true;
+      }
+      if (!send(st->enc.on_output(*out))) return false;
+      if (out->finished) sink.done();
+      return true;
+    } catch (const std::exception& e) {  // headers are out: the error goes in the stream
+      st->gen->abort();
+      if (send(st->enc.error(std::string("internal error: ") + e.what()))) sink.done();
+      return true;
+    }
+  });
+}
+
+// Submits the request and answers it, as one JSON body or as an SSE stream.
+void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
+                 std::vector<int32_t> prompt, const std::string& prompt_param) {
+  const bool chat = r.endpoint == OpenAIEndpoint::kChat;
+  apply_default_max_tokens(r, static_cast<int64_t>(prompt.size()), ctx.engine->max_model_len(),
+                           ctx.engine->kv_capacity_tokens(), prompt_param);
+  EngineRequest er;
+  er.id = ctx.new_id(chat ? "chatcmpl-" : "cmpl-");
+  er.prompt = std::move(prompt);
+  er.params = r.params;
+  er.cache_salt = r.cache_salt;
+  er.skip_special_tokens = r.skip_special_tokens;
+
+  ResponseMeta meta;
+  meta.endpoint = r.endpoint;
+  meta.id = er.id;
+  meta.created = static_cast<int64_t>(std::time(nullptr));
+  meta.model = ctx.model_id;
+  meta.n = r.params.n;
+  meta.logprobs = r.logprobs;
+  meta.top_logprobs = r.top_logprobs;
+  meta.include_usage = r.stream && r.include_usage;
+  meta.tokenizer = &ctx.model->tokenizer();
+
+  const auto start = Clock::now();
+  std::unique_ptr<Generation> gen;
+  try {
+    gen = std::make_unique<Generation>(ctx, std::move(er));
+  } catch (const ApiError& e) {  // Generation names prompt-length errors "messages"
+    if (e.param() == "messages" && prompt_param != "messages")
+      throw ApiError(e.kind(), e.what(), prompt_param);
+    throw;
+  }
+  if (r.stream) {
+    stream_response(res, std::move(gen), StreamEncoder(std::move(meta)));
+    return;
+  }
+  const RequestOutput all = gen->wait_all();
+  if (!all.error.empty())
+    throw ApiError(ErrorKind::kInternal, "the engine failed the request: " + all.error);
+  const bool aborted = std::any_of(all.deltas.begin(), all.deltas.end(), [](const auto& d) {
+    return d.finish_reason == FinishReason::kAbort;
+  });
+  if (aborted) {
+    // Aborts come from --request-timeout or a shutdown. A timeout returns the partial text with
+    // finish_reason "length" (cut short) and the header x-sluice-timeout: 1; a shutdown is a 503.
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const double limit = ctx.options.request_timeout_s;
+    if (!(limit > 0 && elapsed >= limit))
+      throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
+    res.set_header("x-sluice-timeout", "1");
+  }
+  set_json(res, build_response(meta, all));
+}
+
+void chat_completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  ctx.require_ready();
+  const Json body = parse_body(req);
+  OpenAIRequest r = parse_openai_request(body, OpenAIEndpoint::kChat, vocab_size(ctx));
+  if (r.model) ctx.check_model(*r.model);
+  ChatPromptInput in;
+  in.messages = std::move(r.messages);
+  in.kwargs = std::move(r.template_kwargs);
+  in.add_generation_prompt = r.add_generation_prompt;
+  ChatPrompt prompt = build_chat_prompt(ctx, in);
+  run_request(ctx, res, r, std::move(prompt.tokens), "messages");
+}
+
+void completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  ctx.require_ready();
+  const Json body = parse_body(req);
+  OpenAIRequest r = parse_openai_request(body, OpenAIEndpoint::kCompletions, vocab_size(ctx));
+  if (r.model) ctx.check_model(*r.model);
+  std::vector<int32_t> prompt =
+      r.prompt_is_tokens ? std::move(r.prompt_tokens) : tokenize_prompt(ctx, r.prompt_text);
+  run_request(ctx, res, r, std::move(prompt), "prompt");
+}
+
+// {"prompt": str, "add_special_tokens": true} | {"messages": [...], "add_generation_prompt": true}
+void tokenize(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  ctx.require_ready();
+  const Json body = parse_body(req);
+  if (const Json* m = json_field(body, "model")) ctx.check_model(json_string(*m, "model"));
+  std::vector<int32_t> tokens;
+  if (body.contains("messages")) {
+    ChatPromptInput in;
+    in.messages = body.at("messages");
+    if (const Json* v = json_field(body, "add_generation_prompt"))
+      in.add_generation_prompt = json_bool(*v, "add_generation_prompt");
+    if (const Json* v = json_field(body, "chat_template_kwargs")) {
+      if (!v->is_object())
+        throw invalid("chat_template_kwargs must be an object", "chat_template_kwargs");
+      in.kwargs = *v;
+    }
+    tokens = build_chat_prompt(ctx, in).tokens;
+  } else if (const Json* p = json_field(body, "prompt")) {
+    EncodeOptions opts{.add_special = true, .parse_special = false};
+    if (const Json* v = json_field(body, "add_special_tokens"))
+      opts.add_special = json_bool(*v, "add_special_tokens");
+    tokens = ctx.model->tokenizer().encode(json_string(*p, "prompt"), opts);
+  } else {
+    throw invalid("prompt or messages is required", "prompt");
+  }
+  set_json(res, Json{{"tokens", tokens},
+                     {"count", tokens.size()},
+                     {"max_model_len", ctx.engine->max_model_len()}});
+}
+
+// {"tokens": [ids]} -> {"prompt": text} (special tokens kept)
+void detokenize(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  ctx.require_ready();
+  const Json body = parse_body(req);
+  if (const Json* m = json_field(body, "model")) ctx.check_model(json_string(*m, "model"));
+  const Json* t = json_field(body, "tokens");
+  if (!t) throw invalid("tokens is required", "tokens");
+  if (!t->is_array()) throw invalid("tokens must be a list of token ids", "tokens");
+  const Tokenizer& tok = ctx.model->tokenizer();
+  std::vector<int32_t> ids;
+  for (const Json& v : *t) {
+    if (!v.is_number_integer()) throw invalid("tokens must be a list of token ids", "tokens");
+    const int64_t id = v.get<int64_t>();
+    if (id < 0 || id >= tok.vocab_size())
+      throw invalid("token id " + std::to_string(id) + " is out of range [0, " +
+                        std::to_string(tok.vocab_size()) + ")",
+                    "tokens");
+    ids.push_back(static_cast<int32_t>(id));
+  }
+  set_json(res, Json{{"prompt", utf8::sanitize(tok.decode(ids, false))}});
+}
+
+using Handler = void (*)(ServerContext&, const httplib::Request&, httplib::Response&);
+
+void post(httplib::Server& server, ServerContext& ctx, const char* route, Handler fn) {
+  server.Post(route, [&ctx, route, fn](const httplib::Request& req, httplib::Response& res) {
+    handle(ctx, req, res, Protocol::kOpenAI, route, [&] { fn(ctx, req, res); });
+  });
+}
+
+}  // namespace
+
+void register_openai_routes(httplib::Server& server, ServerContext& ctx) {
+  post(server, ctx, "/v1/chat/completions", chat_completions);
+  post(server, ctx, "/v1/completions", completions);
+  post(server, ctx, "/tokenize", tokenize);
+  post(server, ctx, "/detokenize", detokenize);
+}
+
+}  // namespace sluice::api

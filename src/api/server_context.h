@@ -1,0 +1,39 @@
+#pragma once
+// What every route handler shares: options, the model (once loaded), the engine, metrics, and
+// the admission counter behind --max-queued-requests.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "api/api_error.h"
+#include "api/server_metrics.h"
+#include "api/server_options.h"
+#include "engine/engine.h"
+#include "model/model.h"
+#include "tokenizer/chat_template/chat_template.h"
+
+namespace sluice::api {
+
+struct ServerContext {
+  ServerOptions options;
+  std::string model_id;  // what /v1/models lists and responses echo
+  int64_t created = 0;   // unix time the server started
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ChatTemplate> chat_template;  // null: the model has none
+  std::atomic<bool> ready{false};
+  std::atomic<int> in_flight{0};
+  std::atomic<uint64_t> next_id{1};
+  ServerMetrics metrics;
+
+  // Throws 503 until the model is loaded.
+  void require_ready() const {
+    if (!ready.load()) throw ApiError(ErrorKind::kUnavailable, "the model is still loading");
+  }
+  // Throws 404 model_not_found under --strict-model-id when `requested` is not ours.
+  void check_model(const std::string& requested) const;
+  // "chatcmpl-<n>" style ids, unique per server run.
+  std::string new_id(const std::string& prefix) { return prefix + std::to_string(next_id++); }
+};
+
+}  // namespace sluice::api

@@ -1,0 +1,22 @@
+#pragma once
+// Options of `sluice serve` that the HTTP layer reads.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sluice::api {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string api_key;                    // empty: no auth
+  std::string served_model_name;          // empty: the model file's name
+  bool strict_model_id = false;           // 404 for a request naming another model
+  int max_queued_requests = 1024;         // requests admitted and not finished; beyond: 429
+  double request_timeout_s = 0;           // 0: none; else the request is aborted after this long
+  std::vector<std::string> cors_origins;  // "*" or exact origins; empty: no CORS headers
+  size_t max_body_bytes = 32u << 20;      // beyond: 413
+  int http_threads = 512;                 // concurrent connections (streams hold one each)
+};
+
+}  // namespace sluice::api

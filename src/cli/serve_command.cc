@@ -1,0 +1,125 @@
+// `sluice serve`: the OpenAI- and Anthropic-compatible HTTP server. The port is bound first
+// (/health answers 503 while the model loads), then the model and the engine come up.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <thread>
+
+#include "api/http_server.h"
+#include "api/server_context.h"
+#include "cli/commands.h"
+#include "cli/default_model.h"
+#include "cli/engine_flags.h"
+
+namespace sluice {
+
+namespace {
+
+struct ServeOptions {
+  std::string model;
+  api::ServerOptions server;
+  EngineFlags engine;
+};
+
+api::HttpServer* g_server = nullptr;
+
+void on_signal(int) {
+  if (g_server) g_server->stop();
+}
+
+// "SmolLM2-135M-Instruct.Q4_1.gguf" -> "SmolLM2-135M-Instruct.Q4_1"; a directory -> its name.
+std::string default_model_id(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::canonical(path, ec);  // models/default.gguf is a link
+  if (ec) p = path;
+  while (!p.empty() && p.filename().empty()) p = p.parent_path();
+  return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
+}
+
+int serve(ServeOptions& o) {
+  auto path = resolve_model_path(o.model);
+  if (!path) return fail(path.error());
+  auto config = engine_config_from(o.engine);
+  if (!config) return fail(config.error());
+
+  api::ServerContext ctx;
+  ctx.options = o.server;
+  ctx.created = static_cast<int64_t>(std::time(nullptr));
+  ctx.model_id =
+      o.server.served_model_name.empty() ? default_model_id(*path) : o.server.served_model_name;
+  api::HttpServer server(ctx);
+  if (Status s = server.bind(); !s) return fail(s.message());
+  g_server = &server;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::fprintf(stderr, "sluice: listening on http://%s:%d (loading %s)\n", o.server.host.c_str(),
+               server.port(), path->c_str());
+
+  int load_status = 0;
+  std::thread loader([&] {
+    auto model = Model::load(*path);
+    if (!model) {
+      load_status = fail(model.error());
+      server.stop();
+      return;
+    }
+    auto engine = Engine::create(**model, *config);
+    if (!engine) {
+      load_status = fail(engine.error());
+      server.stop();
+      return;
+    }
+    if (!(*model)->chat_template().empty()) {
+      auto tpl = ChatTemplate::parse((*model)->chat_template());
+      if (tpl)
+        ctx.chat_template = std::make_unique<ChatTemplate>(std::move(*tpl));
+      else
+        std::fprintf(stderr,
+                     "sluice: warning: the chat template does not parse (%s); chat "
+                     "requests will be rejected\n",
+                     tpl.error().c_str());
+    }
+    ctx.model = std::move(*model);
+    ctx.engine = std::move(*engine);
+    ctx.ready = true;
+    std::fprintf(stderr, "sluice: ready: model '%s', %lld KV tokens\n", ctx.model_id.c_str(),
+                 static_cast<long long>(ctx.engine->kv_capacity_tokens()));
+  });
+  server.run();
+  loader.join();
+  g_server = nullptr;
+  ctx.ready = false;
+  ctx.engine.reset();  // stops the engine thread before the model goes
+  return load_status;
+}
+
+}  // namespace
+
+Command register_serve_command(CLI::App& app) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Anthropic-compatible HTTP server");
+  cmd->add_option("-m,--model", o->model, "GGUF file or model directory (default: built-in)");
+  cmd->add_option("--host", o->server.host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", o->server.port, "Port (0: any free port)")->capture_default_str();
+  cmd->add_option("--api-key", o->server.api_key, "Require this key (Bearer or x-api-key)");
+  cmd->add_option("--served-model-name", o->server.served_model_name,
+                  "Model id to report (default: the file name)");
+  cmd->add_flag("--strict-model-id", o->server.strict_model_id,
+                "Reject requests for other model ids with 404");
+  cmd->add_option("--max-queued-requests", o->server.max_queued_requests,
+                  "Requests in flight before 429")
+      ->capture_default_str();
+  cmd->add_option("--request-timeout", o->server.request_timeout_s,
+                  "Abort a request after S seconds (0: never)");
+  cmd->add_option("--cors-origins", o->server.cors_origins, "Allowed CORS origins ('*' for any)");
+  cmd->add_option("--http-threads", o->server.http_threads,
+                  "HTTP worker threads (each stream holds one)")
+      ->capture_default_str();
+  add_engine_flags(*cmd, o->engine);
+  return {cmd, [o] { return serve(*o); }};
+}
+
+}  // namespace sluice
