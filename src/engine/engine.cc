@@ -67,6 +67,7 @@ Engine::Engine(const Model& model, const EngineConfig& config, int64_t num_block
   scheduler_ = std::make_unique<Scheduler>(
       SchedulerConfig{config.max_num_batched_tokens, config.max_num_seqs}, *kv_);
   seed_rng_.seed(config.seed != 0 ? config.seed : std::random_device{}());
+  eog_ids_ = model.tokenizer().eog_ids();
   metrics_.kv_blocks_total = num_blocks - 1;
   thread_ = std::thread([this] { loop(); });
 }
@@ -252,7 +253,6 @@ void Engine::step(const SchedulerOutput& out) {
   // Sample each finished-prefill / decoding sequence with its own sampler; group deltas by request.
   std::unordered_map<Live*, std::vector<SequenceDelta>> news;
   const Tokenizer& tok = model_.tokenizer();
-  const std::vector<int32_t> eog = tok.eog_ids();
   std::vector<float> row(vocab);
   for (size_t k = 0; k < sampled.size(); ++k) {
     Sequence* seq = sampled[k]->seq;
@@ -311,7 +311,7 @@ void Engine::step(const SchedulerOutput& out) {
       if (r.req.params.logprobs) d.logprobs.push_back(so);
       const SamplingParams& p = r.req.params;
       std::optional<FinishReason> finish;
-      const bool is_eog = std::find(eog.begin(), eog.end(), so.token) != eog.end();
+      const bool is_eog = std::find(eog_ids_.begin(), eog_ids_.end(), so.token) != eog_ids_.end();
       if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
                                                  so.token) != p.stop_token_ids.end()) {
         finish = FinishReason::kStop;

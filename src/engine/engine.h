@@ -65,6 +65,7 @@ class Engine {
   std::unique_ptr<kv::KvCacheManager> kv_;
   std::unique_ptr<Scheduler> scheduler_;
   std::mt19937_64 seed_rng_;
+  std::vector<int32_t> eog_ids_;  // tokens that end generation (unless ignore_eos)
   uint64_t next_seq_id_ = 1;
   std::unordered_map<std::string, std::unique_ptr<Live>> live_;  // engine thread only
   EngineMetrics totals_;                                         // engine thread only
