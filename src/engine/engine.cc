@@ -24,6 +24,14 @@ struct Engine::Live {
     std::unique_ptr<StreamingDetokenizer> detok;
     std::unique_ptr<StopStringMatcher> stops;
     bool finished = false;
+
+    // Its own sampler (params.seed, else `seed`), detokenizer and stop-string matcher.
+    void start(const SamplingParams& params, uint64_t seed, const EngineRequest& req,
+               const Tokenizer& tok) {
+      sampler = std::make_unique<SequenceSampler>(params, seed, req.prompt);
+      detok = std::make_unique<StreamingDetokenizer>(tok, req.skip_special_tokens);
+      stops = std::make_unique<StopStringMatcher>(params.stop);
+    }
   };
   std::vector<Seq> seqs;
   bool forked = false;  // n > 1: children created after the prompt's prefill
@@ -144,18 +152,24 @@ void Engine::loop() {
     flush_outbox();
   }
   // Shutdown: every live request ends with "abort".
-  for (auto& [id, r] : live_) {
-    std::vector<SequenceDelta> deltas;
-    for (size_t i = 0; i < r->seqs.size(); ++i) {
-      if (r->seqs[i].finished) continue;
-      SequenceDelta d;
-      d.index = static_cast<int32_t>(i);
-      d.finish_reason = FinishReason::kAbort;
-      deltas.push_back(std::move(d));
-    }
-    finish_request(*r, deltas);
-  }
+  for (auto& [id, r] : live_) abort_request(*r);
   flush_outbox();
+}
+
+// Ends every unfinished sequence of the request with "abort"; its blocks return to the pool. With
+// n > 1 before the fork, the children never started and get no delta.
+void Engine::abort_request(Live& r) {
+  std::vector<SequenceDelta> deltas;
+  for (size_t i = 0; i < r.seqs.size(); ++i) {
+    if (r.seqs[i].finished) continue;
+    scheduler_->remove(r.seqs[i].seq.get());
+    r.seqs[i].finished = true;
+    SequenceDelta d;
+    d.index = static_cast<int32_t>(i);
+    d.finish_reason = FinishReason::kAbort;
+    deltas.push_back(std::move(d));
+  }
+  finish_request(r, deltas);
 }
 
 // Outputs go out after the metrics are published, so a client that saw its request finish
@@ -188,9 +202,7 @@ void Engine::admit_and_abort() {
     s.seq->root_hash = kv::root_hash(r->req.cache_salt);
     s.seq->owner = r.get();
     const uint64_t seed = r->req.params.seed ? *r->req.params.seed : seed_rng_();
-    s.sampler = std::make_unique<SequenceSampler>(r->req.params, seed, r->req.prompt);
-    s.detok = std::make_unique<StreamingDetokenizer>(tok, r->req.skip_special_tokens);
-    s.stops = std::make_unique<StopStringMatcher>(r->req.params.stop);
+    s.start(r->req.params, seed, r->req, tok);
     scheduler_->add(s.seq.get());
     r->seqs.push_back(std::move(s));
     totals_.prompt_tokens += r->stats.num_prompt_tokens;
@@ -199,19 +211,7 @@ void Engine::admit_and_abort() {
   for (const std::string& id : aborts) {
     auto it = live_.find(id);
     if (it == live_.end()) continue;
-    Live& r = *it->second;
-    std::vector<SequenceDelta> deltas;
-    for (size_t i = 0; i < r.seqs.size(); ++i) {
-      if (r.seqs[i].finished) continue;
-      scheduler_->remove(r.seqs[i].seq.get());
-      r.seqs[i].finished = true;
-      SequenceDelta d;
-      d.index = static_cast<int32_t>(i);
-      d.finish_reason = FinishReason::kAbort;
-      deltas.push_back(std::move(d));
-    }
-    // n > 1 before the fork: the children never started.
-    finish_request(r, deltas);
+    abort_request(*it->second);
     live_.erase(it);
   }
 }
@@ -277,9 +277,7 @@ void Engine::step(const SchedulerOutput& out) {
         SamplingParams child = r.req.params;  // child i draws with seed + i (or a fresh seed)
         child.seed =
             r.req.params.seed ? std::optional<uint64_t>(*r.req.params.seed + i) : std::nullopt;
-        c.sampler = std::make_unique<SequenceSampler>(child, seed_rng_(), r.req.prompt);
-        c.detok = std::make_unique<StreamingDetokenizer>(tok, r.req.skip_special_tokens);
-        c.stops = std::make_unique<StopStringMatcher>(r.req.params.stop);
+        c.start(child, seed_rng_(), r.req, tok);
         r.seqs.push_back(std::move(c));
       }
       it = r.seqs.begin();  // the vector moved

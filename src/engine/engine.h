@@ -54,6 +54,7 @@ class Engine {
   void admit_and_abort();
   void step(const SchedulerOutput& out);
   void finish_request(Live& r, std::vector<SequenceDelta>& deltas);
+  void abort_request(Live& r);
   void publish_metrics();
   void flush_outbox();
 
