@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/assert.h"
+#include "engine/reasoning_tracker.h"
 #include "engine/stop_strings.h"
 #include "tokenizer/tokenizer.h"
 
@@ -23,15 +24,23 @@ struct Engine::Live {
     std::unique_ptr<SequenceSampler> sampler;
     std::unique_ptr<StreamingDetokenizer> detok;
     std::unique_ptr<StopStringMatcher> stops;
+    std::unique_ptr<TokenConstraint> constraint;  // null: unconstrained
+    std::unique_ptr<ReasoningTracker> reasoning;
+    std::vector<int32_t> forced;  // tokens to emit next instead of sampling (in reverse)
     bool finished = false;
 
-    // Its own sampler (params.seed, else `seed`), detokenizer and stop-string matcher.
+    // Its own sampler (params.seed, else `seed`), detokenizer, stop-string matcher, constraint
+    // and reasoning tracker.
     void start(const SamplingParams& params, uint64_t seed, const EngineRequest& req,
                const Tokenizer& tok) {
       sampler = std::make_unique<SequenceSampler>(params, seed, req.prompt);
       detok = std::make_unique<StreamingDetokenizer>(tok, req.skip_special_tokens);
       stops = std::make_unique<StopStringMatcher>(params.stop);
+      if (req.constraint) constraint = req.constraint();
+      reasoning = std::make_unique<ReasoningTracker>(req.reasoning);
     }
+    // The constraint applies outside the reasoning section only.
+    bool constrained() const { return constraint && !reasoning->inside(); }
   };
   std::vector<Seq> seqs;
   bool forked = false;  // n > 1: children created after the prompt's prefill
@@ -254,6 +263,7 @@ void Engine::step(const SchedulerOutput& out) {
   std::unordered_map<Live*, std::vector<SequenceDelta>> news;
   const Tokenizer& tok = model_.tokenizer();
   std::vector<float> row(vocab);
+  std::vector<uint32_t> mask((vocab + 31) / 32);
   for (size_t k = 0; k < sampled.size(); ++k) {
     Sequence* seq = sampled[k]->seq;
     Live& r = *static_cast<Live*>(seq->owner);
@@ -287,8 +297,22 @@ void Engine::step(const SchedulerOutput& out) {
         (r.forked && first == 0 && seq->num_output_tokens() == 0) ? r.seqs.size() : first + 1;
     for (size_t i = first; i < last; ++i) {
       Live::Seq& s = r.seqs[i];
-      std::copy_n(logit_row, vocab, row.data());
-      const SampleOutput so = s.sampler->sample(row);
+      const bool constrained = s.constrained();
+      if (s.forced.empty() && s.reasoning->budget_spent()) {
+        const auto& close = r.req.reasoning.close_tokens;
+        s.forced.assign(close.rbegin(), close.rend());
+      }
+      SampleOutput so;
+      if (!s.forced.empty()) {
+        so = s.sampler->force(s.forced.back());
+        s.forced.pop_back();
+      } else {
+        std::copy_n(logit_row, vocab, row.data());
+        if (constrained) s.constraint->fill_mask(mask);
+        so = s.sampler->sample(row, constrained ? mask.data() : nullptr);
+      }
+      const bool rejected = constrained && !s.constraint->accept(so.token);
+      s.reasoning->push(tok.token_bytes(so.token, /*skip_special=*/false));
       Sequence& q = *s.seq;
       q.tokens.push_back(so.token);
       if (i > first) {  // a freshly forked child
@@ -310,7 +334,10 @@ void Engine::step(const SchedulerOutput& out) {
       const SamplingParams& p = r.req.params;
       std::optional<FinishReason> finish;
       const bool is_eog = std::find(eog_ids_.begin(), eog_ids_.end(), so.token) != eog_ids_.end();
-      if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
+      if (rejected) {  // a grammar with no way forward; never expected
+        finish = FinishReason::kError;
+        d.stop_reason = "grammar: no allowed token";
+      } else if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
                                                  so.token) != p.stop_token_ids.end()) {
         finish = FinishReason::kStop;
         d.stop_reason = "token:" + std::to_string(so.token);
@@ -319,6 +346,9 @@ void Engine::step(const SchedulerOutput& out) {
         if (s.stops->stopped()) {
           finish = FinishReason::kStop;
           d.stop_reason = s.stops->matched();
+        } else if (constrained && s.constraint->must_finish()) {
+          finish = FinishReason::kStop;  // the grammar is complete: nothing may follow
+          d.stop_reason = "grammar";
         }
       }
       if (!finish && (q.num_output_tokens() >= p.max_tokens || q.num_tokens() >= max_model_len_))

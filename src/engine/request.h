@@ -13,6 +13,7 @@
 
 #include "engine/sampler.h"
 #include "engine/sampling_params.h"
+#include "engine/token_constraint.h"
 
 namespace sluice {
 
@@ -66,6 +67,8 @@ struct EngineRequest {
   SamplingParams params;
   std::string cache_salt;  // extra prefix-cache key (tenant isolation)
   bool skip_special_tokens = true;
+  TokenConstraintFactory constraint;  // empty: unconstrained
+  ReasoningControl reasoning;
 };
 
 }  // namespace sluice

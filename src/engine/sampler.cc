@@ -331,7 +331,7 @@ int32_t SequenceSampler::draw(std::span<float> logits) {
   return token >= 0 ? token : argmax(logits);
 }
 
-SampleOutput SequenceSampler::sample(std::span<float> logits) {
+SampleOutput SequenceSampler::sample(std::span<float> logits, const uint32_t* allowed) {
   SLUICE_ASSERT(!logits.empty(), "sample() needs a non-empty vocab");
   const int32_t num_top = params_.logprobs.value_or(0);
   const bool want_logprobs = params_.logprobs.has_value();
@@ -354,6 +354,10 @@ SampleOutput SequenceSampler::sample(std::span<float> logits) {
     }
   }
 
+  // Constrained decoding: tokens outside the mask can never be drawn.
+  if (allowed)
+    for (size_t t = 0; t < logits.size(); ++t)
+      if (!(allowed[t >> 5] >> (t & 31) & 1u)) logits[t] = kNegInf;
   // (2)-(4) bias and penalties, in place; (5)-(9) temperature, filters and the draw.
   const bool edited = apply_bias_and_penalties(logits, want_logprobs);
   // Temperature 0 (or anything not > 0 that slipped past validate()) is greedy.
@@ -367,6 +371,13 @@ SampleOutput SequenceSampler::sample(std::span<float> logits) {
     out.logprob = static_cast<float>(logits[out.token] - log_z);
   }
   record(out.token);
+  return out;
+}
+
+SampleOutput SequenceSampler::force(int32_t token) {
+  record(token);
+  SampleOutput out;
+  out.token = token;
   return out;
 }
 

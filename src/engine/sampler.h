@@ -27,8 +27,12 @@ class SequenceSampler {
   // seed: used when params.seed is unset (the engine draws one per request).
   SequenceSampler(const SamplingParams& params, uint64_t seed, std::span<const int32_t> prompt);
   // logits: [vocab], overwritten. Applies logit_bias, penalties, temperature, top-k, top-p, min-p,
-  // then draws. Records the sampled token for the penalties.
-  SampleOutput sample(std::span<float> logits);
+  // then draws. Records the sampled token for the penalties. allowed: null, or a bitmask
+  // [(vocab + 31) / 32] of the tokens that may be drawn (logprobs stay those of the raw model).
+  SampleOutput sample(std::span<float> logits, const uint32_t* allowed = nullptr);
+  // A token the engine forces (e.g. closing a reasoning section whose budget is spent): recorded
+  // for the penalties like a sampled one; its logprob is reported as 0.
+  SampleOutput force(int32_t token);
 
  private:
   // Applies logit_bias and penalties in place; returns false when nothing was touched.

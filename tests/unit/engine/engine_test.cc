@@ -288,3 +288,78 @@ TEST_F(EngineTest, StopsOnTokenIdsAndLengthAndRejectsBadRequests) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Allows only the tokens in [lo, hi); complete after `length` tokens.
+class RangeConstraint : public TokenConstraint {
+ public:
+  RangeConstraint(int32_t lo, int32_t hi, int length) : lo_(lo), hi_(hi), left_(length) {}
+  void fill_mask(std::span<uint32_t> bits) override {
+    std::fill(bits.begin(), bits.end(), 0u);
+    for (int32_t t = lo_; t < hi_; ++t) bits[t >> 5] |= 1u << (t & 31);
+  }
+  bool accept(int32_t t) override {
+    if (t < lo_ || t >= hi_ || left_ == 0) return false;
+    --left_;
+    return true;
+  }
+  bool must_finish() const override { return left_ == 0; }
+
+ private:
+  int32_t lo_, hi_;
+  int left_;
+};
+
+TEST_F(EngineTest, ConstraintLimitsEverySequenceAndEndsItWhenComplete) {
+  auto e = engine();
+  std::mt19937 rng(7);
+  EngineRequest r = request("c", random_prompt(rng, 20));
+  r.params.temperature = 1.5f;
+  r.params.n = 3;
+  r.params.max_tokens = 50;
+  r.params.logit_bias = {{5, 100.0f}};  // a disallowed token the bias would otherwise force
+  r.constraint = [] { return std::make_unique<RangeConstraint>(40, 48, 7); };
+  Result out = drain(**e->submit(r));
+  ASSERT_EQ(out.tokens.size(), 3u);
+  for (const auto& [index, toks] : out.tokens) {
+    EXPECT_EQ(toks.size(), 7u) << "sequence " << index;
+    for (int32_t t : toks) EXPECT_TRUE(t >= 40 && t < 48) << t;
+  }
+  EXPECT_EQ(out.finish, "stop");
+}
+
+TEST_F(EngineTest, ReasoningBudgetForcesTheCloseTokensThenTheConstraintApplies) {
+  auto e = engine();
+  const Tokenizer& tok = model_->tokenizer();
+  // A close "tag": some multi-byte token the random model is unlikely to pick on its own.
+  int32_t close = -1;
+  for (int32_t t = static_cast<int32_t>(tok.vocab_size()) - 1; t > 3 && close < 0; --t)
+    if (tok.token_bytes(t, false).size() >= 5) close = t;
+  ASSERT_GE(close, 0);
+  std::mt19937 rng(9);
+  EngineRequest r = request("think", random_prompt(rng, 12));
+  r.params.temperature = 1.0f;
+  r.params.seed = 3;
+  r.params.max_tokens = 12;
+  r.params.ignore_eos = true;
+  r.reasoning.enabled = true;
+  r.reasoning.starts_inside = true;
+  r.reasoning.close_text = tok.token_bytes(close, false);
+  r.reasoning.close_tokens = {close};
+  r.reasoning.budget = 4;
+  r.constraint = [] { return std::make_unique<RangeConstraint>(40, 41, 100); };
+  Result out = drain(**e->submit(r));
+  const std::vector<int32_t>& toks = out.tokens.at(0);
+  ASSERT_EQ(toks.size(), 12u);
+  const auto at = std::find(toks.begin(), toks.end(), close);
+  ASSERT_NE(at, toks.end()) << "the section was never closed";
+  EXPECT_LE(at - toks.begin(), 4) << "the budget of 4 tokens was exceeded";
+  for (auto it = at + 1; it != toks.end(); ++it) EXPECT_EQ(*it, 40) << "constraint after the section";
+  EXPECT_TRUE(std::any_of(toks.begin(), at, [](int32_t t) { return t != 40; }))
+      << "the constraint must not apply inside the section";
+}
+
+}  // namespace
+}  // namespace sluice
