@@ -23,11 +23,10 @@ const char* const kPromptFields[] = {"model",         "messages",      "system",
 const char* const kSamplingFields[] = {"max_tokens",     "temperature", "top_p", "top_k",
                                        "stop_sequences", "metadata",    "stream"};
 
-// Content block types of the Messages API that come with a later issue (tools, vision, ...).
+// Content block types of the Messages API this text-only server does not take.
 // clang-format off
 const char* const kUnsupportedBlocks[] = {
-    "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking",
-    "server_tool_use", "web_search_tool_result", "web_fetch_tool_result",
+    "image", "document", "server_tool_use", "web_search_tool_result", "web_fetch_tool_result",
     "code_execution_tool_result", "mcp_tool_use", "mcp_tool_result", "search_result",
     "container_upload"};
 // clang-format on
@@ -35,6 +34,18 @@ const char* const kUnsupportedBlocks[] = {
 bool has(const Json& body, const char* key) {
   auto it = body.find(key);
   return it != body.end() && !it->is_null();  // an explicit null reads as absent
+}
+
+// An integer field as int64 (a JSON unsigned beyond int64 saturates); 400 for any other type.
+int64_t integer(const Json& v, const char* name) {
+  if (!v.is_number_integer()) throw invalid(std::string(name) + ": must be an integer", name);
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+               ? std::numeric_limits<int64_t>::max()
+               : static_cast<int64_t>(u);
+  }
+  return v.get<int64_t>();
 }
 
 template <size_t N>
@@ -52,30 +63,95 @@ void debug_unknown_fields(const Json& body, const char* route, bool with_samplin
   }
 }
 
-// 400 for parameters that a later issue brings (tools, thinking, structured output). Values that
-// ask for nothing (no tools, tool_choice none, thinking disabled) are accepted.
-void reject_unsupported_params(const Json& body) {
-  if (has(body, "tools") && !(body["tools"].is_array() && body["tools"].empty()))
-    throw invalid("tools: tool use is not supported yet", "tools");
+// output_format / output_config.format: {type: "json_schema", schema}.
+void parse_format(const Json& f, const char* param, FormatRequest& out) {
+  if (!f.is_object() || !f.contains("type") || f["type"] != "json_schema")
+    throw invalid(std::string(param) + ": must be {\"type\": \"json_schema\", \"schema\": {...}}",
+                  param);
+  if (!f.contains("schema") || !(f["schema"].is_object() || f["schema"].is_boolean()))
+    throw invalid(std::string(param) + ".schema: must be a JSON Schema object", param);
+  out.kind = FormatRequest::Kind::kJsonSchema;
+  out.schema = f["schema"];
+  out.param = param;
+}
+
+// tools, tool_choice, thinking, output_format, output_config -> OutputRequest.
+OutputRequest parse_output(const Json& body) {
+  OutputRequest o;
+  ToolRequest& t = o.tools;
+  if (has(body, "tools")) {
+    const Json& tools = body["tools"];
+    if (!tools.is_array()) throw invalid("tools: must be a list", "tools");
+    for (size_t i = 0; i < tools.size(); ++i) {
+      const Json& tool = tools[i];
+      const std::string where = "tools." + std::to_string(i);
+      if (!tool.is_object()) throw invalid(where + ": must be an object", "tools");
+      if (has(tool, "type") && tool["type"] != "custom")
+        throw invalid(where + ".type: server tools ('" + tool["type"].dump() +
+                          "') are not supported; define custom tools with an input_schema",
+                      "tools");
+      if (!has(tool, "input_schema") || !tool["input_schema"].is_object())
+        throw invalid(where + ".input_schema: Field required (an object)", "tools");
+      Json f = Json::object();
+      f["name"] = tool.contains("name") ? tool["name"] : Json(nullptr);
+      if (has(tool, "description")) f["description"] = tool["description"];
+      f["parameters"] = tool["input_schema"];
+      t.functions.push_back(std::move(f));  // name and schema are checked by output_plan
+    }
+  }
   if (has(body, "tool_choice")) {
     const Json& tc = body["tool_choice"];
-    if (!(tc.is_object() && tc.contains("type") && tc["type"] == "none"))
-      throw invalid("tool_choice: tool use is not supported yet", "tool_choice");
+    if (!tc.is_object() || !tc.contains("type") || !tc["type"].is_string())
+      throw invalid("tool_choice: must be an object with a 'type'", "tool_choice");
+    const std::string type = tc["type"];
+    using C = ToolRequest::Choice;
+    if (type == "auto") {
+      t.choice = C::kAuto;
+    } else if (type == "any") {
+      t.choice = C::kRequired;
+    } else if (type == "none") {
+      t.choice = C::kNone;
+    } else if (type == "tool") {
+      if (!has(tc, "name") || !tc["name"].is_string())
+        throw invalid("tool_choice.name: Field required", "tool_choice");
+      t.choice = C::kNamed;
+      t.named = tc["name"];
+    } else {
+      throw invalid("tool_choice.type: must be 'auto', 'any', 'tool' or 'none'", "tool_choice");
+    }
+    if (has(tc, "disable_parallel_tool_use")) {
+      if (!tc["disable_parallel_tool_use"].is_boolean())
+        throw invalid("tool_choice.disable_parallel_tool_use: must be a boolean", "tool_choice");
+      t.parallel = !tc["disable_parallel_tool_use"].get<bool>();
+    }
   }
   if (has(body, "thinking")) {
     const Json& th = body["thinking"];
-    if (!(th.is_object() && th.contains("type") && th["type"] == "disabled"))
-      throw invalid("thinking: extended thinking is not supported yet", "thinking");
+    if (!th.is_object() || !th.contains("type") || !th["type"].is_string())
+      throw invalid("thinking: must be an object with a 'type'", "thinking");
+    const std::string type = th["type"];
+    if (type == "disabled") {
+      o.thinking.enabled = false;
+    } else if (type == "enabled" || type == "adaptive") {
+      o.thinking.enabled = true;
+      if (has(th, "budget_tokens")) {
+        const int64_t b = integer(th["budget_tokens"], "thinking");
+        if (b < 0) throw invalid("thinking.budget_tokens: must be >= 0", "thinking");
+        o.thinking.budget = static_cast<int32_t>(std::min<int64_t>(b, INT32_MAX));
+      } else if (type == "enabled") {
+        throw invalid("thinking.budget_tokens: Field required", "thinking");
+      }
+    } else {
+      throw invalid("thinking.type: must be 'enabled', 'adaptive' or 'disabled'", "thinking");
+    }
   }
-  if (has(body, "output_format"))
-    throw invalid("output_format: structured outputs are not supported yet", "output_format");
+  if (has(body, "output_format")) parse_format(body["output_format"], "output_format", o.format);
   if (has(body, "output_config")) {  // its "effort" is accepted and ignored
     const Json& oc = body["output_config"];
     if (!oc.is_object()) throw invalid("output_config: must be an object", "output_config");
-    if (has(oc, "format"))
-      throw invalid("output_config.format: structured outputs are not supported yet",
-                    "output_config");
+    if (has(oc, "format")) parse_format(oc["format"], "output_config.format", o.format);
   }
+  return o;
 }
 
 // A text block's text; any other block type is a 400 naming it.
@@ -106,16 +182,61 @@ std::string content_text(const Json& content, const std::string& where, const st
   return text;
 }
 
-// An integer field as int64 (a JSON unsigned beyond int64 saturates); 400 for any other type.
-int64_t integer(const Json& v, const char* name) {
-  if (!v.is_number_integer()) throw invalid(std::string(name) + ": must be an integer", name);
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
-               ? std::numeric_limits<int64_t>::max()
-               : static_cast<int64_t>(u);
+
+// One Messages API message -> OpenAI-shaped turns: tool_result blocks become "tool" turns (before
+// the user's text), an assistant's thinking becomes reasoning_content and tool_use tool_calls.
+std::vector<Json> message_turns(const std::string& role, const Json& content,
+                                const std::string& where) {
+  std::vector<Json> out;
+  if (content.is_string()) {
+    out.push_back(Json{{"role", role}, {"content", content}});
+    return out;
   }
-  return v.get<int64_t>();
+  if (!content.is_array())
+    throw invalid(where + ": must be a string or a list of content blocks", "messages");
+  std::string text, reasoning;
+  Json calls = Json::array();
+  for (size_t i = 0; i < content.size(); ++i) {
+    const Json& b = content[i];
+    const std::string at = where + "." + std::to_string(i);
+    const std::string type =
+        b.is_object() && b.contains("type") && b["type"].is_string() ? b["type"].get<std::string>()
+                                                                     : "";
+    if (type == "tool_result" && role == "user") {
+      if (!has(b, "tool_use_id") || !b["tool_use_id"].is_string())
+        throw invalid(at + ".tool_use_id: Field required", "messages");
+      const std::string result =
+          has(b, "content") ? content_text(b["content"], at + ".content", "messages") : "";
+      out.push_back(
+          Json{{"role", "tool"}, {"tool_call_id", b["tool_use_id"]}, {"content", result}});
+    } else if (type == "tool_use" && role == "assistant") {
+      if (!has(b, "id") || !b["id"].is_string() || !has(b, "name") || !b["name"].is_string())
+        throw invalid(at + ": a tool_use block needs a string 'id' and 'name'", "messages");
+      const Json input = has(b, "input") ? b["input"] : Json::object();
+      if (!input.is_object()) throw invalid(at + ".input: must be an object", "messages");
+      calls.push_back(Json{{"id", b["id"]},
+                           {"type", "function"},
+                           {"function", Json{{"name", b["name"]}, {"arguments", input}}}});
+    } else if (type == "thinking" && role == "assistant") {
+      if (!has(b, "thinking") || !b["thinking"].is_string())
+        throw invalid(at + ".thinking: Field required (a string)", "messages");
+      reasoning += b["thinking"].get<std::string>();
+    } else if (type == "redacted_thinking" && role == "assistant") {
+      // Encrypted by another provider: nothing a local model can read.
+    } else {
+      if (!text.empty()) text += "\n";
+      text += block_text(b, at, "messages");
+    }
+  }
+  if (role == "user") {
+    if (!text.empty() || out.empty()) out.push_back(Json{{"role", "user"}, {"content", text}});
+    return out;
+  }
+  Json turn{{"role", "assistant"}, {"content", text}};
+  if (!reasoning.empty()) turn["reasoning_content"] = reasoning;
+  if (!calls.empty()) turn["tool_calls"] = std::move(calls);
+  out.push_back(std::move(turn));
+  return out;
 }
 
 double number(const Json& v, const char* name) {
@@ -130,7 +251,7 @@ AnthropicPrompt parse_prompt(const Json& body) {
   if (!body.contains("model")) throw invalid("model: Field required", "model");
   if (!body["model"].is_string()) throw invalid("model: must be a string", "model");
   p.model = body["model"];
-  reject_unsupported_params(body);
+  p.output = parse_output(body);
 
   if (has(body, "system")) {
     const std::string system = content_text(body["system"], "system", "system");
@@ -143,6 +264,23 @@ AnthropicPrompt parse_prompt(const Json& body) {
   if (messages.empty()) throw invalid("messages: at least one message is required", "messages");
   // Consecutive turns of one role are combined into one turn, as the Messages API does.
   Json turns = Json::array();
+  auto add_turn = [&](Json turn) {
+    Json& last = turns.empty() ? turn : turns.back();
+    if (!turns.empty() && last["role"] == turn["role"] && turn["role"] != "tool") {
+      const std::string a = last["content"].is_string() ? last["content"].get<std::string>() : "";
+      const std::string b = turn["content"].is_string() ? turn["content"].get<std::string>() : "";
+      last["content"] = a.empty() ? b : b.empty() ? a : a + "\n" + b;
+      if (turn.contains("tool_calls")) {
+        if (!last.contains("tool_calls")) last["tool_calls"] = Json::array();
+        for (Json& c : turn["tool_calls"]) last["tool_calls"].push_back(std::move(c));
+      }
+      if (turn.contains("reasoning_content"))
+        last["reasoning_content"] =
+            last.value("reasoning_content", "") + turn["reasoning_content"].get<std::string>();
+      return;
+    }
+    turns.push_back(std::move(turn));
+  };
   for (size_t i = 0; i < messages.size(); ++i) {
     const Json& m = messages[i];
     const std::string where = "messages." + std::to_string(i);
@@ -150,19 +288,30 @@ AnthropicPrompt parse_prompt(const Json& body) {
     if (!m.contains("role") || !m["role"].is_string())
       throw invalid(where + ".role: Field required (a string)", "messages");
     const std::string role = m["role"];
-    if (role != "user" && role != "assistant")
-      throw invalid(where + ".role: must be 'user' or 'assistant', got '" + role + "'", "messages");
+    if (role != "user" && role != "assistant" && role != "system")
+      throw invalid(where + ".role: must be 'user', 'assistant' or 'system', got '" + role + "'",
+                    "messages");
     if (!m.contains("content")) throw invalid(where + ".content: Field required", "messages");
-    std::string text = content_text(m["content"], where + ".content", "messages");
-    if (!turns.empty() && turns.back()["role"] == role) {
-      turns.back()["content"] = turns.back()["content"].get<std::string>() + "\n" + text;
-    } else {
-      turns.push_back(Json{{"role", role}, {"content", std::move(text)}});
+    if (role == "system") {
+      // System turns among the messages (Claude Code sends them) join the system prompt: most
+      // chat templates accept a system message only first.
+      const std::string text = content_text(m["content"], where + ".content", "messages");
+      if (text.empty()) continue;
+      if (p.messages.empty() || p.messages[0]["role"] != "system")
+        p.messages.insert(p.messages.begin(), Json{{"role", "system"}, {"content", text}});
+      else
+        p.messages[0]["content"] = p.messages[0]["content"].get<std::string>() + "\n\n" + text;
+      continue;
     }
+    for (Json& turn : message_turns(role, m["content"], where + ".content"))
+      add_turn(std::move(turn));
   }
-  // A final assistant turn is a prefill: the reply continues it (rendered after the template's
-  // generation prompt), and like the Messages API it must not end in whitespace.
-  if (turns.back()["role"] == "assistant") {
+  if (turns.empty())
+    throw invalid("messages: at least one user or assistant message is required", "messages");
+  // A final assistant turn of plain text is a prefill: the reply continues it (rendered after
+  // the template's generation prompt), and like the Messages API it must not end in whitespace.
+  if (turns.back()["role"] == "assistant" && !turns.back().contains("tool_calls") &&
+      !turns.back().contains("reasoning_content")) {
     p.prefill = turns.back()["content"];
     turns.erase(turns.size() - 1);
     if (!p.prefill.empty() && std::isspace(static_cast<unsigned char>(p.prefill.back())))
@@ -236,15 +385,23 @@ AnthropicRequest parse_anthropic_request(const Json& body) {
   return r;
 }
 
-std::vector<int32_t> anthropic_prompt_tokens(const ServerContext& ctx, const AnthropicPrompt& p) {
+AnthropicPromptTokens anthropic_prompt_tokens(const ServerContext& ctx, const AnthropicPrompt& p) {
   ChatPromptInput in;
   in.messages = p.messages;
   in.add_generation_prompt = true;
+  AnthropicPromptTokens out;
+  out.plan = std::make_shared<OutputPlan>(plan_chat_output(ctx, p.output, in));
   ChatPrompt chat = build_chat_prompt(ctx, in);
-  if (p.prefill.empty()) return std::move(chat.tokens);
+  out.text = std::move(chat.text);
+  if (p.prefill.empty()) {
+    out.tokens = std::move(chat.tokens);
+    return out;
+  }
   // Tokenized as one text so the prefill merges with the generation prompt as the template would.
-  return ctx.model->tokenizer().encode(chat.text + p.prefill,
-                                       EncodeOptions{.add_special = false, .parse_special = true});
+  out.text += p.prefill;
+  out.tokens = ctx.model->tokenizer().encode(
+      out.text, EncodeOptions{.add_special = false, .parse_special = true});
+  return out;
 }
 
 }  // namespace sluice::api

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "api/http_util.h"
+#include "api/output_plan.h"
+#include "api/output_request.h"
 #include "api/server_context.h"
 #include "engine/sampling_params.h"
 
@@ -15,6 +17,7 @@ struct AnthropicPrompt {
   std::string model;
   Json messages = Json::array();  // [{role, content: string}], the system message first
   std::string prefill;            // a final assistant turn: the reply continues from it
+  OutputRequest output;           // tools, tool_choice, thinking, output_format
 };
 
 struct AnthropicRequest {
@@ -23,8 +26,8 @@ struct AnthropicRequest {
   bool stream = false;
 };
 
-// model, system, messages; rejects parameters and content blocks that are not supported yet
-// (tools, tool_choice, thinking, output_format; image, document, tool_use, ...). The body of
+// model, system, messages (text, tool_use, tool_result, thinking blocks), tools, tool_choice,
+// thinking, output_format; image and document blocks are rejected. The body of
 // POST /v1/messages/count_tokens; other fields are ignored (a stderr line under SLUICE_DEBUG).
 AnthropicPrompt parse_anthropic_prompt(const Json& body);
 
@@ -32,7 +35,12 @@ AnthropicPrompt parse_anthropic_prompt(const Json& body);
 // stop_sequences, metadata and stream.
 AnthropicRequest parse_anthropic_request(const Json& body);
 
-// Renders the chat template over the messages and appends the prefill, if any.
-std::vector<int32_t> anthropic_prompt_tokens(const ServerContext& ctx, const AnthropicPrompt& p);
+struct AnthropicPromptTokens {
+  std::vector<int32_t> tokens;
+  std::string text;                   // the rendered prompt
+  std::shared_ptr<OutputPlan> plan;  // tools / thinking / format as planned for this model
+};
+// Renders the chat template over the messages (and tools) and appends the prefill, if any.
+AnthropicPromptTokens anthropic_prompt_tokens(const ServerContext& ctx, const AnthropicPrompt& p);
 
 }  // namespace sluice::api

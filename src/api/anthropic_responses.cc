@@ -30,13 +30,37 @@ AnthropicStop anthropic_stop(const SequenceDelta& last, const std::vector<std::s
   return {"end_turn", nullptr};
 }
 
-Json message_json(const std::string& id, const std::string& model, const std::string& text,
+AnthropicStop anthropic_stop(const SequenceDelta& last, const std::vector<std::string>& stops,
+                             bool called_tools) {
+  AnthropicStop stop = anthropic_stop(last, stops);
+  if (called_tools && stop.reason == "end_turn") stop.reason = "tool_use";
+  return stop;
+}
+
+Json content_blocks(const AssistantMessage& m) {
+  Json blocks = Json::array();
+  if (!m.reasoning.empty())
+    blocks.push_back({{"type", "thinking"}, {"thinking", m.reasoning}, {"signature", ""}});
+  if (!m.content.empty() || (m.calls.empty() && m.reasoning.empty()))
+    blocks.push_back({{"type", "text"}, {"text", m.content}});
+  for (const AssistantMessage::Call& c : m.calls) {
+    Json input = Json::parse(c.arguments.empty() ? "{}" : c.arguments, nullptr, false);
+    if (input.is_discarded() || !input.is_object()) {
+      blocks.push_back({{"type", "text"}, {"text", c.arguments}});
+      continue;
+    }
+    blocks.push_back({{"type", "tool_use"}, {"id", c.id}, {"name", c.name}, {"input", input}});
+  }
+  return blocks;
+}
+
+Json message_json(const std::string& id, const std::string& model, Json content,
                   const AnthropicStop& stop, const AnthropicUsage& usage) {
   return Json{{"id", id},
               {"type", "message"},
               {"role", "assistant"},
               {"model", model},
-              {"content", Json::array({Json{{"type", "text"}, {"text", text}}})},
+              {"content", std::move(content)},
               {"stop_reason", stop.reason},
               {"stop_sequence", stop.sequence},
               {"usage", usage_json(usage)}};
@@ -94,6 +118,64 @@ std::string message_stop_event() {
 
 std::string error_event(const ApiError& e) {
   return "event: error\ndata: " + error_body(e, Protocol::kAnthropic) + "\n\n";
+}
+
+std::string BlockStreamWriter::open(Block b, Json content_block) {
+  std::string out = close_current();
+  current_ = b;
+  ++index_;
+  return out + sse_event("content_block_start", Json{{"type", "content_block_start"},
+                                                     {"index", index_},
+                                                     {"content_block", std::move(content_block)}});
+}
+
+std::string BlockStreamWriter::delta(Json d) {
+  return sse_event("content_block_delta",
+                   Json{{"type", "content_block_delta"}, {"index", index_}, {"delta", std::move(d)}});
+}
+
+std::string BlockStreamWriter::close_current() {
+  if (current_ == Block::kNone) return "";
+  current_ = Block::kNone;
+  return sse_event("content_block_stop", Json{{"type", "content_block_stop"}, {"index", index_}});
+}
+
+std::string BlockStreamWriter::on_events(const std::vector<AssistantEvent>& events) {
+  using K = AssistantEvent::Kind;
+  std::string out;
+  for (const AssistantEvent& e : events) {
+    switch (e.kind) {
+      case K::kReasoning:
+        if (current_ != Block::kThinking)
+          out += open(Block::kThinking, {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}});
+        out += delta({{"type", "thinking_delta"}, {"thinking", e.text}});
+        break;
+      case K::kContent:
+        if (current_ != Block::kText) out += open(Block::kText, {{"type", "text"}, {"text", ""}});
+        out += delta({{"type", "text_delta"}, {"text", e.text}});
+        break;
+      case K::kToolBegin:
+        called_tools_ = true;
+        out += open(Block::kToolUse, {{"type", "tool_use"},
+                                      {"id", e.tool_id},
+                                      {"name", e.tool_name},
+                                      {"input", Json::object()}});
+        break;
+      case K::kToolArguments:
+        if (current_ == Block::kToolUse)
+          out += delta({{"type", "input_json_delta"}, {"partial_json", e.text}});
+        break;
+      case K::kToolEnd:
+        out += close_current();
+        break;
+    }
+  }
+  return out;
+}
+
+std::string BlockStreamWriter::close() {
+  if (index_ < 0) return open(Block::kText, {{"type", "text"}, {"text", ""}}) + close_current();
+  return close_current();
 }
 
 }  // namespace sluice::api

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "api/openai_output_params.h"
+
 namespace sluice::api {
 
 namespace {
@@ -34,9 +36,6 @@ bool null_or_false(const Json& v) {
 bool null_or_empty_string(const Json& v) {
   return v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty());
 }
-bool text_format(const Json& v) {
-  return v.is_null() || (v.is_object() && v.contains("type") && v.at("type") == "text");
-}
 bool text_modalities(const Json& v) {
   if (v.is_null()) return true;
   if (!v.is_array()) return false;
@@ -52,13 +51,10 @@ struct Unsupported {
 
 // Parameters that would change the output; they come with tool calling and structured output.
 constexpr Unsupported kUnsupported[] = {
-    {"tools", true, false, null_or_empty_list, "tool calling (tools) is not supported yet"},
-    {"tool_choice", true, false, null_or_none, "tool_choice is not supported yet"},
-    {"parallel_tool_calls", true, false, is_null, "parallel_tool_calls is not supported yet"},
-    {"functions", true, false, null_or_empty_list, "functions are not supported yet"},
-    {"function_call", true, false, null_or_none, "function_call is not supported yet"},
-    {"response_format", true, true, text_format,
-     "response_format other than {\"type\": \"text\"} is not supported yet"},
+    {"functions", true, false, null_or_empty_list,
+     "the legacy functions field is not supported; use tools"},
+    {"function_call", true, false, null_or_none,
+     "the legacy function_call field is not supported; use tool_choice"},
     {"prediction", true, false, is_null, "predicted outputs (prediction) are not supported"},
     {"audio", true, false, is_null, "audio output is not supported by this text-only model"},
     {"modalities", true, false, text_modalities, "only the \"text\" modality is supported"},
@@ -93,9 +89,18 @@ constexpr const char* kCommonFields[] = {"model",
                                          "store",
                                          "metadata",
                                          "service_tier"};
-constexpr const char* kChatFields[] = {"messages", "top_logprobs", "max_completion_tokens",
-                                       "chat_template_kwargs", "add_generation_prompt"};
-constexpr const char* kCompletionFields[] = {"prompt", "best_of"};
+constexpr const char* kChatFields[] = {"messages",
+                                       "top_logprobs",
+                                       "max_completion_tokens",
+                                       "chat_template_kwargs",
+                                       "add_generation_prompt",
+                                       "tools",
+                                       "tool_choice",
+                                       "parallel_tool_calls",
+                                       "enable_thinking",
+                                       "thinking_budget",
+                                       "response_format"};
+constexpr const char* kCompletionFields[] = {"prompt", "best_of", "response_format"};
 
 template <size_t N>
 bool listed(const char* const (&names)[N], const std::string& key) {
@@ -243,6 +248,7 @@ OpenAIRequest parse_openai_request(const Json& body, OpenAIEndpoint endpoint, in
   const bool chat = endpoint == OpenAIEndpoint::kChat;
   OpenAIRequest r;
   r.endpoint = endpoint;
+  r.output = parse_openai_output(body, chat);
   SamplingParams& p = r.params;
   const Json* v = nullptr;
 

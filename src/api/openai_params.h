@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/http_util.h"
+#include "api/output_request.h"
 #include "engine/sampling_params.h"
 
 namespace sluice::api {
@@ -33,6 +34,7 @@ struct OpenAIRequest {
   std::string prompt_text;
   std::vector<int32_t> prompt_tokens;
   bool prompt_is_tokens = false;
+  OutputRequest output;  // tools, response_format, thinking
 };
 
 // Throws ApiError (400 with `param`) for wrong types, out-of-range values and unsupported fields.

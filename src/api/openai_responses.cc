@@ -118,10 +118,26 @@ Json build_response(const ResponseMeta& m, const RequestOutput& all) {
     Json logprobs = nullptr;
     if (chat) {
       if (m.logprobs) logprobs = chat_logprobs(m, d.logprobs);
+      Json message = {{"role", "assistant"}, {"content", d.text}};
+      Json finish_reason = finish;
+      if (m.plan) {
+        const AssistantMessage a = parse_assistant_text(*m.plan, d.text, "call_");
+        message["content"] = a.content.empty() && !a.calls.empty() ? Json(nullptr) : Json(a.content);
+        if (m.plan->reasoning) message["reasoning_content"] = a.reasoning;
+        if (!a.calls.empty()) {
+          Json calls = Json::array();
+          for (const AssistantMessage::Call& c : a.calls)
+            calls.push_back({{"id", c.id},
+                             {"type", "function"},
+                             {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+          message["tool_calls"] = std::move(calls);
+          if (d.finish_reason == FinishReason::kStop) finish_reason = "tool_calls";
+        }
+      }
       choices.push_back({{"index", i},
-                         {"message", {{"role", "assistant"}, {"content", d.text}}},
+                         {"message", std::move(message)},
                          {"logprobs", std::move(logprobs)},
-                         {"finish_reason", finish}});
+                         {"finish_reason", std::move(finish_reason)}});
     } else {
       int64_t offset = 0;
       if (m.logprobs) logprobs = completion_logprobs(m, d.logprobs, offset);
@@ -139,7 +155,65 @@ Json build_response(const ResponseMeta& m, const RequestOutput& all) {
               {"usage", usage_json(all.stats)}};
 }
 
-StreamEncoder::StreamEncoder(ResponseMeta m) : m_(std::move(m)), text_offset_(m_.n, 0) {}
+StreamEncoder::StreamEncoder(ResponseMeta m)
+    : m_(std::move(m)), text_offset_(m_.n, 0), called_tools_(m_.n, false) {
+  if (m_.plan && (m_.plan->reasoning || m_.plan->tool_format))
+    for (int32_t i = 0; i < m_.n; ++i)
+      parsers_.push_back(std::make_unique<AssistantOutputParser>(*m_.plan, "call_"));
+}
+
+std::string StreamEncoder::chat_chunks(const SequenceDelta& d, Json logprobs) {
+  // One chunk per event; logprobs ride on the first, finish_reason on the last.
+  std::vector<Json> deltas;
+  if (parsers_.empty()) {
+    if (!d.text.empty() || !d.finish_reason) deltas.push_back({{"content", d.text}});
+  } else {
+    std::vector<AssistantEvent> events;
+    AssistantOutputParser& p = *parsers_[d.index];
+    p.feed(d.text, events);
+    if (d.finish_reason) p.finish(events);
+    for (AssistantEvent& e : events) {
+      using K = AssistantEvent::Kind;
+      Json delta;
+      switch (e.kind) {
+        case K::kReasoning:
+          delta = {{"reasoning_content", std::move(e.text)}};
+          break;
+        case K::kContent:
+          delta = {{"content", std::move(e.text)}};
+          break;
+        case K::kToolBegin:
+          called_tools_[d.index] = true;
+          delta = {{"tool_calls", Json::array({{{"index", e.tool_index},
+                                                {"id", e.tool_id},
+                                                {"type", "function"},
+                                                {"function", {{"name", e.tool_name},
+                                                              {"arguments", ""}}}}})}};
+          break;
+        case K::kToolArguments:
+          delta = {{"tool_calls", Json::array({{{"index", e.tool_index},
+                                                {"function", {{"arguments", std::move(e.text)}}}}})}};
+          break;
+        case K::kToolEnd:
+          continue;
+      }
+      deltas.push_back(std::move(delta));
+    }
+  }
+  if (deltas.empty() && (d.finish_reason || !logprobs.is_null())) deltas.push_back(Json::object());
+  Json finish = finish_json(d.finish_reason);
+  if (d.finish_reason == FinishReason::kStop && called_tools_[d.index]) finish = "tool_calls";
+  std::string sse;
+  for (size_t k = 0; k < deltas.size(); ++k) {
+    const bool last = k + 1 == deltas.size();
+    Json choice = {{"index", d.index},
+                   {"delta", std::move(deltas[k])},
+                   {"logprobs", k == 0 ? logprobs : Json(nullptr)},
+                   {"finish_reason", last ? finish : Json(nullptr)}};
+    sse += sse_data(chunk(Json::array({std::move(choice)})));
+  }
+  return sse;
+}
 
 Json StreamEncoder::chunk(Json choices) const {
   const bool chat = m_.endpoint == OpenAIEndpoint::kChat;
@@ -174,12 +248,8 @@ std::string StreamEncoder::on_output(const RequestOutput& out) {
     if (d.index < 0 || d.index >= m_.n) continue;
     Json choice;
     if (chat) {
-      Json delta = Json::object();
-      if (!d.text.empty() || !d.finish_reason) delta["content"] = d.text;
-      choice = {{"index", d.index},
-                {"delta", std::move(delta)},
-                {"logprobs", has_logprobs ? chat_logprobs(m_, d.logprobs) : Json(nullptr)},
-                {"finish_reason", finish_json(d.finish_reason)}};
+      sse += chat_chunks(d, has_logprobs ? chat_logprobs(m_, d.logprobs) : Json(nullptr));
+      continue;
     } else {
       Json logprobs = nullptr;
       if (has_logprobs) logprobs = completion_logprobs(m_, d.logprobs, text_offset_[d.index]);

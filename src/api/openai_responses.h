@@ -2,9 +2,11 @@
 // OpenAI response bodies and SSE chunks (chat completions and completions) built from the
 // engine's RequestOutput deltas; logprob token texts come from the tokenizer's raw token bytes.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "api/assistant_output.h"
 #include "api/http_util.h"
 #include "api/openai_params.h"
 #include "engine/request.h"
@@ -22,6 +24,7 @@ struct ResponseMeta {
   int32_t top_logprobs = 0;
   bool include_usage = false;
   const Tokenizer* tokenizer = nullptr;
+  std::shared_ptr<const OutputPlan> plan;  // chat: how to split text into reasoning/content/tools
 };
 
 // "stop" / "length"; an aborted request (it ran past --request-timeout) reads "length": it was
@@ -46,8 +49,13 @@ class StreamEncoder {
  private:
   Json chunk(Json choices) const;
 
+  // Chat: this step's text of one choice -> delta chunks (content, reasoning, tool calls).
+  std::string chat_chunks(const SequenceDelta& d, Json logprobs);
+
   ResponseMeta m_;
   std::vector<int64_t> text_offset_;  // completions logprobs: per choice, characters so far
+  std::vector<std::unique_ptr<AssistantOutputParser>> parsers_;  // chat, per choice
+  std::vector<bool> called_tools_;                                // per choice
 };
 
 }  // namespace sluice::api

@@ -11,6 +11,7 @@
 #include "api/http_util.h"
 #include "api/openai_params.h"
 #include "api/openai_responses.h"
+#include "api/output_plan.h"
 #include "api/routes.h"
 #include "tokenizer/utf8.h"
 
@@ -80,7 +81,8 @@ void stream_response(httplib::Response& res, std::unique_ptr<Generation> generat
 
 // Submits the request and answers it, as one JSON body or as an SSE stream.
 void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
-                 std::vector<int32_t> prompt, const std::string& prompt_param) {
+                 std::vector<int32_t> prompt, const std::string& prompt_param,
+                 std::shared_ptr<OutputPlan> plan, const std::string& prompt_text) {
   const bool chat = r.endpoint == OpenAIEndpoint::kChat;
   apply_default_max_tokens(r, static_cast<int64_t>(prompt.size()), ctx.engine->max_model_len(),
                            ctx.engine->kv_capacity_tokens(), prompt_param);
@@ -90,6 +92,7 @@ void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
   er.params = r.params;
   er.cache_salt = r.cache_salt;
   er.skip_special_tokens = r.skip_special_tokens;
+  apply_output_plan(ctx, r.output, *plan, prompt_text, er);
 
   ResponseMeta meta;
   meta.endpoint = r.endpoint;
@@ -101,6 +104,7 @@ void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
   meta.top_logprobs = r.top_logprobs;
   meta.include_usage = r.stream && r.include_usage;
   meta.tokenizer = &ctx.model->tokenizer();
+  if (chat) meta.plan = std::move(plan);
 
   const auto start = Clock::now();
   std::unique_ptr<Generation> gen;
@@ -142,8 +146,9 @@ void chat_completions(ServerContext& ctx, const httplib::Request& req, httplib::
   in.messages = std::move(r.messages);
   in.kwargs = std::move(r.template_kwargs);
   in.add_generation_prompt = r.add_generation_prompt;
+  auto plan = std::make_shared<OutputPlan>(plan_chat_output(ctx, r.output, in));
   ChatPrompt prompt = build_chat_prompt(ctx, in);
-  run_request(ctx, res, r, std::move(prompt.tokens), "messages");
+  run_request(ctx, res, r, std::move(prompt.tokens), "messages", std::move(plan), prompt.text);
 }
 
 void completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -153,7 +158,7 @@ void completions(ServerContext& ctx, const httplib::Request& req, httplib::Respo
   if (r.model) ctx.check_model(*r.model);
   std::vector<int32_t> prompt =
       r.prompt_is_tokens ? std::move(r.prompt_tokens) : tokenize_prompt(ctx, r.prompt_text);
-  run_request(ctx, res, r, std::move(prompt), "prompt");
+  run_request(ctx, res, r, std::move(prompt), "prompt", std::make_shared<OutputPlan>(), "");
 }
 
 // {"prompt": str, "add_special_tokens": true} | {"messages": [...], "add_generation_prompt": true}

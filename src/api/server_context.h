@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/api_error.h"
+#include "api/grammar_cache.h"
 #include "api/server_metrics.h"
 #include "api/server_options.h"
 #include "engine/engine.h"
@@ -21,6 +22,11 @@ struct ServerContext {
   std::unique_ptr<Model> model;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<ChatTemplate> chat_template;  // null: the model has none
+  // Output parsing, chosen once the model is loaded (configure_output_parsing).
+  std::string tool_format;         // a parsers::ToolFormat name; empty: tool calls are rejected
+  bool template_knows_tools = false;  // else tools go into a system message ("json" format)
+  std::string reasoning_open, reasoning_close;  // empty: no reasoning section
+  GrammarCache grammars;
   std::atomic<bool> ready{false};
   std::atomic<int> in_flight{0};
   std::atomic<uint64_t> next_id{1};

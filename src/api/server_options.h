@@ -17,6 +17,9 @@ struct ServerOptions {
   std::vector<std::string> cors_origins;  // "*" or exact origins; empty: no CORS headers
   size_t max_body_bytes = 32u << 20;      // beyond: 413
   int http_threads = 512;                 // concurrent connections (streams hold one each)
+  std::string tool_call_parser = "auto";  // a tool-call format name, "auto" or "none"
+  std::string reasoning_parser = "auto";  // "auto" (from the template), "think" or "none"
+  int max_thinking_tokens = -1;           // default reasoning budget; < 0: unlimited
 };
 
 }  // namespace sluice::api

@@ -5,9 +5,12 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "api/http_server.h"
+#include "api/output_plan.h"
 #include "api/server_context.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
@@ -19,6 +22,7 @@ namespace {
 
 struct ServeOptions {
   std::string model;
+  std::string chat_template;  // a Jinja file that replaces the model's template
   api::ServerOptions server;
   EngineFlags engine;
 };
@@ -72,8 +76,20 @@ int serve(ServeOptions& o) {
       server.stop();
       return;
     }
-    if (!(*model)->chat_template().empty()) {
-      auto tpl = ChatTemplate::parse((*model)->chat_template());
+    std::string source = (*model)->chat_template();
+    if (!o.chat_template.empty()) {
+      std::ifstream in(o.chat_template, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (!in) {
+        load_status = fail("cannot read --chat-template " + o.chat_template);
+        server.stop();
+        return;
+      }
+      source = text.str();
+    }
+    if (!source.empty()) {
+      auto tpl = ChatTemplate::parse(source);
       if (tpl)
         ctx.chat_template = std::make_unique<ChatTemplate>(std::move(*tpl));
       else
@@ -83,6 +99,7 @@ int serve(ServeOptions& o) {
                      tpl.error().c_str());
     }
     ctx.model = std::move(*model);
+    api::configure_output_parsing(ctx);
     ctx.engine = std::move(*engine);
     ctx.ready = true;
     std::fprintf(stderr, "sluice: ready: model '%s', %lld KV tokens\n", ctx.model_id.c_str(),
@@ -102,6 +119,8 @@ Command register_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Anthropic-compatible HTTP server");
   cmd->add_option("-m,--model", o->model, "GGUF file or model directory (default: built-in)");
+  cmd->add_option("--chat-template", o->chat_template,
+                  "Jinja chat template file to use instead of the model's");
   cmd->add_option("--host", o->server.host, "Address to bind")->capture_default_str();
   cmd->add_option("--port", o->server.port, "Port (0: any free port)")->capture_default_str();
   cmd->add_option("--api-key", o->server.api_key, "Require this key (Bearer or x-api-key)");
@@ -117,6 +136,20 @@ Command register_serve_command(CLI::App& app) {
   cmd->add_option("--cors-origins", o->server.cors_origins, "Allowed CORS origins ('*' for any)");
   cmd->add_option("--http-threads", o->server.http_threads,
                   "HTTP worker threads (each stream holds one)")
+      ->capture_default_str();
+  cmd->add_option("--tool-call-parser", o->server.tool_call_parser,
+                  "Tool-call format: auto (from the chat template), hermes, qwen3_coder, "
+                  "llama3_json, mistral, json, or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "none", "hermes", "qwen3_coder", "llama3_json", "mistral",
+                             "json"}));
+  cmd->add_option("--reasoning-parser", o->server.reasoning_parser,
+                  "Reasoning sections: auto (from the chat template), think (<think>...</think>), "
+                  "or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "think", "none"}));
+  cmd->add_option("--max-thinking-tokens", o->server.max_thinking_tokens,
+                  "Default budget of a reasoning section in tokens (-1: unlimited)")
       ->capture_default_str();
   add_engine_flags(*cmd, o->engine);
   return {cmd, [o] { return serve(*o); }};

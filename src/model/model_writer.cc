@@ -36,6 +36,39 @@ bool is_gguf_format(OutputFormat f) {
 
 Result<int64_t> tokenizer_vocab_size(const std::string& path) { return count_tokenizer_tokens(path); }
 
+nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
+  nlohmann::json j;
+  j["architectures"] = {c.arch->hf_architectures.front()};
+  j["model_type"] = c.arch->hf_model_types.front();
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["intermediate_size"] = c.intermediate_size;
+  j["num_hidden_layers"] = c.num_layers;
+  j["num_attention_heads"] = c.num_heads;
+  j["num_key_value_heads"] = c.num_kv_heads;
+  j["head_dim"] = c.head_dim;
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["rms_norm_eps"] = c.rms_norm_eps;
+  j["rope_theta"] = c.rope_theta;
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
+  j["hidden_act"] = "silu";
+  j["attention_bias"] = c.attention_bias;
+  j["torch_dtype"] = o.float_dtype == "F32" ? "float32" : o.float_dtype == "F16" ? "float16" : "bfloat16";
+  if (c.rope_scaling.type.empty()) {
+    j["rope_scaling"] = nullptr;
+  } else {
+    j["rope_scaling"] = {{"rope_type", c.rope_scaling.type},
+                         {"factor", c.rope_scaling.factor},
+                         {"low_freq_factor", c.rope_scaling.low_freq_factor},
+                         {"high_freq_factor", c.rope_scaling.high_freq_factor},
+                         {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
+  }
+  if (o.format == OutputFormat::kMlx4 || o.format == OutputFormat::kMlx8) {
+    j["quantization"] = {{"group_size", o.group_size}, {"bits", o.format == OutputFormat::kMlx4 ? 4 : 8}};
+  }
+  return j;
+}
+
 namespace {
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
@@ -110,38 +143,6 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
   return w.write(out);
 }
 
-nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
-  nlohmann::json j;
-  j["architectures"] = {c.arch->hf_architectures.front()};
-  j["model_type"] = c.arch->hf_model_types.front();
-  j["vocab_size"] = c.vocab_size;
-  j["hidden_size"] = c.hidden_size;
-  j["intermediate_size"] = c.intermediate_size;
-  j["num_hidden_layers"] = c.num_layers;
-  j["num_attention_heads"] = c.num_heads;
-  j["num_key_value_heads"] = c.num_kv_heads;
-  j["head_dim"] = c.head_dim;
-  j["max_position_embeddings"] = c.max_position_embeddings;
-  j["rms_norm_eps"] = c.rms_norm_eps;
-  j["rope_theta"] = c.rope_theta;
-  j["tie_word_embeddings"] = c.tie_word_embeddings;
-  j["hidden_act"] = "silu";
-  j["attention_bias"] = c.attention_bias;
-  j["torch_dtype"] = o.float_dtype == "F32" ? "float32" : o.float_dtype == "F16" ? "float16" : "bfloat16";
-  if (c.rope_scaling.type.empty()) {
-    j["rope_scaling"] = nullptr;
-  } else {
-    j["rope_scaling"] = {{"rope_type", c.rope_scaling.type},
-                         {"factor", c.rope_scaling.factor},
-                         {"low_freq_factor", c.rope_scaling.low_freq_factor},
-                         {"high_freq_factor", c.rope_scaling.high_freq_factor},
-                         {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
-  }
-  if (o.format == OutputFormat::kMlx4 || o.format == OutputFormat::kMlx8) {
-    j["quantization"] = {{"group_size", o.group_size}, {"bits", o.format == OutputFormat::kMlx4 ? 4 : 8}};
-  }
-  return j;
-}
 
 std::vector<uint8_t> float_bytes(const std::vector<float>& v, const std::string& dtype) {
   if (dtype == "F32") {

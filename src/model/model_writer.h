@@ -2,6 +2,7 @@
 // Writes a model (config + canonical tensors + tokenizer) in any supported file format.
 // Used by `make-model`; tensor values come from a producer so no more than one is held as f32.
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ using TensorProducer = std::function<std::vector<float>(const TensorSpec&)>;
 // out: a .gguf file for GGUF formats, else a directory (created).
 Status write_model(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
                    const TensorProducer& produce, const WriteOptions& opts, const std::string& out);
+
+// config.json for Hugging Face / mlx-lm (with `quantization` for the MLX formats).
+nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o);
 
 // Number of tokens in a tokenizer.json or GGUF tokenizer (to size the vocabulary).
 Result<int64_t> tokenizer_vocab_size(const std::string& tokenizer_path);

@@ -1,6 +1,8 @@
 // Safetensors tensors by canonical name: HF float weights map without copying; MLX-quantized
 // triples (name.weight packed uint32, name.scales, name.biases) are repacked into the family.
+#include <map>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "formats/safetensors.h"
 #include "model/quant_import.h"
@@ -26,8 +28,13 @@ bool float_dtype(const std::string& d, DType* out) {
 
 class SafetensorsWeightSource final : public WeightSource {
  public:
-  SafetensorsWeightSource(std::unique_ptr<SafetensorsModel> st, std::string dir, int bits, int group)
-      : st_(std::move(st)), dir_(std::move(dir)), config_bits_(bits), config_group_(group) {}
+  SafetensorsWeightSource(std::unique_ptr<SafetensorsModel> st, std::string dir, int bits, int group,
+                          std::map<std::string, std::pair<int, int>> per_module)
+      : st_(std::move(st)),
+        dir_(std::move(dir)),
+        config_bits_(bits),
+        config_group_(group),
+        per_module_(std::move(per_module)) {}
 
   bool has(const std::string& name) const override { return st_->find(name) != nullptr; }
 
@@ -85,10 +92,13 @@ class SafetensorsWeightSource final : public WeightSource {
     if (group != 32 && group != 64 && group != 128)
       return fail("MLX-quantized '" + base + "' uses group size " + std::to_string(group) +
                   " (supported: 32, 64, 128)");
-    if (config_bits_ && (bits != config_bits_ || group != config_group_))
+    int want_bits = config_bits_, want_group = config_group_;
+    if (auto it = per_module_.find(base); it != per_module_.end())
+      std::tie(want_bits, want_group) = it->second;
+    if (want_bits && (bits != want_bits || group != want_group))
       return fail("MLX-quantized '" + base + "' is " + std::to_string(bits) + "-bit group " +
-                  std::to_string(group) + " but config.json says " + std::to_string(config_bits_) +
-                  "-bit group " + std::to_string(config_group_));
+                  std::to_string(group) + " but config.json says " + std::to_string(want_bits) +
+                  "-bit group " + std::to_string(want_group));
     MlxScaleType st;
     if (scales.dtype == "F32") st = MlxScaleType::F32;
     else if (scales.dtype == "F16") st = MlxScaleType::F16;
@@ -107,6 +117,7 @@ class SafetensorsWeightSource final : public WeightSource {
   std::string dir_;
   int config_bits_ = 0;
   int config_group_ = 0;
+  std::map<std::string, std::pair<int, int>> per_module_;  // mlx-lm per-layer overrides
 };
 
 }  // namespace
@@ -131,9 +142,21 @@ Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::
       return Status::error("config", dir + ": unsupported quantization group_size " +
                                          std::to_string(group) + " (supported: 32, 64, 128)");
   }
+  // mlx-lm per-module overrides: "quantization": {..., "model.embed_tokens": {bits, group_size}}.
+  std::map<std::string, std::pair<int, int>> per_module;
+  if (q)
+    for (auto it = q->begin(); it != q->end(); ++it) {
+      const nlohmann::json& v = it.value();
+      if (!v.is_object()) continue;
+      if (!v.contains("bits") || !v["bits"].is_number_integer() || !v.contains("group_size") ||
+          !v["group_size"].is_number_integer())
+        return Status::error("config", dir + ": quantization override '" + it.key() +
+                                           "' needs integer bits and group_size");
+      per_module[it.key()] = {v["bits"].get<int>(), v["group_size"].get<int>()};
+    }
   SLUICE_ASSIGN_OR_RETURN(auto st, SafetensorsModel::open_dir(dir));
-  return std::unique_ptr<WeightSource>(
-      std::make_unique<SafetensorsWeightSource>(std::move(st), dir, bits, group));
+  return std::unique_ptr<WeightSource>(std::make_unique<SafetensorsWeightSource>(
+      std::move(st), dir, bits, group, std::move(per_module)));
 }
 
 }  // namespace sluice

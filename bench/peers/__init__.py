@@ -1,0 +1,1 @@
+"""Serving benchmark of sluice against llama.cpp's and mlx-lm's servers (issue 6)."""

@@ -1,0 +1,42 @@
+#include "parsers/calls_grammar_util.h"
+
+#include <algorithm>
+
+#include "parsers/text_scan.h"
+
+namespace sluice::parsers {
+
+using namespace structured;
+
+Result<NodePtr> arguments_node(const Json& function) {
+  if (!function.contains("parameters") || function["parameters"].is_null()) return any_json_object();
+  return json_schema(function["parameters"]);
+}
+
+Result<NodePtr> function_choice(const ToolSpec& tools, const std::optional<std::string>& only,
+                                const std::function<NodePtr(const Json&, NodePtr)>& make_call) {
+  std::vector<NodePtr> calls;
+  for (const Json* fn : tool_functions(tools)) {
+    if (only && function_name(*fn) != *only) continue;
+    SLUICE_ASSIGN_OR_RETURN(NodePtr args, arguments_node(*fn));
+    calls.push_back(make_call(*fn, std::move(args)));
+  }
+  if (calls.empty()) {
+    return Status::error("tool_grammar", only ? "no tool named '" + *only + "'" : "no tools");
+  }
+  return calls.size() == 1 ? calls[0] : choice(std::move(calls));
+}
+
+Result<NodePtr> separated(NodePtr item, const std::string& separator, int min_calls,
+                          int max_calls) {
+  if (min_calls < 0 || max_calls == 0 || (max_calls > 0 && max_calls < min_calls)) {
+    return Status::error("tool_grammar", "bad call counts " + std::to_string(min_calls) + ".." +
+                                             std::to_string(max_calls));
+  }
+  int more_max = max_calls < 0 ? -1 : max_calls - 1;
+  NodePtr more = repeat(sequence({literal(separator), item}), std::max(0, min_calls - 1), more_max);
+  NodePtr calls = sequence({item, more});
+  return min_calls == 0 ? repeat(calls, 0, 1) : calls;
+}
+
+}  // namespace sluice::parsers

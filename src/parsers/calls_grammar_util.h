@@ -1,0 +1,26 @@
+#pragma once
+// Pieces every format's calls_grammar() uses: the callable functions, each one's arguments node,
+// and "item (separator item)*" bounded by the call counts.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "parsers/tool_spec_util.h"
+#include "structured/grammar.h"
+
+namespace sluice::parsers {
+
+using structured::NodePtr;
+
+// The arguments of one function: its `parameters` schema, or any JSON object when it has none.
+Result<NodePtr> arguments_node(const Json& function);
+// One alternative per callable function (`only`: just that one; an error when it is not a tool),
+// each built by make_call(function, its arguments node).
+Result<NodePtr> function_choice(const ToolSpec& tools, const std::optional<std::string>& only,
+                                const std::function<NodePtr(const Json&, NodePtr)>& make_call);
+// item (separator item)*, between min_calls and max_calls items (max_calls < 0: unbounded);
+// an error for counts that allow no output at all.
+Result<NodePtr> separated(NodePtr item, const std::string& separator, int min_calls,
+                          int max_calls);
+
+}  // namespace sluice::parsers

@@ -1,0 +1,55 @@
+#pragma once
+// Splits model output into reasoning ("<think>...</think>") and the rest, streaming: any split of
+// the input yields the same concatenated reasoning and content.
+//
+// Rules: output before the first open tag is content (unless starts_in_reasoning); the first
+// open tag starts reasoning, the first close tag after it ends it; everything after is content
+// (later tags included). An open tag repeated at the very start of reasoning is dropped (models
+// whose prompt already opened it sometimes write it again). Whitespace at both ends of the
+// reasoning, and at the start of the content after it, is dropped. Unterminated reasoning stays
+// reasoning at finish(). Partial tags and partial UTF-8 characters are held until decided.
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::parsers {
+
+struct ReasoningDelta {
+  std::string reasoning;
+  std::string content;
+};
+
+class ReasoningParser {
+ public:
+  // starts_in_reasoning: the prompt already opened the tag (templates that end with "<think>\n").
+  ReasoningParser(std::string open_tag, std::string close_tag, bool starts_in_reasoning);
+  ReasoningDelta feed(std::string_view text);
+  ReasoningDelta finish();
+  bool in_reasoning() const;
+
+ private:
+  enum class State { kBeforeOpen, kReasoning, kAfter };
+  void run(bool at_end);
+  void reasoning_text(std::string_view s);
+  ReasoningDelta take(bool final);
+
+  std::string open_, close_, held_;
+  State state_;
+  bool at_reasoning_start_ = true;  // leading whitespace / a repeated open tag still dropped
+  bool at_content_start_ = true;    // leading whitespace after the close tag still dropped
+  std::string reasoning_space_;     // trailing reasoning whitespace, kept if more text follows
+  ReasoningDelta out_;              // not yet returned (may end in a partial UTF-8 character)
+};
+
+struct ReasoningTags {
+  std::string open = "<think>";
+  std::string close = "</think>";
+};
+// The reasoning tags a chat template uses (it mentions both); nullopt when it has none.
+std::optional<ReasoningTags> detect_reasoning_tags(std::string_view chat_template);
+// Whether a rendered prompt leaves the model inside reasoning: it ends with the open tag
+// (whitespace after it allowed), as DeepSeek-R1 distills, QwQ and Qwen3.5 prompts do.
+bool prompt_opens_reasoning(std::string_view rendered_prompt, const ReasoningTags& tags);
+
+}  // namespace sluice::parsers

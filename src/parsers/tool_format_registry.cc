@@ -1,0 +1,50 @@
+// Picks a tool-call format by name or from the chat template; parse_all for whole outputs.
+#include "parsers/tool_formats.h"
+
+namespace sluice::parsers {
+
+std::unique_ptr<ToolFormat> make_tool_format(std::string_view name) {
+  if (name == "hermes") return make_hermes_format();
+  if (name == "qwen3_coder") return make_qwen3_coder_format();
+  if (name == "llama3_json") return make_llama3_json_format();
+  if (name == "mistral") return make_mistral_format();
+  if (name == "json") return make_json_format();
+  return nullptr;
+}
+
+std::string detect_tool_format(std::string_view chat_template, std::string_view architecture) {
+  auto has = [&](std::string_view s) { return chat_template.find(s) != std::string_view::npos; };
+  // Qwen3-Coder / Qwen3.5 render calls as <tool_call><function=...>: check before plain <tool_call>.
+  if (has("<function=")) return "qwen3_coder";
+  if (has("<tool_call>")) return "hermes";
+  if (has("[TOOL_CALLS]")) return "mistral";
+  // Llama 3.1/3.3 name <|python_tag|>; Llama 3.2 only has the ipython role for tool results.
+  if (has("<|python_tag|>") || has("<|start_header_id|>ipython")) return "llama3_json";
+  // A template that renders no tool syntax: Qwen-family models still emit Hermes calls.
+  if (architecture == "qwen2" || architecture == "qwen3" || architecture == "smollm3") {
+    return "hermes";
+  }
+  return "json";
+}
+
+ParsedOutput parse_all(ToolParser& parser, std::string_view text) {
+  std::vector<ParseEvent> events;
+  parser.feed(text, events);
+  parser.finish(events);
+  ParsedOutput out;
+  for (const ParseEvent& e : events) {
+    switch (e.kind) {
+      case ParseEvent::Kind::kContent: out.content += e.text; break;
+      case ParseEvent::Kind::kToolCallBegin: out.calls.push_back({e.name, ""}); break;
+      case ParseEvent::Kind::kToolArguments:
+        if (e.index >= 0 && e.index < static_cast<int>(out.calls.size())) {
+          out.calls[e.index].arguments += e.text;
+        }
+        break;
+      case ParseEvent::Kind::kToolCallEnd: break;
+    }
+  }
+  return out;
+}
+
+}  // namespace sluice::parsers

@@ -1,0 +1,15 @@
+#pragma once
+// The tool-call formats, one file each (make_tool_format() picks by name).
+#include <memory>
+
+#include "parsers/tool_parser.h"
+
+namespace sluice::parsers {
+
+std::unique_ptr<ToolFormat> make_hermes_format();
+std::unique_ptr<ToolFormat> make_qwen3_coder_format();
+std::unique_ptr<ToolFormat> make_llama3_json_format();
+std::unique_ptr<ToolFormat> make_mistral_format();
+std::unique_ptr<ToolFormat> make_json_format();
+
+}  // namespace sluice::parsers

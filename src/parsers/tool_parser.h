@@ -1,0 +1,75 @@
+#pragma once
+// Tool-call parsing of model output text, streaming: text goes in as it is generated (any split),
+// events come out; the events of any split concatenate to the non-streamed result. One file per
+// format behind this interface; each format also writes the grammar that forces its own call syntax.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "structured/grammar.h"
+
+namespace sluice::parsers {
+
+struct ParseEvent {
+  enum class Kind {
+    kContent,        // text: plain assistant text
+    kToolCallBegin,  // index, name (arguments follow)
+    kToolArguments,  // index, text: the next piece of the arguments JSON
+    kToolCallEnd,    // index
+  };
+  Kind kind;
+  int index = 0;
+  std::string text;
+  std::string name;
+};
+
+struct ToolCall {
+  std::string name;
+  std::string arguments;  // JSON object text (concatenation of its kToolArguments pieces)
+};
+
+// What the request allows: the tools (OpenAI `function` objects: name, description, parameters).
+struct ToolSpec {
+  nlohmann::ordered_json functions;  // [{name, description?, parameters?}]
+};
+
+class ToolParser {
+ public:
+  virtual ~ToolParser() = default;
+  virtual void feed(std::string_view text, std::vector<ParseEvent>& out) = 0;
+  virtual void finish(std::vector<ParseEvent>& out) = 0;  // end of output: flush what is held
+};
+
+class ToolFormat {
+ public:
+  virtual ~ToolFormat() = default;
+  virtual std::string name() const = 0;  // "hermes", "qwen3_coder", "llama3_json", "mistral", "json"
+  // A fresh parser per response (choice): parsers hold per-stream state.
+  virtual std::unique_ptr<ToolParser> make_parser(const ToolSpec& tools) const = 0;
+  // Special-token texts the parser must see (e.g. "<|python_tag|>", "[TOOL_CALLS]"): decode the
+  // output for the parser with these tokens kept (others may be skipped as usual).
+  virtual std::vector<std::string> markers() const { return {}; }
+  // Grammar for output that is ONLY tool calls: `only` = one named function (else any of them);
+  // min_calls/max_calls bound how many (parallel_tool_calls=false: max 1).
+  virtual Result<structured::NodePtr> calls_grammar(const ToolSpec& tools,
+                                                    const std::optional<std::string>& only,
+                                                    int min_calls, int max_calls) const = 0;
+};
+
+// By name; nullptr for an unknown name.
+std::unique_ptr<ToolFormat> make_tool_format(std::string_view name);
+// Chooses from the chat template text (and architecture): e.g. "<tool_call>" -> hermes,
+// "<function=" -> qwen3_coder, "<|python_tag|>" -> llama3_json, "[TOOL_CALLS]" -> mistral; else "json".
+std::string detect_tool_format(std::string_view chat_template, std::string_view architecture);
+
+// Convenience: whole text -> content + calls (what non-streamed responses use).
+struct ParsedOutput {
+  std::string content;
+  std::vector<ToolCall> calls;
+};
+ParsedOutput parse_all(ToolParser& parser, std::string_view text);
+
+}  // namespace sluice::parsers
