@@ -1,5 +1,6 @@
 #include "api/generation.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace sluice::api {
@@ -35,6 +36,8 @@ Generation::Generation(ServerContext& ctx, EngineRequest request) : ctx_(ctx) {
                                               " requests in flight; retry later");
   }
   id_ = request.id;
+  if (ctx_.options.max_output_tokens > 0)  // the server-wide cap (--max-output-tokens)
+    request.params.max_tokens = std::min(request.params.max_tokens, ctx_.options.max_output_tokens);
   start_ = Clock::now();
   deadline_ = ctx_.options.request_timeout_s > 0
                   ? start_ + std::chrono::duration_cast<Clock::duration>(

@@ -151,6 +151,9 @@ Command register_serve_command(CLI::App& app) {
   cmd->add_option("--max-thinking-tokens", o->server.max_thinking_tokens,
                   "Default budget of a reasoning section in tokens (-1: unlimited)")
       ->capture_default_str();
+  cmd->add_option("--max-output-tokens", o->server.max_output_tokens,
+                  "Cap on every request's max_tokens (0: none)")
+      ->capture_default_str();
   add_engine_flags(*cmd, o->engine);
   return {cmd, [o] { return serve(*o); }};
 }

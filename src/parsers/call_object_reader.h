@@ -51,9 +51,9 @@ class CallObjectReader {
   bool have_args_ = false;
   bool args_streamed_ = false;  // the arguments value is an object streamed as it arrives
   bool key_escaped_ = false;
-  std::string key_;       // raw key text, quotes included
-  std::string value_;     // raw text of a name or buffered arguments value
-  std::string held_args_; // arguments that arrived before the name
+  std::string key_;        // raw key text, quotes included
+  std::string value_;      // raw text of a name or buffered arguments value
+  std::string held_args_;  // arguments that arrived before the name
   JsonValueScanner scanner_;
 };
 

@@ -9,7 +9,8 @@ namespace sluice::parsers {
 using namespace structured;
 
 Result<NodePtr> arguments_node(const Json& function) {
-  if (!function.contains("parameters") || function["parameters"].is_null()) return any_json_object();
+  if (!function.contains("parameters") || function["parameters"].is_null())
+    return any_json_object();
   return json_schema(function["parameters"]);
 }
 

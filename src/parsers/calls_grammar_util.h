@@ -20,7 +20,6 @@ Result<NodePtr> function_choice(const ToolSpec& tools, const std::optional<std::
                                 const std::function<NodePtr(const Json&, NodePtr)>& make_call);
 // item (separator item)*, between min_calls and max_calls items (max_calls < 0: unbounded);
 // an error for counts that allow no output at all.
-Result<NodePtr> separated(NodePtr item, const std::string& separator, int min_calls,
-                          int max_calls);
+Result<NodePtr> separated(NodePtr item, const std::string& separator, int min_calls, int max_calls);
 
 }  // namespace sluice::parsers

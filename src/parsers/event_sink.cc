@@ -14,7 +14,9 @@ void EventSink::append_delta(ParseEvent::Kind kind, int index, std::string_view 
   events_.push_back(std::move(e));
 }
 
-void EventSink::content(std::string_view text) { append_delta(ParseEvent::Kind::kContent, 0, text); }
+void EventSink::content(std::string_view text) {
+  append_delta(ParseEvent::Kind::kContent, 0, text);
+}
 
 void EventSink::arguments(int index, std::string_view text) {
   append_delta(ParseEvent::Kind::kToolArguments, index, text);
@@ -24,15 +26,17 @@ void EventSink::begin(int index, std::string_view name) {
   events_.push_back({ParseEvent::Kind::kToolCallBegin, index, {}, std::string(name)});
 }
 
-void EventSink::end(int index) { events_.push_back({ParseEvent::Kind::kToolCallEnd, index, {}, {}}); }
+void EventSink::end(int index) {
+  events_.push_back({ParseEvent::Kind::kToolCallEnd, index, {}, {}});
+}
 
 void EventSink::drain(std::vector<ParseEvent>& out, bool final) {
   ParseEvent kept;
   bool keep = false;
   if (!final && !events_.empty()) {
     ParseEvent& last = events_.back();
-    bool is_delta = last.kind == ParseEvent::Kind::kContent ||
-                    last.kind == ParseEvent::Kind::kToolArguments;
+    bool is_delta =
+        last.kind == ParseEvent::Kind::kContent || last.kind == ParseEvent::Kind::kToolArguments;
     size_t tail = is_delta ? incomplete_utf8_tail(last.text) : 0;
     if (tail > 0) {
       kept = {last.kind, last.index, last.text.substr(last.text.size() - tail), {}};

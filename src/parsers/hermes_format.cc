@@ -86,18 +86,20 @@ class HermesFormat : public ToolFormat {
                                             const std::optional<std::string>& only, int min_calls,
                                             int max_calls) const override {
     using namespace structured;
-    SLUICE_ASSIGN_OR_RETURN(NodePtr call, function_choice(tools, only, [](const Json& fn,
-                                                                          NodePtr args) {
-      std::string head = std::string(kOpen) + "\n{\"name\": " + json_quote(function_name(fn)) +
-                         ", \"arguments\": ";
-      return sequence({literal(head), args, literal("}\n" + std::string(kClose))});
-    }));
+    SLUICE_ASSIGN_OR_RETURN(
+        NodePtr call, function_choice(tools, only, [](const Json& fn, NodePtr args) {
+          std::string head = std::string(kOpen) + "\n{\"name\": " + json_quote(function_name(fn)) +
+                             ", \"arguments\": ";
+          return sequence({literal(head), args, literal("}\n" + std::string(kClose))});
+        }));
     return separated(call, "\n", min_calls, max_calls);
   }
 };
 
 }  // namespace
 
-std::unique_ptr<ToolFormat> make_hermes_format() { return std::make_unique<HermesFormat>(); }
+std::unique_ptr<ToolFormat> make_hermes_format() {
+  return std::make_unique<HermesFormat>();
+}
 
 }  // namespace sluice::parsers

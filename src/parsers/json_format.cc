@@ -153,6 +153,8 @@ class JsonFormat : public ToolFormat {
 
 }  // namespace
 
-std::unique_ptr<ToolFormat> make_json_format() { return std::make_unique<JsonFormat>(); }
+std::unique_ptr<ToolFormat> make_json_format() {
+  return std::make_unique<JsonFormat>();
+}
 
 }  // namespace sluice::parsers

@@ -4,7 +4,9 @@
 
 namespace sluice::parsers {
 
-void JsonValueScanner::reset() { *this = JsonValueScanner(); }
+void JsonValueScanner::reset() {
+  *this = JsonValueScanner();
+}
 
 JsonValueScanner::Step JsonValueScanner::push(char c) {
   if (kind_ == Kind::kNone) {
@@ -41,15 +43,20 @@ JsonValueScanner::Step JsonValueScanner::push(char c) {
     return part ? Step::kInside : Step::kEndedBefore;
   }
   switch (c) {  // inside a container, outside strings
-    case '"': in_string_ = true; return Step::kInside;
+    case '"':
+      in_string_ = true;
+      return Step::kInside;
     case '{':
-    case '[': open_.push_back(c); return Step::kInside;
+    case '[':
+      open_.push_back(c);
+      return Step::kInside;
     case '}':
     case ']':
       if (open_.back() != (c == '}' ? '{' : '[')) return Step::kError;
       open_.pop_back();
       return open_.empty() ? Step::kEnded : Step::kInside;
-    default: return Step::kInside;
+    default:
+      return Step::kInside;
   }
 }
 

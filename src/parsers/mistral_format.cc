@@ -176,7 +176,9 @@ class MistralParser : public BufferedToolParser {
 
   void at_end() override {
     switch (state_) {
-      case State::kText: gap_.text(rest(), sink_); break;
+      case State::kText:
+        gap_.text(rest(), sink_);
+        break;
       case State::kAfterMarker:
       case State::kName:
         raw_.append(rest());
@@ -188,8 +190,12 @@ class MistralParser : public BufferedToolParser {
         if (!args_seen_) sink_.arguments(next_index_, "{}");
         end_call();
         break;
-      case State::kObject: call_.finish(sink_, gap_); break;
-      case State::kArray: array_.finish(sink_, gap_); break;
+      case State::kObject:
+        call_.finish(sink_, gap_);
+        break;
+      case State::kArray:
+        array_.finish(sink_, gap_);
+        break;
     }
   }
 
@@ -228,6 +234,8 @@ class MistralFormat : public ToolFormat {
 
 }  // namespace
 
-std::unique_ptr<ToolFormat> make_mistral_format() { return std::make_unique<MistralFormat>(); }
+std::unique_ptr<ToolFormat> make_mistral_format() {
+  return std::make_unique<MistralFormat>();
+}
 
 }  // namespace sluice::parsers

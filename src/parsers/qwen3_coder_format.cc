@@ -1,5 +1,6 @@
 // Qwen3-Coder / Qwen3.5 XML tool calls:
-//   text <tool_call>\n<function=NAME>\n<parameter=P>\nVALUE\n</parameter>\n...</function>\n</tool_call>
+//   text
+//   <tool_call>\n<function=NAME>\n<parameter=P>\nVALUE\n</parameter>\n...</function>\n</tool_call>
 // The arguments become a JSON object {"P": value, ...} in the order written. A value is typed by
 // the tool's schema: string parameters (and parameters the schema does not declare) are JSON
 // strings, streamed as they arrive; number/integer/boolean/null/object/array parameters are
@@ -92,8 +93,8 @@ class Qwen3CoderParser : public BufferedToolParser {
           break;
         case State::kBody:
         case State::kAfterFunction: {  // markup and stray text between the pieces is dropped
-          Markers markers = state_ == State::kBody ? Markers(kBodyMarkers)
-                                                   : Markers(kAfterFunctionMarkers);
+          Markers markers =
+              state_ == State::kBody ? Markers(kBodyMarkers) : Markers(kAfterFunctionMarkers);
           MarkerHit hit = find_marker(text, markers);
           if (!hit.found()) {
             pos_ = buf_.size() - partial_marker_len(text, markers);
@@ -238,7 +239,9 @@ class Qwen3CoderParser : public BufferedToolParser {
 
   void at_end() override {
     switch (state_) {
-      case State::kText: gap_.text(rest(), sink_); break;
+      case State::kText:
+        gap_.text(rest(), sink_);
+        break;
       case State::kOpen:
       case State::kFuncName:
         raw_.append(rest());
@@ -250,8 +253,11 @@ class Qwen3CoderParser : public BufferedToolParser {
         end_call();
         break;
       case State::kBody:
-      case State::kParamName: end_call(); break;
-      case State::kAfterFunction: break;
+      case State::kParamName:
+        end_call();
+        break;
+      case State::kAfterFunction:
+        break;
     }
   }
 

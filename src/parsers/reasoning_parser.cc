@@ -12,7 +12,9 @@ ReasoningParser::ReasoningParser(std::string open_tag, std::string close_tag,
       close_(std::move(close_tag)),
       state_(starts_in_reasoning ? State::kReasoning : State::kBeforeOpen) {}
 
-bool ReasoningParser::in_reasoning() const { return state_ == State::kReasoning; }
+bool ReasoningParser::in_reasoning() const {
+  return state_ == State::kReasoning;
+}
 
 ReasoningDelta ReasoningParser::feed(std::string_view text) {
   held_.append(text);

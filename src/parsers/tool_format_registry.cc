@@ -14,7 +14,8 @@ std::unique_ptr<ToolFormat> make_tool_format(std::string_view name) {
 
 std::string detect_tool_format(std::string_view chat_template, std::string_view architecture) {
   auto has = [&](std::string_view s) { return chat_template.find(s) != std::string_view::npos; };
-  // Qwen3-Coder / Qwen3.5 render calls as <tool_call><function=...>: check before plain <tool_call>.
+  // Qwen3-Coder / Qwen3.5 render calls as <tool_call><function=...>: check before plain
+  // <tool_call>.
   if (has("<function=")) return "qwen3_coder";
   if (has("<tool_call>")) return "hermes";
   if (has("[TOOL_CALLS]")) return "mistral";
@@ -34,14 +35,19 @@ ParsedOutput parse_all(ToolParser& parser, std::string_view text) {
   ParsedOutput out;
   for (const ParseEvent& e : events) {
     switch (e.kind) {
-      case ParseEvent::Kind::kContent: out.content += e.text; break;
-      case ParseEvent::Kind::kToolCallBegin: out.calls.push_back({e.name, ""}); break;
+      case ParseEvent::Kind::kContent:
+        out.content += e.text;
+        break;
+      case ParseEvent::Kind::kToolCallBegin:
+        out.calls.push_back({e.name, ""});
+        break;
       case ParseEvent::Kind::kToolArguments:
         if (e.index >= 0 && e.index < static_cast<int>(out.calls.size())) {
           out.calls[e.index].arguments += e.text;
         }
         break;
-      case ParseEvent::Kind::kToolCallEnd: break;
+      case ParseEvent::Kind::kToolCallEnd:
+        break;
     }
   }
   return out;

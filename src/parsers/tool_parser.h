@@ -1,7 +1,24 @@
 #pragma once
 // Tool-call parsing of model output text, streaming: text goes in as it is generated (any split),
 // events come out; the events of any split concatenate to the non-streamed result. One file per
-// format behind this interface; each format also writes the grammar that forces its own call syntax.
+// format behind this interface; each format also writes the grammar that forces its own call
+// syntax.
+//
+// Semantics shared by every format:
+// - Markup never reaches content: a possible partial tag at the end of a feed is held until the
+//   next bytes decide; an incomplete UTF-8 character at the end of a delta is held too.
+// - A call begins (kToolCallBegin) as soon as its name is complete; from then on it is a call,
+//   whatever follows. Arguments arrive as kToolArguments pieces: for the JSON formats the
+//   arguments text exactly as generated (whitespace-trimmed); for qwen3_coder the JSON built from
+//   the parameters. Missing or null arguments are "{}".
+// - A block that is not a call before its name is known (broken JSON, `{"answer": 1}`) is content,
+//   markup included: the model wrote it.
+// - finish(): a partial tag is content; a call whose name is complete ends with the arguments
+//   received so far (possibly incomplete JSON when the output was cut: finish_reason "length");
+//   one cut before its name is content.
+// - A call naming a function that is not in the tools is still a call: the API decides.
+// - Whitespace right before a call, between calls, and after the last call at the end of output
+//   is dropped from content; text after a call is content (with the whitespace before it).
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -46,7 +63,8 @@ class ToolParser {
 class ToolFormat {
  public:
   virtual ~ToolFormat() = default;
-  virtual std::string name() const = 0;  // "hermes", "qwen3_coder", "llama3_json", "mistral", "json"
+  // "hermes", "qwen3_coder", "llama3_json", "mistral", "json"
+  virtual std::string name() const = 0;
   // A fresh parser per response (choice): parsers hold per-stream state.
   virtual std::unique_ptr<ToolParser> make_parser(const ToolSpec& tools) const = 0;
   // Special-token texts the parser must see (e.g. "<|python_tag|>", "[TOOL_CALLS]"): decode the
@@ -62,7 +80,8 @@ class ToolFormat {
 // By name; nullptr for an unknown name.
 std::unique_ptr<ToolFormat> make_tool_format(std::string_view name);
 // Chooses from the chat template text (and architecture): e.g. "<tool_call>" -> hermes,
-// "<function=" -> qwen3_coder, "<|python_tag|>" -> llama3_json, "[TOOL_CALLS]" -> mistral; else "json".
+// "<function=" -> qwen3_coder, "<|python_tag|>" -> llama3_json, "[TOOL_CALLS]" -> mistral; else
+// "json".
 std::string detect_tool_format(std::string_view chat_template, std::string_view architecture);
 
 // Convenience: whole text -> content + calls (what non-streamed responses use).

@@ -15,7 +15,9 @@ std::vector<const Json*> tool_functions(const ToolSpec& tools) {
   return out;
 }
 
-std::string function_name(const Json& function) { return function["name"].get<std::string>(); }
+std::string function_name(const Json& function) {
+  return function["name"].get<std::string>();
+}
 
 const Json* find_function(const ToolSpec& tools, std::string_view name) {
   for (const Json* fn : tool_functions(tools)) {

@@ -96,7 +96,58 @@ Result<ByteDfa> determinize(const ByteNfa& nfa, int32_t max_states) {
     }
     add_runs(target_of_byte, dfa.states[d].edges);
   }
-  return trim(dfa);
+  return minimize(trim(dfa));
+}
+
+ByteDfa minimize(const ByteDfa& dfa) {
+  // Moore's partition refinement: split states until equal classes have equal transitions.
+  const size_t n = dfa.states.size();
+  std::vector<int32_t> cls(n);
+  for (size_t s = 0; s < n; ++s) cls[s] = dfa.states[s].accepting ? 1 : 0;
+  size_t num_classes = 0;
+  while (true) {
+    std::map<std::vector<int32_t>, int32_t> ids;
+    std::vector<int32_t> next(n);
+    for (size_t s = 0; s < n; ++s) {
+      int32_t target[256];
+      std::fill(target, target + 256, -1);
+      for (const ByteRange& e : dfa.states[s].edges)
+        for (int b = e.lo; b <= e.hi; ++b) target[b] = cls[e.target];
+      std::vector<int32_t> sig = {cls[s]};
+      for (int b = 0; b < 256; ++b)
+        if (b == 0 || target[b] != target[b - 1]) sig.insert(sig.end(), {b, target[b]});
+      auto it = ids.emplace(std::move(sig), static_cast<int32_t>(ids.size())).first;
+      next[s] = it->second;
+    }
+    cls.swap(next);
+    if (ids.size() == num_classes) break;
+    num_classes = ids.size();
+  }
+  // Rebuild with the start state's class first.
+  std::vector<int32_t> remap(num_classes, -1);
+  std::vector<size_t> rep;
+  remap[cls[0]] = 0;
+  rep.push_back(0);
+  for (size_t s = 0; s < n; ++s)
+    if (remap[cls[s]] < 0) {
+      remap[cls[s]] = static_cast<int32_t>(rep.size());
+      rep.push_back(s);
+    }
+  ByteDfa out;
+  out.states.resize(rep.size());
+  for (size_t c = 0; c < rep.size(); ++c) {
+    const ByteDfa::State& s = dfa.states[rep[c]];
+    out.states[c].accepting = s.accepting;
+    for (const ByteRange& e : s.edges) {
+      const int32_t t = remap[cls[e.target]];
+      auto& edges = out.states[c].edges;
+      if (!edges.empty() && edges.back().target == t && edges.back().hi + 1 == e.lo)
+        edges.back().hi = e.hi;
+      else
+        edges.push_back({e.lo, e.hi, t});
+    }
+  }
+  return out;
 }
 
 ByteDfa trim(const ByteDfa& dfa) {
@@ -183,7 +234,7 @@ Result<ByteDfa> limit_code_points(const ByteDfa& dfa, int32_t min_chars, int32_t
       }
     }
   }
-  return trim(out);
+  return minimize(trim(out));
 }
 
 namespace {
@@ -221,7 +272,7 @@ Result<ByteDfa> product(const ByteDfa& a, const ByteDfa& b, bool diff, int32_t m
       }
     add_runs(target, out.states[i].edges);
   }
-  return trim(out);
+  return minimize(trim(out));
 }
 
 }  // namespace

@@ -43,6 +43,8 @@ Result<ByteDfa> determinize(const ByteNfa& nfa, int32_t max_states = 20000);
 // (max_chars < 0: unbounded). Dead states are removed.
 Result<ByteDfa> limit_code_points(const ByteDfa& dfa, int32_t min_chars, int32_t max_chars,
                                   int32_t max_states = 200000);
+// Merges equivalent states (Moore); the result accepts the same strings.
+ByteDfa minimize(const ByteDfa& dfa);
 // Removes states that cannot reach an accepting state. Returns an empty DFA if none can.
 ByteDfa trim(const ByteDfa& dfa);
 // Strings in a and in b (intersection), or in a and not in b (difference).

@@ -30,10 +30,10 @@ const NodeMask& MaskCache::get(int32_t node) {
   walker.classify(node, accepted, uncertain);
   static const bool debug = std::getenv("SLUICE_MASK_DEBUG") != nullptr;
   if (debug)  // one line per computed node: id, accepted, uncertain, milliseconds
-    std::fprintf(stderr, "mask_cache node=%d accepted=%zu uncertain=%zu ms=%.2f\n", node,
-                 accepted.size(), uncertain.size(),
-                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    std::fprintf(
+        stderr, "mask_cache node=%d accepted=%zu uncertain=%zu ms=%.2f\n", node, accepted.size(),
+        uncertain.size(),
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   auto mask = std::make_unique<NodeMask>();
   const int32_t words = (vocab_->size() + 31) / 32;
   if (static_cast<int32_t>(accepted.size()) > words) {

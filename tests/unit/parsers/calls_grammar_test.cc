@@ -28,8 +28,8 @@ std::shared_ptr<const TokenVocab> qwen3_vocab() {
 }
 
 std::unique_ptr<GrammarMatcher> matcher_for(const std::string& format_name,
-                                            const std::optional<std::string>& only,
-                                            int min_calls, int max_calls) {
+                                            const std::optional<std::string>& only, int min_calls,
+                                            int max_calls) {
   auto format = make_tool_format(format_name);
   auto node = format->calls_grammar(grammar_tools(), only, min_calls, max_calls);
   EXPECT_TRUE(node.ok()) << node.error();
@@ -102,7 +102,9 @@ std::vector<FormatTexts> format_texts() {
   };
 }
 
-void PrintTo(const FormatTexts& t, std::ostream* os) { *os << t.format; }
+void PrintTo(const FormatTexts& t, std::ostream* os) {
+  *os << t.format;
+}
 
 class CallsGrammarTest : public ::testing::TestWithParam<FormatTexts> {};
 

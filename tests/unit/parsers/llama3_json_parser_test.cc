@@ -29,10 +29,14 @@ std::vector<ToolCase> llama3_cases() {
        "",
        {{"search",
          R"({"query": "naïve \"café\" 東京 🚀", "filters": {"lang": ["en", "ja"], "n": 1.5e-3}})"}}},
-      {"no_call", "The weather in Paris is mild; bring {a jacket} just in case.",
-       "The weather in Paris is mild; bring {a jacket} just in case.", {}},
-      {"json_content_is_not_a_call", "{\"answer\": 42, \"name\": \"x\"}",
-       "{\"answer\": 42, \"name\": \"x\"}", {}},
+      {"no_call",
+       "The weather in Paris is mild; bring {a jacket} just in case.",
+       "The weather in Paris is mild; bring {a jacket} just in case.",
+       {}},
+      {"json_content_is_not_a_call",
+       "{\"answer\": 42, \"name\": \"x\"}",
+       "{\"answer\": 42, \"name\": \"x\"}",
+       {}},
       {"content_then_python_tag",
        "Let me search.<|python_tag|>{\"name\": \"search\", \"parameters\": {\"query\": \"x\"}}",
        "Let me search.",
@@ -62,8 +66,7 @@ INSTANTIATE_TEST_SUITE_P(Recorded, Llama3JsonTest, ::testing::ValuesIn(llama3_ca
                          [](const auto& info) { return info.param.name; });
 
 TEST(Llama3Json, NeedsThePythonTagDecoded) {
-  EXPECT_EQ(make_tool_format("llama3_json")->markers(),
-            std::vector<std::string>{"<|python_tag|>"});
+  EXPECT_EQ(make_tool_format("llama3_json")->markers(), std::vector<std::string>{"<|python_tag|>"});
 }
 
 }  // namespace

@@ -4,12 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
-#include <map>
-#include <memory>
-#include <cstdlib>
 
 #include "parsers/reasoning_parser.h"
 #include "parsers/tool_parser.h"
@@ -22,7 +22,6 @@ struct ReasoningResult {
   std::string reasoning, content;
   bool operator==(const ReasoningResult&) const = default;
 };
-
 
 inline std::string testdata_dir() {
   if (const char* env = std::getenv("SLUICE_TESTDATA")) return env;
@@ -40,7 +39,8 @@ inline const Tokenizer& tokenizer(const std::string& name) {
   return *slot;
 }
 
-inline std::vector<std::string> token_pieces(const std::string& tokenizer_name, const std::string& text) {
+inline std::vector<std::string> token_pieces(const std::string& tokenizer_name,
+                                             const std::string& text) {
   const Tokenizer& tok = tokenizer(tokenizer_name);
   EncodeOptions opts;
   opts.parse_special = true;
@@ -84,7 +84,7 @@ inline std::string describe(const std::vector<ParseEvent>& events) {
 }
 
 inline std::vector<std::vector<std::string>> chunkings(const std::vector<std::string>& pieces,
-                                                uint32_t seed) {
+                                                       uint32_t seed) {
   std::vector<std::vector<std::string>> out;
   const size_t gaps = pieces.empty() ? 0 : pieces.size() - 1;
   auto group = [&](auto cut_after) {  // cut_after(i): a chunk ends after piece i
@@ -126,7 +126,7 @@ inline std::vector<std::vector<std::string>> chunkings(const std::vector<std::st
 }
 
 inline std::vector<ParseEvent> run_tool_parser(const ToolFormat& format, const ToolSpec& tools,
-                                        const std::vector<std::string>& chunks) {
+                                               const std::vector<std::string>& chunks) {
   auto parser = format.make_parser(tools);
   std::vector<ParseEvent> events;
   for (const std::string& c : chunks) parser->feed(c, events);
@@ -134,10 +134,12 @@ inline std::vector<ParseEvent> run_tool_parser(const ToolFormat& format, const T
   return events;
 }
 
-inline bool valid_utf8(const std::string& s) { return utf8::sanitize(s) == s; }
+inline bool valid_utf8(const std::string& s) {
+  return utf8::sanitize(s) == s;
+}
 
 inline ParsedOutput expect_split_invariant(const ToolFormat& format, const ToolSpec& tools,
-                                    const std::vector<std::string>& pieces) {
+                                           const std::vector<std::string>& pieces) {
   std::string text;
   for (const auto& p : pieces) text += p;
   const std::vector<ParseEvent> expected = merge(run_tool_parser(format, tools, {text}));
@@ -166,7 +168,7 @@ inline ParsedOutput expect_split_invariant(const ToolFormat& format, const ToolS
 }
 
 inline ReasoningResult run_reasoning(const ReasoningTags& tags, bool starts_in_reasoning,
-                              const std::vector<std::string>& chunks) {
+                                     const std::vector<std::string>& chunks) {
   ReasoningParser parser(tags.open, tags.close, starts_in_reasoning);
   ReasoningResult r;
   auto add = [&](const ReasoningDelta& d) {
@@ -180,8 +182,8 @@ inline ReasoningResult run_reasoning(const ReasoningTags& tags, bool starts_in_r
 }
 
 inline ReasoningResult expect_reasoning_split_invariant(const ReasoningTags& tags,
-                                                 bool starts_in_reasoning,
-                                                 const std::vector<std::string>& pieces) {
+                                                        bool starts_in_reasoning,
+                                                        const std::vector<std::string>& pieces) {
   std::string text;
   for (const auto& p : pieces) text += p;
   const ReasoningResult expected = run_reasoning(tags, starts_in_reasoning, {text});
@@ -207,7 +209,9 @@ struct ToolCase {
   std::string content;
   std::vector<ToolCall> calls;
 };
-inline void PrintTo(const ToolCase& c, std::ostream* os) { *os << c.name; }
+inline void PrintTo(const ToolCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 // The split property on the tokenized text, then the expected content and calls.
 inline void check_tool_case(const std::string& format_name, const std::string& tokenizer_name,

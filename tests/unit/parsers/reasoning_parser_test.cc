@@ -19,7 +19,9 @@ struct Case {
   std::string content;
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 std::vector<Case> reasoning_cases() {
   return {
@@ -29,18 +31,17 @@ std::vector<Case> reasoning_cases() {
       {"prompt_opened_tag", true,
        "Okay, let me think about «naïve» sets 😀.\n</think>\n\nHere it is.",
        "Okay, let me think about «naïve» sets 😀.", "Here it is."},
-      {"prompt_opened_tag_written_again", true,
-       "<think>\nHmm.\n</think>\nDone.", "Hmm.", "Done."},
-      {"no_reasoning_at_all", false, "Just an answer, with a < sign and </thin text.",
-       "", "Just an answer, with a < sign and </thin text."},
+      {"prompt_opened_tag_written_again", true, "<think>\nHmm.\n</think>\nDone.", "Hmm.", "Done."},
+      {"no_reasoning_at_all", false, "Just an answer, with a < sign and </thin text.", "",
+       "Just an answer, with a < sign and </thin text."},
       {"empty_thinking_block", false, "<think>\n\n</think>\n\nDirect answer.", "",
        "Direct answer."},
       {"unterminated_reasoning", true, "Still thinking about </thi", "Still thinking about </thi",
        ""},
-      {"text_before_open_tag_is_content", false, "Prefix <think>inner</think>after",
-       "inner", "Prefix after"},
-      {"second_block_is_content", false, "<think>a</think>b<think>c</think>",
-       "a", "b<think>c</think>"},
+      {"text_before_open_tag_is_content", false, "Prefix <think>inner</think>after", "inner",
+       "Prefix after"},
+      {"second_block_is_content", false, "<think>a</think>b<think>c</think>", "a",
+       "b<think>c</think>"},
       {"partial_open_tag_at_end", false, "Ends with <thi", "", "Ends with <thi"},
   };
 }
@@ -70,9 +71,9 @@ TEST(ReasoningStreaming, HoldsOnlyWhatMayBeATag) {
 }
 
 TEST(ReasoningStreaming, CustomTags) {
-  ReasoningResult r = expect_reasoning_split_invariant(
-      {"<reasoning>", "</reasoning>"}, false,
-      token_pieces("qwen3", "<reasoning>why</reasoning>what"));
+  ReasoningResult r =
+      expect_reasoning_split_invariant({"<reasoning>", "</reasoning>"}, false,
+                                       token_pieces("qwen3", "<reasoning>why</reasoning>what"));
   EXPECT_EQ(r.reasoning, "why");
   EXPECT_EQ(r.content, "what");
 }
