@@ -35,6 +35,23 @@ Json normalize_content(const Json& content, size_t index) {
   return text;
 }
 
+// OpenAI tool_calls carry arguments as a JSON string; templates expect an object (as HF's
+// transformers and vLLM pass them), so string arguments that parse are replaced by the object.
+Json normalize_tool_calls(const Json& calls, size_t index) {
+  if (!calls.is_array())
+    throw invalid("messages[" + std::to_string(index) + "].tool_calls must be a list", "messages");
+  Json out = calls;
+  for (Json& c : out) {
+    if (!c.is_object() || !c.contains("function") || !c["function"].is_object()) continue;
+    Json& f = c["function"];
+    if (f.contains("arguments") && f["arguments"].is_string()) {
+      Json args = Json::parse(f["arguments"].get<std::string>(), nullptr, false);
+      if (!args.is_discarded() && args.is_object()) f["arguments"] = std::move(args);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in) {
@@ -61,6 +78,9 @@ ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in
       out["content"] = normalize_content(m["content"], i);
     else if (role != "assistant")
       throw invalid(where + ".content is required", "messages");
+    // An assistant turn with only tool calls has null content; templates concatenate strings.
+    if (!out.contains("content") || out["content"].is_null()) out["content"] = "";
+    if (out.contains("tool_calls")) out["tool_calls"] = normalize_tool_calls(out["tool_calls"], i);
     messages.push_back(std::move(out));
   }
   const Tokenizer& tok = ctx.model->tokenizer();
