@@ -134,6 +134,8 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
 void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan& plan,
                        const std::string& prompt_text, EngineRequest& er) {
   const Tokenizer& tok = ctx.model->tokenizer();
+  // Formats whose markup is special tokens (<|python_tag|>, [TOOL_CALLS]) need them in the text.
+  if (plan.tool_format && !plan.tool_format->markers().empty()) er.skip_special_tokens = false;
   if (plan.reasoning) {
     const std::string tail = rtrim(prompt_text);
     if (ends_with(tail, plan.reasoning->close)) {

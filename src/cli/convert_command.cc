@@ -20,7 +20,8 @@ int convert(const ConvertCliOptions& o) {
   std::error_code ec;
   if (!std::filesystem::exists(o.in, ec)) return fail("[convert] " + o.in + ": no such file");
   if (std::filesystem::is_directory(o.in, ec))
-    return fail("[convert] " + o.in + " is a directory: only GGUF input is supported "
+    return fail("[convert] " + o.in +
+                " is a directory: only GGUF input is supported "
                 "(GGUF -> MLX directory)");
   if (o.dtype != "auto" && o.dtype != "F16" && o.dtype != "BF16" && o.dtype != "F32")
     return fail("[convert] --dtype must be auto, F16, BF16 or F32");
@@ -35,7 +36,8 @@ int convert(const ConvertCliOptions& o) {
     std::fprintf(stderr, "wrote %s: all %lld tensors exact (dequantized values bit-identical)\n",
                  o.out.c_str(), static_cast<long long>(s->num_tensors));
   } else {
-    std::fprintf(stderr, "wrote %s: NOT lossless: %lld of %lld tensors changed; worst rel-L2 %.3e (%s)\n",
+    std::fprintf(stderr,
+                 "wrote %s: NOT lossless: %lld of %lld tensors changed; worst rel-L2 %.3e (%s)\n",
                  o.out.c_str(), static_cast<long long>(s->num_tensors - s->num_exact),
                  static_cast<long long>(s->num_tensors), s->worst_rel_l2, s->worst_tensor.c_str());
   }

@@ -41,14 +41,16 @@ Status write_json(const std::string& path, const json& j) {
 // HF row order of q_proj / k_proj (weights and biases) under llama.cpp's Q/K permutation.
 std::vector<int64_t> row_order_for(const ModelConfig& c, const std::string& name) {
   if (!c.rope_interleaved) return {};
-  if (name.find("self_attn.q_proj.") != std::string::npos) return unpermute_rope_rows(c.num_heads, c.head_dim);
-  if (name.find("self_attn.k_proj.") != std::string::npos) return unpermute_rope_rows(c.num_kv_heads, c.head_dim);
+  if (name.find("self_attn.q_proj.") != std::string::npos)
+    return unpermute_rope_rows(c.num_heads, c.head_dim);
+  if (name.find("self_attn.k_proj.") != std::string::npos)
+    return unpermute_rope_rows(c.num_kv_heads, c.head_dim);
   return {};
 }
 
 std::string mapping_name(GgufType from, const MlxTensorResult& r) {
-  const std::string to = r.bits ? "MLX " + std::to_string(r.bits) + "-bit g32 (" + r.dtype + " scales)"
-                                : r.dtype;
+  const std::string to =
+      r.bits ? "MLX " + std::to_string(r.bits) + "-bit g32 (" + r.dtype + " scales)" : r.dtype;
   return gguf_type_name(from) + " -> " + to + (r.exact ? "" : ", LOSSY");
 }
 
@@ -73,8 +75,8 @@ Result<ConvertSummary> convert_gguf_to_mlx(const std::string& gguf_path, const s
   const GgufFile& g = *gguf;
   SLUICE_ASSIGN_OR_RETURN(const ModelConfig c, config_from_gguf(g));
   if (g.tensor("rope_freqs.weight"))
-    return Status::error("convert", gguf_path + ": rope_freqs.weight (Llama 3.1 RoPE scaling) "
-                                                "cannot be written to config.json yet");
+    return Status::error("convert", gguf_path + ": rope_freqs.weight (Llama 3.1 RoPE scaling) " +
+                                        "cannot be written to config.json yet");
   SLUICE_ASSIGN_OR_RETURN(const HfTokenizerFiles tok, hf_tokenizer_from_gguf(g));
 
   ConvertSummary summary;
@@ -87,20 +89,20 @@ Result<ConvertSummary> convert_gguf_to_mlx(const std::string& gguf_path, const s
     const GgufTensorInfo* t = g.tensor(gname);
     if (!t) return Status::error("convert", gguf_path + ": missing tensor '" + gname + "'");
     used.insert(gname);
-    const bool matrix = spec.kind == TensorSpec::Kind::kMatrix || spec.kind == TensorSpec::Kind::kEmbedding;
-    const std::vector<int64_t> want = matrix ? std::vector<int64_t>{spec.cols, spec.rows}
-                                             : std::vector<int64_t>{spec.cols};
+    const bool matrix =
+        spec.kind == TensorSpec::Kind::kMatrix || spec.kind == TensorSpec::Kind::kEmbedding;
+    const std::vector<int64_t> want =
+        matrix ? std::vector<int64_t>{spec.cols, spec.rows} : std::vector<int64_t>{spec.cols};
     if (t->shape != want)
-      return Status::error("convert", gguf_path + ": tensor '" + gname + "' does not have the shape " +
-                                          "the metadata implies");
+      return Status::error("convert", gguf_path + ": tensor '" + gname +
+                                          "' does not have the shape the metadata implies");
     MlxTensorOptions to;
     to.float_dtype = o.float_dtype;
     to.allow_lossy = o.allow_lossy;
     to.quantized_matrix = matrix;
     to.row_order = row_order_for(c, spec.name);
     if (!matrix && !to.row_order.empty())  // no supported architecture has these
-      return Status::error("convert", gguf_path + ": '" + gname + "': biases of permuted Q/K "
-                                                  "are not supported");
+      return Status::error("convert", gguf_path + ": '" + gname + "': permuted Q/K biases");
     SLUICE_ASSIGN_OR_RETURN(const MlxTensorResult r,
                             gguf_tensor_to_mlx(*t, spec.name, spec.rows, spec.cols, to));
     ++summary.num_tensors;
@@ -110,8 +112,10 @@ Result<ConvertSummary> convert_gguf_to_mlx(const std::string& gguf_path, const s
       summary.worst_rel_l2 = r.rel_l2;
       summary.worst_tensor = gname;
     }
-    if (r.bits) bits_of[spec.name.substr(0, spec.name.rfind(".weight"))] = r.bits;
-    else ++float_types[r.dtype];
+    if (r.bits)
+      bits_of[spec.name.substr(0, spec.name.rfind(".weight"))] = r.bits;
+    else
+      ++float_types[r.dtype];
     tensors.insert(tensors.end(), r.tensors.begin(), r.tensors.end());
   }
   for (const GgufTensorInfo& t : g.tensors())
@@ -121,8 +125,10 @@ Result<ConvertSummary> convert_gguf_to_mlx(const std::string& gguf_path, const s
 
   std::error_code ec;
   fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out)) return Status::error("convert", out + ": cannot create the directory");
-  SLUICE_RETURN_IF_ERROR(write_safetensors(out + "/model.safetensors", tensors, {{"format", "mlx"}}));
+  if (ec || !fs::is_directory(out))
+    return Status::error("convert", out + ": cannot create the directory");
+  SLUICE_RETURN_IF_ERROR(
+      write_safetensors(out + "/model.safetensors", tensors, {{"format", "mlx"}}));
 
   WriteOptions w;  // torch_dtype: the dtype most float tensors have
   w.float_dtype = "F16";
@@ -132,8 +138,10 @@ Result<ConvertSummary> convert_gguf_to_mlx(const std::string& gguf_path, const s
   json cfg = hf_config_json(c, w);
   if (!bits_of.empty()) cfg["quantization"] = quantization_json(bits_of);
   if (tok.bos_id >= 0) cfg["bos_token_id"] = tok.bos_id;
-  if (tok.eos_ids.size() == 1) cfg["eos_token_id"] = tok.eos_ids.front();
-  else if (!tok.eos_ids.empty()) cfg["eos_token_id"] = tok.eos_ids;
+  if (tok.eos_ids.size() == 1)
+    cfg["eos_token_id"] = tok.eos_ids.front();
+  else if (!tok.eos_ids.empty())
+    cfg["eos_token_id"] = tok.eos_ids;
   SLUICE_RETURN_IF_ERROR(write_json(out + "/config.json", cfg));
   SLUICE_RETURN_IF_ERROR(write_json(out + "/tokenizer.json", tok.tokenizer));
   SLUICE_RETURN_IF_ERROR(write_json(out + "/tokenizer_config.json", tok.tokenizer_config));

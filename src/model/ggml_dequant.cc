@@ -17,7 +17,9 @@ B block_at(const uint8_t* p, int64_t i) {
   return b;
 }
 
-float h(uint16_t v) { return f16_to_f32(v); }
+float h(uint16_t v) {
+  return f16_to_f32(v);
+}
 
 // Q4_K / Q5_K super-block (qh null for Q4_K): y = (d*sc) * q - (dmin*m) per sub-block of 32.
 void k_quant(uint16_t d16, uint16_t dmin16, const uint8_t* scales, const uint8_t* qs,

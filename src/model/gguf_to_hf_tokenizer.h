@@ -4,9 +4,8 @@
 // (tokenizer.ggml.pre's regexes become Split pre-tokenizers, control and user-defined tokens
 // become added tokens); tokenizer_config.json carries bos/eos and the chat template.
 #include <cstdint>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "common/status.h"
 
@@ -18,7 +17,7 @@ struct HfTokenizerFiles {
   nlohmann::json tokenizer;         // tokenizer.json
   nlohmann::json tokenizer_config;  // tokenizer_config.json
   int64_t bos_id = -1;
-  std::vector<int64_t> eos_ids;     // eos first, then eot / eom when set
+  std::vector<int64_t> eos_ids;  // eos first, then eot / eom when set
 };
 
 // "[convert] ..." errors: SentencePiece ("llama") vocabularies, duplicate tokens, bad merges.

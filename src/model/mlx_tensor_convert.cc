@@ -34,7 +34,8 @@ void pack_group(const uint8_t* codes, int bits, uint32_t* words) {
   const int per_word = 32 / bits;
   for (int w = 0; w < bits; ++w) {
     uint32_t v = 0;
-    for (int k = 0; k < per_word; ++k) v |= static_cast<uint32_t>(codes[w * per_word + k]) << (k * bits);
+    for (int k = 0; k < per_word; ++k)
+      v |= static_cast<uint32_t>(codes[w * per_word + k]) << (k * bits);
     words[w] = v;
   }
 }
@@ -44,7 +45,9 @@ uint32_t unpack_code(const uint32_t* words, int bits, int64_t k) {
   return (words[k / per_word] >> ((k % per_word) * bits)) & ((1u << bits) - 1);
 }
 
-int64_t source_row(const std::vector<int64_t>& order, int64_t r) { return order.empty() ? r : order[r]; }
+int64_t source_row(const std::vector<int64_t>& order, int64_t r) {
+  return order.empty() ? r : order[r];
+}
 
 // Every group of every row through fn(block, &scale, &bias, codes[32]).
 template <typename Block, typename Fn>
@@ -143,7 +146,8 @@ std::vector<float> decode(const std::vector<float>& v, const std::string& dtype)
 std::vector<float> dequantized(const GgufTensorInfo& src, int64_t rows, int64_t cols,
                                const std::vector<int64_t>& order) {
   std::vector<float> v(rows * cols);
-  for (int64_t r = 0; r < rows; ++r) ggml_dequantize_row(src, cols, source_row(order, r), v.data() + r * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    ggml_dequantize_row(src, cols, source_row(order, r), v.data() + r * cols);
   return v;
 }
 
@@ -208,7 +212,9 @@ Affine requantize(const std::vector<float>& v, int64_t rows, int64_t cols, int b
   return a;
 }
 
-bool is_float(GgufType t) { return t == GgufType::F32 || t == GgufType::F16 || t == GgufType::BF16; }
+bool is_float(GgufType t) {
+  return t == GgufType::F32 || t == GgufType::F16 || t == GgufType::BF16;
+}
 bool is_exact_quant(GgufType t) {
   return t == GgufType::Q4_0 || t == GgufType::Q4_1 || t == GgufType::Q8_0;
 }
@@ -220,14 +226,16 @@ std::vector<int64_t> unpermute_rope_rows(int64_t num_heads, int64_t head_dim) {
   const int64_t half = head_dim / 2;
   for (int64_t h = 0; h < num_heads; ++h)
     for (int64_t s = 0; s < 2; ++s)
-      for (int64_t i = 0; i < half; ++i) order[h * head_dim + s * half + i] = h * head_dim + 2 * i + s;
+      for (int64_t i = 0; i < half; ++i)
+        order[h * head_dim + s * half + i] = h * head_dim + 2 * i + s;
   return order;
 }
 
 Result<MlxTensorResult> gguf_tensor_to_mlx(const GgufTensorInfo& t, const std::string& name,
                                            int64_t rows, int64_t cols, const MlxTensorOptions& o) {
   auto fail = [&](const std::string& what) {
-    return Status::error("convert", "tensor '" + t.name + "' (" + gguf_type_name(t.type) + "): " + what);
+    return Status::error("convert",
+                         "tensor '" + t.name + "' (" + gguf_type_name(t.type) + "): " + what);
   };
   if (!o.row_order.empty() && static_cast<int64_t>(o.row_order.size()) != rows)
     return fail("row order has the wrong length");
@@ -235,7 +243,8 @@ Result<MlxTensorResult> gguf_tensor_to_mlx(const GgufTensorInfo& t, const std::s
   if (!gguf_type_block(t.type, &block_elems, &block_bytes)) return fail("unsupported tensor type");
   if (rows <= 0 || cols <= 0 || cols % block_elems != 0)
     return fail("row length " + std::to_string(cols) + " is not a multiple of the block size");
-  if (t.data == nullptr || t.nbytes < static_cast<size_t>(rows * (cols / block_elems) * block_bytes))
+  if (t.data == nullptr ||
+      t.nbytes < static_cast<size_t>(rows * (cols / block_elems) * block_bytes))
     return fail("holds fewer bytes than its shape needs");
   const GgufTensorInfo& src = t;
   const std::string base = name.substr(0, name.rfind(".weight"));
@@ -245,9 +254,10 @@ Result<MlxTensorResult> gguf_tensor_to_mlx(const GgufTensorInfo& t, const std::s
   if (o.quantized_matrix && quantized) {
     const bool exact_map = is_exact_quant(t.type);
     if (!exact_map && !o.allow_lossy)
-      return fail("has no exact MLX layout (MLX groups are 32 wide with one scale and bias each); "
-                  "pass --allow-lossy to requantize it to MLX " +
-                  std::string(t.type == GgufType::Q4_K ? "4" : "8") + "-bit (not lossless)");
+      return fail(
+          "has no exact MLX layout (MLX groups are 32 wide with one scale and bias each); "
+          "pass --allow-lossy to requantize it to MLX " +
+          std::string(t.type == GgufType::Q4_K ? "4" : "8") + "-bit (not lossless)");
     const Affine a = exact_map ? repack_exact(t, rows, cols, o.row_order)
                                : requantize(dequantized(src, rows, cols, o.row_order), rows, cols,
                                             t.type == GgufType::Q4_K ? 4 : 8);
@@ -257,9 +267,12 @@ Result<MlxTensorResult> gguf_tensor_to_mlx(const GgufTensorInfo& t, const std::s
     check_affine(src, a, s, b, rows, cols, o.row_order, &out);
     out.bits = a.bits;
     const int64_t groups = cols / kGroup;
-    out.tensors.push_back({base + ".weight", "U32", {rows, cols * a.bits / 32}, words_bytes(a.packed)});
-    out.tensors.push_back({base + ".scales", out.dtype, {rows, groups}, encode(a.scales, out.dtype)});
-    out.tensors.push_back({base + ".biases", out.dtype, {rows, groups}, encode(a.biases, out.dtype)});
+    out.tensors.push_back(
+        {base + ".weight", "U32", {rows, cols * a.bits / 32}, words_bytes(a.packed)});
+    out.tensors.push_back(
+        {base + ".scales", out.dtype, {rows, groups}, encode(a.scales, out.dtype)});
+    out.tensors.push_back(
+        {base + ".biases", out.dtype, {rows, groups}, encode(a.biases, out.dtype)});
   } else {
     const std::vector<float> v = dequantized(src, rows, cols, o.row_order);
     if (o.float_dtype == "auto") {
@@ -273,8 +286,8 @@ Result<MlxTensorResult> gguf_tensor_to_mlx(const GgufTensorInfo& t, const std::s
     const std::vector<float> back = decode(v, out.dtype);
     cmp.add(v.data(), back.data(), rows * cols);
     cmp.fill(&out);
-    std::vector<int64_t> shape = o.quantized_matrix ? std::vector<int64_t>{rows, cols}
-                                                    : std::vector<int64_t>{rows * cols};
+    std::vector<int64_t> shape =
+        o.quantized_matrix ? std::vector<int64_t>{rows, cols} : std::vector<int64_t>{rows * cols};
     out.tensors.push_back({name, out.dtype, shape, encode(v, out.dtype)});
   }
   if (!out.exact && !o.allow_lossy)

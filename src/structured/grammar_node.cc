@@ -1,6 +1,8 @@
 // Builders for the node tree: public ones (grammar.h) and internal ones (grammar_node.h).
 #include "structured/grammar_node.h"
 
+#include "structured/number_ranges.h"
+
 namespace sluice::structured {
 
 namespace {
@@ -147,13 +149,16 @@ NodePtr json_string() {
 
 NodePtr json_number() {
   static const NodePtr n = [] {
-    NodePtr digits = repeat(byte_range('0', '9'), 1, -1);
-    NodePtr integer = choice(
-        {literal("0"), sequence({byte_range('1', '9'), repeat(byte_range('0', '9'), 0, -1)})});
+    // Digits are capped (number_ranges.h) so a model cannot emit them until max_tokens.
+    NodePtr fraction = repeat(byte_range('0', '9'), 1, kMaxFractionDigits);
+    NodePtr exponent = repeat(byte_range('0', '9'), 1, kMaxExponentDigits);
+    NodePtr integer = choice({literal("0"), sequence({byte_range('1', '9'),
+                                                      repeat(byte_range('0', '9'), 0,
+                                                             kMaxIntegerDigits - 1)})});
     ByteSet e = single('e') | single('E');
     ByteSet sign = single('+') | single('-');
-    return sequence({optional(literal("-")), integer, optional(sequence({literal("."), digits})),
-                     optional(sequence({byte_class(e), optional(byte_class(sign)), digits}))});
+    return sequence({optional(literal("-")), integer, optional(sequence({literal("."), fraction})),
+                     optional(sequence({byte_class(e), optional(byte_class(sign)), exponent}))});
   }();
   return n;
 }

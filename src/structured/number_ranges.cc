@@ -67,20 +67,21 @@ NodePtr mag_range(const std::string& a, const std::string& b) {
     const std::string hi = (!b.empty() && len == lb) ? b : std::string(len, '9');
     alts.push_back(same_len(lo, hi));
   }
-  if (b.empty())  // any longer magnitude
-    alts.push_back(sequence({digits_class('1', '9'), repeat(digits_class('0', '9'), int(la), -1)}));
+  if (b.empty() && la < kMaxIntegerDigits)  // any longer magnitude, up to the digit cap
+    alts.push_back(sequence({digits_class('1', '9'),
+                             repeat(digits_class('0', '9'), int(la), kMaxIntegerDigits - 1)}));
   return alts.size() == 1 ? alts[0] : choice(std::move(alts));
 }
 
 NodePtr any_fraction() {
-  return sequence({literal("."), repeat(digits_class('0', '9'), 1, -1)});
+  return sequence({literal("."), repeat(digits_class('0', '9'), 1, kMaxFractionDigits)});
 }
 NodePtr zero_fraction() {
-  return sequence({literal("."), repeat(literal("0"), 1, -1)});
+  return sequence({literal("."), repeat(literal("0"), 1, kMaxFractionDigits)});
 }
 NodePtr nonzero_fraction() {
-  return sequence({literal("."), repeat(digits_class('0', '9'), 0, -1), digits_class('1', '9'),
-                   repeat(digits_class('0', '9'), 0, -1)});
+  return sequence({literal("."), repeat(digits_class('0', '9'), 0, kMaxFractionDigits - 1),
+                   digits_class('1', '9'), repeat(digits_class('0', '9'), 0, kMaxFractionDigits - 1)});
 }
 
 // Non-negative decimal magnitudes m with lo <(=) m <(=) hi (hi digits empty: unbounded).

@@ -10,6 +10,12 @@
 
 namespace sluice::structured {
 
+// Digit caps where a schema sets no bound: a model can otherwise emit digits until max_tokens.
+// 19 integer digits cover int64; 16 fraction digits cover a double's precision.
+inline constexpr int kMaxIntegerDigits = 19;
+inline constexpr int kMaxFractionDigits = 16;
+inline constexpr int kMaxExponentDigits = 3;
+
 // A bound as an exact decimal integer: sign and magnitude digits (no leading zeros).
 struct DecimalInt {
   bool negative = false;

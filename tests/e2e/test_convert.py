@@ -52,8 +52,9 @@ def _check_model(sluice, reference, record, gguf, mlx_dir, ids, case, tmp_path, 
     ours_mlx = _logits(sluice, mlx_dir, ids, tmp_path / "mlx_dir.f32")
     e_same = rel_l2(ours_mlx, ours_gguf)
     reference("mlx_logits.py", mlx_dir, "--tokens", _ids(ids), "-o", tmp_path / "mlx.f32",
-              "--float32-out", tmp_path / "mlx_f32.f32")
-    reference("gguf_numpy_logits.py", gguf, "--tokens", _ids(ids), "-o", tmp_path / "exact.f32")
+              "--float32-out", tmp_path / "mlx_f32.f32", timeout=1800)  # slow on a busy 2-core VM
+    reference("gguf_numpy_logits.py", gguf, "--tokens", _ids(ids), "-o", tmp_path / "exact.f32",
+              timeout=1800)
     peer, mlx_f32, exact = (read_f32(tmp_path / n) for n in ("mlx.f32", "mlx_f32.f32", "exact.f32"))
     assert peer.shape == ours_mlx.shape, f"{case}: mlx-lm wrote {peer.shape[0]} logits"
     e_weights = rel_l2(mlx_f32, exact)

@@ -1,8 +1,6 @@
 // GGUF tensor -> MLX tensors: the written triple, read back by the MLX importer, dequantizes to
 // exactly the GGUF tensor's values (Q4_0, Q4_1, Q8_0); Q/K rows return to HF order; types with
 // no exact layout are refused unless lossy conversion is allowed.
-#include "model/mlx_tensor_convert.h"
-
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -10,6 +8,7 @@
 
 #include "backend/weight.h"
 #include "common/half.h"
+#include "model/mlx_tensor_convert.h"
 #include "model/quant_import.h"
 #include "model/quant_import_ggml.h"
 
@@ -41,8 +40,8 @@ std::vector<float> mlx_row(const MlxTensorResult& r, int64_t rows, int64_t cols,
   const auto& s = find(r, "m.q_proj.scales");
   const auto& b = find(r, "m.q_proj.biases");
   const MlxScaleType st = s.dtype == "F16" ? MlxScaleType::F16 : MlxScaleType::F32;
-  auto weight = import_mlx_quantized(reinterpret_cast<const uint32_t*>(w.bytes.data()), s.bytes.data(),
-                                     b.bytes.data(), st, r.bits, 32, rows, cols);
+  auto weight = import_mlx_quantized(reinterpret_cast<const uint32_t*>(w.bytes.data()),
+                                     s.bytes.data(), b.bytes.data(), st, r.bits, 32, rows, cols);
   EXPECT_TRUE(weight.ok()) << weight.error();
   std::vector<float> out(cols);
   dequantize_row(*weight, row, out.data());
@@ -87,7 +86,8 @@ INSTANTIATE_TEST_SUITE_P(Types, ExactTypes,
                          ::testing::Values(Case{GgufType::Q4_1, 4}, Case{GgufType::Q4_0, 4},
                                            Case{GgufType::Q8_0, 8}));
 
-// llama.cpp's converter: w.reshape(n_head, 2, hd/2, cols).swapaxes(1, 2): GGUF (h, i, s) = HF (h, s, i).
+// llama.cpp's converter: w.reshape(n_head, 2, hd/2, cols).swapaxes(1, 2): GGUF (h, i, s) = HF (h,
+// s, i).
 TEST(ConvertMlx, UnpermutesRopeRows) {
   const int64_t heads = 3, hd = 8, rows = heads * hd, cols = 32;
   const auto hf = random_rows(rows, cols, 3);
@@ -95,17 +95,20 @@ TEST(ConvertMlx, UnpermutesRopeRows) {
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t s = 0; s < 2; ++s)
       for (int64_t i = 0; i < hd / 2; ++i)
-        std::memcpy(&gguf[(h * hd + 2 * i + s) * cols], &hf[(h * hd + s * hd / 2 + i) * cols], cols * 4);
+        std::memcpy(&gguf[(h * hd + 2 * i + s) * cols], &hf[(h * hd + s * hd / 2 + i) * cols],
+                    cols * 4);
   const auto bytes = quantize_to_gguf(GgufType::Q4_1, gguf.data(), rows, cols);
   const auto hf_bytes = quantize_to_gguf(GgufType::Q4_1, hf.data(), rows, cols);
   MlxTensorOptions o;
   o.row_order = unpermute_rope_rows(heads, hd);
-  auto r = gguf_tensor_to_mlx(info(GgufType::Q4_1, rows, cols, bytes), "m.q_proj.weight", rows, cols, o);
+  auto r =
+      gguf_tensor_to_mlx(info(GgufType::Q4_1, rows, cols, bytes), "m.q_proj.weight", rows, cols, o);
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_TRUE(r->exact);
   // Quantization is per row, so the HF-order file quantizes to the same rows.
   const GgufTensorInfo hf_t = info(GgufType::Q4_1, rows, cols, hf_bytes);
-  for (int64_t row = 0; row < rows; ++row) EXPECT_EQ(gguf_row(hf_t, rows, cols, row), mlx_row(*r, rows, cols, row));
+  for (int64_t row = 0; row < rows; ++row)
+    EXPECT_EQ(gguf_row(hf_t, rows, cols, row), mlx_row(*r, rows, cols, row));
 }
 
 TEST(ConvertMlx, OverflowingBiasKeepsF32Scales) {

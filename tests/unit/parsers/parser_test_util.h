@@ -96,12 +96,17 @@ inline std::vector<std::vector<std::string>> chunkings(const std::vector<std::st
     out.push_back(std::move(chunks));
   };
   std::mt19937 rng(seed);
-  if (gaps <= 12) {
+#if defined(__SANITIZE_ADDRESS__)  // the sanitizer build runs ~20x slower: fewer splits
+  const size_t max_exhaustive_gaps = 10, num_random = 300, num_byte_splits = 100;
+#else
+  const size_t max_exhaustive_gaps = 12, num_random = 1500, num_byte_splits = 300;
+#endif
+  if (gaps <= max_exhaustive_gaps) {
     for (uint32_t mask = 0; mask < (1u << gaps); ++mask) {
       group([mask](size_t i) { return (mask >> i) & 1; });
     }
   } else {
-    for (int n = 0; n < 1500; ++n) {
+    for (size_t n = 0; n < num_random; ++n) {
       double p = std::uniform_real_distribution<double>(0.05, 0.95)(rng);
       group([&](size_t) { return std::bernoulli_distribution(p)(rng); });
     }
@@ -109,7 +114,7 @@ inline std::vector<std::vector<std::string>> chunkings(const std::vector<std::st
   }
   std::string text;
   for (const auto& p : pieces) text += p;
-  for (int n = 0; n < 300 && !text.empty(); ++n) {  // byte-level splits
+  for (size_t n = 0; n < num_byte_splits && !text.empty(); ++n) {  // byte-level splits
     std::vector<std::string> chunks;
     size_t pos = 0;
     while (pos < text.size()) {
