@@ -434,14 +434,15 @@ def test_completions_prompt_forms(client, server):
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2}
 COMPLETION = {"model": "m", "prompt": "Hi", "max_tokens": 2}
 
+# Tools and response_format are supported (test_tools_structured.py); these are rejected.
 REJECTED_CHAT = [
-    ("tools", [{"type": "function", "function": {"name": "f", "parameters": {}}}]),
-    ("tool_choice", "auto"),
-    ("parallel_tool_calls", True),
+    ("tools", [{"type": "code_interpreter"}]),
+    ("tool_choice", "sometimes"),
+    ("parallel_tool_calls", "yes"),
     ("functions", [{"name": "f", "parameters": {}}]),
     ("function_call", "auto"),
-    ("response_format", {"type": "json_object"}),
-    ("response_format", {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}),
+    ("response_format", {"type": "xml"}),
+    ("response_format", {"type": "json_schema", "json_schema": {"name": "x", "schema": {"not": {}}}}),
     ("prediction", {"type": "content", "content": "x"}),
     ("audio", {"voice": "alloy", "format": "wav"}),
     ("modalities", ["text", "audio"]),
@@ -452,7 +453,7 @@ REJECTED_COMPLETIONS = [
     ("echo", True),
     ("suffix", "end"),
     ("best_of", 3),
-    ("response_format", {"type": "json_object"}),
+    ("response_format", {"type": "json_schema"}),
 ]
 
 
@@ -471,7 +472,7 @@ def test_rejected_via_client(client):
     with pytest.raises(openai.BadRequestError) as e:
         client.chat.completions.create(
             model="m", messages=[{"role": "user", "content": "Hi"}], max_tokens=2,
-            tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}])
+            tools=[{"type": "function", "function": {"name": "bad name!", "parameters": {}}}])
     assert e.value.status_code == 400 and e.value.body["param"] == "tools"
 
 
