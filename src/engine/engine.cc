@@ -312,7 +312,7 @@ void Engine::step(const SchedulerOutput& out) {
         so = s.sampler->sample(row, constrained ? mask.data() : nullptr);
       }
       const bool rejected = constrained && !s.constraint->accept(so.token);
-      s.reasoning->push(tok.token_bytes(so.token, /*skip_special=*/false));
+      if (s.reasoning->tracking()) s.reasoning->push(tok.token_bytes(so.token, /*skip_special=*/false));
       Sequence& q = *s.seq;
       q.tokens.push_back(so.token);
       if (i > first) {  // a freshly forked child

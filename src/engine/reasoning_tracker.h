@@ -15,6 +15,7 @@ class ReasoningTracker {
   // Feeds the raw text of the next output token (special tokens included).
   void push(std::string_view token_text);
   bool inside() const { return inside_; }
+  bool tracking() const { return !done_; }  // false once the section closed (or never could open)
   // Inside, with a budget, and that many tokens spent in the section.
   bool budget_spent() const;
 
