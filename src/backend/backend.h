@@ -1,11 +1,14 @@
 #pragma once
 // The Backend seam: a small set of fused ops the model is written against. Pointers are
-// backend-resident buffers (host memory for the CPU backend). A backend never sees a request.
+// backend-resident buffers (host memory for the CPU backend, device memory for CUDA), made with
+// alloc() / place(). A backend never sees a request.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "backend/weight.h"
+#include "common/status.h"
 
 namespace sluice {
 
@@ -32,6 +35,8 @@ struct KvLayerView {
 // KV positions 0..positions[t] of its sequence, read through that sequence's block table.
 struct AttentionBatch {
   int64_t num_seqs = 0;
+  int64_t num_tokens = 0;                 // == query_start[num_seqs] (host copy)
+  int64_t max_context = 0;                // max over tokens of positions[t] + 1 (host copy)
   const int32_t* query_start = nullptr;   // [num_seqs + 1]
   const int32_t* positions = nullptr;     // [num_tokens]
   const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
@@ -46,6 +51,20 @@ class Backend {
   // True when every op's result for a row is independent of the other rows in the call and of
   // how the rows were split (what the engine's --deterministic mode requires).
   virtual bool batch_invariant() const = 0;
+
+  // Memory. The defaults are host memory (CPU backends); a device backend overrides all of them.
+  virtual bool host_resident() const { return true; }
+  virtual void* alloc(size_t bytes);  // zeroed; never null (aborts when out of memory)
+  virtual void release(void* p);
+  virtual void to_device(void* dst, const void* src, size_t bytes);  // host -> backend
+  virtual void to_host(void* dst, const void* src, size_t bytes);    // backend -> host (waits)
+  virtual void copy(void* dst, const void* src, size_t bytes);       // backend -> backend
+  // A weight whose data the ops can read: the same weight on host backends, a device copy
+  // (kept alive by the returned Weight) on device backends.
+  virtual Weight place(const Weight& w) { return w; }
+  // Bytes of device memory free right now (host backends: 0 = not limited by the backend).
+  virtual size_t free_memory() const { return 0; }
+  virtual size_t total_memory() const { return 0; }
 
   // y[n, w.rows] = x[n, w.cols] . w^T, for every DType (ONE entry point).
   virtual void matmul(const float* x, int64_t n, const Weight& w, float* y) = 0;
@@ -63,6 +82,9 @@ class Backend {
   virtual void add(float* x, const float* y, int64_t count) = 0;
   // x[n, dim] += bias[dim] for every row
   virtual void add_bias(float* x, int64_t n, int64_t dim, const float* bias) = 0;
+  // out[m, dim] = x[rows[i], :] for i < m   (rows backend-resident)
+  virtual void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim,
+                           float* out) = 0;
   // Writes k, v [n, num_kv_heads, head_dim] into the cache at slot_mapping.
   virtual void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                            const KvLayerView& cache) = 0;
@@ -70,6 +92,11 @@ class Backend {
   virtual void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                                const AttentionBatch& batch, float scale, float* out) = 0;
 };
+
+// "cpu", "cuda" (first GPU) or "auto" (CUDA when this build has it and a GPU is present).
+Result<std::unique_ptr<Backend>> make_backend(const std::string& device, int num_threads);
+// True when this build has the CUDA backend and a GPU is visible.
+bool cuda_available();
 
 // SIMD + OpenMP CPU backend; num_threads <= 0 means all cores. Calls on one instance must not
 // overlap (it reuses scratch buffers); ops parallelize internally.

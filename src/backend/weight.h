@@ -15,6 +15,7 @@ struct Weight {
   int64_t cols = 0;
   const uint8_t* data = nullptr;
   std::shared_ptr<std::vector<uint8_t>> owned;  // set when data was converted at load
+  std::shared_ptr<const void> device;           // set when data is a backend's device copy
 
   size_t row_stride() const { return row_bytes(dtype, cols); }
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride(); }

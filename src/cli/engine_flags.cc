@@ -19,6 +19,12 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
                "Batch-invariant execution: a request's tokens do not depend on its batch");
   cmd.add_option("--max-model-len", c.max_model_len, "Context limit (default: the model's)");
   cmd.add_option("--threads", c.num_threads, "CPU threads (default: all cores)");
+  cmd.add_option("--device", c.device, "cpu, cuda (first GPU) or auto (CUDA when a GPU is present)")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+      ->capture_default_str();
+  cmd.add_option("--gpu-memory-utilization", c.gpu_memory_utilization,
+                 "Share of GPU memory for weights + KV cache (KV gets what the weights leave)")
+      ->capture_default_str();
 }
 
 Result<EngineConfig> engine_config_from(const EngineFlags& f) {

@@ -16,6 +16,7 @@ namespace {
 struct LogitsOptions {
   std::string model, tokens, out;
   int threads = 0;
+  std::string device = "cpu";
 };
 
 int logits(const LogitsOptions& o) {
@@ -40,8 +41,9 @@ int logits(const LogitsOptions& o) {
   for (int32_t id : ids)
     if (id >= (*model)->config().vocab_size)
       return fail("[logits] token id " + std::to_string(id) + " is outside the vocabulary");
-  auto backend = make_cpu_backend(o.threads);
-  SingleSequence seq(**model, *backend, static_cast<int64_t>(ids.size()));
+  auto backend = make_backend(o.device, o.threads);
+  if (!backend) return fail(backend.error());
+  SingleSequence seq(**model, **backend, static_cast<int64_t>(ids.size()));
   const std::vector<float>& out = seq.feed(ids);
   FILE* f = std::fopen(o.out.c_str(), "wb");
   if (!f) return fail("[logits] cannot write " + o.out);
@@ -59,6 +61,7 @@ Command register_logits_command(CLI::App& app) {
   cmd->add_option("--tokens", opts->tokens, "Token ids separated by spaces")->required();
   cmd->add_option("-o,--out", opts->out, "Output file (raw float32)")->required();
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
+  cmd->add_option("--device", opts->device, "cpu, cuda or auto")->capture_default_str();
   return {cmd, [opts] { return logits(*opts); }};
 }
 

@@ -6,11 +6,11 @@ namespace sluice {
 
 SingleSequence::SingleSequence(const Model& model, Backend& backend, int64_t max_tokens,
                                int64_t block_size)
-    : model_(model), backend_(backend), block_size_(block_size) {
+    : runner_(model, backend), block_size_(block_size) {
   const ModelConfig& c = model.config();
   const int64_t num_blocks = (max_tokens + block_size - 1) / block_size;
   capacity_ = num_blocks * block_size;
-  kv_ = std::make_unique<KvStorage>(c.num_layers, num_blocks, block_size, c.num_kv_heads, c.head_dim);
+  kv_ = std::make_unique<KvStorage>(backend, c.num_layers, num_blocks, block_size, c.num_kv_heads, c.head_dim);
   logits_.resize(c.vocab_size);
 }
 
@@ -27,7 +27,7 @@ const std::vector<float>& SingleSequence::feed(const std::vector<int32_t>& token
     b.slot_mapping.push_back(static_cast<int32_t>(length_ + i));  // block i/bs, offset i%bs
   }
   b.logit_rows = {static_cast<int32_t>(n - 1)};
-  model_.forward(backend_, b, *kv_, logits_.data());
+  runner_.forward(b, *kv_, logits_.data());
   length_ += n;
   return logits_;
 }

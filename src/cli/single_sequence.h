@@ -8,6 +8,7 @@
 #include "backend/backend.h"
 #include "model/kv_storage.h"
 #include "model/model.h"
+#include "model/model_runner.h"
 
 namespace sluice {
 
@@ -20,8 +21,7 @@ class SingleSequence {
   int64_t capacity() const { return capacity_; }
 
  private:
-  const Model& model_;
-  Backend& backend_;
+  ModelRunner runner_;
   int64_t block_size_, capacity_, length_ = 0;
   std::unique_ptr<KvStorage> kv_;
   std::vector<float> logits_;

@@ -50,11 +50,24 @@ struct Engine::Live {
 
 Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineConfig& config) {
   if (Status s = config.validate(); !s) return s;
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
+                          make_backend(config.device, config.num_threads));
+  if (config.deterministic && !backend->batch_invariant())
+    return Status::error("engine", "--deterministic: the " + backend->name() +
+                                       " backend has no batch-invariant kernels");
+  auto runner = std::make_unique<ModelRunner>(model, *backend);  // places the weights
   const ModelConfig& c = model.config();
   const int64_t block_bytes =
       KvStorage::bytes_per_block(c.num_layers, config.block_size, c.num_kv_heads, c.head_dim);
   int64_t budget = config.kv_cache_bytes;
-  if (budget <= 0) {
+  if (budget <= 0 && !backend->host_resident()) {
+    // What the weights left, less the share kept free and room for activations and logits.
+    const double keep = (1.0 - config.gpu_memory_utilization) *
+                        static_cast<double>(backend->total_memory());
+    const double activations = 1.5 * double(1 << 30);
+    budget = static_cast<int64_t>(
+        std::max(0.0, static_cast<double>(backend->free_memory()) - keep - activations));
+  } else if (budget <= 0) {
     const double ram = static_cast<double>(physical_ram_bytes());
     budget = static_cast<int64_t>(ram * config.kv_cache_fraction);
   }
@@ -64,21 +77,18 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                        " KV blocks of " + std::to_string(block_bytes) +
                                        " bytes; at least 2 are needed");
   if (num_blocks > INT32_MAX) return Status::error("engine", "--kv-cache-memory is too large");
-  std::unique_ptr<Engine> engine(new Engine(model, config, num_blocks));
-  if (config.deterministic && !engine->backend_->batch_invariant())
-    return Status::error("engine", "--deterministic: the " + engine->backend_->name() +
-                                       " backend has no batch-invariant kernels");
-  return engine;
+  return std::unique_ptr<Engine>(
+      new Engine(model, config, std::move(backend), std::move(runner), num_blocks));
 }
 
-Engine::Engine(const Model& model, const EngineConfig& config, int64_t num_blocks)
-    : model_(model), config_(config) {
+Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<Backend> backend,
+               std::unique_ptr<ModelRunner> runner, int64_t num_blocks)
+    : model_(model), config_(config), backend_(std::move(backend)), runner_(std::move(runner)) {
   const ModelConfig& c = model.config();
   max_model_len_ = config.max_model_len > 0 ? config.max_model_len
                                             : static_cast<int32_t>(c.max_position_embeddings);
-  backend_ = make_cpu_backend(config.num_threads);
-  kv_storage_ = std::make_unique<KvStorage>(c.num_layers, num_blocks, config.block_size,
-                                            c.num_kv_heads, c.head_dim);
+  kv_storage_ = std::make_unique<KvStorage>(*backend_, c.num_layers, num_blocks,
+                                            config.block_size, c.num_kv_heads, c.head_dim);
   kv_ = std::make_unique<kv::KvCacheManager>(static_cast<int32_t>(num_blocks), config.block_size,
                                              config.enable_prefix_caching);
   scheduler_ = std::make_unique<Scheduler>(
@@ -253,7 +263,7 @@ void Engine::step(const SchedulerOutput& out) {
   }
   const int64_t vocab = model_.config().vocab_size;
   std::vector<float> logits(b.logit_rows.size() * vocab);  // [num_sampled, vocab]
-  model_.forward(*backend_, b, *kv_storage_, logits.data());
+  runner_->forward(b, *kv_storage_, logits.data());
   scheduler_->on_step_done(out);
   totals_.computed_tokens += out.num_tokens;
   totals_.num_preemptions += static_cast<int64_t>(out.preempted.size());

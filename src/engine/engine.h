@@ -20,6 +20,7 @@
 #include "kv/kv_cache_manager.h"
 #include "model/kv_storage.h"
 #include "model/model.h"
+#include "model/model_runner.h"
 
 namespace sluice {
 
@@ -49,7 +50,8 @@ class Engine {
 
  private:
   struct Live;  // per-request engine-thread record
-  Engine(const Model& model, const EngineConfig& config, int64_t num_blocks);
+  Engine(const Model& model, const EngineConfig& config, std::unique_ptr<Backend> backend,
+         std::unique_ptr<ModelRunner> runner, int64_t num_blocks);
   void loop();
   void admit_and_abort();
   void step(const SchedulerOutput& out);
@@ -62,6 +64,7 @@ class Engine {
   EngineConfig config_;
   int32_t max_model_len_;
   std::unique_ptr<Backend> backend_;
+  std::unique_ptr<ModelRunner> runner_;  // the model's weights placed on backend_
   std::unique_ptr<KvStorage> kv_storage_;
   std::unique_ptr<kv::KvCacheManager> kv_;
   std::unique_ptr<Scheduler> scheduler_;

@@ -16,6 +16,8 @@ struct EngineConfig {
   bool enable_prefix_caching = true;
   bool deterministic = false;  // batch-invariant execution (see Backend::set_batch_invariant)
   int num_threads = 0;         // CPU threads; 0: all cores
+  std::string device = "cpu";  // cpu | cuda | auto
+  double gpu_memory_utilization = 0.9;  // device backends: share of GPU memory sluice may use
   int32_t max_model_len = 0;   // context limit; 0: the model's
   uint64_t seed = 0;           // entropy for requests without a seed; 0: random_device
 

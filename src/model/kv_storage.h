@@ -1,10 +1,9 @@
 #pragma once
 // Backing memory of the paged KV cache: for every layer K and V blocks
 // [num_blocks, block_size, num_kv_heads, head_dim] (f32). Which block belongs to which
-// sequence is decided above (block tables); this only owns the memory.
+// sequence is decided above (block tables); this only owns the memory, which lives in the
+// backend's memory (device memory on GPU backends).
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include "backend/backend.h"
@@ -13,8 +12,11 @@ namespace sluice {
 
 class KvStorage {
  public:
-  KvStorage(int64_t num_layers, int64_t num_blocks, int64_t block_size, int64_t num_kv_heads,
-            int64_t head_dim);
+  KvStorage(Backend& be, int64_t num_layers, int64_t num_blocks, int64_t block_size,
+            int64_t num_kv_heads, int64_t head_dim);
+  ~KvStorage();
+  KvStorage(const KvStorage&) = delete;
+  KvStorage& operator=(const KvStorage&) = delete;
   KvLayerView layer(int64_t i);
   // Copies block src's K and V rows into block dst in every layer (copy-on-write for n > 1).
   void copy_block(int32_t src, int32_t dst);
@@ -27,13 +29,9 @@ class KvStorage {
   }
 
  private:
+  Backend& be_;
   int64_t num_blocks_, block_size_, num_kv_heads_, head_dim_;
-  struct FreeDeleter {
-    void operator()(float* p) const { std::free(p); }
-  };
-  using Buffer = std::unique_ptr<float[], FreeDeleter>;
-  // calloc'd: large buffers come from zeroed pages, so memory is only resident once written.
-  std::vector<Buffer> k_, v_;  // per layer [num_blocks, block_size, num_kv_heads, head_dim]
+  std::vector<float*> k_, v_;  // per layer [num_blocks, block_size, num_kv_heads, head_dim]
   size_t block_floats_ = 0;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // A loaded decoder-only transformer: config, weights (kept quantized), tokenizer, chat template,
-// and one forward pass over a flattened batch of sequences (written against Backend ops).
+// as loaded on the host. ModelRunner (model_runner.h) runs it on a backend.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,10 +44,8 @@ class Model {
   const std::string& chat_template() const { return chat_template_; }
   const std::string& path() const { return path_; }
 
-  // logits: [batch.logit_rows.size(), vocab_size]
-  void forward(Backend& be, const ForwardBatch& batch, KvStorage& kv, float* logits) const;
-
  private:
+  friend class ModelRunner;  // places the weights on a backend and runs the forward pass
   struct Files;
   Model();
   Status load_weights(const class WeightSource& src);

@@ -155,6 +155,10 @@ class CpuBackend final : public Backend {
         [&](int64_t i0, int64_t i1) { cpu::add_bias_rows(x + i0 * dim, i1 - i0, dim, bias); });
   }
 
+  void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim,
+                   float* out) override {
+    ref::gather_rows(x, rows, m, dim, out);
+  }
   void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                    const KvLayerView& cache) override {
     ref::cache_write(k, v, n, slot_mapping, cache);

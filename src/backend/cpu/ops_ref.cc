@@ -74,6 +74,11 @@ void add_bias(float* x, int64_t n, int64_t dim, const float* bias) {
     for (int64_t k = 0; k < dim; ++k) x[i * dim + k] += bias[k];
 }
 
+void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, float* out) {
+  for (int64_t i = 0; i < m; ++i)
+    std::memcpy(out + i * dim, x + static_cast<int64_t>(rows[i]) * dim, sizeof(float) * dim);
+}
+
 void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                  const KvLayerView& cache) {
   const int64_t row = cache.num_kv_heads * cache.head_dim;

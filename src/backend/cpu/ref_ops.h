@@ -28,6 +28,7 @@ void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_
 void silu_mul(const float* gate, const float* up, int64_t count, float* out);
 void add(float* x, const float* y, int64_t count);
 void add_bias(float* x, int64_t n, int64_t dim, const float* bias);
+void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, float* out);
 void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                  const KvLayerView& cache);
 // Assembles each sequence's K/V contiguously from its block table, then plain two-pass softmax.

@@ -31,6 +31,10 @@ class ReferenceBackend final : public Backend {
   void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override {
     ref::add_bias(x, n, dim, bias);
   }
+  void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim,
+                   float* out) override {
+    ref::gather_rows(x, rows, m, dim, out);
+  }
   void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                    const KvLayerView& cache) override {
     ref::cache_write(k, v, n, slot_mapping, cache);

@@ -121,7 +121,7 @@ TEST(PagedAttention, ReferenceMatchesHandComputedSoftmax) {
   v[1 * 2 + 1] = 20.0f;
   KvLayerView cache{k.data(), v.data(), 4, 1, 1, 2};
   const int32_t qs[] = {0, 1}, pos[] = {1}, table[] = {3, 1}, slot[] = {1};
-  AttentionBatch b{1, qs, pos, table, 2, slot};
+  AttentionBatch b{1, 1, 2, qs, pos, table, 2, slot};  // 1 seq, 1 token, context 2
   const float q[] = {1.0f, 1.0f};
   // scores: [1, 2] -> softmax weights e/(e+e^2), e^2/(e+e^2)
   const float w0 = 1.0f / (1.0f + std::exp(1.0f)), w1 = 1.0f - w0;

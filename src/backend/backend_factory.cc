@@ -1,0 +1,35 @@
+// Picks the backend for `--device`.
+#include "backend/backend.h"
+
+#ifdef SLUICE_HAS_CUDA
+#include "backend/cuda/cuda_backend.h"
+#endif
+
+namespace sluice {
+
+bool cuda_available() {
+#ifdef SLUICE_HAS_CUDA
+  return cuda::device_count() > 0;
+#else
+  return false;
+#endif
+}
+
+Result<std::unique_ptr<Backend>> make_backend(const std::string& device, int num_threads) {
+  if (device == "cpu") return make_cpu_backend(num_threads);
+  if (device == "cuda" || device == "auto") {
+#ifdef SLUICE_HAS_CUDA
+    if (cuda::device_count() > 0) return cuda::make_cuda_backend(0);
+    if (device == "cuda") return Status::error("backend", "--device cuda: no CUDA GPU is visible");
+#else
+    if (device == "cuda")
+      return Status::error("backend",
+                           "--device cuda: this build has no CUDA backend (configure with "
+                           "-DSLUICE_CUDA=ON)");
+#endif
+    return make_cpu_backend(num_threads);
+  }
+  return Status::error("backend", "--device must be cpu, cuda or auto (got '" + device + "')");
+}
+
+}  // namespace sluice
