@@ -51,6 +51,8 @@ class Backend {
   // True when every op's result for a row is independent of the other rows in the call and of
   // how the rows were split (what the engine's --deterministic mode requires).
   virtual bool batch_invariant() const = 0;
+  // Asks for batch-invariant kernels (slower on some backends); false when there are none.
+  virtual bool set_batch_invariant(bool on) { return !on || batch_invariant(); }
 
   // Memory. The defaults are host memory (CPU backends); a device backend overrides all of them.
   virtual bool host_resident() const { return true; }

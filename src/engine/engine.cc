@@ -52,7 +52,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
   if (Status s = config.validate(); !s) return s;
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
                           make_backend(config.device, config.num_threads));
-  if (config.deterministic && !backend->batch_invariant())
+  if (config.deterministic && !backend->set_batch_invariant(true))
     return Status::error("engine", "--deterministic: the " + backend->name() +
                                        " backend has no batch-invariant kernels");
   auto runner = std::make_unique<ModelRunner>(model, *backend);  // places the weights

@@ -1,0 +1,195 @@
+// The CUDA backend: device memory, one stream, cuBLAS for large products; the op kernels live
+// in kernels_*.cu. Deterministic mode routes every product through the batch-invariant kernel.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <string>
+
+#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels.h"
+#include "common/assert.h"
+
+namespace sluice::cuda {
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    (void)cudaGetLastError();  // no driver / no device: clear the sticky error
+    return 0;
+  }
+  return n;
+}
+
+namespace {
+
+// Above this many activation rows a product goes to cuBLAS (tensor cores); at or below it the
+// weight-streaming kernel reads each weight once for all rows.
+constexpr int64_t kGemvMaxRows = 8;
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {
+    SLUICE_CUDA_CHECK(cudaSetDevice(device));
+    cudaDeviceProp prop{};
+    SLUICE_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    name_ = std::string("cuda:") + prop.name;
+    SLUICE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    SLUICE_CUBLAS_CHECK(cublasCreate(&cublas_));
+    SLUICE_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+  }
+  ~CudaBackend() override {
+    cudaStreamSynchronize(stream_);
+    for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_)})
+      if (p) cudaFree(p);
+    cublasDestroy(cublas_);
+    cudaStreamDestroy(stream_);
+  }
+
+  std::string name() const override { return name_; }
+  bool batch_invariant() const override { return invariant_; }
+  bool set_batch_invariant(bool on) override {
+    invariant_ = on;
+    return true;
+  }
+
+  // ---- memory ----
+  bool host_resident() const override { return false; }
+  void* alloc(size_t bytes) override {
+    void* p = nullptr;
+    SLUICE_CUDA_CHECK(cudaMalloc(&p, bytes > 0 ? bytes : 1));
+    SLUICE_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream_));
+    return p;
+  }
+  void release(void* p) override {
+    if (!p) return;
+    SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    SLUICE_CUDA_CHECK(cudaFree(p));
+  }
+  void to_device(void* dst, const void* src, size_t bytes) override {
+    if (bytes > 0)
+      SLUICE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
+  }
+  void to_host(void* dst, const void* src, size_t bytes) override {
+    if (bytes > 0)
+      SLUICE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void copy(void* dst, const void* src, size_t bytes) override {
+    if (bytes > 0)
+      SLUICE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
+  }
+  Weight place(const Weight& w) override {
+    if (!w.data) return w;
+    const size_t bytes = w.nbytes();
+    void* p = nullptr;
+    SLUICE_CUDA_CHECK(cudaMalloc(&p, bytes));
+    SLUICE_CUDA_CHECK(cudaMemcpy(p, w.data, bytes, cudaMemcpyHostToDevice));
+    Weight d = Weight::from_mapped(w.dtype, w.rows, w.cols, static_cast<const uint8_t*>(p));
+    d.device = std::shared_ptr<const void>(p, [](const void* q) { cudaFree(const_cast<void*>(q)); });
+    return d;
+  }
+  size_t free_memory() const override {
+    size_t free = 0, total = 0;
+    SLUICE_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    return free;
+  }
+  size_t total_memory() const override {
+    size_t free = 0, total = 0;
+    SLUICE_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    return total;
+  }
+
+  // ---- ops ----
+  void matmul(const float* x, int64_t n, const Weight& w, float* y) override {
+    if (n <= 0 || w.rows <= 0) return;
+    if (invariant_ || n <= kGemvMaxRows) return matmul_rows(x, n, w, y, stream_);
+    gemm(x, n, w, y);
+  }
+  void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
+    cuda::embedding(table, ids, n, out, stream_);
+  }
+  void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
+                float* y) override {
+    cuda::rms_norm(x, n, dim, weight, eps, y, stream_);
+  }
+  void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
+            const RopeParams& p) override {
+    cuda::rope(x, n, num_heads, head_dim, positions, p, stream_);
+  }
+  void silu_mul(const float* gate, const float* up, int64_t count, float* out) override {
+    cuda::silu_mul(gate, up, count, out, stream_);
+  }
+  void add(float* x, const float* y, int64_t count) override { cuda::add(x, y, count, stream_); }
+  void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override {
+    cuda::add_bias(x, n, dim, bias, stream_);
+  }
+  void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim,
+                   float* out) override {
+    cuda::gather_rows(x, rows, m, dim, out, stream_);
+  }
+  void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
+                   const KvLayerView& cache) override {
+    cuda::cache_write(k, v, n, slot_mapping, cache, stream_);
+  }
+  void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                       const AttentionBatch& batch, float scale, float* out) override {
+    cuda::paged_attention(q, num_heads, cache, batch, scale, out, stream_);
+  }
+
+ private:
+  // y[n, rows] = x[n, cols] . W^T on tensor cores: 16-bit operands (BF16 weights as they are,
+  // F32 in f32, the rest converted to f16), f32 accumulation and output.
+  // Column-major view: Y^T[rows, n] = op(W)[rows, cols] . X^T[cols, n], op = transpose.
+  void gemm(const float* x, int64_t n, const Weight& w, float* y) {
+    const int m = static_cast<int>(w.rows), k = static_cast<int>(w.cols), nn = static_cast<int>(n);
+    const float one = 1.0f, zero = 0.0f;
+    if (w.dtype == DType::F32) {
+      SLUICE_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, nn, k, &one,
+                                      reinterpret_cast<const float*>(w.data), k, x, k, &zero, y,
+                                      m));
+      return;
+    }
+    const bool bf = w.dtype == DType::BF16;
+    uint16_t* xh = grow(x16_, x16_cap_, static_cast<size_t>(n * w.cols));
+    if (bf) to_bf16(x, n * w.cols, xh, stream_); else to_f16(x, n * w.cols, xh, stream_);
+    const void* wp = w.data;
+    if (w.dtype != DType::F16 && !bf) {
+      uint16_t* wh = grow(wf16_, wf16_cap_, static_cast<size_t>(w.rows * w.cols));
+      dequantize_to_f16(w, wh, stream_);
+      wp = wh;
+    }
+    const cudaDataType t = bf ? CUDA_R_16BF : CUDA_R_16F;
+    SLUICE_CUBLAS_CHECK(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, nn, k, &one, wp, t, k,
+                                     xh, t, k, &zero, y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F,
+                                     CUBLAS_GEMM_DEFAULT));
+  }
+  uint16_t* grow(uint16_t*& p, size_t& cap, size_t count) {
+    if (count > cap) {
+      if (p) {
+        SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        SLUICE_CUDA_CHECK(cudaFree(p));
+      }
+      cap = count;
+      SLUICE_CUDA_CHECK(cudaMalloc(&p, cap * sizeof(uint16_t)));
+    }
+    return p;
+  }
+
+  int device_;
+  std::string name_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  bool invariant_ = false;
+  uint16_t* wf16_ = nullptr;  // [rows, cols] dequantized weight for the GEMM path
+  uint16_t* x16_ = nullptr;   // [n, cols] activations in 16 bits
+  size_t wf16_cap_ = 0, x16_cap_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend(int device) {
+  return std::make_unique<CudaBackend>(device);
+}
+
+}  // namespace sluice::cuda

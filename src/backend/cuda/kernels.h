@@ -1,0 +1,40 @@
+#pragma once
+// Launchers of the CUDA kernels (all asynchronous on `stream`; pointers are device memory).
+// Semantics are those of the reference ops (backend/cpu/ref_ops.h).
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "backend/backend.h"
+
+namespace sluice::cuda {
+
+// Element-wise ops, norms, rope, embedding, gathers and KV-cache writes (kernels_elementwise.cu).
+void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out, cudaStream_t s);
+void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps, float* y,
+              cudaStream_t s);
+void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
+          const RopeParams& p, cudaStream_t s);
+void silu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s);
+void add(float* x, const float* y, int64_t count, cudaStream_t s);
+void add_bias(float* x, int64_t n, int64_t dim, const float* bias, cudaStream_t s);
+void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, float* out,
+                 cudaStream_t s);
+void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
+                 const KvLayerView& cache, cudaStream_t s);
+
+// Matrix products (kernels_matmul.cu).
+// y[n, w.rows] = x[n, w.cols] . w^T with one warp-level dot per (row, column): each output's
+// reduction order is fixed, independent of n (batch-invariant). Bandwidth-bound for small n.
+void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s);
+// Whole weight -> f16 [rows, cols] (quantized and float types), for tensor-core GEMMs.
+void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
+// x[count] f32 -> f16 or bf16 bit patterns.
+void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
+void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
+
+// Paged attention over mixed prefill + decode tokens (kernels_attention.cu).
+void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                     const AttentionBatch& batch, float scale, float* out, cudaStream_t s);
+
+}  // namespace sluice::cuda

@@ -1,0 +1,165 @@
+// Element-wise ops, RMSNorm, RoPE, embedding lookups, row gathers and KV-cache writes.
+#include <cmath>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/dequant.cuh"
+#include "backend/cuda/kernels.h"
+
+namespace sluice::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+int blocks_for(int64_t count) {
+  return static_cast<int>((count + kThreads - 1) / kThreads);
+}
+
+// One block per output row; each thread decodes columns j = tid, tid + 256, ...
+__global__ void embedding_kernel(DType t, const uint8_t* table, size_t row_bytes, int64_t cols,
+                                 const int32_t* ids, float* out) {
+  const int64_t i = blockIdx.x;
+  const uint8_t* row = table + static_cast<size_t>(ids[i]) * row_bytes;
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x)
+    out[i * cols + j] = weight_element(t, row, j);
+}
+
+// Sum over the block of v (blockDim.x a multiple of 32, <= 1024).
+__device__ float block_sum(float v) {
+  __shared__ float partial[32];
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  const int warps = blockDim.x / 32;
+  v = lane < warps ? partial[lane] : 0.0f;
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  __syncthreads();  // partial is reused by the next call
+  return v;
+}
+
+// One block per row: y = x / rms(x) * weight (y may alias x).
+__global__ void rms_norm_kernel(const float* x, int64_t dim, const float* weight, float eps,
+                                float* y) {
+  const float* xi = x + blockIdx.x * dim;
+  float* yi = y + blockIdx.x * dim;
+  float ss = 0.0f;
+  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += xi[k] * xi[k];
+  ss = block_sum(ss);
+  const float inv = rsqrtf(ss / static_cast<float>(dim) + eps);
+  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) yi[k] = xi[k] * inv * weight[k];
+}
+
+// One thread per (token, head, rotated pair).
+__global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
+                            const int32_t* positions, int64_t half, float theta,
+                            bool interleaved, const float* inv_freq) {
+  const int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (idx >= n * num_heads * half) return;
+  const int64_t i = idx % half, th = idx / half, t = th / num_heads;
+  const float freq = inv_freq ? inv_freq[i]
+                              : static_cast<float>(1.0 / pow(static_cast<double>(theta),
+                                                             2.0 * i / (2.0 * half)));
+  const float angle = static_cast<float>(positions[t]) * freq;
+  float sn, cs;
+  sincosf(angle, &sn, &cs);
+  float* xh = x + th * head_dim;
+  const int64_t a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + half;
+  const float x0 = xh[a], x1 = xh[b];
+  xh[a] = x0 * cs - x1 * sn;
+  xh[b] = x0 * sn + x1 * cs;
+}
+
+__global__ void silu_mul_kernel(const float* gate, const float* up, int64_t count, float* out) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= count) return;
+  const float g = gate[i];
+  out[i] = g / (1.0f + expf(-g)) * up[i];
+}
+
+__global__ void add_kernel(float* x, const float* y, int64_t count) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < count) x[i] += y[i];
+}
+
+__global__ void add_bias_kernel(float* x, int64_t count, int64_t dim, const float* bias) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < count) x[i] += bias[i % dim];
+}
+
+__global__ void gather_rows_kernel(const float* x, const int32_t* rows, int64_t dim, float* out) {
+  const float* src = x + static_cast<int64_t>(rows[blockIdx.x]) * dim;
+  for (int64_t j = threadIdx.x; j < dim; j += blockDim.x) out[blockIdx.x * dim + j] = src[j];
+}
+
+// One block per token: copies its K and V rows [num_kv_heads * head_dim] into its slot.
+__global__ void cache_write_kernel(const float* k, const float* v, const int32_t* slots,
+                                   int64_t row, float* k_cache, float* v_cache) {
+  const int64_t slot = slots[blockIdx.x];
+  if (slot < 0) return;  // padding token
+  for (int64_t j = threadIdx.x; j < row; j += blockDim.x) {
+    k_cache[slot * row + j] = k[blockIdx.x * row + j];
+    v_cache[slot * row + j] = v[blockIdx.x * row + j];
+  }
+}
+
+}  // namespace
+
+void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out, cudaStream_t s) {
+  if (n <= 0) return;
+  embedding_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(table.dtype, table.data,
+                                                                 table.row_stride(), table.cols,
+                                                                 ids, out);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps, float* y,
+              cudaStream_t s) {
+  if (n <= 0) return;
+  const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
+  rms_norm_kernel<<<static_cast<unsigned>(n), threads, 0, s>>>(x, dim, weight, eps, y);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
+          const RopeParams& p, cudaStream_t s) {
+  const int64_t half = p.rotary_dim / 2, count = n * num_heads * half;
+  if (count <= 0) return;
+  rope_kernel<<<blocks_for(count), kThreads, 0, s>>>(x, n, num_heads, head_dim, positions, half,
+                                                     p.theta, p.interleaved, p.inv_freq);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void silu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s) {
+  if (count <= 0) return;
+  silu_mul_kernel<<<blocks_for(count), kThreads, 0, s>>>(gate, up, count, out);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void add(float* x, const float* y, int64_t count, cudaStream_t s) {
+  if (count <= 0) return;
+  add_kernel<<<blocks_for(count), kThreads, 0, s>>>(x, y, count);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void add_bias(float* x, int64_t n, int64_t dim, const float* bias, cudaStream_t s) {
+  if (n * dim <= 0) return;
+  add_bias_kernel<<<blocks_for(n * dim), kThreads, 0, s>>>(x, n * dim, dim, bias);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, float* out,
+                 cudaStream_t s) {
+  if (m <= 0) return;
+  gather_rows_kernel<<<static_cast<unsigned>(m), kThreads, 0, s>>>(x, rows, dim, out);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
+                 const KvLayerView& cache, cudaStream_t s) {
+  if (n <= 0) return;
+  cache_write_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(
+      k, v, slot_mapping, cache.num_kv_heads * cache.head_dim, cache.k, cache.v);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+}  // namespace sluice::cuda

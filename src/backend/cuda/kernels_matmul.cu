@@ -1,0 +1,293 @@
+// Matrix products with weights read once per column group: one warp computes R rows for up to
+// NC activation rows, each lane walking units (a 32-element quantized block or 8 float elements)
+// lane, lane + 32, ...; then a fixed shuffle reduction. Bandwidth-bound decode path and the
+// batch-invariant path for every n.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/dequant.cuh"
+#include "backend/cuda/kernels.h"
+
+namespace sluice::cuda {
+namespace {
+
+__device__ __forceinline__ float lo_half(uint32_t h) {
+  return half_bits(static_cast<uint16_t>(h & 0xffffu));
+}
+__device__ __forceinline__ float hi_half(uint32_t h) {
+  return half_bits(static_cast<uint16_t>(h >> 16));
+}
+
+// Each format: Unit (registers of one unit), load(row, u), chunk(unit, sub, w[8]).
+struct FmtQ4G32 {
+  static constexpr int kElems = 32;
+  struct Unit {
+    uint32_t h, c[4];
+  };
+  __device__ static Unit load(const uint8_t* row, int64_t u) {
+    const uint32_t* p = reinterpret_cast<const uint32_t*>(row + u * sizeof(BlockQ4G32));
+    return Unit{__ldg(p), {__ldg(p + 1), __ldg(p + 2), __ldg(p + 3), __ldg(p + 4)}};
+  }
+  // sub 0/1: low nibbles of bytes 0-7 / 8-15 (elements 0-15); sub 2/3: high nibbles (16-31).
+  __device__ static void chunk(const Unit& b, int sub, float w[8]) {
+    const float scale = lo_half(b.h), offset = hi_half(b.h);
+    const int shift = sub >= 2 ? 4 : 0;
+    const uint32_t w0 = b.c[(sub & 1) * 2], w1 = b.c[(sub & 1) * 2 + 1];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      w[e] = fmaf(scale, static_cast<float>((w0 >> (8 * e + shift)) & 15u), offset);
+      w[e + 4] = fmaf(scale, static_cast<float>((w1 >> (8 * e + shift)) & 15u), offset);
+    }
+  }
+};
+
+__device__ __forceinline__ float sbyte(uint32_t word, int e) {
+  return static_cast<float>(static_cast<int8_t>((word >> (8 * e)) & 0xffu));
+}
+
+struct FmtQ8G32 {
+  static constexpr int kElems = 32;
+  struct Unit {
+    uint32_t h, c[8];
+  };
+  __device__ static Unit load(const uint8_t* row, int64_t u) {
+    const uint32_t* p = reinterpret_cast<const uint32_t*>(row + u * sizeof(BlockQ8G32));
+    Unit b;
+    b.h = __ldg(p);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) b.c[i] = __ldg(p + 1 + i);
+    return b;
+  }
+  __device__ static void chunk(const Unit& b, int sub, float w[8]) {
+    const float scale = lo_half(b.h), offset = hi_half(b.h);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      w[e] = fmaf(scale, sbyte(b.c[2 * sub], e), offset);
+      w[e + 4] = fmaf(scale, sbyte(b.c[2 * sub + 1], e), offset);
+    }
+  }
+};
+
+struct FmtQ8G16 {
+  static constexpr int kElems = 32;
+  struct Unit {
+    uint32_t scales, offsets, c[8];
+  };
+  __device__ static Unit load(const uint8_t* row, int64_t u) {
+    const uint32_t* p = reinterpret_cast<const uint32_t*>(row + u * sizeof(BlockQ8G16));
+    Unit b;
+    b.scales = __ldg(p);
+    b.offsets = __ldg(p + 1);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) b.c[i] = __ldg(p + 2 + i);
+    return b;
+  }
+  __device__ static void chunk(const Unit& b, int sub, float w[8]) {
+    const bool g1 = sub >= 2;  // elements 16-31 use the second group
+    const float scale = g1 ? hi_half(b.scales) : lo_half(b.scales);
+    const float offset = g1 ? hi_half(b.offsets) : lo_half(b.offsets);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      w[e] = fmaf(scale, sbyte(b.c[2 * sub], e), offset);
+      w[e + 4] = fmaf(scale, sbyte(b.c[2 * sub + 1], e), offset);
+    }
+  }
+};
+
+// 8 consecutive 16-bit floats (one 16-byte load); Bf selects bf16 over f16.
+template <bool Bf>
+struct Fmt16 {
+  static constexpr int kElems = 8;
+  using Unit = uint4;
+  __device__ static Unit load(const uint8_t* row, int64_t u) {
+    return __ldg(reinterpret_cast<const uint4*>(row) + u);
+  }
+  __device__ static void chunk(const Unit& b, int, float w[8]) {
+    const uint32_t words[4] = {b.x, b.y, b.z, b.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const uint16_t lo = static_cast<uint16_t>(words[i] & 0xffffu);
+      const uint16_t hi = static_cast<uint16_t>(words[i] >> 16);
+      w[2 * i] = Bf ? bf16_bits(lo) : half_bits(lo);
+      w[2 * i + 1] = Bf ? bf16_bits(hi) : half_bits(hi);
+    }
+  }
+};
+
+struct FmtF32 {
+  static constexpr int kElems = 8;
+  struct Unit {
+    float4 a, b;
+  };
+  __device__ static Unit load(const uint8_t* row, int64_t u) {
+    const float4* p = reinterpret_cast<const float4*>(row) + 2 * u;
+    return Unit{__ldg(p), __ldg(p + 1)};
+  }
+  __device__ static void chunk(const Unit& v, int, float w[8]) {
+    w[0] = v.a.x, w[1] = v.a.y, w[2] = v.a.z, w[3] = v.a.w;
+    w[4] = v.b.x, w[5] = v.b.y, w[6] = v.b.z, w[7] = v.b.w;
+  }
+};
+
+constexpr int kWarps = 4;  // warps per block
+constexpr int kRows = 4;   // weight rows per warp
+
+// y[n, rows]: block (bx, by) covers rows [bx*16, bx*16+16) and columns [by*NC, by*NC+NC).
+template <class F, int NC>
+__global__ __launch_bounds__(kWarps * 32) void matmul_rows_kernel(const float* x, int64_t n,
+                                                                  int64_t cols, const uint8_t* w,
+                                                                  size_t row_bytes, int64_t rows,
+                                                                  float* y) {
+  const int lane = threadIdx.x & 31;
+  const int64_t r0 = (static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32) * kRows;
+  const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
+  if (r0 >= rows) return;
+  const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
+  const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), rows - r0));
+  float acc[kRows][NC];
+#pragma unroll
+  for (int r = 0; r < kRows; ++r)
+#pragma unroll
+    for (int c = 0; c < NC; ++c) acc[r][c] = 0.0f;
+
+  const int64_t units = cols / F::kElems;
+  for (int64_t u = lane; u < units; u += 32) {
+    typename F::Unit wu[kRows];
+#pragma unroll
+    for (int r = 0; r < kRows; ++r)
+      if (r < nr) wu[r] = F::load(w + (r0 + r) * row_bytes, u);
+#pragma unroll
+    for (int sub = 0; sub < F::kElems / 8; ++sub) {
+      float xs[NC][8];
+#pragma unroll
+      for (int c = 0; c < NC; ++c) {
+        if (c < nc) {
+          const float4* px =
+              reinterpret_cast<const float4*>(x + (c0 + c) * cols + u * F::kElems + sub * 8);
+          const float4 a = __ldg(px), b = __ldg(px + 1);
+          xs[c][0] = a.x, xs[c][1] = a.y, xs[c][2] = a.z, xs[c][3] = a.w;
+          xs[c][4] = b.x, xs[c][5] = b.y, xs[c][6] = b.z, xs[c][7] = b.w;
+        }
+      }
+#pragma unroll
+      for (int r = 0; r < kRows; ++r) {
+        if (r >= nr) continue;
+        float wv[8];
+        F::chunk(wu[r], sub, wv);
+#pragma unroll
+        for (int c = 0; c < NC; ++c)
+#pragma unroll
+          for (int e = 0; e < 8; ++e) acc[r][c] = fmaf(wv[e], xs[c][e], acc[r][c]);
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kRows; ++r)
+#pragma unroll
+    for (int c = 0; c < NC; ++c) {
+      float v = acc[r][c];
+      for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+      if (lane == 0 && r < nr && c < nc) y[(c0 + c) * rows + r0 + r] = v;
+    }
+}
+
+// Any dtype and shape (cols not a multiple of 8): one warp per (row, column).
+__global__ void matmul_generic_kernel(const float* x, int64_t n, int64_t cols, DType t,
+                                      const uint8_t* w, size_t row_bytes, int64_t rows,
+                                      float* y) {
+  const int64_t item = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+  if (item >= n * rows) return;
+  const int64_t c = item / rows, r = item % rows;
+  const uint8_t* row = w + r * row_bytes;
+  float acc = 0.0f;
+  for (int64_t j = threadIdx.x & 31; j < cols; j += 32)
+    acc = fmaf(weight_element(t, row, j), x[c * cols + j], acc);
+  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+  if ((threadIdx.x & 31) == 0) y[c * rows + r] = acc;
+}
+
+template <class F, int NC>
+void launch_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s) {
+  const int64_t rows_per_block = kWarps * kRows;
+  const dim3 grid(static_cast<unsigned>((w.rows + rows_per_block - 1) / rows_per_block),
+                  static_cast<unsigned>((n + NC - 1) / NC));
+  matmul_rows_kernel<F, NC>
+      <<<grid, kWarps * 32, 0, s>>>(x, n, w.cols, w.data, w.row_stride(), w.rows, y);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+template <class F>
+void launch_rows_any_n(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s) {
+  if (n == 1) return launch_rows<F, 1>(x, n, w, y, s);
+  if (n == 2) return launch_rows<F, 2>(x, n, w, y, s);
+  if (n <= 4) return launch_rows<F, 4>(x, n, w, y, s);
+  launch_rows<F, 8>(x, n, w, y, s);
+}
+
+__global__ void dequantize_kernel(DType t, const uint8_t* w, size_t row_bytes, int64_t rows,
+                                  int64_t cols, __half* out) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= rows * cols) return;
+  out[i] = __float2half_rn(weight_element(t, w + (i / cols) * row_bytes, i % cols));
+}
+
+__global__ void to_f16_kernel(const float* x, int64_t count, __half* out) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < count) out[i] = __float2half_rn(x[i]);
+}
+
+__global__ void to_bf16_kernel(const float* x, int64_t count, __nv_bfloat16* out) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < count) out[i] = __float2bfloat16_rn(x[i]);
+}
+
+unsigned blocks256(int64_t count) {
+  return static_cast<unsigned>((count + 255) / 256);
+}
+
+}  // namespace
+
+void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s) {
+  if (n <= 0 || w.rows <= 0) return;
+  if (w.cols % 8 != 0) {
+    const int64_t items = n * w.rows;
+    matmul_generic_kernel<<<static_cast<unsigned>((items + 7) / 8), 256, 0, s>>>(
+        x, n, w.cols, w.dtype, w.data, w.row_stride(), w.rows, y);
+    SLUICE_CUDA_LAUNCHED();
+    return;
+  }
+  switch (w.dtype) {
+    case DType::F32: return launch_rows_any_n<FmtF32>(x, n, w, y, s);
+    case DType::F16: return launch_rows_any_n<Fmt16<false>>(x, n, w, y, s);
+    case DType::BF16: return launch_rows_any_n<Fmt16<true>>(x, n, w, y, s);
+    case DType::Q4G32: return launch_rows_any_n<FmtQ4G32>(x, n, w, y, s);
+    case DType::Q8G32: return launch_rows_any_n<FmtQ8G32>(x, n, w, y, s);
+    case DType::Q8G16: return launch_rows_any_n<FmtQ8G16>(x, n, w, y, s);
+  }
+}
+
+void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s) {
+  const int64_t count = w.rows * w.cols;
+  if (count <= 0) return;
+  dequantize_kernel<<<blocks256(count), 256, 0, s>>>(w.dtype, w.data, w.row_stride(), w.rows,
+                                                     w.cols, reinterpret_cast<__half*>(out));
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s) {
+  if (count <= 0) return;
+  to_f16_kernel<<<blocks256(count), 256, 0, s>>>(x, count, reinterpret_cast<__half*>(out));
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s) {
+  if (count <= 0) return;
+  to_bf16_kernel<<<blocks256(count), 256, 0, s>>>(x, count,
+                                                  reinterpret_cast<__nv_bfloat16*>(out));
+  SLUICE_CUDA_LAUNCHED();
+}
+
+}  // namespace sluice::cuda
