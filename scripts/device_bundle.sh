@@ -13,4 +13,6 @@ for lib in libxxhash.so.0 libhwy.so.1 libpcre2-8.so.0 libutf8proc.so.2 libcpp-ht
            libbrotlidec.so.1 libbrotlienc.so.1 libbrotlicommon.so.1 libgomp.so.1; do
   cp -L "/lib/x86_64-linux-gnu/$lib" devcarry/lib/
 done
+mkdir -p devcarry/tok  # the GPU machine has no ../shared: make-model needs a tokenizer
+cp ../shared/testdata/tokenizers/qwen3/tokenizer.json devcarry/tok/
 du -sh devcarry

@@ -31,6 +31,7 @@ HttpServer::HttpServer(ServerContext& ctx)
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(ctx_.options.max_body_bytes);
   server_->set_keep_alive_max_count(1000);
+  server_->set_tcp_nodelay(true);  // stream each SSE event at once (no Nagle delay)
   server_->set_read_timeout(300, 0);
   server_->set_write_timeout(300, 0);
 

@@ -20,7 +20,11 @@ class GrammarConstraint : public TokenConstraint {
   GrammarConstraint(std::shared_ptr<const structured::Grammar> g,
                     std::shared_ptr<const structured::TokenVocab> v)
       : matcher_(std::move(g), std::move(v)) {}
-  void fill_mask(std::span<uint32_t> bitmask) override { matcher_.fill_mask(bitmask); }
+  // The matcher's budget rule (grammar_matcher.h): each token must leave a completion that fits
+  // in the tokens left; once tokens_left <= min_bytes_to_finish() + 1 each must make progress.
+  void fill_mask(std::span<uint32_t> bitmask, int32_t tokens_left) override {
+    matcher_.fill_mask(bitmask, tokens_left);
+  }
   bool accept(int32_t token) override { return matcher_.accept(token); }
   bool must_finish() const override { return matcher_.must_finish(); }
 
@@ -123,10 +127,11 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
     throw invalid(req.format.param + " cannot be combined with a " + t.choice_param +
                       " that forces a tool call",
                   req.format.param);
-  if (req.thinking.enabled) {
-    if (!in.kwargs.is_object()) in.kwargs = Json::object();
-    if (!in.kwargs.contains("enable_thinking")) in.kwargs["enable_thinking"] = *req.thinking.enabled;
-  }
+  // Thinking is on unless the request turns it off (as llama.cpp's server does): some templates
+  // (QwQ's, DeepSeek-R1's) close the section in the prompt when enable_thinking is undefined.
+  if (!in.kwargs.is_object()) in.kwargs = Json::object();
+  if (!in.kwargs.contains("enable_thinking"))
+    in.kwargs["enable_thinking"] = req.thinking.enabled.value_or(true);
   if (!ctx.reasoning_open.empty()) plan.reasoning = ReasoningTags{ctx.reasoning_open, ctx.reasoning_close};
   return plan;
 }

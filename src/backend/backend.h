@@ -61,6 +61,9 @@ class Backend {
   virtual void to_device(void* dst, const void* src, size_t bytes);  // host -> backend
   virtual void to_host(void* dst, const void* src, size_t bytes);    // backend -> host (waits)
   virtual void copy(void* dst, const void* src, size_t bytes);       // backend -> backend
+  // Host memory that to_host fills fastest (page-locked on GPU backends).
+  virtual void* alloc_host(size_t bytes) { return alloc(bytes); }
+  virtual void release_host(void* p) { release(p); }
   // A weight whose data the ops can read: the same weight on host backends, a device copy
   // (kept alive by the returned Weight) on device backends.
   virtual Weight place(const Weight& w) { return w; }

@@ -1,6 +1,6 @@
 // `sluice grammar`: compile a JSON schema (or JSON mode) against a tokenizer and drive the
-// token-mask matcher: random walks print one JSON line per finished output; --bench times
-// fill_mask per token.
+// token-mask matcher: random walks print one JSON line per finished output (--budget: within a
+// token limit, steering to completion like the server); --bench times fill_mask per token.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -26,6 +26,7 @@ struct GrammarOptions {
   int random_walk = 0;
   uint64_t seed = 0;
   int max_tokens = 2000;
+  int budget_slack = -1;  // >= 0: limit = bytes needed at the start + 1 + slack, budget rule on
   bool bench = false;
   int bench_walks = 5;
 };
@@ -33,23 +34,40 @@ struct GrammarOptions {
 struct Walk {
   std::string text;
   int tokens = 0;
+  int max_tokens = 0;
   bool finished = false;
   std::vector<double> mask_us;
+  std::vector<double> finishing_us;  // fill_finishing_mask on every 4th state (--bench)
 };
 
+double micros_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+}
+
 // One walk: random allowed tokens; prefers end-of-generation (and short tokens) so walks end.
+// budget_slack >= 0: the masks follow the server's budget rule for a limit that leaves that many
+// tokens beyond the fewest that can finish.
 Result<Walk> walk(const std::shared_ptr<const structured::Grammar>& g,
                   const std::shared_ptr<const structured::TokenVocab>& vocab, std::mt19937_64& rng,
-                  int max_tokens) {
+                  int max_tokens, int budget_slack, bool time_finishing) {
   structured::GrammarMatcher m(g, vocab);
   std::vector<uint32_t> mask((vocab->size() + 31) / 32);
   std::vector<int32_t> allowed, short_allowed;
   Walk w;
+  if (budget_slack >= 0) max_tokens = m.min_bytes_to_finish() + 1 + budget_slack;
+  w.max_tokens = max_tokens;
   for (int step = 0; step < max_tokens; ++step) {
+    if (time_finishing && step % 4 == 0) {
+      const auto t0 = std::chrono::steady_clock::now();
+      m.fill_finishing_mask(mask);
+      w.finishing_us.push_back(micros_since(t0));
+    }
     const auto t0 = std::chrono::steady_clock::now();
-    m.fill_mask(mask);
-    const auto t1 = std::chrono::steady_clock::now();
-    w.mask_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    if (budget_slack >= 0)
+      m.fill_mask(mask, max_tokens - step);
+    else
+      m.fill_mask(mask);
+    w.mask_us.push_back(micros_since(t0));
     allowed.clear();
     short_allowed.clear();
     int32_t eog = -1;
@@ -119,15 +137,16 @@ int run_grammar(const GrammarOptions& o) {
   const auto t2 = std::chrono::steady_clock::now();
   std::mt19937_64 rng(o.seed);
   if (o.bench) {
-    std::vector<double> cold, warm;
+    std::vector<double> cold, warm, finishing;
     int finished = 0, tokens = 0;
     for (int i = 0; i < o.bench_walks; ++i) {
-      auto w = walk(*grammar, vocab, rng, o.max_tokens);
+      auto w = walk(*grammar, vocab, rng, o.max_tokens, o.budget_slack, i > 0);
       if (!w) return fail(w.error());
       finished += w->finished;
       tokens += w->tokens;
       auto& dst = i == 0 ? cold : warm;
       dst.insert(dst.end(), w->mask_us.begin(), w->mask_us.end());
+      finishing.insert(finishing.end(), w->finishing_us.begin(), w->finishing_us.end());
     }
     nlohmann::ordered_json out = {
         {"vocab_size", vocab->size()},
@@ -142,14 +161,21 @@ int run_grammar(const GrammarOptions& o) {
         {"p50_us", percentile(warm, 0.5)},
         {"p99_us", percentile(warm, 0.99)},
         {"max_us", percentile(warm, 1.0)},
-        {"masks_timed", warm.size()}};
+        {"masks_timed", warm.size()},
+        {"finishing_mean_us", mean(finishing)},
+        {"finishing_p50_us", percentile(finishing, 0.5)},
+        {"finishing_max_us", percentile(finishing, 1.0)},
+        {"finishing_timed", finishing.size()}};
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
   int unfinished = 0;
   for (int i = 0; i < o.random_walk; ++i) {
-    auto w = walk(*grammar, vocab, rng, o.max_tokens);
+    auto w = walk(*grammar, vocab, rng, o.max_tokens, o.budget_slack, false);
     if (!w) return fail(w.error());
+    if (!w->finished && o.budget_slack >= 0)
+      return fail("[grammar] a walk with a budget of " + std::to_string(w->max_tokens) +
+                  " tokens ended unfinished: " + w->text);
     if (!w->finished) {
       ++unfinished;
       continue;
@@ -175,6 +201,9 @@ Command register_grammar_command(CLI::App& app) {
   cmd->add_option("--random-walk", o->random_walk, "Number of random walks to print");
   cmd->add_option("--seed", o->seed, "Random seed");
   cmd->add_option("--max-tokens", o->max_tokens, "Token limit per walk");
+  cmd->add_option("--budget", o->budget_slack,
+                  "Steer to completion: limit each walk to the fewest tokens that can finish "
+                  "+ 1 + this slack (replaces --max-tokens); an unfinished walk is an error");
   cmd->add_flag("--bench", o->bench, "Time fill_mask per token over a few walks (JSON)");
   cmd->add_option("--bench-walks", o->bench_walks, "Walks for --bench (first one counts as cold)");
   return {cmd, [o] { return run_grammar(*o); }};

@@ -89,6 +89,7 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
                                             : static_cast<int32_t>(c.max_position_embeddings);
   kv_storage_ = std::make_unique<KvStorage>(*backend_, c.num_layers, num_blocks,
                                             config.block_size, c.num_kv_heads, c.head_dim);
+  if (!backend_->host_resident()) runner_->warm_up(*kv_storage_);
   kv_ = std::make_unique<kv::KvCacheManager>(static_cast<int32_t>(num_blocks), config.block_size,
                                              config.enable_prefix_caching);
   scheduler_ = std::make_unique<Scheduler>(
@@ -106,6 +107,16 @@ Engine::~Engine() {
   }
   cv_.notify_all();
   thread_.join();
+  backend_->release_host(logits_host_);
+}
+
+float* Engine::logits_buffer(size_t count) {
+  if (count > logits_capacity_) {
+    backend_->release_host(logits_host_);
+    logits_capacity_ = std::max(count, 2 * logits_capacity_);
+    logits_host_ = static_cast<float*>(backend_->alloc_host(logits_capacity_ * sizeof(float)));
+  }
+  return logits_host_;
 }
 
 int64_t Engine::kv_capacity_tokens() const {
@@ -262,8 +273,8 @@ void Engine::step(const SchedulerOutput& out) {
     }
   }
   const int64_t vocab = model_.config().vocab_size;
-  std::vector<float> logits(b.logit_rows.size() * vocab);  // [num_sampled, vocab]
-  runner_->forward(b, *kv_storage_, logits.data());
+  float* logits = logits_buffer(b.logit_rows.size() * vocab);  // [num_sampled, vocab]
+  runner_->forward(b, *kv_storage_, logits);
   scheduler_->on_step_done(out);
   totals_.computed_tokens += out.num_tokens;
   totals_.num_preemptions += static_cast<int64_t>(out.preempted.size());
@@ -277,7 +288,7 @@ void Engine::step(const SchedulerOutput& out) {
   for (size_t k = 0; k < sampled.size(); ++k) {
     Sequence* seq = sampled[k]->seq;
     Live& r = *static_cast<Live*>(seq->owner);
-    const float* logit_row = logits.data() + k * vocab;
+    const float* logit_row = logits + k * vocab;
     auto it = std::find_if(r.seqs.begin(), r.seqs.end(),
                            [&](const Live::Seq& s) { return s.seq.get() == seq; });
     SLUICE_ASSERT(it != r.seqs.end(), "sampled sequence not in its request");
@@ -318,7 +329,11 @@ void Engine::step(const SchedulerOutput& out) {
         s.forced.pop_back();
       } else {
         std::copy_n(logit_row, vocab, row.data());
-        if (constrained) s.constraint->fill_mask(mask);
+        if (constrained) {  // with the tokens it may still emit, this one included
+          const Sequence& q = *s.seq;
+          s.constraint->fill_mask(mask, std::min(r.req.params.max_tokens - q.num_output_tokens(),
+                                                 max_model_len_ - q.num_tokens()));
+        }
         so = s.sampler->sample(row, constrained ? mask.data() : nullptr);
       }
       const bool rejected = constrained && !s.constraint->accept(so.token);

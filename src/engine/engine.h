@@ -59,12 +59,15 @@ class Engine {
   void abort_request(Live& r);
   void publish_metrics();
   void flush_outbox();
+  float* logits_buffer(size_t count);  // engine thread only
 
   const Model& model_;
   EngineConfig config_;
   int32_t max_model_len_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<ModelRunner> runner_;  // the model's weights placed on backend_
+  float* logits_host_ = nullptr;          // [capacity] host logits (page-locked on GPUs)
+  size_t logits_capacity_ = 0;
   std::unique_ptr<KvStorage> kv_storage_;
   std::unique_ptr<kv::KvCacheManager> kv_;
   std::unique_ptr<Scheduler> scheduler_;

@@ -14,8 +14,10 @@ namespace sluice {
 class TokenConstraint {
  public:
   virtual ~TokenConstraint() = default;
-  // bitmask: [(vocab + 31) / 32] words; bit t set <=> token t may come next.
-  virtual void fill_mask(std::span<uint32_t> bitmask) = 0;
+  // bitmask: [(vocab + 31) / 32] words; bit t set <=> token t may come next. tokens_left: how
+  // many more tokens the sequence may emit, this one included (max_tokens and context room), so
+  // the constraint can steer to a complete output in time.
+  virtual void fill_mask(std::span<uint32_t> bitmask, int32_t tokens_left) = 0;
   virtual bool accept(int32_t token) = 0;  // false: token not allowed (state unchanged)
   virtual bool must_finish() const = 0;    // complete, nothing may follow but end of generation
 };

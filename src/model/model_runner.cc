@@ -116,4 +116,21 @@ void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
   }
 }
 
+void ModelRunner::warm_up(KvStorage& kv) {
+  std::vector<float> logits(model_.config().vocab_size);
+  for (int32_t n : {1, 32}) {
+    ForwardBatch b;
+    b.tokens.assign(n, 0);
+    b.query_start = {0, n};
+    b.max_blocks_per_seq = (n + kv.block_size() - 1) / kv.block_size();
+    b.block_tables.assign(b.max_blocks_per_seq, 0);
+    for (int32_t p = 0; p < n; ++p) {
+      b.positions.push_back(p);
+      b.slot_mapping.push_back(static_cast<int32_t>(p % kv.block_size()));
+    }
+    b.logit_rows = {n - 1};
+    forward(b, kv, logits.data());
+  }
+}
+
 }  // namespace sluice

@@ -16,6 +16,9 @@ class ModelRunner {
   ModelRunner(const Model& model, Backend& be);
   // logits: host [batch.logit_rows.size(), vocab_size]. Calls must not overlap.
   void forward(const ForwardBatch& batch, KvStorage& kv, float* logits);
+  // Runs throw-away batches (1 and 32 tokens, KV written to the null block 0) so that lazy
+  // module loading and library set-up happen before the first request (device backends).
+  void warm_up(KvStorage& kv);
   Backend& backend() const { return be_; }
   const Model& model() const { return model_; }
 

@@ -49,6 +49,10 @@ class Grammar {
   bool has_byte(int32_t node, uint8_t b) const {
     return (first_bytes_[size_t(node) * 8 + (b >> 5)] >> (b & 31)) & 1u;
   }
+  // Fewest bytes from `node` to the end of its rule (finish_costs.h); kNoFinish: no way.
+  int32_t bytes_to_end(int32_t node) const { return to_end_[node]; }
+  // The same from a stack top, through its byte edges only (its other ways are other stacks).
+  int32_t bytes_from_top(int32_t node) const { return from_top_[node]; }
   size_t memory_bytes() const;
 
   // Per-vocabulary token-mask cache, created on first use (thread-safe).
@@ -66,6 +70,7 @@ class Grammar {
   std::vector<int32_t> pushes_;
   std::vector<uint8_t> end_reachable_;
   std::vector<uint32_t> first_bytes_;  // 256 bits per node
+  std::vector<int32_t> to_end_, from_top_;
 
   mutable std::mutex cache_mu_;
   mutable std::vector<std::pair<std::weak_ptr<const TokenVocab>, std::unique_ptr<MaskCache>>>

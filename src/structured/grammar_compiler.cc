@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "structured/compiled_grammar.h"
+#include "structured/finish_costs.h"
 #include "structured/mask_cache.h"
 #include "structured/node_nfa.h"
 
@@ -228,6 +229,9 @@ class GrammarBuilder {
       g->exp_begin_.push_back(static_cast<int32_t>(g->expansions_.size()));
       g->end_reachable_.push_back(exps_[i].end ? 1 : 0);
     }
+    FinishCosts costs = compute_finish_costs(*g);
+    g->to_end_ = std::move(costs.to_end);
+    g->from_top_ = std::move(costs.from_top);
     // The root rule's end pops to "finished"; other rules' ends pop to their caller. Only the
     // root's end node differs in meaning, which the walker handles by the ROOT sentinel.
     return std::shared_ptr<const Grammar>(std::move(g));
@@ -247,8 +251,10 @@ Result<std::shared_ptr<const Grammar>> compile(const NodePtr& root) {
 
 size_t Grammar::memory_bytes() const {
   return edges_.size() * sizeof(Edge) + expansions_.size() * sizeof(Expansion) +
-         (edge_begin_.size() + exp_begin_.size() + pushes_.size()) * 4 + end_reachable_.size() +
-         first_bytes_.size() * 4;
+         (edge_begin_.size() + exp_begin_.size() + pushes_.size() + to_end_.size() +
+          from_top_.size()) *
+             4 +
+         end_reachable_.size() + first_bytes_.size() * 4;
 }
 
 Grammar::~Grammar() = default;

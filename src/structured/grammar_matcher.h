@@ -65,6 +65,21 @@ class GrammarMatcher {
   // bitmask: [(vocab_size + 31) / 32] words; bit t set <=> token t may come next. End-of-generation
   // ids are allowed exactly when the grammar is complete (can stop here).
   void fill_mask(std::span<uint32_t> bitmask);
+  // Budget rule, for a sequence that may emit `tokens_left` more tokens (this one included): a
+  // token may come only if what it leaves can still be completed in the tokens after it, one kept
+  // for end-of-generation (min_bytes_to_finish() after it <= tokens_left - 2; single-byte tokens
+  // make that reachable). Once tokens_left <= min_bytes_to_finish() + 1 this is the finishing
+  // mask, which is also the best effort when the budget is already too small.
+  void fill_mask(std::span<uint32_t> bitmask, int32_t tokens_left);
+  // Only tokens after which min_bytes_to_finish() <= max_bytes_after (end-of-generation when
+  // complete). As cheap as fill_mask while the limit is far (a cached bound per grammar node);
+  // near it, walks the whole vocabulary from the current state.
+  void fill_budget_mask(std::span<uint32_t> bitmask, int32_t max_bytes_after);
+  // Only tokens after which min_bytes_to_finish() strictly decreases, so each one makes progress,
+  // plus end-of-generation when complete.
+  void fill_finishing_mask(std::span<uint32_t> bitmask);
+  // Fewest bytes that complete the match from here (0 when can_finish()).
+  int32_t min_bytes_to_finish() const;
   // Advances on token; false (and no change) when the token is not allowed.
   bool accept(int32_t token);
   bool can_finish() const;   // the bytes so far form a complete match

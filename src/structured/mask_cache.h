@@ -4,6 +4,7 @@
 // the node's rule and must be checked against the real stack at run time. Computed lazily, once
 // per (grammar, vocabulary), shared by every matcher.
 #include <atomic>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,15 @@ struct NodeMask {
   std::vector<int32_t> accepted_ids;    // else the accepted token ids
   std::vector<int32_t> uncertain;       // sorted-vocabulary indices, ascending
   std::vector<uint16_t> uncertain_lcp;  // common prefix with the previous uncertain token
+  // For budget masks (finish_costs.h): the most an accepted token adds to the bytes needed to
+  // finish (INT32_MIN: none accepted); the accepted tokens that change them, ascending by the
+  // change (dropped when there are too many: budget masks then walk the vocabulary); accepted
+  // tokens whose change depends on the caller (sorted indices, checked on the real stack).
+  int32_t max_increase = INT32_MIN;
+  std::vector<int32_t> changes, change_ids;
+  bool changes_dropped = false;
+  std::vector<int32_t> mixed;
+  std::vector<uint16_t> mixed_lcp;
   size_t memory_bytes() const;
 };
 

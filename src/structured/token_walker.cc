@@ -1,5 +1,9 @@
 #include "structured/token_walker.h"
 
+#include <climits>
+
+#include "structured/finish_costs.h"
+
 namespace sluice::structured {
 
 void TokenWalker::reset(std::span<const Stack> init) {
@@ -54,9 +58,9 @@ bool TokenWalker::run(std::span<const Stack> init, std::string_view bytes, std::
   return alive;
 }
 
-void TokenWalker::classify(int32_t node, std::vector<int32_t>& accepted,
-                           std::vector<int32_t>& uncertain) {
+void TokenWalker::classify(int32_t node, Classified& out) {
   const Stack start{node, kUnknownFrame};
+  const int32_t before = g_.bytes_from_top(node);
   reset(std::span<const Stack>(&start, 1));
   const int32_t n = vocab_.num_sorted();
   for (int32_t i = 0; i < n;) {
@@ -70,15 +74,26 @@ void TokenWalker::classify(int32_t node, std::vector<int32_t>& accepted,
       // Nothing left after depth_ bytes: the whole subtree under this prefix shares the fate.
       next = vocab_.subtree_end(i, depth_);
       if (unknown_seen_[depth_])
-        for (int32_t j = i; j < next; ++j) uncertain.push_back(j);
+        for (int32_t j = i; j < next; ++j) out.uncertain.push_back(j);
       decided = true;
       break;
     }
     if (!decided) {
-      if (level_begin_[depth_ + 1] > level_begin_[depth_])
-        accepted.push_back(i);
-      else if (unknown_seen_[depth_])
-        uncertain.push_back(i);
+      if (level_begin_[depth_ + 1] > level_begin_[depth_]) {
+        out.accepted.push_back(i);
+        // Within the rule: an upper bound, as paths that popped can only make it cheaper.
+        int32_t after = kNoFinish;
+        for (const Stack& s : level(depth_))
+          after = std::min(after, stack_finish_bytes(g_, stepper_.pool(), s));
+        const int32_t change = after - before;
+        out.max_increase = std::max(out.max_increase, change);
+        if (unknown_seen_[depth_])
+          out.mixed.push_back(i);
+        else if (change != 0)
+          out.changes.push_back({change, i});
+      } else if (unknown_seen_[depth_]) {
+        out.uncertain.push_back(i);
+      }
     }
     i = next;
   }

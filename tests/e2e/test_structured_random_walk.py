@@ -3,6 +3,8 @@
 For every schema in tests/data/json_schemas and both tokenizers (Qwen3, Llama 3.2),
 `sluice grammar --random-walk` picks random tokens from the mask until the grammar lets it end;
 each printed output is checked with Python's `json` and `jsonschema` (formats checked too).
+With `--budget SLACK` every walk gets a token limit just above the fewest tokens that can finish
+and the server's budget rule must steer all of them to a complete, valid output.
 Schemas in unsupported/ must make the command fail with an error naming the keyword.
 """
 from __future__ import annotations
@@ -41,6 +43,10 @@ def test_random_walk_outputs_validate(sluice_bin, testdata, schema_path, tokeniz
     assert r.returncode == 0, r.stderr
     lines = [l for l in r.stdout.split("\n") if l.strip()]  # not splitlines(): U+2028 is data
     assert lines, f"no walk finished: {r.stderr}"
+    check_outputs(schema_path, schema, lines)
+
+
+def check_outputs(schema_path, schema, lines):
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     for line in lines:
@@ -48,6 +54,20 @@ def test_random_walk_outputs_validate(sluice_bin, testdata, schema_path, tokeniz
         value = json.loads(text)  # must parse
         errors = list(validator.iter_errors(value))
         assert not errors, f"{schema_path.name}: {text!r}: {errors[0].message}"
+
+
+@pytest.mark.parametrize("tokenizer,slack", [("qwen3", 0), ("llama3_2", 6)])
+@pytest.mark.parametrize("schema_path", SCHEMAS, ids=lambda p: p.stem)
+def test_budgeted_walks_all_end_complete_and_validate(sluice_bin, testdata, schema_path, tokenizer,
+                                                      slack):
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    tok = testdata / "tokenizers" / tokenizer / "tokenizer.json"
+    r = run_grammar(sluice_bin, ["--schema", schema_path, "--tokenizer", tok, "--random-walk", WALKS,
+                                 "--seed", 11, "--budget", slack])
+    assert r.returncode == 0, r.stderr  # an unfinished walk fails the command
+    lines = [l for l in r.stdout.split("\n") if l.strip()]
+    assert len(lines) == WALKS, r.stderr
+    check_outputs(schema_path, schema, lines)
 
 
 @pytest.mark.parametrize("schema_path", UNSUPPORTED, ids=lambda p: p.stem)

@@ -40,7 +40,8 @@ class CudaBackend final : public Backend {
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
-    for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_)})
+    for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_),
+                    static_cast<void*>(attn_scratch_)})
       if (p) cudaFree(p);
     cublasDestroy(cublas_);
     cudaStreamDestroy(stream_);
@@ -78,6 +79,14 @@ class CudaBackend final : public Backend {
   void copy(void* dst, const void* src, size_t bytes) override {
     if (bytes > 0)
       SLUICE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
+  }
+  void* alloc_host(size_t bytes) override {
+    void* p = nullptr;
+    SLUICE_CUDA_CHECK(cudaMallocHost(&p, bytes > 0 ? bytes : 1));
+    return p;
+  }
+  void release_host(void* p) override {
+    if (p) SLUICE_CUDA_CHECK(cudaFreeHost(p));
   }
   Weight place(const Weight& w) override {
     if (!w.data) return w;
@@ -134,7 +143,17 @@ class CudaBackend final : public Backend {
   }
   void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                        const AttentionBatch& batch, float scale, float* out) override {
-    cuda::paged_attention(q, num_heads, cache, batch, scale, out, stream_);
+    const size_t need = static_cast<size_t>(
+        attention_scratch_floats(batch.num_tokens, num_heads, cache.head_dim));
+    if (need > attn_scratch_cap_) {
+      if (attn_scratch_) {
+        SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        SLUICE_CUDA_CHECK(cudaFree(attn_scratch_));
+      }
+      attn_scratch_cap_ = need;
+      SLUICE_CUDA_CHECK(cudaMalloc(&attn_scratch_, need * sizeof(float)));
+    }
+    cuda::paged_attention(q, num_heads, cache, batch, scale, out, attn_scratch_, stream_);
   }
 
  private:
@@ -184,6 +203,8 @@ class CudaBackend final : public Backend {
   uint16_t* wf16_ = nullptr;  // [rows, cols] dequantized weight for the GEMM path
   uint16_t* x16_ = nullptr;   // [n, cols] activations in 16 bits
   size_t wf16_cap_ = 0, x16_cap_ = 0;
+  float* attn_scratch_ = nullptr;  // split-K partial results of attention
+  size_t attn_scratch_cap_ = 0;
 };
 
 }  // namespace

@@ -33,8 +33,11 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 
-// Paged attention over mixed prefill + decode tokens (kernels_attention.cu).
+// Paged attention over mixed prefill + decode tokens (kernels_attention.cu). scratch: device
+// floats for split-K partials, attention_scratch_floats(...) of them.
+int64_t attention_scratch_floats(int64_t num_tokens, int64_t num_heads, int64_t head_dim);
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
-                     const AttentionBatch& batch, float scale, float* out, cudaStream_t s);
+                     const AttentionBatch& batch, float scale, float* out, float* scratch,
+                     cudaStream_t s);
 
 }  // namespace sluice::cuda

@@ -1,6 +1,10 @@
-// Paged attention for a flattened batch of prefill chunks and decodes: one block per
-// (token, head); K/V rows are read through the sequence's block table in chunks of 128
-// positions with an online softmax (running max and sum), so any context length fits.
+// Paged attention for a flattened batch of prefill chunks and decodes. One block per (token,
+// group of query heads sharing a KV head): each K/V row is read once for the whole group. K/V
+// rows are read through the sequence's block table in chunks of 128 positions with an online
+// softmax per head (running max and sum), so any context length fits. Long contexts with few
+// tokens (decode) are split across blocks (split-K): each split writes its unnormalized sums,
+// max and denominator, and a second kernel combines the splits.
+#include <algorithm>
 #include <cfloat>
 
 #include "backend/cuda/cuda_check.h"
@@ -10,9 +14,14 @@
 namespace sluice::cuda {
 namespace {
 
-constexpr int kThreads = 128;  // 4 warps
-constexpr int kChunk = 128;    // KV positions per softmax step
+constexpr int kThreads = 128;      // 4 warps
+constexpr int kChunk = 128;        // KV positions per softmax step
 constexpr int kMaxHeadDim = 256;
+constexpr int kMaxGroupDim = 1024;  // heads per block * head_dim
+constexpr int kMaxHeads = 8;        // heads per block
+// Split-K: at most this many (token, head, split) partial results (~66 MB of scratch at
+// head_dim 128); a batch with more (token, head) pairs than this runs unsplit.
+constexpr int64_t kSplitPairs = int64_t{1} << 17;
 
 __device__ float block_reduce(float v, bool is_max, float* scratch) {
   for (int o = 16; o > 0; o >>= 1) {
@@ -28,15 +37,35 @@ __device__ float block_reduce(float v, bool is_max, float* scratch) {
   return v;
 }
 
+__device__ __forceinline__ const float* kv_row_ptr(const float* cache, const int32_t* table,
+                                                   int64_t p, int64_t block_size, int64_t kv_row,
+                                                   int64_t kvh, int64_t head_dim) {
+  return cache + (static_cast<int64_t>(table[p / block_size]) * block_size + p % block_size) *
+                     kv_row + kvh * head_dim;
+}
+
+// Where a split's partial results go: acc [pairs, splits, head_dim], max and sum [pairs, splits]
+// (pair = token * num_heads + head). Null: one split, normalized output straight to `out`.
+struct SplitOut {
+  float* acc = nullptr;
+  float* max = nullptr;
+  float* sum = nullptr;
+  int64_t splits = 1;
+  int64_t split_len = 0;  // positions per split (a multiple of kChunk)
+};
+
+// Block (t, g, sp): token t, query heads [g*S, g*S+S) (all of one KV head), positions
+// [sp*split_len, (sp+1)*split_len) of its context.
 __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
-    const float* q, int64_t num_heads, int64_t group, int64_t head_dim, const float* k_cache,
-    const float* v_cache, int64_t block_size, int64_t kv_row, const int32_t* query_start,
-    int64_t num_seqs, const int32_t* positions, const int32_t* block_tables,
-    int64_t max_blocks, float scale, float* out) {
-  __shared__ float q_s[kMaxHeadDim];
-  __shared__ float p_s[kChunk];
+    const float* q, int64_t num_heads, int64_t group, int S, int64_t head_dim,
+    const float* k_cache, const float* v_cache, int64_t block_size, int64_t kv_row,
+    const int32_t* query_start, int64_t num_seqs, const int32_t* positions,
+    const int32_t* block_tables, int64_t max_blocks, float scale, float* out, SplitOut split) {
+  __shared__ float q_s[kMaxGroupDim];    // [S, head_dim], pre-scaled
+  __shared__ float p_s[kMaxHeads][kChunk];
   __shared__ float scratch[kThreads / 32];
-  const int64_t t = blockIdx.x, h = blockIdx.y, kvh = h / group;
+  __shared__ float corr_s[kMaxHeads];  // this chunk's rescale of each head's sums
+  const int64_t t = blockIdx.x, h0 = static_cast<int64_t>(blockIdx.y) * S, kvh = h0 / group;
   // The token's sequence: the last s with query_start[s] <= t.
   int64_t lo = 0, hi = num_seqs - 1;
   while (lo < hi) {
@@ -44,74 +73,157 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     if (query_start[mid] <= t) lo = mid; else hi = mid - 1;
   }
   const int32_t* table = block_tables + lo * max_blocks;
-  const int64_t ctx = static_cast<int64_t>(positions[t]) + 1;
-  const float* qh = q + (t * num_heads + h) * head_dim;
-  for (int64_t d = threadIdx.x; d < head_dim; d += kThreads) q_s[d] = qh[d] * scale;
+  const int64_t sp = blockIdx.z;
+  const int64_t begin = split.acc ? sp * split.split_len : 0;
+  const int64_t ctx = split.acc ? min(static_cast<int64_t>(positions[t]) + 1, begin + split.split_len)
+                                : static_cast<int64_t>(positions[t]) + 1;
+  const int64_t gd = S * head_dim;
+  for (int64_t i = threadIdx.x; i < gd; i += kThreads)
+    q_s[i] = q[(t * num_heads + h0) * head_dim + i] * scale;
   __syncthreads();
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  float acc[kMaxHeadDim / kThreads] = {};  // dims threadIdx.x + i * kThreads
-  float m = -FLT_MAX, l = 0.0f;
-  for (int64_t p0 = 0; p0 < ctx; p0 += kChunk) {
+  // Thread owns (head, dim) pairs i = threadIdx.x + j * kThreads of the [S, head_dim] output.
+  float acc[kMaxGroupDim / kThreads] = {};
+  float m[kMaxHeads], l[kMaxHeads];
+  for (int h = 0; h < kMaxHeads; ++h) m[h] = -FLT_MAX, l[h] = 0.0f;
+  for (int64_t p0 = begin; p0 < ctx; p0 += kChunk) {
     const int cnt = static_cast<int>(min(static_cast<int64_t>(kChunk), ctx - p0));
-    // Scores: one warp per position, lanes over dims.
+    // Scores: one warp per position (its K row read once), lanes over dims, all S heads.
     for (int i = warp; i < cnt; i += kThreads / 32) {
-      const int64_t p = p0 + i;
-      const float* kr = k_cache + (static_cast<int64_t>(table[p / block_size]) * block_size +
-                                   p % block_size) * kv_row + kvh * head_dim;
-      float dot = 0.0f;
-      for (int64_t d = lane; d < head_dim; d += 32) dot = fmaf(q_s[d], kr[d], dot);
-      for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
-      if (lane == 0) p_s[i] = dot;
+      const float* kr = kv_row_ptr(k_cache, table, p0 + i, block_size, kv_row, kvh, head_dim);
+      float dot[kMaxHeads] = {};
+      for (int64_t d = lane; d < head_dim; d += 32) {
+        const float kd = kr[d];
+#pragma unroll
+        for (int h = 0; h < kMaxHeads; ++h)
+          if (h < S) dot[h] = fmaf(q_s[h * head_dim + d], kd, dot[h]);
+      }
+#pragma unroll
+      for (int h = 0; h < kMaxHeads; ++h) {
+        if (h >= S) break;
+        float v = dot[h];
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+        if (lane == 0) p_s[h][i] = v;
+      }
     }
     __syncthreads();
-    const float chunk_max =
-        block_reduce(threadIdx.x < cnt ? p_s[threadIdx.x] : -FLT_MAX, true, scratch);
-    const float m_new = fmaxf(m, chunk_max);
-    const float correction = expf(m - m_new);
-    float e = 0.0f;
-    if (threadIdx.x < cnt) {
-      e = expf(p_s[threadIdx.x] - m_new);
-      p_s[threadIdx.x] = e;
-    }
-    l = l * correction + block_reduce(e, false, scratch);  // also orders the p_s writes
-    m = m_new;
 #pragma unroll
-    for (int j = 0; j < kMaxHeadDim / kThreads; ++j) {
-      const int64_t d = threadIdx.x + j * kThreads;
-      if (d >= head_dim) break;
-      float a = acc[j] * correction;
-      for (int i = 0; i < cnt; ++i) {
-        const int64_t p = p0 + i;
-        const float* vr = v_cache + (static_cast<int64_t>(table[p / block_size]) * block_size +
-                                     p % block_size) * kv_row + kvh * head_dim;
-        a = fmaf(p_s[i], vr[d], a);
+    for (int h = 0; h < kMaxHeads; ++h) {
+      if (h >= S) break;
+      const bool mine = threadIdx.x < cnt;
+      const float chunk_max = block_reduce(mine ? p_s[h][threadIdx.x] : -FLT_MAX, true, scratch);
+      const float m_new = fmaxf(m[h], chunk_max);
+      const float correction = expf(m[h] - m_new);
+      if (threadIdx.x == 0) corr_s[h] = correction;
+      float e = 0.0f;
+      if (mine) {
+        e = expf(p_s[h][threadIdx.x] - m_new);
+        p_s[h][threadIdx.x] = e;
       }
+      // The reduction's barriers also order the p_s and corr_s writes before their reads.
+      l[h] = l[h] * correction + block_reduce(e, false, scratch);
+      m[h] = m_new;
+    }
+#pragma unroll
+    for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
+      const int64_t i = threadIdx.x + j * kThreads;
+      if (i >= gd) break;
+      const int h = static_cast<int>(i / head_dim);
+      const int64_t d = i % head_dim;
+      float a = acc[j] * corr_s[h];
+#pragma unroll 8
+      for (int c = 0; c < cnt; ++c)
+        a = fmaf(p_s[h][c], kv_row_ptr(v_cache, table, p0 + c, block_size, kv_row, kvh, head_dim)[d], a);
       acc[j] = a;
     }
     __syncthreads();  // p_s is rewritten by the next chunk
   }
-  float* o = out + (t * num_heads + h) * head_dim;
+  if (split.acc) {  // partial results; an empty split (begin >= context) writes max -inf, sum 0
 #pragma unroll
-  for (int j = 0; j < kMaxHeadDim / kThreads; ++j) {
-    const int64_t d = threadIdx.x + j * kThreads;
-    if (d < head_dim) o[d] = acc[j] / l;
+    for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
+      const int64_t i = threadIdx.x + j * kThreads;
+      if (i >= gd) break;
+      const int64_t pair = t * num_heads + h0 + i / head_dim;
+      split.acc[(pair * split.splits + sp) * head_dim + i % head_dim] = acc[j];
+    }
+    if (threadIdx.x == 0)
+      for (int h = 0; h < S; ++h) {
+        const int64_t pair = t * num_heads + h0 + h;
+        split.max[pair * split.splits + sp] = m[h];
+        split.sum[pair * split.splits + sp] = l[h];
+      }
+    return;
+  }
+  if (threadIdx.x == 0)
+    for (int h = 0; h < S; ++h) corr_s[h] = 1.0f / l[h];  // reused: each head's 1 / sum
+  __syncthreads();
+#pragma unroll
+  for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
+    const int64_t i = threadIdx.x + j * kThreads;
+    if (i >= gd) break;
+    out[(t * num_heads + h0) * head_dim + i] = acc[j] * corr_s[i / head_dim];
+  }
+}
+
+// Block per (token, head), thread per dim: out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M).
+__global__ void combine_splits_kernel(SplitOut split, int64_t head_dim, float* out) {
+  const int64_t pair = blockIdx.x;
+  const float* mx = split.max + pair * split.splits;
+  const float* sm = split.sum + pair * split.splits;
+  float M = -FLT_MAX;
+  for (int64_t s = 0; s < split.splits; ++s) M = fmaxf(M, mx[s]);
+  float L = 0.0f;
+  for (int64_t s = 0; s < split.splits; ++s) L += sm[s] * expf(mx[s] - M);
+  for (int64_t d = threadIdx.x; d < head_dim; d += blockDim.x) {
+    float a = 0.0f;
+    for (int64_t s = 0; s < split.splits; ++s)
+      a += split.acc[(pair * split.splits + s) * head_dim + d] * expf(mx[s] - M);
+    out[pair * head_dim + d] = a / L;
   }
 }
 
 }  // namespace
 
+int64_t attention_scratch_floats(int64_t num_tokens, int64_t num_heads, int64_t head_dim) {
+  return kSplitPairs * (head_dim + 2);
+}
+
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
-                     const AttentionBatch& batch, float scale, float* out, cudaStream_t s) {
+                     const AttentionBatch& batch, float scale, float* out, float* scratch,
+                     cudaStream_t s) {
   if (batch.num_tokens <= 0) return;
-  SLUICE_ASSERT(cache.head_dim <= kMaxHeadDim, "CUDA attention supports head_dim <= 256");
+  const int64_t hd = cache.head_dim;
+  SLUICE_ASSERT(hd <= kMaxHeadDim, "CUDA attention supports head_dim <= 256");
   SLUICE_ASSERT(num_heads % cache.num_kv_heads == 0, "num_heads must be a multiple of kv heads");
-  const dim3 grid(static_cast<unsigned>(batch.num_tokens), static_cast<unsigned>(num_heads));
+  const int64_t group = num_heads / cache.num_kv_heads;
+  // Heads per block: the largest divisor of the group that fits the shared buffers.
+  int S = 1;
+  for (int c = 1; c <= kMaxHeads && c <= group; ++c)
+    if (group % c == 0 && c * hd <= kMaxGroupDim) S = c;
+  // Split the context when it spans several chunks and the scratch holds the partials.
+  SplitOut split;
+  const int64_t pairs = batch.num_tokens * num_heads;
+  const int64_t chunks = (batch.max_context + kChunk - 1) / kChunk;
+  const int64_t want = std::min<int64_t>(chunks, kSplitPairs / pairs);
+  if (want > 1) {
+    split.split_len = (chunks + want - 1) / want * kChunk;
+    split.splits = (batch.max_context + split.split_len - 1) / split.split_len;
+    split.acc = scratch;
+    split.max = scratch + pairs * split.splits * hd;
+    split.sum = split.max + pairs * split.splits;
+  }
+  const dim3 grid(static_cast<unsigned>(batch.num_tokens), static_cast<unsigned>(num_heads / S),
+                  static_cast<unsigned>(split.splits));
   paged_attention_kernel<<<grid, kThreads, 0, s>>>(
-      q, num_heads, num_heads / cache.num_kv_heads, cache.head_dim, cache.k, cache.v,
-      cache.block_size, cache.num_kv_heads * cache.head_dim, batch.query_start, batch.num_seqs,
-      batch.positions, batch.block_tables, batch.max_blocks_per_seq, scale, out);
+      q, num_heads, group, S, hd, cache.k, cache.v, cache.block_size,
+      cache.num_kv_heads * hd, batch.query_start, batch.num_seqs, batch.positions,
+      batch.block_tables, batch.max_blocks_per_seq, scale, out, split);
   SLUICE_CUDA_LAUNCHED();
+  if (split.acc) {
+    combine_splits_kernel<<<static_cast<unsigned>(pairs), 128, 0, s>>>(split, hd, out);
+    SLUICE_CUDA_LAUNCHED();
+  }
 }
 
 }  // namespace sluice::cuda

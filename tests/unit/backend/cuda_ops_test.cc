@@ -192,9 +192,13 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
   struct Seq {
     int32_t first_pos, num_tokens;
   };
-  const std::vector<Seq> seqs = {{40, 1}, {13, 20}, {0, 1}, {0, 7}, {300, 1}, {31, 2}, {0, 150}};
+  // Long contexts take the split-K path (partials + combine); short ones (<= 128) do not.
+  const std::vector<Seq> long_seqs = {{40, 1},  {13, 20}, {0, 1},   {0, 7},
+                                      {300, 1}, {31, 2},  {0, 150}, {1500, 1}};
+  const std::vector<Seq> short_seqs = {{5, 1}, {0, 30}, {60, 3}};
+  for (const auto& seqs : {long_seqs, short_seqs})
   for (const Case& c : {Case{8, 2, 64, 16}, Case{4, 4, 128, 32}, Case{6, 1, 96, 5},
-                        Case{2, 2, 256, 16}}) {
+                        Case{2, 2, 256, 16}, Case{16, 2, 128, 16}}) {
     int64_t needed = 0;
     for (const Seq& s : seqs) needed += (s.first_pos + s.num_tokens + c.block_size - 1) / c.block_size;
     const int64_t num_blocks = needed + 5, kv_row = c.kv_heads * c.hd;
@@ -239,8 +243,9 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
     gpu_->cache_write(up(k0), up(v0), m, up(all_slots), dev);
     gpu_->cache_write(up(k), up(v), n, up(slots), dev);
 
-    AttentionBatch hb{static_cast<int64_t>(seqs.size()), n, 0, query_start.data(), positions.data(),
-                      tables.data(), max_blocks, slots.data()};
+    const int64_t max_context = *std::max_element(positions.begin(), positions.end()) + 1;
+    AttentionBatch hb{static_cast<int64_t>(seqs.size()), n, max_context, query_start.data(),
+                      positions.data(), tables.data(), max_blocks, slots.data()};
     AttentionBatch db = hb;
     db.query_start = up(query_start);
     db.positions = up(positions);
@@ -252,9 +257,10 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
     float* out = poisoned(q.size());
     gpu_->paged_attention(up(q), c.heads, dev, db, scale, out);
     const auto got = down(out, q.size());
-    ASSERT_TRUE(finite(got)) << "heads=" << c.heads << " hd=" << c.hd;
+    ASSERT_TRUE(finite(got)) << "heads=" << c.heads << " hd=" << c.hd << " context=" << max_context;
     EXPECT_LT(rel_l2(got, want), 1e-5) << "heads=" << c.heads << "/" << c.kv_heads
-                                       << " hd=" << c.hd << " bs=" << c.block_size;
+                                       << " hd=" << c.hd << " bs=" << c.block_size
+                                       << " context=" << max_context;
     // The cache holds exactly what was written (untouched slots stay poisoned).
     const auto kg = down(dev.k, cache_elems), vg = down(dev.v, cache_elems);
     for (size_t i = 0; i < cache_elems; ++i) {

@@ -292,11 +292,15 @@ TEST_F(EngineTest, StopsOnTokenIdsAndLengthAndRejectsBadRequests) {
 namespace sluice {
 namespace {
 
-// Allows only the tokens in [lo, hi); complete after `length` tokens.
+// Allows only the tokens in [lo, hi); complete after `length` tokens. Records the tokens_left
+// the engine passes, if given somewhere to put them.
 class RangeConstraint : public TokenConstraint {
  public:
-  RangeConstraint(int32_t lo, int32_t hi, int length) : lo_(lo), hi_(hi), left_(length) {}
-  void fill_mask(std::span<uint32_t> bits) override {
+  RangeConstraint(int32_t lo, int32_t hi, int length,
+                  std::shared_ptr<std::vector<int32_t>> tokens_left = nullptr)
+      : lo_(lo), hi_(hi), left_(length), tokens_left_(std::move(tokens_left)) {}
+  void fill_mask(std::span<uint32_t> bits, int32_t tokens_left) override {
+    if (tokens_left_) tokens_left_->push_back(tokens_left);
     std::fill(bits.begin(), bits.end(), 0u);
     for (int32_t t = lo_; t < hi_; ++t) bits[t >> 5] |= 1u << (t & 31);
   }
@@ -310,7 +314,21 @@ class RangeConstraint : public TokenConstraint {
  private:
   int32_t lo_, hi_;
   int left_;
+  std::shared_ptr<std::vector<int32_t>> tokens_left_;
 };
+
+TEST_F(EngineTest, ConstraintIsToldHowManyTokensAreLeft) {
+  auto e = engine();
+  std::mt19937 rng(11);
+  auto seen = std::make_shared<std::vector<int32_t>>();
+  EngineRequest r = request("left", random_prompt(rng, 20));
+  r.params.max_tokens = 6;
+  r.params.ignore_eos = true;
+  r.constraint = [seen] { return std::make_unique<RangeConstraint>(40, 48, 100, seen); };
+  Result out = drain(**e->submit(r));
+  EXPECT_EQ(*seen, (std::vector<int32_t>{6, 5, 4, 3, 2, 1}));
+  EXPECT_EQ(out.finish, "length");
+}
 
 TEST_F(EngineTest, ConstraintLimitsEverySequenceAndEndsItWhenComplete) {
   auto e = engine();
