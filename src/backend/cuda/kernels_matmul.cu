@@ -1,7 +1,7 @@
-// Matrix products with weights read once per column group: one warp computes R rows for up to
-// NC activation rows, each lane walking units (a 32-element quantized block or 8 float elements)
-// lane, lane + 32, ...; then a fixed shuffle reduction. Bandwidth-bound decode path and the
-// batch-invariant path for every n.
+// Matrix products with weights read once per column group: one block computes 4 weight rows for
+// up to NC activation rows, its warps splitting each row's units (a 32-element quantized block or
+// 8 float elements); fixed shuffle and cross-warp reductions. Bandwidth-bound decode path and
+// the batch-invariant path for every n.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -132,21 +132,28 @@ struct FmtF32 {
   }
 };
 
-constexpr int kWarps = 4;  // warps per block
+constexpr int kMaxSplit = 8;  // warps per block, splitting each row's units between them
+constexpr int kRows = 4;      // weight rows per block (each x load serves all of them)
 
-// y[n, rows]: block (bx, by) covers rows [bx*4*R, (bx+1)*4*R) and columns [by*NC, by*NC+NC).
-// R (weight rows per warp) trades x re-reads for parallelism; 4 measured 1.9x faster than 1 on
-// 8B-shape 4-bit decode (x re-reads from L1 dominate at R = 1). Each output's arithmetic is the
-// same for every R and NC (batch invariance).
-template <class F, int NC, int kRows>
-__global__ __launch_bounds__(kWarps * 32) void matmul_rows_kernel(const float* x, int64_t n,
-                                                                  int64_t cols, const uint8_t* w,
-                                                                  size_t row_bytes, int64_t rows,
-                                                                  float* y) {
-  const int lane = threadIdx.x & 31;
-  const int64_t r0 = (static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32) * kRows;
+// Warps per block for a row of `units`: enough that every lane gets about two units. Depends on
+// the weight's shape only, so each output's arithmetic is the same for every n (batch invariance).
+int split_warps(int64_t units) {
+  return static_cast<int>(std::clamp<int64_t>(units / 64, 1, kMaxSplit));
+}
+
+// y[n, rows]: block (bx, by) computes rows [bx*kRows, bx*kRows + kRows) for columns
+// [by*NC, by*NC + NC). Warp w of ks walks units w*32 + lane, + 32*ks, ...; the warps' partial
+// sums are added in warp order through shared memory.
+template <class F, int NC>
+__global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float* x, int64_t n,
+                                                                     int64_t cols,
+                                                                     const uint8_t* w,
+                                                                     size_t row_bytes,
+                                                                     int64_t rows, float* y) {
+  __shared__ float part[kMaxSplit][kRows][NC];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
+  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * kRows;
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
-  if (r0 >= rows) return;
   const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), rows - r0));
   float acc[kRows][NC];
@@ -157,7 +164,7 @@ __global__ __launch_bounds__(kWarps * 32) void matmul_rows_kernel(const float* x
 
   const int64_t units = cols / F::kElems;
 #pragma unroll 2
-  for (int64_t u = lane; u < units; u += 32) {
+  for (int64_t u = warp * 32 + lane; u < units; u += 32 * ks) {
     typename F::Unit wu[kRows];
 #pragma unroll
     for (int r = 0; r < kRows; ++r)
@@ -193,8 +200,17 @@ __global__ __launch_bounds__(kWarps * 32) void matmul_rows_kernel(const float* x
     for (int c = 0; c < NC; ++c) {
       float v = acc[r][c];
       for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-      if (lane == 0 && r < nr && c < nc) y[(c0 + c) * rows + r0 + r] = v;
+      if (lane == 0) part[warp][r][c] = v;
     }
+  __syncthreads();
+  if (threadIdx.x < kRows * NC) {
+    const int r = threadIdx.x / NC, c = threadIdx.x % NC;
+    if (r < nr && c < nc) {
+      float v = part[0][r][c];
+      for (int k = 1; k < ks; ++k) v += part[k][r][c];
+      y[(c0 + c) * rows + r0 + r] = v;
+    }
+  }
 }
 
 // Any dtype and shape (cols not a multiple of 8): one warp per (row, column).
@@ -212,13 +228,13 @@ __global__ void matmul_generic_kernel(const float* x, int64_t n, int64_t cols, D
   if ((threadIdx.x & 31) == 0) y[c * rows + r] = acc;
 }
 
-template <class F, int NC, int R = 4>
+template <class F, int NC>
 void launch_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s) {
-  const int64_t rows_per_block = kWarps * R;
-  const dim3 grid(static_cast<unsigned>((w.rows + rows_per_block - 1) / rows_per_block),
+  const dim3 grid(static_cast<unsigned>((w.rows + kRows - 1) / kRows),
                   static_cast<unsigned>((n + NC - 1) / NC));
-  matmul_rows_kernel<F, NC, R>
-      <<<grid, kWarps * 32, 0, s>>>(x, n, w.cols, w.data, w.row_stride(), w.rows, y);
+  const int ks = split_warps(w.cols / F::kElems);
+  matmul_rows_kernel<F, NC>
+      <<<grid, ks * 32, 0, s>>>(x, n, w.cols, w.data, w.row_stride(), w.rows, y);
   SLUICE_CUDA_LAUNCHED();
 }
 
