@@ -101,21 +101,27 @@ def test_corpus_has_enough_schemas():
     assert UNSUPPORTED
 
 
+def ask_for_schema(oai, i, path, max_tokens, temperature, prompt):
+    """One json_schema request for a corpus schema (odd i streamed): (name, schema, text, finish)."""
+    schema = schema_of(path)
+    kw = dict(model="m", max_tokens=max_tokens, temperature=temperature, seed=i,
+              messages=[{"role": "user", "content": prompt}],
+              response_format={"type": "json_schema",
+                               "json_schema": {"name": "doc", "schema": schema, "strict": True}})
+    if i % 2:
+        text, _, _, finish = stream_message(oai, **kw)
+    else:
+        r = oai.chat.completions.create(**kw)
+        text, finish = r.choices[0].message.content, r.choices[0].finish_reason
+    return path.name, schema, text, finish
+
+
 def test_json_schema_corpus_16_concurrent_with_free_requests(oai):
     """Every corpus schema, half streamed, 16 at a time, with unconstrained requests in between."""
 
     def constrained(i, path):
-        schema = schema_of(path)
-        kw = dict(model="m", max_tokens=400, temperature=0.7, seed=i,
-                  messages=[{"role": "user", "content": f"Produce a JSON document for: {path.stem}"}],
-                  response_format={"type": "json_schema",
-                                   "json_schema": {"name": "doc", "schema": schema, "strict": True}})
-        if i % 2:
-            text, _, _, finish = stream_message(oai, **kw)
-        else:
-            r = oai.chat.completions.create(**kw)
-            text, finish = r.choices[0].message.content, r.choices[0].finish_reason
-        return path.name, schema, text, finish
+        return ask_for_schema(oai, i, path, max_tokens=400, temperature=0.7,
+                              prompt=f"Produce a JSON document for: {path.stem}")
 
     def free(i):
         r = oai.chat.completions.create(model="m", max_tokens=24, temperature=0.7, seed=i,
@@ -156,17 +162,8 @@ def test_json_schema_corpus_on_a_random_model_always_completes(sluice_bin, qwen3
         oai = openai.OpenAI(base_url=s.base_url + "/v1", api_key="x", max_retries=0, timeout=600)
 
         def constrained(i, path):
-            schema = schema_of(path)
-            kw = dict(model="m", max_tokens=256, temperature=1.0, seed=i,
-                      messages=[{"role": "user", "content": f"A JSON document for: {path.stem}"}],
-                      response_format={"type": "json_schema",
-                                       "json_schema": {"name": "doc", "schema": schema, "strict": True}})
-            if i % 2:
-                text, _, _, finish = stream_message(oai, **kw)
-            else:
-                r = oai.chat.completions.create(**kw)
-                text, finish = r.choices[0].message.content, r.choices[0].finish_reason
-            return path.name, schema, text, finish
+            return ask_for_schema(oai, i, path, max_tokens=256, temperature=1.0,
+                                  prompt=f"A JSON document for: {path.stem}")
 
         with ThreadPoolExecutor(16) as pool:
             results = list(pool.map(constrained, range(len(SCHEMAS)), SCHEMAS))

@@ -143,17 +143,10 @@ class CudaBackend final : public Backend {
   }
   void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                        const AttentionBatch& batch, float scale, float* out) override {
-    const size_t need = static_cast<size_t>(
-        attention_scratch_floats(batch.num_tokens, num_heads, cache.head_dim));
-    if (need > attn_scratch_cap_) {
-      if (attn_scratch_) {
-        SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
-        SLUICE_CUDA_CHECK(cudaFree(attn_scratch_));
-      }
-      attn_scratch_cap_ = need;
-      SLUICE_CUDA_CHECK(cudaMalloc(&attn_scratch_, need * sizeof(float)));
-    }
-    cuda::paged_attention(q, num_heads, cache, batch, scale, out, attn_scratch_, stream_);
+    float* scratch = grow(attn_scratch_, attn_scratch_cap_,
+                          static_cast<size_t>(attention_scratch_floats(batch.num_tokens, num_heads,
+                                                                       cache.head_dim)));
+    cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, stream_);
   }
 
  private:
@@ -183,14 +176,16 @@ class CudaBackend final : public Backend {
                                      xh, t, k, &zero, y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F,
                                      CUBLAS_GEMM_DEFAULT));
   }
-  uint16_t* grow(uint16_t*& p, size_t& cap, size_t count) {
+  // A scratch buffer of at least `count` elements (contents not kept when it grows).
+  template <typename T>
+  T* grow(T*& p, size_t& cap, size_t count) {
     if (count > cap) {
       if (p) {
         SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
         SLUICE_CUDA_CHECK(cudaFree(p));
       }
       cap = count;
-      SLUICE_CUDA_CHECK(cudaMalloc(&p, cap * sizeof(uint16_t)));
+      SLUICE_CUDA_CHECK(cudaMalloc(&p, cap * sizeof(T)));
     }
     return p;
   }
