@@ -71,3 +71,19 @@ def test_bad_engine_flags_fail_cleanly(sluice, smollm2_path):
     assert r.returncode != 0 and "kv-cache-memory" in r.stderr
     r = sluice("run", "-m", smollm2_path, "-p", "hi", "--kv-cache-memory", "100")
     assert r.returncode != 0 and "KV blocks" in r.stderr
+
+
+def test_device_flags(serial, sluice, smollm2_path, tmp_path):
+    """--device: cuda without a GPU (or without a CUDA build) fails with a clear message, auto falls
+    back to the CPU with the same greedy text, and bad values are refused."""
+    r = sluice("run", "-m", smollm2_path, "-p", "hi", "-n", "2", "--device", "cuda")
+    no_gpu = r.returncode != 0
+    if no_gpu:
+        assert "CUDA" in r.stderr, r.stderr
+    r = sluice("run", "-m", smollm2_path, "-p", "hi", "--device", "tpu")
+    assert r.returncode != 0 and "--device" in r.stderr
+    r = sluice("run", "-m", smollm2_path, "-p", "hi", "--gpu-memory-utilization", "1.5")
+    assert r.returncode != 0 and "gpu-memory-utilization" in r.stderr
+    if no_gpu:
+        auto = run_prompts(sluice, smollm2_path, tmp_path, "--concurrency", "6", "--device", "auto")
+        assert [row["text"] for row in auto] == [row["text"] for row in serial]
