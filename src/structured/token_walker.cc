@@ -62,42 +62,29 @@ void TokenWalker::classify(int32_t node, Classified& out) {
   const Stack start{node, kUnknownFrame};
   const int32_t before = g_.bytes_from_top(node);
   reset(std::span<const Stack>(&start, 1));
-  const int32_t n = vocab_.num_sorted();
-  for (int32_t i = 0; i < n;) {
-    truncate(std::min(depth_, vocab_.lcp(i)));
-    const std::string_view tok = vocab_.sorted_bytes(i);
-    int32_t next = i + 1;
-    bool decided = false;
-    while (depth_ < static_cast<int32_t>(tok.size())) {
-      const bool live = advance(static_cast<uint8_t>(tok[depth_]));
-      if (live) continue;
-      // Nothing left after depth_ bytes: the whole subtree under this prefix shares the fate.
-      next = vocab_.subtree_end(i, depth_);
-      if (unknown_seen_[depth_])
-        for (int32_t j = i; j < next; ++j) out.uncertain.push_back(j);
-      decided = true;
-      break;
-    }
-    if (!decided) {
-      if (level_begin_[depth_ + 1] > level_begin_[depth_]) {
-        out.accepted.push_back(i);
-        // Within the rule: an upper bound, as paths that popped can only make it cheaper.
-        int32_t after = kNoFinish;
-        for (const Stack& s : level(depth_))
-          after = std::min(after, stack_finish_bytes(g_, stepper_.pool(), s));
-        const int32_t change = after - before;
-        out.max_increase = std::max(out.max_increase, change);
+  walk_sorted(
+      [&](int32_t i, int32_t end) {
+        // Dead after depth_ bytes: the whole subtree under this prefix shares the fate.
         if (unknown_seen_[depth_])
-          out.mixed.push_back(i);
-        else if (change != 0)
-          out.changes.push_back({change, i});
-      } else if (unknown_seen_[depth_]) {
-        out.uncertain.push_back(i);
-      }
-    }
-    i = next;
-  }
-  truncate(0);
+          for (int32_t j = i; j < end; ++j) out.uncertain.push_back(j);
+      },
+      [&](int32_t i) {
+        if (level_begin_[depth_ + 1] > level_begin_[depth_]) {
+          out.accepted.push_back(i);
+          // Within the rule: an upper bound, as paths that popped can only make it cheaper.
+          int32_t after = kNoFinish;
+          for (const Stack& s : level(depth_))
+            after = std::min(after, stack_finish_bytes(g_, stepper_.pool(), s));
+          const int32_t change = after - before;
+          out.max_increase = std::max(out.max_increase, change);
+          if (unknown_seen_[depth_])
+            out.mixed.push_back(i);
+          else if (change != 0)
+            out.changes.push_back({change, i});
+        } else if (unknown_seen_[depth_]) {
+          out.uncertain.push_back(i);
+        }
+      });
 }
 
 }  // namespace sluice::structured

@@ -51,6 +51,11 @@ class TokenWalker {
            StepFlags& flags);
 
  private:
+  // The trie walk over the whole sorted vocabulary from the current reset: on_dead(i, end) when
+  // token i dies at depth_ (tokens [i, end) share the dead prefix and are skipped), on_live(i)
+  // when all its bytes leave a state (level(depth_) / flags_[depth_] hold it).
+  template <typename Dead, typename Live>
+  void walk_sorted(Dead&& on_dead, Live&& on_live);
   void reset(std::span<const Stack> init);
   void truncate(int32_t depth);
   bool advance(uint8_t byte);  // pushes one level; false when it holds nothing at all
@@ -100,9 +105,8 @@ void TokenWalker::check(std::span<const Stack> init, std::span<const int32_t> li
   truncate(0);
 }
 
-template <typename F>
-void TokenWalker::walk_all(std::span<const Stack> init, F&& on_token) {
-  reset(init);
+template <typename Dead, typename Live>
+void TokenWalker::walk_sorted(Dead&& on_dead, Live&& on_live) {
   const int32_t n = vocab_.num_sorted();
   for (int32_t i = 0; i < n;) {
     truncate(std::min(depth_, vocab_.lcp(i)));
@@ -113,13 +117,21 @@ void TokenWalker::walk_all(std::span<const Stack> init, F&& on_token) {
       if (!advance(static_cast<uint8_t>(tok[depth_]))) {
         next = vocab_.subtree_end(i, depth_);  // every token under this prefix is dead too
         alive = false;
+        on_dead(i, next);
         break;
       }
     }
-    if (alive) on_token(i, level(depth_), flags_[depth_]);
+    if (alive) on_live(i);
     i = next;
   }
   truncate(0);
+}
+
+template <typename F>
+void TokenWalker::walk_all(std::span<const Stack> init, F&& on_token) {
+  reset(init);
+  walk_sorted([](int32_t, int32_t) {},
+              [&](int32_t i) { on_token(i, level(depth_), flags_[depth_]); });
 }
 
 }  // namespace sluice::structured
