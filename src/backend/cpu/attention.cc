@@ -1,6 +1,7 @@
-// Paged attention for one (token, head), flash-style: scores for a chunk of positions, then an
-// online-softmax update of the running max, denominator and fp32 output accumulator. K/V rows
-// are read in place through the block table (no gathering into contiguous buffers).
+// Paged attention for a tile of query rows (tokens of one sequence x heads sharing a KV head),
+// flash-style: scores for a chunk of positions, then an online-softmax update of each row's
+// running max, denominator and fp32 output accumulator. K/V rows are read in place through the
+// block table (no gathering into contiguous buffers).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/attention.cc"
 #include "backend/cpu/hwy_targets.h"
@@ -10,6 +11,7 @@
 #include <hwy/contrib/math/math-inl.h>
 // clang-format on
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -38,61 +40,127 @@ HWY_INLINE float dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, i
   return s;
 }
 
-// acc[i] = acc[i] * c + p * v[i]
-HWY_INLINE void scale_axpy(float* HWY_RESTRICT acc, float c, float p, const float* HWY_RESTRICT v,
-                           int64_t len) {
+// acc[0, len) = acc * corr + sum_j p[j] * v_j, one fma per j in order; 8 vectors in registers.
+HWY_INLINE void weighted_sum_v(float* HWY_RESTRICT acc, float corr, const float* p,
+                               const float* const* vrow, int64_t len, int64_t hd) {
   const hn::ScalableTag<float> df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
-  const auto vc = hn::Set(df, c), vp = hn::Set(df, p);
-  int64_t i = 0;
-  for (; i + N <= len; i += N)
-    hn::StoreU(hn::MulAdd(hn::LoadU(df, v + i), vp, hn::Mul(hn::LoadU(df, acc + i), vc)), df,
-               acc + i);
-  for (; i < len; ++i) acc[i] = acc[i] * c + p * v[i];
+  const auto vc = hn::Set(df, corr);
+  int64_t e = 0;
+  for (; e + 8 * N <= hd; e += 8 * N) {
+    float* a = acc + e;
+    auto a0 = hn::Mul(hn::LoadU(df, a), vc), a1 = hn::Mul(hn::LoadU(df, a + N), vc);
+    auto a2 = hn::Mul(hn::LoadU(df, a + 2 * N), vc), a3 = hn::Mul(hn::LoadU(df, a + 3 * N), vc);
+    auto a4 = hn::Mul(hn::LoadU(df, a + 4 * N), vc), a5 = hn::Mul(hn::LoadU(df, a + 5 * N), vc);
+    auto a6 = hn::Mul(hn::LoadU(df, a + 6 * N), vc), a7 = hn::Mul(hn::LoadU(df, a + 7 * N), vc);
+    for (int64_t j = 0; j < len; ++j) {
+      const float* v = vrow[j] + e;
+      const auto pj = hn::Set(df, p[j]);
+      a0 = hn::MulAdd(hn::LoadU(df, v), pj, a0);
+      a1 = hn::MulAdd(hn::LoadU(df, v + N), pj, a1);
+      a2 = hn::MulAdd(hn::LoadU(df, v + 2 * N), pj, a2);
+      a3 = hn::MulAdd(hn::LoadU(df, v + 3 * N), pj, a3);
+      a4 = hn::MulAdd(hn::LoadU(df, v + 4 * N), pj, a4);
+      a5 = hn::MulAdd(hn::LoadU(df, v + 5 * N), pj, a5);
+      a6 = hn::MulAdd(hn::LoadU(df, v + 6 * N), pj, a6);
+      a7 = hn::MulAdd(hn::LoadU(df, v + 7 * N), pj, a7);
+    }
+    hn::StoreU(a0, df, a);
+    hn::StoreU(a1, df, a + N);
+    hn::StoreU(a2, df, a + 2 * N);
+    hn::StoreU(a3, df, a + 3 * N);
+    hn::StoreU(a4, df, a + 4 * N);
+    hn::StoreU(a5, df, a + 5 * N);
+    hn::StoreU(a6, df, a + 6 * N);
+    hn::StoreU(a7, df, a + 7 * N);
+  }
+  for (; e + N <= hd; e += N) {
+    auto a0 = hn::Mul(hn::LoadU(df, acc + e), vc);
+    for (int64_t j = 0; j < len; ++j)
+      a0 = hn::MulAdd(hn::LoadU(df, vrow[j] + e), hn::Set(df, p[j]), a0);
+    hn::StoreU(a0, df, acc + e);
+  }
+  for (; e < hd; ++e) {
+    float a0 = acc[e] * corr;
+    for (int64_t j = 0; j < len; ++j) a0 = std::fma(vrow[j][e], p[j], a0);
+    acc[e] = a0;
+  }
 }
 
-void AttentionOne(const float* q, const KvLayerView& cache, const int32_t* block_table,
-                  int64_t n_ctx, int64_t kvh, float scale, float* out) {
+// Running online-softmax state of one query row.
+struct RowState {
+  float m = -INFINITY, l = 0.0f;
+  float* acc = nullptr;  // [head_dim]
+};
+
+// One chunk of `len` positions (K/V rows krow/vrow) folded into a query row's state.
+HWY_INLINE void fold_chunk(const float* q, const float* const* krow, const float* const* vrow,
+                           int64_t len, int64_t hd, float scale, RowState& st) {
   const hn::ScalableTag<float> df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
-  const int64_t hd = cache.head_dim, bs = cache.block_size;
-  const int64_t kv_row = cache.num_kv_heads * hd;
-  thread_local std::vector<float> acc_buf;
-  acc_buf.assign(static_cast<size_t>(hd), 0.0f);
-  float* acc = acc_buf.data();
   HWY_ALIGN float scores[kChunk + 16];  // padded to whole vectors (at most 16 lanes)
-  const float* vrow[kChunk];
-  float m = -INFINITY, l = 0.0f;
-  for (int64_t p0 = 0; p0 < n_ctx; p0 += kChunk) {
-    const int64_t len = std::min(kChunk, n_ctx - p0);
-    float cmax = -INFINITY;
-    for (int64_t j = 0; j < len; ++j) {
-      const int64_t p = p0 + j;
-      const int64_t blk = block_table[p / bs];
-      const int64_t off = ((blk * bs + p % bs) * kv_row) + kvh * hd;
-      scores[j] = dot(q, cache.k + off, hd) * scale;
-      vrow[j] = cache.v + off;
-      cmax = std::max(cmax, scores[j]);
-    }
-    const float m_new = std::max(m, cmax);
-    const float corr = std::exp(m - m_new);  // 0 on the first chunk (m = -inf)
-    // p_j = exp(s_j - m_new), vectorized; padded lanes are -inf -> 0.
-    const int64_t padded = (len + N - 1) / N * N;
-    for (int64_t j = len; j < padded; ++j) scores[j] = -INFINITY;
-    const auto vm = hn::Set(df, m_new);
-    auto vsum = hn::Zero(df);
-    for (int64_t j = 0; j < padded; j += N) {
-      const auto e = hn::Exp(df, hn::Sub(hn::Load(df, scores + j), vm));
-      hn::Store(e, df, scores + j);
-      vsum = hn::Add(vsum, e);
-    }
-    l = l * corr + hn::GetLane(hn::SumOfLanes(df, vsum));
-    scale_axpy(acc, corr, scores[0], vrow[0], hd);
-    for (int64_t j = 1; j < len; ++j) scale_axpy(acc, 1.0f, scores[j], vrow[j], hd);
-    m = m_new;
+  float cmax = -INFINITY;
+  for (int64_t j = 0; j < len; ++j) {
+    scores[j] = dot(q, krow[j], hd) * scale;
+    cmax = std::max(cmax, scores[j]);
   }
-  const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-  for (int64_t i = 0; i < hd; ++i) out[i] = acc[i] * inv;
+  const float m_new = std::max(st.m, cmax);
+  const float corr = std::exp(st.m - m_new);  // 0 on the first chunk (m = -inf)
+  // p_j = exp(s_j - m_new), vectorized; padded lanes are -inf -> 0.
+  const int64_t padded = (len + N - 1) / N * N;
+  for (int64_t j = len; j < padded; ++j) scores[j] = -INFINITY;
+  const auto vm = hn::Set(df, m_new);
+  auto vsum = hn::Zero(df);
+  for (int64_t j = 0; j < padded; j += N) {
+    const auto e = hn::Exp(df, hn::Sub(hn::Load(df, scores + j), vm));
+    hn::Store(e, df, scores + j);
+    vsum = hn::Add(vsum, e);
+  }
+  st.l = st.l * corr + hn::GetLane(hn::SumOfLanes(df, vsum));
+  weighted_sum_v(st.acc, corr, scores, vrow, len, hd);
+  st.m = m_new;
+}
+
+// Every query row of the tile walks the same chunks of kChunk positions in the same order, so
+// a row's result does not depend on the tile it is computed in (decode == prefill bit for bit).
+// The tile's rows share each chunk's K/V rows while they are in cache.
+void AttentionTile(const AttentionTileArgs& a) {
+  const int64_t hd = a.cache->head_dim, bs = a.cache->block_size;
+  const int64_t kv_row = a.cache->num_kv_heads * hd;
+  const int64_t rows = a.num_tokens * a.num_heads;
+  thread_local std::vector<float> acc_buf;
+  thread_local std::vector<RowState> states;
+  acc_buf.assign(static_cast<size_t>(rows * hd), 0.0f);
+  states.assign(static_cast<size_t>(rows), RowState{});
+  for (int64_t r = 0; r < rows; ++r) states[r].acc = acc_buf.data() + r * hd;
+  int64_t max_ctx = 0;
+  for (int64_t i = 0; i < a.num_tokens; ++i) max_ctx = std::max<int64_t>(max_ctx, a.positions[i] + 1);
+  const float* krow[kChunk];
+  const float* vrow[kChunk];
+  for (int64_t p0 = 0; p0 < max_ctx; p0 += kChunk) {
+    const int64_t span = std::min(kChunk, max_ctx - p0);
+    for (int64_t j = 0; j < span; ++j) {
+      const int64_t p = p0 + j;
+      const int64_t off = ((int64_t{a.block_table[p / bs]} * bs + p % bs) * kv_row) + a.kvh * hd;
+      krow[j] = a.cache->k + off;
+      vrow[j] = a.cache->v + off;
+    }
+    for (int64_t i = 0; i < a.num_tokens; ++i) {
+      const int64_t n_ctx = int64_t{a.positions[i]} + 1;
+      if (p0 >= n_ctx) continue;
+      const int64_t len = std::min(kChunk, n_ctx - p0);
+      for (int64_t h = 0; h < a.num_heads; ++h)
+        fold_chunk(a.q + i * a.token_stride + h * hd, krow, vrow, len, hd, a.scale,
+                   states[i * a.num_heads + h]);
+    }
+  }
+  for (int64_t i = 0; i < a.num_tokens; ++i)
+    for (int64_t h = 0; h < a.num_heads; ++h) {
+      const RowState& st = states[i * a.num_heads + h];
+      const float inv = st.l > 0.0f ? 1.0f / st.l : 0.0f;
+      float* o = a.out + i * a.token_stride + h * hd;
+      for (int64_t e = 0; e < hd; ++e) o[e] = st.acc[e] * inv;
+    }
 }
 
 }  // namespace HWY_NAMESPACE
@@ -101,10 +169,9 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace sluice::cpu {
-HWY_EXPORT(AttentionOne);
-void attention_one(const float* q, const KvLayerView& cache, const int32_t* block_table,
-                   int64_t n_ctx, int64_t kvh, float scale, float* out) {
-  HWY_DYNAMIC_DISPATCH(AttentionOne)(q, cache, block_table, n_ctx, kvh, scale, out);
+HWY_EXPORT(AttentionTile);
+void attention_tile(const AttentionTileArgs& args) {
+  HWY_DYNAMIC_DISPATCH(AttentionTile)(args);
 }
 }  // namespace sluice::cpu
 #endif

@@ -170,16 +170,35 @@ class CpuBackend final : public Backend {
                   "num_heads must be a multiple of num_kv_heads");
     const int64_t group = num_heads / cache.num_kv_heads;
     const int64_t hd = cache.head_dim;
-    const int64_t num_tokens = batch.query_start[batch.num_seqs];
-    tok_seq_.assign(static_cast<size_t>(num_tokens), 0);
+    // Tiles of up to kTileRows query rows (tokens x the heads of one KV head) share each K/V
+    // chunk in cache; heads are split when whole groups would leave threads idle.
+    constexpr int64_t kTileRows = 32;
+    const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
+    int64_t whole_group_tiles = 0;
     for (int64_t s = 0; s < batch.num_seqs; ++s)
-      for (int64_t t = batch.query_start[s]; t < batch.query_start[s + 1]; ++t) tok_seq_[t] = s;
-    const int32_t* tok_seq = tok_seq_.data();
-    cpu::parallel_items_dynamic(threads_, num_tokens * num_heads, [&](int64_t item) {
-      const int64_t t = item / num_heads, h = item % num_heads;
-      const int64_t s = tok_seq[t];
-      cpu::attention_one(q + item * hd, cache, batch.block_tables + s * batch.max_blocks_per_seq,
-                         int64_t{batch.positions[t]} + 1, h / group, scale, out + item * hd);
+      whole_group_tiles += (batch.query_start[s + 1] - batch.query_start[s] + tile_tokens - 1) /
+                           tile_tokens * cache.num_kv_heads;
+    const int64_t heads_per_tile = whole_group_tiles >= 4 * threads_ ? group : 1;
+    tiles_.clear();
+    for (int64_t s = 0; s < batch.num_seqs; ++s)
+      for (int64_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += tile_tokens)
+        for (int64_t h = 0; h < num_heads; h += heads_per_tile)
+          tiles_.push_back({s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
+    const int64_t token_stride = num_heads * hd;
+    cpu::parallel_items_dynamic(threads_, static_cast<int64_t>(tiles_.size()), [&](int64_t i) {
+      const AttentionTileItem& tile = tiles_[i];
+      cpu::AttentionTileArgs args;
+      args.q = q + tile.t0 * token_stride + tile.h0 * hd;
+      args.out = out + tile.t0 * token_stride + tile.h0 * hd;
+      args.token_stride = token_stride;
+      args.num_tokens = tile.t1 - tile.t0;
+      args.num_heads = heads_per_tile;
+      args.positions = batch.positions + tile.t0;
+      args.cache = &cache;
+      args.block_table = batch.block_tables + tile.seq * batch.max_blocks_per_seq;
+      args.kvh = tile.h0 / group;
+      args.scale = scale;
+      cpu::attention_tile(args);
     });
   }
 
@@ -191,7 +210,10 @@ class CpuBackend final : public Backend {
   std::vector<BlockAct16> xq_;
   std::vector<cpu::ActGroup8> xg_;
   std::vector<float> cos_, sin_;
-  std::vector<int32_t> tok_seq_;
+  struct AttentionTileItem {
+    int64_t seq, t0, t1, h0;  // tokens [t0, t1) of sequence seq, heads from h0
+  };
+  std::vector<AttentionTileItem> tiles_;
 };
 
 }  // namespace

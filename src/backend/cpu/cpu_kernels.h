@@ -51,9 +51,22 @@ void silu_mul_span(const float* gate, const float* up, int64_t count, float* out
 void add_span(float* x, const float* y, int64_t count);
 void add_bias_rows(float* x, int64_t n, int64_t dim, const float* bias);
 
-// Attention for one (token, head): out[head_dim] = softmax(q . K[0..n_ctx)^T * scale) V, K/V rows
-// of kv head `kvh` read through `block_table`.
-void attention_one(const float* q, const KvLayerView& cache, const int32_t* block_table,
-                   int64_t n_ctx, int64_t kvh, float scale, float* out);
+// Attention for a tile of query rows: tokens [0, num_tokens) of one sequence x heads
+// [0, num_heads) that all read KV head `kvh`. Row (i, h) is q[i * token_stride + h * head_dim]
+// (out likewise) = softmax(q . K[0..positions[i]]^T * scale) V, K/V read through block_table.
+// A row's result is the same bit for bit whatever tile it is computed in.
+struct AttentionTileArgs {
+  const float* q = nullptr;
+  float* out = nullptr;
+  int64_t token_stride = 0;  // floats between consecutive tokens' rows
+  int64_t num_tokens = 0;
+  int64_t num_heads = 0;
+  const int32_t* positions = nullptr;  // [num_tokens]
+  const KvLayerView* cache = nullptr;
+  const int32_t* block_table = nullptr;
+  int64_t kvh = 0;
+  float scale = 1.0f;
+};
+void attention_tile(const AttentionTileArgs& args);
 
 }  // namespace sluice::cpu

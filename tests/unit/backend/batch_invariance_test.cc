@@ -2,6 +2,7 @@
 // share the call (what the engine's --deterministic mode relies on).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -72,6 +73,64 @@ TEST(BatchInvariance, QuantizedScalarEqualsAvx2Bitwise) {
       cpu::set_quant_kernel(prev);
       EXPECT_EQ(0, std::memcmp(y_avx.data(), y_scalar.data(), y_avx.size() * sizeof(float)))
           << dtype_name(t) << " n=" << n;
+    }
+  }
+}
+
+// Attention of one sequence's tokens: prefilled in one call, chunked, one token per call
+// (decode), and next to other sequences (which changes the tiling) all agree bit for bit.
+TEST(BatchInvariance, AttentionRowEqualsAloneBitwise) {
+  struct Heads {
+    int64_t heads, kv_heads, head_dim;
+  };
+  for (const Heads& hc : {Heads{9, 3, 64}, Heads{16, 8, 128}, Heads{4, 4, 32}, Heads{32, 8, 64}}) {
+    constexpr int64_t kLen = 150, kBlock = 16, kOther = 5;  // 5 one-token neighbours
+    const int64_t blocks_per_seq = (kLen + kBlock - 1) / kBlock;
+    const int64_t num_blocks = (1 + kOther) * blocks_per_seq + 1;
+    const int64_t kv_row = hc.kv_heads * hc.head_dim;
+    auto k = randn(num_blocks * kBlock * kv_row, 11), v = randn(num_blocks * kBlock * kv_row, 12);
+    KvLayerView cache{k.data(), v.data(), num_blocks, kBlock, hc.kv_heads, hc.head_dim};
+    // Sequence 0 uses blocks in reverse order; neighbour o uses its own range.
+    std::vector<int32_t> tables((1 + kOther) * blocks_per_seq);
+    for (int64_t b = 0; b < blocks_per_seq; ++b) tables[b] = static_cast<int32_t>(blocks_per_seq - b);
+    for (int64_t i = blocks_per_seq; i < static_cast<int64_t>(tables.size()); ++i)
+      tables[i] = static_cast<int32_t>(i + 1);
+    const int64_t row = hc.heads * hc.head_dim;
+    const auto q = randn(kLen * row, 13);
+    const float scale = 0.125f;
+
+    // Tokens [t0, t1) of sequence 0, plus `others` neighbours decoding at position 99.
+    auto run = [&](Backend& be, int64_t t0, int64_t t1, int64_t others, float* out) {
+      std::vector<int32_t> qs = {0, static_cast<int32_t>(t1 - t0)}, pos;
+      for (int64_t t = t0; t < t1; ++t) pos.push_back(static_cast<int32_t>(t));
+      std::vector<float> qb(q.begin() + t0 * row, q.begin() + t1 * row);
+      for (int64_t o = 0; o < others; ++o) {
+        pos.push_back(99);
+        qs.push_back(qs.back() + 1);
+        qb.insert(qb.end(), q.begin(), q.begin() + row);
+      }
+      AttentionBatch batch;
+      batch.num_seqs = 1 + others;
+      batch.query_start = qs.data();
+      batch.positions = pos.data();
+      batch.block_tables = tables.data();
+      batch.max_blocks_per_seq = blocks_per_seq;
+      std::vector<float> ob(qb.size());
+      be.paged_attention(qb.data(), hc.heads, cache, batch, scale, ob.data());
+      std::copy_n(ob.begin(), (t1 - t0) * row, out);
+    };
+    for (int threads : {1, 2}) {
+      auto cpu = make_cpu_backend(threads);
+      std::vector<float> alone(kLen * row), got(kLen * row);
+      for (int64_t t = 0; t < kLen; ++t) run(*cpu, t, t + 1, 0, alone.data() + t * row);
+      for (int64_t chunk : {kLen, int64_t{13}, int64_t{64}})
+        for (int64_t others : {int64_t{0}, kOther}) {
+          for (int64_t t = 0; t < kLen; t += chunk)
+            run(*cpu, t, std::min(kLen, t + chunk), others, got.data() + t * row);
+          ASSERT_EQ(0, std::memcmp(alone.data(), got.data(), got.size() * sizeof(float)))
+              << "heads " << hc.heads << "/" << hc.kv_heads << " chunk " << chunk << " others "
+              << others << " threads " << threads;
+        }
     }
   }
 }
