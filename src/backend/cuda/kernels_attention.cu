@@ -37,11 +37,12 @@ __device__ float block_reduce(float v, bool is_max, float* scratch) {
   return v;
 }
 
-__device__ __forceinline__ const float* kv_row_ptr(const float* cache, const int32_t* table,
-                                                   int64_t p, int64_t block_size, int64_t kv_row,
-                                                   int64_t kvh, int64_t head_dim) {
-  return cache + (static_cast<int64_t>(table[p / block_size]) * block_size + p % block_size) *
-                     kv_row + kvh * head_dim;
+// Offset (in floats) of position p's K/V row of KV head kvh in the paged cache.
+__device__ __forceinline__ int64_t kv_row_offset(const int32_t* table, int64_t p,
+                                                 int64_t block_size, int64_t kv_row, int64_t kvh,
+                                                 int64_t head_dim) {
+  return (static_cast<int64_t>(table[p / block_size]) * block_size + p % block_size) * kv_row +
+         kvh * head_dim;
 }
 
 // Where a split's partial results go: acc [pairs, splits, head_dim], max and sum [pairs, splits]
@@ -65,6 +66,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   __shared__ float p_s[kMaxHeads][kChunk];
   __shared__ float scratch[kThreads / 32];
   __shared__ float corr_s[kMaxHeads];  // this chunk's rescale of each head's sums
+  __shared__ int64_t row_s[kChunk];    // chunk position -> offset of its K/V row (this KV head)
   const int64_t t = blockIdx.x, h0 = static_cast<int64_t>(blockIdx.y) * S, kvh = h0 / group;
   // The token's sequence: the last s with query_start[s] <= t.
   int64_t lo = 0, hi = num_seqs - 1;
@@ -89,9 +91,13 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   for (int h = 0; h < kMaxHeads; ++h) m[h] = -FLT_MAX, l[h] = 0.0f;
   for (int64_t p0 = begin; p0 < ctx; p0 += kChunk) {
     const int cnt = static_cast<int>(min(static_cast<int64_t>(kChunk), ctx - p0));
+    // Block-table lookups (64-bit div/mod) once per position, not once per element read.
+    for (int c = threadIdx.x; c < cnt; c += kThreads)
+      row_s[c] = kv_row_offset(table, p0 + c, block_size, kv_row, kvh, head_dim);
+    __syncthreads();
     // Scores: one warp per position (its K row read once), lanes over dims, all S heads.
     for (int i = warp; i < cnt; i += kThreads / 32) {
-      const float* kr = kv_row_ptr(k_cache, table, p0 + i, block_size, kv_row, kvh, head_dim);
+      const float* kr = k_cache + row_s[i];
       float dot[kMaxHeads] = {};
       for (int64_t d = lane; d < head_dim; d += 32) {
         const float kd = kr[d];
@@ -134,7 +140,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
       float a = acc[j] * corr_s[h];
 #pragma unroll 8
       for (int c = 0; c < cnt; ++c)
-        a = fmaf(p_s[h][c], kv_row_ptr(v_cache, table, p0 + c, block_size, kv_row, kvh, head_dim)[d], a);
+        a = fmaf(p_s[h][c], v_cache[row_s[c] + d], a);
       acc[j] = a;
     }
     __syncthreads();  // p_s is rewritten by the next chunk
