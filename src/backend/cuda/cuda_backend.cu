@@ -146,7 +146,7 @@ class CudaBackend final : public Backend {
     float* scratch = grow(attn_scratch_, attn_scratch_cap_,
                           static_cast<size_t>(attention_scratch_floats(batch.num_tokens, num_heads,
                                                                        cache.head_dim)));
-    cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, stream_);
+    cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, invariant_, stream_);
   }
 
  private:

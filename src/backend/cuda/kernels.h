@@ -34,10 +34,11 @@ void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 
 // Paged attention over mixed prefill + decode tokens (kernels_attention.cu). scratch: device
-// floats for split-K partials, attention_scratch_floats(...) of them.
+// floats for split-K partials, attention_scratch_floats(...) of them. batch_invariant: one
+// kernel, no split-K, so a token's result does not depend on the rest of the batch.
 int64_t attention_scratch_floats(int64_t num_tokens, int64_t num_heads, int64_t head_dim);
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, float scale, float* out, float* scratch,
-                     cudaStream_t s);
+                     bool batch_invariant, cudaStream_t s);
 
 }  // namespace sluice::cuda

@@ -2,8 +2,9 @@
 // group of query heads sharing a KV head): each K/V row is read once for the whole group. K/V
 // rows are read through the sequence's block table in chunks of 128 positions with an online
 // softmax per head (running max and sum), so any context length fits. Long contexts with few
-// tokens (decode) are split across blocks (split-K): each split writes its unnormalized sums,
-// max and denominator, and a second kernel combines the splits.
+// tokens (decode) are split across blocks (split-K; in batch-invariant mode always, in splits of
+// a fixed length): each split writes its unnormalized sums, max and denominator, and a second
+// kernel combines the splits.
 #include <algorithm>
 #include <cfloat>
 
@@ -22,6 +23,7 @@ constexpr int kMaxHeads = 8;        // heads per block
 // Split-K: at most this many (token, head, split) partial results (~66 MB of scratch at
 // head_dim 128); a batch with more (token, head) pairs than this runs unsplit.
 constexpr int64_t kSplitPairs = int64_t{1} << 17;
+constexpr int64_t kInvariantSplit = 4 * kChunk;  // positions per split in batch-invariant mode
 
 __device__ float block_reduce(float v, bool is_max, float* scratch) {
   for (int o = 16; o > 0; o >>= 1) {
@@ -53,6 +55,7 @@ struct SplitOut {
   float* sum = nullptr;
   int64_t splits = 1;
   int64_t split_len = 0;  // positions per split (a multiple of kChunk)
+  int64_t first_token = 0;  // the launch covers tokens from here; pairs are counted from it
 };
 
 // Block (t, g, sp): token t, query heads [g*S, g*S+S) (all of one KV head), positions
@@ -67,7 +70,8 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   __shared__ float scratch[kThreads / 32];
   __shared__ float corr_s[kMaxHeads];  // this chunk's rescale of each head's sums
   __shared__ int64_t row_s[kChunk];    // chunk position -> offset of its K/V row (this KV head)
-  const int64_t t = blockIdx.x, h0 = static_cast<int64_t>(blockIdx.y) * S, kvh = h0 / group;
+  const int64_t t = blockIdx.x + split.first_token, h0 = static_cast<int64_t>(blockIdx.y) * S;
+  const int64_t kvh = h0 / group;
   // The token's sequence: the last s with query_start[s] <= t.
   int64_t lo = 0, hi = num_seqs - 1;
   while (lo < hi) {
@@ -150,12 +154,12 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
       const int64_t i = threadIdx.x + j * kThreads;
       if (i >= gd) break;
-      const int64_t pair = t * num_heads + h0 + i / head_dim;
+      const int64_t pair = (t - split.first_token) * num_heads + h0 + i / head_dim;
       split.acc[(pair * split.splits + sp) * head_dim + i % head_dim] = acc[j];
     }
     if (threadIdx.x == 0)
       for (int h = 0; h < S; ++h) {
-        const int64_t pair = t * num_heads + h0 + h;
+        const int64_t pair = (t - split.first_token) * num_heads + h0 + h;
         split.max[pair * split.splits + sp] = m[h];
         split.sum[pair * split.splits + sp] = l[h];
       }
@@ -173,7 +177,8 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
 }
 
 // Block per (token, head), thread per dim: out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M).
-__global__ void combine_splits_kernel(SplitOut split, int64_t head_dim, float* out) {
+__global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t head_dim,
+                                      float* out) {
   const int64_t pair = blockIdx.x;
   const float* mx = split.max + pair * split.splits;
   const float* sm = split.sum + pair * split.splits;
@@ -185,7 +190,7 @@ __global__ void combine_splits_kernel(SplitOut split, int64_t head_dim, float* o
     float a = 0.0f;
     for (int64_t s = 0; s < split.splits; ++s)
       a += split.acc[(pair * split.splits + s) * head_dim + d] * expf(mx[s] - M);
-    out[pair * head_dim + d] = a / L;
+    out[(pair + split.first_token * num_heads) * head_dim + d] = a / L;
   }
 }
 
@@ -197,7 +202,7 @@ int64_t attention_scratch_floats(int64_t num_tokens, int64_t num_heads, int64_t 
 
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, float scale, float* out, float* scratch,
-                     cudaStream_t s) {
+                     bool batch_invariant, cudaStream_t s) {
   if (batch.num_tokens <= 0) return;
   const int64_t hd = cache.head_dim;
   SLUICE_ASSERT(hd <= kMaxHeadDim, "CUDA attention supports head_dim <= 256");
@@ -207,29 +212,52 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
   int S = 1;
   for (int c = 1; c <= kMaxHeads && c <= group; ++c)
     if (group % c == 0 && c * hd <= kMaxGroupDim) S = c;
-  // Split the context when it spans several chunks and the scratch holds the partials.
+  const int64_t kv_row = cache.num_kv_heads * hd;
+  auto launch = [&](const SplitOut& split, int64_t tokens) {
+    const dim3 grid(static_cast<unsigned>(tokens), static_cast<unsigned>(num_heads / S),
+                    static_cast<unsigned>(split.splits));
+    paged_attention_kernel<<<grid, kThreads, 0, s>>>(
+        q, num_heads, group, S, hd, cache.k, cache.v, cache.block_size, kv_row,
+        batch.query_start, batch.num_seqs, batch.positions, batch.block_tables,
+        batch.max_blocks_per_seq, scale, out, split);
+    SLUICE_CUDA_LAUNCHED();
+    if (split.acc) {
+      combine_splits_kernel<<<static_cast<unsigned>(tokens * num_heads), 128, 0, s>>>(
+          split, num_heads, hd, out);
+      SLUICE_CUDA_LAUNCHED();
+    }
+  };
+  auto place = [&](SplitOut& split, int64_t pairs) {
+    split.acc = scratch;
+    split.max = scratch + pairs * split.splits * hd;
+    split.sum = split.max + pairs * split.splits;
+  };
   SplitOut split;
+  if (batch_invariant) {
+    // Fixed splits of kInvariantSplit positions, always combined, in launches of as many tokens
+    // as the scratch holds: a token's reduction order depends on its own context only.
+    split.split_len = kInvariantSplit;
+    split.splits = std::max<int64_t>(1, (batch.max_context + kInvariantSplit - 1) / kInvariantSplit);
+    SLUICE_ASSERT(num_heads * split.splits <= kSplitPairs, "context too long for the scratch");
+    const int64_t per_launch = kSplitPairs / (num_heads * split.splits);
+    for (int64_t t0 = 0; t0 < batch.num_tokens; t0 += per_launch) {
+      const int64_t tokens = std::min(per_launch, batch.num_tokens - t0);
+      split.first_token = t0;
+      place(split, tokens * num_heads);
+      launch(split, tokens);
+    }
+    return;
+  }
+  // Split the context when it spans several chunks and the scratch holds the partials.
   const int64_t pairs = batch.num_tokens * num_heads;
   const int64_t chunks = (batch.max_context + kChunk - 1) / kChunk;
   const int64_t want = std::min<int64_t>(chunks, kSplitPairs / pairs);
   if (want > 1) {
     split.split_len = (chunks + want - 1) / want * kChunk;
     split.splits = (batch.max_context + split.split_len - 1) / split.split_len;
-    split.acc = scratch;
-    split.max = scratch + pairs * split.splits * hd;
-    split.sum = split.max + pairs * split.splits;
+    place(split, pairs);
   }
-  const dim3 grid(static_cast<unsigned>(batch.num_tokens), static_cast<unsigned>(num_heads / S),
-                  static_cast<unsigned>(split.splits));
-  paged_attention_kernel<<<grid, kThreads, 0, s>>>(
-      q, num_heads, group, S, hd, cache.k, cache.v, cache.block_size,
-      cache.num_kv_heads * hd, batch.query_start, batch.num_seqs, batch.positions,
-      batch.block_tables, batch.max_blocks_per_seq, scale, out, split);
-  SLUICE_CUDA_LAUNCHED();
-  if (split.acc) {
-    combine_splits_kernel<<<static_cast<unsigned>(pairs), 128, 0, s>>>(split, hd, out);
-    SLUICE_CUDA_LAUNCHED();
-  }
+  launch(split, batch.num_tokens);
 }
 
 }  // namespace sluice::cuda

@@ -192,11 +192,13 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
   struct Seq {
     int32_t first_pos, num_tokens;
   };
-  // Long contexts take the split-K path (partials + combine); short ones (<= 128) do not.
+  // Long contexts take the split-K path (partials + combine) unless batch-invariant; short ones
+  // (<= 128) never split.
   const std::vector<Seq> long_seqs = {{40, 1},  {13, 20}, {0, 1},   {0, 7},
                                       {300, 1}, {31, 2},  {0, 150}, {1500, 1}};
   const std::vector<Seq> short_seqs = {{5, 1}, {0, 30}, {60, 3}};
-  for (const auto& seqs : {long_seqs, short_seqs})
+  const std::vector<Seq> decode_seqs = {{300, 1}, {1500, 1}, {40, 1}, {0, 1}, {700, 2}};
+  for (const auto& seqs : {long_seqs, short_seqs, decode_seqs})
   for (const Case& c : {Case{8, 2, 64, 16}, Case{4, 4, 128, 32}, Case{6, 1, 96, 5},
                         Case{2, 2, 256, 16}, Case{16, 2, 128, 16}}) {
     int64_t needed = 0;
@@ -254,13 +256,17 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
     std::vector<float> want(q.size());
     ref::paged_attention(q.data(), c.heads, host, hb, scale, want.data());
-    float* out = poisoned(q.size());
-    gpu_->paged_attention(up(q), c.heads, dev, db, scale, out);
-    const auto got = down(out, q.size());
-    ASSERT_TRUE(finite(got)) << "heads=" << c.heads << " hd=" << c.hd << " context=" << max_context;
-    EXPECT_LT(rel_l2(got, want), 1e-5) << "heads=" << c.heads << "/" << c.kv_heads
-                                       << " hd=" << c.hd << " bs=" << c.block_size
-                                       << " context=" << max_context;
+    for (bool invariant : {false, true}) {  // batch-invariant mode: no split-K
+      gpu_->set_batch_invariant(invariant);
+      float* out = poisoned(q.size());
+      gpu_->paged_attention(up(q), c.heads, dev, db, scale, out);
+      const auto got = down(out, q.size());
+      ASSERT_TRUE(finite(got)) << "heads=" << c.heads << " hd=" << c.hd << " context=" << max_context;
+      EXPECT_LT(rel_l2(got, want), 1e-5) << "heads=" << c.heads << "/" << c.kv_heads
+                                         << " hd=" << c.hd << " bs=" << c.block_size
+                                         << " context=" << max_context << " invariant=" << invariant;
+    }
+    gpu_->set_batch_invariant(false);
     // The cache holds exactly what was written (untouched slots stay poisoned).
     const auto kg = down(dev.k, cache_elems), vg = down(dev.v, cache_elems);
     for (size_t i = 0; i < cache_elems; ++i) {
