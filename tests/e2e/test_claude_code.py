@@ -43,10 +43,16 @@ def test_claude_code_runs_a_prompt_to_completion(sluice_bin, tmp_path):
             "DISABLE_TELEMETRY": "1",
             "DISABLE_ERROR_REPORTING": "1",
         })
-        r = subprocess.run([str(claude), "-p", "Say hello in one short sentence.", "--output-format", "json",
-                            "--max-turns", "2", "--system-prompt", "You are a concise assistant.",
-                            "--tools", "Read,Glob"],
-                           cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        # Claude Code samples at its own temperature: now and then SmolLM2 rambles for thousands of
+        # tokens and the second turn no longer fits its 8k context (Claude Code then reports
+        # "prompt_too_long", a model outcome, not a server fault). One more run in that case.
+        for _attempt in range(2):
+            r = subprocess.run([str(claude), "-p", "Say hello in one short sentence.", "--output-format",
+                                "json", "--max-turns", "2", "--system-prompt", "You are a concise assistant.",
+                                "--tools", "Read,Glob"],
+                               cwd=work, env=env, capture_output=True, text=True, timeout=900)
+            if '"terminal_reason":"prompt_too_long"' not in r.stdout.replace(" ", ""):
+                break
         log = "".join(s.stderr_lines)
         assert r.returncode == 0, f"claude exited {r.returncode}\nstdout: {r.stdout[-3000:]}\n" \
                                   f"stderr: {r.stderr[-3000:]}\nserver: {log[-3000:]}"
