@@ -153,10 +153,10 @@ HWY_INLINE void fold_chunk(const float* q, const float* const* krow, const float
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
   HWY_ALIGN float scores[kChunk + 16];  // padded to whole vectors (at most 16 lanes)
   float cmax = -INFINITY;
-  int64_t j = 0;
-  for (; j + 4 <= len; j += 4) dot4(q, krow + j, hd, scores + j);
-  for (; j < len; ++j) scores[j] = dot(q, krow[j], hd);
-  for (j = 0; j < len; ++j) {
+  int64_t k = 0;
+  for (; k + 4 <= len; k += 4) dot4(q, krow + k, hd, scores + k);
+  for (; k < len; ++k) scores[k] = dot(q, krow[k], hd);
+  for (int64_t j = 0; j < len; ++j) {
     scores[j] *= scale;
     cmax = std::max(cmax, scores[j]);
   }

@@ -177,16 +177,16 @@ class CpuBackend final : public Backend {
     // chunk in cache; heads are split when whole groups would leave threads idle.
     constexpr int64_t kTileRows = 32;
     const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
-    int64_t whole_group_tiles = 0;
-    for (int64_t s = 0; s < batch.num_seqs; ++s)
-      whole_group_tiles += (batch.query_start[s + 1] - batch.query_start[s] + tile_tokens - 1) /
-                           tile_tokens * cache.num_kv_heads;
-    const int64_t heads_per_tile = whole_group_tiles >= 4 * threads_ ? group : 1;
-    tiles_.clear();
-    for (int64_t s = 0; s < batch.num_seqs; ++s)
-      for (int64_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += tile_tokens)
-        for (int64_t h = 0; h < num_heads; h += heads_per_tile)
-          tiles_.push_back({s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
+    auto make_tiles = [&](int64_t heads_per_tile) {
+      tiles_.clear();
+      for (int64_t s = 0; s < batch.num_seqs; ++s)
+        for (int64_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += tile_tokens)
+          for (int64_t h = 0; h < num_heads; h += heads_per_tile)
+            tiles_.push_back({s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
+    };
+    int64_t heads_per_tile = group;
+    make_tiles(heads_per_tile);
+    if (static_cast<int64_t>(tiles_.size()) < 4 * threads_ && group > 1) make_tiles(heads_per_tile = 1);
     const int64_t token_stride = num_heads * hd;
     cpu::parallel_items_dynamic(threads_, static_cast<int64_t>(tiles_.size()), [&](int64_t i) {
       const AttentionTileItem& tile = tiles_[i];
