@@ -82,10 +82,17 @@ def model_bytes(path: str) -> tuple[int, int]:
     return size, 0  # GGUF: filled in by the caller from the shape
 
 
-def run_one(a, model: str, prompt: str, n: int, extra: list[str]) -> dict:
+def profile_env(a, tag: str) -> dict | None:
+    """With --profile: SLUICE_PROFILE pointing at DIR/profile-<tag>.txt (GPU time per op)."""
+    if not a.profile:
+        return None
+    return dict(os.environ, SLUICE_PROFILE=os.path.join(a.profile, f"profile-{tag}.txt"))
+
+
+def run_one(a, model: str, prompt: str, n: int, extra: list[str], tag: str = "run") -> dict:
     r = subprocess.run([a.sluice, "run", "-m", model, "--device", "cuda", "-p", prompt, "-n", str(n),
                         "--temp", "0", "--ignore-eos", "--max-num-batched-tokens", "4096"] + extra,
-                       capture_output=True, text=True, check=True)
+                       capture_output=True, text=True, check=True, env=profile_env(a, tag))
     m = re.search(r"prompt: (\d+) tokens, ([\d.]+) tok/s; generation: (\d+) tokens, ([\d.]+) tok/s; "
                   r"load: ([\d.]+) s", r.stderr)
     return {"prompt_tokens": int(m[1]), "prompt_tok_s": float(m[2]), "gen_tokens": int(m[3]),
@@ -117,7 +124,31 @@ async def serve_level(url: str, conc: int, num: int, vocab: int, in_len: int, ou
     s = summarize(results, wall, None, bad)
     s.pop("raw", None)
     s["concurrency"] = conc
+    s["in_len"] = in_len
+    s["decode_phase_tok_s"] = decode_phase_tok_s(results)
     return s
+
+
+def decode_phase_tok_s(results: list[RequestResult]) -> float | None:
+    """Output tok/s while every request is decoding: from the last first token to the first
+    finish (what llama-batched-bench's S_TG measures: no prefill inside). Streamed chunks are
+    scaled to tokens by each request's usage count."""
+    ok = [r for r in results if r.ok and r.itl]
+    if len(ok) < 2:
+        return None
+    lo = max(r.t_send + r.ttft for r in ok)
+    hi = min(r.t_send + r.e2e for r in ok)
+    if hi - lo < 0.05:
+        return None
+    tokens = 0.0
+    for r in ok:
+        t = r.t_send + r.ttft
+        per_chunk = r.output_tokens / r.num_chunks if r.num_chunks else 1.0
+        for gap in r.itl:
+            t += gap
+            if lo < t <= hi:
+                tokens += per_chunk
+    return tokens / (hi - lo)
 
 
 def serving(a, model: str, vocab: int, levels: list[int]) -> list[dict]:
@@ -125,7 +156,7 @@ def serving(a, model: str, vocab: int, levels: list[int]) -> list[dict]:
     log = open(os.path.join(a.out, "serve.log"), "a")
     proc = subprocess.Popen([a.sluice, "serve", "-m", model, "--device", "cuda", "--port", str(port),
                              "--max-num-seqs", "256", "--max-num-batched-tokens", "4096"],
-                            stdout=log, stderr=log)
+                            stdout=log, stderr=log, env=profile_env(a, os.path.basename(model) + "-serve"))
     try:
         import urllib.request
         for _ in range(600):
@@ -138,11 +169,13 @@ def serving(a, model: str, vocab: int, levels: list[int]) -> list[dict]:
                 time.sleep(0.5)
         url = f"http://127.0.0.1:{port}/v1/completions"
         out = []
-        for c in levels:
-            num = max(4, c) if c < 64 else c
-            s = asyncio.run(serve_level(url, c, num, vocab, a.in_len, a.out_len))
-            print(json.dumps({k: s[k] for k in ("concurrency", "status", "output_tok_s", "ttft_s", "tpot_s")}),
-                  flush=True)
+        runs = [(c, max(4, c) if c < 64 else c, a.in_len) for c in levels]
+        if a.batched_decode:  # llama-batched-bench's shape: N sequences at once, 512 in / 128 out
+            runs.append((a.batched_decode, a.batched_decode, 512))
+        for c, num, in_len in runs:
+            s = asyncio.run(serve_level(url, c, num, vocab, in_len, a.out_len))
+            print(json.dumps({k: s[k] for k in ("concurrency", "in_len", "status", "output_tok_s",
+                                                "decode_phase_tok_s", "ttft_s", "tpot_s")}), flush=True)
             out.append(s)
         return out
     finally:
@@ -160,6 +193,9 @@ def main() -> int:
     ap.add_argument("--in-len", type=int, default=1024)
     ap.add_argument("--out-len", type=int, default=128)
     ap.add_argument("--only", default="", help="comma-separated model names")
+    ap.add_argument("--profile", default="", help="DIR: write SLUICE_PROFILE tables there")
+    ap.add_argument("--batched-decode", type=int, default=64,
+                    help="one more level: this many 512-token prompts at once (0: none)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     os.makedirs(a.models_dir, exist_ok=True)
@@ -186,14 +222,14 @@ def main() -> int:
             embed = vocab * hidden // 32 * 18
         row["bytes_per_token"] = total - embed
         try:
-            dec = run_one(a, path, "The quick brown fox", 128, [])
+            dec = run_one(a, path, "The quick brown fox", 128, [], name + "-decode")
             row["decode"] = dec
             row["decode_roofline_tok_s"] = report["read_bandwidth_GBs"] * 1e9 / row["bytes_per_token"]
             row["decode_fraction_of_roofline"] = dec["gen_tok_s"] / row["decode_roofline_tok_s"]
             for n in (512, 2048):
                 rng = random.Random(n)
                 prompt = " ".join(rng.choice(words) for _ in range(n))  # ~1 token per word
-                row[f"prefill_{n}"] = run_one(a, path, prompt, 1, [])
+                row[f"prefill_{n}"] = run_one(a, path, prompt, 1, [], f"{name}-prefill{n}")
             row["serving"] = serving(a, path, vocab, levels)
         except Exception as e:  # keep the other models' numbers
             row["error"] = repr(e)[-2000:]
@@ -220,13 +256,15 @@ def markdown(rep: dict) -> str:
                  f"{100 * m['decode_fraction_of_roofline']:.0f}% | "
                  f"{m.get('prefill_512', {}).get('prompt_tok_s', float('nan')):.0f} | "
                  f"{m.get('prefill_2048', {}).get('prompt_tok_s', float('nan')):.0f} |")
-    L += ["", "| model | concurrency | output tok/s | TTFT p50 / p99 ms | TPOT p50 / p99 ms | status |",
-          "|---|---|---|---|---|---|"]
+    L += ["", "| model | concurrency | prompt | output tok/s | decode-phase tok/s | TTFT p50 / p99 ms | "
+          "TPOT p50 / p99 ms | status |", "|---|---|---|---|---|---|---|---|"]
     for m in rep["models"]:
         for s in m.get("serving", []):
             ms = lambda d, k: f"{1e3 * d[k]:.0f}" if d.get(k) is not None else "-"
-            L.append(f"| {m['model']} | {s['concurrency']} | {s['output_tok_s'] or 0:.0f} | "
-                     f"{ms(s['ttft_s'], 'p50')} / {ms(s['ttft_s'], 'p99')} | "
+            dp = s.get("decode_phase_tok_s")
+            dps = f"{dp:.0f}" if dp else "-"
+            L.append(f"| {m['model']} | {s['concurrency']} | {s.get('in_len', '')} | {s['output_tok_s'] or 0:.0f} | "
+                     f"{dps} | {ms(s['ttft_s'], 'p50')} / {ms(s['ttft_s'], 'p99')} | "
                      f"{ms(s['tpot_s'], 'p50')} / {ms(s['tpot_s'], 'p99')} | {s['status']} |")
     return "\n".join(L) + "\n"
 

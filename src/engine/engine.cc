@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include <omp.h>
+
 #include "common/assert.h"
+#include "common/profile.h"
 #include "engine/reasoning_tracker.h"
 #include "engine/stop_strings.h"
 #include "tokenizer/tokenizer.h"
@@ -175,11 +178,18 @@ void Engine::loop() {
       });
       if (stop_) break;
     }
+    const auto t0 = Clock::now();
     admit_and_abort();
     SchedulerOutput out = scheduler_->schedule();
+    const auto t1 = Clock::now();
     if (!out.empty()) step(out);
+    const auto t2 = Clock::now();
     publish_metrics();
     flush_outbox();
+    if (profile::enabled()) {
+      profile::add("engine admit+schedule", std::chrono::duration<double>(t1 - t0).count());
+      profile::add("engine publish+flush", std::chrono::duration<double>(Clock::now() - t2).count());
+    }
   }
   // Shutdown: every live request ends with "abort".
   for (auto& [id, r] : live_) abort_request(*r);
@@ -247,6 +257,7 @@ void Engine::admit_and_abort() {
 }
 
 void Engine::step(const SchedulerOutput& out) {
+  const auto t_start = Clock::now();
   // One flattened batch over every scheduled token.
   ForwardBatch b;
   const int32_t bs = config_.block_size;
@@ -274,21 +285,114 @@ void Engine::step(const SchedulerOutput& out) {
   }
   const int64_t vocab = model_.config().vocab_size;
   float* logits = logits_buffer(b.logit_rows.size() * vocab);  // [num_sampled, vocab]
+  const auto t_batch = Clock::now();
   runner_->forward(b, *kv_storage_, logits);
+  const auto t_forward = Clock::now();
   scheduler_->on_step_done(out);
   totals_.computed_tokens += out.num_tokens;
   totals_.num_preemptions += static_cast<int64_t>(out.preempted.size());
   ++totals_.num_steps;
 
-  // Sample each finished-prefill / decoding sequence with its own sampler; group deltas by request.
+  // Sample each finished-prefill / decoding sequence with its own sampler (in parallel where no
+  // grammar is involved), then apply the tokens in order; deltas grouped by request.
+  std::vector<SampleJob> jobs = plan_samples(sampled, logits, vocab);
+  sample_in_parallel(jobs, vocab);
   std::unordered_map<Live*, std::vector<SequenceDelta>> news;
   const Tokenizer& tok = model_.tokenizer();
-  std::vector<float> row(vocab);
-  std::vector<uint32_t> mask((vocab + 31) / 32);
+  for (SampleJob& job : jobs) {
+    Live& r = *job.request;
+    Live::Seq& s = r.seqs[job.index];
+    const SampleOutput& so = job.out;
+    const bool constrained = job.constrained;
+    const bool rejected = constrained && !s.constraint->accept(so.token);
+    if (s.reasoning->tracking()) s.reasoning->push(tok.token_bytes(so.token, /*skip_special=*/false));
+    Sequence& q = *s.seq;
+    q.tokens.push_back(so.token);
+    if (job.forked_child) {
+      if (kv_->has(q.id))
+        scheduler_->add_running(&q);
+      else
+        scheduler_->add(&q);
+    } else {
+      scheduler_->on_tokens_appended(&q);
+    }
+    ++r.stats.num_output_tokens;
+    ++totals_.generated_tokens;
+    if (r.stats.num_output_tokens == 1) r.stats.first_token = Clock::now();
+
+    SequenceDelta d;
+    d.index = static_cast<int32_t>(job.index);
+    d.token_ids.push_back(so.token);
+    if (r.req.params.logprobs) d.logprobs.push_back(so);
+    const SamplingParams& p = r.req.params;
+    std::optional<FinishReason> finish;
+    const bool is_eog = std::find(eog_ids_.begin(), eog_ids_.end(), so.token) != eog_ids_.end();
+    if (rejected) {  // a grammar with no way forward; never expected
+      finish = FinishReason::kError;
+      d.stop_reason = "grammar: no allowed token";
+    } else if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
+                                               so.token) != p.stop_token_ids.end()) {
+      finish = FinishReason::kStop;
+      d.stop_reason = "token:" + std::to_string(so.token);
+    } else {
+      d.text = s.stops->push(s.detok->push(so.token));
+      if (s.stops->stopped()) {
+        finish = FinishReason::kStop;
+        d.stop_reason = s.stops->matched();
+      } else if (constrained && s.constraint->must_finish()) {
+        finish = FinishReason::kStop;  // the grammar is complete: nothing may follow
+        d.stop_reason = "grammar";
+      }
+    }
+    if (!finish && (q.num_output_tokens() >= p.max_tokens || q.num_tokens() >= max_model_len_))
+      finish = FinishReason::kLength;
+    if (finish) {
+      if (!s.stops->stopped()) {
+        d.text += s.stops->push(s.detok->flush());
+        if (s.stops->stopped())
+          d.stop_reason = s.stops->matched();
+        else
+          d.text += s.stops->flush();
+      }
+      d.finish_reason = finish;
+      s.finished = true;
+      ++r.num_finished;
+      scheduler_->remove(&q);
+    }
+    news[&r].push_back(std::move(d));
+  }
+  for (auto& [r, deltas] : news) {
+    r->stats.num_cached_tokens = std::max(0, r->seqs[0].seq->num_cached_tokens);  // known by now
+    if (r->num_finished == static_cast<int32_t>(r->seqs.size()) &&
+        (r->forked || r->req.params.n == 1)) {
+      const std::string id = r->req.id;
+      finish_request(*r, deltas);
+      live_.erase(id);
+    } else {
+      RequestOutput o;
+      o.deltas = std::move(deltas);
+      o.stats = r->stats;
+      outbox_.emplace_back(r->stream, std::move(o));
+    }
+  }
+  if (profile::enabled()) {  // "decode": every token of the step is a sampled one
+    const std::string kind = out.num_tokens == static_cast<int64_t>(sampled.size()) ? " decode" : " mixed";
+    auto secs = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+    profile::add("step build batch" + kind, secs(t_batch - t_start));
+    profile::add("step forward" + kind, secs(t_forward - t_batch));
+    profile::add("step sample+outputs" + kind, secs(Clock::now() - t_forward));
+  }
+}
+
+std::vector<Engine::SampleJob> Engine::plan_samples(
+    const std::vector<const ScheduledSequence*>& sampled, const float* logits, int64_t vocab) {
+  std::vector<SampleJob> jobs;
+  const Tokenizer& tok = model_.tokenizer();
+  std::vector<float> row;
+  std::vector<uint32_t> mask;
   for (size_t k = 0; k < sampled.size(); ++k) {
     Sequence* seq = sampled[k]->seq;
     Live& r = *static_cast<Live*>(seq->owner);
-    const float* logit_row = logits + k * vocab;
     auto it = std::find_if(r.seqs.begin(), r.seqs.end(),
                            [&](const Live::Seq& s) { return s.seq.get() == seq; });
     SLUICE_ASSERT(it != r.seqs.end(), "sampled sequence not in its request");
@@ -318,95 +422,49 @@ void Engine::step(const SchedulerOutput& out) {
         (r.forked && first == 0 && seq->num_output_tokens() == 0) ? r.seqs.size() : first + 1;
     for (size_t i = first; i < last; ++i) {
       Live::Seq& s = r.seqs[i];
-      const bool constrained = s.constrained();
+      SampleJob job;
+      job.request = &r;
+      job.index = i;
+      job.logits = logits + k * vocab;
+      job.constrained = s.constrained();
+      job.forked_child = i > first;
       if (s.forced.empty() && s.reasoning->budget_spent()) {
         const auto& close = r.req.reasoning.close_tokens;
         s.forced.assign(close.rbegin(), close.rend());
       }
-      SampleOutput so;
       if (!s.forced.empty()) {
-        so = s.sampler->force(s.forced.back());
+        job.out = s.sampler->force(s.forced.back());
         s.forced.pop_back();
-      } else {
-        std::copy_n(logit_row, vocab, row.data());
-        if (constrained) {  // with the tokens it may still emit, this one included
-          const Sequence& q = *s.seq;
-          s.constraint->fill_mask(mask, std::min(r.req.params.max_tokens - q.num_output_tokens(),
-                                                 max_model_len_ - q.num_tokens()));
-        }
-        so = s.sampler->sample(row, constrained ? mask.data() : nullptr);
+        job.sampled = true;
+      } else if (job.constrained) {  // with the tokens it may still emit, this one included
+        row.assign(job.logits, job.logits + vocab);
+        mask.resize((vocab + 31) / 32);
+        const Sequence& q = *s.seq;
+        s.constraint->fill_mask(mask, std::min(r.req.params.max_tokens - q.num_output_tokens(),
+                                               max_model_len_ - q.num_tokens()));
+        job.out = s.sampler->sample(row, mask.data());
+        job.sampled = true;
       }
-      const bool rejected = constrained && !s.constraint->accept(so.token);
-      if (s.reasoning->tracking()) s.reasoning->push(tok.token_bytes(so.token, /*skip_special=*/false));
-      Sequence& q = *s.seq;
-      q.tokens.push_back(so.token);
-      if (i > first) {  // a freshly forked child
-        if (kv_->has(q.id))
-          scheduler_->add_running(&q);
-        else
-          scheduler_->add(&q);
-      } else {
-        scheduler_->on_tokens_appended(&q);
-      }
-      ++r.stats.num_output_tokens;
-      ++totals_.generated_tokens;
-      if (r.stats.num_output_tokens == 1) r.stats.first_token = Clock::now();
-
-      SequenceDelta d;
-      d.index = static_cast<int32_t>(i);
-      d.token_ids.push_back(so.token);
-      if (r.req.params.logprobs) d.logprobs.push_back(so);
-      const SamplingParams& p = r.req.params;
-      std::optional<FinishReason> finish;
-      const bool is_eog = std::find(eog_ids_.begin(), eog_ids_.end(), so.token) != eog_ids_.end();
-      if (rejected) {  // a grammar with no way forward; never expected
-        finish = FinishReason::kError;
-        d.stop_reason = "grammar: no allowed token";
-      } else if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
-                                                 so.token) != p.stop_token_ids.end()) {
-        finish = FinishReason::kStop;
-        d.stop_reason = "token:" + std::to_string(so.token);
-      } else {
-        d.text = s.stops->push(s.detok->push(so.token));
-        if (s.stops->stopped()) {
-          finish = FinishReason::kStop;
-          d.stop_reason = s.stops->matched();
-        } else if (constrained && s.constraint->must_finish()) {
-          finish = FinishReason::kStop;  // the grammar is complete: nothing may follow
-          d.stop_reason = "grammar";
-        }
-      }
-      if (!finish && (q.num_output_tokens() >= p.max_tokens || q.num_tokens() >= max_model_len_))
-        finish = FinishReason::kLength;
-      if (finish) {
-        if (!s.stops->stopped()) {
-          d.text += s.stops->push(s.detok->flush());
-          if (s.stops->stopped())
-            d.stop_reason = s.stops->matched();
-          else
-            d.text += s.stops->flush();
-        }
-        d.finish_reason = finish;
-        s.finished = true;
-        ++r.num_finished;
-        scheduler_->remove(&q);
-      }
-      news[&r].push_back(std::move(d));
+      jobs.push_back(std::move(job));
     }
   }
-  for (auto& [r, deltas] : news) {
-    r->stats.num_cached_tokens = std::max(0, r->seqs[0].seq->num_cached_tokens);  // known by now
-    if (r->num_finished == static_cast<int32_t>(r->seqs.size()) &&
-        (r->forked || r->req.params.n == 1)) {
-      const std::string id = r->req.id;
-      finish_request(*r, deltas);
-      live_.erase(id);
-    } else {
-      RequestOutput o;
-      o.deltas = std::move(deltas);
-      o.stats = r->stats;
-      outbox_.emplace_back(r->stream, std::move(o));
-    }
+  return jobs;
+}
+
+// Each sequence's sampler and RNG are its own, so the order the rows run in does not matter.
+void Engine::sample_in_parallel(std::vector<SampleJob>& jobs, int64_t vocab) {
+  std::vector<SampleJob*> todo;
+  for (SampleJob& job : jobs)
+    if (!job.sampled) todo.push_back(&job);
+  const auto count = static_cast<int64_t>(todo.size());
+  const int threads = static_cast<int>(std::min<int64_t>(count / 4 + 1, omp_get_max_threads()));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t j = 0; j < count; ++j) {
+    thread_local std::vector<float> row;  // the sampler edits its copy of the row
+    SampleJob& job = *todo[j];
+    row.assign(job.logits, job.logits + vocab);
+    job.out = job.request->seqs[job.index].sampler->sample(row, nullptr);
+    job.sampled = true;
   }
 }
 

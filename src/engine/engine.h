@@ -55,6 +55,20 @@ class Engine {
   void loop();
   void admit_and_abort();
   void step(const SchedulerOutput& out);
+  // One sequence's token of this step: forced or grammar-constrained ones are sampled while
+  // planning (serially), the rest by sample_in_parallel.
+  struct SampleJob {
+    Live* request = nullptr;
+    size_t index = 0;               // into request->seqs
+    const float* logits = nullptr;  // [vocab] its row of the step's logits
+    bool constrained = false;       // a grammar applies to this token
+    bool forked_child = false;      // forked from its parent this step
+    bool sampled = false;           // `out` is set
+    SampleOutput out;
+  };
+  std::vector<SampleJob> plan_samples(const std::vector<const ScheduledSequence*>& sampled,
+                                      const float* logits, int64_t vocab);
+  void sample_in_parallel(std::vector<SampleJob>& jobs, int64_t vocab);
   void finish_request(Live& r, std::vector<SequenceDelta>& deltas);
   void abort_request(Live& r);
   void publish_metrics();

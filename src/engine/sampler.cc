@@ -50,15 +50,7 @@ struct ByLogitDesc {
 
 // Lowest id among the largest logits; NaN never wins. All -inf/NaN: token 0.
 int32_t argmax(std::span<const float> logits) {
-  int32_t best = 0;
-  float best_v = kNegInf;
-  for (size_t i = 0; i < logits.size(); ++i) {
-    if (logits[i] > best_v) {
-      best_v = logits[i];
-      best = static_cast<int32_t>(i);
-    }
-  }
-  return best;
+  return static_cast<int32_t>(sampler_kernels::argmax(logits.data(), logits.size()));
 }
 
 void fill_iota(std::vector<int32_t>& idx, size_t n) {

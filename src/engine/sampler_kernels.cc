@@ -50,6 +50,31 @@ float SanitizeAndMax(float* HWY_RESTRICT x, size_t n) {
   return m;
 }
 
+size_t Argmax(const float* HWY_RESTRICT x, size_t n) {
+  // Pass 1: the max, NaN read as -inf; pass 2: the first index holding it.
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto neg_inf = hn::Set(d, -std::numeric_limits<float>::infinity());
+  auto vmax = neg_inf;
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto v = hn::LoadU(d, x + i);
+    vmax = hn::Max(vmax, hn::IfThenElse(hn::IsNaN(v), neg_inf, v));
+  }
+  float m = hn::GetLane(hn::MaxOfLanes(d, vmax));
+  for (; i < n; ++i)
+    if (x[i] > m) m = x[i];
+  if (m == -std::numeric_limits<float>::infinity()) return 0;
+  const auto vm = hn::Set(d, m);
+  for (i = 0; i + N <= n; i += N) {
+    const intptr_t lane = hn::FindFirstTrue(d, hn::Eq(hn::LoadU(d, x + i), vm));
+    if (lane >= 0) return i + static_cast<size_t>(lane);
+  }
+  for (; i < n; ++i)
+    if (x[i] == m) return i;
+  return 0;  // unreachable: m is one of the values
+}
+
 double ExpAndSum(const float* HWY_RESTRICT x, size_t n, float shift, float scale,
                  float* HWY_RESTRICT out) {
   const hn::ScalableTag<float> d;
@@ -92,6 +117,9 @@ HWY_AFTER_NAMESPACE();
 namespace sluice::sampler_kernels {
 HWY_EXPORT(SanitizeAndMax);
 HWY_EXPORT(ExpAndSum);
+HWY_EXPORT(Argmax);
+
+size_t argmax(const float* x, size_t n) { return HWY_DYNAMIC_DISPATCH(Argmax)(x, n); }
 
 float sanitize_and_max(float* x, size_t n) {
   return HWY_DYNAMIC_DISPATCH(SanitizeAndMax)(x, n);

@@ -3,11 +3,13 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <memory>
 #include <string>
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/op_timer.h"
 #include "common/assert.h"
 
 namespace sluice::cuda {
@@ -37,9 +39,11 @@ class CudaBackend final : public Backend {
     SLUICE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     SLUICE_CUBLAS_CHECK(cublasCreate(&cublas_));
     SLUICE_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+    timer_ = std::make_unique<OpTimer>(stream_);
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
+    timer_.reset();
     for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_),
                     static_cast<void*>(attn_scratch_)})
       if (p) cudaFree(p);
@@ -72,9 +76,12 @@ class CudaBackend final : public Backend {
       SLUICE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
   }
   void to_host(void* dst, const void* src, size_t bytes) override {
-    if (bytes > 0)
+    if (bytes > 0) {
+      auto t = timer_->scope("to_host", 1);
       SLUICE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    }
     SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    timer_->collect();
   }
   void copy(void* dst, const void* src, size_t bytes) override {
     if (bytes > 0)
@@ -112,33 +119,45 @@ class CudaBackend final : public Backend {
   // ---- ops ----
   void matmul(const float* x, int64_t n, const Weight& w, float* y) override {
     if (n <= 0 || w.rows <= 0) return;
-    if (invariant_ || n <= kGemvMaxRows) return matmul_rows(x, n, w, y, stream_);
+    const bool rows = invariant_ || n <= kGemvMaxRows;
+    auto t = timer_->scope(rows ? "matmul_rows" : "gemm", n, dtype_name(w.dtype));
+    if (rows) return matmul_rows(x, n, w, y, stream_);
     gemm(x, n, w, y);
   }
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
+    auto t = timer_->scope("embedding", n);
     cuda::embedding(table, ids, n, out, stream_);
   }
   void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
                 float* y) override {
+    auto t = timer_->scope("rms_norm", n);
     cuda::rms_norm(x, n, dim, weight, eps, y, stream_);
   }
   void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
             const RopeParams& p) override {
+    auto t = timer_->scope("rope", n);
     cuda::rope(x, n, num_heads, head_dim, positions, p, stream_);
   }
   void silu_mul(const float* gate, const float* up, int64_t count, float* out) override {
+    auto t = timer_->scope("silu_mul", 1);
     cuda::silu_mul(gate, up, count, out, stream_);
   }
-  void add(float* x, const float* y, int64_t count) override { cuda::add(x, y, count, stream_); }
+  void add(float* x, const float* y, int64_t count) override {
+    auto t = timer_->scope("add", 1);
+    cuda::add(x, y, count, stream_);
+  }
   void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override {
+    auto t = timer_->scope("add_bias", n);
     cuda::add_bias(x, n, dim, bias, stream_);
   }
   void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim,
                    float* out) override {
+    auto t = timer_->scope("gather_rows", m);
     cuda::gather_rows(x, rows, m, dim, out, stream_);
   }
   void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                    const KvLayerView& cache) override {
+    auto t = timer_->scope("cache_write", n);
     cuda::cache_write(k, v, n, slot_mapping, cache, stream_);
   }
   void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
@@ -146,6 +165,8 @@ class CudaBackend final : public Backend {
     float* scratch = grow(attn_scratch_, attn_scratch_cap_,
                           static_cast<size_t>(attention_scratch_floats(batch.num_tokens, num_heads,
                                                                        cache.head_dim)));
+    auto t = timer_->scope("paged_attention", batch.num_tokens,
+                           batch.num_tokens == batch.num_seqs ? "decode" : "mixed");
     cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, invariant_, stream_);
   }
 
@@ -168,6 +189,7 @@ class CudaBackend final : public Backend {
     const void* wp = w.data;
     if (w.dtype != DType::F16 && !bf) {
       uint16_t* wh = grow(wf16_, wf16_cap_, static_cast<size_t>(w.rows * w.cols));
+      auto t = timer_->scope("gemm dequantize", n, dtype_name(w.dtype));
       dequantize_to_f16(w, wh, stream_);
       wp = wh;
     }
@@ -195,6 +217,7 @@ class CudaBackend final : public Backend {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   bool invariant_ = false;
+  std::unique_ptr<OpTimer> timer_;  // SLUICE_PROFILE: GPU time per op
   uint16_t* wf16_ = nullptr;  // [rows, cols] dequantized weight for the GEMM path
   uint16_t* x16_ = nullptr;   // [n, cols] activations in 16 bits
   size_t wf16_cap_ = 0, x16_cap_ = 0;

@@ -2,6 +2,7 @@
 // (exact values, checked through flips of the greedy choice), top-k / top-p / min-p, seeded
 // determinism, draw frequencies, raw-logit logprobs, and degenerate logits.
 #include "engine/sampler.h"
+#include "engine/sampler_kernels.h"
 
 #include <gtest/gtest.h>
 
@@ -68,6 +69,26 @@ TEST(SamplerGreedyTest, ArgmaxAndLowestIdAmongTies) {
   // Greedy never consumes the RNG, so the seed is irrelevant.
   EXPECT_EQ(run(greedy(), {0.1f, 0.2f, 0.2f}, 5, {}, 1),
             run(greedy(), {0.1f, 0.2f, 0.2f}, 5, {}, 2));
+}
+
+// The vector argmax against a scalar scan, at every length around the SIMD widths, with ties,
+// NaN and -inf placed across the vector/tail boundary.
+TEST(SamplerGreedyTest, VectorArgmaxMatchesScalarScan) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::mt19937 rng(7);
+  for (size_t n = 1; n <= 70; ++n) {
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<float> l(n);
+      for (float& x : l) x = static_cast<float>(static_cast<int>(rng() % 5));  // many ties
+      if (trial % 3 == 1) l[rng() % n] = nan;
+      if (trial % 4 == 2) for (float& x : l) x = (rng() % 2) ? -kInf : nan;
+      size_t want = 0;
+      float best = -kInf;
+      for (size_t i = 0; i < n; ++i)
+        if (l[i] > best) best = l[i], want = i;
+      EXPECT_EQ(sampler_kernels::argmax(l.data(), n), want) << "n=" << n << " trial=" << trial;
+    }
+  }
 }
 
 TEST(SamplerBiasTest, ForcesAndBans) {

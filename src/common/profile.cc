@@ -1,0 +1,77 @@
+#include "common/profile.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace sluice::profile {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Total {
+  int64_t count = 0;
+  double seconds = 0.0;
+};
+
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, Total> totals;
+  Clock::time_point last_dump = Clock::now();
+  const char* path = std::getenv("SLUICE_PROFILE");
+
+  Registry() {
+    if (path != nullptr && *path != '\0') std::atexit([] { dump(); });
+  }
+  void write_locked() {
+    std::vector<std::pair<std::string, Total>> rows(totals.begin(), totals.end());
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+    FILE* f = std::fopen(path, "w");
+    if (f == nullptr) return;
+    std::fprintf(f, "%-48s %10s %12s %12s\n", "key", "count", "total_ms", "mean_us");
+    for (const auto& [key, t] : rows)
+      std::fprintf(f, "%-48s %10lld %12.3f %12.2f\n", key.c_str(), static_cast<long long>(t.count),
+                   t.seconds * 1e3, t.count ? t.seconds * 1e6 / t.count : 0.0);
+    std::fclose(f);
+    last_dump = Clock::now();
+  }
+};
+
+Registry& registry() {
+  static Registry* r = new Registry;  // never destroyed: the exit-time dump still reads it
+  return *r;
+}
+
+}  // namespace
+
+bool enabled() {
+  static const bool on = [] {
+    const char* p = std::getenv("SLUICE_PROFILE");
+    return p != nullptr && *p != '\0';
+  }();
+  return on;
+}
+
+void add(const std::string& key, double seconds) {
+  if (!enabled()) return;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  Total& t = r.totals[key];
+  ++t.count;
+  t.seconds += seconds;
+  if (Clock::now() - r.last_dump > std::chrono::seconds(2)) r.write_locked();
+}
+
+void dump() {
+  if (!enabled()) return;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.write_locked();
+}
+
+}  // namespace sluice::profile
