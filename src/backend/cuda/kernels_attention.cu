@@ -136,39 +136,17 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
       l[h] = l[h] * correction + block_reduce(e, false, scratch);
       m[h] = m_new;
     }
-    if (kThreads % head_dim == 0 || head_dim == 2 * kThreads) {
-      // A thread's slots cover at most two dims (d0; d1 for odd slots at head_dim 256): each
-      // V element is loaded once per thread and used for all its heads. Same sums, same order.
-      const int64_t d0 = threadIdx.x % head_dim, d1 = (threadIdx.x + kThreads) % head_dim;
-      const bool two = head_dim > kThreads;
-      int hs[kMaxGroupDim / kThreads];  // each slot's head; -1: unused
 #pragma unroll
-      for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
-        const int64_t i = threadIdx.x + j * kThreads;
-        hs[j] = i < gd ? static_cast<int>(i / head_dim) : -1;
-        if (hs[j] >= 0) acc[j] *= corr_s[hs[j]];
-      }
-#pragma unroll 4
-      for (int c = 0; c < cnt; ++c) {
-        const float* vr = v_cache + row_s[c];
-        const float v0 = vr[d0], v1 = two ? vr[d1] : v0;
-#pragma unroll
-        for (int j = 0; j < kMaxGroupDim / kThreads; ++j)
-          if (hs[j] >= 0) acc[j] = fmaf(p_s[hs[j]][c], (two && (j & 1)) ? v1 : v0, acc[j]);
-      }
-    } else {
-#pragma unroll
-      for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
-        const int64_t i = threadIdx.x + j * kThreads;
-        if (i >= gd) break;
-        const int h = static_cast<int>(i / head_dim);
-        const int64_t d = i % head_dim;
-        float a = acc[j] * corr_s[h];
+    for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
+      const int64_t i = threadIdx.x + j * kThreads;
+      if (i >= gd) break;
+      const int h = static_cast<int>(i / head_dim);
+      const int64_t d = i % head_dim;
+      float a = acc[j] * corr_s[h];
 #pragma unroll 8
-        for (int c = 0; c < cnt; ++c)
-          a = fmaf(p_s[h][c], v_cache[row_s[c] + d], a);
-        acc[j] = a;
-      }
+      for (int c = 0; c < cnt; ++c)
+        a = fmaf(p_s[h][c], v_cache[row_s[c] + d], a);
+      acc[j] = a;
     }
     __syncthreads();  // p_s is rewritten by the next chunk
   }
