@@ -298,69 +298,7 @@ void Engine::step(const SchedulerOutput& out) {
   std::vector<SampleJob> jobs = plan_samples(sampled, logits, vocab);
   sample_in_parallel(jobs, vocab);
   std::unordered_map<Live*, std::vector<SequenceDelta>> news;
-  const Tokenizer& tok = model_.tokenizer();
-  for (SampleJob& job : jobs) {
-    Live& r = *job.request;
-    Live::Seq& s = r.seqs[job.index];
-    const SampleOutput& so = job.out;
-    const bool constrained = job.constrained;
-    const bool rejected = constrained && !s.constraint->accept(so.token);
-    if (s.reasoning->tracking()) s.reasoning->push(tok.token_bytes(so.token, /*skip_special=*/false));
-    Sequence& q = *s.seq;
-    q.tokens.push_back(so.token);
-    if (job.forked_child) {
-      if (kv_->has(q.id))
-        scheduler_->add_running(&q);
-      else
-        scheduler_->add(&q);
-    } else {
-      scheduler_->on_tokens_appended(&q);
-    }
-    ++r.stats.num_output_tokens;
-    ++totals_.generated_tokens;
-    if (r.stats.num_output_tokens == 1) r.stats.first_token = Clock::now();
-
-    SequenceDelta d;
-    d.index = static_cast<int32_t>(job.index);
-    d.token_ids.push_back(so.token);
-    if (r.req.params.logprobs) d.logprobs.push_back(so);
-    const SamplingParams& p = r.req.params;
-    std::optional<FinishReason> finish;
-    const bool is_eog = std::find(eog_ids_.begin(), eog_ids_.end(), so.token) != eog_ids_.end();
-    if (rejected) {  // a grammar with no way forward; never expected
-      finish = FinishReason::kError;
-      d.stop_reason = "grammar: no allowed token";
-    } else if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
-                                               so.token) != p.stop_token_ids.end()) {
-      finish = FinishReason::kStop;
-      d.stop_reason = "token:" + std::to_string(so.token);
-    } else {
-      d.text = s.stops->push(s.detok->push(so.token));
-      if (s.stops->stopped()) {
-        finish = FinishReason::kStop;
-        d.stop_reason = s.stops->matched();
-      } else if (constrained && s.constraint->must_finish()) {
-        finish = FinishReason::kStop;  // the grammar is complete: nothing may follow
-        d.stop_reason = "grammar";
-      }
-    }
-    if (!finish && (q.num_output_tokens() >= p.max_tokens || q.num_tokens() >= max_model_len_))
-      finish = FinishReason::kLength;
-    if (finish) {
-      if (!s.stops->stopped()) {
-        d.text += s.stops->push(s.detok->flush());
-        if (s.stops->stopped())
-          d.stop_reason = s.stops->matched();
-        else
-          d.text += s.stops->flush();
-      }
-      d.finish_reason = finish;
-      s.finished = true;
-      ++r.num_finished;
-      scheduler_->remove(&q);
-    }
-    news[&r].push_back(std::move(d));
-  }
+  for (const SampleJob& job : jobs) news[job.request].push_back(apply_sample(job));
   for (auto& [r, deltas] : news) {
     r->stats.num_cached_tokens = std::max(0, r->seqs[0].seq->num_cached_tokens);  // known by now
     if (r->num_finished == static_cast<int32_t>(r->seqs.size()) &&
@@ -466,6 +404,72 @@ void Engine::sample_in_parallel(std::vector<SampleJob>& jobs, int64_t vocab) {
     job.out = job.request->seqs[job.index].sampler->sample(row, nullptr);
     job.sampled = true;
   }
+}
+
+// Appends the job's token to its sequence and turns it into the sequence's delta: text through
+// the detokenizer and stop strings, and the finish reason when it ends here.
+SequenceDelta Engine::apply_sample(const SampleJob& job) {
+  const Tokenizer& tok = model_.tokenizer();
+  Live& r = *job.request;
+  Live::Seq& s = r.seqs[job.index];
+  const SampleOutput& so = job.out;
+  const bool constrained = job.constrained;
+  const bool rejected = constrained && !s.constraint->accept(so.token);
+  if (s.reasoning->tracking()) s.reasoning->push(tok.token_bytes(so.token, /*skip_special=*/false));
+  Sequence& q = *s.seq;
+  q.tokens.push_back(so.token);
+  if (job.forked_child) {
+    if (kv_->has(q.id))
+      scheduler_->add_running(&q);
+    else
+      scheduler_->add(&q);
+  } else {
+    scheduler_->on_tokens_appended(&q);
+  }
+  ++r.stats.num_output_tokens;
+  ++totals_.generated_tokens;
+  if (r.stats.num_output_tokens == 1) r.stats.first_token = Clock::now();
+
+  SequenceDelta d;
+  d.index = static_cast<int32_t>(job.index);
+  d.token_ids.push_back(so.token);
+  if (r.req.params.logprobs) d.logprobs.push_back(so);
+  const SamplingParams& p = r.req.params;
+  std::optional<FinishReason> finish;
+  const bool is_eog = std::find(eog_ids_.begin(), eog_ids_.end(), so.token) != eog_ids_.end();
+  if (rejected) {  // a grammar with no way forward; never expected
+    finish = FinishReason::kError;
+    d.stop_reason = "grammar: no allowed token";
+  } else if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
+                                             so.token) != p.stop_token_ids.end()) {
+    finish = FinishReason::kStop;
+    d.stop_reason = "token:" + std::to_string(so.token);
+  } else {
+    d.text = s.stops->push(s.detok->push(so.token));
+    if (s.stops->stopped()) {
+      finish = FinishReason::kStop;
+      d.stop_reason = s.stops->matched();
+    } else if (constrained && s.constraint->must_finish()) {
+      finish = FinishReason::kStop;  // the grammar is complete: nothing may follow
+      d.stop_reason = "grammar";
+    }
+  }
+  if (!finish && (q.num_output_tokens() >= p.max_tokens || q.num_tokens() >= max_model_len_))
+    finish = FinishReason::kLength;
+  if (finish) {
+    if (!s.stops->stopped()) {
+      d.text += s.stops->push(s.detok->flush());
+      if (s.stops->stopped())
+        d.stop_reason = s.stops->matched();
+      else
+        d.text += s.stops->flush();
+    }
+    d.finish_reason = finish;
+    s.finished = true;
+    ++r.num_finished;
+    scheduler_->remove(&q);
+  }
+  return d;
 }
 
 void Engine::finish_request(Live& r, std::vector<SequenceDelta>& deltas) {

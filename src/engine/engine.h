@@ -69,6 +69,7 @@ class Engine {
   std::vector<SampleJob> plan_samples(const std::vector<const ScheduledSequence*>& sampled,
                                       const float* logits, int64_t vocab);
   void sample_in_parallel(std::vector<SampleJob>& jobs, int64_t vocab);
+  SequenceDelta apply_sample(const SampleJob& job);
   void finish_request(Live& r, std::vector<SequenceDelta>& deltas);
   void abort_request(Live& r);
   void publish_metrics();

@@ -27,7 +27,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 constexpr size_t kMaxLanes = 64;  // padded tail buffer; more than any x86 target needs
 constexpr size_t kBlock = 1024;   // terms summed in float lanes before going to double
 
-float SanitizeAndMax(float* HWY_RESTRICT x, size_t n) {
+// The max of x[0, n) with NaN read as -inf (-inf when nothing else); with Sanitize the NaNs are
+// also overwritten by -inf.
+template <bool Sanitize, class Ptr>
+float MaxIgnoringNaN(Ptr HWY_RESTRICT x, size_t n) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   const auto neg_inf = hn::Set(d, -std::numeric_limits<float>::infinity());
@@ -38,35 +41,32 @@ float SanitizeAndMax(float* HWY_RESTRICT x, size_t n) {
     const auto nan = hn::IsNaN(v);
     if (!hn::AllFalse(d, nan)) {
       v = hn::IfThenElse(nan, neg_inf, v);
-      hn::StoreU(v, d, x + i);
+      if constexpr (Sanitize) hn::StoreU(v, d, x + i);
     }
     vmax = hn::Max(vmax, v);
   }
   float m = hn::GetLane(hn::MaxOfLanes(d, vmax));
   for (; i < n; ++i) {
-    if (std::isnan(x[i])) x[i] = -std::numeric_limits<float>::infinity();
+    if (std::isnan(x[i])) {
+      if constexpr (Sanitize) x[i] = -std::numeric_limits<float>::infinity();
+      continue;
+    }
     m = std::max(m, x[i]);
   }
   return m;
 }
 
+float SanitizeAndMax(float* HWY_RESTRICT x, size_t n) { return MaxIgnoringNaN<true>(x, n); }
+
+// The first index holding the max (found in a second pass); 0 when every value is -inf or NaN.
 size_t Argmax(const float* HWY_RESTRICT x, size_t n) {
-  // Pass 1: the max, NaN read as -inf; pass 2: the first index holding it.
+  const float m = MaxIgnoringNaN<false>(x, n);
+  if (m == -std::numeric_limits<float>::infinity()) return 0;
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
-  const auto neg_inf = hn::Set(d, -std::numeric_limits<float>::infinity());
-  auto vmax = neg_inf;
+  const auto vm = hn::Set(d, m);
   size_t i = 0;
   for (; i + N <= n; i += N) {
-    const auto v = hn::LoadU(d, x + i);
-    vmax = hn::Max(vmax, hn::IfThenElse(hn::IsNaN(v), neg_inf, v));
-  }
-  float m = hn::GetLane(hn::MaxOfLanes(d, vmax));
-  for (; i < n; ++i)
-    if (x[i] > m) m = x[i];
-  if (m == -std::numeric_limits<float>::infinity()) return 0;
-  const auto vm = hn::Set(d, m);
-  for (i = 0; i + N <= n; i += N) {
     const intptr_t lane = hn::FindFirstTrue(d, hn::Eq(hn::LoadU(d, x + i), vm));
     if (lane >= 0) return i + static_cast<size_t>(lane);
   }
