@@ -23,6 +23,7 @@ struct Registry {
   std::map<std::string, Total> totals;
   Clock::time_point last_dump = Clock::now();
   const char* path = std::getenv("SLUICE_PROFILE");
+  bool warned = false;
 
   Registry() {
     if (path != nullptr && *path != '\0') std::atexit([] { dump(); });
@@ -32,7 +33,11 @@ struct Registry {
     std::sort(rows.begin(), rows.end(),
               [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
     FILE* f = std::fopen(path, "w");
-    if (f == nullptr) return;
+    if (f == nullptr) {
+      if (!warned) std::fprintf(stderr, "[profile] cannot write SLUICE_PROFILE=%s\n", path);
+      warned = true;
+      return;
+    }
     std::fprintf(f, "%-48s %10s %12s %12s\n", "key", "count", "total_ms", "mean_us");
     for (const auto& [key, t] : rows)
       std::fprintf(f, "%-48s %10lld %12.3f %12.2f\n", key.c_str(), static_cast<long long>(t.count),
