@@ -18,16 +18,23 @@ struct Total {
   double seconds = 0.0;
 };
 
+// The file named by SLUICE_PROFILE, null when unset or empty (read once).
+const char* profile_path() {
+  static const char* path = [] {
+    const char* p = std::getenv("SLUICE_PROFILE");
+    return p != nullptr && *p != '\0' ? p : nullptr;
+  }();
+  return path;
+}
+
 struct Registry {
   std::mutex mu;
   std::map<std::string, Total> totals;
   Clock::time_point last_dump = Clock::now();
-  const char* path = std::getenv("SLUICE_PROFILE");
+  const char* path = profile_path();
   bool warned = false;
 
-  Registry() {
-    if (path != nullptr && *path != '\0') std::atexit([] { dump(); });
-  }
+  Registry() { std::atexit([] { dump(); }); }  // made only when profiling is on
   void write_locked() {
     std::vector<std::pair<std::string, Total>> rows(totals.begin(), totals.end());
     std::sort(rows.begin(), rows.end(),
@@ -54,13 +61,7 @@ Registry& registry() {
 
 }  // namespace
 
-bool enabled() {
-  static const bool on = [] {
-    const char* p = std::getenv("SLUICE_PROFILE");
-    return p != nullptr && *p != '\0';
-  }();
-  return on;
-}
+bool enabled() { return profile_path() != nullptr; }
 
 void add(const std::string& key, double seconds) {
   if (!enabled()) return;

@@ -19,7 +19,6 @@ class OpTimer {
   ~OpTimer() {
     for (cudaEvent_t e : events_) cudaEventDestroy(e);
   }
-  bool on() const { return on_; }
 
   // Times the ops launched until the returned scope ends under `key`.
   class Scope {
