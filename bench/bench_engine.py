@@ -2,6 +2,7 @@
 """The engine under load, through `sluice run --prompts FILE --concurrency N` (no HTTP).
 
     .venv/bin/python bench/bench_engine.py [--only smollm2|qwen3-0.6b] [--gen-tokens 64]
+        [--flags "--cpu-int8-activations"] [--out NAME.json]
 
 For each model: aggregate generation tokens/s at concurrency 1 / 4 / 16 / 64 (--requests prompts of
 ~--prompt-tokens random words each, --gen-tokens generated with ignore_eos, greedy), and the same
@@ -38,6 +39,9 @@ def words(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
+FLAGS: list[str] = []  # --flags: engine flags for every run
+
+
 def run_prompts(sluice: Path, model: Path, prompts: list[str], concurrency: int, gen: int,
                 extra: list[str]) -> tuple[list[dict], float]:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
@@ -46,7 +50,7 @@ def run_prompts(sluice: Path, model: Path, prompts: list[str], concurrency: int,
     try:
         cmd = [str(sluice), "run", "-m", str(model), "--prompts", path, "--concurrency", str(concurrency),
                "-n", str(gen), "--temp", "0", "--ignore-eos", "--max-num-seqs", str(max(concurrency, 1)),
-               *extra]
+               *FLAGS, *extra]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed: {p.stderr[-2000:]}")
@@ -110,7 +114,10 @@ def main() -> int:
     ap.add_argument("--prefix-words", type=int, default=1800, help="~2,000 tokens")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--models-dir", default="/tmp/sluice-bench-models")
+    ap.add_argument("--flags", default="", help="engine flags added to every sluice run")
+    ap.add_argument("--out", default="bench_engine.json", help="raw results, under bench/results/")
     a = ap.parse_args()
+    FLAGS[:] = a.flags.split()
     sluice = Path(a.sluice)
     models = []
     if a.only in (None, "smollm2"):
@@ -125,7 +132,7 @@ def main() -> int:
         models.append(("Qwen3-0.6B-shape MLX 4-bit (random)", path))
     results = [bench_model(name, path, sluice, a) for name, path in models]
 
-    print(f"CPU: {cpu_name()}; sluice {git_rev()}; {a.gen_tokens} tokens per request (ignore_eos, greedy); "
+    print(f"CPU: {cpu_name()}; sluice {git_rev()} {a.flags}; {a.gen_tokens} tokens per request (ignore_eos, greedy); "
           f"~{a.prompt_words} words per prompt (wall time from first submit to last finish).\n")
     print("| model | c=1 tok/s | c=4 | c=16 | c=64 | c=16 / c=1 | c=16 --deterministic (cost) "
           "| TTFT cold | TTFT cached prefix | cold / cached |")
@@ -139,7 +146,7 @@ def main() -> int:
               f"{r['ttft_cold_s'] * 1000:.0f} ms | {r['ttft_cached_s'] * 1000:.0f} ms "
               f"({r['prefix_cached_tokens']}/{r['prefix_prompt_tokens']} tokens cached) | "
               f"{r['ttft_speedup']:.1f}x |")
-    out = REPO / "bench" / "results" / "bench_engine.json"
+    out = REPO / "bench" / "results" / a.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"cpu": cpu_name(), "rev": git_rev(), "args": vars(a), "results": results},
                               indent=1))

@@ -1,6 +1,7 @@
 // Kernel microbenchmark for the CPU backend's matmul.
 //   bench/kernels/run.sh              model shapes, single-thread CPU time, n = 1/4/16/64
 //   bench/kernels/run.sh rows cols    GB/s of weight bytes (decode) and GFLOP/s (batches)
+//   BENCH_INT8=1: the backend's int8-activation mode (changes Q4G32 only)
 // (needs the backend build in BUILD_DIR, default build/be)
 #include <immintrin.h>
 
@@ -135,6 +136,11 @@ double min_thread_time(Backend& be, const float* x, int64_t n, const Weight& w, 
   return best;
 }
 
+bool int8_mode() {
+  const char* v = std::getenv("BENCH_INT8");
+  return v != nullptr && std::string(v) == "1";
+}
+
 struct ModelShape {
   const char* name;
   DType dtype;
@@ -165,7 +171,7 @@ int model_shapes() {
       reps);
   std::printf("%-14s %-6s %6s %5s %3s %10s %8s %6s %8s\n", "shape", "dtype", "rows", "cols", "n",
               "us/call", "ns/rb", "rel", "GB/s(w)");
-  auto be = make_cpu_backend(1);
+  auto be = make_cpu_backend(1, int8_mode());
   for (const ModelShape& s : shapes) {
     if (only && std::string(only) != s.name) continue;
     const Weight w = random_weight(s.dtype, s.rows, s.cols);
@@ -213,7 +219,7 @@ int main(int argc, char** argv) {
       std::printf("%-6s %3d %5s %10.3f %10.2f   (peer: plain AVX2 read of the same bytes)\n",
                   dtype_name(t), threads, "read", st * 1e3,
                   static_cast<double>(w.nbytes()) / st / 1e9);
-      auto be = make_cpu_backend(threads);
+      auto be = make_cpu_backend(threads, int8_mode());
       for (int64_t n : n_list) {
         double cpu = 0;
         const double s = time_call(*be, x.data(), n, w, y.data(), min_s, threads, &cpu);

@@ -1,5 +1,5 @@
 #pragma once
-// Memory layout of the quantized weight family and of int16-quantized activations.
+// Memory layout of the quantized weight family and of int16/int8-quantized activations.
 // Scales/offsets are IEEE half bit patterns. Element j of a block (0..31):
 #include <cstdint>
 
@@ -40,5 +40,15 @@ struct BlockAct16 {
   int16_t q[32];
 };
 static_assert(sizeof(BlockAct16) == 76);
+
+// Activations quantized per block of 32 to int8, for Q4G32 weights when the CPU backend runs
+// with int8 activations (llama.cpp's Q8 precision: rounding error <= 1/254 of the block's max|x|):
+//   x[j] ~= d*q[j], d = max|x|/127;  sum = d * sum(q) (the offset term).
+struct BlockAct8 {
+  float d;
+  float sum;
+  int8_t q[32];
+};
+static_assert(sizeof(BlockAct8) == 40);
 
 }  // namespace sluice

@@ -19,6 +19,9 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
                "Batch-invariant execution: a request's tokens do not depend on its batch");
   cmd.add_option("--max-model-len", c.max_model_len, "Context limit (default: the model's)");
   cmd.add_option("--threads", c.num_threads, "CPU threads (default: all cores)");
+  cmd.add_flag("--cpu-int8-activations", c.cpu_int8_activations,
+               "CPU: multiply 4-bit weights with int8 activations (about 2x faster batches on "
+               "AVX2, llama.cpp's precision) instead of int16");
   cmd.add_option("--device", c.device, "cpu, cuda (first GPU) or auto (CUDA when a GPU is present)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();

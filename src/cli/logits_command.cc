@@ -17,6 +17,7 @@ struct LogitsOptions {
   std::string model, tokens, out;
   int threads = 0;
   std::string device = "cpu";
+  bool cpu_int8_activations = false;
 };
 
 int logits(const LogitsOptions& o) {
@@ -41,7 +42,7 @@ int logits(const LogitsOptions& o) {
   for (int32_t id : ids)
     if (id >= (*model)->config().vocab_size)
       return fail("[logits] token id " + std::to_string(id) + " is outside the vocabulary");
-  auto backend = make_backend(o.device, o.threads);
+  auto backend = make_backend(o.device, o.threads, o.cpu_int8_activations);
   if (!backend) return fail(backend.error());
   SingleSequence seq(**model, **backend, static_cast<int64_t>(ids.size()));
   const std::vector<float>& out = seq.feed(ids);
@@ -62,6 +63,8 @@ Command register_logits_command(CLI::App& app) {
   cmd->add_option("-o,--out", opts->out, "Output file (raw float32)")->required();
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
   cmd->add_option("--device", opts->device, "cpu, cuda or auto")->capture_default_str();
+  cmd->add_flag("--cpu-int8-activations", opts->cpu_int8_activations,
+                "CPU: 4-bit weights x int8 activations (see `serve --help`)");
   return {cmd, [opts] { return logits(*opts); }};
 }
 

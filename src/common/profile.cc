@@ -73,6 +73,30 @@ void add(const std::string& key, double seconds) {
   if (Clock::now() - r.last_dump > std::chrono::seconds(2)) r.write_locked();
 }
 
+std::string op_key(const char* op, int64_t n, const std::string& detail) {
+  const char* bucket = n <= 1    ? "1"
+                       : n <= 8   ? "2-8"
+                       : n <= 64  ? "9-64"
+                       : n <= 512 ? "65-512"
+                                  : ">512";
+  std::string key = op;
+  if (!detail.empty()) key += " " + detail;
+  return key + " n" + bucket;
+}
+
+namespace {
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+WallScope::WallScope(std::string key) : key_(std::move(key)), start_ns_(now_ns()) {}
+
+WallScope::~WallScope() {
+  if (!key_.empty()) add(key_, static_cast<double>(now_ns() - start_ns_) * 1e-9);
+}
+
 void dump() {
   if (!enabled()) return;
   Registry& r = registry();

@@ -54,7 +54,8 @@ struct Engine::Live {
 Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineConfig& config) {
   if (Status s = config.validate(); !s) return s;
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
-                          make_backend(config.device, config.num_threads));
+                          make_backend(config.device, config.num_threads,
+                                       config.cpu_int8_activations));
   if (config.deterministic && !backend->set_batch_invariant(true))
     return Status::error("engine", "--deterministic: the " + backend->name() +
                                        " backend has no batch-invariant kernels");

@@ -29,9 +29,9 @@ def _ids(ids) -> str:
     return " ".join(map(str, ids))
 
 
-def _sluice_logits(sluice, model, ids, out):
-    check_ok(sluice("logits", "-m", model, "--tokens", _ids(ids), "-o", out, "--threads", THREADS),
-             f"sluice logits -m {model}")
+def _sluice_logits(sluice, model, ids, out, *extra):
+    check_ok(sluice("logits", "-m", model, "--tokens", _ids(ids), "-o", out, "--threads", THREADS,
+                    *extra), f"sluice logits -m {model} {' '.join(extra)}")
     return read_f32(out)
 
 
@@ -60,8 +60,8 @@ def test_logits_vs_mlx_lm(arch, fmt, group, make_model, prompt_ids, sluice, refe
            "mlx-lm", "mlx-lm-fp32")
 
 
-def _check_gguf(model, ids, case, sluice, reference, record, tmp_path):
-    ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")
+def _check_gguf(model, ids, case, sluice, reference, record, tmp_path, *extra):
+    ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32", *extra)
     reference("llama_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "llama.f32",
               "--threads", THREADS)
     reference("gguf_numpy_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "exact.f32")
@@ -87,3 +87,27 @@ def test_logits_smollm2_vs_llama_cpp(smollm2_path, venv_python, sluice, referenc
     ids = [int(t) for t in r.stdout.split()]
     assert 20 <= len(ids) <= 40, len(ids)
     _check_gguf(smollm2_path, ids, "smollm2 Q4_1", sluice, reference, record, tmp_path)
+
+
+# --cpu-int8-activations (4-bit weights x int8 activations, llama.cpp's precision) on the 4-bit
+# formats it changes: judged by the same rule, and it must really differ from the int16 default.
+@pytest.mark.parametrize("arch", ["llama", "qwen3"])
+@pytest.mark.parametrize("fmt", ["gguf-q4_0", "gguf-q4_k"])
+def test_logits_int8_activations_vs_llama_cpp(arch, fmt, make_model, prompt_ids, sluice, reference,
+                                              record, tmp_path):
+    model, ids = make_model(arch, fmt), prompt_ids(arch)
+    _check_gguf(model, ids, f"{arch} {fmt} int8-act", sluice, reference, record, tmp_path,
+                "--cpu-int8-activations")
+    default = _sluice_logits(sluice, model, ids, tmp_path / "int16.f32")
+    assert rel_l2(read_f32(tmp_path / "sluice.f32"), default) > 1e-4, "int8 mode changed nothing"
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen3"])
+def test_logits_int8_activations_vs_mlx_lm(arch, make_model, prompt_ids, sluice, reference, record,
+                                           tmp_path):
+    model, ids = make_model(arch, "mlx-4", group_size=32), prompt_ids(arch)
+    ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32", "--cpu-int8-activations")
+    reference("mlx_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "mlx.f32",
+              "--float32-out", tmp_path / "mlx_f32.f32")
+    _judge(record, f"{arch} mlx-4 g32 int8-act", ours, read_f32(tmp_path / "mlx.f32"),
+           read_f32(tmp_path / "mlx_f32.f32"), "mlx-lm", "mlx-lm-fp32")

@@ -9,6 +9,7 @@
 #include "backend/cpu/ref_ops.h"
 #include "backend/cpu/threading.h"
 #include "common/assert.h"
+#include "common/profile.h"
 
 namespace sluice {
 namespace {
@@ -58,7 +59,8 @@ void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(int num_threads) : threads_(cpu::resolve_threads(num_threads)) {}
+  CpuBackend(int num_threads, bool int8_activations)
+      : threads_(cpu::resolve_threads(num_threads)), int8_activations_(int8_activations) {}
 
   std::string name() const override { return "cpu"; }
   // Fixed per-row reduction orders in every kernel (tests/unit/backend/batch_invariance_test.cc).
@@ -66,7 +68,13 @@ class CpuBackend final : public Backend {
 
   void matmul(const float* x, int64_t n, const Weight& w, float* y) override {
     if (n <= 0 || w.rows <= 0) return;
-    if (is_quantized(w.dtype)) {
+    const auto timed = op("matmul", n, [&] {
+      return std::string(dtype_name(w.dtype)) + " " + std::to_string(w.rows) + "x" +
+             std::to_string(w.cols);
+    });
+    if (int8_activations_ && w.dtype == DType::Q4G32) {
+      matmul_act8(x, n, w, y);
+    } else if (is_quantized(w.dtype)) {
       SLUICE_ASSERT(w.cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
       const int64_t nb = w.cols / kQuantBlock;
       xq_.resize(static_cast<size_t>(n * nb));  // [n, nb]
@@ -96,6 +104,7 @@ class CpuBackend final : public Backend {
   }
 
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
+    const auto timed = op("embedding", n);
     for (int64_t i = 0; i < n; ++i)
       SLUICE_ASSERT(ids[i] >= 0 && ids[i] < table.rows, "embedding id out of range");
     parallel_chunks(n * table.cols >= kElemGrain ? threads_ : 1, n, 1, [&](int64_t i0, int64_t i1) {
@@ -105,6 +114,7 @@ class CpuBackend final : public Backend {
 
   void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
                 float* y) override {
+    const auto timed = op("rms_norm", n);
     parallel_chunks(threads_for(n * dim), n, std::max<int64_t>(1, kElemGrain / dim),
                     [&](int64_t i0, int64_t i1) {
                       cpu::rms_norm_rows(x + i0 * dim, i1 - i0, dim, weight, eps, y + i0 * dim);
@@ -113,6 +123,7 @@ class CpuBackend final : public Backend {
 
   void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
             const RopeParams& p) override {
+    const auto timed = op("rope", n);
     const int64_t half = p.rotary_dim / 2;
     SLUICE_ASSERT(p.rotary_dim <= head_dim && p.rotary_dim % 2 == 0, "bad rotary_dim");
     if (half == 0 || n == 0) return;
@@ -142,17 +153,20 @@ class CpuBackend final : public Backend {
   }
 
   void silu_mul(const float* gate, const float* up, int64_t count, float* out) override {
+    const auto timed = op("silu_mul", 1);
     parallel_chunks(threads_for(count), count, kElemGrain, [&](int64_t b, int64_t e) {
       cpu::silu_mul_span(gate + b, up + b, e - b, out + b);
     });
   }
 
   void add(float* x, const float* y, int64_t count) override {
+    const auto timed = op("add", 1);
     parallel_chunks(threads_for(count), count, kElemGrain,
                     [&](int64_t b, int64_t e) { cpu::add_span(x + b, y + b, e - b); });
   }
 
   void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override {
+    const auto timed = op("add_bias", n);
     parallel_chunks(
         threads_for(n * dim), n, std::max<int64_t>(1, kElemGrain / dim),
         [&](int64_t i0, int64_t i1) { cpu::add_bias_rows(x + i0 * dim, i1 - i0, dim, bias); });
@@ -164,6 +178,7 @@ class CpuBackend final : public Backend {
   }
   void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                    const KvLayerView& cache) override {
+    const auto timed = op("cache_write", n);
     ref::cache_write(k, v, n, slot_mapping, cache);
   }
 
@@ -171,6 +186,8 @@ class CpuBackend final : public Backend {
                        const AttentionBatch& batch, float scale, float* out) override {
     SLUICE_ASSERT(num_heads % cache.num_kv_heads == 0,
                   "num_heads must be a multiple of num_kv_heads");
+    const auto timed = op("paged_attention", batch.num_tokens,
+                          [&] { return batch.num_tokens == batch.num_seqs ? "decode" : "mixed"; });
     const int64_t group = num_heads / cache.num_kv_heads;
     const int64_t hd = cache.head_dim;
     // Tiles of up to kTileRows query rows (tokens x the heads of one KV head) share each K/V
@@ -206,12 +223,48 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // Q4G32 weights against int8 activations (the int8 mode); same tiling as int16.
+  void matmul_act8(const float* x, int64_t n, const Weight& w, float* y) {
+    SLUICE_ASSERT(w.cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
+    const int64_t nb = w.cols / kQuantBlock;
+    const int nt = n * w.cols >= 4 * kElemGrain ? threads_ : 1;
+    xq8_.resize(static_cast<size_t>(n * nb));  // [n, nb]
+    BlockAct8* xq = xq8_.data();
+    parallel_chunks(nt, n, 4,
+                    [&](int64_t i0, int64_t i1) { cpu::quantize_act8_rows(x, i0, i1, w.cols, xq); });
+    const cpu::ActQuads8* xg = nullptr;
+    if (cpu::quant_uses_groups(n)) {
+      const int64_t ng = (n + 7) / 8;
+      xg8_.resize(static_cast<size_t>(ng * nb));  // [ng, nb]
+      parallel_chunks(nt, ng, 1, [&](int64_t g0, int64_t g1) {
+        cpu::pack_act8_groups(xq, n, nb, g0, g1, xg8_.data());
+      });
+      xg = xg8_.data();
+    }
+    run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
+                     [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
+                       cpu::matmul_q4_act8_tile(xq, xg, i0, i1, w, r0, r1, y);
+                     });
+  }
+
   int threads_for(int64_t elems) const { return elems >= 2 * kElemGrain ? threads_ : 1; }
+  // SLUICE_PROFILE: wall time of one op; `detail` is only built when profiling is on.
+  template <typename Detail = std::string (*)()>
+  profile::WallScope op(const char* name, int64_t n, Detail detail = nullptr) const {
+    if (!profiling_) return {};
+    std::string d;
+    if constexpr (!std::is_pointer_v<Detail>) d = detail();
+    return profile::WallScope(profile::op_key(name, n, d));
+  }
 
   int threads_;
+  bool int8_activations_;
+  bool profiling_ = profile::enabled();
   // Scratch reused across calls (the backend is driven by one engine thread).
   std::vector<BlockAct16> xq_;
   std::vector<cpu::ActGroup8> xg_;
+  std::vector<BlockAct8> xq8_;
+  std::vector<cpu::ActQuads8> xg8_;
   std::vector<float> cos_, sin_;
   struct AttentionTileItem {
     int64_t seq, t0, t1, h0;  // tokens [t0, t1) of sequence seq, heads from h0
@@ -221,8 +274,8 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(int num_threads) {
-  return std::make_unique<CpuBackend>(num_threads);
+std::unique_ptr<Backend> make_cpu_backend(int num_threads, bool int8_activations) {
+  return std::make_unique<CpuBackend>(num_threads, int8_activations);
 }
 
 }  // namespace sluice

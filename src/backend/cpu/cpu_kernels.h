@@ -37,6 +37,21 @@ void pack_act_groups(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, in
 void matmul_quant_tile(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
                        const Weight& w, int64_t r0, int64_t r1, float* y);
 
+// int8 activations for Q4G32 weights (the backend's int8 mode): the same shape of API.
+// Output per row, in every path:  acc = fma(float(S), dw * dx, acc); acc = fma(ow, sum, acc).
+void quantize_act8_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct8* xq);
+// One block of 8 activation rows for the batched int8 kernel (lanes = rows).
+struct alignas(64) ActQuads8 {
+  int32_t q[8][8];  // [quad p][row]: bytes q[4p .. 4p+3]
+  float d[8];
+  float sum[8];
+};
+static_assert(sizeof(ActQuads8) == 320);
+void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
+                      ActQuads8* xg);
+void matmul_q4_act8_tile(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
+                         const Weight& w, int64_t r0, int64_t r1, float* y);
+
 // y[i, r] for i in [i0, i1), r in [r0, r1): F32/F16/BF16 weights, f32 activations.
 void matmul_float_tile(const float* x, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
                        int64_t r1, float* y);

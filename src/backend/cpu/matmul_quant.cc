@@ -14,12 +14,10 @@
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/quant_avx2.h"
 #include "common/assert.h"
 #include "common/half.h"
 
-#if SLUICE_X86
-#include <immintrin.h>
-#endif
 
 namespace sluice::cpu {
 namespace {
@@ -91,7 +89,7 @@ void tile_scalar(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, 
 // ---------------------------------------------------------------- AVX2
 
 #if SLUICE_X86
-#define SLUICE_INLINE SLUICE_AVX2_TARGET inline __attribute__((always_inline))
+using namespace avx2;
 
 // Codes of one block as int16: w0 = elements 0..15, w1 = elements 16..31.
 template <DType T>
@@ -109,31 +107,7 @@ SLUICE_INLINE void unpack_codes(const uint8_t* blk, __m256i& w0, __m256i& w1) {
   }
 }
 
-SLUICE_INLINE int32_t load32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// Eight dwords of two halves each [lo | hi] -> (lo halves, hi halves) as floats.
-SLUICE_INLINE void halves8(__m256i v, __m256& lo, __m256& hi) {
-  const __m256i m = _mm256_set1_epi32(0xffff);
-  // packus: [lo 0..3, hi 0..3 | lo 4..7, hi 4..7] (16-bit) -> [lo 0..7 | hi 0..7]
-  const __m256i p = _mm256_permute4x64_epi64(
-      _mm256_packus_epi32(_mm256_and_si256(v, m), _mm256_srli_epi32(v, 16)), 0xD8);
-  lo = _mm256_cvtph_ps(_mm256_castsi256_si128(p));
-  hi = _mm256_cvtph_ps(_mm256_extracti128_si256(p, 1));
-}
-
 // Scales and offsets of group g (dw[g], ow[g]) of block `off` bytes into 8 weight rows.
-// Dword at byte `off` of NR rows (lanes >= NR zero).
-template <int NR>
-SLUICE_INLINE __m256i dwords(const uint8_t* const* wr, int64_t off) {
-  int32_t v[8] = {};
-  for (int r = 0; r < NR; ++r) v[r] = load32(wr[r] + off);
-  return _mm256_setr_epi32(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
-}
-
 template <DType T>
 SLUICE_INLINE void load_scales8(const uint8_t* const* wr, int64_t off, __m256* dw, __m256* ow) {
   if constexpr (kGroups<T> == 1) {
@@ -141,36 +115,6 @@ SLUICE_INLINE void load_scales8(const uint8_t* const* wr, int64_t off, __m256* d
   } else {
     halves8(dwords<8>(wr, off), dw[0], dw[1]);
     halves8(dwords<8>(wr, off + 4), ow[0], ow[1]);
-  }
-}
-
-// s[g][r] = integer sum of group g over t[r] (as float), for 8 weight rows r.
-// G = 1: t[r] = 8 partial sums of row r. G = 2: t[r] = hadd(group 0 partials, group 1 partials).
-template <int G>
-SLUICE_INLINE void reduce8(const __m256i* t, __m256* s) {
-  if constexpr (G == 1) {
-    // a = [r0..r3 sums of lanes 0..3 | r0..r3 sums of lanes 4..7], c likewise for r4..r7.
-    const __m256i a =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(t[0], t[1]), _mm256_hadd_epi32(t[2], t[3]));
-    const __m256i c =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(t[4], t[5]), _mm256_hadd_epi32(t[6], t[7]));
-    s[0] = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(a, c, 0x20),
-                                               _mm256_permute2x128_si256(a, c, 0x31)));
-  } else {
-    __m256i v[2];
-    for (int h = 0; h < 2; ++h) {
-      // u = [r g0, r g1, r+1 g0, r+1 g1] per 128-bit lane (lane halves of the partial sums).
-      const __m256i u0 = _mm256_hadd_epi32(t[4 * h], t[4 * h + 1]);
-      const __m256i u1 = _mm256_hadd_epi32(t[4 * h + 2], t[4 * h + 3]);
-      v[h] = _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20),
-                              _mm256_permute2x128_si256(u0, u1, 0x31));
-    }
-    // v[h] = [r g0, r g1] for r = 4h..4h+3; split groups, restore row order.
-    const __m256 f0 = _mm256_cvtepi32_ps(v[0]), f1 = _mm256_cvtepi32_ps(v[1]);
-    s[0] = _mm256_castpd_ps(
-        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(f0, f1, 0x88)), 0xD8));
-    s[1] = _mm256_castpd_ps(
-        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(f0, f1, 0xDD)), 0xD8));
   }
 }
 
@@ -404,7 +348,6 @@ SLUICE_AVX2_TARGET void pack_group(const BlockAct16* xq, int64_t n, int64_t nb, 
     }
   }
 }
-#undef SLUICE_INLINE
 #endif
 
 }  // namespace

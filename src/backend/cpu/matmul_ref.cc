@@ -1,4 +1,4 @@
-// Reference matmuls: float (dequantized weights) and int16 (quantized activations).
+// Reference matmuls: float (dequantized weights) and int16 / int8 (quantized activations).
 #include <cmath>
 #include <vector>
 
@@ -95,6 +95,45 @@ void matmul_act16(const BlockAct16* xq, int64_t n, const Weight& w, float* y) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t r = 0; r < w.rows; ++r)
       y[i * w.rows + r] = static_cast<float>(dot_act16(w, r, xq + i * nb));
+}
+
+void quantize_act8_row(const float* x, int64_t cols, BlockAct8* out) {
+  SLUICE_ASSERT(cols % kQuantBlock == 0, "activation row not a multiple of 32");
+  for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+    const float* xb = x + b * kQuantBlock;
+    float amax = 0.0f;
+    for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(xb[j]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    BlockAct8& o = out[b];
+    o.d = d;
+    int s = 0;
+    for (int j = 0; j < 32; ++j) {
+      const int q = static_cast<int>(std::nearbyint(xb[j] * id));
+      o.q[j] = static_cast<int8_t>(q);
+      s += q;
+    }
+    o.sum = d * static_cast<float>(s);
+  }
+}
+
+void matmul_act8(const BlockAct8* xq, int64_t n, const Weight& w, float* y) {
+  SLUICE_ASSERT(w.dtype == DType::Q4G32, "int8 activations are for Q4G32 weights");
+  const int64_t nb = w.cols / kQuantBlock;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t r = 0; r < w.rows; ++r) {
+      const auto* blk = reinterpret_cast<const BlockQ4G32*>(w.row(r));
+      double acc = 0.0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const BlockAct8& a = xq[i * nb + b];
+        int64_t isum = 0;
+        for (int j = 0; j < 16; ++j)
+          isum += (blk[b].codes[j] & 15) * a.q[j] + (blk[b].codes[j] >> 4) * a.q[j + 16];
+        acc += static_cast<double>(f16_to_f32(blk[b].scale)) * a.d * isum +
+               static_cast<double>(f16_to_f32(blk[b].offset)) * a.sum;
+      }
+      y[i * w.rows + r] = static_cast<float>(acc);
+    }
 }
 
 }  // namespace sluice::ref

@@ -20,6 +20,11 @@ void quantize_act_row(const float* x, int64_t cols, BlockAct16* out);
 // activations xq[n, w.cols/32]; per block  d_w*d_x*sum(code*q) + offset*sum[g].
 void matmul_act16(const BlockAct16* xq, int64_t n, const Weight& w, float* y);
 
+// int8 activations (Q4G32 weights only): d = max|x| / 127, q = round_half_even(x * (1/d)),
+// sum = d * sum(q); per block  d_w*d_x*sum(code*q) + offset*sum, double accumulation.
+void quantize_act8_row(const float* x, int64_t cols, BlockAct8* out);
+void matmul_act8(const BlockAct8* xq, int64_t n, const Weight& w, float* y);
+
 void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out);
 void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps, float* y);
 // Angle of pair i at position pos: float(pos) * inv_freq[i] (float), cos/sin in float.

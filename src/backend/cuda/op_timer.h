@@ -36,13 +36,10 @@ class OpTimer {
     OpTimer* t_;
     size_t index_ = 0;
   };
-  // Key "<op> <detail> n<bucket>": rows bucketed as 1, 2-8, 9-64, 65-512, >512.
+  // Key: profile::op_key.
   Scope scope(const char* op, int64_t n, const char* detail = "") {
     if (!on_) return Scope(nullptr, {});
-    const char* bucket = n <= 1 ? "1" : n <= 8 ? "2-8" : n <= 64 ? "9-64" : n <= 512 ? "65-512" : ">512";
-    std::string key = op;
-    if (*detail) key += std::string(" ") + detail;
-    return Scope(this, key + " n" + bucket);
+    return Scope(this, profile::op_key(op, n, detail));
   }
 
   // After the stream was synchronized: adds every finished pair to the profile.

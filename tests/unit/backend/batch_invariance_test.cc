@@ -25,12 +25,14 @@ TEST(BatchInvariance, MatmulRowEqualsAloneBitwise) {
   const MatShape shapes[] = {{96, 256}, {101, 288}};
   const DType types[] = {DType::F32,   DType::F16,   DType::BF16,
                          DType::Q4G32, DType::Q8G32, DType::Q8G16};
-  for (int threads : {1, 2}) {
-    auto cpu = make_cpu_backend(threads);
+  for (int threads : {1, 2})
+  for (bool int8 : {false, true}) {
+    auto cpu = make_cpu_backend(threads, int8);
     for (auto kernel : {cpu::QuantKernel::Scalar, cpu::QuantKernel::Avx2}) {
       const auto prev = cpu::set_quant_kernel(kernel);
       for (DType t : types) {
         if (!is_quantized(t) && kernel == cpu::QuantKernel::Scalar) continue;
+        if (int8 && t != DType::Q4G32) continue;  // int8 mode changes only Q4G32
         for (const MatShape& s : shapes) {
           const Weight w = random_weight(t, s.rows, s.cols, 3);
           constexpr int64_t kMaxN = 70;
@@ -45,7 +47,8 @@ TEST(BatchInvariance, MatmulRowEqualsAloneBitwise) {
               ASSERT_EQ(0, std::memcmp(alone.data() + i * s.rows, y.data() + i * s.rows,
                                        s.rows * sizeof(float)))
                   << dtype_name(t) << " n=" << n << " row " << i << " rows=" << s.rows
-                  << " threads=" << threads << " kernel=" << static_cast<int>(kernel);
+                  << " threads=" << threads << " kernel=" << static_cast<int>(kernel)
+                  << " int8=" << int8;
           }
         }
       }
@@ -60,8 +63,9 @@ TEST(BatchInvariance, QuantizedScalarEqualsAvx2Bitwise) {
   if (cpu::set_quant_kernel(cpu::QuantKernel::Avx2) != cpu::QuantKernel::Avx2 &&
       cpu::quant_kernel() != cpu::QuantKernel::Avx2)
     GTEST_SKIP() << "no AVX2";
-  auto cpu = make_cpu_backend(2);
+  for (bool int8 : {false, true})
   for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
+    auto cpu = make_cpu_backend(2, int8);
     const Weight w = random_weight(t, 77, 576, 5);
     for (int64_t n : {1, 5, 19}) {
       const auto x = randn(n * 576, 7 + n);
@@ -72,7 +76,7 @@ TEST(BatchInvariance, QuantizedScalarEqualsAvx2Bitwise) {
       cpu->matmul(x.data(), n, w, y_scalar.data());
       cpu::set_quant_kernel(prev);
       EXPECT_EQ(0, std::memcmp(y_avx.data(), y_scalar.data(), y_avx.size() * sizeof(float)))
-          << dtype_name(t) << " n=" << n;
+          << dtype_name(t) << " n=" << n << " int8=" << int8;
     }
   }
 }

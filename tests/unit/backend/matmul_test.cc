@@ -105,6 +105,66 @@ TEST(Matmul, QuantizedMatchesReferences) {
   std::printf("worst rel L2: vs int16 reference %.3g, vs float reference %.3g\n", worst_q, worst_f);
 }
 
+TEST(Matmul, Int8ActivationQuantizationIsBitExact) {
+  for (int64_t cols : {32, 64, 576, 2048}) {
+    auto x = randn(3 * cols, 9 + cols, 3.0f);
+    for (int j = 0; j < 32; ++j) x[j] = 0.0f;  // all-zero block
+    x[40] = -127.0f / 2;                       // block max: d = 1/2, q = -127
+    for (int j = 64; j < 96; ++j) x[j] = 0.5f * (j - 80) + (j % 2 ? 0.0f : 0.25f);
+    x[64] = 127.0f;  // d = 1: the odd j above are exact halves (round half to even)
+    for (auto k : {cpu::QuantKernel::Scalar, cpu::QuantKernel::Avx2}) {
+      const auto prev = cpu::set_quant_kernel(k);
+      std::vector<BlockAct8> got(3 * cols / 32), want(got.size());
+      cpu::quantize_act8_rows(x.data(), 0, 3, cols, got.data());
+      for (int i = 0; i < 3; ++i)
+        ref::quantize_act8_row(x.data() + i * cols, cols, &want[i * cols / 32]);
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(BlockAct8)))
+          << "cols=" << cols << " kernel=" << static_cast<int>(k);
+      EXPECT_EQ(want[1].q[8], -127);
+      cpu::set_quant_kernel(prev);
+    }
+  }
+}
+
+// The int8 mode (Q4G32 only): (a) against the int8 reference on the same quantized activations,
+// < 1e-5 (summation order only); (b) against the float reference: int8 rounding is at most
+// max|x|/254 per element, ~6e-3 of a Gaussian block's rms, so < 2e-2 and, over 64+ outputs,
+// > 1e-4 (it really is the int8 path). Other dtypes keep int16 activations in this mode.
+TEST(Matmul, Int8ActivationsMatchReferences) {
+  const Shape shapes[] = {{1, 1, 32},    {1, 64, 576},   {2, 33, 96},  {4, 64, 256},
+                          {5, 130, 512}, {13, 40, 1024}, {64, 72, 128}};
+  for (auto k : {cpu::QuantKernel::Scalar, cpu::QuantKernel::Avx2}) {
+    const auto prev = cpu::set_quant_kernel(k);
+    for (int threads : {1, 2}) {
+      auto cpu = make_cpu_backend(threads, /*int8_activations=*/true);
+      for (const Shape& s : shapes) {
+        const Weight w = random_weight(DType::Q4G32, s.rows, s.cols, 5 + s.rows + s.cols);
+        const auto x = randn(s.n * s.cols, 19 + s.n);
+        std::vector<float> y(s.n * s.rows), want_f(y.size()), want_q(y.size());
+        cpu->matmul(x.data(), s.n, w, y.data());
+        ref::matmul(x.data(), s.n, w, want_f.data());
+        std::vector<BlockAct8> xq(s.n * s.cols / 32);
+        for (int64_t i = 0; i < s.n; ++i)
+          ref::quantize_act8_row(x.data() + i * s.cols, s.cols, &xq[i * s.cols / 32]);
+        ref::matmul_act8(xq.data(), s.n, w, want_q.data());
+        const auto what = ::testing::Message() << " n=" << s.n << " rows=" << s.rows
+                                               << " cols=" << s.cols << " threads=" << threads
+                                               << " kernel=" << static_cast<int>(k);
+        EXPECT_LT(rel_l2(y, want_q), 1e-5) << what;
+        EXPECT_LT(rel_l2(y, want_f), 2e-2) << what;
+        if (y.size() >= 64) EXPECT_GT(rel_l2(y, want_f), 1e-4) << what;  // one dot can be lucky
+      }
+      const Weight w8 = random_weight(DType::Q8G32, 40, 256, 3);
+      const auto x = randn(7 * 256, 4);
+      std::vector<float> y(7 * 40), want(y.size());
+      cpu->matmul(x.data(), 7, w8, y.data());
+      make_cpu_backend(threads)->matmul(x.data(), 7, w8, want.data());
+      EXPECT_EQ(y, want) << "Q8G32 must not change in int8 mode";
+    }
+    cpu::set_quant_kernel(prev);
+  }
+}
+
 TEST(Matmul, ReferenceBackendIsTheFloatReference) {
   auto r = make_reference_backend();
   const Weight w = random_weight(DType::Q4G32, 8, 64, 1);

@@ -1,0 +1,317 @@
+// Q4G32 weights against int8 activations (BlockAct8): the CPU backend's int8 mode, twice the
+// multiply throughput of int16 on AVX2 (vpmaddubsw: 32 products per instruction, summed in int16
+// for a whole block before widening) at llama.cpp's activation precision.
+//
+// Every path (scalar, AVX2 few-rows, AVX2 batched) computes an output with the same float ops,
+// so a row's result never depends on n or on the tiling (batch invariance):
+//   acc = 0; for each block b:  acc = fma(float(S), dw * dx, acc);  acc = fma(ow, sum, acc)
+// S = exact integer dot of the block's codes (0..15) and q (|q| <= 127).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/quant_avx2.h"
+#include "backend/cpu/ref_ops.h"
+#include "common/assert.h"
+#include "common/half.h"
+
+namespace sluice::cpu {
+namespace {
+
+constexpr int64_t kBlockBytes = sizeof(BlockQ4G32);
+
+float dot_scalar(const uint8_t* w, const BlockAct8* x, int64_t nb) {
+  const auto* blk = reinterpret_cast<const BlockQ4G32*>(w);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < nb; ++b) {
+    int32_t s = 0;
+    for (int j = 0; j < 16; ++j)
+      s += (blk[b].codes[j] & 15) * x[b].q[j] + (blk[b].codes[j] >> 4) * x[b].q[j + 16];
+    acc = std::fma(static_cast<float>(s), f16_to_f32(blk[b].scale) * x[b].d, acc);
+    acc = std::fma(f16_to_f32(blk[b].offset), x[b].sum, acc);
+  }
+  return acc;
+}
+
+void tile_scalar(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+                 int64_t r1, float* y) {
+  const int64_t nb = w.cols / kQuantBlock;
+  for (int64_t i = i0; i < i1; ++i)
+    for (int64_t r = r0; r < r1; ++r) y[i * w.rows + r] = dot_scalar(w.row(r), xq + i * nb, nb);
+}
+
+#if SLUICE_X86
+using namespace avx2;
+
+SLUICE_AVX2_TARGET void quantize_row_avx2(const float* x, int64_t cols, BlockAct8* out) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    const float* xb = x + b * 32;
+    __m256 v[4];
+    for (int k = 0; k < 4; ++k) v[k] = _mm256_loadu_ps(xb + 8 * k);
+    __m256 m =
+        _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v[0]), _mm256_andnot_ps(sign, v[1])),
+                      _mm256_max_ps(_mm256_andnot_ps(sign, v[2]), _mm256_andnot_ps(sign, v[3])));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float d = _mm_cvtss_f32(m4) / 127.0f;
+    const __m256 vid = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+    __m256i q[4];
+    for (int k = 0; k < 4; ++k)
+      q[k] = _mm256_cvtps_epi32(
+          _mm256_round_ps(_mm256_mul_ps(v[k], vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    const __m256i s8 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+    s4 = _mm_hadd_epi32(s4, s4);
+    s4 = _mm_hadd_epi32(s4, s4);
+    // packs works per 128-bit lane: dwords come out as [q0 0..3, q1 0..3, q2 0..3, q3 0..3,
+    // q0 4..7, ...]; `order` restores element order.
+    const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    BlockAct8& o = out[b];
+    o.d = d;
+    o.sum = d * static_cast<float>(_mm_cvtsi128_si32(s4));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o.q), _mm256_permutevar8x32_epi32(p, order));
+  }
+}
+
+// The 32 codes of one block as bytes in element order.
+SLUICE_INLINE __m256i codes_u8(const uint8_t* blk) {
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4));
+  const __m128i m = _mm_set1_epi8(0x0f);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(c, 4), m), _mm_and_si128(c, m));
+}
+
+// Few activation rows: y[k * ldy + r] for 8 weight rows wr[r] (first nr stored) and NX activation
+// rows (x rows nb blocks apart); lanes are weight rows. Prefetches the next 8 rows (pf).
+template <int NX>
+SLUICE_AVX2_TARGET void rows8_avx2(const uint8_t* const* wr, const BlockAct8* x, int64_t nb,
+                                   float* y, int64_t ldy, int nr, const uint8_t* pf) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NX];
+  for (int k = 0; k < NX; ++k) acc[k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t off = b * kBlockBytes;
+    for (int64_t c = 0; c < 8 * kBlockBytes; c += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(pf + 8 * off + c), _MM_HINT_T0);
+    __m256i w[8];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; ++r) w[r] = codes_u8(wr[r] + off);
+    __m256 dw, ow;
+    halves8(dwords<8>(wr, off), dw, ow);
+#pragma GCC unroll 4
+    for (int k = 0; k < NX; ++k) {
+      const BlockAct8& a = x[k * nb + b];
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
+      __m256i t[8];
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r)  // pair sums <= 2 * 15 * 127: no saturation
+        t[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(w[r], xv), ones);
+      __m256 s;
+      reduce8<1>(t, &s);
+      acc[k] = _mm256_fmadd_ps(s, _mm256_mul_ps(dw, _mm256_set1_ps(a.d)), acc[k]);
+      acc[k] = _mm256_fmadd_ps(ow, _mm256_set1_ps(a.sum), acc[k]);
+    }
+  }
+  for (int k = 0; k < NX; ++k) {
+    if (nr == 8) {
+      _mm256_storeu_ps(y + k * ldy, acc[k]);
+    } else {
+      alignas(32) float tmp[8];
+      _mm256_store_ps(tmp, acc[k]);
+      std::memcpy(y + k * ldy, tmp, nr * sizeof(float));
+    }
+  }
+}
+
+void tile_rows8(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
+                int64_t r1, float* y) {
+  const int64_t nb = w.cols / kQuantBlock;
+  for (int64_t r = r0; r < r1; r += 8) {
+    const int nr = static_cast<int>(std::min<int64_t>(8, r1 - r));
+    const uint8_t* wr[8];
+    for (int j = 0; j < 8; ++j) wr[j] = w.row(r + std::min(j, nr - 1));  // tail: repeat a row
+    const uint8_t* pf = w.row(std::min(r + 8, w.rows - 1));
+    for (int64_t i = i0; i < i1; i += 4) {
+      const BlockAct8* x = xq + i * nb;
+      float* yi = y + i * w.rows + r;
+      switch (std::min<int64_t>(4, i1 - i)) {
+        case 4:
+          rows8_avx2<4>(wr, x, nb, yi, w.rows, nr, pf);
+          break;
+        case 3:
+          rows8_avx2<3>(wr, x, nb, yi, w.rows, nr, pf);
+          break;
+        case 2:
+          rows8_avx2<2>(wr, x, nb, yi, w.rows, nr, pf);
+          break;
+        default:
+          rows8_avx2<1>(wr, x, nb, yi, w.rows, nr, pf);
+      }
+    }
+  }
+}
+
+// One block of 4 weight rows unpacked for the batched kernel.
+struct alignas(32) WeightBlock4 {
+  uint8_t q[4][32];  // [row][element]
+  float dw[4];
+  float ow[4];
+};
+
+// out[b] for 4 weight rows wr; prefetches the next 4 rows (4 * nb blocks from pf).
+SLUICE_AVX2_TARGET void unpack4(const uint8_t* const* wr, int64_t nb, WeightBlock4* out,
+                                const uint8_t* pf) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t off = b * kBlockBytes;
+    for (int64_t c = 0; c < 4 * kBlockBytes; c += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(pf + 4 * off + c), _MM_HINT_T0);
+    WeightBlock4& o = out[b];
+    for (int r = 0; r < 4; ++r)
+      _mm256_store_si256(reinterpret_cast<__m256i*>(o.q[r]), codes_u8(wr[r] + off));
+    __m256 lo, hi;
+    halves8(dwords<4>(wr, off), lo, hi);
+    _mm_store_ps(o.dw, _mm256_castps256_ps128(lo));
+    _mm_store_ps(o.ow, _mm256_castps256_ps128(hi));
+  }
+}
+
+// acc += maddubs(w, x) in int16. In asm for the same reason as matmul_quant.cc's madd_acc
+// (GCC otherwise copies and spills the accumulators).
+SLUICE_INLINE void maddubs_acc(__m256i& acc, __m256i w, __m256i x) {
+  __m256i t;
+  asm("vpmaddubsw %3, %2, %1\n\tvpaddw %1, %0, %0" : "+x"(acc), "=&x"(t) : "x"(w), "xm"(x));
+}
+
+// Batched: 4 unpacked weight rows x XV groups of 8 activation rows; lanes are activation rows
+// (two int16 sums each until the block ends). y[(8j + l) * ldy + r] for r < nr, 8j + l < na.
+template <int XV>
+SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg, int64_t nb,
+                                    float* y, int64_t ldy, int nr, int na) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[4][XV];
+  for (int r = 0; r < 4; ++r)
+    for (int j = 0; j < XV; ++j) acc[r][j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const WeightBlock4& W = wb[b];
+    const ActQuads8* a[XV];
+    for (int j = 0; j < XV; ++j) a[j] = xg + j * nb + b;
+    // Each int16 lane sums 8 pairs of at most 2 * 15 * 127: <= 30480, no overflow.
+    __m256i s[4][XV];
+    for (int r = 0; r < 4; ++r)
+      for (int j = 0; j < XV; ++j) s[r][j] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+    for (int p = 0; p < 8; ++p) {
+      __m256i xv[XV];
+      for (int j = 0; j < XV; ++j)
+        xv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(a[j]->q[p]));
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) {
+        const __m256i wv = _mm256_set1_epi32(load32(&W.q[r][4 * p]));
+        for (int j = 0; j < XV; ++j) maddubs_acc(s[r][j], wv, xv[j]);
+      }
+    }
+    for (int j = 0; j < XV; ++j) {
+      const __m256 dx = _mm256_load_ps(a[j]->d);
+      const __m256 sx = _mm256_load_ps(a[j]->sum);
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) {
+        const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(W.dw[r]), dx);
+        const __m256i si = _mm256_madd_epi16(s[r][j], ones);
+        acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(si), sc, acc[r][j]);
+        acc[r][j] = _mm256_fmadd_ps(_mm256_set1_ps(W.ow[r]), sx, acc[r][j]);
+      }
+    }
+  }
+  for (int j = 0; j < XV; ++j) {
+    alignas(32) float tmp[4][8];
+    for (int r = 0; r < 4; ++r) _mm256_store_ps(tmp[r], acc[r][j]);
+    for (int l = 0; l < 8 && 8 * j + l < na; ++l)
+      for (int r = 0; r < nr; ++r) y[(8 * j + l) * ldy + r] = tmp[r][l];
+  }
+}
+
+// Rows left over after whole groups of 8 that still go through the batched kernel (zero padded).
+constexpr int64_t kPadFrom = 5;
+
+void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
+                  const Weight& w, int64_t r0, int64_t r1, float* y) {
+  const int64_t nb = w.cols / kQuantBlock;
+  const int64_t rem = (i1 - i0) % 8;
+  const int64_t ig = rem >= kPadFrom ? i1 : i1 - rem;  // rows [i0, ig) batched
+  if (ig > i0) {
+    thread_local std::vector<WeightBlock4> scratch;  // [nb]
+    if (scratch.size() < static_cast<size_t>(nb)) scratch.resize(nb);
+    const int64_t ngroups = (ig - i0 + 7) / 8;
+    for (int64_t r = r0; r < r1; r += 4) {
+      const int nr = static_cast<int>(std::min<int64_t>(4, r1 - r));
+      const uint8_t* wr[4];
+      for (int j = 0; j < 4; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
+      unpack4(wr, nb, scratch.data(), w.row(std::min(r + 4, w.rows - 1)));
+      for (int64_t gi = 0; gi < ngroups; gi += 2) {
+        const int64_t i = i0 + 8 * gi;
+        const ActQuads8* x = xg + (i / 8) * nb;
+        const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
+        float* yi = y + i * w.rows + r;
+        if (gi + 1 < ngroups)
+          batch4_avx2<2>(scratch.data(), x, nb, yi, w.rows, nr, na);
+        else
+          batch4_avx2<1>(scratch.data(), x, nb, yi, w.rows, nr, na);
+      }
+    }
+  }
+  if (ig < i1) tile_rows8(xq, ig, i1, w, r0, r1, y);
+}
+#endif
+
+}  // namespace
+
+void quantize_act8_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct8* xq) {
+  const int64_t nb = cols / 32;
+  for (int64_t i = i0; i < i1; ++i) {
+#if SLUICE_X86
+    if (quant_kernel() == QuantKernel::Avx2) {
+      quantize_row_avx2(x + i * cols, cols, xq + i * nb);
+      continue;
+    }
+#endif
+    ref::quantize_act8_row(x + i * cols, cols, xq + i * nb);
+  }
+}
+
+void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
+                      ActQuads8* xg) {
+  for (int64_t gi = g0; gi < g1; ++gi)
+    for (int64_t b = 0; b < nb; ++b) {
+      ActQuads8& o = xg[gi * nb + b];
+      for (int l = 0; l < 8; ++l) {
+        const int64_t i = gi * 8 + l;
+        const BlockAct8* a = i < n ? &xq[i * nb + b] : nullptr;
+        for (int p = 0; p < 8; ++p) {
+          int32_t v = 0;
+          if (a) std::memcpy(&v, a->q + 4 * p, 4);
+          o.q[p][l] = v;
+        }
+        o.d[l] = a ? a->d : 0.0f;
+        o.sum[l] = a ? a->sum : 0.0f;
+      }
+    }
+}
+
+void matmul_q4_act8_tile(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
+                         const Weight& w, int64_t r0, int64_t r1, float* y) {
+  SLUICE_ASSERT(w.dtype == DType::Q4G32, "int8 activations are for Q4G32 weights");
+#if SLUICE_X86
+  if (quant_kernel() == QuantKernel::Avx2) {
+    SLUICE_ASSERT(!xg || i0 % 8 == 0, "batched quantized tiles start at a group of 8");
+    return xg ? tile_batched(xq, xg, i0, i1, w, r0, r1, y) : tile_rows8(xq, i0, i1, w, r0, r1, y);
+  }
+#endif
+  tile_scalar(xq, i0, i1, w, r0, r1, y);
+}
+
+}  // namespace sluice::cpu
