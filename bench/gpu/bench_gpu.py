@@ -82,11 +82,13 @@ def model_bytes(path: str) -> tuple[int, int]:
     return size, 0  # GGUF: filled in by the caller from the shape
 
 
-def profile_env(a, tag: str) -> dict | None:
-    """With --profile: SLUICE_PROFILE pointing at DIR/profile-<tag>.txt (GPU time per op)."""
-    if not a.profile:
-        return None
-    return dict(os.environ, SLUICE_PROFILE=os.path.join(a.profile, f"profile-{tag}.txt"))
+def profile_env(a, tag: str) -> dict:
+    """The environment of every sluice process: --env pairs, and with --profile SLUICE_PROFILE
+    pointing at DIR/profile-<tag>.txt (GPU time per op)."""
+    env = dict(os.environ, **dict(kv.split("=", 1) for kv in a.env))
+    if a.profile:
+        env["SLUICE_PROFILE"] = os.path.join(a.profile, f"profile-{tag}.txt")
+    return env
 
 
 def run_one(a, model: str, prompt: str, n: int, extra: list[str], tag: str = "run") -> dict:
@@ -194,6 +196,10 @@ def main() -> int:
     ap.add_argument("--out-len", type=int, default=128)
     ap.add_argument("--only", default="", help="comma-separated model names")
     ap.add_argument("--profile", default="", help="DIR: write SLUICE_PROFILE tables there")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="set for every sluice process (A/B switches such as "
+                         "SLUICE_CUDA_ATTENTION_TILES=0)")
+    ap.add_argument("--skip-decode", action="store_true", help="prefill and serving only")
     ap.add_argument("--batched-decode", type=int, default=64,
                     help="one more level: this many 512-token prompts at once (0: none)")
     a = ap.parse_args()
@@ -222,10 +228,11 @@ def main() -> int:
             embed = vocab * hidden // 32 * 18
         row["bytes_per_token"] = total - embed
         try:
-            dec = run_one(a, path, "The quick brown fox", 128, [], name + "-decode")
-            row["decode"] = dec
-            row["decode_roofline_tok_s"] = report["read_bandwidth_GBs"] * 1e9 / row["bytes_per_token"]
-            row["decode_fraction_of_roofline"] = dec["gen_tok_s"] / row["decode_roofline_tok_s"]
+            if not a.skip_decode:
+                dec = run_one(a, path, "The quick brown fox", 128, [], name + "-decode")
+                row["decode"] = dec
+                row["decode_roofline_tok_s"] = report["read_bandwidth_GBs"] * 1e9 / row["bytes_per_token"]
+                row["decode_fraction_of_roofline"] = dec["gen_tok_s"] / row["decode_roofline_tok_s"]
             for n in (512, 2048):
                 rng = random.Random(n)
                 prompt = " ".join(rng.choice(words) for _ in range(n))  # ~1 token per word
@@ -249,11 +256,12 @@ def markdown(rep: dict) -> str:
          "| model | decode tok/s (1 stream) | roofline tok/s | share | prefill 512 tok/s | prefill 2048 tok/s |",
          "|---|---|---|---|---|---|"]
     for m in rep["models"]:
-        if "decode" not in m:
+        if "error" in m:
             L.append(f"| {m['model']} | error: {m.get('error', '')[:80]} | | | | |")
             continue
-        L.append(f"| {m['model']} | {m['decode']['gen_tok_s']:.1f} | {m['decode_roofline_tok_s']:.0f} | "
-                 f"{100 * m['decode_fraction_of_roofline']:.0f}% | "
+        dec = (f"{m['decode']['gen_tok_s']:.1f} | {m['decode_roofline_tok_s']:.0f} | "
+               f"{100 * m['decode_fraction_of_roofline']:.0f}%") if "decode" in m else "- | - | -"
+        L.append(f"| {m['model']} | {dec} | "
                  f"{m.get('prefill_512', {}).get('prompt_tok_s', float('nan')):.0f} | "
                  f"{m.get('prefill_2048', {}).get('prompt_tok_s', float('nan')):.0f} |")
     L += ["", "| model | concurrency | prompt | output tok/s | decode-phase tok/s | TTFT p50 / p99 ms | "

@@ -42,6 +42,9 @@ struct AttentionBatch {
   const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
   int64_t max_blocks_per_seq = 0;
   const int32_t* slot_mapping = nullptr;  // [num_tokens]: block_id * block_size + offset
+  // Host copies of query_start and positions (optional): device backends plan kernels with them.
+  const int32_t* host_query_start = nullptr;
+  const int32_t* host_positions = nullptr;
 };
 
 class Backend {

@@ -70,6 +70,8 @@ void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
   ab.block_tables = block_tables_.upload(b.block_tables);
   ab.max_blocks_per_seq = b.max_blocks_per_seq;
   ab.slot_mapping = slot_mapping_.upload(b.slot_mapping);
+  ab.host_query_start = b.query_start.data();
+  ab.host_positions = b.positions.data();
   const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
 
   be.embedding(embed_, tokens, n, x);

@@ -3,8 +3,11 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
@@ -45,7 +48,8 @@ class CudaBackend final : public Backend {
     cudaStreamSynchronize(stream_);
     timer_.reset();
     for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_),
-                    static_cast<void*>(attn_scratch_)})
+                    static_cast<void*>(attn_scratch_), static_cast<void*>(plan_tiles_),
+                    static_cast<void*>(plan_tokens_)})
       if (p) cudaFree(p);
     cublasDestroy(cublas_);
     cudaStreamDestroy(stream_);
@@ -165,6 +169,23 @@ class CudaBackend final : public Backend {
     float* scratch = grow(attn_scratch_, attn_scratch_cap_,
                           static_cast<size_t>(attention_scratch_floats(batch.num_tokens, num_heads,
                                                                        cache.head_dim)));
+    // Prefill chunks go to the tensor-core kernel; batch-invariant mode keeps one kernel for
+    // every token (a token's result must not depend on whether it shares a tile).
+    if (tiles_ && !invariant_ && batch.host_query_start && batch.host_positions &&
+        tiled_attention_supported(cache.head_dim)) {
+      const Plan& plan = attention_plan(batch, num_heads / cache.num_kv_heads);
+      if (plan.num_tiles > 0) {
+        auto t = timer_->scope("paged_attention", batch.num_tokens, "prefill tiles");
+        tiled_prefill_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, scale, out,
+                                stream_);
+      }
+      if (plan.others.num_tokens > 0) {
+        auto t = timer_->scope("paged_attention", plan.others.num_tokens, "per token");
+        cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, false, stream_,
+                              &plan.others);
+      }
+      return;
+    }
     auto t = timer_->scope("paged_attention", batch.num_tokens,
                            batch.num_tokens == batch.num_seqs ? "decode" : "mixed");
     cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, invariant_, stream_);
@@ -198,6 +219,36 @@ class CudaBackend final : public Backend {
                                      xh, t, k, &zero, y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F,
                                      CUBLAS_GEMM_DEFAULT));
   }
+  // The attention split of a batch, on the device. Every layer of a step sees the same batch:
+  // planned and uploaded once, when the host copies differ from the last batch's.
+  struct Plan {
+    const AttentionTile* tiles = nullptr;
+    int64_t num_tiles = 0;
+    TokenSubset others;
+  };
+  const Plan& attention_plan(const AttentionBatch& b, int64_t group) {
+    const auto* qs = b.host_query_start;
+    const auto* pos = b.host_positions;
+    if (plan_group_ == group && std::equal(qs, qs + b.num_seqs + 1, plan_qs_.begin(), plan_qs_.end()) &&
+        std::equal(pos, pos + b.num_tokens, plan_pos_.begin(), plan_pos_.end()))
+      return plan_;
+    plan_group_ = group;
+    plan_qs_.assign(qs, qs + b.num_seqs + 1);
+    plan_pos_.assign(pos, pos + b.num_tokens);
+    const AttentionSplit split = plan_attention(qs, pos, b.num_seqs, group);
+    plan_.num_tiles = static_cast<int64_t>(split.tiles.size());
+    plan_.others.num_tokens = static_cast<int64_t>(split.other_tokens.size());
+    plan_.others.max_context = split.other_max_context;
+    // Pageable host -> device copies: the source may be reused once the call returns.
+    AttentionTile* tiles = grow(plan_tiles_, plan_tiles_cap_, std::max<size_t>(1, split.tiles.size()));
+    int32_t* tokens = grow(plan_tokens_, plan_tokens_cap_, std::max<size_t>(1, split.other_tokens.size()));
+    to_device(tiles, split.tiles.data(), split.tiles.size() * sizeof(AttentionTile));
+    to_device(tokens, split.other_tokens.data(), split.other_tokens.size() * sizeof(int32_t));
+    plan_.tiles = tiles;
+    plan_.others.tokens = tokens;
+    return plan_;
+  }
+
   // A scratch buffer of at least `count` elements (contents not kept when it grows).
   template <typename T>
   T* grow(T*& p, size_t& cap, size_t count) {
@@ -217,12 +268,25 @@ class CudaBackend final : public Backend {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   bool invariant_ = false;
+  // SLUICE_CUDA_ATTENTION_TILES=0 sends prefill chunks through the per-token attention kernel
+  // too (an A/B switch for benchmarks: bench/gpu/README.md).
+  bool tiles_ = [] {
+    const char* v = std::getenv("SLUICE_CUDA_ATTENTION_TILES");
+    return v == nullptr || std::string(v) != "0";
+  }();
   std::unique_ptr<OpTimer> timer_;  // SLUICE_PROFILE: GPU time per op
   uint16_t* wf16_ = nullptr;  // [rows, cols] dequantized weight for the GEMM path
   uint16_t* x16_ = nullptr;   // [n, cols] activations in 16 bits
   size_t wf16_cap_ = 0, x16_cap_ = 0;
   float* attn_scratch_ = nullptr;  // split-K partial results of attention
   size_t attn_scratch_cap_ = 0;
+  // The last batch's attention plan (attention_plan) and the host copies it was made from.
+  Plan plan_;
+  int64_t plan_group_ = 0;
+  std::vector<int32_t> plan_qs_, plan_pos_;
+  AttentionTile* plan_tiles_ = nullptr;
+  int32_t* plan_tokens_ = nullptr;
+  size_t plan_tiles_cap_ = 0, plan_tokens_cap_ = 0;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "backend/backend.h"
 
@@ -33,12 +34,38 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 
-// Paged attention over mixed prefill + decode tokens (kernels_attention.cu). scratch: device
-// floats for split-K partials, attention_scratch_floats(...) of them. batch_invariant: one
-// kernel, no split-K, so a token's result does not depend on the rest of the batch.
+// Paged attention over mixed prefill + decode tokens (kernels_attention.cu): one block per
+// (token, group of query heads). scratch: device floats for split-K partials,
+// attention_scratch_floats(...) of them. batch_invariant: fixed splits always combined, so a
+// token's result does not depend on the rest of the batch. tokens: when not null, only these
+// token indices (device, num_tokens of them, contexts up to max_context) are computed.
+struct TokenSubset {
+  const int32_t* tokens = nullptr;
+  int64_t num_tokens = 0;
+  int64_t max_context = 0;
+};
 int64_t attention_scratch_floats(int64_t num_tokens, int64_t num_heads, int64_t head_dim);
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, float scale, float* out, float* scratch,
-                     bool batch_invariant, cudaStream_t s);
+                     bool batch_invariant, cudaStream_t s, const TokenSubset* subset = nullptr);
+
+// Prefill chunks on tensor cores (kernels_attention_tiles.cu, f16 operands, f32 sums): a tile
+// is up to 64 / G tokens of one sequence (G query heads of a KV head per tile).
+struct AttentionTile {
+  int32_t seq, first_token, num_tokens, unused;
+};
+// A batch split between the tiled kernel (sequences with several tokens in the batch) and the
+// per-token kernel (the other tokens), planned on the host from host copies of the batch.
+struct AttentionSplit {
+  std::vector<AttentionTile> tiles;
+  std::vector<int32_t> other_tokens;
+  int64_t other_max_context = 0;
+};
+bool tiled_attention_supported(int64_t head_dim);
+AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
+                              int64_t num_seqs, int64_t group);
+void tiled_prefill_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                             const AttentionBatch& batch, const AttentionTile* tiles,
+                             int64_t num_tiles, float scale, float* out, cudaStream_t s);
 
 }  // namespace sluice::cuda

@@ -65,13 +65,16 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     const float* q, int64_t num_heads, int64_t group, int S, int64_t head_dim,
     const float* k_cache, const float* v_cache, int64_t block_size, int64_t kv_row,
     const int32_t* query_start, int64_t num_seqs, const int32_t* positions,
-    const int32_t* block_tables, int64_t max_blocks, float scale, float* out, SplitOut split) {
+    const int32_t* block_tables, int64_t max_blocks, float scale, float* out, SplitOut split,
+    const int32_t* token_list) {
   __shared__ float q_s[kMaxGroupDim];    // [S, head_dim], pre-scaled
   __shared__ float p_s[kMaxHeads][kChunk];
   __shared__ float scratch[kThreads / 32];
   __shared__ float corr_s[kMaxHeads];  // this chunk's rescale of each head's sums
   __shared__ int64_t row_s[kChunk];    // chunk position -> offset of its K/V row (this KV head)
-  const int64_t t = blockIdx.x + split.first_token, h0 = static_cast<int64_t>(blockIdx.y) * S;
+  // Launch index blockIdx.x + first_token is token t (of the subset when there is one).
+  const int64_t idx = blockIdx.x + split.first_token, h0 = static_cast<int64_t>(blockIdx.y) * S;
+  const int64_t t = token_list ? token_list[idx] : idx;
   const int64_t kvh = h0 / group;
   // The token's sequence: the last s with query_start[s] <= t.
   int64_t lo = 0, hi = num_seqs - 1;
@@ -155,12 +158,12 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
       const int64_t i = threadIdx.x + j * kThreads;
       if (i >= gd) break;
-      const int64_t pair = (t - split.first_token) * num_heads + h0 + i / head_dim;
+      const int64_t pair = static_cast<int64_t>(blockIdx.x) * num_heads + h0 + i / head_dim;
       split.acc[(pair * split.splits + sp) * head_dim + i % head_dim] = acc[j];
     }
     if (threadIdx.x == 0)
       for (int h = 0; h < S; ++h) {
-        const int64_t pair = (t - split.first_token) * num_heads + h0 + h;
+        const int64_t pair = static_cast<int64_t>(blockIdx.x) * num_heads + h0 + h;
         split.max[pair * split.splits + sp] = m[h];
         split.sum[pair * split.splits + sp] = l[h];
       }
@@ -179,8 +182,10 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
 
 // Block per (token, head), thread per dim: out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M).
 __global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t head_dim,
-                                      float* out) {
+                                      const int32_t* token_list, float* out) {
   const int64_t pair = blockIdx.x;
+  const int64_t idx = pair / num_heads + split.first_token;
+  const int64_t t = token_list ? token_list[idx] : idx;
   const float* mx = split.max + pair * split.splits;
   const float* sm = split.sum + pair * split.splits;
   float M = -FLT_MAX;
@@ -191,7 +196,7 @@ __global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t
     float a = 0.0f;
     for (int64_t s = 0; s < split.splits; ++s)
       a += split.acc[(pair * split.splits + s) * head_dim + d] * expf(mx[s] - M);
-    out[(pair + split.first_token * num_heads) * head_dim + d] = a / L;
+    out[(t * num_heads + pair % num_heads) * head_dim + d] = a / L;
   }
 }
 
@@ -203,8 +208,11 @@ int64_t attention_scratch_floats(int64_t num_tokens, int64_t num_heads, int64_t 
 
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, float scale, float* out, float* scratch,
-                     bool batch_invariant, cudaStream_t s) {
-  if (batch.num_tokens <= 0) return;
+                     bool batch_invariant, cudaStream_t s, const TokenSubset* subset) {
+  const int64_t num_tokens = subset ? subset->num_tokens : batch.num_tokens;
+  const int64_t max_context = subset ? subset->max_context : batch.max_context;
+  const int32_t* token_list = subset ? subset->tokens : nullptr;
+  if (num_tokens <= 0) return;
   const int64_t hd = cache.head_dim;
   SLUICE_ASSERT(hd <= kMaxHeadDim, "CUDA attention supports head_dim <= 256");
   SLUICE_ASSERT(num_heads % cache.num_kv_heads == 0, "num_heads must be a multiple of kv heads");
@@ -220,11 +228,11 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
     paged_attention_kernel<<<grid, kThreads, 0, s>>>(
         q, num_heads, group, S, hd, cache.k, cache.v, cache.block_size, kv_row,
         batch.query_start, batch.num_seqs, batch.positions, batch.block_tables,
-        batch.max_blocks_per_seq, scale, out, split);
+        batch.max_blocks_per_seq, scale, out, split, token_list);
     SLUICE_CUDA_LAUNCHED();
     if (split.acc) {
       combine_splits_kernel<<<static_cast<unsigned>(tokens * num_heads), 128, 0, s>>>(
-          split, num_heads, hd, out);
+          split, num_heads, hd, token_list, out);
       SLUICE_CUDA_LAUNCHED();
     }
   };
@@ -238,11 +246,11 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
     // Fixed splits of kInvariantSplit positions, always combined, in launches of as many tokens
     // as the scratch holds: a token's reduction order depends on its own context only.
     split.split_len = kInvariantSplit;
-    split.splits = std::max<int64_t>(1, (batch.max_context + kInvariantSplit - 1) / kInvariantSplit);
+    split.splits = std::max<int64_t>(1, (max_context + kInvariantSplit - 1) / kInvariantSplit);
     SLUICE_ASSERT(num_heads * split.splits <= kSplitPairs, "context too long for the scratch");
     const int64_t per_launch = kSplitPairs / (num_heads * split.splits);
-    for (int64_t t0 = 0; t0 < batch.num_tokens; t0 += per_launch) {
-      const int64_t tokens = std::min(per_launch, batch.num_tokens - t0);
+    for (int64_t t0 = 0; t0 < num_tokens; t0 += per_launch) {
+      const int64_t tokens = std::min(per_launch, num_tokens - t0);
       split.first_token = t0;
       place(split, tokens * num_heads);
       launch(split, tokens);
@@ -250,18 +258,18 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
     return;
   }
   // Split the context when it spans several chunks and the scratch holds the partials.
-  const int64_t pairs = batch.num_tokens * num_heads;
-  const int64_t chunks = (batch.max_context + kChunk - 1) / kChunk;
+  const int64_t pairs = num_tokens * num_heads;
+  const int64_t chunks = (max_context + kChunk - 1) / kChunk;
   const int64_t want = std::min<int64_t>(chunks, kSplitPairs / pairs);
   if (want > 1) {
     split.split_len = (chunks + want - 1) / want * kChunk;
-    split.splits = (batch.max_context + split.split_len - 1) / split.split_len;
+    split.splits = (max_context + split.split_len - 1) / split.split_len;
     place(split, pairs);
   }
   // Too few blocks to fill the GPU (small decode batches): one head per block instead. A head's
   // arithmetic is the same either way; its K/V rows are then read once per head.
-  if (batch.num_tokens * (num_heads / S) * split.splits < kFewBlocks) S = 1;
-  launch(split, batch.num_tokens);
+  if (num_tokens * (num_heads / S) * split.splits < kFewBlocks) S = 1;
+  launch(split, num_tokens);
 }
 
 }  // namespace sluice::cuda

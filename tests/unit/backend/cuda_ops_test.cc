@@ -198,7 +198,11 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
                                       {300, 1}, {31, 2},  {0, 150}, {1500, 1}};
   const std::vector<Seq> short_seqs = {{5, 1}, {0, 30}, {60, 3}};
   const std::vector<Seq> decode_seqs = {{300, 1}, {1500, 1}, {40, 1}, {0, 1}, {700, 2}};
-  for (const auto& seqs : {long_seqs, short_seqs, decode_seqs})
+  // Prefill chunks (>= 8 tokens) take the tensor-core tiles outside batch-invariant mode:
+  // partial tiles, chunks after a cached prefix, several key chunks, beside per-token decodes.
+  const std::vector<Seq> prefill_seqs = {{0, 200}, {100, 70}, {0, 9}, {500, 1}, {37, 64}, {3, 2},
+                                         {1000, 130}};
+  for (const auto& seqs : {long_seqs, short_seqs, decode_seqs, prefill_seqs})
   for (const Case& c : {Case{8, 2, 64, 16}, Case{4, 4, 128, 32}, Case{6, 1, 96, 5},
                         Case{2, 2, 256, 16}, Case{16, 2, 128, 16}}) {
     int64_t needed = 0;
@@ -248,6 +252,8 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
     const int64_t max_context = *std::max_element(positions.begin(), positions.end()) + 1;
     AttentionBatch hb{static_cast<int64_t>(seqs.size()), n, max_context, query_start.data(),
                       positions.data(), tables.data(), max_blocks, slots.data()};
+    hb.host_query_start = query_start.data();
+    hb.host_positions = positions.data();
     AttentionBatch db = hb;
     db.query_start = up(query_start);
     db.positions = up(positions);
@@ -256,15 +262,19 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
     std::vector<float> want(q.size());
     ref::paged_attention(q.data(), c.heads, host, hb, scale, want.data());
-    for (bool invariant : {false, true}) {  // batch-invariant mode: no split-K
+    bool tiled = c.hd == 64 || c.hd == 128;  // f16 tensor-core operands: ~5e-4 of error
+    tiled = tiled && std::any_of(seqs.begin(), seqs.end(), [](const Seq& s) { return s.num_tokens >= 8; });
+    for (bool invariant : {false, true}) {  // batch-invariant mode: fixed splits, no tiles
       gpu_->set_batch_invariant(invariant);
       float* out = poisoned(q.size());
       gpu_->paged_attention(up(q), c.heads, dev, db, scale, out);
       const auto got = down(out, q.size());
       ASSERT_TRUE(finite(got)) << "heads=" << c.heads << " hd=" << c.hd << " context=" << max_context;
-      EXPECT_LT(rel_l2(got, want), 1e-5) << "heads=" << c.heads << "/" << c.kv_heads
-                                         << " hd=" << c.hd << " bs=" << c.block_size
-                                         << " context=" << max_context << " invariant=" << invariant;
+      const bool f16 = tiled && !invariant;
+      EXPECT_LT(rel_l2(got, want), f16 ? 2e-3 : 1e-5)
+          << "heads=" << c.heads << "/" << c.kv_heads << " hd=" << c.hd
+          << " bs=" << c.block_size << " context=" << max_context << " invariant=" << invariant;
+      if (f16) EXPECT_GT(rel_l2(got, want), 1e-6) << "the tiled kernel did not run";
     }
     gpu_->set_batch_invariant(false);
     // The cache holds exactly what was written (untouched slots stay poisoned).

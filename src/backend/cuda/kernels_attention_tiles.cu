@@ -1,0 +1,263 @@
+// Prefill attention on tensor cores (FlashAttention-2 style; mma.sync m16n8k16, f16 operands,
+// f32 accumulation). A block computes one tile of 64 query rows: T tokens of one sequence x G
+// query heads that share a KV head (row r = token r / G, head r % G), 4 warps of 16 rows. K/V
+// are read through the block table in chunks of 64 positions, converted to f16 into shared
+// memory once for the whole tile, and every row keeps its online softmax in registers:
+//
+//   per chunk:  S[16 x 64] = Q K^T (log2 units)  ->  mask keys past the row's position
+//               m' = max(m, rowmax S);  P = 2^(S - m');  l = l 2^(m - m') + rowsum P
+//               O = O 2^(m - m') + P V             (P reuses S's registers as an A fragment)
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <cfloat>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels.h"
+#include "common/assert.h"
+
+namespace sluice::cuda {
+namespace {
+
+constexpr int kRows = 64;   // query rows per block
+constexpr int kKeys = 64;   // KV positions per chunk
+constexpr int kWarps = kRows / 16;
+constexpr int kPad = 8;     // halves of padding per shared row: conflict-free fragment loads
+constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go per token
+constexpr float kLog2e = 1.4426950408889634f;
+
+__device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
+  const __half2 h = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+
+// c[16 x 8] += a[16 x 16] . b[16 x 8]; fragments in the PTX ISA's m16n8k16 layouts.
+__device__ __forceinline__ void mma_16816(float* c, const uint32_t* a, uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Four 8x8 f16 matrices from shared memory, transposed (lane l gives the row address of matrix
+// l / 8): the B fragments of two 8-column tiles of a row-major [k][n] operand.
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, const __half* row) {
+  const auto addr = static_cast<uint32_t>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+template <int HD>
+__global__ __launch_bounds__(kWarps * 32) void prefill_attention_kernel(
+    const float* q, int num_heads, int group, int G, const float* k_cache, const float* v_cache,
+    int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
+    int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out) {
+  __shared__ __align__(16) __half k_s[kKeys][HD + kPad];  // [key][dim]
+  __shared__ __align__(16) __half v_s[kKeys][HD + kPad];  // [key][dim]
+  __shared__ int64_t row_s[kKeys];  // chunk position -> offset of its K/V row (this KV head)
+  __shared__ int max_pos_s;
+  const AttentionTile tile = tiles[blockIdx.x];
+  const int h0 = static_cast<int>(blockIdx.y) * G;
+  const int64_t kvh = h0 / group;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
+  const int32_t* table = block_tables + static_cast<int64_t>(tile.seq) * max_blocks;
+
+  if (threadIdx.x == 0) max_pos_s = 0;
+  __syncthreads();
+  for (int i = threadIdx.x; i < tile.num_tokens; i += kWarps * 32)
+    atomicMax(&max_pos_s, positions[tile.first_token + i]);
+
+  // This thread's rows: r = warp*16 + g (+8). Rows past the tile's tokens compute on zeros
+  // and are not written.
+  int64_t q_off[2];
+  int pos[2];
+  bool valid[2];
+  for (int i = 0; i < 2; ++i) {
+    const int r = warp * 16 + g + 8 * i, tt = r / G;
+    valid[i] = tt < tile.num_tokens;
+    const int64_t t = tile.first_token + min(tt, tile.num_tokens - 1);
+    pos[i] = positions[t];
+    q_off[i] = (t * num_heads + h0 + r % G) * HD;
+  }
+  // Q as A fragments, pre-scaled by scale * log2(e): [HD / 16 k-steps][4 registers].
+  uint32_t qf[HD / 16][4];
+#pragma unroll
+  for (int ks = 0; ks < HD / 16; ++ks)
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int i = j & 1, col = ks * 16 + 2 * tq + (j & 2 ? 8 : 0);
+      float2 v = make_float2(0.0f, 0.0f);
+      if (valid[i]) v = *reinterpret_cast<const float2*>(q + q_off[i] + col);
+      qf[ks][j] = pack_half2(v.x * scale_log2, v.y * scale_log2);
+    }
+
+  float o[HD / 8][4] = {};  // [16 rows, HD] accumulator
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+  __syncthreads();
+  const int max_pos = max_pos_s;
+  for (int c0 = 0; c0 <= max_pos; c0 += kKeys) {
+    const int cnt = min(kKeys, max_pos + 1 - c0);
+    __syncthreads();  // the previous chunk's reads of k_s / v_s are done
+    if (threadIdx.x < cnt) {
+      const int64_t p = c0 + threadIdx.x;
+      row_s[threadIdx.x] =
+          (static_cast<int64_t>(table[p / block_size]) * block_size + p % block_size) * kv_row +
+          kvh * HD;
+    }
+    __syncthreads();
+    // [kKeys, HD] f32 -> f16; positions past the tile's last one are zeros (masked below).
+    for (int i = threadIdx.x; i < kKeys * HD / 4; i += kWarps * 32) {
+      const int key = i / (HD / 4), d = (i % (HD / 4)) * 4;
+      float4 kv = make_float4(0.0f, 0.0f, 0.0f, 0.0f), vv = kv;
+      if (key < cnt) {
+        kv = *reinterpret_cast<const float4*>(k_cache + row_s[key] + d);
+        vv = *reinterpret_cast<const float4*>(v_cache + row_s[key] + d);
+      }
+      *reinterpret_cast<uint2*>(&k_s[key][d]) =
+          make_uint2(pack_half2(kv.x, kv.y), pack_half2(kv.z, kv.w));
+      *reinterpret_cast<uint2*>(&v_s[key][d]) =
+          make_uint2(pack_half2(vv.x, vv.y), pack_half2(vv.z, vv.w));
+    }
+    __syncthreads();
+
+    // S = Q K^T: [16 rows, 64 keys] as 8 tiles of 8 keys.
+    float s[kKeys / 8][4] = {};
+#pragma unroll
+    for (int ks = 0; ks < HD / 16; ++ks)
+#pragma unroll
+      for (int nt = 0; nt < kKeys / 8; ++nt) {
+        const __half* kr = &k_s[nt * 8 + g][ks * 16 + 2 * tq];
+        mma_16816(s[nt], qf[ks], *reinterpret_cast<const uint32_t*>(kr),
+                  *reinterpret_cast<const uint32_t*>(kr + 8));
+      }
+    // Causal mask, row maxima (a row's 64 scores sit in the 4 lanes of its quad).
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int nt = 0; nt < kKeys / 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int i = e >> 1, key = c0 + nt * 8 + 2 * tq + (e & 1);
+        if (key > pos[i]) s[nt][e] = -INFINITY;
+        mx[i] = fmaxf(mx[i], s[nt][e]);
+      }
+    float corr[2], ref[2];
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 1));
+      mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 2));
+      const float m_new = fmaxf(m[i], mx[i]);
+      ref[i] = m_new == -INFINITY ? 0.0f : m_new;  // a row with no key yet stays all zero
+      corr[i] = exp2f(m[i] - ref[i]);
+      m[i] = m_new;
+    }
+    float sum[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int nt = 0; nt < kKeys / 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        s[nt][e] = exp2f(s[nt][e] - ref[e >> 1]);
+        sum[e >> 1] += s[nt][e];
+      }
+#pragma unroll
+    for (int i = 0; i < 2; ++i) l[i] = l[i] * corr[i] + sum[i];
+#pragma unroll
+    for (int nt = 0; nt < HD / 8; ++nt) {
+      o[nt][0] *= corr[0], o[nt][1] *= corr[0];
+      o[nt][2] *= corr[1], o[nt][3] *= corr[1];
+    }
+    // O += P V: 4 k-steps of 16 keys; P's A fragment is two adjacent score tiles.
+#pragma unroll
+    for (int kk = 0; kk < kKeys / 16; ++kk) {
+      const uint32_t a[4] = {pack_half2(s[2 * kk][0], s[2 * kk][1]),
+                             pack_half2(s[2 * kk][2], s[2 * kk][3]),
+                             pack_half2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                             pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      // Lane l addresses row (key) kk*16 + (l/8 % 2)*8 + l%8 of the dims of tile nt + l/16.
+      const int key = kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+#pragma unroll
+      for (int nt = 0; nt < HD / 8; nt += 2) {
+        uint32_t b[4];
+        ldmatrix_x4_trans(b, &v_s[key][(nt + (lane >> 4)) * 8]);
+        mma_16816(o[nt], a, b[0], b[1]);
+        mma_16816(o[nt + 1], a, b[2], b[3]);
+      }
+    }
+  }
+  // Each lane holds part of its rows' sums: add the quad's, then normalize and write.
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    l[i] += __shfl_xor_sync(0xffffffffu, l[i], 1);
+    l[i] += __shfl_xor_sync(0xffffffffu, l[i], 2);
+    l[i] = 1.0f / l[i];
+  }
+#pragma unroll
+  for (int nt = 0; nt < HD / 8; ++nt)
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+      if (valid[i])
+        *reinterpret_cast<float2*>(out + q_off[i] + nt * 8 + 2 * tq) =
+            make_float2(o[nt][2 * i] * l[i], o[nt][2 * i + 1] * l[i]);
+}
+
+// Heads per tile: the largest divisor of the GQA group that divides the tile's 64 rows (at
+// most 16, so a tile holds at least 4 tokens).
+int heads_per_tile(int64_t group) {
+  int G = 1;
+  for (int c = 1; c <= 16 && c <= group; c *= 2)
+    if (group % c == 0) G = c;
+  return G;
+}
+
+}  // namespace
+
+bool tiled_attention_supported(int64_t head_dim) {
+  return head_dim == 64 || head_dim == 128;
+}
+
+AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
+                              int64_t num_seqs, int64_t group) {
+  AttentionSplit plan;
+  const int T = kRows / heads_per_tile(group);
+  for (int64_t s = 0; s < num_seqs; ++s) {
+    const int32_t b = query_start[s], e = query_start[s + 1];
+    if (e - b >= kMinTileTokens) {
+      for (int32_t t = b; t < e; t += T)
+        plan.tiles.push_back({static_cast<int32_t>(s), t, std::min<int32_t>(T, e - t), 0});
+      continue;
+    }
+    for (int32_t t = b; t < e; ++t) {
+      plan.other_tokens.push_back(t);
+      plan.other_max_context = std::max<int64_t>(plan.other_max_context, positions[t] + 1);
+    }
+  }
+  // Longest contexts first: the causal tiles' costs differ, the big ones should not come last.
+  auto context = [&](const AttentionTile& t) { return positions[t.first_token + t.num_tokens - 1]; };
+  std::stable_sort(plan.tiles.begin(), plan.tiles.end(),
+                   [&](const AttentionTile& a, const AttentionTile& b) { return context(a) > context(b); });
+  return plan;
+}
+
+void tiled_prefill_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                             const AttentionBatch& batch, const AttentionTile* tiles,
+                             int64_t num_tiles, float scale, float* out, cudaStream_t s) {
+  if (num_tiles <= 0) return;
+  const int64_t hd = cache.head_dim;
+  SLUICE_ASSERT(tiled_attention_supported(hd), "tiled attention needs head_dim 64 or 128");
+  const int64_t group = num_heads / cache.num_kv_heads;
+  const int G = heads_per_tile(group);
+  const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(num_heads / G));
+  const int64_t kv_row = cache.num_kv_heads * hd;
+  auto launch = [&](auto kernel) {
+    kernel<<<grid, kWarps * 32, 0, s>>>(q, static_cast<int>(num_heads), static_cast<int>(group),
+                                        G, cache.k, cache.v, cache.block_size, kv_row,
+                                        batch.positions, batch.block_tables,
+                                        batch.max_blocks_per_seq, tiles, scale * kLog2e, out);
+  };
+  if (hd == 64) launch(prefill_attention_kernel<64>);
+  else launch(prefill_attention_kernel<128>);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+}  // namespace sluice::cuda
