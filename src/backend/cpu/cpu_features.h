@@ -21,4 +21,17 @@ inline bool cpu_has_avx2_fma_f16c() {
 #endif
 }
 
+// AVX-VNNI (vpdpbusd on 256-bit registers), used through inline asm inside AVX2 functions.
+inline bool cpu_has_avx_vnni() {
+#if SLUICE_X86
+  static const bool has = [] {
+    __builtin_cpu_init();  // may run before libgcc's own constructor did
+    return cpu_has_avx2_fma_f16c() && __builtin_cpu_supports("avxvnni");
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
 }  // namespace sluice::cpu

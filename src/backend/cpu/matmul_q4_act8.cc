@@ -187,9 +187,18 @@ SLUICE_INLINE void maddubs_acc(__m256i& acc, __m256i w, __m256i x) {
   asm("vpmaddubsw %3, %2, %1\n\tvpaddw %1, %0, %0" : "+x"(acc), "=&x"(t) : "x"(w), "xm"(x));
 }
 
+// acc += the four-product sums of u8 w and s8 x in int32 lanes (AVX-VNNI's VEX form; asm so
+// that the AVX2 function needs no avxvnni target and the compiler never emits it elsewhere).
+SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
+  asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+}
+
+bool g_use_vnni = cpu_has_avx_vnni();
+
 // Batched: 4 unpacked weight rows x XV groups of 8 activation rows; lanes are activation rows
-// (two int16 sums each until the block ends). y[(8j + l) * ldy + r] for r < nr, 8j + l < na.
-template <int XV>
+// (two int16 sums each until the block ends, or one int32 sum with VNNI: the same exact
+// integers). y[(8j + l) * ldy + r] for r < nr, 8j + l < na.
+template <int XV, bool Vnni>
 SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg, int64_t nb,
                                     float* y, int64_t ldy, int nr, int na) {
   const __m256i ones = _mm256_set1_epi16(1);
@@ -212,7 +221,10 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg,
 #pragma GCC unroll 4
       for (int r = 0; r < 4; ++r) {
         const __m256i wv = _mm256_set1_epi32(load32(&W.q[r][4 * p]));
-        for (int j = 0; j < XV; ++j) maddubs_acc(s[r][j], wv, xv[j]);
+        for (int j = 0; j < XV; ++j) {
+          if constexpr (Vnni) dpbusd_acc(s[r][j], wv, xv[j]);
+          else maddubs_acc(s[r][j], wv, xv[j]);
+        }
       }
     }
     for (int j = 0; j < XV; ++j) {
@@ -221,7 +233,7 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg,
 #pragma GCC unroll 4
       for (int r = 0; r < 4; ++r) {
         const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(W.dw[r]), dx);
-        const __m256i si = _mm256_madd_epi16(s[r][j], ones);
+        const __m256i si = Vnni ? s[r][j] : _mm256_madd_epi16(s[r][j], ones);
         acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(si), sc, acc[r][j]);
         acc[r][j] = _mm256_fmadd_ps(_mm256_set1_ps(W.ow[r]), sx, acc[r][j]);
       }
@@ -257,10 +269,11 @@ void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t 
         const ActQuads8* x = xg + (i / 8) * nb;
         const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
         float* yi = y + i * w.rows + r;
-        if (gi + 1 < ngroups)
-          batch4_avx2<2>(scratch.data(), x, nb, yi, w.rows, nr, na);
+        const bool two = gi + 1 < ngroups;
+        if (g_use_vnni)
+          (two ? batch4_avx2<2, true> : batch4_avx2<1, true>)(scratch.data(), x, nb, yi, w.rows, nr, na);
         else
-          batch4_avx2<1>(scratch.data(), x, nb, yi, w.rows, nr, na);
+          (two ? batch4_avx2<2, false> : batch4_avx2<1, false>)(scratch.data(), x, nb, yi, w.rows, nr, na);
       }
     }
   }
@@ -300,6 +313,16 @@ void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, in
         o.sum[l] = a ? a->sum : 0.0f;
       }
     }
+}
+
+bool set_int8_vnni(bool on) {
+#if SLUICE_X86
+  const bool prev = g_use_vnni;
+  g_use_vnni = on && cpu_has_avx_vnni();
+  return prev;
+#else
+  return on && false;
+#endif
 }
 
 void matmul_q4_act8_tile(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,

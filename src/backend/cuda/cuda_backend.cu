@@ -173,7 +173,7 @@ class CudaBackend final : public Backend {
     // every token (a token's result must not depend on whether it shares a tile).
     if (tiles_ && !invariant_ && batch.host_query_start && batch.host_positions &&
         tiled_attention_supported(cache.head_dim)) {
-      const Plan& plan = attention_plan(batch, num_heads / cache.num_kv_heads);
+      const Plan& plan = attention_plan(batch, num_heads, num_heads / cache.num_kv_heads);
       if (plan.num_tiles > 0) {
         auto t = timer_->scope("paged_attention", batch.num_tokens, "prefill tiles");
         tiled_prefill_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, scale, out,
@@ -226,16 +226,17 @@ class CudaBackend final : public Backend {
     int64_t num_tiles = 0;
     TokenSubset others;
   };
-  const Plan& attention_plan(const AttentionBatch& b, int64_t group) {
+  const Plan& attention_plan(const AttentionBatch& b, int64_t num_heads, int64_t group) {
     const auto* qs = b.host_query_start;
     const auto* pos = b.host_positions;
-    if (plan_group_ == group && std::equal(qs, qs + b.num_seqs + 1, plan_qs_.begin(), plan_qs_.end()) &&
+    if (plan_heads_ == num_heads && plan_group_ == group && std::equal(qs, qs + b.num_seqs + 1, plan_qs_.begin(), plan_qs_.end()) &&
         std::equal(pos, pos + b.num_tokens, plan_pos_.begin(), plan_pos_.end()))
       return plan_;
+    plan_heads_ = num_heads;
     plan_group_ = group;
     plan_qs_.assign(qs, qs + b.num_seqs + 1);
     plan_pos_.assign(pos, pos + b.num_tokens);
-    const AttentionSplit split = plan_attention(qs, pos, b.num_seqs, group);
+    const AttentionSplit split = plan_attention(qs, pos, b.num_seqs, num_heads, group);
     plan_.num_tiles = static_cast<int64_t>(split.tiles.size());
     plan_.others.num_tokens = static_cast<int64_t>(split.other_tokens.size());
     plan_.others.max_context = split.other_max_context;
@@ -282,7 +283,7 @@ class CudaBackend final : public Backend {
   size_t attn_scratch_cap_ = 0;
   // The last batch's attention plan (attention_plan) and the host copies it was made from.
   Plan plan_;
-  int64_t plan_group_ = 0;
+  int64_t plan_heads_ = 0, plan_group_ = 0;
   std::vector<int32_t> plan_qs_, plan_pos_;
   AttentionTile* plan_tiles_ = nullptr;
   int32_t* plan_tokens_ = nullptr;

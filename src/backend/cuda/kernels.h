@@ -54,8 +54,9 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
 struct AttentionTile {
   int32_t seq, first_token, num_tokens, unused;
 };
-// A batch split between the tiled kernel (sequences with several tokens in the batch) and the
-// per-token kernel (the other tokens), planned on the host from host copies of the batch.
+// A batch split between the tiled kernel (sequences with several tokens in the batch, and
+// decodes when there are enough of them to fill the GPU) and the per-token kernel (the other
+// tokens), planned on the host from host copies of the batch.
 struct AttentionSplit {
   std::vector<AttentionTile> tiles;
   std::vector<int32_t> other_tokens;
@@ -63,7 +64,7 @@ struct AttentionSplit {
 };
 bool tiled_attention_supported(int64_t head_dim);
 AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
-                              int64_t num_seqs, int64_t group);
+                              int64_t num_seqs, int64_t num_heads, int64_t group);
 void tiled_prefill_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                              const AttentionBatch& batch, const AttentionTile* tiles,
                              int64_t num_tiles, float scale, float* out, cudaStream_t s);

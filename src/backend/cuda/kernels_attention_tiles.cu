@@ -23,7 +23,8 @@ constexpr int kRows = 64;   // query rows per block
 constexpr int kKeys = 64;   // KV positions per chunk
 constexpr int kWarps = kRows / 16;
 constexpr int kPad = 8;     // halves of padding per shared row: conflict-free fragment loads
-constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go per token
+constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go per token...
+constexpr int64_t kFillBlocks = 264;  // ...unless their tiles alone fill the GPU (2 per SM of an H100)
 constexpr float kLog2e = 1.4426950408889634f;
 
 __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
@@ -217,12 +218,18 @@ bool tiled_attention_supported(int64_t head_dim) {
 }
 
 AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
-                              int64_t num_seqs, int64_t group) {
+                              int64_t num_seqs, int64_t num_heads, int64_t group) {
   AttentionSplit plan;
-  const int T = kRows / heads_per_tile(group);
+  const int G = heads_per_tile(group), T = kRows / G;
+  // Many decodes: one tile each reads its K/V once per KV head (the per-token kernel reads it
+  // once per block of query heads, in f32); few: the per-token kernel splits long contexts.
+  int64_t short_seqs = 0;
+  for (int64_t s = 0; s < num_seqs; ++s)
+    short_seqs += query_start[s + 1] - query_start[s] < kMinTileTokens;
+  const int32_t min_tokens = short_seqs * (num_heads / G) >= kFillBlocks ? 1 : kMinTileTokens;
   for (int64_t s = 0; s < num_seqs; ++s) {
     const int32_t b = query_start[s], e = query_start[s + 1];
-    if (e - b >= kMinTileTokens) {
+    if (e - b >= min_tokens) {
       for (int32_t t = b; t < e; t += T)
         plan.tiles.push_back({static_cast<int32_t>(s), t, std::min<int32_t>(T, e - t), 0});
       continue;

@@ -202,7 +202,10 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
   // partial tiles, chunks after a cached prefix, several key chunks, beside per-token decodes.
   const std::vector<Seq> prefill_seqs = {{0, 200}, {100, 70}, {0, 9}, {500, 1}, {37, 64}, {3, 2},
                                          {1000, 130}};
-  for (const auto& seqs : {long_seqs, short_seqs, decode_seqs, prefill_seqs})
+  // 140 decodes fill the GPU with tiles of one token (with every head layout tiled here).
+  std::vector<Seq> many_decodes;
+  for (int i = 0; i < 140; ++i) many_decodes.push_back({(i * 37) % 300, 1});
+  for (const auto& seqs : {long_seqs, short_seqs, decode_seqs, prefill_seqs, many_decodes})
   for (const Case& c : {Case{8, 2, 64, 16}, Case{4, 4, 128, 32}, Case{6, 1, 96, 5},
                         Case{2, 2, 256, 16}, Case{16, 2, 128, 16}}) {
     int64_t needed = 0;
@@ -263,7 +266,9 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
     std::vector<float> want(q.size());
     ref::paged_attention(q.data(), c.heads, host, hb, scale, want.data());
     bool tiled = c.hd == 64 || c.hd == 128;  // f16 tensor-core operands: ~5e-4 of error
-    tiled = tiled && std::any_of(seqs.begin(), seqs.end(), [](const Seq& s) { return s.num_tokens >= 8; });
+    tiled = tiled && (seqs.size() >= 140 || std::any_of(seqs.begin(), seqs.end(), [](const Seq& s) {
+                        return s.num_tokens >= 8;
+                      }));
     for (bool invariant : {false, true}) {  // batch-invariant mode: fixed splits, no tiles
       gpu_->set_batch_invariant(invariant);
       float* out = poisoned(q.size());
@@ -274,7 +279,9 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
       EXPECT_LT(rel_l2(got, want), f16 ? 2e-3 : 1e-5)
           << "heads=" << c.heads << "/" << c.kv_heads << " hd=" << c.hd
           << " bs=" << c.block_size << " context=" << max_context << " invariant=" << invariant;
-      if (f16) EXPECT_GT(rel_l2(got, want), 1e-6) << "the tiled kernel did not run";
+      if (f16) {
+        EXPECT_GT(rel_l2(got, want), 1e-6) << "the tiled kernel did not run";
+      }
     }
     gpu_->set_batch_invariant(false);
     // The cache holds exactly what was written (untouched slots stay poisoned).

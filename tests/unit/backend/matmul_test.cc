@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/ref_ops.h"
 #include "test_util.h"
@@ -151,8 +152,17 @@ TEST(Matmul, Int8ActivationsMatchReferences) {
                                                << " cols=" << s.cols << " threads=" << threads
                                                << " kernel=" << static_cast<int>(k);
         EXPECT_LT(rel_l2(y, want_q), 1e-5) << what;
+        if (cpu::cpu_has_avx_vnni() && k == cpu::QuantKernel::Avx2) {  // same integer sums
+          const bool prev = cpu::set_int8_vnni(false);
+          std::vector<float> y_plain(y.size());
+          cpu->matmul(x.data(), s.n, w, y_plain.data());
+          cpu::set_int8_vnni(prev);
+          EXPECT_EQ(y, y_plain) << "VNNI vs AVX2" << what;
+        }
         EXPECT_LT(rel_l2(y, want_f), 2e-2) << what;
-        if (y.size() >= 64) EXPECT_GT(rel_l2(y, want_f), 1e-4) << what;  // one dot can be lucky
+        if (y.size() >= 64) {  // one dot can be lucky
+          EXPECT_GT(rel_l2(y, want_f), 1e-4) << what;
+        }
       }
       const Weight w8 = random_weight(DType::Q8G32, 40, 256, 3);
       const auto x = randn(7 * 256, 4);
