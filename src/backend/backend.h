@@ -8,6 +8,7 @@
 #include <string>
 
 #include "backend/weight.h"
+#include "common/assert.h"
 #include "common/status.h"
 
 namespace sluice {
@@ -20,14 +21,28 @@ struct RopeParams {
   const float* inv_freq = nullptr;  // [rotary_dim/2] precomputed (includes llama3 scaling)
 };
 
-// One layer's paged KV cache: K and V are each [num_blocks, block_size, num_kv_heads, head_dim].
+// Element type of the paged KV cache; each backend picks its own (Backend::kv_dtype).
+enum class KvDtype { F32, F16 };
+inline int64_t kv_dtype_bytes(KvDtype t) { return t == KvDtype::F16 ? 2 : 4; }
+
+// One layer's paged KV cache: K and V are each [num_blocks, block_size, num_kv_heads, head_dim]
+// of `dtype` (f32: float, f16: IEEE half bit patterns).
 struct KvLayerView {
-  float* k = nullptr;
-  float* v = nullptr;
+  void* k = nullptr;
+  void* v = nullptr;
   int64_t num_blocks = 0;
   int64_t block_size = 0;
   int64_t num_kv_heads = 0;
   int64_t head_dim = 0;
+  KvDtype dtype = KvDtype::F32;
+  float* k_f32() const { return f32(k); }
+  float* v_f32() const { return f32(v); }
+
+ private:
+  float* f32(void* p) const {
+    SLUICE_ASSERT(dtype == KvDtype::F32, "this KV cache is not f32");
+    return static_cast<float*>(p);
+  }
 };
 
 // A flattened batch of sequences for attention. Tokens of sequence s are
@@ -70,6 +85,9 @@ class Backend {
   // A weight whose data the ops can read: the same weight on host backends, a device copy
   // (kept alive by the returned Weight) on device backends.
   virtual Weight place(const Weight& w) { return w; }
+  // The KV cache's element type: f32 on host backends; device backends store f16 (half the
+  // bytes per decode step and twice the tokens in the same memory).
+  virtual KvDtype kv_dtype() const { return KvDtype::F32; }
   // Bytes of device memory free right now (host backends: 0 = not limited by the backend).
   virtual size_t free_memory() const { return 0; }
   virtual size_t total_memory() const { return 0; }

@@ -62,7 +62,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
   auto runner = std::make_unique<ModelRunner>(model, *backend);  // places the weights
   const ModelConfig& c = model.config();
   const int64_t block_bytes =
-      KvStorage::bytes_per_block(c.num_layers, config.block_size, c.num_kv_heads, c.head_dim);
+      KvStorage::bytes_per_block(c.num_layers, config.block_size, c.num_kv_heads, c.head_dim,
+                                 backend->kv_dtype());
   int64_t budget = config.kv_cache_bytes;
   if (budget <= 0 && !backend->host_resident()) {
     // What the weights left, less the share kept free and room for activations and logits.

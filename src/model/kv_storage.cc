@@ -10,30 +10,31 @@ KvStorage::KvStorage(Backend& be, int64_t num_layers, int64_t num_blocks, int64_
       num_blocks_(num_blocks),
       block_size_(block_size),
       num_kv_heads_(num_kv_heads),
-      head_dim_(head_dim) {
-  block_floats_ = static_cast<size_t>(block_size * num_kv_heads * head_dim);
-  const size_t per_layer = static_cast<size_t>(num_blocks) * block_floats_ * sizeof(float);
+      head_dim_(head_dim),
+      dtype_(be.kv_dtype()) {
+  block_bytes_ = static_cast<size_t>(block_size * num_kv_heads * head_dim * kv_dtype_bytes(dtype_));
+  const size_t per_layer = static_cast<size_t>(num_blocks) * block_bytes_;
   for (int64_t i = 0; i < num_layers; ++i) {
-    k_.push_back(static_cast<float*>(be.alloc(per_layer)));
-    v_.push_back(static_cast<float*>(be.alloc(per_layer)));
+    k_.push_back(static_cast<uint8_t*>(be.alloc(per_layer)));
+    v_.push_back(static_cast<uint8_t*>(be.alloc(per_layer)));
   }
 }
 
 KvStorage::~KvStorage() {
-  for (float* p : k_) be_.release(p);
-  for (float* p : v_) be_.release(p);
+  for (uint8_t* p : k_) be_.release(p);
+  for (uint8_t* p : v_) be_.release(p);
 }
 
 KvLayerView KvStorage::layer(int64_t i) {
-  return KvLayerView{k_[i], v_[i], num_blocks_, block_size_, num_kv_heads_, head_dim_};
+  return KvLayerView{k_[i], v_[i], num_blocks_, block_size_, num_kv_heads_, head_dim_, dtype_};
 }
 
 void KvStorage::copy_block(int32_t src, int32_t dst) {
   SLUICE_ASSERT(src >= 0 && src < num_blocks_ && dst >= 0 && dst < num_blocks_, "bad KV block id");
-  const size_t bytes = block_floats_ * sizeof(float);
+  const size_t bytes = block_bytes_;
   for (size_t l = 0; l < k_.size(); ++l) {
-    be_.copy(k_[l] + dst * block_floats_, k_[l] + src * block_floats_, bytes);
-    be_.copy(v_[l] + dst * block_floats_, v_[l] + src * block_floats_, bytes);
+    be_.copy(k_[l] + dst * bytes, k_[l] + src * bytes, bytes);
+    be_.copy(v_[l] + dst * bytes, v_[l] + src * bytes, bytes);
   }
 }
 

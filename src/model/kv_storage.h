@@ -1,6 +1,6 @@
 #pragma once
 // Backing memory of the paged KV cache: for every layer K and V blocks
-// [num_blocks, block_size, num_kv_heads, head_dim] (f32). Which block belongs to which
+// [num_blocks, block_size, num_kv_heads, head_dim] of the backend's KV dtype. Which block belongs to which
 // sequence is decided above (block tables); this only owns the memory, which lives in the
 // backend's memory (device memory on GPU backends).
 #include <cstdint>
@@ -23,16 +23,16 @@ class KvStorage {
   int64_t num_blocks() const { return num_blocks_; }
   int64_t block_size() const { return block_size_; }
   static int64_t bytes_per_block(int64_t num_layers, int64_t block_size, int64_t num_kv_heads,
-                                 int64_t head_dim) {
-    return 2 * num_layers * block_size * num_kv_heads * head_dim *
-           static_cast<int64_t>(sizeof(float));
+                                 int64_t head_dim, KvDtype dtype = KvDtype::F32) {
+    return 2 * num_layers * block_size * num_kv_heads * head_dim * kv_dtype_bytes(dtype);
   }
 
  private:
   Backend& be_;
   int64_t num_blocks_, block_size_, num_kv_heads_, head_dim_;
-  std::vector<float*> k_, v_;  // per layer [num_blocks, block_size, num_kv_heads, head_dim]
-  size_t block_floats_ = 0;
+  KvDtype dtype_;
+  std::vector<uint8_t*> k_, v_;  // per layer [num_blocks, block_size, num_kv_heads, head_dim]
+  size_t block_bytes_ = 0;       // one layer's K (or V) of one block
 };
 
 }  // namespace sluice

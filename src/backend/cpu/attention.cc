@@ -198,8 +198,8 @@ void AttentionTile(const AttentionTileArgs& a) {
     for (int64_t j = 0; j < span; ++j) {
       const int64_t p = p0 + j;
       const int64_t off = ((int64_t{a.block_table[p / bs]} * bs + p % bs) * kv_row) + a.kvh * hd;
-      krow[j] = a.cache->k + off;
-      vrow[j] = a.cache->v + off;
+      krow[j] = a.cache->k_f32() + off;
+      vrow[j] = a.cache->v_f32() + off;
     }
     for (int64_t i = 0; i < a.num_tokens; ++i) {
       const int64_t n_ctx = int64_t{a.positions[i]} + 1;

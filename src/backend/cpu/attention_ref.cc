@@ -27,8 +27,8 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
       const int64_t blk = batch.block_tables[s * batch.max_blocks_per_seq + p / bs];
       SLUICE_ASSERT(blk >= 0 && blk < cache.num_blocks, "block id out of range");
       const int64_t src = (blk * bs + p % bs) * kv_row;
-      std::memcpy(&k[p * kv_row], cache.k + src, sizeof(float) * kv_row);
-      std::memcpy(&v[p * kv_row], cache.v + src, sizeof(float) * kv_row);
+      std::memcpy(&k[p * kv_row], cache.k_f32() + src, sizeof(float) * kv_row);
+      std::memcpy(&v[p * kv_row], cache.v_f32() + src, sizeof(float) * kv_row);
     }
     std::vector<double> scores(static_cast<size_t>(len));
     for (int64_t t = t0; t < t1; ++t) {

@@ -86,8 +86,8 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
     const int64_t slot = slot_mapping[t];
     if (slot < 0) continue;  // padding token
     SLUICE_ASSERT(slot < cache.num_blocks * cache.block_size, "slot out of range");
-    std::memcpy(cache.k + slot * row, k + t * row, sizeof(float) * row);
-    std::memcpy(cache.v + slot * row, v + t * row, sizeof(float) * row);
+    std::memcpy(cache.k_f32() + slot * row, k + t * row, sizeof(float) * row);
+    std::memcpy(cache.v_f32() + slot * row, v + t * row, sizeof(float) * row);
   }
 }
 

@@ -109,6 +109,7 @@ class CudaBackend final : public Backend {
     d.device = std::shared_ptr<const void>(p, [](const void* q) { cudaFree(const_cast<void*>(q)); });
     return d;
   }
+  KvDtype kv_dtype() const override { return KvDtype::F16; }
   size_t free_memory() const override {
     size_t free = 0, total = 0;
     SLUICE_CUDA_CHECK(cudaMemGetInfo(&free, &total));

@@ -10,6 +10,7 @@
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/kv_element.cuh"
 #include "common/assert.h"
 
 namespace sluice::cuda {
@@ -40,7 +41,7 @@ __device__ float block_reduce(float v, bool is_max, float* scratch) {
   return v;
 }
 
-// Offset (in floats) of position p's K/V row of KV head kvh in the paged cache.
+// Offset (in elements) of position p's K/V row of KV head kvh in the paged cache.
 __device__ __forceinline__ int64_t kv_row_offset(const int32_t* table, int64_t p,
                                                  int64_t block_size, int64_t kv_row, int64_t kvh,
                                                  int64_t head_dim) {
@@ -61,9 +62,10 @@ struct SplitOut {
 
 // Block (t, g, sp): token t, query heads [g*S, g*S+S) (all of one KV head), positions
 // [sp*split_len, (sp+1)*split_len) of its context.
+template <class T>
 __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     const float* q, int64_t num_heads, int64_t group, int S, int64_t head_dim,
-    const float* k_cache, const float* v_cache, int64_t block_size, int64_t kv_row,
+    const T* k_cache, const T* v_cache, int64_t block_size, int64_t kv_row,
     const int32_t* query_start, int64_t num_seqs, const int32_t* positions,
     const int32_t* block_tables, int64_t max_blocks, float scale, float* out, SplitOut split,
     const int32_t* token_list) {
@@ -105,10 +107,10 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     __syncthreads();
     // Scores: one warp per position (its K row read once), lanes over dims, all S heads.
     for (int i = warp; i < cnt; i += kThreads / 32) {
-      const float* kr = k_cache + row_s[i];
+      const T* kr = k_cache + row_s[i];
       float dot[kMaxHeads] = {};
       for (int64_t d = lane; d < head_dim; d += 32) {
-        const float kd = kr[d];
+        const float kd = kv_load(kr + d);
 #pragma unroll
         for (int h = 0; h < kMaxHeads; ++h)
           if (h < S) dot[h] = fmaf(q_s[h * head_dim + d], kd, dot[h]);
@@ -148,7 +150,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
       float a = acc[j] * corr_s[h];
 #pragma unroll 8
       for (int c = 0; c < cnt; ++c)
-        a = fmaf(p_s[h][c], v_cache[row_s[c] + d], a);
+        a = fmaf(p_s[h][c], kv_load(v_cache + row_s[c] + d), a);
       acc[j] = a;
     }
     __syncthreads();  // p_s is rewritten by the next chunk
@@ -225,10 +227,14 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
   auto launch = [&](const SplitOut& split, int64_t tokens) {
     const dim3 grid(static_cast<unsigned>(tokens), static_cast<unsigned>(num_heads / S),
                     static_cast<unsigned>(split.splits));
-    paged_attention_kernel<<<grid, kThreads, 0, s>>>(
-        q, num_heads, group, S, hd, cache.k, cache.v, cache.block_size, kv_row,
-        batch.query_start, batch.num_seqs, batch.positions, batch.block_tables,
-        batch.max_blocks_per_seq, scale, out, split, token_list);
+    with_kv_type(cache.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      paged_attention_kernel<T><<<grid, kThreads, 0, s>>>(
+          q, num_heads, group, S, hd, static_cast<const T*>(cache.k),
+          static_cast<const T*>(cache.v), cache.block_size, kv_row, batch.query_start,
+          batch.num_seqs, batch.positions, batch.block_tables, batch.max_blocks_per_seq, scale,
+          out, split, token_list);
+    });
     SLUICE_CUDA_LAUNCHED();
     if (split.acc) {
       combine_splits_kernel<<<static_cast<unsigned>(tokens * num_heads), 128, 0, s>>>(

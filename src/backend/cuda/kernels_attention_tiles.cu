@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/kv_element.cuh"
 #include "common/assert.h"
 
 namespace sluice::cuda {
@@ -50,9 +52,40 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, const __half* row
                : "r"(addr));
 }
 
-template <int HD>
+// [kKeys, HD] K and V rows of one chunk into shared f16 (T = float: converted; __half: copied);
+// positions at or past cnt are zeros (masked by the caller).
+template <int HD, class T>
+__device__ __forceinline__ void load_chunk(const T* k_cache, const T* v_cache,
+                                           const int64_t* row_s, int cnt,
+                                           __half (*k_s)[HD + kPad], __half (*v_s)[HD + kPad]) {
+  constexpr int kPer = std::is_same_v<T, float> ? 4 : 8;  // elements per 16-byte load
+  for (int i = threadIdx.x; i < kKeys * HD / kPer; i += kWarps * 32) {
+    const int key = i / (HD / kPer), d = (i % (HD / kPer)) * kPer;
+    if constexpr (kPer == 4) {
+      float4 kv = make_float4(0.0f, 0.0f, 0.0f, 0.0f), vv = kv;
+      if (key < cnt) {
+        kv = *reinterpret_cast<const float4*>(k_cache + row_s[key] + d);
+        vv = *reinterpret_cast<const float4*>(v_cache + row_s[key] + d);
+      }
+      *reinterpret_cast<uint2*>(&k_s[key][d]) =
+          make_uint2(pack_half2(kv.x, kv.y), pack_half2(kv.z, kv.w));
+      *reinterpret_cast<uint2*>(&v_s[key][d]) =
+          make_uint2(pack_half2(vv.x, vv.y), pack_half2(vv.z, vv.w));
+    } else {
+      uint4 kv = make_uint4(0, 0, 0, 0), vv = kv;
+      if (key < cnt) {
+        kv = *reinterpret_cast<const uint4*>(k_cache + row_s[key] + d);
+        vv = *reinterpret_cast<const uint4*>(v_cache + row_s[key] + d);
+      }
+      *reinterpret_cast<uint4*>(&k_s[key][d]) = kv;
+      *reinterpret_cast<uint4*>(&v_s[key][d]) = vv;
+    }
+  }
+}
+
+template <int HD, class T>
 __global__ __launch_bounds__(kWarps * 32) void prefill_attention_kernel(
-    const float* q, int num_heads, int group, int G, const float* k_cache, const float* v_cache,
+    const float* q, int num_heads, int group, int G, const T* k_cache, const T* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out) {
   __shared__ __align__(16) __half k_s[kKeys][HD + kPad];  // [key][dim]
@@ -108,19 +141,7 @@ __global__ __launch_bounds__(kWarps * 32) void prefill_attention_kernel(
           kvh * HD;
     }
     __syncthreads();
-    // [kKeys, HD] f32 -> f16; positions past the tile's last one are zeros (masked below).
-    for (int i = threadIdx.x; i < kKeys * HD / 4; i += kWarps * 32) {
-      const int key = i / (HD / 4), d = (i % (HD / 4)) * 4;
-      float4 kv = make_float4(0.0f, 0.0f, 0.0f, 0.0f), vv = kv;
-      if (key < cnt) {
-        kv = *reinterpret_cast<const float4*>(k_cache + row_s[key] + d);
-        vv = *reinterpret_cast<const float4*>(v_cache + row_s[key] + d);
-      }
-      *reinterpret_cast<uint2*>(&k_s[key][d]) =
-          make_uint2(pack_half2(kv.x, kv.y), pack_half2(kv.z, kv.w));
-      *reinterpret_cast<uint2*>(&v_s[key][d]) =
-          make_uint2(pack_half2(vv.x, vv.y), pack_half2(vv.z, vv.w));
-    }
+    load_chunk<HD>(k_cache, v_cache, row_s, cnt, k_s, v_s);
     __syncthreads();
 
     // S = Q K^T: [16 rows, 64 keys] as 8 tiles of 8 keys.
@@ -256,14 +277,18 @@ void tiled_prefill_attention(const float* q, int64_t num_heads, const KvLayerVie
   const int G = heads_per_tile(group);
   const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(num_heads / G));
   const int64_t kv_row = cache.num_kv_heads * hd;
-  auto launch = [&](auto kernel) {
-    kernel<<<grid, kWarps * 32, 0, s>>>(q, static_cast<int>(num_heads), static_cast<int>(group),
-                                        G, cache.k, cache.v, cache.block_size, kv_row,
-                                        batch.positions, batch.block_tables,
-                                        batch.max_blocks_per_seq, tiles, scale * kLog2e, out);
-  };
-  if (hd == 64) launch(prefill_attention_kernel<64>);
-  else launch(prefill_attention_kernel<128>);
+  with_kv_type(cache.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    auto launch = [&](auto kernel) {
+      kernel<<<grid, kWarps * 32, 0, s>>>(
+          q, static_cast<int>(num_heads), static_cast<int>(group), G,
+          static_cast<const T*>(cache.k), static_cast<const T*>(cache.v), cache.block_size,
+          kv_row, batch.positions, batch.block_tables, batch.max_blocks_per_seq, tiles,
+          scale * kLog2e, out);
+    };
+    if (hd == 64) launch(prefill_attention_kernel<64, T>);
+    else launch(prefill_attention_kernel<128, T>);
+  });
   SLUICE_CUDA_LAUNCHED();
 }
 

@@ -4,6 +4,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/kv_element.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -91,14 +92,16 @@ __global__ void gather_rows_kernel(const float* x, const int32_t* rows, int64_t 
   for (int64_t j = threadIdx.x; j < dim; j += blockDim.x) out[blockIdx.x * dim + j] = src[j];
 }
 
-// One block per token: copies its K and V rows [num_kv_heads * head_dim] into its slot.
+// One block per token: copies its K and V rows [num_kv_heads * head_dim] into its slot, in the
+// cache's element type (f16: round to nearest even).
+template <class T>
 __global__ void cache_write_kernel(const float* k, const float* v, const int32_t* slots,
-                                   int64_t row, float* k_cache, float* v_cache) {
+                                   int64_t row, T* k_cache, T* v_cache) {
   const int64_t slot = slots[blockIdx.x];
   if (slot < 0) return;  // padding token
   for (int64_t j = threadIdx.x; j < row; j += blockDim.x) {
-    k_cache[slot * row + j] = k[blockIdx.x * row + j];
-    v_cache[slot * row + j] = v[blockIdx.x * row + j];
+    kv_store(k_cache + slot * row + j, k[blockIdx.x * row + j]);
+    kv_store(v_cache + slot * row + j, v[blockIdx.x * row + j]);
   }
 }
 
@@ -157,8 +160,12 @@ void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, fl
 void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                  const KvLayerView& cache, cudaStream_t s) {
   if (n <= 0) return;
-  cache_write_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(
-      k, v, slot_mapping, cache.num_kv_heads * cache.head_dim, cache.k, cache.v);
+  with_kv_type(cache.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    cache_write_kernel<T><<<static_cast<unsigned>(n), kThreads, 0, s>>>(
+        k, v, slot_mapping, cache.num_kv_heads * cache.head_dim, static_cast<T*>(cache.k),
+        static_cast<T*>(cache.v));
+  });
   SLUICE_CUDA_LAUNCHED();
 }
 

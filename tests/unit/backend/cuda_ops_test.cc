@@ -11,6 +11,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/ref_ops.h"
+#include "common/half.h"
 #include "test_util.h"
 
 namespace sluice {
@@ -45,6 +46,20 @@ class CudaOps : public ::testing::Test {
     std::vector<float> h(count);
     gpu_->to_host(h.data(), p, count * sizeof(float));
     return h;
+  }
+  // A KV cache layer of `count` elements in the backend's KV dtype, poisoned (NaN).
+  void* poisoned_kv(size_t count) {
+    if (gpu_->kv_dtype() == KvDtype::F32) return poisoned(count);
+    return up(std::vector<uint16_t>(count, 0x7E00));  // f16 NaN
+  }
+  // A KV cache layer back as floats (f16 widened exactly).
+  std::vector<float> down_kv(const void* p, size_t count) {
+    if (gpu_->kv_dtype() == KvDtype::F32) return down(static_cast<const float*>(p), count);
+    std::vector<uint16_t> h(count);
+    gpu_->to_host(h.data(), p, count * sizeof(uint16_t));
+    std::vector<float> f(count);
+    for (size_t i = 0; i < count; ++i) f[i] = f16_to_f32(h[i]);
+    return f;
   }
   static bool finite(const std::vector<float>& v) {
     return std::all_of(v.begin(), v.end(), [](float f) { return std::isfinite(f); });
@@ -239,14 +254,20 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
         all_slots.push_back(tables[s * max_blocks + p / c.block_size] * static_cast<int32_t>(c.block_size) +
                             p % static_cast<int32_t>(c.block_size));
     const int64_t n = static_cast<int64_t>(positions.size()), m = static_cast<int64_t>(all_slots.size());
-    const auto q = randn(n * c.heads * c.hd, 3), k = randn(n * kv_row, 4), v = randn(n * kv_row, 5);
-    const auto k0 = randn(m * kv_row, 6), v0 = randn(m * kv_row, 7);
+    const auto q = randn(n * c.heads * c.hd, 3);
+    auto k = randn(n * kv_row, 4), v = randn(n * kv_row, 5);
+    auto k0 = randn(m * kv_row, 6), v0 = randn(m * kv_row, 7);
+    // An f16 cache stores what the reference's f32 cache holds once K/V are rounded to f16: the
+    // comparison then measures the kernels' arithmetic only.
+    if (gpu_->kv_dtype() == KvDtype::F16)
+      for (auto* x : {&k, &v, &k0, &v0})
+        for (float& f : *x) f = f16_to_f32(f32_to_f16(f));
 
     const size_t cache_elems = num_blocks * c.block_size * kv_row;
     std::vector<float> kc(cache_elems, NAN), vc(cache_elems, NAN);
     KvLayerView host{kc.data(), vc.data(), num_blocks, c.block_size, c.kv_heads, c.hd};
-    KvLayerView dev{poisoned(cache_elems), poisoned(cache_elems), num_blocks, c.block_size,
-                    c.kv_heads, c.hd};
+    KvLayerView dev{poisoned_kv(cache_elems), poisoned_kv(cache_elems), num_blocks, c.block_size,
+                    c.kv_heads, c.hd, gpu_->kv_dtype()};
     ref::cache_write(k0.data(), v0.data(), m, all_slots.data(), host);
     ref::cache_write(k.data(), v.data(), n, slots.data(), host);
     gpu_->cache_write(up(k0), up(v0), m, up(all_slots), dev);
@@ -285,7 +306,7 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
     }
     gpu_->set_batch_invariant(false);
     // The cache holds exactly what was written (untouched slots stay poisoned).
-    const auto kg = down(dev.k, cache_elems), vg = down(dev.v, cache_elems);
+    const auto kg = down_kv(dev.k, cache_elems), vg = down_kv(dev.v, cache_elems);
     for (size_t i = 0; i < cache_elems; ++i) {
       ASSERT_TRUE((std::isnan(kc[i]) && std::isnan(kg[i])) || kc[i] == kg[i]) << i;
       ASSERT_TRUE((std::isnan(vc[i]) && std::isnan(vg[i])) || vc[i] == vg[i]) << i;
