@@ -1,8 +1,9 @@
 // Prefill attention on tensor cores (FlashAttention-2 style; mma.sync m16n8k16, f16 operands,
 // f32 accumulation). A block computes one tile of 64 query rows: T tokens of one sequence x G
 // query heads that share a KV head (row r = token r / G, head r % G), 4 warps of 16 rows. K/V
-// are read through the block table in chunks of 64 positions, converted to f16 into shared
-// memory once for the whole tile, and every row keeps its online softmax in registers:
+// (f16) are read through the block table in chunks of 64 positions, copied into shared memory
+// once for the whole tile with cp.async, two chunks in flight (the next loads while this one
+// computes), and every row keeps its online softmax in registers:
 //
 //   per chunk:  S[16 x 64] = Q K^T (log2 units)  ->  mask keys past the row's position
 //               m' = max(m, rowmax S);  P = 2^(S - m');  l = l 2^(m - m') + rowsum P
@@ -15,7 +16,6 @@
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
-#include "backend/cuda/kv_element.cuh"
 #include "common/assert.h"
 
 namespace sluice::cuda {
@@ -52,45 +52,49 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, const __half* row
                : "r"(addr));
 }
 
-// [kKeys, HD] K and V rows of one chunk into shared f16 (T = float: converted; __half: copied);
-// positions at or past cnt are zeros (masked by the caller).
-template <int HD, class T>
-__device__ __forceinline__ void load_chunk(const T* k_cache, const T* v_cache,
-                                           const int64_t* row_s, int cnt,
-                                           __half (*k_s)[HD + kPad], __half (*v_s)[HD + kPad]) {
-  constexpr int kPer = std::is_same_v<T, float> ? 4 : 8;  // elements per 16-byte load
-  for (int i = threadIdx.x; i < kKeys * HD / kPer; i += kWarps * 32) {
-    const int key = i / (HD / kPer), d = (i % (HD / kPer)) * kPer;
-    if constexpr (kPer == 4) {
-      float4 kv = make_float4(0.0f, 0.0f, 0.0f, 0.0f), vv = kv;
-      if (key < cnt) {
-        kv = *reinterpret_cast<const float4*>(k_cache + row_s[key] + d);
-        vv = *reinterpret_cast<const float4*>(v_cache + row_s[key] + d);
-      }
-      *reinterpret_cast<uint2*>(&k_s[key][d]) =
-          make_uint2(pack_half2(kv.x, kv.y), pack_half2(kv.z, kv.w));
-      *reinterpret_cast<uint2*>(&v_s[key][d]) =
-          make_uint2(pack_half2(vv.x, vv.y), pack_half2(vv.z, vv.w));
-    } else {
-      uint4 kv = make_uint4(0, 0, 0, 0), vv = kv;
-      if (key < cnt) {
-        kv = *reinterpret_cast<const uint4*>(k_cache + row_s[key] + d);
-        vv = *reinterpret_cast<const uint4*>(v_cache + row_s[key] + d);
-      }
-      *reinterpret_cast<uint4*>(&k_s[key][d]) = kv;
-      *reinterpret_cast<uint4*>(&v_s[key][d]) = vv;
-    }
-  }
+// 16 bytes global -> shared without registers; src_bytes 0 writes zeros.
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, int src_bytes) {
+  const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src),
+               "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
-template <int HD, class T>
+// Shared memory of a block: two stages of one chunk's K and V rows, [key][dim] f16.
+template <int HD>
+struct TileSmem {
+  __half k[2][kKeys][HD + kPad];
+  __half v[2][kKeys][HD + kPad];
+};
+
+// Starts copying one chunk (positions of row offsets `rows`, cnt of them valid) into `stage`;
+// rows at or past cnt become zeros (masked by the caller).
+template <int HD>
+__device__ __forceinline__ void issue_chunk(const __half* k_cache, const __half* v_cache,
+                                            const int64_t* rows, int cnt, TileSmem<HD>& sm,
+                                            int stage) {
+  for (int i = threadIdx.x; i < kKeys * HD / 8; i += kWarps * 32) {
+    const int key = i / (HD / 8), d = (i % (HD / 8)) * 8;
+    const bool ok = key < cnt;
+    const int64_t off = ok ? rows[key] + d : 0;
+    cp_async16(&sm.k[stage][key][d], k_cache + off, ok ? 16 : 0);
+    cp_async16(&sm.v[stage][key][d], v_cache + off, ok ? 16 : 0);
+  }
+  cp_async_commit();
+}
+
+template <int HD>
 __global__ __launch_bounds__(kWarps * 32) void prefill_attention_kernel(
-    const float* q, int num_heads, int group, int G, const T* k_cache, const T* v_cache,
+    const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out) {
-  __shared__ __align__(16) __half k_s[kKeys][HD + kPad];  // [key][dim]
-  __shared__ __align__(16) __half v_s[kKeys][HD + kPad];  // [key][dim]
-  __shared__ int64_t row_s[kKeys];  // chunk position -> offset of its K/V row (this KV head)
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  TileSmem<HD>& sm = *reinterpret_cast<TileSmem<HD>*>(smem_raw);
+  __shared__ int64_t row_s[2][kKeys];  // per stage: chunk position -> offset of its K/V row
   __shared__ int max_pos_s;
   const AttentionTile tile = tiles[blockIdx.x];
   const int h0 = static_cast<int>(blockIdx.y) * G;
@@ -131,18 +135,32 @@ __global__ __launch_bounds__(kWarps * 32) void prefill_attention_kernel(
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
   __syncthreads();
   const int max_pos = max_pos_s;
-  for (int c0 = 0; c0 <= max_pos; c0 += kKeys) {
-    const int cnt = min(kKeys, max_pos + 1 - c0);
-    __syncthreads();  // the previous chunk's reads of k_s / v_s are done
-    if (threadIdx.x < cnt) {
-      const int64_t p = c0 + threadIdx.x;
-      row_s[threadIdx.x] =
+  // Row offsets of chunk c's positions (this KV head) into row_s[c & 1].
+  auto chunk_rows = [&](int c) {
+    const int64_t p = static_cast<int64_t>(c) * kKeys + threadIdx.x;
+    if (threadIdx.x < kKeys && p <= max_pos)
+      row_s[c & 1][threadIdx.x] =
           (static_cast<int64_t>(table[p / block_size]) * block_size + p % block_size) * kv_row +
           kvh * HD;
+  };
+  auto chunk_count = [&](int c) { return min(kKeys, max_pos + 1 - c * kKeys); };
+  const int num_chunks = max_pos / kKeys + 1;
+  chunk_rows(0);
+  __syncthreads();
+  issue_chunk<HD>(k_cache, v_cache, row_s[0], chunk_count(0), sm, 0);
+  for (int c = 0; c < num_chunks; ++c) {
+    const int st = c & 1, c0 = c * kKeys;
+    if (c + 1 < num_chunks) {  // the next chunk loads while this one computes
+      chunk_rows(c + 1);
+      __syncthreads();
+      issue_chunk<HD>(k_cache, v_cache, row_s[st ^ 1], chunk_count(c + 1), sm, st ^ 1);
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
     }
-    __syncthreads();
-    load_chunk<HD>(k_cache, v_cache, row_s, cnt, k_s, v_s);
-    __syncthreads();
+    __syncthreads();  // chunk c is in shared memory for every thread
+    const auto& k_s = sm.k[st];
+    const auto& v_s = sm.v[st];
 
     // S = Q K^T: [16 rows, 64 keys] as 8 tiles of 8 keys.
     float s[kKeys / 8][4] = {};
@@ -206,6 +224,7 @@ __global__ __launch_bounds__(kWarps * 32) void prefill_attention_kernel(
         mma_16816(o[nt + 1], a, b[2], b[3]);
       }
     }
+    __syncthreads();  // stage st is refilled by the next iteration's prefetch
   }
   // Each lane holds part of its rows' sums: add the quad's, then normalize and write.
 #pragma unroll
@@ -277,18 +296,25 @@ void tiled_prefill_attention(const float* q, int64_t num_heads, const KvLayerVie
   const int G = heads_per_tile(group);
   const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(num_heads / G));
   const int64_t kv_row = cache.num_kv_heads * hd;
-  with_kv_type(cache.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    auto launch = [&](auto kernel) {
-      kernel<<<grid, kWarps * 32, 0, s>>>(
-          q, static_cast<int>(num_heads), static_cast<int>(group), G,
-          static_cast<const T*>(cache.k), static_cast<const T*>(cache.v), cache.block_size,
-          kv_row, batch.positions, batch.block_tables, batch.max_blocks_per_seq, tiles,
-          scale * kLog2e, out);
-    };
-    if (hd == 64) launch(prefill_attention_kernel<64, T>);
-    else launch(prefill_attention_kernel<128, T>);
-  });
+  SLUICE_ASSERT(cache.dtype == KvDtype::F16, "tiled attention reads an f16 KV cache");
+  auto launch = [&](auto hd_tag) {
+    constexpr int HD = decltype(hd_tag)::value;
+    constexpr size_t smem = sizeof(TileSmem<HD>);
+    static const bool sized = [] {  // once per HD: more than the default 48 KB of shared memory
+      SLUICE_CUDA_CHECK(cudaFuncSetAttribute(prefill_attention_kernel<HD>,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                             static_cast<int>(smem)));
+      return true;
+    }();
+    (void)sized;
+    prefill_attention_kernel<HD><<<grid, kWarps * 32, smem, s>>>(
+        q, static_cast<int>(num_heads), static_cast<int>(group), G,
+        static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
+        cache.block_size, kv_row, batch.positions, batch.block_tables, batch.max_blocks_per_seq,
+        tiles, scale * kLog2e, out);
+  };
+  if (hd == 64) launch(std::integral_constant<int, 64>{});
+  else launch(std::integral_constant<int, 128>{});
   SLUICE_CUDA_LAUNCHED();
 }
 
