@@ -176,7 +176,7 @@ class CudaBackend final : public Backend {
         tiled_attention_supported(cache.head_dim)) {
       const Plan& plan = attention_plan(batch, num_heads, num_heads / cache.num_kv_heads);
       if (plan.num_tiles > 0) {
-        auto t = timer_->scope("paged_attention", batch.num_tokens, "prefill tiles");
+        auto t = timer_->scope("paged_attention", batch.num_tokens, "tiles");
         tiled_prefill_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, scale, out,
                                 stream_);
       }
