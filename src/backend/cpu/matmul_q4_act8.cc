@@ -131,29 +131,12 @@ SLUICE_AVX2_TARGET void rows8_avx2(const uint8_t* const* wr, const BlockAct8* x,
 void tile_rows8(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
                 int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
-  for (int64_t r = r0; r < r1; r += 8) {
-    const int nr = static_cast<int>(std::min<int64_t>(8, r1 - r));
-    const uint8_t* wr[8];
-    for (int j = 0; j < 8; ++j) wr[j] = w.row(r + std::min(j, nr - 1));  // tail: repeat a row
-    const uint8_t* pf = w.row(std::min(r + 8, w.rows - 1));
-    for (int64_t i = i0; i < i1; i += 4) {
-      const BlockAct8* x = xq + i * nb;
-      float* yi = y + i * w.rows + r;
-      switch (std::min<int64_t>(4, i1 - i)) {
-        case 4:
-          rows8_avx2<4>(wr, x, nb, yi, w.rows, nr, pf);
-          break;
-        case 3:
-          rows8_avx2<3>(wr, x, nb, yi, w.rows, nr, pf);
-          break;
-        case 2:
-          rows8_avx2<2>(wr, x, nb, yi, w.rows, nr, pf);
-          break;
-        default:
-          rows8_avx2<1>(wr, x, nb, yi, w.rows, nr, pf);
-      }
-    }
-  }
+  for_each_rows8(w, i0, i1, r0, r1,
+                 [&](auto nx, const uint8_t* const* wr, int64_t i, int64_t r, int nr,
+                     const uint8_t* pf) {
+                   rows8_avx2<decltype(nx)::value>(wr, xq + i * nb, nb, y + i * w.rows + r,
+                                                   w.rows, nr, pf);
+                 });
 }
 
 // One block of 4 weight rows unpacked for the batched kernel.

@@ -5,8 +5,12 @@
 #if SLUICE_X86
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+
+#include "backend/weight.h"
 
 #define SLUICE_INLINE SLUICE_AVX2_TARGET inline __attribute__((always_inline))
 
@@ -63,6 +67,36 @@ SLUICE_INLINE void reduce8(const __m256i* t, __m256* s) {
         _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(f0, f1, 0x88)), 0xD8));
     s[1] = _mm256_castpd_ps(
         _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(f0, f1, 0xDD)), 0xD8));
+  }
+}
+
+// The few-activation-rows walk shared by the int16 and int8 kernels: weight rows [r0, r1) in
+// groups of 8 (a short last group repeats its last row; pf: the next group, to prefetch) times
+// activation rows [i0, i1) in groups of up to 4, as rows8(std::integral_constant<int, NX>{},
+// wr, i, r, nr, pf) for each pair.
+template <class Rows8>
+inline void for_each_rows8(const Weight& w, int64_t i0, int64_t i1, int64_t r0, int64_t r1,
+                           Rows8&& rows8) {
+  for (int64_t r = r0; r < r1; r += 8) {
+    const int nr = static_cast<int>(std::min<int64_t>(8, r1 - r));
+    const uint8_t* wr[8];
+    for (int j = 0; j < 8; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
+    const uint8_t* pf = w.row(std::min(r + 8, w.rows - 1));
+    for (int64_t i = i0; i < i1; i += 4) {
+      switch (std::min<int64_t>(4, i1 - i)) {
+        case 4:
+          rows8(std::integral_constant<int, 4>{}, wr, i, r, nr, pf);
+          break;
+        case 3:
+          rows8(std::integral_constant<int, 3>{}, wr, i, r, nr, pf);
+          break;
+        case 2:
+          rows8(std::integral_constant<int, 2>{}, wr, i, r, nr, pf);
+          break;
+        default:
+          rows8(std::integral_constant<int, 1>{}, wr, i, r, nr, pf);
+      }
+    }
   }
 }
 
