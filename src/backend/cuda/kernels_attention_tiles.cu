@@ -26,7 +26,7 @@ constexpr int kKeys = 64;   // KV positions per chunk
 constexpr int kWarps = kRows / 16;
 constexpr int kPad = 8;     // halves of padding per shared row: conflict-free fragment loads
 constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go per token...
-constexpr int64_t kFillBlocks = 264;  // ...unless their tiles alone fill the GPU (2 per SM of an H100)
+constexpr int64_t kFillBlocks = 66;  // ...unless they make this many tiles (measured: 66 beat 264 at c=16/32)
 constexpr float kLog2e = 1.4426950408889634f;
 
 __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
