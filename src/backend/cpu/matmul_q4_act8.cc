@@ -230,36 +230,21 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg,
   }
 }
 
-// Rows left over after whole groups of 8 that still go through the batched kernel (zero padded).
-constexpr int64_t kPadFrom = 5;
-
 void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
                   const Weight& w, int64_t r0, int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
-  const int64_t rem = (i1 - i0) % 8;
-  const int64_t ig = rem >= kPadFrom ? i1 : i1 - rem;  // rows [i0, ig) batched
-  if (ig > i0) {
-    thread_local std::vector<WeightBlock4> scratch;  // [nb]
-    if (scratch.size() < static_cast<size_t>(nb)) scratch.resize(nb);
-    const int64_t ngroups = (ig - i0 + 7) / 8;
-    for (int64_t r = r0; r < r1; r += 4) {
-      const int nr = static_cast<int>(std::min<int64_t>(4, r1 - r));
-      const uint8_t* wr[4];
-      for (int j = 0; j < 4; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
-      unpack4(wr, nb, scratch.data(), w.row(std::min(r + 4, w.rows - 1)));
-      for (int64_t gi = 0; gi < ngroups; gi += 2) {
-        const int64_t i = i0 + 8 * gi;
+  const int64_t ig = for_each_batch4<WeightBlock4>(
+      w, nb, i0, i1, r0, r1,
+      [&](const uint8_t* const* wr, WeightBlock4* blocks, const uint8_t* pf) {
+        unpack4(wr, nb, blocks, pf);
+      },
+      [&](auto xv, const WeightBlock4* blocks, int64_t i, int64_t r, int nr, int na) {
+        constexpr int XV = decltype(xv)::value;
         const ActQuads8* x = xg + (i / 8) * nb;
-        const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
         float* yi = y + i * w.rows + r;
-        const bool two = gi + 1 < ngroups;
-        if (g_use_vnni)
-          (two ? batch4_avx2<2, true> : batch4_avx2<1, true>)(scratch.data(), x, nb, yi, w.rows, nr, na);
-        else
-          (two ? batch4_avx2<2, false> : batch4_avx2<1, false>)(scratch.data(), x, nb, yi, w.rows, nr, na);
-      }
-    }
-  }
+        if (g_use_vnni) batch4_avx2<XV, true>(blocks, x, nb, yi, w.rows, nr, na);
+        else batch4_avx2<XV, false>(blocks, x, nb, yi, w.rows, nr, na);
+      });
   if (ig < i1) tile_rows8(xq, ig, i1, w, r0, r1, y);
 }
 #endif

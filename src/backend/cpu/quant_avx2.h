@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "backend/weight.h"
 
@@ -98,6 +99,40 @@ inline void for_each_rows8(const Weight& w, int64_t i0, int64_t i1, int64_t r0, 
       }
     }
   }
+}
+
+// Rows left over after whole groups of 8 that still go through the batched kernel (zero padded).
+constexpr int64_t kPadFrom = 5;
+
+// The batched walk shared by the int16 and int8 kernels: activation rows [i0, ig) in groups of 8
+// (ig: i1, or i1 less a tail shorter than kPadFrom, which the caller gives the few-rows kernel)
+// times weight rows [r0, r1) in groups of 4, each unpacked once into a per-thread Block[nb] by
+// unpack(wr, blocks, pf) and multiplied with two activation groups at a time by
+// batch(std::integral_constant<int, XV>{}, blocks, i, r, nr, na). Returns ig.
+template <class Block, class Unpack, class Batch>
+inline int64_t for_each_batch4(const Weight& w, int64_t nb, int64_t i0, int64_t i1, int64_t r0,
+                               int64_t r1, Unpack&& unpack, Batch&& batch) {
+  const int64_t rem = (i1 - i0) % 8;
+  const int64_t ig = rem >= kPadFrom ? i1 : i1 - rem;
+  if (ig <= i0) return ig;
+  thread_local std::vector<Block> scratch;  // [nb]
+  if (scratch.size() < static_cast<size_t>(nb)) scratch.resize(nb);
+  const int64_t ngroups = (ig - i0 + 7) / 8;
+  for (int64_t r = r0; r < r1; r += 4) {
+    const int nr = static_cast<int>(std::min<int64_t>(4, r1 - r));
+    const uint8_t* wr[4];
+    for (int j = 0; j < 4; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
+    unpack(wr, scratch.data(), w.row(std::min(r + 4, w.rows - 1)));
+    for (int64_t gi = 0; gi < ngroups; gi += 2) {
+      const int64_t i = i0 + 8 * gi;
+      const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
+      if (gi + 1 < ngroups)
+        batch(std::integral_constant<int, 2>{}, scratch.data(), i, r, nr, na);
+      else
+        batch(std::integral_constant<int, 1>{}, scratch.data(), i, r, nr, na);
+    }
+  }
+  return ig;
 }
 
 }  // namespace sluice::cpu::avx2
