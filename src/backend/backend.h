@@ -60,6 +60,9 @@ struct AttentionBatch {
   // Host copies of query_start and positions (optional): device backends plan kernels with them.
   const int32_t* host_query_start = nullptr;
   const int32_t* host_positions = nullptr;
+  // Nonzero: calls with the same id see the same batch (every layer of one forward), so a plan
+  // made for it is reused. 0: unknown, planned again on every call.
+  uint64_t id = 0;
 };
 
 class Backend {

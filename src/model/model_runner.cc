@@ -5,11 +5,18 @@
 #include "model/model_runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 namespace sluice {
 
 namespace {
+// Unique over the process, so runners sharing a backend never reuse each other's ids.
+uint64_t next_batch_id() {
+  static std::atomic<uint64_t> last{0};
+  return ++last;
+}
+
 const float* f32(const Weight& w) {
   return reinterpret_cast<const float*>(w.data);
 }
@@ -72,6 +79,7 @@ void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
   ab.slot_mapping = slot_mapping_.upload(b.slot_mapping);
   ab.host_query_start = b.query_start.data();
   ab.host_positions = b.positions.data();
+  ab.id = next_batch_id();
   const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
 
   be.embedding(embed_, tokens, n, x);

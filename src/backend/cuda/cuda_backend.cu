@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
@@ -220,24 +219,18 @@ class CudaBackend final : public Backend {
                                      xh, t, k, &zero, y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F,
                                      CUBLAS_GEMM_DEFAULT));
   }
-  // The attention split of a batch, on the device. Every layer of a step sees the same batch:
-  // planned and uploaded once, when the host copies differ from the last batch's.
+  // The attention split of a batch, on the device: planned and uploaded once per batch id
+  // (every layer of a forward), and on every call for batches without one.
   struct Plan {
     const AttentionTile* tiles = nullptr;
     int64_t num_tiles = 0;
     TokenSubset others;
   };
   const Plan& attention_plan(const AttentionBatch& b, int64_t num_heads, int64_t group) {
-    const auto* qs = b.host_query_start;
-    const auto* pos = b.host_positions;
-    if (plan_heads_ == num_heads && plan_group_ == group && std::equal(qs, qs + b.num_seqs + 1, plan_qs_.begin(), plan_qs_.end()) &&
-        std::equal(pos, pos + b.num_tokens, plan_pos_.begin(), plan_pos_.end()))
-      return plan_;
-    plan_heads_ = num_heads;
-    plan_group_ = group;
-    plan_qs_.assign(qs, qs + b.num_seqs + 1);
-    plan_pos_.assign(pos, pos + b.num_tokens);
-    const AttentionSplit split = plan_attention(qs, pos, b.num_seqs, num_heads, group);
+    if (b.id != 0 && b.id == plan_id_) return plan_;  // a model has one head layout
+    plan_id_ = b.id;
+    const AttentionSplit split =
+        plan_attention(b.host_query_start, b.host_positions, b.num_seqs, num_heads, group);
     plan_.num_tiles = static_cast<int64_t>(split.tiles.size());
     plan_.others.num_tokens = static_cast<int64_t>(split.other_tokens.size());
     plan_.others.max_context = split.other_max_context;
@@ -282,10 +275,9 @@ class CudaBackend final : public Backend {
   size_t wf16_cap_ = 0, x16_cap_ = 0;
   float* attn_scratch_ = nullptr;  // split-K partial results of attention
   size_t attn_scratch_cap_ = 0;
-  // The last batch's attention plan (attention_plan) and the host copies it was made from.
+  // The last batch's attention plan (attention_plan) and that batch's id.
   Plan plan_;
-  int64_t plan_heads_ = 0, plan_group_ = 0;
-  std::vector<int32_t> plan_qs_, plan_pos_;
+  uint64_t plan_id_ = 0;
   AttentionTile* plan_tiles_ = nullptr;
   int32_t* plan_tokens_ = nullptr;
   size_t plan_tiles_cap_ = 0, plan_tokens_cap_ = 0;
