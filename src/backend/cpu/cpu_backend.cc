@@ -73,28 +73,11 @@ class CpuBackend final : public Backend {
              std::to_string(w.cols);
     });
     if (int8_activations_ && w.dtype == DType::Q4G32) {
-      matmul_act8(x, n, w, y);
+      matmul_quantized(x, n, w, y, xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups,
+                       cpu::matmul_q4_act8_tile);
     } else if (is_quantized(w.dtype)) {
-      SLUICE_ASSERT(w.cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
-      const int64_t nb = w.cols / kQuantBlock;
-      xq_.resize(static_cast<size_t>(n * nb));  // [n, nb]
-      BlockAct16* xq = xq_.data();
-      parallel_chunks(
-          n * w.cols >= 4 * kElemGrain ? threads_ : 1, n, 4,
-          [&](int64_t i0, int64_t i1) { cpu::quantize_act_rows(x, i0, i1, w.cols, xq); });
-      const cpu::ActGroup8* xg = nullptr;
-      if (cpu::quant_uses_groups(n)) {
-        const int64_t ng = (n + 7) / 8;
-        xg_.resize(static_cast<size_t>(ng * nb));  // [ng, nb]
-        parallel_chunks(
-            n * w.cols >= 4 * kElemGrain ? threads_ : 1, ng, 1,
-            [&](int64_t g0, int64_t g1) { cpu::pack_act_groups(xq, n, nb, g0, g1, xg_.data()); });
-        xg = xg_.data();
-      }
-      run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
-                       [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
-                         cpu::matmul_quant_tile(xq, xg, i0, i1, w, r0, r1, y);
-                       });
+      matmul_quantized(x, n, w, y, xq_, xg_, cpu::quantize_act_rows, cpu::pack_act_groups,
+                       cpu::matmul_quant_tile);
     } else {
       run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
                        [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
@@ -223,27 +206,34 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  // Q4G32 weights against int8 activations (the int8 mode); same tiling as int16.
-  void matmul_act8(const float* x, int64_t n, const Weight& w, float* y) {
+  // Quantized weights: activations quantized per block of 32 into xq [n, nb] (Act: int16 or
+  // int8), packed in groups of 8 rows into xg [ng, nb] when the batch is large enough, then
+  // the weight tiles.
+  template <class Act, class Group>
+  void matmul_quantized(const float* x, int64_t n, const Weight& w, float* y,
+                        std::vector<Act>& xq_buf, std::vector<Group>& xg_buf,
+                        void (*quantize)(const float*, int64_t, int64_t, int64_t, Act*),
+                        void (*pack)(const Act*, int64_t, int64_t, int64_t, int64_t, Group*),
+                        void (*tile)(const Act*, const Group*, int64_t, int64_t, const Weight&,
+                                     int64_t, int64_t, float*)) {
     SLUICE_ASSERT(w.cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
     const int64_t nb = w.cols / kQuantBlock;
     const int nt = n * w.cols >= 4 * kElemGrain ? threads_ : 1;
-    xq8_.resize(static_cast<size_t>(n * nb));  // [n, nb]
-    BlockAct8* xq = xq8_.data();
-    parallel_chunks(nt, n, 4,
-                    [&](int64_t i0, int64_t i1) { cpu::quantize_act8_rows(x, i0, i1, w.cols, xq); });
-    const cpu::ActQuads8* xg = nullptr;
+    xq_buf.resize(static_cast<size_t>(n * nb));
+    Act* xq = xq_buf.data();
+    parallel_chunks(nt, n, 4, [&](int64_t i0, int64_t i1) { quantize(x, i0, i1, w.cols, xq); });
+    const Group* xg = nullptr;
     if (cpu::quant_uses_groups(n)) {
       const int64_t ng = (n + 7) / 8;
-      xg8_.resize(static_cast<size_t>(ng * nb));  // [ng, nb]
-      parallel_chunks(nt, ng, 1, [&](int64_t g0, int64_t g1) {
-        cpu::pack_act8_groups(xq, n, nb, g0, g1, xg8_.data());
-      });
-      xg = xg8_.data();
+      xg_buf.resize(static_cast<size_t>(ng * nb));
+      Group* out = xg_buf.data();
+      parallel_chunks(nt, ng, 1,
+                      [&](int64_t g0, int64_t g1) { pack(xq, n, nb, g0, g1, out); });
+      xg = out;
     }
     run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
                      [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
-                       cpu::matmul_q4_act8_tile(xq, xg, i0, i1, w, r0, r1, y);
+                       tile(xq, xg, i0, i1, w, r0, r1, y);
                      });
   }
 
