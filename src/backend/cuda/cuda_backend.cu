@@ -169,15 +169,15 @@ class CudaBackend final : public Backend {
     float* scratch = grow(attn_scratch_, attn_scratch_cap_,
                           static_cast<size_t>(attention_scratch_floats(batch.num_tokens, num_heads,
                                                                        cache.head_dim)));
-    // Prefill chunks go to the tensor-core kernel; batch-invariant mode keeps one kernel for
-    // every token (a token's result must not depend on whether it shares a tile).
+    // Prefill chunks (and many decodes) go to the tensor-core tiles; batch-invariant mode keeps
+    // one kernel for every token (a token's result must not depend on whether it shares a tile).
     if (tiles_ && !invariant_ && batch.host_query_start && batch.host_positions &&
         tiled_attention_supported(cache.head_dim)) {
       const Plan& plan = attention_plan(batch, num_heads, num_heads / cache.num_kv_heads);
       if (plan.num_tiles > 0) {
         auto t = timer_->scope("paged_attention", batch.num_tokens, "tiles");
-        tiled_prefill_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, scale, out,
-                                stream_);
+        tiled_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, scale, out,
+                        stream_);
       }
       if (plan.others.num_tokens > 0) {
         auto t = timer_->scope("paged_attention", plan.others.num_tokens, "per token");

@@ -49,7 +49,7 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
                      const AttentionBatch& batch, float scale, float* out, float* scratch,
                      bool batch_invariant, cudaStream_t s, const TokenSubset* subset = nullptr);
 
-// Prefill chunks on tensor cores (kernels_attention_tiles.cu, f16 operands, f32 sums): a tile
+// Attention on tensor cores (kernels_attention_tiles.cu, f16 operands, f32 sums): a tile
 // is up to 64 / G tokens of one sequence (G query heads of a KV head per tile).
 struct AttentionTile {
   int32_t seq, first_token, num_tokens, unused;
@@ -65,8 +65,8 @@ struct AttentionSplit {
 bool tiled_attention_supported(int64_t head_dim);
 AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
                               int64_t num_seqs, int64_t num_heads, int64_t group);
-void tiled_prefill_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
-                             const AttentionBatch& batch, const AttentionTile* tiles,
-                             int64_t num_tiles, float scale, float* out, cudaStream_t s);
+void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                     const AttentionBatch& batch, const AttentionTile* tiles, int64_t num_tiles,
+                     float scale, float* out, cudaStream_t s);
 
 }  // namespace sluice::cuda

@@ -1,5 +1,5 @@
-// Prefill attention on tensor cores (FlashAttention-2 style; mma.sync m16n8k16, f16 operands,
-// f32 accumulation). A block computes one tile of 64 query rows: T tokens of one sequence x G
+// Attention on tensor cores for prefill chunks and many decodes (FlashAttention-2 style;
+// mma.sync m16n8k16, f16 operands, f32 accumulation). A block computes one tile of 64 query rows: T tokens of one sequence x G
 // query heads that share a KV head (row r = token r / G, head r % G), 4 warps of 16 rows. K/V
 // (f16) are read through the block table in chunks of 64 positions, copied into shared memory
 // once for the whole tile with cp.async, two chunks in flight (the next loads while this one
@@ -88,7 +88,7 @@ __device__ __forceinline__ void issue_chunk(const __half* k_cache, const __half*
 }
 
 template <int HD>
-__global__ __launch_bounds__(kWarps * 32) void prefill_attention_kernel(
+__global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out) {
@@ -286,9 +286,9 @@ AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positio
   return plan;
 }
 
-void tiled_prefill_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
-                             const AttentionBatch& batch, const AttentionTile* tiles,
-                             int64_t num_tiles, float scale, float* out, cudaStream_t s) {
+void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                     const AttentionBatch& batch, const AttentionTile* tiles, int64_t num_tiles,
+                     float scale, float* out, cudaStream_t s) {
   if (num_tiles <= 0) return;
   const int64_t hd = cache.head_dim;
   SLUICE_ASSERT(tiled_attention_supported(hd), "tiled attention needs head_dim 64 or 128");
@@ -301,13 +301,13 @@ void tiled_prefill_attention(const float* q, int64_t num_heads, const KvLayerVie
     constexpr int HD = decltype(hd_tag)::value;
     constexpr size_t smem = sizeof(TileSmem<HD>);
     static const bool sized = [] {  // once per HD: more than the default 48 KB of shared memory
-      SLUICE_CUDA_CHECK(cudaFuncSetAttribute(prefill_attention_kernel<HD>,
+      SLUICE_CUDA_CHECK(cudaFuncSetAttribute(tiled_attention_kernel<HD>,
                                              cudaFuncAttributeMaxDynamicSharedMemorySize,
                                              static_cast<int>(smem)));
       return true;
     }();
     (void)sized;
-    prefill_attention_kernel<HD><<<grid, kWarps * 32, smem, s>>>(
+    tiled_attention_kernel<HD><<<grid, kWarps * 32, smem, s>>>(
         q, static_cast<int>(num_heads), static_cast<int>(group), G,
         static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
         cache.block_size, kv_row, batch.positions, batch.block_tables, batch.max_blocks_per_seq,
