@@ -65,6 +65,14 @@ struct AttentionBatch {
   uint64_t id = 0;
 };
 
+// A recorded sequence of ops (a CUDA graph on the CUDA backend): replay() issues them again,
+// on the same buffers and with the same sizes, at a fraction of the launch cost.
+class Recording {
+ public:
+  virtual ~Recording() = default;
+  virtual void replay() = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -86,7 +94,8 @@ class Backend {
   virtual void* alloc_host(size_t bytes) { return alloc(bytes); }
   virtual void release_host(void* p) { release(p); }
   // A weight whose data the ops can read: the same weight on host backends, a device copy
-  // (kept alive by the returned Weight) on device backends.
+  // (kept alive by the returned Weight) on device backends, possibly in a layout of the
+  // backend's own (the CUDA backend splits quantized blocks into planes) that only it reads.
   virtual Weight place(const Weight& w) { return w; }
   // The KV cache's element type: f32 on host backends; device backends store f16 (half the
   // bytes per decode step and twice the tokens in the same memory).
@@ -94,6 +103,13 @@ class Backend {
   // Bytes of device memory free right now (host backends: 0 = not limited by the backend).
   virtual size_t free_memory() const { return 0; }
   virtual size_t total_memory() const { return 0; }
+
+  // Recording (device backends): the ops issued between begin_recording() and end_recording()
+  // are kept, not run. Allowed only when no buffer must grow meanwhile (run the same ops once
+  // first). end_recording returns null when the ops could not be recorded (they did not run).
+  virtual bool can_record() const { return false; }
+  virtual void begin_recording() { SLUICE_ASSERT(false, "this backend cannot record ops"); }
+  virtual std::unique_ptr<Recording> end_recording() { return nullptr; }
 
   // y[n, w.rows] = x[n, w.cols] . w^T, for every DType (ONE entry point).
   virtual void matmul(const float* x, int64_t n, const Weight& w, float* y) = 0;

@@ -11,6 +11,10 @@
 namespace sluice {
 
 namespace {
+// Decode steps of at most this many sequences replay recordings (the weight-streaming matmul
+// serves them; larger steps are long enough that launching their kernels costs little).
+constexpr size_t kMaxRecordedTokens = 8;
+
 // Unique over the process, so runners sharing a backend never reuse each other's ids.
 uint64_t next_batch_id() {
   static std::atomic<uint64_t> last{0};
@@ -47,42 +51,56 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
   }
 }
 
-void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
+ModelRunner::Step ModelRunner::prepare(const ForwardBatch& b, float* host_logits) {
   const ModelConfig& c = model_.config();
-  Backend& be = be_;
   const int64_t n = static_cast<int64_t>(b.tokens.size());
   const int64_t m = static_cast<int64_t>(b.logit_rows.size());
   const int64_t H = c.hidden_size, HD = c.head_dim, I = c.intermediate_size;
   const int64_t q_dim = c.num_heads * HD, kv_dim = c.num_kv_heads * HD;
+  Step s;
+  s.n = n;
+  s.m = m;
+  s.x = x_.reserve(n * H);           // [n, hidden] residual stream
+  s.h = h_.reserve(n * H);           // [n, hidden] normed
+  s.q = q_.reserve(n * q_dim);       // [n, heads, hd]
+  s.k = k_.reserve(n * kv_dim);      // [n, kv_heads, hd]
+  s.v = v_.reserve(n * kv_dim);      // [n, kv_heads, hd]
+  s.attn = attn_.reserve(n * q_dim); // [n, heads, hd]
+  s.gate = gate_.reserve(n * I);     // [n, inter]
+  s.up = up_.reserve(n * I);         // [n, inter]
+  s.last = last_.reserve(m * H);     // [m, hidden]
+  s.logits = be_.host_resident() ? host_logits : logits_.reserve(m * c.vocab_size);
 
-  float* x = x_.reserve(n * H);           // [n, hidden] residual stream
-  float* h = h_.reserve(n * H);           // [n, hidden] normed
-  float* q = q_.reserve(n * q_dim);       // [n, heads, hd]
-  float* k = k_.reserve(n * kv_dim);      // [n, kv_heads, hd]
-  float* v = v_.reserve(n * kv_dim);      // [n, kv_heads, hd]
-  float* attn = attn_.reserve(n * q_dim); // [n, heads, hd]
-  float* gate = gate_.reserve(n * I);     // [n, inter]
-  float* up = up_.reserve(n * I);         // [n, inter]
-  float* last = last_.reserve(m * H);     // [m, hidden]
-
-  const int32_t* tokens = tokens_.upload(b.tokens);
-  const int32_t* positions = positions_.upload(b.positions);
-  RopeParams rope{HD, c.rope_theta, c.rope_interleaved, f32(inv_freq_)};
-  AttentionBatch ab;
+  s.tokens = tokens_.upload(b.tokens);
+  s.positions = positions_.upload(b.positions);
+  s.rows = rows_.upload(b.logit_rows);
+  AttentionBatch& ab = s.ab;
   ab.num_seqs = static_cast<int64_t>(b.query_start.size()) - 1;
   ab.num_tokens = n;
   for (int32_t p : b.positions) ab.max_context = std::max<int64_t>(ab.max_context, p + 1);
   ab.query_start = query_start_.upload(b.query_start);
-  ab.positions = positions;
+  ab.positions = s.positions;
   ab.block_tables = block_tables_.upload(b.block_tables);
   ab.max_blocks_per_seq = b.max_blocks_per_seq;
   ab.slot_mapping = slot_mapping_.upload(b.slot_mapping);
   ab.host_query_start = b.query_start.data();
   ab.host_positions = b.positions.data();
   ab.id = next_batch_id();
+  return s;
+}
+
+void ModelRunner::issue(const Step& s, KvStorage& kv) {
+  const ModelConfig& c = model_.config();
+  Backend& be = be_;
+  const int64_t n = s.n, m = s.m;
+  const int64_t H = c.hidden_size, HD = c.head_dim, I = c.intermediate_size;
+  const int64_t q_dim = c.num_heads * HD, kv_dim = c.num_kv_heads * HD;
+  float *x = s.x, *h = s.h, *q = s.q, *k = s.k, *v = s.v, *attn = s.attn, *gate = s.gate,
+        *up = s.up;
+  const RopeParams rope{HD, c.rope_theta, c.rope_interleaved, f32(inv_freq_)};
   const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
 
-  be.embedding(embed_, tokens, n, x);
+  be.embedding(embed_, s.tokens, n, x);
   for (int64_t li = 0; li < c.num_layers; ++li) {
     const Layer& L = layers_[li];
     const KvLayerView cache = kv.layer(li);
@@ -99,10 +117,10 @@ void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
       be.rms_norm(q, n * c.num_heads, HD, f32(L.q_norm), c.rms_norm_eps, q);
       be.rms_norm(k, n * c.num_kv_heads, HD, f32(L.k_norm), c.rms_norm_eps, k);
     }
-    be.rope(q, n, c.num_heads, HD, positions, rope);
-    be.rope(k, n, c.num_kv_heads, HD, positions, rope);
-    be.cache_write(k, v, n, ab.slot_mapping, cache);
-    be.paged_attention(q, c.num_heads, cache, ab, scale, attn);
+    be.rope(q, n, c.num_heads, HD, s.positions, rope);
+    be.rope(k, n, c.num_kv_heads, HD, s.positions, rope);
+    be.cache_write(k, v, n, s.ab.slot_mapping, cache);
+    be.paged_attention(q, c.num_heads, cache, s.ab, scale, attn);
     be.matmul(attn, n, L.wo, h);
     be.add(x, h, n * H);
 
@@ -114,16 +132,81 @@ void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
     be.add(x, h, n * H);
   }
   // Only the requested rows go through the final norm and the vocabulary projection.
-  be.gather_rows(x, rows_.upload(b.logit_rows), m, H, last);
-  be.rms_norm(last, m, H, f32(final_norm_), c.rms_norm_eps, last);
-  const int64_t vocab = c.vocab_size;
-  if (be.host_resident()) {
-    be.matmul(last, m, lm_head_, logits);
+  be.gather_rows(x, s.rows, m, H, s.last);
+  be.rms_norm(s.last, m, H, f32(final_norm_), c.rms_norm_eps, s.last);
+  be.matmul(s.last, m, lm_head_, s.logits);
+}
+
+void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
+  if (recordable(b)) return forward_recorded(b, kv, logits);
+  const Step s = prepare(b, logits);
+  issue(s, kv);
+  if (!be_.host_resident())
+    be_.to_host(logits, s.logits, sizeof(float) * s.m * model_.config().vocab_size);
+}
+
+bool ModelRunner::recordable(const ForwardBatch& b) const {
+  const size_t n = b.tokens.size();
+  if (be_.host_resident() || !be_.can_record() || n == 0 || n > kMaxRecordedTokens) return false;
+  if (b.query_start.size() != n + 1 || b.logit_rows.size() != n) return false;
+  for (size_t i = 0; i < n; ++i)  // decodes only: one token per sequence, each sampled
+    if (b.query_start[i] != static_cast<int32_t>(i) || b.logit_rows[i] != static_cast<int32_t>(i))
+      return false;
+  return true;
+}
+
+// The batch is padded to a power of two of sequences (extra decodes of token 0 at position 0,
+// reading the null block 0, writing no cache slot) and a power of two of block-table entries, so a few recordings
+// serve every decode step. Attention is sized for the padded table (contexts up to its
+// capacity): its kernels read each sequence's true context from the positions on the device.
+void ModelRunner::forward_recorded(const ForwardBatch& b, KvStorage& kv, float* logits) {
+  const int64_t n = static_cast<int64_t>(b.tokens.size());
+  int64_t np = 1, width = 8;
+  while (np < n) np *= 2;
+  while (width < b.max_blocks_per_seq) width *= 2;
+  ForwardBatch p;
+  p.tokens = b.tokens;
+  p.positions = b.positions;
+  p.slot_mapping = b.slot_mapping;
+  p.tokens.resize(np, 0);
+  p.positions.resize(np, 0);
+  p.slot_mapping.resize(np, -1);  // padding: no cache write
+  p.max_blocks_per_seq = width;
+  p.block_tables.assign(np * width, 0);
+  for (int64_t i = 0; i < n; ++i)
+    std::copy_n(b.block_tables.begin() + i * b.max_blocks_per_seq, b.max_blocks_per_seq,
+                p.block_tables.begin() + i * width);
+  for (int32_t i = 0; i <= np; ++i) p.query_start.push_back(i);
+  for (int32_t i = 0; i < np; ++i) p.logit_rows.push_back(i);
+
+  Step s = prepare(p, nullptr);
+  s.ab.max_context = width * kv.block_size();
+  s.ab.host_query_start = s.ab.host_positions = nullptr;  // no host planning inside a recording
+  s.ab.id = 0;
+  const std::vector<const void*> buffers = {
+      &kv,     s.x,        s.h,    s.q,      s.k,    s.v,        s.attn,
+      s.gate,  s.up,       s.last, s.logits, s.tokens, s.positions, s.rows,
+      s.ab.query_start, s.ab.block_tables, s.ab.slot_mapping};
+  Replay& r = replays_[{np, width}];
+  if (r.recording && r.buffers == buffers) {
+    r.recording->replay();
+  } else if (!r.failed && r.buffers == buffers) {
+    // Seen once with these buffers (so nothing grows now): record, then replay.
+    be_.begin_recording();
+    issue(s, kv);
+    r.recording = be_.end_recording();
+    if (r.recording) {
+      r.recording->replay();
+    } else {
+      r.failed = true;
+      issue(s, kv);
+    }
   } else {
-    float* dev_logits = logits_.reserve(m * vocab);  // [m, vocab]
-    be.matmul(last, m, lm_head_, dev_logits);
-    be.to_host(logits, dev_logits, sizeof(float) * m * vocab);
+    r.recording.reset();
+    r.buffers = buffers;
+    issue(s, kv);
   }
+  be_.to_host(logits, s.logits, sizeof(float) * n * model_.config().vocab_size);
 }
 
 void ModelRunner::warm_up(KvStorage& kv) {

@@ -2,6 +2,9 @@
 // Runs a Model on one Backend: the weights placed in the backend's memory (zero copy on the
 // CPU), reusable activation buffers, and the forward pass over a flattened batch.
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.h"
@@ -27,7 +30,29 @@ class ModelRunner {
     Weight attn_norm, ffn_norm, q_norm, k_norm, q_bias, k_bias, v_bias;  // F32 [1, n]
     Weight wq, wk, wv, wo, w_gate, w_up, w_down;
   };
+  // One batch in backend memory: index arrays uploaded, activation buffers sized.
+  struct Step {
+    int64_t n = 0, m = 0;  // tokens, logit rows
+    const int32_t* tokens = nullptr;
+    const int32_t* positions = nullptr;
+    const int32_t* rows = nullptr;  // [m] logit rows
+    AttentionBatch ab;
+    float *x = nullptr, *h = nullptr, *q = nullptr, *k = nullptr, *v = nullptr;
+    float *attn = nullptr, *gate = nullptr, *up = nullptr, *last = nullptr;
+    float* logits = nullptr;  // [m, vocab] (device memory on device backends)
+  };
+  // A recorded decode step, replayed while its buffers stay where they were when recorded.
+  struct Replay {
+    std::vector<const void*> buffers;  // what the recording points at
+    std::unique_ptr<Recording> recording;
+    bool failed = false;  // could not be recorded: runs op by op
+  };
   Weight place_vector(const std::vector<float>& v);
+  Step prepare(const ForwardBatch& b, float* host_logits);
+  void issue(const Step& s, KvStorage& kv);
+  // Decode steps of up to kMaxRecordedTokens sequences, padded to a bucket, replay a recording.
+  bool recordable(const ForwardBatch& b) const;
+  void forward_recorded(const ForwardBatch& b, KvStorage& kv, float* logits);
 
   const Model& model_;
   Backend& be_;
@@ -36,6 +61,8 @@ class ModelRunner {
   // Activations (see forward for shapes) and the batch's index arrays, in backend memory.
   DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
+  // Keyed by (padded tokens, padded block-table width).
+  std::map<std::pair<int64_t, int64_t>, Replay> replays_;
 };
 
 }  // namespace sluice

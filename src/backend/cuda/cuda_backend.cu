@@ -31,6 +31,17 @@ namespace {
 // weight-streaming kernel reads each weight once for all rows.
 constexpr int64_t kGemvMaxRows = 8;
 
+class CudaGraph final : public Recording {
+ public:
+  CudaGraph(cudaGraphExec_t exec, cudaStream_t stream) : exec_(exec), stream_(stream) {}
+  ~CudaGraph() override { cudaGraphExecDestroy(exec_); }
+  void replay() override { SLUICE_CUDA_CHECK(cudaGraphLaunch(exec_, stream_)); }
+
+ private:
+  cudaGraphExec_t exec_;
+  cudaStream_t stream_;
+};
+
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(int device) : device_(device) {
@@ -47,7 +58,8 @@ class CudaBackend final : public Backend {
     cudaStreamSynchronize(stream_);
     timer_.reset();
     for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_),
-                    static_cast<void*>(attn_scratch_), static_cast<void*>(plan_tiles_),
+                    static_cast<void*>(attn_scratch_), static_cast<void*>(rows_scratch_),
+                    static_cast<void*>(plan_tiles_),
                     static_cast<void*>(plan_tokens_)})
       if (p) cudaFree(p);
     cublasDestroy(cublas_);
@@ -104,6 +116,15 @@ class CudaBackend final : public Backend {
     void* p = nullptr;
     SLUICE_CUDA_CHECK(cudaMalloc(&p, bytes));
     SLUICE_CUDA_CHECK(cudaMemcpy(p, w.data, bytes, cudaMemcpyHostToDevice));
+    if (is_quantized(w.dtype)) {  // the kernels read the planar layout (dequant.cuh)
+      void* planar = nullptr;
+      SLUICE_CUDA_CHECK(cudaMalloc(&planar, bytes));
+      Weight blocks = Weight::from_mapped(w.dtype, w.rows, w.cols, static_cast<uint8_t*>(p));
+      to_planar(blocks, static_cast<uint8_t*>(planar), stream_);
+      SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      SLUICE_CUDA_CHECK(cudaFree(p));
+      p = planar;
+    }
     Weight d = Weight::from_mapped(w.dtype, w.rows, w.cols, static_cast<const uint8_t*>(p));
     d.device = std::shared_ptr<const void>(p, [](const void* q) { cudaFree(const_cast<void*>(q)); });
     return d;
@@ -120,12 +141,36 @@ class CudaBackend final : public Backend {
     return total;
   }
 
+  // ---- recording (CUDA graphs) ----
+  bool can_record() const override { return graphs_ && !profile::enabled(); }
+  void begin_recording() override {
+    SLUICE_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  }
+  std::unique_ptr<Recording> end_recording() override {
+    cudaGraph_t graph = nullptr;
+    if (cudaStreamEndCapture(stream_, &graph) != cudaSuccess || graph == nullptr) {
+      (void)cudaGetLastError();
+      return nullptr;
+    }
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t made = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    if (made != cudaSuccess) {
+      (void)cudaGetLastError();
+      return nullptr;
+    }
+    return std::make_unique<CudaGraph>(exec, stream_);
+  }
+
   // ---- ops ----
   void matmul(const float* x, int64_t n, const Weight& w, float* y) override {
     if (n <= 0 || w.rows <= 0) return;
     const bool rows = invariant_ || n <= kGemvMaxRows;
     auto t = timer_->scope(rows ? "matmul_rows" : "gemm", n, dtype_name(w.dtype));
-    if (rows) return matmul_rows(x, n, w, y, stream_);
+    if (rows) {
+      uint8_t* scratch = grow(rows_scratch_, rows_scratch_cap_, matmul_rows_scratch_bytes(n, w));
+      return matmul_rows(x, n, w, y, scratch, stream_);
+    }
     gemm(x, n, w, y);
   }
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
@@ -248,6 +293,10 @@ class CudaBackend final : public Backend {
   template <typename T>
   T* grow(T*& p, size_t& cap, size_t count) {
     if (count > cap) {
+      cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+      SLUICE_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
+      SLUICE_ASSERT(capturing == cudaStreamCaptureStatusNone,
+                    "a CUDA scratch buffer must grow while recording: run the ops once first");
       if (p) {
         SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
         SLUICE_CUDA_CHECK(cudaFree(p));
@@ -269,10 +318,17 @@ class CudaBackend final : public Backend {
     const char* v = std::getenv("SLUICE_CUDA_ATTENTION_TILES");
     return v == nullptr || std::string(v) != "0";
   }();
+  // SLUICE_CUDA_GRAPHS=0: no recording, every step launches its kernels (an A/B switch).
+  bool graphs_ = [] {
+    const char* v = std::getenv("SLUICE_CUDA_GRAPHS");
+    return v == nullptr || std::string(v) != "0";
+  }();
   std::unique_ptr<OpTimer> timer_;  // SLUICE_PROFILE: GPU time per op
   uint16_t* wf16_ = nullptr;  // [rows, cols] dequantized weight for the GEMM path
   uint16_t* x16_ = nullptr;   // [n, cols] activations in 16 bits
   size_t wf16_cap_ = 0, x16_cap_ = 0;
+  uint8_t* rows_scratch_ = nullptr;  // matmul_rows: quantized activations
+  size_t rows_scratch_cap_ = 0;
   float* attn_scratch_ = nullptr;  // split-K partial results of attention
   size_t attn_scratch_cap_ = 0;
   // The last batch's attention plan (attention_plan) and that batch's id.

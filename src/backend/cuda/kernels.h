@@ -12,6 +12,9 @@ namespace sluice::cuda {
 
 // Element-wise ops, norms, rope, embedding, gathers and KV-cache writes (kernels_elementwise.cu).
 void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out, cudaStream_t s);
+// A quantized weight uploaded in its block layout (quant_blocks.h) -> out, the same bytes in the
+// planar layout that the matmul and embedding kernels read (dequant.cuh).
+void to_planar(const Weight& w, uint8_t* out, cudaStream_t s);
 void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps, float* y,
               cudaStream_t s);
 void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
@@ -27,7 +30,15 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
 // Matrix products (kernels_matmul.cu).
 // y[n, w.rows] = x[n, w.cols] . w^T with one warp-level dot per (row, column): each output's
 // reduction order is fixed, independent of n (batch-invariant). Bandwidth-bound for small n.
-void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s);
+// Quantized weights multiply int16-quantized activations (kernels_matmul_act16.cu) in
+// `scratch`, matmul_rows_scratch_bytes(n, w) of device memory.
+size_t matmul_rows_scratch_bytes(int64_t n, const Weight& w);
+void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
+                 cudaStream_t s);
+// The quantized part of matmul_rows.
+size_t act16_scratch_bytes(int64_t n, int64_t cols);
+void matmul_rows_act16(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
+                       cudaStream_t s);
 // Whole weight -> f16 [rows, cols] (quantized and float types), for tensor-core GEMMs.
 void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 // x[count] f32 -> f16 or bf16 bit patterns.

@@ -1,12 +1,15 @@
 // Paged attention for a flattened batch of prefill chunks and decodes. One block per (token,
 // group of query heads sharing a KV head): each K/V row is read once for the whole group. K/V
 // rows are read through the sequence's block table in chunks of 128 positions with an online
-// softmax per head (running max and sum), so any context length fits. Long contexts with few
+// softmax per head (running max and sum), so any context length fits: a thread scores one
+// position (its K row as 16-byte loads), each warp sums V over a quarter of the positions, so
+// many loads are in flight at once (decode is latency-bound). Long contexts with few
 // tokens (decode) are split across blocks (split-K; in batch-invariant mode always, in splits of
 // a fixed length): each split writes its unnormalized sums, max and denominator, and a second
 // kernel combines the splits.
 #include <algorithm>
 #include <cfloat>
+#include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
@@ -17,10 +20,13 @@ namespace sluice::cuda {
 namespace {
 
 constexpr int kThreads = 128;      // 4 warps
-constexpr int kChunk = 128;        // KV positions per softmax step
+constexpr int kWarps = kThreads / 32;
+constexpr int kChunk = 128;        // KV positions per softmax step: one per thread for scores
+static_assert(kChunk == kThreads, "the score step gives each thread one position");
 constexpr int kMaxHeadDim = 256;
 constexpr int kMaxGroupDim = 1024;  // heads per block * head_dim
 constexpr int kMaxHeads = 8;        // heads per block
+constexpr int kLaneVals = kMaxGroupDim / 32;  // V sums per lane (heads x dims of a lane)
 // Split-K: at most this many (token, head, split) partial results (~66 MB of scratch at
 // head_dim 128); a batch with more (token, head) pairs than this runs unsplit.
 constexpr int64_t kSplitPairs = int64_t{1} << 17;
@@ -62,7 +68,8 @@ struct SplitOut {
 
 // Block (t, g, sp): token t, query heads [g*S, g*S+S) (all of one KV head), positions
 // [sp*split_len, (sp+1)*split_len) of its context.
-template <class T>
+// LD: dims per lane in the V sums, ceil(head_dim / 32) (a template so the sums stay in registers).
+template <class T, int LD>
 __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     const float* q, int64_t num_heads, int64_t group, int S, int64_t head_dim,
     const T* k_cache, const T* v_cache, int64_t block_size, int64_t kv_row,
@@ -74,6 +81,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   __shared__ float scratch[kThreads / 32];
   __shared__ float corr_s[kMaxHeads];  // this chunk's rescale of each head's sums
   __shared__ int64_t row_s[kChunk];    // chunk position -> offset of its K/V row (this KV head)
+  __shared__ float warp_sum_s[kWarps][kMaxGroupDim];  // each warp's V sums, [S, head_dim]
   // Launch index blockIdx.x + first_token is token t (of the subset when there is one).
   const int64_t idx = blockIdx.x + split.first_token, h0 = static_cast<int64_t>(blockIdx.y) * S;
   const int64_t t = token_list ? token_list[idx] : idx;
@@ -89,39 +97,54 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   const int64_t begin = split.acc ? sp * split.split_len : 0;
   const int64_t ctx = split.acc ? min(static_cast<int64_t>(positions[t]) + 1, begin + split.split_len)
                                 : static_cast<int64_t>(positions[t]) + 1;
-  const int64_t gd = S * head_dim;
-  for (int64_t i = threadIdx.x; i < gd; i += kThreads)
+  for (int64_t i = threadIdx.x; i < S * head_dim; i += kThreads)
     q_s[i] = q[(t * num_heads + h0) * head_dim + i] * scale;
   __syncthreads();
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  // Thread owns (head, dim) pairs i = threadIdx.x + j * kThreads of the [S, head_dim] output.
-  float acc[kMaxGroupDim / kThreads] = {};
+  // V sums: warp w takes positions w, w + kWarps, ... of each chunk; lane owns dims lane + 32j
+  // of every head. The warps' sums are added at the end.
+  constexpr int kHeadsLD = kLaneVals / LD;  // S <= kHeadsLD (host side)
+  float acc[kHeadsLD][LD];
+#pragma unroll
+  for (int h = 0; h < kHeadsLD; ++h)
+#pragma unroll
+    for (int j = 0; j < LD; ++j) acc[h][j] = 0.0f;
   float m[kMaxHeads], l[kMaxHeads];
   for (int h = 0; h < kMaxHeads; ++h) m[h] = -FLT_MAX, l[h] = 0.0f;
+  const bool vec8 = head_dim % 8 == 0;  // K rows load 8 elements at a time (aligned)
   for (int64_t p0 = begin; p0 < ctx; p0 += kChunk) {
     const int cnt = static_cast<int>(min(static_cast<int64_t>(kChunk), ctx - p0));
     // Block-table lookups (64-bit div/mod) once per position, not once per element read.
     for (int c = threadIdx.x; c < cnt; c += kThreads)
       row_s[c] = kv_row_offset(table, p0 + c, block_size, kv_row, kvh, head_dim);
     __syncthreads();
-    // Scores: one warp per position (its K row read once), lanes over dims, all S heads.
-    for (int i = warp; i < cnt; i += kThreads / 32) {
-      const T* kr = k_cache + row_s[i];
+    // Scores: thread c takes position c (kChunk == kThreads): its whole K row, every head.
+    if (threadIdx.x < cnt) {
+      const T* kr = k_cache + row_s[threadIdx.x];
       float dot[kMaxHeads] = {};
-      for (int64_t d = lane; d < head_dim; d += 32) {
+      int64_t d = 0;
+      if (vec8) {
+#pragma unroll 4
+        for (; d < head_dim; d += 8) {
+          float kd[8];
+          kv_load8(kr + d, kd);
+#pragma unroll
+          for (int h = 0; h < kMaxHeads; ++h)
+            if (h < S)
+#pragma unroll
+              for (int e = 0; e < 8; ++e) dot[h] = fmaf(q_s[h * head_dim + d + e], kd[e], dot[h]);
+        }
+      }
+      for (; d < head_dim; ++d) {
         const float kd = kv_load(kr + d);
 #pragma unroll
         for (int h = 0; h < kMaxHeads; ++h)
           if (h < S) dot[h] = fmaf(q_s[h * head_dim + d], kd, dot[h]);
       }
 #pragma unroll
-      for (int h = 0; h < kMaxHeads; ++h) {
-        if (h >= S) break;
-        float v = dot[h];
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-        if (lane == 0) p_s[h][i] = v;
-      }
+      for (int h = 0; h < kMaxHeads; ++h)
+        if (h < S) p_s[h][threadIdx.x] = dot[h];
     }
     __syncthreads();
 #pragma unroll
@@ -142,18 +165,44 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
       m[h] = m_new;
     }
 #pragma unroll
-    for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
-      const int64_t i = threadIdx.x + j * kThreads;
-      if (i >= gd) break;
-      const int h = static_cast<int>(i / head_dim);
-      const int64_t d = i % head_dim;
-      float a = acc[j] * corr_s[h];
-#pragma unroll 8
-      for (int c = 0; c < cnt; ++c)
-        a = fmaf(p_s[h][c], kv_load(v_cache + row_s[c] + d), a);
-      acc[j] = a;
+    for (int h = 0; h < kHeadsLD; ++h)
+      if (h < S)
+#pragma unroll
+        for (int j = 0; j < LD; ++j) acc[h][j] *= corr_s[h];
+#pragma unroll 4
+    for (int c = warp; c < cnt; c += kWarps) {
+      const T* vr = v_cache + row_s[c];
+      float vv[LD];
+#pragma unroll
+      for (int j = 0; j < LD; ++j) {
+        const int64_t d = lane + 32 * j;
+        vv[j] = d < head_dim ? kv_load(vr + d) : 0.0f;
+      }
+#pragma unroll
+      for (int h = 0; h < kHeadsLD; ++h)
+        if (h < S)
+#pragma unroll
+          for (int j = 0; j < LD; ++j) acc[h][j] = fmaf(p_s[h][c], vv[j], acc[h][j]);
     }
-    __syncthreads();  // p_s is rewritten by the next chunk
+    __syncthreads();  // p_s and row_s are rewritten by the next chunk
+  }
+  // The warps' V sums, added in warp order: thread owns (head, dim) i = threadIdx.x + j*kThreads.
+  const int64_t gd = S * head_dim;
+#pragma unroll
+  for (int h = 0; h < kHeadsLD; ++h)
+#pragma unroll
+    for (int j = 0; j < LD; ++j) {
+      const int64_t d = lane + 32 * j;
+      if (h < S && d < head_dim) warp_sum_s[warp][h * head_dim + d] = acc[h][j];
+    }
+  __syncthreads();
+  float out_v[kMaxGroupDim / kThreads];
+#pragma unroll
+  for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
+    const int64_t i = threadIdx.x + j * kThreads;
+    out_v[j] = 0.0f;
+    if (i < gd)
+      for (int w = 0; w < kWarps; ++w) out_v[j] += warp_sum_s[w][i];
   }
   if (split.acc) {  // partial results; an empty split (begin >= context) writes max -inf, sum 0
 #pragma unroll
@@ -161,10 +210,12 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
       const int64_t i = threadIdx.x + j * kThreads;
       if (i >= gd) break;
       const int64_t pair = static_cast<int64_t>(blockIdx.x) * num_heads + h0 + i / head_dim;
-      split.acc[(pair * split.splits + sp) * head_dim + i % head_dim] = acc[j];
+      split.acc[(pair * split.splits + sp) * head_dim + i % head_dim] = out_v[j];
     }
     if (threadIdx.x == 0)
-      for (int h = 0; h < S; ++h) {
+#pragma unroll
+      for (int h = 0; h < kMaxHeads; ++h) {
+        if (h >= S) break;
         const int64_t pair = static_cast<int64_t>(blockIdx.x) * num_heads + h0 + h;
         split.max[pair * split.splits + sp] = m[h];
         split.sum[pair * split.splits + sp] = l[h];
@@ -172,13 +223,15 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     return;
   }
   if (threadIdx.x == 0)
-    for (int h = 0; h < S; ++h) corr_s[h] = 1.0f / l[h];  // reused: each head's 1 / sum
+#pragma unroll
+    for (int h = 0; h < kMaxHeads; ++h)
+      if (h < S) corr_s[h] = 1.0f / l[h];  // reused: each head's 1 / sum
   __syncthreads();
 #pragma unroll
   for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
     const int64_t i = threadIdx.x + j * kThreads;
     if (i >= gd) break;
-    out[(t * num_heads + h0) * head_dim + i] = acc[j] * corr_s[i / head_dim];
+    out[(t * num_heads + h0) * head_dim + i] = out_v[j] * corr_s[i / head_dim];
   }
 }
 
@@ -202,6 +255,21 @@ __global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t
   }
 }
 
+// Calls f(std::integral_constant<int, ld>{}) for ld in 1..8 (head_dim up to 256).
+template <class F>
+void with_lane_dims(int ld, F&& f) {
+  switch (ld) {
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    case 4: return f(std::integral_constant<int, 4>{});
+    case 5: return f(std::integral_constant<int, 5>{});
+    case 6: return f(std::integral_constant<int, 6>{});
+    case 7: return f(std::integral_constant<int, 7>{});
+    default: return f(std::integral_constant<int, 8>{});
+  }
+}
+
 }  // namespace
 
 int64_t attention_scratch_floats(int64_t num_tokens, int64_t num_heads, int64_t head_dim) {
@@ -222,18 +290,20 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
   // Heads per block: the largest divisor of the group that fits the shared buffers.
   int S = 1;
   for (int c = 1; c <= kMaxHeads && c <= group; ++c)
-    if (group % c == 0 && c * hd <= kMaxGroupDim) S = c;
+    if (group % c == 0 && c * hd <= kMaxGroupDim && c * ((hd + 31) / 32) <= kLaneVals) S = c;
   const int64_t kv_row = cache.num_kv_heads * hd;
   auto launch = [&](const SplitOut& split, int64_t tokens) {
     const dim3 grid(static_cast<unsigned>(tokens), static_cast<unsigned>(num_heads / S),
                     static_cast<unsigned>(split.splits));
     with_kv_type(cache.dtype, [&](auto tag) {
       using T = decltype(tag);
-      paged_attention_kernel<T><<<grid, kThreads, 0, s>>>(
+      with_lane_dims(static_cast<int>((hd + 31) / 32), [&](auto ld) {
+      paged_attention_kernel<T, decltype(ld)::value><<<grid, kThreads, 0, s>>>(
           q, num_heads, group, S, hd, static_cast<const T*>(cache.k),
           static_cast<const T*>(cache.v), cache.block_size, kv_row, batch.query_start,
           batch.num_seqs, batch.positions, batch.block_tables, batch.max_blocks_per_seq, scale,
           out, split, token_list);
+      });
     });
     SLUICE_CUDA_LAUNCHED();
     if (split.acc) {

@@ -16,12 +16,25 @@ int blocks_for(int64_t count) {
 }
 
 // One block per output row; each thread decodes columns j = tid, tid + 256, ...
-__global__ void embedding_kernel(DType t, const uint8_t* table, size_t row_bytes, int64_t cols,
-                                 const int32_t* ids, float* out) {
-  const int64_t i = blockIdx.x;
-  const uint8_t* row = table + static_cast<size_t>(ids[i]) * row_bytes;
+__global__ void embedding_kernel(DType t, Planes table, int64_t cols, const int32_t* ids,
+                                 float* out) {
+  const int64_t i = blockIdx.x, r = ids[i];
   for (int64_t j = threadIdx.x; j < cols; j += blockDim.x)
-    out[i * cols + j] = weight_element(t, row, j);
+    out[i * cols + j] = weight_element(t, table, cols, r, j);
+}
+
+// One thread per quantized block: its header and codes to their planes (dequant.cuh).
+__global__ void to_planar_kernel(const uint8_t* blocks, int64_t count, int64_t block_bytes,
+                                 int64_t head_bytes, uint8_t* out) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  const uint32_t* src = reinterpret_cast<const uint32_t*>(blocks + i * block_bytes);
+  uint32_t* codes = reinterpret_cast<uint32_t*>(out + i * (block_bytes - head_bytes));
+  uint32_t* head = reinterpret_cast<uint32_t*>(out + count * (block_bytes - head_bytes) +
+                                               i * head_bytes);
+  const int hw = static_cast<int>(head_bytes / 4), cw = static_cast<int>(block_bytes / 4) - hw;
+  for (int k = 0; k < hw; ++k) head[k] = src[k];
+  for (int k = 0; k < cw; ++k) codes[k] = src[hw + k];
 }
 
 // Sum over the block of v (blockDim.x a multiple of 32, <= 1024).
@@ -109,9 +122,17 @@ __global__ void cache_write_kernel(const float* k, const float* v, const int32_t
 
 void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out, cudaStream_t s) {
   if (n <= 0) return;
-  embedding_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(table.dtype, table.data,
-                                                                 table.row_stride(), table.cols,
-                                                                 ids, out);
+  embedding_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(
+      table.dtype, planes(table, 1), table.cols, ids, out);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void to_planar(const Weight& w, uint8_t* out, cudaStream_t s) {
+  const int64_t count = w.rows * (w.cols / kQuantBlock);
+  if (count <= 0) return;
+  const int64_t block_bytes = static_cast<int64_t>(row_bytes(w.dtype, kQuantBlock));
+  to_planar_kernel<<<blocks_for(count), kThreads, 0, s>>>(w.data, count, block_bytes,
+                                                          header_bytes(w.dtype), out);
   SLUICE_CUDA_LAUNCHED();
 }
 

@@ -21,21 +21,23 @@ __device__ __forceinline__ float hi_half(uint32_t h) {
   return half_bits(static_cast<uint16_t>(h >> 16));
 }
 
-// Each format: Unit (registers of one unit), load(row, u), chunk(unit, sub, w[8]).
+// Each format: Unit (registers of one unit), load(planes, row, u), chunk(unit, sub, w[8]).
 struct FmtQ4G32 {
   static constexpr int kElems = 32;
   struct Unit {
-    uint32_t h, c[4];
+    uint32_t h;
+    uint4 c;
   };
-  __device__ static Unit load(const uint8_t* row, int64_t u) {
-    const uint32_t* p = reinterpret_cast<const uint32_t*>(row + u * sizeof(BlockQ4G32));
-    return Unit{__ldg(p), {__ldg(p + 1), __ldg(p + 2), __ldg(p + 3), __ldg(p + 4)}};
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    return Unit{__ldg(reinterpret_cast<const uint32_t*>(p.headers) + i),
+                __ldg(reinterpret_cast<const uint4*>(p.codes) + i)};
   }
   // sub 0/1: low nibbles of bytes 0-7 / 8-15 (elements 0-15); sub 2/3: high nibbles (16-31).
   __device__ static void chunk(const Unit& b, int sub, float w[8]) {
     const float scale = lo_half(b.h), offset = hi_half(b.h);
     const int shift = sub >= 2 ? 4 : 0;
-    const uint32_t w0 = b.c[(sub & 1) * 2], w1 = b.c[(sub & 1) * 2 + 1];
+    const uint32_t w0 = (sub & 1) ? b.c.z : b.c.x, w1 = (sub & 1) ? b.c.w : b.c.y;
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       w[e] = fmaf(scale, static_cast<float>((w0 >> (8 * e + shift)) & 15u), offset);
@@ -48,25 +50,31 @@ __device__ __forceinline__ float sbyte(uint32_t word, int e) {
   return static_cast<float>(static_cast<int8_t>((word >> (8 * e)) & 0xffu));
 }
 
+// 32 signed byte codes as two 16-byte vectors: word k holds codes 4k .. 4k+3.
+__device__ __forceinline__ uint32_t code_word(const uint4 (&c)[2], int k) {
+  const uint4& v = c[k / 4];
+  const int m = k % 4;
+  return m == 0 ? v.x : m == 1 ? v.y : m == 2 ? v.z : v.w;
+}
+
 struct FmtQ8G32 {
   static constexpr int kElems = 32;
   struct Unit {
-    uint32_t h, c[8];
+    uint32_t h;
+    uint4 c[2];
   };
-  __device__ static Unit load(const uint8_t* row, int64_t u) {
-    const uint32_t* p = reinterpret_cast<const uint32_t*>(row + u * sizeof(BlockQ8G32));
-    Unit b;
-    b.h = __ldg(p);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) b.c[i] = __ldg(p + 1 + i);
-    return b;
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    const uint4* c = reinterpret_cast<const uint4*>(p.codes) + 2 * i;
+    return Unit{__ldg(reinterpret_cast<const uint32_t*>(p.headers) + i), {__ldg(c), __ldg(c + 1)}};
   }
   __device__ static void chunk(const Unit& b, int sub, float w[8]) {
     const float scale = lo_half(b.h), offset = hi_half(b.h);
+    const uint32_t w0 = code_word(b.c, 2 * sub), w1 = code_word(b.c, 2 * sub + 1);
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      w[e] = fmaf(scale, sbyte(b.c[2 * sub], e), offset);
-      w[e + 4] = fmaf(scale, sbyte(b.c[2 * sub + 1], e), offset);
+      w[e] = fmaf(scale, sbyte(w0, e), offset);
+      w[e + 4] = fmaf(scale, sbyte(w1, e), offset);
     }
   }
 };
@@ -74,25 +82,23 @@ struct FmtQ8G32 {
 struct FmtQ8G16 {
   static constexpr int kElems = 32;
   struct Unit {
-    uint32_t scales, offsets, c[8];
+    uint2 h;  // scales, offsets (two halves each)
+    uint4 c[2];
   };
-  __device__ static Unit load(const uint8_t* row, int64_t u) {
-    const uint32_t* p = reinterpret_cast<const uint32_t*>(row + u * sizeof(BlockQ8G16));
-    Unit b;
-    b.scales = __ldg(p);
-    b.offsets = __ldg(p + 1);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) b.c[i] = __ldg(p + 2 + i);
-    return b;
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    const uint4* c = reinterpret_cast<const uint4*>(p.codes) + 2 * i;
+    return Unit{__ldg(reinterpret_cast<const uint2*>(p.headers) + i), {__ldg(c), __ldg(c + 1)}};
   }
   __device__ static void chunk(const Unit& b, int sub, float w[8]) {
     const bool g1 = sub >= 2;  // elements 16-31 use the second group
-    const float scale = g1 ? hi_half(b.scales) : lo_half(b.scales);
-    const float offset = g1 ? hi_half(b.offsets) : lo_half(b.offsets);
+    const float scale = g1 ? hi_half(b.h.x) : lo_half(b.h.x);
+    const float offset = g1 ? hi_half(b.h.y) : lo_half(b.h.y);
+    const uint32_t w0 = code_word(b.c, 2 * sub), w1 = code_word(b.c, 2 * sub + 1);
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      w[e] = fmaf(scale, sbyte(b.c[2 * sub], e), offset);
-      w[e + 4] = fmaf(scale, sbyte(b.c[2 * sub + 1], e), offset);
+      w[e] = fmaf(scale, sbyte(w0, e), offset);
+      w[e + 4] = fmaf(scale, sbyte(w1, e), offset);
     }
   }
 };
@@ -102,8 +108,8 @@ template <bool Bf>
 struct Fmt16 {
   static constexpr int kElems = 8;
   using Unit = uint4;
-  __device__ static Unit load(const uint8_t* row, int64_t u) {
-    return __ldg(reinterpret_cast<const uint4*>(row) + u);
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    return __ldg(reinterpret_cast<const uint4*>(p.codes) + row * p.units + u);
   }
   __device__ static void chunk(const Unit& b, int, float w[8]) {
     const uint32_t words[4] = {b.x, b.y, b.z, b.w};
@@ -122,9 +128,9 @@ struct FmtF32 {
   struct Unit {
     float4 a, b;
   };
-  __device__ static Unit load(const uint8_t* row, int64_t u) {
-    const float4* p = reinterpret_cast<const float4*>(row) + 2 * u;
-    return Unit{__ldg(p), __ldg(p + 1)};
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const float4* f = reinterpret_cast<const float4*>(p.codes) + 2 * (row * p.units + u);
+    return Unit{__ldg(f), __ldg(f + 1)};
   }
   __device__ static void chunk(const Unit& v, int, float w[8]) {
     w[0] = v.a.x, w[1] = v.a.y, w[2] = v.a.z, w[3] = v.a.w;
@@ -147,9 +153,7 @@ int split_warps(int64_t units) {
 // sums are added in warp order through shared memory.
 template <class F, int NC>
 __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float* x, int64_t n,
-                                                                     int64_t cols,
-                                                                     const uint8_t* w,
-                                                                     size_t row_bytes,
+                                                                     int64_t cols, Planes w,
                                                                      int64_t rows, float* y) {
   __shared__ float part[kMaxSplit][kRows][NC];
   const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
@@ -169,7 +173,7 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float
     typename F::Unit wu[kRows];
 #pragma unroll
     for (int r = 0; r < kRows; ++r)
-      if (r < nr) wu[r] = F::load(w + (r0 + r) * row_bytes, u);
+      if (r < nr) wu[r] = F::load(w, r0 + r, u);
 #pragma unroll
     for (int sub = 0; sub < F::kElems / 8; ++sub) {
       float xs[NC][8];
@@ -216,15 +220,13 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float
 
 // Any dtype and shape (cols not a multiple of 8): one warp per (row, column).
 __global__ void matmul_generic_kernel(const float* x, int64_t n, int64_t cols, DType t,
-                                      const uint8_t* w, size_t row_bytes, int64_t rows,
-                                      float* y) {
+                                      Planes w, int64_t rows, float* y) {
   const int64_t item = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
   if (item >= n * rows) return;
   const int64_t c = item / rows, r = item % rows;
-  const uint8_t* row = w + r * row_bytes;
   float acc = 0.0f;
   for (int64_t j = threadIdx.x & 31; j < cols; j += 32)
-    acc = fmaf(weight_element(t, row, j), x[c * cols + j], acc);
+    acc = fmaf(weight_element(t, w, cols, r, j), x[c * cols + j], acc);
   for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
   if ((threadIdx.x & 31) == 0) y[c * rows + r] = acc;
 }
@@ -235,7 +237,7 @@ void launch_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStrea
                   static_cast<unsigned>((n + NC - 1) / NC));
   const int ks = split_warps(w.cols / F::kElems);
   matmul_rows_kernel<F, NC>
-      <<<grid, ks * 32, 0, s>>>(x, n, w.cols, w.data, w.row_stride(), w.rows, y);
+      <<<grid, ks * 32, 0, s>>>(x, n, w.cols, planes(w, F::kElems), w.rows, y);
   SLUICE_CUDA_LAUNCHED();
 }
 
@@ -249,13 +251,12 @@ void launch_rows_any_n(const float* x, int64_t n, const Weight& w, float* y, cud
 
 // One thread per unit: decodes it and writes its elements as f16, 8 at a time (16 bytes).
 template <class F>
-__global__ void dequantize_units_kernel(const uint8_t* w, size_t row_bytes, int64_t rows,
-                                        int64_t cols, __half* out) {
+__global__ void dequantize_units_kernel(Planes w, int64_t rows, int64_t cols, __half* out) {
   const int64_t per_row = cols / F::kElems;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= rows * per_row) return;
   const int64_t r = i / per_row, u = i % per_row;
-  const typename F::Unit unit = F::load(w + r * row_bytes, u);
+  const typename F::Unit unit = F::load(w, r, u);
 #pragma unroll
   for (int sub = 0; sub < F::kElems / 8; ++sub) {
     float v[8];
@@ -272,16 +273,15 @@ template <class F>
 void launch_dequantize(const Weight& w, __half* out, cudaStream_t s) {
   const int64_t units = w.rows * (w.cols / F::kElems);
   dequantize_units_kernel<F><<<static_cast<unsigned>((units + 255) / 256), 256, 0, s>>>(
-      w.data, w.row_stride(), w.rows, w.cols, out);
+      planes(w, F::kElems), w.rows, w.cols, out);
   SLUICE_CUDA_LAUNCHED();
 }
 
 // Any dtype and shape: one thread per element.
-__global__ void dequantize_kernel(DType t, const uint8_t* w, size_t row_bytes, int64_t rows,
-                                  int64_t cols, __half* out) {
+__global__ void dequantize_kernel(DType t, Planes w, int64_t rows, int64_t cols, __half* out) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= rows * cols) return;
-  out[i] = __float2half_rn(weight_element(t, w + (i / cols) * row_bytes, i % cols));
+  out[i] = __float2half_rn(weight_element(t, w, cols, i / cols, i % cols));
 }
 
 __global__ void to_f16_kernel(const float* x, int64_t count, __half* out) {
@@ -300,12 +300,18 @@ unsigned blocks256(int64_t count) {
 
 }  // namespace
 
-void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s) {
+size_t matmul_rows_scratch_bytes(int64_t n, const Weight& w) {
+  return is_quantized(w.dtype) ? act16_scratch_bytes(n, w.cols) : 0;
+}
+
+void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
+                 cudaStream_t s) {
   if (n <= 0 || w.rows <= 0) return;
+  if (is_quantized(w.dtype)) return matmul_rows_act16(x, n, w, y, scratch, s);
   if (w.cols % 8 != 0) {
     const int64_t items = n * w.rows;
     matmul_generic_kernel<<<static_cast<unsigned>((items + 7) / 8), 256, 0, s>>>(
-        x, n, w.cols, w.dtype, w.data, w.row_stride(), w.rows, y);
+        x, n, w.cols, w.dtype, planes(w, 1), w.rows, y);
     SLUICE_CUDA_LAUNCHED();
     return;
   }
@@ -313,9 +319,7 @@ void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStrea
     case DType::F32: return launch_rows_any_n<FmtF32>(x, n, w, y, s);
     case DType::F16: return launch_rows_any_n<Fmt16<false>>(x, n, w, y, s);
     case DType::BF16: return launch_rows_any_n<Fmt16<true>>(x, n, w, y, s);
-    case DType::Q4G32: return launch_rows_any_n<FmtQ4G32>(x, n, w, y, s);
-    case DType::Q8G32: return launch_rows_any_n<FmtQ8G32>(x, n, w, y, s);
-    case DType::Q8G16: return launch_rows_any_n<FmtQ8G16>(x, n, w, y, s);
+    default: return;  // quantized: above
   }
 }
 
@@ -332,8 +336,8 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s) {
       default: break;
     }
   }
-  dequantize_kernel<<<blocks256(count), 256, 0, s>>>(w.dtype, w.data, w.row_stride(), w.rows,
-                                                     w.cols, reinterpret_cast<__half*>(out));
+  dequantize_kernel<<<blocks256(count), 256, 0, s>>>(w.dtype, planes(w, 1), w.rows, w.cols,
+                                                     reinterpret_cast<__half*>(out));
   SLUICE_CUDA_LAUNCHED();
 }
 

@@ -1,0 +1,251 @@
+// Quantized weights times int16-quantized activations (the CPU backend's default precision):
+// per 32-column block, sum(code * q) in integers with dp2a (two 16x8-bit products per
+// instruction), then y += scale * d * isum + offset * d * sum(q). Decoding each weight to float
+// cost more ALU time than streaming it from memory; this path is bandwidth-bound.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/dequant.cuh"
+#include "backend/cuda/kernels.h"
+
+namespace sluice::cuda {
+namespace {
+
+constexpr int kMaxSplit = 8;  // warps per block, splitting each row's blocks between them
+constexpr int kRows = 4;      // weight rows per block (each activation load serves all of them)
+
+// Per 32-column block of an activation row: x ~= d * q; sums of q scaled by d over the whole
+// block and over each half (the offset terms of one- and two-group formats).
+struct ActBlock {
+  float d, sum, sum_lo, sum_hi;
+};
+
+// One warp per (row, block): lane j quantizes element j.
+__global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int16_t* q,
+                                      ActBlock* blocks) {
+  const int64_t b = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+  const int lane = threadIdx.x & 31;
+  if (b >= count_blocks) return;
+  const float v = x[b * 32 + lane];
+  float amax = fabsf(v);
+  for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+  const float d = amax / 32767.0f;  // as ref::quantize_act_row
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const int qi = __float2int_rn(v * id);
+  q[b * 32 + lane] = static_cast<int16_t>(qi);
+  int lo = lane < 16 ? qi : 0, hi = lane < 16 ? 0 : qi;
+  for (int o = 16; o > 0; o >>= 1) {
+    lo += __shfl_xor_sync(0xffffffffu, lo, o);
+    hi += __shfl_xor_sync(0xffffffffu, hi, o);
+  }
+  if (lane == 0)
+    blocks[b] = ActBlock{d, d * static_cast<float>(lo + hi), d * static_cast<float>(lo),
+                         d * static_cast<float>(hi)};
+}
+
+// 32 activations of a block as 16 words of two int16 (word p: elements 2p, 2p+1).
+struct Act32 {
+  int w[16];
+};
+__device__ __forceinline__ Act32 load_act(const int16_t* q) {
+  const uint4* p = reinterpret_cast<const uint4*>(q);
+  Act32 a;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const uint4 v = __ldg(p + i);
+    a.w[4 * i] = static_cast<int>(v.x), a.w[4 * i + 1] = static_cast<int>(v.y);
+    a.w[4 * i + 2] = static_cast<int>(v.z), a.w[4 * i + 3] = static_cast<int>(v.w);
+  }
+  return a;
+}
+
+// sum over elements 4k .. 4k+3 of code * q, the four codes as the bytes of `codes`.
+__device__ __forceinline__ int dot4(const Act32& a, int k, uint32_t codes, int acc) {
+  acc = __dp2a_lo(a.w[2 * k], static_cast<int>(codes), acc);
+  return __dp2a_hi(a.w[2 * k + 1], static_cast<int>(codes), acc);
+}
+
+// Each format: Unit, load(planes, row, u), dot(unit, act, act block) = the block's product.
+struct IntQ4G32 {
+  struct Unit {
+    uint32_t h;  // scale, offset
+    uint4 c;     // byte i: element i (low nibble), element 16 + i (high nibble)
+  };
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    return Unit{__ldg(reinterpret_cast<const uint32_t*>(p.headers) + i),
+                __ldg(reinterpret_cast<const uint4*>(p.codes) + i)};
+  }
+  __device__ static float dot(const Unit& b, const Act32& a, const ActBlock& ab) {
+    const uint32_t c[4] = {b.c.x, b.c.y, b.c.z, b.c.w};
+    int isum = 0;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      isum = dot4(a, k, c[k] & 0x0F0F0F0Fu, isum);
+      isum = dot4(a, 4 + k, (c[k] >> 4) & 0x0F0F0F0Fu, isum);
+    }
+    const float2 so = __half22float2(*reinterpret_cast<const __half2*>(&b.h));
+    return so.x * ab.d * static_cast<float>(isum) + so.y * ab.sum;
+  }
+};
+
+// 32 signed byte codes (word k: elements 4k .. 4k+3).
+__device__ __forceinline__ void load_codes8(const Planes& p, int64_t i, uint32_t c[8]) {
+  const uint4* v = reinterpret_cast<const uint4*>(p.codes) + 2 * i;
+  const uint4 a = __ldg(v), b = __ldg(v + 1);
+  c[0] = a.x, c[1] = a.y, c[2] = a.z, c[3] = a.w, c[4] = b.x, c[5] = b.y, c[6] = b.z, c[7] = b.w;
+}
+
+struct IntQ8G32 {
+  struct Unit {
+    uint32_t h;
+    uint32_t c[8];
+  };
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    Unit b;
+    b.h = __ldg(reinterpret_cast<const uint32_t*>(p.headers) + i);
+    load_codes8(p, i, b.c);
+    return b;
+  }
+  __device__ static float dot(const Unit& b, const Act32& a, const ActBlock& ab) {
+    int isum = 0;
+#pragma unroll
+    for (int k = 0; k < 8; ++k) isum = dot4(a, k, b.c[k], isum);
+    const float2 so = __half22float2(*reinterpret_cast<const __half2*>(&b.h));
+    return so.x * ab.d * static_cast<float>(isum) + so.y * ab.sum;
+  }
+};
+
+struct IntQ8G16 {
+  struct Unit {
+    uint2 h;  // scales (two halves), offsets (two halves)
+    uint32_t c[8];
+  };
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    Unit b;
+    b.h = __ldg(reinterpret_cast<const uint2*>(p.headers) + i);
+    load_codes8(p, i, b.c);
+    return b;
+  }
+  __device__ static float dot(const Unit& b, const Act32& a, const ActBlock& ab) {
+    int lo = 0, hi = 0;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      lo = dot4(a, k, b.c[k], lo);
+      hi = dot4(a, 4 + k, b.c[4 + k], hi);
+    }
+    const float2 scale = __half22float2(*reinterpret_cast<const __half2*>(&b.h.x));
+    const float2 offset = __half22float2(*reinterpret_cast<const __half2*>(&b.h.y));
+    return ab.d * (scale.x * static_cast<float>(lo) + scale.y * static_cast<float>(hi)) +
+           offset.x * ab.sum_lo + offset.y * ab.sum_hi;
+  }
+};
+
+// Warps per block: about one quantized block per lane; depends on the weight's shape only, so
+// each output's arithmetic is the same for every n (batch invariance).
+int split_warps(int64_t units) {
+  return static_cast<int>(std::clamp<int64_t>(units / 32, 1, kMaxSplit));
+}
+
+// y[n, rows]: block (bx, by) computes rows [bx*kRows, +kRows) for activation rows
+// [by*NC, +NC). Warp w of ks walks blocks w*32 + lane, + 32*ks, ...; the warps' partial sums
+// are added in warp order through shared memory.
+template <class F, int NC>
+__global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
+    const int16_t* xq, const ActBlock* xb, int64_t n, Planes w, int64_t rows, float* y) {
+  __shared__ float part[kMaxSplit][kRows][NC];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
+  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * kRows;
+  const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
+  const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
+  const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), rows - r0));
+  const int64_t units = w.units;
+  float acc[kRows][NC];
+#pragma unroll
+  for (int r = 0; r < kRows; ++r)
+#pragma unroll
+    for (int c = 0; c < NC; ++c) acc[r][c] = 0.0f;
+
+  for (int64_t u = warp * 32 + lane; u < units; u += 32 * ks) {
+    typename F::Unit wu[kRows];
+#pragma unroll
+    for (int r = 0; r < kRows; ++r)
+      if (r < nr) wu[r] = F::load(w, r0 + r, u);
+#pragma unroll
+    for (int c = 0; c < NC; ++c) {
+      if (c >= nc) break;
+      const int64_t blk = (c0 + c) * units + u;
+      const Act32 a = load_act(xq + blk * 32);
+      const ActBlock ab = xb[blk];
+#pragma unroll
+      for (int r = 0; r < kRows; ++r)
+        if (r < nr) acc[r][c] += F::dot(wu[r], a, ab);
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kRows; ++r)
+#pragma unroll
+    for (int c = 0; c < NC; ++c) {
+      float v = acc[r][c];
+      for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+      if (lane == 0) part[warp][r][c] = v;
+    }
+  __syncthreads();
+  if (threadIdx.x < kRows * NC) {
+    const int r = threadIdx.x / NC, c = threadIdx.x % NC;
+    if (r < nr && c < nc) {
+      float v = part[0][r][c];
+      for (int k = 1; k < ks; ++k) v += part[k][r][c];
+      y[(c0 + c) * rows + r0 + r] = v;
+    }
+  }
+}
+
+template <class F, int NC>
+void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const Weight& w, float* y,
+            cudaStream_t s) {
+  const dim3 grid(static_cast<unsigned>((w.rows + kRows - 1) / kRows),
+                  static_cast<unsigned>((n + NC - 1) / NC));
+  const Planes p = planes(w, kQuantBlock);
+  matmul_act16_kernel<F, NC><<<grid, split_warps(p.units) * 32, 0, s>>>(xq, xb, n, p, w.rows, y);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+template <class F>
+void launch_any_n(const int16_t* xq, const ActBlock* xb, int64_t n, const Weight& w, float* y,
+                  cudaStream_t s) {
+  if (n == 1) return launch<F, 1>(xq, xb, n, w, y, s);
+  if (n == 2) return launch<F, 2>(xq, xb, n, w, y, s);
+  if (n <= 4) return launch<F, 4>(xq, xb, n, w, y, s);
+  launch<F, 8>(xq, xb, n, w, y, s);
+}
+
+}  // namespace
+
+size_t act16_scratch_bytes(int64_t n, int64_t cols) {
+  const int64_t blocks = n * (cols / kQuantBlock);
+  return static_cast<size_t>(blocks) * (32 * sizeof(int16_t) + sizeof(ActBlock));
+}
+
+void matmul_rows_act16(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
+                       cudaStream_t s) {
+  if (n <= 0 || w.rows <= 0) return;
+  const int64_t blocks = n * (w.cols / kQuantBlock);
+  int16_t* xq = static_cast<int16_t*>(scratch);                        // [n, cols]
+  ActBlock* xb = reinterpret_cast<ActBlock*>(xq + blocks * 32);        // [n, cols / 32]
+  quantize_act16_kernel<<<static_cast<unsigned>((blocks * 32 + 255) / 256), 256, 0, s>>>(
+      x, blocks, xq, xb);
+  SLUICE_CUDA_LAUNCHED();
+  switch (w.dtype) {
+    case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, w, y, s);
+    case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, w, y, s);
+    case DType::Q8G16: return launch_any_n<IntQ8G16>(xq, xb, n, w, y, s);
+    default: SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
+  }
+}
+
+}  // namespace sluice::cuda
