@@ -113,6 +113,15 @@ class Backend {
 
   // y[n, w.rows] = x[n, w.cols] . w^T, for every DType (ONE entry point).
   virtual void matmul(const float* x, int64_t n, const Weight& w, float* y) = 0;
+  // Products sharing their input (q/k/v, gate/up): ys[i] = x . ws[i]^T. Device backends run
+  // those of one dtype and width as one (one launch, one activation quantization).
+  struct Product {
+    const Weight* w;
+    float* y;  // [n, w->rows]
+  };
+  virtual void matmul_many(const float* x, int64_t n, const Product* products, int count) {
+    for (int i = 0; i < count; ++i) matmul(x, n, *products[i].w, products[i].y);
+  }
   // out[n, table.cols] = rows ids[i] of table (dequantized).
   virtual void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) = 0;
   // y[n, dim] = x / rms(x) * weight   (y may alias x)

@@ -105,9 +105,8 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
     const Layer& L = layers_[li];
     const KvLayerView cache = kv.layer(li);
     be.rms_norm(x, n, H, f32(L.attn_norm), c.rms_norm_eps, h);
-    be.matmul(h, n, L.wq, q);
-    be.matmul(h, n, L.wk, k);
-    be.matmul(h, n, L.wv, v);
+    const Backend::Product qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};
+    be.matmul_many(h, n, qkv, 3);
     if (c.attention_bias) {
       be.add_bias(q, n, q_dim, f32(L.q_bias));
       be.add_bias(k, n, kv_dim, f32(L.k_bias));
@@ -125,8 +124,8 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
     be.add(x, h, n * H);
 
     be.rms_norm(x, n, H, f32(L.ffn_norm), c.rms_norm_eps, h);
-    be.matmul(h, n, L.w_gate, gate);
-    be.matmul(h, n, L.w_up, up);
+    const Backend::Product gate_up[] = {{&L.w_gate, gate}, {&L.w_up, up}};
+    be.matmul_many(h, n, gate_up, 2);
     be.silu_mul(gate, up, n * I, gate);
     be.matmul(gate, n, L.w_down, h);
     be.add(x, h, n * H);

@@ -115,7 +115,9 @@ class CudaBackend final : public Backend {
     const size_t bytes = w.nbytes();
     void* p = nullptr;
     SLUICE_CUDA_CHECK(cudaMalloc(&p, bytes));
-    SLUICE_CUDA_CHECK(cudaMemcpy(p, w.data, bytes, cudaMemcpyHostToDevice));
+    // On our stream: a plain cudaMemcpy from pageable memory may return before its DMA lands,
+    // and this (non-blocking) stream does not wait for it.
+    SLUICE_CUDA_CHECK(cudaMemcpyAsync(p, w.data, bytes, cudaMemcpyHostToDevice, stream_));
     if (is_quantized(w.dtype)) {  // the kernels read the planar layout (dequant.cuh)
       void* planar = nullptr;
       SLUICE_CUDA_CHECK(cudaMalloc(&planar, bytes));
@@ -125,6 +127,7 @@ class CudaBackend final : public Backend {
       SLUICE_CUDA_CHECK(cudaFree(p));
       p = planar;
     }
+    SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
     Weight d = Weight::from_mapped(w.dtype, w.rows, w.cols, static_cast<const uint8_t*>(p));
     d.device = std::shared_ptr<const void>(p, [](const void* q) { cudaFree(const_cast<void*>(q)); });
     return d;
@@ -172,6 +175,20 @@ class CudaBackend final : public Backend {
       return matmul_rows(x, n, w, y, scratch, stream_);
     }
     gemm(x, n, w, y);
+  }
+  void matmul_many(const float* x, int64_t n, const Product* products, int count) override {
+    const bool rows = invariant_ || n <= kGemvMaxRows;
+    bool same = count >= 1 && count <= kMaxRowsProducts;
+    for (int i = 1; same && i < count; ++i)
+      same = products[i].w->dtype == products[0].w->dtype &&
+             products[i].w->cols == products[0].w->cols;
+    if (!rows || !same) return Backend::matmul_many(x, n, products, count);
+    const Weight& w0 = *products[0].w;
+    auto t = timer_->scope("matmul_rows many", n, dtype_name(w0.dtype));
+    RowsProduct ps[kMaxRowsProducts];
+    for (int i = 0; i < count; ++i) ps[i] = RowsProduct{products[i].w, products[i].y};
+    uint8_t* scratch = grow(rows_scratch_, rows_scratch_cap_, matmul_rows_scratch_bytes(n, w0));
+    matmul_rows_many(x, n, ps, count, scratch, stream_);
   }
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
     auto t = timer_->scope("embedding", n);

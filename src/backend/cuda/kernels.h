@@ -32,13 +32,22 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
 // reduction order is fixed, independent of n (batch-invariant). Bandwidth-bound for small n.
 // Quantized weights multiply int16-quantized activations (kernels_matmul_act16.cu) in
 // `scratch`, matmul_rows_scratch_bytes(n, w) of device memory.
+// matmul_rows_many: up to kMaxRowsProducts weights of one dtype and column count times the
+// same x, in one launch (and one activation quantization).
+constexpr int kMaxRowsProducts = 3;
+struct RowsProduct {
+  const Weight* w;
+  float* y;  // [n, w->rows]
+};
 size_t matmul_rows_scratch_bytes(int64_t n, const Weight& w);
 void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
                  cudaStream_t s);
-// The quantized part of matmul_rows.
+void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
+                      cudaStream_t s);
+// The quantized part of matmul_rows_many.
 size_t act16_scratch_bytes(int64_t n, int64_t cols);
-void matmul_rows_act16(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
-                       cudaStream_t s);
+void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count,
+                       void* scratch, cudaStream_t s);
 // Whole weight -> f16 [rows, cols] (quantized and float types), for tensor-core GEMMs.
 void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 // x[count] f32 -> f16 or bf16 bit patterns.

@@ -14,6 +14,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/kv_element.cuh"
+#include "backend/cuda/pdl.cuh"
 #include "common/assert.h"
 
 namespace sluice::cuda {
@@ -76,6 +77,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     const int32_t* query_start, int64_t num_seqs, const int32_t* positions,
     const int32_t* block_tables, int64_t max_blocks, float scale, float* out, SplitOut split,
     const int32_t* token_list) {
+  pdl_launch_dependents();  // the output projection follows (or the split combine)
   __shared__ float q_s[kMaxGroupDim];    // [S, head_dim], pre-scaled
   __shared__ float p_s[kMaxHeads][kChunk];
   __shared__ float scratch[kThreads / 32];
@@ -238,6 +240,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
 // Block per (token, head), thread per dim: out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M).
 __global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t head_dim,
                                       const int32_t* token_list, float* out) {
+  pdl_launch_dependents();  // the output projection follows
   const int64_t pair = blockIdx.x;
   const int64_t idx = pair / num_heads + split.first_token;
   const int64_t t = token_list ? token_list[idx] : idx;

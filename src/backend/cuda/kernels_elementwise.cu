@@ -5,6 +5,7 @@
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/kv_element.cuh"
+#include "backend/cuda/pdl.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -54,6 +55,7 @@ __device__ float block_sum(float v) {
 // One block per row: y = x / rms(x) * weight (y may alias x).
 __global__ void rms_norm_kernel(const float* x, int64_t dim, const float* weight, float eps,
                                 float* y) {
+  pdl_launch_dependents();  // a product usually follows
   const float* xi = x + blockIdx.x * dim;
   float* yi = y + blockIdx.x * dim;
   float ss = 0.0f;
@@ -84,6 +86,7 @@ __global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head
 }
 
 __global__ void silu_mul_kernel(const float* gate, const float* up, int64_t count, float* out) {
+  pdl_launch_dependents();  // the down projection follows
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= count) return;
   const float g = gate[i];

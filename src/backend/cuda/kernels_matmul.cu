@@ -10,6 +10,8 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/matmul_segments.cuh"
+#include "backend/cuda/pdl.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -148,16 +150,19 @@ int split_warps(int64_t units) {
   return static_cast<int>(std::clamp<int64_t>(units / 32, 1, kMaxSplit));
 }
 
-// y[n, rows]: block (bx, by) computes rows [bx*kRows, bx*kRows + kRows) for columns
-// [by*NC, by*NC + NC). Warp w of ks walks units w*32 + lane, + 32*ks, ...; the warps' partial
-// sums are added in warp order through shared memory.
+// y[n, rows] of each segment: block (bx, by) computes kRows rows of the segment bx falls in,
+// for columns [by*NC, by*NC + NC). Warp w of ks walks units w*32 + lane, + 32*ks, ...; the
+// warps' partial sums are added in warp order through shared memory.
 template <class F, int NC>
 __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float* x, int64_t n,
-                                                                     int64_t cols, Planes w,
-                                                                     int64_t rows, float* y) {
+                                                                     int64_t cols,
+                                                                     Segments segs) {
   __shared__ float part[kMaxSplit][kRows][NC];
   const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
-  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * kRows;
+  const Segment seg = segment_of(segs, blockIdx.x, kRows);
+  const Planes& w = seg.w;
+  float* y = seg.y;
+  const int64_t rows = seg.rows, r0 = seg.r0;
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
   const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), rows - r0));
@@ -168,12 +173,22 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float
     for (int c = 0; c < NC; ++c) acc[r][c] = 0.0f;
 
   const int64_t units = cols / F::kElems;
-#pragma unroll 2
-  for (int64_t u = warp * 32 + lane; u < units; u += 32 * ks) {
+  // The first weights load before waiting for the activations (programmatic launch: the
+  // kernel before may still be running).
+  const int64_t step = 32 * ks;
+  typename F::Unit next[kRows];
+  int64_t u = warp * 32 + lane;
+#pragma unroll
+  for (int r = 0; r < kRows; ++r)
+    if (r < nr && u < units) next[r] = F::load(w, r0 + r, u);
+  pdl_wait();
+  for (; u < units; u += step) {
     typename F::Unit wu[kRows];
 #pragma unroll
-    for (int r = 0; r < kRows; ++r)
-      if (r < nr) wu[r] = F::load(w, r0 + r, u);
+    for (int r = 0; r < kRows; ++r) {
+      wu[r] = next[r];
+      if (r < nr && u + step < units) next[r] = F::load(w, r0 + r, u + step);
+    }
 #pragma unroll
     for (int sub = 0; sub < F::kElems / 8; ++sub) {
       float xs[NC][8];
@@ -232,21 +247,22 @@ __global__ void matmul_generic_kernel(const float* x, int64_t n, int64_t cols, D
 }
 
 template <class F, int NC>
-void launch_rows(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s) {
-  const dim3 grid(static_cast<unsigned>((w.rows + kRows - 1) / kRows),
+void launch_rows(const float* x, int64_t n, const RowsProduct* ps, int count, cudaStream_t s) {
+  const Segments segs = make_segments(ps, count, F::kElems, kRows);
+  if (segs.first_block[count] == 0) return;
+  const dim3 grid(static_cast<unsigned>(segs.first_block[count]),
                   static_cast<unsigned>((n + NC - 1) / NC));
-  const int ks = split_warps(w.cols / F::kElems);
-  matmul_rows_kernel<F, NC>
-      <<<grid, ks * 32, 0, s>>>(x, n, w.cols, planes(w, F::kElems), w.rows, y);
-  SLUICE_CUDA_LAUNCHED();
+  const int ks = split_warps(ps[0].w->cols / F::kElems);
+  launch_pdl(matmul_rows_kernel<F, NC>, grid, dim3(ks * 32), s, x, n, ps[0].w->cols, segs);
 }
 
 template <class F>
-void launch_rows_any_n(const float* x, int64_t n, const Weight& w, float* y, cudaStream_t s) {
-  if (n == 1) return launch_rows<F, 1>(x, n, w, y, s);
-  if (n == 2) return launch_rows<F, 2>(x, n, w, y, s);
-  if (n <= 4) return launch_rows<F, 4>(x, n, w, y, s);
-  launch_rows<F, 8>(x, n, w, y, s);
+void launch_rows_any_n(const float* x, int64_t n, const RowsProduct* ps, int count,
+                       cudaStream_t s) {
+  if (n == 1) return launch_rows<F, 1>(x, n, ps, count, s);
+  if (n == 2) return launch_rows<F, 2>(x, n, ps, count, s);
+  if (n <= 4) return launch_rows<F, 4>(x, n, ps, count, s);
+  launch_rows<F, 8>(x, n, ps, count, s);
 }
 
 // One thread per unit: decodes it and writes its elements as f16, 8 at a time (16 bytes).
@@ -306,19 +322,29 @@ size_t matmul_rows_scratch_bytes(int64_t n, const Weight& w) {
 
 void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
                  cudaStream_t s) {
-  if (n <= 0 || w.rows <= 0) return;
-  if (is_quantized(w.dtype)) return matmul_rows_act16(x, n, w, y, scratch, s);
+  const RowsProduct p{&w, y};
+  matmul_rows_many(x, n, &p, 1, scratch, s);
+}
+
+void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
+                      cudaStream_t s) {
+  const Weight& w = *ps[0].w;
+  if (n <= 0 || count <= 0) return;
+  if (is_quantized(w.dtype)) return matmul_rows_act16(x, n, ps, count, scratch, s);
   if (w.cols % 8 != 0) {
-    const int64_t items = n * w.rows;
-    matmul_generic_kernel<<<static_cast<unsigned>((items + 7) / 8), 256, 0, s>>>(
-        x, n, w.cols, w.dtype, planes(w, 1), w.rows, y);
-    SLUICE_CUDA_LAUNCHED();
+    for (int i = 0; i < count; ++i) {
+      const Weight& wi = *ps[i].w;
+      const int64_t items = n * wi.rows;
+      matmul_generic_kernel<<<static_cast<unsigned>((items + 7) / 8), 256, 0, s>>>(
+          x, n, wi.cols, wi.dtype, planes(wi, 1), wi.rows, ps[i].y);
+      SLUICE_CUDA_LAUNCHED();
+    }
     return;
   }
   switch (w.dtype) {
-    case DType::F32: return launch_rows_any_n<FmtF32>(x, n, w, y, s);
-    case DType::F16: return launch_rows_any_n<Fmt16<false>>(x, n, w, y, s);
-    case DType::BF16: return launch_rows_any_n<Fmt16<true>>(x, n, w, y, s);
+    case DType::F32: return launch_rows_any_n<FmtF32>(x, n, ps, count, s);
+    case DType::F16: return launch_rows_any_n<Fmt16<false>>(x, n, ps, count, s);
+    case DType::BF16: return launch_rows_any_n<Fmt16<true>>(x, n, ps, count, s);
     default: return;  // quantized: above
   }
 }

@@ -9,6 +9,8 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/matmul_segments.cuh"
+#include "backend/cuda/pdl.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -25,6 +27,7 @@ struct ActBlock {
 // One warp per (row, block): lane j quantizes element j.
 __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int16_t* q,
                                       ActBlock* blocks) {
+  pdl_launch_dependents();  // the product after it may start streaming its weights
   const int64_t b = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   const int lane = threadIdx.x & 31;
   if (b >= count_blocks) return;
@@ -151,15 +154,18 @@ int split_warps(int64_t units) {
   return static_cast<int>(std::clamp<int64_t>(units / 32, 1, kMaxSplit));
 }
 
-// y[n, rows]: block (bx, by) computes rows [bx*kRows, +kRows) for activation rows
-// [by*NC, +NC). Warp w of ks walks blocks w*32 + lane, + 32*ks, ...; the warps' partial sums
-// are added in warp order through shared memory.
+// y[n, rows] of each segment: block (bx, by) computes kRows rows of the segment bx falls in,
+// for activation rows [by*NC, +NC). Warp w of ks walks blocks w*32 + lane, + 32*ks, ...; the
+// warps' partial sums are added in warp order through shared memory.
 template <class F, int NC>
 __global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
-    const int16_t* xq, const ActBlock* xb, int64_t n, Planes w, int64_t rows, float* y) {
+    const int16_t* xq, const ActBlock* xb, int64_t n, Segments segs) {
   __shared__ float part[kMaxSplit][kRows][NC];
   const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
-  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * kRows;
+  const Segment seg = segment_of(segs, blockIdx.x, kRows);
+  const Planes& w = seg.w;
+  float* y = seg.y;
+  const int64_t rows = seg.rows, r0 = seg.r0;
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
   const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), rows - r0));
@@ -170,11 +176,22 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
 #pragma unroll
     for (int c = 0; c < NC; ++c) acc[r][c] = 0.0f;
 
-  for (int64_t u = warp * 32 + lane; u < units; u += 32 * ks) {
+  // The first weights load before waiting for the activations (programmatic launch: the
+  // kernel before may still be running).
+  const int64_t step = 32 * ks;
+  typename F::Unit next[kRows];
+  int64_t u = warp * 32 + lane;
+#pragma unroll
+  for (int r = 0; r < kRows; ++r)
+    if (r < nr && u < units) next[r] = F::load(w, r0 + r, u);
+  pdl_wait();
+  for (; u < units; u += step) {
     typename F::Unit wu[kRows];
 #pragma unroll
-    for (int r = 0; r < kRows; ++r)
-      if (r < nr) wu[r] = F::load(w, r0 + r, u);
+    for (int r = 0; r < kRows; ++r) {
+      wu[r] = next[r];
+      if (r < nr && u + step < units) next[r] = F::load(w, r0 + r, u + step);
+    }
 #pragma unroll
     for (int c = 0; c < NC; ++c) {
       if (c >= nc) break;
@@ -206,22 +223,23 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
 }
 
 template <class F, int NC>
-void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const Weight& w, float* y,
+void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct* ps, int count,
             cudaStream_t s) {
-  const dim3 grid(static_cast<unsigned>((w.rows + kRows - 1) / kRows),
+  const Segments segs = make_segments(ps, count, kQuantBlock, kRows);
+  if (segs.first_block[count] == 0) return;
+  const dim3 grid(static_cast<unsigned>(segs.first_block[count]),
                   static_cast<unsigned>((n + NC - 1) / NC));
-  const Planes p = planes(w, kQuantBlock);
-  matmul_act16_kernel<F, NC><<<grid, split_warps(p.units) * 32, 0, s>>>(xq, xb, n, p, w.rows, y);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(matmul_act16_kernel<F, NC>, grid, dim3(split_warps(segs.w[0].units) * 32), s, xq,
+             xb, n, segs);
 }
 
 template <class F>
-void launch_any_n(const int16_t* xq, const ActBlock* xb, int64_t n, const Weight& w, float* y,
-                  cudaStream_t s) {
-  if (n == 1) return launch<F, 1>(xq, xb, n, w, y, s);
-  if (n == 2) return launch<F, 2>(xq, xb, n, w, y, s);
-  if (n <= 4) return launch<F, 4>(xq, xb, n, w, y, s);
-  launch<F, 8>(xq, xb, n, w, y, s);
+void launch_any_n(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct* ps,
+                  int count, cudaStream_t s) {
+  if (n == 1) return launch<F, 1>(xq, xb, n, ps, count, s);
+  if (n == 2) return launch<F, 2>(xq, xb, n, ps, count, s);
+  if (n <= 4) return launch<F, 4>(xq, xb, n, ps, count, s);
+  launch<F, 8>(xq, xb, n, ps, count, s);
 }
 
 }  // namespace
@@ -231,19 +249,20 @@ size_t act16_scratch_bytes(int64_t n, int64_t cols) {
   return static_cast<size_t>(blocks) * (32 * sizeof(int16_t) + sizeof(ActBlock));
 }
 
-void matmul_rows_act16(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
-                       cudaStream_t s) {
-  if (n <= 0 || w.rows <= 0) return;
+void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count,
+                       void* scratch, cudaStream_t s) {
+  const Weight& w = *ps[0].w;
+  if (n <= 0) return;
   const int64_t blocks = n * (w.cols / kQuantBlock);
-  int16_t* xq = static_cast<int16_t*>(scratch);                        // [n, cols]
-  ActBlock* xb = reinterpret_cast<ActBlock*>(xq + blocks * 32);        // [n, cols / 32]
+  int16_t* xq = static_cast<int16_t*>(scratch);                  // [n, cols]
+  ActBlock* xb = reinterpret_cast<ActBlock*>(xq + blocks * 32);  // [n, cols / 32]
   quantize_act16_kernel<<<static_cast<unsigned>((blocks * 32 + 255) / 256), 256, 0, s>>>(
       x, blocks, xq, xb);
   SLUICE_CUDA_LAUNCHED();
   switch (w.dtype) {
-    case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, w, y, s);
-    case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, w, y, s);
-    case DType::Q8G16: return launch_any_n<IntQ8G16>(xq, xb, n, w, y, s);
+    case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, s);
+    case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, s);
+    case DType::Q8G16: return launch_any_n<IntQ8G16>(xq, xb, n, ps, count, s);
     default: SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
   }
 }

@@ -121,6 +121,34 @@ TEST_F(CudaOps, QuantizedRowsMatchTheInt16Reference) {
   }
 }
 
+// Products sharing their input run as one launch; each output is the same bits as its own
+// matmul (mixed dtypes fall back to one matmul each).
+TEST_F(CudaOps, MatmulManyEqualsSeparateMatmuls) {
+  const int64_t cols = 512;
+  for (int64_t n : {1, 5, 8, 40}) {
+    for (auto dts : {std::vector<DType>{DType::Q4G32, DType::Q4G32, DType::Q4G32},
+                     std::vector<DType>{DType::BF16, DType::BF16},
+                     std::vector<DType>{DType::Q4G32, DType::Q8G16, DType::Q4G32}}) {
+      const auto x = randn(n * cols, 50 + n);
+      const float* dx = up(x);
+      std::vector<Weight> ws;
+      std::vector<Backend::Product> ps;
+      const int64_t rows[] = {96, 24, 37};
+      for (size_t i = 0; i < dts.size(); ++i) {
+        ws.push_back(gpu_->place(random_weight(dts[i], rows[i], cols, 60 + i)));
+      }
+      for (size_t i = 0; i < dts.size(); ++i) ps.push_back({&ws[i], poisoned(n * rows[i])});
+      gpu_->matmul_many(dx, n, ps.data(), static_cast<int>(ps.size()));
+      for (size_t i = 0; i < ps.size(); ++i) {
+        float* one = poisoned(n * rows[i]);
+        gpu_->matmul(dx, n, ws[i], one);
+        EXPECT_EQ(down(ps[i].y, n * rows[i]), down(one, n * rows[i]))
+            << "n=" << n << " product " << i << " " << dtype_name(dts[i]);
+      }
+    }
+  }
+}
+
 TEST_F(CudaOps, MatmulOddColumnCountsUseTheGenericKernel) {
   for (DType t : {DType::F32, DType::F16, DType::BF16}) {
     const Weight w = random_weight(t, 19, 20, 3);

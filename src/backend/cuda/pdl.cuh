@@ -1,0 +1,54 @@
+#pragma once
+// Programmatic dependent launch (Hopper): a kernel launched with launch_pdl may start while the
+// kernel before it in the stream still runs, so it can stream its weights meanwhile; it calls
+// pdl_wait() before reading anything an earlier kernel wrote, and writes nothing before that.
+// Kernels that usually precede one call pdl_launch_dependents() to let it be scheduled early.
+// Both instructions are no-ops without such a launch (and before sm_90).
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include "backend/cuda/cuda_check.h"
+
+namespace sluice::cuda {
+
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+// SLUICE_CUDA_PDL=0 launches every kernel after the previous one ends (an A/B switch).
+inline bool pdl_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("SLUICE_CUDA_PDL");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
+}
+
+template <typename... Params, typename... Args>
+void launch_pdl(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s,
+                Args&&... args) {
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = 0;
+  cfg.stream = s;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = pdl_enabled() ? 1 : 0;
+  cfg.attrs = attr;
+  cfg.numAttrs = 1;
+  SLUICE_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
+}
+
+}  // namespace sluice::cuda
