@@ -65,6 +65,23 @@ struct AttentionBatch {
   uint64_t id = 0;
 };
 
+// The attention inputs of a flattened batch, transformed in place: q [n, num_heads, head_dim]
+// and k [n, num_kv_heads, head_dim] get a per-head RMSNorm (when q_norm / k_norm are set, [head_dim])
+// and RoPE at positions[n]; then k and v [n, num_kv_heads, head_dim] are written to the KV cache
+// at slot_mapping[n] (a slot < 0 is not written).
+struct QkvInputs {
+  float* q = nullptr;
+  float* k = nullptr;
+  const float* v = nullptr;
+  int64_t n = 0, num_heads = 0, num_kv_heads = 0, head_dim = 0;
+  const float* q_norm = nullptr;
+  const float* k_norm = nullptr;
+  float eps = 0.0f;
+  const int32_t* positions = nullptr;
+  RopeParams rope;
+  const int32_t* slot_mapping = nullptr;
+};
+
 // A recorded sequence of ops (a CUDA graph on the CUDA backend): replay() issues them again,
 // on the same buffers and with the same sizes, at a fraction of the launch cost.
 class Recording {
@@ -134,6 +151,20 @@ class Backend {
   virtual void silu_mul(const float* gate, const float* up, int64_t count, float* out) = 0;
   // x[count] += y[count]
   virtual void add(float* x, const float* y, int64_t count) = 0;
+  // x[n, dim] += r; y = rms_norm(x) (the residual add and the next norm; y may alias r or x).
+  virtual void add_rms_norm(float* x, const float* r, int64_t n, int64_t dim, const float* weight,
+                            float eps, float* y) {
+    add(x, r, n * dim);
+    rms_norm(x, n, dim, weight, eps, y);
+  }
+  // Norms, RoPE and the cache write before attention (QkvInputs); device backends fuse them.
+  virtual void prepare_qkv(const QkvInputs& in, const KvLayerView& cache) {
+    if (in.q_norm) rms_norm(in.q, in.n * in.num_heads, in.head_dim, in.q_norm, in.eps, in.q);
+    if (in.k_norm) rms_norm(in.k, in.n * in.num_kv_heads, in.head_dim, in.k_norm, in.eps, in.k);
+    rope(in.q, in.n, in.num_heads, in.head_dim, in.positions, in.rope);
+    rope(in.k, in.n, in.num_kv_heads, in.head_dim, in.positions, in.rope);
+    cache_write(in.k, in.v, in.n, in.slot_mapping, cache);
+  }
   // x[n, dim] += bias[dim] for every row
   virtual void add_bias(float* x, int64_t n, int64_t dim, const float* bias) = 0;
   // out[m, dim] = x[rows[i], :] for i < m   (rows backend-resident)

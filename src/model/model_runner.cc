@@ -101,10 +101,10 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
 
   be.embedding(embed_, s.tokens, n, x);
+  if (c.num_layers > 0) be.rms_norm(x, n, H, f32(layers_[0].attn_norm), c.rms_norm_eps, h);
   for (int64_t li = 0; li < c.num_layers; ++li) {
     const Layer& L = layers_[li];
     const KvLayerView cache = kv.layer(li);
-    be.rms_norm(x, n, H, f32(L.attn_norm), c.rms_norm_eps, h);
     const Backend::Product qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};
     be.matmul_many(h, n, qkv, 3);
     if (c.attention_bias) {
@@ -112,23 +112,26 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
       be.add_bias(k, n, kv_dim, f32(L.k_bias));
       be.add_bias(v, n, kv_dim, f32(L.v_bias));
     }
-    if (c.qk_norm) {
-      be.rms_norm(q, n * c.num_heads, HD, f32(L.q_norm), c.rms_norm_eps, q);
-      be.rms_norm(k, n * c.num_kv_heads, HD, f32(L.k_norm), c.rms_norm_eps, k);
-    }
-    be.rope(q, n, c.num_heads, HD, s.positions, rope);
-    be.rope(k, n, c.num_kv_heads, HD, s.positions, rope);
-    be.cache_write(k, v, n, s.ab.slot_mapping, cache);
+    QkvInputs in;
+    in.q = q, in.k = k, in.v = v;
+    in.n = n, in.num_heads = c.num_heads, in.num_kv_heads = c.num_kv_heads, in.head_dim = HD;
+    if (c.qk_norm) in.q_norm = f32(L.q_norm), in.k_norm = f32(L.k_norm);
+    in.eps = c.rms_norm_eps;
+    in.positions = s.positions;
+    in.rope = rope;
+    in.slot_mapping = s.ab.slot_mapping;
+    be.prepare_qkv(in, cache);
     be.paged_attention(q, c.num_heads, cache, s.ab, scale, attn);
     be.matmul(attn, n, L.wo, h);
-    be.add(x, h, n * H);
-
-    be.rms_norm(x, n, H, f32(L.ffn_norm), c.rms_norm_eps, h);
+    be.add_rms_norm(x, h, n, H, f32(L.ffn_norm), c.rms_norm_eps, h);
     const Backend::Product gate_up[] = {{&L.w_gate, gate}, {&L.w_up, up}};
     be.matmul_many(h, n, gate_up, 2);
     be.silu_mul(gate, up, n * I, gate);
     be.matmul(gate, n, L.w_down, h);
-    be.add(x, h, n * H);
+    if (li + 1 < c.num_layers)  // the residual add and the next layer's norm
+      be.add_rms_norm(x, h, n, H, f32(layers_[li + 1].attn_norm), c.rms_norm_eps, h);
+    else
+      be.add(x, h, n * H);
   }
   // Only the requested rows go through the final norm and the vocabulary projection.
   be.gather_rows(x, s.rows, m, H, s.last);

@@ -212,6 +212,16 @@ class CudaBackend final : public Backend {
     auto t = timer_->scope("add", 1);
     cuda::add(x, y, count, stream_);
   }
+  void add_rms_norm(float* x, const float* r, int64_t n, int64_t dim, const float* weight,
+                    float eps, float* y) override {
+    auto t = timer_->scope("add_rms_norm", n);
+    cuda::add_rms_norm(x, r, n, dim, weight, eps, y, stream_);
+  }
+  void prepare_qkv(const QkvInputs& in, const KvLayerView& cache) override {
+    if (!prepare_qkv_supported(in.head_dim)) return Backend::prepare_qkv(in, cache);
+    auto t = timer_->scope("prepare_qkv", in.n);
+    cuda::prepare_qkv(in, cache, stream_);
+  }
   void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override {
     auto t = timer_->scope("add_bias", n);
     cuda::add_bias(x, n, dim, bias, stream_);

@@ -21,6 +21,12 @@ void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_
           const RopeParams& p, cudaStream_t s);
 void silu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s);
 void add(float* x, const float* y, int64_t count, cudaStream_t s);
+// x += residual, then y = rms_norm(x) (Backend::add_rms_norm), one block per row.
+void add_rms_norm(float* x, const float* residual, int64_t n, int64_t dim, const float* weight,
+                  float eps, float* y, cudaStream_t s);
+// Backend::prepare_qkv in one kernel (kernels_attention_inputs.cu), head_dim up to 256.
+bool prepare_qkv_supported(int64_t head_dim);
+void prepare_qkv(const QkvInputs& in, const KvLayerView& cache, cudaStream_t s);
 void add_bias(float* x, int64_t n, int64_t dim, const float* bias, cudaStream_t s);
 void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, float* out,
                  cudaStream_t s);

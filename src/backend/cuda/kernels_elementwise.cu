@@ -6,6 +6,7 @@
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/kv_element.cuh"
 #include "backend/cuda/pdl.cuh"
+#include "backend/cuda/rope.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -52,14 +53,24 @@ __device__ float block_sum(float v) {
   return v;
 }
 
-// One block per row: y = x / rms(x) * weight (y may alias x).
-__global__ void rms_norm_kernel(const float* x, int64_t dim, const float* weight, float eps,
-                                float* y) {
+// One block per row: y = x / rms(x) * weight (y may alias x); with `residual`, x += residual
+// first (x is updated).
+__global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim,
+                                const float* weight, float eps, float* y) {
   pdl_launch_dependents();  // a product usually follows
-  const float* xi = x + blockIdx.x * dim;
+  float* xi = x + blockIdx.x * dim;
   float* yi = y + blockIdx.x * dim;
   float ss = 0.0f;
-  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += xi[k] * xi[k];
+  if (residual) {
+    const float* ri = residual + blockIdx.x * dim;
+    for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) {
+      const float v = xi[k] + ri[k];
+      xi[k] = v;  // each thread rereads only what it wrote
+      ss += v * v;
+    }
+  } else {
+    for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += xi[k] * xi[k];
+  }
   ss = block_sum(ss);
   const float inv = rsqrtf(ss / static_cast<float>(dim) + eps);
   for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) yi[k] = xi[k] * inv * weight[k];
@@ -72,12 +83,8 @@ __global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head
   const int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (idx >= n * num_heads * half) return;
   const int64_t i = idx % half, th = idx / half, t = th / num_heads;
-  const float freq = inv_freq ? inv_freq[i]
-                              : static_cast<float>(1.0 / pow(static_cast<double>(theta),
-                                                             2.0 * i / (2.0 * half)));
-  const float angle = static_cast<float>(positions[t]) * freq;
   float sn, cs;
-  sincosf(angle, &sn, &cs);
+  rope_sincos(positions[t], i, half, theta, inv_freq, &sn, &cs);
   float* xh = x + th * head_dim;
   const int64_t a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + half;
   const float x0 = xh[a], x1 = xh[b];
@@ -143,7 +150,17 @@ void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float
               cudaStream_t s) {
   if (n <= 0) return;
   const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
-  rms_norm_kernel<<<static_cast<unsigned>(n), threads, 0, s>>>(x, dim, weight, eps, y);
+  // x is only read without a residual.
+  rms_norm_kernel<<<static_cast<unsigned>(n), threads, 0, s>>>(const_cast<float*>(x), nullptr,
+                                                               dim, weight, eps, y);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+void add_rms_norm(float* x, const float* residual, int64_t n, int64_t dim, const float* weight,
+                  float eps, float* y, cudaStream_t s) {
+  if (n <= 0) return;
+  const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
+  rms_norm_kernel<<<static_cast<unsigned>(n), threads, 0, s>>>(x, residual, dim, weight, eps, y);
   SLUICE_CUDA_LAUNCHED();
 }
 
