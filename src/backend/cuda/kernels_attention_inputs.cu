@@ -11,8 +11,8 @@ namespace {
 constexpr int kWarps = 8;
 constexpr int kMaxHeadDim = 256;
 
-// Block per token; warp w takes heads w, w + kWarps, ... of q then k (a head staged in shared
-// memory: norm over it, then each lane rotates its pairs). Then the block writes v.
+// Block (t, g): token t, warp w takes head g * kWarps + w of q then k (staged in shared
+// memory: norm over it, then each lane rotates its pairs). Blocks (t, 0) also write v.
 template <class T>
 __global__ __launch_bounds__(kWarps * 32) void prepare_qkv_kernel(QkvInputs in, T* k_cache,
                                                                   T* v_cache) {
@@ -22,7 +22,8 @@ __global__ __launch_bounds__(kWarps * 32) void prepare_qkv_kernel(QkvInputs in, 
   const int64_t kv_row = in.num_kv_heads * hd;
   const int64_t slot = in.slot_mapping[t];  // < 0: padding, no cache write
   float* buf = head_s[warp];
-  for (int64_t hh = warp; hh < in.num_heads + in.num_kv_heads; hh += kWarps) {
+  const int64_t hh = static_cast<int64_t>(blockIdx.y) * kWarps + warp;
+  if (hh < in.num_heads + in.num_kv_heads) {
     const bool is_q = hh < in.num_heads;
     const int64_t kh = hh - in.num_heads;
     float* x = is_q ? in.q + (t * in.num_heads + hh) * hd : in.k + t * kv_row + kh * hd;
@@ -52,9 +53,8 @@ __global__ __launch_bounds__(kWarps * 32) void prepare_qkv_kernel(QkvInputs in, 
       x[d] = buf[d];
       if (!is_q && slot >= 0) kv_store(k_cache + slot * kv_row + kh * hd + d, buf[d]);
     }
-    __syncwarp();  // buf is reused by the warp's next head
   }
-  if (slot >= 0)
+  if (blockIdx.y == 0 && slot >= 0)
     for (int64_t j = threadIdx.x; j < kv_row; j += blockDim.x)
       kv_store(v_cache + slot * kv_row + j, in.v[t * kv_row + j]);
 }
@@ -67,7 +67,9 @@ void prepare_qkv(const QkvInputs& in, const KvLayerView& cache, cudaStream_t s) 
   if (in.n <= 0) return;
   with_kv_type(cache.dtype, [&](auto tag) {
     using T = decltype(tag);
-    prepare_qkv_kernel<T><<<static_cast<unsigned>(in.n), kWarps * 32, 0, s>>>(
+    const dim3 grid(static_cast<unsigned>(in.n),
+                    static_cast<unsigned>((in.num_heads + in.num_kv_heads + kWarps - 1) / kWarps));
+    prepare_qkv_kernel<T><<<grid, kWarps * 32, 0, s>>>(
         in, static_cast<T*>(cache.k), static_cast<T*>(cache.v));
   });
   SLUICE_CUDA_LAUNCHED();
