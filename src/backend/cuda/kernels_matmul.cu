@@ -10,8 +10,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
-#include "backend/cuda/matmul_segments.cuh"
-#include "backend/cuda/pdl.cuh"
+#include "backend/cuda/rows_product.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -140,16 +139,6 @@ struct FmtF32 {
   }
 };
 
-constexpr int kMaxSplit = 8;  // warps per block, splitting each row's units between them
-constexpr int kRows = 4;      // weight rows per block (each x load serves all of them)
-
-// Warps per block for a row of `units`: enough that every lane gets about one unit (two per
-// lane measured 3% slower on 8B 4-bit decode). Depends on the weight's shape only, so each
-// output's arithmetic is the same for every n (batch invariance).
-int split_warps(int64_t units) {
-  return static_cast<int>(std::clamp<int64_t>(units / 32, 1, kMaxSplit));
-}
-
 // y[n, rows] of each segment: block (bx, by) computes kRows rows of the segment bx falls in,
 // for columns [by*NC, by*NC + NC). Warp w of ks walks units w*32 + lane, + 32*ks, ...; the
 // warps' partial sums are added in warp order through shared memory.
@@ -158,37 +147,12 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float
                                                                      int64_t cols,
                                                                      Segments segs) {
   __shared__ float part[kMaxSplit][kRows][NC];
-  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
   const Segment seg = segment_of(segs, blockIdx.x, kRows);
-  const Planes& w = seg.w;
-  float* y = seg.y;
-  const int64_t rows = seg.rows, r0 = seg.r0;
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
   const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
-  const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), rows - r0));
-  float acc[kRows][NC];
-#pragma unroll
-  for (int r = 0; r < kRows; ++r)
-#pragma unroll
-    for (int c = 0; c < NC; ++c) acc[r][c] = 0.0f;
-
-  const int64_t units = cols / F::kElems;
-  // The first weights load before waiting for the activations (programmatic launch: the
-  // kernel before may still be running).
-  const int64_t step = 32 * ks;
-  typename F::Unit next[kRows];
-  int64_t u = warp * 32 + lane;
-#pragma unroll
-  for (int r = 0; r < kRows; ++r)
-    if (r < nr && u < units) next[r] = F::load(w, r0 + r, u);
-  pdl_wait();
-  for (; u < units; u += step) {
-    typename F::Unit wu[kRows];
-#pragma unroll
-    for (int r = 0; r < kRows; ++r) {
-      wu[r] = next[r];
-      if (r < nr && u + step < units) next[r] = F::load(w, r0 + r, u + step);
-    }
+  const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), seg.rows - seg.r0));
+  float acc[kRows][NC] = {};
+  walk_units<F>(seg.w, seg.r0, nr, cols / F::kElems, [&](const auto& wu, int64_t u) {
 #pragma unroll
     for (int sub = 0; sub < F::kElems / 8; ++sub) {
       float xs[NC][8];
@@ -213,24 +177,8 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float
           for (int e = 0; e < 8; ++e) acc[r][c] = fmaf(wv[e], xs[c][e], acc[r][c]);
       }
     }
-  }
-#pragma unroll
-  for (int r = 0; r < kRows; ++r)
-#pragma unroll
-    for (int c = 0; c < NC; ++c) {
-      float v = acc[r][c];
-      for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-      if (lane == 0) part[warp][r][c] = v;
-    }
-  __syncthreads();
-  if (threadIdx.x < kRows * NC) {
-    const int r = threadIdx.x / NC, c = threadIdx.x % NC;
-    if (r < nr && c < nc) {
-      float v = part[0][r][c];
-      for (int k = 1; k < ks; ++k) v += part[k][r][c];
-      y[(c0 + c) * rows + r0 + r] = v;
-    }
-  }
+  });
+  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0);
 }
 
 // Any dtype and shape (cols not a multiple of 8): one warp per (row, column).

@@ -9,14 +9,10 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
-#include "backend/cuda/matmul_segments.cuh"
-#include "backend/cuda/pdl.cuh"
+#include "backend/cuda/rows_product.cuh"
 
 namespace sluice::cuda {
 namespace {
-
-constexpr int kMaxSplit = 8;  // warps per block, splitting each row's blocks between them
-constexpr int kRows = 4;      // weight rows per block (each activation load serves all of them)
 
 // Per 32-column block of an activation row: x ~= d * q; sums of q scaled by d over the whole
 // block and over each half (the offset terms of one- and two-group formats).
@@ -148,12 +144,6 @@ struct IntQ8G16 {
   }
 };
 
-// Warps per block: about one quantized block per lane; depends on the weight's shape only, so
-// each output's arithmetic is the same for every n (batch invariance).
-int split_warps(int64_t units) {
-  return static_cast<int>(std::clamp<int64_t>(units / 32, 1, kMaxSplit));
-}
-
 // y[n, rows] of each segment: block (bx, by) computes kRows rows of the segment bx falls in,
 // for activation rows [by*NC, +NC). Warp w of ks walks blocks w*32 + lane, + 32*ks, ...; the
 // warps' partial sums are added in warp order through shared memory.
@@ -161,37 +151,13 @@ template <class F, int NC>
 __global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
     const int16_t* xq, const ActBlock* xb, int64_t n, Segments segs) {
   __shared__ float part[kMaxSplit][kRows][NC];
-  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
   const Segment seg = segment_of(segs, blockIdx.x, kRows);
-  const Planes& w = seg.w;
-  float* y = seg.y;
-  const int64_t rows = seg.rows, r0 = seg.r0;
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
   const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
-  const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), rows - r0));
-  const int64_t units = w.units;
-  float acc[kRows][NC];
-#pragma unroll
-  for (int r = 0; r < kRows; ++r)
-#pragma unroll
-    for (int c = 0; c < NC; ++c) acc[r][c] = 0.0f;
-
-  // The first weights load before waiting for the activations (programmatic launch: the
-  // kernel before may still be running).
-  const int64_t step = 32 * ks;
-  typename F::Unit next[kRows];
-  int64_t u = warp * 32 + lane;
-#pragma unroll
-  for (int r = 0; r < kRows; ++r)
-    if (r < nr && u < units) next[r] = F::load(w, r0 + r, u);
-  pdl_wait();
-  for (; u < units; u += step) {
-    typename F::Unit wu[kRows];
-#pragma unroll
-    for (int r = 0; r < kRows; ++r) {
-      wu[r] = next[r];
-      if (r < nr && u + step < units) next[r] = F::load(w, r0 + r, u + step);
-    }
+  const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), seg.rows - seg.r0));
+  const int64_t units = seg.w.units;
+  float acc[kRows][NC] = {};
+  walk_units<F>(seg.w, seg.r0, nr, units, [&](const auto& wu, int64_t u) {
 #pragma unroll
     for (int c = 0; c < NC; ++c) {
       if (c >= nc) break;
@@ -202,24 +168,8 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
       for (int r = 0; r < kRows; ++r)
         if (r < nr) acc[r][c] += F::dot(wu[r], a, ab);
     }
-  }
-#pragma unroll
-  for (int r = 0; r < kRows; ++r)
-#pragma unroll
-    for (int c = 0; c < NC; ++c) {
-      float v = acc[r][c];
-      for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-      if (lane == 0) part[warp][r][c] = v;
-    }
-  __syncthreads();
-  if (threadIdx.x < kRows * NC) {
-    const int r = threadIdx.x / NC, c = threadIdx.x % NC;
-    if (r < nr && c < nc) {
-      float v = part[0][r][c];
-      for (int k = 1; k < ks; ++k) v += part[k][r][c];
-      y[(c0 + c) * rows + r0 + r] = v;
-    }
-  }
+  });
+  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0);
 }
 
 template <class F, int NC>

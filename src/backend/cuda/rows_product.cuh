@@ -1,0 +1,121 @@
+#pragma once
+// The skeleton shared by the weight-streaming products (kernels_matmul.cu: float weights,
+// kernels_matmul_act16.cu: quantized weights x int16 activations). A block computes kRows
+// weight rows for NC activation rows; its ks warps split each row's units (lane-interleaved),
+// and their sums are added in a fixed order, the same for every n (batch invariance).
+// Several weights of one dtype and column count can share a launch (q/k/v, gate/up): the
+// grid's blocks of rows are laid end to end over them ("segments").
+#include <algorithm>
+#include <cstdint>
+
+#include "backend/cuda/dequant.cuh"
+#include "backend/cuda/kernels.h"
+#include "backend/cuda/pdl.cuh"
+#include "common/assert.h"
+
+namespace sluice::cuda {
+
+constexpr int kMaxSplit = 8;  // warps per block, splitting each row's units between them
+constexpr int kRows = 4;      // weight rows per block (each activation load serves all of them)
+
+// Warps per block for a row of `units`: enough that every lane gets about one unit (two per
+// lane measured 3% slower on 8B 4-bit decode). Depends on the weight's shape only, so each
+// output's arithmetic is the same for every n.
+inline int split_warps(int64_t units) {
+  return static_cast<int>(std::clamp<int64_t>(units / 32, 1, kMaxSplit));
+}
+
+constexpr int kMaxSegments = kMaxRowsProducts;
+
+struct Segments {
+  Planes w[kMaxSegments];
+  int64_t rows[kMaxSegments] = {};
+  float* y[kMaxSegments] = {};
+  int64_t first_block[kMaxSegments + 1] = {};  // [count] = total blocks
+  int count = 0;
+};
+
+// The segments of `count` products (same dtype and cols), blocks of `rows_per_block` rows.
+inline Segments make_segments(const RowsProduct* ps, int count, int64_t unit_elems,
+                              int64_t rows_per_block) {
+  SLUICE_ASSERT(count >= 1 && count <= kMaxSegments, "1 to kMaxRowsProducts products per launch");
+  Segments s;
+  s.count = count;
+  for (int i = 0; i < count; ++i) {
+    SLUICE_ASSERT(ps[i].w->dtype == ps[0].w->dtype && ps[i].w->cols == ps[0].w->cols,
+                  "products in one launch share their dtype and column count");
+    s.w[i] = planes(*ps[i].w, unit_elems);
+    s.rows[i] = ps[i].w->rows;
+    s.y[i] = ps[i].y;
+    s.first_block[i + 1] = s.first_block[i] + (s.rows[i] + rows_per_block - 1) / rows_per_block;
+  }
+  return s;
+}
+
+// Block b's weight: its planes, rows, output, and the first row of the block.
+struct Segment {
+  Planes w;
+  int64_t rows;
+  float* y;
+  int64_t r0;
+};
+__device__ __forceinline__ Segment segment_of(const Segments& s, int64_t b,
+                                              int64_t rows_per_block) {
+  int i = 0;
+  while (i + 1 < s.count && b >= s.first_block[i + 1]) ++i;
+  return Segment{s.w[i], s.rows[i], s.y[i], (b - s.first_block[i]) * rows_per_block};
+}
+
+// Calls body(wu, u) for this thread's units u (warp * 32 + lane, + 32 * ks, ...) with wu[r] the
+// unit u of weight row r0 + r (r < nr). The first units load before pdl_wait(): the kernel
+// before may still be writing the activations.
+template <class F, class Body>
+__device__ __forceinline__ void walk_units(const Planes& w, int64_t r0, int nr, int64_t units,
+                                           Body&& body) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
+  const int64_t step = 32 * ks;
+  typename F::Unit next[kRows];
+  int64_t u = warp * 32 + lane;
+#pragma unroll
+  for (int r = 0; r < kRows; ++r)
+    if (r < nr && u < units) next[r] = F::load(w, r0 + r, u);
+  pdl_wait();
+  for (; u < units; u += step) {
+    typename F::Unit wu[kRows];
+#pragma unroll
+    for (int r = 0; r < kRows; ++r) {
+      wu[r] = next[r];
+      if (r < nr && u + step < units) next[r] = F::load(w, r0 + r, u + step);
+    }
+    body(wu, u);
+  }
+}
+
+// y[c0 + c, r0 + r] = the block's sum of acc[r][c]: lanes by shuffles, then warps in order
+// through `part` (shared memory).
+template <int NC>
+__device__ __forceinline__ void store_row_sums(float (&acc)[kRows][NC],
+                                               float (&part)[kMaxSplit][kRows][NC], int nr,
+                                               int nc, float* y, int64_t rows, int64_t r0,
+                                               int64_t c0) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
+#pragma unroll
+  for (int r = 0; r < kRows; ++r)
+#pragma unroll
+    for (int c = 0; c < NC; ++c) {
+      float v = acc[r][c];
+      for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+      if (lane == 0) part[warp][r][c] = v;
+    }
+  __syncthreads();
+  if (threadIdx.x < kRows * NC) {
+    const int r = threadIdx.x / NC, c = threadIdx.x % NC;
+    if (r < nr && c < nc) {
+      float v = part[0][r][c];
+      for (int k = 1; k < ks; ++k) v += part[k][r][c];
+      y[(c0 + c) * rows + r0 + r] = v;
+    }
+  }
+}
+
+}  // namespace sluice::cuda
