@@ -171,8 +171,8 @@ class CudaBackend final : public Backend {
     const bool rows = invariant_ || n <= kGemvMaxRows;
     auto t = timer_->scope(rows ? "matmul_rows" : "gemm", n, dtype_name(w.dtype));
     if (rows) {
-      uint8_t* scratch = grow(rows_scratch_, rows_scratch_cap_, matmul_rows_scratch_bytes(n, w));
-      return matmul_rows(x, n, w, y, scratch, stream_);
+      const RowsProduct p{&w, y};
+      return rows_products(x, n, &p, 1);
     }
     gemm(x, n, w, y);
   }
@@ -187,8 +187,7 @@ class CudaBackend final : public Backend {
     auto t = timer_->scope("matmul_rows many", n, dtype_name(w0.dtype));
     RowsProduct ps[kMaxRowsProducts];
     for (int i = 0; i < count; ++i) ps[i] = RowsProduct{products[i].w, products[i].y};
-    uint8_t* scratch = grow(rows_scratch_, rows_scratch_cap_, matmul_rows_scratch_bytes(n, w0));
-    matmul_rows_many(x, n, ps, count, scratch, stream_);
+    rows_products(x, n, ps, count);
   }
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
     auto t = timer_->scope("embedding", n);
@@ -290,6 +289,13 @@ class CudaBackend final : public Backend {
     SLUICE_CUBLAS_CHECK(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, nn, k, &one, wp, t, k,
                                      xh, t, k, &zero, y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F,
                                      CUBLAS_GEMM_DEFAULT));
+  }
+  // The weight-streaming products (n <= kGemvMaxRows, or batch-invariant mode), with the
+  // scratch their quantized activations need.
+  void rows_products(const float* x, int64_t n, const RowsProduct* ps, int count) {
+    uint8_t* scratch =
+        grow(rows_scratch_, rows_scratch_cap_, matmul_rows_scratch_bytes(n, *ps[0].w));
+    matmul_rows_many(x, n, ps, count, scratch, stream_);
   }
   // The attention split of a batch, on the device: planned and uploaded once per batch id
   // (every layer of a forward), and on every call for batches without one.

@@ -34,20 +34,17 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
                  const KvLayerView& cache, cudaStream_t s);
 
 // Matrix products (kernels_matmul.cu).
-// y[n, w.rows] = x[n, w.cols] . w^T with one warp-level dot per (row, column): each output's
-// reduction order is fixed, independent of n (batch-invariant). Bandwidth-bound for small n.
-// Quantized weights multiply int16-quantized activations (kernels_matmul_act16.cu) in
-// `scratch`, matmul_rows_scratch_bytes(n, w) of device memory.
-// matmul_rows_many: up to kMaxRowsProducts weights of one dtype and column count times the
-// same x, in one launch (and one activation quantization).
+// matmul_rows_many: ps[i].y[n, w.rows] = x[n, w.cols] . w^T for up to kMaxRowsProducts weights
+// of one dtype and column count, in one launch, each output's reduction order fixed and
+// independent of n (batch-invariant). Bandwidth-bound for small n. Quantized weights multiply
+// int16-quantized activations (kernels_matmul_act16.cu, quantized once per call) in `scratch`,
+// matmul_rows_scratch_bytes(n, w) of device memory.
 constexpr int kMaxRowsProducts = 3;
 struct RowsProduct {
   const Weight* w;
   float* y;  // [n, w->rows]
 };
 size_t matmul_rows_scratch_bytes(int64_t n, const Weight& w);
-void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
-                 cudaStream_t s);
 void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
                       cudaStream_t s);
 // The quantized part of matmul_rows_many.

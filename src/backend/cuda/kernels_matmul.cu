@@ -268,12 +268,6 @@ size_t matmul_rows_scratch_bytes(int64_t n, const Weight& w) {
   return is_quantized(w.dtype) ? act16_scratch_bytes(n, w.cols) : 0;
 }
 
-void matmul_rows(const float* x, int64_t n, const Weight& w, float* y, void* scratch,
-                 cudaStream_t s) {
-  const RowsProduct p{&w, y};
-  matmul_rows_many(x, n, &p, 1, scratch, s);
-}
-
 void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
                       cudaStream_t s) {
   const Weight& w = *ps[0].w;

@@ -90,24 +90,25 @@ struct IntQ4G32 {
   }
 };
 
-// 32 signed byte codes (word k: elements 4k .. 4k+3).
-__device__ __forceinline__ void load_codes8(const Planes& p, int64_t i, uint32_t c[8]) {
+// A block of 32 signed byte codes (word k: elements 4k .. 4k+3) and its header H.
+template <class H>
+struct Int8Unit {
+  H h;
+  uint32_t c[8];
+};
+template <class H>
+__device__ __forceinline__ Int8Unit<H> load_int8(const Planes& p, int64_t row, int64_t u) {
+  const int64_t i = row * p.units + u;
   const uint4* v = reinterpret_cast<const uint4*>(p.codes) + 2 * i;
   const uint4 a = __ldg(v), b = __ldg(v + 1);
-  c[0] = a.x, c[1] = a.y, c[2] = a.z, c[3] = a.w, c[4] = b.x, c[5] = b.y, c[6] = b.z, c[7] = b.w;
+  return Int8Unit<H>{__ldg(reinterpret_cast<const H*>(p.headers) + i),
+                     {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w}};
 }
 
 struct IntQ8G32 {
-  struct Unit {
-    uint32_t h;
-    uint32_t c[8];
-  };
+  using Unit = Int8Unit<uint32_t>;  // header: scale, offset
   __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
-    const int64_t i = row * p.units + u;
-    Unit b;
-    b.h = __ldg(reinterpret_cast<const uint32_t*>(p.headers) + i);
-    load_codes8(p, i, b.c);
-    return b;
+    return load_int8<uint32_t>(p, row, u);
   }
   __device__ static float dot(const Unit& b, const Act32& a, const ActBlock& ab) {
     int isum = 0;
@@ -119,16 +120,9 @@ struct IntQ8G32 {
 };
 
 struct IntQ8G16 {
-  struct Unit {
-    uint2 h;  // scales (two halves), offsets (two halves)
-    uint32_t c[8];
-  };
+  using Unit = Int8Unit<uint2>;  // header: scales (two halves), offsets (two halves)
   __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
-    const int64_t i = row * p.units + u;
-    Unit b;
-    b.h = __ldg(reinterpret_cast<const uint2*>(p.headers) + i);
-    load_codes8(p, i, b.c);
-    return b;
+    return load_int8<uint2>(p, row, u);
   }
   __device__ static float dot(const Unit& b, const Act32& a, const ActBlock& ab) {
     int lo = 0, hi = 0;

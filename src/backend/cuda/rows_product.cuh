@@ -25,20 +25,18 @@ inline int split_warps(int64_t units) {
   return static_cast<int>(std::clamp<int64_t>(units / 32, 1, kMaxSplit));
 }
 
-constexpr int kMaxSegments = kMaxRowsProducts;
-
 struct Segments {
-  Planes w[kMaxSegments];
-  int64_t rows[kMaxSegments] = {};
-  float* y[kMaxSegments] = {};
-  int64_t first_block[kMaxSegments + 1] = {};  // [count] = total blocks
+  Planes w[kMaxRowsProducts];
+  int64_t rows[kMaxRowsProducts] = {};
+  float* y[kMaxRowsProducts] = {};
+  int64_t first_block[kMaxRowsProducts + 1] = {};  // [count] = total blocks
   int count = 0;
 };
 
 // The segments of `count` products (same dtype and cols), blocks of `rows_per_block` rows.
 inline Segments make_segments(const RowsProduct* ps, int count, int64_t unit_elems,
                               int64_t rows_per_block) {
-  SLUICE_ASSERT(count >= 1 && count <= kMaxSegments, "1 to kMaxRowsProducts products per launch");
+  SLUICE_ASSERT(count >= 1 && count <= kMaxRowsProducts, "1 to kMaxRowsProducts products per launch");
   Segments s;
   s.count = count;
   for (int i = 0; i < count; ++i) {
