@@ -30,6 +30,10 @@ namespace {
 // Above this many activation rows a product goes to cuBLAS (tensor cores); at or below it the
 // weight-streaming kernel reads each weight once for all rows.
 constexpr int64_t kGemvMaxRows = 8;
+// Up to this many rows quantized weights go to the fused tensor-core product (qgemm, no f16
+// copy of the weight); above it, dequantize + cuBLAS. SLUICE_CUDA_QGEMM_MAX_ROWS overrides it
+// (0: never fused; an A/B switch, bench/gpu/README.md).
+constexpr int64_t kQgemmMaxRows = 1024;
 
 class CudaGraph final : public Recording {
  public:
@@ -59,6 +63,7 @@ class CudaBackend final : public Backend {
     timer_.reset();
     for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_),
                     static_cast<void*>(attn_scratch_), static_cast<void*>(rows_scratch_),
+                    static_cast<void*>(qgemm_scratch_),
                     static_cast<void*>(plan_tiles_),
                     static_cast<void*>(plan_tokens_)})
       if (p) cudaFree(p);
@@ -169,21 +174,31 @@ class CudaBackend final : public Backend {
   void matmul(const float* x, int64_t n, const Weight& w, float* y) override {
     if (n <= 0 || w.rows <= 0) return;
     const bool rows = invariant_ || n <= kGemvMaxRows;
-    auto t = timer_->scope(rows ? "matmul_rows" : "gemm", n, dtype_name(w.dtype));
+    const bool fused = !rows && n <= qgemm_max_rows_ && qgemm_supported(w);
+    auto t = timer_->scope(rows ? "matmul_rows" : fused ? "qgemm" : "gemm", n, dtype_name(w.dtype));
     if (rows) {
       const RowsProduct p{&w, y};
       return rows_products(x, n, &p, 1);
     }
+    if (fused) {
+      const Product p{&w, y};
+      return fused_qgemm(x, n, &p, 1);
+    }
     gemm(x, n, w, y);
   }
   void matmul_many(const float* x, int64_t n, const Product* products, int count) override {
+    if (n <= 0 || count <= 0) return;
     const bool rows = invariant_ || n <= kGemvMaxRows;
     bool same = count >= 1 && count <= kMaxRowsProducts;
     for (int i = 1; same && i < count; ++i)
       same = products[i].w->dtype == products[0].w->dtype &&
              products[i].w->cols == products[0].w->cols;
-    if (!rows || !same) return Backend::matmul_many(x, n, products, count);
     const Weight& w0 = *products[0].w;
+    if (!rows && same && n <= qgemm_max_rows_ && qgemm_supported(w0)) {
+      auto t = timer_->scope("qgemm many", n, dtype_name(w0.dtype));
+      return fused_qgemm(x, n, products, count);
+    }
+    if (!rows || !same) return Backend::matmul_many(x, n, products, count);
     auto t = timer_->scope("matmul_rows many", n, dtype_name(w0.dtype));
     RowsProduct ps[kMaxRowsProducts];
     for (int i = 0; i < count; ++i) ps[i] = RowsProduct{products[i].w, products[i].y};
@@ -290,6 +305,18 @@ class CudaBackend final : public Backend {
                                      xh, t, k, &zero, y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F,
                                      CUBLAS_GEMM_DEFAULT));
   }
+  // Quantized weights of one column count on tensor cores without an f16 copy of the weight;
+  // the activations are converted to f16 once for all products.
+  void fused_qgemm(const float* x, int64_t n, const Product* ps, int count) {
+    const int64_t cols = ps[0].w->cols;
+    size_t scratch_bytes = 0;
+    for (int i = 0; i < count; ++i)
+      scratch_bytes = std::max(scratch_bytes, qgemm_scratch_bytes(n, *ps[i].w));
+    uint8_t* scratch = grow(qgemm_scratch_, qgemm_scratch_cap_, scratch_bytes);
+    uint16_t* xh = grow(x16_, x16_cap_, static_cast<size_t>(n * cols));
+    to_f16(x, n * cols, xh, stream_);
+    for (int i = 0; i < count; ++i) qgemm(xh, n, *ps[i].w, ps[i].y, scratch, stream_);
+  }
   // The weight-streaming products (n <= kGemvMaxRows, or batch-invariant mode), with the
   // scratch their quantized activations need.
   void rows_products(const float* x, int64_t n, const RowsProduct* ps, int count) {
@@ -356,10 +383,16 @@ class CudaBackend final : public Backend {
     const char* v = std::getenv("SLUICE_CUDA_GRAPHS");
     return v == nullptr || std::string(v) != "0";
   }();
+  int64_t qgemm_max_rows_ = [] {
+    const char* v = std::getenv("SLUICE_CUDA_QGEMM_MAX_ROWS");
+    return v == nullptr ? kQgemmMaxRows : std::max<int64_t>(0, std::atoll(v));
+  }();
   std::unique_ptr<OpTimer> timer_;  // SLUICE_PROFILE: GPU time per op
   uint16_t* wf16_ = nullptr;  // [rows, cols] dequantized weight for the GEMM path
   uint16_t* x16_ = nullptr;   // [n, cols] activations in 16 bits
   size_t wf16_cap_ = 0, x16_cap_ = 0;
+  uint8_t* qgemm_scratch_ = nullptr;  // qgemm: split-K partial sums
+  size_t qgemm_scratch_cap_ = 0;
   uint8_t* rows_scratch_ = nullptr;  // matmul_rows: quantized activations
   size_t rows_scratch_cap_ = 0;
   float* attn_scratch_ = nullptr;  // split-K partial results of attention

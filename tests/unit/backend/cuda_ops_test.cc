@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -70,6 +71,47 @@ TEST_F(CudaOps, QuantizedRowsMatchTheInt16Reference) {
       std::vector<float> want(n * rows);
       ref::matmul_act16(xq.data(), n, w, want.data());
       EXPECT_LT(rel_l2(down(y, want.size()), want), 1e-5) << dtype_name(t) << " n=" << n;
+    }
+  }
+}
+
+// Batched products of quantized weights run on tensor cores with the weight dequantized in
+// registers (qgemm): vs the float reference, and vs dequantize + cuBLAS (the path above
+// SLUICE_CUDA_QGEMM_MAX_ROWS), over partial token and row tiles and split K.
+TEST_F(CudaOps, QuantizedGemmMatchesReferenceAndTheDequantizedPath) {
+  setenv("SLUICE_CUDA_QGEMM_MAX_ROWS", "0", 1);
+  auto other = make_backend("cuda", 0);
+  unsetenv("SLUICE_CUDA_QGEMM_MAX_ROWS");
+  ASSERT_TRUE(other.ok()) << other.error();
+  Backend& cublas = *other.value();
+  struct Shape {
+    int64_t n, rows, cols;
+  };
+  const Shape shapes[] = {{9, 128, 64},    {16, 200, 4096}, {31, 1000, 1024},
+                          {64, 384, 2048}, {100, 136, 576}, {513, 256, 512}};
+  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
+    for (const Shape& s : shapes) {
+      const Weight w = random_weight(t, s.rows, s.cols, 90 + s.n);
+      const auto x = randn(s.n * s.cols, 91 + s.rows);
+      float* y = poisoned(s.n * s.rows);
+      gpu_->matmul(up(x), s.n, gpu_->place(w), y);
+      const auto got = down(y, s.n * s.rows);
+      std::vector<float> want(s.n * s.rows);
+      ref::matmul(x.data(), s.n, w, want.data());
+      ASSERT_TRUE(finite(got)) << dtype_name(t) << " n=" << s.n;
+      EXPECT_LT(rel_l2(got, want), 2e-3)
+          << dtype_name(t) << " n=" << s.n << " rows=" << s.rows << " cols=" << s.cols;
+
+      const Weight cw = cublas.place(w);
+      void* cx = cublas.alloc(x.size() * sizeof(float));
+      void* cy = cublas.alloc(s.n * s.rows * sizeof(float));
+      cublas.to_device(cx, x.data(), x.size() * sizeof(float));
+      cublas.matmul(static_cast<const float*>(cx), s.n, cw, static_cast<float*>(cy));
+      std::vector<float> dequantized(s.n * s.rows);
+      cublas.to_host(dequantized.data(), cy, dequantized.size() * sizeof(float));
+      cublas.release(cx);
+      cublas.release(cy);
+      EXPECT_LT(rel_l2(got, dequantized), 1e-3) << dtype_name(t) << " n=" << s.n;
     }
   }
 }

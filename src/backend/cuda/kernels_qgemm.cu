@@ -1,0 +1,302 @@
+// Quantized weights x f16 activations on tensor cores, the weights dequantized in registers (no
+// f16 copy of the weight is written): y[n, rows] = x[n, cols] . W^T for batched products.
+//
+// The weight is the M side of mma.sync m16n8k16 (Y^T = W X^T): a block takes 128 weight rows
+// (8 warps x 16) and BN tokens, and walks K in stages of 64 columns (two 32-element units),
+// kStages stages in flight through cp.async:
+//
+//   stage: codes [planes][128 rows][16 B]  headers [128 rows][words]  x [BN tokens][8 x 16 B]
+//   warp w: rows 16w..16w+15 -> codes + headers -> A fragments (f16, in registers)
+//           every 8 tokens     -> ldmatrix from x (16-byte pieces swizzled by token & 7) -> B
+//
+// Few blocks and long K: K is split over grid.z and the partial sums are added in split order.
+#include <cuda_fp16.h>
+
+#include <algorithm>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/dequant.cuh"
+#include "backend/cuda/kernels.h"
+#include "backend/cuda/mma.cuh"
+
+namespace sluice::cuda {
+namespace {
+
+constexpr int kBM = 128;  // weight rows per block
+constexpr int kWarps = kBM / 16;
+constexpr int kThreads = kWarps * 32;
+constexpr int kStageCols = 64;  // two quantized units
+constexpr int kStages = 4;
+constexpr int kMinStagesPerSplit = 4;
+
+// Per format: 16-byte code pieces per unit, 32-bit header words per unit.
+template <DType T>
+struct QLayout {
+  static constexpr int kPieces = T == DType::Q4G32 ? 1 : 2;
+  static constexpr int kHeaderWords = T == DType::Q8G16 ? 2 : 1;
+  static constexpr int kPlanes = kPieces * 2;        // per stage
+  static constexpr int kRowWords = kHeaderWords * 2;  // header words of a row per stage
+};
+
+template <DType T, int BN>
+struct QgemmSmem {
+  using L = QLayout<T>;
+  uint4 codes[kStages][L::kPlanes][kBM];
+  uint32_t headers[kStages][kBM][L::kRowWords];
+  uint4 x[kStages][BN][8];
+};
+
+struct QgemmArgs {
+  const __half* x;  // [n, cols]
+  int64_t n, cols, rows;
+  Planes w;
+  float* y;         // [n, rows], or [splits, n, rows] partial sums when splits > 1
+  int64_t stages_per_split;
+};
+
+// Starts the copies of K stage `k` (columns 64k .. 64k+63) into shared stage `s`.
+template <DType T, int BN>
+__device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs& a, int64_t r0,
+                                           int64_t t0, int64_t k, int s) {
+  using L = QLayout<T>;
+  const int tid = threadIdx.x;
+  const int64_t u0 = 2 * k;  // first unit of the stage
+  constexpr int64_t kCodeBytes = 16 * L::kPieces, kHeaderBytes = 4 * L::kHeaderWords;
+  // Codes: consecutive threads take consecutive pieces of a row (contiguous in memory).
+  for (int i = tid; i < kBM * L::kPlanes; i += kThreads) {
+    const int row = i / L::kPlanes, plane = i % L::kPlanes;
+    const int64_t r = r0 + row;
+    const bool ok = r < a.rows;
+    const uint8_t* src = a.w.codes + ((ok ? r : 0) * a.w.units + u0) * kCodeBytes + plane * 16;
+    cp_async16(&sm.codes[s][plane][row], src, ok ? 16 : 0);
+  }
+  if (tid < kBM) {
+    const int64_t r = r0 + tid;
+    const bool ok = r < a.rows;
+    const uint8_t* src = a.w.headers + ((ok ? r : 0) * a.w.units + u0) * kHeaderBytes;
+    if constexpr (L::kRowWords == 2)
+      cp_async8(&sm.headers[s][tid][0], src, ok ? 8 : 0);
+    else
+      cp_async16(&sm.headers[s][tid][0], src, ok ? 16 : 0);
+  }
+  for (int i = tid; i < BN * 8; i += kThreads) {
+    const int tok = i / 8, piece = i % 8;
+    const int64_t t = t0 + tok;
+    const bool ok = t < a.n;
+    const __half* src = a.x + (ok ? t : 0) * a.cols + k * kStageCols + piece * 8;
+    cp_async16(&sm.x[s][tok][piece ^ (tok & 7)], src, ok ? 16 : 0);
+  }
+}
+
+// Two codes (bytes 2t, 2t+1 of a 16-byte piece) spread to the low bytes of two 16-bit lanes.
+__device__ __forceinline__ uint32_t code_pair(const uint4& piece, int word, int t) {
+  const uint32_t* w = reinterpret_cast<const uint32_t*>(&piece);
+  return __byte_perm(w[word + (t >> 1)], 0u, (t & 1) ? 0x4342u : 0x4140u);
+}
+
+__device__ __forceinline__ uint32_t as_u32(__half2 h) {
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+__device__ __forceinline__ __half2 as_half2(uint32_t u) {
+  return *reinterpret_cast<const __half2*>(&u);
+}
+
+// (1024 + c) as f16 bit patterns -> scale * c + offset, two lanes at a time.
+__device__ __forceinline__ uint32_t dequant2(uint32_t biased, __half2 bias, __half2 scale,
+                                             __half2 offset) {
+  return as_u32(__hfma2(__hsub2(as_half2(biased), bias), scale, offset));
+}
+
+// A fragments of k slices 0 (unit elements 0-15) and 1 (16-31) of unit uu for rows
+// (m + g, m + g + 8): a[0] row g cols 2t.., a[1] row g+8, a[2] row g cols 2t+8.., a[3] row g+8.
+template <DType T, int BN>
+__device__ __forceinline__ void weight_fragments(const QgemmSmem<T, BN>& sm, int s, int uu, int m,
+                                                 int g, int t, uint32_t (&a0)[4],
+                                                 uint32_t (&a1)[4]) {
+  using L = QLayout<T>;
+  const int rows[2] = {m + g, m + g + 8};
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int row = rows[h];
+    const uint32_t* hw = &sm.headers[s][row][uu * L::kHeaderWords];
+    if constexpr (T == DType::Q4G32) {
+      // element e < 16: low nibble of byte e; e >= 16: high nibble of byte e - 16
+      const __half2 so = as_half2(hw[0]);
+      const __half2 scale = __low2half2(so), offset = __high2half2(so);
+      const __half2 bias = __float2half2_rn(1024.0f);
+      const uint4& p = sm.codes[s][uu][row];
+      const uint32_t c0 = code_pair(p, 0, t), c1 = code_pair(p, 2, t);
+      a0[h] = dequant2((c0 & 0x000F000Fu) | 0x64006400u, bias, scale, offset);
+      a0[h + 2] = dequant2((c1 & 0x000F000Fu) | 0x64006400u, bias, scale, offset);
+      a1[h] = dequant2(((c0 >> 4) & 0x000F000Fu) | 0x64006400u, bias, scale, offset);
+      a1[h + 2] = dequant2(((c1 >> 4) & 0x000F000Fu) | 0x64006400u, bias, scale, offset);
+    } else {
+      // signed bytes: (b ^ 0x80) | 0x6400 is 1024 + 128 + b as f16
+      __half2 scale0, offset0, scale1, offset1;
+      if constexpr (T == DType::Q8G32) {
+        const __half2 so = as_half2(hw[0]);
+        scale0 = scale1 = __low2half2(so);
+        offset0 = offset1 = __high2half2(so);
+      } else {  // Q8G16: word 0 the two groups' scales, word 1 their offsets
+        const __half2 sc = as_half2(hw[0]), of = as_half2(hw[1]);
+        scale0 = __low2half2(sc), scale1 = __high2half2(sc);
+        offset0 = __low2half2(of), offset1 = __high2half2(of);
+      }
+      const __half2 bias = __float2half2_rn(1152.0f);
+      const uint4& p0 = sm.codes[s][2 * uu][row];      // bytes 0-15
+      const uint4& p1 = sm.codes[s][2 * uu + 1][row];  // bytes 16-31
+      const uint32_t flip = 0x00800080u, magic = 0x64006400u;
+      a0[h] = dequant2((code_pair(p0, 0, t) ^ flip) | magic, bias, scale0, offset0);
+      a0[h + 2] = dequant2((code_pair(p0, 2, t) ^ flip) | magic, bias, scale0, offset0);
+      a1[h] = dequant2((code_pair(p1, 0, t) ^ flip) | magic, bias, scale1, offset1);
+      a1[h + 2] = dequant2((code_pair(p1, 2, t) ^ flip) | magic, bias, scale1, offset1);
+    }
+  }
+}
+
+// grid: (token tiles, row blocks, K splits); kThreads threads; QgemmSmem<T, BN> dynamic.
+template <DType T, int BN>
+__global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  auto& sm = *reinterpret_cast<QgemmSmem<T, BN>*>(smem_raw);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int g = lane >> 2, t = lane & 3;
+  const int64_t t0 = static_cast<int64_t>(blockIdx.x) * BN;
+  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kBM;
+  const int64_t total = a.cols / kStageCols;
+  const int64_t k0 = blockIdx.z * a.stages_per_split;
+  const int64_t k1 = min(total, k0 + a.stages_per_split);
+  const int64_t num = k1 - k0;
+
+  float acc[BN / 8][4] = {};
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < num) load_stage<T, BN>(sm, a, r0, t0, k0 + s, s);
+    cp_async_commit();
+  }
+  for (int64_t i = 0; i < num; ++i) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();  // stage i landed for all threads; stage i - 1 is free again
+    const int64_t next = i + kStages - 1;
+    if (next < num) load_stage<T, BN>(sm, a, r0, t0, k0 + next, static_cast<int>(next % kStages));
+    cp_async_commit();
+    const int s = static_cast<int>(i % kStages);
+#pragma unroll
+    for (int uu = 0; uu < 2; ++uu) {
+      uint32_t a0[4], a1[4];
+      weight_fragments<T, BN>(sm, s, uu, warp * 16, g, t, a0, a1);
+#pragma unroll
+      for (int nt = 0; nt < BN / 8; ++nt) {
+        const int tok = nt * 8 + (lane & 7), piece = uu * 4 + (lane >> 3);
+        uint32_t b[4];
+        ldmatrix_x4(b, &sm.x[s][tok][piece ^ (tok & 7)]);
+        mma_16816(acc[nt], a0, b[0], b[1]);
+        mma_16816(acc[nt], a1, b[2], b[3]);
+      }
+    }
+  }
+  cp_async_wait<0>();
+
+  // acc[nt]: {row g, tokens 2t, 2t+1}, {row g + 8, tokens 2t, 2t+1} of token tile nt.
+  float* y = a.y + static_cast<int64_t>(blockIdx.z) * a.n * a.rows;
+  const int64_t rg = r0 + warp * 16 + g;
+#pragma unroll
+  for (int nt = 0; nt < BN / 8; ++nt) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int64_t tok = t0 + nt * 8 + 2 * t + (e & 1);
+      const int64_t r = rg + (e >= 2 ? 8 : 0);
+      if (tok < a.n && r < a.rows) y[tok * a.rows + r] = acc[nt][e];
+    }
+  }
+}
+
+// y[i] = sum over splits of partial[z][i], in split order.
+__global__ void sum_splits_kernel(const float* partial, int64_t count, int splits, float* y) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  float s = 0.0f;
+  for (int z = 0; z < splits; ++z) s += partial[z * count + i];
+  y[i] = s;
+}
+
+int sm_count() {
+  static const int n = [] {
+    int dev = 0, count = 0;
+    SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
+    SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, dev));
+    return count;
+  }();
+  return n;
+}
+
+// K splits so that the grid has about two blocks per multiprocessor, each split at least
+// kMinStagesPerSplit stages long.
+int plan_splits(int64_t n, int64_t rows, int64_t cols, int bn) {
+  const int64_t blocks = ((n + bn - 1) / bn) * ((rows + kBM - 1) / kBM);
+  const int64_t stages = cols / kStageCols;
+  const int64_t want = (2 * sm_count() + blocks - 1) / blocks;
+  return static_cast<int>(std::clamp<int64_t>(std::min(want, stages / kMinStagesPerSplit), 1, 16));
+}
+
+template <DType T, int BN>
+void launch(QgemmArgs a, int splits, cudaStream_t s) {
+  const size_t smem = sizeof(QgemmSmem<T, BN>);
+  static const bool configured = [smem] {
+    SLUICE_CUDA_CHECK(cudaFuncSetAttribute(qgemm_kernel<T, BN>,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           static_cast<int>(smem)));
+    return true;
+  }();
+  (void)configured;
+  const dim3 grid(static_cast<unsigned>((a.n + BN - 1) / BN),
+                  static_cast<unsigned>((a.rows + kBM - 1) / kBM), static_cast<unsigned>(splits));
+  qgemm_kernel<T, BN><<<grid, kThreads, smem, s>>>(a);
+  SLUICE_CUDA_LAUNCHED();
+}
+
+template <DType T>
+void launch_any_bn(QgemmArgs a, int splits, cudaStream_t s) {
+  if (a.n <= 16) return launch<T, 16>(a, splits, s);
+  if (a.n <= 32) return launch<T, 32>(a, splits, s);
+  launch<T, 64>(a, splits, s);
+}
+
+int tile_tokens(int64_t n) {
+  return n <= 16 ? 16 : n <= 32 ? 32 : 64;
+}
+
+}  // namespace
+
+bool qgemm_supported(const Weight& w) {
+  const bool q = w.dtype == DType::Q4G32 || w.dtype == DType::Q8G32 || w.dtype == DType::Q8G16;
+  return q && w.cols % kStageCols == 0 && w.cols > 0;
+}
+
+size_t qgemm_scratch_bytes(int64_t n, const Weight& w) {
+  const int splits = plan_splits(n, w.rows, w.cols, tile_tokens(n));
+  return splits > 1 ? static_cast<size_t>(splits) * n * w.rows * sizeof(float) : 0;
+}
+
+void qgemm(const uint16_t* x, int64_t n, const Weight& w, float* y, void* scratch,
+           cudaStream_t s) {
+  if (n <= 0 || w.rows <= 0) return;
+  const int splits = plan_splits(n, w.rows, w.cols, tile_tokens(n));
+  QgemmArgs a{reinterpret_cast<const __half*>(x), n, w.cols, w.rows, planes(w, kQuantBlock),
+              splits > 1 ? static_cast<float*>(scratch) : y,
+              (w.cols / kStageCols + splits - 1) / splits};
+  switch (w.dtype) {
+    case DType::Q4G32: launch_any_bn<DType::Q4G32>(a, splits, s); break;
+    case DType::Q8G32: launch_any_bn<DType::Q8G32>(a, splits, s); break;
+    case DType::Q8G16: launch_any_bn<DType::Q8G16>(a, splits, s); break;
+    default: return;
+  }
+  if (splits > 1) {
+    const int64_t count = n * w.rows;
+    sum_splits_kernel<<<static_cast<unsigned>((count + 255) / 256), 256, 0, s>>>(
+        static_cast<const float*>(scratch), count, splits, y);
+    SLUICE_CUDA_LAUNCHED();
+  }
+}
+
+}  // namespace sluice::cuda
