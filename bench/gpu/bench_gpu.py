@@ -205,6 +205,8 @@ def main() -> int:
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     os.makedirs(a.models_dir, exist_ok=True)
+    if a.profile:
+        os.makedirs(a.profile, exist_ok=True)
     report = {"gpu": subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
                                      "--format=csv,noheader"], capture_output=True, text=True).stdout.strip(),
               "read_bandwidth_GBs": read_bandwidth_gbs(), "models": []}

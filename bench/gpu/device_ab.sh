@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On the GPU machine with devcarry/ carried: bench_gpu.py on one build under two environments,
 # alternated (A, B, A, B ...); PROFILE=1 adds SLUICE_PROFILE tables (GPU time per op; it turns
-# off CUDA graphs and adds event timing). All results in $OUT/ab.tgz.
+# off CUDA graphs and adds event timing). All results in $OUT/$AB_NAME.tgz (default ab).
 #   bench/gpu/device_ab.sh ROUNDS "A_ENV" "B_ENV" BENCH_ARGS...
 #   e.g. bench/gpu/device_ab.sh 1 "" "SLUICE_CUDA_QGEMM_MAX_ROWS=0" --only llama3-8b-q4_0 --levels 16,64
 # An empty *_ENV runs the build as it is; KEY=VALUE[,KEY=VALUE] sets those variables.
@@ -10,7 +10,8 @@ cd "$(dirname "$0")/../.."
 export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
 rounds=$1 a_env=$2 b_env=$3
 shift 3
-out=${OUT:?}/ab && mkdir -p "$out"
+name=${AB_NAME:-ab}  # the archive's name
+out=${OUT:?}/$name && mkdir -p "$out"
 env_args() {
   local IFS=,
   for kv in $1; do printf -- '--env\n%s\n' "$kv"; done
@@ -27,4 +28,4 @@ for r in $(seq 1 "$rounds"); do
       grep -v '^|' | cut -c1-400
   done
 done
-tar czf "$OUT/ab.tgz" -C "$OUT" ab && rm -rf "$out"
+tar czf "$OUT/$name.tgz" -C "$OUT" "$name" && rm -rf "$out"

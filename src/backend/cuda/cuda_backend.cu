@@ -33,7 +33,7 @@ constexpr int64_t kGemvMaxRows = 8;
 // Up to this many rows quantized weights go to the fused tensor-core product (qgemm, no f16
 // copy of the weight); above it, dequantize + cuBLAS. SLUICE_CUDA_QGEMM_MAX_ROWS overrides it
 // (0: never fused; an A/B switch, bench/gpu/README.md).
-constexpr int64_t kQgemmMaxRows = 1024;
+constexpr int64_t kQgemmMaxRows = 128;
 
 class CudaGraph final : public Recording {
  public:
