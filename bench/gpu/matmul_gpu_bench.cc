@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
   buffers(*dequant, &dx, &dy);
   std::printf("%s [%lld x %lld], %.1f MB per weight, %d copies\n", dtype_name(t),
               static_cast<long long>(rows), static_cast<long long>(cols), wbytes / 1e6, copies);
-  std::printf("| n | qgemm us | dequantize + cuBLAS us | speed-up | qgemm weight GB/s | qgemm TFLOP/s |\n");
+  std::printf(
+      "| n | qgemm us | dequantize + cuBLAS us | speed-up | qgemm weight GB/s | qgemm TFLOP/s |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|\n");
   for (int64_t n : ns) {
     const double tf = time_products(*fused, fx, n, wf, fy);

@@ -23,7 +23,7 @@
 namespace sluice::cuda {
 namespace {
 
-constexpr int kBM = 128;  // weight rows per block
+constexpr int kBM = 128;       // weight rows per block
 constexpr int kWarpTiles = 2;  // m-tiles (16 weight rows each) per warp
 constexpr int kThreads = kBM / (16 * kWarpTiles) * 32;
 constexpr int kStageCols = 64;  // two quantized units
@@ -35,7 +35,7 @@ template <DType T>
 struct QLayout {
   static constexpr int kPieces = T == DType::Q4G32 ? 1 : 2;
   static constexpr int kHeaderWords = T == DType::Q8G16 ? 2 : 1;
-  static constexpr int kPlanes = kPieces * 2;        // per stage
+  static constexpr int kPlanes = kPieces * 2;         // per stage
   static constexpr int kRowWords = kHeaderWords * 2;  // header words of a row per stage
 };
 
@@ -51,7 +51,7 @@ struct QgemmArgs {
   const __half* x;  // [n, cols]
   int64_t n, cols, rows;
   Planes w;
-  float* y;         // [n, rows], or [splits, n, rows] partial sums when splits > 1
+  float* y;  // [n, rows], or [splits, n, rows] partial sums when splits > 1
   int64_t stages_per_split;
 };
 
@@ -180,8 +180,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
     cp_async_wait<kStages - 2>();
     __syncthreads();  // stage i landed for all threads; stage i - 1 is free again
     const int64_t next = i + kStages - 1;
-    if (next < num)
-      load_stage<T, BN>(sm, a, r0, t0, k0 + next, static_cast<int>(next % kStages));
+    if (next < num) load_stage<T, BN>(sm, a, r0, t0, k0 + next, static_cast<int>(next % kStages));
     cp_async_commit();
     const int s = static_cast<int>(i % kStages);
 #pragma unroll
@@ -254,9 +253,8 @@ template <DType T, int BN>
 void launch(QgemmArgs a, int splits, cudaStream_t s) {
   const size_t smem = sizeof(QgemmSmem<T, BN>);
   static const bool configured = [smem] {
-    SLUICE_CUDA_CHECK(cudaFuncSetAttribute(qgemm_kernel<T, BN>,
-                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           static_cast<int>(smem)));
+    SLUICE_CUDA_CHECK(cudaFuncSetAttribute(
+        qgemm_kernel<T, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
     return true;
   }();
   (void)configured;
@@ -289,18 +287,28 @@ size_t qgemm_scratch_bytes(int64_t n, const Weight& w) {
   return splits > 1 ? static_cast<size_t>(splits) * n * w.rows * sizeof(float) : 0;
 }
 
-void qgemm(const uint16_t* x, int64_t n, const Weight& w, float* y, void* scratch,
-           cudaStream_t s) {
+void qgemm(const uint16_t* x, int64_t n, const Weight& w, float* y, void* scratch, cudaStream_t s) {
   if (n <= 0 || w.rows <= 0) return;
   const int splits = plan_splits(n, w.rows, w.cols, tile_tokens(n));
-  QgemmArgs a{reinterpret_cast<const __half*>(x), n, w.cols, w.rows, planes(w, kQuantBlock),
+  QgemmArgs a{reinterpret_cast<const __half*>(x),
+              n,
+              w.cols,
+              w.rows,
+              planes(w, kQuantBlock),
               splits > 1 ? static_cast<float*>(scratch) : y,
               (w.cols / kStageCols + splits - 1) / splits};
   switch (w.dtype) {
-    case DType::Q4G32: launch_any_bn<DType::Q4G32>(a, splits, s); break;
-    case DType::Q8G32: launch_any_bn<DType::Q8G32>(a, splits, s); break;
-    case DType::Q8G16: launch_any_bn<DType::Q8G16>(a, splits, s); break;
-    default: return;
+    case DType::Q4G32:
+      launch_any_bn<DType::Q4G32>(a, splits, s);
+      break;
+    case DType::Q8G32:
+      launch_any_bn<DType::Q8G32>(a, splits, s);
+      break;
+    case DType::Q8G16:
+      launch_any_bn<DType::Q8G16>(a, splits, s);
+      break;
+    default:
+      return;
   }
   if (splits > 1) {
     const int64_t count = n * w.rows;
