@@ -95,6 +95,14 @@ TEST_P(RealVocab, TokenizedDocumentsAreAccepted) {
   EXPECT_TRUE(rejected);
 }
 
+// The sanitizer build runs this ~20x slower (143 s on 2 cores): there each brute-forced state
+// checks every 4th token, a different residue each state, so all tokens are still covered.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int32_t kBruteStride = 4;
+#else
+constexpr int32_t kBruteStride = 1;
+#endif
+
 TEST_P(RealVocab, FastMaskEqualsBruteForce) {
   std::mt19937_64 rng(1234);
   std::vector<uint32_t> mask((vocab_->size() + 31) / 32);
@@ -106,7 +114,7 @@ TEST_P(RealVocab, FastMaskEqualsBruteForce) {
     for (int step = 0; step < 40; ++step) {
       m.fill_mask(mask);
       if (step % 8 == 0) {  // brute force on this state
-        for (int32_t t = 0; t < vocab_->size(); ++t) {
+        for (int32_t t = states_checked % kBruteStride; t < vocab_->size(); t += kBruteStride) {
           auto copy = m.clone();
           const bool ok = copy->accept(t);
           ASSERT_EQ(ok, mask_has(mask, t)) << name << " step " << step << " token " << t << " '"
