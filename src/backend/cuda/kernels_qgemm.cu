@@ -240,11 +240,17 @@ int sm_count() {
   return n;
 }
 
+// Tokens per block (the kernel's BN) for n activation rows.
+int tile_tokens(int64_t n) {
+  return n <= 16 ? 16 : n <= 32 ? 32 : 64;
+}
+
 // K splits so that the grid has about two blocks per multiprocessor, each split at least
 // kMinStagesPerSplit stages long.
-int plan_splits(int64_t n, int64_t rows, int64_t cols, int bn) {
-  const int64_t blocks = ((n + bn - 1) / bn) * ((rows + kBM - 1) / kBM);
-  const int64_t stages = cols / kStageCols;
+int plan_splits(int64_t n, const Weight& w) {
+  const int64_t bn = tile_tokens(n);
+  const int64_t blocks = ((n + bn - 1) / bn) * ((w.rows + kBM - 1) / kBM);
+  const int64_t stages = w.cols / kStageCols;
   const int64_t want = (2 * sm_count() + blocks - 1) / blocks;
   return static_cast<int>(std::clamp<int64_t>(std::min(want, stages / kMinStagesPerSplit), 1, 16));
 }
@@ -266,13 +272,14 @@ void launch(QgemmArgs a, int splits, cudaStream_t s) {
 
 template <DType T>
 void launch_any_bn(QgemmArgs a, int splits, cudaStream_t s) {
-  if (a.n <= 16) return launch<T, 16>(a, splits, s);
-  if (a.n <= 32) return launch<T, 32>(a, splits, s);
-  launch<T, 64>(a, splits, s);
-}
-
-int tile_tokens(int64_t n) {
-  return n <= 16 ? 16 : n <= 32 ? 32 : 64;
+  switch (tile_tokens(a.n)) {
+    case 16:
+      return launch<T, 16>(a, splits, s);
+    case 32:
+      return launch<T, 32>(a, splits, s);
+    default:
+      return launch<T, 64>(a, splits, s);
+  }
 }
 
 }  // namespace
@@ -283,13 +290,13 @@ bool qgemm_supported(const Weight& w) {
 }
 
 size_t qgemm_scratch_bytes(int64_t n, const Weight& w) {
-  const int splits = plan_splits(n, w.rows, w.cols, tile_tokens(n));
+  const int splits = plan_splits(n, w);
   return splits > 1 ? static_cast<size_t>(splits) * n * w.rows * sizeof(float) : 0;
 }
 
 void qgemm(const uint16_t* x, int64_t n, const Weight& w, float* y, void* scratch, cudaStream_t s) {
   if (n <= 0 || w.rows <= 0) return;
-  const int splits = plan_splits(n, w.rows, w.cols, tile_tokens(n));
+  const int splits = plan_splits(n, w);
   QgemmArgs a{reinterpret_cast<const __half*>(x),
               n,
               w.cols,
