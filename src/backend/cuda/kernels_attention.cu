@@ -78,6 +78,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     const int32_t* block_tables, int64_t max_blocks, float scale, float* out, SplitOut split,
     const int32_t* token_list) {
   pdl_launch_dependents();  // the output projection follows (or the split combine)
+  pdl_wait();
   __shared__ float q_s[kMaxGroupDim];    // [S, head_dim], pre-scaled
   __shared__ float p_s[kMaxHeads][kChunk];
   __shared__ float scratch[kThreads / 32];
@@ -241,6 +242,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
 __global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t head_dim,
                                       const int32_t* token_list, float* out) {
   pdl_launch_dependents();  // the output projection follows
+  pdl_wait();
   const int64_t pair = blockIdx.x;
   const int64_t idx = pair / num_heads + split.first_token;
   const int64_t t = token_list ? token_list[idx] : idx;
@@ -301,19 +303,16 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
     with_kv_type(cache.dtype, [&](auto tag) {
       using T = decltype(tag);
       with_lane_dims(static_cast<int>((hd + 31) / 32), [&](auto ld) {
-      paged_attention_kernel<T, decltype(ld)::value><<<grid, kThreads, 0, s>>>(
-          q, num_heads, group, S, hd, static_cast<const T*>(cache.k),
-          static_cast<const T*>(cache.v), cache.block_size, kv_row, batch.query_start,
-          batch.num_seqs, batch.positions, batch.block_tables, batch.max_blocks_per_seq, scale,
-          out, split, token_list);
+      launch_pdl(paged_attention_kernel<T, decltype(ld)::value>, grid, dim3(kThreads), s, q,
+                 num_heads, group, S, hd, static_cast<const T*>(cache.k),
+                 static_cast<const T*>(cache.v), cache.block_size, kv_row, batch.query_start,
+                 batch.num_seqs, batch.positions, batch.block_tables, batch.max_blocks_per_seq,
+                 scale, out, split, token_list);
       });
     });
-    SLUICE_CUDA_LAUNCHED();
-    if (split.acc) {
-      combine_splits_kernel<<<static_cast<unsigned>(tokens * num_heads), 128, 0, s>>>(
-          split, num_heads, hd, token_list, out);
-      SLUICE_CUDA_LAUNCHED();
-    }
+    if (split.acc)
+      launch_pdl(combine_splits_kernel, dim3(static_cast<unsigned>(tokens * num_heads)),
+                 dim3(128), s, split, num_heads, hd, token_list, out);
   };
   auto place = [&](SplitOut& split, int64_t pairs) {
     split.acc = scratch;

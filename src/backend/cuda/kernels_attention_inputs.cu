@@ -2,6 +2,7 @@
 // RMSNorm of q and k (Qwen3), RoPE, and the K/V cache write (four to five launches before).
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/pdl.cuh"
 #include "backend/cuda/kv_element.cuh"
 #include "backend/cuda/rope.cuh"
 
@@ -16,6 +17,8 @@ constexpr int kMaxHeadDim = 256;
 template <class T>
 __global__ __launch_bounds__(kWarps * 32) void prepare_qkv_kernel(QkvInputs in, T* k_cache,
                                                                   T* v_cache) {
+  pdl_launch_dependents();  // attention follows
+  pdl_wait();
   __shared__ float head_s[kWarps][kMaxHeadDim];
   const int64_t t = blockIdx.x, hd = in.head_dim, half = in.rope.rotary_dim / 2;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -69,10 +72,9 @@ void prepare_qkv(const QkvInputs& in, const KvLayerView& cache, cudaStream_t s) 
     using T = decltype(tag);
     const dim3 grid(static_cast<unsigned>(in.n),
                     static_cast<unsigned>((in.num_heads + in.num_kv_heads + kWarps - 1) / kWarps));
-    prepare_qkv_kernel<T><<<grid, kWarps * 32, 0, s>>>(
-        in, static_cast<T*>(cache.k), static_cast<T*>(cache.v));
+    launch_pdl(prepare_qkv_kernel<T>, grid, dim3(kWarps * 32), s, in, static_cast<T*>(cache.k),
+               static_cast<T*>(cache.v));
   });
-  SLUICE_CUDA_LAUNCHED();
 }
 
 }  // namespace sluice::cuda

@@ -16,6 +16,7 @@
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/pdl.cuh"
 #include "backend/cuda/mma.cuh"
 #include "common/assert.h"
 
@@ -58,6 +59,8 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out) {
+  pdl_launch_dependents();  // the output projection follows
+  pdl_wait();
   extern __shared__ __align__(16) unsigned char smem_raw[];
   TileSmem<HD>& sm = *reinterpret_cast<TileSmem<HD>*>(smem_raw);
   __shared__ int64_t row_s[2][kKeys];  // per stage: chunk position -> offset of its K/V row
@@ -273,15 +276,14 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
       return true;
     }();
     (void)sized;
-    tiled_attention_kernel<HD><<<grid, kWarps * 32, smem, s>>>(
-        q, static_cast<int>(num_heads), static_cast<int>(group), G,
-        static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
-        cache.block_size, kv_row, batch.positions, batch.block_tables, batch.max_blocks_per_seq,
-        tiles, scale * kLog2e, out);
+    launch_pdl_smem(tiled_attention_kernel<HD>, grid, dim3(kWarps * 32), smem, s, q,
+                    static_cast<int>(num_heads), static_cast<int>(group), G,
+                    static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
+                    cache.block_size, kv_row, batch.positions, batch.block_tables,
+                    batch.max_blocks_per_seq, tiles, scale * kLog2e, out);
   };
   if (hd == 64) launch(std::integral_constant<int, 64>{});
   else launch(std::integral_constant<int, 128>{});
-  SLUICE_CUDA_LAUNCHED();
 }
 
 }  // namespace sluice::cuda

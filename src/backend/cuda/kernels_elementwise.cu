@@ -58,6 +58,7 @@ __device__ float block_sum(float v) {
 __global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim,
                                 const float* weight, float eps, float* y) {
   pdl_launch_dependents();  // a product usually follows
+  pdl_wait();
   float* xi = x + blockIdx.x * dim;
   float* yi = y + blockIdx.x * dim;
   float ss = 0.0f;
@@ -80,6 +81,8 @@ __global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim,
 __global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
                             const int32_t* positions, int64_t half, float theta,
                             bool interleaved, const float* inv_freq) {
+  pdl_launch_dependents();
+  pdl_wait();
   const int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (idx >= n * num_heads * half) return;
   const int64_t i = idx % half, th = idx / half, t = th / num_heads;
@@ -94,6 +97,7 @@ __global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head
 
 __global__ void silu_mul_kernel(const float* gate, const float* up, int64_t count, float* out) {
   pdl_launch_dependents();  // the down projection follows
+  pdl_wait();
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= count) return;
   const float g = gate[i];
@@ -101,16 +105,22 @@ __global__ void silu_mul_kernel(const float* gate, const float* up, int64_t coun
 }
 
 __global__ void add_kernel(float* x, const float* y, int64_t count) {
+  pdl_launch_dependents();
+  pdl_wait();
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i < count) x[i] += y[i];
 }
 
 __global__ void add_bias_kernel(float* x, int64_t count, int64_t dim, const float* bias) {
+  pdl_launch_dependents();
+  pdl_wait();
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i < count) x[i] += bias[i % dim];
 }
 
 __global__ void gather_rows_kernel(const float* x, const int32_t* rows, int64_t dim, float* out) {
+  pdl_launch_dependents();  // the logits product follows
+  pdl_wait();
   const float* src = x + static_cast<int64_t>(rows[blockIdx.x]) * dim;
   for (int64_t j = threadIdx.x; j < dim; j += blockDim.x) out[blockIdx.x * dim + j] = src[j];
 }
@@ -151,51 +161,46 @@ void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float
   if (n <= 0) return;
   const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
   // x is only read without a residual.
-  rms_norm_kernel<<<static_cast<unsigned>(n), threads, 0, s>>>(const_cast<float*>(x), nullptr,
-                                                               dim, weight, eps, y);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s,
+             const_cast<float*>(x), nullptr, dim, weight, eps, y);
 }
 
 void add_rms_norm(float* x, const float* residual, int64_t n, int64_t dim, const float* weight,
                   float eps, float* y, cudaStream_t s) {
   if (n <= 0) return;
   const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
-  rms_norm_kernel<<<static_cast<unsigned>(n), threads, 0, s>>>(x, residual, dim, weight, eps, y);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s, x, residual, dim,
+             weight, eps, y);
 }
 
 void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
           const RopeParams& p, cudaStream_t s) {
   const int64_t half = p.rotary_dim / 2, count = n * num_heads * half;
   if (count <= 0) return;
-  rope_kernel<<<blocks_for(count), kThreads, 0, s>>>(x, n, num_heads, head_dim, positions, half,
-                                                     p.theta, p.interleaved, p.inv_freq);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(rope_kernel, dim3(blocks_for(count)), dim3(kThreads), s, x, n, num_heads, head_dim,
+             positions, half, p.theta, p.interleaved, p.inv_freq);
 }
 
 void silu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s) {
   if (count <= 0) return;
-  silu_mul_kernel<<<blocks_for(count), kThreads, 0, s>>>(gate, up, count, out);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(silu_mul_kernel, dim3(blocks_for(count)), dim3(kThreads), s, gate, up, count, out);
 }
 
 void add(float* x, const float* y, int64_t count, cudaStream_t s) {
   if (count <= 0) return;
-  add_kernel<<<blocks_for(count), kThreads, 0, s>>>(x, y, count);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(add_kernel, dim3(blocks_for(count)), dim3(kThreads), s, x, y, count);
 }
 
 void add_bias(float* x, int64_t n, int64_t dim, const float* bias, cudaStream_t s) {
   if (n * dim <= 0) return;
-  add_bias_kernel<<<blocks_for(n * dim), kThreads, 0, s>>>(x, n * dim, dim, bias);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(add_bias_kernel, dim3(blocks_for(n * dim)), dim3(kThreads), s, x, n * dim, dim, bias);
 }
 
 void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, float* out,
                  cudaStream_t s) {
   if (m <= 0) return;
-  gather_rows_kernel<<<static_cast<unsigned>(m), kThreads, 0, s>>>(x, rows, dim, out);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(gather_rows_kernel, dim3(static_cast<unsigned>(m)), dim3(kThreads), s, x, rows, dim,
+             out);
 }
 
 void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,

@@ -249,6 +249,8 @@ __global__ void dequantize_kernel(DType t, Planes w, int64_t rows, int64_t cols,
 }
 
 __global__ void to_f16_kernel(const float* x, int64_t count, __half* out) {
+  pdl_launch_dependents();  // qgemm follows
+  pdl_wait();
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < count) out[i] = __float2half_rn(x[i]);
 }
@@ -311,8 +313,8 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s) {
 
 void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s) {
   if (count <= 0) return;
-  to_f16_kernel<<<blocks256(count), 256, 0, s>>>(x, count, reinterpret_cast<__half*>(out));
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(to_f16_kernel, dim3(blocks256(count)), dim3(256), s, x, count,
+             reinterpret_cast<__half*>(out));
 }
 
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s) {

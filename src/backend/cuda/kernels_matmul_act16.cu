@@ -24,6 +24,7 @@ struct ActBlock {
 __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int16_t* q,
                                       ActBlock* blocks) {
   pdl_launch_dependents();  // the product after it may start streaming its weights
+  pdl_wait();
   const int64_t b = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   const int lane = threadIdx.x & 31;
   if (b >= count_blocks) return;
@@ -200,9 +201,8 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
   const int64_t blocks = n * (w.cols / kQuantBlock);
   int16_t* xq = static_cast<int16_t*>(scratch);                  // [n, cols]
   ActBlock* xb = reinterpret_cast<ActBlock*>(xq + blocks * 32);  // [n, cols / 32]
-  quantize_act16_kernel<<<static_cast<unsigned>((blocks * 32 + 255) / 256), 256, 0, s>>>(
-      x, blocks, xq, xb);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl(quantize_act16_kernel, dim3(static_cast<unsigned>((blocks * 32 + 255) / 256)),
+             dim3(256), s, x, blocks, xq, xb);
   switch (w.dtype) {
     case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, s);
     case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, s);

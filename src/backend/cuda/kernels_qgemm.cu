@@ -19,6 +19,7 @@
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/mma.cuh"
+#include "backend/cuda/pdl.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -171,6 +172,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
   const int64_t num = k1 - k0;
 
   float acc[MT][BN / 8][4] = {};
+  pdl_wait();  // every stage holds activations the kernel before wrote
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
     if (s < num) load_stage<T, BN>(sm, a, r0, t0, k0 + s, s);
@@ -203,6 +205,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
     }
   }
   cp_async_wait<0>();
+  pdl_launch_dependents();
 
   // acc[mt][nt]: {row g, tokens 2t, 2t+1}, {row g + 8, tokens 2t, 2t+1} of tiles mt, nt.
   float* y = a.y + static_cast<int64_t>(blockIdx.z) * a.n * a.rows;
@@ -223,6 +226,8 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
 
 // y[i] = sum over splits of partial[z][i], in split order.
 __global__ void sum_splits_kernel(const float* partial, int64_t count, int splits, float* y) {
+  pdl_launch_dependents();
+  pdl_wait();
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= count) return;
   float s = 0.0f;
@@ -266,8 +271,7 @@ void launch(QgemmArgs a, int splits, cudaStream_t s) {
   (void)configured;
   const dim3 grid(static_cast<unsigned>((a.n + BN - 1) / BN),
                   static_cast<unsigned>((a.rows + kBM - 1) / kBM), static_cast<unsigned>(splits));
-  qgemm_kernel<T, BN><<<grid, kThreads, smem, s>>>(a);
-  SLUICE_CUDA_LAUNCHED();
+  launch_pdl_smem(qgemm_kernel<T, BN>, grid, dim3(kThreads), smem, s, a);
 }
 
 template <DType T>
@@ -319,9 +323,8 @@ void qgemm(const uint16_t* x, int64_t n, const Weight& w, float* y, void* scratc
   }
   if (splits > 1) {
     const int64_t count = n * w.rows;
-    sum_splits_kernel<<<static_cast<unsigned>((count + 255) / 256), 256, 0, s>>>(
-        static_cast<const float*>(scratch), count, splits, y);
-    SLUICE_CUDA_LAUNCHED();
+    launch_pdl(sum_splits_kernel, dim3(static_cast<unsigned>((count + 255) / 256)), dim3(256), s,
+               static_cast<const float*>(scratch), count, splits, y);
   }
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // Programmatic dependent launch (Hopper): a kernel launched with launch_pdl may start while the
-// kernel before it in the stream still runs, so it can stream its weights meanwhile; it calls
-// pdl_wait() before reading anything an earlier kernel wrote, and writes nothing before that.
-// Kernels that usually precede one call pdl_launch_dependents() to let it be scheduled early.
+// kernel before it in the stream still runs (the products stream their weights meanwhile; the
+// rest is only resident early, hiding its launch); it calls pdl_wait() before reading anything
+// an earlier kernel wrote, and writes nothing before that. Every kernel of a forward step is
+// launched this way and calls pdl_launch_dependents() once its successor may be scheduled.
 // Both instructions are no-ops without such a launch (and before sm_90).
 #include <cuda_runtime.h>
 
@@ -36,12 +37,12 @@ inline bool pdl_enabled() {
 }
 
 template <typename... Params, typename... Args>
-void launch_pdl(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s,
-                Args&&... args) {
+void launch_pdl_smem(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+                     cudaStream_t s, Args&&... args) {
   cudaLaunchConfig_t cfg{};
   cfg.gridDim = grid;
   cfg.blockDim = block;
-  cfg.dynamicSmemBytes = 0;
+  cfg.dynamicSmemBytes = smem;
   cfg.stream = s;
   cudaLaunchAttribute attr[1];
   attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
@@ -49,6 +50,12 @@ void launch_pdl(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s
   cfg.attrs = attr;
   cfg.numAttrs = 1;
   SLUICE_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
+}
+
+template <typename... Params, typename... Args>
+void launch_pdl(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s,
+                Args&&... args) {
+  launch_pdl_smem(kernel, grid, block, 0, s, std::forward<Args>(args)...);
 }
 
 }  // namespace sluice::cuda

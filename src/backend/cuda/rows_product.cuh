@@ -87,6 +87,7 @@ __device__ __forceinline__ void walk_units(const Planes& w, int64_t r0, int nr, 
     }
     body(wu, u);
   }
+  pdl_launch_dependents();  // this block's weights are in: the next kernel may be scheduled
 }
 
 // y[c0 + c, r0 + r] = the block's sum of acc[r][c]: lanes by shuffles, then warps in order

@@ -57,20 +57,26 @@ TEST_F(CudaOps, MatmulEveryDtypeMatchesReference) {
 // Quantized weights on the weight-streaming kernel take int16 activations, as the CPU backend:
 // against the int16 reference on the same quantized activations only the f32 summation order
 // differs (< 1e-5); the float reference is further away (< 1e-4, matmul_test.cc says why).
+// Over units split unevenly between warps (448 per row), partial row blocks and many blocks.
 TEST_F(CudaOps, QuantizedRowsMatchTheInt16Reference) {
+  struct Shape {
+    int64_t rows, cols;
+  };
   for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
-    for (int64_t n : {1, 3, 8}) {
-      const int64_t rows = 70, cols = 4096;
-      const Weight w = random_weight(t, rows, cols, 21 + n);
-      const auto x = randn(n * cols, 31 + n);
-      float* y = poisoned(n * rows);
-      gpu_->matmul(up(x), n, gpu_->place(w), y);
-      std::vector<BlockAct16> xq(n * cols / 32);
-      for (int64_t i = 0; i < n; ++i)
-        ref::quantize_act_row(x.data() + i * cols, cols, &xq[i * cols / 32]);
-      std::vector<float> want(n * rows);
-      ref::matmul_act16(xq.data(), n, w, want.data());
-      EXPECT_LT(rel_l2(down(y, want.size()), want), 1e-5) << dtype_name(t) << " n=" << n;
+    for (const Shape& s : {Shape{70, 4096}, Shape{37, 14336}, Shape{9001, 256}}) {
+      for (int64_t n : {1, 3, 8}) {
+        const Weight w = random_weight(t, s.rows, s.cols, 21 + n);
+        const auto x = randn(n * s.cols, 31 + n);
+        float* y = poisoned(n * s.rows);
+        gpu_->matmul(up(x), n, gpu_->place(w), y);
+        std::vector<BlockAct16> xq(n * s.cols / 32);
+        for (int64_t i = 0; i < n; ++i)
+          ref::quantize_act_row(x.data() + i * s.cols, s.cols, &xq[i * s.cols / 32]);
+        std::vector<float> want(n * s.rows);
+        ref::matmul_act16(xq.data(), n, w, want.data());
+        EXPECT_LT(rel_l2(down(y, want.size()), want), 1e-5)
+            << dtype_name(t) << " n=" << n << " " << s.rows << "x" << s.cols;
+      }
     }
   }
 }
