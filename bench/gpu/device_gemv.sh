@@ -3,7 +3,7 @@
 # build/cuda/matmul_gpu_bench copied to devcarry/bin): the weight-streaming products (n <= 8)
 # per Llama-3-8B weight shape as built and under each VAR=VALUE given, then single-stream decode
 # of the 8B 4-bit model the same ways. Results in $OUT/gemv.tgz.
-#   bench/gpu/device_gemv.sh NS VAR=VALUE...   e.g. bench/gpu/device_gemv.sh 1,2 SLUICE_CUDA_FUSED_QUANT_ROWS=0
+#   bench/gpu/device_gemv.sh NS VAR=VALUE...   e.g. bench/gpu/device_gemv.sh 16,64 SLUICE_CUDA_QGEMM_SHAPE=1
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
@@ -13,7 +13,7 @@ shift
 nvidia-smi --query-gpu=name,clocks.max.sm,clocks.max.mem,driver_version --format=csv >"$out/gpu.txt"
 for spec in "q4 4096 4096" "q4 6144 4096" "q4 28672 4096" "q4 4096 14336" "q4 151669 4096"; do
   set -- $spec "$@"
-  devcarry/bin/matmul_gpu_bench "$2" "$3" "$1" gemv "$ns" "${@:4}" | tee -a "$out/matmul_gemv.md"
+  devcarry/bin/matmul_gpu_bench "$2" "$3" "$1" env "$ns" "${@:4}" | tee -a "$out/matmul_gemv.md"
   echo | tee -a "$out/matmul_gemv.md"
   shift 3
 done

@@ -2,10 +2,11 @@
 // fused quantized GEMM (qgemm) against dequantize + cuBLAS (SLUICE_CUDA_QGEMM_MAX_ROWS=0), in
 // one process. Weights rotate among copies larger than L2 together; each figure is the median
 // over rounds of `reps` back-to-back products divided by reps.
-// With `gemv` after the format: the weight-streaming path for n <= 8 instead (activation
-// quantization included), as built and under each VAR=VALUE given, each against the first.
+// With `env` after the format: Backend::matmul as the backend picks its kernel, as built and
+// under each VAR=VALUE given, each output against the first (n <= 8: the weight-streaming path,
+// activation quantization included; 9 to 128 rows: the fused GEMM).
 //   bench/gpu/build_matmul_bench.sh && build/cuda/matmul_gpu_bench ROWS COLS [q4|q8|q8g16|bf16] [N,N..]
-//   build/cuda/matmul_gpu_bench ROWS COLS q4 gemv N,N.. [VAR=VALUE ...]
+//   build/cuda/matmul_gpu_bench ROWS COLS q4 env N,N.. [VAR=VALUE ...]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -75,14 +76,15 @@ double time_products(Backend& be, const float* x, int64_t n, const std::vector<W
 
 }  // namespace
 
-// Seconds per product at each n (n <= 8) as built and under each "VAR=VALUE" of `envs`, and
+// Seconds per product at each n as built and under each "VAR=VALUE" of `envs`, and
 // the largest relative difference of each output from the first's.
-int gemv_main(int64_t rows, int64_t cols, DType t, const std::vector<int64_t>& ns,
+int env_main(int64_t rows, int64_t cols, DType t, const std::vector<int64_t>& ns,
               const std::vector<std::string>& envs) {
   const int kVariants = static_cast<int>(envs.size()) + 1;
   const int64_t wbytes = rows * row_bytes(t, cols);
   const int copies = static_cast<int>(std::max<int64_t>(2, (200LL << 20) / wbytes + 1));
-  std::vector<float> hx(8 * cols);
+  const int64_t nmax = *std::max_element(ns.begin(), ns.end());
+  std::vector<float> hx(nmax * cols);
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (auto& v : hx) v = normal(rng);
@@ -109,7 +111,7 @@ int gemv_main(int64_t rows, int64_t cols, DType t, const std::vector<int64_t>& n
     }
     for (int i = 0; i < copies; ++i) ws[v].push_back(bes[v]->place(random_weight(t, rows, cols, 1 + i)));
     xs.push_back(static_cast<float*>(bes[v]->alloc(hx.size() * sizeof(float))));
-    ys.push_back(static_cast<float*>(bes[v]->alloc(8 * rows * sizeof(float))));
+    ys.push_back(static_cast<float*>(bes[v]->alloc(nmax * rows * sizeof(float))));
     bes[v]->to_device(xs[v], hx.data(), hx.size() * sizeof(float));
   }
   for (int64_t n : ns) {
@@ -141,14 +143,14 @@ int main(int argc, char** argv) {
                   : fmt == "q8g16" ? DType::Q8G16
                   : fmt == "bf16"  ? DType::BF16
                                    : DType::Q4G32;
-  const bool gemv = argc > 4 && std::string(argv[4]) == "gemv";
-  const int nsarg = gemv ? 5 : 4;
+  const bool envs = argc > 4 && std::string(argv[4]) == "env";
+  const int nsarg = envs ? 5 : 4;
   std::vector<int64_t> ns;
-  for (const char* p = argc > nsarg ? argv[nsarg] : gemv ? "1,2,4,8" : "16,32,64,128,256,512,1024,2048"; *p;) {
+  for (const char* p = argc > nsarg ? argv[nsarg] : envs ? "1,2,4,8" : "16,32,64,128,256,512,1024,2048"; *p;) {
     ns.push_back(std::strtoll(p, const_cast<char**>(&p), 10));
     if (*p == ',') ++p;
   }
-  if (gemv) return gemv_main(rows, cols, t, ns, std::vector<std::string>(argv + std::min(argc, 6), argv + argc));
+  if (envs) return env_main(rows, cols, t, ns, std::vector<std::string>(argv + std::min(argc, 6), argv + argc));
   auto fused = cuda_backend("SLUICE_CUDA_QGEMM_MAX_ROWS", "1000000");  // every n on the fused kernel
   auto dequant = cuda_backend("SLUICE_CUDA_QGEMM_MAX_ROWS", "0");
   fused->set_batch_invariant(false);
