@@ -127,6 +127,36 @@ HWY_INLINE void weighted_sum_v(float* HWY_RESTRICT acc, float corr, const float*
     hn::StoreU(a6, df, a + 6 * N);
     hn::StoreU(a7, df, a + 7 * N);
   }
+  // The rest in blocks of 4, 2, 1 vectors: independent accumulators, so the fma chains of one
+  // block overlap (one chain alone waits on the fma latency; head_dim 64 on 16-lane vectors).
+  for (; e + 4 * N <= hd; e += 4 * N) {
+    float* a = acc + e;
+    auto a0 = hn::Mul(hn::LoadU(df, a), vc), a1 = hn::Mul(hn::LoadU(df, a + N), vc);
+    auto a2 = hn::Mul(hn::LoadU(df, a + 2 * N), vc), a3 = hn::Mul(hn::LoadU(df, a + 3 * N), vc);
+    for (int64_t j = 0; j < len; ++j) {
+      const float* v = vrow[j] + e;
+      const auto pj = hn::Set(df, p[j]);
+      a0 = hn::MulAdd(hn::LoadU(df, v), pj, a0);
+      a1 = hn::MulAdd(hn::LoadU(df, v + N), pj, a1);
+      a2 = hn::MulAdd(hn::LoadU(df, v + 2 * N), pj, a2);
+      a3 = hn::MulAdd(hn::LoadU(df, v + 3 * N), pj, a3);
+    }
+    hn::StoreU(a0, df, a);
+    hn::StoreU(a1, df, a + N);
+    hn::StoreU(a2, df, a + 2 * N);
+    hn::StoreU(a3, df, a + 3 * N);
+  }
+  for (; e + 2 * N <= hd; e += 2 * N) {
+    float* a = acc + e;
+    auto a0 = hn::Mul(hn::LoadU(df, a), vc), a1 = hn::Mul(hn::LoadU(df, a + N), vc);
+    for (int64_t j = 0; j < len; ++j) {
+      const auto pj = hn::Set(df, p[j]);
+      a0 = hn::MulAdd(hn::LoadU(df, vrow[j] + e), pj, a0);
+      a1 = hn::MulAdd(hn::LoadU(df, vrow[j] + e + N), pj, a1);
+    }
+    hn::StoreU(a0, df, a);
+    hn::StoreU(a1, df, a + N);
+  }
   for (; e + N <= hd; e += N) {
     auto a0 = hn::Mul(hn::LoadU(df, acc + e), vc);
     for (int64_t j = 0; j < len; ++j)
@@ -193,13 +223,29 @@ void AttentionTile(const AttentionTileArgs& a) {
   for (int64_t i = 0; i < a.num_tokens; ++i) max_ctx = std::max<int64_t>(max_ctx, a.positions[i] + 1);
   const float* krow[kChunk];
   const float* vrow[kChunk];
+  auto row_offset = [&](int64_t p) {
+    return ((int64_t{a.block_table[p / bs]} * bs + p % bs) * kv_row) + a.kvh * hd;
+  };
+  // The chunk's rows are scattered over blocks: ask for all their cache lines up front (V is
+  // read after the scores, the next chunk's K and V after this one) instead of one miss at a
+  // time.
+  auto prefetch_rows = [&](const float* base, int64_t p0, int64_t span) {
+    for (int64_t j = 0; j < span; ++j)
+      for (int64_t e = 0; e < hd; e += 16) __builtin_prefetch(base + row_offset(p0 + j) + e);
+  };
   for (int64_t p0 = 0; p0 < max_ctx; p0 += kChunk) {
     const int64_t span = std::min(kChunk, max_ctx - p0);
     for (int64_t j = 0; j < span; ++j) {
-      const int64_t p = p0 + j;
-      const int64_t off = ((int64_t{a.block_table[p / bs]} * bs + p % bs) * kv_row) + a.kvh * hd;
+      const int64_t off = row_offset(p0 + j);
       krow[j] = a.cache->k_f32() + off;
       vrow[j] = a.cache->v_f32() + off;
+    }
+    if (p0 == 0) prefetch_rows(a.cache->k_f32(), p0, span);
+    prefetch_rows(a.cache->v_f32(), p0, span);
+    if (p0 + kChunk < max_ctx) {
+      const int64_t next = std::min(kChunk, max_ctx - p0 - kChunk);
+      prefetch_rows(a.cache->k_f32(), p0 + kChunk, next);
+      prefetch_rows(a.cache->v_f32(), p0 + kChunk, next);
     }
     for (int64_t i = 0; i < a.num_tokens; ++i) {
       const int64_t n_ctx = int64_t{a.positions[i]} + 1;

@@ -107,7 +107,8 @@ void run_case(const AttnCase& c, int threads) {
 
 TEST(PagedAttention, MatchesContiguousReference) {
   const AttnCase cases[] = {
-      {6, 2, 64, 16}, {4, 4, 32, 5}, {9, 3, 64, 1}, {8, 1, 128, 32}, {2, 2, 20, 7}};
+      {6, 2, 64, 16}, {4, 4, 32, 5},  {9, 3, 64, 1},
+      {8, 1, 128, 32}, {2, 2, 20, 7}, {4, 2, 112, 16}};  // 112: 4 + 2 + 1 vectors of 16 lanes
   for (int threads : {1, 2})
     for (const auto& c : cases) run_case(c, threads);
 }
