@@ -176,6 +176,10 @@ class Backend {
   // out[n, num_heads, head_dim] = causal softmax(q k^T * scale) v, K/V read through block tables.
   virtual void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                                const AttentionBatch& batch, float scale, float* out) = 0;
+  // out[i] = the index of the largest value in row i of x[rows, cols] (the first of equal ones;
+  // NaN never wins; 0 when a row holds only -inf and NaN): greedy picks made where the logits
+  // are, so only token ids reach the host. The default scans host memory.
+  virtual void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out);
 };
 
 // "cpu", "cuda" (first GPU) or "auto" (CUDA when this build has it and a GPU is present).

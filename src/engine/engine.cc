@@ -287,8 +287,10 @@ void Engine::step(const SchedulerOutput& out) {
   }
   const int64_t vocab = model_.config().vocab_size;
   float* logits = logits_buffer(b.logit_rows.size() * vocab);  // [num_sampled, vocab]
+  const bool greedy = all_plain_greedy(sampled);
+  std::vector<int32_t> picks(greedy ? b.logit_rows.size() : 0);  // [num_sampled]
   const auto t_batch = Clock::now();
-  runner_->forward(b, *kv_storage_, logits);
+  runner_->forward(b, *kv_storage_, logits, greedy ? picks.data() : nullptr);
   const auto t_forward = Clock::now();
   scheduler_->on_step_done(out);
   totals_.computed_tokens += out.num_tokens;
@@ -298,7 +300,12 @@ void Engine::step(const SchedulerOutput& out) {
   // Sample each finished-prefill / decoding sequence with its own sampler (in parallel where no
   // grammar is involved), then apply the tokens in order; deltas grouped by request.
   std::vector<SampleJob> jobs = plan_samples(sampled, logits, vocab);
-  sample_in_parallel(jobs, vocab);
+  if (greedy) {
+    for (SampleJob& job : jobs)
+      job.out = job.request->seqs[job.index].sampler->picked(picks[job.row]), job.sampled = true;
+  } else {
+    sample_in_parallel(jobs, vocab);
+  }
   std::unordered_map<Live*, std::vector<SequenceDelta>> news;
   for (const SampleJob& job : jobs) news[job.request].push_back(apply_sample(job));
   for (auto& [r, deltas] : news) {
@@ -366,6 +373,7 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
       job.request = &r;
       job.index = i;
       job.logits = logits + k * vocab;
+      job.row = k;
       job.constrained = s.constrained();
       job.forked_child = i > first;
       if (s.forced.empty() && s.reasoning->budget_spent()) {
@@ -389,6 +397,18 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
     }
   }
   return jobs;
+}
+
+bool Engine::all_plain_greedy(const std::vector<const ScheduledSequence*>& sampled) const {
+  for (const ScheduledSequence* s : sampled) {
+    const Live& r = *static_cast<const Live*>(s->seq->owner);
+    if (r.req.params.n != 1 || r.seqs.size() != 1) return false;
+    const Live::Seq& q = r.seqs[0];
+    if (!q.sampler->plain_greedy() || q.constrained() || !q.forced.empty() ||
+        q.reasoning->budget_spent())
+      return false;
+  }
+  return true;
 }
 
 // Each sequence's sampler and RNG are its own, so the order the rows run in does not matter.

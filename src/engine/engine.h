@@ -61,6 +61,7 @@ class Engine {
     Live* request = nullptr;
     size_t index = 0;               // into request->seqs
     const float* logits = nullptr;  // [vocab] its row of the step's logits
+    size_t row = 0;                 // that row's index
     bool constrained = false;       // a grammar applies to this token
     bool forked_child = false;      // forked from its parent this step
     bool sampled = false;           // `out` is set
@@ -69,6 +70,10 @@ class Engine {
   std::vector<SampleJob> plan_samples(const std::vector<const ScheduledSequence*>& sampled,
                                       const float* logits, int64_t vocab);
   void sample_in_parallel(std::vector<SampleJob>& jobs, int64_t vocab);
+  // True when every sampled sequence's token is its logits' argmax and nothing else is needed
+  // (SequenceSampler::plain_greedy, no grammar, nothing forced, n == 1): then only the picks
+  // leave the backend, not the [rows, vocab] logits.
+  bool all_plain_greedy(const std::vector<const ScheduledSequence*>& sampled) const;
   SequenceDelta apply_sample(const SampleJob& job);
   void finish_request(Live& r, std::vector<SequenceDelta>& deltas);
   void abort_request(Live& r);

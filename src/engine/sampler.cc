@@ -366,6 +366,18 @@ SampleOutput SequenceSampler::sample(std::span<float> logits, const uint32_t* al
   return out;
 }
 
+bool SequenceSampler::plain_greedy() const {
+  return !(params_.temperature > 0.0f) && !params_.logprobs.has_value() &&
+         params_.logit_bias.empty() && seen_.empty();
+}
+
+SampleOutput SequenceSampler::picked(int32_t token) {
+  record(token);
+  SampleOutput out;
+  out.token = token;
+  return out;
+}
+
 SampleOutput SequenceSampler::force(int32_t token) {
   record(token);
   SampleOutput out;

@@ -33,6 +33,11 @@ class SequenceSampler {
   // A token the engine forces (e.g. closing a reasoning section whose budget is spent): recorded
   // for the penalties like a sampled one; its logprob is reported as 0.
   SampleOutput force(int32_t token);
+  // True when sample() would return the argmax of the raw logits and nothing else: greedy, no
+  // logit_bias, no penalty with anything to penalize, no logprobs. The engine then takes the
+  // pick from where the logits are (Backend::argmax_rows) and hands it to picked().
+  bool plain_greedy() const;
+  SampleOutput picked(int32_t token);
 
  private:
   // Applies logit_bias and penalties in place; returns false when nothing was touched.

@@ -35,7 +35,7 @@ Weight ModelRunner::place_vector(const std::vector<float>& v) {
 ModelRunner::ModelRunner(const Model& model, Backend& be)
     : model_(model), be_(be), x_(be), h_(be), q_(be), k_(be), v_(be), attn_(be), gate_(be),
       up_(be), last_(be), logits_(be), tokens_(be), positions_(be), query_start_(be),
-      block_tables_(be), slot_mapping_(be), rows_(be) {
+      block_tables_(be), slot_mapping_(be), rows_(be), argmax_(be) {
   embed_ = be.place(model.embed_);
   // Tied embeddings share one placed copy.
   lm_head_ = model.lm_head_.data == model.embed_.data ? embed_ : be.place(model.lm_head_);
@@ -139,12 +139,22 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
   be.matmul(s.last, m, lm_head_, s.logits);
 }
 
-void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
-  if (recordable(b)) return forward_recorded(b, kv, logits);
+void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits, int32_t* greedy) {
+  if (recordable(b)) return forward_recorded(b, kv, logits, greedy);
   const Step s = prepare(b, logits);
   issue(s, kv);
-  if (!be_.host_resident())
-    be_.to_host(logits, s.logits, sizeof(float) * s.m * model_.config().vocab_size);
+  logits_to_host(s.logits, s.m, logits, greedy);
+}
+
+void ModelRunner::logits_to_host(const float* dev, int64_t m, float* logits, int32_t* greedy) {
+  const int64_t vocab = model_.config().vocab_size;
+  if (greedy) {
+    int32_t* picks = argmax_.reserve(m);
+    be_.argmax_rows(dev, m, vocab, picks);
+    be_.to_host(greedy, picks, sizeof(int32_t) * m);
+  } else if (dev != logits) {  // device memory (host backends wrote into `logits`)
+    be_.to_host(logits, dev, sizeof(float) * m * vocab);
+  }
 }
 
 bool ModelRunner::recordable(const ForwardBatch& b) const {
@@ -161,7 +171,8 @@ bool ModelRunner::recordable(const ForwardBatch& b) const {
 // reading the null block 0, writing no cache slot) and a power of two of block-table entries, so a few recordings
 // serve every decode step. Attention is sized for the padded table (contexts up to its
 // capacity): its kernels read each sequence's true context from the positions on the device.
-void ModelRunner::forward_recorded(const ForwardBatch& b, KvStorage& kv, float* logits) {
+void ModelRunner::forward_recorded(const ForwardBatch& b, KvStorage& kv, float* logits,
+                                   int32_t* greedy) {
   const int64_t n = static_cast<int64_t>(b.tokens.size());
   int64_t np = 1, width = 8;
   while (np < n) np *= 2;
@@ -208,7 +219,7 @@ void ModelRunner::forward_recorded(const ForwardBatch& b, KvStorage& kv, float* 
     r.buffers = buffers;
     issue(s, kv);
   }
-  be_.to_host(logits, s.logits, sizeof(float) * n * model_.config().vocab_size);
+  logits_to_host(s.logits, n, logits, greedy);
 }
 
 void ModelRunner::warm_up(KvStorage& kv) {

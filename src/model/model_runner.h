@@ -17,8 +17,11 @@ namespace sluice {
 class ModelRunner {
  public:
   ModelRunner(const Model& model, Backend& be);
-  // logits: host [batch.logit_rows.size(), vocab_size]. Calls must not overlap.
-  void forward(const ForwardBatch& batch, KvStorage& kv, float* logits);
+  // logits: host [batch.logit_rows.size(), vocab_size]. Calls must not overlap. greedy: when
+  // not null, host [logit_rows.size()] gets each row's argmax (Backend::argmax_rows, where the
+  // logits are) instead, and `logits` is only scratch.
+  void forward(const ForwardBatch& batch, KvStorage& kv, float* logits,
+               int32_t* greedy = nullptr);
   // Runs throw-away batches (1 and 32 tokens, KV written to the null block 0) so that lazy
   // module loading and library set-up happen before the first request (device backends).
   void warm_up(KvStorage& kv);
@@ -52,7 +55,9 @@ class ModelRunner {
   void issue(const Step& s, KvStorage& kv);
   // Decode steps of up to kMaxRecordedTokens sequences, padded to a bucket, replay a recording.
   bool recordable(const ForwardBatch& b) const;
-  void forward_recorded(const ForwardBatch& b, KvStorage& kv, float* logits);
+  void forward_recorded(const ForwardBatch& b, KvStorage& kv, float* logits, int32_t* greedy);
+  // The step's logits [m, vocab] (or their argmax when greedy is not null) to the host.
+  void logits_to_host(const float* dev, int64_t m, float* logits, int32_t* greedy);
 
   const Model& model_;
   Backend& be_;
@@ -61,6 +66,7 @@ class ModelRunner {
   // Activations (see forward for shapes) and the batch's index arrays, in backend memory.
   DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
+  DeviceArray<int32_t> argmax_;  // [m] greedy picks
   // Keyed by (padded tokens, padded block-table width).
   std::map<std::pair<int64_t, int64_t>, Replay> replays_;
 };

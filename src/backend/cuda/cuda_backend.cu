@@ -245,6 +245,10 @@ class CudaBackend final : public Backend {
     auto t = timer_->scope("gather_rows", m);
     cuda::gather_rows(x, rows, m, dim, out, stream_);
   }
+  void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) override {
+    auto t = timer_->scope("argmax_rows", rows);
+    cuda::argmax_rows(x, rows, cols, out, stream_);
+  }
   void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                    const KvLayerView& cache) override {
     auto t = timer_->scope("cache_write", n);

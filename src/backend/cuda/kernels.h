@@ -32,6 +32,7 @@ void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, fl
                  cudaStream_t s);
 void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                  const KvLayerView& cache, cudaStream_t s);
+void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, cudaStream_t s);
 
 // Matrix products (kernels_matmul.cu).
 // matmul_rows_many: ps[i].y[n, w.rows] = x[n, w.cols] . w^T for up to kMaxRowsProducts weights

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <memory>
 #include <numeric>
@@ -181,6 +182,37 @@ TEST_F(CudaOps, BatchInvariantMatmulGivesEachRowTheSameBits) {
     }
   }
   gpu_->set_batch_invariant(false);
+}
+
+// Greedy picks on the device equal the host scan (Backend::argmax_rows' default): ties between
+// threads and warps of a vocabulary-wide row, NaN, rows of only -inf and NaN, +inf.
+TEST_F(CudaOps, ArgmaxRowsEqualsTheHostScan) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto host = make_cpu_backend(1);
+  for (int64_t cols : {4, 1000, 151669}) {
+    const int64_t rows = 7;
+    auto x = randn(rows * cols, 70 + cols);
+    float* r = x.data();
+    r[0 * cols + cols - 1] = 50.0f, r[0 * cols + cols / 2] = 50.0f;  // a tie: the lower wins
+    r[1 * cols + 0] = nan, r[1 * cols + cols - 1] = 60.0f;
+    for (int64_t j = 0; j < cols; ++j) r[2 * cols + j] = j % 3 ? -inf : nan;  // no winner: 0
+    r[3 * cols + cols - 1] = inf, r[3 * cols + cols / 3] = inf;
+    for (int64_t j = 0; j < cols; ++j) r[4 * cols + j] = 1.0f;  // all equal: 0
+    std::vector<int32_t> want(rows);
+    host->argmax_rows(x.data(), rows, cols, want.data());
+    int32_t* d = static_cast<int32_t*>(gpu_->alloc(rows * sizeof(int32_t)));
+    gpu_->argmax_rows(up(x), rows, cols, d);
+    std::vector<int32_t> got(rows);
+    gpu_->to_host(got.data(), d, rows * sizeof(int32_t));
+    gpu_->release(d);
+    EXPECT_EQ(got, want) << "cols=" << cols;
+    if (cols > 4) {
+      EXPECT_EQ(want[0], cols / 2);
+      EXPECT_EQ(want[2], 0);
+      EXPECT_EQ(want[3], cols / 3);
+    }
+  }
 }
 
 TEST_F(CudaOps, EmbeddingEveryDtype) {

@@ -1,6 +1,8 @@
 // Fast CPU element-wise / row ops vs the scalar reference backend on random data.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <numeric>
 
 #include "backend/backend.h"
@@ -105,6 +107,22 @@ TEST_P(CpuOps, SiluMulAddBias) {
     ref_->add_bias(b.data(), 50, dim, bias.data());
     EXPECT_LT(rel_l2(a, b), 1e-7);
   }
+}
+
+// The host default of Backend::argmax_rows: the first of equal maxima, NaN never wins, a row of
+// only -inf and NaN gives 0 (the sampler's greedy rule).
+TEST_P(CpuOps, ArgmaxRows) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<std::vector<float>> rows = {{1, 3, 3, 2},       {nan, 5, nan, 5},
+                                                {-inf, -inf, -inf, -inf}, {nan, nan, nan, nan},
+                                                {-inf, nan, -3, -3},      {inf, 1, inf, 2}};
+  const std::vector<int32_t> want = {1, 1, 0, 0, 2, 0};
+  std::vector<float> x;
+  for (const auto& r : rows) x.insert(x.end(), r.begin(), r.end());
+  std::vector<int32_t> got(rows.size(), -1);
+  cpu_->argmax_rows(x.data(), static_cast<int64_t>(rows.size()), 4, got.data());
+  EXPECT_EQ(got, want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, CpuOps, ::testing::Values(1, 2, 0));

@@ -149,6 +149,21 @@ TEST_F(EngineTest, ConcurrentEqualsSerialGreedyAndSeeded) {
   }
 }
 
+// Greedy requests with nothing else to do take their tokens from Backend::argmax_rows; asking
+// for logprobs (in some or all requests) sends the whole logits through the host sampler: the
+// same tokens either way.
+TEST_F(EngineTest, BackendGreedyPicksEqualTheHostSampler) {
+  const auto plain = workload(8, 0.0f, 12);
+  auto all_logprobs = plain, some_logprobs = plain;
+  for (auto& r : all_logprobs) r.params.logprobs = 0;
+  for (size_t i = 0; i < some_logprobs.size(); i += 2) some_logprobs[i].params.logprobs = 2;
+  EngineConfig c;
+  c.max_num_seqs = 8;
+  const auto want = tokens_of(run_all(*engine(c), all_logprobs));
+  EXPECT_EQ(tokens_of(run_all(*engine(c), plain)), want);
+  EXPECT_EQ(tokens_of(run_all(*engine(c), some_logprobs)), want);
+}
+
 TEST_F(EngineTest, ChunkedPrefillEqualsUnchunked) {
   auto reqs = workload(6, 0.0f, 8);
   for (auto& r : reqs) r.prompt.resize(r.prompt.size() + 40, 7);  // longer prompts: several chunks

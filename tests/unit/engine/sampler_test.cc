@@ -91,6 +91,32 @@ TEST(SamplerGreedyTest, VectorArgmaxMatchesScalarScan) {
   }
 }
 
+// plain_greedy: sample() would be the raw argmax and nothing else; picked() records like sample.
+TEST(SamplerGreedyTest, PlainGreedyOnlyWithoutBiasPenaltiesOrLogprobs) {
+  EXPECT_TRUE(SequenceSampler(greedy(), 1, {}).plain_greedy());
+  SamplingParams warm = greedy();
+  warm.temperature = 0.7f;
+  EXPECT_FALSE(SequenceSampler(warm, 1, {}).plain_greedy());
+  SamplingParams biased = greedy();
+  biased.logit_bias.push_back({3, 1.0f});
+  EXPECT_FALSE(SequenceSampler(biased, 1, {}).plain_greedy());
+  SamplingParams lp = greedy();
+  lp.logprobs = 0;
+  EXPECT_FALSE(SequenceSampler(lp, 1, {}).plain_greedy());
+  SamplingParams rep = greedy();
+  rep.repetition_penalty = 1.2f;
+  const std::vector<int32_t> prompt = {4, 5};
+  EXPECT_FALSE(SequenceSampler(rep, 1, prompt).plain_greedy());  // the prompt is penalized
+  SamplingParams pres = greedy();
+  pres.presence_penalty = 1.0f;
+  SequenceSampler s(pres, 1, prompt);
+  EXPECT_TRUE(s.plain_greedy());  // nothing output yet: nothing to penalize
+  EXPECT_EQ(s.picked(2).token, 2);
+  EXPECT_FALSE(s.plain_greedy());
+  std::vector<float> l = {0.0f, 0.5f, 0.9f};  // token 2 now pays the presence penalty
+  EXPECT_EQ(s.sample(l).token, 1);
+}
+
 TEST(SamplerBiasTest, ForcesAndBans) {
   SamplingParams p = greedy();
   p.logit_bias = {{2, 100.0f}};
