@@ -93,42 +93,15 @@ HWY_INLINE void dot4(const float* HWY_RESTRICT q, const float* const* k, int64_t
 #endif
 }
 
-// acc[0, len) = acc * corr + sum_j p[j] * v_j, one fma per j in order; 8 vectors in registers.
+// acc[0, len) = acc * corr + sum_j p[j] * v_j, one fma per j in order. Blocks of 4 vectors, then
+// 2, then 1: independent accumulators whose fma chains overlap (one chain alone waits on the fma
+// latency), and each element's sum is the same whatever block it falls in.
 HWY_INLINE void weighted_sum_v(float* HWY_RESTRICT acc, float corr, const float* p,
                                const float* const* vrow, int64_t len, int64_t hd) {
   const hn::ScalableTag<float> df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
   const auto vc = hn::Set(df, corr);
   int64_t e = 0;
-  for (; e + 8 * N <= hd; e += 8 * N) {
-    float* a = acc + e;
-    auto a0 = hn::Mul(hn::LoadU(df, a), vc), a1 = hn::Mul(hn::LoadU(df, a + N), vc);
-    auto a2 = hn::Mul(hn::LoadU(df, a + 2 * N), vc), a3 = hn::Mul(hn::LoadU(df, a + 3 * N), vc);
-    auto a4 = hn::Mul(hn::LoadU(df, a + 4 * N), vc), a5 = hn::Mul(hn::LoadU(df, a + 5 * N), vc);
-    auto a6 = hn::Mul(hn::LoadU(df, a + 6 * N), vc), a7 = hn::Mul(hn::LoadU(df, a + 7 * N), vc);
-    for (int64_t j = 0; j < len; ++j) {
-      const float* v = vrow[j] + e;
-      const auto pj = hn::Set(df, p[j]);
-      a0 = hn::MulAdd(hn::LoadU(df, v), pj, a0);
-      a1 = hn::MulAdd(hn::LoadU(df, v + N), pj, a1);
-      a2 = hn::MulAdd(hn::LoadU(df, v + 2 * N), pj, a2);
-      a3 = hn::MulAdd(hn::LoadU(df, v + 3 * N), pj, a3);
-      a4 = hn::MulAdd(hn::LoadU(df, v + 4 * N), pj, a4);
-      a5 = hn::MulAdd(hn::LoadU(df, v + 5 * N), pj, a5);
-      a6 = hn::MulAdd(hn::LoadU(df, v + 6 * N), pj, a6);
-      a7 = hn::MulAdd(hn::LoadU(df, v + 7 * N), pj, a7);
-    }
-    hn::StoreU(a0, df, a);
-    hn::StoreU(a1, df, a + N);
-    hn::StoreU(a2, df, a + 2 * N);
-    hn::StoreU(a3, df, a + 3 * N);
-    hn::StoreU(a4, df, a + 4 * N);
-    hn::StoreU(a5, df, a + 5 * N);
-    hn::StoreU(a6, df, a + 6 * N);
-    hn::StoreU(a7, df, a + 7 * N);
-  }
-  // The rest in blocks of 4, 2, 1 vectors: independent accumulators, so the fma chains of one
-  // block overlap (one chain alone waits on the fma latency; head_dim 64 on 16-lane vectors).
   for (; e + 4 * N <= hd; e += 4 * N) {
     float* a = acc + e;
     auto a0 = hn::Mul(hn::LoadU(df, a), vc), a1 = hn::Mul(hn::LoadU(df, a + N), vc);
