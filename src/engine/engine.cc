@@ -302,7 +302,7 @@ void Engine::step(const SchedulerOutput& out) {
   std::vector<SampleJob> jobs = plan_samples(sampled, logits, vocab);
   if (greedy) {
     for (SampleJob& job : jobs)
-      job.out = job.request->seqs[job.index].sampler->picked(picks[job.row]), job.sampled = true;
+      job.out = job.request->seqs[job.index].sampler->force(picks[job.row]), job.sampled = true;
   } else {
     sample_in_parallel(jobs, vocab);
   }

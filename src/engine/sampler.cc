@@ -371,13 +371,6 @@ bool SequenceSampler::plain_greedy() const {
          params_.logit_bias.empty() && seen_.empty();
 }
 
-SampleOutput SequenceSampler::picked(int32_t token) {
-  record(token);
-  SampleOutput out;
-  out.token = token;
-  return out;
-}
-
 SampleOutput SequenceSampler::force(int32_t token) {
   record(token);
   SampleOutput out;

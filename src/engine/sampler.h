@@ -30,14 +30,14 @@ class SequenceSampler {
   // then draws. Records the sampled token for the penalties. allowed: null, or a bitmask
   // [(vocab + 31) / 32] of the tokens that may be drawn (logprobs stay those of the raw model).
   SampleOutput sample(std::span<float> logits, const uint32_t* allowed = nullptr);
-  // A token the engine forces (e.g. closing a reasoning section whose budget is spent): recorded
-  // for the penalties like a sampled one; its logprob is reported as 0.
+  // A token chosen outside sample(): forced by the engine (e.g. closing a reasoning section whose
+  // budget is spent) or a plain_greedy() pick made where the logits are. Recorded for the
+  // penalties like a sampled one; its logprob is reported as 0.
   SampleOutput force(int32_t token);
   // True when sample() would return the argmax of the raw logits and nothing else: greedy, no
   // logit_bias, no penalty with anything to penalize, no logprobs. The engine then takes the
-  // pick from where the logits are (Backend::argmax_rows) and hands it to picked().
+  // pick from where the logits are (Backend::argmax_rows) and hands it to force().
   bool plain_greedy() const;
-  SampleOutput picked(int32_t token);
 
  private:
   // Applies logit_bias and penalties in place; returns false when nothing was touched.

@@ -91,7 +91,7 @@ TEST(SamplerGreedyTest, VectorArgmaxMatchesScalarScan) {
   }
 }
 
-// plain_greedy: sample() would be the raw argmax and nothing else; picked() records like sample.
+// plain_greedy: sample() would be the raw argmax and nothing else; force() records like sample.
 TEST(SamplerGreedyTest, PlainGreedyOnlyWithoutBiasPenaltiesOrLogprobs) {
   EXPECT_TRUE(SequenceSampler(greedy(), 1, {}).plain_greedy());
   SamplingParams warm = greedy();
@@ -111,7 +111,7 @@ TEST(SamplerGreedyTest, PlainGreedyOnlyWithoutBiasPenaltiesOrLogprobs) {
   pres.presence_penalty = 1.0f;
   SequenceSampler s(pres, 1, prompt);
   EXPECT_TRUE(s.plain_greedy());  // nothing output yet: nothing to penalize
-  EXPECT_EQ(s.picked(2).token, 2);
+  EXPECT_EQ(s.force(2).token, 2);
   EXPECT_FALSE(s.plain_greedy());
   std::vector<float> l = {0.0f, 0.5f, 0.9f};  // token 2 now pays the presence penalty
   EXPECT_EQ(s.sample(l).token, 1);
