@@ -194,38 +194,34 @@ void AttentionTile(const AttentionTileArgs& a) {
   for (int64_t r = 0; r < rows; ++r) states[r].acc = acc_buf.data() + r * hd;
   int64_t max_ctx = 0;
   for (int64_t i = 0; i < a.num_tokens; ++i) max_ctx = std::max<int64_t>(max_ctx, a.positions[i] + 1);
-  const float* krow[kChunk];
-  const float* vrow[kChunk];
-  auto row_offset = [&](int64_t p) {
-    return ((int64_t{a.block_table[p / bs]} * bs + p % bs) * kv_row) + a.kvh * hd;
-  };
-  // The chunk's rows are scattered over blocks: ask for all their cache lines up front (V is
-  // read after the scores, the next chunk's K and V after this one) instead of one miss at a
-  // time.
-  auto prefetch_rows = [&](const float* base, int64_t p0, int64_t span) {
-    for (int64_t j = 0; j < span; ++j)
-      for (int64_t e = 0; e < hd; e += 16) __builtin_prefetch(base + row_offset(p0 + j) + e);
-  };
-  for (int64_t p0 = 0; p0 < max_ctx; p0 += kChunk) {
+  // K/V rows of chunk c in krow/vrow[c % 2]. The rows are scattered over blocks: the next
+  // chunk's are found and their cache lines requested while this one is folded in, instead of
+  // one miss at a time.
+  const float* krow[2][kChunk];
+  const float* vrow[2][kChunk];
+  auto locate = [&](int64_t p0, int buf) {
     const int64_t span = std::min(kChunk, max_ctx - p0);
     for (int64_t j = 0; j < span; ++j) {
-      const int64_t off = row_offset(p0 + j);
-      krow[j] = a.cache->k_f32() + off;
-      vrow[j] = a.cache->v_f32() + off;
+      const int64_t p = p0 + j;
+      const int64_t off = ((int64_t{a.block_table[p / bs]} * bs + p % bs) * kv_row) + a.kvh * hd;
+      krow[buf][j] = a.cache->k_f32() + off;
+      vrow[buf][j] = a.cache->v_f32() + off;
+      for (int64_t e = 0; e < hd; e += 16) {  // 16 floats per 64-byte line
+        __builtin_prefetch(krow[buf][j] + e);
+        __builtin_prefetch(vrow[buf][j] + e);
+      }
     }
-    if (p0 == 0) prefetch_rows(a.cache->k_f32(), p0, span);
-    prefetch_rows(a.cache->v_f32(), p0, span);
-    if (p0 + kChunk < max_ctx) {
-      const int64_t next = std::min(kChunk, max_ctx - p0 - kChunk);
-      prefetch_rows(a.cache->k_f32(), p0 + kChunk, next);
-      prefetch_rows(a.cache->v_f32(), p0 + kChunk, next);
-    }
+  };
+  locate(0, 0);
+  for (int64_t p0 = 0, c = 0; p0 < max_ctx; p0 += kChunk, ++c) {
+    const int buf = static_cast<int>(c % 2);
+    if (p0 + kChunk < max_ctx) locate(p0 + kChunk, 1 - buf);
     for (int64_t i = 0; i < a.num_tokens; ++i) {
       const int64_t n_ctx = int64_t{a.positions[i]} + 1;
       if (p0 >= n_ctx) continue;
       const int64_t len = std::min(kChunk, n_ctx - p0);
       for (int64_t h = 0; h < a.num_heads; ++h)
-        fold_chunk(a.q + i * a.token_stride + h * hd, krow, vrow, len, hd, a.scale,
+        fold_chunk(a.q + i * a.token_stride + h * hd, krow[buf], vrow[buf], len, hd, a.scale,
                    states[i * a.num_heads + h]);
     }
   }

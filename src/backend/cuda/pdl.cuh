@@ -2,8 +2,9 @@
 // Programmatic dependent launch (Hopper): a kernel launched with launch_pdl may start while the
 // kernel before it in the stream still runs (the products stream their weights meanwhile; the
 // rest is only resident early, hiding its launch); it calls pdl_wait() before reading anything
-// an earlier kernel wrote, and writes nothing before that. Every kernel of a forward step is
-// launched this way and calls pdl_launch_dependents() once its successor may be scheduled.
+// an earlier kernel wrote, and writes nothing before that. The kernels of a forward step (all
+// but the embedding lookup after the host's uploads and the unfused cache write) launch this
+// way and call pdl_launch_dependents() once their successor may be scheduled.
 // Both instructions are no-ops without such a launch (and before sm_90).
 #include <cuda_runtime.h>
 
