@@ -93,7 +93,9 @@ def profile_env(a, tag: str) -> dict:
 
 def run_one(a, model: str, prompt: str, n: int, extra: list[str], tag: str = "run") -> dict:
     r = subprocess.run([a.sluice, "run", "-m", model, "--device", "cuda", "-p", prompt, "-n", str(n),
-                        "--temp", "0", "--ignore-eos", "--max-num-batched-tokens", "4096"] + extra,
+                        "--temp", str(getattr(a, "temperature", 0.0)),
+                        "--top-p", str(getattr(a, "top_p", 1.0)), "--seed", "1",
+                        "--ignore-eos", "--max-num-batched-tokens", "4096"] + extra,
                        capture_output=True, text=True, check=True, env=profile_env(a, tag))
     m = re.search(r"prompt: (\d+) tokens, ([\d.]+) tok/s; generation: (\d+) tokens, ([\d.]+) tok/s; "
                   r"load: ([\d.]+) s", r.stderr)
@@ -107,7 +109,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def serve_level(url: str, conc: int, num: int, vocab: int, in_len: int, out_len: int) -> dict:
+async def serve_level(a, url: str, conc: int, num: int, vocab: int, in_len: int) -> dict:
+    out_len = a.out_len
     rng = random.Random(conc)
     prompts = [[rng.randrange(100, vocab - 100) for _ in range(in_len)] for _ in range(num)]
     results = [RequestResult() for _ in range(num)]
@@ -117,7 +120,8 @@ async def serve_level(url: str, conc: int, num: int, vocab: int, in_len: int, ou
         async def one(i: int):
             async with sem:
                 body = {"model": "m", "prompt": prompts[i], "max_tokens": out_len, "ignore_eos": True,
-                        "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}
+                        "temperature": a.temperature, "top_p": a.top_p, "seed": i,
+                        "stream": True, "stream_options": {"include_usage": True}}
                 await stream_request(session, url, body, 1800, results[i])
         t0 = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(num)))
@@ -175,7 +179,7 @@ def serving(a, model: str, vocab: int, levels: list[int]) -> list[dict]:
         if a.batched_decode:  # llama-batched-bench's shape: N sequences at once, 512 in / 128 out
             runs.append((a.batched_decode, a.batched_decode, 512))
         for c, num, in_len in runs:
-            s = asyncio.run(serve_level(url, c, num, vocab, in_len, a.out_len))
+            s = asyncio.run(serve_level(a, url, c, num, vocab, in_len))
             print(json.dumps({k: s[k] for k in ("concurrency", "in_len", "status", "output_tok_s",
                                                 "decode_phase_tok_s", "ttft_s", "tpot_s")}), flush=True)
             out.append(s)
@@ -200,6 +204,9 @@ def main() -> int:
                     help="set for every sluice process (A/B switches such as "
                          "SLUICE_CUDA_ATTENTION_TILES=0)")
     ap.add_argument("--skip-decode", action="store_true", help="prefill and serving only")
+    ap.add_argument("--skip-prefill", action="store_true", help="no prefill runs")
+    ap.add_argument("--temperature", type=float, default=0.0, help="of every request (0: greedy)")
+    ap.add_argument("--top-p", type=float, default=1.0, help="of every request")
     ap.add_argument("--batched-decode", type=int, default=64,
                     help="one more level: this many 512-token prompts at once (0: none)")
     a = ap.parse_args()
@@ -235,7 +242,7 @@ def main() -> int:
                 row["decode"] = dec
                 row["decode_roofline_tok_s"] = report["read_bandwidth_GBs"] * 1e9 / row["bytes_per_token"]
                 row["decode_fraction_of_roofline"] = dec["gen_tok_s"] / row["decode_roofline_tok_s"]
-            for n in (512, 2048):
+            for n in () if a.skip_prefill else (512, 2048):
                 rng = random.Random(n)
                 prompt = " ".join(rng.choice(words) for _ in range(n))  # ~1 token per word
                 row[f"prefill_{n}"] = run_one(a, path, prompt, 1, [], f"{name}-prefill{n}")

@@ -6,7 +6,8 @@
 For synthetic Llama/Qwen3 models (F16/BF16, 4-bit, 8-bit; GGUF and safetensors) made with
 `sluice make-model`: last-position logits of `sluice logits --device cuda` vs `--device cpu`
 (rel. L2), vs PyTorch/transformers in float32 on the GPU for the safetensors BF16 models, greedy
-text cuda == cpu, and `--deterministic` serial == 64 concurrent on the GPU. Prints a table and
+text cuda == cpu, `--deterministic` serial == 64 concurrent on the GPU (greedy, and seeded
+sampling on the GPU), and that sampling equal to the host sampler's. Prints a table and
 writes DIR/check_models.json; exits 1 when a check fails.
 """
 from __future__ import annotations
@@ -64,17 +65,25 @@ def greedy(a, model: str, device: str, extra: list[str] | None = None) -> str:
     return r.stdout
 
 
-def deterministic(a, model: str, tmp: str) -> bool:
+def deterministic(a, model: str, tmp: str) -> dict[str, bool]:
+    """--deterministic serial == 64 concurrent, greedy and sampled (seeded, on the GPU); and the
+    GPU's sampling draws what the host sampler draws from the same logits."""
     prompts = os.path.join(tmp, "prompts.txt")
     with open(prompts, "w") as f:
         for i in range(64):
             f.write(f"Prompt number {i}: " + "lorem ipsum " * (i % 9) + "\n")
     base = [a.sluice, "run", "-m", model, "--device", "cuda", "--prompts", prompts, "-n", "24",
-            "--temp", "0", "--ignore-eos", "--deterministic"]
-    def texts(conc: str) -> dict[int, str]:
-        lines = sh(base + ["--concurrency", conc]).stdout.splitlines()
+            "--ignore-eos", "--deterministic"]
+    sampled = ["--temp", "0.8", "--top-p", "0.9", "--top-k", "50", "--seed", "7"]
+    def texts(conc: str, extra: list[str], env: dict | None = None) -> dict[int, str]:
+        lines = sh(base + extra + ["--concurrency", conc],
+                   env={**os.environ, **(env or {})}).stdout.splitlines()
         return {j["index"]: j["text"] for j in map(json.loads, lines)}
-    return texts("1") == texts("64")
+    on_gpu = texts("1", sampled)
+    return {"deterministic_serial_eq_64": texts("1", ["--temp", "0"]) == texts("64", ["--temp", "0"]),
+            "sampled_serial_eq_64": on_gpu == texts("64", sampled),
+            "sampled_gpu_eq_host_sampler":
+                on_gpu == texts("1", sampled, {"SLUICE_CUDA_SAMPLING": "0"})}
 
 
 def main() -> int:
@@ -100,12 +109,14 @@ def main() -> int:
                     row["rel_l2_cuda_vs_torch"] = rel_l2(gpu, torch_logits(path))
                 row["greedy_equal"] = greedy(a, path, "cuda") == greedy(a, path, "cpu")
                 if preset == "tiny" and fmt in ("gguf-q4_0", "safetensors-bf16"):
-                    row["deterministic_serial_eq_64"] = deterministic(a, path, tmp)
+                    row.update(deterministic(a, path, tmp))
             except subprocess.CalledProcessError as e:
                 row["error"] = (e.stderr or "")[-2000:]
             bad = ("error" in row or row.get("rel_l2_cuda_vs_cpu", 1) > 1e-2 or
                    row.get("rel_l2_cuda_vs_torch", 0) > 1e-2 or
-                   row.get("deterministic_serial_eq_64") is False)
+                   False in (row.get(k) for k in ("deterministic_serial_eq_64",
+                                                  "sampled_serial_eq_64",
+                                                  "sampled_gpu_eq_host_sampler")))
             row["pass"] = not bad
             ok &= not bad
             rows.append(row)

@@ -2,7 +2,7 @@
 # On the GPU machine with devcarry/ carried (scripts/device_bundle.sh): the CUDA op tests,
 # compute-sanitizer memcheck and racecheck on the matmul tests, and the whole-model checks.
 # Everything lands in $OUT/checks.tgz (the device tool brings back at most 8 files).
-#   bench/gpu/device_checks.sh [GTEST_FILTER_FOR_SANITIZERS]
+#   bench/gpu/device_checks.sh [MEMCHECK_GTEST_FILTER] [RACECHECK_GTEST_FILTER]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
@@ -15,7 +15,8 @@ echo "op tests: exit $?"; grep -E "FAILED|Failure|PASSED" "$out/cuda_ops_test.lo
 compute-sanitizer --tool memcheck $bin/backend_tests --gtest_filter="$san_filter" \
   >"$out/memcheck.txt" 2>&1
 echo "memcheck: exit $?"; tail -2 "$out/memcheck.txt"
-compute-sanitizer --tool racecheck $bin/backend_tests --gtest_filter='CudaOps.MatmulEvery*' \
+race_filter=${2:-'CudaOps.MatmulEvery*'}
+compute-sanitizer --tool racecheck $bin/backend_tests --gtest_filter="$race_filter" \
   >"$out/racecheck.txt" 2>&1
 echo "racecheck: exit $?"; tail -2 "$out/racecheck.txt"
 python3 bench/gpu/check_models.py --sluice $bin/sluice --tokenizer devcarry/tok/tokenizer.json \

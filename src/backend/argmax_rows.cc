@@ -1,4 +1,4 @@
-// Backend::argmax_rows for backends whose memory is the host's.
+// Backend::argmax_rows for backends whose memory is the host's, and the sample_rows they lack.
 #include <cmath>
 
 #include "backend/backend.h"
@@ -14,6 +14,10 @@ void Backend::argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* o
       if (row[j] > best) best = row[j], at = static_cast<int32_t>(j);  // NaN: never greater
     out[i] = at;
   }
+}
+
+void Backend::sample_rows(const float*, int64_t, std::span<const RowSampling>, RowSampled*) {
+  SLUICE_ASSERT(false, "this backend does not sample rows (samples_rows() is false)");
 }
 
 }  // namespace sluice

@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
+#include "backend/row_sampling.h"
 #include "backend/weight.h"
 #include "common/assert.h"
 #include "common/status.h"
@@ -180,6 +182,12 @@ class Backend {
   // NaN never wins; 0 when a row holds only -inf and NaN): greedy picks made where the logits
   // are, so only token ids reach the host. The default scans host memory.
   virtual void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out);
+  // Sampling where the logits are: out[i] = rows[i] applied to row rows[i].row of x[*, vocab],
+  // so that only tokens (and asked-for logprobs) reach the host. Backends whose memory is the
+  // host's do not offer it (the engine's sampler reads their logits in place).
+  virtual bool samples_rows() const { return false; }
+  virtual void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows,
+                           RowSampled* out);
 };
 
 // "cpu", "cuda" (first GPU) or "auto" (CUDA when this build has it and a GPU is present).

@@ -112,16 +112,6 @@ Engine::~Engine() {
   }
   cv_.notify_all();
   thread_.join();
-  backend_->release_host(logits_host_);
-}
-
-float* Engine::logits_buffer(size_t count) {
-  if (count > logits_capacity_) {
-    backend_->release_host(logits_host_);
-    logits_capacity_ = std::max(count, 2 * logits_capacity_);
-    logits_host_ = static_cast<float*>(backend_->alloc_host(logits_capacity_ * sizeof(float)));
-  }
-  return logits_host_;
 }
 
 int64_t Engine::kv_capacity_tokens() const {
@@ -286,26 +276,18 @@ void Engine::step(const SchedulerOutput& out) {
     }
   }
   const int64_t vocab = model_.config().vocab_size;
-  float* logits = logits_buffer(b.logit_rows.size() * vocab);  // [num_sampled, vocab]
-  const bool greedy = all_plain_greedy(sampled);
-  std::vector<int32_t> picks(greedy ? b.logit_rows.size() : 0);  // [num_sampled]
   const auto t_batch = Clock::now();
-  runner_->forward(b, *kv_storage_, logits, greedy ? picks.data() : nullptr);
-  const auto t_forward = Clock::now();
+  runner_->run(b, *kv_storage_);
   scheduler_->on_step_done(out);
   totals_.computed_tokens += out.num_tokens;
   totals_.num_preemptions += static_cast<int64_t>(out.preempted.size());
   ++totals_.num_steps;
 
-  // Sample each finished-prefill / decoding sequence with its own sampler (in parallel where no
-  // grammar is involved), then apply the tokens in order; deltas grouped by request.
-  std::vector<SampleJob> jobs = plan_samples(sampled, logits, vocab);
-  if (greedy) {
-    for (SampleJob& job : jobs)
-      job.out = job.request->seqs[job.index].sampler->force(picks[job.row]), job.sampled = true;
-  } else {
-    sample_in_parallel(jobs, vocab);
-  }
+  // Sample each finished-prefill / decoding sequence with its own sampler, then apply the
+  // tokens in order; deltas grouped by request.
+  std::vector<SampleJob> jobs = plan_samples(sampled);
+  sample_jobs(jobs, vocab);
+  const auto t_forward = Clock::now();
   std::unordered_map<Live*, std::vector<SequenceDelta>> news;
   for (const SampleJob& job : jobs) news[job.request].push_back(apply_sample(job));
   for (auto& [r, deltas] : news) {
@@ -326,17 +308,15 @@ void Engine::step(const SchedulerOutput& out) {
     const std::string kind = out.num_tokens == static_cast<int64_t>(sampled.size()) ? " decode" : " mixed";
     auto secs = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
     profile::add("step build batch" + kind, secs(t_batch - t_start));
-    profile::add("step forward" + kind, secs(t_forward - t_batch));
-    profile::add("step sample+outputs" + kind, secs(Clock::now() - t_forward));
+    profile::add("step forward+sample" + kind, secs(t_forward - t_batch));
+    profile::add("step outputs" + kind, secs(Clock::now() - t_forward));
   }
 }
 
 std::vector<Engine::SampleJob> Engine::plan_samples(
-    const std::vector<const ScheduledSequence*>& sampled, const float* logits, int64_t vocab) {
+    const std::vector<const ScheduledSequence*>& sampled) {
   std::vector<SampleJob> jobs;
   const Tokenizer& tok = model_.tokenizer();
-  std::vector<float> row;
-  std::vector<uint32_t> mask;
   for (size_t k = 0; k < sampled.size(); ++k) {
     Sequence* seq = sampled[k]->seq;
     Live& r = *static_cast<Live*>(seq->owner);
@@ -372,7 +352,6 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
       SampleJob job;
       job.request = &r;
       job.index = i;
-      job.logits = logits + k * vocab;
       job.row = k;
       job.constrained = s.constrained();
       job.forked_child = i > first;
@@ -384,14 +363,6 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
         job.out = s.sampler->force(s.forced.back());
         s.forced.pop_back();
         job.sampled = true;
-      } else if (job.constrained) {  // with the tokens it may still emit, this one included
-        row.assign(job.logits, job.logits + vocab);
-        mask.resize((vocab + 31) / 32);
-        const Sequence& q = *s.seq;
-        s.constraint->fill_mask(mask, std::min(r.req.params.max_tokens - q.num_output_tokens(),
-                                               max_model_len_ - q.num_tokens()));
-        job.out = s.sampler->sample(row, mask.data());
-        job.sampled = true;
       }
       jobs.push_back(std::move(job));
     }
@@ -399,31 +370,85 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
   return jobs;
 }
 
-bool Engine::all_plain_greedy(const std::vector<const ScheduledSequence*>& sampled) const {
-  for (const ScheduledSequence* s : sampled) {
-    const Live& r = *static_cast<const Live*>(s->seq->owner);
-    if (r.req.params.n != 1 || r.seqs.size() != 1) return false;
-    const Live::Seq& q = r.seqs[0];
-    if (!q.sampler->plain_greedy() || q.constrained() || !q.forced.empty() ||
-        q.reasoning->budget_spent())
-      return false;
+void Engine::fill_mask(const SampleJob& job, int64_t vocab, std::vector<uint32_t>& mask) const {
+  const Live& r = *job.request;
+  const Live::Seq& s = r.seqs[job.index];
+  const Sequence& q = *s.seq;
+  mask.resize((vocab + 31) / 32);
+  // with the tokens it may still emit, this one included
+  s.constraint->fill_mask(mask, std::min(r.req.params.max_tokens - q.num_output_tokens(),
+                                         max_model_len_ - q.num_tokens()));
+}
+
+void Engine::sample_jobs(std::vector<SampleJob>& jobs, int64_t vocab) {
+  if (all_plain_greedy(jobs)) {
+    std::vector<int32_t> picks(jobs.empty() ? 0 : jobs.back().row + 1);  // [num_sampled rows]
+    runner_->greedy(picks.data());
+    for (SampleJob& job : jobs)
+      if (!job.sampled)
+        job.out = job.request->seqs[job.index].sampler->force(picks[job.row]), job.sampled = true;
+  } else if (runner_->samples_on_device()) {
+    sample_on_backend(jobs, vocab);
+  } else {
+    sample_on_host(jobs, vocab);
   }
+}
+
+bool Engine::all_plain_greedy(const std::vector<SampleJob>& jobs) const {
+  for (const SampleJob& job : jobs)
+    if (!job.sampled &&
+        (job.constrained || !job.request->seqs[job.index].sampler->plain_greedy()))
+      return false;
   return true;
 }
 
-// Each sequence's sampler and RNG are its own, so the order the rows run in does not matter.
-void Engine::sample_in_parallel(std::vector<SampleJob>& jobs, int64_t vocab) {
+void Engine::sample_on_backend(std::vector<SampleJob>& jobs, int64_t vocab) {
   std::vector<SampleJob*> todo;
   for (SampleJob& job : jobs)
     if (!job.sampled) todo.push_back(&job);
+  std::vector<std::vector<uint32_t>> masks(todo.size());
+  std::vector<RowSampling> rows;
+  for (size_t j = 0; j < todo.size(); ++j) {
+    const SampleJob& job = *todo[j];
+    if (job.constrained) fill_mask(job, vocab, masks[j]);
+    rows.push_back(job.request->seqs[job.index].sampler->row_sampling(
+        static_cast<int32_t>(job.row), static_cast<int32_t>(vocab),
+        job.constrained ? masks[j].data() : nullptr));
+  }
+  std::vector<RowSampled> results(rows.size());
+  runner_->sample(rows, results.data());
+  for (size_t j = 0; j < todo.size(); ++j) {
+    SampleJob& job = *todo[j];
+    job.out = job.request->seqs[job.index].sampler->take(results[j]);
+    job.sampled = true;
+  }
+}
+
+// Each sequence's sampler and RNG are its own, so the order the rows run in does not matter.
+void Engine::sample_on_host(std::vector<SampleJob>& jobs, int64_t vocab) {
+  const float* logits = runner_->host_logits();  // [num_sampled rows, vocab]
+  std::vector<SampleJob*> todo;
+  std::vector<float> row;
+  std::vector<uint32_t> mask;
+  for (SampleJob& job : jobs) {
+    if (job.sampled) continue;
+    if (!job.constrained) {
+      todo.push_back(&job);
+      continue;
+    }
+    fill_mask(job, vocab, mask);  // grammars are sampled serially, in job order
+    row.assign(logits + job.row * vocab, logits + (job.row + 1) * vocab);
+    job.out = job.request->seqs[job.index].sampler->sample(row, mask.data());
+    job.sampled = true;
+  }
   const auto count = static_cast<int64_t>(todo.size());
   const int threads = static_cast<int>(std::min<int64_t>(count / 4 + 1, omp_get_max_threads()));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t j = 0; j < count; ++j) {
-    thread_local std::vector<float> row;  // the sampler edits its copy of the row
+    thread_local std::vector<float> copy;  // the sampler edits its copy of the row
     SampleJob& job = *todo[j];
-    row.assign(job.logits, job.logits + vocab);
-    job.out = job.request->seqs[job.index].sampler->sample(row, nullptr);
+    copy.assign(logits + job.row * vocab, logits + (job.row + 1) * vocab);
+    job.out = job.request->seqs[job.index].sampler->sample(copy, nullptr);
     job.sampled = true;
   }
 }

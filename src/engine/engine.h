@@ -60,34 +60,34 @@ class Engine {
   struct SampleJob {
     Live* request = nullptr;
     size_t index = 0;               // into request->seqs
-    const float* logits = nullptr;  // [vocab] its row of the step's logits
-    size_t row = 0;                 // that row's index
+    size_t row = 0;                 // its row of the step's logits
     bool constrained = false;       // a grammar applies to this token
     bool forked_child = false;      // forked from its parent this step
     bool sampled = false;           // `out` is set
     SampleOutput out;
   };
-  std::vector<SampleJob> plan_samples(const std::vector<const ScheduledSequence*>& sampled,
-                                      const float* logits, int64_t vocab);
-  void sample_in_parallel(std::vector<SampleJob>& jobs, int64_t vocab);
-  // True when every sampled sequence's token is its logits' argmax and nothing else is needed
-  // (SequenceSampler::plain_greedy, no grammar, nothing forced, n == 1): then only the picks
-  // leave the backend, not the [rows, vocab] logits.
-  bool all_plain_greedy(const std::vector<const ScheduledSequence*>& sampled) const;
+  // Forks n > 1 requests after their prompt, and takes forced tokens (no sampling there).
+  std::vector<SampleJob> plan_samples(const std::vector<const ScheduledSequence*>& sampled);
+  // Samples the jobs not yet sampled: greedy picks alone when each is plain greedy (only token
+  // ids leave the backend), else on the backend (Backend::sample_rows) where it can, else from
+  // the logits on the host (grammar masks serially, the rest in parallel).
+  void sample_jobs(std::vector<SampleJob>& jobs, int64_t vocab);
+  bool all_plain_greedy(const std::vector<SampleJob>& jobs) const;
+  void sample_on_backend(std::vector<SampleJob>& jobs, int64_t vocab);
+  void sample_on_host(std::vector<SampleJob>& jobs, int64_t vocab);
+  // The job's grammar mask [(vocab + 31) / 32] of the tokens it may emit now.
+  void fill_mask(const SampleJob& job, int64_t vocab, std::vector<uint32_t>& mask) const;
   SequenceDelta apply_sample(const SampleJob& job);
   void finish_request(Live& r, std::vector<SequenceDelta>& deltas);
   void abort_request(Live& r);
   void publish_metrics();
   void flush_outbox();
-  float* logits_buffer(size_t count);  // engine thread only
 
   const Model& model_;
   EngineConfig config_;
   int32_t max_model_len_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<ModelRunner> runner_;  // the model's weights placed on backend_
-  float* logits_host_ = nullptr;          // [capacity] host logits (page-locked on GPUs)
-  size_t logits_capacity_ = 0;
   std::unique_ptr<KvStorage> kv_storage_;
   std::unique_ptr<kv::KvCacheManager> kv_;
   std::unique_ptr<Scheduler> scheduler_;

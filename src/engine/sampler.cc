@@ -371,6 +371,59 @@ bool SequenceSampler::plain_greedy() const {
          params_.logit_bias.empty() && seen_.empty();
 }
 
+RowSampling SequenceSampler::row_sampling(int32_t row, int32_t vocab, const uint32_t* allowed) {
+  RowSampling r;
+  r.row = row;
+  r.temperature = params_.temperature;
+  r.top_k = params_.top_k;
+  r.top_p = params_.top_p;
+  r.min_p = params_.min_p;
+  if (params_.temperature > 0.0f) r.u = uniform01(rng_);  // where sample() draws its one
+  r.num_logprobs = params_.logprobs ? std::min(*params_.logprobs, kMaxTopLogprobs) : -1;
+  r.allowed = allowed;
+  // The edits of apply_bias_and_penalties, one per token: bias first, then the penalties.
+  edits_.clear();
+  for (const auto& [t, bias] : params_.logit_bias)
+    if (t >= 0 && t < vocab) edits_.push_back({t, bias, 1.0f, 0.0f});
+  const float rep = params_.repetition_penalty;
+  for (size_t j = 0; j < seen_.size(); ++j) {
+    const int32_t t = seen_[j];
+    if (t < 0 || t >= vocab) continue;
+    const int32_t c = out_count_[j];
+    edits_.push_back({t, 0.0f, rep,
+                      c > 0 ? params_.frequency_penalty * static_cast<float>(c) +
+                                  params_.presence_penalty
+                            : 0.0f});
+  }
+  // stable: a token's bias entries (in request order) come before its penalty entry
+  std::stable_sort(edits_.begin(), edits_.end(),
+                   [](const RowSamplingEdit& a, const RowSamplingEdit& b) { return a.token < b.token; });
+  size_t w = 0;
+  for (size_t j = 0; j < edits_.size(); ++j) {
+    if (w > 0 && edits_[w - 1].token == edits_[j].token) {  // merge into the token's edit
+      edits_[w - 1].add += edits_[j].add;
+      edits_[w - 1].rep = edits_[j].rep;
+      edits_[w - 1].sub = edits_[j].sub;
+    } else {
+      edits_[w++] = edits_[j];
+    }
+  }
+  edits_.resize(w);
+  r.edits = edits_;
+  return r;
+}
+
+SampleOutput SequenceSampler::take(const RowSampled& r) {
+  record(r.token);
+  SampleOutput out;
+  out.token = r.token;
+  if (params_.logprobs) {
+    out.logprob = r.logprob;
+    for (int32_t i = 0; i < r.num_top; ++i) out.top.push_back({r.top_token[i], r.top_logprob[i]});
+  }
+  return out;
+}
+
 SampleOutput SequenceSampler::force(int32_t token) {
   record(token);
   SampleOutput out;

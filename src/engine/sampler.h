@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backend/row_sampling.h"
 #include "engine/sampling_params.h"
 
 namespace sluice {
@@ -38,6 +39,11 @@ class SequenceSampler {
   // logit_bias, no penalty with anything to penalize, no logprobs. The engine then takes the
   // pick from where the logits are (Backend::argmax_rows) and hands it to force().
   bool plain_greedy() const;
+  // sample() split for a backend that samples where the logits are (Backend::sample_rows): the
+  // step's RowSampling for logit row `row` (it draws the step's uniform, as sample() would; its
+  // edits live in this sampler until the next call), then take() of the backend's result.
+  RowSampling row_sampling(int32_t row, int32_t vocab, const uint32_t* allowed);
+  SampleOutput take(const RowSampled& r);
 
  private:
   // Applies logit_bias and penalties in place; returns false when nothing was touched.
@@ -53,6 +59,7 @@ class SequenceSampler {
   std::vector<int32_t> seen_;
   std::vector<int32_t> out_count_;
   std::unordered_map<int32_t, int32_t> slot_;  // token -> index in seen_ / out_count_
+  std::vector<RowSamplingEdit> edits_;         // row_sampling()'s, sorted by token
 };
 
 }  // namespace sluice

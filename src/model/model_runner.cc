@@ -51,7 +51,11 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
   }
 }
 
-ModelRunner::Step ModelRunner::prepare(const ForwardBatch& b, float* host_logits) {
+ModelRunner::~ModelRunner() {
+  if (host_logits_) be_.release_host(host_logits_);
+}
+
+ModelRunner::Step ModelRunner::prepare(const ForwardBatch& b) {
   const ModelConfig& c = model_.config();
   const int64_t n = static_cast<int64_t>(b.tokens.size());
   const int64_t m = static_cast<int64_t>(b.logit_rows.size());
@@ -69,7 +73,7 @@ ModelRunner::Step ModelRunner::prepare(const ForwardBatch& b, float* host_logits
   s.gate = gate_.reserve(n * I);     // [n, inter]
   s.up = up_.reserve(n * I);         // [n, inter]
   s.last = last_.reserve(m * H);     // [m, hidden]
-  s.logits = be_.host_resident() ? host_logits : logits_.reserve(m * c.vocab_size);
+  s.logits = logits_.reserve(m * c.vocab_size);
 
   s.tokens = tokens_.upload(b.tokens);
   s.positions = positions_.upload(b.positions);
@@ -139,22 +143,40 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
   be.matmul(s.last, m, lm_head_, s.logits);
 }
 
-void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits, int32_t* greedy) {
-  if (recordable(b)) return forward_recorded(b, kv, logits, greedy);
-  const Step s = prepare(b, logits);
+void ModelRunner::run(const ForwardBatch& b, KvStorage& kv) {
+  if (recordable(b)) return run_recorded(b, kv);
+  const Step s = prepare(b);
   issue(s, kv);
-  logits_to_host(s.logits, s.m, logits, greedy);
+  out_logits_ = s.logits;
+  out_rows_ = s.m;
 }
 
-void ModelRunner::logits_to_host(const float* dev, int64_t m, float* logits, int32_t* greedy) {
-  const int64_t vocab = model_.config().vocab_size;
-  if (greedy) {
-    int32_t* picks = argmax_.reserve(m);
-    be_.argmax_rows(dev, m, vocab, picks);
-    be_.to_host(greedy, picks, sizeof(int32_t) * m);
-  } else if (dev != logits) {  // device memory (host backends wrote into `logits`)
-    be_.to_host(logits, dev, sizeof(float) * m * vocab);
+const float* ModelRunner::host_logits() {
+  if (be_.host_resident()) return out_logits_;
+  const size_t count = static_cast<size_t>(out_rows_ * model_.config().vocab_size);
+  if (count > host_capacity_) {
+    be_.release_host(host_logits_);
+    host_capacity_ = std::max(count, 2 * host_capacity_);
+    host_logits_ = static_cast<float*>(be_.alloc_host(host_capacity_ * sizeof(float)));
   }
+  be_.to_host(host_logits_, out_logits_, count * sizeof(float));
+  return host_logits_;
+}
+
+void ModelRunner::greedy(int32_t* picks) {
+  int32_t* dev = argmax_.reserve(out_rows_);
+  be_.argmax_rows(out_logits_, out_rows_, model_.config().vocab_size, dev);
+  if (dev != picks) be_.to_host(picks, dev, sizeof(int32_t) * out_rows_);
+}
+
+void ModelRunner::sample(std::span<const RowSampling> rows, RowSampled* out) {
+  be_.sample_rows(out_logits_, model_.config().vocab_size, rows, out);
+}
+
+void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
+  run(b, kv);
+  const float* h = host_logits();
+  std::copy_n(h, out_rows_ * model_.config().vocab_size, logits);
 }
 
 bool ModelRunner::recordable(const ForwardBatch& b) const {
@@ -171,8 +193,7 @@ bool ModelRunner::recordable(const ForwardBatch& b) const {
 // reading the null block 0, writing no cache slot) and a power of two of block-table entries, so a few recordings
 // serve every decode step. Attention is sized for the padded table (contexts up to its
 // capacity): its kernels read each sequence's true context from the positions on the device.
-void ModelRunner::forward_recorded(const ForwardBatch& b, KvStorage& kv, float* logits,
-                                   int32_t* greedy) {
+void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
   const int64_t n = static_cast<int64_t>(b.tokens.size());
   int64_t np = 1, width = 8;
   while (np < n) np *= 2;
@@ -192,7 +213,7 @@ void ModelRunner::forward_recorded(const ForwardBatch& b, KvStorage& kv, float* 
   for (int32_t i = 0; i <= np; ++i) p.query_start.push_back(i);
   for (int32_t i = 0; i < np; ++i) p.logit_rows.push_back(i);
 
-  Step s = prepare(p, nullptr);
+  Step s = prepare(p);
   s.ab.max_context = width * kv.block_size();
   s.ab.host_query_start = s.ab.host_positions = nullptr;  // no host planning inside a recording
   s.ab.id = 0;
@@ -219,7 +240,8 @@ void ModelRunner::forward_recorded(const ForwardBatch& b, KvStorage& kv, float* 
     r.buffers = buffers;
     issue(s, kv);
   }
-  logits_to_host(s.logits, n, logits, greedy);
+  out_logits_ = s.logits;  // the first n rows are the batch's
+  out_rows_ = n;
 }
 
 void ModelRunner::warm_up(KvStorage& kv) {

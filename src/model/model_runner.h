@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -17,11 +18,20 @@ namespace sluice {
 class ModelRunner {
  public:
   ModelRunner(const Model& model, Backend& be);
-  // logits: host [batch.logit_rows.size(), vocab_size]. Calls must not overlap. greedy: when
-  // not null, host [logit_rows.size()] gets each row's argmax (Backend::argmax_rows, where the
-  // logits are) instead, and `logits` is only scratch.
-  void forward(const ForwardBatch& batch, KvStorage& kv, float* logits,
-               int32_t* greedy = nullptr);
+  ~ModelRunner();
+  // Runs the batch. Its logits [batch.logit_rows.size(), vocab_size] stay where the backend
+  // keeps them until the next call, read by one of host_logits / greedy / sample. Calls must
+  // not overlap.
+  void run(const ForwardBatch& batch, KvStorage& kv);
+  // The logits on the host (copied from device memory; in place on host backends).
+  const float* host_logits();
+  // picks[i] = argmax of row i (Backend::argmax_rows, where the logits are).
+  void greedy(int32_t* picks);
+  // Backend::sample_rows over the logits; only when samples_on_device().
+  bool samples_on_device() const { return be_.samples_rows(); }
+  void sample(std::span<const RowSampling> rows, RowSampled* out);
+  // run, then host_logits copied into `logits` [logit_rows.size(), vocab_size].
+  void forward(const ForwardBatch& batch, KvStorage& kv, float* logits);
   // Runs throw-away batches (1 and 32 tokens, KV written to the null block 0) so that lazy
   // module loading and library set-up happen before the first request (device backends).
   void warm_up(KvStorage& kv);
@@ -51,13 +61,11 @@ class ModelRunner {
     bool failed = false;  // could not be recorded: runs op by op
   };
   Weight place_vector(const std::vector<float>& v);
-  Step prepare(const ForwardBatch& b, float* host_logits);
+  Step prepare(const ForwardBatch& b);
   void issue(const Step& s, KvStorage& kv);
   // Decode steps of up to kMaxRecordedTokens sequences, padded to a bucket, replay a recording.
   bool recordable(const ForwardBatch& b) const;
-  void forward_recorded(const ForwardBatch& b, KvStorage& kv, float* logits, int32_t* greedy);
-  // The step's logits [m, vocab] (or their argmax when greedy is not null) to the host.
-  void logits_to_host(const float* dev, int64_t m, float* logits, int32_t* greedy);
+  void run_recorded(const ForwardBatch& b, KvStorage& kv);
 
   const Model& model_;
   Backend& be_;
@@ -67,6 +75,10 @@ class ModelRunner {
   DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
   DeviceArray<int32_t> argmax_;  // [m] greedy picks
+  const float* out_logits_ = nullptr;  // [out_rows_, vocab] the last run's logits
+  int64_t out_rows_ = 0;
+  float* host_logits_ = nullptr;  // [host_capacity_] page-locked copy (device backends)
+  size_t host_capacity_ = 0;
   // Keyed by (padded tokens, padded block-table width).
   std::map<std::pair<int64_t, int64_t>, Replay> replays_;
 };

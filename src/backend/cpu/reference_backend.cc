@@ -28,6 +28,11 @@ class ReferenceBackend final : public Backend {
     ref::silu_mul(gate, up, count, out);
   }
   void add(float* x, const float* y, int64_t count) override { ref::add(x, y, count); }
+  bool samples_rows() const override { return true; }
+  void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows,
+                   RowSampled* out) override {
+    ref::sample_rows(x, vocab, rows, out);
+  }
   void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override {
     ref::add_bias(x, n, dim, bias);
   }

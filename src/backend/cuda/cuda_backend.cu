@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
@@ -64,7 +65,9 @@ class CudaBackend final : public Backend {
     for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_),
                     static_cast<void*>(attn_scratch_), static_cast<void*>(rows_scratch_),
                     static_cast<void*>(qgemm_scratch_),
-                    static_cast<void*>(plan_tiles_),
+                    static_cast<void*>(plan_tiles_), static_cast<void*>(sample_specs_),
+                    static_cast<void*>(sample_edits_), static_cast<void*>(sample_masks_),
+                    static_cast<void*>(sample_out_),
                     static_cast<void*>(plan_tokens_)})
       if (p) cudaFree(p);
     cublasDestroy(cublas_);
@@ -245,6 +248,46 @@ class CudaBackend final : public Backend {
     auto t = timer_->scope("gather_rows", m);
     cuda::gather_rows(x, rows, m, dim, out, stream_);
   }
+  bool samples_rows() const override { return sampling_; }
+  void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows,
+                   RowSampled* out) override {
+    if (rows.empty()) return;
+    auto t = timer_->scope("sample_rows", static_cast<int64_t>(rows.size()));
+    const int64_t words = (vocab + 31) / 32;
+    std::vector<cuda::DeviceRowSampling> specs;
+    std::vector<RowSamplingEdit> edits;
+    std::vector<uint32_t> masks;
+    for (const RowSampling& r : rows) {
+      cuda::DeviceRowSampling d{};
+      d.row = r.row, d.temperature = r.temperature, d.top_k = r.top_k, d.top_p = r.top_p;
+      d.min_p = r.min_p, d.u = r.u;
+      d.num_logprobs = std::min(r.num_logprobs, kMaxTopLogprobs);
+      d.edit_begin = static_cast<int32_t>(edits.size());
+      for (const RowSamplingEdit& e : r.edits) {
+        SLUICE_ASSERT(e.token >= 0 && e.token < vocab, "an edit outside the vocab");
+        SLUICE_ASSERT(edits.size() == static_cast<size_t>(d.edit_begin) || edits.back().token < e.token,
+                      "a row's edits are sorted by token, each token once");
+        edits.push_back(e);
+      }
+      d.num_edits = static_cast<int32_t>(edits.size()) - d.edit_begin;
+      d.mask_begin = -1;
+      if (r.allowed) {
+        d.mask_begin = static_cast<int64_t>(masks.size());
+        masks.insert(masks.end(), r.allowed, r.allowed + words);
+      }
+      specs.push_back(d);
+    }
+    auto* dspecs = grow(sample_specs_, sample_specs_cap_, specs.size());
+    auto* dedits = grow(sample_edits_, sample_edits_cap_, std::max<size_t>(1, edits.size()));
+    auto* dmasks = grow(sample_masks_, sample_masks_cap_, std::max<size_t>(1, masks.size()));
+    auto* dout = grow(sample_out_, sample_out_cap_, rows.size());
+    to_device(dspecs, specs.data(), specs.size() * sizeof(specs[0]));
+    to_device(dedits, edits.data(), edits.size() * sizeof(RowSamplingEdit));
+    to_device(dmasks, masks.data(), masks.size() * sizeof(uint32_t));
+    cuda::sample_rows(x, vocab, dspecs, static_cast<int64_t>(rows.size()), dedits, dmasks, dout,
+                      stream_);
+    to_host(out, dout, rows.size() * sizeof(RowSampled));
+  }
   void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) override {
     auto t = timer_->scope("argmax_rows", rows);
     cuda::argmax_rows(x, rows, cols, out, stream_);
@@ -387,6 +430,11 @@ class CudaBackend final : public Backend {
     const char* v = std::getenv("SLUICE_CUDA_GRAPHS");
     return v == nullptr || std::string(v) != "0";
   }();
+  // SLUICE_CUDA_SAMPLING=0: the engine samples host copies of the logits (an A/B switch).
+  bool sampling_ = [] {
+    const char* v = std::getenv("SLUICE_CUDA_SAMPLING");
+    return v == nullptr || std::string(v) != "0";
+  }();
   int64_t qgemm_max_rows_ = [] {
     const char* v = std::getenv("SLUICE_CUDA_QGEMM_MAX_ROWS");
     return v == nullptr ? kQgemmMaxRows : std::max<int64_t>(0, std::atoll(v));
@@ -401,6 +449,12 @@ class CudaBackend final : public Backend {
   size_t rows_scratch_cap_ = 0;
   float* attn_scratch_ = nullptr;  // split-K partial results of attention
   size_t attn_scratch_cap_ = 0;
+  // sample_rows: the rows' specs, edits, masks and results.
+  cuda::DeviceRowSampling* sample_specs_ = nullptr;
+  RowSamplingEdit* sample_edits_ = nullptr;
+  uint32_t* sample_masks_ = nullptr;
+  RowSampled* sample_out_ = nullptr;
+  size_t sample_specs_cap_ = 0, sample_edits_cap_ = 0, sample_masks_cap_ = 0, sample_out_cap_ = 0;
   // The last batch's attention plan (attention_plan) and that batch's id.
   Plan plan_;
   uint64_t plan_id_ = 0;
