@@ -66,10 +66,12 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                  backend->kv_dtype());
   int64_t budget = config.kv_cache_bytes;
   if (budget <= 0 && !backend->host_resident()) {
-    // What the weights left, less the share kept free and room for activations and logits.
+    // What the weights left, less the share kept free and room for activations and logits
+    // (plus a row of staged values per sampled sequence: Backend::sample_rows).
     const double keep = (1.0 - config.gpu_memory_utilization) *
                         static_cast<double>(backend->total_memory());
-    const double activations = 1.5 * double(1 << 30);
+    const double activations = 1.5 * double(1 << 30) + static_cast<double>(config.max_num_seqs) *
+                                                           static_cast<double>(c.vocab_size) * 4.0;
     budget = static_cast<int64_t>(
         std::max(0.0, static_cast<double>(backend->free_memory()) - keep - activations));
   } else if (budget <= 0) {

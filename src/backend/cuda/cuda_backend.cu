@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,11 +66,11 @@ class CudaBackend final : public Backend {
     for (void* p : {static_cast<void*>(wf16_), static_cast<void*>(x16_),
                     static_cast<void*>(attn_scratch_), static_cast<void*>(rows_scratch_),
                     static_cast<void*>(qgemm_scratch_),
-                    static_cast<void*>(plan_tiles_), static_cast<void*>(sample_specs_),
-                    static_cast<void*>(sample_edits_), static_cast<void*>(sample_masks_),
-                    static_cast<void*>(sample_out_),
+                    static_cast<void*>(plan_tiles_), static_cast<void*>(sample_in_),
+                    static_cast<void*>(sample_out_), static_cast<void*>(sample_staged_),
                     static_cast<void*>(plan_tokens_)})
       if (p) cudaFree(p);
+    if (sample_host_) cudaFreeHost(sample_host_);
     cublasDestroy(cublas_);
     cudaStreamDestroy(stream_);
   }
@@ -277,16 +278,36 @@ class CudaBackend final : public Backend {
       }
       specs.push_back(d);
     }
-    auto* dspecs = grow(sample_specs_, sample_specs_cap_, specs.size());
-    auto* dedits = grow(sample_edits_, sample_edits_cap_, std::max<size_t>(1, edits.size()));
-    auto* dmasks = grow(sample_masks_, sample_masks_cap_, std::max<size_t>(1, masks.size()));
+    // One upload of [specs | edits | masks] and one download of the results, through a
+    // page-locked buffer (pageable copies cost ~10 us each).
+    auto align = [](size_t b) { return (b + 15) / 16 * 16; };
+    const size_t specs_bytes = align(specs.size() * sizeof(specs[0]));
+    const size_t edits_bytes = align(edits.size() * sizeof(RowSamplingEdit));
+    const size_t masks_bytes = align(masks.size() * sizeof(uint32_t));
+    const size_t out_bytes = rows.size() * sizeof(RowSampled);
+    const size_t in_bytes = specs_bytes + edits_bytes + masks_bytes;
+    const size_t stage_bytes = std::max(in_bytes, out_bytes);
+    if (stage_bytes > sample_host_cap_) {
+      release_host(sample_host_);
+      sample_host_cap_ = 2 * stage_bytes;
+      sample_host_ = static_cast<uint8_t*>(alloc_host(sample_host_cap_));
+    }
+    std::memcpy(sample_host_, specs.data(), specs.size() * sizeof(specs[0]));
+    std::memcpy(sample_host_ + specs_bytes, edits.data(), edits.size() * sizeof(RowSamplingEdit));
+    std::memcpy(sample_host_ + specs_bytes + edits_bytes, masks.data(),
+                masks.size() * sizeof(uint32_t));
+    uint8_t* in = grow(sample_in_, sample_in_cap_, in_bytes);
     auto* dout = grow(sample_out_, sample_out_cap_, rows.size());
-    to_device(dspecs, specs.data(), specs.size() * sizeof(specs[0]));
-    to_device(dedits, edits.data(), edits.size() * sizeof(RowSamplingEdit));
-    to_device(dmasks, masks.data(), masks.size() * sizeof(uint32_t));
-    cuda::sample_rows(x, vocab, dspecs, static_cast<int64_t>(rows.size()), dedits, dmasks, dout,
-                      stream_);
-    to_host(out, dout, rows.size() * sizeof(RowSampled));
+    float* staged = grow(sample_staged_, sample_staged_cap_, rows.size() * vocab);
+    SLUICE_CUDA_CHECK(
+        cudaMemcpyAsync(in, sample_host_, in_bytes, cudaMemcpyHostToDevice, stream_));
+    cuda::sample_rows(x, vocab, reinterpret_cast<const cuda::DeviceRowSampling*>(in),
+                      static_cast<int64_t>(rows.size()),
+                      reinterpret_cast<const RowSamplingEdit*>(in + specs_bytes),
+                      reinterpret_cast<const uint32_t*>(in + specs_bytes + edits_bytes), staged,
+                      dout, stream_);
+    to_host(sample_host_, dout, out_bytes);
+    std::memcpy(out, sample_host_, out_bytes);
   }
   void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) override {
     auto t = timer_->scope("argmax_rows", rows);
@@ -449,12 +470,14 @@ class CudaBackend final : public Backend {
   size_t rows_scratch_cap_ = 0;
   float* attn_scratch_ = nullptr;  // split-K partial results of attention
   size_t attn_scratch_cap_ = 0;
-  // sample_rows: the rows' specs, edits, masks and results.
-  cuda::DeviceRowSampling* sample_specs_ = nullptr;
-  RowSamplingEdit* sample_edits_ = nullptr;
-  uint32_t* sample_masks_ = nullptr;
+  // sample_rows: [specs | edits | masks] in, results out, the rows' staged values, and the
+  // page-locked host buffer both copies go through.
+  uint8_t* sample_in_ = nullptr;
   RowSampled* sample_out_ = nullptr;
-  size_t sample_specs_cap_ = 0, sample_edits_cap_ = 0, sample_masks_cap_ = 0, sample_out_cap_ = 0;
+  float* sample_staged_ = nullptr;
+  size_t sample_in_cap_ = 0, sample_out_cap_ = 0, sample_staged_cap_ = 0;
+  uint8_t* sample_host_ = nullptr;
+  size_t sample_host_cap_ = 0;
   // The last batch's attention plan (attention_plan) and that batch's id.
   Plan plan_;
   uint64_t plan_id_ = 0;

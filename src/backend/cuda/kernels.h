@@ -35,7 +35,8 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
 void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, cudaStream_t s);
 
 // Backend::sample_rows (kernels_sampling.cu): specs[rows] with their edits (token-sorted, per
-// row from edit_begin) and allowed masks (from mask_begin, or none when < 0) in device memory.
+// row from edit_begin) and allowed masks (from mask_begin, or none when < 0) in device memory;
+// staged: [rows, vocab] scratch.
 struct DeviceRowSampling {
   int32_t row;
   float temperature;
@@ -48,8 +49,8 @@ struct DeviceRowSampling {
   int64_t mask_begin;
 };
 void sample_rows(const float* x, int64_t vocab, const DeviceRowSampling* specs, int64_t rows,
-                 const RowSamplingEdit* edits, const uint32_t* masks, RowSampled* out,
-                 cudaStream_t s);
+                 const RowSamplingEdit* edits, const uint32_t* masks, float* staged,
+                 RowSampled* out, cudaStream_t s);
 
 // Matrix products (kernels_matmul.cu).
 // matmul_rows_many: ps[i].y[n, w.rows] = x[n, w.cols] . w^T for up to kMaxRowsProducts weights

@@ -23,7 +23,8 @@ __device__ __forceinline__ uint32_t order_key(float v) {
 }
 
 // One row as the sampler sees it: NaN read as -inf; disallowed tokens -inf; edited tokens (a bit
-// in `edited`, their edit found by bisection of the token-sorted list) rewritten.
+// in `edited`, their edit found by bisection of the token-sorted list) rewritten. Staged in
+// global memory (L2) once: the passes then read plain floats, several loads in flight.
 struct Row {
   const float* x;  // [vocab] raw logits
   int64_t vocab;
@@ -31,12 +32,14 @@ struct Row {
   const uint32_t* edited;   // shared [(vocab + 31) / 32]
   const RowSamplingEdit* edits;
   int32_t num_edits;
+  float* staged;  // [vocab] edited_value(i), written once, then read by every pass
 
   __device__ float raw(int64_t i) const {
     const float v = x[i];
     return v != v ? -INFINITY : v;
   }
-  __device__ float value(int64_t i) const {
+  __device__ float value(int64_t i) const { return staged[i]; }
+  __device__ float edited_value(int64_t i) const {
     if (allowed && !((allowed[i >> 5] >> (i & 31)) & 1u)) return -INFINITY;
     float v = raw(i);
     if ((edited[i >> 5] >> (i & 31)) & 1u) {
@@ -94,6 +97,7 @@ struct Scratch {
 template <class F>
 __device__ float block_max(int64_t n, F f, Scratch& s) {
   float m = -INFINITY;
+#pragma unroll 8
   for (int64_t i = threadIdx.x; i < n; i += kThreads) m = fmaxf(m, f(i));
   m = warp_max(m);
   if (threadIdx.x % 32 == 0) s.f[threadIdx.x / 32] = m;
@@ -108,6 +112,7 @@ __device__ float block_max(int64_t n, F f, Scratch& s) {
 template <class F>
 __device__ double block_sum_double(int64_t n, F f, Scratch& s) {
   double t = 0.0;
+#pragma unroll 8
   for (int64_t i = threadIdx.x; i < n; i += kThreads) t += f(i);
   t = warp_sum(t);
   if (threadIdx.x % 32 == 0) s.d[threadIdx.x / 32] = t;
@@ -121,6 +126,7 @@ __device__ double block_sum_double(int64_t n, F f, Scratch& s) {
 template <class F>
 __device__ uint64_t block_sum(int64_t n, F f, Scratch& s) {
   uint64_t t = 0;
+#pragma unroll 8
   for (int64_t i = threadIdx.x; i < n; i += kThreads) t += f(i);
   t = warp_sum(t);
   if (threadIdx.x % 32 == 0) s.u[threadIdx.x / 32] = t;
@@ -136,6 +142,7 @@ template <class F>
 __device__ int64_t block_argmax(int64_t n, F f, Scratch& s) {
   float best = -INFINITY;
   int64_t at = INT64_MAX;
+#pragma unroll 8
   for (int64_t i = threadIdx.x; i < n; i += kThreads) {
     const float v = f(i);
     if (v > best) best = v, at = i;
@@ -162,6 +169,7 @@ __device__ int64_t first_reaching(int64_t n, W w, uint64_t base, uint64_t target
   const int64_t span = ((n + kWarps - 1) / kWarps + 31) / 32 * 32;
   const int64_t begin = warp * span, end = min(n, begin + span);
   uint64_t t = 0;
+#pragma unroll 8
   for (int64_t i = begin + lane; i < end; i += 32) t += w(i);
   t = warp_sum(t);
   if (lane == 0) s.u[warp] = t;
@@ -202,21 +210,40 @@ __device__ int64_t first_reaching(int64_t n, W w, uint64_t base, uint64_t target
 }
 
 // The ranking prefix (by key(i) for members of `within`) whose weight first reaches `target`:
-// four 8-bit radix passes find the key, then the ties at it are taken in id order.
+// four 8-bit radix passes find the key, then the ties at it are taken in id order. Weights
+// must stay below 2^40 + 1; warp_hist: shared [kWarps * 256].
 template <class K, class W>
-__device__ Cut select_prefix(int64_t n, K key, W w, Cut within, uint64_t target, Scratch& s) {
+__device__ Cut select_prefix(int64_t n, K key, W w, Cut within, uint64_t target,
+                             uint64_t* warp_hist, Scratch& s) {
   uint32_t prefix = 0, mask = 0;
   uint64_t above = 0;
   for (int shift = 24; shift >= 0; shift -= 8) {
-    for (int b = threadIdx.x; b < 256; b += kThreads) s.hist[b] = 0;
+    // Per-warp histograms, no atomics: the lanes holding one digit add their weights with
+    // redux (the 41-bit weights in 20-bit halves) and their first lane writes the warp's bin.
+    // (A block-wide u64 atomic per element serialized on the few digits most values share.)
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    uint64_t* mine = warp_hist + warp * 256;
+    for (int b = lane; b < 256; b += 32) mine[b] = 0;
+    __syncwarp();
+#pragma unroll 4
+    for (int64_t base = 0; base < n; base += kThreads) {
+      const int64_t i = base + threadIdx.x;
+      const uint32_t k = i < n ? key(i) : 0;
+      const bool in = i < n && (k & mask) == prefix && within.holds(k, i);
+      if (!__ballot_sync(0xffffffffu, in)) continue;
+      const uint64_t wi = in ? w(i) : 0;
+      const uint32_t digit = in ? (k >> shift) & 255u : 256u;
+      const unsigned group = __match_any_sync(0xffffffffu, digit);
+      const uint32_t lo = __reduce_add_sync(group, static_cast<uint32_t>(wi & 0xFFFFFu));
+      const uint32_t hi = __reduce_add_sync(group, static_cast<uint32_t>(wi >> 20));
+      if (in && lane == __ffs(group) - 1) mine[digit] += (static_cast<uint64_t>(hi) << 20) + lo;
+      __syncwarp();  // the next iteration's writer of a bin may be another lane
+    }
     __syncthreads();
-    for (int64_t i = threadIdx.x; i < n; i += kThreads) {
-      const uint32_t k = key(i);
-      if ((k & mask) == prefix && within.holds(k, i)) {
-        const uint64_t wi = w(i);
-        if (wi) atomicAdd(reinterpret_cast<unsigned long long*>(&s.hist[(k >> shift) & 255u]),
-                          static_cast<unsigned long long>(wi));
-      }
+    for (int b = threadIdx.x; b < 256; b += kThreads) {
+      uint64_t t = 0;
+      for (int w8 = 0; w8 < kWarps; ++w8) t += warp_hist[w8 * 256 + b];
+      s.hist[b] = t;
     }
     __syncthreads();
     if (threadIdx.x == 0) {
@@ -246,8 +273,11 @@ __device__ Cut select_prefix(int64_t n, K key, W w, Cut within, uint64_t target,
 
 __global__ void __launch_bounds__(kThreads)
     sample_rows_kernel(const float* x, int64_t vocab, const DeviceRowSampling* specs,
-                       const RowSamplingEdit* edits, const uint32_t* masks, RowSampled* out) {
-  extern __shared__ uint32_t edited[];  // [(vocab + 31) / 32]
+                       const RowSamplingEdit* edits, const uint32_t* masks, float* staged,
+                       RowSampled* out) {
+  extern __shared__ uint64_t dyn[];  // warp_hist [kWarps * 256], then edited [(vocab + 31) / 32]
+  uint64_t* warp_hist = dyn;
+  uint32_t* edited = reinterpret_cast<uint32_t*>(dyn + kWarps * 256);
   __shared__ Scratch s;
   __shared__ int32_t top_ids[kMaxTopLogprobs];
   const DeviceRowSampling sp = specs[blockIdx.x];
@@ -262,7 +292,10 @@ __global__ void __launch_bounds__(kThreads)
   if (threadIdx.x == 0) s.num_top = 0;
   __syncthreads();
   const Row row{x + sp.row * vocab, vocab, sp.mask_begin >= 0 ? masks + sp.mask_begin : nullptr,
-                edited, row_edits, sp.num_edits};
+                edited, row_edits, sp.num_edits, staged + blockIdx.x * vocab};
+#pragma unroll 4
+  for (int64_t i = threadIdx.x; i < vocab; i += kThreads) row.staged[i] = row.edited_value(i);
+  __syncthreads();
   auto ones = [](int64_t) -> uint64_t { return 1; };
 
   // The raw row's log-softmax normalizer and its top tokens (logprobs).
@@ -279,7 +312,7 @@ __global__ void __launch_bounds__(kThreads)
     }
     if (num_top > 0) {
       auto raw_key = [&](int64_t i) { return order_key(row.raw(i)); };
-      const Cut top = select_prefix(vocab, raw_key, ones, Cut{0, vocab}, num_top, s);
+      const Cut top = select_prefix(vocab, raw_key, ones, Cut{0, vocab}, num_top, warp_hist, s);
       for (int64_t i = threadIdx.x; i < vocab; i += kThreads)
         if (top.holds(raw_key(i), i)) top_ids[atomicAdd(&s.num_top, 1)] = static_cast<int32_t>(i);
       __syncthreads();
@@ -299,13 +332,13 @@ __global__ void __launch_bounds__(kThreads)
       return __float2ull_rn(expf((row.value(i) - mx) * inv_t) * kFixedOne);
     };
     Cut top_k{0, vocab};
-    if (sp.top_k > 0 && sp.top_k < vocab) top_k = select_prefix(vocab, key, ones, top_k, sp.top_k, s);
+    if (sp.top_k > 0 && sp.top_k < vocab) top_k = select_prefix(vocab, key, ones, top_k, sp.top_k, warp_hist, s);
     Cut top_p = top_k;
     if (sp.top_p < 1.0f) {
       const uint64_t total = block_sum(
           vocab, [&](int64_t i) { return top_k.holds(key(i), i) ? mass(i) : 0; }, s);
       const uint64_t target = static_cast<uint64_t>(static_cast<double>(sp.top_p) * total);
-      top_p = select_prefix(vocab, key, mass, top_k, target > 0 ? target : 1, s);
+      top_p = select_prefix(vocab, key, mass, top_k, target > 0 ? target : 1, warp_hist, s);
     }
     const float log_min_p = sp.min_p > 0.0f ? logf(sp.min_p) : -INFINITY;
     auto kept_mass = [&](int64_t i) -> uint64_t {
@@ -349,10 +382,11 @@ __global__ void __launch_bounds__(kThreads)
 }  // namespace
 
 void sample_rows(const float* x, int64_t vocab, const DeviceRowSampling* specs, int64_t rows,
-                 const RowSamplingEdit* edits, const uint32_t* masks, RowSampled* out,
-                 cudaStream_t s) {
+                 const RowSamplingEdit* edits, const uint32_t* masks, float* staged,
+                 RowSampled* out, cudaStream_t s) {
   if (rows <= 0) return;
-  const size_t smem = static_cast<size_t>((vocab + 31) / 32) * sizeof(uint32_t);
+  const size_t smem = kWarps * 256 * sizeof(uint64_t) +
+                      static_cast<size_t>((vocab + 31) / 32) * sizeof(uint32_t);
   static size_t opted_in = 48 * 1024;
   if (smem > opted_in) {
     SLUICE_CUDA_CHECK(cudaFuncSetAttribute(
@@ -360,7 +394,7 @@ void sample_rows(const float* x, int64_t vocab, const DeviceRowSampling* specs, 
     opted_in = smem;
   }
   sample_rows_kernel<<<static_cast<unsigned>(rows), kThreads, smem, s>>>(x, vocab, specs, edits,
-                                                                        masks, out);
+                                                                        masks, staged, out);
   SLUICE_CUDA_LAUNCHED();
 }
 
