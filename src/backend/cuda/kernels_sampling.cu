@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
@@ -108,31 +109,20 @@ __device__ float block_max(int64_t n, F f, Scratch& s) {
   return m;
 }
 
-// Fixed order (thread strides, then a fixed tree): the same double on every run.
-template <class F>
-__device__ double block_sum_double(int64_t n, F f, Scratch& s) {
-  double t = 0.0;
+// The sum of f(i) as T (double or uint64_t) in a fixed order (thread strides, then a fixed
+// tree): the same bits on every run.
+template <class T, class F>
+__device__ T block_sum(int64_t n, F f, Scratch& s) {
+  T* slots = nullptr;
+  if constexpr (std::is_same_v<T, double>) slots = s.d; else slots = s.u;
+  T t = 0;
 #pragma unroll 8
   for (int64_t i = threadIdx.x; i < n; i += kThreads) t += f(i);
   t = warp_sum(t);
-  if (threadIdx.x % 32 == 0) s.d[threadIdx.x / 32] = t;
-  __syncthreads();
-  t = 0.0;
-  for (int w = 0; w < kWarps; ++w) t += s.d[w];
-  __syncthreads();
-  return t;
-}
-
-template <class F>
-__device__ uint64_t block_sum(int64_t n, F f, Scratch& s) {
-  uint64_t t = 0;
-#pragma unroll 8
-  for (int64_t i = threadIdx.x; i < n; i += kThreads) t += f(i);
-  t = warp_sum(t);
-  if (threadIdx.x % 32 == 0) s.u[threadIdx.x / 32] = t;
+  if (threadIdx.x % 32 == 0) slots[threadIdx.x / 32] = t;
   __syncthreads();
   t = 0;
-  for (int w = 0; w < kWarps; ++w) t += s.u[w];
+  for (int w = 0; w < kWarps; ++w) t += slots[w];
   __syncthreads();
   return t;
 }
@@ -304,7 +294,7 @@ __global__ void __launch_bounds__(kThreads)
   if (sp.num_logprobs >= 0) {
     const float m = block_max(vocab, [&](int64_t i) { return row.raw(i); }, s);
     if (isfinite(m)) {
-      const double z = block_sum_double(
+      const double z = block_sum<double>(
           vocab, [&](int64_t i) { return static_cast<double>(expf(row.raw(i) - m)); }, s);
       log_z = m + static_cast<float>(log(z));
     } else {
@@ -335,7 +325,7 @@ __global__ void __launch_bounds__(kThreads)
     if (sp.top_k > 0 && sp.top_k < vocab) top_k = select_prefix(vocab, key, ones, top_k, sp.top_k, warp_hist, s);
     Cut top_p = top_k;
     if (sp.top_p < 1.0f) {
-      const uint64_t total = block_sum(
+      const uint64_t total = block_sum<uint64_t>(
           vocab, [&](int64_t i) { return top_k.holds(key(i), i) ? mass(i) : 0; }, s);
       const uint64_t target = static_cast<uint64_t>(static_cast<double>(sp.top_p) * total);
       top_p = select_prefix(vocab, key, mass, top_k, target > 0 ? target : 1, warp_hist, s);
@@ -347,7 +337,7 @@ __global__ void __launch_bounds__(kThreads)
       if (!top_p.holds(k, i) || !top_k.holds(k, i) || !((v - mx) * inv_t >= log_min_p)) return 0;
       return __float2ull_rn(expf((v - mx) * inv_t) * kFixedOne);
     };
-    const uint64_t total = block_sum(vocab, kept_mass, s);
+    const uint64_t total = block_sum<uint64_t>(vocab, kept_mass, s);
     uint64_t target = static_cast<uint64_t>(sp.u * static_cast<double>(total));
     if (target >= total) target = total - 1;  // u < 1; guards the double rounding
     token = first_reaching(vocab, kept_mass, 0, target + 1, s);  // cum > target
