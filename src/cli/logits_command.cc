@@ -45,7 +45,7 @@ int logits(const LogitsOptions& o) {
   auto backend = make_backend(o.device, o.threads, o.cpu_int8_activations);
   if (!backend) return fail(backend.error());
   SingleSequence seq(**model, **backend, static_cast<int64_t>(ids.size()));
-  const std::vector<float>& out = seq.feed(ids);
+  const std::span<const float> out = seq.feed(ids);
   FILE* f = std::fopen(o.out.c_str(), "wb");
   if (!f) return fail("[logits] cannot write " + o.out);
   const size_t written = std::fwrite(out.data(), sizeof(float), out.size(), f);

@@ -11,10 +11,10 @@ SingleSequence::SingleSequence(const Model& model, Backend& backend, int64_t max
   const int64_t num_blocks = (max_tokens + block_size - 1) / block_size;
   capacity_ = num_blocks * block_size;
   kv_ = std::make_unique<KvStorage>(backend, c.num_layers, num_blocks, block_size, c.num_kv_heads, c.head_dim);
-  logits_.resize(c.vocab_size);
+  vocab_ = c.vocab_size;
 }
 
-const std::vector<float>& SingleSequence::feed(const std::vector<int32_t>& tokens) {
+std::span<const float> SingleSequence::feed(const std::vector<int32_t>& tokens) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   SLUICE_ASSERT(n > 0 && length_ + n <= capacity_, "sequence exceeds its KV capacity");
   ForwardBatch b;
@@ -27,9 +27,9 @@ const std::vector<float>& SingleSequence::feed(const std::vector<int32_t>& token
     b.slot_mapping.push_back(static_cast<int32_t>(length_ + i));  // block i/bs, offset i%bs
   }
   b.logit_rows = {static_cast<int32_t>(n - 1)};
-  runner_.forward(b, *kv_, logits_.data());
+  runner_.run(b, *kv_);
   length_ += n;
-  return logits_;
+  return {runner_.host_logits(), static_cast<size_t>(vocab_)};
 }
 
 }  // namespace sluice

@@ -3,6 +3,7 @@
 // A stand-in for the engine (a later layer) so `run` and `logits` work on their own.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "backend/backend.h"
@@ -15,8 +16,8 @@ namespace sluice {
 class SingleSequence {
  public:
   SingleSequence(const Model& model, Backend& backend, int64_t max_tokens, int64_t block_size = 16);
-  // Appends tokens and returns the logits of the last one: [vocab].
-  const std::vector<float>& feed(const std::vector<int32_t>& tokens);
+  // Appends tokens and returns the logits of the last one: [vocab], valid until the next call.
+  std::span<const float> feed(const std::vector<int32_t>& tokens);
   int64_t length() const { return length_; }
   int64_t capacity() const { return capacity_; }
 
@@ -24,7 +25,7 @@ class SingleSequence {
   ModelRunner runner_;
   int64_t block_size_, capacity_, length_ = 0;
   std::unique_ptr<KvStorage> kv_;
-  std::vector<float> logits_;
+  int64_t vocab_;
 };
 
 }  // namespace sluice

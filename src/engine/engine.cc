@@ -384,7 +384,7 @@ void Engine::fill_mask(const SampleJob& job, int64_t vocab, std::vector<uint32_t
 
 void Engine::sample_jobs(std::vector<SampleJob>& jobs, int64_t vocab) {
   if (all_plain_greedy(jobs)) {
-    std::vector<int32_t> picks(jobs.empty() ? 0 : jobs.back().row + 1);  // [num_sampled rows]
+    std::vector<int32_t> picks(runner_->num_rows());  // [num_sampled rows]
     runner_->greedy(picks.data());
     for (SampleJob& job : jobs)
       if (!job.sampled)

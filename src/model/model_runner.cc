@@ -173,12 +173,6 @@ void ModelRunner::sample(std::span<const RowSampling> rows, RowSampled* out) {
   be_.sample_rows(out_logits_, model_.config().vocab_size, rows, out);
 }
 
-void ModelRunner::forward(const ForwardBatch& b, KvStorage& kv, float* logits) {
-  run(b, kv);
-  const float* h = host_logits();
-  std::copy_n(h, out_rows_ * model_.config().vocab_size, logits);
-}
-
 bool ModelRunner::recordable(const ForwardBatch& b) const {
   const size_t n = b.tokens.size();
   if (be_.host_resident() || !be_.can_record() || n == 0 || n > kMaxRecordedTokens) return false;
@@ -245,7 +239,6 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
 }
 
 void ModelRunner::warm_up(KvStorage& kv) {
-  std::vector<float> logits(model_.config().vocab_size);
   for (int32_t n : {1, 32}) {
     ForwardBatch b;
     b.tokens.assign(n, 0);
@@ -257,7 +250,8 @@ void ModelRunner::warm_up(KvStorage& kv) {
       b.slot_mapping.push_back(static_cast<int32_t>(p % kv.block_size()));
     }
     b.logit_rows = {n - 1};
-    forward(b, kv, logits.data());
+    run(b, kv);
+    host_logits();  // waits for the step (and sets up the copy)
   }
 }
 

@@ -30,8 +30,8 @@ class ModelRunner {
   // Backend::sample_rows over the logits; only when samples_on_device().
   bool samples_on_device() const { return be_.samples_rows(); }
   void sample(std::span<const RowSampling> rows, RowSampled* out);
-  // run, then host_logits copied into `logits` [logit_rows.size(), vocab_size].
-  void forward(const ForwardBatch& batch, KvStorage& kv, float* logits);
+  // Logit rows of the last run.
+  int64_t num_rows() const { return out_rows_; }
   // Runs throw-away batches (1 and 32 tokens, KV written to the null block 0) so that lazy
   // module loading and library set-up happen before the first request (device backends).
   void warm_up(KvStorage& kv);

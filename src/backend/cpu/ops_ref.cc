@@ -65,6 +65,14 @@ void silu_mul(const float* gate, const float* up, int64_t count, float* out) {
   }
 }
 
+int32_t argmax(const float* x, int64_t n) {
+  float best = -INFINITY;
+  int32_t at = 0;
+  for (int64_t j = 0; j < n; ++j)
+    if (x[j] > best) best = x[j], at = static_cast<int32_t>(j);  // NaN: never greater
+  return at;
+}
+
 void add(float* x, const float* y, int64_t count) {
   for (int64_t i = 0; i < count; ++i) x[i] += y[i];
 }

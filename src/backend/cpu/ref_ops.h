@@ -40,6 +40,8 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, float scale, float* out);
 
+// The index of the first largest of x[n]; NaN never wins; 0 when all are -inf or NaN.
+int32_t argmax(const float* x, int64_t n);
 // Backend::sample_rows by the definition: edit the row, rank it by a full sort, cut top-k and
 // top-p (double sums), keep min-p, walk the kept mass in token id order (sample_rows_ref.cc).
 void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows,

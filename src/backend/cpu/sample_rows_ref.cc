@@ -35,10 +35,7 @@ std::vector<int32_t> ranking(const std::vector<float>& v) {
 }
 
 int32_t first_max(const std::vector<float>& v) {
-  int32_t at = 0;
-  for (size_t i = 0; i < v.size(); ++i)
-    if (v[i] > v[at]) at = static_cast<int32_t>(i);
-  return at;
+  return argmax(v.data(), static_cast<int64_t>(v.size()));
 }
 
 int32_t draw(const std::vector<float>& v, const RowSampling& r) {

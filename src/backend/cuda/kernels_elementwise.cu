@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "backend/cuda/block_argmax.cuh"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
@@ -126,35 +127,13 @@ __global__ void gather_rows_kernel(const float* x, const int32_t* rows, int64_t 
   for (int64_t j = threadIdx.x; j < dim; j += blockDim.x) out[blockIdx.x * dim + j] = src[j];
 }
 
-// One block per row: each thread keeps the first largest of its strided columns, then the block
-// keeps the largest, the lower column among equals. NaN is never larger; no winner -> 0.
+// One block per row (kArgmaxThreads threads): block_argmax.cuh's rule.
+constexpr int kArgmaxThreads = 1024;
 __global__ void argmax_rows_kernel(const float* x, int64_t cols, int32_t* out) {
   pdl_wait();
   const float* row = x + blockIdx.x * cols;
-  float best = -INFINITY;
-  int64_t at = INT64_MAX;
-  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-    const float v = row[j];
-    if (v > best) best = v, at = j;
-  }
-  auto better = [](float v, int64_t i, float bv, int64_t bi) {
-    return v > bv || (v == bv && i < bi);
-  };
-  for (int o = 16; o > 0; o >>= 1) {
-    const float v = __shfl_xor_sync(0xffffffffu, best, o);
-    const int64_t i = __shfl_xor_sync(0xffffffffu, at, o);
-    if (better(v, i, best, at)) best = v, at = i;
-  }
-  __shared__ float best_s[32];
-  __shared__ int64_t at_s[32];
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (lane == 0) best_s[warp] = best, at_s[warp] = at;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w)
-      if (better(best_s[w], at_s[w], best, at)) best = best_s[w], at = at_s[w];
-    out[blockIdx.x] = at == INT64_MAX ? 0 : static_cast<int32_t>(at);
-  }
+  const int64_t at = block_argmax<kArgmaxThreads>(cols, [&](int64_t j) { return row[j]; });
+  if (threadIdx.x == 0) out[blockIdx.x] = static_cast<int32_t>(at);
 }
 
 // One block per token: copies its K and V rows [num_kv_heads * head_dim] into its slot, in the
@@ -249,7 +228,8 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
 
 void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, cudaStream_t s) {
   if (rows <= 0) return;
-  launch_pdl(argmax_rows_kernel, dim3(static_cast<unsigned>(rows)), dim3(1024), s, x, cols, out);
+  launch_pdl(argmax_rows_kernel, dim3(static_cast<unsigned>(rows)), dim3(kArgmaxThreads), s, x, cols,
+             out);
 }
 
 }  // namespace sluice::cuda

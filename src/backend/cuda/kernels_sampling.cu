@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "backend/cuda/block_argmax.cuh"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels.h"
 
@@ -87,11 +88,12 @@ struct Scratch {
   float f[kWarps];
   double d[kWarps];
   uint64_t u[kWarps];
-  int64_t at[kWarps];
   uint64_t hist[256];
   uint32_t prefix;
   uint64_t above;   // count or mass of keys above the current prefix
-  int64_t found;
+  int hit_warp;     // first_reaching: the warp whose range holds the crossing,
+  uint64_t before;  // the weight before that range,
+  int64_t found;    // and the id found
   int32_t num_top;
 };
 
@@ -127,30 +129,6 @@ __device__ T block_sum(int64_t n, F f, Scratch& s) {
   return t;
 }
 
-// The first index (lowest id; 0 when none beats -inf) of the largest f(i).
-template <class F>
-__device__ int64_t block_argmax(int64_t n, F f, Scratch& s) {
-  float best = -INFINITY;
-  int64_t at = INT64_MAX;
-#pragma unroll 8
-  for (int64_t i = threadIdx.x; i < n; i += kThreads) {
-    const float v = f(i);
-    if (v > best) best = v, at = i;
-  }
-  for (int o = 16; o > 0; o >>= 1) {
-    const float v = __shfl_xor_sync(0xffffffffu, best, o);
-    const int64_t j = __shfl_xor_sync(0xffffffffu, at, o);
-    if (v > best || (v == best && j < at)) best = v, at = j;
-  }
-  if (threadIdx.x % 32 == 0) s.f[threadIdx.x / 32] = best, s.at[threadIdx.x / 32] = at;
-  __syncthreads();
-  best = s.f[0], at = s.at[0];
-  for (int w = 1; w < kWarps; ++w)
-    if (s.f[w] > best || (s.f[w] == best && s.at[w] < at)) best = s.f[w], at = s.at[w];
-  __syncthreads();
-  return at == INT64_MAX ? 0 : at;
-}
-
 // The first id i with base + sum_{j <= i} w(j) >= target (weights >= 0; vocab - 1 if never).
 // Each warp owns a contiguous range; the warp holding the crossing walks it 32 ids at a time.
 template <class W>
@@ -171,13 +149,13 @@ __device__ int64_t first_reaching(int64_t n, W w, uint64_t base, uint64_t target
       if (cum + s.u[k] >= target) { hit = k; break; }
       cum += s.u[k];
     }
-    s.prefix = static_cast<uint32_t>(hit);
-    s.above = cum;
+    s.hit_warp = hit;
+    s.before = cum;
     s.found = n - 1;
   }
   __syncthreads();
-  if (warp == static_cast<int>(s.prefix)) {
-    uint64_t cum = s.above;
+  if (warp == s.hit_warp) {
+    uint64_t cum = s.before;
     for (int64_t i0 = begin; i0 < end; i0 += 32) {
       const int64_t i = i0 + lane;
       uint64_t v = i < end ? w(i) : 0;
@@ -315,7 +293,7 @@ __global__ void __launch_bounds__(kThreads)
   const float inv_t = 1.0f / sp.temperature;
   int64_t token;
   if (!(sp.temperature > 0.0f) || !isfinite(mx) || !isfinite(inv_t)) {
-    token = block_argmax(vocab, value, s);
+    token = block_argmax<kThreads>(vocab, value);
   } else {
     auto key = [&](int64_t i) { return order_key(row.value(i)); };
     auto mass = [&](int64_t i) -> uint64_t {
