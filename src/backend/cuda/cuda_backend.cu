@@ -383,7 +383,9 @@ class CudaBackend final : public Backend {
     uint8_t* scratch = grow(qgemm_scratch_, qgemm_scratch_cap_, scratch_bytes);
     uint16_t* xh = grow(x16_, x16_cap_, static_cast<size_t>(n * cols));
     to_f16(x, n * cols, xh, stream_);
-    for (int i = 0; i < count; ++i) qgemm(xh, n, *ps[i].w, ps[i].y, scratch, stream_);
+    RowsProduct rps[kMaxRowsProducts];
+    for (int i = 0; i < count; ++i) rps[i] = RowsProduct{ps[i].w, ps[i].y};
+    qgemm_many(xh, n, rps, count, scratch, stream_);
   }
   // The weight-streaming products (n <= kGemvMaxRows, or batch-invariant mode), with the
   // scratch their quantized activations need.

@@ -10,16 +10,24 @@
 //           every 8 tokens     -> ldmatrix from x (16-byte pieces swizzled by token & 7) -> B,
 //                                 used by both A fragments (measured: +5-10% over 8 warps x 16)
 //
-// Few blocks and long K: K is split over grid.z and the partial sums are added in split order.
+// Several weights of one dtype and column count (q/k/v, gate/up) share a launch: their blocks of
+// rows are laid end to end over grid.y (rows_product.cuh's segments).
+// Few blocks and long K: K is split over grid.z and the partial sums are added in split order,
+// through distributed shared memory when the splits of a tile form a thread-block cluster
+// (sm_90), else through a global scratch buffer and a second kernel.
+#include <cooperative_groups.h>
 #include <cuda_fp16.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/mma.cuh"
 #include "backend/cuda/pdl.cuh"
+#include "backend/cuda/rows_product.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -30,6 +38,8 @@ constexpr int kThreads = kBM / (16 * kWarpTiles) * 32;
 constexpr int kStageCols = 64;  // two quantized units
 constexpr int kStages = 4;
 constexpr int kMinStagesPerSplit = 4;
+constexpr int kMaxSplits = 8;        // a portable cluster size
+constexpr int kRedStride = kBM + 4;  // floats per token of the reduction tile (no bank conflicts)
 
 // Per format: 16-byte code pieces per unit, 32-bit header words per unit.
 template <DType T>
@@ -50,16 +60,16 @@ struct QgemmSmem {
 
 struct QgemmArgs {
   const __half* x;  // [n, cols]
-  int64_t n, cols, rows;
-  Planes w;
-  float* y;  // [n, rows], or [splits, n, rows] partial sums when splits > 1
+  int64_t n, cols;
+  Segments segs;     // y of each: [n, rows]
+  float* partial;    // [splits, n, total rows] when the splits are summed in global memory
   int64_t stages_per_split;
 };
 
 // Starts the copies of K stage `k` (columns 64k .. 64k+63) into shared stage `s`.
 template <DType T, int BN>
-__device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs& a, int64_t r0,
-                                           int64_t t0, int64_t k, int s) {
+__device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs& a,
+                                           const Segment& seg, int64_t t0, int64_t k, int s) {
   using L = QLayout<T>;
   const int tid = threadIdx.x;
   const int64_t u0 = 2 * k;  // first unit of the stage
@@ -67,15 +77,15 @@ __device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs
   // Codes: consecutive threads take consecutive pieces of a row (contiguous in memory).
   for (int i = tid; i < kBM * L::kPlanes; i += kThreads) {
     const int row = i / L::kPlanes, plane = i % L::kPlanes;
-    const int64_t r = r0 + row;
-    const bool ok = r < a.rows;
-    const uint8_t* src = a.w.codes + ((ok ? r : 0) * a.w.units + u0) * kCodeBytes + plane * 16;
+    const int64_t r = seg.r0 + row;
+    const bool ok = r < seg.rows;
+    const uint8_t* src = seg.w.codes + ((ok ? r : 0) * seg.w.units + u0) * kCodeBytes + plane * 16;
     cp_async16(&sm.codes[s][plane][row], src, ok ? 16 : 0);
   }
   for (int row = tid; row < kBM; row += kThreads) {
-    const int64_t r = r0 + row;
-    const bool ok = r < a.rows;
-    const uint8_t* src = a.w.headers + ((ok ? r : 0) * a.w.units + u0) * kHeaderBytes;
+    const int64_t r = seg.r0 + row;
+    const bool ok = r < seg.rows;
+    const uint8_t* src = seg.w.headers + ((ok ? r : 0) * seg.w.units + u0) * kHeaderBytes;
     if constexpr (L::kRowWords == 2)
       cp_async8(&sm.headers[s][row][0], src, ok ? 8 : 0);
     else
@@ -156,16 +166,51 @@ __device__ __forceinline__ void weight_fragments(const QgemmSmem<T, BN>& sm, int
   }
 }
 
-// grid: (token tiles, row blocks, K splits); kThreads threads; QgemmSmem<T, BN> dynamic.
-template <DType T, int BN>
-__global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
+namespace cg = cooperative_groups;
+
+// The splits of one tile, each block's partial sums in its shared memory: block `rank` of the
+// cluster adds its share of the tile's elements over all ranks, in rank order, and stores them.
+template <int BN>
+__device__ __forceinline__ void cluster_sum_store(float* red, int splits, const Segment& seg,
+                                                  int64_t t0, int64_t n) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  cg::cluster_group cluster = cg::this_cluster();
+  cluster.sync();  // every rank's partial tile is in its shared memory
+  const int rank = static_cast<int>(cluster.block_rank());
+  constexpr int kElems = BN * kBM;
+  const int per = (kElems + splits - 1) / splits;
+  const int e1 = min(kElems, (rank + 1) * per);
+  for (int e = rank * per + static_cast<int>(threadIdx.x); e < e1; e += kThreads) {
+    const int tok = e / kBM, row = e % kBM;
+    const int64_t r = seg.r0 + row;
+    if (t0 + tok >= n || r >= seg.rows) continue;
+    float v[kMaxSplits];
+#pragma unroll
+    for (int z = 0; z < kMaxSplits; ++z)
+      if (z < splits) v[z] = *cluster.map_shared_rank(red + tok * kRedStride + row, z);
+    float sum = 0.0f;
+#pragma unroll
+    for (int z = 0; z < kMaxSplits; ++z)
+      if (z < splits) sum += v[z];
+    seg.y[(t0 + tok) * seg.rows + r] = sum;
+  }
+  cluster.sync();  // no block leaves while another still reads its shared memory
+#endif
+}
+
+// grid: (token tiles, row blocks of all segments, K splits); kThreads threads; QgemmSmem<T, BN>
+// dynamic. Cluster: the splits of a tile form one cluster (1, 1, splits) and sum through
+// distributed shared memory; otherwise split z writes a.partial[z] (one segment per launch).
+// MinBlocks: resident blocks per multiprocessor the registers must allow (1: no limit).
+template <DType T, int BN, bool Cluster, int MinBlocks>
+__global__ __launch_bounds__(kThreads, MinBlocks) void qgemm_kernel(QgemmArgs a) {
   constexpr int MT = kWarpTiles;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   auto& sm = *reinterpret_cast<QgemmSmem<T, BN>*>(smem_raw);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane >> 2, t = lane & 3;
   const int64_t t0 = static_cast<int64_t>(blockIdx.x) * BN;
-  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kBM;
+  const Segment seg = segment_of(a.segs, blockIdx.y, kBM);
   const int64_t total = a.cols / kStageCols;
   const int64_t k0 = blockIdx.z * a.stages_per_split;
   const int64_t k1 = min(total, k0 + a.stages_per_split);
@@ -175,14 +220,14 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
   pdl_wait();  // every stage holds activations the kernel before wrote
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
-    if (s < num) load_stage<T, BN>(sm, a, r0, t0, k0 + s, s);
+    if (s < num) load_stage<T, BN>(sm, a, seg, t0, k0 + s, s);
     cp_async_commit();
   }
   for (int64_t i = 0; i < num; ++i) {
     cp_async_wait<kStages - 2>();
     __syncthreads();  // stage i landed for all threads; stage i - 1 is free again
     const int64_t next = i + kStages - 1;
-    if (next < num) load_stage<T, BN>(sm, a, r0, t0, k0 + next, static_cast<int>(next % kStages));
+    if (next < num) load_stage<T, BN>(sm, a, seg, t0, k0 + next, static_cast<int>(next % kStages));
     cp_async_commit();
     const int s = static_cast<int>(i % kStages);
 #pragma unroll
@@ -208,17 +253,34 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
   pdl_launch_dependents();
 
   // acc[mt][nt]: {row g, tokens 2t, 2t+1}, {row g + 8, tokens 2t, 2t+1} of tiles mt, nt.
-  float* y = a.y + static_cast<int64_t>(blockIdx.z) * a.n * a.rows;
+  if constexpr (Cluster) {
+    static_assert(sizeof(float) * BN * kRedStride <= sizeof(QgemmSmem<T, BN>),
+                  "the reduction tile reuses the stage buffers");
+    float* red = reinterpret_cast<float*>(smem_raw);  // [BN tokens][kRedStride]
+    __syncthreads();  // every warp is done with the stage buffers
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int nt = 0; nt < BN / 8; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int row = (warp * MT + mt) * 16 + g + (e >= 2 ? 8 : 0);
+          red[(nt * 8 + 2 * t + (e & 1)) * kRedStride + row] = acc[mt][nt][e];
+        }
+    cluster_sum_store<BN>(red, static_cast<int>(gridDim.z), seg, t0, a.n);
+    return;
+  }
+  float* y = gridDim.z > 1 ? a.partial + static_cast<int64_t>(blockIdx.z) * a.n * seg.rows : seg.y;
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
-    const int64_t rg = r0 + (warp * MT + mt) * 16 + g;
+    const int64_t rg = seg.r0 + (warp * MT + mt) * 16 + g;
 #pragma unroll
     for (int nt = 0; nt < BN / 8; ++nt) {
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int64_t tok = t0 + nt * 8 + 2 * t + (e & 1);
         const int64_t r = rg + (e >= 2 ? 8 : 0);
-        if (tok < a.n && r < a.rows) y[tok * a.rows + r] = acc[mt][nt][e];
+        if (tok < a.n && r < seg.rows) y[tok * seg.rows + r] = acc[mt][nt][e];
       }
     }
   }
@@ -245,37 +307,69 @@ int sm_count() {
   return n;
 }
 
+// Split sums through clusters: on sm_90 and later unless SLUICE_CUDA_QGEMM_CLUSTER=0 (A/B).
+bool cluster_sums() {
+  static const bool on = [] {
+    int dev = 0, major = 0;
+    SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
+    SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+    const char* v = std::getenv("SLUICE_CUDA_QGEMM_CLUSTER");
+    return major >= 9 && (v == nullptr || std::string(v) != "0");
+  }();
+  return on;
+}
+
 // Tokens per block (the kernel's BN) for n activation rows.
 int tile_tokens(int64_t n) {
   return n <= 16 ? 16 : n <= 32 ? 32 : 64;
 }
 
-// K splits so that the grid has about two blocks per multiprocessor, each split at least
-// kMinStagesPerSplit stages long.
+// K splits so that the weight's own grid has about two blocks per multiprocessor, each split
+// at least kMinStagesPerSplit stages long. A function of (n, weight shape) only, so a product
+// sums in the same order whether or not it shares its launch.
 int plan_splits(int64_t n, const Weight& w) {
   const int64_t bn = tile_tokens(n);
   const int64_t blocks = ((n + bn - 1) / bn) * ((w.rows + kBM - 1) / kBM);
   const int64_t stages = w.cols / kStageCols;
   const int64_t want = (2 * sm_count() + blocks - 1) / blocks;
-  return static_cast<int>(std::clamp<int64_t>(std::min(want, stages / kMinStagesPerSplit), 1, 16));
+  return static_cast<int>(
+      std::clamp<int64_t>(std::min(want, stages / kMinStagesPerSplit), 1, kMaxSplits));
+}
+
+// SLUICE_CUDA_QGEMM_MIN_BLOCKS=4: the kernels compiled for 4 resident blocks
+// per multiprocessor (at most 128 registers) instead of as many registers as they like.
+int min_blocks() {
+  static const int v = [] {
+    const char* e = std::getenv("SLUICE_CUDA_QGEMM_MIN_BLOCKS");
+    return e != nullptr && std::string(e) == "4" ? 4 : 1;
+  }();
+  return v;
 }
 
 template <DType T, int BN>
-void launch(QgemmArgs a, int splits, cudaStream_t s) {
+void launch(const QgemmArgs& a, int splits, cudaStream_t s) {
+  const bool cluster = splits > 1 && cluster_sums();
+  constexpr int kOcc = 4;
+  const bool occ = min_blocks() == 4;
+  auto kernel = cluster ? (occ ? qgemm_kernel<T, BN, true, kOcc> : qgemm_kernel<T, BN, true, 1>)
+                        : (occ ? qgemm_kernel<T, BN, false, kOcc> : qgemm_kernel<T, BN, false, 1>);
   const size_t smem = sizeof(QgemmSmem<T, BN>);
   static const bool configured = [smem] {
-    SLUICE_CUDA_CHECK(cudaFuncSetAttribute(
-        qgemm_kernel<T, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+    for (auto k : {qgemm_kernel<T, BN, true, 1>, qgemm_kernel<T, BN, false, 1>,
+                   qgemm_kernel<T, BN, true, kOcc>, qgemm_kernel<T, BN, false, kOcc>})
+      SLUICE_CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                             static_cast<int>(smem)));
     return true;
   }();
   (void)configured;
   const dim3 grid(static_cast<unsigned>((a.n + BN - 1) / BN),
-                  static_cast<unsigned>((a.rows + kBM - 1) / kBM), static_cast<unsigned>(splits));
-  launch_pdl_smem(qgemm_kernel<T, BN>, grid, dim3(kThreads), smem, s, a);
+                  static_cast<unsigned>(a.segs.first_block[a.segs.count]),
+                  static_cast<unsigned>(splits));
+  launch_pdl_cluster(kernel, grid, dim3(kThreads), smem, cluster ? splits : 1, s, a);
 }
 
 template <DType T>
-void launch_any_bn(QgemmArgs a, int splits, cudaStream_t s) {
+void launch_any_bn(const QgemmArgs& a, int splits, cudaStream_t s) {
   switch (tile_tokens(a.n)) {
     case 16:
       return launch<T, 16>(a, splits, s);
@@ -283,6 +377,31 @@ void launch_any_bn(QgemmArgs a, int splits, cudaStream_t s) {
       return launch<T, 32>(a, splits, s);
     default:
       return launch<T, 64>(a, splits, s);
+  }
+}
+
+// One launch over products ps[0 .. count) (same dtype, cols and splits); partial: the global
+// split sums' scratch (count 1 only).
+void launch_products(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, int splits,
+                     void* partial, cudaStream_t s) {
+  const Weight& w = *ps[0].w;
+  const Segments segs = make_segments(ps, count, kQuantBlock, kBM);
+  if (segs.first_block[count] == 0) return;
+  const QgemmArgs a{reinterpret_cast<const __half*>(x),
+                    n,
+                    w.cols,
+                    segs,
+                    static_cast<float*>(partial),
+                    (w.cols / kStageCols + splits - 1) / splits};
+  switch (w.dtype) {
+    case DType::Q4G32:
+      return launch_any_bn<DType::Q4G32>(a, splits, s);
+    case DType::Q8G32:
+      return launch_any_bn<DType::Q8G32>(a, splits, s);
+    case DType::Q8G16:
+      return launch_any_bn<DType::Q8G16>(a, splits, s);
+    default:
+      SLUICE_ASSERT(false, "qgemm takes Q4G32, Q8G32 or Q8G16 weights");
   }
 }
 
@@ -295,36 +414,27 @@ bool qgemm_supported(const Weight& w) {
 
 size_t qgemm_scratch_bytes(int64_t n, const Weight& w) {
   const int splits = plan_splits(n, w);
-  return splits > 1 ? static_cast<size_t>(splits) * n * w.rows * sizeof(float) : 0;
+  return splits > 1 && !cluster_sums() ? static_cast<size_t>(splits) * n * w.rows * sizeof(float)
+                                       : 0;
 }
 
-void qgemm(const uint16_t* x, int64_t n, const Weight& w, float* y, void* scratch, cudaStream_t s) {
-  if (n <= 0 || w.rows <= 0) return;
-  const int splits = plan_splits(n, w);
-  QgemmArgs a{reinterpret_cast<const __half*>(x),
-              n,
-              w.cols,
-              w.rows,
-              planes(w, kQuantBlock),
-              splits > 1 ? static_cast<float*>(scratch) : y,
-              (w.cols / kStageCols + splits - 1) / splits};
-  switch (w.dtype) {
-    case DType::Q4G32:
-      launch_any_bn<DType::Q4G32>(a, splits, s);
-      break;
-    case DType::Q8G32:
-      launch_any_bn<DType::Q8G32>(a, splits, s);
-      break;
-    case DType::Q8G16:
-      launch_any_bn<DType::Q8G16>(a, splits, s);
-      break;
-    default:
-      return;
-  }
-  if (splits > 1) {
-    const int64_t count = n * w.rows;
-    launch_pdl(sum_splits_kernel, dim3(static_cast<unsigned>((count + 255) / 256)), dim3(256), s,
-               static_cast<const float*>(scratch), count, splits, y);
+void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
+                cudaStream_t s) {
+  if (n <= 0) return;
+  for (int i = 0; i < count;) {
+    const int splits = plan_splits(n, *ps[i].w);
+    if (splits > 1 && !cluster_sums()) {  // partial sums in scratch, one product at a time
+      launch_products(x, n, ps + i, 1, splits, scratch, s);
+      const int64_t elems = n * ps[i].w->rows;
+      launch_pdl(sum_splits_kernel, dim3(static_cast<unsigned>((elems + 255) / 256)), dim3(256),
+                 s, static_cast<const float*>(scratch), elems, splits, ps[i].y);
+      ++i;
+      continue;
+    }
+    int j = i + 1;  // the following products with the same splits share the launch
+    while (j < count && plan_splits(n, *ps[j].w) == splits) ++j;
+    launch_products(x, n, ps + i, j - i, splits, nullptr, s);
+    i = j;
   }
 }
 
