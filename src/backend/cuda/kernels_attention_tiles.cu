@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cstdlib>
+#include <string>
 #include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
@@ -54,35 +56,30 @@ __device__ __forceinline__ void issue_chunk(const __half* k_cache, const __half*
   cp_async_commit();
 }
 
-template <int HD>
-__global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
+// One tile's attention. KeySplit (tiles of at most 16 rows: decodes, one token x G heads):
+// every warp takes the same 16 rows and its own 16 keys of each chunk, and the four warps'
+// softmax states are merged at the end; otherwise warp w takes rows 16w..16w+15 and all keys.
+template <int HD, bool KeySplit>
+__device__ __forceinline__ void attend_tile(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
-    int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out) {
-  pdl_launch_dependents();  // the output projection follows
-  pdl_wait();
-  extern __shared__ __align__(16) unsigned char smem_raw[];
-  TileSmem<HD>& sm = *reinterpret_cast<TileSmem<HD>*>(smem_raw);
-  __shared__ int64_t row_s[2][kKeys];  // per stage: chunk position -> offset of its K/V row
-  __shared__ int max_pos_s;
-  const AttentionTile tile = tiles[blockIdx.x];
+    int64_t max_blocks, const AttentionTile& tile, float scale_log2, float* out,
+    TileSmem<HD>& sm, int64_t (&row_s)[2][kKeys], int max_pos) {
+  constexpr int NT = KeySplit ? 2 : kKeys / 8;  // 8-key score tiles of a warp per chunk
   const int h0 = static_cast<int>(blockIdx.y) * G;
   const int64_t kvh = h0 / group;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
+  const int row0 = KeySplit ? 0 : warp * 16;   // this warp's first row
+  const int key0 = KeySplit ? warp * 16 : 0;   // its first key of each chunk
   const int32_t* table = block_tables + static_cast<int64_t>(tile.seq) * max_blocks;
 
-  if (threadIdx.x == 0) max_pos_s = 0;
-  __syncthreads();
-  for (int i = threadIdx.x; i < tile.num_tokens; i += kWarps * 32)
-    atomicMax(&max_pos_s, positions[tile.first_token + i]);
-
-  // This thread's rows: r = warp*16 + g (+8). Rows past the tile's tokens compute on zeros
-  // and are not written.
+  // This thread's rows: r = row0 + g (+8). Rows past the tile's tokens compute on zeros and
+  // are not written.
   int64_t q_off[2];
   int pos[2];
   bool valid[2];
   for (int i = 0; i < 2; ++i) {
-    const int r = warp * 16 + g + 8 * i, tt = r / G;
+    const int r = row0 + g + 8 * i, tt = r / G;
     valid[i] = tt < tile.num_tokens;
     const int64_t t = tile.first_token + min(tt, tile.num_tokens - 1);
     pos[i] = positions[t];
@@ -102,8 +99,6 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
 
   float o[HD / 8][4] = {};  // [16 rows, HD] accumulator
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
-  __syncthreads();
-  const int max_pos = max_pos_s;
   // Row offsets of chunk c's positions (this KV head) into row_s[c & 1].
   auto chunk_rows = [&](int c) {
     const int64_t p = static_cast<int64_t>(c) * kKeys + threadIdx.x;
@@ -118,7 +113,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   __syncthreads();
   issue_chunk<HD>(k_cache, v_cache, row_s[0], chunk_count(0), sm, 0);
   for (int c = 0; c < num_chunks; ++c) {
-    const int st = c & 1, c0 = c * kKeys;
+    const int st = c & 1, c0 = c * kKeys + key0;
     if (c + 1 < num_chunks) {  // the next chunk loads while this one computes
       chunk_rows(c + 1);
       __syncthreads();
@@ -131,20 +126,20 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const auto& k_s = sm.k[st];
     const auto& v_s = sm.v[st];
 
-    // S = Q K^T: [16 rows, 64 keys] as 8 tiles of 8 keys.
-    float s[kKeys / 8][4] = {};
+    // S = Q K^T: [16 rows, NT * 8 keys from key0] as NT tiles of 8 keys.
+    float s[NT][4] = {};
 #pragma unroll
     for (int ks = 0; ks < HD / 16; ++ks)
 #pragma unroll
-      for (int nt = 0; nt < kKeys / 8; ++nt) {
-        const __half* kr = &k_s[nt * 8 + g][ks * 16 + 2 * tq];
+      for (int nt = 0; nt < NT; ++nt) {
+        const __half* kr = &k_s[key0 + nt * 8 + g][ks * 16 + 2 * tq];
         mma_16816(s[nt], qf[ks], *reinterpret_cast<const uint32_t*>(kr),
                   *reinterpret_cast<const uint32_t*>(kr + 8));
       }
-    // Causal mask, row maxima (a row's 64 scores sit in the 4 lanes of its quad).
+    // Causal mask, row maxima (a row's scores sit in the 4 lanes of its quad).
     float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-    for (int nt = 0; nt < kKeys / 8; ++nt)
+    for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int i = e >> 1, key = c0 + nt * 8 + 2 * tq + (e & 1);
@@ -163,7 +158,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     }
     float sum[2] = {0.0f, 0.0f};
 #pragma unroll
-    for (int nt = 0; nt < kKeys / 8; ++nt)
+    for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         s[nt][e] = exp2f(s[nt][e] - ref[e >> 1]);
@@ -176,15 +171,15 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
       o[nt][0] *= corr[0], o[nt][1] *= corr[0];
       o[nt][2] *= corr[1], o[nt][3] *= corr[1];
     }
-    // O += P V: 4 k-steps of 16 keys; P's A fragment is two adjacent score tiles.
+    // O += P V: k-steps of 16 keys; P's A fragment is two adjacent score tiles.
 #pragma unroll
-    for (int kk = 0; kk < kKeys / 16; ++kk) {
+    for (int kk = 0; kk < NT / 2; ++kk) {
       const uint32_t a[4] = {pack_half2(s[2 * kk][0], s[2 * kk][1]),
                              pack_half2(s[2 * kk][2], s[2 * kk][3]),
                              pack_half2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
                              pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
       // Lane l addresses row (key) kk*16 + (l/8 % 2)*8 + l%8 of the dims of tile nt + l/16.
-      const int key = kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+      const int key = key0 + kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
 #pragma unroll
       for (int nt = 0; nt < HD / 8; nt += 2) {
         uint32_t b[4];
@@ -195,20 +190,90 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     }
     __syncthreads();  // stage st is refilled by the next iteration's prefetch
   }
-  // Each lane holds part of its rows' sums: add the quad's, then normalize and write.
+  // Each lane holds part of its rows' sums: add the quad's.
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     l[i] += __shfl_xor_sync(0xffffffffu, l[i], 1);
     l[i] += __shfl_xor_sync(0xffffffffu, l[i], 2);
-    l[i] = 1.0f / l[i];
   }
+  if constexpr (KeySplit) {
+    // Merge the warps' states in warp order: out = sum_w o_w 2^(m_w - M) / sum_w l_w 2^(m_w - M).
+    static_assert(sizeof(float) * kWarps * 16 * (HD + 2) <= sizeof(TileSmem<HD>),
+                  "the merge reuses the K/V stages");
+    float* o_s = reinterpret_cast<float*>(&sm);  // [warp][16 rows][HD]
+    float* ml_s = o_s + kWarps * 16 * HD;        // [warp][16 rows][m, l]
 #pragma unroll
-  for (int nt = 0; nt < HD / 8; ++nt)
+    for (int i = 0; i < 2; ++i) {
+      const int r = g + 8 * i;
+      if (tq == 0) ml_s[(warp * 16 + r) * 2] = m[i], ml_s[(warp * 16 + r) * 2 + 1] = l[i];
 #pragma unroll
-    for (int i = 0; i < 2; ++i)
-      if (valid[i])
-        *reinterpret_cast<float2*>(out + q_off[i] + nt * 8 + 2 * tq) =
-            make_float2(o[nt][2 * i] * l[i], o[nt][2 * i + 1] * l[i]);
+      for (int nt = 0; nt < HD / 8; ++nt)
+        *reinterpret_cast<float2*>(&o_s[(warp * 16 + r) * HD + nt * 8 + 2 * tq]) =
+            make_float2(o[nt][2 * i], o[nt][2 * i + 1]);
+    }
+    __syncthreads();
+    const int rows = tile.num_tokens * G;
+    for (int e = threadIdx.x; e < rows * HD; e += kWarps * 32) {
+      const int r = e / HD, d = e % HD;
+      float mm = -INFINITY;
+      for (int w = 0; w < kWarps; ++w) mm = fmaxf(mm, ml_s[(w * 16 + r) * 2]);
+      float num = 0.0f, den = 0.0f;
+      for (int w = 0; w < kWarps; ++w) {
+        const float f = exp2f(ml_s[(w * 16 + r) * 2] - mm);
+        num += o_s[(w * 16 + r) * HD + d] * f;
+        den += ml_s[(w * 16 + r) * 2 + 1] * f;
+      }
+      const int64_t t = tile.first_token + r / G;
+      out[(t * num_heads + h0 + r % G) * HD + d] = num / den;
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < 2; ++i) l[i] = 1.0f / l[i];
+#pragma unroll
+    for (int nt = 0; nt < HD / 8; ++nt)
+#pragma unroll
+      for (int i = 0; i < 2; ++i)
+        if (valid[i])
+          *reinterpret_cast<float2*>(out + q_off[i] + nt * 8 + 2 * tq) =
+              make_float2(o[nt][2 * i] * l[i], o[nt][2 * i + 1] * l[i]);
+  }
+}
+
+template <int HD>
+__global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
+    const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
+    int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
+    int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out,
+    bool key_split) {
+  pdl_launch_dependents();  // the output projection follows
+  pdl_wait();
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  TileSmem<HD>& sm = *reinterpret_cast<TileSmem<HD>*>(smem_raw);
+  __shared__ int64_t row_s[2][kKeys];  // per stage: chunk position -> offset of its K/V row
+  __shared__ int max_pos_s;
+  const AttentionTile tile = tiles[blockIdx.x];
+  if (threadIdx.x == 0) max_pos_s = 0;
+  __syncthreads();
+  for (int i = threadIdx.x; i < tile.num_tokens; i += kWarps * 32)
+    atomicMax(&max_pos_s, positions[tile.first_token + i]);
+  __syncthreads();
+  const int max_pos = max_pos_s;
+  if (key_split && tile.num_tokens * G <= 16)
+    attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
+                          block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos);
+  else
+    attend_tile<HD, false>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row,
+                           positions, block_tables, max_blocks, tile, scale_log2, out, sm, row_s,
+                           max_pos);
+}
+
+// SLUICE_CUDA_DECODE_KEY_SPLIT=0: tiles of one token keep one warp per 16 rows (A/B switch).
+bool key_split_decodes() {
+  static const bool on = [] {
+    const char* v = std::getenv("SLUICE_CUDA_DECODE_KEY_SPLIT");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
 }
 
 // Heads per tile: the largest divisor of the GQA group that divides the tile's 64 rows (at
@@ -280,7 +345,7 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
                     static_cast<int>(num_heads), static_cast<int>(group), G,
                     static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
                     cache.block_size, kv_row, batch.positions, batch.block_tables,
-                    batch.max_blocks_per_seq, tiles, scale * kLog2e, out);
+                    batch.max_blocks_per_seq, tiles, scale * kLog2e, out, key_split_decodes());
   };
   if (hd == 64) launch(std::integral_constant<int, 64>{});
   else launch(std::integral_constant<int, 128>{});
