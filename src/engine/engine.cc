@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 
 #include <omp.h>
@@ -96,7 +97,12 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
                                             : static_cast<int32_t>(c.max_position_embeddings);
   kv_storage_ = std::make_unique<KvStorage>(*backend_, c.num_layers, num_blocks,
                                             config.block_size, c.num_kv_heads, c.head_dim);
-  if (!backend_->host_resident()) runner_->warm_up(*kv_storage_);
+  if (!backend_->host_resident()) {  // SLUICE_WARM_UP_LARGE=0: no full-step warm-up (A/B)
+    const char* large = std::getenv("SLUICE_WARM_UP_LARGE");
+    const bool full = large == nullptr || std::string(large) != "0";
+    runner_->warm_up(*kv_storage_,
+                     full ? std::min(config.max_num_batched_tokens, max_model_len_) : 32);
+  }
   kv_ = std::make_unique<kv::KvCacheManager>(static_cast<int32_t>(num_blocks), config.block_size,
                                              config.enable_prefix_caching);
   scheduler_ = std::make_unique<Scheduler>(

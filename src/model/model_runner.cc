@@ -238,8 +238,10 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
   out_rows_ = n;
 }
 
-void ModelRunner::warm_up(KvStorage& kv) {
-  for (int32_t n : {1, 32}) {
+void ModelRunner::warm_up(KvStorage& kv, int32_t max_tokens) {
+  std::vector<int32_t> sizes = {1, 32};
+  if (max_tokens > 32) sizes.push_back(max_tokens);  // the large-batch products and buffers
+  for (int32_t n : sizes) {
     ForwardBatch b;
     b.tokens.assign(n, 0);
     b.query_start = {0, n};

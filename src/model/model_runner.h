@@ -32,9 +32,10 @@ class ModelRunner {
   void sample(std::span<const RowSampling> rows, RowSampled* out);
   // Logit rows of the last run.
   int64_t num_rows() const { return out_rows_; }
-  // Runs throw-away batches (1 and 32 tokens, KV written to the null block 0) so that lazy
-  // module loading and library set-up happen before the first request (device backends).
-  void warm_up(KvStorage& kv);
+  // Runs throw-away batches (1, 32 and max_tokens tokens, KV written to the null block 0) so
+  // that lazy module loading, library set-up and buffer growth happen before the first request
+  // (device backends); max_tokens: the largest step the engine schedules.
+  void warm_up(KvStorage& kv, int32_t max_tokens);
   Backend& backend() const { return be_; }
   const Model& model() const { return model_; }
 
