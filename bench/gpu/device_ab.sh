@@ -5,9 +5,7 @@
 #   bench/gpu/device_ab.sh ROUNDS "A_ENV" "B_ENV" BENCH_ARGS...
 #   e.g. bench/gpu/device_ab.sh 1 "" "SLUICE_CUDA_QGEMM_MAX_ROWS=0" --only llama3-8b-q4_0 --levels 16,64
 # An empty *_ENV runs the build as it is; KEY=VALUE[,KEY=VALUE] sets those variables.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
+source "$(dirname "$0")/device_env.sh"
 rounds=$1 a_env=$2 b_env=$3
 shift 3
 name=${AB_NAME:-ab}  # the archive's name

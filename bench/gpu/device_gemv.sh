@@ -4,9 +4,7 @@
 # per Llama-3-8B weight shape as built and under each VAR=VALUE given, then single-stream decode
 # of the 8B 4-bit model the same ways. Results in $OUT/gemv.tgz.
 #   bench/gpu/device_gemv.sh NS VAR=VALUE...   e.g. bench/gpu/device_gemv.sh 16,64 SLUICE_CUDA_QGEMM_SHAPE=1
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
+source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/gemv && mkdir -p "$out"
 ns=$1
 shift

@@ -5,11 +5,7 @@
 # 4-bit products at 16/32/64 rows, an ncu look at the gate product at 64 rows, and serving the
 # 8B 4-bit model at 16 and 64 concurrent. Results in $OUT/qgemm.tgz.
 #   bench/gpu/device_qgemm.sh VAR=VALUE...   e.g. bench/gpu/device_qgemm.sh SLUICE_CUDA_QGEMM_CLUSTER=0
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
-export PATH=$PATH:/usr/local/cuda/bin
-b=devcarry/bin
+source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/qgemm && mkdir -p "$out"
 nvidia-smi --query-gpu=name,clocks.max.sm,clocks.max.mem,driver_version --format=csv >"$out/gpu.txt"
 tests='CudaOps.Quantized*:CudaOps.MatmulMany*:CudaOps.Matmul*'

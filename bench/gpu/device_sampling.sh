@@ -4,11 +4,7 @@
 # op tests under memcheck and racecheck, sample_rows_bench, and serving with sampled requests
 # (temperature 0.8, top-p 0.95) on the GPU vs on the host (SLUICE_CUDA_SAMPLING=0).
 # Everything lands in $OUT/sampling.tgz.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
-export PATH=$PATH:/usr/local/cuda/bin
-b=devcarry/bin
+source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/sampling && mkdir -p "$out"
 compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter='CudaOps.Sample*' >"$out/memcheck.txt" 2>&1
 echo "memcheck: exit $?"; grep -E "PASSED|FAILED|ERROR SUMMARY" "$out/memcheck.txt"

@@ -201,9 +201,8 @@ __device__ __forceinline__ void cluster_sum_store(float* red, int splits, const 
 // grid: (token tiles, row blocks of all segments, K splits); kThreads threads; QgemmSmem<T, BN>
 // dynamic. Cluster: the splits of a tile form one cluster (1, 1, splits) and sum through
 // distributed shared memory; otherwise split z writes a.partial[z] (one segment per launch).
-// MinBlocks: resident blocks per multiprocessor the registers must allow (1: no limit).
-template <DType T, int BN, bool Cluster, int MinBlocks>
-__global__ __launch_bounds__(kThreads, MinBlocks) void qgemm_kernel(QgemmArgs a) {
+template <DType T, int BN, bool Cluster>
+__global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
   constexpr int MT = kWarpTiles;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   auto& sm = *reinterpret_cast<QgemmSmem<T, BN>*>(smem_raw);
@@ -336,27 +335,13 @@ int plan_splits(int64_t n, const Weight& w) {
       std::clamp<int64_t>(std::min(want, stages / kMinStagesPerSplit), 1, kMaxSplits));
 }
 
-// SLUICE_CUDA_QGEMM_MIN_BLOCKS=4: the kernels compiled for 4 resident blocks
-// per multiprocessor (at most 128 registers) instead of as many registers as they like.
-int min_blocks() {
-  static const int v = [] {
-    const char* e = std::getenv("SLUICE_CUDA_QGEMM_MIN_BLOCKS");
-    return e != nullptr && std::string(e) == "4" ? 4 : 1;
-  }();
-  return v;
-}
-
 template <DType T, int BN>
 void launch(const QgemmArgs& a, int splits, cudaStream_t s) {
   const bool cluster = splits > 1 && cluster_sums();
-  constexpr int kOcc = 4;
-  const bool occ = min_blocks() == 4;
-  auto kernel = cluster ? (occ ? qgemm_kernel<T, BN, true, kOcc> : qgemm_kernel<T, BN, true, 1>)
-                        : (occ ? qgemm_kernel<T, BN, false, kOcc> : qgemm_kernel<T, BN, false, 1>);
+  auto kernel = cluster ? qgemm_kernel<T, BN, true> : qgemm_kernel<T, BN, false>;
   const size_t smem = sizeof(QgemmSmem<T, BN>);
   static const bool configured = [smem] {
-    for (auto k : {qgemm_kernel<T, BN, true, 1>, qgemm_kernel<T, BN, false, 1>,
-                   qgemm_kernel<T, BN, true, kOcc>, qgemm_kernel<T, BN, false, kOcc>})
+    for (auto k : {qgemm_kernel<T, BN, true>, qgemm_kernel<T, BN, false>})
       SLUICE_CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                              static_cast<int>(smem)));
     return true;
