@@ -1,7 +1,8 @@
 // Kernel microbenchmark for the CPU backend's matmul.
 //   bench/kernels/run.sh              model shapes, single-thread CPU time, n = 1/4/16/64
 //   bench/kernels/run.sh rows cols    GB/s of weight bytes (decode) and GFLOP/s (batches)
-//   BENCH_INT8=1: the backend's int8-activation mode (changes Q4G32 only)
+//   BENCH_INT8=1: the backend's int8-activation mode (changes Q4G32 only); BENCH_VNNI=0: its
+//   batched kernel without vpdpbusd (vpmaddubsw + vpaddw: the same sums)
 // (needs the backend build in BUILD_DIR, default build/be)
 #include <immintrin.h>
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_kernels.h"
 #include "backend/quant_blocks.h"
 #include "common/half.h"
 
@@ -138,6 +140,8 @@ double min_thread_time(Backend& be, const float* x, int64_t n, const Weight& w, 
 
 bool int8_mode() {
   const char* v = std::getenv("BENCH_INT8");
+  const char* vnni = std::getenv("BENCH_VNNI");
+  if (vnni && std::string(vnni) == "0") cpu::set_int8_vnni(false);
   return v != nullptr && std::string(v) == "1";
 }
 

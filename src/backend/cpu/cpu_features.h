@@ -34,4 +34,22 @@ inline bool cpu_has_avx_vnni() {
 #endif
 }
 
+// AVX512-VNNI with AVX512VL: the same vpdpbusd on 256-bit registers in its EVEX form (CPUs with
+// AVX-512 VNNI but without AVX-VNNI, e.g. AMD Zen 4, Intel Ice Lake).
+inline bool cpu_has_avx512_vnni_vl() {
+#if SLUICE_X86
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return cpu_has_avx2_fma_f16c() && __builtin_cpu_supports("avx512vnni") &&
+           __builtin_cpu_supports("avx512vl");
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
+// Either encoding of the 256-bit vpdpbusd.
+inline bool cpu_has_vnni256() { return cpu_has_avx_vnni() || cpu_has_avx512_vnni_vl(); }
+
 }  // namespace sluice::cpu

@@ -49,8 +49,8 @@ struct alignas(64) ActQuads8 {
 static_assert(sizeof(ActQuads8) == 320);
 void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
                       ActQuads8* xg);
-// The batched int8 kernel uses AVX-VNNI where the CPU has it (default); tests switch it off to
-// check both paths. Returns the previous setting.
+// The batched int8 kernel uses vpdpbusd (AVX-VNNI or AVX512-VNNI) where the CPU has it
+// (default); tests switch it off to check both paths. Returns the previous setting.
 bool set_int8_vnni(bool on);
 void matmul_q4_act8_tile(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
                          const Weight& w, int64_t r0, int64_t r1, float* y);

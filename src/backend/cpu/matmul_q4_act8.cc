@@ -170,18 +170,26 @@ SLUICE_INLINE void maddubs_acc(__m256i& acc, __m256i w, __m256i x) {
   asm("vpmaddubsw %3, %2, %1\n\tvpaddw %1, %0, %0" : "+x"(acc), "=&x"(t) : "x"(w), "xm"(x));
 }
 
-// acc += the four-product sums of u8 w and s8 x in int32 lanes (AVX-VNNI's VEX form; asm so
-// that the AVX2 function needs no avxvnni target and the compiler never emits it elsewhere).
+// acc += the four-product sums of u8 w and s8 x in int32 lanes: AVX-VNNI's VEX form or
+// AVX512-VNNI's EVEX form on 256-bit registers (asm so that the AVX2 function needs no vnni
+// target and the compiler never emits it elsewhere).
+template <bool Evex>
 SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
-  asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+  if constexpr (Evex) asm("%{evex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+  else asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
 }
 
-bool g_use_vnni = cpu_has_avx_vnni();
+// The integer dot of the batched kernel: vpmaddubsw + vpaddw, or vpdpbusd (same sums).
+enum class Dot8 { Maddubs, VexVnni, EvexVnni };
+Dot8 best_dot8() {
+  return cpu_has_avx_vnni() ? Dot8::VexVnni : cpu_has_avx512_vnni_vl() ? Dot8::EvexVnni : Dot8::Maddubs;
+}
+Dot8 g_dot8 = best_dot8();
 
 // Batched: 4 unpacked weight rows x XV groups of 8 activation rows; lanes are activation rows
 // (two int16 sums each until the block ends, or one int32 sum with VNNI: the same exact
 // integers). y[(8j + l) * ldy + r] for r < nr, 8j + l < na.
-template <int XV, bool Vnni>
+template <int XV, Dot8 D>
 SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg, int64_t nb,
                                     float* y, int64_t ldy, int nr, int na) {
   const __m256i ones = _mm256_set1_epi16(1);
@@ -205,8 +213,8 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg,
       for (int r = 0; r < 4; ++r) {
         const __m256i wv = _mm256_set1_epi32(load32(&W.q[r][4 * p]));
         for (int j = 0; j < XV; ++j) {
-          if constexpr (Vnni) dpbusd_acc(s[r][j], wv, xv[j]);
-          else maddubs_acc(s[r][j], wv, xv[j]);
+          if constexpr (D == Dot8::Maddubs) maddubs_acc(s[r][j], wv, xv[j]);
+          else dpbusd_acc<D == Dot8::EvexVnni>(s[r][j], wv, xv[j]);
         }
       }
     }
@@ -216,7 +224,7 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg,
 #pragma GCC unroll 4
       for (int r = 0; r < 4; ++r) {
         const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(W.dw[r]), dx);
-        const __m256i si = Vnni ? s[r][j] : _mm256_madd_epi16(s[r][j], ones);
+        const __m256i si = D != Dot8::Maddubs ? s[r][j] : _mm256_madd_epi16(s[r][j], ones);
         acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(si), sc, acc[r][j]);
         acc[r][j] = _mm256_fmadd_ps(_mm256_set1_ps(W.ow[r]), sx, acc[r][j]);
       }
@@ -242,8 +250,11 @@ void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t 
         constexpr int XV = decltype(xv)::value;
         const ActQuads8* x = xg + (i / 8) * nb;
         float* yi = y + i * w.rows + r;
-        if (g_use_vnni) batch4_avx2<XV, true>(blocks, x, nb, yi, w.rows, nr, na);
-        else batch4_avx2<XV, false>(blocks, x, nb, yi, w.rows, nr, na);
+        switch (g_dot8) {
+          case Dot8::VexVnni: return batch4_avx2<XV, Dot8::VexVnni>(blocks, x, nb, yi, w.rows, nr, na);
+          case Dot8::EvexVnni: return batch4_avx2<XV, Dot8::EvexVnni>(blocks, x, nb, yi, w.rows, nr, na);
+          default: return batch4_avx2<XV, Dot8::Maddubs>(blocks, x, nb, yi, w.rows, nr, na);
+        }
       });
   if (ig < i1) tile_rows8(xq, ig, i1, w, r0, r1, y);
 }
@@ -285,8 +296,8 @@ void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, in
 
 bool set_int8_vnni(bool on) {
 #if SLUICE_X86
-  const bool prev = g_use_vnni;
-  g_use_vnni = on && cpu_has_avx_vnni();
+  const bool prev = g_dot8 != Dot8::Maddubs;
+  g_dot8 = on ? best_dot8() : Dot8::Maddubs;
   return prev;
 #else
   return on && false;

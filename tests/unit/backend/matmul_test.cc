@@ -152,7 +152,7 @@ TEST(Matmul, Int8ActivationsMatchReferences) {
                                                << " cols=" << s.cols << " threads=" << threads
                                                << " kernel=" << static_cast<int>(k);
         EXPECT_LT(rel_l2(y, want_q), 1e-5) << what;
-        if (cpu::cpu_has_avx_vnni() && k == cpu::QuantKernel::Avx2) {  // same integer sums
+        if (cpu::cpu_has_vnni256() && k == cpu::QuantKernel::Avx2) {  // same integer sums
           const bool prev = cpu::set_int8_vnni(false);
           std::vector<float> y_plain(y.size());
           cpu->matmul(x.data(), s.n, w, y_plain.data());
