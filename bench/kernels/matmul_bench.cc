@@ -1,8 +1,8 @@
 // Kernel microbenchmark for the CPU backend's matmul.
 //   bench/kernels/run.sh              model shapes, single-thread CPU time, n = 1/4/16/64
 //   bench/kernels/run.sh rows cols    GB/s of weight bytes (decode) and GFLOP/s (batches)
-//   BENCH_INT8=1: the backend's int8-activation mode (changes Q4G32 only); BENCH_VNNI=0: its
-//   batched kernel without vpdpbusd (vpmaddubsw + vpaddw: the same sums)
+//   BENCH_INT8=1: the backend's int8-activation mode (changes Q4G32 and Q8G32); BENCH_VNNI=0:
+//   its batched kernels without vpdpbusd (the same sums)
 // (needs the backend build in BUILD_DIR, default build/be)
 #include <immintrin.h>
 

@@ -64,7 +64,7 @@ Command register_logits_command(CLI::App& app) {
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
   cmd->add_option("--device", opts->device, "cpu, cuda or auto")->capture_default_str();
   cmd->add_flag("--cpu-int8-activations", opts->cpu_int8_activations,
-                "CPU: 4-bit weights x int8 activations (see `serve --help`)");
+                "CPU: 4-bit and Q8G32 weights x int8 activations (see `serve --help`)");
   return {cmd, [opts] { return logits(*opts); }};
 }
 

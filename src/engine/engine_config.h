@@ -16,7 +16,7 @@ struct EngineConfig {
   bool enable_prefix_caching = true;
   bool deterministic = false;  // batch-invariant execution (see Backend::set_batch_invariant)
   int num_threads = 0;         // CPU threads; 0: all cores
-  bool cpu_int8_activations = false;  // CPU: 4-bit weights x int8 activations (make_cpu_backend)
+  bool cpu_int8_activations = false;  // CPU: int8 activations for Q4G32/Q8G32 (make_cpu_backend)
   std::string device = "cpu";  // cpu | cuda | auto
   double gpu_memory_utilization = 0.9;  // device backends: share of GPU memory sluice may use
   int32_t max_model_len = 0;   // context limit; 0: the model's

@@ -75,7 +75,12 @@ class CpuBackend final : public Backend {
     if (int8_activations_ && w.dtype == DType::Q4G32) {
       matmul_quantized(x, n, w, y, xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups,
                        cpu::matmul_q4_act8_tile);
+    } else if (int8_activations_ && w.dtype == DType::Q8G32) {
+      matmul_quantized(x, n, w, y, xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups,
+                       cpu::matmul_q8_act8_tile);
     } else if (is_quantized(w.dtype)) {
+      // Q8G16 keeps int16 activations in int8 mode: its two groups of 16 each need their own
+      // activation sum for the offset term, and BlockAct8 has one per 32.
       matmul_quantized(x, n, w, y, xq_, xg_, cpu::quantize_act_rows, cpu::pack_act_groups,
                        cpu::matmul_quant_tile);
     } else {

@@ -37,7 +37,7 @@ void pack_act_groups(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, in
 void matmul_quant_tile(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
                        const Weight& w, int64_t r0, int64_t r1, float* y);
 
-// int8 activations for Q4G32 weights (the backend's int8 mode): the same shape of API.
+// int8 activations for Q4G32 and Q8G32 weights (the backend's int8 mode): the same shape of API.
 // Output per row, in every path:  acc = fma(float(S), dw * dx, acc); acc = fma(ow, sum, acc).
 void quantize_act8_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct8* xq);
 // One block of 8 activation rows for the batched int8 kernel (lanes = rows).
@@ -49,10 +49,16 @@ struct alignas(64) ActQuads8 {
 static_assert(sizeof(ActQuads8) == 320);
 void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
                       ActQuads8* xg);
-// The batched int8 kernel uses vpdpbusd (AVX-VNNI or AVX512-VNNI) where the CPU has it
+// The batched int8 kernels use vpdpbusd (AVX-VNNI or AVX512-VNNI) where the CPU has it
 // (default); tests switch it off to check both paths. Returns the previous setting.
 bool set_int8_vnni(bool on);
+// The integer dot of the batched int8 kernels: vpmaddubsw (plain AVX2) or vpdpbusd.
+enum class Dot8 { Maddubs, VexVnni, EvexVnni };
+Dot8 int8_dot();
 void matmul_q4_act8_tile(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
+                         const Weight& w, int64_t r0, int64_t r1, float* y);
+// Q8G32 (signed codes, see matmul_q8_act8.cc); Q8G16 stays on int16 activations.
+void matmul_q8_act8_tile(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
                          const Weight& w, int64_t r0, int64_t r1, float* y);
 
 // y[i, r] for i in [i0, i1), r in [r0, r1): F32/F16/BF16 weights, f32 activations.

@@ -170,17 +170,6 @@ SLUICE_INLINE void maddubs_acc(__m256i& acc, __m256i w, __m256i x) {
   asm("vpmaddubsw %3, %2, %1\n\tvpaddw %1, %0, %0" : "+x"(acc), "=&x"(t) : "x"(w), "xm"(x));
 }
 
-// acc += the four-product sums of u8 w and s8 x in int32 lanes: AVX-VNNI's VEX form or
-// AVX512-VNNI's EVEX form on 256-bit registers (asm so that the AVX2 function needs no vnni
-// target and the compiler never emits it elsewhere).
-template <bool Evex>
-SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
-  if constexpr (Evex) asm("%{evex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
-  else asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
-}
-
-// The integer dot of the batched kernel: vpmaddubsw + vpaddw, or vpdpbusd (same sums).
-enum class Dot8 { Maddubs, VexVnni, EvexVnni };
 Dot8 best_dot8() {
   return cpu_has_avx_vnni() ? Dot8::VexVnni : cpu_has_avx512_vnni_vl() ? Dot8::EvexVnni : Dot8::Maddubs;
 }
@@ -301,6 +290,14 @@ bool set_int8_vnni(bool on) {
   return prev;
 #else
   return on && false;
+#endif
+}
+
+Dot8 int8_dot() {
+#if SLUICE_X86
+  return g_dot8;
+#else
+  return Dot8::Maddubs;
 #endif
 }
 

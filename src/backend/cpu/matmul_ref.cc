@@ -1,5 +1,6 @@
 // Reference matmuls: float (dequantized weights) and int16 / int8 (quantized activations).
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "backend/cpu/ref_ops.h"
@@ -117,20 +118,40 @@ void quantize_act8_row(const float* x, int64_t cols, BlockAct8* out) {
   }
 }
 
+namespace {
+
+// Exact integer dot of block b of weight row `row` (Q4G32 or Q8G32) with int8 activations q.
+int64_t block_dot_act8(DType t, const uint8_t* row, int64_t b, const int8_t* q) {
+  int64_t isum = 0;
+  if (t == DType::Q4G32) {
+    const auto& blk = reinterpret_cast<const BlockQ4G32*>(row)[b];
+    for (int j = 0; j < 16; ++j)
+      isum += (blk.codes[j] & 15) * q[j] + (blk.codes[j] >> 4) * q[j + 16];
+  } else {
+    const auto& blk = reinterpret_cast<const BlockQ8G32*>(row)[b];
+    for (int j = 0; j < 32; ++j) isum += blk.codes[j] * q[j];
+  }
+  return isum;
+}
+
+}  // namespace
+
 void matmul_act8(const BlockAct8* xq, int64_t n, const Weight& w, float* y) {
-  SLUICE_ASSERT(w.dtype == DType::Q4G32, "int8 activations are for Q4G32 weights");
+  SLUICE_ASSERT(w.dtype == DType::Q4G32 || w.dtype == DType::Q8G32,
+                "int8 activations are for Q4G32 and Q8G32 weights");
   const int64_t nb = w.cols / kQuantBlock;
+  const int64_t block_bytes = static_cast<int64_t>(row_bytes(w.dtype, kQuantBlock));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t r = 0; r < w.rows; ++r) {
-      const auto* blk = reinterpret_cast<const BlockQ4G32*>(w.row(r));
+      const uint8_t* row = w.row(r);
       double acc = 0.0;
       for (int64_t b = 0; b < nb; ++b) {
         const BlockAct8& a = xq[i * nb + b];
-        int64_t isum = 0;
-        for (int j = 0; j < 16; ++j)
-          isum += (blk[b].codes[j] & 15) * a.q[j] + (blk[b].codes[j] >> 4) * a.q[j + 16];
-        acc += static_cast<double>(f16_to_f32(blk[b].scale)) * a.d * isum +
-               static_cast<double>(f16_to_f32(blk[b].offset)) * a.sum;
+        uint16_t scale_offset[2];  // the same first two halves in both block types
+        std::memcpy(scale_offset, row + b * block_bytes, 4);
+        acc += static_cast<double>(f16_to_f32(scale_offset[0])) * a.d *
+                   block_dot_act8(w.dtype, row, b, a.q) +
+               static_cast<double>(f16_to_f32(scale_offset[1])) * a.sum;
       }
       y[i * w.rows + r] = static_cast<float>(acc);
     }

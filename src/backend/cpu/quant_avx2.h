@@ -23,6 +23,15 @@ SLUICE_INLINE int32_t load32(const void* p) {
   return v;
 }
 
+// acc += the four-product sums of u8 w and s8 x in int32 lanes: AVX-VNNI's VEX form or
+// AVX512-VNNI's EVEX form of the 256-bit vpdpbusd (asm so that the AVX2 functions need no vnni
+// target and the compiler never emits it elsewhere).
+template <bool Evex>
+SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
+  if constexpr (Evex) asm("%{evex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+  else asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+}
+
 // Eight dwords of two halves each [lo | hi] -> (lo halves, hi halves) as floats.
 SLUICE_INLINE void halves8(__m256i v, __m256& lo, __m256& hi) {
   const __m256i m = _mm256_set1_epi32(0xffff);

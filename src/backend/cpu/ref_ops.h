@@ -20,7 +20,7 @@ void quantize_act_row(const float* x, int64_t cols, BlockAct16* out);
 // activations xq[n, w.cols/32]; per block  d_w*d_x*sum(code*q) + offset*sum[g].
 void matmul_act16(const BlockAct16* xq, int64_t n, const Weight& w, float* y);
 
-// int8 activations (Q4G32 weights only): d = max|x| / 127, q = round_half_even(x * (1/d)),
+// int8 activations (Q4G32 and Q8G32 weights): d = max|x| / 127, q = round_half_even(x * (1/d)),
 // sum = d * sum(q); per block  d_w*d_x*sum(code*q) + offset*sum, double accumulation.
 void quantize_act8_row(const float* x, int64_t cols, BlockAct8* out);
 void matmul_act8(const BlockAct8* xq, int64_t n, const Weight& w, float* y);

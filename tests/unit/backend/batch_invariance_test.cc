@@ -32,7 +32,7 @@ TEST(BatchInvariance, MatmulRowEqualsAloneBitwise) {
       const auto prev = cpu::set_quant_kernel(kernel);
       for (DType t : types) {
         if (!is_quantized(t) && kernel == cpu::QuantKernel::Scalar) continue;
-        if (int8 && t != DType::Q4G32) continue;  // int8 mode changes only Q4G32
+        if (int8 && t != DType::Q4G32 && t != DType::Q8G32) continue;  // int8 mode's types
         for (const MatShape& s : shapes) {
           const Weight w = random_weight(t, s.rows, s.cols, 3);
           constexpr int64_t kMaxN = 70;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -127,10 +128,10 @@ TEST(Matmul, Int8ActivationQuantizationIsBitExact) {
   }
 }
 
-// The int8 mode (Q4G32 only): (a) against the int8 reference on the same quantized activations,
-// < 1e-5 (summation order only); (b) against the float reference: int8 rounding is at most
-// max|x|/254 per element, ~6e-3 of a Gaussian block's rms, so < 2e-2 and, over 64+ outputs,
-// > 1e-4 (it really is the int8 path). Other dtypes keep int16 activations in this mode.
+// The int8 mode (Q4G32 and Q8G32): (a) against the int8 reference on the same quantized
+// activations, < 1e-5 (summation order only); (b) against the float reference: int8 rounding is at
+// most max|x|/254 per element, ~6e-3 of a Gaussian block's rms, so < 2e-2 and, over 64+ outputs,
+// > 1e-4 (it really is the int8 path). Q8G16 keeps int16 activations in this mode.
 TEST(Matmul, Int8ActivationsMatchReferences) {
   const Shape shapes[] = {{1, 1, 32},    {1, 64, 576},   {2, 33, 96},  {4, 64, 256},
                           {5, 130, 512}, {13, 40, 1024}, {64, 72, 128}};
@@ -138,41 +139,91 @@ TEST(Matmul, Int8ActivationsMatchReferences) {
     const auto prev = cpu::set_quant_kernel(k);
     for (int threads : {1, 2}) {
       auto cpu = make_cpu_backend(threads, /*int8_activations=*/true);
-      for (const Shape& s : shapes) {
-        const Weight w = random_weight(DType::Q4G32, s.rows, s.cols, 5 + s.rows + s.cols);
-        const auto x = randn(s.n * s.cols, 19 + s.n);
-        std::vector<float> y(s.n * s.rows), want_f(y.size()), want_q(y.size());
-        cpu->matmul(x.data(), s.n, w, y.data());
-        ref::matmul(x.data(), s.n, w, want_f.data());
-        std::vector<BlockAct8> xq(s.n * s.cols / 32);
-        for (int64_t i = 0; i < s.n; ++i)
-          ref::quantize_act8_row(x.data() + i * s.cols, s.cols, &xq[i * s.cols / 32]);
-        ref::matmul_act8(xq.data(), s.n, w, want_q.data());
-        const auto what = ::testing::Message() << " n=" << s.n << " rows=" << s.rows
-                                               << " cols=" << s.cols << " threads=" << threads
-                                               << " kernel=" << static_cast<int>(k);
-        EXPECT_LT(rel_l2(y, want_q), 1e-5) << what;
-        if (cpu::cpu_has_vnni256() && k == cpu::QuantKernel::Avx2) {  // same integer sums
-          const bool prev = cpu::set_int8_vnni(false);
-          std::vector<float> y_plain(y.size());
-          cpu->matmul(x.data(), s.n, w, y_plain.data());
-          cpu::set_int8_vnni(prev);
-          EXPECT_EQ(y, y_plain) << "VNNI vs AVX2" << what;
+      for (DType t : {DType::Q4G32, DType::Q8G32})
+        for (const Shape& s : shapes) {
+          const Weight w = random_weight(t, s.rows, s.cols, 5 + s.rows + s.cols);
+          const auto x = randn(s.n * s.cols, 19 + s.n);
+          std::vector<float> y(s.n * s.rows), want_f(y.size()), want_q(y.size());
+          cpu->matmul(x.data(), s.n, w, y.data());
+          ref::matmul(x.data(), s.n, w, want_f.data());
+          std::vector<BlockAct8> xq(s.n * s.cols / 32);
+          for (int64_t i = 0; i < s.n; ++i)
+            ref::quantize_act8_row(x.data() + i * s.cols, s.cols, &xq[i * s.cols / 32]);
+          ref::matmul_act8(xq.data(), s.n, w, want_q.data());
+          const auto what = ::testing::Message()
+                            << dtype_name(t) << " n=" << s.n << " rows=" << s.rows
+                            << " cols=" << s.cols << " threads=" << threads
+                            << " kernel=" << static_cast<int>(k);
+          EXPECT_LT(rel_l2(y, want_q), 1e-5) << what;
+          if (cpu::cpu_has_vnni256() && k == cpu::QuantKernel::Avx2) {  // same integer sums
+            const bool prev = cpu::set_int8_vnni(false);
+            std::vector<float> y_plain(y.size());
+            cpu->matmul(x.data(), s.n, w, y_plain.data());
+            cpu::set_int8_vnni(prev);
+            EXPECT_EQ(y, y_plain) << "VNNI vs AVX2" << what;
+          }
+          EXPECT_LT(rel_l2(y, want_f), 2e-2) << what;
+          if (y.size() >= 64) {  // one dot can be lucky
+            EXPECT_GT(rel_l2(y, want_f), 1e-4) << what;
+          }
         }
-        EXPECT_LT(rel_l2(y, want_f), 2e-2) << what;
-        if (y.size() >= 64) {  // one dot can be lucky
-          EXPECT_GT(rel_l2(y, want_f), 1e-4) << what;
-        }
-      }
-      const Weight w8 = random_weight(DType::Q8G32, 40, 256, 3);
+      const Weight w6 = random_weight(DType::Q8G16, 40, 256, 3);
       const auto x = randn(7 * 256, 4);
       std::vector<float> y(7 * 40), want(y.size());
-      cpu->matmul(x.data(), 7, w8, y.data());
-      make_cpu_backend(threads)->matmul(x.data(), 7, w8, want.data());
-      EXPECT_EQ(y, want) << "Q8G32 must not change in int8 mode";
+      cpu->matmul(x.data(), 7, w6, y.data());
+      make_cpu_backend(threads)->matmul(x.data(), 7, w6, want.data());
+      EXPECT_EQ(y, want) << "Q8G16 must not change in int8 mode";
     }
     cpu::set_quant_kernel(prev);
   }
+}
+
+// Q8G32 x int8 at the integer extremes: codes -128 / 127 against q = +-127, signs arranged so
+// whole blocks reach |pair sum| = 2 * 128 * 127 (vpmaddubsw's limit is 32767) and |S| = 32 * 128
+// * 127. Any int16 saturation or wrap shows up as a gross error against the exact reference.
+TEST(Matmul, Int8ActivationsQ8ExtremeCodes) {
+  constexpr int64_t kRows = 24, kCols = 256, kBlocks = kCols / 32;
+  std::vector<uint8_t> bytes(kRows * kBlocks * sizeof(BlockQ8G32));
+  auto* blk = reinterpret_cast<BlockQ8G32*>(bytes.data());
+  for (int64_t r = 0; r < kRows; ++r)
+    for (int64_t b = 0; b < kBlocks; ++b) {
+      BlockQ8G32& o = blk[r * kBlocks + b];
+      o.scale = f32_to_f16(1.0f / 1024);
+      o.offset = f32_to_f16(r % 3 == 0 ? 0.0f : 0.01f * static_cast<float>(r % 5) - 0.02f);
+      for (int j = 0; j < 32; ++j) {  // row patterns: all -128, all 127, mixed
+        const int pattern = static_cast<int>(r % 4);
+        const bool lo = pattern == 0 || (pattern == 2 && j % 2 == 0) || (pattern == 3 && b % 2);
+        o.codes[j] = static_cast<int8_t>(lo ? -128 : 127);
+      }
+    }
+  const Weight w = Weight::from_owned(DType::Q8G32, kRows, kCols, std::move(bytes));
+  constexpr int64_t kN = 16;
+  std::vector<float> x(kN * kCols);  // |x| = 1 in every block: q = +-127
+  for (int64_t i = 0; i < kN; ++i)
+    for (int64_t c = 0; c < kCols; ++c) {
+      const bool neg = i % 3 == 0 || (i % 3 == 1 && c % 2 == 1) || (i % 3 == 2 && (c / 32) % 2);
+      x[i * kCols + c] = neg ? -1.0f : 1.0f;
+    }
+  std::vector<BlockAct8> xq(kN * kBlocks);
+  for (int64_t i = 0; i < kN; ++i) ref::quantize_act8_row(&x[i * kCols], kCols, &xq[i * kBlocks]);
+  ASSERT_EQ(xq[0].q[0], -127);
+  ASSERT_EQ(xq[0].q[31], -127);
+  std::vector<float> want(kN * kRows);
+  ref::matmul_act8(xq.data(), kN, w, want.data());
+  // Row 0 x weight row 0: 8 blocks of S = 32 * 128 * 127, times (1/1024) * (1/127) = 4 each.
+  ASSERT_NEAR(want[0], 32.0f, 1e-4f);
+  auto cpu = make_cpu_backend(1, /*int8_activations=*/true);
+  for (auto k : {cpu::QuantKernel::Scalar, cpu::QuantKernel::Avx2})
+    for (int64_t n : {int64_t{1}, int64_t{3}, int64_t{8}, kN}) {  // few-rows and batched paths
+      const auto prev = cpu::set_quant_kernel(k);
+      std::vector<float> y(n * kRows);
+      cpu->matmul(x.data(), n, w, y.data());
+      cpu::set_quant_kernel(prev);
+      for (int64_t e = 0; e < n * kRows; ++e)
+        ASSERT_NEAR(y[e], want[e], 1e-5f * (1.0f + std::fabs(want[e])))
+            << "n=" << n << " row " << e / kRows << " weight row " << e % kRows
+            << " kernel=" << static_cast<int>(k);
+    }
 }
 
 TEST(Matmul, ReferenceBackendIsTheFloatReference) {
