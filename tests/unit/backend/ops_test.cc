@@ -1,6 +1,7 @@
 // Fast CPU element-wise / row ops vs the scalar reference backend on random data.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <limits>
 
 #include <numeric>
@@ -21,6 +22,22 @@ class CpuOps : public ::testing::TestWithParam<int> {
   std::unique_ptr<Backend> cpu_ = make_cpu_backend(GetParam());
   std::unique_ptr<Backend> ref_ = make_reference_backend();
 };
+
+// Host memory: small buffers and large ones (mapped, huge pages asked for) come zeroed and
+// writable to their last byte, and release gives them back.
+TEST(HostMemory, AllocIsZeroedAtEverySize) {
+  auto be = make_cpu_backend(1);
+  for (size_t bytes : {size_t{1}, size_t{4096}, size_t{4} << 20, (size_t{9} << 20) + 3}) {
+    for (int round = 0; round < 2; ++round) {  // the second round may reuse what the first freed
+      auto* p = static_cast<uint8_t*>(be->alloc(bytes));
+      ASSERT_NE(p, nullptr);
+      for (size_t i = 0; i < bytes; i += 4093) ASSERT_EQ(p[i], 0) << bytes << " at " << i;
+      ASSERT_EQ(p[bytes - 1], 0) << bytes;
+      std::memset(p, 0xAB, bytes);
+      be->release(p);
+    }
+  }
+}
 
 TEST_P(CpuOps, Embedding) {
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
