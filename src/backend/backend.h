@@ -39,11 +39,17 @@ struct KvLayerView {
   KvDtype dtype = KvDtype::F32;
   float* k_f32() const { return f32(k); }
   float* v_f32() const { return f32(v); }
+  uint16_t* k_f16() const { return f16(k); }
+  uint16_t* v_f16() const { return f16(v); }
 
  private:
   float* f32(void* p) const {
     SLUICE_ASSERT(dtype == KvDtype::F32, "this KV cache is not f32");
     return static_cast<float*>(p);
+  }
+  uint16_t* f16(void* p) const {
+    SLUICE_ASSERT(dtype == KvDtype::F16, "this KV cache is not f16");
+    return static_cast<uint16_t*>(p);
   }
 };
 
@@ -119,6 +125,9 @@ class Backend {
   // The KV cache's element type: f32 on host backends; device backends store f16 (half the
   // bytes per decode step and twice the tokens in the same memory).
   virtual KvDtype kv_dtype() const { return KvDtype::F32; }
+  // Picks the KV cache's element type before any cache is made; false when this backend has no
+  // kernels for it.
+  virtual bool set_kv_dtype(KvDtype t) { return t == kv_dtype(); }
   // Bytes of device memory free right now (host backends: 0 = not limited by the backend).
   virtual size_t free_memory() const { return 0; }
   virtual size_t total_memory() const { return 0; }

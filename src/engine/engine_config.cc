@@ -22,6 +22,8 @@ Status EngineConfig::validate() const {
   if (!(kv_cache_fraction > 0.0 && kv_cache_fraction <= 0.95))
     return bad("--kv-cache-memory as a fraction of RAM must be in (0, 0.95]");
   if (max_model_len < 0) return bad("--max-model-len must be >= 0");
+  if (kv_cache_dtype != "auto" && kv_cache_dtype != "f32" && kv_cache_dtype != "f16")
+    return bad("--kv-cache-dtype must be auto, f32 or f16");
   if (!(gpu_memory_utilization > 0.0 && gpu_memory_utilization <= 0.99))
     return bad("--gpu-memory-utilization must be in (0, 0.99]");
   return Status::ok();

@@ -17,6 +17,7 @@
 
 #include "backend/cpu/cpu_kernels.h"
 #include "common/assert.h"
+#include "common/half.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace sluice::cpu {
@@ -196,32 +197,62 @@ void AttentionTile(const AttentionTileArgs& a) {
   for (int64_t i = 0; i < a.num_tokens; ++i) max_ctx = std::max<int64_t>(max_ctx, a.positions[i] + 1);
   // K/V rows of chunk c in krow/vrow[c % 2]. The rows are scattered over blocks: the next
   // chunk's are found and their cache lines requested while this one is folded in, instead of
-  // one miss at a time.
-  const float* krow[2][kChunk];
-  const float* vrow[2][kChunk];
+  // one miss at a time. An f16 cache's rows are widened into kf/vf when their chunk is used
+  // (f32 math on the stored values, so rows still walk the same chunks the same way).
+  const bool f16 = a.cache->dtype == KvDtype::F16;
+  const int64_t elem = f16 ? 2 : 4, per_line = 64 / elem;
+  const uint8_t* kbase = static_cast<const uint8_t*>(a.cache->k);
+  const uint8_t* vbase = static_cast<const uint8_t*>(a.cache->v);
+  const void* kraw[2][kChunk];
+  const void* vraw[2][kChunk];
+  thread_local std::vector<float> kf, vf;
+  if (f16) kf.resize(static_cast<size_t>(kChunk * hd)), vf.resize(static_cast<size_t>(kChunk * hd));
+  const float* krow[kChunk];
+  const float* vrow[kChunk];
   auto locate = [&](int64_t p0, int buf) {
     const int64_t span = std::min(kChunk, max_ctx - p0);
     for (int64_t j = 0; j < span; ++j) {
       const int64_t p = p0 + j;
       const int64_t off = ((int64_t{a.block_table[p / bs]} * bs + p % bs) * kv_row) + a.kvh * hd;
-      krow[buf][j] = a.cache->k_f32() + off;
-      vrow[buf][j] = a.cache->v_f32() + off;
-      for (int64_t e = 0; e < hd; e += 16) {  // 16 floats per 64-byte line
-        __builtin_prefetch(krow[buf][j] + e);
-        __builtin_prefetch(vrow[buf][j] + e);
+      kraw[buf][j] = kbase + off * elem;
+      vraw[buf][j] = vbase + off * elem;
+      for (int64_t e = 0; e < hd; e += per_line) {  // one request per 64-byte line
+        __builtin_prefetch(static_cast<const uint8_t*>(kraw[buf][j]) + e * elem);
+        __builtin_prefetch(static_cast<const uint8_t*>(vraw[buf][j]) + e * elem);
       }
     }
+  };
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<hwy::float16_t, decltype(df)> dh;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  auto widen = [&](const void* src, float* dst) {
+    const auto* h = static_cast<const hwy::float16_t*>(src);
+    int64_t e = 0;
+    for (; e + N <= hd; e += N) hn::StoreU(hn::PromoteTo(df, hn::LoadU(dh, h + e)), df, dst + e);
+    for (; e < hd; ++e) dst[e] = f16_to_f32(static_cast<const uint16_t*>(src)[e]);
   };
   locate(0, 0);
   for (int64_t p0 = 0, c = 0; p0 < max_ctx; p0 += kChunk, ++c) {
     const int buf = static_cast<int>(c % 2);
     if (p0 + kChunk < max_ctx) locate(p0 + kChunk, 1 - buf);
+    const int64_t span = std::min(kChunk, max_ctx - p0);
+    for (int64_t j = 0; j < span; ++j) {
+      if (f16) {
+        widen(kraw[buf][j], kf.data() + j * hd);
+        widen(vraw[buf][j], vf.data() + j * hd);
+        krow[j] = kf.data() + j * hd;
+        vrow[j] = vf.data() + j * hd;
+      } else {
+        krow[j] = static_cast<const float*>(kraw[buf][j]);
+        vrow[j] = static_cast<const float*>(vraw[buf][j]);
+      }
+    }
     for (int64_t i = 0; i < a.num_tokens; ++i) {
       const int64_t n_ctx = int64_t{a.positions[i]} + 1;
       if (p0 >= n_ctx) continue;
       const int64_t len = std::min(kChunk, n_ctx - p0);
       for (int64_t h = 0; h < a.num_heads; ++h)
-        fold_chunk(a.q + i * a.token_stride + h * hd, krow[buf], vrow[buf], len, hd, a.scale,
+        fold_chunk(a.q + i * a.token_stride + h * hd, krow, vrow, len, hd, a.scale,
                    states[i * a.num_heads + h]);
     }
   }

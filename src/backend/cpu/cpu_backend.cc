@@ -167,7 +167,20 @@ class CpuBackend final : public Backend {
   void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                    const KvLayerView& cache) override {
     const auto timed = op("cache_write", n);
-    ref::cache_write(k, v, n, slot_mapping, cache);
+    if (cache.dtype == KvDtype::F32) return ref::cache_write(k, v, n, slot_mapping, cache);
+    const int64_t row = cache.num_kv_heads * cache.head_dim;
+    for (int64_t t = 0; t < n; ++t) {
+      const int64_t slot = slot_mapping[t];
+      if (slot < 0) continue;  // padding token
+      SLUICE_ASSERT(slot < cache.num_blocks * cache.block_size, "slot out of range");
+      cpu::f32_to_f16_span(k + t * row, row, cache.k_f16() + slot * row);
+      cpu::f32_to_f16_span(v + t * row, row, cache.v_f16() + slot * row);
+    }
+  }
+  KvDtype kv_dtype() const override { return kv_dtype_; }
+  bool set_kv_dtype(KvDtype t) override {
+    kv_dtype_ = t;  // the attention kernel reads f32 and f16 caches
+    return true;
   }
 
   void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
@@ -254,6 +267,7 @@ class CpuBackend final : public Backend {
 
   int threads_;
   bool int8_activations_;
+  KvDtype kv_dtype_ = KvDtype::F32;
   bool profiling_ = profile::enabled();
   // Scratch reused across calls (the backend is driven by one engine thread).
   std::vector<BlockAct16> xq_;

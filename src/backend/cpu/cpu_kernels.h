@@ -74,6 +74,8 @@ void rope_rows(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const f
 void silu_mul_span(const float* gate, const float* up, int64_t count, float* out);
 void add_span(float* x, const float* y, int64_t count);
 void add_bias_rows(float* x, int64_t n, int64_t dim, const float* bias);
+// out[i] = x[i] as IEEE half bits, rounded to nearest even (common/half.h's f32_to_f16).
+void f32_to_f16_span(const float* x, int64_t count, uint16_t* out);
 
 // Attention for a tile of query rows: tokens [0, num_tokens) of one sequence x heads
 // [0, num_heads) that all read KV head `kvh`. Row (i, h) is q[i * token_stride + h * head_dim]

@@ -149,6 +149,28 @@ TEST_F(EngineTest, ConcurrentEqualsSerialGreedyAndSeeded) {
   }
 }
 
+// An f16 KV cache (--kv-cache-dtype f16): still batch-invariant (16 concurrent == serial) and
+// chunked prefill == whole; an unknown element type is an error.
+TEST_F(EngineTest, F16KvCacheConcurrentEqualsSerial) {
+  const auto reqs = workload(16, 0.0f, 12);
+  EngineConfig serial_cfg;
+  serial_cfg.max_num_seqs = 1;
+  serial_cfg.max_num_batched_tokens = 9;  // chunked prefill too
+  serial_cfg.deterministic = true;
+  serial_cfg.kv_cache_dtype = "f16";
+  auto serial = engine(serial_cfg);
+  std::vector<Result> want;
+  for (const auto& r : reqs) want.push_back(run_all(*serial, {r})[0]);
+  EngineConfig conc_cfg;
+  conc_cfg.max_num_seqs = 16;
+  conc_cfg.deterministic = true;
+  conc_cfg.kv_cache_dtype = "f16";
+  EXPECT_EQ(tokens_of(run_all(*engine(conc_cfg), reqs)), tokens_of(want));
+  EngineConfig bad;
+  bad.kv_cache_dtype = "f8";
+  EXPECT_FALSE(bad.validate());
+}
+
 // Greedy requests with nothing else to do take their tokens from Backend::argmax_rows; asking
 // for logprobs (in some or all requests) sends the whole logits through the host sampler: the
 // same tokens either way.
