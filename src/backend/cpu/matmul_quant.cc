@@ -159,15 +159,7 @@ SLUICE_AVX2_TARGET void rows8_avx2(const uint8_t* const* wr, const BlockAct16* x
       }
     }
   }
-  for (int k = 0; k < NX; ++k) {
-    if (nr == 8) {
-      _mm256_storeu_ps(y + k * ldy, acc[k]);
-    } else {
-      alignas(32) float tmp[8];
-      _mm256_store_ps(tmp, acc[k]);
-      std::memcpy(y + k * ldy, tmp, nr * sizeof(float));
-    }
-  }
+  store_rows8(acc, y, ldy, nr);
 }
 
 template <DType T>
@@ -269,12 +261,7 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActGroup8* xg,
       }
     }
   }
-  for (int j = 0; j < XV; ++j) {
-    alignas(32) float tmp[4][8];
-    for (int r = 0; r < 4; ++r) _mm256_store_ps(tmp[r], acc[r][j]);
-    for (int l = 0; l < 8 && 8 * j + l < na; ++l)
-      for (int r = 0; r < nr; ++r) y[(8 * j + l) * ldy + r] = tmp[r][l];
-  }
+  store_batch4(acc, y, ldy, nr, na);
 }
 
 template <DType T>

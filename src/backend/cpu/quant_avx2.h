@@ -32,6 +32,33 @@ SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
   else asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
 }
 
+// Few-rows kernels' outputs: acc[k] (lanes = weight rows) to y[k * ldy + 0 .. nr).
+template <int NX>
+SLUICE_INLINE void store_rows8(const __m256 (&acc)[NX], float* y, int64_t ldy, int nr) {
+  for (int k = 0; k < NX; ++k) {
+    if (nr == 8) {
+      _mm256_storeu_ps(y + k * ldy, acc[k]);
+    } else {
+      alignas(32) float tmp[8];
+      _mm256_store_ps(tmp, acc[k]);
+      std::memcpy(y + k * ldy, tmp, nr * sizeof(float));
+    }
+  }
+}
+
+// Batched kernels' outputs: acc[r][j] (lanes = activation rows 8j ..) to y[(8j + l) * ldy + r]
+// for r < nr, 8j + l < na.
+template <int XV>
+SLUICE_INLINE void store_batch4(const __m256 (&acc)[4][XV], float* y, int64_t ldy, int nr,
+                                int na) {
+  for (int j = 0; j < XV; ++j) {
+    alignas(32) float tmp[4][8];
+    for (int r = 0; r < 4; ++r) _mm256_store_ps(tmp[r], acc[r][j]);
+    for (int l = 0; l < 8 && 8 * j + l < na; ++l)
+      for (int r = 0; r < nr; ++r) y[(8 * j + l) * ldy + r] = tmp[r][l];
+  }
+}
+
 // Eight dwords of two halves each [lo | hi] -> (lo halves, hi halves) as floats.
 SLUICE_INLINE void halves8(__m256i v, __m256& lo, __m256& hi) {
   const __m256i m = _mm256_set1_epi32(0xffff);
