@@ -217,6 +217,7 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg,
 void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
                   const Weight& w, int64_t r0, int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
+  const Dot8 dot = g_dot8;
   const int64_t ig = for_each_batch4<WeightBlock4>(
       w, nb, i0, i1, r0, r1,
       [&](const uint8_t* const* wr, WeightBlock4* blocks, const uint8_t* pf) {
@@ -226,11 +227,9 @@ void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t 
         constexpr int XV = decltype(xv)::value;
         const ActQuads8* x = xg + (i / 8) * nb;
         float* yi = y + i * w.rows + r;
-        switch (g_dot8) {
-          case Dot8::VexVnni: return batch4_avx2<XV, Dot8::VexVnni>(blocks, x, nb, yi, w.rows, nr, na);
-          case Dot8::EvexVnni: return batch4_avx2<XV, Dot8::EvexVnni>(blocks, x, nb, yi, w.rows, nr, na);
-          default: return batch4_avx2<XV, Dot8::Maddubs>(blocks, x, nb, yi, w.rows, nr, na);
-        }
+        with_dot8(dot, [&](auto d) {
+          batch4_avx2<XV, decltype(d)::value>(blocks, x, nb, yi, w.rows, nr, na);
+        });
       });
   if (ig < i1) tile_rows8(xq, ig, i1, w, r0, r1, y);
 }

@@ -222,11 +222,9 @@ void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t 
         constexpr int XV = decltype(xv)::value;
         const ActQuads8* x = xg + (i / 8) * nb;
         float* yi = y + i * w.rows + r;
-        switch (dot) {
-          case Dot8::VexVnni: return batch4_avx2<XV, Dot8::VexVnni>(blocks, x, nb, yi, w.rows, nr, na);
-          case Dot8::EvexVnni: return batch4_avx2<XV, Dot8::EvexVnni>(blocks, x, nb, yi, w.rows, nr, na);
-          default: return batch4_avx2<XV, Dot8::Maddubs>(blocks, x, nb, yi, w.rows, nr, na);
-        }
+        with_dot8(dot, [&](auto d) {
+          batch4_avx2<XV, decltype(d)::value>(blocks, x, nb, yi, w.rows, nr, na);
+        });
       });
   if (ig < i1) tile_rows8(xq, ig, i1, w, r0, r1, y);
 }

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backend/cpu/cpu_kernels.h"
 #include "backend/weight.h"
 
 #define SLUICE_INLINE SLUICE_AVX2_TARGET inline __attribute__((always_inline))
@@ -30,6 +31,17 @@ template <bool Evex>
 SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
   if constexpr (Evex) asm("%{evex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
   else asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+}
+
+// f(std::integral_constant<Dot8, d>{}): a kernel templated on its integer dot, for the runtime
+// choice d.
+template <class F>
+inline void with_dot8(Dot8 d, F&& f) {
+  switch (d) {
+    case Dot8::VexVnni: return f(std::integral_constant<Dot8, Dot8::VexVnni>{});
+    case Dot8::EvexVnni: return f(std::integral_constant<Dot8, Dot8::EvexVnni>{});
+    default: return f(std::integral_constant<Dot8, Dot8::Maddubs>{});
+  }
 }
 
 // Few-rows kernels' outputs: acc[k] (lanes = weight rows) to y[k * ldy + 0 .. nr).

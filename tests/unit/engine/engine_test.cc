@@ -104,6 +104,25 @@ class EngineTest : public ::testing::Test {
     return out;
   }
 
+  // reqs one at a time (max_num_seqs 1; serial_chunk > 0: that many tokens per step) and then
+  // 16 at once, both --deterministic on `base`.
+  struct SerialAndConcurrent {
+    std::vector<Result> serial, concurrent;
+  };
+  static SerialAndConcurrent serial_and_concurrent(const std::vector<EngineRequest>& reqs,
+                                                   EngineConfig base, int serial_chunk = 0) {
+    base.deterministic = true;
+    EngineConfig serial_cfg = base, conc_cfg = base;
+    serial_cfg.max_num_seqs = 1;
+    if (serial_chunk > 0) serial_cfg.max_num_batched_tokens = serial_chunk;
+    conc_cfg.max_num_seqs = 16;
+    SerialAndConcurrent out;
+    auto serial = engine(serial_cfg);
+    for (const auto& r : reqs) out.serial.push_back(run_all(*serial, {r})[0]);
+    out.concurrent = run_all(*engine(conc_cfg), reqs);
+    return out;
+  }
+
   static std::vector<EngineRequest> workload(int count, float temperature, int max_tokens) {
     std::mt19937 rng(42);
     std::vector<EngineRequest> reqs;
@@ -132,40 +151,19 @@ std::vector<std::vector<int32_t>> tokens_of(const std::vector<Result>& rs) {
 
 TEST_F(EngineTest, ConcurrentEqualsSerialGreedyAndSeeded) {
   for (float temperature : {0.0f, 0.9f}) {
-    const auto reqs = workload(32, temperature, 16);
-    EngineConfig serial_cfg;
-    serial_cfg.max_num_seqs = 1;
-    serial_cfg.deterministic = true;
-    auto serial = engine(serial_cfg);
-    std::vector<Result> want;
-    for (const auto& r : reqs) want.push_back(run_all(*serial, {r})[0]);
-    EngineConfig conc_cfg;
-    conc_cfg.max_num_seqs = 16;
-    conc_cfg.deterministic = true;
-    auto conc = engine(conc_cfg);
-    const auto got = run_all(*conc, reqs);
-    EXPECT_EQ(tokens_of(got), tokens_of(want)) << "temperature " << temperature;
-    for (const auto& r : got) EXPECT_EQ(r.tokens.at(0).size(), 16u);
+    const auto runs = serial_and_concurrent(workload(32, temperature, 16), {});
+    EXPECT_EQ(tokens_of(runs.concurrent), tokens_of(runs.serial)) << "temperature " << temperature;
+    for (const auto& r : runs.concurrent) EXPECT_EQ(r.tokens.at(0).size(), 16u);
   }
 }
 
 // An f16 KV cache (--kv-cache-dtype f16): still batch-invariant (16 concurrent == serial) and
 // chunked prefill == whole; an unknown element type is an error.
 TEST_F(EngineTest, F16KvCacheConcurrentEqualsSerial) {
-  const auto reqs = workload(16, 0.0f, 12);
-  EngineConfig serial_cfg;
-  serial_cfg.max_num_seqs = 1;
-  serial_cfg.max_num_batched_tokens = 9;  // chunked prefill too
-  serial_cfg.deterministic = true;
-  serial_cfg.kv_cache_dtype = "f16";
-  auto serial = engine(serial_cfg);
-  std::vector<Result> want;
-  for (const auto& r : reqs) want.push_back(run_all(*serial, {r})[0]);
-  EngineConfig conc_cfg;
-  conc_cfg.max_num_seqs = 16;
-  conc_cfg.deterministic = true;
-  conc_cfg.kv_cache_dtype = "f16";
-  EXPECT_EQ(tokens_of(run_all(*engine(conc_cfg), reqs)), tokens_of(want));
+  EngineConfig f16;
+  f16.kv_cache_dtype = "f16";
+  const auto runs = serial_and_concurrent(workload(16, 0.0f, 12), f16, /*serial_chunk=*/9);
+  EXPECT_EQ(tokens_of(runs.concurrent), tokens_of(runs.serial));
   EngineConfig bad;
   bad.kv_cache_dtype = "f8";
   EXPECT_FALSE(bad.validate());
