@@ -4,9 +4,12 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define SLUICE_X86 1
 #define SLUICE_AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+#define SLUICE_AVX512_TARGET \
+  __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #else
 #define SLUICE_X86 0
 #define SLUICE_AVX2_TARGET
+#define SLUICE_AVX512_TARGET
 #endif
 
 namespace sluice::cpu {
@@ -42,6 +45,20 @@ inline bool cpu_has_avx512_vnni_vl() {
     __builtin_cpu_init();
     return cpu_has_avx2_fma_f16c() && __builtin_cpu_supports("avx512vnni") &&
            __builtin_cpu_supports("avx512vl");
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
+// 512-bit registers with vpdpwssd / vpdpbusd (AVX512-VNNI, BW, DQ): the batched kernels' wide path.
+inline bool cpu_has_avx512_vnni_zmm() {
+#if SLUICE_X86
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return cpu_has_avx512_vnni_vl() && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq");
   }();
   return has;
 #else

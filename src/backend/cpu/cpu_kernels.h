@@ -14,6 +14,12 @@ QuantKernel quant_kernel();
 // Forces a kernel (tests); Avx2 is ignored when the CPU lacks it. Returns the previous one.
 QuantKernel set_quant_kernel(QuantKernel k);
 
+// The batched quantized kernels (int16 and int8 activations) on 512-bit registers with
+// vpdpwssd / vpdpbusd where the CPU has AVX512-VNNI (default), else on 256-bit ones: the same
+// bits either way; tests switch it off to compare. Returns the previous setting.
+bool set_quant_avx512(bool on);
+bool quant_avx512();
+
 // xq[i, b] for rows [i0, i1) of x; same rounding as ref::quantize_act_row.
 void quantize_act_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct16* xq);
 

@@ -9,12 +9,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/quant_avx2.h"
+#include "backend/cpu/quant_avx512.h"
 #include "common/assert.h"
 #include "common/half.h"
 
@@ -24,6 +27,12 @@ namespace {
 
 std::atomic<QuantKernel> g_kernel{cpu_has_avx2_fma_f16c() ? QuantKernel::Avx2
                                                           : QuantKernel::Scalar};
+// SLUICE_CPU_AVX512=0 keeps the 256-bit kernels (A/B runs, VMs that misreport AVX-512).
+bool avx512_default() {
+  const char* env = std::getenv("SLUICE_CPU_AVX512");
+  return cpu_has_avx512_vnni_zmm() && !(env && std::string(env) == "0");
+}
+std::atomic<bool> g_avx512{avx512_default()};
 
 template <DType T>
 constexpr int kGroups = T == DType::Q8G16 ? 2 : 1;
@@ -264,10 +273,65 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActGroup8* xg,
   store_batch4(acc, y, ldy, nr, na);
 }
 
+// The wide path: 8 weight rows (two unpacked halves) x 16 activation rows (groups xg[0] and,
+// when Two, xg[nb]); lanes are activation rows, integer sums by vpdpwssd. The float ops of
+// batch4_avx2, so the same bits.
+template <DType T, bool Two>
+SLUICE_AVX512_TARGET void batch8x16_avx512(const WeightBlock4* w0, const WeightBlock4* w1,
+                                           const ActGroup8* xg, int64_t nb, float* y,
+                                           int64_t ldy, int nr, int na) {
+  using namespace avx512;
+  constexpr int G = kGroups<T>, P = 16 / G;
+  __m512 acc[8];
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const WeightBlock4* W[2] = {w0 + b, w1 + b};
+    const ActGroup8& a0 = xg[b];
+    const ActGroup8& a1 = xg[Two ? nb + b : b];
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g) {
+      __m512i s[8];
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) s[r] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+      for (int p = g * P; p < (g + 1) * P; ++p) {
+        const __m512i xv = pair_i<Two>(a0.q[p], a1.q[p]);
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r)
+          dpwssd(s[r], xv, _mm512_set1_epi32(load32(&W[r / 4]->q[r % 4][2 * p])));
+      }
+      const __m512 dx = pair_f<Two>(a0.d, a1.d);
+      const __m512 sx = pair_f<Two>(a0.sum[G == 2 ? g : 2], a1.sum[G == 2 ? g : 2]);
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) {
+        const __m512 sc = _mm512_mul_ps(_mm512_set1_ps(W[r / 4]->dw[g][r % 4]), dx);
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[r]), sc, acc[r]);
+        acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(W[r / 4]->ow[g][r % 4]), sx, acc[r]);
+      }
+    }
+  }
+  store_batch8x16(acc, y, ldy, nr, na);
+}
+
 template <DType T>
 void tile_batched(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
                   const Weight& w, int64_t r0, int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
+  if (g_avx512.load(std::memory_order_relaxed)) {
+    const int64_t ig = avx512::for_each_batch8x16<WeightBlock4>(
+        w, nb, i0, i1, r0, r1,
+        [&](const uint8_t* const* wr, WeightBlock4* blocks, const uint8_t* pf) {
+          unpack4<T>(wr, nb, blocks, pf);
+        },
+        [&](auto two, const WeightBlock4* h0, const WeightBlock4* h1, int64_t i, int64_t r,
+            int nr, int na) {
+          batch8x16_avx512<T, decltype(two)::value>(h0, h1, xg + (i / 8) * nb, nb,
+                                                    y + i * w.rows + r, w.rows, nr, na);
+        });
+    if (ig < i1) tile_rows8<T>(xq, ig, i1, w, r0, r1, y);
+    return;
+  }
   const int64_t ig = for_each_batch4<WeightBlock4>(
       w, nb, i0, i1, r0, r1,
       [&](const uint8_t* const* wr, WeightBlock4* blocks, const uint8_t* pf) {
@@ -312,6 +376,14 @@ QuantKernel quant_kernel() {
 QuantKernel set_quant_kernel(QuantKernel k) {
   if (k == QuantKernel::Avx2 && !cpu_has_avx2_fma_f16c()) k = QuantKernel::Scalar;
   return g_kernel.exchange(k);
+}
+
+bool set_quant_avx512(bool on) {
+  return g_avx512.exchange(on && cpu_has_avx512_vnni_zmm());
+}
+
+bool quant_avx512() {
+  return g_avx512.load(std::memory_order_relaxed);
 }
 
 bool quant_uses_groups(int64_t n) {

@@ -226,6 +226,34 @@ TEST(Matmul, Int8ActivationsQ8ExtremeCodes) {
     }
 }
 
+// The batched kernels' 512-bit path (vpdpwssd / vpdpbusd, 16 activation rows per vector) gives
+// the 256-bit path's bits: pairs of 8-row groups, a lone group, tails below kPadFrom that go to
+// the few-rows kernel, weight row counts that are not multiples of 8, both thread counts.
+TEST(Matmul, WideBatchedKernelsEqualAvx2Bitwise) {
+  if (!cpu::cpu_has_avx512_vnni_zmm()) GTEST_SKIP() << "this CPU has no AVX512-VNNI";
+  ASSERT_TRUE(cpu::quant_avx512()) << "the wide path is the default where the CPU has it";
+  const Shape shapes[] = {{5, 37, 96},    {8, 16, 256},   {12, 72, 128}, {16, 40, 576},
+                          {17, 8, 64},    {24, 130, 512}, {31, 12, 256}, {40, 64, 1024},
+                          {100, 72, 128}, {16, 49, 2048}};
+  for (bool int8 : {false, true})
+    for (int threads : {1, 2}) {
+      auto cpu = make_cpu_backend(threads, int8);
+      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
+        for (const Shape& s : shapes) {
+          const Weight w = random_weight(t, s.rows, s.cols, 9 + s.rows + s.cols);
+          const auto x = randn(s.n * s.cols, 23 + s.n);
+          std::vector<float> wide(s.n * s.rows), narrow(wide.size());
+          cpu->matmul(x.data(), s.n, w, wide.data());
+          const bool prev = cpu::set_quant_avx512(false);
+          cpu->matmul(x.data(), s.n, w, narrow.data());
+          cpu::set_quant_avx512(prev);
+          EXPECT_EQ(wide, narrow) << dtype_name(t) << " int8=" << int8 << " n=" << s.n
+                                  << " rows=" << s.rows << " cols=" << s.cols
+                                  << " threads=" << threads;
+        }
+    }
+}
+
 TEST(Matmul, ReferenceBackendIsTheFloatReference) {
   auto r = make_reference_backend();
   const Weight w = random_weight(DType::Q4G32, 8, 64, 1);

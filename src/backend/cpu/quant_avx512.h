@@ -1,0 +1,87 @@
+#pragma once
+// AVX-512 helpers of the batched quantized kernels' wide path: 8 weight rows x 16 activation
+// rows per kernel call, lanes = activation rows (two of the AVX2 path's groups of 8), integer
+// sums with vpdpwssd / vpdpbusd (one instruction per 32 or 64 products). The float ops per
+// output are the AVX2 kernels' own, so both paths give the same bits.
+#include "backend/cpu/cpu_features.h"
+
+#if SLUICE_X86
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "backend/cpu/quant_avx2.h"
+#include "backend/weight.h"
+
+#define SLUICE_INLINE512 SLUICE_AVX512_TARGET inline __attribute__((always_inline))
+
+namespace sluice::cpu::avx512 {
+
+// The lanes of two 8-row groups' 32-byte fields as one vector (lo: lanes 0..7); the second
+// group's lanes are zero when `two` is false.
+template <bool Two>
+SLUICE_INLINE512 __m512i pair_i(const void* lo, const void* hi) {
+  const __m256i a = _mm256_load_si256(static_cast<const __m256i*>(lo));
+  if constexpr (!Two) return _mm512_inserti64x4(_mm512_setzero_si512(), a, 0);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(a),
+                            _mm256_load_si256(static_cast<const __m256i*>(hi)), 1);
+}
+template <bool Two>
+SLUICE_INLINE512 __m512 pair_f(const float* lo, const float* hi) {
+  return _mm512_castsi512_ps(pair_i<Two>(lo, hi));
+}
+
+// acc += the pair sums of int16 lanes of a and b (vpdpwssd); in asm so that GCC keeps the
+// accumulators in registers (as the AVX2 kernels' madd_acc).
+SLUICE_INLINE512 void dpwssd(__m512i& acc, __m512i a, __m512i b) {
+  asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+}
+// acc += the four-product sums of u8 lanes of u and s8 lanes of s (vpdpbusd).
+SLUICE_INLINE512 void dpbusd(__m512i& acc, __m512i u, __m512i s) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+}
+
+// Outputs: acc[r] (lanes = activation rows) to y[l * ldy + r] for r < nr, l < na.
+SLUICE_INLINE512 void store_batch8x16(const __m512 (&acc)[8], float* y, int64_t ldy, int nr,
+                                      int na) {
+  alignas(64) float tmp[8][16];
+  for (int r = 0; r < 8; ++r) _mm512_store_ps(tmp[r], acc[r]);
+  for (int l = 0; l < na; ++l)
+    for (int r = 0; r < nr; ++r) y[l * ldy + r] = tmp[r][l];
+}
+
+// The batched walk of the wide path: activation rows [i0, ig) (ig as in avx2::for_each_batch4)
+// in pairs of 8-row groups times weight rows [r0, r1) in groups of 8, each unpacked once as two
+// halves of 4 rows (unpack(wr, blocks, pf): the AVX2 path's unpacker, blocks[nb] per half), then
+// batch(std::bool_constant<two groups>{}, half0, half1, i, r, nr, na). Returns ig.
+template <class Block, class Unpack, class Batch>
+inline int64_t for_each_batch8x16(const Weight& w, int64_t nb, int64_t i0, int64_t i1,
+                                  int64_t r0, int64_t r1, Unpack&& unpack, Batch&& batch) {
+  const int64_t rem = (i1 - i0) % 8;
+  const int64_t ig = rem >= avx2::kPadFrom ? i1 : i1 - rem;
+  if (ig <= i0) return ig;
+  thread_local std::vector<Block> scratch;  // [2][nb]
+  if (scratch.size() < static_cast<size_t>(2 * nb)) scratch.resize(2 * nb);
+  const int64_t ngroups = (ig - i0 + 7) / 8;
+  for (int64_t r = r0; r < r1; r += 8) {
+    const int nr = static_cast<int>(std::min<int64_t>(8, r1 - r));
+    const uint8_t* wr[8];
+    for (int j = 0; j < 8; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
+    unpack(wr, scratch.data(), w.row(std::min(r + 4, w.rows - 1)));
+    unpack(wr + 4, scratch.data() + nb, w.row(std::min(r + 8, w.rows - 1)));
+    for (int64_t gi = 0; gi < ngroups; gi += 2) {
+      const int64_t i = i0 + 8 * gi;
+      const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
+      if (gi + 1 < ngroups)
+        batch(std::true_type{}, scratch.data(), scratch.data() + nb, i, r, nr, na);
+      else
+        batch(std::false_type{}, scratch.data(), scratch.data() + nb, i, r, nr, na);
+    }
+  }
+  return ig;
+}
+
+}  // namespace sluice::cpu::avx512
+#endif
