@@ -26,11 +26,17 @@ int64_t round_up(int64_t a, int64_t m) {
   return ceil_div(a, m) * m;
 }
 
-// Splits y[n, rows] into tiles (x rows [i0, i1) x weight rows [r0, r1)) and runs them in
-// parallel. Decode (n <= 4): one contiguous slice of weight rows per thread. Batches: weight
-// tiles of ~kTileWeightBytes, and n is split too when there are fewer row tiles than threads.
-template <typename Fn>
-void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn&& fn) {
+// One tile of a product: x rows [i0, i1) x weight rows [r0, r1) of product `prod`.
+struct MatmulTile {
+  int64_t i0, i1, r0, r1;
+  int prod;
+};
+
+// Appends the tiles of y[n, rows] (product `prod`). Decode (n <= 4): one contiguous slice of
+// weight rows per thread. Batches: weight tiles of ~kTileWeightBytes, and n is split too when
+// there are fewer row tiles than threads. Returns whether the problem is big enough to share.
+bool plan_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, int prod,
+                       std::vector<MatmulTile>& tiles) {
   // Multiples of 8 rows: the quantized kernels work on 8 (or 4) weight rows at a time.
   const int64_t per_thread = round_up(ceil_div(rows, threads), 8);
   int64_t rg = per_thread;
@@ -46,14 +52,24 @@ void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn
   int64_t ng = n;
   if (nr < threads && n > 4) ng = round_up(ceil_div(n, ceil_div(threads, nr)), 8);
   const int64_t nn = ceil_div(n, ng);
+  for (int64_t t = 0; t < nr * nn; ++t) {
+    const int64_t ti = t / nr, tr = t % nr;
+    tiles.push_back({ti * ng, std::min(n, (ti + 1) * ng), tr * rg, std::min(rows, (tr + 1) * rg),
+                     prod});
+  }
   // Serial for tiny problems: a parallel region costs more than it saves.
-  const int nt =
-      static_cast<double>(rows) * static_cast<double>(row_bytes) * n < 64 * 1024 ? 1 : threads;
-  parallel_chunks(nt, nr * nn, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t ti = t / nr, tr = t % nr;
-      fn(ti * ng, std::min(n, (ti + 1) * ng), tr * rg, std::min(rows, (tr + 1) * rg));
-    }
+  return static_cast<double>(rows) * static_cast<double>(row_bytes) * n >= 64 * 1024;
+}
+
+// Runs fn(i0, i1, r0, r1) over the tiles of y[n, rows] in parallel (static schedule).
+template <typename Fn>
+void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn&& fn) {
+  thread_local std::vector<MatmulTile> scratch;
+  std::vector<MatmulTile>& tiles = scratch;  // the caller's, also inside the parallel region
+  tiles.clear();
+  const int nt = plan_matmul_tiles(threads, n, rows, row_bytes, 0, tiles) ? threads : 1;
+  parallel_chunks(nt, static_cast<int64_t>(tiles.size()), 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) fn(tiles[t].i0, tiles[t].i1, tiles[t].r0, tiles[t].r1);
   });
 }
 
@@ -72,23 +88,36 @@ class CpuBackend final : public Backend {
       return std::string(dtype_name(w.dtype)) + " " + std::to_string(w.rows) + "x" +
              std::to_string(w.cols);
     });
-    if (int8_activations_ && w.dtype == DType::Q4G32) {
-      matmul_quantized(x, n, w, y, xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups,
-                       cpu::matmul_q4_act8_tile);
-    } else if (int8_activations_ && w.dtype == DType::Q8G32) {
-      matmul_quantized(x, n, w, y, xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups,
-                       cpu::matmul_q8_act8_tile);
-    } else if (is_quantized(w.dtype)) {
-      // Q8G16 keeps int16 activations in int8 mode: its two groups of 16 each need their own
-      // activation sum for the offset term, and BlockAct8 has one per 32.
-      matmul_quantized(x, n, w, y, xq_, xg_, cpu::quantize_act_rows, cpu::pack_act_groups,
-                       cpu::matmul_quant_tile);
+    if (is_quantized(w.dtype)) {
+      const Product p{&w, y};
+      with_quantized_kernel(w.dtype, [&](auto&&... kernel) {
+        matmul_quantized(x, n, &p, 1, kernel...);
+      });
     } else {
       run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
                        [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
                          cpu::matmul_float_tile(x, i0, i1, w, r0, r1, y);
                        });
     }
+  }
+
+  // Quantized products of one dtype and width (q/k/v, gate/up) share one activation
+  // quantization and one parallel region over all their tiles (the same tile kernels, so the
+  // same bits as separate products).
+  void matmul_many(const float* x, int64_t n, const Product* ps, int count) override {
+    bool shared = count > 1 && n > 0 && is_quantized(ps[0].w->dtype);
+    for (int i = 1; i < count && shared; ++i)
+      shared = ps[i].w->dtype == ps[0].w->dtype && ps[i].w->cols == ps[0].w->cols;
+    if (!shared) return Backend::matmul_many(x, n, ps, count);
+    const auto timed = op("matmul_many", n, [&] {
+      std::string d = dtype_name(ps[0].w->dtype);
+      for (int i = 0; i < count; ++i)
+        d += (i ? "+" : " ") + std::to_string(ps[i].w->rows);
+      return d + "x" + std::to_string(ps[0].w->cols);
+    });
+    with_quantized_kernel(ps[0].w->dtype, [&](auto&&... kernel) {
+      matmul_quantized(x, n, ps, count, kernel...);
+    });
   }
 
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
@@ -224,22 +253,37 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  // Quantized weights: activations quantized per block of 32 into xq [n, nb] (Act: int16 or
-  // int8), packed in groups of 8 rows into xg [ng, nb] when the batch is large enough, then
-  // the weight tiles.
+  // f(xq buffer, xg buffer, quantize, pack, tile): the activation format and kernels of a
+  // quantized dtype. Q8G16 keeps int16 activations in int8 mode: its two groups of 16 each need
+  // their own activation sum for the offset term, and BlockAct8 has one per 32.
+  template <class F>
+  void with_quantized_kernel(DType t, F&& f) {
+    if (int8_activations_ && t == DType::Q4G32)
+      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q4_act8_tile);
+    else if (int8_activations_ && t == DType::Q8G32)
+      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q8_act8_tile);
+    else
+      f(xq_, xg_, cpu::quantize_act_rows, cpu::pack_act_groups, cpu::matmul_quant_tile);
+  }
+
+  // Quantized weights of one width: activations quantized per block of 32 into xq [n, nb] (Act:
+  // int16 or int8), packed in groups of 8 rows into xg [ng, nb] when the batch is large enough,
+  // then the weight tiles of every product: one product's with a static schedule, several
+  // products' (uneven tiles) with a dynamic one.
   template <class Act, class Group>
-  void matmul_quantized(const float* x, int64_t n, const Weight& w, float* y,
+  void matmul_quantized(const float* x, int64_t n, const Product* ps, int count,
                         std::vector<Act>& xq_buf, std::vector<Group>& xg_buf,
                         void (*quantize)(const float*, int64_t, int64_t, int64_t, Act*),
                         void (*pack)(const Act*, int64_t, int64_t, int64_t, int64_t, Group*),
                         void (*tile)(const Act*, const Group*, int64_t, int64_t, const Weight&,
                                      int64_t, int64_t, float*)) {
-    SLUICE_ASSERT(w.cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
-    const int64_t nb = w.cols / kQuantBlock;
-    const int nt = n * w.cols >= 4 * kElemGrain ? threads_ : 1;
+    const int64_t cols = ps[0].w->cols;
+    SLUICE_ASSERT(cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
+    const int64_t nb = cols / kQuantBlock;
+    const int nt = n * cols >= 4 * kElemGrain ? threads_ : 1;
     xq_buf.resize(static_cast<size_t>(n * nb));
     Act* xq = xq_buf.data();
-    parallel_chunks(nt, n, 4, [&](int64_t i0, int64_t i1) { quantize(x, i0, i1, w.cols, xq); });
+    parallel_chunks(nt, n, 4, [&](int64_t i0, int64_t i1) { quantize(x, i0, i1, cols, xq); });
     const Group* xg = nullptr;
     if (cpu::quant_uses_groups(n)) {
       const int64_t ng = (n + 7) / 8;
@@ -249,10 +293,25 @@ class CpuBackend final : public Backend {
                       [&](int64_t g0, int64_t g1) { pack(xq, n, nb, g0, g1, out); });
       xg = out;
     }
-    run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
-                     [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
-                       tile(xq, xg, i0, i1, w, r0, r1, y);
-                     });
+    if (count == 1) {
+      const Weight& w = *ps[0].w;
+      run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
+                       [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
+                         tile(xq, xg, i0, i1, w, r0, r1, ps[0].y);
+                       });
+      return;
+    }
+    tiles_many_.clear();
+    bool share = false;
+    for (int i = 0; i < count; ++i)
+      share |= plan_matmul_tiles(threads_, n, ps[i].w->rows, ps[i].w->row_stride(), i,
+                                 tiles_many_);
+    cpu::parallel_items_dynamic(share ? threads_ : 1, static_cast<int64_t>(tiles_many_.size()),
+                                [&](int64_t t) {
+                                  const MatmulTile& m = tiles_many_[t];
+                                  tile(xq, xg, m.i0, m.i1, *ps[m.prod].w, m.r0, m.r1,
+                                       ps[m.prod].y);
+                                });
   }
 
   int threads_for(int64_t elems) const { return elems >= 2 * kElemGrain ? threads_ : 1; }
@@ -279,6 +338,7 @@ class CpuBackend final : public Backend {
     int64_t seq, t0, t1, h0;  // tokens [t0, t1) of sequence seq, heads from h0
   };
   std::vector<AttentionTileItem> tiles_;
+  std::vector<MatmulTile> tiles_many_;
 };
 
 }  // namespace

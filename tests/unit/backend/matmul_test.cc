@@ -254,6 +254,35 @@ TEST(Matmul, WideBatchedKernelsEqualAvx2Bitwise) {
     }
 }
 
+// matmul_many (q/k/v, gate/up: one activation quantization, one parallel region over every
+// product's tiles) gives each product's separate matmul bit for bit, also when the products'
+// dtypes differ (then it falls back to separate calls).
+TEST(Matmul, ManyEqualsSeparateProductsBitwise) {
+  for (bool int8 : {false, true})
+    for (int threads : {1, 2}) {
+      auto cpu = make_cpu_backend(threads, int8);
+      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::F16})
+        for (int64_t n : {1, 3, 8, 16, 21, 64}) {
+          const int64_t cols = 576;
+          const Weight wq = random_weight(t, 576, cols, 1), wk = random_weight(t, 192, cols, 2);
+          const Weight wv = random_weight(n % 2 ? DType::Q4G32 : t, 200, cols, 3);
+          const auto x = randn(n * cols, 31 + n);
+          std::vector<float> q(n * 576), k(n * 192), v(n * 200);
+          const Backend::Product ps[] = {{&wq, q.data()}, {&wk, k.data()}, {&wv, v.data()}};
+          cpu->matmul_many(x.data(), n, ps, 3);
+          std::vector<float> q1(q.size()), k1(k.size()), v1(v.size());
+          cpu->matmul(x.data(), n, wq, q1.data());
+          cpu->matmul(x.data(), n, wk, k1.data());
+          cpu->matmul(x.data(), n, wv, v1.data());
+          const auto what = ::testing::Message() << dtype_name(t) << " n=" << n
+                                                 << " threads=" << threads << " int8=" << int8;
+          EXPECT_EQ(q, q1) << what;
+          EXPECT_EQ(k, k1) << what;
+          EXPECT_EQ(v, v1) << what;
+        }
+    }
+}
+
 TEST(Matmul, ReferenceBackendIsTheFloatReference) {
   auto r = make_reference_backend();
   const Weight w = random_weight(DType::Q4G32, 8, 64, 1);
