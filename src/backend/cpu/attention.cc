@@ -195,12 +195,13 @@ void AttentionTile(const AttentionTileArgs& a) {
   for (int64_t r = 0; r < rows; ++r) states[r].acc = acc_buf.data() + r * hd;
   int64_t max_ctx = 0;
   for (int64_t i = 0; i < a.num_tokens; ++i) max_ctx = std::max<int64_t>(max_ctx, a.positions[i] + 1);
-  // K/V rows of chunk c in krow/vrow[c % 2]. The rows are scattered over blocks: the next
-  // chunk's are found and their cache lines requested while this one is folded in, instead of
-  // one miss at a time. An f16 cache's rows are widened into kf/vf when their chunk is used
-  // (f32 math on the stored values, so rows still walk the same chunks the same way).
+  // K/V rows of chunk c in krow/vrow[c % 2] (found through the block table while the chunk
+  // before is folded in). Requesting their cache lines ahead with software prefetches cost ~9%
+  // of the decode attention time at 16 sequences on a Xeon VM (2026-11-24): the hardware
+  // prefetchers follow the rows. An f16 cache's rows are widened into kf/vf when their chunk is
+  // used (f32 math on the stored values, so rows still walk the same chunks the same way).
   const bool f16 = a.cache->dtype == KvDtype::F16;
-  const int64_t elem = f16 ? 2 : 4, per_line = 64 / elem;
+  const int64_t elem = f16 ? 2 : 4;
   const uint8_t* kbase = static_cast<const uint8_t*>(a.cache->k);
   const uint8_t* vbase = static_cast<const uint8_t*>(a.cache->v);
   const void* kraw[2][kChunk];
@@ -216,10 +217,6 @@ void AttentionTile(const AttentionTileArgs& a) {
       const int64_t off = ((int64_t{a.block_table[p / bs]} * bs + p % bs) * kv_row) + a.kvh * hd;
       kraw[buf][j] = kbase + off * elem;
       vraw[buf][j] = vbase + off * elem;
-      for (int64_t e = 0; e < hd; e += per_line) {  // one request per 64-byte line
-        __builtin_prefetch(static_cast<const uint8_t*>(kraw[buf][j]) + e * elem);
-        __builtin_prefetch(static_cast<const uint8_t*>(vraw[buf][j]) + e * elem);
-      }
     }
   };
   const hn::ScalableTag<float> df;
