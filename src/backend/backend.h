@@ -141,8 +141,9 @@ class Backend {
 
   // y[n, w.rows] = x[n, w.cols] . w^T, for every DType (ONE entry point).
   virtual void matmul(const float* x, int64_t n, const Weight& w, float* y) = 0;
-  // Products sharing their input (q/k/v, gate/up): ys[i] = x . ws[i]^T. Device backends run
-  // those of one dtype and width as one (one launch, one activation quantization).
+  // Products sharing their input (q/k/v, gate/up): ys[i] = x . ws[i]^T. The CPU and CUDA
+  // backends run those of one dtype and width as one (one activation quantization; one
+  // parallel region or launch).
   struct Product {
     const Weight* w;
     float* y;  // [n, w->rows]
