@@ -257,16 +257,9 @@ void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t 
   const int64_t nb = w.cols / kQuantBlock;
   const Dot8 dot = g_dot8;
   if (dot != Dot8::Maddubs && quant_avx512()) {
-    const int64_t ig = avx512::for_each_batch8x16<WeightBlock4>(
-        w, nb, i0, i1, r0, r1,
-        [&](const uint8_t* const* wr, WeightBlock4* blocks, const uint8_t* pf) {
-          unpack4(wr, nb, blocks, pf);
-        },
-        [&](auto two, const WeightBlock4* h0, const WeightBlock4* h1, int64_t i, int64_t r,
-            int nr, int na) {
-          batch8x16_avx512<decltype(two)::value>(h0, h1, xg + (i / 8) * nb, nb,
-                                                 y + i * w.rows + r, w.rows, nr, na);
-        });
+    const int64_t ig = avx512::for_each_batch8x16(
+        w, i0, i1, r0, r1, xg, y, unpack4, batch8x16_avx512<false>,
+        batch8x16_avx512<true>);
     if (ig < i1) tile_rows8(xq, ig, i1, w, r0, r1, y);
     return;
   }

@@ -319,16 +319,9 @@ void tile_batched(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t
                   const Weight& w, int64_t r0, int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
   if (g_avx512.load(std::memory_order_relaxed)) {
-    const int64_t ig = avx512::for_each_batch8x16<WeightBlock4>(
-        w, nb, i0, i1, r0, r1,
-        [&](const uint8_t* const* wr, WeightBlock4* blocks, const uint8_t* pf) {
-          unpack4<T>(wr, nb, blocks, pf);
-        },
-        [&](auto two, const WeightBlock4* h0, const WeightBlock4* h1, int64_t i, int64_t r,
-            int nr, int na) {
-          batch8x16_avx512<T, decltype(two)::value>(h0, h1, xg + (i / 8) * nb, nb,
-                                                    y + i * w.rows + r, w.rows, nr, na);
-        });
+    const int64_t ig = avx512::for_each_batch8x16(
+        w, i0, i1, r0, r1, xg, y, unpack4<T>, batch8x16_avx512<T, false>,
+        batch8x16_avx512<T, true>);
     if (ig < i1) tile_rows8<T>(xq, ig, i1, w, r0, r1, y);
     return;
   }

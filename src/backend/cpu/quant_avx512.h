@@ -53,12 +53,21 @@ SLUICE_INLINE512 void store_batch8x16(const __m512 (&acc)[8], float* y, int64_t 
 }
 
 // The batched walk of the wide path: activation rows [i0, ig) (ig as in avx2::for_each_batch4)
-// in pairs of 8-row groups times weight rows [r0, r1) in groups of 8, each unpacked once as two
-// halves of 4 rows (unpack(wr, blocks, pf): the AVX2 path's unpacker, blocks[nb] per half), then
-// batch(std::bool_constant<two groups>{}, half0, half1, i, r, nr, na). Returns ig.
-template <class Block, class Unpack, class Batch>
-inline int64_t for_each_batch8x16(const Weight& w, int64_t nb, int64_t i0, int64_t i1,
-                                  int64_t r0, int64_t r1, Unpack&& unpack, Batch&& batch) {
+// in pairs of 8-row groups of xg [groups, nb] times weight rows [r0, r1) in groups of 8, each
+// unpacked once as two halves of 4 rows (unpack: the AVX2 path's unpacker, blocks[nb] per half),
+// then pair(half0, half1, x, nb, y, ldy, nr, na) for two groups, or lone(...) for a last odd
+// group, on outputs y[i, r]. Returns ig.
+template <class Block, class Group>
+using Unpack4 = void (*)(const uint8_t* const*, int64_t, Block*, const uint8_t*);
+template <class Block, class Group>
+using Batch8x16 = void (*)(const Block*, const Block*, const Group*, int64_t, float*, int64_t,
+                           int, int);
+template <class Block, class Group>
+inline int64_t for_each_batch8x16(const Weight& w, int64_t i0, int64_t i1, int64_t r0,
+                                  int64_t r1, const Group* xg, float* y,
+                                  Unpack4<Block, Group> unpack, Batch8x16<Block, Group> lone,
+                                  Batch8x16<Block, Group> pair) {
+  const int64_t nb = w.cols / kQuantBlock;
   const int64_t rem = (i1 - i0) % 8;
   const int64_t ig = rem >= avx2::kPadFrom ? i1 : i1 - rem;
   if (ig <= i0) return ig;
@@ -69,15 +78,13 @@ inline int64_t for_each_batch8x16(const Weight& w, int64_t nb, int64_t i0, int64
     const int nr = static_cast<int>(std::min<int64_t>(8, r1 - r));
     const uint8_t* wr[8];
     for (int j = 0; j < 8; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
-    unpack(wr, scratch.data(), w.row(std::min(r + 4, w.rows - 1)));
-    unpack(wr + 4, scratch.data() + nb, w.row(std::min(r + 8, w.rows - 1)));
+    unpack(wr, nb, scratch.data(), w.row(std::min(r + 4, w.rows - 1)));
+    unpack(wr + 4, nb, scratch.data() + nb, w.row(std::min(r + 8, w.rows - 1)));
     for (int64_t gi = 0; gi < ngroups; gi += 2) {
       const int64_t i = i0 + 8 * gi;
       const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
-      if (gi + 1 < ngroups)
-        batch(std::true_type{}, scratch.data(), scratch.data() + nb, i, r, nr, na);
-      else
-        batch(std::false_type{}, scratch.data(), scratch.data() + nb, i, r, nr, na);
+      (gi + 1 < ngroups ? pair : lone)(scratch.data(), scratch.data() + nb, xg + (i / 8) * nb,
+                                       nb, y + i * w.rows + r, w.rows, nr, na);
     }
   }
   return ig;
