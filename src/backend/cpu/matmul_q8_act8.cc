@@ -210,45 +210,10 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActQuads8* xg,
   store_batch4(acc, y, ldy, nr, na);
 }
 
-// The wide path: 8 weight rows (two unpacked halves) x 16 activation rows (groups xg[0] and,
-// when Two, xg[nb]), lanes = activation rows; biased codes by the 512-bit vpdpbusd less
-// 128 * sum(q), the float ops of batch4_avx2: the same bits.
+// The wide path (biased codes): the shared int8 kernel of quant_avx512.h.
 template <bool Two>
-SLUICE_AVX512_TARGET void batch8x16_avx512(const WeightBlock4* w0, const WeightBlock4* w1,
-                                           const ActQuads8* xg, int64_t nb, float* y,
-                                           int64_t ldy, int nr, int na) {
-  using namespace avx512;
-  const __m512i b128 = _mm512_set1_epi8(static_cast<char>(0x80));
-  __m512 acc[8];
-#pragma GCC unroll 8
-  for (int r = 0; r < 8; ++r) acc[r] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const WeightBlock4* W[2] = {w0 + b, w1 + b};
-    const ActQuads8& a0 = xg[b];
-    const ActQuads8& a1 = xg[Two ? nb + b : b];
-    __m512i s[8], bias = _mm512_setzero_si512();
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; ++r) s[r] = _mm512_setzero_si512();
-#pragma GCC unroll 4
-    for (int p = 0; p < 8; ++p) {
-      const __m512i xv = pair_i<Two>(a0.q[p], a1.q[p]);
-      dpbusd(bias, b128, xv);
-#pragma GCC unroll 8
-      for (int r = 0; r < 8; ++r)
-        dpbusd(s[r], _mm512_set1_epi32(load32(&W[r / 4]->biased[r % 4][4 * p])), xv);
-    }
-    const __m512 dx = pair_f<Two>(a0.d, a1.d);
-    const __m512 sx = pair_f<Two>(a0.sum, a1.sum);
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; ++r) {
-      const __m512 sc = _mm512_mul_ps(_mm512_set1_ps(W[r / 4]->dw[r % 4]), dx);
-      const __m512i si = _mm512_sub_epi32(s[r], bias);
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(si), sc, acc[r]);
-      acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(W[r / 4]->ow[r % 4]), sx, acc[r]);
-    }
-  }
-  store_batch8x16(acc, y, ldy, nr, na);
-}
+constexpr auto batch8x16_avx512 =
+    avx512::batch8x16_int8<Two, true, WeightBlock4, ActQuads8, &WeightBlock4::biased>;
 
 void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1, const Weight& w,
                   int64_t r0, int64_t r1, float* y) {

@@ -301,14 +301,10 @@ SLUICE_AVX512_TARGET void batch8x16_avx512(const WeightBlock4* w0, const WeightB
         for (int r = 0; r < 8; ++r)
           dpwssd(s[r], xv, _mm512_set1_epi32(load32(&W[r / 4]->q[r % 4][2 * p])));
       }
-      const __m512 dx = pair_f<Two>(a0.d, a1.d);
-      const __m512 sx = pair_f<Two>(a0.sum[G == 2 ? g : 2], a1.sum[G == 2 ? g : 2]);
-#pragma GCC unroll 8
-      for (int r = 0; r < 8; ++r) {
-        const __m512 sc = _mm512_mul_ps(_mm512_set1_ps(W[r / 4]->dw[g][r % 4]), dx);
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[r]), sc, acc[r]);
-        acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(W[r / 4]->ow[g][r % 4]), sx, acc[r]);
-      }
+      fold_sums8(acc, s, pair_f<Two>(a0.d, a1.d),
+                 pair_f<Two>(a0.sum[G == 2 ? g : 2], a1.sum[G == 2 ? g : 2]),
+                 [&](int r) { return W[r / 4]->dw[g][r % 4]; },
+                 [&](int r) { return W[r / 4]->ow[g][r % 4]; });
     }
   }
   store_batch8x16(acc, y, ldy, nr, na);

@@ -52,6 +52,55 @@ SLUICE_INLINE512 void store_batch8x16(const __m512 (&acc)[8], float* y, int64_t 
     for (int r = 0; r < nr; ++r) y[l * ldy + r] = tmp[r][l];
 }
 
+// acc[r] += float(s[r]) * (dw(r) * dx) + ow(r) * sx for the 8 weight rows: the AVX2 batched
+// kernels' float ops per output, in their order.
+template <class Dw, class Ow>
+SLUICE_INLINE512 void fold_sums8(__m512 (&acc)[8], const __m512i (&s)[8], __m512 dx, __m512 sx,
+                                 Dw dw, Ow ow) {
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; ++r) {
+    const __m512 sc = _mm512_mul_ps(_mm512_set1_ps(dw(r)), dx);
+    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[r]), sc, acc[r]);
+    acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ow(r)), sx, acc[r]);
+  }
+}
+
+// The int8-activation wide kernel of both 8-bit-code layouts: 8 weight rows (two unpacked
+// halves w0/w1 of Block, unsigned codes in Block::*codes, scales dw, offsets ow) x 16
+// activation rows (groups xg[0] and, when Two, xg[nb]); lanes are activation rows, sums by the
+// 512-bit vpdpbusd. Biased: the codes are signed ones + 128, so 128 * sum(q) is taken off.
+template <bool Two, bool Biased, class Block, class Group, auto Codes>
+SLUICE_AVX512_TARGET void batch8x16_int8(const Block* w0, const Block* w1, const Group* xg,
+                                         int64_t nb, float* y, int64_t ldy, int nr, int na) {
+  const __m512i b128 = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512 acc[8];
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const Block* W[2] = {w0 + b, w1 + b};
+    const Group& a0 = xg[b];
+    const Group& a1 = xg[Two ? nb + b : b];
+    __m512i s[8], bias = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; ++r) s[r] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int p = 0; p < 8; ++p) {
+      const __m512i xv = pair_i<Two>(a0.q[p], a1.q[p]);
+      if constexpr (Biased) dpbusd(bias, b128, xv);
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r)
+        dpbusd(s[r], _mm512_set1_epi32(avx2::load32(&(W[r / 4]->*Codes)[r % 4][4 * p])), xv);
+    }
+    if constexpr (Biased)
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) s[r] = _mm512_sub_epi32(s[r], bias);
+    fold_sums8(acc, s, pair_f<Two>(a0.d, a1.d), pair_f<Two>(a0.sum, a1.sum),
+               [&](int r) { return W[r / 4]->dw[r % 4]; },
+               [&](int r) { return W[r / 4]->ow[r % 4]; });
+  }
+  store_batch8x16(acc, y, ldy, nr, na);
+}
+
 // The batched walk of the wide path: activation rows [i0, ig) (ig as in avx2::for_each_batch4)
 // in pairs of 8-row groups of xg [groups, nb] times weight rows [r0, r1) in groups of 8, each
 // unpacked once as two halves of 4 rows (unpack: the AVX2 path's unpacker, blocks[nb] per half),
