@@ -385,7 +385,7 @@ class CudaBackend final : public Backend {
     to_f16(x, n * cols, xh, stream_);
     RowsProduct rps[kMaxRowsProducts];
     for (int i = 0; i < count; ++i) rps[i] = RowsProduct{ps[i].w, ps[i].y};
-    qgemm_many(xh, n, rps, count, scratch, stream_);
+    qgemm_many(xh, n, rps, count, scratch, qgemm_wgmma_, stream_);
   }
   // The weight-streaming products (n <= kGemvMaxRows, or batch-invariant mode), with the
   // scratch their quantized activations need.
@@ -461,6 +461,11 @@ class CudaBackend final : public Backend {
   int64_t qgemm_max_rows_ = [] {
     const char* v = std::getenv("SLUICE_CUDA_QGEMM_MAX_ROWS");
     return v == nullptr ? kQgemmMaxRows : std::max<int64_t>(0, std::atoll(v));
+  }();
+  // The fused GEMM as warpgroup MMAs where the GPU runs them; SLUICE_CUDA_QGEMM_WGMMA=0: mma.sync.
+  bool qgemm_wgmma_ = [] {
+    const char* v = std::getenv("SLUICE_CUDA_QGEMM_WGMMA");
+    return qgemm_wgmma_available() && (v == nullptr || std::string(v) != "0");
   }();
   std::unique_ptr<OpTimer> timer_;  // SLUICE_PROFILE: GPU time per op
   uint16_t* wf16_ = nullptr;  // [rows, cols] dequantized weight for the GEMM path

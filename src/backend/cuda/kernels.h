@@ -68,8 +68,8 @@ void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int coun
                       cudaStream_t s);
 // The quantized part of matmul_rows_many.
 size_t act16_scratch_bytes(int64_t n, int64_t cols);
-void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count,
-                       void* scratch, cudaStream_t s);
+void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
+                       cudaStream_t s);
 // Whole weight -> f16 [rows, cols] (quantized and float types), for tensor-core GEMMs.
 void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 // Quantized weights (Q4G32, Q8G32, Q8G16; cols a multiple of 64) x f16 activations on tensor
@@ -77,11 +77,12 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 // sums, for up to kMaxRowsProducts weights of one dtype and column count (one launch where
 // they split K alike). Each output's sums depend on (n, its weight's shape) only. `scratch`
 // holds the largest qgemm_scratch_bytes(n, w) of them (split-K partial sums where no cluster
-// can add them; 0 bytes on sm_90).
+// can add them; 0 bytes on sm_90). `wgmma`: as warpgroup MMAs, where qgemm_wgmma_available().
 bool qgemm_supported(const Weight& w);
+bool qgemm_wgmma_available();
 size_t qgemm_scratch_bytes(int64_t n, const Weight& w);
 void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
-                cudaStream_t s);
+                bool wgmma, cudaStream_t s);
 // x[count] f32 -> f16 or bf16 bit patterns.
 void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);

@@ -12,13 +12,18 @@
 //
 // Several weights of one dtype and column count (q/k/v, gate/up) share a launch: their blocks of
 // rows are laid end to end over grid.y (rows_product.cuh's segments).
-// Few blocks and long K: K is split over grid.z and the partial sums are added in split order,
-// through distributed shared memory when the splits of a tile form a thread-block cluster
-// (sm_90), else through a global scratch buffer and a second kernel.
+// On sm_90a, 64-token tiles run as warpgroup MMAs instead (wgmma, asynchronous: a warp
+// dequantizes the next unit while the tensor cores multiply the last): the 4 warps are one
+// warpgroup, the x tile is read in place by descriptor (its swizzle is wgmma's 128-byte swizzle),
+// and warp w holds rows 16w.. of each 64-row half. Few blocks and long K: K is split over grid.z
+// and the partial sums are added in split order, through distributed shared memory when the splits
+// of a tile form a thread-block cluster (sm_90), else through a global scratch buffer and a second
+// kernel.
 #include <cooperative_groups.h>
 #include <cuda_fp16.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <string>
 
@@ -28,6 +33,7 @@
 #include "backend/cuda/mma.cuh"
 #include "backend/cuda/pdl.cuh"
 #include "backend/cuda/rows_product.cuh"
+#include "backend/cuda/wgmma.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -36,7 +42,7 @@ constexpr int kBM = 128;       // weight rows per block
 constexpr int kWarpTiles = 2;  // m-tiles (16 weight rows each) per warp
 constexpr int kThreads = kBM / (16 * kWarpTiles) * 32;
 constexpr int kStageCols = 64;  // two quantized units
-constexpr int kStages = 4;
+constexpr int kStages = 4;      // shared-memory stage slots
 constexpr int kMinStagesPerSplit = 4;
 constexpr int kMaxSplits = 8;        // a portable cluster size
 constexpr int kRedStride = kBM + 4;  // floats per token of the reduction tile (no bank conflicts)
@@ -55,14 +61,19 @@ struct QgemmSmem {
   using L = QLayout<T>;
   uint4 codes[kStages][L::kPlanes][kBM];
   uint32_t headers[kStages][kBM][L::kRowWords];
-  uint4 x[kStages][BN][8];
+  uint4 x[kStages][BN][8];  // each stage 1024-aligned (wgmma's swizzle atoms)
 };
+template <DType T, int BN>
+constexpr bool x_tiles_aligned() {
+  using S = QgemmSmem<T, BN>;
+  return offsetof(S, x) % 1024 == 0 && BN * 8 * sizeof(uint4) % 1024 == 0;
+}
 
 struct QgemmArgs {
   const __half* x;  // [n, cols]
   int64_t n, cols;
-  Segments segs;     // y of each: [n, rows]
-  float* partial;    // [splits, n, total rows] when the splits are summed in global memory
+  Segments segs;   // y of each: [n, rows]
+  float* partial;  // [splits, n, total rows] when the splits are summed in global memory
   int64_t stages_per_split;
 };
 
@@ -117,6 +128,13 @@ __device__ __forceinline__ __half2 as_half2(uint32_t u) {
 __device__ __forceinline__ uint32_t dequant2(uint32_t biased, __half2 bias, __half2 scale,
                                              __half2 offset) {
   return as_u32(__hfma2(__hsub2(as_half2(biased), bias), scale, offset));
+}
+
+// First weight row of m-tile mt of `warp` within the block: 32 consecutive rows per warp for
+// mma.sync, 16 rows per warp in each 64-row half for wgmma (its warpgroup layout).
+template <bool Wg>
+__device__ __forceinline__ int tile_row0(int warp, int mt) {
+  return Wg ? mt * 64 + warp * 16 : (warp * kWarpTiles + mt) * 16;
 }
 
 // A fragments of k slices 0 (unit elements 0-15) and 1 (16-31) of unit uu for rows
@@ -198,34 +216,23 @@ __device__ __forceinline__ void cluster_sum_store(float* red, int splits, const 
 #endif
 }
 
-// grid: (token tiles, row blocks of all segments, K splits); kThreads threads; QgemmSmem<T, BN>
-// dynamic. Cluster: the splits of a tile form one cluster (1, 1, splits) and sum through
-// distributed shared memory; otherwise split z writes a.partial[z] (one segment per launch).
-template <DType T, int BN, bool Cluster>
-__global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
-  constexpr int MT = kWarpTiles;
-  extern __shared__ __align__(16) unsigned char smem_raw[];
-  auto& sm = *reinterpret_cast<QgemmSmem<T, BN>*>(smem_raw);
+// K stages [k0, k0 + num) of the tile through mma.sync, kStages - 1 ahead in flight.
+template <DType T, int BN>
+__device__ __forceinline__ void mainloop_mma(QgemmSmem<T, BN>& sm, const QgemmArgs& a,
+                                             const Segment& seg, int64_t t0, int64_t k0,
+                                             int64_t num, float (&acc)[kWarpTiles][BN / 8][4]) {
+  constexpr int MT = kWarpTiles, kAhead = kStages - 1;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane >> 2, t = lane & 3;
-  const int64_t t0 = static_cast<int64_t>(blockIdx.x) * BN;
-  const Segment seg = segment_of(a.segs, blockIdx.y, kBM);
-  const int64_t total = a.cols / kStageCols;
-  const int64_t k0 = blockIdx.z * a.stages_per_split;
-  const int64_t k1 = min(total, k0 + a.stages_per_split);
-  const int64_t num = k1 - k0;
-
-  float acc[MT][BN / 8][4] = {};
-  pdl_wait();  // every stage holds activations the kernel before wrote
 #pragma unroll
-  for (int s = 0; s < kStages - 1; ++s) {
+  for (int s = 0; s < kAhead; ++s) {
     if (s < num) load_stage<T, BN>(sm, a, seg, t0, k0 + s, s);
     cp_async_commit();
   }
   for (int64_t i = 0; i < num; ++i) {
-    cp_async_wait<kStages - 2>();
+    cp_async_wait<kAhead - 1>();
     __syncthreads();  // stage i landed for all threads; stage i - 1 is free again
-    const int64_t next = i + kStages - 1;
+    const int64_t next = i + kAhead;
     if (next < num) load_stage<T, BN>(sm, a, seg, t0, k0 + next, static_cast<int>(next % kStages));
     cp_async_commit();
     const int s = static_cast<int>(i % kStages);
@@ -234,7 +241,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
       uint32_t a0[MT][4], a1[MT][4];
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
-        weight_fragments<T, BN>(sm, s, uu, (warp * MT + mt) * 16, g, t, a0[mt], a1[mt]);
+        weight_fragments<T, BN>(sm, s, uu, tile_row0<false>(warp, mt), g, t, a0[mt], a1[mt]);
 #pragma unroll
       for (int nt = 0; nt < BN / 8; ++nt) {
         const int tok = nt * 8 + (lane & 7), piece = uu * 4 + (lane >> 3);
@@ -249,6 +256,94 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
     }
   }
   cp_async_wait<0>();
+}
+
+// The same stages through wgmma. One commit group per unit (its two k16 steps for both 64-row
+// halves); a unit's A registers are rewritten only once a wait retired the group that read them,
+// and a stage is overwritten only once every warp retired its groups: kStages - 2 ahead
+// (measured: 5 slots with 3 ahead was slower than 4 with 2).
+template <DType T, int BN>
+__device__ __forceinline__ void mainloop_wgmma(QgemmSmem<T, BN>& sm, const QgemmArgs& a,
+                                               const Segment& seg, int64_t t0, int64_t k0,
+                                               int64_t num, float (&acc)[kWarpTiles][BN / 8][4]) {
+#if SLUICE_WGMMA
+  constexpr int MT = kWarpTiles, kAhead = kStages - 2;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int g = lane >> 2, t = lane & 3;
+  if (num <= 0) {  // an empty split (not planned, but its sums are zeros)
+    for (auto& m : acc)
+      for (auto& n : m)
+        for (float& v : n) v = 0.0f;
+    return;
+  }
+#pragma unroll
+  for (int s = 0; s < kAhead; ++s) {
+    if (s < num) load_stage<T, BN>(sm, a, seg, t0, k0 + s, s);
+    cp_async_commit();
+  }
+  uint32_t frag[2][MT][2][4] = {};  // [unit][m-half][k16 step][A fragment]
+  for (int64_t i = 0; i < num; ++i) {
+    cp_async_wait<kAhead - 1>();
+    __syncthreads();  // stage i landed for all threads; every warp retired stage i - 2
+    const int64_t next = i + kAhead;
+    if (next < num) load_stage<T, BN>(sm, a, seg, t0, k0 + next, static_cast<int>(next % kStages));
+    cp_async_commit();
+    const int s = static_cast<int>(i % kStages);
+    const uint64_t desc = sw128_desc(&sm.x[s][0][0]);
+#pragma unroll
+    for (int uu = 0; uu < 2; ++uu) {
+      wgmma_wait<1>();  // the group that read frag[uu] (two groups back) is done
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) wgmma_hold(frag[uu][mt][0][r]), wgmma_hold(frag[uu][mt][1][r]);
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+        weight_fragments<T, BN>(sm, s, uu, tile_row0<true>(warp, mt), g, t, frag[uu][mt][0],
+                                frag[uu][mt][1]);
+      wgmma_fence();
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int kk = 0; kk < 2; ++kk)  // k16 step 2uu + kk: 32 bytes into the swizzled rows
+          wgmma_f16<BN>(&acc[mt][0][0], frag[uu][mt][kk], desc + 2 * (2 * uu + kk),
+                        i > 0 || uu > 0 || kk > 0);  // the first step writes D = A . B
+      wgmma_commit();
+    }
+  }
+  wgmma_wait<0>();
+  cp_async_wait<0>();
+#else
+  __trap();  // the host picks wgmma only where the sm_90a code runs
+#endif
+}
+
+// grid: (token tiles, row blocks of all segments, K splits); kThreads threads; QgemmSmem<T, BN>
+// dynamic. Cluster: the splits of a tile form one cluster (1, 1, splits) and sum through
+// distributed shared memory; otherwise split z writes a.partial[z] (one segment per launch).
+template <DType T, int BN, bool Cluster, bool Wg>
+__global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
+  constexpr int MT = kWarpTiles;
+  extern __shared__ __align__(1024) unsigned char smem_raw[];
+  auto& sm = *reinterpret_cast<QgemmSmem<T, BN>*>(smem_raw);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int g = lane >> 2, t = lane & 3;
+  const int64_t t0 = static_cast<int64_t>(blockIdx.x) * BN;
+  const Segment seg = segment_of(a.segs, blockIdx.y, kBM);
+  const int64_t total = a.cols / kStageCols;
+  const int64_t k0 = blockIdx.z * a.stages_per_split;
+  const int64_t k1 = min(total, k0 + a.stages_per_split);
+
+  float acc[MT][BN / 8][4];  // wgmma: its first step writes without reading
+  pdl_wait();                // every stage holds activations the kernel before wrote
+  if constexpr (Wg) {
+    mainloop_wgmma<T, BN>(sm, a, seg, t0, k0, k1 - k0, acc);
+  } else {
+    for (auto& m : acc)
+      for (auto& n : m)
+        for (float& v : n) v = 0.0f;
+    mainloop_mma<T, BN>(sm, a, seg, t0, k0, k1 - k0, acc);
+  }
   pdl_launch_dependents();
 
   // acc[mt][nt]: {row g, tokens 2t, 2t+1}, {row g + 8, tokens 2t, 2t+1} of tiles mt, nt.
@@ -256,14 +351,14 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
     static_assert(sizeof(float) * BN * kRedStride <= sizeof(QgemmSmem<T, BN>),
                   "the reduction tile reuses the stage buffers");
     float* red = reinterpret_cast<float*>(smem_raw);  // [BN tokens][kRedStride]
-    __syncthreads();  // every warp is done with the stage buffers
+    __syncthreads();                                  // every warp is done with the stage buffers
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
       for (int nt = 0; nt < BN / 8; ++nt)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          const int row = (warp * MT + mt) * 16 + g + (e >= 2 ? 8 : 0);
+          const int row = tile_row0<Wg>(warp, mt) + g + (e >= 2 ? 8 : 0);
           red[(nt * 8 + 2 * t + (e & 1)) * kRedStride + row] = acc[mt][nt][e];
         }
     cluster_sum_store<BN>(red, static_cast<int>(gridDim.z), seg, t0, a.n);
@@ -272,7 +367,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
   float* y = gridDim.z > 1 ? a.partial + static_cast<int64_t>(blockIdx.z) * a.n * seg.rows : seg.y;
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
-    const int64_t rg = seg.r0 + (warp * MT + mt) * 16 + g;
+    const int64_t rg = seg.r0 + tile_row0<Wg>(warp, mt) + g;
 #pragma unroll
     for (int nt = 0; nt < BN / 8; ++nt) {
 #pragma unroll
@@ -335,18 +430,34 @@ int plan_splits(int64_t n, const Weight& w) {
       std::clamp<int64_t>(std::min(want, stages / kMinStagesPerSplit), 1, kMaxSplits));
 }
 
-template <DType T, int BN>
-void launch(const QgemmArgs& a, int splits, cudaStream_t s) {
-  const bool cluster = splits > 1 && cluster_sums();
-  auto kernel = cluster ? qgemm_kernel<T, BN, true> : qgemm_kernel<T, BN, false>;
-  const size_t smem = sizeof(QgemmSmem<T, BN>);
-  static const bool configured = [smem] {
-    for (auto k : {qgemm_kernel<T, BN, true>, qgemm_kernel<T, BN, false>})
-      SLUICE_CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                             static_cast<int>(smem)));
+// `Kernel`, its dynamic shared memory limit raised to `smem` on first use.
+template <auto Kernel>
+auto configured(size_t smem) {
+  static const bool done = [smem] {
+    SLUICE_CUDA_CHECK(cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           static_cast<int>(smem)));
     return true;
   }();
-  (void)configured;
+  (void)done;
+  return Kernel;
+}
+
+template <DType T, int BN>
+void launch(const QgemmArgs& a, int splits, bool wg, cudaStream_t s) {
+  static_assert(x_tiles_aligned<T, BN>(), "wgmma reads 1024-aligned x tiles");
+  const bool cluster = splits > 1 && cluster_sums();
+  const size_t smem = sizeof(QgemmSmem<T, BN>);
+  void (*kernel)(QgemmArgs) = nullptr;
+  // Warpgroup MMAs for 64-token tiles only: at 16 and 32 tokens they measured 0-20% slower than
+  // mma.sync on the Llama-3-8B shapes, at 64 tokens 4-8% faster (PERFORMANCE.md, issue 8).
+  if constexpr (BN == 64) {
+    if (wg)
+      kernel = cluster ? configured<qgemm_kernel<T, BN, true, true>>(smem)
+                       : configured<qgemm_kernel<T, BN, false, true>>(smem);
+  }
+  if (kernel == nullptr)
+    kernel = cluster ? configured<qgemm_kernel<T, BN, true, false>>(smem)
+                     : configured<qgemm_kernel<T, BN, false, false>>(smem);
   const dim3 grid(static_cast<unsigned>((a.n + BN - 1) / BN),
                   static_cast<unsigned>(a.segs.first_block[a.segs.count]),
                   static_cast<unsigned>(splits));
@@ -354,43 +465,48 @@ void launch(const QgemmArgs& a, int splits, cudaStream_t s) {
 }
 
 template <DType T>
-void launch_any_bn(const QgemmArgs& a, int splits, cudaStream_t s) {
+void launch_any_bn(const QgemmArgs& a, int splits, bool wg, cudaStream_t s) {
   switch (tile_tokens(a.n)) {
     case 16:
-      return launch<T, 16>(a, splits, s);
+      return launch<T, 16>(a, splits, wg, s);
     case 32:
-      return launch<T, 32>(a, splits, s);
+      return launch<T, 32>(a, splits, wg, s);
     default:
-      return launch<T, 64>(a, splits, s);
+      return launch<T, 64>(a, splits, wg, s);
   }
 }
 
 // One launch over products ps[0 .. count) (same dtype, cols and splits); partial: the global
 // split sums' scratch (count 1 only).
 void launch_products(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, int splits,
-                     void* partial, cudaStream_t s) {
+                     void* partial, bool wg, cudaStream_t s) {
   const Weight& w = *ps[0].w;
   const Segments segs = make_segments(ps, count, kQuantBlock, kBM);
   if (segs.first_block[count] == 0) return;
-  const QgemmArgs a{reinterpret_cast<const __half*>(x),
-                    n,
-                    w.cols,
-                    segs,
-                    static_cast<float*>(partial),
-                    (w.cols / kStageCols + splits - 1) / splits};
+  const QgemmArgs a{
+      reinterpret_cast<const __half*>(x),         n, w.cols, segs, static_cast<float*>(partial),
+      (w.cols / kStageCols + splits - 1) / splits};
   switch (w.dtype) {
     case DType::Q4G32:
-      return launch_any_bn<DType::Q4G32>(a, splits, s);
+      return launch_any_bn<DType::Q4G32>(a, splits, wg, s);
     case DType::Q8G32:
-      return launch_any_bn<DType::Q8G32>(a, splits, s);
+      return launch_any_bn<DType::Q8G32>(a, splits, wg, s);
     case DType::Q8G16:
-      return launch_any_bn<DType::Q8G16>(a, splits, s);
+      return launch_any_bn<DType::Q8G16>(a, splits, wg, s);
     default:
       SLUICE_ASSERT(false, "qgemm takes Q4G32, Q8G32 or Q8G16 weights");
   }
 }
 
 }  // namespace
+
+bool qgemm_wgmma_available() {
+  int dev = 0, major = 0, minor = 0;
+  SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
+  SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+  SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+  return major == 9 && minor == 0;  // the sm_90a code; other GPUs run the compute_80 PTX
+}
 
 bool qgemm_supported(const Weight& w) {
   const bool q = w.dtype == DType::Q4G32 || w.dtype == DType::Q8G32 || w.dtype == DType::Q8G16;
@@ -404,21 +520,21 @@ size_t qgemm_scratch_bytes(int64_t n, const Weight& w) {
 }
 
 void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
-                cudaStream_t s) {
+                bool wgmma, cudaStream_t s) {
   if (n <= 0) return;
   for (int i = 0; i < count;) {
     const int splits = plan_splits(n, *ps[i].w);
     if (splits > 1 && !cluster_sums()) {  // partial sums in scratch, one product at a time
-      launch_products(x, n, ps + i, 1, splits, scratch, s);
+      launch_products(x, n, ps + i, 1, splits, scratch, wgmma, s);
       const int64_t elems = n * ps[i].w->rows;
-      launch_pdl(sum_splits_kernel, dim3(static_cast<unsigned>((elems + 255) / 256)), dim3(256),
-                 s, static_cast<const float*>(scratch), elems, splits, ps[i].y);
+      launch_pdl(sum_splits_kernel, dim3(static_cast<unsigned>((elems + 255) / 256)), dim3(256), s,
+                 static_cast<const float*>(scratch), elems, splits, ps[i].y);
       ++i;
       continue;
     }
     int j = i + 1;  // the following products with the same splits share the launch
     while (j < count && plan_splits(n, *ps[j].w) == splits) ++j;
-    launch_products(x, n, ps + i, j - i, splits, nullptr, s);
+    launch_products(x, n, ps + i, j - i, splits, nullptr, wgmma, s);
     i = j;
   }
 }

@@ -82,15 +82,37 @@ TEST_F(CudaOps, QuantizedRowsMatchTheInt16Reference) {
   }
 }
 
+// y = x . w^T on another backend (its own copies of w and x).
+std::vector<float> product_on(Backend& be, const Weight& w, const std::vector<float>& x,
+                              int64_t n) {
+  const Weight placed = be.place(w);
+  void* dx = be.alloc(x.size() * sizeof(float));
+  void* dy = be.alloc(n * w.rows * sizeof(float));
+  be.to_device(dx, x.data(), x.size() * sizeof(float));
+  be.matmul(static_cast<const float*>(dx), n, placed, static_cast<float*>(dy));
+  std::vector<float> y(n * w.rows);
+  be.to_host(y.data(), dy, y.size() * sizeof(float));
+  be.release(dx);
+  be.release(dy);
+  return y;
+}
+
 // Batched products of quantized weights run on tensor cores with the weight dequantized in
 // registers (qgemm): vs the float reference, and vs dequantize + cuBLAS (the path above
 // SLUICE_CUDA_QGEMM_MAX_ROWS), over partial token and row tiles and split K.
+// Also the same products through mma.sync (SLUICE_CUDA_QGEMM_WGMMA=0) where the default is
+// warpgroup MMAs (sm_90a, 64-token tiles): the two paths agree to rounding.
 TEST_F(CudaOps, QuantizedGemmMatchesReferenceAndTheDequantizedPath) {
   setenv("SLUICE_CUDA_QGEMM_MAX_ROWS", "0", 1);
   auto other = make_backend("cuda", 0);
   unsetenv("SLUICE_CUDA_QGEMM_MAX_ROWS");
   ASSERT_TRUE(other.ok()) << other.error();
   Backend& cublas = *other.value();
+  setenv("SLUICE_CUDA_QGEMM_WGMMA", "0", 1);
+  auto without_wgmma = make_backend("cuda", 0);
+  unsetenv("SLUICE_CUDA_QGEMM_WGMMA");
+  ASSERT_TRUE(without_wgmma.ok()) << without_wgmma.error();
+  Backend& mma = *without_wgmma.value();
   struct Shape {
     int64_t n, rows, cols;
   };
@@ -109,16 +131,10 @@ TEST_F(CudaOps, QuantizedGemmMatchesReferenceAndTheDequantizedPath) {
       EXPECT_LT(rel_l2(got, want), 2e-3)
           << dtype_name(t) << " n=" << s.n << " rows=" << s.rows << " cols=" << s.cols;
 
-      const Weight cw = cublas.place(w);
-      void* cx = cublas.alloc(x.size() * sizeof(float));
-      void* cy = cublas.alloc(s.n * s.rows * sizeof(float));
-      cublas.to_device(cx, x.data(), x.size() * sizeof(float));
-      cublas.matmul(static_cast<const float*>(cx), s.n, cw, static_cast<float*>(cy));
-      std::vector<float> dequantized(s.n * s.rows);
-      cublas.to_host(dequantized.data(), cy, dequantized.size() * sizeof(float));
-      cublas.release(cx);
-      cublas.release(cy);
-      EXPECT_LT(rel_l2(got, dequantized), 1e-3) << dtype_name(t) << " n=" << s.n;
+      EXPECT_LT(rel_l2(got, product_on(cublas, w, x, s.n)), 1e-3)
+          << dtype_name(t) << " n=" << s.n;
+      EXPECT_LT(rel_l2(got, product_on(mma, w, x, s.n)), 1e-5)
+          << dtype_name(t) << " n=" << s.n << " (mma.sync)";
     }
   }
 }
