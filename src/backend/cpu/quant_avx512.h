@@ -127,8 +127,9 @@ inline int64_t for_each_batch8x16(const Weight& w, int64_t i0, int64_t i1, int64
     const int nr = static_cast<int>(std::min<int64_t>(8, r1 - r));
     const uint8_t* wr[8];
     for (int j = 0; j < 8; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
-    unpack(wr, nb, scratch.data(), w.row(std::min(r + 4, w.rows - 1)));
-    unpack(wr + 4, nb, scratch.data() + nb, w.row(std::min(r + 8, w.rows - 1)));
+    // Each half prefetches its rows of the next group: the kernels below run before their use.
+    unpack(wr, nb, scratch.data(), w.row(std::min(r + 8, w.rows - 1)));
+    unpack(wr + 4, nb, scratch.data() + nb, w.row(std::min(r + 12, w.rows - 1)));
     for (int64_t gi = 0; gi < ngroups; gi += 2) {
       const int64_t i = i0 + 8 * gi;
       const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
