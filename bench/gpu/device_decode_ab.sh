@@ -18,5 +18,5 @@ fi
 variants=(--variant "as_built=$b/sluice")
 for v in "$@"; do variants+=(--variant "${v%%=*}=$b/sluice:${v#*=}"); done
 python3 bench/gpu/ab_decode.py --tokenizer devcarry/tok/tokenizer.json --out "$out" \
-  --models-dir /tmp/m --only "$models" --rounds "${ROUNDS:-2}" "${variants[@]}" 2>&1 | tail -12
+  --models-dir /tmp/sluice-models --only "$models" --rounds "${ROUNDS:-2}" "${variants[@]}" 2>&1 | tail -12
 tar czf "$OUT/decode_ab.tgz" -C "$OUT" decode_ab && rm -rf "$out"

@@ -68,7 +68,8 @@ class CudaBackend final : public Backend {
                     static_cast<void*>(qgemm_scratch_),
                     static_cast<void*>(plan_tiles_), static_cast<void*>(sample_in_),
                     static_cast<void*>(sample_out_), static_cast<void*>(sample_staged_),
-                    static_cast<void*>(plan_tokens_)})
+                    static_cast<void*>(plan_tokens_), static_cast<void*>(decode_partials_),
+                    static_cast<void*>(decode_tickets_)})
       if (p) cudaFree(p);
     if (sample_host_) cudaFreeHost(sample_host_);
     cublasDestroy(cublas_);
@@ -323,8 +324,23 @@ class CudaBackend final : public Backend {
     float* scratch = grow(attn_scratch_, attn_scratch_cap_,
                           static_cast<size_t>(attention_scratch_floats(batch.num_tokens, num_heads,
                                                                        cache.head_dim)));
-    // Prefill chunks (and many decodes) go to the tensor-core tiles; batch-invariant mode keeps
-    // one kernel for every token (a token's result must not depend on whether it shares a tile).
+    // Decode-only batches (recorded steps too) and prefill chunks go to the tensor-core tiles;
+    // batch-invariant mode keeps one kernel for every token (a token's result must not depend
+    // on whether it shares a tile, or on how its context is split).
+    if (tiles_ && decode_tiles_ && !invariant_ && batch.num_tokens == batch.num_seqs &&
+        tiled_attention_supported(cache.head_dim)) {
+      if (decode_tickets_ == nullptr) {  // fixed bounds: allocated once, never grown
+        grow(decode_partials_, decode_partials_cap_, static_cast<size_t>(decode_partials_floats()));
+        grow(decode_tickets_, decode_tickets_cap_, static_cast<size_t>(cuda::decode_tickets()));
+        SLUICE_CUDA_CHECK(cudaMemsetAsync(decode_tickets_, 0, decode_tickets_cap_ * sizeof(int32_t),
+                                          stream_));
+      }
+      auto t = timer_->scope("paged_attention", batch.num_tokens, "decode tiles");
+      decode_attention(q, num_heads, cache, batch, scale, out, decode_partials_, decode_tickets_,
+                       stream_);
+      return;
+    }
+    // Prefill chunks (and many decodes beside them) go to the tiles.
     if (tiles_ && !invariant_ && batch.host_query_start && batch.host_positions &&
         tiled_attention_supported(cache.head_dim)) {
       const Plan& plan = attention_plan(batch, num_heads, num_heads / cache.num_kv_heads);
@@ -448,6 +464,12 @@ class CudaBackend final : public Backend {
     const char* v = std::getenv("SLUICE_CUDA_ATTENTION_TILES");
     return v == nullptr || std::string(v) != "0";
   }();
+  // SLUICE_CUDA_DECODE_TILES=0: decode-only batches plan as mixed ones do (per-token kernel for
+  // few decodes, unsplit tiles for many; an A/B switch).
+  bool decode_tiles_ = [] {
+    const char* v = std::getenv("SLUICE_CUDA_DECODE_TILES");
+    return v == nullptr || std::string(v) != "0";
+  }();
   // SLUICE_CUDA_GRAPHS=0: no recording, every step launches its kernels (an A/B switch).
   bool graphs_ = [] {
     const char* v = std::getenv("SLUICE_CUDA_GRAPHS");
@@ -477,6 +499,9 @@ class CudaBackend final : public Backend {
   size_t rows_scratch_cap_ = 0;
   float* attn_scratch_ = nullptr;  // split-K partial results of attention
   size_t attn_scratch_cap_ = 0;
+  float* decode_partials_ = nullptr;  // decode attention: the pieces' sums, and their tickets
+  int32_t* decode_tickets_ = nullptr;
+  size_t decode_partials_cap_ = 0, decode_tickets_cap_ = 0;
   // sample_rows: [specs | edits | masks] in, results out, the rows' staged values, and the
   // page-locked host buffer both copies go through.
   uint8_t* sample_in_ = nullptr;

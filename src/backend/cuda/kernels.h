@@ -10,6 +10,8 @@
 
 namespace sluice::cuda {
 
+int sm_count();  // multiprocessors of the current device (device_info.cu)
+
 // Element-wise ops, norms, rope, embedding, gathers and KV-cache writes (kernels_elementwise.cu).
 void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out, cudaStream_t s);
 // A quantized weight uploaded in its block layout (quant_blocks.h) -> out, the same bytes in the
@@ -121,5 +123,16 @@ AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positio
 void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, const AttentionTile* tiles, int64_t num_tiles,
                      float scale, float* out, cudaStream_t s);
+// Decode-only batches (one token per sequence; recorded steps too: no host copies needed) on
+// the same tiles, one per sequence. When the batch alone would leave multiprocessors idle, each
+// context is split into `pieces` ranges of whole chunks (flash-decoding); every block writes its
+// unnormalized sums to `partials`, and the last of a tile's blocks to finish (a ticket in
+// `tickets`, reset after use) merges them in piece order. Scratch sizes are fixed bounds.
+int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context);
+int64_t decode_partials_floats();
+int64_t decode_tickets();
+void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                      const AttentionBatch& batch, float scale, float* out, float* partials,
+                      int32_t* tickets, cudaStream_t s);
 
 }  // namespace sluice::cuda

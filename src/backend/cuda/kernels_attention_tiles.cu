@@ -32,6 +32,18 @@ constexpr int kPad = 8;     // halves of padding per shared row: conflict-free f
 constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go per token...
 constexpr int64_t kFillBlocks = 66;  // ...unless they make this many tiles (measured: 66 beat 264 at c=16/32)
 constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kBlocksPerSm = 2;  // resident tiled blocks per SM (171 registers, 70 KB of stages)
+constexpr int kMaxHeadDim = 128;
+constexpr int kSlotFloats = 16 * (kMaxHeadDim + 2);  // a piece's sums: o [16][HD], (m, l) [16]
+
+// Where a tile's result goes. pieces == 1: normalized into `out`. Otherwise block z holds piece
+// z of the context (whole chunks): it writes its unnormalized sums into its slot of `partials`
+// ([tile][head group][piece] slots), and the tile's last block merges the slots in piece order.
+struct Pieces {
+  float* partials = nullptr;
+  int32_t* tickets = nullptr;  // [tile][head group]: blocks done; the merging block resets it
+  int pieces = 1;
+};
 
 // Shared memory of a block: two stages of one chunk's K and V rows, [key][dim] f16.
 template <int HD>
@@ -56,15 +68,17 @@ __device__ __forceinline__ void issue_chunk(const __half* k_cache, const __half*
   cp_async_commit();
 }
 
-// One tile's attention. KeySplit (tiles of at most 16 rows: decodes, one token x G heads):
-// every warp takes the same 16 rows and its own 16 keys of each chunk, and the four warps'
-// softmax states are merged at the end; otherwise warp w takes rows 16w..16w+15 and all keys.
+// One tile's attention over chunks [c_begin, c_end). KeySplit (tiles of at most 16 rows:
+// decodes, one token x G heads): every warp takes the same 16 rows and its own 16 keys of each
+// chunk, and the four warps' softmax states are merged at the end, normalized into `out` or,
+// with `part`, unnormalized into a piece's slot; otherwise warp w takes rows 16w..16w+15.
 template <int HD, bool KeySplit>
 __device__ __forceinline__ void attend_tile(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile& tile, float scale_log2, float* out,
-    TileSmem<HD>& sm, int64_t (&row_s)[2][kKeys], int max_pos) {
+    TileSmem<HD>& sm, int64_t (&row_s)[2][kKeys], int max_pos, int c_begin, int c_end,
+    float* part) {
   constexpr int NT = KeySplit ? 2 : kKeys / 8;  // 8-key score tiles of a warp per chunk
   const int h0 = static_cast<int>(blockIdx.y) * G;
   const int64_t kvh = h0 / group;
@@ -99,23 +113,22 @@ __device__ __forceinline__ void attend_tile(
 
   float o[HD / 8][4] = {};  // [16 rows, HD] accumulator
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
-  // Row offsets of chunk c's positions (this KV head) into row_s[c & 1].
-  auto chunk_rows = [&](int c) {
+  // Row offsets of chunk c's positions (this KV head) into row_s[st].
+  auto chunk_rows = [&](int c, int st) {
     const int64_t p = static_cast<int64_t>(c) * kKeys + threadIdx.x;
     if (threadIdx.x < kKeys && p <= max_pos)
-      row_s[c & 1][threadIdx.x] =
+      row_s[st][threadIdx.x] =
           (static_cast<int64_t>(table[p / block_size]) * block_size + p % block_size) * kv_row +
           kvh * HD;
   };
   auto chunk_count = [&](int c) { return min(kKeys, max_pos + 1 - c * kKeys); };
-  const int num_chunks = max_pos / kKeys + 1;
-  chunk_rows(0);
+  chunk_rows(c_begin, 0);
   __syncthreads();
-  issue_chunk<HD>(k_cache, v_cache, row_s[0], chunk_count(0), sm, 0);
-  for (int c = 0; c < num_chunks; ++c) {
-    const int st = c & 1, c0 = c * kKeys + key0;
-    if (c + 1 < num_chunks) {  // the next chunk loads while this one computes
-      chunk_rows(c + 1);
+  issue_chunk<HD>(k_cache, v_cache, row_s[0], chunk_count(c_begin), sm, 0);
+  for (int c = c_begin; c < c_end; ++c) {
+    const int st = (c - c_begin) & 1, c0 = c * kKeys + key0;
+    if (c + 1 < c_end) {  // the next chunk loads while this one computes
+      chunk_rows(c + 1, st ^ 1);
       __syncthreads();
       issue_chunk<HD>(k_cache, v_cache, row_s[st ^ 1], chunk_count(c + 1), sm, st ^ 1);
       cp_async_wait<1>();
@@ -223,8 +236,13 @@ __device__ __forceinline__ void attend_tile(
         num += o_s[(w * 16 + r) * HD + d] * f;
         den += ml_s[(w * 16 + r) * 2 + 1] * f;
       }
-      const int64_t t = tile.first_token + r / G;
-      out[(t * num_heads + h0 + r % G) * HD + d] = num / den;
+      if (part != nullptr) {
+        part[r * HD + d] = num;
+        if (d == 0) part[16 * HD + 2 * r] = mm, part[16 * HD + 2 * r + 1] = den;
+      } else {
+        const int64_t t = tile.first_token + r / G;
+        out[(t * num_heads + h0 + r % G) * HD + d] = num / den;
+      }
     }
   } else {
 #pragma unroll
@@ -244,27 +262,69 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out,
-    bool key_split) {
+    bool key_split, Pieces pc) {
   pdl_launch_dependents();  // the output projection follows
   pdl_wait();
   extern __shared__ __align__(16) unsigned char smem_raw[];
   TileSmem<HD>& sm = *reinterpret_cast<TileSmem<HD>*>(smem_raw);
   __shared__ int64_t row_s[2][kKeys];  // per stage: chunk position -> offset of its K/V row
   __shared__ int max_pos_s;
-  const AttentionTile tile = tiles[blockIdx.x];
+  __shared__ bool last_s;
+  // No tile list: a decode-only batch, tile i = token i of sequence i.
+  const int32_t b = static_cast<int32_t>(blockIdx.x);
+  const AttentionTile tile = tiles ? tiles[blockIdx.x] : AttentionTile{b, b, 1, 0};
   if (threadIdx.x == 0) max_pos_s = 0;
   __syncthreads();
   for (int i = threadIdx.x; i < tile.num_tokens; i += kWarps * 32)
     atomicMax(&max_pos_s, positions[tile.first_token + i]);
   __syncthreads();
   const int max_pos = max_pos_s;
-  if (key_split && tile.num_tokens * G <= 16)
+  const int num_chunks = max_pos / kKeys + 1;
+  if (pc.pieces == 1) {
+    if (key_split && tile.num_tokens * G <= 16)
+      attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row,
+                            positions, block_tables, max_blocks, tile, scale_log2, out, sm, row_s,
+                            max_pos, 0, num_chunks, nullptr);
+    else
+      attend_tile<HD, false>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row,
+                             positions, block_tables, max_blocks, tile, scale_log2, out, sm,
+                             row_s, max_pos, 0, num_chunks, nullptr);
+    return;
+  }
+  // Piece z of the context (pieces past the context's end are empty), then the ticket.
+  const int per = (num_chunks + pc.pieces - 1) / pc.pieces;
+  const int z = static_cast<int>(blockIdx.z), c_begin = z * per;
+  const int64_t pair = static_cast<int64_t>(blockIdx.x) * gridDim.y + blockIdx.y;
+  const float* slots = pc.partials + pair * pc.pieces * kSlotFloats;
+  if (c_begin < num_chunks)
     attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
-                          block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos);
-  else
-    attend_tile<HD, false>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row,
-                           positions, block_tables, max_blocks, tile, scale_log2, out, sm, row_s,
-                           max_pos);
+                          block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos,
+                          c_begin, min(num_chunks, c_begin + per),
+                          pc.partials + (pair * pc.pieces + z) * kSlotFloats);
+  __threadfence();  // this block's sums are visible before its ticket
+  __syncthreads();
+  if (threadIdx.x == 0) last_s = atomicAdd(&pc.tickets[pair], 1) == pc.pieces - 1;
+  __syncthreads();
+  if (!last_s) return;
+  __threadfence();
+  // The last block: out = sum_z o_z 2^(m_z - M) / sum_z l_z 2^(m_z - M), in piece order (L2
+  // reads: other blocks wrote the slots).
+  const int h0 = static_cast<int>(blockIdx.y) * G, used = (num_chunks + per - 1) / per;
+  for (int e = threadIdx.x; e < tile.num_tokens * G * HD; e += kWarps * 32) {
+    const int r = e / HD, d = e % HD;
+    float mm = -INFINITY;
+    for (int p = 0; p < used; ++p) mm = fmaxf(mm, __ldcg(slots + p * kSlotFloats + 16 * HD + 2 * r));
+    float num = 0.0f, den = 0.0f;
+    for (int p = 0; p < used; ++p) {
+      const float* slot = slots + p * kSlotFloats;
+      const float f = exp2f(__ldcg(slot + 16 * HD + 2 * r) - mm);
+      num += __ldcg(slot + r * HD + d) * f;
+      den += __ldcg(slot + 16 * HD + 2 * r + 1) * f;
+    }
+    const int64_t t = tile.first_token + r / G;
+    out[(t * num_heads + h0 + r % G) * HD + d] = num / den;
+  }
+  if (threadIdx.x == 0) pc.tickets[pair] = 0;  // ready for the next launch (and replay)
 }
 
 // SLUICE_CUDA_DECODE_KEY_SPLIT=0: tiles of one token keep one warp per 16 rows (A/B switch).
@@ -320,17 +380,17 @@ AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positio
   return plan;
 }
 
-void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
-                     const AttentionBatch& batch, const AttentionTile* tiles, int64_t num_tiles,
-                     float scale, float* out, cudaStream_t s) {
-  if (num_tiles <= 0) return;
+namespace {
+
+// One launch of the tiled kernel: grid (tiles, head groups, pieces); tiles null for decodes.
+void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
+                  const AttentionBatch& batch, const AttentionTile* tiles, dim3 grid, float scale,
+                  float* out, Pieces pc, cudaStream_t s) {
   const int64_t hd = cache.head_dim;
   SLUICE_ASSERT(tiled_attention_supported(hd), "tiled attention needs head_dim 64 or 128");
-  const int64_t group = num_heads / cache.num_kv_heads;
-  const int G = heads_per_tile(group);
-  const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(num_heads / G));
-  const int64_t kv_row = cache.num_kv_heads * hd;
   SLUICE_ASSERT(cache.dtype == KvDtype::F16, "tiled attention reads an f16 KV cache");
+  const int64_t group = num_heads / cache.num_kv_heads;
+  const int64_t kv_row = cache.num_kv_heads * hd;
   auto launch = [&](auto hd_tag) {
     constexpr int HD = decltype(hd_tag)::value;
     constexpr size_t smem = sizeof(TileSmem<HD>);
@@ -342,13 +402,58 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
     }();
     (void)sized;
     launch_pdl_smem(tiled_attention_kernel<HD>, grid, dim3(kWarps * 32), smem, s, q,
-                    static_cast<int>(num_heads), static_cast<int>(group), G,
-                    static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
-                    cache.block_size, kv_row, batch.positions, batch.block_tables,
-                    batch.max_blocks_per_seq, tiles, scale * kLog2e, out, key_split_decodes());
+                    static_cast<int>(num_heads), static_cast<int>(group),
+                    heads_per_tile(group), static_cast<const __half*>(cache.k),
+                    static_cast<const __half*>(cache.v), cache.block_size, kv_row,
+                    batch.positions, batch.block_tables, batch.max_blocks_per_seq, tiles,
+                    scale * kLog2e, out, key_split_decodes(), pc);
   };
   if (hd == 64) launch(std::integral_constant<int, 64>{});
   else launch(std::integral_constant<int, 128>{});
+}
+
+int64_t target_blocks() { return kBlocksPerSm * sm_count(); }
+
+}  // namespace
+
+void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                     const AttentionBatch& batch, const AttentionTile* tiles, int64_t num_tiles,
+                     float scale, float* out, cudaStream_t s) {
+  if (num_tiles <= 0) return;
+  const int G = heads_per_tile(num_heads / cache.num_kv_heads);
+  const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(num_heads / G));
+  launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out, Pieces{}, s);
+}
+
+// Pieces per context: as many blocks as fit at once (kBlocksPerSm per multiprocessor; one block
+// more would start a second wave), each piece at least a chunk of the longest context (shorter
+// ones get shorter pieces, or empty ones). So pairs * pieces <= target: the scratch's bound.
+int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context) {
+  if (!key_split_decodes()) return 1;  // the merge is the key-split tiles' own
+  const int64_t pairs = num_seqs * (num_heads / heads_per_tile(group));
+  const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
+  return std::clamp<int64_t>(target_blocks() / pairs, 1, chunks);
+}
+
+int64_t decode_partials_floats() { return target_blocks() * kSlotFloats; }
+int64_t decode_tickets() { return target_blocks(); }
+
+void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                      const AttentionBatch& batch, float scale, float* out, float* partials,
+                      int32_t* tickets, cudaStream_t s) {
+  if (batch.num_seqs <= 0) return;
+  SLUICE_ASSERT(batch.num_tokens == batch.num_seqs, "decode_attention takes one token per sequence");
+  const int64_t group = num_heads / cache.num_kv_heads;
+  const int64_t heads = num_heads / heads_per_tile(group);
+  const int64_t pieces = decode_pieces(batch.num_seqs, num_heads, group, batch.max_context);
+  SLUICE_ASSERT(pieces == 1 || (batch.num_seqs * heads <= decode_tickets() &&
+                                batch.num_seqs * heads * pieces * kSlotFloats <=
+                                    decode_partials_floats()),
+                "decode pieces within their scratch bounds");
+  const dim3 grid(static_cast<unsigned>(batch.num_seqs), static_cast<unsigned>(heads),
+                  static_cast<unsigned>(pieces));
+  launch_tiles(q, num_heads, cache, batch, nullptr, grid, scale, out,
+               Pieces{partials, tickets, static_cast<int>(pieces)}, s);
 }
 
 }  // namespace sluice::cuda

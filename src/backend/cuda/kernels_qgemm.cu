@@ -391,16 +391,6 @@ __global__ void sum_splits_kernel(const float* partial, int64_t count, int split
   y[i] = s;
 }
 
-int sm_count() {
-  static const int n = [] {
-    int dev = 0, count = 0;
-    SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
-    SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, dev));
-    return count;
-  }();
-  return n;
-}
-
 // Split sums through clusters: on sm_90 and later unless SLUICE_CUDA_QGEMM_CLUSTER=0 (A/B).
 bool cluster_sums() {
   static const bool on = [] {

@@ -319,7 +319,12 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
   // 140 decodes fill the GPU with tiles of one token (with every head layout tiled here).
   std::vector<Seq> many_decodes;
   for (int i = 0; i < 140; ++i) many_decodes.push_back({(i * 37) % 300, 1});
-  for (const auto& seqs : {long_seqs, short_seqs, decode_seqs, prefill_seqs, many_decodes})
+  // Decode-only batches take the tiles with each context split into pieces: pieces past a short
+  // context are empty, contexts end on and beside chunk boundaries.
+  const std::vector<Seq> few_decodes = {{300, 1}, {1500, 1}, {40, 1}, {0, 1}, {63, 1}, {64, 1}};
+  const std::vector<Seq> one_decode = {{2000, 1}};
+  for (const auto& seqs : {long_seqs, short_seqs, decode_seqs, prefill_seqs, many_decodes,
+                           few_decodes, one_decode})
   // head_dim 80 and 36 leave lanes without a dim; 36 is not a multiple of 8 (scalar K loads).
   for (const Case& c : {Case{8, 2, 64, 16}, Case{4, 4, 128, 32}, Case{6, 1, 96, 5},
                         Case{2, 2, 256, 16}, Case{16, 2, 128, 16}, Case{4, 2, 80, 16},
@@ -387,8 +392,10 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
     std::vector<float> want(q.size());
     ref::paged_attention(q.data(), c.heads, host, hb, scale, want.data());
+    const bool decodes_only = std::all_of(seqs.begin(), seqs.end(),
+                                          [](const Seq& s) { return s.num_tokens == 1; });
     bool tiled = c.hd == 64 || c.hd == 128;  // f16 tensor-core operands: ~5e-4 of error
-    tiled = tiled && (seqs.size() >= 140 || std::any_of(seqs.begin(), seqs.end(), [](const Seq& s) {
+    tiled = tiled && (decodes_only || std::any_of(seqs.begin(), seqs.end(), [](const Seq& s) {
                         return s.num_tokens >= 8;
                       }));
     for (bool invariant : {false, true}) {  // batch-invariant mode: fixed splits, no tiles
@@ -403,6 +410,19 @@ TEST_F(CudaOps, PagedAttentionMatchesReference) {
           << " bs=" << c.block_size << " context=" << max_context << " invariant=" << invariant;
       if (f16) {
         EXPECT_GT(rel_l2(got, want), 1e-6) << "the tiled kernel did not run";
+      }
+      if (decodes_only && !invariant) {
+        // Again (the pieces' tickets were reset), and as a recorded step plans it: sized for the
+        // table's capacity, no host copies; the kernels follow the positions on the device.
+        gpu_->paged_attention(up(q), c.heads, dev, db, scale, out);
+        EXPECT_EQ(down(out, q.size()), got) << "hd=" << c.hd << " context=" << max_context;
+        AttentionBatch rb = db;
+        rb.max_context = max_blocks * c.block_size;
+        rb.host_query_start = rb.host_positions = nullptr;
+        float* rout = poisoned(q.size());
+        gpu_->paged_attention(up(q), c.heads, dev, rb, scale, rout);
+        EXPECT_LT(rel_l2(down(rout, q.size()), want), tiled ? 2e-3 : 1e-5)
+            << "capacity-sized: heads=" << c.heads << " hd=" << c.hd << " context=" << max_context;
       }
     }
     gpu_->set_batch_invariant(false);
