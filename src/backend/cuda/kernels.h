@@ -76,8 +76,9 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
 void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 // Quantized weights (Q4G32, Q8G32, Q8G16; cols a multiple of 64) x f16 activations on tensor
 // cores, dequantized in registers (kernels_qgemm.cu): ps[i].y[n, rows] = x[n, cols] . w^T, f32
-// sums, for up to kMaxRowsProducts weights of one dtype and column count (one launch where
-// they split K alike). Each output's sums depend on (n, its weight's shape) only. `scratch`
+// sums, for up to kMaxRowsProducts weights of one dtype and column count (one launch, its K
+// splits planned for all their blocks). Each output's sums depend on n and the launch's
+// shapes (a product alone may split otherwise than beside others). `scratch`
 // holds the largest qgemm_scratch_bytes(n, w) of them (split-K partial sums where no cluster
 // can add them; 0 bytes on sm_90). `wgmma`: as warpgroup MMAs, where qgemm_wgmma_available().
 bool qgemm_supported(const Weight& w);

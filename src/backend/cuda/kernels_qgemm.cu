@@ -18,7 +18,8 @@
 // and warp w holds rows 16w.. of each 64-row half. Few blocks and long K: K is split over grid.z
 // and the partial sums are added in split order, through distributed shared memory when the splits
 // of a tile form a thread-block cluster (sm_90), else through a global scratch buffer and a second
-// kernel.
+// kernel. With clusters the split count is planned per launch from the occupancy API: the fewest
+// waves of resident clusters times the stages each block walks (up to 16 splits on the H100).
 #include <cooperative_groups.h>
 #include <cuda_fp16.h>
 
@@ -44,7 +45,9 @@ constexpr int kThreads = kBM / (16 * kWarpTiles) * 32;
 constexpr int kStageCols = 64;  // two quantized units
 constexpr int kStages = 4;      // shared-memory stage slots
 constexpr int kMinStagesPerSplit = 4;
-constexpr int kMaxSplits = 8;        // a portable cluster size
+constexpr int kMaxSplits = 16;  // a cluster: 8 portable, 16 allowed on the H100 (non-portable)
+constexpr int kPortableSplits = 8;
+constexpr int kSplitOverhead = 2;    // stages' worth of a block's pipeline fill and split sum
 constexpr int kRedStride = kBM + 4;  // floats per token of the reduction tile (no bank conflicts)
 
 // Per format: 16-byte code pieces per unit, 32-bit header words per unit.
@@ -408,24 +411,40 @@ int tile_tokens(int64_t n) {
   return n <= 16 ? 16 : n <= 32 ? 32 : 64;
 }
 
-// K splits so that the weight's own grid has about two blocks per multiprocessor, each split
-// at least kMinStagesPerSplit stages long. A function of (n, weight shape) only, so a product
-// sums in the same order whether or not it shares its launch.
-int plan_splits(int64_t n, const Weight& w) {
-  const int64_t bn = tile_tokens(n);
-  const int64_t blocks = ((n + bn - 1) / bn) * ((w.rows + kBM - 1) / kBM);
-  const int64_t stages = w.cols / kStageCols;
-  const int64_t want = (2 * sm_count() + blocks - 1) / blocks;
-  return static_cast<int>(
-      std::clamp<int64_t>(std::min(want, stages / kMinStagesPerSplit), 1, kMaxSplits));
+// SLUICE_CUDA_QGEMM_WAVE_PLAN=0: the earlier plan, per weight (an A/B switch, read once).
+bool wave_plan() {
+  static const bool on = [] {
+    const char* v = std::getenv("SLUICE_CUDA_QGEMM_WAVE_PLAN");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
 }
 
-// `Kernel`, its dynamic shared memory limit raised to `smem` on first use.
+// Token tiles x row blocks of a launch over products ps[0 .. count).
+int64_t launch_blocks(int64_t n, const RowsProduct* ps, int count) {
+  const int64_t bn = tile_tokens(n);
+  int64_t row_blocks = 0;
+  for (int i = 0; i < count; ++i) row_blocks += (ps[i].w->rows + kBM - 1) / kBM;
+  return (n + bn - 1) / bn * row_blocks;
+}
+
+// K splits of one product's launch (`blocks` tiles) when its splits are summed in global memory,
+// or under SLUICE_CUDA_QGEMM_WAVE_PLAN=0: about two blocks per SM, at most a portable cluster.
+int plan_splits(int64_t blocks, int64_t stages) {
+  const int64_t want = (2 * sm_count() + blocks - 1) / blocks;
+  return static_cast<int>(
+      std::clamp<int64_t>(std::min(want, stages / kMinStagesPerSplit), 1, kPortableSplits));
+}
+
+// `Kernel`, its dynamic shared memory limit raised to `smem` and clusters past the portable 8
+// allowed, on first use.
 template <auto Kernel>
 auto configured(size_t smem) {
   static const bool done = [smem] {
     SLUICE_CUDA_CHECK(cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(smem)));
+    SLUICE_CUDA_CHECK(
+        cudaFuncSetAttribute(Kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
     return true;
   }();
   (void)done;
@@ -433,25 +452,93 @@ auto configured(size_t smem) {
 }
 
 template <DType T, int BN>
-void launch(const QgemmArgs& a, int splits, bool wg, cudaStream_t s) {
-  static_assert(x_tiles_aligned<T, BN>(), "wgmma reads 1024-aligned x tiles");
-  const bool cluster = splits > 1 && cluster_sums();
+using QgemmKernel = void (*)(QgemmArgs);
+
+// The kernel for a launch: split sums in clusters or not, warpgroup MMAs or mma.sync.
+template <DType T, int BN>
+QgemmKernel<T, BN> pick_kernel(bool cluster, bool wg) {
   const size_t smem = sizeof(QgemmSmem<T, BN>);
-  void (*kernel)(QgemmArgs) = nullptr;
   // Warpgroup MMAs for 64-token tiles only: at 16 and 32 tokens they measured 0-20% slower than
   // mma.sync on the Llama-3-8B shapes, at 64 tokens 4-8% faster (PERFORMANCE.md, issue 8).
   if constexpr (BN == 64) {
     if (wg)
-      kernel = cluster ? configured<qgemm_kernel<T, BN, true, true>>(smem)
-                       : configured<qgemm_kernel<T, BN, false, true>>(smem);
+      return cluster ? configured<qgemm_kernel<T, BN, true, true>>(smem)
+                     : configured<qgemm_kernel<T, BN, false, true>>(smem);
   }
-  if (kernel == nullptr)
-    kernel = cluster ? configured<qgemm_kernel<T, BN, true, false>>(smem)
-                     : configured<qgemm_kernel<T, BN, false, false>>(smem);
+  return cluster ? configured<qgemm_kernel<T, BN, true, false>>(smem)
+                 : configured<qgemm_kernel<T, BN, false, false>>(smem);
+}
+
+// How many clusters of `splits` blocks (blocks, for 1) of the kernel run at once on this GPU
+// (the occupancy API, once per kernel and size).
+template <DType T, int BN>
+int64_t resident_units(int splits, bool wg) {
+  static int64_t cache[2][kMaxSplits + 1] = {};
+  int64_t& r = cache[wg ? 1 : 0][splits];
+  if (r == 0) {
+    const QgemmKernel<T, BN> kernel = pick_kernel<T, BN>(splits > 1, wg);
+    const size_t smem = sizeof(QgemmSmem<T, BN>);
+    int count = 0;
+    if (splits == 1) {
+      SLUICE_CUDA_CHECK(
+          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&count, kernel, kThreads, smem));
+      count *= sm_count();
+    } else {
+      cudaLaunchConfig_t cfg{};
+      cfg.gridDim = dim3(1, 1, static_cast<unsigned>(splits));
+      cfg.blockDim = dim3(kThreads);
+      cfg.dynamicSmemBytes = smem;
+      cudaLaunchAttribute attr{};
+      attr.id = cudaLaunchAttributeClusterDimension;
+      attr.val.clusterDim.x = 1, attr.val.clusterDim.y = 1;
+      attr.val.clusterDim.z = static_cast<unsigned>(splits);
+      cfg.attrs = &attr;
+      cfg.numAttrs = 1;
+      SLUICE_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&count, kernel, &cfg));
+    }
+    r = std::max(1, count);
+  }
+  return r;
+}
+
+// K splits of a cluster-summed launch of `tiles` tiles over `stages` stages: the fewest waves
+// of resident clusters (of resident blocks, unsplit) times (stages per block + kSplitOverhead),
+// each split at least kMinStagesPerSplit stages; ties go to fewer splits. Depends on the
+// launch's shapes and this GPU only.
+template <DType T, int BN>
+int plan_cluster_splits(int64_t tiles, int64_t stages, bool wg) {
+  static const int64_t cap = qgemm_wgmma_available() ? kMaxSplits : kPortableSplits;  // H100
+  const int64_t most = std::clamp<int64_t>(stages / kMinStagesPerSplit, 1, cap);
+  int best = 1;
+  int64_t best_cost = INT64_MAX;
+  for (int64_t s = 1; s <= most; ++s) {
+    const int64_t per = (stages + s - 1) / s, used = (stages + per - 1) / per;
+    if (used != s) continue;  // the same splits as a smaller count
+    const int64_t units = resident_units<T, BN>(static_cast<int>(s), wg);
+    const int64_t cost = (tiles + units - 1) / units * (per + kSplitOverhead);
+    if (cost < best_cost) best = static_cast<int>(s), best_cost = cost;
+  }
+  return best;
+}
+
+// splits 0: planned here (plan_cluster_splits), the split sums in clusters.
+template <DType T, int BN>
+void launch(const QgemmArgs& args, int splits, bool wg, cudaStream_t s) {
+  static_assert(x_tiles_aligned<T, BN>(), "wgmma reads 1024-aligned x tiles");
+  QgemmArgs a = args;
+  const int64_t stages = a.cols / kStageCols;
+  if (splits == 0) {
+    const int64_t tiles = (a.n + BN - 1) / BN * a.segs.first_block[a.segs.count];
+    splits = plan_cluster_splits<T, BN>(tiles, stages, wg);
+    a.stages_per_split = (stages + splits - 1) / splits;
+  }
+  const bool cluster = splits > 1 && cluster_sums();
+  const QgemmKernel<T, BN> kernel = pick_kernel<T, BN>(cluster, wg);
   const dim3 grid(static_cast<unsigned>((a.n + BN - 1) / BN),
                   static_cast<unsigned>(a.segs.first_block[a.segs.count]),
                   static_cast<unsigned>(splits));
-  launch_pdl_cluster(kernel, grid, dim3(kThreads), smem, cluster ? splits : 1, s, a);
+  launch_pdl_cluster(kernel, grid, dim3(kThreads), sizeof(QgemmSmem<T, BN>), cluster ? splits : 1,
+                     s, a);
 }
 
 template <DType T>
@@ -466,8 +553,8 @@ void launch_any_bn(const QgemmArgs& a, int splits, bool wg, cudaStream_t s) {
   }
 }
 
-// One launch over products ps[0 .. count) (same dtype, cols and splits); partial: the global
-// split sums' scratch (count 1 only).
+// One launch over products ps[0 .. count) (same dtype, cols and splits; 0: planned at launch for
+// cluster sums); partial: the global split sums' scratch (count 1 only).
 void launch_products(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, int splits,
                      void* partial, bool wg, cudaStream_t s) {
   const Weight& w = *ps[0].w;
@@ -475,7 +562,7 @@ void launch_products(const uint16_t* x, int64_t n, const RowsProduct* ps, int co
   if (segs.first_block[count] == 0) return;
   const QgemmArgs a{
       reinterpret_cast<const __half*>(x),         n, w.cols, segs, static_cast<float*>(partial),
-      (w.cols / kStageCols + splits - 1) / splits};
+      splits > 0 ? (w.cols / kStageCols + splits - 1) / splits : 0};
   switch (w.dtype) {
     case DType::Q4G32:
       return launch_any_bn<DType::Q4G32>(a, splits, wg, s);
@@ -504,7 +591,8 @@ bool qgemm_supported(const Weight& w) {
 }
 
 size_t qgemm_scratch_bytes(int64_t n, const Weight& w) {
-  const int splits = plan_splits(n, w);
+  const RowsProduct one{&w, nullptr};
+  const int splits = plan_splits(launch_blocks(n, &one, 1), w.cols / kStageCols);
   return splits > 1 && !cluster_sums() ? static_cast<size_t>(splits) * n * w.rows * sizeof(float)
                                        : 0;
 }
@@ -512,8 +600,14 @@ size_t qgemm_scratch_bytes(int64_t n, const Weight& w) {
 void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
                 bool wgmma, cudaStream_t s) {
   if (n <= 0) return;
+  const int64_t stages = ps[0].w->cols / kStageCols;
+  if (wave_plan() && cluster_sums()) {  // one launch, planned for all its tiles
+    launch_products(x, n, ps, count, 0, nullptr, wgmma, s);
+    return;
+  }
+  auto splits_alone = [&](int i) { return plan_splits(launch_blocks(n, ps + i, 1), stages); };
   for (int i = 0; i < count;) {
-    const int splits = plan_splits(n, *ps[i].w);
+    const int splits = splits_alone(i);
     if (splits > 1 && !cluster_sums()) {  // partial sums in scratch, one product at a time
       launch_products(x, n, ps + i, 1, splits, scratch, wgmma, s);
       const int64_t elems = n * ps[i].w->rows;
@@ -523,7 +617,7 @@ void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, 
       continue;
     }
     int j = i + 1;  // the following products with the same splits share the launch
-    while (j < count && plan_splits(n, *ps[j].w) == splits) ++j;
+    while (j < count && splits_alone(j) == splits) ++j;
     launch_products(x, n, ps + i, j - i, splits, nullptr, wgmma, s);
     i = j;
   }

@@ -160,8 +160,14 @@ TEST_F(CudaOps, MatmulManyEqualsSeparateMatmuls) {
       for (size_t i = 0; i < ps.size(); ++i) {
         float* one = poisoned(n * rows[i]);
         gpu_->matmul(dx, n, ws[i], one);
-        EXPECT_EQ(down(ps[i].y, n * rows[i]), down(one, n * rows[i]))
-            << "n=" << n << " product " << i << " " << dtype_name(dts[i]);
+        // The weight-streaming products (n <= 8) sum each output in a fixed order; the batched
+        // quantized GEMM plans its K splits for the whole launch, so its sums may be ordered
+        // otherwise than for the product alone.
+        const auto many = down(ps[i].y, n * rows[i]), alone = down(one, n * rows[i]);
+        if (n <= 8 || !is_quantized(dts[i]))
+          EXPECT_EQ(many, alone) << "n=" << n << " product " << i << " " << dtype_name(dts[i]);
+        else
+          EXPECT_LT(rel_l2(many, alone), 1e-6) << "n=" << n << " product " << i;
       }
     }
   }
