@@ -31,7 +31,7 @@ ki, vi, ui = head.index("Kernel Name"), head.index("Metric Value"), head.index("
 tot = collections.defaultdict(float); cnt = collections.Counter()
 for r in rows:
     v = float(r[vi].replace(",", ""))
-    v = v / 1000 if r[ui] == "nsecond" else v * (1000 if r[ui] == "msecond" else 1)
+    v *= {"ns": 1e-3, "nsecond": 1e-3, "ms": 1e3, "msecond": 1e3}.get(r[ui], 1.0)  # -> us
     k = r[ki].split("(")[0][:90]
     tot[k] += v; cnt[k] += 1
 all_us = sum(tot.values())

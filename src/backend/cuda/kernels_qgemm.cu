@@ -459,7 +459,7 @@ template <DType T, int BN>
 QgemmKernel<T, BN> pick_kernel(bool cluster, bool wg) {
   const size_t smem = sizeof(QgemmSmem<T, BN>);
   // Warpgroup MMAs for 64-token tiles only: at 16 and 32 tokens they measured 0-20% slower than
-  // mma.sync on the Llama-3-8B shapes, at 64 tokens 4-8% faster (PERFORMANCE.md, issue 8).
+  // mma.sync on the Llama-3-8B shapes, at 64 tokens 4-8% faster (docs/PERFORMANCE_GPU.md).
   if constexpr (BN == 64) {
     if (wg)
       return cluster ? configured<qgemm_kernel<T, BN, true, true>>(smem)
