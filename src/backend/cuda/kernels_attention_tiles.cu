@@ -355,8 +355,8 @@ AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positio
                               int64_t num_seqs, int64_t num_heads, int64_t group) {
   AttentionSplit plan;
   const int G = heads_per_tile(group), T = kRows / G;
-  // Many decodes: one tile each reads its K/V once per KV head (the per-token kernel reads it
-  // once per block of query heads, in f32); few: the per-token kernel splits long contexts.
+  // Decodes beside prefill chunks (decode-only batches take decode_attention): many get a tile
+  // each (K/V read once per KV head); few go to the per-token kernel, which splits long contexts.
   int64_t short_seqs = 0;
   for (int64_t s = 0; s < num_seqs; ++s)
     short_seqs += query_start[s + 1] - query_start[s] < kMinTileTokens;
