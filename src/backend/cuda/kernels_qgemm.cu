@@ -451,12 +451,11 @@ auto configured(size_t smem) {
   return Kernel;
 }
 
-template <DType T, int BN>
 using QgemmKernel = void (*)(QgemmArgs);
 
 // The kernel for a launch: split sums in clusters or not, warpgroup MMAs or mma.sync.
 template <DType T, int BN>
-QgemmKernel<T, BN> pick_kernel(bool cluster, bool wg) {
+QgemmKernel pick_kernel(bool cluster, bool wg) {
   const size_t smem = sizeof(QgemmSmem<T, BN>);
   // Warpgroup MMAs for 64-token tiles only: at 16 and 32 tokens they measured 0-20% slower than
   // mma.sync on the Llama-3-8B shapes, at 64 tokens 4-8% faster (docs/PERFORMANCE_GPU.md).
@@ -476,7 +475,7 @@ int64_t resident_units(int splits, bool wg) {
   static int64_t cache[2][kMaxSplits + 1] = {};
   int64_t& r = cache[wg ? 1 : 0][splits];
   if (r == 0) {
-    const QgemmKernel<T, BN> kernel = pick_kernel<T, BN>(splits > 1, wg);
+    const QgemmKernel kernel = pick_kernel<T, BN>(splits > 1, wg);
     const size_t smem = sizeof(QgemmSmem<T, BN>);
     int count = 0;
     if (splits == 1) {
@@ -533,7 +532,7 @@ void launch(const QgemmArgs& args, int splits, bool wg, cudaStream_t s) {
     a.stages_per_split = (stages + splits - 1) / splits;
   }
   const bool cluster = splits > 1 && cluster_sums();
-  const QgemmKernel<T, BN> kernel = pick_kernel<T, BN>(cluster, wg);
+  const QgemmKernel kernel = pick_kernel<T, BN>(cluster, wg);
   const dim3 grid(static_cast<unsigned>((a.n + BN - 1) / BN),
                   static_cast<unsigned>(a.segs.first_block[a.segs.count]),
                   static_cast<unsigned>(splits));
