@@ -33,8 +33,8 @@ constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go 
 constexpr int64_t kFillBlocks = 66;  // ...unless they make this many tiles (measured: 66 beat 264 at c=16/32)
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kBlocksPerSm = 2;  // resident tiled blocks per SM (171 registers, 70 KB of stages)
-constexpr int kMaxHeadDim = 128;
-constexpr int kSlotFloats = 16 * (kMaxHeadDim + 2);  // a piece's sums: o [16][HD], (m, l) [16]
+constexpr int kMaxTileHeadDim = 128;
+constexpr int kSlotFloats = 16 * (kMaxTileHeadDim + 2);  // a piece's sums: o [16][HD], (m, l) [16]
 
 // Where a tile's result goes. pieces == 1: normalized into `out`. Otherwise block z holds piece
 // z of the context (whole chunks): it writes its unnormalized sums into its slot of `partials`
