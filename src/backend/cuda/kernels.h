@@ -129,7 +129,6 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
 // context is split into `pieces` ranges of whole chunks (flash-decoding); every block writes its
 // unnormalized sums to `partials`, and the last of a tile's blocks to finish (a ticket in
 // `tickets`, reset after use) merges them in piece order. Scratch sizes are fixed bounds.
-int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context);
 int64_t decode_partials_floats();
 int64_t decode_tickets();
 void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,

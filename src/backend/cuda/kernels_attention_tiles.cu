@@ -414,6 +414,16 @@ void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
 
 int64_t target_blocks() { return kBlocksPerSm * sm_count(); }
 
+// Pieces per context: as many blocks as fit at once (kBlocksPerSm per multiprocessor; one block
+// more would start a second wave), each piece at least a chunk of the longest context (shorter
+// ones get shorter pieces, or empty ones). So pairs * pieces <= target: the scratch's bound.
+int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context) {
+  if (!key_split_decodes()) return 1;  // the merge is the key-split tiles' own
+  const int64_t pairs = num_seqs * (num_heads / heads_per_tile(group));
+  const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
+  return std::clamp<int64_t>(target_blocks() / pairs, 1, chunks);
+}
+
 }  // namespace
 
 void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
@@ -423,16 +433,6 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
   const int G = heads_per_tile(num_heads / cache.num_kv_heads);
   const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(num_heads / G));
   launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out, Pieces{}, s);
-}
-
-// Pieces per context: as many blocks as fit at once (kBlocksPerSm per multiprocessor; one block
-// more would start a second wave), each piece at least a chunk of the longest context (shorter
-// ones get shorter pieces, or empty ones). So pairs * pieces <= target: the scratch's bound.
-int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context) {
-  if (!key_split_decodes()) return 1;  // the merge is the key-split tiles' own
-  const int64_t pairs = num_seqs * (num_heads / heads_per_tile(group));
-  const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
-  return std::clamp<int64_t>(target_blocks() / pairs, 1, chunks);
 }
 
 int64_t decode_partials_floats() { return target_blocks() * kSlotFloats; }
