@@ -5,3 +5,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
 export PATH=$PATH:/usr/local/cuda/bin
 b=devcarry/bin
+
+# bench_model NAME: makes bench_gpu.py's model NAME (random weights) under /tmp/sluice-models
+# unless it is there, and sets `model` to its path.
+bench_model() {
+  local spec ext
+  case $1 in
+    llama3-8b-q4_0) spec="llama llama3-8b gguf-q4_0" ext=.gguf ;;
+    llama3-8b-bf16) spec="llama llama3-8b safetensors-bf16" ext= ;;
+    qwen3-0.6b-bf16) spec="qwen3 qwen3-0.6b safetensors-bf16" ext= ;;
+    *) echo "unknown model $1"; return 2 ;;
+  esac
+  model=/tmp/sluice-models/$1$ext
+  set -- $spec
+  mkdir -p /tmp/sluice-models
+  [ -e "$model" ] || $b/sluice make-model --arch "$1" --preset "$2" --format "$3" \
+    --tokenizer devcarry/tok/tokenizer.json -o "$model" >/dev/null
+}

@@ -9,17 +9,7 @@ out=${OUT:?}/profile && mkdir -p "$out"
 name=${MODEL:-llama3-8b-q4_0}
 n=${N:-64}
 for kv in "$@"; do export "${kv?}"; done
-case $name in
-  llama3-8b-q4_0) spec="llama llama3-8b gguf-q4_0" ext=.gguf ;;
-  llama3-8b-bf16) spec="llama llama3-8b safetensors-bf16" ext= ;;
-  qwen3-0.6b-bf16) spec="qwen3 qwen3-0.6b safetensors-bf16" ext= ;;
-  *) echo "unknown MODEL $name"; exit 2 ;;
-esac
-set -- $spec
-model=/tmp/sluice-models/$name$ext
-mkdir -p /tmp/sluice-models
-[ -e "$model" ] || $b/sluice make-model --arch "$1" --preset "$2" --format "$3" \
-  --tokenizer devcarry/tok/tokenizer.json -o "$model" >/dev/null
+bench_model "$name" || exit 2
 python3 - "$n" >/tmp/prompts.txt <<'EOF'
 import random, sys
 words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()

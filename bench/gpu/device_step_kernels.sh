@@ -6,18 +6,8 @@
 source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/step_kernels && mkdir -p "$out"
 name=${MODEL:-llama3-8b-q4_0}
-case $name in
-  llama3-8b-q4_0) spec="llama llama3-8b gguf-q4_0" ext=.gguf ;;
-  llama3-8b-bf16) spec="llama llama3-8b safetensors-bf16" ext= ;;
-  qwen3-0.6b-bf16) spec="qwen3 qwen3-0.6b safetensors-bf16" ext= ;;
-  *) echo "unknown MODEL $name"; exit 2 ;;
-esac
-set -- $spec "${@}"
-model=/tmp/sluice-models/$name$ext
-mkdir -p /tmp/sluice-models
-[ -e "$model" ] || $b/sluice make-model --arch "$1" --preset "$2" --format "$3" \
-  --tokenizer devcarry/tok/tokenizer.json -o "$model" >/dev/null
-skip=${4:-3000} count=${5:-1200}
+bench_model "$name" || exit 2
+skip=${1:-3000} count=${2:-1200}
 timeout 400 ncu --clock-control none --cache-control none --metrics gpu__time_duration.sum --csv \
   --launch-skip "$skip" --launch-count "$count" \
   $b/sluice run -m "$model" --device cuda --ignore-eos --temp 0 -p "The quick brown fox" -n 64 \
