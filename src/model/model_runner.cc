@@ -105,6 +105,10 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
 
   be.embedding(embed_, s.tokens, n, x);
+  if (n == 1 && !c.attention_bias && be.decode_layers(decoder_stack(s, kv))) {
+    finish(s);
+    return;
+  }
   if (c.num_layers > 0) be.rms_norm(x, n, H, f32(layers_[0].attn_norm), c.rms_norm_eps, h);
   for (int64_t li = 0; li < c.num_layers; ++li) {
     const Layer& L = layers_[li];
@@ -137,10 +141,40 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
     else
       be.add(x, h, n * H);
   }
-  // Only the requested rows go through the final norm and the vocabulary projection.
-  be.gather_rows(x, s.rows, m, H, s.last);
-  be.rms_norm(s.last, m, H, f32(final_norm_), c.rms_norm_eps, s.last);
-  be.matmul(s.last, m, lm_head_, s.logits);
+  finish(s);
+}
+
+// Only the requested rows go through the final norm and the vocabulary projection.
+void ModelRunner::finish(const Step& s) {
+  const ModelConfig& c = model_.config();
+  const int64_t H = c.hidden_size;
+  be_.gather_rows(s.x, s.rows, s.m, H, s.last);
+  be_.rms_norm(s.last, s.m, H, f32(final_norm_), c.rms_norm_eps, s.last);
+  be_.matmul(s.last, s.m, lm_head_, s.logits);
+}
+
+const DecoderStack& ModelRunner::decoder_stack(const Step& s, KvStorage& kv) {
+  const ModelConfig& c = model_.config();
+  stack_layers_.clear();
+  for (int64_t li = 0; li < c.num_layers; ++li) {
+    const Layer& L = layers_[li];
+    DecoderLayerRef r{&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down,
+                      f32(L.attn_norm), f32(L.ffn_norm)};
+    if (c.qk_norm) r.q_norm = f32(L.q_norm), r.k_norm = f32(L.k_norm);
+    r.cache = kv.layer(li);
+    stack_layers_.push_back(r);
+  }
+  DecoderStack& d = stack_;
+  d.layers = stack_layers_.data();
+  d.num_layers = c.num_layers, d.hidden = c.hidden_size, d.intermediate = c.intermediate_size;
+  d.num_heads = c.num_heads, d.num_kv_heads = c.num_kv_heads, d.head_dim = c.head_dim;
+  d.eps = c.rms_norm_eps;
+  d.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  d.rope = RopeParams{c.head_dim, c.rope_theta, c.rope_interleaved, f32(inv_freq_)};
+  d.x = s.x, d.q = s.q, d.k = s.k, d.v = s.v, d.attn = s.attn, d.gate = s.gate, d.up = s.up;
+  d.position = s.positions, d.slot = s.ab.slot_mapping, d.block_table = s.ab.block_tables;
+  d.max_blocks_per_seq = s.ab.max_blocks_per_seq;
+  return d;
 }
 
 void ModelRunner::run(const ForwardBatch& b, KvStorage& kv) {
