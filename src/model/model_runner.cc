@@ -96,7 +96,7 @@ ModelRunner::Step ModelRunner::prepare(const ForwardBatch& b) {
 void ModelRunner::issue(const Step& s, KvStorage& kv) {
   const ModelConfig& c = model_.config();
   Backend& be = be_;
-  const int64_t n = s.n, m = s.m;
+  const int64_t n = s.n;
   const int64_t H = c.hidden_size, HD = c.head_dim, I = c.intermediate_size;
   const int64_t q_dim = c.num_heads * HD, kv_dim = c.num_kv_heads * HD;
   float *x = s.x, *h = s.h, *q = s.q, *k = s.k, *v = s.v, *attn = s.attn, *gate = s.gate,
@@ -159,9 +159,8 @@ const DecoderStack& ModelRunner::decoder_stack(const Step& s, KvStorage& kv) {
   for (int64_t li = 0; li < c.num_layers; ++li) {
     const Layer& L = layers_[li];
     DecoderLayerRef r{&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down,
-                      f32(L.attn_norm), f32(L.ffn_norm)};
+                      f32(L.attn_norm), f32(L.ffn_norm), nullptr, nullptr, kv.layer(li)};
     if (c.qk_norm) r.q_norm = f32(L.q_norm), r.k_norm = f32(L.k_norm);
-    r.cache = kv.layer(li);
     stack_layers_.push_back(r);
   }
   DecoderStack& d = stack_;

@@ -147,8 +147,8 @@ class CudaDecodeLayers : public CudaOps {
     std::vector<DecoderLayerRef> refs;
     for (int64_t li = 0; li < sh.layers; ++li) {
       LayerData& l = L[li];
-      DecoderLayerRef r{&l.wq, &l.wk, &l.wv, &l.wo, &l.wg, &l.wu, &l.wd, l.attn_norm, l.ffn_norm};
-      r.q_norm = l.q_norm, r.k_norm = l.k_norm, r.cache = fused_cache[li];
+      DecoderLayerRef r{&l.wq, &l.wk, &l.wv, &l.wo, &l.wg, &l.wu, &l.wd,
+                        l.attn_norm, l.ffn_norm, l.q_norm, l.k_norm, fused_cache[li]};
       refs.push_back(r);
     }
     DecoderStack st;
