@@ -4,13 +4,15 @@
 
 namespace sluice::cuda {
 
+int device_attribute(cudaDeviceAttr attr) {
+  int dev = 0, v = 0;
+  SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
+  SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&v, attr, dev));
+  return v;
+}
+
 int sm_count() {
-  static const int n = [] {
-    int dev = 0, count = 0;
-    SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
-    SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, dev));
-    return count;
-  }();
+  static const int n = device_attribute(cudaDevAttrMultiProcessorCount);
   return n;
 }
 

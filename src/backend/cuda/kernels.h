@@ -11,6 +11,7 @@
 namespace sluice::cuda {
 
 int sm_count();  // multiprocessors of the current device (device_info.cu)
+int device_attribute(cudaDeviceAttr attr);  // of the current device, read now
 
 // Element-wise ops, norms, rope, embedding, gathers and KV-cache writes (kernels_elementwise.cu).
 void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out, cudaStream_t s);

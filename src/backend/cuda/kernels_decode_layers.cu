@@ -471,19 +471,11 @@ __global__ __launch_bounds__(kThreads, 1) void decode_layers_kernel(Args a) {
 
 // ---- host side ----
 
-int device_attribute(cudaDeviceAttr attr) {
-  int dev = 0, v = 0;
-  SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
-  SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&v, attr, dev));
-  return v;
-}
 int max_smem_optin() {
   static const int bytes = device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin);
   return bytes;
 }
 
-int64_t code_bytes_of(DType t) { return t == DType::Q4G32 ? 16 : 32; }
-int64_t header_bytes_of(DType t) { return t == DType::Q8G16 ? 8 : 4; }
 
 // Shared-memory sizes of a stack: the region (max of the activations and the attention sums)
 // and the slot size left for the ring; slot 0 when it does not fit.
@@ -554,7 +546,7 @@ bool decode_layers_supported(const DecoderStack& s) {
       return false;
     for (const Weight* w : {L.wq, L.wk, L.wv, L.wo, L.w_gate, L.w_up, L.w_down}) {
       if (w->dtype != t || w->cols % 128 != 0) return false;  // 16-byte header rows
-      if (w->cols / 32 * (code_bytes_of(t) + header_bytes_of(t)) > z.slot) return false;
+      if (w->cols / 32 * (code_bytes(t) + header_bytes(t)) > z.slot) return false;
     }
     if (L.wq->cols != s.hidden || L.wo->cols != s.num_heads * s.head_dim ||
         L.w_down->cols != s.intermediate || L.wq->rows != s.num_heads * s.head_dim ||
