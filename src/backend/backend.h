@@ -177,6 +177,31 @@ class Backend {
   virtual void matmul_many(const float* x, int64_t n, const Product* products, int count) {
     for (int i = 0; i < count; ++i) matmul(x, n, *products[i].w, products[i].y);
   }
+  // Residual adds and RMSNorms folded into the products beside them (no separate norm or add
+  // pass): true when this backend does so for n rows into weights like w. ModelRunner then calls
+  // matmul_many_normed and matmul_add instead of rms_norm / add_rms_norm and matmul.
+  virtual bool folds_norms(int64_t n, const Weight& w) const {
+    (void)n, (void)w;
+    return false;
+  }
+  // ys[i] = rms_norm(x, norm) . ws[i]^T with x unchanged; h [n, cols] is scratch the plain path
+  // normalizes into (it may alias x when x is not needed after).
+  virtual void matmul_many_normed(const float* x, int64_t n, const float* norm, float eps,
+                                  float* h, const Product* products, int count) {
+    rms_norm(x, n, products[0].w->cols, norm, eps, h);
+    matmul_many(h, n, products, count);
+  }
+  // y[n, w.rows] += x . w^T; h [n, w.rows] is scratch the plain path multiplies into.
+  virtual void matmul_add(const float* x, int64_t n, const Weight& w, float* y, float* h) {
+    matmul(x, n, w, h);
+    add(y, h, n * w.rows);
+  }
+  // y[n, w.rows] += (silu(gate) * up) . w^T; the plain path writes silu(gate) * up over gate.
+  virtual void matmul_add_gated(float* gate, const float* up, int64_t n, const Weight& w,
+                                float* y, float* h) {
+    silu_mul(gate, up, n * w.cols, gate);
+    matmul_add(gate, n, w, y, h);
+  }
   // out[n, table.cols] = rows ids[i] of table (dequantized).
   virtual void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) = 0;
   // y[n, dim] = x / rms(x) * weight   (y may alias x)

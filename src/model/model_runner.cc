@@ -109,12 +109,19 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
     finish(s);
     return;
   }
-  if (c.num_layers > 0) be.rms_norm(x, n, H, f32(layers_[0].attn_norm), c.rms_norm_eps, h);
+  // fold: the backend folds each norm into the products after it and each residual add into
+  // the product before it; otherwise h holds the normed residual stream between the ops.
+  const bool fold = c.num_layers > 0 && be.folds_norms(n, layers_[0].wq);
+  const float eps = c.rms_norm_eps;
+  if (c.num_layers > 0 && !fold) be.rms_norm(x, n, H, f32(layers_[0].attn_norm), eps, h);
   for (int64_t li = 0; li < c.num_layers; ++li) {
     const Layer& L = layers_[li];
     const KvLayerView cache = kv.layer(li);
     const Backend::Product qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};
-    be.matmul_many(h, n, qkv, 3);
+    if (fold)
+      be.matmul_many_normed(x, n, f32(L.attn_norm), eps, h, qkv, 3);
+    else
+      be.matmul_many(h, n, qkv, 3);
     if (c.attention_bias) {
       be.add_bias(q, n, q_dim, f32(L.q_bias));
       be.add_bias(k, n, kv_dim, f32(L.k_bias));
@@ -124,20 +131,29 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
     in.q = q, in.k = k, in.v = v;
     in.n = n, in.num_heads = c.num_heads, in.num_kv_heads = c.num_kv_heads, in.head_dim = HD;
     if (c.qk_norm) in.q_norm = f32(L.q_norm), in.k_norm = f32(L.k_norm);
-    in.eps = c.rms_norm_eps;
+    in.eps = eps;
     in.positions = s.positions;
     in.rope = rope;
     in.slot_mapping = s.ab.slot_mapping;
     be.prepare_qkv(in, cache);
     be.paged_attention(q, c.num_heads, cache, s.ab, scale, attn);
-    be.matmul(attn, n, L.wo, h);
-    be.add_rms_norm(x, h, n, H, f32(L.ffn_norm), c.rms_norm_eps, h);
     const Backend::Product gate_up[] = {{&L.w_gate, gate}, {&L.w_up, up}};
-    be.matmul_many(h, n, gate_up, 2);
+    if (fold) {
+      be.matmul_add(attn, n, L.wo, x, h);
+      be.matmul_many_normed(x, n, f32(L.ffn_norm), eps, h, gate_up, 2);
+    } else {
+      be.matmul(attn, n, L.wo, h);
+      be.add_rms_norm(x, h, n, H, f32(L.ffn_norm), eps, h);
+      be.matmul_many(h, n, gate_up, 2);
+    }
+    if (fold) {
+      be.matmul_add_gated(gate, up, n, L.w_down, x, h);
+      continue;
+    }
     be.silu_mul(gate, up, n * I, gate);
     be.matmul(gate, n, L.w_down, h);
     if (li + 1 < c.num_layers)  // the residual add and the next layer's norm
-      be.add_rms_norm(x, h, n, H, f32(layers_[li + 1].attn_norm), c.rms_norm_eps, h);
+      be.add_rms_norm(x, h, n, H, f32(layers_[li + 1].attn_norm), eps, h);
     else
       be.add(x, h, n * H);
   }
@@ -149,6 +165,11 @@ void ModelRunner::finish(const Step& s) {
   const ModelConfig& c = model_.config();
   const int64_t H = c.hidden_size;
   be_.gather_rows(s.x, s.rows, s.m, H, s.last);
+  if (be_.folds_norms(s.m, lm_head_)) {  // s.last is scratch for the plain path
+    const Backend::Product logits{&lm_head_, s.logits};
+    return be_.matmul_many_normed(s.last, s.m, f32(final_norm_), c.rms_norm_eps, s.last, &logits,
+                                  1);
+  }
   be_.rms_norm(s.last, s.m, H, f32(final_norm_), c.rms_norm_eps, s.last);
   be_.matmul(s.last, s.m, lm_head_, s.logits);
 }

@@ -19,8 +19,10 @@ struct ActBlock {
 };
 
 // Called by all 32 lanes of a warp, lane j holding element j of one block: writes lane j's
-// code to *code and the block's ActBlock (as ref::quantize_act_row).
-__device__ __forceinline__ void quantize_act16_block(float v, int16_t* code, ActBlock* block) {
+// code to *code and the block's ActBlock (as ref::quantize_act_row), its scales times `scale`
+// (the block stands for scale * v: a row factor such as an RMSNorm's, applied after).
+__device__ __forceinline__ void quantize_act16_block(float v, int16_t* code, ActBlock* block,
+                                                     float scale = 1.0f) {
   const int lane = threadIdx.x & 31;
   float amax = fabsf(v);
   for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
@@ -33,9 +35,10 @@ __device__ __forceinline__ void quantize_act16_block(float v, int16_t* code, Act
     lo += __shfl_xor_sync(0xffffffffu, lo, o);
     hi += __shfl_xor_sync(0xffffffffu, hi, o);
   }
+  const float ds = d * scale;
   if (lane == 0)
-    *block = ActBlock{d, d * static_cast<float>(lo + hi), d * static_cast<float>(lo),
-                      d * static_cast<float>(hi)};
+    *block = ActBlock{ds, ds * static_cast<float>(lo + hi), ds * static_cast<float>(lo),
+                      ds * static_cast<float>(hi)};
 }
 
 // 32 activations of a block as 16 words of two int16 (word p: elements 2p, 2p+1).

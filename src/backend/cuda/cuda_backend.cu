@@ -214,6 +214,46 @@ class CudaBackend final : public Backend {
     for (int i = 0; i < count; ++i) ps[i] = RowsProduct{products[i].w, products[i].y};
     rows_products(x, n, ps, count);
   }
+  // Norms and residual adds fold into the weight-streaming products (not in the batch-invariant
+  // mode, where every n must round alike).
+  bool folds_norms(int64_t n, const Weight& w) const override {
+    RowsMode mode;
+    mode.accumulate = true;
+    return fold_norms_ && !invariant_ && n >= 1 && n <= kGemvMaxRows &&
+           rows_mode_supported(w, mode);
+  }
+  void matmul_many_normed(const float* x, int64_t n, const float* norm, float eps, float* h,
+                          const Product* products, int count) override {
+    bool same = count >= 1 && count <= kMaxRowsProducts;
+    for (int i = 0; same && i < count; ++i)
+      same = folds_norms(n, *products[i].w) && products[i].w->dtype == products[0].w->dtype &&
+             products[i].w->cols == products[0].w->cols;
+    if (!same) return Backend::matmul_many_normed(x, n, norm, eps, h, products, count);
+    auto t = timer_->scope("matmul_rows normed", n, dtype_name(products[0].w->dtype));
+    RowsProduct ps[kMaxRowsProducts];
+    for (int i = 0; i < count; ++i) ps[i] = RowsProduct{products[i].w, products[i].y};
+    RowsMode mode;
+    mode.norm = norm, mode.eps = eps;
+    rows_products(x, n, ps, count, mode);
+  }
+  void matmul_add(const float* x, int64_t n, const Weight& w, float* y, float* h) override {
+    if (!folds_norms(n, w)) return Backend::matmul_add(x, n, w, y, h);
+    auto t = timer_->scope("matmul_rows add", n, dtype_name(w.dtype));
+    const RowsProduct p{&w, y};
+    RowsMode mode;
+    mode.accumulate = true;
+    rows_products(x, n, &p, 1, mode);
+  }
+  void matmul_add_gated(float* gate, const float* up, int64_t n, const Weight& w, float* y,
+                        float* h) override {
+    RowsMode mode;
+    mode.up = up, mode.accumulate = true;
+    if (!folds_norms(n, w) || !rows_mode_supported(w, mode))
+      return Backend::matmul_add_gated(gate, up, n, w, y, h);
+    auto t = timer_->scope("matmul_rows add gated", n, dtype_name(w.dtype));
+    const RowsProduct p{&w, y};
+    rows_products(gate, n, &p, 1, mode);
+  }
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
     auto t = timer_->scope("embedding", n);
     cuda::embedding(table, ids, n, out, stream_);
@@ -443,10 +483,11 @@ class CudaBackend final : public Backend {
   }
   // The weight-streaming products (n <= kGemvMaxRows, or batch-invariant mode), with the
   // scratch their quantized activations need.
-  void rows_products(const float* x, int64_t n, const RowsProduct* ps, int count) {
+  void rows_products(const float* x, int64_t n, const RowsProduct* ps, int count,
+                     const RowsMode& mode = {}) {
     uint8_t* scratch =
         grow(rows_scratch_, rows_scratch_cap_, matmul_rows_scratch_bytes(n, *ps[0].w));
-    matmul_rows_many(x, n, ps, count, scratch, stream_);
+    matmul_rows_many(x, n, ps, count, scratch, stream_, mode);
   }
   // The attention split of a batch, on the device: planned and uploaded once per batch id
   // (every layer of a forward), and on every call for batches without one.
@@ -511,6 +552,11 @@ class CudaBackend final : public Backend {
   // SLUICE_CUDA_GRAPHS=0: no recording, every step launches its kernels (an A/B switch).
   bool graphs_ = [] {
     const char* v = std::getenv("SLUICE_CUDA_GRAPHS");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  // SLUICE_CUDA_FOLD_NORMS=0: norms and residual adds stay separate ops (an A/B switch).
+  bool fold_norms_ = [] {
+    const char* v = std::getenv("SLUICE_CUDA_FOLD_NORMS");
     return v == nullptr || std::string(v) != "0";
   }();
   // SLUICE_CUDA_SAMPLING=0: the engine samples host copies of the logits (an A/B switch).

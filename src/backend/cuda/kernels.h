@@ -66,13 +66,25 @@ struct RowsProduct {
   const Weight* w;
   float* y;  // [n, w->rows]
 };
+// How the products read x and write y: norm: x's rows are RMS-normed with this weight first,
+// folded into the products (x unchanged); up: the products take silu(x) * up (x the gate);
+// accumulate: y += the product instead of y = it (a residual add).
+struct RowsMode {
+  const float* norm = nullptr;
+  float eps = 0.0f;
+  const float* up = nullptr;
+  bool accumulate = false;
+};
+// Whether matmul_rows_many takes `mode` for weights like w: float weights fold norms and adds;
+// quantized ones (their activations quantized by a kernel of their own) every mode.
+bool rows_mode_supported(const Weight& w, const RowsMode& mode);
 size_t matmul_rows_scratch_bytes(int64_t n, const Weight& w);
 void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
-                      cudaStream_t s);
+                      cudaStream_t s, const RowsMode& mode = {});
 // The quantized part of matmul_rows_many.
 size_t act16_scratch_bytes(int64_t n, int64_t cols);
 void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
-                       cudaStream_t s);
+                       cudaStream_t s, const RowsMode& mode = {});
 // Whole weight -> f16 [rows, cols] (quantized and float types), for tensor-core GEMMs.
 void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 // Quantized weights (Q4G32, Q8G32, Q8G16; cols a multiple of 64) x f16 activations on tensor

@@ -141,30 +141,48 @@ struct FmtF32 {
 
 // y[n, rows] of each segment: block (bx, by) computes kRows rows of the segment bx falls in,
 // for columns [by*NC, by*NC + NC). Warp w of ks walks units w*32 + lane, + 32*ks, ...; the
-// warps' partial sums are added in warp order through shared memory.
-template <class F, int NC>
+// warps' partial sums are added in warp order through shared memory. Every block reads all of
+// its x rows, so Norm folds an RMSNorm in: the sums take x * mode.norm and are scaled by the
+// block's 1 / rms of each x row at the end.
+template <class F, int NC, bool Norm>
 __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float* x, int64_t n,
                                                                      int64_t cols,
-                                                                     Segments segs) {
+                                                                     Segments segs,
+                                                                     RowsMode mode) {
   __shared__ float part[kMaxSplit][kRows][NC];
+  __shared__ float sq_part[kMaxSplit][NC];
+  __shared__ float inv_rms[NC];
   const Segment seg = segment_of(segs, blockIdx.x, kRows);
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
   const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), seg.rows - seg.r0));
   float acc[kRows][NC] = {};
+  float sq[NC] = {};  // Norm: this thread's sum of x^2 per x row
   walk_units<F>(seg.w, seg.r0, nr, cols / F::kElems, [&](const auto& wu, int64_t u) {
 #pragma unroll
     for (int sub = 0; sub < F::kElems / 8; ++sub) {
+      const int64_t col = u * F::kElems + sub * 8;
       float xs[NC][8];
 #pragma unroll
       for (int c = 0; c < NC; ++c) {
         if (c < nc) {
-          const float4* px =
-              reinterpret_cast<const float4*>(x + (c0 + c) * cols + u * F::kElems + sub * 8);
+          const float4* px = reinterpret_cast<const float4*>(x + (c0 + c) * cols + col);
           const float4 a = __ldg(px), b = __ldg(px + 1);
           xs[c][0] = a.x, xs[c][1] = a.y, xs[c][2] = a.z, xs[c][3] = a.w;
           xs[c][4] = b.x, xs[c][5] = b.y, xs[c][6] = b.z, xs[c][7] = b.w;
         }
+      }
+      if constexpr (Norm) {
+        const float4* pg = reinterpret_cast<const float4*>(mode.norm + col);
+        const float4 ga = __ldg(pg), gb = __ldg(pg + 1);
+        const float g[8] = {ga.x, ga.y, ga.z, ga.w, gb.x, gb.y, gb.z, gb.w};
+#pragma unroll
+        for (int c = 0; c < NC; ++c)
+#pragma unroll
+          for (int e = 0; e < 8; ++e) {
+            if (c < nc) sq[c] = fmaf(xs[c][e], xs[c][e], sq[c]);
+            xs[c][e] *= g[e];
+          }
       }
 #pragma unroll
       for (int r = 0; r < kRows; ++r) {
@@ -178,7 +196,24 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float
       }
     }
   });
-  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0);
+  const float* scale = nullptr;
+  if constexpr (Norm) {  // the block's sum of x^2 per row, in a fixed order (lanes, then warps)
+    const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
+#pragma unroll
+    for (int c = 0; c < NC; ++c) {
+      float v = sq[c];
+      for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+      if (lane == 0) sq_part[warp][c] = v;
+    }
+    __syncthreads();
+    if (threadIdx.x < NC) {
+      float v = sq_part[0][threadIdx.x];
+      for (int k = 1; k < ks; ++k) v += sq_part[k][threadIdx.x];
+      inv_rms[threadIdx.x] = rsqrtf(v / static_cast<float>(cols) + mode.eps);
+    }
+    scale = inv_rms;  // read after store_row_sums' barrier
+  }
+  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, scale, mode.accumulate);
 }
 
 // Any dtype and shape (cols not a multiple of 8): one warp per (row, column).
@@ -195,22 +230,24 @@ __global__ void matmul_generic_kernel(const float* x, int64_t n, int64_t cols, D
 }
 
 template <class F, int NC>
-void launch_rows(const float* x, int64_t n, const RowsProduct* ps, int count, cudaStream_t s) {
+void launch_rows(const float* x, int64_t n, const RowsProduct* ps, int count,
+                 const RowsMode& mode, cudaStream_t s) {
   const Segments segs = make_segments(ps, count, F::kElems, kRows);
   if (segs.first_block[count] == 0) return;
   const dim3 grid(static_cast<unsigned>(segs.first_block[count]),
                   static_cast<unsigned>((n + NC - 1) / NC));
   const int ks = split_warps(ps[0].w->cols / F::kElems);
-  launch_pdl(matmul_rows_kernel<F, NC>, grid, dim3(ks * 32), s, x, n, ps[0].w->cols, segs);
+  const auto kernel = mode.norm ? matmul_rows_kernel<F, NC, true> : matmul_rows_kernel<F, NC, false>;
+  launch_pdl(kernel, grid, dim3(ks * 32), s, x, n, ps[0].w->cols, segs, mode);
 }
 
 template <class F>
 void launch_rows_any_n(const float* x, int64_t n, const RowsProduct* ps, int count,
-                       cudaStream_t s) {
-  if (n == 1) return launch_rows<F, 1>(x, n, ps, count, s);
-  if (n == 2) return launch_rows<F, 2>(x, n, ps, count, s);
-  if (n <= 4) return launch_rows<F, 4>(x, n, ps, count, s);
-  launch_rows<F, 8>(x, n, ps, count, s);
+                       const RowsMode& mode, cudaStream_t s) {
+  if (n == 1) return launch_rows<F, 1>(x, n, ps, count, mode, s);
+  if (n == 2) return launch_rows<F, 2>(x, n, ps, count, mode, s);
+  if (n <= 4) return launch_rows<F, 4>(x, n, ps, count, mode, s);
+  launch_rows<F, 8>(x, n, ps, count, mode, s);
 }
 
 // One thread per unit: decodes it and writes its elements as f16, 8 at a time (16 bytes).
@@ -266,15 +303,23 @@ unsigned blocks256(int64_t count) {
 
 }  // namespace
 
+bool rows_mode_supported(const Weight& w, const RowsMode& mode) {
+  if (is_quantized(w.dtype)) return w.cols % kQuantBlock == 0;
+  return (w.dtype == DType::F32 || w.dtype == DType::F16 || w.dtype == DType::BF16) &&
+         w.cols % 8 == 0 && mode.up == nullptr;  // silu(x) * up would double every block's reads
+}
+
 size_t matmul_rows_scratch_bytes(int64_t n, const Weight& w) {
   return is_quantized(w.dtype) ? act16_scratch_bytes(n, w.cols) : 0;
 }
 
 void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
-                      cudaStream_t s) {
+                      cudaStream_t s, const RowsMode& mode) {
   const Weight& w = *ps[0].w;
   if (n <= 0 || count <= 0) return;
-  if (is_quantized(w.dtype)) return matmul_rows_act16(x, n, ps, count, scratch, s);
+  const bool plain = mode.norm == nullptr && mode.up == nullptr && !mode.accumulate;
+  SLUICE_ASSERT(plain || rows_mode_supported(w, mode), "matmul_rows_many: mode not supported");
+  if (is_quantized(w.dtype)) return matmul_rows_act16(x, n, ps, count, scratch, s, mode);
   if (w.cols % 8 != 0) {
     for (int i = 0; i < count; ++i) {
       const Weight& wi = *ps[i].w;
@@ -286,9 +331,9 @@ void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int coun
     return;
   }
   switch (w.dtype) {
-    case DType::F32: return launch_rows_any_n<FmtF32>(x, n, ps, count, s);
-    case DType::F16: return launch_rows_any_n<Fmt16<false>>(x, n, ps, count, s);
-    case DType::BF16: return launch_rows_any_n<Fmt16<true>>(x, n, ps, count, s);
+    case DType::F32: return launch_rows_any_n<FmtF32>(x, n, ps, count, mode, s);
+    case DType::F16: return launch_rows_any_n<Fmt16<false>>(x, n, ps, count, mode, s);
+    case DType::BF16: return launch_rows_any_n<Fmt16<true>>(x, n, ps, count, mode, s);
     default: return;  // quantized: above
   }
 }

@@ -14,15 +14,31 @@
 namespace sluice::cuda {
 namespace {
 
-// One warp per (row, block): lane j quantizes element j.
-__global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int16_t* q,
-                                      ActBlock* blocks) {
+// One warp per (row, block): lane j quantizes element j of x, of silu(x) * mode.up, or of
+// x * mode.norm with the row's 1 / rms(x) put in the block's scales (each warp sums its whole
+// row's squares, in a fixed order).
+__global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int64_t row_blocks,
+                                      RowsMode mode, int16_t* q, ActBlock* blocks) {
   pdl_launch_dependents();  // the product after it may start streaming its weights
   pdl_wait();
   const int64_t b = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   if (b >= count_blocks) return;
   const int lane = threadIdx.x & 31;
-  quantize_act16_block(x[b * 32 + lane], q + b * 32 + lane, blocks + b);
+  float v = x[b * 32 + lane], scale = 1.0f;
+  if (mode.up) v = v / (1.0f + expf(-v)) * mode.up[b * 32 + lane];
+  if (mode.norm) {
+    const int64_t cols = row_blocks * 32;
+    const float4* row = reinterpret_cast<const float4*>(x + b / row_blocks * cols);
+    float ss = 0.0f;
+    for (int64_t i = lane; i < cols / 4; i += 32) {
+      const float4 a = row[i];
+      ss += a.x * a.x + a.y * a.y + a.z * a.z + a.w * a.w;
+    }
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    scale = rsqrtf(ss / static_cast<float>(cols) + mode.eps);
+    v *= mode.norm[b % row_blocks * 32 + lane];
+  }
+  quantize_act16_block(v, q + b * 32 + lane, blocks + b, scale);
 }
 
 // y[n, rows] of each segment: block (bx, by) computes kRows rows of the segment bx falls in,
@@ -30,7 +46,7 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int1
 // warps' partial sums are added in warp order through shared memory.
 template <class F, int NC>
 __global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
-    const int16_t* xq, const ActBlock* xb, int64_t n, Segments segs) {
+    const int16_t* xq, const ActBlock* xb, int64_t n, Segments segs, bool accumulate) {
   __shared__ float part[kMaxSplit][kRows][NC];
   const Segment seg = segment_of(segs, blockIdx.x, kRows);
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
@@ -50,27 +66,27 @@ __global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
         if (r < nr) acc[r][c] += F::dot(wu[r], a, ab);
     }
   });
-  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0);
+  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, nullptr, accumulate);
 }
 
 template <class F, int NC>
 void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct* ps, int count,
-            cudaStream_t s) {
+            bool accumulate, cudaStream_t s) {
   const Segments segs = make_segments(ps, count, kQuantBlock, kRows);
   if (segs.first_block[count] == 0) return;
   const dim3 grid(static_cast<unsigned>(segs.first_block[count]),
                   static_cast<unsigned>((n + NC - 1) / NC));
   launch_pdl(matmul_act16_kernel<F, NC>, grid, dim3(split_warps(segs.w[0].units) * 32), s, xq,
-             xb, n, segs);
+             xb, n, segs, accumulate);
 }
 
 template <class F>
 void launch_any_n(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct* ps,
-                  int count, cudaStream_t s) {
-  if (n == 1) return launch<F, 1>(xq, xb, n, ps, count, s);
-  if (n == 2) return launch<F, 2>(xq, xb, n, ps, count, s);
-  if (n <= 4) return launch<F, 4>(xq, xb, n, ps, count, s);
-  launch<F, 8>(xq, xb, n, ps, count, s);
+                  int count, bool accumulate, cudaStream_t s) {
+  if (n == 1) return launch<F, 1>(xq, xb, n, ps, count, accumulate, s);
+  if (n == 2) return launch<F, 2>(xq, xb, n, ps, count, accumulate, s);
+  if (n <= 4) return launch<F, 4>(xq, xb, n, ps, count, accumulate, s);
+  launch<F, 8>(xq, xb, n, ps, count, accumulate, s);
 }
 
 }  // namespace
@@ -81,18 +97,19 @@ size_t act16_scratch_bytes(int64_t n, int64_t cols) {
 }
 
 void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count,
-                       void* scratch, cudaStream_t s) {
+                       void* scratch, cudaStream_t s, const RowsMode& mode) {
   const Weight& w = *ps[0].w;
   if (n <= 0) return;
   const int64_t blocks = n * (w.cols / kQuantBlock);
   int16_t* xq = static_cast<int16_t*>(scratch);                  // [n, cols]
   ActBlock* xb = reinterpret_cast<ActBlock*>(xq + blocks * 32);  // [n, cols / 32]
   launch_pdl(quantize_act16_kernel, dim3(static_cast<unsigned>((blocks * 32 + 255) / 256)),
-             dim3(256), s, x, blocks, xq, xb);
+             dim3(256), s, x, blocks, w.cols / kQuantBlock, mode, xq, xb);
+  const bool acc = mode.accumulate;
   switch (w.dtype) {
-    case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, s);
-    case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, s);
-    case DType::Q8G16: return launch_any_n<IntQ8G16>(xq, xb, n, ps, count, s);
+    case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, acc, s);
+    case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, acc, s);
+    case DType::Q8G16: return launch_any_n<IntQ8G16>(xq, xb, n, ps, count, acc, s);
     default: SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
   }
 }

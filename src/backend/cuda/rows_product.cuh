@@ -90,13 +90,14 @@ __device__ __forceinline__ void walk_units(const Planes& w, int64_t r0, int nr, 
   pdl_launch_dependents();  // this block's weights are in: the next kernel may be scheduled
 }
 
-// y[c0 + c, r0 + r] = the block's sum of acc[r][c]: lanes by shuffles, then warps in order
-// through `part` (shared memory).
+// y[c0 + c, r0 + r] = the block's sum of acc[r][c] times scale[c] (null: 1), or y += it when
+// accumulate: lanes by shuffles, then warps in order through `part` (shared memory).
 template <int NC>
 __device__ __forceinline__ void store_row_sums(float (&acc)[kRows][NC],
                                                float (&part)[kMaxSplit][kRows][NC], int nr,
                                                int nc, float* y, int64_t rows, int64_t r0,
-                                               int64_t c0) {
+                                               int64_t c0, const float* scale = nullptr,
+                                               bool accumulate = false) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
 #pragma unroll
   for (int r = 0; r < kRows; ++r)
@@ -112,7 +113,9 @@ __device__ __forceinline__ void store_row_sums(float (&acc)[kRows][NC],
     if (r < nr && c < nc) {
       float v = part[0][r][c];
       for (int k = 1; k < ks; ++k) v += part[k][r][c];
-      y[(c0 + c) * rows + r0 + r] = v;
+      if (scale) v *= scale[c];
+      float* out = y + (c0 + c) * rows + r0 + r;
+      *out = accumulate ? *out + v : v;
     }
   }
 }

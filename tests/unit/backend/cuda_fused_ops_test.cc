@@ -1,5 +1,6 @@
 // The CUDA backend's fused ops against the ops they replace: add_rms_norm bit for bit,
-// prepare_qkv (per-head norms, RoPE, cache write) against the reference ops. Skips without a GPU.
+// prepare_qkv (per-head norms, RoPE, cache write) against the reference ops, norms and residual
+// adds folded into the products against the reference. Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,7 +17,60 @@ namespace sluice {
 namespace {
 
 using testing::randn;
+using testing::random_weight;
 using testing::rel_l2;
+
+// matmul_many_normed, matmul_add and matmul_add_gated against the reference ops (norm, silu,
+// products, add), for float and quantized weights at the batch sizes the fold is offered at,
+// shared launches included. Quantized weights take int16 activations (tolerance as the
+// weight-streaming products' against the float reference, cuda_ops_test.cc).
+TEST_F(CudaOps, FoldedNormsAndResidualAddsMatchTheReference) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G16}) {
+    const double tol = is_quantized(t) ? 1e-4 : 1e-5;
+    for (int64_t n : {1, 2, 3, 8}) {
+      const int64_t cols = 1024, rows_a = 260, rows_b = 67;
+      const Weight wa = random_weight(t, rows_a, cols, 21), wb = random_weight(t, rows_b, cols, 22);
+      ASSERT_TRUE(gpu_->folds_norms(n, wa)) << dtype_name(t) << " n=" << n;
+      const Weight da = gpu_->place(wa), db = gpu_->place(wb);
+      auto x = randn(n * cols, 23 + n);
+      for (float& e : x) e *= 3.0f;  // rms far from 1: a missing scale shows
+      const auto g = randn(cols, 24);
+      float* dx = up(x);
+      float* ya = poisoned(n * rows_a);
+      float* yb = poisoned(n * rows_b);
+      const Backend::Product ps[] = {{&da, ya}, {&db, yb}};
+      gpu_->matmul_many_normed(dx, n, up(g), 1e-5f, poisoned(n * cols), ps, 2);
+      std::vector<float> h(n * cols), want_a(n * rows_a), want_b(n * rows_b);
+      ref::rms_norm(x.data(), n, cols, g.data(), 1e-5f, h.data());
+      ref::matmul(h.data(), n, wa, want_a.data());
+      ref::matmul(h.data(), n, wb, want_b.data());
+      EXPECT_LT(rel_l2(down(ya, want_a.size()), want_a), tol) << dtype_name(t) << " n=" << n;
+      EXPECT_LT(rel_l2(down(yb, want_b.size()), want_b), tol) << dtype_name(t) << " n=" << n;
+      EXPECT_EQ(down(dx, x.size()), x) << "x is left as it was";
+
+      // y += x . w^T into a residual stream y.
+      const auto res = randn(n * rows_a, 25);
+      float* dy = up(res);
+      gpu_->matmul_add(dx, n, da, dy, poisoned(n * rows_a));
+      std::vector<float> want(n * rows_a);
+      ref::matmul(x.data(), n, wa, want.data());
+      for (size_t i = 0; i < want.size(); ++i) want[i] += res[i];
+      EXPECT_LT(rel_l2(down(dy, want.size()), want), tol) << dtype_name(t) << " n=" << n;
+
+      // y += (silu(gate) * up) . w^T (folded for quantized weights, the plain ops otherwise).
+      const auto upv = randn(n * cols, 26);
+      float* dy2 = up(res);
+      gpu_->matmul_add_gated(up(x), up(upv), n, da, dy2, poisoned(n * rows_a));
+      std::vector<float> act(n * cols);
+      for (size_t i = 0; i < act.size(); ++i) act[i] = x[i] / (1.0f + std::exp(-x[i])) * upv[i];
+      ref::matmul(act.data(), n, wa, want.data());
+      for (size_t i = 0; i < want.size(); ++i) want[i] += res[i];
+      EXPECT_LT(rel_l2(down(dy2, want.size()), want), tol) << dtype_name(t) << " n=" << n;
+    }
+  }
+  EXPECT_FALSE(gpu_->folds_norms(9, random_weight(DType::BF16, 64, 256, 27)))
+      << "larger batches take the GEMMs and separate norms";
+}
 
 TEST_F(CudaOps, AddRmsNormEqualsAddThenNorm) {
   const int64_t n = 5, dim = 576;
