@@ -107,7 +107,7 @@ struct FmtQ8G16 {
 // 8 consecutive 16-bit floats (one 16-byte load); Bf selects bf16 over f16.
 template <bool Bf>
 struct Fmt16 {
-  static constexpr int kElems = 8;
+  static constexpr int kElems = 8, kResidentBlocks = 4;
   using Unit = uint4;
   __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
     return __ldg(reinterpret_cast<const uint4*>(p.codes) + row * p.units + u);
@@ -125,7 +125,7 @@ struct Fmt16 {
 };
 
 struct FmtF32 {
-  static constexpr int kElems = 8;
+  static constexpr int kElems = 8, kResidentBlocks = 1;  // 4 would spill
   struct Unit {
     float4 a, b;
   };
@@ -145,7 +145,7 @@ struct FmtF32 {
 // its x rows, so Norm folds an RMSNorm in: the sums take x * mode.norm and are scaled by the
 // block's 1 / rms of each x row at the end.
 template <class F, int NC, bool Norm>
-__global__ __launch_bounds__(kMaxSplit * 32) void matmul_rows_kernel(const float* x, int64_t n,
+__global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_rows_kernel(const float* x, int64_t n,
                                                                      int64_t cols,
                                                                      Segments segs,
                                                                      RowsMode mode) {

@@ -45,7 +45,7 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int6
 // for activation rows [by*NC, +NC). Warp w of ks walks blocks w*32 + lane, + 32*ks, ...; the
 // warps' partial sums are added in warp order through shared memory.
 template <class F, int NC>
-__global__ __launch_bounds__(kMaxSplit * 32) void matmul_act16_kernel(
+__global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_act16_kernel(
     const int16_t* xq, const ActBlock* xb, int64_t n, Segments segs, bool accumulate) {
   __shared__ float part[kMaxSplit][kRows][NC];
   const Segment seg = segment_of(segs, blockIdx.x, kRows);

@@ -17,6 +17,11 @@ namespace sluice::cuda {
 
 constexpr int kMaxSplit = 8;  // warps per block, splitting each row's units between them
 constexpr int kRows = 4;      // weight rows per block (each activation load serves all of them)
+// Resident blocks of kMaxSplit warps asked of the compiler: for one activation row, the
+// format's kResidentBlocks (4: at most 64 registers a thread, where that spills nothing; at
+// 70-71 the down projection's 1,024 blocks took 2.6 waves instead of 2).
+template <class F, int NC>
+constexpr int kMinBlocks = NC == 1 ? F::kResidentBlocks : 1;
 
 // Warps per block for a row of `units`: enough that every lane gets about one unit (two per
 // lane measured 3% slower on 8B 4-bit decode). Depends on the weight's shape only, so each
