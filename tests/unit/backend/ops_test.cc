@@ -66,6 +66,38 @@ TEST_P(CpuOps, RmsNorm) {
   }
 }
 
+// The plain paths of the folded-norm ops (Backend's defaults, which the CPU backend keeps and a
+// device backend falls back to): the ops they stand for, on F32 weights.
+TEST_P(CpuOps, FoldedNormOpsEqualTheOpsTheyStandFor) {
+  EXPECT_FALSE(cpu_->folds_norms(1, random_weight(DType::F32, 8, 64, 1)));
+  const int64_t n = 3, cols = 96, rows = 40;
+  const Weight w = random_weight(DType::F32, rows, cols, 2);
+  const auto x = randn(n * cols, 3, 2.0f), g = randn(cols, 4), up = randn(n * cols, 5);
+  const auto res = randn(n * rows, 6);
+  std::vector<float> h(n * cols), want(n * rows), got(n * rows), scratch(n * rows);
+  ref_->rms_norm(x.data(), n, cols, g.data(), 1e-5f, h.data());
+  ref_->matmul(h.data(), n, w, want.data());
+  std::vector<float> hs(n * cols);
+  const Backend::Product p{&w, got.data()};
+  cpu_->matmul_many_normed(x.data(), n, g.data(), 1e-5f, hs.data(), &p, 1);
+  EXPECT_LT(rel_l2(got, want), 1e-5);
+
+  got = res;
+  cpu_->matmul_add(x.data(), n, w, got.data(), scratch.data());
+  ref_->matmul(x.data(), n, w, want.data());
+  for (size_t i = 0; i < want.size(); ++i) want[i] += res[i];
+  EXPECT_LT(rel_l2(got, want), 1e-5);
+
+  got = res;
+  auto gate = x;
+  cpu_->matmul_add_gated(gate.data(), up.data(), n, w, got.data(), scratch.data());
+  std::vector<float> act(n * cols);
+  ref_->silu_mul(x.data(), up.data(), n * cols, act.data());
+  ref_->matmul(act.data(), n, w, want.data());
+  for (size_t i = 0; i < want.size(); ++i) want[i] += res[i];
+  EXPECT_LT(rel_l2(got, want), 1e-5);
+}
+
 TEST_P(CpuOps, Rope) {
   struct Case {
     int64_t head_dim, rotary_dim;
