@@ -16,18 +16,11 @@
 #include <string>
 
 #include "backend/cuda/bulk_copy.cuh"
+#include "backend/cuda/cuda_check.h"
 #include "backend/cuda/grid_barrier.cuh"
 
 using namespace sluice::cuda;
 
-#define CHECK(x)                                                                  \
-  do {                                                                            \
-    cudaError_t e_ = (x);                                                         \
-    if (e_ != cudaSuccess) {                                                      \
-      std::fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); \
-      std::exit(1);                                                               \
-    }                                                                             \
-  } while (0)
 
 constexpr int kConsumerWarps = 16;
 constexpr int kConsumers = kConsumerWarps * 32;
@@ -136,16 +129,16 @@ __global__ void ldg_kernel(LdgArgs a) {
 template <class Launch>
 double best_gbps(Launch&& launch, int64_t bytes) {
   cudaEvent_t e0, e1;
-  CHECK(cudaEventCreate(&e0));
-  CHECK(cudaEventCreate(&e1));
+  SLUICE_CUDA_CHECK(cudaEventCreate(&e0));
+  SLUICE_CUDA_CHECK(cudaEventCreate(&e1));
   float best = 1e30f;
   for (int rep = 0; rep < 6; ++rep) {
-    CHECK(cudaEventRecord(e0));
+    SLUICE_CUDA_CHECK(cudaEventRecord(e0));
     launch();
-    CHECK(cudaEventRecord(e1));
-    CHECK(cudaEventSynchronize(e1));
+    SLUICE_CUDA_CHECK(cudaEventRecord(e1));
+    SLUICE_CUDA_CHECK(cudaEventSynchronize(e1));
     float ms;
-    CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    SLUICE_CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
     if (rep > 0) best = std::min(best, ms);
   }
   return bytes / (best * 1e-3) / 1e9;
@@ -153,24 +146,24 @@ double best_gbps(Launch&& launch, int64_t bytes) {
 
 int main(int argc, char** argv) {
   int sms;
-  CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   const int64_t total = 4ll << 30;
   uint8_t* buf;
-  CHECK(cudaMalloc(&buf, total));
-  CHECK(cudaMemset(buf, 1, total));
+  SLUICE_CUDA_CHECK(cudaMalloc(&buf, total));
+  SLUICE_CUDA_CHECK(cudaMemset(buf, 1, total));
   GridBarrierState* bar;
   unsigned* sink;
-  CHECK(cudaMalloc(&bar, sizeof(GridBarrierState)));
-  CHECK(cudaMemset(bar, 0, sizeof(GridBarrierState)));
-  CHECK(cudaMalloc(&sink, 4));
+  SLUICE_CUDA_CHECK(cudaMalloc(&bar, sizeof(GridBarrierState)));
+  SLUICE_CUDA_CHECK(cudaMemset(bar, 0, sizeof(GridBarrierState)));
+  SLUICE_CUDA_CHECK(cudaMalloc(&sink, 4));
   unsigned* chase;
   unsigned long long* clocks;
-  CHECK(cudaMalloc(&chase, 262144 * 4));
-  CHECK(cudaMemset(chase, 0, 262144 * 4));
-  CHECK(cudaMalloc(&clocks, 16));
-  CHECK(cudaMemset(clocks, 0, 16));
+  SLUICE_CUDA_CHECK(cudaMalloc(&chase, 262144 * 4));
+  SLUICE_CUDA_CHECK(cudaMemset(chase, 0, 262144 * 4));
+  SLUICE_CUDA_CHECK(cudaMalloc(&clocks, 16));
+  SLUICE_CUDA_CHECK(cudaMemset(clocks, 0, 16));
   int smem_optin;
-  CHECK(cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
+  SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
   // Each line of stdin-like args: "tma SLOTS BYTES COPIES READ PHASE" or "ldg THREADS UNROLL PHASE".
   for (int i = 1; i < argc; ++i) {
     const std::string spec = argv[i];
@@ -188,12 +181,12 @@ int main(int argc, char** argv) {
         std::printf("%-28s does not fit\n", spec.c_str());
         continue;
       }
-      CHECK(cudaFuncSetAttribute(tma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+      SLUICE_CUDA_CHECK(cudaFuncSetAttribute(tma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
       gbps = best_gbps([&] { tma_kernel<<<sms, kConsumers + 32, smem>>>(a); },
                        a.share * sms);
       unsigned long long h[2] = {0, 0};
-      CHECK(cudaMemcpy(h, clocks, 16, cudaMemcpyDeviceToHost));
-      CHECK(cudaMemset(clocks, 0, 16));
+      SLUICE_CUDA_CHECK(cudaMemcpy(h, clocks, 16, cudaMemcpyDeviceToHost));
+      SLUICE_CUDA_CHECK(cudaMemset(clocks, 0, 16));
       if (h[1]) std::printf("  L2-hit latency during the stream: %.0f cycles\n", double(h[0]) / h[1]);
     } else {
       LdgArgs a{reinterpret_cast<const uint4*>(buf), total / 16 / sms, p3 / 16, bar, sink};
@@ -209,7 +202,7 @@ int main(int argc, char** argv) {
           },
           a.share * 16 * sms);
     }
-    CHECK(cudaGetLastError());
+    SLUICE_CUDA_CHECK(cudaGetLastError());
     std::printf("%-28s %8.1f GB/s\n", spec.c_str(), gbps);
     std::fflush(stdout);
   }

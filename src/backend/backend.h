@@ -243,6 +243,8 @@ class Backend {
   // per layer, as ModelRunner's ops compute them, cache written. A backend may run it as one
   // fused launch; false: not offered for this stack (the caller runs the ops).
   virtual bool decode_layers(const DecoderStack&) { return false; }
+  // Whether decode_layers may take a stack at all (false: callers need not build one).
+  virtual bool offers_decode_layers() const { return false; }
   // out[i] = the index of the largest value in row i of x[rows, cols] (the first of equal ones;
   // NaN never wins; 0 when a row holds only -inf and NaN): greedy picks made where the logits
   // are, so only token ids reach the host. The default scans host memory.

@@ -105,7 +105,8 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
 
   be.embedding(embed_, s.tokens, n, x);
-  if (n == 1 && !c.attention_bias && be.decode_layers(decoder_stack(s, kv))) {
+  if (n == 1 && !c.attention_bias && be.offers_decode_layers() &&
+      be.decode_layers(decoder_stack(s, kv))) {
     finish(s);
     return;
   }
@@ -141,15 +142,12 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
     if (fold) {
       be.matmul_add(attn, n, L.wo, x, h);
       be.matmul_many_normed(x, n, f32(L.ffn_norm), eps, h, gate_up, 2);
-    } else {
-      be.matmul(attn, n, L.wo, h);
-      be.add_rms_norm(x, h, n, H, f32(L.ffn_norm), eps, h);
-      be.matmul_many(h, n, gate_up, 2);
-    }
-    if (fold) {
       be.matmul_add_gated(gate, up, n, L.w_down, x, h);
       continue;
     }
+    be.matmul(attn, n, L.wo, h);
+    be.add_rms_norm(x, h, n, H, f32(L.ffn_norm), eps, h);
+    be.matmul_many(h, n, gate_up, 2);
     be.silu_mul(gate, up, n * I, gate);
     be.matmul(gate, n, L.w_down, h);
     if (li + 1 < c.num_layers)  // the residual add and the next layer's norm

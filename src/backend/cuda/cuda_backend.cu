@@ -406,9 +406,11 @@ class CudaBackend final : public Backend {
     cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, invariant_, stream_);
   }
 
+  bool offers_decode_layers() const override {
+    return decode_layers_ && !invariant_ && !profile::enabled();
+  }
   bool decode_layers(const DecoderStack& s) override {
-    if (!decode_layers_ || invariant_ || profile::enabled() || !decode_layers_supported(s))
-      return false;
+    if (!offers_decode_layers() || !decode_layers_supported(s)) return false;
     decode_layers_descs(s, &descs_host_);
     if (descs_host_ != descs_uploaded_) {  // a new stack (or first call): upload its pointers
       cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;

@@ -5,6 +5,7 @@
 #include "backend/cuda/pdl.cuh"
 #include "backend/cuda/kv_element.cuh"
 #include "backend/cuda/rope.cuh"
+#include "backend/cuda/row_math.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -38,7 +39,7 @@ __global__ __launch_bounds__(kWarps * 32) void prepare_qkv_kernel(QkvInputs in, 
     }
     if (norm) {  // as rms_norm: x * rsqrt(mean(x^2) + eps) * weight
       for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-      const float inv = rsqrtf(ss / static_cast<float>(hd) + in.eps);
+      const float inv = inv_rms(ss, hd, in.eps);
       for (int64_t d = lane; d < hd; d += 32) buf[d] = buf[d] * inv * norm[d];
     }
     __syncwarp();

@@ -19,6 +19,7 @@
 #include "backend/cuda/grid_barrier.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/rope.cuh"
+#include "backend/cuda/row_math.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -204,7 +205,7 @@ __device__ void quantize_normed(const Smem& s, const float* x, int cols, const f
     ss += v * v;
   }
   ss = consumers_sum(ss, s);
-  const float inv = rsqrtf(ss / static_cast<float>(cols) + eps);
+  const float inv = inv_rms(ss, cols, eps);
   quantize_into(s, cols, [&](int i) { return __ldcg(x + i) * inv * weight[i]; });
 }
 
@@ -256,7 +257,7 @@ __device__ void prepare_head(const float* src, float* dst, const float* norm, fl
   }
   if (norm) {
     for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    const float inv = rsqrtf(ss / static_cast<float>(hd) + eps);
+    const float inv = inv_rms(ss, hd, eps);
     for (int d = lane; d < hd; d += 32) dst[d] = dst[d] * inv * norm[d];
   }
   __syncwarp();
@@ -461,7 +462,7 @@ __global__ __launch_bounds__(kThreads, 1) void decode_layers_kernel(Args a) {
     barrier();
     quantize_into(s, a.inter, [&](int i) {
       const float g = __ldcg(a.gate + i);
-      return g / (1.0f + expf(-g)) * __ldcg(a.up + i);
+      return silu_gate(g, __ldcg(a.up + i));
     });
     consume<F>(a, s, L.p[6], chunk, a.x, true);
     barrier();

@@ -9,6 +9,7 @@
 #include "backend/cuda/kv_element.cuh"
 #include "backend/cuda/pdl.cuh"
 #include "backend/cuda/rope.cuh"
+#include "backend/cuda/row_math.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -75,7 +76,7 @@ __global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim,
     for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += xi[k] * xi[k];
   }
   ss = block_sum(ss);
-  const float inv = rsqrtf(ss / static_cast<float>(dim) + eps);
+  const float inv = inv_rms(ss, dim, eps);
   for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) yi[k] = xi[k] * inv * weight[k];
 }
 
@@ -102,8 +103,7 @@ __global__ void silu_mul_kernel(const float* gate, const float* up, int64_t coun
   pdl_wait();
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= count) return;
-  const float g = gate[i];
-  out[i] = g / (1.0f + expf(-g)) * up[i];
+  out[i] = silu_gate(gate[i], up[i]);
 }
 
 __global__ void add_kernel(float* x, const float* y, int64_t count) {

@@ -10,6 +10,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/row_math.cuh"
 #include "backend/cuda/rows_product.cuh"
 
 namespace sluice::cuda {
@@ -151,7 +152,7 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_rows
                                                                      RowsMode mode) {
   __shared__ float part[kMaxSplit][kRows][NC];
   __shared__ float sq_part[kMaxSplit][NC];
-  __shared__ float inv_rms[NC];
+  __shared__ float inv_row[NC];
   const Segment seg = segment_of(segs, blockIdx.x, kRows);
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
   const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
@@ -209,9 +210,9 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_rows
     if (threadIdx.x < NC) {
       float v = sq_part[0][threadIdx.x];
       for (int k = 1; k < ks; ++k) v += sq_part[k][threadIdx.x];
-      inv_rms[threadIdx.x] = rsqrtf(v / static_cast<float>(cols) + mode.eps);
+      inv_row[threadIdx.x] = inv_rms(v, cols, mode.eps);
     }
-    scale = inv_rms;  // read after store_row_sums' barrier
+    scale = inv_row;  // read after store_row_sums' barrier
   }
   store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, scale, mode.accumulate);
 }

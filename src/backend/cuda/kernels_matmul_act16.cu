@@ -9,6 +9,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/row_math.cuh"
 #include "backend/cuda/rows_product.cuh"
 
 namespace sluice::cuda {
@@ -25,7 +26,7 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int6
   if (b >= count_blocks) return;
   const int lane = threadIdx.x & 31;
   float v = x[b * 32 + lane], scale = 1.0f;
-  if (mode.up) v = v / (1.0f + expf(-v)) * mode.up[b * 32 + lane];
+  if (mode.up) v = silu_gate(v, mode.up[b * 32 + lane]);
   if (mode.norm) {
     const int64_t cols = row_blocks * 32;
     const float4* row = reinterpret_cast<const float4*>(x + b / row_blocks * cols);
@@ -35,7 +36,7 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int6
       ss += a.x * a.x + a.y * a.y + a.z * a.z + a.w * a.w;
     }
     for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    scale = rsqrtf(ss / static_cast<float>(cols) + mode.eps);
+    scale = inv_rms(ss, cols, mode.eps);
     v *= mode.norm[b % row_blocks * 32 + lane];
   }
   quantize_act16_block(v, q + b * 32 + lane, blocks + b, scale);

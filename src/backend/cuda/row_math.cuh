@@ -1,0 +1,18 @@
+#pragma once
+// Per-element formulas shared by the ops and the kernels that fold them in, so that a fused
+// path rounds as the op it replaces.
+#include <cstdint>
+
+namespace sluice::cuda {
+
+// 1 / rms of `count` values whose squares sum to sum_sq (as ref::rms_norm).
+__device__ __forceinline__ float inv_rms(float sum_sq, int64_t count, float eps) {
+  return rsqrtf(sum_sq / static_cast<float>(count) + eps);
+}
+
+// silu(gate) * up.
+__device__ __forceinline__ float silu_gate(float gate, float up) {
+  return gate / (1.0f + expf(-gate)) * up;
+}
+
+}  // namespace sluice::cuda
