@@ -489,7 +489,9 @@ class CudaBackend final : public Backend {
                      const RowsMode& mode = {}) {
     uint8_t* scratch =
         grow(rows_scratch_, rows_scratch_cap_, matmul_rows_scratch_bytes(n, *ps[0].w));
-    matmul_rows_many(x, n, ps, count, scratch, stream_, mode);
+    RowsMode staged = mode;
+    staged.max_stages = is_quantized(ps[0].w->dtype) || n > 1 ? rows_stages_ : 0;
+    matmul_rows_many(x, n, ps, count, scratch, stream_, staged);
   }
   // The attention split of a batch, on the device: planned and uploaded once per batch id
   // (every layer of a forward), and on every call for batches without one.
@@ -560,6 +562,14 @@ class CudaBackend final : public Backend {
   bool fold_norms_ = [] {
     const char* v = std::getenv("SLUICE_CUDA_FOLD_NORMS");
     return v == nullptr || std::string(v) != "0";
+  }();
+  // The weight-streaming products read their weights through up to this many shared-memory
+  // stages per thread (RowsMode::max_stages; SLUICE_CUDA_ROWS_STAGES=0: through registers),
+  // except float weights at one activation row: there the stages' shared memory measured 6%
+  // slower in single-stream decode (8B BF16; 4-bit gained 5%: docs/PERFORMANCE_GPU.md).
+  int rows_stages_ = [] {
+    const char* v = std::getenv("SLUICE_CUDA_ROWS_STAGES");
+    return v == nullptr ? kMaxRowsStages : std::clamp(std::atoi(v), 0, kMaxRowsStages);
   }();
   // SLUICE_CUDA_SAMPLING=0: the engine samples host copies of the logits (an A/B switch).
   bool sampling_ = [] {

@@ -68,12 +68,16 @@ struct RowsProduct {
 };
 // How the products read x and write y: norm: x's rows are RMS-normed with this weight first,
 // folded into the products (x unchanged); up: the products take silu(x) * up (x the gate);
-// accumulate: y += the product instead of y = it (a residual add).
+// accumulate: y += the product instead of y = it (a residual add). max_stages: how the weights
+// are read, not what is computed: through up to that many shared-memory stages per thread
+// (cp.async, rows_product.cuh), or through registers (0); the sums are the same.
+constexpr int kMaxRowsStages = 4;
 struct RowsMode {
   const float* norm = nullptr;
   float eps = 0.0f;
   const float* up = nullptr;
   bool accumulate = false;
+  int max_stages = 0;
 };
 // Whether matmul_rows_many takes `mode` for weights like w: float weights fold norms and adds;
 // quantized ones (their activations quantized by a kernel of their own) every mode.

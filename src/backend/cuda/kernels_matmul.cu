@@ -23,7 +23,9 @@ __device__ __forceinline__ float hi_half(uint32_t h) {
   return half_bits(static_cast<uint16_t>(h >> 16));
 }
 
-// Each format: Unit (registers of one unit), load(planes, row, u), chunk(unit, sub, w[8]).
+// Each format: Unit (registers of one unit), load(planes, row, u), chunk(unit, sub, w[8]); the
+// float ones (the products here read them; act16.cuh has the quantized ones) also at(codes,
+// headers, i): unit i of arrays of kCodeBytes and kHeaderBytes per unit (the staged slots).
 struct FmtQ4G32 {
   static constexpr int kElems = 32;
   struct Unit {
@@ -108,8 +110,11 @@ struct FmtQ8G16 {
 // 8 consecutive 16-bit floats (one 16-byte load); Bf selects bf16 over f16.
 template <bool Bf>
 struct Fmt16 {
-  static constexpr int kElems = 8, kResidentBlocks = 4;
+  static constexpr int kElems = 8, kResidentBlocks = 4, kCodeBytes = 16, kHeaderBytes = 0;
   using Unit = uint4;
+  __device__ static Unit at(const uint8_t* codes, const uint8_t*, int64_t i) {
+    return reinterpret_cast<const uint4*>(codes)[i];
+  }
   __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
     return __ldg(reinterpret_cast<const uint4*>(p.codes) + row * p.units + u);
   }
@@ -127,9 +132,14 @@ struct Fmt16 {
 
 struct FmtF32 {
   static constexpr int kElems = 8, kResidentBlocks = 1;  // 4 would spill
+  static constexpr int kCodeBytes = 32, kHeaderBytes = 0;
   struct Unit {
     float4 a, b;
   };
+  __device__ static Unit at(const uint8_t* codes, const uint8_t*, int64_t i) {
+    const float4* f = reinterpret_cast<const float4*>(codes) + 2 * i;
+    return Unit{f[0], f[1]};
+  }
   __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
     const float4* f = reinterpret_cast<const float4*>(p.codes) + 2 * (row * p.units + u);
     return Unit{__ldg(f), __ldg(f + 1)};
@@ -144,12 +154,12 @@ struct FmtF32 {
 // for columns [by*NC, by*NC + NC). Warp w of ks walks units w*32 + lane, + 32*ks, ...; the
 // warps' partial sums are added in warp order through shared memory. Every block reads all of
 // its x rows, so Norm folds an RMSNorm in: the sums take x * mode.norm and are scaled by the
-// block's 1 / rms of each x row at the end.
-template <class F, int NC, bool Norm>
-__global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_rows_kernel(const float* x, int64_t n,
-                                                                     int64_t cols,
-                                                                     Segments segs,
-                                                                     RowsMode mode) {
+// block's 1 / rms of each x row at the end. Staged: the weights come through `stages` shared-
+// memory stages (walk_units_staged), same sums.
+template <class F, int NC, bool Norm, bool Staged>
+__global__ __launch_bounds__(kMaxSplit * 32, (Staged ? kStagedMinBlocks<F, NC> : kMinBlocks<F, NC>)) void matmul_rows_kernel(
+    const float* x, int64_t n, int64_t cols, Segments segs, RowsMode mode, int stages) {
+  extern __shared__ __align__(16) uint8_t staged[];
   __shared__ float part[kMaxSplit][kRows][NC];
   __shared__ float sq_part[kMaxSplit][NC];
   __shared__ float inv_row[NC];
@@ -159,7 +169,7 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_rows
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), seg.rows - seg.r0));
   float acc[kRows][NC] = {};
   float sq[NC] = {};  // Norm: this thread's sum of x^2 per x row
-  walk_units<F>(seg.w, seg.r0, nr, cols / F::kElems, [&](const auto& wu, int64_t u) {
+  auto body = [&](const auto& wu, int64_t u) {
 #pragma unroll
     for (int sub = 0; sub < F::kElems / 8; ++sub) {
       const int64_t col = u * F::kElems + sub * 8;
@@ -196,7 +206,11 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_rows
           for (int e = 0; e < 8; ++e) acc[r][c] = fmaf(wv[e], xs[c][e], acc[r][c]);
       }
     }
-  });
+  };
+  if constexpr (Staged)
+    walk_units_staged<F>(seg.w, seg.r0, nr, cols / F::kElems, staged, stages, body);
+  else
+    walk_units<F>(seg.w, seg.r0, nr, cols / F::kElems, body);
   const float* scale = nullptr;
   if constexpr (Norm) {  // the block's sum of x^2 per row, in a fixed order (lanes, then warps)
     const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
@@ -230,6 +244,15 @@ __global__ void matmul_generic_kernel(const float* x, int64_t n, int64_t cols, D
   if ((threadIdx.x & 31) == 0) y[c * rows + r] = acc;
 }
 
+template <class F, int NC, bool Norm, bool Staged>
+void launch_rows_kernel(dim3 grid, int threads, int stages, cudaStream_t s, const float* x,
+                        int64_t n, int64_t cols, const Segments& segs, const RowsMode& mode) {
+  constexpr auto kernel = matmul_rows_kernel<F, NC, Norm, Staged>;
+  const size_t smem = Staged ? stages * stage_bytes<F>(threads) : 0;
+  if constexpr (Staged) allow_staged_smem<kernel>(stage_bytes<F>(kMaxSplit * 32) * kMaxRowsStages);
+  launch_pdl_smem(kernel, grid, dim3(threads), smem, s, x, n, cols, segs, mode, stages);
+}
+
 template <class F, int NC>
 void launch_rows(const float* x, int64_t n, const RowsProduct* ps, int count,
                  const RowsMode& mode, cudaStream_t s) {
@@ -237,9 +260,14 @@ void launch_rows(const float* x, int64_t n, const RowsProduct* ps, int count,
   if (segs.first_block[count] == 0) return;
   const dim3 grid(static_cast<unsigned>(segs.first_block[count]),
                   static_cast<unsigned>((n + NC - 1) / NC));
-  const int ks = split_warps(ps[0].w->cols / F::kElems);
-  const auto kernel = mode.norm ? matmul_rows_kernel<F, NC, true> : matmul_rows_kernel<F, NC, false>;
-  launch_pdl(kernel, grid, dim3(ks * 32), s, x, n, ps[0].w->cols, segs, mode);
+  const int64_t cols = ps[0].w->cols, units = cols / F::kElems;
+  const int threads = split_warps(units) * 32;
+  const int stages = stages_for(units, threads, mode.max_stages);
+  const bool norm = mode.norm != nullptr;
+  if (stages > 0 && norm) return launch_rows_kernel<F, NC, true, true>(grid, threads, stages, s, x, n, cols, segs, mode);
+  if (stages > 0) return launch_rows_kernel<F, NC, false, true>(grid, threads, stages, s, x, n, cols, segs, mode);
+  if (norm) return launch_rows_kernel<F, NC, true, false>(grid, threads, 0, s, x, n, cols, segs, mode);
+  launch_rows_kernel<F, NC, false, false>(grid, threads, 0, s, x, n, cols, segs, mode);
 }
 
 template <class F>

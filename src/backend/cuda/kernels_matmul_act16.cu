@@ -44,10 +44,12 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int6
 
 // y[n, rows] of each segment: block (bx, by) computes kRows rows of the segment bx falls in,
 // for activation rows [by*NC, +NC). Warp w of ks walks blocks w*32 + lane, + 32*ks, ...; the
-// warps' partial sums are added in warp order through shared memory.
-template <class F, int NC>
-__global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_act16_kernel(
-    const int16_t* xq, const ActBlock* xb, int64_t n, Segments segs, bool accumulate) {
+// warps' partial sums are added in warp order through shared memory. Staged: the weights come
+// through `stages` shared-memory stages (walk_units_staged), same sums.
+template <class F, int NC, bool Staged>
+__global__ __launch_bounds__(kMaxSplit * 32, (Staged ? kStagedMinBlocks<F, NC> : kMinBlocks<F, NC>)) void matmul_act16_kernel(
+    const int16_t* xq, const ActBlock* xb, int64_t n, Segments segs, bool accumulate, int stages) {
+  extern __shared__ __align__(16) uint8_t staged[];
   __shared__ float part[kMaxSplit][kRows][NC];
   const Segment seg = segment_of(segs, blockIdx.x, kRows);
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
@@ -55,7 +57,7 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_act1
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), seg.rows - seg.r0));
   const int64_t units = seg.w.units;
   float acc[kRows][NC] = {};
-  walk_units<F>(seg.w, seg.r0, nr, units, [&](const auto& wu, int64_t u) {
+  auto body = [&](const auto& wu, int64_t u) {
 #pragma unroll
     for (int c = 0; c < NC; ++c) {
       if (c >= nc) break;
@@ -66,28 +68,39 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void matmul_act1
       for (int r = 0; r < kRows; ++r)
         if (r < nr) acc[r][c] += F::dot(wu[r], a, ab);
     }
-  });
+  };
+  if constexpr (Staged)
+    walk_units_staged<F>(seg.w, seg.r0, nr, units, staged, stages, body);
+  else
+    walk_units<F>(seg.w, seg.r0, nr, units, body);
   store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, nullptr, accumulate);
 }
 
 template <class F, int NC>
 void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct* ps, int count,
-            bool accumulate, cudaStream_t s) {
+            const RowsMode& mode, cudaStream_t s) {
   const Segments segs = make_segments(ps, count, kQuantBlock, kRows);
   if (segs.first_block[count] == 0) return;
   const dim3 grid(static_cast<unsigned>(segs.first_block[count]),
                   static_cast<unsigned>((n + NC - 1) / NC));
-  launch_pdl(matmul_act16_kernel<F, NC>, grid, dim3(split_warps(segs.w[0].units) * 32), s, xq,
-             xb, n, segs, accumulate);
+  const int threads = split_warps(segs.w[0].units) * 32;
+  const int stages = stages_for(segs.w[0].units, threads, mode.max_stages);
+  if (stages == 0)
+    return launch_pdl(matmul_act16_kernel<F, NC, false>, grid, dim3(threads), s, xq, xb, n,
+                      segs, mode.accumulate, 0);
+  constexpr auto kernel = matmul_act16_kernel<F, NC, true>;
+  allow_staged_smem<kernel>(stage_bytes<F>(kMaxSplit * 32) * kMaxRowsStages);
+  launch_pdl_smem(kernel, grid, dim3(threads), stages * stage_bytes<F>(threads), s, xq, xb, n,
+                  segs, mode.accumulate, stages);
 }
 
 template <class F>
 void launch_any_n(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct* ps,
-                  int count, bool accumulate, cudaStream_t s) {
-  if (n == 1) return launch<F, 1>(xq, xb, n, ps, count, accumulate, s);
-  if (n == 2) return launch<F, 2>(xq, xb, n, ps, count, accumulate, s);
-  if (n <= 4) return launch<F, 4>(xq, xb, n, ps, count, accumulate, s);
-  launch<F, 8>(xq, xb, n, ps, count, accumulate, s);
+                  int count, const RowsMode& mode, cudaStream_t s) {
+  if (n == 1) return launch<F, 1>(xq, xb, n, ps, count, mode, s);
+  if (n == 2) return launch<F, 2>(xq, xb, n, ps, count, mode, s);
+  if (n <= 4) return launch<F, 4>(xq, xb, n, ps, count, mode, s);
+  launch<F, 8>(xq, xb, n, ps, count, mode, s);
 }
 
 }  // namespace
@@ -106,11 +119,10 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
   ActBlock* xb = reinterpret_cast<ActBlock*>(xq + blocks * 32);  // [n, cols / 32]
   launch_pdl(quantize_act16_kernel, dim3(static_cast<unsigned>((blocks * 32 + 255) / 256)),
              dim3(256), s, x, blocks, w.cols / kQuantBlock, mode, xq, xb);
-  const bool acc = mode.accumulate;
   switch (w.dtype) {
-    case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, acc, s);
-    case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, acc, s);
-    case DType::Q8G16: return launch_any_n<IntQ8G16>(xq, xb, n, ps, count, acc, s);
+    case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, mode, s);
+    case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, mode, s);
+    case DType::Q8G16: return launch_any_n<IntQ8G16>(xq, xb, n, ps, count, mode, s);
     default: SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
   }
 }

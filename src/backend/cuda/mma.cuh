@@ -37,7 +37,7 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, const __half* row
                : "r"(addr));
 }
 
-// 16 (or 8) bytes global -> shared without registers; src_bytes 0 writes zeros.
+// 16 (or 8, or 4) bytes global -> shared without registers; src_bytes 0 writes zeros.
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, int src_bytes) {
   const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src),
@@ -47,13 +47,27 @@ __device__ __forceinline__ void cp_async8(void* dst, const void* src, int src_by
   const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
   asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(d), "l"(src), "r"(src_bytes));
 }
+__device__ __forceinline__ void cp_async4(void* dst, const void* src) {
+  const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(d), "l"(src));
+}
 __device__ __forceinline__ void cp_async_commit() {
   asm volatile("cp.async.commit_group;\n");
 }
-// Waits until at most N of this thread's committed copy groups are still in flight.
+// Waits until at most N of this thread's committed copy groups are still in flight (and
+// keeps the compiler from moving shared-memory reads above the wait).
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+// The same for n known at run time (0 to 3).
+__device__ __forceinline__ void cp_async_wait_upto(int n) {
+  switch (n) {
+    case 0: return cp_async_wait<0>();
+    case 1: return cp_async_wait<1>();
+    case 2: return cp_async_wait<2>();
+    default: return cp_async_wait<3>();
+  }
 }
 
 }  // namespace sluice::cuda

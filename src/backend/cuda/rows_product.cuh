@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "backend/cuda/cuda_check.h"
 #include "backend/cuda/dequant.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/mma.cuh"
 #include "backend/cuda/pdl.cuh"
 #include "common/assert.h"
 
@@ -93,6 +95,86 @@ __device__ __forceinline__ void walk_units(const Planes& w, int64_t r0, int nr, 
     body(wu, u);
   }
   pdl_launch_dependents();  // this block's weights are in: the next kernel may be scheduled
+}
+
+// Staged loads: the weight units of a thread's next `stages` iterations (all kRows rows) go to
+// shared memory by cp.async, so they take no registers and more bytes are in flight per SM.
+// A stage holds kRows slots: [threads] units' codes (F::kCodeBytes each), then their headers.
+template <class F>
+__host__ __device__ constexpr int64_t stage_bytes(int threads) {
+  return int64_t{kRows} * threads * (F::kCodeBytes + F::kHeaderBytes);
+}
+// Stages for rows of `units` walked by `threads` threads: a thread's iterations, at most
+// max_stages (0: loads through registers, walk_units).
+inline int stages_for(int64_t units, int threads, int max_stages) {
+  return static_cast<int>(std::min<int64_t>((units + threads - 1) / threads, max_stages));
+}
+
+// Resident blocks asked of the compiler for the staged kernels (no registers hold loads ahead):
+// 4 at one activation row for units of up to 32 bytes (the 8-bit ones would spill).
+template <class F, int NC>
+constexpr int kStagedMinBlocks = NC == 1 && F::kCodeBytes + F::kHeaderBytes <= 32 ? 4 : 1;
+
+// `Kernel`'s dynamic shared memory limit raised to `bytes`, on first use.
+template <auto Kernel>
+void allow_staged_smem(int64_t bytes) {
+  static const bool done = [bytes] {
+    SLUICE_CUDA_CHECK(cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           static_cast<int>(bytes)));
+    return true;
+  }();
+  (void)done;
+}
+
+// Copies unit u of rows r0 .. r0 + nr - 1 into this thread's slots of `stage` (nothing past
+// the row's end) and commits them as one group (empty or not: every thread counts alike).
+template <class F>
+__device__ __forceinline__ void stage_units(const Planes& w, int64_t r0, int nr, int64_t u,
+                                            int64_t units, uint8_t* stage) {
+  const int t = threadIdx.x, threads = blockDim.x;
+  const int64_t slot = int64_t{threads} * (F::kCodeBytes + F::kHeaderBytes);
+  if (u < units) {
+#pragma unroll
+    for (int r = 0; r < kRows; ++r) {
+      if (r < nr) {
+        const int64_t i = (r0 + r) * w.units + u;
+        uint8_t* codes = stage + r * slot + t * F::kCodeBytes;
+#pragma unroll
+        for (int v = 0; v < F::kCodeBytes / 16; ++v)
+          cp_async16(codes + 16 * v, w.codes + i * F::kCodeBytes + 16 * v, 16);
+        uint8_t* header = stage + r * slot + int64_t{threads} * F::kCodeBytes + t * F::kHeaderBytes;
+        if constexpr (F::kHeaderBytes == 4) cp_async4(header, w.headers + i * 4);
+        if constexpr (F::kHeaderBytes == 8) cp_async8(header, w.headers + i * 8, 8);
+      }
+    }
+  }
+  cp_async_commit();
+}
+
+// walk_units with staged loads: the same body calls in the same order (so the same sums), each
+// unit read from this thread's slots once its group is in; `smem`: stages * stage_bytes<F>.
+template <class F, class Body>
+__device__ __forceinline__ void walk_units_staged(const Planes& w, int64_t r0, int nr,
+                                                  int64_t units, uint8_t* smem, int stages,
+                                                  Body&& body) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, threads = blockDim.x;
+  const int64_t step = threads, bytes = stage_bytes<F>(threads);
+  const int64_t slot = int64_t{threads} * (F::kCodeBytes + F::kHeaderBytes);
+  int64_t u = warp * 32 + lane;
+  for (int s = 0; s < stages; ++s) stage_units<F>(w, r0, nr, u + s * step, units, smem + s * bytes);
+  pdl_wait();
+  for (int s = 0; u < units; u += step, s = s + 1 == stages ? 0 : s + 1) {
+    cp_async_wait_upto(stages - 1);
+    uint8_t* stage = smem + s * bytes;
+    typename F::Unit wu[kRows];
+#pragma unroll
+    for (int r = 0; r < kRows; ++r)
+      if (r < nr) wu[r] = F::at(stage + r * slot, stage + r * slot + int64_t{threads} * F::kCodeBytes, threadIdx.x);
+    body(wu, u);
+    asm volatile("" ::: "memory");  // the slot's reads stay above its refill
+    stage_units<F>(w, r0, nr, u + stages * step, units, stage);
+  }
+  pdl_launch_dependents();
 }
 
 // y[c0 + c, r0 + r] = the block's sum of acc[r][c] times scale[c] (null: 1), or y += it when
