@@ -3,7 +3,8 @@
 //   bench/kernels/run.sh rows cols    GB/s of weight bytes (decode) and GFLOP/s (batches)
 //   BENCH_INT8=1: the backend's int8-activation mode (changes Q4G32 and Q8G32); BENCH_VNNI=0:
 //   its batched kernels without vpdpbusd (the same sums); BENCH_AVX512=0: the batched kernels on
-//   256-bit registers where the CPU has AVX512-VNNI (the same bits)
+//   256-bit registers where the CPU has AVX512-VNNI (the same bits); BENCH_AMX=0: the batched
+//   int16 kernels on AVX-512 instead of AMX tiles where the CPU has AMX-INT8 (the same bits)
 // (needs the backend build in BUILD_DIR, default build/be)
 #include <immintrin.h>
 
@@ -145,6 +146,8 @@ bool int8_mode() {
   if (vnni && std::string(vnni) == "0") cpu::set_int8_vnni(false);
   const char* wide = std::getenv("BENCH_AVX512");
   if (wide && std::string(wide) == "0") cpu::set_quant_avx512(false);
+  const char* amx = std::getenv("BENCH_AMX");
+  if (amx && std::string(amx) == "0") cpu::set_quant_amx(false);
   return v != nullptr && std::string(v) == "1";
 }
 

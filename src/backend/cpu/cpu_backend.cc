@@ -34,23 +34,25 @@ struct MatmulTile {
 
 // Appends the tiles of y[n, rows] (product `prod`). Decode (n <= 4): one contiguous slice of
 // weight rows per thread. Batches: weight tiles of ~kTileWeightBytes, and n is split too when
-// there are fewer row tiles than threads. Returns whether the problem is big enough to share.
+// there are fewer row tiles than threads; both in multiples of `group` rows (the batched
+// kernels' 8, or 16 on AMX tiles). Returns whether the problem is big enough to share.
 bool plan_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, int prod,
-                       std::vector<MatmulTile>& tiles) {
+                       std::vector<MatmulTile>& tiles, int64_t group = 8) {
   // Multiples of 8 rows: the quantized kernels work on 8 (or 4) weight rows at a time.
   const int64_t per_thread = round_up(ceil_div(rows, threads), 8);
   int64_t rg = per_thread;
   if (n > 4) {
+    const int64_t g = std::min(group, round_up(per_thread, 8));
     rg = std::clamp<int64_t>(
-        round_up(static_cast<int64_t>(kTileWeightBytes / std::max<size_t>(row_bytes, 1)), 8), 8,
-        per_thread);
+        round_up(static_cast<int64_t>(kTileWeightBytes / std::max<size_t>(row_bytes, 1)), g), g,
+        round_up(per_thread, g));
     // Equal tiles, a multiple of `threads` of them: the static schedule gives each thread the
     // same number of rows (5 tiles of 368 rows left one of two threads idle 40% of the time).
-    rg = round_up(ceil_div(rows, round_up(ceil_div(rows, rg), threads)), 8);
+    rg = round_up(ceil_div(rows, round_up(ceil_div(rows, rg), threads)), g);
   }
   const int64_t nr = ceil_div(rows, rg);
   int64_t ng = n;
-  if (nr < threads && n > 4) ng = round_up(ceil_div(n, ceil_div(threads, nr)), 8);
+  if (nr < threads && n > 4) ng = round_up(ceil_div(n, ceil_div(threads, nr)), group);
   const int64_t nn = ceil_div(n, ng);
   for (int64_t t = 0; t < nr * nn; ++t) {
     const int64_t ti = t / nr, tr = t % nr;
@@ -63,11 +65,12 @@ bool plan_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, i
 
 // Runs fn(i0, i1, r0, r1) over the tiles of y[n, rows] in parallel (static schedule).
 template <typename Fn>
-void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn&& fn) {
+void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn&& fn,
+                      int64_t group = 8) {
   thread_local std::vector<MatmulTile> scratch;
   std::vector<MatmulTile>& tiles = scratch;  // the caller's, also inside the parallel region
   tiles.clear();
-  const int nt = plan_matmul_tiles(threads, n, rows, row_bytes, 0, tiles) ? threads : 1;
+  const int nt = plan_matmul_tiles(threads, n, rows, row_bytes, 0, tiles, group) ? threads : 1;
   parallel_chunks(nt, static_cast<int64_t>(tiles.size()), 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) fn(tiles[t].i0, tiles[t].i1, tiles[t].r0, tiles[t].r1);
   });
@@ -253,21 +256,23 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  // f(xq buffer, xg buffer, quantize, pack, tile): the activation format and kernels of a
-  // quantized dtype. Q8G16 keeps int16 activations in int8 mode: its two groups of 16 each need
-  // their own activation sum for the offset term, and BlockAct8 has one per 32.
+  // f(xq buffer, xg buffer, quantize, pack, tile, rows per group): the activation format and
+  // kernels of a quantized dtype. Q8G16 keeps int16 activations in int8 mode: its two groups of
+  // 16 each need their own activation sum for the offset term, and BlockAct8 has one per 32.
   template <class F>
   void with_quantized_kernel(DType t, F&& f) {
     if (int8_activations_ && t == DType::Q4G32)
-      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q4_act8_tile);
+      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q4_act8_tile, 8);
     else if (int8_activations_ && t == DType::Q8G32)
-      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q8_act8_tile);
+      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q8_act8_tile, 8);
+    else if (cpu::quant_amx())
+      f(xq_, xt_, cpu::quantize_act_rows, cpu::pack_act_tiles16, cpu::matmul_quant_tile_amx, 16);
     else
-      f(xq_, xg_, cpu::quantize_act_rows, cpu::pack_act_groups, cpu::matmul_quant_tile);
+      f(xq_, xg_, cpu::quantize_act_rows, cpu::pack_act_groups, cpu::matmul_quant_tile, 8);
   }
 
   // Quantized weights of one width: activations quantized per block of 32 into xq [n, nb] (Act:
-  // int16 or int8), packed in groups of 8 rows into xg [ng, nb] when the batch is large enough,
+  // int16 or int8), packed in groups of `group` rows into xg [ng, nb] when the batch is large enough,
   // then the weight tiles of every product: one product's with a static schedule, several
   // products' (uneven tiles) with a dynamic one.
   template <class Act, class Group>
@@ -276,7 +281,8 @@ class CpuBackend final : public Backend {
                         void (*quantize)(const float*, int64_t, int64_t, int64_t, Act*),
                         void (*pack)(const Act*, int64_t, int64_t, int64_t, int64_t, Group*),
                         void (*tile)(const Act*, const Group*, int64_t, int64_t, const Weight&,
-                                     int64_t, int64_t, float*)) {
+                                     int64_t, int64_t, float*),
+                        int64_t group) {
     const int64_t cols = ps[0].w->cols;
     SLUICE_ASSERT(cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
     const int64_t nb = cols / kQuantBlock;
@@ -286,7 +292,7 @@ class CpuBackend final : public Backend {
     parallel_chunks(nt, n, 4, [&](int64_t i0, int64_t i1) { quantize(x, i0, i1, cols, xq); });
     const Group* xg = nullptr;
     if (cpu::quant_uses_groups(n)) {
-      const int64_t ng = (n + 7) / 8;
+      const int64_t ng = (n + group - 1) / group;
       xg_buf.resize(static_cast<size_t>(ng * nb));
       Group* out = xg_buf.data();
       parallel_chunks(nt, ng, 1,
@@ -295,17 +301,19 @@ class CpuBackend final : public Backend {
     }
     if (count == 1) {
       const Weight& w = *ps[0].w;
-      run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
-                       [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
-                         tile(xq, xg, i0, i1, w, r0, r1, ps[0].y);
-                       });
+      run_matmul_tiles(
+          threads_, n, w.rows, w.row_stride(),
+          [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
+            tile(xq, xg, i0, i1, w, r0, r1, ps[0].y);
+          },
+          group);
       return;
     }
     tiles_many_.clear();
     bool share = false;
     for (int i = 0; i < count; ++i)
       share |= plan_matmul_tiles(threads_, n, ps[i].w->rows, ps[i].w->row_stride(), i,
-                                 tiles_many_);
+                                 tiles_many_, group);
     cpu::parallel_items_dynamic(share ? threads_ : 1, static_cast<int64_t>(tiles_many_.size()),
                                 [&](int64_t t) {
                                   const MatmulTile& m = tiles_many_[t];
@@ -331,6 +339,7 @@ class CpuBackend final : public Backend {
   // Scratch reused across calls (the backend is driven by one engine thread).
   std::vector<BlockAct16> xq_;
   std::vector<cpu::ActGroup8> xg_;
+  std::vector<cpu::ActTile16> xt_;
   std::vector<BlockAct8> xq8_;
   std::vector<cpu::ActQuads8> xg8_;
   std::vector<float> cos_, sin_;

@@ -66,6 +66,10 @@ inline bool cpu_has_avx512_vnni_zmm() {
 #endif
 }
 
+// AMX-INT8 tiles with AVX512-VNNI, and Linux granted this process the tile data state (asked
+// once, for the whole process, on the first call; matmul_quant_amx.cc).
+bool cpu_has_amx_int8();
+
 // Either encoding of the 256-bit vpdpbusd.
 inline bool cpu_has_vnni256() { return cpu_has_avx_vnni() || cpu_has_avx512_vnni_vl(); }
 

@@ -43,6 +43,31 @@ void pack_act_groups(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, in
 void matmul_quant_tile(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
                        const Weight& w, int64_t r0, int64_t r1, float* y);
 
+// The batched int16-activation kernel on AMX tiles where the CPU has AMX-INT8 and Linux grants
+// the tile state (default; SLUICE_CPU_AMX=0 keeps the AVX-512 kernels): the same bits.
+// Returns the previous setting.
+bool set_quant_amx(bool on);
+bool quant_amx();
+// Activation rows per packed group: 16 with AMX tiles, else 8.
+inline int64_t quant_group_rows() { return quant_amx() ? 16 : 8; }
+
+// One block of 16 activation rows as AMX B tiles: each int16 q split into bytes, q = 256 * hi
+// + lo, laid out [k quad][row][4 bytes] (the tiles' byte-quad layout).
+struct alignas(64) ActTile16 {
+  uint8_t lo[8][64];
+  int8_t hi[8][64];
+  float d[16];
+  float sum[3][16];  // sum[0], sum[1], sum[0] + sum[1]
+};
+static_assert(sizeof(ActTile16) == 1280);
+// xt[g, b] for groups [g0, g1) of 16 rows of xq [n, nb] (rows >= n zero); xt is [ceil(n/16), nb].
+void pack_act_tiles16(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
+                      ActTile16* xt);
+// matmul_quant_tile with AMX tiles (xt from pack_act_tiles16, then i0 % 16 == 0; null: the
+// few-rows kernel).
+void matmul_quant_tile_amx(const BlockAct16* xq, const ActTile16* xt, int64_t i0, int64_t i1,
+                           const Weight& w, int64_t r0, int64_t r1, float* y);
+
 // int8 activations for Q4G32 and Q8G32 weights (the backend's int8 mode): the same shape of API.
 // Output per row, in every path:  acc = fma(float(S), dw * dx, acc); acc = fma(ow, sum, acc).
 void quantize_act8_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct8* xq);

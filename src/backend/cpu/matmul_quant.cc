@@ -18,6 +18,7 @@
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/quant_avx2.h"
 #include "backend/cpu/quant_avx512.h"
+#include "backend/cpu/quant_layout.h"
 #include "common/assert.h"
 #include "common/half.h"
 
@@ -33,13 +34,6 @@ bool avx512_default() {
   return cpu_has_avx512_vnni_zmm() && !(env && std::string(env) == "0");
 }
 std::atomic<bool> g_avx512{avx512_default()};
-
-template <DType T>
-constexpr int kGroups = T == DType::Q8G16 ? 2 : 1;
-template <DType T>
-constexpr int64_t kBlockBytes = T == DType::Q4G32   ? sizeof(BlockQ4G32)
-                                : T == DType::Q8G32 ? sizeof(BlockQ8G32)
-                                                    : sizeof(BlockQ8G16);
 
 // ---------------------------------------------------------------- scalar fallback
 
@@ -110,7 +104,7 @@ SLUICE_INLINE void unpack_codes(const uint8_t* blk, __m256i& w0, __m256i& w1) {
     w0 = _mm256_and_si256(c, _mm256_set1_epi16(0x0f));
     w1 = _mm256_srli_epi16(c, 4);
   } else {
-    constexpr int o = T == DType::Q8G32 ? 4 : 8;
+    constexpr int64_t o = kCodesOffset<T>;
     w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + o)));
     w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + o + 16)));
   }

@@ -254,6 +254,34 @@ TEST(Matmul, WideBatchedKernelsEqualAvx2Bitwise) {
     }
 }
 
+// The batched int16-activation kernel on AMX tiles (16 x 16 tile products of the activations'
+// split bytes) gives the AVX-512 kernel's outputs bit for bit, also for rows and batches that
+// are not multiples of 16 and when n is split between threads.
+TEST(Matmul, AmxTileKernelsEqualAvx512Bitwise) {
+  if (!cpu::cpu_has_amx_int8()) GTEST_SKIP() << "this CPU has no AMX-INT8 (or Linux refused it)";
+  ASSERT_TRUE(cpu::quant_amx()) << "the AMX kernel is the default where the CPU has it";
+  const Shape shapes[] = {{5, 37, 96},    {8, 16, 256},   {12, 72, 128}, {16, 40, 576},
+                          {17, 8, 64},    {24, 130, 512}, {31, 12, 256}, {40, 64, 1024},
+                          {100, 72, 128}, {16, 49, 2048}, {33, 8, 32},   {64, 200, 3072}};
+  for (bool int8 : {false, true})  // int8 mode: Q8G16 stays on int16 activations
+    for (int threads : {1, 2}) {
+      auto cpu = make_cpu_backend(threads, int8);
+      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
+        for (const Shape& s : shapes) {
+          const Weight w = random_weight(t, s.rows, s.cols, 5 + s.rows + s.cols);
+          const auto x = randn(s.n * s.cols, 17 + s.n);
+          std::vector<float> tiles(s.n * s.rows), wide(tiles.size());
+          cpu->matmul(x.data(), s.n, w, tiles.data());
+          const bool prev = cpu::set_quant_amx(false);
+          cpu->matmul(x.data(), s.n, w, wide.data());
+          cpu::set_quant_amx(prev);
+          EXPECT_EQ(tiles, wide) << dtype_name(t) << " int8=" << int8 << " n=" << s.n
+                                 << " rows=" << s.rows << " cols=" << s.cols
+                                 << " threads=" << threads;
+        }
+    }
+}
+
 // matmul_many (q/k/v, gate/up: one activation quantization, one parallel region over every
 // product's tiles) gives each product's separate matmul bit for bit, also when the products'
 // dtypes differ (then it falls back to separate calls).
