@@ -261,7 +261,10 @@ class CpuBackend final : public Backend {
   // 16 each need their own activation sum for the offset term, and BlockAct8 has one per 32.
   template <class F>
   void with_quantized_kernel(DType t, F&& f) {
-    if (int8_activations_ && t == DType::Q4G32)
+    const bool int8 = int8_activations_ && (t == DType::Q4G32 || t == DType::Q8G32);
+    if (int8 && cpu::quant_amx())
+      f(xq8_, xt8_, cpu::quantize_act8_rows, cpu::pack_act8_tiles16, cpu::matmul_act8_tile_amx, 16);
+    else if (int8_activations_ && t == DType::Q4G32)
       f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q4_act8_tile, 8);
     else if (int8_activations_ && t == DType::Q8G32)
       f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q8_act8_tile, 8);
@@ -342,6 +345,7 @@ class CpuBackend final : public Backend {
   std::vector<cpu::ActTile16> xt_;
   std::vector<BlockAct8> xq8_;
   std::vector<cpu::ActQuads8> xg8_;
+  std::vector<cpu::ActTile16Int8> xt8_;
   std::vector<float> cos_, sin_;
   struct AttentionTileItem {
     int64_t seq, t0, t1, h0;  // tokens [t0, t1) of sequence seq, heads from h0

@@ -68,6 +68,19 @@ void pack_act_tiles16(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, i
 void matmul_quant_tile_amx(const BlockAct16* xq, const ActTile16* xt, int64_t i0, int64_t i1,
                            const Weight& w, int64_t r0, int64_t r1, float* y);
 
+// The int8 mode's batched kernels (Q4G32, Q8G32) on AMX tiles, where quant_amx(): one tile
+// product per block, the same bits as matmul_q4_act8_tile / matmul_q8_act8_tile.
+struct alignas(64) ActTile16Int8 {
+  int8_t q[8][64];  // [k quad][row][4 bytes]
+  float d[16];
+  float sum[16];
+};
+static_assert(sizeof(ActTile16Int8) == 640);
+void pack_act8_tiles16(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
+                       ActTile16Int8* xt);
+void matmul_act8_tile_amx(const BlockAct8* xq, const ActTile16Int8* xt, int64_t i0, int64_t i1,
+                          const Weight& w, int64_t r0, int64_t r1, float* y);
+
 // int8 activations for Q4G32 and Q8G32 weights (the backend's int8 mode): the same shape of API.
 // Output per row, in every path:  acc = fma(float(S), dw * dx, acc); acc = fma(ow, sum, acc).
 void quantize_act8_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct8* xq);

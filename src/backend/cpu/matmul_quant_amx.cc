@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "backend/cpu/amx.h"
@@ -157,47 +158,78 @@ SLUICE_AMX_TARGET inline void fold_sums16(__m512 (&acc)[16], const int32_t (&lo)
   }
 }
 
+// The same with int8 activations (one sum, S itself): matmul_q4_act8.cc's and
+// matmul_q8_act8.cc's float ops (acc = fma(float(S), dw * dx, acc); acc = fma(ow, sum, acc)).
+SLUICE_AMX_TARGET inline void fold_sums16(__m512 (&acc)[16], const int32_t (&sums)[16][16],
+                                          const float* dw, const float* ow, __m512 dx, __m512 sx) {
+#pragma GCC unroll 16
+  for (int m = 0; m < 16; ++m) {
+    const __m512 sc = _mm512_mul_ps(_mm512_set1_ps(dw[m]), dx);
+    acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(sums[m])), sc, acc[m]);
+    acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(ow[m]), sx, acc[m]);
+  }
+}
+
+template <class Tile>
+constexpr bool kInt8 = std::is_same_v<Tile, ActTile16Int8>;
+
 // fold_sums16 of group `step` (block step / G, group step % G) from its buffer `sums`.
-template <int G>
+template <int G, class Tile>
 SLUICE_AMX_TARGET inline void fold_step(__m512 (&acc)[16], const int32_t (&sums)[2][16][16],
-                                        const WeightTile16* wt, const ActTile16* xt, int64_t step) {
+                                        const WeightTile16* wt, const Tile* xt, int64_t step) {
   const int64_t b = step / G;
   const int g = static_cast<int>(step % G);
-  fold_sums16(acc, sums[0], sums[1], wt[b].dw[g], wt[b].ow[g], _mm512_load_ps(xt[b].d),
-              _mm512_load_ps(xt[b].sum[G == 2 ? g : 2]));
+  const __m512 dx = _mm512_load_ps(xt[b].d);
+  if constexpr (kInt8<Tile>)
+    fold_sums16(acc, sums[0], wt[b].dw[0], wt[b].ow[0], dx, _mm512_load_ps(xt[b].sum));
+  else
+    fold_sums16(acc, sums[0], sums[1], wt[b].dw[g], wt[b].ow[g], dx,
+                _mm512_load_ps(xt[b].sum[G == 2 ? g : 2]));
 }
 
 // Tile products of group `step` (block step / G, group step % G) into tmm<C>, tmm<C + 1>,
-// stored to sums[0] (codes . lo) and sums[1] (codes . hi).
-template <DType T, int C>
-SLUICE_AMX_TARGET inline void tile_step(const TileCodes& codes, const ActTile16* xt, int64_t step,
+// stored to sums[0] (codes . lo) and sums[1] (codes . hi); int8 activations: codes . q into
+// tmm<C> only, stored to sums[0].
+template <DType T, int C, class Tile>
+SLUICE_AMX_TARGET inline void tile_step(const TileCodes& codes, const Tile* xt, int64_t step,
                                         int32_t (&sums)[2][16][16]) {
   constexpr int G = kGroups<T>, K = 32 / G;
   const int64_t b = step / G;
   const int g = static_cast<int>(step % G);
   amx::tile_load<0>(codes.p + b * codes.block_step + g * K, codes.row_stride);
-  amx::tile_load<1>(xt[b].lo[g * K / 4], 64);
-  amx::tile_load<2>(xt[b].hi[g * K / 4], 64);
-  amx::tile_zero<C>();
-  amx::tile_zero<C + 1>();
-  if constexpr (T == DType::Q4G32) {  // unsigned codes
-    amx::tdpbuud<C, 0, 1>();
-    amx::tdpbusd<C + 1, 0, 2>();
-  } else {  // signed codes
-    amx::tdpbsud<C, 0, 1>();
-    amx::tdpbssd<C + 1, 0, 2>();
+  if constexpr (kInt8<Tile>) {
+    amx::tile_load<1>(xt[b].q[0], 64);
+    amx::tile_zero<C>();
+    if constexpr (T == DType::Q4G32)
+      amx::tdpbusd<C, 0, 1>();
+    else
+      amx::tdpbssd<C, 0, 1>();
+    amx::tile_store<C>(sums[0], 64);
+  } else {
+    amx::tile_load<1>(xt[b].lo[g * K / 4], 64);
+    amx::tile_load<2>(xt[b].hi[g * K / 4], 64);
+    amx::tile_zero<C>();
+    amx::tile_zero<C + 1>();
+    if constexpr (T == DType::Q4G32) {  // unsigned codes
+      amx::tdpbuud<C, 0, 1>();
+      amx::tdpbusd<C + 1, 0, 2>();
+    } else {  // signed codes
+      amx::tdpbsud<C, 0, 1>();
+      amx::tdpbssd<C + 1, 0, 2>();
+    }
+    amx::tile_store<C>(sums[0], 64);
+    amx::tile_store<C + 1>(sums[1], 64);
   }
-  amx::tile_store<C>(sums[0], 64);
-  amx::tile_store<C + 1>(sums[1], 64);
 }
 
-// y[l * ldy + m] for 16 unpacked weight rows (m < nr) x one ActTile16 column of 16 activation
-// rows (l < na), blocks [0, nb). Steps alternate between two pairs of C tiles and two sums
-// buffers, so one step's products run while the step before is folded.
-template <DType T>
+// y[l * ldy + m] for 16 unpacked weight rows (m < nr) x one column of 16 activation rows
+// (l < na; Tile: ActTile16 or ActTile16Int8), blocks [0, nb). Steps alternate between two
+// pairs of C tiles and two sums buffers, so one step's products run while the step before is
+// folded.
+template <DType T, class Tile>
 SLUICE_AMX_TARGET void batch16x16_amx(const TileCodes& codes, const WeightTile16* wt,
-                                      const ActTile16* xt, int64_t nb, float* y, int64_t ldy,
-                                      int nr, int na) {
+                                      const Tile* xt, int64_t nb, float* y, int64_t ldy, int nr,
+                                      int na) {
   constexpr int G = kGroups<T>;
   alignas(64) int32_t sums[2][2][16][16];  // [buffer][lo, hi][weight row][activation row]
   __m512 acc[16];
@@ -223,8 +255,8 @@ SLUICE_AMX_TARGET void batch16x16_amx(const TileCodes& codes, const WeightTile16
 
 // Weight rows [r0, r1) in groups of 16 (a short last group repeats its last row), each
 // unpacked once, times activation rows [i0, i1) in tiles of 16 (i0 % 16 == 0).
-template <DType T>
-void tile_amx(const ActTile16* xt, int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
+template <DType T, class Tile>
+void tile_amx(const Tile* xt, int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
               float* y) {
   const int64_t nb = w.cols / kQuantBlock;
   thread_local std::vector<WeightTile16> scratch;  // [nb]
@@ -242,8 +274,8 @@ void tile_amx(const ActTile16* xt, int64_t i0, int64_t i1, const Weight& w, int6
                                                  static_cast<int64_t>(w.row_stride())}
                                      : TileCodes{scratch[0].codes[0], sizeof(WeightTile16), 32};
     for (int64_t i = i0; i < i1; i += 16)
-      batch16x16_amx<T>(codes, scratch.data(), xt + (i / 16) * nb, nb, y + i * w.rows + r, w.rows,
-                        nr, static_cast<int>(std::min<int64_t>(16, i1 - i)));
+      batch16x16_amx<T, Tile>(codes, scratch.data(), xt + (i / 16) * nb, nb, y + i * w.rows + r,
+                              w.rows, nr, static_cast<int>(std::min<int64_t>(16, i1 - i)));
   }
   amx::release();
 }
@@ -278,6 +310,25 @@ SLUICE_AMX_TARGET void pack_tile16(const BlockAct16* xq, int64_t n, int64_t nb, 
     }
   }
 }
+
+// One ActTile16Int8 per block for rows 16 * gi .. + 15 (rows >= n zero).
+void pack_tile16_int8(const BlockAct8* xq, int64_t n, int64_t nb, int64_t gi, ActTile16Int8* out) {
+  for (int64_t b = 0; b < nb; ++b) {
+    ActTile16Int8& o = out[b];
+    for (int l = 0; l < 16; ++l) {
+      const int64_t i = gi * 16 + l;
+      const BlockAct8* a = i < n ? &xq[i * nb + b] : nullptr;
+      for (int k = 0; k < 8; ++k) {
+        if (a)
+          std::memcpy(o.q[k] + 4 * l, a->q + 4 * k, 4);
+        else
+          std::memset(o.q[k] + 4 * l, 0, 4);
+      }
+      o.d[l] = a ? a->d : 0.0f;
+      o.sum[l] = a ? a->sum : 0.0f;
+    }
+  }
+}
 #endif
 
 }  // namespace
@@ -294,6 +345,27 @@ void pack_act_tiles16(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, i
                       ActTile16* xt) {
 #if SLUICE_X86
   for (int64_t gi = g0; gi < g1; ++gi) pack_tile16(xq, n, nb, gi, xt + gi * nb);
+#endif
+}
+
+void pack_act8_tiles16(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
+                       ActTile16Int8* xt) {
+#if SLUICE_X86
+  for (int64_t gi = g0; gi < g1; ++gi) pack_tile16_int8(xq, n, nb, gi, xt + gi * nb);
+#endif
+}
+
+void matmul_act8_tile_amx(const BlockAct8* xq, const ActTile16Int8* xt, int64_t i0, int64_t i1,
+                          const Weight& w, int64_t r0, int64_t r1, float* y) {
+  const bool q4 = w.dtype == DType::Q4G32;
+  SLUICE_ASSERT(q4 || w.dtype == DType::Q8G32, "int8 activations are for Q4G32 and Q8G32");
+  if (!xt)
+    return q4 ? matmul_q4_act8_tile(xq, nullptr, i0, i1, w, r0, r1, y)
+              : matmul_q8_act8_tile(xq, nullptr, i0, i1, w, r0, r1, y);
+#if SLUICE_X86
+  SLUICE_ASSERT(i0 % 16 == 0, "AMX quantized tiles start at a tile of 16 rows");
+  return q4 ? tile_amx<DType::Q4G32>(xt, i0, i1, w, r0, r1, y)
+            : tile_amx<DType::Q8G32>(xt, i0, i1, w, r0, r1, y);
 #endif
 }
 

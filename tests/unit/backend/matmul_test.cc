@@ -254,9 +254,9 @@ TEST(Matmul, WideBatchedKernelsEqualAvx2Bitwise) {
     }
 }
 
-// The batched int16-activation kernel on AMX tiles (16 x 16 tile products of the activations'
-// split bytes) gives the AVX-512 kernel's outputs bit for bit, also for rows and batches that
-// are not multiples of 16 and when n is split between threads.
+// The batched kernels on AMX tiles (int16 activations: 16 x 16 tile products of their split
+// bytes; int8 mode: of the bytes themselves) give the AVX-512 kernels' outputs bit for bit,
+// also for rows and batches that are not multiples of 16 and when n is split between threads.
 TEST(Matmul, AmxTileKernelsEqualAvx512Bitwise) {
   if (!cpu::cpu_has_amx_int8()) GTEST_SKIP() << "this CPU has no AMX-INT8 (or Linux refused it)";
   ASSERT_TRUE(cpu::quant_amx()) << "the AMX kernel is the default where the CPU has it";
