@@ -105,11 +105,14 @@ SLUICE_AMX_TARGET void unpack16(const uint8_t* const* wr, int64_t nb, WeightTile
     if constexpr (T == DType::Q4G32) {
       // Byte j holds elements j (low nibble) and j + 16 (high nibble).
       for (int r = 0; r < 16; r += 4) {
-        __m512i v = _mm512_castsi128_si512(
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[r] + off + 4)));
-        for (int k = 1; k < 4; ++k)
-          v = _mm512_inserti32x4(
-              v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[r + k] + off + 4)), k);
+        auto codes16 = [&](int k) {
+          return _mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[r + k] + off + 4));
+        };
+        // Lane k = row r + k (immediates: -O0 builds keep no loop constant).
+        __m512i v = _mm512_castsi128_si512(codes16(0));
+        v = _mm512_inserti32x4(v, codes16(1), 1);
+        v = _mm512_inserti32x4(v, codes16(2), 2);
+        v = _mm512_inserti32x4(v, codes16(3), 3);
         const __m512i lo = _mm512_and_si512(v, nibble);
         const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
         _mm512_store_si512(o.codes[r], _mm512_permutex2var_epi64(lo, first, hi));
