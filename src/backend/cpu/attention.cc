@@ -210,6 +210,10 @@ void AttentionTile(const AttentionTileArgs& a) {
   if (f16) kf.resize(static_cast<size_t>(kChunk * hd)), vf.resize(static_cast<size_t>(kChunk * hd));
   const float* krow[kChunk];
   const float* vrow[kChunk];
+  // The tile's KV heads: rows of a whole sequence read each position's K/V row of all heads,
+  // one contiguous run of memory.
+  const int64_t per_kv = a.heads_per_kv > 0 ? a.heads_per_kv : a.num_heads;
+  const int64_t kv_heads = (a.num_heads + per_kv - 1) / per_kv;
   auto locate = [&](int64_t p0, int buf) {
     const int64_t span = std::min(kChunk, max_ctx - p0);
     for (int64_t j = 0; j < span; ++j) {
@@ -233,24 +237,30 @@ void AttentionTile(const AttentionTileArgs& a) {
     const int buf = static_cast<int>(c % 2);
     if (p0 + kChunk < max_ctx) locate(p0 + kChunk, 1 - buf);
     const int64_t span = std::min(kChunk, max_ctx - p0);
-    for (int64_t j = 0; j < span; ++j) {
-      if (f16) {
-        widen(kraw[buf][j], kf.data() + j * hd);
-        widen(vraw[buf][j], vf.data() + j * hd);
-        krow[j] = kf.data() + j * hd;
-        vrow[j] = vf.data() + j * hd;
-      } else {
-        krow[j] = static_cast<const float*>(kraw[buf][j]);
-        vrow[j] = static_cast<const float*>(vraw[buf][j]);
+    for (int64_t g = 0; g < kv_heads; ++g) {
+      const int64_t head_off = g * hd * elem;  // this KV head's part of each position's row
+      for (int64_t j = 0; j < span; ++j) {
+        const uint8_t* kj = static_cast<const uint8_t*>(kraw[buf][j]) + head_off;
+        const uint8_t* vj = static_cast<const uint8_t*>(vraw[buf][j]) + head_off;
+        if (f16) {
+          widen(kj, kf.data() + j * hd);
+          widen(vj, vf.data() + j * hd);
+          krow[j] = kf.data() + j * hd;
+          vrow[j] = vf.data() + j * hd;
+        } else {
+          krow[j] = reinterpret_cast<const float*>(kj);
+          vrow[j] = reinterpret_cast<const float*>(vj);
+        }
       }
-    }
-    for (int64_t i = 0; i < a.num_tokens; ++i) {
-      const int64_t n_ctx = int64_t{a.positions[i]} + 1;
-      if (p0 >= n_ctx) continue;
-      const int64_t len = std::min(kChunk, n_ctx - p0);
-      for (int64_t h = 0; h < a.num_heads; ++h)
-        fold_chunk(a.q + i * a.token_stride + h * hd, krow, vrow, len, hd, a.scale,
-                   states[i * a.num_heads + h]);
+      const int64_t h1 = std::min(a.num_heads, (g + 1) * per_kv);
+      for (int64_t i = 0; i < a.num_tokens; ++i) {
+        const int64_t n_ctx = int64_t{a.positions[i]} + 1;
+        if (p0 >= n_ctx) continue;
+        const int64_t len = std::min(kChunk, n_ctx - p0);
+        for (int64_t h = g * per_kv; h < h1; ++h)
+          fold_chunk(a.q + i * a.token_stride + h * hd, krow, vrow, len, hd, a.scale,
+                     states[i * a.num_heads + h]);
+      }
     }
   }
   for (int64_t i = 0; i < a.num_tokens; ++i)

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "backend/backend.h"
@@ -223,20 +224,24 @@ class CpuBackend final : public Backend {
                           [&] { return batch.num_tokens == batch.num_seqs ? "decode" : "mixed"; });
     const int64_t group = num_heads / cache.num_kv_heads;
     const int64_t hd = cache.head_dim;
-    // Tiles of up to kTileRows query rows (tokens x the heads of one KV head) share each K/V
-    // chunk in cache; heads are split when whole groups would leave threads idle.
+    // Tiles of up to kTileRows / group tokens x all heads (each position's K/V row read whole,
+    // one run of memory), else x the heads of one KV head, else x one head: the widest that
+    // leaves no thread idle. Each tile's rows share every K/V chunk while it is in cache.
     constexpr int64_t kTileRows = 32;
-    const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
-    auto make_tiles = [&](int64_t heads_per_tile) {
+    int64_t heads_per_tile = 0;
+    auto make_tiles = [&](int64_t heads) {
+      heads_per_tile = heads;
+      const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
       tiles_.clear();
       for (int64_t s = 0; s < batch.num_seqs; ++s)
         for (int64_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += tile_tokens)
-          for (int64_t h = 0; h < num_heads; h += heads_per_tile)
+          for (int64_t h = 0; h < num_heads; h += heads)
             tiles_.push_back({s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
+      return static_cast<int64_t>(tiles_.size()) >= 4 * threads_;
     };
-    int64_t heads_per_tile = group;
-    make_tiles(heads_per_tile);
-    if (static_cast<int64_t>(tiles_.size()) < 4 * threads_ && group > 1) make_tiles(heads_per_tile = 1);
+    if (!(num_heads > group && whole_seq_attention_tiles_ && make_tiles(num_heads)) &&
+        !make_tiles(group) && group > 1)
+      make_tiles(1);
     const int64_t token_stride = num_heads * hd;
     cpu::parallel_items_dynamic(threads_, static_cast<int64_t>(tiles_.size()), [&](int64_t i) {
       const AttentionTileItem& tile = tiles_[i];
@@ -250,6 +255,7 @@ class CpuBackend final : public Backend {
       args.cache = &cache;
       args.block_table = batch.block_tables + tile.seq * batch.max_blocks_per_seq;
       args.kvh = tile.h0 / group;
+      args.heads_per_kv = std::min(group, heads_per_tile);
       args.scale = scale;
       cpu::attention_tile(args);
     });
@@ -339,6 +345,11 @@ class CpuBackend final : public Backend {
   bool int8_activations_;
   KvDtype kv_dtype_ = KvDtype::F32;
   bool profiling_ = profile::enabled();
+  // SLUICE_CPU_ATTN_WHOLE_SEQ=0: attention tiles never span KV heads (an A/B switch).
+  bool whole_seq_attention_tiles_ = [] {
+    const char* v = std::getenv("SLUICE_CPU_ATTN_WHOLE_SEQ");
+    return v == nullptr || std::string(v) != "0";
+  }();
   // Scratch reused across calls (the backend is driven by one engine thread).
   std::vector<BlockAct16> xq_;
   std::vector<cpu::ActGroup8> xg_;

@@ -122,7 +122,7 @@ void add_bias_rows(float* x, int64_t n, int64_t dim, const float* bias);
 void f32_to_f16_span(const float* x, int64_t count, uint16_t* out);
 
 // Attention for a tile of query rows: tokens [0, num_tokens) of one sequence x heads
-// [0, num_heads) that all read KV head `kvh`. Row (i, h) is q[i * token_stride + h * head_dim]
+// [0, num_heads), reading KV heads kvh.. (heads_per_kv query heads each). Row (i, h) is q[i * token_stride + h * head_dim]
 // (out likewise) = softmax(q . K[0..positions[i]]^T * scale) V, K/V read through block_table.
 // A row's result is the same bit for bit whatever tile it is computed in.
 struct AttentionTileArgs {
@@ -134,7 +134,8 @@ struct AttentionTileArgs {
   const int32_t* positions = nullptr;  // [num_tokens]
   const KvLayerView* cache = nullptr;
   const int32_t* block_table = nullptr;
-  int64_t kvh = 0;
+  int64_t kvh = 0;            // KV head of rows [0, heads_per_kv)
+  int64_t heads_per_kv = 0;   // row h reads KV head kvh + h / heads_per_kv (0: all read kvh)
   float scale = 1.0f;
 };
 void attention_tile(const AttentionTileArgs& args);
