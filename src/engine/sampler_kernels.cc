@@ -17,6 +17,7 @@
 #include <cmath>
 #include <limits>
 
+#include "backend/cpu/cpu_kernels.h"
 #include "common/assert.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -57,23 +58,6 @@ float MaxIgnoringNaN(Ptr HWY_RESTRICT x, size_t n) {
 }
 
 float SanitizeAndMax(float* HWY_RESTRICT x, size_t n) { return MaxIgnoringNaN<true>(x, n); }
-
-// The first index holding the max (found in a second pass); 0 when every value is -inf or NaN.
-size_t Argmax(const float* HWY_RESTRICT x, size_t n) {
-  const float m = MaxIgnoringNaN<false>(x, n);
-  if (m == -std::numeric_limits<float>::infinity()) return 0;
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  const auto vm = hn::Set(d, m);
-  size_t i = 0;
-  for (; i + N <= n; i += N) {
-    const intptr_t lane = hn::FindFirstTrue(d, hn::Eq(hn::LoadU(d, x + i), vm));
-    if (lane >= 0) return i + static_cast<size_t>(lane);
-  }
-  for (; i < n; ++i)
-    if (x[i] == m) return i;
-  return 0;  // unreachable: m is one of the values
-}
 
 double ExpAndSum(const float* HWY_RESTRICT x, size_t n, float shift, float scale,
                  float* HWY_RESTRICT out) {
@@ -117,9 +101,9 @@ HWY_AFTER_NAMESPACE();
 namespace sluice::sampler_kernels {
 HWY_EXPORT(SanitizeAndMax);
 HWY_EXPORT(ExpAndSum);
-HWY_EXPORT(Argmax);
-
-size_t argmax(const float* x, size_t n) { return HWY_DYNAMIC_DISPATCH(Argmax)(x, n); }
+size_t argmax(const float* x, size_t n) {
+  return static_cast<size_t>(cpu::argmax_row(x, static_cast<int64_t>(n)));
+}
 
 float sanitize_and_max(float* x, size_t n) {
   return HWY_DYNAMIC_DISPATCH(SanitizeAndMax)(x, n);

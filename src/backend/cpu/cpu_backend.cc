@@ -180,6 +180,14 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) override {
+    const auto timed = op("argmax_rows", rows);
+    parallel_chunks(threads_for(rows * cols), rows, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        out[i] = static_cast<int32_t>(cpu::argmax_row(x + i * cols, cols));
+    });
+  }
+
   void add(float* x, const float* y, int64_t count) override {
     const auto timed = op("add", 1);
     parallel_chunks(threads_for(count), count, kElemGrain,

@@ -118,6 +118,8 @@ void rope_rows(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const f
 void silu_mul_span(const float* gate, const float* up, int64_t count, float* out);
 void add_span(float* x, const float* y, int64_t count);
 void add_bias_rows(float* x, int64_t n, int64_t dim, const float* bias);
+// The first index of the max of x[0, n), NaN skipped; 0 when every value is -inf or NaN.
+int64_t argmax_row(const float* x, int64_t n);
 // out[i] = x[i] as IEEE half bits, rounded to nearest even (common/half.h's f32_to_f16).
 void f32_to_f16_span(const float* x, int64_t count, uint16_t* out);
 
