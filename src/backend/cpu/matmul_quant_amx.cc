@@ -84,7 +84,9 @@ SLUICE_AMX_TARGET inline void halves16(__m512i v, float* lo, float* hi) {
 }
 
 // out[b] for the 16 weight rows wr (all in one matrix, from wr[0]); the codes only when
-// `codes`; prefetches the next 16 rows (16 * nb blocks from pf).
+// `codes`; prefetches the next 16 rows (16 * nb blocks from pf) into L2, not L1: a burst of L1
+// prefetches stalled the unpack on fill buffers (T2 vs T0, c=16 decode step: SmolLM2 -3 to -5%,
+// Qwen3 shape -9%).
 template <DType T>
 SLUICE_AMX_TARGET void unpack16(const uint8_t* const* wr, int64_t nb, WeightTile16* out,
                                 const uint8_t* pf, bool codes) {
@@ -100,7 +102,7 @@ SLUICE_AMX_TARGET void unpack16(const uint8_t* const* wr, int64_t nb, WeightTile
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t off = b * kB;
     for (int64_t c = 0; c < 16 * kB; c += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(pf + 16 * off + c), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(pf + 16 * off + c), _MM_HINT_T2);
     WeightTile16& o = out[b];
     if constexpr (T == DType::Q4G32) {
       // Byte j holds elements j (low nibble) and j + 16 (high nibble).
