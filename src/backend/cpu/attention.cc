@@ -212,7 +212,8 @@ void AttentionTile(const AttentionTileArgs& a) {
   const float* vrow[kChunk];
   // The tile's KV heads: rows of a whole sequence read each position's K/V row of all heads,
   // one contiguous run of memory.
-  const int64_t per_kv = a.heads_per_kv > 0 ? a.heads_per_kv : a.num_heads;
+  const int64_t per_kv = a.heads_per_kv;
+  SLUICE_ASSERT(per_kv > 0, "attention tile: heads_per_kv must be positive");
   const int64_t kv_heads = (a.num_heads + per_kv - 1) / per_kv;
   auto locate = [&](int64_t p0, int buf) {
     const int64_t span = std::min(kChunk, max_ctx - p0);

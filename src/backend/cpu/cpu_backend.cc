@@ -236,10 +236,10 @@ class CpuBackend final : public Backend {
     // one run of memory), else x the heads of one KV head, else x one head: the widest that
     // leaves no thread idle. Each tile's rows share every K/V chunk while it is in cache.
     constexpr int64_t kTileRows = 32;
+    const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
     int64_t heads_per_tile = 0;
-    auto make_tiles = [&](int64_t heads) {
+    auto make_tiles = [&](int64_t heads) {  // true when no thread is left idle
       heads_per_tile = heads;
-      const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
       tiles_.clear();
       for (int64_t s = 0; s < batch.num_seqs; ++s)
         for (int64_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += tile_tokens)
@@ -247,9 +247,8 @@ class CpuBackend final : public Backend {
             tiles_.push_back({s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
       return static_cast<int64_t>(tiles_.size()) >= 4 * threads_;
     };
-    if (!(num_heads > group && whole_seq_attention_tiles_ && make_tiles(num_heads)) &&
-        !make_tiles(group) && group > 1)
-      make_tiles(1);
+    const bool whole = whole_seq_attention_tiles_ && num_heads > group && make_tiles(num_heads);
+    if (!whole && !make_tiles(group) && group > 1) make_tiles(1);
     const int64_t token_stride = num_heads * hd;
     cpu::parallel_items_dynamic(threads_, static_cast<int64_t>(tiles_.size()), [&](int64_t i) {
       const AttentionTileItem& tile = tiles_[i];

@@ -137,7 +137,7 @@ struct AttentionTileArgs {
   const KvLayerView* cache = nullptr;
   const int32_t* block_table = nullptr;
   int64_t kvh = 0;            // KV head of rows [0, heads_per_kv)
-  int64_t heads_per_kv = 0;   // row h reads KV head kvh + h / heads_per_kv (0: all read kvh)
+  int64_t heads_per_kv = 1;   // row h reads KV head kvh + h / heads_per_kv
   float scale = 1.0f;
 };
 void attention_tile(const AttentionTileArgs& args);

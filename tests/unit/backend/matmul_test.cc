@@ -226,6 +226,31 @@ TEST(Matmul, Int8ActivationsQ8ExtremeCodes) {
     }
 }
 
+// Every shape, quantized dtype, activation mode (int8 mode: Q8G16 stays on int16 activations)
+// and thread count: the products with a kernel switch on (as the CPU has it) and with
+// set_kernel(false) are equal bit for bit. Seeds: weight w_seed + rows + cols, x x_seed + n.
+template <size_t N>
+void expect_switch_keeps_bits(const Shape (&shapes)[N], bool (*set_kernel)(bool),
+                              uint32_t w_seed, uint32_t x_seed) {
+  for (bool int8 : {false, true})
+    for (int threads : {1, 2}) {
+      auto cpu = make_cpu_backend(threads, int8);
+      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
+        for (const Shape& s : shapes) {
+          const Weight w = random_weight(t, s.rows, s.cols, w_seed + s.rows + s.cols);
+          const auto x = randn(s.n * s.cols, x_seed + s.n);
+          std::vector<float> on(s.n * s.rows), off(on.size());
+          cpu->matmul(x.data(), s.n, w, on.data());
+          const bool prev = set_kernel(false);
+          cpu->matmul(x.data(), s.n, w, off.data());
+          set_kernel(prev);
+          EXPECT_EQ(on, off) << dtype_name(t) << " int8=" << int8 << " n=" << s.n
+                             << " rows=" << s.rows << " cols=" << s.cols
+                             << " threads=" << threads;
+        }
+    }
+}
+
 // The batched kernels' 512-bit path (vpdpwssd / vpdpbusd, 16 activation rows per vector) gives
 // the 256-bit path's bits: pairs of 8-row groups, a lone group, tails below kPadFrom that go to
 // the few-rows kernel, weight row counts that are not multiples of 8, both thread counts.
@@ -235,23 +260,7 @@ TEST(Matmul, WideBatchedKernelsEqualAvx2Bitwise) {
   const Shape shapes[] = {{5, 37, 96},    {8, 16, 256},   {12, 72, 128}, {16, 40, 576},
                           {17, 8, 64},    {24, 130, 512}, {31, 12, 256}, {40, 64, 1024},
                           {100, 72, 128}, {16, 49, 2048}};
-  for (bool int8 : {false, true})
-    for (int threads : {1, 2}) {
-      auto cpu = make_cpu_backend(threads, int8);
-      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
-        for (const Shape& s : shapes) {
-          const Weight w = random_weight(t, s.rows, s.cols, 9 + s.rows + s.cols);
-          const auto x = randn(s.n * s.cols, 23 + s.n);
-          std::vector<float> wide(s.n * s.rows), narrow(wide.size());
-          cpu->matmul(x.data(), s.n, w, wide.data());
-          const bool prev = cpu::set_quant_avx512(false);
-          cpu->matmul(x.data(), s.n, w, narrow.data());
-          cpu::set_quant_avx512(prev);
-          EXPECT_EQ(wide, narrow) << dtype_name(t) << " int8=" << int8 << " n=" << s.n
-                                  << " rows=" << s.rows << " cols=" << s.cols
-                                  << " threads=" << threads;
-        }
-    }
+  expect_switch_keeps_bits(shapes, cpu::set_quant_avx512, 9, 23);
 }
 
 // The batched kernels on AMX tiles (int16 activations: 16 x 16 tile products of their split
@@ -263,23 +272,7 @@ TEST(Matmul, AmxTileKernelsEqualAvx512Bitwise) {
   const Shape shapes[] = {{5, 37, 96},    {8, 16, 256},   {12, 72, 128}, {16, 40, 576},
                           {17, 8, 64},    {24, 130, 512}, {31, 12, 256}, {40, 64, 1024},
                           {100, 72, 128}, {16, 49, 2048}, {33, 8, 32},   {64, 200, 3072}};
-  for (bool int8 : {false, true})  // int8 mode: Q8G16 stays on int16 activations
-    for (int threads : {1, 2}) {
-      auto cpu = make_cpu_backend(threads, int8);
-      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
-        for (const Shape& s : shapes) {
-          const Weight w = random_weight(t, s.rows, s.cols, 5 + s.rows + s.cols);
-          const auto x = randn(s.n * s.cols, 17 + s.n);
-          std::vector<float> tiles(s.n * s.rows), wide(tiles.size());
-          cpu->matmul(x.data(), s.n, w, tiles.data());
-          const bool prev = cpu::set_quant_amx(false);
-          cpu->matmul(x.data(), s.n, w, wide.data());
-          cpu::set_quant_amx(prev);
-          EXPECT_EQ(tiles, wide) << dtype_name(t) << " int8=" << int8 << " n=" << s.n
-                                 << " rows=" << s.rows << " cols=" << s.cols
-                                 << " threads=" << threads;
-        }
-    }
+  expect_switch_keeps_bits(shapes, cpu::set_quant_amx, 5, 17);
 }
 
 // matmul_many (q/k/v, gate/up: one activation quantization, one parallel region over every
