@@ -246,6 +246,30 @@ void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t 
       });
   if (ig < i1) tile_rows8(xq, ig, i1, w, r0, r1, y);
 }
+// pack_act8_groups on AVX2: per block, the rows' 8 code quads as one 8 x 8 transpose.
+SLUICE_AVX2_TARGET void pack_groups_avx2(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0,
+                                         int64_t g1, ActQuads8* xg) {
+  for (int64_t gi = g0; gi < g1; ++gi) {
+    const int64_t rows = std::clamp<int64_t>(n - gi * 8, 0, 8);
+    for (int64_t b = 0; b < nb; ++b) {
+      ActQuads8& o = xg[gi * nb + b];
+      __m256i q[8];
+      for (int l = 0; l < 8; ++l) {
+        if (l < rows) {
+          const BlockAct8& a = xq[(gi * 8 + l) * nb + b];
+          q[l] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q));
+          o.d[l] = a.d;
+          o.sum[l] = a.sum;
+        } else {
+          q[l] = _mm256_setzero_si256();
+          o.d[l] = o.sum[l] = 0.0f;
+        }
+      }
+      transpose8x8_epi32(q);
+      for (int p = 0; p < 8; ++p) _mm256_store_si256(reinterpret_cast<__m256i*>(o.q[p]), q[p]);
+    }
+  }
+}
 #endif
 
 }  // namespace
@@ -265,6 +289,9 @@ void quantize_act8_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, Bl
 
 void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
                       ActQuads8* xg) {
+#if SLUICE_X86
+  if (quant_kernel() == QuantKernel::Avx2) return pack_groups_avx2(xq, n, nb, g0, g1, xg);
+#endif
   for (int64_t gi = g0; gi < g1; ++gi)
     for (int64_t b = 0; b < nb; ++b) {
       ActQuads8& o = xg[gi * nb + b];

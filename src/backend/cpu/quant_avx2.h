@@ -38,9 +38,31 @@ SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
 template <class F>
 inline void with_dot8(Dot8 d, F&& f) {
   switch (d) {
-    case Dot8::VexVnni: return f(std::integral_constant<Dot8, Dot8::VexVnni>{});
-    case Dot8::EvexVnni: return f(std::integral_constant<Dot8, Dot8::EvexVnni>{});
-    default: return f(std::integral_constant<Dot8, Dot8::Maddubs>{});
+    case Dot8::VexVnni:
+      return f(std::integral_constant<Dot8, Dot8::VexVnni>{});
+    case Dot8::EvexVnni:
+      return f(std::integral_constant<Dot8, Dot8::EvexVnni>{});
+    default:
+      return f(std::integral_constant<Dot8, Dot8::Maddubs>{});
+  }
+}
+
+// Transposes an 8 x 8 matrix of dwords in place: r[i] lane j <-> r[j] lane i.
+SLUICE_INLINE void transpose8x8_epi32(__m256i (&r)[8]) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
   }
 }
 
