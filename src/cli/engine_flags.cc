@@ -15,8 +15,8 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
   cmd.add_option("--kv-cache-memory", f.kv_cache_memory,
                  "KV-cache budget: bytes (2GiB, 512MB) or a fraction of RAM (default 0.1)");
   cmd.add_option("--kv-cache-dtype", c.kv_cache_dtype,
-                 "KV-cache element type: auto (f32 on the CPU, f16 on CUDA), f32 or f16 (CPU: "
-                 "half the memory and attention reads, K/V rounded to f16)")
+                 "KV-cache element type: auto (f16, as llama.cpp: half the memory and attention "
+                 "reads of f32), f16 or f32 (CPU: K/V kept exact)")
       ->check(CLI::IsMember({"auto", "f32", "f16"}))
       ->capture_default_str();
   cmd.add_flag("--no-prefix-cache", f.no_prefix_cache, "Disable prefix caching");

@@ -350,7 +350,7 @@ class CpuBackend final : public Backend {
 
   int threads_;
   bool int8_activations_;
-  KvDtype kv_dtype_ = KvDtype::F32;
+  KvDtype kv_dtype_ = KvDtype::F16;  // --kv-cache-dtype f32 for an exact cache
   bool profiling_ = profile::enabled();
   // SLUICE_CPU_ATTN_WHOLE_SEQ=0: attention tiles never span KV heads (an A/B switch).
   bool whole_seq_attention_tiles_ = [] {
