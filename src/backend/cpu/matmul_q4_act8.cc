@@ -246,6 +246,7 @@ void tile_batched(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t 
       });
   if (ig < i1) tile_rows8(xq, ig, i1, w, r0, r1, y);
 }
+
 // pack_act8_groups on AVX2: per block, the rows' 8 code quads as one 8 x 8 transpose.
 SLUICE_AVX2_TARGET void pack_groups_avx2(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0,
                                          int64_t g1, ActQuads8* xg) {

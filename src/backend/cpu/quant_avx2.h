@@ -38,12 +38,9 @@ SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
 template <class F>
 inline void with_dot8(Dot8 d, F&& f) {
   switch (d) {
-    case Dot8::VexVnni:
-      return f(std::integral_constant<Dot8, Dot8::VexVnni>{});
-    case Dot8::EvexVnni:
-      return f(std::integral_constant<Dot8, Dot8::EvexVnni>{});
-    default:
-      return f(std::integral_constant<Dot8, Dot8::Maddubs>{});
+    case Dot8::VexVnni: return f(std::integral_constant<Dot8, Dot8::VexVnni>{});
+    case Dot8::EvexVnni: return f(std::integral_constant<Dot8, Dot8::EvexVnni>{});
+    default: return f(std::integral_constant<Dot8, Dot8::Maddubs>{});
   }
 }
 
