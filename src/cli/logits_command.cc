@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "backend/backend.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
 #include "cli/single_sequence.h"
@@ -17,6 +18,7 @@ struct LogitsOptions {
   std::string model, tokens, out;
   int threads = 0;
   std::string device = "cpu";
+  std::string kv_cache_dtype = "auto";
   bool cpu_int8_activations = false;
 };
 
@@ -44,6 +46,10 @@ int logits(const LogitsOptions& o) {
       return fail("[logits] token id " + std::to_string(id) + " is outside the vocabulary");
   auto backend = make_backend(o.device, o.threads, o.cpu_int8_activations);
   if (!backend) return fail(backend.error());
+  if (o.kv_cache_dtype != "auto" &&
+      !(*backend)->set_kv_dtype(o.kv_cache_dtype == "f16" ? KvDtype::F16 : KvDtype::F32))
+    return fail("[logits] --kv-cache-dtype " + o.kv_cache_dtype + ": the " + (*backend)->name() +
+                " backend has no such KV cache");
   SingleSequence seq(**model, **backend, static_cast<int64_t>(ids.size()));
   const std::span<const float> out = seq.feed(ids);
   FILE* f = std::fopen(o.out.c_str(), "wb");
@@ -63,6 +69,10 @@ Command register_logits_command(CLI::App& app) {
   cmd->add_option("-o,--out", opts->out, "Output file (raw float32)")->required();
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
   cmd->add_option("--device", opts->device, "cpu, cuda or auto")->capture_default_str();
+  cmd->add_option("--kv-cache-dtype", opts->kv_cache_dtype,
+                  "KV-cache element type: auto (the backend's: f16), f16 or f32 (CPU: exact)")
+      ->check(CLI::IsMember({"auto", "f32", "f16"}))
+      ->capture_default_str();
   cmd->add_flag("--cpu-int8-activations", opts->cpu_int8_activations,
                 "CPU: 4-bit and Q8G32 weights x int8 activations (see `serve --help`)");
   return {cmd, [opts] { return logits(*opts); }};

@@ -111,3 +111,17 @@ def test_logits_int8_activations_vs_mlx_lm(arch, make_model, prompt_ids, sluice,
               "--float32-out", tmp_path / "mlx_f32.f32")
     _judge(record, f"{arch} mlx-4 g32 int8-act", ours, read_f32(tmp_path / "mlx.f32"),
            read_f32(tmp_path / "mlx_f32.f32"), "mlx-lm", "mlx-lm-fp32")
+
+
+# --kv-cache-dtype f32: the exact cache (the default f16 one rounds K/V): on float weights sluice
+# then lands within float32 rounding of the float64 reference, and the f16 cache measurably not.
+def test_logits_f32_kv_cache_is_exact(make_model, prompt_ids, sluice, reference, record, tmp_path):
+    model, ids = make_model("llama", "gguf-f16"), prompt_ids("llama")
+    reference("gguf_numpy_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "exact.f32")
+    exact = read_f32(tmp_path / "exact.f32")
+    f32 = _sluice_logits(sluice, model, ids, tmp_path / "f32.f32", "--kv-cache-dtype", "f32")
+    f16 = _sluice_logits(sluice, model, ids, tmp_path / "f16.f32")
+    e32, e16 = rel_l2(f32, exact), rel_l2(f16, exact)
+    record(f"logits llama gguf-f16 KV cache f32 vs numpy-f64 {e32:.2e} | f16 (default) {e16:.2e}")
+    assert e32 < 1e-6, e32
+    assert e16 > 10 * e32, (e16, e32)
