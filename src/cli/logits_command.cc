@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <sstream>
 
-#include "backend/backend.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
 #include "cli/single_sequence.h"
+#include "engine/engine_config.h"
 #include "model/model.h"
 
 namespace sluice {
@@ -46,10 +46,7 @@ int logits(const LogitsOptions& o) {
       return fail("[logits] token id " + std::to_string(id) + " is outside the vocabulary");
   auto backend = make_backend(o.device, o.threads, o.cpu_int8_activations);
   if (!backend) return fail(backend.error());
-  if (o.kv_cache_dtype != "auto" &&
-      !(*backend)->set_kv_dtype(o.kv_cache_dtype == "f16" ? KvDtype::F16 : KvDtype::F32))
-    return fail("[logits] --kv-cache-dtype " + o.kv_cache_dtype + ": the " + (*backend)->name() +
-                " backend has no such KV cache");
+  if (Status s = apply_kv_cache_dtype(o.kv_cache_dtype, **backend); !s) return fail(s.message());
   SingleSequence seq(**model, **backend, static_cast<int64_t>(ids.size()));
   const std::span<const float> out = seq.feed(ids);
   FILE* f = std::fopen(o.out.c_str(), "wb");

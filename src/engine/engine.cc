@@ -57,10 +57,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
                           make_backend(config.device, config.num_threads,
                                        config.cpu_int8_activations));
-  if (config.kv_cache_dtype != "auto" &&
-      !backend->set_kv_dtype(config.kv_cache_dtype == "f16" ? KvDtype::F16 : KvDtype::F32))
-    return Status::error("engine", "--kv-cache-dtype " + config.kv_cache_dtype + ": the " +
-                                       backend->name() + " backend has no such KV cache");
+  if (Status s = apply_kv_cache_dtype(config.kv_cache_dtype, *backend); !s) return s;
   if (config.deterministic && !backend->set_batch_invariant(true))
     return Status::error("engine", "--deterministic: the " + backend->name() +
                                        " backend has no batch-invariant kernels");

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "backend/backend.h"
+
 namespace sluice {
 
 int64_t physical_ram_bytes() {
@@ -66,6 +68,13 @@ Status parse_kv_cache_memory(const std::string& text, EngineConfig& config) {
   if (bytes < 1 || bytes > 9e18) return bad();
   config.kv_cache_bytes = static_cast<int64_t>(bytes);
   return Status::ok();
+}
+
+Status apply_kv_cache_dtype(const std::string& dtype, Backend& backend) {
+  if (dtype == "auto" || backend.set_kv_dtype(dtype == "f16" ? KvDtype::F16 : KvDtype::F32))
+    return Status::ok();
+  return Status::error("engine", "--kv-cache-dtype " + dtype + ": the " + backend.name() +
+                                     " backend has no such KV cache");
 }
 
 }  // namespace sluice

@@ -7,6 +7,8 @@
 
 namespace sluice {
 
+class Backend;
+
 struct EngineConfig {
   int32_t max_num_batched_tokens = 512;  // token budget of one step (prefill chunks + decodes)
   int32_t max_num_seqs = 64;             // sequences running at once
@@ -30,5 +32,9 @@ int64_t physical_ram_bytes();
 
 // "2GiB", "512MB", "1073741824" -> bytes; "0.2" (a fraction of physical RAM) -> sets fraction.
 Status parse_kv_cache_memory(const std::string& text, EngineConfig& config);
+
+// --kv-cache-dtype on a backend: "auto" keeps its own, "f32" / "f16" are asked of it (an error
+// when it has no such cache).
+Status apply_kv_cache_dtype(const std::string& dtype, Backend& backend);
 
 }  // namespace sluice

@@ -251,16 +251,13 @@ void AttentionTile(const AttentionTileArgs& a) {
         widen(vraw[buf][j], vf.data() + j * span_elems, span_elems);
       }
     for (int64_t g = 0; g < kv_heads; ++g) {
-      const int64_t head_off = g * hd * elem;  // this KV head's part of each position's row
-      for (int64_t j = 0; j < span; ++j) {
+      for (int64_t j = 0; j < span; ++j) {  // this KV head's part of each position's row
         if (f16) {
           krow[j] = kf.data() + j * span_elems + g * hd;
           vrow[j] = vf.data() + j * span_elems + g * hd;
         } else {
-          const uint8_t* kj = static_cast<const uint8_t*>(kraw[buf][j]) + head_off;
-          const uint8_t* vj = static_cast<const uint8_t*>(vraw[buf][j]) + head_off;
-          krow[j] = reinterpret_cast<const float*>(kj);
-          vrow[j] = reinterpret_cast<const float*>(vj);
+          krow[j] = static_cast<const float*>(kraw[buf][j]) + g * hd;
+          vrow[j] = static_cast<const float*>(vraw[buf][j]) + g * hd;
         }
       }
       const int64_t h1 = std::min(a.num_heads, (g + 1) * per_kv);
