@@ -1,16 +1,20 @@
 // Decode attention of the CPU backend alone: S sequences, one query token each at context C,
-// heads H over KV heads KVH of head_dim D, f32 cache, blocks shuffled. Reports µs per call with
-// the cache hot (the same layer again) and cold (L layers in turn, each its own cache).
-//   attention_bench [S C H KVH D L]   (default: SmolLM2 at 16 sequences: 16 80 9 3 64 30)
+// heads H over KV heads KVH of head_dim D, blocks shuffled, cache f16 (the CPU default) or f32
+// (SLUICE_BENCH_KV=f32). Reports µs per call with the cache hot (the same layer again) and cold
+// (L layers in turn, each its own cache).
+//   attention_bench [S C H KVH D L W BLOCKS]   (default: SmolLM2 at 16 sequences: 16 80 9 3 64 30)
+//   Qwen3-0.6B shape: attention_bench 16 80 16 8 128 28
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "backend/backend.h"
+#include "common/half.h"
 
 using namespace sluice;
 
@@ -23,11 +27,19 @@ int main(int argc, char** argv) {
   const int64_t kv_row = KVH * D;
   std::mt19937 rng(1);
   std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> k(L), v(L);
+  const char* kv_env = std::getenv("SLUICE_BENCH_KV");
+  const bool f32 = kv_env != nullptr && std::string(kv_env) == "f32";
+  const int64_t elem = f32 ? 4 : 2;
+  std::vector<std::vector<uint8_t>> k(L), v(L);  // [num_blocks, bs, KVH, D] of f32 or f16
   for (int64_t l = 0; l < L; ++l) {
-    k[l].resize(num_blocks * bs * kv_row), v[l].resize(num_blocks * bs * kv_row);
-    for (float& x : k[l]) x = nd(rng);
-    for (float& x : v[l]) x = nd(rng);
+    for (auto* c : {&k[l], &v[l]}) {
+      c->resize(num_blocks * bs * kv_row * elem);
+      for (int64_t i = 0; i < num_blocks * bs * kv_row; ++i) {
+        const float x = nd(rng);
+        if (f32) reinterpret_cast<float*>(c->data())[i] = x;
+        else reinterpret_cast<uint16_t*>(c->data())[i] = f32_to_f16(x);
+      }
+    }
   }
   std::vector<int32_t> ids(num_blocks - 1);
   std::iota(ids.begin(), ids.end(), 1);
@@ -60,7 +72,8 @@ int main(int argc, char** argv) {
           flush_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - f0).count();
         }
         const int64_t c = cold ? l : 0;
-        KvLayerView view{k[c].data(), v[c].data(), num_blocks, bs, KVH, D};
+        KvLayerView view{k[c].data(), v[c].data(), num_blocks, bs, KVH, D,
+                         f32 ? KvDtype::F32 : KvDtype::F16};
         be->paged_attention(q.data(), H, view, batch, 0.125f, out.data());
       }
       const double us =
@@ -70,9 +83,10 @@ int main(int argc, char** argv) {
     }
     return best;
   };
-  const double kv_mb = 2.0 * S * C * kv_row * 4 / 1e6;
-  std::printf("S=%lld C=%lld H=%lld KVH=%lld D=%lld: %.2f MB of K/V per layer\n", (long long)S,
-              (long long)C, (long long)H, (long long)KVH, (long long)D, kv_mb);
+  const double kv_mb = 2.0 * S * C * kv_row * elem / 1e6;
+  std::printf("S=%lld C=%lld H=%lld KVH=%lld D=%lld, %s cache: %.2f MB of K/V per layer\n",
+              (long long)S, (long long)C, (long long)H, (long long)KVH, (long long)D,
+              f32 ? "f32" : "f16", kv_mb);
   std::printf("hot:  %.1f us per call\n", time(false, false));
   std::printf("cold: %.1f us per call (%lld layers in turn)\n", time(true, false), (long long)L);
   std::printf("flushed: %.1f us per call (%lld MB read between layers)\n", time(true, true),
