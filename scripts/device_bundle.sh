@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Packs the CUDA build (built here: the GPU machine has no Debian dev packages) and the shared
-# libraries it needs that a CUDA image may lack into devcarry/ (git-ignored), for the `device`
-# tool's `carry`. On the GPU machine: export LD_LIBRARY_PATH=$PWD/devcarry/lib:$LD_LIBRARY_PATH.
+# libraries it needs that a CUDA image may lack into devcarry/pack.tgz (git-ignored), for the
+# `device` tool's `carry`: the binaries alone are over the tool's 64 MiB, compressed ~25 MB.
+# On the GPU machine: tar xzf devcarry/pack.tgz (bench/gpu/device_env.sh does it), then
+# export LD_LIBRARY_PATH=$PWD/devcarry/lib:$LD_LIBRARY_PATH.
+# Extra files to pack (e.g. build/cuda/matmul_gpu_bench): DEVCARRY_EXTRA="path ...".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset cuda >/dev/null
@@ -15,4 +18,7 @@ for lib in libxxhash.so.0 libhwy.so.1 libpcre2-8.so.0 libutf8proc.so.2 libcpp-ht
 done
 mkdir -p devcarry/tok  # the GPU machine has no ../shared: make-model needs a tokenizer
 cp ../shared/testdata/tokenizers/qwen3/tokenizer.json devcarry/tok/
-du -sh devcarry
+for f in ${DEVCARRY_EXTRA:-}; do cp "$f" devcarry/bin/ && strip "devcarry/bin/$(basename "$f")"; done
+tar czf /tmp/devcarry_pack.tgz devcarry
+rm -rf devcarry && mkdir devcarry && mv /tmp/devcarry_pack.tgz devcarry/pack.tgz
+du -sh devcarry/pack.tgz

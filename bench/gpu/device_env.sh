@@ -2,6 +2,7 @@
 # working directory, devcarry's libraries and the CUDA tools on the paths, b = the carried binaries.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+[ -d devcarry/bin ] || tar xzf devcarry/pack.tgz  # scripts/device_bundle.sh's pack
 export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
 export PATH=$PATH:/usr/local/cuda/bin
 b=devcarry/bin

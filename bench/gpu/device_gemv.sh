@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# On the GPU machine with devcarry/ carried (scripts/device_bundle.sh plus
-# build/cuda/matmul_gpu_bench copied to devcarry/bin): the weight-streaming products (n <= 8)
+# On the GPU machine with devcarry/ carried (bench/gpu/build_matmul_bench.sh, then
+# DEVCARRY_EXTRA=build/cuda/matmul_gpu_bench scripts/device_bundle.sh): the weight-streaming products (n <= 8)
 # per weight shape as built and under each VAR=VALUE given, then single-stream decode of MODELS
 # the same ways. SHAPES: "FMT ROWS COLS;..." (default: the Llama-3-8B 4-bit shapes); MODELS:
 # bench_gpu.py names (default llama3-8b-q4_0; none: skip decode). Results in $OUT/gemv.tgz.
