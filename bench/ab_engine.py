@@ -6,7 +6,8 @@
 
 A variant is NAME=BINARY[:VAR=VALUE,...] (environment added for that variant). Rounds run every
 variant in turn, so slow drift of the machine's speed hits all of them alike; prints each
-round's aggregate generation tok/s and the medians.
+round's aggregate generation tok/s and the medians. The Qwen3-shape model is the one
+bench_engine.py makes under --models-dir (run it once first).
 """
 import argparse
 import os
