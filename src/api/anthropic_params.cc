@@ -1,3 +1,4 @@
+#include "common/env.h"
 #include "api/anthropic_params.h"
 
 #include <algorithm>
@@ -54,7 +55,8 @@ bool one_of(const std::string& s, const char* const (&list)[N]) {
 }
 
 void debug_unknown_fields(const Json& body, const char* route, bool with_sampling) {
-  if (!std::getenv("SLUICE_DEBUG")) return;
+  static const bool on = env::enabled(env::Switch::kDebug);
+  if (!on) return;
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (one_of(it.key(), kPromptFields) || (with_sampling && one_of(it.key(), kSamplingFields)))
       continue;

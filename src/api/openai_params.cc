@@ -1,3 +1,4 @@
+#include "common/env.h"
 #include "api/openai_params.h"
 
 #include <algorithm>
@@ -14,7 +15,7 @@ namespace sluice::api {
 namespace {
 
 bool debug_enabled() {
-  static const bool on = std::getenv("SLUICE_DEBUG") != nullptr;
+  static const bool on = env::enabled(env::Switch::kDebug);
   return on;
 }
 

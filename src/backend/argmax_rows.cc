@@ -1,6 +1,6 @@
 // Backend::argmax_rows for backends whose memory is the host's, and the sample_rows they lack.
 #include "backend/backend.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 
 namespace sluice {
 

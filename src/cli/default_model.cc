@@ -1,3 +1,4 @@
+#include "common/env.h"
 #include "cli/default_model.h"
 
 #include <unistd.h>
@@ -12,7 +13,7 @@ namespace sluice {
 namespace fs = std::filesystem;
 
 Result<std::string> default_model_path() {
-  if (const char* env = std::getenv("SLUICE_DEFAULT_MODEL"); env && *env) return std::string(env);
+  if (std::string env = env::value(env::Switch::kDefaultModel); !env.empty()) return env;
   std::vector<fs::path> roots;
   char exe[PATH_MAX];
   const ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

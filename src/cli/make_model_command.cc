@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstdio>
 
+#include "common/env.h"
 #include "cli/commands.h"
 #include "model/model_writer.h"
 #include "model/synthetic_model.h"
@@ -21,7 +22,7 @@ struct MakeModelOptions {
 
 std::string default_tokenizer(const std::string& arch) {
   std::string root = std::string(SLUICE_SOURCE_DIR) + "/../shared/testdata";
-  if (const char* env = std::getenv("SLUICE_TESTDATA"); env && *env) root = env;
+  if (std::string env = env::value(env::Switch::kTestdata); !env.empty()) root = env;
   return root + (arch == "llama" ? "/tokenizers/llama3_2/tokenizer.json" : "/tokenizers/qwen3/tokenizer.json");
 }
 

@@ -1,6 +1,7 @@
 // `sluice template`: renders a model's chat template for a conversation, like transformers'
 // apply_chat_template(messages, tools=..., add_generation_prompt=..., tokenize=False, **kwargs).
 // SLUICE_FIXED_DATE=YYYY-MM-DD pins strftime_now (reproducible output for tests).
+#include "common/env.h"
 #include "cli/template_command.h"
 
 #include <CLI/CLI.hpp>
@@ -74,7 +75,7 @@ int run_template(const TemplateOptions& o) {
   for (auto it = kwargs.begin(); it != kwargs.end(); ++it) ctx[it.key()] = it.value();
 
   ChatTemplateRenderOptions ropts;
-  if (const char* fixed = std::getenv("SLUICE_FIXED_DATE"); fixed && *fixed) {
+  if (const std::string fixed = env::value(env::Switch::kFixedDate); !fixed.empty()) {
     ropts.fixed_now = parse_fixed_date(fixed);
     if (!ropts.fixed_now) return fail("[template] SLUICE_FIXED_DATE must be YYYY-MM-DD");
   }

@@ -1,3 +1,4 @@
+#include "common/env.h"
 #include "common/profile.h"
 
 #include <algorithm>
@@ -20,11 +21,8 @@ struct Total {
 
 // The file named by SLUICE_PROFILE, null when unset or empty (read once).
 const char* profile_path() {
-  static const char* path = [] {
-    const char* p = std::getenv("SLUICE_PROFILE");
-    return p != nullptr && *p != '\0' ? p : nullptr;
-  }();
-  return path;
+  static const std::string path = env::value(env::Switch::kProfile);
+  return path.empty() ? nullptr : path.c_str();
 }
 
 struct Registry {

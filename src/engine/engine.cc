@@ -1,3 +1,4 @@
+#include "common/env.h"
 #include "engine/engine.h"
 
 #include <algorithm>
@@ -99,8 +100,7 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
   kv_storage_ = std::make_unique<KvStorage>(*backend_, c.num_layers, num_blocks,
                                             config.block_size, c.num_kv_heads, c.head_dim);
   if (!backend_->host_resident()) {  // SLUICE_WARM_UP_LARGE=0: no full-step warm-up (A/B)
-    const char* large = std::getenv("SLUICE_WARM_UP_LARGE");
-    const bool full = large == nullptr || std::string(large) != "0";
+    const bool full = env::enabled(env::Switch::kWarmUpLarge);
     runner_->warm_up(*kv_storage_,
                      full ? std::min(config.max_num_batched_tokens, max_model_len_) : 32);
   }

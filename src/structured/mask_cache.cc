@@ -1,3 +1,4 @@
+#include "common/env.h"
 #include "structured/mask_cache.h"
 
 #include <algorithm>
@@ -47,7 +48,7 @@ const NodeMask& MaskCache::get(int32_t node) {
   Classified c;
   const auto t0 = std::chrono::steady_clock::now();
   walker.classify(node, c);
-  static const bool debug = std::getenv("SLUICE_MASK_DEBUG") != nullptr;
+  static const bool debug = env::enabled(env::Switch::kMaskDebug);
   if (debug)  // one line per computed node: id, accepted, uncertain, milliseconds
     std::fprintf(
         stderr, "mask_cache node=%d accepted=%zu uncertain=%zu ms=%.2f\n", node, c.accepted.size(),

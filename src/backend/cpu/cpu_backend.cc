@@ -5,9 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "common/env.h"
 #include "backend/backend.h"
 #include "backend/cpu/cpu_kernels.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 #include "backend/cpu/threading.h"
 #include "common/assert.h"
 #include "common/profile.h"
@@ -353,10 +354,7 @@ class CpuBackend final : public Backend {
   KvDtype kv_dtype_ = KvDtype::F16;  // --kv-cache-dtype f32 for an exact cache
   bool profiling_ = profile::enabled();
   // SLUICE_CPU_ATTN_WHOLE_SEQ=0: attention tiles never span KV heads (an A/B switch).
-  bool whole_seq_attention_tiles_ = [] {
-    const char* v = std::getenv("SLUICE_CPU_ATTN_WHOLE_SEQ");
-    return v == nullptr || std::string(v) != "0";
-  }();
+  bool whole_seq_attention_tiles_ = env::enabled(env::Switch::kCpuAttnWholeSeq);
   // Scratch reused across calls (the backend is driven by one engine thread).
   std::vector<BlockAct16> xq_;
   std::vector<cpu::ActGroup8> xg_;

@@ -15,7 +15,7 @@
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/quant_avx2.h"
 #include "backend/cpu/quant_avx512.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 #include "common/assert.h"
 #include "common/half.h"
 

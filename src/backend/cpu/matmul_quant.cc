@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/env.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/quant_avx2.h"
@@ -30,8 +31,7 @@ std::atomic<QuantKernel> g_kernel{cpu_has_avx2_fma_f16c() ? QuantKernel::Avx2
                                                           : QuantKernel::Scalar};
 // SLUICE_CPU_AVX512=0 keeps the 256-bit kernels (A/B runs, VMs that misreport AVX-512).
 bool avx512_default() {
-  const char* env = std::getenv("SLUICE_CPU_AVX512");
-  return cpu_has_avx512_vnni_zmm() && !(env && std::string(env) == "0");
+  return cpu_has_avx512_vnni_zmm() && env::enabled(env::Switch::kCpuAvx512);
 }
 std::atomic<bool> g_avx512{avx512_default()};
 

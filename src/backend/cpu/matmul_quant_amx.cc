@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/env.h"
 #include "backend/cpu/amx.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
@@ -55,8 +56,7 @@ namespace {
 
 // SLUICE_CPU_AMX=0 keeps the AVX-512 kernels (A/B runs).
 bool amx_default() {
-  const char* env = std::getenv("SLUICE_CPU_AMX");
-  return !(env && std::string(env) == "0") && cpu_has_amx_int8();
+  return env::enabled(env::Switch::kCpuAmx) && cpu_has_amx_int8();
 }
 std::atomic<bool> g_amx{amx_default()};
 

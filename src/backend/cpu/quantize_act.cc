@@ -4,7 +4,7 @@
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 
 #if SLUICE_X86
 #include <immintrin.h>

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "backend/backend.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 #include "common/half.h"
 #include "cuda_fixture.h"
 #include "test_util.h"

@@ -12,7 +12,7 @@
 #include <random>
 
 #include "backend/backend.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 #include "common/half.h"
 #include "cuda_fixture.h"
 #include "test_util.h"

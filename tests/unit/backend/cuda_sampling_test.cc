@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "backend/backend.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 #include "cuda_fixture.h"
 #include "test_util.h"
 

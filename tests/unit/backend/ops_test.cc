@@ -7,7 +7,7 @@
 #include <numeric>
 
 #include "backend/backend.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 #include "test_util.h"
 
 namespace sluice {

@@ -1,6 +1,6 @@
 // The reference backend: every op is the plain scalar implementation of ref_ops.h.
 #include "backend/backend.h"
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 
 namespace sluice {
 namespace {

@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 
 namespace sluice::ref {
 namespace {

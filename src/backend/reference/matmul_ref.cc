@@ -3,7 +3,7 @@
 #include <cstring>
 #include <vector>
 
-#include "backend/cpu/ref_ops.h"
+#include "backend/reference/ref_ops.h"
 #include "common/assert.h"
 #include "common/half.h"
 
