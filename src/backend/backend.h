@@ -90,32 +90,6 @@ struct QkvInputs {
   const int32_t* slot_mapping = nullptr;
 };
 
-// The decoder layers of one forward over a single token (a one-sequence decode step), for
-// Backend::decode_layers: every layer's weights (placed by this backend) and norm vectors
-// ([hidden] or [head_dim], backend-resident), its KV cache, and the step's inputs.
-struct DecoderLayerRef {
-  const Weight *wq, *wk, *wv, *wo, *w_gate, *w_up, *w_down;
-  const float *attn_norm, *ffn_norm;
-  const float *q_norm = nullptr, *k_norm = nullptr;  // per-head RMSNorm (Qwen3), or none
-  KvLayerView cache;
-};
-struct DecoderStack {
-  const DecoderLayerRef* layers = nullptr;  // host array [num_layers]
-  int64_t num_layers = 0, hidden = 0, intermediate = 0;
-  int64_t num_heads = 0, num_kv_heads = 0, head_dim = 0;
-  float eps = 0.0f;   // every RMSNorm's
-  float scale = 0.0f;  // attention's score scale
-  RopeParams rope;
-  float* x = nullptr;  // [hidden]: the embedded token in, the last layer's residual stream out
-  // Scratch [num_heads*head_dim] q and attention output, [num_kv_heads*head_dim] k and v,
-  // [intermediate] gate and up.
-  float *q = nullptr, *k = nullptr, *v = nullptr, *attn = nullptr, *gate = nullptr, *up = nullptr;
-  const int32_t* position = nullptr;      // [1]
-  const int32_t* slot = nullptr;          // [1] the new token's cache slot (< 0: not written)
-  const int32_t* block_table = nullptr;   // [max_blocks_per_seq]
-  int64_t max_blocks_per_seq = 0;
-};
-
 // A recorded sequence of ops (a CUDA graph on the CUDA backend): replay() issues them again,
 // on the same buffers and with the same sizes, at a fraction of the launch cost.
 class Recording {
@@ -239,12 +213,6 @@ class Backend {
   // out[n, num_heads, head_dim] = causal softmax(q k^T * scale) v, K/V read through block tables.
   virtual void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                                const AttentionBatch& batch, float scale, float* out) = 0;
-  // Every decoder layer of a one-token step (DecoderStack): x += attention(...) and x += mlp(...)
-  // per layer, as ModelRunner's ops compute them, cache written. A backend may run it as one
-  // fused launch; false: not offered for this stack (the caller runs the ops).
-  virtual bool decode_layers(const DecoderStack&) { return false; }
-  // Whether decode_layers may take a stack at all (false: callers need not build one).
-  virtual bool offers_decode_layers() const { return false; }
   // out[i] = the index of the largest value in row i of x[rows, cols] (the first of equal ones;
   // NaN never wins; 0 when a row holds only -inf and NaN): greedy picks made where the logits
   // are, so only token ids reach the host. The default scans host memory.

@@ -105,11 +105,6 @@ void ModelRunner::issue(const Step& s, KvStorage& kv) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
 
   be.embedding(embed_, s.tokens, n, x);
-  if (n == 1 && !c.attention_bias && be.offers_decode_layers() &&
-      be.decode_layers(decoder_stack(s, kv))) {
-    finish(s);
-    return;
-  }
   // fold: the backend folds each norm into the products after it and each residual add into
   // the product before it; otherwise h holds the normed residual stream between the ops.
   const bool fold = c.num_layers > 0 && be.folds_norms(n, layers_[0].wq);
@@ -170,29 +165,6 @@ void ModelRunner::finish(const Step& s) {
   }
   be_.rms_norm(s.last, s.m, H, f32(final_norm_), c.rms_norm_eps, s.last);
   be_.matmul(s.last, s.m, lm_head_, s.logits);
-}
-
-const DecoderStack& ModelRunner::decoder_stack(const Step& s, KvStorage& kv) {
-  const ModelConfig& c = model_.config();
-  stack_layers_.clear();
-  for (int64_t li = 0; li < c.num_layers; ++li) {
-    const Layer& L = layers_[li];
-    DecoderLayerRef r{&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down,
-                      f32(L.attn_norm), f32(L.ffn_norm), nullptr, nullptr, kv.layer(li)};
-    if (c.qk_norm) r.q_norm = f32(L.q_norm), r.k_norm = f32(L.k_norm);
-    stack_layers_.push_back(r);
-  }
-  DecoderStack& d = stack_;
-  d.layers = stack_layers_.data();
-  d.num_layers = c.num_layers, d.hidden = c.hidden_size, d.intermediate = c.intermediate_size;
-  d.num_heads = c.num_heads, d.num_kv_heads = c.num_kv_heads, d.head_dim = c.head_dim;
-  d.eps = c.rms_norm_eps;
-  d.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-  d.rope = RopeParams{c.head_dim, c.rope_theta, c.rope_interleaved, f32(inv_freq_)};
-  d.x = s.x, d.q = s.q, d.k = s.k, d.v = s.v, d.attn = s.attn, d.gate = s.gate, d.up = s.up;
-  d.position = s.positions, d.slot = s.ab.slot_mapping, d.block_table = s.ab.block_tables;
-  d.max_blocks_per_seq = s.ab.max_blocks_per_seq;
-  return d;
 }
 
 void ModelRunner::run(const ForwardBatch& b, KvStorage& kv) {

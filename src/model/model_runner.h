@@ -66,8 +66,6 @@ class ModelRunner {
   void issue(const Step& s, KvStorage& kv);
   // The final norm and the vocabulary projection of the step's logit rows.
   void finish(const Step& s);
-  // The step's layers for Backend::decode_layers (one-token steps).
-  const DecoderStack& decoder_stack(const Step& s, KvStorage& kv);
   // Decode steps of up to kMaxRecordedTokens sequences, padded to a bucket, replay a recording.
   bool recordable(const ForwardBatch& b) const;
   void run_recorded(const ForwardBatch& b, KvStorage& kv);
@@ -84,8 +82,6 @@ class ModelRunner {
   int64_t out_rows_ = 0;
   float* host_logits_ = nullptr;  // [host_capacity_] page-locked copy (device backends)
   size_t host_capacity_ = 0;
-  std::vector<DecoderLayerRef> stack_layers_;  // decoder_stack's
-  DecoderStack stack_;
   // Keyed by (padded tokens, padded block-table width).
   std::map<std::pair<int64_t, int64_t>, Replay> replays_;
 };

@@ -70,9 +70,7 @@ class CudaBackend final : public Backend {
                     static_cast<void*>(plan_tiles_), static_cast<void*>(sample_in_),
                     static_cast<void*>(sample_out_), static_cast<void*>(sample_staged_),
                     static_cast<void*>(plan_tokens_), static_cast<void*>(decode_partials_),
-                    static_cast<void*>(decode_tickets_), static_cast<void*>(descs_),
-                    static_cast<void*>(layers_partials_), static_cast<void*>(layers_tickets_),
-                    static_cast<void*>(layers_barrier_)})
+                    static_cast<void*>(decode_tickets_)})
       if (p) cudaFree(p);
     if (sample_host_) cudaFreeHost(sample_host_);
     cublasDestroy(cublas_);
@@ -159,7 +157,7 @@ class CudaBackend final : public Backend {
 
   // ---- recording (CUDA graphs) ----
   bool can_record() const override {
-    return graphs_ && !profile::enabled() && !layers_trace_.on;
+    return graphs_ && !profile::enabled();
   }
   void begin_recording() override {
     SLUICE_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
@@ -406,40 +404,6 @@ class CudaBackend final : public Backend {
     cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, invariant_, stream_);
   }
 
-  bool offers_decode_layers() const override {
-    return decode_layers_ && !invariant_ && !profile::enabled();
-  }
-  bool decode_layers(const DecoderStack& s) override {
-    if (!offers_decode_layers() || !decode_layers_supported(s)) return false;
-    decode_layers_descs(s, &descs_host_);
-    if (descs_host_ != descs_uploaded_) {  // a new stack (or first call): upload its pointers
-      cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
-      SLUICE_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
-      if (capturing != cudaStreamCaptureStatusNone) return false;
-      uint8_t* d = grow(descs_, descs_cap_, descs_host_.size());
-      to_device(d, descs_host_.data(), descs_host_.size());  // ordered after earlier steps
-      descs_uploaded_ = descs_host_;
-      grow(layers_partials_, layers_partials_cap_,
-           static_cast<size_t>(decode_layers_partials_floats()));
-      const size_t tickets = static_cast<size_t>(decode_layers_tickets(s));
-      if (tickets > layers_tickets_cap_) {
-        grow(layers_tickets_, layers_tickets_cap_, tickets);
-        SLUICE_CUDA_CHECK(cudaMemsetAsync(layers_tickets_, 0, tickets * sizeof(int32_t), stream_));
-      }
-      if (!layers_barrier_) {
-        grow(layers_barrier_, layers_barrier_cap_, 2);
-        SLUICE_CUDA_CHECK(cudaMemsetAsync(layers_barrier_, 0, 2 * sizeof(uint32_t), stream_));
-      }
-    }
-    uint64_t* trace = nullptr;
-    if (layers_trace_.on)
-      trace = grow(layers_trace_.device, layers_trace_.cap,
-                   static_cast<size_t>(decode_layers_trace_stamps(s.num_layers)));
-    cuda::decode_layers(s, descs_, layers_partials_, layers_tickets_, layers_barrier_, trace,
-                        layers_trace_.stream_only, stream_);
-    if (trace) layers_trace_.add(trace, s.num_layers, stream_);
-    return true;
-  }
 
  private:
   // y[n, rows] = x[n, cols] . W^T on tensor cores: 16-bit operands (BF16 weights as they are,
@@ -585,52 +549,6 @@ class CudaBackend final : public Backend {
     const char* v = std::getenv("SLUICE_CUDA_QGEMM_WGMMA");
     return qgemm_wgmma_available() && (v == nullptr || std::string(v) != "0");
   }();
-  // SLUICE_CUDA_DECODE_LAYERS=1: one-token steps run decode_layers (one persistent launch for
-  // every layer) instead of the ops. Off by default: it measured slower (docs/PERFORMANCE_GPU.md).
-  bool decode_layers_ = [] {
-    const char* v = std::getenv("SLUICE_CUDA_DECODE_LAYERS");
-    return v != nullptr && std::string(v) == "1";
-  }();
-  // decode_layers: the per-layer descriptors (host bytes last uploaded, device copy), the
-  // attention pieces' scratch, their tickets and the grid barrier's state.
-  std::vector<uint8_t> descs_host_, descs_uploaded_;
-  uint8_t* descs_ = nullptr;
-  float* layers_partials_ = nullptr;
-  int32_t* layers_tickets_ = nullptr;
-  uint32_t* layers_barrier_ = nullptr;
-  size_t descs_cap_ = 0, layers_partials_cap_ = 0, layers_tickets_cap_ = 0, layers_barrier_cap_ = 0;
-  // SLUICE_CUDA_DECODE_LAYERS_TRACE=1: decode_layers' phase times (block 0's clock), summed over
-  // calls and printed to stderr at exit (waits for every call; no recordings). =stream: the
-  // same with the products skipped (wrong outputs; the weight stream's own pace).
-  struct LayersTrace {
-    const char* mode = std::getenv("SLUICE_CUDA_DECODE_LAYERS_TRACE");
-    bool on = mode != nullptr && (std::string(mode) == "1" || std::string(mode) == "stream");
-    bool stream_only = on && std::string(mode) == "stream";
-    uint64_t* device = nullptr;
-    size_t cap = 0;
-    int64_t calls = 0;
-    double work_ns[5] = {}, wait_ns[5] = {};
-    void add(const uint64_t* d, int64_t layers, cudaStream_t st) {
-      std::vector<uint64_t> h(static_cast<size_t>(decode_layers_trace_stamps(layers)));
-      SLUICE_CUDA_CHECK(cudaMemcpyAsync(h.data(), d, h.size() * 8, cudaMemcpyDeviceToHost, st));
-      SLUICE_CUDA_CHECK(cudaStreamSynchronize(st));
-      for (size_t i = 1; i < h.size(); ++i) {
-        const int phase = static_cast<int>((i - 1) / 2 % 5);
-        ((i % 2) ? work_ns : wait_ns)[phase] += static_cast<double>(h[i] - h[i - 1]);
-      }
-      ++calls;
-    }
-    ~LayersTrace() {
-      if (calls == 0) return;
-      const char* names[5] = {"q/k/v", "attention", "o", "gate/up", "down"};
-      std::fprintf(stderr, "decode_layers trace: %lld calls, us per call (block 0: work, barrier)\n",
-                   static_cast<long long>(calls));
-      for (int p = 0; p < 5; ++p)
-        std::fprintf(stderr, "  %-9s %8.1f %8.1f\n", names[p], work_ns[p] / calls / 1e3,
-                     wait_ns[p] / calls / 1e3);
-      if (device) cudaFree(device);
-    }
-  } layers_trace_;
   std::unique_ptr<OpTimer> timer_;  // SLUICE_PROFILE: GPU time per op
   uint16_t* wf16_ = nullptr;  // [rows, cols] dequantized weight for the GEMM path
   uint16_t* x16_ = nullptr;   // [n, cols] activations in 16 bits

@@ -1,6 +1,6 @@
 #pragma once
 // Launchers of the CUDA kernels (all asynchronous on `stream`; pointers are device memory).
-// Semantics are those of the reference ops (backend/cpu/ref_ops.h).
+// Semantics are those of the reference ops (backend/reference/ref_ops.h).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -152,20 +152,5 @@ void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cach
                       const AttentionBatch& batch, float scale, float* out, float* partials,
                       int32_t* tickets, cudaStream_t s);
 
-// Backend::decode_layers in one persistent launch (kernels_decode_layers.cu): sm_90, quantized
-// weights (one format for all), head_dim 64 or 128, up to 8 query heads per KV head, f16 cache.
-// `descs`: device copy of decode_layers_descs(s) (per-layer pointers); partials and tickets:
-// device scratch of the sizes below (tickets zeroed once); barrier: 8 zeroed device bytes.
-bool decode_layers_supported(const DecoderStack& s);
-void decode_layers_descs(const DecoderStack& s, std::vector<uint8_t>* out);
-int64_t decode_layers_partials_floats();
-int64_t decode_layers_tickets(const DecoderStack& s);
-// trace: null, or decode_layers_trace_stamps(layers) device words: block 0's %globaltimer at
-// the start, then per layer and phase (q/k/v, attention, o, gate/up, down) when its work is
-// done and when the barrier after it opens. stream_only: the products are skipped (the weights
-// still stream through the ring), to measure the stream alone.
-int64_t decode_layers_trace_stamps(int64_t num_layers);
-void decode_layers(const DecoderStack& s, const void* descs, float* partials, int32_t* tickets,
-                   void* barrier, uint64_t* trace, bool stream_only, cudaStream_t st);
 
 }  // namespace sluice::cuda
