@@ -3,7 +3,7 @@
 # memcheck on the tests named by MEMCHECK (a gtest filter; none when empty), then single-stream
 # decode (ab_decode.py) of MODELS with the build as built and under each NAME=VAR=VALUE[,...]
 # variant, alternated over ROUNDS rounds (default 2). Results in $OUT/decode_ab.tgz.
-#   MEMCHECK='CudaOps.Norms*' bench/gpu/device_decode_ab.sh llama3-8b-q4_0 nopf=SLUICE_CUDA_PREFETCH_MB=0
+#   MEMCHECK='CudaOps.Norms*' bench/gpu/device_decode_ab.sh llama3-8b-q4_0 nofold=SLUICE_CUDA_FOLD_NORMS=0
 source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/decode_ab && mkdir -p "$out"
 models=$1
