@@ -58,7 +58,9 @@ constexpr SwitchInfo kSwitches[] = {
 static_assert(std::size(kSwitches) == static_cast<size_t>(Switch::kCount));
 }  // namespace
 
-std::span<const SwitchInfo> switches() { return kSwitches; }
+std::span<const SwitchInfo> switches() {
+  return kSwitches;
+}
 
 const SwitchInfo& info(Switch s) {
   const SwitchInfo& i = kSwitches[static_cast<size_t>(s)];

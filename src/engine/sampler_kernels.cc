@@ -17,7 +17,7 @@
 #include <cmath>
 #include <limits>
 
-#include "backend/cpu/cpu_kernels.h"
+#include "backend/host_rows.h"
 #include "common/assert.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -57,7 +57,9 @@ float MaxIgnoringNaN(Ptr HWY_RESTRICT x, size_t n) {
   return m;
 }
 
-float SanitizeAndMax(float* HWY_RESTRICT x, size_t n) { return MaxIgnoringNaN<true>(x, n); }
+float SanitizeAndMax(float* HWY_RESTRICT x, size_t n) {
+  return MaxIgnoringNaN<true>(x, n);
+}
 
 double ExpAndSum(const float* HWY_RESTRICT x, size_t n, float shift, float scale,
                  float* HWY_RESTRICT out) {
@@ -102,7 +104,7 @@ namespace sluice::sampler_kernels {
 HWY_EXPORT(SanitizeAndMax);
 HWY_EXPORT(ExpAndSum);
 size_t argmax(const float* x, size_t n) {
-  return static_cast<size_t>(cpu::argmax_row(x, static_cast<int64_t>(n)));
+  return static_cast<size_t>(host_argmax_row(x, static_cast<int64_t>(n)));
 }
 
 float sanitize_and_max(float* x, size_t n) {

@@ -1,12 +1,11 @@
-// The decoder forward pass over one flattened batch (prefill chunks and decodes mixed):
-//   x = embed(tokens)
-//   per layer: x += o_proj(attn(rope(q,k), kv-cache)) ; x += down(silu(gate(h)) * up(h))
-//   logits = lm_head(norm(x[logit_rows]))
+// Buffers, weight placement and recorded decode steps around an architecture's forward pass
+// over one flattened batch (prefill chunks and decodes mixed).
 #include "model/model_runner.h"
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
+
+#include "model/arch/arch_spec.h"
 
 namespace sluice {
 
@@ -20,10 +19,6 @@ uint64_t next_batch_id() {
   static std::atomic<uint64_t> last{0};
   return ++last;
 }
-
-const float* f32(const Weight& w) {
-  return reinterpret_cast<const float*>(w.data);
-}
 }  // namespace
 
 Weight ModelRunner::place_vector(const std::vector<float>& v) {
@@ -33,21 +28,39 @@ Weight ModelRunner::place_vector(const std::vector<float>& v) {
 }
 
 ModelRunner::ModelRunner(const Model& model, Backend& be)
-    : model_(model), be_(be), x_(be), h_(be), q_(be), k_(be), v_(be), attn_(be), gate_(be),
-      up_(be), last_(be), logits_(be), tokens_(be), positions_(be), query_start_(be),
-      block_tables_(be), slot_mapping_(be), rows_(be), argmax_(be) {
-  embed_ = be.place(model.embed_);
+    : model_(model),
+      be_(be),
+      x_(be),
+      h_(be),
+      q_(be),
+      k_(be),
+      v_(be),
+      attn_(be),
+      gate_(be),
+      up_(be),
+      last_(be),
+      logits_(be),
+      tokens_(be),
+      positions_(be),
+      query_start_(be),
+      block_tables_(be),
+      slot_mapping_(be),
+      rows_(be),
+      argmax_(be) {
+  SLUICE_ASSERT(model.config().arch && model.config().arch->forward,
+                "architecture without a forward");
+  forward_ = model.config().arch->forward;
+  w_.embed = be.place(model.embed_);
   // Tied embeddings share one placed copy.
-  lm_head_ = model.lm_head_.data == model.embed_.data ? embed_ : be.place(model.lm_head_);
-  final_norm_ = place_vector(model.final_norm_);
-  inv_freq_ = place_vector(model.inv_freq_);
+  w_.lm_head = model.lm_head_.data == model.embed_.data ? w_.embed : be.place(model.lm_head_);
+  w_.final_norm = place_vector(model.final_norm_);
+  w_.inv_freq = place_vector(model.inv_freq_);
   for (const LayerWeights& L : model.layers_) {
-    layers_.push_back(Layer{place_vector(L.attn_norm), place_vector(L.ffn_norm),
-                            place_vector(L.q_norm), place_vector(L.k_norm),
-                            place_vector(L.q_bias), place_vector(L.k_bias),
-                            place_vector(L.v_bias), be.place(L.wq), be.place(L.wk),
-                            be.place(L.wv), be.place(L.wo), be.place(L.w_gate),
-                            be.place(L.w_up), be.place(L.w_down)});
+    w_.layers.push_back(
+        PlacedLayer{place_vector(L.attn_norm), place_vector(L.ffn_norm), place_vector(L.q_norm),
+                    place_vector(L.k_norm), place_vector(L.q_bias), place_vector(L.k_bias),
+                    place_vector(L.v_bias), be.place(L.wq), be.place(L.wk), be.place(L.wv),
+                    be.place(L.wo), be.place(L.w_gate), be.place(L.w_up), be.place(L.w_down)});
   }
 }
 
@@ -55,24 +68,24 @@ ModelRunner::~ModelRunner() {
   if (host_logits_) be_.release_host(host_logits_);
 }
 
-ModelRunner::Step ModelRunner::prepare(const ForwardBatch& b) {
+StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   const ModelConfig& c = model_.config();
   const int64_t n = static_cast<int64_t>(b.tokens.size());
   const int64_t m = static_cast<int64_t>(b.logit_rows.size());
   const int64_t H = c.hidden_size, HD = c.head_dim, I = c.intermediate_size;
   const int64_t q_dim = c.num_heads * HD, kv_dim = c.num_kv_heads * HD;
-  Step s;
+  StepBuffers s;
   s.n = n;
   s.m = m;
-  s.x = x_.reserve(n * H);           // [n, hidden] residual stream
-  s.h = h_.reserve(n * H);           // [n, hidden] normed
-  s.q = q_.reserve(n * q_dim);       // [n, heads, hd]
-  s.k = k_.reserve(n * kv_dim);      // [n, kv_heads, hd]
-  s.v = v_.reserve(n * kv_dim);      // [n, kv_heads, hd]
-  s.attn = attn_.reserve(n * q_dim); // [n, heads, hd]
-  s.gate = gate_.reserve(n * I);     // [n, inter]
-  s.up = up_.reserve(n * I);         // [n, inter]
-  s.last = last_.reserve(m * H);     // [m, hidden]
+  s.x = x_.reserve(n * H);            // [n, hidden] residual stream
+  s.h = h_.reserve(n * H);            // [n, hidden] normed
+  s.q = q_.reserve(n * q_dim);        // [n, heads, hd]
+  s.k = k_.reserve(n * kv_dim);       // [n, kv_heads, hd]
+  s.v = v_.reserve(n * kv_dim);       // [n, kv_heads, hd]
+  s.attn = attn_.reserve(n * q_dim);  // [n, heads, hd]
+  s.gate = gate_.reserve(n * I);      // [n, inter]
+  s.up = up_.reserve(n * I);          // [n, inter]
+  s.last = last_.reserve(m * H);      // [m, hidden]
   s.logits = logits_.reserve(m * c.vocab_size);
 
   s.tokens = tokens_.upload(b.tokens);
@@ -93,83 +106,13 @@ ModelRunner::Step ModelRunner::prepare(const ForwardBatch& b) {
   return s;
 }
 
-void ModelRunner::issue(const Step& s, KvStorage& kv) {
-  const ModelConfig& c = model_.config();
-  Backend& be = be_;
-  const int64_t n = s.n;
-  const int64_t H = c.hidden_size, HD = c.head_dim, I = c.intermediate_size;
-  const int64_t q_dim = c.num_heads * HD, kv_dim = c.num_kv_heads * HD;
-  float *x = s.x, *h = s.h, *q = s.q, *k = s.k, *v = s.v, *attn = s.attn, *gate = s.gate,
-        *up = s.up;
-  const RopeParams rope{HD, c.rope_theta, c.rope_interleaved, f32(inv_freq_)};
-  const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
-
-  be.embedding(embed_, s.tokens, n, x);
-  // fold: the backend folds each norm into the products after it and each residual add into
-  // the product before it; otherwise h holds the normed residual stream between the ops.
-  const bool fold = c.num_layers > 0 && be.folds_norms(n, layers_[0].wq);
-  const float eps = c.rms_norm_eps;
-  if (c.num_layers > 0 && !fold) be.rms_norm(x, n, H, f32(layers_[0].attn_norm), eps, h);
-  for (int64_t li = 0; li < c.num_layers; ++li) {
-    const Layer& L = layers_[li];
-    const KvLayerView cache = kv.layer(li);
-    const Backend::Product qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};
-    if (fold)
-      be.matmul_many_normed(x, n, f32(L.attn_norm), eps, h, qkv, 3);
-    else
-      be.matmul_many(h, n, qkv, 3);
-    if (c.attention_bias) {
-      be.add_bias(q, n, q_dim, f32(L.q_bias));
-      be.add_bias(k, n, kv_dim, f32(L.k_bias));
-      be.add_bias(v, n, kv_dim, f32(L.v_bias));
-    }
-    QkvInputs in;
-    in.q = q, in.k = k, in.v = v;
-    in.n = n, in.num_heads = c.num_heads, in.num_kv_heads = c.num_kv_heads, in.head_dim = HD;
-    if (c.qk_norm) in.q_norm = f32(L.q_norm), in.k_norm = f32(L.k_norm);
-    in.eps = eps;
-    in.positions = s.positions;
-    in.rope = rope;
-    in.slot_mapping = s.ab.slot_mapping;
-    be.prepare_qkv(in, cache);
-    be.paged_attention(q, c.num_heads, cache, s.ab, scale, attn);
-    const Backend::Product gate_up[] = {{&L.w_gate, gate}, {&L.w_up, up}};
-    if (fold) {
-      be.matmul_add(attn, n, L.wo, x, h);
-      be.matmul_many_normed(x, n, f32(L.ffn_norm), eps, h, gate_up, 2);
-      be.matmul_add_gated(gate, up, n, L.w_down, x, h);
-      continue;
-    }
-    be.matmul(attn, n, L.wo, h);
-    be.add_rms_norm(x, h, n, H, f32(L.ffn_norm), eps, h);
-    be.matmul_many(h, n, gate_up, 2);
-    be.silu_mul(gate, up, n * I, gate);
-    be.matmul(gate, n, L.w_down, h);
-    if (li + 1 < c.num_layers)  // the residual add and the next layer's norm
-      be.add_rms_norm(x, h, n, H, f32(layers_[li + 1].attn_norm), eps, h);
-    else
-      be.add(x, h, n * H);
-  }
-  finish(s);
-}
-
-// Only the requested rows go through the final norm and the vocabulary projection.
-void ModelRunner::finish(const Step& s) {
-  const ModelConfig& c = model_.config();
-  const int64_t H = c.hidden_size;
-  be_.gather_rows(s.x, s.rows, s.m, H, s.last);
-  if (be_.folds_norms(s.m, lm_head_)) {  // s.last is scratch for the plain path
-    const Backend::Product logits{&lm_head_, s.logits};
-    return be_.matmul_many_normed(s.last, s.m, f32(final_norm_), c.rms_norm_eps, s.last, &logits,
-                                  1);
-  }
-  be_.rms_norm(s.last, s.m, H, f32(final_norm_), c.rms_norm_eps, s.last);
-  be_.matmul(s.last, s.m, lm_head_, s.logits);
+void ModelRunner::issue(const StepBuffers& s, KvStorage& kv) {
+  forward_(ForwardContext{be_, model_.config(), w_, s, kv});
 }
 
 void ModelRunner::run(const ForwardBatch& b, KvStorage& kv) {
   if (recordable(b)) return run_recorded(b, kv);
-  const Step s = prepare(b);
+  const StepBuffers s = prepare(b);
   issue(s, kv);
   out_logits_ = s.logits;
   out_rows_ = s.m;
@@ -208,9 +151,9 @@ bool ModelRunner::recordable(const ForwardBatch& b) const {
 }
 
 // The batch is padded to a power of two of sequences (extra decodes of token 0 at position 0,
-// reading the null block 0, writing no cache slot) and a power of two of block-table entries, so a few recordings
-// serve every decode step. Attention is sized for the padded table (contexts up to its
-// capacity): its kernels read each sequence's true context from the positions on the device.
+// reading the null block 0, writing no cache slot) and a power of two of block-table entries, so a
+// few recordings serve every decode step. Attention is sized for the padded table (contexts up to
+// its capacity): its kernels read each sequence's true context from the positions on the device.
 void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
   const int64_t n = static_cast<int64_t>(b.tokens.size());
   int64_t np = 1, width = 8;
@@ -231,14 +174,27 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
   for (int32_t i = 0; i <= np; ++i) p.query_start.push_back(i);
   for (int32_t i = 0; i < np; ++i) p.logit_rows.push_back(i);
 
-  Step s = prepare(p);
+  StepBuffers s = prepare(p);
   s.ab.max_context = width * kv.block_size();
   s.ab.host_query_start = s.ab.host_positions = nullptr;  // no host planning inside a recording
   s.ab.id = 0;
-  const std::vector<const void*> buffers = {
-      &kv,     s.x,        s.h,    s.q,      s.k,    s.v,        s.attn,
-      s.gate,  s.up,       s.last, s.logits, s.tokens, s.positions, s.rows,
-      s.ab.query_start, s.ab.block_tables, s.ab.slot_mapping};
+  const std::vector<const void*> buffers = {&kv,
+                                            s.x,
+                                            s.h,
+                                            s.q,
+                                            s.k,
+                                            s.v,
+                                            s.attn,
+                                            s.gate,
+                                            s.up,
+                                            s.last,
+                                            s.logits,
+                                            s.tokens,
+                                            s.positions,
+                                            s.rows,
+                                            s.ab.query_start,
+                                            s.ab.block_tables,
+                                            s.ab.slot_mapping};
   Replay& r = replays_[{np, width}];
   if (r.recording && r.buffers == buffers) {
     r.recording->replay();

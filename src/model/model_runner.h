@@ -1,6 +1,7 @@
 #pragma once
 // Runs a Model on one Backend: the weights placed in the backend's memory (zero copy on the
-// CPU), reusable activation buffers, and the forward pass over a flattened batch.
+// CPU), reusable activation buffers, and recorded decode steps. The forward pass itself is the
+// architecture's (ArchSpec::forward, model/arch/).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "backend/backend.h"
 #include "backend/device_array.h"
+#include "model/forward_context.h"
 #include "model/kv_storage.h"
 #include "model/model.h"
 
@@ -40,21 +42,6 @@ class ModelRunner {
   const Model& model() const { return model_; }
 
  private:
-  struct Layer {
-    Weight attn_norm, ffn_norm, q_norm, k_norm, q_bias, k_bias, v_bias;  // F32 [1, n]
-    Weight wq, wk, wv, wo, w_gate, w_up, w_down;
-  };
-  // One batch in backend memory: index arrays uploaded, activation buffers sized.
-  struct Step {
-    int64_t n = 0, m = 0;  // tokens, logit rows
-    const int32_t* tokens = nullptr;
-    const int32_t* positions = nullptr;
-    const int32_t* rows = nullptr;  // [m] logit rows
-    AttentionBatch ab;
-    float *x = nullptr, *h = nullptr, *q = nullptr, *k = nullptr, *v = nullptr;
-    float *attn = nullptr, *gate = nullptr, *up = nullptr, *last = nullptr;
-    float* logits = nullptr;  // [m, vocab] (device memory on device backends)
-  };
   // A recorded decode step, replayed while its buffers stay where they were when recorded.
   struct Replay {
     std::vector<const void*> buffers;  // what the recording points at
@@ -62,22 +49,21 @@ class ModelRunner {
     bool failed = false;  // could not be recorded: runs op by op
   };
   Weight place_vector(const std::vector<float>& v);
-  Step prepare(const ForwardBatch& b);
-  void issue(const Step& s, KvStorage& kv);
-  // The final norm and the vocabulary projection of the step's logit rows.
-  void finish(const Step& s);
+  StepBuffers prepare(const ForwardBatch& b);
+  // The architecture's forward pass over a prepared step.
+  void issue(const StepBuffers& s, KvStorage& kv);
   // Decode steps of up to kMaxRecordedTokens sequences, padded to a bucket, replay a recording.
   bool recordable(const ForwardBatch& b) const;
   void run_recorded(const ForwardBatch& b, KvStorage& kv);
 
   const Model& model_;
   Backend& be_;
-  Weight embed_, lm_head_, final_norm_, inv_freq_;
-  std::vector<Layer> layers_;
+  ForwardFn forward_;
+  PlacedWeights w_;
   // Activations (see forward for shapes) and the batch's index arrays, in backend memory.
   DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
-  DeviceArray<int32_t> argmax_;  // [m] greedy picks
+  DeviceArray<int32_t> argmax_;        // [m] greedy picks
   const float* out_logits_ = nullptr;  // [out_rows_, vocab] the last run's logits
   int64_t out_rows_ = 0;
   float* host_logits_ = nullptr;  // [host_capacity_] page-locked copy (device backends)

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "model/forward_context.h"
+
 namespace sluice {
 
 struct ModelConfig;
@@ -17,6 +19,7 @@ struct ArchSpec {
   bool qk_norm = false;
   bool gguf_rope_interleaved = false;  // converter permuted Q/K (llama.cpp's llama family)
   bool default_tie_word_embeddings = false;
+  ForwardFn forward = nullptr;  // the architecture's forward pass (model/blocks/ composed)
 };
 
 const ArchSpec& llama_arch();

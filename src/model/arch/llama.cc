@@ -1,8 +1,34 @@
 // Llama family: Llama 2/3.x (with llama3 RoPE scaling), SmolLM/SmolLM2, Mistral-style dense models.
-// Pre-norm decoder, GQA, RoPE, SiLU-gated MLP, no biases.
+// Pre-norm decoder, GQA, RoPE, SiLU-gated MLP, no biases (unless config.json asks for them).
+//   x = embed(tokens)
+//   per layer: x += attention(attn_norm(x)) ; x += mlp(ffn_norm(x))
+//   logits = lm_head(norm(x[logit_rows]))
+#include "model/arch/llama.h"
+
 #include "model/arch/arch_spec.h"
+#include "model/blocks/attention.h"
+#include "model/blocks/logits.h"
+#include "model/blocks/mlp.h"
 
 namespace sluice {
+
+void llama_forward(const ForwardContext& f) {
+  const ModelConfig& c = f.config;
+  const StepBuffers& s = f.s;
+  const std::vector<PlacedLayer>& layers = f.w.layers;
+  f.be.embedding(f.w.embed, s.tokens, s.n, s.x);
+  const bool fold = !layers.empty() && f.be.folds_norms(s.n, layers[0].wq);
+  blocks::Residual r(f.be, s.x, s.h, s.n, c.hidden_size, c.rms_norm_eps, fold);
+  if (!layers.empty()) r.normalize(f32(layers[0].attn_norm));
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const PlacedLayer& L = layers[li];
+    const float* next_norm = li + 1 < layers.size() ? f32(layers[li + 1].attn_norm) : nullptr;
+    blocks::attention(f, r, f32(L.attn_norm), blocks::attention_weights(L),
+                      f.kv.layer(static_cast<int64_t>(li)), f32(L.ffn_norm));
+    blocks::gated_mlp(f, r, f32(L.ffn_norm), L.w_gate, L.w_up, L.w_down, next_norm);
+  }
+  blocks::logits(f, s.x);
+}
 
 const ArchSpec& llama_arch() {
   static const ArchSpec spec{
@@ -15,6 +41,7 @@ const ArchSpec& llama_arch() {
       .qk_norm = false,
       .gguf_rope_interleaved = true,
       .default_tie_word_embeddings = false,
+      .forward = llama_forward,
   };
   return spec;
 }

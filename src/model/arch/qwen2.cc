@@ -1,5 +1,6 @@
 // Qwen2 / Qwen2.5: the Llama layout plus biases on the q/k/v projections; NeoX-style RoPE.
 #include "model/arch/arch_spec.h"
+#include "model/arch/llama.h"
 
 namespace sluice {
 
@@ -14,6 +15,7 @@ const ArchSpec& qwen2_arch() {
       .qk_norm = false,
       .gguf_rope_interleaved = false,
       .default_tie_word_embeddings = false,
+      .forward = llama_forward,
   };
   return spec;
 }

@@ -1,6 +1,7 @@
 // Qwen3 (dense): no projection biases; per-head RMSNorm of q and k (q_norm, k_norm) before RoPE;
 // head_dim is explicit in the config (not hidden / heads).
 #include "model/arch/arch_spec.h"
+#include "model/arch/llama.h"
 
 namespace sluice {
 
@@ -15,6 +16,7 @@ const ArchSpec& qwen3_arch() {
       .qk_norm = true,
       .gguf_rope_interleaved = false,
       .default_tie_word_embeddings = true,
+      .forward = llama_forward,
   };
   return spec;
 }

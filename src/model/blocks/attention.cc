@@ -1,0 +1,38 @@
+#include "model/blocks/attention.h"
+
+#include <cmath>
+
+namespace sluice::blocks {
+
+AttentionWeights attention_weights(const PlacedLayer& L) {
+  return AttentionWeights{&L.wq,         &L.wk,         &L.wv,         &L.wo,        f32(L.q_bias),
+                          f32(L.k_bias), f32(L.v_bias), f32(L.q_norm), f32(L.k_norm)};
+}
+
+void attention(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
+               const KvLayerView& cache, const float* next_norm) {
+  const ModelConfig& c = f.config;
+  const StepBuffers& s = f.s;
+  const int64_t n = s.n, hd = c.head_dim;
+  const Backend::Product qkv[] = {{w.wq, s.q}, {w.wk, s.k}, {w.wv, s.v}};
+  r.normed_products(norm, qkv, 3);
+  if (w.q_bias) {
+    f.be.add_bias(s.q, n, c.num_heads * hd, w.q_bias);
+    f.be.add_bias(s.k, n, c.num_kv_heads * hd, w.k_bias);
+    f.be.add_bias(s.v, n, c.num_kv_heads * hd, w.v_bias);
+  }
+  QkvInputs in;
+  in.q = s.q, in.k = s.k, in.v = s.v;
+  in.n = n, in.num_heads = c.num_heads, in.num_kv_heads = c.num_kv_heads, in.head_dim = hd;
+  in.q_norm = w.q_norm, in.k_norm = w.k_norm;
+  in.eps = c.rms_norm_eps;
+  in.positions = s.positions;
+  in.rope = RopeParams{hd, c.rope_theta, c.rope_interleaved, f32(f.w.inv_freq)};
+  in.slot_mapping = s.ab.slot_mapping;
+  f.be.prepare_qkv(in, cache);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  f.be.paged_attention(s.q, c.num_heads, cache, s.ab, scale, s.attn);
+  r.add_product(s.attn, *w.wo, next_norm);
+}
+
+}  // namespace sluice::blocks

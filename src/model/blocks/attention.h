@@ -1,0 +1,24 @@
+#pragma once
+// Causal self-attention over the paged KV cache (GQA, RoPE, optional q/k/v biases and per-head
+// q/k RMSNorm), added to the residual stream:
+//   q, k, v = norm(x) . Wq/Wk/Wv^T (+ bias) ; q, k = rope(qk_norm(q, k)) ; cache <- k, v
+//   x += paged_attention(q, cache) . Wo^T
+#include "model/blocks/residual.h"
+#include "model/forward_context.h"
+
+namespace sluice::blocks {
+
+struct AttentionWeights {
+  const Weight *wq, *wk, *wv, *wo;
+  const float *q_bias = nullptr, *k_bias = nullptr, *v_bias = nullptr;  // null: no bias
+  const float *q_norm = nullptr, *k_norm = nullptr;  // [head_dim]; null: no q/k norm
+};
+
+// The layer's attention weights as placed (absent biases / norms stay null).
+AttentionWeights attention_weights(const PlacedLayer& L);
+
+// norm: this block's input norm; next_norm: the norm after it (Residual::add_product).
+void attention(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
+               const KvLayerView& cache, const float* next_norm);
+
+}  // namespace sluice::blocks

@@ -1,0 +1,37 @@
+#include "model/blocks/residual.h"
+
+namespace sluice::blocks {
+
+void Residual::normalize(const float* norm) {
+  if (!fold_) be_.rms_norm(x_, n_, hidden_, norm, eps_, h_);
+}
+
+void Residual::normed_products(const float* norm, const Backend::Product* ps, int count) {
+  if (fold_)
+    be_.matmul_many_normed(x_, n_, norm, eps_, h_, ps, count);
+  else
+    be_.matmul_many(h_, n_, ps, count);
+}
+
+void Residual::add_product(const float* in, const Weight& w, const float* next_norm) {
+  if (fold_) return be_.matmul_add(in, n_, w, x_, h_);
+  be_.matmul(in, n_, w, h_);
+  add_then_norm(next_norm);
+}
+
+void Residual::add_gated_product(float* gate, const float* up, int64_t inter, const Weight& w_down,
+                                 const float* next_norm) {
+  if (fold_) return be_.matmul_add_gated(gate, up, n_, w_down, x_, h_);
+  be_.silu_mul(gate, up, n_ * inter, gate);
+  be_.matmul(gate, n_, w_down, h_);
+  add_then_norm(next_norm);
+}
+
+void Residual::add_then_norm(const float* next_norm) {
+  if (next_norm)
+    be_.add_rms_norm(x_, h_, n_, hidden_, next_norm, eps_, h_);
+  else
+    be_.add(x_, h_, n_ * hidden_);
+}
+
+}  // namespace sluice::blocks

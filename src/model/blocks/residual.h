@@ -1,0 +1,41 @@
+#pragma once
+// The residual stream x [n, hidden] between blocks, and where its norms happen. On a backend that
+// folds norms into products (Backend::folds_norms) each product reads x through its norm and each
+// residual add is folded into the product before it; otherwise h holds norm(x) between ops:
+//   x --norm--> h --products--> ... --product--> h ; x += h ; h = next_norm(x)
+#include <cstdint>
+
+#include "backend/backend.h"
+
+namespace sluice::blocks {
+
+class Residual {
+ public:
+  // x, h: [n, hidden]; fold: Backend::folds_norms for this step's products.
+  Residual(Backend& be, float* x, float* h, int64_t n, int64_t hidden, float eps, bool fold)
+      : be_(be), x_(x), h_(h), n_(n), hidden_(hidden), eps_(eps), fold_(fold) {}
+
+  // Before the first block: h = norm(x) (nothing where products fold the norm).
+  void normalize(const float* norm);
+  // ps[i].y = norm(x) . W_i^T, norm: the one normalize() or the last add applied.
+  void normed_products(const float* norm, const Backend::Product* ps, int count);
+  // x += in[n, w.cols] . w^T; then h = next_norm(x) (null: x only, after the last block).
+  void add_product(const float* in, const Weight& w, const float* next_norm);
+  // x += (silu(gate) * up) . w_down^T, gate and up [n, inter] (gate is overwritten).
+  void add_gated_product(float* gate, const float* up, int64_t inter, const Weight& w_down,
+                         const float* next_norm);
+
+  float* x() const { return x_; }
+  int64_t n() const { return n_; }
+
+ private:
+  void add_then_norm(const float* next_norm);
+
+  Backend& be_;
+  float *x_, *h_;
+  int64_t n_, hidden_;
+  float eps_;
+  bool fold_;
+};
+
+}  // namespace sluice::blocks

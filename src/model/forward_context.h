@@ -1,0 +1,66 @@
+#pragma once
+// What an architecture's forward pass works with for one step: the backend, the config, the
+// weights as placed on the backend, the step's buffers and batch, and the paged KV cache.
+// ModelRunner fills it; model/arch/<name>.cc composes blocks (model/blocks/) over it.
+#include <cstdint>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/kv_storage.h"
+#include "model/model_config.h"
+
+namespace sluice {
+
+// One decoder layer's weights in backend memory. Vectors are F32 [1, n]; an absent one
+// (no bias, no q/k norm) has data == nullptr.
+struct PlacedLayer {
+  Weight attn_norm, ffn_norm;     // [1, hidden]
+  Weight q_norm, k_norm;          // [1, head_dim]
+  Weight q_bias, k_bias, v_bias;  // [1, heads*hd], [1, kv_heads*hd] x2
+  Weight wq, wk, wv, wo;          // [heads*hd, hidden], [kv*hd, hidden] x2, [hidden, heads*hd]
+  Weight w_gate, w_up, w_down;    // [inter, hidden] x2, [hidden, inter]
+};
+
+struct PlacedWeights {
+  Weight embed, lm_head;  // [vocab, hidden] (one placed copy when tied)
+  Weight final_norm;      // [1, hidden]
+  Weight inv_freq;        // [1, head_dim/2] RoPE
+  std::vector<PlacedLayer> layers;
+};
+
+// One step's batch in backend memory: index arrays uploaded, activation buffers sized.
+struct StepBuffers {
+  int64_t n = 0, m = 0;                // tokens, logit rows
+  const int32_t* tokens = nullptr;     // [n]
+  const int32_t* positions = nullptr;  // [n]
+  const int32_t* rows = nullptr;       // [m] logit rows
+  AttentionBatch ab;
+  float* x = nullptr;       // [n, hidden] residual stream
+  float* h = nullptr;       // [n, hidden] normed (or scratch where norms fold)
+  float* q = nullptr;       // [n, heads, hd]
+  float* k = nullptr;       // [n, kv_heads, hd]
+  float* v = nullptr;       // [n, kv_heads, hd]
+  float* attn = nullptr;    // [n, heads, hd]
+  float* gate = nullptr;    // [n, inter]
+  float* up = nullptr;      // [n, inter]
+  float* last = nullptr;    // [m, hidden]
+  float* logits = nullptr;  // [m, vocab]
+};
+
+struct ForwardContext {
+  Backend& be;
+  const ModelConfig& config;
+  const PlacedWeights& w;
+  const StepBuffers& s;
+  KvStorage& kv;
+};
+
+// An architecture's forward pass: logits of the step's rows into s.logits, KV cache written.
+using ForwardFn = void (*)(const ForwardContext&);
+
+// A placed F32 vector's data (null when absent).
+inline const float* f32(const Weight& w) {
+  return reinterpret_cast<const float*>(w.data);
+}
+
+}  // namespace sluice
