@@ -1,14 +1,14 @@
-#include "tokenizer/chat_template/operators.h"
+#include "jinja/operators.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 
-#include "tokenizer/chat_template/builtins.h"
-#include "tokenizer/chat_template/unicode.h"
+#include "jinja/builtins.h"
+#include "jinja/unicode.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 namespace {
 
@@ -723,4 +723,4 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
   return out;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 enum class Tok : uint8_t {
   kData,
@@ -65,4 +65,4 @@ struct LexOptions {
 std::vector<Token> tokenize(const std::string& source, const LexOptions& opts = {});
 const char* token_name(Tok t);
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -4,10 +4,10 @@
 #include <ctime>
 #include <unordered_map>
 
-#include "tokenizer/chat_template/builtins.h"
-#include "tokenizer/chat_template/interpreter.h"
+#include "jinja/builtins.h"
+#include "jinja/interpreter.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 namespace {
 
@@ -165,4 +165,4 @@ bool find_global(std::string_view name, Value* out) {
   return true;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -7,9 +7,9 @@
 #include <map>
 #include <sstream>
 
-#include "tokenizer/chat_template/chat_template.h"
+#include "jinja/template.h"
 
-namespace sluice {
+namespace sluice::jinja {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -34,19 +34,19 @@ std::string first_diff(const std::string& want, const std::string& got) {
          "\n  got:  " + json(got.substr(from, 100)).dump();
 }
 
-TEST(ChatTemplateGolden, AllTemplatesMatchJinja2) {
+TEST(Jinja2Golden, AllTemplatesMatchJinja2) {
   json templates = read_json(golden_dir() + "templates.json");
   json corpus = read_json(golden_dir() + "corpus.json");
   std::ifstream lines(golden_dir() + "goldens.jsonl", std::ios::binary);
   ASSERT_TRUE(lines) << "missing goldens";
 
-  std::map<std::string, ChatTemplate> parsed;
+  std::map<std::string, Template> parsed;
   for (auto it = templates.begin(); it != templates.end(); ++it) {
-    auto t = ChatTemplate::parse(it.value()["source"].get<std::string>());
+    auto t = Template::parse(it.value()["source"].get<std::string>());
     ASSERT_TRUE(t.ok()) << it.key() << ": " << t.error();
     parsed.emplace(it.key(), std::move(*t));
   }
-  ChatTemplateRenderOptions opts;
+  RenderOptions opts;
   opts.fixed_now = parse_fixed_date("2025-06-15");
 
   struct Count {
@@ -108,26 +108,26 @@ TEST(ChatTemplateGolden, AllTemplatesMatchJinja2) {
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::jinja
 
-namespace sluice {
+namespace sluice::jinja {
 namespace {
 
 // Language snippets (tests/reference/chat_template/snippets.py) rendered by jinja2.
-TEST(ChatTemplateGolden, LanguageSnippetsMatchJinja2) {
+TEST(Jinja2Golden, LanguageSnippetsMatchJinja2) {
   std::ifstream lines(golden_dir() + "snippets.jsonl", std::ios::binary);
   ASSERT_TRUE(lines) << "missing snippets.jsonl";
   std::string line;
   std::getline(lines, line);
   json ctx = json::parse(line)["context"];
-  ChatTemplateRenderOptions opts;
+  RenderOptions opts;
   opts.fixed_now = parse_fixed_date("2025-06-15");
   int total = 0, passed = 0;
   while (std::getline(lines, line)) {
     json g = json::parse(line);
     const std::string src = g["source"];
     ++total;
-    auto t = ChatTemplate::parse(src);
+    auto t = Template::parse(src);
     Result<std::string> out = t.ok() ? t->render(ctx, opts) : Result<std::string>(t.status());
     bool ok;
     if (g.contains("error")) {
@@ -151,4 +151,4 @@ TEST(ChatTemplateGolden, LanguageSnippetsMatchJinja2) {
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::jinja

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/chat_template/ast.h"
+#include "jinja/ast.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 FilterFn find_filter(std::string_view name);
 TestFn find_test(std::string_view name);
@@ -34,4 +34,4 @@ bool find_method(const Value& obj, const std::string& name, Value* out);
 bool call_method(Interpreter& in, const Value& obj, const std::string& name, CallArgs& args,
                  Value* out);
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -1,12 +1,12 @@
-#include "tokenizer/chat_template/parser.h"
+#include "jinja/parser.h"
 
 #include <initializer_list>
 
-#include "tokenizer/chat_template/builtins.h"
-#include "tokenizer/chat_template/error.h"
-#include "tokenizer/chat_template/lexer.h"
+#include "jinja/builtins.h"
+#include "jinja/error.h"
+#include "jinja/lexer.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 namespace {
 
@@ -854,4 +854,4 @@ Body parse_template(const std::string& source) {
   return body;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -1,10 +1,10 @@
 #pragma once
 // Errors inside the interpreter travel as a C++ exception and become a Status at the public API
-// (ChatTemplate::parse / render), so the evaluator's hot path stays free of error plumbing.
+// (Template::parse / render), so the evaluator's hot path stays free of error plumbing.
 #include <stdexcept>
 #include <string>
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 class TemplateError : public std::runtime_error {
  public:
@@ -27,4 +27,4 @@ class TemplateError : public std::runtime_error {
   throw TemplateError(kind, message, line);
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

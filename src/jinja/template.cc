@@ -1,15 +1,15 @@
-#include "tokenizer/chat_template/chat_template.h"
+#include "jinja/template.h"
 
 #include <cstdio>
 
-#include "tokenizer/chat_template/json.h"
-#include "tokenizer/chat_template/parser.h"
+#include "jinja/json.h"
+#include "jinja/parser.h"
 
-namespace sluice {
+namespace sluice::jinja {
 
 namespace {
 
-Status to_status(const tpl::TemplateError& e) {
+Status to_status(const TemplateError& e) {
   std::string what = e.kind() + ": " + e.what();
   if (e.line() > 0) what += " (line " + std::to_string(e.line()) + ")";
   return Status::error("template", what);
@@ -17,11 +17,11 @@ Status to_status(const tpl::TemplateError& e) {
 
 }  // namespace
 
-Result<ChatTemplate> ChatTemplate::parse(std::string source) {
-  ChatTemplate t;
+Result<Template> Template::parse(std::string source) {
+  Template t;
   try {
-    t.body_ = std::make_shared<const tpl::Body>(tpl::parse_template(source));
-  } catch (const tpl::TemplateError& e) {
+    t.body_ = std::make_shared<const Body>(parse_template(source));
+  } catch (const TemplateError& e) {
     return to_status(e);
   } catch (const std::exception& e) {  // a bug or out of memory: still an error, not a crash
     return Status::error("template", std::string("InternalError: ") + e.what());
@@ -30,28 +30,27 @@ Result<ChatTemplate> ChatTemplate::parse(std::string source) {
   return t;
 }
 
-Result<std::string> ChatTemplate::render(const nlohmann::ordered_json& context,
-                                         const ChatTemplateRenderOptions& opts) const {
+Result<std::string> Template::render(const nlohmann::ordered_json& context,
+                                     const RenderOptions& opts) const {
   if (!context.is_object()) return Status::error("template", "context must be a JSON object");
-  return render_value(tpl::from_json(context), opts);
+  return render_value(from_json(context), opts);
 }
 
-Result<std::string> ChatTemplate::render(const nlohmann::json& context,
-                                         const ChatTemplateRenderOptions& opts) const {
+Result<std::string> Template::render(const nlohmann::json& context,
+                                     const RenderOptions& opts) const {
   if (!context.is_object()) return Status::error("template", "context must be a JSON object");
-  return render_value(tpl::from_json(context), opts);
+  return render_value(from_json(context), opts);
 }
 
-Result<std::string> ChatTemplate::render_value(const tpl::Value& context,
-                                               const ChatTemplateRenderOptions& opts) const {
+Result<std::string> Template::render_value(const Value& context, const RenderOptions& opts) const {
   if (!context.is_dict()) return Status::error("template", "context must be a dict");
-  auto root = std::make_shared<tpl::Scope>();
+  auto root = std::make_shared<Scope>();
   for (const auto& [k, v] : context.dict_ptr()->entries)
     if (k.is_string()) root->set(k.str(), v);
   try {
-    tpl::Interpreter interp(opts.limits, opts.fixed_now);
+    Interpreter interp(opts.limits, opts.fixed_now);
     return interp.render(*body_, root);
-  } catch (const tpl::TemplateError& e) {
+  } catch (const TemplateError& e) {
     return to_status(e);
   } catch (const std::exception& e) {  // a bug or out of memory: still an error, not a crash
     return Status::error("template", std::string("InternalError: ") + e.what());
@@ -79,4 +78,4 @@ std::optional<std::tm> parse_fixed_date(const std::string& text) {
   return out;
 }
 
-}  // namespace sluice
+}  // namespace sluice::jinja

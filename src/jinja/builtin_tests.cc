@@ -1,12 +1,12 @@
 // jinja2's builtin tests ("x is defined", "x is divisibleby 3", ...), with Python semantics.
 #include <unordered_map>
 
-#include "tokenizer/chat_template/builtins.h"
-#include "tokenizer/chat_template/interpreter.h"
-#include "tokenizer/chat_template/operators.h"
-#include "tokenizer/chat_template/unicode.h"
+#include "jinja/builtins.h"
+#include "jinja/interpreter.h"
+#include "jinja/operators.h"
+#include "jinja/unicode.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 namespace {
 
@@ -210,4 +210,4 @@ TestFn find_test(std::string_view name) {
   return it == t.end() ? nullptr : it->second;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

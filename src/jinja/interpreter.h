@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/chat_template/ast.h"
-#include "tokenizer/chat_template/error.h"
-#include "tokenizer/chat_template/value.h"
+#include "jinja/ast.h"
+#include "jinja/error.h"
+#include "jinja/value.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 struct Scope;
 using ScopePtr = std::shared_ptr<Scope>;
@@ -97,4 +97,4 @@ class Interpreter {
   std::vector<ScopePtr> closures_;  // scopes captured by macros: cleared after render (cycles)
 };
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -1,13 +1,13 @@
-#include "tokenizer/chat_template/value.h"
+#include "jinja/value.h"
 
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 
-#include "tokenizer/chat_template/interpreter.h"
-#include "tokenizer/chat_template/unicode.h"
+#include "jinja/interpreter.h"
+#include "jinja/unicode.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 const Value* DictData::find(const Value& key) const {
   if (key.is_string()) return find_str(key.str());
@@ -385,4 +385,4 @@ std::string py_repr(const Value& v) {
   return out;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

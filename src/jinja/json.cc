@@ -1,13 +1,13 @@
-#include "tokenizer/chat_template/json.h"
+#include "jinja/json.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "tokenizer/chat_template/error.h"
-#include "tokenizer/chat_template/unicode.h"
+#include "jinja/error.h"
+#include "jinja/unicode.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 namespace {
 
@@ -230,4 +230,4 @@ std::string json_dumps(const Value& v, const JsonDumpOptions& opts) {
   return out;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

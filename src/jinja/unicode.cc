@@ -1,6 +1,6 @@
-#include "tokenizer/chat_template/unicode.h"
+#include "jinja/unicode.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 bool is_ascii(std::string_view s) {
   for (unsigned char c : s)
@@ -227,4 +227,4 @@ std::string str_lower(std::string_view s) {
   return out;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 class Value;
 class Interpreter;
@@ -30,7 +30,7 @@ struct NoneValue {};
 
 struct StrValue {
   std::shared_ptr<std::string> s;  // never modified while shared (see append_unique)
-  bool safe = false;  // jinja2 Markup
+  bool safe = false;               // jinja2 Markup
 };
 
 struct ListData {
@@ -174,4 +174,4 @@ std::string float_repr(double f);
 // The "'dict object'"-style name jinja2 uses in undefined messages.
 std::string object_type_repr(const Value& v);
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -5,9 +5,9 @@
 #include <optional>
 #include <string>
 
-#include "tokenizer/chat_template/value.h"
+#include "jinja/value.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 Value from_json(const nlohmann::ordered_json& j);
 // Keys of nlohmann::json are sorted (std::map); prefer ordered_json where order matters.
@@ -24,4 +24,4 @@ struct JsonDumpOptions {
 // json.dumps(value, ...); throws TemplateError("TypeError") for values JSON cannot hold.
 std::string json_dumps(const Value& v, const JsonDumpOptions& opts);
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

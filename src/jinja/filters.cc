@@ -5,13 +5,13 @@
 #include <cstdlib>
 #include <unordered_map>
 
-#include "tokenizer/chat_template/builtins.h"
-#include "tokenizer/chat_template/interpreter.h"
-#include "tokenizer/chat_template/json.h"
-#include "tokenizer/chat_template/operators.h"
-#include "tokenizer/chat_template/unicode.h"
+#include "jinja/builtins.h"
+#include "jinja/interpreter.h"
+#include "jinja/json.h"
+#include "jinja/operators.h"
+#include "jinja/unicode.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 BoundArgs bind_args(Interpreter& in, const char* fname, CallArgs& args,
                     std::initializer_list<const char*> names) {
@@ -905,4 +905,4 @@ FilterFn find_filter(std::string_view name) {
   return it == t.end() ? nullptr : it->second;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

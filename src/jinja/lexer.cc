@@ -1,13 +1,13 @@
-#include "tokenizer/chat_template/lexer.h"
+#include "jinja/lexer.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
-#include "tokenizer/chat_template/error.h"
-#include "tokenizer/chat_template/unicode.h"
+#include "jinja/error.h"
+#include "jinja/unicode.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 namespace {
 
@@ -639,4 +639,4 @@ const char* token_name(Tok t) {
   return "?";
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

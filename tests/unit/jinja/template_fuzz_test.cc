@@ -7,9 +7,9 @@
 #include <random>
 #include <sstream>
 
-#include "tokenizer/chat_template/chat_template.h"
+#include "jinja/template.h"
 
-namespace sluice {
+namespace sluice::jinja {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -22,8 +22,8 @@ json load(const std::string& name) {
   return json::parse(ss.str());
 }
 
-ChatTemplateRenderOptions small_limits() {
-  ChatTemplateRenderOptions o;
+RenderOptions small_limits() {
+  RenderOptions o;
   o.fixed_now = parse_fixed_date("2025-06-15");
   o.limits.max_loop_iterations = 20000;
   o.limits.max_output_bytes = 1 << 20;
@@ -33,8 +33,8 @@ ChatTemplateRenderOptions small_limits() {
 }
 
 // Parses and renders; any outcome but a crash is fine. Errors must be "[template] ..." lines.
-void try_render(const std::string& src, const json& ctx, const ChatTemplateRenderOptions& opts) {
-  auto t = ChatTemplate::parse(src);
+void try_render(const std::string& src, const json& ctx, const RenderOptions& opts) {
+  auto t = Template::parse(src);
   if (!t.ok()) {
     ASSERT_EQ(t.error().rfind("[template] ", 0), 0u) << t.error();
     ASSERT_EQ(t.error().find('\n'), std::string::npos) << t.error();
@@ -62,7 +62,7 @@ json random_context(std::mt19937& rng, const json& corpus) {
   return ctx;
 }
 
-TEST(ChatTemplateFuzz, GarbledRealTemplates) {
+TEST(TemplateFuzz, GarbledRealTemplates) {
   json templates = load("templates.json");
   json corpus = load("corpus.json");
   std::vector<std::string> sources;
@@ -129,13 +129,13 @@ TEST(ChatTemplateFuzz, GarbledRealTemplates) {
           src[pos] = static_cast<char>(rng() % 256);
       }
     }
-    if (ChatTemplate::parse(src).ok()) ++parsed;
+    if (Template::parse(src).ok()) ++parsed;
     try_render(src, random_context(rng, corpus), opts);
   }
   EXPECT_GT(parsed, iterations / 25);  // the mutations must leave many templates runnable
 }
 
-TEST(ChatTemplateFuzz, TokenSoup) {
+TEST(TemplateFuzz, TokenSoup) {
   static const char* kTokens[] = {
       "{{",    "}}",      "{%",     "%}",        "x",       "y",       "1",        "2.5",
       "'s'",   "none",    "true",   "(",         ")",       "[",       "]",        "{",
@@ -156,7 +156,7 @@ TEST(ChatTemplateFuzz, TokenSoup) {
   }
 }
 
-TEST(ChatTemplateFuzz, AdversarialTemplatesFailFast) {
+TEST(TemplateFuzz, AdversarialTemplatesFailFast) {
   const json ctx = {{"messages", json::array()}};
   auto opts = small_limits();
   const std::string deep_parens = std::string(5000, '(') + "1" + std::string(5000, ')');
@@ -192,7 +192,7 @@ TEST(ChatTemplateFuzz, AdversarialTemplatesFailFast) {
     EXPECT_LT(s, 20.0) << src.substr(0, 80);
   }
   // The loop budget stops runaway loops with a clear error.
-  auto t = ChatTemplate::parse(
+  auto t = Template::parse(
       "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}");
   ASSERT_TRUE(t.ok());
   auto out = t->render(json::object(), opts);
@@ -200,19 +200,19 @@ TEST(ChatTemplateFuzz, AdversarialTemplatesFailFast) {
   EXPECT_NE(out.error().find("too many loop iterations"), std::string::npos) << out.error();
 }
 
-TEST(ChatTemplateFuzz, ErrorsNameTheLine) {
-  auto t = ChatTemplate::parse("line1\n{% if x %}\n{{ x.y.z }}\n{% endif %}");
+TEST(TemplateFuzz, ErrorsNameTheLine) {
+  auto t = Template::parse("line1\n{% if x %}\n{{ x.y.z }}\n{% endif %}");
   ASSERT_TRUE(t.ok());
   auto out = t->render(json{{"x", json::object({{"a", 1}})}});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error(), "[template] UndefinedError: 'dict object' has no attribute 'y' (line 3)");
-  auto bad = ChatTemplate::parse("ok\n\n{% for x in %}");
+  auto bad = Template::parse("ok\n\n{% for x in %}");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("(line 3)"), std::string::npos) << bad.error();
   auto raised =
-      ChatTemplate::parse("{{ raise_exception('Only user roles!') }}")->render(json::object());
+      Template::parse("{{ raise_exception('Only user roles!') }}")->render(json::object());
   EXPECT_EQ(raised.error(), "[template] TemplateError: Only user roles! (line 1)");
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::jinja

@@ -5,9 +5,9 @@
 #include <utility>
 #include <vector>
 
-#include "tokenizer/chat_template/value.h"
+#include "jinja/value.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 using FilterFn = Value (*)(Interpreter&, const Value& input, CallArgs& args);
 using TestFn = bool (*)(Interpreter&, const Value& input, CallArgs& args);
@@ -103,4 +103,4 @@ struct Stmt {
   Stmt(StmtKind k, int l) : kind(k), line(l) {}
 };
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -1,9 +1,9 @@
 #pragma once
 // Python semantics of Jinja's operators: arithmetic, comparison, membership, slicing.
-#include "tokenizer/chat_template/ast.h"
-#include "tokenizer/chat_template/interpreter.h"
+#include "jinja/ast.h"
+#include "jinja/interpreter.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 Value unary_op(Interpreter& in, bool negate, const Value& v);
 Value binary_op(Interpreter& in, BinOp op, const Value& l, const Value& r);
@@ -22,4 +22,4 @@ std::vector<std::string> py_split(const std::string& s, const Value& sep, int64_
                                   bool from_right);
 std::string py_strip(const std::string& s, const Value& chars, bool left, bool right);
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

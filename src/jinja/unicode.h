@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 bool is_ascii(std::string_view s);
 // Decodes UTF-8; invalid bytes decode as themselves (U+0080..U+00FF range is not used for them:
@@ -28,4 +28,4 @@ char32_t py_tolower(char32_t c);
 std::string str_upper(std::string_view s);
 std::string str_lower(std::string_view s);
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

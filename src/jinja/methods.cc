@@ -5,12 +5,12 @@
 #include <cstdlib>
 #include <unordered_set>
 
-#include "tokenizer/chat_template/builtins.h"
-#include "tokenizer/chat_template/interpreter.h"
-#include "tokenizer/chat_template/operators.h"
-#include "tokenizer/chat_template/unicode.h"
+#include "jinja/builtins.h"
+#include "jinja/interpreter.h"
+#include "jinja/operators.h"
+#include "jinja/unicode.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 namespace {
 
@@ -704,4 +704,4 @@ bool find_method(const Value& obj, const std::string& name, Value* out) {
   return true;
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

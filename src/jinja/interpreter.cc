@@ -1,9 +1,9 @@
-#include "tokenizer/chat_template/interpreter.h"
+#include "jinja/interpreter.h"
 
-#include "tokenizer/chat_template/builtins.h"
-#include "tokenizer/chat_template/operators.h"
+#include "jinja/builtins.h"
+#include "jinja/operators.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 const Value* Scope::find(std::string_view name) const {
   for (const Scope* s = this; s; s = s->parent.get())
@@ -457,8 +457,7 @@ Value Interpreter::eval(const Expr& e, const ScopePtr& scope) {
       Value r = eval(*e.b, scope);
       line_ = e.line;
       if (e.op == BinOp::kAdd && r.is_string() && !r.is_safe() && l.is_string() &&
-          l.str().size() + r.str().size() <= limits_.max_string_bytes &&
-          l.append_unique(r.str()))
+          l.str().size() + r.str().size() <= limits_.max_string_bytes && l.append_unique(r.str()))
         return l;
       return binary_op(*this, e.op, l, r);
     }
@@ -517,4 +516,4 @@ Value Interpreter::eval(const Expr& e, const ScopePtr& scope) {
   return Value();
 }
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja

@@ -2,11 +2,11 @@
 // Recursive-descent parser: tokens -> syntax tree, following jinja2's grammar and precedence.
 #include <string>
 
-#include "tokenizer/chat_template/ast.h"
+#include "jinja/ast.h"
 
-namespace sluice::tpl {
+namespace sluice::jinja {
 
 // Throws TemplateError("TemplateSyntaxError" / "TemplateAssertionError") with the line.
 Body parse_template(const std::string& source);
 
-}  // namespace sluice::tpl
+}  // namespace sluice::jinja
