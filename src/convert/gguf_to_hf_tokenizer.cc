@@ -1,6 +1,6 @@
 // GGUF byte-level BPE vocabulary -> tokenizer.json + tokenizer_config.json (the inverse of
 // gguf_tokenizer_metadata.cc, following what tokenizer/gguf_vocab_loader.cc reads).
-#include "model/gguf_to_hf_tokenizer.h"
+#include "convert/gguf_to_hf_tokenizer.h"
 
 #include <cstdio>
 #include <unordered_set>

@@ -1,12 +1,13 @@
 // GGUF tensor -> MLX tensors: exact block repacking (Q4_1, Q4_0, Q8_0), float passthrough, or an
 // explicitly allowed lossy requantization; every result is dequantized again and compared.
-#include "model/mlx_tensor_convert.h"
+#include "convert/mlx_tensor_convert.h"
 
 #include <cmath>
 #include <cstring>
 
 #include "common/half.h"
-#include "model/ggml_dequant.h"
+#include "convert/ggml_dequant.h"
+#include "convert/quantize.h"
 #include "model/quant_import.h"
 #include "model/quant_import_ggml.h"
 

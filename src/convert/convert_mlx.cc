@@ -1,6 +1,6 @@
 // GGUF -> mlx-lm directory: tensors by canonical name (Q/K rows back in HF order for llama's
 // interleaved-RoPE layout), config.json from the GGUF metadata, HF tokenizer files.
-#include "model/convert_mlx.h"
+#include "convert/convert_mlx.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -8,14 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "convert/gguf_to_hf_tokenizer.h"
+#include "convert/mlx_tensor_convert.h"
+#include "convert/model_writer.h"
+#include "convert/synthetic_model.h"
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "model/arch/arch_spec.h"
-#include "model/gguf_to_hf_tokenizer.h"
-#include "model/mlx_tensor_convert.h"
 #include "model/model_config.h"
-#include "model/model_writer.h"
-#include "model/synthetic_model.h"
 #include "model/weight_source.h"
 
 namespace sluice {

@@ -1,4 +1,4 @@
-#include "model/synthetic_model.h"
+#include "convert/synthetic_model.h"
 
 #include <cmath>
 #include <functional>
@@ -11,7 +11,9 @@ Result<ModelConfig> preset_config(const std::string& preset, const std::string& 
                                   int64_t tokenizer_vocab_size) {
   ModelConfig c;
   c.arch = find_arch_by_name(arch_name);
-  if (!c.arch) return Status::error("make-model", "unknown architecture '" + arch_name + "' (llama, qwen2, qwen3)");
+  if (!c.arch)
+    return Status::error("make-model",
+                         "unknown architecture '" + arch_name + "' (llama, qwen2, qwen3)");
   int64_t preset_vocab = 0;
   if (preset == "tiny") {
     // Dimensions are multiples of 256 so every GGUF k-quant applies.
@@ -26,7 +28,8 @@ Result<ModelConfig> preset_config(const std::string& preset, const std::string& 
     c.num_heads = 32, c.num_kv_heads = 8, c.head_dim = 128, c.max_position_embeddings = 131072;
     preset_vocab = 128256;
   } else {
-    return Status::error("make-model", "unknown preset '" + preset + "' (tiny, qwen3-0.6b, llama3-8b)");
+    return Status::error("make-model",
+                         "unknown preset '" + preset + "' (tiny, qwen3-0.6b, llama3-8b)");
   }
   c.vocab_size = std::max(preset_vocab, tokenizer_vocab_size);
   c.rms_norm_eps = 1e-6f;
@@ -117,11 +120,13 @@ std::vector<float> synthetic_tensor(const TensorSpec& t, const ModelConfig& c, u
   // a further 1/sqrt(2 * layers) (GPT-2's scheme). The output side (final norm, or an untied
   // lm_head) is scaled so the logits have std ~3: peaked, far from flat.
   const float out_scale = 3.0f / std::sqrt(static_cast<float>(c.hidden_size));
-  const bool residual_writer = t.name.find("o_proj") != std::string::npos ||
-                               t.name.find("down_proj") != std::string::npos;
+  const bool residual_writer =
+      t.name.find("o_proj") != std::string::npos || t.name.find("down_proj") != std::string::npos;
   float mean = 0.0f, std = 0.0f;
   switch (t.kind) {
-    case K::kEmbedding: std = 1.0f; break;
+    case K::kEmbedding:
+      std = 1.0f;
+      break;
     case K::kMatrix:
       std = 1.0f / std::sqrt(static_cast<float>(t.cols));
       if (residual_writer) std /= std::sqrt(2.0f * static_cast<float>(c.num_layers));
@@ -131,7 +136,9 @@ std::vector<float> synthetic_tensor(const TensorSpec& t, const ModelConfig& c, u
       mean = (t.name == "model.norm.weight" && c.tie_word_embeddings) ? out_scale : 1.0f;
       std = 0.1f * mean;
       break;
-    case K::kBias: std = 0.1f; break;
+    case K::kBias:
+      std = 0.1f;
+      break;
   }
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) v[i] = mean + std * normal(key, static_cast<uint64_t>(i));

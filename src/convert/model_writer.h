@@ -7,12 +7,21 @@
 #include <vector>
 
 #include "common/status.h"
+#include "convert/synthetic_model.h"
 #include "model/model_config.h"
-#include "model/synthetic_model.h"
 
 namespace sluice {
 
-enum class OutputFormat { kGgufF16, kGgufQ8_0, kGgufQ4_0, kGgufQ4_1, kGgufQ4_K, kSafetensorsBF16, kMlx4, kMlx8 };
+enum class OutputFormat {
+  kGgufF16,
+  kGgufQ8_0,
+  kGgufQ4_0,
+  kGgufQ4_1,
+  kGgufQ4_K,
+  kSafetensorsBF16,
+  kMlx4,
+  kMlx8
+};
 Result<OutputFormat> parse_output_format(const std::string& name);
 bool is_gguf_format(OutputFormat f);
 

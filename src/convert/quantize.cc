@@ -1,6 +1,8 @@
 // Quantizers: float rows -> the internal family (quantize_weight), -> GGUF blocks
 // (quantize_to_gguf) and -> MLX affine packing (quantize_to_mlx). Used by make-model and tests.
 // Codes are always computed against the half-rounded scales that are stored.
+#include "convert/quantize.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,7 +10,6 @@
 #include "backend/quant_blocks.h"
 #include "common/assert.h"
 #include "common/half.h"
-#include "model/quant_import.h"
 #include "model/quant_import_ggml.h"
 
 namespace sluice {

@@ -1,4 +1,4 @@
-#include "model/gguf_tokenizer_metadata.h"
+#include "convert/gguf_tokenizer_metadata.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,7 +11,8 @@ namespace sluice {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 Result<nlohmann::json> read_json(const std::string& path) {
@@ -39,7 +40,8 @@ struct HfVocab {
 
 std::string special_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
+  if (v.is_object() && v.contains("content") && v["content"].is_string())
+    return v["content"].get<std::string>();
   return "";
 }
 
@@ -47,7 +49,8 @@ Result<HfVocab> read_hf_vocab(const std::string& path) {
   SLUICE_ASSIGN_OR_RETURN(nlohmann::json j, read_json(path));
   const std::string where = path + ": ";
   if (!j.contains("model") || !j["model"].is_object() || j["model"].value("type", "") != "BPE")
-    return Status::error("tokenizer", where + "only BPE tokenizer.json files can be written to GGUF");
+    return Status::error("tokenizer",
+                         where + "only BPE tokenizer.json files can be written to GGUF");
   const auto& model = j["model"];
   if (model.value("byte_fallback", false))
     return Status::error("tokenizer", where + "byte-fallback BPE cannot be written to GGUF here");
@@ -66,7 +69,8 @@ Result<HfVocab> read_hf_vocab(const std::string& path) {
       by_id[id] = {content, a.value("special", false) ? kControl : kUserDefined};
       id_of[content] = id;
     }
-  if (by_id.empty() || by_id.begin()->first != 0 || by_id.rbegin()->first != static_cast<int64_t>(by_id.size()) - 1)
+  if (by_id.empty() || by_id.begin()->first != 0 ||
+      by_id.rbegin()->first != static_cast<int64_t>(by_id.size()) - 1)
     return Status::error("tokenizer", where + "token ids are not contiguous from 0");
   for (const auto& [id, tv] : by_id) {
     v.tokens.push_back(tv.first);
@@ -74,18 +78,23 @@ Result<HfVocab> read_hf_vocab(const std::string& path) {
   }
   if (model.contains("merges"))
     for (const auto& m : model["merges"]) {
-      if (m.is_string()) v.merges.push_back(m.get<std::string>());
-      else if (m.is_array() && m.size() == 2) v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
+      if (m.is_string())
+        v.merges.push_back(m.get<std::string>());
+      else if (m.is_array() && m.size() == 2)
+        v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
     }
   // llama.cpp names the pre-tokenizer regex: Llama 3 groups digits by three, Qwen2 splits them.
   const std::string dump = j.contains("pre_tokenizer") ? j["pre_tokenizer"].dump() : "";
-  if (dump.find("Split") == std::string::npos) v.pre = "gpt-2";
-  else v.pre = dump.find("{1,3}") != std::string::npos ? "llama-bpe" : "qwen2";
+  if (dump.find("Split") == std::string::npos)
+    v.pre = "gpt-2";
+  else
+    v.pre = dump.find("{1,3}") != std::string::npos ? "llama-bpe" : "qwen2";
   if (j.contains("post_processor") && j["post_processor"].is_object()) {
     const auto& pp = j["post_processor"];
     const std::string d = pp.dump();
     v.add_bos = d.find("TemplateProcessing") != std::string::npos && pp.contains("single") &&
-                pp["single"].is_array() && !pp["single"].empty() && pp["single"][0].contains("SpecialToken");
+                pp["single"].is_array() && !pp["single"].empty() &&
+                pp["single"][0].contains("SpecialToken");
     if (v.add_bos) {
       const std::string bos = pp["single"][0]["SpecialToken"].value("id", "");
       if (id_of.count(bos)) v.bos = id_of[bos];
@@ -102,7 +111,8 @@ Result<HfVocab> read_hf_vocab(const std::string& path) {
       const std::string e = special_text(tc["eos_token"]);
       if (id_of.count(e)) v.eos = id_of[e];
     }
-    if (tc.contains("add_bos_token") && tc["add_bos_token"].is_boolean()) v.add_bos = tc["add_bos_token"].get<bool>();
+    if (tc.contains("add_bos_token") && tc["add_bos_token"].is_boolean())
+      v.add_bos = tc["add_bos_token"].get<bool>();
     if (tc.contains("chat_template") && tc["chat_template"].is_string())
       v.chat_template = tc["chat_template"].get<std::string>();
   }
@@ -113,16 +123,22 @@ Status copy_gguf_tokenizer(const std::string& path, int64_t vocab_size, GgufWrit
   SLUICE_ASSIGN_OR_RETURN(auto g, GgufFile::open(path));
   for (const auto& [key, value] : g->metadata()) {
     if (key.rfind("tokenizer.", 0) != 0) continue;
-    if (auto* s = std::get_if<std::string>(&value.v)) w.add_string(key, *s);
-    else if (auto* b = std::get_if<bool>(&value.v)) w.add_bool(key, *b);
-    else if (auto* i = std::get_if<int64_t>(&value.v)) w.add_int32(key, static_cast<int32_t>(*i));
-    else if (auto* u = std::get_if<uint64_t>(&value.v)) w.add_uint32(key, static_cast<uint32_t>(*u));
-    else if (auto* d = std::get_if<double>(&value.v)) w.add_float32(key, static_cast<float>(*d));
+    if (auto* s = std::get_if<std::string>(&value.v))
+      w.add_string(key, *s);
+    else if (auto* b = std::get_if<bool>(&value.v))
+      w.add_bool(key, *b);
+    else if (auto* i = std::get_if<int64_t>(&value.v))
+      w.add_int32(key, static_cast<int32_t>(*i));
+    else if (auto* u = std::get_if<uint64_t>(&value.v))
+      w.add_uint32(key, static_cast<uint32_t>(*u));
+    else if (auto* d = std::get_if<double>(&value.v))
+      w.add_float32(key, static_cast<float>(*d));
     else if (key == "tokenizer.ggml.tokens" || key == "tokenizer.ggml.merges") {
       auto arr = g->get_string_array(key);
       if (!arr) return Status::error("tokenizer", path + ": " + key + " is not a string array");
       if (key == "tokenizer.ggml.tokens")
-        for (int64_t i = static_cast<int64_t>(arr->size()); i < vocab_size; ++i) arr->push_back("[PAD" + std::to_string(i) + "]");
+        for (int64_t i = static_cast<int64_t>(arr->size()); i < vocab_size; ++i)
+          arr->push_back("[PAD" + std::to_string(i) + "]");
       w.add_string_array(key, *arr);
     } else if (key == "tokenizer.ggml.scores") {
       auto arr = g->get_float_array(key);

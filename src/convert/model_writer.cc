@@ -1,4 +1,4 @@
-#include "model/model_writer.h"
+#include "convert/model_writer.h"
 
 #include <cstring>
 #include <filesystem>
@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/half.h"
+#include "convert/gguf_tokenizer_metadata.h"
+#include "convert/quantize.h"
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "model/arch/arch_spec.h"
-#include "model/gguf_tokenizer_metadata.h"
-#include "model/quant_import.h"
 #include "model/weight_source.h"
 
 namespace sluice {
@@ -31,10 +31,13 @@ Result<OutputFormat> parse_output_format(const std::string& name) {
 }
 
 bool is_gguf_format(OutputFormat f) {
-  return f != OutputFormat::kSafetensorsBF16 && f != OutputFormat::kMlx4 && f != OutputFormat::kMlx8;
+  return f != OutputFormat::kSafetensorsBF16 && f != OutputFormat::kMlx4 &&
+         f != OutputFormat::kMlx8;
 }
 
-Result<int64_t> tokenizer_vocab_size(const std::string& path) { return count_tokenizer_tokens(path); }
+Result<int64_t> tokenizer_vocab_size(const std::string& path) {
+  return count_tokenizer_tokens(path);
+}
 
 nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
   nlohmann::json j;
@@ -53,48 +56,63 @@ nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
   j["tie_word_embeddings"] = c.tie_word_embeddings;
   j["hidden_act"] = "silu";
   j["attention_bias"] = c.attention_bias;
-  j["torch_dtype"] = o.float_dtype == "F32" ? "float32" : o.float_dtype == "F16" ? "float16" : "bfloat16";
+  j["torch_dtype"] = o.float_dtype == "F32"   ? "float32"
+                     : o.float_dtype == "F16" ? "float16"
+                                              : "bfloat16";
   if (c.rope_scaling.type.empty()) {
     j["rope_scaling"] = nullptr;
   } else {
-    j["rope_scaling"] = {{"rope_type", c.rope_scaling.type},
-                         {"factor", c.rope_scaling.factor},
-                         {"low_freq_factor", c.rope_scaling.low_freq_factor},
-                         {"high_freq_factor", c.rope_scaling.high_freq_factor},
-                         {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
+    j["rope_scaling"] = {
+        {"rope_type", c.rope_scaling.type},
+        {"factor", c.rope_scaling.factor},
+        {"low_freq_factor", c.rope_scaling.low_freq_factor},
+        {"high_freq_factor", c.rope_scaling.high_freq_factor},
+        {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
   }
   if (o.format == OutputFormat::kMlx4 || o.format == OutputFormat::kMlx8) {
-    j["quantization"] = {{"group_size", o.group_size}, {"bits", o.format == OutputFormat::kMlx4 ? 4 : 8}};
+    j["quantization"] = {{"group_size", o.group_size},
+                         {"bits", o.format == OutputFormat::kMlx4 ? 4 : 8}};
   }
   return j;
 }
 
 namespace {
 
-bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const char* part) {
+  return s.find(part) != std::string::npos;
+}
 
 // The GGUF type of one tensor: k-quant files keep the sensitive matrices at 6 bits (as Q4_K_M).
 GgufType gguf_type_for(const TensorSpec& t, OutputFormat f) {
   if (t.kind == TensorSpec::Kind::kNorm || t.kind == TensorSpec::Kind::kBias) return GgufType::F32;
   switch (f) {
-    case OutputFormat::kGgufQ8_0: return GgufType::Q8_0;
-    case OutputFormat::kGgufQ4_0: return GgufType::Q4_0;
-    case OutputFormat::kGgufQ4_1: return GgufType::Q4_1;
+    case OutputFormat::kGgufQ8_0:
+      return GgufType::Q8_0;
+    case OutputFormat::kGgufQ4_0:
+      return GgufType::Q4_0;
+    case OutputFormat::kGgufQ4_1:
+      return GgufType::Q4_1;
     case OutputFormat::kGgufQ4_K:
       if (t.name == "lm_head.weight" || contains(t.name, "v_proj") || contains(t.name, "down_proj"))
         return GgufType::Q6_K;
       return GgufType::Q4_K;
-    default: return GgufType::F16;
+    default:
+      return GgufType::F16;
   }
 }
 
 uint32_t gguf_file_type(OutputFormat f) {
   switch (f) {
-    case OutputFormat::kGgufQ8_0: return 7;
-    case OutputFormat::kGgufQ4_0: return 2;
-    case OutputFormat::kGgufQ4_1: return 3;
-    case OutputFormat::kGgufQ4_K: return 15;  // Q4_K_M
-    default: return 1;
+    case OutputFormat::kGgufQ8_0:
+      return 7;
+    case OutputFormat::kGgufQ4_0:
+      return 2;
+    case OutputFormat::kGgufQ4_1:
+      return 3;
+    case OutputFormat::kGgufQ4_K:
+      return 15;  // Q4_K_M
+    default:
+      return 1;
   }
 }
 
@@ -127,7 +145,8 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
     const GgufType type = gguf_type_for(t, o.format);
     const std::vector<float> values = produce(t);
     std::vector<int64_t> shape = {t.cols};
-    if (t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding) shape.push_back(t.rows);
+    if (t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding)
+      shape.push_back(t.rows);
     w.add_tensor(name, type, shape, quantize_to_gguf(type, values.data(), t.rows, t.cols));
   }
   if (c.rope_scaling.type == "llama3") {
@@ -137,12 +156,12 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
     const auto base = plain.rope_inv_freq(), scaled = c.rope_inv_freq();
     std::vector<float> factors(base.size());
     for (size_t i = 0; i < base.size(); ++i) factors[i] = base[i] / scaled[i];
-    w.add_tensor("rope_freqs.weight", GgufType::F32, {static_cast<int64_t>(factors.size())},
-                 quantize_to_gguf(GgufType::F32, factors.data(), 1, static_cast<int64_t>(factors.size())));
+    w.add_tensor(
+        "rope_freqs.weight", GgufType::F32, {static_cast<int64_t>(factors.size())},
+        quantize_to_gguf(GgufType::F32, factors.data(), 1, static_cast<int64_t>(factors.size())));
   }
   return w.write(out);
 }
-
 
 std::vector<uint8_t> float_bytes(const std::vector<float>& v, const std::string& dtype) {
   if (dtype == "F32") {
@@ -152,7 +171,8 @@ std::vector<uint8_t> float_bytes(const std::vector<float>& v, const std::string&
   }
   std::vector<uint8_t> b(v.size() * 2);
   auto* h = reinterpret_cast<uint16_t*>(b.data());
-  for (size_t i = 0; i < v.size(); ++i) h[i] = dtype == "F16" ? f32_to_f16(v[i]) : f32_to_bf16(v[i]);
+  for (size_t i = 0; i < v.size(); ++i)
+    h[i] = dtype == "F16" ? f32_to_f16(v[i]) : f32_to_bf16(v[i]);
   return b;
 }
 
@@ -164,7 +184,8 @@ std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
 }
 
 Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
-                             const TensorProducer& produce, const WriteOptions& o, const std::string& out) {
+                             const TensorProducer& produce, const WriteOptions& o,
+                             const std::string& out) {
   const std::string tok_dir = fs::path(o.tokenizer_path).parent_path().string();
   if (fs::path(o.tokenizer_path).filename() != "tokenizer.json")
     return Status::error("make-model", "safetensors/MLX formats need a tokenizer.json tokenizer");
@@ -173,12 +194,14 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
   if (ec) return Status::error("make-model", out + ": " + ec.message());
   const bool mlx = o.format == OutputFormat::kMlx4 || o.format == OutputFormat::kMlx8;
   const int bits = o.format == OutputFormat::kMlx4 ? 4 : 8;
-  const MlxScaleType st = o.float_dtype == "F32" ? MlxScaleType::F32
-                          : o.float_dtype == "F16" ? MlxScaleType::F16 : MlxScaleType::BF16;
+  const MlxScaleType st = o.float_dtype == "F32"   ? MlxScaleType::F32
+                          : o.float_dtype == "F16" ? MlxScaleType::F16
+                                                   : MlxScaleType::BF16;
   std::vector<SafetensorsWriteTensor> out_tensors;
   for (const TensorSpec& t : tensors) {
     const std::vector<float> v = produce(t);
-    const bool matrix = t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding;
+    const bool matrix =
+        t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding;
     if (mlx && matrix) {
       if (t.cols % o.group_size != 0)
         return Status::error("make-model", t.name + ": " + std::to_string(t.cols) +
@@ -187,20 +210,27 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
       MlxQuantized q = quantize_to_mlx(v.data(), t.rows, t.cols, bits, o.group_size, st);
       const std::string base = t.name.substr(0, t.name.rfind(".weight"));
       const std::string sdt = o.float_dtype;
-      out_tensors.push_back({base + ".weight", "U32", {t.rows, t.cols * bits / 32}, as_bytes(q.packed)});
-      out_tensors.push_back({base + ".scales", sdt, {t.rows, t.cols / o.group_size}, as_bytes(q.scales)});
-      out_tensors.push_back({base + ".biases", sdt, {t.rows, t.cols / o.group_size}, as_bytes(q.biases)});
+      out_tensors.push_back(
+          {base + ".weight", "U32", {t.rows, t.cols * bits / 32}, as_bytes(q.packed)});
+      out_tensors.push_back(
+          {base + ".scales", sdt, {t.rows, t.cols / o.group_size}, as_bytes(q.scales)});
+      out_tensors.push_back(
+          {base + ".biases", sdt, {t.rows, t.cols / o.group_size}, as_bytes(q.biases)});
     } else {
-      std::vector<int64_t> shape = matrix ? std::vector<int64_t>{t.rows, t.cols} : std::vector<int64_t>{t.cols};
+      std::vector<int64_t> shape =
+          matrix ? std::vector<int64_t>{t.rows, t.cols} : std::vector<int64_t>{t.cols};
       out_tensors.push_back({t.name, o.float_dtype, shape, float_bytes(v, o.float_dtype)});
     }
   }
-  SLUICE_RETURN_IF_ERROR(write_safetensors(out + "/model.safetensors", out_tensors, {{"format", mlx ? "mlx" : "pt"}}));
+  SLUICE_RETURN_IF_ERROR(
+      write_safetensors(out + "/model.safetensors", out_tensors, {{"format", mlx ? "mlx" : "pt"}}));
   std::ofstream(out + "/config.json") << hf_config_json(c, o).dump(2) << "\n";
-  fs::copy_file(o.tokenizer_path, out + "/tokenizer.json", fs::copy_options::overwrite_existing, ec);
+  fs::copy_file(o.tokenizer_path, out + "/tokenizer.json", fs::copy_options::overwrite_existing,
+                ec);
   if (ec) return Status::error("make-model", "copying tokenizer.json: " + ec.message());
   const std::string tc = tok_dir + "/tokenizer_config.json";
-  if (fs::exists(tc)) fs::copy_file(tc, out + "/tokenizer_config.json", fs::copy_options::overwrite_existing, ec);
+  if (fs::exists(tc))
+    fs::copy_file(tc, out + "/tokenizer_config.json", fs::copy_options::overwrite_existing, ec);
   return Status::ok();
 }
 

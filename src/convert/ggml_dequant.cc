@@ -1,5 +1,5 @@
 // Transcriptions of ggml's dequantize_row_* (ggml-quants.c): same formulas, same f32 order.
-#include "model/ggml_dequant.h"
+#include "convert/ggml_dequant.h"
 
 #include <cstring>
 

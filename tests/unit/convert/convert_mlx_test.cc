@@ -8,7 +8,8 @@
 
 #include "backend/weight.h"
 #include "common/half.h"
-#include "model/mlx_tensor_convert.h"
+#include "convert/mlx_tensor_convert.h"
+#include "convert/quantize.h"
 #include "model/quant_import.h"
 #include "model/quant_import_ggml.h"
 
