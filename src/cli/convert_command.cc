@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
-#include "model/convert_mlx.h"
+#include "convert/convert_mlx.h"
 
 namespace sluice {
 

@@ -1,13 +1,13 @@
 // `sluice make-model`: a deterministic random-weight model of any supported architecture,
 // shape preset and file format, with a real tokenizer.
 #include <CLI/CLI.hpp>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
-#include "common/env.h"
 #include "cli/commands.h"
-#include "model/model_writer.h"
-#include "model/synthetic_model.h"
+#include "common/env.h"
+#include "convert/model_writer.h"
+#include "convert/synthetic_model.h"
 
 namespace sluice {
 
@@ -23,7 +23,8 @@ struct MakeModelOptions {
 std::string default_tokenizer(const std::string& arch) {
   std::string root = std::string(SLUICE_SOURCE_DIR) + "/../shared/testdata";
   if (std::string env = env::value(env::Switch::kTestdata); !env.empty()) root = env;
-  return root + (arch == "llama" ? "/tokenizers/llama3_2/tokenizer.json" : "/tokenizers/qwen3/tokenizer.json");
+  return root + (arch == "llama" ? "/tokenizers/llama3_2/tokenizer.json"
+                                 : "/tokenizers/qwen3/tokenizer.json");
 }
 
 int make_model(const MakeModelOptions& o) {
@@ -45,7 +46,8 @@ int make_model(const MakeModelOptions& o) {
   const ModelConfig c = *config;
   const uint64_t seed = o.seed;
   const auto tensors = model_tensor_specs(c);
-  const Status s = write_model(c, tensors, [&](const TensorSpec& t) { return synthetic_tensor(t, c, seed); }, w, o.out);
+  const Status s = write_model(
+      c, tensors, [&](const TensorSpec& t) { return synthetic_tensor(t, c, seed); }, w, o.out);
   if (!s) return fail(s.message());
   std::fprintf(stderr, "wrote %s (%s, %s, %lld layers, hidden %lld, vocab %lld)\n", o.out.c_str(),
                o.arch.c_str(), o.format.c_str(), static_cast<long long>(c.num_layers),
@@ -60,12 +62,16 @@ Command register_make_model_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("make-model", "Write a deterministic random-weight model");
   cmd->add_option("--arch", o->arch, "llama, qwen2 or qwen3")->capture_default_str();
   cmd->add_option("--preset", o->preset, "tiny, qwen3-0.6b or llama3-8b")->capture_default_str();
-  cmd->add_option("--format", o->format,
-                  "gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, safetensors-bf16, mlx-4, mlx-8")
+  cmd->add_option(
+         "--format", o->format,
+         "gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, safetensors-bf16, mlx-4, mlx-8")
       ->capture_default_str();
-  cmd->add_option("--group-size", o->group_size, "MLX quantization group size (32, 64, 128)")->capture_default_str();
-  cmd->add_option("--dtype", o->dtype, "MLX float tensors: BF16, F16 or F32")->capture_default_str();
-  cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json or GGUF (default: from shared testdata)");
+  cmd->add_option("--group-size", o->group_size, "MLX quantization group size (32, 64, 128)")
+      ->capture_default_str();
+  cmd->add_option("--dtype", o->dtype, "MLX float tensors: BF16, F16 or F32")
+      ->capture_default_str();
+  cmd->add_option("--tokenizer", o->tokenizer,
+                  "tokenizer.json or GGUF (default: from shared testdata)");
   cmd->add_option("--seed", o->seed, "Seed of the random weights")->capture_default_str();
   cmd->add_option("--layers", o->layers, "Override the preset's layer count");
   cmd->add_option("-o,--out", o->out, "Output .gguf file or directory")->required();

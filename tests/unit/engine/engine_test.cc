@@ -9,8 +9,8 @@
 #include <random>
 #include <thread>
 
-#include "model/model_writer.h"
-#include "model/synthetic_model.h"
+#include "convert/model_writer.h"
+#include "convert/synthetic_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sluice {
@@ -409,7 +409,8 @@ TEST_F(EngineTest, ReasoningBudgetForcesTheCloseTokensThenTheConstraintApplies) 
   const auto at = std::find(toks.begin(), toks.end(), close);
   ASSERT_NE(at, toks.end()) << "the section was never closed";
   EXPECT_LE(at - toks.begin(), 4) << "the budget of 4 tokens was exceeded";
-  for (auto it = at + 1; it != toks.end(); ++it) EXPECT_EQ(*it, 40) << "constraint after the section";
+  for (auto it = at + 1; it != toks.end(); ++it)
+    EXPECT_EQ(*it, 40) << "constraint after the section";
   EXPECT_TRUE(std::any_of(toks.begin(), at, [](int32_t t) { return t != 40; }))
       << "the constraint must not apply inside the section";
 }

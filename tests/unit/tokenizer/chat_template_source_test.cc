@@ -1,14 +1,11 @@
 // Where chat templates come from: .jinja files, tokenizer_config.json (string or named list),
-// model directories, and GGUF metadata; plus the public parse/render API.
+// model directories, and GGUF metadata.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "formats/gguf.h"
-#include "tokenizer/chat_template/chat_template.h"
 #include "tokenizer/chat_template/template_source.h"
 
 namespace sluice {
@@ -94,48 +91,6 @@ TEST_F(ChatTemplateSourceTest, Errors) {
   ASSERT_FALSE(no_tpl.ok());
   EXPECT_NE(no_tpl.error().find("no chat_template"), std::string::npos);
   EXPECT_FALSE(load_chat_template_source(dir_.string() + "/nothing").ok());
-}
-
-TEST(ChatTemplateApi, RendersContextInKeyOrder) {
-  auto t = ChatTemplate::parse("{{ d|tojson }} {% for k in d %}{{ k }}{% endfor %}");
-  ASSERT_TRUE(t.ok());
-  ojson ctx = ojson::parse(R"({"d": {"z": 1, "a": [1.5, "é", null]}})");
-  auto out = t->render(ctx);
-  ASSERT_TRUE(out.ok()) << out.error();
-  EXPECT_EQ(*out, R"({"z": 1, "a": [1.5, "é", null]} za)");
-}
-
-TEST(ChatTemplateApi, FixedDateAndStrftime) {
-  auto t = ChatTemplate::parse("{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%B %d, %Y') }}");
-  ASSERT_TRUE(t.ok());
-  ChatTemplateRenderOptions o;
-  o.fixed_now = parse_fixed_date("2024-07-26");
-  ASSERT_TRUE(o.fixed_now.has_value());
-  EXPECT_EQ(*t->render(ojson::object(), o), "26 Jul 2024|July 26, 2024");
-  EXPECT_FALSE(parse_fixed_date("July 2024").has_value());
-}
-
-TEST(ChatTemplateApi, ParseErrorIsOneLineWithLine) {
-  auto t = ChatTemplate::parse("a\n{% for %}");
-  ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.error().rfind("[template] TemplateSyntaxError: ", 0), 0u) << t.error();
-  EXPECT_NE(t.error().find("(line 2)"), std::string::npos) << t.error();
-}
-
-TEST(ChatTemplateApi, SharedTemplateRendersConcurrently) {
-  auto t = ChatTemplate::parse(
-      "{% macro m(x) %}<{{ x }}>{% endmacro %}{% for i in range(50) %}{{ m(i) }}{% endfor %}");
-  ASSERT_TRUE(t.ok());
-  std::string want = *t->render(ojson::object());
-  std::vector<std::thread> threads;
-  std::atomic<int> bad{0};
-  for (int k = 0; k < 4; ++k)
-    threads.emplace_back([&] {
-      for (int i = 0; i < 200; ++i)
-        if (*t->render(ojson::object()) != want) ++bad;
-    });
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(bad.load(), 0);
 }
 
 }  // namespace

@@ -1,0 +1,249 @@
+#include "convert/model_writer.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/half.h"
+#include "convert/gguf_tokenizer_metadata.h"
+#include "convert/quantize.h"
+#include "formats/gguf.h"
+#include "formats/safetensors.h"
+#include "model/arch/arch_spec.h"
+#include "model/weight_source.h"
+
+namespace sluice {
+
+namespace fs = std::filesystem;
+
+Result<OutputFormat> parse_output_format(const std::string& name) {
+  static const std::pair<const char*, OutputFormat> names[] = {
+      {"gguf-f16", OutputFormat::kGgufF16},   {"gguf-q8_0", OutputFormat::kGgufQ8_0},
+      {"gguf-q4_0", OutputFormat::kGgufQ4_0}, {"gguf-q4_1", OutputFormat::kGgufQ4_1},
+      {"gguf-q4_k", OutputFormat::kGgufQ4_K}, {"safetensors-bf16", OutputFormat::kSafetensorsBF16},
+      {"mlx-4", OutputFormat::kMlx4},         {"mlx-8", OutputFormat::kMlx8}};
+  for (const auto& [n, f] : names)
+    if (name == n) return f;
+  return Status::error("make-model", "unknown format '" + name +
+                                         "' (gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, "
+                                         "safetensors-bf16, mlx-4, mlx-8)");
+}
+
+bool is_gguf_format(OutputFormat f) {
+  return f != OutputFormat::kSafetensorsBF16 && f != OutputFormat::kMlx4 &&
+         f != OutputFormat::kMlx8;
+}
+
+Result<int64_t> tokenizer_vocab_size(const std::string& path) {
+  return count_tokenizer_tokens(path);
+}
+
+nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
+  nlohmann::json j;
+  j["architectures"] = {c.arch->hf_architectures.front()};
+  j["model_type"] = c.arch->hf_model_types.front();
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["intermediate_size"] = c.intermediate_size;
+  j["num_hidden_layers"] = c.num_layers;
+  j["num_attention_heads"] = c.num_heads;
+  j["num_key_value_heads"] = c.num_kv_heads;
+  j["head_dim"] = c.head_dim;
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["rms_norm_eps"] = c.rms_norm_eps;
+  j["rope_theta"] = c.rope_theta;
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
+  j["hidden_act"] = "silu";
+  j["attention_bias"] = c.attention_bias;
+  j["torch_dtype"] = o.float_dtype == "F32"   ? "float32"
+                     : o.float_dtype == "F16" ? "float16"
+                                              : "bfloat16";
+  if (c.rope_scaling.type.empty()) {
+    j["rope_scaling"] = nullptr;
+  } else {
+    j["rope_scaling"] = {
+        {"rope_type", c.rope_scaling.type},
+        {"factor", c.rope_scaling.factor},
+        {"low_freq_factor", c.rope_scaling.low_freq_factor},
+        {"high_freq_factor", c.rope_scaling.high_freq_factor},
+        {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
+  }
+  if (o.format == OutputFormat::kMlx4 || o.format == OutputFormat::kMlx8) {
+    j["quantization"] = {{"group_size", o.group_size},
+                         {"bits", o.format == OutputFormat::kMlx4 ? 4 : 8}};
+  }
+  return j;
+}
+
+namespace {
+
+bool contains(const std::string& s, const char* part) {
+  return s.find(part) != std::string::npos;
+}
+
+// The GGUF type of one tensor: k-quant files keep the sensitive matrices at 6 bits (as Q4_K_M).
+GgufType gguf_type_for(const TensorSpec& t, OutputFormat f) {
+  if (t.kind == TensorSpec::Kind::kNorm || t.kind == TensorSpec::Kind::kBias) return GgufType::F32;
+  switch (f) {
+    case OutputFormat::kGgufQ8_0:
+      return GgufType::Q8_0;
+    case OutputFormat::kGgufQ4_0:
+      return GgufType::Q4_0;
+    case OutputFormat::kGgufQ4_1:
+      return GgufType::Q4_1;
+    case OutputFormat::kGgufQ4_K:
+      if (t.name == "lm_head.weight" || contains(t.name, "v_proj") || contains(t.name, "down_proj"))
+        return GgufType::Q6_K;
+      return GgufType::Q4_K;
+    default:
+      return GgufType::F16;
+  }
+}
+
+uint32_t gguf_file_type(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::kGgufQ8_0:
+      return 7;
+    case OutputFormat::kGgufQ4_0:
+      return 2;
+    case OutputFormat::kGgufQ4_1:
+      return 3;
+    case OutputFormat::kGgufQ4_K:
+      return 15;  // Q4_K_M
+    default:
+      return 1;
+  }
+}
+
+Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
+                  const TensorProducer& produce, const WriteOptions& o, const std::string& out) {
+  GgufWriter w;
+  const std::string a = c.arch->gguf_architectures.front();
+  w.add_string("general.architecture", a);
+  w.add_string("general.name", o.name);
+  w.add_uint32("general.file_type", gguf_file_type(o.format));
+  w.add_uint32(a + ".vocab_size", static_cast<uint32_t>(c.vocab_size));
+  w.add_uint32(a + ".context_length", static_cast<uint32_t>(c.max_position_embeddings));
+  w.add_uint32(a + ".embedding_length", static_cast<uint32_t>(c.hidden_size));
+  w.add_uint32(a + ".block_count", static_cast<uint32_t>(c.num_layers));
+  w.add_uint32(a + ".feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+  w.add_uint32(a + ".attention.head_count", static_cast<uint32_t>(c.num_heads));
+  w.add_uint32(a + ".attention.head_count_kv", static_cast<uint32_t>(c.num_kv_heads));
+  w.add_uint32(a + ".attention.key_length", static_cast<uint32_t>(c.head_dim));
+  w.add_uint32(a + ".attention.value_length", static_cast<uint32_t>(c.head_dim));
+  w.add_uint32(a + ".rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+  w.add_float32(a + ".attention.layer_norm_rms_epsilon", c.rms_norm_eps);
+  w.add_float32(a + ".rope.freq_base", c.rope_theta);
+  if (c.rope_scaling.type == "linear") {
+    w.add_string(a + ".rope.scaling.type", "linear");
+    w.add_float32(a + ".rope.scaling.factor", c.rope_scaling.factor);
+  }
+  SLUICE_RETURN_IF_ERROR(add_gguf_tokenizer_metadata(o.tokenizer_path, c.vocab_size, w));
+  for (const TensorSpec& t : tensors) {
+    const std::string name = gguf_tensor_name(t.name);
+    const GgufType type = gguf_type_for(t, o.format);
+    const std::vector<float> values = produce(t);
+    std::vector<int64_t> shape = {t.cols};
+    if (t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding)
+      shape.push_back(t.rows);
+    w.add_tensor(name, type, shape, quantize_to_gguf(type, values.data(), t.rows, t.cols));
+  }
+  if (c.rope_scaling.type == "llama3") {
+    // llama.cpp applies Llama 3 RoPE scaling as per-frequency divisors.
+    ModelConfig plain = c;
+    plain.rope_scaling = RopeScaling{};
+    const auto base = plain.rope_inv_freq(), scaled = c.rope_inv_freq();
+    std::vector<float> factors(base.size());
+    for (size_t i = 0; i < base.size(); ++i) factors[i] = base[i] / scaled[i];
+    w.add_tensor(
+        "rope_freqs.weight", GgufType::F32, {static_cast<int64_t>(factors.size())},
+        quantize_to_gguf(GgufType::F32, factors.data(), 1, static_cast<int64_t>(factors.size())));
+  }
+  return w.write(out);
+}
+
+std::vector<uint8_t> float_bytes(const std::vector<float>& v, const std::string& dtype) {
+  if (dtype == "F32") {
+    std::vector<uint8_t> b(v.size() * 4);
+    std::memcpy(b.data(), v.data(), b.size());
+    return b;
+  }
+  std::vector<uint8_t> b(v.size() * 2);
+  auto* h = reinterpret_cast<uint16_t*>(b.data());
+  for (size_t i = 0; i < v.size(); ++i)
+    h[i] = dtype == "F16" ? f32_to_f16(v[i]) : f32_to_bf16(v[i]);
+  return b;
+}
+
+template <typename T>
+std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
+  std::vector<uint8_t> b(v.size() * sizeof(T));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
+                             const TensorProducer& produce, const WriteOptions& o,
+                             const std::string& out) {
+  const std::string tok_dir = fs::path(o.tokenizer_path).parent_path().string();
+  if (fs::path(o.tokenizer_path).filename() != "tokenizer.json")
+    return Status::error("make-model", "safetensors/MLX formats need a tokenizer.json tokenizer");
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) return Status::error("make-model", out + ": " + ec.message());
+  const bool mlx = o.format == OutputFormat::kMlx4 || o.format == OutputFormat::kMlx8;
+  const int bits = o.format == OutputFormat::kMlx4 ? 4 : 8;
+  const MlxScaleType st = o.float_dtype == "F32"   ? MlxScaleType::F32
+                          : o.float_dtype == "F16" ? MlxScaleType::F16
+                                                   : MlxScaleType::BF16;
+  std::vector<SafetensorsWriteTensor> out_tensors;
+  for (const TensorSpec& t : tensors) {
+    const std::vector<float> v = produce(t);
+    const bool matrix =
+        t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding;
+    if (mlx && matrix) {
+      if (t.cols % o.group_size != 0)
+        return Status::error("make-model", t.name + ": " + std::to_string(t.cols) +
+                                               " columns are not a multiple of group size " +
+                                               std::to_string(o.group_size));
+      MlxQuantized q = quantize_to_mlx(v.data(), t.rows, t.cols, bits, o.group_size, st);
+      const std::string base = t.name.substr(0, t.name.rfind(".weight"));
+      const std::string sdt = o.float_dtype;
+      out_tensors.push_back(
+          {base + ".weight", "U32", {t.rows, t.cols * bits / 32}, as_bytes(q.packed)});
+      out_tensors.push_back(
+          {base + ".scales", sdt, {t.rows, t.cols / o.group_size}, as_bytes(q.scales)});
+      out_tensors.push_back(
+          {base + ".biases", sdt, {t.rows, t.cols / o.group_size}, as_bytes(q.biases)});
+    } else {
+      std::vector<int64_t> shape =
+          matrix ? std::vector<int64_t>{t.rows, t.cols} : std::vector<int64_t>{t.cols};
+      out_tensors.push_back({t.name, o.float_dtype, shape, float_bytes(v, o.float_dtype)});
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(
+      write_safetensors(out + "/model.safetensors", out_tensors, {{"format", mlx ? "mlx" : "pt"}}));
+  std::ofstream(out + "/config.json") << hf_config_json(c, o).dump(2) << "\n";
+  fs::copy_file(o.tokenizer_path, out + "/tokenizer.json", fs::copy_options::overwrite_existing,
+                ec);
+  if (ec) return Status::error("make-model", "copying tokenizer.json: " + ec.message());
+  const std::string tc = tok_dir + "/tokenizer_config.json";
+  if (fs::exists(tc))
+    fs::copy_file(tc, out + "/tokenizer_config.json", fs::copy_options::overwrite_existing, ec);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status write_model(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
+                   const TensorProducer& produce, const WriteOptions& o, const std::string& out) {
+  if (o.float_dtype != "BF16" && o.float_dtype != "F16" && o.float_dtype != "F32")
+    return Status::error("make-model", "float dtype must be BF16, F16 or F32");
+  if (o.format == OutputFormat::kSafetensorsBF16 && o.float_dtype != "BF16")
+    return Status::error("make-model", "safetensors-bf16 writes BF16");
+  if (is_gguf_format(o.format)) return write_gguf(c, tensors, produce, o, out);
+  return write_safetensors_dir(c, tensors, produce, o, out);
+}
+
+}  // namespace sluice

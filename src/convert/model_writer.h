@@ -1,0 +1,48 @@
+#pragma once
+// Writes a model (config + canonical tensors + tokenizer) in any supported file format.
+// Used by `make-model`; tensor values come from a producer so no more than one is held as f32.
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "convert/synthetic_model.h"
+#include "model/model_config.h"
+
+namespace sluice {
+
+enum class OutputFormat {
+  kGgufF16,
+  kGgufQ8_0,
+  kGgufQ4_0,
+  kGgufQ4_1,
+  kGgufQ4_K,
+  kSafetensorsBF16,
+  kMlx4,
+  kMlx8
+};
+Result<OutputFormat> parse_output_format(const std::string& name);
+bool is_gguf_format(OutputFormat f);
+
+struct WriteOptions {
+  OutputFormat format = OutputFormat::kGgufF16;
+  int group_size = 64;               // MLX formats
+  std::string float_dtype = "BF16";  // safetensors/MLX float tensors: BF16, F16 or F32
+  std::string tokenizer_path;        // tokenizer.json (tokenizer_config.json beside it) or a GGUF
+  std::string name = "sluice-synthetic";
+};
+
+using TensorProducer = std::function<std::vector<float>(const TensorSpec&)>;
+
+// out: a .gguf file for GGUF formats, else a directory (created).
+Status write_model(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
+                   const TensorProducer& produce, const WriteOptions& opts, const std::string& out);
+
+// config.json for Hugging Face / mlx-lm (with `quantization` for the MLX formats).
+nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o);
+
+// Number of tokens in a tokenizer.json or GGUF tokenizer (to size the vocabulary).
+Result<int64_t> tokenizer_vocab_size(const std::string& tokenizer_path);
+
+}  // namespace sluice

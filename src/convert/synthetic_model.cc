@@ -1,0 +1,148 @@
+#include "convert/synthetic_model.h"
+
+#include <cmath>
+#include <functional>
+
+#include "model/arch/arch_spec.h"
+
+namespace sluice {
+
+Result<ModelConfig> preset_config(const std::string& preset, const std::string& arch_name,
+                                  int64_t tokenizer_vocab_size) {
+  ModelConfig c;
+  c.arch = find_arch_by_name(arch_name);
+  if (!c.arch)
+    return Status::error("make-model",
+                         "unknown architecture '" + arch_name + "' (llama, qwen2, qwen3)");
+  int64_t preset_vocab = 0;
+  if (preset == "tiny") {
+    // Dimensions are multiples of 256 so every GGUF k-quant applies.
+    c.hidden_size = 256, c.intermediate_size = 512, c.num_layers = 2;
+    c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 64, c.max_position_embeddings = 4096;
+  } else if (preset == "qwen3-0.6b") {
+    c.hidden_size = 1024, c.intermediate_size = 3072, c.num_layers = 28;
+    c.num_heads = 16, c.num_kv_heads = 8, c.head_dim = 128, c.max_position_embeddings = 40960;
+    preset_vocab = 151936;
+  } else if (preset == "llama3-8b") {
+    c.hidden_size = 4096, c.intermediate_size = 14336, c.num_layers = 32;
+    c.num_heads = 32, c.num_kv_heads = 8, c.head_dim = 128, c.max_position_embeddings = 131072;
+    preset_vocab = 128256;
+  } else {
+    return Status::error("make-model",
+                         "unknown preset '" + preset + "' (tiny, qwen3-0.6b, llama3-8b)");
+  }
+  c.vocab_size = std::max(preset_vocab, tokenizer_vocab_size);
+  c.rms_norm_eps = 1e-6f;
+  c.rope_theta = c.arch->default_rope_theta;
+  c.attention_bias = c.arch->attention_bias;
+  c.qk_norm = c.arch->qk_norm;
+  c.tie_word_embeddings = c.arch->default_tie_word_embeddings;
+  if (preset == "llama3-8b") {
+    c.rope_theta = 500000.0f;
+    c.rms_norm_eps = 1e-5f;
+    c.tie_word_embeddings = false;
+    if (c.arch->name == "llama") {  // Llama 3.1's RoPE scaling
+      c.rope_scaling.type = "llama3";
+      c.rope_scaling.factor = 8.0f;
+      c.rope_scaling.low_freq_factor = 1.0f;
+      c.rope_scaling.high_freq_factor = 4.0f;
+      c.rope_scaling.original_max_position_embeddings = 8192;
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
+std::vector<TensorSpec> model_tensor_specs(const ModelConfig& c) {
+  using K = TensorSpec::Kind;
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim;
+  std::vector<TensorSpec> t = {{"model.embed_tokens.weight", K::kEmbedding, c.vocab_size, H}};
+  for (int64_t i = 0; i < c.num_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    t.push_back({p + "input_layernorm.weight", K::kNorm, 1, H});
+    t.push_back({p + "self_attn.q_proj.weight", K::kMatrix, q, H});
+    t.push_back({p + "self_attn.k_proj.weight", K::kMatrix, kv, H});
+    t.push_back({p + "self_attn.v_proj.weight", K::kMatrix, kv, H});
+    if (c.attention_bias) {
+      t.push_back({p + "self_attn.q_proj.bias", K::kBias, 1, q});
+      t.push_back({p + "self_attn.k_proj.bias", K::kBias, 1, kv});
+      t.push_back({p + "self_attn.v_proj.bias", K::kBias, 1, kv});
+    }
+    if (c.qk_norm) {
+      t.push_back({p + "self_attn.q_norm.weight", K::kNorm, 1, c.head_dim});
+      t.push_back({p + "self_attn.k_norm.weight", K::kNorm, 1, c.head_dim});
+    }
+    t.push_back({p + "self_attn.o_proj.weight", K::kMatrix, H, q});
+    t.push_back({p + "post_attention_layernorm.weight", K::kNorm, 1, H});
+    t.push_back({p + "mlp.gate_proj.weight", K::kMatrix, I, H});
+    t.push_back({p + "mlp.up_proj.weight", K::kMatrix, I, H});
+    t.push_back({p + "mlp.down_proj.weight", K::kMatrix, H, I});
+  }
+  t.push_back({"model.norm.weight", K::kNorm, 1, H});
+  if (!c.tie_word_embeddings) t.push_back({"lm_head.weight", K::kMatrix, c.vocab_size, H});
+  return t;
+}
+
+namespace {
+
+// splitmix64: a counter-based generator, so any element is a pure function of (key, index).
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
+// Standard normal via Box-Muller from two uniforms derived from (key, i).
+float normal(uint64_t key, uint64_t i) {
+  const uint64_t a = mix(key ^ mix(2 * i)), b = mix(key ^ mix(2 * i + 1));
+  const double u1 = (static_cast<double>(a >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+  const double u2 = static_cast<double>(b >> 11) * (1.0 / 9007199254740992.0);
+  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
+}
+
+}  // namespace
+
+std::vector<float> synthetic_tensor(const TensorSpec& t, const ModelConfig& c, uint64_t seed) {
+  using K = TensorSpec::Kind;
+  const uint64_t key = mix(seed) ^ fnv1a(t.name);
+  const int64_t n = t.rows * t.cols;
+  std::vector<float> v(n);
+  // Well-conditioned like a trained model: embeddings of std 1 dominate the residual stream;
+  // projections have std 1/sqrt(fan_in), and those writing into the residual (o_proj, down_proj)
+  // a further 1/sqrt(2 * layers) (GPT-2's scheme). The output side (final norm, or an untied
+  // lm_head) is scaled so the logits have std ~3: peaked, far from flat.
+  const float out_scale = 3.0f / std::sqrt(static_cast<float>(c.hidden_size));
+  const bool residual_writer =
+      t.name.find("o_proj") != std::string::npos || t.name.find("down_proj") != std::string::npos;
+  float mean = 0.0f, std = 0.0f;
+  switch (t.kind) {
+    case K::kEmbedding:
+      std = 1.0f;
+      break;
+    case K::kMatrix:
+      std = 1.0f / std::sqrt(static_cast<float>(t.cols));
+      if (residual_writer) std /= std::sqrt(2.0f * static_cast<float>(c.num_layers));
+      if (t.name == "lm_head.weight") std = out_scale;
+      break;
+    case K::kNorm:
+      mean = (t.name == "model.norm.weight" && c.tie_word_embeddings) ? out_scale : 1.0f;
+      std = 0.1f * mean;
+      break;
+    case K::kBias:
+      std = 0.1f;
+      break;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) v[i] = mean + std * normal(key, static_cast<uint64_t>(i));
+  return v;
+}
+
+}  // namespace sluice
