@@ -104,6 +104,14 @@ TEST(ReasoningDetection, EveryTemplate) {
       {"microsoft-Phi-3.5-mini-instruct.jinja", false},
       {"mistralai-Mistral-Nemo-Instruct-2407.jinja", false},
       {"openai-gpt-oss-120b.jinja", false},
+      {"GLM-4.6.jinja", true},
+      {"Kimi-K2-Instruct.jinja", false},
+      {"MiniMax-M2.jinja", true},
+      {"deepseek-ai-DeepSeek-V3.1.jinja", true},
+      {"google-gemma-4-31B-it.jinja", false},
+      {"ibm-granite-granite-4.0.jinja", false},
+      {"meetkai-functionary-medium-v3.2.jinja", false},
+      {"mistralai-Ministral-3-14B-Reasoning-2512.jinja", false},  // [THINK] tags: not detected yet
   };
   size_t seen = 0;
   for (const auto& entry : std::filesystem::directory_iterator(testdata_dir() + "/templates")) {
