@@ -16,7 +16,7 @@
 #include "formats/safetensors.h"
 #include "model/arch/arch_spec.h"
 #include "model/model_config.h"
-#include "model/weight_source.h"
+#include "model/load/weight_source.h"
 
 namespace sluice {
 

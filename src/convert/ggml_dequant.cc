@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "common/half.h"
-#include "model/quant_import_ggml.h"
+#include "model/load/quant_import_ggml.h"
 
 namespace sluice {
 

@@ -8,8 +8,8 @@
 #include "common/half.h"
 #include "convert/ggml_dequant.h"
 #include "convert/quantize.h"
-#include "model/quant_import.h"
-#include "model/quant_import_ggml.h"
+#include "model/load/quant_import.h"
+#include "model/load/quant_import_ggml.h"
 
 namespace sluice {
 namespace {

@@ -11,7 +11,7 @@
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "model/arch/arch_spec.h"
-#include "model/weight_source.h"
+#include "model/load/weight_source.h"
 
 namespace sluice {
 

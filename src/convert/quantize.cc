@@ -10,7 +10,7 @@
 #include "backend/quant_blocks.h"
 #include "common/assert.h"
 #include "common/half.h"
-#include "model/quant_import_ggml.h"
+#include "model/load/quant_import_ggml.h"
 
 namespace sluice {
 namespace {

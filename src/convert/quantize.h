@@ -6,7 +6,7 @@
 
 #include "backend/weight.h"
 #include "formats/gguf.h"
-#include "model/quant_import.h"
+#include "model/load/quant_import.h"
 
 namespace sluice {
 

@@ -10,8 +10,8 @@
 #include "common/half.h"
 #include "convert/mlx_tensor_convert.h"
 #include "convert/quantize.h"
-#include "model/quant_import.h"
-#include "model/quant_import_ggml.h"
+#include "model/load/quant_import.h"
+#include "model/load/quant_import_ggml.h"
 
 namespace sluice {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "../model/gguf_block_reference.h"
 #include "common/half.h"
-#include "model/quant_import.h"
+#include "model/load/quant_import.h"
 
 namespace sluice {
 namespace {

@@ -14,7 +14,7 @@
 #include "backend/weight.h"
 #include "common/half.h"
 #include "formats/gguf.h"
-#include "model/quant_import_ggml.h"
+#include "model/load/quant_import_ggml.h"
 
 namespace sluice::gguf_ref {
 

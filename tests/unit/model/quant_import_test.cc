@@ -1,7 +1,7 @@
 // Importers (GGUF, MLX) vs straightforward references: random blocks in each file layout are
 // dequantized by a direct transcription of the format's formula and compared with import +
 // dequantize_row. Allowed error: the half rounding of derived scales/offsets.
-#include "model/quant_import.h"
+#include "model/load/quant_import.h"
 
 #include <gtest/gtest.h>
 

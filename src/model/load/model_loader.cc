@@ -7,9 +7,9 @@
 
 #include "formats/gguf.h"
 #include "model/arch/arch_spec.h"
+#include "model/load/quant_import.h"
+#include "model/load/weight_source.h"
 #include "model/model.h"
-#include "model/quant_import.h"
-#include "model/weight_source.h"
 
 namespace sluice {
 
@@ -63,7 +63,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
     SLUICE_ASSIGN_OR_RETURN(m->tokenizer_, load_tokenizer_json(path + "/tokenizer.json"));
     struct stat st {};
     if (stat((path + "/tokenizer_config.json").c_str(), &st) == 0) {
-      SLUICE_ASSIGN_OR_RETURN(nlohmann::json tc, read_json(path + "/tokenizer_config.json", "config"));
+      SLUICE_ASSIGN_OR_RETURN(nlohmann::json tc,
+                              read_json(path + "/tokenizer_config.json", "config"));
       m->chat_template_ = chat_template_from_config(tc);
     }
     if (std::ifstream jt(path + "/chat_template.jinja"); jt) {
@@ -80,7 +81,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
     m->chat_template_ = g.get_string("tokenizer.chat_template").value_or("");
   }
   if (m->tokenizer_->vocab_size() > m->config_.vocab_size)
-    return Status::error("model", path + ": tokenizer has " + std::to_string(m->tokenizer_->vocab_size()) +
+    return Status::error("model", path + ": tokenizer has " +
+                                      std::to_string(m->tokenizer_->vocab_size()) +
                                       " tokens but the model's vocabulary is " +
                                       std::to_string(m->config_.vocab_size));
   SLUICE_RETURN_IF_ERROR(m->load_weights(*m->files_->source));
@@ -90,7 +92,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
     if (const GgufTensorInfo* rf = m->files_->gguf->tensor("rope_freqs.weight")) {
       const int64_t half = m->config_.head_dim / 2;
       if (rf->shape.size() != 1 || rf->shape[0] != half)
-        return Status::error("gguf", path + ": rope_freqs.weight must have " + std::to_string(half) + " elements");
+        return Status::error(
+            "gguf", path + ": rope_freqs.weight must have " + std::to_string(half) + " elements");
       SLUICE_ASSIGN_OR_RETURN(Weight w, import_gguf_tensor(*rf, 1, half));
       std::vector<float> factors(half);
       dequantize_row(w, 0, factors.data());

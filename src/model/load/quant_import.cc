@@ -1,5 +1,5 @@
 // Importers: GGUF tensors and MLX affine-quantized tensors -> Weight of the internal family.
-#include "model/quant_import.h"
+#include "model/load/quant_import.h"
 
 #include <cstring>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "backend/quant_blocks.h"
 #include "common/half.h"
-#include "model/quant_import_ggml.h"
+#include "model/load/quant_import_ggml.h"
 
 namespace sluice {
 namespace {

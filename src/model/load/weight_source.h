@@ -3,10 +3,9 @@
 // ("model.layers.3.self_attn.q_proj.weight"); each source maps them to its file's names.
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "backend/weight.h"
 #include "common/status.h"
@@ -29,7 +28,7 @@ class WeightSource {
 std::unique_ptr<WeightSource> make_gguf_weight_source(const GgufFile& gguf);
 // A safetensors model directory (HF float weights or MLX-quantized; `config` is its config.json).
 Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::string& dir,
-                                                                      const nlohmann::json& config);
+                                                                     const nlohmann::json& config);
 
 // "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight"; "" if it has no GGUF name.
 std::string gguf_tensor_name(const std::string& hf_name);

@@ -5,8 +5,8 @@
 #include <tuple>
 
 #include "formats/safetensors.h"
-#include "model/quant_import.h"
-#include "model/weight_source.h"
+#include "model/load/quant_import.h"
+#include "model/load/weight_source.h"
 
 namespace sluice {
 
@@ -19,17 +19,21 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }
 
 bool float_dtype(const std::string& d, DType* out) {
-  if (d == "F32") *out = DType::F32;
-  else if (d == "F16") *out = DType::F16;
-  else if (d == "BF16") *out = DType::BF16;
-  else return false;
+  if (d == "F32")
+    *out = DType::F32;
+  else if (d == "F16")
+    *out = DType::F16;
+  else if (d == "BF16")
+    *out = DType::BF16;
+  else
+    return false;
   return true;
 }
 
 class SafetensorsWeightSource final : public WeightSource {
  public:
-  SafetensorsWeightSource(std::unique_ptr<SafetensorsModel> st, std::string dir, int bits, int group,
-                          std::map<std::string, std::pair<int, int>> per_module)
+  SafetensorsWeightSource(std::unique_ptr<SafetensorsModel> st, std::string dir, int bits,
+                          int group, std::map<std::string, std::pair<int, int>> per_module)
       : st_(std::move(st)),
         dir_(std::move(dir)),
         config_bits_(bits),
@@ -73,7 +77,8 @@ class SafetensorsWeightSource final : public WeightSource {
     const SafetensorsTensor* biases = st_->find(base + ".biases");
     if (!biases) return fail("MLX-quantized '" + base + "' has scales but no biases");
     if (packed.dtype != "U32")
-      return fail("MLX-quantized '" + base + ".weight' has dtype " + packed.dtype + " (expected U32)");
+      return fail("MLX-quantized '" + base + ".weight' has dtype " + packed.dtype +
+                  " (expected U32)");
     if (packed.shape.size() != 2 || packed.shape[0] != rows || scales.shape.size() != 2 ||
         scales.shape[0] != rows || scales.shape[1] <= 0 || biases->shape != scales.shape)
       return fail("MLX-quantized '" + base + "' has shapes weight " + shape_str(packed.shape) +
@@ -100,18 +105,25 @@ class SafetensorsWeightSource final : public WeightSource {
                   std::to_string(group) + " but config.json says " + std::to_string(want_bits) +
                   "-bit group " + std::to_string(want_group));
     MlxScaleType st;
-    if (scales.dtype == "F32") st = MlxScaleType::F32;
-    else if (scales.dtype == "F16") st = MlxScaleType::F16;
-    else if (scales.dtype == "BF16") st = MlxScaleType::BF16;
-    else return fail("MLX scales of '" + base + "' have dtype " + scales.dtype);
-    if (biases->dtype != scales.dtype) return fail("MLX biases and scales of '" + base + "' differ in dtype");
+    if (scales.dtype == "F32")
+      st = MlxScaleType::F32;
+    else if (scales.dtype == "F16")
+      st = MlxScaleType::F16;
+    else if (scales.dtype == "BF16")
+      st = MlxScaleType::BF16;
+    else
+      return fail("MLX scales of '" + base + "' have dtype " + scales.dtype);
+    if (biases->dtype != scales.dtype)
+      return fail("MLX biases and scales of '" + base + "' differ in dtype");
     auto w = import_mlx_quantized(reinterpret_cast<const uint32_t*>(packed.data), scales.data,
                                   biases->data, st, bits, group, rows, cols);
     if (!w) return fail("'" + base + "': " + w.error());
     return w;
   }
 
-  Status fail(const std::string& what) const { return Status::error("safetensors", dir_ + ": " + what); }
+  Status fail(const std::string& what) const {
+    return Status::error("safetensors", dir_ + ": " + what);
+  }
 
   std::unique_ptr<SafetensorsModel> st_;
   std::string dir_;
@@ -123,21 +135,24 @@ class SafetensorsWeightSource final : public WeightSource {
 }  // namespace
 
 Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::string& dir,
-                                                                      const nlohmann::json& config) {
+                                                                     const nlohmann::json& config) {
   int bits = 0, group = 0;
   const nlohmann::json* q = nullptr;
-  if (auto it = config.find("quantization"); it != config.end()) q = &*it;
-  else if (auto it2 = config.find("quantization_config"); it2 != config.end()) q = &*it2;
+  if (auto it = config.find("quantization"); it != config.end())
+    q = &*it;
+  else if (auto it2 = config.find("quantization_config"); it2 != config.end())
+    q = &*it2;
   if (q) {
     if (!q->is_object() || !q->contains("bits") || !q->contains("group_size") ||
         !(*q)["bits"].is_number_integer() || !(*q)["group_size"].is_number_integer())
-      return Status::error("config", dir + ": 'quantization' needs integer bits and group_size "
-                                           "(only MLX affine quantization is supported)");
+      return Status::error("config", dir +
+                                         ": 'quantization' needs integer bits and group_size "
+                                         "(only MLX affine quantization is supported)");
     bits = (*q)["bits"].get<int>();
     group = (*q)["group_size"].get<int>();
     if (bits != 4 && bits != 8)
-      return Status::error("config", dir + ": unsupported quantization bits " + std::to_string(bits) +
-                                         " (supported: 4, 8)");
+      return Status::error("config", dir + ": unsupported quantization bits " +
+                                         std::to_string(bits) + " (supported: 4, 8)");
     if (group != 32 && group != 64 && group != 128)
       return Status::error("config", dir + ": unsupported quantization group_size " +
                                          std::to_string(group) + " (supported: 32, 64, 128)");

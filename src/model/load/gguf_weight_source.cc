@@ -2,8 +2,8 @@
 #include <map>
 
 #include "formats/gguf.h"
-#include "model/quant_import.h"
-#include "model/weight_source.h"
+#include "model/load/quant_import.h"
+#include "model/load/weight_source.h"
 
 namespace sluice {
 
@@ -91,7 +91,9 @@ class GgufWeightSource final : public WeightSource {
     }
     return t;
   }
-  Status fail(const std::string& what) const { return Status::error("gguf", g_.path() + ": " + what); }
+  Status fail(const std::string& what) const {
+    return Status::error("gguf", g_.path() + ": " + what);
+  }
 
   const GgufFile& g_;
 };
