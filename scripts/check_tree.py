@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Fails when an #include in src/ points up a layer (DESIGN.md: dependencies only point down).
-
-Each layer lists the layers it may include, transitively closed below. Run from anywhere."""
+"""Checks the shape of src/ that DESIGN.md asks for; exits 1 on any problem:
+- no #include points up a layer (each layer may include the layers below it, transitively) or
+  into a backend's internals (backend/cpu/, backend/cuda/) from outside backend/;
+- no file over 30 KB (split it by concern);
+- nothing but src/common/env.cc calls getenv (the one table of environment switches).
+Run from anywhere."""
 import pathlib
 import re
 import sys
@@ -22,6 +25,9 @@ DEPS = {
     "convert": ["model"],
     "cli": ["api", "convert"],
 }
+
+
+MAX_BYTES = 30 * 1024
 
 
 def closure(layer, seen=None):
@@ -51,9 +57,17 @@ def main():
                 bad.append(f"{f.relative_to(src)}:{n}: {layer} includes {m.group(1)}/ (up or across)")
             if layer != "backend" and re.match(r'^\s*#\s*include\s+"backend/(cpu|cuda)/', line):
                 bad.append(f"{f.relative_to(src)}:{n}: a backend's internals, outside backend/")
+    for f in sorted(src.rglob("*")):
+        if not f.is_file():
+            continue
+        rel = f.relative_to(src)
+        if f.stat().st_size > MAX_BYTES:
+            bad.append(f"{rel}: {f.stat().st_size} bytes, over {MAX_BYTES}: split it")
+        if str(rel) != "common/env.cc" and "getenv(" in f.read_text(errors="replace"):
+            bad.append(f"{rel}: calls getenv (add the switch to common/env.cc instead)")
     for b in bad:
         print(b)
-    print(f"check_layers: {'FAIL' if bad else 'ok'} ({len(bad)} problems)")
+    print(f"check_tree: {'FAIL' if bad else 'ok'} ({len(bad)} problems)")
     return 1 if bad else 0
 
 
