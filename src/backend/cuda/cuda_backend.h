@@ -1,6 +1,6 @@
 #pragma once
 // The CUDA backend (built with -DSLUICE_CUDA=ON): weights, activations and the KV cache in GPU
-// memory; cuBLAS for large matrix products, own kernels for the rest (kernels.h).
+// memory; cuBLAS for large matrix products, own kernels for the rest (kernels/kernels.h).
 #include <memory>
 
 #include "backend/backend.h"

@@ -12,27 +12,27 @@
 #include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels.h"
-#include "backend/cuda/kv_element.cuh"
-#include "backend/cuda/pdl.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/kv_element.cuh"
+#include "backend/cuda/kernels/pdl.cuh"
 #include "common/assert.h"
 
 namespace sluice::cuda {
 namespace {
 
-constexpr int kThreads = 128;      // 4 warps
+constexpr int kThreads = 128;  // 4 warps
 constexpr int kWarps = kThreads / 32;
-constexpr int kChunk = 128;        // KV positions per softmax step: one per thread for scores
+constexpr int kChunk = 128;  // KV positions per softmax step: one per thread for scores
 static_assert(kChunk == kThreads, "the score step gives each thread one position");
 constexpr int kMaxHeadDim = 256;
-constexpr int kMaxGroupDim = 1024;  // heads per block * head_dim
-constexpr int kMaxHeads = 8;        // heads per block
+constexpr int kMaxGroupDim = 1024;            // heads per block * head_dim
+constexpr int kMaxHeads = 8;                  // heads per block
 constexpr int kLaneVals = kMaxGroupDim / 32;  // V sums per lane (heads x dims of a lane)
 // Split-K: at most this many (token, head, split) partial results (~66 MB of scratch at
 // head_dim 128); a batch with more (token, head) pairs than this runs unsplit.
 constexpr int64_t kSplitPairs = int64_t{1} << 17;
 constexpr int64_t kInvariantSplit = 4 * kChunk;  // positions per split in batch-invariant mode
-constexpr int64_t kFewBlocks = 264;  // two blocks per SM of an H100
+constexpr int64_t kFewBlocks = 264;              // two blocks per SM of an H100
 
 __device__ float block_reduce(float v, bool is_max, float* scratch) {
   for (int o = 16; o > 0; o >>= 1) {
@@ -63,7 +63,7 @@ struct SplitOut {
   float* max = nullptr;
   float* sum = nullptr;
   int64_t splits = 1;
-  int64_t split_len = 0;  // positions per split (a multiple of kChunk)
+  int64_t split_len = 0;    // positions per split (a multiple of kChunk)
   int64_t first_token = 0;  // the launch covers tokens from here; pairs are counted from it
 };
 
@@ -72,14 +72,13 @@ struct SplitOut {
 // LD: dims per lane in the V sums, ceil(head_dim / 32) (a template so the sums stay in registers).
 template <class T, int LD>
 __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
-    const float* q, int64_t num_heads, int64_t group, int S, int64_t head_dim,
-    const T* k_cache, const T* v_cache, int64_t block_size, int64_t kv_row,
-    const int32_t* query_start, int64_t num_seqs, const int32_t* positions,
-    const int32_t* block_tables, int64_t max_blocks, float scale, float* out, SplitOut split,
-    const int32_t* token_list) {
+    const float* q, int64_t num_heads, int64_t group, int S, int64_t head_dim, const T* k_cache,
+    const T* v_cache, int64_t block_size, int64_t kv_row, const int32_t* query_start,
+    int64_t num_seqs, const int32_t* positions, const int32_t* block_tables, int64_t max_blocks,
+    float scale, float* out, SplitOut split, const int32_t* token_list) {
   pdl_launch_dependents();  // the output projection follows (or the split combine)
   pdl_wait();
-  __shared__ float q_s[kMaxGroupDim];    // [S, head_dim], pre-scaled
+  __shared__ float q_s[kMaxGroupDim];  // [S, head_dim], pre-scaled
   __shared__ float p_s[kMaxHeads][kChunk];
   __shared__ float scratch[kThreads / 32];
   __shared__ float corr_s[kMaxHeads];  // this chunk's rescale of each head's sums
@@ -93,13 +92,17 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   int64_t lo = 0, hi = num_seqs - 1;
   while (lo < hi) {
     const int64_t mid = (lo + hi + 1) / 2;
-    if (query_start[mid] <= t) lo = mid; else hi = mid - 1;
+    if (query_start[mid] <= t)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   const int32_t* table = block_tables + lo * max_blocks;
   const int64_t sp = blockIdx.z;
   const int64_t begin = split.acc ? sp * split.split_len : 0;
-  const int64_t ctx = split.acc ? min(static_cast<int64_t>(positions[t]) + 1, begin + split.split_len)
-                                : static_cast<int64_t>(positions[t]) + 1;
+  const int64_t ctx = split.acc
+                          ? min(static_cast<int64_t>(positions[t]) + 1, begin + split.split_len)
+                          : static_cast<int64_t>(positions[t]) + 1;
   for (int64_t i = threadIdx.x; i < S * head_dim; i += kThreads)
     q_s[i] = q[(t * num_heads + h0) * head_dim + i] * scale;
   __syncthreads();
@@ -264,14 +267,22 @@ __global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t
 template <class F>
 void with_lane_dims(int ld, F&& f) {
   switch (ld) {
-    case 1: return f(std::integral_constant<int, 1>{});
-    case 2: return f(std::integral_constant<int, 2>{});
-    case 3: return f(std::integral_constant<int, 3>{});
-    case 4: return f(std::integral_constant<int, 4>{});
-    case 5: return f(std::integral_constant<int, 5>{});
-    case 6: return f(std::integral_constant<int, 6>{});
-    case 7: return f(std::integral_constant<int, 7>{});
-    default: return f(std::integral_constant<int, 8>{});
+    case 1:
+      return f(std::integral_constant<int, 1>{});
+    case 2:
+      return f(std::integral_constant<int, 2>{});
+    case 3:
+      return f(std::integral_constant<int, 3>{});
+    case 4:
+      return f(std::integral_constant<int, 4>{});
+    case 5:
+      return f(std::integral_constant<int, 5>{});
+    case 6:
+      return f(std::integral_constant<int, 6>{});
+    case 7:
+      return f(std::integral_constant<int, 7>{});
+    default:
+      return f(std::integral_constant<int, 8>{});
   }
 }
 
@@ -303,16 +314,16 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
     with_kv_type(cache.dtype, [&](auto tag) {
       using T = decltype(tag);
       with_lane_dims(static_cast<int>((hd + 31) / 32), [&](auto ld) {
-      launch_pdl(paged_attention_kernel<T, decltype(ld)::value>, grid, dim3(kThreads), s, q,
-                 num_heads, group, S, hd, static_cast<const T*>(cache.k),
-                 static_cast<const T*>(cache.v), cache.block_size, kv_row, batch.query_start,
-                 batch.num_seqs, batch.positions, batch.block_tables, batch.max_blocks_per_seq,
-                 scale, out, split, token_list);
+        launch_pdl(paged_attention_kernel<T, decltype(ld)::value>, grid, dim3(kThreads), s, q,
+                   num_heads, group, S, hd, static_cast<const T*>(cache.k),
+                   static_cast<const T*>(cache.v), cache.block_size, kv_row, batch.query_start,
+                   batch.num_seqs, batch.positions, batch.block_tables, batch.max_blocks_per_seq,
+                   scale, out, split, token_list);
       });
     });
     if (split.acc)
-      launch_pdl(combine_splits_kernel, dim3(static_cast<unsigned>(tokens * num_heads)),
-                 dim3(128), s, split, num_heads, hd, token_list, out);
+      launch_pdl(combine_splits_kernel, dim3(static_cast<unsigned>(tokens * num_heads)), dim3(128),
+                 s, split, num_heads, hd, token_list, out);
   };
   auto place = [&](SplitOut& split, int64_t pairs) {
     split.acc = scratch;

@@ -2,14 +2,14 @@
 #include <cmath>
 #include <cstdint>
 
-#include "backend/cuda/block_argmax.cuh"
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/dequant.cuh"
-#include "backend/cuda/kernels.h"
-#include "backend/cuda/kv_element.cuh"
-#include "backend/cuda/pdl.cuh"
-#include "backend/cuda/rope.cuh"
-#include "backend/cuda/row_math.cuh"
+#include "backend/cuda/kernels/block_argmax.cuh"
+#include "backend/cuda/kernels/dequant.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/kv_element.cuh"
+#include "backend/cuda/kernels/pdl.cuh"
+#include "backend/cuda/kernels/rope.cuh"
+#include "backend/cuda/kernels/row_math.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -35,8 +35,8 @@ __global__ void to_planar_kernel(const uint8_t* blocks, int64_t count, int64_t b
   if (i >= count) return;
   const uint32_t* src = reinterpret_cast<const uint32_t*>(blocks + i * block_bytes);
   uint32_t* codes = reinterpret_cast<uint32_t*>(out + i * (block_bytes - head_bytes));
-  uint32_t* head = reinterpret_cast<uint32_t*>(out + count * (block_bytes - head_bytes) +
-                                               i * head_bytes);
+  uint32_t* head =
+      reinterpret_cast<uint32_t*>(out + count * (block_bytes - head_bytes) + i * head_bytes);
   const int hw = static_cast<int>(head_bytes / 4), cw = static_cast<int>(block_bytes / 4) - hw;
   for (int k = 0; k < hw; ++k) head[k] = src[k];
   for (int k = 0; k < cw; ++k) codes[k] = src[hw + k];
@@ -58,8 +58,8 @@ __device__ float block_sum(float v) {
 
 // One block per row: y = x / rms(x) * weight (y may alias x); with `residual`, x += residual
 // first (x is updated).
-__global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim,
-                                const float* weight, float eps, float* y) {
+__global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim, const float* weight,
+                                float eps, float* y) {
   pdl_launch_dependents();  // a product usually follows
   pdl_wait();
   float* xi = x + blockIdx.x * dim;
@@ -82,8 +82,8 @@ __global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim,
 
 // One thread per (token, head, rotated pair).
 __global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
-                            const int32_t* positions, int64_t half, float theta,
-                            bool interleaved, const float* inv_freq) {
+                            const int32_t* positions, int64_t half, float theta, bool interleaved,
+                            const float* inv_freq) {
   pdl_launch_dependents();
   pdl_wait();
   const int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
@@ -153,8 +153,8 @@ __global__ void cache_write_kernel(const float* k, const float* v, const int32_t
 
 void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out, cudaStream_t s) {
   if (n <= 0) return;
-  embedding_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(
-      table.dtype, planes(table, 1), table.cols, ids, out);
+  embedding_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(table.dtype, planes(table, 1),
+                                                                 table.cols, ids, out);
   SLUICE_CUDA_LAUNCHED();
 }
 
@@ -228,8 +228,8 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
 
 void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, cudaStream_t s) {
   if (rows <= 0) return;
-  launch_pdl(argmax_rows_kernel, dim3(static_cast<unsigned>(rows)), dim3(kArgmaxThreads), s, x, cols,
-             out);
+  launch_pdl(argmax_rows_kernel, dim3(static_cast<unsigned>(rows)), dim3(kArgmaxThreads), s, x,
+             cols, out);
 }
 
 }  // namespace sluice::cuda

@@ -9,10 +9,10 @@
 #include <cstdint>
 
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/dequant.cuh"
-#include "backend/cuda/kernels.h"
-#include "backend/cuda/mma.cuh"
-#include "backend/cuda/pdl.cuh"
+#include "backend/cuda/kernels/dequant.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/mma.cuh"
+#include "backend/cuda/kernels/pdl.cuh"
 #include "common/assert.h"
 
 namespace sluice::cuda {
@@ -43,7 +43,8 @@ struct Segments {
 // The segments of `count` products (same dtype and cols), blocks of `rows_per_block` rows.
 inline Segments make_segments(const RowsProduct* ps, int count, int64_t unit_elems,
                               int64_t rows_per_block) {
-  SLUICE_ASSERT(count >= 1 && count <= kMaxRowsProducts, "1 to kMaxRowsProducts products per launch");
+  SLUICE_ASSERT(count >= 1 && count <= kMaxRowsProducts,
+                "1 to kMaxRowsProducts products per launch");
   Segments s;
   s.count = count;
   for (int i = 0; i < count; ++i) {
@@ -169,7 +170,9 @@ __device__ __forceinline__ void walk_units_staged(const Planes& w, int64_t r0, i
     typename F::Unit wu[kRows];
 #pragma unroll
     for (int r = 0; r < kRows; ++r)
-      if (r < nr) wu[r] = F::at(stage + r * slot, stage + r * slot + int64_t{threads} * F::kCodeBytes, threadIdx.x);
+      if (r < nr)
+        wu[r] = F::at(stage + r * slot, stage + r * slot + int64_t{threads} * F::kCodeBytes,
+                      threadIdx.x);
     body(wu, u);
     asm volatile("" ::: "memory");  // the slot's reads stay above its refill
     stage_units<F>(w, r0, nr, u + stages * step, units, stage);
@@ -181,9 +184,9 @@ __device__ __forceinline__ void walk_units_staged(const Planes& w, int64_t r0, i
 // accumulate: lanes by shuffles, then warps in order through `part` (shared memory).
 template <int NC>
 __device__ __forceinline__ void store_row_sums(float (&acc)[kRows][NC],
-                                               float (&part)[kMaxSplit][kRows][NC], int nr,
-                                               int nc, float* y, int64_t rows, int64_t r0,
-                                               int64_t c0, const float* scale = nullptr,
+                                               float (&part)[kMaxSplit][kRows][NC], int nr, int nc,
+                                               float* y, int64_t rows, int64_t r0, int64_t c0,
+                                               const float* scale = nullptr,
                                                bool accumulate = false) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
 #pragma unroll

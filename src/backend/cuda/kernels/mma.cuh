@@ -63,10 +63,14 @@ __device__ __forceinline__ void cp_async_wait() {
 // The same for n known at run time (0 to 3).
 __device__ __forceinline__ void cp_async_wait_upto(int n) {
   switch (n) {
-    case 0: return cp_async_wait<0>();
-    case 1: return cp_async_wait<1>();
-    case 2: return cp_async_wait<2>();
-    default: return cp_async_wait<3>();
+    case 0:
+      return cp_async_wait<0>();
+    case 1:
+      return cp_async_wait<1>();
+    case 2:
+      return cp_async_wait<2>();
+    default:
+      return cp_async_wait<3>();
   }
 }
 

@@ -5,12 +5,12 @@
 
 #include <algorithm>
 
-#include "backend/cuda/act16.cuh"
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/dequant.cuh"
-#include "backend/cuda/kernels.h"
-#include "backend/cuda/row_math.cuh"
-#include "backend/cuda/rows_product.cuh"
+#include "backend/cuda/kernels/act16.cuh"
+#include "backend/cuda/kernels/dequant.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/row_math.cuh"
+#include "backend/cuda/kernels/rows_product.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -47,8 +47,12 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int6
 // warps' partial sums are added in warp order through shared memory. Staged: the weights come
 // through `stages` shared-memory stages (walk_units_staged), same sums.
 template <class F, int NC, bool Staged>
-__global__ __launch_bounds__(kMaxSplit * 32, (Staged ? kStagedMinBlocks<F, NC> : kMinBlocks<F, NC>)) void matmul_act16_kernel(
-    const int16_t* xq, const ActBlock* xb, int64_t n, Segments segs, bool accumulate, int stages) {
+__global__ __launch_bounds__(
+    kMaxSplit * 32,
+    (Staged ? kStagedMinBlocks<F, NC>
+            : kMinBlocks<F, NC>)) void matmul_act16_kernel(const int16_t* xq, const ActBlock* xb,
+                                                           int64_t n, Segments segs,
+                                                           bool accumulate, int stages) {
   extern __shared__ __align__(16) uint8_t staged[];
   __shared__ float part[kMaxSplit][kRows][NC];
   const Segment seg = segment_of(segs, blockIdx.x, kRows);
@@ -86,12 +90,12 @@ void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct*
   const int threads = split_warps(segs.w[0].units) * 32;
   const int stages = stages_for(segs.w[0].units, threads, mode.max_stages);
   if (stages == 0)
-    return launch_pdl(matmul_act16_kernel<F, NC, false>, grid, dim3(threads), s, xq, xb, n,
-                      segs, mode.accumulate, 0);
+    return launch_pdl(matmul_act16_kernel<F, NC, false>, grid, dim3(threads), s, xq, xb, n, segs,
+                      mode.accumulate, 0);
   constexpr auto kernel = matmul_act16_kernel<F, NC, true>;
   allow_staged_smem<kernel>(stage_bytes<F>(kMaxSplit * 32) * kMaxRowsStages);
-  launch_pdl_smem(kernel, grid, dim3(threads), stages * stage_bytes<F>(threads), s, xq, xb, n,
-                  segs, mode.accumulate, stages);
+  launch_pdl_smem(kernel, grid, dim3(threads), stages * stage_bytes<F>(threads), s, xq, xb, n, segs,
+                  mode.accumulate, stages);
 }
 
 template <class F>
@@ -110,8 +114,8 @@ size_t act16_scratch_bytes(int64_t n, int64_t cols) {
   return static_cast<size_t>(blocks) * (32 * sizeof(int16_t) + sizeof(ActBlock));
 }
 
-void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count,
-                       void* scratch, cudaStream_t s, const RowsMode& mode) {
+void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
+                       cudaStream_t s, const RowsMode& mode) {
   const Weight& w = *ps[0].w;
   if (n <= 0) return;
   const int64_t blocks = n * (w.cols / kQuantBlock);
@@ -120,10 +124,14 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
   launch_pdl(quantize_act16_kernel, dim3(static_cast<unsigned>((blocks * 32 + 255) / 256)),
              dim3(256), s, x, blocks, w.cols / kQuantBlock, mode, xq, xb);
   switch (w.dtype) {
-    case DType::Q4G32: return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, mode, s);
-    case DType::Q8G32: return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, mode, s);
-    case DType::Q8G16: return launch_any_n<IntQ8G16>(xq, xb, n, ps, count, mode, s);
-    default: SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
+    case DType::Q4G32:
+      return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, mode, s);
+    case DType::Q8G32:
+      return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, mode, s);
+    case DType::Q8G16:
+      return launch_any_n<IntQ8G16>(xq, xb, n, ps, count, mode, s);
+    default:
+      SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
   }
 }
 

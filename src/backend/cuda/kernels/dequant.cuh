@@ -45,8 +45,8 @@ inline Planes planes(const Weight& w, int64_t unit_elems) {
 
 // Element (r, j) of a placed weight of `cols` columns, any dtype. Slow path: embeddings,
 // dequantization of odd shapes.
-__device__ __forceinline__ float weight_element(DType t, const Planes& p, int64_t cols,
-                                                int64_t r, int64_t j) {
+__device__ __forceinline__ float weight_element(DType t, const Planes& p, int64_t cols, int64_t r,
+                                                int64_t j) {
   switch (t) {
     case DType::F32:
       return reinterpret_cast<const float*>(p.codes)[r * cols + j];

@@ -1,11 +1,11 @@
 // The per-token steps between the q/k/v projections and attention, as one kernel: per-head
 // RMSNorm of q and k (Qwen3), RoPE, and the K/V cache write (four to five launches before).
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels.h"
-#include "backend/cuda/pdl.cuh"
-#include "backend/cuda/kv_element.cuh"
-#include "backend/cuda/rope.cuh"
-#include "backend/cuda/row_math.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/kv_element.cuh"
+#include "backend/cuda/kernels/pdl.cuh"
+#include "backend/cuda/kernels/rope.cuh"
+#include "backend/cuda/kernels/row_math.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -65,7 +65,9 @@ __global__ __launch_bounds__(kWarps * 32) void prepare_qkv_kernel(QkvInputs in, 
 
 }  // namespace
 
-bool prepare_qkv_supported(int64_t head_dim) { return head_dim <= kMaxHeadDim; }
+bool prepare_qkv_supported(int64_t head_dim) {
+  return head_dim <= kMaxHeadDim;
+}
 
 void prepare_qkv(const QkvInputs& in, const KvLayerView& cache, cudaStream_t s) {
   if (in.n <= 0) return;

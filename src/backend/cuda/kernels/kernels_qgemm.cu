@@ -25,16 +25,14 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
-#include <string>
 
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/dequant.cuh"
-#include "backend/cuda/kernels.h"
-#include "backend/cuda/mma.cuh"
-#include "backend/cuda/pdl.cuh"
-#include "backend/cuda/rows_product.cuh"
-#include "backend/cuda/wgmma.cuh"
+#include "backend/cuda/kernels/dequant.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/mma.cuh"
+#include "backend/cuda/kernels/pdl.cuh"
+#include "backend/cuda/kernels/rows_product.cuh"
+#include "backend/cuda/kernels/wgmma.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -394,30 +392,20 @@ __global__ void sum_splits_kernel(const float* partial, int64_t count, int split
   y[i] = s;
 }
 
-// Split sums through clusters: on sm_90 and later unless SLUICE_CUDA_QGEMM_CLUSTER=0 (A/B).
-bool cluster_sums() {
-  static const bool on = [] {
+// Split sums through clusters: on sm_90 and later unless the options turn them off (A/B).
+bool cluster_sums(const QgemmOptions& o) {
+  static const bool device_has_clusters = [] {
     int dev = 0, major = 0;
     SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
     SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-    const char* v = std::getenv("SLUICE_CUDA_QGEMM_CLUSTER");
-    return major >= 9 && (v == nullptr || std::string(v) != "0");
+    return major >= 9;
   }();
-  return on;
+  return device_has_clusters && o.cluster;
 }
 
 // Tokens per block (the kernel's BN) for n activation rows.
 int tile_tokens(int64_t n) {
   return n <= 16 ? 16 : n <= 32 ? 32 : 64;
-}
-
-// SLUICE_CUDA_QGEMM_WAVE_PLAN=0: the earlier plan, per weight (an A/B switch, read once).
-bool wave_plan() {
-  static const bool on = [] {
-    const char* v = std::getenv("SLUICE_CUDA_QGEMM_WAVE_PLAN");
-    return v == nullptr || std::string(v) != "0";
-  }();
-  return on;
 }
 
 // Token tiles x row blocks of a launch over products ps[0 .. count).
@@ -429,7 +417,7 @@ int64_t launch_blocks(int64_t n, const RowsProduct* ps, int count) {
 }
 
 // K splits of one product's launch (`blocks` tiles) when its splits are summed in global memory,
-// or under SLUICE_CUDA_QGEMM_WAVE_PLAN=0: about two blocks per SM, at most a portable cluster.
+// or without the wave plan (QgemmOptions): about two blocks per SM, at most a portable cluster.
 int plan_splits(int64_t blocks, int64_t stages) {
   const int64_t want = (2 * sm_count() + blocks - 1) / blocks;
   return static_cast<int>(
@@ -522,7 +510,8 @@ int plan_cluster_splits(int64_t tiles, int64_t stages, bool wg) {
 
 // splits 0: planned here (plan_cluster_splits), the split sums in clusters.
 template <DType T, int BN>
-void launch(const QgemmArgs& args, int splits, bool wg, cudaStream_t s) {
+void launch(const QgemmArgs& args, int splits, const QgemmOptions& o, cudaStream_t s) {
+  const bool wg = o.wgmma;
   static_assert(x_tiles_aligned<T, BN>(), "wgmma reads 1024-aligned x tiles");
   QgemmArgs a = args;
   const int64_t stages = a.cols / kStageCols;
@@ -531,7 +520,7 @@ void launch(const QgemmArgs& args, int splits, bool wg, cudaStream_t s) {
     splits = plan_cluster_splits<T, BN>(tiles, stages, wg);
     a.stages_per_split = (stages + splits - 1) / splits;
   }
-  const bool cluster = splits > 1 && cluster_sums();
+  const bool cluster = splits > 1 && cluster_sums(o);
   const QgemmKernel kernel = pick_kernel<T, BN>(cluster, wg);
   const dim3 grid(static_cast<unsigned>((a.n + BN - 1) / BN),
                   static_cast<unsigned>(a.segs.first_block[a.segs.count]),
@@ -541,34 +530,37 @@ void launch(const QgemmArgs& args, int splits, bool wg, cudaStream_t s) {
 }
 
 template <DType T>
-void launch_any_bn(const QgemmArgs& a, int splits, bool wg, cudaStream_t s) {
+void launch_any_bn(const QgemmArgs& a, int splits, const QgemmOptions& o, cudaStream_t s) {
   switch (tile_tokens(a.n)) {
     case 16:
-      return launch<T, 16>(a, splits, wg, s);
+      return launch<T, 16>(a, splits, o, s);
     case 32:
-      return launch<T, 32>(a, splits, wg, s);
+      return launch<T, 32>(a, splits, o, s);
     default:
-      return launch<T, 64>(a, splits, wg, s);
+      return launch<T, 64>(a, splits, o, s);
   }
 }
 
 // One launch over products ps[0 .. count) (same dtype, cols and splits; 0: planned at launch for
 // cluster sums); partial: the global split sums' scratch (count 1 only).
 void launch_products(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, int splits,
-                     void* partial, bool wg, cudaStream_t s) {
+                     void* partial, const QgemmOptions& o, cudaStream_t s) {
   const Weight& w = *ps[0].w;
   const Segments segs = make_segments(ps, count, kQuantBlock, kBM);
   if (segs.first_block[count] == 0) return;
-  const QgemmArgs a{
-      reinterpret_cast<const __half*>(x),         n, w.cols, segs, static_cast<float*>(partial),
-      splits > 0 ? (w.cols / kStageCols + splits - 1) / splits : 0};
+  const QgemmArgs a{reinterpret_cast<const __half*>(x),
+                    n,
+                    w.cols,
+                    segs,
+                    static_cast<float*>(partial),
+                    splits > 0 ? (w.cols / kStageCols + splits - 1) / splits : 0};
   switch (w.dtype) {
     case DType::Q4G32:
-      return launch_any_bn<DType::Q4G32>(a, splits, wg, s);
+      return launch_any_bn<DType::Q4G32>(a, splits, o, s);
     case DType::Q8G32:
-      return launch_any_bn<DType::Q8G32>(a, splits, wg, s);
+      return launch_any_bn<DType::Q8G32>(a, splits, o, s);
     case DType::Q8G16:
-      return launch_any_bn<DType::Q8G16>(a, splits, wg, s);
+      return launch_any_bn<DType::Q8G16>(a, splits, o, s);
     default:
       SLUICE_ASSERT(false, "qgemm takes Q4G32, Q8G32 or Q8G16 weights");
   }
@@ -589,26 +581,26 @@ bool qgemm_supported(const Weight& w) {
   return q && w.cols % kStageCols == 0 && w.cols > 0;
 }
 
-size_t qgemm_scratch_bytes(int64_t n, const Weight& w) {
+size_t qgemm_scratch_bytes(int64_t n, const Weight& w, const QgemmOptions& o) {
   const RowsProduct one{&w, nullptr};
   const int splits = plan_splits(launch_blocks(n, &one, 1), w.cols / kStageCols);
-  return splits > 1 && !cluster_sums() ? static_cast<size_t>(splits) * n * w.rows * sizeof(float)
-                                       : 0;
+  return splits > 1 && !cluster_sums(o) ? static_cast<size_t>(splits) * n * w.rows * sizeof(float)
+                                        : 0;
 }
 
 void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
-                bool wgmma, cudaStream_t s) {
+                const QgemmOptions& o, cudaStream_t s) {
   if (n <= 0) return;
   const int64_t stages = ps[0].w->cols / kStageCols;
-  if (wave_plan() && cluster_sums()) {  // one launch, planned for all its tiles
-    launch_products(x, n, ps, count, 0, nullptr, wgmma, s);
+  if (o.wave_plan && cluster_sums(o)) {  // one launch, planned for all its tiles
+    launch_products(x, n, ps, count, 0, nullptr, o, s);
     return;
   }
   auto splits_alone = [&](int i) { return plan_splits(launch_blocks(n, ps + i, 1), stages); };
   for (int i = 0; i < count;) {
     const int splits = splits_alone(i);
-    if (splits > 1 && !cluster_sums()) {  // partial sums in scratch, one product at a time
-      launch_products(x, n, ps + i, 1, splits, scratch, wgmma, s);
+    if (splits > 1 && !cluster_sums(o)) {  // partial sums in scratch, one product at a time
+      launch_products(x, n, ps + i, 1, splits, scratch, o, s);
       const int64_t elems = n * ps[i].w->rows;
       launch_pdl(sum_splits_kernel, dim3(static_cast<unsigned>((elems + 255) / 256)), dim3(256), s,
                  static_cast<const float*>(scratch), elems, splits, ps[i].y);
@@ -617,7 +609,7 @@ void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, 
     }
     int j = i + 1;  // the following products with the same splits share the launch
     while (j < count && splits_alone(j) == splits) ++j;
-    launch_products(x, n, ps + i, j - i, splits, nullptr, wgmma, s);
+    launch_products(x, n, ps + i, j - i, splits, nullptr, o, s);
     i = j;
   }
 }

@@ -8,11 +8,10 @@
 // Both instructions are no-ops without such a launch (and before sm_90).
 #include <cuda_runtime.h>
 
-#include <cstdlib>
-#include <string>
 #include <utility>
 
 #include "backend/cuda/cuda_check.h"
+#include "common/env.h"
 
 namespace sluice::cuda {
 
@@ -28,12 +27,10 @@ __device__ __forceinline__ void pdl_launch_dependents() {
 #endif
 }
 
-// SLUICE_CUDA_PDL=0 launches every kernel after the previous one ends (an A/B switch).
+// SLUICE_CUDA_PDL=0 launches every kernel after the previous one ends (an A/B switch), read
+// once per process: every launcher consults it, too many to take it from the backend's tuning.
 inline bool pdl_enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("SLUICE_CUDA_PDL");
-    return v == nullptr || std::string(v) != "0";
-  }();
+  static const bool on = env::enabled(env::Switch::kCudaPdl);
   return on;
 }
 
@@ -62,14 +59,13 @@ void launch_pdl_cluster(void (*kernel)(Params...), dim3 grid, dim3 block, size_t
 }
 
 template <typename... Params, typename... Args>
-void launch_pdl_smem(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
-                     cudaStream_t s, Args&&... args) {
+void launch_pdl_smem(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t s,
+                     Args&&... args) {
   launch_pdl_cluster(kernel, grid, block, smem, 1, s, std::forward<Args>(args)...);
 }
 
 template <typename... Params, typename... Args>
-void launch_pdl(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s,
-                Args&&... args) {
+void launch_pdl(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Args&&... args) {
   launch_pdl_smem(kernel, grid, block, 0, s, std::forward<Args>(args)...);
 }
 

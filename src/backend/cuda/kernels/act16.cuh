@@ -2,13 +2,12 @@
 // Int16-quantized activations (the CPU backend's default precision) and the quantized weight
 // formats' dot products with them: per 32-column block, sum(code * q) in integers with dp2a
 // (two 16x8-bit products per instruction), then scale * d * isum + offset * d * sum(q).
-// Shared by the weight-streaming products (kernels_matmul_act16.cu) and the fused decode
-// layers (kernels_decode_layers.cu).
+// Used by the weight-streaming products (kernels_matmul_act16.cu).
 #include <cuda_fp16.h>
 
 #include <cstdint>
 
-#include "backend/cuda/dequant.cuh"
+#include "backend/cuda/kernels/dequant.cuh"
 
 namespace sluice::cuda {
 
@@ -122,7 +121,7 @@ __device__ __forceinline__ Int8Unit<H> load_int8(const Planes& p, int64_t row, i
 struct IntQ8G32 {
   static constexpr int kCodeBytes = 32, kHeaderBytes = 4;
   static constexpr int kResidentBlocks = 1;  // 4 would spill
-  using Unit = Int8Unit<uint32_t>;  // header: scale, offset
+  using Unit = Int8Unit<uint32_t>;           // header: scale, offset
   __device__ static Unit at(const uint8_t* codes, const uint8_t* headers, int64_t i) {
     return int8_at<uint32_t>(codes, headers, i);
   }
@@ -141,7 +140,7 @@ struct IntQ8G32 {
 struct IntQ8G16 {
   static constexpr int kCodeBytes = 32, kHeaderBytes = 8;
   static constexpr int kResidentBlocks = 1;  // 4 would spill
-  using Unit = Int8Unit<uint2>;  // header: scales (two halves), offsets (two halves)
+  using Unit = Int8Unit<uint2>;              // header: scales (two halves), offsets (two halves)
   __device__ static Unit at(const uint8_t* codes, const uint8_t* headers, int64_t i) {
     return int8_at<uint2>(codes, headers, i);
   }

@@ -8,10 +8,10 @@
 #include <algorithm>
 
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/dequant.cuh"
-#include "backend/cuda/kernels.h"
-#include "backend/cuda/row_math.cuh"
-#include "backend/cuda/rows_product.cuh"
+#include "backend/cuda/kernels/dequant.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/row_math.cuh"
+#include "backend/cuda/kernels/rows_product.cuh"
 
 namespace sluice::cuda {
 namespace {
@@ -157,8 +157,14 @@ struct FmtF32 {
 // block's 1 / rms of each x row at the end. Staged: the weights come through `stages` shared-
 // memory stages (walk_units_staged), same sums.
 template <class F, int NC, bool Norm, bool Staged>
-__global__ __launch_bounds__(kMaxSplit * 32, (Staged ? kStagedMinBlocks<F, NC> : kMinBlocks<F, NC>)) void matmul_rows_kernel(
-    const float* x, int64_t n, int64_t cols, Segments segs, RowsMode mode, int stages) {
+__global__ __launch_bounds__(kMaxSplit * 32,
+                             (Staged ? kStagedMinBlocks<F, NC>
+                                     : kMinBlocks<F, NC>)) void matmul_rows_kernel(const float* x,
+                                                                                   int64_t n,
+                                                                                   int64_t cols,
+                                                                                   Segments segs,
+                                                                                   RowsMode mode,
+                                                                                   int stages) {
   extern __shared__ __align__(16) uint8_t staged[];
   __shared__ float part[kMaxSplit][kRows][NC];
   __shared__ float sq_part[kMaxSplit][NC];
@@ -232,8 +238,8 @@ __global__ __launch_bounds__(kMaxSplit * 32, (Staged ? kStagedMinBlocks<F, NC> :
 }
 
 // Any dtype and shape (cols not a multiple of 8): one warp per (row, column).
-__global__ void matmul_generic_kernel(const float* x, int64_t n, int64_t cols, DType t,
-                                      Planes w, int64_t rows, float* y) {
+__global__ void matmul_generic_kernel(const float* x, int64_t n, int64_t cols, DType t, Planes w,
+                                      int64_t rows, float* y) {
   const int64_t item = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
   if (item >= n * rows) return;
   const int64_t c = item / rows, r = item % rows;
@@ -254,8 +260,8 @@ void launch_rows_kernel(dim3 grid, int threads, int stages, cudaStream_t s, cons
 }
 
 template <class F, int NC>
-void launch_rows(const float* x, int64_t n, const RowsProduct* ps, int count,
-                 const RowsMode& mode, cudaStream_t s) {
+void launch_rows(const float* x, int64_t n, const RowsProduct* ps, int count, const RowsMode& mode,
+                 cudaStream_t s) {
   const Segments segs = make_segments(ps, count, F::kElems, kRows);
   if (segs.first_block[count] == 0) return;
   const dim3 grid(static_cast<unsigned>(segs.first_block[count]),
@@ -264,9 +270,12 @@ void launch_rows(const float* x, int64_t n, const RowsProduct* ps, int count,
   const int threads = split_warps(units) * 32;
   const int stages = stages_for(units, threads, mode.max_stages);
   const bool norm = mode.norm != nullptr;
-  if (stages > 0 && norm) return launch_rows_kernel<F, NC, true, true>(grid, threads, stages, s, x, n, cols, segs, mode);
-  if (stages > 0) return launch_rows_kernel<F, NC, false, true>(grid, threads, stages, s, x, n, cols, segs, mode);
-  if (norm) return launch_rows_kernel<F, NC, true, false>(grid, threads, 0, s, x, n, cols, segs, mode);
+  if (stages > 0 && norm)
+    return launch_rows_kernel<F, NC, true, true>(grid, threads, stages, s, x, n, cols, segs, mode);
+  if (stages > 0)
+    return launch_rows_kernel<F, NC, false, true>(grid, threads, stages, s, x, n, cols, segs, mode);
+  if (norm)
+    return launch_rows_kernel<F, NC, true, false>(grid, threads, 0, s, x, n, cols, segs, mode);
   launch_rows_kernel<F, NC, false, false>(grid, threads, 0, s, x, n, cols, segs, mode);
 }
 
@@ -360,10 +369,14 @@ void matmul_rows_many(const float* x, int64_t n, const RowsProduct* ps, int coun
     return;
   }
   switch (w.dtype) {
-    case DType::F32: return launch_rows_any_n<FmtF32>(x, n, ps, count, mode, s);
-    case DType::F16: return launch_rows_any_n<Fmt16<false>>(x, n, ps, count, mode, s);
-    case DType::BF16: return launch_rows_any_n<Fmt16<true>>(x, n, ps, count, mode, s);
-    default: return;  // quantized: above
+    case DType::F32:
+      return launch_rows_any_n<FmtF32>(x, n, ps, count, mode, s);
+    case DType::F16:
+      return launch_rows_any_n<Fmt16<false>>(x, n, ps, count, mode, s);
+    case DType::BF16:
+      return launch_rows_any_n<Fmt16<true>>(x, n, ps, count, mode, s);
+    default:
+      return;  // quantized: above
   }
 }
 
@@ -373,11 +386,16 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s) {
   __half* h = reinterpret_cast<__half*>(out);
   if (w.cols % 8 == 0) {
     switch (w.dtype) {
-      case DType::Q4G32: return launch_dequantize<FmtQ4G32>(w, h, s);
-      case DType::Q8G32: return launch_dequantize<FmtQ8G32>(w, h, s);
-      case DType::Q8G16: return launch_dequantize<FmtQ8G16>(w, h, s);
-      case DType::BF16: return launch_dequantize<Fmt16<true>>(w, h, s);
-      default: break;
+      case DType::Q4G32:
+        return launch_dequantize<FmtQ4G32>(w, h, s);
+      case DType::Q8G32:
+        return launch_dequantize<FmtQ8G32>(w, h, s);
+      case DType::Q8G16:
+        return launch_dequantize<FmtQ8G16>(w, h, s);
+      case DType::BF16:
+        return launch_dequantize<Fmt16<true>>(w, h, s);
+      default:
+        break;
     }
   }
   dequantize_kernel<<<blocks256(count), 256, 0, s>>>(w.dtype, planes(w, 1), w.rows, w.cols,
@@ -393,8 +411,7 @@ void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s) {
 
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s) {
   if (count <= 0) return;
-  to_bf16_kernel<<<blocks256(count), 256, 0, s>>>(x, count,
-                                                  reinterpret_cast<__nv_bfloat16*>(out));
+  to_bf16_kernel<<<blocks256(count), 256, 0, s>>>(x, count, reinterpret_cast<__nv_bfloat16*>(out));
   SLUICE_CUDA_LAUNCHED();
 }
 

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "backend/cuda/block_argmax.cuh"
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels.h"
+#include "backend/cuda/kernels/block_argmax.cuh"
+#include "backend/cuda/kernels/kernels.h"
 
 namespace sluice::cuda {
 namespace {
@@ -48,7 +48,10 @@ struct Row {
       int32_t lo = 0, hi = num_edits - 1;
       while (lo < hi) {
         const int32_t mid = (lo + hi) / 2;
-        if (edits[mid].token < i) lo = mid + 1; else hi = mid;
+        if (edits[mid].token < i)
+          lo = mid + 1;
+        else
+          hi = mid;
       }
       const RowSamplingEdit& e = edits[lo];
       v += e.add;
@@ -116,7 +119,10 @@ __device__ float block_max(int64_t n, F f, Scratch& s) {
 template <class T, class F>
 __device__ T block_sum(int64_t n, F f, Scratch& s) {
   T* slots = nullptr;
-  if constexpr (std::is_same_v<T, double>) slots = s.d; else slots = s.u;
+  if constexpr (std::is_same_v<T, double>)
+    slots = s.d;
+  else
+    slots = s.u;
   T t = 0;
 #pragma unroll 8
   for (int64_t i = threadIdx.x; i < n; i += kThreads) t += f(i);
@@ -146,7 +152,10 @@ __device__ int64_t first_reaching(int64_t n, W w, uint64_t base, uint64_t target
     uint64_t cum = base;
     int hit = kWarps - 1;
     for (int k = 0; k < kWarps; ++k) {
-      if (cum + s.u[k] >= target) { hit = k; break; }
+      if (cum + s.u[k] >= target) {
+        hit = k;
+        break;
+      }
       cum += s.u[k];
     }
     s.hit_warp = hit;
@@ -217,7 +226,10 @@ __device__ Cut select_prefix(int64_t n, K key, W w, Cut within, uint64_t target,
     if (threadIdx.x == 0) {
       int digit = 0;
       for (int d = 255; d >= 0; --d) {
-        if (above + s.hist[d] >= target) { digit = d; break; }
+        if (above + s.hist[d] >= target) {
+          digit = d;
+          break;
+        }
         above += s.hist[d];
       }
       s.prefix = prefix | (static_cast<uint32_t>(digit) << shift);
@@ -231,7 +243,8 @@ __device__ Cut select_prefix(int64_t n, K key, W w, Cut within, uint64_t target,
   }
   // Ties at the key, in id order (members of `within` only), until the target is reached.
   const int64_t last = first_reaching(
-      n, [&](int64_t i) -> uint64_t {
+      n,
+      [&](int64_t i) -> uint64_t {
         const uint32_t k = key(i);
         return k == prefix && within.holds(k, i) ? w(i) : 0;
       },
@@ -259,8 +272,13 @@ __global__ void __launch_bounds__(kThreads)
   }
   if (threadIdx.x == 0) s.num_top = 0;
   __syncthreads();
-  const Row row{x + sp.row * vocab, vocab, sp.mask_begin >= 0 ? masks + sp.mask_begin : nullptr,
-                edited, row_edits, sp.num_edits, staged + blockIdx.x * vocab};
+  const Row row{x + sp.row * vocab,
+                vocab,
+                sp.mask_begin >= 0 ? masks + sp.mask_begin : nullptr,
+                edited,
+                row_edits,
+                sp.num_edits,
+                staged + blockIdx.x * vocab};
 #pragma unroll 4
   for (int64_t i = threadIdx.x; i < vocab; i += kThreads) row.staged[i] = row.edited_value(i);
   __syncthreads();
@@ -270,7 +288,8 @@ __global__ void __launch_bounds__(kThreads)
   float log_z = 0.0f;
   const auto num_top = static_cast<int32_t>(min(static_cast<int64_t>(sp.num_logprobs), vocab));
   if (sp.num_logprobs >= 0) {
-    const float m = block_max(vocab, [&](int64_t i) { return row.raw(i); }, s);
+    const float m = block_max(
+        vocab, [&](int64_t i) { return row.raw(i); }, s);
     if (isfinite(m)) {
       const double z = block_sum<double>(
           vocab, [&](int64_t i) { return static_cast<double>(expf(row.raw(i) - m)); }, s);
@@ -300,7 +319,8 @@ __global__ void __launch_bounds__(kThreads)
       return __float2ull_rn(expf((row.value(i) - mx) * inv_t) * kFixedOne);
     };
     Cut top_k{0, vocab};
-    if (sp.top_k > 0 && sp.top_k < vocab) top_k = select_prefix(vocab, key, ones, top_k, sp.top_k, warp_hist, s);
+    if (sp.top_k > 0 && sp.top_k < vocab)
+      top_k = select_prefix(vocab, key, ones, top_k, sp.top_k, warp_hist, s);
     Cut top_p = top_k;
     if (sp.top_p < 1.0f) {
       const uint64_t total = block_sum<uint64_t>(
@@ -353,8 +373,8 @@ void sample_rows(const float* x, int64_t vocab, const DeviceRowSampling* specs, 
                  const RowSamplingEdit* edits, const uint32_t* masks, float* staged,
                  RowSampled* out, cudaStream_t s) {
   if (rows <= 0) return;
-  const size_t smem = kWarps * 256 * sizeof(uint64_t) +
-                      static_cast<size_t>((vocab + 31) / 32) * sizeof(uint32_t);
+  const size_t smem =
+      kWarps * 256 * sizeof(uint64_t) + static_cast<size_t>((vocab + 31) / 32) * sizeof(uint32_t);
   static size_t opted_in = 48 * 1024;
   if (smem > opted_in) {
     SLUICE_CUDA_CHECK(cudaFuncSetAttribute(
@@ -362,7 +382,7 @@ void sample_rows(const float* x, int64_t vocab, const DeviceRowSampling* specs, 
     opted_in = smem;
   }
   sample_rows_kernel<<<static_cast<unsigned>(rows), kThreads, smem, s>>>(x, vocab, specs, edits,
-                                                                        masks, staged, out);
+                                                                         masks, staged, out);
   SLUICE_CUDA_LAUNCHED();
 }
 

@@ -96,13 +96,21 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 // sums, for up to kMaxRowsProducts weights of one dtype and column count (one launch, its K
 // splits planned for all their blocks). Each output's sums depend on n and the launch's
 // shapes (a product alone may split otherwise than beside others). `scratch`
-// holds the largest qgemm_scratch_bytes(n, w) of them (split-K partial sums where no cluster
-// can add them; 0 bytes on sm_90). `wgmma`: as warpgroup MMAs, where qgemm_wgmma_available().
+// holds the largest qgemm_scratch_bytes(n, w, o) of them (split-K partial sums where no cluster
+// can add them; 0 bytes on sm_90).
+// How the fused GEMM runs (backend/cuda/tuning.h): wgmma: as warpgroup MMAs, only where
+// qgemm_wgmma_available(); cluster: K splits summed in thread-block clusters on sm_90 and later;
+// wave_plan: with cluster sums, one launch planned for all its tiles (else a plan per weight).
+struct QgemmOptions {
+  bool wgmma;
+  bool cluster;
+  bool wave_plan;
+};
 bool qgemm_supported(const Weight& w);
 bool qgemm_wgmma_available();
-size_t qgemm_scratch_bytes(int64_t n, const Weight& w);
+size_t qgemm_scratch_bytes(int64_t n, const Weight& w, const QgemmOptions& o);
 void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
-                bool wgmma, cudaStream_t s);
+                const QgemmOptions& o, cudaStream_t s);
 // x[count] f32 -> f16 or bf16 bit patterns.
 void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
@@ -138,19 +146,21 @@ struct AttentionSplit {
 bool tiled_attention_supported(int64_t head_dim);
 AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
                               int64_t num_seqs, int64_t num_heads, int64_t group);
+// key_split: tiles of at most 16 query rows split their keys over the warps (else one warp per
+// 16 rows; an A/B switch, backend/cuda/tuning.h).
 void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, const AttentionTile* tiles, int64_t num_tiles,
-                     float scale, float* out, cudaStream_t s);
+                     float scale, float* out, bool key_split, cudaStream_t s);
 // Decode-only batches (one token per sequence; recorded steps too: no host copies needed) on
 // the same tiles, one per sequence. When the batch alone would leave multiprocessors idle, each
 // context is split into `pieces` ranges of whole chunks (flash-decoding); every block writes its
 // unnormalized sums to `partials`, and the last of a tile's blocks to finish (a ticket in
 // `tickets`, reset after use) merges them in piece order. Scratch sizes are fixed bounds.
+// Without key_split, one piece (the merge is the key-split tiles' own).
 int64_t decode_partials_floats();
 int64_t decode_tickets();
 void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                       const AttentionBatch& batch, float scale, float* out, float* partials,
-                      int32_t* tickets, cudaStream_t s);
-
+                      int32_t* tickets, bool key_split, cudaStream_t s);
 
 }  // namespace sluice::cuda

@@ -1,6 +1,6 @@
 // Facts of the current device that launch plans depend on, read once per process.
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels.h"
+#include "backend/cuda/kernels/kernels.h"
 
 namespace sluice::cuda {
 

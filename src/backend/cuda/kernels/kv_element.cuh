@@ -9,10 +9,18 @@
 
 namespace sluice::cuda {
 
-__device__ __forceinline__ float kv_load(const float* p) { return *p; }
-__device__ __forceinline__ float kv_load(const __half* p) { return __half2float(*p); }
-__device__ __forceinline__ void kv_store(float* p, float v) { *p = v; }
-__device__ __forceinline__ void kv_store(__half* p, float v) { *p = __float2half_rn(v); }
+__device__ __forceinline__ float kv_load(const float* p) {
+  return *p;
+}
+__device__ __forceinline__ float kv_load(const __half* p) {
+  return __half2float(*p);
+}
+__device__ __forceinline__ void kv_store(float* p, float v) {
+  *p = v;
+}
+__device__ __forceinline__ void kv_store(__half* p, float v) {
+  *p = __float2half_rn(v);
+}
 
 // out[0..7] = p[0..7] (p 16-byte aligned for __half, 32-byte for float).
 __device__ __forceinline__ void kv_load8(const float* p, float out[8]) {
@@ -33,8 +41,10 @@ __device__ __forceinline__ void kv_load8(const __half* p, float out[8]) {
 // Calls f(T{}) with T = float or __half, the element type of `dtype`.
 template <class F>
 void with_kv_type(KvDtype dtype, F&& f) {
-  if (dtype == KvDtype::F16) f(__half{});
-  else f(float{});
+  if (dtype == KvDtype::F16)
+    f(__half{});
+  else
+    f(float{});
 }
 
 }  // namespace sluice::cuda

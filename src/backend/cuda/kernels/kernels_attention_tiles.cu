@@ -1,9 +1,9 @@
 // Attention on tensor cores for prefill chunks and many decodes (FlashAttention-2 style;
-// mma.sync m16n8k16, f16 operands, f32 accumulation). A block computes one tile of 64 query rows: T tokens of one sequence x G
-// query heads that share a KV head (row r = token r / G, head r % G), 4 warps of 16 rows. K/V
-// (f16) are read through the block table in chunks of 64 positions, copied into shared memory
-// once for the whole tile with cp.async, two chunks in flight (the next loads while this one
-// computes), and every row keeps its online softmax in registers:
+// mma.sync m16n8k16, f16 operands, f32 accumulation). A block computes one tile of 64 query rows: T
+// tokens of one sequence x G query heads that share a KV head (row r = token r / G, head r % G), 4
+// warps of 16 rows. K/V (f16) are read through the block table in chunks of 64 positions, copied
+// into shared memory once for the whole tile with cp.async, two chunks in flight (the next loads
+// while this one computes), and every row keeps its online softmax in registers:
 //
 //   per chunk:  S[16 x 64] = Q K^T (log2 units)  ->  mask keys past the row's position
 //               m' = max(m, rowmax S);  P = 2^(S - m');  l = l 2^(m - m') + rowsum P
@@ -12,25 +12,24 @@
 
 #include <algorithm>
 #include <cfloat>
-#include <cstdlib>
-#include <string>
 #include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels.h"
-#include "backend/cuda/pdl.cuh"
-#include "backend/cuda/mma.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/mma.cuh"
+#include "backend/cuda/kernels/pdl.cuh"
 #include "common/assert.h"
 
 namespace sluice::cuda {
 namespace {
 
-constexpr int kRows = 64;   // query rows per block
-constexpr int kKeys = 64;   // KV positions per chunk
+constexpr int kRows = 64;  // query rows per block
+constexpr int kKeys = 64;  // KV positions per chunk
 constexpr int kWarps = kRows / 16;
-constexpr int kPad = 8;     // halves of padding per shared row: conflict-free fragment loads
+constexpr int kPad = 8;            // halves of padding per shared row: conflict-free fragment loads
 constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go per token...
-constexpr int64_t kFillBlocks = 66;  // ...unless they make this many tiles (measured: 66 beat 264 at c=16/32)
+constexpr int64_t kFillBlocks =
+    66;  // ...unless they make this many tiles (measured: 66 beat 264 at c=16/32)
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kBlocksPerSm = 2;  // resident tiled blocks per SM (171 registers, 70 KB of stages)
 constexpr int kMaxTileHeadDim = 128;
@@ -76,15 +75,14 @@ template <int HD, bool KeySplit>
 __device__ __forceinline__ void attend_tile(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
-    int64_t max_blocks, const AttentionTile& tile, float scale_log2, float* out,
-    TileSmem<HD>& sm, int64_t (&row_s)[2][kKeys], int max_pos, int c_begin, int c_end,
-    float* part) {
+    int64_t max_blocks, const AttentionTile& tile, float scale_log2, float* out, TileSmem<HD>& sm,
+    int64_t (&row_s)[2][kKeys], int max_pos, int c_begin, int c_end, float* part) {
   constexpr int NT = KeySplit ? 2 : kKeys / 8;  // 8-key score tiles of a warp per chunk
   const int h0 = static_cast<int>(blockIdx.y) * G;
   const int64_t kvh = h0 / group;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
-  const int row0 = KeySplit ? 0 : warp * 16;   // this warp's first row
-  const int key0 = KeySplit ? warp * 16 : 0;   // its first key of each chunk
+  const int row0 = KeySplit ? 0 : warp * 16;  // this warp's first row
+  const int key0 = KeySplit ? warp * 16 : 0;  // its first key of each chunk
   const int32_t* table = block_tables + static_cast<int64_t>(tile.seq) * max_blocks;
 
   // This thread's rows: r = row0 + g (+8). Rows past the tile's tokens compute on zeros and
@@ -261,8 +259,8 @@ template <int HD>
 __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
-    int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out,
-    bool key_split, Pieces pc) {
+    int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out, bool key_split,
+    Pieces pc) {
   pdl_launch_dependents();  // the output projection follows
   pdl_wait();
   extern __shared__ __align__(16) unsigned char smem_raw[];
@@ -282,13 +280,13 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   const int num_chunks = max_pos / kKeys + 1;
   if (pc.pieces == 1) {
     if (key_split && tile.num_tokens * G <= 16)
-      attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row,
-                            positions, block_tables, max_blocks, tile, scale_log2, out, sm, row_s,
-                            max_pos, 0, num_chunks, nullptr);
+      attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
+                            block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos, 0,
+                            num_chunks, nullptr);
     else
       attend_tile<HD, false>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row,
-                             positions, block_tables, max_blocks, tile, scale_log2, out, sm,
-                             row_s, max_pos, 0, num_chunks, nullptr);
+                             positions, block_tables, max_blocks, tile, scale_log2, out, sm, row_s,
+                             max_pos, 0, num_chunks, nullptr);
     return;
   }
   // Piece z of the context (pieces past the context's end are empty), then the ticket.
@@ -313,7 +311,8 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   for (int e = threadIdx.x; e < tile.num_tokens * G * HD; e += kWarps * 32) {
     const int r = e / HD, d = e % HD;
     float mm = -INFINITY;
-    for (int p = 0; p < used; ++p) mm = fmaxf(mm, __ldcg(slots + p * kSlotFloats + 16 * HD + 2 * r));
+    for (int p = 0; p < used; ++p)
+      mm = fmaxf(mm, __ldcg(slots + p * kSlotFloats + 16 * HD + 2 * r));
     float num = 0.0f, den = 0.0f;
     for (int p = 0; p < used; ++p) {
       const float* slot = slots + p * kSlotFloats;
@@ -325,15 +324,6 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     out[(t * num_heads + h0 + r % G) * HD + d] = num / den;
   }
   if (threadIdx.x == 0) pc.tickets[pair] = 0;  // ready for the next launch (and replay)
-}
-
-// SLUICE_CUDA_DECODE_KEY_SPLIT=0: tiles of one token keep one warp per 16 rows (A/B switch).
-bool key_split_decodes() {
-  static const bool on = [] {
-    const char* v = std::getenv("SLUICE_CUDA_DECODE_KEY_SPLIT");
-    return v == nullptr || std::string(v) != "0";
-  }();
-  return on;
 }
 
 // Heads per tile: the largest divisor of the GQA group that divides the tile's 64 rows (at
@@ -374,9 +364,12 @@ AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positio
     }
   }
   // Longest contexts first: the causal tiles' costs differ, the big ones should not come last.
-  auto context = [&](const AttentionTile& t) { return positions[t.first_token + t.num_tokens - 1]; };
-  std::stable_sort(plan.tiles.begin(), plan.tiles.end(),
-                   [&](const AttentionTile& a, const AttentionTile& b) { return context(a) > context(b); });
+  auto context = [&](const AttentionTile& t) {
+    return positions[t.first_token + t.num_tokens - 1];
+  };
+  std::stable_sort(
+      plan.tiles.begin(), plan.tiles.end(),
+      [&](const AttentionTile& a, const AttentionTile& b) { return context(a) > context(b); });
   return plan;
 }
 
@@ -385,7 +378,7 @@ namespace {
 // One launch of the tiled kernel: grid (tiles, head groups, pieces); tiles null for decodes.
 void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
                   const AttentionBatch& batch, const AttentionTile* tiles, dim3 grid, float scale,
-                  float* out, Pieces pc, cudaStream_t s) {
+                  float* out, Pieces pc, bool key_split, cudaStream_t s) {
   const int64_t hd = cache.head_dim;
   SLUICE_ASSERT(tiled_attention_supported(hd), "tiled attention needs head_dim 64 or 128");
   SLUICE_ASSERT(cache.dtype == KvDtype::F16, "tiled attention reads an f16 KV cache");
@@ -402,23 +395,27 @@ void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
     }();
     (void)sized;
     launch_pdl_smem(tiled_attention_kernel<HD>, grid, dim3(kWarps * 32), smem, s, q,
-                    static_cast<int>(num_heads), static_cast<int>(group),
-                    heads_per_tile(group), static_cast<const __half*>(cache.k),
-                    static_cast<const __half*>(cache.v), cache.block_size, kv_row,
-                    batch.positions, batch.block_tables, batch.max_blocks_per_seq, tiles,
-                    scale * kLog2e, out, key_split_decodes(), pc);
+                    static_cast<int>(num_heads), static_cast<int>(group), heads_per_tile(group),
+                    static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
+                    cache.block_size, kv_row, batch.positions, batch.block_tables,
+                    batch.max_blocks_per_seq, tiles, scale * kLog2e, out, key_split, pc);
   };
-  if (hd == 64) launch(std::integral_constant<int, 64>{});
-  else launch(std::integral_constant<int, 128>{});
+  if (hd == 64)
+    launch(std::integral_constant<int, 64>{});
+  else
+    launch(std::integral_constant<int, 128>{});
 }
 
-int64_t target_blocks() { return kBlocksPerSm * sm_count(); }
+int64_t target_blocks() {
+  return kBlocksPerSm * sm_count();
+}
 
 // Pieces per context: as many blocks as fit at once (kBlocksPerSm per multiprocessor; one block
 // more would start a second wave), each piece at least a chunk of the longest context (shorter
 // ones get shorter pieces, or empty ones). So pairs * pieces <= target: the scratch's bound.
-int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context) {
-  if (!key_split_decodes()) return 1;  // the merge is the key-split tiles' own
+int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context,
+                      bool key_split) {
+  if (!key_split) return 1;  // the merge is the key-split tiles' own
   const int64_t pairs = num_seqs * (num_heads / heads_per_tile(group));
   const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
   return std::clamp<int64_t>(target_blocks() / pairs, 1, chunks);
@@ -428,32 +425,38 @@ int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_
 
 void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, const AttentionTile* tiles, int64_t num_tiles,
-                     float scale, float* out, cudaStream_t s) {
+                     float scale, float* out, bool key_split, cudaStream_t s) {
   if (num_tiles <= 0) return;
   const int G = heads_per_tile(num_heads / cache.num_kv_heads);
   const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(num_heads / G));
-  launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out, Pieces{}, s);
+  launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out, Pieces{}, key_split, s);
 }
 
-int64_t decode_partials_floats() { return target_blocks() * kSlotFloats; }
-int64_t decode_tickets() { return target_blocks(); }
+int64_t decode_partials_floats() {
+  return target_blocks() * kSlotFloats;
+}
+int64_t decode_tickets() {
+  return target_blocks();
+}
 
 void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                       const AttentionBatch& batch, float scale, float* out, float* partials,
-                      int32_t* tickets, cudaStream_t s) {
+                      int32_t* tickets, bool key_split, cudaStream_t s) {
   if (batch.num_seqs <= 0) return;
-  SLUICE_ASSERT(batch.num_tokens == batch.num_seqs, "decode_attention takes one token per sequence");
+  SLUICE_ASSERT(batch.num_tokens == batch.num_seqs,
+                "decode_attention takes one token per sequence");
   const int64_t group = num_heads / cache.num_kv_heads;
   const int64_t heads = num_heads / heads_per_tile(group);
-  const int64_t pieces = decode_pieces(batch.num_seqs, num_heads, group, batch.max_context);
-  SLUICE_ASSERT(pieces == 1 || (batch.num_seqs * heads <= decode_tickets() &&
-                                batch.num_seqs * heads * pieces * kSlotFloats <=
-                                    decode_partials_floats()),
-                "decode pieces within their scratch bounds");
+  const int64_t pieces =
+      decode_pieces(batch.num_seqs, num_heads, group, batch.max_context, key_split);
+  SLUICE_ASSERT(
+      pieces == 1 || (batch.num_seqs * heads <= decode_tickets() &&
+                      batch.num_seqs * heads * pieces * kSlotFloats <= decode_partials_floats()),
+      "decode pieces within their scratch bounds");
   const dim3 grid(static_cast<unsigned>(batch.num_seqs), static_cast<unsigned>(heads),
                   static_cast<unsigned>(pieces));
   launch_tiles(q, num_heads, cache, batch, nullptr, grid, scale, out,
-               Pieces{partials, tickets, static_cast<int>(pieces)}, s);
+               Pieces{partials, tickets, static_cast<int>(pieces)}, key_split, s);
 }
 
 }  // namespace sluice::cuda

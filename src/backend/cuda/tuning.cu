@@ -1,0 +1,31 @@
+// CudaTuning from the switch table (common/env.h).
+#include <algorithm>
+
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/pdl.cuh"
+#include "backend/cuda/tuning.h"
+#include "common/env.h"
+
+namespace sluice::cuda {
+
+CudaTuning CudaTuning::from_env() {
+  using env::Switch;
+  CudaTuning t{};
+  t.attention_tiles = env::enabled(Switch::kCudaAttentionTiles);
+  t.decode_tiles = env::enabled(Switch::kCudaDecodeTiles);
+  t.decode_key_split = env::enabled(Switch::kCudaDecodeKeySplit);
+  t.graphs = env::enabled(Switch::kCudaGraphs);
+  t.fold_norms = env::enabled(Switch::kCudaFoldNorms);
+  // A value that does not parse reads as 0, as atoi read it.
+  t.rows_stages = static_cast<int>(
+      std::clamp<int64_t>(env::integer(Switch::kCudaRowsStages, 0), 0, kMaxRowsStages));
+  t.sampling = env::enabled(Switch::kCudaSampling);
+  t.qgemm_max_rows = std::max<int64_t>(0, env::integer(Switch::kCudaQgemmMaxRows, 0));
+  t.qgemm_wgmma = env::enabled(Switch::kCudaQgemmWgmma);
+  t.qgemm_cluster = env::enabled(Switch::kCudaQgemmCluster);
+  t.qgemm_wave_plan = env::enabled(Switch::kCudaQgemmWavePlan);
+  t.pdl = pdl_enabled();  // once per process: the launchers read the same value
+  return t;
+}
+
+}  // namespace sluice::cuda

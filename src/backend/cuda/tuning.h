@@ -1,0 +1,26 @@
+#pragma once
+// Every CUDA A/B switch and tuning knob, read once when a backend is made (their names, defaults
+// and meanings: common/env.h); the backend hands each launcher the fields it needs.
+#include <cstdint>
+
+namespace sluice::cuda {
+
+struct CudaTuning {
+  bool attention_tiles;    // prefill chunks on the tensor-core attention tiles
+  bool decode_tiles;       // decode-only batches on the tiles, one per sequence
+  bool decode_key_split;   // one-token tiles split their keys over the warps
+  bool graphs;             // decode steps recorded as CUDA graphs
+  bool fold_norms;         // norms and residual adds folded into the products
+  int rows_stages;         // weight-streaming products' shared-memory stages (0: registers)
+  bool sampling;           // sample_rows on the device
+  int64_t qgemm_max_rows;  // most activation rows for the fused quantized GEMM (0: never)
+  bool qgemm_wgmma;        // the fused GEMM as warpgroup MMAs, where the GPU has them
+  bool qgemm_cluster;      // the fused GEMM's K splits summed in thread-block clusters
+  bool qgemm_wave_plan;    // the fused GEMM's one plan per launch (else per weight)
+  bool pdl;                // programmatic dependent launch (kernels/pdl.cuh reads it)
+
+  // From the environment (unset or empty: the table's default).
+  static CudaTuning from_env();
+};
+
+}  // namespace sluice::cuda
