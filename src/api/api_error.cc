@@ -27,6 +27,18 @@ int ApiError::status() const {
   return 500;
 }
 
+ApiError engine_error(const RequestError& e, const std::string& param) {
+  switch (e.kind) {
+    case RequestErrorKind::kInvalidParameter:
+      return ApiError(ErrorKind::kInvalidRequest, e.message, param);
+    case RequestErrorKind::kUnavailable:
+      return ApiError(ErrorKind::kUnavailable, e.message, param);
+    case RequestErrorKind::kInternal:
+      break;
+  }
+  return ApiError(ErrorKind::kInternal, e.message, param);
+}
+
 namespace {
 
 // (OpenAI type, OpenAI code, Anthropic type) per kind.

@@ -1,14 +1,13 @@
-#include "common/env.h"
 #include "api/openai_params.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 
 #include "api/openai_output_params.h"
+#include "common/env.h"
 
 namespace sluice::api {
 
@@ -203,18 +202,6 @@ void parse_prompt(const Json& v, int32_t vocab_size, OpenAIRequest& r) {
   r.prompt_is_tokens = true;
 }
 
-// "top_p must be in (0, 1], got 1.5" -> the request field it is about.
-std::string param_of(const std::string& message, const OpenAIRequest& r) {
-  size_t end = 0;
-  while (end < message.size() &&
-         (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '_'))
-    ++end;
-  const std::string word = message.substr(0, end);
-  if (word == "logprobs") return r.endpoint == OpenAIEndpoint::kChat ? "top_logprobs" : "logprobs";
-  if (word == "max_tokens") return r.max_tokens_field.empty() ? "max_tokens" : r.max_tokens_field;
-  return word;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- shared getters
@@ -339,17 +326,22 @@ OpenAIRequest parse_openai_request(const Json& body, OpenAIEndpoint endpoint, in
   // Ranges (the engine checks again); max_tokens is checked once its default is known.
   const int32_t max_tokens = p.max_tokens;
   p.max_tokens = 1;
-  if (Status s = p.validate(vocab_size); !s) {
-    std::string msg = s.message();
-    const size_t close = msg.find("] ");
-    if (!msg.empty() && msg[0] == '[' && close != std::string::npos) msg = msg.substr(close + 2);
-    throw invalid(msg, param_of(msg, r));
-  }
+  if (auto error = p.validate(vocab_size))
+    throw engine_error(*error, openai_field(error->param, r, chat ? "messages" : "prompt"));
   p.max_tokens = max_tokens;
   if (!r.max_tokens_field.empty() && p.max_tokens < 1)
     throw invalid(r.max_tokens_field + " must be >= 1, got " + std::to_string(p.max_tokens),
                   r.max_tokens_field);
   return r;
+}
+
+std::string openai_field(const std::string& engine_param, const OpenAIRequest& r,
+                         const std::string& prompt_param) {
+  if (engine_param == "prompt") return prompt_param;
+  if (engine_param == "logprobs")
+    return r.endpoint == OpenAIEndpoint::kChat ? "top_logprobs" : "logprobs";
+  if (engine_param == "max_tokens" && !r.max_tokens_field.empty()) return r.max_tokens_field;
+  return engine_param;
 }
 
 void apply_default_max_tokens(OpenAIRequest& r, int64_t num_prompt_tokens, int64_t max_model_len,
