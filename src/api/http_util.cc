@@ -6,10 +6,6 @@
 
 namespace sluice::api {
 
-std::string dump(const Json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 std::string sse_data(const Json& j) {
   return "data: " + dump(j) + "\n\n";
 }

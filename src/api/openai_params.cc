@@ -102,11 +102,6 @@ constexpr const char* kChatFields[] = {"messages",
                                        "response_format"};
 constexpr const char* kCompletionFields[] = {"prompt", "best_of", "response_format"};
 
-template <size_t N>
-bool listed(const char* const (&names)[N], const std::string& key) {
-  return std::any_of(std::begin(names), std::end(names), [&](const char* n) { return key == n; });
-}
-
 void check_unsupported_and_unknown(const Json& body, OpenAIEndpoint ep) {
   const bool chat = ep == OpenAIEndpoint::kChat;
   for (auto it = body.begin(); it != body.end(); ++it) {
@@ -125,18 +120,6 @@ void check_unsupported_and_unknown(const Json& body, OpenAIEndpoint ep) {
 }
 
 // ---------------------------------------------------------------- typed values
-
-float json_float(const Json& v, const std::string& name) {
-  if (!v.is_number()) throw invalid(name + " must be a number", name);
-  return static_cast<float>(v.get<double>());
-}
-
-int32_t json_int32(const Json& v, const std::string& name) {
-  const int64_t x = json_int(v, name);
-  if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max())
-    throw invalid(name + " is out of range, got " + std::to_string(x), name);
-  return static_cast<int32_t>(x);
-}
 
 std::vector<int32_t> token_list(const Json& v, const std::string& name, int32_t vocab_size) {
   if (!v.is_array()) throw invalid(name + " must be a list of token ids", name);
@@ -203,31 +186,6 @@ void parse_prompt(const Json& v, int32_t vocab_size, OpenAIRequest& r) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------- shared getters
-
-const Json* json_field(const Json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-bool json_bool(const Json& v, const std::string& name) {
-  if (!v.is_boolean()) throw invalid(name + " must be a boolean", name);
-  return v.get<bool>();
-}
-
-int64_t json_int(const Json& v, const std::string& name) {
-  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-    throw invalid(name + " is out of range", name);
-  if (!v.is_number_integer()) throw invalid(name + " must be an integer", name);
-  return v.get<int64_t>();
-}
-
-const std::string& json_string(const Json& v, const std::string& name) {
-  if (!v.is_string()) throw invalid(name + " must be a string", name);
-  return v.get_ref<const std::string&>();
-}
 
 // ---------------------------------------------------------------- the request
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "api/http_util.h"
+#include "api/json_fields.h"
 #include "api/output_request.h"
 #include "engine/sampling_params.h"
 
@@ -50,12 +50,5 @@ std::string openai_field(const std::string& engine_param, const OpenAIRequest& r
 // what the KV cache can hold. Throws 400 naming `prompt_param` when nothing remains.
 void apply_default_max_tokens(OpenAIRequest& r, int64_t num_prompt_tokens, int64_t max_model_len,
                               int64_t kv_capacity_tokens, const std::string& prompt_param);
-
-// Typed getters shared with /tokenize and /detokenize: 400 naming `name` on a wrong type.
-bool json_bool(const Json& v, const std::string& name);
-int64_t json_int(const Json& v, const std::string& name);
-const std::string& json_string(const Json& v, const std::string& name);
-// The body's field, or nullptr when it is absent or null.
-const Json* json_field(const Json& body, const char* name);
 
 }  // namespace sluice::api
