@@ -197,7 +197,8 @@ void Engine::loop() {
                    std::chrono::duration<double>(Clock::now() - t2).count());
     }
   }
-  // Shutdown: every live request ends with "abort".
+  // Shutdown: every request ends with "abort", those still in the inbox too.
+  admit_and_abort();
   for (auto& [id, r] : live_) abort_request(*r);
   flush_outbox();
 }
