@@ -1,4 +1,4 @@
-#include "api/openai_params.h"
+#include "api/openai/openai_params.h"
 
 #include <algorithm>
 #include <charconv>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "api/openai_output_params.h"
+#include "api/openai/openai_output_params.h"
 #include "common/env.h"
 
 namespace sluice::api {

@@ -1,4 +1,4 @@
-#include "api/anthropic_params.h"
+#include "api/anthropic/anthropic_params.h"
 
 #include <algorithm>
 #include <cctype>

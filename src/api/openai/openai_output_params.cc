@@ -1,6 +1,6 @@
 // OpenAI tools, tool_choice, parallel_tool_calls, response_format and enable_thinking ->
 // OutputRequest (type-checked, 400 naming the field).
-#include "api/openai_output_params.h"
+#include "api/openai/openai_output_params.h"
 
 #include "api/json_fields.h"
 

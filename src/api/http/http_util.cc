@@ -1,4 +1,4 @@
-#include "api/http_util.h"
+#include "api/http/http_util.h"
 
 #include <httplib.h>
 

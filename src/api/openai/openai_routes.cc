@@ -8,11 +8,11 @@
 
 #include "api/chat_prompt.h"
 #include "api/generation.h"
-#include "api/http_util.h"
-#include "api/openai_params.h"
-#include "api/openai_responses.h"
+#include "api/http/http_util.h"
+#include "api/http/routes.h"
+#include "api/openai/openai_params.h"
+#include "api/openai/openai_responses.h"
 #include "api/output_plan.h"
-#include "api/routes.h"
 #include "tokenizer/utf8.h"
 
 namespace sluice::api {
