@@ -1,6 +1,6 @@
 #include "api/api_error.h"
 
-#include <nlohmann/json.hpp>
+#include "api/json_fields.h"
 
 namespace sluice::api {
 
@@ -25,6 +25,18 @@ int ApiError::status() const {
       return 503;
   }
   return 500;
+}
+
+ApiError engine_error(const RequestError& e, const std::string& param) {
+  switch (e.kind) {
+    case RequestErrorKind::kInvalidParameter:
+      return ApiError(ErrorKind::kInvalidRequest, e.message, param);
+    case RequestErrorKind::kUnavailable:
+      return ApiError(ErrorKind::kUnavailable, e.message, param);
+    case RequestErrorKind::kInternal:
+      break;
+  }
+  return ApiError(ErrorKind::kInternal, e.message, param);
 }
 
 namespace {
@@ -64,20 +76,17 @@ Shape shape_of(ErrorKind k) {
 
 std::string error_body(const ApiError& e, Protocol protocol) {
   const Shape s = shape_of(e.kind());
-  nlohmann::ordered_json body;
+  Json body;
   if (protocol == Protocol::kAnthropic) {
     body["type"] = "error";
     body["error"] = {{"type", s.anthropic_type}, {"message", e.what()}};
   } else {
     body["error"] = {{"message", e.what()},
                      {"type", s.openai_type},
-                     {"param", e.param().empty() ? nlohmann::ordered_json(nullptr)
-                                                 : nlohmann::ordered_json(e.param())},
-                     {"code", s.openai_code ? nlohmann::ordered_json(s.openai_code)
-                                            : nlohmann::ordered_json(nullptr)}};
+                     {"param", e.param().empty() ? Json(nullptr) : Json(e.param())},
+                     {"code", s.openai_code ? Json(s.openai_code) : Json(nullptr)}};
   }
-  // Invalid UTF-8 echoed from the request must not make dump() throw.
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return dump(body);  // invalid UTF-8 echoed from the request must not throw
 }
 
 }  // namespace sluice::api

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/request_error.h"
+
 namespace sluice::api {
 
 enum class Protocol { kOpenAI, kAnthropic };
@@ -37,6 +39,13 @@ class ApiError : public std::runtime_error {
 // 400 naming the parameter: invalid("temperature must be >= 0", "temperature").
 inline ApiError invalid(const std::string& message, const std::string& param = "") {
   return ApiError(ErrorKind::kInvalidRequest, message, param);
+}
+
+// A request the engine refused: kInvalidParameter -> 400, kUnavailable -> 503, kInternal -> 500.
+// `param` names the request field the engine's RequestError::param stands for.
+ApiError engine_error(const RequestError& e, const std::string& param);
+inline ApiError engine_error(const RequestError& e) {
+  return engine_error(e, e.param);
 }
 
 std::string error_body(const ApiError& e, Protocol protocol);

@@ -1,31 +1,11 @@
 #include "api/generation.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace sluice::api {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-// "[sampling] top_p must be ..." -> ApiError(400, "top_p must be ...", param "top_p").
-ApiError engine_rejection(const std::string& status_message) {
-  std::string msg = status_message;
-  if (!msg.empty() && msg[0] == '[') {
-    const size_t close = msg.find("] ");
-    if (close != std::string::npos) msg = msg.substr(close + 2);
-  }
-  size_t end = 0;
-  while (end < msg.size() &&
-         (std::isalnum(static_cast<unsigned char>(msg[end])) || msg[end] == '_'))
-    ++end;
-  std::string param = msg.substr(0, end);
-  if (param.find('_') == std::string::npos && param != "temperature" && param != "n" &&
-      param != "logprobs")
-    param.clear();
-  if (msg.rfind("prompt", 0) == 0) param = "messages";
-  return invalid(msg, param);
-}
 }  // namespace
 
 Generation::Generation(ServerContext& ctx, EngineRequest request) : ctx_(ctx) {
@@ -46,7 +26,7 @@ Generation::Generation(ServerContext& ctx, EngineRequest request) : ctx_(ctx) {
   auto stream = ctx_.engine->submit(std::move(request));
   if (!stream) {
     ctx_.in_flight.fetch_sub(1);
-    throw engine_rejection(stream.error());
+    throw engine_error(stream.request_error());
   }
   stream_ = *stream;
 }

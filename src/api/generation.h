@@ -1,7 +1,7 @@
 #pragma once
 // One request's life in the engine, seen from an HTTP worker: admission (429 beyond
-// --max-queued-requests, 400 for what the engine rejects), its outputs, the request timeout,
-// latency metrics, and an abort whenever the handler stops reading early (client gone, error).
+// --max-queued-requests, engine_error() for what the engine refuses), its outputs, the request
+// timeout, latency metrics, and an abort whenever the handler stops reading early (client gone).
 #include <chrono>
 #include <optional>
 #include <string>
@@ -13,7 +13,8 @@ namespace sluice::api {
 
 class Generation {
  public:
-  // Throws ApiError: 429 when the queue is full, 400 for requests the engine rejects.
+  // Throws ApiError: 429 when the queue is full, else engine_error() of the engine's refusal
+  // (its param is the engine's field name: "prompt", "top_p", ...).
   Generation(ServerContext& ctx, EngineRequest request);
   ~Generation();  // aborts an unfinished request; releases the admission slot
   Generation(const Generation&) = delete;

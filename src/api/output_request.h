@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "api/http_util.h"
+#include "api/json_fields.h"
 
 namespace sluice::api {
 
@@ -14,16 +14,16 @@ struct ToolRequest {
   enum class Choice { kAuto, kNone, kRequired, kNamed };
   Json functions = Json::array();  // [{name, description?, parameters?}] (OpenAI function objects)
   Choice choice = Choice::kAuto;
-  std::string named;               // kNamed: the function that must be called
-  bool parallel = true;            // more than one call allowed
-  std::string param = "tools";     // names the request field in errors
+  std::string named;            // kNamed: the function that must be called
+  bool parallel = true;         // more than one call allowed
+  std::string param = "tools";  // names the request field in errors
   std::string choice_param = "tool_choice";
 };
 
 struct FormatRequest {
   enum class Kind { kText, kJsonObject, kJsonSchema };
   Kind kind = Kind::kText;
-  Json schema;                           // kJsonSchema
+  Json schema;  // kJsonSchema
   std::string param = "response_format";
 };
 

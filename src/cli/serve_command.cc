@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "api/http_server.h"
+#include "api/http/http_server.h"
 #include "api/output_plan.h"
 #include "api/server_context.h"
 #include "cli/commands.h"

@@ -1,13 +1,13 @@
-#include "common/env.h"
 #include "engine/engine.h"
-
-#include <algorithm>
-#include <cstdlib>
-#include <cmath>
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
 #include "common/assert.h"
+#include "common/env.h"
 #include "common/profile.h"
 #include "engine/reasoning_tracker.h"
 #include "engine/stop_strings.h"
@@ -55,24 +55,23 @@ struct Engine::Live {
 
 Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineConfig& config) {
   if (Status s = config.validate(); !s) return s;
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
-                          make_backend(config.device, config.num_threads,
-                                       config.cpu_int8_activations));
+  SLUICE_ASSIGN_OR_RETURN(
+      std::unique_ptr<Backend> backend,
+      make_backend(config.device, config.num_threads, config.cpu_int8_activations));
   if (Status s = apply_kv_cache_dtype(config.kv_cache_dtype, *backend); !s) return s;
   if (config.deterministic && !backend->set_batch_invariant(true))
     return Status::error("engine", "--deterministic: the " + backend->name() +
                                        " backend has no batch-invariant kernels");
   auto runner = std::make_unique<ModelRunner>(model, *backend);  // places the weights
   const ModelConfig& c = model.config();
-  const int64_t block_bytes =
-      KvStorage::bytes_per_block(c.num_layers, config.block_size, c.num_kv_heads, c.head_dim,
-                                 backend->kv_dtype());
+  const int64_t block_bytes = KvStorage::bytes_per_block(
+      c.num_layers, config.block_size, c.num_kv_heads, c.head_dim, backend->kv_dtype());
   int64_t budget = config.kv_cache_bytes;
   if (budget <= 0 && !backend->host_resident()) {
     // What the weights left, less the share kept free and room for activations and logits
     // (plus a row of staged values per sampled sequence: Backend::sample_rows).
-    const double keep = (1.0 - config.gpu_memory_utilization) *
-                        static_cast<double>(backend->total_memory());
+    const double keep =
+        (1.0 - config.gpu_memory_utilization) * static_cast<double>(backend->total_memory());
     const double activations = 1.5 * double(1 << 30) + static_cast<double>(config.max_num_seqs) *
                                                            static_cast<double>(c.vocab_size) * 4.0;
     budget = static_cast<int64_t>(
@@ -97,8 +96,8 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
   const ModelConfig& c = model.config();
   max_model_len_ = config.max_model_len > 0 ? config.max_model_len
                                             : static_cast<int32_t>(c.max_position_embeddings);
-  kv_storage_ = std::make_unique<KvStorage>(*backend_, c.num_layers, num_blocks,
-                                            config.block_size, c.num_kv_heads, c.head_dim);
+  kv_storage_ = std::make_unique<KvStorage>(*backend_, c.num_layers, num_blocks, config.block_size,
+                                            c.num_kv_heads, c.head_dim);
   if (!backend_->host_resident()) {  // SLUICE_WARM_UP_LARGE=0: no full-step warm-up (A/B)
     const bool full = env::enabled(env::Switch::kWarmUpLarge);
     runner_->warm_up(*kv_storage_,
@@ -115,41 +114,46 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
 }
 
 Engine::~Engine() {
+  shut_down();
+}
+
+void Engine::shut_down() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 int64_t Engine::kv_capacity_tokens() const {
   return static_cast<int64_t>(kv_storage_->num_blocks() - 1) * config_.block_size;
 }
 
-Result<std::shared_ptr<RequestStream>> Engine::submit(EngineRequest req) {
+RequestResult<std::shared_ptr<RequestStream>> Engine::submit(EngineRequest req) {
+  using E = RequestError;
   const int32_t vocab = static_cast<int32_t>(model_.config().vocab_size);
-  if (Status s = req.params.validate(vocab); !s) return s;
-  if (req.prompt.empty()) return Status::error("request", "the prompt is empty");
+  if (auto error = req.params.validate(vocab)) return *error;
+  if (req.prompt.empty()) return E::invalid("prompt", "the prompt is empty");
   for (int32_t t : req.prompt)
     if (t < 0 || t >= vocab)
-      return Status::error("request", "prompt token id " + std::to_string(t) + " is out of range");
+      return E::invalid("prompt", "prompt token id " + std::to_string(t) + " is out of range");
   const int64_t total = static_cast<int64_t>(req.prompt.size()) + req.params.max_tokens;
   if (total > max_model_len_)
-    return Status::error(
-        "request", "prompt (" + std::to_string(req.prompt.size()) + " tokens) + max_tokens (" +
-                       std::to_string(req.params.max_tokens) + ") exceeds the context length " +
-                       std::to_string(max_model_len_));
+    return E::invalid("prompt",
+                      "prompt (" + std::to_string(req.prompt.size()) + " tokens) + max_tokens (" +
+                          std::to_string(req.params.max_tokens) + ") exceeds the context length " +
+                          std::to_string(max_model_len_));
   if (total > kv_capacity_tokens())
-    return Status::error("request", "prompt + max_tokens (" + std::to_string(total) +
-                                        " tokens) exceeds the KV cache capacity of " +
-                                        std::to_string(kv_capacity_tokens()) + " tokens");
+    return E::invalid("prompt", "prompt + max_tokens (" + std::to_string(total) +
+                                    " tokens) exceeds the KV cache capacity of " +
+                                    std::to_string(kv_capacity_tokens()) + " tokens");
   auto stream = std::make_shared<RequestStream>();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) return Status::error("engine", "the engine is shutting down");
+    if (stop_) return E{RequestErrorKind::kUnavailable, "", "the engine is shutting down"};
     if (!ids_.emplace(req.id, true).second)
-      return Status::error("request", "duplicate request id '" + req.id + "'");
+      return E{RequestErrorKind::kInternal, "id", "duplicate request id '" + req.id + "'"};
     inbox_.emplace_back(std::move(req), stream);
   }
   cv_.notify_one();
@@ -189,10 +193,12 @@ void Engine::loop() {
     flush_outbox();
     if (profile::enabled()) {
       profile::add("engine admit+schedule", std::chrono::duration<double>(t1 - t0).count());
-      profile::add("engine publish+flush", std::chrono::duration<double>(Clock::now() - t2).count());
+      profile::add("engine publish+flush",
+                   std::chrono::duration<double>(Clock::now() - t2).count());
     }
   }
-  // Shutdown: every live request ends with "abort".
+  // Shutdown: every request ends with "abort", those still in the inbox too.
+  admit_and_abort();
   for (auto& [id, r] : live_) abort_request(*r);
   flush_outbox();
 }
@@ -314,7 +320,8 @@ void Engine::step(const SchedulerOutput& out) {
     }
   }
   if (profile::enabled()) {  // "decode": every token of the step is a sampled one
-    const std::string kind = out.num_tokens == static_cast<int64_t>(sampled.size()) ? " decode" : " mixed";
+    const std::string kind =
+        out.num_tokens == static_cast<int64_t>(sampled.size()) ? " decode" : " mixed";
     auto secs = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
     profile::add("step build batch" + kind, secs(t_batch - t_start));
     profile::add("step forward+sample" + kind, secs(t_forward - t_batch));
@@ -405,8 +412,7 @@ void Engine::sample_jobs(std::vector<SampleJob>& jobs, int64_t vocab) {
 
 bool Engine::all_plain_greedy(const std::vector<SampleJob>& jobs) const {
   for (const SampleJob& job : jobs)
-    if (!job.sampled &&
-        (job.constrained || !job.request->seqs[job.index].sampler->plain_greedy()))
+    if (!job.sampled && (job.constrained || !job.request->seqs[job.index].sampler->plain_greedy()))
       return false;
   return true;
 }
@@ -496,8 +502,9 @@ SequenceDelta Engine::apply_sample(const SampleJob& job) {
   if (rejected) {  // a grammar with no way forward; never expected
     finish = FinishReason::kError;
     d.stop_reason = "grammar: no allowed token";
-  } else if ((is_eog && !p.ignore_eos) || std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(),
-                                             so.token) != p.stop_token_ids.end()) {
+  } else if ((is_eog && !p.ignore_eos) ||
+             std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), so.token) !=
+                 p.stop_token_ids.end()) {
     finish = FinishReason::kStop;
     d.stop_reason = "token:" + std::to_string(so.token);
   } else {

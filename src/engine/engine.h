@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "engine/engine_config.h"
 #include "engine/request.h"
+#include "engine/request_error.h"
 #include "engine/scheduler.h"
 #include "kv/kv_cache_manager.h"
 #include "model/kv_storage.h"
@@ -36,12 +37,15 @@ class Engine {
  public:
   // The model must outlive the engine.
   static Result<std::unique_ptr<Engine>> create(const Model& model, const EngineConfig& config);
-  ~Engine();  // stops the thread; live requests finish with "abort"
+  ~Engine();  // shut_down()
 
   // Validates (params, lengths) and queues the request; the stream yields its outputs.
-  Result<std::shared_ptr<RequestStream>> submit(EngineRequest request);
+  // Refused: kInvalidParameter naming the field, kUnavailable once shutting down.
+  RequestResult<std::shared_ptr<RequestStream>> submit(EngineRequest request);
   // Finishes the request with "abort" at the next step; its blocks return to the pool.
   void abort(const std::string& request_id);
+  // Stops the engine thread: live requests finish with "abort", later submits are kUnavailable.
+  void shut_down();
 
   EngineMetrics metrics() const;
   const EngineConfig& config() const { return config_; }
@@ -59,11 +63,11 @@ class Engine {
   // planning (serially), the rest by sample_in_parallel.
   struct SampleJob {
     Live* request = nullptr;
-    size_t index = 0;               // into request->seqs
-    size_t row = 0;                 // its row of the step's logits
-    bool constrained = false;       // a grammar applies to this token
-    bool forked_child = false;      // forked from its parent this step
-    bool sampled = false;           // `out` is set
+    size_t index = 0;           // into request->seqs
+    size_t row = 0;             // its row of the step's logits
+    bool constrained = false;   // a grammar applies to this token
+    bool forked_child = false;  // forked from its parent this step
+    bool sampled = false;       // `out` is set
     SampleOutput out;
   };
   // Forks n > 1 requests after their prompt, and takes forced tokens (no sampling there).

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/status.h"
+#include "engine/request_error.h"
 
 namespace sluice {
 
@@ -28,8 +28,9 @@ struct SamplingParams {
   std::vector<std::string> stop;  // stop strings (not included in the output)
   int32_t n = 1;                  // >= 1 completions sharing the prompt
 
-  // Error names the offending parameter, e.g. "top_p must be in (0, 1], got 1.5".
-  Status validate(int32_t vocab_size) const;
+  // The first field out of range, e.g. {kInvalidParameter, "top_p", "top_p must be in (0, 1],
+  // got 1.5"}; nullopt when every field is valid.
+  std::optional<RequestError> validate(int32_t vocab_size) const;
 };
 
 }  // namespace sluice

@@ -321,6 +321,47 @@ TEST_F(EngineTest, StopsOnTokenIdsAndLengthAndRejectsBadRequests) {
   EXPECT_FALSE(e->submit(bad));
 }
 
+// Refusals are typed: the field at fault, or the engine's state; never a string to parse.
+TEST_F(EngineTest, RefusalsNameTheirKindAndField) {
+  auto e = engine();
+  auto refused = [&](const EngineRequest& r) {
+    auto s = e->submit(r);
+    EXPECT_FALSE(s) << r.id;
+    return s ? RequestError{} : s.request_error();
+  };
+  EngineRequest bad = request("bad", {});
+  RequestError err = refused(bad);
+  EXPECT_EQ(err.kind, RequestErrorKind::kInvalidParameter);
+  EXPECT_EQ(err.param, "prompt");
+  EXPECT_EQ(err.message, "the prompt is empty");
+  bad.prompt = {1, 2, 3};
+  bad.params.max_tokens = 5000;  // beyond the 4096-token context
+  err = refused(bad);
+  EXPECT_EQ(err.param, "prompt");
+  EXPECT_EQ(err.message, "prompt (3 tokens) + max_tokens (5000) exceeds the context length 4096");
+  bad.params.max_tokens = 4;
+  bad.params.top_p = 2.0f;
+  err = refused(bad);
+  EXPECT_EQ(err.kind, RequestErrorKind::kInvalidParameter);
+  EXPECT_EQ(err.param, "top_p");
+
+  EngineRequest live = request("live", {1, 2, 3});
+  live.params.max_tokens = 4000;
+  live.params.ignore_eos = true;
+  auto stream = e->submit(live);
+  ASSERT_TRUE(stream) << stream.error();
+  err = refused(live);  // its id is still live
+  EXPECT_EQ(err.kind, RequestErrorKind::kInternal);
+  EXPECT_EQ(err.param, "id");
+
+  e->shut_down();  // the live request ends with "abort"; later ones are refused
+  EXPECT_EQ(drain(**stream).finish, "abort");
+  err = refused(request("late", {1, 2, 3}));
+  EXPECT_EQ(err.kind, RequestErrorKind::kUnavailable);
+  EXPECT_EQ(err.message, "the engine is shutting down");
+  EXPECT_EQ(err.text(), "[request] the engine is shutting down");
+}
+
 }  // namespace
 }  // namespace sluice
 

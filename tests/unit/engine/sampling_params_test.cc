@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,12 +126,14 @@ TEST(SamplingParamsTest, Bounds) {
   for (const Case& c : cases()) {
     SamplingParams p;
     c.edit(p);
-    const Status s = p.validate(kVocab);
+    const std::optional<RequestError> e = p.validate(kVocab);
     if (c.expect == nullptr) {
-      EXPECT_TRUE(s.is_ok()) << c.name << ": " << s.message();
+      EXPECT_FALSE(e) << c.name << ": " << e->message;
     } else {
-      ASSERT_FALSE(s.is_ok()) << c.name;
-      EXPECT_NE(s.message().find(c.expect), std::string::npos) << c.name << ": " << s.message();
+      ASSERT_TRUE(e) << c.name;
+      EXPECT_EQ(e->kind, RequestErrorKind::kInvalidParameter) << c.name;
+      EXPECT_NE(e->message.find(c.expect), std::string::npos) << c.name << ": " << e->message;
+      EXPECT_EQ(e->message.rfind(e->param, 0), 0u) << c.name << ": " << e->message;
     }
   }
 }
@@ -138,11 +141,17 @@ TEST(SamplingParamsTest, Bounds) {
 TEST(SamplingParamsTest, MessageNamesParameterFirst) {
   SamplingParams p;
   p.top_p = 1.5f;
-  EXPECT_EQ(p.validate(kVocab).message(), "[sampling] top_p must be in (0, 1], got 1.5");
+  std::optional<RequestError> e = p.validate(kVocab);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->param, "top_p");
+  EXPECT_EQ(e->message, "top_p must be in (0, 1], got 1.5");
+  EXPECT_EQ(e->text(), "[request] top_p must be in (0, 1], got 1.5");
   p = SamplingParams();
   p.logit_bias = {{kVocab, 1.0f}};
-  EXPECT_EQ(p.validate(kVocab).message(),
-            "[sampling] logit_bias token id 1000 is out of range [0, 1000)");
+  e = p.validate(kVocab);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->param, "logit_bias");
+  EXPECT_EQ(e->message, "logit_bias token id 1000 is out of range [0, 1000)");
 }
 
 }  // namespace

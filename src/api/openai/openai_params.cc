@@ -1,14 +1,13 @@
-#include "common/env.h"
-#include "api/openai_params.h"
+#include "api/openai/openai_params.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 
-#include "api/openai_output_params.h"
+#include "api/openai/openai_output_params.h"
+#include "common/env.h"
 
 namespace sluice::api {
 
@@ -103,11 +102,6 @@ constexpr const char* kChatFields[] = {"messages",
                                        "response_format"};
 constexpr const char* kCompletionFields[] = {"prompt", "best_of", "response_format"};
 
-template <size_t N>
-bool listed(const char* const (&names)[N], const std::string& key) {
-  return std::any_of(std::begin(names), std::end(names), [&](const char* n) { return key == n; });
-}
-
 void check_unsupported_and_unknown(const Json& body, OpenAIEndpoint ep) {
   const bool chat = ep == OpenAIEndpoint::kChat;
   for (auto it = body.begin(); it != body.end(); ++it) {
@@ -126,18 +120,6 @@ void check_unsupported_and_unknown(const Json& body, OpenAIEndpoint ep) {
 }
 
 // ---------------------------------------------------------------- typed values
-
-float json_float(const Json& v, const std::string& name) {
-  if (!v.is_number()) throw invalid(name + " must be a number", name);
-  return static_cast<float>(v.get<double>());
-}
-
-int32_t json_int32(const Json& v, const std::string& name) {
-  const int64_t x = json_int(v, name);
-  if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max())
-    throw invalid(name + " is out of range, got " + std::to_string(x), name);
-  return static_cast<int32_t>(x);
-}
 
 std::vector<int32_t> token_list(const Json& v, const std::string& name, int32_t vocab_size) {
   if (!v.is_array()) throw invalid(name + " must be a list of token ids", name);
@@ -203,44 +185,7 @@ void parse_prompt(const Json& v, int32_t vocab_size, OpenAIRequest& r) {
   r.prompt_is_tokens = true;
 }
 
-// "top_p must be in (0, 1], got 1.5" -> the request field it is about.
-std::string param_of(const std::string& message, const OpenAIRequest& r) {
-  size_t end = 0;
-  while (end < message.size() &&
-         (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '_'))
-    ++end;
-  const std::string word = message.substr(0, end);
-  if (word == "logprobs") return r.endpoint == OpenAIEndpoint::kChat ? "top_logprobs" : "logprobs";
-  if (word == "max_tokens") return r.max_tokens_field.empty() ? "max_tokens" : r.max_tokens_field;
-  return word;
-}
-
 }  // namespace
-
-// ---------------------------------------------------------------- shared getters
-
-const Json* json_field(const Json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-bool json_bool(const Json& v, const std::string& name) {
-  if (!v.is_boolean()) throw invalid(name + " must be a boolean", name);
-  return v.get<bool>();
-}
-
-int64_t json_int(const Json& v, const std::string& name) {
-  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-    throw invalid(name + " is out of range", name);
-  if (!v.is_number_integer()) throw invalid(name + " must be an integer", name);
-  return v.get<int64_t>();
-}
-
-const std::string& json_string(const Json& v, const std::string& name) {
-  if (!v.is_string()) throw invalid(name + " must be a string", name);
-  return v.get_ref<const std::string&>();
-}
 
 // ---------------------------------------------------------------- the request
 
@@ -339,17 +284,22 @@ OpenAIRequest parse_openai_request(const Json& body, OpenAIEndpoint endpoint, in
   // Ranges (the engine checks again); max_tokens is checked once its default is known.
   const int32_t max_tokens = p.max_tokens;
   p.max_tokens = 1;
-  if (Status s = p.validate(vocab_size); !s) {
-    std::string msg = s.message();
-    const size_t close = msg.find("] ");
-    if (!msg.empty() && msg[0] == '[' && close != std::string::npos) msg = msg.substr(close + 2);
-    throw invalid(msg, param_of(msg, r));
-  }
+  if (auto error = p.validate(vocab_size))
+    throw engine_error(*error, openai_field(error->param, r, chat ? "messages" : "prompt"));
   p.max_tokens = max_tokens;
   if (!r.max_tokens_field.empty() && p.max_tokens < 1)
     throw invalid(r.max_tokens_field + " must be >= 1, got " + std::to_string(p.max_tokens),
                   r.max_tokens_field);
   return r;
+}
+
+std::string openai_field(const std::string& engine_param, const OpenAIRequest& r,
+                         const std::string& prompt_param) {
+  if (engine_param == "prompt") return prompt_param;
+  if (engine_param == "logprobs")
+    return r.endpoint == OpenAIEndpoint::kChat ? "top_logprobs" : "logprobs";
+  if (engine_param == "max_tokens" && !r.max_tokens_field.empty()) return r.max_tokens_field;
+  return engine_param;
 }
 
 void apply_default_max_tokens(OpenAIRequest& r, int64_t num_prompt_tokens, int64_t max_model_len,

@@ -1,4 +1,4 @@
-#include "api/anthropic_responses.h"
+#include "api/anthropic/anthropic_responses.h"
 
 #include <algorithm>
 
@@ -130,8 +130,9 @@ std::string BlockStreamWriter::open(Block b, Json content_block) {
 }
 
 std::string BlockStreamWriter::delta(Json d) {
-  return sse_event("content_block_delta",
-                   Json{{"type", "content_block_delta"}, {"index", index_}, {"delta", std::move(d)}});
+  return sse_event(
+      "content_block_delta",
+      Json{{"type", "content_block_delta"}, {"index", index_}, {"delta", std::move(d)}});
 }
 
 std::string BlockStreamWriter::close_current() {
@@ -147,7 +148,8 @@ std::string BlockStreamWriter::on_events(const std::vector<AssistantEvent>& even
     switch (e.kind) {
       case K::kReasoning:
         if (current_ != Block::kThinking)
-          out += open(Block::kThinking, {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}});
+          out +=
+              open(Block::kThinking, {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}});
         out += delta({{"type", "thinking_delta"}, {"thinking", e.text}});
         break;
       case K::kContent:

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "api/http_util.h"
+#include "api/json_fields.h"
 #include "api/output_plan.h"
 #include "api/output_request.h"
 #include "api/server_context.h"
@@ -37,7 +37,7 @@ AnthropicRequest parse_anthropic_request(const Json& body);
 
 struct AnthropicPromptTokens {
   std::vector<int32_t> tokens;
-  std::string text;                   // the rendered prompt
+  std::string text;                  // the rendered prompt
   std::shared_ptr<OutputPlan> plan;  // tools / thinking / format as planned for this model
 };
 // Renders the chat template over the messages (and tools) and appends the prefill, if any.

@@ -7,7 +7,7 @@
 
 #include "api/api_error.h"
 #include "api/assistant_output.h"
-#include "api/http_util.h"
+#include "api/http/http_util.h"
 #include "engine/request.h"
 
 namespace sluice::api {

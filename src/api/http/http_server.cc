@@ -1,11 +1,11 @@
-#include "api/http_server.h"
+#include "api/http/http_server.h"
 
 #include <httplib.h>
 
 #include <algorithm>
 
-#include "api/http_util.h"
-#include "api/routes.h"
+#include "api/http/http_util.h"
+#include "api/http/routes.h"
 
 namespace sluice::api {
 

@@ -1,5 +1,4 @@
-#include "common/env.h"
-#include "api/anthropic_params.h"
+#include "api/anthropic/anthropic_params.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +8,7 @@
 #include <limits>
 
 #include "api/chat_prompt.h"
+#include "common/env.h"
 
 namespace sluice::api {
 
@@ -32,33 +32,13 @@ const char* const kUnsupportedBlocks[] = {
     "container_upload"};
 // clang-format on
 
-bool has(const Json& body, const char* key) {
-  auto it = body.find(key);
-  return it != body.end() && !it->is_null();  // an explicit null reads as absent
-}
-
-// An integer field as int64 (a JSON unsigned beyond int64 saturates); 400 for any other type.
-int64_t integer(const Json& v, const char* name) {
-  if (!v.is_number_integer()) throw invalid(std::string(name) + ": must be an integer", name);
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
-               ? std::numeric_limits<int64_t>::max()
-               : static_cast<int64_t>(u);
-  }
-  return v.get<int64_t>();
-}
-
-template <size_t N>
-bool one_of(const std::string& s, const char* const (&list)[N]) {
-  return std::find(std::begin(list), std::end(list), s) != std::end(list);
-}
+constexpr Protocol kAnthropic = Protocol::kAnthropic;
 
 void debug_unknown_fields(const Json& body, const char* route, bool with_sampling) {
   static const bool on = env::enabled(env::Switch::kDebug);
   if (!on) return;
   for (auto it = body.begin(); it != body.end(); ++it) {
-    if (one_of(it.key(), kPromptFields) || (with_sampling && one_of(it.key(), kSamplingFields)))
+    if (listed(kPromptFields, it.key()) || (with_sampling && listed(kSamplingFields, it.key())))
       continue;
     std::fprintf(stderr, "sluice: debug: %s: ignoring unknown field '%s'\n", route,
                  it.key().c_str());
@@ -81,27 +61,27 @@ void parse_format(const Json& f, const char* param, FormatRequest& out) {
 OutputRequest parse_output(const Json& body) {
   OutputRequest o;
   ToolRequest& t = o.tools;
-  if (has(body, "tools")) {
+  if (json_field(body, "tools")) {
     const Json& tools = body["tools"];
     if (!tools.is_array()) throw invalid("tools: must be a list", "tools");
     for (size_t i = 0; i < tools.size(); ++i) {
       const Json& tool = tools[i];
       const std::string where = "tools." + std::to_string(i);
       if (!tool.is_object()) throw invalid(where + ": must be an object", "tools");
-      if (has(tool, "type") && tool["type"] != "custom")
+      if (json_field(tool, "type") && tool["type"] != "custom")
         throw invalid(where + ".type: server tools ('" + tool["type"].dump() +
                           "') are not supported; define custom tools with an input_schema",
                       "tools");
-      if (!has(tool, "input_schema") || !tool["input_schema"].is_object())
+      if (!json_field(tool, "input_schema") || !tool["input_schema"].is_object())
         throw invalid(where + ".input_schema: Field required (an object)", "tools");
       Json f = Json::object();
       f["name"] = tool.contains("name") ? tool["name"] : Json(nullptr);
-      if (has(tool, "description")) f["description"] = tool["description"];
+      if (json_field(tool, "description")) f["description"] = tool["description"];
       f["parameters"] = tool["input_schema"];
       t.functions.push_back(std::move(f));  // name and schema are checked by output_plan
     }
   }
-  if (has(body, "tool_choice")) {
+  if (json_field(body, "tool_choice")) {
     const Json& tc = body["tool_choice"];
     if (!tc.is_object() || !tc.contains("type") || !tc["type"].is_string())
       throw invalid("tool_choice: must be an object with a 'type'", "tool_choice");
@@ -114,20 +94,17 @@ OutputRequest parse_output(const Json& body) {
     } else if (type == "none") {
       t.choice = C::kNone;
     } else if (type == "tool") {
-      if (!has(tc, "name") || !tc["name"].is_string())
+      if (!json_field(tc, "name") || !tc["name"].is_string())
         throw invalid("tool_choice.name: Field required", "tool_choice");
       t.choice = C::kNamed;
       t.named = tc["name"];
     } else {
       throw invalid("tool_choice.type: must be 'auto', 'any', 'tool' or 'none'", "tool_choice");
     }
-    if (has(tc, "disable_parallel_tool_use")) {
-      if (!tc["disable_parallel_tool_use"].is_boolean())
-        throw invalid("tool_choice.disable_parallel_tool_use: must be a boolean", "tool_choice");
-      t.parallel = !tc["disable_parallel_tool_use"].get<bool>();
-    }
+    if (const Json* v = json_field(tc, "disable_parallel_tool_use"))
+      t.parallel = !json_bool(*v, "tool_choice.disable_parallel_tool_use", kAnthropic);
   }
-  if (has(body, "thinking")) {
+  if (json_field(body, "thinking")) {
     const Json& th = body["thinking"];
     if (!th.is_object() || !th.contains("type") || !th["type"].is_string())
       throw invalid("thinking: must be an object with a 'type'", "thinking");
@@ -136,10 +113,10 @@ OutputRequest parse_output(const Json& body) {
       o.thinking.enabled = false;
     } else if (type == "enabled" || type == "adaptive") {
       o.thinking.enabled = true;
-      if (has(th, "budget_tokens")) {
-        const int64_t b = integer(th["budget_tokens"], "thinking");
+      if (json_field(th, "budget_tokens")) {
+        const int32_t b = json_int32_clamped(th["budget_tokens"], "thinking", kAnthropic);
         if (b < 0) throw invalid("thinking.budget_tokens: must be >= 0", "thinking");
-        o.thinking.budget = static_cast<int32_t>(std::min<int64_t>(b, INT32_MAX));
+        o.thinking.budget = b;
       } else if (type == "enabled") {
         throw invalid("thinking.budget_tokens: Field required", "thinking");
       }
@@ -147,11 +124,12 @@ OutputRequest parse_output(const Json& body) {
       throw invalid("thinking.type: must be 'enabled', 'adaptive' or 'disabled'", "thinking");
     }
   }
-  if (has(body, "output_format")) parse_format(body["output_format"], "output_format", o.format);
-  if (has(body, "output_config")) {  // its "effort" is accepted and ignored
+  if (json_field(body, "output_format"))
+    parse_format(body["output_format"], "output_format", o.format);
+  if (json_field(body, "output_config")) {  // its "effort" is accepted and ignored
     const Json& oc = body["output_config"];
     if (!oc.is_object()) throw invalid("output_config: must be an object", "output_config");
-    if (has(oc, "format")) parse_format(oc["format"], "output_config.format", o.format);
+    if (json_field(oc, "format")) parse_format(oc["format"], "output_config.format", o.format);
   }
   return o;
 }
@@ -162,7 +140,7 @@ std::string block_text(const Json& block, const std::string& where, const std::s
     throw invalid(where + ": a content block must be an object with a string 'type'", param);
   const std::string type = block["type"];
   if (type != "text") {
-    if (one_of(type, kUnsupportedBlocks))
+    if (listed(kUnsupportedBlocks, type))
       throw invalid(where + ": content blocks of type '" + type + "' are not supported yet", param);
     throw invalid(where + ": unknown content block type '" + type + "'", param);
   }
@@ -184,7 +162,6 @@ std::string content_text(const Json& content, const std::string& where, const st
   return text;
 }
 
-
 // One Messages API message -> OpenAI-shaped turns: tool_result blocks become "tool" turns (before
 // the user's text), an assistant's thinking becomes reasoning_content and tool_use tool_calls.
 std::vector<Json> message_turns(const std::string& role, const Json& content,
@@ -201,26 +178,27 @@ std::vector<Json> message_turns(const std::string& role, const Json& content,
   for (size_t i = 0; i < content.size(); ++i) {
     const Json& b = content[i];
     const std::string at = where + "." + std::to_string(i);
-    const std::string type =
-        b.is_object() && b.contains("type") && b["type"].is_string() ? b["type"].get<std::string>()
-                                                                     : "";
+    const std::string type = b.is_object() && b.contains("type") && b["type"].is_string()
+                                 ? b["type"].get<std::string>()
+                                 : "";
     if (type == "tool_result" && role == "user") {
-      if (!has(b, "tool_use_id") || !b["tool_use_id"].is_string())
+      if (!json_field(b, "tool_use_id") || !b["tool_use_id"].is_string())
         throw invalid(at + ".tool_use_id: Field required", "messages");
       const std::string result =
-          has(b, "content") ? content_text(b["content"], at + ".content", "messages") : "";
+          json_field(b, "content") ? content_text(b["content"], at + ".content", "messages") : "";
       out.push_back(
           Json{{"role", "tool"}, {"tool_call_id", b["tool_use_id"]}, {"content", result}});
     } else if (type == "tool_use" && role == "assistant") {
-      if (!has(b, "id") || !b["id"].is_string() || !has(b, "name") || !b["name"].is_string())
+      if (!json_field(b, "id") || !b["id"].is_string() || !json_field(b, "name") ||
+          !b["name"].is_string())
         throw invalid(at + ": a tool_use block needs a string 'id' and 'name'", "messages");
-      const Json input = has(b, "input") ? b["input"] : Json::object();
+      const Json input = json_field(b, "input") ? b["input"] : Json::object();
       if (!input.is_object()) throw invalid(at + ".input: must be an object", "messages");
       calls.push_back(Json{{"id", b["id"]},
                            {"type", "function"},
                            {"function", Json{{"name", b["name"]}, {"arguments", input}}}});
     } else if (type == "thinking" && role == "assistant") {
-      if (!has(b, "thinking") || !b["thinking"].is_string())
+      if (!json_field(b, "thinking") || !b["thinking"].is_string())
         throw invalid(at + ".thinking: Field required (a string)", "messages");
       reasoning += b["thinking"].get<std::string>();
     } else if (type == "redacted_thinking" && role == "assistant") {
@@ -241,21 +219,19 @@ std::vector<Json> message_turns(const std::string& role, const Json& content,
   return out;
 }
 
-double number(const Json& v, const char* name) {
-  if (!v.is_number()) throw invalid(std::string(name) + ": must be a number", name);
-  const double d = v.get<double>();
-  if (!std::isfinite(d)) throw invalid(std::string(name) + ": must be finite", name);
+double finite_number(const Json& v, const char* name) {
+  const double d = json_number(v, name, kAnthropic);
+  if (!std::isfinite(d)) throw field_error(name, "must be finite", kAnthropic);
   return d;
 }
 
 AnthropicPrompt parse_prompt(const Json& body) {
   AnthropicPrompt p;
   if (!body.contains("model")) throw invalid("model: Field required", "model");
-  if (!body["model"].is_string()) throw invalid("model: must be a string", "model");
-  p.model = body["model"];
+  p.model = json_string(body["model"], "model", kAnthropic);
   p.output = parse_output(body);
 
-  if (has(body, "system")) {
+  if (json_field(body, "system")) {
     const std::string system = content_text(body["system"], "system", "system");
     if (!system.empty()) p.messages.push_back(Json{{"role", "system"}, {"content", system}});
   }
@@ -339,30 +315,27 @@ AnthropicRequest parse_anthropic_request(const Json& body) {
   sp.temperature = 1.0f;  // the Messages API's defaults: temperature 1, no top_p / top_k cut
 
   if (!body.contains("max_tokens")) throw invalid("max_tokens: Field required", "max_tokens");
-  const int64_t max_tokens = integer(body["max_tokens"], "max_tokens");
-  if (max_tokens < 1) throw invalid("max_tokens: must be >= 1", "max_tokens");
-  sp.max_tokens =
-      static_cast<int32_t>(std::min<int64_t>(max_tokens, std::numeric_limits<int32_t>::max()));
+  sp.max_tokens = json_int32_clamped(body["max_tokens"], "max_tokens", kAnthropic);
+  if (sp.max_tokens < 1) throw invalid("max_tokens: must be >= 1", "max_tokens");
 
-  if (has(body, "temperature")) {
-    const double t = number(body["temperature"], "temperature");
+  if (json_field(body, "temperature")) {
+    const double t = finite_number(body["temperature"], "temperature");
     if (t < 0.0 || t > 1.0)
       throw invalid("temperature: must be between 0 and 1, got " + body["temperature"].dump(),
                     "temperature");
     sp.temperature = static_cast<float>(t);
   }
-  if (has(body, "top_p")) {
-    const double p = number(body["top_p"], "top_p");
+  if (json_field(body, "top_p")) {
+    const double p = finite_number(body["top_p"], "top_p");
     if (!(p > 0.0 && p <= 1.0))
       throw invalid("top_p: must be in (0, 1], got " + body["top_p"].dump(), "top_p");
     sp.top_p = static_cast<float>(p);
   }
-  if (has(body, "top_k")) {
-    const int64_t k = integer(body["top_k"], "top_k");
-    if (k < 0) throw invalid("top_k: must be >= 0", "top_k");
-    sp.top_k = static_cast<int32_t>(std::min<int64_t>(k, std::numeric_limits<int32_t>::max()));
+  if (json_field(body, "top_k")) {
+    sp.top_k = json_int32_clamped(body["top_k"], "top_k", kAnthropic);
+    if (sp.top_k < 0) throw invalid("top_k: must be >= 0", "top_k");
   }
-  if (has(body, "stop_sequences")) {
+  if (json_field(body, "stop_sequences")) {
     const Json& stops = body["stop_sequences"];
     if (!stops.is_array())
       throw invalid("stop_sequences: must be a list of strings", "stop_sequences");
@@ -374,16 +347,14 @@ AnthropicRequest parse_anthropic_request(const Json& body) {
       sp.stop.push_back(s);
     }
   }
-  if (has(body, "metadata")) {  // accepted; user_id affects nothing here
+  if (json_field(body, "metadata")) {  // accepted; user_id affects nothing here
     const Json& md = body["metadata"];
     if (!md.is_object()) throw invalid("metadata: must be an object", "metadata");
-    if (has(md, "user_id") && !md["user_id"].is_string())
-      throw invalid("metadata.user_id: must be a string", "metadata");
+    if (const Json* user = json_field(md, "user_id"))
+      json_string(*user, "metadata.user_id", kAnthropic);
   }
-  if (has(body, "stream")) {
-    if (!body["stream"].is_boolean()) throw invalid("stream: must be a boolean", "stream");
-    r.stream = body["stream"];
-  }
+  if (const Json* stream = json_field(body, "stream"))
+    r.stream = json_bool(*stream, "stream", kAnthropic);
   return r;
 }
 

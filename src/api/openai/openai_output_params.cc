@@ -1,9 +1,8 @@
 // OpenAI tools, tool_choice, parallel_tool_calls, response_format and enable_thinking ->
 // OutputRequest (type-checked, 400 naming the field).
-#include "api/openai_output_params.h"
+#include "api/openai/openai_output_params.h"
 
-#include "api/api_error.h"
-#include "api/openai_params.h"
+#include "api/json_fields.h"
 
 namespace sluice::api {
 
@@ -18,9 +17,9 @@ Json parse_tools(const Json& v) {
     if (!t.is_object() || !t.contains("type") || !t["type"].is_string())
       throw invalid(where + " must be an object with a 'type'", "tools");
     if (t["type"] != "function")
-      throw invalid(where + ".type '" + t["type"].get<std::string>() +
-                        "' is not supported (only 'function')",
-                    "tools");
+      throw invalid(
+          where + ".type '" + t["type"].get<std::string>() + "' is not supported (only 'function')",
+          "tools");
     if (!t.contains("function") || !t["function"].is_object())
       throw invalid(where + ".function must be an object", "tools");
     functions.push_back(t["function"]);  // name / parameters are checked by output_plan

@@ -1,18 +1,10 @@
 // GET /health, /v1/models, /v1/models/{id}, /metrics
 #include <httplib.h>
 
-#include "api/http_util.h"
-#include "api/routes.h"
+#include "api/http/http_util.h"
+#include "api/http/routes.h"
 
 namespace sluice::api {
-
-void ServerContext::check_model(const std::string& requested) const {
-  if (options.strict_model_id && requested != model_id)
-    throw ApiError(
-        ErrorKind::kModelNotFound,
-        "the model '" + requested + "' does not exist; this server serves '" + model_id + "'",
-        "model");
-}
 
 namespace {
 Json model_card(const ServerContext& ctx) {

@@ -1,4 +1,4 @@
-#include "api/openai_responses.h"
+#include "api/openai/openai_responses.h"
 
 #include <algorithm>
 #include <cmath>
@@ -122,7 +122,8 @@ Json build_response(const ResponseMeta& m, const RequestOutput& all) {
       Json finish_reason = finish;
       if (m.plan) {
         const AssistantMessage a = parse_assistant_text(*m.plan, d.text, "call_");
-        message["content"] = a.content.empty() && !a.calls.empty() ? Json(nullptr) : Json(a.content);
+        message["content"] =
+            a.content.empty() && !a.calls.empty() ? Json(nullptr) : Json(a.content);
         if (m.plan->reasoning) message["reasoning_content"] = a.reasoning;
         if (!a.calls.empty()) {
           Json calls = Json::array();
@@ -184,15 +185,16 @@ std::string StreamEncoder::chat_chunks(const SequenceDelta& d, Json logprobs) {
           break;
         case K::kToolBegin:
           called_tools_[d.index] = true;
-          delta = {{"tool_calls", Json::array({{{"index", e.tool_index},
-                                                {"id", e.tool_id},
-                                                {"type", "function"},
-                                                {"function", {{"name", e.tool_name},
-                                                              {"arguments", ""}}}}})}};
+          delta = {{"tool_calls",
+                    Json::array({{{"index", e.tool_index},
+                                  {"id", e.tool_id},
+                                  {"type", "function"},
+                                  {"function", {{"name", e.tool_name}, {"arguments", ""}}}}})}};
           break;
         case K::kToolArguments:
-          delta = {{"tool_calls", Json::array({{{"index", e.tool_index},
-                                                {"function", {{"arguments", std::move(e.text)}}}}})}};
+          delta = {
+              {"tool_calls", Json::array({{{"index", e.tool_index},
+                                           {"function", {{"arguments", std::move(e.text)}}}}})}};
           break;
         case K::kToolEnd:
           continue;

@@ -5,11 +5,11 @@
 #include <chrono>
 #include <memory>
 
-#include "api/anthropic_params.h"
-#include "api/anthropic_responses.h"
+#include "api/anthropic/anthropic_params.h"
+#include "api/anthropic/anthropic_responses.h"
 #include "api/generation.h"
-#include "api/http_util.h"
-#include "api/routes.h"
+#include "api/http/http_util.h"
+#include "api/http/routes.h"
 
 namespace sluice::api {
 
@@ -44,8 +44,9 @@ EngineRequest engine_request(ServerContext& ctx, const AnthropicRequest& r,
   // Clients such as Claude Code ask for more output tokens than a local context holds: max_tokens
   // is a cap, so it is clamped to the room left after the prompt (a prompt that fills the context
   // is still a 400).
-  const int64_t room = std::min<int64_t>(ctx.engine->max_model_len(), ctx.engine->kv_capacity_tokens()) -
-                       static_cast<int64_t>(e.prompt.size());
+  const int64_t room =
+      std::min<int64_t>(ctx.engine->max_model_len(), ctx.engine->kv_capacity_tokens()) -
+      static_cast<int64_t>(e.prompt.size());
   if (room < 1)
     throw invalid("prompt is too long: " + std::to_string(e.prompt.size()) +
                       " tokens leave no room for output in the context of " +
@@ -64,9 +65,9 @@ void respond_once(ServerContext& ctx, httplib::Response& res, EngineRequest e,
   const SequenceDelta& d = checked_final(out.deltas.empty() ? nullptr : &out.deltas[0], out.error);
   const AssistantMessage m = parse_assistant_text(plan, d.text, "toolu_");
   res.set_header("request-id", id);
-  set_json(res, message_json(id, ctx.model_id, content_blocks(m),
-                             anthropic_stop(d, stops, !m.calls.empty()),
-                             anthropic_usage(out.stats)));
+  set_json(res,
+           message_json(id, ctx.model_id, content_blocks(m),
+                        anthropic_stop(d, stops, !m.calls.empty()), anthropic_usage(out.stats)));
 }
 
 // Writes the whole event stream in one provider call; a failed write (client gone) aborts the
@@ -80,8 +81,7 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, EngineRequest e,
   res.set_header("request-id", id);
   res.set_chunked_content_provider(
       "text/event-stream",
-      [&ctx, gen, id, num_prompt, stops = std::move(stops), plan](size_t,
-                                                                 httplib::DataSink& sink) {
+      [&ctx, gen, id, num_prompt, stops = std::move(stops), plan](size_t, httplib::DataSink& sink) {
         auto send = [&](const std::string& s) {
           if (s.empty()) return true;
           if (sink.write(s.data(), s.size())) return true;

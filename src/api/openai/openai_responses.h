@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "api/assistant_output.h"
-#include "api/http_util.h"
-#include "api/openai_params.h"
+#include "api/http/http_util.h"
+#include "api/openai/openai_params.h"
 #include "engine/request.h"
 #include "tokenizer/tokenizer.h"
 
@@ -55,7 +55,7 @@ class StreamEncoder {
   ResponseMeta m_;
   std::vector<int64_t> text_offset_;  // completions logprobs: per choice, characters so far
   std::vector<std::unique_ptr<AssistantOutputParser>> parsers_;  // chat, per choice
-  std::vector<bool> called_tools_;                                // per choice
+  std::vector<bool> called_tools_;                               // per choice
 };
 
 }  // namespace sluice::api

@@ -1,10 +1,10 @@
 #pragma once
 // Handler plumbing shared by the route files: error rendering in one place, JSON bodies, SSE.
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "api/api_error.h"
+#include "api/json_fields.h"
 #include "api/server_context.h"
 
 namespace httplib {
@@ -14,8 +14,6 @@ struct Response;
 
 namespace sluice::api {
 
-using Json = nlohmann::ordered_json;
-
 // Runs `fn`; an ApiError (or a JSON type error) becomes the protocol's error body with its
 // status; anything else becomes a 500 (a bug). Counts the request in the metrics.
 void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& res,
@@ -24,8 +22,6 @@ void set_error(httplib::Response& res, const ApiError& e, Protocol protocol);
 // The body as a JSON object (400 naming the parse error otherwise).
 Json parse_body(const httplib::Request& req);
 void set_json(httplib::Response& res, const Json& body, int status = 200);
-// Serializes without throwing on invalid UTF-8 (replaced by U+FFFD).
-std::string dump(const Json& j);
 // "data: <json>\n\n"
 std::string sse_data(const Json& j);
 // "event: <name>\ndata: <json>\n\n"

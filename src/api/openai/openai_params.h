@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "api/http_util.h"
+#include "api/json_fields.h"
 #include "api/output_request.h"
 #include "engine/sampling_params.h"
 
@@ -41,16 +41,14 @@ struct OpenAIRequest {
 // vocab_size bounds logit_bias and stop_token_ids.
 OpenAIRequest parse_openai_request(const Json& body, OpenAIEndpoint endpoint, int32_t vocab_size);
 
+// The request field an engine field name stands for: "prompt" -> prompt_param ("messages" in
+// chat), "logprobs" -> chat's "top_logprobs", "max_tokens" -> the field that set it.
+std::string openai_field(const std::string& engine_param, const OpenAIRequest& r,
+                         const std::string& prompt_param);
+
 // Sets params.max_tokens when the request left it out: what remains of the context, capped by
 // what the KV cache can hold. Throws 400 naming `prompt_param` when nothing remains.
 void apply_default_max_tokens(OpenAIRequest& r, int64_t num_prompt_tokens, int64_t max_model_len,
                               int64_t kv_capacity_tokens, const std::string& prompt_param);
-
-// Typed getters shared with /tokenize and /detokenize: 400 naming `name` on a wrong type.
-bool json_bool(const Json& v, const std::string& name);
-int64_t json_int(const Json& v, const std::string& name);
-const std::string& json_string(const Json& v, const std::string& name);
-// The body's field, or nullptr when it is absent or null.
-const Json* json_field(const Json& body, const char* name);
 
 }  // namespace sluice::api

@@ -1,14 +1,10 @@
-#include "api/http_util.h"
+#include "api/http/http_util.h"
 
 #include <httplib.h>
 
 #include <cstdio>
 
 namespace sluice::api {
-
-std::string dump(const Json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 std::string sse_data(const Json& j) {
   return "data: " + dump(j) + "\n\n";

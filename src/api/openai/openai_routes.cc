@@ -8,11 +8,11 @@
 
 #include "api/chat_prompt.h"
 #include "api/generation.h"
-#include "api/http_util.h"
-#include "api/openai_params.h"
-#include "api/openai_responses.h"
+#include "api/http/http_util.h"
+#include "api/http/routes.h"
+#include "api/openai/openai_params.h"
+#include "api/openai/openai_responses.h"
 #include "api/output_plan.h"
-#include "api/routes.h"
 #include "tokenizer/utf8.h"
 
 namespace sluice::api {
@@ -110,10 +110,8 @@ void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
   std::unique_ptr<Generation> gen;
   try {
     gen = std::make_unique<Generation>(ctx, std::move(er));
-  } catch (const ApiError& e) {  // Generation names prompt-length errors "messages"
-    if (e.param() == "messages" && prompt_param != "messages")
-      throw ApiError(e.kind(), e.what(), prompt_param);
-    throw;
+  } catch (const ApiError& e) {  // named by the engine's field names
+    throw ApiError(e.kind(), e.what(), openai_field(e.param(), r, prompt_param));
   }
   if (r.stream) {
     stream_response(res, std::move(gen), StreamEncoder(std::move(meta)));
