@@ -1,0 +1,173 @@
+// The op table (op_table.h) on every backend present: the reference (its results again), the
+// CPU backend at 1, 2 and all threads and with the scalar quantized kernels, and CUDA where this
+// build has it and a GPU is visible (skipped otherwise); each output compared with the reference
+// backend's on the same data.
+#include "op_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "backend/cpu/cpu_kernels.h"
+#include "test_util.h"
+
+namespace sluice::testing {
+namespace {
+
+struct Variant {
+  const char* name;
+  BackendKind kind;
+  int threads;        // CPU
+  bool scalar_quant;  // CPU: the scalar quantized kernels instead of the AVX2 ones
+};
+const Variant kVariants[] = {{"reference", BackendKind::Reference, 0, false},
+                             {"cpu1", BackendKind::Cpu, 1, false},
+                             {"cpu2", BackendKind::Cpu, 2, false},
+                             {"cpu", BackendKind::Cpu, 0, false},
+                             {"cpu1_scalar", BackendKind::Cpu, 1, true},
+                             {"cpu2_scalar", BackendKind::Cpu, 2, true},
+                             {"cuda", BackendKind::Cuda, 0, false}};
+
+const std::vector<OpCase>& op_cases() {
+  static const auto* cases = [] {
+    auto* all = new std::vector<OpCase>;
+    for (auto* family : {matmul_cases, elementwise_cases, attention_cases, sampling_cases})
+      for (OpCase& c : family()) all->push_back(std::move(c));
+    return all;
+  }();
+  return *cases;
+}
+
+// One backend per variant for the whole run (made on first use, never freed: a CUDA backend
+// must not outlive the driver at exit).
+Backend* backend_of(size_t v) {
+  static auto* made = new std::map<size_t, std::unique_ptr<Backend>>;
+  auto& be = (*made)[v];
+  if (!be) {
+    const Variant& var = kVariants[v];
+    if (var.kind == BackendKind::Reference) be = make_reference_backend();
+    if (var.kind == BackendKind::Cpu) be = make_cpu_backend(var.threads);
+    if (var.kind == BackendKind::Cuda) {
+      auto r = make_backend("cuda", 0);
+      if (r.ok()) be = std::move(r.value());
+    }
+  }
+  return be.get();
+}
+
+// Case i on the reference backend: its outputs (the "reference" variant's results), kept for the
+// case's other variants, which run right after it.
+const Outputs& reference_outputs(size_t i) {
+  static auto* last = new std::pair<size_t, Outputs>(SIZE_MAX, Outputs{});
+  if (last->first != i) {
+    BackendBuffers b(*backend_of(0));
+    *last = {i, op_cases()[i].run(b)};
+  }
+  return last->second;
+}
+
+// What case i's outputs are compared with: the reference's, or the check's own want().
+Outputs expected_of(size_t i) {
+  const OpCase& c = op_cases()[i];
+  Outputs want = reference_outputs(i);
+  for (size_t k = 0; k < c.checks.size() && k < want.size(); ++k)
+    if (c.checks[k].want) want[k] = c.checks[k].want();
+  return want;
+}
+
+bool uses_quantized_kernels(const OpCase& c) {
+  return c.op == "matmul" || c.op == "matmul_many" || c.op == "folded_norms";
+}
+
+void expect_within(const std::vector<float>& got, const std::vector<float>& want, const Bound& b,
+                   const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  if (b.max_abs >= 0) {
+    for (size_t i = 0; i < got.size(); ++i)
+      if (std::isfinite(want[i])) {
+        ASSERT_NEAR(got[i], want[i], b.max_abs) << what << " at " << i;
+      }
+    return;
+  }
+  if (b.max_rel_l2 == 0) {
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_TRUE(got[i] == want[i] || (std::isnan(got[i]) && std::isnan(want[i])))
+          << what << " at " << i << ": " << got[i] << " vs " << want[i];
+    return;
+  }
+  for (size_t i = 0; i < got.size(); ++i)
+    if (std::isfinite(want[i])) {
+      ASSERT_TRUE(std::isfinite(got[i])) << what << " at " << i;
+    }
+  const double err = rel_l2(got, want);
+  EXPECT_LT(err, b.max_rel_l2) << what;
+  if (b.min_rel_l2 > 0) {
+    EXPECT_GT(err, b.min_rel_l2) << what << " (the path that rounds otherwise did not run)";
+  }
+}
+
+class OpTable : public ::testing::TestWithParam<std::tuple<size_t, size_t>> {
+ protected:
+  void SetUp() override {
+    const Variant& v = kVariants[std::get<0>(GetParam())];
+    if (v.kind == BackendKind::Cuda && !cuda_available())
+      GTEST_SKIP() << "no CUDA GPU here (needs a -DSLUICE_CUDA=ON build on a GPU machine)";
+    if (v.scalar_quant) prev_kernel_ = cpu::set_quant_kernel(cpu::QuantKernel::Scalar);
+  }
+  void TearDown() override {
+    if (kVariants[std::get<0>(GetParam())].scalar_quant) cpu::set_quant_kernel(prev_kernel_);
+  }
+  cpu::QuantKernel prev_kernel_ = cpu::QuantKernel::Scalar;
+};
+
+TEST_P(OpTable, MatchesTheReference) {
+  const auto [v, i] = GetParam();
+  const OpCase& c = op_cases()[i];
+  Backend* be = backend_of(v);
+  ASSERT_NE(be, nullptr) << kVariants[v].name;
+  if (c.runs_on && !c.runs_on(*be)) GTEST_SKIP() << be->name() << " does not offer " << c.op;
+  const Outputs want = expected_of(i);
+  Outputs got;
+  if (kVariants[v].kind == BackendKind::Reference) {
+    got = reference_outputs(i);  // the reference itself: only the checks with their own want()
+  } else {
+    BackendBuffers b(*be);
+    got = c.run(b);
+  }
+  ASSERT_EQ(got.size(), c.checks.size());
+  ASSERT_EQ(want.size(), c.checks.size());
+  for (size_t k = 0; k < c.checks.size(); ++k) {
+    const Bound& bound = c.checks[k].bounds.of(kVariants[v].kind);
+    if (bound.checked)
+      expect_within(got[k], want[k], bound, c.op + " " + c.name + ": " + c.checks[k].what);
+  }
+}
+
+std::string test_name(const ::testing::TestParamInfo<std::tuple<size_t, size_t>>& info) {
+  const OpCase& c = op_cases()[std::get<1>(info.param)];
+  std::string name =
+      std::string(kVariants[std::get<0>(info.param)].name) + "_" + c.op + "_" + c.name;
+  for (char& ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return name;
+}
+
+// Every (variant, case), case by case, but the scalar-kernel variants only where quantized
+// kernels run.
+std::vector<std::tuple<size_t, size_t>> table() {
+  std::vector<std::tuple<size_t, size_t>> params;
+  for (size_t i = 0; i < op_cases().size(); ++i)
+    for (size_t v = 0; v < std::size(kVariants); ++v)
+      if (!kVariants[v].scalar_quant || uses_quantized_kernels(op_cases()[i]))
+        params.emplace_back(v, i);
+  return params;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, OpTable, ::testing::ValuesIn(table()), test_name);
+
+}  // namespace
+}  // namespace sluice::testing
