@@ -80,8 +80,7 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
                                                   [](const Seq& s) { return s.num_tokens >= 8; }));
   const Bounds out{rel(1e-5), tiled ? rel(2e-3, 1e-6) : rel(1e-5)};
   OpCase c{"paged_attention",
-           set + "_h" + std::to_string(h.heads) + "_kv" + std::to_string(h.kv_heads) + "_hd" +
-               std::to_string(h.head_dim) + "_bs" + std::to_string(h.block_size),
+           case_name(set, "_h", h.heads, "_kv", h.kv_heads, "_hd", h.head_dim, "_bs", h.block_size),
            nullptr,
            {{"out", out, nullptr},
             {"out batch-invariant", all(rel(1e-5)), nullptr},
@@ -153,8 +152,8 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
 // (slot -1: padding, not written) and nothing elsewhere.
 OpCase prepare_qkv_case(int64_t hd, bool norms, bool interleaved, int64_t rotary) {
   OpCase c{"prepare_qkv",
-           "hd" + std::to_string(hd) + (norms ? "_norms" : "") +
-               (interleaved ? "_interleaved" : "_neox") + "_rot" + std::to_string(rotary),
+           case_name("hd", hd, norms ? "_norms" : "", interleaved ? "_interleaved" : "_neox",
+                     "_rot", rotary),
            nullptr,
            {{"q", all(rel(1e-5)), nullptr}, {"k", all(rel(1e-5)), nullptr}},
            nullptr};

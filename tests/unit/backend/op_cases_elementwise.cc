@@ -12,7 +12,7 @@ namespace sluice::testing {
 namespace {
 
 std::string n_by(int64_t n, int64_t dim) {
-  return "n" + std::to_string(n) + "_" + std::to_string(dim);
+  return case_name("n", n, "_", dim);
 }
 
 // y, and y again with y aliasing x.
@@ -72,9 +72,9 @@ struct RopeCase {
 OpCase rope_case(const RopeCase& rc, Bounds bounds) {
   const int64_t heads = 5;
   OpCase c{"rope",
-           "n" + std::to_string(rc.n) + "_hd" + std::to_string(rc.head_dim) + "_rot" +
-               std::to_string(rc.rotary_dim) + (rc.interleaved ? "_interleaved" : "_neox") +
-               (rc.freq_scale > 0 ? "_freq" : "_theta") + std::to_string(int(rc.theta)),
+           case_name("n", rc.n, "_hd", rc.head_dim, "_rot", rc.rotary_dim,
+                     rc.interleaved ? "_interleaved" : "_neox",
+                     rc.freq_scale > 0 ? "_freq" : "_theta", int(rc.theta)),
            nullptr,
            {{"x", bounds, nullptr}},
            nullptr};
@@ -99,7 +99,7 @@ OpCase rope_case(const RopeCase& rc, Bounds bounds) {
 // silu(gate) * up (also in place over gate) and x += y; gate with extremes past 10 elements.
 OpCase silu_add_case(int64_t count, Bounds silu) {
   OpCase c{"silu_mul_add",
-           "count" + std::to_string(count),
+           case_name("count", count),
            nullptr,
            {{"silu_mul", silu, nullptr},
             {"silu_mul in place", silu, nullptr},

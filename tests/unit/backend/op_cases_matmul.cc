@@ -33,8 +33,7 @@ Bounds matmul_bounds(DType t, int64_t n) {
 }
 
 std::string shape_name(DType t, const Shape& s) {
-  return std::string(dtype_name(t)) + "_n" + std::to_string(s.n) + "_" + std::to_string(s.rows) +
-         "x" + std::to_string(s.cols);
+  return case_name(dtype_name(t), "_n", s.n, "_", s.rows, "x", s.cols);
 }
 
 std::vector<float> product(BackendBuffers& b, const Weight& w, const float* x, int64_t n) {
@@ -58,7 +57,7 @@ OpCase matmul_case(DType t, const Shape& s, uint32_t w_seed, uint32_t x_seed) {
   const auto weight = [=] { return random_weight(t, s.rows, s.cols, w_seed); };
   const auto input = [=] { return randn(s.n * s.cols, x_seed); };
   OpCase c{"matmul",
-           shape_name(t, s) + "_w" + std::to_string(w_seed) + "_x" + std::to_string(x_seed),
+           case_name(shape_name(t, s), "_w", w_seed, "_x", x_seed),
            nullptr,
            {{"y", matmul_bounds(t, s.n), nullptr}},
            nullptr};
@@ -116,13 +115,9 @@ void add_matmul_many_cases(std::vector<OpCase>& cases) {
   for (int64_t n : {1, 5, 8, 40})
     for (size_t set = 0; set < sets.size(); ++set) {
       const auto dts = sets[set];
-      OpCase c{"matmul_many",
-               "set" + std::to_string(set) + "_n" + std::to_string(n),
-               nullptr,
-               {},
-               nullptr};
+      OpCase c{"matmul_many", case_name("set", set, "_n", n), nullptr, {}, nullptr};
       for (size_t i = 0; i < dts.size(); ++i)
-        c.checks.push_back({"y" + std::to_string(i), matmul_bounds(dts[i], n), nullptr});
+        c.checks.push_back({case_name("y", i), matmul_bounds(dts[i], n), nullptr});
       c.run = [=](BackendBuffers& b) {
         std::vector<Weight> ws;
         std::vector<Backend::Product> ps;
@@ -145,8 +140,7 @@ void add_matmul_many_cases(std::vector<OpCase>& cases) {
 OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t rows_b) {
   const Bounds tol = all(rel(is_quantized(t) ? 1e-4 : 1e-5));
   OpCase c{"folded_norms",
-           std::string(dtype_name(t)) + "_n" + std::to_string(n) + "_" + std::to_string(rows_a) +
-               "x" + std::to_string(cols),
+           case_name(dtype_name(t), "_n", n, "_", rows_a, "x", cols),
            nullptr,
            {{"matmul_many_normed y0", tol, nullptr},
             {"matmul_many_normed y1", tol, nullptr},
@@ -187,7 +181,7 @@ void add_folded_cases(std::vector<OpCase>& cases) {
 void add_embedding_cases(std::vector<OpCase>& cases) {
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
     OpCase c{"embedding",
-             std::string(dtype_name(t)) + "_50x96",
+             case_name(dtype_name(t), "_50x96"),
              nullptr,
              {{"rows", all(exact()), nullptr}},
              nullptr};

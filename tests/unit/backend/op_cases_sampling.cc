@@ -108,7 +108,7 @@ std::vector<float> random_rows(int32_t num_rows, int64_t vocab, uint32_t seed) {
 OpCase sample_case(int64_t vocab, int32_t num_rows, int num_specs, uint64_t spec_seed,
                    uint32_t row_seed) {
   OpCase c{"sample_rows",
-           "vocab" + std::to_string(vocab) + "_specs" + std::to_string(num_specs),
+           case_name("vocab", vocab, "_specs", num_specs),
            nullptr,
            {{"token", all(exact()), nullptr},
             {"logprob", all(abs_err(1e-3)), nullptr},
@@ -158,7 +158,7 @@ std::vector<OpCase> sampling_cases() {
                               nan, nan, nan, nan, -inf, nan, -3,  -3, inf,  1,    inf,  2};
   }));
   for (int64_t cols : {4, 1000, 151669})
-    cases.push_back(argmax_case("7x" + std::to_string(cols), 7, cols, [=] {
+    cases.push_back(argmax_case(case_name("7x", cols), 7, cols, [=] {
       return argmax_rows_input(7, cols, static_cast<uint32_t>(70 + cols));
     }));
   for (int64_t vocab : {50, 1000, 151936})

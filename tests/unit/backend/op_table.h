@@ -4,6 +4,7 @@
 // with the reference backend's results on the same random data (as llama.cpp's test-backend-ops).
 #include <cstdint>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,14 @@ struct OpCase {
   std::vector<Check> checks;
   std::function<bool(const Backend&)> runs_on;  // null: every backend
 };
+
+// A case name from its parts: case_name("n", 3, "_", 576) == "n3_576".
+template <typename... Parts>
+std::string case_name(const Parts&... parts) {
+  std::ostringstream s;
+  (s << ... << parts);
+  return s.str();
+}
 
 std::vector<OpCase> matmul_cases();       // matmul, matmul_many, folded norms, embedding
 std::vector<OpCase> elementwise_cases();  // norms, rope, activations, adds, gather_rows
