@@ -1,7 +1,7 @@
-// The op table (op_table.h) on every backend present: the reference (against the checks with a
-// want() of their own), the CPU backend at 1, 2 and all threads and with the scalar quantized
-// kernels, and CUDA where this build has it and a GPU is visible (skipped otherwise); each output
-// compared with the reference backend's on the same data.
+// The op table (op_table.h) on every backend present, one test per backend kind and case: the
+// reference (against the checks with a want() of their own), the CPU backend at 1, 2 and all
+// threads and with the scalar quantized kernels, and CUDA where this build has it and a GPU is
+// visible (skipped otherwise); each output compared with the reference backend's on the same data.
 #include "op_table.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,12 @@
 #include "test_util.h"
 
 namespace sluice::testing {
+
+// Test parameters print by name.
+void PrintTo(BackendKind k, std::ostream* os) {
+  *os << (k == BackendKind::Cpu ? "cpu" : k == BackendKind::Cuda ? "cuda" : "reference");
+}
+
 namespace {
 
 struct Variant {
@@ -101,31 +107,30 @@ void expect_within(const std::vector<float>& got, const std::vector<float>& want
   }
 }
 
-class OpTable : public ::testing::TestWithParam<std::tuple<size_t, size_t>> {
- protected:
-  void SetUp() override {
-    const Variant& v = kVariants[std::get<0>(GetParam())];
-    if (v.kind == BackendKind::Cuda && !cuda_available())
-      GTEST_SKIP() << "no CUDA GPU here (needs a -DSLUICE_CUDA=ON build on a GPU machine)";
-    if (v.scalar_quant) prev_kernel_ = cpu::set_quant_kernel(cpu::QuantKernel::Scalar);
+// The scalar quantized kernels while alive (when asked for).
+class QuantKernelScope {
+ public:
+  explicit QuantKernelScope(bool scalar) : on_(scalar) {
+    if (on_) prev_ = cpu::set_quant_kernel(cpu::QuantKernel::Scalar);
   }
-  void TearDown() override {
-    if (kVariants[std::get<0>(GetParam())].scalar_quant) cpu::set_quant_kernel(prev_kernel_);
+  ~QuantKernelScope() {
+    if (on_) cpu::set_quant_kernel(prev_);
   }
-  cpu::QuantKernel prev_kernel_ = cpu::QuantKernel::Scalar;
+
+ private:
+  bool on_;
+  cpu::QuantKernel prev_ = cpu::QuantKernel::Scalar;
 };
 
-TEST_P(OpTable, MatchesTheReference) {
-  const auto [v, i] = GetParam();
+// Case i on variant v, each output against the reference's (or its check's own want()).
+void check_variant(size_t v, size_t i) {
   const OpCase& c = op_cases()[i];
-  Backend* be = backend_of(v);
-  ASSERT_NE(be, nullptr) << kVariants[v].name;
-  if (c.runs_on && !c.runs_on(*be)) GTEST_SKIP() << be->name() << " does not offer " << c.op;
   const Outputs& ref = reference_outputs(i);
   const bool is_reference = kVariants[v].kind == BackendKind::Reference;
   Outputs ran;
   if (!is_reference) {
-    BackendBuffers b(*be);
+    const QuantKernelScope kernels(kVariants[v].scalar_quant);
+    BackendBuffers b(*backend_of(v));
     ran = c.run(b);
   }
   // The reference itself: only the checks with a want() of their own say anything of it.
@@ -145,23 +150,39 @@ TEST_P(OpTable, MatchesTheReference) {
   }
 }
 
-std::string test_name(const ::testing::TestParamInfo<std::tuple<size_t, size_t>>& info) {
+// One test per (backend kind, case): the case on every variant of that kind.
+class OpTable : public ::testing::TestWithParam<std::tuple<BackendKind, size_t>> {};
+
+TEST_P(OpTable, MatchesTheReference) {
+  const auto [kind, i] = GetParam();
+  if (kind == BackendKind::Cuda && !cuda_available())
+    GTEST_SKIP() << "no CUDA GPU here (needs a -DSLUICE_CUDA=ON build on a GPU machine)";
+  const OpCase& c = op_cases()[i];
+  for (size_t v = 0; v < std::size(kVariants); ++v) {
+    if (kVariants[v].kind != kind || (kVariants[v].scalar_quant && !uses_quantized_kernels(c)))
+      continue;
+    Backend* be = backend_of(v);
+    ASSERT_NE(be, nullptr) << kVariants[v].name;
+    if (c.runs_on && !c.runs_on(*be)) GTEST_SKIP() << be->name() << " does not offer " << c.op;
+    SCOPED_TRACE(kVariants[v].name);
+    check_variant(v, i);
+  }
+}
+
+std::string test_name(const ::testing::TestParamInfo<std::tuple<BackendKind, size_t>>& info) {
   const OpCase& c = op_cases()[std::get<1>(info.param)];
-  std::string name =
-      std::string(kVariants[std::get<0>(info.param)].name) + "_" + c.op + "_" + c.name;
+  std::string name = ::testing::PrintToString(std::get<0>(info.param)) + "_" + c.op + "_" + c.name;
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return name;
 }
 
-// Every (variant, case), case by case, but the scalar-kernel variants only where quantized
-// kernels run.
-std::vector<std::tuple<size_t, size_t>> table() {
-  std::vector<std::tuple<size_t, size_t>> params;
+// Case by case (the reference's outputs are made once per case), every kind.
+std::vector<std::tuple<BackendKind, size_t>> table() {
+  std::vector<std::tuple<BackendKind, size_t>> params;
   for (size_t i = 0; i < op_cases().size(); ++i)
-    for (size_t v = 0; v < std::size(kVariants); ++v)
-      if (!kVariants[v].scalar_quant || uses_quantized_kernels(op_cases()[i]))
-        params.emplace_back(v, i);
+    for (BackendKind k : {BackendKind::Reference, BackendKind::Cpu, BackendKind::Cuda})
+      params.emplace_back(k, i);
   return params;
 }
 
