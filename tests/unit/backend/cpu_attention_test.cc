@@ -3,10 +3,8 @@
 // attention shape are in the op table (op_cases_attention.cc).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
-#include <numeric>
-#include <random>
+#include <vector>
 
 #include "backend/backend.h"
 #include "common/half.h"
