@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "backend/backend.h"
-#include "common/half.h"
+#include "backend_buffers.h"
 
 namespace sluice {
 
@@ -21,44 +21,22 @@ class CudaOps : public ::testing::Test {
     auto be = make_backend("cuda", 0);
     ASSERT_TRUE(be.ok()) << be.error();
     gpu_ = std::move(be.value());
+    buffers_ = std::make_unique<testing::BackendBuffers>(*gpu_);
   }
-  void TearDown() override {
-    for (void* p : buffers_) gpu_->release(p);
-  }
+  void TearDown() override { buffers_.reset(); }
   template <typename T>
   T* up(const std::vector<T>& host) {
-    void* p = gpu_->alloc(host.size() * sizeof(T));
-    gpu_->to_device(p, host.data(), host.size() * sizeof(T));
-    buffers_.push_back(p);
-    return static_cast<T*>(p);
+    return buffers_->up(host);
   }
   // A device buffer pre-filled with NaN so unwritten outputs show up.
-  float* poisoned(size_t count) { return up(std::vector<float>(count, NAN)); }
-  std::vector<float> down(const float* p, size_t count) {
-    std::vector<float> h(count);
-    gpu_->to_host(h.data(), p, count * sizeof(float));
-    return h;
-  }
-  // A KV cache layer of `count` elements in the backend's KV dtype, poisoned (NaN).
-  void* poisoned_kv(size_t count) {
-    if (gpu_->kv_dtype() == KvDtype::F32) return poisoned(count);
-    return up(std::vector<uint16_t>(count, 0x7E00));  // f16 NaN
-  }
-  // A KV cache layer back as floats (f16 widened exactly).
-  std::vector<float> down_kv(const void* p, size_t count) {
-    if (gpu_->kv_dtype() == KvDtype::F32) return down(static_cast<const float*>(p), count);
-    std::vector<uint16_t> h(count);
-    gpu_->to_host(h.data(), p, count * sizeof(uint16_t));
-    std::vector<float> f(count);
-    for (size_t i = 0; i < count; ++i) f[i] = f16_to_f32(h[i]);
-    return f;
-  }
+  float* poisoned(size_t count) { return buffers_->poisoned(count); }
+  std::vector<float> down(const float* p, size_t count) { return buffers_->down(p, count); }
   static bool finite(const std::vector<float>& v) {
     return std::all_of(v.begin(), v.end(), [](float f) { return std::isfinite(f); });
   }
 
   std::unique_ptr<Backend> gpu_;
-  std::vector<void*> buffers_;
+  std::unique_ptr<testing::BackendBuffers> buffers_;
 };
 
 }  // namespace sluice

@@ -1,0 +1,171 @@
+// Op table cases of the row and element-wise ops: rms_norm, add_rms_norm, rope, silu_mul, add,
+// add_bias, gather_rows.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "backend/reference/ref_ops.h"
+#include "op_table.h"
+#include "test_util.h"
+
+namespace sluice::testing {
+namespace {
+
+std::string n_by(int64_t n, int64_t dim) {
+  return case_name("n", n, "_", dim);
+}
+
+// y, and y again with y aliasing x.
+OpCase rms_norm_case(int64_t n, int64_t dim, float eps, Bounds bounds) {
+  OpCase c{"rms_norm",
+           n_by(n, dim) + (eps < 1e-5f ? "_eps1e-6" : ""),
+           nullptr,
+           {{"y", bounds, nullptr}, {"y in place", bounds, nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    const auto x = randn(n * dim, 1 + dim, 2.0f);
+    const float* w = b.up(randn(dim, 2 + dim));
+    float* y = b.poisoned(n * dim);
+    b.backend().rms_norm(b.up(x), n, dim, w, eps, y);
+    float* inplace = b.up(x);
+    b.backend().rms_norm(inplace, n, dim, w, eps, inplace);
+    return {b.down(y, n * dim), b.down(inplace, n * dim)};
+  };
+  return c;
+}
+
+// The fused residual add and norm (the output aliasing the residual, as in the model), and the
+// same bits as add then rms_norm on the same backend.
+OpCase add_rms_norm_case(int64_t n, int64_t dim) {
+  OpCase c{"add_rms_norm",
+           n_by(n, dim),
+           nullptr,
+           {{"x + r", all(exact()), nullptr}, {"y", all(rel(1e-5)), nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    Backend& be = b.backend();
+    const auto x = randn(n * dim, 1), r = randn(n * dim, 2);
+    const float* w = b.up(randn(dim, 3));
+    float* x1 = b.up(x);
+    float* r1 = b.up(r);
+    be.add_rms_norm(x1, r1, n, dim, w, 1e-5f, r1);
+    float* x2 = b.up(x);
+    float* y2 = b.poisoned(n * dim);
+    be.add(x2, b.up(r), n * dim);
+    be.rms_norm(x2, n, dim, w, 1e-5f, y2);
+    Outputs out = {b.down(x1, n * dim), b.down(r1, n * dim)};
+    EXPECT_EQ(out[0], b.down(x2, n * dim)) << "fused add vs add";
+    EXPECT_EQ(out[1], b.down(y2, n * dim)) << "fused norm vs rms_norm";
+    return out;
+  };
+  return c;
+}
+
+struct RopeCase {
+  int64_t n, head_dim, rotary_dim;
+  bool interleaved;
+  float theta, freq_scale;  // freq_scale > 0: inv_freq given (the default ones scaled); 0: null
+};
+
+// In place on x[n, 5 heads, head_dim]. (Rotation keeps the norm: |rel_l2(got, x) - rel_l2(want,
+// x)| <= rel_l2(got, want), so the bound also bounds the change of the rotated length.)
+OpCase rope_case(const RopeCase& rc, Bounds bounds) {
+  const int64_t heads = 5;
+  OpCase c{"rope",
+           case_name("n", rc.n, "_hd", rc.head_dim, "_rot", rc.rotary_dim,
+                     rc.interleaved ? "_interleaved" : "_neox",
+                     rc.freq_scale > 0 ? "_freq" : "_theta", int(rc.theta)),
+           nullptr,
+           {{"x", bounds, nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    std::vector<int32_t> pos(rc.n);
+    for (int64_t i = 0; i < rc.n; ++i) pos[i] = static_cast<int32_t>((i * 977) % 9000);
+    if (rc.n == 7) pos = {0, 1, 5, 100, 7, 4095, 2};
+    RopeParams p{rc.rotary_dim, rc.theta, rc.interleaved, nullptr};
+    if (rc.freq_scale > 0) {
+      std::vector<float> freq(rc.rotary_dim / 2);
+      ref::default_inv_freq(p, freq.data());
+      for (auto& f : freq) f *= rc.freq_scale;
+      p.inv_freq = b.up(freq);
+    }
+    float* x = b.up(randn(rc.n * heads * rc.head_dim, 9));
+    b.backend().rope(x, rc.n, heads, rc.head_dim, b.up(pos), p);
+    return {b.down(x, rc.n * heads * rc.head_dim)};
+  };
+  return c;
+}
+
+// silu(gate) * up (also in place over gate) and x += y; gate with extremes past 10 elements.
+OpCase silu_add_case(int64_t count, Bounds silu) {
+  OpCase c{"silu_mul_add",
+           case_name("count", count),
+           nullptr,
+           {{"silu_mul", silu, nullptr},
+            {"silu_mul in place", silu, nullptr},
+            {"add", all(exact()), nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    Backend& be = b.backend();
+    auto g = randn(count, 1, 4.0f);
+    if (count > 10) g[3] = -200.0f, g[4] = 200.0f, g[5] = 0.0f;
+    const float* u = b.up(randn(count, 2));
+    float* out = b.poisoned(count);
+    be.silu_mul(b.up(g), u, count, out);
+    float* inplace = b.up(g);
+    be.silu_mul(inplace, u, count, inplace);
+    float* sum = b.up(g);
+    be.add(sum, u, count);
+    return {b.down(out, count), b.down(inplace, count), b.down(sum, count)};
+  };
+  return c;
+}
+
+OpCase add_bias_case(int64_t n, int64_t dim) {
+  OpCase c{"add_bias", n_by(n, dim), nullptr, {{"x", all(exact()), nullptr}}, nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    float* x = b.up(randn(n * dim, 5));
+    b.backend().add_bias(x, n, dim, b.up(randn(dim, 4)));
+    return {b.down(x, n * dim)};
+  };
+  return c;
+}
+
+OpCase gather_rows_case() {
+  OpCase c{"gather_rows", "3_of_7x320", nullptr, {{"rows", all(exact()), nullptr}}, nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    const int64_t dim = 320;
+    float* out = b.poisoned(3 * dim);
+    b.backend().gather_rows(b.up(randn(7 * dim, 1)), b.up(std::vector<int32_t>{6, 0, 3}), 3, dim,
+                            out);
+    return {b.down(out, 3 * dim)};
+  };
+  return c;
+}
+
+}  // namespace
+
+std::vector<OpCase> elementwise_cases() {
+  std::vector<OpCase> cases;
+  for (int64_t dim : {1, 7, 64, 576, 2049})
+    for (int64_t n : {1, 3, 40}) cases.push_back(rms_norm_case(n, dim, 1e-5f, all(rel(1e-5))));
+  cases.push_back(rms_norm_case(7, 320, 1e-6f, {rel(1e-5), rel(1e-6)}));
+  cases.push_back(add_rms_norm_case(5, 576));
+  const RopeCase ropes[] = {{37, 64, 64, false, 5e5f, 0.7f}, {37, 64, 64, true, 5e5f, 0.7f},
+                            {37, 128, 64, false, 5e5f, 0},   {37, 96, 32, true, 5e5f, 0},
+                            {37, 6, 6, false, 5e5f, 0.7f},   {37, 6, 6, true, 5e5f, 0.7f},
+                            {37, 80, 80, true, 5e5f, 0.7f},  {37, 80, 80, false, 5e5f, 0}};
+  for (const RopeCase& r : ropes) cases.push_back(rope_case(r, all(rel(1e-5))));
+  for (bool interleaved : {false, true})
+    for (int64_t rotary : {64, 32})
+      cases.push_back(rope_case({7, 64, rotary, interleaved, 1e4f, 1.0f}, {rel(1e-5), rel(1e-6)}));
+  for (int64_t count : {1, 7, 64, 1000, 100003})
+    cases.push_back(silu_add_case(count, all(rel(1e-5))));
+  cases.push_back(silu_add_case(7 * 320, {rel(1e-5), rel(1e-6)}));
+  for (int64_t dim : {3, 64, 896}) cases.push_back(add_bias_case(50, dim));
+  cases.push_back(add_bias_case(7, 320));
+  cases.push_back(gather_rows_case());
+  return cases;
+}
+
+}  // namespace sluice::testing

@@ -1,0 +1,86 @@
+// The reference's semantics on hand-computed values (the op table compares every backend with
+// it): softmax attention, the greedy pick's rules, matmul as ref::matmul. The CPU backend runs
+// the same checks where its code is the host default.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/reference/ref_ops.h"
+#include "op_table.h"
+#include "test_util.h"
+
+namespace sluice {
+namespace {
+
+TEST(ReferenceOps, BackendMatmulIsTheFloatReference) {
+  auto r = make_reference_backend();
+  const Weight w = testing::random_weight(DType::Q4G32, 8, 64, 1);
+  const auto x = testing::randn(2 * 64, 2);
+  std::vector<float> y(16), want(16);
+  r->matmul(x.data(), 2, w, y.data());
+  ref::matmul(x.data(), 2, w, want.data());
+  EXPECT_EQ(y, want);
+}
+
+TEST(ReferenceOps, AttentionMatchesHandComputedSoftmax) {
+  // One sequence, one head, head_dim 2, two positions, block_size 1, blocks {3, 1}.
+  std::vector<float> k(4 * 2, 0.0f), v(4 * 2, 0.0f);
+  k[3 * 2] = 1.0f;      // pos 0 -> block 3
+  k[1 * 2 + 1] = 2.0f;  // pos 1 -> block 1
+  v[3 * 2] = 10.0f;
+  v[1 * 2 + 1] = 20.0f;
+  KvLayerView cache{k.data(), v.data(), 4, 1, 1, 2};
+  const int32_t qs[] = {0, 1}, pos[] = {1}, table[] = {3, 1}, slot[] = {1};
+  AttentionBatch b{1, 1, 2, qs, pos, table, 2, slot};  // 1 seq, 1 token, context 2
+  const float q[] = {1.0f, 1.0f};
+  // scores: [1, 2] -> softmax weights e/(e+e^2), e^2/(e+e^2)
+  const float w0 = 1.0f / (1.0f + std::exp(1.0f)), w1 = 1.0f - w0;
+  for (auto& be : {make_reference_backend(), make_cpu_backend(1)}) {
+    float out[2];
+    be->paged_attention(q, 1, cache, b, 1.0f, out);
+    EXPECT_NEAR(out[0], 10.0f * w0, 1e-5) << be->name();
+    EXPECT_NEAR(out[1], 20.0f * w1, 1e-5) << be->name();
+  }
+}
+
+// Backend::argmax_rows' host default: the first of equal maxima, NaN never wins, a row of only
+// -inf and NaN gives 0 (the sampler's greedy rule); the op table's "6x4_hand_made" rows.
+TEST(ReferenceOps, ArgmaxRowsOnHandMadeRows) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<std::vector<float>> rows = {
+      {1, 3, 3, 2},         {nan, 5, nan, 5},    {-inf, -inf, -inf, -inf},
+      {nan, nan, nan, nan}, {-inf, nan, -3, -3}, {inf, 1, inf, 2}};
+  const std::vector<int32_t> want = {1, 1, 0, 0, 2, 0};
+  std::vector<float> x;
+  for (const auto& r : rows) x.insert(x.end(), r.begin(), r.end());
+  for (auto& be : {make_reference_backend(), make_cpu_backend(1)}) {
+    std::vector<int32_t> got(rows.size(), -1);
+    be->argmax_rows(x.data(), static_cast<int64_t>(rows.size()), 4, got.data());
+    EXPECT_EQ(got, want) << be->name();
+  }
+}
+
+// The op table's wide argmax rows (testing::argmax_rows_input): a tie goes to the lower index,
+// no winner gives 0, the first of two +inf wins.
+TEST(ReferenceOps, ArgmaxRowsOnWideRows) {
+  for (int64_t cols : {1000, 151669}) {
+    const auto x = testing::argmax_rows_input(7, cols, static_cast<uint32_t>(70 + cols));
+    for (auto& be : {make_reference_backend(), make_cpu_backend(1)}) {
+      std::vector<int32_t> got(7, -1);
+      be->argmax_rows(x.data(), 7, cols, got.data());
+      EXPECT_EQ(got[0], cols / 2) << be->name();
+      EXPECT_EQ(got[1], cols - 1) << be->name();
+      EXPECT_EQ(got[2], 0) << be->name();
+      EXPECT_EQ(got[3], cols / 3) << be->name();
+      EXPECT_EQ(got[4], 0) << be->name();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sluice
