@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/quant_blocks.h"
 #include "common/half.h"
@@ -140,15 +141,18 @@ double min_thread_time(Backend& be, const float* x, int64_t n, const Weight& w, 
   return best;
 }
 
-bool int8_mode() {
-  const char* v = std::getenv("BENCH_INT8");
-  const char* vnni = std::getenv("BENCH_VNNI");
-  if (vnni && std::string(vnni) == "0") cpu::set_int8_vnni(false);
-  const char* wide = std::getenv("BENCH_AVX512");
-  if (wide && std::string(wide) == "0") cpu::set_quant_avx512(false);
-  const char* amx = std::getenv("BENCH_AMX");
-  if (amx && std::string(amx) == "0") cpu::set_quant_amx(false);
-  return v != nullptr && std::string(v) == "1";
+bool env_is(const char* name, const char* value) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::string(v) == value;
+}
+
+// The backend of BENCH_INT8, BENCH_VNNI, BENCH_AVX512 and BENCH_AMX.
+std::unique_ptr<Backend> bench_backend(int threads) {
+  cpu::QuantPaths paths = cpu::default_quant_paths();
+  if (env_is("BENCH_VNNI", "0")) paths.dot8 = cpu::Dot8::Maddubs;
+  if (env_is("BENCH_AVX512", "0")) paths.avx512 = false;
+  if (env_is("BENCH_AMX", "0")) paths.amx = false;
+  return cpu::make_cpu_backend(threads, env_is("BENCH_INT8", "1"), paths);
 }
 
 struct ModelShape {
@@ -181,7 +185,7 @@ int model_shapes() {
       reps);
   std::printf("%-14s %-6s %6s %5s %3s %10s %8s %6s %8s\n", "shape", "dtype", "rows", "cols", "n",
               "us/call", "ns/rb", "rel", "GB/s(w)");
-  auto be = make_cpu_backend(1, int8_mode());
+  auto be = bench_backend(1);
   for (const ModelShape& s : shapes) {
     if (only && std::string(only) != s.name) continue;
     const Weight w = random_weight(s.dtype, s.rows, s.cols);
@@ -229,7 +233,7 @@ int main(int argc, char** argv) {
       std::printf("%-6s %3d %5s %10.3f %10.2f   (peer: plain AVX2 read of the same bytes)\n",
                   dtype_name(t), threads, "read", st * 1e3,
                   static_cast<double>(w.nbytes()) / st / 1e9);
-      auto be = make_cpu_backend(threads, int8_mode());
+      auto be = bench_backend(threads);
       for (int64_t n : n_list) {
         double cpu = 0;
         const double s = time_call(*be, x.data(), n, w, y.data(), min_s, threads, &cpu);

@@ -21,6 +21,26 @@ void BufferedToolParser::finish(std::vector<ParseEvent>& out) {
   sink_.drain(out, /*final=*/true);
 }
 
+MarkerHit BufferedToolParser::pass_to_marker(Markers markers, Before before) {
+  std::string_view text = rest();
+  MarkerHit hit = find_marker(text, markers);
+  if (!hit.found()) {
+    size_t hold = partial_marker_len(text, markers);
+    if (before == Before::kContent) gap_.text(text.substr(0, text.size() - hold), sink_);
+    pos_ = buf_.size() - hold;
+    return hit;
+  }
+  if (before == Before::kContent) gap_.text(text.substr(0, hit.pos), sink_);
+  pos_ += hit.pos + markers[hit.which].size();
+  return hit;
+}
+
+void BufferedToolParser::give_back_raw(std::string_view more) {
+  raw_.append(more);
+  gap_.text(raw_, sink_);
+  raw_.clear();
+}
+
 size_t GuardedCallReader::read(std::string_view buf, size_t pos, EventSink& sink,
                                CallGapFilter& gap) {
   bool was_committed = reader_.committed();

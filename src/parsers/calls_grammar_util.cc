@@ -28,6 +28,16 @@ Result<NodePtr> function_choice(const ToolSpec& tools, const std::optional<std::
   return calls.size() == 1 ? calls[0] : choice(std::move(calls));
 }
 
+Result<NodePtr> json_call_choice(const ToolSpec& tools, const std::optional<std::string>& only,
+                                 const std::string& args_key, const std::string& before,
+                                 const std::string& after) {
+  return function_choice(tools, only, [&](const Json& fn, NodePtr args) {
+    std::string head =
+        before + "{\"name\": " + json_quote(function_name(fn)) + ", \"" + args_key + "\": ";
+    return sequence({literal(head), args, literal("}" + after)});
+  });
+}
+
 Result<NodePtr> separated(NodePtr item, const std::string& separator, int min_calls,
                           int max_calls) {
   if (min_calls < 0 || max_calls == 0 || (max_calls > 0 && max_calls < min_calls)) {

@@ -18,6 +18,11 @@ Result<NodePtr> arguments_node(const Json& function);
 // each built by make_call(function, its arguments node).
 Result<NodePtr> function_choice(const ToolSpec& tools, const std::optional<std::string>& only,
                                 const std::function<NodePtr(const Json&, NodePtr)>& make_call);
+// One alternative per callable function of the JSON call object
+// before{"name": "f", "<args_key>": ARGS}after.
+Result<NodePtr> json_call_choice(const ToolSpec& tools, const std::optional<std::string>& only,
+                                 const std::string& args_key, const std::string& before = "",
+                                 const std::string& after = "");
 // item (separator item)*, between min_calls and max_calls items (max_calls < 0: unbounded);
 // an error for counts that allow no output at all.
 Result<NodePtr> separated(NodePtr item, const std::string& separator, int min_calls, int max_calls);

@@ -22,34 +22,16 @@ class HermesParser : public BufferedToolParser {
 
   void run() override {
     while (pos_ < buf_.size()) {
-      std::string_view text = rest();
       if (state_ == State::kText) {
-        MarkerHit hit = find_marker(text, kOpenOnly);
-        if (!hit.found()) {
-          size_t hold = partial_marker_len(text, kOpenOnly);
-          gap_.text(text.substr(0, text.size() - hold), sink_);
-          pos_ = buf_.size() - hold;
-          return;
-        }
-        gap_.text(text.substr(0, hit.pos), sink_);
-        pos_ += hit.pos + kOpen.size();
+        if (!pass_to_marker(kOpenOnly).found()) return;
         start_call();
       } else if (state_ == State::kCall) {
-        pos_ = call_.read(buf_, pos_, sink_, gap_);
-        if (call_.state() == CallObjectReader::State::kFailed) {
-          gap_.text(call_.take_raw(), sink_);
-          state_ = State::kText;
-        } else if (call_.state() == CallObjectReader::State::kDone) {
-          ++next_index_;
-          state_ = State::kAfterCall;
-        }
+        CallStep step = read_calls(call_);
+        if (step == CallStep::kFailed) state_ = State::kText;
+        if (step == CallStep::kDone) state_ = State::kAfterCall;
       } else {  // kAfterCall: skip to </tool_call> (or a next <tool_call> if the close is missing)
-        MarkerHit hit = find_marker(text, kCloseOrOpen);
-        if (!hit.found()) {
-          pos_ = buf_.size() - partial_marker_len(text, kCloseOrOpen);
-          return;
-        }
-        pos_ += hit.pos + kCloseOrOpen[hit.which].size();
+        MarkerHit hit = pass_to_marker(kCloseOrOpen, Before::kDropped);
+        if (!hit.found()) return;
         if (hit.which == 1) {
           start_call();
         } else {
@@ -85,13 +67,9 @@ class HermesFormat : public ToolFormat {
   Result<structured::NodePtr> calls_grammar(const ToolSpec& tools,
                                             const std::optional<std::string>& only, int min_calls,
                                             int max_calls) const override {
-    using namespace structured;
-    SLUICE_ASSIGN_OR_RETURN(
-        NodePtr call, function_choice(tools, only, [](const Json& fn, NodePtr args) {
-          std::string head = std::string(kOpen) + "\n{\"name\": " + json_quote(function_name(fn)) +
-                             ", \"arguments\": ";
-          return sequence({literal(head), args, literal("}\n" + std::string(kClose))});
-        }));
+    SLUICE_ASSIGN_OR_RETURN(NodePtr call,
+                            json_call_choice(tools, only, "arguments", std::string(kOpen) + "\n",
+                                             "\n" + std::string(kClose)));
     return separated(call, "\n", min_calls, max_calls);
   }
 };

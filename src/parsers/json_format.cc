@@ -30,48 +30,26 @@ class JsonParser : public BufferedToolParser {
           if (!start(text)) return;
           break;
         case State::kObject:
-          pos_ = call_.read(buf_, pos_, sink_, gap_);
-          if (call_.state() == CallObjectReader::State::kFailed) {
-            gap_.text(call_.take_raw(), sink_);
-            state_ = State::kContent;
-          } else if (call_.state() == CallObjectReader::State::kDone) {
-            ++next_index_;
-            state_ = State::kAfter;
-          }
+          after_calls(read_calls(call_));
           break;
         case State::kArray:
-          pos_ = array_.read(buf_, pos_, sink_, gap_);
-          if (array_.state() == CallArrayReader::State::kFailed) {
-            gap_.text(array_.take_raw(), sink_);
-            state_ = State::kContent;
-          } else if (array_.state() == CallArrayReader::State::kDone) {
-            next_index_ = array_.next_index();
-            state_ = State::kAfter;
-          }
+          after_calls(read_calls(array_));
           break;
-        case State::kAfter: {  // the closing fence is dropped, other text is content
-          if (!fenced_) {
-            state_ = State::kContent;
-            break;
-          }
-          MarkerHit hit = find_marker(text, kFenceOnly);
-          if (!hit.found()) {
-            size_t hold = partial_marker_len(text, kFenceOnly);
-            gap_.text(text.substr(0, text.size() - hold), sink_);
-            pos_ = buf_.size() - hold;
-            return;
-          }
-          gap_.text(text.substr(0, hit.pos), sink_);
-          pos_ += hit.pos + kFence.size();
+        case State::kAfter:  // the closing fence is dropped, other text is content
+          if (fenced_ && !pass_to_marker(kFenceOnly).found()) return;
           state_ = State::kContent;
           break;
-        }
         case State::kContent:
           gap_.text(text, sink_);
           pos_ = buf_.size();
           break;
       }
     }
+  }
+
+  void after_calls(CallStep step) {
+    if (step == CallStep::kFailed) state_ = State::kContent;
+    if (step == CallStep::kDone) state_ = State::kAfter;
   }
 
   // Leading whitespace and fence, then "{" / "[" (calls) or anything else (content).
@@ -141,11 +119,7 @@ class JsonFormat : public ToolFormat {
                                             const std::optional<std::string>& only, int min_calls,
                                             int max_calls) const override {
     using namespace structured;
-    SLUICE_ASSIGN_OR_RETURN(
-        NodePtr call, function_choice(tools, only, [](const Json& fn, NodePtr args) {
-          std::string head = "{\"name\": " + json_quote(function_name(fn)) + ", \"arguments\": ";
-          return sequence({literal(head), args, literal("}")});
-        }));
+    SLUICE_ASSIGN_OR_RETURN(NodePtr call, json_call_choice(tools, only, "arguments"));
     SLUICE_ASSIGN_OR_RETURN(NodePtr calls, separated(call, ", ", min_calls, max_calls));
     return sequence({literal("["), calls, literal("]")});
   }

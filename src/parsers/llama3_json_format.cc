@@ -23,28 +23,14 @@ class Llama3JsonParser : public BufferedToolParser {
 
   void run() override {
     while (pos_ < buf_.size()) {
-      std::string_view text = rest();
       if (state_ == State::kText) {
-        MarkerHit hit = find_marker(text, kTagOnly);
-        if (!hit.found()) {
-          size_t hold = partial_marker_len(text, kTagOnly);
-          gap_.text(text.substr(0, text.size() - hold), sink_);
-          pos_ = buf_.size() - hold;
-          return;
-        }
-        gap_.text(text.substr(0, hit.pos), sink_);
-        pos_ += hit.pos + kPythonTag.size();
+        if (!pass_to_marker(kTagOnly).found()) return;
         start_call(std::string(kPythonTag));
       } else if (state_ == State::kCall) {
-        pos_ = call_.read(buf_, pos_, sink_, gap_);
-        if (call_.state() == CallObjectReader::State::kFailed) {
-          gap_.text(call_.take_raw(), sink_);
-          state_ = State::kText;
-        } else if (call_.state() == CallObjectReader::State::kDone) {
-          ++next_index_;
-          state_ = State::kBetween;
-        }
-      } else if (!start_or_between(text)) {
+        CallStep step = read_calls(call_);
+        if (step == CallStep::kFailed) state_ = State::kText;
+        if (step == CallStep::kDone) state_ = State::kBetween;
+      } else if (!start_or_between(rest())) {
         return;  // need more bytes
       }
     }
@@ -108,12 +94,7 @@ class Llama3JsonFormat : public ToolFormat {
   Result<structured::NodePtr> calls_grammar(const ToolSpec& tools,
                                             const std::optional<std::string>& only, int min_calls,
                                             int max_calls) const override {
-    using namespace structured;
-    SLUICE_ASSIGN_OR_RETURN(
-        NodePtr call, function_choice(tools, only, [](const Json& fn, NodePtr args) {
-          std::string head = "{\"name\": " + json_quote(function_name(fn)) + ", \"parameters\": ";
-          return sequence({literal(head), args, literal("}")});
-        }));
+    SLUICE_ASSIGN_OR_RETURN(NodePtr call, json_call_choice(tools, only, "parameters"));
     return separated(call, "; ", min_calls, max_calls);
   }
 };

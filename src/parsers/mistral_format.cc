@@ -35,20 +35,11 @@ class MistralParser : public BufferedToolParser {
     while (pos_ < buf_.size()) {
       std::string_view text = rest();
       switch (state_) {
-        case State::kText: {
-          MarkerHit hit = find_marker(text, kToolCallsOnly);
-          if (!hit.found()) {
-            size_t hold = partial_marker_len(text, kToolCallsOnly);
-            gap_.text(text.substr(0, text.size() - hold), sink_);
-            pos_ = buf_.size() - hold;
-            return;
-          }
-          gap_.text(text.substr(0, hit.pos), sink_);
-          pos_ += hit.pos + kToolCalls.size();
+        case State::kText:
+          if (!pass_to_marker(kToolCallsOnly).found()) return;
           raw_ = kToolCalls;
           state_ = State::kAfterMarker;
           break;
-        }
         case State::kAfterMarker: {
           size_t space = skip_json_space(text);
           raw_.append(text.substr(0, space));
@@ -73,16 +64,10 @@ class MistralParser : public BufferedToolParser {
         case State::kName:
           if (!read_name(text)) return;
           break;
-        case State::kCallId: {  // the id is dropped up to [ARGS]
-          MarkerHit hit = find_marker(text, kArgsOnly);
-          if (!hit.found()) {
-            pos_ = buf_.size() - partial_marker_len(text, kArgsOnly);
-            return;
-          }
-          pos_ += hit.pos + kArgs.size();
+        case State::kCallId:  // the id is dropped up to [ARGS]
+          if (!pass_to_marker(kArgsOnly, Before::kDropped).found()) return;
           state_ = State::kArgsStart;
           break;
-        }
         case State::kArgsStart: {
           size_t space = skip_json_space(text);
           pos_ += space;
@@ -95,24 +80,10 @@ class MistralParser : public BufferedToolParser {
           read_args(text);
           break;
         case State::kObject:
-          pos_ = call_.read(buf_, pos_, sink_, gap_);
-          if (call_.state() == CallObjectReader::State::kFailed) {
-            gap_.text(call_.take_raw(), sink_);
-            state_ = State::kText;
-          } else if (call_.state() == CallObjectReader::State::kDone) {
-            ++next_index_;
-            state_ = State::kText;
-          }
+          if (read_calls(call_) != CallStep::kReading) state_ = State::kText;
           break;
         case State::kArray:
-          pos_ = array_.read(buf_, pos_, sink_, gap_);
-          if (array_.state() == CallArrayReader::State::kFailed) {
-            gap_.text(array_.take_raw(), sink_);
-            state_ = State::kText;
-          } else if (array_.state() == CallArrayReader::State::kDone) {
-            next_index_ = array_.next_index();
-            state_ = State::kText;
-          }
+          if (read_calls(array_) != CallStep::kReading) state_ = State::kText;
           break;
       }
     }
@@ -169,8 +140,7 @@ class MistralParser : public BufferedToolParser {
   }
 
   void give_back_as_content() {
-    gap_.text(raw_, sink_);
-    raw_.clear();
+    give_back_raw();
     state_ = State::kText;
   }
 
@@ -181,8 +151,7 @@ class MistralParser : public BufferedToolParser {
         break;
       case State::kAfterMarker:
       case State::kName:
-        raw_.append(rest());
-        give_back_as_content();
+        give_back_raw(rest());
         break;
       case State::kCallId:
       case State::kArgsStart:
@@ -200,7 +169,6 @@ class MistralParser : public BufferedToolParser {
   }
 
   State state_ = State::kText;
-  std::string raw_;   // bytes since [TOOL_CALLS] while no call began
   std::string name_;  // v11 form: the function name
   bool args_seen_ = false;
   JsonValueScanner scanner_;
@@ -222,11 +190,7 @@ class MistralFormat : public ToolFormat {
                                             const std::optional<std::string>& only, int min_calls,
                                             int max_calls) const override {
     using namespace structured;
-    SLUICE_ASSIGN_OR_RETURN(
-        NodePtr call, function_choice(tools, only, [](const Json& fn, NodePtr args) {
-          std::string head = "{\"name\": " + json_quote(function_name(fn)) + ", \"arguments\": ";
-          return sequence({literal(head), args, literal("}")});
-        }));
+    SLUICE_ASSIGN_OR_RETURN(NodePtr call, json_call_choice(tools, only, "arguments"));
     SLUICE_ASSIGN_OR_RETURN(NodePtr calls, separated(call, ", ", min_calls, max_calls));
     return sequence({literal(std::string(kToolCalls) + "["), calls, literal("]")});
   }

@@ -62,15 +62,11 @@ class Qwen3CoderParser : public BufferedToolParser {
     while (pos_ < buf_.size()) {
       std::string_view text = rest();
       switch (state_) {
-        case State::kText: {
-          MarkerHit hit = find_marker(text, kOpenOnly);
-          if (!hit.found()) return pass_text(text);
-          gap_.text(text.substr(0, hit.pos), sink_);
-          pos_ += hit.pos + kOpen.size();
+        case State::kText:
+          if (!pass_to_marker(kOpenOnly).found()) return;
           raw_ = kOpen;
           state_ = State::kOpen;
           break;
-        }
         case State::kOpen: {
           size_t space = skip_json_space(text);
           raw_.append(text.substr(0, space));
@@ -95,14 +91,9 @@ class Qwen3CoderParser : public BufferedToolParser {
         case State::kAfterFunction: {  // markup and stray text between the pieces is dropped
           Markers markers =
               state_ == State::kBody ? Markers(kBodyMarkers) : Markers(kAfterFunctionMarkers);
-          MarkerHit hit = find_marker(text, markers);
-          if (!hit.found()) {
-            pos_ = buf_.size() - partial_marker_len(text, markers);
-            return;
-          }
-          std::string_view marker = markers[hit.which];
-          pos_ += hit.pos + marker.size();
-          on_marker(marker);
+          MarkerHit hit = pass_to_marker(markers, Before::kDropped);
+          if (!hit.found()) return;
+          on_marker(markers[hit.which]);
           break;
         }
         case State::kParamName:
@@ -113,12 +104,6 @@ class Qwen3CoderParser : public BufferedToolParser {
           break;
       }
     }
-  }
-
-  void pass_text(std::string_view text) {
-    size_t hold = partial_marker_len(text, kOpenOnly);
-    gap_.text(text.substr(0, text.size() - hold), sink_);
-    pos_ = buf_.size() - hold;
   }
 
   void on_marker(std::string_view marker) {
@@ -232,8 +217,7 @@ class Qwen3CoderParser : public BufferedToolParser {
   }
 
   void give_back_as_content() {
-    gap_.text(raw_, sink_);
-    raw_.clear();
+    give_back_raw();
     state_ = State::kText;
   }
 
@@ -244,8 +228,7 @@ class Qwen3CoderParser : public BufferedToolParser {
         break;
       case State::kOpen:
       case State::kFuncName:
-        raw_.append(rest());
-        give_back_as_content();
+        give_back_raw(rest());
         break;
       case State::kValue:
         value_piece(rest());  // a held partial </parameter> is value text after all
@@ -263,7 +246,6 @@ class Qwen3CoderParser : public BufferedToolParser {
 
   ToolSpec tools_;
   State state_ = State::kText;
-  std::string raw_;    // bytes since <tool_call> while no call began
   std::string name_;   // function name
   std::string param_;  // parameter name
   const Json* function_ = nullptr;

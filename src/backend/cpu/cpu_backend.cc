@@ -1,16 +1,18 @@
 // The CPU backend: SIMD kernels (cpu_kernels.h) driven by OpenMP over tiles of the output.
+#include "backend/cpu/cpu_backend.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "common/env.h"
 #include "backend/backend.h"
 #include "backend/cpu/cpu_kernels.h"
-#include "backend/reference/ref_ops.h"
 #include "backend/cpu/threading.h"
+#include "backend/reference/ref_ops.h"
 #include "common/assert.h"
+#include "common/env.h"
 #include "common/profile.h"
 
 namespace sluice {
@@ -58,8 +60,8 @@ bool plan_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, i
   const int64_t nn = ceil_div(n, ng);
   for (int64_t t = 0; t < nr * nn; ++t) {
     const int64_t ti = t / nr, tr = t % nr;
-    tiles.push_back({ti * ng, std::min(n, (ti + 1) * ng), tr * rg, std::min(rows, (tr + 1) * rg),
-                     prod});
+    tiles.push_back(
+        {ti * ng, std::min(n, (ti + 1) * ng), tr * rg, std::min(rows, (tr + 1) * rg), prod});
   }
   // Serial for tiny problems: a parallel region costs more than it saves.
   return static_cast<double>(rows) * static_cast<double>(row_bytes) * n >= 64 * 1024;
@@ -80,8 +82,10 @@ void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(int num_threads, bool int8_activations)
-      : threads_(cpu::resolve_threads(num_threads)), int8_activations_(int8_activations) {}
+  CpuBackend(int num_threads, bool int8_activations, const cpu::QuantPaths& paths)
+      : threads_(cpu::resolve_threads(num_threads)),
+        int8_activations_(int8_activations),
+        paths_(paths) {}
 
   std::string name() const override { return "cpu"; }
   // Fixed per-row reduction orders in every kernel (tests/unit/backend/batch_invariance_test.cc).
@@ -95,9 +99,8 @@ class CpuBackend final : public Backend {
     });
     if (is_quantized(w.dtype)) {
       const Product p{&w, y};
-      with_quantized_kernel(w.dtype, [&](auto&&... kernel) {
-        matmul_quantized(x, n, &p, 1, kernel...);
-      });
+      with_quantized_kernel(w.dtype,
+                            [&](auto&&... kernel) { matmul_quantized(x, n, &p, 1, kernel...); });
     } else {
       run_matmul_tiles(threads_, n, w.rows, w.row_stride(),
                        [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
@@ -116,13 +119,11 @@ class CpuBackend final : public Backend {
     if (!shared) return Backend::matmul_many(x, n, ps, count);
     const auto timed = op("matmul_many", n, [&] {
       std::string d = dtype_name(ps[0].w->dtype);
-      for (int i = 0; i < count; ++i)
-        d += (i ? "+" : " ") + std::to_string(ps[i].w->rows);
+      for (int i = 0; i < count; ++i) d += (i ? "+" : " ") + std::to_string(ps[i].w->rows);
       return d + "x" + std::to_string(ps[0].w->cols);
     });
-    with_quantized_kernel(ps[0].w->dtype, [&](auto&&... kernel) {
-      matmul_quantized(x, n, ps, count, kernel...);
-    });
+    with_quantized_kernel(ps[0].w->dtype,
+                          [&](auto&&... kernel) { matmul_quantized(x, n, ps, count, kernel...); });
   }
 
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
@@ -245,7 +246,8 @@ class CpuBackend final : public Backend {
       for (int64_t s = 0; s < batch.num_seqs; ++s)
         for (int64_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += tile_tokens)
           for (int64_t h = 0; h < num_heads; h += heads)
-            tiles_.push_back({s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
+            tiles_.push_back(
+                {s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
       return static_cast<int64_t>(tiles_.size()) >= 4 * threads_;
     };
     const bool whole = whole_seq_attention_tiles_ && num_heads > group && make_tiles(num_heads);
@@ -276,29 +278,27 @@ class CpuBackend final : public Backend {
   template <class F>
   void with_quantized_kernel(DType t, F&& f) {
     const bool int8 = int8_activations_ && (t == DType::Q4G32 || t == DType::Q8G32);
-    if (int8 && cpu::quant_amx())
+    if (int8 && paths_.amx)
       f(xq8_, xt8_, cpu::quantize_act8_rows, cpu::pack_act8_tiles16, cpu::matmul_act8_tile_amx, 16);
-    else if (int8_activations_ && t == DType::Q4G32)
-      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q4_act8_tile, 8);
-    else if (int8_activations_ && t == DType::Q8G32)
-      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_q8_act8_tile, 8);
-    else if (cpu::quant_amx())
+    else if (int8)
+      f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_act8_tile, 8);
+    else if (paths_.amx)
       f(xq_, xt_, cpu::quantize_act_rows, cpu::pack_act_tiles16, cpu::matmul_quant_tile_amx, 16);
     else
       f(xq_, xg_, cpu::quantize_act_rows, cpu::pack_act_groups, cpu::matmul_quant_tile, 8);
   }
 
   // Quantized weights of one width: activations quantized per block of 32 into xq [n, nb] (Act:
-  // int16 or int8), packed in groups of `group` rows into xg [ng, nb] when the batch is large enough,
-  // then the weight tiles of every product: one product's with a static schedule, several
+  // int16 or int8), packed in groups of `group` rows into xg [ng, nb] when the batch is large
+  // enough, then the weight tiles of every product: one product's with a static schedule, several
   // products' (uneven tiles) with a dynamic one.
   template <class Act, class Group>
   void matmul_quantized(const float* x, int64_t n, const Product* ps, int count,
                         std::vector<Act>& xq_buf, std::vector<Group>& xg_buf,
                         void (*quantize)(const float*, int64_t, int64_t, int64_t, Act*),
                         void (*pack)(const Act*, int64_t, int64_t, int64_t, int64_t, Group*),
-                        void (*tile)(const Act*, const Group*, int64_t, int64_t, const Weight&,
-                                     int64_t, int64_t, float*),
+                        void (*tile)(const cpu::QuantPaths&, const Act*, const Group*, int64_t,
+                                     int64_t, const Weight&, int64_t, int64_t, float*),
                         int64_t group) {
     const int64_t cols = ps[0].w->cols;
     SLUICE_ASSERT(cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
@@ -312,8 +312,7 @@ class CpuBackend final : public Backend {
       const int64_t ng = (n + group - 1) / group;
       xg_buf.resize(static_cast<size_t>(ng * nb));
       Group* out = xg_buf.data();
-      parallel_chunks(nt, ng, 1,
-                      [&](int64_t g0, int64_t g1) { pack(xq, n, nb, g0, g1, out); });
+      parallel_chunks(nt, ng, 1, [&](int64_t g0, int64_t g1) { pack(xq, n, nb, g0, g1, out); });
       xg = out;
     }
     if (count == 1) {
@@ -321,7 +320,7 @@ class CpuBackend final : public Backend {
       run_matmul_tiles(
           threads_, n, w.rows, w.row_stride(),
           [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
-            tile(xq, xg, i0, i1, w, r0, r1, ps[0].y);
+            tile(paths_, xq, xg, i0, i1, w, r0, r1, ps[0].y);
           },
           group);
       return;
@@ -329,14 +328,13 @@ class CpuBackend final : public Backend {
     tiles_many_.clear();
     bool share = false;
     for (int i = 0; i < count; ++i)
-      share |= plan_matmul_tiles(threads_, n, ps[i].w->rows, ps[i].w->row_stride(), i,
-                                 tiles_many_, group);
-    cpu::parallel_items_dynamic(share ? threads_ : 1, static_cast<int64_t>(tiles_many_.size()),
-                                [&](int64_t t) {
-                                  const MatmulTile& m = tiles_many_[t];
-                                  tile(xq, xg, m.i0, m.i1, *ps[m.prod].w, m.r0, m.r1,
-                                       ps[m.prod].y);
-                                });
+      share |= plan_matmul_tiles(threads_, n, ps[i].w->rows, ps[i].w->row_stride(), i, tiles_many_,
+                                 group);
+    cpu::parallel_items_dynamic(
+        share ? threads_ : 1, static_cast<int64_t>(tiles_many_.size()), [&](int64_t t) {
+          const MatmulTile& m = tiles_many_[t];
+          tile(paths_, xq, xg, m.i0, m.i1, *ps[m.prod].w, m.r0, m.r1, ps[m.prod].y);
+        });
   }
 
   int threads_for(int64_t elems) const { return elems >= 2 * kElemGrain ? threads_ : 1; }
@@ -351,6 +349,7 @@ class CpuBackend final : public Backend {
 
   int threads_;
   bool int8_activations_;
+  cpu::QuantPaths paths_;  // which batched quantized kernels run (the same bits whichever)
   KvDtype kv_dtype_ = KvDtype::F16;  // --kv-cache-dtype f32 for an exact cache
   bool profiling_ = profile::enabled();
   // SLUICE_CPU_ATTN_WHOLE_SEQ=0: attention tiles never span KV heads (an A/B switch).
@@ -373,7 +372,12 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_cpu_backend(int num_threads, bool int8_activations) {
-  return std::make_unique<CpuBackend>(num_threads, int8_activations);
+  return cpu::make_cpu_backend(num_threads, int8_activations, cpu::default_quant_paths());
+}
+
+std::unique_ptr<Backend> cpu::make_cpu_backend(int num_threads, bool int8_activations,
+                                               const QuantPaths& paths) {
+  return std::make_unique<CpuBackend>(num_threads, int8_activations, paths);
 }
 
 }  // namespace sluice

@@ -14,11 +14,18 @@ QuantKernel quant_kernel();
 // Forces a kernel (tests); Avx2 is ignored when the CPU lacks it. Returns the previous one.
 QuantKernel set_quant_kernel(QuantKernel k);
 
-// The batched quantized kernels (int16 and int8 activations) on 512-bit registers with
-// vpdpwssd / vpdpbusd where the CPU has AVX512-VNNI (default), else on 256-bit ones: the same
-// bits either way; tests switch it off to compare. Returns the previous setting.
-bool set_quant_avx512(bool on);
-bool quant_avx512();
+// The integer dot of the batched int8 kernels: vpmaddubsw (plain AVX2) or vpdpbusd.
+enum class Dot8 { Maddubs, VexVnni, EvexVnni };
+
+// Which batched quantized kernels run, chosen once per backend and passed to every tile: each
+// choice gives the same bits (tests and benchmarks switch one off to compare).
+struct QuantPaths {
+  bool avx512 = false;        // 512-bit registers, vpdpwssd / vpdpbusd (AVX512-VNNI)
+  bool amx = false;           // AMX tiles (AMX-INT8), for batches of 16 rows
+  Dot8 dot8 = Dot8::Maddubs;  // the int8 mode's integer dot (vpdpbusd with AVX-VNNI)
+};
+// Every path the CPU has, less SLUICE_CPU_AVX512=0 / SLUICE_CPU_AMX=0.
+QuantPaths default_quant_paths();
 
 // xq[i, b] for rows [i0, i1) of x; same rounding as ref::quantize_act_row.
 void quantize_act_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct16* xq);
@@ -40,16 +47,11 @@ void pack_act_groups(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, in
 
 // y[i, r] for i in [i0, i1), r in [r0, r1): quantized weights against int16 activations.
 // xg: pack_act_groups of all rows when quant_uses_groups(n) (then i0 % 8 == 0), else null.
-void matmul_quant_tile(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
-                       const Weight& w, int64_t r0, int64_t r1, float* y);
+void matmul_quant_tile(const QuantPaths& paths, const BlockAct16* xq, const ActGroup8* xg,
+                       int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1, float* y);
 
-// The batched int16-activation kernel on AMX tiles where the CPU has AMX-INT8 and Linux grants
-// the tile state (default; SLUICE_CPU_AMX=0 keeps the AVX-512 kernels): the same bits.
-// Returns the previous setting.
-bool set_quant_amx(bool on);
-bool quant_amx();
-// Activation rows per packed group: 16 with AMX tiles, else 8.
-inline int64_t quant_group_rows() { return quant_amx() ? 16 : 8; }
+// The batched int16-activation kernel runs on AMX tiles (paths.amx) where the CPU has AMX-INT8
+// and Linux grants the tile state (SLUICE_CPU_AMX=0 keeps the AVX-512 kernels): the same bits.
 
 // One block of 16 activation rows as AMX B tiles: each int16 q split into bytes, q = 256 * hi
 // + lo, laid out [k quad][row][4 bytes] (the tiles' byte-quad layout).
@@ -65,11 +67,12 @@ void pack_act_tiles16(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, i
                       ActTile16* xt);
 // matmul_quant_tile with AMX tiles (xt from pack_act_tiles16, then i0 % 16 == 0; null: the
 // few-rows kernel).
-void matmul_quant_tile_amx(const BlockAct16* xq, const ActTile16* xt, int64_t i0, int64_t i1,
-                           const Weight& w, int64_t r0, int64_t r1, float* y);
+void matmul_quant_tile_amx(const QuantPaths& paths, const BlockAct16* xq, const ActTile16* xt,
+                           int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
+                           float* y);
 
-// The int8 mode's batched kernels (Q4G32, Q8G32) on AMX tiles, where quant_amx(): one tile
-// product per block, the same bits as matmul_q4_act8_tile / matmul_q8_act8_tile.
+// The int8 mode's batched kernels (Q4G32, Q8G32) on AMX tiles, where paths.amx: one tile
+// product per block, the same bits as matmul_act8_tile.
 struct alignas(64) ActTile16Int8 {
   int8_t q[8][64];  // [k quad][row][4 bytes]
   float d[16];
@@ -78,8 +81,9 @@ struct alignas(64) ActTile16Int8 {
 static_assert(sizeof(ActTile16Int8) == 640);
 void pack_act8_tiles16(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
                        ActTile16Int8* xt);
-void matmul_act8_tile_amx(const BlockAct8* xq, const ActTile16Int8* xt, int64_t i0, int64_t i1,
-                          const Weight& w, int64_t r0, int64_t r1, float* y);
+void matmul_act8_tile_amx(const QuantPaths& paths, const BlockAct8* xq, const ActTile16Int8* xt,
+                          int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
+                          float* y);
 
 // int8 activations for Q4G32 and Q8G32 weights (the backend's int8 mode): the same shape of API.
 // Output per row, in every path:  acc = fma(float(S), dw * dx, acc); acc = fma(ow, sum, acc).
@@ -93,17 +97,10 @@ struct alignas(64) ActQuads8 {
 static_assert(sizeof(ActQuads8) == 320);
 void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
                       ActQuads8* xg);
-// The batched int8 kernels use vpdpbusd (AVX-VNNI or AVX512-VNNI) where the CPU has it
-// (default); tests switch it off to check both paths. Returns the previous setting.
-bool set_int8_vnni(bool on);
-// The integer dot of the batched int8 kernels: vpmaddubsw (plain AVX2) or vpdpbusd.
-enum class Dot8 { Maddubs, VexVnni, EvexVnni };
-Dot8 int8_dot();
-void matmul_q4_act8_tile(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
-                         const Weight& w, int64_t r0, int64_t r1, float* y);
-// Q8G32 (signed codes, see matmul_q8_act8.cc); Q8G16 stays on int16 activations.
-void matmul_q8_act8_tile(const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
-                         const Weight& w, int64_t r0, int64_t r1, float* y);
+// Q4G32 or Q8G32 weights (Q8G16 stays on int16 activations); the batched kernels use
+// paths.dot8 and paths.avx512.
+void matmul_act8_tile(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8* xg, int64_t i0,
+                      int64_t i1, const Weight& w, int64_t r0, int64_t r1, float* y);
 
 // y[i, r] for i in [i0, i1), r in [r0, r1): F32/F16/BF16 weights, f32 activations.
 void matmul_float_tile(const float* x, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
@@ -124,9 +121,9 @@ int64_t argmax_row(const float* x, int64_t n);
 void f32_to_f16_span(const float* x, int64_t count, uint16_t* out);
 
 // Attention for a tile of query rows: tokens [0, num_tokens) of one sequence x heads
-// [0, num_heads), reading KV heads kvh.. (heads_per_kv query heads each). Row (i, h) is q[i * token_stride + h * head_dim]
-// (out likewise) = softmax(q . K[0..positions[i]]^T * scale) V, K/V read through block_table.
-// A row's result is the same bit for bit whatever tile it is computed in.
+// [0, num_heads), reading KV heads kvh.. (heads_per_kv query heads each). Row (i, h) is q[i *
+// token_stride + h * head_dim] (out likewise) = softmax(q . K[0..positions[i]]^T * scale) V, K/V
+// read through block_table. A row's result is the same bit for bit whatever tile it is computed in.
 struct AttentionTileArgs {
   const float* q = nullptr;
   float* out = nullptr;
@@ -136,8 +133,8 @@ struct AttentionTileArgs {
   const int32_t* positions = nullptr;  // [num_tokens]
   const KvLayerView* cache = nullptr;
   const int32_t* block_table = nullptr;
-  int64_t kvh = 0;            // KV head of rows [0, heads_per_kv)
-  int64_t heads_per_kv = 1;   // row h reads KV head kvh + h / heads_per_kv
+  int64_t kvh = 0;           // KV head of rows [0, heads_per_kv)
+  int64_t heads_per_kv = 1;  // row h reads KV head kvh + h / heads_per_kv
   float scale = 1.0f;
 };
 void attention_tile(const AttentionTileArgs& args);

@@ -14,26 +14,20 @@
 #include <string>
 #include <vector>
 
-#include "common/env.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/quant_avx2.h"
 #include "backend/cpu/quant_avx512.h"
 #include "backend/cpu/quant_layout.h"
 #include "common/assert.h"
+#include "common/env.h"
 #include "common/half.h"
-
 
 namespace sluice::cpu {
 namespace {
 
 std::atomic<QuantKernel> g_kernel{cpu_has_avx2_fma_f16c() ? QuantKernel::Avx2
                                                           : QuantKernel::Scalar};
-// SLUICE_CPU_AVX512=0 keeps the 256-bit kernels (A/B runs, VMs that misreport AVX-512).
-bool avx512_default() {
-  return cpu_has_avx512_vnni_zmm() && env::enabled(env::Switch::kCpuAvx512);
-}
-std::atomic<bool> g_avx512{avx512_default()};
 
 // ---------------------------------------------------------------- scalar fallback
 
@@ -169,12 +163,11 @@ template <DType T>
 void tile_rows8(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
                 int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
-  for_each_rows8(w, i0, i1, r0, r1,
-                 [&](auto nx, const uint8_t* const* wr, int64_t i, int64_t r, int nr,
-                     const uint8_t* pf) {
-                   rows8_avx2<T, decltype(nx)::value>(wr, xq + i * nb, nb, y + i * w.rows + r,
-                                                      w.rows, nr, pf);
-                 });
+  for_each_rows8(
+      w, i0, i1, r0, r1,
+      [&](auto nx, const uint8_t* const* wr, int64_t i, int64_t r, int nr, const uint8_t* pf) {
+        rows8_avx2<T, decltype(nx)::value>(wr, xq + i * nb, nb, y + i * w.rows + r, w.rows, nr, pf);
+      });
 }
 
 // One block of 4 weight rows unpacked for the batched kernel.
@@ -322,8 +315,8 @@ SLUICE_AVX2_TARGET void batch4_avx2(const WeightBlock4* wb, const ActGroup8* xg,
 // batch4_avx2, so the same bits.
 template <DType T, bool Two>
 SLUICE_AVX512_TARGET void batch8x16_avx512(const WeightBlock4* w0, const WeightBlock4* w1,
-                                           const ActGroup8* xg, int64_t nb, float* y,
-                                           int64_t ldy, int nr, int na) {
+                                           const ActGroup8* xg, int64_t nb, float* y, int64_t ldy,
+                                           int nr, int na) {
   using namespace avx512;
   constexpr int G = kGroups<T>, P = 16 / G;
   __m512 acc[8];
@@ -345,20 +338,21 @@ SLUICE_AVX512_TARGET void batch8x16_avx512(const WeightBlock4* w0, const WeightB
         for (int r = 0; r < 8; ++r)
           dpwssd(s[r], xv, _mm512_set1_epi32(load32(&W[r / 4]->q[r % 4][2 * p])));
       }
-      fold_sums8(acc, s, pair_f<Two>(a0.d, a1.d),
-                 pair_f<Two>(a0.sum[G == 2 ? g : 2], a1.sum[G == 2 ? g : 2]),
-                 [&](int r) { return W[r / 4]->dw[g][r % 4]; },
-                 [&](int r) { return W[r / 4]->ow[g][r % 4]; });
+      fold_sums8(
+          acc, s, pair_f<Two>(a0.d, a1.d),
+          pair_f<Two>(a0.sum[G == 2 ? g : 2], a1.sum[G == 2 ? g : 2]),
+          [&](int r) { return W[r / 4]->dw[g][r % 4]; },
+          [&](int r) { return W[r / 4]->ow[g][r % 4]; });
     }
   }
   store_batch8x16(acc, y, ldy, nr, na);
 }
 
 template <DType T>
-void tile_batched(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
+void tile_batched(bool avx512, const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
                   const Weight& w, int64_t r0, int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
-  if (g_avx512.load(std::memory_order_relaxed)) {
+  if (avx512) {
     const int64_t ig =
         avx512::for_each_batch8x16(w, i0, i1, r0, r1, xg, y, unpack4_avx512<T>,
                                    batch8x16_avx512<T, false>, batch8x16_avx512<T, true>);
@@ -420,12 +414,16 @@ QuantKernel set_quant_kernel(QuantKernel k) {
   return g_kernel.exchange(k);
 }
 
-bool set_quant_avx512(bool on) {
-  return g_avx512.exchange(on && cpu_has_avx512_vnni_zmm());
-}
-
-bool quant_avx512() {
-  return g_avx512.load(std::memory_order_relaxed);
+QuantPaths default_quant_paths() {
+  QuantPaths p;
+  // SLUICE_CPU_AVX512=0 keeps the 256-bit kernels (A/B runs, VMs that misreport AVX-512).
+  p.avx512 = cpu_has_avx512_vnni_zmm() && env::enabled(env::Switch::kCpuAvx512);
+  // SLUICE_CPU_AMX=0 keeps the AVX-512 kernels (A/B runs).
+  p.amx = env::enabled(env::Switch::kCpuAmx) && cpu_has_amx_int8();
+  p.dot8 = cpu_has_avx_vnni()         ? Dot8::VexVnni
+           : cpu_has_avx512_vnni_vl() ? Dot8::EvexVnni
+                                      : Dot8::Maddubs;
+  return p;
 }
 
 bool quant_uses_groups(int64_t n) {
@@ -443,20 +441,20 @@ void pack_act_groups(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, in
 #endif
 }
 
-void matmul_quant_tile(const BlockAct16* xq, const ActGroup8* xg, int64_t i0, int64_t i1,
-                       const Weight& w, int64_t r0, int64_t r1, float* y) {
+void matmul_quant_tile(const QuantPaths& paths, const BlockAct16* xq, const ActGroup8* xg,
+                       int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1, float* y) {
 #if SLUICE_X86
   if (quant_kernel() == QuantKernel::Avx2) {
     SLUICE_ASSERT(!xg || i0 % 8 == 0, "batched quantized tiles start at a group of 8");
     switch (w.dtype) {
       case DType::Q4G32:
-        return xg ? tile_batched<DType::Q4G32>(xq, xg, i0, i1, w, r0, r1, y)
+        return xg ? tile_batched<DType::Q4G32>(paths.avx512, xq, xg, i0, i1, w, r0, r1, y)
                   : tile_rows8<DType::Q4G32>(xq, i0, i1, w, r0, r1, y);
       case DType::Q8G32:
-        return xg ? tile_batched<DType::Q8G32>(xq, xg, i0, i1, w, r0, r1, y)
+        return xg ? tile_batched<DType::Q8G32>(paths.avx512, xq, xg, i0, i1, w, r0, r1, y)
                   : tile_rows8<DType::Q8G32>(xq, i0, i1, w, r0, r1, y);
       case DType::Q8G16:
-        return xg ? tile_batched<DType::Q8G16>(xq, xg, i0, i1, w, r0, r1, y)
+        return xg ? tile_batched<DType::Q8G16>(paths.avx512, xq, xg, i0, i1, w, r0, r1, y)
                   : tile_rows8<DType::Q8G16>(xq, i0, i1, w, r0, r1, y);
       default:
         break;

@@ -13,14 +13,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
 
-#include "common/env.h"
 #include "backend/cpu/amx.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
@@ -53,12 +51,6 @@ bool cpu_has_amx_int8() {
 }
 
 namespace {
-
-// SLUICE_CPU_AMX=0 keeps the AVX-512 kernels (A/B runs).
-bool amx_default() {
-  return env::enabled(env::Switch::kCpuAmx) && cpu_has_amx_int8();
-}
-std::atomic<bool> g_amx{amx_default()};
 
 #if SLUICE_X86
 #define SLUICE_AMX_TARGET SLUICE_AVX512_TARGET
@@ -163,8 +155,8 @@ SLUICE_AMX_TARGET inline void fold_sums16(__m512 (&acc)[16], const int32_t (&lo)
   }
 }
 
-// The same with int8 activations (one sum, S itself): matmul_q4_act8.cc's and
-// matmul_q8_act8.cc's float ops (acc = fma(float(S), dw * dx, acc); acc = fma(ow, sum, acc)).
+// The same with int8 activations (one sum, S itself): matmul_act8.cc's float ops
+// (acc = fma(float(S), dw * dx, acc); acc = fma(ow, sum, acc)).
 SLUICE_AMX_TARGET inline void fold_sums16(__m512 (&acc)[16], const int32_t (&sums)[16][16],
                                           const float* dw, const float* ow, __m512 dx, __m512 sx) {
 #pragma GCC unroll 16
@@ -338,14 +330,6 @@ void pack_tile16_int8(const BlockAct8* xq, int64_t n, int64_t nb, int64_t gi, Ac
 
 }  // namespace
 
-bool set_quant_amx(bool on) {
-  return g_amx.exchange(on && cpu_has_amx_int8());
-}
-
-bool quant_amx() {
-  return g_amx.load(std::memory_order_relaxed);
-}
-
 void pack_act_tiles16(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, int64_t g1,
                       ActTile16* xt) {
 #if SLUICE_X86
@@ -360,13 +344,12 @@ void pack_act8_tiles16(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, i
 #endif
 }
 
-void matmul_act8_tile_amx(const BlockAct8* xq, const ActTile16Int8* xt, int64_t i0, int64_t i1,
-                          const Weight& w, int64_t r0, int64_t r1, float* y) {
+void matmul_act8_tile_amx(const QuantPaths& paths, const BlockAct8* xq, const ActTile16Int8* xt,
+                          int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
+                          float* y) {
   const bool q4 = w.dtype == DType::Q4G32;
   SLUICE_ASSERT(q4 || w.dtype == DType::Q8G32, "int8 activations are for Q4G32 and Q8G32");
-  if (!xt)
-    return q4 ? matmul_q4_act8_tile(xq, nullptr, i0, i1, w, r0, r1, y)
-              : matmul_q8_act8_tile(xq, nullptr, i0, i1, w, r0, r1, y);
+  if (!xt) return matmul_act8_tile(paths, xq, nullptr, i0, i1, w, r0, r1, y);
 #if SLUICE_X86
   SLUICE_ASSERT(i0 % 16 == 0, "AMX quantized tiles start at a tile of 16 rows");
   return q4 ? tile_amx<DType::Q4G32>(xt, i0, i1, w, r0, r1, y)
@@ -374,9 +357,10 @@ void matmul_act8_tile_amx(const BlockAct8* xq, const ActTile16Int8* xt, int64_t 
 #endif
 }
 
-void matmul_quant_tile_amx(const BlockAct16* xq, const ActTile16* xt, int64_t i0, int64_t i1,
-                           const Weight& w, int64_t r0, int64_t r1, float* y) {
-  if (!xt) return matmul_quant_tile(xq, nullptr, i0, i1, w, r0, r1, y);
+void matmul_quant_tile_amx(const QuantPaths& paths, const BlockAct16* xq, const ActTile16* xt,
+                           int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
+                           float* y) {
+  if (!xt) return matmul_quant_tile(paths, xq, nullptr, i0, i1, w, r0, r1, y);
 #if SLUICE_X86
   SLUICE_ASSERT(i0 % 16 == 0, "AMX quantized tiles start at a tile of 16 rows");
   switch (w.dtype) {

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/reference/ref_ops.h"
@@ -95,10 +96,10 @@ TEST(Matmul, Int8ActivationsMatchReferences) {
                             << " kernel=" << static_cast<int>(k);
           EXPECT_LT(rel_l2(y, want_q), 1e-5) << what;
           if (cpu::cpu_has_vnni256() && k == cpu::QuantKernel::Avx2) {  // same integer sums
-            const bool prev = cpu::set_int8_vnni(false);
+            cpu::QuantPaths plain = cpu::default_quant_paths();
+            plain.dot8 = cpu::Dot8::Maddubs;
             std::vector<float> y_plain(y.size());
-            cpu->matmul(x.data(), s.n, w, y_plain.data());
-            cpu::set_int8_vnni(prev);
+            cpu::make_cpu_backend(threads, true, plain)->matmul(x.data(), s.n, w, y_plain.data());
             EXPECT_EQ(y, y_plain) << "VNNI vs AVX2" << what;
           }
           EXPECT_LT(rel_l2(y, want_f), 2e-2) << what;
@@ -166,23 +167,24 @@ TEST(Matmul, Int8ActivationsQ8ExtremeCodes) {
 }
 
 // Every shape, quantized dtype, activation mode (int8 mode: Q8G16 stays on int16 activations)
-// and thread count: the products with a kernel switch on (as the CPU has it) and with
-// set_kernel(false) are equal bit for bit. Seeds: weight w_seed + rows + cols, x x_seed + n.
+// and thread count: the products with a kernel path on (as the CPU has it) and with that path
+// off are equal bit for bit. Seeds: weight w_seed + rows + cols, x x_seed + n.
 template <size_t N>
-void expect_switch_keeps_bits(const Shape (&shapes)[N], bool (*set_kernel)(bool), uint32_t w_seed,
-                              uint32_t x_seed) {
+void expect_switch_keeps_bits(const Shape (&shapes)[N], bool cpu::QuantPaths::*path,
+                              uint32_t w_seed, uint32_t x_seed) {
+  cpu::QuantPaths without = cpu::default_quant_paths();
+  without.*path = false;
   for (bool int8 : {false, true})
     for (int threads : {1, 2}) {
       auto cpu = make_cpu_backend(threads, int8);
+      auto cpu_without = cpu::make_cpu_backend(threads, int8, without);
       for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
         for (const Shape& s : shapes) {
           const Weight w = random_weight(t, s.rows, s.cols, w_seed + s.rows + s.cols);
           const auto x = randn(s.n * s.cols, x_seed + s.n);
           std::vector<float> on(s.n * s.rows), off(on.size());
           cpu->matmul(x.data(), s.n, w, on.data());
-          const bool prev = set_kernel(false);
-          cpu->matmul(x.data(), s.n, w, off.data());
-          set_kernel(prev);
+          cpu_without->matmul(x.data(), s.n, w, off.data());
           EXPECT_EQ(on, off) << dtype_name(t) << " int8=" << int8 << " n=" << s.n
                              << " rows=" << s.rows << " cols=" << s.cols << " threads=" << threads;
         }
@@ -194,11 +196,12 @@ void expect_switch_keeps_bits(const Shape (&shapes)[N], bool (*set_kernel)(bool)
 // the few-rows kernel, weight row counts that are not multiples of 8, both thread counts.
 TEST(Matmul, WideBatchedKernelsEqualAvx2Bitwise) {
   if (!cpu::cpu_has_avx512_vnni_zmm()) GTEST_SKIP() << "this CPU has no AVX512-VNNI";
-  ASSERT_TRUE(cpu::quant_avx512()) << "the wide path is the default where the CPU has it";
+  ASSERT_TRUE(cpu::default_quant_paths().avx512)
+      << "the wide path is the default where the CPU has it";
   const Shape shapes[] = {{5, 37, 96},    {8, 16, 256},   {12, 72, 128}, {16, 40, 576},
                           {17, 8, 64},    {24, 130, 512}, {31, 12, 256}, {40, 64, 1024},
                           {100, 72, 128}, {16, 49, 2048}};
-  expect_switch_keeps_bits(shapes, cpu::set_quant_avx512, 9, 23);
+  expect_switch_keeps_bits(shapes, &cpu::QuantPaths::avx512, 9, 23);
 }
 
 // The batched kernels on AMX tiles (int16 activations: 16 x 16 tile products of their split
@@ -206,11 +209,12 @@ TEST(Matmul, WideBatchedKernelsEqualAvx2Bitwise) {
 // also for rows and batches that are not multiples of 16 and when n is split between threads.
 TEST(Matmul, AmxTileKernelsEqualAvx512Bitwise) {
   if (!cpu::cpu_has_amx_int8()) GTEST_SKIP() << "this CPU has no AMX-INT8 (or Linux refused it)";
-  ASSERT_TRUE(cpu::quant_amx()) << "the AMX kernel is the default where the CPU has it";
+  ASSERT_TRUE(cpu::default_quant_paths().amx)
+      << "the AMX kernel is the default where the CPU has it";
   const Shape shapes[] = {{5, 37, 96},    {8, 16, 256},   {12, 72, 128}, {16, 40, 576},
                           {17, 8, 64},    {24, 130, 512}, {31, 12, 256}, {40, 64, 1024},
                           {100, 72, 128}, {16, 49, 2048}, {33, 8, 32},   {64, 200, 3072}};
-  expect_switch_keeps_bits(shapes, cpu::set_quant_amx, 5, 17);
+  expect_switch_keeps_bits(shapes, &cpu::QuantPaths::amx, 5, 17);
 }
 
 // matmul_many (q/k/v, gate/up: one activation quantization, one parallel region over every
