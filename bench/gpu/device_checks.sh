@@ -5,13 +5,13 @@
 #   bench/gpu/device_checks.sh [MEMCHECK_GTEST_FILTER] [RACECHECK_GTEST_FILTER]
 source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/checks && mkdir -p "$out"
-san_filter=${1:-'CudaOps.Quantized*:CudaOps.MatmulEvery*:CudaOps.MatmulMany*'}
-$b/backend_tests --gtest_filter='CudaOps*' --gtest_brief=1 >"$out/cuda_ops_test.log" 2>&1
+san_filter=${1:-'CudaOps.*:Backends/OpTable.*/cuda_matmul_*'}
+$b/backend_tests --gtest_filter='Cuda*:Backends/OpTable.*/cuda_*' --gtest_brief=1 >"$out/cuda_ops_test.log" 2>&1
 echo "op tests: exit $?"; grep -E "FAILED|Failure|PASSED" "$out/cuda_ops_test.log" | head -20
 compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter="$san_filter" \
   >"$out/memcheck.txt" 2>&1
 echo "memcheck: exit $?"; tail -2 "$out/memcheck.txt"
-race_filter=${2:-'CudaOps.MatmulEvery*'}
+race_filter=${2:-'Backends/OpTable.*/cuda_matmul_Q*'}
 compute-sanitizer --tool racecheck $b/backend_tests --gtest_filter="$race_filter" \
   >"$out/racecheck.txt" 2>&1
 echo "racecheck: exit $?"; tail -2 "$out/racecheck.txt"

@@ -3,13 +3,13 @@
 # memcheck on the tests named by MEMCHECK (a gtest filter; none when empty), then single-stream
 # decode (ab_decode.py) of MODELS with the build as built and under each NAME=VAR=VALUE[,...]
 # variant, alternated over ROUNDS rounds (default 2). Results in $OUT/decode_ab.tgz.
-#   MEMCHECK='CudaOps.Norms*' bench/gpu/device_decode_ab.sh llama3-8b-q4_0 nofold=SLUICE_CUDA_FOLD_NORMS=0
+#   MEMCHECK='Backends/OpTable.*/cuda_rms_norm*' bench/gpu/device_decode_ab.sh llama3-8b-q4_0 nofold=SLUICE_CUDA_FOLD_NORMS=0
 source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/decode_ab && mkdir -p "$out"
 models=$1
 shift
 nvidia-smi --query-gpu=name,clocks.max.sm,clocks.max.mem,driver_version --format=csv >"$out/gpu.txt"
-$b/backend_tests --gtest_filter='CudaOps*' --gtest_brief=1 >"$out/ops.txt" 2>&1
+$b/backend_tests --gtest_filter='Cuda*:Backends/OpTable.*/cuda_*' --gtest_brief=1 >"$out/ops.txt" 2>&1
 echo "op tests: exit $?"; grep -E "FAILED|Failure|PASSED" "$out/ops.txt" | head -20
 if [ -n "${MEMCHECK:-}" ]; then
   compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter="$MEMCHECK" >"$out/memcheck.txt" 2>&1

@@ -6,9 +6,9 @@
 # Everything lands in $OUT/sampling.tgz.
 source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/sampling && mkdir -p "$out"
-compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter='CudaOps.Sample*' >"$out/memcheck.txt" 2>&1
+compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter='Backends/OpTable.*/cuda_sample_rows*' >"$out/memcheck.txt" 2>&1
 echo "memcheck: exit $?"; grep -E "PASSED|FAILED|ERROR SUMMARY" "$out/memcheck.txt"
-compute-sanitizer --tool racecheck $b/backend_tests --gtest_filter='CudaOps.Sample*' >"$out/racecheck.txt" 2>&1
+compute-sanitizer --tool racecheck $b/backend_tests --gtest_filter='Backends/OpTable.*/cuda_sample_rows*' >"$out/racecheck.txt" 2>&1
 echo "racecheck: exit $?"; grep -E "PASSED|FAILED|RACECHECK SUMMARY" "$out/racecheck.txt" | tail -2
 $b/sample_rows_bench 151936 20 | tee "$out/sample_rows_bench.md"
 AB_NAME=serving OUT=$out bash bench/gpu/device_ab.sh 1 "" "SLUICE_CUDA_SAMPLING=0" \
