@@ -11,7 +11,7 @@ echo "op tests: exit $?"; grep -E "FAILED|Failure|PASSED" "$out/cuda_ops_test.lo
 compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter="$san_filter" \
   >"$out/memcheck.txt" 2>&1
 echo "memcheck: exit $?"; tail -2 "$out/memcheck.txt"
-race_filter=${2:-'Backends/OpTable.*/cuda_matmul_Q*'}
+race_filter=${2:-'Backends/OpTable.*/cuda_matmul_q*'}
 compute-sanitizer --tool racecheck $b/backend_tests --gtest_filter="$race_filter" \
   >"$out/racecheck.txt" 2>&1
 echo "racecheck: exit $?"; tail -2 "$out/racecheck.txt"

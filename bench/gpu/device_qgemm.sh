@@ -13,7 +13,7 @@ $b/backend_tests --gtest_filter='Cuda*:Backends/OpTable.*/cuda_*' >"$out/ops.txt
 echo "op tests: exit $?"; grep -E "^\[  (PASSED|FAILED) |FAILED  \]" "$out/ops.txt" | head
 compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter="$tests" >"$out/memcheck.txt" 2>&1
 echo "memcheck: exit $?"; grep -E "ERROR SUMMARY" "$out/memcheck.txt"
-compute-sanitizer --tool racecheck $b/backend_tests --gtest_filter='Backends/OpTable.*/cuda_matmul_Q*' >"$out/racecheck.txt" 2>&1
+compute-sanitizer --tool racecheck $b/backend_tests --gtest_filter='Backends/OpTable.*/cuda_matmul_q*' >"$out/racecheck.txt" 2>&1
 echo "racecheck: exit $?"; grep -E "RACECHECK SUMMARY" "$out/racecheck.txt"
 for spec in "q4 4096 4096" "q4 6144 4096" "q4 14336 4096" "q4 4096 14336" "q4 1024 4096"; do
   set -- $spec "$@"

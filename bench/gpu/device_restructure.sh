@@ -18,10 +18,10 @@ python3 bench/gpu/check_models.py --sluice $b/sluice --tokenizer devcarry/tok/to
   --out "$out" >"$out/check_models.log" 2>&1
 echo "check_models: exit $?" >>"$out/progress"
 compute-sanitizer --tool memcheck $b/backend_tests \
-  --gtest_filter='CudaOps.*:CudaRecording.*:Backends/OpTable.*/cuda_matmul_Q*:Backends/OpTable.*/cuda_paged_attention_decodes*' \
+  --gtest_filter='CudaOps.*:CudaRecording.*:Backends/OpTable.*/cuda_matmul_q*:Backends/OpTable.*/cuda_matmul_many*:Backends/OpTable.*/cuda_paged_attention*:Backends/OpTable.*/cuda_sample_rows*:Backends/OpTable.*/cuda_folded*:Backends/OpTable.*/cuda_prepare_qkv*' \
   >"$out/memcheck.txt" 2>&1
 echo "memcheck: exit $?" >>"$out/progress"
 compute-sanitizer --tool racecheck $b/backend_tests \
-  --gtest_filter='Backends/OpTable.*/cuda_matmul_Q4G32*' >"$out/racecheck.txt" 2>&1
+  --gtest_filter='Backends/OpTable.*/cuda_matmul_q4g32*:Backends/OpTable.*/cuda_paged_attention_decodes*' >"$out/racecheck.txt" 2>&1
 echo "racecheck: exit $?" >>"$out/progress"
 echo done >>"$out/progress"
