@@ -5,8 +5,8 @@
 // With `env` after the format: Backend::matmul as the backend picks its kernel, as built and
 // under each VAR=VALUE given, each output against the first (n <= 8: the weight-streaming path,
 // activation quantization included; 9 to 128 rows: the fused GEMM).
-//   bench/gpu/build_matmul_bench.sh && build/cuda/matmul_gpu_bench ROWS COLS [q4|q8|q8g16|bf16] [N,N..]
-//   build/cuda/matmul_gpu_bench ROWS COLS q4 env N,N.. [VAR=VALUE ...]
+//   bench/gpu/build_matmul_bench.sh && build/cuda/matmul_gpu_bench ROWS COLS [q4|q8|q8g16|bf16]
+//   [N,N..] build/cuda/matmul_gpu_bench ROWS COLS q4 env N,N.. [VAR=VALUE ...]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -31,7 +31,8 @@ Weight random_weight(DType t, int64_t rows, int64_t cols, uint32_t seed) {
   std::vector<uint8_t> bytes(static_cast<size_t>(rows) * row_bytes(t, cols));
   for (auto& b : bytes) b = static_cast<uint8_t>(rng());
   if (!is_quantized(t)) {  // small finite 16-bit floats: random mantissa and sign, exponent ~2^-7
-    for (size_t i = 1; i < bytes.size(); i += 2) bytes[i] = static_cast<uint8_t>((bytes[i] & 0x80) | 0x3c);
+    for (size_t i = 1; i < bytes.size(); i += 2)
+      bytes[i] = static_cast<uint8_t>((bytes[i] & 0x80) | 0x3c);
     return Weight::from_owned(t, rows, cols, std::move(bytes));
   }
   const size_t bs = row_bytes(t, 32), pairs = t == DType::Q8G16 ? 2 : 1;
@@ -79,7 +80,7 @@ double time_products(Backend& be, const float* x, int64_t n, const std::vector<W
 // Seconds per product at each n as built and under each "VAR=VALUE" of `envs`, and
 // the largest relative difference of each output from the first's.
 int env_main(int64_t rows, int64_t cols, DType t, const std::vector<int64_t>& ns,
-              const std::vector<std::string>& envs) {
+             const std::vector<std::string>& envs) {
   const int kVariants = static_cast<int>(envs.size()) + 1;
   const int64_t wbytes = rows * row_bytes(t, cols);
   const int copies = static_cast<int>(std::max<int64_t>(2, (200LL << 20) / wbytes + 1));
@@ -109,7 +110,8 @@ int env_main(int64_t rows, int64_t cols, DType t, const std::vector<int64_t>& ns
       const size_t eq = e.find('=');
       bes.push_back(cuda_backend(e.substr(0, eq).c_str(), e.substr(eq + 1)));
     }
-    for (int i = 0; i < copies; ++i) ws[v].push_back(bes[v]->place(random_weight(t, rows, cols, 1 + i)));
+    for (int i = 0; i < copies; ++i)
+      ws[v].push_back(bes[v]->place(random_weight(t, rows, cols, 1 + i)));
     xs.push_back(static_cast<float*>(bes[v]->alloc(hx.size() * sizeof(float))));
     ys.push_back(static_cast<float*>(bes[v]->alloc(nmax * rows * sizeof(float))));
     bes[v]->to_device(xs[v], hx.data(), hx.size() * sizeof(float));
@@ -146,12 +148,18 @@ int main(int argc, char** argv) {
   const bool envs = argc > 4 && std::string(argv[4]) == "env";
   const int nsarg = envs ? 5 : 4;
   std::vector<int64_t> ns;
-  for (const char* p = argc > nsarg ? argv[nsarg] : envs ? "1,2,4,8" : "16,32,64,128,256,512,1024,2048"; *p;) {
+  for (const char* p = argc > nsarg ? argv[nsarg]
+                       : envs       ? "1,2,4,8"
+                                    : "16,32,64,128,256,512,1024,2048";
+       *p;) {
     ns.push_back(std::strtoll(p, const_cast<char**>(&p), 10));
     if (*p == ',') ++p;
   }
-  if (envs) return env_main(rows, cols, t, ns, std::vector<std::string>(argv + std::min(argc, 6), argv + argc));
-  auto fused = cuda_backend("SLUICE_CUDA_QGEMM_MAX_ROWS", "1000000");  // every n on the fused kernel
+  if (envs)
+    return env_main(rows, cols, t, ns,
+                    std::vector<std::string>(argv + std::min(argc, 6), argv + argc));
+  auto fused =
+      cuda_backend("SLUICE_CUDA_QGEMM_MAX_ROWS", "1000000");  // every n on the fused kernel
   auto dequant = cuda_backend("SLUICE_CUDA_QGEMM_MAX_ROWS", "0");
   fused->set_batch_invariant(false);
   dequant->set_batch_invariant(false);

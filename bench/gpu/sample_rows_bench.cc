@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
         for (int k = 0; k < reps + 2; ++k) {
           std::vector<RowSampling> specs;
           for (int64_t r = 0; r < n; ++r)
-            specs.push_back(seqs[r]->row_sampling(static_cast<int32_t>(r), static_cast<int32_t>(vocab), nullptr));
+            specs.push_back(seqs[r]->row_sampling(static_cast<int32_t>(r),
+                                                  static_cast<int32_t>(vocab), nullptr));
           const auto t0 = Clock::now();
           gpu.sample_rows(dx, vocab, specs, out.data());
           times.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());

@@ -36,8 +36,10 @@ int main(int argc, char** argv) {
       c->resize(num_blocks * bs * kv_row * elem);
       for (int64_t i = 0; i < num_blocks * bs * kv_row; ++i) {
         const float x = nd(rng);
-        if (f32) reinterpret_cast<float*>(c->data())[i] = x;
-        else reinterpret_cast<uint16_t*>(c->data())[i] = f32_to_f16(x);
+        if (f32)
+          reinterpret_cast<float*>(c->data())[i] = x;
+        else
+          reinterpret_cast<uint16_t*>(c->data())[i] = f32_to_f16(x);
       }
     }
   }
@@ -69,11 +71,13 @@ int main(int argc, char** argv) {
         if (flush) {  // untimed: read the other data
           const auto f0 = std::chrono::steady_clock::now();
           for (size_t i = 0; i < other.size(); i += 16) sink += other[i];
-          flush_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - f0).count();
+          flush_us +=
+              std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - f0)
+                  .count();
         }
         const int64_t c = cold ? l : 0;
-        KvLayerView view{k[c].data(), v[c].data(), num_blocks, bs, KVH, D,
-                         f32 ? KvDtype::F32 : KvDtype::F16};
+        KvLayerView view{
+            k[c].data(), v[c].data(), num_blocks, bs, KVH, D, f32 ? KvDtype::F32 : KvDtype::F16};
         be->paged_attention(q.data(), H, view, batch, 0.125f, out.data());
       }
       const double us =

@@ -24,8 +24,9 @@ double rate(int instrs_per_iter, Body body) {
 #define ACC(op, w, i) op " %%" w "14, %%" w "15, %%" w #i "\n\t"
 #define X12(op, w)                                                                    \
   ACC(op, w, 0)                                                                       \
-  ACC(op, w, 1) ACC(op, w, 2) ACC(op, w, 3) ACC(op, w, 4) ACC(op, w, 5) ACC(op, w, 6) \
-      ACC(op, w, 7) ACC(op, w, 8) ACC(op, w, 9) ACC(op, w, 10) ACC(op, w, 11)
+  ACC(op, w, 1)                                                                       \
+  ACC(op, w, 2) ACC(op, w, 3) ACC(op, w, 4) ACC(op, w, 5) ACC(op, w, 6) ACC(op, w, 7) \
+      ACC(op, w, 8) ACC(op, w, 9) ACC(op, w, 10) ACC(op, w, 11)
 #define RATE(n, text) rate(n, [] { asm volatile(text ::: CLOBBERS); })
 
 }  // namespace

@@ -26,7 +26,8 @@ AssistantOutputParser::AssistantOutputParser(const OutputPlan& plan, std::string
 void AssistantOutputParser::feed(std::string_view text, std::vector<AssistantEvent>& out) {
   if (!reasoning_) return content(text, out);
   parsers::ReasoningDelta d = reasoning_->feed(text);
-  if (!d.reasoning.empty()) out.push_back(text_event(AssistantEvent::Kind::kReasoning, std::move(d.reasoning)));
+  if (!d.reasoning.empty())
+    out.push_back(text_event(AssistantEvent::Kind::kReasoning, std::move(d.reasoning)));
   if (!d.content.empty()) content(d.content, out);
 }
 

@@ -58,8 +58,7 @@ void check_tools(const ToolRequest& t) {
   }
   if ((t.choice == Choice::kRequired || t.choice == Choice::kNamed) && t.functions.empty())
     throw invalid(t.choice_param + " asks for a tool call but no tools are given", t.choice_param);
-  if (t.choice == Choice::kNamed &&
-      std::find(names.begin(), names.end(), t.named) == names.end())
+  if (t.choice == Choice::kNamed && std::find(names.begin(), names.end(), t.named) == names.end())
     throw invalid(t.choice_param + " names '" + t.named + "', which is not among the tools",
                   t.choice_param);
 }
@@ -117,7 +116,8 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
     plan.tool_spec.functions = t.functions;
     if (ctx.template_knows_tools) {
       Json tools = Json::array();
-      for (const Json& f : t.functions) tools.push_back(Json{{"type", "function"}, {"function", f}});
+      for (const Json& f : t.functions)
+        tools.push_back(Json{{"type", "function"}, {"function", f}});
       in.tools = std::move(tools);
     } else {
       add_system_text(in.messages, tools_system_text(t.functions));
@@ -132,7 +132,8 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
   if (!in.kwargs.is_object()) in.kwargs = Json::object();
   if (!in.kwargs.contains("enable_thinking"))
     in.kwargs["enable_thinking"] = req.thinking.enabled.value_or(true);
-  if (!ctx.reasoning_open.empty()) plan.reasoning = ReasoningTags{ctx.reasoning_open, ctx.reasoning_close};
+  if (!ctx.reasoning_open.empty())
+    plan.reasoning = ReasoningTags{ctx.reasoning_open, ctx.reasoning_close};
   return plan;
 }
 
@@ -195,9 +196,7 @@ void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan&
   auto grammar = ctx.grammars.get(key, root);
   if (!grammar) throw invalid(param + ": " + grammar.error(), param);
   auto vocab = ctx.grammars.vocab(tok);
-  er.constraint = [g = *grammar, vocab] {
-    return std::make_unique<GrammarConstraint>(g, vocab);
-  };
+  er.constraint = [g = *grammar, vocab] { return std::make_unique<GrammarConstraint>(g, vocab); };
 }
 
 void configure_output_parsing(ServerContext& ctx) {
@@ -207,7 +206,8 @@ void configure_output_parsing(ServerContext& ctx) {
   if (o.tool_call_parser == "none")
     ctx.tool_format.clear();
   else if (o.tool_call_parser == "auto")
-    ctx.tool_format = parsers::detect_tool_format(source, ctx.model->config().arch ? ctx.model->config().arch->name : "");
+    ctx.tool_format = parsers::detect_tool_format(
+        source, ctx.model->config().arch ? ctx.model->config().arch->name : "");
   else
     ctx.tool_format = o.tool_call_parser;
   const bool think = o.reasoning_parser == "think" ||

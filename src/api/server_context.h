@@ -23,7 +23,7 @@ struct ServerContext {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<ChatTemplate> chat_template;  // null: the model has none
   // Output parsing, chosen once the model is loaded (configure_output_parsing).
-  std::string tool_format;         // a parsers::ToolFormat name; empty: tool calls are rejected
+  std::string tool_format;            // a parsers::ToolFormat name; empty: tool calls are rejected
   bool template_knows_tools = false;  // else tools go into a system message ("json" format)
   std::string reasoning_open, reasoning_close;  // empty: no reasoning section
   GrammarCache grammars;

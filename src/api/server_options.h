@@ -20,7 +20,8 @@ struct ServerOptions {
   std::string tool_call_parser = "auto";  // a tool-call format name, "auto" or "none"
   std::string reasoning_parser = "auto";  // "auto" (from the template), "think" or "none"
   int max_thinking_tokens = -1;
-  int max_output_tokens = 0;              // > 0: caps every request's max_tokens           // default reasoning budget; < 0: unlimited
+  int max_output_tokens = 0;  // > 0: caps every request's max_tokens           // default reasoning
+                              // budget; < 0: unlimited
 };
 
 }  // namespace sluice::api

@@ -25,7 +25,9 @@ struct RopeParams {
 
 // Element type of the paged KV cache; each backend picks its own (Backend::kv_dtype).
 enum class KvDtype { F32, F16 };
-inline int64_t kv_dtype_bytes(KvDtype t) { return t == KvDtype::F16 ? 2 : 4; }
+inline int64_t kv_dtype_bytes(KvDtype t) {
+  return t == KvDtype::F16 ? 2 : 4;
+}
 
 // One layer's paged KV cache: K and V are each [num_blocks, block_size, num_kv_heads, head_dim]
 // of `dtype` (f32: float, f16: IEEE half bit patterns).
@@ -74,9 +76,9 @@ struct AttentionBatch {
 };
 
 // The attention inputs of a flattened batch, transformed in place: q [n, num_heads, head_dim]
-// and k [n, num_kv_heads, head_dim] get a per-head RMSNorm (when q_norm / k_norm are set, [head_dim])
-// and RoPE at positions[n]; then k and v [n, num_kv_heads, head_dim] are written to the KV cache
-// at slot_mapping[n] (a slot < 0 is not written).
+// and k [n, num_kv_heads, head_dim] get a per-head RMSNorm (when q_norm / k_norm are set,
+// [head_dim]) and RoPE at positions[n]; then k and v [n, num_kv_heads, head_dim] are written to the
+// KV cache at slot_mapping[n] (a slot < 0 is not written).
 struct QkvInputs {
   float* q = nullptr;
   float* k = nullptr;
@@ -160,8 +162,8 @@ class Backend {
   }
   // ys[i] = rms_norm(x, norm) . ws[i]^T with x unchanged; h [n, cols] is scratch the plain path
   // normalizes into (it may alias x when x is not needed after).
-  virtual void matmul_many_normed(const float* x, int64_t n, const float* norm, float eps,
-                                  float* h, const Product* products, int count) {
+  virtual void matmul_many_normed(const float* x, int64_t n, const float* norm, float eps, float* h,
+                                  const Product* products, int count) {
     rms_norm(x, n, products[0].w->cols, norm, eps, h);
     matmul_many(h, n, products, count);
   }
@@ -171,8 +173,8 @@ class Backend {
     add(y, h, n * w.rows);
   }
   // y[n, w.rows] += (silu(gate) * up) . w^T; the plain path writes silu(gate) * up over gate.
-  virtual void matmul_add_gated(float* gate, const float* up, int64_t n, const Weight& w,
-                                float* y, float* h) {
+  virtual void matmul_add_gated(float* gate, const float* up, int64_t n, const Weight& w, float* y,
+                                float* h) {
     silu_mul(gate, up, n * w.cols, gate);
     matmul_add(gate, n, w, y, h);
   }

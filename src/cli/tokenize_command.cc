@@ -42,7 +42,8 @@ Command register_tokenize_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("tokenize", "Print the token ids of stdin's text");
   cmd->add_option("-m,--model", opts->model, "GGUF file, model directory or tokenizer.json");
   cmd->add_flag("--add-special", opts->add_special, "Add BOS/EOS as the tokenizer specifies");
-  cmd->add_flag("--parse-special", opts->parse_special, "Match special-token text as special tokens");
+  cmd->add_flag("--parse-special", opts->parse_special,
+                "Match special-token text as special tokens");
   return {cmd, [opts] { return tokenize(*opts); }};
 }
 

@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define SLUICE_ASSERT(cond, msg)                                                      \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      std::fprintf(stderr, "sluice: assertion failed at %s:%d: %s (%s)\n", __FILE__, \
-                   __LINE__, #cond, msg);                                             \
-      std::abort();                                                                   \
-    }                                                                                 \
+#define SLUICE_ASSERT(cond, msg)                                                               \
+  do {                                                                                         \
+    if (!(cond)) {                                                                             \
+      std::fprintf(stderr, "sluice: assertion failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, \
+                   #cond, msg);                                                                \
+      std::abort();                                                                            \
+    }                                                                                          \
   } while (0)

@@ -1,4 +1,3 @@
-#include "common/env.h"
 #include "common/profile.h"
 
 #include <algorithm>
@@ -8,6 +7,8 @@
 #include <map>
 #include <mutex>
 #include <vector>
+
+#include "common/env.h"
 
 namespace sluice::profile {
 namespace {
@@ -32,7 +33,9 @@ struct Registry {
   const char* path = profile_path();
   bool warned = false;
 
-  Registry() { std::atexit([] { dump(); }); }  // made only when profiling is on
+  Registry() {
+    std::atexit([] { dump(); });
+  }  // made only when profiling is on
   void write_locked() {
     std::vector<std::pair<std::string, Total>> rows(totals.begin(), totals.end());
     std::sort(rows.begin(), rows.end(),
@@ -59,7 +62,9 @@ Registry& registry() {
 
 }  // namespace
 
-bool enabled() { return profile_path() != nullptr; }
+bool enabled() {
+  return profile_path() != nullptr;
+}
 
 void add(const std::string& key, double seconds) {
   if (!enabled()) return;
@@ -72,7 +77,7 @@ void add(const std::string& key, double seconds) {
 }
 
 std::string op_key(const char* op, int64_t n, const std::string& detail) {
-  const char* bucket = n <= 1    ? "1"
+  const char* bucket = n <= 1     ? "1"
                        : n <= 8   ? "2-8"
                        : n <= 64  ? "9-64"
                        : n <= 512 ? "65-512"

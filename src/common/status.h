@@ -31,7 +31,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Status error) : error_(std::move(error)) {  // NOLINT: implicit by design
     SLUICE_ASSERT(!error_.is_ok(), "Result built from an ok Status");
   }
@@ -61,20 +61,22 @@ class Result {
 // Propagate a failed Status or Result out of the current function.
 #define SLUICE_CONCAT_INNER(a, b) a##b
 #define SLUICE_CONCAT(a, b) SLUICE_CONCAT_INNER(a, b)
-#define SLUICE_RETURN_IF_ERROR(expr)                           \
-  do {                                                         \
-    auto&& sluice_status_ = (expr);                            \
+#define SLUICE_RETURN_IF_ERROR(expr)                                         \
+  do {                                                                       \
+    auto&& sluice_status_ = (expr);                                          \
     if (!sluice_status_) return ::sluice::detail::status_of(sluice_status_); \
   } while (0)
 // SLUICE_ASSIGN_OR_RETURN(auto x, make_x());
-#define SLUICE_ASSIGN_OR_RETURN(lhs, expr)                      \
-  auto SLUICE_CONCAT(sluice_result_, __LINE__) = (expr);        \
-  if (!SLUICE_CONCAT(sluice_result_, __LINE__))                 \
-    return SLUICE_CONCAT(sluice_result_, __LINE__).status();    \
+#define SLUICE_ASSIGN_OR_RETURN(lhs, expr)                   \
+  auto SLUICE_CONCAT(sluice_result_, __LINE__) = (expr);     \
+  if (!SLUICE_CONCAT(sluice_result_, __LINE__))              \
+    return SLUICE_CONCAT(sluice_result_, __LINE__).status(); \
   lhs = std::move(SLUICE_CONCAT(sluice_result_, __LINE__).value())
 
 namespace sluice::detail {
-inline Status status_of(const Status& s) { return s; }
+inline Status status_of(const Status& s) {
+  return s;
+}
 template <typename T>
 Status status_of(const Result<T>& r) {
   return r.status();

@@ -15,8 +15,8 @@
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "model/arch/arch_spec.h"
-#include "model/model_config.h"
 #include "model/load/weight_source.h"
+#include "model/model_config.h"
 
 namespace sluice {
 

@@ -22,9 +22,9 @@ class ReasoningTracker {
  private:
   const ReasoningControl* control_;
   bool inside_ = false;
-  bool done_ = false;   // the section closed; nothing more is tracked
+  bool done_ = false;  // the section closed; nothing more is tracked
   int32_t num_tokens_ = 0;
-  std::string tail_;    // last bytes, to find a tag split across tokens
+  std::string tail_;  // last bytes, to find a tag split across tokens
 };
 
 }  // namespace sluice

@@ -390,14 +390,15 @@ RowSampling SequenceSampler::row_sampling(int32_t row, int32_t vocab, const uint
     const int32_t t = seen_[j];
     if (t < 0 || t >= vocab) continue;
     const int32_t c = out_count_[j];
-    edits_.push_back({t, 0.0f, rep,
-                      c > 0 ? params_.frequency_penalty * static_cast<float>(c) +
-                                  params_.presence_penalty
-                            : 0.0f});
+    edits_.push_back(
+        {t, 0.0f, rep,
+         c > 0 ? params_.frequency_penalty * static_cast<float>(c) + params_.presence_penalty
+               : 0.0f});
   }
   // stable: a token's bias entries (in request order) come before its penalty entry
-  std::stable_sort(edits_.begin(), edits_.end(),
-                   [](const RowSamplingEdit& a, const RowSamplingEdit& b) { return a.token < b.token; });
+  std::stable_sort(
+      edits_.begin(), edits_.end(),
+      [](const RowSamplingEdit& a, const RowSamplingEdit& b) { return a.token < b.token; });
   size_t w = 0;
   for (size_t j = 0; j < edits_.size(); ++j) {
     if (w > 0 && edits_[w - 1].token == edits_[j].token) {  // merge into the token's edit

@@ -19,8 +19,8 @@ struct TokenLogprob {
 
 struct SampleOutput {
   int32_t token = -1;
-  float logprob = 0.0f;            // of `token` under the raw model distribution (if requested)
-  std::vector<TokenLogprob> top;   // top `logprobs` tokens, most likely first (if requested)
+  float logprob = 0.0f;           // of `token` under the raw model distribution (if requested)
+  std::vector<TokenLogprob> top;  // top `logprobs` tokens, most likely first (if requested)
 };
 
 class SequenceSampler {

@@ -1,7 +1,7 @@
 #pragma once
 // Backing memory of the paged KV cache: for every layer K and V blocks
-// [num_blocks, block_size, num_kv_heads, head_dim] of the backend's KV dtype. Which block belongs to which
-// sequence is decided above (block tables); this only owns the memory, which lives in the
+// [num_blocks, block_size, num_kv_heads, head_dim] of the backend's KV dtype. Which block belongs
+// to which sequence is decided above (block tables); this only owns the memory, which lives in the
 // backend's memory (device memory on GPU backends).
 #include <cstdint>
 #include <vector>

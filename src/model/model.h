@@ -15,11 +15,11 @@
 namespace sluice {
 
 struct LayerWeights {
-  std::vector<float> attn_norm, ffn_norm;  // [hidden]
-  std::vector<float> q_norm, k_norm;       // [head_dim] (qk_norm only)
+  std::vector<float> attn_norm, ffn_norm;     // [hidden]
+  std::vector<float> q_norm, k_norm;          // [head_dim] (qk_norm only)
   std::vector<float> q_bias, k_bias, v_bias;  // [heads*head_dim], [kv_heads*head_dim] (bias only)
-  Weight wq, wk, wv, wo;                   // [heads*hd, hidden], [kv*hd, hidden] x2, [hidden, heads*hd]
-  Weight w_gate, w_up, w_down;             // [inter, hidden] x2, [hidden, inter]
+  Weight wq, wk, wv, wo;        // [heads*hd, hidden], [kv*hd, hidden] x2, [hidden, heads*hd]
+  Weight w_gate, w_up, w_down;  // [inter, hidden] x2, [hidden, inter]
 };
 
 // One step's flattened batch (see AttentionBatch for the attention part).
@@ -55,10 +55,10 @@ class Model {
   std::unique_ptr<Files> files_;  // mapped files the weights point into
   std::unique_ptr<Tokenizer> tokenizer_;
   std::string chat_template_;
-  Weight embed_, lm_head_;          // [vocab, hidden]
-  std::vector<float> final_norm_;   // [hidden]
+  Weight embed_, lm_head_;         // [vocab, hidden]
+  std::vector<float> final_norm_;  // [hidden]
   std::vector<LayerWeights> layers_;
-  std::vector<float> inv_freq_;     // [head_dim/2]
+  std::vector<float> inv_freq_;  // [head_dim/2]
 };
 
 }  // namespace sluice

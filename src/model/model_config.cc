@@ -22,7 +22,8 @@ Result<int64_t> json_int(const nlohmann::json& j, const char* key, int64_t fallb
     if (fallback >= 0) return fallback;
     return bad(where, std::string("missing required field '") + key + "'");
   }
-  if (!it->is_number_integer()) return bad(where, std::string("field '") + key + "' is not an integer");
+  if (!it->is_number_integer())
+    return bad(where, std::string("field '") + key + "' is not an integer");
   return it->get<int64_t>();
 }
 
@@ -59,10 +60,12 @@ Status ModelConfig::validate() const {
   if (!arch) return fail("no architecture");
   if (vocab_size <= 0 || hidden_size <= 0 || intermediate_size <= 0 || num_layers <= 0 ||
       num_heads <= 0 || num_kv_heads <= 0 || head_dim <= 0)
-    return fail("sizes must be positive (vocab, hidden, intermediate, layers, heads, kv heads, head_dim)");
+    return fail(
+        "sizes must be positive (vocab, hidden, intermediate, layers, heads, kv heads, head_dim)");
   if (num_heads % num_kv_heads != 0)
     return fail("num_attention_heads (" + std::to_string(num_heads) +
-                ") is not a multiple of num_key_value_heads (" + std::to_string(num_kv_heads) + ")");
+                ") is not a multiple of num_key_value_heads (" + std::to_string(num_kv_heads) +
+                ")");
   if (head_dim % 2 != 0) return fail("head_dim must be even for RoPE");
   if (!(rms_norm_eps > 0.0f)) return fail("rms_norm_eps must be > 0");
   if (!(rope_theta > 0.0f)) return fail("rope_theta must be > 0");
@@ -100,14 +103,15 @@ std::vector<float> ModelConfig::rope_inv_freq() const {
 Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) return bad(where, "config.json is not a JSON object");
   std::string architecture;
-  if (auto it = j.find("architectures"); it != j.end() && it->is_array() && !it->empty() &&
-                                         (*it)[0].is_string())
+  if (auto it = j.find("architectures");
+      it != j.end() && it->is_array() && !it->empty() && (*it)[0].is_string())
     architecture = (*it)[0].get<std::string>();
   const std::string model_type = j.value("model_type", std::string());
   ModelConfig c;
   c.arch = find_arch_by_hf(architecture, model_type);
   if (!c.arch)
-    return bad(where, "unsupported architecture '" + (architecture.empty() ? model_type : architecture) +
+    return bad(where, "unsupported architecture '" +
+                          (architecture.empty() ? model_type : architecture) +
                           "' (supported: llama, mistral, qwen2, qwen3)");
   SLUICE_ASSIGN_OR_RETURN(c.vocab_size, json_int(j, "vocab_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.hidden_size, json_int(j, "hidden_size", -1, where));
@@ -123,7 +127,8 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::stri
   // transformers v5 moves rope settings under "rope_parameters".
   const nlohmann::json* rope = &j;
   if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object()) rope = &*it;
-  SLUICE_ASSIGN_OR_RETURN(c.rope_theta, json_float(*rope, "rope_theta", c.arch->default_rope_theta, where));
+  SLUICE_ASSIGN_OR_RETURN(c.rope_theta,
+                          json_float(*rope, "rope_theta", c.arch->default_rope_theta, where));
   if (auto it = j.find("rope_scaling"); it != j.end())
     SLUICE_RETURN_IF_ERROR(parse_rope_scaling(*it, &c.rope_scaling, where));
   else if (rope != &j)
@@ -143,7 +148,8 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   ModelConfig c;
   c.arch = find_arch_by_gguf(*arch_name);
   if (!c.arch)
-    return bad(where, "unsupported architecture '" + *arch_name + "' (supported: llama, qwen2, qwen3)");
+    return bad(where,
+               "unsupported architecture '" + *arch_name + "' (supported: llama, qwen2, qwen3)");
   const std::string a = *arch_name + ".";
   auto req = [&](const std::string& key, int64_t* out) -> Status {
     auto v = g.get_int(a + key);
@@ -156,19 +162,24 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   SLUICE_RETURN_IF_ERROR(req("block_count", &c.num_layers));
   SLUICE_RETURN_IF_ERROR(req("attention.head_count", &c.num_heads));
   c.num_kv_heads = g.get_int(a + "attention.head_count_kv").value_or(c.num_heads);
-  c.head_dim = g.get_int(a + "attention.key_length").value_or(c.num_heads > 0 ? c.hidden_size / c.num_heads : 0);
+  c.head_dim = g.get_int(a + "attention.key_length")
+                   .value_or(c.num_heads > 0 ? c.hidden_size / c.num_heads : 0);
   c.max_position_embeddings = g.get_int(a + "context_length").value_or(4096);
-  c.rms_norm_eps = static_cast<float>(g.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-6));
-  c.rope_theta = static_cast<float>(g.get_float(a + "rope.freq_base").value_or(c.arch->default_rope_theta));
+  c.rms_norm_eps =
+      static_cast<float>(g.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-6));
+  c.rope_theta =
+      static_cast<float>(g.get_float(a + "rope.freq_base").value_or(c.arch->default_rope_theta));
   if (auto t = g.get_string(a + "rope.scaling.type"); t && *t != "none") {
     if (*t != "linear") return bad(where, "unsupported rope scaling type '" + *t + "'");
     c.rope_scaling.type = "linear";
-    c.rope_scaling.factor = static_cast<float>(g.get_float(a + "rope.scaling.factor").value_or(1.0));
+    c.rope_scaling.factor =
+        static_cast<float>(g.get_float(a + "rope.scaling.factor").value_or(1.0));
   }
   if (auto v = g.get_int(a + "vocab_size")) {
     c.vocab_size = *v;
   } else if (auto toks = g.find("tokenizer.ggml.tokens")) {
-    if (auto* arr = std::get_if<GgufArray>(&toks->v)) c.vocab_size = static_cast<int64_t>(arr->size());
+    if (auto* arr = std::get_if<GgufArray>(&toks->v))
+      c.vocab_size = static_cast<int64_t>(arr->size());
   }
   c.tie_word_embeddings = g.tensor("output.weight") == nullptr;
   c.attention_bias = c.arch->attention_bias;

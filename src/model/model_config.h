@@ -1,10 +1,9 @@
 #pragma once
 // Architecture hyper-parameters, read from config.json (HF / MLX) or GGUF metadata.
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "common/status.h"
 
@@ -36,8 +35,8 @@ struct ModelConfig {
   RopeScaling rope_scaling;
   bool rope_interleaved = false;  // GGUF llama stores Q/K permuted for pairwise rotation
   bool tie_word_embeddings = false;
-  bool attention_bias = false;    // q/k/v projections carry a bias (Qwen2)
-  bool qk_norm = false;           // per-head RMSNorm on q and k before RoPE (Qwen3)
+  bool attention_bias = false;  // q/k/v projections carry a bias (Qwen2)
+  bool qk_norm = false;         // per-head RMSNorm on q and k before RoPE (Qwen3)
 
   // Checks ranges and divisibility; "[config] ..." errors.
   Status validate() const;

@@ -152,9 +152,9 @@ NodePtr json_number() {
     // Digits are capped (number_ranges.h) so a model cannot emit them until max_tokens.
     NodePtr fraction = repeat(byte_range('0', '9'), 1, kMaxFractionDigits);
     NodePtr exponent = repeat(byte_range('0', '9'), 1, kMaxExponentDigits);
-    NodePtr integer = choice({literal("0"), sequence({byte_range('1', '9'),
-                                                      repeat(byte_range('0', '9'), 0,
-                                                             kMaxIntegerDigits - 1)})});
+    NodePtr integer = choice(
+        {literal("0"),
+         sequence({byte_range('1', '9'), repeat(byte_range('0', '9'), 0, kMaxIntegerDigits - 1)})});
     ByteSet e = single('e') | single('E');
     ByteSet sign = single('+') | single('-');
     return sequence({optional(literal("-")), integer, optional(sequence({literal("."), fraction})),

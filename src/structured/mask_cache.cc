@@ -1,4 +1,3 @@
-#include "common/env.h"
 #include "structured/mask_cache.h"
 
 #include <algorithm>
@@ -6,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/env.h"
 #include "structured/token_walker.h"
 
 namespace sluice::structured {

@@ -68,8 +68,8 @@ NodePtr mag_range(const std::string& a, const std::string& b) {
     alts.push_back(same_len(lo, hi));
   }
   if (b.empty() && la < kMaxIntegerDigits)  // any longer magnitude, up to the digit cap
-    alts.push_back(sequence({digits_class('1', '9'),
-                             repeat(digits_class('0', '9'), int(la), kMaxIntegerDigits - 1)}));
+    alts.push_back(sequence(
+        {digits_class('1', '9'), repeat(digits_class('0', '9'), int(la), kMaxIntegerDigits - 1)}));
   return alts.size() == 1 ? alts[0] : choice(std::move(alts));
 }
 
@@ -81,7 +81,8 @@ NodePtr zero_fraction() {
 }
 NodePtr nonzero_fraction() {
   return sequence({literal("."), repeat(digits_class('0', '9'), 0, kMaxFractionDigits - 1),
-                   digits_class('1', '9'), repeat(digits_class('0', '9'), 0, kMaxFractionDigits - 1)});
+                   digits_class('1', '9'),
+                   repeat(digits_class('0', '9'), 0, kMaxFractionDigits - 1)});
 }
 
 // Non-negative decimal magnitudes m with lo <(=) m <(=) hi (hi digits empty: unbounded).

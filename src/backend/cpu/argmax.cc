@@ -57,6 +57,8 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace sluice::cpu {
 HWY_EXPORT(ArgmaxRow);
-int64_t argmax_row(const float* x, int64_t n) { return HWY_DYNAMIC_DISPATCH(ArgmaxRow)(x, n); }
+int64_t argmax_row(const float* x, int64_t n) {
+  return HWY_DYNAMIC_DISPATCH(ArgmaxRow)(x, n);
+}
 }  // namespace sluice::cpu
 #endif

@@ -80,10 +80,10 @@ HWY_INLINE void dot4(const float* HWY_RESTRICT q, const float* const* k, int64_t
   a3 = hn::Add(a3, b3);
   // Per 128-bit block: t01 = [a0, a1, a0, a1] pair sums, t23 likewise; u = [a0, a1, a2, a3].
   const hn::RepartitionToWide<decltype(df)> dw;
-  const auto t01 = hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a0, a1),
-                                           hn::InterleaveUpper(df, a0, a1)));
-  const auto t23 = hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a2, a3),
-                                           hn::InterleaveUpper(df, a2, a3)));
+  const auto t01 =
+      hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a0, a1), hn::InterleaveUpper(df, a0, a1)));
+  const auto t23 =
+      hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a2, a3), hn::InterleaveUpper(df, a2, a3)));
   const auto u = hn::Add(hn::BitCast(df, hn::InterleaveLower(dw, t01, t23)),
                          hn::BitCast(df, hn::InterleaveUpper(dw, t01, t23)));
   HWY_ALIGN float blocks[8];
@@ -194,7 +194,8 @@ void AttentionTile(const AttentionTileArgs& a) {
   states.assign(static_cast<size_t>(rows), RowState{});
   for (int64_t r = 0; r < rows; ++r) states[r].acc = acc_buf.data() + r * hd;
   int64_t max_ctx = 0;
-  for (int64_t i = 0; i < a.num_tokens; ++i) max_ctx = std::max<int64_t>(max_ctx, a.positions[i] + 1);
+  for (int64_t i = 0; i < a.num_tokens; ++i)
+    max_ctx = std::max<int64_t>(max_ctx, a.positions[i] + 1);
   // K/V rows of chunk c in krow/vrow[c % 2] (found through the block table while the chunk
   // before is folded in). Requesting their cache lines ahead with software prefetches cost ~9%
   // of the decode attention time at 16 sequences on a Xeon VM (2026-11-24): the hardware
@@ -217,7 +218,7 @@ void AttentionTile(const AttentionTileArgs& a) {
   SLUICE_ASSERT(per_kv > 0, "attention tile: heads_per_kv must be positive");
   const int64_t kv_heads = (a.num_heads + per_kv - 1) / per_kv;
   const int64_t span_elems = kv_heads * hd;  // widened floats per position: [kv_heads, hd]
-  thread_local std::vector<float> kf, vf;  // [kChunk, kv_heads, hd]
+  thread_local std::vector<float> kf, vf;    // [kChunk, kv_heads, hd]
   if (f16) {
     kf.resize(static_cast<size_t>(kChunk * span_elems));
     vf.resize(kf.size());

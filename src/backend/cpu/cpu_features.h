@@ -71,6 +71,8 @@ inline bool cpu_has_avx512_vnni_zmm() {
 bool cpu_has_amx_int8();
 
 // Either encoding of the 256-bit vpdpbusd.
-inline bool cpu_has_vnni256() { return cpu_has_avx_vnni() || cpu_has_avx512_vnni_vl(); }
+inline bool cpu_has_vnni256() {
+  return cpu_has_avx_vnni() || cpu_has_avx512_vnni_vl();
+}
 
 }  // namespace sluice::cpu

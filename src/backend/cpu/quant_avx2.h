@@ -29,8 +29,10 @@ SLUICE_INLINE int32_t load32(const void* p) {
 // target and the compiler never emits it elsewhere).
 template <bool Evex>
 SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
-  if constexpr (Evex) asm("%{evex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
-  else asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+  if constexpr (Evex)
+    asm("%{evex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+  else
+    asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
 }
 
 // f(std::integral_constant<Dot8, d>{}): a kernel templated on its integer dot, for the runtime
@@ -38,9 +40,12 @@ SLUICE_INLINE void dpbusd_acc(__m256i& acc, __m256i w, __m256i x) {
 template <class F>
 inline void with_dot8(Dot8 d, F&& f) {
   switch (d) {
-    case Dot8::VexVnni: return f(std::integral_constant<Dot8, Dot8::VexVnni>{});
-    case Dot8::EvexVnni: return f(std::integral_constant<Dot8, Dot8::EvexVnni>{});
-    default: return f(std::integral_constant<Dot8, Dot8::Maddubs>{});
+    case Dot8::VexVnni:
+      return f(std::integral_constant<Dot8, Dot8::VexVnni>{});
+    case Dot8::EvexVnni:
+      return f(std::integral_constant<Dot8, Dot8::EvexVnni>{});
+    default:
+      return f(std::integral_constant<Dot8, Dot8::Maddubs>{});
   }
 }
 
@@ -80,8 +85,7 @@ SLUICE_INLINE void store_rows8(const __m256 (&acc)[NX], float* y, int64_t ldy, i
 // Batched kernels' outputs: acc[r][j] (lanes = activation rows 8j ..) to y[(8j + l) * ldy + r]
 // for r < nr, 8j + l < na.
 template <int XV>
-SLUICE_INLINE void store_batch4(const __m256 (&acc)[4][XV], float* y, int64_t ldy, int nr,
-                                int na) {
+SLUICE_INLINE void store_batch4(const __m256 (&acc)[4][XV], float* y, int64_t ldy, int nr, int na) {
   for (int j = 0; j < XV; ++j) {
     alignas(32) float tmp[4][8];
     for (int r = 0; r < 4; ++r) _mm256_store_ps(tmp[r], acc[r][j]);

@@ -94,9 +94,9 @@ SLUICE_AVX512_TARGET void batch8x16_int8(const Block* w0, const Block* w1, const
     if constexpr (Biased)
 #pragma GCC unroll 8
       for (int r = 0; r < 8; ++r) s[r] = _mm512_sub_epi32(s[r], bias);
-    fold_sums8(acc, s, pair_f<Two>(a0.d, a1.d), pair_f<Two>(a0.sum, a1.sum),
-               [&](int r) { return W[r / 4]->dw[r % 4]; },
-               [&](int r) { return W[r / 4]->ow[r % 4]; });
+    fold_sums8(
+        acc, s, pair_f<Two>(a0.d, a1.d), pair_f<Two>(a0.sum, a1.sum),
+        [&](int r) { return W[r / 4]->dw[r % 4]; }, [&](int r) { return W[r / 4]->ow[r % 4]; });
   }
   store_batch8x16(acc, y, ldy, nr, na);
 }
@@ -109,13 +109,12 @@ SLUICE_AVX512_TARGET void batch8x16_int8(const Block* w0, const Block* w1, const
 template <class Block, class Group>
 using Unpack4 = void (*)(const uint8_t* const*, int64_t, Block*, const uint8_t*);
 template <class Block, class Group>
-using Batch8x16 = void (*)(const Block*, const Block*, const Group*, int64_t, float*, int64_t,
-                           int, int);
+using Batch8x16 = void (*)(const Block*, const Block*, const Group*, int64_t, float*, int64_t, int,
+                           int);
 template <class Block, class Group>
-inline int64_t for_each_batch8x16(const Weight& w, int64_t i0, int64_t i1, int64_t r0,
-                                  int64_t r1, const Group* xg, float* y,
-                                  Unpack4<Block, Group> unpack, Batch8x16<Block, Group> lone,
-                                  Batch8x16<Block, Group> pair) {
+inline int64_t for_each_batch8x16(const Weight& w, int64_t i0, int64_t i1, int64_t r0, int64_t r1,
+                                  const Group* xg, float* y, Unpack4<Block, Group> unpack,
+                                  Batch8x16<Block, Group> lone, Batch8x16<Block, Group> pair) {
   const int64_t nb = w.cols / kQuantBlock;
   const int64_t rem = (i1 - i0) % 8;
   const int64_t ig = rem >= avx2::kPadFrom ? i1 : i1 - rem;
@@ -133,8 +132,8 @@ inline int64_t for_each_batch8x16(const Weight& w, int64_t i0, int64_t i1, int64
     for (int64_t gi = 0; gi < ngroups; gi += 2) {
       const int64_t i = i0 + 8 * gi;
       const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
-      (gi + 1 < ngroups ? pair : lone)(scratch.data(), scratch.data() + nb, xg + (i / 8) * nb,
-                                       nb, y + i * w.rows + r, w.rows, nr, na);
+      (gi + 1 < ngroups ? pair : lone)(scratch.data(), scratch.data() + nb, xg + (i / 8) * nb, nb,
+                                       y + i * w.rows + r, w.rows, nr, na);
     }
   }
   return ig;

@@ -44,8 +44,7 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
 int32_t argmax(const float* x, int64_t n);
 // Backend::sample_rows by the definition: edit the row, rank it by a full sort, cut top-k and
 // top-p (double sums), keep min-p, walk the kept mass in token id order (sample_rows_ref.cc).
-void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows,
-                 RowSampled* out);
+void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows, RowSampled* out);
 
 // inv_freq[i] = theta^(-2i/rotary_dim), used when RopeParams::inv_freq is null.
 void default_inv_freq(const RopeParams& p, float* inv_freq);

@@ -9,7 +9,9 @@
 namespace sluice::ref {
 namespace {
 
-float sanitized(float v) { return std::isnan(v) ? -INFINITY : v; }
+float sanitized(float v) {
+  return std::isnan(v) ? -INFINITY : v;
+}
 
 // The row as the sampler sees it: disallowed tokens -inf, then each edit, NaN read as -inf.
 std::vector<float> edited_row(const float* raw, int64_t vocab, const RowSampling& r) {

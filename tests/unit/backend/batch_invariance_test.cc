@@ -26,35 +26,35 @@ TEST(BatchInvariance, MatmulRowEqualsAloneBitwise) {
   const DType types[] = {DType::F32,   DType::F16,   DType::BF16,
                          DType::Q4G32, DType::Q8G32, DType::Q8G16};
   for (int threads : {1, 2})
-  for (bool int8 : {false, true}) {
-    auto cpu = make_cpu_backend(threads, int8);
-    for (auto kernel : {cpu::QuantKernel::Scalar, cpu::QuantKernel::Avx2}) {
-      const auto prev = cpu::set_quant_kernel(kernel);
-      for (DType t : types) {
-        if (!is_quantized(t) && kernel == cpu::QuantKernel::Scalar) continue;
-        if (int8 && t != DType::Q4G32 && t != DType::Q8G32) continue;  // int8 mode's types
-        for (const MatShape& s : shapes) {
-          const Weight w = random_weight(t, s.rows, s.cols, 3);
-          constexpr int64_t kMaxN = 70;
-          const auto x = randn(kMaxN * s.cols, 100);  // [kMaxN, cols]
-          std::vector<float> alone(kMaxN * s.rows);   // [kMaxN, rows], one row per call
-          for (int64_t i = 0; i < kMaxN; ++i)
-            cpu->matmul(x.data() + i * s.cols, 1, w, alone.data() + i * s.rows);
-          for (int64_t n : {2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 23, 24, 31, 64, 70}) {
-            std::vector<float> y(n * s.rows);
-            cpu->matmul(x.data(), n, w, y.data());
-            for (int64_t i = 0; i < n; ++i)
-              ASSERT_EQ(0, std::memcmp(alone.data() + i * s.rows, y.data() + i * s.rows,
-                                       s.rows * sizeof(float)))
-                  << dtype_name(t) << " n=" << n << " row " << i << " rows=" << s.rows
-                  << " threads=" << threads << " kernel=" << static_cast<int>(kernel)
-                  << " int8=" << int8;
+    for (bool int8 : {false, true}) {
+      auto cpu = make_cpu_backend(threads, int8);
+      for (auto kernel : {cpu::QuantKernel::Scalar, cpu::QuantKernel::Avx2}) {
+        const auto prev = cpu::set_quant_kernel(kernel);
+        for (DType t : types) {
+          if (!is_quantized(t) && kernel == cpu::QuantKernel::Scalar) continue;
+          if (int8 && t != DType::Q4G32 && t != DType::Q8G32) continue;  // int8 mode's types
+          for (const MatShape& s : shapes) {
+            const Weight w = random_weight(t, s.rows, s.cols, 3);
+            constexpr int64_t kMaxN = 70;
+            const auto x = randn(kMaxN * s.cols, 100);  // [kMaxN, cols]
+            std::vector<float> alone(kMaxN * s.rows);   // [kMaxN, rows], one row per call
+            for (int64_t i = 0; i < kMaxN; ++i)
+              cpu->matmul(x.data() + i * s.cols, 1, w, alone.data() + i * s.rows);
+            for (int64_t n : {2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 23, 24, 31, 64, 70}) {
+              std::vector<float> y(n * s.rows);
+              cpu->matmul(x.data(), n, w, y.data());
+              for (int64_t i = 0; i < n; ++i)
+                ASSERT_EQ(0, std::memcmp(alone.data() + i * s.rows, y.data() + i * s.rows,
+                                         s.rows * sizeof(float)))
+                    << dtype_name(t) << " n=" << n << " row " << i << " rows=" << s.rows
+                    << " threads=" << threads << " kernel=" << static_cast<int>(kernel)
+                    << " int8=" << int8;
+            }
           }
         }
+        cpu::set_quant_kernel(prev);
       }
-      cpu::set_quant_kernel(prev);
     }
-  }
 }
 
 // The scalar and AVX2 quantized kernels share one float operation order, so they agree bitwise
@@ -64,21 +64,21 @@ TEST(BatchInvariance, QuantizedScalarEqualsAvx2Bitwise) {
       cpu::quant_kernel() != cpu::QuantKernel::Avx2)
     GTEST_SKIP() << "no AVX2";
   for (bool int8 : {false, true})
-  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
-    auto cpu = make_cpu_backend(2, int8);
-    const Weight w = random_weight(t, 77, 576, 5);
-    for (int64_t n : {1, 5, 19}) {
-      const auto x = randn(n * 576, 7 + n);
-      std::vector<float> y_avx(n * 77), y_scalar(n * 77);
-      cpu::set_quant_kernel(cpu::QuantKernel::Avx2);
-      cpu->matmul(x.data(), n, w, y_avx.data());
-      const auto prev = cpu::set_quant_kernel(cpu::QuantKernel::Scalar);
-      cpu->matmul(x.data(), n, w, y_scalar.data());
-      cpu::set_quant_kernel(prev);
-      EXPECT_EQ(0, std::memcmp(y_avx.data(), y_scalar.data(), y_avx.size() * sizeof(float)))
-          << dtype_name(t) << " n=" << n << " int8=" << int8;
+    for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
+      auto cpu = make_cpu_backend(2, int8);
+      const Weight w = random_weight(t, 77, 576, 5);
+      for (int64_t n : {1, 5, 19}) {
+        const auto x = randn(n * 576, 7 + n);
+        std::vector<float> y_avx(n * 77), y_scalar(n * 77);
+        cpu::set_quant_kernel(cpu::QuantKernel::Avx2);
+        cpu->matmul(x.data(), n, w, y_avx.data());
+        const auto prev = cpu::set_quant_kernel(cpu::QuantKernel::Scalar);
+        cpu->matmul(x.data(), n, w, y_scalar.data());
+        cpu::set_quant_kernel(prev);
+        EXPECT_EQ(0, std::memcmp(y_avx.data(), y_scalar.data(), y_avx.size() * sizeof(float)))
+            << dtype_name(t) << " n=" << n << " int8=" << int8;
+      }
     }
-  }
 }
 
 // Attention of one sequence's tokens: prefilled in one call, chunked, one token per call
@@ -96,7 +96,8 @@ TEST(BatchInvariance, AttentionRowEqualsAloneBitwise) {
     KvLayerView cache{k.data(), v.data(), num_blocks, kBlock, hc.kv_heads, hc.head_dim};
     // Sequence 0 uses blocks in reverse order; neighbour o uses its own range.
     std::vector<int32_t> tables((1 + kOther) * blocks_per_seq);
-    for (int64_t b = 0; b < blocks_per_seq; ++b) tables[b] = static_cast<int32_t>(blocks_per_seq - b);
+    for (int64_t b = 0; b < blocks_per_seq; ++b)
+      tables[b] = static_cast<int32_t>(blocks_per_seq - b);
     for (int64_t i = blocks_per_seq; i < static_cast<int64_t>(tables.size()); ++i)
       tables[i] = static_cast<int32_t>(i + 1);
     const int64_t row = hc.heads * hc.head_dim;

@@ -42,7 +42,10 @@ TEST(CudaRecording, ReplayRunsTheRecordedOpsOnCurrentInputs) {
     std::vector<float> zero(n * rows, 0.5f), out(n * rows);
     be.to_device(x, xin.data(), xin.size() * sizeof(float));
     be.to_device(y, zero.data(), zero.size() * sizeof(float));
-    if (replay) rec->replay(); else ops();
+    if (replay)
+      rec->replay();
+    else
+      ops();
     be.to_host(out.data(), y, out.size() * sizeof(float));
     return out;
   };

@@ -2,7 +2,6 @@
 // (exact values, checked through flips of the greedy choice), top-k / top-p / min-p, seeded
 // determinism, draw frequencies, raw-logit logprobs, and degenerate logits.
 #include "engine/sampler.h"
-#include "engine/sampler_kernels.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +13,8 @@
 #include <random>
 #include <set>
 #include <vector>
+
+#include "engine/sampler_kernels.h"
 
 namespace sluice {
 namespace {
@@ -81,7 +82,8 @@ TEST(SamplerGreedyTest, VectorArgmaxMatchesScalarScan) {
       std::vector<float> l(n);
       for (float& x : l) x = static_cast<float>(static_cast<int>(rng() % 5));  // many ties
       if (trial % 3 == 1) l[rng() % n] = nan;
-      if (trial % 4 == 2) for (float& x : l) x = (rng() % 2) ? -kInf : nan;
+      if (trial % 4 == 2)
+        for (float& x : l) x = (rng() % 2) ? -kInf : nan;
       size_t want = 0;
       float best = -kInf;
       for (size_t i = 0; i < n; ++i)

@@ -1,10 +1,11 @@
+#include "model/model_config.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "model/arch/arch_spec.h"
-#include "model/model_config.h"
 #include "model/load/weight_source.h"
 
 namespace sluice {
@@ -84,8 +85,11 @@ TEST(ModelConfig, Llama3RopeScaling) {
   j["head_dim"] = 128;
   j["hidden_size"] = 512;
   j["rope_theta"] = 500000.0;
-  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                       {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  j["rope_scaling"] = {{"rope_type", "llama3"},
+                       {"factor", 8.0},
+                       {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0},
+                       {"original_max_position_embeddings", 8192}};
   auto c = config_from_hf_json(j, "cfg");
   ASSERT_TRUE(c.ok()) << c.error();
   const auto inv = c->rope_inv_freq();
