@@ -22,11 +22,13 @@ double rate(int instrs_per_iter, Body body) {
       "xmm11", "xmm14", "xmm15"
 // `op` on register width `w`: accumulator i += f(reg 14, reg 15); X12: accumulators 0..11.
 #define ACC(op, w, i) op " %%" w "14, %%" w "15, %%" w #i "\n\t"
+// clang-format off
 #define X12(op, w)                                                                    \
   ACC(op, w, 0)                                                                       \
   ACC(op, w, 1)                                                                       \
   ACC(op, w, 2) ACC(op, w, 3) ACC(op, w, 4) ACC(op, w, 5) ACC(op, w, 6) ACC(op, w, 7) \
       ACC(op, w, 8) ACC(op, w, 9) ACC(op, w, 10) ACC(op, w, 11)
+// clang-format on
 #define RATE(n, text) rate(n, [] { asm volatile(text ::: CLOBBERS); })
 
 }  // namespace

@@ -47,6 +47,8 @@ const std::map<std::string, GgufPreType, std::less<>>& table() {
     add({"dbrx", "smaug-bpe"}, {{kLlama3}});
     add({"chatglm-bpe"}, {{kLlama3}});
     add({"glm4", "glm5"}, {{kLlama3}, true});
+    // The literal below re-wraps differently on every clang-format pass: kept as it is.
+    // clang-format off
     add({"deepseek-llm"},
         {{"[\r\n]",
           "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-"
@@ -60,6 +62,7 @@ const std::map<std::string, GgufPreType, std::less<>>& table() {
           "𐓻𐲀-"
           "𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
           "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"}});
+    // clang-format on
     add({"deepseek-coder"},
         {{"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"}});
     add({"deepseek-v3"}, {{"\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+",
