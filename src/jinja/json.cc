@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/json_escape.h"
 #include "jinja/error.h"
 #include "jinja/unicode.h"
 
@@ -49,51 +50,12 @@ Value from_json_impl(const J& j) {
 
 void dump_string(const std::string& s, bool ensure_ascii, std::string& out) {
   out.push_back('"');
-  auto escape_ascii = [&](unsigned char c) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  };
   if (!ensure_ascii || is_ascii(s)) {
-    for (char c : s) {
-      unsigned char u = static_cast<unsigned char>(c);
-      if (u >= 0x80)
-        out.push_back(c);
-      else
-        escape_ascii(u);
-    }
+    append_json_escaped(s, out);
   } else {
     for (char32_t c : utf8_decode(s)) {
       if (c < 0x80) {
-        escape_ascii(static_cast<unsigned char>(c));
+        append_json_escaped_byte(static_cast<unsigned char>(c), out);
         continue;
       }
       char buf[16];

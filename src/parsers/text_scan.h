@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_escape.h"  // append_json_escaped
+
 namespace sluice::parsers {
 
 using Markers = std::span<const std::string_view>;
@@ -34,8 +36,6 @@ size_t skip_json_space(std::string_view text);
 size_t incomplete_utf8_tail(std::string_view text);
 
 bool is_json_space(char c);
-// Appends s escaped as the inside of a JSON string (no quotes); bytes >= 0x80 pass unchanged.
-void append_json_escaped(std::string_view s, std::string& out);
 std::string json_quote(std::string_view s);  // "s" with escapes
 
 }  // namespace sluice::parsers
