@@ -19,6 +19,8 @@ int ApiError::status() const {
       return 413;
     case ErrorKind::kQueueFull:
       return 429;
+    case ErrorKind::kClientClosed:
+      return 499;
     case ErrorKind::kInternal:
       return 500;
     case ErrorKind::kUnavailable:
@@ -64,6 +66,8 @@ Shape shape_of(ErrorKind k) {
       return {"invalid_request_error", "request_too_large", "request_too_large"};
     case ErrorKind::kQueueFull:
       return {"rate_limit_error", "rate_limit_exceeded", "rate_limit_error"};
+    case ErrorKind::kClientClosed:
+      return {"invalid_request_error", "client_closed_request", "invalid_request_error"};
     case ErrorKind::kInternal:
       return {"server_error", "internal_error", "api_error"};
     case ErrorKind::kUnavailable:

@@ -19,6 +19,7 @@ enum class ErrorKind {
   kMethodNotAllowed,  // 405
   kPayloadTooLarge,   // 413
   kQueueFull,         // 429
+  kClientClosed,      // 499 (the client went away before the answer; nginx's code)
   kInternal,          // 500 (a bug: never for bad input)
   kUnavailable,       // 503 (model loading, shutting down)
 };

@@ -41,11 +41,16 @@ Generation::~Generation() {
   ctx_.in_flight.fetch_sub(1);
 }
 
-void Generation::abort() {
-  if (!finished_ && !aborted_) {
-    aborted_ = true;
+void Generation::abort(AbortCause cause) {
+  if (!finished_ && cause_ == AbortCause::kNone) {
+    cause_ = cause;
     ctx_.engine->abort(id_);
   }
+}
+
+AbortCause Generation::abort_cause() const {
+  if (cause_ != AbortCause::kNone) return cause_;
+  return aborted_by_engine_ ? AbortCause::kShutdown : AbortCause::kNone;
 }
 
 void Generation::observe(const RequestOutput& out) {
@@ -55,14 +60,20 @@ void Generation::observe(const RequestOutput& out) {
     if (!seen_token_) {
       ctx_.metrics.ttft_s.observe(std::chrono::duration<double>(now - start_).count());
       seen_token_ = true;
+      first_token_ = now;
     } else {
       ctx_.metrics.inter_token_s.observe(std::chrono::duration<double>(now - last_token_).count());
     }
     last_token_ = now;
     break;
   }
+  for (const SequenceDelta& d : out.deltas)
+    if (d.finish_reason == FinishReason::kAbort) aborted_by_engine_ = true;
   if (out.finished) {
     finished_ = true;
+    if (seen_token_ && out.stats.num_output_tokens > 1)
+      ctx_.metrics.tpot_s.observe(std::chrono::duration<double>(now - first_token_).count() /
+                                  static_cast<double>(out.stats.num_output_tokens - 1));
     ctx_.metrics.e2e_s.observe(std::chrono::duration<double>(now - start_).count());
     ctx_.metrics.count_tokens(out.stats.num_prompt_tokens, out.stats.num_output_tokens);
   }
@@ -70,16 +81,17 @@ void Generation::observe(const RequestOutput& out) {
 
 std::optional<RequestOutput> Generation::next(std::chrono::milliseconds poll) {
   if (finished_) return std::nullopt;
-  if (Clock::now() >= deadline_) abort();
+  if (Clock::now() >= deadline_) abort(AbortCause::kTimeout);
   auto out = stream_->next(std::min(Clock::now() + poll, deadline_));
   if (out) observe(*out);
   return out;
 }
 
-RequestOutput Generation::wait_all() {
+RequestOutput Generation::wait_all(const std::function<bool()>& client_gone) {
   RequestOutput all;
   while (!finished_) {
-    auto out = next(std::chrono::milliseconds(1000));
+    auto out = next(std::chrono::milliseconds(100));
+    if (client_gone()) abort(AbortCause::kClientGone);  // one poll(2) per output or 100 ms
     if (!out) continue;
     for (SequenceDelta& d : out->deltas) {
       auto it = std::find_if(all.deltas.begin(), all.deltas.end(),

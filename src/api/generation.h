@@ -3,6 +3,7 @@
 // --max-queued-requests, engine_error() for what the engine refuses), its outputs, the request
 // timeout, latency metrics, and an abort whenever the handler stops reading early (client gone).
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -10,6 +11,15 @@
 #include "engine/request.h"
 
 namespace sluice::api {
+
+// Why a request ended with finish reason "abort".
+enum class AbortCause {
+  kNone,
+  kTimeout,     // --request-timeout
+  kClientGone,  // the client closed its connection
+  kShutdown,    // the engine was shut down (graceful-shutdown timeout)
+  kFailed,      // the handler failed while streaming (an internal error)
+};
 
 class Generation {
  public:
@@ -23,9 +33,12 @@ class Generation {
   // The next output, or nullopt when `poll` passed first (the caller checks its client and polls
   // again). Past --request-timeout the request is aborted; its last output then ends it.
   std::optional<RequestOutput> next(std::chrono::milliseconds poll);
-  // Blocks until the request finishes; all deltas merged in order per sequence index.
-  RequestOutput wait_all();
-  void abort();
+  // Blocks until the request finishes; all deltas merged in order per sequence index. Asks
+  // `client_gone` after every output and every 100 ms, and aborts the request once it says so.
+  RequestOutput wait_all(const std::function<bool()>& client_gone);
+  void abort(AbortCause cause);
+  // Why the request was aborted; kShutdown when the engine did it unasked.
+  AbortCause abort_cause() const;
   bool finished() const { return finished_; }
   const std::string& id() const { return id_; }
 
@@ -35,8 +48,9 @@ class Generation {
   ServerContext& ctx_;
   std::string id_;
   std::shared_ptr<RequestStream> stream_;
-  std::chrono::steady_clock::time_point start_, deadline_, last_token_;
-  bool finished_ = false, aborted_ = false, seen_token_ = false;
+  std::chrono::steady_clock::time_point start_, deadline_, first_token_, last_token_;
+  AbortCause cause_ = AbortCause::kNone;  // set by abort()
+  bool finished_ = false, seen_token_ = false, aborted_by_engine_ = false;
 };
 
 }  // namespace sluice::api

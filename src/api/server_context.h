@@ -28,12 +28,14 @@ struct ServerContext {
   std::string reasoning_open, reasoning_close;  // empty: no reasoning section
   GrammarCache grammars;
   std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};  // graceful shutdown: new requests and /health get 503
   std::atomic<int> in_flight{0};
   std::atomic<uint64_t> next_id{1};
   ServerMetrics metrics;
 
-  // Throws 503 until the model is loaded.
+  // Throws 503 until the model is loaded, and once the server is shutting down.
   void require_ready() const {
+    if (draining.load()) throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
     if (!ready.load()) throw ApiError(ErrorKind::kUnavailable, "the model is still loading");
   }
   // Throws 404 model_not_found under --strict-model-id when `requested` is not ours.

@@ -10,6 +10,20 @@ std::string num(double v) {
   std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
 }
+
+// A label value escaped for the text format (backslash, quote, newline).
+std::string label_value(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
@@ -24,27 +38,33 @@ void Histogram::observe(double v) {
   ++count_;
 }
 
-void Histogram::render(const std::string& name, const std::string& help, std::string& out) const {
+void Histogram::render(const std::string& name, const std::string& help, const std::string& labels,
+                       std::string& out) const {
   std::lock_guard<std::mutex> lock(mu_);
+  const std::string sep = labels.empty() ? "" : ",";
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
   uint64_t cum = 0;
   for (size_t i = 0; i < bounds_.size(); ++i) {
     cum += counts_[i];
-    out += name + "_bucket{le=\"" + num(bounds_[i]) + "\"} " + std::to_string(cum) + "\n";
+    out += name + "_bucket{" + labels + sep + "le=\"" + num(bounds_[i]) + "\"} " +
+           std::to_string(cum) + "\n";
   }
   cum += counts_.back();
-  out += name + "_bucket{le=\"+Inf\"} " + std::to_string(cum) + "\n";
-  out += name + "_sum " + num(sum_) + "\n" + name + "_count " + std::to_string(count_) + "\n";
+  out += name + "_bucket{" + labels + sep + "le=\"+Inf\"} " + std::to_string(cum) + "\n";
+  const std::string braced = labels.empty() ? "" : "{" + labels + "}";
+  out += name + "_sum" + braced + " " + num(sum_) + "\n" + name + "_count" + braced + " " +
+         std::to_string(count_) + "\n";
 }
 
 ServerMetrics::ServerMetrics()
     : ttft_s({0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}),
       inter_token_s({0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5}),
+      tpot_s({0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5}),
       e2e_s({0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}) {}
 
-void ServerMetrics::count_request(const std::string& route, int status) {
+void ServerMetrics::count_request(const std::string& route, const std::string& model, int status) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++requests_[{route, status}];
+  ++requests_[{route, model, status}];
 }
 
 void ServerMetrics::count_tokens(int64_t prompt, int64_t generated) {
@@ -52,34 +72,53 @@ void ServerMetrics::count_tokens(int64_t prompt, int64_t generated) {
   generated_tokens_ += generated;
 }
 
-std::string ServerMetrics::render(const EngineMetrics* e) const {
-  std::string out;
-  out += "# HELP sluice_requests_total HTTP requests by route and status.\n";
+void ServerMetrics::set_model(const std::string& model) {
+  std::lock_guard<std::mutex> lock(mu_);
+  model_ = model;
+}
+
+std::string ServerMetrics::render(const EngineMetrics* e, const ServerGauges& server) const {
+  std::string out, model;
+  out += "# HELP sluice_requests_total HTTP requests by route, model and status.\n";
   out += "# TYPE sluice_requests_total counter\n";
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [key, n] : requests_)
-      out += "sluice_requests_total{route=\"" + key.first + "\",status=\"" +
-             std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+    model = "model=\"" + label_value(model_) + "\"";
+    for (const auto& [key, n] : requests_) {
+      const auto& [route, req_model, status] = key;
+      out += "sluice_requests_total{route=\"" + label_value(route) + "\",model=\"" +
+             label_value(req_model) + "\",status=\"" + std::to_string(status) + "\"} " +
+             std::to_string(n) + "\n";
+    }
   }
+  auto sample = [&](const char* type, const char* name, const char* help, const std::string& v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + "{" + model + "} " + v + "\n";
+  };
   auto counter = [&](const char* name, const char* help, int64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name +
-           " " + std::to_string(v) + "\n";
+    sample("counter", name, help, std::to_string(v));
   };
   auto gauge = [&](const char* name, const char* help, double v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name +
-           " " + num(v) + "\n";
+    sample("gauge", name, help, num(v));
   };
   counter("sluice_prompt_tokens_total", "Prompt tokens of finished requests.",
           prompt_tokens_.load());
   counter("sluice_generation_tokens_total", "Generated tokens of finished requests.",
           generated_tokens_.load());
-  ttft_s.render("sluice_time_to_first_token_seconds", "Time to first token.", out);
-  inter_token_s.render("sluice_inter_token_latency_seconds", "Time between output tokens.", out);
-  e2e_s.render("sluice_e2e_request_latency_seconds", "End-to-end request latency.", out);
+  ttft_s.render("sluice_time_to_first_token_seconds", "Time to first token.", model, out);
+  inter_token_s.render("sluice_inter_token_latency_seconds", "Time between output tokens.", model,
+                       out);
+  tpot_s.render("sluice_time_per_output_token_seconds",
+                "Mean time per output token after the first, per request.", model, out);
+  e2e_s.render("sluice_e2e_request_latency_seconds", "End-to-end request latency.", model, out);
+  gauge("sluice_http_requests_in_flight", "Generation requests admitted and not finished.",
+        static_cast<double>(server.in_flight));
+  gauge("sluice_server_draining", "1 while shutting down (new requests get 503).",
+        server.draining ? 1 : 0);
   if (e) {
     gauge("sluice_num_requests_running", "Sequences running in the engine.", e->num_running);
-    gauge("sluice_num_requests_waiting", "Sequences waiting in the engine.", e->num_waiting);
+    gauge("sluice_num_requests_waiting", "Sequences waiting in the engine (queue depth).",
+          e->num_waiting);
     gauge("sluice_kv_cache_blocks_total", "KV-cache blocks in the pool.", e->kv_blocks_total);
     gauge("sluice_kv_cache_blocks_used", "KV-cache blocks held by requests.", e->kv_blocks_used);
     gauge("sluice_kv_cache_usage_ratio", "Fraction of KV-cache blocks in use.",

@@ -1,12 +1,14 @@
 #pragma once
-// Prometheus metrics of the HTTP layer (requests by status, token counts, latency histograms)
-// plus the engine's gauges, rendered as text exposition format by /metrics.
+// Prometheus metrics of the HTTP layer (requests by route, model and status; token counts;
+// latency histograms) plus the engine's gauges, rendered as text exposition format by /metrics.
+// Names follow vLLM's (vllm:* -> sluice_*); docs/API.md lists them.
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/engine.h"
@@ -17,8 +19,9 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds);
   void observe(double v);
-  // Appends "<name>_bucket{le=..}", "_sum", "_count" lines.
-  void render(const std::string& name, const std::string& help, std::string& out) const;
+  // Appends "<name>_bucket{<labels>,le=..}", "_sum", "_count" lines; `labels` is k="v",...
+  void render(const std::string& name, const std::string& help, const std::string& labels,
+              std::string& out) const;
 
  private:
   std::vector<double> bounds_;
@@ -31,14 +34,23 @@ class Histogram {
 class ServerMetrics {
  public:
   ServerMetrics();
-  void count_request(const std::string& route, int status);
+  // Once per response, after it was written (499: the client left first).
+  void count_request(const std::string& route, const std::string& model, int status);
   void count_tokens(int64_t prompt, int64_t generated);
-  Histogram ttft_s, inter_token_s, e2e_s;
-  std::string render(const EngineMetrics* engine) const;
+  // Time to first token, between tokens, per output token after the first, end to end.
+  Histogram ttft_s, inter_token_s, tpot_s, e2e_s;
+  // The model label of the latency, token and engine series (one model per server for now).
+  void set_model(const std::string& model);
+  struct ServerGauges {
+    int64_t in_flight = 0;  // requests admitted by the HTTP layer and not finished
+    bool draining = false;  // shutting down: new requests get 503
+  };
+  std::string render(const EngineMetrics* engine, const ServerGauges& server) const;
 
  private:
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::string model_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
   std::atomic<int64_t> prompt_tokens_{0}, generated_tokens_{0};
 };
 

@@ -1,6 +1,8 @@
 // `sluice serve`: the OpenAI- and Anthropic-compatible HTTP server. The port is bound first
 // (/health answers 503 while the model loads), then the model and the engine come up.
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -15,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/default_model.h"
 #include "cli/engine_flags.h"
+#include "cli/shutdown_signals.h"
 
 namespace sluice {
 
@@ -26,12 +29,6 @@ struct ServeOptions {
   api::ServerOptions server;
   EngineFlags engine;
 };
-
-api::HttpServer* g_server = nullptr;
-
-void on_signal(int) {
-  if (g_server) g_server->stop();
-}
 
 // "SmolLM2-135M-Instruct.Q4_1.gguf" -> "SmolLM2-135M-Instruct.Q4_1"; a directory -> its name.
 std::string default_model_id(const std::string& path) {
@@ -53,17 +50,30 @@ int serve(ServeOptions& o) {
   ctx.created = static_cast<int64_t>(std::time(nullptr));
   ctx.model_id =
       o.server.served_model_name.empty() ? default_model_id(*path) : o.server.served_model_name;
+  ctx.metrics.set_model(ctx.model_id);
   api::HttpServer server(ctx);
   if (Status s = server.bind(); !s) return fail(s.message());
-  g_server = &server;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts (they inherit the blocked signals).
+  ShutdownSignals signals([&server, timeout = o.server.shutdown_timeout_s] {
+    server.drain(timeout);
+    // Exit is normally instant from here; a connection stuck mid-read must not hold it up.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      std::fprintf(stderr, "sluice: exit held up by a connection; exiting now\n");
+      std::_Exit(0);
+    }).detach();
+  });
   std::fprintf(stderr, "sluice: listening on http://%s:%d (loading %s)\n", o.server.host.c_str(),
                server.port(), path->c_str());
 
   int load_status = 0;
+  std::atomic<bool> loader_done{false};
   std::thread loader([&] {
+    struct Done {
+      std::atomic<bool>& flag;
+      ~Done() { flag = true; }
+    } done{loader_done};
     auto model = Model::load(*path);
     if (!model) {
       load_status = fail(model.error());
@@ -106,8 +116,11 @@ int serve(ServeOptions& o) {
                  static_cast<long long>(ctx.engine->kv_capacity_tokens()));
   });
   server.run();
+  if (signals.signalled() && !loader_done) {  // a model load cannot be interrupted
+    std::fprintf(stderr, "sluice: stopped while loading the model\n");
+    std::_Exit(0);
+  }
   loader.join();
-  g_server = nullptr;
   ctx.ready = false;
   ctx.engine.reset();  // stops the engine thread before the model goes
   return load_status;
@@ -133,6 +146,10 @@ Command register_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--request-timeout", o->server.request_timeout_s,
                   "Abort a request after S seconds (0: never)");
+  cmd->add_option("--shutdown-timeout", o->server.shutdown_timeout_s,
+                  "On SIGTERM/SIGINT, seconds running requests get to finish before they are "
+                  "aborted")
+      ->capture_default_str();
   cmd->add_option("--cors-origins", o->server.cors_origins, "Allowed CORS origins ('*' for any)");
   cmd->add_option("--http-threads", o->server.http_threads,
                   "HTTP worker threads (each stream holds one)")

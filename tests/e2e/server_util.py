@@ -73,15 +73,29 @@ class SluiceServer:
         return self.proc is not None and self.proc.poll() is None
 
     def metrics(self) -> dict[str, float]:
-        """Unlabelled samples of /metrics, e.g. metrics()["sluice_kv_cache_blocks_used"]."""
+        """Samples of /metrics by full name (labels included, as the server writes them) and,
+        summed over their labels, by bare name: metrics()["sluice_kv_cache_blocks_used"]."""
         with urllib.request.urlopen(self.base_url + "/metrics", timeout=10) as r:
             text = r.read().decode()
-        out = {}
+        out: dict[str, float] = {}
         for line in text.splitlines():
             if line.startswith("#") or not line.strip():
                 continue
             name, _, value = line.rpartition(" ")
             out[name] = float(value)
+            bare = name.partition("{")[0]
+            if bare != name:
+                out[bare] = out.get(bare, 0.0) + float(value)
+        return out
+
+    def requests_total(self) -> dict[tuple[str, str], float]:
+        """sluice_requests_total by (route, status)."""
+        out: dict[tuple[str, str], float] = {}
+        for name, value in self.metrics().items():
+            m = re.match(r'sluice_requests_total\{route="([^"]*)",model="[^"]*",status="(-?\d+)"\}',
+                         name)
+            if m:
+                out[(m.group(1), m.group(2))] = out.get((m.group(1), m.group(2)), 0.0) + value
         return out
 
     def post(self, path: str, body, headers: dict | None = None, raw: bytes | None = None):

@@ -8,6 +8,7 @@
 #include "api/anthropic/anthropic_params.h"
 #include "api/anthropic/anthropic_responses.h"
 #include "api/generation.h"
+#include "api/http/client_socket.h"
 #include "api/http/http_util.h"
 #include "api/http/routes.h"
 
@@ -21,15 +22,20 @@ constexpr auto kPoll = std::chrono::milliseconds(200);
 // With no output for this long a ping goes out, so a client gone during a long prefill is noticed.
 constexpr auto kKeepAlive = std::chrono::seconds(2);
 
-// The sequence's final delta, checked: 503 when the request was aborted (timeout, shutdown),
-// 500 when the engine failed it.
-const SequenceDelta& checked_final(const SequenceDelta* d, const std::string& error) {
+// The sequence's final delta, checked: 499 when the client left, 503 when the request was
+// aborted (timeout, shutdown), 500 when the engine failed it.
+const SequenceDelta& checked_final(const SequenceDelta* d, const std::string& error,
+                                   AbortCause cause) {
   if (!error.empty()) throw ApiError(ErrorKind::kInternal, "generation failed: " + error);
+  if (cause == AbortCause::kClientGone)
+    throw ApiError(ErrorKind::kClientClosed, "the client closed the connection");
   if (!d || !d->finish_reason)
     throw ApiError(ErrorKind::kInternal, "generation ended without a finish reason");
   if (*d->finish_reason == FinishReason::kAbort)
     throw ApiError(ErrorKind::kUnavailable,
-                   "the request was aborted (request timeout or server shutdown)");
+                   cause == AbortCause::kTimeout
+                       ? "the request was aborted: it ran past --request-timeout"
+                       : "the request was aborted: the server is shutting down");
   if (*d->finish_reason == FinishReason::kError)
     throw ApiError(ErrorKind::kInternal, "generation failed");
   return *d;
@@ -61,8 +67,9 @@ void respond_once(ServerContext& ctx, httplib::Response& res, EngineRequest e,
                   const std::vector<std::string>& stops, const OutputPlan& plan) {
   const std::string id = e.id;
   Generation gen(ctx, std::move(e));
-  const RequestOutput out = gen.wait_all();
-  const SequenceDelta& d = checked_final(out.deltas.empty() ? nullptr : &out.deltas[0], out.error);
+  const RequestOutput out = gen.wait_all(client_gone);
+  const SequenceDelta& d =
+      checked_final(out.deltas.empty() ? nullptr : &out.deltas[0], out.error, gen.abort_cause());
   const AssistantMessage m = parse_assistant_text(plan, d.text, "toolu_");
   res.set_header("request-id", id);
   set_json(res,
@@ -79,13 +86,14 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, EngineRequest e,
   auto gen = std::make_shared<Generation>(ctx, std::move(e));
   res.set_header("Cache-Control", "no-cache");
   res.set_header("request-id", id);
+  current_request().streamed = true;
   res.set_chunked_content_provider(
       "text/event-stream",
       [&ctx, gen, id, num_prompt, stops = std::move(stops), plan](size_t, httplib::DataSink& sink) {
         auto send = [&](const std::string& s) {
           if (s.empty()) return true;
           if (sink.write(s.data(), s.size())) return true;
-          gen->abort();
+          gen->abort(AbortCause::kClientGone);
           return false;
         };
         // Plain text: one text block opened at once. Parsed output (thinking, tool calls): blocks
@@ -102,8 +110,8 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, EngineRequest e,
           while (!gen->finished()) {
             auto out = gen->next(kPoll);
             if (!out) {
-              if (!sink.is_writable()) {
-                gen->abort();
+              if (client_gone()) {
+                gen->abort(AbortCause::kClientGone);
                 return false;
               }
               if (Clock::now() - idle_since >= kKeepAlive) {
@@ -125,7 +133,8 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, EngineRequest e,
               if (d.finish_reason) last = std::move(d);
             }
             if (out->finished) {  // abort / failure: the error event below
-              const SequenceDelta& d = checked_final(last ? &*last : nullptr, out->error);
+              const SequenceDelta& d =
+                  checked_final(last ? &*last : nullptr, out->error, gen->abort_cause());
               if (!send((parsed ? blocks.close() : content_block_stop_event()) +
                         message_delta_event(anthropic_stop(d, stops, blocks.called_tools()),
                                             anthropic_usage(out->stats)) +
@@ -140,6 +149,7 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, EngineRequest e,
                   ApiError(ErrorKind::kInternal, std::string("internal error: ") + ex.what()))))
             return false;
         }
+        current_request().stream_ended = true;
         sink.done();
         return true;
       });

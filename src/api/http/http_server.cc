@@ -3,7 +3,11 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
+#include "api/http/client_socket.h"
+#include "api/http/connection_server.h"
 #include "api/http/http_util.h"
 #include "api/http/routes.h"
 
@@ -16,6 +20,18 @@ Protocol protocol_of(const std::string& path) {
   return path.rfind("/v1/messages", 0) == 0 ? Protocol::kAnthropic : Protocol::kOpenAI;
 }
 
+// The metrics label of a path no handler labelled (401, 404, 413, a bad request line): a route
+// of ours, else "other" (so random paths cannot grow the label set).
+std::string route_label(const std::string& path) {
+  static const char* const kRoutes[] = {
+      "/health",      "/metrics",  "/v1/models",  "/v1/chat/completions",     "/v1/completions",
+      "/v1/messages", "/tokenize", "/detokenize", "/v1/messages/count_tokens"};
+  for (const char* r : kRoutes)
+    if (path == r) return r;
+  if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{id}";
+  return "other";
+}
+
 bool api_key_ok(const httplib::Request& req, const std::string& key) {
   const std::string bearer = req.get_header_value("Authorization");
   if (bearer.size() > 7 && bearer.compare(0, 7, "Bearer ") == 0 && bearer.substr(7) == key)
@@ -26,7 +42,7 @@ bool api_key_ok(const httplib::Request& req, const std::string& key) {
 }  // namespace
 
 HttpServer::HttpServer(ServerContext& ctx)
-    : ctx_(ctx), server_(std::make_unique<httplib::Server>()) {
+    : ctx_(ctx), server_(std::make_unique<ConnectionServer>()) {
   const int threads = std::max(8, ctx_.options.http_threads);
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(ctx_.options.max_body_bytes);
@@ -57,7 +73,6 @@ HttpServer::HttpServer(ServerContext& ctx)
                 protocol_of(req.path));
       // Answered before the body is read: close, or the unread body breaks the next request.
       res.set_header("Connection", "close");
-      ctx_.metrics.count_request("auth", 401);
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
@@ -82,6 +97,16 @@ HttpServer::HttpServer(ServerContext& ctx)
         if (res.status >= 400 && res.status < 500) set_error(res, invalid("bad HTTP request"), p);
         break;
     }
+  });
+
+  // Every response ends here once written (streams included): counted once, with its real
+  // status; a stream cut before its last event counts as 499 (client gone).
+  server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    RequestRecord& record = current_request();
+    const int status = record.streamed && !record.stream_ended ? 499 : res.status;
+    ctx_.metrics.count_request(record.route.empty() ? route_label(req.path) : record.route,
+                               record.model, status);
+    record = {};
   });
 
   register_misc_routes(*server_, ctx_);
@@ -110,6 +135,22 @@ void HttpServer::run() {
 
 void HttpServer::stop() {
   server_->stop();
+}
+
+void HttpServer::drain(double timeout_s) {
+  using Clock = std::chrono::steady_clock;
+  auto wait_idle = [this](Clock::time_point deadline) {
+    while (ctx_.in_flight.load() > 0 && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  };
+  ctx_.draining = true;
+  wait_idle(Clock::now() +
+            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s)));
+  if (ctx_.ready.load() && ctx_.in_flight.load() > 0) {
+    ctx_.engine->shut_down();  // aborts the rest; their handlers answer within a poll
+    wait_idle(Clock::now() + std::chrono::milliseconds(800));
+  }
+  stop();
 }
 
 }  // namespace sluice::api

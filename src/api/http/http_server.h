@@ -19,6 +19,9 @@ class HttpServer {
   Status bind();  // binds host:port (so /health answers 503 while the model loads)
   void run();     // serves until stop()
   void stop();
+  // Graceful stop: /health and new requests get 503 at once, requests in flight get `timeout_s`
+  // to finish, the rest are aborted (streams end with an error event), then stop(). Blocks.
+  void drain(double timeout_s);
   int port() const { return port_; }
 
  private:

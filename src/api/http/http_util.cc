@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "api/http/client_socket.h"
+
 namespace sluice::api {
 
 std::string sse_data(const Json& j) {
@@ -37,6 +39,9 @@ Json parse_body(const httplib::Request& req) {
 
 void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& res,
             Protocol protocol, const std::string& route, const std::function<void()>& fn) {
+  RequestRecord& record = current_request();
+  record.route = route;
+  if (req.method == "POST") record.model = ctx.model_id;  // every POST route uses the model
   try {
     fn();
   } catch (const ApiError& e) {
@@ -50,7 +55,6 @@ void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
     set_error(res, ApiError(ErrorKind::kInternal, std::string("internal error: ") + e.what()),
               protocol);
   }
-  ctx.metrics.count_request(route, res.status);
 }
 
 }  // namespace sluice::api

@@ -15,7 +15,7 @@ struct Response;
 namespace sluice::api {
 
 // Runs `fn`; an ApiError (or a JSON type error) becomes the protocol's error body with its
-// status; anything else becomes a 500 (a bug). Counts the request in the metrics.
+// status; anything else becomes a 500 (a bug). Labels the request's record (client_socket.h).
 void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& res,
             Protocol protocol, const std::string& route, const std::function<void()>& fn);
 void set_error(httplib::Response& res, const ApiError& e, Protocol protocol);

@@ -42,7 +42,8 @@ void register_misc_routes(httplib::Server& server, ServerContext& ctx) {
       EngineMetrics m;
       const bool have = ctx.ready.load();
       if (have) m = ctx.engine->metrics();
-      res.set_content(ctx.metrics.render(have ? &m : nullptr), "text/plain; version=0.0.4");
+      const ServerMetrics::ServerGauges server{ctx.in_flight.load(), ctx.draining.load()};
+      res.set_content(ctx.metrics.render(have ? &m : nullptr, server), "text/plain; version=0.0.4");
     });
   });
 }

@@ -273,8 +273,7 @@ std::string StreamEncoder::on_output(const RequestOutput& out) {
   return sse;
 }
 
-std::string StreamEncoder::error(const std::string& message) {
-  const ApiError e(ErrorKind::kInternal, message);
+std::string StreamEncoder::error(const ApiError& e) {
   return "data: " + error_body(e, Protocol::kOpenAI) + "\n\ndata: [DONE]\n\n";
 }
 

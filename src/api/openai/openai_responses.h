@@ -44,7 +44,7 @@ class StreamEncoder {
   // Chunks for this step's deltas; when `out` finishes, the usage chunk (if asked) and [DONE].
   std::string on_output(const RequestOutput& out);
   // An error after the stream started: an OpenAI error object as data, then [DONE].
-  std::string error(const std::string& message);
+  std::string error(const ApiError& e);
 
  private:
   Json chunk(Json choices) const;

@@ -8,6 +8,7 @@
 
 #include "api/chat_prompt.h"
 #include "api/generation.h"
+#include "api/http/client_socket.h"
 #include "api/http/http_util.h"
 #include "api/http/routes.h"
 #include "api/openai/openai_params.h"
@@ -41,7 +42,8 @@ void stream_response(httplib::Response& res, std::unique_ptr<Generation> generat
   };
   auto st = std::make_shared<State>(
       State{std::move(generation), std::move(encoder), false, Clock::now()});
-  res.status = 200;  // set here so the request metrics see it before the stream runs
+  res.status = 200;
+  current_request().streamed = true;
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider("text/event-stream", [st](size_t, httplib::DataSink& sink) {
@@ -50,8 +52,15 @@ void stream_response(httplib::Response& res, std::unique_ptr<Generation> generat
       if (s.empty()) return true;
       st->last_write = Clock::now();
       if (sink.write(s.data(), s.size())) return true;
-      st->gen->abort();
+      st->gen->abort(AbortCause::kClientGone);
       return false;
+    };
+    auto end = [&](const std::string& s) {  // the last event
+      if (send(s)) {
+        current_request().stream_ended = true;
+        sink.done();
+      }
+      return true;
     };
     try {
       if (!st->started) {
@@ -61,20 +70,24 @@ void stream_response(httplib::Response& res, std::unique_ptr<Generation> generat
       }
       auto out = st->gen->next(kPoll);
       if (!out) {
+        if (client_gone()) {
+          st->gen->abort(AbortCause::kClientGone);
+          return false;
+        }
         if (Clock::now() - st->last_write >= kKeepAlive) return send(": keep-alive\n\n");
         return true;
       }
-      if (!out->error.empty()) {
-        if (send(st->enc.error("the engine failed the request: " + out->error))) sink.done();
-        return true;
-      }
-      if (!send(st->enc.on_output(*out))) return false;
-      if (out->finished) sink.done();
-      return true;
+      if (!out->error.empty())
+        return end(st->enc.error(
+            ApiError(ErrorKind::kInternal, "the engine failed the request: " + out->error)));
+      if (out->finished && st->gen->abort_cause() == AbortCause::kShutdown)
+        return end(st->enc.error(ApiError(ErrorKind::kUnavailable, "the server is shutting down")));
+      if (!out->finished) return send(st->enc.on_output(*out));
+      return end(st->enc.on_output(*out));
     } catch (const std::exception& e) {  // headers are out: the error goes in the stream
-      st->gen->abort();
-      if (send(st->enc.error(std::string("internal error: ") + e.what()))) sink.done();
-      return true;
+      st->gen->abort(AbortCause::kFailed);
+      return end(st->enc.error(
+          ApiError(ErrorKind::kInternal, std::string("internal error: ") + e.what())));
     }
   });
 }
@@ -106,7 +119,6 @@ void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
   meta.tokenizer = &ctx.model->tokenizer();
   if (chat) meta.plan = std::move(plan);
 
-  const auto start = Clock::now();
   std::unique_ptr<Generation> gen;
   try {
     gen = std::make_unique<Generation>(ctx, std::move(er));
@@ -117,20 +129,22 @@ void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
     stream_response(res, std::move(gen), StreamEncoder(std::move(meta)));
     return;
   }
-  const RequestOutput all = gen->wait_all();
+  const RequestOutput all = gen->wait_all(client_gone);
   if (!all.error.empty())
     throw ApiError(ErrorKind::kInternal, "the engine failed the request: " + all.error);
-  const bool aborted = std::any_of(all.deltas.begin(), all.deltas.end(), [](const auto& d) {
-    return d.finish_reason == FinishReason::kAbort;
-  });
-  if (aborted) {
-    // Aborts come from --request-timeout or a shutdown. A timeout returns the partial text with
-    // finish_reason "length" (cut short) and the header x-sluice-timeout: 1; a shutdown is a 503.
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    const double limit = ctx.options.request_timeout_s;
-    if (!(limit > 0 && elapsed >= limit))
+  // A timeout returns the partial text with finish_reason "length" (cut short) and the header
+  // x-sluice-timeout: 1.
+  switch (gen->abort_cause()) {
+    case AbortCause::kNone:
+      break;
+    case AbortCause::kTimeout:
+      res.set_header("x-sluice-timeout", "1");
+      break;
+    case AbortCause::kClientGone:
+      throw ApiError(ErrorKind::kClientClosed, "the client closed the connection");
+    case AbortCause::kShutdown:
+    case AbortCause::kFailed:
       throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
-    res.set_header("x-sluice-timeout", "1");
   }
   set_json(res, build_response(meta, all));
 }
