@@ -1,6 +1,5 @@
 #include "engine/engine.h"
 
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +7,7 @@
 
 #include "common/assert.h"
 #include "common/env.h"
+#include "common/openmp.h"
 #include "common/profile.h"
 #include "engine/reasoning_tracker.h"
 #include "engine/stop_strings.h"
@@ -457,7 +457,7 @@ void Engine::sample_on_host(std::vector<SampleJob>& jobs, int64_t vocab) {
     job.sampled = true;
   }
   const auto count = static_cast<int64_t>(todo.size());
-  const int threads = static_cast<int>(std::min<int64_t>(count / 4 + 1, omp_get_max_threads()));
+  const int threads = static_cast<int>(std::min<int64_t>(count / 4 + 1, parallel_max_threads()));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t j = 0; j < count; ++j) {
     thread_local std::vector<float> copy;  // the sampler edits its copy of the row

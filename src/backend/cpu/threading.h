@@ -1,16 +1,16 @@
 #pragma once
 // OpenMP helpers for the CPU backend: a thread count per backend instance and static
 // partitioning of index ranges (static keeps each thread on a contiguous slice of weight rows).
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdint>
+
+#include "common/openmp.h"
 
 namespace sluice::cpu {
 
 // num_threads <= 0 means all cores.
 inline int resolve_threads(int num_threads) {
-  return num_threads > 0 ? num_threads : std::max(1, omp_get_num_procs());
+  return num_threads > 0 ? num_threads : processor_count();
 }
 
 // Calls fn(begin, end) on [0, count) split into contiguous chunks of `grain` (the last may be

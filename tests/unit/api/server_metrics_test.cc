@@ -1,0 +1,77 @@
+// /metrics text: request counts by route, model and status; labels escaped; histograms labelled
+// by model with cumulative buckets. And the client-socket probe the handlers poll.
+#include "api/server_metrics.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/http/client_socket.h"
+
+namespace sluice::api {
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+TEST(ServerMetrics, CountsEachRouteModelAndStatusApart) {
+  ServerMetrics m;
+  m.set_model("m1");
+  m.count_request("/v1/completions", "m1", 200);
+  m.count_request("/v1/completions", "m1", 200);
+  m.count_request("/v1/completions", "m1", 499);
+  m.count_request("other", "", 404);
+  const std::string text = m.render(nullptr, {});
+  EXPECT_TRUE(has_line(
+      text, R"(sluice_requests_total{route="/v1/completions",model="m1",status="200"} 2)"));
+  EXPECT_TRUE(has_line(
+      text, R"(sluice_requests_total{route="/v1/completions",model="m1",status="499"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_requests_total{route="other",model="",status="404"} 1)"));
+  EXPECT_EQ(text.find("status=\"-1\""), std::string::npos);
+}
+
+TEST(ServerMetrics, EscapesLabelValues) {
+  ServerMetrics m;
+  m.set_model("a\"b\\c\nd");
+  const std::string text = m.render(nullptr, {});
+  EXPECT_TRUE(has_line(text, R"(sluice_prompt_tokens_total{model="a\"b\\c\nd"} 0)")) << text;
+}
+
+TEST(ServerMetrics, HistogramsAreCumulativeAndLabelled) {
+  ServerMetrics m;
+  m.set_model("m");
+  m.e2e_s.observe(0.2);
+  m.e2e_s.observe(3);
+  m.e2e_s.observe(1000);
+  const std::string text = m.render(nullptr, {.in_flight = 2, .draining = true});
+  EXPECT_TRUE(
+      has_line(text, R"(sluice_e2e_request_latency_seconds_bucket{model="m",le="0.25"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_e2e_request_latency_seconds_bucket{model="m",le="5"} 2)"));
+  EXPECT_TRUE(
+      has_line(text, R"(sluice_e2e_request_latency_seconds_bucket{model="m",le="+Inf"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_e2e_request_latency_seconds_count{model="m"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_http_requests_in_flight{model="m"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_server_draining{model="m"} 1)"));
+}
+
+TEST(ClientSocket, SeesThePeerClose) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  EXPECT_FALSE(socket_closed_by_peer(fds[0]));
+  ASSERT_EQ(write(fds[1], "x", 1), 1);  // unread data is not a close
+  EXPECT_FALSE(socket_closed_by_peer(fds[0]));
+  {
+    ClientSocketScope scope(fds[0]);
+    EXPECT_FALSE(client_gone());
+    close(fds[1]);
+    char c;
+    ASSERT_EQ(read(fds[0], &c, 1), 1);
+    EXPECT_TRUE(client_gone());
+  }
+  EXPECT_FALSE(client_gone());  // no connection on this thread now
+  close(fds[0]);
+}
+
+}  // namespace
+}  // namespace sluice::api
