@@ -1,6 +1,5 @@
 #include "engine/engine.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
