@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/api_error.h"
+#include "api/json_fields.h"
 
 namespace sluice::api {
 
@@ -45,7 +46,7 @@ Json normalize_tool_calls(const Json& calls, size_t index) {
     if (!c.is_object() || !c.contains("function") || !c["function"].is_object()) continue;
     Json& f = c["function"];
     if (f.contains("arguments") && f["arguments"].is_string()) {
-      Json args = Json::parse(f["arguments"].get<std::string>(), nullptr, false);
+      Json args = parse_json_or_discarded(f["arguments"].get<std::string>());
       if (!args.is_discarded() && args.is_object()) f["arguments"] = std::move(args);
     }
   }

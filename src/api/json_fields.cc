@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/json_shape.h"
+
 namespace sluice::api {
 
 const Json* json_field(const Json& object, const char* name) {
@@ -59,6 +61,11 @@ int32_t json_int32_clamped(const Json& v, const std::string& name, Protocol prot
 
 std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Json parse_json_or_discarded(std::string_view text) {
+  if (json_shape_error(text)) return Json(Json::value_t::discarded);
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
 }  // namespace sluice::api

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "api/api_error.h"
 
@@ -42,5 +43,8 @@ bool listed(const char* const (&names)[N], const std::string& key) {
 
 // Serializes without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string dump(const Json& j);
+// Untrusted JSON text parsed within common/json_shape.h's limits; discarded when it does not
+// parse or goes past them.
+Json parse_json_or_discarded(std::string_view text);
 
 }  // namespace sluice::api

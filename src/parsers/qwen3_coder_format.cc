@@ -8,6 +8,7 @@
 // right after <parameter=P> and right before </parameter> belongs to the markup.
 #include <nlohmann/json.hpp>
 
+#include "common/json_shape.h"
 #include "parsers/buffered_tool_parser.h"
 #include "parsers/calls_grammar_util.h"
 #include "parsers/qwen3_coder_grammar.h"
@@ -43,7 +44,7 @@ std::string typed_value(std::string_view raw, ParamKind kind) {
   std::string word = lower_trimmed(raw);
   if (kind == ParamKind::kBoolean && (word == "true" || word == "false")) return word;
   if (kind == ParamKind::kNull && (word == "null" || word == "none")) return "null";
-  if (kind == ParamKind::kNumber || kind == ParamKind::kJson) {
+  if ((kind == ParamKind::kNumber || kind == ParamKind::kJson) && !json_shape_error(raw)) {
     auto j = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
     bool fits = kind == ParamKind::kNumber ? j.is_number() : !j.is_discarded();
     if (fits) return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

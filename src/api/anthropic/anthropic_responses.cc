@@ -44,7 +44,7 @@ Json content_blocks(const AssistantMessage& m) {
   if (!m.content.empty() || (m.calls.empty() && m.reasoning.empty()))
     blocks.push_back({{"type", "text"}, {"text", m.content}});
   for (const AssistantMessage::Call& c : m.calls) {
-    Json input = Json::parse(c.arguments.empty() ? "{}" : c.arguments, nullptr, false);
+    Json input = parse_json_or_discarded(c.arguments.empty() ? "{}" : c.arguments);
     if (input.is_discarded() || !input.is_object()) {
       blocks.push_back({{"type", "text"}, {"text", c.arguments}});
       continue;

@@ -75,6 +75,7 @@ HttpServer::HttpServer(ServerContext& ctx)
       res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
+    if (route_model_card(ctx_, req, res)) return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
   });
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/http/client_socket.h"
+#include "common/json_shape.h"
 
 namespace sluice::api {
 
@@ -27,6 +28,8 @@ void set_error(httplib::Response& res, const ApiError& e, Protocol protocol) {
 }
 
 Json parse_body(const httplib::Request& req) {
+  if (auto error = json_shape_error(req.body))
+    throw invalid("the request body is refused: " + *error);
   Json body;
   try {
     body = Json::parse(req.body);

@@ -1,4 +1,4 @@
-// GET /health, /v1/models, /v1/models/{id}, /metrics
+// GET /health, /v1/models, /v1/models/{id} (by prefix: route_model_card), /metrics
 #include <httplib.h>
 
 #include "api/http/http_util.h"
@@ -28,15 +28,6 @@ void register_misc_routes(httplib::Server& server, ServerContext& ctx) {
       set_json(res, Json{{"object", "list"}, {"data", Json::array({model_card(ctx)})}});
     });
   });
-  server.Get(R"(/v1/models/(.+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    handle(ctx, req, res, Protocol::kOpenAI, "/v1/models/{id}", [&] {
-      ctx.require_ready();
-      const std::string id = req.matches[1];
-      if (id != ctx.model_id)
-        throw ApiError(ErrorKind::kModelNotFound, "the model '" + id + "' does not exist", "model");
-      set_json(res, model_card(ctx));
-    });
-  });
   server.Get("/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
     handle(ctx, req, res, Protocol::kOpenAI, "/metrics", [&] {
       EngineMetrics m;
@@ -46,6 +37,20 @@ void register_misc_routes(httplib::Server& server, ServerContext& ctx) {
       res.set_content(ctx.metrics.render(have ? &m : nullptr, server), "text/plain; version=0.0.4");
     });
   });
+}
+
+bool route_model_card(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  static const std::string kPrefix = "/v1/models/";
+  if (req.method != "GET" || req.path.size() <= kPrefix.size() || req.path.rfind(kPrefix, 0) != 0)
+    return false;
+  handle(ctx, req, res, Protocol::kOpenAI, "/v1/models/{id}", [&] {
+    ctx.require_ready();
+    const std::string id = req.path.substr(kPrefix.size());
+    if (id != ctx.model_id)
+      throw ApiError(ErrorKind::kModelNotFound, "the model '" + id + "' does not exist", "model");
+    set_json(res, model_card(ctx));
+  });
+  return true;
 }
 
 }  // namespace sluice::api

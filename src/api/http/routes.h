@@ -8,8 +8,11 @@ class Server;
 
 namespace sluice::api {
 
-// GET /health, /v1/models, /v1/models/{id}, /metrics
+// GET /health, /v1/models, /metrics
 void register_misc_routes(httplib::Server& server, ServerContext& ctx);
+// GET /v1/models/{id}, matched by prefix before httplib's routing (whose std::regex match of
+// "(.+)" recurses once per character of the path). True when it answered.
+bool route_model_card(ServerContext& ctx, const httplib::Request& req, httplib::Response& res);
 // POST /v1/chat/completions, /v1/completions, /tokenize, /detokenize
 void register_openai_routes(httplib::Server& server, ServerContext& ctx);
 // POST /v1/messages, /v1/messages/count_tokens
