@@ -3,6 +3,9 @@
 #include <httplib.h>
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <chrono>
 #include <thread>
 
@@ -108,6 +111,11 @@ HttpServer::HttpServer(ServerContext& ctx)
     ctx_.metrics.count_request(record.route.empty() ? route_label(req.path) : record.route,
                                record.model, status);
     record = {};
+#ifdef __GLIBC__
+    // After a large body (and the JSON, prompt and tokens made from it) glibc keeps the freed
+    // pages spread over its arenas: RSS would only grow. Rare and ~ms: give them back.
+    if (req.body.size() >= (1u << 20)) malloc_trim(0);
+#endif
   });
 
   register_misc_routes(*server_, ctx_);
