@@ -41,7 +41,7 @@ if [ -n "$trim" ]; then
   tar czf "$trim" -C "$root/src" \
     --exclude=./models --exclude=./docs --exclude=./tests --exclude=./gguf-py \
     --exclude=./conversion --exclude=./.github --exclude=./.devops --exclude=./media \
-    --exclude=./examples --exclude=./benches --exclude=./pocs --exclude=./scripts \
+    --exclude=./examples --exclude=./benches --exclude=./pocs \
     --exclude='./tools/mtmd/test-*' --exclude='./tools/ui/src' --exclude='./tools/ui/tests' \
     --exclude='./ggml/src/ggml-vulkan' --exclude='./ggml/src/ggml-metal' \
     --exclude='./ggml/src/ggml-sycl' --exclude='./ggml/src/ggml-opencl' \
