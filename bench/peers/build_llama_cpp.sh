@@ -68,6 +68,11 @@ flags=(-DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES
        -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_CURL=OFF
        -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON)
 [ $cuda = 1 ] && flags+=(-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90)
+# AMX is advertised on the 2-core Xeon VM but its tiles fault (SIGILL) there: native minus AMX.
+if grep -qw amx_tile /proc/cpuinfo; then
+  flags+=("-DCMAKE_C_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+          "-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16")
+fi
 cmake -S "$srcdir" -B "$bindir" -G Ninja "${flags[@]}" >/dev/null
 cmake --build "$bindir" -j"$(nproc)" --target $targets
 echo "llama.cpp $version: $bindir/bin"

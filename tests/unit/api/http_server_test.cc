@@ -9,38 +9,18 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
-#include "convert/model_writer.h"
-#include "convert/synthetic_model.h"
-#include "tokenizer/tokenizer.h"
+#include "../tiny_model.h"
 
 namespace sluice::api {
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 std::unique_ptr<Model> tiny_model() {
-  const std::string dir =
-      (fs::temp_directory_path() / ("sluice-http-test-" + std::to_string(::getpid()))).string();
-  WriteOptions w;
-  w.format = OutputFormat::kMlx4;
-  w.group_size = 32;
-  w.tokenizer_path = std::string(SLUICE_SOURCE_DIR) +
-                     "/tests/reference/tokenizer/synthetic/spm_bytefallback/tokenizer.json";
-  auto tok = load_tokenizer_json(w.tokenizer_path);
-  EXPECT_TRUE(tok) << tok.error();
-  auto config = preset_config("tiny", "llama", (*tok)->vocab_size());
-  EXPECT_TRUE(config) << config.error();
-  const ModelConfig c = *config;
-  EXPECT_TRUE(write_model(
-      c, model_tensor_specs(c), [&](const TensorSpec& t) { return synthetic_tensor(t, c, 5); }, w,
-      dir));
-  auto model = Model::load(dir);
+  auto model = testing::load_tiny_model("http-test");
   EXPECT_TRUE(model) << model.error();
-  fs::remove_all(dir);
   return std::move(*model);
 }
 

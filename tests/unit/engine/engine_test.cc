@@ -9,14 +9,12 @@
 #include <random>
 #include <thread>
 
-#include "convert/model_writer.h"
-#include "convert/synthetic_model.h"
+#include "../tiny_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sluice {
 namespace {
 
-namespace fs = std::filesystem;
 
 EngineRequest request(std::string id, std::vector<int32_t> prompt) {
   EngineRequest r;
@@ -35,26 +33,9 @@ struct Result {
 class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string dir =
-        (fs::temp_directory_path() / ("sluice-engine-test-" + std::to_string(::getpid()))).string();
-    WriteOptions w;
-    w.format = OutputFormat::kMlx4;
-    w.group_size = 32;
-    w.tokenizer_path = std::string(SLUICE_SOURCE_DIR) +
-                       "/tests/reference/tokenizer/synthetic/spm_bytefallback/tokenizer.json";
-    auto tok = load_tokenizer_json(w.tokenizer_path);
-    ASSERT_TRUE(tok) << tok.error();
-    auto config = preset_config("tiny", "llama", (*tok)->vocab_size());
-    ASSERT_TRUE(config) << config.error();
-    const ModelConfig c = *config;
-    const Status s = write_model(
-        c, model_tensor_specs(c), [&](const TensorSpec& t) { return synthetic_tensor(t, c, 5); }, w,
-        dir);
-    ASSERT_TRUE(s) << s.message();
-    auto model = Model::load(dir);
+    auto model = testing::load_tiny_model("engine-test");
     ASSERT_TRUE(model) << model.error();
     model_ = model->release();
-    fs::remove_all(dir);
   }
   static void TearDownTestSuite() { delete model_; }
 

@@ -1,0 +1,37 @@
+#pragma once
+// The tiny synthetic model the engine and HTTP tests run on (MLX 4-bit, group 32, a 1.7k-token
+// SentencePiece-style vocabulary, seed 5): written with make-model's writer to a temporary
+// directory, loaded, and the directory removed. Tests that include it link sluice_convert.
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "convert/model_writer.h"
+#include "convert/synthetic_model.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace sluice::testing {
+
+inline Result<std::unique_ptr<Model>> load_tiny_model(const std::string& tag) {
+  namespace fs = std::filesystem;
+  const std::string dir =
+      (fs::temp_directory_path() / ("sluice-" + tag + "-" + std::to_string(::getpid()))).string();
+  WriteOptions w;
+  w.format = OutputFormat::kMlx4;
+  w.group_size = 32;
+  w.tokenizer_path = std::string(SLUICE_SOURCE_DIR) +
+                     "/tests/reference/tokenizer/synthetic/spm_bytefallback/tokenizer.json";
+  SLUICE_ASSIGN_OR_RETURN(auto tok, load_tokenizer_json(w.tokenizer_path));
+  SLUICE_ASSIGN_OR_RETURN(const ModelConfig c, preset_config("tiny", "llama", tok->vocab_size()));
+  SLUICE_RETURN_IF_ERROR(write_model(
+      c, model_tensor_specs(c), [&](const TensorSpec& t) { return synthetic_tensor(t, c, 5); }, w,
+      dir));
+  auto model = Model::load(dir);
+  fs::remove_all(dir);
+  return model;
+}
+
+}  // namespace sluice::testing
