@@ -52,11 +52,14 @@ struct Engine::Live {
   RequestStats stats;
 };
 
-Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineConfig& config) {
-  if (Status s = config.validate(); !s) return s;
+Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineConfig& asked) {
+  if (Status s = asked.validate(); !s) return s;
   SLUICE_ASSIGN_OR_RETURN(
       std::unique_ptr<Backend> backend,
-      make_backend(config.device, config.num_threads, config.cpu_int8_activations));
+      make_backend(asked.device, asked.num_threads, asked.cpu_int8_activations));
+  EngineConfig config = asked;
+  if (config.max_num_batched_tokens == 0)
+    config.max_num_batched_tokens = default_step_tokens(backend->host_resident());
   if (Status s = apply_kv_cache_dtype(config.kv_cache_dtype, *backend); !s) return s;
   if (config.deterministic && !backend->set_batch_invariant(true))
     return Status::error("engine", "--deterministic: the " + backend->name() +

@@ -15,9 +15,13 @@ int64_t physical_ram_bytes() {
   return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : int64_t{4} << 30;
 }
 
+int32_t default_step_tokens(bool host_resident) {
+  return host_resident ? 512 : 4096;
+}
+
 Status EngineConfig::validate() const {
   auto bad = [](const std::string& what) { return Status::error("engine", what); };
-  if (max_num_batched_tokens < 1) return bad("--max-num-batched-tokens must be >= 1");
+  if (max_num_batched_tokens < 0) return bad("--max-num-batched-tokens must be >= 1");
   if (max_num_seqs < 1) return bad("--max-num-seqs must be >= 1");
   if (block_size < 1 || block_size > 1024) return bad("--block-size must be in [1, 1024]");
   if (kv_cache_bytes < 0) return bad("--kv-cache-memory must be positive");
