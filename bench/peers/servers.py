@@ -260,7 +260,8 @@ def sluice_version(binary: Path) -> str:
 
 
 def parse_metric(text: str | None, name: str) -> float | None:
+    """A metric's value, summed over its label sets (sluice labels its series by model)."""
     if not text:
         return None
-    m = re.search(rf"^{re.escape(name)} ([0-9.eE+-]+)$", text, re.M)
-    return float(m.group(1)) if m else None
+    values = re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? ([0-9.eE+-]+)$", text, re.M)
+    return sum(float(v) for v in values) if values else None
