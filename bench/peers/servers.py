@@ -1,5 +1,5 @@
-"""Starting, watching and stopping the three servers: sluice, llama.cpp (llama-cpp-python's
-server) and mlx-lm's server. Each one listens on 127.0.0.1 and gets the same thread count and
+"""Starting, watching and stopping the three servers: sluice, llama.cpp (its C++
+`llama-server`) and mlx-lm's server. Each one listens on 127.0.0.1 and gets the same thread count and
 context length where it has such a setting; what it does not have is written in `settings`."""
 from __future__ import annotations
 
@@ -192,29 +192,30 @@ class SluiceServer(Server):
 
 
 class LlamaCppServer(Server):
+    """llama.cpp's C++ `llama-server` (bench/peers/build_llama_cpp.sh): parallel slots with
+    continuous batching, one slot per concurrent request, each with the full context."""
     name = "llama.cpp"
 
-    def __init__(self, *a, cache: bool = True, **kw):
+    def __init__(self, binary: Path, *a, cache: bool = True, **kw):
         super().__init__(*a, **kw)
-        self.cache = cache
+        self.binary, self.cache = binary, cache
 
     def command(self, model: Path) -> list[str]:
-        # llama-cpp-python's server runs ONE llama_context behind a global lock: requests are
-        # served one at a time (no n_parallel / slots / continuous batching setting exists).
-        # interrupt_requests=False: by default a new request cuts off the one streaming.
-        # logits_all=False: the default (True) computes logits for every prompt token.
-        # cache=True: its RAM prompt cache (KV states by token prefix) -- its prefix cache.
-        self.settings = {"n_threads": self.threads, "n_threads_batch": self.threads, "n_ctx": self.ctx,
-                         "n_batch": 512, "logits_all": False, "interrupt_requests": False,
-                         "cache": f"{self.cache} (LlamaRAMCache, 2 GiB)" if self.cache else False,
-                         "continuous_batching": "no: one request at a time (global lock in llama_cpp/server/app.py)"}
-        return [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-                "--port", str(self.port), "--n_ctx", str(self.ctx), "--n_threads", str(self.threads),
-                "--n_threads_batch", str(self.threads), "--n_batch", "512", "--logits_all", "False",
-                "--interrupt_requests", "False", "--cache", str(self.cache), "--verbose", "False"]
+        # -c is the context of all slots together: each of the -np slots gets ctx.
+        # --cache-ram: its host-memory prompt cache (MiB), its prefix cache across requests.
+        self.settings = {"threads": self.threads, "threads_batch": self.threads, "parallel_slots": self.max_seqs,
+                         "ctx_per_slot": self.ctx, "batch": 2048, "ubatch": 512,
+                         "cache_ram_mib": 8192 if self.cache else 0, "continuous_batching": "yes (slots)"}
+        return [str(self.binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(self.port),
+                "-np", str(self.max_seqs), "-c", str(self.ctx * self.max_seqs), "-t", str(self.threads),
+                "-tb", str(self.threads), "-b", "2048", "-ub", "512", "--cont-batching",
+                "--cache-ram", str(8192 if self.cache else 0), "--no-webui"]
+
+    def ready_path(self) -> str:
+        return "/health"
 
     def extra_body(self, eog_ids: list[int]) -> dict:
-        # No ignore_eos: ban the end-of-generation tokens instead.
+        # The same ban of the end-of-generation tokens as for mlx-lm (fixed output lengths).
         return {"logit_bias": {str(t): -100.0 for t in eog_ids}}
 
 
