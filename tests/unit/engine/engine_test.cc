@@ -15,7 +15,6 @@
 namespace sluice {
 namespace {
 
-
 EngineRequest request(std::string id, std::vector<int32_t> prompt) {
   EngineRequest r;
   r.id = std::move(id);
