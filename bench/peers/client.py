@@ -75,7 +75,10 @@ async def stream_request(session: aiohttp.ClientSession, url: str, body: dict, t
                     if ev.get("usage"):
                         r.usage = ev["usage"]
                     for ch in ev.get("choices") or []:
-                        piece = (ch.get("delta") or {}).get("content") if chat else ch.get("text")
+                        # A server that parses thinking (llama-server on a Qwen3 template) sends
+                        # the same generated text as reasoning_content: it counts as output too.
+                        delta = ch.get("delta") or {}
+                        piece = (delta.get("content") or delta.get("reasoning_content")) if chat else ch.get("text")
                         if piece:
                             if last is None:
                                 r.ttft = now - r.t_send

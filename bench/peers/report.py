@@ -85,52 +85,71 @@ def _get(srv: dict, path: list[str], scale: float, nd: int):
     return _val(srv, path, scale, nd)
 
 
+def _rounds(m: dict) -> list[dict]:
+    return m.get("rounds") or [m["servers"]]
+
+
+def _median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def _ratios(m: dict, peer: str, path: list[str], scale: float = 1, nd: int = 3) -> list[float]:
+    """sluice / peer, one per round where both have the value."""
+    out = []
+    for rnd in _rounds(m):
+        if "sluice" in rnd and peer in rnd:
+            s, q = _get(rnd["sluice"], path, scale, nd)[0], _get(rnd[peer], path, scale, nd)[0]
+            if s is not None and q not in (None, 0):
+                out.append(s / q)
+    return out
+
+
 def model_table(m: dict) -> str:
-    servers = m["servers"]
-    names = [n for n in ("sluice", *PEERS) if n in servers]
-    peers = [p for p in PEERS if p in servers]
-    head = ["metric", *names, *[f"sluice / {p}" for p in peers]]
+    """Values: the median over rounds; ratios: each round's (sluice / peer), in round order."""
+    rounds = _rounds(m)
+    names = [n for n in ("sluice", *PEERS) if n in rounds[0]]
+    peers = [p for p in PEERS if p in rounds[0]]
+    head = ["metric", *names, *[f"sluice / {p}" + (" (each round)" if len(rounds) > 1 else "") for p in peers]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
     for label, path, scale, nd, better in rows_for(m):
-        vals = {n: _get(servers[n], path, scale, nd) for n in names}
-        cells = [vals[n][1] for n in names]
+        cells = []
+        for n in names:
+            got = [_get(r[n], path, scale, nd) for r in rounds]
+            vals = [v for v, _ in got if v is not None]
+            cells.append(fmt(_median(vals), nd=nd) if vals else got[0][1])
         for p in peers:
-            s, q = vals.get("sluice", (None, ""))[0], vals[p][0]
-            cells.append(f"{s / q:.2f}" if s is not None and q not in (None, 0) else "–")
+            rs = _ratios(m, p, path, scale, nd)
+            cells.append(" / ".join(f"{r:.2f}" for r in rs) if rs else "–")
         lines.append(f"| {label}{' (lower is better)' if better == 'lower' and 'RSS' not in label else ''} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def targets_table(m: dict) -> str:
-    sv = m["servers"]
+    def verdict(rs, goal):
+        return "n/a" if not rs else ("met" if min(rs) >= goal else "**not met**")
 
-    def get(n, path):
-        return _get(sv[n], path, 1, 3)[0] if n in sv else None
+    def shown(rs):
+        return "n/a" if not rs else (f"{min(rs):.2f}x" if len(rs) == 1 else f"{min(rs):.2f}–{max(rs):.2f}x")
 
-    def ratio(a, b):
-        return a / b if a is not None and b not in (None, 0) else None
-
-    def verdict(r, goal):
-        return "n/a" if r is None else ("met" if r >= goal else "**not met**")
-
-    c1 = ratio(get("sluice", ["sweep", "1", "output_tok_s"]), get("llama.cpp", ["sweep", "1", "output_tok_s"]))
-    c16l = ratio(get("sluice", ["sweep", "16", "output_tok_s"]), get("llama.cpp", ["sweep", "16", "output_tok_s"]))
-    c16m = ratio(get("sluice", ["sweep", "16", "output_tok_s"]), get("mlx-lm", ["sweep", "16", "output_tok_s"]))
-    ag = get("sluice", ["agent", "cold_over_last_turn"])
-    rows = [("single stream (c=1 output tok/s) vs llama.cpp", c1, 1.0),
-            ("aggregate output tok/s at c=16 vs llama.cpp", c16l, 2.0),
-            ("aggregate output tok/s at c=16 vs mlx-lm", c16m, 2.0),
+    c16 = ["sweep", "16", "output_tok_s"]
+    ag = [v for v in (_get(r["sluice"], ["agent", "cold_over_last_turn"], 1, 3)[0] for r in _rounds(m) if "sluice" in r)
+          if v is not None]
+    rows = [("single stream (c=1 output tok/s) vs llama.cpp", _ratios(m, "llama.cpp", ["sweep", "1", "output_tok_s"]), 1.0),
+            ("aggregate output tok/s at c=16 vs llama.cpp", _ratios(m, "llama.cpp", c16), 2.0),
+            ("aggregate output tok/s at c=16 vs mlx-lm", _ratios(m, "mlx-lm", c16), 2.0),
             ("agent: TTFT of the last turn vs a cold prompt of its length (sluice)", ag, 5.0)]
-    out = ["| target | goal | measured | verdict |", "|---|---:|---:|---|"]
-    for label, r, goal in rows:
-        out.append(f"| {label} | ≥ {goal:g}x | {fmt(r, 'x', 2)} | {verdict(r, goal)} |")
+    out = ["| target | goal | measured (over rounds) | verdict |", "|---|---:|---:|---|"]
+    for label, rs, goal in rows:
+        out.append(f"| {label} | ≥ {goal:g}x | {shown(rs)} | {verdict(rs, goal)} |")
     return "\n".join(out)
 
 
 def notes(m: dict) -> str:
     out = []
-    for n, s in m["servers"].items():
+    for n, s in ((n, s) for r in _rounds(m) for n, s in r.items()):
         if s.get("status") in ("n/a", "FAILING") and s.get("reason"):
             out.append(f"- {n}: {s['status']}: {s['reason']}")
         for part in ("fixed", "sweep"):
@@ -140,7 +159,8 @@ def notes(m: dict) -> str:
         ag = s.get("agent")
         if ag and ag.get("status") == "FAILING":
             out.append(f"- {n} agent: FAILING ({ag['num_problems']} problems), e.g. {ag['problems'][:2]}")
-    out.append(f"- MLX twin: {m['mlx_note']}")
+    if any("mlx-lm" in r for r in _rounds(m)):
+        out.append(f"- MLX twin: {m['mlx_note']}")
     return "\n".join(out)
 
 

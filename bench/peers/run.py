@@ -204,12 +204,25 @@ class Runner:
                 self.timed_out = True
         return results, wall  # type: ignore[return-value]
 
+    async def ensure_slots(self, session, n: int) -> None:
+        """Restarts a server whose slots are fixed at start (llama-server's -np) with n slots,
+        then warms it up (excluded from the cells)."""
+        if not getattr(self.server, "slots_per_workload", False) or self.server.max_seqs == n:
+            return
+        self.bar.set_postfix_str(f"restarting with {n} slots")
+        self.server.stop()
+        self.server.max_seqs = n
+        self.server.start(self.model_path)
+        await self.batch(session, fixed_prompts(self.vocab, 99, 1, 32), 8, 1)
+        self.timed_out = False
+
     def cell_limit(self, factor: float = 1.0) -> float:
         return max(0.0, min(factor * self.cell_timeout, self.deadline - time.perf_counter()))
 
     async def chat(self, session, messages: list[dict], n_out: int) -> RequestResult:
-        r = await stream_request(session, self.server.base_url + "/v1/chat/completions",
-                                 self.body(n_out, messages=messages), self.timeout_s)
+        body = self.body(n_out, messages=messages)
+        body["logit_bias"] = {**body.get("logit_bias", {}), **{str(t): -100.0 for t in self.vocab.blank_ids()}}
+        r = await stream_request(session, self.server.base_url + "/v1/chat/completions", body, self.timeout_s)
         self.bar.update(1)
         return r
 
@@ -254,6 +267,7 @@ async def run_server_workloads(runner: Runner, spec: ModelSpec, seed: int) -> di
             if skip():
                 out["fixed"][k] = skipped_cell(skip())
                 continue
+            await runner.ensure_slots(session, 1)
             runner.bar.set_postfix_str(f"fixed {k}")
             prompts = fixed_prompts(vocab, seed + n_in, n, n_in)
             res, wall = await runner.batch(session, prompts, n_out, 1)
@@ -261,6 +275,8 @@ async def run_server_workloads(runner: Runner, spec: ModelSpec, seed: int) -> di
             out["fixed"][k] = summarize(res, wall, [vocab.count(x) for x in prompts], probs)
 
         if p.agent:
+            # One slot per session: each can keep its conversation in its own slot.
+            await runner.ensure_slots(session, p.agent["sessions"])
             out["agent"] = skipped_cell(skip()) if skip() else await run_agent(runner, session, p.agent, seed)
 
         n_in, n_out = p.sweep_shape
@@ -268,6 +284,7 @@ async def run_server_workloads(runner: Runner, spec: ModelSpec, seed: int) -> di
             if skip():
                 out["sweep"][str(c)] = skipped_cell(skip())
                 continue
+            await runner.ensure_slots(session, c)
             runner.bar.set_postfix_str(f"sweep c={c}")
             prompts = fixed_prompts(vocab, seed + 1000 * c, n, n_in)
             res, wall = await runner.batch(session, prompts, n_out, c)
@@ -353,7 +370,7 @@ def run_one_server(name: str, spec: ModelSpec, a: argparse.Namespace, bar: tqdm,
     if name == "sluice":
         srv, model = SluiceServer(a.sluice_bin, log_dir, a.threads, ctx, a.max_seqs), spec.gguf
     elif name == "llama.cpp":
-        srv, model = LlamaCppServer(a.llama_server, log_dir, a.threads, ctx, a.max_seqs,
+        srv, model = LlamaCppServer(a.llama_server, log_dir, a.threads, ctx, 1,  # slots: per workload
                                     cache=not a.llama_no_cache), spec.gguf
     else:
         srv, model = MlxLmServer(log_dir, a.threads, ctx, a.max_seqs), spec.mlx
@@ -416,7 +433,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sluice-bin", type=Path, default=Path(os.environ.get("SLUICE_BIN", REPO / "build/release/sluice")))
     ap.add_argument("--only", nargs="+", choices=list(PROFILES), default=list(PROFILES), help="models (default: both)")
-    ap.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
+    ap.add_argument("--servers", nargs="+", choices=SERVERS, default=["sluice", "llama.cpp"])
+    ap.add_argument("--rounds", type=int, default=2, help="rounds per model, the servers' order alternated")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--max-seqs", type=int, default=64, help="sluice --max-num-seqs, mlx-lm --decode-concurrency")
     ap.add_argument("--models-dir", default="/tmp/sluice-bench-models")
@@ -455,14 +473,14 @@ def main(argv=None) -> int:
     if not a.sluice_bin.exists():
         sys.exit(f"no sluice binary at {a.sluice_bin} (build it, or pass --sluice-bin)")
     specs = prepare_models(a)
-    total = sum(planned_requests(s.profile) * len(a.servers) for s in specs)
+    total = sum(planned_requests(s.profile) * len(a.servers) * a.rounds for s in specs)
     result: dict = {
         "command": shlex.join([sys.executable.replace(str(REPO) + "/", ""), "-m", "bench.peers", *(argv or sys.argv[1:])]),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": machine_facts(), "load_avg_at_start": os.getloadavg(),
         "versions": {"sluice": sluice_version(a.sluice_bin), "llama.cpp": f"llama-server from the llama-cpp-python {version_of('llama_cpp_python')} sdist",
                      "mlx-lm": version_of("mlx-lm"), "mlx": version_of("mlx")},
-        "threads": a.threads, "models": [],
+        "threads": a.threads, "rounds": a.rounds, "models": [],
     }
     with tqdm(total=total, unit="req", dynamic_ncols=True, file=sys.stderr) as bar:
         for spec in specs:
@@ -472,11 +490,17 @@ def main(argv=None) -> int:
                                                         "sweep": spec.profile.sweep, "agent": spec.profile.agent,
                                                         "ctx": spec.profile.ctx},
                  "servers": {}}
-            for name in a.servers:
-                before = bar.n
-                m["servers"][name] = run_one_server(name, spec, a, bar, vocab)
-                # Requests a failing server never sent still count as done for the bar.
-                bar.update(max(0, before + planned_requests(spec.profile) - bar.n))
+            m["rounds"] = []
+            for r in range(a.rounds):  # the servers' order alternates round by round
+                order = a.servers if r % 2 == 0 else a.servers[::-1]
+                rnd = {}
+                for name in order:
+                    before = bar.n
+                    rnd[name] = run_one_server(name, spec, a, bar, vocab)
+                    # Requests a failing server never sent still count as done for the bar.
+                    bar.update(max(0, before + planned_requests(spec.profile) - bar.n))
+                m["rounds"].append({n: rnd[n] for n in a.servers})
+            m["servers"] = m["rounds"][0]
             result["models"].append(m)
     result["wall_s"] = time.perf_counter() - t_start
     a.out.mkdir(parents=True, exist_ok=True)

@@ -112,7 +112,7 @@ class Server:
         self.cmd = self.command(model)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.log_dir / f"{self.name}-{model.name}.log"
-        log = open(self.log_path, "w")
+        log = open(self.log_path, "a")  # restarts append
         t0 = time.perf_counter()
         env = dict(os.environ, PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1")
         self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -193,8 +193,10 @@ class SluiceServer(Server):
 
 class LlamaCppServer(Server):
     """llama.cpp's C++ `llama-server` (bench/peers/build_llama_cpp.sh): parallel slots with
-    continuous batching, one slot per concurrent request, each with the full context."""
+    continuous batching, one slot per concurrent request, each with the full context. The runner
+    restarts it with as many slots as the next workload's concurrency (`slots_per_workload`)."""
     name = "llama.cpp"
+    slots_per_workload = True
 
     def __init__(self, binary: Path, *a, cache: bool = True, **kw):
         super().__init__(*a, **kw)
@@ -203,7 +205,8 @@ class LlamaCppServer(Server):
     def command(self, model: Path) -> list[str]:
         # -c is the context of all slots together: each of the -np slots gets ctx.
         # --cache-ram: its host-memory prompt cache (MiB), its prefix cache across requests.
-        self.settings = {"threads": self.threads, "threads_batch": self.threads, "parallel_slots": self.max_seqs,
+        self.settings = {"threads": self.threads, "threads_batch": self.threads,
+                         "parallel_slots": "the workload's concurrency (-np 1, sessions, 1/4/16/64)",
                          "ctx_per_slot": self.ctx, "batch": 2048, "ubatch": 512,
                          "cache_ram_mib": 8192 if self.cache else 0, "continuous_batching": "yes (slots)"}
         return [str(self.binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(self.port),

@@ -33,6 +33,15 @@ class Vocab:
         self.n_vocab = self.llm.n_vocab()
         self.eog_ids = [t for t in range(self.n_vocab) if llama_cpp.llama_vocab_is_eog(vocab, t)]
 
+    def blank_ids(self) -> list[int]:
+        """Tokens whose text is only whitespace (or nothing). A random-weight model's chat reply
+        can be newlines alone, which llama-server's chat stream holds back (it trims leading
+        whitespace): the chat workload bans these tokens on every server alike."""
+        if not hasattr(self, "_blank"):
+            self._blank = [t for t in range(self.n_vocab)
+                           if t not in self.eog_ids and not self.llm.detokenize([t]).strip()]
+        return self._blank
+
     def count(self, text: str, add_bos: bool = True) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=add_bos, special=False))
 
