@@ -204,17 +204,23 @@ class Runner:
                 self.timed_out = True
         return results, wall  # type: ignore[return-value]
 
-    async def ensure_slots(self, session, n: int) -> None:
-        """Restarts a server whose slots are fixed at start (llama-server's -np) with n slots,
-        then warms it up (excluded from the cells)."""
-        if not getattr(self.server, "slots_per_workload", False) or self.server.max_seqs == n:
-            return
+    async def ensure_slots(self, session, n: int, ctx: int) -> str | None:
+        """Restarts a server whose slots are fixed at start (llama-server's -np) with n slots of
+        ctx tokens each (what the workload needs: 64 slots of the model's whole context would
+        not fit in memory), then warms it up (excluded from the cells). The reason on failure."""
+        srv = self.server
+        if not getattr(srv, "slots_per_workload", False) or (srv.max_seqs, srv.ctx) == (n, ctx):
+            return None
         self.bar.set_postfix_str(f"restarting with {n} slots")
-        self.server.stop()
-        self.server.max_seqs = n
-        self.server.start(self.model_path)
+        srv.stop()
+        srv.max_seqs, srv.ctx = n, ctx
+        try:
+            srv.start(self.model_path)
+        except Exception as e:  # noqa: BLE001
+            return f"restart with {n} slots of {ctx} tokens failed: {e}"
         await self.batch(session, fixed_prompts(self.vocab, 99, 1, 32), 8, 1)
         self.timed_out = False
+        return None
 
     def cell_limit(self, factor: float = 1.0) -> float:
         return max(0.0, min(factor * self.cell_timeout, self.deadline - time.perf_counter()))
@@ -267,7 +273,9 @@ async def run_server_workloads(runner: Runner, spec: ModelSpec, seed: int) -> di
             if skip():
                 out["fixed"][k] = skipped_cell(skip())
                 continue
-            await runner.ensure_slots(session, 1)
+            if why := await runner.ensure_slots(session, 1, n_in + n_out + 64):
+                out["fixed"][k] = skipped_cell(why)
+                continue
             runner.bar.set_postfix_str(f"fixed {k}")
             prompts = fixed_prompts(vocab, seed + n_in, n, n_in)
             res, wall = await runner.batch(session, prompts, n_out, 1)
@@ -276,15 +284,17 @@ async def run_server_workloads(runner: Runner, spec: ModelSpec, seed: int) -> di
 
         if p.agent:
             # One slot per session: each can keep its conversation in its own slot.
-            await runner.ensure_slots(session, p.agent["sessions"])
-            out["agent"] = skipped_cell(skip()) if skip() else await run_agent(runner, session, p.agent, seed)
+            why = await runner.ensure_slots(session, p.agent["sessions"], p.ctx)
+            out["agent"] = skipped_cell(why or skip()) if why or skip() else await run_agent(runner, session, p.agent, seed)
 
         n_in, n_out = p.sweep_shape
         for c, n in p.sweep.items():
             if skip():
                 out["sweep"][str(c)] = skipped_cell(skip())
                 continue
-            await runner.ensure_slots(session, c)
+            if why := await runner.ensure_slots(session, c, n_in + n_out + 64):
+                out["sweep"][str(c)] = skipped_cell(why)
+                continue
             runner.bar.set_postfix_str(f"sweep c={c}")
             prompts = fixed_prompts(vocab, seed + 1000 * c, n, n_in)
             res, wall = await runner.batch(session, prompts, n_out, c)

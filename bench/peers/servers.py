@@ -207,6 +207,7 @@ class LlamaCppServer(Server):
         # --cache-ram: its host-memory prompt cache (MiB), its prefix cache across requests.
         self.settings = {"threads": self.threads, "threads_batch": self.threads,
                          "parallel_slots": "the workload's concurrency (-np 1, sessions, 1/4/16/64)",
+                         "ctx_per_slot_note": "the workload's prompt + output + 64 (agent: the model's)",
                          "ctx_per_slot": self.ctx, "batch": 2048, "ubatch": 512,
                          "cache_ram_mib": 8192 if self.cache else 0, "continuous_batching": "yes (slots)"}
         return [str(self.binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(self.port),

@@ -39,6 +39,9 @@ struct KvLayerView {
   int64_t num_kv_heads = 0;
   int64_t head_dim = 0;
   KvDtype dtype = KvDtype::F32;
+  // > 0: sliding-window attention: a token at position p attends to positions
+  // (p - window, p] only (Gemma 3's local layers); 0: every position up to p.
+  int64_t window = 0;
   float* k_f32() const { return f32(k); }
   float* v_f32() const { return f32(v); }
   uint16_t* k_f16() const { return f16(k); }
@@ -99,6 +102,13 @@ class Recording {
   virtual ~Recording() = default;
   virtual void replay() = 0;
 };
+
+// How a mixture-of-experts router turns logits into each token's k experts and their weights.
+//   kSoftmaxTopK (Qwen3 MoE): p = softmax(logits over all experts); the k largest p (divided by
+//                their sum when renormalized);
+//   kTopKSoftmax (gpt-oss):   the k largest logits; softmax over those k.
+// Ties go to the lower expert id; NaN ranks below every number.
+enum class MoeRouting { kSoftmaxTopK, kTopKSoftmax };
 
 class Backend {
  public:
@@ -178,6 +188,17 @@ class Backend {
     silu_mul(gate, up, n * w.cols, gate);
     matmul_add(gate, n, w, y, h);
   }
+  // Mixture of experts (defaults: backend/moe_ops.cc, over the ops above). ids, weights [n, k]:
+  // each token's experts (in rank order) and their weights, from logits [n, num_experts].
+  virtual void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k,
+                         MoeRouting mode, bool renormalize, int32_t* ids, float* weights);
+  // y[n * k, rows]: row t*k+j = x_row . experts[ids[t, j]]^T, x_row = x[t] (x [n, cols]) or, when
+  // x_per_slot, x[t*k+j] (x [n * k, cols]). experts[num_experts] share one shape [rows, cols].
+  virtual void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
+                              int64_t num_experts, const int32_t* ids, int64_t k, float* y);
+  // out[n, dim] = sum over j of weights[t, j] * y[t*k+j]   (y [n * k, dim], weights [n, k])
+  virtual void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
+                           float* out);
   // out[n, table.cols] = rows ids[i] of table (dequantized).
   virtual void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) = 0;
   // y[n, dim] = x / rms(x) * weight   (y may alias x)
@@ -188,6 +209,10 @@ class Backend {
                     const int32_t* positions, const RopeParams& p) = 0;
   // out[count] = silu(gate) * up   (out may alias gate)
   virtual void silu_mul(const float* gate, const float* up, int64_t count, float* out) = 0;
+  // out[count] = gelu_tanh(gate) * up (GeGLU, tanh approximation; out may alias gate)
+  virtual void gelu_mul(const float* gate, const float* up, int64_t count, float* out) = 0;
+  // x[count] *= s
+  virtual void scale(float* x, int64_t count, float s) = 0;
   // x[count] += y[count]
   virtual void add(float* x, const float* y, int64_t count) = 0;
   // x[n, dim] += r; y = rms_norm(x) (the residual add and the next norm; y may alias r or x).
@@ -212,7 +237,9 @@ class Backend {
   // Writes k, v [n, num_kv_heads, head_dim] into the cache at slot_mapping.
   virtual void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                            const KvLayerView& cache) = 0;
-  // out[n, num_heads, head_dim] = causal softmax(q k^T * scale) v, K/V read through block tables.
+  // out[n, num_heads, head_dim] = causal softmax(q k^T * scale) v, K/V read through block tables
+  // (within cache.window where it is set; false from supports_window: not on this backend).
+  virtual bool supports_window() const { return true; }
   virtual void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                                const AttentionBatch& batch, float scale, float* out) = 0;
   // out[i] = the index of the largest value in row i of x[rows, cols] (the first of equal ones;

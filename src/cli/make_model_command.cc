@@ -60,8 +60,10 @@ int make_model(const MakeModelOptions& o) {
 Command register_make_model_command(CLI::App& app) {
   auto o = std::make_shared<MakeModelOptions>();
   CLI::App* cmd = app.add_subcommand("make-model", "Write a deterministic random-weight model");
-  cmd->add_option("--arch", o->arch, "llama, qwen2 or qwen3")->capture_default_str();
-  cmd->add_option("--preset", o->preset, "tiny, qwen3-0.6b or llama3-8b")->capture_default_str();
+  cmd->add_option("--arch", o->arch, "llama, qwen2, qwen3 or qwen3moe")->capture_default_str();
+  cmd->add_option("--preset", o->preset,
+                  "tiny, qwen3-0.6b, llama3-8b; MoE: tiny, moe-small, qwen3-30b-a3b")
+      ->capture_default_str();
   cmd->add_option(
          "--format", o->format,
          "gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, safetensors-bf16, mlx-4, mlx-8")

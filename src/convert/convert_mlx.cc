@@ -74,6 +74,9 @@ Result<ConvertSummary> convert_gguf_to_mlx(const std::string& gguf_path, const s
   SLUICE_ASSIGN_OR_RETURN(auto gguf, GgufFile::open(gguf_path));
   const GgufFile& g = *gguf;
   SLUICE_ASSIGN_OR_RETURN(const ModelConfig c, config_from_gguf(g));
+  if (c.num_experts > 0 || c.arch->norms_offset_one)
+    return Status::error("convert", gguf_path + ": converting " + c.arch->name +
+                                        " models to MLX is not supported yet");
   if (g.tensor("rope_freqs.weight"))
     return Status::error("convert", gguf_path + ": rope_freqs.weight (Llama 3.1 RoPE scaling) " +
                                         "cannot be written to config.json yet");

@@ -56,6 +56,22 @@ nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
   j["tie_word_embeddings"] = c.tie_word_embeddings;
   j["hidden_act"] = "silu";
   j["attention_bias"] = c.attention_bias;
+  if (c.arch->sliding_window_layers) {
+    j["sliding_window"] = c.sliding_window;
+    j["sliding_window_pattern"] = c.sliding_window_pattern;
+    j["rope_local_base_freq"] = c.rope_theta_local;
+    j["query_pre_attn_scalar"] = 1.0 / (double(c.query_scale) * c.query_scale);
+    j["hidden_activation"] = "gelu_pytorch_tanh";
+    j.erase("hidden_act");
+  }
+  if (c.num_experts > 0) {
+    j["num_experts"] = c.num_experts;
+    j["num_experts_per_tok"] = c.num_experts_used;
+    j["moe_intermediate_size"] = c.expert_intermediate_size;
+    j["norm_topk_prob"] = c.norm_topk_prob;
+    j["decoder_sparse_step"] = 1;
+    j["mlp_only_layers"] = nlohmann::json::array();
+  }
   j["torch_dtype"] = o.float_dtype == "F32"   ? "float32"
                      : o.float_dtype == "F16" ? "float16"
                                               : "bfloat16";
@@ -85,6 +101,9 @@ bool contains(const std::string& s, const char* part) {
 // The GGUF type of one tensor: k-quant files keep the sensitive matrices at 6 bits (as Q4_K_M).
 GgufType gguf_type_for(const TensorSpec& t, OutputFormat f) {
   if (t.kind == TensorSpec::Kind::kNorm || t.kind == TensorSpec::Kind::kBias) return GgufType::F32;
+  // llama.cpp never quantizes the MoE router (ffn_gate_inp).
+  if (contains(t.name, "mlp.gate.weight"))
+    return f == OutputFormat::kGgufF16 ? GgufType::F16 : GgufType::F32;
   switch (f) {
     case OutputFormat::kGgufQ8_0:
       return GgufType::Q8_0;
@@ -139,13 +158,23 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
     w.add_string(a + ".rope.scaling.type", "linear");
     w.add_float32(a + ".rope.scaling.factor", c.rope_scaling.factor);
   }
+  if (c.sliding_window > 0)
+    w.add_uint32(a + ".attention.sliding_window", static_cast<uint32_t>(c.sliding_window));
+  if (c.num_experts > 0) {
+    w.add_uint32(a + ".expert_count", static_cast<uint32_t>(c.num_experts));
+    w.add_uint32(a + ".expert_used_count", static_cast<uint32_t>(c.num_experts_used));
+    w.add_uint32(a + ".expert_feed_forward_length",
+                 static_cast<uint32_t>(c.expert_intermediate_size));
+  }
   SLUICE_RETURN_IF_ERROR(add_gguf_tokenizer_metadata(o.tokenizer_path, c.vocab_size, w));
   for (const TensorSpec& t : tensors) {
-    const std::string name = gguf_tensor_name(t.name);
+    const std::string name = gguf_tensor_name(t.name, a);
     const GgufType type = gguf_type_for(t, o.format);
     const std::vector<float> values = produce(t);
     std::vector<int64_t> shape = {t.cols};
-    if (t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding)
+    if (t.experts > 0)
+      shape.insert(shape.end(), {t.rows / t.experts, t.experts});  // [cols, rows, experts]
+    else if (t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding)
       shape.push_back(t.rows);
     w.add_tensor(name, type, shape, quantize_to_gguf(type, values.data(), t.rows, t.cols));
   }
@@ -183,6 +212,33 @@ std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
   return b;
 }
 
+// An experts tensor [E * r, c] ("...mlp.experts.gate_proj.weight"): MLX (bits > 0) writes
+// "...mlp.switch_mlp.gate_proj.{weight,scales,biases}" [E, r, ...]; HF "...experts.e.gate_proj".
+Status add_expert_tensors(const TensorSpec& t, const std::vector<float>& v, const WriteOptions& o,
+                          int bits, MlxScaleType st, std::vector<SafetensorsWriteTensor>& out) {
+  const int64_t E = t.experts, r = t.rows / E, c = t.cols;
+  const size_t at = t.name.find(".experts.");
+  const std::string head = t.name.substr(0, at), proj = t.name.substr(at + 9);
+  if (bits == 0) {
+    for (int64_t e = 0; e < E; ++e) {
+      const std::vector<float> one(v.begin() + e * r * c, v.begin() + (e + 1) * r * c);
+      out.push_back({head + ".experts." + std::to_string(e) + "." + proj,
+                     o.float_dtype,
+                     {r, c},
+                     float_bytes(one, o.float_dtype)});
+    }
+    return Status::ok();
+  }
+  if (c % o.group_size != 0)
+    return Status::error("make-model", t.name + ": columns are not a multiple of the group size");
+  MlxQuantized q = quantize_to_mlx(v.data(), E * r, c, bits, o.group_size, st);
+  const std::string base = head + ".switch_mlp." + proj.substr(0, proj.rfind(".weight"));
+  out.push_back({base + ".weight", "U32", {E, r, c * bits / 32}, as_bytes(q.packed)});
+  out.push_back({base + ".scales", o.float_dtype, {E, r, c / o.group_size}, as_bytes(q.scales)});
+  out.push_back({base + ".biases", o.float_dtype, {E, r, c / o.group_size}, as_bytes(q.biases)});
+  return Status::ok();
+}
+
 Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
                              const TensorProducer& produce, const WriteOptions& o,
                              const std::string& out) {
@@ -199,7 +255,13 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
                                                    : MlxScaleType::BF16;
   std::vector<SafetensorsWriteTensor> out_tensors;
   for (const TensorSpec& t : tensors) {
-    const std::vector<float> v = produce(t);
+    std::vector<float> v = produce(t);
+    if (c.arch->norms_offset_one && t.kind == TensorSpec::Kind::kNorm)
+      for (float& x : v) x -= 1.0f;  // Gemma's files store (w - 1)
+    if (t.experts > 0) {  // MLX: stacked under switch_mlp; Hugging Face: one tensor per expert
+      SLUICE_RETURN_IF_ERROR(add_expert_tensors(t, v, o, mlx ? bits : 0, st, out_tensors));
+      continue;
+    }
     const bool matrix =
         t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding;
     if (mlx && matrix) {

@@ -7,14 +7,88 @@
 
 namespace sluice {
 
+namespace {
+
+// Mixture-of-experts shapes (Qwen3 MoE layout).
+Result<ModelConfig> moe_preset(ModelConfig c, const std::string& preset, int64_t tokenizer_vocab) {
+  int64_t preset_vocab = 0;
+  if (preset == "tiny") {  // multiples of 256: every GGUF k-quant applies
+    c.hidden_size = 256, c.num_layers = 2, c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 64;
+    c.num_experts = 8, c.num_experts_used = 2, c.expert_intermediate_size = 256;
+    c.max_position_embeddings = 4096;
+  } else if (preset == "moe-small") {  // ~0.9B parameters, ~0.2B active: fits the 2-core VM
+    c.hidden_size = 1024, c.num_layers = 12, c.num_heads = 16, c.num_kv_heads = 4;
+    c.head_dim = 64, c.num_experts = 32, c.num_experts_used = 4, c.expert_intermediate_size = 512;
+    c.max_position_embeddings = 32768;
+    preset_vocab = 151936;
+  } else if (preset == "qwen3-30b-a3b") {
+    c.hidden_size = 2048, c.num_layers = 48, c.num_heads = 32, c.num_kv_heads = 4;
+    c.head_dim = 128, c.num_experts = 128, c.num_experts_used = 8, c.expert_intermediate_size = 768;
+    c.max_position_embeddings = 40960;
+    preset_vocab = 151936;
+  } else {
+    return Status::error("make-model", "unknown preset '" + preset + "' for " + c.arch->name +
+                                           " (tiny, moe-small, qwen3-30b-a3b)");
+  }
+  c.intermediate_size = 6 * c.expert_intermediate_size;  // the config's dense width (unused)
+  c.norm_topk_prob = true;
+  c.vocab_size = std::max(preset_vocab, tokenizer_vocab);
+  c.rms_norm_eps = 1e-6f;
+  c.rope_theta = c.arch->default_rope_theta;
+  c.attention_bias = c.arch->attention_bias;
+  c.qk_norm = c.arch->qk_norm;
+  c.tie_word_embeddings = c.arch->default_tie_word_embeddings;
+  SLUICE_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
+// Gemma 3 text shapes (5 sliding-window layers to 1 global).
+Result<ModelConfig> gemma3_preset(ModelConfig c, const std::string& preset,
+                                  int64_t tokenizer_vocab) {
+  int64_t preset_vocab = 262144;
+  c.sliding_window_pattern = 6, c.rope_theta_local = 10000.0f;
+  if (preset == "tiny") {  // six layers: one of them global; a short window tests can pass
+    c.hidden_size = 256, c.intermediate_size = 512, c.num_layers = 6, c.num_heads = 4;
+    c.num_kv_heads = 1, c.head_dim = 64, c.sliding_window = 32, c.max_position_embeddings = 4096;
+    preset_vocab = 0;
+  } else if (preset == "gemma3-270m") {
+    c.hidden_size = 640, c.intermediate_size = 2048, c.num_layers = 18, c.num_heads = 4;
+    c.num_kv_heads = 1, c.head_dim = 256, c.sliding_window = 512;
+  } else if (preset == "gemma3-1b") {
+    c.hidden_size = 1152, c.intermediate_size = 6912, c.num_layers = 26, c.num_heads = 4;
+    c.num_kv_heads = 1, c.head_dim = 256, c.sliding_window = 512;
+  } else if (preset == "gemma3-4b") {
+    c.hidden_size = 2560, c.intermediate_size = 10240, c.num_layers = 34, c.num_heads = 8;
+    c.num_kv_heads = 4, c.head_dim = 256, c.sliding_window = 1024;
+    c.rope_scaling.type = "linear", c.rope_scaling.factor = 8.0f;
+  } else {
+    return Status::error(
+        "make-model",
+        "unknown preset '" + preset + "' for gemma3 (tiny, gemma3-270m, gemma3-1b, gemma3-4b)");
+  }
+  if (c.max_position_embeddings == 4096 && preset != "tiny") c.max_position_embeddings = 32768;
+  c.vocab_size = std::max(preset_vocab, tokenizer_vocab);
+  c.rms_norm_eps = 1e-6f;
+  c.rope_theta = c.arch->default_rope_theta;
+  c.qk_norm = true;
+  c.tie_word_embeddings = true;
+  c.query_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  SLUICE_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
+}  // namespace
+
 Result<ModelConfig> preset_config(const std::string& preset, const std::string& arch_name,
                                   int64_t tokenizer_vocab_size) {
   ModelConfig c;
   c.arch = find_arch_by_name(arch_name);
   if (!c.arch)
-    return Status::error("make-model",
-                         "unknown architecture '" + arch_name + "' (llama, qwen2, qwen3)");
+    return Status::error("make-model", "unknown architecture '" + arch_name +
+                                           "' (llama, qwen2, qwen3, qwen3moe, gemma3)");
   int64_t preset_vocab = 0;
+  if (c.arch->moe) return moe_preset(c, preset, tokenizer_vocab_size);
+  if (c.arch->sliding_window_layers) return gemma3_preset(c, preset, tokenizer_vocab_size);
   if (preset == "tiny") {
     // Dimensions are multiples of 256 so every GGUF k-quant applies.
     c.hidden_size = 256, c.intermediate_size = 512, c.num_layers = 2;
@@ -75,6 +149,18 @@ std::vector<TensorSpec> model_tensor_specs(const ModelConfig& c) {
     }
     t.push_back({p + "self_attn.o_proj.weight", K::kMatrix, H, q});
     t.push_back({p + "post_attention_layernorm.weight", K::kNorm, 1, H});
+    if (c.arch->sliding_window_layers) {  // Gemma: post_attention_layernorm follows attention
+      t.push_back({p + "pre_feedforward_layernorm.weight", K::kNorm, 1, H});
+      t.push_back({p + "post_feedforward_layernorm.weight", K::kNorm, 1, H});
+    }
+    if (c.num_experts > 0) {
+      const int64_t E = c.num_experts, EI = c.expert_intermediate_size;
+      t.push_back({p + "mlp.gate.weight", K::kMatrix, E, H});
+      t.push_back({p + "mlp.experts.gate_proj.weight", K::kMatrix, E * EI, H, E});
+      t.push_back({p + "mlp.experts.up_proj.weight", K::kMatrix, E * EI, H, E});
+      t.push_back({p + "mlp.experts.down_proj.weight", K::kMatrix, E * H, EI, E});
+      continue;
+    }
     t.push_back({p + "mlp.gate_proj.weight", K::kMatrix, I, H});
     t.push_back({p + "mlp.up_proj.weight", K::kMatrix, I, H});
     t.push_back({p + "mlp.down_proj.weight", K::kMatrix, H, I});

@@ -17,9 +17,11 @@ struct TensorSpec {
   Kind kind;
   int64_t rows = 1;  // matrices: [rows, cols]; vectors: rows = 1
   int64_t cols = 0;
+  int64_t experts = 0;  // > 0: that many [rows / experts, cols] expert matrices, stacked
 };
 
-// Shapes of the presets: tiny (tests), qwen3-0.6b, llama3-8b. vocab_size is at least the
+// Shapes of the presets: tiny (tests), qwen3-0.6b, llama3-8b; for MoE architectures tiny,
+// moe-small (a CPU benchmark shape) and qwen3-30b-a3b. vocab_size is at least the
 // tokenizer's size (presets round up to their real vocabulary).
 Result<ModelConfig> preset_config(const std::string& preset, const std::string& arch,
                                   int64_t tokenizer_vocab_size);

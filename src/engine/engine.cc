@@ -10,6 +10,7 @@
 #include "common/profile.h"
 #include "engine/reasoning_tracker.h"
 #include "engine/stop_strings.h"
+#include "model/arch/arch_spec.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sluice {
@@ -64,6 +65,10 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
   if (config.deterministic && !backend->set_batch_invariant(true))
     return Status::error("engine", "--deterministic: the " + backend->name() +
                                        " backend has no batch-invariant kernels");
+  if (model.config().sliding_window > 0 && !backend->supports_window())
+    return Status::error("engine", model.config().arch->name +
+                                       " has sliding-window attention layers, which the " +
+                                       backend->name() + " backend does not run yet");
   auto runner = std::make_unique<ModelRunner>(model, *backend);  // places the weights
   const ModelConfig& c = model.config();
   const int64_t block_bytes = KvStorage::bytes_per_block(

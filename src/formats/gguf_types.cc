@@ -59,6 +59,12 @@ bool gguf_type_block(GgufType type, int64_t* block_elems, int64_t* block_bytes) 
     case GgufType::Q4_1:
       elems = 32, bytes = 20;
       break;  // f16 d, m + 16 nibble bytes
+    case GgufType::Q5_0:
+      elems = 32, bytes = 22;
+      break;  // f16 d + 4 high-bit bytes + 16 nibble bytes
+    case GgufType::Q5_1:
+      elems = 32, bytes = 24;
+      break;  // f16 d, m + 4 high-bit bytes + 16 nibble bytes
     case GgufType::Q8_0:
       elems = 32, bytes = 34;
       break;  // f16 d + 32 int8

@@ -19,12 +19,17 @@ struct PlacedLayer {
   Weight q_bias, k_bias, v_bias;  // [1, heads*hd], [1, kv_heads*hd] x2
   Weight wq, wk, wv, wo;          // [heads*hd, hidden], [kv*hd, hidden] x2, [hidden, heads*hd]
   Weight w_gate, w_up, w_down;    // [inter, hidden] x2, [hidden, inter]
+  // Mixture of experts: the router and one weight per expert.
+  Weight router;                                      // [experts, hidden]
+  std::vector<Weight> gate_exps, up_exps, down_exps;  // [expert_inter, hidden] x2, [hidden, ..]
+  Weight post_attn_norm, post_ffn_norm;               // [1, hidden] (Gemma; absent elsewhere)
 };
 
 struct PlacedWeights {
   Weight embed, lm_head;  // [vocab, hidden] (one placed copy when tied)
   Weight final_norm;      // [1, hidden]
   Weight inv_freq;        // [1, head_dim/2] RoPE
+  Weight inv_freq_local;  // [1, head_dim/2] RoPE of sliding-window layers (Gemma 3)
   std::vector<PlacedLayer> layers;
 };
 
@@ -35,16 +40,24 @@ struct StepBuffers {
   const int32_t* positions = nullptr;  // [n]
   const int32_t* rows = nullptr;       // [m] logit rows
   AttentionBatch ab;
-  float* x = nullptr;       // [n, hidden] residual stream
-  float* h = nullptr;       // [n, hidden] normed (or scratch where norms fold)
-  float* q = nullptr;       // [n, heads, hd]
-  float* k = nullptr;       // [n, kv_heads, hd]
-  float* v = nullptr;       // [n, kv_heads, hd]
-  float* attn = nullptr;    // [n, heads, hd]
-  float* gate = nullptr;    // [n, inter]
-  float* up = nullptr;      // [n, inter]
-  float* last = nullptr;    // [m, hidden]
-  float* logits = nullptr;  // [m, vocab]
+  float* x = nullptr;     // [n, hidden] residual stream
+  float* h = nullptr;     // [n, hidden] normed (or scratch where norms fold)
+  float* q = nullptr;     // [n, heads, hd]
+  float* k = nullptr;     // [n, kv_heads, hd]
+  float* v = nullptr;     // [n, kv_heads, hd]
+  float* attn = nullptr;  // [n, heads, hd]
+  float* gate = nullptr;  // [n, inter]
+  float* up = nullptr;    // [n, inter]
+  // Mixture of experts (k = experts per token):
+  float* router = nullptr;        // [n, experts]
+  int32_t* expert_ids = nullptr;  // [n, k]
+  float* expert_w = nullptr;      // [n, k]
+  float* exp_gate = nullptr;      // [n * k, expert_inter]
+  float* exp_up = nullptr;        // [n * k, expert_inter]
+  float* exp_out = nullptr;       // [n * k, hidden]
+  float* moe_out = nullptr;       // [n, hidden]
+  float* last = nullptr;          // [m, hidden]
+  float* logits = nullptr;        // [m, vocab]
 };
 
 struct ForwardContext {

@@ -15,11 +15,16 @@
 namespace sluice {
 
 struct LayerWeights {
-  std::vector<float> attn_norm, ffn_norm;     // [hidden]
-  std::vector<float> q_norm, k_norm;          // [head_dim] (qk_norm only)
+  std::vector<float> attn_norm, ffn_norm;            // [hidden]
+  std::vector<float> post_attn_norm, post_ffn_norm;  // [hidden] (Gemma: after attention / MLP)
+  std::vector<float> q_norm, k_norm;                 // [head_dim] (qk_norm only)
   std::vector<float> q_bias, k_bias, v_bias;  // [heads*head_dim], [kv_heads*head_dim] (bias only)
   Weight wq, wk, wv, wo;        // [heads*hd, hidden], [kv*hd, hidden] x2, [hidden, heads*hd]
   Weight w_gate, w_up, w_down;  // [inter, hidden] x2, [hidden, inter]
+  // Mixture of experts (config.num_experts > 0), experts stacked along the rows:
+  Weight w_router;                // [experts, hidden]
+  Weight w_gate_exps, w_up_exps;  // [experts * expert_inter, hidden]
+  Weight w_down_exps;             // [experts * hidden, expert_inter]
 };
 
 // One step's flattened batch (see AttentionBatch for the attention part).
@@ -48,7 +53,8 @@ class Model {
   friend class ModelRunner;  // places the weights on a backend and runs the forward pass
   struct Files;
   Model();
-  Status load_weights(const class WeightSource& src);
+  // norms_offset_one: the file stores norm weights as (w - 1) (Gemma in Hugging Face files).
+  Status load_weights(const class WeightSource& src, bool norms_offset_one);
 
   std::string path_;
   ModelConfig config_;
@@ -58,7 +64,8 @@ class Model {
   Weight embed_, lm_head_;         // [vocab, hidden]
   std::vector<float> final_norm_;  // [hidden]
   std::vector<LayerWeights> layers_;
-  std::vector<float> inv_freq_;  // [head_dim/2]
+  std::vector<float> inv_freq_;        // [head_dim/2]
+  std::vector<float> inv_freq_local_;  // [head_dim/2] sliding-window layers (Gemma 3)
 };
 
 }  // namespace sluice

@@ -53,6 +53,34 @@ Status parse_rope_scaling(const nlohmann::json& rs, RopeScaling* out, const std:
   return Status::ok();
 }
 
+// Gemma 3's local/global layers, RoPE bases and attention scale from config.json.
+Status gemma3_from_hf(const nlohmann::json& j, ModelConfig& c, const std::string& where) {
+  for (const char* cap : {"attn_logit_softcapping", "final_logit_softcapping"})
+    if (j.contains(cap) && !j[cap].is_null())
+      return bad(where, std::string(cap) + " (Gemma 2's soft-capping) is not supported");
+  SLUICE_ASSIGN_OR_RETURN(c.sliding_window, json_int(j, "sliding_window", 4096, where));
+  SLUICE_ASSIGN_OR_RETURN(c.sliding_window_pattern,
+                          json_int(j, "sliding_window_pattern", 6, where));
+  if (auto it = j.find("layer_types"); it != j.end() && it->is_array()) {
+    // The pattern that layer_types spells: global at (i + 1) % pattern == 0, and nowhere else.
+    int64_t pattern = 0;
+    for (size_t i = 0; i < it->size() && !pattern; ++i)
+      if ((*it)[i] == "full_attention") pattern = static_cast<int64_t>(i) + 1;
+    c.sliding_window_pattern = pattern;
+    for (size_t i = 0; i < it->size(); ++i)
+      if (((*it)[i] == "full_attention") == c.is_sliding(static_cast<int64_t>(i)))
+        return bad(where,
+                   "layer_types: only a regular pattern of sliding and full layers is supported");
+  }
+  SLUICE_ASSIGN_OR_RETURN(c.rope_theta_local,
+                          json_float(j, "rope_local_base_freq", 10000.0f, where));
+  SLUICE_ASSIGN_OR_RETURN(
+      const float q, json_float(j, "query_pre_attn_scalar", static_cast<float>(c.head_dim), where));
+  if (!(q > 0.0f)) return bad(where, "query_pre_attn_scalar must be > 0");
+  c.query_scale = 1.0f / std::sqrt(q);
+  return Status::ok();
+}
+
 }  // namespace
 
 Status ModelConfig::validate() const {
@@ -71,7 +99,21 @@ Status ModelConfig::validate() const {
   if (!(rope_theta > 0.0f)) return fail("rope_theta must be > 0");
   if (hidden_size > (1 << 20) || num_layers > 4096 || vocab_size > (1 << 24))
     return fail("implausible sizes");
+  if (num_experts < 0 || num_experts > 4096) return fail("implausible expert count");
+  if (sliding_window < 0) return fail("sliding_window must be >= 0");
+  if (num_experts > 0 &&
+      (num_experts_used <= 0 || num_experts_used > num_experts || expert_intermediate_size <= 0))
+    return fail("a mixture of experts needs 0 < experts per token (" +
+                std::to_string(num_experts_used) + ") <= experts (" + std::to_string(num_experts) +
+                ") and a positive expert width");
   return Status::ok();
+}
+
+std::vector<float> ModelConfig::rope_inv_freq_local() const {
+  ModelConfig local = *this;
+  local.rope_theta = rope_theta_local;
+  local.rope_scaling = RopeScaling{};
+  return local.rope_inv_freq();
 }
 
 std::vector<float> ModelConfig::rope_inv_freq() const {
@@ -112,7 +154,7 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::stri
   if (!c.arch)
     return bad(where, "unsupported architecture '" +
                           (architecture.empty() ? model_type : architecture) +
-                          "' (supported: llama, mistral, qwen2, qwen3)");
+                          "' (supported: llama, mistral, qwen2, qwen3, qwen3_moe, gemma3_text)");
   SLUICE_ASSIGN_OR_RETURN(c.vocab_size, json_int(j, "vocab_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.hidden_size, json_int(j, "hidden_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, json_int(j, "intermediate_size", -1, where));
@@ -137,6 +179,19 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::stri
   c.attention_bias = c.arch->attention_bias || j.value("attention_bias", false);
   c.qk_norm = c.arch->qk_norm;
   c.rope_interleaved = false;
+  if (c.arch->sliding_window_layers) SLUICE_RETURN_IF_ERROR(gemma3_from_hf(j, c, where));
+  if (c.arch->moe) {
+    SLUICE_ASSIGN_OR_RETURN(c.num_experts, json_int(j, "num_experts", -1, where));
+    SLUICE_ASSIGN_OR_RETURN(c.num_experts_used, json_int(j, "num_experts_per_tok", -1, where));
+    SLUICE_ASSIGN_OR_RETURN(c.expert_intermediate_size,
+                            json_int(j, "moe_intermediate_size", -1, where));
+    c.norm_topk_prob = j.value("norm_topk_prob", false);
+    if (j.value("decoder_sparse_step", 1) != 1 ||
+        !j.value("mlp_only_layers", nlohmann::json::array()).empty())
+      return bad(where,
+                 "dense layers between the MoE layers (decoder_sparse_step, "
+                 "mlp_only_layers) are not supported");
+  }
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;
 }
@@ -148,8 +203,8 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   ModelConfig c;
   c.arch = find_arch_by_gguf(*arch_name);
   if (!c.arch)
-    return bad(where,
-               "unsupported architecture '" + *arch_name + "' (supported: llama, qwen2, qwen3)");
+    return bad(where, "unsupported architecture '" + *arch_name +
+                          "' (supported: llama, qwen2, qwen3, qwen3moe, gemma3)");
   const std::string a = *arch_name + ".";
   auto req = [&](const std::string& key, int64_t* out) -> Status {
     auto v = g.get_int(a + key);
@@ -158,7 +213,10 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
     return Status::ok();
   };
   SLUICE_RETURN_IF_ERROR(req("embedding_length", &c.hidden_size));
-  SLUICE_RETURN_IF_ERROR(req("feed_forward_length", &c.intermediate_size));
+  if (c.arch->moe)  // only the experts' width matters to a model with no dense layer
+    c.intermediate_size = g.get_int(a + "feed_forward_length").value_or(0);
+  else
+    SLUICE_RETURN_IF_ERROR(req("feed_forward_length", &c.intermediate_size));
   SLUICE_RETURN_IF_ERROR(req("block_count", &c.num_layers));
   SLUICE_RETURN_IF_ERROR(req("attention.head_count", &c.num_heads));
   c.num_kv_heads = g.get_int(a + "attention.head_count_kv").value_or(c.num_heads);
@@ -185,6 +243,22 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   c.attention_bias = c.arch->attention_bias;
   c.qk_norm = c.arch->qk_norm;
   c.rope_interleaved = c.arch->gguf_rope_interleaved;
+  if (c.arch->sliding_window_layers) {
+    c.sliding_window = g.get_int(a + "attention.sliding_window").value_or(0);
+    c.sliding_window_pattern = 6;  // as llama.cpp reads Gemma 3
+    c.rope_theta_local =
+        static_cast<float>(g.get_float(a + "rope.freq_base_swa").value_or(10000.0));
+    // llama.cpp: 1/sqrt(hidden / heads) for the 27B model (62 layers), else 1/sqrt(head_dim).
+    const double q = c.num_layers == 62 ? double(c.hidden_size) / c.num_heads : double(c.head_dim);
+    c.query_scale = static_cast<float>(1.0 / std::sqrt(q));
+  }
+  if (c.arch->moe) {
+    SLUICE_RETURN_IF_ERROR(req("expert_count", &c.num_experts));
+    SLUICE_RETURN_IF_ERROR(req("expert_used_count", &c.num_experts_used));
+    SLUICE_RETURN_IF_ERROR(req("expert_feed_forward_length", &c.expert_intermediate_size));
+    c.norm_topk_prob = true;  // llama.cpp renormalizes Qwen3 MoE's top-k weights
+    if (c.intermediate_size <= 0) c.intermediate_size = c.expert_intermediate_size;
+  }
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;
 }

@@ -37,11 +37,27 @@ struct ModelConfig {
   bool tie_word_embeddings = false;
   bool attention_bias = false;  // q/k/v projections carry a bias (Qwen2)
   bool qk_norm = false;         // per-head RMSNorm on q and k before RoPE (Qwen3)
+  // Gemma 3: sliding-window (local) layers with their own RoPE base; every Nth layer global.
+  int64_t sliding_window = 0;          // > 0: the local layers' window (positions)
+  int64_t sliding_window_pattern = 0;  // layer i is global when (i + 1) % pattern == 0
+  float rope_theta_local = 10000.0f;   // RoPE base of the local layers (unscaled)
+  float query_scale = 0.0f;            // attention scale; 0: 1/sqrt(head_dim)
+  bool is_sliding(int64_t layer) const {
+    return sliding_window > 0 &&
+           (sliding_window_pattern <= 0 || (layer + 1) % sliding_window_pattern != 0);
+  }
+  // Mixture of experts (0 experts: a dense MLP in every layer).
+  int64_t num_experts = 0;
+  int64_t num_experts_used = 0;          // k experts per token
+  int64_t expert_intermediate_size = 0;  // each expert's MLP width
+  bool norm_topk_prob = false;           // the k routing weights divided by their sum
 
   // Checks ranges and divisibility; "[config] ..." errors.
   Status validate() const;
   // inv_freq[head_dim/2] for RoPE, with the configured scaling applied.
   std::vector<float> rope_inv_freq() const;
+  // The same for the sliding-window layers (rope_theta_local, no scaling).
+  std::vector<float> rope_inv_freq_local() const;
 };
 
 Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::string& where);

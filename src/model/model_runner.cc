@@ -21,6 +21,23 @@ uint64_t next_batch_id() {
 }
 }  // namespace
 
+namespace {
+// Expert e of a stacked [experts * rows, cols] weight, as a weight of its own (no copy).
+Weight expert_view(const Weight& stacked, int64_t e, int64_t rows) {
+  Weight w = Weight::from_mapped(stacked.dtype, rows, stacked.cols, stacked.row(e * rows));
+  w.owned = stacked.owned;  // keeps converted bytes alive
+  return w;
+}
+}  // namespace
+
+std::vector<Weight> ModelRunner::place_experts(const Weight& stacked) {
+  const int64_t E = model_.config().num_experts;
+  std::vector<Weight> out;
+  for (int64_t e = 0; e < E; ++e)
+    out.push_back(be_.place(expert_view(stacked, e, stacked.rows / E)));
+  return out;
+}
+
 Weight ModelRunner::place_vector(const std::vector<float>& v) {
   if (v.empty()) return Weight{};
   return be_.place(Weight::from_mapped(DType::F32, 1, static_cast<int64_t>(v.size()),
@@ -46,7 +63,14 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
       block_tables_(be),
       slot_mapping_(be),
       rows_(be),
-      argmax_(be) {
+      argmax_(be),
+      router_(be),
+      expert_w_(be),
+      exp_gate_(be),
+      exp_up_(be),
+      exp_out_(be),
+      moe_out_(be),
+      expert_ids_(be) {
   SLUICE_ASSERT(model.config().arch && model.config().arch->forward,
                 "architecture without a forward");
   forward_ = model.config().arch->forward;
@@ -55,12 +79,22 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
   w_.lm_head = model.lm_head_.data == model.embed_.data ? w_.embed : be.place(model.lm_head_);
   w_.final_norm = place_vector(model.final_norm_);
   w_.inv_freq = place_vector(model.inv_freq_);
+  w_.inv_freq_local = place_vector(model.inv_freq_local_);
   for (const LayerWeights& L : model.layers_) {
     w_.layers.push_back(
         PlacedLayer{place_vector(L.attn_norm), place_vector(L.ffn_norm), place_vector(L.q_norm),
                     place_vector(L.k_norm), place_vector(L.q_bias), place_vector(L.k_bias),
                     place_vector(L.v_bias), be.place(L.wq), be.place(L.wk), be.place(L.wv),
                     be.place(L.wo), be.place(L.w_gate), be.place(L.w_up), be.place(L.w_down)});
+    w_.layers.back().post_attn_norm = place_vector(L.post_attn_norm);
+    w_.layers.back().post_ffn_norm = place_vector(L.post_ffn_norm);
+    if (model.config().num_experts > 0) {
+      PlacedLayer& P = w_.layers.back();
+      P.router = be.place(L.w_router);
+      P.gate_exps = place_experts(L.w_gate_exps);
+      P.up_exps = place_experts(L.w_up_exps);
+      P.down_exps = place_experts(L.w_down_exps);
+    }
   }
 }
 
@@ -85,7 +119,17 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   s.attn = attn_.reserve(n * q_dim);  // [n, heads, hd]
   s.gate = gate_.reserve(n * I);      // [n, inter]
   s.up = up_.reserve(n * I);          // [n, inter]
-  s.last = last_.reserve(m * H);      // [m, hidden]
+  if (c.num_experts > 0) {
+    const int64_t E = c.num_experts, K = c.num_experts_used, EI = c.expert_intermediate_size;
+    s.router = router_.reserve(n * E);           // [n, experts]
+    s.expert_ids = expert_ids_.reserve(n * K);   // [n, k]
+    s.expert_w = expert_w_.reserve(n * K);       // [n, k]
+    s.exp_gate = exp_gate_.reserve(n * K * EI);  // [n * k, expert_inter]
+    s.exp_up = exp_up_.reserve(n * K * EI);      // [n * k, expert_inter]
+    s.exp_out = exp_out_.reserve(n * K * H);     // [n * k, hidden]
+    s.moe_out = moe_out_.reserve(n * H);         // [n, hidden]
+  }
+  s.last = last_.reserve(m * H);  // [m, hidden]
   s.logits = logits_.reserve(m * c.vocab_size);
 
   s.tokens = tokens_.upload(b.tokens);
@@ -143,6 +187,8 @@ void ModelRunner::sample(std::span<const RowSampling> rows, RowSampled* out) {
 bool ModelRunner::recordable(const ForwardBatch& b) const {
   const size_t n = b.tokens.size();
   if (be_.host_resident() || !be_.can_record() || n == 0 || n > kMaxRecordedTokens) return false;
+  // The default expert ops (backend/moe_ops.cc) read the routing on the host: not recordable.
+  if (model_.config().num_experts > 0) return false;
   if (b.query_start.size() != n + 1 || b.logit_rows.size() != n) return false;
   for (size_t i = 0; i < n; ++i)  // decodes only: one token per sequence, each sampled
     if (b.query_start[i] != static_cast<int32_t>(i) || b.logit_rows[i] != static_cast<int32_t>(i))

@@ -49,6 +49,7 @@ class ModelRunner {
     bool failed = false;  // could not be recorded: runs op by op
   };
   Weight place_vector(const std::vector<float>& v);
+  std::vector<Weight> place_experts(const Weight& stacked);  // one placed weight per expert
   StepBuffers prepare(const ForwardBatch& b);
   // The architecture's forward pass over a prepared step.
   void issue(const StepBuffers& s, KvStorage& kv);
@@ -63,7 +64,9 @@ class ModelRunner {
   // Activations (see forward for shapes) and the batch's index arrays, in backend memory.
   DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
-  DeviceArray<int32_t> argmax_;        // [m] greedy picks
+  DeviceArray<int32_t> argmax_;  // [m] greedy picks
+  DeviceArray<float> router_, expert_w_, exp_gate_, exp_up_, exp_out_, moe_out_;  // experts
+  DeviceArray<int32_t> expert_ids_;
   const float* out_logits_ = nullptr;  // [out_rows_, vocab] the last run's logits
   int64_t out_rows_ = 0;
   float* host_logits_ = nullptr;  // [host_capacity_] page-locked copy (device backends)

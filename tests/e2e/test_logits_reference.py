@@ -20,7 +20,7 @@ import pytest
 from e2e_util import PROMPT_TEXT, THREADS, check_ok, read_f32, rel_l2
 
 TOL = 1e-2
-ARCHS = ["llama", "qwen2", "qwen3"]
+ARCHS = ["llama", "qwen2", "qwen3", "qwen3moe", "gemma3"]
 MLX_FORMATS = [("mlx-4", 64), ("mlx-4", 32), ("mlx-8", None), ("safetensors-bf16", None)]
 GGUF_FORMATS = ["gguf-f16", "gguf-q8_0", "gguf-q4_0", "gguf-q4_k"]
 

@@ -200,6 +200,47 @@ def test_malformed_gguf(case, good_gguf, sluice, tmp_path):
     check_clean_error(_run_bad(sluice, bad), keywords, f"gguf {case}")
 
 
+# ---------------------------------------------------------------- mixture of experts (GGUF)
+
+
+@pytest.fixture(scope="module")
+def good_moe(make_model):
+    return make_model("qwen3moe", "gguf-q8_0")
+
+
+def _moe_case(name, good: Path, tmp: Path) -> tuple[Path, tuple]:
+    f = GgufLite(str(good))
+    dst = tmp / f"{name}.gguf"
+    exps = "blk.1.ffn_up_exps.weight"
+    if name == "missing_experts":
+        rewrite(str(good), str(dst), drop={exps})
+        return dst, ("missing",)
+    if name == "missing_router":
+        rewrite(str(good), str(dst), drop={"blk.0.ffn_gate_inp.weight"})
+        return dst, ("missing",)
+    if name == "experts_as_one_matrix":  # [cols, rows, experts] flattened to 2-D: same bytes
+        c, r, e = f.tensors[exps].shape
+        rewrite(str(good), str(dst), shapes={exps: [c, r * e]})
+        return dst, ("shape",)
+    if name == "experts_count_swapped":  # [cols, experts, rows]: same bytes, wrong layout
+        c, r, e = f.tensors[exps].shape
+        rewrite(str(good), str(dst), shapes={exps: [c, e, r]})
+        return dst, ("shape",)
+    raise AssertionError(name)
+
+
+def test_unmodified_moe_runs(good_moe, sluice):
+    r = _run_bad(sluice, good_moe)
+    assert r.returncode == 0, f"the unmodified MoE model fails, so the cases below prove nothing:\n{r.stderr}"
+
+
+@pytest.mark.parametrize("case", ["missing_experts", "missing_router", "experts_as_one_matrix",
+                                  "experts_count_swapped"])
+def test_malformed_moe_gguf(case, good_moe, sluice, tmp_path):
+    bad, keywords = _moe_case(case, good_moe, tmp_path)
+    check_clean_error(_run_bad(sluice, bad), keywords, f"moe gguf {case}")
+
+
 def test_gguf_without_vocabulary(good_gguf, sluice, tmp_path):
     """Vocabulary-level problem: the token list is missing -> tokenize fails cleanly."""
     bad = tmp_path / "novocab.gguf"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference: EXACT last-position logits of a llama / qwen2 / qwen3 GGUF, in float64 numpy.
+"""Reference: EXACT last-position logits of a llama / qwen2 / qwen3 / qwen3moe / gemma3 GGUF (f64).
 
     python gguf_numpy_logits.py MODEL.gguf --tokens "1 2 3" -o OUT.f32
 
@@ -9,6 +9,10 @@ llama.cpp's CPU path quantizes activations (Q8_0/Q8_1/Q8_K) for quantized matmul
 cache in f16, so llama.cpp itself lies some distance from this result; the e2e test prints both
 distances. Rope follows llama.cpp: NORM (adjacent pairs) for llama, NEOX (halves) for qwen2/qwen3;
 `rope_freqs.weight` (Llama 3 rope scaling) divides the frequencies' wavelengths as llama.cpp does.
+qwen3moe: softmax router over all experts, the top `expert_used_count` (ties to the lower id),
+their weights renormalized (as llama.cpp does for this architecture), SiLU-gated experts.
+gemma3: embeddings x sqrt(hidden), post-attention and post-MLP norms, GeGLU, five sliding-window
+layers (RoPE base 10k) to one global; attention scale 1/sqrt(head_dim) (not the 27B's).
 """
 import argparse
 import os
@@ -28,6 +32,22 @@ def load(path):
     return arch, meta, weights
 
 
+def moe(h, W, p, k):
+    """Qwen3 MoE: softmax over all experts, top k, renormalized; experts [E, rows, cols]."""
+    logits = h @ W[p + "ffn_gate_inp.weight"].T  # [T, E]
+    prob = np.exp(logits - logits.max(-1, keepdims=True))
+    prob /= prob.sum(-1, keepdims=True)
+    out = np.zeros_like(h)
+    for t in range(h.shape[0]):
+        top = np.argsort(-logits[t], kind="stable")[:k]
+        w = prob[t, top] / prob[t, top].sum()
+        for e, we in zip(top, w):
+            gate = W[p + "ffn_gate_exps.weight"][e] @ h[t]
+            up = W[p + "ffn_up_exps.weight"][e] @ h[t]
+            out[t] += we * (W[p + "ffn_down_exps.weight"][e] @ (gate / (1.0 + np.exp(-gate)) * up))
+    return out
+
+
 def forward(arch, meta, W, tokens):
     g = lambda k, d=None: meta.get(f"{arch}.{k}", d)
     H, L = g("embedding_length"), g("block_count")
@@ -42,13 +62,21 @@ def forward(arch, meta, W, tokens):
     def rms(x, w):
         return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
 
-    inv = theta ** (-np.arange(0, n_rot, 2) / n_rot)  # [n_rot/2]
-    if "rope_freqs.weight" in W:
-        inv = inv / W["rope_freqs.weight"].reshape(-1)[: n_rot // 2]
-    ang = np.arange(T)[:, None] * inv[None]  # [T, n_rot/2]
-    cos, sin = np.cos(ang)[:, None], np.sin(ang)[:, None]  # [T, 1, n_rot/2]
+    gemma = arch == "gemma3"
+    window = g("attention.sliding_window", 0) if gemma else 0
 
-    def rope(x):  # [T, heads, hd]
+    def angles(base, scale=1.0):  # cos, sin [T, 1, n_rot/2]
+        inv = base ** (-np.arange(0, n_rot, 2) / n_rot) / scale
+        if "rope_freqs.weight" in W:
+            inv = inv / W["rope_freqs.weight"].reshape(-1)[: n_rot // 2]
+        ang = np.arange(T)[:, None] * inv[None]
+        return np.cos(ang)[:, None], np.sin(ang)[:, None]
+
+    linear = g("rope.scaling.factor", 1.0) if g("rope.scaling.type") == "linear" else 1.0
+    cos, sin = angles(theta, linear)
+    cos_local, sin_local = angles(10000.0)  # Gemma 3's sliding-window layers
+
+    def rope(x, cos, sin):  # [T, heads, hd]
         r, rest = x[..., :n_rot], x[..., n_rot:]
         if arch == "llama":  # NORM: pairs (2i, 2i+1); the converter permuted q/k rows to match
             a, b = r[..., 0::2], r[..., 1::2]
@@ -60,9 +88,13 @@ def forward(arch, meta, W, tokens):
         return np.concatenate([o, rest], -1)
 
     mask = np.triu(np.full((T, T), -np.inf), 1)
+    local_mask = mask + np.tril(np.full((T, T), -np.inf), -window) if window else mask
     x = W["token_embd.weight"][tokens]  # [T, H]
+    if gemma:
+        x = x * np.sqrt(H)
     for i in range(L):
         p = f"blk.{i}."
+        local = gemma and (i + 1) % 6 != 0  # five sliding-window layers to one global
         h = rms(x, W[p + "attn_norm.weight"])
         q, k, v = (h @ W[p + f"attn_{n}.weight"].T for n in "qkv")
         if p + "attn_q.bias" in W:
@@ -70,13 +102,24 @@ def forward(arch, meta, W, tokens):
         q, k, v = q.reshape(T, nh, hd), k.reshape(T, nkv, hd), v.reshape(T, nkv, hd)
         if p + "attn_q_norm.weight" in W:
             q, k = rms(q, W[p + "attn_q_norm.weight"]), rms(k, W[p + "attn_k_norm.weight"])
-        q, k = rope(q), rope(k)
+        c, sn = (cos_local, sin_local) if local else (cos, sin)
+        q, k = rope(q, c, sn), rope(k, c, sn)
         k, v = np.repeat(k, nh // nkv, 1), np.repeat(v, nh // nkv, 1)  # q head j reads kv head j // rep
-        s = np.einsum("thd,shd->hts", q, k) / np.sqrt(hd) + mask  # [heads, T, T]
+        s = np.einsum("thd,shd->hts", q, k) / np.sqrt(hd) + (local_mask if local else mask)  # [heads, T, T]
         s = np.exp(s - s.max(-1, keepdims=True))
         s /= s.sum(-1, keepdims=True)
-        x = x + np.einsum("hts,shd->thd", s, v).reshape(T, nh * hd) @ W[p + "attn_output.weight"].T
+        o = np.einsum("hts,shd->thd", s, v).reshape(T, nh * hd) @ W[p + "attn_output.weight"].T
+        x = x + (rms(o, W[p + "post_attention_norm.weight"]) if gemma else o)
         h = rms(x, W[p + "ffn_norm.weight"])
+        if gemma:  # GeGLU (tanh gelu), then the post-MLP norm
+            gate = h @ W[p + "ffn_gate.weight"].T
+            gelu = 0.5 * gate * (1 + np.tanh(np.sqrt(2 / np.pi) * (gate + 0.044715 * gate**3)))
+            y = (gelu * (h @ W[p + "ffn_up.weight"].T)) @ W[p + "ffn_down.weight"].T
+            x = x + rms(y, W[p + "post_ffw_norm.weight"])
+            continue
+        if p + "ffn_gate_inp.weight" in W:
+            x = x + moe(h, W, p, g("expert_used_count"))
+            continue
         gate = h @ W[p + "ffn_gate.weight"].T
         x = x + (gate / (1.0 + np.exp(-gate)) * (h @ W[p + "ffn_up.weight"].T)) @ W[p + "ffn_down.weight"].T
     out = W.get("output.weight", W["token_embd.weight"])  # tied embeddings when output is absent
@@ -85,13 +128,13 @@ def forward(arch, meta, W, tokens):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("model", help="a .gguf file (llama, qwen2 or qwen3)")
+    ap.add_argument("model", help="a .gguf file (llama, qwen2, qwen3, qwen3moe or gemma3)")
     ap.add_argument("--tokens", required=True)
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
     tokens = [int(t) for t in args.tokens.split()]
     arch, meta, W = load(args.model)
-    if arch not in ("llama", "qwen2", "qwen3"):
+    if arch not in ("llama", "qwen2", "qwen3", "qwen3moe", "gemma3"):
         print(f"gguf_numpy_logits: unsupported architecture {arch}", file=sys.stderr)
         return 2
     forward(arch, meta, W, tokens).astype("<f4").tofile(args.output)

@@ -15,17 +15,20 @@
 
 namespace sluice::testing {
 
-inline Result<std::unique_ptr<Model>> load_tiny_model(const std::string& tag) {
+// arch: a make-model architecture ("llama"; "qwen3moe" for the mixture-of-experts paths).
+inline Result<std::unique_ptr<Model>> load_tiny_model(const std::string& tag,
+                                                      const std::string& arch = "llama") {
   namespace fs = std::filesystem;
-  const std::string dir =
-      (fs::temp_directory_path() / ("sluice-" + tag + "-" + std::to_string(::getpid()))).string();
+  const std::string dir = (fs::temp_directory_path() /
+                           ("sluice-" + tag + "-" + arch + "-" + std::to_string(::getpid())))
+                              .string();
   WriteOptions w;
   w.format = OutputFormat::kMlx4;
   w.group_size = 32;
   w.tokenizer_path = std::string(SLUICE_SOURCE_DIR) +
                      "/tests/reference/tokenizer/synthetic/spm_bytefallback/tokenizer.json";
   SLUICE_ASSIGN_OR_RETURN(auto tok, load_tokenizer_json(w.tokenizer_path));
-  SLUICE_ASSIGN_OR_RETURN(const ModelConfig c, preset_config("tiny", "llama", tok->vocab_size()));
+  SLUICE_ASSIGN_OR_RETURN(const ModelConfig c, preset_config("tiny", arch, tok->vocab_size()));
   SLUICE_RETURN_IF_ERROR(write_model(
       c, model_tensor_specs(c), [&](const TensorSpec& t) { return synthetic_tensor(t, c, 5); }, w,
       dir));

@@ -182,6 +182,19 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void gelu_mul(const float* gate, const float* up, int64_t count, float* out) override {
+    const auto timed = op("gelu_mul", 1);
+    parallel_chunks(threads_for(count), count, kElemGrain, [&](int64_t b, int64_t e) {
+      cpu::gelu_mul_span(gate + b, up + b, e - b, out + b);
+    });
+  }
+
+  void scale(float* x, int64_t count, float s) override {
+    const auto timed = op("scale", 1);
+    parallel_chunks(threads_for(count), count, kElemGrain,
+                    [&](int64_t b, int64_t e) { cpu::scale_span(x + b, e - b, s); });
+  }
+
   void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) override {
     const auto timed = op("argmax_rows", rows);
     parallel_chunks(threads_for(rows * cols), rows, 1, [&](int64_t i0, int64_t i1) {

@@ -113,6 +113,8 @@ void rms_norm_rows(const float* x, int64_t n, int64_t dim, const float* weight, 
 void rope_rows(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const float* cos_t,
                const float* sin_t, int64_t rotary_dim, bool interleaved);
 void silu_mul_span(const float* gate, const float* up, int64_t count, float* out);
+void gelu_mul_span(const float* gate, const float* up, int64_t count, float* out);
+void scale_span(float* x, int64_t count, float s);
 void add_span(float* x, const float* y, int64_t count);
 void add_bias_rows(float* x, int64_t n, int64_t dim, const float* bias);
 // The first index of the max of x[0, n), NaN skipped; 0 when every value is -inf or NaN.

@@ -1,4 +1,5 @@
-// Row-wise and element-wise ops (Highway, dynamic dispatch): rms_norm, rope, silu_mul, add, bias.
+// Row-wise and element-wise ops (Highway, dynamic dispatch): rms_norm, rope, silu_mul, gelu_mul,
+// scale, add, bias.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/ops_norm_rope.cc"
 #include "backend/cpu/hwy_targets.h"
@@ -119,6 +120,36 @@ void SiluMulSpan(const float* gate, const float* up, int64_t count, float* out) 
   }
 }
 
+// gelu_tanh(g) = 0.5 g (1 + tanh(u)) = g / (1 + exp(-2u)), u = sqrt(2/pi) (g + 0.044715 g^3).
+void GeluMulSpan(const float* gate, const float* up, int64_t count, float* out) {
+  const hn::ScalableTag<float> df;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  const float c = 0.7978845608028654f;  // sqrt(2/pi)
+  const auto one = hn::Set(df, 1.0f), lim = hn::Set(df, 88.0f), k1 = hn::Set(df, -2.0f * c),
+             k3 = hn::Set(df, -2.0f * c * 0.044715f);
+  int64_t i = 0;
+  for (; i + N <= count; i += N) {
+    const auto g = hn::LoadU(df, gate + i);
+    const auto m2u = hn::Mul(g, hn::MulAdd(hn::Mul(g, g), k3, k1));  // -2u
+    const auto e = hn::Exp(df, hn::Min(m2u, lim));
+    hn::StoreU(hn::Mul(hn::Div(g, hn::Add(one, e)), hn::LoadU(df, up + i)), df, out + i);
+  }
+  for (; i < count; ++i) {
+    const float g = gate[i];
+    const float m2u = -2.0f * c * (g + 0.044715f * g * g * g);
+    out[i] = g / (1.0f + std::exp(std::min(m2u, 88.0f))) * up[i];
+  }
+}
+
+void ScaleSpan(float* x, int64_t count, float s) {
+  const hn::ScalableTag<float> df;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  const auto vs = hn::Set(df, s);
+  int64_t i = 0;
+  for (; i + N <= count; i += N) hn::StoreU(hn::Mul(hn::LoadU(df, x + i), vs), df, x + i);
+  for (; i < count; ++i) x[i] *= s;
+}
+
 void AddSpan(float* x, const float* y, int64_t count) {
   const hn::ScalableTag<float> df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
@@ -141,6 +172,8 @@ namespace sluice::cpu {
 HWY_EXPORT(RmsNormRows);
 HWY_EXPORT(RopeRows);
 HWY_EXPORT(SiluMulSpan);
+HWY_EXPORT(GeluMulSpan);
+HWY_EXPORT(ScaleSpan);
 HWY_EXPORT(AddSpan);
 HWY_EXPORT(AddBiasRows);
 
@@ -154,6 +187,12 @@ void rope_rows(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const f
 }
 void silu_mul_span(const float* gate, const float* up, int64_t count, float* out) {
   HWY_DYNAMIC_DISPATCH(SiluMulSpan)(gate, up, count, out);
+}
+void gelu_mul_span(const float* gate, const float* up, int64_t count, float* out) {
+  HWY_DYNAMIC_DISPATCH(GeluMulSpan)(gate, up, count, out);
+}
+void scale_span(float* x, int64_t count, float s) {
+  HWY_DYNAMIC_DISPATCH(ScaleSpan)(x, count, s);
 }
 void add_span(float* x, const float* y, int64_t count) {
   HWY_DYNAMIC_DISPATCH(AddSpan)(x, y, count);

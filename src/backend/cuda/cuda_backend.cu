@@ -203,6 +203,16 @@ void CudaBackend::rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
   cuda::rope(x, n, num_heads, head_dim, positions, p, stream_);
 }
 
+void CudaBackend::gelu_mul(const float* gate, const float* up, int64_t count, float* out) {
+  auto t = timer_->scope("gelu_mul", 1);
+  cuda::gelu_mul(gate, up, count, out, stream_);
+}
+
+void CudaBackend::scale(float* x, int64_t count, float s) {
+  auto t = timer_->scope("scale", 1);
+  cuda::scale(x, count, s, stream_);
+}
+
 void CudaBackend::silu_mul(const float* gate, const float* up, int64_t count, float* out) {
   auto t = timer_->scope("silu_mul", 1);
   cuda::silu_mul(gate, up, count, out, stream_);

@@ -33,11 +33,12 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
     std::vector<double> scores(static_cast<size_t>(len));
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n_ctx = batch.positions[t] + 1;
+      const int64_t first = cache.window > 0 ? std::max<int64_t>(0, n_ctx - cache.window) : 0;
       for (int64_t h = 0; h < num_heads; ++h) {
         const int64_t kvh = h / group;
         const float* qh = q + (t * num_heads + h) * hd;
         double mx = -INFINITY;
-        for (int64_t p = 0; p < n_ctx; ++p) {
+        for (int64_t p = first; p < n_ctx; ++p) {
           const float* kp = &k[p * kv_row + kvh * hd];
           double dot = 0.0;
           for (int64_t c = 0; c < hd; ++c) dot += static_cast<double>(qh[c]) * kp[c];
@@ -45,14 +46,14 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
           mx = std::max(mx, scores[p]);
         }
         double denom = 0.0;
-        for (int64_t p = 0; p < n_ctx; ++p) {
+        for (int64_t p = first; p < n_ctx; ++p) {
           scores[p] = std::exp(scores[p] - mx);
           denom += scores[p];
         }
         float* oh = out + (t * num_heads + h) * hd;
         for (int64_t c = 0; c < hd; ++c) {
           double acc = 0.0;
-          for (int64_t p = 0; p < n_ctx; ++p) acc += scores[p] * v[p * kv_row + kvh * hd + c];
+          for (int64_t p = first; p < n_ctx; ++p) acc += scores[p] * v[p * kv_row + kvh * hd + c];
           oh[c] = static_cast<float>(acc / denom);
         }
       }

@@ -65,6 +65,19 @@ void silu_mul(const float* gate, const float* up, int64_t count, float* out) {
   }
 }
 
+void gelu_mul(const float* gate, const float* up, int64_t count, float* out) {
+  const double c = std::sqrt(2.0 / M_PI);
+  for (int64_t i = 0; i < count; ++i) {
+    const double g = gate[i];
+    out[i] =
+        static_cast<float>(0.5 * g * (1.0 + std::tanh(c * (g + 0.044715 * g * g * g))) * up[i]);
+  }
+}
+
+void scale(float* x, int64_t count, float s) {
+  for (int64_t i = 0; i < count; ++i) x[i] *= s;
+}
+
 int32_t argmax(const float* x, int64_t n) {
   float best = -INFINITY;
   int32_t at = 0;

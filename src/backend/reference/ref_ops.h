@@ -31,6 +31,9 @@ void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float
 void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
           const RopeParams& p);
 void silu_mul(const float* gate, const float* up, int64_t count, float* out);
+// gelu_tanh(g) = 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3))), in double.
+void gelu_mul(const float* gate, const float* up, int64_t count, float* out);
+void scale(float* x, int64_t count, float s);
 void add(float* x, const float* y, int64_t count);
 void add_bias(float* x, int64_t n, int64_t dim, const float* bias);
 void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, float* out);
@@ -39,6 +42,14 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
 // Assembles each sequence's K/V contiguously from its block table, then plain two-pass softmax.
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, float scale, float* out);
+
+// Mixture of experts by the definitions in backend.h (double sums; ranks by a full sort).
+void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
+               bool renormalize, int32_t* ids, float* weights);
+void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
+                    int64_t num_experts, const int32_t* ids, int64_t k, float* y);
+void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
+                 float* out);
 
 // The index of the first largest of x[n]; NaN never wins; 0 when all are -inf or NaN.
 int32_t argmax(const float* x, int64_t n);

@@ -27,6 +27,10 @@ class ReferenceBackend final : public Backend {
   void silu_mul(const float* gate, const float* up, int64_t count, float* out) override {
     ref::silu_mul(gate, up, count, out);
   }
+  void gelu_mul(const float* gate, const float* up, int64_t count, float* out) override {
+    ref::gelu_mul(gate, up, count, out);
+  }
+  void scale(float* x, int64_t count, float s) override { ref::scale(x, count, s); }
   void add(float* x, const float* y, int64_t count) override { ref::add(x, y, count); }
   bool samples_rows() const override { return true; }
   void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows,
@@ -47,6 +51,18 @@ class ReferenceBackend final : public Backend {
   void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                        const AttentionBatch& batch, float scale, float* out) override {
     ref::paged_attention(q, num_heads, cache, batch, scale, out);
+  }
+  void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
+                 bool renormalize, int32_t* ids, float* weights) override {
+    ref::moe_route(logits, n, num_experts, k, mode, renormalize, ids, weights);
+  }
+  void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
+                      int64_t num_experts, const int32_t* ids, int64_t k, float* y) override {
+    ref::matmul_experts(x, x_per_slot, n, experts, num_experts, ids, k, y);
+  }
+  void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
+                   float* out) override {
+    ref::moe_combine(y, weights, n, k, dim, out);
   }
 };
 

@@ -19,12 +19,19 @@ struct ArchSpec {
   bool qk_norm = false;
   bool gguf_rope_interleaved = false;  // converter permuted Q/K (llama.cpp's llama family)
   bool default_tie_word_embeddings = false;
+  bool moe = false;  // a mixture of experts in place of every layer's MLP
+  // Gemma family: local (sliding-window) and global layers, norms after attention and MLP,
+  // norm weights stored as (w - 1) in Hugging Face files (applied as 1 + w).
+  bool sliding_window_layers = false;
+  bool norms_offset_one = false;
   ForwardFn forward = nullptr;  // the architecture's forward pass (model/blocks/ composed)
 };
 
 const ArchSpec& llama_arch();
 const ArchSpec& qwen2_arch();
 const ArchSpec& qwen3_arch();
+const ArchSpec& qwen3_moe_arch();
+const ArchSpec& gemma3_arch();
 
 // All supported architectures, and lookups; nullptr when unknown.
 const std::vector<const ArchSpec*>& all_archs();

@@ -9,8 +9,8 @@ AttentionWeights attention_weights(const PlacedLayer& L) {
                           f32(L.k_bias), f32(L.v_bias), f32(L.q_norm), f32(L.k_norm)};
 }
 
-void attention(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
-               const KvLayerView& cache, const float* next_norm) {
+void attend(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
+            const KvLayerView& cache, const AttentionOptions& o) {
   const ModelConfig& c = f.config;
   const StepBuffers& s = f.s;
   const int64_t n = s.n, hd = c.head_dim;
@@ -27,12 +27,18 @@ void attention(const ForwardContext& f, Residual& r, const float* norm, const At
   in.q_norm = w.q_norm, in.k_norm = w.k_norm;
   in.eps = c.rms_norm_eps;
   in.positions = s.positions;
-  in.rope = RopeParams{hd, c.rope_theta, c.rope_interleaved, f32(f.w.inv_freq)};
+  in.rope = o.inv_freq ? RopeParams{hd, o.theta, c.rope_interleaved, o.inv_freq}
+                       : RopeParams{hd, c.rope_theta, c.rope_interleaved, f32(f.w.inv_freq)};
   in.slot_mapping = s.ab.slot_mapping;
   f.be.prepare_qkv(in, cache);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float scale = o.scale > 0.0f ? o.scale : 1.0f / std::sqrt(static_cast<float>(hd));
   f.be.paged_attention(s.q, c.num_heads, cache, s.ab, scale, s.attn);
-  r.add_product(s.attn, *w.wo, next_norm);
+}
+
+void attention(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
+               const KvLayerView& cache, const float* next_norm) {
+  attend(f, r, norm, w, cache);
+  r.add_product(f.s.attn, *w.wo, next_norm);
 }
 
 }  // namespace sluice::blocks

@@ -17,7 +17,21 @@ struct AttentionWeights {
 // The layer's attention weights as placed (absent biases / norms stay null).
 AttentionWeights attention_weights(const PlacedLayer& L);
 
-// norm: this block's input norm; next_norm: the norm after it (Residual::add_product).
+// Where a layer departs from the model-wide RoPE and 1/sqrt(head_dim) scale (Gemma 3's local
+// layers); the sliding window itself is the cache view's.
+struct AttentionOptions {
+  const float* inv_freq = nullptr;  // [head_dim/2]; null: the model's
+  float theta = 0.0f;               // with inv_freq
+  float scale = 0.0f;               // 0: 1/sqrt(head_dim)
+};
+
+// Everything before the output projection: s.attn [n, heads, hd] = paged_attention(q, cache),
+// with q, k, v from norm(x), their biases, q/k norms and RoPE, and k, v written to the cache.
+void attend(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
+            const KvLayerView& cache, const AttentionOptions& o = {});
+
+// attend, then x += s.attn . Wo^T. norm: this block's input norm; next_norm: the norm after it
+// (Residual::add_product).
 void attention(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
                const KvLayerView& cache, const float* next_norm);
 

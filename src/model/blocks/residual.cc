@@ -27,6 +27,16 @@ void Residual::add_gated_product(float* gate, const float* up, int64_t inter, co
   add_then_norm(next_norm);
 }
 
+const float* Residual::normed(const float* norm) {
+  if (fold_) be_.rms_norm(x_, n_, hidden_, norm, eps_, h_);  // else h already holds it
+  return h_;
+}
+
+void Residual::add(const float* y, const float* next_norm) {
+  if (fold_ || !next_norm) return be_.add(x_, y, n_ * hidden_);
+  be_.add_rms_norm(x_, y, n_, hidden_, next_norm, eps_, h_);
+}
+
 void Residual::add_then_norm(const float* next_norm) {
   if (next_norm)
     be_.add_rms_norm(x_, h_, n_, hidden_, next_norm, eps_, h_);

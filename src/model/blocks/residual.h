@@ -25,6 +25,11 @@ class Residual {
   void add_gated_product(float* gate, const float* up, int64_t inter, const Weight& w_down,
                          const float* next_norm);
 
+  // h = norm(x), for blocks that need the normed input itself (not only products of it).
+  const float* normed(const float* norm);
+  // x += y[n, hidden]; then h = next_norm(x) where a later block reads h (null: x only).
+  void add(const float* y, const float* next_norm);
+
   float* x() const { return x_; }
   int64_t n() const { return n_; }
 

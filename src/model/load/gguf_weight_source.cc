@@ -7,7 +7,13 @@
 
 namespace sluice {
 
-std::string gguf_tensor_name(const std::string& hf) {
+std::string gguf_tensor_name(const std::string& hf, const std::string& arch) {
+  // Gemma's four norms per block: after attention, before and after the MLP.
+  static const std::map<std::string, std::string> gemma = {
+      {"post_attention_layernorm.weight", "post_attention_norm.weight"},
+      {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},
+      {"post_feedforward_layernorm.weight", "post_ffw_norm.weight"},
+  };
   static const std::map<std::string, std::string> top = {
       {"model.embed_tokens.weight", "token_embd.weight"},
       {"model.norm.weight", "output_norm.weight"},
@@ -35,7 +41,13 @@ std::string gguf_tensor_name(const std::string& hf) {
       {"mlp.gate_proj.weight", "ffn_gate.weight"},
       {"mlp.up_proj.weight", "ffn_up.weight"},
       {"mlp.down_proj.weight", "ffn_down.weight"},
+      {"mlp.gate.weight", "ffn_gate_inp.weight"},
+      {"mlp.experts.gate_proj.weight", "ffn_gate_exps.weight"},
+      {"mlp.experts.up_proj.weight", "ffn_up_exps.weight"},
+      {"mlp.experts.down_proj.weight", "ffn_down_exps.weight"},
   };
+  if (arch == "gemma3")
+    if (auto g = gemma.find(rest); g != gemma.end()) return "blk." + layer + "." + g->second;
   auto it = per_layer.find(rest);
   if (it == per_layer.end()) return "";
   return "blk." + layer + "." + it->second;
@@ -51,7 +63,8 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 class GgufWeightSource final : public WeightSource {
  public:
-  explicit GgufWeightSource(const GgufFile& g) : g_(g) {}
+  explicit GgufWeightSource(const GgufFile& g)
+      : g_(g), arch_(g.get_string("general.architecture").value_or("")) {}
 
   bool has(const std::string& name) const override { return find(name) != nullptr; }
 
@@ -62,6 +75,20 @@ class GgufWeightSource final : public WeightSource {
       return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
                   std::to_string(cols) + ", " + std::to_string(rows) + "] (ggml order)");
     auto w = import_gguf_tensor(*t, rows, cols);
+    if (!w) return fail("tensor '" + t->name + "': " + w.error());
+    return w;
+  }
+
+  Result<Weight> experts(const std::string& name, int64_t num_experts, int64_t rows,
+                         int64_t cols) const override {
+    SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* t, require(name));
+    // ggml order: [cols, rows, experts].
+    if (t->shape.size() != 3 || t->shape[0] != cols || t->shape[1] != rows ||
+        t->shape[2] != num_experts)
+      return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
+                  std::to_string(cols) + ", " + std::to_string(rows) + ", " +
+                  std::to_string(num_experts) + "] (ggml order)");
+    auto w = import_gguf_tensor(*t, num_experts * rows, cols);
     if (!w) return fail("tensor '" + t->name + "': " + w.error());
     return w;
   }
@@ -80,13 +107,13 @@ class GgufWeightSource final : public WeightSource {
 
  private:
   const GgufTensorInfo* find(const std::string& name) const {
-    const std::string g = gguf_tensor_name(name);
+    const std::string g = gguf_tensor_name(name, arch_);
     return g.empty() ? nullptr : g_.tensor(g);
   }
   Result<const GgufTensorInfo*> require(const std::string& name) const {
     const GgufTensorInfo* t = find(name);
     if (!t) {
-      const std::string g = gguf_tensor_name(name);
+      const std::string g = gguf_tensor_name(name, arch_);
       return fail("missing tensor '" + (g.empty() ? name : g) + "'");
     }
     return t;
@@ -96,6 +123,7 @@ class GgufWeightSource final : public WeightSource {
   }
 
   const GgufFile& g_;
+  std::string arch_;  // general.architecture: some names depend on it
 };
 
 }  // namespace

@@ -85,8 +85,10 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
                                       std::to_string(m->tokenizer_->vocab_size()) +
                                       " tokens but the model's vocabulary is " +
                                       std::to_string(m->config_.vocab_size));
-  SLUICE_RETURN_IF_ERROR(m->load_weights(*m->files_->source));
+  SLUICE_RETURN_IF_ERROR(
+      m->load_weights(*m->files_->source, m->config_.arch->norms_offset_one && !m->files_->gguf));
   m->inv_freq_ = m->config_.rope_inv_freq();
+  if (m->config_.sliding_window > 0) m->inv_freq_local_ = m->config_.rope_inv_freq_local();
   if (m->files_->gguf) {
     // llama.cpp stores Llama 3 RoPE scaling as per-frequency divisors in rope_freqs.weight.
     if (const GgufTensorInfo* rf = m->files_->gguf->tensor("rope_freqs.weight")) {
@@ -103,7 +105,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
   return m;
 }
 
-Status Model::load_weights(const WeightSource& src) {
+Status Model::load_weights(const WeightSource& src, bool norms_offset_one) {
   const ModelConfig& c = config_;
   const int64_t H = c.hidden_size, V = c.vocab_size, I = c.intermediate_size;
   const int64_t q_dim = c.num_heads * c.head_dim, kv_dim = c.num_kv_heads * c.head_dim;
@@ -126,9 +128,19 @@ Status Model::load_weights(const WeightSource& src) {
     SLUICE_ASSIGN_OR_RETURN(L.wk, src.matrix(p + "self_attn.k_proj.weight", kv_dim, H));
     SLUICE_ASSIGN_OR_RETURN(L.wv, src.matrix(p + "self_attn.v_proj.weight", kv_dim, H));
     SLUICE_ASSIGN_OR_RETURN(L.wo, src.matrix(p + "self_attn.o_proj.weight", H, q_dim));
-    SLUICE_ASSIGN_OR_RETURN(L.w_gate, src.matrix(p + "mlp.gate_proj.weight", I, H));
-    SLUICE_ASSIGN_OR_RETURN(L.w_up, src.matrix(p + "mlp.up_proj.weight", I, H));
-    SLUICE_ASSIGN_OR_RETURN(L.w_down, src.matrix(p + "mlp.down_proj.weight", H, I));
+    if (c.num_experts > 0) {
+      const int64_t E = c.num_experts, EI = c.expert_intermediate_size;
+      SLUICE_ASSIGN_OR_RETURN(L.w_router, src.matrix(p + "mlp.gate.weight", E, H));
+      SLUICE_ASSIGN_OR_RETURN(L.w_gate_exps,
+                              src.experts(p + "mlp.experts.gate_proj.weight", E, EI, H));
+      SLUICE_ASSIGN_OR_RETURN(L.w_up_exps, src.experts(p + "mlp.experts.up_proj.weight", E, EI, H));
+      SLUICE_ASSIGN_OR_RETURN(L.w_down_exps,
+                              src.experts(p + "mlp.experts.down_proj.weight", E, H, EI));
+    } else {
+      SLUICE_ASSIGN_OR_RETURN(L.w_gate, src.matrix(p + "mlp.gate_proj.weight", I, H));
+      SLUICE_ASSIGN_OR_RETURN(L.w_up, src.matrix(p + "mlp.up_proj.weight", I, H));
+      SLUICE_ASSIGN_OR_RETURN(L.w_down, src.matrix(p + "mlp.down_proj.weight", H, I));
+    }
     if (c.attention_bias) {
       SLUICE_ASSIGN_OR_RETURN(L.q_bias, src.vector(p + "self_attn.q_proj.bias", q_dim));
       SLUICE_ASSIGN_OR_RETURN(L.k_bias, src.vector(p + "self_attn.k_proj.bias", kv_dim));
@@ -138,7 +150,19 @@ Status Model::load_weights(const WeightSource& src) {
       SLUICE_ASSIGN_OR_RETURN(L.q_norm, src.vector(p + "self_attn.q_norm.weight", c.head_dim));
       SLUICE_ASSIGN_OR_RETURN(L.k_norm, src.vector(p + "self_attn.k_norm.weight", c.head_dim));
     }
+    if (c.arch->sliding_window_layers) {         // Gemma: a norm after attention and after the MLP
+      L.post_attn_norm = std::move(L.ffn_norm);  // its "post_attention_layernorm"
+      SLUICE_ASSIGN_OR_RETURN(L.ffn_norm, src.vector(p + "pre_feedforward_layernorm.weight", H));
+      SLUICE_ASSIGN_OR_RETURN(L.post_ffn_norm,
+                              src.vector(p + "post_feedforward_layernorm.weight", H));
+    }
+    if (norms_offset_one)
+      for (auto* v :
+           {&L.attn_norm, &L.ffn_norm, &L.post_attn_norm, &L.post_ffn_norm, &L.q_norm, &L.k_norm})
+        for (float& w : *v) w += 1.0f;
   }
+  if (norms_offset_one)
+    for (float& w : final_norm_) w += 1.0f;
   return Status::ok();
 }
 

@@ -57,6 +57,41 @@ class SafetensorsWeightSource final : public WeightSource {
     return Weight::from_mapped(dt, rows, cols, t->data);
   }
 
+  // MLX stacks the experts ("mlp.switch_mlp.gate_proj.weight" [experts, rows, cols], quantized
+  // or not); Hugging Face keeps one tensor per expert ("mlp.experts.E.gate_proj.weight").
+  Result<Weight> experts(const std::string& name, int64_t num_experts, int64_t rows,
+                         int64_t cols) const override {
+    const std::string marker = ".experts.";
+    const size_t at = name.find(marker);
+    if (at == std::string::npos) return fail("'" + name + "' is not an experts tensor");
+    const std::string head = name.substr(0, at), proj = name.substr(at + marker.size());
+    if (const std::string mlx = head + ".switch_mlp." + proj; st_->find(mlx)) {
+      const SafetensorsTensor* t = st_->find(mlx);
+      if (t->shape.size() != 3 || t->shape[0] != num_experts || t->shape[1] != rows)
+        return fail("tensor '" + mlx + "' has shape " + shape_str(t->shape) + ", expected [" +
+                    std::to_string(num_experts) + ", " + std::to_string(rows) + ", ...]");
+      const std::string base = mlx.substr(0, mlx.rfind(".weight"));
+      if (const SafetensorsTensor* scales = st_->find(base + ".scales"))
+        return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
+      DType dt;
+      if (!float_dtype(t->dtype, &dt) || t->shape[2] != cols)
+        return fail("tensor '" + mlx + "' has dtype " + t->dtype + " and shape " +
+                    shape_str(t->shape) + " (expected a float [.., " + std::to_string(cols) + "])");
+      return Weight::from_mapped(dt, num_experts * rows, cols, t->data);
+    }
+    std::vector<uint8_t> bytes;
+    DType dt = DType::F32;
+    for (int64_t e = 0; e < num_experts; ++e) {
+      const std::string one = head + ".experts." + std::to_string(e) + "." + proj;
+      SLUICE_ASSIGN_OR_RETURN(Weight w, matrix(one, rows, cols));
+      if (is_quantized(w.dtype) || (e > 0 && w.dtype != dt))
+        return fail("expert tensor '" + one + "': experts must share one float dtype");
+      dt = w.dtype;
+      bytes.insert(bytes.end(), w.data, w.data + w.nbytes());
+    }
+    return Weight::from_owned(dt, num_experts * rows, cols, std::move(bytes));
+  }
+
   Result<std::vector<float>> vector(const std::string& name, int64_t n) const override {
     const SafetensorsTensor* t = st_->find(name);
     if (!t) return fail("missing tensor '" + name + "'");
@@ -79,18 +114,24 @@ class SafetensorsWeightSource final : public WeightSource {
     if (packed.dtype != "U32")
       return fail("MLX-quantized '" + base + ".weight' has dtype " + packed.dtype +
                   " (expected U32)");
-    if (packed.shape.size() != 2 || packed.shape[0] != rows || scales.shape.size() != 2 ||
-        scales.shape[0] != rows || scales.shape[1] <= 0 || biases->shape != scales.shape)
+    // Stacked experts [experts, r, c] read as one [experts * r, c] matrix.
+    auto flat = [](std::vector<int64_t> sh) {
+      if (sh.size() == 3) sh = {sh[0] * sh[1], sh[2]};
+      return sh;
+    };
+    const std::vector<int64_t> pshape = flat(packed.shape), sshape = flat(scales.shape);
+    if (pshape.size() != 2 || pshape[0] != rows || sshape.size() != 2 || sshape[0] != rows ||
+        sshape[1] <= 0 || biases->shape != scales.shape)
       return fail("MLX-quantized '" + base + "' has shapes weight " + shape_str(packed.shape) +
                   ", scales " + shape_str(scales.shape) + ", biases " + shape_str(biases->shape) +
                   " for a [" + std::to_string(rows) + ", " + std::to_string(cols) + "] matrix");
     // Bits and group size follow from the shapes; they must agree with config.json.
-    const int64_t packed_bits = packed.shape[1] * 32;
-    if (packed_bits % cols != 0 || cols % scales.shape[1] != 0)
+    const int64_t packed_bits = pshape[1] * 32;
+    if (packed_bits % cols != 0 || cols % sshape[1] != 0)
       return fail("MLX-quantized '" + base + "': shapes do not divide the " + std::to_string(cols) +
                   " input columns");
     const int bits = static_cast<int>(packed_bits / cols);
-    const int group = static_cast<int>(cols / scales.shape[1]);
+    const int group = static_cast<int>(cols / sshape[1]);
     if (bits != 4 && bits != 8)
       return fail("MLX-quantized '" + base + "' uses " + std::to_string(bits) +
                   "-bit codes (supported: 4, 8)");

@@ -20,6 +20,10 @@ class WeightSource {
   virtual bool has(const std::string& name) const = 0;
   // A matrix [rows, cols] (rows = output features); errors if missing or of another shape.
   virtual Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const = 0;
+  // num_experts matrices [rows, cols] stacked into one [num_experts * rows, cols] (name: the
+  // canonical stacked name, "model.layers.3.mlp.experts.gate_proj.weight").
+  virtual Result<Weight> experts(const std::string& name, int64_t num_experts, int64_t rows,
+                                 int64_t cols) const = 0;
   // A vector of n floats (norm weights, biases).
   virtual Result<std::vector<float>> vector(const std::string& name, int64_t n) const = 0;
 };
@@ -31,6 +35,7 @@ Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::
                                                                      const nlohmann::json& config);
 
 // "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight"; "" if it has no GGUF name.
-std::string gguf_tensor_name(const std::string& hf_name);
+// arch: the GGUF architecture where names differ by family (gemma3's norms).
+std::string gguf_tensor_name(const std::string& hf_name, const std::string& arch = "");
 
 }  // namespace sluice

@@ -72,7 +72,9 @@ Layout make_layout(const std::vector<Seq>& seqs, int64_t bs) {
 // The earlier context and the new tokens' K/V go in through cache_write; attention reads them
 // (also in batch-invariant mode: fixed splits, no tiles). CUDA's tiles (head_dim 64 or 128, for
 // decode-only batches and prefill chunks of 8+ tokens) take f16 operands: ~5e-4 of error.
-OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, const Heads& h) {
+// window > 0: sliding-window attention (cache.window), on backends that support it.
+OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, const Heads& h,
+                      int64_t window = 0) {
   const bool decodes_only =
       std::all_of(seqs.begin(), seqs.end(), [](const Seq& s) { return s.num_tokens == 1; });
   const bool tiled = (h.head_dim == 64 || h.head_dim == 128) &&
@@ -80,13 +82,15 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
                                                   [](const Seq& s) { return s.num_tokens >= 8; }));
   const Bounds out{rel(1e-5), tiled ? rel(2e-3, 1e-6) : rel(1e-5)};
   OpCase c{"paged_attention",
-           case_name(set, "_h", h.heads, "_kv", h.kv_heads, "_hd", h.head_dim, "_bs", h.block_size),
+           case_name(set, "_h", h.heads, "_kv", h.kv_heads, "_hd", h.head_dim, "_bs", h.block_size,
+                     window > 0 ? "_w" + std::to_string(window) : ""),
            nullptr,
            {{"out", out, nullptr},
             {"out batch-invariant", all(rel(1e-5)), nullptr},
             {"k cache", all(exact()), nullptr},
             {"v cache", all(exact()), nullptr}},
            nullptr};
+  if (window > 0) c.runs_on = [](const Backend& be) { return be.supports_window(); };
   if (decodes_only)
     c.checks.push_back(
         {"out, batch planned for a recorded step", {rel(1e-5), rel(tiled ? 2e-3 : 1e-5)}, nullptr});
@@ -103,7 +107,8 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
                       h.block_size,
                       h.kv_heads,
                       h.head_dim,
-                      be.kv_dtype()};
+                      be.kv_dtype(),
+                      window};
     be.cache_write(b.up(kv_values(m * kv_row, 6)), b.up(kv_values(m * kv_row, 7)), m,
                    b.up(l.prefix_slots), cache);
     be.cache_write(b.up(kv_values(n * kv_row, 4)), b.up(kv_values(n * kv_row, 5)), n, b.up(l.slots),
@@ -237,6 +242,11 @@ std::vector<OpCase> attention_cases() {
          {Heads{8, 2, 64, 16}, Heads{4, 4, 128, 32}, Heads{6, 1, 96, 5}, Heads{2, 2, 256, 16},
           Heads{16, 2, 128, 16}, Heads{4, 2, 80, 16}, Heads{2, 1, 36, 16}})
       cases.push_back(attention_case(name, seqs, h));
+  // Sliding windows: shorter than a chunk, not a multiple of one, longer than some contexts.
+  for (int64_t window : {1, 31, 100})
+    for (const auto& [name, seqs] : {sets[0], sets[3]})
+      for (const Heads& h : {Heads{8, 2, 64, 16}, Heads{6, 1, 96, 5}})
+        cases.push_back(attention_case(name, seqs, h, window));
   for (int64_t hd : {64, 128})
     for (bool norms : {false, true})
       for (bool interleaved : {false, true})

@@ -1,4 +1,5 @@
-// Op table cases of the row and element-wise ops: rms_norm, add_rms_norm, rope, silu_mul, add,
+// Op table cases of the row and element-wise ops: rms_norm, add_rms_norm, rope, silu_mul,
+// gelu_mul, scale, add,
 // add_bias, gather_rows.
 #include <gtest/gtest.h>
 
@@ -121,6 +122,31 @@ OpCase silu_add_case(int64_t count, Bounds silu) {
   return c;
 }
 
+// gelu_tanh(gate) * up (also in place over gate) and x *= s; gate with extremes past 10.
+OpCase gelu_scale_case(int64_t count) {
+  OpCase c{"gelu_mul_scale",
+           case_name("count", count),
+           nullptr,
+           {{"gelu_mul", all(rel(1e-5)), nullptr},
+            {"gelu_mul in place", all(rel(1e-5)), nullptr},
+            {"scale", all(exact()), nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    Backend& be = b.backend();
+    auto g = randn(count, 3, 3.0f);
+    if (count > 10) g[3] = -200.0f, g[4] = 200.0f, g[5] = 0.0f, g[6] = -1e-30f;
+    const float* u = b.up(randn(count, 4));
+    float* out = b.poisoned(count);
+    be.gelu_mul(b.up(g), u, count, out);
+    float* inplace = b.up(g);
+    be.gelu_mul(inplace, u, count, inplace);
+    float* scaled = b.up(g);
+    be.scale(scaled, count, 25.298221f);
+    return {b.down(out, count), b.down(inplace, count), b.down(scaled, count)};
+  };
+  return c;
+}
+
 OpCase add_bias_case(int64_t n, int64_t dim) {
   OpCase c{"add_bias", n_by(n, dim), nullptr, {{"x", all(exact()), nullptr}}, nullptr};
   c.run = [=](BackendBuffers& b) -> Outputs {
@@ -162,6 +188,7 @@ std::vector<OpCase> elementwise_cases() {
   for (int64_t count : {1, 7, 64, 1000, 100003})
     cases.push_back(silu_add_case(count, all(rel(1e-5))));
   cases.push_back(silu_add_case(7 * 320, {rel(1e-5), rel(1e-6)}));
+  for (int64_t count : {1, 7, 64, 1000, 100003}) cases.push_back(gelu_scale_case(count));
   for (int64_t dim : {3, 64, 896}) cases.push_back(add_bias_case(50, dim));
   cases.push_back(add_bias_case(7, 320));
   cases.push_back(gather_rows_case());

@@ -41,7 +41,8 @@ const Variant kVariants[] = {{"reference", BackendKind::Reference, 0, false},
 const std::vector<OpCase>& op_cases() {
   static const auto* cases = [] {
     auto* all = new std::vector<OpCase>;
-    for (auto* family : {matmul_cases, elementwise_cases, attention_cases, sampling_cases})
+    for (auto* family :
+         {matmul_cases, elementwise_cases, attention_cases, sampling_cases, moe_cases})
       for (OpCase& c : family()) all->push_back(std::move(c));
     return all;
   }();
@@ -77,7 +78,8 @@ const Outputs& reference_outputs(size_t i) {
 }
 
 bool uses_quantized_kernels(const OpCase& c) {
-  return c.op == "matmul" || c.op == "matmul_many" || c.op == "folded_norms";
+  return c.op == "matmul" || c.op == "matmul_many" || c.op == "folded_norms" ||
+         c.op == "matmul_experts";
 }
 
 void expect_within(const std::vector<float>& got, const std::vector<float>& want, const Bound& b,

@@ -1,9 +1,11 @@
-// The engine end to end on a tiny synthetic model (MLX 4-bit, a 1.7k-token SentencePiece-style
-// vocabulary): batch invariance, chunked prefill, preemption, aborts, prefix sharing, n > 1.
+// The engine end to end on tiny synthetic models (MLX 4-bit, a 1.7k-token SentencePiece-style
+// vocabulary), dense (llama), mixture of experts (qwen3moe) and sliding-window (gemma3, window
+// 32): batch invariance, chunked prefill, preemption, aborts, prefix sharing, n > 1.
 #include "engine/engine.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -29,14 +31,19 @@ struct Result {
   std::string text;
 };
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    auto model = testing::load_tiny_model("engine-test");
-    ASSERT_TRUE(model) << model.error();
-    model_ = model->release();
+  // One model per architecture for the whole run (never freed).
+  void SetUp() override {
+    static auto* models = new std::map<std::string, Model*>;
+    Model*& m = (*models)[GetParam()];
+    if (!m) {
+      auto loaded = testing::load_tiny_model("engine-test", GetParam());
+      ASSERT_TRUE(loaded) << loaded.error();
+      m = loaded->release();
+    }
+    model_ = m;
   }
-  static void TearDownTestSuite() { delete model_; }
 
   static std::unique_ptr<Engine> engine(EngineConfig c = {}) {
     if (c.kv_cache_bytes == 0) c.kv_cache_bytes = 64 << 20;
@@ -129,7 +136,7 @@ std::vector<std::vector<int32_t>> tokens_of(const std::vector<Result>& rs) {
   return v;
 }
 
-TEST_F(EngineTest, ConcurrentEqualsSerialGreedyAndSeeded) {
+TEST_P(EngineTest, ConcurrentEqualsSerialGreedyAndSeeded) {
   for (float temperature : {0.0f, 0.9f}) {
     const auto runs = serial_and_concurrent(workload(32, temperature, 16), {});
     EXPECT_EQ(tokens_of(runs.concurrent), tokens_of(runs.serial)) << "temperature " << temperature;
@@ -139,7 +146,7 @@ TEST_F(EngineTest, ConcurrentEqualsSerialGreedyAndSeeded) {
 
 // An f16 KV cache (--kv-cache-dtype f16): still batch-invariant (16 concurrent == serial) and
 // chunked prefill == whole; an unknown element type is an error.
-TEST_F(EngineTest, F16KvCacheConcurrentEqualsSerial) {
+TEST_P(EngineTest, F16KvCacheConcurrentEqualsSerial) {
   EngineConfig f16;
   f16.kv_cache_dtype = "f16";
   const auto runs = serial_and_concurrent(workload(16, 0.0f, 12), f16, /*serial_chunk=*/9);
@@ -152,7 +159,7 @@ TEST_F(EngineTest, F16KvCacheConcurrentEqualsSerial) {
 // Greedy requests with nothing else to do take their tokens from Backend::argmax_rows; asking
 // for logprobs (in some or all requests) sends the whole logits through the host sampler: the
 // same tokens either way.
-TEST_F(EngineTest, BackendGreedyPicksEqualTheHostSampler) {
+TEST_P(EngineTest, BackendGreedyPicksEqualTheHostSampler) {
   const auto plain = workload(8, 0.0f, 12);
   auto all_logprobs = plain, some_logprobs = plain;
   for (auto& r : all_logprobs) r.params.logprobs = 0;
@@ -164,7 +171,7 @@ TEST_F(EngineTest, BackendGreedyPicksEqualTheHostSampler) {
   EXPECT_EQ(tokens_of(run_all(*engine(c), some_logprobs)), want);
 }
 
-TEST_F(EngineTest, ChunkedPrefillEqualsUnchunked) {
+TEST_P(EngineTest, ChunkedPrefillEqualsUnchunked) {
   auto reqs = workload(6, 0.0f, 8);
   for (auto& r : reqs) r.prompt.resize(r.prompt.size() + 40, 7);  // longer prompts: several chunks
   EngineConfig chunked;
@@ -175,7 +182,7 @@ TEST_F(EngineTest, ChunkedPrefillEqualsUnchunked) {
   EXPECT_EQ(tokens_of(run_all(*engine(chunked), reqs)), tokens_of(run_all(*engine(whole), reqs)));
 }
 
-TEST_F(EngineTest, TooSmallPoolPreemptsAndStillCompletesCorrectly) {
+TEST_P(EngineTest, TooSmallPoolPreemptsAndStillCompletesCorrectly) {
   const auto reqs = workload(16, 0.0f, 24);
   const auto want = tokens_of(run_all(*engine(), reqs));
   const ModelConfig& c = model_->config();
@@ -193,7 +200,7 @@ TEST_F(EngineTest, TooSmallPoolPreemptsAndStillCompletesCorrectly) {
   EXPECT_EQ(e->metrics().kv_blocks_used, 0);
 }
 
-TEST_F(EngineTest, RandomRequestsWithAbortsLeakNoBlocks) {
+TEST_P(EngineTest, RandomRequestsWithAbortsLeakNoBlocks) {
   EngineConfig cfg;
   cfg.max_num_seqs = 24;
   cfg.max_num_batched_tokens = 64;
@@ -227,7 +234,7 @@ TEST_F(EngineTest, RandomRequestsWithAbortsLeakNoBlocks) {
   EXPECT_GT(aborted, 100);
 }
 
-TEST_F(EngineTest, SharedPrefixComputesOnlyTheSuffix) {
+TEST_P(EngineTest, SharedPrefixComputesOnlyTheSuffix) {
   auto e = engine();
   std::mt19937 rng(3);
   const auto prefix = random_prompt(rng, 1000);
@@ -251,7 +258,7 @@ TEST_F(EngineTest, SharedPrefixComputesOnlyTheSuffix) {
   EXPECT_EQ(run_all(*cold, {b})[0].stats.num_computed_tokens, 1005);
 }
 
-TEST_F(EngineTest, NGreaterThanOneSharesThePromptAndMatchesSeparateSeeds) {
+TEST_P(EngineTest, NGreaterThanOneSharesThePromptAndMatchesSeparateSeeds) {
   auto e = engine();
   std::mt19937 rng(9);
   EngineRequest r =
@@ -274,7 +281,7 @@ TEST_F(EngineTest, NGreaterThanOneSharesThePromptAndMatchesSeparateSeeds) {
   }
 }
 
-TEST_F(EngineTest, StopsOnTokenIdsAndLengthAndRejectsBadRequests) {
+TEST_P(EngineTest, StopsOnTokenIdsAndLengthAndRejectsBadRequests) {
   auto e = engine();
   std::mt19937 rng(1);
   EngineRequest r = request("s", random_prompt(rng, 10));
@@ -284,10 +291,15 @@ TEST_F(EngineTest, StopsOnTokenIdsAndLengthAndRejectsBadRequests) {
   const Result base = run_all(*e, {r})[0];
   EXPECT_EQ(base.finish, "length");
   ASSERT_EQ(base.tokens.at(0).size(), 6u);
-  r.params.stop_token_ids = {base.tokens.at(0)[2]};
+  // Stop on the last token that did not come earlier: generation ends right after it.
+  const std::vector<int32_t>& out = base.tokens.at(0);
+  size_t at = 0;
+  for (size_t i = 0; i < out.size(); ++i)
+    if (std::find(out.begin(), out.begin() + i, out[i]) == out.begin() + i) at = i;
+  r.params.stop_token_ids = {out[at]};
   const Result stopped = run_all(*e, {r})[0];
   EXPECT_EQ(stopped.finish, "stop");
-  EXPECT_EQ(stopped.tokens.at(0).size(), 3u);
+  EXPECT_EQ(stopped.tokens.at(0).size(), at + 1);
 
   EngineRequest bad = request("bad", {});
   EXPECT_FALSE(e->submit(bad));
@@ -302,7 +314,7 @@ TEST_F(EngineTest, StopsOnTokenIdsAndLengthAndRejectsBadRequests) {
 }
 
 // Refusals are typed: the field at fault, or the engine's state; never a string to parse.
-TEST_F(EngineTest, RefusalsNameTheirKindAndField) {
+TEST_P(EngineTest, RefusalsNameTheirKindAndField) {
   auto e = engine();
   auto refused = [&](const EngineRequest& r) {
     auto s = e->submit(r);
@@ -373,7 +385,7 @@ class RangeConstraint : public TokenConstraint {
   std::shared_ptr<std::vector<int32_t>> tokens_left_;
 };
 
-TEST_F(EngineTest, ConstraintIsToldHowManyTokensAreLeft) {
+TEST_P(EngineTest, ConstraintIsToldHowManyTokensAreLeft) {
   auto e = engine();
   std::mt19937 rng(11);
   auto seen = std::make_shared<std::vector<int32_t>>();
@@ -386,7 +398,7 @@ TEST_F(EngineTest, ConstraintIsToldHowManyTokensAreLeft) {
   EXPECT_EQ(out.finish, "length");
 }
 
-TEST_F(EngineTest, ConstraintLimitsEverySequenceAndEndsItWhenComplete) {
+TEST_P(EngineTest, ConstraintLimitsEverySequenceAndEndsItWhenComplete) {
   auto e = engine();
   std::mt19937 rng(7);
   EngineRequest r = request("c", random_prompt(rng, 20));
@@ -404,7 +416,7 @@ TEST_F(EngineTest, ConstraintLimitsEverySequenceAndEndsItWhenComplete) {
   EXPECT_EQ(out.finish, "stop");
 }
 
-TEST_F(EngineTest, ReasoningBudgetForcesTheCloseTokensThenTheConstraintApplies) {
+TEST_P(EngineTest, ReasoningBudgetForcesTheCloseTokensThenTheConstraintApplies) {
   auto e = engine();
   const Tokenizer& tok = model_->tokenizer();
   // A close "tag": some multi-byte token the random model is unlikely to pick on its own.
@@ -435,6 +447,9 @@ TEST_F(EngineTest, ReasoningBudgetForcesTheCloseTokensThenTheConstraintApplies) 
   EXPECT_TRUE(std::any_of(toks.begin(), at, [](int32_t t) { return t != 40; }))
       << "the constraint must not apply inside the section";
 }
+
+INSTANTIATE_TEST_SUITE_P(Archs, EngineTest, ::testing::Values("llama", "qwen3moe", "gemma3"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace sluice

@@ -242,7 +242,11 @@ TEST(GgufTest, TypeNamesAndBlocks) {
   EXPECT_TRUE(gguf_type_block(GgufType::Q4_1, &e, &b));
   EXPECT_EQ(b, 20);
   EXPECT_FALSE(gguf_type_block(GgufType::Q8_K, &e, &b));
-  EXPECT_FALSE(gguf_type_block(GgufType::Q5_0, &e, &b));
+  EXPECT_TRUE(gguf_type_block(GgufType::Q5_0, &e, &b));  // Gemma 3's rows of 640
+  EXPECT_EQ(b, 22);
+  EXPECT_TRUE(gguf_type_block(GgufType::Q5_1, &e, &b));
+  EXPECT_EQ(b, 24);
+  EXPECT_FALSE(gguf_type_block(GgufType::Q2_K, &e, &b));
 }
 
 TEST(GgufTest, RealVocabFiles) {

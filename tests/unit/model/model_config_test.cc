@@ -37,6 +37,62 @@ TEST(ModelConfig, ParsesQwen3) {
   EXPECT_FLOAT_EQ(c->rope_theta, 1e6f);
 }
 
+TEST(ModelConfig, ParsesQwen3MoeAndRefusesBadExpertCounts) {
+  nlohmann::json j = qwen3_json();
+  j["architectures"] = {"Qwen3MoeForCausalLM"};
+  j["model_type"] = "qwen3_moe";
+  j["num_experts"] = 8, j["num_experts_per_tok"] = 2, j["moe_intermediate_size"] = 128;
+  j["norm_topk_prob"] = true;
+  auto c = config_from_hf_json(j, "config.json");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->arch, &qwen3_moe_arch());
+  EXPECT_EQ(c->num_experts, 8);
+  EXPECT_EQ(c->num_experts_used, 2);
+  EXPECT_EQ(c->expert_intermediate_size, 128);
+  EXPECT_TRUE(c->norm_topk_prob && c->qk_norm);
+  for (auto [key, value] : {std::pair<const char*, int>{"num_experts_per_tok", 9},
+                            {"num_experts_per_tok", 0},
+                            {"moe_intermediate_size", 0}}) {
+    nlohmann::json bad = j;
+    bad[key] = value;
+    auto r = config_from_hf_json(bad, "config.json");
+    ASSERT_FALSE(r.ok()) << key << "=" << value;
+    EXPECT_NE(r.error().find("experts"), std::string::npos) << r.error();
+  }
+  nlohmann::json missing = j;
+  missing.erase("num_experts");
+  EXPECT_FALSE(config_from_hf_json(missing, "config.json").ok());
+  nlohmann::json dense_layers = j;
+  dense_layers["mlp_only_layers"] = {0};
+  EXPECT_FALSE(config_from_hf_json(dense_layers, "config.json").ok());
+}
+
+TEST(ModelConfig, ParsesGemma3LocalAndGlobalLayers) {
+  nlohmann::json j = qwen3_json();
+  j["architectures"] = {"Gemma3ForCausalLM"};
+  j["model_type"] = "gemma3_text";
+  j["num_hidden_layers"] = 12;
+  j["sliding_window"] = 512;
+  j["rope_local_base_freq"] = 10000.0;
+  j["query_pre_attn_scalar"] = 256;
+  std::vector<std::string> types(12, "sliding_attention");
+  types[5] = types[11] = "full_attention";
+  j["layer_types"] = types;
+  auto c = config_from_hf_json(j, "config.json");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->arch, &gemma3_arch());
+  EXPECT_EQ(c->sliding_window, 512);
+  for (int64_t i = 0; i < 12; ++i) EXPECT_EQ(c->is_sliding(i), i != 5 && i != 11) << i;
+  EXPECT_FLOAT_EQ(c->query_scale, 1.0f / 16.0f);
+  EXPECT_FLOAT_EQ(c->rope_theta_local, 10000.0f);
+  types[3] = "full_attention";  // not a regular pattern
+  j["layer_types"] = types;
+  EXPECT_FALSE(config_from_hf_json(j, "config.json").ok());
+  j.erase("layer_types");
+  j["final_logit_softcapping"] = 30.0;  // Gemma 2's
+  EXPECT_FALSE(config_from_hf_json(j, "config.json").ok());
+}
+
 TEST(ModelConfig, Qwen2HasBiasesAndLlamaDefaultsHeadDim) {
   auto j = qwen3_json();
   j["architectures"] = {"Qwen2ForCausalLM"};

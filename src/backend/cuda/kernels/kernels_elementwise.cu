@@ -106,6 +106,23 @@ __global__ void silu_mul_kernel(const float* gate, const float* up, int64_t coun
   out[i] = silu_gate(gate[i], up[i]);
 }
 
+__global__ void gelu_mul_kernel(const float* gate, const float* up, int64_t count, float* out) {
+  pdl_launch_dependents();
+  pdl_wait();
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= count) return;
+  const float g = gate[i];
+  const float m2u = -1.5957691216057308f * (g + 0.044715f * g * g * g);  // -2 sqrt(2/pi) (...)
+  out[i] = g / (1.0f + __expf(fminf(m2u, 88.0f))) * up[i];
+}
+
+__global__ void scale_kernel(float* x, int64_t count, float s) {
+  pdl_launch_dependents();
+  pdl_wait();
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < count) x[i] *= s;
+}
+
 __global__ void add_kernel(float* x, const float* y, int64_t count) {
   pdl_launch_dependents();
   pdl_wait();
@@ -195,6 +212,16 @@ void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_
 void silu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s) {
   if (count <= 0) return;
   launch_pdl(silu_mul_kernel, dim3(blocks_for(count)), dim3(kThreads), s, gate, up, count, out);
+}
+
+void gelu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s) {
+  if (count <= 0) return;
+  launch_pdl(gelu_mul_kernel, dim3(blocks_for(count)), dim3(kThreads), s, gate, up, count, out);
+}
+
+void scale(float* x, int64_t count, float f, cudaStream_t s) {
+  if (count <= 0) return;
+  launch_pdl(scale_kernel, dim3(blocks_for(count)), dim3(kThreads), s, x, count, f);
 }
 
 void add(float* x, const float* y, int64_t count, cudaStream_t s) {

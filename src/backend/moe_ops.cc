@@ -1,0 +1,126 @@
+// Backend's mixture-of-experts defaults, over the basic ops: routing by the reference's rules
+// (every backend picks the same experts), then tokens grouped by expert so each expert runs one
+// matmul over its rows:
+//   slots s = t*k+j sorted by ids[s] -> gather x rows -> matmul per expert -> gather back to s
+// On device backends ids and the routing cross to the host (one sync per call): a backend with
+// kernels of its own overrides these.
+#include <algorithm>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/reference/ref_ops.h"
+
+namespace sluice {
+
+namespace {
+
+// Slots grouped by expert (stable): order[i] is a slot; experts e's slots are
+// order[start[e] .. start[e+1]).
+struct ExpertGroups {
+  std::vector<int32_t> order, start;
+};
+
+ExpertGroups group_by_expert(const int32_t* ids, int64_t slots, int64_t num_experts) {
+  ExpertGroups g;
+  g.start.assign(num_experts + 1, 0);
+  for (int64_t s = 0; s < slots; ++s) {
+    SLUICE_ASSERT(ids[s] >= 0 && ids[s] < num_experts, "expert id out of range");
+    ++g.start[ids[s] + 1];
+  }
+  for (int64_t e = 0; e < num_experts; ++e) g.start[e + 1] += g.start[e];
+  g.order.resize(slots);
+  std::vector<int32_t> next(g.start.begin(), g.start.end() - 1);
+  for (int64_t s = 0; s < slots; ++s) g.order[next[ids[s]]++] = static_cast<int32_t>(s);
+  return g;
+}
+
+// Host copy of n values at p (backend memory).
+template <typename T>
+std::vector<T> host_copy(Backend& be, const T* p, int64_t n) {
+  std::vector<T> out(n);
+  be.to_host(out.data(), p, n * sizeof(T));
+  return out;
+}
+
+// A scratch buffer in backend memory for one call.
+class Scratch {
+ public:
+  Scratch(Backend& be, size_t bytes) : be_(be), p_(be.alloc(bytes)) {}
+  ~Scratch() { be_.release(p_); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(p_);
+  }
+
+ private:
+  Backend& be_;
+  void* p_;
+};
+
+}  // namespace
+
+void Backend::moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k,
+                        MoeRouting mode, bool renormalize, int32_t* ids, float* weights) {
+  if (host_resident()) return ref::moe_route(logits, n, num_experts, k, mode, renormalize, ids, weights);
+  const std::vector<float> l = host_copy(*this, logits, n * num_experts);
+  std::vector<int32_t> hid(n * k);
+  std::vector<float> hw(n * k);
+  ref::moe_route(l.data(), n, num_experts, k, mode, renormalize, hid.data(), hw.data());
+  to_device(ids, hid.data(), hid.size() * sizeof(int32_t));
+  to_device(weights, hw.data(), hw.size() * sizeof(float));
+}
+
+void Backend::matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
+                             int64_t num_experts, const int32_t* ids, int64_t k, float* y) {
+  const int64_t slots = n * k, rows = experts[0].rows, cols = experts[0].cols;
+  const std::vector<int32_t> hid =
+      host_resident() ? std::vector<int32_t>(ids, ids + slots) : host_copy(*this, ids, slots);
+  const ExpertGroups g = group_by_expert(hid.data(), slots, num_experts);
+  // src[i]: the x row of grouped row i; back[s]: the grouped row of slot s.
+  std::vector<int32_t> index(2 * slots);
+  for (int64_t i = 0; i < slots; ++i) {
+    index[i] = x_per_slot ? g.order[i] : g.order[i] / static_cast<int32_t>(k);
+    index[slots + g.order[i]] = static_cast<int32_t>(i);
+  }
+  auto run = [&](float* xg, float* yg, const int32_t* idx) {
+    gather_rows(x, idx, slots, cols, xg);  // [slots, cols] grouped by expert
+    for (int64_t e = 0; e < num_experts; ++e) {
+      const int64_t a = g.start[e], count = g.start[e + 1] - a;
+      if (count > 0) matmul(xg + a * cols, count, experts[e], yg + a * rows);
+    }
+    gather_rows(yg, idx + slots, slots, rows, y);  // back to slot order
+  };
+  if (host_resident()) {  // reused host scratch (calls on one backend never overlap)
+    thread_local std::vector<float> xg, yg;
+    xg.resize(slots * cols), yg.resize(slots * rows);
+    return run(xg.data(), yg.data(), index.data());
+  }
+  Scratch xs(*this, sizeof(float) * slots * cols), ys(*this, sizeof(float) * slots * rows),
+      is(*this, sizeof(int32_t) * 2 * slots);
+  to_device(is.as<int32_t>(), index.data(), index.size() * sizeof(int32_t));
+  run(xs.as<float>(), ys.as<float>(), is.as<int32_t>());
+}
+
+void Backend::moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
+                          float* out) {
+  auto combine = [&](const float* hy, const float* hw, float* ho) {
+    for (int64_t t = 0; t < n; ++t) {
+      float* o = ho + t * dim;
+      std::fill(o, o + dim, 0.0f);
+      for (int64_t j = 0; j < k; ++j) {
+        const float w = hw[t * k + j];
+        const float* r = hy + (t * k + j) * dim;
+        for (int64_t d = 0; d < dim; ++d) o[d] += w * r[d];
+      }
+    }
+  };
+  if (host_resident()) return combine(y, weights, out);
+  const std::vector<float> hy = host_copy(*this, y, n * k * dim), hw = host_copy(*this, weights, n * k);
+  std::vector<float> ho(n * dim);
+  combine(hy.data(), hw.data(), ho.data());
+  to_device(out, ho.data(), ho.size() * sizeof(float));
+}
+
+}  // namespace sluice

@@ -1,0 +1,22 @@
+#pragma once
+// A mixture-of-experts MLP (SiLU-gated experts), added to the residual stream:
+//   h = norm(x) ; ids, w = route(h . Wrouter^T)            ids, w [n, k]
+//   y[t, j] = (silu(h[t] . Wgate_e^T) * (h[t] . Wup_e^T)) . Wdown_e^T,  e = ids[t, j]
+//   x += sum_j w[t, j] * y[t, j]
+#include "model/blocks/residual.h"
+#include "model/forward_context.h"
+
+namespace sluice::blocks {
+
+struct MoeWeights {
+  const Weight* router;                                            // [experts, hidden]
+  const std::vector<Weight>*gate, *up, *down;                      // one per expert
+};
+
+MoeWeights moe_weights(const PlacedLayer& L);
+
+// norm: this block's input norm; next_norm: the norm after it (Residual::add).
+void moe_mlp(const ForwardContext& f, Residual& r, const float* norm, const MoeWeights& w,
+             MoeRouting routing, const float* next_norm);
+
+}  // namespace sluice::blocks

@@ -1,0 +1,108 @@
+// Op table cases of the mixture-of-experts ops: moe_route (both routings, with ties and NaN),
+// matmul_experts (every weight format; shared and per-slot inputs; decode and batched shapes),
+// moe_combine.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "op_table.h"
+#include "test_util.h"
+
+namespace sluice::testing {
+namespace {
+
+// logits [n, experts]: random rows, then a tie (row 0: experts 1 and 3 share the maximum) and a
+// NaN (row 1, expert 0) where n allows.
+std::vector<float> route_logits(int64_t n, int64_t experts, uint32_t seed) {
+  auto l = randn(n * experts, seed, 2.0f);
+  if (n > 0 && experts > 3) l[1] = l[3] = 9.0f;
+  if (n > 1) l[experts] = NAN;
+  return l;
+}
+
+OpCase route_case(int64_t n, int64_t experts, int64_t k, MoeRouting mode, bool renorm) {
+  OpCase c{"moe_route",
+           case_name(mode == MoeRouting::kSoftmaxTopK ? "softmax_topk" : "topk_softmax",
+                     renorm ? "_renorm" : "", "_n", n, "_e", experts, "_k", k),
+           nullptr,
+           {{"ids", all(exact()), nullptr}, {"weights", all(rel(1e-6)), nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    int32_t* ids = b.up(std::vector<int32_t>(n * k, -1));
+    float* w = b.poisoned(n * k);
+    b.backend().moe_route(b.up(route_logits(n, experts, 5 + n)), n, experts, k, mode, renorm, ids,
+                          w);
+    const auto hid = b.down(ids, n * k);
+    Outputs out = {std::vector<float>(hid.begin(), hid.end()), b.down(w, n * k)};
+    if (experts > 3) {  // the tie goes to the lower id, first
+      EXPECT_EQ(hid[0], 1);
+      EXPECT_EQ(hid[1], 3);
+    }
+    return out;
+  };
+  return c;
+}
+
+// Expert ids [n, k]: distinct per token, some experts unused, some shared by many tokens.
+std::vector<int32_t> expert_ids(int64_t n, int64_t k, int64_t experts, uint32_t seed) {
+  std::vector<int32_t> ids(n * k);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t j = 0; j < k; ++j)
+      ids[t * k + j] = static_cast<int32_t>((t * 7 + j * 3 + seed) % (experts - 1));
+  return ids;
+}
+
+OpCase experts_case(DType t, int64_t n, int64_t k, int64_t experts, int64_t rows, int64_t cols,
+                    bool per_slot) {
+  const Bound b = rel(is_quantized(t) ? 1e-4 : t == DType::F32 ? 1e-5 : 1e-5);
+  const Bound cuda = rel(n * k <= 8 ? 1e-4 : t == DType::BF16 ? 1e-2 : 3e-3);
+  OpCase c{"matmul_experts",
+           case_name(dtype_name(t), per_slot ? "_per_slot" : "_shared", "_n", n, "_k", k, "_e",
+                     experts, "_", rows, "x", cols),
+           nullptr,
+           {{"y", {b, cuda}, nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& bb) -> Outputs {
+    Backend& be = bb.backend();
+    std::vector<Weight> w;
+    for (int64_t e = 0; e < experts; ++e)
+      w.push_back(be.place(random_weight(t, rows, cols, 40 + static_cast<uint32_t>(e))));
+    const float* x = bb.up(randn((per_slot ? n * k : n) * cols, 9));
+    const int32_t* ids = bb.up(expert_ids(n, k, experts, 2));
+    float* y = bb.poisoned(n * k * rows);
+    be.matmul_experts(x, per_slot, n, w.data(), experts, ids, k, y);
+    return {bb.down(y, n * k * rows)};
+  };
+  return c;
+}
+
+OpCase combine_case(int64_t n, int64_t k, int64_t dim) {
+  OpCase c{"moe_combine", case_name("n", n, "_k", k, "_", dim), nullptr,
+           {{"out", all(rel(1e-6)), nullptr}}, nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    float* out = b.poisoned(n * dim);
+    b.backend().moe_combine(b.up(randn(n * k * dim, 3)), b.up(randn(n * k, 4)), n, k, dim, out);
+    return {b.down(out, n * dim)};
+  };
+  return c;
+}
+
+}  // namespace
+
+std::vector<OpCase> moe_cases() {
+  std::vector<OpCase> cases;
+  for (auto mode : {MoeRouting::kSoftmaxTopK, MoeRouting::kTopKSoftmax})
+    for (int64_t n : {1, 3, 37})
+      for (bool renorm : {false, true}) cases.push_back(route_case(n, 16, 4, mode, renorm));
+  cases.push_back(route_case(5, 128, 8, MoeRouting::kSoftmaxTopK, true));
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G32, DType::Q8G16})
+    for (int64_t n : {1, 2, 33})
+      for (bool per_slot : {false, true})
+        cases.push_back(experts_case(t, n, 2, 5, 48, 256, per_slot));
+  cases.push_back(experts_case(DType::Q4G32, 1, 8, 16, 64, 512, false));
+  for (int64_t n : {1, 4, 29}) cases.push_back(combine_case(n, 4, 96));
+  return cases;
+}
+
+}  // namespace sluice::testing
