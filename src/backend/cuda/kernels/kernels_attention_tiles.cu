@@ -76,7 +76,7 @@ __device__ __forceinline__ void attend_tile(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile& tile, float scale_log2, float* out, TileSmem<HD>& sm,
-    int64_t (&row_s)[2][kKeys], int max_pos, int c_begin, int c_end, float* part) {
+    int64_t (&row_s)[2][kKeys], int max_pos, int c_begin, int c_end, float* part, int window) {
   constexpr int NT = KeySplit ? 2 : kKeys / 8;  // 8-key score tiles of a warp per chunk
   const int h0 = static_cast<int>(blockIdx.y) * G;
   const int64_t kvh = h0 / group;
@@ -154,7 +154,7 @@ __device__ __forceinline__ void attend_tile(
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int i = e >> 1, key = c0 + nt * 8 + 2 * tq + (e & 1);
-        if (key > pos[i]) s[nt][e] = -INFINITY;
+        if (key > pos[i] || (window > 0 && key <= pos[i] - window)) s[nt][e] = -INFINITY;
         mx[i] = fmaxf(mx[i], s[nt][e]);
       }
     float corr[2], ref[2];
@@ -260,7 +260,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out, bool key_split,
-    Pieces pc) {
+    Pieces pc, int window) {
   pdl_launch_dependents();  // the output projection follows
   pdl_wait();
   extern __shared__ __align__(16) unsigned char smem_raw[];
@@ -282,11 +282,11 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     if (key_split && tile.num_tokens * G <= 16)
       attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
                             block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos, 0,
-                            num_chunks, nullptr);
+                            num_chunks, nullptr, window);
     else
       attend_tile<HD, false>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row,
                              positions, block_tables, max_blocks, tile, scale_log2, out, sm, row_s,
-                             max_pos, 0, num_chunks, nullptr);
+                             max_pos, 0, num_chunks, nullptr, window);
     return;
   }
   // Piece z of the context (pieces past the context's end are empty), then the ticket.
@@ -298,7 +298,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
                           block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos,
                           c_begin, min(num_chunks, c_begin + per),
-                          pc.partials + (pair * pc.pieces + z) * kSlotFloats);
+                          pc.partials + (pair * pc.pieces + z) * kSlotFloats, window);
   __threadfence();  // this block's sums are visible before its ticket
   __syncthreads();
   if (threadIdx.x == 0) last_s = atomicAdd(&pc.tickets[pair], 1) == pc.pieces - 1;
@@ -398,7 +398,8 @@ void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
                     static_cast<int>(num_heads), static_cast<int>(group), heads_per_tile(group),
                     static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
                     cache.block_size, kv_row, batch.positions, batch.block_tables,
-                    batch.max_blocks_per_seq, tiles, scale * kLog2e, out, key_split, pc);
+                    batch.max_blocks_per_seq, tiles, scale * kLog2e, out, key_split, pc,
+                    static_cast<int>(cache.window));
   };
   if (hd == 64)
     launch(std::integral_constant<int, 64>{});
