@@ -63,7 +63,8 @@ class Scratch {
 
 void Backend::moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k,
                         MoeRouting mode, bool renormalize, int32_t* ids, float* weights) {
-  if (host_resident()) return ref::moe_route(logits, n, num_experts, k, mode, renormalize, ids, weights);
+  if (host_resident())
+    return ref::moe_route(logits, n, num_experts, k, mode, renormalize, ids, weights);
   const std::vector<float> l = host_copy(*this, logits, n * num_experts);
   std::vector<int32_t> hid(n * k);
   std::vector<float> hw(n * k);
@@ -117,7 +118,8 @@ void Backend::moe_combine(const float* y, const float* weights, int64_t n, int64
     }
   };
   if (host_resident()) return combine(y, weights, out);
-  const std::vector<float> hy = host_copy(*this, y, n * k * dim), hw = host_copy(*this, weights, n * k);
+  const std::vector<float> hy = host_copy(*this, y, n * k * dim),
+                           hw = host_copy(*this, weights, n * k);
   std::vector<float> ho(n * dim);
   combine(hy.data(), hw.data(), ho.data());
   to_device(out, ho.data(), ho.size() * sizeof(float));

@@ -112,6 +112,8 @@ GgufType gguf_type_for(const TensorSpec& t, OutputFormat f) {
     case OutputFormat::kGgufQ4_1:
       return GgufType::Q4_1;
     case OutputFormat::kGgufQ4_K:
+      // Rows not a multiple of 256 take Q8_0, as llama.cpp's quantizer falls back (Gemma 3's 640).
+      if (t.cols % 256 != 0) return GgufType::Q8_0;
       if (t.name == "lm_head.weight" || contains(t.name, "v_proj") || contains(t.name, "down_proj"))
         return GgufType::Q6_K;
       return GgufType::Q4_K;

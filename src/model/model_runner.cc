@@ -28,6 +28,15 @@ Weight expert_view(const Weight& stacked, int64_t e, int64_t rows) {
   w.owned = stacked.owned;  // keeps converted bytes alive
   return w;
 }
+// A quantized router in float32: its few rows decide which experts run, and rounding the
+// activations for a quantized product could flip a near-tie ([experts, hidden], dequantized once).
+Weight float_router(const Weight& w) {
+  if (!is_quantized(w.dtype)) return w;
+  std::vector<uint8_t> bytes(static_cast<size_t>(w.rows * w.cols) * sizeof(float));
+  for (int64_t r = 0; r < w.rows; ++r)
+    dequantize_row(w, r, reinterpret_cast<float*>(bytes.data()) + r * w.cols);
+  return Weight::from_owned(DType::F32, w.rows, w.cols, std::move(bytes));
+}
 }  // namespace
 
 std::vector<Weight> ModelRunner::place_experts(const Weight& stacked) {
@@ -90,7 +99,7 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
     w_.layers.back().post_ffn_norm = place_vector(L.post_ffn_norm);
     if (model.config().num_experts > 0) {
       PlacedLayer& P = w_.layers.back();
-      P.router = be.place(L.w_router);
+      P.router = be.place(float_router(L.w_router));
       P.gate_exps = place_experts(L.w_gate_exps);
       P.up_exps = place_experts(L.w_up_exps);
       P.down_exps = place_experts(L.w_down_exps);

@@ -25,6 +25,14 @@ MLX_FORMATS = [("mlx-4", 64), ("mlx-4", 32), ("mlx-8", None), ("safetensors-bf16
 GGUF_FORMATS = ["gguf-f16", "gguf-q8_0", "gguf-q4_0", "gguf-q4_k"]
 
 
+def _seed(arch: str) -> int:
+    # A mixture of experts is discontinuous: where two experts' router logits nearly tie, any
+    # rounding may pick the other one and move the logits by ~1e-2. The qwen3moe seed-1 mlx-4 g64
+    # file has such a tie on PROMPT_TEXT (sluice 1.1e-2 from mlx-lm's float32 result; 9e-5 on
+    # other prompts); seed 2's files have none.
+    return 2 if arch == "qwen3moe" else 1
+
+
 def _ids(ids) -> str:
     return " ".join(map(str, ids))
 
@@ -50,11 +58,14 @@ def _judge(record, case, ours, peer, exact, peer_name, exact_name):
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("fmt,group", MLX_FORMATS, ids=lambda v: str(v) if v else "default")
 def test_logits_vs_mlx_lm(arch, fmt, group, make_model, prompt_ids, sluice, reference, record, tmp_path):
-    model = make_model(arch, fmt, group_size=group)
+    model = make_model(arch, fmt, group_size=group, seed=_seed(arch))
     ids = prompt_ids(arch)
     ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")
+    # MLX's CPU build runs the experts' gathered products (GatherMM) in float32 only: a bf16 MoE
+    # is judged against the float32 result alone.
+    f32_only = ["--dtype", "float32"] if arch == "qwen3moe" and fmt == "safetensors-bf16" else []
     reference("mlx_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "mlx.f32",
-              "--float32-out", tmp_path / "mlx_f32.f32")
+              "--float32-out", tmp_path / "mlx_f32.f32", *f32_only)
     case = f"{arch} {fmt}" + (f" g{group}" if group else "")
     _judge(record, case, ours, read_f32(tmp_path / "mlx.f32"), read_f32(tmp_path / "mlx_f32.f32"),
            "mlx-lm", "mlx-lm-fp32")
@@ -72,8 +83,8 @@ def _check_gguf(model, ids, case, sluice, reference, record, tmp_path, *extra):
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("fmt", GGUF_FORMATS)
 def test_logits_vs_llama_cpp(arch, fmt, make_model, prompt_ids, sluice, reference, record, tmp_path):
-    _check_gguf(make_model(arch, fmt), prompt_ids(arch), f"{arch} {fmt}", sluice, reference, record,
-                tmp_path)
+    _check_gguf(make_model(arch, fmt, seed=_seed(arch)), prompt_ids(arch), f"{arch} {fmt}", sluice,
+                reference, record, tmp_path)
 
 
 def test_logits_smollm2_vs_llama_cpp(smollm2_path, venv_python, sluice, reference, record, tmp_path):

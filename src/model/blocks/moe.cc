@@ -13,14 +13,14 @@ void moe_mlp(const ForwardContext& f, Residual& r, const float* norm, const MoeW
   Backend& be = f.be;
   const int64_t n = s.n, E = c.num_experts, K = c.num_experts_used;
   const int64_t EI = c.expert_intermediate_size, H = c.hidden_size;
-  const float* h = r.normed(norm);                                  // [n, hidden]
-  be.matmul(h, n, *w.router, s.router);                             // [n, experts]
+  const float* h = r.normed(norm);       // [n, hidden]
+  be.matmul(h, n, *w.router, s.router);  // [n, experts]
   be.moe_route(s.router, n, E, K, routing, c.norm_topk_prob, s.expert_ids, s.expert_w);
   be.matmul_experts(h, false, n, w.gate->data(), E, s.expert_ids, K, s.exp_gate);  // [n*k, EI]
   be.matmul_experts(h, false, n, w.up->data(), E, s.expert_ids, K, s.exp_up);      // [n*k, EI]
   be.silu_mul(s.exp_gate, s.exp_up, n * K * EI, s.exp_gate);
   be.matmul_experts(s.exp_gate, true, n, w.down->data(), E, s.expert_ids, K, s.exp_out);
-  be.moe_combine(s.exp_out, s.expert_w, n, K, H, s.moe_out);       // [n, hidden]
+  be.moe_combine(s.exp_out, s.expert_w, n, K, H, s.moe_out);  // [n, hidden]
   r.add(s.moe_out, next_norm);
 }
 

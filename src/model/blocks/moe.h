@@ -9,8 +9,8 @@
 namespace sluice::blocks {
 
 struct MoeWeights {
-  const Weight* router;                                            // [experts, hidden]
-  const std::vector<Weight>*gate, *up, *down;                      // one per expert
+  const Weight* router;                        // [experts, hidden]
+  const std::vector<Weight>*gate, *up, *down;  // one per expert
 };
 
 MoeWeights moe_weights(const PlacedLayer& L);

@@ -80,7 +80,8 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
   const bool tiled = (h.head_dim == 64 || h.head_dim == 128) &&
                      (decodes_only || std::any_of(seqs.begin(), seqs.end(),
                                                   [](const Seq& s) { return s.num_tokens >= 8; }));
-  const Bounds out{rel(1e-5), tiled ? rel(2e-3, 1e-6) : rel(1e-5)};
+  // A window of 1 leaves one key per row: softmax weight exactly 1, the tiles' f16 rounding gone.
+  const Bounds out{rel(1e-5), tiled ? rel(2e-3, window == 1 ? 0.0 : 1e-6) : rel(1e-5)};
   OpCase c{"paged_attention",
            case_name(set, "_h", h.heads, "_kv", h.kv_heads, "_hd", h.head_dim, "_bs", h.block_size,
                      window > 0 ? "_w" + std::to_string(window) : ""),

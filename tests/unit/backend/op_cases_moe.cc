@@ -78,8 +78,11 @@ OpCase experts_case(DType t, int64_t n, int64_t k, int64_t experts, int64_t rows
 }
 
 OpCase combine_case(int64_t n, int64_t k, int64_t dim) {
-  OpCase c{"moe_combine", case_name("n", n, "_k", k, "_", dim), nullptr,
-           {{"out", all(rel(1e-6)), nullptr}}, nullptr};
+  OpCase c{"moe_combine",
+           case_name("n", n, "_k", k, "_", dim),
+           nullptr,
+           {{"out", all(rel(1e-6)), nullptr}},
+           nullptr};
   c.run = [=](BackendBuffers& b) -> Outputs {
     float* out = b.poisoned(n * dim);
     b.backend().moe_combine(b.up(randn(n * k * dim, 3)), b.up(randn(n * k, 4)), n, k, dim, out);

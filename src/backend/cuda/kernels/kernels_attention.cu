@@ -103,9 +103,9 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   const int64_t first = window > 0 ? max(int64_t{0}, positions[t] + 1 - window) : 0;
   const int64_t split_begin = split.acc ? sp * split.split_len : 0;
   const int64_t begin = max(split_begin, first);
-  const int64_t ctx = split.acc ? min(static_cast<int64_t>(positions[t]) + 1,
-                                      split_begin + split.split_len)
-                                : static_cast<int64_t>(positions[t]) + 1;
+  const int64_t ctx =
+      split.acc ? min(static_cast<int64_t>(positions[t]) + 1, split_begin + split.split_len)
+                : static_cast<int64_t>(positions[t]) + 1;
   for (int64_t i = threadIdx.x; i < S * head_dim; i += kThreads)
     q_s[i] = q[(t * num_heads + h0) * head_dim + i] * scale;
   __syncthreads();

@@ -230,7 +230,8 @@ __device__ __forceinline__ void attend_tile(
       for (int w = 0; w < kWarps; ++w) mm = fmaxf(mm, ml_s[(w * 16 + r) * 2]);
       float num = 0.0f, den = 0.0f;
       for (int w = 0; w < kWarps; ++w) {
-        const float f = exp2f(ml_s[(w * 16 + r) * 2] - mm);
+        // A row with no key in this piece (before its sliding window) keeps m = -inf, sums 0.
+        const float f = mm == -INFINITY ? 0.0f : exp2f(ml_s[(w * 16 + r) * 2] - mm);
         num += o_s[(w * 16 + r) * HD + d] * f;
         den += ml_s[(w * 16 + r) * 2 + 1] * f;
       }
@@ -316,7 +317,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     float num = 0.0f, den = 0.0f;
     for (int p = 0; p < used; ++p) {
       const float* slot = slots + p * kSlotFloats;
-      const float f = exp2f(__ldcg(slot + 16 * HD + 2 * r) - mm);
+      const float f = mm == -INFINITY ? 0.0f : exp2f(__ldcg(slot + 16 * HD + 2 * r) - mm);
       num += __ldcg(slot + r * HD + d) * f;
       den += __ldcg(slot + 16 * HD + 2 * r + 1) * f;
     }
