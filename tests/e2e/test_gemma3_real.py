@@ -89,3 +89,26 @@ def test_greedy_matches_llama_cpp_or_float64(prompt, gemma3, venv_python, sluice
     assert int(exact.argmax()) == int(ours.argmax()), (
         f"{prompt!r} step {k}: sluice picks {int(ours.argmax())}, llama.cpp {want}, the float64 "
         f"reference {int(exact.argmax())}")
+
+
+def test_tokenizer_matches_llama_cpp(gemma3, venv_python, sluice_bin, tmp_path):
+    """`sluice tokenize` on the file's 262k SentencePiece vocabulary gives llama.cpp's ids (no BOS,
+    special text as plain text) on every input of the llama-spm vocabulary goldens."""
+    import json
+    import subprocess
+
+    from test_tokenize_vocab import TESTDATA, read_cases
+
+    texts = [t for t, _ in read_cases(TESTDATA / "vocab" / "ggml-vocab-llama-spm.gguf")]
+    (tmp_path / "texts.json").write_text(json.dumps([t.decode("utf-8", "surrogateescape") for t in texts]))
+    code = ("import json, sys; from llama_cpp import Llama; m = Llama(sys.argv[1], vocab_only=True, verbose=False); "
+            "print(json.dumps([m.tokenize(t.encode('utf-8', 'surrogateescape'), add_bos=False, special=False) "
+            "for t in json.load(open(sys.argv[2]))]))")
+    r = subprocess.run([venv_python, "-c", code, str(gemma3), str(tmp_path / "texts.json")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for text, want in zip(texts, json.loads(r.stdout)):
+        got = subprocess.run([str(sluice_bin), "tokenize", "-m", str(gemma3)], input=text,
+                             capture_output=True, timeout=120)
+        assert got.returncode == 0, got.stderr.decode("utf-8", "replace")[-2000:]
+        assert [int(x) for x in got.stdout.split()] == want, f"text {text!r}"
