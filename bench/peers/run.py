@@ -75,6 +75,18 @@ PROFILES = {
     "qwen3-0.6b": Profile(fixed=[(512, 64, 2)], sweep_shape=(64, 32),
                           sweep={1: 2, 4: 4, 16: 16, 64: 64},
                           agent={"sessions": 2, "turns": 3, "system": 768, "user": 48, "reply": 16}),
+    # Issue 34's CPU models (asked for with --only): the real Gemma 3 270M (a base model with no
+    # chat template: no agent sessions) and a small Qwen3 MoE shape.
+    "gemma3-270m": Profile(fixed=[(512, 64, 2)], sweep_shape=(64, 32), sweep={1: 2, 4: 4, 16: 16}),
+    "moe-small": Profile(fixed=[(512, 64, 2)], sweep_shape=(64, 32), sweep={1: 2, 4: 4, 16: 16},
+                         agent={"sessions": 2, "turns": 3, "system": 768, "user": 48, "reply": 16}),
+}
+DEFAULT_MODELS = ["smollm2", "qwen3-0.6b"]
+MADE = {  # key -> (file name, make-model arguments, label)
+    "qwen3-0.6b": ("qwen3-0.6b-q4_0.gguf", ["--arch", "qwen3", "--preset", "qwen3-0.6b"],
+                   "Qwen3-0.6B-shape Q4_0 (random weights)"),
+    "moe-small": ("moe-small-q4_0.gguf", ["--arch", "qwen3moe", "--preset", "moe-small"],
+                  "Qwen3-MoE small shape Q4_0 (0.95B, 32 experts, 4 used; random weights)"),
 }
 
 
@@ -138,11 +150,14 @@ def prepare_models(a: argparse.Namespace) -> list[ModelSpec]:
     for key in a.only:
         if key == "smollm2":
             gguf, label = find_smollm2(), "SmolLM2-135M-Instruct Q4_1"
+        elif key == "gemma3-270m":
+            gguf, label = REPO / "models/gemma3-270m-q4_k_m.gguf", "Gemma 3 270M Q4_K_M (real, base)"
         else:
-            gguf, label = d / "qwen3-0.6b-q4_0.gguf", "Qwen3-0.6B-shape Q4_0 (random weights)"
+            name, args, label = MADE[key]
+            gguf = d / name
             if not gguf.exists():
-                cmd = [str(a.sluice_bin), "make-model", "--arch", "qwen3", "--preset", "qwen3-0.6b",
-                       "--format", "gguf-q4_0", "--seed", "1", "-o", str(gguf)]
+                cmd = [str(a.sluice_bin), "make-model", *args, "--format", "gguf-q4_0", "--seed", "1",
+                       "-o", str(gguf)]
                 print("making", gguf, file=sys.stderr)
                 subprocess.run(cmd, check=True, capture_output=True)
         if key in overrides:
@@ -443,7 +458,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sluice-bin", type=Path, default=Path(os.environ.get("SLUICE_BIN", REPO / "build/release/sluice")))
-    ap.add_argument("--only", nargs="+", choices=list(PROFILES), default=list(PROFILES), help="models (default: both)")
+    ap.add_argument("--only", nargs="+", choices=list(PROFILES), default=DEFAULT_MODELS,
+                    help=f"models (default: {' '.join(DEFAULT_MODELS)})")
     ap.add_argument("--servers", nargs="+", choices=SERVERS, default=["sluice", "llama.cpp"])
     ap.add_argument("--rounds", type=int, default=2, help="rounds per model, the servers' order alternated")
     ap.add_argument("--sluice-flags", default="", help='extra `sluice serve` flags, e.g. "--cpu-int8-activations"')
@@ -471,7 +487,8 @@ def parse_args(argv=None) -> argparse.Namespace:
             p.fixed = [(128, 16, 1)]
             p.sweep_shape = (64, 16)
             p.sweep = {1: 1, 4: 4}
-            p.agent = {"sessions": 2, "turns": 2, "system": 256, "user": 32, "reply": 8}
+            if p.agent:
+                p.agent = {"sessions": 2, "turns": 2, "system": 256, "user": 32, "reply": 8}
     return a
 
 
