@@ -23,3 +23,16 @@ bench_model() {
   [ -e "$model" ] || $b/sluice make-model --arch "$1" --preset "$2" --format "$3" \
     --tokenizer devcarry/tok/tokenizer.json -o "$model" >/dev/null
 }
+
+# build_llama_cuda LOG TARGET...: llama.cpp's CUDA build (sm_90) from devcarry/llama_src.tgz
+# (bench/peers/build_llama_cpp.sh --trim) into /tmp/lc/build; the tools land in /tmp/lc/build/bin.
+build_llama_cuda() {
+  local log=$1
+  shift
+  mkdir -p /tmp/lc/src && tar xzf devcarry/llama_src.tgz -C /tmp/lc/src
+  cmake -S /tmp/lc/src -B /tmp/lc/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF \
+    -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
+    -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON -DGGML_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES=90 >"$log" 2>&1 &&
+    cmake --build /tmp/lc/build -j"$(nproc)" --target "$@" >>"$log" 2>&1
+}

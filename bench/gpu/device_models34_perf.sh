@@ -7,12 +7,7 @@
 source "$(dirname "$0")/device_env.sh"
 out=/tmp/p34 && mkdir -p "$out"
 log() { echo "$(date +%T) $*" >>"$out/progress"; }
-mkdir -p /tmp/lc/src && tar xzf devcarry/llama_src.tgz -C /tmp/lc/src
-cmake -S /tmp/lc/src -B /tmp/lc/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF \
-  -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
-  -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON -DGGML_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES=90 >"$out/llama_build.log" 2>&1
-cmake --build /tmp/lc/build -j"$(nproc)" --target llama-bench >>"$out/llama_build.log" 2>&1
+build_llama_cuda "$out/llama_build.log" llama-bench
 log "llama.cpp build: exit $?"
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
 mkdir -p /tmp/m34

@@ -9,14 +9,8 @@ source "$(dirname "$0")/device_env.sh"
 out=/tmp/peers && mkdir -p "$out"
 log() { echo "$(date +%T) $*" >>"$out/progress"; }
 nvidia-smi --query-gpu=name,clocks.max.sm,clocks.max.mem,driver_version --format=csv >"$out/gpu.txt"
-mkdir -p /tmp/lc/src && tar xzf devcarry/llama_src.tgz -C /tmp/lc/src
 t0=$(date +%s)
-cmake -S /tmp/lc/src -B /tmp/lc/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF \
-  -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
-  -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON -DGGML_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES=90 >"$out/llama_build.log" 2>&1
-cmake --build /tmp/lc/build -j"$(nproc)" --target llama-bench llama-batched-bench llama-server \
-  >>"$out/llama_build.log" 2>&1
+build_llama_cuda "$out/llama_build.log" llama-bench llama-batched-bench llama-server
 log "llama.cpp build: exit $? in $(( $(date +%s) - t0 )) s"
 lb=/tmp/lc/build/bin
 mkdir -p /tmp/sluice-models
