@@ -9,6 +9,17 @@ namespace sluice {
 
 namespace {
 
+// What every preset takes from its architecture: the vocabulary (at least the tokenizer's),
+// norm epsilon, RoPE base, biases, q/k norms and tied embeddings.
+void arch_defaults(ModelConfig& c, int64_t preset_vocab, int64_t tokenizer_vocab) {
+  c.vocab_size = std::max(preset_vocab, tokenizer_vocab);
+  c.rms_norm_eps = 1e-6f;
+  c.rope_theta = c.arch->default_rope_theta;
+  c.attention_bias = c.arch->attention_bias;
+  c.qk_norm = c.arch->qk_norm;
+  c.tie_word_embeddings = c.arch->default_tie_word_embeddings;
+}
+
 // Mixture-of-experts shapes (Qwen3 MoE layout).
 Result<ModelConfig> moe_preset(ModelConfig c, const std::string& preset, int64_t tokenizer_vocab) {
   int64_t preset_vocab = 0;
@@ -32,12 +43,7 @@ Result<ModelConfig> moe_preset(ModelConfig c, const std::string& preset, int64_t
   }
   c.intermediate_size = 6 * c.expert_intermediate_size;  // the config's dense width (unused)
   c.norm_topk_prob = true;
-  c.vocab_size = std::max(preset_vocab, tokenizer_vocab);
-  c.rms_norm_eps = 1e-6f;
-  c.rope_theta = c.arch->default_rope_theta;
-  c.attention_bias = c.arch->attention_bias;
-  c.qk_norm = c.arch->qk_norm;
-  c.tie_word_embeddings = c.arch->default_tie_word_embeddings;
+  arch_defaults(c, preset_vocab, tokenizer_vocab);
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;
 }
@@ -67,11 +73,7 @@ Result<ModelConfig> gemma3_preset(ModelConfig c, const std::string& preset,
         "unknown preset '" + preset + "' for gemma3 (tiny, gemma3-270m, gemma3-1b, gemma3-4b)");
   }
   if (c.max_position_embeddings == 4096 && preset != "tiny") c.max_position_embeddings = 32768;
-  c.vocab_size = std::max(preset_vocab, tokenizer_vocab);
-  c.rms_norm_eps = 1e-6f;
-  c.rope_theta = c.arch->default_rope_theta;
-  c.qk_norm = true;
-  c.tie_word_embeddings = true;
+  arch_defaults(c, preset_vocab, tokenizer_vocab);  // gemma3: q/k norms, tied head
   c.query_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;
@@ -105,12 +107,7 @@ Result<ModelConfig> preset_config(const std::string& preset, const std::string& 
     return Status::error("make-model",
                          "unknown preset '" + preset + "' (tiny, qwen3-0.6b, llama3-8b)");
   }
-  c.vocab_size = std::max(preset_vocab, tokenizer_vocab_size);
-  c.rms_norm_eps = 1e-6f;
-  c.rope_theta = c.arch->default_rope_theta;
-  c.attention_bias = c.arch->attention_bias;
-  c.qk_norm = c.arch->qk_norm;
-  c.tie_word_embeddings = c.arch->default_tie_word_embeddings;
+  arch_defaults(c, preset_vocab, tokenizer_vocab_size);
   if (preset == "llama3-8b") {
     c.rope_theta = 500000.0f;
     c.rms_norm_eps = 1e-5f;

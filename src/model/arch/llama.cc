@@ -12,7 +12,7 @@
 
 namespace sluice {
 
-void llama_forward(const ForwardContext& f) {
+void pre_norm_decoder(const ForwardContext& f, MlpBlock mlp) {
   const ModelConfig& c = f.config;
   const StepBuffers& s = f.s;
   const std::vector<PlacedLayer>& layers = f.w.layers;
@@ -25,9 +25,16 @@ void llama_forward(const ForwardContext& f) {
     const float* next_norm = li + 1 < layers.size() ? f32(layers[li + 1].attn_norm) : nullptr;
     blocks::attention(f, r, f32(L.attn_norm), blocks::attention_weights(L),
                       f.kv.layer(static_cast<int64_t>(li)), f32(L.ffn_norm));
-    blocks::gated_mlp(f, r, f32(L.ffn_norm), L.w_gate, L.w_up, L.w_down, next_norm);
+    mlp(f, r, L, next_norm);
   }
   blocks::logits(f, s.x);
+}
+
+void llama_forward(const ForwardContext& f) {
+  pre_norm_decoder(f, [](const ForwardContext& f, blocks::Residual& r, const PlacedLayer& L,
+                         const float* next_norm) {
+    blocks::gated_mlp(f, r, f32(L.ffn_norm), L.w_gate, L.w_up, L.w_down, next_norm);
+  });
 }
 
 const ArchSpec& llama_arch() {
