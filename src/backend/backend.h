@@ -42,6 +42,9 @@ struct KvLayerView {
   // > 0: sliding-window attention: a token at position p attends to positions
   // (p - window, p] only (Gemma 3's local layers); 0: every position up to p.
   int64_t window = 0;
+  // Non-null: one learned logit per query head [num_heads] that joins every softmax's
+  // denominator (attention sinks: exp(sink - max) added; gpt-oss). Backend memory.
+  const float* sinks = nullptr;
   float* k_f32() const { return f32(k); }
   float* v_f32() const { return f32(v); }
   uint16_t* k_f16() const { return f16(k); }
@@ -211,6 +214,10 @@ class Backend {
   virtual void silu_mul(const float* gate, const float* up, int64_t count, float* out) = 0;
   // out[count] = gelu_tanh(gate) * up (GeGLU, tanh approximation; out may alias gate)
   virtual void gelu_mul(const float* gate, const float* up, int64_t count, float* out) = 0;
+  // out[count] = (clamp(up, -limit, limit) + 1) * g * sigmoid(alpha * g), g = min(gate, limit)
+  // (gpt-oss's clamped SwiGLU; out may alias gate)
+  virtual void swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha,
+                              float limit, float* out) = 0;
   // x[count] *= s
   virtual void scale(float* x, int64_t count, float s) = 0;
   // x[count] += y[count]

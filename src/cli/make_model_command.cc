@@ -60,13 +60,16 @@ int make_model(const MakeModelOptions& o) {
 Command register_make_model_command(CLI::App& app) {
   auto o = std::make_shared<MakeModelOptions>();
   CLI::App* cmd = app.add_subcommand("make-model", "Write a deterministic random-weight model");
-  cmd->add_option("--arch", o->arch, "llama, qwen2, qwen3 or qwen3moe")->capture_default_str();
+  cmd->add_option("--arch", o->arch, "llama, qwen2, qwen3, qwen3moe, gemma3 or gpt-oss")
+      ->capture_default_str();
   cmd->add_option("--preset", o->preset,
-                  "tiny, qwen3-0.6b, llama3-8b; MoE: tiny, moe-small, qwen3-30b-a3b")
+                  "tiny, qwen3-0.6b, llama3-8b; qwen3moe: tiny, moe-small, qwen3-30b-a3b; gemma3: "
+                  "tiny, gemma3-270m, gemma3-1b, gemma3-4b; gpt-oss: tiny, gpt-oss-20b")
       ->capture_default_str();
   cmd->add_option(
          "--format", o->format,
-         "gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, safetensors-bf16, mlx-4, mlx-8")
+         "gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, gguf-mxfp4, safetensors-bf16, "
+         "mlx-4, mlx-8")
       ->capture_default_str();
   cmd->add_option("--group-size", o->group_size, "MLX quantization group size (32, 64, 128)")
       ->capture_default_str();

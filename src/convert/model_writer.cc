@@ -19,15 +19,16 @@ namespace fs = std::filesystem;
 
 Result<OutputFormat> parse_output_format(const std::string& name) {
   static const std::pair<const char*, OutputFormat> names[] = {
-      {"gguf-f16", OutputFormat::kGgufF16},   {"gguf-q8_0", OutputFormat::kGgufQ8_0},
-      {"gguf-q4_0", OutputFormat::kGgufQ4_0}, {"gguf-q4_1", OutputFormat::kGgufQ4_1},
-      {"gguf-q4_k", OutputFormat::kGgufQ4_K}, {"safetensors-bf16", OutputFormat::kSafetensorsBF16},
-      {"mlx-4", OutputFormat::kMlx4},         {"mlx-8", OutputFormat::kMlx8}};
+      {"gguf-f16", OutputFormat::kGgufF16},    {"gguf-q8_0", OutputFormat::kGgufQ8_0},
+      {"gguf-q4_0", OutputFormat::kGgufQ4_0},  {"gguf-q4_1", OutputFormat::kGgufQ4_1},
+      {"gguf-q4_k", OutputFormat::kGgufQ4_K},  {"safetensors-bf16", OutputFormat::kSafetensorsBF16},
+      {"mlx-4", OutputFormat::kMlx4},          {"mlx-8", OutputFormat::kMlx8},
+      {"gguf-mxfp4", OutputFormat::kGgufMxfp4}};
   for (const auto& [n, f] : names)
     if (name == n) return f;
   return Status::error("make-model", "unknown format '" + name +
                                          "' (gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, "
-                                         "safetensors-bf16, mlx-4, mlx-8)");
+                                         "gguf-mxfp4, safetensors-bf16, mlx-4, mlx-8)");
 }
 
 bool is_gguf_format(OutputFormat f) {
@@ -100,11 +101,17 @@ bool contains(const std::string& s, const char* part) {
 
 // The GGUF type of one tensor: k-quant files keep the sensitive matrices at 6 bits (as Q4_K_M).
 GgufType gguf_type_for(const TensorSpec& t, OutputFormat f) {
-  if (t.kind == TensorSpec::Kind::kNorm || t.kind == TensorSpec::Kind::kBias) return GgufType::F32;
+  if (t.kind == TensorSpec::Kind::kNorm || t.kind == TensorSpec::Kind::kBias ||
+      t.kind == TensorSpec::Kind::kSink)
+    return GgufType::F32;
   // llama.cpp never quantizes the MoE router (ffn_gate_inp).
-  if (contains(t.name, "mlp.gate.weight"))
+  if (contains(t.name, "mlp.gate.weight") || contains(t.name, "mlp.router.weight"))
     return f == OutputFormat::kGgufF16 ? GgufType::F16 : GgufType::F32;
   switch (f) {
+    case OutputFormat::kGgufMxfp4:  // as gpt-oss ships: MXFP4 experts, the rest Q8_0
+      if (t.experts > 0) return GgufType::MXFP4;
+      return t.kind == TensorSpec::Kind::kEmbedding || t.name == "lm_head.weight" ? GgufType::F16
+                                                                                  : GgufType::Q8_0;
     case OutputFormat::kGgufQ8_0:
       return GgufType::Q8_0;
     case OutputFormat::kGgufQ4_0:
@@ -132,6 +139,8 @@ uint32_t gguf_file_type(OutputFormat f) {
       return 3;
     case OutputFormat::kGgufQ4_K:
       return 15;  // Q4_K_M
+    case OutputFormat::kGgufMxfp4:
+      return 38;  // MOSTLY_MXFP4_MOE
     default:
       return 1;
   }
@@ -156,10 +165,13 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
   w.add_uint32(a + ".rope.dimension_count", static_cast<uint32_t>(c.head_dim));
   w.add_float32(a + ".attention.layer_norm_rms_epsilon", c.rms_norm_eps);
   w.add_float32(a + ".rope.freq_base", c.rope_theta);
-  if (c.rope_scaling.type == "linear") {
-    w.add_string(a + ".rope.scaling.type", "linear");
+  if (c.rope_scaling.type == "linear" || c.rope_scaling.type == "yarn") {
+    w.add_string(a + ".rope.scaling.type", c.rope_scaling.type);
     w.add_float32(a + ".rope.scaling.factor", c.rope_scaling.factor);
   }
+  if (c.rope_scaling.type == "yarn")
+    w.add_uint32(a + ".rope.scaling.original_context_length",
+                 static_cast<uint32_t>(c.rope_scaling.original_max_position_embeddings));
   if (c.sliding_window > 0)
     w.add_uint32(a + ".attention.sliding_window", static_cast<uint32_t>(c.sliding_window));
   if (c.num_experts > 0) {
@@ -176,7 +188,8 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
     std::vector<int64_t> shape = {t.cols};
     if (t.experts > 0)
       shape.insert(shape.end(), {t.rows / t.experts, t.experts});  // [cols, rows, experts]
-    else if (t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding)
+    else if (t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding ||
+             t.rows > 1)  // expert biases [experts, n]
       shape.push_back(t.rows);
     w.add_tensor(name, type, shape, quantize_to_gguf(type, values.data(), t.rows, t.cols));
   }
@@ -307,6 +320,9 @@ Status write_model(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
   if (o.format == OutputFormat::kSafetensorsBF16 && o.float_dtype != "BF16")
     return Status::error("make-model", "safetensors-bf16 writes BF16");
   if (is_gguf_format(o.format)) return write_gguf(c, tensors, produce, o, out);
+  if (c.attention_sinks)
+    return Status::error(
+        "make-model", "gpt-oss is written as GGUF only for now (gguf-f16, gguf-q8_0, gguf-mxfp4)");
   return write_safetensors_dir(c, tensors, produce, o, out);
 }
 

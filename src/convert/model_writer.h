@@ -20,7 +20,8 @@ enum class OutputFormat {
   kGgufQ4_K,
   kSafetensorsBF16,
   kMlx4,
-  kMlx8
+  kMlx8,
+  kGgufMxfp4,  // experts MXFP4, other matrices Q8_0 (gpt-oss as published)
 };
 Result<OutputFormat> parse_output_format(const std::string& name);
 bool is_gguf_format(OutputFormat f);

@@ -74,6 +74,27 @@ ggml::BlockQ8_0 gguf_q8_0(const float* x) {
   return b;
 }
 
+// MXFP4 as llama.cpp quantizes it: scale 2^(floor(log2 max|x|) - 2) (max maps near code 6 of
+// the E2M1 grid), each value to the nearest doubled E2M1 value (ties to the lower code).
+ggml::BlockMxfp4 gguf_mxfp4(const float* x) {
+  ggml::BlockMxfp4 b;
+  const float amax = abs_max(x, 32);
+  b.e = amax > 0.0f ? static_cast<uint8_t>(std::floor(std::log2(amax)) - 2 + 127) : 0;
+  const float d = std::ldexp(1.0f, b.e - 128);
+  uint8_t codes[32];
+  for (int j = 0; j < 32; ++j) {
+    int best = 0;
+    float err = INFINITY;
+    for (int q = 0; q < 16; ++q) {
+      const float e = std::fabs(x[j] - ggml::kFp4Doubled[q] * d);
+      if (e < err) err = e, best = q;
+    }
+    codes[j] = static_cast<uint8_t>(best);
+  }
+  pack_nibbles(codes, b.qs);
+  return b;
+}
+
 ggml::BlockQ4_0 gguf_q4_0(const float* x) {
   // Scale from the value of largest magnitude, mapped to code 0 (-8 * d): d = max / -8.
   float m = 0.0f;
@@ -270,6 +291,7 @@ bool gguf_quantize_supported(GgufType type) {
     case GgufType::Q4_1:
     case GgufType::Q4_K:
     case GgufType::Q6_K:
+    case GgufType::MXFP4:
       return true;
     default:
       return false;
@@ -310,6 +332,8 @@ std::vector<uint8_t> quantize_to_gguf(GgufType type, const float* w, int64_t row
       return encode_blocks<ggml::BlockQ4_K>(w, count, block, gguf_q4_k);
     case GgufType::Q6_K:
       return encode_blocks<ggml::BlockQ6_K>(w, count, block, gguf_q6_k);
+    case GgufType::MXFP4:
+      return encode_blocks<ggml::BlockMxfp4>(w, count, block, gguf_mxfp4);
     default:
       return {};
   }

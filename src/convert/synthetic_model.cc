@@ -79,6 +79,36 @@ Result<ModelConfig> gemma3_preset(ModelConfig c, const std::string& preset,
   return c;
 }
 
+// gpt-oss shapes: alternating sliding (128) and full layers, YaRN x32 over 4k.
+Result<ModelConfig> gpt_oss_preset(ModelConfig c, const std::string& preset,
+                                   int64_t tokenizer_vocab) {
+  int64_t preset_vocab = 201088;
+  if (preset == "tiny") {  // four layers (two sliding); a window the test prompts pass
+    c.hidden_size = 256, c.num_layers = 4, c.num_heads = 8, c.num_kv_heads = 2, c.head_dim = 64;
+    c.num_experts = 8, c.num_experts_used = 4, c.expert_intermediate_size = 256;
+    c.sliding_window = 16;
+    preset_vocab = 0;
+  } else if (preset == "gpt-oss-20b") {
+    c.hidden_size = 2880, c.num_layers = 24, c.num_heads = 64, c.num_kv_heads = 8;
+    c.head_dim = 64, c.num_experts = 32, c.num_experts_used = 4, c.expert_intermediate_size = 2880;
+    c.sliding_window = 128;
+  } else {
+    return Status::error("make-model",
+                         "unknown preset '" + preset + "' for gpt-oss (tiny, gpt-oss-20b)");
+  }
+  c.intermediate_size = c.expert_intermediate_size;
+  c.max_position_embeddings = 131072;
+  c.sliding_window_pattern = 2;
+  c.rope_scaling.type = "yarn", c.rope_scaling.factor = 32.0f;
+  c.rope_scaling.original_max_position_embeddings = 4096;
+  c.attention_sinks = true, c.swiglu_limit = 7.0f;
+  arch_defaults(c, preset_vocab, tokenizer_vocab);
+  c.rms_norm_eps = 1e-5f;
+  c.rope_theta_local = c.rope_theta;
+  SLUICE_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
 }  // namespace
 
 Result<ModelConfig> preset_config(const std::string& preset, const std::string& arch_name,
@@ -87,8 +117,9 @@ Result<ModelConfig> preset_config(const std::string& preset, const std::string& 
   c.arch = find_arch_by_name(arch_name);
   if (!c.arch)
     return Status::error("make-model", "unknown architecture '" + arch_name +
-                                           "' (llama, qwen2, qwen3, qwen3moe, gemma3)");
+                                           "' (llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss)");
   int64_t preset_vocab = 0;
+  if (c.arch == &gpt_oss_arch()) return gpt_oss_preset(c, preset, tokenizer_vocab_size);
   if (c.arch->moe) return moe_preset(c, preset, tokenizer_vocab_size);
   if (c.arch->sliding_window_layers) return gemma3_preset(c, preset, tokenizer_vocab_size);
   if (preset == "tiny") {
@@ -145,6 +176,10 @@ std::vector<TensorSpec> model_tensor_specs(const ModelConfig& c) {
       t.push_back({p + "self_attn.k_norm.weight", K::kNorm, 1, c.head_dim});
     }
     t.push_back({p + "self_attn.o_proj.weight", K::kMatrix, H, q});
+    if (c.attention_sinks) {  // gpt-oss
+      t.push_back({p + "self_attn.o_proj.bias", K::kBias, 1, H});
+      t.push_back({p + "self_attn.sinks", K::kSink, 1, c.num_heads});
+    }
     t.push_back({p + "post_attention_layernorm.weight", K::kNorm, 1, H});
     if (c.arch->sliding_window_layers) {  // Gemma: post_attention_layernorm follows attention
       t.push_back({p + "pre_feedforward_layernorm.weight", K::kNorm, 1, H});
@@ -152,7 +187,15 @@ std::vector<TensorSpec> model_tensor_specs(const ModelConfig& c) {
     }
     if (c.num_experts > 0) {
       const int64_t E = c.num_experts, EI = c.expert_intermediate_size;
-      t.push_back({p + "mlp.gate.weight", K::kMatrix, E, H});
+      if (c.attention_sinks) {  // gpt-oss: a router with a bias, experts with biases
+        t.push_back({p + "mlp.router.weight", K::kMatrix, E, H});
+        t.push_back({p + "mlp.router.bias", K::kBias, 1, E});
+        t.push_back({p + "mlp.experts.gate_proj.bias", K::kBias, E, EI});
+        t.push_back({p + "mlp.experts.up_proj.bias", K::kBias, E, EI});
+        t.push_back({p + "mlp.experts.down_proj.bias", K::kBias, E, H});
+      } else {
+        t.push_back({p + "mlp.gate.weight", K::kMatrix, E, H});
+      }
       t.push_back({p + "mlp.experts.gate_proj.weight", K::kMatrix, E * EI, H, E});
       t.push_back({p + "mlp.experts.up_proj.weight", K::kMatrix, E * EI, H, E});
       t.push_back({p + "mlp.experts.down_proj.weight", K::kMatrix, E * H, EI, E});
@@ -221,6 +264,9 @@ std::vector<float> synthetic_tensor(const TensorSpec& t, const ModelConfig& c, u
       break;
     case K::kBias:
       std = 0.1f;
+      break;
+    case K::kSink:  // logits comparable to the scores, so the sinks take a visible share
+      std = 1.0f;
       break;
   }
 #pragma omp parallel for schedule(static)

@@ -12,10 +12,10 @@ namespace sluice {
 
 // One tensor of a model in canonical (Hugging Face) naming.
 struct TensorSpec {
-  enum class Kind { kEmbedding, kMatrix, kNorm, kBias };
+  enum class Kind { kEmbedding, kMatrix, kNorm, kBias, kSink };
   std::string name;
   Kind kind;
-  int64_t rows = 1;  // matrices: [rows, cols]; vectors: rows = 1
+  int64_t rows = 1;  // matrices and expert biases: [rows, cols]; vectors: rows = 1
   int64_t cols = 0;
   int64_t experts = 0;  // > 0: that many [rows / experts, cols] expert matrices, stacked
 };

@@ -30,6 +30,7 @@ enum class GgufType : uint32_t {
   Q6_K = 14,
   Q8_K = 15,
   BF16 = 30,
+  MXFP4 = 39,
 };
 // Name as ggml prints it ("Q4_K"), or "type N" for unknown values.
 std::string gguf_type_name(GgufType type);

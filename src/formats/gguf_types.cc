@@ -37,6 +37,8 @@ std::string gguf_type_name(GgufType type) {
       return "Q8_K";
     case GgufType::BF16:
       return "BF16";
+    case GgufType::MXFP4:
+      return "MXFP4";
   }
   return "type " + std::to_string(static_cast<uint32_t>(type));
 }
@@ -77,6 +79,9 @@ bool gguf_type_block(GgufType type, int64_t* block_elems, int64_t* block_bytes) 
     case GgufType::Q6_K:
       elems = 256, bytes = 210;
       break;
+    case GgufType::MXFP4:
+      elems = 32, bytes = 17;
+      break;  // E8M0 scale + 16 nibble bytes
     default:
       return false;
   }

@@ -23,6 +23,9 @@ struct PlacedLayer {
   Weight router;                                      // [experts, hidden]
   std::vector<Weight> gate_exps, up_exps, down_exps;  // [expert_inter, hidden] x2, [hidden, ..]
   Weight post_attn_norm, post_ffn_norm;               // [1, hidden] (Gemma; absent elsewhere)
+  // gpt-oss (absent elsewhere):
+  Weight o_bias, sinks, router_bias;                    // [1, hidden], [1, heads], [1, experts]
+  Weight gate_exps_bias, up_exps_bias, down_exps_bias;  // [1, experts * inter] x2, [.., * hidden]
 };
 
 struct PlacedWeights {
@@ -56,6 +59,7 @@ struct StepBuffers {
   float* exp_up = nullptr;        // [n * k, expert_inter]
   float* exp_out = nullptr;       // [n * k, hidden]
   float* moe_out = nullptr;       // [n, hidden]
+  float* exp_bias = nullptr;      // [n * k, max(expert_inter, hidden)] (expert biases only)
   float* last = nullptr;          // [m, hidden]
   float* logits = nullptr;        // [m, vocab]
 };

@@ -25,6 +25,11 @@ struct LayerWeights {
   Weight w_router;                // [experts, hidden]
   Weight w_gate_exps, w_up_exps;  // [experts * expert_inter, hidden]
   Weight w_down_exps;             // [experts * hidden, expert_inter]
+  // gpt-oss: biases of the output projection, router and experts; per-head sink logits.
+  std::vector<float> o_bias, sinks;  // [hidden], [heads]
+  std::vector<float> router_bias;    // [experts]
+  std::vector<float> gate_exps_bias, up_exps_bias,
+      down_exps_bias;  // [experts, inter] x2, [.., hidden]
 };
 
 // One step's flattened batch (see AttentionBatch for the attention part).

@@ -1,5 +1,6 @@
 #include "model/model_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -40,14 +41,27 @@ Status parse_rope_scaling(const nlohmann::json& rs, RopeScaling* out, const std:
   if (!rs.is_object()) return bad(where, "rope_scaling is not an object");
   std::string type = rs.value("rope_type", rs.value("type", std::string()));
   if (type.empty() || type == "default") return Status::ok();
-  if (type != "linear" && type != "llama3")
-    return bad(where, "unsupported rope_scaling type '" + type + "' (supported: linear, llama3)");
+  if (type != "linear" && type != "llama3" && type != "yarn")
+    return bad(where,
+               "unsupported rope_scaling type '" + type + "' (supported: linear, llama3, yarn)");
   out->type = type;
   out->factor = rs.value("factor", 1.0f);
   out->low_freq_factor = rs.value("low_freq_factor", 1.0f);
   out->high_freq_factor = rs.value("high_freq_factor", 4.0f);
   out->original_max_position_embeddings = rs.value("original_max_position_embeddings", 8192);
+  out->beta_fast = rs.value("beta_fast", 32.0f);
+  out->beta_slow = rs.value("beta_slow", 1.0f);
+  out->truncate = rs.value("truncate", true);
+  if (auto it = rs.find("attention_factor"); it != rs.end() && it->is_number())
+    out->attention_factor = it->get<float>();
+  if (type == "yarn" && (rs.contains("mscale") || rs.contains("mscale_all_dim")))
+    return bad(where, "rope_scaling: YaRN's mscale / mscale_all_dim are not supported");
   if (!(out->factor > 0.0f)) return bad(where, "rope_scaling.factor must be > 0");
+  if (type == "yarn" && (out->original_max_position_embeddings <= 0 ||
+                         !(out->beta_fast > out->beta_slow) || !(out->beta_slow > 0.0f)))
+    return bad(where,
+               "rope_scaling: YaRN needs original_max_position_embeddings > 0 and "
+               "beta_fast > beta_slow > 0");
   if (type == "llama3" && !(out->high_freq_factor > out->low_freq_factor))
     return bad(where, "rope_scaling: high_freq_factor must exceed low_freq_factor");
   return Status::ok();
@@ -78,6 +92,24 @@ Status gemma3_from_hf(const nlohmann::json& j, ModelConfig& c, const std::string
       const float q, json_float(j, "query_pre_attn_scalar", static_cast<float>(c.head_dim), where));
   if (!(q > 0.0f)) return bad(where, "query_pre_attn_scalar must be > 0");
   c.query_scale = 1.0f / std::sqrt(q);
+  return Status::ok();
+}
+
+// gpt-oss: alternating sliding and full layers, experts, sinks and the clamped SwiGLU.
+Status gpt_oss_from_hf(const nlohmann::json& j, ModelConfig& c, const std::string& where) {
+  SLUICE_ASSIGN_OR_RETURN(c.sliding_window, json_int(j, "sliding_window", 128, where));
+  c.sliding_window_pattern = 2;  // layer_types: sliding, full, sliding, full, ...
+  if (auto it = j.find("layer_types"); it != j.end() && it->is_array())
+    for (size_t i = 0; i < it->size(); ++i)
+      if (((*it)[i] == "full_attention") == c.is_sliding(static_cast<int64_t>(i)))
+        return bad(where, "layer_types: only alternating sliding and full layers are supported");
+  c.rope_theta_local = c.rope_theta;
+  SLUICE_ASSIGN_OR_RETURN(c.num_experts, json_int(j, "num_local_experts", -1, where));
+  SLUICE_ASSIGN_OR_RETURN(c.num_experts_used, json_int(j, "num_experts_per_tok", -1, where));
+  c.expert_intermediate_size = c.intermediate_size;
+  c.attention_sinks = true;
+  SLUICE_ASSIGN_OR_RETURN(c.swiglu_limit, json_float(j, "swiglu_limit", 7.0f, where));
+  if (!(c.swiglu_limit > 0.0f)) return bad(where, "swiglu_limit must be > 0");
   return Status::ok();
 }
 
@@ -116,12 +148,44 @@ std::vector<float> ModelConfig::rope_inv_freq_local() const {
   return local.rope_inv_freq();
 }
 
+float ModelConfig::rope_attention_factor() const {
+  if (rope_scaling.type != "yarn") return 1.0f;
+  if (rope_scaling.attention_factor > 0.0f) return rope_scaling.attention_factor;
+  return rope_scaling.factor <= 1.0f
+             ? 1.0f
+             : static_cast<float>(0.1 * std::log(static_cast<double>(rope_scaling.factor)) + 1.0);
+}
+
+float ModelConfig::attention_scale() const {
+  const float base =
+      query_scale > 0.0f ? query_scale : 1.0f / std::sqrt(static_cast<float>(head_dim));
+  const float m = rope_attention_factor();
+  return base * m * m;
+}
+
 std::vector<float> ModelConfig::rope_inv_freq() const {
   const int64_t half = head_dim / 2;
   std::vector<float> inv(half);
+  // YaRN's ramp: pair i keeps its frequency below dimension `low`, is interpolated by `factor`
+  // above `high`, and blends linearly between.
+  double low = 0.0, high = 0.0;
+  if (rope_scaling.type == "yarn") {
+    auto dim_of = [&](double rotations) {
+      return head_dim *
+             std::log(rope_scaling.original_max_position_embeddings / (rotations * 2.0 * M_PI)) /
+             (2.0 * std::log(static_cast<double>(rope_theta)));
+    };
+    low = dim_of(rope_scaling.beta_fast), high = dim_of(rope_scaling.beta_slow);
+    if (rope_scaling.truncate) low = std::floor(low), high = std::ceil(high);
+    low = std::max(low, 0.0), high = std::min(high, static_cast<double>(head_dim - 1));
+    if (high == low) high += 0.001;
+  }
   for (int64_t i = 0; i < half; ++i) {
     double f = 1.0 / std::pow(static_cast<double>(rope_theta), (2.0 * i) / head_dim);
-    if (rope_scaling.type == "linear") {
+    if (rope_scaling.type == "yarn") {
+      const double keep = 1.0 - std::clamp((i - low) / (high - low), 0.0, 1.0);
+      f = f / rope_scaling.factor * (1.0 - keep) + f * keep;
+    } else if (rope_scaling.type == "linear") {
       f /= rope_scaling.factor;
     } else if (rope_scaling.type == "llama3") {
       // Long wavelengths are slowed by `factor`, short ones kept, the band between interpolated.
@@ -152,9 +216,9 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::stri
   ModelConfig c;
   c.arch = find_arch_by_hf(architecture, model_type);
   if (!c.arch)
-    return bad(where, "unsupported architecture '" +
-                          (architecture.empty() ? model_type : architecture) +
-                          "' (supported: llama, mistral, qwen2, qwen3, qwen3_moe, gemma3_text)");
+    return bad(where,
+               "unsupported architecture '" + (architecture.empty() ? model_type : architecture) +
+                   "' (supported: llama, mistral, qwen2, qwen3, qwen3_moe, gemma3_text, gpt_oss)");
   SLUICE_ASSIGN_OR_RETURN(c.vocab_size, json_int(j, "vocab_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.hidden_size, json_int(j, "hidden_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, json_int(j, "intermediate_size", -1, where));
@@ -179,8 +243,10 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::stri
   c.attention_bias = c.arch->attention_bias || j.value("attention_bias", false);
   c.qk_norm = c.arch->qk_norm;
   c.rope_interleaved = false;
-  if (c.arch->sliding_window_layers) SLUICE_RETURN_IF_ERROR(gemma3_from_hf(j, c, where));
-  if (c.arch->moe) {
+  if (c.arch == &gemma3_arch()) SLUICE_RETURN_IF_ERROR(gemma3_from_hf(j, c, where));
+  if (c.arch == &gpt_oss_arch()) {
+    SLUICE_RETURN_IF_ERROR(gpt_oss_from_hf(j, c, where));
+  } else if (c.arch->moe) {
     SLUICE_ASSIGN_OR_RETURN(c.num_experts, json_int(j, "num_experts", -1, where));
     SLUICE_ASSIGN_OR_RETURN(c.num_experts_used, json_int(j, "num_experts_per_tok", -1, where));
     SLUICE_ASSIGN_OR_RETURN(c.expert_intermediate_size,
@@ -204,7 +270,7 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   c.arch = find_arch_by_gguf(*arch_name);
   if (!c.arch)
     return bad(where, "unsupported architecture '" + *arch_name +
-                          "' (supported: llama, qwen2, qwen3, qwen3moe, gemma3)");
+                          "' (supported: llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss)");
   const std::string a = *arch_name + ".";
   auto req = [&](const std::string& key, int64_t* out) -> Status {
     auto v = g.get_int(a + key);
@@ -228,10 +294,21 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   c.rope_theta =
       static_cast<float>(g.get_float(a + "rope.freq_base").value_or(c.arch->default_rope_theta));
   if (auto t = g.get_string(a + "rope.scaling.type"); t && *t != "none") {
-    if (*t != "linear") return bad(where, "unsupported rope scaling type '" + *t + "'");
-    c.rope_scaling.type = "linear";
-    c.rope_scaling.factor =
-        static_cast<float>(g.get_float(a + "rope.scaling.factor").value_or(1.0));
+    if (*t != "linear" && *t != "yarn")
+      return bad(where, "unsupported rope scaling type '" + *t + "'");
+    RopeScaling& rs = c.rope_scaling;
+    rs.type = *t;
+    rs.factor = static_cast<float>(g.get_float(a + "rope.scaling.factor").value_or(1.0));
+    if (*t == "yarn") {  // as llama.cpp applies it: the ramp's ends rounded outwards
+      rs.original_max_position_embeddings =
+          g.get_int(a + "rope.scaling.original_context_length").value_or(c.max_position_embeddings);
+      rs.beta_fast =
+          static_cast<float>(g.get_float(a + "rope.scaling.yarn_beta_fast").value_or(32));
+      rs.beta_slow = static_cast<float>(g.get_float(a + "rope.scaling.yarn_beta_slow").value_or(1));
+      rs.attention_factor =
+          static_cast<float>(g.get_float(a + "rope.scaling.attn_factor").value_or(1.0)) *
+          static_cast<float>(0.1 * std::log(std::max(1.0f, rs.factor)) + 1.0);
+    }
   }
   if (auto v = g.get_int(a + "vocab_size")) {
     c.vocab_size = *v;
@@ -243,7 +320,14 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   c.attention_bias = c.arch->attention_bias;
   c.qk_norm = c.arch->qk_norm;
   c.rope_interleaved = c.arch->gguf_rope_interleaved;
-  if (c.arch->sliding_window_layers) {
+  if (c.arch == &gpt_oss_arch()) {
+    SLUICE_RETURN_IF_ERROR(req("attention.sliding_window", &c.sliding_window));
+    c.sliding_window_pattern = 2;  // as llama.cpp reads gpt-oss: even layers slide
+    c.rope_theta_local = c.rope_theta;
+    c.attention_sinks = true;
+    c.swiglu_limit = 7.0f;  // llama.cpp's constant for gpt-oss (not in the file)
+  }
+  if (c.arch == &gemma3_arch()) {
     c.sliding_window = g.get_int(a + "attention.sliding_window").value_or(0);
     c.sliding_window_pattern = 6;  // as llama.cpp reads Gemma 3
     c.rope_theta_local =
@@ -256,7 +340,7 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
     SLUICE_RETURN_IF_ERROR(req("expert_count", &c.num_experts));
     SLUICE_RETURN_IF_ERROR(req("expert_used_count", &c.num_experts_used));
     SLUICE_RETURN_IF_ERROR(req("expert_feed_forward_length", &c.expert_intermediate_size));
-    c.norm_topk_prob = true;  // llama.cpp renormalizes Qwen3 MoE's top-k weights
+    c.norm_topk_prob = c.arch == &qwen3_moe_arch();  // llama.cpp renormalizes Qwen3 MoE's
     if (c.intermediate_size <= 0) c.intermediate_size = c.expert_intermediate_size;
   }
   SLUICE_RETURN_IF_ERROR(c.validate());

@@ -13,11 +13,16 @@ class GgufFile;
 struct ArchSpec;
 
 struct RopeScaling {
-  std::string type;  // "" (none), "linear", "llama3"
+  std::string type;  // "" (none), "linear", "llama3", "yarn"
   float factor = 1.0f;
   float low_freq_factor = 1.0f;
   float high_freq_factor = 4.0f;
   int64_t original_max_position_embeddings = 8192;
+  // YaRN: the ramp between interpolated and kept frequencies spans the dimensions rotating
+  // beta_fast..beta_slow times over the original context (rounded outwards when truncate).
+  float beta_fast = 32.0f, beta_slow = 1.0f;
+  bool truncate = true;
+  float attention_factor = 0.0f;  // 0: 0.1 * ln(factor) + 1
 };
 
 struct ModelConfig {
@@ -46,6 +51,12 @@ struct ModelConfig {
     return sliding_window > 0 &&
            (sliding_window_pattern <= 0 || (layer + 1) % sliding_window_pattern != 0);
   }
+  // gpt-oss: a learned sink logit per head in every softmax, biases on the output projection,
+  // the router and the experts, and clamped SwiGLU experts (swiglu_limit > 0):
+  //   g = min(gate, limit), u = clamp(up, -limit, limit); act = (u + 1) * g * sigmoid(alpha * g)
+  bool attention_sinks = false;
+  float swiglu_limit = 0.0f;
+  float swiglu_alpha = 1.702f;
   // Mixture of experts (0 experts: a dense MLP in every layer).
   int64_t num_experts = 0;
   int64_t num_experts_used = 0;          // k experts per token
@@ -58,6 +69,10 @@ struct ModelConfig {
   std::vector<float> rope_inv_freq() const;
   // The same for the sliding-window layers (rope_theta_local, no scaling).
   std::vector<float> rope_inv_freq_local() const;
+  // YaRN's factor on cos and sin (so q.k scales by its square); 1 without YaRN.
+  float rope_attention_factor() const;
+  // The attention softmax scale: query_scale or 1/sqrt(head_dim), times YaRN's factor squared.
+  float attention_scale() const;
 };
 
 Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::string& where);

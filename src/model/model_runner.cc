@@ -79,6 +79,7 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
       exp_up_(be),
       exp_out_(be),
       moe_out_(be),
+      exp_bias_(be),
       expert_ids_(be) {
   SLUICE_ASSERT(model.config().arch && model.config().arch->forward,
                 "architecture without a forward");
@@ -103,7 +104,13 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
       P.gate_exps = place_experts(L.w_gate_exps);
       P.up_exps = place_experts(L.w_up_exps);
       P.down_exps = place_experts(L.w_down_exps);
+      P.router_bias = place_vector(L.router_bias);
+      P.gate_exps_bias = place_vector(L.gate_exps_bias);
+      P.up_exps_bias = place_vector(L.up_exps_bias);
+      P.down_exps_bias = place_vector(L.down_exps_bias);
     }
+    w_.layers.back().o_bias = place_vector(L.o_bias);
+    w_.layers.back().sinks = place_vector(L.sinks);
   }
 }
 
@@ -137,6 +144,8 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
     s.exp_up = exp_up_.reserve(n * K * EI);      // [n * k, expert_inter]
     s.exp_out = exp_out_.reserve(n * K * H);     // [n * k, hidden]
     s.moe_out = moe_out_.reserve(n * H);         // [n, hidden]
+    if (c.attention_sinks)                       // gpt-oss's expert biases, gathered per slot
+      s.exp_bias = exp_bias_.reserve(n * K * std::max(EI, H));
   }
   s.last = last_.reserve(m * H);  // [m, hidden]
   s.logits = logits_.reserve(m * c.vocab_size);

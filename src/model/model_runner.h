@@ -65,7 +65,7 @@ class ModelRunner {
   DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
   DeviceArray<int32_t> argmax_;  // [m] greedy picks
-  DeviceArray<float> router_, expert_w_, exp_gate_, exp_up_, exp_out_, moe_out_;  // experts
+  DeviceArray<float> router_, expert_w_, exp_gate_, exp_up_, exp_out_, moe_out_, exp_bias_;
   DeviceArray<int32_t> expert_ids_;
   const float* out_logits_ = nullptr;  // [out_rows_, vocab] the last run's logits
   int64_t out_rows_ = 0;

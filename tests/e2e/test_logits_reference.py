@@ -21,6 +21,7 @@ from e2e_util import PROMPT_TEXT, THREADS, check_ok, read_f32, rel_l2
 
 TOL = 1e-2
 ARCHS = ["llama", "qwen2", "qwen3", "qwen3moe", "gemma3"]
+GGUF_ARCHS = ARCHS + ["gpt-oss"]  # make-model writes gpt-oss as GGUF only
 MLX_FORMATS = [("mlx-4", 64), ("mlx-4", 32), ("mlx-8", None), ("safetensors-bf16", None)]
 GGUF_FORMATS = ["gguf-f16", "gguf-q8_0", "gguf-q4_0", "gguf-q4_k"]
 
@@ -80,11 +81,18 @@ def _check_gguf(model, ids, case, sluice, reference, record, tmp_path, *extra):
            "llama.cpp", "numpy-f64")
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", GGUF_ARCHS)
 @pytest.mark.parametrize("fmt", GGUF_FORMATS)
 def test_logits_vs_llama_cpp(arch, fmt, make_model, prompt_ids, sluice, reference, record, tmp_path):
     _check_gguf(make_model(arch, fmt, seed=_seed(arch)), prompt_ids(arch), f"{arch} {fmt}", sluice,
                 reference, record, tmp_path)
+
+
+# gpt-oss as published: MXFP4 experts (imported losslessly), Q8_0 attention.
+def test_logits_gpt_oss_mxfp4_vs_llama_cpp(make_model, prompt_ids, sluice, reference, record,
+                                           tmp_path):
+    _check_gguf(make_model("gpt-oss", "gguf-mxfp4"), prompt_ids("gpt-oss"), "gpt-oss gguf-mxfp4",
+                sluice, reference, record, tmp_path)
 
 
 def test_logits_smollm2_vs_llama_cpp(smollm2_path, venv_python, sluice, reference, record, tmp_path):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference: EXACT last-position logits of a llama / qwen2 / qwen3 / qwen3moe / gemma3 GGUF (f64).
+"""Reference: EXACT last-position logits of a llama/qwen2/qwen3/qwen3moe/gemma3/gpt-oss GGUF (f64).
 
     python gguf_numpy_logits.py MODEL.gguf --tokens "1 2 3" -o OUT.f32
 
@@ -13,6 +13,10 @@ qwen3moe: softmax router over all experts, the top `expert_used_count` (ties to 
 their weights renormalized (as llama.cpp does for this architecture), SiLU-gated experts.
 gemma3: embeddings x sqrt(hidden), post-attention and post-MLP norms, GeGLU, five sliding-window
 layers (RoPE base 10k) to one global; attention scale 1/sqrt(head_dim) (not the 27B's).
+gpt-oss: even layers slide (attention.sliding_window), every softmax has a per-head sink logit in
+its denominator, q/k/v/o biases, YaRN RoPE as llama.cpp applies it (ramp ends rounded outwards,
+cos/sin x (0.1 ln factor + 1)); router with a bias, top k then softmax over them, experts with
+biases and the clamped SwiGLU: (clamp(up, +-7) + 1) * g * sigmoid(1.702 g), g = min(gate, 7).
 """
 import argparse
 import os
@@ -48,6 +52,32 @@ def moe(h, W, p, k):
     return out
 
 
+def oai_moe(h, W, p, k, limit=7.0, alpha=1.702):
+    """gpt-oss MoE: router + bias, top k, softmax over the k; experts [E, rows, cols] + biases."""
+    logits = h @ W[p + "ffn_gate_inp.weight"].T + W[p + "ffn_gate_inp.bias"]  # [T, E]
+    out = np.zeros_like(h)
+    for t in range(h.shape[0]):
+        top = np.argsort(-logits[t], kind="stable")[:k]
+        w = np.exp(logits[t, top] - logits[t, top].max())
+        w /= w.sum()
+        for e, we in zip(top, w):
+            gate = W[p + "ffn_gate_exps.weight"][e] @ h[t] + W[p + "ffn_gate_exps.bias"][e]
+            up = W[p + "ffn_up_exps.weight"][e] @ h[t] + W[p + "ffn_up_exps.bias"][e]
+            gate, up = np.minimum(gate, limit), np.clip(up, -limit, limit)
+            act = (up + 1.0) * gate / (1.0 + np.exp(-alpha * gate))
+            out[t] += we * (W[p + "ffn_down_exps.weight"][e] @ act + W[p + "ffn_down_exps.bias"][e])
+    return out
+
+
+def yarn_inv_freq(theta, n_rot, factor, orig_ctx, beta_fast=32.0, beta_slow=1.0):
+    """llama.cpp's YaRN frequencies: interpolated by `factor` past the ramp, kept before it."""
+    corr = lambda rot: n_rot * np.log(orig_ctx / (rot * 2 * np.pi)) / (2 * np.log(theta))
+    low, high = max(0.0, np.floor(corr(beta_fast))), min(n_rot - 1.0, np.ceil(corr(beta_slow)))
+    base = theta ** (-np.arange(0, n_rot, 2) / n_rot)
+    keep = 1.0 - np.clip((np.arange(n_rot // 2) - low) / max(0.001, high - low), 0.0, 1.0)
+    return base / factor * (1.0 - keep) + base * keep
+
+
 def forward(arch, meta, W, tokens):
     g = lambda k, d=None: meta.get(f"{arch}.{k}", d)
     H, L = g("embedding_length"), g("block_count")
@@ -62,15 +92,20 @@ def forward(arch, meta, W, tokens):
     def rms(x, w):
         return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
 
-    gemma = arch == "gemma3"
-    window = g("attention.sliding_window", 0) if gemma else 0
+    gemma, oss = arch == "gemma3", arch == "gpt-oss"
+    window = g("attention.sliding_window", 0) if gemma or oss else 0
 
     def angles(base, scale=1.0):  # cos, sin [T, 1, n_rot/2]
         inv = base ** (-np.arange(0, n_rot, 2) / n_rot) / scale
+        mscale = 1.0
+        if g("rope.scaling.type") == "yarn":
+            factor = g("rope.scaling.factor")
+            inv = yarn_inv_freq(base, n_rot, factor, g("rope.scaling.original_context_length"))
+            mscale = 0.1 * np.log(factor) + 1.0
         if "rope_freqs.weight" in W:
             inv = inv / W["rope_freqs.weight"].reshape(-1)[: n_rot // 2]
         ang = np.arange(T)[:, None] * inv[None]
-        return np.cos(ang)[:, None], np.sin(ang)[:, None]
+        return mscale * np.cos(ang)[:, None], mscale * np.sin(ang)[:, None]
 
     linear = g("rope.scaling.factor", 1.0) if g("rope.scaling.type") == "linear" else 1.0
     cos, sin = angles(theta, linear)
@@ -94,7 +129,7 @@ def forward(arch, meta, W, tokens):
         x = x * np.sqrt(H)
     for i in range(L):
         p = f"blk.{i}."
-        local = gemma and (i + 1) % 6 != 0  # five sliding-window layers to one global
+        local = (gemma and (i + 1) % 6 != 0) or (oss and i % 2 == 0)  # sliding-window layers
         h = rms(x, W[p + "attn_norm.weight"])
         q, k, v = (h @ W[p + f"attn_{n}.weight"].T for n in "qkv")
         if p + "attn_q.bias" in W:
@@ -102,15 +137,22 @@ def forward(arch, meta, W, tokens):
         q, k, v = q.reshape(T, nh, hd), k.reshape(T, nkv, hd), v.reshape(T, nkv, hd)
         if p + "attn_q_norm.weight" in W:
             q, k = rms(q, W[p + "attn_q_norm.weight"]), rms(k, W[p + "attn_k_norm.weight"])
-        c, sn = (cos_local, sin_local) if local else (cos, sin)
+        c, sn = (cos_local, sin_local) if local and gemma else (cos, sin)
         q, k = rope(q, c, sn), rope(k, c, sn)
         k, v = np.repeat(k, nh // nkv, 1), np.repeat(v, nh // nkv, 1)  # q head j reads kv head j // rep
         s = np.einsum("thd,shd->hts", q, k) / np.sqrt(hd) + (local_mask if local else mask)  # [heads, T, T]
-        s = np.exp(s - s.max(-1, keepdims=True))
-        s /= s.sum(-1, keepdims=True)
+        sink = W[p + "attn_sinks.weight"][:, None, None] if oss else -np.inf  # [heads, 1, 1]
+        m = np.maximum(s.max(-1, keepdims=True), sink)
+        s = np.exp(s - m)
+        s /= s.sum(-1, keepdims=True) + np.exp(sink - m)
         o = np.einsum("hts,shd->thd", s, v).reshape(T, nh * hd) @ W[p + "attn_output.weight"].T
+        if p + "attn_output.bias" in W:
+            o = o + W[p + "attn_output.bias"]
         x = x + (rms(o, W[p + "post_attention_norm.weight"]) if gemma else o)
-        h = rms(x, W[p + "ffn_norm.weight"])
+        h = rms(x, W[p + ("post_attention_norm.weight" if oss else "ffn_norm.weight")])
+        if oss:
+            x = x + oai_moe(h, W, p, g("expert_used_count"))
+            continue
         if gemma:  # GeGLU (tanh gelu), then the post-MLP norm
             gate = h @ W[p + "ffn_gate.weight"].T
             gelu = 0.5 * gate * (1 + np.tanh(np.sqrt(2 / np.pi) * (gate + 0.044715 * gate**3)))
@@ -128,13 +170,13 @@ def forward(arch, meta, W, tokens):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("model", help="a .gguf file (llama, qwen2, qwen3, qwen3moe or gemma3)")
+    ap.add_argument("model", help="a .gguf file (llama, qwen2, qwen3, qwen3moe, gemma3 or gpt-oss)")
     ap.add_argument("--tokens", required=True)
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
     tokens = [int(t) for t in args.tokens.split()]
     arch, meta, W = load(args.model)
-    if arch not in ("llama", "qwen2", "qwen3", "qwen3moe", "gemma3"):
+    if arch not in ("llama", "qwen2", "qwen3", "qwen3moe", "gemma3", "gpt-oss"):
         print(f"gguf_numpy_logits: unsupported architecture {arch}", file=sys.stderr)
         return 2
     forward(arch, meta, W, tokens).astype("<f4").tofile(args.output)

@@ -284,7 +284,9 @@ void AttentionTile(const AttentionTileArgs& a) {
   for (int64_t i = 0; i < a.num_tokens; ++i)
     for (int64_t h = 0; h < a.num_heads; ++h) {
       const RowState& st = states[i * a.num_heads + h];
-      const float inv = st.l > 0.0f ? 1.0f / st.l : 0.0f;
+      // A sink adds exp(sink - m) to the denominator in units of the running max m.
+      const float l = a.sinks && st.l > 0.0f ? st.l + std::exp(a.sinks[h] - st.m) : st.l;
+      const float inv = l > 0.0f ? 1.0f / l : 0.0f;
       float* o = a.out + i * a.token_stride + h * hd;
       for (int64_t e = 0; e < hd; ++e) o[e] = st.acc[e] * inv;
     }

@@ -189,6 +189,17 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha, float limit,
+                      float* out) override {
+    const auto timed = op("swiglu_clamped", 1);
+    parallel_chunks(threads_for(count), count, kElemGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const float g = std::min(gate[i], limit), u = std::clamp(up[i], -limit, limit);
+        out[i] = (u + 1.0f) * g / (1.0f + std::exp(-alpha * g));
+      }
+    });
+  }
+
   void scale(float* x, int64_t count, float s) override {
     const auto timed = op("scale", 1);
     parallel_chunks(threads_for(count), count, kElemGrain,
@@ -278,6 +289,7 @@ class CpuBackend final : public Backend {
       args.cache = &cache;
       args.block_table = batch.block_tables + tile.seq * batch.max_blocks_per_seq;
       args.kvh = tile.h0 / group;
+      args.sinks = cache.sinks ? cache.sinks + tile.h0 : nullptr;
       args.heads_per_kv = std::min(group, heads_per_tile);
       args.scale = scale;
       cpu::attention_tile(args);

@@ -138,6 +138,7 @@ struct AttentionTileArgs {
   int64_t kvh = 0;           // KV head of rows [0, heads_per_kv)
   int64_t heads_per_kv = 1;  // row h reads KV head kvh + h / heads_per_kv
   float scale = 1.0f;
+  const float* sinks = nullptr;  // [num_heads] sink logit of row h's head (null: none)
 };
 void attention_tile(const AttentionTileArgs& args);
 

@@ -203,6 +203,12 @@ void CudaBackend::rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
   cuda::rope(x, n, num_heads, head_dim, positions, p, stream_);
 }
 
+void CudaBackend::swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha,
+                                 float limit, float* out) {
+  auto t = timer_->scope("swiglu_clamped", 1);
+  cuda::swiglu_clamped(gate, up, count, alpha, limit, out, stream_);
+}
+
 void CudaBackend::gelu_mul(const float* gate, const float* up, int64_t count, float* out) {
   auto t = timer_->scope("gelu_mul", 1);
   cuda::gelu_mul(gate, up, count, out, stream_);

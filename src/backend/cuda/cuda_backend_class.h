@@ -69,6 +69,8 @@ class CudaBackend final : public Backend {
             const RopeParams& p) override;
   void silu_mul(const float* gate, const float* up, int64_t count, float* out) override;
   void gelu_mul(const float* gate, const float* up, int64_t count, float* out) override;
+  void swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha, float limit,
+                      float* out) override;
   void scale(float* x, int64_t count, float s) override;
   void add(float* x, const float* y, int64_t count) override;
   void add_rms_norm(float* x, const float* r, int64_t n, int64_t dim, const float* weight,

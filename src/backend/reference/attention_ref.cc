@@ -37,7 +37,8 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
       for (int64_t h = 0; h < num_heads; ++h) {
         const int64_t kvh = h / group;
         const float* qh = q + (t * num_heads + h) * hd;
-        double mx = -INFINITY;
+        const double sink = cache.sinks ? cache.sinks[h] : -INFINITY;
+        double mx = sink;
         for (int64_t p = first; p < n_ctx; ++p) {
           const float* kp = &k[p * kv_row + kvh * hd];
           double dot = 0.0;
@@ -45,7 +46,7 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
           scores[p] = dot * scale;
           mx = std::max(mx, scores[p]);
         }
-        double denom = 0.0;
+        double denom = cache.sinks ? std::exp(sink - mx) : 0.0;
         for (int64_t p = first; p < n_ctx; ++p) {
           scores[p] = std::exp(scores[p] - mx);
           denom += scores[p];

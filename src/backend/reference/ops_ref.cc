@@ -1,4 +1,5 @@
 // Reference element-wise ops, norms, rope, embedding and KV-cache writes.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -71,6 +72,14 @@ void gelu_mul(const float* gate, const float* up, int64_t count, float* out) {
     const double g = gate[i];
     out[i] =
         static_cast<float>(0.5 * g * (1.0 + std::tanh(c * (g + 0.044715 * g * g * g))) * up[i]);
+  }
+}
+
+void swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha, float limit,
+                    float* out) {
+  for (int64_t i = 0; i < count; ++i) {
+    const double g = std::min(gate[i], limit), u = std::clamp(up[i], -limit, limit);
+    out[i] = static_cast<float>((u + 1.0) * g / (1.0 + std::exp(-alpha * g)));
   }
 }
 

@@ -33,6 +33,8 @@ void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_
 void silu_mul(const float* gate, const float* up, int64_t count, float* out);
 // gelu_tanh(g) = 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3))), in double.
 void gelu_mul(const float* gate, const float* up, int64_t count, float* out);
+void swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha, float limit,
+                    float* out);
 void scale(float* x, int64_t count, float s);
 void add(float* x, const float* y, int64_t count);
 void add_bias(float* x, int64_t n, int64_t dim, const float* bias);

@@ -30,6 +30,10 @@ class ReferenceBackend final : public Backend {
   void gelu_mul(const float* gate, const float* up, int64_t count, float* out) override {
     ref::gelu_mul(gate, up, count, out);
   }
+  void swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha, float limit,
+                      float* out) override {
+    ref::swiglu_clamped(gate, up, count, alpha, limit, out);
+  }
   void scale(float* x, int64_t count, float s) override { ref::scale(x, count, s); }
   void add(float* x, const float* y, int64_t count) override { ref::add(x, y, count); }
   bool samples_rows() const override { return true; }

@@ -32,6 +32,7 @@ const ArchSpec& qwen2_arch();
 const ArchSpec& qwen3_arch();
 const ArchSpec& qwen3_moe_arch();
 const ArchSpec& gemma3_arch();
+const ArchSpec& gpt_oss_arch();
 
 // All supported architectures, and lookups; nullptr when unknown.
 const std::vector<const ArchSpec*>& all_archs();

@@ -8,7 +8,8 @@
 namespace sluice {
 
 std::string gguf_tensor_name(const std::string& hf, const std::string& arch) {
-  // Gemma's four norms per block: after attention, before and after the MLP.
+  // Gemma's four norms per block: after attention, before and after the MLP (gpt-oss: the first,
+  // which is its norm before the MLP).
   static const std::map<std::string, std::string> gemma = {
       {"post_attention_layernorm.weight", "post_attention_norm.weight"},
       {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},
@@ -45,8 +46,16 @@ std::string gguf_tensor_name(const std::string& hf, const std::string& arch) {
       {"mlp.experts.gate_proj.weight", "ffn_gate_exps.weight"},
       {"mlp.experts.up_proj.weight", "ffn_up_exps.weight"},
       {"mlp.experts.down_proj.weight", "ffn_down_exps.weight"},
+      // gpt-oss
+      {"self_attn.o_proj.bias", "attn_output.bias"},
+      {"self_attn.sinks", "attn_sinks.weight"},
+      {"mlp.router.weight", "ffn_gate_inp.weight"},
+      {"mlp.router.bias", "ffn_gate_inp.bias"},
+      {"mlp.experts.gate_proj.bias", "ffn_gate_exps.bias"},
+      {"mlp.experts.up_proj.bias", "ffn_up_exps.bias"},
+      {"mlp.experts.down_proj.bias", "ffn_down_exps.bias"},
   };
-  if (arch == "gemma3")
+  if (arch == "gemma3" || (arch == "gpt-oss" && rest == "post_attention_layernorm.weight"))
     if (auto g = gemma.find(rest); g != gemma.end()) return "blk." + layer + "." + g->second;
   auto it = per_layer.find(rest);
   if (it == per_layer.end()) return "";
@@ -91,6 +100,14 @@ class GgufWeightSource final : public WeightSource {
     auto w = import_gguf_tensor(*t, num_experts * rows, cols);
     if (!w) return fail("tensor '" + t->name + "': " + w.error());
     return w;
+  }
+
+  Result<std::vector<float>> expert_biases(const std::string& name, int64_t num_experts,
+                                           int64_t n) const override {
+    SLUICE_ASSIGN_OR_RETURN(Weight w, matrix(name, num_experts, n));
+    std::vector<float> out(num_experts * n);
+    for (int64_t e = 0; e < num_experts; ++e) dequantize_row(w, e, out.data() + e * n);
+    return out;
   }
 
   Result<std::vector<float>> vector(const std::string& name, int64_t n) const override {

@@ -130,7 +130,8 @@ Status Model::load_weights(const WeightSource& src, bool norms_offset_one) {
     SLUICE_ASSIGN_OR_RETURN(L.wo, src.matrix(p + "self_attn.o_proj.weight", H, q_dim));
     if (c.num_experts > 0) {
       const int64_t E = c.num_experts, EI = c.expert_intermediate_size;
-      SLUICE_ASSIGN_OR_RETURN(L.w_router, src.matrix(p + "mlp.gate.weight", E, H));
+      const std::string router = c.attention_sinks ? "mlp.router." : "mlp.gate.";  // gpt-oss
+      SLUICE_ASSIGN_OR_RETURN(L.w_router, src.matrix(p + router + "weight", E, H));
       SLUICE_ASSIGN_OR_RETURN(L.w_gate_exps,
                               src.experts(p + "mlp.experts.gate_proj.weight", E, EI, H));
       SLUICE_ASSIGN_OR_RETURN(L.w_up_exps, src.experts(p + "mlp.experts.up_proj.weight", E, EI, H));
@@ -145,6 +146,18 @@ Status Model::load_weights(const WeightSource& src, bool norms_offset_one) {
       SLUICE_ASSIGN_OR_RETURN(L.q_bias, src.vector(p + "self_attn.q_proj.bias", q_dim));
       SLUICE_ASSIGN_OR_RETURN(L.k_bias, src.vector(p + "self_attn.k_proj.bias", kv_dim));
       SLUICE_ASSIGN_OR_RETURN(L.v_bias, src.vector(p + "self_attn.v_proj.bias", kv_dim));
+    }
+    if (c.attention_sinks) {  // gpt-oss
+      const int64_t E = c.num_experts, EI = c.expert_intermediate_size;
+      SLUICE_ASSIGN_OR_RETURN(L.o_bias, src.vector(p + "self_attn.o_proj.bias", H));
+      SLUICE_ASSIGN_OR_RETURN(L.sinks, src.vector(p + "self_attn.sinks", c.num_heads));
+      SLUICE_ASSIGN_OR_RETURN(L.router_bias, src.vector(p + "mlp.router.bias", E));
+      SLUICE_ASSIGN_OR_RETURN(L.gate_exps_bias,
+                              src.expert_biases(p + "mlp.experts.gate_proj.bias", E, EI));
+      SLUICE_ASSIGN_OR_RETURN(L.up_exps_bias,
+                              src.expert_biases(p + "mlp.experts.up_proj.bias", E, EI));
+      SLUICE_ASSIGN_OR_RETURN(L.down_exps_bias,
+                              src.expert_biases(p + "mlp.experts.down_proj.bias", E, H));
     }
     if (c.qk_norm) {
       SLUICE_ASSIGN_OR_RETURN(L.q_norm, src.vector(p + "self_attn.q_norm.weight", c.head_dim));

@@ -1,6 +1,8 @@
 // Importers: GGUF tensors and MLX affine-quantized tensors -> Weight of the internal family.
 #include "model/load/quant_import.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -93,6 +95,43 @@ Weight import_q8_0(const uint8_t* d, int64_t rows, int64_t cols) {
                              });
 }
 
+// Half bits of 2^k, k in [-24, 15] (exact: subnormal below -14).
+uint16_t half_pow2(int k) {
+  return k >= -14 ? static_cast<uint16_t>((k + 15) << 10) : static_cast<uint16_t>(1u << (k + 24));
+}
+
+// An MXFP4 tensor's scale exponents: "" when every block's is usable, else what is wrong.
+std::string mxfp4_scale_error(const uint8_t* d, int64_t rows, int64_t cols) {
+  const int64_t blocks = rows * (cols / 32);
+  for (int64_t i = 0; i < blocks; ++i) {
+    const int e = d[i * sizeof(ggml::BlockMxfp4)];
+    if (e == 255) return "block " + std::to_string(i) + " has a NaN scale (255): corrupted data";
+    if (e - 128 > 18)
+      return "block " + std::to_string(i) + " has scale 2^" + std::to_string(e - 127) +
+             " (at most 2^19 is supported)";
+  }
+  return "";
+}
+
+// MXFP4 -> Q8G32: codes = the doubled E2M1 values, scale 2^(e-128), offset 0. Exact for
+// e - 128 in [-24, 18] (above 15 the codes take the extra factor); blocks below round their
+// weights (all < 4e-7) to multiples of 2^-24.
+Weight import_mxfp4(const uint8_t* d, int64_t rows, int64_t cols) {
+  return convert<BlockQ8G32>(DType::Q8G32, d, rows, cols, 32, sizeof(ggml::BlockMxfp4),
+                             [](const uint8_t* p, BlockQ8G32* o) {
+                               const auto b = load_block<ggml::BlockMxfp4>(p);
+                               const int k = b.e - 128;
+                               const int kk = std::clamp(k, -24, 15);
+                               o->scale = half_pow2(kk);
+                               o->offset = 0;
+                               for (int j = 0; j < 32; ++j) {
+                                 const int q = j < 16 ? b.qs[j] & 15 : b.qs[j - 16] >> 4;
+                                 o->codes[j] = static_cast<int8_t>(std::lround(std::ldexp(
+                                     static_cast<double>(ggml::kFp4Doubled[q]), k - kk)));
+                               }
+                             });
+}
+
 Weight import_q4_k(const uint8_t* d, int64_t rows, int64_t cols) {
   return convert<BlockQ4G32>(DType::Q4G32, d, rows, cols, 256, sizeof(ggml::BlockQ4_K),
                              [](const uint8_t* p, BlockQ4G32* o) {
@@ -179,6 +218,8 @@ GgufBlock gguf_block(GgufType t) {
       return {256, sizeof(ggml::BlockQ5_K)};
     case GgufType::Q6_K:
       return {256, sizeof(ggml::BlockQ6_K)};
+    case GgufType::MXFP4:
+      return {32, sizeof(ggml::BlockMxfp4)};
     default:
       return {};
   }
@@ -230,6 +271,10 @@ Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t
       return import_q5_k(t.data, rows, cols);
     case GgufType::Q6_K:
       return import_q6_k(t.data, rows, cols);
+    case GgufType::MXFP4:
+      if (const std::string bad = mxfp4_scale_error(t.data, rows, cols); !bad.empty())
+        return fail(bad);
+      return import_mxfp4(t.data, rows, cols);
     default:
       return fail("unsupported tensor type");
   }

@@ -30,6 +30,13 @@ struct BlockQ8_0 {  // w = d * q
   uint16_t d;
   int8_t qs[32];
 };
+// MXFP4 (OCP microscaling): w = 2^(e - 128) * kFp4Doubled[q]; nibbles as Q4_0. e = 255 is NaN.
+struct BlockMxfp4 {
+  uint8_t e;
+  uint8_t qs[16];
+};
+// E2M1 values doubled, by 4-bit code (sign in bit 3).
+constexpr int8_t kFp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 // 8 sub-blocks of 32 with 6-bit scales/mins packed in `scales` (see k4_scale_min);
 // w = d*sc*q - dmin*m. Chunk c (64 elements): low nibbles of qs[32c..32c+31] are elements
 // 64c..64c+31, high nibbles 64c+32..64c+63.
@@ -56,7 +63,7 @@ struct BlockQ6_K {
 };
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22 &&
               sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_K) == 144 &&
-              sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210);
+              sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(BlockMxfp4) == 17);
 
 // Scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block.
 inline void k4_scale_min(const uint8_t* s, int j, int* sc, int* m) {

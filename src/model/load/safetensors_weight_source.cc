@@ -1,5 +1,6 @@
 // Safetensors tensors by canonical name: HF float weights map without copying; MLX-quantized
 // triples (name.weight packed uint32, name.scales, name.biases) are repacked into the family.
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -79,6 +80,25 @@ class SafetensorsWeightSource final : public WeightSource {
                     shape_str(t->shape) + " (expected a float [.., " + std::to_string(cols) + "])");
       return Weight::from_mapped(dt, num_experts * rows, cols, t->data);
     }
+    if (const std::string fused = gpt_oss_fused(head, proj); !fused.empty()) {
+      if (st_->find(fused)) return gpt_oss_experts(fused, proj, num_experts, rows, cols);
+      if (st_->find(fused + "_blocks"))
+        return fail("'" + fused +
+                    "_blocks': MXFP4 experts in safetensors are not supported yet "
+                    "(use the model's GGUF file, or a BF16 checkpoint)");
+    }
+    if (const std::string stacked = head + ".experts." + proj; st_->find(stacked)) {
+      const SafetensorsTensor* t = st_->find(stacked);  // mlx-lm's gpt-oss: SwitchGLU "experts"
+      const std::string base = stacked.substr(0, stacked.rfind(".weight"));
+      if (const SafetensorsTensor* scales = st_->find(base + ".scales"))
+        return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
+      DType dt;
+      if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, rows, cols})
+        return fail("tensor '" + stacked + "' has dtype " + t->dtype + " and shape " +
+                    shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
+                    ", " + std::to_string(rows) + ", " + std::to_string(cols) + "])");
+      return Weight::from_mapped(dt, num_experts * rows, cols, t->data);
+    }
     std::vector<uint8_t> bytes;
     DType dt = DType::F32;
     for (int64_t e = 0; e < num_experts; ++e) {
@@ -90,6 +110,35 @@ class SafetensorsWeightSource final : public WeightSource {
       bytes.insert(bytes.end(), w.data, w.data + w.nbytes());
     }
     return Weight::from_owned(dt, num_experts * rows, cols, std::move(bytes));
+  }
+
+  // Stacked [experts, n] (mlx-lm), or Hugging Face gpt-oss's gate_up_proj_bias (gate and up
+  // interleaved) and down_proj_bias.
+  Result<std::vector<float>> expert_biases(const std::string& name, int64_t num_experts,
+                                           int64_t n) const override {
+    const size_t at = name.find(".experts.");
+    if (at == std::string::npos) return fail("'" + name + "' is not an experts tensor");
+    const std::string head = name.substr(0, at + 9), proj = name.substr(at + 9);
+    const bool gate = proj == "gate_proj.bias", up = proj == "up_proj.bias";
+    const std::string fused = head + (gate || up ? "gate_up_proj_bias" : "down_proj_bias");
+    const SafetensorsTensor* t = st_->find(name);
+    const bool interleaved = !t && (gate || up);
+    if (!t) t = st_->find(fused);
+    if (!t) return fail("missing tensor '" + name + "' (or '" + fused + "')");
+    const int64_t width = interleaved ? 2 * n : n;
+    DType dt;
+    if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, width})
+      return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
+                  shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
+                  ", " + std::to_string(width) + "])");
+    const Weight w = Weight::from_mapped(dt, num_experts, width, t->data);
+    std::vector<float> row(width), out(num_experts * n);
+    for (int64_t e = 0; e < num_experts; ++e) {
+      dequantize_row(w, e, row.data());
+      for (int64_t i = 0; i < n; ++i)
+        out[e * n + i] = interleaved ? row[2 * i + (up ? 1 : 0)] : row[i];
+    }
+    return out;
   }
 
   Result<std::vector<float>> vector(const std::string& name, int64_t n) const override {
@@ -160,6 +209,37 @@ class SafetensorsWeightSource final : public WeightSource {
                                   biases->data, st, bits, group, rows, cols);
     if (!w) return fail("'" + base + "': " + w.error());
     return w;
+  }
+
+  // Hugging Face gpt-oss keeps gate and up fused: "<head>.experts.gate_up_proj".
+  static std::string gpt_oss_fused(const std::string& head, const std::string& proj) {
+    if (proj == "gate_proj.weight" || proj == "up_proj.weight")
+      return head + ".experts.gate_up_proj";
+    if (proj == "down_proj.weight") return head + ".experts.down_proj";
+    return "";
+  }
+
+  // gate_up_proj [experts, hidden, 2 * inter] (gate columns even, up odd) and down_proj
+  // [experts, inter, hidden] are stored input-major: transposed here into [experts * rows, cols].
+  Result<Weight> gpt_oss_experts(const std::string& fused, const std::string& proj,
+                                 int64_t num_experts, int64_t rows, int64_t cols) const {
+    const SafetensorsTensor* t = st_->find(fused);
+    const bool down = proj == "down_proj.weight";
+    const int64_t width = down ? rows : 2 * rows;
+    DType dt;
+    if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, cols, width})
+      return fail("tensor '" + fused + "' has dtype " + t->dtype + " and shape " +
+                  shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
+                  ", " + std::to_string(cols) + ", " + std::to_string(width) + "])");
+    const size_t es = dt == DType::F32 ? 4 : 2;
+    const int64_t first = down ? 0 : (proj == "up_proj.weight" ? 1 : 0), step = down ? 1 : 2;
+    std::vector<uint8_t> bytes(static_cast<size_t>(num_experts * rows * cols) * es);
+    for (int64_t e = 0; e < num_experts; ++e)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          std::memcpy(&bytes[((e * rows + r) * cols + c) * es],
+                      t->data + ((e * cols + c) * width + first + step * r) * es, es);
+    return Weight::from_owned(dt, num_experts * rows, cols, std::move(bytes));
   }
 
   Status fail(const std::string& what) const {

@@ -24,6 +24,9 @@ class WeightSource {
   // canonical stacked name, "model.layers.3.mlp.experts.gate_proj.weight").
   virtual Result<Weight> experts(const std::string& name, int64_t num_experts, int64_t rows,
                                  int64_t cols) const = 0;
+  // The experts' biases of a stacked projection: [num_experts, n] floats, row-major.
+  virtual Result<std::vector<float>> expert_biases(const std::string& name, int64_t num_experts,
+                                                   int64_t n) const = 0;
   // A vector of n floats (norm weights, biases).
   virtual Result<std::vector<float>> vector(const std::string& name, int64_t n) const = 0;
 };

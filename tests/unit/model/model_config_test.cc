@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -129,10 +130,88 @@ TEST(ModelConfig, ClearErrors) {
   EXPECT_NE(c.error().find("not a multiple"), std::string::npos);
 
   j = qwen3_json();
-  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  j["rope_scaling"] = {{"rope_type", "longrope"}, {"factor", 4.0}};
   c = config_from_hf_json(j, "cfg");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.error().find("unsupported rope_scaling type 'yarn'"), std::string::npos);
+  EXPECT_NE(c.error().find("unsupported rope_scaling type 'longrope'"), std::string::npos);
+
+  j = qwen3_json();
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}, {"mscale", 0.707}};
+  c = config_from_hf_json(j, "cfg");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("mscale"), std::string::npos);
+}
+
+// gpt-oss-20b's config.json (the fields sluice reads).
+nlohmann::json gpt_oss_json() {
+  nlohmann::json layer_types = nlohmann::json::array();
+  for (int i = 0; i < 24; ++i)
+    layer_types.push_back(i % 2 ? "full_attention" : "sliding_attention");
+  return {{"architectures", {"GptOssForCausalLM"}},
+          {"model_type", "gpt_oss"},
+          {"vocab_size", 201088},
+          {"hidden_size", 2880},
+          {"intermediate_size", 2880},
+          {"num_hidden_layers", 24},
+          {"num_attention_heads", 64},
+          {"num_key_value_heads", 8},
+          {"head_dim", 64},
+          {"num_local_experts", 32},
+          {"num_experts_per_tok", 4},
+          {"sliding_window", 128},
+          {"layer_types", layer_types},
+          {"rms_norm_eps", 1e-5},
+          {"rope_theta", 150000},
+          {"swiglu_limit", 7.0},
+          {"max_position_embeddings", 131072},
+          {"rope_scaling",
+           {{"rope_type", "yarn"},
+            {"factor", 32.0},
+            {"beta_fast", 32.0},
+            {"beta_slow", 1.0},
+            {"original_max_position_embeddings", 4096},
+            {"truncate", false}}}};
+}
+
+TEST(ModelConfig, GptOss) {
+  auto c = config_from_hf_json(gpt_oss_json(), "cfg");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->arch->name, "gpt-oss");
+  EXPECT_TRUE(c->attention_sinks && c->attention_bias);
+  EXPECT_EQ(c->num_experts, 32);
+  EXPECT_EQ(c->num_experts_used, 4);
+  EXPECT_EQ(c->expert_intermediate_size, 2880);
+  EXPECT_FLOAT_EQ(c->swiglu_limit, 7.0f);
+  EXPECT_TRUE(c->is_sliding(0));
+  EXPECT_FALSE(c->is_sliding(1));
+  EXPECT_TRUE(c->is_sliding(22));
+  EXPECT_FALSE(c->is_sliding(23));
+  // YaRN: q.k scaled by (0.1 ln 32 + 1)^2 on top of 1/sqrt(64).
+  const double m = 0.1 * std::log(32.0) + 1.0;
+  EXPECT_NEAR(c->attention_scale(), m * m / 8.0, 1e-6);
+
+  auto j = gpt_oss_json();
+  j["layer_types"][2] = "full_attention";
+  EXPECT_FALSE(config_from_hf_json(j, "cfg").ok());
+}
+
+// YaRN frequencies against the formula written out (truncate false: the ramp's ends unrounded).
+TEST(ModelConfig, YarnInvFreq) {
+  auto c = config_from_hf_json(gpt_oss_json(), "cfg");
+  ASSERT_TRUE(c.ok()) << c.error();
+  const std::vector<float> inv = c->rope_inv_freq();
+  ASSERT_EQ(inv.size(), 32u);
+  auto dim = [](double rot) {
+    return 64 * std::log(4096 / (rot * 2 * M_PI)) / (2 * std::log(150000.0));
+  };
+  const double low = dim(32.0), high = dim(1.0);
+  for (int i = 0; i < 32; ++i) {
+    const double base = std::pow(150000.0, -2.0 * i / 64);
+    const double keep = 1.0 - std::clamp((i - low) / (high - low), 0.0, 1.0);
+    EXPECT_NEAR(inv[i], base / 32 * (1 - keep) + base * keep, 1e-6 * base) << i;
+  }
+  EXPECT_FLOAT_EQ(inv[0], 1.0f);                                    // kept
+  EXPECT_NEAR(inv[31], std::pow(150000.0, -62.0 / 64) / 32, 1e-9);  // interpolated
 }
 
 TEST(ModelConfig, Llama3RopeScaling) {

@@ -24,6 +24,8 @@ void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_
           const RopeParams& p, cudaStream_t s);
 void silu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s);
 void gelu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s);
+void swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha, float limit,
+                    float* out, cudaStream_t s);
 void scale(float* x, int64_t count, float f, cudaStream_t s);
 void add(float* x, const float* y, int64_t count, cudaStream_t s);
 // x += residual, then y = rms_norm(x) (Backend::add_rms_norm), one block per row.

@@ -75,7 +75,8 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
     const float* q, int64_t num_heads, int64_t group, int S, int64_t head_dim, const T* k_cache,
     const T* v_cache, int64_t block_size, int64_t kv_row, const int32_t* query_start,
     int64_t num_seqs, const int32_t* positions, const int32_t* block_tables, int64_t max_blocks,
-    float scale, float* out, SplitOut split, const int32_t* token_list, int64_t window) {
+    float scale, float* out, SplitOut split, const int32_t* token_list, int64_t window,
+    const float* sinks) {
   pdl_launch_dependents();  // the output projection follows (or the split combine)
   pdl_wait();
   __shared__ float q_s[kMaxGroupDim];  // [S, head_dim], pre-scaled
@@ -234,7 +235,8 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
   if (threadIdx.x == 0)
 #pragma unroll
     for (int h = 0; h < kMaxHeads; ++h)
-      if (h < S) corr_s[h] = 1.0f / l[h];  // reused: each head's 1 / sum
+      if (h < S)  // reused: each head's 1 / sum (a sink adds exp(sink - m) to it)
+        corr_s[h] = 1.0f / (l[h] + (sinks ? expf(sinks[h0 + h] - m[h]) : 0.0f));
   __syncthreads();
 #pragma unroll
   for (int j = 0; j < kMaxGroupDim / kThreads; ++j) {
@@ -246,7 +248,7 @@ __global__ __launch_bounds__(kThreads) void paged_attention_kernel(
 
 // Block per (token, head), thread per dim: out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M).
 __global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t head_dim,
-                                      const int32_t* token_list, float* out) {
+                                      const int32_t* token_list, const float* sinks, float* out) {
   pdl_launch_dependents();  // the output projection follows
   pdl_wait();
   const int64_t pair = blockIdx.x;
@@ -258,6 +260,7 @@ __global__ void combine_splits_kernel(SplitOut split, int64_t num_heads, int64_t
   for (int64_t s = 0; s < split.splits; ++s) M = fmaxf(M, mx[s]);
   float L = 0.0f;
   for (int64_t s = 0; s < split.splits; ++s) L += sm[s] * expf(mx[s] - M);
+  if (sinks) L += expf(sinks[pair % num_heads] - M);
   for (int64_t d = threadIdx.x; d < head_dim; d += blockDim.x) {
     float a = 0.0f;
     for (int64_t s = 0; s < split.splits; ++s)
@@ -321,12 +324,12 @@ void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache
                    num_heads, group, S, hd, static_cast<const T*>(cache.k),
                    static_cast<const T*>(cache.v), cache.block_size, kv_row, batch.query_start,
                    batch.num_seqs, batch.positions, batch.block_tables, batch.max_blocks_per_seq,
-                   scale, out, split, token_list, cache.window);
+                   scale, out, split, token_list, cache.window, cache.sinks);
       });
     });
     if (split.acc)
       launch_pdl(combine_splits_kernel, dim3(static_cast<unsigned>(tokens * num_heads)), dim3(128),
-                 s, split, num_heads, hd, token_list, out);
+                 s, split, num_heads, hd, token_list, cache.sinks, out);
   };
   auto place = [&](SplitOut& split, int64_t pairs) {
     split.acc = scratch;

@@ -76,7 +76,8 @@ __device__ __forceinline__ void attend_tile(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile& tile, float scale_log2, float* out, TileSmem<HD>& sm,
-    int64_t (&row_s)[2][kKeys], int max_pos, int c_begin, int c_end, float* part, int window) {
+    int64_t (&row_s)[2][kKeys], int max_pos, int c_begin, int c_end, float* part, int window,
+    const float* sinks) {
   constexpr int NT = KeySplit ? 2 : kKeys / 8;  // 8-key score tiles of a warp per chunk
   const int h0 = static_cast<int>(blockIdx.y) * G;
   const int64_t kvh = h0 / group;
@@ -239,13 +240,17 @@ __device__ __forceinline__ void attend_tile(
         part[r * HD + d] = num;
         if (d == 0) part[16 * HD + 2 * r] = mm, part[16 * HD + 2 * r + 1] = den;
       } else {
+        if (sinks) den += exp2f(sinks[h0 + r % G] * kLog2e - mm);  // the sink's share
         const int64_t t = tile.first_token + r / G;
         out[(t * num_heads + h0 + r % G) * HD + d] = num / den;
       }
     }
   } else {
 #pragma unroll
-    for (int i = 0; i < 2; ++i) l[i] = 1.0f / l[i];
+    for (int i = 0; i < 2; ++i) {
+      const float sink = sinks ? exp2f(sinks[h0 + (row0 + g + 8 * i) % G] * kLog2e - m[i]) : 0.0f;
+      l[i] = 1.0f / (l[i] + sink);
+    }
 #pragma unroll
     for (int nt = 0; nt < HD / 8; ++nt)
 #pragma unroll
@@ -261,7 +266,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
     int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out, bool key_split,
-    Pieces pc, int window) {
+    Pieces pc, int window, const float* sinks) {
   pdl_launch_dependents();  // the output projection follows
   pdl_wait();
   extern __shared__ __align__(16) unsigned char smem_raw[];
@@ -283,11 +288,11 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     if (key_split && tile.num_tokens * G <= 16)
       attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
                             block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos, 0,
-                            num_chunks, nullptr, window);
+                            num_chunks, nullptr, window, sinks);
     else
       attend_tile<HD, false>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row,
                              positions, block_tables, max_blocks, tile, scale_log2, out, sm, row_s,
-                             max_pos, 0, num_chunks, nullptr, window);
+                             max_pos, 0, num_chunks, nullptr, window, sinks);
     return;
   }
   // Piece z of the context (pieces past the context's end are empty), then the ticket.
@@ -299,7 +304,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
                           block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos,
                           c_begin, min(num_chunks, c_begin + per),
-                          pc.partials + (pair * pc.pieces + z) * kSlotFloats, window);
+                          pc.partials + (pair * pc.pieces + z) * kSlotFloats, window, nullptr);
   __threadfence();  // this block's sums are visible before its ticket
   __syncthreads();
   if (threadIdx.x == 0) last_s = atomicAdd(&pc.tickets[pair], 1) == pc.pieces - 1;
@@ -321,6 +326,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
       num += __ldcg(slot + r * HD + d) * f;
       den += __ldcg(slot + 16 * HD + 2 * r + 1) * f;
     }
+    if (sinks) den += exp2f(sinks[h0 + r % G] * kLog2e - mm);  // the sink's share
     const int64_t t = tile.first_token + r / G;
     out[(t * num_heads + h0 + r % G) * HD + d] = num / den;
   }
@@ -400,7 +406,7 @@ void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
                     static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
                     cache.block_size, kv_row, batch.positions, batch.block_tables,
                     batch.max_blocks_per_seq, tiles, scale * kLog2e, out, key_split, pc,
-                    static_cast<int>(cache.window));
+                    static_cast<int>(cache.window), cache.sinks);
   };
   if (hd == 64)
     launch(std::integral_constant<int, 64>{});

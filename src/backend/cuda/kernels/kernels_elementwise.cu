@@ -116,6 +116,16 @@ __global__ void gelu_mul_kernel(const float* gate, const float* up, int64_t coun
   out[i] = g / (1.0f + __expf(fminf(m2u, 88.0f))) * up[i];
 }
 
+__global__ void swiglu_clamped_kernel(const float* gate, const float* up, int64_t count,
+                                      float alpha, float limit, float* out) {
+  pdl_launch_dependents();
+  pdl_wait();
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= count) return;
+  const float g = fminf(gate[i], limit), u = fminf(fmaxf(up[i], -limit), limit);
+  out[i] = (u + 1.0f) * g / (1.0f + expf(-alpha * g));
+}
+
 __global__ void scale_kernel(float* x, int64_t count, float s) {
   pdl_launch_dependents();
   pdl_wait();
@@ -217,6 +227,13 @@ void silu_mul(const float* gate, const float* up, int64_t count, float* out, cud
 void gelu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s) {
   if (count <= 0) return;
   launch_pdl(gelu_mul_kernel, dim3(blocks_for(count)), dim3(kThreads), s, gate, up, count, out);
+}
+
+void swiglu_clamped(const float* gate, const float* up, int64_t count, float alpha, float limit,
+                    float* out, cudaStream_t s) {
+  if (count <= 0) return;
+  launch_pdl(swiglu_clamped_kernel, dim3(blocks_for(count)), dim3(kThreads), s, gate, up, count,
+             alpha, limit, out);
 }
 
 void scale(float* x, int64_t count, float f, cudaStream_t s) {
