@@ -51,7 +51,8 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(
 
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) const {
   if (word.empty()) return;
-  if (opts_.ignore_merges) {
+  if (opts_.ignore_merges ||
+      (opts_.whole_newlines && word.find_first_not_of('\n') == std::string_view::npos)) {
     if (auto id = vocab_.find(word)) {
       out->push_back(*id);
       return;

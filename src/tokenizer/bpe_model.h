@@ -18,8 +18,9 @@ namespace sluice {
 class BpeModel {
  public:
   struct Options {
-    bool byte_fallback = false;  // unknown characters -> <0xNN> tokens
-    bool ignore_merges = false;  // a word that is itself a token is emitted whole
+    bool byte_fallback = false;   // unknown characters -> <0xNN> tokens
+    bool ignore_merges = false;   // a word that is itself a token is emitted whole
+    bool whole_newlines = false;  // ... only for words of newlines (llama.cpp's Gemma 4 rule)
     bool fuse_unk = false;
     std::optional<int32_t> unk_id;
   };

@@ -85,6 +85,8 @@ const std::map<std::string, GgufPreType, std::less<>>& table() {
     add({"viking"}, {{kBloom, "\\p{N}"}});
     add({"seed-coder"}, {{kSeedCoder}});
     add({"bailingmoe", "bailingmoe2", "llada-moe"}, {{kBailing}});
+    // Lines and runs of newlines (BPE then merges across the whole line).
+    add({"gemma4", "granite-embed-multi-311m"}, {{"[^\\n]+|[\\n]+"}, false, true, true});
     return m;
   }();
   return *t;

@@ -1,6 +1,7 @@
 // GGUF tokenizer metadata (tokenizer.ggml.*) -> ModelTokenizer, following llama.cpp:
 // "gpt2" = byte-level BPE with merges and the regexes of tokenizer.ggml.pre;
-// "llama" = SentencePiece BPE by scores with "▁" for spaces and <0xNN> byte fallback.
+// "llama" = SentencePiece BPE by scores with "▁" for spaces and <0xNN> byte fallback;
+// "gemma4" = BPE with merges over raw UTF-8, "▁" for spaces and <0xNN> byte fallback.
 #include <cstdio>
 
 #include "formats/gguf.h"
@@ -28,7 +29,7 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_gguf(const GgufFile& g) {
     return Status::error(where, "no tokenizer.ggml.tokens (file has no tokenizer)");
   }
   const std::string model = g.get_string("tokenizer.ggml.model").value_or("llama");
-  if (model != "gpt2" && model != "llama") {
+  if (model != "gpt2" && model != "llama" && model != "gemma4") {
     return Status::error(where, "unsupported tokenizer.ggml.model '" + model + "'");
   }
   const auto n = static_cast<int32_t>(tokens->size());
@@ -46,7 +47,11 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_gguf(const GgufFile& g) {
   vocab.text_to_id.reserve(tokens->size());
   for (int32_t id = 0; id < n; ++id) {
     const int64_t ty = types[static_cast<size_t>(id)];
-    const TokenKind kind = ty >= 1 && ty <= 6 ? static_cast<TokenKind>(ty) : TokenKind::kNormal;
+    TokenKind kind = ty >= 1 && ty <= 6 ? static_cast<TokenKind>(ty) : TokenKind::kNormal;
+    // llama.cpp makes a user-defined token with an end-of-generation text a control token.
+    if (kind == TokenKind::kUserDefined &&
+        is_end_of_generation_text((*tokens)[static_cast<size_t>(id)]))
+      kind = TokenKind::kControl;
     vocab.set(id, (*tokens)[static_cast<size_t>(id)], kind);
     // Control, unknown and user-defined tokens are cut out of the text before the model runs;
     // only user-defined ones without parse_special (llama.cpp's rule).
@@ -64,6 +69,7 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_gguf(const GgufFile& g) {
   tok->eos = special_id(g, "eos_token_id", n);
   const auto unk = special_id(g, "unknown_token_id", n);
   bool add_bos = false;
+  bool force_bos = false;
 
   if (model == "llama") {
     auto scores = g.get_float_array("tokenizer.ggml.scores");
@@ -103,7 +109,9 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_gguf(const GgufFile& g) {
       if (sp == std::string::npos) return Status::error(where, "bad merge '" + m + "'");
       merges.emplace_back(m.substr(0, sp), m.substr(sp + 1));
     }
-    const std::string pre = g.get_string("tokenizer.ggml.pre").value_or("default");
+    // llama.cpp ignores tokenizer.ggml.pre for "gemma4".
+    const std::string pre =
+        model == "gemma4" ? "gemma4" : g.get_string("tokenizer.ggml.pre").value_or("default");
     const GgufPreType* pt = find_gguf_pre_type(pre);
     if (!pt) {
       std::fprintf(stderr, "warning: [tokenizer] unknown tokenizer.ggml.pre '%s', using gpt-2\n",
@@ -112,19 +120,33 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_gguf(const GgufFile& g) {
     }
     BpeModel::Options opts;
     opts.ignore_merges = pt->ignore_merges;
-    opts.unk_id = unk;
+    // llama.cpp drops a byte without a <0xNN> token rather than emit unk.
+    opts.unk_id = pt->spm_style ? std::nullopt : unk;
+    opts.byte_fallback = opts.whole_newlines = pt->spm_style;
     auto bpe = BpeModel::create(vocab, merges, opts, /*strict=*/false);
     if (!bpe) return Status::error(where, bpe.error());
     tok->bpe = std::move(bpe.value());
     auto pre_tok = PreTokenizer::from_regex_list(pt->regexes, /*dollar_end_only=*/true,
-                                                 /*byte_level=*/true);
+                                                 /*byte_level=*/!pt->spm_style);
     if (!pre_tok) return Status::error(where, pre_tok.error());
     tok->pre_tokenizer = std::move(pre_tok.value());
-    tok->decoder.byte_level = true;
+    if (pt->spm_style) {
+      Normalizer::Step replace{};
+      replace.kind = Normalizer::Step::kReplace;
+      replace.a = " ";
+      replace.b = kSpace;
+      tok->normalizer.add(replace);
+      tok->decoder.metaspace = kSpace;
+      tok->decoder.byte_tokens = true;
+    } else {
+      tok->decoder.byte_level = true;
+    }
     add_bos = pt->add_bos;
+    force_bos = pt->spm_style;
   }
 
   add_bos = g.get_bool("tokenizer.ggml.add_bos_token").value_or(add_bos);
+  if (force_bos) add_bos = true;  // llama.cpp's Gemma 4 rule, whatever the file says
   const bool add_eos = g.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
   if (add_bos && tok->bos) tok->prefix_ids = {*tok->bos};
   if (add_eos && tok->eos) tok->suffix_ids = {*tok->eos};

@@ -117,6 +117,21 @@ std::string ModelTokenizer::decode(const std::vector<int32_t>& ids, bool skip_sp
   return utf8::sanitize(out);
 }
 
+namespace {
+
+const char* const kEndTexts[] = {
+    "<|eot_id|>", "<|im_end|>", "<|end_of_text|>", "<|endoftext|>",    "<end_of_turn>",
+    "</s>",       "<|eom_id|>", "<|end|>",         "<|return|>",       "<|call|>",
+    "<|EOT|>",    "<eos>",      "<turn|>",         "<|tool_response>", "<｜end▁of▁sentence｜>"};
+
+}  // namespace
+
+bool is_end_of_generation_text(std::string_view text) {
+  for (const char* t : kEndTexts)
+    if (text == t) return true;
+  return false;
+}
+
 void ModelTokenizer::collect_eog(const std::vector<int32_t>& extra_ids) {
   eog.clear();
   auto add = [&](int32_t id) {
@@ -126,13 +141,17 @@ void ModelTokenizer::collect_eog(const std::vector<int32_t>& extra_ids) {
   };
   if (eos) add(*eos);
   for (int32_t id : extra_ids) add(id);
-  static const char* kEndTexts[] = {"<|eot_id|>",    "<|im_end|>",    "<|end_of_text|>",
-                                    "<|endoftext|>", "<end_of_turn>", "</s>",
-                                    "<|eom_id|>",    "<|end|>",       "<|return|>",
-                                    "<|call|>",      "<|EOT|>",       "<｜end▁of▁sentence｜>"};
   for (const char* t : kEndTexts) {
     auto id = vocab.find(t);
     if (id && is_special(*id)) add(*id);
+  }
+  // Harmony (gpt-oss): <|end|> closes a message, <|return|> and <|call|> end the turn.
+  auto end = vocab.find("<|end|>"), ret = vocab.find("<|return|>"), call = vocab.find("<|call|>");
+  auto has = [&](std::optional<int32_t> id) {
+    return id && std::find(eog.begin(), eog.end(), *id) != eog.end();
+  };
+  if (has(end) && has(ret) && has(call) && eos != end) {
+    eog.erase(std::find(eog.begin(), eog.end(), *end));
   }
 }
 

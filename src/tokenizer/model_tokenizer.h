@@ -26,6 +26,9 @@ struct DecoderConfig {
   int strip_leading_spaces = 0;  // spaces removed from the start of the first decoded token
 };
 
+// The token texts that end generation wherever a vocabulary has them as special tokens.
+bool is_end_of_generation_text(std::string_view text);
+
 class ModelTokenizer final : public Tokenizer {
  public:
   std::vector<int32_t> encode(std::string_view text, const EncodeOptions& opts) const override;
@@ -40,7 +43,8 @@ class ModelTokenizer final : public Tokenizer {
   std::string token_text(int32_t id) const override;
   int leading_spaces_to_strip() const override { return decoder.strip_leading_spaces; }
 
-  // Fills eog from eos plus the well-known end-of-turn token texts present in the vocabulary.
+  // Fills eog from eos, extra_ids and the special tokens with an end-of-turn text (llama.cpp's
+  // list); <|end|> is left out when <|return|> and <|call|> are there (harmony, as llama.cpp).
   void collect_eog(const std::vector<int32_t>& extra_ids);
 
   Vocab vocab;
