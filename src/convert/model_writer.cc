@@ -65,7 +65,18 @@ nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
     j["hidden_activation"] = "gelu_pytorch_tanh";
     j.erase("hidden_act");
   }
-  if (c.num_experts > 0) {
+  if (c.attention_sinks) {  // gpt-oss
+    j["num_local_experts"] = c.num_experts;
+    j["num_experts_per_tok"] = c.num_experts_used;
+    j["experts_per_token"] = c.num_experts_used;
+    j["sliding_window"] = c.sliding_window;
+    nlohmann::json types = nlohmann::json::array();
+    for (int64_t i = 0; i < c.num_layers; ++i)
+      types.push_back(c.is_sliding(i) ? "sliding_attention" : "full_attention");
+    j["layer_types"] = types;
+    j["swiglu_limit"] = c.swiglu_limit;
+    j["initial_context_length"] = c.rope_scaling.original_max_position_embeddings;
+  } else if (c.num_experts > 0) {
     j["num_experts"] = c.num_experts;
     j["num_experts_per_tok"] = c.num_experts_used;
     j["moe_intermediate_size"] = c.expert_intermediate_size;
@@ -78,6 +89,14 @@ nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
                                               : "bfloat16";
   if (c.rope_scaling.type.empty()) {
     j["rope_scaling"] = nullptr;
+  } else if (c.rope_scaling.type == "yarn") {  // ends rounded outwards, as mlx-lm always does
+    j["rope_scaling"] = {
+        {"rope_type", "yarn"},
+        {"factor", c.rope_scaling.factor},
+        {"beta_fast", c.rope_scaling.beta_fast},
+        {"beta_slow", c.rope_scaling.beta_slow},
+        {"truncate", c.rope_scaling.truncate},
+        {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
   } else {
     j["rope_scaling"] = {
         {"rope_type", c.rope_scaling.type},
@@ -227,10 +246,33 @@ std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
   return b;
 }
 
+// Hugging Face gpt-oss: gate and up fused input-major, gate_up_proj [E, c, 2r] (gate columns
+// even, up odd) and down_proj [E, c, r]; experts' biases gate_up_proj_bias [E, 2r] likewise.
+// gate: the gate tensor (and its bias); up: the up one (null when writing down_proj).
+void add_gpt_oss_hf_experts(const std::string& head, const TensorSpec& t,
+                            const std::vector<float>& gate, const std::vector<float>* up,
+                            const WriteOptions& o, std::vector<SafetensorsWriteTensor>& out) {
+  const bool bias = t.kind == TensorSpec::Kind::kBias;
+  const int64_t E = bias ? t.rows : t.experts, r = bias ? t.cols : t.rows / E;
+  const int64_t c = bias ? 1 : t.cols, parts = up ? 2 : 1;
+  std::vector<float> fused(static_cast<size_t>(E * c * r * parts));
+  for (int64_t e = 0; e < E; ++e)
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t k = 0; k < c; ++k)
+        for (int64_t p = 0; p < parts; ++p)
+          fused[((e * c + k) * r + i) * parts + p] = (p ? *up : gate)[(e * r + i) * c + k];
+  const std::string name = head + ".experts." + (up ? "gate_up_proj" : "down_proj");
+  out.push_back({bias ? name + "_bias" : name, o.float_dtype,
+                 bias ? std::vector<int64_t>{E, parts * r} : std::vector<int64_t>{E, c, parts * r},
+                 float_bytes(fused, o.float_dtype)});
+}
+
 // An experts tensor [E * r, c] ("...mlp.experts.gate_proj.weight"): MLX (bits > 0) writes
-// "...mlp.switch_mlp.gate_proj.{weight,scales,biases}" [E, r, ...]; HF "...experts.e.gate_proj".
+// "...mlp.switch_mlp.gate_proj.{weight,scales,biases}" [E, r, ...] (gpt-oss, as mlx-lm names
+// it: "...mlp.experts.gate_proj.*"); HF "...experts.e.gate_proj".
 Status add_expert_tensors(const TensorSpec& t, const std::vector<float>& v, const WriteOptions& o,
-                          int bits, MlxScaleType st, std::vector<SafetensorsWriteTensor>& out) {
+                          int bits, MlxScaleType st, bool gpt_oss,
+                          std::vector<SafetensorsWriteTensor>& out) {
   const int64_t E = t.experts, r = t.rows / E, c = t.cols;
   const size_t at = t.name.find(".experts.");
   const std::string head = t.name.substr(0, at), proj = t.name.substr(at + 9);
@@ -247,7 +289,8 @@ Status add_expert_tensors(const TensorSpec& t, const std::vector<float>& v, cons
   if (c % o.group_size != 0)
     return Status::error("make-model", t.name + ": columns are not a multiple of the group size");
   MlxQuantized q = quantize_to_mlx(v.data(), E * r, c, bits, o.group_size, st);
-  const std::string base = head + ".switch_mlp." + proj.substr(0, proj.rfind(".weight"));
+  const std::string base =
+      head + (gpt_oss ? ".experts." : ".switch_mlp.") + proj.substr(0, proj.rfind(".weight"));
   out.push_back({base + ".weight", "U32", {E, r, c * bits / 32}, as_bytes(q.packed)});
   out.push_back({base + ".scales", o.float_dtype, {E, r, c / o.group_size}, as_bytes(q.scales)});
   out.push_back({base + ".biases", o.float_dtype, {E, r, c / o.group_size}, as_bytes(q.biases)});
@@ -269,12 +312,28 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
                           : o.float_dtype == "F16" ? MlxScaleType::F16
                                                    : MlxScaleType::BF16;
   std::vector<SafetensorsWriteTensor> out_tensors;
+  const bool gpt_oss_hf = c.attention_sinks && !mlx;
   for (const TensorSpec& t : tensors) {
+    const size_t at = t.name.find(".experts.");
+    if (gpt_oss_hf && at != std::string::npos) {  // fused, as transformers stores gpt-oss
+      if (t.name.find("up_proj") != std::string::npos) continue;  // written with gate_proj
+      const bool down = t.name.find("down_proj") != std::string::npos;
+      const std::vector<float> gate = produce(t);
+      std::vector<float> up;
+      if (!down) {
+        TensorSpec u = t;
+        u.name.replace(u.name.find("gate_proj"), 9, "up_proj");
+        up = produce(u);
+      }
+      add_gpt_oss_hf_experts(t.name.substr(0, at), t, gate, down ? nullptr : &up, o, out_tensors);
+      continue;
+    }
     std::vector<float> v = produce(t);
     if (c.arch->norms_offset_one && t.kind == TensorSpec::Kind::kNorm)
       for (float& x : v) x -= 1.0f;  // Gemma's files store (w - 1)
     if (t.experts > 0) {  // MLX: stacked under switch_mlp; Hugging Face: one tensor per expert
-      SLUICE_RETURN_IF_ERROR(add_expert_tensors(t, v, o, mlx ? bits : 0, st, out_tensors));
+      SLUICE_RETURN_IF_ERROR(
+          add_expert_tensors(t, v, o, mlx ? bits : 0, st, c.attention_sinks, out_tensors));
       continue;
     }
     const bool matrix =
@@ -294,8 +353,8 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
       out_tensors.push_back(
           {base + ".biases", sdt, {t.rows, t.cols / o.group_size}, as_bytes(q.biases)});
     } else {
-      std::vector<int64_t> shape =
-          matrix ? std::vector<int64_t>{t.rows, t.cols} : std::vector<int64_t>{t.cols};
+      std::vector<int64_t> shape = matrix || t.rows > 1 ? std::vector<int64_t>{t.rows, t.cols}
+                                                        : std::vector<int64_t>{t.cols};
       out_tensors.push_back({t.name, o.float_dtype, shape, float_bytes(v, o.float_dtype)});
     }
   }
@@ -320,9 +379,6 @@ Status write_model(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
   if (o.format == OutputFormat::kSafetensorsBF16 && o.float_dtype != "BF16")
     return Status::error("make-model", "safetensors-bf16 writes BF16");
   if (is_gguf_format(o.format)) return write_gguf(c, tensors, produce, o, out);
-  if (c.attention_sinks)
-    return Status::error(
-        "make-model", "gpt-oss is written as GGUF only for now (gguf-f16, gguf-q8_0, gguf-mxfp4)");
   return write_safetensors_dir(c, tensors, produce, o, out);
 }
 

@@ -86,18 +86,17 @@ Result<ModelConfig> gpt_oss_preset(ModelConfig c, const std::string& preset,
   if (preset == "tiny") {  // four layers (two sliding); a window the test prompts pass
     c.hidden_size = 256, c.num_layers = 4, c.num_heads = 8, c.num_kv_heads = 2, c.head_dim = 64;
     c.num_experts = 8, c.num_experts_used = 4, c.expert_intermediate_size = 256;
-    c.sliding_window = 16;
+    c.sliding_window = 16, c.max_position_embeddings = 4096;
     preset_vocab = 0;
   } else if (preset == "gpt-oss-20b") {
     c.hidden_size = 2880, c.num_layers = 24, c.num_heads = 64, c.num_kv_heads = 8;
     c.head_dim = 64, c.num_experts = 32, c.num_experts_used = 4, c.expert_intermediate_size = 2880;
-    c.sliding_window = 128;
+    c.sliding_window = 128, c.max_position_embeddings = 131072;
   } else {
     return Status::error("make-model",
                          "unknown preset '" + preset + "' for gpt-oss (tiny, gpt-oss-20b)");
   }
   c.intermediate_size = c.expert_intermediate_size;
-  c.max_position_embeddings = 131072;
   c.sliding_window_pattern = 2;
   c.rope_scaling.type = "yarn", c.rope_scaling.factor = 32.0f;
   c.rope_scaling.original_max_position_embeddings = 4096;

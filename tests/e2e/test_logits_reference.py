@@ -21,7 +21,7 @@ from e2e_util import PROMPT_TEXT, THREADS, check_ok, read_f32, rel_l2
 
 TOL = 1e-2
 ARCHS = ["llama", "qwen2", "qwen3", "qwen3moe", "gemma3"]
-GGUF_ARCHS = ARCHS + ["gpt-oss"]  # make-model writes gpt-oss as GGUF only
+GGUF_ARCHS = ARCHS + ["gpt-oss"]
 MLX_FORMATS = [("mlx-4", 64), ("mlx-4", 32), ("mlx-8", None), ("safetensors-bf16", None)]
 GGUF_FORMATS = ["gguf-f16", "gguf-q8_0", "gguf-q4_0", "gguf-q4_k"]
 
@@ -56,9 +56,11 @@ def _judge(record, case, ours, peer, exact, peer_name, exact_name):
         f"(both > {TOL}); {peer_name}'s own error is {floor:.3e}")
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", GGUF_ARCHS)
 @pytest.mark.parametrize("fmt,group", MLX_FORMATS, ids=lambda v: str(v) if v else "default")
 def test_logits_vs_mlx_lm(arch, fmt, group, make_model, prompt_ids, sluice, reference, record, tmp_path):
+    if arch == "gpt-oss" and fmt == "safetensors-bf16":
+        pytest.skip("mlx-lm reads gpt-oss only as MXFP4 or its own layout, not transformers' float one")
     model = make_model(arch, fmt, group_size=group, seed=_seed(arch))
     ids = prompt_ids(arch)
     ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")

@@ -73,18 +73,19 @@ Layout make_layout(const std::vector<Seq>& seqs, int64_t bs) {
 // (also in batch-invariant mode: fixed splits, no tiles). CUDA's tiles (head_dim 64 or 128, for
 // decode-only batches and prefill chunks of 8+ tokens) take f16 operands: ~5e-4 of error.
 // window > 0: sliding-window attention (cache.window), on backends that support it.
+// sinks: a random logit per head joins every softmax's denominator (cache.sinks; gpt-oss).
 OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, const Heads& h,
-                      int64_t window = 0) {
+                      int64_t window = 0, bool sinks = false) {
   const bool decodes_only =
       std::all_of(seqs.begin(), seqs.end(), [](const Seq& s) { return s.num_tokens == 1; });
   const bool tiled = (h.head_dim == 64 || h.head_dim == 128) &&
                      (decodes_only || std::any_of(seqs.begin(), seqs.end(),
                                                   [](const Seq& s) { return s.num_tokens >= 8; }));
   // A window of 1 leaves one key per row: softmax weight exactly 1, the tiles' f16 rounding gone.
-  const Bounds out{rel(1e-5), tiled ? rel(2e-3, window == 1 ? 0.0 : 1e-6) : rel(1e-5)};
+  const Bounds out{rel(1e-5), tiled ? rel(2e-3, window == 1 && !sinks ? 0.0 : 1e-6) : rel(1e-5)};
   OpCase c{"paged_attention",
            case_name(set, "_h", h.heads, "_kv", h.kv_heads, "_hd", h.head_dim, "_bs", h.block_size,
-                     window > 0 ? "_w" + std::to_string(window) : ""),
+                     window > 0 ? "_w" + std::to_string(window) : "", sinks ? "_sinks" : ""),
            nullptr,
            {{"out", out, nullptr},
             {"out batch-invariant", all(rel(1e-5)), nullptr},
@@ -110,6 +111,7 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
                       h.head_dim,
                       be.kv_dtype(),
                       window};
+    if (sinks) cache.sinks = b.up(randn(h.heads, 11, 2.0f));
     be.cache_write(b.up(kv_values(m * kv_row, 6)), b.up(kv_values(m * kv_row, 7)), m,
                    b.up(l.prefix_slots), cache);
     be.cache_write(b.up(kv_values(n * kv_row, 4)), b.up(kv_values(n * kv_row, 5)), n, b.up(l.slots),
@@ -248,6 +250,11 @@ std::vector<OpCase> attention_cases() {
     for (const auto& [name, seqs] : {sets[0], sets[3]})
       for (const Heads& h : {Heads{8, 2, 64, 16}, Heads{6, 1, 96, 5}})
         cases.push_back(attention_case(name, seqs, h, window));
+  // Attention sinks: every path (tiles, per token, split contexts and their merges), with and
+  // without a window.
+  for (const auto& [name, seqs] : {sets[0], sets[1], sets[2], sets[3], sets[4]})
+    for (const Heads& h : {Heads{8, 2, 64, 16}, Heads{6, 1, 96, 5}})
+      for (int64_t window : {0, 31}) cases.push_back(attention_case(name, seqs, h, window, true));
   for (int64_t hd : {64, 128})
     for (bool norms : {false, true})
       for (bool interleaved : {false, true})

@@ -147,6 +147,27 @@ OpCase gelu_scale_case(int64_t count) {
   return c;
 }
 
+// gpt-oss's clamped SwiGLU (also in place over gate); gate and up past the limit both ways.
+OpCase swiglu_clamped_case(int64_t count) {
+  OpCase c{"swiglu_clamped",
+           case_name("count", count),
+           nullptr,
+           {{"out", all(rel(1e-5)), nullptr}, {"out in place", all(rel(1e-5)), nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    Backend& be = b.backend();
+    auto g = randn(count, 5, 6.0f), u = randn(count, 6, 6.0f);
+    if (count > 10) g[3] = -200.0f, g[4] = 200.0f, u[5] = 50.0f, u[6] = -50.0f;
+    const float* up = b.up(u);
+    float* out = b.poisoned(count);
+    be.swiglu_clamped(b.up(g), up, count, 1.702f, 7.0f, out);
+    float* inplace = b.up(g);
+    be.swiglu_clamped(inplace, up, count, 1.702f, 7.0f, inplace);
+    return {b.down(out, count), b.down(inplace, count)};
+  };
+  return c;
+}
+
 OpCase add_bias_case(int64_t n, int64_t dim) {
   OpCase c{"add_bias", n_by(n, dim), nullptr, {{"x", all(exact()), nullptr}}, nullptr};
   c.run = [=](BackendBuffers& b) -> Outputs {
@@ -189,6 +210,7 @@ std::vector<OpCase> elementwise_cases() {
     cases.push_back(silu_add_case(count, all(rel(1e-5))));
   cases.push_back(silu_add_case(7 * 320, {rel(1e-5), rel(1e-6)}));
   for (int64_t count : {1, 7, 64, 1000, 100003}) cases.push_back(gelu_scale_case(count));
+  for (int64_t count : {1, 7, 64, 1000, 100003}) cases.push_back(swiglu_clamped_case(count));
   for (int64_t dim : {3, 64, 896}) cases.push_back(add_bias_case(50, dim));
   cases.push_back(add_bias_case(7, 320));
   cases.push_back(gather_rows_case());

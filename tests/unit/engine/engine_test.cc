@@ -1,6 +1,7 @@
 // The engine end to end on tiny synthetic models (MLX 4-bit, a 1.7k-token SentencePiece-style
-// vocabulary), dense (llama), mixture of experts (qwen3moe) and sliding-window (gemma3, window
-// 32): batch invariance, chunked prefill, preemption, aborts, prefix sharing, n > 1.
+// vocabulary), dense (llama), mixture of experts (qwen3moe), sliding-window (gemma3, window 32)
+// and gpt-oss (window 16, sinks, MXFP4 experts): batch invariance, chunked prefill, preemption,
+// aborts, prefix sharing, n > 1.
 #include "engine/engine.h"
 
 #include <gtest/gtest.h>
@@ -448,8 +449,13 @@ TEST_P(EngineTest, ReasoningBudgetForcesTheCloseTokensThenTheConstraintApplies) 
       << "the constraint must not apply inside the section";
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, EngineTest, ::testing::Values("llama", "qwen3moe", "gemma3"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Archs, EngineTest,
+                         ::testing::Values("llama", "qwen3moe", "gemma3", "gpt-oss"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');  // gtest names
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace sluice

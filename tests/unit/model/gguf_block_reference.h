@@ -147,6 +147,18 @@ inline void ref_q6_k(const uint8_t* p, Ref* r) {
   for (float v : y) r->w.push_back(v), r->mag.push_back(std::fabs(v));
 }
 
+// OCP MX: E2M1 = sign (bit 3), exponent (bits 2-1, bias 1), mantissa (bit 0); x 2^(e - 127).
+inline void ref_mxfp4(const uint8_t* p, Ref* r) {
+  const double d = std::ldexp(1.0, p[0] - 127);
+  for (int j = 0; j < 32; ++j) {
+    const int q = j < 16 ? p[1 + j] & 15 : p[1 + j - 16] >> 4;
+    const int exp = (q >> 1) & 3, man = q & 1;
+    const double mag = exp == 0 ? 0.5 * man : std::ldexp(1.0 + 0.5 * man, exp - 1);
+    r->w.push_back(static_cast<float>((q & 8 ? -mag : mag) * d));
+    r->mag.push_back(0.0f);  // exact: no rounded term
+  }
+}
+
 struct TypeCase {
   GgufType type;
   int64_t block_elems;
@@ -178,6 +190,7 @@ inline const TypeCase kGgufCases[] = {
     {GgufType::Q4_K, 256, sizeof(ggml::BlockQ4_K), ref_q4_k, DType::Q4G32},
     {GgufType::Q5_K, 256, sizeof(ggml::BlockQ5_K), ref_q5_k, DType::Q8G32},
     {GgufType::Q6_K, 256, sizeof(ggml::BlockQ6_K), ref_q6_k, DType::Q8G16},
+    {GgufType::MXFP4, 32, sizeof(ggml::BlockMxfp4), ref_mxfp4, DType::Q8G32},
 };
 
 // Dequantizes all rows of w and checks them against ref within the half rounding of terms.

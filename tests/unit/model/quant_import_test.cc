@@ -48,6 +48,9 @@ std::vector<uint8_t> random_blocks(const TypeCase& c, int64_t nblocks, std::mt19
       case GgufType::Q6_K:
         set_half(p + 208, scale(rng) / 64);
         break;
+      case GgufType::MXFP4:  // scales 2^-24 .. 2^18 x 2: the whole exactly imported range
+        p[0] = static_cast<uint8_t>(104 + byte(rng) % 43);
+        break;
       default:
         break;
     }
@@ -129,6 +132,28 @@ TEST(ImportGguf, RejectsBadTensors) {
   EXPECT_NE(r.error().find("blk.0.test.weight"), std::string::npos) << r.error();
   info = tensor_info(GgufType::Q2_K, 1, 256, data);
   EXPECT_FALSE(import_gguf_tensor(info, 1, 256).ok());
+}
+
+// MXFP4: a NaN scale (255) is corrupted data and one past 2^19 is refused, naming the block;
+// scales below 2^-24 x 2 round their (tiny) weights to multiples of 2^-24.
+TEST(ImportGguf, Mxfp4Scales) {
+  std::vector<uint8_t> data(2 * sizeof(ggml::BlockMxfp4), 0x77);  // codes 7: 6.0 x scale
+  data[0] = 127;
+  data[sizeof(ggml::BlockMxfp4)] = 255;
+  auto r = import_gguf_tensor(tensor_info(GgufType::MXFP4, 1, 64, data), 1, 64);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("block 1 has a NaN scale"), std::string::npos) << r.error();
+  data[sizeof(ggml::BlockMxfp4)] = 127 + 20;
+  r = import_gguf_tensor(tensor_info(GgufType::MXFP4, 1, 64, data), 1, 64);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("at most 2^19"), std::string::npos) << r.error();
+  data[sizeof(ggml::BlockMxfp4)] = 127 - 27;  // 6 x 2^-27 -> 2^-24 x round(0.75) = 2^-24
+  r = import_gguf_tensor(tensor_info(GgufType::MXFP4, 1, 64, data), 1, 64);
+  ASSERT_TRUE(r.ok()) << r.error();
+  std::vector<float> row(64);
+  dequantize_row(*r, 0, row.data());
+  EXPECT_EQ(row[0], 6.0f);
+  EXPECT_EQ(row[32], std::ldexp(1.0f, -24));
 }
 
 // ---- MLX
