@@ -241,6 +241,48 @@ def test_malformed_moe_gguf(case, good_moe, sluice, tmp_path):
     check_clean_error(_run_bad(sluice, bad), keywords, f"moe gguf {case}")
 
 
+# ---------------------------------------------------------------- gpt-oss (MXFP4 experts)
+
+
+@pytest.fixture(scope="module")
+def good_gpt_oss(make_model):
+    return make_model("gpt-oss", "gguf-mxfp4")
+
+
+def test_unmodified_gpt_oss_runs(good_gpt_oss, sluice):
+    r = _run_bad(sluice, good_gpt_oss)
+    assert r.returncode == 0, f"the unmodified gpt-oss model fails, so the cases below prove nothing:\n{r.stderr}"
+
+
+def _gpt_oss_case(name, good: Path, tmp: Path) -> tuple[Path, tuple]:
+    f = GgufLite(str(good))
+    dst = tmp / f"{name}.gguf"
+    exps = "blk.1.ffn_down_exps.weight"
+    if name == "mxfp4_nan_scale":  # an E8M0 scale of 255 (NaN) in the 3rd block
+        data = bytearray(good.read_bytes())
+        data[f.data_start + f.tensors[exps].offset + 2 * 17] = 255
+        dst.write_bytes(bytes(data))
+        return dst, ("NaN", "ffn_down_exps")
+    if name == "missing_sinks":
+        rewrite(str(good), str(dst), drop={"blk.2.attn_sinks.weight"})
+        return dst, ("missing", "attn_sinks")
+    if name == "missing_expert_bias":
+        rewrite(str(good), str(dst), drop={"blk.0.ffn_up_exps.bias"})
+        return dst, ("missing",)
+    if name == "truncated_experts":  # the expert tensor's shape claims one expert more
+        c, r, e = f.tensors[exps].shape
+        rewrite(str(good), str(dst), shapes={exps: [c, r, e + 1]})
+        return dst, ("shape",)
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("case", ["mxfp4_nan_scale", "missing_sinks", "missing_expert_bias",
+                                  "truncated_experts"])
+def test_malformed_gpt_oss_gguf(case, good_gpt_oss, sluice, tmp_path):
+    bad, keywords = _gpt_oss_case(case, good_gpt_oss, tmp_path)
+    check_clean_error(_run_bad(sluice, bad), keywords, f"gpt-oss gguf {case}")
+
+
 def test_gguf_without_vocabulary(good_gguf, sluice, tmp_path):
     """Vocabulary-level problem: the token list is missing -> tokenize fails cleanly."""
     bad = tmp_path / "novocab.gguf"
