@@ -134,6 +134,12 @@ void ModelTokenizer::collect_eog(const std::vector<int32_t>& extra_ids) {
     auto id = vocab.find(t);
     if (id && is_special(*id)) add(*id);
   }
+  // Harmony (gpt-oss, o200k_harmony) ends a turn with <|return|> or <|call|>; its <|end|> only
+  // ends a message, and the next one (the answer after the analysis) follows.
+  auto ret = vocab.find("<|return|>"), call = vocab.find("<|call|>"), end = vocab.find("<|end|>");
+  if (ret && call && end && std::find(eog.begin(), eog.end(), *ret) != eog.end() &&
+      std::find(eog.begin(), eog.end(), *call) != eog.end())
+    eog.erase(std::remove(eog.begin(), eog.end(), *end), eog.end());
 }
 
 }  // namespace sluice
