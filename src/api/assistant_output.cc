@@ -21,6 +21,8 @@ AssistantOutputParser::AssistantOutputParser(const OutputPlan& plan, std::string
     reasoning_ = std::make_unique<parsers::ReasoningParser>(
         plan.reasoning->open, plan.reasoning->close, plan.reasoning_starts_inside);
   if (plan.tool_format) tools_ = plan.tool_format->make_parser(plan.tool_spec);
+  if (tools_ && !plan.output_prefix.empty()) tools_->feed(plan.output_prefix, scratch_);
+  scratch_.clear();
 }
 
 void AssistantOutputParser::feed(std::string_view text, std::vector<AssistantEvent>& out) {
@@ -78,6 +80,11 @@ void AssistantOutputParser::tool_events(std::vector<parsers::ParseEvent>& events
         break;
       case K::kToolCallEnd:
         a.kind = AssistantEvent::Kind::kToolEnd;
+        break;
+      case K::kReasoning:  // formats with their own reasoning section (harmony)
+        if (e.text.empty()) continue;
+        a.kind = AssistantEvent::Kind::kReasoning;
+        a.text = std::move(e.text);
         break;
     }
     out.push_back(std::move(a));

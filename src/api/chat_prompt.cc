@@ -1,9 +1,13 @@
 #include "api/chat_prompt.h"
 
 #include <algorithm>
+#include <ctime>
+#include <optional>
 
 #include "api/api_error.h"
+#include "api/harmony_prompt.h"
 #include "api/json_fields.h"
+#include "common/env.h"
 
 namespace sluice::api {
 
@@ -53,11 +57,70 @@ Json normalize_tool_calls(const Json& calls, size_t index) {
   return out;
 }
 
+// The date prompts show: the input's, SLUICE_FIXED_DATE (tests), or unset (today, local).
+std::optional<std::tm> fixed_date(const ChatPromptInput& in) {
+  static const std::optional<std::tm> fixed = [] {
+    const std::string v = env::value(env::Switch::kFixedDate);
+    return v.empty() ? std::nullopt : parse_fixed_date(v);
+  }();
+  return in.now ? in.now : fixed;
+}
+
+std::string prompt_date(const ChatPromptInput& in) {
+  std::tm tm{};
+  if (auto f = fixed_date(in)) {
+    tm = *f;
+  } else {
+    const std::time_t now = std::time(nullptr);
+    localtime_r(&now, &tm);
+  }
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// The harmony template's variables: reasoning_effort, model_identity (builtin_tools would need
+// tools sluice does not run: a 400).
+HarmonyPromptOptions harmony_options(const ChatPromptInput& in) {
+  HarmonyPromptOptions o;
+  o.date = prompt_date(in);
+  o.add_generation_prompt = in.add_generation_prompt;
+  if (!in.kwargs.is_object()) return o;
+  if (const Json* e = json_field(in.kwargs, "reasoning_effort")) {
+    if (!e->is_string() || (*e != "low" && *e != "medium" && *e != "high"))
+      throw invalid(
+          "chat_template_kwargs.reasoning_effort must be 'low', 'medium' or 'high', "
+          "got " +
+              e->dump(),
+          "chat_template_kwargs");
+    o.reasoning_effort = e->get<std::string>();
+  }
+  if (const Json* id = json_field(in.kwargs, "model_identity"))
+    o.model_identity = json_string(*id, "chat_template_kwargs.model_identity");
+  if (const Json* b = json_field(in.kwargs, "builtin_tools"); b && !(b->is_array() && b->empty()))
+    throw invalid(
+        "chat_template_kwargs.builtin_tools: built-in tools (browser, python) are not supported",
+        "chat_template_kwargs");
+  return o;
+}
+
 }  // namespace
 
 ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in) {
   if (!ctx.chat_template)
     throw invalid("the model has no (usable) chat template; use /v1/completions", "messages");
+  const Tokenizer& tok = ctx.model->tokenizer();
+  ChatPrompt p;
+  p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), in,
+                            tok.bos_id() ? tok.token_text(*tok.bos_id()) : "",
+                            tok.eos_id() ? tok.token_text(*tok.eos_id()) : "");
+  p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
+  if (p.tokens.empty()) throw invalid("the rendered prompt is empty", "messages");
+  return p;
+}
+
+std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
+                             const std::string& bos, const std::string& eos) {
   if (!in.messages.is_array() || in.messages.empty())
     throw invalid("messages must be a non-empty list", "messages");
   static const char* kRoles[] = {"system", "developer", "user", "assistant", "tool"};
@@ -81,26 +144,28 @@ ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in
       throw invalid(where + ".content is required", "messages");
     // An assistant turn with only tool calls has null content; templates concatenate strings.
     if (!out.contains("content") || out["content"].is_null()) out["content"] = "";
-    if (out.contains("tool_calls")) out["tool_calls"] = normalize_tool_calls(out["tool_calls"], i);
+    // Harmony keeps the arguments text as the client sent it.
+    if (out.contains("tool_calls")) {
+      Json calls = normalize_tool_calls(out["tool_calls"], i);
+      if (tpl) out["tool_calls"] = std::move(calls);
+    }
     messages.push_back(std::move(out));
   }
-  const Tokenizer& tok = ctx.model->tokenizer();
+  if (!tpl) return render_harmony_prompt(messages, in.tools, harmony_options(in));
   Json context = Json::object();
   if (in.kwargs.is_object())
     for (auto it = in.kwargs.begin(); it != in.kwargs.end(); ++it) context[it.key()] = it.value();
   context["messages"] = std::move(messages);
   if (!in.tools.is_null()) context["tools"] = in.tools;
   context["add_generation_prompt"] = in.add_generation_prompt;
-  context["bos_token"] = tok.bos_id() ? tok.token_text(*tok.bos_id()) : "";
-  context["eos_token"] = tok.eos_id() ? tok.token_text(*tok.eos_id()) : "";
-  auto text = ctx.chat_template->render(context);
+  context["bos_token"] = bos;
+  context["eos_token"] = eos;
+  ChatTemplateRenderOptions ropts;
+  ropts.fixed_now = fixed_date(in);
+  auto text = tpl->render(context, ropts);
   if (!text)
     throw invalid("the chat template failed on these messages: " + text.error(), "messages");
-  ChatPrompt p;
-  p.text = std::move(*text);
-  p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
-  if (p.tokens.empty()) throw invalid("the rendered prompt is empty", "messages");
-  return p;
+  return std::move(*text);
 }
 
 std::vector<int32_t> tokenize_prompt(const ServerContext& ctx, const std::string& text) {

@@ -2,7 +2,9 @@
 // Chat messages (OpenAI shape) -> the model's chat template -> prompt token ids. Both protocols
 // use it: the Anthropic routes convert their messages to this shape first.
 #include <cstdint>
+#include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@ struct ChatPromptInput {
   nlohmann::ordered_json tools;     // null or [{type:"function", function:{...}}]
   nlohmann::ordered_json kwargs;    // null or object: extra template variables (enable_thinking)
   bool add_generation_prompt = true;
+  std::optional<std::tm> now;  // the date prompts show; unset: SLUICE_FIXED_DATE, else today
 };
 
 struct ChatPrompt {
@@ -25,7 +28,14 @@ struct ChatPrompt {
 // Validates roles and content (400 naming "messages"), normalizes content-part lists of text to
 // strings (joined with "\n"; other part types are rejected), renders, tokenizes (special tokens
 // in the rendered text are parsed as such; no BOS added beyond what the template writes).
+// Harmony templates (ctx.harmony_prompt) are rendered by harmony_prompt.h. strftime_now and the
+// harmony date read SLUICE_FIXED_DATE when it is set.
 ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in);
+
+// The rendering step alone: with `tpl` (and the tokenizer's bos / eos texts), or harmony's
+// renderer when `tpl` is null.
+std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
+                             const std::string& bos, const std::string& eos);
 
 // A plain prompt (completions): tokenized with the tokenizer's BOS rule.
 std::vector<int32_t> tokenize_prompt(const ServerContext& ctx, const std::string& text);

@@ -1,9 +1,11 @@
 #include "api/output_plan.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <regex>
 
 #include "api/api_error.h"
+#include "common/env.h"
 #include "model/arch/arch_spec.h"
 #include "structured/grammar_matcher.h"
 #include "tokenizer/tokenizer.h"
@@ -99,6 +101,30 @@ bool forces_calls(const ToolRequest& t) {
   return t.choice == Choice::kRequired || t.choice == Choice::kNamed;
 }
 
+// reasoning_effort: the template's variable where it reads one; a 400 otherwise, unless the
+// request only hints at it.
+void plan_effort(const ServerContext& ctx, const ThinkingRequest& th, Json& kwargs) {
+  std::optional<std::string> effort = th.effort;
+  if (!effort && ctx.harmony_prompt && th.enabled == false) effort = "low";
+  if (!effort || kwargs.contains("reasoning_effort")) return;
+  if (ctx.template_takes_effort || ctx.harmony_prompt) {
+    kwargs["reasoning_effort"] = *effort;
+  } else if (!th.effort_is_hint) {
+    throw invalid(
+        th.effort_param + ": this model's chat template takes no reasoning effort (gpt-oss's does)",
+        th.effort_param);
+  } else if (env::enabled(env::Switch::kDebug)) {
+    std::fprintf(stderr, "sluice: debug: %s has no effect: the template takes no effort\n",
+                 th.effort_param.c_str());
+  }
+}
+
+std::shared_ptr<const parsers::ToolFormat> reasoning_format(const ServerContext& ctx) {
+  if (ctx.tool_format.empty() || !ctx.template_knows_tools) return nullptr;
+  std::shared_ptr<const parsers::ToolFormat> f = parsers::make_tool_format(ctx.tool_format);
+  return f && f->reasoning_section() ? f : nullptr;
+}
+
 }  // namespace
 
 OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
@@ -123,6 +149,7 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
       add_system_text(in.messages, tools_system_text(t.functions));
     }
   }
+  if (!plan.tool_format) plan.tool_format = reasoning_format(ctx);
   if (forces_calls(t) && req.format.kind != FormatRequest::Kind::kText)
     throw invalid(req.format.param + " cannot be combined with a " + t.choice_param +
                       " that forces a tool call",
@@ -132,6 +159,7 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
   if (!in.kwargs.is_object()) in.kwargs = Json::object();
   if (!in.kwargs.contains("enable_thinking"))
     in.kwargs["enable_thinking"] = req.thinking.enabled.value_or(true);
+  plan_effort(ctx, req.thinking, in.kwargs);
   if (!ctx.reasoning_open.empty())
     plan.reasoning = ReasoningTags{ctx.reasoning_open, ctx.reasoning_close};
   return plan;
@@ -140,24 +168,9 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
 void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan& plan,
                        const std::string& prompt_text, EngineRequest& er) {
   const Tokenizer& tok = ctx.model->tokenizer();
+  const EncodeOptions special{.add_special = false, .parse_special = true};
   // Formats whose markup is special tokens (<|python_tag|>, [TOOL_CALLS]) need them in the text.
   if (plan.tool_format && !plan.tool_format->markers().empty()) er.skip_special_tokens = false;
-  if (plan.reasoning) {
-    const std::string tail = rtrim(prompt_text);
-    if (ends_with(tail, plan.reasoning->close)) {
-      plan.reasoning.reset();  // the template closed an empty section: thinking is off
-    } else {
-      plan.reasoning_starts_inside = ends_with(tail, plan.reasoning->open);
-      ReasoningControl& rc = er.reasoning;
-      rc.enabled = true;
-      rc.starts_inside = plan.reasoning_starts_inside;
-      rc.open_text = plan.reasoning->open;
-      rc.close_text = plan.reasoning->close;
-      rc.close_tokens = tok.encode("\n" + plan.reasoning->close + "\n\n",
-                                   EncodeOptions{.add_special = false, .parse_special = true});
-      rc.budget = req.thinking.budget >= 0 ? req.thinking.budget : ctx.options.max_thinking_tokens;
-    }
-  }
 
   // The grammar, if the output is constrained.
   std::string key, param;
@@ -182,7 +195,43 @@ void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan&
       return plan.tool_format->calls_grammar(plan.tool_spec, only, 1, max_calls);
     };
   }
+
+  // The reasoning section: <think> tags, or the format's own (harmony's analysis channel).
+  const std::optional<parsers::ReasoningSection> section =
+      plan.tool_format ? plan.tool_format->reasoning_section() : std::nullopt;
+  ReasoningControl& rc = er.reasoning;
+  rc.budget = req.thinking.budget >= 0 ? req.thinking.budget : ctx.options.max_thinking_tokens;
+  if (plan.reasoning) {
+    const std::string tail = rtrim(prompt_text);
+    if (ends_with(tail, plan.reasoning->close)) {
+      plan.reasoning.reset();  // the template closed an empty section: thinking is off
+    } else {
+      plan.reasoning_starts_inside = ends_with(tail, plan.reasoning->open);
+      rc.enabled = true;
+      rc.starts_inside = plan.reasoning_starts_inside;
+      rc.open_text = plan.reasoning->open;
+      rc.close_text = plan.reasoning->close;
+      rc.close_tokens = tok.encode("\n" + plan.reasoning->close + "\n\n", special);
+    }
+  } else if (section) {
+    // A spent budget closes the section and opens the answer; under a grammar the close alone
+    // (the grammar writes what follows).
+    rc.enabled = true;
+    rc.open_text = section->open;
+    rc.close_text = section->close;
+    rc.close_tokens = tok.encode(section->close + (root ? "" : section->answer), special);
+  }
+
   if (!root) return;
+  // Formats that frame every message wrap a response format in their answer message.
+  if (section && req.format.kind != FormatRequest::Kind::kText) {
+    key = plan.tool_format->name() + ":" + key;
+    root = [inner = std::move(root), f = plan.tool_format]() -> Result<structured::NodePtr> {
+      auto r = inner();
+      if (!r) return r;
+      return f->answer_grammar(*r);
+    };
+  }
   // After a reasoning section the output may start with whitespace.
   const bool after_reasoning = plan.reasoning && plan.reasoning_starts_inside;
   if (after_reasoning) {
@@ -203,6 +252,8 @@ void configure_output_parsing(ServerContext& ctx) {
   const std::string source = ctx.chat_template ? ctx.chat_template->source() : "";
   const ServerOptions& o = ctx.options;
   ctx.template_knows_tools = source.find("tools") != std::string::npos;
+  ctx.harmony_prompt = source.find("<|channel|>") != std::string::npos;
+  ctx.template_takes_effort = source.find("reasoning_effort") != std::string::npos;
   if (o.tool_call_parser == "none")
     ctx.tool_format.clear();
   else if (o.tool_call_parser == "auto")

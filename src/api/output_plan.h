@@ -19,15 +19,25 @@ struct ReasoningTags {
 };
 
 struct OutputPlan {
-  std::shared_ptr<const parsers::ToolFormat> tool_format;  // null: tool calls are not parsed
+  // null: tool calls are not parsed. Formats with their own reasoning section (harmony) are set
+  // without tools too: they frame every message.
+  std::shared_ptr<const parsers::ToolFormat> tool_format;
   parsers::ToolSpec tool_spec;
   std::optional<ReasoningTags> reasoning;  // set: the output is split into reasoning and content
   bool reasoning_starts_inside = false;    // the prompt opened the section
+  // Markup of the output the prompt already wrote (a harmony prefill's "<|channel|>final
+  // <|message|>"): the parser reads it first, its events dropped.
+  std::string output_prefix;
+  // Whether responses carry reasoning (a <think> section or the format's own).
+  bool parses_reasoning() const {
+    return reasoning || (tool_format && tool_format->reasoning_section());
+  }
 };
 
 // Chat requests, before rendering: checks tools / tool_choice / format (400 naming the field) and
 // fills `in` (tools for the template, or a system text for templates that know no tools;
-// enable_thinking).
+// enable_thinking; reasoning_effort for templates that read it, gpt-oss's: there a request with
+// thinking off gets "low", the least that harmony models reason).
 OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
                             ChatPromptInput& in);
 
@@ -37,7 +47,8 @@ void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan&
                        const std::string& prompt_text, EngineRequest& er);
 
 // Once the model is loaded: the tool-call format and reasoning tags, from the flags
-// (--tool-call-parser, --reasoning-parser) or the chat template.
+// (--tool-call-parser, --reasoning-parser) or the chat template; whether the template is
+// harmony's (rendered by harmony_prompt.h) and whether it reads `reasoning_effort`.
 void configure_output_parsing(ServerContext& ctx);
 
 }  // namespace sluice::api

@@ -30,6 +30,12 @@ struct FormatRequest {
 struct ThinkingRequest {
   std::optional<bool> enabled;  // unset: the template's default
   int32_t budget = -1;          // tokens inside the reasoning section; < 0: the server default
+  // "low" | "medium" | "high": the template's `reasoning_effort` (gpt-oss); unset: its default.
+  std::optional<std::string> effort;
+  std::string effort_param = "reasoning_effort";
+  // A hint (Anthropic output_config.effort): models without an effort setting ignore it; else a
+  // model that takes none answers 400.
+  bool effort_is_hint = false;
 };
 
 struct OutputRequest {

@@ -26,6 +26,8 @@ struct ServerContext {
   std::string tool_format;            // a parsers::ToolFormat name; empty: tool calls are rejected
   bool template_knows_tools = false;  // else tools go into a system message ("json" format)
   std::string reasoning_open, reasoning_close;  // empty: no reasoning section
+  bool harmony_prompt = false;         // the template is gpt-oss's: rendered by harmony_prompt.h
+  bool template_takes_effort = false;  // the template reads `reasoning_effort`
   GrammarCache grammars;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};  // graceful shutdown: new requests and /health get 503

@@ -164,10 +164,10 @@ Command register_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--tool-call-parser", o->server.tool_call_parser,
                   "Tool-call format: auto (from the chat template), hermes, qwen3_coder, "
-                  "llama3_json, mistral, json, or none")
+                  "llama3_json, mistral, json, harmony (gpt-oss channels), or none")
       ->capture_default_str()
       ->check(CLI::IsMember(
-          {"auto", "none", "hermes", "qwen3_coder", "llama3_json", "mistral", "json"}));
+          {"auto", "none", "hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony"}));
   cmd->add_option("--reasoning-parser", o->server.reasoning_parser,
                   "Reasoning sections: auto (from the chat template), think (<think>...</think>), "
                   "or none")

@@ -20,7 +20,7 @@ constexpr SwitchInfo kSwitches[] = {
   {Switch::kTestdata, "SLUICE_TESTDATA", "",
    "shared test data root for make-model's default tokenizers (../shared/testdata)"},
   {Switch::kFixedDate, "SLUICE_FIXED_DATE", "",
-   "YYYY-MM-DD that `sluice template` renders as today (reproducible goldens)"},
+   "YYYY-MM-DD that `sluice template` and served prompts render as today (reproducible tests)"},
   {Switch::kWarmUpLarge, "SLUICE_WARM_UP_LARGE", "1",
    "0: device backends warm up without a full-budget step (A/B)"},
   {Switch::kCpuAvx512, "SLUICE_CPU_AVX512", "1",

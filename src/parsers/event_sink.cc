@@ -18,6 +18,10 @@ void EventSink::content(std::string_view text) {
   append_delta(ParseEvent::Kind::kContent, 0, text);
 }
 
+void EventSink::reasoning(std::string_view text) {
+  append_delta(ParseEvent::Kind::kReasoning, 0, text);
+}
+
 void EventSink::arguments(int index, std::string_view text) {
   append_delta(ParseEvent::Kind::kToolArguments, index, text);
 }
@@ -35,8 +39,9 @@ void EventSink::drain(std::vector<ParseEvent>& out, bool final) {
   bool keep = false;
   if (!final && !events_.empty()) {
     ParseEvent& last = events_.back();
-    bool is_delta =
-        last.kind == ParseEvent::Kind::kContent || last.kind == ParseEvent::Kind::kToolArguments;
+    bool is_delta = last.kind == ParseEvent::Kind::kContent ||
+                    last.kind == ParseEvent::Kind::kToolArguments ||
+                    last.kind == ParseEvent::Kind::kReasoning;
     size_t tail = is_delta ? incomplete_utf8_tail(last.text) : 0;
     if (tail > 0) {
       kept = {last.kind, last.index, last.text.substr(last.text.size() - tail), {}};

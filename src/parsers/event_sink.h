@@ -11,6 +11,7 @@ namespace sluice::parsers {
 class EventSink {
  public:
   void content(std::string_view text);
+  void reasoning(std::string_view text);
   void begin(int index, std::string_view name);
   void arguments(int index, std::string_view text);
   void end(int index);

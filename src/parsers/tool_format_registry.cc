@@ -9,11 +9,13 @@ std::unique_ptr<ToolFormat> make_tool_format(std::string_view name) {
   if (name == "llama3_json") return make_llama3_json_format();
   if (name == "mistral") return make_mistral_format();
   if (name == "json") return make_json_format();
+  if (name == "harmony") return make_harmony_format();
   return nullptr;
 }
 
 std::string detect_tool_format(std::string_view chat_template, std::string_view architecture) {
   auto has = [&](std::string_view s) { return chat_template.find(s) != std::string_view::npos; };
+  if (has("<|channel|>")) return "harmony";  // gpt-oss: every message names its channel
   // Qwen3-Coder / Qwen3.5 render calls as <tool_call><function=...>: check before plain
   // <tool_call>.
   if (has("<function=")) return "qwen3_coder";
@@ -47,6 +49,9 @@ ParsedOutput parse_all(ToolParser& parser, std::string_view text) {
         }
         break;
       case ParseEvent::Kind::kToolCallEnd:
+        break;
+      case ParseEvent::Kind::kReasoning:
+        out.reasoning += e.text;
         break;
     }
   }

@@ -11,5 +11,6 @@ std::unique_ptr<ToolFormat> make_qwen3_coder_format();
 std::unique_ptr<ToolFormat> make_llama3_json_format();
 std::unique_ptr<ToolFormat> make_mistral_format();
 std::unique_ptr<ToolFormat> make_json_format();
+std::unique_ptr<ToolFormat> make_harmony_format();
 
 }  // namespace sluice::parsers

@@ -19,6 +19,8 @@
 // - A call naming a function that is not in the tools is still a call: the API decides.
 // - Whitespace right before a call, between calls, and after the last call at the end of output
 //   is dropped from content; text after a call is content (with the whitespace before it).
+// - Formats whose output also carries reasoning (harmony's analysis channel) emit kReasoning
+//   pieces too and say so with reasoning_section().
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -36,6 +38,7 @@ struct ParseEvent {
     kToolCallBegin,  // index, name (arguments follow)
     kToolArguments,  // index, text: the next piece of the arguments JSON
     kToolCallEnd,    // index
+    kReasoning,      // text: reasoning (formats with a reasoning_section() only)
   };
   Kind kind;
   int index = 0;
@@ -46,6 +49,12 @@ struct ParseEvent {
 struct ToolCall {
   std::string name;
   std::string arguments;  // JSON object text (concatenation of its kToolArguments pieces)
+};
+
+// Markup of a format's own reasoning section, for the engine's reasoning control: open ... close
+// (harmony: "<|channel|>analysis<|message|>" ... "<|end|>"); `answer` opens the answer after it.
+struct ReasoningSection {
+  std::string open, close, answer;
 };
 
 // What the request allows: the tools (OpenAI `function` objects: name, description, parameters).
@@ -63,7 +72,7 @@ class ToolParser {
 class ToolFormat {
  public:
   virtual ~ToolFormat() = default;
-  // "hermes", "qwen3_coder", "llama3_json", "mistral", "json"
+  // "hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony"
   virtual std::string name() const = 0;
   // A fresh parser per response (choice): parsers hold per-stream state.
   virtual std::unique_ptr<ToolParser> make_parser(const ToolSpec& tools) const = 0;
@@ -75,17 +84,24 @@ class ToolFormat {
   virtual Result<structured::NodePtr> calls_grammar(const ToolSpec& tools,
                                                     const std::optional<std::string>& only,
                                                     int min_calls, int max_calls) const = 0;
+  // Formats that parse reasoning too: its section's markup. The engine leaves the section
+  // unconstrained, so a grammar of such a format skips its body and close (see harmony).
+  virtual std::optional<ReasoningSection> reasoning_section() const { return std::nullopt; }
+  // Grammar for output whose answer is `answer` (response_format): formats that frame every
+  // message wrap it; the default is the answer alone.
+  virtual structured::NodePtr answer_grammar(structured::NodePtr answer) const { return answer; }
 };
 
 // By name; nullptr for an unknown name.
 std::unique_ptr<ToolFormat> make_tool_format(std::string_view name);
 // Chooses from the chat template text (and architecture): e.g. "<tool_call>" -> hermes,
-// "<function=" -> qwen3_coder, "<|python_tag|>" -> llama3_json, "[TOOL_CALLS]" -> mistral; else
-// "json".
+// "<function=" -> qwen3_coder, "<|python_tag|>" -> llama3_json, "[TOOL_CALLS]" -> mistral,
+// "<|channel|>" -> harmony; else "json".
 std::string detect_tool_format(std::string_view chat_template, std::string_view architecture);
 
 // Convenience: whole text -> content + calls (what non-streamed responses use).
 struct ParsedOutput {
+  std::string reasoning;  // kReasoning pieces
   std::string content;
   std::vector<ToolCall> calls;
 };

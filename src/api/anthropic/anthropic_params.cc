@@ -126,10 +126,20 @@ OutputRequest parse_output(const Json& body) {
   }
   if (json_field(body, "output_format"))
     parse_format(body["output_format"], "output_format", o.format);
-  if (json_field(body, "output_config")) {  // its "effort" is accepted and ignored
+  if (json_field(body, "output_config")) {
     const Json& oc = body["output_config"];
     if (!oc.is_object()) throw invalid("output_config: must be an object", "output_config");
     if (json_field(oc, "format")) parse_format(oc["format"], "output_config.format", o.format);
+    if (const Json* e = json_field(oc, "effort")) {
+      // The reasoning effort of models that take one (gpt-oss: low / medium / high).
+      const std::string& s = json_string(*e, "output_config.effort", kAnthropic);
+      if (s != "low" && s != "medium" && s != "high" && s != "xhigh" && s != "max")
+        throw invalid("output_config.effort: must be 'low', 'medium', 'high', 'xhigh' or 'max'",
+                      "output_config");
+      o.thinking.effort = s == "low" || s == "medium" ? s : "high";
+      o.thinking.effort_param = "output_config.effort";
+      o.thinking.effort_is_hint = true;
+    }
   }
   return o;
 }
@@ -371,6 +381,11 @@ AnthropicPromptTokens anthropic_prompt_tokens(const ServerContext& ctx, const An
     return out;
   }
   // Tokenized as one text so the prefill merges with the generation prompt as the template would.
+  // Harmony continues a final message.
+  if (ctx.harmony_prompt) {
+    out.plan->output_prefix = "<|channel|>final<|message|>";
+    out.text += out.plan->output_prefix;
+  }
   out.text += p.prefill;
   out.tokens = ctx.model->tokenizer().encode(
       out.text, EncodeOptions{.add_special = false, .parse_special = true});

@@ -1,5 +1,5 @@
-// OpenAI tools, tool_choice, parallel_tool_calls, response_format and enable_thinking ->
-// OutputRequest (type-checked, 400 naming the field).
+// OpenAI tools, tool_choice, parallel_tool_calls, response_format, enable_thinking,
+// thinking_budget and reasoning_effort -> OutputRequest (type-checked, 400 naming the field).
 #include "api/openai/openai_output_params.h"
 
 #include "api/json_fields.h"
@@ -98,6 +98,13 @@ OutputRequest parse_openai_output(const Json& body, bool chat) {
   if ((v = json_field(body, "chat_template_kwargs")) && v->is_object())
     if (const Json* e = json_field(*v, "enable_thinking"))
       o.thinking.enabled = json_bool(*e, "chat_template_kwargs.enable_thinking");
+  if ((v = json_field(body, "reasoning_effort"))) {
+    const std::string& e = json_string(*v, "reasoning_effort");
+    if (e != "low" && e != "medium" && e != "high")
+      throw invalid("reasoning_effort must be 'low', 'medium' or 'high', got '" + e + "'",
+                    "reasoning_effort");
+    o.thinking.effort = e;
+  }
   if ((v = json_field(body, "thinking_budget"))) {
     const int64_t b = json_int(*v, "thinking_budget");
     if (b < 0 || b > INT32_MAX) throw invalid("thinking_budget must be >= 0", "thinking_budget");

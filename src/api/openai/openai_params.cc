@@ -58,7 +58,6 @@ constexpr Unsupported kUnsupported[] = {
     {"prediction", true, false, is_null, "predicted outputs (prediction) are not supported"},
     {"audio", true, false, is_null, "audio output is not supported by this text-only model"},
     {"modalities", true, false, text_modalities, "only the \"text\" modality is supported"},
-    {"reasoning_effort", true, false, is_null, "reasoning_effort is not supported yet"},
     {"web_search_options", true, false, is_null, "web search is not supported"},
     {"echo", false, true, null_or_false, "echo is not supported"},
     {"suffix", false, true, null_or_empty_string, "suffix (insertion) is not supported"},
@@ -99,6 +98,7 @@ constexpr const char* kChatFields[] = {"messages",
                                        "parallel_tool_calls",
                                        "enable_thinking",
                                        "thinking_budget",
+                                       "reasoning_effort",
                                        "response_format"};
 constexpr const char* kCompletionFields[] = {"prompt", "best_of", "response_format"};
 

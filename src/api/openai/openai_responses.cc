@@ -124,7 +124,7 @@ Json build_response(const ResponseMeta& m, const RequestOutput& all) {
         const AssistantMessage a = parse_assistant_text(*m.plan, d.text, "call_");
         message["content"] =
             a.content.empty() && !a.calls.empty() ? Json(nullptr) : Json(a.content);
-        if (m.plan->reasoning) message["reasoning_content"] = a.reasoning;
+        if (m.plan->parses_reasoning()) message["reasoning_content"] = a.reasoning;
         if (!a.calls.empty()) {
           Json calls = Json::array();
           for (const AssistantMessage::Call& c : a.calls)

@@ -60,7 +60,9 @@ inline std::vector<std::string> token_pieces(const std::string& tokenizer_name,
 inline std::vector<ParseEvent> merge(const std::vector<ParseEvent>& events) {
   std::vector<ParseEvent> out;
   for (const ParseEvent& e : events) {
-    bool delta = e.kind == ParseEvent::Kind::kContent || e.kind == ParseEvent::Kind::kToolArguments;
+    bool delta = e.kind == ParseEvent::Kind::kContent ||
+                 e.kind == ParseEvent::Kind::kToolArguments ||
+                 e.kind == ParseEvent::Kind::kReasoning;
     if (delta && e.text.empty()) continue;
     if (delta && !out.empty() && out.back().kind == e.kind && out.back().index == e.index) {
       out.back().text += e.text;
@@ -72,7 +74,7 @@ inline std::vector<ParseEvent> merge(const std::vector<ParseEvent>& events) {
 }
 
 inline std::string describe(const std::vector<ParseEvent>& events) {
-  static const char* kNames[] = {"content", "begin", "args", "end"};
+  static const char* kNames[] = {"content", "begin", "args", "end", "reasoning"};
   std::string s;
   for (const ParseEvent& e : events) {
     s += std::string(kNames[static_cast<int>(e.kind)]) + "[" + std::to_string(e.index) + "]";

@@ -36,7 +36,7 @@ TEST(ToolFormatDetection, EveryTemplate) {
       {"meta-llama-Llama-3.3-70B-Instruct.jinja", "llama3_json"},
       {"microsoft-Phi-3.5-mini-instruct.jinja", "json"},
       {"mistralai-Mistral-Nemo-Instruct-2407.jinja", "mistral"},
-      {"openai-gpt-oss-120b.jinja", "json"},
+      {"openai-gpt-oss-120b.jinja", "harmony"},
       {"GLM-4.6.jinja",
        "hermes"},  // <tool_call> with <arg_key> pairs: its own format, not parsed yet
       {"Kimi-K2-Instruct.jinja", "json"},  // its <|tool_call_begin|> format is not parsed yet
