@@ -99,6 +99,10 @@ void add_matmul_cases(std::vector<OpCase>& cases) {
     for (int64_t n : {1, 3, 8})
       for (const Shape& s : {Shape{n, 70, 4096}, Shape{n, 37, 14336}, Shape{n, 9001, 256}})
         cases.push_back(matmul_case(t, s, 21 + n, 31 + n));
+    // gpt-oss's width: 2880 = 90 blocks, 64 columns past a multiple of 128.
+    for (int64_t n : {1, 2, 3, 4, 7})
+      for (const Shape& s : {Shape{n, 45, 2880}, Shape{n, 2880, 2880}})
+        cases.push_back(matmul_case(t, s, 41 + n, 51 + n));
     // Batched products (CUDA: qgemm) with partial token and row tiles and split K.
     for (const Shape& s : {Shape{9, 128, 64}, Shape{16, 200, 4096}, Shape{31, 1000, 1024},
                            Shape{64, 384, 2048}, Shape{100, 136, 576}, Shape{513, 256, 512}})
@@ -175,6 +179,8 @@ OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t row
 void add_folded_cases(std::vector<OpCase>& cases) {
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G16})
     for (int64_t n : {1, 2, 3, 8}) cases.push_back(folded_case(t, n, 1024, 260, 67));
+  for (DType t : {DType::F16, DType::Q4G32, DType::Q8G32, DType::Q8G16})  // gpt-oss's width
+    for (int64_t n : {2, 3, 4}) cases.push_back(folded_case(t, n, 2880, 640, 64));
   cases.push_back(folded_case(DType::F32, 3, 96, 40, 24));
 }
 
