@@ -42,6 +42,9 @@ struct KvLayerView {
   // > 0: sliding-window attention: a token at position p attends to positions
   // (p - window, p] only (Gemma 3's local layers); 0: every position up to p.
   int64_t window = 0;
+  // The KV cache group whose block table and slot mapping this layer uses (the model's
+  // StepBuffers::attention picks its AttentionBatch); backends never read it.
+  int32_t group = 0;
   float* k_f32() const { return f32(k); }
   float* v_f32() const { return f32(v); }
   uint16_t* k_f16() const { return f16(k); }
