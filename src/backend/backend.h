@@ -45,6 +45,9 @@ struct KvLayerView {
   // Non-null: one learned logit per query head [num_heads] that joins every softmax's
   // denominator (attention sinks: exp(sink - max) added; gpt-oss). Backend memory.
   const float* sinks = nullptr;
+  // The KV cache group whose block table and slot mapping this layer uses (the model's
+  // StepBuffers::attention picks its AttentionBatch); backends never read it.
+  int32_t group = 0;
   float* k_f32() const { return f32(k); }
   float* v_f32() const { return f32(v); }
   uint16_t* k_f16() const { return f16(k); }

@@ -20,6 +20,9 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
       ->check(CLI::IsMember({"auto", "f32", "f16"}))
       ->capture_default_str();
   cmd.add_flag("--no-prefix-cache", f.no_prefix_cache, "Disable prefix caching");
+  cmd.add_flag("--keep-window-blocks", f.keep_window_blocks,
+               "Sliding-window layers keep every KV block, as full-attention layers do (by "
+               "default they give back the blocks their window has left)");
   cmd.add_flag("--deterministic", c.deterministic,
                "Batch-invariant execution: a request's tokens do not depend on its batch");
   cmd.add_option("--max-model-len", c.max_model_len, "Context limit (default: the model's)");
@@ -38,6 +41,7 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
 Result<EngineConfig> engine_config_from(const EngineFlags& f) {
   EngineConfig c = f.config;
   c.enable_prefix_caching = !f.no_prefix_cache;
+  c.release_window_blocks = !f.keep_window_blocks;
   if (!f.kv_cache_memory.empty())
     SLUICE_RETURN_IF_ERROR(parse_kv_cache_memory(f.kv_cache_memory, c));
   SLUICE_RETURN_IF_ERROR(c.validate());

@@ -16,6 +16,7 @@ struct EngineFlags {
   EngineConfig config;
   std::string kv_cache_memory;  // bytes or a fraction of RAM; empty: the default
   bool no_prefix_cache = false;
+  bool keep_window_blocks = false;
 };
 
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);

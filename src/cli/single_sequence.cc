@@ -10,8 +10,8 @@ SingleSequence::SingleSequence(const Model& model, Backend& backend, int64_t max
   const ModelConfig& c = model.config();
   const int64_t num_blocks = (max_tokens + block_size - 1) / block_size;
   capacity_ = num_blocks * block_size;
-  kv_ = std::make_unique<KvStorage>(backend, c.num_layers, num_blocks, block_size, c.num_kv_heads,
-                                    c.head_dim);
+  kv_ = std::make_unique<KvStorage>(backend, KvLayout::single(c.num_layers), num_blocks, block_size,
+                                    c.num_kv_heads, c.head_dim);
   vocab_ = c.vocab_size;
 }
 

@@ -71,8 +71,9 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                        backend->name() + " backend does not run yet");
   auto runner = std::make_unique<ModelRunner>(model, *backend);  // places the weights
   const ModelConfig& c = model.config();
+  KvLayout layout = KvLayout::of(c, config.release_window_blocks);
   const int64_t block_bytes = KvStorage::bytes_per_block(
-      c.num_layers, config.block_size, c.num_kv_heads, c.head_dim, backend->kv_dtype());
+      layout.pages_per_block, config.block_size, c.num_kv_heads, c.head_dim, backend->kv_dtype());
   int64_t budget = config.kv_cache_bytes;
   if (budget <= 0 && !backend->host_resident()) {
     // What the weights left, less the share kept free and room for activations and logits
@@ -93,25 +94,27 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                        " KV blocks of " + std::to_string(block_bytes) +
                                        " bytes; at least 2 are needed");
   if (num_blocks > INT32_MAX) return Status::error("engine", "--kv-cache-memory is too large");
-  return std::unique_ptr<Engine>(
-      new Engine(model, config, std::move(backend), std::move(runner), num_blocks));
+  return std::unique_ptr<Engine>(new Engine(model, config, std::move(backend), std::move(runner),
+                                            std::move(layout), num_blocks));
 }
 
 Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<Backend> backend,
-               std::unique_ptr<ModelRunner> runner, int64_t num_blocks)
+               std::unique_ptr<ModelRunner> runner, KvLayout layout, int64_t num_blocks)
     : model_(model), config_(config), backend_(std::move(backend)), runner_(std::move(runner)) {
   const ModelConfig& c = model.config();
   max_model_len_ = config.max_model_len > 0 ? config.max_model_len
                                             : static_cast<int32_t>(c.max_position_embeddings);
-  kv_storage_ = std::make_unique<KvStorage>(*backend_, c.num_layers, num_blocks, config.block_size,
-                                            c.num_kv_heads, c.head_dim);
+  const std::vector<int32_t> windows = layout.group_windows;
+  kv_storage_ = std::make_unique<KvStorage>(*backend_, std::move(layout), num_blocks,
+                                            config.block_size, c.num_kv_heads, c.head_dim);
   if (!backend_->host_resident()) {  // SLUICE_WARM_UP_LARGE=0: no full-step warm-up (A/B)
     const bool full = env::enabled(env::Switch::kWarmUpLarge);
     runner_->warm_up(*kv_storage_,
                      full ? std::min(config.max_num_batched_tokens, max_model_len_) : 32);
   }
   kv_ = std::make_unique<kv::KvCacheManager>(static_cast<int32_t>(num_blocks), config.block_size,
-                                             config.enable_prefix_caching);
+                                             config.enable_prefix_caching, windows);
+  kv_capacity_tokens_ = longest_sequence_that_fits();
   scheduler_ = std::make_unique<Scheduler>(
       SchedulerConfig{config.max_num_batched_tokens, config.max_num_seqs}, *kv_);
   seed_rng_.seed(config.seed != 0 ? config.seed : std::random_device{}());
@@ -134,7 +137,22 @@ void Engine::shut_down() {
 }
 
 int64_t Engine::kv_capacity_tokens() const {
-  return static_cast<int64_t>(kv_storage_->num_blocks() - 1) * config_.block_size;
+  return kv_capacity_tokens_;
+}
+
+// The longest sequence that fits the pool alone (the most blocks it holds at once grows with its
+// length: bisect); with sliding-window layers only, any length.
+int64_t Engine::longest_sequence_that_fits() const {
+  const int64_t usable = kv_storage_->num_blocks() - 1, step = config_.max_num_batched_tokens;
+  int64_t lo = 0, hi = INT32_MAX;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo + 1) / 2;
+    if (kv_->max_blocks_held(mid, step) <= usable)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
 }
 
 RequestResult<std::shared_ptr<RequestStream>> Engine::submit(EngineRequest req) {
@@ -275,22 +293,32 @@ void Engine::step(const SchedulerOutput& out) {
   // One flattened batch over every scheduled token.
   ForwardBatch b;
   const int32_t bs = config_.block_size;
-  int64_t max_blocks = 1;
+  const int64_t groups = kv_->num_groups(), num_seqs = static_cast<int64_t>(out.scheduled.size());
+  int64_t max_blocks = 1;  // every group's table of a sequence is as long
   for (const ScheduledSequence& s : out.scheduled)
     max_blocks = std::max<int64_t>(max_blocks, kv_->block_table(s.seq->id).size());
   b.max_blocks_per_seq = max_blocks;
+  b.num_kv_groups = groups;
+  b.block_tables.assign(groups * num_seqs * max_blocks, 0);  // padded with the null block
+  b.slot_mapping.resize(groups * out.num_tokens);
   b.query_start.push_back(0);
   std::vector<const ScheduledSequence*> sampled;  // sequences whose last token is in this step
-  for (const ScheduledSequence& s : out.scheduled) {
+  for (int64_t i = 0; i < num_seqs; ++i) {
+    const ScheduledSequence& s = out.scheduled[i];
     const Sequence& q = *s.seq;
-    const std::vector<kv::BlockId>& table = kv_->block_table(q.id);
+    const int64_t first = static_cast<int64_t>(b.tokens.size());
     for (int32_t p = q.num_computed; p < q.num_computed + s.num_new_tokens; ++p) {
       b.tokens.push_back(q.tokens[p]);
       b.positions.push_back(p);
-      b.slot_mapping.push_back(table[p / bs] * bs + p % bs);
     }
-    b.block_tables.insert(b.block_tables.end(), table.begin(), table.end());
-    b.block_tables.resize(b.query_start.size() * max_blocks, 0);  // pad with the null block
+    for (int64_t g = 0; g < groups; ++g) {
+      const std::vector<kv::BlockId>& table = kv_->block_table(q.id, static_cast<int32_t>(g));
+      std::copy(table.begin(), table.end(),
+                b.block_tables.begin() + (g * num_seqs + i) * max_blocks);
+      int32_t* slots = b.slot_mapping.data() + g * out.num_tokens + first;
+      for (int32_t p = q.num_computed; p < q.num_computed + s.num_new_tokens; ++p)
+        *slots++ = table[p / bs] * bs + p % bs;
+    }
     b.query_start.push_back(static_cast<int32_t>(b.tokens.size()));
     if (q.num_computed + s.num_new_tokens == q.num_tokens()) {
       b.logit_rows.push_back(static_cast<int32_t>(b.tokens.size()) - 1);
@@ -356,9 +384,10 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
         c.seq->id = next_seq_id_++;
         c.seq->num_computed_total = 0;
         c.seq->num_preemptions = 0;
-        auto copy = kv_->fork(seq->id, c.seq->id, seq->num_tokens());
-        if (copy && *copy) kv_storage_->copy_block((*copy)->first, (*copy)->second);
-        c.seq->num_computed = copy ? seq->num_tokens() : 0;
+        const auto copies = kv_->fork(seq->id, c.seq->id, seq->num_tokens());
+        if (copies)
+          for (const auto& [src, dst] : *copies) kv_storage_->copy_block(src, dst);
+        c.seq->num_computed = copies ? seq->num_tokens() : 0;
         SamplingParams child = r.req.params;  // child i draws with seed + i (or a fresh seed)
         child.seed =
             r.req.params.seed ? std::optional<uint64_t>(*r.req.params.seed + i) : std::nullopt;

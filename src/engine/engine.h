@@ -19,6 +19,7 @@
 #include "engine/request_error.h"
 #include "engine/scheduler.h"
 #include "kv/kv_cache_manager.h"
+#include "model/kv_layout.h"
 #include "model/kv_storage.h"
 #include "model/model.h"
 #include "model/model_runner.h"
@@ -50,12 +51,14 @@ class Engine {
   EngineMetrics metrics() const;
   const EngineConfig& config() const { return config_; }
   int32_t max_model_len() const { return max_model_len_; }
+  // The longest sequence (prompt + output) the KV cache holds on its own.
   int64_t kv_capacity_tokens() const;
 
  private:
   struct Live;  // per-request engine-thread record
   Engine(const Model& model, const EngineConfig& config, std::unique_ptr<Backend> backend,
-         std::unique_ptr<ModelRunner> runner, int64_t num_blocks);
+         std::unique_ptr<ModelRunner> runner, KvLayout layout, int64_t num_blocks);
+  int64_t longest_sequence_that_fits() const;
   void loop();
   void admit_and_abort();
   void step(const SchedulerOutput& out);
@@ -90,6 +93,7 @@ class Engine {
   const Model& model_;
   EngineConfig config_;
   int32_t max_model_len_;
+  int64_t kv_capacity_tokens_ = 0;  // the longest sequence the KV cache holds
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<ModelRunner> runner_;  // the model's weights placed on backend_
   std::unique_ptr<KvStorage> kv_storage_;

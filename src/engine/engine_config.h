@@ -18,6 +18,9 @@ struct EngineConfig {
   int64_t kv_cache_bytes = 0;  // KV budget; 0: kv_cache_fraction of RAM
   double kv_cache_fraction = 0.1;
   bool enable_prefix_caching = true;
+  // Sliding-window layers give back the KV blocks their window has left (false: they keep every
+  // block, as full-attention layers do).
+  bool release_window_blocks = true;
   bool deterministic = false;  // batch-invariant execution (see Backend::set_batch_invariant)
   int num_threads = 0;         // CPU threads; 0: all cores
   bool cpu_int8_activations = false;    // CPU: int8 activations for Q4G32/Q8G32 (make_cpu_backend)

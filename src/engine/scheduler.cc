@@ -65,10 +65,10 @@ SchedulerOutput Scheduler::schedule() {
   while (out.preempted.empty() && !waiting_.empty() && budget > 0 &&
          running_.size() < static_cast<size_t>(config_.max_num_seqs)) {
     Sequence* seq = waiting_.front();
-    std::vector<kv::BlockId> cached;
+    kv::CachedPrefix cached;
     if (!kv_.has(seq->id)) {
       cached = kv_.find_cached_prefix(seq->block_hashes, seq->num_tokens());
-      seq->num_computed = static_cast<int32_t>(cached.size()) * kv_.block_size();
+      seq->num_computed = cached.num_blocks * kv_.block_size();
     }
     const int32_t n = std::min(seq->num_tokens() - seq->num_computed, budget);
     if (!kv_.allocate_slots(seq->id, seq->num_computed + n, cached)) {
@@ -95,6 +95,7 @@ void Scheduler::on_step_done(const SchedulerOutput& out) {
     s.seq->num_computed += s.num_new_tokens;
     s.seq->num_computed_total += s.num_new_tokens;
     kv_.cache_blocks(s.seq->id, s.seq->block_hashes, s.seq->num_computed);
+    kv_.free_outside_window(s.seq->id, s.seq->num_computed);
   }
 }
 

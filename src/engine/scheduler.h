@@ -36,7 +36,8 @@ class Scheduler {
   void add(Sequence* seq);          // to the back of the waiting queue
   void add_running(Sequence* seq);  // already holds its blocks (n > 1 fork)
   SchedulerOutput schedule();
-  // After the forward: advances num_computed of the scheduled sequences and caches full blocks.
+  // After the forward: advances num_computed of the scheduled sequences, caches full blocks and
+  // releases the blocks their sliding windows left behind.
   void on_step_done(const SchedulerOutput& out);
   // After a sequence appended tokens: extends its block hashes.
   void on_tokens_appended(Sequence* seq);

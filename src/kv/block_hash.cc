@@ -29,4 +29,9 @@ void extend_block_hashes(std::vector<BlockHash>& hashes, std::span<const int32_t
   }
 }
 
+BlockHash group_hash(BlockHash hash, int32_t group) {
+  return group == 0 ? hash
+                    : XXH3_64bits_withSeed(&hash, sizeof(hash), static_cast<uint64_t>(group));
+}
+
 }  // namespace sluice::kv

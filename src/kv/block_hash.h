@@ -19,5 +19,8 @@ BlockHash hash_block(BlockHash parent, std::span<const int32_t> block_tokens);
 // are already hashed); a partial last block gets no hash.
 void extend_block_hashes(std::vector<BlockHash>& hashes, std::span<const int32_t> tokens,
                          int32_t block_size, BlockHash root);
+// The prefix-cache key of a block of KV cache group `group` (each group caches its own blocks);
+// group 0's key is the hash itself.
+BlockHash group_hash(BlockHash hash, int32_t group);
 
 }  // namespace sluice::kv

@@ -42,7 +42,10 @@ struct StepBuffers {
   const int32_t* tokens = nullptr;     // [n]
   const int32_t* positions = nullptr;  // [n]
   const int32_t* rows = nullptr;       // [m] logit rows
+  // KV cache group 0's batch; with more than one group (KvLayout), group_ab holds each group's,
+  // with its own block tables and slot mapping. attention() picks a layer's.
   AttentionBatch ab;
+  std::vector<AttentionBatch> group_ab;
   float* x = nullptr;     // [n, hidden] residual stream
   float* h = nullptr;     // [n, hidden] normed (or scratch where norms fold)
   float* q = nullptr;     // [n, heads, hd]
@@ -62,6 +65,10 @@ struct StepBuffers {
   float* exp_bias = nullptr;      // [n * k, max(expert_inter, hidden)] (expert biases only)
   float* last = nullptr;          // [m, hidden]
   float* logits = nullptr;        // [m, vocab]
+
+  const AttentionBatch& attention(const KvLayerView& cache) const {
+    return group_ab.empty() ? ab : group_ab[cache.group];
+  }
 };
 
 struct ForwardContext {

@@ -32,14 +32,16 @@ struct LayerWeights {
       down_exps_bias;  // [experts, inter] x2, [.., hidden]
 };
 
-// One step's flattened batch (see AttentionBatch for the attention part).
+// One step's flattened batch (see AttentionBatch for the attention part); block tables and slot
+// mappings come once per KV cache group (KvLayout).
 struct ForwardBatch {
   std::vector<int32_t> tokens;        // [num_tokens]
   std::vector<int32_t> positions;     // [num_tokens]
   std::vector<int32_t> query_start;   // [num_seqs + 1]
-  std::vector<int32_t> block_tables;  // [num_seqs, max_blocks_per_seq]
+  std::vector<int32_t> block_tables;  // [num_kv_groups, num_seqs, max_blocks_per_seq]
   int64_t max_blocks_per_seq = 0;
-  std::vector<int32_t> slot_mapping;  // [num_tokens]
+  int64_t num_kv_groups = 1;
+  std::vector<int32_t> slot_mapping;  // [num_kv_groups, num_tokens]
   std::vector<int32_t> logit_rows;    // token indices whose logits are wanted
 };
 

@@ -159,12 +159,21 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   for (int32_t p : b.positions) ab.max_context = std::max<int64_t>(ab.max_context, p + 1);
   ab.query_start = query_start_.upload(b.query_start);
   ab.positions = s.positions;
-  ab.block_tables = block_tables_.upload(b.block_tables);
+  const int64_t groups = b.num_kv_groups, table = ab.num_seqs * b.max_blocks_per_seq;
+  SLUICE_ASSERT(static_cast<int64_t>(b.block_tables.size()) == groups * table &&
+                    static_cast<int64_t>(b.slot_mapping.size()) == groups * n,
+                "a block table and a slot mapping per KV cache group");
+  ab.block_tables = block_tables_.upload(b.block_tables);  // [groups, num_seqs, max_blocks]
   ab.max_blocks_per_seq = b.max_blocks_per_seq;
-  ab.slot_mapping = slot_mapping_.upload(b.slot_mapping);
+  ab.slot_mapping = slot_mapping_.upload(b.slot_mapping);  // [groups, n]
   ab.host_query_start = b.query_start.data();
   ab.host_positions = b.positions.data();
-  ab.id = next_batch_id();
+  ab.id = next_batch_id();  // one plan for every group: it depends on the positions only
+  for (int64_t g = 0; g < groups && groups > 1; ++g) {
+    s.group_ab.push_back(ab);
+    s.group_ab.back().block_tables += g * table;
+    s.group_ab.back().slot_mapping += g * n;
+  }
   return s;
 }
 
@@ -219,29 +228,36 @@ bool ModelRunner::recordable(const ForwardBatch& b) const {
 // few recordings serve every decode step. Attention is sized for the padded table (contexts up to
 // its capacity): its kernels read each sequence's true context from the positions on the device.
 void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
-  const int64_t n = static_cast<int64_t>(b.tokens.size());
+  const int64_t n = static_cast<int64_t>(b.tokens.size()), groups = b.num_kv_groups;
   int64_t np = 1, width = 8;
   while (np < n) np *= 2;
   while (width < b.max_blocks_per_seq) width *= 2;
   ForwardBatch p;
   p.tokens = b.tokens;
   p.positions = b.positions;
-  p.slot_mapping = b.slot_mapping;
   p.tokens.resize(np, 0);
   p.positions.resize(np, 0);
-  p.slot_mapping.resize(np, -1);  // padding: no cache write
+  p.num_kv_groups = groups;
+  p.slot_mapping.assign(groups * np, -1);  // padding: no cache write
   p.max_blocks_per_seq = width;
-  p.block_tables.assign(np * width, 0);
-  for (int64_t i = 0; i < n; ++i)
-    std::copy_n(b.block_tables.begin() + i * b.max_blocks_per_seq, b.max_blocks_per_seq,
-                p.block_tables.begin() + i * width);
+  p.block_tables.assign(groups * np * width, 0);
+  for (int64_t g = 0; g < groups; ++g) {
+    std::copy_n(b.slot_mapping.begin() + g * n, n, p.slot_mapping.begin() + g * np);
+    for (int64_t i = 0; i < n; ++i)
+      std::copy_n(b.block_tables.begin() + (g * n + i) * b.max_blocks_per_seq, b.max_blocks_per_seq,
+                  p.block_tables.begin() + (g * np + i) * width);
+  }
   for (int32_t i = 0; i <= np; ++i) p.query_start.push_back(i);
   for (int32_t i = 0; i < np; ++i) p.logit_rows.push_back(i);
 
   StepBuffers s = prepare(p);
-  s.ab.max_context = width * kv.block_size();
-  s.ab.host_query_start = s.ab.host_positions = nullptr;  // no host planning inside a recording
-  s.ab.id = 0;
+  auto unplanned = [&](AttentionBatch& ab) {
+    ab.max_context = width * kv.block_size();
+    ab.host_query_start = ab.host_positions = nullptr;  // no host planning inside a recording
+    ab.id = 0;
+  };
+  unplanned(s.ab);
+  for (AttentionBatch& ab : s.group_ab) unplanned(ab);
   const std::vector<const void*> buffers = {&kv,
                                             s.x,
                                             s.h,
@@ -290,11 +306,12 @@ void ModelRunner::warm_up(KvStorage& kv, int32_t max_tokens) {
     b.tokens.assign(n, 0);
     b.query_start = {0, n};
     b.max_blocks_per_seq = (n + kv.block_size() - 1) / kv.block_size();
-    b.block_tables.assign(b.max_blocks_per_seq, 0);
-    for (int32_t p = 0; p < n; ++p) {
-      b.positions.push_back(p);
-      b.slot_mapping.push_back(static_cast<int32_t>(p % kv.block_size()));
-    }
+    b.num_kv_groups = kv.layout().num_groups();
+    b.block_tables.assign(b.num_kv_groups * b.max_blocks_per_seq, 0);
+    for (int32_t p = 0; p < n; ++p) b.positions.push_back(p);
+    for (int64_t g = 0; g < b.num_kv_groups; ++g)
+      for (int32_t p = 0; p < n; ++p)
+        b.slot_mapping.push_back(static_cast<int32_t>(p % kv.block_size()));
     b.logit_rows = {n - 1};
     run(b, kv);
     host_logits();  // waits for the step (and sets up the copy)

@@ -29,10 +29,11 @@ void attend(const ForwardContext& f, Residual& r, const float* norm, const Atten
   in.positions = s.positions;
   in.rope = o.inv_freq ? RopeParams{hd, o.theta, c.rope_interleaved, o.inv_freq}
                        : RopeParams{hd, c.rope_theta, c.rope_interleaved, f32(f.w.inv_freq)};
-  in.slot_mapping = s.ab.slot_mapping;
+  const AttentionBatch& ab = s.attention(cache);
+  in.slot_mapping = ab.slot_mapping;
   f.be.prepare_qkv(in, cache);
   const float scale = o.scale > 0.0f ? o.scale : 1.0f / std::sqrt(static_cast<float>(hd));
-  f.be.paged_attention(s.q, c.num_heads, cache, s.ab, scale, s.attn);
+  f.be.paged_attention(s.q, c.num_heads, cache, ab, scale, s.attn);
 }
 
 void attention(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,

@@ -13,24 +13,17 @@
 #include <thread>
 
 #include "../tiny_model.h"
+#include "engine_test_support.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sluice {
 namespace {
 
-EngineRequest request(std::string id, std::vector<int32_t> prompt) {
-  EngineRequest r;
-  r.id = std::move(id);
-  r.prompt = std::move(prompt);
-  return r;
-}
-
-struct Result {
-  std::map<int32_t, std::vector<int32_t>> tokens;  // per sequence index
-  RequestStats stats;
-  std::string finish;
-  std::string text;
-};
+using testing::drain;
+using testing::request;
+using testing::Result;
+using testing::run_all;
+using testing::tokens_of;
 
 class EngineTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -55,41 +48,7 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   }
 
   static std::vector<int32_t> random_prompt(std::mt19937& rng, int len) {
-    std::uniform_int_distribution<int32_t> tok(
-        3, static_cast<int32_t>(model_->config().vocab_size) - 1);
-    std::vector<int32_t> p(len);
-    for (auto& t : p) t = tok(rng);
-    return p;
-  }
-
-  static Result drain(RequestStream& s) {
-    Result r;
-    for (;;) {
-      RequestOutput o = *s.next();
-      for (const SequenceDelta& d : o.deltas) {
-        auto& v = r.tokens[d.index];
-        v.insert(v.end(), d.token_ids.begin(), d.token_ids.end());
-        r.text += d.text;
-        if (d.finish_reason) r.finish = finish_reason_name(*d.finish_reason);
-      }
-      if (o.finished) {
-        r.stats = o.stats;
-        return r;
-      }
-    }
-  }
-
-  // Submits all requests at once, then collects every result.
-  static std::vector<Result> run_all(Engine& e, const std::vector<EngineRequest>& reqs) {
-    std::vector<std::shared_ptr<RequestStream>> streams;
-    for (const EngineRequest& r : reqs) {
-      auto s = e.submit(r);
-      EXPECT_TRUE(s) << s.error();
-      streams.push_back(*s);
-    }
-    std::vector<Result> out;
-    for (auto& s : streams) out.push_back(drain(*s));
-    return out;
+    return testing::random_tokens(rng, len, model_->config().vocab_size);
   }
 
   // reqs one at a time (max_num_seqs 1; serial_chunk > 0: that many tokens per step) and then
@@ -130,12 +89,6 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   static Model* model_;
 };
 Model* EngineTest::model_ = nullptr;
-
-std::vector<std::vector<int32_t>> tokens_of(const std::vector<Result>& rs) {
-  std::vector<std::vector<int32_t>> v;
-  for (const auto& r : rs) v.push_back(r.tokens.at(0));
-  return v;
-}
 
 TEST_P(EngineTest, ConcurrentEqualsSerialGreedyAndSeeded) {
   for (float temperature : {0.0f, 0.9f}) {

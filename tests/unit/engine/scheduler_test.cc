@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <numeric>
 #include <vector>
@@ -169,6 +170,38 @@ TEST(Scheduler, RemoveFreesEverythingAfterManySteps) {
   }
   for (auto& s : seqs) EXPECT_EQ(s->status, SequenceStatus::kFinished) << s->id;
   EXPECT_EQ(kv.num_free_blocks(), 6);
+}
+
+// Gemma 3's tiny layout (one global layer, five local ones with a window of 32; blocks of 16):
+// after each step a 2,000-token sequence holds every global block and, per local layer, the
+// blocks from the first one its next token reads; a prompt sharing its first 1,000 tokens hits
+// them all (the local layers' last two blocks before the hit are still cached).
+TEST(Scheduler, SlidingWindowSequenceHoldsItsWindowAfterEveryStep) {
+  kv::KvCacheManager kv(1001, 16, true, {0, 32, 32, 32, 32, 32});
+  Scheduler sched({512, 4}, kv);
+  auto held = [](int64_t n) {
+    const int64_t all = (n + 15) / 16, first = std::max<int64_t>(0, n - 31) / 16;
+    return all + 5 * (all - first);
+  };
+  auto a = make_seq(1, 2000);
+  sched.add(a.get());
+  for (int step = 0; step < 60; ++step) {  // 4 prefill chunks, then decodes
+    finish_step(sched, sched.schedule());
+    ASSERT_EQ(1000 - kv.num_free_blocks(), held(a->num_computed)) << a->num_computed;
+  }
+  EXPECT_EQ(a->num_computed, 2056);
+  EXPECT_EQ(kv.block_table(1, 1)[125], kv::kNullBlock);  // token 2056 reads from 2025 on
+  EXPECT_NE(kv.block_table(1, 1)[126], kv::kNullBlock);
+  auto b = make_seq(2, 1005, 5000);
+  std::copy_n(a->tokens.begin(), 1000, b->tokens.begin());
+  sched.add(b.get());
+  const SchedulerOutput out = sched.schedule();
+  ASSERT_EQ(out.scheduled.size(), 2u);
+  EXPECT_EQ(b->num_cached_tokens, 992);
+  EXPECT_EQ(out.scheduled[1].num_new_tokens, 1005 - 992);
+  sched.remove(a.get());
+  sched.remove(b.get());
+  EXPECT_EQ(kv.num_free_blocks(), 1000);
 }
 
 }  // namespace

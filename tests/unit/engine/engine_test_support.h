@@ -1,0 +1,80 @@
+#pragma once
+// What the engine tests share: building requests, draining a request's stream, running requests
+// to completion.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace sluice::testing {
+
+inline EngineRequest request(std::string id, std::vector<int32_t> prompt) {
+  EngineRequest r;
+  r.id = std::move(id);
+  r.prompt = std::move(prompt);
+  return r;
+}
+
+// len tokens drawn from [3, vocab).
+inline std::vector<int32_t> random_tokens(std::mt19937& rng, int len, int64_t vocab) {
+  std::uniform_int_distribution<int32_t> tok(3, static_cast<int32_t>(vocab) - 1);
+  std::vector<int32_t> p(len);
+  for (auto& t : p) t = tok(rng);
+  return p;
+}
+
+struct Result {
+  std::map<int32_t, std::vector<int32_t>> tokens;  // per sequence index
+  std::map<int32_t, std::vector<float>> logprobs;  // each token's, then its top ones' (if asked)
+  RequestStats stats;
+  std::string finish;
+  std::string text;
+};
+
+inline Result drain(RequestStream& s) {
+  Result r;
+  for (;;) {
+    RequestOutput o = *s.next();
+    for (const SequenceDelta& d : o.deltas) {
+      auto& v = r.tokens[d.index];
+      v.insert(v.end(), d.token_ids.begin(), d.token_ids.end());
+      for (const SampleOutput& lp : d.logprobs) {
+        r.logprobs[d.index].push_back(lp.logprob);
+        for (const TokenLogprob& t : lp.top) r.logprobs[d.index].push_back(t.logprob);
+      }
+      r.text += d.text;
+      if (d.finish_reason) r.finish = finish_reason_name(*d.finish_reason);
+    }
+    if (o.finished) {
+      r.stats = o.stats;
+      return r;
+    }
+  }
+}
+
+// Submits all requests at once, then collects every result.
+inline std::vector<Result> run_all(Engine& e, const std::vector<EngineRequest>& reqs) {
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (const EngineRequest& r : reqs) {
+    auto s = e.submit(r);
+    EXPECT_TRUE(s) << s.error();
+    streams.push_back(*s);
+  }
+  std::vector<Result> out;
+  for (auto& s : streams) out.push_back(drain(*s));
+  return out;
+}
+
+// Each request's first sequence's tokens.
+inline std::vector<std::vector<int32_t>> tokens_of(const std::vector<Result>& rs) {
+  std::vector<std::vector<int32_t>> v;
+  for (const auto& r : rs) v.push_back(r.tokens.at(0));
+  return v;
+}
+
+}  // namespace sluice::testing
