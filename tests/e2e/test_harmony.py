@@ -174,3 +174,63 @@ def test_anthropic_effort(server):
     assert status == 200, out
     status, out = server.post("/v1/messages", {**body, "output_config": {"effort": "huge"}})
     assert status == 400 and "output_config.effort" in out["error"]["message"], out
+
+
+# ---------------------------------------------------------------- a gpt-oss with its vocabulary
+
+
+@pytest.fixture(scope="module")
+def tiny_gpt_oss(sluice_bin, venv_python, tmp_path_factory):
+    """A random-weight tiny gpt-oss with the real o200k_harmony vocabulary (built by
+    tests/reference/gpt_oss_vocab.py, as the tokenizer test does) and the gpt-oss template."""
+    import subprocess
+
+    vocab = REPO / "build" / "testdata" / "gpt-oss-vocab.gguf"
+    tiktoken = REPO / "build" / "testdata" / "tiktoken" / "o200k_base.tiktoken"
+    if not tiktoken.is_file():
+        pytest.skip("build/testdata/tiktoken/o200k_base.tiktoken missing (scripts/setup_testdata)")
+    script = REPO / "tests" / "reference" / "gpt_oss_vocab.py"
+    if not vocab.is_file() or vocab.stat().st_mtime < script.stat().st_mtime:
+        r = subprocess.run([venv_python, str(script), str(vocab), "--tiktoken", str(tiktoken)],
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+    model = tmp_path_factory.mktemp("gpt-oss") / "tiny-q8_0.gguf"
+    r = subprocess.run([str(sluice_bin), "make-model", "--arch", "gpt-oss", "--preset", "tiny",
+                        "--format", "gguf-q8_0", "--tokenizer", str(vocab), "-o", str(model)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    with SluiceServer(sluice_bin, "-m", str(model)) as s:
+        yield s
+
+
+@pytest.mark.parametrize("choice", ["required", {"type": "function",
+                                                 "function": {"name": "get_weather"}}])
+def test_forced_call_parses_into_tool_calls(tiny_gpt_oss, choice):
+    """The forced-call grammar writes harmony's call syntax with the model's own tokens; the
+    parser turns it into an OpenAI tool call (streamed and not) with JSON arguments."""
+    oa = openai.OpenAI(base_url=tiny_gpt_oss.base_url + "/v1", api_key="x", max_retries=0)
+    kw = dict(model="m", messages=[{"role": "user", "content": "Weather in Paris?"}],
+              tools=[WEATHER], tool_choice=choice, max_tokens=400, temperature=0)
+    r = oa.chat.completions.create(**kw)
+    m = r.choices[0].message
+    assert r.choices[0].finish_reason == "tool_calls", r
+    assert [c.function.name for c in m.tool_calls] == ["get_weather"], m
+    assert "city" in json.loads(m.tool_calls[0].function.arguments)
+    no_markup((m.content or "") + (getattr(m, "reasoning_content", "") or ""), "the message")
+    name, args = "", ""
+    for chunk in oa.chat.completions.create(stream=True, **kw):
+        for tc in chunk.choices[0].delta.tool_calls or []:
+            name += tc.function.name or ""
+            args += tc.function.arguments or ""
+    assert name == "get_weather" and args == m.tool_calls[0].function.arguments
+
+
+def test_forced_call_anthropic_tool_use(tiny_gpt_oss):
+    an = anthropic.Anthropic(base_url=tiny_gpt_oss.base_url, api_key="x", max_retries=0)
+    tool = {"name": "get_weather", "input_schema": WEATHER["function"]["parameters"]}
+    r = an.messages.create(model="m", max_tokens=400, tools=[tool],
+                           tool_choice={"type": "any"},
+                           messages=[{"role": "user", "content": "Weather in Paris?"}])
+    uses = [b for b in r.content if b.type == "tool_use"]
+    assert r.stop_reason == "tool_use" and [u.name for u in uses] == ["get_weather"], r
+    assert "city" in uses[0].input
