@@ -1,5 +1,6 @@
 #include "convert/model_writer.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -61,7 +62,12 @@ nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
     j["sliding_window"] = c.sliding_window;
     j["sliding_window_pattern"] = c.sliding_window_pattern;
     j["rope_local_base_freq"] = c.rope_theta_local;
-    j["query_pre_attn_scalar"] = 1.0 / (double(c.query_scale) * c.query_scale);
+    // An integer where it is one (transformers' Gemma 3 config takes only an int).
+    const double q = 1.0 / (double(c.query_scale) * c.query_scale);
+    if (std::abs(q - std::round(q)) < 1e-3)
+      j["query_pre_attn_scalar"] = static_cast<int64_t>(std::llround(q));
+    else
+      j["query_pre_attn_scalar"] = q;
     j["hidden_activation"] = "gelu_pytorch_tanh";
     j.erase("hidden_act");
   }
