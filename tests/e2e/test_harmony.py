@@ -228,7 +228,8 @@ def test_forced_call_parses_into_tool_calls(tiny_gpt_oss, choice):
 def test_forced_call_anthropic_tool_use(tiny_gpt_oss):
     an = anthropic.Anthropic(base_url=tiny_gpt_oss.base_url, api_key="x", max_retries=0)
     tool = {"name": "get_weather", "input_schema": WEATHER["function"]["parameters"]}
-    r = an.messages.create(model="m", max_tokens=400, tools=[tool],
+    # temperature through extra_body: greedy, so the optional analysis ends as in the OpenAI test
+    r = an.messages.create(model="m", max_tokens=400, tools=[tool], extra_body={"temperature": 0},
                            tool_choice={"type": "any"},
                            messages=[{"role": "user", "content": "Weather in Paris?"}])
     uses = [b for b in r.content if b.type == "tool_use"]
