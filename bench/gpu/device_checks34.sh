@@ -12,13 +12,6 @@ echo "op tests: exit $?"; grep -E "FAILED|Failure|PASSED|tests ran" "$out/ops.lo
 compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter="$filter" >"$out/memcheck.txt" 2>&1
 echo "memcheck: exit $?"; tail -2 "$out/memcheck.txt"
 mkdir -p /tmp/m34
-texts() {  # A B: per prompt, "same" or the first differing character of the generated text
-  python3 -c "
-import json, sys
-a, b = ([json.loads(l)['text'] for l in open(f)] for f in sys.argv[1:3])
-print(['same' if x == y else next(i for i, (p, q) in enumerate(zip(x + '\0', y + '\0')) if p != q)
-       for x, y in zip(a, b)] if a and len(a) == len(b) else 'MISSING OUTPUT')" "$1" "$2"
-}
 printf '%s\n' "The quick brown fox" "Once upon a time" "def main():" "1, 2, 3, 4," >/tmp/p34.txt
 for spec in "qwen3moe tiny gguf-q4_k" "qwen3moe tiny gguf-f16" "qwen3moe moe-small gguf-q4_0" \
             "gemma3 tiny gguf-q8_0" "gemma3 gemma3-270m gguf-q4_k" "gemma3 gemma3-1b gguf-f16"; do

@@ -14,13 +14,6 @@ echo "memcheck: exit $?"; tail -2 "$out/memcheck.txt"
 $b/engine_tests --gtest_filter='*gpt_oss*' --gtest_brief=1 >"$out/engine.log" 2>&1
 echo "engine tests (CPU, this machine): exit $?"
 mkdir -p /tmp/mg
-texts() {  # A B: per prompt, "same" or the first differing character of the generated text
-  python3 -c "
-import json, sys
-a, b = ([json.loads(l)['text'] for l in open(f)] for f in sys.argv[1:3])
-print(['same' if x == y else next(i for i, (p, q) in enumerate(zip(x + '\0', y + '\0')) if p != q)
-       for x, y in zip(a, b)] if a and len(a) == len(b) else 'MISSING OUTPUT')" "$1" "$2"
-}
 printf '%s\n' "The quick brown fox jumps over the lazy dog and keeps running far away" \
   "Once upon a time" "def main():" "1, 2, 3, 4," >/tmp/pg.txt
 for spec in "tiny gguf-mxfp4 0" "tiny gguf-f16 0" "gpt-oss-20b gguf-mxfp4 4" "gpt-oss-20b gguf-f16 2"; do

@@ -5,13 +5,6 @@
 # than their windows, and the engine tests' CPU results on this machine. Out: stdout.
 source "$(dirname "$0")/device_env.sh"
 mkdir -p /tmp/ms
-texts() {
-  python3 -c "
-import json, sys
-a, b = ([json.loads(l)['text'] for l in open(f)] for f in sys.argv[1:3])
-print(['same' if x == y else next(i for i, (p, q) in enumerate(zip(x + '\0', y + '\0')) if p != q)
-       for x, y in zip(a, b)] if a and len(a) == len(b) else 'MISSING OUTPUT')" "$1" "$2"
-}
 python3 -c "
 import random; random.seed(3)
 w = 'alpha beta gamma delta river stone cloud light north quiet'.split()

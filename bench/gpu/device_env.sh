@@ -7,6 +7,16 @@ export LD_LIBRARY_PATH=$PWD/devcarry/lib:${LD_LIBRARY_PATH:-}
 export PATH=$PATH:/usr/local/cuda/bin
 b=devcarry/bin
 
+# texts A B: per prompt of two `sluice run --prompts` JSON-line files, "same" or the first
+# differing character of the generated text.
+texts() {
+  python3 -c "
+import json, sys
+a, b = ([json.loads(l)['text'] for l in open(f)] for f in sys.argv[1:3])
+print(['same' if x == y else next(i for i, (p, q) in enumerate(zip(x + '\0', y + '\0')) if p != q)
+       for x, y in zip(a, b)] if a and len(a) == len(b) else 'MISSING OUTPUT')" "$1" "$2"
+}
+
 # bench_model NAME: makes bench_gpu.py's model NAME (random weights) under /tmp/sluice-models
 # unless it is there, and sets `model` to its path.
 bench_model() {

@@ -5,13 +5,6 @@
 source "$(dirname "$0")/device_env.sh"
 mkdir -p /tmp/mh
 python3 -c "import transformers, torch; print('transformers', transformers.__version__, 'torch', torch.__version__)"
-texts() {
-  python3 -c "
-import json, sys
-a, b = ([json.loads(l)['text'] for l in open(f)] for f in sys.argv[1:3])
-print(['same' if x == y else next(i for i, (p, q) in enumerate(zip(x + '\0', y + '\0')) if p != q)
-       for x, y in zip(a, b)] if a and len(a) == len(b) else 'MISSING OUTPUT')" "$1" "$2"
-}
 printf '%s\n' "The quick brown fox jumps over the lazy dog and keeps running far away" \
   "Once upon a time" "def main():" "1, 2, 3, 4," >/tmp/ph.txt
 for spec in "gpt-oss tiny" "gpt-oss gpt-oss-20b --layers 2" "qwen3moe tiny" "gemma3 tiny"; do
