@@ -163,24 +163,10 @@ TEST_P(EngineTest, RandomRequestsWithAbortsLeakNoBlocks) {
       40 * KvStorage::bytes_per_block(c.num_layers, 16, c.num_kv_heads, c.head_dim);
   auto e = engine(cfg);
   std::mt19937 rng(7);
-  std::vector<std::shared_ptr<RequestStream>> streams;
   int aborted = 0;
-  for (int i = 0; i < testing::kLeakTestRequests; ++i) {
-    EngineRequest r;
-    r.id = "q" + std::to_string(i);
-    r.prompt = random_prompt(rng, 1 + static_cast<int>(rng() % 40));
-    r.params.temperature = 1.0f;
-    r.params.max_tokens = 1 + static_cast<int>(rng() % 8);
-    r.params.n = 1 + static_cast<int>(rng() % 3);
-    auto s = e->submit(r);
-    ASSERT_TRUE(s) << s.error();
-    streams.push_back(*s);
-    if (rng() % 4 == 0) {  // abort a random earlier request (maybe already finished)
-      e->abort("q" + std::to_string(rng() % (i + 1)));
-      ++aborted;
-    }
-    if (rng() % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
-  }
+  const auto streams = testing::submit_with_random_aborts(
+      *e, rng, [](std::mt19937& g) { return random_prompt(g, 1 + static_cast<int>(g() % 40)); }, 8,
+      aborted);
   for (auto& s : streams) drain(*s);
   const EngineMetrics m = e->metrics();
   EXPECT_EQ(m.kv_blocks_used, 0);

@@ -3,10 +3,12 @@
 // to completion.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/engine.h"
@@ -20,6 +22,35 @@ constexpr int kLeakTestRequests = 300;
 #else
 constexpr int kLeakTestRequests = 1000;
 #endif
+
+// Submits kLeakTestRequests sampled requests (prompt from make_prompt(rng), 1..max_tokens
+// tokens, n 1..3), aborting a random earlier one a quarter of the time and pausing now and then
+// (the leak tests). Returns the streams; `aborted` counts the aborts.
+template <class MakePrompt>
+std::vector<std::shared_ptr<RequestStream>> submit_with_random_aborts(Engine& e, std::mt19937& rng,
+                                                                      MakePrompt make_prompt,
+                                                                      int max_tokens,
+                                                                      int& aborted) {
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (int i = 0; i < kLeakTestRequests; ++i) {
+    EngineRequest r;
+    r.id = "q" + std::to_string(i);
+    r.prompt = make_prompt(rng);
+    r.params.temperature = 1.0f;
+    r.params.max_tokens = 1 + static_cast<int>(rng() % max_tokens);
+    r.params.n = 1 + static_cast<int>(rng() % 3);
+    auto s = e.submit(r);
+    EXPECT_TRUE(s) << s.error();
+    if (!s) break;
+    streams.push_back(*s);
+    if (rng() % 4 == 0) {  // abort a random earlier request (maybe already finished)
+      e.abort("q" + std::to_string(rng() % (i + 1)));
+      ++aborted;
+    }
+    if (rng() % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
+  }
+  return streams;
+}
 
 inline EngineRequest request(std::string id, std::vector<int32_t> prompt) {
   EngineRequest r;

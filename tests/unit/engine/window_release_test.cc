@@ -214,26 +214,17 @@ TEST_F(WindowReleaseTest, RandomRequestsWithAbortsLeakNoBlocks) {
   const int64_t total = e->metrics().kv_blocks_total;
   std::mt19937 rng(17);
   const std::vector<int32_t> shared = random_prompt(rng, 100);
-  std::vector<std::shared_ptr<RequestStream>> streams;
   int aborted = 0;
-  for (int i = 0; i < testing::kLeakTestRequests; ++i) {
-    EngineRequest r;
-    r.id = "q" + std::to_string(i);
-    if (rng() % 2) r.prompt.assign(shared.begin(), shared.begin() + rng() % 100);
-    const auto tail = random_prompt(rng, 1 + static_cast<int>(rng() % 50));
-    r.prompt.insert(r.prompt.end(), tail.begin(), tail.end());
-    r.params.temperature = 1.0f;
-    r.params.max_tokens = 1 + static_cast<int>(rng() % 24);
-    r.params.n = 1 + static_cast<int>(rng() % 3);
-    auto s = e->submit(r);
-    ASSERT_TRUE(s) << s.error();
-    streams.push_back(*s);
-    if (rng() % 4 == 0) {  // abort a random earlier request (maybe already finished)
-      e->abort("q" + std::to_string(rng() % (i + 1)));
-      ++aborted;
-    }
-    if (rng() % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
-  }
+  const auto streams = testing::submit_with_random_aborts(
+      *e, rng,
+      [&](std::mt19937& g) {
+        std::vector<int32_t> p;
+        if (g() % 2) p.assign(shared.begin(), shared.begin() + g() % 100);
+        const auto tail = random_prompt(g, 1 + static_cast<int>(g() % 50));
+        p.insert(p.end(), tail.begin(), tail.end());
+        return p;
+      },
+      24, aborted);
   int64_t preemptions = 0;
   for (auto& s : streams) preemptions += drain(*s).stats.num_preemptions;
   const EngineMetrics m = e->metrics();
