@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "backend/row_sampling.h"
 #include "backend/weight.h"
@@ -194,7 +195,17 @@ class Backend {
     silu_mul(gate, up, n * w.cols, gate);
     matmul_add(gate, n, w, y, h);
   }
-  // Mixture of experts (defaults: backend/moe_ops.cc, over the ops above). ids, weights [n, k]:
+  // Mixture of experts (defaults: backend/moe_ops.cc, over the ops above).
+  // The experts of a stacked weight [num_experts * rows, cols], placed for matmul_experts (the
+  // default places each alone; a device backend may place them in one allocation).
+  virtual std::vector<Weight> place_experts(const Weight& stacked, int64_t num_experts);
+  // True when matmul_experts over experts placed like `expert` and the other MoE ops read the
+  // routing where it is (no host sync), so a step using them can be recorded.
+  virtual bool experts_on_device(const Weight& expert) const {
+    (void)expert;
+    return host_resident();
+  }
+  // ids, weights [n, k]:
   // each token's experts (in rank order) and their weights, from logits [n, num_experts].
   virtual void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k,
                          MoeRouting mode, bool renormalize, int32_t* ids, float* weights);

@@ -61,6 +61,15 @@ class Scratch {
 
 }  // namespace
 
+std::vector<Weight> Backend::place_experts(const Weight& stacked, int64_t num_experts) {
+  SLUICE_ASSERT(num_experts > 0 && stacked.rows % num_experts == 0,
+                "stacked experts split evenly by rows");
+  const int64_t rows = stacked.rows / num_experts;
+  std::vector<Weight> out;
+  for (int64_t e = 0; e < num_experts; ++e) out.push_back(place(stacked.rows_view(e * rows, rows)));
+  return out;
+}
+
 void Backend::moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k,
                         MoeRouting mode, bool renormalize, int32_t* ids, float* weights) {
   if (host_resident())

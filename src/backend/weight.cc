@@ -24,6 +24,12 @@ Weight Weight::from_mapped(DType dtype, int64_t rows, int64_t cols, const uint8_
   return w;
 }
 
+Weight Weight::rows_view(int64_t first, int64_t count) const {
+  Weight w = from_mapped(dtype, count, cols, row(first));
+  w.owned = owned;
+  return w;
+}
+
 void dequantize_row(const Weight& w, int64_t r, float* out) {
   const uint8_t* p = w.row(r);
   const int64_t nb = w.cols / kQuantBlock;

@@ -20,6 +20,8 @@ struct Weight {
   size_t row_stride() const { return row_bytes(dtype, cols); }
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride(); }
   size_t nbytes() const { return static_cast<size_t>(rows) * row_stride(); }
+  // Rows [first, first + count) of a host-layout weight, sharing its owned bytes.
+  Weight rows_view(int64_t first, int64_t count) const;
 
   // Takes ownership of converted bytes.
   static Weight from_owned(DType dtype, int64_t rows, int64_t cols, std::vector<uint8_t> bytes);

@@ -22,12 +22,6 @@ uint64_t next_batch_id() {
 }  // namespace
 
 namespace {
-// Expert e of a stacked [experts * rows, cols] weight, as a weight of its own (no copy).
-Weight expert_view(const Weight& stacked, int64_t e, int64_t rows) {
-  Weight w = Weight::from_mapped(stacked.dtype, rows, stacked.cols, stacked.row(e * rows));
-  w.owned = stacked.owned;  // keeps converted bytes alive
-  return w;
-}
 // A quantized router in float32: its few rows decide which experts run, and rounding the
 // activations for a quantized product could flip a near-tie ([experts, hidden], dequantized once).
 Weight float_router(const Weight& w) {
@@ -38,14 +32,6 @@ Weight float_router(const Weight& w) {
   return Weight::from_owned(DType::F32, w.rows, w.cols, std::move(bytes));
 }
 }  // namespace
-
-std::vector<Weight> ModelRunner::place_experts(const Weight& stacked) {
-  const int64_t E = model_.config().num_experts;
-  std::vector<Weight> out;
-  for (int64_t e = 0; e < E; ++e)
-    out.push_back(be_.place(expert_view(stacked, e, stacked.rows / E)));
-  return out;
-}
 
 Weight ModelRunner::place_vector(const std::vector<float>& v) {
   if (v.empty()) return Weight{};
@@ -101,13 +87,18 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
     if (model.config().num_experts > 0) {
       PlacedLayer& P = w_.layers.back();
       P.router = be.place(float_router(L.w_router));
-      P.gate_exps = place_experts(L.w_gate_exps);
-      P.up_exps = place_experts(L.w_up_exps);
-      P.down_exps = place_experts(L.w_down_exps);
+      P.gate_exps = be_.place_experts(L.w_gate_exps, model.config().num_experts);
+      P.up_exps = be_.place_experts(L.w_up_exps, model.config().num_experts);
+      P.down_exps = be_.place_experts(L.w_down_exps, model.config().num_experts);
       P.router_bias = place_vector(L.router_bias);
       P.gate_exps_bias = place_vector(L.gate_exps_bias);
       P.up_exps_bias = place_vector(L.up_exps_bias);
       P.down_exps_bias = place_vector(L.down_exps_bias);
+    }
+    if (model.config().num_experts > 0) {
+      const PlacedLayer& P = w_.layers.back();
+      for (const std::vector<Weight>* e : {&P.gate_exps, &P.up_exps, &P.down_exps})
+        experts_on_device_ = experts_on_device_ && be.experts_on_device(e->front());
     }
     w_.layers.back().o_bias = place_vector(L.o_bias);
     w_.layers.back().sinks = place_vector(L.sinks);
@@ -214,8 +205,8 @@ void ModelRunner::sample(std::span<const RowSampling> rows, RowSampled* out) {
 bool ModelRunner::recordable(const ForwardBatch& b) const {
   const size_t n = b.tokens.size();
   if (be_.host_resident() || !be_.can_record() || n == 0 || n > kMaxRecordedTokens) return false;
-  // The default expert ops (backend/moe_ops.cc) read the routing on the host: not recordable.
-  if (model_.config().num_experts > 0) return false;
+  // Expert ops that read the routing on the host (backend/moe_ops.cc) cannot be recorded.
+  if (model_.config().num_experts > 0 && !experts_on_device_) return false;
   if (b.query_start.size() != n + 1 || b.logit_rows.size() != n) return false;
   for (size_t i = 0; i < n; ++i)  // decodes only: one token per sequence, each sampled
     if (b.query_start[i] != static_cast<int32_t>(i) || b.logit_rows[i] != static_cast<int32_t>(i))
@@ -274,7 +265,15 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
                                             s.rows,
                                             s.ab.query_start,
                                             s.ab.block_tables,
-                                            s.ab.slot_mapping};
+                                            s.ab.slot_mapping,
+                                            s.router,
+                                            s.expert_ids,
+                                            s.expert_w,
+                                            s.exp_gate,
+                                            s.exp_up,
+                                            s.exp_out,
+                                            s.moe_out,
+                                            s.exp_bias};
   Replay& r = replays_[{np, width}];
   if (r.recording && r.buffers == buffers) {
     r.recording->replay();

@@ -49,7 +49,6 @@ class ModelRunner {
     bool failed = false;  // could not be recorded: runs op by op
   };
   Weight place_vector(const std::vector<float>& v);
-  std::vector<Weight> place_experts(const Weight& stacked);  // one placed weight per expert
   StepBuffers prepare(const ForwardBatch& b);
   // The architecture's forward pass over a prepared step.
   void issue(const StepBuffers& s, KvStorage& kv);
@@ -67,6 +66,7 @@ class ModelRunner {
   DeviceArray<int32_t> argmax_;  // [m] greedy picks
   DeviceArray<float> router_, expert_w_, exp_gate_, exp_up_, exp_out_, moe_out_, exp_bias_;
   DeviceArray<int32_t> expert_ids_;
+  bool experts_on_device_ = true;      // every expert weight's MoE ops run without a host sync
   const float* out_logits_ = nullptr;  // [out_rows_, vocab] the last run's logits
   int64_t out_rows_ = 0;
   float* host_logits_ = nullptr;  // [host_capacity_] page-locked copy (device backends)

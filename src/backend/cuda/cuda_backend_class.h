@@ -61,6 +61,16 @@ class CudaBackend final : public Backend {
   void matmul_add_gated(float* gate, const float* up, int64_t n, const Weight& w, float* y,
                         float* h) override;
 
+  // ---- mixture of experts (moe_dispatch.cu) ----
+  std::vector<Weight> place_experts(const Weight& stacked, int64_t num_experts) override;
+  bool experts_on_device(const Weight& expert) const override;
+  void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
+                 bool renormalize, int32_t* ids, float* weights) override;
+  void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
+                      int64_t num_experts, const int32_t* ids, int64_t k, float* y) override;
+  void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
+                   float* out) override;
+
   // ---- element-wise ops, norms, gathers, the KV cache (cuda_backend.cu) ----
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override;
   void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
@@ -116,12 +126,13 @@ class CudaBackend final : public Backend {
   const CudaTuning tuning_;
   const QgemmOptions qgemm_;  // tuning_'s fused-GEMM switches, wgmma where the GPU has it
   bool invariant_ = false;
-  std::unique_ptr<OpTimer> timer_;                 // SLUICE_PROFILE: GPU time per op
-  DeviceScratch<uint16_t> wf16_{stream_};          // [rows, cols] dequantized weight (GEMM)
-  DeviceScratch<uint16_t> x16_{stream_};           // [n, cols] activations in 16 bits
-  DeviceScratch<uint8_t> qgemm_scratch_{stream_};  // qgemm: split-K partial sums
-  DeviceScratch<uint8_t> rows_scratch_{stream_};   // matmul_rows: quantized activations
-  DeviceScratch<float> attn_scratch_{stream_};     // split-K partial results of attention
+  std::unique_ptr<OpTimer> timer_;                   // SLUICE_PROFILE: GPU time per op
+  DeviceScratch<uint16_t> wf16_{stream_};            // [rows, cols] dequantized weight (GEMM)
+  DeviceScratch<uint16_t> x16_{stream_};             // [n, cols] activations in 16 bits
+  DeviceScratch<uint8_t> qgemm_scratch_{stream_};    // qgemm: split-K partial sums
+  DeviceScratch<uint8_t> rows_scratch_{stream_};     // matmul_rows: quantized activations
+  DeviceScratch<uint8_t> experts_scratch_{stream_};  // matmul_experts: activations, grouping
+  DeviceScratch<float> attn_scratch_{stream_};       // split-K partial results of attention
   // Decode attention: the pieces' sums, and their tickets (fixed bounds, allocated once).
   DeviceScratch<float> decode_partials_{stream_};
   DeviceScratch<int32_t> decode_tickets_{stream_};

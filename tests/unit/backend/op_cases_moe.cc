@@ -65,9 +65,8 @@ OpCase experts_case(DType t, int64_t n, int64_t k, int64_t experts, int64_t rows
            nullptr};
   c.run = [=](BackendBuffers& bb) -> Outputs {
     Backend& be = bb.backend();
-    std::vector<Weight> w;
-    for (int64_t e = 0; e < experts; ++e)
-      w.push_back(be.place(random_weight(t, rows, cols, 40 + static_cast<uint32_t>(e))));
+    const std::vector<Weight> w =
+        be.place_experts(random_weight(t, experts * rows, cols, 40), experts);
     const float* x = bb.up(randn((per_slot ? n * k : n) * cols, 9));
     const int32_t* ids = bb.up(expert_ids(n, k, experts, 2));
     float* y = bb.poisoned(n * k * rows);
@@ -103,7 +102,8 @@ std::vector<OpCase> moe_cases() {
     for (int64_t n : {1, 2, 33})
       for (bool per_slot : {false, true})
         cases.push_back(experts_case(t, n, 2, 5, 48, 256, per_slot));
-  cases.push_back(experts_case(DType::Q4G32, 1, 8, 16, 64, 512, false));
+  for (int64_t n : {1, 3, 6, 64})  // one block per slot; grouped by 8 and by 8 in chunks
+    cases.push_back(experts_case(DType::Q4G32, n, 8, 16, 64, 512, false));
   for (int64_t n : {1, 4, 29}) cases.push_back(combine_case(n, 4, 96));
   return cases;
 }

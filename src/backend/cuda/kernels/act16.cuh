@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "backend/cuda/kernels/dequant.cuh"
+#include "backend/cuda/kernels/kernels.h"
 
 namespace sluice::cuda {
 
@@ -39,6 +40,16 @@ __device__ __forceinline__ void quantize_act16_block(float v, int16_t* code, Act
     *block = ActBlock{ds, ds * static_cast<float>(lo + hi), ds * static_cast<float>(lo),
                       ds * static_cast<float>(hi)};
 }
+
+// Activation rows [n, cols] quantized: codes [n, cols] then blocks [n, cols / 32], in the
+// act16_scratch_bytes(n, cols) at `scratch` (kernels_matmul_act16.cu; x may be RowsMode's
+// gate, normed row or plain row).
+struct Act16 {
+  int16_t* codes;
+  ActBlock* blocks;
+};
+Act16 quantize_act16(const float* x, int64_t n, int64_t cols, const RowsMode& mode, void* scratch,
+                     cudaStream_t s);
 
 // 32 activations of a block as 16 words of two int16 (word p: elements 2p, 2p+1).
 struct Act32 {

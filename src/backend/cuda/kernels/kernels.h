@@ -119,6 +119,30 @@ void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, 
 void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 
+// Mixture of experts (kernels_moe.cu), all on the device. Backend::moe_route for up to
+// kMaxRouteK experts per token; Backend::moe_combine.
+constexpr int64_t kMaxRouteK = 32;
+void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
+               bool renormalize, int32_t* ids, float* weights, cudaStream_t s);
+void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
+                 float* out, cudaStream_t s);
+// Experts placed in one allocation: expert e's planar weight [rows, cols] at base + e * stride.
+struct ExpertWeights {
+  const uint8_t* base;
+  int64_t stride;
+  int64_t count;
+  DType dtype;
+  int64_t rows, cols;
+};
+constexpr int64_t kMaxGroupedExperts = 2048;  // the grouping kernel's shared memory
+bool experts_supported(DType t);              // the quantized formats of the act16 products
+// Backend::matmul_experts over such experts: activations int16-quantized, one block per slot
+// for few tokens, else slots grouped by expert on the device so each expert's weights are read
+// once per group. Each slot's sums are the same for every n (batch-invariant).
+size_t experts_scratch_bytes(int64_t n, int64_t k, bool x_per_slot, const ExpertWeights& w);
+void matmul_experts(const float* x, bool x_per_slot, int64_t n, const ExpertWeights& w,
+                    const int32_t* ids, int64_t k, float* y, void* scratch, cudaStream_t s);
+
 // Paged attention over mixed prefill + decode tokens (kernels_attention.cu): one block per
 // (token, group of query heads). scratch: device floats for split-K partials,
 // attention_scratch_floats(...) of them. batch_invariant: fixed splits always combined, so a

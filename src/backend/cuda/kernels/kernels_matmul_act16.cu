@@ -114,15 +114,24 @@ size_t act16_scratch_bytes(int64_t n, int64_t cols) {
   return static_cast<size_t>(blocks) * (32 * sizeof(int16_t) + sizeof(ActBlock));
 }
 
+Act16 quantize_act16(const float* x, int64_t n, int64_t cols, const RowsMode& mode, void* scratch,
+                     cudaStream_t s) {
+  const int64_t blocks = n * (cols / kQuantBlock);
+  Act16 a{static_cast<int16_t*>(scratch), nullptr};
+  a.blocks = reinterpret_cast<ActBlock*>(a.codes + blocks * 32);
+  if (blocks > 0)
+    launch_pdl(quantize_act16_kernel, dim3(static_cast<unsigned>((blocks * 32 + 255) / 256)),
+               dim3(256), s, x, blocks, cols / kQuantBlock, mode, a.codes, a.blocks);
+  return a;
+}
+
 void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int count, void* scratch,
                        cudaStream_t s, const RowsMode& mode) {
   const Weight& w = *ps[0].w;
   if (n <= 0) return;
-  const int64_t blocks = n * (w.cols / kQuantBlock);
-  int16_t* xq = static_cast<int16_t*>(scratch);                  // [n, cols]
-  ActBlock* xb = reinterpret_cast<ActBlock*>(xq + blocks * 32);  // [n, cols / 32]
-  launch_pdl(quantize_act16_kernel, dim3(static_cast<unsigned>((blocks * 32 + 255) / 256)),
-             dim3(256), s, x, blocks, w.cols / kQuantBlock, mode, xq, xb);
+  const Act16 a = quantize_act16(x, n, w.cols, mode, scratch, s);
+  int16_t* xq = a.codes;
+  ActBlock* xb = a.blocks;
   switch (w.dtype) {
     case DType::Q4G32:
       return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, mode, s);

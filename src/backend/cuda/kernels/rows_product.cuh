@@ -180,14 +180,13 @@ __device__ __forceinline__ void walk_units_staged(const Planes& w, int64_t r0, i
   pdl_launch_dependents();
 }
 
-// y[c0 + c, r0 + r] = the block's sum of acc[r][c] times scale[c] (null: 1), or y += it when
-// accumulate: lanes by shuffles, then warps in order through `part` (shared memory).
-template <int NC>
-__device__ __forceinline__ void store_row_sums(float (&acc)[kRows][NC],
-                                               float (&part)[kMaxSplit][kRows][NC], int nr, int nc,
-                                               float* y, int64_t rows, int64_t r0, int64_t c0,
-                                               const float* scale = nullptr,
-                                               bool accumulate = false) {
+// y[out_row(c), r0 + r] = the block's sum of acc[r][c] times scale[c] (null: 1), or y += it
+// when accumulate: lanes by shuffles, then warps in order through `part` (shared memory).
+template <int NC, class OutRow>
+__device__ __forceinline__ void store_sums(float (&acc)[kRows][NC],
+                                           float (&part)[kMaxSplit][kRows][NC], int nr, int nc,
+                                           float* y, int64_t rows, int64_t r0, OutRow out_row,
+                                           const float* scale = nullptr, bool accumulate = false) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
 #pragma unroll
   for (int r = 0; r < kRows; ++r)
@@ -204,10 +203,21 @@ __device__ __forceinline__ void store_row_sums(float (&acc)[kRows][NC],
       float v = part[0][r][c];
       for (int k = 1; k < ks; ++k) v += part[k][r][c];
       if (scale) v *= scale[c];
-      float* out = y + (c0 + c) * rows + r0 + r;
+      float* out = y + static_cast<int64_t>(out_row(c)) * rows + r0 + r;
       *out = accumulate ? *out + v : v;
     }
   }
+}
+
+// store_sums into rows c0 + c of y.
+template <int NC>
+__device__ __forceinline__ void store_row_sums(float (&acc)[kRows][NC],
+                                               float (&part)[kMaxSplit][kRows][NC], int nr, int nc,
+                                               float* y, int64_t rows, int64_t r0, int64_t c0,
+                                               const float* scale = nullptr,
+                                               bool accumulate = false) {
+  store_sums<NC>(
+      acc, part, nr, nc, y, rows, r0, [c0](int c) { return c0 + c; }, scale, accumulate);
 }
 
 }  // namespace sluice::cuda

@@ -1,0 +1,300 @@
+// Mixture-of-experts kernels: routing (one warp per token), the weighted combine, and the
+// expert-indexed weight-streaming product. Expert ids never leave the device, so a MoE step
+// needs no host sync and can be recorded as a graph.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels/act16.cuh"
+#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/pdl.cuh"
+#include "backend/cuda/kernels/rows_product.cuh"
+
+namespace sluice::cuda {
+namespace {
+
+// Expert a (logit va) ranks before b (vb): larger first, NaN last, ties to the lower id
+// (backend.h). An id < 0 is "none" and ranks last.
+__device__ __forceinline__ bool ranks_before(float va, int a, float vb, int b) {
+  if (a < 0) return false;
+  if (b < 0) return true;
+  const bool na = isnan(va), nb = isnan(vb);
+  if (na != nb) return nb;
+  if (!na && va != vb) return va > vb;
+  return a < b;
+}
+
+// One warp per token; taken: [num_experts] flags in shared memory. The sums over all experts
+// are in double, as the reference's.
+__global__ void moe_route_kernel(const float* logits, int64_t num_experts, int k, MoeRouting mode,
+                                 bool renormalize, int32_t* ids, float* weights) {
+  extern __shared__ uint8_t taken[];
+  pdl_wait();
+  pdl_launch_dependents();
+  const int lane = threadIdx.x;
+  const int64_t t = blockIdx.x;
+  const float* l = logits + t * num_experts;
+  for (int64_t e = lane; e < num_experts; e += 32) taken[e] = 0;
+  __syncwarp();
+  double mx_all = -INFINITY, total = 0.0;
+  if (mode == MoeRouting::kSoftmaxTopK) {
+    for (int64_t e = lane; e < num_experts; e += 32)
+      if (!isnan(l[e])) mx_all = fmax(mx_all, static_cast<double>(l[e]));
+    for (int o = 16; o > 0; o >>= 1) mx_all = fmax(mx_all, __shfl_xor_sync(0xffffffffu, mx_all, o));
+    for (int64_t e = lane; e < num_experts; e += 32)
+      if (!isnan(l[e])) total += exp(static_cast<double>(l[e]) - mx_all);
+    for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(0xffffffffu, total, o);
+  }
+  int chosen[kMaxRouteK];
+  for (int j = 0; j < k; ++j) {
+    int best = -1;
+    float bv = 0.0f;
+    for (int64_t e = lane; e < num_experts; e += 32)
+      if (!taken[e] && ranks_before(l[e], static_cast<int>(e), bv, best))
+        best = static_cast<int>(e), bv = l[e];
+    for (int o = 16; o > 0; o >>= 1) {
+      const float ov = __shfl_xor_sync(0xffffffffu, bv, o);
+      const int ob = __shfl_xor_sync(0xffffffffu, best, o);
+      if (ranks_before(ov, ob, bv, best)) best = ob, bv = ov;
+    }
+    chosen[j] = best;  // the same on every lane
+    if (lane == 0) taken[best] = 1;
+    __syncwarp();
+  }
+  if (lane != 0) return;
+  double w[kMaxRouteK], sel_sum = 0.0, mx = -INFINITY;
+  for (int j = 0; j < k; ++j) {
+    const double v = l[chosen[j]];
+    mx = mx < v ? v : mx;
+  }
+  for (int j = 0; j < k; ++j) {
+    const float v = l[chosen[j]];
+    w[j] = mode == MoeRouting::kSoftmaxTopK
+               ? (isnan(v) ? 0.0 : exp(static_cast<double>(v) - mx_all)) / total
+               : exp(static_cast<double>(v) - mx);
+    sel_sum += w[j];
+  }
+  const bool divide = mode == MoeRouting::kTopKSoftmax || renormalize;
+  for (int j = 0; j < k; ++j) {
+    ids[t * k + j] = chosen[j];
+    weights[t * k + j] = static_cast<float>(divide && sel_sum > 0 ? w[j] / sel_sum : w[j]);
+  }
+}
+
+// out[t, d] = sum over j of weights[t, j] * y[t*k+j, d], in double, j in order.
+__global__ void moe_combine_kernel(const float* y, const float* weights, int64_t k, int64_t dim,
+                                   float* out) {
+  pdl_wait();
+  pdl_launch_dependents();
+  const int64_t t = blockIdx.y, d = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (d >= dim) return;
+  double acc = 0.0;
+  for (int64_t j = 0; j < k; ++j)
+    acc += static_cast<double>(weights[t * k + j]) * y[(t * k + j) * dim + d];
+  out[t * dim + d] = static_cast<float>(acc);
+}
+
+// A chunk of at most NC slots of one expert: order[first .. first + count).
+struct ExpertItem {
+  int32_t expert, first, count, unused;
+};
+
+// One block: slots grouped by expert into order[slots] (within an expert in no fixed order:
+// each slot's sums do not depend on its neighbours), and chunks of up to nc slots per expert
+// into items[*num_items]. Shared memory: 4 * num_experts ints. Ids out of range are left out.
+__global__ void group_slots_kernel(const int32_t* ids, int64_t slots, int64_t num_experts, int nc,
+                                   int32_t* order, ExpertItem* items, int32_t* num_items) {
+  extern __shared__ int32_t counts[];
+  int32_t* start = counts + num_experts;
+  int32_t* item_base = start + num_experts;
+  int32_t* fill = item_base + num_experts;
+  pdl_wait();
+  for (int64_t e = threadIdx.x; e < num_experts; e += blockDim.x) counts[e] = fill[e] = 0;
+  __syncthreads();
+  for (int64_t s = threadIdx.x; s < slots; s += blockDim.x)
+    if (ids[s] >= 0 && ids[s] < num_experts) atomicAdd(&counts[ids[s]], 1);
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    int32_t at = 0, item = 0;
+    for (int64_t e = 0; e < num_experts; ++e) {
+      start[e] = at, item_base[e] = item;
+      at += counts[e], item += (counts[e] + nc - 1) / nc;
+    }
+    *num_items = item;
+  }
+  __syncthreads();
+  pdl_launch_dependents();
+  for (int64_t e = threadIdx.x; e < num_experts; e += blockDim.x)
+    for (int32_t c = 0; c < counts[e]; c += nc)
+      items[item_base[e] + c / nc] =
+          ExpertItem{static_cast<int32_t>(e), start[e] + c, min(nc, counts[e] - c), 0};
+  for (int64_t s = threadIdx.x; s < slots; s += blockDim.x) {
+    const int32_t e = ids[s];
+    if (e >= 0 && e < num_experts)
+      order[start[e] + atomicAdd(&fill[e], 1)] = static_cast<int32_t>(s);
+  }
+}
+
+// Where a block's slots come from: items (grouped; block y is item y, past *num_items idle), or
+// none (block y is slot y alone, its expert ids[y]).
+struct SlotSource {
+  const int32_t* ids;
+  const int32_t* order;
+  const ExpertItem* items;
+  const int32_t* num_items;
+  int64_t k;
+  bool x_per_slot;
+};
+
+// y[slot, rows] for the NC slots of block y (one expert) and kRows weight rows of block x: the
+// body of matmul_act16_kernel over expert e's planar weight, each slot's activation row
+// gathered (slot, or slot / k when tokens share x).
+template <class F, int NC>
+__global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void experts_act16_kernel(
+    const int16_t* xq, const ActBlock* xb, ExpertWeights w, SlotSource src, float* y) {
+  __shared__ float part[kMaxSplit][kRows][NC];
+  pdl_wait();  // the ids, the grouping and the activations come from the kernels before
+  int expert = 0, nc = 1, first = 0;
+  if (src.items) {
+    if (static_cast<int32_t>(blockIdx.y) >= *src.num_items) return;
+    const ExpertItem it = src.items[blockIdx.y];
+    expert = it.expert, nc = it.count, first = it.first;
+  } else {
+    expert = src.ids[blockIdx.y];
+  }
+  if (expert < 0 || expert >= w.count) return;
+  int32_t slot[NC], act[NC];
+#pragma unroll
+  for (int c = 0; c < NC; ++c) {
+    slot[c] = c < nc ? (src.items ? src.order[first + c] : static_cast<int32_t>(blockIdx.y)) : 0;
+    act[c] = src.x_per_slot ? slot[c] : static_cast<int32_t>(slot[c] / src.k);
+  }
+  const int64_t units = w.cols / kQuantBlock;
+  const uint8_t* base = w.base + expert * w.stride;
+  const Planes p{base, base + w.rows * units * F::kCodeBytes, units};
+  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * kRows;
+  const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), w.rows - r0));
+  float acc[kRows][NC] = {};
+  walk_units<F>(p, r0, nr, units, [&](const auto& wu, int64_t u) {
+#pragma unroll
+    for (int c = 0; c < NC; ++c) {
+      if (c >= nc) break;
+      const int64_t blk = act[c] * units + u;
+      const Act32 a = load_act(xq + blk * 32);
+      const ActBlock ab = xb[blk];
+#pragma unroll
+      for (int r = 0; r < kRows; ++r)
+        if (r < nr) acc[r][c] += F::dot(wu[r], a, ab);
+    }
+  });
+  store_sums<NC>(acc, part, nr, nc, y, w.rows, r0, [&](int c) { return slot[c]; });
+}
+
+template <class F, int NC>
+void launch_experts(const Act16& a, const ExpertWeights& w, const SlotSource& src, int64_t blocks_y,
+                    float* y, cudaStream_t s) {
+  SLUICE_ASSERT(blocks_y <= 65535, "too many expert slots in one product");
+  const dim3 grid(static_cast<unsigned>((w.rows + kRows - 1) / kRows),
+                  static_cast<unsigned>(blocks_y));
+  const int threads = split_warps(w.cols / kQuantBlock) * 32;
+  launch_pdl(experts_act16_kernel<F, NC>, grid, dim3(threads), s, a.codes, a.blocks, w, src, y);
+}
+
+template <class F>
+void launch_experts_nc(int nc, const Act16& a, const ExpertWeights& w, const SlotSource& src,
+                       int64_t blocks_y, float* y, cudaStream_t s) {
+  if (nc == 1) return launch_experts<F, 1>(a, w, src, blocks_y, y, s);
+  if (nc == 2) return launch_experts<F, 2>(a, w, src, blocks_y, y, s);
+  if (nc == 4) return launch_experts<F, 4>(a, w, src, blocks_y, y, s);
+  launch_experts<F, 8>(a, w, src, blocks_y, y, s);
+}
+
+// Steps of up to this many tokens run one block per slot (an expert shared by two tokens is
+// read twice, mostly from L2); larger ones group slots by expert first.
+constexpr int64_t kUngroupedMaxTokens = 4;
+constexpr int kMaxGroup = 8;  // slots per block, grouped
+
+// Slots per grouped block for n tokens (an expert takes at most one slot per token).
+int group_width(int64_t n) {
+  int nc = 1;
+  while (nc < n && nc < kMaxGroup) nc *= 2;
+  return nc;
+}
+
+size_t align16(size_t b) {
+  return (b + 15) / 16 * 16;
+}
+
+// Blocks of grouped chunks: sum over experts of ceil(count / nc) <= slots / nc + experts used.
+int64_t max_items(int64_t slots, int64_t num_experts, int nc) {
+  return slots / nc + std::min(slots, num_experts);
+}
+
+}  // namespace
+
+bool experts_supported(DType t) {
+  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16;
+}
+
+void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
+               bool renormalize, int32_t* ids, float* weights, cudaStream_t s) {
+  SLUICE_ASSERT(k >= 1 && k <= kMaxRouteK && k <= num_experts, "experts per token out of range");
+  if (n <= 0) return;
+  launch_pdl_smem(moe_route_kernel, dim3(static_cast<unsigned>(n)), dim3(32),
+                  static_cast<size_t>(num_experts), s, logits, num_experts, static_cast<int>(k),
+                  mode, renormalize, ids, weights);
+}
+
+void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
+                 float* out, cudaStream_t s) {
+  if (n <= 0 || dim <= 0) return;
+  const dim3 grid(static_cast<unsigned>((dim + 255) / 256), static_cast<unsigned>(n));
+  launch_pdl(moe_combine_kernel, grid, dim3(256), s, y, weights, k, dim, out);
+}
+
+size_t experts_scratch_bytes(int64_t n, int64_t k, bool x_per_slot, const ExpertWeights& w) {
+  const int64_t slots = n * k;
+  size_t bytes = align16(act16_scratch_bytes(x_per_slot ? slots : n, w.cols));
+  if (n > kUngroupedMaxTokens)
+    bytes += align16(sizeof(int32_t) * slots) +
+             align16(sizeof(ExpertItem) * max_items(slots, w.count, group_width(n))) + 16;
+  return bytes;
+}
+
+void matmul_experts(const float* x, bool x_per_slot, int64_t n, const ExpertWeights& w,
+                    const int32_t* ids, int64_t k, float* y, void* scratch, cudaStream_t s) {
+  SLUICE_ASSERT(experts_supported(w.dtype), "expert kernels take Q4G32, Q8G32 and Q8G16");
+  SLUICE_ASSERT(w.count <= kMaxGroupedExperts, "too many experts for the grouping kernel");
+  const int64_t slots = n * k;
+  if (slots <= 0 || w.rows <= 0) return;
+  uint8_t* p = static_cast<uint8_t*>(scratch);
+  const Act16 a = quantize_act16(x, x_per_slot ? slots : n, w.cols, RowsMode{}, p, s);
+  p += align16(act16_scratch_bytes(x_per_slot ? slots : n, w.cols));
+  SlotSource src{ids, nullptr, nullptr, nullptr, k, x_per_slot};
+  int nc = 1;
+  int64_t blocks_y = slots;
+  if (n > kUngroupedMaxTokens) {
+    nc = group_width(n);
+    blocks_y = max_items(slots, w.count, nc);
+    int32_t* order = reinterpret_cast<int32_t*>(p);
+    p += align16(sizeof(int32_t) * slots);
+    ExpertItem* items = reinterpret_cast<ExpertItem*>(p);
+    p += align16(sizeof(ExpertItem) * blocks_y);
+    int32_t* num_items = reinterpret_cast<int32_t*>(p);
+    launch_pdl_smem(group_slots_kernel, dim3(1), dim3(1024), 4 * sizeof(int32_t) * w.count, s, ids,
+                    slots, w.count, nc, order, items, num_items);
+    src.order = order, src.items = items, src.num_items = num_items;
+  }
+  switch (w.dtype) {
+    case DType::Q4G32:
+      return launch_experts_nc<IntQ4G32>(nc, a, w, src, blocks_y, y, s);
+    case DType::Q8G32:
+      return launch_experts_nc<IntQ8G32>(nc, a, w, src, blocks_y, y, s);
+    default:
+      return launch_experts_nc<IntQ8G16>(nc, a, w, src, blocks_y, y, s);
+  }
+}
+
+}  // namespace sluice::cuda

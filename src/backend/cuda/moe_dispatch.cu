@@ -1,0 +1,83 @@
+// The mixture-of-experts ops on the device (kernels/kernels_moe.cu): experts placed in one
+// allocation so a kernel finds expert e's weight from its id; float experts, or experts placed
+// one by one, take the host-routed defaults (backend/moe_ops.cc).
+#include <algorithm>
+
+#include "backend/cuda/cuda_backend_class.h"
+#include "backend/cuda/cuda_check.h"
+
+namespace sluice::cuda {
+
+namespace {
+constexpr size_t kExpertAlign = 256;  // each expert's planar weight starts on this boundary
+
+// experts[count] as one strided allocation, or nothing (count == 0) when placed otherwise.
+ExpertWeights strided(const Weight* experts, int64_t count) {
+  const Weight& w0 = experts[0];
+  ExpertWeights w{w0.data, 0, count, w0.dtype, w0.rows, w0.cols};
+  if (count > 1) w.stride = experts[1].data - w0.data;
+  for (int64_t e = 1; e < count; ++e)
+    if (experts[e].data != w0.data + e * w.stride || experts[e].device != w0.device ||
+        experts[e].dtype != w0.dtype || experts[e].rows != w0.rows || experts[e].cols != w0.cols)
+      return ExpertWeights{};
+  return w;
+}
+}  // namespace
+
+std::vector<Weight> CudaBackend::place_experts(const Weight& stacked, int64_t num_experts) {
+  if (!experts_supported(stacked.dtype)) return Backend::place_experts(stacked, num_experts);
+  SLUICE_ASSERT(num_experts > 0 && stacked.rows % num_experts == 0,
+                "stacked experts split evenly by rows");
+  const int64_t rows = stacked.rows / num_experts;
+  const size_t bytes = stacked.rows_view(0, rows).nbytes();
+  const size_t stride = (bytes + kExpertAlign - 1) / kExpertAlign * kExpertAlign;
+  void* base = nullptr;
+  SLUICE_CUDA_CHECK(cudaMalloc(&base, stride * num_experts));
+  std::shared_ptr<const void> hold(base, [](const void* q) { cudaFree(const_cast<void*>(q)); });
+  void* staging = nullptr;  // one expert in the block layout, converted to planar in place
+  SLUICE_CUDA_CHECK(cudaMalloc(&staging, bytes));
+  std::vector<Weight> out;
+  for (int64_t e = 0; e < num_experts; ++e) {
+    const Weight host = stacked.rows_view(e * rows, rows);
+    uint8_t* dst = static_cast<uint8_t*>(base) + e * stride;
+    SLUICE_CUDA_CHECK(cudaMemcpyAsync(staging, host.data, bytes, cudaMemcpyHostToDevice, stream_));
+    to_planar(Weight::from_mapped(host.dtype, rows, host.cols, static_cast<uint8_t*>(staging)), dst,
+              stream_);
+    SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));  // staging is reused
+    Weight d = Weight::from_mapped(host.dtype, rows, host.cols, dst);
+    d.device = hold;
+    out.push_back(d);
+  }
+  SLUICE_CUDA_CHECK(cudaFree(staging));
+  return out;
+}
+
+bool CudaBackend::experts_on_device(const Weight& expert) const {
+  return experts_supported(expert.dtype) && expert.device != nullptr;
+}
+
+void CudaBackend::moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k,
+                            MoeRouting mode, bool renormalize, int32_t* ids, float* weights) {
+  auto t = timer_->scope("moe_route", n, "f32");
+  cuda::moe_route(logits, n, num_experts, k, mode, renormalize, ids, weights, stream_);
+}
+
+void CudaBackend::matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
+                                 int64_t num_experts, const int32_t* ids, int64_t k, float* y) {
+  const ExpertWeights w = experts_supported(experts[0].dtype) && num_experts <= kMaxGroupedExperts
+                              ? strided(experts, num_experts)
+                              : ExpertWeights{};
+  if (w.count == 0)
+    return Backend::matmul_experts(x, x_per_slot, n, experts, num_experts, ids, k, y);
+  auto t = timer_->scope("matmul_experts", n, dtype_name(w.dtype));
+  uint8_t* scratch = experts_scratch_.grow(experts_scratch_bytes(n, k, x_per_slot, w));
+  cuda::matmul_experts(x, x_per_slot, n, w, ids, k, y, scratch, stream_);
+}
+
+void CudaBackend::moe_combine(const float* y, const float* weights, int64_t n, int64_t k,
+                              int64_t dim, float* out) {
+  auto t = timer_->scope("moe_combine", n, "f32");
+  cuda::moe_combine(y, weights, n, k, dim, out, stream_);
+}
+
+}  // namespace sluice::cuda
