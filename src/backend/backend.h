@@ -117,6 +117,13 @@ class Recording {
 // Ties go to the lower expert id; NaN ranks below every number.
 enum class MoeRouting { kSoftmaxTopK, kTopKSoftmax };
 
+// A gated unit's activation from gate g and up u: silu(g) * u, or when limit > 0 the clamped
+// SwiGLU of gpt-oss (Backend::swiglu_clamped).
+struct Glu {
+  float alpha = 0.0f;
+  float limit = 0.0f;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -213,6 +220,21 @@ class Backend {
   // x_per_slot, x[t*k+j] (x [n * k, cols]). experts[num_experts] share one shape [rows, cols].
   virtual void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
                               int64_t num_experts, const int32_t* ids, int64_t k, float* y);
+  // matmul_experts with the experts' biases: y[s] += bias[ids[s]] (bias [num_experts, rows], or
+  // none). matmul_experts_many: up to two such products over one x [n, cols] (gate and up);
+  // matmul_experts_glu: over x[s] = glu(gate[s], up[s]) ([n * k, cols] each; gate may be
+  // overwritten). scratch: [n * k, rows] floats for the defaults' bias rows.
+  struct ExpertProduct {
+    const Weight* experts;  // [num_experts]
+    const float* bias;      // [num_experts, rows] or null
+    float* y;               // [n * k, rows]
+  };
+  virtual void matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
+                                   int64_t num_experts, const int32_t* ids, int64_t k,
+                                   float* scratch);
+  virtual void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
+                                  const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
+                                  int64_t k, float* scratch);
   // out[n, dim] = sum over j of weights[t, j] * y[t*k+j]   (y [n * k, dim], weights [n, k])
   virtual void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
                            float* out);

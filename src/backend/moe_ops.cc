@@ -113,6 +113,37 @@ void Backend::matmul_experts(const float* x, bool x_per_slot, int64_t n, const W
   run(xs.as<float>(), ys.as<float>(), is.as<int32_t>());
 }
 
+namespace {
+// y[n * k, rows] += bias rows of the slots' experts (none: nothing).
+void add_expert_bias(Backend& be, float* y, const float* bias, const int32_t* ids, int64_t slots,
+                     int64_t rows, float* scratch) {
+  if (!bias) return;
+  be.gather_rows(bias, ids, slots, rows, scratch);
+  be.add(y, scratch, slots * rows);
+}
+}  // namespace
+
+void Backend::matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
+                                  int64_t num_experts, const int32_t* ids, int64_t k,
+                                  float* scratch) {
+  for (int i = 0; i < count; ++i) {
+    matmul_experts(x, false, n, ps[i].experts, num_experts, ids, k, ps[i].y);
+    add_expert_bias(*this, ps[i].y, ps[i].bias, ids, n * k, ps[i].experts[0].rows, scratch);
+  }
+}
+
+void Backend::matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
+                                 const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
+                                 int64_t k, float* scratch) {
+  const int64_t count = n * k * p.experts[0].cols;
+  if (glu.limit > 0.0f)
+    swiglu_clamped(gate, up, count, glu.alpha, glu.limit, gate);
+  else
+    silu_mul(gate, up, count, gate);
+  matmul_experts(gate, true, n, p.experts, num_experts, ids, k, p.y);
+  add_expert_bias(*this, p.y, p.bias, ids, n * k, p.experts[0].rows, scratch);
+}
+
 void Backend::moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
                           float* out) {
   auto combine = [&](const float* hy, const float* hw, float* ho) {

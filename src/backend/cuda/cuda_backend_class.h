@@ -68,6 +68,12 @@ class CudaBackend final : public Backend {
                  bool renormalize, int32_t* ids, float* weights) override;
   void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
                       int64_t num_experts, const int32_t* ids, int64_t k, float* y) override;
+  void matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
+                           int64_t num_experts, const int32_t* ids, int64_t k,
+                           float* scratch) override;
+  void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
+                          const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
+                          int64_t k, float* scratch) override;
   void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
                    float* out) override;
 
@@ -110,6 +116,11 @@ class CudaBackend final : public Backend {
   // The weight-streaming products, with the scratch their quantized activations need.
   void rows_products(const float* x, int64_t n, const RowsProduct* ps, int count,
                      const RowsMode& mode = {});
+  // The MoE products on this backend's kernels (moe_dispatch.cu): experts placed by
+  // place_experts in a supported format (else count 0), and the launch over them.
+  ExpertWeights device_experts(const Weight* experts, int64_t num_experts) const;
+  void run_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
+                   const ExpertOutput* ps, int count, const int32_t* ids, int64_t k);
   // The attention split of a batch, on the device: planned and uploaded once per batch id
   // (every layer of a forward), and on every call for batches without one.
   struct Plan {

@@ -62,16 +62,53 @@ void CudaBackend::moe_route(const float* logits, int64_t n, int64_t num_experts,
   cuda::moe_route(logits, n, num_experts, k, mode, renormalize, ids, weights, stream_);
 }
 
+// Experts this backend's kernels take (placed by place_experts, a supported format), or none.
+ExpertWeights CudaBackend::device_experts(const Weight* experts, int64_t num_experts) const {
+  if (!experts_supported(experts[0].dtype) || num_experts > kMaxGroupedExperts) return {};
+  return strided(experts, num_experts);
+}
+
+void CudaBackend::run_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
+                              const ExpertOutput* ps, int count, const int32_t* ids, int64_t k) {
+  auto t = timer_->scope(count > 1 ? "matmul_experts many"
+                         : mode.up ? "matmul_experts glu"
+                                   : "matmul_experts",
+                         n, dtype_name(ps[0].w.dtype));
+  uint8_t* scratch = experts_scratch_.grow(experts_scratch_bytes(n, k, x_per_slot, ps[0].w));
+  cuda::matmul_experts(x, x_per_slot, mode, n, ps, count, ids, k, scratch, stream_);
+}
+
 void CudaBackend::matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
                                  int64_t num_experts, const int32_t* ids, int64_t k, float* y) {
-  const ExpertWeights w = experts_supported(experts[0].dtype) && num_experts <= kMaxGroupedExperts
-                              ? strided(experts, num_experts)
-                              : ExpertWeights{};
-  if (w.count == 0)
+  const ExpertOutput out{device_experts(experts, num_experts), nullptr, y};
+  if (out.w.count == 0)
     return Backend::matmul_experts(x, x_per_slot, n, experts, num_experts, ids, k, y);
-  auto t = timer_->scope("matmul_experts", n, dtype_name(w.dtype));
-  uint8_t* scratch = experts_scratch_.grow(experts_scratch_bytes(n, k, x_per_slot, w));
-  cuda::matmul_experts(x, x_per_slot, n, w, ids, k, y, scratch, stream_);
+  run_experts(x, x_per_slot, RowsMode{}, n, &out, 1, ids, k);
+}
+
+void CudaBackend::matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
+                                      int64_t num_experts, const int32_t* ids, int64_t k,
+                                      float* scratch) {
+  ExpertOutput outs[kMaxExpertProducts];
+  bool device = count >= 1 && count <= kMaxExpertProducts;
+  for (int i = 0; device && i < count; ++i) {
+    outs[i] = ExpertOutput{device_experts(ps[i].experts, num_experts), ps[i].bias, ps[i].y};
+    device = outs[i].w.count > 0 && outs[i].w.dtype == outs[0].w.dtype &&
+             outs[i].w.rows == outs[0].w.rows && outs[i].w.cols == outs[0].w.cols;
+  }
+  if (!device) return Backend::matmul_experts_many(x, n, ps, count, num_experts, ids, k, scratch);
+  run_experts(x, false, RowsMode{}, n, outs, count, ids, k);
+}
+
+void CudaBackend::matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
+                                     const ExpertProduct& p, int64_t num_experts,
+                                     const int32_t* ids, int64_t k, float* scratch) {
+  const ExpertOutput out{device_experts(p.experts, num_experts), p.bias, p.y};
+  if (out.w.count == 0)
+    return Backend::matmul_experts_glu(gate, up, glu, n, p, num_experts, ids, k, scratch);
+  RowsMode mode;
+  mode.up = up, mode.glu = glu;
+  run_experts(gate, true, mode, n, &out, 1, ids, k);
 }
 
 void CudaBackend::moe_combine(const float* y, const float* weights, int64_t n, int64_t k,

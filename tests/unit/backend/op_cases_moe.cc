@@ -76,6 +76,59 @@ OpCase experts_case(DType t, int64_t n, int64_t k, int64_t experts, int64_t rows
   return c;
 }
 
+// CUDA: float experts over 8 slots go through cuBLAS with f16 activations.
+Bound fused_bound(DType t, int64_t slots) {
+  return rel(!is_quantized(t) && slots > 8 ? 3e-3 : 1e-4);
+}
+
+// matmul_experts_many (gate and up, with biases or not) and matmul_experts_glu (silu or the
+// clamped SwiGLU, with a bias or not): the fused paths against the reference's plain ops.
+OpCase experts_many_case(DType t, int64_t n, int64_t k, int64_t experts, bool bias) {
+  const int64_t rows = 64, cols = 256, slots = n * k;
+  OpCase c{"matmul_experts_many",
+           case_name(dtype_name(t), bias ? "_bias" : "", "_n", n, "_k", k, "_e", experts),
+           nullptr,
+           {{"gate", {rel(1e-4), fused_bound(t, n * k)}, nullptr},
+            {"up", {rel(1e-4), fused_bound(t, n * k)}, nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& bb) -> Outputs {
+    Backend& be = bb.backend();
+    const auto g = be.place_experts(random_weight(t, experts * rows, cols, 50), experts);
+    const auto u = be.place_experts(random_weight(t, experts * rows, cols, 51), experts);
+    const float* gb = bias ? bb.up(randn(experts * rows, 52)) : nullptr;
+    const float* ub = bias ? bb.up(randn(experts * rows, 53)) : nullptr;
+    float *yg = bb.poisoned(slots * rows), *yu = bb.poisoned(slots * rows);
+    const Backend::ExpertProduct ps[2] = {{g.data(), gb, yg}, {u.data(), ub, yu}};
+    be.matmul_experts_many(bb.up(randn(n * cols, 54)), n, ps, 2, experts,
+                           bb.up(expert_ids(n, k, experts, 3)), k, bb.poisoned(slots * rows));
+    return {bb.down(yg, slots * rows), bb.down(yu, slots * rows)};
+  };
+  return c;
+}
+
+OpCase experts_glu_case(DType t, int64_t n, int64_t k, int64_t experts, bool clamped, bool bias) {
+  const int64_t rows = 48, cols = 256, slots = n * k;
+  OpCase c{"matmul_experts_glu",
+           case_name(dtype_name(t), clamped ? "_clamped" : "_silu", bias ? "_bias" : "", "_n", n,
+                     "_k", k, "_e", experts),
+           nullptr,
+           {{"y", {rel(1e-4), fused_bound(t, n * k)}, nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& bb) -> Outputs {
+    Backend& be = bb.backend();
+    const auto d = be.place_experts(random_weight(t, experts * rows, cols, 60), experts);
+    float* gate = bb.up(randn(slots * cols, 61, 3.0f));  // past the clamp's limit at times
+    const float* up = bb.up(randn(slots * cols, 62, 3.0f));
+    float* y = bb.poisoned(slots * rows);
+    const Glu glu = clamped ? Glu{1.702f, 7.0f} : Glu{};
+    be.matmul_experts_glu(gate, up, glu, n,
+                          {d.data(), bias ? bb.up(randn(experts * rows, 63)) : nullptr, y}, experts,
+                          bb.up(expert_ids(n, k, experts, 4)), k, bb.poisoned(slots * rows));
+    return {bb.down(y, slots * rows)};
+  };
+  return c;
+}
+
 OpCase combine_case(int64_t n, int64_t k, int64_t dim) {
   OpCase c{"moe_combine",
            case_name("n", n, "_k", k, "_", dim),
@@ -104,6 +157,13 @@ std::vector<OpCase> moe_cases() {
         cases.push_back(experts_case(t, n, 2, 5, 48, 256, per_slot));
   for (int64_t n : {1, 3, 6, 64})  // one block per slot; grouped by 8 and by 8 in chunks
     cases.push_back(experts_case(DType::Q4G32, n, 8, 16, 64, 512, false));
+  for (DType t : {DType::Q4G32, DType::Q8G32, DType::F16})
+    for (int64_t n : {1, 9})
+      for (bool bias : {false, true}) {
+        cases.push_back(experts_many_case(t, n, 4, 8, bias));
+        cases.push_back(experts_glu_case(t, n, 4, 8, bias, bias));
+        cases.push_back(experts_glu_case(t, n, 4, 8, !bias, bias));
+      }
   for (int64_t n : {1, 4, 29}) cases.push_back(combine_case(n, 4, 96));
   return cases;
 }

@@ -80,6 +80,7 @@ struct RowsMode {
   const float* norm = nullptr;
   float eps = 0.0f;
   const float* up = nullptr;
+  Glu glu;  // with up: the gated unit (quantized weights only)
   bool accumulate = false;
   int max_stages = 0;
 };
@@ -120,7 +121,7 @@ void to_f16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 void to_bf16(const float* x, int64_t count, uint16_t* out, cudaStream_t s);
 
 // Mixture of experts (kernels_moe.cu), all on the device. Backend::moe_route for up to
-// kMaxRouteK experts per token; Backend::moe_combine.
+// kMaxRouteK experts per token of up to 512; Backend::moe_combine.
 constexpr int64_t kMaxRouteK = 32;
 void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
                bool renormalize, int32_t* ids, float* weights, cudaStream_t s);
@@ -136,12 +137,22 @@ struct ExpertWeights {
 };
 constexpr int64_t kMaxGroupedExperts = 2048;  // the grouping kernel's shared memory
 bool experts_supported(DType t);              // the quantized formats of the act16 products
-// Backend::matmul_experts over such experts: activations int16-quantized, one block per slot
-// for few tokens, else slots grouped by expert on the device so each expert's weights are read
-// once per group. Each slot's sums are the same for every n (batch-invariant).
+// One product of Backend::matmul_experts: the experts, their biases [count, rows] or null, and
+// y [slots, rows].
+struct ExpertOutput {
+  ExpertWeights w;
+  const float* bias;
+  float* y;
+};
+constexpr int kMaxExpertProducts = 2;
+// Up to kMaxExpertProducts products of one shape over x [n or n * k (x_per_slot), cols], its
+// rows taken as RowsMode's norm / up / glu say: activations int16-quantized once, then one
+// block per slot for few tokens, else slots grouped by expert on the device so each expert's
+// weights are read once per group. Each slot's sums are the same for every n (batch-invariant).
 size_t experts_scratch_bytes(int64_t n, int64_t k, bool x_per_slot, const ExpertWeights& w);
-void matmul_experts(const float* x, bool x_per_slot, int64_t n, const ExpertWeights& w,
-                    const int32_t* ids, int64_t k, float* y, void* scratch, cudaStream_t s);
+void matmul_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
+                    const ExpertOutput* ps, int count, const int32_t* ids, int64_t k, void* scratch,
+                    cudaStream_t s);
 
 // Paged attention over mixed prefill + decode tokens (kernels_attention.cu): one block per
 // (token, group of query heads). scratch: device floats for split-K partials,

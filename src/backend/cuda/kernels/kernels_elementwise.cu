@@ -122,8 +122,7 @@ __global__ void swiglu_clamped_kernel(const float* gate, const float* up, int64_
   pdl_wait();
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= count) return;
-  const float g = fminf(gate[i], limit), u = fminf(fmaxf(up[i], -limit), limit);
-  out[i] = (u + 1.0f) * g / (1.0f + expf(-alpha * g));
+  out[i] = swiglu_clamped_gate(gate[i], up[i], alpha, limit);
 }
 
 __global__ void scale_kernel(float* x, int64_t count, float s) {

@@ -26,7 +26,11 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int6
   if (b >= count_blocks) return;
   const int lane = threadIdx.x & 31;
   float v = x[b * 32 + lane], scale = 1.0f;
-  if (mode.up) v = silu_gate(v, mode.up[b * 32 + lane]);
+  if (mode.up) {
+    const float u = mode.up[b * 32 + lane];
+    v = mode.glu.limit > 0.0f ? swiglu_clamped_gate(v, u, mode.glu.alpha, mode.glu.limit)
+                              : silu_gate(v, u);
+  }
   if (mode.norm) {
     const int64_t cols = row_blocks * 32;
     const float4* row = reinterpret_cast<const float4*>(x + b / row_blocks * cols);

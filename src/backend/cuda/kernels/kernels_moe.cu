@@ -15,72 +15,83 @@
 namespace sluice::cuda {
 namespace {
 
-// Expert a (logit va) ranks before b (vb): larger first, NaN last, ties to the lower id
-// (backend.h). An id < 0 is "none" and ranks last.
-__device__ __forceinline__ bool ranks_before(float va, int a, float vb, int b) {
-  if (a < 0) return false;
-  if (b < 0) return true;
-  const bool na = isnan(va), nb = isnan(vb);
-  if (na != nb) return nb;
-  if (!na && va != vb) return va > vb;
-  return a < b;
+// An expert's rank key: larger keys rank first (backend.h: larger logit first, NaN last, ties
+// to the lower id). High word: the logit's bits made order-preserving (NaN lowest); low word:
+// the complement of the id.
+__device__ __forceinline__ uint64_t rank_key(float v, int e) {
+  uint32_t b = __float_as_uint(v);
+  b = isnan(v) ? 0u : (b & 0x80000000u) ? ~b : b | 0x80000000u;
+  return (static_cast<uint64_t>(b) << 32) | (0xffffffffu - static_cast<uint32_t>(e));
+}
+__device__ __forceinline__ int key_expert(uint64_t key) {
+  return static_cast<int>(0xffffffffu - static_cast<uint32_t>(key));
 }
 
-// One warp per token; taken: [num_experts] flags in shared memory. The sums over all experts
-// are in double, as the reference's.
+constexpr int kRouteLane = 16;  // logits a lane holds in registers (up to 512 experts)
+
+// One warp per token: each lane keeps its experts' keys in registers, sorted; k rounds take the
+// warp's largest head. Weights in double, as the reference's (lane j computes expert j's).
 __global__ void moe_route_kernel(const float* logits, int64_t num_experts, int k, MoeRouting mode,
                                  bool renormalize, int32_t* ids, float* weights) {
-  extern __shared__ uint8_t taken[];
   pdl_wait();
   pdl_launch_dependents();
   const int lane = threadIdx.x;
   const int64_t t = blockIdx.x;
   const float* l = logits + t * num_experts;
-  for (int64_t e = lane; e < num_experts; e += 32) taken[e] = 0;
-  __syncwarp();
+  uint64_t keys[kRouteLane];
   double mx_all = -INFINITY, total = 0.0;
+#pragma unroll
+  for (int i = 0; i < kRouteLane; ++i) {
+    const int64_t e = lane + 32 * i;
+    const float v = e < num_experts ? l[e] : NAN;
+    keys[i] = e < num_experts ? rank_key(v, static_cast<int>(e)) : 0;
+    if (!isnan(v)) mx_all = fmax(mx_all, static_cast<double>(v));
+  }
   if (mode == MoeRouting::kSoftmaxTopK) {
-    for (int64_t e = lane; e < num_experts; e += 32)
-      if (!isnan(l[e])) mx_all = fmax(mx_all, static_cast<double>(l[e]));
     for (int o = 16; o > 0; o >>= 1) mx_all = fmax(mx_all, __shfl_xor_sync(0xffffffffu, mx_all, o));
-    for (int64_t e = lane; e < num_experts; e += 32)
-      if (!isnan(l[e])) total += exp(static_cast<double>(l[e]) - mx_all);
+#pragma unroll
+    for (int i = 0; i < kRouteLane; ++i) {
+      const int64_t e = lane + 32 * i;
+      if (e < num_experts && !isnan(l[e])) total += exp(static_cast<double>(l[e]) - mx_all);
+    }
     for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(0xffffffffu, total, o);
   }
-  int chosen[kMaxRouteK];
+  // Lane-local sort, largest first (a fixed network over registers).
+#pragma unroll
+  for (int i = 1; i < kRouteLane; ++i)
+#pragma unroll
+    for (int j = kRouteLane - 1; j >= i; --j)
+      if (keys[j] > keys[j - 1]) {
+        const uint64_t x = keys[j];
+        keys[j] = keys[j - 1], keys[j - 1] = x;
+      }
+  int mine = -1;  // lane j: the expert of rank j
   for (int j = 0; j < k; ++j) {
-    int best = -1;
-    float bv = 0.0f;
-    for (int64_t e = lane; e < num_experts; e += 32)
-      if (!taken[e] && ranks_before(l[e], static_cast<int>(e), bv, best))
-        best = static_cast<int>(e), bv = l[e];
+    uint64_t best = keys[0];
     for (int o = 16; o > 0; o >>= 1) {
-      const float ov = __shfl_xor_sync(0xffffffffu, bv, o);
-      const int ob = __shfl_xor_sync(0xffffffffu, best, o);
-      if (ranks_before(ov, ob, bv, best)) best = ob, bv = ov;
+      const uint64_t other = __shfl_xor_sync(0xffffffffu, best, o);
+      best = other > best ? other : best;
     }
-    chosen[j] = best;  // the same on every lane
-    if (lane == 0) taken[best] = 1;
-    __syncwarp();
+    if (lane == j) mine = key_expert(best);
+    if (keys[0] == best) {  // the winner's lane moves to its next key
+#pragma unroll
+      for (int i = 0; i + 1 < kRouteLane; ++i) keys[i] = keys[i + 1];
+      keys[kRouteLane - 1] = 0;
+    }
   }
-  if (lane != 0) return;
-  double w[kMaxRouteK], sel_sum = 0.0, mx = -INFINITY;
-  for (int j = 0; j < k; ++j) {
-    const double v = l[chosen[j]];
-    mx = mx < v ? v : mx;
-  }
-  for (int j = 0; j < k; ++j) {
-    const float v = l[chosen[j]];
-    w[j] = mode == MoeRouting::kSoftmaxTopK
-               ? (isnan(v) ? 0.0 : exp(static_cast<double>(v) - mx_all)) / total
-               : exp(static_cast<double>(v) - mx);
-    sel_sum += w[j];
-  }
+  const double v = lane < k ? static_cast<double>(l[mine]) : 0.0;
+  double mx = lane < k && !isnan(v) ? v : -INFINITY;
+  for (int o = 16; o > 0; o >>= 1) mx = fmax(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+  double w = 0.0;
+  if (lane < k)
+    w = mode == MoeRouting::kSoftmaxTopK ? (isnan(v) ? 0.0 : exp(v - mx_all)) / total : exp(v - mx);
+  // The selected weights' sum in rank order, as the reference adds them.
+  double sel_sum = 0.0;
+  for (int j = 0; j < k; ++j) sel_sum += __shfl_sync(0xffffffffu, w, j);
+  if (lane >= k) return;
   const bool divide = mode == MoeRouting::kTopKSoftmax || renormalize;
-  for (int j = 0; j < k; ++j) {
-    ids[t * k + j] = chosen[j];
-    weights[t * k + j] = static_cast<float>(divide && sel_sum > 0 ? w[j] / sel_sum : w[j]);
-  }
+  ids[t * k + lane] = mine;
+  weights[t * k + lane] = static_cast<float>(divide && sel_sum > 0 ? w / sel_sum : w);
 }
 
 // out[t, d] = sum over j of weights[t, j] * y[t*k+j, d], in double, j in order.
@@ -148,14 +159,22 @@ struct SlotSource {
   bool x_per_slot;
 };
 
+// The products of one launch: block x is row block x % row_blocks of product x / row_blocks.
+struct ExpertProducts {
+  ExpertOutput p[kMaxExpertProducts];
+  int64_t row_blocks;
+};
+
 // y[slot, rows] for the NC slots of block y (one expert) and kRows weight rows of block x: the
 // body of matmul_act16_kernel over expert e's planar weight, each slot's activation row
-// gathered (slot, or slot / k when tokens share x).
+// gathered (slot, or slot / k when tokens share x); plus the expert's bias row.
 template <class F, int NC>
 __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void experts_act16_kernel(
-    const int16_t* xq, const ActBlock* xb, ExpertWeights w, SlotSource src, float* y) {
+    const int16_t* xq, const ActBlock* xb, ExpertProducts ps, SlotSource src) {
   __shared__ float part[kMaxSplit][kRows][NC];
   pdl_wait();  // the ids, the grouping and the activations come from the kernels before
+  const ExpertOutput& out = ps.p[blockIdx.x / ps.row_blocks];
+  const ExpertWeights& w = out.w;
   int expert = 0, nc = 1, first = 0;
   if (src.items) {
     if (static_cast<int32_t>(blockIdx.y) >= *src.num_items) return;
@@ -174,7 +193,7 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void experts_act
   const int64_t units = w.cols / kQuantBlock;
   const uint8_t* base = w.base + expert * w.stride;
   const Planes p{base, base + w.rows * units * F::kCodeBytes, units};
-  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * kRows;
+  const int64_t r0 = static_cast<int64_t>(blockIdx.x % ps.row_blocks) * kRows;
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), w.rows - r0));
   float acc[kRows][NC] = {};
   walk_units<F>(p, r0, nr, units, [&](const auto& wu, int64_t u) {
@@ -189,26 +208,27 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void experts_act
         if (r < nr) acc[r][c] += F::dot(wu[r], a, ab);
     }
   });
-  store_sums<NC>(acc, part, nr, nc, y, w.rows, r0, [&](int c) { return slot[c]; });
+  store_sums<NC>(
+      acc, part, nr, nc, out.y, w.rows, r0, [&](int c) { return slot[c]; }, nullptr, false,
+      out.bias ? out.bias + expert * w.rows : nullptr);
 }
 
 template <class F, int NC>
-void launch_experts(const Act16& a, const ExpertWeights& w, const SlotSource& src, int64_t blocks_y,
-                    float* y, cudaStream_t s) {
+void launch_experts(const Act16& a, const ExpertProducts& ps, int count, const SlotSource& src,
+                    int64_t blocks_y, cudaStream_t s) {
   SLUICE_ASSERT(blocks_y <= 65535, "too many expert slots in one product");
-  const dim3 grid(static_cast<unsigned>((w.rows + kRows - 1) / kRows),
-                  static_cast<unsigned>(blocks_y));
-  const int threads = split_warps(w.cols / kQuantBlock) * 32;
-  launch_pdl(experts_act16_kernel<F, NC>, grid, dim3(threads), s, a.codes, a.blocks, w, src, y);
+  const dim3 grid(static_cast<unsigned>(ps.row_blocks * count), static_cast<unsigned>(blocks_y));
+  const int threads = split_warps(ps.p[0].w.cols / kQuantBlock) * 32;
+  launch_pdl(experts_act16_kernel<F, NC>, grid, dim3(threads), s, a.codes, a.blocks, ps, src);
 }
 
 template <class F>
-void launch_experts_nc(int nc, const Act16& a, const ExpertWeights& w, const SlotSource& src,
-                       int64_t blocks_y, float* y, cudaStream_t s) {
-  if (nc == 1) return launch_experts<F, 1>(a, w, src, blocks_y, y, s);
-  if (nc == 2) return launch_experts<F, 2>(a, w, src, blocks_y, y, s);
-  if (nc == 4) return launch_experts<F, 4>(a, w, src, blocks_y, y, s);
-  launch_experts<F, 8>(a, w, src, blocks_y, y, s);
+void launch_experts_nc(int nc, const Act16& a, const ExpertProducts& ps, int count,
+                       const SlotSource& src, int64_t blocks_y, cudaStream_t s) {
+  if (nc == 1) return launch_experts<F, 1>(a, ps, count, src, blocks_y, s);
+  if (nc == 2) return launch_experts<F, 2>(a, ps, count, src, blocks_y, s);
+  if (nc == 4) return launch_experts<F, 4>(a, ps, count, src, blocks_y, s);
+  launch_experts<F, 8>(a, ps, count, src, blocks_y, s);
 }
 
 // Steps of up to this many tokens run one block per slot (an expert shared by two tokens is
@@ -241,10 +261,10 @@ bool experts_supported(DType t) {
 void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
                bool renormalize, int32_t* ids, float* weights, cudaStream_t s) {
   SLUICE_ASSERT(k >= 1 && k <= kMaxRouteK && k <= num_experts, "experts per token out of range");
+  SLUICE_ASSERT(num_experts <= 32 * kRouteLane, "moe_route takes up to 512 experts");
   if (n <= 0) return;
-  launch_pdl_smem(moe_route_kernel, dim3(static_cast<unsigned>(n)), dim3(32),
-                  static_cast<size_t>(num_experts), s, logits, num_experts, static_cast<int>(k),
-                  mode, renormalize, ids, weights);
+  launch_pdl(moe_route_kernel, dim3(static_cast<unsigned>(n)), dim3(32), s, logits, num_experts,
+             static_cast<int>(k), mode, renormalize, ids, weights);
 }
 
 void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
@@ -263,14 +283,26 @@ size_t experts_scratch_bytes(int64_t n, int64_t k, bool x_per_slot, const Expert
   return bytes;
 }
 
-void matmul_experts(const float* x, bool x_per_slot, int64_t n, const ExpertWeights& w,
-                    const int32_t* ids, int64_t k, float* y, void* scratch, cudaStream_t s) {
+void matmul_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
+                    const ExpertOutput* ps, int count, const int32_t* ids, int64_t k, void* scratch,
+                    cudaStream_t s) {
+  SLUICE_ASSERT(count >= 1 && count <= kMaxExpertProducts, "1 or 2 expert products per launch");
+  const ExpertWeights& w = ps[0].w;
+  ExpertProducts all{};
+  all.row_blocks = (w.rows + kRows - 1) / kRows;
+  for (int i = 0; i < count; ++i) {
+    const ExpertWeights& wi = ps[i].w;
+    SLUICE_ASSERT(
+        wi.dtype == w.dtype && wi.rows == w.rows && wi.cols == w.cols && wi.count == w.count,
+        "expert products in one launch share their shape");
+    all.p[i] = ps[i];
+  }
   SLUICE_ASSERT(experts_supported(w.dtype), "expert kernels take Q4G32, Q8G32 and Q8G16");
   SLUICE_ASSERT(w.count <= kMaxGroupedExperts, "too many experts for the grouping kernel");
   const int64_t slots = n * k;
   if (slots <= 0 || w.rows <= 0) return;
   uint8_t* p = static_cast<uint8_t*>(scratch);
-  const Act16 a = quantize_act16(x, x_per_slot ? slots : n, w.cols, RowsMode{}, p, s);
+  const Act16 a = quantize_act16(x, x_per_slot ? slots : n, w.cols, mode, p, s);
   p += align16(act16_scratch_bytes(x_per_slot ? slots : n, w.cols));
   SlotSource src{ids, nullptr, nullptr, nullptr, k, x_per_slot};
   int nc = 1;
@@ -289,11 +321,11 @@ void matmul_experts(const float* x, bool x_per_slot, int64_t n, const ExpertWeig
   }
   switch (w.dtype) {
     case DType::Q4G32:
-      return launch_experts_nc<IntQ4G32>(nc, a, w, src, blocks_y, y, s);
+      return launch_experts_nc<IntQ4G32>(nc, a, all, count, src, blocks_y, s);
     case DType::Q8G32:
-      return launch_experts_nc<IntQ8G32>(nc, a, w, src, blocks_y, y, s);
+      return launch_experts_nc<IntQ8G32>(nc, a, all, count, src, blocks_y, s);
     default:
-      return launch_experts_nc<IntQ8G16>(nc, a, w, src, blocks_y, y, s);
+      return launch_experts_nc<IntQ8G16>(nc, a, all, count, src, blocks_y, s);
   }
 }
 

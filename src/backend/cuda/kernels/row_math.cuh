@@ -15,4 +15,11 @@ __device__ __forceinline__ float silu_gate(float gate, float up) {
   return gate / (1.0f + expf(-gate)) * up;
 }
 
+// gpt-oss's clamped SwiGLU (Backend::swiglu_clamped).
+__device__ __forceinline__ float swiglu_clamped_gate(float gate, float up, float alpha,
+                                                     float limit) {
+  const float g = fminf(gate, limit), u = fminf(fmaxf(up, -limit), limit);
+  return (u + 1.0f) * g / (1.0f + expf(-alpha * g));
+}
+
 }  // namespace sluice::cuda

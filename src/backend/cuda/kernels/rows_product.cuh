@@ -180,13 +180,15 @@ __device__ __forceinline__ void walk_units_staged(const Planes& w, int64_t r0, i
   pdl_launch_dependents();
 }
 
-// y[out_row(c), r0 + r] = the block's sum of acc[r][c] times scale[c] (null: 1), or y += it
-// when accumulate: lanes by shuffles, then warps in order through `part` (shared memory).
+// y[out_row(c), r0 + r] = the block's sum of acc[r][c] times scale[c] (null: 1) plus
+// bias[r0 + r] (null: 0), or y += it when accumulate: lanes by shuffles, then warps in order
+// through `part` (shared memory).
 template <int NC, class OutRow>
 __device__ __forceinline__ void store_sums(float (&acc)[kRows][NC],
                                            float (&part)[kMaxSplit][kRows][NC], int nr, int nc,
                                            float* y, int64_t rows, int64_t r0, OutRow out_row,
-                                           const float* scale = nullptr, bool accumulate = false) {
+                                           const float* scale = nullptr, bool accumulate = false,
+                                           const float* bias = nullptr) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x / 32, ks = blockDim.x / 32;
 #pragma unroll
   for (int r = 0; r < kRows; ++r)
@@ -203,6 +205,7 @@ __device__ __forceinline__ void store_sums(float (&acc)[kRows][NC],
       float v = part[0][r][c];
       for (int k = 1; k < ks; ++k) v += part[k][r][c];
       if (scale) v *= scale[c];
+      if (bias) v += bias[r0 + r];
       float* out = y + static_cast<int64_t>(out_row(c)) * rows + r0 + r;
       *out = accumulate ? *out + v : v;
     }
