@@ -28,7 +28,7 @@ TEST(ToolFormatDetection, EveryTemplate) {
       {"Qwen-Qwen3-0.6B.jinja", "hermes"},
       {"Qwen3-Coder.jinja", "qwen3_coder"},
       {"Qwen3.5-4B.jinja", "qwen3_coder"},
-      {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", "json"},
+      {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", "deepseek_v3"},
       {"google-gemma-2-2b-it.jinja", "json"},
       {"ibm-granite-granite-3.3-2B-Instruct.jinja", "json"},
       {"meta-llama-Llama-3.1-8B-Instruct.jinja", "llama3_json"},
@@ -39,10 +39,9 @@ TEST(ToolFormatDetection, EveryTemplate) {
       {"openai-gpt-oss-120b.jinja", "harmony"},
       {"GLM-4.6.jinja",
        "hermes"},  // <tool_call> with <arg_key> pairs: its own format, not parsed yet
-      {"Kimi-K2-Instruct.jinja", "json"},  // its <|tool_call_begin|> format is not parsed yet
-      {"MiniMax-M2.jinja", "json"},        // its <minimax:tool_call> format is not parsed yet
-      {"deepseek-ai-DeepSeek-V3.1.jinja",
-       "json"},  // its <｜tool▁call▁begin｜> format is not parsed yet
+      {"Kimi-K2-Instruct.jinja", "kimi_k2"},
+      {"MiniMax-M2.jinja", "json"},  // its <minimax:tool_call> format is not parsed yet
+      {"deepseek-ai-DeepSeek-V3.1.jinja", "deepseek_v31"},
       {"google-gemma-4-31B-it.jinja", "json"},
       {"ibm-granite-granite-4.0.jinja", "hermes"},
       {"meetkai-functionary-medium-v3.2.jinja", "json"},  // its >>>name format is not parsed yet
@@ -66,7 +65,8 @@ TEST(ToolFormatDetection, ArchitectureDecidesForTemplatesWithoutToolSyntax) {
 }
 
 TEST(ToolFormatByName, EveryNameRoundTrips) {
-  for (std::string name : {"hermes", "qwen3_coder", "llama3_json", "mistral", "json"}) {
+  for (std::string name : {"hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony",
+                           "deepseek_v3", "deepseek_v31", "kimi_k2"}) {
     auto format = make_tool_format(name);
     ASSERT_NE(format, nullptr) << name;
     EXPECT_EQ(format->name(), name);
