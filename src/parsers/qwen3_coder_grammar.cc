@@ -1,8 +1,12 @@
 #include "parsers/qwen3_coder_grammar.h"
 
+#include <cctype>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/json_shape.h"
 #include "parsers/calls_grammar_util.h"
+#include "parsers/text_scan.h"
 
 namespace sluice::parsers {
 namespace {
@@ -15,6 +19,15 @@ ParamKind kind_of_type(const std::string& type) {
   if (type == "null") return ParamKind::kNull;
   if (type == "object" || type == "array") return ParamKind::kJson;
   return ParamKind::kString;
+}
+
+std::string lower_trimmed(std::string_view s) {
+  size_t b = skip_json_space(s);
+  size_t e = s.size();
+  while (e > b && is_json_space(s[e - 1])) --e;
+  std::string out(s.substr(b, e - b));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 NodePtr text_param(NodePtr name) {
@@ -70,6 +83,18 @@ ParamKind param_kind(const Json* schema) {
     return kind == ParamKind::kNull ? ParamKind::kJson : kind;
   }
   return ParamKind::kString;
+}
+
+std::string typed_param_value(std::string_view raw, ParamKind kind) {
+  std::string word = lower_trimmed(raw);
+  if (kind == ParamKind::kBoolean && (word == "true" || word == "false")) return word;
+  if (kind == ParamKind::kNull && (word == "null" || word == "none")) return "null";
+  if ((kind == ParamKind::kNumber || kind == ParamKind::kJson) && !json_shape_error(raw)) {
+    auto j = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+    bool fits = kind == ParamKind::kNumber ? j.is_number() : !j.is_discarded();
+    if (fits) return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return json_quote(raw);
 }
 
 Result<NodePtr> qwen3_coder_calls_grammar(const ToolSpec& tools,

@@ -13,6 +13,8 @@ std::unique_ptr<ToolFormat> make_tool_format(std::string_view name) {
   if (name == "deepseek_v3") return make_deepseek_v3_format();
   if (name == "deepseek_v31") return make_deepseek_v31_format();
   if (name == "kimi_k2") return make_kimi_k2_format();
+  if (name == "glm45") return make_glm45_format();
+  if (name == "minimax_m2") return make_minimax_m2_format();
   return nullptr;
 }
 
@@ -22,6 +24,8 @@ std::string detect_tool_format(std::string_view chat_template, std::string_view 
   // DeepSeek V3 / R1 (and the R1 distills) fence the arguments in ```json; V3.1 does not.
   if (has("<｜tool▁calls▁begin｜>")) return has("```json") ? "deepseek_v3" : "deepseek_v31";
   if (has("<|tool_calls_section_begin|>")) return "kimi_k2";
+  if (has("<minimax:tool_call>")) return "minimax_m2";
+  if (has("<arg_key>")) return "glm45";  // GLM's <tool_call> holds <arg_key> pairs, not JSON
   // Qwen3-Coder / Qwen3.5 render calls as <tool_call><function=...>: check before plain
   // <tool_call>.
   if (has("<function=")) return "qwen3_coder";

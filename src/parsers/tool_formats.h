@@ -15,5 +15,7 @@ std::unique_ptr<ToolFormat> make_harmony_format();
 std::unique_ptr<ToolFormat> make_deepseek_v3_format();
 std::unique_ptr<ToolFormat> make_deepseek_v31_format();
 std::unique_ptr<ToolFormat> make_kimi_k2_format();
+std::unique_ptr<ToolFormat> make_glm45_format();
+std::unique_ptr<ToolFormat> make_minimax_m2_format();
 
 }  // namespace sluice::parsers

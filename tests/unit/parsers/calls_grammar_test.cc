@@ -126,6 +126,21 @@ std::vector<FormatTexts> format_texts() {
        "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0"
        "<|tool_call_argument_begin|>{\"city\": \"Paris\", \"unit\": \"kelvin\"}"
        "<|tool_call_end|><|tool_calls_section_end|>"},
+      {"glm45",
+       "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n"
+       "<arg_key>unit</arg_key>\n<arg_value>celsius</arg_value>\n</tool_call>\n"
+       "<tool_call>ping\n</tool_call>",
+       "<tool_call>pong\n</tool_call>",
+       "<tool_call>search\n<arg_key>query</arg_key>\n<arg_value>x</arg_value>\n"
+       "<arg_key>max_results</arg_key>\n<arg_value>many</arg_value>\n</tool_call>"},
+      {"minimax_m2",
+       "<minimax:tool_call>\n<invoke name=\"get_weather\">\n<parameter name=\"city\">Paris"
+       "</parameter>\n<parameter name=\"unit\">celsius</parameter>\n</invoke>\n"
+       "<invoke name=\"ping\">\n</invoke>\n</minimax:tool_call>",
+       "<minimax:tool_call>\n<invoke name=\"pong\">\n</invoke>\n</minimax:tool_call>",
+       "<minimax:tool_call>\n<invoke name=\"search\">\n<parameter name=\"query\">x"
+       "</parameter>\n<parameter name=\"max_results\">many</parameter>\n</invoke>\n"
+       "</minimax:tool_call>"},
   };
 }
 

@@ -37,10 +37,9 @@ TEST(ToolFormatDetection, EveryTemplate) {
       {"microsoft-Phi-3.5-mini-instruct.jinja", "json"},
       {"mistralai-Mistral-Nemo-Instruct-2407.jinja", "mistral"},
       {"openai-gpt-oss-120b.jinja", "harmony"},
-      {"GLM-4.6.jinja",
-       "hermes"},  // <tool_call> with <arg_key> pairs: its own format, not parsed yet
+      {"GLM-4.6.jinja", "glm45"},
       {"Kimi-K2-Instruct.jinja", "kimi_k2"},
-      {"MiniMax-M2.jinja", "json"},  // its <minimax:tool_call> format is not parsed yet
+      {"MiniMax-M2.jinja", "minimax_m2"},
       {"deepseek-ai-DeepSeek-V3.1.jinja", "deepseek_v31"},
       {"google-gemma-4-31B-it.jinja", "json"},
       {"ibm-granite-granite-4.0.jinja", "hermes"},
