@@ -141,6 +141,14 @@ std::vector<FormatTexts> format_texts() {
        "<minimax:tool_call>\n<invoke name=\"search\">\n<parameter name=\"query\">x"
        "</parameter>\n<parameter name=\"max_results\">many</parameter>\n</invoke>\n"
        "</minimax:tool_call>"},
+      {"granite",
+       "<|tool_call|>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", "
+       "\"unit\": \"celsius\"}}, {\"name\": \"ping\", \"arguments\": {}}]",
+       "<|tool_call|>[{\"name\": \"pong\", \"arguments\": {}}]",
+       "<|tool_call|>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", "
+       "\"unit\": \"kelvin\"}}]"},
+      {"functionary_v3", "get_weather\n{\"city\": \"Paris\", \"unit\": \"celsius\"}>>>ping\n{}",
+       "pong\n{}", "get_weather\n{\"city\": \"Paris\", \"unit\": \"kelvin\"}"},
   };
 }
 

@@ -30,7 +30,7 @@ TEST(ToolFormatDetection, EveryTemplate) {
       {"Qwen3.5-4B.jinja", "qwen3_coder"},
       {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", "deepseek_v3"},
       {"google-gemma-2-2b-it.jinja", "json"},
-      {"ibm-granite-granite-3.3-2B-Instruct.jinja", "json"},
+      {"ibm-granite-granite-3.3-2B-Instruct.jinja", "granite"},
       {"meta-llama-Llama-3.1-8B-Instruct.jinja", "llama3_json"},
       {"meta-llama-Llama-3.2-3B-Instruct.jinja", "llama3_json"},
       {"meta-llama-Llama-3.3-70B-Instruct.jinja", "llama3_json"},
@@ -43,7 +43,7 @@ TEST(ToolFormatDetection, EveryTemplate) {
       {"deepseek-ai-DeepSeek-V3.1.jinja", "deepseek_v31"},
       {"google-gemma-4-31B-it.jinja", "json"},
       {"ibm-granite-granite-4.0.jinja", "hermes"},
-      {"meetkai-functionary-medium-v3.2.jinja", "json"},  // its >>>name format is not parsed yet
+      {"meetkai-functionary-medium-v3.2.jinja", "functionary_v3"},
       {"mistralai-Ministral-3-14B-Reasoning-2512.jinja", "mistral"},
   };
   size_t seen = 0;
