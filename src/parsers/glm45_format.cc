@@ -21,6 +21,11 @@ class Glm45Format : public ToolFormat {
                                                                      .value_close = "</arg_value>",
                                                                      .call_close = "</tool_call>"});
   }
+  // Special tokens in GLM's vocabulary: the API must decode them.
+  std::vector<std::string> markers() const override {
+    return {"<tool_call>", "</tool_call>", "<arg_key>",
+            "</arg_key>",  "<arg_value>",  "</arg_value>"};
+  }
   Result<structured::NodePtr> calls_grammar(const ToolSpec& tools,
                                             const std::optional<std::string>& only, int min_calls,
                                             int max_calls) const override {

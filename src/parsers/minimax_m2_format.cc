@@ -24,6 +24,10 @@ class MiniMaxM2Format : public ToolFormat {
                              .value_close = "</parameter>",
                              .call_close = "</invoke>"});
   }
+  // Special tokens in MiniMax's vocabulary: the API must decode them.
+  std::vector<std::string> markers() const override {
+    return {"<minimax:tool_call>", "</minimax:tool_call>"};
+  }
   Result<structured::NodePtr> calls_grammar(const ToolSpec& tools,
                                             const std::optional<std::string>& only, int min_calls,
                                             int max_calls) const override {

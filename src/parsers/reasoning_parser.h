@@ -4,10 +4,11 @@
 //
 // Rules: output before the first open tag is content (unless starts_in_reasoning), except
 // whitespace alone before it (GLM writes "\n<think>"); the first open tag starts reasoning, the
-// first close tag after it ends it; everything after is content (later tags included). An open tag repeated at the very start of reasoning is dropped (models
-// whose prompt already opened it sometimes write it again). Whitespace at both ends of the
-// reasoning, and at the start of the content after it, is dropped. Unterminated reasoning stays
-// reasoning at finish(). Partial tags and partial UTF-8 characters are held until decided.
+// first close tag after it ends it; everything after is content (later tags included). An open tag
+// repeated at the very start of reasoning is dropped (models whose prompt already opened it
+// sometimes write it again). Whitespace at both ends of the reasoning, and at the start of the
+// content after it, is dropped. Unterminated reasoning stays reasoning at finish(). Partial tags
+// and partial UTF-8 characters are held until decided.
 #include <memory>
 #include <optional>
 #include <string>
