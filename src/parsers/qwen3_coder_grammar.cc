@@ -30,9 +30,10 @@ std::string lower_trimmed(std::string_view s) {
   return out;
 }
 
-NodePtr text_param(NodePtr name) {
-  return sequence(
-      {literal("<parameter="), name, literal(">\n"), text_until("\n</parameter>"), literal("\n")});
+// <parameter=NAME>\nVALUE\n</parameter>\n; `name_and_close` is NAME and its '>'.
+NodePtr text_param(NodePtr name_and_close) {
+  return sequence({literal("<parameter="), name_and_close, literal("\n"),
+                   text_until("\n</parameter>"), literal("\n")});
 }
 
 // The parameters of one function, in schema order.
@@ -55,7 +56,7 @@ Result<NodePtr> params_node(const Json& function) {
   for (const auto& [name, schema] : props->items()) {
     NodePtr param;
     if (param_kind(&schema) == ParamKind::kString) {
-      param = text_param(literal(name));
+      param = text_param(literal(name + ">"));
     } else {
       SLUICE_ASSIGN_OR_RETURN(NodePtr value, json_schema(schema));
       param = sequence({literal("<parameter=" + name + ">\n"), value, literal("\n</parameter>\n")});

@@ -258,6 +258,17 @@ TEST_P(CallsGrammarTest, EverythingTheGrammarAllowsParsesAsCalls) {
   EXPECT_GT(finished, 0);
 }
 
+// A function that declares no properties takes any parameters (text_until includes its '>').
+TEST(Qwen3CoderGrammar, UndeclaredParameters) {
+  auto m = matcher_for("qwen3_coder", "ping", 1, 1);
+  ASSERT_NE(m, nullptr);
+  Drive d = drive(*m,
+                  "<tool_call>\n<function=ping>\n<parameter=host>\nexample.org\n</parameter>\n"
+                  "</function>\n</tool_call>");
+  EXPECT_EQ(d.accepted, d.total);
+  EXPECT_TRUE(d.complete);
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, CallsGrammarTest, ::testing::ValuesIn(format_texts()),
                          [](const auto& info) { return info.param.format; });
 
