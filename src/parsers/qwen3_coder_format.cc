@@ -6,9 +6,6 @@
 // strings, streamed as they arrive; number/integer/boolean/null/object/array parameters are
 // parsed as JSON when they parse (booleans also True/False), else kept as strings. One newline
 // right after <parameter=P> and right before </parameter> belongs to the markup.
-#include <nlohmann/json.hpp>
-
-#include "common/json_shape.h"
 #include "parsers/buffered_tool_parser.h"
 #include "parsers/calls_grammar_util.h"
 #include "parsers/qwen3_coder_grammar.h"
@@ -29,28 +26,6 @@ constexpr std::string_view kBodyMarkers[] = {kParam, kFunctionEnd, kClose};
 constexpr std::string_view kValueEnds[] = {"\n</parameter>", kParamEnd};
 constexpr std::string_view kAfterFunctionMarkers[] = {kClose, kOpen, kFunction};
 constexpr size_t kMaxName = 256;
-
-std::string lower_trimmed(std::string_view s) {
-  size_t b = skip_json_space(s);
-  size_t e = s.size();
-  while (e > b && is_json_space(s[e - 1])) --e;
-  std::string out(s.substr(b, e - b));
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// A non-string parameter's JSON: parsed when it parses as its kind, else the text as a string.
-std::string typed_value(std::string_view raw, ParamKind kind) {
-  std::string word = lower_trimmed(raw);
-  if (kind == ParamKind::kBoolean && (word == "true" || word == "false")) return word;
-  if (kind == ParamKind::kNull && (word == "null" || word == "none")) return "null";
-  if ((kind == ParamKind::kNumber || kind == ParamKind::kJson) && !json_shape_error(raw)) {
-    auto j = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
-    bool fits = kind == ParamKind::kNumber ? j.is_number() : !j.is_discarded();
-    if (fits) return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-  return json_quote(raw);
-}
 
 class Qwen3CoderParser : public BufferedToolParser {
  public:
@@ -207,7 +182,8 @@ class Qwen3CoderParser : public BufferedToolParser {
   }
 
   void end_param() {
-    sink_.arguments(next_index_, kind_ == ParamKind::kString ? "\"" : typed_value(value_, kind_));
+    sink_.arguments(next_index_,
+                    kind_ == ParamKind::kString ? "\"" : typed_param_value(value_, kind_));
     state_ = State::kBody;
   }
 

@@ -1,8 +1,12 @@
 #include "parsers/qwen3_coder_grammar.h"
 
+#include <cctype>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/json_shape.h"
 #include "parsers/calls_grammar_util.h"
+#include "parsers/text_scan.h"
 
 namespace sluice::parsers {
 namespace {
@@ -17,9 +21,19 @@ ParamKind kind_of_type(const std::string& type) {
   return ParamKind::kString;
 }
 
-NodePtr text_param(NodePtr name) {
-  return sequence(
-      {literal("<parameter="), name, literal(">\n"), text_until("\n</parameter>"), literal("\n")});
+std::string lower_trimmed(std::string_view s) {
+  size_t b = skip_json_space(s);
+  size_t e = s.size();
+  while (e > b && is_json_space(s[e - 1])) --e;
+  std::string out(s.substr(b, e - b));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// <parameter=NAME>\nVALUE\n</parameter>\n; `name_and_close` is NAME and its '>'.
+NodePtr text_param(NodePtr name_and_close) {
+  return sequence({literal("<parameter="), name_and_close, literal("\n"),
+                   text_until("\n</parameter>"), literal("\n")});
 }
 
 // The parameters of one function, in schema order.
@@ -42,7 +56,7 @@ Result<NodePtr> params_node(const Json& function) {
   for (const auto& [name, schema] : props->items()) {
     NodePtr param;
     if (param_kind(&schema) == ParamKind::kString) {
-      param = text_param(literal(name));
+      param = text_param(literal(name + ">"));
     } else {
       SLUICE_ASSIGN_OR_RETURN(NodePtr value, json_schema(schema));
       param = sequence({literal("<parameter=" + name + ">\n"), value, literal("\n</parameter>\n")});
@@ -70,6 +84,18 @@ ParamKind param_kind(const Json* schema) {
     return kind == ParamKind::kNull ? ParamKind::kJson : kind;
   }
   return ParamKind::kString;
+}
+
+std::string typed_param_value(std::string_view raw, ParamKind kind) {
+  std::string word = lower_trimmed(raw);
+  if (kind == ParamKind::kBoolean && (word == "true" || word == "false")) return word;
+  if (kind == ParamKind::kNull && (word == "null" || word == "none")) return "null";
+  if ((kind == ParamKind::kNumber || kind == ParamKind::kJson) && !json_shape_error(raw)) {
+    auto j = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+    bool fits = kind == ParamKind::kNumber ? j.is_number() : !j.is_discarded();
+    if (fits) return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return json_quote(raw);
 }
 
 Result<NodePtr> qwen3_coder_calls_grammar(const ToolSpec& tools,

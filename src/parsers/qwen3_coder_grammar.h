@@ -2,6 +2,7 @@
 // Qwen3-Coder parameter typing (shared by its parser and its grammar) and its calls grammar.
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "parsers/tool_spec_util.h"
 #include "structured/grammar.h"
@@ -12,6 +13,9 @@ namespace sluice::parsers {
 // parsed. No schema (undeclared parameter): string; a schema without "type": JSON if it parses.
 enum class ParamKind { kString, kNumber, kBoolean, kNull, kJson };
 ParamKind param_kind(const Json* schema);
+// A non-string parameter's JSON: parsed when it parses as its kind (booleans also True/False,
+// null also None), else the text as a JSON string.
+std::string typed_param_value(std::string_view raw, ParamKind kind);
 
 // <tool_call>\n<function=f>\n<parameter=p>\nVALUE\n</parameter>\n...</function>\n</tool_call>,
 // calls separated by "\n". Declared parameters in schema order (required ones mandatory);

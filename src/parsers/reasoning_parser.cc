@@ -24,6 +24,8 @@ ReasoningDelta ReasoningParser::feed(std::string_view text) {
 
 ReasoningDelta ReasoningParser::finish() {
   run(/*at_end=*/true);
+  out_.content += lead_space_;  // output that was only whitespace
+  lead_space_.clear();
   reasoning_space_.clear();  // reasoning is trimmed at its end even when unterminated
   return take(/*final=*/true);
 }
@@ -45,6 +47,17 @@ void ReasoningParser::run(bool at_end) {
   while (pos < held_.size()) {
     std::string_view rest = std::string_view(held_).substr(pos);
     if (state_ == State::kBeforeOpen) {
+      if (at_output_start_) {  // whitespace before an opening tag (GLM writes "\n<think>")
+        if (is_json_space(rest[0])) {
+          lead_space_ += rest[0];
+          ++pos;
+          continue;
+        }
+        if (!at_end && !rest.starts_with(open_) && is_prefix_of(rest, open_)) break;
+        if (!rest.starts_with(open_)) out_.content += lead_space_;
+        lead_space_.clear();
+        at_output_start_ = false;
+      }
       std::array<std::string_view, 1> tags = {open_};
       MarkerHit hit = find_marker(rest, tags);
       if (!hit.found()) {

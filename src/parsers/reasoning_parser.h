@@ -2,12 +2,13 @@
 // Splits model output into reasoning ("<think>...</think>") and the rest, streaming: any split of
 // the input yields the same concatenated reasoning and content.
 //
-// Rules: output before the first open tag is content (unless starts_in_reasoning); the first
-// open tag starts reasoning, the first close tag after it ends it; everything after is content
-// (later tags included). An open tag repeated at the very start of reasoning is dropped (models
-// whose prompt already opened it sometimes write it again). Whitespace at both ends of the
-// reasoning, and at the start of the content after it, is dropped. Unterminated reasoning stays
-// reasoning at finish(). Partial tags and partial UTF-8 characters are held until decided.
+// Rules: output before the first open tag is content (unless starts_in_reasoning), except
+// whitespace alone before it (GLM writes "\n<think>"); the first open tag starts reasoning, the
+// first close tag after it ends it; everything after is content (later tags included). An open tag
+// repeated at the very start of reasoning is dropped (models whose prompt already opened it
+// sometimes write it again). Whitespace at both ends of the reasoning, and at the start of the
+// content after it, is dropped. Unterminated reasoning stays reasoning at finish(). Partial tags
+// and partial UTF-8 characters are held until decided.
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,8 @@ class ReasoningParser {
   State state_;
   bool at_reasoning_start_ = true;  // leading whitespace / a repeated open tag still dropped
   bool at_content_start_ = true;    // leading whitespace after the close tag still dropped
+  bool at_output_start_ = true;     // only whitespace so far (before any open tag)
+  std::string lead_space_;          // that whitespace: dropped if the open tag follows
   std::string reasoning_space_;     // trailing reasoning whitespace, kept if more text follows
   ReasoningDelta out_;              // not yet returned (may end in a partial UTF-8 character)
 };

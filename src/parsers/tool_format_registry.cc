@@ -10,12 +10,26 @@ std::unique_ptr<ToolFormat> make_tool_format(std::string_view name) {
   if (name == "mistral") return make_mistral_format();
   if (name == "json") return make_json_format();
   if (name == "harmony") return make_harmony_format();
+  if (name == "deepseek_v3") return make_deepseek_v3_format();
+  if (name == "deepseek_v31") return make_deepseek_v31_format();
+  if (name == "kimi_k2") return make_kimi_k2_format();
+  if (name == "glm45") return make_glm45_format();
+  if (name == "minimax_m2") return make_minimax_m2_format();
+  if (name == "granite") return make_granite_format();
+  if (name == "functionary_v3") return make_functionary_v3_format();
   return nullptr;
 }
 
 std::string detect_tool_format(std::string_view chat_template, std::string_view architecture) {
   auto has = [&](std::string_view s) { return chat_template.find(s) != std::string_view::npos; };
   if (has("<|channel|>")) return "harmony";  // gpt-oss: every message names its channel
+  // DeepSeek V3 / R1 (and the R1 distills) fence the arguments in ```json; V3.1 does not.
+  if (has("<｜tool▁calls▁begin｜>")) return has("```json") ? "deepseek_v3" : "deepseek_v31";
+  if (has("<|tool_calls_section_begin|>")) return "kimi_k2";
+  if (has("<minimax:tool_call>")) return "minimax_m2";
+  if (has("<|tool_call|>")) return "granite";  // Granite 3.x: <|tool_call|>[...]
+  if (has(">>>${recipient}")) return "functionary_v3";
+  if (has("<arg_key>")) return "glm45";  // GLM's <tool_call> holds <arg_key> pairs, not JSON
   // Qwen3-Coder / Qwen3.5 render calls as <tool_call><function=...>: check before plain
   // <tool_call>.
   if (has("<function=")) return "qwen3_coder";

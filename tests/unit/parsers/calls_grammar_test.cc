@@ -99,6 +99,56 @@ std::vector<FormatTexts> format_texts() {
        "<tool_call>\n<function=pong>\n</function>\n</tool_call>",
        "<tool_call>\n<function=search>\n<parameter=query>\nx\n</parameter>\n"
        "<parameter=max_results>\nmany\n</parameter>\n</function>\n</tool_call>"},
+      {"deepseek_v3",
+       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n"
+       "{\"city\": \"Paris\", \"unit\": \"celsius\"}\n```<｜tool▁call▁end｜>\n"
+       "<｜tool▁call▁begin｜>function<｜tool▁sep｜>ping\n```json\n{}\n```<｜tool▁call▁end｜>"
+       "<｜tool▁calls▁end｜>",
+       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>pong\n```json\n{}\n```"
+       "<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n"
+       "{\"city\": \"Paris\", \"unit\": \"kelvin\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>"},
+      {"deepseek_v31",
+       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": \"Paris\", "
+       "\"unit\": \"celsius\"}<｜tool▁call▁end｜><｜tool▁call▁begin｜>ping<｜tool▁sep｜>{}"
+       "<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>pong<｜tool▁sep｜>{}<｜tool▁call▁end｜>"
+       "<｜tool▁calls▁end｜>",
+       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": \"Paris\", "
+       "\"unit\": \"kelvin\"}<｜tool▁call▁end｜><｜tool▁calls▁end｜>"},
+      {"kimi_k2",
+       "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0"
+       "<|tool_call_argument_begin|>{\"city\": \"Paris\", \"unit\": \"celsius\"}"
+       "<|tool_call_end|><|tool_call_begin|>functions.ping:1<|tool_call_argument_begin|>{}"
+       "<|tool_call_end|><|tool_calls_section_end|>",
+       "<|tool_calls_section_begin|><|tool_call_begin|>functions.pong:0"
+       "<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>",
+       "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0"
+       "<|tool_call_argument_begin|>{\"city\": \"Paris\", \"unit\": \"kelvin\"}"
+       "<|tool_call_end|><|tool_calls_section_end|>"},
+      {"glm45",
+       "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n"
+       "<arg_key>unit</arg_key>\n<arg_value>celsius</arg_value>\n</tool_call>\n"
+       "<tool_call>ping\n</tool_call>",
+       "<tool_call>pong\n</tool_call>",
+       "<tool_call>search\n<arg_key>query</arg_key>\n<arg_value>x</arg_value>\n"
+       "<arg_key>max_results</arg_key>\n<arg_value>many</arg_value>\n</tool_call>"},
+      {"minimax_m2",
+       "<minimax:tool_call>\n<invoke name=\"get_weather\">\n<parameter name=\"city\">Paris"
+       "</parameter>\n<parameter name=\"unit\">celsius</parameter>\n</invoke>\n"
+       "<invoke name=\"ping\">\n</invoke>\n</minimax:tool_call>",
+       "<minimax:tool_call>\n<invoke name=\"pong\">\n</invoke>\n</minimax:tool_call>",
+       "<minimax:tool_call>\n<invoke name=\"search\">\n<parameter name=\"query\">x"
+       "</parameter>\n<parameter name=\"max_results\">many</parameter>\n</invoke>\n"
+       "</minimax:tool_call>"},
+      {"granite",
+       "<|tool_call|>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", "
+       "\"unit\": \"celsius\"}}, {\"name\": \"ping\", \"arguments\": {}}]",
+       "<|tool_call|>[{\"name\": \"pong\", \"arguments\": {}}]",
+       "<|tool_call|>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", "
+       "\"unit\": \"kelvin\"}}]"},
+      {"functionary_v3", "get_weather\n{\"city\": \"Paris\", \"unit\": \"celsius\"}>>>ping\n{}",
+       "pong\n{}", "get_weather\n{\"city\": \"Paris\", \"unit\": \"kelvin\"}"},
   };
 }
 
@@ -206,6 +256,17 @@ TEST_P(CallsGrammarTest, EverythingTheGrammarAllowsParsesAsCalls) {
     }
   }
   EXPECT_GT(finished, 0);
+}
+
+// A function that declares no properties takes any parameters (text_until includes its '>').
+TEST(Qwen3CoderGrammar, UndeclaredParameters) {
+  auto m = matcher_for("qwen3_coder", "ping", 1, 1);
+  ASSERT_NE(m, nullptr);
+  Drive d = drive(*m,
+                  "<tool_call>\n<function=ping>\n<parameter=host>\nexample.org\n</parameter>\n"
+                  "</function>\n</tool_call>");
+  EXPECT_EQ(d.accepted, d.total);
+  EXPECT_TRUE(d.complete);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, CallsGrammarTest, ::testing::ValuesIn(format_texts()),

@@ -43,6 +43,9 @@ std::vector<Case> reasoning_cases() {
       {"second_block_is_content", false, "<think>a</think>b<think>c</think>", "a",
        "b<think>c</think>"},
       {"partial_open_tag_at_end", false, "Ends with <thi", "", "Ends with <thi"},
+      {"newline_before_open_tag_glm", false, "\n<think>why</think>\nwhat", "why", "what"},
+      {"leading_space_then_text_is_content", false, "\n \n<b>x</b>", "", "\n \n<b>x</b>"},
+      {"only_whitespace_is_content", false, " \n", "", " \n"},
   };
 }
 

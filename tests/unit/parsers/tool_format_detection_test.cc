@@ -28,24 +28,22 @@ TEST(ToolFormatDetection, EveryTemplate) {
       {"Qwen-Qwen3-0.6B.jinja", "hermes"},
       {"Qwen3-Coder.jinja", "qwen3_coder"},
       {"Qwen3.5-4B.jinja", "qwen3_coder"},
-      {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", "json"},
+      {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", "deepseek_v3"},
       {"google-gemma-2-2b-it.jinja", "json"},
-      {"ibm-granite-granite-3.3-2B-Instruct.jinja", "json"},
+      {"ibm-granite-granite-3.3-2B-Instruct.jinja", "granite"},
       {"meta-llama-Llama-3.1-8B-Instruct.jinja", "llama3_json"},
       {"meta-llama-Llama-3.2-3B-Instruct.jinja", "llama3_json"},
       {"meta-llama-Llama-3.3-70B-Instruct.jinja", "llama3_json"},
       {"microsoft-Phi-3.5-mini-instruct.jinja", "json"},
       {"mistralai-Mistral-Nemo-Instruct-2407.jinja", "mistral"},
       {"openai-gpt-oss-120b.jinja", "harmony"},
-      {"GLM-4.6.jinja",
-       "hermes"},  // <tool_call> with <arg_key> pairs: its own format, not parsed yet
-      {"Kimi-K2-Instruct.jinja", "json"},  // its <|tool_call_begin|> format is not parsed yet
-      {"MiniMax-M2.jinja", "json"},        // its <minimax:tool_call> format is not parsed yet
-      {"deepseek-ai-DeepSeek-V3.1.jinja",
-       "json"},  // its <｜tool▁call▁begin｜> format is not parsed yet
+      {"GLM-4.6.jinja", "glm45"},
+      {"Kimi-K2-Instruct.jinja", "kimi_k2"},
+      {"MiniMax-M2.jinja", "minimax_m2"},
+      {"deepseek-ai-DeepSeek-V3.1.jinja", "deepseek_v31"},
       {"google-gemma-4-31B-it.jinja", "json"},
       {"ibm-granite-granite-4.0.jinja", "hermes"},
-      {"meetkai-functionary-medium-v3.2.jinja", "json"},  // its >>>name format is not parsed yet
+      {"meetkai-functionary-medium-v3.2.jinja", "functionary_v3"},
       {"mistralai-Ministral-3-14B-Reasoning-2512.jinja", "mistral"},
   };
   size_t seen = 0;
@@ -66,7 +64,8 @@ TEST(ToolFormatDetection, ArchitectureDecidesForTemplatesWithoutToolSyntax) {
 }
 
 TEST(ToolFormatByName, EveryNameRoundTrips) {
-  for (std::string name : {"hermes", "qwen3_coder", "llama3_json", "mistral", "json"}) {
+  for (std::string name : {"hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony",
+                           "deepseek_v3", "deepseek_v31", "kimi_k2"}) {
     auto format = make_tool_format(name);
     ASSERT_NE(format, nullptr) << name;
     EXPECT_EQ(format->name(), name);
