@@ -26,12 +26,21 @@ Protocol protocol_of(const std::string& path) {
 // The metrics label of a path no handler labelled (401, 404, 413, a bad request line): a route
 // of ours, else "other" (so random paths cannot grow the label set).
 std::string route_label(const std::string& path) {
-  static const char* const kRoutes[] = {
-      "/health",      "/metrics",  "/v1/models",  "/v1/chat/completions",     "/v1/completions",
-      "/v1/messages", "/tokenize", "/detokenize", "/v1/messages/count_tokens"};
+  static const char* const kRoutes[] = {"/health",
+                                        "/metrics",
+                                        "/v1/models",
+                                        "/v1/chat/completions",
+                                        "/v1/completions",
+                                        "/v1/messages",
+                                        "/tokenize",
+                                        "/detokenize",
+                                        "/v1/messages/count_tokens",
+                                        "/v1/responses",
+                                        "/v1/responses/input_tokens"};
   for (const char* r : kRoutes)
     if (path == r) return r;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{id}";
+  if (path.rfind("/v1/responses/", 0) == 0) return "/v1/responses/{id}";
   return "other";
 }
 
@@ -63,7 +72,7 @@ HttpServer::HttpServer(ServerContext& ctx)
         res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
         res.set_header("Access-Control-Allow-Headers",
                        "Authorization, Content-Type, x-api-key, anthropic-version, anthropic-beta");
-        res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
       }
     }
     if (req.method == "OPTIONS") {  // CORS preflight
@@ -78,7 +87,8 @@ HttpServer::HttpServer(ServerContext& ctx)
       res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (route_model_card(ctx_, req, res)) return httplib::Server::HandlerResponse::Handled;
+    if (route_model_card(ctx_, req, res) || route_stored_response(ctx_, req, res))
+      return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
@@ -121,6 +131,7 @@ HttpServer::HttpServer(ServerContext& ctx)
   register_misc_routes(*server_, ctx_);
   register_openai_routes(*server_, ctx_);
   register_anthropic_routes(*server_, ctx_);
+  register_responses_routes(*server_, ctx_);
 }
 
 HttpServer::~HttpServer() = default;
