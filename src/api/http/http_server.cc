@@ -26,20 +26,13 @@ Protocol protocol_of(const std::string& path) {
 // The metrics label of a path no handler labelled (401, 404, 413, a bad request line): a route
 // of ours, else "other" (so random paths cannot grow the label set).
 std::string route_label(const std::string& path) {
-  static const char* const kRoutes[] = {"/health",
-                                        "/metrics",
-                                        "/v1/models",
-                                        "/v1/chat/completions",
-                                        "/v1/completions",
-                                        "/v1/messages",
-                                        "/tokenize",
-                                        "/detokenize",
-                                        "/v1/messages/count_tokens",
-                                        "/v1/responses",
-                                        "/v1/responses/input_tokens"};
+  static const char* const kRoutes[] = {
+      "/health",      "/metrics",  "/v1/models",  "/v1/chat/completions",     "/v1/completions",
+      "/v1/messages", "/tokenize", "/detokenize", "/v1/messages/count_tokens"};
   for (const char* r : kRoutes)
     if (path == r) return r;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{id}";
+  if (path == "/v1/responses" || path == "/v1/responses/input_tokens") return path;
   if (path.rfind("/v1/responses/", 0) == 0) return "/v1/responses/{id}";
   return "other";
 }

@@ -114,8 +114,7 @@ Json finish_response(ServerContext& ctx, const PreparedResponse& p, const Respon
   if (p.r.store) {
     Json conversation = p.conversation;
     for (const Json& item : w.items()) conversation.push_back(item);
-    const ResponseStoreLimits limits{ctx.options.response_store_entries,
-                                     ctx.options.response_store_bytes};
+    const ResponseStoreLimits limits{ctx.options.stored_responses, ctx.options.stored_bytes};
     ctx.responses.put(head.id, StoredResponse{response, std::move(conversation)}, limits);
   }
   return response;
