@@ -117,4 +117,21 @@ RequestOutput Generation::wait_all(const std::function<bool()>& client_gone) {
   return all;
 }
 
+const SequenceDelta& checked_final(const SequenceDelta* d, const std::string& error,
+                                   AbortCause cause) {
+  if (!error.empty()) throw ApiError(ErrorKind::kInternal, "generation failed: " + error);
+  if (cause == AbortCause::kClientGone)
+    throw ApiError(ErrorKind::kClientClosed, "the client closed the connection");
+  if (!d || !d->finish_reason)
+    throw ApiError(ErrorKind::kInternal, "generation ended without a finish reason");
+  if (*d->finish_reason == FinishReason::kAbort)
+    throw ApiError(ErrorKind::kUnavailable,
+                   cause == AbortCause::kTimeout
+                       ? "the request was aborted: it ran past --request-timeout"
+                       : "the request was aborted: the server is shutting down");
+  if (*d->finish_reason == FinishReason::kError)
+    throw ApiError(ErrorKind::kInternal, "generation failed");
+  return *d;
+}
+
 }  // namespace sluice::api

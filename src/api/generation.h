@@ -53,4 +53,9 @@ class Generation {
   bool finished_ = false, seen_token_ = false, aborted_by_engine_ = false;
 };
 
+// A finished request's final delta of one sequence, checked: 499 when the client left, 503 when
+// the request was aborted (timeout, shutdown), 500 when the engine failed it.
+const SequenceDelta& checked_final(const SequenceDelta* d, const std::string& error,
+                                   AbortCause cause);
+
 }  // namespace sluice::api

@@ -22,25 +22,6 @@ constexpr auto kPoll = std::chrono::milliseconds(200);
 // With no output for this long a ping goes out, so a client gone during a long prefill is noticed.
 constexpr auto kKeepAlive = std::chrono::seconds(2);
 
-// The sequence's final delta, checked: 499 when the client left, 503 when the request was
-// aborted (timeout, shutdown), 500 when the engine failed it.
-const SequenceDelta& checked_final(const SequenceDelta* d, const std::string& error,
-                                   AbortCause cause) {
-  if (!error.empty()) throw ApiError(ErrorKind::kInternal, "generation failed: " + error);
-  if (cause == AbortCause::kClientGone)
-    throw ApiError(ErrorKind::kClientClosed, "the client closed the connection");
-  if (!d || !d->finish_reason)
-    throw ApiError(ErrorKind::kInternal, "generation ended without a finish reason");
-  if (*d->finish_reason == FinishReason::kAbort)
-    throw ApiError(ErrorKind::kUnavailable,
-                   cause == AbortCause::kTimeout
-                       ? "the request was aborted: it ran past --request-timeout"
-                       : "the request was aborted: the server is shutting down");
-  if (*d->finish_reason == FinishReason::kError)
-    throw ApiError(ErrorKind::kInternal, "generation failed");
-  return *d;
-}
-
 EngineRequest engine_request(ServerContext& ctx, const AnthropicRequest& r,
                              AnthropicPromptTokens& prompt) {
   EngineRequest e;

@@ -32,6 +32,8 @@ std::string route_label(const std::string& path) {
   for (const char* r : kRoutes)
     if (path == r) return r;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{id}";
+  if (path == "/v1/responses" || path == "/v1/responses/input_tokens") return path;
+  if (path.rfind("/v1/responses/", 0) == 0) return "/v1/responses/{id}";
   return "other";
 }
 
@@ -63,7 +65,7 @@ HttpServer::HttpServer(ServerContext& ctx)
         res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
         res.set_header("Access-Control-Allow-Headers",
                        "Authorization, Content-Type, x-api-key, anthropic-version, anthropic-beta");
-        res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
       }
     }
     if (req.method == "OPTIONS") {  // CORS preflight
@@ -78,7 +80,8 @@ HttpServer::HttpServer(ServerContext& ctx)
       res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (route_model_card(ctx_, req, res)) return httplib::Server::HandlerResponse::Handled;
+    if (route_model_card(ctx_, req, res) || route_stored_response(ctx_, req, res))
+      return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
@@ -121,6 +124,7 @@ HttpServer::HttpServer(ServerContext& ctx)
   register_misc_routes(*server_, ctx_);
   register_openai_routes(*server_, ctx_);
   register_anthropic_routes(*server_, ctx_);
+  register_responses_routes(*server_, ctx_);
 }
 
 HttpServer::~HttpServer() = default;

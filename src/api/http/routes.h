@@ -18,4 +18,10 @@ void register_openai_routes(httplib::Server& server, ServerContext& ctx);
 // POST /v1/messages, /v1/messages/count_tokens
 void register_anthropic_routes(httplib::Server& server, ServerContext& ctx);
 
+// POST /v1/responses, /v1/responses/input_tokens
+void register_responses_routes(httplib::Server& server, ServerContext& ctx);
+// GET and DELETE /v1/responses/{id}, matched by prefix as route_model_card is. True when it
+// answered.
+bool route_stored_response(ServerContext& ctx, const httplib::Request& req, httplib::Response& res);
+
 }  // namespace sluice::api

@@ -1,0 +1,63 @@
+#pragma once
+// Responses API output: the response object, its usage, and the output items built from the
+// assistant's parsed events (assistant_output.h), each change also written as the SSE events
+// OpenAI streams: output_item.added, content_part.added, output_text.delta / reasoning_text.delta /
+// function_call_arguments.delta, their .done events, content_part.done, output_item.done; every
+// event "event: TYPE\ndata: {type, ..., sequence_number}". Non-streamed responses build their
+// items with the same writer, so both agree.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/assistant_output.h"
+#include "api/json_fields.h"
+#include "engine/request.h"
+
+namespace sluice::api {
+
+struct ResponseHead {
+  std::string id;  // "resp_..."
+  int64_t created_at = 0;
+  std::string model;
+  Json echo = Json::object();  // the request's echoed fields (ResponsesRequest::echo)
+};
+
+// {input_tokens, input_tokens_details: {cached_tokens}, output_tokens,
+//  output_tokens_details: {reasoning_tokens}, total_tokens}
+Json responses_usage(const RequestStats& stats, int64_t reasoning_tokens);
+
+// The response object. status: in_progress | completed | incomplete (incomplete_details.reason
+// max_output_tokens) | failed (`error`: {code, message}). usage null until known.
+Json response_json(const ResponseHead& head, const std::string& status, Json output, Json usage,
+                   Json error = nullptr);
+
+class ResponseOutputWriter {
+ public:
+  // response.created and response.in_progress (the response's status is "in_progress").
+  std::string start(const Json& response);
+  std::string on_events(const std::vector<AssistantEvent>& events);
+  // Closes the open item, "incomplete" when the output was cut at max_output_tokens; an output
+  // with no item gets an empty message.
+  std::string finish(bool incomplete);
+  // response.completed, response.incomplete or response.failed, by the response's status.
+  std::string end(const Json& response);
+
+  const Json& items() const { return items_; }
+  const std::string& reasoning() const { return reasoning_; }  // all reasoning text
+
+ private:
+  enum class Open { kNone, kReasoning, kMessage, kCall };
+  std::string event(const char* type, Json fields);
+  std::string open(Open kind, Json item);
+  std::string close(const char* status);
+  std::string text_delta(Open kind, const std::string& text);
+  Json where() const;  // {item_id, output_index}
+
+  Json items_ = Json::array();
+  Open open_ = Open::kNone;
+  std::string text_;  // the open item's text or arguments
+  std::string reasoning_;
+  int64_t sequence_ = 0;
+};
+
+}  // namespace sluice::api
