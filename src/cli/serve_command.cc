@@ -179,6 +179,12 @@ Command register_serve_command(CLI::App& app) {
   cmd->add_option("--max-output-tokens", o->server.max_output_tokens,
                   "Cap on every request's max_tokens (0: none)")
       ->capture_default_str();
+  cmd->add_option("--response-store-entries", o->server.stored_responses,
+                  "Responses API: stored responses kept (least recently used dropped first)")
+      ->capture_default_str();
+  cmd->add_option("--response-store-bytes", o->server.stored_bytes,
+                  "Responses API: serialized bytes of stored responses kept")
+      ->capture_default_str();
   add_engine_flags(*cmd, o->engine);
   return {cmd, [o] { return serve(*o); }};
 }
