@@ -13,7 +13,7 @@ rm -rf devcarry && mkdir -p devcarry/bin devcarry/lib
 cp build/cuda/sluice build/cuda/backend_tests build/cuda/model_tests build/cuda/engine_tests devcarry/bin/
 strip devcarry/bin/*
 for lib in libxxhash.so.0 libhwy.so.1 libpcre2-8.so.0 libutf8proc.so.2 libcpp-httplib.so.0.11 \
-           libbrotlidec.so.1 libbrotlienc.so.1 libbrotlicommon.so.1 libgomp.so.1; do
+           libbrotlidec.so.1 libbrotlienc.so.1 libbrotlicommon.so.1 libgomp.so.1 libcrypto.so.3; do
   cp -L "/lib/x86_64-linux-gnu/$lib" devcarry/lib/
 done
 mkdir -p devcarry/tok  # the GPU machine has no ../shared: make-model needs a tokenizer

@@ -271,6 +271,22 @@ def test_streamed_response_is_stored(client):
     assert client.responses.retrieve(final.id).output_text == final.output_text
 
 
+def test_stateless_chain_with_encrypted_reasoning(client):
+    # Codex's stateless mode: store false, include reasoning.encrypted_content, the output items
+    # sent back as input. A reasoning item carrying only this server's encrypted_content is taken.
+    r = create(client, "Hi", store=False, max_output_tokens=2,
+               include=["reasoning.encrypted_content"])
+    items = [{"role": "user", "content": "Hi"}] + [o.model_dump(exclude_none=True) for o in r.output]
+    items.insert(1, {"type": "reasoning", "id": "rs_1", "summary": [],
+                     "encrypted_content": "sluice-reasoning-v1:dGhvdWdodA=="})
+    items.append({"role": "user", "content": "Again"})
+    assert create(client, items, store=False, max_output_tokens=2).output
+    with pytest.raises(openai.BadRequestError) as e:
+        create(client, [{"type": "reasoning", "summary": [], "encrypted_content": "gAAAA-other"},
+                        {"role": "user", "content": "Hi"}], max_output_tokens=2)
+    assert e.value.body["param"] == "input"
+
+
 def test_unknown_previous_response_id_is_404(client):
     with pytest.raises(openai.NotFoundError) as e:
         create(client, "Hi", previous_response_id="resp_does_not_exist")

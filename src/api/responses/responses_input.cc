@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "api/responses/responses_output.h"
+
 namespace sluice::api {
 
 namespace {
@@ -94,6 +96,10 @@ Json normalize_item(const Json& item, const std::string& where) {
       for (size_t i = 0; i < parts->size(); ++i)
         string_field((*parts)[i], "text", where + "." + list + "[" + std::to_string(i) + "]");
     }
+    if (const Json* sealed = json_field(item, "encrypted_content");
+        sealed && !sealed->is_null() &&
+        !(sealed->is_string() && decode_reasoning(sealed->get<std::string>())))
+      throw bad_input(where + ".encrypted_content is not one this server wrote");
   } else if (listed(kUnsupportedItems, type)) {
     throw bad_input(where + ".type '" + type + "' is not supported (only message, function_call, " +
                     "function_call_output and reasoning items)");
@@ -113,16 +119,19 @@ std::string parts_text(const Json& parts) {
   return text;
 }
 
-// A reasoning item's text: its reasoning_text content, else its summary.
+// A reasoning item's text: its reasoning_text content, else its encrypted_content (as this
+// server writes it), else its summary.
 std::string reasoning_text(const Json& item) {
-  for (const char* list : {"content", "summary"}) {
-    const Json* parts = json_field(item, list);
-    if (!parts || parts->empty()) continue;
+  auto joined = [&](const char* list) {
     std::string text;
-    for (const Json& p : *parts) text += p["text"].get<std::string>();
+    if (const Json* parts = json_field(item, list))
+      for (const Json& p : *parts) text += p["text"].get<std::string>();
     return text;
-  }
-  return "";
+  };
+  if (std::string text = joined("content"); !text.empty()) return text;
+  if (const Json* sealed = json_field(item, "encrypted_content"); sealed && sealed->is_string())
+    if (auto text = decode_reasoning(sealed->get<std::string>())) return *text;
+  return joined("summary");
 }
 
 }  // namespace

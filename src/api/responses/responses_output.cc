@@ -1,6 +1,7 @@
 #include "api/responses/responses_output.h"
 
 #include "api/http/http_util.h"
+#include "common/base64.h"
 
 namespace sluice::api {
 
@@ -22,7 +23,18 @@ Json reasoning_part(const std::string& text) {
   return Json{{"type", "reasoning_text"}, {"text", text}};
 }
 
+constexpr std::string_view kReasoningTag = "sluice-reasoning-v1:";
+
 }  // namespace
+
+std::string encode_reasoning(const std::string& text) {
+  return std::string(kReasoningTag) + base64::encode(text);
+}
+
+std::optional<std::string> decode_reasoning(const std::string& content) {
+  if (!content.starts_with(kReasoningTag)) return std::nullopt;
+  return base64::decode(std::string_view(content).substr(kReasoningTag.size()));
+}
 
 Json responses_usage(const RequestStats& stats, int64_t reasoning_tokens) {
   return Json{{"input_tokens", stats.num_prompt_tokens},
@@ -128,6 +140,7 @@ std::string ResponseOutputWriter::close(const char* status) {
     e["part"] = part;
     out += event("response.content_part.done", std::move(e));
     item["content"] = Json::array({part});
+    if (!message && encrypted_reasoning_) item["encrypted_content"] = encode_reasoning(text_);
   }
   out += event("response.output_item.done",
                {{"output_index", static_cast<int64_t>(items_.size()) - 1}, {"item", item}});

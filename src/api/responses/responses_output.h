@@ -6,6 +6,7 @@
 // event "event: TYPE\ndata: {type, ..., sequence_number}". Non-streamed responses build their
 // items with the same writer, so both agree.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,16 @@ Json responses_usage(const RequestStats& stats, int64_t reasoning_tokens);
 Json response_json(const ResponseHead& head, const std::string& status, Json output, Json usage,
                    Json error = nullptr);
 
+// A reasoning item's `encrypted_content` (include: reasoning.encrypted_content): the reasoning
+// text, opaque to the client, read back into the prompt when the item is sent again (this server
+// keeps no secret from its own client, so the text is encoded, not encrypted).
+std::string encode_reasoning(const std::string& text);
+std::optional<std::string> decode_reasoning(const std::string& content);
+
 class ResponseOutputWriter {
  public:
+  explicit ResponseOutputWriter(bool encrypted_reasoning = false)
+      : encrypted_reasoning_(encrypted_reasoning) {}
   // response.created and response.in_progress (the response's status is "in_progress").
   std::string start(const Json& response);
   std::string on_events(const std::vector<AssistantEvent>& events);
@@ -58,6 +67,7 @@ class ResponseOutputWriter {
   std::string text_;  // the open item's text or arguments
   std::string reasoning_;
   int64_t sequence_ = 0;
+  bool encrypted_reasoning_ = false;
 };
 
 }  // namespace sluice::api

@@ -38,7 +38,6 @@ constexpr Unsupported kUnsupported[] = {
     {"prompt", never, "prompt templates (prompt) are not supported"},
     {"max_tool_calls", never, "max_tool_calls is not supported"},
     {"truncation", is_disabled, "truncation 'auto' is not supported (only 'disabled')"},
-    {"include", is_empty_list, "include is not supported (no extra output data is produced)"},
     {"top_logprobs", is_zero, "logprobs (top_logprobs) are not supported on /v1/responses"},
     {"context_management", is_empty_list, "context_management is not supported"},
     {"moderation", never, "moderation is not supported"},
@@ -53,7 +52,7 @@ const char* const kCreateFields[] = {
     "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "text",
     "reasoning", "max_output_tokens", "temperature", "top_p", "metadata", "user",
     "safety_identifier", "store", "stream", "stream_options", "previous_response_id",
-    "prompt_cache_key", "service_tier"};
+    "prompt_cache_key", "service_tier", "include"};
 const char* const kCountFields[] = {
     "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "text",
     "reasoning", "previous_response_id"};
@@ -294,6 +293,16 @@ ResponsesRequest parse_responses_request(const Json& body, ResponsesEndpoint end
   Json metadata = Json::object();
   if ((v = json_field(body, "metadata"))) metadata = parse_metadata(*v);
   if ((v = json_field(body, "store"))) r.store = json_bool(*v, "store");
+  if ((v = json_field(body, "include"))) {
+    if (!v->is_array()) throw invalid("include must be a list of strings", "include");
+    for (const Json& what : *v) {
+      if (what != "reasoning.encrypted_content")
+        throw invalid(
+            "include: only 'reasoning.encrypted_content' is supported, not " + what.dump(),
+            "include");
+      r.encrypted_reasoning = true;
+    }
+  }
   if ((v = json_field(body, "stream"))) r.stream = json_bool(*v, "stream");
   if ((v = json_field(body, "stream_options"))) {
     if (!v->is_object()) throw invalid("stream_options must be an object", "stream_options");

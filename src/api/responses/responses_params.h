@@ -24,7 +24,8 @@ struct ResponsesRequest {
   std::optional<int32_t> max_output_tokens;
   bool stream = false;
   bool store = true;
-  std::string cache_salt;  // prompt_cache_key
+  bool encrypted_reasoning = false;  // include: reasoning.encrypted_content
+  std::string cache_salt;            // prompt_cache_key
   // The request's fields as a response object echoes them, defaults filled in: instructions,
   // max_output_tokens, parallel_tool_calls, previous_response_id, reasoning, store, temperature,
   // text, tool_choice, tools, top_p, truncation, user, metadata.

@@ -129,7 +129,7 @@ void respond_once(ServerContext& ctx, httplib::Response& res, const PreparedResp
   std::vector<AssistantEvent> events;
   parser.feed(d.text, events);
   parser.finish(events);
-  ResponseOutputWriter w;
+  ResponseOutputWriter w(p.r.encrypted_reasoning);
   w.on_events(events);
   const bool incomplete = d.finish_reason == FinishReason::kLength;
   w.finish(incomplete);
@@ -152,7 +152,7 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, std::shared_ptr<
       return false;
     };
     AssistantOutputParser parser(*p->plan, "call_");
-    ResponseOutputWriter w;
+    ResponseOutputWriter w(p->r.encrypted_reasoning);
     if (!send(w.start(response_json(head, "in_progress", Json::array(), nullptr)))) return false;
     try {
       std::optional<SequenceDelta> last;

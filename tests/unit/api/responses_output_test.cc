@@ -122,6 +122,21 @@ TEST(ResponsesOutputTest, AnEmptyOutputIsOneEmptyMessageAndIncompleteIsMarked) {
   EXPECT_EQ(events_of(w.end(r))[0].name, "response.incomplete");
 }
 
+TEST(ResponsesOutputTest, IncludedEncryptedReasoningDecodesToTheText) {
+  ResponseOutputWriter w(true);
+  w.on_events({ev(K::kReasoning, "step one"), ev(K::kContent, "answer")});
+  w.finish(false);
+  ASSERT_EQ(w.items().size(), 2u);
+  const Json& r = w.items()[0];
+  ASSERT_TRUE(r.contains("encrypted_content"));
+  EXPECT_EQ(decode_reasoning(r["encrypted_content"].get<std::string>()), "step one");
+  EXPECT_FALSE(w.items()[1].contains("encrypted_content"));
+  ResponseOutputWriter plain;
+  plain.on_events({ev(K::kReasoning, "x")});
+  plain.finish(false);
+  EXPECT_FALSE(plain.items()[0].contains("encrypted_content"));
+}
+
 TEST(ResponsesOutputTest, UsageShape) {
   RequestStats s;
   s.num_prompt_tokens = 10;

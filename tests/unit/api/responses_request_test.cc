@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "api/responses/responses_input.h"
+#include "api/responses/responses_output.h"
 #include "api/responses/responses_params.h"
 
 namespace sluice::api {
@@ -100,6 +101,10 @@ TEST(ResponsesParamsTest, UnsupportedFieldsAreRejectedByName) {
   EXPECT_EQ(rejected(R"({"input": "x", "conversation": "conv_1"})"), "conversation");
   EXPECT_EQ(rejected(R"({"input": "x", "truncation": "auto"})"), "truncation");
   EXPECT_EQ(rejected(R"({"input": "x", "include": ["message.output_text.logprobs"]})"), "include");
+  EXPECT_TRUE(parse_responses_request(
+                  Json::parse(R"({"input": "x", "include": ["reasoning.encrypted_content"]})"),
+                  ResponsesEndpoint::kCreate)
+                  .encrypted_reasoning);
   EXPECT_EQ(rejected(R"({"input": "x", "no_such_field": 1})"), "no_such_field");
   EXPECT_EQ(rejected(R"({"input": "x", "tools": [{"type": "custom", "name": "c"}]})"), "tools");
   EXPECT_EQ(rejected(R"({"input": "x", "tools": [{"type": "web_search"}]})"), "tools");
@@ -151,6 +156,19 @@ TEST(ResponsesInputTest, AssistantItemsFormOneTurnWithReasoningAndToolCalls) {
   EXPECT_EQ(m[1]["tool_calls"][0]["function"]["arguments"], "{\"a\": 1}");
   EXPECT_EQ(m[2], Json::parse(R"({"role": "tool", "tool_call_id": "call_1", "content": "42",
                                   "name": "f"})"));
+}
+
+TEST(ResponsesInputTest, EncryptedReasoningComesBackAsReasoning) {
+  const std::string items = R"([{"role": "user", "content": "q"},
+      {"type": "reasoning", "summary": [], "encrypted_content": ")" +
+                            encode_reasoning("thought") + R"("},
+      {"type": "message", "role": "assistant", "content": "a"}])";
+  const Json m = messages_of(items.c_str());
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[1]["reasoning_content"], "thought");
+  EXPECT_THROW(messages_of(R"([{"type": "reasoning", "summary": [],
+      "encrypted_content": "gAAAAABo-not-ours"}])"),
+               ApiError);
 }
 
 TEST(ResponsesInputTest, ReasoningWithNoAssistantTurnAfterIsDropped) {
