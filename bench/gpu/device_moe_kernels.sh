@@ -6,7 +6,7 @@
 # (Q4_K_M) and gpt-oss-20b (MXFP4) shapes against llama-bench on the same files, and aggregate
 # throughput of 64 requests of ~128 prompt + 128 output tokens at concurrency 16 and 64 against
 # llama-batched-bench (-npp 128 -ntg 128 -npl 1,16,64).
-# Detached; results under /tmp/mk (progress: progress).
+# PROFILE=0 skips the SLUICE_PROFILE runs. Detached; results under /tmp/mk (progress: progress).
 #   setsid nohup bench/gpu/device_moe_kernels.sh >/tmp/mk.log 2>&1 &
 source "$(dirname "$0")/device_env.sh"
 out=/tmp/mk && mkdir -p "$out" /tmp/m34
@@ -52,7 +52,7 @@ for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k" "gpt-oss gpt-oss-20b gguf-mxfp4";
       -n 128 --ignore-eos --temp 0 2>&1 >/dev/null | grep "requests:")
     log "$2 sluice c=$c: $line"
   done
-  SLUICE_PROFILE=$out/profile_$2.txt $b/sluice run -m "$m" --device cuda -p "$prompt" -n 128 \
+  [ "${PROFILE:-1}" = 1 ] && SLUICE_PROFILE=$out/profile_$2.txt $b/sluice run -m "$m" --device cuda -p "$prompt" -n 128 \
     --temp 0 --ignore-eos >/dev/null 2>&1
 done
 if [ "${PEER:-1}" = 1 ]; then

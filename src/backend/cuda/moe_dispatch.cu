@@ -2,6 +2,7 @@
 // allocation so a kernel finds expert e's weight from its id; float experts, or experts placed
 // one by one, take the host-routed defaults (backend/moe_ops.cc).
 #include <algorithm>
+#include <vector>
 
 #include "backend/cuda/cuda_backend_class.h"
 #include "backend/cuda/cuda_check.h"
@@ -10,6 +11,10 @@ namespace sluice::cuda {
 
 namespace {
 constexpr size_t kExpertAlign = 256;  // each expert's planar weight starts on this boundary
+// From this many slots per expert on average (prefill), each expert's rows are multiplied as one
+// matrix on the tensor-core GEMMs, grouped on the host (one sync per call); below, the
+// weight-streaming expert kernel reads the ids on the device.
+constexpr int64_t kGemmSlotsPerExpert = 16;
 
 // experts[count] as one strided allocation, or nothing (count == 0) when placed otherwise.
 ExpertWeights strided(const Weight* experts, int64_t count) {
@@ -78,6 +83,51 @@ void CudaBackend::run_experts(const float* x, bool x_per_slot, const RowsMode& m
   cuda::matmul_experts(x, x_per_slot, mode, n, ps, count, ids, k, scratch, stream_);
 }
 
+bool CudaBackend::experts_by_gemm(int64_t n, int64_t k, int64_t num_experts) const {
+  if (invariant_ || n * k < kGemmSlotsPerExpert * num_experts) return false;
+  cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;  // a recording cannot sync
+  SLUICE_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
+  return capturing == cudaStreamCaptureStatusNone;
+}
+
+void CudaBackend::gemm_experts(const float* x, bool x_per_slot, int64_t n, const ExpertProduct* ps,
+                               int count, int64_t num_experts, const int32_t* ids, int64_t k) {
+  const int64_t slots = n * k, cols = ps[0].experts[0].cols;
+  std::vector<int32_t> hid(slots);
+  to_host(hid.data(), ids, sizeof(int32_t) * slots);
+  // Counting sort of the slots by expert: index[i] = the x row of grouped row i, and
+  // index[slots + s] = the grouped row of slot s.
+  std::vector<int32_t> start(num_experts + 1, 0), index(2 * slots);
+  for (int32_t e : hid) {
+    SLUICE_ASSERT(e >= 0 && e < num_experts, "expert id out of range");
+    ++start[e + 1];
+  }
+  for (int64_t e = 0; e < num_experts; ++e) start[e + 1] += start[e];
+  std::vector<int32_t> next(start.begin(), start.end() - 1);
+  for (int64_t s = 0; s < slots; ++s) {
+    const int32_t i = next[hid[s]]++;
+    index[i] = static_cast<int32_t>(x_per_slot ? s : s / k);
+    index[slots + s] = i;
+  }
+  int32_t* di = moe_index_.grow(2 * slots);
+  to_device(di, index.data(), sizeof(int32_t) * index.size());
+  float* xg = moe_x_.grow(slots * cols);  // [slots, cols] grouped by expert
+  gather_rows(x, di, slots, cols, xg);
+  for (int i = 0; i < count; ++i) {
+    const int64_t rows = ps[i].experts[0].rows;
+    float* yg = moe_y_.grow(slots * rows);
+    for (int64_t e = 0; e < num_experts; ++e)
+      if (start[e + 1] > start[e])
+        matmul(xg + start[e] * cols, start[e + 1] - start[e], ps[i].experts[e],
+               yg + start[e] * rows);
+    gather_rows(yg, di + slots, slots, rows, ps[i].y);  // back to slot order
+    if (ps[i].bias) {
+      gather_rows(ps[i].bias, ids, slots, rows, yg);
+      add(ps[i].y, yg, slots * rows);
+    }
+  }
+}
+
 void CudaBackend::matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
                                  int64_t num_experts, const int32_t* ids, int64_t k, float* y) {
   const ExpertOutput out{device_experts(experts, num_experts), nullptr, y};
@@ -97,6 +147,10 @@ void CudaBackend::matmul_experts_many(const float* x, int64_t n, const ExpertPro
              outs[i].w.rows == outs[0].w.rows && outs[i].w.cols == outs[0].w.cols;
   }
   if (!device) return Backend::matmul_experts_many(x, n, ps, count, num_experts, ids, k, scratch);
+  if (experts_by_gemm(n, k, num_experts)) {
+    auto t = timer_->scope("matmul_experts many gemm", n, dtype_name(outs[0].w.dtype));
+    return gemm_experts(x, false, n, ps, count, num_experts, ids, k);
+  }
   run_experts(x, false, RowsMode{}, n, outs, count, ids, k);
 }
 
@@ -106,6 +160,15 @@ void CudaBackend::matmul_experts_glu(float* gate, const float* up, const Glu& gl
   const ExpertOutput out{device_experts(p.experts, num_experts), p.bias, p.y};
   if (out.w.count == 0)
     return Backend::matmul_experts_glu(gate, up, glu, n, p, num_experts, ids, k, scratch);
+  if (experts_by_gemm(n, k, num_experts)) {
+    const int64_t count = n * k * p.experts[0].cols;
+    if (glu.limit > 0.0f)
+      swiglu_clamped(gate, up, count, glu.alpha, glu.limit, gate);
+    else
+      silu_mul(gate, up, count, gate);
+    auto t = timer_->scope("matmul_experts glu gemm", n, dtype_name(out.w.dtype));
+    return gemm_experts(gate, true, n, &p, 1, num_experts, ids, k);
+  }
   RowsMode mode;
   mode.up = up, mode.glu = glu;
   run_experts(gate, true, mode, n, &out, 1, ids, k);
