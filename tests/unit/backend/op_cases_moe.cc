@@ -76,10 +76,10 @@ OpCase experts_case(DType t, int64_t n, int64_t k, int64_t experts, int64_t rows
   return c;
 }
 
-// CUDA: float experts over 8 slots, and every expert at 16 slots per expert and more, go
+// CUDA: float experts over 8 slots, and every expert at 48 slots per expert and more, go
 // through the tensor-core GEMMs with f16 activations.
 Bound fused_bound(DType t, int64_t slots, int64_t experts) {
-  return rel(slots > 8 && (!is_quantized(t) || slots >= 16 * experts) ? 3e-3 : 1e-4);
+  return rel(slots > 8 && (!is_quantized(t) || slots >= 48 * experts) ? 3e-3 : 1e-4);
 }
 
 // matmul_experts_many (gate and up, with biases or not) and matmul_experts_glu (silu or the
@@ -159,7 +159,7 @@ std::vector<OpCase> moe_cases() {
   for (int64_t n : {1, 3, 6, 64})  // one block per slot; grouped by 8 and by 8 in chunks
     cases.push_back(experts_case(DType::Q4G32, n, 8, 16, 64, 512, false));
   for (DType t : {DType::Q4G32, DType::Q8G32, DType::F16})
-    for (int64_t n : {1, 9, 40})  // 40: grouped GEMMs on CUDA
+    for (int64_t n : {1, 9, 100})  // 100: grouped GEMMs on CUDA
       for (bool bias : {false, true}) {
         cases.push_back(experts_many_case(t, n, 4, 8, bias));
         cases.push_back(experts_glu_case(t, n, 4, 8, bias, bias));
