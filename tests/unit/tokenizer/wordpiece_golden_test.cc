@@ -2,7 +2,8 @@
 // Hugging Face `tokenizers`: every case of build/testdata/wordpiece/minilm.jsonl (written by
 // tests/reference/tokenizer/wordpiece_goldens.py via scripts/setup_testdata) exactly: single
 // sequences with and without special tokens, decode, pairs with type ids, longest_first
-// truncation. HF matches special-token text always, so parse_special = true.
+// truncation; and the same vocabulary loaded from a bare vocab.txt. HF matches special-token
+// text always, so parse_special = true.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -36,6 +37,17 @@ TEST(WordPieceGolden, MiniLmMatchesHuggingFace) {
   const Tokenizer& t = **tok;
   EXPECT_EQ(t.vocab_size(), 30522);
 
+  // The same vocabulary as a bare vocab.txt with BERT's defaults must tokenize alike.
+  const std::string vocab_dir = ::testing::TempDir() + "/sluice_wp_golden_vocab";
+  std::filesystem::create_directories(vocab_dir);
+  {
+    std::ofstream v(vocab_dir + "/vocab.txt", std::ios::binary);
+    for (int32_t id = 0; id < t.vocab_size(); ++id) v << t.token_text(id) << "\n";
+  }
+  auto from_txt = load_tokenizer_for(vocab_dir);
+  std::filesystem::remove_all(vocab_dir);
+  ASSERT_TRUE(from_txt.ok()) << from_txt.error();
+
   std::ifstream in(kGolden);
   size_t cases = 0, singles = 0, pairs = 0, truncated = 0, failures = 0;
   auto fail = [&](const std::string& what, const nlohmann::json& c, const nlohmann::json& got) {
@@ -57,6 +69,8 @@ TEST(WordPieceGolden, MiniLmMatchesHuggingFace) {
       if (auto got = t.encode(a, plain); got != c["plain"].get<std::vector<int32_t>>())
         fail("encode", c, got);
       if (auto got = t.encode(a, with_special); got != want_ids) fail("encode+special", c, got);
+      if (auto got = (*from_txt)->encode(a, with_special); got != want_ids)
+        fail("vocab.txt encode", c, got);
       if (auto got = t.decode(want_ids, /*skip_special=*/true); got != c["decoded"])
         fail("decode", c, got);
       auto e = encode_for_encoder(t, a, nullptr, opts);
