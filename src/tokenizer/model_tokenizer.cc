@@ -64,6 +64,17 @@ void ModelTokenizer::encode_text(std::string_view text, bool first_segment,
   }
 }
 
+Result<Encoding> ModelTokenizer::add_special_tokens(const std::vector<int32_t>& a,
+                                                    const std::vector<int32_t>* b) const {
+  if (b) return Status::error("tokenizer", "this tokenizer has no template for sequence pairs");
+  Encoding e;
+  e.ids = prefix_ids;
+  e.ids.insert(e.ids.end(), a.begin(), a.end());
+  e.ids.insert(e.ids.end(), suffix_ids.begin(), suffix_ids.end());
+  e.type_ids.assign(e.ids.size(), 0);
+  return e;
+}
+
 bool ModelTokenizer::is_special(int32_t id) const {
   if (id < 0 || id >= vocab.size()) return false;
   const TokenKind k = vocab.kinds[static_cast<size_t>(id)];

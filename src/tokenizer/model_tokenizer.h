@@ -42,6 +42,12 @@ class ModelTokenizer final : public Tokenizer {
   std::optional<int32_t> token_id(std::string_view text) const override { return vocab.find(text); }
   std::string token_text(int32_t id) const override;
   int leading_spaces_to_strip() const override { return decoder.strip_leading_spaces; }
+  // Single: prefix_ids A suffix_ids (type ids 0); pairs are not supported.
+  Result<Encoding> add_special_tokens(const std::vector<int32_t>& a,
+                                      const std::vector<int32_t>* b) const override;
+  size_t num_special_tokens(bool pair) const override {
+    return pair ? 0 : prefix_ids.size() + suffix_ids.size();
+  }
 
   // Fills eog from eos, extra_ids and the special tokens with an end-of-turn text (llama.cpp's
   // list); <|end|> is left out when <|return|> and <|call|> are there (harmony, as llama.cpp).

@@ -1,6 +1,7 @@
 #pragma once
-// Tokenizer: Hugging Face tokenizer.json (byte-level BPE; BPE with byte fallback) and tokenizers
-// stored in GGUF metadata (tokenizer.ggml.*: "gpt2" BPE and "llama" SentencePiece-style).
+// Tokenizer: Hugging Face tokenizer.json (byte-level BPE; BPE with byte fallback; WordPiece),
+// BERT's vocab.txt, and tokenizers stored in GGUF metadata (tokenizer.ggml.*: "gpt2" BPE and
+// "llama" SentencePiece-style).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,6 +18,12 @@ class GgufFile;
 struct EncodeOptions {
   bool add_special = false;    // add BOS/EOS as the tokenizer's post-processor/metadata says
   bool parse_special = false;  // recognize special/added-token text as those tokens
+};
+
+// Token ids with the token type (segment) id of each, as BERT-style encoders take them.
+struct Encoding {
+  std::vector<int32_t> ids;
+  std::vector<int32_t> type_ids;
 };
 
 class Tokenizer {
@@ -41,14 +48,25 @@ class Tokenizer {
   // Spaces the decoder strips from the start of the first decoded token (SentencePiece-style
   // "▁Hello" -> "Hello"); 0 for byte-level tokenizers.
   virtual int leading_spaces_to_strip() const { return 0; }
+
+  // The post-processor's special tokens around sequences encoded without them (add_special =
+  // false): one sequence (b == nullptr) or a pair (BERT: [CLS] A [SEP] B [SEP], type ids 0 / 1).
+  // A pair is an error for tokenizers without a pair template.
+  virtual Result<Encoding> add_special_tokens(const std::vector<int32_t>& a,
+                                              const std::vector<int32_t>* b) const = 0;
+  // How many tokens add_special_tokens adds to one sequence (pair = false) or to a pair.
+  virtual size_t num_special_tokens(bool pair) const = 0;
 };
 
 // tokenizer.json (+ tokenizer_config.json beside it, if present, for bos/eos/add_bos).
 Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::string& path);
 // From GGUF metadata (tokenizer.ggml.model, tokens, scores, token_type, merges, pre, special ids).
 Result<std::unique_ptr<Tokenizer>> load_tokenizer_gguf(const GgufFile& gguf);
-// By path: a .gguf file (its metadata), a directory (its tokenizer.json, else its single *.gguf),
-// or a tokenizer.json file.
+// BERT's vocab.txt (one token per line, id = line number) with BertTokenizerFast's defaults;
+// tokenizer_config.json beside it may set do_lower_case, tokenize_chinese_chars, strip_accents.
+Result<std::unique_ptr<Tokenizer>> load_tokenizer_vocab_txt(const std::string& path);
+// By path: a .gguf file (its metadata), a directory (its tokenizer.json, else its single *.gguf,
+// else its vocab.txt), a tokenizer.json or a vocab.txt file.
 Result<std::unique_ptr<Tokenizer>> load_tokenizer_for(const std::string& path);
 
 // Streaming detokenizer: feed token ids one at a time, get back only complete UTF-8 text.

@@ -1,6 +1,7 @@
 // tokenizer.json (Hugging Face `tokenizers`) -> ModelTokenizer. Supports model type BPE (byte-level
 // or byte-fallback), its normalizers, pre-tokenizers, decoders, added tokens and the
-// TemplateProcessing post-processor; tokenizer_config.json beside it supplies bos/eos.
+// TemplateProcessing post-processor; tokenizer_config.json beside it supplies bos/eos. Model type
+// WordPiece goes to build_wordpiece_tokenizer (wordpiece_loader.cc).
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 
 #include "tokenizer/model_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/wordpiece_tokenizer.h"
 
 namespace sluice {
 namespace {
@@ -303,9 +305,10 @@ Result<std::unique_ptr<Tokenizer>> build(const json& root, const json& config, B
   const json& model = root["model"];
   std::string type = model.value("type", std::string());
   if (type.empty() && big.has_merges) type = "BPE";
+  if (type == "WordPiece") return build_wordpiece_tokenizer(root, std::move(big.vocab));
   if (type != "BPE") {
     return Status::error("tokenizer.json",
-                         "unsupported model type '" + type + "' (only BPE is supported)");
+                         "unsupported model type '" + type + "' (BPE and WordPiece are supported)");
   }
   if (!big.has_vocab) {
     return Status::error("tokenizer.json", "BPE model without a \"vocab\" object");

@@ -248,7 +248,10 @@ TEST(Errors, MalformedTokenizerJson) {
                "missing \"model\"");
   expect_error(load_tokenizer_json(
                    dir.write("wp.json", R"({"model": {"type": "WordPiece", "vocab": {"a": 0}}})")),
-               "unsupported model type 'WordPiece'");
+               "unk_token '[UNK]' not in the vocab");
+  expect_error(load_tokenizer_json(
+                   dir.write("uni.json", R"({"model": {"type": "Unigram", "vocab": [["a", 0]]}})")),
+               "unsupported model type 'Unigram'");
   expect_error(
       load_tokenizer_json(dir.write("merge.json",
                                     R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2},
@@ -273,7 +276,8 @@ TEST(Errors, LoadTokenizerFor) {
   TempDir dir;
   expect_error(load_tokenizer_for((dir.path / "nope").string()), "no such file");
   expect_error(load_tokenizer_for(dir.path.string()), "no tokenizer.json");
-  expect_error(load_tokenizer_for(dir.write("x.txt", "hi")), "expected a .gguf");
+  expect_error(load_tokenizer_for(dir.write("x.bin", "hi")), "expected a .gguf");
+  expect_error(load_tokenizer_for(dir.write("x.txt", "hi")), "lacks the unknown");
 
   GgufWriter w;
   w.add_string("general.architecture", "llama");
