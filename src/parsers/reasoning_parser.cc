@@ -120,12 +120,18 @@ ReasoningDelta ReasoningParser::take(bool final) {
 }
 
 std::optional<ReasoningTags> detect_reasoning_tags(std::string_view chat_template) {
-  ReasoningTags tags;
-  if (chat_template.find(tags.open) == std::string_view::npos ||
-      chat_template.find(tags.close) == std::string_view::npos) {
-    return std::nullopt;
+  static const ReasoningTags kFamilies[] = {
+      {"<|channel>thought", "<channel|>"},  // Gemma 4: the thought channel
+      {"[THINK]", "[/THINK]"},              // Mistral (Magistral, Ministral reasoning)
+      {"<think>", "</think>"},
+  };
+  for (const ReasoningTags& tags : kFamilies) {
+    if (chat_template.find(tags.open) != std::string_view::npos &&
+        chat_template.find(tags.close) != std::string_view::npos) {
+      return tags;
+    }
   }
-  return tags;
+  return std::nullopt;
 }
 
 bool prompt_opens_reasoning(std::string_view rendered_prompt, const ReasoningTags& tags) {

@@ -1,6 +1,7 @@
 #pragma once
-// Splits model output into reasoning ("<think>...</think>") and the rest, streaming: any split of
-// the input yields the same concatenated reasoning and content.
+// Splits model output into reasoning (between the template's tags: "<think>...</think>",
+// "[THINK]...[/THINK]", ...) and the rest, streaming: any split of the input yields the same
+// concatenated reasoning and content.
 //
 // Rules: output before the first open tag is content (unless starts_in_reasoning), except
 // whitespace alone before it (GLM writes "\n<think>"); the first open tag starts reasoning, the
@@ -16,6 +17,11 @@
 
 namespace sluice::parsers {
 
+struct ReasoningTags {
+  std::string open = "<think>";
+  std::string close = "</think>";
+};
+
 struct ReasoningDelta {
   std::string reasoning;
   std::string content;
@@ -25,6 +31,8 @@ class ReasoningParser {
  public:
   // starts_in_reasoning: the prompt already opened the tag (templates that end with "<think>\n").
   ReasoningParser(std::string open_tag, std::string close_tag, bool starts_in_reasoning);
+  ReasoningParser(const ReasoningTags& tags, bool starts_in_reasoning)
+      : ReasoningParser(tags.open, tags.close, starts_in_reasoning) {}
   ReasoningDelta feed(std::string_view text);
   ReasoningDelta finish();
   bool in_reasoning() const;
@@ -45,11 +53,10 @@ class ReasoningParser {
   ReasoningDelta out_;              // not yet returned (may end in a partial UTF-8 character)
 };
 
-struct ReasoningTags {
-  std::string open = "<think>";
-  std::string close = "</think>";
-};
-// The reasoning tags a chat template uses (it mentions both); nullopt when it has none.
+// The reasoning tags a chat template writes (it mentions both): Gemma 4's
+// "<|channel>thought" ... "<channel|>", Mistral's "[THINK]" ... "[/THINK]", else "<think>" ...
+// "</think>" (Qwen3, DeepSeek R1, GLM, MiniMax, Granite 3.3); nullopt when it has none (gpt-oss's
+// harmony channels are the harmony format's own).
 std::optional<ReasoningTags> detect_reasoning_tags(std::string_view chat_template);
 // Whether a rendered prompt leaves the model inside reasoning: it ends with the open tag
 // (whitespace after it allowed), as DeepSeek-R1 distills, QwQ and Qwen3.5 prompts do.
