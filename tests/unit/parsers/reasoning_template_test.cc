@@ -33,6 +33,16 @@ TEST(ReasoningTemplate, MinistralThinkBlocksThenCalls) {
       "Paris weather.\nCall it.", "Let me look that up.");
 }
 
+TEST(ReasoningTemplate, Gemma4ThoughtChannel) {
+  expect_template_round_trip_with_reasoning(
+      {"google-gemma-4-31B-it.jinja", "<|turn>model\n", "<|tool_response>"}, "gemma4",
+      weather_and_search_tools(),
+      {{"role", "assistant"},
+       {"reasoning_content", "The user wants Paris.\n\nCall get_weather."},
+       {"tool_calls", weather_call()}},
+      false, "The user wants Paris.\n\nCall get_weather.", "");
+}
+
 std::string generation_prompt(const std::string& file, bool thinking) {
   auto tpl = ChatTemplate::parse(read_template_file(file));
   EXPECT_TRUE(tpl.ok());
