@@ -5,6 +5,7 @@
 
 #include "parsers/gemma4_grammar.h"
 #include "parsers/gemma4_value.h"
+#include "structured/grammar_matcher.h"
 #include "template_round_trip.h"
 
 namespace sluice::parsers::testing {
@@ -99,6 +100,49 @@ TEST(Gemma4Value, MalformedFails) {
 TEST(Gemma4Grammar, TextOfAJsonValue) {
   EXPECT_EQ(gemma4_text(Json::parse(R"({"b": [1, "x"], "a": {"z": null, "y": true}})")),
             R"({a:{y:true,z:null},b:[1,<|"|>x<|"|>]})");
+}
+
+// Whether the calls grammar (any number of calls) accepts all of text, and can end there.
+bool grammar_accepts(const std::string& text) {
+  static auto vocab = structured::TokenVocab::build(tokenizer("qwen3"));
+  auto node = gemma4_calls_grammar(weather_and_search_tools(), std::nullopt, 1, -1);
+  EXPECT_TRUE(node.ok()) << node.error();
+  auto grammar = structured::compile(*node);
+  EXPECT_TRUE(grammar.ok()) << grammar.error();
+  structured::GrammarMatcher m(*grammar, vocab);
+  EncodeOptions opts;
+  opts.parse_special = true;
+  for (int32_t id : tokenizer("qwen3").encode(text, opts))
+    if (!m.accept(id)) return false;
+  return m.can_finish();
+}
+
+std::string call(const std::string& name, const std::string& args) {
+  return "<|tool_call>call:" + name + args + "<tool_call|>";
+}
+
+TEST(Gemma4Grammar, OptionalMembersAndTheirCommas) {
+  const std::string q = "<|\"|>";
+  EXPECT_TRUE(grammar_accepts(call("get_weather", "{city:" + q + "Paris" + q + "}")));
+  EXPECT_TRUE(grammar_accepts(call("search", "{query:" + q + "x" + q + ",safe:false}")));
+  EXPECT_TRUE(grammar_accepts(call("search", "{max_results:2,query:" + q + "x" + q + "}")));
+  EXPECT_TRUE(grammar_accepts(call(
+      "search", "{filters:{lang:" + q + "fr" + q + ",n:[1,true]},query:" + q + "x" + q + "}")));
+  EXPECT_FALSE(grammar_accepts(call("search", "{safe:false}")));  // query is required
+  EXPECT_FALSE(grammar_accepts(call("search", "{query:" + q + "x" + q + ",}")));
+  EXPECT_FALSE(grammar_accepts(call("search", "{,query:" + q + "x" + q + "}")));
+  EXPECT_FALSE(grammar_accepts(call("search", "{safe:false,query:" + q + "x" + q + "}")));
+  EXPECT_FALSE(grammar_accepts(call("search", "{max_results:2.5,query:" + q + "x" + q + "}")));
+}
+
+TEST(Gemma4Grammar, AcceptsWhatTheTemplateWrites) {
+  OJson calls = OJson::array(
+      {template_call("get_weather", R"({"city": "Paris", "unit": "fahrenheit"})"),
+       template_call("search", R"({"query": "ünï {a:b}, [x]", "max_results": 3, "safe": true,
+                                   "filters": {"lang": "fr", "tags": ["a", "b"], "n": -1.5}})")});
+  std::string turn = render_assistant_turn(kCallsTurn, weather_and_search_tools(),
+                                           {{"role", "assistant"}, {"tool_calls", calls}});
+  EXPECT_TRUE(grammar_accepts(turn)) << turn;
 }
 
 class Gemma4Cases : public ::testing::TestWithParam<ToolCase> {};
