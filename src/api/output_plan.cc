@@ -169,8 +169,7 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
   if (!in.kwargs.contains("enable_thinking"))
     in.kwargs["enable_thinking"] = req.thinking.enabled.value_or(true);
   plan_effort(ctx, req.thinking, in.kwargs);
-  if (!ctx.reasoning_open.empty())
-    plan.reasoning = ReasoningTags{ctx.reasoning_open, ctx.reasoning_close};
+  plan.reasoning = ctx.reasoning_tags;
   return plan;
 }
 
@@ -273,13 +272,11 @@ void configure_output_parsing(ServerContext& ctx) {
   else
     ctx.tool_format = o.tool_call_parser;
   // The reasoning markers the template writes (harmony's channels are the harmony format's).
-  std::optional<ReasoningTags> tags;
+  ctx.reasoning_tags.reset();
   if (o.reasoning_parser == "think")
-    tags = ReasoningTags{};
+    ctx.reasoning_tags = ReasoningTags{};
   else if (o.reasoning_parser == "auto" && !ctx.harmony_prompt)
-    tags = parsers::detect_reasoning_tags(source);
-  ctx.reasoning_open = tags ? tags->open : "";
-  ctx.reasoning_close = tags ? tags->close : "";
+    ctx.reasoning_tags = parsers::detect_reasoning_tags(source);
 }
 
 }  // namespace sluice::api

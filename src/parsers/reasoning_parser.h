@@ -8,8 +8,9 @@
 // first close tag after it ends it; everything after is content (later tags included). An open tag
 // repeated at the very start of reasoning is dropped (models whose prompt already opened it
 // sometimes write it again). Whitespace at both ends of the reasoning, and at the start of the
-// content after it, is dropped. Unterminated reasoning stays reasoning at finish(). Partial tags
-// and partial UTF-8 characters are held until decided.
+// content after it, is dropped; so are answer markers (<response>) in the content after it.
+// Unterminated reasoning stays reasoning at finish(). Partial tags and partial UTF-8 characters are
+// held until decided.
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,9 @@ namespace sluice::parsers {
 struct ReasoningTags {
   std::string open = "<think>";
   std::string close = "</think>";
+  // Markers around the answer after the section (Granite 3.3's <response>...</response>):
+  // dropped from the content; empty: none.
+  std::string answer_open, answer_close;
 };
 
 struct ReasoningDelta {
@@ -31,8 +35,7 @@ class ReasoningParser {
  public:
   // starts_in_reasoning: the prompt already opened the tag (templates that end with "<think>\n").
   ReasoningParser(std::string open_tag, std::string close_tag, bool starts_in_reasoning);
-  ReasoningParser(const ReasoningTags& tags, bool starts_in_reasoning)
-      : ReasoningParser(tags.open, tags.close, starts_in_reasoning) {}
+  ReasoningParser(const ReasoningTags& tags, bool starts_in_reasoning);
   ReasoningDelta feed(std::string_view text);
   ReasoningDelta finish();
   bool in_reasoning() const;
@@ -43,7 +46,9 @@ class ReasoningParser {
   void reasoning_text(std::string_view s);
   ReasoningDelta take(bool final);
 
-  std::string open_, close_, held_;
+  void answer_text(std::string_view s, bool at_end);
+
+  std::string open_, close_, answer_open_, answer_close_, held_;
   State state_;
   bool at_reasoning_start_ = true;  // leading whitespace / a repeated open tag still dropped
   bool at_content_start_ = true;    // leading whitespace after the close tag still dropped
@@ -55,8 +60,9 @@ class ReasoningParser {
 
 // The reasoning tags a chat template writes (it mentions both): Gemma 4's
 // "<|channel>thought" ... "<channel|>", Mistral's "[THINK]" ... "[/THINK]", else "<think>" ...
-// "</think>" (Qwen3, DeepSeek R1, GLM, MiniMax, Granite 3.3); nullopt when it has none (gpt-oss's
-// harmony channels are the harmony format's own).
+// "</think>" (Qwen3, DeepSeek R1, GLM, MiniMax, Granite 3.3, which also asks for its answer in
+// <response></response>); nullopt when it has none (gpt-oss's harmony channels are the harmony
+// format's own).
 std::optional<ReasoningTags> detect_reasoning_tags(std::string_view chat_template);
 // Whether a rendered prompt leaves the model inside reasoning: it ends with the open tag
 // (whitespace after it allowed), as DeepSeek-R1 distills, QwQ and Qwen3.5 prompts do.

@@ -76,8 +76,8 @@ TEST(ReasoningTagsPlan, EachFamilysTags) {
   for (const auto& [file, open, close] : families) {
     SCOPED_TRACE(file);
     Configured c(file);
-    EXPECT_EQ(c.ctx.reasoning_open, open);
-    EXPECT_EQ(c.ctx.reasoning_close, close);
+    EXPECT_EQ(c.ctx.reasoning_tags ? c.ctx.reasoning_tags->open : "", open);
+    EXPECT_EQ(c.ctx.reasoning_tags ? c.ctx.reasoning_tags->close : "", close);
     ChatPromptInput in = ask();
     OutputPlan plan = plan_chat_output(c.ctx, OutputRequest{}, in);
     EXPECT_EQ(plan.reasoning.has_value(), !open.empty());
@@ -88,10 +88,20 @@ TEST(ReasoningTagsPlan, EachFamilysTags) {
   }
 }
 
+TEST(ReasoningTagsPlan, Granite33AnswerMarkersReachThePlan) {
+  Configured c("ibm-granite-granite-3.3-2B-Instruct.jinja");
+  ChatPromptInput in = ask();
+  OutputPlan plan = plan_chat_output(c.ctx, OutputRequest{}, in);
+  ASSERT_TRUE(plan.reasoning);
+  EXPECT_EQ(plan.reasoning->answer_open, "<response>");
+  EXPECT_EQ(plan.reasoning->answer_close, "</response>");
+}
+
 TEST(ReasoningTagsPlan, FlagsOverrideTheTemplate) {
-  EXPECT_EQ(Configured("google-gemma-4-31B-it.jinja", "none").ctx.reasoning_open, "");
-  EXPECT_EQ(Configured("meta-llama-Llama-3.1-8B-Instruct.jinja", "think").ctx.reasoning_open,
-            "<think>");
+  EXPECT_FALSE(Configured("google-gemma-4-31B-it.jinja", "none").ctx.reasoning_tags);
+  auto forced = Configured("meta-llama-Llama-3.1-8B-Instruct.jinja", "think").ctx.reasoning_tags;
+  ASSERT_TRUE(forced);
+  EXPECT_EQ(forced->open, "<think>");
 }
 
 TEST(ReasoningTagsPlan, Gemma4ThinkingOnAndOff) {

@@ -91,6 +91,39 @@ TEST(ReasoningTemplate, Gemma4PromptClosesTheChannelWhenThinkingIsOff) {
   EXPECT_FALSE(prompt_opens_reasoning(on, *tags));
 }
 
+// Granite 3.3 (its `thinking` switch on) asks for <think></think> then <response></response>:
+// the answer's markers are dropped from the content.
+TEST(ReasoningTemplate, Granite33ResponseMarkers) {
+  const std::string file = "ibm-granite-granite-3.3-2B-Instruct.jinja";
+  std::optional<ReasoningTags> tags = detect_reasoning_tags(read_template_file(file));
+  ASSERT_TRUE(tags);
+  EXPECT_EQ(tags->open, "<think>");
+  EXPECT_EQ(tags->answer_open, "<response>");
+  EXPECT_EQ(tags->answer_close, "</response>");
+  auto tpl = ChatTemplate::parse(read_template_file(file));
+  ASSERT_TRUE(tpl.ok());
+  OJson ctx = {{"messages", OJson::array({{{"role", "user"}, {"content", "2+2?"}}})},
+               {"add_generation_prompt", true},
+               {"thinking", true}};
+  auto prompt = tpl->render(ctx);
+  ASSERT_TRUE(prompt.ok()) << prompt.error();
+  EXPECT_NE(prompt->find("<think></think>"), std::string::npos);
+  EXPECT_FALSE(prompt_opens_reasoning(*prompt, *tags));
+  const std::string output =
+      "<think>Two and two, «naïve».</think>\n<response>It is **4**.</response>";
+  std::vector<std::string> bytes;
+  for (char c : output) bytes.emplace_back(1, c);
+  for (const auto& pieces : {token_pieces("qwen2_5", output), bytes}) {
+    ParsedOutput out = parse_with_reasoning(*make_tool_format("granite"), {}, false, pieces, *tags);
+    EXPECT_EQ(out.reasoning, "Two and two, «naïve».");
+    EXPECT_EQ(out.content, "It is **4**.");
+  }
+  // Without a reasoning section the answer is left as written.
+  ParsedOutput plain = parse_with_reasoning(*make_tool_format("granite"), {}, false,
+                                            {"<response>x</response>"}, *tags);
+  EXPECT_EQ(plain.content, "<response>x</response>");
+}
+
 TEST(ReasoningTemplate, PartialMarkersAreHeld) {
   ReasoningParser p(ReasoningTags{"[THINK]", "[/THINK]"}, false);
   ReasoningDelta d = p.feed("[THI");
