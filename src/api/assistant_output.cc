@@ -18,8 +18,8 @@ AssistantEvent text_event(AssistantEvent::Kind kind, std::string text) {
 AssistantOutputParser::AssistantOutputParser(const OutputPlan& plan, std::string id_prefix)
     : id_prefix_(std::move(id_prefix)) {
   if (plan.reasoning)
-    reasoning_ = std::make_unique<parsers::ReasoningParser>(
-        plan.reasoning->open, plan.reasoning->close, plan.reasoning_starts_inside);
+    reasoning_ =
+        std::make_unique<parsers::ReasoningParser>(*plan.reasoning, plan.reasoning_starts_inside);
   if (plan.tool_format) tools_ = plan.tool_format->make_parser(plan.tool_spec);
   if (tools_ && !plan.output_prefix.empty()) tools_->feed(plan.output_prefix, scratch_);
   scratch_.clear();

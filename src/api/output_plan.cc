@@ -97,6 +97,15 @@ bool ends_with(const std::string& s, const std::string& tail) {
          s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+// Whether `text` holds a special token (Mistral's [THINK], Gemma 4's <|channel>): the
+// detokenizer must keep those for the parser to see them.
+bool has_special_token(const Tokenizer& tok, const std::string& text) {
+  const EncodeOptions special{.add_special = false, .parse_special = true};
+  for (int32_t id : tok.encode(text, special))
+    if (tok.is_special(id)) return true;
+  return false;
+}
+
 bool forces_calls(const ToolRequest& t) {
   return t.choice == Choice::kRequired || t.choice == Choice::kNamed;
 }
@@ -160,8 +169,7 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
   if (!in.kwargs.contains("enable_thinking"))
     in.kwargs["enable_thinking"] = req.thinking.enabled.value_or(true);
   plan_effort(ctx, req.thinking, in.kwargs);
-  if (!ctx.reasoning_open.empty())
-    plan.reasoning = ReasoningTags{ctx.reasoning_open, ctx.reasoning_close};
+  plan.reasoning = ctx.reasoning_tags;
   return plan;
 }
 
@@ -196,7 +204,7 @@ void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan&
     };
   }
 
-  // The reasoning section: <think> tags, or the format's own (harmony's analysis channel).
+  // The reasoning section: the template's tags, or the format's own (harmony's analysis channel).
   const std::optional<parsers::ReasoningSection> section =
       plan.tool_format ? plan.tool_format->reasoning_section() : std::nullopt;
   ReasoningControl& rc = er.reasoning;
@@ -212,6 +220,8 @@ void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan&
       rc.open_text = plan.reasoning->open;
       rc.close_text = plan.reasoning->close;
       rc.close_tokens = tok.encode("\n" + plan.reasoning->close + "\n\n", special);
+      if (has_special_token(tok, plan.reasoning->open + plan.reasoning->close))
+        er.skip_special_tokens = false;
     }
   } else if (section) {
     // A spent budget closes the section and opens the answer; under a grammar the close alone
@@ -261,10 +271,12 @@ void configure_output_parsing(ServerContext& ctx) {
         source, ctx.model->config().arch ? ctx.model->config().arch->name : "");
   else
     ctx.tool_format = o.tool_call_parser;
-  const bool think = o.reasoning_parser == "think" ||
-                     (o.reasoning_parser == "auto" && source.find("<think>") != std::string::npos);
-  ctx.reasoning_open = think ? "<think>" : "";
-  ctx.reasoning_close = think ? "</think>" : "";
+  // The reasoning markers the template writes (harmony's channels are the harmony format's).
+  ctx.reasoning_tags.reset();
+  if (o.reasoning_parser == "think")
+    ctx.reasoning_tags = ReasoningTags{};
+  else if (o.reasoning_parser == "auto" && !ctx.harmony_prompt)
+    ctx.reasoning_tags = parsers::detect_reasoning_tags(source);
 }
 
 }  // namespace sluice::api

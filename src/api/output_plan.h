@@ -10,13 +10,12 @@
 #include "api/output_request.h"
 #include "api/server_context.h"
 #include "engine/request.h"
+#include "parsers/reasoning_parser.h"
 #include "parsers/tool_parser.h"
 
 namespace sluice::api {
 
-struct ReasoningTags {
-  std::string open = "<think>", close = "</think>";
-};
+using parsers::ReasoningTags;  // the reasoning section's open and close markers
 
 struct OutputPlan {
   // null: tool calls are not parsed. Formats with their own reasoning section (harmony) are set
@@ -28,7 +27,7 @@ struct OutputPlan {
   // Markup of the output the prompt already wrote (a harmony prefill's "<|channel|>final
   // <|message|>"): the parser reads it first, its events dropped.
   std::string output_prefix;
-  // Whether responses carry reasoning (a <think> section or the format's own).
+  // Whether responses carry reasoning (a tagged section or the format's own).
   bool parses_reasoning() const {
     return reasoning || (tool_format && tool_format->reasoning_section());
   }

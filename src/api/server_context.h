@@ -3,6 +3,7 @@
 // the admission counter behind --max-queued-requests.
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/api_error.h"
@@ -12,6 +13,7 @@
 #include "api/server_options.h"
 #include "engine/engine.h"
 #include "model/model.h"
+#include "parsers/reasoning_parser.h"
 #include "tokenizer/chat_template/chat_template.h"
 
 namespace sluice::api {
@@ -26,7 +28,7 @@ struct ServerContext {
   // Output parsing, chosen once the model is loaded (configure_output_parsing).
   std::string tool_format;            // a parsers::ToolFormat name; empty: tool calls are rejected
   bool template_knows_tools = false;  // else tools go into a system message ("json" format)
-  std::string reasoning_open, reasoning_close;  // empty: no reasoning section
+  std::optional<parsers::ReasoningTags> reasoning_tags;  // none: no reasoning section
   bool harmony_prompt = false;         // the template is gpt-oss's: rendered by harmony_prompt.h
   bool template_takes_effort = false;  // the template reads `reasoning_effort`
   GrammarCache grammars;

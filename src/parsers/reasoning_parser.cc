@@ -12,6 +12,12 @@ ReasoningParser::ReasoningParser(std::string open_tag, std::string close_tag,
       close_(std::move(close_tag)),
       state_(starts_in_reasoning ? State::kReasoning : State::kBeforeOpen) {}
 
+ReasoningParser::ReasoningParser(const ReasoningTags& tags, bool starts_in_reasoning)
+    : ReasoningParser(tags.open, tags.close, starts_in_reasoning) {
+  answer_open_ = tags.answer_open;
+  answer_close_ = tags.answer_close;
+}
+
 bool ReasoningParser::in_reasoning() const {
   return state_ == State::kReasoning;
 }
@@ -98,10 +104,26 @@ void ReasoningParser::run(bool at_end) {
       if (at_content_start_) {
         while (pos < held_.size() && is_json_space(held_[pos])) ++pos;
         if (pos == held_.size()) break;
+        rest = std::string_view(held_).substr(pos);
+        if (!answer_open_.empty() && rest.starts_with(answer_open_)) {
+          pos += answer_open_.size();
+          continue;  // whitespace after it is dropped too
+        }
+        if (!at_end && !answer_open_.empty() && is_prefix_of(rest, answer_open_)) break;
         at_content_start_ = false;
       }
-      out_.content.append(held_, pos);
-      pos = held_.size();
+      if (answer_close_.empty()) {
+        out_.content.append(held_, pos);
+        pos = held_.size();
+        continue;
+      }
+      std::array<std::string_view, 1> tags = {answer_close_};
+      MarkerHit hit = find_marker(rest, tags);
+      size_t n =
+          hit.found() ? hit.pos : rest.size() - (at_end ? 0 : partial_marker_len(rest, tags));
+      out_.content.append(rest.substr(0, n));
+      pos += hit.found() ? n + answer_close_.size() : n;
+      if (!hit.found()) break;
     }
   }
   held_.erase(0, pos);
@@ -120,12 +142,21 @@ ReasoningDelta ReasoningParser::take(bool final) {
 }
 
 std::optional<ReasoningTags> detect_reasoning_tags(std::string_view chat_template) {
-  ReasoningTags tags;
-  if (chat_template.find(tags.open) == std::string_view::npos ||
-      chat_template.find(tags.close) == std::string_view::npos) {
-    return std::nullopt;
+  static const ReasoningTags kFamilies[] = {
+      {"<|channel>thought", "<channel|>"},  // Gemma 4: the thought channel
+      {"[THINK]", "[/THINK]"},              // Mistral (Magistral, Ministral reasoning)
+      {"<think>", "</think>"},
+  };
+  auto has = [&](std::string_view s) { return chat_template.find(s) != std::string_view::npos; };
+  for (ReasoningTags tags : kFamilies) {
+    if (!has(tags.open) || !has(tags.close)) continue;
+    if (tags.open == "<think>" && has("<response></response>")) {  // Granite 3.3
+      tags.answer_open = "<response>";
+      tags.answer_close = "</response>";
+    }
+    return tags;
   }
-  return tags;
+  return std::nullopt;
 }
 
 bool prompt_opens_reasoning(std::string_view rendered_prompt, const ReasoningTags& tags) {

@@ -17,6 +17,7 @@ std::unique_ptr<ToolFormat> make_tool_format(std::string_view name) {
   if (name == "minimax_m2") return make_minimax_m2_format();
   if (name == "granite") return make_granite_format();
   if (name == "functionary_v3") return make_functionary_v3_format();
+  if (name == "gemma4") return make_gemma4_format();
   return nullptr;
 }
 
@@ -26,6 +27,7 @@ std::string detect_tool_format(std::string_view chat_template, std::string_view 
   // DeepSeek V3 / R1 (and the R1 distills) fence the arguments in ```json; V3.1 does not.
   if (has("<｜tool▁calls▁begin｜>")) return has("```json") ? "deepseek_v3" : "deepseek_v31";
   if (has("<|tool_calls_section_begin|>")) return "kimi_k2";
+  if (has("<|tool_call>call:")) return "gemma4";
   if (has("<minimax:tool_call>")) return "minimax_m2";
   if (has("<|tool_call|>")) return "granite";  // Granite 3.x: <|tool_call|>[...]
   if (has(">>>${recipient}")) return "functionary_v3";

@@ -19,5 +19,6 @@ std::unique_ptr<ToolFormat> make_glm45_format();
 std::unique_ptr<ToolFormat> make_minimax_m2_format();
 std::unique_ptr<ToolFormat> make_granite_format();
 std::unique_ptr<ToolFormat> make_functionary_v3_format();
+std::unique_ptr<ToolFormat> make_gemma4_format();
 
 }  // namespace sluice::parsers

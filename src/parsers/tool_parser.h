@@ -10,7 +10,8 @@
 // - A call begins (kToolCallBegin) as soon as its name is complete; from then on it is a call,
 //   whatever follows. Arguments arrive as kToolArguments pieces: for the JSON formats the
 //   arguments text exactly as generated (whitespace-trimmed); for qwen3_coder, glm45 and
-//   minimax_m2 the JSON built from the parameters. Missing or null arguments are "{}".
+//   minimax_m2 the JSON built from the parameters; for gemma4 its syntax converted to JSON.
+//   Missing or null arguments are "{}".
 // - A block that is not a call before its name is known (broken JSON, `{"answer": 1}`) is content,
 //   markup included: the model wrote it.
 // - finish(): a partial tag is content; a call whose name is complete ends with the arguments
@@ -73,7 +74,7 @@ class ToolFormat {
  public:
   virtual ~ToolFormat() = default;
   // "hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony", "deepseek_v3",
-  // "deepseek_v31", "kimi_k2", "glm45", "minimax_m2", "granite", "functionary_v3"
+  // "deepseek_v31", "kimi_k2", "glm45", "minimax_m2", "granite", "functionary_v3", "gemma4"
   virtual std::string name() const = 0;
   // A fresh parser per response (choice): parsers hold per-stream state.
   virtual std::unique_ptr<ToolParser> make_parser(const ToolSpec& tools) const = 0;
@@ -99,7 +100,8 @@ std::unique_ptr<ToolFormat> make_tool_format(std::string_view name);
 // "<function=" -> qwen3_coder, "<|python_tag|>" -> llama3_json, "[TOOL_CALLS]" -> mistral,
 // "<|channel|>" -> harmony, "<｜tool▁calls▁begin｜>" -> deepseek_v3 / deepseek_v31,
 // "<|tool_calls_section_begin|>" -> kimi_k2, "<arg_key>" -> glm45, "<minimax:tool_call>" ->
-// minimax_m2, "<|tool_call|>" -> granite, ">>>${recipient}" -> functionary_v3; else "json".
+// minimax_m2, "<|tool_call|>" -> granite, ">>>${recipient}" -> functionary_v3,
+// "<|tool_call>call:" -> gemma4; else "json".
 std::string detect_tool_format(std::string_view chat_template, std::string_view architecture);
 
 // Convenience: whole text -> content + calls (what non-streamed responses use).

@@ -63,7 +63,7 @@ TEST(HarmonyPlan, TheTemplateChoosesHarmony) {
   EXPECT_EQ(ctx.tool_format, "harmony");
   EXPECT_TRUE(ctx.harmony_prompt);
   EXPECT_TRUE(ctx.template_knows_tools);
-  EXPECT_TRUE(ctx.reasoning_open.empty());
+  EXPECT_FALSE(ctx.reasoning_tags);
 }
 
 TEST(HarmonyPlan, ChannelsAreParsedWithoutTools) {

@@ -44,8 +44,7 @@ bool ends_with(const std::string& s, const std::string& tail) {
 
 TEST(OutputPlanTest, ThinkingIsOnByDefaultSoTheTemplateOpensTheSection) {
   ServerContext ctx;
-  ctx.reasoning_open = "<think>";
-  ctx.reasoning_close = "</think>";
+  ctx.reasoning_tags = ReasoningTags{};
   OutputRequest req;
   req.thinking.budget = 4;  // a budget alone must not leave the section closed
   ChatPromptInput in = ask();

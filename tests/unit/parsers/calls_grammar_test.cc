@@ -149,6 +149,12 @@ std::vector<FormatTexts> format_texts() {
        "\"unit\": \"kelvin\"}}]"},
       {"functionary_v3", "get_weather\n{\"city\": \"Paris\", \"unit\": \"celsius\"}>>>ping\n{}",
        "pong\n{}", "get_weather\n{\"city\": \"Paris\", \"unit\": \"kelvin\"}"},
+      {"gemma4",
+       "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,unit:<|\"|>celsius<|\"|>}"
+       "<tool_call|><|tool_call>call:ping{}<tool_call|>",
+       "<|tool_call>call:pong{}<tool_call|>",
+       "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,unit:<|\"|>kelvin<|\"|>}"
+       "<tool_call|>"},
   };
 }
 

@@ -89,39 +89,41 @@ std::string read_template(const std::string& name) {
 }
 
 TEST(ReasoningDetection, EveryTemplate) {
-  const std::map<std::string, bool> expected = {
-      {"HuggingFaceTB-SmolLM3-3B.jinja", true},
-      {"Mistral-Small-3.2-24B-Instruct-2506.jinja", false},
-      {"NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja", false},
-      {"Qwen-QwQ-32B.jinja", true},
-      {"Qwen-Qwen2.5-7B-Instruct.jinja", false},
-      {"Qwen-Qwen3-0.6B.jinja", true},
-      {"Qwen3-Coder.jinja", false},
-      {"Qwen3.5-4B.jinja", true},
-      {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", true},
-      {"google-gemma-2-2b-it.jinja", false},
-      {"ibm-granite-granite-3.3-2B-Instruct.jinja", true},
-      {"meta-llama-Llama-3.1-8B-Instruct.jinja", false},
-      {"meta-llama-Llama-3.2-3B-Instruct.jinja", false},
-      {"meta-llama-Llama-3.3-70B-Instruct.jinja", false},
-      {"microsoft-Phi-3.5-mini-instruct.jinja", false},
-      {"mistralai-Mistral-Nemo-Instruct-2407.jinja", false},
-      {"openai-gpt-oss-120b.jinja", false},
-      {"GLM-4.6.jinja", true},
-      {"Kimi-K2-Instruct.jinja", false},
-      {"MiniMax-M2.jinja", true},
-      {"deepseek-ai-DeepSeek-V3.1.jinja", true},
-      {"google-gemma-4-31B-it.jinja", false},
-      {"ibm-granite-granite-4.0.jinja", false},
-      {"meetkai-functionary-medium-v3.2.jinja", false},
-      {"mistralai-Ministral-3-14B-Reasoning-2512.jinja", false},  // [THINK] tags: not detected yet
-  };
+  // The open tag detected in each template; "": none.
+  const std::vector<std::pair<std::string, std::string>> families = {
+      {"HuggingFaceTB-SmolLM3-3B.jinja", "<think>"},
+      {"Mistral-Small-3.2-24B-Instruct-2506.jinja", ""},
+      {"NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja", ""},
+      {"Qwen-QwQ-32B.jinja", "<think>"},
+      {"Qwen-Qwen2.5-7B-Instruct.jinja", ""},
+      {"Qwen-Qwen3-0.6B.jinja", "<think>"},
+      {"Qwen3-Coder.jinja", ""},
+      {"Qwen3.5-4B.jinja", "<think>"},
+      {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", "<think>"},
+      {"google-gemma-2-2b-it.jinja", ""},
+      {"ibm-granite-granite-3.3-2B-Instruct.jinja", "<think>"},
+      {"meta-llama-Llama-3.1-8B-Instruct.jinja", ""},
+      {"meta-llama-Llama-3.2-3B-Instruct.jinja", ""},
+      {"meta-llama-Llama-3.3-70B-Instruct.jinja", ""},
+      {"microsoft-Phi-3.5-mini-instruct.jinja", ""},
+      {"mistralai-Mistral-Nemo-Instruct-2407.jinja", ""},
+      {"openai-gpt-oss-120b.jinja", ""},
+      {"GLM-4.6.jinja", "<think>"},
+      {"Kimi-K2-Instruct.jinja", ""},
+      {"MiniMax-M2.jinja", "<think>"},
+      {"deepseek-ai-DeepSeek-V3.1.jinja", "<think>"},
+      {"google-gemma-4-31B-it.jinja", "<|channel>thought"},
+      {"ibm-granite-granite-4.0.jinja", ""},
+      {"meetkai-functionary-medium-v3.2.jinja", ""},
+      {"mistralai-Ministral-3-14B-Reasoning-2512.jinja", "[THINK]"}};
+  const std::map<std::string, std::string> expected(families.begin(), families.end());
   size_t seen = 0;
   for (const auto& entry : std::filesystem::directory_iterator(testdata_dir() + "/templates")) {
     std::string name = entry.path().filename().string();
     auto it = expected.find(name);
     ASSERT_NE(it, expected.end()) << "a new template: add its expectation: " << name;
-    EXPECT_EQ(detect_reasoning_tags(read_template(name)).has_value(), it->second) << name;
+    std::optional<ReasoningTags> tags = detect_reasoning_tags(read_template(name));
+    EXPECT_EQ(tags ? tags->open : "", it->second) << name;
     ++seen;
   }
   EXPECT_EQ(seen, expected.size());

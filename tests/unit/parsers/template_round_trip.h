@@ -112,9 +112,9 @@ inline ParsedOutput expect_template_round_trip(const TemplateFrame& frame,
 // Reasoning then the turn, as the API runs them: the reasoning parser first, its content into
 // the tool parser; one piece at a time.
 inline ParsedOutput parse_with_reasoning(const ToolFormat& format, const ToolSpec& spec,
-                                         bool starts_inside,
-                                         const std::vector<std::string>& pieces) {
-  ReasoningParser reasoning("<think>", "</think>", starts_inside);
+                                         bool starts_inside, const std::vector<std::string>& pieces,
+                                         const ReasoningTags& tags = {}) {
+  ReasoningParser reasoning(tags, starts_inside);
   auto tools = format.make_parser(spec);
   std::vector<ParseEvent> events;
   ParsedOutput out;
@@ -137,21 +137,23 @@ inline ParsedOutput parse_with_reasoning(const ToolFormat& format, const ToolSpe
 
 namespace sluice::parsers::testing {
 
-// A turn that carries its own <think> section: rendered, then parsed with the reasoning parser in
-// front, token by token and byte by byte.
+// A turn that carries its own reasoning section (the tags the template's detection gives):
+// rendered, then parsed with the reasoning parser in front, token by token and byte by byte.
 inline void expect_template_round_trip_with_reasoning(const TemplateFrame& frame,
                                                       const std::string& format_name,
                                                       const ToolSpec& spec, const OJson& assistant,
                                                       bool starts_inside,
                                                       const std::string& expected_reasoning,
                                                       const std::string& expected_content) {
+  std::optional<ReasoningTags> tags = detect_reasoning_tags(template_text(frame));
+  ASSERT_TRUE(tags) << frame.file;
   std::string turn = render_assistant_turn(frame, spec, assistant);
   auto format = make_tool_format(format_name);
   ASSERT_NE(format, nullptr);
   std::vector<std::string> bytes;
   for (char c : turn) bytes.emplace_back(1, c);
   for (const auto& pieces : {token_pieces("qwen2_5", turn), bytes, {turn}}) {
-    ParsedOutput out = parse_with_reasoning(*format, spec, starts_inside, pieces);
+    ParsedOutput out = parse_with_reasoning(*format, spec, starts_inside, pieces, *tags);
     EXPECT_EQ(out.reasoning, expected_reasoning) << turn;
     EXPECT_EQ(out.content, expected_content) << turn;
     expect_same_calls(out.calls, assistant.value("tool_calls", OJson::array()));

@@ -41,7 +41,7 @@ TEST(ToolFormatDetection, EveryTemplate) {
       {"Kimi-K2-Instruct.jinja", "kimi_k2"},
       {"MiniMax-M2.jinja", "minimax_m2"},
       {"deepseek-ai-DeepSeek-V3.1.jinja", "deepseek_v31"},
-      {"google-gemma-4-31B-it.jinja", "json"},
+      {"google-gemma-4-31B-it.jinja", "gemma4"},
       {"ibm-granite-granite-4.0.jinja", "hermes"},
       {"meetkai-functionary-medium-v3.2.jinja", "functionary_v3"},
       {"mistralai-Ministral-3-14B-Reasoning-2512.jinja", "mistral"},
@@ -64,8 +64,9 @@ TEST(ToolFormatDetection, ArchitectureDecidesForTemplatesWithoutToolSyntax) {
 }
 
 TEST(ToolFormatByName, EveryNameRoundTrips) {
-  for (std::string name : {"hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony",
-                           "deepseek_v3", "deepseek_v31", "kimi_k2"}) {
+  for (std::string name :
+       {"hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony", "deepseek_v3",
+        "deepseek_v31", "kimi_k2", "glm45", "minimax_m2", "granite", "functionary_v3", "gemma4"}) {
     auto format = make_tool_format(name);
     ASSERT_NE(format, nullptr) << name;
     EXPECT_EQ(format->name(), name);
