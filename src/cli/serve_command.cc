@@ -21,6 +21,7 @@
 #include "cli/default_model.h"
 #include "cli/engine_flags.h"
 #include "cli/shutdown_signals.h"
+#include "parsers/tool_parser.h"
 
 namespace sluice {
 
@@ -162,12 +163,14 @@ Command register_serve_command(CLI::App& app) {
   cmd->add_option("--http-threads", o->server.http_threads,
                   "HTTP worker threads (each stream holds one)")
       ->capture_default_str();
+  std::vector<std::string> formats = parsers::tool_format_names();
+  std::string listed;
+  for (const std::string& f : formats) listed += f + ", ";
+  formats.insert(formats.end(), {"auto", "none"});
   cmd->add_option("--tool-call-parser", o->server.tool_call_parser,
-                  "Tool-call format: auto (from the chat template), hermes, qwen3_coder, "
-                  "llama3_json, mistral, json, harmony (gpt-oss channels), or none")
+                  "Tool-call format: auto (from the chat template), " + listed + "or none")
       ->capture_default_str()
-      ->check(CLI::IsMember(
-          {"auto", "none", "hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony"}));
+      ->check(CLI::IsMember(formats));
   cmd->add_option("--reasoning-parser", o->server.reasoning_parser,
                   "Reasoning sections: auto (from the chat template), think (<think>...</think>), "
                   "or none")

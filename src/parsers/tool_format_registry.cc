@@ -3,22 +3,37 @@
 
 namespace sluice::parsers {
 
+namespace {
+struct NamedFormat {
+  const char* name;
+  std::unique_ptr<ToolFormat> (*make)();
+};
+constexpr NamedFormat kFormats[] = {{"hermes", make_hermes_format},
+                                    {"qwen3_coder", make_qwen3_coder_format},
+                                    {"llama3_json", make_llama3_json_format},
+                                    {"mistral", make_mistral_format},
+                                    {"json", make_json_format},
+                                    {"harmony", make_harmony_format},
+                                    {"deepseek_v3", make_deepseek_v3_format},
+                                    {"deepseek_v31", make_deepseek_v31_format},
+                                    {"kimi_k2", make_kimi_k2_format},
+                                    {"glm45", make_glm45_format},
+                                    {"minimax_m2", make_minimax_m2_format},
+                                    {"granite", make_granite_format},
+                                    {"functionary_v3", make_functionary_v3_format},
+                                    {"gemma4", make_gemma4_format}};
+}  // namespace
+
 std::unique_ptr<ToolFormat> make_tool_format(std::string_view name) {
-  if (name == "hermes") return make_hermes_format();
-  if (name == "qwen3_coder") return make_qwen3_coder_format();
-  if (name == "llama3_json") return make_llama3_json_format();
-  if (name == "mistral") return make_mistral_format();
-  if (name == "json") return make_json_format();
-  if (name == "harmony") return make_harmony_format();
-  if (name == "deepseek_v3") return make_deepseek_v3_format();
-  if (name == "deepseek_v31") return make_deepseek_v31_format();
-  if (name == "kimi_k2") return make_kimi_k2_format();
-  if (name == "glm45") return make_glm45_format();
-  if (name == "minimax_m2") return make_minimax_m2_format();
-  if (name == "granite") return make_granite_format();
-  if (name == "functionary_v3") return make_functionary_v3_format();
-  if (name == "gemma4") return make_gemma4_format();
+  for (const NamedFormat& f : kFormats)
+    if (name == f.name) return f.make();
   return nullptr;
+}
+
+std::vector<std::string> tool_format_names() {
+  std::vector<std::string> names;
+  for (const NamedFormat& f : kFormats) names.emplace_back(f.name);
+  return names;
 }
 
 std::string detect_tool_format(std::string_view chat_template, std::string_view architecture) {

@@ -96,6 +96,8 @@ class ToolFormat {
 
 // By name; nullptr for an unknown name.
 std::unique_ptr<ToolFormat> make_tool_format(std::string_view name);
+// Every name make_tool_format() takes, in registry order.
+std::vector<std::string> tool_format_names();
 // Chooses from the chat template text (and architecture): e.g. "<tool_call>" -> hermes,
 // "<function=" -> qwen3_coder, "<|python_tag|>" -> llama3_json, "[TOOL_CALLS]" -> mistral,
 // "<|channel|>" -> harmony, "<｜tool▁calls▁begin｜>" -> deepseek_v3 / deepseek_v31,
