@@ -96,7 +96,7 @@ TEST(BertNormalizer, CleansSpacesChineseStripsAccentsLowercases) {
             "a b c d e");
   EXPECT_EQ(bert_normalize(std::string("x\0y\x07z\xC2\xAD"
                                        "w\xEF\xBF\xBD",
-                                       13),
+                                       11),
                            o),
             "xyzw");
   EXPECT_EQ(bert_normalize("ab中文cd", o), "ab 中  文 cd");
