@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tokenizer/added_token_json.h"
 #include "tokenizer/model_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/wordpiece_tokenizer.h"
@@ -344,18 +345,7 @@ Result<std::unique_ptr<Tokenizer>> build(const json& root, const json& config, B
   static const json kEmptyArray = json::array();
   const json& added_json = root.contains("added_tokens") ? root["added_tokens"] : kEmptyArray;
   for (const auto& a : added_json) {
-    if (!a.contains("id") || !a.contains("content") || !a["content"].is_string()) {
-      return Status::error("tokenizer.json", "added token without id/content");
-    }
-    AddedToken t;
-    t.id = a["id"].get<int32_t>();
-    t.content = a["content"];
-    t.special = a.value("special", false);
-    t.lstrip = a.value("lstrip", false);
-    t.rstrip = a.value("rstrip", false);
-    t.single_word = a.value("single_word", false);
-    t.normalized = a.value("normalized", !t.special);
-    if (t.id < 0) return Status::error("tokenizer.json", "added token with a negative id");
+    SLUICE_ASSIGN_OR_RETURN(const AddedToken t, added_token_from_json(a));
     vocab.set(t.id, t.content, t.special ? TokenKind::kControl : TokenKind::kUserDefined);
     tok->has_normalized_added = tok->has_normalized_added || t.normalized;
     tok->added.add(t);

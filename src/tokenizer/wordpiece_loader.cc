@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tokenizer/added_token_json.h"
 #include "tokenizer/wordpiece_tokenizer.h"
 
 namespace sluice {
@@ -48,18 +49,7 @@ Result<WordPieceDecoder> parse_decoder(const json& j) {
 Status add_added_tokens(const json& added_json, WordPieceTokenizer* tok) {
   if (!added_json.is_array()) return Status::ok();
   for (const auto& a : added_json) {
-    if (!a.contains("id") || !a.contains("content") || !a["content"].is_string()) {
-      return Status::error("tokenizer.json", "added token without id/content");
-    }
-    AddedToken t;
-    t.id = a["id"].get<int32_t>();
-    t.content = a["content"];
-    t.special = a.value("special", false);
-    t.lstrip = a.value("lstrip", false);
-    t.rstrip = a.value("rstrip", false);
-    t.single_word = a.value("single_word", false);
-    t.normalized = a.value("normalized", !t.special);
-    if (t.id < 0) return Status::error("tokenizer.json", "added token with a negative id");
+    SLUICE_ASSIGN_OR_RETURN(const AddedToken t, added_token_from_json(a));
     tok->vocab.set(t.id, t.content, t.special ? TokenKind::kControl : TokenKind::kUserDefined);
     tok->has_normalized_added = tok->has_normalized_added || t.normalized;
     tok->added.add(t);
