@@ -12,8 +12,6 @@ namespace {
 
 using namespace structured;
 
-constexpr int kAnyDepth = 3;
-
 NodePtr gemma_string() {
   return sequence({literal(std::string(kGemmaQuote)), text_until(std::string(kGemmaQuote))});
 }
@@ -27,31 +25,31 @@ NodePtr comma_list(NodePtr item, int min, int max) {
   return min == 0 ? repeat(items, 0, 1) : items;
 }
 
-NodePtr any_value(int depth);
-
-// Any Gemma object whose values nest at most `depth` containers deep; bare keys.
-NodePtr any_object(int depth) {
+// {key:value,...} with bare keys and any members.
+NodePtr object_of(const NodePtr& value) {
   std::vector<NodePtr> key_chars;
   for (int c = 0; c < 128; ++c) {
     if (std::isalnum(c) || c == '_' || c == '-' || c == '.')
       key_chars.push_back(literal(std::string(1, static_cast<char>(c))));
   }
   NodePtr key = repeat(choice(std::move(key_chars)), 1, -1);
-  NodePtr member = sequence({key, literal(":"), any_value(depth)});
+  NodePtr member = sequence({key, literal(":"), value});
   return sequence({literal("{"), comma_list(member, 0, -1), literal("}")});
 }
 
-// Any Gemma value nested at most `depth` containers deep.
-NodePtr any_value(int depth) {
-  static const NodePtr number = *json_schema(Json{{"type", "number"}});
-  std::vector<NodePtr> options = {gemma_string(), number, literal("true"), literal("false"),
-                                  literal("null")};
-  if (depth > 0) {
-    options.push_back(any_object(depth - 1));
-    options.push_back(
-        sequence({literal("["), comma_list(any_value(depth - 1), 0, -1), literal("]")}));
-  }
-  return choice(std::move(options));
+// Any Gemma value, nested to any depth (one recursive rule, built once).
+NodePtr any_value() {
+  static const NodePtr value = recursive([](const NodePtr& self) {
+    NodePtr number = *json_schema(Json{{"type", "number"}});
+    return choice({gemma_string(), number, literal("true"), literal("false"), literal("null"),
+                   object_of(self),
+                   sequence({literal("["), comma_list(self, 0, -1), literal("]")})});
+  });
+  return value;
+}
+
+NodePtr any_object() {
+  return object_of(any_value());
 }
 
 Result<NodePtr> value_node(const Json& schema);
@@ -91,10 +89,10 @@ Result<NodePtr> typed_node(const std::string& type, const Json& schema) {
     if (schema.contains("properties") && schema["properties"].is_object() &&
         !schema["properties"].empty())
       return object_node(schema);
-    return any_object(kAnyDepth - 1);
+    return any_object();
   }
   if (type == "array") {
-    NodePtr item = any_value(kAnyDepth - 1);
+    NodePtr item = any_value();
     if (schema.contains("items") && schema["items"].is_object()) {
       SLUICE_ASSIGN_OR_RETURN(item, value_node(schema["items"]));
     }
@@ -111,7 +109,7 @@ Result<NodePtr> typed_node(const std::string& type, const Json& schema) {
 }
 
 Result<NodePtr> value_node(const Json& schema) {
-  if (!schema.is_object() || schema.empty()) return any_value(kAnyDepth);
+  if (!schema.is_object() || schema.empty()) return any_value();
   for (const char* k : {"$ref", "allOf", "not"}) {
     if (schema.contains(k))
       return Status::error("tool_grammar",
@@ -138,7 +136,7 @@ Result<NodePtr> value_node(const Json& schema) {
   } else if (schema.contains("items")) {
     return typed_node("array", schema);
   } else {
-    return any_value(kAnyDepth);
+    return any_value();
   }
   if (options.empty()) return Status::error("tool_grammar", "gemma4: a schema allows no value");
   return options.size() == 1 ? options[0] : choice(std::move(options));
@@ -185,7 +183,7 @@ Result<NodePtr> gemma4_calls_grammar(const ToolSpec& tools, const std::optional<
         (*params)["properties"].is_object() && !(*params)["properties"].empty()) {
       SLUICE_ASSIGN_OR_RETURN(args, object_node(*params));
     } else if (params && !params->is_null()) {
-      args = any_object(kAnyDepth - 1);
+      args = any_object();
     }
     calls.push_back(sequence({literal("<|tool_call>call:" + name), args, literal("<tool_call|>")}));
   }

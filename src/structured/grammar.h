@@ -3,6 +3,7 @@
 // built as a tree of GrammarNodes, compiled once into an immutable Grammar (shared by every request
 // that uses it), and driven token by token by one GrammarMatcher per sequence.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,6 +24,9 @@ NodePtr repeat(NodePtr item, int32_t min, int32_t max);  // max < 0: unbounded
 // JSON whitespace, bounded: nothing, one space, or one newline then at most 20 spaces/tabs.
 NodePtr whitespace();
 NodePtr text_until(std::string terminator);  // any bytes not containing terminator, then it
+// A node that contains itself: body(self), where self stands for the whole (nested values of
+// any depth). Compiled as a rule, so it costs one copy however deep the input nests.
+NodePtr recursive(const std::function<NodePtr(const NodePtr& self)>& body);
 // A JSON value valid under `schema` (JSON Schema; `true`/{} = any value). Error names the
 // unsupported keyword or the invalid part, e.g. "[json_schema] unsupported keyword 'not' at /x".
 // Policy (generation is always a subset of what the schema accepts):

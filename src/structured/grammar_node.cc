@@ -197,6 +197,13 @@ NodePtr any_json_value() {
                           literal("true"), literal("false"), literal("null")}));
 }
 
+NodePtr recursive(const std::function<NodePtr(const NodePtr& self)>& body) {
+  auto r = std::make_shared<RuleSet>();
+  r->names = {"recursive"};
+  r->bodies.push_back(body(rule_ref(r.get(), 0)));
+  return scope(r, rule_ref(r.get(), 0));
+}
+
 NodePtr any_json_object() {
   auto r = json_value_rules();
   return scope(r, rule_ref(r.get(), 0));

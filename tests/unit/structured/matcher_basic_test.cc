@@ -73,5 +73,18 @@ TEST(MatcherBasic, RightRecursionWorks) {
   rules->bodies.clear();
 }
 
+TEST(MatcherBasic, RecursiveNestsToAnyDepth) {
+  NodePtr list = recursive([](const NodePtr& self) {
+    return sequence({literal("["), repeat(choice({self, literal("x")}), 0, -1), literal("]")});
+  });
+  auto g = compile(list);
+  ASSERT_TRUE(g.ok()) << g.error();
+  EXPECT_TRUE(byte_accepts(*g, "[]"));
+  EXPECT_TRUE(byte_accepts(*g, "[x[x]x]"));
+  EXPECT_TRUE(byte_accepts(*g, std::string(40, '[') + std::string(40, ']')));
+  EXPECT_FALSE(byte_accepts(*g, "[[x]"));
+  EXPECT_FALSE(byte_accepts(*g, "[y]"));
+}
+
 }  // namespace
 }  // namespace sluice::structured
