@@ -16,8 +16,8 @@ TextModel.set_gguf_parameters in llama.cpp 0.3.36's source):
 
 Precision: `--outtype f32` (default) keeps the checkpoint's F32 weights as they are -- sluice
 maps a safetensors F32 weight as F32 and multiplies in F32 -- so both engines compute in the same
-precision class. `--outtype f16` stores the 2-D weights as F16 (norms and biases stay F32, as
-llama.cpp's converter does).
+precision class. `--outtype f16` stores the 2-D weights as F16 (norms, biases, position and token
+type embeddings stay F32, as llama.cpp's converter does).
 
     .venv/bin/python bench/embeddings/hf_bert_to_gguf.py models/all-minilm-l6-v2 /tmp/minilm-f32.gguf
 """
@@ -32,6 +32,8 @@ import gguf
 import numpy as np
 from safetensors.numpy import load_file
 
+# 2-D tensors llama.cpp's converter keeps in F32 at any outtype (its graph adds them to F32 rows).
+KEPT_F32 = ("position_embd.weight", "token_types.weight")
 # HF tensors llama.cpp's BertModel converter leaves out (it pools on its own).
 SKIPPED = ("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias")
 
@@ -122,7 +124,7 @@ def convert(model_dir: Path, out: Path, outtype: str) -> None:
         if new is None:
             raise SystemExit(f"no GGUF name for tensor {name}")
         data = data.astype(np.float32)
-        if outtype == "f16" and data.ndim == 2 and new.endswith(".weight"):
+        if outtype == "f16" and data.ndim == 2 and new.endswith(".weight") and new not in KEPT_F32:
             data = data.astype(np.float16)
         w.add_tensor(new, data)
 
