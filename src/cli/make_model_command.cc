@@ -69,7 +69,7 @@ Command register_make_model_command(CLI::App& app) {
   cmd->add_option(
          "--format", o->format,
          "gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, gguf-mxfp4, safetensors-bf16, "
-         "mlx-4, mlx-8")
+         "safetensors-mxfp4 (gpt-oss), mlx-4, mlx-8")
       ->capture_default_str();
   cmd->add_option("--group-size", o->group_size, "MLX quantization group size (32, 64, 128)")
       ->capture_default_str();

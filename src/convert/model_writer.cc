@@ -20,21 +20,27 @@ namespace fs = std::filesystem;
 
 Result<OutputFormat> parse_output_format(const std::string& name) {
   static const std::pair<const char*, OutputFormat> names[] = {
-      {"gguf-f16", OutputFormat::kGgufF16},    {"gguf-q8_0", OutputFormat::kGgufQ8_0},
-      {"gguf-q4_0", OutputFormat::kGgufQ4_0},  {"gguf-q4_1", OutputFormat::kGgufQ4_1},
-      {"gguf-q4_k", OutputFormat::kGgufQ4_K},  {"safetensors-bf16", OutputFormat::kSafetensorsBF16},
-      {"mlx-4", OutputFormat::kMlx4},          {"mlx-8", OutputFormat::kMlx8},
-      {"gguf-mxfp4", OutputFormat::kGgufMxfp4}};
+      {"gguf-f16", OutputFormat::kGgufF16},
+      {"gguf-q8_0", OutputFormat::kGgufQ8_0},
+      {"gguf-q4_0", OutputFormat::kGgufQ4_0},
+      {"gguf-q4_1", OutputFormat::kGgufQ4_1},
+      {"gguf-q4_k", OutputFormat::kGgufQ4_K},
+      {"safetensors-bf16", OutputFormat::kSafetensorsBF16},
+      {"mlx-4", OutputFormat::kMlx4},
+      {"mlx-8", OutputFormat::kMlx8},
+      {"gguf-mxfp4", OutputFormat::kGgufMxfp4},
+      {"safetensors-mxfp4", OutputFormat::kSafetensorsMxfp4}};
   for (const auto& [n, f] : names)
     if (name == n) return f;
-  return Status::error("make-model", "unknown format '" + name +
-                                         "' (gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, "
-                                         "gguf-mxfp4, safetensors-bf16, mlx-4, mlx-8)");
+  return Status::error("make-model",
+                       "unknown format '" + name +
+                           "' (gguf-f16, gguf-q8_0, gguf-q4_0, gguf-q4_1, gguf-q4_k, "
+                           "gguf-mxfp4, safetensors-bf16, safetensors-mxfp4, mlx-4, mlx-8)");
 }
 
 bool is_gguf_format(OutputFormat f) {
-  return f != OutputFormat::kSafetensorsBF16 && f != OutputFormat::kMlx4 &&
-         f != OutputFormat::kMlx8;
+  return f != OutputFormat::kSafetensorsBF16 && f != OutputFormat::kSafetensorsMxfp4 &&
+         f != OutputFormat::kMlx4 && f != OutputFormat::kMlx8;
 }
 
 Result<int64_t> tokenizer_vocab_size(const std::string& path) {
@@ -110,6 +116,12 @@ nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
         {"low_freq_factor", c.rope_scaling.low_freq_factor},
         {"high_freq_factor", c.rope_scaling.high_freq_factor},
         {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
+  }
+  if (o.format == OutputFormat::kSafetensorsMxfp4) {  // as transformers writes gpt-oss
+    j["quantization_config"] = {{"quant_method", "mxfp4"},
+                                {"modules_to_not_convert",
+                                 {"model.layers.*.self_attn", "model.layers.*.mlp.router",
+                                  "model.embed_tokens", "lm_head"}}};
   }
   if (o.format == OutputFormat::kMlx4 || o.format == OutputFormat::kMlx8) {
     j["quantization"] = {{"group_size", o.group_size},
@@ -273,6 +285,32 @@ void add_gpt_oss_hf_experts(const std::string& head, const TensorSpec& t,
                  float_bytes(fused, o.float_dtype)});
 }
 
+// gpt-oss experts as transformers publishes them: "<name>_blocks" [E, parts * r, c/32, 16] and
+// "<name>_scales" [E, parts * r, c/32] (OCP MXFP4; gate rows even, up rows odd).
+void add_gpt_oss_mxfp4_experts(const std::string& head, const TensorSpec& t,
+                               const std::vector<float>& gate, const std::vector<float>* up,
+                               std::vector<SafetensorsWriteTensor>& out) {
+  const int64_t E = t.experts, r = t.rows / E, c = t.cols, parts = up ? 2 : 1, g = c / 32;
+  std::vector<uint8_t> blocks, scales;
+  for (int64_t e = 0; e < E; ++e)
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t p = 0; p < parts; ++p) {
+        const float* row = (p ? *up : gate).data() + (e * r + i) * c;
+        const std::vector<uint8_t> q = quantize_to_gguf(GgufType::MXFP4, row, 1, c);
+        for (int64_t k = 0; k < g; ++k) {  // GGUF block order -> OCP (element 2j low nibble)
+          const uint8_t* b = &q[k * 17];
+          scales.push_back(b[0]);
+          uint8_t codes[32];
+          for (int j = 0; j < 16; ++j) codes[j] = b[1 + j] & 15, codes[j + 16] = b[1 + j] >> 4;
+          for (int j = 0; j < 16; ++j)
+            blocks.push_back(static_cast<uint8_t>(codes[2 * j] | codes[2 * j + 1] << 4));
+        }
+      }
+  const std::string name = head + ".experts." + (up ? "gate_up_proj" : "down_proj");
+  out.push_back({name + "_blocks", "U8", {E, parts * r, g, 16}, std::move(blocks)});
+  out.push_back({name + "_scales", "U8", {E, parts * r, g}, std::move(scales)});
+}
+
 // An experts tensor [E * r, c] ("...mlp.experts.gate_proj.weight"): MLX (bits > 0) writes
 // "...mlp.switch_mlp.gate_proj.{weight,scales,biases}" [E, r, ...] (gpt-oss, as mlx-lm names
 // it: "...mlp.experts.gate_proj.*"); HF "...experts.e.gate_proj".
@@ -331,7 +369,13 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
         u.name.replace(u.name.find("gate_proj"), 9, "up_proj");
         up = produce(u);
       }
-      add_gpt_oss_hf_experts(t.name.substr(0, at), t, gate, down ? nullptr : &up, o, out_tensors);
+      if (o.format == OutputFormat::kSafetensorsMxfp4 && t.kind != TensorSpec::Kind::kBias) {
+        if (t.cols % 32 != 0)
+          return Status::error("make-model", t.name + ": columns are not a multiple of 32");
+        add_gpt_oss_mxfp4_experts(t.name.substr(0, at), t, gate, down ? nullptr : &up, out_tensors);
+      } else {
+        add_gpt_oss_hf_experts(t.name.substr(0, at), t, gate, down ? nullptr : &up, o, out_tensors);
+      }
       continue;
     }
     std::vector<float> v = produce(t);
@@ -384,6 +428,8 @@ Status write_model(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
     return Status::error("make-model", "float dtype must be BF16, F16 or F32");
   if (o.format == OutputFormat::kSafetensorsBF16 && o.float_dtype != "BF16")
     return Status::error("make-model", "safetensors-bf16 writes BF16");
+  if (o.format == OutputFormat::kSafetensorsMxfp4 && !c.attention_sinks)
+    return Status::error("make-model", "safetensors-mxfp4 is gpt-oss's published layout only");
   if (is_gguf_format(o.format)) return write_gguf(c, tensors, produce, o, out);
   return write_safetensors_dir(c, tensors, produce, o, out);
 }

@@ -21,7 +21,8 @@ enum class OutputFormat {
   kSafetensorsBF16,
   kMlx4,
   kMlx8,
-  kGgufMxfp4,  // experts MXFP4, other matrices Q8_0 (gpt-oss as published)
+  kGgufMxfp4,         // experts MXFP4, other matrices Q8_0 (gpt-oss as published)
+  kSafetensorsMxfp4,  // transformers' gpt-oss: experts "*_blocks"/"*_scales", the rest BF16
 };
 Result<OutputFormat> parse_output_format(const std::string& name);
 bool is_gguf_format(OutputFormat f);

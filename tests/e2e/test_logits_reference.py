@@ -74,6 +74,18 @@ def test_logits_vs_mlx_lm(arch, fmt, group, make_model, prompt_ids, sluice, refe
            "mlx-lm", "mlx-lm-fp32")
 
 
+# gpt-oss as transformers publishes it (openai/gpt-oss-*): experts in OCP MXFP4 "*_blocks" /
+# "*_scales", the rest BF16. mlx-lm reads the same file with its own MXFP4 kernels.
+def test_logits_gpt_oss_hf_mxfp4_vs_mlx_lm(make_model, prompt_ids, sluice, reference, record,
+                                          tmp_path):
+    model, ids = make_model("gpt-oss", "safetensors-mxfp4"), prompt_ids("gpt-oss")
+    ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")
+    reference("mlx_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "mlx.f32",
+              "--float32-out", tmp_path / "mlx_f32.f32")
+    _judge(record, "gpt-oss safetensors-mxfp4", ours, read_f32(tmp_path / "mlx.f32"),
+           read_f32(tmp_path / "mlx_f32.f32"), "mlx-lm", "mlx-lm-fp32")
+
+
 def _check_gguf(model, ids, case, sluice, reference, record, tmp_path, *extra):
     ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32", *extra)
     reference("llama_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "llama.f32",

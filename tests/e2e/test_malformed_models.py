@@ -306,6 +306,37 @@ def _rewrite_drop_keys(src: Path, dst: Path, keys: set) -> None:
 # ---------------------------------------------------------------- safetensors / MLX directories
 
 
+def _gpt_oss_hf_case(name, good: Path, tmp: Path) -> tuple[Path, tuple]:
+    d = _linked_copy(good, tmp / name)
+    st = d / "model.safetensors"
+    header, data = _split_safetensors(st)
+    blocks = "model.layers.1.mlp.experts.down_proj_blocks"
+    if name == "hf_missing_scales":
+        header, data = _drop_tensor(header, data, "model.layers.1.mlp.experts.down_proj_scales")
+        _replace(st, _join_safetensors(header, data))
+        return d, ("missing", "down_proj_scales")
+    if name == "hf_nan_scale":  # an E8M0 scale of 255 (NaN) in the 3rd block
+        scales = header["model.layers.1.mlp.experts.down_proj_scales"]["data_offsets"][0]
+        data = bytearray(data)
+        data[scales + 2] = 255
+        _replace(st, _join_safetensors(header, bytes(data)))
+        return d, ("NaN", "down_proj_blocks")
+    if name == "hf_blocks_shape":  # 8 bytes a block where MXFP4 has 16
+        e, r, g, _ = header[blocks]["shape"]
+        header[blocks]["shape"] = [e, r, g * 2, 8]
+        _replace(st, _join_safetensors(header, data))
+        return d, ("shape", "down_proj_blocks")
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("case", ["hf_missing_scales", "hf_nan_scale", "hf_blocks_shape"])
+def test_malformed_gpt_oss_hf_mxfp4(case, make_model, sluice, tmp_path):
+    good = make_model("gpt-oss", "safetensors-mxfp4")
+    assert _run_bad(sluice, good).returncode == 0, "the unmodified HF MXFP4 gpt-oss fails"
+    bad, keywords = _gpt_oss_hf_case(case, good, tmp_path)
+    check_clean_error(_run_bad(sluice, bad), keywords, f"gpt-oss HF MXFP4 {case}")
+
+
 def _dir_case(name, good_st: Path, good_mlx: Path, tmp: Path) -> tuple[Path, tuple]:
     src = good_mlx if name.startswith("mlx_") else good_st
     d = _linked_copy(src, tmp / name)

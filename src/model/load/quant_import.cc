@@ -280,6 +280,26 @@ Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t
   }
 }
 
+Result<Weight> import_mxfp4_ocp(const uint8_t* blocks, const uint8_t* scales, int64_t rows,
+                                int64_t cols) {
+  if (cols % 32 != 0)
+    return Status::error("mxfp4", std::to_string(cols) + " columns are not a multiple of 32");
+  // Into GGUF's block order (low nibbles elements 0..15, high nibbles 16..31), then one importer.
+  const int64_t n = rows * (cols / 32);
+  std::vector<uint8_t> gguf(static_cast<size_t>(n) * sizeof(ggml::BlockMxfp4));
+  for (int64_t b = 0; b < n; ++b) {
+    uint8_t* out = &gguf[b * sizeof(ggml::BlockMxfp4)];
+    const uint8_t* in = blocks + b * 16;
+    uint8_t codes[32];
+    for (int k = 0; k < 16; ++k) codes[2 * k] = in[k] & 15, codes[2 * k + 1] = in[k] >> 4;
+    out[0] = scales[b];
+    for (int j = 0; j < 16; ++j) out[1 + j] = static_cast<uint8_t>(codes[j] | codes[j + 16] << 4);
+  }
+  if (const std::string bad = mxfp4_scale_error(gguf.data(), rows, cols); !bad.empty())
+    return Status::error("mxfp4", bad);
+  return import_mxfp4(gguf.data(), rows, cols);
+}
+
 namespace {
 
 float load_scale(const void* p, MlxScaleType st, int64_t i) {

@@ -4,7 +4,7 @@
 //   GGUF Q4_1 -> Q4G32 (zero copy)   Q4_0 -> Q4G32 (offset = -8d)   Q8_0 -> Q8G32 (offset 0)
 //   GGUF Q4_K -> Q4G32               Q5_K -> Q8G32 (5-bit codes)    Q6_K -> Q8G16
 //   GGUF Q5_0 -> Q8G32 (codes q-16)  Q5_1 -> Q8G32 (codes 0..31)
-//   GGUF MXFP4 -> Q8G32 (codes = doubled E2M1 values, scale 2^(e-128))
+//   GGUF MXFP4 and HF (OCP) MXFP4 -> Q8G32 (codes = doubled E2M1 values, scale 2^(e-128))
 //   MLX affine 4-bit (group 32/64/128) -> Q4G32;  MLX affine 8-bit -> Q8G32 (codes re-centred)
 #include <cstdint>
 #include <vector>
@@ -25,5 +25,11 @@ enum class MlxScaleType { F32, F16, BF16 };
 Result<Weight> import_mlx_quantized(const uint32_t* packed, const void* scales, const void* biases,
                                     MlxScaleType scale_type, int bits, int group_size, int64_t rows,
                                     int64_t cols);
+
+// OCP MXFP4 as Hugging Face stores it (gpt-oss "*_blocks" / "*_scales"): blocks [rows, cols/32,
+// 16] bytes, element 2k of a block in the low nibble of byte k and 2k+1 in the high one; scales
+// [rows, cols/32] E8M0 exponents (2^(e-127)). Lossless, as GGUF MXFP4.
+Result<Weight> import_mxfp4_ocp(const uint8_t* blocks, const uint8_t* scales, int64_t rows,
+                                int64_t cols);
 
 }  // namespace sluice

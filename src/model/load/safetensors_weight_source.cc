@@ -83,9 +83,7 @@ class SafetensorsWeightSource final : public WeightSource {
     if (const std::string fused = gpt_oss_fused(head, proj); !fused.empty()) {
       if (st_->find(fused)) return gpt_oss_experts(fused, proj, num_experts, rows, cols);
       if (st_->find(fused + "_blocks"))
-        return fail("'" + fused +
-                    "_blocks': MXFP4 experts in safetensors are not supported yet "
-                    "(use the model's GGUF file, or a BF16 checkpoint)");
+        return gpt_oss_mxfp4_experts(fused, proj, num_experts, rows, cols);
     }
     if (const std::string stacked = head + ".experts." + proj; st_->find(stacked)) {
       const SafetensorsTensor* t = st_->find(stacked);  // mlx-lm's gpt-oss: SwitchGLU "experts"
@@ -242,6 +240,41 @@ class SafetensorsWeightSource final : public WeightSource {
     return Weight::from_owned(dt, num_experts * rows, cols, std::move(bytes));
   }
 
+  // As gpt-oss is published: "<fused>_blocks" [experts, width, cols/32, 16] and "_scales"
+  // [experts, width, cols/32] (OCP MXFP4), width = 2 * inter for gate_up (gate rows even, up
+  // odd) or hidden for down; the selected rows are gathered and imported losslessly.
+  Result<Weight> gpt_oss_mxfp4_experts(const std::string& fused, const std::string& proj,
+                                       int64_t num_experts, int64_t rows, int64_t cols) const {
+    const std::string bname = fused + "_blocks", sname = fused + "_scales";
+    const SafetensorsTensor* b = st_->find(bname);
+    const SafetensorsTensor* sc = st_->find(sname);
+    if (!sc) return fail("missing tensor '" + sname + "' (the scales of '" + bname + "')");
+    if (cols % 32 != 0)
+      return fail("'" + bname + "': " + std::to_string(cols) + " columns are not a multiple of 32");
+    const bool down = proj == "down_proj.weight";
+    const int64_t width = down ? rows : 2 * rows, groups = cols / 32;
+    if (b->dtype != "U8" || b->shape != std::vector<int64_t>{num_experts, width, groups, 16})
+      return fail("tensor '" + bname + "' has dtype " + b->dtype + " and shape " +
+                  shape_str(b->shape) + " (expected U8 [" + std::to_string(num_experts) + ", " +
+                  std::to_string(width) + ", " + std::to_string(groups) + ", 16])");
+    if (sc->dtype != "U8" || sc->shape != std::vector<int64_t>{num_experts, width, groups})
+      return fail("tensor '" + sname + "' has dtype " + sc->dtype + " and shape " +
+                  shape_str(sc->shape) + " (expected U8 [" + std::to_string(num_experts) + ", " +
+                  std::to_string(width) + ", " + std::to_string(groups) + "])");
+    const int64_t first = down ? 0 : (proj == "up_proj.weight" ? 1 : 0), step = down ? 1 : 2;
+    std::vector<uint8_t> blocks(static_cast<size_t>(num_experts * rows * groups * 16));
+    std::vector<uint8_t> scales(static_cast<size_t>(num_experts * rows * groups));
+    for (int64_t e = 0; e < num_experts; ++e)
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t src = e * width + first + step * r, dst = e * rows + r;
+        std::memcpy(&blocks[dst * groups * 16], b->data + src * groups * 16, groups * 16);
+        std::memcpy(&scales[dst * groups], sc->data + src * groups, groups);
+      }
+    auto w = import_mxfp4_ocp(blocks.data(), scales.data(), num_experts * rows, cols);
+    if (!w) return fail("'" + bname + "': " + w.error());
+    return w;
+  }
+
   Status fail(const std::string& what) const {
     return Status::error("safetensors", dir_ + ": " + what);
   }
@@ -263,6 +296,9 @@ Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::
     q = &*it;
   else if (auto it2 = config.find("quantization_config"); it2 != config.end())
     q = &*it2;
+  // transformers' MXFP4 (gpt-oss as published): experts in "*_blocks"/"*_scales", the rest float.
+  if (q && q->is_object() && q->contains("quant_method") && (*q)["quant_method"] == "mxfp4")
+    q = nullptr;
   if (q) {
     if (!q->is_object() || !q->contains("bits") || !q->contains("group_size") ||
         !(*q)["bits"].is_number_integer() || !(*q)["group_size"].is_number_integer())
