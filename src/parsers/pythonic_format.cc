@@ -2,9 +2,10 @@
 // llama4_pythonic): a Python list of calls with literal keyword arguments, optionally between
 // Llama 4's <|python_start|> and <|python_end|>:
 //   text [get_weather(city="Paris", days=3), get_time()]
-// Where a list may start: a '[' at the start of output or after whitespace, or anything after
-// <|python_start|>. It is a call list only when all of it is (python_call_list.h): it is held
-// until its ']' and then its calls come out whole; a list that breaks (`[1]`, `[f(x)]`,
+// Where a list may start: right after <|python_start|> (whitespace first allowed), or at a '['
+// that is not a subscript: not after an identifier character, a closing bracket or a quote. It is a
+// call list only when all of it is (python_call_list.h): it is held until its ']' and then its
+// calls come out whole; a list that breaks (`[1]`, `[f(x)]`,
 // `[f(a=b)]`, `[]`) is content, and the text after its '[' is scanned again for lists.
 // Cut by the end of output: the calls whose names are complete are calls (the last with the
 // arguments read so far), a cut name is content. The markers are special tokens (markers()).
@@ -18,6 +19,12 @@ namespace {
 
 constexpr std::string_view kPythonStart = "<|python_start|>";
 constexpr std::string_view kPythonEnd = "<|python_end|>";
+
+// A byte that may end a Python expression: a '[' after it is a subscript, not a list.
+bool ends_expression(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == ')' || c == ']' || c == '}' || c == '"' || c == '\'';
+}
 
 class PythonicParser : public BufferedToolParser {
  private:
@@ -54,7 +61,7 @@ class PythonicParser : public BufferedToolParser {
           return true;
         }
       }
-      at_boundary_ = is_json_space(c);
+      at_boundary_ = !ends_expression(c);
     }
     content(text);
     return false;
@@ -92,7 +99,7 @@ class PythonicParser : public BufferedToolParser {
         give_back_raw();
         buf_.replace(0, pos_, again);
         pos_ = 0;
-        at_boundary_ = false;
+        at_boundary_ = true;  // after '[' or '>'
         state_ = State::kText;
         return true;
       }
@@ -144,7 +151,7 @@ class PythonicParser : public BufferedToolParser {
   }
 
   State state_ = State::kText;
-  bool at_boundary_ = true;  // a '[' here may start a list (start of output, after whitespace)
+  bool at_boundary_ = true;  // a '[' here may start a list (not a subscript)
   PythonCallListReader reader_;
   size_t opening_len_ = 0;
   size_t markup_len_ = 0;

@@ -29,15 +29,23 @@ NodePtr json_string() {
   return node;
 }
 
+NodePtr any_value(int depth);
+
+// Any dict whose values nest at most `depth` containers deep; JSON-quoted keys.
+NodePtr any_dict(int depth) {
+  NodePtr member = sequence({json_string(), literal(": "), any_value(depth)});
+  return sequence({literal("{"), comma_list(member, 0, -1), literal("}")});
+}
+
+// Any literal nested at most `depth` containers deep.
 NodePtr any_value(int depth) {
   static const NodePtr number = *json_schema(Json{{"type", "number"}});
   std::vector<NodePtr> options = {json_string(), number, literal("True"), literal("False"),
                                   literal("None")};
   if (depth > 0) {
-    NodePtr inner = any_value(depth - 1);
-    options.push_back(sequence({literal("["), comma_list(inner, 0, -1), literal("]")}));
-    NodePtr member = sequence({json_string(), literal(": "), inner});
-    options.push_back(sequence({literal("{"), comma_list(member, 0, -1), literal("}")}));
+    options.push_back(
+        sequence({literal("["), comma_list(any_value(depth - 1), 0, -1), literal("]")}));
+    options.push_back(any_dict(depth - 1));
   }
   return choice(std::move(options));
 }
@@ -102,7 +110,7 @@ Result<NodePtr> typed_node(const std::string& type, const Json& schema) {
   if (type == "boolean") return choice({literal("True"), literal("False")});
   if (type == "null") return literal("None");
   if (type == "object") {
-    if (!has_properties(schema)) return any_value(kAnyDepth - 1);
+    if (!has_properties(schema)) return any_dict(kAnyDepth - 1);
     SLUICE_ASSIGN_OR_RETURN(NodePtr members, members_node(schema, [](const std::string& k) {
                               return json_quote(k) + ": ";
                             }));
