@@ -21,7 +21,9 @@ constexpr NamedFormat kFormats[] = {{"hermes", make_hermes_format},
                                     {"minimax_m2", make_minimax_m2_format},
                                     {"granite", make_granite_format},
                                     {"functionary_v3", make_functionary_v3_format},
-                                    {"gemma4", make_gemma4_format}};
+                                    {"gemma4", make_gemma4_format},
+                                    {"pythonic", make_pythonic_format},
+                                    {"llama4_pythonic", make_llama4_pythonic_format}};
 }  // namespace
 
 std::unique_ptr<ToolFormat> make_tool_format(std::string_view name) {
@@ -52,6 +54,8 @@ std::string detect_tool_format(std::string_view chat_template, std::string_view 
   if (has("<function=")) return "qwen3_coder";
   if (has("<tool_call>")) return "hermes";
   if (has("[TOOL_CALLS]")) return "mistral";
+  // Llama 3.2 / Llama 4 pythonic prompts show the call list: "[func_name1(param1=value1, ...".
+  if (has("[func_name1(")) return "pythonic";
   // Llama 3.1/3.3 name <|python_tag|>; Llama 3.2 only has the ipython role for tool results.
   if (has("<|python_tag|>") || has("<|start_header_id|>ipython")) return "llama3_json";
   // A template that renders no tool syntax: Qwen-family models still emit Hermes calls.

@@ -20,5 +20,7 @@ std::unique_ptr<ToolFormat> make_minimax_m2_format();
 std::unique_ptr<ToolFormat> make_granite_format();
 std::unique_ptr<ToolFormat> make_functionary_v3_format();
 std::unique_ptr<ToolFormat> make_gemma4_format();
+std::unique_ptr<ToolFormat> make_pythonic_format();
+std::unique_ptr<ToolFormat> make_llama4_pythonic_format();
 
 }  // namespace sluice::parsers

@@ -10,7 +10,8 @@
 // - A call begins (kToolCallBegin) as soon as its name is complete; from then on it is a call,
 //   whatever follows. Arguments arrive as kToolArguments pieces: for the JSON formats the
 //   arguments text exactly as generated (whitespace-trimmed); for qwen3_coder, glm45 and
-//   minimax_m2 the JSON built from the parameters; for gemma4 its syntax converted to JSON.
+//   minimax_m2 the JSON built from the parameters; for gemma4 and pythonic their syntax
+//   converted to JSON.
 //   Missing or null arguments are "{}".
 // - A block that is not a call before its name is known (broken JSON, `{"answer": 1}`) is content,
 //   markup included: the model wrote it.
@@ -103,7 +104,7 @@ std::vector<std::string> tool_format_names();
 // "<|channel|>" -> harmony, "<｜tool▁calls▁begin｜>" -> deepseek_v3 / deepseek_v31,
 // "<|tool_calls_section_begin|>" -> kimi_k2, "<arg_key>" -> glm45, "<minimax:tool_call>" ->
 // minimax_m2, "<|tool_call|>" -> granite, ">>>${recipient}" -> functionary_v3,
-// "<|tool_call>call:" -> gemma4; else "json".
+// "<|tool_call>call:" -> gemma4, "[func_name1(" -> pythonic; else "json".
 std::string detect_tool_format(std::string_view chat_template, std::string_view architecture);
 
 // Convenience: whole text -> content + calls (what non-streamed responses use).

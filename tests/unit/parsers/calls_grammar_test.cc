@@ -155,6 +155,8 @@ std::vector<FormatTexts> format_texts() {
        "<|tool_call>call:pong{}<tool_call|>",
        "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,unit:<|\"|>kelvin<|\"|>}"
        "<tool_call|>"},
+      {"pythonic", "[get_weather(city=\"Paris\", unit=\"celsius\"), ping()]", "[pong()]",
+       "[get_weather(city=\"Paris\", unit=\"kelvin\")]"},
   };
 }
 

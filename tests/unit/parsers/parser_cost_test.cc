@@ -63,6 +63,10 @@ TEST(ParserCost, LinearInOutputLength) {
     return repeated("[TOOL] ", n) + "[TOOL_CALLS]search[ARGS]{\"query\": \"" + repeated("m", n) +
            "\"}";
   });
+  expect_linear("pythonic", [](size_t n) {
+    return repeated("text [1] x[", n) + "[search(query=\"" + repeated("q\\\"[(", n) +
+           "\", filters={'a': [" + repeated("1, ", n) + "]})]";
+  });
   expect_linear("json", [](size_t n) {
     return "[{\"name\": \"search\", \"arguments\": {\"query\": \"" + repeated("j", n) + "\"}}]" +
            repeated(" after", n);

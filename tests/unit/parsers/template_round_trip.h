@@ -30,10 +30,12 @@ struct TemplateFrame {
   std::string end_of_turn;
   // Text edits applied to the template first (a statement the sandbox refuses, say).
   std::vector<std::pair<std::string, std::string>> edits = {};
+  // The template's text itself, for a family with no template file in the test data.
+  std::string text = {};
 };
 
 inline std::string template_text(const TemplateFrame& frame) {
-  std::string text = read_template_file(frame.file);
+  std::string text = frame.text.empty() ? read_template_file(frame.file) : frame.text;
   for (const auto& [from, to] : frame.edits) {
     size_t at = text.find(from);
     EXPECT_NE(at, std::string::npos) << "template edit not found: " << from;

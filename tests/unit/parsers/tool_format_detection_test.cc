@@ -64,14 +64,14 @@ TEST(ToolFormatDetection, ArchitectureDecidesForTemplatesWithoutToolSyntax) {
 }
 
 TEST(ToolFormatByName, EveryNameRoundTrips) {
-  for (std::string name :
-       {"hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony", "deepseek_v3",
-        "deepseek_v31", "kimi_k2", "glm45", "minimax_m2", "granite", "functionary_v3", "gemma4"}) {
+  for (std::string name : {"hermes", "qwen3_coder", "llama3_json", "mistral", "json", "harmony",
+                           "deepseek_v3", "deepseek_v31", "kimi_k2", "glm45", "minimax_m2",
+                           "granite", "functionary_v3", "gemma4", "pythonic", "llama4_pythonic"}) {
     auto format = make_tool_format(name);
     ASSERT_NE(format, nullptr) << name;
     EXPECT_EQ(format->name(), name);
   }
-  EXPECT_EQ(make_tool_format("pythonic"), nullptr);
+  EXPECT_EQ(make_tool_format("llama4_json"), nullptr);
 }
 
 }  // namespace
