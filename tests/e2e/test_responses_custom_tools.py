@@ -6,7 +6,9 @@ custom_tool_call_output goes back to the model through previous_response_id or e
 """
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import lark
 import openai
@@ -55,6 +57,28 @@ def test_forced_lark_tool_input_parses_with_lark(client):
     tool = r.tools[0]
     assert tool.type == "custom" and tool.format.type == "grammar"
     assert tool.format.syntax == "lark" and tool.format.definition == ASSIGN
+
+
+def test_forced_apply_patch_is_a_patch(client):
+    corpus = json.loads((Path(__file__).parents[1] / "data" / "lark" / "corpus.json").read_text())
+    case = next(c for c in corpus if c["name"] == "apply_patch")  # Codex's grammar
+    tool = {"type": "custom", "name": "apply_patch", "description": "Edits files",
+            "format": {"type": "grammar", "syntax": "lark", "definition": case["grammar"]}}
+    r = create(client, "Create hello.txt containing hi.", tools=[tool],
+               tool_choice={"type": "custom", "name": "apply_patch"}, max_output_tokens=64)
+    assert r.status == "completed"
+    patch = only_call(r).input
+    assert patch.startswith("*** Begin Patch\n") and "*** End Patch" in patch
+    lark.Lark(case["lark_grammar"], parser="earley").parse(patch)
+
+
+def test_cut_input_is_incomplete(client):
+    r = create(client, "Set x to 7.", tools=[ASSIGN_TOOL], tool_choice=FORCE_ASSIGN,
+               max_output_tokens=2)
+    assert r.status == "incomplete"
+    call = only_call(r)
+    assert call.model_extra.get("status") == "incomplete"
+    assert "let ".startswith(call.input) or call.input.startswith("let")
 
 
 def test_forced_regex_and_free_text_tools(client):
