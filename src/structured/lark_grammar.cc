@@ -2,6 +2,8 @@
 // one RuleSet, so they may recurse. Lark's common.lark terminals are written below in Lark.
 #include "structured/lark_grammar.h"
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -122,9 +124,11 @@ class Compiler {
         SLUICE_ASSIGN_OR_RETURN(NodePtr unused, terminal(name, d.body));
         (void)unused;
       }
+    for (auto& [name, d] : defs_)
+      if (!d.terminal) SLUICE_RETURN_IF_ERROR(remove_direct_left_recursion(d));
+    SLUICE_RETURN_IF_ERROR(check_left_recursion());
     for (auto& [name, d] : defs_) {
       if (d.terminal) continue;
-      SLUICE_RETURN_IF_ERROR(remove_direct_left_recursion(d));
       SLUICE_ASSIGN_OR_RETURN(NodePtr body, compile(d.body, false));
       rules_->bodies[rule_index_[name]] = body;
     }
@@ -185,6 +189,80 @@ class Compiler {
     body.children.push_back(alt_of(std::move(base)));
     body.children.push_back(std::move(loop));
     d.body = std::move(body);
+    return Status::ok();
+  }
+
+  bool is_rule(const std::string& name) const {
+    auto it = defs_.find(name);
+    return it != defs_.end() && !it->second.terminal;
+  }
+
+  // Whether `e` can match no input (terminals are taken as non-empty: a rule needs one to loop).
+  bool nullable(const Expr& e, const std::set<std::string>& nullable_rules) const {
+    switch (e.kind) {
+      case Expr::Kind::kAlt:
+        for (const Expr& c : e.children)
+          if (nullable(c, nullable_rules)) return true;
+        return e.children.empty();
+      case Expr::Kind::kSeq:
+        for (const Expr& c : e.children)
+          if (!nullable(c, nullable_rules)) return false;
+        return true;
+      case Expr::Kind::kRepeat:
+        return e.min == 0 || nullable(e.children[0], nullable_rules);
+      case Expr::Kind::kRef:
+        return nullable_rules.count(e.text) > 0;
+      default:
+        return false;
+    }
+  }
+
+  // The rules `e` may start with before consuming input.
+  void first_rules(const Expr& e, const std::set<std::string>& nullable_rules,
+                   std::vector<const Expr*>& out) const {
+    if (e.kind == Expr::Kind::kRef) {
+      if (is_rule(e.text)) out.push_back(&e);
+      return;
+    }
+    for (const Expr& c : e.children) {
+      first_rules(c, nullable_rules, out);
+      if (e.kind == Expr::Kind::kSeq && !nullable(c, nullable_rules)) break;
+    }
+  }
+
+  // Indirect left recursion (a: b "x", b: a "y") cannot be matched: an error naming the cycle.
+  Status check_left_recursion() const {
+    std::set<std::string> nullable_rules;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const auto& [name, d] : defs_)
+        if (!d.terminal && !nullable_rules.count(name) && nullable(d.body, nullable_rules))
+          changed = nullable_rules.insert(name).second;
+    }
+    std::map<std::string, int> state;  // 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::function<Status(const std::string&)> visit = [&](const std::string& name) -> Status {
+      state[name] = 1;
+      path.push_back(name);
+      std::vector<const Expr*> firsts;
+      first_rules(defs_.at(name).body, nullable_rules, firsts);
+      for (const Expr* ref : firsts) {
+        if (state[ref->text] == 1) {
+          std::string cycle;
+          for (auto it = std::find(path.begin(), path.end(), ref->text); it != path.end(); ++it)
+            cycle += *it + " -> ";
+          return error_at(ref->line, ref->col,
+                          "left recursion through " + cycle + ref->text +
+                              " (only direct left recursion, a: a x | y, is supported)");
+        }
+        if (state[ref->text] == 0) SLUICE_RETURN_IF_ERROR(visit(ref->text));
+      }
+      path.pop_back();
+      state[name] = 2;
+      return Status::ok();
+    };
+    for (const auto& [name, d] : defs_)
+      if (!d.terminal && state[name] == 0) SLUICE_RETURN_IF_ERROR(visit(name));
     return Status::ok();
   }
 

@@ -160,7 +160,7 @@ def test_custom_tool_output_round_trips(client):
      "tools[0].format.definition", "unknown import common.NOPE"),
     ({"format": {"type": "grammar", "syntax": "lark",
                  "definition": "start: a\na: b \"x\" | \"y\"\nb: a \"z\"\n"}},
-     "tools[0].format.definition", "left recursion"),
+     "tools[0].format.definition", "[lark] 3:4 left recursion through a -> b -> a"),
     ({"format": {"type": "grammar", "syntax": "regex", "definition": "(?<=a)b"}},
      "tools[0].format.definition", "lookaround is not supported"),
     ({"format": {"type": "grammar", "syntax": "ebnf", "definition": "x"}},

@@ -192,9 +192,14 @@ TEST(LarkGrammar, Errors) {
   EXPECT_EQ(lark_error("start: sep{\"a\"}\n"), "[lark] 1:8 templates are not supported");
   EXPECT_EQ(lark_error("%declare X\nstart: X\n"), "[lark] 1:1 %declare is not supported");
   EXPECT_EQ(lark_error("start: \"a\" ~ 3..1\n"), "[lark] 1:12 repetition ~ n..m with m < n");
-  // Indirect left recursion reaches the grammar compiler.
-  EXPECT_EQ(lark_error("start: a\na: b \"x\" | \"y\"\nb: a \"z\"\n"),
-            "[grammar] left recursion: a rule can reach itself without input");
+  EXPECT_EQ(lark_error("start: a\na: b \"x\" | \"y\"\nb: [\"q\"] a \"z\"\n"),
+            "[lark] 3:10 left recursion through a -> b -> a (only direct left recursion, a: a x "
+            "| y, is supported)");
+  EXPECT_EQ(lark_error("start: a\na: b* \"x\" | \"y\"\nb: \"q\" | a\n"),
+            "[lark] 3:10 left recursion through a -> b -> a (only direct left recursion, a: a x "
+            "| y, is supported)");
+  // Right recursion and recursion after input are fine.
+  EXPECT_EQ(lark_error("start: \"(\" start \")\" | \"x\" start?\n"), "");
 }
 
 TEST(LarkGrammar, FullRegex) {
