@@ -192,6 +192,10 @@ void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan&
     key = "schema:" + req.format.schema.dump();
     param = req.format.param;
     root = [&] { return structured::json_schema(req.format.schema); };
+  } else if (req.format.kind == FormatRequest::Kind::kGrammar) {
+    key = req.format.grammar_key;
+    param = req.format.param;
+    root = req.format.grammar;
   } else if (forces_calls(t) && plan.tool_format) {
     std::optional<std::string> only;
     if (t.choice == Choice::kNamed) only = t.named;

@@ -3,10 +3,12 @@
 // be called, a JSON format, thinking. The OpenAI and Anthropic parsers fill it; output_plan.h
 // turns it into a prompt, a grammar constraint and per-sequence output parsers.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "api/json_fields.h"
+#include "structured/grammar.h"
 
 namespace sluice::api {
 
@@ -21,9 +23,12 @@ struct ToolRequest {
 };
 
 struct FormatRequest {
-  enum class Kind { kText, kJsonObject, kJsonSchema };
+  enum class Kind { kText, kJsonObject, kJsonSchema, kGrammar };
   Kind kind = Kind::kText;
   Json schema;  // kJsonSchema
+  // kGrammar: the output is in this grammar's language (a forced custom tool's input).
+  std::string grammar_key;  // names it in the grammar cache
+  std::function<Result<structured::NodePtr>()> grammar;
   std::string param = "response_format";
 };
 

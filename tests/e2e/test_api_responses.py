@@ -303,7 +303,9 @@ def test_unknown_previous_response_id_is_404(client):
     ({"conversation": "conv_1"}, "conversation"),
     ({"truncation": "auto"}, "truncation"),
     ({"include": ["message.output_text.logprobs"]}, "include"),
-    ({"tools": [{"type": "custom", "name": "apply_patch"}]}, "tools"),
+    ({"tools": [{"type": "custom", "name": "apply_patch", "format": {
+        "type": "grammar", "syntax": "lark", "definition": "start: hunk"}}]},
+     "tools[0].format.definition"),
     ({"tools": [{"type": "web_search"}]}, "tools"),
     ({"extra_body": {"no_such_field": 1}}, "no_such_field"),
     ({"input": [{"role": "user", "content": [

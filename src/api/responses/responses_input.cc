@@ -11,7 +11,7 @@ namespace {
 // Item types of the Responses API that this server does not run or take.
 // clang-format off
 const char* const kUnsupportedItems[] = {
-    "custom_tool_call", "custom_tool_call_output", "item_reference", "file_search_call",
+    "item_reference", "file_search_call",
     "web_search_call", "computer_call", "computer_call_output", "image_generation_call",
     "code_interpreter_call", "local_shell_call", "local_shell_call_output", "shell_call",
     "shell_call_output", "apply_patch_call", "apply_patch_call_output", "mcp_list_tools",
@@ -78,7 +78,11 @@ Json normalize_item(const Json& item, const std::string& where) {
     string_field(item, "call_id", where);
     string_field(item, "name", where);
     string_field(item, "arguments", where);
-  } else if (type == "function_call_output") {
+  } else if (type == "custom_tool_call") {
+    string_field(item, "call_id", where);
+    string_field(item, "name", where);
+    string_field(item, "input", where);
+  } else if (type == "function_call_output" || type == "custom_tool_call_output") {
     string_field(item, "call_id", where);
     const Json* output = json_field(item, "output");
     if (!output) throw bad_input(where + ".output is required");
@@ -102,7 +106,8 @@ Json normalize_item(const Json& item, const std::string& where) {
       throw bad_input(where + ".encrypted_content is not one this server wrote");
   } else if (listed(kUnsupportedItems, type)) {
     throw bad_input(where + ".type '" + type + "' is not supported (only message, function_call, " +
-                    "function_call_output and reasoning items)");
+                    "function_call_output, custom_tool_call, custom_tool_call_output and " +
+                    "reasoning items)");
   } else {
     throw bad_input(where + ".type: unknown input item type '" + type + "'");
   }
@@ -179,15 +184,18 @@ Json chat_messages(const Json& items, const std::optional<std::string>& instruct
         reasoning.clear();
         turns.push_back(Json{{"role", "user"}, {"content", text}});
       }
-    } else if (type == "function_call") {
+    } else if (type == "function_call" || type == "custom_tool_call") {
       Json& turn = assistant_turn();
       if (!turn.contains("tool_calls")) turn["tool_calls"] = Json::array();
       call_names[item["call_id"]] = item["name"];
+      // A custom tool is presented as a function with one `input` (custom_tools.h).
+      const Json arguments =
+          type == "function_call" ? item["arguments"] : Json(Json{{"input", item["input"]}}.dump());
       turn["tool_calls"].push_back(
           Json{{"id", item["call_id"]},
                {"type", "function"},
-               {"function", {{"name", item["name"]}, {"arguments", item["arguments"]}}}});
-    } else if (type == "function_call_output") {
+               {"function", {{"name", item["name"]}, {"arguments", arguments}}}});
+    } else if (type == "function_call_output" || type == "custom_tool_call_output") {
       reasoning.clear();
       Json turn{{"role", "tool"}, {"tool_call_id", item["call_id"]}, {"content", item["output"]}};
       if (auto it = call_names.find(item["call_id"]); it != call_names.end())

@@ -1,8 +1,9 @@
 #pragma once
 // Responses API input items -> chat messages for the chat template. Items: message (roles user,
 // assistant, system, developer; content a string or input_text / output_text / refusal parts),
-// function_call, function_call_output and reasoning; any other item or part type is a 400 naming
-// it (param "input").
+// function_call, function_call_output, custom_tool_call, custom_tool_call_output (as a function
+// call with arguments {"input": ...} and its result, custom_tools.h) and reasoning; any other item
+// or part type is a 400 naming it (param "input").
 #include <optional>
 #include <string>
 

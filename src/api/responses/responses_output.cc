@@ -117,7 +117,12 @@ std::string ResponseOutputWriter::close(const char* status) {
   std::string out;
   Json& item = items_.back();
   Json e = where();
-  if (open_ == Open::kCall) {
+  if (open_ == Open::kCustom) {
+    e["input"] = text_;
+    out += event("response.custom_tool_call_input.done", std::move(e));
+    item["input"] = text_;
+    item["status"] = status;
+  } else if (open_ == Open::kCall) {
     e["arguments"] = text_;
     out += event("response.function_call_arguments.done", std::move(e));
     item["arguments"] = text_;
@@ -178,6 +183,23 @@ std::string ResponseOutputWriter::text_delta(Open kind, const std::string& text)
   return out + event("response.reasoning_text.delta", std::move(e));
 }
 
+std::string ResponseOutputWriter::open_custom(const std::string& name, const std::string& call_id) {
+  return open(Open::kCustom, Json{{"id", new_tool_call_id("ctc_")},
+                                  {"type", "custom_tool_call"},
+                                  {"status", "in_progress"},
+                                  {"call_id", call_id},
+                                  {"name", name},
+                                  {"input", ""}});
+}
+
+std::string ResponseOutputWriter::custom_delta(const std::string& text) {
+  if (text.empty()) return "";
+  text_ += text;
+  Json d = where();
+  d["delta"] = text;
+  return event("response.custom_tool_call_input.delta", std::move(d));
+}
+
 std::string ResponseOutputWriter::on_events(const std::vector<AssistantEvent>& events) {
   using K = AssistantEvent::Kind;
   std::string out;
@@ -188,9 +210,25 @@ std::string ResponseOutputWriter::on_events(const std::vector<AssistantEvent>& e
         out += text_delta(Open::kReasoning, e.text);
         break;
       case K::kContent:
+        if (custom_ && !custom_->forced.empty()) {  // the forced custom tool's input
+          std::string text = e.text;
+          if (!forced_call_opened_) {
+            if (trim_input_start_) text = ltrim(text);
+            if (text.empty()) break;
+            out += open_custom(custom_->forced, new_tool_call_id("call_"));
+            forced_call_opened_ = true;
+          }
+          if (open_ == Open::kCustom) out += custom_delta(text);
+          break;
+        }
         out += text_delta(Open::kMessage, e.text);
         break;
       case K::kToolBegin:
+        if (custom_ && custom_->find(e.tool_name)) {
+          out += open_custom(e.tool_name, e.tool_id);
+          custom_arguments_.clear();
+          break;
+        }
         out += open(Open::kCall, Json{{"id", new_tool_call_id("fc_")},
                                       {"type", "function_call"},
                                       {"status", "in_progress"},
@@ -199,6 +237,7 @@ std::string ResponseOutputWriter::on_events(const std::vector<AssistantEvent>& e
                                       {"name", e.tool_name}});
         break;
       case K::kToolArguments:
+        if (open_ == Open::kCustom) custom_arguments_ += e.text;
         if (open_ != Open::kCall || e.text.empty()) break;
         text_ += e.text;
         out += event("response.function_call_arguments.delta", [&] {
@@ -209,6 +248,14 @@ std::string ResponseOutputWriter::on_events(const std::vector<AssistantEvent>& e
         break;
       case K::kToolEnd:
         if (open_ == Open::kCall) out += close("completed");
+        if (open_ == Open::kCustom) {
+          // Called as a function: the input comes whole, then is checked against the grammar.
+          const CustomTool& tool = *custom_->find(items_.back()["name"].get<std::string>());
+          const std::optional<std::string> input = custom_input_from_arguments(custom_arguments_);
+          out += custom_delta(input.value_or(custom_arguments_));
+          const bool valid = input && custom_input_matches(tool, *input);
+          out += close(valid ? "completed" : "incomplete");
+        }
         break;
     }
   }
@@ -217,6 +264,11 @@ std::string ResponseOutputWriter::on_events(const std::vector<AssistantEvent>& e
 
 std::string ResponseOutputWriter::finish(bool incomplete) {
   const char* status = incomplete ? "incomplete" : "completed";
+  if (custom_ && !custom_->forced.empty() && !forced_call_opened_) {  // an empty input
+    forced_call_opened_ = true;
+    std::string out = open_custom(custom_->forced, new_tool_call_id("call_"));
+    return out + close(status);
+  }
   if (open_ == Open::kNone && items_.empty()) {
     std::string out = open(Open::kMessage, Json{{"id", new_tool_call_id("msg_")},
                                                 {"type", "message"},

@@ -2,9 +2,9 @@
 // Responses API output: the response object, its usage, and the output items built from the
 // assistant's parsed events (assistant_output.h), each change also written as the SSE events
 // OpenAI streams: output_item.added, content_part.added, output_text.delta / reasoning_text.delta /
-// function_call_arguments.delta, their .done events, content_part.done, output_item.done; every
-// event "event: TYPE\ndata: {type, ..., sequence_number}". Non-streamed responses build their
-// items with the same writer, so both agree.
+// function_call_arguments.delta / custom_tool_call_input.delta, their .done events,
+// content_part.done, output_item.done; every event "event: TYPE\ndata: {type, ...,
+// sequence_number}". Non-streamed responses build their items with the same writer, so both agree.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,6 +12,7 @@
 
 #include "api/assistant_output.h"
 #include "api/json_fields.h"
+#include "api/responses/custom_tools.h"
 #include "engine/request.h"
 
 namespace sluice::api {
@@ -42,6 +43,12 @@ class ResponseOutputWriter {
  public:
   explicit ResponseOutputWriter(bool encrypted_reasoning = false)
       : encrypted_reasoning_(encrypted_reasoning) {}
+  // Custom tools (custom_tools.h): calls to them become custom_tool_call items; with a forced
+  // one, all content is its input (leading whitespace dropped when `trim_input_start`).
+  void set_custom_tools(const CustomToolSet* custom, bool trim_input_start) {
+    custom_ = custom;
+    trim_input_start_ = trim_input_start;
+  }
   // response.created and response.in_progress (the response's status is "in_progress").
   std::string start(const Json& response);
   std::string on_events(const std::vector<AssistantEvent>& events);
@@ -55,12 +62,14 @@ class ResponseOutputWriter {
   const std::string& reasoning() const { return reasoning_; }  // all reasoning text
 
  private:
-  enum class Open { kNone, kReasoning, kMessage, kCall };
+  enum class Open { kNone, kReasoning, kMessage, kCall, kCustom };
   std::string event(const char* type, Json fields);
   std::string open(Open kind, Json item);
   std::string close(const char* status);
   std::string text_delta(Open kind, const std::string& text);
   Json where() const;  // {item_id, output_index}
+  std::string open_custom(const std::string& name, const std::string& call_id);
+  std::string custom_delta(const std::string& text);
 
   Json items_ = Json::array();
   Open open_ = Open::kNone;
@@ -68,6 +77,10 @@ class ResponseOutputWriter {
   std::string reasoning_;
   int64_t sequence_ = 0;
   bool encrypted_reasoning_ = false;
+  const CustomToolSet* custom_ = nullptr;
+  bool trim_input_start_ = false;
+  bool forced_call_opened_ = false;
+  std::string custom_arguments_;  // a custom tool called as a function: its arguments so far
 };
 
 }  // namespace sluice::api

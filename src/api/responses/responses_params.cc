@@ -77,8 +77,9 @@ void check_fields(const Json& body, ResponsesEndpoint ep) {
   }
 }
 
-// Flat function tools -> the functions of a ToolRequest; the echo keeps them with defaults.
-Json parse_tools(const Json& v, Json& functions) {
+// Flat function and custom tools -> the functions of a ToolRequest (custom_tools.h says how a
+// custom tool is presented); the echo keeps them with defaults.
+Json parse_tools(const Json& v, Json& functions, CustomToolSet& custom) {
   if (!v.is_array()) throw invalid("tools must be a list", "tools");
   Json echo = Json::array();
   for (size_t i = 0; i < v.size(); ++i) {
@@ -87,13 +88,19 @@ Json parse_tools(const Json& v, Json& functions) {
     if (!t.is_object() || !t.contains("type") || !t["type"].is_string())
       throw invalid(where + " must be an object with a 'type'", "tools");
     const std::string type = t["type"];
-    if (type == "custom")
-      throw invalid(where + ".type 'custom' is not supported yet (only 'function')", "tools");
+    if (type == "custom") {
+      CustomTool tool;
+      Json f;
+      echo.push_back(parse_custom_tool(t, i, tool, f));
+      functions.push_back(std::move(f));
+      custom.tools.push_back(std::move(tool));
+      continue;
+    }
     if (type != "function")
       throw invalid(where + ".type '" + type + "' is not supported: " +
                         (listed(kHostedTools, type) ? "this server runs no hosted tools"
                                                     : "unknown tool type") +
-                        " (only 'function')",
+                        " (only 'function' and 'custom')",
                     "tools");
     for (auto it = t.begin(); it != t.end(); ++it)
       if (it.key() != "type" && it.key() != "name" && it.key() != "description" &&
@@ -115,8 +122,20 @@ Json parse_tools(const Json& v, Json& functions) {
   return echo;
 }
 
-void parse_tool_choice(const Json& v, ToolRequest& t) {
+void parse_tool_choice(const Json& v, ToolRequest& t, CustomToolSet& custom) {
   using C = ToolRequest::Choice;
+  // {type: custom, name}: the output is the tool's input (custom_tools.h); no call is parsed.
+  if (v.is_object() && v.value("type", "") == "custom") {
+    const Json* name = json_field(v, "name");
+    if (!name) throw invalid("tool_choice.name is required", "tool_choice");
+    custom.forced = json_string(*name, "tool_choice.name");
+    if (!custom.find(custom.forced))
+      throw invalid("tool_choice names custom tool '" + custom.forced +
+                        "', which is not among the custom tools",
+                    "tool_choice");
+    t.choice = C::kNone;
+    return;
+  }
   if (v.is_string()) {
     if (v == "auto")
       t.choice = C::kAuto;
@@ -137,8 +156,9 @@ void parse_tool_choice(const Json& v, ToolRequest& t) {
   }
   if (v.is_object() && v.contains("type") && v["type"].is_string())
     throw invalid("tool_choice of type '" + v["type"].get<std::string>() +
-                      "' is not supported ('auto', 'none', 'required' or "
-                      "{\"type\": \"function\", \"name\": ...})",
+                      "' is not supported ('auto', 'none', 'required', "
+                      "{\"type\": \"function\", \"name\": ...} or {\"type\": \"custom\", "
+                      "\"name\": ...})",
                   "tool_choice");
   throw invalid(
       "tool_choice must be 'auto', 'none', 'required' or {\"type\": \"function\", \"name\": ...}",
@@ -261,17 +281,33 @@ ResponsesRequest parse_responses_request(const Json& body, ResponsesEndpoint end
     throw invalid("input is required", "input");
 
   Json tools = Json::array();
-  if ((v = json_field(body, "tools"))) tools = parse_tools(*v, r.output.tools.functions);
+  if ((v = json_field(body, "tools"))) tools = parse_tools(*v, r.output.tools.functions, r.custom);
   Json tool_choice = "auto";
   if ((v = json_field(body, "tool_choice"))) {
-    parse_tool_choice(*v, r.output.tools);
+    parse_tool_choice(*v, r.output.tools, r.custom);
     tool_choice = *v;
+    if (r.output.tools.choice == ToolRequest::Choice::kNamed && r.custom.find(r.output.tools.named))
+      throw invalid("tool_choice names '" + r.output.tools.named +
+                        "', a custom tool: force it with {\"type\": \"custom\", \"name\": ...}",
+                    "tool_choice");
   }
   if ((v = json_field(body, "parallel_tool_calls")))
     r.output.tools.parallel = json_bool(*v, "parallel_tool_calls");
   Json text = {{"format", {{"type", "text"}}}, {"verbosity", "medium"}};
   if ((v = json_field(body, "text"))) text = parse_text(*v, r.output.format);
   r.output.format.param = "text.format";
+  if (!r.custom.forced.empty()) {
+    if (r.output.format.kind != FormatRequest::Kind::kText)
+      throw invalid("text.format cannot be combined with a tool_choice that forces a custom tool",
+                    "text.format");
+    const CustomTool& forced = *r.custom.find(r.custom.forced);
+    if (!forced.syntax.empty()) {  // free text: unconstrained
+      r.output.format.kind = FormatRequest::Kind::kGrammar;
+      r.output.format.grammar_key = forced.cache_key();
+      r.output.format.grammar = [forced] { return forced.root(); };
+      r.output.format.param = forced.param;
+    }
+  }
   Json reasoning = {{"effort", nullptr}, {"summary", nullptr}};
   if ((v = json_field(body, "reasoning"))) reasoning = parse_reasoning(*v, r.output.thinking);
 

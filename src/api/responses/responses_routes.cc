@@ -61,8 +61,14 @@ PreparedResponse prepare(ServerContext& ctx, const httplib::Request& req, Respon
     p.conversation = std::move(stored->conversation);
   }
   for (const Json& item : p.r.input) p.conversation.push_back(item);
+  compile_custom_tools(ctx, p.r.custom);
   ChatPromptInput in;
-  in.messages = chat_messages(p.conversation, p.r.instructions);
+  std::optional<std::string> instructions = p.r.instructions;
+  if (!p.r.custom.forced.empty()) {  // the tool is not offered as a function: say what to write
+    const std::string line = forced_tool_instructions(*p.r.custom.find(p.r.custom.forced));
+    instructions = instructions ? *instructions + "\n\n" + line : line;
+  }
+  in.messages = chat_messages(p.conversation, instructions);
   p.plan = std::make_shared<OutputPlan>(plan_chat_output(ctx, p.r.output, in));
   p.prompt = naming_input([&] { return build_chat_prompt(ctx, in); });
   return p;
@@ -130,6 +136,7 @@ void respond_once(ServerContext& ctx, httplib::Response& res, const PreparedResp
   parser.feed(d.text, events);
   parser.finish(events);
   ResponseOutputWriter w(p.r.encrypted_reasoning);
+  w.set_custom_tools(&p.r.custom, p.plan->parses_reasoning());
   w.on_events(events);
   const bool incomplete = d.finish_reason == FinishReason::kLength;
   w.finish(incomplete);
@@ -153,6 +160,7 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, std::shared_ptr<
     };
     AssistantOutputParser parser(*p->plan, "call_");
     ResponseOutputWriter w(p->r.encrypted_reasoning);
+    w.set_custom_tools(&p->r.custom, p->plan->parses_reasoning());
     if (!send(w.start(response_json(head, "in_progress", Json::array(), nullptr)))) return false;
     try {
       std::optional<SequenceDelta> last;

@@ -106,14 +106,11 @@ TEST(ResponsesParamsTest, UnsupportedFieldsAreRejectedByName) {
                   ResponsesEndpoint::kCreate)
                   .encrypted_reasoning);
   EXPECT_EQ(rejected(R"({"input": "x", "no_such_field": 1})"), "no_such_field");
-  EXPECT_EQ(rejected(R"({"input": "x", "tools": [{"type": "custom", "name": "c"}]})"), "tools");
   EXPECT_EQ(rejected(R"({"input": "x", "tools": [{"type": "web_search"}]})"), "tools");
   EXPECT_EQ(rejected(R"({"input": [{"role": "user", "content": [{"type": "input_image",
       "image_url": "http://x"}]}]})"),
             "input");
-  EXPECT_EQ(rejected(R"({"input": [{"type": "custom_tool_call_output", "call_id": "c",
-      "output": "o"}]})"),
-            "input");
+  EXPECT_EQ(rejected(R"({"input": [{"type": "item_reference", "id": "c"}]})"), "input");
   EXPECT_EQ(rejected(R"({"model": "m"})"), "input");
   // Defaults of unsupported fields are fine; input_tokens takes no sampling fields.
   EXPECT_EQ(rejected(R"({"input": "x", "background": false, "truncation": "disabled",
