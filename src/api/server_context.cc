@@ -10,4 +10,15 @@ void ServerContext::check_model(const std::string& requested) const {
         "model");
 }
 
+void ServerContext::require_task(const std::string& method, const std::string& route) const {
+  if (method != "POST") return;  // health, model list, metrics, stored responses: every task
+  const bool embeddings_route = route == "/v1/embeddings";
+  if (task == ServedTask::kEmbed && !embeddings_route)
+    throw invalid("the model '" + model_id + "' is an embedding model: this server serves " +
+                  "POST /v1/embeddings only, not " + route);
+  if (task == ServedTask::kGenerate && embeddings_route)
+    throw invalid("the model '" + model_id + "' is a text generation model: this server serves " +
+                  "chat, completions, messages and responses, not embeddings");
+}
+
 }  // namespace sluice::api

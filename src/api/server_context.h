@@ -11,19 +11,28 @@
 #include "api/responses/response_store.h"
 #include "api/server_metrics.h"
 #include "api/server_options.h"
+#include "engine/embedding_engine.h"
 #include "engine/engine.h"
+#include "model/encoder_model.h"
 #include "model/model.h"
 #include "parsers/reasoning_parser.h"
 #include "tokenizer/chat_template/chat_template.h"
 
 namespace sluice::api {
 
+// What the loaded model serves: text generation (a decoder; chat, completions, messages,
+// responses) or embeddings (an encoder; /v1/embeddings). A route of the other task is a 400.
+enum class ServedTask { kGenerate, kEmbed };
+
 struct ServerContext {
   ServerOptions options;
+  ServedTask task = ServedTask::kGenerate;
   std::string model_id;  // what /v1/models lists and responses echo
   int64_t created = 0;   // unix time the server started
   std::unique_ptr<Model> model;
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<EncoderModel> encoder;        // task kEmbed: the model, and
+  std::unique_ptr<EmbeddingEngine> embedder;    // the engine that runs it
   std::unique_ptr<ChatTemplate> chat_template;  // null: the model has none
   // Output parsing, chosen once the model is loaded (configure_output_parsing).
   std::string tool_format;            // a parsers::ToolFormat name; empty: tool calls are rejected
@@ -44,6 +53,8 @@ struct ServerContext {
     if (draining.load()) throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
     if (!ready.load()) throw ApiError(ErrorKind::kUnavailable, "the model is still loading");
   }
+  // Throws 400 when the route (method, path) belongs to the task this model does not serve.
+  void require_task(const std::string& method, const std::string& route) const;
   // Throws 404 model_not_found under --strict-model-id when `requested` is not ours.
   void check_model(const std::string& requested) const;
   // "chatcmpl-<n>" style ids, unique per server run.

@@ -85,6 +85,19 @@ struct AttentionBatch {
   uint64_t id = 0;
 };
 
+// A flattened batch of whole sequences with no KV cache (encoders): sequence s is rows
+// [query_start[s], query_start[s+1]) of every activation, and attends to all of its own rows.
+struct SequenceBatch {
+  int64_t num_seqs = 0;
+  int64_t num_tokens = 0;                     // == query_start[num_seqs] (host copy)
+  int64_t max_len = 0;                        // the longest sequence (host copy)
+  const int32_t* query_start = nullptr;       // [num_seqs + 1] backend memory
+  const int32_t* host_query_start = nullptr;  // [num_seqs + 1] host copy
+};
+
+// How a sequence's rows become one vector (sentence-transformers' pooling modes).
+enum class Pooling { kMean, kCls, kLast };
+
 // The attention inputs of a flattened batch, transformed in place: q [n, num_heads, head_dim]
 // and k [n, num_kv_heads, head_dim] get a per-head RMSNorm (when q_norm / k_norm are set,
 // [head_dim]) and RoPE at positions[n]; then k and v [n, num_kv_heads, head_dim] are written to the
@@ -285,6 +298,25 @@ class Backend {
   virtual bool supports_window() const { return true; }
   virtual void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                                const AttentionBatch& batch, float scale, float* out) = 0;
+  // Encoder ops (BERT family).
+  // y[n, dim] = (x - mean) / sqrt(var + eps) * weight + bias, per row (biased variance; y may
+  // alias x).
+  virtual void layer_norm(const float* x, int64_t n, int64_t dim, const float* weight,
+                          const float* bias, float eps, float* y) = 0;
+  // out[count] = 0.5 x (1 + erf(x / sqrt 2)) (exact GELU; out may alias x)
+  virtual void gelu_erf(const float* x, int64_t count, float* out) = 0;
+  // out[n, num_heads, head_dim] = softmax(q k^T * scale) v over each whole sequence of batch
+  // (bidirectional: every row of a sequence, none of another); q, k, v [n, num_heads, head_dim].
+  virtual void bidirectional_attention(const float* q, const float* k, const float* v,
+                                       int64_t num_heads, int64_t head_dim,
+                                       const SequenceBatch& batch, float scale, float* out) = 0;
+  // out[num_seqs, dim] = each sequence's rows of x[n, dim] pooled: their mean, the first (CLS)
+  // or the last row.
+  virtual void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode,
+                         float* out) = 0;
+  // x[n, dim] /= max(||row||_2, 1e-12) per row (torch.nn.functional.normalize).
+  virtual void l2_normalize(float* x, int64_t n, int64_t dim) = 0;
+
   // out[i] = the index of the largest value in row i of x[rows, cols] (the first of equal ones;
   // NaN never wins; 0 when a row holds only -inf and NaN): greedy picks made where the logits
   // are, so only token ids reach the host. The default scans host memory.

@@ -23,6 +23,7 @@ Command register_make_model_command(CLI::App& app);
 Command register_convert_command(CLI::App& app);
 Command register_serve_command(CLI::App& app);
 Command register_grammar_command(CLI::App& app);
+Command register_embed_command(CLI::App& app);
 
 // Prints "sluice: error: <message>" on one line and returns exit code 1.
 int fail(const std::string& message);

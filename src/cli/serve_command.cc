@@ -30,6 +30,7 @@ namespace {
 struct ServeOptions {
   std::string model;
   std::string chat_template;  // a Jinja file that replaces the model's template
+  std::string task = "auto";  // auto (from the model) | generate | embed
   api::ServerOptions server;
   EngineFlags engine;
 };
@@ -43,14 +44,44 @@ std::string default_model_id(const std::string& path) {
   return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
 }
 
+// An encoder directory serves embeddings, anything else generation; --task must agree.
+Result<api::ServedTask> served_task(const std::string& path, const std::string& task) {
+  const bool encoder = EncoderModel::is_encoder_dir(path);
+  if (task == "embed" && !encoder)
+    return Status::error("serve", path + " is not an encoder (BERT family) model directory; " +
+                                      "--task embed needs one");
+  if (task == "generate" && encoder)
+    return Status::error(
+        "serve", path + " is an encoder model: it serves embeddings only " + "(--task embed)");
+  return encoder ? api::ServedTask::kEmbed : api::ServedTask::kGenerate;
+}
+
+// Loads the encoder and starts its embedding engine into ctx; an error message or "".
+std::string load_embedding_model(api::ServerContext& ctx, const std::string& path,
+                                 const EngineConfig& config) {
+  auto model = EncoderModel::load(path);
+  if (!model) return model.error();
+  auto engine = EmbeddingEngine::create(**model, config);
+  if (!engine) return engine.error();
+  ctx.encoder = std::move(*model);
+  ctx.embedder = std::move(*engine);
+  ctx.ready = true;
+  std::fprintf(stderr, "sluice: ready: embedding model '%s', up to %d tokens per input\n",
+               ctx.model_id.c_str(), ctx.embedder->max_tokens());
+  return "";
+}
+
 int serve(ServeOptions& o) {
   auto path = resolve_model_path(o.model);
   if (!path) return fail(path.error());
   auto config = engine_config_from(o.engine);
   if (!config) return fail(config.error());
+  auto task = served_task(*path, o.task);
+  if (!task) return fail(task.error());
 
   api::ServerContext ctx;
   ctx.options = o.server;
+  ctx.task = *task;
   ctx.created = static_cast<int64_t>(std::time(nullptr));
   ctx.model_id =
       o.server.served_model_name.empty() ? default_model_id(*path) : o.server.served_model_name;
@@ -83,6 +114,13 @@ int serve(ServeOptions& o) {
       std::atomic<bool>& flag;
       ~Done() { flag = true; }
     } done{loader_done};
+    if (ctx.task == api::ServedTask::kEmbed) {
+      if (std::string error = load_embedding_model(ctx, *path, *config); !error.empty()) {
+        load_status = fail(error);
+        server.stop();
+      }
+      return;
+    }
     auto model = Model::load(*path);
     if (!model) {
       load_status = fail(model.error());
@@ -132,6 +170,7 @@ int serve(ServeOptions& o) {
   loader.join();
   ctx.ready = false;
   ctx.engine.reset();  // stops the engine thread before the model goes
+  ctx.embedder.reset();
   return load_status;
 }
 
@@ -141,6 +180,11 @@ Command register_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Anthropic-compatible HTTP server");
   cmd->add_option("-m,--model", o->model, "GGUF file or model directory (default: built-in)");
+  cmd->add_option("--task", o->task,
+                  "What to serve: auto (embeddings for an encoder directory, else generation), "
+                  "generate or embed")
+      ->check(CLI::IsMember({"auto", "generate", "embed"}))
+      ->capture_default_str();
   cmd->add_option("--chat-template", o->chat_template,
                   "Jinja chat template file to use instead of the model's");
   cmd->add_option("--host", o->server.host, "Address to bind")->capture_default_str();

@@ -46,6 +46,7 @@ void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   record.route = route;
   if (req.method == "POST") record.model = ctx.model_id;  // every POST route uses the model
   try {
+    ctx.require_task(req.method, route);
     fn();
   } catch (const ApiError& e) {
     set_error(res, e, protocol);

@@ -11,6 +11,7 @@ Json model_card(const ServerContext& ctx) {
   Json card = {
       {"id", ctx.model_id}, {"object", "model"}, {"created", ctx.created}, {"owned_by", "sluice"}};
   if (ctx.engine) card["max_model_len"] = ctx.engine->max_model_len();
+  if (ctx.embedder) card["max_model_len"] = ctx.embedder->max_tokens();
   return card;
 }
 }  // namespace
@@ -31,7 +32,7 @@ void register_misc_routes(httplib::Server& server, ServerContext& ctx) {
   server.Get("/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
     handle(ctx, req, res, Protocol::kOpenAI, "/metrics", [&] {
       EngineMetrics m;
-      const bool have = ctx.ready.load();
+      const bool have = ctx.ready.load() && ctx.engine;
       if (have) m = ctx.engine->metrics();
       const ServerMetrics::ServerGauges server{ctx.in_flight.load(), ctx.draining.load()};
       res.set_content(ctx.metrics.render(have ? &m : nullptr, server), "text/plain; version=0.0.4");

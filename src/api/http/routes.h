@@ -15,6 +15,8 @@ void register_misc_routes(httplib::Server& server, ServerContext& ctx);
 bool route_model_card(ServerContext& ctx, const httplib::Request& req, httplib::Response& res);
 // POST /v1/chat/completions, /v1/completions, /tokenize, /detokenize
 void register_openai_routes(httplib::Server& server, ServerContext& ctx);
+// POST /v1/embeddings
+void register_embeddings_routes(httplib::Server& server, ServerContext& ctx);
 // POST /v1/messages, /v1/messages/count_tokens
 void register_anthropic_routes(httplib::Server& server, ServerContext& ctx);
 

@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/encoder_kernels.h"
 #include "backend/cpu/threading.h"
 #include "backend/reference/ref_ops.h"
 #include "common/assert.h"
@@ -225,6 +226,65 @@ class CpuBackend final : public Backend {
     parallel_chunks(
         threads_for(n * dim), n, std::max<int64_t>(1, kElemGrain / dim),
         [&](int64_t i0, int64_t i1) { cpu::add_bias_rows(x + i0 * dim, i1 - i0, dim, bias); });
+  }
+
+  void layer_norm(const float* x, int64_t n, int64_t dim, const float* weight, const float* bias,
+                  float eps, float* y) override {
+    const auto timed = op("layer_norm", n);
+    parallel_chunks(threads_for(n * dim), n, std::max<int64_t>(1, kElemGrain / dim),
+                    [&](int64_t i0, int64_t i1) {
+                      cpu::layer_norm_rows(x + i0 * dim, i1 - i0, dim, weight, bias, eps,
+                                           y + i0 * dim);
+                    });
+  }
+
+  void gelu_erf(const float* x, int64_t count, float* out) override {
+    const auto timed = op("gelu_erf", 1);
+    parallel_chunks(threads_for(count * 8), count, kElemGrain / 8,
+                    [&](int64_t b, int64_t e) { cpu::gelu_erf_span(x + b, e - b, out + b); });
+  }
+
+  // Work items of (sequence, head, block of kAttnRows query rows), shared out over the threads.
+  void bidirectional_attention(const float* q, const float* k, const float* v, int64_t num_heads,
+                               int64_t head_dim, const SequenceBatch& batch, float scale,
+                               float* out) override {
+    const auto timed = op("bidirectional_attention", batch.num_tokens);
+    constexpr int64_t kAttnRows = 16;
+    struct Item {
+      int64_t b, e, h, t0, t1;
+    };
+    std::vector<Item> items;
+    for (int64_t s = 0; s < batch.num_seqs; ++s) {
+      const int64_t b = batch.query_start[s], e = batch.query_start[s + 1];
+      for (int64_t h = 0; h < num_heads; ++h)
+        for (int64_t t = b; t < e; t += kAttnRows)
+          items.push_back({b, e, h, t, std::min(e, t + kAttnRows)});
+    }
+    const int64_t row = num_heads * head_dim;
+    parallel_chunks(threads_, static_cast<int64_t>(items.size()), 1, [&](int64_t i0, int64_t i1) {
+      std::vector<float> scores(static_cast<size_t>(batch.max_len));
+      for (int64_t i = i0; i < i1; ++i) {
+        const Item& it = items[i];
+        cpu::bidirectional_attention_rows(q, k, v, row, head_dim, it.h, it.b, it.e, it.t0, it.t1,
+                                          scale, scores.data(), out);
+      }
+    });
+  }
+
+  void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode,
+                 float* out) override {
+    const auto timed = op("pool_rows", batch.num_seqs);
+    parallel_chunks(threads_for(batch.num_tokens * dim), batch.num_seqs, 1,
+                    [&](int64_t s0, int64_t s1) {
+                      for (int64_t s = s0; s < s1; ++s)
+                        cpu::pool_sequence(x, dim, batch.query_start[s], batch.query_start[s + 1],
+                                           mode, out + s * dim);
+                    });
+  }
+
+  void l2_normalize(float* x, int64_t n, int64_t dim) override {
+    const auto timed = op("l2_normalize", n);
+    cpu::l2_normalize_rows(x, n, dim);
   }
 
   void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim,

@@ -99,6 +99,17 @@ class CudaBackend final : public Backend {
   void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                    const KvLayerView& cache) override;
 
+  // ---- encoder ops (encoder_dispatch.cu) ----
+  void layer_norm(const float* x, int64_t n, int64_t dim, const float* weight, const float* bias,
+                  float eps, float* y) override;
+  void gelu_erf(const float* x, int64_t count, float* out) override;
+  void bidirectional_attention(const float* q, const float* k, const float* v, int64_t num_heads,
+                               int64_t head_dim, const SequenceBatch& batch, float scale,
+                               float* out) override;
+  void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode,
+                 float* out) override;
+  void l2_normalize(float* x, int64_t n, int64_t dim) override;
+
   // ---- sampling (sampling_dispatch.cu) ----
   bool samples_rows() const override { return tuning_.sampling; }
   void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows,

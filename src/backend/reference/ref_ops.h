@@ -45,6 +45,15 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
 void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                      const AttentionBatch& batch, float scale, float* out);
 
+// Encoder ops by the definitions in backend.h, double accumulation.
+void layer_norm(const float* x, int64_t n, int64_t dim, const float* weight, const float* bias,
+                float eps, float* y);
+void gelu_erf(const float* x, int64_t count, float* out);
+void bidirectional_attention(const float* q, const float* k, const float* v, int64_t num_heads,
+                             int64_t head_dim, const SequenceBatch& batch, float scale, float* out);
+void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode, float* out);
+void l2_normalize(float* x, int64_t n, int64_t dim);
+
 // Mixture of experts by the definitions in backend.h (double sums; ranks by a full sort).
 void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
                bool renormalize, int32_t* ids, float* weights);

@@ -56,6 +56,23 @@ class ReferenceBackend final : public Backend {
                        const AttentionBatch& batch, float scale, float* out) override {
     ref::paged_attention(q, num_heads, cache, batch, scale, out);
   }
+  void layer_norm(const float* x, int64_t n, int64_t dim, const float* weight, const float* bias,
+                  float eps, float* y) override {
+    ref::layer_norm(x, n, dim, weight, bias, eps, y);
+  }
+  void gelu_erf(const float* x, int64_t count, float* out) override {
+    ref::gelu_erf(x, count, out);
+  }
+  void bidirectional_attention(const float* q, const float* k, const float* v, int64_t num_heads,
+                               int64_t head_dim, const SequenceBatch& batch, float scale,
+                               float* out) override {
+    ref::bidirectional_attention(q, k, v, num_heads, head_dim, batch, scale, out);
+  }
+  void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode,
+                 float* out) override {
+    ref::pool_rows(x, dim, batch, mode, out);
+  }
+  void l2_normalize(float* x, int64_t n, int64_t dim) override { ref::l2_normalize(x, n, dim); }
   void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
                  bool renormalize, int32_t* ids, float* weights) override {
     ref::moe_route(logits, n, num_experts, k, mode, renormalize, ids, weights);

@@ -37,6 +37,18 @@ void prepare_qkv(const QkvInputs& in, const KvLayerView& cache, cudaStream_t s);
 void add_bias(float* x, int64_t n, int64_t dim, const float* bias, cudaStream_t s);
 void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, float* out,
                  cudaStream_t s);
+// Encoder ops (kernels_encoder.cu): one block per row / (token, head) / sequence.
+void layer_norm(const float* x, int64_t n, int64_t dim, const float* weight, const float* bias,
+                float eps, float* y, cudaStream_t s);
+void gelu_erf(const float* x, int64_t count, float* out, cudaStream_t s);
+// Sequences up to kMaxBidirectionalLen tokens (their scores stay in shared memory).
+constexpr int64_t kMaxBidirectionalLen = 8192;
+void bidirectional_attention(const float* q, const float* k, const float* v, int64_t num_heads,
+                             int64_t head_dim, const SequenceBatch& batch, float scale, float* out,
+                             cudaStream_t s);
+void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode, float* out,
+               cudaStream_t s);
+void l2_normalize(float* x, int64_t n, int64_t dim, cudaStream_t s);
 void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                  const KvLayerView& cache, cudaStream_t s);
 void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, cudaStream_t s);

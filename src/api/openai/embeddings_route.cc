@@ -1,0 +1,144 @@
+// POST /v1/embeddings (OpenAI's shape): input as a string, a list of strings, a list of token ids
+// or a list of token-id lists; encoding_format float or base64 (little-endian float32).
+//   {"object": "list", "data": [{"object": "embedding", "index": i, "embedding": [...] | "b64"}],
+//    "model": id, "usage": {"prompt_tokens": n, "total_tokens": n}}
+#include <httplib.h>
+
+#include <bit>
+#include <chrono>
+#include <cstring>
+
+#include "api/http/http_util.h"
+#include "api/http/routes.h"
+#include "common/base64.h"
+#include "tokenizer/encoder_input.h"
+
+namespace sluice::api {
+
+namespace {
+
+// Inputs per request, as OpenAI bounds them.
+constexpr size_t kMaxInputs = 2048;
+
+const char* const kFields[] = {"model", "input", "encoding_format", "dimensions", "user"};
+
+bool is_token_list(const Json& v) {
+  if (!v.is_array() || v.empty()) return false;
+  for (const Json& t : v)
+    if (!t.is_number_integer()) return false;
+  return true;
+}
+
+std::vector<int32_t> token_ids(const Json& list) {
+  std::vector<int32_t> ids;
+  for (const Json& t : list) {
+    const int64_t id = t.get<int64_t>();
+    if (id < 0 || id > INT32_MAX)
+      throw invalid("input: token id " + std::to_string(id) + " is out of range", "input");
+    ids.push_back(static_cast<int32_t>(id));
+  }
+  return ids;
+}
+
+EncoderSequence from_text(const ServerContext& ctx, const std::string& text) {
+  if (text.empty()) throw invalid("input must not contain an empty string", "input");
+  auto e = encode_for_encoder(ctx.encoder->tokenizer(), text, nullptr, {});
+  if (!e) throw invalid("input: " + e.error(), "input");
+  return EncoderSequence{std::move(e->ids), std::move(e->type_ids)};
+}
+
+// The request's inputs: texts are tokenized with the model's special tokens; token ids are
+// used as given (as vLLM and OpenAI take them).
+std::vector<EncoderSequence> parse_inputs(const ServerContext& ctx, const Json& input) {
+  std::vector<EncoderSequence> out;
+  if (input.is_string()) {
+    out.push_back(from_text(ctx, input.get<std::string>()));
+    return out;
+  }
+  const char* kShape =
+      "input must be a string, a list of strings, a list of token ids or a list of token-id lists";
+  if (!input.is_array()) throw invalid(kShape, "input");
+  if (input.empty()) throw invalid("input must not be an empty list", "input");
+  if (input.size() > kMaxInputs)
+    throw invalid("input has " + std::to_string(input.size()) + " items; at most " +
+                      std::to_string(kMaxInputs) + " are allowed per request",
+                  "input");
+  if (is_token_list(input)) {
+    out.push_back(EncoderSequence{token_ids(input), {}});
+    return out;
+  }
+  for (const Json& item : input) {
+    if (item.is_string())
+      out.push_back(from_text(ctx, item.get<std::string>()));
+    else if (is_token_list(item))
+      out.push_back(EncoderSequence{token_ids(item), {}});
+    else if (item.is_array() && item.empty())
+      throw invalid("input must not contain an empty token list", "input");
+    else
+      throw invalid(kShape, "input");
+  }
+  return out;
+}
+
+Json base64_floats(const std::vector<float>& v) {
+  std::string bytes(v.size() * sizeof(float), '\0');
+  static_assert(std::endian::native == std::endian::little, "base64 embeddings are little-endian");
+  std::memcpy(bytes.data(), v.data(), bytes.size());
+  return base64::encode(bytes);
+}
+
+void embeddings(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  ctx.require_ready();
+  const Json body = parse_body(req);
+  for (const auto& [key, value] : body.items())
+    if (!listed(kFields, key))
+      throw invalid("unknown parameter '" + key + "' (supported: model, input, encoding_format, " +
+                        "dimensions, user)",
+                    key);
+  if (const Json* m = json_field(body, "model")) ctx.check_model(json_string(*m, "model"));
+  if (const Json* u = json_field(body, "user")) json_string(*u, "user");
+  bool as_base64 = false;
+  if (const Json* f = json_field(body, "encoding_format")) {
+    const std::string& fmt = json_string(*f, "encoding_format");
+    if (fmt != "float" && fmt != "base64")
+      throw invalid("encoding_format must be 'float' or 'base64', got '" + fmt + "'",
+                    "encoding_format");
+    as_base64 = fmt == "base64";
+  }
+  const int64_t hidden = ctx.encoder->config().hidden_size;
+  if (const Json* d = json_field(body, "dimensions"))
+    throw invalid("dimensions is not supported by the model '" + ctx.model_id +
+                      "': its embeddings have a fixed " + std::to_string(hidden) +
+                      " dimensions (it was not trained to be truncated)",
+                  "dimensions");
+  const Json* input = json_field(body, "input");
+  if (!input) throw invalid("input is required", "input");
+  EmbeddingRequest request{parse_inputs(ctx, *input)};
+  auto future = ctx.embedder->submit(std::move(request));
+  if (!future) throw engine_error(future.request_error());
+  RequestResult<EmbeddingResult> result = future->get();
+  if (!result) throw engine_error(result.request_error());
+  Json data = Json::array();
+  for (size_t i = 0; i < result->vectors.size(); ++i) {
+    const std::vector<float>& v = result->vectors[i];
+    data.push_back(Json{{"object", "embedding"},
+                        {"index", i},
+                        {"embedding", as_base64 ? base64_floats(v) : Json(v)}});
+  }
+  set_json(res,
+           Json{{"object", "list"},
+                {"data", std::move(data)},
+                {"model", ctx.model_id},
+                {"usage",
+                 {{"prompt_tokens", result->num_tokens}, {"total_tokens", result->num_tokens}}}});
+}
+
+}  // namespace
+
+void register_embeddings_routes(httplib::Server& server, ServerContext& ctx) {
+  server.Post("/v1/embeddings", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    handle(ctx, req, res, Protocol::kOpenAI, "/v1/embeddings", [&] { embeddings(ctx, req, res); });
+  });
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,99 @@
+#include "backend/cpu/encoder_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sluice::cpu {
+namespace {
+
+// sum of a[i] * b[i] in 8 lanes, then the lanes in a fixed order.
+float dot(const float* a, const float* b, int64_t n) {
+  float lane[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) lane[l] += a[i + l] * b[i + l];
+  for (; i < n; ++i) lane[i & 7] += a[i] * b[i];
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
+float sum(const float* a, int64_t n) {
+  float lane[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) lane[l] += a[i + l];
+  for (; i < n; ++i) lane[i & 7] += a[i];
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
+}  // namespace
+
+void layer_norm_rows(const float* x, int64_t n, int64_t dim, const float* weight, const float* bias,
+                     float eps, float* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* xi = x + i * dim;
+    float* yi = y + i * dim;
+    const float mean = sum(xi, dim) / static_cast<float>(dim);
+    float lane[8] = {};
+    for (int64_t k = 0; k < dim; ++k) {
+      const float d = xi[k] - mean;
+      lane[k & 7] += d * d;
+    }
+    const float var = (((lane[0] + lane[4]) + (lane[1] + lane[5])) +
+                       ((lane[2] + lane[6]) + (lane[3] + lane[7]))) /
+                      static_cast<float>(dim);
+    const float inv = 1.0f / std::sqrt(var + eps);
+    for (int64_t k = 0; k < dim; ++k) yi[k] = (xi[k] - mean) * inv * weight[k] + bias[k];
+  }
+}
+
+void gelu_erf_span(const float* x, int64_t count, float* out) {
+  constexpr float kInvSqrt2 = 0.70710678118654752f;
+  for (int64_t i = 0; i < count; ++i) out[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+}
+
+void bidirectional_attention_rows(const float* q, const float* k, const float* v, int64_t row,
+                                  int64_t head_dim, int64_t h, int64_t b, int64_t e, int64_t t0,
+                                  int64_t t1, float scale, float* scores, float* out) {
+  const int64_t len = e - b, off = h * head_dim;
+  for (int64_t t = t0; t < t1; ++t) {
+    const float* qt = q + t * row + off;
+    float mx = -INFINITY;
+    for (int64_t j = 0; j < len; ++j) {
+      scores[j] = dot(qt, k + (b + j) * row + off, head_dim) * scale;
+      mx = std::max(mx, scores[j]);
+    }
+    for (int64_t j = 0; j < len; ++j) scores[j] = std::exp(scores[j] - mx);
+    const float inv = 1.0f / sum(scores, len);
+    float* o = out + t * row + off;
+    std::fill(o, o + head_dim, 0.0f);
+    for (int64_t j = 0; j < len; ++j) {
+      const float p = scores[j];
+      const float* vj = v + (b + j) * row + off;
+      for (int64_t c = 0; c < head_dim; ++c) o[c] += p * vj[c];
+    }
+    for (int64_t c = 0; c < head_dim; ++c) o[c] *= inv;
+  }
+}
+
+void pool_sequence(const float* x, int64_t dim, int64_t b, int64_t e, Pooling mode, float* out) {
+  if (mode == Pooling::kCls || mode == Pooling::kLast) {
+    const float* r = x + (mode == Pooling::kCls ? b : e - 1) * dim;
+    std::copy(r, r + dim, out);
+    return;
+  }
+  std::fill(out, out + dim, 0.0f);
+  for (int64_t t = b; t < e; ++t)
+    for (int64_t c = 0; c < dim; ++c) out[c] += x[t * dim + c];
+  const float inv = 1.0f / static_cast<float>(std::max<int64_t>(e - b, 1));
+  for (int64_t c = 0; c < dim; ++c) out[c] *= inv;
+}
+
+void l2_normalize_rows(float* x, int64_t n, int64_t dim) {
+  for (int64_t i = 0; i < n; ++i) {
+    float* xi = x + i * dim;
+    const float inv = 1.0f / std::max(std::sqrt(dot(xi, xi, dim)), 1e-12f);
+    for (int64_t c = 0; c < dim; ++c) xi[c] *= inv;
+  }
+}
+
+}  // namespace sluice::cpu

@@ -1,0 +1,168 @@
+// Encoder kernels (straightforward; not tuned): LayerNorm, exact GELU, bidirectional attention
+// over whole sequences, pooling and L2 normalization.
+#include <cmath>
+#include <cstdint>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels/kernels.h"
+
+namespace sluice::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+// The sum of v over the block (every thread gets it); shared: kThreads / 32 floats.
+__device__ float block_sum(float v, float* shared) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) shared[warp] = v;
+  __syncthreads();
+  float total = 0.0f;
+  for (int w = 0; w < static_cast<int>(blockDim.x >> 5); ++w) total += shared[w];
+  return total;
+}
+
+__device__ float block_max(float v, float* shared) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) shared[warp] = v;
+  __syncthreads();
+  float m = -INFINITY;
+  for (int w = 0; w < static_cast<int>(blockDim.x >> 5); ++w) m = fmaxf(m, shared[w]);
+  return m;
+}
+
+// One block per row.
+__global__ void layer_norm_kernel(const float* x, int64_t dim, const float* weight,
+                                  const float* bias, float eps, float* y) {
+  __shared__ float shared[kThreads / 32];
+  const float* xi = x + blockIdx.x * dim;
+  float* yi = y + blockIdx.x * dim;
+  float s = 0.0f;
+  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) s += xi[k];
+  const float mean = block_sum(s, shared) / static_cast<float>(dim);
+  float ss = 0.0f;
+  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += (xi[k] - mean) * (xi[k] - mean);
+  const float inv = rsqrtf(block_sum(ss, shared) / static_cast<float>(dim) + eps);
+  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x)
+    yi[k] = (xi[k] - mean) * inv * weight[k] + bias[k];
+}
+
+__global__ void gelu_erf_kernel(const float* x, int64_t count, float* out) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < count) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
+// One block per (token, head): the token's scores against its sequence's keys in shared memory.
+__global__ void bidirectional_attention_kernel(const float* q, const float* k, const float* v,
+                                               int64_t num_heads, int64_t head_dim,
+                                               const int32_t* query_start, int64_t num_seqs,
+                                               float scale, float* out) {
+  extern __shared__ float scores[];
+  __shared__ float shared[kThreads / 32];
+  const int64_t t = blockIdx.x, h = blockIdx.y, row = num_heads * head_dim, off = h * head_dim;
+  int64_t lo = 0, hi = num_seqs;  // the sequence s with query_start[s] <= t < query_start[s + 1]
+  while (hi - lo > 1) {
+    const int64_t mid = (lo + hi) / 2;
+    if (query_start[mid] <= t)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  const int64_t b = query_start[lo], len = query_start[lo + 1] - b;
+  const float* qt = q + t * row + off;
+  float mx = -INFINITY;
+  for (int64_t j = threadIdx.x; j < len; j += blockDim.x) {
+    const float* kj = k + (b + j) * row + off;
+    float d = 0.0f;
+    for (int64_t c = 0; c < head_dim; ++c) d += qt[c] * kj[c];
+    scores[j] = d * scale;
+    mx = fmaxf(mx, scores[j]);
+  }
+  mx = block_max(mx, shared);
+  float s = 0.0f;
+  for (int64_t j = threadIdx.x; j < len; j += blockDim.x) s += scores[j] = expf(scores[j] - mx);
+  const float inv = 1.0f / block_sum(s, shared);  // block_sum syncs: every score is written
+  for (int64_t c = threadIdx.x; c < head_dim; c += blockDim.x) {
+    float acc = 0.0f;
+    for (int64_t j = 0; j < len; ++j) acc += scores[j] * v[(b + j) * row + off + c];
+    out[t * row + off + c] = acc * inv;
+  }
+}
+
+// One block per sequence, threads over the columns.
+__global__ void pool_rows_kernel(const float* x, int64_t dim, const int32_t* query_start, int mode,
+                                 float* out) {
+  const int64_t s = blockIdx.x, b = query_start[s], e = query_start[s + 1];
+  for (int64_t c = threadIdx.x; c < dim; c += blockDim.x) {
+    float r;
+    if (mode == static_cast<int>(Pooling::kCls)) {
+      r = x[b * dim + c];
+    } else if (mode == static_cast<int>(Pooling::kLast)) {
+      r = x[(e - 1) * dim + c];
+    } else {
+      r = 0.0f;
+      for (int64_t t = b; t < e; ++t) r += x[t * dim + c];
+      r /= static_cast<float>(e > b ? e - b : 1);
+    }
+    out[s * dim + c] = r;
+  }
+}
+
+__global__ void l2_normalize_kernel(float* x, int64_t dim) {
+  __shared__ float shared[kThreads / 32];
+  float* xi = x + blockIdx.x * dim;
+  float ss = 0.0f;
+  for (int64_t c = threadIdx.x; c < dim; c += blockDim.x) ss += xi[c] * xi[c];
+  const float inv = 1.0f / fmaxf(sqrtf(block_sum(ss, shared)), 1e-12f);
+  for (int64_t c = threadIdx.x; c < dim; c += blockDim.x) xi[c] *= inv;
+}
+
+}  // namespace
+
+void layer_norm(const float* x, int64_t n, int64_t dim, const float* weight, const float* bias,
+                float eps, float* y, cudaStream_t s) {
+  if (n <= 0) return;
+  layer_norm_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(x, dim, weight, bias, eps, y);
+  SLUICE_CUDA_CHECK(cudaGetLastError());
+}
+
+void gelu_erf(const float* x, int64_t count, float* out, cudaStream_t s) {
+  if (count <= 0) return;
+  const unsigned blocks = static_cast<unsigned>((count + kThreads - 1) / kThreads);
+  gelu_erf_kernel<<<blocks, kThreads, 0, s>>>(x, count, out);
+  SLUICE_CUDA_CHECK(cudaGetLastError());
+}
+
+void bidirectional_attention(const float* q, const float* k, const float* v, int64_t num_heads,
+                             int64_t head_dim, const SequenceBatch& batch, float scale, float* out,
+                             cudaStream_t s) {
+  if (batch.num_tokens <= 0) return;
+  const dim3 grid(static_cast<unsigned>(batch.num_tokens), static_cast<unsigned>(num_heads));
+  const size_t shared = static_cast<size_t>(batch.max_len) * sizeof(float);
+  if (shared > 48 * 1024)
+    SLUICE_CUDA_CHECK(cudaFuncSetAttribute(bidirectional_attention_kernel,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           static_cast<int>(shared)));
+  bidirectional_attention_kernel<<<grid, kThreads, shared, s>>>(
+      q, k, v, num_heads, head_dim, batch.query_start, batch.num_seqs, scale, out);
+  SLUICE_CUDA_CHECK(cudaGetLastError());
+}
+
+void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode, float* out,
+               cudaStream_t s) {
+  if (batch.num_seqs <= 0) return;
+  pool_rows_kernel<<<static_cast<unsigned>(batch.num_seqs), kThreads, 0, s>>>(
+      x, dim, batch.query_start, static_cast<int>(mode), out);
+  SLUICE_CUDA_CHECK(cudaGetLastError());
+}
+
+void l2_normalize(float* x, int64_t n, int64_t dim, cudaStream_t s) {
+  if (n <= 0) return;
+  l2_normalize_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(x, dim);
+  SLUICE_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace sluice::cuda
