@@ -21,8 +21,9 @@ namespace {
 
 using cpu::parallel_chunks;
 
-constexpr int64_t kElemGrain = 16384;           // element-wise ops: elements per parallel chunk
-constexpr size_t kTileWeightBytes = 128 << 10;  // weight rows per tile when n > 4 (stays in L2)
+constexpr int64_t kElemGrain = 16384;               // element-wise ops: elements per parallel chunk
+constexpr size_t kTileWeightBytes = 128 << 10;      // weight rows per tile when n > 4 (stays in L2)
+constexpr size_t kTileActivationBytes = 512 << 10;  // activation rows per tile, at weight widths
 
 int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
@@ -58,6 +59,13 @@ bool plan_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, i
   const int64_t nr = ceil_div(rows, rg);
   int64_t ng = n;
   if (nr < threads && n > 4) ng = round_up(ceil_div(n, ceil_div(threads, nr)), group);
+  // Long batches (encoders, long prefills): activation chunks that stay in L2 while a thread
+  // walks every weight tile over them, instead of streaming all n rows once per weight tile.
+  const int64_t chunk =
+      round_up(std::max<int64_t>(
+                   1, static_cast<int64_t>(kTileActivationBytes / std::max<size_t>(row_bytes, 1))),
+               group);
+  if (n > 4 && ng > chunk) ng = chunk;
   const int64_t nn = ceil_div(n, ng);
   for (int64_t t = 0; t < nr * nn; ++t) {
     const int64_t ti = t / nr, tr = t % nr;
