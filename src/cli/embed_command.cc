@@ -20,6 +20,7 @@ struct EmbedOptions {
   int batch = 1;
   int threads = 0;
   std::string device = "cpu";
+  bool deterministic = false;
 };
 
 int run_batch(EncoderRunner& runner, std::vector<EncoderSequence>& batch) {
@@ -44,6 +45,9 @@ int embed(const EmbedOptions& o) {
   const EncoderConfig& c = (*model)->config();
   auto backend = make_backend(o.device, o.threads);
   if (!backend) return fail(backend.error());
+  if (o.deterministic && !(*backend)->set_batch_invariant(true))
+    return fail("--deterministic: the " + (*backend)->name() +
+                " backend has no batch-invariant kernels");
   EncoderRunner runner(**model, **backend);
   std::vector<EncoderSequence> batch;
   size_t n = 0;
@@ -86,6 +90,8 @@ Command register_embed_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
   cmd->add_option("--device", opts->device, "cpu, cuda or auto")->capture_default_str();
+  cmd->add_flag("--deterministic", opts->deterministic,
+                "Batch-invariant kernels: a line's vector does not depend on --batch");
   return {cmd, [opts] { return embed(*opts); }};
 }
 

@@ -141,7 +141,9 @@ void bidirectional_attention(const float* q, const float* k, const float* v, int
                              cudaStream_t s) {
   if (batch.num_tokens <= 0) return;
   const dim3 grid(static_cast<unsigned>(batch.num_tokens), static_cast<unsigned>(num_heads));
-  const size_t shared = static_cast<size_t>(batch.max_len) * sizeof(float);
+  // 4 floats of padding: nvcc merges the score loads of the unrolled V loop into 12-byte reads
+  // that may run up to 2 floats past the last score (compute-sanitizer memcheck on the H100).
+  const size_t shared = static_cast<size_t>(batch.max_len + 4) * sizeof(float);
   if (shared > 48 * 1024)
     SLUICE_CUDA_CHECK(cudaFuncSetAttribute(bidirectional_attention_kernel,
                                            cudaFuncAttributeMaxDynamicSharedMemorySize,
