@@ -1,5 +1,7 @@
 #include "jinja/unicode.h"
 
+#include "common/utf8_append.h"
+
 namespace sluice::jinja {
 
 bool is_ascii(std::string_view s) {
@@ -50,23 +52,10 @@ std::u32string utf8_decode(std::string_view s) {
 }
 
 void utf8_append(char32_t c, std::string& out) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c >= 0xDC80 && c <= 0xDCFF) {  // surrogateescape: the original byte
+  if (c >= 0xDC80 && c <= 0xDCFF)  // surrogateescape: the original byte
     out.push_back(static_cast<char>(c - 0xDC00));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
+  else
+    sluice::utf8_append(out, static_cast<uint32_t>(c));
 }
 
 std::string utf8_encode(const std::u32string& s) {

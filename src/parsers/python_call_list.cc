@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "common/utf8_append.h"
 #include "parsers/text_scan.h"
 
 namespace sluice::parsers {
@@ -418,21 +419,7 @@ bool PythonCallListReader::escape_byte(char c) {
 
 bool PythonCallListReader::write_code_point(uint32_t cp) {
   if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-  if (cp < 0x80) {
-    text_ += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    text_ += static_cast<char>(0xC0 | (cp >> 6));
-    text_ += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    text_ += static_cast<char>(0xE0 | (cp >> 12));
-    text_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    text_ += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    text_ += static_cast<char>(0xF0 | (cp >> 18));
-    text_ += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    text_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    text_ += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  utf8_append(text_, cp);
   return true;
 }
 

@@ -2,6 +2,7 @@
 // brackets or before a continuing '|') and a recursive-descent parser over its tokens.
 #include <cctype>
 
+#include "common/utf8_append.h"
 #include "structured/lark_ast.h"
 
 namespace sluice::structured::lark {
@@ -25,24 +26,6 @@ struct Token {
   int32_t line = 0, col = 0;
 };
 using K = Token::Kind;
-
-void append_utf8(std::string& s, uint32_t c) {
-  if (c < 0x80) {
-    s += char(c);
-  } else if (c < 0x800) {
-    s += char(0xC0 | (c >> 6));
-    s += char(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    s += char(0xE0 | (c >> 12));
-    s += char(0x80 | ((c >> 6) & 0x3F));
-    s += char(0x80 | (c & 0x3F));
-  } else {
-    s += char(0xF0 | (c >> 18));
-    s += char(0x80 | ((c >> 12) & 0x3F));
-    s += char(0x80 | ((c >> 6) & 0x3F));
-    s += char(0x80 | (c & 0x3F));
-  }
-}
 
 class Lexer {
  public:
@@ -187,16 +170,16 @@ class Lexer {
           break;
         case 'x':
           SLUICE_RETURN_IF_ERROR(read_hex(2, v, tok));
-          append_utf8(tok.text, v);
+          utf8_append(tok.text, v);
           break;
         case 'u':
           SLUICE_RETURN_IF_ERROR(read_hex(4, v, tok));
-          append_utf8(tok.text, v);
+          utf8_append(tok.text, v);
           break;
         case 'U':
           SLUICE_RETURN_IF_ERROR(read_hex(8, v, tok));
           if (v > 0x10FFFF) return error_at(tok.line, tok.col, "\\U escape out of range");
-          append_utf8(tok.text, v);
+          utf8_append(tok.text, v);
           break;
         default:
           tok.text += '\\', tok.text += e;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/utf8_append.h"
+
 namespace sluice::structured {
 
 namespace {
@@ -39,21 +41,7 @@ int utf8_len(uint32_t c) {
 
 std::string encode(uint32_t c) {
   std::string s;
-  if (c < 0x80) {
-    s += char(c);
-  } else if (c < 0x800) {
-    s += char(0xC0 | (c >> 6));
-    s += char(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    s += char(0xE0 | (c >> 12));
-    s += char(0x80 | ((c >> 6) & 0x3F));
-    s += char(0x80 | (c & 0x3F));
-  } else {
-    s += char(0xF0 | (c >> 18));
-    s += char(0x80 | ((c >> 12) & 0x3F));
-    s += char(0x80 | ((c >> 6) & 0x3F));
-    s += char(0x80 | (c & 0x3F));
-  }
+  utf8_append(s, c);
   return s;
 }
 

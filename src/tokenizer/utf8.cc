@@ -1,5 +1,7 @@
 #include "tokenizer/utf8.h"
 
+#include "common/utf8_append.h"
+
 namespace sluice::utf8 {
 namespace {
 constexpr uint32_t kReplacement = 0xFFFD;
@@ -38,21 +40,7 @@ uint32_t decode(std::string_view s, size_t* pos) {
 }
 
 void append(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  utf8_append(*out, cp);
 }
 
 size_t complete_prefix(std::string_view s) {
