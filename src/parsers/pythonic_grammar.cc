@@ -13,8 +13,6 @@ namespace {
 
 using namespace structured;
 
-constexpr int kAnyDepth = 3;
-
 // item (", " item)* between min and max items (max < 0: unbounded).
 NodePtr comma_list(NodePtr item, int min, int max) {
   if (max == 0) return literal("");
@@ -29,25 +27,24 @@ NodePtr json_string() {
   return node;
 }
 
-NodePtr any_value(int depth);
-
-// Any dict whose values nest at most `depth` containers deep; JSON-quoted keys.
-NodePtr any_dict(int depth) {
-  NodePtr member = sequence({json_string(), literal(": "), any_value(depth)});
+// {"key": value, ...} with JSON-quoted keys.
+NodePtr dict_of(const NodePtr& value) {
+  NodePtr member = sequence({json_string(), literal(": "), value});
   return sequence({literal("{"), comma_list(member, 0, -1), literal("}")});
 }
 
-// Any literal nested at most `depth` containers deep.
-NodePtr any_value(int depth) {
-  static const NodePtr number = *json_schema(Json{{"type", "number"}});
-  std::vector<NodePtr> options = {json_string(), number, literal("True"), literal("False"),
-                                  literal("None")};
-  if (depth > 0) {
-    options.push_back(
-        sequence({literal("["), comma_list(any_value(depth - 1), 0, -1), literal("]")}));
-    options.push_back(any_dict(depth - 1));
-  }
-  return choice(std::move(options));
+// Any literal, nested to any depth (one recursive rule, built once).
+NodePtr any_value() {
+  static const NodePtr value = recursive([](const NodePtr& self) {
+    NodePtr number = *json_schema(Json{{"type", "number"}});
+    return choice({json_string(), number, literal("True"), literal("False"), literal("None"),
+                   sequence({literal("["), comma_list(self, 0, -1), literal("]")}), dict_of(self)});
+  });
+  return value;
+}
+
+NodePtr any_dict() {
+  return dict_of(any_value());
 }
 
 // Any keyword arguments: identifier=value, ...
@@ -59,7 +56,7 @@ NodePtr any_keywords() {
     if (alpha || std::isdigit(c)) rest.push_back(literal(std::string(1, static_cast<char>(c))));
   }
   NodePtr name = sequence({choice(std::move(first)), repeat(choice(std::move(rest)), 0, -1)});
-  return comma_list(sequence({name, literal("="), any_value(kAnyDepth - 1)}), 0, -1);
+  return comma_list(sequence({name, literal("="), any_value()}), 0, -1);
 }
 
 // Members in schema order, required ones mandatory, ", " only between the ones written:
@@ -110,14 +107,14 @@ Result<NodePtr> typed_node(const std::string& type, const Json& schema) {
   if (type == "boolean") return choice({literal("True"), literal("False")});
   if (type == "null") return literal("None");
   if (type == "object") {
-    if (!has_properties(schema)) return any_dict(kAnyDepth - 1);
+    if (!has_properties(schema)) return any_dict();
     SLUICE_ASSIGN_OR_RETURN(NodePtr members, members_node(schema, [](const std::string& k) {
                               return json_quote(k) + ": ";
                             }));
     return sequence({literal("{"), members, literal("}")});
   }
   if (type == "array") {
-    NodePtr item = any_value(kAnyDepth - 1);
+    NodePtr item = any_value();
     if (schema.contains("items") && schema["items"].is_object()) {
       SLUICE_ASSIGN_OR_RETURN(item, value_node(schema["items"]));
     }
@@ -128,7 +125,7 @@ Result<NodePtr> typed_node(const std::string& type, const Json& schema) {
 }
 
 Result<NodePtr> value_node(const Json& schema) {
-  if (!schema.is_object() || schema.empty()) return any_value(kAnyDepth);
+  if (!schema.is_object() || schema.empty()) return any_value();
   for (const char* k : {"$ref", "allOf", "not"}) {
     if (schema.contains(k))
       return Status::error("tool_grammar",
@@ -155,7 +152,7 @@ Result<NodePtr> value_node(const Json& schema) {
   } else if (schema.contains("items")) {
     return typed_node("array", schema);
   } else {
-    return any_value(kAnyDepth);
+    return any_value();
   }
   if (options.empty()) return Status::error("tool_grammar", "pythonic: a schema allows no value");
   return options.size() == 1 ? options[0] : choice(std::move(options));

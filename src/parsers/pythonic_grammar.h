@@ -3,8 +3,8 @@
 // between arguments, as pythonic_calls_text() writes them. Arguments follow the function's schema
 // in schema order (required ones mandatory, optional ones optional), values as Python literals:
 // strings as JSON strings (valid Python), numbers as JSON, True/False/None, lists, dicts with
-// JSON-quoted keys. Untyped values and objects without properties take any literal nested at most
-// 3 deep; a function without parameters takes no arguments.
+// JSON-quoted keys. Untyped values and objects without properties take any literal, nested to
+// any depth; a function without parameters takes no arguments.
 #include <optional>
 #include <string>
 
