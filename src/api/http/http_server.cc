@@ -124,6 +124,7 @@ HttpServer::HttpServer(ServerContext& ctx)
   register_misc_routes(*server_, ctx_);
   register_openai_routes(*server_, ctx_);
   register_embeddings_routes(*server_, ctx_);
+  register_rerank_routes(*server_, ctx_);
   register_anthropic_routes(*server_, ctx_);
   register_responses_routes(*server_, ctx_);
 }
