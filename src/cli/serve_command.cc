@@ -129,20 +129,20 @@ int serve(ServeOptions& o) {
     if (ctx.task == api::ServedTask::kEmbed || ctx.task == api::ServedTask::kRerank) {
       if (std::string error = load_embedding_model(ctx, *path, *config); !error.empty()) {
         load_status = fail(error);
-        server.stop();
+        server.stop_once_running(10.0);
       }
       return;
     }
     auto model = Model::load(*path);
     if (!model) {
       load_status = fail(model.error());
-      server.stop();
+      server.stop_once_running(10.0);
       return;
     }
     auto engine = Engine::create(**model, *config);
     if (!engine) {
       load_status = fail(engine.error());
-      server.stop();
+      server.stop_once_running(10.0);
       return;
     }
     std::string source = (*model)->chat_template();
@@ -152,7 +152,7 @@ int serve(ServeOptions& o) {
       text << in.rdbuf();
       if (!in) {
         load_status = fail("cannot read --chat-template " + o.chat_template);
-        server.stop();
+        server.stop_once_running(10.0);
         return;
       }
       source = text.str();

@@ -152,6 +152,13 @@ void HttpServer::stop() {
   server_->stop();
 }
 
+void HttpServer::stop_once_running(double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  server_->stop();
+}
+
 void HttpServer::drain(double timeout_s) {
   using Clock = std::chrono::steady_clock;
   auto wait_idle = [this](Clock::time_point deadline) {
