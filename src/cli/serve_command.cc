@@ -54,7 +54,7 @@ Result<api::ServedTask> served_task(const std::string& path, const std::string& 
                                       "--task embed needs one");
   if (task == "embed" && cross)
     return Status::error("serve", path + " is a cross-encoder: it serves rerank (--task rerank)");
-  if (task == "rerank" && !cross)
+  if ((task == "rerank" || task == "score") && !cross)
     return Status::error("serve", path +
                                       " is not a cross-encoder (BertForSequenceClassification) "
                                       "directory; --task rerank needs one");
@@ -192,10 +192,12 @@ Command register_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Anthropic-compatible HTTP server");
   cmd->add_option("-m,--model", o->model, "GGUF file or model directory (default: built-in)");
-  cmd->add_option("--task", o->task,
-                  "What to serve: auto (rerank for a cross-encoder directory, embeddings for "
-                  "another encoder, else generation), generate, embed or rerank")
-      ->check(CLI::IsMember({"auto", "generate", "embed", "rerank"}))
+  cmd->add_option(
+         "--task", o->task,
+         "What to serve: auto (rerank for a cross-encoder directory, embeddings for "
+         "another encoder, else generation), generate, embed or rerank (alias: score, vLLM's "
+         "name)")
+      ->check(CLI::IsMember({"auto", "generate", "embed", "rerank", "score"}))
       ->capture_default_str();
   cmd->add_option("--chat-template", o->chat_template,
                   "Jinja chat template file to use instead of the model's");

@@ -106,7 +106,8 @@ def test_each_pair_tokenized_as_hf(server, reference):
 
 def test_raw_logits_model(sluice_bin, models, venv_python):
     ref = run_reference(venv_python, ["--rerank", str(models["logits"])], [[QUERY, d] for d in DOCS])
-    with SluiceServer(sluice_bin, "-m", str(models["logits"]), "--threads", str(THREADS)) as s:
+    with SluiceServer(sluice_bin, "-m", str(models["logits"]), "--threads", str(THREADS),
+                      "--task", "score") as s:
         got = scores_by_index(rerank(s, query=QUERY, documents=DOCS))
     errors = [abs(got[i] - x["logit"]) for i, x in enumerate(ref)]
     print(f"max |logit - reference| {max(errors):.2e}")
@@ -207,6 +208,7 @@ def test_rerank_on_decoder_is_400(sluice_bin):
     ("ce", "embed", b"serves rerank (--task rerank)"),
     ("ce", "generate", b"serves rerank only"),
     ("emb", "rerank", b"--task rerank needs one"),
+    ("emb", "score", b"--task rerank needs one"),  # vLLM's name for the task
 ])
 def test_task_flag_must_match_the_model(sluice_bin, models, which, task, needle):
     r = subprocess.run([str(sluice_bin), "serve", "-m", str(models[which]), "--task", task,
