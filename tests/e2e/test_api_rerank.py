@@ -225,3 +225,16 @@ def test_multi_label_classifier_is_refused(sluice_bin, models, tmp_path):
     r = subprocess.run([str(sluice_bin), "serve", "-m", str(two), "--port", "0"],
                        capture_output=True, timeout=60)
     assert r.returncode == 1 and b"with 2 labels" in r.stderr, r.stderr
+
+
+def test_embed_cli_refuses_a_cross_encoder(sluice_bin, models):
+    r = subprocess.run([str(sluice_bin), "embed", str(models["ce"])], input=b'"hi"\n',
+                       capture_output=True, timeout=60)
+    assert r.returncode == 1 and b"is a cross-encoder" in r.stderr, r.stderr
+
+
+def test_models_route_lists_the_rerank_model(server):
+    import urllib.request
+    with urllib.request.urlopen(server.base_url + "/v1/models", timeout=30) as r:
+        body = json.loads(r.read())
+    assert [m["id"] for m in body["data"]] == ["ce"]
