@@ -21,8 +21,9 @@
 namespace sluice::api {
 
 // What the loaded model serves: text generation (a decoder; chat, completions, messages,
-// responses) or embeddings (an encoder; /v1/embeddings). A route of the other task is a 400.
-enum class ServedTask { kGenerate, kEmbed };
+// responses), embeddings (an encoder; /v1/embeddings) or rerank (a cross-encoder; /v1/rerank).
+// A route of another task is a 400.
+enum class ServedTask { kGenerate, kEmbed, kRerank };
 
 struct ServerContext {
   ServerOptions options;
@@ -31,7 +32,7 @@ struct ServerContext {
   int64_t created = 0;   // unix time the server started
   std::unique_ptr<Model> model;
   std::unique_ptr<Engine> engine;
-  std::unique_ptr<EncoderModel> encoder;        // task kEmbed: the model, and
+  std::unique_ptr<EncoderModel> encoder;        // tasks kEmbed, kRerank: the model, and
   std::unique_ptr<EmbeddingEngine> embedder;    // the engine that runs it
   std::unique_ptr<ChatTemplate> chat_template;  // null: the model has none
   // Output parsing, chosen once the model is loaded (configure_output_parsing).

@@ -43,6 +43,10 @@ int embed(const EmbedOptions& o) {
   auto model = EncoderModel::load(o.model);
   if (!model) return fail(model.error());
   const EncoderConfig& c = (*model)->config();
+  if (c.head == EncoderHead::kClassifier)
+    return fail("[embed] " + o.model +
+                " is a cross-encoder (it scores query/document pairs): serve it with "
+                "`sluice serve --task rerank` and POST /v1/rerank");
   auto backend = make_backend(o.device, o.threads);
   if (!backend) return fail(backend.error());
   if (o.deterministic && !(*backend)->set_batch_invariant(true))

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "common/env.h"
 #include "convert/model_writer.h"
+#include "convert/synthetic_bert.h"
 #include "convert/synthetic_model.h"
 
 namespace sluice {
@@ -15,6 +16,8 @@ namespace {
 
 struct MakeModelOptions {
   std::string arch = "llama", preset = "tiny", format = "gguf-f16", tokenizer, out, dtype = "BF16";
+  std::string head = "embedding";  // bert: embedding (BertModel) or classification (reranker)
+  bool format_given = false;
   int group_size = 64;
   uint64_t seed = 0;
   int layers = 0;
@@ -27,7 +30,30 @@ std::string default_tokenizer(const std::string& arch) {
                                  : "/tokenizers/qwen3/tokenizer.json");
 }
 
+// BERT encoders: a safetensors directory in --dtype, with all-MiniLM-L6-v2's WordPiece tokenizer.
+int make_bert(const MakeModelOptions& o) {
+  if (o.format_given)
+    return fail("[make-model] bert writes a safetensors directory; choose its tensors' --dtype");
+  if (o.head != "embedding" && o.head != "classification")
+    return fail("[make-model] --head must be embedding or classification");
+  BertModelOptions b;
+  b.preset = o.preset;
+  b.classifier = o.head == "classification";
+  b.dtype = o.dtype;
+  b.seed = o.seed;
+  b.layers = o.layers;
+  b.tokenizer_path = o.tokenizer.empty() ? std::string(SLUICE_SOURCE_DIR) +
+                                               "/models/all-minilm-l6-v2/tokenizer.json"
+                                         : o.tokenizer;
+  if (Status s = write_synthetic_bert(b, o.out); !s) return fail(s.message());
+  std::fprintf(stderr, "wrote %s (bert %s, %s, %s)\n", o.out.c_str(), o.head.c_str(),
+               o.preset.c_str(), o.dtype.c_str());
+  return 0;
+}
+
 int make_model(const MakeModelOptions& o) {
+  if (o.arch == "bert") return make_bert(o);
+  if (o.head != "embedding") return fail("[make-model] --head applies to --arch bert only");
   auto format = parse_output_format(o.format);
   if (!format) return fail(format.error());
   WriteOptions w;
@@ -60,11 +86,16 @@ int make_model(const MakeModelOptions& o) {
 Command register_make_model_command(CLI::App& app) {
   auto o = std::make_shared<MakeModelOptions>();
   CLI::App* cmd = app.add_subcommand("make-model", "Write a deterministic random-weight model");
-  cmd->add_option("--arch", o->arch, "llama, qwen2, qwen3, qwen3moe, gemma3 or gpt-oss")
+  cmd->add_option("--arch", o->arch, "llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss or bert")
       ->capture_default_str();
   cmd->add_option("--preset", o->preset,
                   "tiny, qwen3-0.6b, llama3-8b; qwen3moe: tiny, moe-small, qwen3-30b-a3b; gemma3: "
-                  "tiny, gemma3-270m, gemma3-1b, gemma3-4b; gpt-oss: tiny, gpt-oss-20b")
+                  "tiny, gemma3-270m, gemma3-1b, gemma3-4b; gpt-oss: tiny, gpt-oss-20b; bert: "
+                  "tiny, minilm-l6")
+      ->capture_default_str();
+  cmd->add_option("--head", o->head,
+                  "bert: embedding (BertModel, mean pooling, normalized) or classification "
+                  "(BertForSequenceClassification, one label: a reranker)")
       ->capture_default_str();
   cmd->add_option(
          "--format", o->format,
@@ -73,14 +104,17 @@ Command register_make_model_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--group-size", o->group_size, "MLX quantization group size (32, 64, 128)")
       ->capture_default_str();
-  cmd->add_option("--dtype", o->dtype, "MLX float tensors: BF16, F16 or F32")
+  cmd->add_option("--dtype", o->dtype, "MLX and bert float tensors: BF16, F16 or F32")
       ->capture_default_str();
   cmd->add_option("--tokenizer", o->tokenizer,
                   "tokenizer.json or GGUF (default: from shared testdata)");
   cmd->add_option("--seed", o->seed, "Seed of the random weights")->capture_default_str();
   cmd->add_option("--layers", o->layers, "Override the preset's layer count");
   cmd->add_option("-o,--out", o->out, "Output .gguf file or directory")->required();
-  return {cmd, [o] { return make_model(*o); }};
+  return {cmd, [o, cmd] {
+            o->format_given = cmd->count("--format") > 0;
+            return make_model(*o);
+          }};
 }
 
 }  // namespace sluice

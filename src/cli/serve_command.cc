@@ -30,7 +30,7 @@ namespace {
 struct ServeOptions {
   std::string model;
   std::string chat_template;  // a Jinja file that replaces the model's template
-  std::string task = "auto";  // auto (from the model) | generate | embed
+  std::string task = "auto";  // auto (from the model) | generate | embed | rerank
   api::ServerOptions server;
   EngineFlags engine;
 };
@@ -44,16 +44,27 @@ std::string default_model_id(const std::string& path) {
   return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
 }
 
-// An encoder directory serves embeddings, anything else generation; --task must agree.
+// An encoder directory serves embeddings, a cross-encoder's rerank, anything else generation;
+// --task must agree.
 Result<api::ServedTask> served_task(const std::string& path, const std::string& task) {
   const bool encoder = EncoderModel::is_encoder_dir(path);
+  const bool cross = encoder && EncoderModel::is_cross_encoder_dir(path);
   if (task == "embed" && !encoder)
     return Status::error("serve", path + " is not an encoder (BERT family) model directory; " +
                                       "--task embed needs one");
+  if (task == "embed" && cross)
+    return Status::error("serve", path + " is a cross-encoder: it serves rerank (--task rerank)");
+  if ((task == "rerank" || task == "score") && !cross)
+    return Status::error("serve", path +
+                                      " is not a cross-encoder (BertForSequenceClassification) "
+                                      "directory; --task rerank needs one");
   if (task == "generate" && encoder)
     return Status::error(
-        "serve", path + " is an encoder model: it serves embeddings only " + "(--task embed)");
-  return encoder ? api::ServedTask::kEmbed : api::ServedTask::kGenerate;
+        "serve", path + " is an encoder model: it serves " +
+                     (cross ? "rerank only (--task rerank)" : "embeddings only (--task embed)"));
+  return cross     ? api::ServedTask::kRerank
+         : encoder ? api::ServedTask::kEmbed
+                   : api::ServedTask::kGenerate;
 }
 
 // Loads the encoder and starts its embedding engine into ctx; an error message or "".
@@ -66,8 +77,9 @@ std::string load_embedding_model(api::ServerContext& ctx, const std::string& pat
   ctx.encoder = std::move(*model);
   ctx.embedder = std::move(*engine);
   ctx.ready = true;
-  std::fprintf(stderr, "sluice: ready: embedding model '%s', up to %d tokens per input\n",
-               ctx.model_id.c_str(), ctx.embedder->max_tokens());
+  std::fprintf(stderr, "sluice: ready: %s model '%s', up to %d tokens per input\n",
+               ctx.task == api::ServedTask::kRerank ? "rerank" : "embedding", ctx.model_id.c_str(),
+               ctx.embedder->max_tokens());
   return "";
 }
 
@@ -114,23 +126,23 @@ int serve(ServeOptions& o) {
       std::atomic<bool>& flag;
       ~Done() { flag = true; }
     } done{loader_done};
-    if (ctx.task == api::ServedTask::kEmbed) {
+    if (ctx.task == api::ServedTask::kEmbed || ctx.task == api::ServedTask::kRerank) {
       if (std::string error = load_embedding_model(ctx, *path, *config); !error.empty()) {
         load_status = fail(error);
-        server.stop();
+        server.stop_once_running(10.0);
       }
       return;
     }
     auto model = Model::load(*path);
     if (!model) {
       load_status = fail(model.error());
-      server.stop();
+      server.stop_once_running(10.0);
       return;
     }
     auto engine = Engine::create(**model, *config);
     if (!engine) {
       load_status = fail(engine.error());
-      server.stop();
+      server.stop_once_running(10.0);
       return;
     }
     std::string source = (*model)->chat_template();
@@ -140,7 +152,7 @@ int serve(ServeOptions& o) {
       text << in.rdbuf();
       if (!in) {
         load_status = fail("cannot read --chat-template " + o.chat_template);
-        server.stop();
+        server.stop_once_running(10.0);
         return;
       }
       source = text.str();
@@ -180,10 +192,12 @@ Command register_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Anthropic-compatible HTTP server");
   cmd->add_option("-m,--model", o->model, "GGUF file or model directory (default: built-in)");
-  cmd->add_option("--task", o->task,
-                  "What to serve: auto (embeddings for an encoder directory, else generation), "
-                  "generate or embed")
-      ->check(CLI::IsMember({"auto", "generate", "embed"}))
+  cmd->add_option(
+         "--task", o->task,
+         "What to serve: auto (rerank for a cross-encoder directory, embeddings for "
+         "another encoder, else generation), generate, embed or rerank (alias: score, vLLM's "
+         "name)")
+      ->check(CLI::IsMember({"auto", "generate", "embed", "rerank", "score"}))
       ->capture_default_str();
   cmd->add_option("--chat-template", o->chat_template,
                   "Jinja chat template file to use instead of the model's");

@@ -115,7 +115,7 @@ void EmbeddingEngine::step(const std::vector<EmbeddingSequence*>& seqs) {
   std::vector<const EncoderSequence*> inputs;
   for (const EmbeddingSequence* s : seqs) inputs.push_back(&s->input);
   const std::vector<float> out = runner_->embed(inputs);
-  const size_t hidden = static_cast<size_t>(model_.config().hidden_size);
+  const size_t hidden = static_cast<size_t>(model_.config().output_dim());
   for (size_t i = 0; i < seqs.size(); ++i) {
     auto it = std::find_if(live_.begin(), live_.end(),
                            [&](const auto& p) { return p->id == seqs[i]->request; });

@@ -127,12 +127,57 @@ Status read_modules(const std::string& dir, EncoderConfig& c) {
   return Status::ok();
 }
 
+// A *ForSequenceClassification config (a cross-encoder): the classifier head over the CLS row.
+// One label only (vLLM's score API takes a single logit); the score is sigmoid(logit) unless
+// sentence-transformers' activation_fn says Identity, as vLLM and CrossEncoder.predict do.
+bool is_classifier_config(const nlohmann::json& j) {
+  bool classifier = false;
+  if (auto it = j.find("architectures"); it != j.end() && it->is_array())
+    for (const auto& a : *it)
+      classifier |= a.is_string() && a.get<std::string>().ends_with("ForSequenceClassification");
+  return classifier;
+}
+
+Status read_classifier_head(const nlohmann::json& j, EncoderConfig& c, const std::string& where) {
+  if (!is_classifier_config(j)) return Status::ok();
+  c.head = EncoderHead::kClassifier;
+  c.pooling = Pooling::kCls;
+  c.normalize = false;
+  int64_t labels = 2;  // transformers: len(id2label), else num_labels, else 2
+  if (auto it = j.find("id2label"); it != j.end() && it->is_object())
+    labels = static_cast<int64_t>(it->size());
+  else if (auto n = j.find("num_labels"); n != j.end() && n->is_number_integer())
+    labels = n->get<int64_t>();
+  if (labels != 1)
+    return Status::error("config", where + ": a sequence classifier with " +
+                                       std::to_string(labels) +
+                                       " labels; rerank needs a cross-encoder with one label "
+                                       "(num_labels 1, one relevance logit)");
+  c.num_labels = 1;
+  c.score_sigmoid = true;
+  if (auto st = j.find("sentence_transformers"); st != j.end() && st->is_object()) {
+    const std::string fn = st->value("activation_fn", "");
+    const std::string kind = fn.substr(fn.rfind('.') + 1);
+    if (kind == "Identity")
+      c.score_sigmoid = false;
+    else if (!fn.empty() && kind != "Sigmoid")
+      return Status::error("config", where + ": sentence_transformers.activation_fn '" + fn +
+                                         "' is not supported (Sigmoid or Identity)");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 bool EncoderModel::is_encoder_dir(const std::string& path) {
   if (!exists(path + "/config.json")) return false;
   auto cfg = read_json(path + "/config.json");
   return cfg.ok() && arch_of(*cfg) != nullptr;
+}
+
+bool EncoderModel::is_cross_encoder_dir(const std::string& path) {
+  auto cfg = read_json(path + "/config.json");
+  return cfg.ok() && arch_of(*cfg) != nullptr && is_classifier_config(*cfg);
 }
 
 Result<std::unique_ptr<EncoderModel>> EncoderModel::load(const std::string& path) {
@@ -143,7 +188,9 @@ Result<std::unique_ptr<EncoderModel>> EncoderModel::load(const std::string& path
   SLUICE_ASSIGN_OR_RETURN(m->config_, config_from_json(cfg, path + "/config.json"));
   if (!m->config_.arch)
     return Status::error("encoder", path + "/config.json: not an encoder architecture");
-  SLUICE_RETURN_IF_ERROR(read_modules(path, m->config_));
+  SLUICE_RETURN_IF_ERROR(read_classifier_head(cfg, m->config_, path + "/config.json"));
+  if (m->config_.head == EncoderHead::kPooled)
+    SLUICE_RETURN_IF_ERROR(read_modules(path, m->config_));
   SLUICE_ASSIGN_OR_RETURN(m->tokenizer_, load_tokenizer_json(path + "/tokenizer.json"));
   if (m->tokenizer_->vocab_size() > m->config_.vocab_size)
     return Status::error("encoder", path + ": tokenizer has " +

@@ -16,6 +16,10 @@ namespace sluice {
 
 struct EncoderArchSpec;
 
+// What the encoder outputs per sequence: its pooled vector (embeddings) or the scores of a
+// sequence classification head over the CLS row (cross-encoders: BertForSequenceClassification).
+enum class EncoderHead { kPooled, kClassifier };
+
 struct EncoderConfig {
   const EncoderArchSpec* arch = nullptr;
   int64_t vocab_size = 0;
@@ -33,6 +37,15 @@ struct EncoderConfig {
   // The longest input accepted: sentence_bert_config.json's max_seq_length where present (what
   // the model was trained for, as vLLM takes it), else max_position_embeddings.
   int64_t max_tokens = 512;
+  EncoderHead head = EncoderHead::kPooled;
+  // kClassifier: the classifier's labels (1 for a reranker: vLLM's score API takes one logit) and
+  // whether the score is sigmoid(logit) (vLLM's and sentence-transformers' CrossEncoder default
+  // for one label) or the logit (config.json sentence_transformers.activation_fn Identity).
+  int64_t num_labels = 0;
+  bool score_sigmoid = true;
+
+  // Floats per sequence out of EncoderRunner: hidden_size, or num_labels for a classifier.
+  int64_t output_dim() const { return head == EncoderHead::kClassifier ? num_labels : hidden_size; }
 };
 
 // Weights in Hugging Face's layout; vectors (biases, norms) are F32 [1, n]. The same struct holds
@@ -52,12 +65,18 @@ struct EncoderWeights {
   Weight type_embed;                  // [type_vocab_size, hidden]
   Weight embed_norm_w, embed_norm_b;  // [1, hidden]
   std::vector<EncoderLayerWeights> layers;
+  // EncoderHead::kClassifier: score = classifier(tanh(pooler(CLS row))). The classifier stays on
+  // the host as F32 (a few dot products per sequence).
+  Weight pooler_w, pooler_b;                      // [hidden, hidden], [1, hidden]
+  std::vector<float> classifier_w, classifier_b;  // [num_labels, hidden], [num_labels]
 };
 
 class EncoderModel {
  public:
   // True when path is a model directory whose config.json names an encoder architecture.
   static bool is_encoder_dir(const std::string& path);
+  // True when it is one with a sequence classification head (a cross-encoder: rerank).
+  static bool is_cross_encoder_dir(const std::string& path);
   // path: a Hugging Face model directory (config.json, safetensors, tokenizer.json and the
   // sentence-transformers files modules.json, 1_Pooling/config.json where present).
   static Result<std::unique_ptr<EncoderModel>> load(const std::string& path);

@@ -2,6 +2,7 @@
 
 #include "common/assert.h"
 #include "model/arch/encoder_arch.h"
+#include "model/blocks/classifier_head.h"
 
 namespace sluice {
 
@@ -38,6 +39,12 @@ EncoderRunner::EncoderRunner(const EncoderModel& model, Backend& be)
           &EncoderLayerWeights::ffn_norm_b})
       P.*m = be.place(L.*m);
   }
+  if (model.config().head == EncoderHead::kClassifier) {
+    w_.pooler_w = be.place(src.pooler_w);
+    w_.pooler_b = be.place(src.pooler_b);
+    w_.classifier_w = src.classifier_w;
+    w_.classifier_b = src.classifier_b;
+  }
 }
 
 std::vector<float> EncoderRunner::embed(const std::vector<const EncoderSequence*>& seqs) {
@@ -61,8 +68,7 @@ std::vector<float> EncoderRunner::embed(const std::vector<const EncoderSequence*
     max_len = std::max(max_len, len);
   }
   const int64_t n = static_cast<int64_t>(tokens.size()), m = static_cast<int64_t>(seqs.size());
-  std::vector<float> out(static_cast<size_t>(m * hidden));
-  if (m == 0) return out;
+  if (m == 0) return {};
   EncoderStepBuffers s;
   s.n = n;
   s.tokens = tokens_.upload(tokens);
@@ -77,7 +83,10 @@ std::vector<float> EncoderRunner::embed(const std::vector<const EncoderSequence*
   s.attn = attn_.reserve(n * hidden);
   s.inter = inter_.reserve(n * c.intermediate_size);
   s.pooled = pooled_.reserve(m * hidden);
-  c.arch->forward(EncoderContext{be_, c, w_, s});
+  const EncoderContext ctx{be_, c, w_, s};
+  c.arch->forward(ctx);
+  if (c.head == EncoderHead::kClassifier) return blocks::classify(ctx);
+  std::vector<float> out(static_cast<size_t>(m * hidden));
   be_.to_host(out.data(), s.pooled, out.size() * sizeof(float));
   return out;
 }

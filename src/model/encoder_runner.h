@@ -20,7 +20,8 @@ struct EncoderSequence {
 class EncoderRunner {
  public:
   EncoderRunner(const EncoderModel& model, Backend& be);
-  // [seqs.size(), hidden] on the host: each sequence's vector. Every sequence must be non-empty,
+  // [seqs.size(), config.output_dim()] on the host: each sequence's vector (a classifier's
+  // scores for a cross-encoder). Every sequence must be non-empty,
   // at most max_position_embeddings long, with ids below vocab_size (checked: abort otherwise).
   std::vector<float> embed(const std::vector<const EncoderSequence*>& seqs);
   const EncoderModel& model() const { return model_; }

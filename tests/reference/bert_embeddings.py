@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Reference: sentence embeddings of a BERT-family encoder directory in float64 NumPy.
+"""Reference: sentence embeddings of a BERT-family encoder directory in float64 NumPy, and the
+relevance scores of a cross-encoder (BertForSequenceClassification, one label).
 
     python bert_embeddings.py MODEL_DIR < lines.jsonl > vectors.jsonl
+    python bert_embeddings.py --rerank MODEL_DIR < pairs.jsonl > scores.jsonl
 
 Each stdin line is a JSON string (tokenized by the HF `tokenizers` library from the directory's
 tokenizer.json, special tokens added, no truncation or padding) or a list of token ids (used as
@@ -9,6 +11,11 @@ given). Each stdout line is the JSON list of the embedding. The model follows Hu
 BertModel (absolute positions, token type 0, post-norm layers, exact erf GELU, LayerNorm with
 config's eps), then sentence-transformers' modules.json: Pooling (mean / CLS / last token, from
 1_Pooling/config.json) and Normalize (L2). Without modules.json: CLS pooling, normalized.
+
+With --rerank each stdin line is a JSON [query, document] pair, encoded by HF `tokenizers` as a
+pair ([CLS] q [SEP] d [SEP], token types 0 then 1) and truncated longest_first to
+max_position_embeddings (sentence-transformers' CrossEncoder); each stdout line is
+{"logit": l, "score": sigmoid(l), "ids": [...]}: the classifier over tanh(pooler(CLS row)).
 """
 import json
 import math
@@ -36,6 +43,7 @@ class Bert:
         raw = load_file(os.path.join(d, "model.safetensors"))
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in raw else ""
         self.w = {k[len(prefix):]: v.astype(np.float64) for k, v in raw.items() if k.startswith(prefix)}
+        self.head = {k: v.astype(np.float64) for k, v in raw.items() if k.startswith("classifier.")}
         self.pooling, self.normalize = "cls", True
         mods_path = os.path.join(d, "modules.json")
         if os.path.exists(mods_path):
@@ -53,13 +61,14 @@ class Bert:
         self.tok.no_truncation()
         self.tok.no_padding()
 
-    def embed(self, ids):
+    def hidden(self, ids, types=None):
         c, w = self.cfg, self.w
         eps = c.get("layer_norm_eps", 1e-12)
         heads = c["num_attention_heads"]
         n = len(ids)
+        types = types if types is not None else [0] * n
         x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n] +
-             w["embeddings.token_type_embeddings.weight"][0])
+             w["embeddings.token_type_embeddings.weight"][types])
         x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
         for i in range(c["num_hidden_layers"]):
             p = f"encoder.layer.{i}."
@@ -75,11 +84,29 @@ class Bert:
             h = 0.5 * h * (1.0 + erf(h / math.sqrt(2.0)))
             x = layer_norm(x + lin(h, "output.dense"), w[p + "output.LayerNorm.weight"],
                            w[p + "output.LayerNorm.bias"], eps)
+        return x
+
+    def logit(self, ids, types):
+        w = self.w
+        pooled = np.tanh(w["pooler.dense.weight"] @ self.hidden(ids, types)[0] + w["pooler.dense.bias"])
+        return float((self.head["classifier.weight"] @ pooled + self.head["classifier.bias"])[0])
+
+    def embed(self, ids):
+        x = self.hidden(ids)
         out = x.mean(0) if self.pooling == "mean" else x[0] if self.pooling == "cls" else x[-1]
         return out / max(np.linalg.norm(out), 1e-12) if self.normalize else out
 
 
 def main():
+    if sys.argv[1] == "--rerank":
+        m = Bert(sys.argv[2])
+        m.tok.enable_truncation(m.cfg.get("max_position_embeddings", 512), strategy="longest_first")
+        for line in sys.stdin:
+            q, d = json.loads(line)
+            e = m.tok.encode(q, d)
+            logit = m.logit(e.ids, e.type_ids)
+            print(json.dumps({"logit": logit, "score": 1.0 / (1.0 + math.exp(-logit)), "ids": e.ids}))
+        return
     m = Bert(sys.argv[1])
     for line in sys.stdin:
         v = json.loads(line)

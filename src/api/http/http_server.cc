@@ -124,6 +124,7 @@ HttpServer::HttpServer(ServerContext& ctx)
   register_misc_routes(*server_, ctx_);
   register_openai_routes(*server_, ctx_);
   register_embeddings_routes(*server_, ctx_);
+  register_rerank_routes(*server_, ctx_);
   register_anthropic_routes(*server_, ctx_);
   register_responses_routes(*server_, ctx_);
 }
@@ -148,6 +149,13 @@ void HttpServer::run() {
 }
 
 void HttpServer::stop() {
+  server_->stop();
+}
+
+void HttpServer::stop_once_running(double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   server_->stop();
 }
 

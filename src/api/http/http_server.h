@@ -19,6 +19,9 @@ class HttpServer {
   Status bind();  // binds host:port (so /health answers 503 while the model loads)
   void run();     // serves until stop()
   void stop();
+  // stop() once run() has started listening (a stop before that would be lost), waiting up to
+  // timeout_s for it: for a model load that fails before the server is up.
+  void stop_once_running(double timeout_s);
   // Graceful stop: /health and new requests get 503 at once, requests in flight get `timeout_s`
   // to finish, the rest are aborted (streams end with an error event), then stop(). Blocks.
   void drain(double timeout_s);

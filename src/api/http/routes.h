@@ -17,6 +17,8 @@ bool route_model_card(ServerContext& ctx, const httplib::Request& req, httplib::
 void register_openai_routes(httplib::Server& server, ServerContext& ctx);
 // POST /v1/embeddings
 void register_embeddings_routes(httplib::Server& server, ServerContext& ctx);
+// POST /v1/rerank, /rerank, /v2/rerank (cross-encoders)
+void register_rerank_routes(httplib::Server& server, ServerContext& ctx);
 // POST /v1/messages, /v1/messages/count_tokens
 void register_anthropic_routes(httplib::Server& server, ServerContext& ctx);
 

@@ -3,6 +3,7 @@
 //   x = layer_norm(word[tokens] + position[positions] + type[type_ids])
 //   per layer: x = layer_norm(x + attention(x)) ; x = layer_norm(x + mlp(x))
 //   out = pool(x) per sequence (mean / CLS / last), L2-normalized where the model says
+//   cross-encoders (BertForSequenceClassification): score = classifier(tanh(pooler(x[CLS])))
 // Tensor names are Hugging Face's, with or without the "bert." prefix of task heads' files.
 #include <cstring>
 
@@ -62,6 +63,14 @@ Status load_bert(const WeightSource& src, const EncoderConfig& c, EncoderWeights
     SLUICE_RETURN_IF_ERROR(vec(l + "output.LayerNorm.weight", H, L.ffn_norm_w));
     SLUICE_RETURN_IF_ERROR(vec(l + "output.LayerNorm.bias", H, L.ffn_norm_b));
   }
+  if (c.head == EncoderHead::kClassifier) {  // BertForSequenceClassification's head
+    SLUICE_RETURN_IF_ERROR(mat("pooler.dense.weight", H, H, w.pooler_w));
+    SLUICE_RETURN_IF_ERROR(vec("pooler.dense.bias", H, w.pooler_b));
+    SLUICE_ASSIGN_OR_RETURN(Weight cls, src.matrix("classifier.weight", c.num_labels, H));
+    w.classifier_w.resize(static_cast<size_t>(c.num_labels * H));
+    for (int64_t r = 0; r < c.num_labels; ++r) dequantize_row(cls, r, &w.classifier_w[r * H]);
+    SLUICE_ASSIGN_OR_RETURN(w.classifier_b, src.vector("classifier.bias", c.num_labels));
+  }
   return Status::ok();
 }
 
@@ -89,7 +98,7 @@ void bert_forward(const EncoderContext& f) {
 const EncoderArchSpec& bert_arch() {
   static const EncoderArchSpec spec{
       .name = "bert",
-      .hf_architectures = {"BertModel"},
+      .hf_architectures = {"BertModel", "BertForSequenceClassification"},
       .hf_model_types = {"bert"},
       .load = load_bert,
       .forward = bert_forward,
