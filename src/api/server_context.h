@@ -13,6 +13,7 @@
 #include "api/server_options.h"
 #include "engine/embedding_engine.h"
 #include "engine/engine.h"
+#include "model/decoder_pooling.h"
 #include "model/encoder_model.h"
 #include "model/model.h"
 #include "parsers/reasoning_parser.h"
@@ -21,7 +22,8 @@
 namespace sluice::api {
 
 // What the loaded model serves: text generation (a decoder; chat, completions, messages,
-// responses) or embeddings (an encoder; /v1/embeddings). A route of the other task is a 400.
+// responses) or embeddings (/v1/embeddings: an encoder, or a decoder pooling its last token
+// through its Engine). A route of the other task is a 400.
 enum class ServedTask { kGenerate, kEmbed };
 
 struct ServerContext {
@@ -33,6 +35,7 @@ struct ServerContext {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<EncoderModel> encoder;        // task kEmbed: the model, and
   std::unique_ptr<EmbeddingEngine> embedder;    // the engine that runs it
+  DecoderPooling decoder_pooling;               // task kEmbed on a decoder (model, engine)
   std::unique_ptr<ChatTemplate> chat_template;  // null: the model has none
   // Output parsing, chosen once the model is loaded (configure_output_parsing).
   std::string tool_format;            // a parsers::ToolFormat name; empty: tool calls are rejected

@@ -44,16 +44,18 @@ std::string default_model_id(const std::string& path) {
   return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
 }
 
-// An encoder directory serves embeddings, anything else generation; --task must agree.
-Result<api::ServedTask> served_task(const std::string& path, const std::string& task) {
+// An encoder directory serves embeddings; a decoder serves generation, or embeddings (last-token
+// pooling) with --task embed or when its modules.json declares last-token pooling (auto).
+Result<api::ServedTask> served_task(const std::string& path, const std::string& task,
+                                    DecoderPooling* pooling) {
   const bool encoder = EncoderModel::is_encoder_dir(path);
-  if (task == "embed" && !encoder)
-    return Status::error("serve", path + " is not an encoder (BERT family) model directory; " +
-                                      "--task embed needs one");
   if (task == "generate" && encoder)
     return Status::error(
         "serve", path + " is an encoder model: it serves embeddings only " + "(--task embed)");
-  return encoder ? api::ServedTask::kEmbed : api::ServedTask::kGenerate;
+  if (encoder) return api::ServedTask::kEmbed;
+  SLUICE_ASSIGN_OR_RETURN(*pooling, read_decoder_pooling(path));
+  const bool embed = task == "embed" || (task == "auto" && pooling->declared);
+  return embed ? api::ServedTask::kEmbed : api::ServedTask::kGenerate;
 }
 
 // Loads the encoder and starts its embedding engine into ctx; an error message or "".
@@ -76,12 +78,14 @@ int serve(ServeOptions& o) {
   if (!path) return fail(path.error());
   auto config = engine_config_from(o.engine);
   if (!config) return fail(config.error());
-  auto task = served_task(*path, o.task);
+  DecoderPooling pooling;
+  auto task = served_task(*path, o.task, &pooling);
   if (!task) return fail(task.error());
 
   api::ServerContext ctx;
   ctx.options = o.server;
   ctx.task = *task;
+  ctx.decoder_pooling = pooling;
   ctx.created = static_cast<int64_t>(std::time(nullptr));
   ctx.model_id =
       o.server.served_model_name.empty() ? default_model_id(*path) : o.server.served_model_name;
@@ -114,7 +118,7 @@ int serve(ServeOptions& o) {
       std::atomic<bool>& flag;
       ~Done() { flag = true; }
     } done{loader_done};
-    if (ctx.task == api::ServedTask::kEmbed) {
+    if (ctx.task == api::ServedTask::kEmbed && EncoderModel::is_encoder_dir(*path)) {
       if (std::string error = load_embedding_model(ctx, *path, *config); !error.empty()) {
         load_status = fail(error);
         server.stop();
@@ -131,6 +135,14 @@ int serve(ServeOptions& o) {
     if (!engine) {
       load_status = fail(engine.error());
       server.stop();
+      return;
+    }
+    if (ctx.task == api::ServedTask::kEmbed) {  // a decoder pooling its last token
+      ctx.model = std::move(*model);
+      ctx.engine = std::move(*engine);
+      ctx.ready = true;
+      std::fprintf(stderr, "sluice: ready: embedding model '%s' (last-token pooling), %d tokens\n",
+                   ctx.model_id.c_str(), ctx.engine->max_model_len());
       return;
     }
     std::string source = (*model)->chat_template();
@@ -181,8 +193,9 @@ Command register_serve_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Anthropic-compatible HTTP server");
   cmd->add_option("-m,--model", o->model, "GGUF file or model directory (default: built-in)");
   cmd->add_option("--task", o->task,
-                  "What to serve: auto (embeddings for an encoder directory, else generation), "
-                  "generate or embed")
+                  "What to serve: auto (embeddings for an encoder directory or a decoder whose "
+                  "modules.json pools the last token, else generation), generate or embed "
+                  "(a decoder: last-token embeddings)")
       ->check(CLI::IsMember({"auto", "generate", "embed"}))
       ->capture_default_str();
   cmd->add_option("--chat-template", o->chat_template,
