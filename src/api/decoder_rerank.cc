@@ -35,15 +35,15 @@ std::vector<int32_t> decoder_rerank_prompt(const Tokenizer& tok, std::string_vie
   return ids;
 }
 
-std::vector<float> decoder_rerank_scores(ServerContext& ctx, std::string_view query,
+std::vector<float> decoder_rerank_scores(Engine& engine, const Tokenizer& tok,
+                                         std::string_view query,
                                          const std::vector<std::string>& documents,
                                          std::string_view instruction) {
-  const Tokenizer& tok = ctx.model->tokenizer();
   const int32_t yes = answer_token(tok, "yes"), no = answer_token(tok, "no");
   std::vector<std::vector<int32_t>> prompts;
   for (const std::string& doc : documents)
     prompts.push_back(decoder_rerank_prompt(tok, instruction, query, doc));
-  auto scores = score_yes_no(*ctx.engine, std::move(prompts), yes, no, "documents");
+  auto scores = score_yes_no(engine, std::move(prompts), yes, no, "documents");
   if (!scores) throw engine_error(scores.request_error());
   return std::move(*scores);
 }

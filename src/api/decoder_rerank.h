@@ -13,7 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "api/server_context.h"
+#include "api/api_error.h"
+#include "engine/engine.h"
+#include "tokenizer/tokenizer.h"
 
 namespace sluice::api {
 
@@ -24,10 +26,11 @@ inline constexpr std::string_view kDefaultRerankInstruction =
 std::vector<int32_t> decoder_rerank_prompt(const Tokenizer& tok, std::string_view instruction,
                                            std::string_view query, std::string_view document);
 
-// P(yes) of each document for the query, in order, on ctx.engine (one batch of prompt-only
-// requests). Throws ApiError: 400 naming "documents" for a document too long for the context,
-// 400 when the vocabulary has no "yes" or "no" token; 503 once the engine stops.
-std::vector<float> decoder_rerank_scores(ServerContext& ctx, std::string_view query,
+// P(yes) of each document for the query, in order, on the decoder's engine (one batch of
+// prompt-only requests). Throws ApiError: 400 naming "documents" for a document too long for
+// the context, 400 when the vocabulary has no "yes" or "no" token; 503 once the engine stops.
+std::vector<float> decoder_rerank_scores(Engine& engine, const Tokenizer& tok,
+                                         std::string_view query,
                                          const std::vector<std::string>& documents,
                                          std::string_view instruction = kDefaultRerankInstruction);
 
