@@ -4,11 +4,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "formats/gguf.h"
+
 namespace sluice {
 
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr int64_t kGgufPoolingLast = 3;  // llama.cpp's LLAMA_POOLING_TYPE_LAST
 
 Result<nlohmann::json> read_json_file(const fs::path& path) {
   std::ifstream in(path);
@@ -71,6 +75,12 @@ std::string DecoderPooling::check_dimensions(int64_t dimensions, int64_t hidden)
 Result<DecoderPooling> read_decoder_pooling(const std::string& model_path) {
   DecoderPooling p;
   std::error_code ec;
+  if (fs::is_regular_file(model_path, ec) && fs::path(model_path).extension() == ".gguf") {
+    SLUICE_ASSIGN_OR_RETURN(auto gguf, GgufFile::open(model_path));
+    const std::string arch = gguf->get_string("general.architecture").value_or("");
+    p.declared = gguf->get_int(arch + ".pooling_type") == kGgufPoolingLast;
+    return p;
+  }
   if (!fs::is_directory(model_path, ec)) return p;
   const fs::path dir(model_path);
   if (fs::exists(dir / "modules.json")) SLUICE_RETURN_IF_ERROR(read_modules(dir, p));

@@ -13,7 +13,7 @@
 namespace sluice {
 
 struct DecoderPooling {
-  bool declared = false;    // modules.json asks for last-token pooling (--task auto: embed)
+  bool declared = false;    // the files ask for last-token pooling (--task auto: embed)
   bool normalize = true;    // L2 (the Normalize module; without modules.json, as vLLM's default)
   bool matryoshka = false;  // the `dimensions` request field is allowed
   std::vector<int64_t> matryoshka_dimensions;  // empty: any size in [1, hidden]
@@ -22,7 +22,8 @@ struct DecoderPooling {
   std::string check_dimensions(int64_t dimensions, int64_t hidden) const;
 };
 
-// A model directory's pooling files (a .gguf file or a directory without them: the defaults).
+// A model directory's pooling files (a directory without them: the defaults); a .gguf file's
+// `<arch>.pooling_type` (llama.cpp's LAST, 3, as its Qwen3-Embedding conversions write it).
 // Errors: unreadable JSON, a module other than Transformer / Pooling / Normalize, or a Pooling
 // module that is not last-token pooling.
 Result<DecoderPooling> read_decoder_pooling(const std::string& model_path);

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "formats/gguf.h"
+
 namespace sluice {
 namespace {
 
@@ -90,6 +92,19 @@ TEST_F(DecoderPoolingTest, MatryoshkaFromConfig) {
   EXPECT_NE(listed->check_dimensions(100, 256).find("one of the model's matryoshka_dimensions (64, "
                                                     "128)"),
             std::string::npos);
+}
+
+TEST_F(DecoderPoolingTest, GgufPoolingType) {
+  for (uint32_t type : {3u, 1u}) {  // llama.cpp's LAST, MEAN
+    GgufWriter w;
+    w.add_string("general.architecture", "qwen3");
+    w.add_uint32("qwen3.pooling_type", type);
+    const std::string path = (dir_ / "m.gguf").string();
+    ASSERT_TRUE(w.write(path));
+    auto p = read_decoder_pooling(path);
+    ASSERT_TRUE(p) << p.error();
+    EXPECT_EQ(p->declared, type == 3);
+  }
 }
 
 }  // namespace
