@@ -26,7 +26,7 @@ void ServerContext::require_task(const std::string& method, const std::string& r
     throw invalid("the model '" + model_id + "' is an embedding model: this server serves " +
                   "POST /v1/embeddings only, not " + route);
   if (task == ServedTask::kRerank && !rerank_route)
-    throw invalid("the model '" + model_id + "' is a rerank model (a cross-encoder): this " +
+    throw invalid("the model '" + model_id + "' is a rerank model: this " +
                   "server serves POST /v1/rerank only, not " + route);
   if (task == ServedTask::kGenerate && (embeddings_route || rerank_route))
     throw invalid("the model '" + model_id + "' is a text generation model: this server serves " +

@@ -13,6 +13,7 @@
 #include "api/server_options.h"
 #include "engine/embedding_engine.h"
 #include "engine/engine.h"
+#include "model/decoder_pooling.h"
 #include "model/encoder_model.h"
 #include "model/model.h"
 #include "parsers/reasoning_parser.h"
@@ -21,8 +22,9 @@
 namespace sluice::api {
 
 // What the loaded model serves: text generation (a decoder; chat, completions, messages,
-// responses), embeddings (an encoder; /v1/embeddings) or rerank (a cross-encoder; /v1/rerank).
-// A route of another task is a 400.
+// responses), embeddings (/v1/embeddings: an encoder, or a decoder pooling its last token through
+// its Engine) or rerank (/v1/rerank: a cross-encoder, or a decoder scoring yes/no). A route of
+// another task is a 400.
 enum class ServedTask { kGenerate, kEmbed, kRerank };
 
 struct ServerContext {
@@ -34,6 +36,7 @@ struct ServerContext {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<EncoderModel> encoder;        // tasks kEmbed, kRerank: the model, and
   std::unique_ptr<EmbeddingEngine> embedder;    // the engine that runs it
+  DecoderPooling decoder_pooling;               // task kEmbed on a decoder (model, engine)
   std::unique_ptr<ChatTemplate> chat_template;  // null: the model has none
   // Output parsing, chosen once the model is loaded (configure_output_parsing).
   std::string tool_format;            // a parsers::ToolFormat name; empty: tool calls are rejected

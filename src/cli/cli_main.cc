@@ -19,7 +19,7 @@ int cli_main(int argc, char** argv) {
                               register_logits_command(app),   register_make_model_command(app),
                               register_template_command(app), register_serve_command(app),
                               register_convert_command(app),  register_grammar_command(app),
-                              register_embed_command(app)};
+                              register_embed_command(app),    register_rerank_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

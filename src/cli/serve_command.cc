@@ -44,27 +44,32 @@ std::string default_model_id(const std::string& path) {
   return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
 }
 
-// An encoder directory serves embeddings, a cross-encoder's rerank, anything else generation;
-// --task must agree.
-Result<api::ServedTask> served_task(const std::string& path, const std::string& task) {
+// An encoder directory serves embeddings (rerank for a cross-encoder); a decoder serves
+// generation, embeddings (last-token pooling) with --task embed or when its files declare
+// last-token pooling, or rerank (yes/no scores, Qwen3-Reranker style) with --task rerank.
+Result<api::ServedTask> served_task(const std::string& path, const std::string& task,
+                                    DecoderPooling* pooling) {
   const bool encoder = EncoderModel::is_encoder_dir(path);
   const bool cross = encoder && EncoderModel::is_cross_encoder_dir(path);
-  if (task == "embed" && !encoder)
-    return Status::error("serve", path + " is not an encoder (BERT family) model directory; " +
-                                      "--task embed needs one");
-  if (task == "embed" && cross)
-    return Status::error("serve", path + " is a cross-encoder: it serves rerank (--task rerank)");
-  if ((task == "rerank" || task == "score") && !cross)
-    return Status::error("serve", path +
-                                      " is not a cross-encoder (BertForSequenceClassification) "
-                                      "directory; --task rerank needs one");
-  if (task == "generate" && encoder)
-    return Status::error(
-        "serve", path + " is an encoder model: it serves " +
-                     (cross ? "rerank only (--task rerank)" : "embeddings only (--task embed)"));
-  return cross     ? api::ServedTask::kRerank
-         : encoder ? api::ServedTask::kEmbed
-                   : api::ServedTask::kGenerate;
+  const bool rerank = task == "rerank" || task == "score";
+  if (encoder) {
+    if (task == "embed" && cross)
+      return Status::error("serve", path + " is a cross-encoder: it serves rerank (--task rerank)");
+    if (rerank && !cross)
+      return Status::error("serve",
+                           path +
+                               " is an embedding encoder; --task rerank needs a "
+                               "cross-encoder (BertForSequenceClassification) or a decoder");
+    if (task == "generate")
+      return Status::error(
+          "serve", path + " is an encoder model: it serves " +
+                       (cross ? "rerank only (--task rerank)" : "embeddings only (--task embed)"));
+    return cross ? api::ServedTask::kRerank : api::ServedTask::kEmbed;
+  }
+  SLUICE_ASSIGN_OR_RETURN(*pooling, read_decoder_pooling(path));
+  if (rerank) return api::ServedTask::kRerank;
+  const bool embed = task == "embed" || (task == "auto" && pooling->declared);
+  return embed ? api::ServedTask::kEmbed : api::ServedTask::kGenerate;
 }
 
 // Loads the encoder and starts its embedding engine into ctx; an error message or "".
@@ -88,12 +93,14 @@ int serve(ServeOptions& o) {
   if (!path) return fail(path.error());
   auto config = engine_config_from(o.engine);
   if (!config) return fail(config.error());
-  auto task = served_task(*path, o.task);
+  DecoderPooling pooling;
+  auto task = served_task(*path, o.task, &pooling);
   if (!task) return fail(task.error());
 
   api::ServerContext ctx;
   ctx.options = o.server;
   ctx.task = *task;
+  ctx.decoder_pooling = pooling;
   ctx.created = static_cast<int64_t>(std::time(nullptr));
   ctx.model_id =
       o.server.served_model_name.empty() ? default_model_id(*path) : o.server.served_model_name;
@@ -126,7 +133,7 @@ int serve(ServeOptions& o) {
       std::atomic<bool>& flag;
       ~Done() { flag = true; }
     } done{loader_done};
-    if (ctx.task == api::ServedTask::kEmbed || ctx.task == api::ServedTask::kRerank) {
+    if (ctx.task != api::ServedTask::kGenerate && EncoderModel::is_encoder_dir(*path)) {
       if (std::string error = load_embedding_model(ctx, *path, *config); !error.empty()) {
         load_status = fail(error);
         server.stop_once_running(10.0);
@@ -143,6 +150,17 @@ int serve(ServeOptions& o) {
     if (!engine) {
       load_status = fail(engine.error());
       server.stop_once_running(10.0);
+      return;
+    }
+    if (ctx.task != api::ServedTask::kGenerate) {  // a decoder: last-token pooling or yes/no
+      ctx.model = std::move(*model);
+      ctx.engine = std::move(*engine);
+      ctx.ready = true;
+      std::fprintf(stderr, "sluice: ready: %s model '%s' (%s), %d tokens\n",
+                   ctx.task == api::ServedTask::kEmbed ? "embedding" : "rerank",
+                   ctx.model_id.c_str(),
+                   ctx.task == api::ServedTask::kEmbed ? "last-token pooling" : "yes/no scores",
+                   ctx.engine->max_model_len());
       return;
     }
     std::string source = (*model)->chat_template();
@@ -192,11 +210,11 @@ Command register_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Anthropic-compatible HTTP server");
   cmd->add_option("-m,--model", o->model, "GGUF file or model directory (default: built-in)");
-  cmd->add_option(
-         "--task", o->task,
-         "What to serve: auto (rerank for a cross-encoder directory, embeddings for "
-         "another encoder, else generation), generate, embed or rerank (alias: score, vLLM's "
-         "name)")
+  cmd->add_option("--task", o->task,
+                  "What to serve: auto (rerank for a cross-encoder directory, embeddings for "
+                  "another encoder or a decoder whose files pool the last token, else "
+                  "generation), generate, embed (a decoder: last-token embeddings) or rerank "
+                  "(a decoder: yes/no scores, Qwen3-Reranker style; alias: score, vLLM's name)")
       ->check(CLI::IsMember({"auto", "generate", "embed", "rerank", "score"}))
       ->capture_default_str();
   cmd->add_option("--chat-template", o->chat_template,

@@ -163,15 +163,26 @@ RequestResult<std::shared_ptr<RequestStream>> Engine::submit(EngineRequest req) 
   for (int32_t t : req.prompt)
     if (t < 0 || t >= vocab)
       return E::invalid("prompt", "prompt token id " + std::to_string(t) + " is out of range");
-  const int64_t total = static_cast<int64_t>(req.prompt.size()) + req.params.max_tokens;
+  const bool prompt_only = req.output != PromptOutput::kGenerate;
+  if (prompt_only && req.params.n != 1)
+    return E::invalid("n", "a prompt-only request has one output (n must be 1)");
+  if (req.output == PromptOutput::kLastLogits && req.logit_ids.empty())
+    return E::invalid("logit_ids", "no token ids to return the logits of");
+  for (int32_t t : req.logit_ids)
+    if (t < 0 || t >= vocab)
+      return E::invalid("logit_ids", "token id " + std::to_string(t) + " is out of range");
+  // A prompt-only request computes its prompt alone: max_tokens does not apply.
+  const int64_t total =
+      static_cast<int64_t>(req.prompt.size()) + (prompt_only ? 0 : req.params.max_tokens);
+  const std::string what = prompt_only ? "the prompt (" + std::to_string(total) + " tokens)"
+                                       : "prompt (" + std::to_string(req.prompt.size()) +
+                                             " tokens) + max_tokens (" +
+                                             std::to_string(req.params.max_tokens) + ")";
   if (total > max_model_len_)
     return E::invalid("prompt",
-                      "prompt (" + std::to_string(req.prompt.size()) + " tokens) + max_tokens (" +
-                          std::to_string(req.params.max_tokens) + ") exceeds the context length " +
-                          std::to_string(max_model_len_));
+                      what + " exceeds the context length " + std::to_string(max_model_len_));
   if (total > kv_capacity_tokens())
-    return E::invalid("prompt", "prompt + max_tokens (" + std::to_string(total) +
-                                    " tokens) exceeds the KV cache capacity of " +
+    return E::invalid("prompt", what + " exceeds the KV cache capacity of " +
                                     std::to_string(kv_capacity_tokens()) + " tokens");
   auto stream = std::make_shared<RequestStream>();
   {
@@ -337,6 +348,7 @@ void Engine::step(const SchedulerOutput& out) {
   // tokens in order; deltas grouped by request.
   std::vector<SampleJob> jobs = plan_samples(sampled);
   sample_jobs(jobs, vocab);
+  finish_prompt_only(sampled);
   const auto t_forward = Clock::now();
   std::unordered_map<Live*, std::vector<SequenceDelta>> news;
   for (const SampleJob& job : jobs) news[job.request].push_back(apply_sample(job));
@@ -371,6 +383,7 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
   for (size_t k = 0; k < sampled.size(); ++k) {
     Sequence* seq = sampled[k]->seq;
     Live& r = *static_cast<Live*>(seq->owner);
+    if (r.req.output != PromptOutput::kGenerate) continue;  // finish_prompt_only's
     auto it = std::find_if(r.seqs.begin(), r.seqs.end(),
                            [&](const Live::Seq& s) { return s.seq.get() == seq; });
     SLUICE_ASSERT(it != r.seqs.end(), "sampled sequence not in its request");
@@ -420,6 +433,40 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
     }
   }
   return jobs;
+}
+
+// Prompt-only requests whose prompt ran to its end: their vector from the step's row instead of
+// a token, and they finish. Freed blocks keep their hashes: a later prompt sharing the prefix
+// (the same instruction or document) finds them in the prefix cache.
+void Engine::finish_prompt_only(const std::vector<const ScheduledSequence*>& sampled) {
+  std::vector<float> hidden;      // [rows, hidden], fetched once when a request wants it
+  const float* logits = nullptr;  // [rows, vocab], likewise
+  const int64_t H = model_.config().hidden_size, vocab = model_.config().vocab_size;
+  for (size_t k = 0; k < sampled.size(); ++k) {
+    Sequence* seq = sampled[k]->seq;
+    Live& r = *static_cast<Live*>(seq->owner);
+    if (r.req.output == PromptOutput::kGenerate) continue;
+    std::vector<float> out;
+    if (r.req.output == PromptOutput::kLastHidden) {
+      if (hidden.empty()) {
+        hidden.resize(runner_->num_rows() * H);
+        runner_->final_hidden(hidden.data());
+      }
+      out.assign(hidden.begin() + k * H, hidden.begin() + (k + 1) * H);
+    } else {
+      if (!logits) logits = runner_->host_logits();
+      for (int32_t id : r.req.logit_ids) out.push_back(logits[k * vocab + id]);
+    }
+    scheduler_->remove(seq);
+    r.seqs[0].finished = true;
+    ++r.num_finished;
+    std::vector<SequenceDelta> deltas(1);
+    deltas[0].finish_reason = FinishReason::kStop;
+    const std::string id = r.req.id;
+    finish_request(r, deltas);
+    outbox_.back().second.prompt_output = std::move(out);
+    live_.erase(id);
+  }
 }
 
 void Engine::fill_mask(const SampleJob& job, int64_t vocab, std::vector<uint32_t>& mask) const {

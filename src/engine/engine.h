@@ -85,6 +85,7 @@ class Engine {
   // The job's grammar mask [(vocab + 31) / 32] of the tokens it may emit now.
   void fill_mask(const SampleJob& job, int64_t vocab, std::vector<uint32_t>& mask) const;
   SequenceDelta apply_sample(const SampleJob& job);
+  void finish_prompt_only(const std::vector<const ScheduledSequence*>& sampled);
   void finish_request(Live& r, std::vector<SequenceDelta>& deltas);
   void abort_request(Live& r);
   void publish_metrics();

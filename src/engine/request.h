@@ -42,8 +42,9 @@ struct RequestStats {
 
 struct RequestOutput {
   std::vector<SequenceDelta> deltas;
-  bool finished = false;  // every sequence has finished; stats are final
-  std::string error;      // set with finished when the engine rejected or failed the request
+  std::vector<float> prompt_output;  // a prompt-only request's vector (PromptOutput), at the end
+  bool finished = false;             // every sequence has finished; stats are final
+  std::string error;  // set with finished when the engine rejected or failed the request
   RequestStats stats;
 };
 
@@ -61,6 +62,11 @@ class RequestStream {
   std::deque<RequestOutput> queue_;
 };
 
+// What a request returns: generated tokens, or one vector from its prompt alone (prefill only,
+// nothing sampled; vLLM's pooling requests): the last prompt token's final-norm hidden state
+// [hidden], or that position's logits of `logit_ids` [logit_ids.size()].
+enum class PromptOutput { kGenerate, kLastHidden, kLastLogits };
+
 struct EngineRequest {
   std::string id;               // unique among live requests
   std::vector<int32_t> prompt;  // token ids
@@ -69,6 +75,8 @@ struct EngineRequest {
   bool skip_special_tokens = true;
   TokenConstraintFactory constraint;  // empty: unconstrained
   ReasoningControl reasoning;
+  PromptOutput output = PromptOutput::kGenerate;  // not kGenerate: params.n must be 1
+  std::vector<int32_t> logit_ids;                 // kLastLogits: the token ids to return
 };
 
 }  // namespace sluice

@@ -52,6 +52,7 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
       up_(be),
       last_(be),
       logits_(be),
+      hidden_(be),
       tokens_(be),
       positions_(be),
       query_start_(be),
@@ -178,6 +179,8 @@ void ModelRunner::run(const ForwardBatch& b, KvStorage& kv) {
   issue(s, kv);
   out_logits_ = s.logits;
   out_rows_ = s.m;
+  out_x_ = s.x;
+  out_row_ids_ = s.rows;
 }
 
 const float* ModelRunner::host_logits() {
@@ -295,6 +298,17 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
   }
   out_logits_ = s.logits;  // the first n rows are the batch's
   out_rows_ = n;
+  out_x_ = s.x;
+  out_row_ids_ = s.rows;
+}
+
+void ModelRunner::final_hidden(float* out) {
+  const ModelConfig& c = model_.config();
+  const int64_t H = c.hidden_size;
+  float* h = hidden_.reserve(out_rows_ * H);  // [rows, hidden]
+  be_.gather_rows(out_x_, out_row_ids_, out_rows_, H, h);
+  be_.rms_norm(h, out_rows_, H, f32(w_.final_norm), c.rms_norm_eps, h);
+  if (h != out) be_.to_host(out, h, sizeof(float) * out_rows_ * H);
 }
 
 void ModelRunner::warm_up(KvStorage& kv, int32_t max_tokens) {

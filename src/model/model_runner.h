@@ -34,6 +34,9 @@ class ModelRunner {
   void sample(std::span<const RowSampling> rows, RowSampled* out);
   // Logit rows of the last run.
   int64_t num_rows() const { return out_rows_; }
+  // The last run's logit rows through the final norm, [num_rows, hidden], on the host: the
+  // hidden states the vocabulary projection reads (last-token embeddings).
+  void final_hidden(float* out);
   // Runs throw-away batches (1, 32 and max_tokens tokens, KV written to the null block 0) so
   // that lazy module loading, library set-up and buffer growth happen before the first request
   // (device backends); max_tokens: the largest step the engine schedules.
@@ -61,13 +64,15 @@ class ModelRunner {
   ForwardFn forward_;
   PlacedWeights w_;
   // Activations (see forward for shapes) and the batch's index arrays, in backend memory.
-  DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_;
+  DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_, hidden_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
   DeviceArray<int32_t> argmax_;  // [m] greedy picks
   DeviceArray<float> router_, expert_w_, exp_gate_, exp_up_, exp_out_, moe_out_, exp_bias_;
   DeviceArray<int32_t> expert_ids_;
-  bool experts_on_device_ = true;      // every expert weight's MoE ops run without a host sync
-  const float* out_logits_ = nullptr;  // [out_rows_, vocab] the last run's logits
+  bool experts_on_device_ = true;         // every expert weight's MoE ops run without a host sync
+  const float* out_logits_ = nullptr;     // [out_rows_, vocab] the last run's logits
+  const float* out_x_ = nullptr;          // [tokens, hidden] the last run's residual stream
+  const int32_t* out_row_ids_ = nullptr;  // [out_rows_] its logit rows (backend memory)
   int64_t out_rows_ = 0;
   float* host_logits_ = nullptr;  // [host_capacity_] page-locked copy (device backends)
   size_t host_capacity_ = 0;

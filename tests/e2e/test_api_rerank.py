@@ -207,8 +207,8 @@ def test_rerank_on_decoder_is_400(sluice_bin):
 @pytest.mark.parametrize("which, task, needle", [
     ("ce", "embed", b"serves rerank (--task rerank)"),
     ("ce", "generate", b"serves rerank only"),
-    ("emb", "rerank", b"--task rerank needs one"),
-    ("emb", "score", b"--task rerank needs one"),  # vLLM's name for the task
+    ("emb", "rerank", b"--task rerank needs a cross-encoder"),
+    ("emb", "score", b"--task rerank needs a cross-encoder"),  # vLLM's name for the task
 ])
 def test_task_flag_must_match_the_model(sluice_bin, models, which, task, needle):
     r = subprocess.run([str(sluice_bin), "serve", "-m", str(models[which]), "--task", task,

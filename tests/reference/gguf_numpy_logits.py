@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Reference: EXACT last-position logits of a llama/qwen2/qwen3/qwen3moe/gemma3/gpt-oss GGUF (f64).
 
-    python gguf_numpy_logits.py MODEL.gguf --tokens "1 2 3" -o OUT.f32
+    python gguf_numpy_logits.py MODEL.gguf --tokens "1 2 3" -o OUT.f32 [--hidden]
+
+--hidden writes the last position's final-norm hidden state [hidden] instead of the logits: the
+vector a last-token-pooling embedding model (Qwen3-Embedding) returns before normalization.
 
 Every tensor is dequantized with the `gguf` package's own numpy dequantizers (read via gguf_lite), then the model runs
 in float64 (no activation quantization, no f16 KV cache). This is the "noise floor" reference:
@@ -78,7 +81,7 @@ def yarn_inv_freq(theta, n_rot, factor, orig_ctx, beta_fast=32.0, beta_slow=1.0)
     return base / factor * (1.0 - keep) + base * keep
 
 
-def forward(arch, meta, W, tokens):
+def forward(arch, meta, W, tokens, hidden=False):
     g = lambda k, d=None: meta.get(f"{arch}.{k}", d)
     H, L = g("embedding_length"), g("block_count")
     nh = g("attention.head_count")
@@ -165,7 +168,8 @@ def forward(arch, meta, W, tokens):
         gate = h @ W[p + "ffn_gate.weight"].T
         x = x + (gate / (1.0 + np.exp(-gate)) * (h @ W[p + "ffn_up.weight"].T)) @ W[p + "ffn_down.weight"].T
     out = W.get("output.weight", W["token_embd.weight"])  # tied embeddings when output is absent
-    return rms(x[-1], W["output_norm.weight"]) @ out.T  # [vocab]
+    last = rms(x[-1], W["output_norm.weight"])  # [hidden]
+    return last if hidden else last @ out.T  # [vocab]
 
 
 def main() -> int:
@@ -173,13 +177,14 @@ def main() -> int:
     ap.add_argument("model", help="a .gguf file (llama, qwen2, qwen3, qwen3moe, gemma3 or gpt-oss)")
     ap.add_argument("--tokens", required=True)
     ap.add_argument("-o", "--output", required=True)
+    ap.add_argument("--hidden", action="store_true", help="the final-norm hidden state, not logits")
     args = ap.parse_args()
     tokens = [int(t) for t in args.tokens.split()]
     arch, meta, W = load(args.model)
     if arch not in ("llama", "qwen2", "qwen3", "qwen3moe", "gemma3", "gpt-oss"):
         print(f"gguf_numpy_logits: unsupported architecture {arch}", file=sys.stderr)
         return 2
-    forward(arch, meta, W, tokens).astype("<f4").tofile(args.output)
+    forward(arch, meta, W, tokens, args.hidden).astype("<f4").tofile(args.output)
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference: last-position logits of an HF safetensors or MLX-quantized model dir via mlx-lm.
 
-    python mlx_logits.py MODEL_DIR --tokens "1 2 3" -o OUT.f32 [--dtype float32] [--float32-out OUT2.f32]
+    python mlx_logits.py MODEL_DIR --tokens "1 2 3" -o OUT.f32 [--dtype float32] [--float32-out OUT2.f32] [--hidden]
 
 Loads the model with `mlx_lm.utils.load_model` on MLX's CPU device, runs it over exactly those
 token ids (no BOS added) in the model's own dtype, as mlx-lm does (bf16 weights -> bf16 compute;
@@ -10,7 +10,8 @@ float32 as raw little-endian float32 [vocab_size]. Same interface as `sluice log
 `--dtype float32` upcasts every floating parameter (weights, quantization scales and biases; all
 exactly representable) so the same model runs with float32 activations: the "exact" result that
 bf16 compute deviates from by up to ~1e-2 on random models. `--float32-out` writes that result too,
-from the same process (one load).
+from the same process (one load). `--hidden` writes the last position's final-norm hidden state
+[hidden] (mlx-lm's `model.model(...)`, before the vocabulary projection) instead of the logits.
 """
 import argparse
 import sys
@@ -26,6 +27,7 @@ def main() -> int:
     ap.add_argument("-o", "--output", required=True, help="output file (raw float32 little-endian)")
     ap.add_argument("--dtype", choices=["native", "float32"], default="native")
     ap.add_argument("--float32-out", help="also write the float32-activation logits here")
+    ap.add_argument("--hidden", action="store_true", help="the final-norm hidden state, not logits")
     args = ap.parse_args()
 
     tokens = [int(t) for t in args.tokens.split()]
@@ -46,7 +48,8 @@ def main() -> int:
             model.parameters()))
 
     def last_logits():
-        logits = model(mx.array([tokens], dtype=mx.int32))  # [1, num_tokens, vocab]
+        run = model.model if args.hidden else model  # [1, num_tokens, hidden or vocab]
+        logits = run(mx.array([tokens], dtype=mx.int32))
         last = logits[0, -1].astype(mx.float32)  # [vocab]
         mx.eval(last)
         return np.asarray(last, dtype="<f4")

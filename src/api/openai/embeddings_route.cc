@@ -1,5 +1,7 @@
 // POST /v1/embeddings (OpenAI's shape): input as a string, a list of strings, a list of token ids
-// or a list of token-id lists; encoding_format float or base64 (little-endian float32).
+// or a list of token-id lists; encoding_format float or base64 (little-endian float32);
+// dimensions (Matryoshka: the first values, re-normalized) where the model declares it.
+// An encoder runs on its EmbeddingEngine, a decoder (last-token pooling) on its Engine.
 //   {"object": "list", "data": [{"object": "embedding", "index": i, "embedding": [...] | "b64"}],
 //    "model": id, "usage": {"prompt_tokens": n, "total_tokens": n}}
 #include <httplib.h>
@@ -11,6 +13,7 @@
 #include "api/http/http_util.h"
 #include "api/http/routes.h"
 #include "common/base64.h"
+#include "engine/prompt_pooling.h"
 #include "tokenizer/encoder_input.h"
 
 namespace sluice::api {
@@ -42,6 +45,9 @@ std::vector<int32_t> token_ids(const Json& list) {
 
 EncoderSequence from_text(const ServerContext& ctx, const std::string& text) {
   if (text.empty()) throw invalid("input must not contain an empty string", "input");
+  if (!ctx.encoder)  // a decoder: its tokenizer's post-processor (Qwen3-Embedding's adds EOS)
+    return EncoderSequence{
+        ctx.model->tokenizer().encode(text, {.add_special = true, .parse_special = true}), {}};
   auto e = encode_for_encoder(ctx.encoder->tokenizer(), text, nullptr, {});
   if (!e) throw invalid("input: " + e.error(), "input");
   return EncoderSequence{std::move(e->ids), std::move(e->type_ids)};
@@ -87,6 +93,28 @@ Json base64_floats(const std::vector<float>& v) {
   return base64::encode(bytes);
 }
 
+RequestResult<EmbeddingResult> embed_with_encoder(ServerContext& ctx, EmbeddingRequest request) {
+  auto future = ctx.embedder->submit(std::move(request));
+  if (!future) return future.request_error();
+  return future->get();
+}
+
+// Last-token pooling through the decoder's Engine (prompt-only requests, batched by its scheduler).
+RequestResult<EmbeddingResult> embed_with_decoder(ServerContext& ctx, EmbeddingRequest request,
+                                                  int64_t dimensions) {
+  EmbeddingResult result;
+  std::vector<std::vector<int32_t>> inputs;
+  for (EncoderSequence& in : request.inputs) {
+    result.num_tokens += static_cast<int64_t>(in.ids.size());
+    inputs.push_back(std::move(in.ids));
+  }
+  auto vectors =
+      embed_last_token(*ctx.engine, std::move(inputs), dimensions, ctx.decoder_pooling.normalize);
+  if (!vectors) return vectors.request_error();
+  result.vectors = std::move(*vectors);
+  return result;
+}
+
 void embeddings(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
   ctx.require_ready();
   const Json body = parse_body(req);
@@ -105,18 +133,22 @@ void embeddings(ServerContext& ctx, const httplib::Request& req, httplib::Respon
                     "encoding_format");
     as_base64 = fmt == "base64";
   }
-  const int64_t hidden = ctx.encoder->config().hidden_size;
-  if (const Json* d = json_field(body, "dimensions"))
-    throw invalid("dimensions is not supported by the model '" + ctx.model_id +
-                      "': its embeddings have a fixed " + std::to_string(hidden) +
-                      " dimensions (it was not trained to be truncated)",
-                  "dimensions");
+  const int64_t hidden =
+      ctx.encoder ? ctx.encoder->config().hidden_size : ctx.model->config().hidden_size;
+  int64_t dimensions = 0;  // all
+  if (const Json* d = json_field(body, "dimensions")) {
+    if (!d->is_number_integer()) throw invalid("dimensions must be an integer", "dimensions");
+    dimensions = d->get<int64_t>();
+    if (std::string why = ctx.decoder_pooling.check_dimensions(dimensions, hidden); !why.empty())
+      throw invalid("dimensions is not supported by the model '" + ctx.model_id + "': " + why,
+                    "dimensions");
+  }
   const Json* input = json_field(body, "input");
   if (!input) throw invalid("input is required", "input");
   EmbeddingRequest request{parse_inputs(ctx, *input)};
-  auto future = ctx.embedder->submit(std::move(request));
-  if (!future) throw engine_error(future.request_error());
-  RequestResult<EmbeddingResult> result = future->get();
+  RequestResult<EmbeddingResult> result =
+      ctx.encoder ? embed_with_encoder(ctx, std::move(request))
+                  : embed_with_decoder(ctx, std::move(request), dimensions);
   if (!result) throw engine_error(result.request_error());
   Json data = Json::array();
   for (size_t i = 0; i < result->vectors.size(); ++i) {

@@ -4,12 +4,14 @@
 //       "results": [{"index", "relevance_score", "document": {"text"}}]}  best first
 // Each pair is encoded as [CLS] query [SEP] document [SEP] (token types 0 then 1) and cut to the
 // model's length by longest_first, as sentence-transformers' CrossEncoder does; all pairs of a
-// request go to the engine at once and are batched with other requests'.
+// request go to the engine at once and are batched with other requests'. A decoder served with
+// --task rerank scores P(yes) on Qwen3-Reranker's prompt instead (api/decoder_rerank.h).
 #include <httplib.h>
 
 #include <algorithm>
 #include <numeric>
 
+#include "api/decoder_rerank.h"
 #include "api/http/http_util.h"
 #include "api/http/routes.h"
 #include "tokenizer/encoder_input.h"
@@ -86,15 +88,27 @@ void rerank(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   if (const Json* r = json_field(body, "return_documents"))
     return_documents = json_bool(*r, "return_documents");
 
-  EmbeddingRequest request;
-  for (const std::string& doc : docs) request.inputs.push_back(encode_pair(ctx, query, doc));
-  auto future = ctx.embedder->submit(std::move(request));
-  if (!future) throw engine_error(future.request_error());
-  RequestResult<EmbeddingResult> result = future->get();
-  if (!result) throw engine_error(result.request_error());
+  std::vector<float> scores;
+  int64_t num_tokens = 0;
+  if (ctx.encoder) {  // a cross-encoder: one classifier logit per pair
+    EmbeddingRequest request;
+    for (const std::string& doc : docs) request.inputs.push_back(encode_pair(ctx, query, doc));
+    auto future = ctx.embedder->submit(std::move(request));
+    if (!future) throw engine_error(future.request_error());
+    RequestResult<EmbeddingResult> result = future->get();
+    if (!result) throw engine_error(result.request_error());
+    for (const auto& v : result->vectors) scores.push_back(v[0]);
+    num_tokens = result->num_tokens;
+  } else {  // a decoder: P(yes) at the end of the reranker prompt
+    const Tokenizer& tok = ctx.model->tokenizer();
+    scores = decoder_rerank_scores(*ctx.engine, tok, query, docs);
+    for (const std::string& doc : docs)
+      num_tokens += static_cast<int64_t>(
+          decoder_rerank_prompt(tok, kDefaultRerankInstruction, query, doc).size());
+  }
   std::vector<size_t> order(docs.size());
   std::iota(order.begin(), order.end(), 0);
-  auto score = [&](size_t i) { return result->vectors[i][0]; };
+  auto score = [&](size_t i) { return scores[i]; };
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return score(a) > score(b); });
   Json results = Json::array();
@@ -106,7 +120,7 @@ void rerank(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   }
   set_json(res, Json{{"id", ctx.new_id("rerank-")},
                      {"model", ctx.model_id},
-                     {"usage", {{"total_tokens", result->num_tokens}}},
+                     {"usage", {{"total_tokens", num_tokens}}},
                      {"results", std::move(results)}});
 }
 
