@@ -50,4 +50,40 @@ Result<NodePtr> separated(NodePtr item, const std::string& separator, int min_ca
   return min_calls == 0 ? repeat(calls, 0, 1) : calls;
 }
 
+Result<NodePtr> schema_value_node(const Json& schema, const ValueSyntax& syntax) {
+  using structured::choice;
+  using structured::literal;
+  const std::string name = syntax.name;
+  if (!schema.is_object() || schema.empty()) return syntax.any();
+  for (const char* k : {"$ref", "allOf", "not"}) {
+    if (schema.contains(k))
+      return Status::error("tool_grammar", name + ": unsupported schema keyword '" + k + "'");
+  }
+  std::vector<NodePtr> options;
+  if (schema.contains("enum") || schema.contains("const")) {
+    const Json values = schema.contains("const") ? Json::array({schema["const"]}) : schema["enum"];
+    for (const Json& v : values) options.push_back(literal(syntax.text(v)));
+  } else if (schema.contains("anyOf") || schema.contains("oneOf")) {
+    for (const Json& branch : schema.contains("anyOf") ? schema["anyOf"] : schema["oneOf"]) {
+      SLUICE_ASSIGN_OR_RETURN(NodePtr node, schema_value_node(branch, syntax));
+      options.push_back(node);
+    }
+  } else if (schema.contains("type")) {
+    const Json& type = schema["type"];
+    for (const Json& t : type.is_array() ? type : Json::array({type})) {
+      if (!t.is_string()) return Status::error("tool_grammar", name + ": bad type " + t.dump());
+      SLUICE_ASSIGN_OR_RETURN(NodePtr node, syntax.typed(t.get<std::string>(), schema));
+      options.push_back(node);
+    }
+  } else if (schema.contains("properties")) {
+    return syntax.typed("object", schema);
+  } else if (schema.contains("items")) {
+    return syntax.typed("array", schema);
+  } else {
+    return syntax.any();
+  }
+  if (options.empty()) return Status::error("tool_grammar", name + ": a schema allows no value");
+  return options.size() == 1 ? options[0] : choice(std::move(options));
+}
+
 }  // namespace sluice::parsers

@@ -27,4 +27,17 @@ Result<NodePtr> json_call_choice(const ToolSpec& tools, const std::optional<std:
 // an error for counts that allow no output at all.
 Result<NodePtr> separated(NodePtr item, const std::string& separator, int min_calls, int max_calls);
 
+// How a call format that is not JSON (Gemma 4, pythonic) writes values: a constant's text, a
+// node per JSON type (which may walk sub-schemas back through schema_value_node), any value.
+struct ValueSyntax {
+  const char* name;  // in errors: "<name>: unsupported type 'x'"
+  std::string (*text)(const Json& value);
+  Result<NodePtr> (*typed)(const std::string& type, const Json& schema);
+  NodePtr (*any)();
+};
+// A tool parameter's JSON schema as a node of that syntax: enum/const, anyOf/oneOf, type (or a
+// list of types), properties or items alone; an empty schema is any value. $ref, allOf and not
+// are errors.
+Result<NodePtr> schema_value_node(const Json& schema, const ValueSyntax& syntax);
+
 }  // namespace sluice::parsers

@@ -109,37 +109,8 @@ Result<NodePtr> typed_node(const std::string& type, const Json& schema) {
 }
 
 Result<NodePtr> value_node(const Json& schema) {
-  if (!schema.is_object() || schema.empty()) return any_value();
-  for (const char* k : {"$ref", "allOf", "not"}) {
-    if (schema.contains(k))
-      return Status::error("tool_grammar",
-                           std::string("gemma4: unsupported schema keyword '") + k + "'");
-  }
-  std::vector<NodePtr> options;
-  if (schema.contains("enum") || schema.contains("const")) {
-    const Json values = schema.contains("const") ? Json::array({schema["const"]}) : schema["enum"];
-    for (const Json& v : values) options.push_back(literal(gemma4_text(v)));
-  } else if (schema.contains("anyOf") || schema.contains("oneOf")) {
-    for (const Json& branch : schema.contains("anyOf") ? schema["anyOf"] : schema["oneOf"]) {
-      SLUICE_ASSIGN_OR_RETURN(NodePtr node, value_node(branch));
-      options.push_back(node);
-    }
-  } else if (schema.contains("type")) {
-    const Json& type = schema["type"];
-    for (const Json& t : type.is_array() ? type : Json::array({type})) {
-      if (!t.is_string()) return Status::error("tool_grammar", "gemma4: bad type " + t.dump());
-      SLUICE_ASSIGN_OR_RETURN(NodePtr node, typed_node(t.get<std::string>(), schema));
-      options.push_back(node);
-    }
-  } else if (schema.contains("properties")) {
-    return typed_node("object", schema);
-  } else if (schema.contains("items")) {
-    return typed_node("array", schema);
-  } else {
-    return any_value();
-  }
-  if (options.empty()) return Status::error("tool_grammar", "gemma4: a schema allows no value");
-  return options.size() == 1 ? options[0] : choice(std::move(options));
+  static const ValueSyntax syntax{"gemma4", gemma4_text, typed_node, any_value};
+  return schema_value_node(schema, syntax);
 }
 
 }  // namespace
