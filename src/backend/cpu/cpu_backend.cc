@@ -270,11 +270,12 @@ class CpuBackend final : public Backend {
     }
     const int64_t row = num_heads * head_dim;
     parallel_chunks(threads_, static_cast<int64_t>(items.size()), 1, [&](int64_t i0, int64_t i1) {
-      std::vector<float> scores(static_cast<size_t>(batch.max_len));
+      std::vector<float> scratch(
+          static_cast<size_t>(cpu::bidirectional_attention_scratch(batch.max_len, head_dim)));
       for (int64_t i = i0; i < i1; ++i) {
         const Item& it = items[i];
         cpu::bidirectional_attention_rows(q, k, v, row, head_dim, it.h, it.b, it.e, it.t0, it.t1,
-                                          scale, scores.data(), out);
+                                          scale, scratch.data(), out);
       }
     });
   }

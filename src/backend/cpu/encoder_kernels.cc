@@ -78,30 +78,6 @@ void gelu_erf_span(const float* x, int64_t count, float* out) {
   for (int64_t i = 0; i < count; ++i) out[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
 }
 
-void bidirectional_attention_rows(const float* q, const float* k, const float* v, int64_t row,
-                                  int64_t head_dim, int64_t h, int64_t b, int64_t e, int64_t t0,
-                                  int64_t t1, float scale, float* scores, float* out) {
-  const int64_t len = e - b, off = h * head_dim;
-  for (int64_t t = t0; t < t1; ++t) {
-    const float* qt = q + t * row + off;
-    float mx = -INFINITY;
-    for (int64_t j = 0; j < len; ++j) {
-      scores[j] = dot(qt, k + (b + j) * row + off, head_dim) * scale;
-      mx = std::max(mx, scores[j]);
-    }
-    for (int64_t j = 0; j < len; ++j) scores[j] = std::exp(scores[j] - mx);
-    const float inv = 1.0f / sum(scores, len);
-    float* o = out + t * row + off;
-    std::fill(o, o + head_dim, 0.0f);
-    for (int64_t j = 0; j < len; ++j) {
-      const float p = scores[j];
-      const float* vj = v + (b + j) * row + off;
-      for (int64_t c = 0; c < head_dim; ++c) o[c] += p * vj[c];
-    }
-    for (int64_t c = 0; c < head_dim; ++c) o[c] *= inv;
-  }
-}
-
 void pool_sequence(const float* x, int64_t dim, int64_t b, int64_t e, Pooling mode, float* out) {
   if (mode == Pooling::kCls || mode == Pooling::kLast) {
     const float* r = x + (mode == Pooling::kCls ? b : e - 1) * dim;
