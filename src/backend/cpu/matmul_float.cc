@@ -1,6 +1,6 @@
 // F32/F16/BF16 weights x f32 activations, fp32 accumulation (Highway, dynamic dispatch).
-// Weights are converted on the fly (PromoteTo) and each converted vector feeds up to 8
-// activation rows, so a batch of n rows streams the weight row once per 8 rows, not n times.
+// Weights are converted on the fly (PromoteTo) and each converted vector feeds up to 4
+// activation rows, so a batch of n rows streams the weight row once per 4 rows, not n times.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/matmul_float.cc"
 #include "backend/cpu/hwy_targets.h"
@@ -76,10 +76,11 @@ HWY_INLINE void dot_tile(const float* HWY_RESTRICT x, int64_t ldx, const T* HWY_
   }
 }
 
-// Weight-row register blocking per activation-row count: 8 accumulators where possible, and
-// at least 4 independent FMA chains for decode.
+// Weight-row register blocking per activation-row count: 4 activation rows x 6 weight rows (24
+// accumulators, 10 loads per 24 FMAs; 8 x 3 reloaded the activations, 4 x 2 had too few chains),
+// and at least 4 independent FMA chains for decode.
 template <int NX>
-constexpr int kRowsW = NX <= 2 ? 4 : NX <= 4 ? 2 : 3;
+constexpr int kRowsW = NX <= 2 ? 4 : 6;
 
 template <int NX, typename T>
 HWY_INLINE void rows_pass(const float* x, int64_t ldx, const T* w, int64_t ldw, int64_t r0,
@@ -90,7 +91,7 @@ HWY_INLINE void rows_pass(const float* x, int64_t ldx, const T* w, int64_t ldw, 
   for (; r < r1; ++r) dot_tile<NX, 1>(x, ldx, w + r * ldw, ldw, k0, k1, y + r, ldy, acc);
 }
 
-constexpr int64_t kColBlock = 1024;  // columns per pass: 8 activation rows stay in L1 (32 KB)
+constexpr int64_t kColBlock = 1024;  // columns per pass: 4 activation rows stay in L1
 
 template <typename T>
 void tile_t(const float* x, int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
@@ -100,22 +101,10 @@ void tile_t(const float* x, int64_t i0, int64_t i1, const Weight& w, int64_t r0,
   for (int64_t k0 = 0; k0 < w.cols; k0 += kColBlock) {
     const int64_t k1 = std::min(w.cols, k0 + kColBlock);
     const bool acc = k0 > 0;
-    for (int64_t i = i0; i < i1; i += 8) {
+    for (int64_t i = i0; i < i1; i += 4) {
       const float* xi = x + i * ld;
       float* yi = y + i * w.rows;
-      switch (std::min<int64_t>(8, i1 - i)) {
-        case 8:
-          rows_pass<8>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
-          break;
-        case 7:
-          rows_pass<7>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
-          break;
-        case 6:
-          rows_pass<6>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
-          break;
-        case 5:
-          rows_pass<5>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
-          break;
+      switch (std::min<int64_t>(4, i1 - i)) {
         case 4:
           rows_pass<4>(xi, ld, wd, ld, r0, r1, k0, k1, yi, w.rows, acc);
           break;
