@@ -35,17 +35,21 @@ std::vector<int32_t> decoder_rerank_prompt(const Tokenizer& tok, std::string_vie
   return ids;
 }
 
-std::vector<float> decoder_rerank_scores(Engine& engine, const Tokenizer& tok,
-                                         std::string_view query,
-                                         const std::vector<std::string>& documents,
-                                         std::string_view instruction) {
+DecoderRerankScores decoder_rerank_scores(Engine& engine, const Tokenizer& tok,
+                                          std::string_view query,
+                                          const std::vector<std::string>& documents,
+                                          std::string_view instruction) {
   const int32_t yes = answer_token(tok, "yes"), no = answer_token(tok, "no");
+  DecoderRerankScores out;
   std::vector<std::vector<int32_t>> prompts;
-  for (const std::string& doc : documents)
+  for (const std::string& doc : documents) {
     prompts.push_back(decoder_rerank_prompt(tok, instruction, query, doc));
+    out.num_tokens.push_back(static_cast<int64_t>(prompts.back().size()));
+  }
   auto scores = score_yes_no(engine, std::move(prompts), yes, no, "documents");
   if (!scores) throw engine_error(scores.request_error());
-  return std::move(*scores);
+  out.scores = std::move(*scores);
+  return out;
 }
 
 }  // namespace sluice::api

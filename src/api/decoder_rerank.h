@@ -26,12 +26,17 @@ inline constexpr std::string_view kDefaultRerankInstruction =
 std::vector<int32_t> decoder_rerank_prompt(const Tokenizer& tok, std::string_view instruction,
                                            std::string_view query, std::string_view document);
 
-// P(yes) of each document for the query, in order, on the decoder's engine (one batch of
-// prompt-only requests). Throws ApiError: 400 naming "documents" for a document too long for
-// the context, 400 when the vocabulary has no "yes" or "no" token; 503 once the engine stops.
-std::vector<float> decoder_rerank_scores(Engine& engine, const Tokenizer& tok,
-                                         std::string_view query,
-                                         const std::vector<std::string>& documents,
-                                         std::string_view instruction = kDefaultRerankInstruction);
+// P(yes) of each document for the query, in order, and each prompt's token count, on the
+// decoder's engine (one batch of prompt-only requests). Throws ApiError: 400 naming "documents"
+// for a document too long for the context, 400 when the vocabulary has no "yes" or "no" token;
+// 503 once the engine stops.
+struct DecoderRerankScores {
+  std::vector<float> scores;
+  std::vector<int64_t> num_tokens;
+};
+DecoderRerankScores decoder_rerank_scores(Engine& engine, const Tokenizer& tok,
+                                          std::string_view query,
+                                          const std::vector<std::string>& documents,
+                                          std::string_view instruction = kDefaultRerankInstruction);
 
 }  // namespace sluice::api

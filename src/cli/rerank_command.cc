@@ -39,11 +39,11 @@ int rerank(RerankOptions& o) {
   if (!engine) return fail(engine.error());
   const Tokenizer& tok = (*model)->tokenizer();
   try {
-    const std::vector<float> scores =
+    const api::DecoderRerankScores r =
         api::decoder_rerank_scores(**engine, tok, o.query, documents, o.instruction);
-    for (size_t i = 0; i < scores.size(); ++i) {
-      const size_t n = api::decoder_rerank_prompt(tok, o.instruction, o.query, documents[i]).size();
-      const std::string line = nlohmann::json{{"score", scores[i]}, {"tokens", n}}.dump() + "\n";
+    for (size_t i = 0; i < r.scores.size(); ++i) {
+      const std::string line =
+          nlohmann::json{{"score", r.scores[i]}, {"tokens", r.num_tokens[i]}}.dump() + "\n";
       std::fwrite(line.data(), 1, line.size(), stdout);
     }
   } catch (const api::ApiError& e) {

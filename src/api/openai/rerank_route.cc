@@ -101,10 +101,9 @@ void rerank(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
     num_tokens = result->num_tokens;
   } else {  // a decoder: P(yes) at the end of the reranker prompt
     const Tokenizer& tok = ctx.model->tokenizer();
-    scores = decoder_rerank_scores(*ctx.engine, tok, query, docs);
-    for (const std::string& doc : docs)
-      num_tokens += static_cast<int64_t>(
-          decoder_rerank_prompt(tok, kDefaultRerankInstruction, query, doc).size());
+    DecoderRerankScores r = decoder_rerank_scores(*ctx.engine, tok, query, docs);
+    scores = std::move(r.scores);
+    for (int64_t n : r.num_tokens) num_tokens += n;
   }
   std::vector<size_t> order(docs.size());
   std::iota(order.begin(), order.end(), 0);
