@@ -95,6 +95,31 @@ struct SequenceBatch {
   const int32_t* host_query_start = nullptr;  // [num_seqs + 1] host copy
 };
 
+// A flattened batch for recurrent layers (gated delta-net): sequence s is rows
+// [query_start[s], query_start[s+1]) and carries its state in slot state_slots[s] of every
+// recurrent layer's state tensors; fresh[s] != 0: it starts from a zero state (its first row is
+// position 0) and the slot's old contents are ignored.
+struct RecurrentBatch {
+  int64_t num_seqs = 0;
+  int64_t num_tokens = 0;                     // == query_start[num_seqs] (host copy)
+  const int32_t* query_start = nullptr;       // [num_seqs + 1] backend memory
+  const int32_t* host_query_start = nullptr;  // [num_seqs + 1] host copy
+  const int32_t* state_slots = nullptr;       // [num_seqs] backend memory
+  const int32_t* fresh = nullptr;             // [num_seqs] backend memory
+};
+
+// Shapes of a gated delta-net layer (Qwen3-Next, Qwen3.5). Value head h reads key head
+// h % num_k_heads when heads_tiled (llama.cpp's qwen35 GGUF order), else h / (Hv / Hk)
+// (Hugging Face order, and llama.cpp's qwen3next).
+struct DeltaNetShape {
+  int64_t num_k_heads = 0, num_v_heads = 0;  // Hk, Hv (Hv a multiple of Hk)
+  int64_t head_k_dim = 0, head_v_dim = 0;    // dk, dv
+  bool heads_tiled = false;
+  float eps = 1e-6f;  // of the q/k L2 norms
+  int64_t qkv_dim() const { return 2 * num_k_heads * head_k_dim + num_v_heads * head_v_dim; }
+  int64_t state_floats() const { return num_v_heads * head_k_dim * head_v_dim; }
+};
+
 // How a sequence's rows become one vector (sentence-transformers' pooling modes).
 enum class Pooling { kMean, kCls, kLast };
 
@@ -298,6 +323,33 @@ class Backend {
   virtual bool supports_window() const { return true; }
   virtual void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                                const AttentionBatch& batch, float scale, float* out) = 0;
+  // Recurrent ops (gated delta-net layers; RecurrentBatch).
+  // out[t, c] = silu(sum_j weight[c, j] * in[t - (kernel-1) + j, c]) over each sequence's rows
+  // (a causal depthwise convolution), where in[< 0] are the state's rows (zeros when fresh);
+  // x, out [n, channels]; weight [channels, kernel] f32; state [num_slots, kernel-1, channels]
+  // (each sequence's last kernel-1 inputs) is updated.
+  virtual void causal_conv1d_silu(const float* x, int64_t channels, const float* weight,
+                                  int64_t kernel, float* state, const RecurrentBatch& batch,
+                                  float* out) {
+    SLUICE_ASSERT(false, "causal_conv1d_silu: not on this backend yet");
+  }
+  // The gated delta rule over each sequence's rows, per value head h, S [dk, dv] its state:
+  //   q, k = x * rsqrt(sum x^2 + eps) per head; q *= 1/sqrt(dk)
+  //   beta = sigmoid(b[t, h]); g = a_neg[h] * softplus(a[t, h] + dt_bias[h])
+  //   S = exp(g) S;  S += k (beta (v - S^T k))^T;  out[t, h] = S^T q
+  // qkv [n, shape.qkv_dim()]: each row the q heads [Hk, dk], k heads [Hk, dk], v heads [Hv, dv];
+  // a, b [n, Hv]; a_neg, dt_bias [Hv]; state [num_slots, Hv, dk, dv] updated; out [n, Hv, dv].
+  virtual void gated_delta_rule(const float* qkv, const float* a, const float* b,
+                                const float* a_neg, const float* dt_bias,
+                                const DeltaNetShape& shape, float* state,
+                                const RecurrentBatch& batch, float* out) {
+    SLUICE_ASSERT(false, "gated_delta_rule: not on this backend yet");
+  }
+  // x[n, dim] *= sigmoid(gate), gate [n, gate_dim] with gate_dim == dim, or 1 (one per row).
+  virtual void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim,
+                           int64_t gate_dim) {
+    SLUICE_ASSERT(false, "sigmoid_mul: not on this backend yet");
+  }
   // Encoder ops (BERT family).
   // y[n, dim] = (x - mean) / sqrt(var + eps) * weight + bias, per row (biased variance; y may
   // alias x).
