@@ -1,6 +1,9 @@
 #include "backend/weight.h"
 
+#include <cstring>
+
 #include "backend/quant_blocks.h"
+#include "common/assert.h"
 #include "common/half.h"
 
 namespace sluice {
@@ -28,6 +31,16 @@ Weight Weight::rows_view(int64_t first, int64_t count) const {
   Weight w = from_mapped(dtype, count, cols, row(first));
   w.owned = owned;
   return w;
+}
+
+Weight Weight::select_rows(const std::vector<int64_t>& rows) const {
+  const size_t stride = row_stride();
+  std::vector<uint8_t> bytes(rows.size() * stride);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    SLUICE_ASSERT(rows[i] >= 0 && rows[i] < this->rows, "select_rows: row out of range");
+    std::memcpy(bytes.data() + i * stride, row(rows[i]), stride);
+  }
+  return from_owned(dtype, static_cast<int64_t>(rows.size()), cols, std::move(bytes));
 }
 
 void dequantize_row(const Weight& w, int64_t r, float* out) {

@@ -22,6 +22,8 @@ struct Weight {
   size_t nbytes() const { return static_cast<size_t>(rows) * row_stride(); }
   // Rows [first, first + count) of a host-layout weight, sharing its owned bytes.
   Weight rows_view(int64_t first, int64_t count) const;
+  // The rows `rows` of a host-layout weight, in that order, copied into owned bytes.
+  Weight select_rows(const std::vector<int64_t>& rows) const;
 
   // Takes ownership of converted bytes.
   static Weight from_owned(DType dtype, int64_t rows, int64_t cols, std::vector<uint8_t> bytes);

@@ -10,8 +10,9 @@ SingleSequence::SingleSequence(const Model& model, Backend& backend, int64_t max
   const ModelConfig& c = model.config();
   const int64_t num_blocks = (max_tokens + block_size - 1) / block_size;
   capacity_ = num_blocks * block_size;
-  kv_ = std::make_unique<KvStorage>(backend, KvLayout::single(c.num_layers), num_blocks, block_size,
+  kv_ = std::make_unique<KvStorage>(backend, KvLayout::of(c, false), num_blocks, block_size,
                                     c.num_kv_heads, c.head_dim);
+  if (c.hybrid()) kv_->attach_state(std::make_unique<StateStorage>(backend, c, 1));
   vocab_ = c.vocab_size;
 }
 
@@ -28,6 +29,7 @@ std::span<const float> SingleSequence::feed(const std::vector<int32_t>& tokens) 
     b.slot_mapping.push_back(static_cast<int32_t>(length_ + i));  // block i/bs, offset i%bs
   }
   b.logit_rows = {static_cast<int32_t>(n - 1)};
+  if (kv_->state()) b.state_slots = {0}, b.state_fresh = {length_ == 0 ? 1 : 0};
   runner_.run(b, *kv_);
   length_ += n;
   return {runner_.host_logits(), static_cast<size_t>(vocab_)};

@@ -8,6 +8,7 @@
 
 #include "common/half.h"
 #include "convert/gguf_tokenizer_metadata.h"
+#include "convert/hybrid_gguf.h"
 #include "convert/quantize.h"
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
@@ -96,6 +97,21 @@ nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
     j["decoder_sparse_step"] = 1;
     j["mlp_only_layers"] = nlohmann::json::array();
   }
+  if (c.arch->hybrid) {
+    nlohmann::json types = nlohmann::json::array();
+    for (int64_t i = 0; i < c.num_layers; ++i)
+      types.push_back(c.is_recurrent(i) ? "linear_attention" : "full_attention");
+    j["layer_types"] = types;
+    j["linear_num_key_heads"] = c.linear_num_k_heads;
+    j["linear_num_value_heads"] = c.linear_num_v_heads;
+    j["linear_key_head_dim"] = c.linear_head_k_dim;
+    j["linear_value_head_dim"] = c.linear_head_v_dim;
+    j["linear_conv_kernel_dim"] = c.linear_conv_kernel;
+    j["partial_rotary_factor"] = static_cast<double>(c.rope_dim()) / c.head_dim;
+    j["attn_output_gate"] = c.attention_output_gate;
+    if (c.shared_expert_intermediate_size > 0)
+      j["shared_expert_intermediate_size"] = c.shared_expert_intermediate_size;
+  }
   j["torch_dtype"] = o.float_dtype == "F32"   ? "float32"
                      : o.float_dtype == "F16" ? "float16"
                                               : "bfloat16";
@@ -139,7 +155,8 @@ bool contains(const std::string& s, const char* part) {
 // The GGUF type of one tensor: k-quant files keep the sensitive matrices at 6 bits (as Q4_K_M).
 GgufType gguf_type_for(const TensorSpec& t, OutputFormat f) {
   if (t.kind == TensorSpec::Kind::kNorm || t.kind == TensorSpec::Kind::kBias ||
-      t.kind == TensorSpec::Kind::kSink)
+      t.kind == TensorSpec::Kind::kSink || t.kind == TensorSpec::Kind::kConv ||
+      t.kind == TensorSpec::Kind::kDecay || contains(t.name, "shared_expert_gate"))
     return GgufType::F32;
   // llama.cpp never quantizes the MoE router (ffn_gate_inp).
   if (contains(t.name, "mlp.gate.weight") || contains(t.name, "mlp.router.weight"))
@@ -199,7 +216,7 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
   w.add_uint32(a + ".attention.head_count_kv", static_cast<uint32_t>(c.num_kv_heads));
   w.add_uint32(a + ".attention.key_length", static_cast<uint32_t>(c.head_dim));
   w.add_uint32(a + ".attention.value_length", static_cast<uint32_t>(c.head_dim));
-  w.add_uint32(a + ".rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+  w.add_uint32(a + ".rope.dimension_count", static_cast<uint32_t>(c.rope_dim()));
   w.add_float32(a + ".attention.layer_norm_rms_epsilon", c.rms_norm_eps);
   w.add_float32(a + ".rope.freq_base", c.rope_theta);
   if (c.rope_scaling.type == "linear" || c.rope_scaling.type == "yarn") {
@@ -217,16 +234,27 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
     w.add_uint32(a + ".expert_feed_forward_length",
                  static_cast<uint32_t>(c.expert_intermediate_size));
   }
+  if (c.arch->hybrid) add_hybrid_gguf_metadata(c, w);
   SLUICE_RETURN_IF_ERROR(add_gguf_tokenizer_metadata(o.tokenizer_path, c.vocab_size, w));
-  for (const TensorSpec& t : tensors) {
+  const bool fuse_ba = c.arch->hf_fused_linear;  // Qwen3-Next's GGUF: one ssm_ba
+  for (TensorSpec t : tensors) {
+    if (fuse_ba && contains(t.name, "linear_attn.in_proj_a.")) continue;  // with in_proj_b
+    std::vector<float> values = produce(t);
+    if (fuse_ba && contains(t.name, "linear_attn.in_proj_b.")) {
+      TensorSpec a_spec = t;
+      a_spec.name.replace(a_spec.name.find("in_proj_b"), 9, "in_proj_a");
+      values = sluice::fuse_ba(c, values, produce(a_spec));
+      t.name.replace(t.name.find("in_proj_b"), 9, "in_proj_ba");
+      t.rows *= 2;
+    }
+    if (c.arch->hybrid) values = hybrid_gguf_values(c, t, std::move(values));
     const std::string name = gguf_tensor_name(t.name, a);
     const GgufType type = gguf_type_for(t, o.format);
-    const std::vector<float> values = produce(t);
     std::vector<int64_t> shape = {t.cols};
     if (t.experts > 0)
       shape.insert(shape.end(), {t.rows / t.experts, t.experts});  // [cols, rows, experts]
-    else if (t.kind == TensorSpec::Kind::kMatrix || t.kind == TensorSpec::Kind::kEmbedding ||
-             t.rows > 1)  // expert biases [experts, n]
+    else if ((t.kind == TensorSpec::Kind::kMatrix && !contains(t.name, "shared_expert_gate")) ||
+             t.kind == TensorSpec::Kind::kEmbedding || t.rows > 1)  // expert biases [experts, n]
       shape.push_back(t.rows);
     w.add_tensor(name, type, shape, quantize_to_gguf(type, values.data(), t.rows, t.cols));
   }
@@ -379,8 +407,15 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
       continue;
     }
     std::vector<float> v = produce(t);
-    if (c.arch->norms_offset_one && t.kind == TensorSpec::Kind::kNorm)
-      for (float& x : v) x -= 1.0f;  // Gemma's files store (w - 1)
+    // Gemma's and Qwen3.5's files store (w - 1) (not the delta-net's gated norm).
+    if (c.arch->norms_offset_one && t.kind == TensorSpec::Kind::kNorm &&
+        !contains(t.name, "linear_attn.norm"))
+      for (float& x : v) x -= 1.0f;
+    if (t.kind == TensorSpec::Kind::kConv) {  // Hugging Face's Conv1d weight [C, 1, kernel]
+      out_tensors.push_back(
+          {t.name, o.float_dtype, {t.rows, 1, t.cols}, float_bytes(v, o.float_dtype)});
+      continue;
+    }
     if (t.experts > 0) {  // MLX: stacked under switch_mlp; Hugging Face: one tensor per expert
       SLUICE_RETURN_IF_ERROR(
           add_expert_tensors(t, v, o, mlx ? bits : 0, st, c.attention_sinks, out_tensors));

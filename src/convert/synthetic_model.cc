@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 
+#include "convert/synthetic_hybrid.h"
 #include "model/arch/arch_spec.h"
 
 namespace sluice {
@@ -116,8 +117,10 @@ Result<ModelConfig> preset_config(const std::string& preset, const std::string& 
   c.arch = find_arch_by_name(arch_name);
   if (!c.arch)
     return Status::error("make-model", "unknown architecture '" + arch_name +
-                                           "' (llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss)");
+                                           "' (llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss, "
+                                           "qwen35, qwen35moe, qwen3next)");
   int64_t preset_vocab = 0;
+  if (c.arch->hybrid) return hybrid_preset(c, preset, tokenizer_vocab_size);
   if (c.arch == &gpt_oss_arch()) return gpt_oss_preset(c, preset, tokenizer_vocab_size);
   if (c.arch->moe) return moe_preset(c, preset, tokenizer_vocab_size);
   if (c.arch->sliding_window_layers) return gemma3_preset(c, preset, tokenizer_vocab_size);
@@ -160,6 +163,10 @@ std::vector<TensorSpec> model_tensor_specs(const ModelConfig& c) {
   const int64_t q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim;
   std::vector<TensorSpec> t = {{"model.embed_tokens.weight", K::kEmbedding, c.vocab_size, H}};
   for (int64_t i = 0; i < c.num_layers; ++i) {
+    if (c.arch->hybrid) {
+      hybrid_layer_specs(c, i, t);
+      continue;
+    }
     const std::string p = "model.layers." + std::to_string(i) + ".";
     t.push_back({p + "input_layernorm.weight", K::kNorm, 1, H});
     t.push_back({p + "self_attn.q_proj.weight", K::kMatrix, q, H});
@@ -266,6 +273,12 @@ std::vector<float> synthetic_tensor(const TensorSpec& t, const ModelConfig& c, u
       break;
     case K::kSink:  // logits comparable to the scores, so the sinks take a visible share
       std = 1.0f;
+      break;
+    case K::kConv:  // taps of std 1/sqrt(kernel): the conv keeps its input's scale
+      std = 1.0f / std::sqrt(static_cast<float>(t.cols));
+      break;
+    case K::kDecay:  // A_log ~ N(-1, 0.5): decays exp(-A * softplus(..)) well inside (0, 1)
+      mean = -1.0f, std = 0.5f;
       break;
   }
 #pragma omp parallel for schedule(static)

@@ -12,7 +12,9 @@ namespace sluice {
 
 // One tensor of a model in canonical (Hugging Face) naming.
 struct TensorSpec {
-  enum class Kind { kEmbedding, kMatrix, kNorm, kBias, kSink };
+  // kConv: a depthwise conv kernel [channels, kernel]; kDecay: a delta-net's A_log (GGUF stores
+  // -exp of it).
+  enum class Kind { kEmbedding, kMatrix, kNorm, kBias, kSink, kConv, kDecay };
   std::string name;
   Kind kind;
   int64_t rows = 1;  // matrices and expert biases: [rows, cols]; vectors: rows = 1

@@ -26,6 +26,11 @@ struct PlacedLayer {
   // gpt-oss (absent elsewhere):
   Weight o_bias, sinks, router_bias;                    // [1, hidden], [1, heads], [1, experts]
   Weight gate_exps_bias, up_exps_bias, down_exps_bias;  // [1, experts * inter] x2, [.., * hidden]
+  // Hybrid models (absent elsewhere; shapes as LayerWeights in model.h):
+  Weight wq_gate;
+  Weight lin_qkv, lin_z, lin_b, lin_a, lin_out;
+  Weight lin_conv, lin_a_neg, lin_dt_bias, lin_norm;  // F32 [1, n] vectors
+  Weight w_gate_shexp, w_up_shexp, w_down_shexp, w_shexp_gate;
 };
 
 struct PlacedWeights {
@@ -63,8 +68,18 @@ struct StepBuffers {
   float* exp_out = nullptr;       // [n * k, hidden]
   float* moe_out = nullptr;       // [n, hidden]
   float* exp_bias = nullptr;      // [n * k, max(expert_inter, hidden)] (expert biases only)
-  float* last = nullptr;          // [m, hidden]
-  float* logits = nullptr;        // [m, vocab]
+  // Hybrid models: the attention output gate and the gated delta-net's activations
+  // (C conv channels, Hv value heads of dv).
+  float* attn_gate = nullptr;  // [n, heads, hd]
+  float* lin_qkv = nullptr;    // [n, C]
+  float* lin_conv = nullptr;   // [n, C]
+  float* lin_z = nullptr;      // [n, Hv*dv]
+  float* lin_b = nullptr;      // [n, Hv]
+  float* lin_a = nullptr;      // [n, Hv]
+  float* lin_core = nullptr;   // [n, Hv*dv]
+  RecurrentBatch rb;           // each sequence's state slot
+  float* last = nullptr;       // [m, hidden]
+  float* logits = nullptr;     // [m, vocab]
 
   const AttentionBatch& attention(const KvLayerView& cache) const {
     return group_ab.empty() ? ab : group_ab[cache.group];

@@ -18,7 +18,17 @@ KvLayout KvLayout::single(int64_t num_layers) {
 KvLayout KvLayout::of(const ModelConfig& c, bool release_windows) {
   std::vector<int32_t> full, sliding;
   for (int64_t i = 0; i < c.num_layers; ++i)
-    (c.is_sliding(i) ? sliding : full).push_back(static_cast<int32_t>(i));
+    if (!c.is_recurrent(i)) (c.is_sliding(i) ? sliding : full).push_back(static_cast<int32_t>(i));
+  if (c.hybrid()) {  // recurrent layers keep a state, not pages: one group of the others
+    SLUICE_ASSERT(sliding.empty(), "sliding-window layers in a hybrid model are not supported");
+    KvLayout l;
+    l.pages_per_block = static_cast<int64_t>(full.size());
+    l.group_windows = {0};
+    l.layer_group.assign(c.num_layers, -1);
+    l.layer_page.assign(c.num_layers, -1);
+    for (size_t j = 0; j < full.size(); ++j) l.layer_group[full[j]] = 0, l.layer_page[full[j]] = j;
+    return l;
+  }
   if (!release_windows || sliding.empty()) return single(c.num_layers);
   const auto F = static_cast<int64_t>(full.size()), S = static_cast<int64_t>(sliding.size());
   auto groups = [](int64_t n, int64_t size) { return (n + size - 1) / size; };

@@ -6,7 +6,8 @@
 // group can give back the blocks its window has left (kv/kv_cache_manager.h). Gemma 3 270M:
 //   layers 0-17, every 6th global: 3 full + 15 sliding -> 3 pages per block, 6 groups
 //   group 0 (full) {5, 11, 17} | sliding {0, 1, 2} {3, 4, 6} {7, 8, 9} {10, 12, 13} {14, 15, 16}
-// A model without sliding layers has one group of all its layers.
+// A model without sliding layers has one group of all its layers; a hybrid model one group of its
+// attention layers (its recurrent layers have group and page -1: they keep a state instead).
 #include <cstdint>
 #include <vector>
 

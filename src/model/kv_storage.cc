@@ -28,6 +28,7 @@ KvStorage::~KvStorage() {
 
 KvLayerView KvStorage::layer(int64_t i) {
   const int32_t page = layout_.layer_page[i], group = layout_.layer_group[i];
+  SLUICE_ASSERT(page >= 0, "a recurrent layer has no KV pages");
   KvLayerView view{k_[page], v_[page], num_blocks_, block_size_, num_kv_heads_, head_dim_, dtype_};
   view.window = layout_.group_windows[group];  // a sliding group holds no block before it
   view.group = group;

@@ -5,10 +5,12 @@
 // above (block tables); this only owns the memory, which lives in the backend's memory (device
 // memory on GPU backends).
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "backend/backend.h"
 #include "model/kv_layout.h"
+#include "model/state_storage.h"
 
 namespace sluice {
 
@@ -23,6 +25,9 @@ class KvStorage {
   KvLayerView layer(int64_t i);
   // Copies block src's K and V rows into block dst in every page (copy-on-write for n > 1).
   void copy_block(int32_t src, int32_t dst);
+  // Hybrid models: the recurrent layers' states, kept beside the paged KV (null otherwise).
+  void attach_state(std::unique_ptr<StateStorage> state) { state_ = std::move(state); }
+  StateStorage* state() const { return state_.get(); }
   int64_t num_blocks() const { return num_blocks_; }
   int64_t block_size() const { return block_size_; }
   const KvLayout& layout() const { return layout_; }
@@ -38,6 +43,7 @@ class KvStorage {
   KvDtype dtype_;
   std::vector<uint8_t*> k_, v_;  // per page [num_blocks, block_size, num_kv_heads, head_dim]
   size_t block_bytes_ = 0;       // one page's K (or V) of one block
+  std::unique_ptr<StateStorage> state_;
 };
 
 }  // namespace sluice

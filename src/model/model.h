@@ -30,6 +30,20 @@ struct LayerWeights {
   std::vector<float> router_bias;    // [experts]
   std::vector<float> gate_exps_bias, up_exps_bias,
       down_exps_bias;  // [experts, inter] x2, [.., hidden]
+  // Hybrid models (Qwen3.5, Qwen3-Next). Full attention: the q projection's gate rows.
+  Weight wq_gate;  // [heads*hd, hidden]
+  // Gated delta-net layers (Hk, Hv heads of dk, dv; C = 2*Hk*dk + Hv*dv conv channels):
+  Weight lin_qkv;                   // [C, hidden]
+  Weight lin_z;                     // [Hv*dv, hidden]
+  Weight lin_b, lin_a;              // [Hv, hidden]
+  Weight lin_out;                   // [hidden, Hv*dv]
+  std::vector<float> lin_conv;      // [C, kernel]
+  std::vector<float> lin_a_neg;     // [Hv] -exp(A_log)
+  std::vector<float> lin_dt_bias;   // [Hv]
+  std::vector<float> lin_norm;      // [dv] gated RMSNorm weight
+  Weight w_gate_shexp, w_up_shexp;  // [shared_inter, hidden] (shared expert)
+  Weight w_down_shexp;              // [hidden, shared_inter]
+  Weight w_shexp_gate;              // [1, hidden]
 };
 
 // One step's flattened batch (see AttentionBatch for the attention part); block tables and slot
@@ -43,6 +57,10 @@ struct ForwardBatch {
   int64_t num_kv_groups = 1;
   std::vector<int32_t> slot_mapping;  // [num_kv_groups, num_tokens]
   std::vector<int32_t> logit_rows;    // token indices whose logits are wanted
+  // Hybrid models: each sequence's state slot (StateStorage), and 1 where it starts from a zero
+  // state (its first token is position 0), else 0.
+  std::vector<int32_t> state_slots;  // [num_seqs]
+  std::vector<int32_t> state_fresh;  // [num_seqs]
 };
 
 class Model {
@@ -60,8 +78,8 @@ class Model {
   friend class ModelRunner;  // places the weights on a backend and runs the forward pass
   struct Files;
   Model();
-  // norms_offset_one: the file stores norm weights as (w - 1) (Gemma in Hugging Face files).
-  Status load_weights(const class WeightSource& src, bool norms_offset_one);
+  // gguf: llama.cpp's conventions (norm weights stored as w, not Gemma's and Qwen3.5's w - 1).
+  Status load_weights(const class WeightSource& src, bool gguf);
 
   std::string path_;
   ModelConfig config_;

@@ -6,6 +6,7 @@
 
 #include "formats/gguf.h"
 #include "model/arch/arch_spec.h"
+#include "model/hybrid_config.h"
 
 namespace sluice {
 
@@ -138,6 +139,22 @@ Status ModelConfig::validate() const {
     return fail("a mixture of experts needs 0 < experts per token (" +
                 std::to_string(num_experts_used) + ") <= experts (" + std::to_string(num_experts) +
                 ") and a positive expert width");
+  if (rotary_dim < 0 || rotary_dim > head_dim || rotary_dim % 2 != 0)
+    return fail("the rotary dimension count must be even and at most head_dim");
+  if (!recurrent_layers.empty()) {
+    if (static_cast<int64_t>(recurrent_layers.size()) != num_layers)
+      return fail("one recurrent-layer flag per layer is needed");
+    if (linear_num_k_heads <= 0 || linear_num_v_heads <= 0 || linear_head_k_dim <= 0 ||
+        linear_head_v_dim <= 0 || linear_num_v_heads % linear_num_k_heads != 0)
+      return fail("linear attention needs positive head counts and dims, value heads (" +
+                  std::to_string(linear_num_v_heads) + ") a multiple of key heads (" +
+                  std::to_string(linear_num_k_heads) + ")");
+    if (linear_head_k_dim > 1024 || linear_head_v_dim > 1024 || linear_num_v_heads > 4096)
+      return fail("implausible linear attention sizes");
+    if (linear_conv_kernel < 2 || linear_conv_kernel > 16)
+      return fail("linear attention conv kernel size " + std::to_string(linear_conv_kernel) +
+                  " is not in [2, 16]");
+  }
   return Status::ok();
 }
 
@@ -164,24 +181,24 @@ float ModelConfig::attention_scale() const {
 }
 
 std::vector<float> ModelConfig::rope_inv_freq() const {
-  const int64_t half = head_dim / 2;
+  const int64_t dim = rope_dim(), half = dim / 2;
   std::vector<float> inv(half);
   // YaRN's ramp: pair i keeps its frequency below dimension `low`, is interpolated by `factor`
   // above `high`, and blends linearly between.
   double low = 0.0, high = 0.0;
   if (rope_scaling.type == "yarn") {
     auto dim_of = [&](double rotations) {
-      return head_dim *
+      return dim *
              std::log(rope_scaling.original_max_position_embeddings / (rotations * 2.0 * M_PI)) /
              (2.0 * std::log(static_cast<double>(rope_theta)));
     };
     low = dim_of(rope_scaling.beta_fast), high = dim_of(rope_scaling.beta_slow);
     if (rope_scaling.truncate) low = std::floor(low), high = std::ceil(high);
-    low = std::max(low, 0.0), high = std::min(high, static_cast<double>(head_dim - 1));
+    low = std::max(low, 0.0), high = std::min(high, static_cast<double>(dim - 1));
     if (high == low) high += 0.001;
   }
   for (int64_t i = 0; i < half; ++i) {
-    double f = 1.0 / std::pow(static_cast<double>(rope_theta), (2.0 * i) / head_dim);
+    double f = 1.0 / std::pow(static_cast<double>(rope_theta), (2.0 * i) / dim);
     if (rope_scaling.type == "yarn") {
       const double keep = 1.0 - std::clamp((i - low) / (high - low), 0.0, 1.0);
       f = f / rope_scaling.factor * (1.0 - keep) + f * keep;
@@ -206,19 +223,25 @@ std::vector<float> ModelConfig::rope_inv_freq() const {
   return inv;
 }
 
-Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) return bad(where, "config.json is not a JSON object");
+Result<ModelConfig> config_from_hf_json(const nlohmann::json& outer, const std::string& where) {
+  if (!outer.is_object()) return bad(where, "config.json is not a JSON object");
   std::string architecture;
-  if (auto it = j.find("architectures");
-      it != j.end() && it->is_array() && !it->empty() && (*it)[0].is_string())
+  if (auto it = outer.find("architectures");
+      it != outer.end() && it->is_array() && !it->empty() && (*it)[0].is_string())
     architecture = (*it)[0].get<std::string>();
-  const std::string model_type = j.value("model_type", std::string());
+  const std::string model_type = outer.value("model_type", std::string());
   ModelConfig c;
   c.arch = find_arch_by_hf(architecture, model_type);
+  // A multimodal checkpoint (Qwen3.5) keeps the language model's settings in text_config.
+  const nlohmann::json& j =
+      c.arch && c.arch->hybrid && outer.contains("text_config") && outer["text_config"].is_object()
+          ? outer["text_config"]
+          : outer;
   if (!c.arch)
     return bad(where,
                "unsupported architecture '" + (architecture.empty() ? model_type : architecture) +
-                   "' (supported: llama, mistral, qwen2, qwen3, qwen3_moe, gemma3_text, gpt_oss)");
+                   "' (supported: llama, mistral, qwen2, qwen3, qwen3_moe, gemma3_text, gpt_oss, "
+                   "qwen3_5, qwen3_5_moe, qwen3_next)");
   SLUICE_ASSIGN_OR_RETURN(c.vocab_size, json_int(j, "vocab_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.hidden_size, json_int(j, "hidden_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, json_int(j, "intermediate_size", -1, where));
@@ -258,6 +281,7 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& j, const std::stri
                  "dense layers between the MoE layers (decoder_sparse_step, "
                  "mlp_only_layers) are not supported");
   }
+  if (c.arch->hybrid) SLUICE_RETURN_IF_ERROR(hybrid_from_hf(j, c, where));
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;
 }
@@ -270,7 +294,8 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   c.arch = find_arch_by_gguf(*arch_name);
   if (!c.arch)
     return bad(where, "unsupported architecture '" + *arch_name +
-                          "' (supported: llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss)");
+                          "' (supported: llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss, qwen35, "
+                          "qwen35moe, qwen3next)");
   const std::string a = *arch_name + ".";
   auto req = [&](const std::string& key, int64_t* out) -> Status {
     auto v = g.get_int(a + key);
@@ -340,9 +365,11 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
     SLUICE_RETURN_IF_ERROR(req("expert_count", &c.num_experts));
     SLUICE_RETURN_IF_ERROR(req("expert_used_count", &c.num_experts_used));
     SLUICE_RETURN_IF_ERROR(req("expert_feed_forward_length", &c.expert_intermediate_size));
-    c.norm_topk_prob = c.arch == &qwen3_moe_arch();  // llama.cpp renormalizes Qwen3 MoE's
+    // llama.cpp renormalizes the routing weights of Qwen3 MoE and of the hybrid Qwen models.
+    c.norm_topk_prob = c.arch == &qwen3_moe_arch() || c.arch->hybrid;
     if (c.intermediate_size <= 0) c.intermediate_size = c.expert_intermediate_size;
   }
+  if (c.arch->hybrid) SLUICE_RETURN_IF_ERROR(hybrid_from_gguf(g, c));
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;
 }

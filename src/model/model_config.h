@@ -63,9 +63,33 @@ struct ModelConfig {
   int64_t expert_intermediate_size = 0;  // each expert's MLP width
   bool norm_topk_prob = false;           // the k routing weights divided by their sum
 
+  // A shared expert beside the routed ones (Qwen3-Next, Qwen3.5 MoE): its gated MLP's output is
+  // scaled by sigmoid(x . w_shared_gate) and added to theirs. 0: none.
+  int64_t shared_expert_intermediate_size = 0;
+  // Hybrid linear attention (Qwen3.5, Qwen3-Next): gated delta-net layers beside gated full
+  // attention. Layer i is recurrent when recurrent_layers[i] != 0 (empty: no recurrent layer).
+  std::vector<uint8_t> recurrent_layers;  // [num_layers]
+  int64_t linear_num_k_heads = 0, linear_num_v_heads = 0;
+  int64_t linear_head_k_dim = 0, linear_head_v_dim = 0;
+  int64_t linear_conv_kernel = 0;
+  bool linear_heads_tiled = false;  // value head h reads key head h % Hk (llama.cpp's qwen35)
+  // Full attention whose q projection also yields a per-head gate: out *= sigmoid(gate).
+  bool attention_output_gate = false;
+  // > 0: only the first rotary_dim dimensions of each head rotate (partial RoPE); 0: head_dim.
+  int64_t rotary_dim = 0;
+  bool is_recurrent(int64_t layer) const {
+    return layer < static_cast<int64_t>(recurrent_layers.size()) && recurrent_layers[layer] != 0;
+  }
+  bool hybrid() const {
+    for (uint8_t r : recurrent_layers)
+      if (r) return true;
+    return false;
+  }
+  int64_t rope_dim() const { return rotary_dim > 0 ? rotary_dim : head_dim; }
+
   // Checks ranges and divisibility; "[config] ..." errors.
   Status validate() const;
-  // inv_freq[head_dim/2] for RoPE, with the configured scaling applied.
+  // inv_freq[rope_dim()/2] for RoPE, with the configured scaling applied.
   std::vector<float> rope_inv_freq() const;
   // The same for the sliding-window layers (rope_theta_local, no scaling).
   std::vector<float> rope_inv_freq_local() const;

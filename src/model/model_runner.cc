@@ -67,7 +67,16 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
       exp_out_(be),
       moe_out_(be),
       exp_bias_(be),
-      expert_ids_(be) {
+      expert_ids_(be),
+      attn_gate_(be),
+      lin_qkv_(be),
+      lin_conv_(be),
+      lin_z_(be),
+      lin_b_(be),
+      lin_a_(be),
+      lin_core_(be),
+      state_slots_(be),
+      state_fresh_(be) {
   SLUICE_ASSERT(model.config().arch && model.config().arch->forward,
                 "architecture without a forward");
   forward_ = model.config().arch->forward;
@@ -78,11 +87,13 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
   w_.inv_freq = place_vector(model.inv_freq_);
   w_.inv_freq_local = place_vector(model.inv_freq_local_);
   for (const LayerWeights& L : model.layers_) {
-    w_.layers.push_back(
-        PlacedLayer{place_vector(L.attn_norm), place_vector(L.ffn_norm), place_vector(L.q_norm),
-                    place_vector(L.k_norm), place_vector(L.q_bias), place_vector(L.k_bias),
-                    place_vector(L.v_bias), be.place(L.wq), be.place(L.wk), be.place(L.wv),
-                    be.place(L.wo), be.place(L.w_gate), be.place(L.w_up), be.place(L.w_down)});
+    PlacedLayer& N = w_.layers.emplace_back();
+    N.attn_norm = place_vector(L.attn_norm), N.ffn_norm = place_vector(L.ffn_norm);
+    N.q_norm = place_vector(L.q_norm), N.k_norm = place_vector(L.k_norm);
+    N.q_bias = place_vector(L.q_bias), N.k_bias = place_vector(L.k_bias);
+    N.v_bias = place_vector(L.v_bias);
+    N.wq = be.place(L.wq), N.wk = be.place(L.wk), N.wv = be.place(L.wv), N.wo = be.place(L.wo);
+    N.w_gate = be.place(L.w_gate), N.w_up = be.place(L.w_up), N.w_down = be.place(L.w_down);
     w_.layers.back().post_attn_norm = place_vector(L.post_attn_norm);
     w_.layers.back().post_ffn_norm = place_vector(L.post_ffn_norm);
     if (model.config().num_experts > 0) {
@@ -103,7 +114,19 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
     }
     w_.layers.back().o_bias = place_vector(L.o_bias);
     w_.layers.back().sinks = place_vector(L.sinks);
+    if (model.config().hybrid()) place_hybrid(L, w_.layers.back());
   }
+}
+
+void ModelRunner::place_hybrid(const LayerWeights& L, PlacedLayer& P) {
+  auto place = [&](const Weight& w) { return w.data ? be_.place(w) : Weight{}; };
+  P.wq_gate = place(L.wq_gate);
+  P.lin_qkv = place(L.lin_qkv), P.lin_z = place(L.lin_z);
+  P.lin_b = place(L.lin_b), P.lin_a = place(L.lin_a), P.lin_out = place(L.lin_out);
+  P.lin_conv = place_vector(L.lin_conv), P.lin_a_neg = place_vector(L.lin_a_neg);
+  P.lin_dt_bias = place_vector(L.lin_dt_bias), P.lin_norm = place_vector(L.lin_norm);
+  P.w_gate_shexp = place(L.w_gate_shexp), P.w_up_shexp = place(L.w_up_shexp);
+  P.w_down_shexp = place(L.w_down_shexp), P.w_shexp_gate = place(L.w_shexp_gate);
 }
 
 ModelRunner::~ModelRunner() {
@@ -125,8 +148,9 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   s.k = k_.reserve(n * kv_dim);       // [n, kv_heads, hd]
   s.v = v_.reserve(n * kv_dim);       // [n, kv_heads, hd]
   s.attn = attn_.reserve(n * q_dim);  // [n, heads, hd]
-  s.gate = gate_.reserve(n * I);      // [n, inter]
-  s.up = up_.reserve(n * I);          // [n, inter]
+  const int64_t inter = std::max(I, c.shared_expert_intermediate_size);
+  s.gate = gate_.reserve(n * inter);  // [n, inter]
+  s.up = up_.reserve(n * inter);      // [n, inter]
   if (c.num_experts > 0) {
     const int64_t E = c.num_experts, K = c.num_experts_used, EI = c.expert_intermediate_size;
     s.router = router_.reserve(n * E);           // [n, experts]
@@ -166,7 +190,31 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
     s.group_ab.back().block_tables += g * table;
     s.group_ab.back().slot_mapping += g * n;
   }
+  if (c.hybrid()) prepare_hybrid(b, s);
   return s;
+}
+
+void ModelRunner::prepare_hybrid(const ForwardBatch& b, StepBuffers& s) {
+  const ModelConfig& c = model_.config();
+  const int64_t n = s.n, Hv = c.linear_num_v_heads, vdim = Hv * c.linear_head_v_dim;
+  const int64_t C = 2 * c.linear_num_k_heads * c.linear_head_k_dim + vdim;
+  if (c.attention_output_gate) s.attn_gate = attn_gate_.reserve(n * c.num_heads * c.head_dim);
+  s.lin_qkv = lin_qkv_.reserve(n * C);       // [n, C]
+  s.lin_conv = lin_conv_.reserve(n * C);     // [n, C]
+  s.lin_z = lin_z_.reserve(n * vdim);        // [n, Hv*dv]
+  s.lin_b = lin_b_.reserve(n * Hv);          // [n, Hv]
+  s.lin_a = lin_a_.reserve(n * Hv);          // [n, Hv]
+  s.lin_core = lin_core_.reserve(n * vdim);  // [n, Hv*dv]
+  const int64_t num_seqs = static_cast<int64_t>(b.query_start.size()) - 1;
+  SLUICE_ASSERT(static_cast<int64_t>(b.state_slots.size()) == num_seqs &&
+                    static_cast<int64_t>(b.state_fresh.size()) == num_seqs,
+                "a hybrid model's batch names each sequence's state slot");
+  s.rb.num_seqs = num_seqs;
+  s.rb.num_tokens = n;
+  s.rb.query_start = s.ab.query_start;
+  s.rb.host_query_start = b.query_start.data();
+  s.rb.state_slots = state_slots_.upload(b.state_slots);
+  s.rb.fresh = state_fresh_.upload(b.state_fresh);
 }
 
 void ModelRunner::issue(const StepBuffers& s, KvStorage& kv) {
@@ -243,6 +291,11 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
   }
   for (int32_t i = 0; i <= np; ++i) p.query_start.push_back(i);
   for (int32_t i = 0; i < np; ++i) p.logit_rows.push_back(i);
+  if (model_.config().hybrid()) {  // padding rows start fresh in the scratch slot
+    p.state_slots = b.state_slots, p.state_fresh = b.state_fresh;
+    p.state_slots.resize(np, kv.state()->scratch_slot());
+    p.state_fresh.resize(np, 1);
+  }
 
   StepBuffers s = prepare(p);
   auto unplanned = [&](AttentionBatch& ab) {
@@ -276,7 +329,16 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
                                             s.exp_up,
                                             s.exp_out,
                                             s.moe_out,
-                                            s.exp_bias};
+                                            s.exp_bias,
+                                            s.attn_gate,
+                                            s.lin_qkv,
+                                            s.lin_conv,
+                                            s.lin_z,
+                                            s.lin_b,
+                                            s.lin_a,
+                                            s.lin_core,
+                                            s.rb.state_slots,
+                                            s.rb.fresh};
   Replay& r = replays_[{np, width}];
   if (r.recording && r.buffers == buffers) {
     r.recording->replay();
@@ -326,6 +388,7 @@ void ModelRunner::warm_up(KvStorage& kv, int32_t max_tokens) {
       for (int32_t p = 0; p < n; ++p)
         b.slot_mapping.push_back(static_cast<int32_t>(p % kv.block_size()));
     b.logit_rows = {n - 1};
+    if (kv.state()) b.state_slots = {kv.state()->scratch_slot()}, b.state_fresh = {1};
     run(b, kv);
     host_logits();  // waits for the step (and sets up the copy)
   }

@@ -52,6 +52,9 @@ class ModelRunner {
     bool failed = false;  // could not be recorded: runs op by op
   };
   Weight place_vector(const std::vector<float>& v);
+  // Hybrid models: the gated delta-net, gated attention and shared expert weights; their buffers.
+  void place_hybrid(const LayerWeights& L, PlacedLayer& P);
+  void prepare_hybrid(const ForwardBatch& b, StepBuffers& s);
   StepBuffers prepare(const ForwardBatch& b);
   // The architecture's forward pass over a prepared step.
   void issue(const StepBuffers& s, KvStorage& kv);
@@ -69,6 +72,8 @@ class ModelRunner {
   DeviceArray<int32_t> argmax_;  // [m] greedy picks
   DeviceArray<float> router_, expert_w_, exp_gate_, exp_up_, exp_out_, moe_out_, exp_bias_;
   DeviceArray<int32_t> expert_ids_;
+  DeviceArray<float> attn_gate_, lin_qkv_, lin_conv_, lin_z_, lin_b_, lin_a_, lin_core_;
+  DeviceArray<int32_t> state_slots_, state_fresh_;
   bool experts_on_device_ = true;         // every expert weight's MoE ops run without a host sync
   const float* out_logits_ = nullptr;     // [out_rows_, vocab] the last run's logits
   const float* out_x_ = nullptr;          // [tokens, hidden] the last run's residual stream

@@ -24,6 +24,13 @@ struct ArchSpec {
   // norm weights stored as (w - 1) in Hugging Face files (applied as 1 + w).
   bool sliding_window_layers = false;
   bool norms_offset_one = false;
+  // Hybrid linear attention (Qwen3.5, Qwen3-Next): gated delta-net layers beside gated full
+  // attention and a shared expert in MoE layers. gguf_linear_heads_tiled: llama.cpp's converter
+  // reordered the value heads (qwen35); hf_fused_linear: Hugging Face files fuse q/k/v/z and b/a
+  // per key head (Qwen3-Next's in_proj_qkvz, in_proj_ba).
+  bool hybrid = false;
+  bool gguf_linear_heads_tiled = false;
+  bool hf_fused_linear = false;
   ForwardFn forward = nullptr;  // the architecture's forward pass (model/blocks/ composed)
 };
 
@@ -33,6 +40,9 @@ const ArchSpec& qwen3_arch();
 const ArchSpec& qwen3_moe_arch();
 const ArchSpec& gemma3_arch();
 const ArchSpec& gpt_oss_arch();
+const ArchSpec& qwen35_arch();
+const ArchSpec& qwen35moe_arch();
+const ArchSpec& qwen3next_arch();
 
 // All supported architectures, and lookups; nullptr when unknown.
 const std::vector<const ArchSpec*>& all_archs();

@@ -5,8 +5,11 @@
 namespace sluice::blocks {
 
 AttentionWeights attention_weights(const PlacedLayer& L) {
-  return AttentionWeights{&L.wq,         &L.wk,         &L.wv,         &L.wo,        f32(L.q_bias),
-                          f32(L.k_bias), f32(L.v_bias), f32(L.q_norm), f32(L.k_norm)};
+  return AttentionWeights{&L.wq,         &L.wk,
+                          &L.wv,         &L.wo,
+                          f32(L.q_bias), f32(L.k_bias),
+                          f32(L.v_bias), f32(L.q_norm),
+                          f32(L.k_norm), L.wq_gate.data ? &L.wq_gate : nullptr};
 }
 
 void attend(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
@@ -14,8 +17,8 @@ void attend(const ForwardContext& f, Residual& r, const float* norm, const Atten
   const ModelConfig& c = f.config;
   const StepBuffers& s = f.s;
   const int64_t n = s.n, hd = c.head_dim;
-  const Backend::Product qkv[] = {{w.wq, s.q}, {w.wk, s.k}, {w.wv, s.v}};
-  r.normed_products(norm, qkv, 3);
+  const Backend::Product qkv[] = {{w.wq, s.q}, {w.wk, s.k}, {w.wv, s.v}, {w.wq_gate, s.attn_gate}};
+  r.normed_products(norm, qkv, w.wq_gate ? 4 : 3);
   if (w.q_bias) {
     f.be.add_bias(s.q, n, c.num_heads * hd, w.q_bias);
     f.be.add_bias(s.k, n, c.num_kv_heads * hd, w.k_bias);
@@ -27,8 +30,9 @@ void attend(const ForwardContext& f, Residual& r, const float* norm, const Atten
   in.q_norm = w.q_norm, in.k_norm = w.k_norm;
   in.eps = c.rms_norm_eps;
   in.positions = s.positions;
-  in.rope = o.inv_freq ? RopeParams{hd, o.theta, c.rope_interleaved, o.inv_freq}
-                       : RopeParams{hd, c.rope_theta, c.rope_interleaved, f32(f.w.inv_freq)};
+  const int64_t rd = c.rope_dim();
+  in.rope = o.inv_freq ? RopeParams{rd, o.theta, c.rope_interleaved, o.inv_freq}
+                       : RopeParams{rd, c.rope_theta, c.rope_interleaved, f32(f.w.inv_freq)};
   const AttentionBatch& ab = s.attention(cache);
   in.slot_mapping = ab.slot_mapping;
   f.be.prepare_qkv(in, cache);
@@ -39,6 +43,10 @@ void attend(const ForwardContext& f, Residual& r, const float* norm, const Atten
 void attention(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
                const KvLayerView& cache, const float* next_norm) {
   attend(f, r, norm, w, cache);
+  if (w.wq_gate) {
+    const int64_t dim = f.config.num_heads * f.config.head_dim;
+    f.be.sigmoid_mul(f.s.attn, f.s.attn_gate, f.s.n, dim, dim);
+  }
   r.add_product(f.s.attn, *w.wo, next_norm);
 }
 

@@ -2,7 +2,7 @@
 // Causal self-attention over the paged KV cache (GQA, RoPE, optional q/k/v biases and per-head
 // q/k RMSNorm), added to the residual stream:
 //   q, k, v = norm(x) . Wq/Wk/Wv^T (+ bias) ; q, k = rope(qk_norm(q, k)) ; cache <- k, v
-//   x += paged_attention(q, cache) . Wo^T
+//   x += (paged_attention(q, cache) [* sigmoid(gate)]) . Wo^T
 #include "model/blocks/residual.h"
 #include "model/forward_context.h"
 
@@ -12,6 +12,8 @@ struct AttentionWeights {
   const Weight *wq, *wk, *wv, *wo;
   const float *q_bias = nullptr, *k_bias = nullptr, *v_bias = nullptr;  // null: no bias
   const float *q_norm = nullptr, *k_norm = nullptr;  // [head_dim]; null: no q/k norm
+  // [heads*hd, hidden]: an output gate, attn *= sigmoid(norm(x) . Wgate^T) (Qwen3.5); null: none.
+  const Weight* wq_gate = nullptr;
 };
 
 // The layer's attention weights as placed (absent biases / norms stay null).
@@ -30,8 +32,8 @@ struct AttentionOptions {
 void attend(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
             const KvLayerView& cache, const AttentionOptions& o = {});
 
-// attend, then x += s.attn . Wo^T. norm: this block's input norm; next_norm: the norm after it
-// (Residual::add_product).
+// attend, then x += s.attn . Wo^T (gated where w.wq_gate is set). norm: this block's input norm;
+// next_norm: the norm after it (Residual::add_product).
 void attention(const ForwardContext& f, Residual& r, const float* norm, const AttentionWeights& w,
                const KvLayerView& cache, const float* next_norm);
 

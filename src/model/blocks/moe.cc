@@ -3,10 +3,33 @@
 namespace sluice::blocks {
 
 MoeWeights moe_weights(const PlacedLayer& L) {
-  return MoeWeights{&L.router,           &L.gate_exps,         &L.up_exps,
-                    &L.down_exps,        f32(L.router_bias),   f32(L.gate_exps_bias),
-                    f32(L.up_exps_bias), f32(L.down_exps_bias)};
+  MoeWeights w{&L.router,           &L.gate_exps,         &L.up_exps,
+               &L.down_exps,        f32(L.router_bias),   f32(L.gate_exps_bias),
+               f32(L.up_exps_bias), f32(L.down_exps_bias)};
+  if (L.w_shexp_gate.data) {
+    w.shared_gate_proj = &L.w_gate_shexp, w.shared_up = &L.w_up_shexp;
+    w.shared_down = &L.w_down_shexp, w.shared_gate = &L.w_shexp_gate;
+  }
+  return w;
 }
+
+namespace {
+// out [n, hidden] += sigmoid(h . Wsg^T) * shared_mlp(h); scratch: s.gate, s.up, s.exp_out,
+// s.router.
+void add_shared_expert(const ForwardContext& f, const float* h, const MoeWeights& w, float* out) {
+  const StepBuffers& s = f.s;
+  Backend& be = f.be;
+  const int64_t n = s.n, H = f.config.hidden_size;
+  const int64_t SI = f.config.shared_expert_intermediate_size;
+  const Backend::Product gate_up[] = {
+      {w.shared_gate_proj, s.gate}, {w.shared_up, s.up}, {w.shared_gate, s.router}};
+  be.matmul_many(h, n, gate_up, 3);  // [n, SI] x2, [n, 1]
+  be.silu_mul(s.gate, s.up, n * SI, s.gate);
+  be.matmul(s.gate, n, *w.shared_down, s.exp_out);  // [n, hidden]
+  be.sigmoid_mul(s.exp_out, s.router, n, H, 1);
+  be.add(out, s.exp_out, n * H);
+}
+}  // namespace
 
 void moe_mlp(const ForwardContext& f, Residual& r, const float* norm, const MoeWeights& w,
              MoeRouting routing, const float* next_norm) {
@@ -26,6 +49,7 @@ void moe_mlp(const ForwardContext& f, Residual& r, const float* norm, const MoeW
   be.matmul_experts_glu(s.exp_gate, s.exp_up, glu, n, {w.down->data(), w.down_bias, s.exp_out}, E,
                         s.expert_ids, K, s.exp_bias);         // [n*k, hidden]
   be.moe_combine(s.exp_out, s.expert_w, n, K, H, s.moe_out);  // [n, hidden]
+  if (w.shared_gate) add_shared_expert(f, h, w, s.moe_out);
   r.add(s.moe_out, next_norm);
 }
 

@@ -17,6 +17,10 @@ struct MoeWeights {
   // [experts, inter] x2, [experts, hidden]; null where absent.
   const float *router_bias = nullptr, *gate_bias = nullptr, *up_bias = nullptr,
               *down_bias = nullptr;
+  // A shared expert (Qwen3-Next, Qwen3.5 MoE): x also gets
+  // sigmoid(h . Wsg^T) * (silu(h . Wg^T) * (h . Wu^T)) . Wd^T; null: none.
+  const Weight *shared_gate_proj = nullptr, *shared_up = nullptr, *shared_down = nullptr;
+  const Weight* shared_gate = nullptr;  // [1, hidden]
 };
 
 MoeWeights moe_weights(const PlacedLayer& L);

@@ -55,6 +55,26 @@ std::string gguf_tensor_name(const std::string& hf, const std::string& arch) {
       {"mlp.experts.up_proj.bias", "ffn_up_exps.bias"},
       {"mlp.experts.down_proj.bias", "ffn_down_exps.bias"},
   };
+  // Qwen3.5 / Qwen3-Next: the norm before the MLP, the gated delta-net and the shared expert.
+  static const std::map<std::string, std::string> hybrid = {
+      {"post_attention_layernorm.weight", "post_attention_norm.weight"},
+      {"linear_attn.in_proj_qkv.weight", "attn_qkv.weight"},
+      {"linear_attn.in_proj_z.weight", "attn_gate.weight"},
+      {"linear_attn.in_proj_b.weight", "ssm_beta.weight"},
+      {"linear_attn.in_proj_a.weight", "ssm_alpha.weight"},
+      {"linear_attn.in_proj_ba.weight", "ssm_ba.weight"},
+      {"linear_attn.conv1d.weight", "ssm_conv1d.weight"},
+      {"linear_attn.dt_bias", "ssm_dt.bias"},
+      {"linear_attn.A_log", "ssm_a"},  // stored as -exp(A_log)
+      {"linear_attn.norm.weight", "ssm_norm.weight"},
+      {"linear_attn.out_proj.weight", "ssm_out.weight"},
+      {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight"},
+      {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight"},
+      {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight"},
+      {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight"},
+  };
+  if (arch == "qwen35" || arch == "qwen35moe" || arch == "qwen3next")
+    if (auto h = hybrid.find(rest); h != hybrid.end()) return "blk." + layer + "." + h->second;
   if (arch == "gemma3" || (arch == "gpt-oss" && rest == "post_attention_layernorm.weight"))
     if (auto g = gemma.find(rest); g != gemma.end()) return "blk." + layer + "." + g->second;
   auto it = per_layer.find(rest);
@@ -119,6 +139,14 @@ class GgufWeightSource final : public WeightSource {
     if (!w) return fail("tensor '" + t->name + "': " + w.error());
     std::vector<float> out(n);
     dequantize_row(*w, 0, out.data());
+    return out;
+  }
+
+  Result<std::vector<float>> conv_kernel(const std::string& name, int64_t channels,
+                                         int64_t kernel) const override {
+    SLUICE_ASSIGN_OR_RETURN(Weight w, matrix(name, channels, kernel));
+    std::vector<float> out(channels * kernel);
+    for (int64_t c = 0; c < channels; ++c) dequantize_row(w, c, out.data() + c * kernel);
     return out;
   }
 

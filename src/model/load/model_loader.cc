@@ -7,6 +7,7 @@
 
 #include "formats/gguf.h"
 #include "model/arch/arch_spec.h"
+#include "model/load/hybrid_weights.h"
 #include "model/load/quant_import.h"
 #include "model/load/weight_source.h"
 #include "model/model.h"
@@ -85,14 +86,13 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
                                       std::to_string(m->tokenizer_->vocab_size()) +
                                       " tokens but the model's vocabulary is " +
                                       std::to_string(m->config_.vocab_size));
-  SLUICE_RETURN_IF_ERROR(
-      m->load_weights(*m->files_->source, m->config_.arch->norms_offset_one && !m->files_->gguf));
+  SLUICE_RETURN_IF_ERROR(m->load_weights(*m->files_->source, m->files_->gguf != nullptr));
   m->inv_freq_ = m->config_.rope_inv_freq();
   if (m->config_.sliding_window > 0) m->inv_freq_local_ = m->config_.rope_inv_freq_local();
   if (m->files_->gguf) {
     // llama.cpp stores Llama 3 RoPE scaling as per-frequency divisors in rope_freqs.weight.
     if (const GgufTensorInfo* rf = m->files_->gguf->tensor("rope_freqs.weight")) {
-      const int64_t half = m->config_.head_dim / 2;
+      const int64_t half = m->config_.rope_dim() / 2;
       if (rf->shape.size() != 1 || rf->shape[0] != half)
         return Status::error(
             "gguf", path + ": rope_freqs.weight must have " + std::to_string(half) + " elements");
@@ -105,8 +105,9 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
   return m;
 }
 
-Status Model::load_weights(const WeightSource& src, bool norms_offset_one) {
+Status Model::load_weights(const WeightSource& src, bool gguf) {
   const ModelConfig& c = config_;
+  const bool norms_offset_one = c.arch->norms_offset_one && !gguf;
   const int64_t H = c.hidden_size, V = c.vocab_size, I = c.intermediate_size;
   const int64_t q_dim = c.num_heads * c.head_dim, kv_dim = c.num_kv_heads * c.head_dim;
   SLUICE_ASSIGN_OR_RETURN(embed_, src.matrix("model.embed_tokens.weight", V, H));
@@ -124,10 +125,19 @@ Status Model::load_weights(const WeightSource& src, bool norms_offset_one) {
     LayerWeights& L = layers_[i];
     SLUICE_ASSIGN_OR_RETURN(L.attn_norm, src.vector(p + "input_layernorm.weight", H));
     SLUICE_ASSIGN_OR_RETURN(L.ffn_norm, src.vector(p + "post_attention_layernorm.weight", H));
-    SLUICE_ASSIGN_OR_RETURN(L.wq, src.matrix(p + "self_attn.q_proj.weight", q_dim, H));
-    SLUICE_ASSIGN_OR_RETURN(L.wk, src.matrix(p + "self_attn.k_proj.weight", kv_dim, H));
-    SLUICE_ASSIGN_OR_RETURN(L.wv, src.matrix(p + "self_attn.v_proj.weight", kv_dim, H));
-    SLUICE_ASSIGN_OR_RETURN(L.wo, src.matrix(p + "self_attn.o_proj.weight", H, q_dim));
+    const bool recurrent = c.is_recurrent(i);
+    if (recurrent) {
+      SLUICE_RETURN_IF_ERROR(load_delta_net(src, c, p, gguf, L));
+    } else {
+      if (c.attention_output_gate) {
+        SLUICE_RETURN_IF_ERROR(load_gated_query(src, c, p, L));
+      } else {
+        SLUICE_ASSIGN_OR_RETURN(L.wq, src.matrix(p + "self_attn.q_proj.weight", q_dim, H));
+      }
+      SLUICE_ASSIGN_OR_RETURN(L.wk, src.matrix(p + "self_attn.k_proj.weight", kv_dim, H));
+      SLUICE_ASSIGN_OR_RETURN(L.wv, src.matrix(p + "self_attn.v_proj.weight", kv_dim, H));
+      SLUICE_ASSIGN_OR_RETURN(L.wo, src.matrix(p + "self_attn.o_proj.weight", H, q_dim));
+    }
     if (c.num_experts > 0) {
       const int64_t E = c.num_experts, EI = c.expert_intermediate_size;
       const std::string router = c.attention_sinks ? "mlp.router." : "mlp.gate.";  // gpt-oss
@@ -137,6 +147,8 @@ Status Model::load_weights(const WeightSource& src, bool norms_offset_one) {
       SLUICE_ASSIGN_OR_RETURN(L.w_up_exps, src.experts(p + "mlp.experts.up_proj.weight", E, EI, H));
       SLUICE_ASSIGN_OR_RETURN(L.w_down_exps,
                               src.experts(p + "mlp.experts.down_proj.weight", E, H, EI));
+      if (c.shared_expert_intermediate_size > 0)
+        SLUICE_RETURN_IF_ERROR(load_shared_expert(src, c, p, L));
     } else {
       SLUICE_ASSIGN_OR_RETURN(L.w_gate, src.matrix(p + "mlp.gate_proj.weight", I, H));
       SLUICE_ASSIGN_OR_RETURN(L.w_up, src.matrix(p + "mlp.up_proj.weight", I, H));
@@ -159,7 +171,7 @@ Status Model::load_weights(const WeightSource& src, bool norms_offset_one) {
       SLUICE_ASSIGN_OR_RETURN(L.down_exps_bias,
                               src.expert_biases(p + "mlp.experts.down_proj.bias", E, H));
     }
-    if (c.qk_norm) {
+    if (c.qk_norm && !recurrent) {
       SLUICE_ASSIGN_OR_RETURN(L.q_norm, src.vector(p + "self_attn.q_norm.weight", c.head_dim));
       SLUICE_ASSIGN_OR_RETURN(L.k_norm, src.vector(p + "self_attn.k_norm.weight", c.head_dim));
     }

@@ -153,6 +153,27 @@ class SafetensorsWeightSource final : public WeightSource {
     return out;
   }
 
+  Result<std::vector<float>> conv_kernel(const std::string& name, int64_t channels,
+                                         int64_t kernel) const override {
+    const SafetensorsTensor* t = st_->find(name);
+    if (!t) return fail("missing tensor '" + name + "'");
+    DType dt;
+    if (!float_dtype(t->dtype, &dt))
+      return fail("tensor '" + name + "' has dtype " + t->dtype + " (expected F32, F16 or BF16)");
+    // [C, 1, K], [C, K, 1] and [C, K] hold the same values in the same order.
+    const std::vector<int64_t>& sh = t->shape;
+    const bool ok = (sh.size() == 3 && sh[0] == channels &&
+                     ((sh[1] == 1 && sh[2] == kernel) || (sh[1] == kernel && sh[2] == 1))) ||
+                    (sh.size() == 2 && sh[0] == channels && sh[1] == kernel);
+    if (!ok)
+      return fail("tensor '" + name + "' has shape " + shape_str(sh) + ", expected [" +
+                  std::to_string(channels) + ", 1, " + std::to_string(kernel) +
+                  "] (a depthwise conv of kernel size " + std::to_string(kernel) + ")");
+    std::vector<float> out(channels * kernel);
+    dequantize_row(Weight::from_mapped(dt, 1, channels * kernel, t->data), 0, out.data());
+    return out;
+  }
+
  private:
   Result<Weight> mlx_matrix(const SafetensorsTensor& packed, const SafetensorsTensor& scales,
                             const std::string& base, int64_t rows, int64_t cols) const {

@@ -29,6 +29,10 @@ class WeightSource {
                                                    int64_t n) const = 0;
   // A vector of n floats (norm weights, biases).
   virtual Result<std::vector<float>> vector(const std::string& name, int64_t n) const = 0;
+  // A depthwise convolution's kernel [channels, kernel] as floats (GGUF [kernel, channels] in
+  // ggml order; Hugging Face [channels, 1, kernel]; MLX [channels, kernel, 1]).
+  virtual Result<std::vector<float>> conv_kernel(const std::string& name, int64_t channels,
+                                                 int64_t kernel) const = 0;
 };
 
 // The GGUF file must outlive the source and every Weight taken from it.
