@@ -6,10 +6,13 @@
 
 namespace sluice {
 
-Scheduler::Scheduler(const SchedulerConfig& config, kv::KvCacheManager& kv)
-    : config_(config), kv_(kv) {}
+Scheduler::Scheduler(const SchedulerConfig& config, kv::KvCacheManager& kv, kv::StatePool* states)
+    : config_(config), kv_(kv), states_(states) {
+  SLUICE_ASSERT(config.snapshot_interval_blocks >= 0, "snapshot interval must not be negative");
+}
 
 void Scheduler::add(Sequence* seq) {
+  SLUICE_ASSERT(seq->state_slot < 0, "a waiting sequence holds no state slot");
   seq->status = SequenceStatus::kWaiting;
   on_tokens_appended(seq);
   waiting_.push_back(seq);
@@ -17,6 +20,8 @@ void Scheduler::add(Sequence* seq) {
 
 void Scheduler::add_running(Sequence* seq) {
   SLUICE_ASSERT(kv_.has(seq->id), "add_running needs a sequence that holds blocks");
+  SLUICE_ASSERT(!states_ || (states_->has(seq->id) && states_->slot(seq->id) == seq->state_slot),
+                "add_running needs a sequence that holds its state slot");
   seq->status = SequenceStatus::kRunning;
   on_tokens_appended(seq);
   running_.push_back(seq);
@@ -28,10 +33,48 @@ void Scheduler::on_tokens_appended(Sequence* seq) {
 
 void Scheduler::preempt(Sequence* seq) {
   kv_.free(seq->id);
+  if (states_) states_->release(seq->id);
+  seq->state_slot = -1;
   seq->num_computed = 0;
   seq->status = SequenceStatus::kWaiting;
   ++seq->num_preemptions;
   waiting_.push_front(seq);
+}
+
+bool Scheduler::snapshots_enabled() const {
+  return states_ && states_->num_snapshots() > 0 && kv_.pool().caching_enabled();
+}
+
+int32_t Scheduler::next_snapshot_boundary(const Sequence& seq, int32_t from) const {
+  const int32_t bs = kv_.block_size();
+  const int32_t end = seq.num_prompt_tokens / bs * bs;
+  if (!snapshots_enabled() || from >= end) return 0;
+  if (const int32_t every = config_.snapshot_interval_blocks * bs; every > 0) {
+    const int32_t next = (from / every + 1) * every;
+    if (next < end) return next;
+  }
+  return end;
+}
+
+int32_t Scheduler::cap_at_boundary(const Sequence& seq, int32_t n) const {
+  const int32_t boundary = next_snapshot_boundary(seq, seq.num_computed);
+  return boundary > 0 ? std::min(n, boundary - seq.num_computed) : n;
+}
+
+ScheduledSequence Scheduler::plan(Sequence* seq, int32_t n, kv::StateSlot restore_from) {
+  ScheduledSequence s{seq, n, restore_from};
+  const int32_t end = seq->num_computed + n;
+  if (end == next_snapshot_boundary(*seq, seq->num_computed))
+    s.save_to =
+        states_->reserve_snapshot(seq->block_hashes[end / kv_.block_size() - 1]).value_or(-1);
+  return s;
+}
+
+kv::CachedPrefix Scheduler::find_prefix(const Sequence& seq) {
+  if (!states_) return kv_.find_cached_prefix(seq.block_hashes, seq.num_tokens());
+  return kv_.find_cached_prefix(seq.block_hashes, seq.num_tokens(), [&](int32_t k) {
+    return states_->has_snapshot(seq.block_hashes[k - 1]);
+  });
 }
 
 SchedulerOutput Scheduler::schedule() {
@@ -41,7 +84,8 @@ SchedulerOutput Scheduler::schedule() {
   // Running sequences first, oldest first; the newest are preempted when blocks run out.
   for (size_t i = 0; i < running_.size() && budget > 0;) {
     Sequence* seq = running_[i];
-    const int32_t n = std::min(seq->num_tokens() - seq->num_computed, budget);
+    const int32_t n =
+        cap_at_boundary(*seq, std::min(seq->num_tokens() - seq->num_computed, budget));
     SLUICE_ASSERT(n > 0, "running sequence with nothing to compute");
     bool fits = true;
     while (!kv_.allocate_slots(seq->id, seq->num_computed + n)) {
@@ -55,7 +99,7 @@ SchedulerOutput Scheduler::schedule() {
       }
     }
     if (!fits) break;
-    out.scheduled.push_back({seq, n});
+    out.scheduled.push_back(plan(seq, n, -1));
     out.num_tokens += n;
     budget -= n;
     ++i;
@@ -65,15 +109,24 @@ SchedulerOutput Scheduler::schedule() {
   while (out.preempted.empty() && !waiting_.empty() && budget > 0 &&
          running_.size() < static_cast<size_t>(config_.max_num_seqs)) {
     Sequence* seq = waiting_.front();
+    SLUICE_ASSERT(!states_ || !kv_.has(seq->id), "a waiting sequence with state holds no blocks");
+    if (states_ && states_->num_free_live() == 0) break;  // no state slot: like no KV room
     kv::CachedPrefix cached;
     if (!kv_.has(seq->id)) {
-      cached = kv_.find_cached_prefix(seq->block_hashes, seq->num_tokens());
+      cached = find_prefix(*seq);
       seq->num_computed = cached.num_blocks * kv_.block_size();
     }
-    const int32_t n = std::min(seq->num_tokens() - seq->num_computed, budget);
+    const int32_t n =
+        cap_at_boundary(*seq, std::min(seq->num_tokens() - seq->num_computed, budget));
     if (!kv_.allocate_slots(seq->id, seq->num_computed + n, cached)) {
       seq->num_computed = 0;
       break;
+    }
+    kv::StateSlot restore_from = -1;
+    if (states_) {
+      seq->state_slot = *states_->acquire(seq->id);
+      if (!cached.empty())
+        restore_from = *states_->find_snapshot(seq->block_hashes[cached.num_blocks - 1]);
     }
     if (seq->num_cached_tokens < 0) {
       seq->num_cached_tokens = seq->num_computed;
@@ -83,7 +136,7 @@ SchedulerOutput Scheduler::schedule() {
     waiting_.pop_front();
     seq->status = SequenceStatus::kRunning;
     running_.push_back(seq);
-    out.scheduled.push_back({seq, n});
+    out.scheduled.push_back(plan(seq, n, restore_from));
     out.num_tokens += n;
     budget -= n;
   }
@@ -96,6 +149,7 @@ void Scheduler::on_step_done(const SchedulerOutput& out) {
     s.seq->num_computed_total += s.num_new_tokens;
     kv_.cache_blocks(s.seq->id, s.seq->block_hashes, s.seq->num_computed);
     kv_.free_outside_window(s.seq->id, s.seq->num_computed);
+    if (s.save_to >= 0) states_->commit_snapshot(s.save_to);
   }
 }
 
@@ -105,6 +159,8 @@ void Scheduler::remove(Sequence* seq) {
   if (auto it = std::find(waiting_.begin(), waiting_.end(), seq); it != waiting_.end())
     waiting_.erase(it);
   if (kv_.has(seq->id)) kv_.free(seq->id);
+  if (states_) states_->release(seq->id);
+  seq->state_slot = -1;
   seq->status = SequenceStatus::kFinished;
 }
 

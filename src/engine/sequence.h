@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kv/kv_cache_manager.h"
+#include "kv/state_pool.h"
 
 namespace sluice {
 
@@ -17,6 +18,7 @@ struct Sequence {
   int32_t num_computed = 0;                 // tokens whose K/V are in the cache
   std::vector<kv::BlockHash> block_hashes;  // of the full blocks of `tokens`
   kv::BlockHash root_hash = 0;              // hash chain seed (cache salt)
+  kv::StateSlot state_slot = -1;            // live recurrent-state slot while running (-1: none)
   SequenceStatus status = SequenceStatus::kWaiting;
   int32_t num_cached_tokens = -1;  // prefix-cache hit at first schedule (-1: not yet scheduled)
   int32_t num_preemptions = 0;

@@ -60,14 +60,9 @@ int32_t KvCacheManager::window_hit(int32_t g, std::span<const BlockHash> block_h
   return end;
 }
 
-CachedPrefix KvCacheManager::find_cached_prefix(std::span<const BlockHash> block_hashes,
-                                                int32_t num_tokens) {
-  CachedPrefix hit;
-  hit.blocks.resize(windows_.size());
-  if (!pool_.caching_enabled() || num_tokens <= 0) return hit;
-  // At least one token must be computed: its logits start the generation.
-  int32_t k = static_cast<int32_t>(
-      std::min<size_t>(block_hashes.size(), static_cast<size_t>((num_tokens - 1) / block_size_)));
+int32_t KvCacheManager::longest_hit(std::span<const BlockHash> block_hashes,
+                                    int32_t max_blocks) const {
+  int32_t k = max_blocks;
   for (int32_t g = 0; g < num_groups(); ++g) {  // full groups: every block up to the hit
     if (windows_[g] > 0) continue;
     int32_t i = 0;
@@ -83,6 +78,25 @@ CachedPrefix KvCacheManager::find_cached_prefix(std::span<const BlockHash> block
       shorter |= end < k;
       k = end;
     }
+  }
+  return k;
+}
+
+CachedPrefix KvCacheManager::find_cached_prefix(std::span<const BlockHash> block_hashes,
+                                                int32_t num_tokens,
+                                                const std::function<bool(int32_t)>& accept_end) {
+  CachedPrefix hit;
+  hit.blocks.resize(windows_.size());
+  if (!pool_.caching_enabled() || num_tokens <= 0) return hit;
+  // At least one token must be computed: its logits start the generation.
+  int32_t k = static_cast<int32_t>(
+      std::min<size_t>(block_hashes.size(), static_cast<size_t>((num_tokens - 1) / block_size_)));
+  // A shorter admitted end may need blocks a sliding window skipped: look again until both agree.
+  for (k = longest_hit(block_hashes, k); accept_end && k > 0;) {
+    int32_t admitted = k;
+    while (admitted > 0 && !accept_end(admitted)) --admitted;
+    if (admitted == k) break;
+    k = longest_hit(block_hashes, admitted);
   }
   hit.num_blocks = k;
   for (int32_t g = 0; g < num_groups(); ++g) {

@@ -13,6 +13,7 @@
 //   full      [ 1 ][ 2 ][ 3 ][ 4 ][ 5 ]
 //   sliding   [ 0 ][ 0 ][ 0 ][ 9 ][ 10]          token 80 reads (48, 80]: blocks 3 and 4 on
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -51,8 +52,11 @@ class KvCacheManager {
 
   // Longest prefix of the prompt (block_hashes: its full blocks' hashes) every group still holds:
   // full groups all its blocks, sliding groups those their window reads from its end. Capped so
-  // at least one of the num_tokens is left to compute. Changes nothing; counts stats.
-  CachedPrefix find_cached_prefix(std::span<const BlockHash> block_hashes, int32_t num_tokens);
+  // at least one of the num_tokens is left to compute. accept_end, when given, admits only hits
+  // of k blocks with accept_end(k) (e.g. a recurrent state snapshot at block k's end); the
+  // longest admitted one is returned. Changes nothing; counts stats.
+  CachedPrefix find_cached_prefix(std::span<const BlockHash> block_hashes, int32_t num_tokens,
+                                  const std::function<bool(int32_t)>& accept_end = {});
   // Grows the request's tables to hold num_tokens_total tokens. For a request with no table yet,
   // `cached` (from find_cached_prefix) is adopted first (touched). Returns false and changes
   // nothing when the free queue cannot supply the new blocks (free cached-prefix blocks count as
@@ -95,6 +99,8 @@ class KvCacheManager {
   bool is_cached(int32_t g, BlockHash hash) const;
   // Sliding group g: the longest hit of at most max_blocks blocks whose window blocks g holds.
   int32_t window_hit(int32_t g, std::span<const BlockHash> block_hashes, int32_t max_blocks) const;
+  // The longest hit of at most max_blocks blocks every group holds.
+  int32_t longest_hit(std::span<const BlockHash> block_hashes, int32_t max_blocks) const;
 
   int32_t block_size_;
   std::vector<int32_t> windows_;  // [num_groups]

@@ -87,6 +87,32 @@ TEST(KvCacheManager, ChangedTokenInBlock2HitsOnlyBlocks0And1) {
   EXPECT_EQ(m.block_table(2), (Ids{1, 2, 5, 6}));
 }
 
+// A recurrent model hits only where a state snapshot ends: accept_end picks the longest admitted
+// end, and allocation adopts only those blocks.
+TEST(KvCacheManager, HitEndsWhereAcceptEndAdmits) {
+  KvCacheManager m(11, kBs, true);
+  const std::vector<int32_t> a = seq(14);
+  admit(m, 1, a);  // blocks 1-3 full and cached, 4 partial
+  std::vector<int32_t> b(a.begin(), a.begin() + 12);
+  b.insert(b.end(), {7, 7, 7});
+  const std::vector<BlockHash> h = hashes_of(b);
+  std::vector<int32_t> asked;
+  const CachedPrefix two = m.find_cached_prefix(h, 15, [&](int32_t k) {
+    asked.push_back(k);
+    return k == 2;
+  });
+  EXPECT_EQ(asked, (std::vector<int32_t>{3, 2, 2}));  // longest first, then confirmed
+  EXPECT_EQ(two.num_blocks, 2);
+  EXPECT_EQ(two.blocks[0], (Ids{1, 2}));
+  EXPECT_EQ(m.stats().hits, 8);
+  EXPECT_EQ(m.find_cached_prefix(h, 15, [](int32_t k) { return k <= 3; }).blocks[0],
+            (Ids{1, 2, 3}));
+  EXPECT_TRUE(m.find_cached_prefix(h, 15, [](int32_t) { return false; }).empty());
+  ASSERT_TRUE(m.allocate_slots(2, 15, two));
+  EXPECT_EQ(m.block_table(2), (Ids{1, 2, 5, 6}));
+  EXPECT_EQ(m.pool().ref_count(3), 1);  // block 2's copy is recomputed, not shared
+}
+
 TEST(KvCacheManager, HitOnFreedBlockPullsItOffFreeQueue) {
   KvCacheManager m(11, kBs, true);
   admit(m, 1, seq(14));

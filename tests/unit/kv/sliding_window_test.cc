@@ -4,6 +4,7 @@
 // was evicted), fork, preemption and recompute, and the worst-case blocks a request holds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "kv/kv_cache_manager.h"
@@ -202,6 +203,28 @@ TEST(SlidingWindow, FailedAllocationWithAHitChangesNothing) {
   EXPECT_FALSE(m.has(2));
   EXPECT_EQ(m.pool().free_queue(), queue);
   EXPECT_TRUE(m.allocate_slots(2, static_cast<int32_t>(b.size()), hit));  // 6 + 6 fit
+}
+
+// One sliding group (window 8). Request 1's 17 tokens leave blocks 0-3 cached; then block 1's
+// page is evicted. A hit of 4 blocks reads blocks 2-3 and holds; an admitted end of 3 reads 1-2,
+// of 2 reads 0-1 (both gone), of 1 reads block 0 (cached): a shorter end needs its own window.
+TEST(SlidingWindow, AdmittedShorterHitNeedsItsOwnWindow) {
+  KvCacheManager m(7, kBs, true, {8});
+  const std::vector<int32_t> t = seq(17);
+  step(m, 1, t, 17);  // blocks 1-5; the window left blocks 0-1 (ids 1, 2)
+  EXPECT_EQ(m.block_table(1), (Ids{0, 0, 3, 4, 5}));
+  m.free(1);
+  EXPECT_EQ(m.pool().free_queue(), (Ids{6, 2, 1, 5, 4, 3}));
+  ASSERT_TRUE(m.allocate_slots(2, 8));  // takes 6 and 2: block 1's page is evicted
+  const std::vector<BlockHash> h = hashes_of(seq(17));
+  EXPECT_EQ(m.find_cached_prefix(h, 17).blocks[0], (Ids{0, 0, 3, 4}));
+  auto only = [&](std::vector<int32_t> ends) {
+    return m.find_cached_prefix(
+        h, 17, [&](int32_t k) { return std::find(ends.begin(), ends.end(), k) != ends.end(); });
+  };
+  EXPECT_EQ(only({3, 1}).blocks[0], (Ids{1}));
+  EXPECT_TRUE(only({3, 2}).empty());
+  EXPECT_EQ(only({4, 1}).blocks[0], (Ids{0, 0, 3, 4}));
 }
 
 TEST(SlidingWindow, MostBlocksARequestHolds) {
