@@ -33,6 +33,13 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
   cmd.add_option("--device", c.device, "cpu, cuda (first GPU) or auto (CUDA when a GPU is present)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();
+  cmd.add_option("--state-cache-memory", f.state_cache_memory,
+                 "Hybrid models: memory for prefix snapshots of the recurrent state (bytes; "
+                 "default an eighth of the KV budget; 0: no prefix reuse)");
+  cmd.add_option("--state-snapshot-interval", c.state_snapshot_interval,
+                 "Hybrid models: also snapshot the state every N blocks of a long prefill (0: "
+                 "only at the end of each prompt's last full block)")
+      ->capture_default_str();
   cmd.add_option("--gpu-memory-utilization", c.gpu_memory_utilization,
                  "Share of GPU memory for weights + KV cache (KV gets what the weights leave)")
       ->capture_default_str();
@@ -44,6 +51,10 @@ Result<EngineConfig> engine_config_from(const EngineFlags& f) {
   c.release_window_blocks = !f.keep_window_blocks;
   if (!f.kv_cache_memory.empty())
     SLUICE_RETURN_IF_ERROR(parse_kv_cache_memory(f.kv_cache_memory, c));
+  if (!f.state_cache_memory.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(c.state_cache_bytes,
+                            parse_byte_size(f.state_cache_memory, "--state-cache-memory"));
+  }
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;
 }

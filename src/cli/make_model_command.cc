@@ -86,12 +86,16 @@ int make_model(const MakeModelOptions& o) {
 Command register_make_model_command(CLI::App& app) {
   auto o = std::make_shared<MakeModelOptions>();
   CLI::App* cmd = app.add_subcommand("make-model", "Write a deterministic random-weight model");
-  cmd->add_option("--arch", o->arch, "llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss or bert")
+  cmd->add_option("--arch", o->arch,
+                  "llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss, qwen35, qwen35moe, qwen3next "
+                  "or bert")
       ->capture_default_str();
-  cmd->add_option("--preset", o->preset,
-                  "tiny, qwen3-0.6b, llama3-8b; qwen3moe: tiny, moe-small, qwen3-30b-a3b; gemma3: "
-                  "tiny, gemma3-270m, gemma3-1b, gemma3-4b; gpt-oss: tiny, gpt-oss-20b; bert: "
-                  "tiny, minilm-l6")
+  cmd->add_option(
+         "--preset", o->preset,
+         "tiny, qwen3-0.6b, llama3-8b; qwen3moe: tiny, moe-small, qwen3-30b-a3b; gemma3: "
+         "tiny, gemma3-270m, gemma3-1b, gemma3-4b; gpt-oss: tiny, gpt-oss-20b; qwen35: tiny, "
+         "qwen3.5-0.8b, qwen3.5-9b; qwen35moe, qwen3next: tiny, qwen3.5-35b-a3b, "
+         "qwen3-next-80b-a3b; bert: tiny, minilm-l6")
       ->capture_default_str();
   cmd->add_option("--head", o->head,
                   "bert: embedding (BertModel, mean pooling, normalized) or classification "

@@ -88,6 +88,26 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
     const double ram = static_cast<double>(physical_ram_bytes());
     budget = static_cast<int64_t>(ram * config.kv_cache_fraction);
   }
+  // Hybrid models: the budget also holds a recurrent state per running sequence (and a scratch
+  // one), and the prefix snapshots of it.
+  StatePlan states;
+  if (c.hybrid()) {
+    const int64_t slot_bytes = StateStorage::bytes_per_slot(c);
+    const int64_t snapshot_bytes = !config.enable_prefix_caching   ? 0
+                                   : config.state_cache_bytes >= 0 ? config.state_cache_bytes
+                                                                   : budget / 8;
+    states.num_live = config.max_num_seqs;
+    states.num_snapshots = snapshot_bytes / slot_bytes;
+    const int64_t bytes = (states.num_live + 1 + states.num_snapshots) * slot_bytes;
+    if (bytes >= budget)
+      return Status::error("engine", "the recurrent state of " + std::to_string(states.num_live) +
+                                         " sequences and " + std::to_string(states.num_snapshots) +
+                                         " snapshots needs " + std::to_string(bytes) +
+                                         " bytes of the KV budget's " + std::to_string(budget) +
+                                         "; raise --kv-cache-memory or lower --max-num-seqs / "
+                                         "--state-cache-memory");
+    budget -= bytes;
+  }
   const int64_t num_blocks = budget / block_bytes;  // block 0 is the null block
   if (num_blocks < 2)
     return Status::error("engine", "--kv-cache-memory holds " + std::to_string(num_blocks) +
@@ -95,11 +115,12 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                        " bytes; at least 2 are needed");
   if (num_blocks > INT32_MAX) return Status::error("engine", "--kv-cache-memory is too large");
   return std::unique_ptr<Engine>(new Engine(model, config, std::move(backend), std::move(runner),
-                                            std::move(layout), num_blocks));
+                                            std::move(layout), num_blocks, states));
 }
 
 Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<Backend> backend,
-               std::unique_ptr<ModelRunner> runner, KvLayout layout, int64_t num_blocks)
+               std::unique_ptr<ModelRunner> runner, KvLayout layout, int64_t num_blocks,
+               StatePlan states)
     : model_(model), config_(config), backend_(std::move(backend)), runner_(std::move(runner)) {
   const ModelConfig& c = model.config();
   max_model_len_ = config.max_model_len > 0 ? config.max_model_len
@@ -107,6 +128,12 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
   const std::vector<int32_t> windows = layout.group_windows;
   kv_storage_ = std::make_unique<KvStorage>(*backend_, std::move(layout), num_blocks,
                                             config.block_size, c.num_kv_heads, c.head_dim);
+  if (c.hybrid()) {
+    kv_storage_->attach_state(
+        std::make_unique<StateStorage>(*backend_, c, states.num_live + states.num_snapshots));
+    state_pool_ = std::make_unique<kv::StatePool>(static_cast<int32_t>(states.num_live),
+                                                  static_cast<int32_t>(states.num_snapshots));
+  }
   if (!backend_->host_resident()) {  // SLUICE_WARM_UP_LARGE=0: no full-step warm-up (A/B)
     const bool full = env::enabled(env::Switch::kWarmUpLarge);
     runner_->warm_up(*kv_storage_,
@@ -115,8 +142,9 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
   kv_ = std::make_unique<kv::KvCacheManager>(static_cast<int32_t>(num_blocks), config.block_size,
                                              config.enable_prefix_caching, windows);
   kv_capacity_tokens_ = longest_sequence_that_fits();
-  scheduler_ = std::make_unique<Scheduler>(
-      SchedulerConfig{config.max_num_batched_tokens, config.max_num_seqs}, *kv_);
+  SchedulerConfig sc{config.max_num_batched_tokens, config.max_num_seqs};
+  sc.snapshot_interval_blocks = config.state_snapshot_interval;
+  scheduler_ = std::make_unique<Scheduler>(sc, *kv_, state_pool_.get());
   seed_rng_.seed(config.seed != 0 ? config.seed : std::random_device{}());
   eog_ids_ = model.tokenizer().eog_ids();
   metrics_.kv_blocks_total = num_blocks - 1;
@@ -331,6 +359,11 @@ void Engine::step(const SchedulerOutput& out) {
         *slots++ = table[p / bs] * bs + p % bs;
     }
     b.query_start.push_back(static_cast<int32_t>(b.tokens.size()));
+    if (state_pool_) {  // a prefix hit starts from its snapshot, a cold start from zeros
+      b.state_slots.push_back(q.state_slot);
+      b.state_fresh.push_back(q.num_computed == 0 && s.restore_from < 0 ? 1 : 0);
+      if (s.restore_from >= 0) kv_storage_->state()->copy_slot(s.restore_from, q.state_slot);
+    }
     if (q.num_computed + s.num_new_tokens == q.num_tokens()) {
       b.logit_rows.push_back(static_cast<int32_t>(b.tokens.size()) - 1);
       sampled.push_back(&s);
@@ -339,6 +372,8 @@ void Engine::step(const SchedulerOutput& out) {
   const int64_t vocab = model_.config().vocab_size;
   const auto t_batch = Clock::now();
   runner_->run(b, *kv_storage_);
+  for (const ScheduledSequence& s : out.scheduled)  // the state at a snapshot boundary
+    if (s.save_to >= 0) kv_storage_->state()->copy_slot(s.seq->state_slot, s.save_to);
   scheduler_->on_step_done(out);
   totals_.computed_tokens += out.num_tokens;
   totals_.num_preemptions += static_cast<int64_t>(out.preempted.size());
@@ -397,7 +432,17 @@ std::vector<Engine::SampleJob> Engine::plan_samples(
         c.seq->id = next_seq_id_++;
         c.seq->num_computed_total = 0;
         c.seq->num_preemptions = 0;
-        const auto copies = kv_->fork(seq->id, c.seq->id, seq->num_tokens());
+        c.seq->state_slot = -1;
+        auto copies = kv_->fork(seq->id, c.seq->id, seq->num_tokens());
+        if (copies && state_pool_) {  // the child's recurrent state: a copy of its parent's
+          if (const auto slot = state_pool_->acquire(c.seq->id)) {
+            c.seq->state_slot = *slot;
+            kv_storage_->state()->copy_slot(seq->state_slot, *slot);
+          } else {
+            kv_->free(c.seq->id);  // no slot: it recomputes later
+            copies.reset();
+          }
+        }
         if (copies)
           for (const auto& [src, dst] : *copies) kv_storage_->copy_block(src, dst);
         c.seq->num_computed = copies ? seq->num_tokens() : 0;

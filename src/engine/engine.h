@@ -19,6 +19,7 @@
 #include "engine/request_error.h"
 #include "engine/scheduler.h"
 #include "kv/kv_cache_manager.h"
+#include "kv/state_pool.h"
 #include "model/kv_layout.h"
 #include "model/kv_storage.h"
 #include "model/model.h"
@@ -56,8 +57,13 @@ class Engine {
 
  private:
   struct Live;  // per-request engine-thread record
+  // Hybrid models: live recurrent-state slots (one per running sequence) and prefix snapshots.
+  struct StatePlan {
+    int64_t num_live = 0, num_snapshots = 0;
+  };
   Engine(const Model& model, const EngineConfig& config, std::unique_ptr<Backend> backend,
-         std::unique_ptr<ModelRunner> runner, KvLayout layout, int64_t num_blocks);
+         std::unique_ptr<ModelRunner> runner, KvLayout layout, int64_t num_blocks,
+         StatePlan states);
   int64_t longest_sequence_that_fits() const;
   void loop();
   void admit_and_abort();
@@ -99,6 +105,7 @@ class Engine {
   std::unique_ptr<ModelRunner> runner_;  // the model's weights placed on backend_
   std::unique_ptr<KvStorage> kv_storage_;
   std::unique_ptr<kv::KvCacheManager> kv_;
+  std::unique_ptr<kv::StatePool> state_pool_;  // hybrid models only
   std::unique_ptr<Scheduler> scheduler_;
   std::mt19937_64 seed_rng_;
   std::vector<int32_t> eog_ids_;  // tokens that end generation (unless ignore_eos)

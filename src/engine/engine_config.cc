@@ -32,45 +32,48 @@ Status EngineConfig::validate() const {
     return bad("--kv-cache-dtype must be auto, f32 or f16");
   if (!(gpu_memory_utilization > 0.0 && gpu_memory_utilization <= 0.99))
     return bad("--gpu-memory-utilization must be in (0, 0.99]");
+  if (state_cache_bytes < -1) return bad("--state-cache-memory must be >= 0");
+  if (state_snapshot_interval < 0) return bad("--state-snapshot-interval must be >= 0");
   return Status::ok();
 }
 
-Status parse_kv_cache_memory(const std::string& text, EngineConfig& config) {
+Result<int64_t> parse_byte_size(const std::string& text, const std::string& flag) {
   auto bad = [&] {
-    return Status::error("engine", "--kv-cache-memory '" + text +
-                                       "': expected bytes (e.g. 2GiB, 512MB, 1000000) or a "
-                                       "fraction of RAM in (0, 1)");
+    return Status::error("engine",
+                         flag + " '" + text + "': expected bytes (e.g. 2GiB, 512MB, 1000000)");
   };
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || !std::isfinite(v) || v <= 0) return bad();
+  if (end == text.c_str() || !std::isfinite(v) || v < 0) return bad();
   std::string unit(end);
   for (char& ch : unit) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (unit.empty() && v < 1.0) {
+  static const std::pair<const char*, double> units[] = {
+      {"", 1},     {"b", 1},           {"k", 1e3}, {"kb", 1e3}, {"kib", 1024.0},      {"m", 1e6},
+      {"mb", 1e6}, {"mib", 1048576.0}, {"g", 1e9}, {"gb", 1e9}, {"gib", 1073741824.0}};
+  for (const auto& [name, mult] : units)
+    if (unit == name) {
+      const double bytes = v * mult;
+      if (bytes > 9e18) return bad();
+      return static_cast<int64_t>(bytes);
+    }
+  return bad();
+}
+
+Status parse_kv_cache_memory(const std::string& text, EngineConfig& config) {
+  const std::string flag = "--kv-cache-memory";
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() && *end == '\0' && v > 0 && v < 1.0) {  // a fraction of RAM
     config.kv_cache_fraction = v;
     config.kv_cache_bytes = 0;
     return config.validate();
   }
-  double mult = 0;
-  if (unit.empty() || unit == "b")
-    mult = 1;
-  else if (unit == "k" || unit == "kb")
-    mult = 1e3;
-  else if (unit == "kib")
-    mult = 1024.0;
-  else if (unit == "m" || unit == "mb")
-    mult = 1e6;
-  else if (unit == "mib")
-    mult = 1024.0 * 1024;
-  else if (unit == "g" || unit == "gb")
-    mult = 1e9;
-  else if (unit == "gib")
-    mult = 1024.0 * 1024 * 1024;
-  else
-    return bad();
-  const double bytes = v * mult;
-  if (bytes < 1 || bytes > 9e18) return bad();
-  config.kv_cache_bytes = static_cast<int64_t>(bytes);
+  auto bytes = parse_byte_size(text, flag);
+  if (!bytes || *bytes < 1)
+    return Status::error("engine", flag + " '" + text +
+                                       "': expected bytes (e.g. 2GiB, 512MB, 1000000) or a "
+                                       "fraction of RAM in (0, 1)");
+  config.kv_cache_bytes = *bytes;
   return Status::ok();
 }
 

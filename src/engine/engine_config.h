@@ -29,6 +29,11 @@ struct EngineConfig {
   double gpu_memory_utilization = 0.9;  // device backends: share of GPU memory sluice may use
   int32_t max_model_len = 0;            // context limit; 0: the model's
   uint64_t seed = 0;                    // entropy for requests without a seed; 0: random_device
+  // Hybrid models: memory for prefix snapshots of the recurrent state (-1: an eighth of the KV
+  // budget; 0: none, so no prefix reuse), and a snapshot every this many blocks of a prefill
+  // besides the one at the end of each prompt's last full block (0: that one only).
+  int64_t state_cache_bytes = -1;
+  int32_t state_snapshot_interval = 64;
 
   Status validate() const;
 };
@@ -41,6 +46,8 @@ int32_t default_step_tokens(bool host_resident);
 
 int64_t physical_ram_bytes();
 
+// "2GiB", "512MB", "1073741824" -> bytes (flag: named in the error).
+Result<int64_t> parse_byte_size(const std::string& text, const std::string& flag);
 // "2GiB", "512MB", "1073741824" -> bytes; "0.2" (a fraction of physical RAM) -> sets fraction.
 Status parse_kv_cache_memory(const std::string& text, EngineConfig& config);
 

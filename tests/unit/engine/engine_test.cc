@@ -1,7 +1,8 @@
 // The engine end to end on tiny synthetic models (MLX 4-bit, a 1.7k-token SentencePiece-style
 // vocabulary), dense (llama), mixture of experts (qwen3moe), sliding-window (gemma3, window 32)
-// and gpt-oss (window 16, sinks, MXFP4 experts): batch invariance, chunked prefill, preemption,
-// aborts, prefix sharing, n > 1.
+// gpt-oss (window 16, sinks, MXFP4 experts) and the hybrid Qwen3.5 (gated delta-net layers with a
+// recurrent state; dense and MoE): batch invariance, chunked prefill, preemption, aborts, prefix
+// sharing, n > 1.
 #include "engine/engine.h"
 
 #include <gtest/gtest.h>
@@ -45,6 +46,18 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
     auto e = Engine::create(*model_, c);
     EXPECT_TRUE(e) << e.error();
     return std::move(*e);
+  }
+
+  // A budget of `blocks` KV blocks of 16 tokens; a hybrid model's also holds the recurrent states
+  // of max_num_seqs sequences (and a scratch one) and `snapshots` prefix snapshots.
+  static void budget_blocks(EngineConfig& cfg, int64_t blocks, int64_t snapshots = 4) {
+    const ModelConfig& c = model_->config();
+    const int64_t pages = c.hybrid() ? KvLayout::of(c, true).pages_per_block : c.num_layers;
+    cfg.kv_cache_bytes = blocks * KvStorage::bytes_per_block(pages, 16, c.num_kv_heads, c.head_dim);
+    if (!c.hybrid()) return;
+    const int64_t slot = StateStorage::bytes_per_slot(c);
+    cfg.state_cache_bytes = snapshots * slot;
+    cfg.kv_cache_bytes += (cfg.max_num_seqs + 1 + snapshots) * slot;
   }
 
   static std::vector<int32_t> random_prompt(std::mt19937& rng, int len) {
@@ -139,12 +152,9 @@ TEST_P(EngineTest, ChunkedPrefillEqualsUnchunked) {
 TEST_P(EngineTest, TooSmallPoolPreemptsAndStillCompletesCorrectly) {
   const auto reqs = workload(16, 0.0f, 24);
   const auto want = tokens_of(run_all(*engine(), reqs));
-  const ModelConfig& c = model_->config();
   EngineConfig small;
   small.max_num_seqs = 16;
-  // 16 blocks of 16 tokens: about three sequences' worth.
-  small.kv_cache_bytes =
-      17 * KvStorage::bytes_per_block(c.num_layers, 16, c.num_kv_heads, c.head_dim);
+  budget_blocks(small, 17);  // 16 blocks of 16 tokens: about three sequences' worth
   auto e = engine(small);
   const auto got = run_all(*e, reqs);
   EXPECT_EQ(tokens_of(got), want);
@@ -158,9 +168,7 @@ TEST_P(EngineTest, RandomRequestsWithAbortsLeakNoBlocks) {
   EngineConfig cfg;
   cfg.max_num_seqs = 24;
   cfg.max_num_batched_tokens = 64;
-  const ModelConfig& c = model_->config();
-  cfg.kv_cache_bytes =
-      40 * KvStorage::bytes_per_block(c.num_layers, 16, c.num_kv_heads, c.head_dim);
+  budget_blocks(cfg, 40);
   auto e = engine(cfg);
   std::mt19937 rng(7);
   int aborted = 0;
@@ -196,6 +204,42 @@ TEST_P(EngineTest, SharedPrefixComputesOnlyTheSuffix) {
   auto cold = engine(off);
   run_all(*cold, {a});
   EXPECT_EQ(run_all(*cold, {b})[0].stats.num_computed_tokens, 1005);
+}
+
+// An agent's next turn extends the conversation: it reuses the previous prompt's blocks (and, on
+// hybrid models, the recurrent-state snapshot at the end of its last full block) and still gives
+// exactly the tokens of a cold run.
+TEST_P(EngineTest, NextTurnHitsThePreviousPromptAndMatchesAColdRun) {
+  EngineConfig cfg;
+  cfg.deterministic = true;
+  cfg.state_snapshot_interval = 2;  // hybrid: snapshots every 32 tokens of a prefill too
+  cfg.max_num_batched_tokens = 40;
+  auto e = engine(cfg);
+  std::mt19937 rng(21);
+  EngineRequest turn1 = request("t1", random_prompt(rng, 150));
+  turn1.params.max_tokens = 6;
+  turn1.params.ignore_eos = true;
+  const Result r1 = run_all(*e, {turn1})[0];
+  EngineRequest turn2 = request("t2", turn1.prompt);
+  for (int32_t t : r1.tokens.at(0)) turn2.prompt.push_back(t);
+  for (int32_t t : random_prompt(rng, 30)) turn2.prompt.push_back(t);
+  turn2.params = turn1.params;
+  const Result r2 = run_all(*e, {turn2})[0];
+  EXPECT_EQ(r2.stats.num_cached_tokens, 144);  // the first prompt's 9 full blocks
+  EngineConfig cold_cfg = cfg;
+  cold_cfg.enable_prefix_caching = false;
+  const Result cold = run_all(*engine(cold_cfg), {turn2})[0];
+  EXPECT_EQ(cold.stats.num_cached_tokens, 0);
+  EXPECT_EQ(r2.tokens, cold.tokens);
+  // A prompt that leaves the first turn's after 40 tokens: hybrid models restart from the
+  // interval snapshot at 32, attention-only ones from the 2 shared blocks.
+  EngineRequest branch =
+      request("b", std::vector<int32_t>(turn1.prompt.begin(), turn1.prompt.begin() + 40));
+  for (int32_t t : random_prompt(rng, 20)) branch.prompt.push_back(t);
+  branch.params = turn1.params;
+  const Result rb = run_all(*e, {branch})[0];
+  EXPECT_EQ(rb.stats.num_cached_tokens, 32);
+  EXPECT_EQ(rb.tokens, run_all(*engine(cold_cfg), {branch})[0].tokens);
 }
 
 TEST_P(EngineTest, NGreaterThanOneSharesThePromptAndMatchesSeparateSeeds) {
@@ -389,7 +433,8 @@ TEST_P(EngineTest, ReasoningBudgetForcesTheCloseTokensThenTheConstraintApplies) 
 }
 
 INSTANTIATE_TEST_SUITE_P(Archs, EngineTest,
-                         ::testing::Values("llama", "qwen3moe", "gemma3", "gpt-oss"),
+                         ::testing::Values("llama", "qwen3moe", "gemma3", "gpt-oss", "qwen35",
+                                           "qwen35moe"),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::replace(name.begin(), name.end(), '-', '_');  // gtest names
