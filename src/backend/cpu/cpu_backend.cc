@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/encoder_kernels.h"
+#include "backend/cpu/recurrent_kernels.h"
 #include "backend/cpu/threading.h"
 #include "backend/reference/ref_ops.h"
 #include "common/assert.h"
@@ -296,6 +297,60 @@ class CpuBackend final : public Backend {
     cpu::l2_normalize_rows(x, n, dim);
   }
 
+  // Work items of (sequence, tile of channels).
+  void causal_conv1d_silu(const float* x, int64_t channels, const float* weight, int64_t kernel,
+                          float* state, const RecurrentBatch& batch, float* out) override {
+    SLUICE_ASSERT(kernel >= 1 && kernel <= cpu::kMaxConvKernel, "conv kernel size out of range");
+    const auto timed = op("causal_conv1d_silu", batch.num_tokens);
+    constexpr int64_t kConvChannels = cpu::kConvTile;
+    const int64_t blocks = ceil_div(channels, kConvChannels), hist = kernel - 1;
+    parallel_chunks(threads_for(batch.num_tokens * channels * kernel), batch.num_seqs * blocks, 1,
+                    [&](int64_t i0, int64_t i1) {
+                      for (int64_t i = i0; i < i1; ++i) {
+                        const int64_t s = i / blocks, c0 = i % blocks * kConvChannels;
+                        cpu::conv1d_silu_channels(
+                            x, channels, weight, kernel,
+                            state + int64_t{batch.state_slots[s]} * hist * channels,
+                            batch.fresh[s] != 0, batch.query_start[s], batch.query_start[s + 1], c0,
+                            std::min(channels, c0 + kConvChannels), out);
+                      }
+                    });
+  }
+
+  // Per-token inputs (normalized q/k, gates) first, then work items of (sequence, value head,
+  // block of kDeltaColumns columns), each over all of its sequence's tokens.
+  void gated_delta_rule(const float* qkv, const float* a, const float* b, const float* a_neg,
+                        const float* dt_bias, const DeltaNetShape& shape, float* state,
+                        const RecurrentBatch& batch, float* out) override {
+    const auto timed = op("gated_delta_rule", batch.num_tokens);
+    constexpr int64_t kDeltaColumns = 64;
+    const int64_t n = batch.num_tokens, hv = shape.num_v_heads, dv = shape.head_v_dim;
+    const int64_t qk_row = 2 * shape.num_k_heads * shape.head_k_dim;
+    delta_inputs_.resize(static_cast<size_t>(n * (qk_row + 2 * hv)));
+    float* qk = delta_inputs_.data();  // [n, 2, Hk, dk]
+    float* gates = qk + n * qk_row;    // [n, Hv, 2]
+    parallel_chunks(threads_for(n * qk_row), n, std::max<int64_t>(1, kElemGrain / qk_row),
+                    [&](int64_t t0, int64_t t1) {
+                      cpu::delta_rule_inputs(qkv, a, b, a_neg, dt_bias, shape, t0, t1, qk, gates);
+                    });
+    const int64_t blocks = ceil_div(dv, kDeltaColumns), per_seq = hv * blocks;
+    const bool share = n * hv * shape.head_k_dim * dv >= 16 * kElemGrain;
+    cpu::parallel_items_dynamic(share ? threads_ : 1, batch.num_seqs * per_seq, [&](int64_t i) {
+      const int64_t s = i / per_seq, h = i % per_seq / blocks, j0 = i % blocks * kDeltaColumns;
+      float* slot = state + int64_t{batch.state_slots[s]} * shape.state_floats();
+      cpu::delta_rule_columns(qk, gates, qkv, shape, h, batch.query_start[s],
+                              batch.query_start[s + 1], j0, std::min(dv, j0 + kDeltaColumns),
+                              batch.fresh[s] != 0, slot + h * shape.head_k_dim * dv, out);
+    });
+  }
+
+  void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim, int64_t gate_dim) override {
+    const auto timed = op("sigmoid_mul", n);
+    parallel_chunks(
+        threads_for(n * dim), n, std::max<int64_t>(1, kElemGrain / dim),
+        [&](int64_t r0, int64_t r1) { cpu::sigmoid_mul_rows(x, gate, r0, r1, dim, gate_dim); });
+  }
+
   void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim,
                    float* out) override {
     ref::gather_rows(x, rows, m, dim, out);
@@ -456,6 +511,7 @@ class CpuBackend final : public Backend {
   std::vector<cpu::ActQuads8> xg8_;
   std::vector<cpu::ActTile16Int8> xt8_;
   std::vector<float> cos_, sin_;
+  std::vector<float> delta_inputs_;  // gated_delta_rule: normalized q/k and gates per token
   struct AttentionTileItem {
     int64_t seq, t0, t1, h0;  // tokens [t0, t1) of sequence seq, heads from h0
   };

@@ -54,6 +54,15 @@ void bidirectional_attention(const float* q, const float* k, const float* v, int
 void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode, float* out);
 void l2_normalize(float* x, int64_t n, int64_t dim);
 
+// Recurrent ops by the definitions in backend.h (recurrent_ref.cc): double arithmetic within a
+// token, the delta rule's state rounded to float after each token; sequences of 0 rows are skipped.
+void causal_conv1d_silu(const float* x, int64_t channels, const float* weight, int64_t kernel,
+                        float* state, const RecurrentBatch& batch, float* out);
+void gated_delta_rule(const float* qkv, const float* a, const float* b, const float* a_neg,
+                      const float* dt_bias, const DeltaNetShape& shape, float* state,
+                      const RecurrentBatch& batch, float* out);
+void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim, int64_t gate_dim);
+
 // Mixture of experts by the definitions in backend.h (double sums; ranks by a full sort).
 void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
                bool renormalize, int32_t* ids, float* weights);

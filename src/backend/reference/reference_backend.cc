@@ -73,6 +73,18 @@ class ReferenceBackend final : public Backend {
     ref::pool_rows(x, dim, batch, mode, out);
   }
   void l2_normalize(float* x, int64_t n, int64_t dim) override { ref::l2_normalize(x, n, dim); }
+  void causal_conv1d_silu(const float* x, int64_t channels, const float* weight, int64_t kernel,
+                          float* state, const RecurrentBatch& batch, float* out) override {
+    ref::causal_conv1d_silu(x, channels, weight, kernel, state, batch, out);
+  }
+  void gated_delta_rule(const float* qkv, const float* a, const float* b, const float* a_neg,
+                        const float* dt_bias, const DeltaNetShape& shape, float* state,
+                        const RecurrentBatch& batch, float* out) override {
+    ref::gated_delta_rule(qkv, a, b, a_neg, dt_bias, shape, state, batch, out);
+  }
+  void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim, int64_t gate_dim) override {
+    ref::sigmoid_mul(x, gate, n, dim, gate_dim);
+  }
   void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
                  bool renormalize, int32_t* ids, float* weights) override {
     ref::moe_route(logits, n, num_experts, k, mode, renormalize, ids, weights);
