@@ -283,6 +283,46 @@ def test_malformed_gpt_oss_gguf(case, good_gpt_oss, sluice, tmp_path):
     check_clean_error(_run_bad(sluice, bad), keywords, f"gpt-oss gguf {case}")
 
 
+# ---------------------------------------------------------------- hybrid (gated delta-net state)
+
+
+@pytest.fixture(scope="module")
+def good_hybrid(make_model):
+    return make_model("qwen35", "gguf-q8_0")
+
+
+def test_unmodified_hybrid_runs(good_hybrid, sluice):
+    r = _run_bad(sluice, good_hybrid)
+    assert r.returncode == 0, f"the unmodified hybrid model fails, so the cases below prove nothing:\n{r.stderr}"
+
+
+def _hybrid_case(name, good: Path, tmp: Path) -> tuple[Path, tuple]:
+    f = GgufLite(str(good))
+    dst = tmp / f"{name}.gguf"
+    conv = "blk.1.ssm_conv1d.weight"
+    if name == "missing_state_decay":
+        rewrite(str(good), str(dst), drop={"blk.0.ssm_a"})
+        return dst, ("ssm_a",)
+    if name == "missing_conv":
+        rewrite(str(good), str(dst), drop={conv})
+        return dst, ("ssm_conv1d",)
+    if name == "conv_kernel_2":  # [4, C] read as [2, 2C]: same bytes, a kernel of 2
+        k, c = f.tensors[conv].shape
+        rewrite(str(good), str(dst), shapes={conv: [k // 2, c * 2]})
+        return dst, ("kernel size 4",)
+    if name == "missing_state_size":
+        _rewrite_drop_keys(good, dst, {"qwen35.ssm.state_size"})
+        return dst, ("ssm.state_size",)
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("case", ["missing_state_decay", "missing_conv", "conv_kernel_2",
+                                  "missing_state_size"])
+def test_malformed_hybrid_gguf(case, good_hybrid, sluice, tmp_path):
+    bad, keywords = _hybrid_case(case, good_hybrid, tmp_path)
+    check_clean_error(_run_bad(sluice, bad), keywords, f"hybrid gguf {case}")
+
+
 def test_gguf_without_vocabulary(good_gguf, sluice, tmp_path):
     """Vocabulary-level problem: the token list is missing -> tokenize fails cleanly."""
     bad = tmp_path / "novocab.gguf"

@@ -144,7 +144,12 @@ class GgufWeightSource final : public WeightSource {
 
   Result<std::vector<float>> conv_kernel(const std::string& name, int64_t channels,
                                          int64_t kernel) const override {
-    SLUICE_ASSIGN_OR_RETURN(Weight w, matrix(name, channels, kernel));
+    auto m = matrix(name, channels, kernel);
+    if (!m)
+      return Status::error("gguf", m.error() + " (a depthwise conv of kernel size " +
+                                       std::to_string(kernel) + " over " +
+                                       std::to_string(channels) + " channels)");
+    const Weight& w = *m;
     std::vector<float> out(channels * kernel);
     for (int64_t c = 0; c < channels; ++c) dequantize_row(w, c, out.data() + c * kernel);
     return out;

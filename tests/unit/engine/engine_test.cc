@@ -218,6 +218,7 @@ TEST_P(EngineTest, NextTurnHitsThePreviousPromptAndMatchesAColdRun) {
   std::mt19937 rng(21);
   EngineRequest turn1 = request("t1", random_prompt(rng, 150));
   turn1.params.max_tokens = 6;
+  turn1.params.temperature = 0.0f;
   turn1.params.ignore_eos = true;
   const Result r1 = run_all(*e, {turn1})[0];
   EngineRequest turn2 = request("t2", turn1.prompt);
