@@ -323,33 +323,31 @@ class Backend {
   virtual bool supports_window() const { return true; }
   virtual void paged_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                                const AttentionBatch& batch, float scale, float* out) = 0;
-  // Recurrent ops (gated delta-net layers; RecurrentBatch).
+  // Recurrent ops (gated delta-net layers; RecurrentBatch). A sequence of 0 rows leaves its
+  // state as it is.
   // out[t, c] = silu(sum_j weight[c, j] * in[t - (kernel-1) + j, c]) over each sequence's rows
   // (a causal depthwise convolution), where in[< 0] are the state's rows (zeros when fresh);
-  // x, out [n, channels]; weight [channels, kernel] f32; state [num_slots, kernel-1, channels]
-  // (each sequence's last kernel-1 inputs) is updated.
+  // x, out [n, channels] (out may alias x); weight [channels, kernel] f32 (kernel <= 8);
+  // state [num_slots, kernel-1, channels] (each sequence's last kernel-1 inputs, oldest first,
+  // also when it has fewer new rows than that) is updated.
   virtual void causal_conv1d_silu(const float* x, int64_t channels, const float* weight,
                                   int64_t kernel, float* state, const RecurrentBatch& batch,
-                                  float* out) {
-    SLUICE_ASSERT(false, "causal_conv1d_silu: not on this backend yet");
-  }
-  // The gated delta rule over each sequence's rows, per value head h, S [dk, dv] its state:
+                                  float* out) = 0;
+  // The gated delta rule over each sequence's rows in order, per value head h, S [dk, dv] its
+  // state (row i a key dim, column j a value dim):
   //   q, k = x * rsqrt(sum x^2 + eps) per head; q *= 1/sqrt(dk)
   //   beta = sigmoid(b[t, h]); g = a_neg[h] * softplus(a[t, h] + dt_bias[h])
   //   S = exp(g) S;  S += k (beta (v - S^T k))^T;  out[t, h] = S^T q
-  // qkv [n, shape.qkv_dim()]: each row the q heads [Hk, dk], k heads [Hk, dk], v heads [Hv, dv];
-  // a, b [n, Hv]; a_neg, dt_bias [Hv]; state [num_slots, Hv, dk, dv] updated; out [n, Hv, dv].
+  // (softplus as torch's: x for x > 20). qkv [n, shape.qkv_dim()]: each row the q heads
+  // [Hk, dk], k heads [Hk, dk], v heads [Hv, dv]; a, b [n, Hv]; a_neg, dt_bias [Hv];
+  // state [num_slots, Hv, dk, dv] updated (dk <= 256); out [n, Hv, dv].
   virtual void gated_delta_rule(const float* qkv, const float* a, const float* b,
                                 const float* a_neg, const float* dt_bias,
                                 const DeltaNetShape& shape, float* state,
-                                const RecurrentBatch& batch, float* out) {
-    SLUICE_ASSERT(false, "gated_delta_rule: not on this backend yet");
-  }
+                                const RecurrentBatch& batch, float* out) = 0;
   // x[n, dim] *= sigmoid(gate), gate [n, gate_dim] with gate_dim == dim, or 1 (one per row).
   virtual void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim,
-                           int64_t gate_dim) {
-    SLUICE_ASSERT(false, "sigmoid_mul: not on this backend yet");
-  }
+                           int64_t gate_dim) = 0;
   // Encoder ops (BERT family).
   // y[n, dim] = (x - mean) / sqrt(var + eps) * weight + bias, per row (biased variance; y may
   // alias x).

@@ -2,8 +2,8 @@
 // The CUDA backend's class (make_cuda_backend gives it out): device memory, one stream, cuBLAS
 // for large products, the op kernels in kernels/. Its members are defined by concern:
 // cuda_backend.cu (memory, recording, element-wise ops), matmul_dispatch.cu,
-// attention_dispatch.cu and sampling_dispatch.cu. Deterministic mode routes every product
-// through the batch-invariant kernel.
+// attention_dispatch.cu, recurrent_dispatch.cu and sampling_dispatch.cu. Deterministic mode routes
+// every product through the batch-invariant kernel.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -109,6 +109,14 @@ class CudaBackend final : public Backend {
   void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode,
                  float* out) override;
   void l2_normalize(float* x, int64_t n, int64_t dim) override;
+
+  // ---- recurrent ops (recurrent_dispatch.cu) ----
+  void causal_conv1d_silu(const float* x, int64_t channels, const float* weight, int64_t kernel,
+                          float* state, const RecurrentBatch& batch, float* out) override;
+  void gated_delta_rule(const float* qkv, const float* a, const float* b, const float* a_neg,
+                        const float* dt_bias, const DeltaNetShape& shape, float* state,
+                        const RecurrentBatch& batch, float* out) override;
+  void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim, int64_t gate_dim) override;
 
   // ---- sampling (sampling_dispatch.cu) ----
   bool samples_rows() const override { return tuning_.sampling; }

@@ -1,5 +1,5 @@
-// The recurrent ops on the reference and CPU backends: a sequence split over calls gives the bits
-// of one call (the engine's chunked prefill relies on it), a batch gives each sequence's bits
+// The recurrent ops on the reference, CPU and CUDA backends: a sequence split over calls gives the
+// bits of one call (the engine's chunked prefill relies on it), a batch gives each sequence's bits
 // alone, sequences of 0 rows leave their state alone, the head mapping, and small cases worked
 // out by hand.
 #include <gtest/gtest.h>
@@ -90,7 +90,7 @@ std::vector<float> join(std::vector<float> a, const std::vector<float>& b) {
 
 struct Variant {
   const char* name;
-  int threads;  // < 0: the reference backend
+  int threads;  // -1: the reference backend, -2: CUDA (skipped without a GPU)
 };
 void PrintTo(const Variant& v, std::ostream* os) {
   *os << v.name;
@@ -99,7 +99,15 @@ void PrintTo(const Variant& v, std::ostream* os) {
 class RecurrentOps : public ::testing::TestWithParam<Variant> {
  protected:
   void SetUp() override {
-    be_ = GetParam().threads < 0 ? make_reference_backend() : make_cpu_backend(GetParam().threads);
+    const int threads = GetParam().threads;
+    if (threads == -2) {
+      if (!cuda_available()) GTEST_SKIP() << "no CUDA GPU here";
+      auto r = make_backend("cuda", 0);
+      ASSERT_TRUE(r.ok()) << r.error();
+      be_ = std::move(r.value());
+    } else {
+      be_ = threads == -1 ? make_reference_backend() : make_cpu_backend(threads);
+    }
   }
   std::unique_ptr<Backend> be_;
 };
@@ -275,9 +283,68 @@ TEST_P(RecurrentOps, SigmoidMulByHand) {
   for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(got[i], want[i], 1e-6) << i;
 }
 
+// Backends that record ops (CUDA graphs): the conv, delta rule and gating recorded once replay
+// on the inputs present at replay time, batch layout (row ranges, slots, fresh) included.
+TEST_P(RecurrentOps, ReplayReadsTheCurrentBatch) {
+  if (!be_->can_record()) GTEST_SKIP() << be_->name() << " does not record ops";
+  const DeltaNetShape shape = make_shape(2, 4, 128, 128, true);
+  const int64_t n = 6, channels = shape.qkv_dim(), kernel = 4, out_dim = 4 * 128;
+  const int64_t conv_state = 3 * (kernel - 1) * channels, delta_state = 3 * shape.state_floats();
+  BackendBuffers b(*be_);
+  const DeltaInputs in(shape, n, 170);
+  float* x = b.up(in.qkv);  // [n, channels], convolved in place
+  float* a = b.up(in.a);
+  float* bb = b.up(in.b);
+  float* conv_st = b.poisoned(conv_state);
+  float* delta_st = b.poisoned(delta_state);
+  float* out = b.poisoned(n * out_dim);
+  float* gate = b.up(randn(n * out_dim, 171));
+  const float* w = b.up(randn(channels * kernel, 172, 0.5f));
+  const float* a_neg = b.up(in.a_neg);
+  const float* dt_bias = b.up(in.dt_bias);
+  int32_t* query_start = b.up(std::vector<int32_t>(4, 0));
+  int32_t* slots = b.up(std::vector<int32_t>(3, 0));
+  int32_t* fresh = b.up(std::vector<int32_t>(3, 0));
+  std::vector<int32_t> host_qs{0, 2, 3, 6};
+  const RecurrentBatch batch{3, n, query_start, host_qs.data(), slots, fresh};
+  auto ops = [&] {
+    be_->causal_conv1d_silu(x, channels, w, kernel, conv_st, batch, x);
+    be_->gated_delta_rule(x, a, bb, a_neg, dt_bias, shape, delta_st, batch, out);
+    be_->sigmoid_mul(out, gate, n, out_dim, out_dim);
+  };
+  // One batch layout and its inputs into the buffers; then the ops run or replay.
+  auto run = [&](uint32_t seed, const RecurrentSeqs& seqs, Recording* rec) {
+    auto put = [&](void* dst, const auto& v) {
+      be_->to_device(dst, v.data(), v.size() * sizeof(v[0]));
+    };
+    put(x, randn(n * channels, seed));
+    put(conv_st, randn(conv_state, seed + 1));
+    put(delta_st, randn(delta_state, seed + 2, 0.3f));
+    put(query_start, seqs.query_start);
+    put(slots, seqs.slots);
+    put(fresh, seqs.fresh);
+    host_qs = seqs.query_start;
+    if (rec)
+      rec->replay();
+    else
+      ops();
+    return std::vector<std::vector<float>>{b.down(out, n * out_dim), b.down(conv_st, conv_state),
+                                           b.down(delta_st, delta_state)};
+  };
+  run(180, RecurrentSeqs({2, 1, 3}, {0, 1, 2}, {1, 0, 0}), nullptr);  // scratch grows now
+  be_->begin_recording();
+  ops();
+  const std::unique_ptr<Recording> rec = be_->end_recording();
+  ASSERT_NE(rec, nullptr);
+  for (const RecurrentSeqs& seqs : {RecurrentSeqs({2, 1, 3}, {0, 1, 2}, {1, 0, 0}),
+                                    RecurrentSeqs({1, 4, 1}, {2, 0, 1}, {0, 1, 1})}) {
+    EXPECT_EQ(run(190, seqs, nullptr), run(190, seqs, rec.get()));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RecurrentOps,
                          ::testing::Values(Variant{"reference", -1}, Variant{"cpu1", 1},
-                                           Variant{"cpu", 0}),
+                                           Variant{"cpu", 0}, Variant{"cuda", -2}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

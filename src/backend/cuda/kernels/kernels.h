@@ -51,6 +51,17 @@ void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling 
 void l2_normalize(float* x, int64_t n, int64_t dim, cudaStream_t s);
 void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                  const KvLayerView& cache, cudaStream_t s);
+// Recurrent ops (kernels_recurrent.cu), Backend's semantics: the conv for kernel sizes up to
+// kMaxConvKernel (one thread per channel and sequence), the delta rule for head_k_dim up to 256
+// (one block per sequence, value head and 32 columns of the state).
+constexpr int64_t kMaxConvKernel = 8;
+void causal_conv1d_silu(const float* x, int64_t channels, const float* weight, int64_t kernel,
+                        float* state, const RecurrentBatch& batch, float* out, cudaStream_t s);
+void gated_delta_rule(const float* qkv, const float* a, const float* b, const float* a_neg,
+                      const float* dt_bias, const DeltaNetShape& shape, float* state,
+                      const RecurrentBatch& batch, float* out, cudaStream_t s);
+void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim, int64_t gate_dim,
+                 cudaStream_t s);
 void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, cudaStream_t s);
 
 // Backend::sample_rows (kernels_sampling.cu): specs[rows] with their edits (token-sorted, per
