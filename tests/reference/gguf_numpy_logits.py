@@ -20,6 +20,7 @@ gpt-oss: even layers slide (attention.sliding_window), every softmax has a per-h
 its denominator, q/k/v/o biases, YaRN RoPE as llama.cpp applies it (ramp ends rounded outwards,
 cos/sin x (0.1 ln factor + 1)); router with a bias, top k then softmax over them, experts with
 biases and the clamped SwiGLU: (clamp(up, +-7) + 1) * g * sigmoid(1.702 g), g = min(gate, 7).
+qwen35, qwen35moe, qwen3next (gated delta net + gated attention hybrids): gguf_numpy_hybrid.py.
 """
 import argparse
 import os
@@ -174,13 +175,18 @@ def forward(arch, meta, W, tokens, hidden=False):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("model", help="a .gguf file (llama, qwen2, qwen3, qwen3moe, gemma3 or gpt-oss)")
+    ap.add_argument("model", help="a .gguf file (llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss, qwen35, qwen35moe, qwen3next)")
     ap.add_argument("--tokens", required=True)
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--hidden", action="store_true", help="the final-norm hidden state, not logits")
     args = ap.parse_args()
     tokens = [int(t) for t in args.tokens.split()]
     arch, meta, W = load(args.model)
+    from gguf_numpy_hybrid import ARCHS as HYBRID, forward as hybrid_forward  # load() set sys.path
+
+    if arch in HYBRID:
+        hybrid_forward(arch, meta, W, tokens, moe, args.hidden).astype("<f4").tofile(args.output)
+        return 0
     if arch not in ("llama", "qwen2", "qwen3", "qwen3moe", "gemma3", "gpt-oss"):
         print(f"gguf_numpy_logits: unsupported architecture {arch}", file=sys.stderr)
         return 2
