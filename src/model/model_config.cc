@@ -244,7 +244,9 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& outer, const std::
                    "qwen3_5, qwen3_5_moe, qwen3_next)");
   SLUICE_ASSIGN_OR_RETURN(c.vocab_size, json_int(j, "vocab_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.hidden_size, json_int(j, "hidden_size", -1, where));
-  SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, json_int(j, "intermediate_size", -1, where));
+  // A mixture of experts may have no dense width (Qwen3.5 MoE): the experts' then stands in.
+  SLUICE_ASSIGN_OR_RETURN(c.intermediate_size,
+                          json_int(j, "intermediate_size", c.arch->moe ? 0 : -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.num_layers, json_int(j, "num_hidden_layers", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.num_heads, json_int(j, "num_attention_heads", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.num_kv_heads, json_int(j, "num_key_value_heads", c.num_heads, where));
@@ -274,13 +276,15 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& outer, const std::
     SLUICE_ASSIGN_OR_RETURN(c.num_experts_used, json_int(j, "num_experts_per_tok", -1, where));
     SLUICE_ASSIGN_OR_RETURN(c.expert_intermediate_size,
                             json_int(j, "moe_intermediate_size", -1, where));
-    c.norm_topk_prob = j.value("norm_topk_prob", false);
+    // transformers renormalizes by default for the hybrid Qwen models (Qwen3.5 MoE has no key).
+    c.norm_topk_prob = j.value("norm_topk_prob", c.arch->hybrid);
     if (j.value("decoder_sparse_step", 1) != 1 ||
         !j.value("mlp_only_layers", nlohmann::json::array()).empty())
       return bad(where,
                  "dense layers between the MoE layers (decoder_sparse_step, "
                  "mlp_only_layers) are not supported");
   }
+  if (c.intermediate_size <= 0) c.intermediate_size = c.expert_intermediate_size;
   if (c.arch->hybrid) SLUICE_RETURN_IF_ERROR(hybrid_from_hf(j, c, where));
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;

@@ -13,7 +13,7 @@ DeltaNetShape delta_net_shape(const ModelConfig& c) {
   d.num_k_heads = c.linear_num_k_heads, d.num_v_heads = c.linear_num_v_heads;
   d.head_k_dim = c.linear_head_k_dim, d.head_v_dim = c.linear_head_v_dim;
   d.heads_tiled = c.linear_heads_tiled;
-  d.eps = 1e-6f;  // Hugging Face's l2norm
+  d.eps = c.rms_norm_eps;  // as llama.cpp (Hugging Face: 1e-6, the usual rms_norm_eps)
   return d;
 }
 

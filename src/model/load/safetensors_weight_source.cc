@@ -34,20 +34,25 @@ bool float_dtype(const std::string& d, DType* out) {
 class SafetensorsWeightSource final : public WeightSource {
  public:
   SafetensorsWeightSource(std::unique_ptr<SafetensorsModel> st, std::string dir, int bits,
-                          int group, std::map<std::string, std::pair<int, int>> per_module)
+                          int group, std::map<std::string, std::pair<int, int>> per_module,
+                          bool output_major_experts)
       : st_(std::move(st)),
         dir_(std::move(dir)),
         config_bits_(bits),
         config_group_(group),
-        per_module_(std::move(per_module)) {}
+        per_module_(std::move(per_module)),
+        output_major_experts_(output_major_experts) {
+    for (const std::string& n : st_->names())
+      if (n.rfind(kLanguageModel, 0) == 0) language_model_ = true;
+  }
 
-  bool has(const std::string& name) const override { return st_->find(name) != nullptr; }
+  bool has(const std::string& name) const override { return find(name) != nullptr; }
 
   Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const override {
-    const SafetensorsTensor* t = st_->find(name);
+    const SafetensorsTensor* t = find(name);
     if (!t) return fail("missing tensor '" + name + "'");
     const std::string base = name.substr(0, name.rfind(".weight"));
-    const SafetensorsTensor* scales = st_->find(base + ".scales");
+    const SafetensorsTensor* scales = find(base + ".scales");
     if (scales) return mlx_matrix(*t, *scales, base, rows, cols);
     DType dt;
     if (!float_dtype(t->dtype, &dt))
@@ -66,13 +71,13 @@ class SafetensorsWeightSource final : public WeightSource {
     const size_t at = name.find(marker);
     if (at == std::string::npos) return fail("'" + name + "' is not an experts tensor");
     const std::string head = name.substr(0, at), proj = name.substr(at + marker.size());
-    if (const std::string mlx = head + ".switch_mlp." + proj; st_->find(mlx)) {
-      const SafetensorsTensor* t = st_->find(mlx);
+    if (const std::string mlx = head + ".switch_mlp." + proj; find(mlx)) {
+      const SafetensorsTensor* t = find(mlx);
       if (t->shape.size() != 3 || t->shape[0] != num_experts || t->shape[1] != rows)
         return fail("tensor '" + mlx + "' has shape " + shape_str(t->shape) + ", expected [" +
                     std::to_string(num_experts) + ", " + std::to_string(rows) + ", ...]");
       const std::string base = mlx.substr(0, mlx.rfind(".weight"));
-      if (const SafetensorsTensor* scales = st_->find(base + ".scales"))
+      if (const SafetensorsTensor* scales = find(base + ".scales"))
         return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
       DType dt;
       if (!float_dtype(t->dtype, &dt) || t->shape[2] != cols)
@@ -81,14 +86,16 @@ class SafetensorsWeightSource final : public WeightSource {
       return Weight::from_mapped(dt, num_experts * rows, cols, t->data);
     }
     if (const std::string fused = gpt_oss_fused(head, proj); !fused.empty()) {
-      if (st_->find(fused)) return gpt_oss_experts(fused, proj, num_experts, rows, cols);
-      if (st_->find(fused + "_blocks"))
+      if (output_major_experts_ && find(fused))
+        return output_major_experts(fused, proj, num_experts, rows, cols);
+      if (find(fused)) return gpt_oss_experts(fused, proj, num_experts, rows, cols);
+      if (find(fused + "_blocks"))
         return gpt_oss_mxfp4_experts(fused, proj, num_experts, rows, cols);
     }
-    if (const std::string stacked = head + ".experts." + proj; st_->find(stacked)) {
-      const SafetensorsTensor* t = st_->find(stacked);  // mlx-lm's gpt-oss: SwitchGLU "experts"
+    if (const std::string stacked = head + ".experts." + proj; find(stacked)) {
+      const SafetensorsTensor* t = find(stacked);  // mlx-lm's gpt-oss: SwitchGLU "experts"
       const std::string base = stacked.substr(0, stacked.rfind(".weight"));
-      if (const SafetensorsTensor* scales = st_->find(base + ".scales"))
+      if (const SafetensorsTensor* scales = find(base + ".scales"))
         return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
       DType dt;
       if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, rows, cols})
@@ -119,9 +126,9 @@ class SafetensorsWeightSource final : public WeightSource {
     const std::string head = name.substr(0, at + 9), proj = name.substr(at + 9);
     const bool gate = proj == "gate_proj.bias", up = proj == "up_proj.bias";
     const std::string fused = head + (gate || up ? "gate_up_proj_bias" : "down_proj_bias");
-    const SafetensorsTensor* t = st_->find(name);
+    const SafetensorsTensor* t = find(name);
     const bool interleaved = !t && (gate || up);
-    if (!t) t = st_->find(fused);
+    if (!t) t = find(fused);
     if (!t) return fail("missing tensor '" + name + "' (or '" + fused + "')");
     const int64_t width = interleaved ? 2 * n : n;
     DType dt;
@@ -140,7 +147,7 @@ class SafetensorsWeightSource final : public WeightSource {
   }
 
   Result<std::vector<float>> vector(const std::string& name, int64_t n) const override {
-    const SafetensorsTensor* t = st_->find(name);
+    const SafetensorsTensor* t = find(name);
     if (!t) return fail("missing tensor '" + name + "'");
     DType dt;
     if (!float_dtype(t->dtype, &dt))
@@ -155,7 +162,7 @@ class SafetensorsWeightSource final : public WeightSource {
 
   Result<std::vector<float>> conv_kernel(const std::string& name, int64_t channels,
                                          int64_t kernel) const override {
-    const SafetensorsTensor* t = st_->find(name);
+    const SafetensorsTensor* t = find(name);
     if (!t) return fail("missing tensor '" + name + "'");
     DType dt;
     if (!float_dtype(t->dtype, &dt))
@@ -177,7 +184,7 @@ class SafetensorsWeightSource final : public WeightSource {
  private:
   Result<Weight> mlx_matrix(const SafetensorsTensor& packed, const SafetensorsTensor& scales,
                             const std::string& base, int64_t rows, int64_t cols) const {
-    const SafetensorsTensor* biases = st_->find(base + ".biases");
+    const SafetensorsTensor* biases = find(base + ".biases");
     if (!biases) return fail("MLX-quantized '" + base + "' has scales but no biases");
     if (packed.dtype != "U32")
       return fail("MLX-quantized '" + base + ".weight' has dtype " + packed.dtype +
@@ -242,7 +249,7 @@ class SafetensorsWeightSource final : public WeightSource {
   // [experts, inter, hidden] are stored input-major: transposed here into [experts * rows, cols].
   Result<Weight> gpt_oss_experts(const std::string& fused, const std::string& proj,
                                  int64_t num_experts, int64_t rows, int64_t cols) const {
-    const SafetensorsTensor* t = st_->find(fused);
+    const SafetensorsTensor* t = find(fused);
     const bool down = proj == "down_proj.weight";
     const int64_t width = down ? rows : 2 * rows;
     DType dt;
@@ -267,8 +274,8 @@ class SafetensorsWeightSource final : public WeightSource {
   Result<Weight> gpt_oss_mxfp4_experts(const std::string& fused, const std::string& proj,
                                        int64_t num_experts, int64_t rows, int64_t cols) const {
     const std::string bname = fused + "_blocks", sname = fused + "_scales";
-    const SafetensorsTensor* b = st_->find(bname);
-    const SafetensorsTensor* sc = st_->find(sname);
+    const SafetensorsTensor* b = find(bname);
+    const SafetensorsTensor* sc = find(sname);
     if (!sc) return fail("missing tensor '" + sname + "' (the scales of '" + bname + "')");
     if (cols % 32 != 0)
       return fail("'" + bname + "': " + std::to_string(cols) + " columns are not a multiple of 32");
@@ -300,11 +307,44 @@ class SafetensorsWeightSource final : public WeightSource {
     return Status::error("safetensors", dir_ + ": " + what);
   }
 
+  // A multimodal checkpoint (Qwen3.5) keeps the text model under "model.language_model.": the
+  // canonical "model.x" names resolve there.
+  static constexpr const char* kLanguageModel = "model.language_model.";
+  const SafetensorsTensor* find(const std::string& name) const {
+    if (const SafetensorsTensor* t = st_->find(name)) return t;
+    if (language_model_ && name.rfind("model.", 0) == 0)
+      return st_->find(kLanguageModel + name.substr(6));
+    return nullptr;
+  }
+
+  // Qwen3.5 MoE: gate_up_proj [experts, 2 * inter, hidden] (gate rows, then up rows) and
+  // down_proj [experts, hidden, inter], output-major: expert e's rows picked out of them.
+  Result<Weight> output_major_experts(const std::string& fused, const std::string& proj,
+                                      int64_t num_experts, int64_t rows, int64_t cols) const {
+    const SafetensorsTensor* t = find(fused);
+    const bool down = proj == "down_proj.weight", up = proj == "up_proj.weight";
+    const int64_t parts = down ? 1 : 2;
+    DType dt;
+    if (!float_dtype(t->dtype, &dt) ||
+        t->shape != std::vector<int64_t>{num_experts, parts * rows, cols})
+      return fail("tensor '" + fused + "' has dtype " + t->dtype + " and shape " +
+                  shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
+                  ", " + std::to_string(parts * rows) + ", " + std::to_string(cols) + "])");
+    const Weight all = Weight::from_mapped(dt, num_experts * parts * rows, cols, t->data);
+    if (down) return all;
+    std::vector<int64_t> pick;
+    for (int64_t e = 0; e < num_experts; ++e)
+      for (int64_t r = 0; r < rows; ++r) pick.push_back((e * 2 + (up ? 1 : 0)) * rows + r);
+    return all.select_rows(pick);
+  }
+
   std::unique_ptr<SafetensorsModel> st_;
   std::string dir_;
   int config_bits_ = 0;
   int config_group_ = 0;
   std::map<std::string, std::pair<int, int>> per_module_;  // mlx-lm per-layer overrides
+  bool output_major_experts_ = false;
+  bool language_model_ = false;
 };
 
 }  // namespace
@@ -348,8 +388,11 @@ Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::
       per_module[it.key()] = {v["bits"].get<int>(), v["group_size"].get<int>()};
     }
   SLUICE_ASSIGN_OR_RETURN(auto st, SafetensorsModel::open_dir(dir));
+  const nlohmann::json& text = config.contains("text_config") ? config["text_config"] : config;
+  const std::string type = text.value("model_type", config.value("model_type", std::string()));
+  const bool output_major = type.rfind("qwen3_5_moe", 0) == 0;
   return std::unique_ptr<WeightSource>(std::make_unique<SafetensorsWeightSource>(
-      std::move(st), dir, bits, group, std::move(per_module)));
+      std::move(st), dir, bits, group, std::move(per_module), output_major));
 }
 
 }  // namespace sluice
