@@ -131,6 +131,14 @@ std::string ServerMetrics::render(const EngineMetrics* e, const ServerGauges& se
           e->prefix_queries ? static_cast<double>(e->prefix_hits) / e->prefix_queries : 0.0);
     counter("sluice_num_preemptions_total", "Sequences preempted for lack of KV blocks.",
             e->num_preemptions);
+    if (e->state_slots_total > 0) {  // hybrid models
+      gauge("sluice_state_slots_used", "Recurrent-state slots held by running sequences.",
+            e->state_slots_used);
+      gauge("sluice_state_snapshots_held", "Recurrent-state prefix snapshots kept.",
+            e->state_snapshots_held);
+      gauge("sluice_state_snapshots_total", "Recurrent-state prefix snapshot slots.",
+            e->state_snapshots_total);
+    }
   }
   return out;
 }

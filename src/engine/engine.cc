@@ -689,6 +689,12 @@ void Engine::publish_metrics() {
   m.kv_blocks_used = m.kv_blocks_total - kv_->num_free_blocks();
   m.prefix_queries = scheduler_->prefix_stats().queries;
   m.prefix_hits = scheduler_->prefix_stats().hits;
+  if (state_pool_) {
+    m.state_slots_total = state_pool_->num_live();
+    m.state_slots_used = m.state_slots_total - state_pool_->num_free_live();
+    m.state_snapshots_total = state_pool_->num_snapshots();
+    m.state_snapshots_held = state_pool_->num_snapshots_held();
+  }
   std::lock_guard<std::mutex> lock(mu_);
   metrics_ = m;
 }

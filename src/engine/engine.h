@@ -33,6 +33,9 @@ struct EngineMetrics {
   int64_t prefix_queries = 0, prefix_hits = 0;  // prompt tokens looked up / found cached
   int64_t prompt_tokens = 0, generated_tokens = 0, computed_tokens = 0;
   int64_t num_preemptions = 0, num_steps = 0;
+  // Hybrid models: recurrent-state slots of running sequences, and prefix snapshots.
+  int64_t state_slots_total = 0, state_slots_used = 0;
+  int64_t state_snapshots_total = 0, state_snapshots_held = 0;
 };
 
 class Engine {
