@@ -127,3 +127,20 @@ def test_hybrid_references_agree(arch, make_model, prompt_ids, venv_python, refe
     assert e_llama <= 2e-4 and e_mlx <= 1e-5, f"{arch}: references disagree"
     assert llama.argmax() == exact.argmax() == mlx.argmax()
     assert exact.std() > 1.0, f"{arch}: logits nearly flat (std {exact.std():.3g})"
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("fmt", ["gguf-q8_0", "gguf-q4_k"])
+def test_logits_hybrid_make_model_gguf_vs_llama_cpp(arch, fmt, make_model, prompt_ids, sluice,
+                                                    reference, record, tmp_path):
+    """sluice's own writer lays hybrid files out as llama.cpp reads them (qwen35's value heads
+    reordered, Qwen3-Next's fused ssm_ba, -exp(A_log), norms with the +1)."""
+    model, ids = make_model(arch, fmt, seed=SEED), prompt_ids(arch)
+    ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")
+    reference("llama_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "llama.f32",
+              "--threads", THREADS)
+    reference("gguf_numpy_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "exact.f32")
+    case = f"{arch} make-model {fmt}"
+    exact = read_f32(tmp_path / "exact.f32")
+    _judge(record, case, ours, read_f32(tmp_path / "llama.f32"), exact, "llama.cpp", "numpy-f64")
+    _same_greedy(case, ours, exact)
