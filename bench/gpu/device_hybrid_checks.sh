@@ -5,7 +5,7 @@
 #     (memcheck, racecheck);
 #  2. last-position logits, CUDA vs CPU, on make-model files (tiny shapes, and the real head
 #     dims of qwen3.5-0.8b with 4 layers);
-#  3. greedy text, sluice CUDA and CPU vs PyTorch/transformers (float32) on Hugging Face folders
+#  3. logits and greedy text, sluice CUDA and CPU vs PyTorch/transformers (float32) on folders
 #     written by tests/reference/hf_random_qwen35.py (transformers' own layout).
 source "$(dirname "$0")/device_env.sh"
 f='*Recurrent*:*conv1d*:*delta_rule*:*sigmoid_mul*'
@@ -48,6 +48,18 @@ for arch in qwen3next qwen35 qwen35moe; do
   m=/tmp/hy/hf-$arch
   python3 tests/reference/hf_random_qwen35.py --arch $arch --tokenizer-dir /tmp/hy/tokdir \
     --dtype f32 --seed 16 -o $m 2>&1 | tail -2
+  for dev in cpu cuda; do
+    $b/sluice logits -m $m --device $dev --tokens "$toks" -o /tmp/hy/$dev.f32 2>/dev/null
+  done
+  python3 bench/gpu/hf_logits.py $m --tokens "$toks" -o /tmp/hy/hf.f32 2>/tmp/hy/hf.err \
+    || echo "$arch: transformers logits failed: $(tail -1 /tmp/hy/hf.err)"
+  python3 -c "
+import numpy as np
+r = np.fromfile('/tmp/hy/hf.f32', dtype=np.float32)
+for d in ('cpu', 'cuda'):
+    a = np.fromfile(f'/tmp/hy/{d}.f32', dtype=np.float32)
+    print('$arch logits: sluice %s vs transformers rel-L2 %.2e, argmax %s' % (d,
+          np.linalg.norm(a - r) / np.linalg.norm(r), 'same' if a.argmax() == r.argmax() else 'DIFFERENT'))"
   python3 bench/gpu/hf_greedy.py $m --prompts /tmp/hy/prompts.txt -n 32 -o /tmp/hy/hf.txt \
     2>/tmp/hy/hf.err || { echo "$arch: transformers failed: $(tail -1 /tmp/hy/hf.err)"; continue; }
   for dev in cpu cuda; do
