@@ -56,12 +56,17 @@ def _same_greedy(case, ours, exact):
 @pytest.mark.parametrize("qtype", ["f32", "f16", "q8_0", "q4_0"])
 def test_logits_hybrid_gguf_vs_llama_cpp(arch, qtype, make_model, prompt_ids, venv_python, sluice,
                                          reference, record, tmp_path):
-    model, ids = _gguf(arch, qtype, make_model, venv_python, tmp_path), prompt_ids(arch)
+    model = _gguf(arch, qtype, make_model, venv_python, tmp_path)
+    _check_gguf(model, prompt_ids(arch), f"{arch} gguf-py {qtype}", sluice, reference, record,
+                tmp_path)
+
+
+def _check_gguf(model, ids, case, sluice, reference, record, tmp_path):
+    """sluice against llama.cpp and the float64 numpy reference on one GGUF file."""
     ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")
     reference("llama_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "llama.f32",
               "--threads", THREADS)
     reference("gguf_numpy_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "exact.f32")
-    case = f"{arch} gguf-py {qtype}"
     exact = read_f32(tmp_path / "exact.f32")
     _judge(record, case, ours, read_f32(tmp_path / "llama.f32"), exact, "llama.cpp", "numpy-f64")
     _same_greedy(case, ours, exact)
@@ -135,12 +140,5 @@ def test_logits_hybrid_make_model_gguf_vs_llama_cpp(arch, fmt, make_model, promp
                                                     reference, record, tmp_path):
     """sluice's own writer lays hybrid files out as llama.cpp reads them (qwen35's value heads
     reordered, Qwen3-Next's fused ssm_ba, -exp(A_log), norms with the +1)."""
-    model, ids = make_model(arch, fmt, seed=SEED), prompt_ids(arch)
-    ours = _sluice_logits(sluice, model, ids, tmp_path / "sluice.f32")
-    reference("llama_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "llama.f32",
-              "--threads", THREADS)
-    reference("gguf_numpy_logits.py", model, "--tokens", _ids(ids), "-o", tmp_path / "exact.f32")
-    case = f"{arch} make-model {fmt}"
-    exact = read_f32(tmp_path / "exact.f32")
-    _judge(record, case, ours, read_f32(tmp_path / "llama.f32"), exact, "llama.cpp", "numpy-f64")
-    _same_greedy(case, ours, exact)
+    _check_gguf(make_model(arch, fmt, seed=SEED), prompt_ids(arch), f"{arch} make-model {fmt}",
+                sluice, reference, record, tmp_path)

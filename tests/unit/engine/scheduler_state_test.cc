@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/scheduler.h"
+#include "scheduler_test_support.h"
 
 namespace sluice {
 namespace {
@@ -17,26 +18,8 @@ namespace {
 using kv::BlockId;
 using kv::StateSlot;
 
-std::unique_ptr<Sequence> make_seq(kv::RequestId id, int32_t num_prompt, int32_t first_token = 0) {
-  auto s = std::make_unique<Sequence>();
-  s->id = id;
-  s->tokens.resize(num_prompt);
-  std::iota(s->tokens.begin(), s->tokens.end(), first_token);
-  s->num_prompt_tokens = num_prompt;
-  s->root_hash = kv::root_hash("");
-  return s;
-}
-
-// What the engine does after a step: every sequence that reached its end samples a token.
-void finish_step(Scheduler& sched, const SchedulerOutput& out, int32_t token = 999) {
-  sched.on_step_done(out);
-  for (const ScheduledSequence& s : out.scheduled) {
-    if (s.seq->num_computed == s.seq->num_tokens()) {
-      s.seq->tokens.push_back(token);
-      sched.on_tokens_appended(s.seq);
-    }
-  }
-}
+using testing::finish_step;
+using testing::make_seq;
 
 // (num_new_tokens, restore_from, save_to) per scheduled sequence.
 using Plan = std::vector<std::array<int32_t, 3>>;
