@@ -75,13 +75,17 @@ __global__ void __launch_bounds__(kConvThreads)
 // The gated delta rule: one block per (sequence, value head, kDeltaColumns columns of S). Column
 // j of S [dk, dv] is spread over kSplit consecutive threads, each holding rows sub, sub + kSplit,
 // ... in registers (R of them); S^T k and S^T q of a column are summed over those threads by
-// shuffles. Warp 0 normalizes q (and computes the gates), the last warp k, into a shared buffer
-// per token parity while the next token's inputs load: one barrier per token.
-constexpr int kSplit = 4;
+// shuffles. Tokens go in chunks of kChunk: all warps load the chunk's q, k, v and gates at once
+// (each warp normalizing whole tokens' q and k) into shared memory, then every thread runs the
+// chunk's tokens with no barrier; two barriers per chunk. Each token's arithmetic is the same
+// wherever its chunk starts, so a sequence split over calls gives the bits of one call.
+constexpr int kSplit = 8;  // threads per column: 8 warps a block, for latency hiding
 constexpr int kDeltaColumns = 32;
-constexpr int kDeltaThreads = kSplit * kDeltaColumns;  // 4 warps
+constexpr int kDeltaThreads = kSplit * kDeltaColumns;
+constexpr int kDeltaWarps = kDeltaThreads / 32;
 constexpr int kMaxHeadDim = 256;
 constexpr int kFetch = kMaxHeadDim / 32;  // q or k values per lane
+constexpr int kChunk = 16;                // tokens staged at once
 
 struct DeltaArgs {
   const float *qkv, *a, *b, *a_neg, *dt_bias;
@@ -98,18 +102,37 @@ __device__ float warp_sum(float v) {
   return v;
 }
 
+// dst[i] = src[i] / sqrt(sum src^2 + eps) * scale for i < dk, by one warp (a fixed lane order).
+__device__ void normalize_head(const float* src, int dk, float eps, float scale, float* dst) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  float x[kFetch], ss = 0.0f;
+#pragma unroll
+  for (int m = 0; m < kFetch; ++m) {
+    const int i = lane + 32 * m;
+    x[m] = i < dk ? src[i] : 0.0f;
+  }
+#pragma unroll
+  for (int m = 0; m < kFetch; ++m) ss = fmaf(x[m], x[m], ss);
+  const float inv = 1.0f / sqrtf(warp_sum(ss) + eps) * scale;
+#pragma unroll
+  for (int m = 0; m < kFetch; ++m) {
+    const int i = lane + 32 * m;
+    if (i < dk) dst[i] = x[m] * inv;
+  }
+}
+
 // R rows of S per thread; kExact: dk == R * kSplit (no row is out of range).
 template <int R, bool kExact>
 __global__ void __launch_bounds__(kDeltaThreads, (kExact && R <= 32) ? 4 : 1)
     gated_delta_rule_kernel(DeltaArgs p) {
-  __shared__ float qs[2][kMaxHeadDim], ks[2][kMaxHeadDim], gates[2][2];
+  __shared__ float qs[kChunk][kMaxHeadDim], ks[kChunk][kMaxHeadDim];
+  __shared__ float vs[kChunk][kDeltaColumns], gates[kChunk][2];
   const int col_blocks = (p.dv + kDeltaColumns - 1) / kDeltaColumns;
   const int h = static_cast<int>(blockIdx.x) / col_blocks;
-  const int j = static_cast<int>(blockIdx.x) % col_blocks * kDeltaColumns +
-                static_cast<int>(threadIdx.x) / kSplit;
+  const int col0 = static_cast<int>(blockIdx.x) % col_blocks * kDeltaColumns;
+  const int jl = static_cast<int>(threadIdx.x) / kSplit, j = col0 + jl;
   const int sub = static_cast<int>(threadIdx.x) % kSplit;
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  constexpr int kLastWarp = kDeltaThreads / 32 - 1;
   const int64_t s = blockIdx.y;
   const int64_t t0 = p.query_start[s], t1 = p.query_start[s + 1];
   if (t1 <= t0) return;  // the whole block: no rows, the state stays as it is
@@ -124,77 +147,56 @@ __global__ void __launch_bounds__(kDeltaThreads, (kExact && R <= 32) ? 4 : 1)
 #pragma unroll
   for (int r = 0; r < R; ++r)
     reg[r] = !zero && active && in_range(r) ? S[(r * kSplit + sub) * p.dv + j] : 0.0f;
-  // Token t's raw q (warp 0, with a and b) or k (last warp) in registers.
-  float pre[kFetch], pre_a = 0.0f, pre_b = 0.0f;
-  const int64_t qk_off =
-      warp == 0 ? static_cast<int64_t>(kh) * p.dk : (static_cast<int64_t>(p.hk) + kh) * p.dk;
-  auto fetch = [&](int64_t t) {
-    if (warp != 0 && warp != kLastWarp) return;
-#pragma unroll
-    for (int m = 0; m < kFetch; ++m) {
-      const int i = lane + 32 * m;
-      pre[m] = i < p.dk ? p.qkv[t * row + qk_off + i] : 0.0f;
-    }
-    if (warp == 0 && lane == 0) {
-      pre_a = p.a[t * p.hv + h];
-      pre_b = p.b[t * p.hv + h];
-    }
-  };
-  const int64_t v_off = 2 * static_cast<int64_t>(p.hk) * p.dk + static_cast<int64_t>(h) * p.dv + j;
-  float v_next = active ? p.qkv[t0 * row + v_off] : 0.0f;
-  fetch(t0);
+  const int64_t q_off = static_cast<int64_t>(kh) * p.dk;
+  const int64_t k_off = (static_cast<int64_t>(p.hk) + kh) * p.dk;
+  const int64_t v_off = 2 * static_cast<int64_t>(p.hk) * p.dk + static_cast<int64_t>(h) * p.dv;
   const float q_scale = 1.0f / sqrtf(static_cast<float>(p.dk));
-  for (int64_t t = t0; t < t1; ++t) {
-    const int buf = static_cast<int>((t - t0) & 1);
-    if (warp == 0 || warp == kLastWarp) {
-      float ss = 0.0f;
-#pragma unroll
-      for (int m = 0; m < kFetch; ++m) ss = fmaf(pre[m], pre[m], ss);
-      float inv = 1.0f / sqrtf(warp_sum(ss) + p.eps);
-      if (warp == 0) inv *= q_scale;
-      float* dst = warp == 0 ? qs[buf] : ks[buf];
-#pragma unroll
-      for (int m = 0; m < kFetch; ++m) {
-        const int i = lane + 32 * m;
-        if (i < p.dk) dst[i] = pre[m] * inv;
-      }
-      if (warp == 0 && lane == 0) {
-        const float x = pre_a + p.dt_bias[h];
-        const float softplus = x > 20.0f ? x : log1pf(expf(x));
-        gates[buf][0] = expf(p.a_neg[h] * softplus);
-        gates[buf][1] = 1.0f / (1.0f + expf(-pre_b));
+  const float a_neg = p.a_neg[h], dt_bias = p.dt_bias[h];
+  for (int64_t c0 = t0; c0 < t1; c0 += kChunk) {
+    const int n = static_cast<int>(min(static_cast<int64_t>(kChunk), t1 - c0));
+    __syncthreads();                               // the previous chunk is no longer read
+    for (int u = warp; u < n; u += kDeltaWarps) {  // each warp whole tokens
+      const float* x = p.qkv + (c0 + u) * row;
+      normalize_head(x + q_off, p.dk, p.eps, q_scale, qs[u]);
+      normalize_head(x + k_off, p.dk, p.eps, 1.0f, ks[u]);
+      if (lane == 0) {
+        const float xa = p.a[(c0 + u) * p.hv + h] + dt_bias;
+        const float softplus = xa > 20.0f ? xa : log1pf(expf(xa));
+        gates[u][0] = expf(a_neg * softplus);
+        gates[u][1] = 1.0f / (1.0f + expf(-p.b[(c0 + u) * p.hv + h]));
       }
     }
-    const float v = v_next;
-    if (t + 1 < t1) {
-      fetch(t + 1);
-      if (active) v_next = p.qkv[(t + 1) * row + v_off];
+    for (int e = static_cast<int>(threadIdx.x); e < n * kDeltaColumns; e += kDeltaThreads) {
+      const int u = e / kDeltaColumns, c = e % kDeltaColumns;
+      vs[u][c] = col0 + c < p.dv ? p.qkv[(c0 + u) * row + v_off + col0 + c] : 0.0f;
     }
-    __syncthreads();  // buffer `buf` is written; the one before it is no longer read
-    const float decay = gates[buf][0], beta = gates[buf][1];
-    const float* k = ks[buf];
-    const float* q = qs[buf];
-    float kv[2] = {0.0f, 0.0f};  // two chains (even and odd r), summed in a fixed order
+    __syncthreads();  // the chunk is staged
+    for (int u = 0; u < n; ++u) {
+      const float decay = gates[u][0], beta = gates[u][1], v = vs[u][jl];
+      const float* k = ks[u];
+      const float* q = qs[u];
+      float kv[2] = {0.0f, 0.0f};  // two chains (even and odd r), summed in a fixed order
 #pragma unroll
-    for (int r = 0; r < R; ++r)
-      if (in_range(r)) kv[r & 1] = fmaf(reg[r], k[r * kSplit + sub], kv[r & 1]);
-    float sum = kv[0] + kv[1];
-    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-    sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-    const float delta = beta * (v - sum * decay);
-    float o[2] = {0.0f, 0.0f};
+      for (int r = 0; r < R; ++r)
+        if (in_range(r)) kv[r & 1] = fmaf(reg[r], k[r * kSplit + sub], kv[r & 1]);
+      float sum = kv[0] + kv[1];
 #pragma unroll
-    for (int r = 0; r < R; ++r) {
-      if (in_range(r)) {
-        const int i = r * kSplit + sub;
-        reg[r] = fmaf(reg[r], decay, k[i] * delta);
-        o[r & 1] = fmaf(reg[r], q[i], o[r & 1]);
+      for (int o = 1; o < kSplit; o <<= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+      const float delta = beta * (v - sum * decay);
+      float o[2] = {0.0f, 0.0f};
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        if (in_range(r)) {
+          const int i = r * kSplit + sub;
+          reg[r] = fmaf(reg[r], decay, k[i] * delta);
+          o[r & 1] = fmaf(reg[r], q[i], o[r & 1]);
+        }
       }
+      float y = o[0] + o[1];
+#pragma unroll
+      for (int m = 1; m < kSplit; m <<= 1) y += __shfl_xor_sync(0xffffffffu, y, m);
+      if (active && sub == 0) p.out[((c0 + u) * p.hv + h) * p.dv + j] = y;
     }
-    float y = o[0] + o[1];
-    y += __shfl_xor_sync(0xffffffffu, y, 1);
-    y += __shfl_xor_sync(0xffffffffu, y, 2);
-    if (active && sub == 0) p.out[(t * p.hv + h) * p.dv + j] = y;
   }
   if (!active) return;
 #pragma unroll
@@ -289,8 +291,7 @@ void gated_delta_rule(const float* qkv, const float* a, const float* b, const fl
   if (rows <= 4) return launch_delta<4>(p, batch.num_seqs, s);
   if (rows <= 8) return launch_delta<8>(p, batch.num_seqs, s);
   if (rows <= 16) return launch_delta<16>(p, batch.num_seqs, s);
-  if (rows <= 32) return launch_delta<32>(p, batch.num_seqs, s);
-  return launch_delta<64>(p, batch.num_seqs, s);
+  return launch_delta<32>(p, batch.num_seqs, s);  // dk <= kMaxHeadDim = 32 * kSplit
 }
 
 void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim, int64_t gate_dim,
