@@ -38,6 +38,8 @@ from .session_text import Counter, Session, make_session
 REPO = Path(__file__).resolve().parents[2]
 DECODE_PROMPT = ("<|im_start|>user\nWrite a short story about a lighthouse keeper who finds a message in a "
                  "bottle.<|im_end|>\n<|im_start|>assistant\n")
+# --replies fixed: the same assistant text on every server instead of its own greedy reply.
+FIXED_REPLY = '<tool_call>\n{{"name": "read_file", "arguments": {{"path": "src/step_{t}.py"}}}}\n</tool_call>'
 WARM_UP_PROMPT = "<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n"
 
 
@@ -113,7 +115,7 @@ async def run_session(c: Client, sess: Session, a: argparse.Namespace, log) -> d
         turns.append({"turn": t, "prompt_chars": len(prompt), **result_row(r)})
         log(f"  turn {t}: TTFT {r.ttft:.3f} s, prompt {r.prompt_tokens}, cached {r.cached_tokens}"
             + (f" ERROR {r.error}" if r.error else ""))
-        reply = r.text
+        reply = r.text if a.replies == "model" else FIXED_REPLY.format(t=t)
     decode = []
     for i in range(a.decode_runs):
         r = await c.complete(DECODE_PROMPT, a.decode_tokens)
@@ -197,6 +199,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--system-tokens", type=int, default=8000)
     ap.add_argument("--tool-tokens", type=int, default=400, help="tokens of each user / tool-result message")
     ap.add_argument("--reply-tokens", type=int, default=16)
+    ap.add_argument("--replies", choices=["model", "fixed"], default="model",
+                    help="what the next turn appends as the assistant's message: the server's own greedy "
+                         "reply, or a fixed tool call (then every server gets byte-identical prompts)")
     ap.add_argument("--decode-tokens", type=int, default=128)
     ap.add_argument("--decode-runs", type=int, default=2)
     ap.add_argument("--cold-runs", type=int, default=1, help="cold requests of the final prompt per round")
@@ -237,7 +242,7 @@ def main(argv=None) -> int:
         "load_avg_at_start": os.getloadavg(), "sluice": sluice_version(a.sluice_bin),
         "llama_server": str(a.llama_server), "model": str(a.model),
         "model_bytes": a.model.stat().st_size, "device": a.device, "threads": a.threads, "ctx": ctx,
-        "config": {k: getattr(a, k) for k in ("turns", "system_tokens", "tool_tokens", "reply_tokens",
+        "config": {k: getattr(a, k) for k in ("turns", "system_tokens", "tool_tokens", "reply_tokens", "replies",
                                               "decode_tokens", "decode_runs", "cold_runs", "rounds")},
         "session_tokens": {"system": sizes[0], "messages": sizes[1:], "counted_by": "sluice tokenize --parse-special"},
         "llama_fixed_length_by": "logit_bias on EOG" if eog is not None else "ignore_eos",
@@ -254,6 +259,7 @@ def main(argv=None) -> int:
                 log(f"  {name}: {recs[name]['status']}: {recs[name].get('reason') or recs[name].get('problems')}")
         result["rounds"].append({"order": order, "servers": recs})
     result["wall_s"] = time.perf_counter() - t0
+    result["load_avg_at_end"] = os.getloadavg()
     result["summary"] = report.summarize(result)
     (a.out / "agent_session.json").write_text(json.dumps(result, indent=1, default=str))
     text = report.tables(result)

@@ -78,7 +78,9 @@ def tables(result: dict) -> str:
              f"{result['threads']} threads), {cfg['rounds']} rounds, median of rounds",
              "",
              f"Session: system prompt {tok['system']} tokens, {cfg['turns']} turns, messages {tok['messages']} "
-             f"tokens, {cfg['reply_tokens']}-token greedy replies; decode {cfg['decode_tokens']} tokens.",
+             f"tokens, {cfg['reply_tokens']}-token greedy replies; the next turn appends "
+             + ("each server's own reply" if cfg.get("replies", "model") == "model" else "a fixed tool call")
+             + f"; decode {cfg['decode_tokens']} tokens.",
              "",
              "| | sluice | llama.cpp | ratio | target |",
              "| --- | --- | --- | --- | --- |"]
