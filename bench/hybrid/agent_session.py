@@ -183,8 +183,15 @@ def run_server(name: str, a: argparse.Namespace, sess: Session, ctx: int, eog: l
     return rec
 
 
+def version(binary: Path) -> str:
+    try:
+        return sluice_version(binary)
+    except OSError:  # no git (the GPU machine's image)
+        return f"? ({binary})"
+
+
 def machine() -> dict:
-    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    lscpu = subprocess.run(["sh", "-c", "lscpu 2>/dev/null"], capture_output=True, text=True).stdout
     cpu = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines() if l.startswith("Model name:")), "?")
     gpu = subprocess.run(["sh", "-c", "nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null"],
                          capture_output=True, text=True).stdout.strip()
@@ -239,7 +246,7 @@ def main(argv=None) -> int:
     result = {
         "command": shlex.join(["python", "-m", "bench.hybrid.agent_session", *(argv or sys.argv[1:])]),
         "date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
-        "load_avg_at_start": os.getloadavg(), "sluice": sluice_version(a.sluice_bin),
+        "load_avg_at_start": os.getloadavg(), "sluice": version(a.sluice_bin),
         "llama_server": str(a.llama_server), "model": str(a.model),
         "model_bytes": a.model.stat().st_size, "device": a.device, "threads": a.threads, "ctx": ctx,
         "config": {k: getattr(a, k) for k in ("turns", "system_tokens", "tool_tokens", "reply_tokens", "replies",
