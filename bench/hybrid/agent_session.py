@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -228,6 +229,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     a = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the servers stop in `finally`
     for p, what in ((a.model, "--model"), (a.sluice_bin, "--sluice-bin")):
         if not p.exists():
             sys.exit(f"no {what} at {p}")
