@@ -236,6 +236,9 @@ def main(argv=None) -> int:
     if "llama.cpp" in a.servers and not a.llama_server.exists():
         sys.exit(f"no llama-server at {a.llama_server} (bench/peers/build_llama_cpp.sh, or --llama-server)")
     a.out.mkdir(parents=True, exist_ok=True)
+    if os.getloadavg()[0] > 0.5:
+        print(f"warning: load average {os.getloadavg()[0]:.2f}: other processes share the cores; the numbers "
+              "will be noisy (llama.cpp's spinning thread pool suffers most)", file=sys.stderr)
     t0 = time.perf_counter()
     log = lambda s: print(f"{time.perf_counter() - t0:7.1f}s {s}", file=sys.stderr, flush=True)  # noqa: E731
     counter = Counter(a.sluice_bin, a.model)
