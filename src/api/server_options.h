@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "api/media/media_fetch_options.h"
+
 namespace sluice::api {
 
 struct ServerOptions {
@@ -24,6 +26,7 @@ struct ServerOptions {
   int max_output_tokens = 0;              // > 0: caps every request's max_tokens
   size_t stored_responses = 1000;         // Responses API store: responses kept (LRU beyond)
   size_t stored_bytes = 64u << 20;        // and their serialized bytes (LRU beyond)
+  MediaFetchOptions media;                // images named by URL: caps, allow-list, file root
 };
 
 }  // namespace sluice::api

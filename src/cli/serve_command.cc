@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -32,8 +33,23 @@ struct ServeOptions {
   std::string chat_template;  // a Jinja file that replaces the model's template
   std::string task = "auto";  // auto (from the model) | generate | embed | rerank
   api::ServerOptions server;
+  std::vector<std::string> allowed_media_hosts;  // parsed into server.media.allowed_hosts
   EngineFlags engine;
 };
+
+// --allowed-media-hosts and --media-path as the fetcher takes them; an error message or "".
+std::string apply_media_flags(ServeOptions& o) {
+  std::string error;
+  std::optional<api::HostAllowList> hosts =
+      api::HostAllowList::parse(o.allowed_media_hosts, &error);
+  if (!hosts) return error;
+  o.server.media.allowed_hosts = std::move(*hosts);
+  const std::string& dir = o.server.media.media_path;
+  if (!dir.empty() && !std::filesystem::is_directory(dir))
+    return "--media-path " + dir + " is not a directory";
+  if (o.server.media.timeout_s <= 0) return "--media-timeout must be > 0";
+  return "";
+}
 
 // "SmolLM2-135M-Instruct.Q4_1.gguf" -> "SmolLM2-135M-Instruct.Q4_1"; a directory -> its name.
 std::string default_model_id(const std::string& path) {
@@ -89,6 +105,7 @@ std::string load_embedding_model(api::ServerContext& ctx, const std::string& pat
 }
 
 int serve(ServeOptions& o) {
+  if (std::string error = apply_media_flags(o); !error.empty()) return fail(error);
   auto path = resolve_model_path(o.model);
   if (!path) return fail(path.error());
   auto config = engine_config_from(o.engine);
@@ -263,6 +280,18 @@ Command register_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--response-store-bytes", o->server.stored_bytes,
                   "Responses API: serialized bytes of stored responses kept")
+      ->capture_default_str();
+  cmd->add_option("--allowed-media-hosts", o->allowed_media_hosts,
+                  "Image URL hosts exempt from the private-address check: host, host:port, an IP "
+                  "or [IPv6]:port, comma-separated (e.g. localhost:9000,10.0.0.5)")
+      ->delimiter(',');
+  cmd->add_option("--media-path", o->server.media.media_path,
+                  "Directory file:// image URLs may read from (default: file:// is refused)");
+  cmd->add_option("--max-media-bytes", o->server.media.max_bytes,
+                  "Largest image a request may name by URL or inline data, in bytes")
+      ->capture_default_str();
+  cmd->add_option("--media-timeout", o->server.media.timeout_s,
+                  "Seconds one image URL may take to fetch, redirects included")
       ->capture_default_str();
   add_engine_flags(*cmd, o->engine);
   return {cmd, [o] { return serve(*o); }};

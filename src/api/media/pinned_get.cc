@@ -49,6 +49,29 @@ class Watchdog {
   std::thread thread_;  // last: it starts once the members it reads exist
 };
 
+std::string describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "connection failed";
+    case httplib::Error::ConnectionTimeout:
+      return "connection timed out";
+    case httplib::Error::Read:
+      return "the connection broke while reading the answer";
+    case httplib::Error::Write:
+      return "the connection broke while sending the request";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification:
+      return "the server's TLS certificate did not verify";
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA certificates";
+    case httplib::Error::Compression:
+      return "cannot decompress the answer";
+    default:
+      return "HTTP client error: " + httplib::to_string(error);
+  }
+}
+
 void set_timeout(httplib::ClientImpl& client, Clock::duration remaining) {
   using std::chrono::microseconds;
   // The connect ends just after the deadline; reads and writes are the watchdog's to end.
@@ -109,22 +132,25 @@ PinnedGetResult pinned_get(const HttpUrl& url, const IpAddress& address, size_t 
     return true;
   };
 
-  bool got_body = false, timed_out = false;
+  // A body read to its end counts unless the watchdog cut it (a cut can look like the end of a
+  // body that runs until the connection closes); a failure at the deadline is a timeout.
+  bool got_body = false, cut = false;
   httplib::Error error = httplib::Error::Success;
   {
     Watchdog watchdog(*client, deadline);
     const httplib::Result result = client->Get(url.target, headers, on_response, on_data);
     got_body = static_cast<bool>(result);
     error = result.error();
-    timed_out = watchdog.fired() || Clock::now() >= deadline;
+    cut = watchdog.fired();
   }
+  const bool timed_out = cut || Clock::now() >= deadline;
   if (too_large) {
     out.outcome = Outcome::kTooLarge;
   } else if (answered && !out.location.empty()) {
     out.outcome = Outcome::kRedirect;
   } else if (answered && (out.status < 200 || out.status >= 300)) {
     out.outcome = Outcome::kBadStatus;
-  } else if (got_body && !timed_out) {
+  } else if (got_body && !cut) {
     out.outcome = Outcome::kBody;
   } else if (timed_out) {
     out.outcome = Outcome::kTimeout;
@@ -132,7 +158,7 @@ PinnedGetResult pinned_get(const HttpUrl& url, const IpAddress& address, size_t 
     const bool connect = !answered && (error == httplib::Error::Connection ||
                                        error == httplib::Error::ConnectionTimeout);
     out.outcome = connect ? Outcome::kConnectFailed : Outcome::kNetwork;
-    out.error = httplib::to_string(error);
+    out.error = describe(error);
   }
   if (out.outcome != Outcome::kBody) out.body.clear();
   return out;
