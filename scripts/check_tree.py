@@ -18,6 +18,7 @@ DEPS = {
     "tokenizer": ["formats", "jinja"],
     "model": ["backend", "formats", "tokenizer"],
     "kv": ["common"],
+    "media": ["common"],
     "structured": ["tokenizer"],
     "parsers": ["structured"],
     "engine": ["kv", "model"],
