@@ -22,7 +22,7 @@ DEPS = {
     "structured": ["tokenizer"],
     "parsers": ["structured"],
     "engine": ["kv", "model"],
-    "api": ["engine", "parsers"],
+    "api": ["engine", "parsers", "media"],
     "convert": ["model"],
     "cli": ["api", "convert"],
 }

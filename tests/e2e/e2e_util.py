@@ -10,6 +10,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = REPO / "tests" / "reference"
 THREADS = int(os.environ.get("SLUICE_THREADS", "2"))
+# SLUICE_E2E_FULL=1: the load tests at full size (minutes each); CI runs them scaled down.
+FULL = os.environ.get("SLUICE_E2E_FULL") == "1"
 
 # A ~30-token English sentence: logits are compared at its last position.
 PROMPT_TEXT = (

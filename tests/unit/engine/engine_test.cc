@@ -181,7 +181,9 @@ TEST_P(EngineTest, RandomRequestsWithAbortsLeakNoBlocks) {
   EXPECT_EQ(m.num_running + m.num_waiting, 0);
   EXPECT_EQ(m.state_slots_used, 0);  // hybrid models: every live state slot back
   EXPECT_LE(m.state_snapshots_held, m.state_snapshots_total);
-  if (model_->config().hybrid()) EXPECT_GT(m.state_snapshots_held, 0);
+  if (model_->config().hybrid()) {
+    EXPECT_GT(m.state_snapshots_held, 0);
+  }
   EXPECT_GT(aborted, testing::kLeakTestRequests / 10);
 }
 
