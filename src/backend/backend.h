@@ -366,6 +366,16 @@ class Backend {
                          float* out) = 0;
   // x[n, dim] /= max(||row||_2, 1e-12) per row (torch.nn.functional.normalize).
   virtual void l2_normalize(float* x, int64_t n, int64_t dim) = 0;
+  // Vision ops (image encoders: SigLIP, the Gemma 3 projector).
+  // out[count] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (GELU, tanh approximation;
+  // out may alias x)
+  virtual void gelu_tanh(const float* x, int64_t count, float* out) = 0;
+  // out[(height/kernel) * (width/kernel), dim] = the mean of each kernel x kernel block of
+  // x[height * width, dim], whose rows are a height x width grid in row-major order; out's rows
+  // are the pooled grid, row-major (height and width multiples of kernel; torch's AvgPool2d with
+  // stride = kernel).
+  virtual void avg_pool_2d(const float* x, int64_t height, int64_t width, int64_t dim,
+                           int64_t kernel, float* out) = 0;
 
   // out[i] = the index of the largest value in row i of x[rows, cols] (the first of equal ones;
   // NaN never wins; 0 when a row holds only -inf and NaN): greedy picks made where the logits

@@ -25,6 +25,7 @@ Command register_serve_command(CLI::App& app);
 Command register_grammar_command(CLI::App& app);
 Command register_embed_command(CLI::App& app);
 Command register_rerank_command(CLI::App& app);
+Command register_vision_embed_command(CLI::App& app);
 
 // Prints "sluice: error: <message>" on one line and returns exit code 1.
 int fail(const std::string& message);

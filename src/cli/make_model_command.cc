@@ -9,6 +9,7 @@
 #include "convert/model_writer.h"
 #include "convert/synthetic_bert.h"
 #include "convert/synthetic_model.h"
+#include "convert/synthetic_vision.h"
 
 namespace sluice {
 
@@ -21,6 +22,9 @@ struct MakeModelOptions {
   int group_size = 64;
   uint64_t seed = 0;
   int layers = 0;
+  // gemma3 VLMs: a vision preset and where its mmproj GGUF goes.
+  std::string vision, mmproj, mmproj_type = "f16";
+  int vision_layers = 0;
 };
 
 std::string default_tokenizer(const std::string& arch) {
@@ -51,8 +55,33 @@ int make_bert(const MakeModelOptions& o) {
   return 0;
 }
 
+// The vision tower of a Gemma 3 VLM: an mmproj GGUF projecting to the text model's width.
+int make_mmproj(const MakeModelOptions& o, int64_t text_hidden) {
+  auto vc = vision_preset(o.vision, text_hidden);
+  if (!vc) return fail(vc.error());
+  if (o.vision_layers > 0) vc->num_layers = o.vision_layers;
+  MmprojWriteOptions m;
+  m.seed = o.seed;
+  m.name = "sluice-synthetic-mmproj-" + o.vision;
+  m.matrix_type = o.mmproj_type == "f32"    ? GgufType::F32
+                  : o.mmproj_type == "q8_0" ? GgufType::Q8_0
+                                            : GgufType::F16;
+  if (Status s = write_synthetic_mmproj(*vc, m, o.mmproj); !s) return fail(s.message());
+  std::fprintf(stderr, "wrote %s (gemma3 vision %s, %s, %lld layers, %lld tokens per image)\n",
+               o.mmproj.c_str(), o.vision.c_str(), o.mmproj_type.c_str(),
+               static_cast<long long>(vc->num_layers),
+               static_cast<long long>(vc->tokens_per_image()));
+  return 0;
+}
+
 int make_model(const MakeModelOptions& o) {
   if (o.arch == "bert") return make_bert(o);
+  if (!o.vision.empty()) {
+    if (o.arch != "gemma3") return fail("[make-model] --vision applies to --arch gemma3 only");
+    if (o.mmproj.empty()) return fail("[make-model] --vision needs --mmproj FILE.gguf");
+    if (o.mmproj_type != "f32" && o.mmproj_type != "f16" && o.mmproj_type != "q8_0")
+      return fail("[make-model] --mmproj-type must be f32, f16 or q8_0");
+  }
   if (o.head != "embedding") return fail("[make-model] --head applies to --arch bert only");
   auto format = parse_output_format(o.format);
   if (!format) return fail(format.error());
@@ -78,7 +107,7 @@ int make_model(const MakeModelOptions& o) {
   std::fprintf(stderr, "wrote %s (%s, %s, %lld layers, hidden %lld, vocab %lld)\n", o.out.c_str(),
                o.arch.c_str(), o.format.c_str(), static_cast<long long>(c.num_layers),
                static_cast<long long>(c.hidden_size), static_cast<long long>(c.vocab_size));
-  return 0;
+  return o.vision.empty() ? 0 : make_mmproj(o, c.hidden_size);
 }
 
 }  // namespace
@@ -114,6 +143,15 @@ Command register_make_model_command(CLI::App& app) {
                   "tokenizer.json or GGUF (default: from shared testdata)");
   cmd->add_option("--seed", o->seed, "Seed of the random weights")->capture_default_str();
   cmd->add_option("--layers", o->layers, "Override the preset's layer count");
+  cmd->add_option(
+      "--vision", o->vision,
+      "gemma3: also write a vision tower (tiny or gemma3-4b) as llama.cpp's mmproj GGUF");
+  cmd->add_option("--mmproj", o->mmproj, "Output mmproj .gguf of --vision");
+  cmd->add_option("--mmproj-type", o->mmproj_type,
+                  "The mmproj's matrices: f32, f16 or q8_0 (the converter's --outtype)")
+      ->capture_default_str();
+  cmd->add_option("--vision-layers", o->vision_layers,
+                  "Override the vision preset's encoder layer count");
   cmd->add_option("-o,--out", o->out, "Output .gguf file or directory")->required();
   return {cmd, [o, cmd] {
             o->format_given = cmd->count("--format") > 0;

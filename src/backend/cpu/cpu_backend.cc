@@ -12,6 +12,7 @@
 #include "backend/cpu/encoder_kernels.h"
 #include "backend/cpu/recurrent_kernels.h"
 #include "backend/cpu/threading.h"
+#include "backend/cpu/vision_kernels.h"
 #include "backend/reference/ref_ops.h"
 #include "common/assert.h"
 #include "common/env.h"
@@ -295,6 +296,23 @@ class CpuBackend final : public Backend {
   void l2_normalize(float* x, int64_t n, int64_t dim) override {
     const auto timed = op("l2_normalize", n);
     cpu::l2_normalize_rows(x, n, dim);
+  }
+
+  void gelu_tanh(const float* x, int64_t count, float* out) override {
+    const auto timed = op("gelu_tanh", 1);
+    parallel_chunks(threads_for(count * 4), count, kElemGrain / 4,
+                    [&](int64_t b, int64_t e) { cpu::gelu_tanh_span(x + b, e - b, out + b); });
+  }
+
+  void avg_pool_2d(const float* x, int64_t height, int64_t width, int64_t dim, int64_t kernel,
+                   float* out) override {
+    SLUICE_ASSERT(kernel > 0 && height % kernel == 0 && width % kernel == 0,
+                  "avg_pool_2d: the grid must be a multiple of the kernel");
+    const auto timed = op("avg_pool_2d", height * width);
+    const int64_t rows = (height / kernel) * (width / kernel);
+    parallel_chunks(threads_for(height * width * dim), rows, 1, [&](int64_t r0, int64_t r1) {
+      cpu::avg_pool_rows(x, width, dim, kernel, r0, r1, out);
+    });
   }
 
   // Work items of (sequence, tile of channels).

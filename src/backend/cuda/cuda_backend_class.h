@@ -110,6 +110,11 @@ class CudaBackend final : public Backend {
                  float* out) override;
   void l2_normalize(float* x, int64_t n, int64_t dim) override;
 
+  // ---- vision ops (vision_dispatch.cu) ----
+  void gelu_tanh(const float* x, int64_t count, float* out) override;
+  void avg_pool_2d(const float* x, int64_t height, int64_t width, int64_t dim, int64_t kernel,
+                   float* out) override;
+
   // ---- recurrent ops (recurrent_dispatch.cu) ----
   void causal_conv1d_silu(const float* x, int64_t channels, const float* weight, int64_t kernel,
                           float* state, const RecurrentBatch& batch, float* out) override;

@@ -54,6 +54,11 @@ void bidirectional_attention(const float* q, const float* k, const float* v, int
 void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode, float* out);
 void l2_normalize(float* x, int64_t n, int64_t dim);
 
+// Vision ops by the definitions in backend.h (vision_ref.cc), double arithmetic.
+void gelu_tanh(const float* x, int64_t count, float* out);
+void avg_pool_2d(const float* x, int64_t height, int64_t width, int64_t dim, int64_t kernel,
+                 float* out);
+
 // Recurrent ops by the definitions in backend.h (recurrent_ref.cc): double arithmetic within a
 // token, the delta rule's state rounded to float after each token; sequences of 0 rows are skipped.
 void causal_conv1d_silu(const float* x, int64_t channels, const float* weight, int64_t kernel,

@@ -73,6 +73,13 @@ class ReferenceBackend final : public Backend {
     ref::pool_rows(x, dim, batch, mode, out);
   }
   void l2_normalize(float* x, int64_t n, int64_t dim) override { ref::l2_normalize(x, n, dim); }
+  void gelu_tanh(const float* x, int64_t count, float* out) override {
+    ref::gelu_tanh(x, count, out);
+  }
+  void avg_pool_2d(const float* x, int64_t height, int64_t width, int64_t dim, int64_t kernel,
+                   float* out) override {
+    ref::avg_pool_2d(x, height, width, dim, kernel, out);
+  }
   void causal_conv1d_silu(const float* x, int64_t channels, const float* weight, int64_t kernel,
                           float* state, const RecurrentBatch& batch, float* out) override {
     ref::causal_conv1d_silu(x, channels, weight, kernel, state, batch, out);

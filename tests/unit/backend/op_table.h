@@ -84,6 +84,7 @@ std::vector<OpCase> sampling_cases();     // argmax_rows, sample_rows
 std::vector<OpCase> moe_cases();          // moe_route, matmul_experts, moe_combine
 std::vector<OpCase> encoder_cases();      // layer_norm, gelu_erf, bidirectional_attention, pooling
 std::vector<OpCase> recurrent_cases();    // causal_conv1d_silu, gated_delta_rule, sigmoid_mul
+std::vector<OpCase> vision_cases();       // gelu_tanh, avg_pool_2d
 
 // argmax_rows input [rows >= 5, cols]: random rows with a tie (row 0: cols/2 and cols-1), NaN
 // before the maximum (row 1), only -inf and NaN (row 2), two +inf (row 3: cols/3 and cols-1),

@@ -42,7 +42,7 @@ const std::vector<OpCase>& op_cases() {
   static const auto* cases = [] {
     auto* all = new std::vector<OpCase>;
     for (auto* family : {matmul_cases, elementwise_cases, attention_cases, sampling_cases,
-                         moe_cases, encoder_cases, recurrent_cases})
+                         moe_cases, encoder_cases, recurrent_cases, vision_cases})
       for (OpCase& c : family()) all->push_back(std::move(c));
     return all;
   }();

@@ -49,6 +49,10 @@ void bidirectional_attention(const float* q, const float* k, const float* v, int
 void pool_rows(const float* x, int64_t dim, const SequenceBatch& batch, Pooling mode, float* out,
                cudaStream_t s);
 void l2_normalize(float* x, int64_t n, int64_t dim, cudaStream_t s);
+// Vision ops (kernels_vision.cu): one thread per element / per (pooled row, column).
+void gelu_tanh(const float* x, int64_t count, float* out, cudaStream_t s);
+void avg_pool_2d(const float* x, int64_t height, int64_t width, int64_t dim, int64_t kernel,
+                 float* out, cudaStream_t s);
 void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_mapping,
                  const KvLayerView& cache, cudaStream_t s);
 // Recurrent ops (kernels_recurrent.cu), Backend's semantics: the conv for kernel sizes up to

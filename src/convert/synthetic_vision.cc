@@ -1,0 +1,159 @@
+#include "convert/synthetic_vision.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "convert/quantize.h"
+#include "convert/synthetic_model.h"
+
+namespace sluice {
+
+Result<VisionConfig> vision_preset(const std::string& preset, int64_t projection_dim) {
+  VisionConfig c;
+  c.projector = ProjectorType::kGemma3;
+  c.projection_dim = projection_dim;
+  c.layer_norm_eps = 1e-6f;
+  c.pool_kernel = 4;
+  c.image_mean = {0.5f, 0.5f, 0.5f};  // Gemma 3's preprocessor_config.json
+  c.image_std = {0.5f, 0.5f, 0.5f};
+  if (preset == "tiny") {  // head_dim 24: not a multiple of any SIMD width
+    c.image_size = 224, c.patch_size = 14, c.hidden_size = 96, c.intermediate_size = 192;
+    c.num_layers = 2, c.num_heads = 4;
+  } else if (preset == "gemma3-4b") {
+    c.image_size = 896, c.patch_size = 14, c.hidden_size = 1152, c.intermediate_size = 4304;
+    c.num_layers = 27, c.num_heads = 16;
+  } else {
+    return Status::error("make-model", "unknown vision preset '" + preset + "' (tiny, gemma3-4b)");
+  }
+  c.head_dim = c.hidden_size / c.num_heads;
+  return c;
+}
+
+namespace {
+
+uint32_t file_type(GgufType t) {  // llama_ftype: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0
+  return t == GgufType::F32 ? 0 : t == GgufType::Q8_0 ? 7 : 1;
+}
+
+class MmprojWriter {
+ public:
+  MmprojWriter(const VisionConfig& c, const MmprojWriteOptions& o) : c_(c), o_(o) {
+    scale_.hidden_size = c.hidden_size;
+    scale_.num_layers = c.num_layers;
+  }
+
+  Status write(const std::string& out) {
+    metadata();
+    tensors();
+    return w_.write(out);
+  }
+
+ private:
+  using K = TensorSpec::Kind;
+
+  void metadata() {
+    w_.add_string("general.architecture", "clip");
+    w_.add_string("general.type", "mmproj");
+    w_.add_string("general.name", o_.name);
+    w_.add_uint32("general.file_type", file_type(o_.matrix_type));
+    w_.add_bool("clip.has_vision_encoder", true);
+    w_.add_uint32("clip.vision.projection_dim", static_cast<uint32_t>(c_.projection_dim));
+    w_.add_uint32("clip.vision.image_size", static_cast<uint32_t>(c_.image_size));
+    w_.add_uint32("clip.vision.patch_size", static_cast<uint32_t>(c_.patch_size));
+    w_.add_uint32("clip.vision.embedding_length", static_cast<uint32_t>(c_.hidden_size));
+    w_.add_uint32("clip.vision.feed_forward_length", static_cast<uint32_t>(c_.intermediate_size));
+    w_.add_uint32("clip.vision.block_count", static_cast<uint32_t>(c_.num_layers));
+    w_.add_uint32("clip.vision.attention.head_count", static_cast<uint32_t>(c_.num_heads));
+    w_.add_float32_array("clip.vision.image_mean", {c_.image_mean.begin(), c_.image_mean.end()});
+    w_.add_float32_array("clip.vision.image_std", {c_.image_std.begin(), c_.image_std.end()});
+    w_.add_string("clip.projector_type", projector_type_name(c_.projector));
+    w_.add_float32("clip.vision.attention.layer_norm_epsilon", c_.layer_norm_eps);
+    w_.add_bool("clip.use_gelu", true);
+    if (c_.pool_kernel != 4)  // the converter writes it only when it is not the default
+      w_.add_uint32("clip.vision.projector.scale_factor", static_cast<uint32_t>(c_.pool_kernel));
+    w_.add_uint32("general.quantization_version", 2);
+  }
+
+  // Values of a tensor of the given kind and shape, times `gain` (see synthetic_tensor).
+  std::vector<float> values(const std::string& name, K kind, int64_t rows, int64_t cols,
+                            float gain = 1.0f) const {
+    std::vector<float> v = synthetic_tensor({name, kind, rows, cols}, scale_, o_.seed);
+    if (gain != 1.0f)
+      for (float& x : v) x *= gain;
+    return v;
+  }
+
+  void add(const std::string& name, GgufType type, const std::vector<int64_t>& shape,
+           const std::vector<float>& v, int64_t rows, int64_t cols) {
+    w_.add_tensor(name, type, shape, quantize_to_gguf(type, v.data(), rows, cols));
+  }
+  void vec(const std::string& name, K kind, int64_t n) {
+    add(name, GgufType::F32, {n}, values(name, kind, 1, n), 1, n);
+  }
+  // An encoder matrix [rows, cols] in the output type (F16 where Q8_0 blocks do not fit).
+  void mat(const std::string& name, int64_t rows, int64_t cols, float gain = 1.0f) {
+    GgufType t = o_.matrix_type;
+    if (t == GgufType::Q8_0 && cols % 32 != 0) t = GgufType::F16;
+    add(name, t, {cols, rows}, values(name, K::kMatrix, rows, cols, gain), rows, cols);
+  }
+
+  void tensors() {
+    const int64_t H = c_.hidden_size, F = c_.intermediate_size, Q = c_.q_dim();
+    const int64_t P = c_.patch_size, conv = 3 * P * P;
+    // The patch conv [hidden, 3, P, P] and the position table: F32, as the converter forces
+    // ".embeddings." tensors of Gemma 3. Positions of std 0.5 beside patch rows of std ~1.
+    add("v.patch_embd.weight", GgufType::F32, {P, P, 3, H},
+        values("v.patch_embd.weight", K::kMatrix, H, conv), H, conv);
+    vec("v.patch_embd.bias", K::kBias, H);
+    add("v.position_embd.weight", GgufType::F32, {H, c_.num_patches()},
+        values("v.position_embd.weight", K::kEmbedding, c_.num_patches(), H, 0.5f),
+        c_.num_patches(), H);
+    for (int64_t i = 0; i < c_.num_layers; ++i) {
+      const std::string p = "v.blk." + std::to_string(i) + ".";
+      vec(p + "ln1.weight", K::kNorm, H);
+      vec(p + "ln1.bias", K::kBias, H);
+      // q and k of std 1.5/sqrt(H): attention logits of std ~2, far from a flat average.
+      mat(p + "attn_q.weight", Q, H, 1.5f);
+      vec(p + "attn_q.bias", K::kBias, Q);
+      mat(p + "attn_k.weight", Q, H, 1.5f);
+      vec(p + "attn_k.bias", K::kBias, Q);
+      mat(p + "attn_v.weight", Q, H);
+      vec(p + "attn_v.bias", K::kBias, Q);
+      mat(p + "attn_out.weight", H, Q);
+      vec(p + "attn_out.bias", K::kBias, H);
+      vec(p + "ln2.weight", K::kNorm, H);
+      vec(p + "ln2.bias", K::kBias, H);
+      mat(p + "ffn_up.weight", F, H);
+      vec(p + "ffn_up.bias", K::kBias, F);
+      mat(p + "ffn_down.weight", H, F);
+      vec(p + "ffn_down.bias", K::kBias, H);
+    }
+    vec("v.post_ln.weight", K::kNorm, H);
+    vec("v.post_ln.bias", K::kBias, H);
+    // Gemma3RMSNorm's weight stored as 1 + w (the converter adds 1): values around 1.
+    vec("mm.soft_emb_norm.weight", K::kNorm, H);
+    // [hidden, projection_dim] as transformers holds it (x . W); F16 whatever the output type.
+    add("mm.input_projection.weight", GgufType::F16, {c_.projection_dim, H},
+        values("mm.input_projection.weight", K::kMatrix, H, c_.projection_dim,
+               std::sqrt(static_cast<float>(c_.projection_dim) / static_cast<float>(H))),
+        H, c_.projection_dim);
+  }
+
+  const VisionConfig& c_;
+  const MmprojWriteOptions& o_;
+  ModelConfig scale_;  // what synthetic_tensor reads: the width and depth
+  GgufWriter w_;
+};
+
+}  // namespace
+
+Status write_synthetic_mmproj(const VisionConfig& c, const MmprojWriteOptions& o,
+                              const std::string& out) {
+  if (o.matrix_type != GgufType::F32 && o.matrix_type != GgufType::F16 &&
+      o.matrix_type != GgufType::Q8_0)
+    return Status::error("make-model", "an mmproj's matrices are F32, F16 or Q8_0, not " +
+                                           gguf_type_name(o.matrix_type));
+  return MmprojWriter(c, o).write(out);
+}
+
+}  // namespace sluice

@@ -1,0 +1,20 @@
+#include "model/vision/patchify.h"
+
+#include <algorithm>
+
+namespace sluice {
+
+void patchify(const float* pixels, int64_t size, int64_t patch, float* out) {
+  const int64_t per_side = size / patch, cols = 3 * patch * patch;
+  for (int64_t py = 0; py < per_side; ++py)
+    for (int64_t px = 0; px < per_side; ++px) {
+      float* row = out + (py * per_side + px) * cols;
+      for (int64_t c = 0; c < 3; ++c)
+        for (int64_t y = 0; y < patch; ++y) {
+          const float* src = pixels + (c * size + py * patch + y) * size + px * patch;
+          std::copy(src, src + patch, row + (c * patch + y) * patch);
+        }
+    }
+}
+
+}  // namespace sluice

@@ -1,0 +1,97 @@
+#include "model/vision/vision_tower.h"
+
+#include "common/assert.h"
+#include "formats/gguf.h"
+#include "model/vision/gemma3_projector.h"
+#include "model/vision/patchify.h"
+#include "model/vision/siglip_encoder.h"
+
+namespace sluice {
+namespace {
+
+VisionWeights place(Backend& be, const VisionWeights& src) {
+  VisionWeights p;
+  for (auto m :
+       {&VisionWeights::patch_embed, &VisionWeights::patch_bias, &VisionWeights::position_embed,
+        &VisionWeights::post_norm_w, &VisionWeights::post_norm_b, &VisionWeights::soft_emb_norm,
+        &VisionWeights::input_projection})
+    p.*m = be.place(src.*m);
+  for (const VisionLayerWeights& L : src.layers) {
+    VisionLayerWeights& P = p.layers.emplace_back();
+    for (auto m :
+         {&VisionLayerWeights::ln1_w, &VisionLayerWeights::ln1_b, &VisionLayerWeights::wq,
+          &VisionLayerWeights::wk, &VisionLayerWeights::wv, &VisionLayerWeights::q_bias,
+          &VisionLayerWeights::k_bias, &VisionLayerWeights::v_bias, &VisionLayerWeights::wo,
+          &VisionLayerWeights::o_bias, &VisionLayerWeights::ln2_w, &VisionLayerWeights::ln2_b,
+          &VisionLayerWeights::w_up, &VisionLayerWeights::up_bias, &VisionLayerWeights::w_down,
+          &VisionLayerWeights::down_bias})
+      P.*m = be.place(L.*m);
+  }
+  return p;
+}
+
+}  // namespace
+
+VisionTower::VisionTower(Backend& be)
+    : be_(be),
+      patches_(be),
+      x_(be),
+      h_(be),
+      q_(be),
+      k_(be),
+      v_(be),
+      attn_(be),
+      inter_(be),
+      pooled_(be),
+      out_(be),
+      query_start_(be) {}
+
+VisionTower::~VisionTower() = default;
+
+Result<std::unique_ptr<VisionTower>> VisionTower::load(const std::string& path, Backend& be) {
+  std::unique_ptr<VisionTower> t(new VisionTower(be));
+  SLUICE_ASSIGN_OR_RETURN(t->file_, GgufFile::open(path));
+  SLUICE_ASSIGN_OR_RETURN(t->config_, read_vision_config(*t->file_));
+  SLUICE_ASSIGN_OR_RETURN(VisionWeights host, load_vision_weights(*t->file_, t->config_));
+  t->placed_ = place(be, host);
+  return t;
+}
+
+void VisionTower::encode(const float* pixels, int64_t num_images, float* out) {
+  if (num_images <= 0) return;
+  const VisionConfig& c = config_;
+  const int64_t patches = c.num_patches(), n = num_images * patches;
+  const int64_t patch_cols = 3 * c.patch_size * c.patch_size;
+  const int64_t image_floats = 3 * c.image_size * c.image_size;
+  const int64_t m = num_images * c.tokens_per_image();
+  patches_host_.resize(static_cast<size_t>(n * patch_cols));
+  for (int64_t i = 0; i < num_images; ++i)
+    patchify(pixels + i * image_floats, c.image_size, c.patch_size,
+             patches_host_.data() + i * patches * patch_cols);
+  std::vector<int32_t> query_start;
+  for (int64_t i = 0; i <= num_images; ++i)
+    query_start.push_back(static_cast<int32_t>(i * patches));
+
+  VisionStepBuffers s;
+  s.num_images = num_images;
+  s.n = n;
+  s.seqs =
+      SequenceBatch{num_images, n, patches, query_start_.upload(query_start), query_start.data()};
+  s.patches = patches_.upload(patches_host_);
+  s.x = x_.reserve(n * c.hidden_size);
+  s.h = h_.reserve(n * c.hidden_size);
+  s.q = q_.reserve(n * c.q_dim());
+  s.k = k_.reserve(n * c.q_dim());
+  s.v = v_.reserve(n * c.q_dim());
+  s.attn = attn_.reserve(n * c.q_dim());
+  s.inter = inter_.reserve(n * c.intermediate_size);
+  s.pooled = pooled_.reserve(m * c.hidden_size);
+  s.out = out_.reserve(m * c.projection_dim);
+  const VisionContext ctx{be_, c, placed_, s};
+  siglip_encode(ctx);
+  SLUICE_ASSERT(c.projector == ProjectorType::kGemma3, "unknown projector");
+  gemma3_project(ctx);
+  be_.to_host(out, s.out, static_cast<size_t>(m * c.projection_dim) * sizeof(float));
+}
+
+}  // namespace sluice
