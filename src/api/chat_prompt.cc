@@ -7,6 +7,8 @@
 #include "api/api_error.h"
 #include "api/harmony_prompt.h"
 #include "api/json_fields.h"
+#include "api/media/image_loader.h"
+#include "api/media/image_prompt.h"
 #include "common/env.h"
 
 namespace sluice::api {
@@ -15,29 +17,53 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// An image part's URL: OpenAI chat {type:"image_url", image_url:{url} | url} or Responses'
+// {type:"input_image", image_url}; null when the part is not an image.
+const Json* image_part_url(const Json& part, const std::string& type, const std::string& where) {
+  if (type != "image_url" && type != "input_image") return nullptr;
+  const Json* u = json_field(part, "image_url");
+  if (u && u->is_object()) u = json_field(*u, "url");
+  if (!u || !u->is_string())
+    throw invalid(where + ".image_url must carry a url string", "messages");
+  return u;
+}
+
 // "content": string | null | [{type:"text", text}] -> string (or null kept for tool-call turns).
-Json normalize_content(const Json& content, size_t index) {
+// With image parts (collected into `images` when the model takes them), the list stays a list
+// of {type:"text", text} and {type:"image"} in order, as vision templates read it.
+Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>* images) {
   const std::string where = "messages[" + std::to_string(index) + "].content";
   if (content.is_string() || content.is_null()) return content;
   if (!content.is_array())
     throw invalid(where + " must be a string or a list of content parts", "messages");
   std::string text;
+  Json parts = Json::array();
+  bool has_image = false;
   for (size_t i = 0; i < content.size(); ++i) {
     const Json& part = content[i];
+    const std::string at = where + "[" + std::to_string(i) + "]";
     if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
-      throw invalid(where + "[" + std::to_string(i) + "] must be an object with a 'type'",
-                    "messages");
+      throw invalid(at + " must be an object with a 'type'", "messages");
     const std::string type = part["type"];
-    if (type != "text")
-      throw invalid(where + "[" + std::to_string(i) + "]: content part type '" + type +
-                        "' is not supported by this text-only model",
+    if (const Json* url = image_part_url(part, type, at)) {
+      if (!images)
+        throw invalid(at + ": this model takes no images (serve a vision model with --mmproj)",
+                      "messages");
+      images->push_back({url->get<std::string>(), at});
+      parts.push_back(Json{{"type", "image"}});
+      has_image = true;
+      continue;
+    }
+    if (type != "text" && type != "input_text")
+      throw invalid(at + ": content part type '" + type + "' is not supported by this model",
                     "messages");
     if (!part.contains("text") || !part["text"].is_string())
-      throw invalid(where + "[" + std::to_string(i) + "].text must be a string", "messages");
+      throw invalid(at + ".text must be a string", "messages");
     if (!text.empty()) text += "\n";
     text += part["text"].get<std::string>();
+    parts.push_back(Json{{"type", "text"}, {"text", part["text"]}});
   }
-  return text;
+  return has_image ? parts : Json(text);
 }
 
 // OpenAI tool_calls carry arguments as a JSON string; templates expect an object (as HF's
@@ -111,10 +137,25 @@ ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in
     throw invalid("the model has no (usable) chat template; use /v1/completions", "messages");
   const Tokenizer& tok = ctx.model->tokenizer();
   ChatPrompt p;
-  p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), in,
+  std::vector<ImagePart> parts;
+  ChatPromptInput with_images = in;
+  const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
+  if (vision) with_images.images = &parts;
+  p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), with_images,
                             tok.bos_id() ? tok.token_text(*tok.bos_id()) : "",
                             tok.eos_id() ? tok.token_text(*tok.eos_id()) : "");
-  p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
+  if (parts.empty()) {
+    p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
+  } else {
+    if (static_cast<int64_t>(parts.size()) > ctx.options.max_images)
+      throw invalid("the request has " + std::to_string(parts.size()) +
+                        " images; this server takes at most " +
+                        std::to_string(ctx.options.max_images) + " (--max-images)",
+                    "messages");
+    const ImagePromptFormat format = image_prompt_format(*vision, tok);
+    for (const ImagePart& part : parts) p.images.push_back(load_image(ctx, part.url, part.where));
+    p.tokens = tokenize_with_images(p.text, format, tok, p.images);
+  }
   if (p.tokens.empty()) throw invalid("the rendered prompt is empty", "messages");
   return p;
 }
@@ -139,7 +180,7 @@ std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
     Json out = m;
     if (role == "developer") out["role"] = "system";  // templates know "system"
     if (m.contains("content"))
-      out["content"] = normalize_content(m["content"], i);
+      out["content"] = normalize_content(m["content"], i, in.images);
     else if (role != "assistant")
       throw invalid(where + ".content is required", "messages");
     // An assistant turn with only tool calls has null content; templates concatenate strings.

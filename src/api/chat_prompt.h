@@ -12,22 +12,33 @@
 
 namespace sluice::api {
 
+// An image part of the messages: its URL (or data URL) and where it was ("messages[1].content[0]").
+struct ImagePart {
+  std::string url, where;
+};
+
 struct ChatPromptInput {
   nlohmann::ordered_json messages;  // [{role, content (string | [parts]), tool_calls?, ...}]
   nlohmann::ordered_json tools;     // null or [{type:"function", function:{...}}]
   nlohmann::ordered_json kwargs;    // null or object: extra template variables (enable_thinking)
   bool add_generation_prompt = true;
   std::optional<std::tm> now;  // the date prompts show; unset: SLUICE_FIXED_DATE, else today
+  // Set: image parts are collected here and reach the template as {type:"image"}; null: they
+  // are a 400 (a model without a vision tower).
+  std::vector<ImagePart>* images = nullptr;
 };
 
 struct ChatPrompt {
   std::string text;
   std::vector<int32_t> tokens;
+  std::vector<ImageInput> images;  // with their placeholder ranges in `tokens`
 };
 
 // Validates roles and content (400 naming "messages"), normalizes content-part lists of text to
 // strings (joined with "\n"; other part types are rejected), renders, tokenizes (special tokens
-// in the rendered text are parsed as such; no BOS added beyond what the template writes).
+// in the rendered text are parsed as such; no BOS added beyond what the template writes). A
+// vision model's image parts are fetched, decoded and preprocessed (api/media/) and their
+// placeholder tokens laid out as its processor does.
 // Harmony templates (ctx.harmony_prompt) are rendered by harmony_prompt.h. strftime_now and the
 // harmony date read SLUICE_FIXED_DATE when it is set.
 ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in);

@@ -40,6 +40,11 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
                  "Hybrid models: also snapshot the state every N blocks of a long prefill (0: "
                  "only at the end of each prompt's last full block)")
       ->capture_default_str();
+  cmd.add_option("--mmproj", c.mmproj,
+                 "Vision models: llama.cpp's multimodal projector GGUF (the image encoder)");
+  cmd.add_option("--encoder-cache-memory", f.encoder_cache_memory,
+                 "Vision models: memory for image encoder outputs cached by content (default "
+                 "512MiB)");
   cmd.add_option("--gpu-memory-utilization", c.gpu_memory_utilization,
                  "Share of GPU memory for weights + KV cache (KV gets what the weights leave)")
       ->capture_default_str();
@@ -54,6 +59,10 @@ Result<EngineConfig> engine_config_from(const EngineFlags& f) {
   if (!f.state_cache_memory.empty()) {
     SLUICE_ASSIGN_OR_RETURN(c.state_cache_bytes,
                             parse_byte_size(f.state_cache_memory, "--state-cache-memory"));
+  }
+  if (!f.encoder_cache_memory.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(c.encoder_cache_bytes,
+                            parse_byte_size(f.encoder_cache_memory, "--encoder-cache-memory"));
   }
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;

@@ -14,8 +14,9 @@ namespace sluice {
 
 struct EngineFlags {
   EngineConfig config;
-  std::string kv_cache_memory;     // bytes or a fraction of RAM; empty: the default
-  std::string state_cache_memory;  // bytes; empty: the default
+  std::string kv_cache_memory;       // bytes or a fraction of RAM; empty: the default
+  std::string state_cache_memory;    // bytes; empty: the default
+  std::string encoder_cache_memory;  // bytes; empty: the default
   bool no_prefix_cache = false;
   bool keep_window_blocks = false;
 };

@@ -293,6 +293,9 @@ Command register_serve_command(CLI::App& app) {
   cmd->add_option("--media-timeout", o->server.media.timeout_s,
                   "Seconds one image URL may take to fetch, redirects included")
       ->capture_default_str();
+  cmd->add_option("--max-images", o->server.max_images, "Image parts one request may carry")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   add_engine_flags(*cmd, o->engine);
   return {cmd, [o] { return serve(*o); }};
 }

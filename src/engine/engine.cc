@@ -8,8 +8,7 @@
 #include "common/env.h"
 #include "common/openmp.h"
 #include "common/profile.h"
-#include "engine/reasoning_tracker.h"
-#include "engine/stop_strings.h"
+#include "engine/engine_live.h"
 #include "model/arch/arch_spec.h"
 #include "tokenizer/tokenizer.h"
 
@@ -18,40 +17,6 @@ namespace sluice {
 namespace {
 using Clock = std::chrono::steady_clock;
 }
-
-// Engine-thread state of one request: its n sequences and their samplers, detokenizers and
-// stop-string matchers.
-struct Engine::Live {
-  EngineRequest req;
-  std::shared_ptr<RequestStream> stream;
-  struct Seq {
-    std::unique_ptr<Sequence> seq;
-    std::unique_ptr<SequenceSampler> sampler;
-    std::unique_ptr<StreamingDetokenizer> detok;
-    std::unique_ptr<StopStringMatcher> stops;
-    std::unique_ptr<TokenConstraint> constraint;  // null: unconstrained
-    std::unique_ptr<ReasoningTracker> reasoning;
-    std::vector<int32_t> forced;  // tokens to emit next instead of sampling (in reverse)
-    bool finished = false;
-
-    // Its own sampler (params.seed, else `seed`), detokenizer, stop-string matcher, constraint
-    // and reasoning tracker.
-    void start(const SamplingParams& params, uint64_t seed, const EngineRequest& req,
-               const Tokenizer& tok) {
-      sampler = std::make_unique<SequenceSampler>(params, seed, req.prompt);
-      detok = std::make_unique<StreamingDetokenizer>(tok, req.skip_special_tokens);
-      stops = std::make_unique<StopStringMatcher>(params.stop);
-      if (req.constraint) constraint = req.constraint();
-      reasoning = std::make_unique<ReasoningTracker>(req.reasoning);
-    }
-    // The constraint applies outside the reasoning section only.
-    bool constrained() const { return constraint && !reasoning->inside(); }
-  };
-  std::vector<Seq> seqs;
-  bool forked = false;  // n > 1: children created after the prompt's prefill
-  int32_t num_finished = 0;
-  RequestStats stats;
-};
 
 Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineConfig& asked) {
   if (Status s = asked.validate(); !s) return s;
@@ -71,6 +36,20 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                        backend->name() + " backend does not run yet");
   auto runner = std::make_unique<ModelRunner>(model, *backend);  // places the weights
   const ModelConfig& c = model.config();
+  std::unique_ptr<VisionTower> vision;
+  if (!config.mmproj.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(vision, VisionTower::load(config.mmproj, *backend));
+    if (vision->embedding_dim() != c.hidden_size)
+      return Status::error("engine", "--mmproj " + config.mmproj + " projects images to " +
+                                         std::to_string(vision->embedding_dim()) +
+                                         " dimensions; the model's hidden size is " +
+                                         std::to_string(c.hidden_size));
+    if (vision->tokens_per_image() > config.max_num_batched_tokens)
+      return Status::error("engine", "an image takes " +
+                                         std::to_string(vision->tokens_per_image()) +
+                                         " tokens, more than --max-num-batched-tokens " +
+                                         std::to_string(config.max_num_batched_tokens));
+  }
   KvLayout layout = KvLayout::of(c, config.release_window_blocks);
   const int64_t block_bytes = KvStorage::bytes_per_block(
       layout.pages_per_block, config.block_size, c.num_kv_heads, c.head_dim, backend->kv_dtype());
@@ -115,13 +94,19 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                        " bytes; at least 2 are needed");
   if (num_blocks > INT32_MAX) return Status::error("engine", "--kv-cache-memory is too large");
   return std::unique_ptr<Engine>(new Engine(model, config, std::move(backend), std::move(runner),
-                                            std::move(layout), num_blocks, states));
+                                            std::move(vision), std::move(layout), num_blocks,
+                                            states));
 }
 
 Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<Backend> backend,
-               std::unique_ptr<ModelRunner> runner, KvLayout layout, int64_t num_blocks,
-               StatePlan states)
-    : model_(model), config_(config), backend_(std::move(backend)), runner_(std::move(runner)) {
+               std::unique_ptr<ModelRunner> runner, std::unique_ptr<VisionTower> vision,
+               KvLayout layout, int64_t num_blocks, StatePlan states)
+    : model_(model),
+      config_(config),
+      backend_(std::move(backend)),
+      runner_(std::move(runner)),
+      vision_(std::move(vision)) {
+  if (vision_) encoder_cache_ = std::make_unique<EncoderCache>(config.encoder_cache_bytes);
   const ModelConfig& c = model.config();
   max_model_len_ = config.max_model_len > 0 ? config.max_model_len
                                             : static_cast<int32_t>(c.max_position_embeddings);
@@ -199,6 +184,7 @@ RequestResult<std::shared_ptr<RequestStream>> Engine::submit(EngineRequest req) 
   for (int32_t t : req.logit_ids)
     if (t < 0 || t >= vocab)
       return E::invalid("logit_ids", "token id " + std::to_string(t) + " is out of range");
+  if (auto error = validate_images(req)) return *error;
   // A prompt-only request computes its prompt alone: max_tokens does not apply.
   const int64_t total =
       static_cast<int64_t>(req.prompt.size()) + (prompt_only ? 0 : req.params.max_tokens);
@@ -311,6 +297,8 @@ void Engine::admit_and_abort() {
     s.seq->tokens = r->req.prompt;
     s.seq->num_prompt_tokens = static_cast<int32_t>(r->req.prompt.size());
     s.seq->root_hash = kv::root_hash(r->req.cache_salt);
+    for (const ImageInput& im : r->req.images)
+      s.seq->media.push_back({im.offset, im.num_tokens, im.hash_lo, im.hash_hi});
     s.seq->owner = r.get();
     const uint64_t seed = r->req.params.seed ? *r->req.params.seed : seed_rng_();
     s.start(r->req.params, seed, r->req, tok);
@@ -369,6 +357,8 @@ void Engine::step(const SchedulerOutput& out) {
       sampled.push_back(&s);
     }
   }
+  std::vector<EncoderCache::Embeddings> held;  // the step's image rows
+  if (vision_) add_images(out, b, held);
   const int64_t vocab = model_.config().vocab_size;
   const auto t_batch = Clock::now();
   runner_->run(b, *kv_storage_);
@@ -694,6 +684,11 @@ void Engine::publish_metrics() {
     m.state_slots_used = m.state_slots_total - state_pool_->num_free_live();
     m.state_snapshots_total = state_pool_->num_snapshots();
     m.state_snapshots_held = state_pool_->num_snapshots_held();
+  }
+  if (encoder_cache_) {
+    m.encoder_cache_hits = encoder_cache_->hits();
+    m.encoder_cache_bytes = encoder_cache_->bytes();
+    m.encoder_cache_entries = encoder_cache_->size();
   }
   std::lock_guard<std::mutex> lock(mu_);
   metrics_ = m;

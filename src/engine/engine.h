@@ -14,6 +14,7 @@
 
 #include "backend/backend.h"
 #include "common/status.h"
+#include "engine/encoder_cache.h"
 #include "engine/engine_config.h"
 #include "engine/request.h"
 #include "engine/request_error.h"
@@ -24,6 +25,7 @@
 #include "model/kv_storage.h"
 #include "model/model.h"
 #include "model/model_runner.h"
+#include "model/vision/vision_tower.h"
 
 namespace sluice {
 
@@ -36,6 +38,9 @@ struct EngineMetrics {
   // Hybrid models: recurrent-state slots of running sequences, and prefix snapshots.
   int64_t state_slots_total = 0, state_slots_used = 0;
   int64_t state_snapshots_total = 0, state_snapshots_held = 0;
+  // Vision models: images run through the encoder, encoder-cache hits, the cache's size.
+  int64_t images_encoded = 0, encoder_cache_hits = 0;
+  int64_t encoder_cache_bytes = 0, encoder_cache_entries = 0;
 };
 
 class Engine {
@@ -57,6 +62,9 @@ class Engine {
   int32_t max_model_len() const { return max_model_len_; }
   // The longest sequence (prompt + output) the KV cache holds on its own.
   int64_t kv_capacity_tokens() const;
+  // Vision models (--mmproj): the image encoder whose input EngineRequest::images must match;
+  // null for a text-only engine.
+  const VisionTower* vision() const { return vision_.get(); }
 
  private:
   struct Live;  // per-request engine-thread record
@@ -65,8 +73,15 @@ class Engine {
     int64_t num_live = 0, num_snapshots = 0;
   };
   Engine(const Model& model, const EngineConfig& config, std::unique_ptr<Backend> backend,
-         std::unique_ptr<ModelRunner> runner, KvLayout layout, int64_t num_blocks,
-         StatePlan states);
+         std::unique_ptr<ModelRunner> runner, std::unique_ptr<VisionTower> vision, KvLayout layout,
+         int64_t num_blocks, StatePlan states);
+  // The request's images against the vision tower (engine_images.cc); nullopt when valid.
+  std::optional<RequestError> validate_images(const EngineRequest& req) const;
+  // The step's image rows: their embeddings (from the encoder cache, or encoded now in batches)
+  // spliced into b, and the attention ends of image tokens where they see the whole image.
+  // `held` keeps the embeddings alive through the forward.
+  void add_images(const SchedulerOutput& out, ForwardBatch& b,
+                  std::vector<EncoderCache::Embeddings>& held);
   int64_t longest_sequence_that_fits() const;
   void loop();
   void admit_and_abort();
@@ -106,6 +121,8 @@ class Engine {
   int64_t kv_capacity_tokens_ = 0;  // the longest sequence the KV cache holds
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<ModelRunner> runner_;  // the model's weights placed on backend_
+  std::unique_ptr<VisionTower> vision_;  // vision models only
+  std::unique_ptr<EncoderCache> encoder_cache_;
   std::unique_ptr<KvStorage> kv_storage_;
   std::unique_ptr<kv::KvCacheManager> kv_;
   std::unique_ptr<kv::StatePool> state_pool_;  // hybrid models only

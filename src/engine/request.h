@@ -67,6 +67,15 @@ class RequestStream {
 // [hidden], or that position's logits of `logit_ids` [logit_ids.size()].
 enum class PromptOutput { kGenerate, kLastHidden, kLastLogits };
 
+// An image in the prompt: the vision tower's output for `pixels` replaces the embeddings of
+// prompt tokens [offset, offset + num_tokens) (its placeholder tokens).
+struct ImageInput {
+  int32_t offset = 0, num_tokens = 0;
+  uint64_t hash_lo = 0, hash_hi = 0;  // content hash of the decoded picture (the cache key)
+  int32_t height = 0, width = 0;      // of `pixels`, as the model's processor sized them
+  std::shared_ptr<const std::vector<float>> pixels;  // [3, height, width], normalized
+};
+
 struct EngineRequest {
   std::string id;               // unique among live requests
   std::vector<int32_t> prompt;  // token ids
@@ -77,6 +86,7 @@ struct EngineRequest {
   ReasoningControl reasoning;
   PromptOutput output = PromptOutput::kGenerate;  // not kGenerate: params.n must be 1
   std::vector<int32_t> logit_ids;                 // kLastLogits: the token ids to return
+  std::vector<ImageInput> images;                 // sorted by offset, not overlapping
 };
 
 }  // namespace sluice

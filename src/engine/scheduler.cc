@@ -28,7 +28,8 @@ void Scheduler::add_running(Sequence* seq) {
 }
 
 void Scheduler::on_tokens_appended(Sequence* seq) {
-  kv::extend_block_hashes(seq->block_hashes, seq->tokens, kv_.block_size(), seq->root_hash);
+  kv::extend_block_hashes(seq->block_hashes, seq->tokens, kv_.block_size(), seq->root_hash,
+                          seq->media);
 }
 
 void Scheduler::preempt(Sequence* seq) {
@@ -61,6 +62,18 @@ int32_t Scheduler::cap_at_boundary(const Sequence& seq, int32_t n) const {
   return boundary > 0 ? std::min(n, boundary - seq.num_computed) : n;
 }
 
+int32_t Scheduler::chunk_size(const Sequence& seq, int32_t budget) const {
+  const int32_t c = seq.num_computed;
+  int32_t n = cap_at_boundary(seq, std::min(seq.num_tokens() - c, budget));
+  for (const kv::MediaKey& m : seq.media) {
+    const int32_t end = m.start + m.length;
+    if (c + n <= m.start || c + n >= end) continue;  // the chunk does not end inside this image
+    if (m.start > c) return m.start - c;             // stop before it
+    n = end - c <= budget ? end - c : 0;  // the rest of it at once (past a snapshot boundary)
+  }
+  return n;
+}
+
 ScheduledSequence Scheduler::plan(Sequence* seq, int32_t n, kv::StateSlot restore_from) {
   ScheduledSequence s{seq, n, restore_from};
   const int32_t end = seq->num_computed + n;
@@ -84,9 +97,13 @@ SchedulerOutput Scheduler::schedule() {
   // Running sequences first, oldest first; the newest are preempted when blocks run out.
   for (size_t i = 0; i < running_.size() && budget > 0;) {
     Sequence* seq = running_[i];
-    const int32_t n =
-        cap_at_boundary(*seq, std::min(seq->num_tokens() - seq->num_computed, budget));
-    SLUICE_ASSERT(n > 0, "running sequence with nothing to compute");
+    SLUICE_ASSERT(seq->num_tokens() > seq->num_computed,
+                  "running sequence with nothing to compute");
+    const int32_t n = chunk_size(*seq, budget);
+    if (n == 0) {  // the rest of an image does not fit this step's budget: next step
+      ++i;
+      continue;
+    }
     bool fits = true;
     while (!kv_.allocate_slots(seq->id, seq->num_computed + n)) {
       Sequence* victim = running_.back();
@@ -116,9 +133,8 @@ SchedulerOutput Scheduler::schedule() {
       cached = find_prefix(*seq);
       seq->num_computed = cached.num_blocks * kv_.block_size();
     }
-    const int32_t n =
-        cap_at_boundary(*seq, std::min(seq->num_tokens() - seq->num_computed, budget));
-    if (!kv_.allocate_slots(seq->id, seq->num_computed + n, cached)) {
+    const int32_t n = chunk_size(*seq, budget);
+    if (n == 0 || !kv_.allocate_slots(seq->id, seq->num_computed + n, cached)) {
       seq->num_computed = 0;
       break;
     }

@@ -74,6 +74,9 @@ class Scheduler {
   int32_t next_snapshot_boundary(const Sequence& seq, int32_t from) const;
   // n tokens from num_computed, cut at the next snapshot boundary.
   int32_t cap_at_boundary(const Sequence& seq, int32_t n) const;
+  // The step's chunk within `budget`: cut at the next snapshot boundary, and never ending inside
+  // an image (its tokens attend to each other); 0 when the rest of an image does not fit.
+  int32_t chunk_size(const Sequence& seq, int32_t budget) const;
   // The scheduled chunk, with a snapshot reserved when it ends at a boundary.
   ScheduledSequence plan(Sequence* seq, int32_t n, kv::StateSlot restore_from);
   // The longest cached prefix whose end has a state snapshot (any, without a pool).

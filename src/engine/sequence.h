@@ -18,6 +18,7 @@ struct Sequence {
   int32_t num_computed = 0;                 // tokens whose K/V are in the cache
   std::vector<kv::BlockHash> block_hashes;  // of the full blocks of `tokens`
   kv::BlockHash root_hash = 0;              // hash chain seed (cache salt)
+  std::vector<kv::MediaKey> media;          // the prompt's images, sorted (they join block hashes)
   kv::StateSlot state_slot = -1;            // live recurrent-state slot while running (-1: none)
   SequenceStatus status = SequenceStatus::kWaiting;
   int32_t num_cached_tokens = -1;  // prefix-cache hit at first schedule (-1: not yet scheduled)

@@ -3,10 +3,12 @@
 // weights as placed on the backend, the step's buffers and batch, and the paged KV cache.
 // ModelRunner fills it; model/arch/<name>.cc composes blocks (model/blocks/) over it.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "backend/backend.h"
 #include "model/kv_storage.h"
+#include "model/model.h"
 #include "model/model_config.h"
 
 namespace sluice {
@@ -70,16 +72,17 @@ struct StepBuffers {
   float* exp_bias = nullptr;      // [n * k, max(expert_inter, hidden)] (expert biases only)
   // Hybrid models: the attention output gate and the gated delta-net's activations
   // (C conv channels, Hv value heads of dv).
-  float* attn_gate = nullptr;  // [n, heads, hd]
-  float* lin_qkv = nullptr;    // [n, C]
-  float* lin_conv = nullptr;   // [n, C]
-  float* lin_z = nullptr;      // [n, Hv*dv]
-  float* lin_b = nullptr;      // [n, Hv]
-  float* lin_a = nullptr;      // [n, Hv]
-  float* lin_core = nullptr;   // [n, Hv*dv]
-  RecurrentBatch rb;           // each sequence's state slot
-  float* last = nullptr;       // [m, hidden]
-  float* logits = nullptr;     // [m, vocab]
+  float* attn_gate = nullptr;                // [n, heads, hd]
+  float* lin_qkv = nullptr;                  // [n, C]
+  float* lin_conv = nullptr;                 // [n, C]
+  float* lin_z = nullptr;                    // [n, Hv*dv]
+  float* lin_b = nullptr;                    // [n, Hv]
+  float* lin_a = nullptr;                    // [n, Hv]
+  float* lin_core = nullptr;                 // [n, Hv*dv]
+  RecurrentBatch rb;                         // each sequence's state slot
+  std::span<const EmbeddingSplice> splices;  // images' rows of x (model.h)
+  float* last = nullptr;                     // [m, hidden]
+  float* logits = nullptr;                   // [m, vocab]
 
   const AttentionBatch& attention(const KvLayerView& cache) const {
     return group_ab.empty() ? ab : group_ab[cache.group];

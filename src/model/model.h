@@ -46,6 +46,13 @@ struct LayerWeights {
   Weight w_shexp_gate;              // [1, hidden]
 };
 
+// Rows [row, row + count) of a step's input embeddings taken from `src` (host memory,
+// [count, hidden]: an image's soft tokens) instead of the token embedding table.
+struct EmbeddingSplice {
+  int64_t row = 0, count = 0;
+  const float* src = nullptr;
+};
+
 // One step's flattened batch (see AttentionBatch for the attention part); block tables and slot
 // mappings come once per KV cache group (KvLayout).
 struct ForwardBatch {
@@ -61,6 +68,10 @@ struct ForwardBatch {
   // state (its first token is position 0), else 0.
   std::vector<int32_t> state_slots;  // [num_seqs]
   std::vector<int32_t> state_fresh;  // [num_seqs]
+  // Images: rows spliced into the input embeddings; and where a model's image tokens attend to
+  // each other, the last position each token attends to (empty: its own, causal).
+  std::vector<EmbeddingSplice> splices;
+  std::vector<int32_t> attend_until;  // [num_tokens] or empty
 };
 
 class Model {

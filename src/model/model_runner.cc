@@ -59,6 +59,7 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
       block_tables_(be),
       slot_mapping_(be),
       rows_(be),
+      attend_until_(be),
       argmax_(be),
       router_(be),
       expert_w_(be),
@@ -172,9 +173,12 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   AttentionBatch& ab = s.ab;
   ab.num_seqs = static_cast<int64_t>(b.query_start.size()) - 1;
   ab.num_tokens = n;
-  for (int32_t p : b.positions) ab.max_context = std::max<int64_t>(ab.max_context, p + 1);
+  // Attention masks by attend_until where image tokens see their whole image, else causally.
+  const std::vector<int32_t>& masked = b.attend_until.empty() ? b.positions : b.attend_until;
+  SLUICE_ASSERT(masked.size() == b.positions.size(), "attend_until covers every token");
+  for (int32_t p : masked) ab.max_context = std::max<int64_t>(ab.max_context, p + 1);
   ab.query_start = query_start_.upload(b.query_start);
-  ab.positions = s.positions;
+  ab.positions = b.attend_until.empty() ? s.positions : attend_until_.upload(b.attend_until);
   const int64_t groups = b.num_kv_groups, table = ab.num_seqs * b.max_blocks_per_seq;
   SLUICE_ASSERT(static_cast<int64_t>(b.block_tables.size()) == groups * table &&
                     static_cast<int64_t>(b.slot_mapping.size()) == groups * n,
@@ -183,7 +187,8 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   ab.max_blocks_per_seq = b.max_blocks_per_seq;
   ab.slot_mapping = slot_mapping_.upload(b.slot_mapping);  // [groups, n]
   ab.host_query_start = b.query_start.data();
-  ab.host_positions = b.positions.data();
+  ab.host_positions = masked.data();
+  s.splices = b.splices;
   ab.id = next_batch_id();  // one plan for every group: it depends on the positions only
   for (int64_t g = 0; g < groups && groups > 1; ++g) {
     s.group_ab.push_back(ab);
@@ -259,6 +264,7 @@ bool ModelRunner::recordable(const ForwardBatch& b) const {
   // Expert ops that read the routing on the host (backend/moe_ops.cc) cannot be recorded.
   if (model_.config().num_experts > 0 && !experts_on_device_) return false;
   if (b.query_start.size() != n + 1 || b.logit_rows.size() != n) return false;
+  if (!b.splices.empty() || !b.attend_until.empty()) return false;
   for (size_t i = 0; i < n; ++i)  // decodes only: one token per sequence, each sampled
     if (b.query_start[i] != static_cast<int32_t>(i) || b.logit_rows[i] != static_cast<int32_t>(i))
       return false;

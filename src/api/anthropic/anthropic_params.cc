@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "api/chat_prompt.h"
+#include "api/media/image_prompt.h"
 #include "common/env.h"
 
 namespace sluice::api {
@@ -27,7 +28,7 @@ const char* const kSamplingFields[] = {"max_tokens",     "temperature", "top_p",
 // Content block types of the Messages API this text-only server does not take.
 // clang-format off
 const char* const kUnsupportedBlocks[] = {
-    "image", "document", "server_tool_use", "web_search_tool_result", "web_fetch_tool_result",
+    "document", "server_tool_use", "web_search_tool_result", "web_fetch_tool_result",
     "code_execution_tool_result", "mcp_tool_use", "mcp_tool_result", "search_result",
     "container_upload"};
 // clang-format on
@@ -172,6 +173,42 @@ std::string content_text(const Json& content, const std::string& where, const st
   return text;
 }
 
+// An image block {type:"image", source:{type:"base64", media_type, data} | {type:"url", url}}
+// -> an OpenAI image_url part (base64 as a data URL).
+Json image_part(const Json& block, const std::string& where) {
+  const Json* src = json_field(block, "source");
+  if (!src || !src->is_object() || !json_field(*src, "type") || !(*src)["type"].is_string())
+    throw invalid(where + ".source: Field required (an object with a 'type')", "messages");
+  const std::string type = (*src)["type"];
+  std::string url;
+  if (type == "base64") {
+    const Json* mt = json_field(*src, "media_type");
+    const Json* data = json_field(*src, "data");
+    if (!mt || !mt->is_string() || !data || !data->is_string())
+      throw invalid(where + ".source: a base64 source needs string 'media_type' and 'data'",
+                    "messages");
+    url = "data:" + mt->get<std::string>() + ";base64," + data->get<std::string>();
+  } else if (type == "url") {
+    const Json* u = json_field(*src, "url");
+    if (!u || !u->is_string())
+      throw invalid(where + ".source.url: Field required (a string)", "messages");
+    url = *u;
+  } else {
+    throw invalid(where + ".source.type: must be 'base64' or 'url', got '" + type + "'",
+                  "messages");
+  }
+  return Json{{"type", "image_url"}, {"image_url", Json{{"url", url}}}};
+}
+
+// Content as a list of OpenAI parts (a string is one text part).
+Json as_parts(const Json& content) {
+  if (content.is_array()) return content;
+  Json parts = Json::array();
+  if (content.is_string() && !content.get<std::string>().empty())
+    parts.push_back(Json{{"type", "text"}, {"text", content}});
+  return parts;
+}
+
 // One Messages API message -> OpenAI-shaped turns: tool_result blocks become "tool" turns (before
 // the user's text), an assistant's thinking becomes reasoning_content and tool_use tool_calls.
 std::vector<Json> message_turns(const std::string& role, const Json& content,
@@ -185,6 +222,8 @@ std::vector<Json> message_turns(const std::string& role, const Json& content,
     throw invalid(where + ": must be a string or a list of content blocks", "messages");
   std::string text, reasoning;
   Json calls = Json::array();
+  Json parts = Json::array();  // a user's text and images in order, when it sends images
+  bool has_image = false;
   for (size_t i = 0; i < content.size(); ++i) {
     const Json& b = content[i];
     const std::string at = where + "." + std::to_string(i);
@@ -213,13 +252,21 @@ std::vector<Json> message_turns(const std::string& role, const Json& content,
       reasoning += b["thinking"].get<std::string>();
     } else if (type == "redacted_thinking" && role == "assistant") {
       // Encrypted by another provider: nothing a local model can read.
+    } else if (type == "image" && role == "user") {
+      parts.push_back(image_part(b, at));
+      has_image = true;
     } else {
+      const std::string block = block_text(b, at, "messages");
       if (!text.empty()) text += "\n";
-      text += block_text(b, at, "messages");
+      text += block;
+      parts.push_back(Json{{"type", "text"}, {"text", block}});
     }
   }
   if (role == "user") {
-    if (!text.empty() || out.empty()) out.push_back(Json{{"role", "user"}, {"content", text}});
+    if (has_image)
+      out.push_back(Json{{"role", "user"}, {"content", std::move(parts)}});
+    else if (!text.empty() || out.empty())
+      out.push_back(Json{{"role", "user"}, {"content", text}});
     return out;
   }
   Json turn{{"role", "assistant"}, {"content", text}};
@@ -255,9 +302,15 @@ AnthropicPrompt parse_prompt(const Json& body) {
   auto add_turn = [&](Json turn) {
     Json& last = turns.empty() ? turn : turns.back();
     if (!turns.empty() && last["role"] == turn["role"] && turn["role"] != "tool") {
-      const std::string a = last["content"].is_string() ? last["content"].get<std::string>() : "";
-      const std::string b = turn["content"].is_string() ? turn["content"].get<std::string>() : "";
-      last["content"] = a.empty() ? b : b.empty() ? a : a + "\n" + b;
+      if (last["content"].is_array() || turn["content"].is_array()) {  // images: keep parts
+        Json parts = as_parts(last["content"]);
+        for (Json& part : as_parts(turn["content"])) parts.push_back(std::move(part));
+        last["content"] = std::move(parts);
+      } else {
+        const std::string a = last["content"].is_string() ? last["content"].get<std::string>() : "";
+        const std::string b = turn["content"].is_string() ? turn["content"].get<std::string>() : "";
+        last["content"] = a.empty() ? b : b.empty() ? a : a + "\n" + b;
+      }
       if (turn.contains("tool_calls")) {
         if (!last.contains("tool_calls")) last["tool_calls"] = Json::array();
         for (Json& c : turn["tool_calls"]) last["tool_calls"].push_back(std::move(c));
@@ -376,6 +429,7 @@ AnthropicPromptTokens anthropic_prompt_tokens(const ServerContext& ctx, const An
   out.plan = std::make_shared<OutputPlan>(plan_chat_output(ctx, p.output, in));
   ChatPrompt chat = build_chat_prompt(ctx, in);
   out.text = std::move(chat.text);
+  out.images = std::move(chat.images);
   if (p.prefill.empty()) {
     out.tokens = std::move(chat.tokens);
     return out;
@@ -387,8 +441,12 @@ AnthropicPromptTokens anthropic_prompt_tokens(const ServerContext& ctx, const An
     out.text += out.plan->output_prefix;
   }
   out.text += p.prefill;
-  out.tokens = ctx.model->tokenizer().encode(
-      out.text, EncodeOptions{.add_special = false, .parse_special = true});
+  const Tokenizer& tok = ctx.model->tokenizer();
+  if (!out.images.empty())  // the images' placeholders laid out again in the longer text
+    out.tokens = tokenize_with_images(out.text, image_prompt_format(*ctx.engine->vision(), tok),
+                                      tok, out.images);
+  else
+    out.tokens = tok.encode(out.text, EncodeOptions{.add_special = false, .parse_special = true});
   return out;
 }
 

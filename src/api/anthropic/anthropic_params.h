@@ -39,6 +39,7 @@ struct AnthropicPromptTokens {
   std::vector<int32_t> tokens;
   std::string text;                  // the rendered prompt
   std::shared_ptr<OutputPlan> plan;  // tools / thinking / format as planned for this model
+  std::vector<ImageInput> images;    // with their placeholder ranges in `tokens`
 };
 // Renders the chat template over the messages (and tools) and appends the prefill, if any.
 AnthropicPromptTokens anthropic_prompt_tokens(const ServerContext& ctx, const AnthropicPrompt& p);

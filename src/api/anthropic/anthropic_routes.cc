@@ -27,6 +27,7 @@ EngineRequest engine_request(ServerContext& ctx, const AnthropicRequest& r,
   EngineRequest e;
   e.id = ctx.new_id("msg_");
   e.prompt = std::move(prompt.tokens);
+  e.images = std::move(prompt.images);
   e.params = r.params;
   // Clients such as Claude Code ask for more output tokens than a local context holds: max_tokens
   // is a cap, so it is clamped to the room left after the prompt (a prompt that fills the context

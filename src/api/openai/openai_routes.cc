@@ -95,13 +95,15 @@ void stream_response(httplib::Response& res, std::unique_ptr<Generation> generat
 // Submits the request and answers it, as one JSON body or as an SSE stream.
 void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
                  std::vector<int32_t> prompt, const std::string& prompt_param,
-                 std::shared_ptr<OutputPlan> plan, const std::string& prompt_text) {
+                 std::shared_ptr<OutputPlan> plan, const std::string& prompt_text,
+                 std::vector<ImageInput> images = {}) {
   const bool chat = r.endpoint == OpenAIEndpoint::kChat;
   apply_default_max_tokens(r, static_cast<int64_t>(prompt.size()), ctx.engine->max_model_len(),
                            ctx.engine->kv_capacity_tokens(), prompt_param);
   EngineRequest er;
   er.id = ctx.new_id(chat ? "chatcmpl-" : "cmpl-");
   er.prompt = std::move(prompt);
+  er.images = std::move(images);
   er.params = r.params;
   er.cache_salt = r.cache_salt;
   er.skip_special_tokens = r.skip_special_tokens;
@@ -160,7 +162,8 @@ void chat_completions(ServerContext& ctx, const httplib::Request& req, httplib::
   in.add_generation_prompt = r.add_generation_prompt;
   auto plan = std::make_shared<OutputPlan>(plan_chat_output(ctx, r.output, in));
   ChatPrompt prompt = build_chat_prompt(ctx, in);
-  run_request(ctx, res, r, std::move(prompt.tokens), "messages", std::move(plan), prompt.text);
+  run_request(ctx, res, r, std::move(prompt.tokens), "messages", std::move(plan), prompt.text,
+              std::move(prompt.images));
 }
 
 void completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {

@@ -9,6 +9,7 @@
 
 #include "model/arch/arch_spec.h"
 #include "model/blocks/attention.h"
+#include "model/blocks/embedding_splice.h"
 #include "model/blocks/logits.h"
 
 namespace sluice {
@@ -23,6 +24,7 @@ void gemma3_forward(const ForwardContext& f) {
   const std::vector<PlacedLayer>& layers = f.w.layers;
   be.embedding(f.w.embed, s.tokens, n, s.x);
   be.scale(s.x, n * H, std::sqrt(static_cast<float>(H)));
+  blocks::splice_embeddings(f);  // images' soft tokens, unscaled
   const bool fold = !layers.empty() && be.folds_norms(n, layers[0].wq);
   blocks::Residual r(be, s.x, s.h, n, H, c.rms_norm_eps, fold);
   if (!layers.empty()) r.normalize(f32(layers[0].attn_norm));

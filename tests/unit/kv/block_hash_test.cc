@@ -85,3 +85,36 @@ TEST(BlockHash, DifferentRootChangesEveryBlock) {
 
 }  // namespace
 }  // namespace sluice::kv
+
+// Two pictures behind the same placeholder tokens: every block the image touches differs, the
+// blocks before it do not; the same picture again hashes the same.
+TEST(BlockHash, MediaKeysSeparateDifferentImagesBehindTheSameTokens) {
+  const std::vector<int32_t> tokens(20, 9);  // placeholders at [6, 14)
+  const BlockHash root = root_hash("");
+  const MediaKey a{.start = 6, .length = 8, .hash_lo = 1, .hash_hi = 2};
+  MediaKey b = a;
+  b.hash_hi = 3;
+  std::vector<BlockHash> ha, hb, ha2, plain;
+  extend_block_hashes(ha, tokens, 4, root, std::span(&a, 1));
+  extend_block_hashes(hb, tokens, 4, root, std::span(&b, 1));
+  extend_block_hashes(ha2, tokens, 4, root, std::span(&a, 1));
+  extend_block_hashes(plain, tokens, 4, root);
+  ASSERT_EQ(ha.size(), 5u);
+  EXPECT_EQ(ha, ha2);
+  EXPECT_EQ(ha[0], hb[0]);  // [0, 4): before the image
+  EXPECT_EQ(ha[0], plain[0]);
+  for (int i = 1; i < 4; ++i) EXPECT_NE(ha[i], hb[i]) << i;  // [4, 16) touch [6, 14)
+  EXPECT_NE(ha[1], plain[1]);
+  EXPECT_NE(ha[4], hb[4]);  // after it: a different parent chain
+}
+
+// The same image at another offset within a block is another key.
+TEST(BlockHash, MediaKeyOffsetMatters) {
+  const std::vector<int32_t> tokens(8, 9);
+  const MediaKey a{.start = 0, .length = 4, .hash_lo = 1, .hash_hi = 2};
+  MediaKey b = a;
+  b.start = 2;
+  const auto t = std::span<const int32_t>(tokens).first(4);
+  EXPECT_NE(hash_block(5, t, 0, std::span(&a, 1)), hash_block(5, t, 0, std::span(&b, 1)));
+  EXPECT_EQ(hash_block(5, t, 4, std::span(&a, 1)), hash_block(5, t));  // not touched: no key
+}

@@ -1,0 +1,17 @@
+#pragma once
+// One image a request names (URL or data URL) -> what the engine takes: fetched, decoded,
+// sized and normalized as the model's image processor does, and hashed by its decoded pixels.
+// Any failure is a 400 naming the image.
+#include <string>
+#include <string_view>
+
+#include "api/server_context.h"
+#include "engine/request.h"
+
+namespace sluice::api {
+
+// `where` names the part in errors ("messages[1].content[0]"). The result's offset and
+// num_tokens are left for the prompt builder.
+ImageInput load_image(const ServerContext& ctx, std::string_view url, const std::string& where);
+
+}  // namespace sluice::api

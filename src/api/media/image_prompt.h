@@ -1,0 +1,32 @@
+#pragma once
+// Where a vision model's prompt holds its images. The chat template writes a marker per image
+// part; the model's processor replaces it with the image's placeholder tokens (Gemma 3:
+// "\n\n<start_of_image>" + 256 x <image_soft_token> + "<end_of_image>\n\n"), which the engine
+// then fills with the encoder's output.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/request.h"
+#include "model/vision/vision_tower.h"
+#include "tokenizer/tokenizer.h"
+
+namespace sluice::api {
+
+struct ImagePromptFormat {
+  std::string marker;         // what the chat template writes for one image part
+  std::string before, after;  // what the processor puts around the image's placeholders
+  int32_t placeholder_id = -1;
+  int32_t num_placeholders = 0;  // per image
+};
+
+// The format of the tower's family; throws 400 when the tokenizer lacks its tokens.
+ImagePromptFormat image_prompt_format(const VisionTower& vision, const Tokenizer& tok);
+
+// Expands the markers of the rendered prompt, tokenizes it (special tokens parsed) and sets each
+// image's offset and num_tokens, in order. Throws 400 when the markers do not match the images
+// one to one.
+std::vector<int32_t> tokenize_with_images(const std::string& text, const ImagePromptFormat& format,
+                                          const Tokenizer& tok, std::vector<ImageInput>& images);
+
+}  // namespace sluice::api
