@@ -139,6 +139,18 @@ std::string ServerMetrics::render(const EngineMetrics* e, const ServerGauges& se
       gauge("sluice_state_snapshots_total", "Recurrent-state prefix snapshot slots.",
             e->state_snapshots_total);
     }
+    if (e->encoder_cache_budget > 0) {  // vision models
+      counter("sluice_images_encoded_total", "Images run through the vision encoder.",
+              e->images_encoded);
+      counter("sluice_encoder_cache_hits_total", "Images served from the encoder cache.",
+              e->encoder_cache_hits);
+      gauge("sluice_encoder_cache_bytes", "Encoder outputs cached by image content.",
+            e->encoder_cache_bytes);
+      gauge("sluice_encoder_cache_budget_bytes", "The encoder cache's budget.",
+            e->encoder_cache_budget);
+      gauge("sluice_encoder_cache_entries", "Images in the encoder cache.",
+            e->encoder_cache_entries);
+    }
   }
   return out;
 }

@@ -689,6 +689,7 @@ void Engine::publish_metrics() {
     m.encoder_cache_hits = encoder_cache_->hits();
     m.encoder_cache_bytes = encoder_cache_->bytes();
     m.encoder_cache_entries = encoder_cache_->size();
+    m.encoder_cache_budget = encoder_cache_->budget();
   }
   std::lock_guard<std::mutex> lock(mu_);
   metrics_ = m;

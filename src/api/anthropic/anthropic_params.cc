@@ -151,6 +151,8 @@ std::string block_text(const Json& block, const std::string& where, const std::s
     throw invalid(where + ": a content block must be an object with a string 'type'", param);
   const std::string type = block["type"];
   if (type != "text") {
+    if (type == "image")
+      throw invalid(where + ": image blocks are taken in user messages only", param);
     if (listed(kUnsupportedBlocks, type))
       throw invalid(where + ": content blocks of type '" + type + "' are not supported yet", param);
     throw invalid(where + ": unknown content block type '" + type + "'", param);

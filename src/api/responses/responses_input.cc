@@ -1,5 +1,6 @@
 #include "api/responses/responses_input.h"
 
+#include <algorithm>
 #include <map>
 
 #include "api/responses/responses_output.h"
@@ -17,7 +18,7 @@ const char* const kUnsupportedItems[] = {
     "shell_call_output", "apply_patch_call", "apply_patch_call_output", "mcp_list_tools",
     "mcp_approval_request", "mcp_approval_response", "mcp_call", "compaction",
     "tool_search_call", "tool_search_output"};
-const char* const kUnsupportedParts[] = {"input_image", "input_file", "input_audio"};
+const char* const kUnsupportedParts[] = {"input_file", "input_audio"};
 // clang-format on
 
 ApiError bad_input(const std::string& what) {
@@ -50,10 +51,14 @@ Json normalize_parts(const Json& content, const std::string& role, const std::st
       Json part = p;
       string_field(p, "text", at);
       parts.push_back(std::move(part));
+    } else if (type == "input_image" && role == "user") {  // served by a vision model
+      if (json_field(p, "file_id")) throw bad_input(at + ".file_id: files are not supported");
+      string_field(p, "image_url", at);
+      parts.push_back(p);
     } else if (type == "refusal" && role == "assistant") {
       parts.push_back(Json{{"type", "refusal"}, {"refusal", string_field(p, "refusal", at)}});
     } else if (listed(kUnsupportedParts, type)) {
-      throw bad_input(at + ".type '" + type + "' is not supported by this text-only server");
+      throw bad_input(at + ".type '" + type + "' is not supported by this server");
     } else {
       throw bad_input(at + ".type must be 'input_text' or 'output_text', got '" + type + "'");
     }
@@ -182,7 +187,9 @@ Json chat_messages(const Json& items, const std::optional<std::string>& instruct
         turn["content"] = before.empty() ? text : before + "\n" + text;
       } else {
         reasoning.clear();
-        turns.push_back(Json{{"role", "user"}, {"content", text}});
+        const bool images = std::any_of(item["content"].begin(), item["content"].end(),
+                                        [](const Json& p) { return type_of(p) == "input_image"; });
+        turns.push_back(Json{{"role", "user"}, {"content", images ? item["content"] : Json(text)}});
       }
     } else if (type == "function_call" || type == "custom_tool_call") {
       Json& turn = assistant_turn();

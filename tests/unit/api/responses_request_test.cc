@@ -107,7 +107,15 @@ TEST(ResponsesParamsTest, UnsupportedFieldsAreRejectedByName) {
                   .encrypted_reasoning);
   EXPECT_EQ(rejected(R"({"input": "x", "no_such_field": 1})"), "no_such_field");
   EXPECT_EQ(rejected(R"({"input": "x", "tools": [{"type": "web_search"}]})"), "tools");
+  // Images parse (a model without a vision tower refuses them when the prompt is built); files
+  // and images in an assistant's turn do not.
   EXPECT_EQ(rejected(R"({"input": [{"role": "user", "content": [{"type": "input_image",
+      "image_url": "http://x"}]}]})"),
+            "");
+  EXPECT_EQ(rejected(R"({"input": [{"role": "user", "content": [{"type": "input_image",
+      "file_id": "file_1"}]}]})"),
+            "input");
+  EXPECT_EQ(rejected(R"({"input": [{"role": "assistant", "content": [{"type": "input_image",
       "image_url": "http://x"}]}]})"),
             "input");
   EXPECT_EQ(rejected(R"({"input": [{"type": "item_reference", "id": "c"}]})"), "input");

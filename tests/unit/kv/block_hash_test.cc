@@ -83,9 +83,6 @@ TEST(BlockHash, DifferentRootChangesEveryBlock) {
   for (size_t i = 0; i < ha.size(); ++i) EXPECT_NE(ha[i], hb[i]) << i;
 }
 
-}  // namespace
-}  // namespace sluice::kv
-
 // Two pictures behind the same placeholder tokens: every block the image touches differs, the
 // blocks before it do not; the same picture again hashes the same.
 TEST(BlockHash, MediaKeysSeparateDifferentImagesBehindTheSameTokens) {
@@ -118,3 +115,6 @@ TEST(BlockHash, MediaKeyOffsetMatters) {
   EXPECT_NE(hash_block(5, t, 0, std::span(&a, 1)), hash_block(5, t, 0, std::span(&b, 1)));
   EXPECT_EQ(hash_block(5, t, 4, std::span(&a, 1)), hash_block(5, t));  // not touched: no key
 }
+
+}  // namespace
+}  // namespace sluice::kv
