@@ -1,0 +1,65 @@
+// An image's placeholders in the prompt: each marker the template wrote becomes the processor's
+// text + placeholder run, whose offset the image records; counts must match one to one.
+#include "api/media/image_prompt.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "api/api_error.h"
+
+namespace sluice::api {
+namespace {
+
+const Tokenizer& qwen3() {
+  static const auto tok = [] {
+    const char* env = std::getenv("SLUICE_TESTDATA");
+    const std::string dir = env ? env : std::string(SLUICE_SOURCE_DIR) + "/../shared/testdata";
+    auto r = load_tokenizer_for(dir + "/tokenizers/qwen3/tokenizer.json");
+    EXPECT_TRUE(r.ok()) << r.error();
+    return std::move(r.value());
+  }();
+  return *tok;
+}
+
+ImagePromptFormat format() {
+  ImagePromptFormat f;
+  f.marker = "<IMG>";
+  f.before = "<|vision_start|>";
+  f.after = "<|vision_end|>";
+  f.placeholder_id = 7;
+  f.num_placeholders = 5;
+  return f;
+}
+
+std::vector<int32_t> encode(const std::string& text) {
+  return qwen3().encode(text, EncodeOptions{.add_special = false, .parse_special = true});
+}
+
+TEST(ImagePrompt, MarkersBecomePlaceholderRunsAtTheImagesOffsets) {
+  std::vector<ImageInput> images(2);
+  const auto tokens =
+      tokenize_with_images("Look at <IMG> and<IMG>, please.", format(), qwen3(), images);
+  const auto first = encode("Look at <|vision_start|>");
+  ASSERT_EQ(images[0].offset, static_cast<int32_t>(first.size()));
+  EXPECT_EQ(images[0].num_tokens, 5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(tokens[images[0].offset + i], 7);
+  // Between the images: the after text, the prose, the before text, tokenized as one piece.
+  const auto middle = encode("<|vision_end|> and<|vision_start|>");
+  EXPECT_EQ(images[1].offset, images[0].offset + 5 + static_cast<int32_t>(middle.size()));
+  const auto tail = encode("<|vision_end|>, please.");
+  EXPECT_EQ(tokens.size(), images[1].offset + 5 + tail.size());
+  EXPECT_EQ(std::vector<int32_t>(tokens.end() - tail.size(), tokens.end()), tail);
+}
+
+TEST(ImagePrompt, MarkerCountMustMatchTheImages) {
+  std::vector<ImageInput> one(1), three(3);
+  EXPECT_THROW(tokenize_with_images("<IMG><IMG>", format(), qwen3(), one), ApiError);
+  EXPECT_THROW(tokenize_with_images("<IMG><IMG>", format(), qwen3(), three), ApiError);
+  std::vector<ImageInput> none;
+  EXPECT_EQ(tokenize_with_images("plain text", format(), qwen3(), none), encode("plain text"));
+}
+
+}  // namespace
+}  // namespace sluice::api
