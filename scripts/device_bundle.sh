@@ -13,11 +13,16 @@ rm -rf devcarry && mkdir -p devcarry/bin devcarry/lib
 cp build/cuda/sluice build/cuda/backend_tests build/cuda/model_tests build/cuda/engine_tests devcarry/bin/
 strip devcarry/bin/*
 for lib in libxxhash.so.0 libhwy.so.1 libpcre2-8.so.0 libutf8proc.so.2 libcpp-httplib.so.0.11 \
-           libbrotlidec.so.1 libbrotlienc.so.1 libbrotlicommon.so.1 libgomp.so.1 libcrypto.so.3; do
+           libbrotlidec.so.1 libbrotlienc.so.1 libbrotlicommon.so.1 libgomp.so.1 libcrypto.so.3 \
+           libjpeg.so.62 libpng16.so.16 libgif.so.7 libwebp.so.7 libwebpdemux.so.2 libssl.so.3; do
   cp -L "/lib/x86_64-linux-gnu/$lib" devcarry/lib/
 done
 mkdir -p devcarry/tok  # the GPU machine has no ../shared: make-model needs a tokenizer
 cp ../shared/testdata/tokenizers/qwen3/tokenizer.json devcarry/tok/
+if [ -f models/gemma3-270m-q4_k_m.gguf ]; then  # Gemma 3's vocabulary (image tokens) for VLMs
+  .venv/bin/python bench/gpu/vocab_only_gguf.py models/gemma3-270m-q4_k_m.gguf \
+    devcarry/tok/gemma3-vocab.gguf
+fi
 for f in ${DEVCARRY_EXTRA:-}; do cp "$f" devcarry/bin/ && strip "devcarry/bin/$(basename "$f")"; done
 tar czf /tmp/devcarry_pack.tgz devcarry
 rm -rf devcarry && mkdir devcarry && mv /tmp/devcarry_pack.tgz devcarry/pack.tgz
