@@ -33,12 +33,33 @@ class TensorInfo:
     info_end: int
 
 
-def type_nbytes(ggml_type: int, shape) -> int:
-    from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+# (elements, bytes) per block of the types read without the `gguf` package (F32, F16, Q8_0, BF16):
+# machines without it (the GPU machine) can still read float and Q8_0 files.
+_PLAIN_BLOCKS = {0: (1, 4), 1: (1, 2), 8: (32, 34), 30: (1, 2)}
 
-    block, size = GGML_QUANT_SIZES[GGMLQuantizationType(ggml_type)]
+
+def type_nbytes(ggml_type: int, shape) -> int:
+    try:
+        from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+
+        block, size = GGML_QUANT_SIZES[GGMLQuantizationType(ggml_type)]
+    except ImportError:
+        block, size = _PLAIN_BLOCKS[ggml_type]
     n = int(np.prod(shape))
     return n // block * size
+
+
+def _dequantize_plain(raw: np.ndarray, ggml_type: int) -> np.ndarray:
+    """F32, F16, BF16 and Q8_0 (f16 scale + 32 int8 codes per block) with numpy alone."""
+    if ggml_type == 0:
+        return raw.view(np.float32)
+    if ggml_type == 1:
+        return raw.view(np.float16).astype(np.float32)
+    if ggml_type == 30:
+        return (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+    blocks = raw.reshape(-1, 34)
+    d = blocks[:, :2].copy().view(np.float16).astype(np.float32)
+    return (d * blocks[:, 2:].view(np.int8).astype(np.float32)).reshape(-1)
 
 
 class _Cursor:
@@ -111,18 +132,15 @@ class GgufLite:
 
     def array(self, name: str) -> np.ndarray:
         """Dequantized float32 array in numpy order (outermost first)."""
-        from gguf.constants import GGMLQuantizationType
-        from gguf.quants import dequantize
-
         t = self.tensors[name]
-        qt = GGMLQuantizationType(t.type)
         raw = np.frombuffer(self.raw(name), dtype=np.uint8)
-        if qt == GGMLQuantizationType.F32:
-            a = raw.view(np.float32)
-        elif qt == GGMLQuantizationType.F16:
-            a = raw.view(np.float16)
+        if t.type in _PLAIN_BLOCKS:
+            a = _dequantize_plain(raw, t.type)
         else:
-            a = dequantize(raw, qt)
+            from gguf.constants import GGMLQuantizationType
+            from gguf.quants import dequantize
+
+            a = dequantize(raw, GGMLQuantizationType(t.type))
         return a.astype(np.float32).reshape(list(reversed(t.shape)))
 
 

@@ -3,14 +3,15 @@
 llama-cpp-python's ctypes bindings), on the CPU.
 
     python mtmd_image_embeddings.py --model TEXT.gguf --mmproj MMPROJ.gguf --image IMG.png \
-        -o OUT.f32 [--threads 2]
+        -o OUT.f32 [--threads 2] [--repeat N]
 
 Loads the text model's vocabulary only (vocab_only: mtmd reads its tokens; the projector's width
 is checked against the file's embedding_length here), tokenizes one media marker with the decoded image, runs mtmd_encode_chunk on the image
 chunk and writes mtmd_get_output_embd as raw little-endian float32 [n_tokens, n_embd].
 The image must already have the mmproj's size (clip.vision.image_size on each side): mtmd then
 copies its pixels unresized, so only the encoder and projector are compared. Prints
-"tokens N embd D ms T" (the encode's wall time) on stdout.
+"tokens N embd D ms T" on stdout: the wall time of the last of --repeat encodes (the first also
+allocates mtmd's compute buffers; warmup is off).
 """
 import argparse
 import ctypes
@@ -31,6 +32,7 @@ def main() -> int:
     ap.add_argument("--image", required=True, help="an RGB image file (PNG) of the mmproj's size")
     ap.add_argument("-o", "--output", required=True, help="output file (raw float32 little-endian)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
 
     from PIL import Image
@@ -92,12 +94,13 @@ def main() -> int:
         return 1
     n_tokens = mtmd.mtmd_input_chunk_get_n_tokens(image)
     n_embd = text_embd
-    start = time.perf_counter()
-    rc = mtmd.mtmd_encode_chunk(ctx, image)
-    ms = (time.perf_counter() - start) * 1e3
-    if rc != 0:
-        print(f"mtmd_image_embeddings: mtmd_encode_chunk failed ({rc})", file=sys.stderr)
-        return 1
+    for _ in range(max(1, args.repeat)):
+        start = time.perf_counter()
+        rc = mtmd.mtmd_encode_chunk(ctx, image)
+        ms = (time.perf_counter() - start) * 1e3
+        if rc != 0:
+            print(f"mtmd_image_embeddings: mtmd_encode_chunk failed ({rc})", file=sys.stderr)
+            return 1
     out = np.ctypeslib.as_array(mtmd.mtmd_get_output_embd(ctx), shape=(n_tokens * n_embd,))
     np.asarray(out, dtype="<f4").tofile(args.output)
     print(f"tokens {n_tokens} embd {n_embd} ms {ms:.1f}")

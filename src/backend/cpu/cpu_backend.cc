@@ -254,30 +254,50 @@ class CpuBackend final : public Backend {
                     [&](int64_t b, int64_t e) { cpu::gelu_erf_span(x + b, e - b, out + b); });
   }
 
-  // Work items of (sequence, head, block of kAttnRows query rows), shared out over the threads.
+  // Each (sequence, head)'s K and V laid out once (in parallel), then work items of (sequence,
+  // head, block of kAttnRows query rows) shared out over the threads.
   void bidirectional_attention(const float* q, const float* k, const float* v, int64_t num_heads,
                                int64_t head_dim, const SequenceBatch& batch, float scale,
                                float* out) override {
     const auto timed = op("bidirectional_attention", batch.num_tokens);
     constexpr int64_t kAttnRows = 16;
+    struct Head {
+      int64_t b, e, h;
+      size_t at;  // its layout's offset in attn_heads_
+    };
+    std::vector<Head> heads;
     struct Item {
-      int64_t b, e, h, t0, t1;
+      int64_t head, t0, t1;
     };
     std::vector<Item> items;
+    size_t floats = 0;
     for (int64_t s = 0; s < batch.num_seqs; ++s) {
       const int64_t b = batch.query_start[s], e = batch.query_start[s + 1];
-      for (int64_t h = 0; h < num_heads; ++h)
+      const auto layout = cpu::bidirectional_head_layout(e - b, head_dim);
+      for (int64_t h = 0; h < num_heads; ++h) {
         for (int64_t t = b; t < e; t += kAttnRows)
-          items.push_back({b, e, h, t, std::min(e, t + kAttnRows)});
+          items.push_back({static_cast<int64_t>(heads.size()), t, std::min(e, t + kAttnRows)});
+        heads.push_back({b, e, h, floats});
+        floats += static_cast<size_t>(layout.floats);
+      }
     }
+    if (attn_heads_.size() < floats) attn_heads_.resize(floats);
     const int64_t row = num_heads * head_dim;
+    parallel_chunks(threads_for(batch.num_tokens * row), static_cast<int64_t>(heads.size()), 1,
+                    [&](int64_t i0, int64_t i1) {
+                      for (int64_t i = i0; i < i1; ++i)
+                        cpu::bidirectional_attention_prepare(k, v, row, head_dim, heads[i].h,
+                                                             heads[i].b, heads[i].e,
+                                                             attn_heads_.data() + heads[i].at);
+                    });
+    const int64_t scratch = cpu::bidirectional_head_layout(batch.max_len, head_dim).scratch;
     parallel_chunks(threads_, static_cast<int64_t>(items.size()), 1, [&](int64_t i0, int64_t i1) {
-      std::vector<float> scratch(
-          static_cast<size_t>(cpu::bidirectional_attention_scratch(batch.max_len, head_dim)));
+      std::vector<float> buf(static_cast<size_t>(scratch));
       for (int64_t i = i0; i < i1; ++i) {
-        const Item& it = items[i];
-        cpu::bidirectional_attention_rows(q, k, v, row, head_dim, it.h, it.b, it.e, it.t0, it.t1,
-                                          scale, scratch.data(), out);
+        const Head& hd = heads[items[i].head];
+        cpu::bidirectional_attention_rows(q, row, head_dim, hd.h, hd.b, hd.e, items[i].t0,
+                                          items[i].t1, scale, attn_heads_.data() + hd.at,
+                                          buf.data(), out);
       }
     });
   }
@@ -530,6 +550,7 @@ class CpuBackend final : public Backend {
   std::vector<cpu::ActTile16Int8> xt8_;
   std::vector<float> cos_, sin_;
   std::vector<float> delta_inputs_;  // gated_delta_rule: normalized q/k and gates per token
+  std::vector<float> attn_heads_;    // bidirectional_attention: each (sequence, head)'s K^T, V
   struct AttentionTileItem {
     int64_t seq, t0, t1, h0;  // tokens [t0, t1) of sequence seq, heads from h0
   };

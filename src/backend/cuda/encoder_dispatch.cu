@@ -18,7 +18,9 @@ void CudaBackend::gelu_erf(const float* x, int64_t count, float* out) {
 void CudaBackend::bidirectional_attention(const float* q, const float* k, const float* v,
                                           int64_t num_heads, int64_t head_dim,
                                           const SequenceBatch& batch, float scale, float* out) {
-  SLUICE_ASSERT(batch.max_len <= kMaxBidirectionalLen, "sequence too long for the encoder kernel");
+  SLUICE_ASSERT(
+      cuda::bidirectional_attention_tiled(head_dim) || batch.max_len <= kMaxBidirectionalLen,
+      "sequence too long for the encoder kernel");
   auto t = timer_->scope("bidirectional_attention", batch.num_tokens);
   cuda::bidirectional_attention(q, k, v, num_heads, head_dim, batch, scale, out, stream_);
 }

@@ -137,6 +137,9 @@ std::vector<OpCase> encoder_cases() {
   cases.push_back(bidirectional_attention_case({1}, 2, 8));
   cases.push_back(bidirectional_attention_case({5, 1, 17, 33}, 12, 32));
   cases.push_back(bidirectional_attention_case({256, 3}, 4, 64));
+  cases.push_back(bidirectional_attention_case({300, 45}, 4, 24));  // the tiny vision tower
+  cases.push_back(bidirectional_attention_case({700, 65}, 2, 72));  // SigLIP's heads of 72
+  cases.push_back(bidirectional_attention_case({130}, 1, 160));     // wider than the CUDA tiles
   cases.push_back(pool_case(Pooling::kMean, "mean"));
   cases.push_back(pool_case(Pooling::kCls, "cls"));
   cases.push_back(pool_case(Pooling::kLast, "last"));

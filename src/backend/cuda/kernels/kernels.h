@@ -41,8 +41,10 @@ void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim, fl
 void layer_norm(const float* x, int64_t n, int64_t dim, const float* weight, const float* bias,
                 float eps, float* y, cudaStream_t s);
 void gelu_erf(const float* x, int64_t count, float* out, cudaStream_t s);
-// Sequences up to kMaxBidirectionalLen tokens (their scores stay in shared memory).
+// Tiled (any length) for head_dim <= 128; wider heads: one block per (token, head) for sequences
+// up to kMaxBidirectionalLen tokens (their scores stay in shared memory).
 constexpr int64_t kMaxBidirectionalLen = 8192;
+bool bidirectional_attention_tiled(int64_t head_dim);
 void bidirectional_attention(const float* q, const float* k, const float* v, int64_t num_heads,
                              int64_t head_dim, const SequenceBatch& batch, float scale, float* out,
                              cudaStream_t s);
