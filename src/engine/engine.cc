@@ -132,7 +132,7 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
   scheduler_ = std::make_unique<Scheduler>(sc, *kv_, state_pool_.get());
   seed_rng_.seed(config.seed != 0 ? config.seed : std::random_device{}());
   eog_ids_ = model.tokenizer().eog_ids();
-  metrics_.kv_blocks_total = num_blocks - 1;
+  publish_metrics();  // before any step
   thread_ = std::thread([this] { loop(); });
 }
 
