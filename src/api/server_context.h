@@ -8,6 +8,7 @@
 
 #include "api/api_error.h"
 #include "api/grammar_cache.h"
+#include "api/media/image_memo.h"
 #include "api/responses/response_store.h"
 #include "api/server_metrics.h"
 #include "api/server_options.h"
@@ -45,7 +46,8 @@ struct ServerContext {
   bool harmony_prompt = false;         // the template is gpt-oss's: rendered by harmony_prompt.h
   bool template_takes_effort = false;  // the template reads `reasoning_effort`
   GrammarCache grammars;
-  ResponseStore responses;  // the Responses API's stored responses (store: true)
+  mutable ImageMemo image_memo;  // content hashes of pictures already decoded
+  ResponseStore responses;       // the Responses API's stored responses (store: true)
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};  // graceful shutdown: new requests and /health get 503
   std::atomic<int> in_flight{0};

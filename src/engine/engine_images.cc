@@ -37,8 +37,7 @@ std::optional<RequestError> Engine::validate_images(const EngineRequest& req) co
         int64_t{im.offset} + im.num_tokens > static_cast<int64_t>(req.prompt.size()))
       return E::invalid("images", where + ": its " + std::to_string(tokens) +
                                       " placeholder tokens must lie in the prompt, in order");
-    if (im.height != size || im.width != size || !im.pixels ||
-        im.pixels->size() != static_cast<size_t>(3 * size * size))
+    if (im.height != size || im.width != size || !im.pixels)
       return E::invalid("images", where + ": the encoder takes [3, " + std::to_string(size) + ", " +
                                       std::to_string(size) + "] pixels");
     end = int64_t{im.offset} + im.num_tokens;
@@ -81,9 +80,11 @@ void Engine::add_images(const SchedulerOutput& out, ForwardBatch& b,
   for (size_t first = 0; first < missing.size(); first += kMaxImagesPerEncode) {
     const int64_t k = std::min<int64_t>(kMaxImagesPerEncode, missing.size() - first);
     batch_pixels.resize(k * pixels);  // [k, 3, size, size]
-    for (int64_t j = 0; j < k; ++j)
-      std::copy(missing[first + j]->pixels->begin(), missing[first + j]->pixels->end(),
-                batch_pixels.begin() + j * pixels);
+    for (int64_t j = 0; j < k; ++j) {
+      const std::vector<float> px = missing[first + j]->pixels();
+      SLUICE_ASSERT(static_cast<int64_t>(px.size()) == pixels, "an image's pixels fit its size");
+      std::copy(px.begin(), px.end(), batch_pixels.begin() + j * pixels);
+    }
     batch_out.resize(k * tokens * dim);  // [k, tokens, dim]
     vision_->encode(batch_pixels.data(), k, batch_out.data());
     for (int64_t j = 0; j < k; ++j) {

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,8 +73,10 @@ enum class PromptOutput { kGenerate, kLastHidden, kLastLogits };
 struct ImageInput {
   int32_t offset = 0, num_tokens = 0;
   uint64_t hash_lo = 0, hash_hi = 0;  // content hash of the decoded picture (the cache key)
-  int32_t height = 0, width = 0;      // of `pixels`, as the model's processor sized them
-  std::shared_ptr<const std::vector<float>> pixels;  // [3, height, width], normalized
+  int32_t height = 0, width = 0;      // of the pixels, as the model's processor sizes them
+  // Makes the normalized pixels [3, height, width]: called by the engine only when the image's
+  // rows are in neither the prefix nor the encoder cache (so maybe never, maybe more than once).
+  std::function<std::vector<float>()> pixels;
 };
 
 struct EngineRequest {

@@ -1,9 +1,10 @@
-#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include "media/content_hash.h"
 
-#include <xxhash.h>
+#include <openssl/evp.h>
 
 #include <cstdio>
+#include <initializer_list>
+#include <memory>
 
 namespace sluice::media {
 
@@ -14,6 +15,26 @@ std::string ContentHash::hex() const {
   return buf;
 }
 
+namespace {
+
+// The first 128 bits of SHA-256 over the parts, as two big-endian words.
+ContentHash digest(std::initializer_list<std::span<const uint8_t>> parts) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  for (const auto& p : parts) EVP_DigestUpdate(ctx.get(), p.data(), p.size());
+  EVP_DigestFinal_ex(ctx.get(), out, &len);
+  ContentHash h;
+  for (int i = 0; i < 8; ++i) {
+    h.high = (h.high << 8) | out[i];
+    h.low = (h.low << 8) | out[8 + i];
+  }
+  return h;
+}
+
+}  // namespace
+
 ContentHash content_hash(const Image& image) {
   // The size as two little-endian uint32s, then the pixels.
   uint8_t size[8];
@@ -21,12 +42,11 @@ ContentHash content_hash(const Image& image) {
     size[i] = static_cast<uint8_t>(static_cast<uint32_t>(image.width) >> (8 * i));
     size[4 + i] = static_cast<uint8_t>(static_cast<uint32_t>(image.height) >> (8 * i));
   }
-  XXH3_state_t state;
-  XXH3_128bits_reset(&state);
-  XXH3_128bits_update(&state, size, sizeof(size));
-  XXH3_128bits_update(&state, image.rgb.data(), image.rgb.size());
-  const XXH128_hash_t h = XXH3_128bits_digest(&state);
-  return {h.high64, h.low64};
+  return digest({std::span<const uint8_t>(size), std::span<const uint8_t>(image.rgb)});
+}
+
+ContentHash bytes_hash(std::span<const uint8_t> bytes) {
+  return digest({bytes});
 }
 
 }  // namespace sluice::media

@@ -3,6 +3,7 @@
 #include <span>
 
 #include "api/media/media_fetch.h"
+#include "common/assert.h"
 #include "media/content_hash.h"
 #include "media/decode.h"
 #include "media/normalize.h"
@@ -10,28 +11,57 @@
 
 namespace sluice::api {
 
+namespace {
+
+// Gemma 3's processor: a BILINEAR resize to the encoder's square, then rescale and normalize.
+struct Preprocess {
+  int size = 0;
+  media::Normalization norm;
+
+  media::Image resized(media::Image image) const {
+    if (image.width == size && image.height == size) return image;
+    return media::resize(image, size, size, media::Resample::kBilinear);
+  }
+  std::vector<float> pixels(const media::Image& sized) const {
+    return media::normalize_to_chw(sized, norm);  // [3, size, size]
+  }
+};
+
+}  // namespace
+
 ImageInput load_image(const ServerContext& ctx, std::string_view url, const std::string& where) {
   const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
   if (!vision)
     throw invalid(where + ": this model takes no images (serve it with --mmproj FILE)", "messages");
   MediaFetchResult fetched = fetch_media(url, ctx.options.media);
   if (!fetched) throw media_api_error(fetched.error(), "messages");
-  Result<media::Image> decoded = media::decode_image(std::span(fetched.bytes()));
+  auto bytes = std::make_shared<const std::vector<uint8_t>>(std::move(fetched.bytes()));
+  const VisionConfig& vc = vision->config();
+  Preprocess pre{.size = static_cast<int>(vc.image_size)};
+  for (int c = 0; c < 3; ++c)
+    pre.norm.mean[c] = vc.image_mean[c], pre.norm.stddev[c] = vc.image_std[c];
+
+  ImageInput im;
+  im.height = im.width = pre.size;
+  // The pixels are made only when the engine runs the encoder: a picture either cache holds
+  // costs its digest (and, the first time, its decoding) and nothing more.
+  const media::ContentHash key = media::bytes_hash(*bytes);
+  if (const auto seen = ctx.image_memo.find(key)) {
+    im.hash_lo = seen->pixels.low, im.hash_hi = seen->pixels.high;
+    im.pixels = [bytes, pre] {
+      Result<media::Image> again = media::decode_image(std::span(*bytes));
+      SLUICE_ASSERT(again.ok(), "a picture that decoded once decodes again");
+      return pre.pixels(pre.resized(std::move(*again)));
+    };
+    return im;
+  }
+  Result<media::Image> decoded = media::decode_image(std::span(*bytes));
   if (!decoded) throw invalid(where + ": " + decoded.error(), "messages");
   const media::ContentHash hash = media::content_hash(*decoded);
-  // Gemma 3's processor: a BILINEAR resize to the encoder's square, rescale, normalize.
-  const VisionConfig& vc = vision->config();
-  const int size = static_cast<int>(vc.image_size);
-  const media::Image sized = decoded->width == size && decoded->height == size
-                                 ? std::move(*decoded)
-                                 : media::resize(*decoded, size, size, media::Resample::kBilinear);
-  media::Normalization norm;
-  for (int c = 0; c < 3; ++c) norm.mean[c] = vc.image_mean[c], norm.stddev[c] = vc.image_std[c];
-  ImageInput im;
-  im.hash_lo = hash.low;
-  im.hash_hi = hash.high;
-  im.height = im.width = size;
-  im.pixels = std::make_shared<const std::vector<float>>(media::normalize_to_chw(sized, norm));
+  ctx.image_memo.insert(key, {hash, decoded->width, decoded->height});
+  im.hash_lo = hash.low, im.hash_hi = hash.high;
+  auto sized = std::make_shared<const media::Image>(pre.resized(std::move(*decoded)));
+  im.pixels = [sized, pre] { return pre.pixels(*sized); };
   return im;
 }
 

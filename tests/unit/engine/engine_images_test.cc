@@ -51,14 +51,14 @@ class EngineImagesTest : public ::testing::Test {
     const int64_t size = e.vision()->image_size();
     std::mt19937 rng(static_cast<uint32_t>(seed));
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    auto px = std::make_shared<std::vector<float>>(3 * size * size);
-    for (float& v : *px) v = u(rng);
+    std::vector<float> px(3 * size * size);
+    for (float& v : px) v = u(rng);
     ImageInput im;
     im.offset = offset;
     im.num_tokens = static_cast<int32_t>(e.vision()->tokens_per_image());
     im.hash_lo = seed, im.hash_hi = seed * 7919;
     im.height = im.width = static_cast<int32_t>(size);
-    im.pixels = std::move(px);
+    im.pixels = [px] { return px; };
     return im;
   }
 
@@ -124,7 +124,7 @@ TEST_F(EngineImagesTest, BadImageInputsAreRefused) {
   EXPECT_TRUE(refused(ask(*e, "b", {picture(*e, 1, 10), picture(*e, 2, 20)})));  // overlapping
   EXPECT_TRUE(refused(ask(*e, "c", {picture(*e, 1, 30)})));  // past the prompt's end
   EngineRequest small = ask(*e, "d", {picture(*e, 1, 0)});
-  small.images[0].pixels = std::make_shared<std::vector<float>>(12);
+  small.images[0].height = 12;
   EXPECT_TRUE(refused(small));
   EngineConfig text_only;
   text_only.kv_cache_bytes = 16 << 20;

@@ -1,0 +1,32 @@
+// Pictures already decoded, by their bytes' digest: found again, least recently used out first.
+#include "api/media/image_memo.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace sluice::api {
+namespace {
+
+media::ContentHash key(uint64_t i) {
+  const std::vector<uint8_t> bytes{static_cast<uint8_t>(i), 1, 2};
+  return media::bytes_hash(bytes);
+}
+
+TEST(ImageMemo, FindsWhatItKeptAndForgetsTheLeastRecentlyUsed) {
+  ImageMemo memo(2);
+  memo.insert(key(1), {{1, 1}, 10, 20});
+  memo.insert(key(2), {{2, 2}, 30, 40});
+  ASSERT_TRUE(memo.find(key(1)));  // 1 is now the most recent: 2 goes first
+  memo.insert(key(3), {{3, 3}, 50, 60});
+  EXPECT_FALSE(memo.find(key(2)));
+  const auto one = memo.find(key(1));
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->pixels, (media::ContentHash{1, 1}));
+  EXPECT_EQ(one->width, 10);
+  EXPECT_TRUE(memo.find(key(3)));
+  EXPECT_NE(key(1), key(2));
+}
+
+}  // namespace
+}  // namespace sluice::api
