@@ -42,8 +42,9 @@ serve() {  # serve PORT ARGS...: starts sluice on the tiny VLM, waits until read
   for _ in $(seq 120); do curl -sf localhost:$port/health >/dev/null && return; sleep 0.5; done
   echo "server $port did not start"; tail -3 $w/serve-$port.log
 }
-serve 8301 --device cuda --deterministic; serve 8302 --device cpu --deterministic
-serve 8303 --device cuda --deterministic --max-num-batched-tokens 16
+serve 8301 --device cuda --deterministic --kv-cache-memory 2GiB
+serve 8302 --device cpu --deterministic --kv-cache-memory 2GiB
+serve 8303 --device cuda --deterministic --max-num-batched-tokens 16 --kv-cache-memory 2GiB
 for p in 8301 8302 8303; do
   python3 bench/gpu/vision_requests.py http://localhost:$p $w/r$p.json --images 3 --repeats 2 \
     --turns --size 300 >$w/r$p.txt 2>&1 || tail -3 $w/r$p.txt
@@ -65,15 +66,19 @@ echo "== 4. TTFT, Gemma 3 4B shape on CUDA"
 $b/sluice serve -m $w/4b.gguf --mmproj $w/4b-mmproj.gguf --chat-template $tpl --port 8304 \
   --device cuda >$w/serve-8304.log 2>&1 &
 for _ in $(seq 240); do curl -sf localhost:8304/health >/dev/null && break; sleep 0.5; done
-python3 bench/gpu/vision_requests.py http://localhost:8304 $w/r4b.json --images 4 --repeats 3 \
-  --turns --size 640
-python3 -c "
+for spec in "640 0" "1280 0" "1280 2000"; do  # image px, system-prompt words
+  set -- $spec
+  python3 bench/gpu/vision_requests.py http://localhost:8304 $w/r4b.json --images 5 --repeats 3 \
+    --turns --size $1 --system-words $2 >/dev/null
+  python3 -c "
 import json, statistics as st
 r = json.load(open('$w/r4b.json'))[4:]  # the first image warms the server up
 cold = [x['ttft_ms'] for x in r if x['repeat'] == 0]
 hot = [x['ttft_ms'] for x in r if x['repeat'] in (1, 2)]
 turn = [x['ttft_ms'] for x in r if x['repeat'] == 'turn']
-print(f'first {st.median(cold):.1f} ms, repeated {st.median(hot):.1f} ms ({st.median(cold) / st.median(hot):.1f}x), '
-      f'next turn {st.median(turn):.1f} ms ({st.median(cold) / st.median(turn):.1f}x)')"
+print(f'{$1} px, {$2} words: first {st.median(cold):.1f} ms, repeated {st.median(hot):.1f} ms '
+      f'({st.median(cold) / st.median(hot):.1f}x), next turn {st.median(turn):.1f} ms '
+      f'({st.median(cold) / st.median(turn):.1f}x); prompt {r[0][\"usage\"][\"prompt_tokens\"]} tokens')"
+done
 curl -s localhost:8304/metrics | grep -E "^sluice_(images_encoded|encoder_cache_hits)"
 pkill -f "sluice serve"

@@ -40,7 +40,8 @@ def ask(url: str, messages: list) -> dict:
             if c.get("usage"):
                 usage = c["usage"]
             for ch in c.get("choices", []):
-                if ttft is None:
+                token = ch["delta"].get("content") or (ch.get("logprobs") or {}).get("content")
+                if ttft is None and token:  # the first token, not the role chunk
                     ttft = time.perf_counter() - t0
                 text += ch["delta"].get("content") or ""
                 for t in (ch.get("logprobs") or {}).get("content") or []:
@@ -56,12 +57,16 @@ def main() -> None:
     a.add_argument("--size", type=int, default=320)
     a.add_argument("--repeats", type=int, default=3)
     a.add_argument("--turns", action="store_true", help="also the same conversation plus one turn")
+    a.add_argument("--system-words", type=int, default=0, help="a system prompt of N words first")
     o = a.parse_args()
     results = []
     for i in range(o.images):
         data = "data:image/png;base64," + base64.b64encode(png(i, o.size)).decode()
         msgs = [{"role": "user", "content": [{"type": "text", "text": f"Describe picture {i}."},
                                              {"type": "image_url", "image_url": {"url": data}}]}]
+        if o.system_words:  # a long conversation before the picture (shared by every image)
+            words = " ".join(f"word{j % 97}" for j in range(o.system_words))
+            msgs.insert(0, {"role": "system", "content": words})
         for rep in range(o.repeats):  # the first is cold, the rest hit the caches
             results.append({"image": i, "repeat": rep, **ask(o.url, msgs)})
         if o.turns:
