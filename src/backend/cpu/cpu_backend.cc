@@ -260,7 +260,7 @@ class CpuBackend final : public Backend {
                                int64_t head_dim, const SequenceBatch& batch, float scale,
                                float* out) override {
     const auto timed = op("bidirectional_attention", batch.num_tokens);
-    constexpr int64_t kAttnRows = 16;
+    constexpr int64_t kAttnRows = cpu::kMaxAttentionRows;
     struct Head {
       int64_t b, e, h;
       size_t at;  // its layout's offset in attn_heads_

@@ -1,10 +1,10 @@
 // Bidirectional (encoder) attention, vectorized with Highway (dynamic dispatch). Each (sequence,
 // head) is first laid out once: K^T in blocks of 2N keys ([len_pad / 2N][head_dim][2N], each block
 // contiguous) so a query's scores come 2N keys at a time with no horizontal sums and no strided
-// loads, and V [len, hd_pad] zero-padded to whole vectors. Queries then run in
-// groups of up to 4 that share every K^T and V load. Every score, softmax sum and output sums in a
-// fixed order per query row, whatever group it is in, so a row's result never depends on the rest
-// of the batch.
+// loads, and V [len, hd_pad] zero-padded to whole vectors. Up to 16 query rows then walk K^T and
+// V once (tiles that stay in cache), in groups of 4 that share each load. Every score, softmax sum
+// and output sums in a fixed order per query row, whatever group or tile it is in, so a row's
+// result never depends on the rest of the batch.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/encoder_attention.cc"
 #include "backend/cpu/hwy_targets.h"
@@ -94,83 +94,92 @@ float Softmax(float* s, int64_t len, int64_t len_pad) {
   return 1.0f / hn::GetLane(hn::SumOfLanes(d, total));
 }
 
-// out columns [c0, c0 + NV * N) of NQ queries = (s . V) * inv (NQ x NV accumulators in registers),
-// only those below head_dim written.
+// acc[NQ rows][hd_pad] += s[., j] V[j] over keys [j0, j1), columns [c0, c0 + NV * N): NQ x NV
+// accumulators in registers, loaded and stored around the tile (each lane still sums its keys
+// in order, so the tiling does not change a bit).
 template <int NQ, int NV>
-HWY_INLINE void WeightedValueColumns(const float* s, int64_t len, int64_t len_pad, const float* vp,
-                                     int64_t hd_pad, int64_t head_dim, int64_t c0, const float* inv,
-                                     float* const* outs) {
+HWY_INLINE void AccumulateColumns(const float* s, int64_t len_pad, int64_t j0, int64_t j1,
+                                  const float* vp, int64_t hd_pad, int64_t c0, float* acc) {
   const hn::ScalableTag<float> d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  hn::Vec<decltype(d)> acc[NQ][NV];
+  hn::Vec<decltype(d)> a[NQ][NV];
   for (int qi = 0; qi < NQ; ++qi)
-    for (int cv = 0; cv < NV; ++cv) acc[qi][cv] = hn::Zero(d);
-  for (int64_t j = 0; j < len; ++j) {
+    for (int cv = 0; cv < NV; ++cv) a[qi][cv] = hn::LoadU(d, acc + qi * hd_pad + c0 + cv * N);
+  for (int64_t j = j0; j < j1; ++j) {
     hn::Vec<decltype(d)> vv[NV];
     for (int cv = 0; cv < NV; ++cv) vv[cv] = hn::LoadU(d, vp + j * hd_pad + c0 + cv * N);
     for (int qi = 0; qi < NQ; ++qi) {
       const auto p = hn::Set(d, s[qi * len_pad + j]);
-      for (int cv = 0; cv < NV; ++cv) acc[qi][cv] = hn::MulAdd(p, vv[cv], acc[qi][cv]);
+      for (int cv = 0; cv < NV; ++cv) a[qi][cv] = hn::MulAdd(p, vv[cv], a[qi][cv]);
     }
   }
   for (int qi = 0; qi < NQ; ++qi)
-    for (int cv = 0; cv < NV; ++cv) {
-      const int64_t c = c0 + cv * N, live = std::min<int64_t>(N, head_dim - c);
-      const auto o = hn::Mul(acc[qi][cv], hn::Set(d, inv[qi]));
-      if (live == N)
-        hn::StoreU(o, d, outs[qi] + c);
-      else if (live > 0)  // the last, partial vector: never write into the next head's columns
-        hn::BlendedStore(o, hn::FirstN(d, static_cast<size_t>(live)), d, outs[qi] + c);
-    }
+    for (int cv = 0; cv < NV; ++cv) hn::StoreU(a[qi][cv], d, acc + qi * hd_pad + c0 + cv * N);
 }
 
-// out rows of NQ queries = (s . V) * inv over all hd_pad columns, 4 vectors at a time.
+// AccumulateColumns over all hd_pad columns, 4 vectors at a time.
 template <int NQ>
-HWY_INLINE void WeightedValues(const float* s, int64_t len, int64_t len_pad, const float* vp,
-                               int64_t hd_pad, int64_t head_dim, const float* inv,
-                               float* const* outs) {
+HWY_INLINE void Accumulate(const float* s, int64_t len_pad, int64_t j0, int64_t j1, const float* vp,
+                           int64_t hd_pad, float* acc) {
   const int64_t N = Lanes();
   int64_t c0 = 0;
   for (; c0 + 4 * N <= hd_pad; c0 += 4 * N)
-    WeightedValueColumns<NQ, 4>(s, len, len_pad, vp, hd_pad, head_dim, c0, inv, outs);
+    AccumulateColumns<NQ, 4>(s, len_pad, j0, j1, vp, hd_pad, c0, acc);
   switch ((hd_pad - c0) / N) {
     case 3:
-      return WeightedValueColumns<NQ, 3>(s, len, len_pad, vp, hd_pad, head_dim, c0, inv, outs);
+      return AccumulateColumns<NQ, 3>(s, len_pad, j0, j1, vp, hd_pad, c0, acc);
     case 2:
-      return WeightedValueColumns<NQ, 2>(s, len, len_pad, vp, hd_pad, head_dim, c0, inv, outs);
+      return AccumulateColumns<NQ, 2>(s, len_pad, j0, j1, vp, hd_pad, c0, acc);
     case 1:
-      return WeightedValueColumns<NQ, 1>(s, len, len_pad, vp, hd_pad, head_dim, c0, inv, outs);
+      return AccumulateColumns<NQ, 1>(s, len_pad, j0, j1, vp, hd_pad, c0, acc);
     default:
       return;
   }
 }
 
-template <int NQ>
-void QueryGroup(const float* q, int64_t row, int64_t off, int64_t head_dim, int64_t t,
-                const float* kt, const float* vp, int64_t len, float scale, float* s, float* out) {
-  const int64_t N = Lanes(), B = 2 * N;
-  const int64_t len_pad = (len + B - 1) / B * B, hd_pad = (head_dim + N - 1) / N * N;
-  const float* qs[NQ];
-  float* outs[NQ];
-  for (int qi = 0; qi < NQ; ++qi) {
-    qs[qi] = q + (t + qi) * row + off;
-    outs[qi] = out + (t + qi) * row + off;
-  }
-  for (int64_t j0 = 0; j0 < len_pad; j0 += B)
-    ScoreBlock<NQ>(qs, kt + j0 * head_dim, head_dim, scale, s + j0, len_pad);
-  float inv[NQ];
-  for (int qi = 0; qi < NQ; ++qi) inv[qi] = Softmax(s + qi * len_pad, len, len_pad);
-  WeightedValues<NQ>(s, len, len_pad, vp, hd_pad, head_dim, inv, outs);
-}
+constexpr int64_t kValueTile = 128;  // keys of V per pass of every query group (stays in L1/L2)
 
+// Query rows [t0, t1) (at most kMaxAttentionRows): every K^T block and V tile is read once for
+// all of them, in groups of 4 queries (then single ones) that share each load.
 void AttentionRows(const float* q, int64_t row, int64_t head_dim, int64_t h, int64_t b, int64_t e,
                    int64_t t0, int64_t t1, float scale, const float* kt, const float* vp,
                    float* scratch, float* out) {
-  const int64_t len = e - b, off = h * head_dim;
-  int64_t t = t0;
-  for (; t + 4 <= t1; t += 4)
-    QueryGroup<4>(q, row, off, head_dim, t, kt, vp, len, scale, scratch, out);
-  for (; t < t1; ++t) QueryGroup<1>(q, row, off, head_dim, t, kt, vp, len, scale, scratch, out);
+  const hn::ScalableTag<float> d;
+  const int64_t N = Lanes(), B = 2 * N, len = e - b, off = h * head_dim, nq = t1 - t0;
+  const int64_t len_pad = (len + B - 1) / B * B, hd_pad = (head_dim + N - 1) / N * N;
+  const int64_t groups = nq / 4;
+  float* s = scratch;                   // [nq, len_pad] scores, then softmax weights
+  float* acc = scratch + nq * len_pad;  // [nq, hd_pad] unnormalized outputs
+  const float* qs[kMaxAttentionRows];
+  for (int64_t r = 0; r < nq; ++r) qs[r] = q + (t0 + r) * row + off;
+  for (int64_t j0 = 0; j0 < len_pad; j0 += B) {
+    const float* blk = kt + j0 * head_dim;
+    for (int64_t g = 0; g < groups; ++g)
+      ScoreBlock<4>(qs + 4 * g, blk, head_dim, scale, s + 4 * g * len_pad + j0, len_pad);
+    for (int64_t r = 4 * groups; r < nq; ++r)
+      ScoreBlock<1>(qs + r, blk, head_dim, scale, s + r * len_pad + j0, len_pad);
+  }
+  float inv[kMaxAttentionRows];
+  for (int64_t r = 0; r < nq; ++r) inv[r] = Softmax(s + r * len_pad, len, len_pad);
+  std::fill(acc, acc + nq * hd_pad, 0.0f);
+  for (int64_t j0 = 0; j0 < len; j0 += kValueTile) {
+    const int64_t j1 = std::min(len, j0 + kValueTile);
+    for (int64_t g = 0; g < groups; ++g)
+      Accumulate<4>(s + 4 * g * len_pad, len_pad, j0, j1, vp, hd_pad, acc + 4 * g * hd_pad);
+    for (int64_t r = 4 * groups; r < nq; ++r)
+      Accumulate<1>(s + r * len_pad, len_pad, j0, j1, vp, hd_pad, acc + r * hd_pad);
+  }
+  for (int64_t r = 0; r < nq; ++r) {
+    float* o = out + (t0 + r) * row + off;
+    for (int64_t c = 0; c < head_dim; c += N) {
+      const auto v = hn::Mul(hn::LoadU(d, acc + r * hd_pad + c), hn::Set(d, inv[r]));
+      const int64_t live = std::min<int64_t>(N, head_dim - c);
+      if (live == N)
+        hn::StoreU(v, d, o + c);
+      else  // the last, partial vector: never write into the next head's columns
+        hn::BlendedStore(v, hn::FirstN(d, static_cast<size_t>(live)), d, o + c);
+    }
+  }
 }
 
 }  // namespace HWY_NAMESPACE
@@ -190,7 +199,7 @@ BidirectionalHeadLayout bidirectional_head_layout(int64_t len, int64_t head_dim)
   l.len_pad = (len + B - 1) / B * B;
   l.hd_pad = (head_dim + N - 1) / N * N;
   l.floats = head_dim * l.len_pad + len * l.hd_pad;
-  l.scratch = 4 * l.len_pad;
+  l.scratch = kMaxAttentionRows * (l.len_pad + l.hd_pad);
   return l;
 }
 void bidirectional_attention_prepare(const float* k, const float* v, int64_t row, int64_t head_dim,

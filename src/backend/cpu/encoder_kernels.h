@@ -12,8 +12,9 @@ void layer_norm_rows(const float* x, int64_t n, int64_t dim, const float* weight
 void gelu_erf_span(const float* x, int64_t count, float* out);
 // Bidirectional attention of one (sequence, head) (encoder_attention.cc, Highway), in two steps:
 // its K and V laid out once into `head` (layout.floats floats: K^T in blocks of keys, then V
-// [len, hd_pad], zero-padded), then any rows [t0, t1) of the sequence [b, e): out = softmax(q k^T
-// * scale) v, with `scratch` of layout.scratch floats per thread.
+// [len, hd_pad], zero-padded), then up to kMaxAttentionRows rows [t0, t1) of the sequence [b, e):
+// out = softmax(q k^T * scale) v, with `scratch` of layout.scratch floats per thread.
+constexpr int64_t kMaxAttentionRows = 32;
 struct BidirectionalHeadLayout {
   int64_t len_pad = 0, hd_pad = 0, floats = 0, scratch = 0;
 };

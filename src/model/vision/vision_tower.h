@@ -44,7 +44,7 @@ class VisionTower {
   void encode(const float* pixels, int64_t num_images, float* out);
 
  private:
-  VisionTower(Backend& be);
+  explicit VisionTower(Backend& be);
 
   Backend& be_;
   std::unique_ptr<GgufFile> file_;  // the mapped file the host weights point into
