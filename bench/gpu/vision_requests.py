@@ -46,7 +46,8 @@ def ask(url: str, messages: list) -> dict:
                 text += ch["delta"].get("content") or ""
                 for t in (ch.get("logprobs") or {}).get("content") or []:
                     lps.append(t["logprob"])
-    return {"ttft_ms": 1000 * ttft, "text": text, "logprobs": lps, "usage": usage}
+    return {"ttft_ms": None if ttft is None else 1000 * ttft, "text": text, "logprobs": lps,
+            "usage": usage}
 
 
 def main() -> None:
@@ -76,8 +77,9 @@ def main() -> None:
             results.append({"image": i, "repeat": "turn", **ask(o.url, more)})
     json.dump(results, open(o.out, "w"), indent=1)
     for r in results:
-        print(f"image {r['image']} {r['repeat']}: ttft {r['ttft_ms']:.1f} ms, cached "
-              f"{r['usage']['prompt_tokens_details']['cached_tokens']}/{r['usage']['prompt_tokens']}, "
+        print(f"image {r['image']} {r['repeat']}: ttft {r['ttft_ms'] or float('nan'):.1f} ms, cached "
+              f"{((r['usage'] or {}).get('prompt_tokens_details') or {}).get('cached_tokens')}/"
+              f"{(r['usage'] or {}).get('prompt_tokens')}, "
               f"{r['text'][:24]!r}")
 
 
