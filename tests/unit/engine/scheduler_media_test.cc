@@ -11,14 +11,9 @@
 namespace sluice {
 namespace {
 
+using testing::counts;
 using testing::finish_step;
 using testing::make_seq;
-
-std::vector<int32_t> counts(const SchedulerOutput& out) {
-  std::vector<int32_t> v;
-  for (const auto& s : out.scheduled) v.push_back(s.num_new_tokens);
-  return v;
-}
 
 kv::MediaKey image(int32_t start, int32_t length, uint64_t hash) {
   return {.start = start, .length = length, .hash_lo = hash, .hash_hi = ~hash};

@@ -16,14 +16,9 @@ namespace {
 
 using kv::BlockId;
 
+using testing::counts;
 using testing::finish_step;
 using testing::make_seq;
-
-std::vector<int32_t> counts(const SchedulerOutput& out) {
-  std::vector<int32_t> v;
-  for (const auto& s : out.scheduled) v.push_back(s.num_new_tokens);
-  return v;
-}
 
 TEST(Scheduler, PrefillThenDecodeWithExactBlocks) {
   kv::KvCacheManager kv(9, 4, true);  // blocks 1..8

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <numeric>
+#include <vector>
 
 #include "engine/scheduler.h"
 #include "kv/block_hash.h"
@@ -19,6 +20,13 @@ inline std::unique_ptr<Sequence> make_seq(kv::RequestId id, int32_t num_prompt,
   s->num_prompt_tokens = num_prompt;
   s->root_hash = kv::root_hash("");
   return s;
+}
+
+// The token count of each scheduled sequence, in order.
+inline std::vector<int32_t> counts(const SchedulerOutput& out) {
+  std::vector<int32_t> v;
+  for (const auto& s : out.scheduled) v.push_back(s.num_new_tokens);
+  return v;
 }
 
 // What the engine does after a step: every sequence that reached its end samples a token.
