@@ -127,6 +127,8 @@ Status copy_gguf_tokenizer(const std::string& path, int64_t vocab_size, GgufWrit
       w.add_string(key, *s);
     else if (auto* b = std::get_if<bool>(&value.v))
       w.add_bool(key, *b);
+    else if (auto* i = std::get_if<int64_t>(&value.v); i && key.ends_with("_token_id"))
+      w.add_uint32(key, static_cast<uint32_t>(*i));  // uint32 in the spec; llama.cpp checks it
     else if (auto* i = std::get_if<int64_t>(&value.v))
       w.add_int32(key, static_cast<int32_t>(*i));
     else if (auto* u = std::get_if<uint64_t>(&value.v))

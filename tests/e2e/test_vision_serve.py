@@ -185,6 +185,18 @@ def vision_model(sluice, tmp_path_factory):
     return text, mmproj
 
 
+def test_the_text_model_loads_in_llama_cpp(vision_model):
+    """make-model copies a GGUF tokenizer with the spec's key types (token ids are uint32, which
+    llama.cpp checks), so llama.cpp's server can be run on the same files."""
+    import gguf
+    import llama_cpp
+
+    fields = gguf.GGUFReader(str(vision_model[0])).fields
+    assert fields["tokenizer.ggml.bos_token_id"].types == [gguf.GGUFValueType.UINT32]
+    llm = llama_cpp.Llama(str(vision_model[0]), vocab_only=True, verbose=False)
+    assert llm.n_vocab() == 262144
+
+
 def vision_server(sluice_bin, vision_model, *args: str) -> SluiceServer:
     # One thread: the model is tiny, and OpenMP's spinning barriers made a 2-thread server ~20x
     # slower per token on a shared 2-core machine whenever another process held a core.
