@@ -18,8 +18,8 @@ v=devcarry/tok/gemma3-vocab.gguf tpl=tests/data/templates/gemma3_vision_test.jin
   --format gguf-q4_k --vision gemma3-4b --mmproj $w/4b-mmproj.gguf -o $w/4b.gguf >/dev/null 2>&1
 log "models made"
 wait_up() { for _ in $(seq 600); do curl -sf localhost:$1/health >/dev/null && return 0; sleep 0.5; done; return 1; }
-run() {  # run NAME ROUND: one server's requests
-  local port=8401
+run() {  # run NAME ROUND PORT: one server's requests (a port per run: no waiting for a socket)
+  local port=$3
   if [ "$1" = sluice ]; then
     $b/sluice serve -m $w/4b.gguf --mmproj $w/4b-mmproj.gguf --chat-template $tpl --port $port \
       --device cuda >$out/$1-$2.log 2>&1 &
@@ -28,7 +28,7 @@ run() {  # run NAME ROUND: one server's requests
       --chat-template-file $tpl -ngl 99 --port $port -c 16384 >$out/$1-$2.log 2>&1 &
   fi
   local pid=$!
-  wait_up $port || log "$1 did not start"
+  wait_up $port || { log "$1 did not start"; kill $pid; return; }
   for size in 640 1280; do
     python3 bench/gpu/vision_requests.py http://localhost:$port $out/$1-$2-$size.json --images 5 \
       --repeats 3 --turns --size $size >$out/$1-$2-$size.txt 2>&1 || log "$1 $size: requests failed"
@@ -36,7 +36,7 @@ run() {  # run NAME ROUND: one server's requests
   kill $pid; wait $pid 2>/dev/null
   log "$1 round $2 done"
 }
-run sluice 1; run llama.cpp 1; run llama.cpp 2; run sluice 2
+run sluice 1 8411; run llama.cpp 1 8412; run llama.cpp 2 8413; run sluice 2 8414
 python3 - "$out" >"$out/table.txt" 2>&1 <<'PY'
 import json, statistics as st, sys, pathlib
 out = pathlib.Path(sys.argv[1])
