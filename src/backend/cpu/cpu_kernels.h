@@ -113,6 +113,7 @@ void rms_norm_rows(const float* x, int64_t n, int64_t dim, const float* weight, 
 void rope_rows(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const float* cos_t,
                const float* sin_t, int64_t rotary_dim, bool interleaved);
 void silu_mul_span(const float* gate, const float* up, int64_t count, float* out);
+// out = gelu_tanh(gate) * up; up null: gelu_tanh(gate) alone (out may alias gate).
 void gelu_mul_span(const float* gate, const float* up, int64_t count, float* out);
 void scale_span(float* x, int64_t count, float s);
 void add_span(float* x, const float* y, int64_t count);

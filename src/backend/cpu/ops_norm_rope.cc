@@ -131,13 +131,14 @@ void GeluMulSpan(const float* gate, const float* up, int64_t count, float* out) 
   for (; i + N <= count; i += N) {
     const auto g = hn::LoadU(df, gate + i);
     const auto m2u = hn::Mul(g, hn::MulAdd(hn::Mul(g, g), k3, k1));  // -2u
-    const auto e = hn::Exp(df, hn::Min(m2u, lim));
-    hn::StoreU(hn::Mul(hn::Div(g, hn::Add(one, e)), hn::LoadU(df, up + i)), df, out + i);
+    const auto y = hn::Div(g, hn::Add(one, hn::Exp(df, hn::Min(m2u, lim))));
+    hn::StoreU(up ? hn::Mul(y, hn::LoadU(df, up + i)) : y, df, out + i);
   }
   for (; i < count; ++i) {
     const float g = gate[i];
     const float m2u = -2.0f * c * (g + 0.044715f * g * g * g);
-    out[i] = g / (1.0f + std::exp(std::min(m2u, 88.0f))) * up[i];
+    const float y = g / (1.0f + std::exp(std::min(m2u, 88.0f)));
+    out[i] = up ? y * up[i] : y;
   }
 }
 

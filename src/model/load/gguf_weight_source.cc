@@ -84,12 +84,6 @@ std::string gguf_tensor_name(const std::string& hf, const std::string& arch) {
 
 namespace {
 
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 class GgufWeightSource final : public WeightSource {
  public:
   explicit GgufWeightSource(const GgufFile& g)

@@ -13,12 +13,6 @@ namespace sluice {
 
 namespace {
 
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 bool float_dtype(const std::string& d, DType* out) {
   if (d == "F32")
     *out = DType::F32;

@@ -45,4 +45,11 @@ Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::
 // arch: the GGUF architecture where names differ by family (gemma3's norms).
 std::string gguf_tensor_name(const std::string& hf_name, const std::string& arch = "");
 
+// "[2560, 1152]": a tensor's shape in load errors.
+inline std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
 }  // namespace sluice

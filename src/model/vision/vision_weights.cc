@@ -5,15 +5,10 @@
 
 #include "formats/gguf.h"
 #include "model/load/quant_import.h"
+#include "model/load/weight_source.h"
 
 namespace sluice {
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 // w as F32 (a copy unless it is F32 already).
 Weight to_f32(const Weight& w) {
