@@ -132,7 +132,7 @@ HarmonyPromptOptions harmony_options(const ChatPromptInput& in) {
 
 }  // namespace
 
-ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in) {
+ChatPrompt build_chat_prompt(const ModelContext& ctx, const ChatPromptInput& in) {
   if (!ctx.chat_template)
     throw invalid("the model has no (usable) chat template; use /v1/completions", "messages");
   const Tokenizer& tok = ctx.model->tokenizer();
@@ -209,7 +209,7 @@ std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
   return std::move(*text);
 }
 
-std::vector<int32_t> tokenize_prompt(const ServerContext& ctx, const std::string& text) {
+std::vector<int32_t> tokenize_prompt(const ModelContext& ctx, const std::string& text) {
   auto ids = ctx.model->tokenizer().encode(
       text, EncodeOptions{.add_special = true, .parse_special = false});
   if (ids.empty()) throw invalid("the prompt is empty", "prompt");

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "api/server_context.h"
+#include "api/model_context.h"
 
 namespace sluice::api {
 
@@ -41,7 +41,7 @@ struct ChatPrompt {
 // placeholder tokens laid out as its processor does.
 // Harmony templates (ctx.harmony_prompt) are rendered by harmony_prompt.h. strftime_now and the
 // harmony date read SLUICE_FIXED_DATE when it is set.
-ChatPrompt build_chat_prompt(const ServerContext& ctx, const ChatPromptInput& in);
+ChatPrompt build_chat_prompt(const ModelContext& ctx, const ChatPromptInput& in);
 
 // The rendering step alone: with `tpl` (and the tokenizer's bos / eos texts), or harmony's
 // renderer when `tpl` is null.
@@ -49,6 +49,6 @@ std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
                              const std::string& bos, const std::string& eos);
 
 // A plain prompt (completions): tokenized with the tokenizer's BOS rule.
-std::vector<int32_t> tokenize_prompt(const ServerContext& ctx, const std::string& text);
+std::vector<int32_t> tokenize_prompt(const ModelContext& ctx, const std::string& text);
 
 }  // namespace sluice::api

@@ -8,9 +8,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 }  // namespace
 
-Generation::Generation(ServerContext& ctx, EngineRequest request) : ctx_(ctx) {
-  if (ctx_.in_flight.fetch_add(1) >= ctx_.options.max_queued_requests) {
-    ctx_.in_flight.fetch_sub(1);
+Generation::Generation(ModelContext& ctx, EngineRequest request)
+    : ctx_(ctx), keep_(ctx.weak_from_this().lock()) {
+  if (ctx_.in_flight().fetch_add(1) >= ctx_.options.max_queued_requests) {
+    ctx_.in_flight().fetch_sub(1);
     throw ApiError(ErrorKind::kQueueFull, "the server has " +
                                               std::to_string(ctx_.options.max_queued_requests) +
                                               " requests in flight; retry later");
@@ -25,7 +26,7 @@ Generation::Generation(ServerContext& ctx, EngineRequest request) : ctx_(ctx) {
                   : Clock::time_point::max();
   auto stream = ctx_.engine->submit(std::move(request));
   if (!stream) {
-    ctx_.in_flight.fetch_sub(1);
+    ctx_.in_flight().fetch_sub(1);
     throw engine_error(stream.request_error());
   }
   stream_ = *stream;
@@ -38,7 +39,7 @@ Generation::~Generation() {
     while (auto out = stream_->next(Clock::now() + std::chrono::seconds(30)))
       if (out->finished) break;
   }
-  ctx_.in_flight.fetch_sub(1);
+  ctx_.in_flight().fetch_sub(1);
 }
 
 void Generation::abort(AbortCause cause) {
@@ -58,11 +59,11 @@ void Generation::observe(const RequestOutput& out) {
   for (const SequenceDelta& d : out.deltas) {
     if (d.token_ids.empty()) continue;
     if (!seen_token_) {
-      ctx_.metrics.ttft_s.observe(std::chrono::duration<double>(now - start_).count());
+      ctx_.metrics->ttft_s.observe(std::chrono::duration<double>(now - start_).count());
       seen_token_ = true;
       first_token_ = now;
     } else {
-      ctx_.metrics.inter_token_s.observe(std::chrono::duration<double>(now - last_token_).count());
+      ctx_.metrics->inter_token_s.observe(std::chrono::duration<double>(now - last_token_).count());
     }
     last_token_ = now;
     break;
@@ -72,10 +73,10 @@ void Generation::observe(const RequestOutput& out) {
   if (out.finished) {
     finished_ = true;
     if (seen_token_ && out.stats.num_output_tokens > 1)
-      ctx_.metrics.tpot_s.observe(std::chrono::duration<double>(now - first_token_).count() /
-                                  static_cast<double>(out.stats.num_output_tokens - 1));
-    ctx_.metrics.e2e_s.observe(std::chrono::duration<double>(now - start_).count());
-    ctx_.metrics.count_tokens(out.stats.num_prompt_tokens, out.stats.num_output_tokens);
+      ctx_.metrics->tpot_s.observe(std::chrono::duration<double>(now - first_token_).count() /
+                                   static_cast<double>(out.stats.num_output_tokens - 1));
+    ctx_.metrics->e2e_s.observe(std::chrono::duration<double>(now - start_).count());
+    ctx_.metrics->count_tokens(out.stats.num_prompt_tokens, out.stats.num_output_tokens);
   }
 }
 

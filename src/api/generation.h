@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "api/server_context.h"
+#include "api/model_context.h"
 #include "engine/request.h"
 
 namespace sluice::api {
@@ -25,7 +25,7 @@ class Generation {
  public:
   // Throws ApiError: 429 when the queue is full, else engine_error() of the engine's refusal
   // (its param is the engine's field name: "prompt", "top_p", ...).
-  Generation(ServerContext& ctx, EngineRequest request);
+  Generation(ModelContext& ctx, EngineRequest request);
   ~Generation();  // aborts an unfinished request; releases the admission slot
   Generation(const Generation&) = delete;
   Generation& operator=(const Generation&) = delete;
@@ -45,7 +45,8 @@ class Generation {
  private:
   void observe(const RequestOutput& out);
 
-  ServerContext& ctx_;
+  ModelContext& ctx_;
+  std::shared_ptr<ModelContext> keep_;  // the model stays loaded while the request runs
   std::string id_;
   std::shared_ptr<RequestStream> stream_;
   std::chrono::steady_clock::time_point start_, deadline_, first_token_, last_token_;

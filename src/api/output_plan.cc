@@ -112,7 +112,7 @@ bool forces_calls(const ToolRequest& t) {
 
 // reasoning_effort: the template's variable where it reads one; a 400 otherwise, unless the
 // request only hints at it.
-void plan_effort(const ServerContext& ctx, const ThinkingRequest& th, Json& kwargs) {
+void plan_effort(const ModelContext& ctx, const ThinkingRequest& th, Json& kwargs) {
   std::optional<std::string> effort = th.effort;
   if (!effort && ctx.harmony_prompt && th.enabled == false) effort = "low";
   if (!effort || kwargs.contains("reasoning_effort")) return;
@@ -128,7 +128,7 @@ void plan_effort(const ServerContext& ctx, const ThinkingRequest& th, Json& kwar
   }
 }
 
-std::shared_ptr<const parsers::ToolFormat> reasoning_format(const ServerContext& ctx) {
+std::shared_ptr<const parsers::ToolFormat> reasoning_format(const ModelContext& ctx) {
   if (ctx.tool_format.empty() || !ctx.template_knows_tools) return nullptr;
   std::shared_ptr<const parsers::ToolFormat> f = parsers::make_tool_format(ctx.tool_format);
   return f && f->reasoning_section() ? f : nullptr;
@@ -136,7 +136,7 @@ std::shared_ptr<const parsers::ToolFormat> reasoning_format(const ServerContext&
 
 }  // namespace
 
-OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
+OutputPlan plan_chat_output(const ModelContext& ctx, const OutputRequest& req,
                             ChatPromptInput& in) {
   OutputPlan plan;
   const ToolRequest& t = req.tools;
@@ -173,7 +173,7 @@ OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
   return plan;
 }
 
-void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan& plan,
+void apply_output_plan(ModelContext& ctx, const OutputRequest& req, OutputPlan& plan,
                        const std::string& prompt_text, EngineRequest& er) {
   const Tokenizer& tok = ctx.model->tokenizer();
   const EncodeOptions special{.add_special = false, .parse_special = true};
@@ -262,7 +262,7 @@ void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan&
   er.constraint = [g = *grammar, vocab] { return std::make_unique<GrammarConstraint>(g, vocab); };
 }
 
-void configure_output_parsing(ServerContext& ctx) {
+void configure_output_parsing(ModelContext& ctx) {
   const std::string source = ctx.chat_template ? ctx.chat_template->source() : "";
   const ServerOptions& o = ctx.options;
   ctx.template_knows_tools = source.find("tools") != std::string::npos;

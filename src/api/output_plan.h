@@ -7,8 +7,8 @@
 #include <string>
 
 #include "api/chat_prompt.h"
+#include "api/model_context.h"
 #include "api/output_request.h"
-#include "api/server_context.h"
 #include "engine/request.h"
 #include "parsers/reasoning_parser.h"
 #include "parsers/tool_parser.h"
@@ -37,17 +37,16 @@ struct OutputPlan {
 // fills `in` (tools for the template, or a system text for templates that know no tools;
 // enable_thinking; reasoning_effort for templates that read it, gpt-oss's: there a request with
 // thinking off gets "low", the least that harmony models reason).
-OutputPlan plan_chat_output(const ServerContext& ctx, const OutputRequest& req,
-                            ChatPromptInput& in);
+OutputPlan plan_chat_output(const ModelContext& ctx, const OutputRequest& req, ChatPromptInput& in);
 
 // After rendering (`prompt_text`; empty for completions): the grammar constraint (compile errors
 // are 400s naming the field) and the reasoning control of the engine request.
-void apply_output_plan(ServerContext& ctx, const OutputRequest& req, OutputPlan& plan,
+void apply_output_plan(ModelContext& ctx, const OutputRequest& req, OutputPlan& plan,
                        const std::string& prompt_text, EngineRequest& er);
 
 // Once the model is loaded: the tool-call format and reasoning tags, from the flags
 // (--tool-call-parser, --reasoning-parser) or the chat template; whether the template is
 // harmony's (rendered by harmony_prompt.h) and whether it reads `reasoning_effort`.
-void configure_output_parsing(ServerContext& ctx);
+void configure_output_parsing(ModelContext& ctx);
 
 }  // namespace sluice::api

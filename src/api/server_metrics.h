@@ -20,8 +20,7 @@ class Histogram {
   explicit Histogram(std::vector<double> bounds);
   void observe(double v);
   // Appends "<name>_bucket{<labels>,le=..}", "_sum", "_count" lines; `labels` is k="v",...
-  void render(const std::string& name, const std::string& help, const std::string& labels,
-              std::string& out) const;
+  void render(const std::string& name, const std::string& labels, std::string& out) const;
 
  private:
   std::vector<double> bounds_;
@@ -31,27 +30,38 @@ class Histogram {
   uint64_t count_ = 0;
 };
 
-class ServerMetrics {
- public:
-  ServerMetrics();
-  // Once per response, after it was written (499: the client left first).
-  void count_request(const std::string& route, const std::string& model, int status);
-  void count_tokens(int64_t prompt, int64_t generated);
+// One model's latency histograms and token counts; the registry keeps them across reloads.
+struct ModelMetrics {
+  ModelMetrics();
   // Time to first token, between tokens, per output token after the first, end to end.
   Histogram ttft_s, inter_token_s, tpot_s, e2e_s;
-  // The model label of the latency, token and engine series (one model per server for now).
-  void set_model(const std::string& model);
+  std::atomic<int64_t> prompt_tokens{0}, generated_tokens{0};
+  void count_tokens(int64_t prompt, int64_t generated) {
+    prompt_tokens += prompt;
+    generated_tokens += generated;
+  }
+};
+
+class ServerMetrics {
+ public:
+  // Once per response, after it was written (499: the client left first).
+  void count_request(const std::string& route, const std::string& model, int status);
   struct ServerGauges {
     int64_t in_flight = 0;  // requests admitted by the HTTP layer and not finished
     bool draining = false;  // shutting down: new requests get 503
   };
-  std::string render(const EngineMetrics* engine, const ServerGauges& server) const;
+  // One model of the registry as /metrics shows it: every series carries model="<id>".
+  struct ModelSample {
+    std::string model;
+    const ModelMetrics* metrics = nullptr;
+    const EngineMetrics* engine = nullptr;  // null: not loaded (or an encoder model)
+    bool loaded = false;
+  };
+  std::string render(const std::vector<ModelSample>& models, const ServerGauges& server) const;
 
  private:
   mutable std::mutex mu_;
-  std::string model_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
-  std::atomic<int64_t> prompt_tokens_{0}, generated_tokens_{0};
 };
 
 }  // namespace sluice::api

@@ -16,11 +16,12 @@
 #include <thread>
 
 #include "api/http/http_server.h"
-#include "api/output_plan.h"
-#include "api/server_context.h"
+#include "api/model_loader.h"
+#include "api/model_registry.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
 #include "cli/engine_flags.h"
+#include "cli/model_catalog.h"
 #include "cli/shutdown_signals.h"
 #include "parsers/tool_parser.h"
 
@@ -29,7 +30,9 @@ namespace sluice {
 namespace {
 
 struct ServeOptions {
-  std::string model;
+  CatalogFlags catalog;
+  api::RegistryLimits limits;
+  std::string models_memory;  // --models-memory: bytes; empty: no limit
   std::string chat_template;  // a Jinja file that replaces the model's template
   std::string task = "auto";  // auto (from the model) | generate | embed | rerank
   api::ServerOptions server;
@@ -51,83 +54,50 @@ std::string apply_media_flags(ServeOptions& o) {
   return "";
 }
 
-// "SmolLM2-135M-Instruct.Q4_1.gguf" -> "SmolLM2-135M-Instruct.Q4_1"; a directory -> its name.
-std::string default_model_id(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::canonical(path, ec);  // models/default.gguf is a link
-  if (ec) p = path;
-  while (!p.empty() && p.filename().empty()) p = p.parent_path();
-  return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
+// What one loaded model takes beyond its files, for --models-memory: its KV budget.
+int64_t per_model_bytes(const EngineConfig& c) {
+  if (c.kv_cache_bytes > 0) return c.kv_cache_bytes;
+  return static_cast<int64_t>(c.kv_cache_fraction * static_cast<double>(physical_ram_bytes()));
 }
 
-// An encoder directory serves embeddings (rerank for a cross-encoder); a decoder serves
-// generation, embeddings (last-token pooling) with --task embed or when its files declare
-// last-token pooling, or rerank (yes/no scores, Qwen3-Reranker style) with --task rerank.
-Result<api::ServedTask> served_task(const std::string& path, const std::string& task,
-                                    DecoderPooling* pooling) {
-  const bool encoder = EncoderModel::is_encoder_dir(path);
-  const bool cross = encoder && EncoderModel::is_cross_encoder_dir(path);
-  const bool rerank = task == "rerank" || task == "score";
-  if (encoder) {
-    if (task == "embed" && cross)
-      return Status::error("serve", path + " is a cross-encoder: it serves rerank (--task rerank)");
-    if (rerank && !cross)
-      return Status::error("serve",
-                           path +
-                               " is an embedding encoder; --task rerank needs a "
-                               "cross-encoder (BertForSequenceClassification) or a decoder");
-    if (task == "generate")
-      return Status::error(
-          "serve", path + " is an encoder model: it serves " +
-                       (cross ? "rerank only (--task rerank)" : "embeddings only (--task embed)"));
-    return cross ? api::ServedTask::kRerank : api::ServedTask::kEmbed;
-  }
-  SLUICE_ASSIGN_OR_RETURN(*pooling, read_decoder_pooling(path));
-  if (rerank) return api::ServedTask::kRerank;
-  const bool embed = task == "embed" || (task == "auto" && pooling->declared);
-  return embed ? api::ServedTask::kEmbed : api::ServedTask::kGenerate;
-}
-
-// Loads the encoder and starts its embedding engine into ctx; an error message or "".
-std::string load_embedding_model(api::ServerContext& ctx, const std::string& path,
-                                 const EngineConfig& config) {
-  auto model = EncoderModel::load(path);
-  if (!model) return model.error();
-  auto engine = EmbeddingEngine::create(**model, config);
-  if (!engine) return engine.error();
-  ctx.encoder = std::move(*model);
-  ctx.embedder = std::move(*engine);
-  ctx.ready = true;
-  std::fprintf(stderr, "sluice: ready: %s model '%s', up to %d tokens per input\n",
-               ctx.task == api::ServedTask::kRerank ? "rerank" : "embedding", ctx.model_id.c_str(),
-               ctx.embedder->max_tokens());
-  return "";
+// True while any model is still loading (a load cannot be interrupted).
+bool loading(const api::ModelRegistry& models) {
+  for (const auto& s : models.list())
+    if (s.state == api::ModelState::kLoading) return true;
+  return false;
 }
 
 int serve(ServeOptions& o) {
   if (std::string error = apply_media_flags(o); !error.empty()) return fail(error);
-  auto path = resolve_model_path(o.model);
-  if (!path) return fail(path.error());
+  o.catalog.mmproj = o.engine.config.mmproj;
+  o.catalog.served_model_name = o.server.served_model_name;
+  auto specs = model_catalog(o.catalog);
+  if (!specs) return fail(specs.error());
   auto config = engine_config_from(o.engine);
   if (!config) return fail(config.error());
-  DecoderPooling pooling;
-  auto task = served_task(*path, o.task, &pooling);
-  if (!task) return fail(task.error());
+  config->mmproj.clear();  // each model's own (ModelSpec::mmproj)
+  if (!o.models_memory.empty()) {
+    auto bytes = parse_byte_size(o.models_memory, "--models-memory");
+    if (!bytes) return fail(bytes.error());
+    o.limits.memory_bytes = *bytes;
+  }
+  o.limits.per_model_bytes = per_model_bytes(*config);
+  o.limits.strict_ids = o.server.strict_model_id;
+  const bool lone = specs->size() == 1;  // loaded at start; its failure stops the server
 
-  api::ServerContext ctx;
-  ctx.options = o.server;
-  ctx.task = *task;
-  ctx.decoder_pooling = pooling;
-  ctx.created = static_cast<int64_t>(std::time(nullptr));
-  ctx.model_id =
-      o.server.served_model_name.empty() ? default_model_id(*path) : o.server.served_model_name;
+  api::ServerState state;
+  state.options = o.server;
+  state.created = static_cast<int64_t>(std::time(nullptr));
+  const api::ModelLoadOptions load{*config, o.chat_template, o.task};
+  state.models = std::make_unique<api::ModelRegistry>(
+      *specs, o.limits,
+      [&state, load](const api::ModelSpec& spec) { return api::load_model(state, spec, load); });
 #ifdef __GLIBC__
   // glibc gives each of up to 8 x cores threads its own heap (arena); with 512 HTTP workers,
   // memory freed after large request bodies then stays spread over them and RSS only grows.
   mallopt(M_ARENA_MAX, 4);
 #endif
-  ctx.metrics.set_model(ctx.model_id);
-  api::HttpServer server(ctx);
+  api::HttpServer server(state);
   if (Status s = server.bind(); !s) return fail(s.message());
   std::signal(SIGPIPE, SIG_IGN);
   // Before any thread starts (they inherit the blocked signals).
@@ -140,84 +110,39 @@ int serve(ServeOptions& o) {
       std::_Exit(0);
     }).detach();
   });
-  std::fprintf(stderr, "sluice: listening on http://%s:%d (loading %s)\n", o.server.host.c_str(),
-               server.port(), path->c_str());
+  std::string names;
+  for (const api::ModelSpec& s : *specs) names += (names.empty() ? "" : ", ") + s.id;
+  std::fprintf(stderr, "sluice: listening on http://%s:%d (%s %s)\n", o.server.host.c_str(),
+               server.port(),
+               lone ? "loading" : "models:", lone ? specs->front().path.c_str() : names.c_str());
 
   int load_status = 0;
-  std::atomic<bool> loader_done{false};
-  std::thread loader([&] {
-    struct Done {
-      std::atomic<bool>& flag;
-      ~Done() { flag = true; }
-    } done{loader_done};
-    if (ctx.task != api::ServedTask::kGenerate && EncoderModel::is_encoder_dir(*path)) {
-      if (std::string error = load_embedding_model(ctx, *path, *config); !error.empty()) {
-        load_status = fail(error);
-        server.stop_once_running(10.0);
+  std::thread starter;
+  if (lone) {  // as a one-model server always did: /health says 503 until the model is up
+    starter = std::thread([&] {
+      const std::string id = specs->front().id;
+      state.models->try_acquire(id);
+      std::string error;
+      while (state.models->wait_loaded(id, 3600, &error) == api::ModelState::kLoading) {
       }
-      return;
-    }
-    auto model = Model::load(*path);
-    if (!model) {
-      load_status = fail(model.error());
-      server.stop_once_running(10.0);
-      return;
-    }
-    auto engine = Engine::create(**model, *config);
-    if (!engine) {
-      load_status = fail(engine.error());
-      server.stop_once_running(10.0);
-      return;
-    }
-    if (ctx.task != api::ServedTask::kGenerate) {  // a decoder: last-token pooling or yes/no
-      ctx.model = std::move(*model);
-      ctx.engine = std::move(*engine);
-      ctx.ready = true;
-      std::fprintf(stderr, "sluice: ready: %s model '%s' (%s), %d tokens\n",
-                   ctx.task == api::ServedTask::kEmbed ? "embedding" : "rerank",
-                   ctx.model_id.c_str(),
-                   ctx.task == api::ServedTask::kEmbed ? "last-token pooling" : "yes/no scores",
-                   ctx.engine->max_model_len());
-      return;
-    }
-    std::string source = (*model)->chat_template();
-    if (!o.chat_template.empty()) {
-      std::ifstream in(o.chat_template, std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      if (!in) {
-        load_status = fail("cannot read --chat-template " + o.chat_template);
-        server.stop_once_running(10.0);
+      if (state.models->status(id)->state == api::ModelState::kLoaded) {
+        state.ready = true;
         return;
       }
-      source = text.str();
-    }
-    if (!source.empty()) {
-      auto tpl = ChatTemplate::parse(source);
-      if (tpl)
-        ctx.chat_template = std::make_unique<ChatTemplate>(std::move(*tpl));
-      else
-        std::fprintf(stderr,
-                     "sluice: warning: the chat template does not parse (%s); chat "
-                     "requests will be rejected\n",
-                     tpl.error().c_str());
-    }
-    ctx.model = std::move(*model);
-    api::configure_output_parsing(ctx);
-    ctx.engine = std::move(*engine);
-    ctx.ready = true;
-    std::fprintf(stderr, "sluice: ready: model '%s', %lld KV tokens\n", ctx.model_id.c_str(),
-                 static_cast<long long>(ctx.engine->kv_capacity_tokens()));
-  });
+      load_status = fail(error);
+      server.stop_once_running(10.0);
+    });
+  } else {
+    state.ready = true;
+  }
   server.run();
-  if (signals.signalled() && !loader_done) {  // a model load cannot be interrupted
-    std::fprintf(stderr, "sluice: stopped while loading the model\n");
+  if (signals.signalled() && loading(*state.models)) {  // a model load cannot be interrupted
+    std::fprintf(stderr, "sluice: stopped while loading a model\n");
     std::_Exit(0);
   }
-  loader.join();
-  ctx.ready = false;
-  ctx.engine.reset();  // stops the engine thread before the model goes
-  ctx.embedder.reset();
+  if (starter.joinable()) starter.join();
+  state.ready = false;
+  state.models.reset();  // stops every engine thread before its model goes
   return load_status;
 }
 
@@ -226,7 +151,26 @@ int serve(ServeOptions& o) {
 Command register_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Anthropic-compatible HTTP server");
-  cmd->add_option("-m,--model", o->model, "GGUF file or model directory (default: built-in)");
+  cmd->add_option("-m,--model", o->catalog.models,
+                  "GGUF file or model directory (default: built-in); NAME=PATH names it. "
+                  "Repeat to serve several models (requests pick one by name)");
+  cmd->add_option("--models-dir", o->catalog.models_dir,
+                  "Serve every GGUF file and model directory in DIR, named by file stem or folder "
+                  "name (a sibling mmproj-NAME.gguf is attached); loaded on first use");
+  cmd->add_option("--max-loaded-models", o->limits.max_loaded,
+                  "Models loaded at once; loading another unloads the least recently used idle "
+                  "one (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--models-memory", o->models_memory,
+                  "Memory for loaded models (file size + KV budget each, e.g. 16GiB); beyond it "
+                  "the least recently used idle model is unloaded (default: no limit)");
+  cmd->add_option("--idle-unload", o->limits.idle_unload_s,
+                  "Unload a model nobody used for S seconds (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--load-timeout", o->limits.load_timeout_s,
+                  "Seconds a request waits for its model to load (streamed requests get SSE "
+                  "comments meanwhile)")
+      ->capture_default_str();
   cmd->add_option("--task", o->task,
                   "What to serve: auto (rerank for a cross-encoder directory, embeddings for "
                   "another encoder or a decoder whose files pool the last token, else "

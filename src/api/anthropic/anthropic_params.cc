@@ -423,7 +423,7 @@ AnthropicRequest parse_anthropic_request(const Json& body) {
   return r;
 }
 
-AnthropicPromptTokens anthropic_prompt_tokens(const ServerContext& ctx, const AnthropicPrompt& p) {
+AnthropicPromptTokens anthropic_prompt_tokens(const ModelContext& ctx, const AnthropicPrompt& p) {
   ChatPromptInput in;
   in.messages = p.messages;
   in.add_generation_prompt = true;

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "api/json_fields.h"
+#include "api/model_context.h"
 #include "api/output_plan.h"
 #include "api/output_request.h"
-#include "api/server_context.h"
 #include "engine/sampling_params.h"
 
 namespace sluice::api {
@@ -42,6 +42,6 @@ struct AnthropicPromptTokens {
   std::vector<ImageInput> images;    // with their placeholder ranges in `tokens`
 };
 // Renders the chat template over the messages (and tools) and appends the prefill, if any.
-AnthropicPromptTokens anthropic_prompt_tokens(const ServerContext& ctx, const AnthropicPrompt& p);
+AnthropicPromptTokens anthropic_prompt_tokens(const ModelContext& ctx, const AnthropicPrompt& p);
 
 }  // namespace sluice::api

@@ -10,6 +10,7 @@
 #include "api/generation.h"
 #include "api/http/client_socket.h"
 #include "api/http/http_util.h"
+#include "api/http/model_route.h"
 #include "api/http/routes.h"
 
 namespace sluice::api {
@@ -22,7 +23,7 @@ constexpr auto kPoll = std::chrono::milliseconds(200);
 // With no output for this long a ping goes out, so a client gone during a long prefill is noticed.
 constexpr auto kKeepAlive = std::chrono::seconds(2);
 
-EngineRequest engine_request(ServerContext& ctx, const AnthropicRequest& r,
+EngineRequest engine_request(ModelContext& ctx, const AnthropicRequest& r,
                              AnthropicPromptTokens& prompt) {
   EngineRequest e;
   e.id = ctx.new_id("msg_");
@@ -45,7 +46,7 @@ EngineRequest engine_request(ServerContext& ctx, const AnthropicRequest& r,
   return e;
 }
 
-void respond_once(ServerContext& ctx, httplib::Response& res, EngineRequest e,
+void respond_once(ModelContext& ctx, httplib::Response& res, EngineRequest e,
                   const std::vector<std::string>& stops, const OutputPlan& plan) {
   const std::string id = e.id;
   Generation gen(ctx, std::move(e));
@@ -61,7 +62,7 @@ void respond_once(ServerContext& ctx, httplib::Response& res, EngineRequest e,
 
 // Writes the whole event stream in one provider call; a failed write (client gone) aborts the
 // request at once. Admission errors were raised before, as plain HTTP errors.
-void respond_stream(ServerContext& ctx, httplib::Response& res, EngineRequest e,
+void respond_stream(ModelContext& ctx, httplib::Response& res, EngineRequest e,
                     std::vector<std::string> stops, std::shared_ptr<OutputPlan> plan) {
   const std::string id = e.id;
   const int64_t num_prompt = static_cast<int64_t>(e.prompt.size());
@@ -139,30 +140,23 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, EngineRequest e,
 
 }  // namespace
 
-void register_anthropic_routes(httplib::Server& server, ServerContext& ctx) {
-  server.Post("/v1/messages", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    handle(ctx, req, res, Protocol::kAnthropic, "/v1/messages", [&] {
-      ctx.require_ready();
-      const AnthropicRequest r = parse_anthropic_request(parse_body(req));
-      ctx.check_model(r.prompt.model);
-      AnthropicPromptTokens prompt = anthropic_prompt_tokens(ctx, r.prompt);
-      EngineRequest e = engine_request(ctx, r, prompt);
-      if (r.stream)
-        respond_stream(ctx, res, std::move(e), r.params.stop, prompt.plan);
-      else
-        respond_once(ctx, res, std::move(e), r.params.stop, *prompt.plan);
-    });
-  });
-  server.Post("/v1/messages/count_tokens",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
-                handle(ctx, req, res, Protocol::kAnthropic, "/v1/messages/count_tokens", [&] {
-                  ctx.require_ready();
-                  const AnthropicPrompt p = parse_anthropic_prompt(parse_body(req));
-                  ctx.check_model(p.model);
-                  const auto prompt = anthropic_prompt_tokens(ctx, p);
-                  set_json(res, Json{{"input_tokens", prompt.tokens.size()}});
-                });
-              });
+void register_anthropic_routes(httplib::Server& http, ServerState& server) {
+  post_model_route(http, server, "/v1/messages", Protocol::kAnthropic,
+                   [](ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
+                     const AnthropicRequest r = parse_anthropic_request(parse_body(req));
+                     AnthropicPromptTokens prompt = anthropic_prompt_tokens(ctx, r.prompt);
+                     EngineRequest e = engine_request(ctx, r, prompt);
+                     if (r.stream)
+                       respond_stream(ctx, res, std::move(e), r.params.stop, prompt.plan);
+                     else
+                       respond_once(ctx, res, std::move(e), r.params.stop, *prompt.plan);
+                   });
+  post_model_route(http, server, "/v1/messages/count_tokens", Protocol::kAnthropic,
+                   [](ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
+                     const AnthropicPrompt p = parse_anthropic_prompt(parse_body(req));
+                     const auto prompt = anthropic_prompt_tokens(ctx, p);
+                     set_json(res, Json{{"input_tokens", prompt.tokens.size()}});
+                   });
 }
 
 }  // namespace sluice::api

@@ -13,6 +13,7 @@
 #include "api/http/connection_server.h"
 #include "api/http/http_util.h"
 #include "api/http/routes.h"
+#include "api/model_registry.h"
 
 namespace sluice::api {
 
@@ -46,18 +47,18 @@ bool api_key_ok(const httplib::Request& req, const std::string& key) {
 
 }  // namespace
 
-HttpServer::HttpServer(ServerContext& ctx)
-    : ctx_(ctx), server_(std::make_unique<ConnectionServer>()) {
-  const int threads = std::max(8, ctx_.options.http_threads);
+HttpServer::HttpServer(ServerState& state)
+    : state_(state), server_(std::make_unique<ConnectionServer>()) {
+  const int threads = std::max(8, state_.options.http_threads);
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_payload_max_length(ctx_.options.max_body_bytes);
+  server_->set_payload_max_length(state_.options.max_body_bytes);
   server_->set_keep_alive_max_count(1000);
   server_->set_tcp_nodelay(true);  // stream each SSE event at once (no Nagle delay)
   server_->set_read_timeout(300, 0);
   server_->set_write_timeout(300, 0);
 
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    const auto& origins = ctx_.options.cors_origins;
+    const auto& origins = state_.options.cors_origins;
     const std::string origin = req.get_header_value("Origin");
     if (!origin.empty() && !origins.empty()) {
       const bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
@@ -72,15 +73,15 @@ HttpServer::HttpServer(ServerContext& ctx)
       res.status = 204;
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (!ctx_.options.api_key.empty() && req.path != "/health" &&
-        !api_key_ok(req, ctx_.options.api_key)) {
+    if (!state_.options.api_key.empty() && req.path != "/health" &&
+        !api_key_ok(req, state_.options.api_key)) {
       set_error(res, ApiError(ErrorKind::kAuthentication, "invalid or missing API key"),
                 protocol_of(req.path));
       // Answered before the body is read: close, or the unread body breaks the next request.
       res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (route_model_card(ctx_, req, res) || route_stored_response(ctx_, req, res))
+    if (route_model_card(state_, req, res) || route_stored_response(state_, req, res))
       return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
   });
@@ -111,8 +112,8 @@ HttpServer::HttpServer(ServerContext& ctx)
   server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     RequestRecord& record = current_request();
     const int status = record.streamed && !record.stream_ended ? 499 : res.status;
-    ctx_.metrics.count_request(record.route.empty() ? route_label(req.path) : record.route,
-                               record.model, status);
+    state_.metrics.count_request(record.route.empty() ? route_label(req.path) : record.route,
+                                 record.model, status);
     record = {};
 #ifdef __GLIBC__
     // After a large body (and the JSON, prompt and tokens made from it) glibc keeps the freed
@@ -121,26 +122,26 @@ HttpServer::HttpServer(ServerContext& ctx)
 #endif
   });
 
-  register_misc_routes(*server_, ctx_);
-  register_openai_routes(*server_, ctx_);
-  register_embeddings_routes(*server_, ctx_);
-  register_rerank_routes(*server_, ctx_);
-  register_anthropic_routes(*server_, ctx_);
-  register_responses_routes(*server_, ctx_);
+  register_misc_routes(*server_, state_);
+  register_openai_routes(*server_, state_);
+  register_embeddings_routes(*server_, state_);
+  register_rerank_routes(*server_, state_);
+  register_anthropic_routes(*server_, state_);
+  register_responses_routes(*server_, state_);
 }
 
 HttpServer::~HttpServer() = default;
 
 Status HttpServer::bind() {
-  if (ctx_.options.port == 0) {
-    port_ = server_->bind_to_any_port(ctx_.options.host);
-    if (port_ <= 0) return Status::error("serve", "cannot bind " + ctx_.options.host);
+  if (state_.options.port == 0) {
+    port_ = server_->bind_to_any_port(state_.options.host);
+    if (port_ <= 0) return Status::error("serve", "cannot bind " + state_.options.host);
     return Status::ok();
   }
-  if (!server_->bind_to_port(ctx_.options.host, ctx_.options.port))
-    return Status::error("serve", "cannot bind " + ctx_.options.host + ":" +
-                                      std::to_string(ctx_.options.port) + " (in use?)");
-  port_ = ctx_.options.port;
+  if (!server_->bind_to_port(state_.options.host, state_.options.port))
+    return Status::error("serve", "cannot bind " + state_.options.host + ":" +
+                                      std::to_string(state_.options.port) + " (in use?)");
+  port_ = state_.options.port;
   return Status::ok();
 }
 
@@ -162,14 +163,16 @@ void HttpServer::stop_once_running(double timeout_s) {
 void HttpServer::drain(double timeout_s) {
   using Clock = std::chrono::steady_clock;
   auto wait_idle = [this](Clock::time_point deadline) {
-    while (ctx_.in_flight.load() > 0 && Clock::now() < deadline)
+    while (state_.in_flight.load() > 0 && Clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   };
-  ctx_.draining = true;
+  state_.draining = true;
   wait_idle(Clock::now() +
             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s)));
-  if (ctx_.ready.load() && ctx_.in_flight.load() > 0) {
-    ctx_.engine->shut_down();  // aborts the rest; their handlers answer within a poll
+  if (state_.in_flight.load() > 0) {
+    for (const ModelRegistry::Status& s : state_.models->list())
+      if (s.loaded && s.loaded->engine)
+        s.loaded->engine->shut_down();  // aborts the rest; their handlers answer within a poll
     wait_idle(Clock::now() + std::chrono::milliseconds(800));
   }
   stop();

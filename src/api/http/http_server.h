@@ -3,7 +3,7 @@
 // worker), auth, CORS, body limits and error bodies in the protocol's shape, and the route groups.
 #include <memory>
 
-#include "api/server_context.h"
+#include "api/server_state.h"
 #include "common/status.h"
 
 namespace httplib {
@@ -14,7 +14,7 @@ namespace sluice::api {
 
 class HttpServer {
  public:
-  explicit HttpServer(ServerContext& ctx);
+  explicit HttpServer(ServerState& state);
   ~HttpServer();
   Status bind();  // binds host:port (so /health answers 503 while the model loads)
   void run();     // serves until stop()
@@ -28,7 +28,7 @@ class HttpServer {
   int port() const { return port_; }
 
  private:
-  ServerContext& ctx_;
+  ServerState& state_;
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
 };

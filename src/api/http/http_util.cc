@@ -40,13 +40,9 @@ Json parse_body(const httplib::Request& req) {
   return body;
 }
 
-void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& res,
-            Protocol protocol, const std::string& route, const std::function<void()>& fn) {
-  RequestRecord& record = current_request();
-  record.route = route;
-  if (req.method == "POST") record.model = ctx.model_id;  // every POST route uses the model
+void answer_errors(httplib::Response& res, Protocol protocol, const std::string& route,
+                   const std::function<void()>& fn) {
   try {
-    ctx.require_task(req.method, route);
     fn();
   } catch (const ApiError& e) {
     set_error(res, e, protocol);
@@ -59,6 +55,12 @@ void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
     set_error(res, ApiError(ErrorKind::kInternal, std::string("internal error: ") + e.what()),
               protocol);
   }
+}
+
+void handle(httplib::Response& res, Protocol protocol, const std::string& route,
+            const std::function<void()>& fn) {
+  current_request().route = route;
+  answer_errors(res, protocol, route, fn);
 }
 
 }  // namespace sluice::api

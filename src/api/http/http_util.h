@@ -5,7 +5,7 @@
 
 #include "api/api_error.h"
 #include "api/json_fields.h"
-#include "api/server_context.h"
+#include "api/server_state.h"
 
 namespace httplib {
 struct Request;
@@ -15,9 +15,12 @@ struct Response;
 namespace sluice::api {
 
 // Runs `fn`; an ApiError (or a JSON type error) becomes the protocol's error body with its
-// status; anything else becomes a 500 (a bug). Labels the request's record (client_socket.h).
-void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& res,
-            Protocol protocol, const std::string& route, const std::function<void()>& fn);
+// status; anything else becomes a 500 (a bug).
+void answer_errors(httplib::Response& res, Protocol protocol, const std::string& route,
+                   const std::function<void()>& fn);
+// answer_errors() for a route that uses no model; labels the request's record (client_socket.h).
+void handle(httplib::Response& res, Protocol protocol, const std::string& route,
+            const std::function<void()>& fn);
 void set_error(httplib::Response& res, const ApiError& e, Protocol protocol);
 // The body as a JSON object (400 naming the parse error otherwise).
 Json parse_body(const httplib::Request& req);

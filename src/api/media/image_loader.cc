@@ -29,7 +29,7 @@ struct Preprocess {
 
 }  // namespace
 
-ImageInput load_image(const ServerContext& ctx, std::string_view url, const std::string& where) {
+ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::string& where) {
   const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
   if (!vision)
     throw invalid(where + ": this model takes no images (serve it with --mmproj FILE)", "messages");
@@ -46,7 +46,8 @@ ImageInput load_image(const ServerContext& ctx, std::string_view url, const std:
   // The pixels are made only when the engine runs the encoder: a picture either cache holds
   // costs its digest (and, the first time, its decoding) and nothing more.
   const media::ContentHash key = media::bytes_hash(*bytes);
-  if (const auto seen = ctx.image_memo.find(key)) {
+  ImageMemo* memo = ctx.image_memo();
+  if (const auto seen = memo ? memo->find(key) : std::nullopt) {
     im.hash_lo = seen->pixels.low, im.hash_hi = seen->pixels.high;
     im.pixels = [bytes, pre] {
       Result<media::Image> again = media::decode_image(std::span(*bytes));
@@ -58,7 +59,7 @@ ImageInput load_image(const ServerContext& ctx, std::string_view url, const std:
   Result<media::Image> decoded = media::decode_image(std::span(*bytes));
   if (!decoded) throw invalid(where + ": " + decoded.error(), "messages");
   const media::ContentHash hash = media::content_hash(*decoded);
-  ctx.image_memo.insert(key, {hash, decoded->width, decoded->height});
+  if (memo) memo->insert(key, {hash, decoded->width, decoded->height});
   im.hash_lo = hash.low, im.hash_hi = hash.high;
   auto sized = std::make_shared<const media::Image>(pre.resized(std::move(*decoded)));
   im.pixels = [sized, pre] { return pre.pixels(*sized); };

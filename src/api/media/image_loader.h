@@ -5,13 +5,13 @@
 #include <string>
 #include <string_view>
 
-#include "api/server_context.h"
+#include "api/model_context.h"
 #include "engine/request.h"
 
 namespace sluice::api {
 
 // `where` names the part in errors ("messages[1].content[0]"). The result's offset and
 // num_tokens are left for the prompt builder.
-ImageInput load_image(const ServerContext& ctx, std::string_view url, const std::string& where);
+ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::string& where);
 
 }  // namespace sluice::api

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "api/http/http_util.h"
+#include "api/http/model_route.h"
 #include "api/http/routes.h"
 #include "common/base64.h"
 #include "engine/prompt_pooling.h"
@@ -43,7 +44,7 @@ std::vector<int32_t> token_ids(const Json& list) {
   return ids;
 }
 
-EncoderSequence from_text(const ServerContext& ctx, const std::string& text) {
+EncoderSequence from_text(const ModelContext& ctx, const std::string& text) {
   if (text.empty()) throw invalid("input must not contain an empty string", "input");
   if (!ctx.encoder)  // a decoder: its tokenizer's post-processor (Qwen3-Embedding's adds EOS)
     return EncoderSequence{
@@ -55,7 +56,7 @@ EncoderSequence from_text(const ServerContext& ctx, const std::string& text) {
 
 // The request's inputs: texts are tokenized with the model's special tokens; token ids are
 // used as given (as vLLM and OpenAI take them).
-std::vector<EncoderSequence> parse_inputs(const ServerContext& ctx, const Json& input) {
+std::vector<EncoderSequence> parse_inputs(const ModelContext& ctx, const Json& input) {
   std::vector<EncoderSequence> out;
   if (input.is_string()) {
     out.push_back(from_text(ctx, input.get<std::string>()));
@@ -93,14 +94,14 @@ Json base64_floats(const std::vector<float>& v) {
   return base64::encode(bytes);
 }
 
-RequestResult<EmbeddingResult> embed_with_encoder(ServerContext& ctx, EmbeddingRequest request) {
+RequestResult<EmbeddingResult> embed_with_encoder(ModelContext& ctx, EmbeddingRequest request) {
   auto future = ctx.embedder->submit(std::move(request));
   if (!future) return future.request_error();
   return future->get();
 }
 
 // Last-token pooling through the decoder's Engine (prompt-only requests, batched by its scheduler).
-RequestResult<EmbeddingResult> embed_with_decoder(ServerContext& ctx, EmbeddingRequest request,
+RequestResult<EmbeddingResult> embed_with_decoder(ModelContext& ctx, EmbeddingRequest request,
                                                   int64_t dimensions) {
   EmbeddingResult result;
   std::vector<std::vector<int32_t>> inputs;
@@ -115,15 +116,14 @@ RequestResult<EmbeddingResult> embed_with_decoder(ServerContext& ctx, EmbeddingR
   return result;
 }
 
-void embeddings(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  ctx.require_ready();
+void embeddings(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Json body = parse_body(req);
   for (const auto& [key, value] : body.items())
     if (!listed(kFields, key))
       throw invalid("unknown parameter '" + key + "' (supported: model, input, encoding_format, " +
                         "dimensions, user)",
                     key);
-  if (const Json* m = json_field(body, "model")) ctx.check_model(json_string(*m, "model"));
+  if (const Json* m = json_field(body, "model")) json_string(*m, "model");  // a string
   if (const Json* u = json_field(body, "user")) json_string(*u, "user");
   bool as_base64 = false;
   if (const Json* f = json_field(body, "encoding_format")) {
@@ -167,10 +167,8 @@ void embeddings(ServerContext& ctx, const httplib::Request& req, httplib::Respon
 
 }  // namespace
 
-void register_embeddings_routes(httplib::Server& server, ServerContext& ctx) {
-  server.Post("/v1/embeddings", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    handle(ctx, req, res, Protocol::kOpenAI, "/v1/embeddings", [&] { embeddings(ctx, req, res); });
-  });
+void register_embeddings_routes(httplib::Server& http, ServerState& server) {
+  post_model_route(http, server, "/v1/embeddings", Protocol::kOpenAI, embeddings);
 }
 
 }  // namespace sluice::api

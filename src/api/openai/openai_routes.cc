@@ -10,6 +10,7 @@
 #include "api/generation.h"
 #include "api/http/client_socket.h"
 #include "api/http/http_util.h"
+#include "api/http/model_route.h"
 #include "api/http/routes.h"
 #include "api/openai/openai_params.h"
 #include "api/openai/openai_responses.h"
@@ -26,7 +27,7 @@ constexpr auto kPoll = std::chrono::milliseconds(100);
 // While nothing is produced (queued, long prefill), an SSE comment this often finds dead clients.
 constexpr auto kKeepAlive = std::chrono::seconds(2);
 
-int32_t vocab_size(const ServerContext& ctx) {
+int32_t vocab_size(const ModelContext& ctx) {
   return static_cast<int32_t>(ctx.model->config().vocab_size);
 }
 
@@ -93,7 +94,7 @@ void stream_response(httplib::Response& res, std::unique_ptr<Generation> generat
 }
 
 // Submits the request and answers it, as one JSON body or as an SSE stream.
-void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
+void run_request(ModelContext& ctx, httplib::Response& res, OpenAIRequest& r,
                  std::vector<int32_t> prompt, const std::string& prompt_param,
                  std::shared_ptr<OutputPlan> plan, const std::string& prompt_text,
                  std::vector<ImageInput> images = {}) {
@@ -151,11 +152,9 @@ void run_request(ServerContext& ctx, httplib::Response& res, OpenAIRequest& r,
   set_json(res, build_response(meta, all));
 }
 
-void chat_completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  ctx.require_ready();
+void chat_completions(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Json body = parse_body(req);
   OpenAIRequest r = parse_openai_request(body, OpenAIEndpoint::kChat, vocab_size(ctx));
-  if (r.model) ctx.check_model(*r.model);
   ChatPromptInput in;
   in.messages = std::move(r.messages);
   in.kwargs = std::move(r.template_kwargs);
@@ -166,21 +165,18 @@ void chat_completions(ServerContext& ctx, const httplib::Request& req, httplib::
               std::move(prompt.images));
 }
 
-void completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  ctx.require_ready();
+void completions(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Json body = parse_body(req);
   OpenAIRequest r = parse_openai_request(body, OpenAIEndpoint::kCompletions, vocab_size(ctx));
-  if (r.model) ctx.check_model(*r.model);
   std::vector<int32_t> prompt =
       r.prompt_is_tokens ? std::move(r.prompt_tokens) : tokenize_prompt(ctx, r.prompt_text);
   run_request(ctx, res, r, std::move(prompt), "prompt", std::make_shared<OutputPlan>(), "");
 }
 
 // {"prompt": str, "add_special_tokens": true} | {"messages": [...], "add_generation_prompt": true}
-void tokenize(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  ctx.require_ready();
+void tokenize(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Json body = parse_body(req);
-  if (const Json* m = json_field(body, "model")) ctx.check_model(json_string(*m, "model"));
+  if (const Json* m = json_field(body, "model")) json_string(*m, "model");  // a string
   std::vector<int32_t> tokens;
   if (body.contains("messages")) {
     ChatPromptInput in;
@@ -207,10 +203,9 @@ void tokenize(ServerContext& ctx, const httplib::Request& req, httplib::Response
 }
 
 // {"tokens": [ids]} -> {"prompt": text} (special tokens kept)
-void detokenize(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  ctx.require_ready();
+void detokenize(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Json body = parse_body(req);
-  if (const Json* m = json_field(body, "model")) ctx.check_model(json_string(*m, "model"));
+  if (const Json* m = json_field(body, "model")) json_string(*m, "model");  // a string
   const Json* t = json_field(body, "tokens");
   if (!t) throw invalid("tokens is required", "tokens");
   if (!t->is_array()) throw invalid("tokens must be a list of token ids", "tokens");
@@ -228,21 +223,13 @@ void detokenize(ServerContext& ctx, const httplib::Request& req, httplib::Respon
   set_json(res, Json{{"prompt", utf8::sanitize(tok.decode(ids, false))}});
 }
 
-using Handler = void (*)(ServerContext&, const httplib::Request&, httplib::Response&);
-
-void post(httplib::Server& server, ServerContext& ctx, const char* route, Handler fn) {
-  server.Post(route, [&ctx, route, fn](const httplib::Request& req, httplib::Response& res) {
-    handle(ctx, req, res, Protocol::kOpenAI, route, [&] { fn(ctx, req, res); });
-  });
-}
-
 }  // namespace
 
-void register_openai_routes(httplib::Server& server, ServerContext& ctx) {
-  post(server, ctx, "/v1/chat/completions", chat_completions);
-  post(server, ctx, "/v1/completions", completions);
-  post(server, ctx, "/tokenize", tokenize);
-  post(server, ctx, "/detokenize", detokenize);
+void register_openai_routes(httplib::Server& http, ServerState& server) {
+  post_model_route(http, server, "/v1/chat/completions", Protocol::kOpenAI, chat_completions);
+  post_model_route(http, server, "/v1/completions", Protocol::kOpenAI, completions);
+  post_model_route(http, server, "/tokenize", Protocol::kOpenAI, tokenize);
+  post_model_route(http, server, "/detokenize", Protocol::kOpenAI, detokenize);
 }
 
 }  // namespace sluice::api

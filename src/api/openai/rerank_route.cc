@@ -13,6 +13,7 @@
 
 #include "api/decoder_rerank.h"
 #include "api/http/http_util.h"
+#include "api/http/model_route.h"
 #include "api/http/routes.h"
 #include "tokenizer/encoder_input.h"
 
@@ -52,7 +53,7 @@ std::vector<std::string> parse_documents(const Json& docs) {
   return out;
 }
 
-EncoderSequence encode_pair(const ServerContext& ctx, const std::string& query,
+EncoderSequence encode_pair(const ModelContext& ctx, const std::string& query,
                             const std::string& doc) {
   const std::string_view b = doc;
   EncoderInputOptions opts;
@@ -62,15 +63,14 @@ EncoderSequence encode_pair(const ServerContext& ctx, const std::string& query,
   return EncoderSequence{std::move(e->ids), std::move(e->type_ids)};
 }
 
-void rerank(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  ctx.require_ready();
+void rerank(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Json body = parse_body(req);
   for (const auto& [key, value] : body.items())
     if (!listed(kFields, key))
       throw invalid("unknown parameter '" + key +
                         "' (supported: model, query, documents, top_n, return_documents)",
                     key);
-  if (const Json* m = json_field(body, "model")) ctx.check_model(json_string(*m, "model"));
+  if (const Json* m = json_field(body, "model")) json_string(*m, "model");  // a string
   const Json* q = json_field(body, "query");
   if (!q) throw invalid("query is required", "query");
   const std::string& query = json_string(*q, "query");
@@ -125,11 +125,9 @@ void rerank(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
 
 }  // namespace
 
-void register_rerank_routes(httplib::Server& server, ServerContext& ctx) {
+void register_rerank_routes(httplib::Server& http, ServerState& server) {
   for (const char* route : {"/v1/rerank", "/rerank", "/v2/rerank"})
-    server.Post(route, [&ctx, route](const httplib::Request& req, httplib::Response& res) {
-      handle(ctx, req, res, Protocol::kOpenAI, route, [&] { rerank(ctx, req, res); });
-    });
+    post_model_route(http, server, route, Protocol::kOpenAI, rerank);
 }
 
 }  // namespace sluice::api

@@ -1,6 +1,6 @@
 #include "api/responses/custom_tools.h"
 
-#include "api/server_context.h"
+#include "api/model_context.h"
 #include "structured/lark_grammar.h"
 #include "structured/text_match.h"
 
@@ -72,7 +72,7 @@ Json parse_custom_tool(const Json& t, size_t index, CustomTool& out, Json& funct
               {"format", std::move(format)}};
 }
 
-void compile_custom_tools(ServerContext& ctx, CustomToolSet& set) {
+void compile_custom_tools(ModelContext& ctx, CustomToolSet& set) {
   for (CustomTool& t : set.tools) {
     if (t.syntax.empty()) continue;
     auto g = ctx.grammars.get(t.cache_key(), [&t] { return t.root(); });

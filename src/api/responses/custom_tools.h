@@ -17,7 +17,7 @@
 
 namespace sluice::api {
 
-struct ServerContext;
+struct ModelContext;
 
 struct CustomTool {
   std::string name, description;
@@ -42,7 +42,7 @@ Json parse_custom_tool(const Json& tool, size_t index, CustomTool& out, Json& fu
 
 // Compiles every grammar (cached in ctx.grammars): errors are 400s with param
 // tools[i].format.definition and the grammar's "[lark] line:col what" message.
-void compile_custom_tools(ServerContext& ctx, CustomToolSet& set);
+void compile_custom_tools(ModelContext& ctx, CustomToolSet& set);
 
 // The system line for a forced custom tool.
 std::string forced_tool_instructions(const CustomTool& tool);

@@ -12,6 +12,7 @@
 #include "api/generation.h"
 #include "api/http/client_socket.h"
 #include "api/http/http_util.h"
+#include "api/http/model_route.h"
 #include "api/http/routes.h"
 #include "api/output_plan.h"
 #include "api/responses/responses_input.h"
@@ -47,13 +48,11 @@ auto naming_input(Fn&& fn) {
   }
 }
 
-PreparedResponse prepare(ServerContext& ctx, const httplib::Request& req, ResponsesEndpoint ep) {
-  ctx.require_ready();
+PreparedResponse prepare(ModelContext& ctx, const httplib::Request& req, ResponsesEndpoint ep) {
   PreparedResponse p;
   p.r = parse_responses_request(parse_body(req), ep);
-  if (p.r.model) ctx.check_model(*p.r.model);
   if (!p.r.previous_response_id.empty()) {
-    auto stored = ctx.responses.get(p.r.previous_response_id);
+    auto stored = ctx.server->responses.get(p.r.previous_response_id);
     if (!stored)
       throw ApiError(ErrorKind::kNotFound,
                      "Previous response with id '" + p.r.previous_response_id + "' not found.",
@@ -74,7 +73,7 @@ PreparedResponse prepare(ServerContext& ctx, const httplib::Request& req, Respon
   return p;
 }
 
-EngineRequest engine_request(ServerContext& ctx, PreparedResponse& p, const std::string& id) {
+EngineRequest engine_request(ModelContext& ctx, PreparedResponse& p, const std::string& id) {
   EngineRequest e;
   e.id = id;
   e.prompt = p.prompt.tokens;
@@ -95,7 +94,7 @@ EngineRequest engine_request(ServerContext& ctx, PreparedResponse& p, const std:
   return e;
 }
 
-std::unique_ptr<Generation> start(ServerContext& ctx, EngineRequest e) {
+std::unique_ptr<Generation> start(ModelContext& ctx, EngineRequest e) {
   try {
     return std::make_unique<Generation>(ctx, std::move(e));
   } catch (const ApiError& err) {  // named by the engine's field names
@@ -104,7 +103,7 @@ std::unique_ptr<Generation> start(ServerContext& ctx, EngineRequest e) {
   }
 }
 
-int64_t count_tokens(const ServerContext& ctx, const std::string& text) {
+int64_t count_tokens(const ModelContext& ctx, const std::string& text) {
   if (text.empty()) return 0;
   return static_cast<int64_t>(
       ctx.model->tokenizer()
@@ -113,7 +112,7 @@ int64_t count_tokens(const ServerContext& ctx, const std::string& text) {
 }
 
 // The finished response: its object, and the stored conversation when store is on.
-Json finish_response(ServerContext& ctx, const PreparedResponse& p, const ResponseHead& head,
+Json finish_response(ModelContext& ctx, const PreparedResponse& p, const ResponseHead& head,
                      const ResponseOutputWriter& w, bool incomplete, const RequestStats& stats) {
   Json response = response_json(head, incomplete ? "incomplete" : "completed", w.items(),
                                 responses_usage(stats, count_tokens(ctx, w.reasoning())));
@@ -121,12 +120,12 @@ Json finish_response(ServerContext& ctx, const PreparedResponse& p, const Respon
     Json conversation = p.conversation;
     for (const Json& item : w.items()) conversation.push_back(item);
     const ResponseStoreLimits limits{ctx.options.stored_responses, ctx.options.stored_bytes};
-    ctx.responses.put(head.id, StoredResponse{response, std::move(conversation)}, limits);
+    ctx.server->responses.put(head.id, StoredResponse{response, std::move(conversation)}, limits);
   }
   return response;
 }
 
-void respond_once(ServerContext& ctx, httplib::Response& res, const PreparedResponse& p,
+void respond_once(ModelContext& ctx, httplib::Response& res, const PreparedResponse& p,
                   const ResponseHead& head, std::unique_ptr<Generation> gen) {
   const RequestOutput out = gen->wait_all(client_gone);
   const SequenceDelta& d =
@@ -145,7 +144,7 @@ void respond_once(ServerContext& ctx, httplib::Response& res, const PreparedResp
 
 // Writes the whole event stream in one provider call; a failed write (client gone) aborts the
 // request at once. Admission errors were raised before, as plain HTTP errors.
-void respond_stream(ServerContext& ctx, httplib::Response& res, std::shared_ptr<PreparedResponse> p,
+void respond_stream(ModelContext& ctx, httplib::Response& res, std::shared_ptr<PreparedResponse> p,
                     ResponseHead head, std::shared_ptr<Generation> gen) {
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
@@ -211,7 +210,7 @@ void respond_stream(ServerContext& ctx, httplib::Response& res, std::shared_ptr<
   });
 }
 
-void create(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+void create(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto p = std::make_shared<PreparedResponse>(prepare(ctx, req, ResponsesEndpoint::kCreate));
   ResponseHead head;
   head.id = new_tool_call_id("resp_");
@@ -225,7 +224,7 @@ void create(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
     respond_once(ctx, res, *p, head, std::move(gen));
 }
 
-void input_tokens(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+void input_tokens(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const PreparedResponse p = prepare(ctx, req, ResponsesEndpoint::kInputTokens);
   set_json(res,
            Json{{"object", "response.input_tokens"}, {"input_tokens", p.prompt.tokens.size()}});
@@ -233,18 +232,12 @@ void input_tokens(ServerContext& ctx, const httplib::Request& req, httplib::Resp
 
 }  // namespace
 
-void register_responses_routes(httplib::Server& server, ServerContext& ctx) {
-  server.Post("/v1/responses", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    handle(ctx, req, res, Protocol::kOpenAI, "/v1/responses", [&] { create(ctx, req, res); });
-  });
-  server.Post("/v1/responses/input_tokens",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
-                handle(ctx, req, res, Protocol::kOpenAI, "/v1/responses/input_tokens",
-                       [&] { input_tokens(ctx, req, res); });
-              });
+void register_responses_routes(httplib::Server& http, ServerState& server) {
+  post_model_route(http, server, "/v1/responses", Protocol::kOpenAI, create);
+  post_model_route(http, server, "/v1/responses/input_tokens", Protocol::kOpenAI, input_tokens);
 }
 
-bool route_stored_response(ServerContext& ctx, const httplib::Request& req,
+bool route_stored_response(ServerState& server, const httplib::Request& req,
                            httplib::Response& res) {
   static const std::string kPrefix = "/v1/responses/";
   if ((req.method != "GET" && req.method != "DELETE") || req.path.size() <= kPrefix.size() ||
@@ -252,17 +245,17 @@ bool route_stored_response(ServerContext& ctx, const httplib::Request& req,
     return false;
   const std::string id = req.path.substr(kPrefix.size());
   if (id.find('/') != std::string::npos) return false;  // sub-resources: no route
-  handle(ctx, req, res, Protocol::kOpenAI, "/v1/responses/{id}", [&] {
-    ctx.require_ready();
+  handle(res, Protocol::kOpenAI, "/v1/responses/{id}", [&] {
+    server.require_running();
     auto not_found = [&] {
       return ApiError(ErrorKind::kNotFound, "Response with id '" + id + "' not found.", "id");
     };
     if (req.method == "DELETE") {
-      if (!ctx.responses.erase(id)) throw not_found();
+      if (!server.responses.erase(id)) throw not_found();
       set_json(res, Json{{"id", id}, {"object", "response"}, {"deleted", true}});
       return;
     }
-    auto stored = ctx.responses.get(id);
+    auto stored = server.responses.get(id);
     if (!stored) throw not_found();
     set_json(res, stored->response);
   });

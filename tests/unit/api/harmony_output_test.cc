@@ -31,9 +31,9 @@ std::string gpt_oss_template() {
 }
 
 // A context as configure_output_parsing leaves it for gpt-oss (its template, a tiny model).
-ServerContext& harmony_ctx() {
-  static ServerContext* ctx = [] {
-    auto* c = new ServerContext;
+ModelContext& harmony_ctx() {
+  static ModelContext* ctx = [] {
+    auto* c = new ModelContext;
     auto model = testing::load_tiny_model("harmony-test");
     EXPECT_TRUE(model) << model.error();
     c->model = std::move(*model);
@@ -59,7 +59,7 @@ ChatPromptInput ask() {
 }
 
 TEST(HarmonyPlan, TheTemplateChoosesHarmony) {
-  ServerContext& ctx = harmony_ctx();
+  ModelContext& ctx = harmony_ctx();
   EXPECT_EQ(ctx.tool_format, "harmony");
   EXPECT_TRUE(ctx.harmony_prompt);
   EXPECT_TRUE(ctx.template_knows_tools);
@@ -77,7 +77,7 @@ TEST(HarmonyPlan, ChannelsAreParsedWithoutTools) {
 }
 
 TEST(HarmonyPlan, ReasoningEffort) {
-  ServerContext& ctx = harmony_ctx();
+  ModelContext& ctx = harmony_ctx();
   auto effort_of = [&](OutputRequest req, Json kwargs = nullptr) {
     ChatPromptInput in = ask();
     in.kwargs = kwargs;
@@ -97,7 +97,7 @@ TEST(HarmonyPlan, ReasoningEffort) {
 }
 
 TEST(HarmonyPlan, EffortOnATemplateWithoutOne) {
-  ServerContext ctx;  // no template: takes no effort
+  ModelContext ctx;  // no template: takes no effort
   OutputRequest req;
   req.thinking.effort = "low";
   ChatPromptInput in = ask();
@@ -115,7 +115,7 @@ TEST(HarmonyPlan, EffortOnATemplateWithoutOne) {
 }
 
 TEST(HarmonyPlan, EngineControlAndGrammar) {
-  ServerContext& ctx = harmony_ctx();
+  ModelContext& ctx = harmony_ctx();
   const Tokenizer& tok = ctx.model->tokenizer();
   const EncodeOptions special{.add_special = false, .parse_special = true};
   {  // free output: a spent budget closes the analysis and opens the final answer

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "../tiny_model.h"
+#include "api/model_registry.h"
 
 namespace sluice::api {
 namespace {
@@ -28,17 +29,22 @@ std::unique_ptr<Model> tiny_model() {
 class Served {
  public:
   Served() {
-    ctx_.options.port = 0;
-    ctx_.model_id = "tiny";
-    ctx_.model = tiny_model();
-    EngineConfig c;
-    c.kv_cache_bytes = 32 << 20;
-    c.num_threads = 1;
-    auto engine = Engine::create(*ctx_.model, c);
-    EXPECT_TRUE(engine) << engine.error();
-    ctx_.engine = std::move(*engine);
-    ctx_.ready = true;
-    server_ = std::make_unique<HttpServer>(ctx_);
+    state_.options.port = 0;
+    state_.ready = true;
+    auto load = [this](const ModelSpec& spec) -> Result<ModelLease> {
+      auto ctx = std::make_shared<ModelContext>(state_);
+      ctx->model_id = spec.id;
+      ctx->model = tiny_model();
+      EngineConfig c;
+      c.kv_cache_bytes = 32 << 20;
+      c.num_threads = 1;
+      SLUICE_ASSIGN_OR_RETURN(ctx->engine, Engine::create(*ctx->model, c));
+      return ctx;
+    };
+    state_.models = std::make_unique<ModelRegistry>(std::vector<ModelSpec>{{"tiny", "", "", 0}},
+                                                    RegistryLimits{}, load);
+    lease_ = state_.models->acquire("tiny", 60);
+    server_ = std::make_unique<HttpServer>(state_);
     EXPECT_TRUE(server_->bind());
     thread_ = std::thread([this] {
       server_->run();
@@ -48,15 +54,17 @@ class Served {
   ~Served() {
     if (!stopped_) server_->stop();
     thread_.join();
-    ctx_.engine.reset();
+    lease_.reset();
+    state_.models.reset();
   }
   int port() const { return server_->port(); }
   HttpServer& server() { return *server_; }
-  ServerContext& ctx() { return ctx_; }
+  ModelContext& ctx() { return *lease_; }
+  ServerState& state() { return state_; }
   bool stopped() const { return stopped_; }
   // The sluice_requests_total sample of `route` and `status` (0 when absent).
   int count(const std::string& route, int status, const std::string& model = "tiny") {
-    const std::string text = ctx_.metrics.render(nullptr, {});
+    const std::string text = state_.metrics.render({}, {});
     const std::string key = "sluice_requests_total{route=\"" + route + "\",model=\"" + model +
                             "\",status=\"" + std::to_string(status) + "\"} ";
     const size_t at = text.find(key);
@@ -65,7 +73,7 @@ class Served {
   bool wait_blocks_free(double seconds) {
     const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
     while (Clock::now() < deadline) {
-      const EngineMetrics m = ctx_.engine->metrics();
+      const EngineMetrics m = lease_->engine->metrics();
       if (m.kv_blocks_used == 0 && m.num_running == 0 && m.num_waiting == 0) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -73,7 +81,8 @@ class Served {
   }
 
  private:
-  ServerContext ctx_;
+  ServerState state_;
+  ModelLease lease_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
   std::atomic<bool> stopped_{false};
@@ -120,7 +129,7 @@ int http_status(int port, const std::string& method, const std::string& path,
   return std::stoi(reply.substr(9, 3));
 }
 
-void wait_running(ServerContext& ctx) {
+void wait_running(ModelContext& ctx) {
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   while (ctx.engine->metrics().kv_blocks_used == 0 && Clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -170,7 +179,7 @@ TEST(HttpServer, DrainLetsRunningRequestsFinishAndRefusesNewOnes) {
   });
   wait_running(s.ctx());
   std::thread drain([&] { s.server().drain(30); });
-  while (!s.ctx().draining) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!s.state().draining) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(http_status(s.port(), "GET", "/health"), 503);
   client.join();
   drain.join();

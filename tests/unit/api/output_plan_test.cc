@@ -43,7 +43,7 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }
 
 TEST(OutputPlanTest, ThinkingIsOnByDefaultSoTheTemplateOpensTheSection) {
-  ServerContext ctx;
+  ModelContext ctx;
   ctx.reasoning_tags = ReasoningTags{};
   OutputRequest req;
   req.thinking.budget = 4;  // a budget alone must not leave the section closed
@@ -55,7 +55,7 @@ TEST(OutputPlanTest, ThinkingIsOnByDefaultSoTheTemplateOpensTheSection) {
 }
 
 TEST(OutputPlanTest, ThinkingOffClosesTheSection) {
-  ServerContext ctx;
+  ModelContext ctx;
   OutputRequest req;
   req.thinking.enabled = false;
   ChatPromptInput in = ask();
@@ -65,7 +65,7 @@ TEST(OutputPlanTest, ThinkingOffClosesTheSection) {
 }
 
 TEST(OutputPlanTest, TheRequestsOwnTemplateKwargWins) {
-  ServerContext ctx;
+  ModelContext ctx;
   OutputRequest req;
   req.thinking.enabled = true;
   ChatPromptInput in = ask();

@@ -33,7 +33,7 @@ std::unique_ptr<Model>& tiny_model() {
 
 // A context as configure_output_parsing leaves it for `template_file` (the model is shared).
 struct Configured {
-  ServerContext ctx;
+  ModelContext ctx;
   explicit Configured(const std::string& template_file,
                       const std::string& reasoning_parser = "auto") {
     ctx.model = std::move(tiny_model());

@@ -1,14 +1,14 @@
-// ServerContext::require_task: each task's POST routes pass, the others' are a 400 that names
+// ModelContext::require_task: each task's POST routes pass, the others' are a 400 that names
 // the task served; GET routes pass for every task.
 #include <gtest/gtest.h>
 
-#include "api/server_context.h"
+#include "api/model_context.h"
 
 namespace sluice::api {
 namespace {
 
 std::string refusal(ServedTask task, const std::string& method, const std::string& route) {
-  ServerContext ctx;
+  ModelContext ctx;
   ctx.task = task;
   ctx.model_id = "m";
   try {

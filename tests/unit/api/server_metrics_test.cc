@@ -17,12 +17,11 @@ bool has_line(const std::string& text, const std::string& line) {
 
 TEST(ServerMetrics, CountsEachRouteModelAndStatusApart) {
   ServerMetrics m;
-  m.set_model("m1");
   m.count_request("/v1/completions", "m1", 200);
   m.count_request("/v1/completions", "m1", 200);
   m.count_request("/v1/completions", "m1", 499);
   m.count_request("other", "", 404);
-  const std::string text = m.render(nullptr, {});
+  const std::string text = m.render({}, {});
   EXPECT_TRUE(has_line(
       text, R"(sluice_requests_total{route="/v1/completions",model="m1",status="200"} 2)"));
   EXPECT_TRUE(has_line(
@@ -33,26 +32,50 @@ TEST(ServerMetrics, CountsEachRouteModelAndStatusApart) {
 
 TEST(ServerMetrics, EscapesLabelValues) {
   ServerMetrics m;
-  m.set_model("a\"b\\c\nd");
-  const std::string text = m.render(nullptr, {});
+  ModelMetrics mm;
+  const std::string text = m.render({{"a\"b\\c\nd", &mm, nullptr, true}}, {});
   EXPECT_TRUE(has_line(text, R"(sluice_prompt_tokens_total{model="a\"b\\c\nd"} 0)")) << text;
 }
 
 TEST(ServerMetrics, HistogramsAreCumulativeAndLabelled) {
   ServerMetrics m;
-  m.set_model("m");
-  m.e2e_s.observe(0.2);
-  m.e2e_s.observe(3);
-  m.e2e_s.observe(1000);
-  const std::string text = m.render(nullptr, {.in_flight = 2, .draining = true});
+  ModelMetrics mm;
+  mm.e2e_s.observe(0.2);
+  mm.e2e_s.observe(3);
+  mm.e2e_s.observe(1000);
+  const std::string text =
+      m.render({{"m", &mm, nullptr, true}}, {.in_flight = 2, .draining = true});
   EXPECT_TRUE(
       has_line(text, R"(sluice_e2e_request_latency_seconds_bucket{model="m",le="0.25"} 1)"));
   EXPECT_TRUE(has_line(text, R"(sluice_e2e_request_latency_seconds_bucket{model="m",le="5"} 2)"));
   EXPECT_TRUE(
       has_line(text, R"(sluice_e2e_request_latency_seconds_bucket{model="m",le="+Inf"} 3)"));
   EXPECT_TRUE(has_line(text, R"(sluice_e2e_request_latency_seconds_count{model="m"} 3)"));
-  EXPECT_TRUE(has_line(text, R"(sluice_http_requests_in_flight{model="m"} 2)"));
-  EXPECT_TRUE(has_line(text, R"(sluice_server_draining{model="m"} 1)"));
+  EXPECT_TRUE(has_line(text, "sluice_http_requests_in_flight 2"));
+  EXPECT_TRUE(has_line(text, "sluice_server_draining 1"));
+}
+
+// Two models: each family's header once, then one sample per model; engine series only for a
+// loaded model with an engine.
+TEST(ServerMetrics, LabelsEveryModelUnderOneHeaderPerFamily) {
+  ServerMetrics m;
+  ModelMetrics a, b;
+  a.count_tokens(5, 7);
+  EngineMetrics e;
+  e.kv_blocks_total = 10;
+  e.kv_blocks_used = 4;
+  const std::string text = m.render({{"a", &a, &e, true}, {"b", &b, nullptr, false}}, {});
+  EXPECT_TRUE(has_line(text, R"(sluice_model_loaded{model="a"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_model_loaded{model="b"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_prompt_tokens_total{model="a"} 5)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_generation_tokens_total{model="b"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_kv_cache_blocks_used{model="a"} 4)"));
+  EXPECT_EQ(text.find(R"(sluice_kv_cache_blocks_used{model="b"})"), std::string::npos);
+  size_t headers = 0;
+  for (size_t at = 0;
+       (at = text.find("# TYPE sluice_prompt_tokens_total ", at)) != std::string::npos; ++at)
+    ++headers;
+  EXPECT_EQ(headers, 1u);
 }
 
 TEST(ClientSocket, SeesThePeerClose) {

@@ -1,14 +1,6 @@
-#include "api/server_context.h"
+#include "api/model_context.h"
 
 namespace sluice::api {
-
-void ServerContext::check_model(const std::string& requested) const {
-  if (options.strict_model_id && requested != model_id)
-    throw ApiError(
-        ErrorKind::kModelNotFound,
-        "the model '" + requested + "' does not exist; this server serves '" + model_id + "'",
-        "model");
-}
 
 namespace {
 
@@ -18,7 +10,7 @@ bool is_rerank_route(const std::string& route) {
 
 }  // namespace
 
-void ServerContext::require_task(const std::string& method, const std::string& route) const {
+void ModelContext::require_task(const std::string& method, const std::string& route) const {
   if (method != "POST") return;  // health, model list, metrics, stored responses: every task
   const bool embeddings_route = route == "/v1/embeddings";
   const bool rerank_route = is_rerank_route(route);

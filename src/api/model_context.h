@@ -1,6 +1,7 @@
 #pragma once
-// What every route handler shares: options, the model (once loaded), the engine, metrics, and
-// the admission counter behind --max-queued-requests.
+// One loaded model as a route handler sees it: the model, its engine, its chat template and
+// output parsing, and the server it belongs to. The registry hands it out as a shared_ptr (a
+// lease): a request (and its stream) holds one, so an unloaded model goes once they finish.
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -8,10 +9,9 @@
 
 #include "api/api_error.h"
 #include "api/grammar_cache.h"
-#include "api/media/image_memo.h"
-#include "api/responses/response_store.h"
 #include "api/server_metrics.h"
 #include "api/server_options.h"
+#include "api/server_state.h"
 #include "engine/embedding_engine.h"
 #include "engine/engine.h"
 #include "model/decoder_pooling.h"
@@ -28,13 +28,20 @@ namespace sluice::api {
 // another task is a 400.
 enum class ServedTask { kGenerate, kEmbed, kRerank };
 
-struct ServerContext {
-  ServerOptions options;
+struct ModelContext : std::enable_shared_from_this<ModelContext> {
+  ModelContext() = default;
+  explicit ModelContext(ServerState& s) : server(&s), options(s.options) {}
+  ModelContext(const ModelContext&) = delete;
+  ModelContext& operator=(const ModelContext&) = delete;
+
+  ServerState* server = nullptr;  // null only in tests of one model's parts
+  ServerOptions options;          // the server's, as this model was loaded
   ServedTask task = ServedTask::kGenerate;
   std::string model_id;  // what /v1/models lists and responses echo
-  int64_t created = 0;   // unix time the server started
+  // Latency and token counters; the registry's, so they outlive a reload.
+  std::shared_ptr<ModelMetrics> metrics = std::make_shared<ModelMetrics>();
   std::unique_ptr<Model> model;
-  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Engine> engine;               // declared after the model: stopped first
   std::unique_ptr<EncoderModel> encoder;        // tasks kEmbed, kRerank: the model, and
   std::unique_ptr<EmbeddingEngine> embedder;    // the engine that runs it
   DecoderPooling decoder_pooling;               // task kEmbed on a decoder (model, engine)
@@ -46,25 +53,21 @@ struct ServerContext {
   bool harmony_prompt = false;         // the template is gpt-oss's: rendered by harmony_prompt.h
   bool template_takes_effort = false;  // the template reads `reasoning_effort`
   GrammarCache grammars;
-  mutable ImageMemo image_memo;  // content hashes of pictures already decoded
-  ResponseStore responses;       // the Responses API's stored responses (store: true)
-  std::atomic<bool> ready{false};
-  std::atomic<bool> draining{false};  // graceful shutdown: new requests and /health get 503
-  std::atomic<int> in_flight{0};
-  std::atomic<uint64_t> next_id{1};
-  ServerMetrics metrics;
 
-  // Throws 503 until the model is loaded, and once the server is shutting down.
-  void require_ready() const {
-    if (draining.load()) throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
-    if (!ready.load()) throw ApiError(ErrorKind::kUnavailable, "the model is still loading");
-  }
   // Throws 400 when the route (method, path) belongs to the task this model does not serve.
   void require_task(const std::string& method, const std::string& route) const;
-  // Throws 404 model_not_found under --strict-model-id when `requested` is not ours.
-  void check_model(const std::string& requested) const;
   // "chatcmpl-<n>" style ids, unique per server run.
-  std::string new_id(const std::string& prefix) { return prefix + std::to_string(next_id++); }
+  std::string new_id(const std::string& prefix) {
+    return server ? server->new_id(prefix) : prefix + std::to_string(local_ids_++);
+  }
+  // The server's admission counter (--max-queued-requests counts every model's requests).
+  std::atomic<int>& in_flight() { return server ? server->in_flight : local_in_flight_; }
+  // Pictures already decoded, shared by every model (null in tests without a server).
+  ImageMemo* image_memo() const { return server ? &server->image_memo : nullptr; }
+
+ private:
+  std::atomic<uint64_t> local_ids_{1};
+  std::atomic<int> local_in_flight_{0};
 };
 
 }  // namespace sluice::api

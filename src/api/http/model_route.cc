@@ -1,0 +1,180 @@
+#include "api/http/model_route.h"
+
+#include <httplib.h>
+
+#include <chrono>
+
+#include "api/http/client_socket.h"
+#include "api/http/http_util.h"
+#include "api/model_registry.h"
+
+namespace sluice::api {
+
+namespace {
+
+// SAX reader of the top-level "model" (a string) and "stream" (a bool).
+class TargetReader : public nlohmann::json_sax<Json> {
+ public:
+  explicit TargetReader(RequestTarget& t) : t_(t) {}
+  bool null() override { return done(); }
+  bool boolean(bool v) override {
+    if (depth_ == 1 && key_ == "stream") t_.stream = v;
+    return done();
+  }
+  bool number_integer(number_integer_t) override { return done(); }
+  bool number_unsigned(number_unsigned_t) override { return done(); }
+  bool number_float(number_float_t, const string_t&) override { return done(); }
+  bool string(string_t& v) override {
+    if (depth_ == 1 && key_ == "model") t_.model = v;
+    return done();
+  }
+  bool binary(binary_t&) override { return done(); }
+  bool start_object(std::size_t) override { return ++depth_ > 0; }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = k;
+    return true;
+  }
+  bool end_object() override {
+    if (--depth_ == 0) t_.valid = true;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 0) return false;  // not an object
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return done();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool done() {
+    if (depth_ == 1) key_.clear();
+    return depth_ > 0;  // a scalar document is not an object
+  }
+  RequestTarget& t_;
+  int depth_ = 0;
+  std::string key_;
+};
+
+// The handler on a leased model: the task check, then `fn`, errors in the protocol's shape.
+void run_on_model(ModelContext& ctx, const httplib::Request& req, httplib::Response& res,
+                  Protocol protocol, const std::string& route, const ModelHandler& fn) {
+  answer_errors(res, protocol, route, [&] {
+    ctx.require_task(req.method, route);
+    fn(ctx, req, res);
+  });
+}
+
+// An error as the last event of a stream whose 200 went out before the model was up.
+std::string stream_error(const httplib::Response& inner, Protocol protocol) {
+  Json body = Json::parse(inner.body, nullptr, false);
+  if (body.is_discarded())
+    body = Json{{"error", {{"message", inner.body}, {"type", "server_error"}}}};
+  return protocol == Protocol::kAnthropic ? sse_event("error", body) : sse_data(body);
+}
+
+// Streams the wait for the model's load as SSE comments, then the handler's own stream.
+void stream_after_load(ServerState& server, const httplib::Request& req, httplib::Response& res,
+                       Protocol protocol, const std::string& route, const std::string& id,
+                       const ModelHandler& fn) {
+  struct Pending {
+    ModelLease lease;         // declared first: outlives the handler's stream below
+    httplib::Response inner;  // the handler's response once the model is up
+    bool started = false;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  auto p = std::make_shared<Pending>();
+  p->deadline = std::chrono::steady_clock::now() +
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::duration<double>(server.models->limits().load_timeout_s));
+  res.set_header("Cache-Control", "no-cache");
+  current_request().streamed = true;
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [&server, &req, p, protocol, route, id, fn](size_t offset, httplib::DataSink& sink) {
+        if (!p->started) {
+          std::string error;
+          const ModelState state = server.models->wait_loaded(id, 1.0, &error);
+          if (state == ModelState::kLoaded) p->lease = server.models->try_acquire(id);
+          if (!p->lease) {
+            const bool waiting = state == ModelState::kLoading &&
+                                 std::chrono::steady_clock::now() < p->deadline && !client_gone();
+            if (waiting) {
+              const std::string comment = ": loading model '" + id + "'\n\n";
+              return sink.write(comment.data(), comment.size());
+            }
+            ApiError e(ErrorKind::kUnavailable,
+                       state == ModelState::kFailed
+                           ? "the model '" + id + "' failed to load: " + error
+                           : "the model '" + id + "' did not load in time (--load-timeout)");
+            set_error(p->inner, e, protocol);
+            const std::string event = stream_error(p->inner, protocol);
+            sink.write(event.data(), event.size());
+            current_request().stream_ended = true;
+            sink.done();
+            return true;
+          }
+          current_request().model = id;
+          run_on_model(*p->lease, req, p->inner, protocol, route, fn);
+          p->started = true;
+          if (!p->inner.content_provider_) {  // answered at once (an error): one event
+            const std::string event = stream_error(p->inner, protocol);
+            sink.write(event.data(), event.size());
+            current_request().stream_ended = true;
+            sink.done();
+            return true;
+          }
+        }
+        return p->inner.content_provider_(offset, 0, sink);
+      });
+}
+
+}  // namespace
+
+RequestTarget peek_request_target(const std::string& body) {
+  RequestTarget t;
+  TargetReader reader(t);
+  if (!nlohmann::json::sax_parse(body, &reader) || !t.valid) return RequestTarget{};
+  return t;
+}
+
+void handle_model(ServerState& server, const httplib::Request& req, httplib::Response& res,
+                  Protocol protocol, const std::string& route, const ModelHandler& fn) {
+  RequestRecord& record = current_request();
+  record.route = route;
+  ModelLease lease;
+  bool waits_streaming = false;
+  std::string id;
+  answer_errors(res, protocol, route, [&] {
+    server.require_running();
+    const RequestTarget target = peek_request_target(req.body);
+    if (!target.valid) parse_body(req);  // throws the 400 that names the parse error
+    id = server.models->resolve(target.model);
+    record.model = id;
+    lease = server.models->try_acquire(id);
+    if (lease) return;
+    // A load that failed lately is answered at once; one in progress is waited for.
+    const bool loading = server.models->status(id)->state == ModelState::kLoading;
+    if (loading && target.stream)
+      waits_streaming = true;
+    else
+      lease = server.models->acquire(id, server.models->limits().load_timeout_s);
+  });
+  if (waits_streaming) return stream_after_load(server, req, res, protocol, route, id, fn);
+  if (lease) run_on_model(*lease, req, res, protocol, route, fn);
+}
+
+void post_model_route(httplib::Server& http, ServerState& server, const std::string& route,
+                      Protocol protocol, ModelHandler fn) {
+  http.Post(route,
+            [&server, route, protocol, fn](const httplib::Request& req, httplib::Response& res) {
+              handle_model(server, req, res, protocol, route, fn);
+            });
+}
+
+}  // namespace sluice::api
