@@ -85,7 +85,7 @@ void stream_after_load(ServerState& server, const httplib::Request& req, httplib
   struct Pending {
     ModelLease lease;         // declared first: outlives the handler's stream below
     httplib::Response inner;  // the handler's response once the model is up
-    bool started = false;
+    bool announced = false, started = false;
     std::chrono::steady_clock::time_point deadline;
   };
   auto p = std::make_shared<Pending>();
@@ -97,6 +97,11 @@ void stream_after_load(ServerState& server, const httplib::Request& req, httplib
   res.set_chunked_content_provider(
       "text/event-stream",
       [&server, &req, p, protocol, route, id, fn](size_t offset, httplib::DataSink& sink) {
+        if (!p->announced) {  // at once: the client knows why the first token is late
+          p->announced = true;
+          const std::string comment = ": loading model '" + id + "'\n\n";
+          return sink.write(comment.data(), comment.size());
+        }
         if (!p->started) {
           std::string error;
           const ModelState state = server.models->wait_loaded(id, 1.0, &error);
