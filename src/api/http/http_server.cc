@@ -35,6 +35,7 @@ std::string route_label(const std::string& path) {
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{id}";
   if (path == "/v1/responses" || path == "/v1/responses/input_tokens") return path;
   if (path.rfind("/v1/responses/", 0) == 0) return "/v1/responses/{id}";
+  if (is_web_page_path(path)) return path;
   return "other";
 }
 
@@ -73,8 +74,9 @@ HttpServer::HttpServer(ServerState& state)
       res.status = 204;
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (!state_.options.api_key.empty() && req.path != "/health" &&
-        !api_key_ok(req, state_.options.api_key)) {
+    const bool open_path =
+        req.path == "/health" || (req.method == "GET" && is_web_page_path(req.path));
+    if (!state_.options.api_key.empty() && !open_path && !api_key_ok(req, state_.options.api_key)) {
       set_error(res, ApiError(ErrorKind::kAuthentication, "invalid or missing API key"),
                 protocol_of(req.path));
       // Answered before the body is read: close, or the unread body breaks the next request.
@@ -128,6 +130,7 @@ HttpServer::HttpServer(ServerState& state)
   register_rerank_routes(*server_, state_);
   register_anthropic_routes(*server_, state_);
   register_responses_routes(*server_, state_);
+  register_web_routes(*server_);
 }
 
 HttpServer::~HttpServer() = default;

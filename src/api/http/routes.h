@@ -22,6 +22,11 @@ void register_rerank_routes(httplib::Server& http, ServerState& server);
 // POST /v1/messages, /v1/messages/count_tokens
 void register_anthropic_routes(httplib::Server& http, ServerState& server);
 
+// GET / (the chat page) and its scripts and style sheet (src/api/web/)
+void register_web_routes(httplib::Server& server);
+// True for the chat page's paths: they hold no data, so they need no API key.
+bool is_web_page_path(const std::string& path);
+
 // POST /v1/responses, /v1/responses/input_tokens
 void register_responses_routes(httplib::Server& http, ServerState& server);
 // GET and DELETE /v1/responses/{id}, matched by prefix as route_model_card is. True when it
