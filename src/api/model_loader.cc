@@ -90,7 +90,8 @@ Result<ModelLease> load_model(ServerState& server, const ModelSpec& spec,
     SLUICE_ASSIGN_OR_RETURN(source, read_file(options.chat_template, "--chat-template"));
   }
   set_chat_template(*ctx, source);
-  std::fprintf(stderr, "sluice: ready: model '%s', %lld KV tokens\n", spec.id.c_str(),
+  std::fprintf(stderr, "sluice: ready: model '%s' on %s, %lld KV tokens\n", spec.id.c_str(),
+               ctx->engine->device_name().c_str(),
                static_cast<long long>(ctx->engine->kv_capacity_tokens()));
   return ModelLease(std::move(ctx));
 }

@@ -1,8 +1,12 @@
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "cli/serve_profiles.h"
 #include "cli/template_command.h"
 
 namespace sluice {
@@ -21,8 +25,15 @@ int cli_main(int argc, char** argv) {
                               register_convert_command(app),     register_grammar_command(app),
                               register_embed_command(app),       register_rerank_command(app),
                               register_vision_embed_command(app)};
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "serve") {  // --profile NAME: its flags join the command line
+    auto expanded = apply_serve_profile(args);
+    if (!expanded) return fail(expanded.error());
+    args = std::move(*expanded);
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector last argument first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

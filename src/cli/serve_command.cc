@@ -22,6 +22,7 @@
 #include "cli/default_model.h"
 #include "cli/engine_flags.h"
 #include "cli/model_catalog.h"
+#include "cli/serve_profiles.h"
 #include "cli/shutdown_signals.h"
 #include "parsers/tool_parser.h"
 
@@ -30,6 +31,8 @@ namespace sluice {
 namespace {
 
 struct ServeOptions {
+  std::string profile;        // applied to the command line before parsing (serve_profiles.h)
+  bool print_config = false;  // print the options and exit
   CatalogFlags catalog;
   api::RegistryLimits limits;
   std::string models_memory;  // --models-memory: bytes; empty: no limit
@@ -241,7 +244,28 @@ Command register_serve_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   add_engine_flags(*cmd, o->engine);
-  return {cmd, [o] { return serve(*o); }};
+  std::string profiles = "Named flag sets (explicit flags win):";
+  std::vector<std::string> names;
+  for (const ServeProfile& p : serve_profiles()) {
+    profiles += " " + p.name + " (" + p.summary + ");";
+    names.push_back(p.name);
+  }
+  cmd->add_option("--profile", o->profile, profiles)->check(CLI::IsMember(names));
+  cmd->add_flag("--print-config", o->print_config,
+                "Print every serve option's value (after --profile) and exit");
+  return {cmd, [o, cmd] {
+            if (o->print_config) {
+              std::string text = cmd->config_to_str(true, false);
+              if (!o->server.api_key.empty()) {  // never echo the secret
+                const size_t at = text.find("api-key=\"");
+                if (at != std::string::npos)
+                  text.replace(at, text.find('\n', at) - at, "api-key=\"(set)\"");
+              }
+              std::printf("%s", text.c_str());
+              return 0;
+            }
+            return serve(*o);
+          }};
 }
 
 }  // namespace sluice

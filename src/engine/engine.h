@@ -59,6 +59,8 @@ class Engine {
 
   EngineMetrics metrics() const;
   const EngineConfig& config() const { return config_; }
+  // The backend the engine runs on ("cpu", "cuda: NVIDIA H100 ..."): what --device auto picked.
+  std::string device_name() const { return backend_->name(); }
   int32_t max_model_len() const { return max_model_len_; }
   // The longest sequence (prompt + output) the KV cache holds on its own.
   int64_t kv_capacity_tokens() const;

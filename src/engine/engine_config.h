@@ -24,7 +24,7 @@ struct EngineConfig {
   bool deterministic = false;  // batch-invariant execution (see Backend::set_batch_invariant)
   int num_threads = 0;         // CPU threads; 0: all cores
   bool cpu_int8_activations = false;    // CPU: int8 activations for Q4G32/Q8G32 (make_cpu_backend)
-  std::string device = "cpu";           // cpu | cuda | auto
+  std::string device = "auto";          // cpu | cuda | auto (CUDA when a GPU and a CUDA build)
   std::string kv_cache_dtype = "auto";  // auto (the backend's own: f16 on CPU and CUDA) | f32 | f16
   double gpu_memory_utilization = 0.9;  // device backends: share of GPU memory sluice may use
   int32_t max_model_len = 0;            // context limit; 0: the model's
