@@ -338,6 +338,33 @@ def test_anthropic_client_sends_images(claude, media, pictures, source, stream):
     assert claude.messages.count_tokens(model="m", messages=messages).input_tokens == prompt
 
 
+def test_anthropic_tool_result_carries_images(claude, pictures):
+    """An agent's tool result with a screenshot (Claude Code reading an image file): the picture
+    in the tool_result is encoded and counted like one in a user message."""
+    shot = {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg",
+                                        "data": base64.b64encode(pictures["p2.jpg"]).decode()}}
+    def conversation(result_content):
+        return [{"role": "user", "content": "Take a screenshot."},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1",
+                                                   "name": "screenshot", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                                              "content": result_content},
+                                             {"type": "text", "text": "What is on it?"}]}]
+    with_image = conversation([{"type": "text", "text": "Here it is:"}, shot])
+    text_only = conversation([{"type": "text", "text": "Here it is:"}])
+    n_image = claude.messages.count_tokens(model="m", messages=with_image).input_tokens
+    n_text = claude.messages.count_tokens(model="m", messages=text_only).input_tokens
+    assert n_image - n_text >= IMAGE_TOKENS, (n_image, n_text)
+    msg = claude.messages.create(model="m", max_tokens=4, extra_body={"temperature": 0},
+                                 messages=with_image)
+    assert msg.usage.input_tokens + (msg.usage.cache_read_input_tokens or 0) == n_image
+    bad = conversation([{"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                                      "data": "bm90IGFuIGltYWdl"}}])
+    with pytest.raises(anthropic.BadRequestError) as e:
+        claude.messages.create(model="m", max_tokens=4, messages=bad)
+    assert "unsupported image format" in str(e.value), e.value
+
+
 def test_responses_api_input_image(oai, pictures):
     r = oai.responses.create(model="m", max_output_tokens=6, temperature=0, input=[
         {"role": "user", "content": [

@@ -202,6 +202,28 @@ Json image_part(const Json& block, const std::string& where) {
   return Json{{"type", "image_url"}, {"image_url", Json{{"url", url}}}};
 }
 
+// A tool_result's content: its text, or (when it holds images, as an agent's screenshot or
+// image-file read does) a list of OpenAI text and image_url parts in order.
+Json tool_result_content(const Json& block, const std::string& where) {
+  const Json* content = json_field(block, "content");
+  if (!content) return "";
+  const auto is_image = [](const Json& b) {
+    return b.is_object() && b.contains("type") && b["type"] == "image";
+  };
+  if (!content->is_array() || std::none_of(content->begin(), content->end(), is_image))
+    return content_text(*content, where, "messages");
+  Json parts = Json::array();
+  for (size_t i = 0; i < content->size(); ++i) {
+    const Json& b = (*content)[i];
+    const std::string at = where + "." + std::to_string(i);
+    if (is_image(b))
+      parts.push_back(image_part(b, at));
+    else
+      parts.push_back(Json{{"type", "text"}, {"text", block_text(b, at, "messages")}});
+  }
+  return parts;
+}
+
 // Content as a list of OpenAI parts (a string is one text part).
 Json as_parts(const Json& content) {
   if (content.is_array()) return content;
@@ -235,10 +257,9 @@ std::vector<Json> message_turns(const std::string& role, const Json& content,
     if (type == "tool_result" && role == "user") {
       if (!json_field(b, "tool_use_id") || !b["tool_use_id"].is_string())
         throw invalid(at + ".tool_use_id: Field required", "messages");
-      const std::string result =
-          json_field(b, "content") ? content_text(b["content"], at + ".content", "messages") : "";
-      out.push_back(
-          Json{{"role", "tool"}, {"tool_call_id", b["tool_use_id"]}, {"content", result}});
+      out.push_back(Json{{"role", "tool"},
+                         {"tool_call_id", b["tool_use_id"]},
+                         {"content", tool_result_content(b, at + ".content")}});
     } else if (type == "tool_use" && role == "assistant") {
       if (!json_field(b, "id") || !b["id"].is_string() || !json_field(b, "name") ||
           !b["name"].is_string())
