@@ -25,13 +25,18 @@ run() {  # run NAME ROUND PORT: one server's requests (a port per run: no waitin
       --device cuda >$out/$1-$2.log 2>&1 &
   else
     /tmp/lc/build/bin/llama-server -m $w/4b.gguf --mmproj $w/4b-mmproj.gguf --jinja \
-      --chat-template-file $tpl -ngl 99 --port $port -c 16384 >$out/$1-$2.log 2>&1 &
+      --chat-template-file $tpl -ngl 99 --port $port -c 32768 -np 8 >$out/$1-$2.log 2>&1 &
   fi
   local pid=$!
   wait_up $port || { log "$1 did not start"; kill $pid; return; }
   for size in 640 1280; do
     python3 bench/gpu/vision_requests.py http://localhost:$port $out/$1-$2-$size.json --images 5 \
       --repeats 3 --turns --size $size >$out/$1-$2-$size.txt 2>&1 || log "$1 $size: requests failed"
+  done
+  for c in 1 8; do  # encoder throughput: 32 pictures never seen, c requests in flight
+    python3 bench/gpu/vision_requests.py http://localhost:$port $out/$1-$2-tput$c.json \
+      --throughput 32 --concurrency $c --size 640 >$out/$1-$2-tput$c.txt 2>&1 ||
+      log "$1 throughput c=$c failed"
   done
   kill $pid; wait $pid 2>/dev/null
   log "$1 round $2 done"
@@ -57,5 +62,14 @@ for size in (640, 1280):
         print(f"| {size} | {name} | {c:.1f} | {h:.1f} | {t:.1f} | {c / h:.1f}x | {c / t:.1f}x |")
     s, l = (med(n, size, "hot") for n in ("sluice", "llama.cpp"))
     print(f"| {size} | repeated: llama.cpp / sluice | | {l / s:.2f}x | | | |")
+print()
+print("| concurrency | server | images/s (32 new 640 px pictures, 1 token each) | TTFT p50 ms |")
+for c in (1, 8):
+    for name in ("sluice", "llama.cpp"):
+        r = [json.loads(f.read_text()) for f in sorted(out.glob(f"{name}-*-tput{c}.json"))]
+        if r:
+            ips = st.median(x["images_per_s"] for x in r)
+            p50 = st.median(x["ttft_p50_ms"] for x in r if x["ttft_p50_ms"] is not None)
+            print(f"| {c} | {name} | {ips:.2f} | {p50:.0f} |")
 PY
 log done

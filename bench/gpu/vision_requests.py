@@ -1,8 +1,11 @@
 """Image requests against a running sluice server (the GPU machine has no Pillow): deterministic
 RGB pictures as PNG data URLs, greedy chat completions with logprobs, TTFT per request.
-Usage: vision_requests.py URL OUT.json [--images N] [--size PX] [--turns]"""
+Usage: vision_requests.py URL OUT.json [--images N] [--size PX] [--turns]
+       vision_requests.py URL OUT.json --throughput N --concurrency C [--size PX]
+(throughput: N distinct pictures, C requests at a time, one output token each: images/s)"""
 import argparse
 import base64
+import concurrent.futures as cf
 import json
 import struct
 import time
@@ -24,8 +27,8 @@ def png(seed: int, size: int) -> bytes:
         chunk(b"IEND", b"")
 
 
-def ask(url: str, messages: list) -> dict:
-    body = {"model": "m", "max_tokens": 8, "temperature": 0, "logprobs": True, "top_logprobs": 3,
+def ask(url: str, messages: list, max_tokens: int = 8) -> dict:
+    body = {"model": "m", "max_tokens": max_tokens, "temperature": 0, "logprobs": True, "top_logprobs": 3,
             "stream": True, "stream_options": {"include_usage": True}, "messages": messages}
     req = urllib.request.Request(url + "/v1/chat/completions", json.dumps(body).encode(),
                                  {"Content-Type": "application/json"})
@@ -59,7 +62,11 @@ def main() -> None:
     a.add_argument("--repeats", type=int, default=3)
     a.add_argument("--turns", action="store_true", help="also the same conversation plus one turn")
     a.add_argument("--system-words", type=int, default=0, help="a system prompt of N words first")
+    a.add_argument("--throughput", type=int, default=0, help="N distinct pictures, first time each")
+    a.add_argument("--concurrency", type=int, default=8)
     o = a.parse_args()
+    if o.throughput:
+        return throughput(o)
     results = []
     for i in range(o.images):
         data = "data:image/png;base64," + base64.b64encode(png(i, o.size)).decode()
@@ -81,6 +88,30 @@ def main() -> None:
               f"{((r['usage'] or {}).get('prompt_tokens_details') or {}).get('cached_tokens')}/"
               f"{(r['usage'] or {}).get('prompt_tokens')}, "
               f"{r['text'][:24]!r}")
+
+
+def throughput(o) -> None:
+    """Images/s of first-time pictures (encoder + prefill + one token), C requests in flight."""
+    urls = ["data:image/png;base64," + base64.b64encode(png(1000 + i, o.size)).decode()
+            for i in range(o.throughput)]
+    ask(o.url, [{"role": "user", "content": [{"type": "text", "text": "warm up"}]}], 1)
+
+    def one(i: int) -> dict:
+        msgs = [{"role": "user", "content": [{"type": "text", "text": f"Describe picture {i}."},
+                                             {"type": "image_url", "image_url": {"url": urls[i]}}]}]
+        return ask(o.url, msgs, 1)
+
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(o.concurrency) as pool:
+        done = list(pool.map(one, range(o.throughput)))
+    wall = time.perf_counter() - t0
+    ttfts = sorted(r["ttft_ms"] for r in done if r["ttft_ms"] is not None)
+    res = {"images": o.throughput, "concurrency": o.concurrency, "size": o.size, "wall_s": wall,
+           "images_per_s": o.throughput / wall, "answered": len(ttfts),
+           "ttft_p50_ms": ttfts[len(ttfts) // 2] if ttfts else None,
+           "ttft_max_ms": ttfts[-1] if ttfts else None}
+    json.dump(res, open(o.out, "w"), indent=1)
+    print(json.dumps(res))
 
 
 if __name__ == "__main__":
