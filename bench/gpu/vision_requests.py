@@ -92,7 +92,8 @@ def main() -> None:
 
 def throughput(o) -> None:
     """Images/s of first-time pictures (encoder + prefill + one token), C requests in flight."""
-    urls = ["data:image/png;base64," + base64.b64encode(png(1000 + i, o.size)).decode()
+    base = 1000 + 1000 * o.concurrency  # pictures no earlier run on this server sent
+    urls = ["data:image/png;base64," + base64.b64encode(png(base + i, o.size)).decode()
             for i in range(o.throughput)]
     ask(o.url, [{"role": "user", "content": [{"type": "text", "text": "warm up"}]}], 1)
 
