@@ -142,8 +142,8 @@ void respond_stream(ModelContext& ctx, httplib::Response& res, EngineRequest e,
 
 void register_anthropic_routes(httplib::Server& http, ServerState& server) {
   post_model_route(http, server, "/v1/messages", Protocol::kAnthropic,
-                   [](ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-                     const AnthropicRequest r = parse_anthropic_request(parse_body(req));
+                   [](ModelContext& ctx, const Json& body, httplib::Response& res) {
+                     const AnthropicRequest r = parse_anthropic_request(body);
                      AnthropicPromptTokens prompt = anthropic_prompt_tokens(ctx, r.prompt);
                      EngineRequest e = engine_request(ctx, r, prompt);
                      if (r.stream)
@@ -152,8 +152,8 @@ void register_anthropic_routes(httplib::Server& http, ServerState& server) {
                        respond_once(ctx, res, std::move(e), r.params.stop, *prompt.plan);
                    });
   post_model_route(http, server, "/v1/messages/count_tokens", Protocol::kAnthropic,
-                   [](ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-                     const AnthropicPrompt p = parse_anthropic_prompt(parse_body(req));
+                   [](ModelContext& ctx, const Json& body, httplib::Response& res) {
+                     const AnthropicPrompt p = parse_anthropic_prompt(body);
                      const auto prompt = anthropic_prompt_tokens(ctx, p);
                      set_json(res, Json{{"input_tokens", prompt.tokens.size()}});
                    });

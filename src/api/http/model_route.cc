@@ -12,61 +12,12 @@ namespace sluice::api {
 
 namespace {
 
-// SAX reader of the top-level "model" (a string) and "stream" (a bool).
-class TargetReader : public nlohmann::json_sax<Json> {
- public:
-  explicit TargetReader(RequestTarget& t) : t_(t) {}
-  bool null() override { return done(); }
-  bool boolean(bool v) override {
-    if (depth_ == 1 && key_ == "stream") t_.stream = v;
-    return done();
-  }
-  bool number_integer(number_integer_t) override { return done(); }
-  bool number_unsigned(number_unsigned_t) override { return done(); }
-  bool number_float(number_float_t, const string_t&) override { return done(); }
-  bool string(string_t& v) override {
-    if (depth_ == 1 && key_ == "model") t_.model = v;
-    return done();
-  }
-  bool binary(binary_t&) override { return done(); }
-  bool start_object(std::size_t) override { return ++depth_ > 0; }
-  bool key(string_t& k) override {
-    if (depth_ == 1) key_ = k;
-    return true;
-  }
-  bool end_object() override {
-    if (--depth_ == 0) t_.valid = true;
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    if (depth_ == 0) return false;  // not an object
-    ++depth_;
-    return true;
-  }
-  bool end_array() override {
-    --depth_;
-    return done();
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-    return false;
-  }
-
- private:
-  bool done() {
-    if (depth_ == 1) key_.clear();
-    return depth_ > 0;  // a scalar document is not an object
-  }
-  RequestTarget& t_;
-  int depth_ = 0;
-  std::string key_;
-};
-
 // The handler on a leased model: the task check, then `fn`, errors in the protocol's shape.
-void run_on_model(ModelContext& ctx, const httplib::Request& req, httplib::Response& res,
-                  Protocol protocol, const std::string& route, const ModelHandler& fn) {
+void run_on_model(ModelContext& ctx, const Json& body, httplib::Response& res, Protocol protocol,
+                  const std::string& route, const ModelHandler& fn) {
   answer_errors(res, protocol, route, [&] {
-    ctx.require_task(req.method, route);
-    fn(ctx, req, res);
+    ctx.require_task("POST", route);
+    fn(ctx, body, res);
   });
 }
 
@@ -79,16 +30,17 @@ std::string stream_error(const httplib::Response& inner, Protocol protocol) {
 }
 
 // Streams the wait for the model's load as SSE comments, then the handler's own stream.
-void stream_after_load(ServerState& server, const httplib::Request& req, httplib::Response& res,
-                       Protocol protocol, const std::string& route, const std::string& id,
-                       const ModelHandler& fn) {
+void stream_after_load(ServerState& server, Json body, httplib::Response& res, Protocol protocol,
+                       const std::string& route, const std::string& id, const ModelHandler& fn) {
   struct Pending {
-    ModelLease lease;         // declared first: outlives the handler's stream below
+    Json body;
+    ModelLease lease;         // declared before the response: outlives the handler's stream
     httplib::Response inner;  // the handler's response once the model is up
     bool announced = false, started = false;
     std::chrono::steady_clock::time_point deadline;
   };
   auto p = std::make_shared<Pending>();
+  p->body = std::move(body);
   p->deadline = std::chrono::steady_clock::now() +
                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                     std::chrono::duration<double>(server.models->limits().load_timeout_s));
@@ -96,7 +48,7 @@ void stream_after_load(ServerState& server, const httplib::Request& req, httplib
   current_request().streamed = true;
   res.set_chunked_content_provider(
       "text/event-stream",
-      [&server, &req, p, protocol, route, id, fn](size_t offset, httplib::DataSink& sink) {
+      [&server, p, protocol, route, id, fn](size_t offset, httplib::DataSink& sink) {
         if (!p->announced) {  // at once: the client knows why the first token is late
           p->announced = true;
           const std::string comment = ": loading model '" + id + "'\n\n";
@@ -125,7 +77,7 @@ void stream_after_load(ServerState& server, const httplib::Request& req, httplib
             return true;
           }
           current_request().model = id;
-          run_on_model(*p->lease, req, p->inner, protocol, route, fn);
+          run_on_model(*p->lease, p->body, p->inner, protocol, route, fn);
           p->started = true;
           if (!p->inner.content_provider_) {  // answered at once (an error): one event
             const std::string event = stream_error(p->inner, protocol);
@@ -141,37 +93,33 @@ void stream_after_load(ServerState& server, const httplib::Request& req, httplib
 
 }  // namespace
 
-RequestTarget peek_request_target(const std::string& body) {
-  RequestTarget t;
-  TargetReader reader(t);
-  if (!nlohmann::json::sax_parse(body, &reader) || !t.valid) return RequestTarget{};
-  return t;
-}
-
 void handle_model(ServerState& server, const httplib::Request& req, httplib::Response& res,
                   Protocol protocol, const std::string& route, const ModelHandler& fn) {
   RequestRecord& record = current_request();
   record.route = route;
   ModelLease lease;
+  Json body;
   bool waits_streaming = false;
   std::string id;
   answer_errors(res, protocol, route, [&] {
     server.require_running();
-    const RequestTarget target = peek_request_target(req.body);
-    if (!target.valid) parse_body(req);  // throws the 400 that names the parse error
-    id = server.models->resolve(target.model);
+    body = parse_body(req);  // once: a picture's base64 makes bodies of megabytes
+    const Json* model = json_field(body, "model");
+    id = server.models->resolve(model && model->is_string() ? model->get<std::string>() : "");
     record.model = id;
     lease = server.models->try_acquire(id);
     if (lease) return;
     // A load that failed lately is answered at once; one in progress is waited for.
     const bool loading = server.models->status(id)->state == ModelState::kLoading;
-    if (loading && target.stream)
+    const Json* stream = json_field(body, "stream");
+    if (loading && stream && stream->is_boolean() && stream->get<bool>())
       waits_streaming = true;
     else
       lease = server.models->acquire(id, server.models->limits().load_timeout_s);
   });
-  if (waits_streaming) return stream_after_load(server, req, res, protocol, route, id, fn);
-  if (lease) run_on_model(*lease, req, res, protocol, route, fn);
+  if (waits_streaming)
+    return stream_after_load(server, std::move(body), res, protocol, route, id, fn);
+  if (lease) run_on_model(*lease, body, res, protocol, route, fn);
 }
 
 void post_model_route(httplib::Server& http, ServerState& server, const std::string& route,

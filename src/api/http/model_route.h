@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "api/json_fields.h"
 #include "api/model_context.h"
 
 namespace httplib {
@@ -17,8 +18,9 @@ class Server;
 
 namespace sluice::api {
 
+// A route on its model, with the request body parsed once (a JSON object).
 using ModelHandler =
-    std::function<void(ModelContext& ctx, const httplib::Request& req, httplib::Response& res)>;
+    std::function<void(ModelContext& ctx, const Json& body, httplib::Response& res)>;
 
 // Resolves, leases and runs `fn` on the request's model; errors answered as handle() does.
 void handle_model(ServerState& server, const httplib::Request& req, httplib::Response& res,
@@ -26,13 +28,5 @@ void handle_model(ServerState& server, const httplib::Request& req, httplib::Res
 // server.Post(route, ...) with handle_model.
 void post_model_route(httplib::Server& http, ServerState& server, const std::string& route,
                       Protocol protocol, ModelHandler fn);
-
-// The top-level "model" and "stream" fields of a JSON body, read without building the document.
-struct RequestTarget {
-  bool valid = false;  // the body parsed as a JSON object
-  std::string model;   // "" when absent
-  bool stream = false;
-};
-RequestTarget peek_request_target(const std::string& body);
 
 }  // namespace sluice::api

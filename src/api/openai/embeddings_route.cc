@@ -116,8 +116,7 @@ RequestResult<EmbeddingResult> embed_with_decoder(ModelContext& ctx, EmbeddingRe
   return result;
 }
 
-void embeddings(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const Json body = parse_body(req);
+void embeddings(ModelContext& ctx, const Json& body, httplib::Response& res) {
   for (const auto& [key, value] : body.items())
     if (!listed(kFields, key))
       throw invalid("unknown parameter '" + key + "' (supported: model, input, encoding_format, " +

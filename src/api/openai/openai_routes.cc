@@ -152,8 +152,7 @@ void run_request(ModelContext& ctx, httplib::Response& res, OpenAIRequest& r,
   set_json(res, build_response(meta, all));
 }
 
-void chat_completions(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const Json body = parse_body(req);
+void chat_completions(ModelContext& ctx, const Json& body, httplib::Response& res) {
   OpenAIRequest r = parse_openai_request(body, OpenAIEndpoint::kChat, vocab_size(ctx));
   ChatPromptInput in;
   in.messages = std::move(r.messages);
@@ -165,8 +164,7 @@ void chat_completions(ModelContext& ctx, const httplib::Request& req, httplib::R
               std::move(prompt.images));
 }
 
-void completions(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const Json body = parse_body(req);
+void completions(ModelContext& ctx, const Json& body, httplib::Response& res) {
   OpenAIRequest r = parse_openai_request(body, OpenAIEndpoint::kCompletions, vocab_size(ctx));
   std::vector<int32_t> prompt =
       r.prompt_is_tokens ? std::move(r.prompt_tokens) : tokenize_prompt(ctx, r.prompt_text);
@@ -174,8 +172,7 @@ void completions(ModelContext& ctx, const httplib::Request& req, httplib::Respon
 }
 
 // {"prompt": str, "add_special_tokens": true} | {"messages": [...], "add_generation_prompt": true}
-void tokenize(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const Json body = parse_body(req);
+void tokenize(ModelContext& ctx, const Json& body, httplib::Response& res) {
   if (const Json* m = json_field(body, "model")) json_string(*m, "model");  // a string
   std::vector<int32_t> tokens;
   if (body.contains("messages")) {
@@ -203,8 +200,7 @@ void tokenize(ModelContext& ctx, const httplib::Request& req, httplib::Response&
 }
 
 // {"tokens": [ids]} -> {"prompt": text} (special tokens kept)
-void detokenize(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const Json body = parse_body(req);
+void detokenize(ModelContext& ctx, const Json& body, httplib::Response& res) {
   if (const Json* m = json_field(body, "model")) json_string(*m, "model");  // a string
   const Json* t = json_field(body, "tokens");
   if (!t) throw invalid("tokens is required", "tokens");

@@ -63,8 +63,7 @@ EncoderSequence encode_pair(const ModelContext& ctx, const std::string& query,
   return EncoderSequence{std::move(e->ids), std::move(e->type_ids)};
 }
 
-void rerank(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const Json body = parse_body(req);
+void rerank(ModelContext& ctx, const Json& body, httplib::Response& res) {
   for (const auto& [key, value] : body.items())
     if (!listed(kFields, key))
       throw invalid("unknown parameter '" + key +

@@ -48,9 +48,9 @@ auto naming_input(Fn&& fn) {
   }
 }
 
-PreparedResponse prepare(ModelContext& ctx, const httplib::Request& req, ResponsesEndpoint ep) {
+PreparedResponse prepare(ModelContext& ctx, const Json& body, ResponsesEndpoint ep) {
   PreparedResponse p;
-  p.r = parse_responses_request(parse_body(req), ep);
+  p.r = parse_responses_request(body, ep);
   if (!p.r.previous_response_id.empty()) {
     auto stored = ctx.server->responses.get(p.r.previous_response_id);
     if (!stored)
@@ -210,8 +210,8 @@ void respond_stream(ModelContext& ctx, httplib::Response& res, std::shared_ptr<P
   });
 }
 
-void create(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto p = std::make_shared<PreparedResponse>(prepare(ctx, req, ResponsesEndpoint::kCreate));
+void create(ModelContext& ctx, const Json& body, httplib::Response& res) {
+  auto p = std::make_shared<PreparedResponse>(prepare(ctx, body, ResponsesEndpoint::kCreate));
   ResponseHead head;
   head.id = new_tool_call_id("resp_");
   head.created_at = static_cast<int64_t>(std::time(nullptr));
@@ -224,8 +224,8 @@ void create(ModelContext& ctx, const httplib::Request& req, httplib::Response& r
     respond_once(ctx, res, *p, head, std::move(gen));
 }
 
-void input_tokens(ModelContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const PreparedResponse p = prepare(ctx, req, ResponsesEndpoint::kInputTokens);
+void input_tokens(ModelContext& ctx, const Json& body, httplib::Response& res) {
+  const PreparedResponse p = prepare(ctx, body, ResponsesEndpoint::kInputTokens);
   set_json(res,
            Json{{"object", "response.input_tokens"}, {"input_tokens", p.prompt.tokens.size()}});
 }

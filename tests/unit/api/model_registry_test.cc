@@ -1,14 +1,12 @@
 // ModelRegistry with a fake loader (no weights): lazy loads, names, failures and their retry,
 // eviction of the least recently used idle model, leases that keep an unloaded model alive, and
-// idle unload. And the request peek that picks the model.
+// idle unload.
 #include "api/model_registry.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
-
-#include "api/http/model_route.h"
 
 namespace sluice::api {
 namespace {
@@ -192,24 +190,6 @@ TEST(ModelRegistry, IdleModelsAreUnloaded) {
   std::this_thread::sleep_for(1200ms);
   EXPECT_EQ(r.status("a")->state, ModelState::kUnloaded);
   EXPECT_EQ(*f.alive, 0);
-}
-
-TEST(RequestTarget, ReadsTopLevelModelAndStreamOnly) {
-  RequestTarget t = peek_request_target(
-      R"({"messages":[{"model":"inner","stream":true}],"model":"m","stream":true})");
-  EXPECT_TRUE(t.valid);
-  EXPECT_EQ(t.model, "m");
-  EXPECT_TRUE(t.stream);
-  t = peek_request_target(R"({"messages":[{"model":"inner","stream":true}]})");
-  EXPECT_TRUE(t.valid);
-  EXPECT_EQ(t.model, "");
-  EXPECT_FALSE(t.stream);
-  t = peek_request_target(R"({"model":{"model":"x"},"stream":false})");
-  EXPECT_EQ(t.model, "");
-  EXPECT_FALSE(peek_request_target("[1,2]").valid);
-  EXPECT_FALSE(peek_request_target("\"model\"").valid);
-  EXPECT_FALSE(peek_request_target(R"({"model":"m")").valid);
-  EXPECT_FALSE(peek_request_target("").valid);
 }
 
 }  // namespace
