@@ -22,7 +22,7 @@ struct MakeModelOptions {
   int group_size = 64;
   uint64_t seed = 0;
   int layers = 0;
-  // gemma3 VLMs: a vision preset and where its mmproj GGUF goes.
+  // VLMs (gemma3, qwen2): a vision preset and where its mmproj GGUF goes.
   std::string vision, mmproj, mmproj_type = "f16";
   int vision_layers = 0;
 };
@@ -55,7 +55,7 @@ int make_bert(const MakeModelOptions& o) {
   return 0;
 }
 
-// The vision tower of a Gemma 3 VLM: an mmproj GGUF projecting to the text model's width.
+// The vision tower of a VLM: an mmproj GGUF projecting to the text model's width.
 int make_mmproj(const MakeModelOptions& o, int64_t text_hidden) {
   auto vc = vision_preset(o.vision, text_hidden);
   if (!vc) return fail(vc.error());
@@ -67,17 +67,23 @@ int make_mmproj(const MakeModelOptions& o, int64_t text_hidden) {
                   : o.mmproj_type == "q8_0" ? GgufType::Q8_0
                                             : GgufType::F16;
   if (Status s = write_synthetic_mmproj(*vc, m, o.mmproj); !s) return fail(s.message());
-  std::fprintf(stderr, "wrote %s (gemma3 vision %s, %s, %lld layers, %lld tokens per image)\n",
-               o.mmproj.c_str(), o.vision.c_str(), o.mmproj_type.c_str(),
-               static_cast<long long>(vc->num_layers),
-               static_cast<long long>(vc->tokens_per_image()));
+  std::fprintf(
+      stderr, "wrote %s (%s vision %s, %s, %lld layers, %lld tokens per image of %lld px)\n",
+      o.mmproj.c_str(), projector_type_name(vc->projector), o.vision.c_str(), o.mmproj_type.c_str(),
+      static_cast<long long>(vc->num_layers), static_cast<long long>(vc->tokens_per_image()),
+      static_cast<long long>(vc->image_size));
   return 0;
 }
 
 int make_model(const MakeModelOptions& o) {
   if (o.arch == "bert") return make_bert(o);
   if (!o.vision.empty()) {
-    if (o.arch != "gemma3") return fail("[make-model] --vision applies to --arch gemma3 only");
+    const bool qwen = o.vision.rfind("qwen", 0) == 0;
+    if (!qwen && o.arch != "gemma3")
+      return fail("[make-model] --vision " + o.vision + " applies to --arch gemma3");
+    if (qwen && o.arch != "qwen2")
+      return fail("[make-model] --vision " + o.vision +
+                  " applies to --arch qwen2 (the text side of Qwen2.5-VL)");
     if (o.mmproj.empty()) return fail("[make-model] --vision needs --mmproj FILE.gguf");
     if (o.mmproj_type != "f32" && o.mmproj_type != "f16" && o.mmproj_type != "q8_0")
       return fail("[make-model] --mmproj-type must be f32, f16 or q8_0");
@@ -145,7 +151,8 @@ Command register_make_model_command(CLI::App& app) {
   cmd->add_option("--layers", o->layers, "Override the preset's layer count");
   cmd->add_option(
       "--vision", o->vision,
-      "gemma3: also write a vision tower (tiny or gemma3-4b) as llama.cpp's mmproj GGUF");
+      "Also write a vision tower as llama.cpp's mmproj GGUF: gemma3: tiny or gemma3-4b; qwen2: "
+      "qwen25vl-tiny or qwen25vl-7b (Qwen2.5-VL's)");
   cmd->add_option("--mmproj", o->mmproj, "Output mmproj .gguf of --vision");
   cmd->add_option("--mmproj-type", o->mmproj_type,
                   "The mmproj's matrices: f32, f16 or q8_0 (the converter's --outtype)")

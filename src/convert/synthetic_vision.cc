@@ -8,7 +8,35 @@
 
 namespace sluice {
 
+namespace {
+
+// Qwen2.5-VL's tower; image_size is what the converter writes when the config has none (560).
+Result<VisionConfig> qwen25vl_preset(const std::string& preset, int64_t projection_dim) {
+  VisionConfig c;
+  c.projector = ProjectorType::kQwen25VL;
+  c.projection_dim = projection_dim;
+  c.layer_norm_eps = 1e-6f;
+  c.image_size = 560, c.patch_size = 14, c.merge_size = 2, c.window_size = 112;
+  c.image_mean = {0.48145466f, 0.4578275f, 0.40821073f};  // preprocessor_config.json (CLIP's)
+  c.image_std = {0.26862954f, 0.26130258f, 0.27577711f};
+  if (preset == "qwen25vl-tiny") {  // head_dim 24; an MLP width Q8_0 rows cannot split
+    c.hidden_size = 96, c.intermediate_size = 200, c.num_layers = 4, c.num_heads = 4;
+    c.full_attention_every = 2;
+  } else {
+    c.hidden_size = 1280, c.intermediate_size = 3420, c.num_layers = 32, c.num_heads = 16;
+    c.full_attention_every = 8;  // fullatt_block_indexes [7, 15, 23, 31]
+  }
+  c.head_dim = c.hidden_size / c.num_heads;
+  const int64_t token_area = c.size_multiple() * c.size_multiple();
+  c.min_pixels = 8 * token_area, c.max_pixels = 4096 * token_area;
+  return c;
+}
+
+}  // namespace
+
 Result<VisionConfig> vision_preset(const std::string& preset, int64_t projection_dim) {
+  if (preset == "qwen25vl-tiny" || preset == "qwen25vl-7b")
+    return qwen25vl_preset(preset, projection_dim);
   VisionConfig c;
   c.projector = ProjectorType::kGemma3;
   c.projection_dim = projection_dim;
@@ -23,7 +51,8 @@ Result<VisionConfig> vision_preset(const std::string& preset, int64_t projection
     c.image_size = 896, c.patch_size = 14, c.hidden_size = 1152, c.intermediate_size = 4304;
     c.num_layers = 27, c.num_heads = 16;
   } else {
-    return Status::error("make-model", "unknown vision preset '" + preset + "' (tiny, gemma3-4b)");
+    return Status::error("make-model", "unknown vision preset '" + preset +
+                                           "' (tiny, gemma3-4b, qwen25vl-tiny, qwen25vl-7b)");
   }
   c.head_dim = c.hidden_size / c.num_heads;
   return c;
@@ -67,10 +96,16 @@ class MmprojWriter {
     w_.add_float32_array("clip.vision.image_mean", {c_.image_mean.begin(), c_.image_mean.end()});
     w_.add_float32_array("clip.vision.image_std", {c_.image_std.begin(), c_.image_std.end()});
     w_.add_string("clip.projector_type", projector_type_name(c_.projector));
+    if (c_.projector == ProjectorType::kQwen25VL) {
+      w_.add_bool("clip.use_silu", true);
+      w_.add_uint32("clip.vision.n_wa_pattern", static_cast<uint32_t>(c_.full_attention_every));
+    }
     w_.add_float32("clip.vision.attention.layer_norm_epsilon", c_.layer_norm_eps);
-    w_.add_bool("clip.use_gelu", true);
-    if (c_.pool_kernel != 4)  // the converter writes it only when it is not the default
-      w_.add_uint32("clip.vision.projector.scale_factor", static_cast<uint32_t>(c_.pool_kernel));
+    if (c_.projector == ProjectorType::kGemma3) {
+      w_.add_bool("clip.use_gelu", true);
+      if (c_.pool_kernel != 4)  // the converter writes it only when it is not the default
+        w_.add_uint32("clip.vision.projector.scale_factor", static_cast<uint32_t>(c_.pool_kernel));
+    }
     w_.add_uint32("general.quantization_version", 2);
   }
 
@@ -97,7 +132,41 @@ class MmprojWriter {
     add(name, t, {cols, rows}, values(name, K::kMatrix, rows, cols, gain), rows, cols);
   }
 
+  // Qwen2.5-VL as conversion/qwenvl.py writes it: the Conv3d's two frames, qkv split in three.
+  void qwen25vl_tensors() {
+    const int64_t H = c_.hidden_size, F = c_.intermediate_size, Q = c_.q_dim();
+    const int64_t P = c_.patch_size, conv = 3 * P * P, M = 4 * H;
+    const GgufType conv_type = o_.matrix_type == GgufType::F16 ? GgufType::F16 : GgufType::F32;
+    for (const char* name : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
+      add(name, conv_type, {P, P, 3, H}, values(name, K::kMatrix, H, conv), H, conv);
+    for (int64_t i = 0; i < c_.num_layers; ++i) {
+      const std::string p = "v.blk." + std::to_string(i) + ".";
+      vec(p + "ln1.weight", K::kNorm, H);
+      mat(p + "attn_q.weight", Q, H, 1.5f);
+      vec(p + "attn_q.bias", K::kBias, Q);
+      mat(p + "attn_k.weight", Q, H, 1.5f);
+      vec(p + "attn_k.bias", K::kBias, Q);
+      mat(p + "attn_v.weight", Q, H);
+      vec(p + "attn_v.bias", K::kBias, Q);
+      mat(p + "attn_out.weight", H, Q);
+      vec(p + "attn_out.bias", K::kBias, H);
+      vec(p + "ln2.weight", K::kNorm, H);
+      mat(p + "ffn_gate.weight", F, H);
+      vec(p + "ffn_gate.bias", K::kBias, F);
+      mat(p + "ffn_up.weight", F, H);
+      vec(p + "ffn_up.bias", K::kBias, F);
+      mat(p + "ffn_down.weight", H, F);
+      vec(p + "ffn_down.bias", K::kBias, H);
+    }
+    vec("v.post_ln.weight", K::kNorm, H);  // merger.ln_q
+    mat("mm.0.weight", M, M);
+    vec("mm.0.bias", K::kBias, M);
+    mat("mm.2.weight", c_.projection_dim, M, 2.0f);  // soft tokens of std ~1
+    vec("mm.2.bias", K::kBias, c_.projection_dim);
+  }
+
   void tensors() {
+    if (c_.projector == ProjectorType::kQwen25VL) return qwen25vl_tensors();
     const int64_t H = c_.hidden_size, F = c_.intermediate_size, Q = c_.q_dim();
     const int64_t P = c_.patch_size, conv = 3 * P * P;
     // The patch conv [hidden, 3, P, P] and the position table: F32, as the converter forces

@@ -1,7 +1,7 @@
 #pragma once
-// Deterministic random-weight vision towers for Gemma 3 VLMs (`make-model --vision`): an mmproj
-// GGUF with exactly the names, metadata and tensor types llama.cpp's converter writes
-// (conversion/gemma.py Gemma3VisionModel), beside the text model's GGUF.
+// Deterministic random-weight vision towers for VLMs (`make-model --vision`): an mmproj GGUF with
+// exactly the names, metadata and tensor types llama.cpp's converter writes (conversion/gemma.py
+// Gemma3VisionModel; conversion/qwenvl.py Qwen2VLVisionModel), beside the text model's GGUF.
 #include <cstdint>
 #include <string>
 
@@ -11,15 +11,19 @@
 
 namespace sluice {
 
-// tiny (tests: 224 px, 16x16 patches of 14, width 96, 2 layers, 16 tokens) or gemma3-4b
-// (SigLIP-so400m as in Gemma 3 4B/12B/27B: 896 px, width 1152, 27 layers, 256 tokens).
-// projection_dim: the text model's hidden size.
+// Gemma 3: tiny (tests: 224 px, 16x16 patches of 14, width 96, 2 layers, 16 tokens) or
+// gemma3-4b (SigLIP-so400m as in Gemma 3 4B/12B/27B: 896 px, width 1152, 27 layers, 256 tokens).
+// Qwen2.5-VL: qwen25vl-tiny (width 96, 4 heads, MLP 200, 4 layers, every 2nd global) or
+// qwen25vl-7b (the tower of every Qwen2.5-VL size: width 1280, 16 heads, MLP 3420, 32 layers,
+// every 8th global); any image of sides multiple of 28, (h/28) * (w/28) tokens.
+// projection_dim: the text model's hidden size (Qwen2.5-VL 7B: 3584).
 Result<VisionConfig> vision_preset(const std::string& preset, int64_t projection_dim);
 
 struct MmprojWriteOptions {
   // The converter's --outtype: the encoder's matrices in F32, F16 or Q8_0 (rows whose width is
-  // not a multiple of 32 fall back to F16). Vectors, the patch and position embeddings stay F32
-  // and the input projection F16, as the converter forces them.
+  // not a multiple of 32 fall back to F16). Vectors stay F32, as do Gemma 3's patch and
+  // position embeddings; its input projection is F16. Qwen's patch convolutions are F16 in F16
+  // files and F32 otherwise; its merger's matrices follow the output type.
   GgufType matrix_type = GgufType::F16;
   uint64_t seed = 0;
   std::string name = "sluice-synthetic-mmproj";

@@ -3,13 +3,16 @@
 llama-cpp-python's ctypes bindings), on the CPU.
 
     python mtmd_image_embeddings.py --model TEXT.gguf --mmproj MMPROJ.gguf --image IMG.png \
-        -o OUT.f32 [--threads 2] [--repeat N]
+        -o OUT.f32 [--threads 2] [--repeat N] [--image-min-tokens N]
 
 Loads the text model's vocabulary only (vocab_only: mtmd reads its tokens; the projector's width
 is checked against the file's embedding_length here), tokenizes one media marker with the decoded image, runs mtmd_encode_chunk on the image
 chunk and writes mtmd_get_output_embd as raw little-endian float32 [n_tokens, n_embd].
-The image must already have the mmproj's size (clip.vision.image_size on each side): mtmd then
-copies its pixels unresized, so only the encoder and projector are compared. Prints
+Fixed-size projectors (gemma3): the image must already have the mmproj's size
+(clip.vision.image_size on each side): mtmd then copies its pixels unresized, so only the encoder
+and projector are compared. Dynamic-resolution ones (Qwen2-VL's mergers) take any image and
+resize it themselves (to multiples of 28 within 8..4096 tokens; --image-min-tokens lowers the 8,
+so that a small image of multiple-of-28 sides stays as it is). Prints
 "tokens N embd D ms T" on stdout: the wall time of the last of --repeat encodes (the first also
 allocates mtmd's compute buffers; warmup is off).
 """
@@ -33,22 +36,25 @@ def main() -> int:
     ap.add_argument("-o", "--output", required=True, help="output file (raw float32 little-endian)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--image-min-tokens", type=int, default=0, help="dynamic resolution: 0 keeps mtmd's")
     args = ap.parse_args()
 
     from PIL import Image
 
     mm = GgufLite(args.mmproj)
     size = int(mm.metadata["clip.vision.image_size"])
+    dynamic = "mm.input_projection.weight" not in mm.tensors  # the Qwen mergers: mm.0, mm.2
     text = GgufLite(args.model).metadata
     text_embd = int(text[f"{text['general.architecture']}.embedding_length"])
     # A vocab_only model has no n_embd, so mtmd skips this check of its own: do it here.
-    proj_out = int(mm.tensors["mm.input_projection.weight"].shape[0])
+    last = "mm.2.weight" if dynamic else "mm.input_projection.weight"
+    proj_out = int(mm.tensors[last].shape[1 if dynamic else 0])
     if proj_out != text_embd:
         print(f"mtmd_image_embeddings: the projector writes {proj_out} floats per token, the text "
               f"model's embeddings have {text_embd}", file=sys.stderr)
         return 2
     rgb = np.asarray(Image.open(args.image).convert("RGB"), dtype=np.uint8)
-    if rgb.shape != (size, size, 3):
+    if not dynamic and rgb.shape != (size, size, 3):
         print(f"mtmd_image_embeddings: the image is {rgb.shape[1]}x{rgb.shape[0]}, the mmproj "
               f"takes {size}x{size} (resize it first)", file=sys.stderr)
         return 2
@@ -68,6 +74,8 @@ def main() -> int:
     cparams.n_threads = args.threads
     cparams.print_timings = False
     cparams.warmup = False
+    if args.image_min_tokens > 0:
+        cparams.image_min_tokens = args.image_min_tokens
     ctx = mtmd.mtmd_init_from_file(args.mmproj.encode(), model, cparams)
     if not ctx:
         print(f"mtmd_image_embeddings: mtmd cannot load {args.mmproj}", file=sys.stderr)
@@ -75,7 +83,7 @@ def main() -> int:
 
     data = np.ascontiguousarray(rgb).reshape(-1)
     buf = (ctypes.c_uint8 * data.size).from_buffer_copy(data.tobytes())
-    bitmap = mtmd.mtmd_bitmap_init(size, size, buf)
+    bitmap = mtmd.mtmd_bitmap_init(rgb.shape[1], rgb.shape[0], buf)
     chunks = mtmd.mtmd_input_chunks_init()
     marker = mtmd.mtmd_default_marker()
     text = mtmd.mtmd_input_text(marker, len(marker), False, True)

@@ -17,4 +17,17 @@ void patchify(const float* pixels, int64_t size, int64_t patch, float* out) {
     }
 }
 
+void patchify_at(const float* pixels, int64_t height, int64_t width, int64_t patch,
+                 const int32_t* py, const int32_t* px, int64_t count, float* out) {
+  const int64_t cols = 3 * patch * patch;
+  for (int64_t r = 0; r < count; ++r) {
+    float* row = out + r * cols;
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < patch; ++y) {
+        const float* src = pixels + (c * height + py[r] * patch + y) * width + px[r] * patch;
+        std::copy(src, src + patch, row + (c * patch + y) * patch);
+      }
+  }
+}
+
 }  // namespace sluice

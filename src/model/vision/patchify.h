@@ -9,4 +9,9 @@ namespace sluice {
 // py * (size/patch) + px holds patch (py, px), columns in the conv weight's order (c, y, x).
 void patchify(const float* pixels, int64_t size, int64_t patch, float* out);
 
+// pixels [3, height, width] (channel-planar) -> out [count, 3 * patch * patch]: row r holds patch
+// (py[r], px[r]) of the grid (rows py * patch .. +patch, columns px * patch ..), columns (c, y, x).
+void patchify_at(const float* pixels, int64_t height, int64_t width, int64_t patch,
+                 const int32_t* py, const int32_t* px, int64_t count, float* out);
+
 }  // namespace sluice

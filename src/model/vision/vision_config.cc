@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "formats/gguf.h"
+#include "model/load/weight_source.h"
 
 namespace sluice {
 
@@ -13,8 +14,25 @@ const char* projector_type_name(ProjectorType t) {
   switch (t) {
     case ProjectorType::kGemma3:
       return "gemma3";
+    case ProjectorType::kQwen2VL:
+      return "qwen2vl_merger";
+    case ProjectorType::kQwen25VL:
+      return "qwen2.5vl_merger";
   }
   return "?";
+}
+
+std::string VisionConfig::size_error(int64_t height, int64_t width) const {
+  const std::string got = std::to_string(height) + "x" + std::to_string(width);
+  if (!dynamic_resolution()) {
+    if (height == image_size && width == image_size) return "";
+    return "the encoder takes " + std::to_string(image_size) + "x" + std::to_string(image_size) +
+           " images, not " + got;
+  }
+  const int64_t m = size_multiple();
+  if (height > 0 && width > 0 && height % m == 0 && width % m == 0) return "";
+  return "image sides must be positive multiples of " + std::to_string(m) + " (patch " +
+         std::to_string(patch_size) + " x merge " + std::to_string(merge_size) + "), not " + got;
 }
 
 namespace {
@@ -42,6 +60,14 @@ class Reader {
     return positive(key);
   }
 
+  // A required integer >= 0.
+  Result<int64_t> non_negative(const std::string& key) const {
+    if (!g_.find(key)) return fail("missing key '" + key + "'");
+    const std::optional<int64_t> v = g_.get_int(key);
+    if (!v || *v < 0) return fail("key '" + key + "' must be an integer >= 0");
+    return *v;
+  }
+
   Result<std::array<float, 3>> rgb(const std::string& key) const {
     if (!g_.find(key)) return fail("missing key '" + key + "'");
     const auto v = g_.get_float_array(key);
@@ -64,7 +90,79 @@ Result<ProjectorType> projector_of(const GgufFile& g, const Reader& r) {
   if (!type || type->empty())
     return r.fail("missing key 'clip.projector_type' (is this a llama.cpp mmproj file?)");
   if (*type == "gemma3") return ProjectorType::kGemma3;
-  return r.fail("projector type '" + *type + "' is not supported (sluice runs: gemma3)");
+  if (*type == "qwen2vl_merger") return ProjectorType::kQwen2VL;
+  // "qwen2.5o" (Qwen2.5-Omni's vision side) is read as llama.cpp reads it: the 2.5-VL merger.
+  if (*type == "qwen2.5vl_merger" || *type == "qwen2.5o") return ProjectorType::kQwen25VL;
+  return r.fail("projector type '" + *type +
+                "' is not supported (sluice runs: gemma3, qwen2vl_merger, qwen2.5vl_merger)");
+}
+
+// SigLIP + the Gemma 3 projector: a fixed square image, an average pool, tanh-GELU MLPs.
+Status read_gemma3(const GgufFile& g, const Reader& r, VisionConfig& c) {
+  SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, r.positive("clip.vision.feed_forward_length"));
+  SLUICE_ASSIGN_OR_RETURN(c.pool_kernel, r.positive_or("clip.vision.projector.scale_factor", 4));
+  // llama.cpp reads the MLP's activation from these flags; Gemma 3's SigLIP is GELU (tanh).
+  const bool silu = g.get_bool("clip.use_silu").value_or(false);
+  if (silu || !g.get_bool("clip.use_gelu").value_or(false))
+    return r.fail("the gemma3 projector needs clip.use_gelu = true (SigLIP's tanh GELU); " +
+                  std::string(silu ? "clip.use_silu is set" : "clip.use_gelu is missing or false") +
+                  " (quick GELU and SiLU encoders are not supported)");
+  if (c.image_size % c.patch_size != 0)
+    return r.fail("image size " + std::to_string(c.image_size) +
+                  " is not a multiple of the patch size " + std::to_string(c.patch_size));
+  if (c.patches_per_side() % c.pool_kernel != 0)
+    return r.fail(std::to_string(c.patches_per_side()) +
+                  " patches per side cannot be pooled by clip.vision.projector.scale_factor " +
+                  std::to_string(c.pool_kernel));
+  return Status::ok();
+}
+
+// The MLP's width of a Qwen ViT, from v.blk.0.ffn_down ([ffn, hidden] in ggml order, or
+// [hidden, ffn] where an old converter swapped the names): the converter's
+// feed_forward_length is Qwen2-VL's text width, and 0 in files of the older surgery script.
+Result<int64_t> qwen_ffn_width(const GgufFile& g, const Reader& r, int64_t hidden) {
+  const std::string name = "v.blk.0.ffn_down.weight";
+  const GgufTensorInfo* t = g.tensor(name);
+  if (!t) return r.fail("missing tensor '" + name + "'");
+  if (t->shape.size() == 2 && t->shape[1] == hidden && t->shape[0] > 0) return t->shape[0];
+  if (t->shape.size() == 2 && t->shape[0] == hidden && t->shape[1] > 0) return t->shape[1];
+  return r.fail("tensor '" + name + "' has shape " + shape_str(t->shape) + ", expected [ffn, " +
+                std::to_string(hidden) + "] (ggml order)");
+}
+
+// Qwen2-VL's ViT and 2x2 patch merger: any image size; Qwen2.5-VL adds RMSNorm, SwiGLU and
+// window attention. Keys as llama.cpp reads them (clip.cpp, PROJECTOR_TYPE_QWEN2VL/QWEN25VL).
+Status read_qwen2vl(const GgufFile& g, const Reader& r, VisionConfig& c) {
+  const bool v25 = c.projector == ProjectorType::kQwen25VL;
+  SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, qwen_ffn_width(g, r, c.hidden_size));
+  const bool gelu = g.get_bool("clip.use_gelu").value_or(false);
+  const bool silu = g.get_bool("clip.use_silu").value_or(false);
+  if (v25 && (!silu || gelu))
+    return r.fail("the qwen2.5vl_merger projector needs clip.use_silu = true (a SwiGLU MLP)" +
+                  std::string(gelu ? "; clip.use_gelu is set" : ""));
+  if (!v25 && (silu || gelu))
+    return r.fail(
+        "the qwen2vl_merger projector's MLP is quick GELU: clip.use_gelu and "
+        "clip.use_silu must be unset");
+  SLUICE_ASSIGN_OR_RETURN(c.merge_size, r.positive_or("clip.vision.spatial_merge_size", 2));
+  if (c.merge_size != 2)
+    return r.fail("clip.vision.spatial_merge_size " + std::to_string(c.merge_size) +
+                  " is not supported (the merger joins 2x2 patches)");
+  if (c.head_dim % 4 != 0)
+    return r.fail("head size " + std::to_string(c.head_dim) +
+                  " is not a multiple of 4 (the 2D rotary embedding splits it in quarters)");
+  if (v25) {
+    SLUICE_ASSIGN_OR_RETURN(c.full_attention_every, r.non_negative("clip.vision.n_wa_pattern"));
+    c.window_size = 112;  // Qwen2.5-VL's window_size; llama.cpp's default (not in the file)
+    if (c.window_size % c.size_multiple() != 0)
+      return r.fail("the attention window of " + std::to_string(c.window_size) +
+                    " px is not a whole number of merged patches of " +
+                    std::to_string(c.size_multiple()) + " px");
+  }
+  // llama.cpp's limits for these projectors: 8 to 4096 tokens of (patch * merge)^2 pixels.
+  const int64_t token_area = c.size_multiple() * c.size_multiple();
+  c.min_pixels = 8 * token_area, c.max_pixels = 4096 * token_area;
+  return Status::ok();
 }
 
 }  // namespace
@@ -78,11 +176,9 @@ Result<VisionConfig> read_vision_config(const GgufFile& g) {
   SLUICE_ASSIGN_OR_RETURN(c.image_size, r.positive("clip.vision.image_size"));
   SLUICE_ASSIGN_OR_RETURN(c.patch_size, r.positive("clip.vision.patch_size"));
   SLUICE_ASSIGN_OR_RETURN(c.hidden_size, r.positive("clip.vision.embedding_length"));
-  SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, r.positive("clip.vision.feed_forward_length"));
   SLUICE_ASSIGN_OR_RETURN(c.num_layers, r.positive("clip.vision.block_count"));
   SLUICE_ASSIGN_OR_RETURN(c.num_heads, r.positive("clip.vision.attention.head_count"));
   SLUICE_ASSIGN_OR_RETURN(c.projection_dim, r.positive("clip.vision.projection_dim"));
-  SLUICE_ASSIGN_OR_RETURN(c.pool_kernel, r.positive_or("clip.vision.projector.scale_factor", 4));
   SLUICE_ASSIGN_OR_RETURN(int64_t kv_heads,
                           r.positive_or("clip.vision.attention.head_count_kv", c.num_heads));
   if (kv_heads != c.num_heads)
@@ -107,19 +203,8 @@ Result<VisionConfig> read_vision_config(const GgufFile& g) {
   for (float s : c.image_std)
     if (s == 0.0f) return r.fail("clip.vision.image_std holds a zero");
 
-  // llama.cpp reads the MLP's activation from these flags; Gemma 3's SigLIP is GELU (tanh).
-  const bool silu = g.get_bool("clip.use_silu").value_or(false);
-  if (silu || !g.get_bool("clip.use_gelu").value_or(false))
-    return r.fail("the gemma3 projector needs clip.use_gelu = true (SigLIP's tanh GELU); " +
-                  std::string(silu ? "clip.use_silu is set" : "clip.use_gelu is missing or false") +
-                  " (quick GELU and SiLU encoders are not supported)");
-  if (c.image_size % c.patch_size != 0)
-    return r.fail("image size " + std::to_string(c.image_size) +
-                  " is not a multiple of the patch size " + std::to_string(c.patch_size));
-  if (c.patches_per_side() % c.pool_kernel != 0)
-    return r.fail(std::to_string(c.patches_per_side()) +
-                  " patches per side cannot be pooled by clip.vision.projector.scale_factor " +
-                  std::to_string(c.pool_kernel));
+  SLUICE_RETURN_IF_ERROR(c.projector == ProjectorType::kGemma3 ? read_gemma3(g, r, c)
+                                                               : read_qwen2vl(g, r, c));
   return c;
 }
 

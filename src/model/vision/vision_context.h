@@ -11,15 +11,22 @@ namespace sluice {
 
 struct VisionStepBuffers {
   int64_t num_images = 0;
-  int64_t n = 0;                   // patch rows: num_images * num_patches
+  int64_t n = 0;                   // patch rows of all images
+  int64_t m = 0;                   // output tokens of all images
   SequenceBatch seqs;              // one sequence per image
   const float* patches = nullptr;  // [n, 3 * patch * patch] (patchify)
   float* x = nullptr;              // [n, hidden] hidden states
   float* h = nullptr;              // [n, hidden] normed input / block output
   float *q = nullptr, *k = nullptr, *v = nullptr, *attn = nullptr;  // [n, q_dim] each
   float* inter = nullptr;                                           // [n, intermediate]
-  float* pooled = nullptr;  // [num_images * tokens_per_image, hidden]
-  float* out = nullptr;     // [num_images * tokens_per_image, projection_dim]
+  float* pooled = nullptr;  // [m, hidden] (Gemma 3); [m, 4 * hidden] the merger's MLP (Qwen)
+  float* out = nullptr;     // [m, projection_dim]
+  // Qwen2-VL family (qwen2vl_layout.h): rows in window order.
+  SequenceBatch windows;                             // one sequence per attention window
+  const int32_t *pos_y = nullptr, *pos_x = nullptr;  // [n] each row's patch in its image's grid
+  const int32_t* token_rows = nullptr;               // [m] the merger row of each output token
+  float* gate = nullptr;                             // [n, intermediate] SwiGLU's gate
+  float* merged = nullptr;                           // [m, projection_dim] in window order
 };
 
 struct VisionContext {

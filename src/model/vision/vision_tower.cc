@@ -4,6 +4,9 @@
 #include "formats/gguf.h"
 #include "model/vision/gemma3_projector.h"
 #include "model/vision/patchify.h"
+#include "model/vision/qwen2vl_batch.h"
+#include "model/vision/qwen2vl_encoder.h"
+#include "model/vision/qwen2vl_merger.h"
 #include "model/vision/siglip_encoder.h"
 
 namespace sluice {
@@ -14,7 +17,9 @@ VisionWeights place(Backend& be, const VisionWeights& src) {
   for (auto m :
        {&VisionWeights::patch_embed, &VisionWeights::patch_bias, &VisionWeights::position_embed,
         &VisionWeights::post_norm_w, &VisionWeights::post_norm_b, &VisionWeights::soft_emb_norm,
-        &VisionWeights::input_projection})
+        &VisionWeights::input_projection, &VisionWeights::merger_fc1,
+        &VisionWeights::merger_fc1_bias, &VisionWeights::merger_fc2,
+        &VisionWeights::merger_fc2_bias, &VisionWeights::rope_freq_y, &VisionWeights::rope_freq_x})
     p.*m = be.place(src.*m);
   for (const VisionLayerWeights& L : src.layers) {
     VisionLayerWeights& P = p.layers.emplace_back();
@@ -24,7 +29,8 @@ VisionWeights place(Backend& be, const VisionWeights& src) {
           &VisionLayerWeights::k_bias, &VisionLayerWeights::v_bias, &VisionLayerWeights::wo,
           &VisionLayerWeights::o_bias, &VisionLayerWeights::ln2_w, &VisionLayerWeights::ln2_b,
           &VisionLayerWeights::w_up, &VisionLayerWeights::up_bias, &VisionLayerWeights::w_down,
-          &VisionLayerWeights::down_bias})
+          &VisionLayerWeights::down_bias, &VisionLayerWeights::w_gate,
+          &VisionLayerWeights::gate_bias})
       P.*m = be.place(L.*m);
   }
   return p;
@@ -44,7 +50,13 @@ VisionTower::VisionTower(Backend& be)
       inter_(be),
       pooled_(be),
       out_(be),
-      query_start_(be) {}
+      gate_(be),
+      merged_(be),
+      query_start_(be),
+      window_start_(be),
+      pos_y_(be),
+      pos_x_(be),
+      token_rows_(be) {}
 
 VisionTower::~VisionTower() = default;
 
@@ -59,6 +71,24 @@ Result<std::unique_ptr<VisionTower>> VisionTower::load(const std::string& path, 
 
 void VisionTower::encode(const float* pixels, int64_t num_images, float* out) {
   if (num_images <= 0) return;
+  if (config_.dynamic_resolution()) {
+    const std::vector<ImageSize> sizes(static_cast<size_t>(num_images),
+                                       {config_.image_size, config_.image_size});
+    return encode_qwen2vl(pixels, sizes, out);
+  }
+  encode_gemma3(pixels, num_images, out);
+}
+
+void VisionTower::encode(const float* pixels, std::span<const ImageSize> sizes, float* out) {
+  if (sizes.empty()) return;
+  for (const ImageSize& size : sizes)
+    SLUICE_ASSERT(config_.size_error(size.height, size.width).empty(),
+                  "an image size the encoder takes");
+  if (config_.dynamic_resolution()) return encode_qwen2vl(pixels, sizes, out);
+  encode_gemma3(pixels, static_cast<int64_t>(sizes.size()), out);
+}
+
+void VisionTower::encode_gemma3(const float* pixels, int64_t num_images, float* out) {
   const VisionConfig& c = config_;
   const int64_t patches = c.num_patches(), n = num_images * patches;
   const int64_t patch_cols = 3 * c.patch_size * c.patch_size;
@@ -75,6 +105,7 @@ void VisionTower::encode(const float* pixels, int64_t num_images, float* out) {
   VisionStepBuffers s;
   s.num_images = num_images;
   s.n = n;
+  s.m = m;
   s.seqs =
       SequenceBatch{num_images, n, patches, query_start_.upload(query_start), query_start.data()};
   s.patches = patches_.upload(patches_host_);
@@ -89,8 +120,43 @@ void VisionTower::encode(const float* pixels, int64_t num_images, float* out) {
   s.out = out_.reserve(m * c.projection_dim);
   const VisionContext ctx{be_, c, placed_, s};
   siglip_encode(ctx);
-  SLUICE_ASSERT(c.projector == ProjectorType::kGemma3, "unknown projector");
   gemma3_project(ctx);
+  be_.to_host(out, s.out, static_cast<size_t>(m * c.projection_dim) * sizeof(float));
+}
+
+void VisionTower::encode_qwen2vl(const float* pixels, std::span<const ImageSize> sizes,
+                                 float* out) {
+  const VisionConfig& c = config_;
+  const Qwen2vlBatch b = qwen2vl_batch(c, pixels, sizes);
+  const int64_t n = static_cast<int64_t>(b.pos_y.size());
+  const int64_t m = static_cast<int64_t>(b.token_rows.size());
+  const int64_t num_windows = static_cast<int64_t>(b.window_start.size()) - 1;
+  VisionStepBuffers s;
+  s.num_images = static_cast<int64_t>(sizes.size());
+  s.n = n;
+  s.m = m;
+  s.seqs = SequenceBatch{s.num_images, n, b.max_image_rows, query_start_.upload(b.image_start),
+                         b.image_start.data()};
+  s.windows = SequenceBatch{num_windows, n, b.max_window_rows, window_start_.upload(b.window_start),
+                            b.window_start.data()};
+  s.pos_y = pos_y_.upload(b.pos_y);
+  s.pos_x = pos_x_.upload(b.pos_x);
+  s.token_rows = token_rows_.upload(b.token_rows);
+  s.patches = patches_.upload(b.patches);
+  s.x = x_.reserve(n * c.hidden_size);
+  s.h = h_.reserve(n * c.hidden_size);
+  s.q = q_.reserve(n * c.q_dim());
+  s.k = k_.reserve(n * c.q_dim());
+  s.v = v_.reserve(n * c.q_dim());
+  s.attn = attn_.reserve(n * c.q_dim());
+  s.inter = inter_.reserve(n * c.intermediate_size);
+  s.gate = gate_.reserve(n * c.intermediate_size);
+  s.pooled = pooled_.reserve(m * placed_.merger_fc1.cols);
+  s.merged = merged_.reserve(m * c.projection_dim);
+  s.out = out_.reserve(m * c.projection_dim);
+  const VisionContext ctx{be_, c, placed_, s};
+  qwen2vl_encode(ctx);
+  qwen2vl_merge(ctx);
   be_.to_host(out, s.out, static_cast<size_t>(m * c.projection_dim) * sizeof(float));
 }
 

@@ -1,13 +1,16 @@
 #pragma once
-// An image encoder and its projector (Gemma 3: SigLIP + Gemma3MultiModalProjector) loaded from a
-// llama.cpp mmproj GGUF and run on one Backend: preprocessed pixels in, the image's soft tokens
-// out (rows of the text model's input embeddings).
+// An image encoder and its projector (Gemma 3: SigLIP + Gemma3MultiModalProjector; Qwen2-VL and
+// Qwen2.5-VL: their ViT + patch merger) loaded from a llama.cpp mmproj GGUF and run on one
+// Backend: preprocessed pixels in, the image's soft tokens out (rows of the text model's input
+// embeddings). Gemma 3 takes image_size() squares; Qwen any sides that are multiples of
+// patch * merge (28), giving (height / 28) * (width / 28) tokens.
 //
 // For the engine: an image placeholder of tokens_per_image() positions takes encode()'s rows as
 // its input embeddings AS THEY ARE. Gemma 3 scales token embeddings by sqrt(hidden); soft tokens
 // are not scaled (transformers scatters them after the scaling; llama.cpp scales token ids only).
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,10 +33,16 @@ class VisionTower {
   ~VisionTower();
 
   const VisionConfig& config() const { return config_; }
-  // Pixels per side of the square image encode() takes.
+  // Pixels per side of the square image encode(pixels, num_images, out) takes.
   int64_t image_size() const { return config_.image_size; }
-  // Rows encode() writes per image (Gemma 3: 256).
+  // Rows encode() writes per image of image_size() (Gemma 3: 256).
   int64_t tokens_per_image() const { return config_.tokens_per_image(); }
+  // Whether encode() takes images of other sizes (VisionConfig::size_error says which).
+  bool dynamic_resolution() const { return config_.dynamic_resolution(); }
+  // Rows encode() writes for an image of this size.
+  int64_t tokens_for(const ImageSize& size) const {
+    return config_.tokens_for(size.height, size.width);
+  }
   // Floats per row (the text model's hidden size).
   int64_t embedding_dim() const { return config_.projection_dim; }
 
@@ -42,9 +51,16 @@ class VisionTower {
   // [num_images * tokens_per_image(), embedding_dim()], row-major over each image's pooled
   // token grid. Calls must not overlap (buffers are reused).
   void encode(const float* pixels, int64_t num_images, float* out);
+  // pixels: host images one after another, image i [3, sizes[i].height, sizes[i].width]
+  // normalized as above, each of a size config().size_error() accepts. out: host
+  // [sum of tokens_for(sizes[i]), embedding_dim()], each image's rows in raster order of its
+  // token grid.
+  void encode(const float* pixels, std::span<const ImageSize> sizes, float* out);
 
  private:
   explicit VisionTower(Backend& be);
+  void encode_gemma3(const float* pixels, int64_t num_images, float* out);
+  void encode_qwen2vl(const float* pixels, std::span<const ImageSize> sizes, float* out);
 
   Backend& be_;
   std::unique_ptr<GgufFile> file_;  // the mapped file the host weights point into
@@ -52,7 +68,8 @@ class VisionTower {
   VisionWeights placed_;
   std::vector<float> patches_host_;
   DeviceArray<float> patches_, x_, h_, q_, k_, v_, attn_, inter_, pooled_, out_;
-  DeviceArray<int32_t> query_start_;
+  DeviceArray<float> gate_, merged_;
+  DeviceArray<int32_t> query_start_, window_start_, pos_y_, pos_x_, token_rows_;
 };
 
 }  // namespace sluice

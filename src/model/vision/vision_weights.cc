@@ -1,87 +1,21 @@
 // load_vision_weights: llama.cpp's mmproj tensor names and layouts -> sluice's Weights.
 #include "model/vision/vision_weights.h"
 
-#include <cstring>
-
 #include "formats/gguf.h"
-#include "model/load/quant_import.h"
-#include "model/load/weight_source.h"
+#include "model/vision/mmproj_tensors.h"
+#include "model/vision/qwen2vl_weights.h"
 
 namespace sluice {
 namespace {
 
-// w as F32 (a copy unless it is F32 already).
-Weight to_f32(const Weight& w) {
-  if (w.dtype == DType::F32) return w;
-  std::vector<uint8_t> bytes(static_cast<size_t>(w.rows * w.cols) * sizeof(float));
-  float* f = reinterpret_cast<float*>(bytes.data());
-  for (int64_t r = 0; r < w.rows; ++r) dequantize_row(w, r, f + r * w.cols);
-  return Weight::from_owned(DType::F32, w.rows, w.cols, std::move(bytes));
+// ggml [hidden, ffn] under the name ffn_down: an old converter's fc1 (llama.cpp swaps them).
+bool ffn_names_swapped(const GgufFile& g, const VisionConfig& c) {
+  const GgufTensorInfo* down = g.tensor("v.blk.0.ffn_down.weight");
+  return down && c.hidden_size != c.intermediate_size &&
+         down->shape == std::vector<int64_t>{c.hidden_size, c.intermediate_size};
 }
 
-// The transpose of w [rows, cols]: 16-bit floats stay 16-bit (exact), others become F32.
-Weight transposed(const Weight& w) {
-  const bool half = w.dtype == DType::F16 || w.dtype == DType::BF16;
-  const Weight src = half ? w : to_f32(w);
-  const size_t elem = half ? 2 : 4;
-  std::vector<uint8_t> bytes(static_cast<size_t>(w.rows * w.cols) * elem);
-  for (int64_t r = 0; r < w.rows; ++r)
-    for (int64_t c = 0; c < w.cols; ++c)
-      std::memcpy(&bytes[static_cast<size_t>(c * w.rows + r) * elem],
-                  src.data + static_cast<size_t>(r * w.cols + c) * elem, elem);
-  return Weight::from_owned(src.dtype, w.cols, w.rows, std::move(bytes));
-}
-
-class TensorReader {
- public:
-  explicit TensorReader(const GgufFile& g) : g_(g) {}
-
-  Status fail(const std::string& what) const {
-    return Status::error("mmproj", g_.path() + ": " + what);
-  }
-
-  // The tensor, of exactly `shape` (ggml order: innermost first).
-  Result<const GgufTensorInfo*> shaped(const std::string& name,
-                                       const std::vector<int64_t>& shape) const {
-    const GgufTensorInfo* t = g_.tensor(name);
-    if (!t) return fail("missing tensor '" + name + "'");
-    if (t->shape != shape)
-      return fail("tensor '" + name + "' has shape " + shape_str(t->shape) + ", expected " +
-                  shape_str(shape) + " (ggml order)");
-    return t;
-  }
-
-  Result<Weight> import(const GgufTensorInfo& t, int64_t rows, int64_t cols) const {
-    auto w = import_gguf_tensor(t, rows, cols);
-    if (!w) return fail(w.error());
-    return w;
-  }
-
-  // A matrix [rows, cols] (ggml [cols, rows]).
-  Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const {
-    SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* t, shaped(name, {cols, rows}));
-    return import(*t, rows, cols);
-  }
-
-  // A vector of n floats as F32 [1, n].
-  Result<Weight> vector(const std::string& name, int64_t n) const {
-    SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* t, shaped(name, {n}));
-    SLUICE_ASSIGN_OR_RETURN(Weight w, import(*t, 1, n));
-    return to_f32(w);
-  }
-
-  // ggml [hidden, ffn] under the name ffn_down: an old converter's fc1 (llama.cpp swaps them).
-  bool ffn_names_swapped(const VisionConfig& c) const {
-    const GgufTensorInfo* down = g_.tensor("v.blk.0.ffn_down.weight");
-    return down && c.hidden_size != c.intermediate_size &&
-           down->shape == std::vector<int64_t>{c.hidden_size, c.intermediate_size};
-  }
-
- private:
-  const GgufFile& g_;
-};
-
-Status load_layer(const TensorReader& r, const VisionConfig& c, int64_t i, bool swapped,
+Status load_layer(const MmprojTensors& r, const VisionConfig& c, int64_t i, bool swapped,
                   VisionLayerWeights& L) {
   const std::string p = "v.blk." + std::to_string(i) + ".";
   const int64_t H = c.hidden_size, Q = c.q_dim(), F = c.intermediate_size;
@@ -108,16 +42,15 @@ Status load_layer(const TensorReader& r, const VisionConfig& c, int64_t i, bool 
 }  // namespace
 
 Result<VisionWeights> load_vision_weights(const GgufFile& g, const VisionConfig& c) {
-  const TensorReader r(g);
+  if (is_qwen2vl_family(c.projector)) return load_qwen2vl_weights(g, c);
+  const MmprojTensors r(g);
   VisionWeights w;
-  const int64_t H = c.hidden_size, P = c.patch_size;
-  SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* patch,
-                          r.shaped("v.patch_embd.weight", {P, P, 3, H}));
-  SLUICE_ASSIGN_OR_RETURN(w.patch_embed, r.import(*patch, H, 3 * P * P));
+  const int64_t H = c.hidden_size;
+  SLUICE_ASSIGN_OR_RETURN(w.patch_embed, r.patch_conv("v.patch_embd.weight", H, c.patch_size));
   SLUICE_ASSIGN_OR_RETURN(w.patch_bias, r.vector("v.patch_embd.bias", H));
   SLUICE_ASSIGN_OR_RETURN(Weight pos, r.matrix("v.position_embd.weight", c.num_patches(), H));
   w.position_embed = to_f32(pos);
-  const bool swapped = r.ffn_names_swapped(c);
+  const bool swapped = ffn_names_swapped(g, c);
   w.layers.resize(static_cast<size_t>(c.num_layers));
   for (int64_t i = 0; i < c.num_layers; ++i)
     SLUICE_RETURN_IF_ERROR(load_layer(r, c, i, swapped, w.layers[static_cast<size_t>(i)]));

@@ -1,8 +1,9 @@
 #pragma once
-// The weights of a SigLIP encoder and the Gemma 3 projector, loaded from an mmproj GGUF by
-// llama.cpp's tensor names (v.*, mm.*; tools/mtmd/clip-impl.h). Matrices are [rows = outputs,
-// cols = inputs] as everywhere in sluice; vectors (norms, biases) are F32 [1, n]. The same struct
-// holds them as loaded (host, mostly pointing into the mapped file) and as placed on a backend.
+// The weights of an image encoder and its projector (SigLIP + Gemma 3; Qwen2-VL's ViT + patch
+// merger), loaded from an mmproj GGUF by llama.cpp's tensor names (v.*, mm.*;
+// tools/mtmd/clip-impl.h). Matrices are [rows = outputs, cols = inputs] as everywhere in sluice;
+// vectors (norms, biases) are F32 [1, n]; a weight a family does not have stays empty. The same
+// struct holds them as loaded (host, mostly pointing into the mapped file) and as placed.
 #include <cstdint>
 #include <vector>
 
@@ -16,27 +17,34 @@ class GgufFile;
 
 // One pre-norm encoder layer: x += attn(ln1(x)); x += mlp(ln2(x)).
 struct VisionLayerWeights {
-  Weight ln1_w, ln1_b;            // [1, hidden]           v.blk.N.ln1
+  Weight ln1_w, ln1_b;            // [1, hidden]           v.blk.N.ln1 (RMSNorm: no bias)
   Weight wq, wk, wv;              // [q_dim, hidden]       v.blk.N.attn_{q,k,v}
   Weight q_bias, k_bias, v_bias;  // [1, q_dim]
   Weight wo, o_bias;              // [hidden, q_dim], [1, hidden]   v.blk.N.attn_out
   Weight ln2_w, ln2_b;            // [1, hidden]           v.blk.N.ln2
   Weight w_up, up_bias;           // [ffn, hidden], [1, ffn]        v.blk.N.ffn_up (fc1)
   Weight w_down, down_bias;       // [hidden, ffn], [1, hidden]     v.blk.N.ffn_down (fc2)
+  Weight w_gate, gate_bias;       // [ffn, hidden], [1, ffn]        v.blk.N.ffn_gate (SwiGLU)
 };
 
 struct VisionWeights {
   Weight patch_embed;     // [hidden, 3 * patch * patch], columns (channel, y, x)
-  Weight patch_bias;      // [1, hidden]
-  Weight position_embed;  // [num_patches, hidden] F32
+  Weight patch_bias;      // [1, hidden]   (SigLIP)
+  Weight position_embed;  // [num_patches, hidden] F32   (SigLIP)
   std::vector<VisionLayerWeights> layers;
-  Weight post_norm_w, post_norm_b;  // [1, hidden]  v.post_ln
-  Weight soft_emb_norm;             // [1, hidden]  Gemma RMSNorm weight as stored: 1 + w
-  Weight input_projection;          // [projection_dim, hidden] (the file holds its transpose)
+  Weight post_norm_w, post_norm_b;  // [1, hidden]  v.post_ln (Qwen: the merger's ln_q)
+  // Gemma 3's projector.
+  Weight soft_emb_norm;     // [1, hidden]  Gemma RMSNorm weight as stored: 1 + w
+  Weight input_projection;  // [projection_dim, hidden] (the file holds its transpose)
+  // Qwen2-VL's patch merger MLP over 2x2 patches (4 * hidden wide) and the ViT's 2D RoPE.
+  Weight merger_fc1, merger_fc1_bias;  // [4 hidden, 4 hidden], [1, 4 hidden]   mm.0
+  Weight merger_fc2, merger_fc2_bias;  // [projection_dim, 4 hidden], [1, projection_dim]  mm.2
+  Weight rope_freq_y, rope_freq_x;     // [1, head_dim / 2] F32 (see qwen2vl_encoder.h)
 };
 
 // Every tensor of the config's encoder and projector, shapes checked. Older converters named
 // fc1 ffn_down and fc2 ffn_up; those files are read as llama.cpp reads them (by shape).
+// Qwen families load through load_qwen2vl_weights (qwen2vl_weights.h).
 // The GGUF file must outlive the weights (most of them point into its mapping).
 Result<VisionWeights> load_vision_weights(const GgufFile& gguf, const VisionConfig& c);
 

@@ -1,0 +1,110 @@
+#include "model/vision/qwen2vl_weights.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "formats/gguf.h"
+#include "model/vision/mmproj_tensors.h"
+
+namespace sluice {
+namespace {
+
+Weight f32_vector(const std::vector<float>& v) {
+  std::vector<uint8_t> bytes(v.size() * sizeof(float));
+  std::memcpy(bytes.data(), v.data(), bytes.size());
+  return Weight::from_owned(DType::F32, 1, static_cast<int64_t>(v.size()), std::move(bytes));
+}
+
+// The two frames' convolutions as one F32 matrix [hidden, 3 * P * P].
+Result<Weight> patch_embedding(const MmprojTensors& r, const VisionConfig& c) {
+  const int64_t H = c.hidden_size, P = c.patch_size;
+  if (r.has("v.patch_embd.bias"))
+    return r.fail("tensor 'v.patch_embd.bias' is unexpected: Qwen's patch embedding has no bias");
+  SLUICE_ASSIGN_OR_RETURN(Weight first, r.patch_conv("v.patch_embd.weight", H, P));
+  Weight sum = to_f32(first);
+  if (!r.has("v.patch_embd.weight.1")) return sum;
+  SLUICE_ASSIGN_OR_RETURN(Weight second, r.patch_conv("v.patch_embd.weight.1", H, P));
+  const Weight second_f32 = to_f32(second);
+  std::vector<uint8_t> bytes(static_cast<size_t>(H * 3 * P * P) * sizeof(float));
+  float* out = reinterpret_cast<float*>(bytes.data());
+  const float* a = reinterpret_cast<const float*>(sum.data);
+  const float* b = reinterpret_cast<const float*>(second_f32.data);
+  for (int64_t i = 0; i < H * 3 * P * P; ++i) out[i] = a[i] + b[i];
+  return Weight::from_owned(DType::F32, H, 3 * P * P, std::move(bytes));
+}
+
+// ggml [hidden, ffn] under the name ffn_down: fc1 and fc2 (up and down) written swapped, as by
+// Qwen2-VL's old surgery script; llama.cpp tells them by shape too.
+bool ffn_names_swapped(const GgufFile& g, const VisionConfig& c) {
+  const GgufTensorInfo* down = g.tensor("v.blk.0.ffn_down.weight");
+  return down && c.hidden_size != c.intermediate_size &&
+         down->shape == std::vector<int64_t>{c.hidden_size, c.intermediate_size};
+}
+
+Status load_layer(const MmprojTensors& r, const VisionConfig& c, int64_t i, bool swapped,
+                  VisionLayerWeights& L) {
+  const std::string p = "v.blk." + std::to_string(i) + ".";
+  const int64_t H = c.hidden_size, Q = c.q_dim(), F = c.intermediate_size;
+  const bool layer_norm = c.projector == ProjectorType::kQwen2VL;
+  const std::string up = swapped ? "ffn_down" : "ffn_up", down = swapped ? "ffn_up" : "ffn_down";
+  SLUICE_ASSIGN_OR_RETURN(L.ln1_w, r.vector(p + "ln1.weight", H));
+  SLUICE_ASSIGN_OR_RETURN(L.ln2_w, r.vector(p + "ln2.weight", H));
+  if (layer_norm) {
+    SLUICE_ASSIGN_OR_RETURN(L.ln1_b, r.vector(p + "ln1.bias", H));
+    SLUICE_ASSIGN_OR_RETURN(L.ln2_b, r.vector(p + "ln2.bias", H));
+  }
+  SLUICE_ASSIGN_OR_RETURN(L.wq, r.matrix(p + "attn_q.weight", Q, H));
+  SLUICE_ASSIGN_OR_RETURN(L.wk, r.matrix(p + "attn_k.weight", Q, H));
+  SLUICE_ASSIGN_OR_RETURN(L.wv, r.matrix(p + "attn_v.weight", Q, H));
+  SLUICE_ASSIGN_OR_RETURN(L.q_bias, r.vector(p + "attn_q.bias", Q));
+  SLUICE_ASSIGN_OR_RETURN(L.k_bias, r.vector(p + "attn_k.bias", Q));
+  SLUICE_ASSIGN_OR_RETURN(L.v_bias, r.vector(p + "attn_v.bias", Q));
+  SLUICE_ASSIGN_OR_RETURN(L.wo, r.matrix(p + "attn_out.weight", H, Q));
+  SLUICE_ASSIGN_OR_RETURN(L.o_bias, r.vector(p + "attn_out.bias", H));
+  if (c.projector == ProjectorType::kQwen25VL) {
+    SLUICE_ASSIGN_OR_RETURN(L.w_gate, r.matrix(p + "ffn_gate.weight", F, H));
+    SLUICE_ASSIGN_OR_RETURN(L.gate_bias, r.vector(p + "ffn_gate.bias", F));
+  }
+  SLUICE_ASSIGN_OR_RETURN(L.w_up, r.matrix(p + up + ".weight", F, H));
+  SLUICE_ASSIGN_OR_RETURN(L.up_bias, r.vector(p + up + ".bias", F));
+  SLUICE_ASSIGN_OR_RETURN(L.w_down, r.matrix(p + down + ".weight", H, F));
+  SLUICE_ASSIGN_OR_RETURN(L.down_bias, r.vector(p + down + ".bias", H));
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<VisionWeights> load_qwen2vl_weights(const GgufFile& g, const VisionConfig& c) {
+  const MmprojTensors r(g);
+  VisionWeights w;
+  const int64_t H = c.hidden_size, M = c.merge_size * c.merge_size * H;
+  SLUICE_ASSIGN_OR_RETURN(w.patch_embed, patch_embedding(r, c));
+  const bool swapped = ffn_names_swapped(g, c);
+  w.layers.resize(static_cast<size_t>(c.num_layers));
+  for (int64_t i = 0; i < c.num_layers; ++i)
+    SLUICE_RETURN_IF_ERROR(load_layer(r, c, i, swapped, w.layers[static_cast<size_t>(i)]));
+  SLUICE_ASSIGN_OR_RETURN(w.post_norm_w, r.vector("v.post_ln.weight", H));
+  if (c.projector == ProjectorType::kQwen2VL) {
+    SLUICE_ASSIGN_OR_RETURN(w.post_norm_b, r.vector("v.post_ln.bias", H));
+  }
+  SLUICE_ASSIGN_OR_RETURN(w.merger_fc1, r.matrix("mm.0.weight", M, M));
+  SLUICE_ASSIGN_OR_RETURN(w.merger_fc1_bias, r.vector("mm.0.bias", M));
+  SLUICE_ASSIGN_OR_RETURN(w.merger_fc2, r.matrix("mm.2.weight", c.projection_dim, M));
+  SLUICE_ASSIGN_OR_RETURN(w.merger_fc2_bias, r.vector("mm.2.bias", c.projection_dim));
+
+  // 2D RoPE (theta 10000 over head_dim / 2 dims per axis): pair i < head_dim / 4 turns with the
+  // patch's row, the next head_dim / 4 pairs with its column, at 10000^(-4j / head_dim).
+  const int64_t quarter = c.head_dim / 4;
+  std::vector<float> fy(static_cast<size_t>(2 * quarter), 0.0f), fx = fy;
+  for (int64_t j = 0; j < quarter; ++j) {
+    const float f =
+        static_cast<float>(std::pow(10000.0, -4.0 * j / static_cast<double>(c.head_dim)));
+    fy[static_cast<size_t>(j)] = f;
+    fx[static_cast<size_t>(quarter + j)] = f;
+  }
+  w.rope_freq_y = f32_vector(fy);
+  w.rope_freq_x = f32_vector(fx);
+  return w;
+}
+
+}  // namespace sluice
