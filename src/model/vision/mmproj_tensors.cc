@@ -69,4 +69,35 @@ Result<Weight> MmprojTensors::patch_conv(const std::string& name, int64_t hidden
   return import(*t, hidden, 3 * patch * patch);
 }
 
+bool ffn_names_swapped(const GgufFile& g, const VisionConfig& c) {
+  const GgufTensorInfo* down = g.tensor("v.blk.0.ffn_down.weight");
+  return down && c.hidden_size != c.intermediate_size &&
+         down->shape == std::vector<int64_t>{c.hidden_size, c.intermediate_size};
+}
+
+Status load_layer_attention(const MmprojTensors& r, const std::string& p, const VisionConfig& c,
+                            VisionLayerWeights& L) {
+  const int64_t H = c.hidden_size, Q = c.q_dim();
+  SLUICE_ASSIGN_OR_RETURN(L.wq, r.matrix(p + "attn_q.weight", Q, H));
+  SLUICE_ASSIGN_OR_RETURN(L.wk, r.matrix(p + "attn_k.weight", Q, H));
+  SLUICE_ASSIGN_OR_RETURN(L.wv, r.matrix(p + "attn_v.weight", Q, H));
+  SLUICE_ASSIGN_OR_RETURN(L.q_bias, r.vector(p + "attn_q.bias", Q));
+  SLUICE_ASSIGN_OR_RETURN(L.k_bias, r.vector(p + "attn_k.bias", Q));
+  SLUICE_ASSIGN_OR_RETURN(L.v_bias, r.vector(p + "attn_v.bias", Q));
+  SLUICE_ASSIGN_OR_RETURN(L.wo, r.matrix(p + "attn_out.weight", H, Q));
+  SLUICE_ASSIGN_OR_RETURN(L.o_bias, r.vector(p + "attn_out.bias", H));
+  return Status::ok();
+}
+
+Status load_layer_up_down(const MmprojTensors& r, const std::string& p, const VisionConfig& c,
+                          bool swapped, VisionLayerWeights& L) {
+  const int64_t H = c.hidden_size, F = c.intermediate_size;
+  const std::string up = swapped ? "ffn_down" : "ffn_up", down = swapped ? "ffn_up" : "ffn_down";
+  SLUICE_ASSIGN_OR_RETURN(L.w_up, r.matrix(p + up + ".weight", F, H));
+  SLUICE_ASSIGN_OR_RETURN(L.up_bias, r.vector(p + up + ".bias", F));
+  SLUICE_ASSIGN_OR_RETURN(L.w_down, r.matrix(p + down + ".weight", H, F));
+  SLUICE_ASSIGN_OR_RETURN(L.down_bias, r.vector(p + down + ".bias", H));
+  return Status::ok();
+}
+
 }  // namespace sluice

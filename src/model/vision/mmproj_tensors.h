@@ -7,6 +7,7 @@
 
 #include "backend/weight.h"
 #include "common/status.h"
+#include "model/vision/vision_weights.h"
 
 namespace sluice {
 
@@ -42,5 +43,15 @@ class MmprojTensors {
  private:
   const GgufFile& g_;
 };
+
+// ggml [hidden, ffn] under the name ffn_down: an old converter's fc1 (llama.cpp swaps them).
+bool ffn_names_swapped(const GgufFile& g, const VisionConfig& c);
+
+// Layer `prefix` ("v.blk.N.")'s attention: q, k, v and out projections with their biases.
+Status load_layer_attention(const MmprojTensors& r, const std::string& prefix,
+                            const VisionConfig& c, VisionLayerWeights& L);
+// Its MLP's up and down projections with their biases (names swapped when `swapped`).
+Status load_layer_up_down(const MmprojTensors& r, const std::string& prefix, const VisionConfig& c,
+                          bool swapped, VisionLayerWeights& L);
 
 }  // namespace sluice

@@ -33,43 +33,22 @@ Result<Weight> patch_embedding(const MmprojTensors& r, const VisionConfig& c) {
   return Weight::from_owned(DType::F32, H, 3 * P * P, std::move(bytes));
 }
 
-// ggml [hidden, ffn] under the name ffn_down: fc1 and fc2 (up and down) written swapped, as by
-// Qwen2-VL's old surgery script; llama.cpp tells them by shape too.
-bool ffn_names_swapped(const GgufFile& g, const VisionConfig& c) {
-  const GgufTensorInfo* down = g.tensor("v.blk.0.ffn_down.weight");
-  return down && c.hidden_size != c.intermediate_size &&
-         down->shape == std::vector<int64_t>{c.hidden_size, c.intermediate_size};
-}
-
 Status load_layer(const MmprojTensors& r, const VisionConfig& c, int64_t i, bool swapped,
                   VisionLayerWeights& L) {
   const std::string p = "v.blk." + std::to_string(i) + ".";
-  const int64_t H = c.hidden_size, Q = c.q_dim(), F = c.intermediate_size;
-  const bool layer_norm = c.projector == ProjectorType::kQwen2VL;
-  const std::string up = swapped ? "ffn_down" : "ffn_up", down = swapped ? "ffn_up" : "ffn_down";
+  const int64_t H = c.hidden_size, F = c.intermediate_size;
   SLUICE_ASSIGN_OR_RETURN(L.ln1_w, r.vector(p + "ln1.weight", H));
   SLUICE_ASSIGN_OR_RETURN(L.ln2_w, r.vector(p + "ln2.weight", H));
-  if (layer_norm) {
+  if (c.projector == ProjectorType::kQwen2VL) {  // LayerNorm (2.5: RMSNorm, no bias)
     SLUICE_ASSIGN_OR_RETURN(L.ln1_b, r.vector(p + "ln1.bias", H));
     SLUICE_ASSIGN_OR_RETURN(L.ln2_b, r.vector(p + "ln2.bias", H));
   }
-  SLUICE_ASSIGN_OR_RETURN(L.wq, r.matrix(p + "attn_q.weight", Q, H));
-  SLUICE_ASSIGN_OR_RETURN(L.wk, r.matrix(p + "attn_k.weight", Q, H));
-  SLUICE_ASSIGN_OR_RETURN(L.wv, r.matrix(p + "attn_v.weight", Q, H));
-  SLUICE_ASSIGN_OR_RETURN(L.q_bias, r.vector(p + "attn_q.bias", Q));
-  SLUICE_ASSIGN_OR_RETURN(L.k_bias, r.vector(p + "attn_k.bias", Q));
-  SLUICE_ASSIGN_OR_RETURN(L.v_bias, r.vector(p + "attn_v.bias", Q));
-  SLUICE_ASSIGN_OR_RETURN(L.wo, r.matrix(p + "attn_out.weight", H, Q));
-  SLUICE_ASSIGN_OR_RETURN(L.o_bias, r.vector(p + "attn_out.bias", H));
+  SLUICE_RETURN_IF_ERROR(load_layer_attention(r, p, c, L));
   if (c.projector == ProjectorType::kQwen25VL) {
     SLUICE_ASSIGN_OR_RETURN(L.w_gate, r.matrix(p + "ffn_gate.weight", F, H));
     SLUICE_ASSIGN_OR_RETURN(L.gate_bias, r.vector(p + "ffn_gate.bias", F));
   }
-  SLUICE_ASSIGN_OR_RETURN(L.w_up, r.matrix(p + up + ".weight", F, H));
-  SLUICE_ASSIGN_OR_RETURN(L.up_bias, r.vector(p + up + ".bias", F));
-  SLUICE_ASSIGN_OR_RETURN(L.w_down, r.matrix(p + down + ".weight", H, F));
-  SLUICE_ASSIGN_OR_RETURN(L.down_bias, r.vector(p + down + ".bias", H));
-  return Status::ok();
+  return load_layer_up_down(r, p, c, swapped, L);
 }
 
 }  // namespace

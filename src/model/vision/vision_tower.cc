@@ -88,6 +88,18 @@ void VisionTower::encode(const float* pixels, std::span<const ImageSize> sizes, 
   encode_gemma3(pixels, static_cast<int64_t>(sizes.size()), out);
 }
 
+void VisionTower::reserve_layer_buffers(VisionStepBuffers& s) {
+  const VisionConfig& c = config_;
+  const int64_t n = s.n;  // [n, width] rows of every encoder layer
+  s.x = x_.reserve(n * c.hidden_size);
+  s.h = h_.reserve(n * c.hidden_size);
+  s.q = q_.reserve(n * c.q_dim());
+  s.k = k_.reserve(n * c.q_dim());
+  s.v = v_.reserve(n * c.q_dim());
+  s.attn = attn_.reserve(n * c.q_dim());
+  s.inter = inter_.reserve(n * c.intermediate_size);
+}
+
 void VisionTower::encode_gemma3(const float* pixels, int64_t num_images, float* out) {
   const VisionConfig& c = config_;
   const int64_t patches = c.num_patches(), n = num_images * patches;
@@ -109,13 +121,7 @@ void VisionTower::encode_gemma3(const float* pixels, int64_t num_images, float* 
   s.seqs =
       SequenceBatch{num_images, n, patches, query_start_.upload(query_start), query_start.data()};
   s.patches = patches_.upload(patches_host_);
-  s.x = x_.reserve(n * c.hidden_size);
-  s.h = h_.reserve(n * c.hidden_size);
-  s.q = q_.reserve(n * c.q_dim());
-  s.k = k_.reserve(n * c.q_dim());
-  s.v = v_.reserve(n * c.q_dim());
-  s.attn = attn_.reserve(n * c.q_dim());
-  s.inter = inter_.reserve(n * c.intermediate_size);
+  reserve_layer_buffers(s);
   s.pooled = pooled_.reserve(m * c.hidden_size);
   s.out = out_.reserve(m * c.projection_dim);
   const VisionContext ctx{be_, c, placed_, s};
@@ -143,13 +149,7 @@ void VisionTower::encode_qwen2vl(const float* pixels, std::span<const ImageSize>
   s.pos_x = pos_x_.upload(b.pos_x);
   s.token_rows = token_rows_.upload(b.token_rows);
   s.patches = patches_.upload(b.patches);
-  s.x = x_.reserve(n * c.hidden_size);
-  s.h = h_.reserve(n * c.hidden_size);
-  s.q = q_.reserve(n * c.q_dim());
-  s.k = k_.reserve(n * c.q_dim());
-  s.v = v_.reserve(n * c.q_dim());
-  s.attn = attn_.reserve(n * c.q_dim());
-  s.inter = inter_.reserve(n * c.intermediate_size);
+  reserve_layer_buffers(s);
   s.gate = gate_.reserve(n * c.intermediate_size);
   s.pooled = pooled_.reserve(m * placed_.merger_fc1.cols);
   s.merged = merged_.reserve(m * c.projection_dim);

@@ -22,6 +22,8 @@
 
 namespace sluice {
 
+struct VisionStepBuffers;
+
 class GgufFile;
 
 class VisionTower {
@@ -59,6 +61,8 @@ class VisionTower {
 
  private:
   explicit VisionTower(Backend& be);
+  // The encoder layers' buffers for s.n patch rows (both families).
+  void reserve_layer_buffers(VisionStepBuffers& s);
   void encode_gemma3(const float* pixels, int64_t num_images, float* out);
   void encode_qwen2vl(const float* pixels, std::span<const ImageSize> sizes, float* out);
 
