@@ -132,9 +132,32 @@ class MmprojWriter {
     add(name, t, {cols, rows}, values(name, K::kMatrix, rows, cols, gain), rows, cols);
   }
 
+  // A layer's attention projections and biases; q and k of std 1.5/sqrt(H): attention logits
+  // of std ~2, far from a flat average.
+  void attention(const std::string& p) {
+    const int64_t H = c_.hidden_size, Q = c_.q_dim();
+    mat(p + "attn_q.weight", Q, H, 1.5f);
+    vec(p + "attn_q.bias", K::kBias, Q);
+    mat(p + "attn_k.weight", Q, H, 1.5f);
+    vec(p + "attn_k.bias", K::kBias, Q);
+    mat(p + "attn_v.weight", Q, H);
+    vec(p + "attn_v.bias", K::kBias, Q);
+    mat(p + "attn_out.weight", H, Q);
+    vec(p + "attn_out.bias", K::kBias, H);
+  }
+
+  // A layer's MLP up and down projections and biases.
+  void up_down(const std::string& p) {
+    const int64_t H = c_.hidden_size, F = c_.intermediate_size;
+    mat(p + "ffn_up.weight", F, H);
+    vec(p + "ffn_up.bias", K::kBias, F);
+    mat(p + "ffn_down.weight", H, F);
+    vec(p + "ffn_down.bias", K::kBias, H);
+  }
+
   // Qwen2.5-VL as conversion/qwenvl.py writes it: the Conv3d's two frames, qkv split in three.
   void qwen25vl_tensors() {
-    const int64_t H = c_.hidden_size, F = c_.intermediate_size, Q = c_.q_dim();
+    const int64_t H = c_.hidden_size, F = c_.intermediate_size;
     const int64_t P = c_.patch_size, conv = 3 * P * P, M = 4 * H;
     const GgufType conv_type = o_.matrix_type == GgufType::F16 ? GgufType::F16 : GgufType::F32;
     for (const char* name : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
@@ -142,21 +165,11 @@ class MmprojWriter {
     for (int64_t i = 0; i < c_.num_layers; ++i) {
       const std::string p = "v.blk." + std::to_string(i) + ".";
       vec(p + "ln1.weight", K::kNorm, H);
-      mat(p + "attn_q.weight", Q, H, 1.5f);
-      vec(p + "attn_q.bias", K::kBias, Q);
-      mat(p + "attn_k.weight", Q, H, 1.5f);
-      vec(p + "attn_k.bias", K::kBias, Q);
-      mat(p + "attn_v.weight", Q, H);
-      vec(p + "attn_v.bias", K::kBias, Q);
-      mat(p + "attn_out.weight", H, Q);
-      vec(p + "attn_out.bias", K::kBias, H);
+      attention(p);
       vec(p + "ln2.weight", K::kNorm, H);
       mat(p + "ffn_gate.weight", F, H);
       vec(p + "ffn_gate.bias", K::kBias, F);
-      mat(p + "ffn_up.weight", F, H);
-      vec(p + "ffn_up.bias", K::kBias, F);
-      mat(p + "ffn_down.weight", H, F);
-      vec(p + "ffn_down.bias", K::kBias, H);
+      up_down(p);
     }
     vec("v.post_ln.weight", K::kNorm, H);  // merger.ln_q
     mat("mm.0.weight", M, M);
@@ -167,7 +180,7 @@ class MmprojWriter {
 
   void tensors() {
     if (c_.projector == ProjectorType::kQwen25VL) return qwen25vl_tensors();
-    const int64_t H = c_.hidden_size, F = c_.intermediate_size, Q = c_.q_dim();
+    const int64_t H = c_.hidden_size;
     const int64_t P = c_.patch_size, conv = 3 * P * P;
     // The patch conv [hidden, 3, P, P] and the position table: F32, as the converter forces
     // ".embeddings." tensors of Gemma 3. Positions of std 0.5 beside patch rows of std ~1.
@@ -181,21 +194,10 @@ class MmprojWriter {
       const std::string p = "v.blk." + std::to_string(i) + ".";
       vec(p + "ln1.weight", K::kNorm, H);
       vec(p + "ln1.bias", K::kBias, H);
-      // q and k of std 1.5/sqrt(H): attention logits of std ~2, far from a flat average.
-      mat(p + "attn_q.weight", Q, H, 1.5f);
-      vec(p + "attn_q.bias", K::kBias, Q);
-      mat(p + "attn_k.weight", Q, H, 1.5f);
-      vec(p + "attn_k.bias", K::kBias, Q);
-      mat(p + "attn_v.weight", Q, H);
-      vec(p + "attn_v.bias", K::kBias, Q);
-      mat(p + "attn_out.weight", H, Q);
-      vec(p + "attn_out.bias", K::kBias, H);
+      attention(p);
       vec(p + "ln2.weight", K::kNorm, H);
       vec(p + "ln2.bias", K::kBias, H);
-      mat(p + "ffn_up.weight", F, H);
-      vec(p + "ffn_up.bias", K::kBias, F);
-      mat(p + "ffn_down.weight", H, F);
-      vec(p + "ffn_down.bias", K::kBias, H);
+      up_down(p);
     }
     vec("v.post_ln.weight", K::kNorm, H);
     vec("v.post_ln.bias", K::kBias, H);
