@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds llama.cpp's llama-server, llama-bench, llama-batched-bench and llama-mtmd-cli from the
 # vendor/llama.cpp tree of the llama-cpp-python sdist pinned in requirements.txt (the package
-# scripts/setup installs), into build/llama.cpp/<version>/bin. Cached: a second run is a no-op.
+# scripts/setup_test installs), into build/llama.cpp/<version>/bin. Cached: a second run is a no-op.
 # A benchmark tool only: never part of ./scripts/test.
 #
 #   bench/peers/build_llama_cpp.sh                  # CPU build (-march=native) here

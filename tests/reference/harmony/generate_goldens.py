@@ -10,7 +10,7 @@ Writes goldens/harmony.jsonl: {name, messages, tools, kwargs, add_generation_pro
 expected}. tests/unit/api/harmony_prompt_golden_test.cc replays them through sluice's renderer.
 
 openai-harmony needs the o200k vocabulary offline: build/testdata/tiktoken/o200k_base.tiktoken
-(scripts/setup), else it is unpacked from PyPI bpe-openai's copy into a temporary directory.
+(scripts/setup_test), else it is unpacked from PyPI bpe-openai's copy into a temporary directory.
 
   .venv/bin/python tests/reference/harmony/generate_goldens.py
 """

