@@ -7,14 +7,13 @@
 
 #include "formats/gguf.h"
 #include "tokenizer/gguf_pre_type.h"
+#include "tokenizer/vocab.h"
 
 namespace sluice {
 
 namespace {
 
 using nlohmann::json;
-
-constexpr int64_t kControl = 3, kUserDefined = 4;
 
 json byte_level() {
   return {{"type", "ByteLevel"},
@@ -91,14 +90,15 @@ Result<HfTokenizerFiles> hf_tokenizer_from_gguf(const GgufFile& g) {
     if (!seen.insert(text).second)
       return fail("token '" + text + "' appears twice; tokenizer.json needs unique tokens");
     vocab[text] = id;
-    if (types[id] == kControl || types[id] == kUserDefined)
+    if (types[id] == gguf_token_type(TokenKind::kControl) ||
+        types[id] == gguf_token_type(TokenKind::kUserDefined))
       added.push_back({{"id", id},
                        {"content", text},
                        {"single_word", false},
                        {"lstrip", false},
                        {"rstrip", false},
                        {"normalized", false},
-                       {"special", types[id] == kControl}});
+                       {"special", types[id] == gguf_token_type(TokenKind::kControl)}});
   }
   json merge_pairs = json::array();
   for (const std::string& m : *merges) {

@@ -5,15 +5,11 @@
 #include <sstream>
 
 #include "formats/gguf.h"
+#include "tokenizer/vocab.h"
 
 namespace sluice {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 Result<nlohmann::json> read_json(const std::string& path) {
   std::ifstream in(path);
@@ -26,7 +22,10 @@ Result<nlohmann::json> read_json(const std::string& path) {
 }
 
 // GGUF token types.
-constexpr int32_t kNormal = 1, kControl = 3, kUserDefined = 4, kUnused = 5;
+constexpr int32_t kNormalType = gguf_token_type(TokenKind::kNormal),
+                  kControlType = gguf_token_type(TokenKind::kControl),
+                  kUserDefinedType = gguf_token_type(TokenKind::kUserDefined),
+                  kUnusedType = gguf_token_type(TokenKind::kUnused);
 
 struct HfVocab {
   std::vector<std::string> tokens;
@@ -59,14 +58,14 @@ Result<HfVocab> read_hf_vocab(const std::string& path) {
     return Status::error("tokenizer", where + "model.vocab missing");
   std::map<int64_t, std::pair<std::string, int32_t>> by_id;
   for (auto it = model["vocab"].begin(); it != model["vocab"].end(); ++it)
-    by_id[it.value().get<int64_t>()] = {it.key(), kNormal};
+    by_id[it.value().get<int64_t>()] = {it.key(), kNormalType};
   std::map<std::string, int64_t> id_of;
   for (const auto& [id, tv] : by_id) id_of[tv.first] = id;
   if (j.contains("added_tokens"))
     for (const auto& a : j["added_tokens"]) {
       const int64_t id = a.value("id", int64_t{-1});
       const std::string content = a.value("content", "");
-      by_id[id] = {content, a.value("special", false) ? kControl : kUserDefined};
+      by_id[id] = {content, a.value("special", false) ? kControlType : kUserDefinedType};
       id_of[content] = id;
     }
   if (by_id.empty() || by_id.begin()->first != 0 ||
@@ -152,7 +151,7 @@ Status copy_gguf_tokenizer(const std::string& path, int64_t vocab_size, GgufWrit
       auto arr = g->get_int_array(key);
       if (!arr) return Status::error("tokenizer", path + ": " + key + " is not an int array");
       std::vector<int32_t> t(arr->begin(), arr->end());
-      t.resize(std::max<size_t>(t.size(), vocab_size), kUnused);
+      t.resize(std::max<size_t>(t.size(), vocab_size), kUnusedType);
       w.add_int32_array(key, t);
     }
   }
@@ -162,7 +161,7 @@ Status copy_gguf_tokenizer(const std::string& path, int64_t vocab_size, GgufWrit
 }  // namespace
 
 Result<int64_t> count_tokenizer_tokens(const std::string& path) {
-  if (ends_with(path, ".gguf")) {
+  if (path.ends_with(".gguf")) {
     SLUICE_ASSIGN_OR_RETURN(auto g, GgufFile::open(path));
     auto toks = g->get_string_array("tokenizer.ggml.tokens");
     if (!toks) return Status::error("tokenizer", path + ": no tokenizer.ggml.tokens");
@@ -173,11 +172,11 @@ Result<int64_t> count_tokenizer_tokens(const std::string& path) {
 }
 
 Status add_gguf_tokenizer_metadata(const std::string& path, int64_t vocab_size, GgufWriter& w) {
-  if (ends_with(path, ".gguf")) return copy_gguf_tokenizer(path, vocab_size, w);
+  if (path.ends_with(".gguf")) return copy_gguf_tokenizer(path, vocab_size, w);
   SLUICE_ASSIGN_OR_RETURN(HfVocab v, read_hf_vocab(path));
   for (int64_t i = static_cast<int64_t>(v.tokens.size()); i < vocab_size; ++i) {
     v.tokens.push_back("[PAD" + std::to_string(i) + "]");
-    v.types.push_back(kUnused);
+    v.types.push_back(kUnusedType);
   }
   w.add_string("tokenizer.ggml.model", "gpt2");
   w.add_string("tokenizer.ggml.pre", v.pre);

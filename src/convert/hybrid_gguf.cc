@@ -10,10 +10,6 @@ namespace sluice {
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 // Value head (g, j) (key head g's j-th) moves from grouped slot g*r + j to tiled slot j*Hk + g:
 // the Hv blocks of rows_per_head rows from first_row on (v [rows, cols]).
 void tile_rows(const ModelConfig& c, std::vector<float>& v, int64_t first_row,
@@ -66,21 +62,21 @@ void add_hybrid_gguf_metadata(const ModelConfig& c, GgufWriter& w) {
 
 std::vector<float> hybrid_gguf_values(const ModelConfig& c, const TensorSpec& t,
                                       std::vector<float> v) {
-  if (ends_with(t.name, "linear_attn.A_log"))
+  if (t.name.ends_with("linear_attn.A_log"))
     for (float& x : v) x = -std::exp(x);
   const bool tiled =
       c.arch->gguf_linear_heads_tiled && c.linear_num_v_heads != c.linear_num_k_heads;
   if (!tiled || t.name.find("linear_attn.") == std::string::npos) return v;
   const int64_t key_rows = 2 * c.linear_num_k_heads * c.linear_head_k_dim, dv = c.linear_head_v_dim;
-  if (ends_with(t.name, "in_proj_qkv.weight") || ends_with(t.name, "conv1d.weight"))
+  if (t.name.ends_with("in_proj_qkv.weight") || t.name.ends_with("conv1d.weight"))
     tile_rows(c, v, key_rows, dv, t.cols);  // only the value channels move
-  else if (ends_with(t.name, "in_proj_z.weight"))
+  else if (t.name.ends_with("in_proj_z.weight"))
     tile_rows(c, v, 0, dv, t.cols);
-  else if (ends_with(t.name, "in_proj_b.weight") || ends_with(t.name, "in_proj_a.weight"))
+  else if (t.name.ends_with("in_proj_b.weight") || t.name.ends_with("in_proj_a.weight"))
     tile_rows(c, v, 0, 1, t.cols);
-  else if (ends_with(t.name, "A_log") || ends_with(t.name, "dt_bias"))
+  else if (t.name.ends_with("A_log") || t.name.ends_with("dt_bias"))
     tile_rows(c, v, 0, 1, 1);
-  else if (ends_with(t.name, "out_proj.weight"))
+  else if (t.name.ends_with("out_proj.weight"))
     tile_cols(c, v, t.rows, t.cols);
   return v;
 }

@@ -39,6 +39,25 @@ bool gguf_type_block(GgufType type, int64_t* block_elems, int64_t* block_bytes);
 
 // A metadata value: scalars, strings, or arrays of them (arrays of arrays are kept nested).
 struct GgufValue;
+
+// Metadata value types (GGUF spec), as stored in the file.
+namespace gguf_value {
+enum Type : uint32_t {
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
+};
+}  // namespace gguf_value
 using GgufArray = std::vector<GgufValue>;
 struct GgufValue {
   std::variant<int64_t, uint64_t, double, bool, std::string, GgufArray> v;

@@ -12,7 +12,7 @@
 namespace sluice {
 namespace {
 
-enum ValueType : uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9 };
+using namespace gguf_value;
 
 template <typename T>
 void put(std::vector<uint8_t>* out, T value) {

@@ -25,7 +25,7 @@ struct ErrorManager {
   char message[JMSG_LENGTH_MAX];
 };
 
-struct Job {
+struct JpegJob {
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
   jpeg_progress_mgr progress{};
@@ -78,7 +78,7 @@ void inverted_cmyk_to_rgb(const uint8_t* cmyk, uint8_t* rgb, int num_pixels) {  
 
 // The two libjpeg stages, each under its own setjmp. Everything libjpeg touches lives in `job`
 // and nothing with a destructor is made in these frames: the longjmp skips only C frames.
-bool read_header(Job& job, std::span<const uint8_t> bytes) {
+bool read_header(JpegJob& job, std::span<const uint8_t> bytes) {
   jpeg_decompress_struct& cinfo = job.cinfo;
   cinfo.err = jpeg_std_error(&job.err.pub);
   job.err.pub.error_exit = fail;
@@ -93,7 +93,7 @@ bool read_header(Job& job, std::span<const uint8_t> bytes) {
 }
 
 // Into job.image.rgb, sized by the caller; gray is replicated to RGB by libjpeg.
-bool read_pixels(Job& job, bool cmyk) {
+bool read_pixels(JpegJob& job, bool cmyk) {
   jpeg_decompress_struct& cinfo = job.cinfo;
   if (setjmp(job.err.jump)) return false;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
@@ -112,7 +112,7 @@ bool read_pixels(Job& job, bool cmyk) {
   return true;
 }
 
-Status decode(Job& job, std::span<const uint8_t> bytes, const DecodeLimits& limits) {
+Status decode(JpegJob& job, std::span<const uint8_t> bytes, const DecodeLimits& limits) {
   if (!read_header(job, bytes)) return corrupt("JPEG", job.err.message);
   const jpeg_decompress_struct& cinfo = job.cinfo;
   SLUICE_RETURN_IF_ERROR(check_size(cinfo.image_width, cinfo.image_height, limits));
@@ -132,7 +132,7 @@ Status decode(Job& job, std::span<const uint8_t> bytes, const DecodeLimits& limi
 }  // namespace
 
 Result<Image> decode_jpeg(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
-  auto job = std::make_unique<Job>();
+  auto job = std::make_unique<JpegJob>();
   const Status status = decode(*job, bytes, limits);
   jpeg_destroy_decompress(&job->cinfo);  // a no-op when create never ran
   if (!status) return status;

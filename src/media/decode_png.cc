@@ -14,7 +14,7 @@
 namespace sluice::media::detail {
 namespace {
 
-struct Job {
+struct PngJob {
   std::span<const uint8_t> bytes;
   size_t offset = 0;
   png_structp png = nullptr;
@@ -28,7 +28,7 @@ struct Job {
 };
 
 void on_error(png_structp png, png_const_charp message) {
-  auto* job = static_cast<Job*>(png_get_error_ptr(png));
+  auto* job = static_cast<PngJob*>(png_get_error_ptr(png));
   std::snprintf(job->message, sizeof(job->message), "%s", message);
   png_longjmp(png, 1);
 }
@@ -36,7 +36,7 @@ void on_error(png_structp png, png_const_charp message) {
 void on_warning(png_structp, png_const_charp) {}  // ancillary-chunk trouble: not the pixels
 
 void read_bytes(png_structp png, png_bytep out, size_t n) {
-  auto* job = static_cast<Job*>(png_get_io_ptr(png));
+  auto* job = static_cast<PngJob*>(png_get_io_ptr(png));
   if (n > job->bytes.size() - job->offset) png_error(png, "unexpected end of file");
   std::memcpy(out, job->bytes.data() + job->offset, n);
   job->offset += n;
@@ -52,7 +52,7 @@ void clamped_gray16_to_rgb(const uint8_t* gray16, uint8_t* rgb, size_t n) {  // 
 
 // The two libpng stages, each under setjmp. Everything libpng touches lives in `job` and nothing
 // with a destructor is made in these frames: the longjmp skips only C frames.
-bool read_info(Job& job) {
+bool read_info(PngJob& job) {
   if (setjmp(png_jmpbuf(job.png))) return false;
   png_set_read_fn(job.png, &job, read_bytes);
   png_read_info(job.png, job.info);
@@ -66,7 +66,7 @@ bool read_info(Job& job) {
 // Into job.pixels, sized by the caller: RGB8 rows, or the raw 16-bit gray rows when `gray16`.
 // Pillow's modes: other 16-bit samples keep their high byte (RGB;16B, LA;16B), 1/2/4-bit gray
 // scales to 0..255, palettes are looked up (tRNS ignored), alpha is dropped.
-bool read_pixels(Job& job, bool gray16) {
+bool read_pixels(PngJob& job, bool gray16) {
   png_structp png = job.png;
   if (setjmp(png_jmpbuf(png))) return false;
   if (!gray16) {
@@ -85,7 +85,7 @@ bool read_pixels(Job& job, bool gray16) {
   return true;
 }
 
-Status decode(Job& job, const DecodeLimits& limits) {
+Status decode(PngJob& job, const DecodeLimits& limits) {
   if (!read_info(job)) return corrupt("PNG", job.message);
   SLUICE_RETURN_IF_ERROR(check_size(job.width, job.height, limits));
   const bool gray16 = job.color == PNG_COLOR_TYPE_GRAY && job.depth == 16;
@@ -117,7 +117,7 @@ Result<Image> decode_png(std::span<const uint8_t> bytes, const DecodeLimits& lim
     SLUICE_RETURN_IF_ERROR(
         check_size(big_endian32(bytes.data() + 16), big_endian32(bytes.data() + 20), limits));
   }
-  auto job = std::make_unique<Job>();
+  auto job = std::make_unique<PngJob>();
   job->bytes = bytes;
   job->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, job.get(), on_error, on_warning);
   if (job->png != nullptr) job->info = png_create_info_struct(job->png);

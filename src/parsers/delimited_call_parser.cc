@@ -7,7 +7,7 @@
 namespace sluice::parsers {
 namespace {
 
-constexpr size_t kMaxHeader = 512;
+constexpr size_t kMaxCallHeader = 512;
 
 std::string_view trimmed(std::string_view s) {
   s.remove_prefix(skip_json_space(s));
@@ -70,7 +70,7 @@ bool DelimitedCallParser::step(std::string_view text) {
       header_.append(text.substr(0, n));
       raw_.append(text.substr(0, n));
       pos_ += n;
-      if (header_.size() > kMaxHeader || header_.find('\n') != std::string::npos) {
+      if (header_.size() > kMaxCallHeader || header_.find('\n') != std::string::npos) {
         give_back_as_content();
         return true;
       }
@@ -137,7 +137,7 @@ bool DelimitedCallParser::read_name_line(std::string_view text) {
   raw_.append(text.substr(0, n));
   pos_ += n;
   bool closes = name_.find(m_.call_close) != std::string::npos;
-  if (name_.size() > kMaxHeader || closes) {
+  if (name_.size() > kMaxCallHeader || closes) {
     give_back_as_content();
     return true;
   }

@@ -15,7 +15,7 @@ constexpr std::string_view kCallOpen = "<|tool_call>";
 constexpr std::string_view kCallClose = "<tool_call|>";
 constexpr std::string_view kTurnOfCallsEnd = "<|tool_response>";
 constexpr std::string_view kCallPrefix = "call:";
-constexpr size_t kMaxHeader = 512;
+constexpr size_t kMaxGemma4Header = 512;
 
 std::string_view trimmed(std::string_view s) {
   s.remove_prefix(skip_json_space(s));
@@ -71,7 +71,7 @@ class Gemma4Parser : public BufferedToolParser {
     header_.append(text.substr(0, n));
     raw_.append(text.substr(0, n));
     pos_ += n;
-    if (header_.size() > kMaxHeader || header_.find('\n') != std::string::npos) {
+    if (header_.size() > kMaxGemma4Header || header_.find('\n') != std::string::npos) {
       give_back();
       return true;
     }

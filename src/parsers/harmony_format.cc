@@ -27,7 +27,7 @@ constexpr std::string_view kHeaderEnds[] = {kHarmonyMessage, kHarmonyEnd, kHarmo
 // How a header without a role (the output's first) can begin.
 constexpr std::string_view kFirstHeader[] = {kHarmonyChannel, kHarmonyMessage, kHarmonyConstrain,
                                              " to="};
-constexpr size_t kMaxHeader = 256;
+constexpr size_t kMaxHarmonyHeader = 256;
 constexpr std::string_view kAnalysisOpen = "<|channel|>analysis<|message|>";
 constexpr std::string_view kNextAssistant = "<|start|>assistant";
 
@@ -96,7 +96,7 @@ class HarmonyParser : public BufferedToolParser {
     if (!calling_)
       if (auto r = complete_recipient(header_))
         if (auto f = called_function(*r)) begin_call(*f);
-    if (header_.size() > kMaxHeader || (hit.found() && hit.which != 0)) {
+    if (header_.size() > kMaxHarmonyHeader || (hit.found() && hit.which != 0)) {
       malformed_header();  // a marker that ends it stays in rest() for kText
       return true;
     }

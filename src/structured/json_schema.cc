@@ -69,10 +69,6 @@ std::string where(const std::string& path) {
   return path.empty() ? "/" : path;
 }
 
-Status schema_error(const std::string& what, const std::string& path) {
-  return Status::error("json_schema", what + " at " + where(path));
-}
-
 bool value_has_type(const json& v, const std::string& t) {
   if (t == "null") return v.is_null();
   if (t == "boolean") return v.is_boolean();
@@ -111,6 +107,10 @@ std::optional<DecimalInt> to_decimal(const json& v, bool round_up, bool* was_int
 }
 
 }  // namespace
+
+Status schema_error(const std::string& what, const std::string& path) {
+  return Status::error("json_schema", what + " at " + where(path));
+}
 
 SchemaCompiler::SchemaCompiler(const json& root)
     : root_(root), rules_(std::make_shared<RuleSet>()) {}

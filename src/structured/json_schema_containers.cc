@@ -15,10 +15,6 @@ using json = nlohmann::ordered_json;
 constexpr int32_t kInlineRepeatLimit = 4;   // bounded repeats above this call the item as a rule
 constexpr size_t kInlineOptionalProps = 6;  // more all-optional properties: values become rules
 
-Status schema_error(const std::string& what, const std::string& path) {
-  return Status::error("json_schema", what + " at " + (path.empty() ? "/" : path));
-}
-
 NodePtr comma() {
   static const NodePtr c = sequence({literal(","), whitespace()});
   return c;

@@ -10,6 +10,9 @@
 
 namespace sluice::structured {
 
+// "WHAT at PATH" (the root is "/"): the schema compiler's error.
+Status schema_error(const std::string& what, const std::string& path);
+
 class SchemaCompiler {
  public:
   explicit SchemaCompiler(const nlohmann::ordered_json& root);

@@ -19,6 +19,10 @@ enum class TokenKind : uint8_t {
   kUnused = 5,
   kByte = 6,  // <0xNN> byte-fallback token
 };
+// The GGUF `tokenizer.ggml.token_type` value of a kind.
+constexpr int32_t gguf_token_type(TokenKind kind) {
+  return static_cast<int32_t>(kind);
+}
 
 // Lets string_view look up std::string keys without a temporary string.
 struct StringHash {

@@ -24,7 +24,7 @@ namespace {
 // Inputs per request, as OpenAI bounds them.
 constexpr size_t kMaxInputs = 2048;
 
-const char* const kFields[] = {"model", "input", "encoding_format", "dimensions", "user"};
+const char* const kEmbeddingFields[] = {"model", "input", "encoding_format", "dimensions", "user"};
 
 bool is_token_list(const Json& v) {
   if (!v.is_array() || v.empty()) return false;
@@ -118,7 +118,7 @@ RequestResult<EmbeddingResult> embed_with_decoder(ModelContext& ctx, EmbeddingRe
 
 void embeddings(ModelContext& ctx, const Json& body, httplib::Response& res) {
   for (const auto& [key, value] : body.items())
-    if (!listed(kFields, key))
+    if (!listed(kEmbeddingFields, key))
       throw invalid("unknown parameter '" + key + "' (supported: model, input, encoding_format, " +
                         "dimensions, user)",
                     key);

@@ -24,7 +24,7 @@ namespace {
 // Documents per request (Cohere's bound).
 constexpr size_t kMaxDocuments = 1000;
 
-const char* const kFields[] = {"model", "query", "documents", "top_n", "return_documents"};
+const char* const kRerankFields[] = {"model", "query", "documents", "top_n", "return_documents"};
 
 std::vector<std::string> parse_documents(const Json& docs) {
   if (!docs.is_array())
@@ -65,7 +65,7 @@ EncoderSequence encode_pair(const ModelContext& ctx, const std::string& query,
 
 void rerank(ModelContext& ctx, const Json& body, httplib::Response& res) {
   for (const auto& [key, value] : body.items())
-    if (!listed(kFields, key))
+    if (!listed(kRerankFields, key))
       throw invalid("unknown parameter '" + key +
                         "' (supported: model, query, documents, top_n, return_documents)",
                     key);

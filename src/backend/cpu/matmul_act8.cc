@@ -338,7 +338,7 @@ SLUICE_AVX2_TARGET void batch4_avx2(const typename C::WeightBlock4* wb, const Ac
 
 // The wide path: the shared int8 kernel of quant_avx512.h on the codes vpdpbusd multiplies.
 template <class C, bool Two>
-constexpr auto batch8x16_avx512 =
+constexpr auto batch8x16_act8_avx512 =
     avx512::batch8x16_int8<Two, C::kBiased, typename C::WeightBlock4, ActQuads8, C::kDotCodes>;
 
 template <class C>
@@ -349,8 +349,8 @@ void tile_batched(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8*
   const Dot8 dot = paths.dot8;
   if (dot != Dot8::Maddubs && paths.avx512) {
     const int64_t ig =
-        avx512::for_each_batch8x16(w, i0, i1, r0, r1, xg, y, unpack4<C>, batch8x16_avx512<C, false>,
-                                   batch8x16_avx512<C, true>);
+        avx512::for_each_batch8x16(w, i0, i1, r0, r1, xg, y, unpack4<C>,
+                                   batch8x16_act8_avx512<C, false>, batch8x16_act8_avx512<C, true>);
     if (ig < i1) tile_rows8<C>(xq, ig, i1, w, r0, r1, y);
     return;
   }

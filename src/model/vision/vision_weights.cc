@@ -8,8 +8,8 @@
 namespace sluice {
 namespace {
 
-Status load_layer(const MmprojTensors& r, const VisionConfig& c, int64_t i, bool swapped,
-                  VisionLayerWeights& L) {
+Status load_siglip_layer(const MmprojTensors& r, const VisionConfig& c, int64_t i, bool swapped,
+                         VisionLayerWeights& L) {
   const std::string p = "v.blk." + std::to_string(i) + ".";
   const int64_t H = c.hidden_size;
   SLUICE_ASSIGN_OR_RETURN(L.ln1_w, r.vector(p + "ln1.weight", H));
@@ -34,7 +34,7 @@ Result<VisionWeights> load_vision_weights(const GgufFile& g, const VisionConfig&
   const bool swapped = ffn_names_swapped(g, c);
   w.layers.resize(static_cast<size_t>(c.num_layers));
   for (int64_t i = 0; i < c.num_layers; ++i)
-    SLUICE_RETURN_IF_ERROR(load_layer(r, c, i, swapped, w.layers[static_cast<size_t>(i)]));
+    SLUICE_RETURN_IF_ERROR(load_siglip_layer(r, c, i, swapped, w.layers[static_cast<size_t>(i)]));
   SLUICE_ASSIGN_OR_RETURN(w.post_norm_w, r.vector("v.post_ln.weight", H));
   SLUICE_ASSIGN_OR_RETURN(w.post_norm_b, r.vector("v.post_ln.bias", H));
   SLUICE_ASSIGN_OR_RETURN(w.soft_emb_norm, r.vector("mm.soft_emb_norm.weight", H));
