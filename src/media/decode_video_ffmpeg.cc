@@ -63,13 +63,16 @@ Status failed(int code, const Deadline& deadline) {
   return video_error("corrupt or truncated video: " + av_error(code));
 }
 
-// The bytes as FFmpeg's I/O reads them: a seekable cursor over memory.
+// The bytes as FFmpeg's I/O reads them: a seekable cursor over memory. Reading stops at the
+// deadline (FFmpeg consults its interrupt callback only on its own protocols' reads).
 struct MemoryInput {
   std::span<const uint8_t> bytes;
+  const Deadline* deadline = nullptr;
   size_t pos = 0;
 
   static int read(void* self, uint8_t* buf, int size) {
     auto* in = static_cast<MemoryInput*>(self);
+    if (in->deadline->passed()) return AVERROR_EXIT;
     const size_t n = std::min(static_cast<size_t>(size), in->bytes.size() - in->pos);
     if (n == 0) return AVERROR_EOF;
     std::memcpy(buf, in->bytes.data() + in->pos, n);
@@ -117,7 +120,7 @@ class Input {
   }
 
   Status open(std::span<const uint8_t> bytes, Deadline* deadline) {
-    mem_ = {bytes, 0};
+    mem_ = {bytes, deadline, 0};
     constexpr int kBufferBytes = 64 << 10;
     auto* buffer = static_cast<uint8_t*>(av_malloc(kBufferBytes));
     if (buffer)
@@ -128,8 +131,10 @@ class Input {
       return video_error("out of memory");
     }
     const AVInputFormat* format = nullptr;
-    if (av_probe_input_buffer2(io_, &format, nullptr, nullptr, 0, 0) < 0 || !format)
+    if (av_probe_input_buffer2(io_, &format, nullptr, nullptr, 0, 0) < 0 || !format) {
+      if (deadline->passed()) return deadline->error();
       return video_error("not a video (the container format was not recognized)");
+    }
     if (!allowed_container(format->name)) {
       return video_error("unsupported container '" + std::string(format->name) + "' (expected " +
                          kContainerNames + ")");
@@ -192,6 +197,7 @@ Result<Timeline> read_timeline(Input& in, const Deadline& deadline) {
       t.end = std::max(t.end, ts + std::max<int64_t>(pkt->duration, 0));
     }
     av_packet_unref(pkt.get());
+    if (deadline.passed()) return deadline.error();
   }
   if (rc != AVERROR_EOF) return failed(rc, deadline);
   if (t.pts.empty()) return video_error("the video has no frames");

@@ -107,5 +107,11 @@ TEST_F(DecodeVideoFfmpeg, LimitsRefuseBeforeDecoding) {
   expect_error(decode(gif, {}, small_only), "frames are 48x32 pixels, over the limit");
 }
 
+TEST_F(DecodeVideoFfmpeg, TheTimeoutStopsDecoding) {
+  VideoLimits no_time;
+  no_time.timeout_s = 0;
+  expect_error(decode(read_bytes("animated_48x32.gif"), {}, no_time), "decoding took over 0.0 s");
+}
+
 }  // namespace
 }  // namespace sluice::media
