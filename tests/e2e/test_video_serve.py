@@ -106,7 +106,8 @@ def data_url(data: bytes, mime: str = "video/mp4") -> str:
 
 
 def png_url(frame: np.ndarray) -> str:
-    return f"data:image/png;base64,{base64.b64encode(encoded(Image.fromarray(frame), 'PNG')).decode()}"
+    png = encoded(Image.fromarray(frame), "PNG")
+    return f"data:image/png;base64,{base64.b64encode(png).decode()}"
 
 
 def video_part(url: str) -> dict:
@@ -178,7 +179,8 @@ def test_openai_client_sends_video(server, oai, media, clips, name, source, stre
     url = {"base64": lambda: data_url(clips[name]), "url": lambda: media.url(f"/img/{name}"),
            "file": lambda: f"file://{server.media_root}/{name}"}[source]()
     messages = [user("What happens in this video?", video_part(url))]
-    as_images = [user("What happens in this video?", *frames_as_images(frames_of(9, 3), [0, 1, 2]))]
+    as_images = [user("What happens in this video?",
+                      *frames_as_images(frames_of(9, 3), [0, 1, 2]))]
     want_prompt = chat(oai, as_images, max_tokens=1).usage.prompt_tokens
     if not stream:
         r = chat(oai, messages, max_tokens=5)
@@ -189,7 +191,8 @@ def test_openai_client_sends_video(server, oai, media, clips, name, source, stre
     chunks = list(oai.chat.completions.create(
         model="m", messages=messages, max_tokens=5, temperature=0, stream=True,
         stream_options={"include_usage": True}))
-    finish = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finish = [c.choices[0].finish_reason for c in chunks
+              if c.choices and c.choices[0].finish_reason]
     assert finish and finish[-1] in ("stop", "length"), chunks
     assert chunks[-1].usage.prompt_tokens == want_prompt
 
@@ -243,7 +246,8 @@ def test_the_same_video_by_url_then_base64_is_a_hit_and_another_is_not(server, o
     other = chat(oai, [user(text, video_part(data_url(clips["three_other.mkv"])))])
     assert other.usage.prompt_tokens == again.usage.prompt_tokens  # same shape, other pixels
     assert cached(other) < full_prompt_hit(other.usage.prompt_tokens) - 2 * IMAGE_TOKENS
-    assert server.metrics()["sluice_images_encoded_total"] - after["sluice_images_encoded_total"] == 3
+    encoded_other = server.metrics()["sluice_images_encoded_total"]
+    assert encoded_other - after["sluice_images_encoded_total"] == 3
 
 
 # ---------------------------------------------------------------- 4. bad input
