@@ -9,6 +9,7 @@
 #include "api/json_fields.h"
 #include "api/media/image_loader.h"
 #include "api/media/image_prompt.h"
+#include "api/media/video_loader.h"
 #include "common/env.h"
 
 namespace sluice::api {
@@ -28,10 +29,24 @@ const Json* image_part_url(const Json& part, const std::string& type, const std:
   return u;
 }
 
+// A video part's URL: OpenAI chat {type:"video_url", video_url:{url} | url}; null when the part
+// is not a video.
+const Json* video_part_url(const Json& part, const std::string& type, const std::string& where) {
+  if (type != "video_url") return nullptr;
+  const Json* u = json_field(part, "video_url");
+  if (u && u->is_object()) u = json_field(*u, "url");
+  if (!u || !u->is_string())
+    throw invalid(where + ".video_url must carry a url string", "messages");
+  return u;
+}
+
 // "content": string | null | [{type:"text", text}] -> string (or null kept for tool-call turns).
 // With image parts (collected into `images` when the model takes them), the list stays a list
-// of {type:"text", text} and {type:"image"} in order, as vision templates read it.
-Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>* images) {
+// of {type:"text", text} and {type:"image"} in order, as vision templates read it; a video part
+// is one {type:"image"} per sampled frame (as vllm-mlx gives a video's frames to models that
+// take only images).
+Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>* images,
+                       const VideoLoader& load_video) {
   const std::string where = "messages[" + std::to_string(index) + "].content";
   if (content.is_string() || content.is_null()) return content;
   if (!content.is_array())
@@ -49,8 +64,20 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
       if (!images)
         throw invalid(at + ": this model takes no images (serve a vision model with --mmproj)",
                       "messages");
-      images->push_back({url->get<std::string>(), at});
+      images->push_back({url->get<std::string>(), at, std::nullopt});
       parts.push_back(Json{{"type", "image"}});
+      has_image = true;
+      continue;
+    }
+    if (const Json* url = video_part_url(part, type, at)) {
+      if (!images || !load_video)
+        throw invalid(at + ": this model takes no images or video (serve a vision model with "
+                           "--mmproj)",
+                      "messages");
+      for (ImageInput& frame : load_video(url->get<std::string>(), at)) {
+        images->push_back({"", at, std::move(frame)});
+        parts.push_back(Json{{"type", "image"}});
+      }
       has_image = true;
       continue;
     }
@@ -140,7 +167,12 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, const ChatPromptInput& in)
   std::vector<ImagePart> parts;
   ChatPromptInput with_images = in;
   const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
-  if (vision) with_images.images = &parts;
+  if (vision) {
+    with_images.images = &parts;
+    with_images.load_video = [&](const std::string& url, const std::string& where) {
+      return load_video(ctx, url, where, parts.size());
+    };
+  }
   p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), with_images,
                             tok.bos_id() ? tok.token_text(*tok.bos_id()) : "",
                             tok.eos_id() ? tok.token_text(*tok.eos_id()) : "");
@@ -148,12 +180,11 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, const ChatPromptInput& in)
     p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
   } else {
     if (static_cast<int64_t>(parts.size()) > ctx.options.max_images)
-      throw invalid("the request has " + std::to_string(parts.size()) +
-                        " images; this server takes at most " +
-                        std::to_string(ctx.options.max_images) + " (--max-images)",
-                    "messages");
+      throw too_many_images(parts.size(), ctx.options.max_images);
     const ImagePromptFormat format = image_prompt_format(*vision, tok);
-    for (const ImagePart& part : parts) p.images.push_back(load_image(ctx, part.url, part.where));
+    for (ImagePart& part : parts)
+      p.images.push_back(part.frame ? std::move(*part.frame)
+                                    : load_image(ctx, part.url, part.where));
     p.tokens = tokenize_with_images(p.text, format, tok, p.images);
   }
   if (p.tokens.empty()) throw invalid("the rendered prompt is empty", "messages");
@@ -180,7 +211,7 @@ std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
     Json out = m;
     if (role == "developer") out["role"] = "system";  // templates know "system"
     if (m.contains("content"))
-      out["content"] = normalize_content(m["content"], i, in.images);
+      out["content"] = normalize_content(m["content"], i, in.images, in.load_video);
     else if (role != "assistant")
       throw invalid(where + ".content is required", "messages");
     // An assistant turn with only tool calls has null content; templates concatenate strings.

@@ -3,6 +3,7 @@
 // use it: the Anthropic routes convert their messages to this shape first.
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,10 +13,16 @@
 
 namespace sluice::api {
 
-// An image part of the messages: its URL (or data URL) and where it was ("messages[1].content[0]").
+// An image part of the messages: its URL (or data URL) and where it was ("messages[1].content[0]"),
+// or one frame of a video part, loaded already.
 struct ImagePart {
   std::string url, where;
+  std::optional<ImageInput> frame;
 };
+
+// A video part's URL -> its frames, loaded (api/media/video_loader.h).
+using VideoLoader =
+    std::function<std::vector<ImageInput>(const std::string& url, const std::string& where)>;
 
 struct ChatPromptInput {
   nlohmann::ordered_json messages;  // [{role, content (string | [parts]), tool_calls?, ...}]
@@ -26,6 +33,9 @@ struct ChatPromptInput {
   // Set: image parts are collected here and reach the template as {type:"image"}; null: they
   // are a 400 (a model without a vision tower).
   std::vector<ImagePart>* images = nullptr;
+  // Set (with `images`): a video part becomes its sampled frames, each an image part in its
+  // place; empty: video parts are a 400.
+  VideoLoader load_video;
 };
 
 struct ChatPrompt {
@@ -38,7 +48,7 @@ struct ChatPrompt {
 // strings (joined with "\n"; other part types are rejected), renders, tokenizes (special tokens
 // in the rendered text are parsed as such; no BOS added beyond what the template writes). A
 // vision model's image parts are fetched, decoded and preprocessed (api/media/) and their
-// placeholder tokens laid out as its processor does.
+// placeholder tokens laid out as its processor does; a video part is its frames, as images.
 // Harmony templates (ctx.harmony_prompt) are rendered by harmony_prompt.h. strftime_now and the
 // harmony date read SLUICE_FIXED_DATE when it is set.
 ChatPrompt build_chat_prompt(const ModelContext& ctx, const ChatPromptInput& in);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/media/media_fetch_options.h"
+#include "api/media/video_options.h"
 
 namespace sluice::api {
 
@@ -24,10 +25,11 @@ struct ServerOptions {
   std::string reasoning_parser = "auto";  // "auto" (from the template), "think" or "none"
   int max_thinking_tokens = -1;           // default reasoning budget; < 0: unlimited
   int max_output_tokens = 0;              // > 0: caps every request's max_tokens
-  int64_t max_images = 16;                // image parts per request (--max-images)
-  size_t stored_responses = 1000;         // Responses API store: responses kept (LRU beyond)
-  size_t stored_bytes = 64u << 20;        // and their serialized bytes (LRU beyond)
-  MediaFetchOptions media;                // images named by URL: caps, allow-list, file root
+  int64_t max_images = 16;          // images per request, video frames included (--max-images)
+  size_t stored_responses = 1000;   // Responses API store: responses kept (LRU beyond)
+  size_t stored_bytes = 64u << 20;  // and their serialized bytes (LRU beyond)
+  MediaFetchOptions media;          // images named by URL: caps, allow-list, file root
+  VideoOptions video;               // video_url parts: sampling and caps
 };
 
 }  // namespace sluice::api

@@ -240,7 +240,28 @@ Command register_serve_command(CLI::App& app) {
   cmd->add_option("--media-timeout", o->server.media.timeout_s,
                   "Seconds one image URL may take to fetch, redirects included")
       ->capture_default_str();
-  cmd->add_option("--max-images", o->server.max_images, "Image parts one request may carry")
+  cmd->add_option("--max-images", o->server.max_images,
+                  "Images one request may carry, a video's sampled frames included")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  api::VideoOptions& video = o->server.video;
+  cmd->add_option("--video-fps", video.fps, "Frames sampled per second of a video_url part")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--video-max-frames", video.max_frames,
+                  "Most frames taken from one video (past it, spread evenly over its duration)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--video-max-duration", video.max_duration_s,
+                  "Longest video a request may send, in seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-video-bytes", video.max_bytes,
+                  "Largest video a request may name by URL or inline data, in bytes")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--video-timeout", video.decode_timeout_s,
+                  "Seconds one video may take to demux and decode (fetching not counted)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   add_engine_flags(*cmd, o->engine);

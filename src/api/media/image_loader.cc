@@ -27,7 +27,26 @@ struct Preprocess {
   }
 };
 
+Preprocess preprocess_of(const VisionTower& vision) {
+  const VisionConfig& vc = vision.config();
+  Preprocess pre{.size = static_cast<int>(vc.image_size)};
+  for (int c = 0; c < 3; ++c)
+    pre.norm.mean[c] = vc.image_mean[c], pre.norm.stddev[c] = vc.image_std[c];
+  return pre;
+}
+
 }  // namespace
+
+ImageInput image_input(const VisionTower& vision, media::Image decoded) {
+  const Preprocess pre = preprocess_of(vision);
+  const media::ContentHash hash = media::content_hash(decoded);
+  ImageInput im;
+  im.height = im.width = pre.size;
+  im.hash_lo = hash.low, im.hash_hi = hash.high;
+  auto sized = std::make_shared<const media::Image>(pre.resized(std::move(decoded)));
+  im.pixels = [sized, pre] { return pre.pixels(*sized); };
+  return im;
+}
 
 ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::string& where) {
   const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
@@ -36,18 +55,15 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
   MediaFetchResult fetched = fetch_media(url, ctx.options.media);
   if (!fetched) throw media_api_error(fetched.error(), "messages");
   auto bytes = std::make_shared<const std::vector<uint8_t>>(std::move(fetched.bytes()));
-  const VisionConfig& vc = vision->config();
-  Preprocess pre{.size = static_cast<int>(vc.image_size)};
-  for (int c = 0; c < 3; ++c)
-    pre.norm.mean[c] = vc.image_mean[c], pre.norm.stddev[c] = vc.image_std[c];
+  const Preprocess pre = preprocess_of(*vision);
 
-  ImageInput im;
-  im.height = im.width = pre.size;
   // The pixels are made only when the engine runs the encoder: a picture either cache holds
   // costs its digest (and, the first time, its decoding) and nothing more.
   const media::ContentHash key = media::bytes_hash(*bytes);
   ImageMemo* memo = ctx.image_memo();
   if (const auto seen = memo ? memo->find(key) : std::nullopt) {
+    ImageInput im;
+    im.height = im.width = pre.size;
     im.hash_lo = seen->pixels.low, im.hash_hi = seen->pixels.high;
     im.pixels = [bytes, pre] {
       Result<media::Image> again = media::decode_image(std::span(*bytes));
@@ -58,11 +74,9 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
   }
   Result<media::Image> decoded = media::decode_image(std::span(*bytes));
   if (!decoded) throw invalid(where + ": " + decoded.error(), "messages");
-  const media::ContentHash hash = media::content_hash(*decoded);
-  if (memo) memo->insert(key, {hash, decoded->width, decoded->height});
-  im.hash_lo = hash.low, im.hash_hi = hash.high;
-  auto sized = std::make_shared<const media::Image>(pre.resized(std::move(*decoded)));
-  im.pixels = [sized, pre] { return pre.pixels(*sized); };
+  const int width = decoded->width, height = decoded->height;
+  ImageInput im = image_input(*vision, std::move(*decoded));
+  if (memo) memo->insert(key, {{.high = im.hash_hi, .low = im.hash_lo}, width, height});
   return im;
 }
 

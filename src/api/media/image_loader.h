@@ -7,11 +7,15 @@
 
 #include "api/model_context.h"
 #include "engine/request.h"
+#include "media/image.h"
 
 namespace sluice::api {
 
 // `where` names the part in errors ("messages[1].content[0]"). The result's offset and
 // num_tokens are left for the prompt builder.
 ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::string& where);
+
+// A picture decoded already (a video's frame): hashed, sized and normalized as load_image does.
+ImageInput image_input(const VisionTower& vision, media::Image decoded);
 
 }  // namespace sluice::api
