@@ -8,17 +8,27 @@
 #include "media/decode.h"
 #include "media/normalize.h"
 #include "media/resize.h"
+#include "media/smart_resize.h"
 
 namespace sluice::api {
 
 namespace {
 
-// Gemma 3's processor: a BILINEAR resize to the encoder's square, then rescale and normalize.
+// The model's processor, then rescale and normalize: Gemma 3 a BILINEAR resize to the
+// encoder's square; Qwen2-VL llama.cpp's smart resize (media/smart_resize.h) to sides of
+// multiples of 28 near the picture's.
 struct Preprocess {
   int size = 0;
+  bool dynamic = false;
+  media::SmartResize limits;
   media::Normalization norm;
 
+  media::GridSize target(int width, int height) const {
+    if (dynamic) return media::smart_resize_size(width, height, limits);
+    return {size, size};
+  }
   media::Image resized(media::Image image) const {
+    if (dynamic) return media::smart_resize(image, limits);
     if (image.width == size && image.height == size) return image;
     return media::resize(image, size, size, media::Resample::kBilinear);
   }
@@ -37,18 +47,25 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
   if (!fetched) throw media_api_error(fetched.error(), "messages");
   auto bytes = std::make_shared<const std::vector<uint8_t>>(std::move(fetched.bytes()));
   const VisionConfig& vc = vision->config();
-  Preprocess pre{.size = static_cast<int>(vc.image_size)};
+  Preprocess pre{.size = static_cast<int>(vc.image_size), .dynamic = vc.dynamic_resolution()};
+  pre.limits = {static_cast<int>(vc.size_multiple()), vc.min_pixels, vc.max_pixels};
   for (int c = 0; c < 3; ++c)
     pre.norm.mean[c] = vc.image_mean[c], pre.norm.stddev[c] = vc.image_std[c];
 
   ImageInput im;
-  im.height = im.width = pre.size;
+  // The size the processor gives the picture, and its placeholder tokens.
+  auto sized_as = [&](int width, int height) {
+    const media::GridSize t = pre.target(width, height);
+    im.height = t.height, im.width = t.width;
+    im.num_tokens = static_cast<int32_t>(vision->tokens_for({t.height, t.width}));
+  };
   // The pixels are made only when the engine runs the encoder: a picture either cache holds
   // costs its digest (and, the first time, its decoding) and nothing more.
   const media::ContentHash key = media::bytes_hash(*bytes);
   ImageMemo* memo = ctx.image_memo();
   if (const auto seen = memo ? memo->find(key) : std::nullopt) {
     im.hash_lo = seen->pixels.low, im.hash_hi = seen->pixels.high;
+    sized_as(seen->width, seen->height);
     im.pixels = [bytes, pre] {
       Result<media::Image> again = media::decode_image(std::span(*bytes));
       SLUICE_ASSERT(again.ok(), "a picture that decoded once decodes again");
@@ -61,6 +78,7 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
   const media::ContentHash hash = media::content_hash(*decoded);
   if (memo) memo->insert(key, {hash, decoded->width, decoded->height});
   im.hash_lo = hash.low, im.hash_hi = hash.high;
+  sized_as(decoded->width, decoded->height);
   auto sized = std::make_shared<const media::Image>(pre.resized(std::move(*decoded)));
   im.pixels = [sized, pre] { return pre.pixels(*sized); };
   return im;
