@@ -5,9 +5,9 @@
 source "$(dirname "$0")/device_env.sh"
 w=/tmp/qwen-vision && mkdir -p $w
 tok=devcarry/tok/tokenizer.json
-$b/sluice make-model --arch qwen2 --preset tiny --tokenizer $tok -o $w/text.gguf \
+$b/sluice make-model --arch qwen2vl --preset tiny --tokenizer $tok -o $w/text.gguf \
   --vision qwen25vl-tiny --mmproj $w/tiny.gguf 2>&1 | tail -1
-$b/sluice make-model --arch qwen2 --preset tiny --tokenizer $tok -o $w/text.gguf \
+$b/sluice make-model --arch qwen2vl --preset tiny --tokenizer $tok -o $w/text.gguf \
   --vision qwen25vl-7b --mmproj $w/7b.gguf 2>&1 | tail -1
 # (tower, height, width, images): one window, cut windows, the 7B shape at 448x672 and 896x896
 for spec in "tiny 56 84 2" "tiny 168 308 2" "7b 224 224 1" "7b 448 672 2" "7b 896 896 1"; do

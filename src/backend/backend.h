@@ -22,6 +22,19 @@ struct RopeParams {
   bool interleaved =
       false;  // true: rotate pairs (2i, 2i+1) (GGUF llama); false: (i, i+d/2) (NeoX/HF)
   const float* inv_freq = nullptr;  // [rotary_dim/2] precomputed (includes llama3 scaling)
+  // M-RoPE (Qwen2-VL): with any section > 0, positions hold 4 planes [4, n] (t, h, w, e; token t's
+  // plane p at positions[p * n + t]) and pair i turns by the plane of its section: the first
+  // sections[0] of i % sum(sections) take t, the next sections[1] h, then w, then e. All zero:
+  // one position per token, positions[n].
+  int32_t sections[4] = {0, 0, 0, 0};
+  bool multi() const { return sections[0] + sections[1] + sections[2] + sections[3] > 0; }
+  // The plane pair i reads (0 when not multi()).
+  int64_t plane_of(int64_t i) const {
+    if (!multi()) return 0;
+    int64_t s = i % (sections[0] + sections[1] + sections[2] + sections[3]), p = 0;
+    while (p < 3 && s >= sections[p]) s -= sections[p++];
+    return p;
+  }
 };
 
 // Element type of the paged KV cache; each backend picks its own (Backend::kv_dtype).
@@ -125,8 +138,9 @@ enum class Pooling { kMean, kCls, kLast };
 
 // The attention inputs of a flattened batch, transformed in place: q [n, num_heads, head_dim]
 // and k [n, num_kv_heads, head_dim] get a per-head RMSNorm (when q_norm / k_norm are set,
-// [head_dim]) and RoPE at positions[n]; then k and v [n, num_kv_heads, head_dim] are written to the
-// KV cache at slot_mapping[n] (a slot < 0 is not written).
+// [head_dim]) and RoPE at positions ([n], or [4, n] for M-RoPE: RopeParams::sections); then k and v
+// [n, num_kv_heads, head_dim] are written to the KV cache at slot_mapping[n] (a slot < 0 is not
+// written).
 struct QkvInputs {
   float* q = nullptr;
   float* k = nullptr;
@@ -281,7 +295,7 @@ class Backend {
   // y[n, dim] = x / rms(x) * weight   (y may alias x)
   virtual void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float eps,
                         float* y) = 0;
-  // In place on x[n, num_heads, head_dim] at positions[n].
+  // In place on x[n, num_heads, head_dim] at positions[n] ([4, n] when p.multi()).
   virtual void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
                     const int32_t* positions, const RopeParams& p) = 0;
   // out[count] = silu(gate) * up   (out may alias gate)

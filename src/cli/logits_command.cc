@@ -1,12 +1,18 @@
 // `sluice logits`: run exactly the given token ids; write the last position's logits as raw
-// little-endian float32 [vocab] (for comparisons against reference implementations).
+// little-endian float32 [vocab] (for comparisons against reference implementations). With
+// --mmproj, each word `<image>` of --tokens stands for the next --image's placeholder tokens, and
+// the prompt runs through the engine (scheduler, encoder, image positions) as a served one does.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 
+#include "api/media/image_prompt.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
+#include "cli/image_files.h"
 #include "cli/single_sequence.h"
+#include "engine/engine.h"
 #include "engine/engine_config.h"
 #include "model/model.h"
 
@@ -15,18 +21,84 @@ namespace sluice {
 namespace {
 
 struct LogitsOptions {
-  std::string model, tokens, out;
+  std::string model, tokens, out, mmproj;
+  std::vector<std::string> images;
+  int max_num_batched_tokens = 0;
   int threads = 0;
   std::string device = "cpu";
   std::string kv_cache_dtype = "auto";
   bool cpu_int8_activations = false;
 };
 
+Status write_floats(const std::string& path, std::span<const float> out) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return Status::error("logits", "cannot write " + path);
+  const size_t written = std::fwrite(out.data(), sizeof(float), out.size(), f);
+  if (std::fclose(f) != 0 || written != out.size())
+    return Status::error("logits", "short write to " + path);
+  return Status::ok();
+}
+
+// words: token ids and `<image>`s. The engine returns the logits of every token id.
+int logits_with_images(const LogitsOptions& o, const Model& model,
+                       const std::vector<std::string>& words) {
+  EngineConfig ec;
+  ec.mmproj = o.mmproj;
+  ec.num_threads = o.threads;
+  ec.device = o.device;
+  ec.kv_cache_dtype = o.kv_cache_dtype;
+  ec.cpu_int8_activations = o.cpu_int8_activations;
+  ec.max_num_batched_tokens = o.max_num_batched_tokens;
+  ec.kv_cache_bytes = int64_t{256} << 20;
+  auto engine = Engine::create(model, ec);
+  if (!engine) return fail(engine.error());
+  const VisionTower& vision = *(*engine)->vision();
+  auto files = read_image_files(o.images, vision.config(), "logits");
+  if (!files) return fail(files.error());
+  const int32_t pad = api::image_prompt_format(vision, model.tokenizer()).placeholder_id;
+  EngineRequest req;
+  req.id = "logits";
+  req.output = PromptOutput::kLastLogits;
+  size_t next = 0;
+  for (const std::string& w : words) {
+    if (w != "<image>") {
+      req.prompt.push_back(static_cast<int32_t>(std::stol(w)));
+      continue;
+    }
+    if (next == files->size()) return fail("[logits] more <image> words than --image files");
+    auto file = std::make_shared<const ImageFile>(std::move((*files)[next++]));
+    ImageInput im;
+    im.offset = static_cast<int32_t>(req.prompt.size());
+    im.num_tokens = static_cast<int32_t>(vision.tokens_for(file->size));
+    im.hash_lo = file->hash.low, im.hash_hi = file->hash.high;
+    im.height = static_cast<int32_t>(file->size.height);
+    im.width = static_cast<int32_t>(file->size.width);
+    im.pixels = [file] { return file->pixels; };
+    req.prompt.insert(req.prompt.end(), im.num_tokens, pad);
+    req.images.push_back(std::move(im));
+  }
+  if (next != files->size()) return fail("[logits] fewer <image> words than --image files");
+  for (int32_t id = 0; id < model.config().vocab_size; ++id) req.logit_ids.push_back(id);
+  auto stream = (*engine)->submit(std::move(req));
+  if (!stream) return fail(stream.error());
+  for (;;) {
+    std::optional<RequestOutput> r = (*stream)->next();
+    if (!r) continue;
+    if (!r->error.empty()) return fail("[logits] " + r->error);
+    if (!r->finished) continue;
+    if (Status s = write_floats(o.out, r->prompt_output); !s) return fail(s.message());
+    return 0;
+  }
+}
+
 int logits(const LogitsOptions& o) {
   std::vector<int32_t> ids;
+  std::vector<std::string> words;
   std::istringstream in(o.tokens);
   std::string word;
   while (in >> word) {
+    words.push_back(word);
+    if (word == "<image>" && !o.mmproj.empty()) continue;
     try {
       size_t used = 0;
       const long v = std::stol(word, &used);
@@ -36,7 +108,8 @@ int logits(const LogitsOptions& o) {
       return fail("[logits] not a token id: '" + word + "'");
     }
   }
-  if (ids.empty()) return fail("[logits] --tokens is empty");
+  if (words.empty()) return fail("[logits] --tokens is empty");
+  if (!o.images.empty() && o.mmproj.empty()) return fail("[logits] --image needs --mmproj");
   auto path = resolve_model_path(o.model);
   if (!path) return fail(path.error());
   auto model = Model::load(*path);
@@ -44,15 +117,12 @@ int logits(const LogitsOptions& o) {
   for (int32_t id : ids)
     if (id >= (*model)->config().vocab_size)
       return fail("[logits] token id " + std::to_string(id) + " is outside the vocabulary");
+  if (!o.mmproj.empty()) return logits_with_images(o, **model, words);
   auto backend = make_backend(o.device, o.threads, o.cpu_int8_activations);
   if (!backend) return fail(backend.error());
   if (Status s = apply_kv_cache_dtype(o.kv_cache_dtype, **backend); !s) return fail(s.message());
   SingleSequence seq(**model, **backend, static_cast<int64_t>(ids.size()));
-  const std::span<const float> out = seq.feed(ids);
-  FILE* f = std::fopen(o.out.c_str(), "wb");
-  if (!f) return fail("[logits] cannot write " + o.out);
-  const size_t written = std::fwrite(out.data(), sizeof(float), out.size(), f);
-  if (std::fclose(f) != 0 || written != out.size()) return fail("[logits] short write to " + o.out);
+  if (Status s = write_floats(o.out, seq.feed(ids)); !s) return fail(s.message());
   return 0;
 }
 
@@ -65,6 +135,11 @@ Command register_logits_command(CLI::App& app) {
   cmd->add_option("--tokens", opts->tokens, "Token ids separated by spaces")->required();
   cmd->add_option("-o,--out", opts->out, "Output file (raw float32)")->required();
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
+  cmd->add_option("--mmproj", opts->mmproj,
+                  "Vision projector GGUF: --tokens may hold `<image>` words (run by the engine)");
+  cmd->add_option("--image", opts->images, "An image file per `<image>` word, in order");
+  cmd->add_option("--max-num-batched-tokens", opts->max_num_batched_tokens,
+                  "With --mmproj: the engine's step budget (small: the prompt runs in chunks)");
   cmd->add_option("--device", opts->device, "cpu, cuda or auto")->capture_default_str();
   cmd->add_option("--kv-cache-dtype", opts->kv_cache_dtype,
                   "KV-cache element type: auto (the backend's: f16), f16 or f32 (CPU: exact)")

@@ -81,9 +81,9 @@ int make_model(const MakeModelOptions& o) {
     const bool qwen = o.vision.rfind("qwen", 0) == 0;
     if (!qwen && o.arch != "gemma3")
       return fail("[make-model] --vision " + o.vision + " applies to --arch gemma3");
-    if (qwen && o.arch != "qwen2")
+    if (qwen && o.arch != "qwen2vl")
       return fail("[make-model] --vision " + o.vision +
-                  " applies to --arch qwen2 (the text side of Qwen2.5-VL)");
+                  " applies to --arch qwen2vl (the text side of Qwen2.5-VL)");
     if (o.mmproj.empty()) return fail("[make-model] --vision needs --mmproj FILE.gguf");
     if (o.mmproj_type != "f32" && o.mmproj_type != "f16" && o.mmproj_type != "q8_0")
       return fail("[make-model] --mmproj-type must be f32, f16 or q8_0");
@@ -91,6 +91,8 @@ int make_model(const MakeModelOptions& o) {
   if (o.head != "embedding") return fail("[make-model] --head applies to --arch bert only");
   auto format = parse_output_format(o.format);
   if (!format) return fail(format.error());
+  if (o.arch == "qwen2vl" && o.format.rfind("gguf", 0) != 0)
+    return fail("[make-model] qwen2vl is written as llama.cpp's GGUF only (--format gguf-*)");
   WriteOptions w;
   w.format = *format;
   w.group_size = o.group_size;
@@ -122,12 +124,13 @@ Command register_make_model_command(CLI::App& app) {
   auto o = std::make_shared<MakeModelOptions>();
   CLI::App* cmd = app.add_subcommand("make-model", "Write a deterministic random-weight model");
   cmd->add_option("--arch", o->arch,
-                  "llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss, qwen35, qwen35moe, qwen3next "
-                  "or bert")
+                  "llama, qwen2, qwen2vl, qwen3, qwen3moe, gemma3, gpt-oss, qwen35, qwen35moe, "
+                  "qwen3next or bert")
       ->capture_default_str();
   cmd->add_option(
          "--preset", o->preset,
-         "tiny, qwen3-0.6b, llama3-8b; qwen3moe: tiny, moe-small, qwen3-30b-a3b; gemma3: "
+         "tiny, qwen3-0.6b, llama3-8b, qwen2vl-7b; qwen3moe: tiny, moe-small, qwen3-30b-a3b; "
+         "gemma3: "
          "tiny, gemma3-270m, gemma3-1b, gemma3-4b; gpt-oss: tiny, gpt-oss-20b; qwen35: tiny, "
          "qwen3.5-0.8b, qwen3.5-9b; qwen35moe, qwen3next: tiny, qwen3.5-35b-a3b, "
          "qwen3-next-80b-a3b; bert: tiny, minilm-l6")
@@ -151,7 +154,7 @@ Command register_make_model_command(CLI::App& app) {
   cmd->add_option("--layers", o->layers, "Override the preset's layer count");
   cmd->add_option(
       "--vision", o->vision,
-      "Also write a vision tower as llama.cpp's mmproj GGUF: gemma3: tiny or gemma3-4b; qwen2: "
+      "Also write a vision tower as llama.cpp's mmproj GGUF: gemma3: tiny or gemma3-4b; qwen2vl: "
       "qwen25vl-tiny or qwen25vl-7b (Qwen2.5-VL's)");
   cmd->add_option("--mmproj", o->mmproj, "Output mmproj .gguf of --vision");
   cmd->add_option("--mmproj-type", o->mmproj_type,

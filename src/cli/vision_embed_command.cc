@@ -10,15 +10,11 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "backend/backend.h"
 #include "cli/commands.h"
-#include "media/decode.h"
-#include "media/normalize.h"
-#include "media/resize.h"
-#include "media/smart_resize.h"
+#include "cli/image_files.h"
 #include "model/vision/vision_tower.h"
 
 namespace sluice {
@@ -71,23 +67,12 @@ Result<Pixels> read_pixel_file(const VisionEmbedOptions& o, const VisionConfig& 
 
 // Each file decoded and preprocessed as llama.cpp's mtmd does for this projector.
 Result<Pixels> read_images(const VisionEmbedOptions& o, const VisionConfig& c) {
-  media::Normalization norm;
-  for (int i = 0; i < 3; ++i) norm.mean[i] = c.image_mean[i], norm.stddev[i] = c.image_std[i];
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<ImageFile> files,
+                          read_image_files(o.images, c, "vision-embed"));
   Pixels p;
-  for (const std::string& path : o.images) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::error("vision-embed", path + ": cannot open");
-    const std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
-    auto image = media::decode_image(bytes);
-    if (!image) return Status::error("vision-embed", path + ": " + image.error());
-    const int side = static_cast<int>(c.image_size);
-    const media::Image sized =
-        c.dynamic_resolution() ? media::smart_resize(*image, {static_cast<int>(c.size_multiple()),
-                                                              c.min_pixels, c.max_pixels})
-                               : media::resize(*image, side, side, media::Resample::kBilinear);
-    const std::vector<float> chw = media::normalize_to_chw(sized, norm);
-    p.values.insert(p.values.end(), chw.begin(), chw.end());
-    p.sizes.push_back({sized.height, sized.width});
+  for (const ImageFile& f : files) {
+    p.values.insert(p.values.end(), f.pixels.begin(), f.pixels.end());
+    p.sizes.push_back(f.size);
   }
   return p;
 }

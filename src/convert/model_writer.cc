@@ -228,6 +228,9 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
                  static_cast<uint32_t>(c.rope_scaling.original_max_position_embeddings));
   if (c.sliding_window > 0)
     w.add_uint32(a + ".attention.sliding_window", static_cast<uint32_t>(c.sliding_window));
+  if (c.mrope())
+    w.add_int32_array(a + ".rope.dimension_sections",
+                      std::vector<int32_t>(c.rope_sections.begin(), c.rope_sections.end()));
   if (c.num_experts > 0) {
     w.add_uint32(a + ".expert_count", static_cast<uint32_t>(c.num_experts));
     w.add_uint32(a + ".expert_used_count", static_cast<uint32_t>(c.num_experts_used));

@@ -116,9 +116,10 @@ Result<ModelConfig> preset_config(const std::string& preset, const std::string& 
   ModelConfig c;
   c.arch = find_arch_by_name(arch_name);
   if (!c.arch)
-    return Status::error("make-model", "unknown architecture '" + arch_name +
-                                           "' (llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss, "
-                                           "qwen35, qwen35moe, qwen3next)");
+    return Status::error("make-model",
+                         "unknown architecture '" + arch_name +
+                             "' (llama, qwen2, qwen2vl, qwen3, qwen3moe, gemma3, gpt-oss, "
+                             "qwen35, qwen35moe, qwen3next)");
   int64_t preset_vocab = 0;
   if (c.arch->hybrid) return hybrid_preset(c, preset, tokenizer_vocab_size);
   if (c.arch == &gpt_oss_arch()) return gpt_oss_preset(c, preset, tokenizer_vocab_size);
@@ -132,15 +133,23 @@ Result<ModelConfig> preset_config(const std::string& preset, const std::string& 
     c.hidden_size = 1024, c.intermediate_size = 3072, c.num_layers = 28;
     c.num_heads = 16, c.num_kv_heads = 8, c.head_dim = 128, c.max_position_embeddings = 40960;
     preset_vocab = 151936;
+  } else if (preset == "qwen2vl-7b") {  // Qwen2-VL-7B's and Qwen2.5-VL-7B's language model
+    c.hidden_size = 3584, c.intermediate_size = 18944, c.num_layers = 28;
+    c.num_heads = 28, c.num_kv_heads = 4, c.head_dim = 128, c.max_position_embeddings = 128000;
+    preset_vocab = 152064;
   } else if (preset == "llama3-8b") {
     c.hidden_size = 4096, c.intermediate_size = 14336, c.num_layers = 32;
     c.num_heads = 32, c.num_kv_heads = 8, c.head_dim = 128, c.max_position_embeddings = 131072;
     preset_vocab = 128256;
   } else {
-    return Status::error("make-model",
-                         "unknown preset '" + preset + "' (tiny, qwen3-0.6b, llama3-8b)");
+    return Status::error(
+        "make-model", "unknown preset '" + preset + "' (tiny, qwen3-0.6b, llama3-8b, qwen2vl-7b)");
   }
   arch_defaults(c, preset_vocab, tokenizer_vocab_size);
+  if (c.arch->mrope) {  // Qwen2-VL's [16, 24, 24] of 64 pairs, scaled to the head
+    const int32_t half = static_cast<int32_t>(c.rope_dim() / 2), t = half / 4;
+    c.rope_sections = {t, (half - t) / 2, (half - t) / 2, 0};
+  }
   if (preset == "llama3-8b") {
     c.rope_theta = 500000.0f;
     c.rms_norm_eps = 1e-5f;

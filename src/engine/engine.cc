@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 
@@ -43,7 +44,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                          std::to_string(vision->embedding_dim()) +
                                          " dimensions; the model's hidden size is " +
                                          std::to_string(c.hidden_size));
-    if (vision->tokens_per_image() > config.max_num_batched_tokens)
+    if (!vision->dynamic_resolution() && vision->tokens_per_image() > config.max_num_batched_tokens)
       return Status::error("engine", "an image takes " +
                                          std::to_string(vision->tokens_per_image()) +
                                          " tokens, more than --max-num-batched-tokens " +
@@ -128,6 +129,8 @@ Engine::Engine(const Model& model, const EngineConfig& config, std::unique_ptr<B
   kv_capacity_tokens_ = longest_sequence_that_fits();
   SchedulerConfig sc{config.max_num_batched_tokens, config.max_num_seqs};
   sc.snapshot_interval_blocks = config.state_snapshot_interval;
+  // Qwen2-VL's image tokens attend causally: a prefill chunk may end inside an image.
+  sc.whole_images = !(vision_ && vision_->dynamic_resolution());
   scheduler_ = std::make_unique<Scheduler>(sc, *kv_, state_pool_.get());
   seed_rng_.seed(config.seed != 0 ? config.seed : std::random_device{}());
   eog_ids_ = model.tokenizer().eog_ids();
@@ -298,6 +301,7 @@ void Engine::admit_and_abort() {
     s.seq->root_hash = kv::root_hash(r->req.cache_salt);
     for (const ImageInput& im : r->req.images)
       s.seq->media.push_back({im.offset, im.num_tokens, im.hash_lo, im.hash_hi});
+    if (model_.config().mrope() && vision_) r->image_grids = image_grids(r->req);
     s.seq->owner = r.get();
     const uint64_t seed = r->req.params.seed ? *r->req.params.seed : seed_rng_();
     s.start(r->req.params, seed, r->req, tok);
@@ -328,7 +332,9 @@ void Engine::step(const SchedulerOutput& out) {
   b.block_tables.assign(groups * num_seqs * max_blocks, 0);  // padded with the null block
   b.slot_mapping.resize(groups * out.num_tokens);
   b.query_start.push_back(0);
-  std::vector<const ScheduledSequence*> sampled;  // sequences whose last token is in this step
+  const bool mrope = model_.config().mrope();
+  std::array<std::vector<int32_t>, 4> rope_planes;  // M-RoPE: t, h, w, e of every token
+  std::vector<const ScheduledSequence*> sampled;    // sequences whose last token is in this step
   for (int64_t i = 0; i < num_seqs; ++i) {
     const ScheduledSequence& s = out.scheduled[i];
     const Sequence& q = *s.seq;
@@ -337,6 +343,9 @@ void Engine::step(const SchedulerOutput& out) {
       b.tokens.push_back(q.tokens[p]);
       b.positions.push_back(p);
     }
+    if (mrope)
+      append_mrope_positions(static_cast<const Live*>(q.owner)->image_grids, q.num_computed,
+                             q.num_computed + s.num_new_tokens, rope_planes);
     for (int64_t g = 0; g < groups; ++g) {
       const std::vector<kv::BlockId>& table = kv_->block_table(q.id, static_cast<int32_t>(g));
       std::copy(table.begin(), table.end(),
@@ -356,6 +365,8 @@ void Engine::step(const SchedulerOutput& out) {
       sampled.push_back(&s);
     }
   }
+  for (const std::vector<int32_t>& plane : rope_planes)
+    b.rope_positions.insert(b.rope_positions.end(), plane.begin(), plane.end());
   std::vector<EncoderCache::Embeddings> held;  // the step's image rows
   if (vision_) add_images(out, b, held);
   const int64_t vocab = model_.config().vocab_size;

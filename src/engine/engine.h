@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "engine/encoder_cache.h"
 #include "engine/engine_config.h"
+#include "engine/mrope_positions.h"
 #include "engine/request.h"
 #include "engine/request_error.h"
 #include "engine/scheduler.h"
@@ -79,6 +80,8 @@ class Engine {
          int64_t num_blocks, StatePlan states);
   // The request's images against the vision tower (engine_images.cc); nullopt when valid.
   std::optional<RequestError> validate_images(const EngineRequest& req) const;
+  // M-RoPE models: the token grid of each of the request's images (engine_images.cc).
+  std::vector<ImageGrid> image_grids(const EngineRequest& req) const;
   // The step's image rows: their embeddings (from the encoder cache, or encoded now in batches)
   // spliced into b, and the attention ends of image tokens where they see the whole image.
   // `held` keeps the embeddings alive through the forward.

@@ -28,21 +28,30 @@ std::optional<RequestError> Engine::validate_images(const EngineRequest& req) co
   if (req.images.empty()) return std::nullopt;
   if (!vision_)
     return E::invalid("images", "this model takes no images (it was loaded without --mmproj)");
-  const int64_t size = vision_->image_size(), tokens = vision_->tokens_per_image();
   int64_t end = 0;
   for (size_t i = 0; i < req.images.size(); ++i) {
     const ImageInput& im = req.images[i];
     const std::string where = "image " + std::to_string(i);
+    if (const std::string e = vision_->config().size_error(im.height, im.width); !e.empty())
+      return E::invalid("images", where + ": " + e);
+    if (!im.pixels) return E::invalid("images", where + ": no pixels");
+    const int64_t tokens = vision_->tokens_for({im.height, im.width});
     if (im.offset < end || im.num_tokens != tokens ||
         int64_t{im.offset} + im.num_tokens > static_cast<int64_t>(req.prompt.size()))
       return E::invalid("images", where + ": its " + std::to_string(tokens) +
                                       " placeholder tokens must lie in the prompt, in order");
-    if (im.height != size || im.width != size || !im.pixels)
-      return E::invalid("images", where + ": the encoder takes [3, " + std::to_string(size) + ", " +
-                                      std::to_string(size) + "] pixels");
     end = int64_t{im.offset} + im.num_tokens;
   }
   return std::nullopt;
+}
+
+std::vector<ImageGrid> Engine::image_grids(const EngineRequest& req) const {
+  const int64_t side = vision_->config().size_multiple();  // pixels per token (28)
+  std::vector<ImageGrid> grids;
+  for (const ImageInput& im : req.images)
+    grids.push_back(
+        {im.offset, static_cast<int32_t>(im.height / side), static_cast<int32_t>(im.width / side)});
+  return grids;
 }
 
 void Engine::add_images(const SchedulerOutput& out, ForwardBatch& b,
@@ -74,22 +83,31 @@ void Engine::add_images(const SchedulerOutput& out, ForwardBatch& b,
     found[key] = encoder_cache_->find(key);
     if (!found[key]) missing.push_back(p.image);
   }
-  const int64_t size = vision_->image_size(), dim = vision_->embedding_dim();
-  const int64_t tokens = vision_->tokens_per_image(), pixels = 3 * size * size;
+  const int64_t dim = vision_->embedding_dim();
   std::vector<float> batch_pixels, batch_out;
+  std::vector<ImageSize> sizes;
   for (size_t first = 0; first < missing.size(); first += kMaxImagesPerEncode) {
     const int64_t k = std::min<int64_t>(kMaxImagesPerEncode, missing.size() - first);
-    batch_pixels.resize(k * pixels);  // [k, 3, size, size]
+    batch_pixels.clear();  // image j [3, height_j, width_j], one after another
+    sizes.clear();
+    int64_t rows = 0;
     for (int64_t j = 0; j < k; ++j) {
-      const std::vector<float> px = missing[first + j]->pixels();
-      SLUICE_ASSERT(static_cast<int64_t>(px.size()) == pixels, "an image's pixels fit its size");
-      std::copy(px.begin(), px.end(), batch_pixels.begin() + j * pixels);
+      const ImageInput& im = *missing[first + j];
+      const std::vector<float> px = im.pixels();
+      SLUICE_ASSERT(static_cast<int64_t>(px.size()) == 3 * int64_t{im.height} * im.width,
+                    "an image's pixels fit its size");
+      batch_pixels.insert(batch_pixels.end(), px.begin(), px.end());
+      sizes.push_back({im.height, im.width});
+      rows += im.num_tokens;
     }
-    batch_out.resize(k * tokens * dim);  // [k, tokens, dim]
-    vision_->encode(batch_pixels.data(), k, batch_out.data());
+    batch_out.resize(rows * dim);  // [rows, dim]: each image's tokens in turn
+    vision_->encode(batch_pixels.data(), sizes, batch_out.data());
+    int64_t row = 0;
     for (int64_t j = 0; j < k; ++j) {
-      auto e = std::make_shared<const std::vector<float>>(
-          batch_out.begin() + j * tokens * dim, batch_out.begin() + (j + 1) * tokens * dim);
+      const int64_t n = missing[first + j]->num_tokens;
+      auto e = std::make_shared<const std::vector<float>>(batch_out.begin() + row * dim,
+                                                          batch_out.begin() + (row + n) * dim);
+      row += n;
       const ImageKey key = key_of(*missing[first + j]);
       encoder_cache_->insert(key, e);
       found[key] = std::move(e);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/mrope_positions.h"
 #include "engine/reasoning_tracker.h"
 #include "engine/stop_strings.h"
 #include "tokenizer/tokenizer.h"
@@ -39,7 +40,8 @@ struct Engine::Live {
     bool constrained() const { return constraint && !reasoning->inside(); }
   };
   std::vector<Seq> seqs;
-  bool forked = false;  // n > 1: children created after the prompt's prefill
+  std::vector<ImageGrid> image_grids;  // M-RoPE models: req.images' token grids
+  bool forked = false;                 // n > 1: children created after the prompt's prefill
   int32_t num_finished = 0;
   RequestStats stats;
 };

@@ -65,6 +65,7 @@ int32_t Scheduler::cap_at_boundary(const Sequence& seq, int32_t n) const {
 int32_t Scheduler::chunk_size(const Sequence& seq, int32_t budget) const {
   const int32_t c = seq.num_computed;
   int32_t n = cap_at_boundary(seq, std::min(seq.num_tokens() - c, budget));
+  if (!config_.whole_images) return n;
   for (const kv::MediaKey& m : seq.media) {
     const int32_t end = m.start + m.length;
     if (c + n <= m.start || c + n >= end) continue;  // the chunk does not end inside this image

@@ -24,6 +24,9 @@ struct SchedulerConfig {
   int32_t max_num_batched_tokens = 512;
   int32_t max_num_seqs = 64;
   int32_t snapshot_interval_blocks = 0;  // recurrent state snapshots: 0 = only at the prompt end
+  // An image's tokens run in one step (Gemma 3's attend to each other); false: prefill chunks
+  // may end inside an image (Qwen2-VL's are causal), so an image may exceed the budget.
+  bool whole_images = true;
 };
 
 // The engine copies every restore_from before the forward and every save_to after it, before

@@ -45,10 +45,11 @@ struct PlacedWeights {
 
 // One step's batch in backend memory: index arrays uploaded, activation buffers sized.
 struct StepBuffers {
-  int64_t n = 0, m = 0;                // tokens, logit rows
-  const int32_t* tokens = nullptr;     // [n]
-  const int32_t* positions = nullptr;  // [n]
-  const int32_t* rows = nullptr;       // [m] logit rows
+  int64_t n = 0, m = 0;                     // tokens, logit rows
+  const int32_t* tokens = nullptr;          // [n]
+  const int32_t* positions = nullptr;       // [n]
+  const int32_t* rope_positions = nullptr;  // [4, n] M-RoPE models (planes t, h, w, e); else null
+  const int32_t* rows = nullptr;            // [m] logit rows
   // KV cache group 0's batch; with more than one group (KvLayout), group_ab holds each group's,
   // with its own block tables and slot mapping. attention() picks a layer's.
   AttentionBatch ab;

@@ -56,8 +56,11 @@ struct EmbeddingSplice {
 // One step's flattened batch (see AttentionBatch for the attention part); block tables and slot
 // mappings come once per KV cache group (KvLayout).
 struct ForwardBatch {
-  std::vector<int32_t> tokens;        // [num_tokens]
-  std::vector<int32_t> positions;     // [num_tokens]
+  std::vector<int32_t> tokens;     // [num_tokens]
+  std::vector<int32_t> positions;  // [num_tokens]
+  // M-RoPE models: each token's rope positions, planes t, h, w, e [4, num_tokens]
+  // (RopeParams::sections); empty: all four are `positions` (text).
+  std::vector<int32_t> rope_positions;
   std::vector<int32_t> query_start;   // [num_seqs + 1]
   std::vector<int32_t> block_tables;  // [num_kv_groups, num_seqs, max_blocks_per_seq]
   int64_t max_blocks_per_seq = 0;

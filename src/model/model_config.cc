@@ -141,6 +141,14 @@ Status ModelConfig::validate() const {
                 ") and a positive expert width");
   if (rotary_dim < 0 || rotary_dim > head_dim || rotary_dim % 2 != 0)
     return fail("the rotary dimension count must be even and at most head_dim");
+  if (arch && arch->mrope) {
+    int64_t pairs = 0;
+    for (int32_t s : rope_sections) pairs += s;
+    if (*std::min_element(rope_sections.begin(), rope_sections.end()) < 0 || !mrope() ||
+        pairs > rope_dim() / 2)
+      return fail("M-RoPE sections must be >= 0, not all zero, and cover at most the " +
+                  std::to_string(rope_dim() / 2) + " rotated pairs; got " + std::to_string(pairs));
+  }
   if (!recurrent_layers.empty()) {
     if (static_cast<int64_t>(recurrent_layers.size()) != num_layers)
       return fail("one recurrent-layer flag per layer is needed");
@@ -298,8 +306,8 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   c.arch = find_arch_by_gguf(*arch_name);
   if (!c.arch)
     return bad(where, "unsupported architecture '" + *arch_name +
-                          "' (supported: llama, qwen2, qwen3, qwen3moe, gemma3, gpt-oss, qwen35, "
-                          "qwen35moe, qwen3next)");
+                          "' (supported: llama, qwen2, qwen2vl, qwen3, qwen3moe, gemma3, gpt-oss, "
+                          "qwen35, qwen35moe, qwen3next)");
   const std::string a = *arch_name + ".";
   auto req = [&](const std::string& key, int64_t* out) -> Status {
     auto v = g.get_int(a + key);
@@ -349,6 +357,16 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
   c.attention_bias = c.arch->attention_bias;
   c.qk_norm = c.arch->qk_norm;
   c.rope_interleaved = c.arch->gguf_rope_interleaved;
+  if (c.arch->mrope) {  // llama.cpp's converter pads Qwen2-VL's 3 sections with a 0
+    auto s = g.get_int_array(a + "rope.dimension_sections");
+    if (!s || s->empty() || s->size() > 4)
+      return bad(where, "GGUF needs " + a + "rope.dimension_sections (up to 4 integers)");
+    for (size_t i = 0; i < s->size(); ++i) {
+      if ((*s)[i] < 0 || (*s)[i] > (1 << 16))
+        return bad(where, a + "rope.dimension_sections holds " + std::to_string((*s)[i]));
+      c.rope_sections[i] = static_cast<int32_t>((*s)[i]);
+    }
+  }
   if (c.arch == &gpt_oss_arch()) {
     SLUICE_RETURN_IF_ERROR(req("attention.sliding_window", &c.sliding_window));
     c.sliding_window_pattern = 2;  // as llama.cpp reads gpt-oss: even layers slide

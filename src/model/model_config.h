@@ -1,5 +1,6 @@
 #pragma once
 // Architecture hyper-parameters, read from config.json (HF / MLX) or GGUF metadata.
+#include <array>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -86,6 +87,9 @@ struct ModelConfig {
     return false;
   }
   int64_t rope_dim() const { return rotary_dim > 0 ? rotary_dim : head_dim; }
+  // M-RoPE (ArchSpec::mrope): rotated pairs per position plane (t, h, w, e), RopeParams::sections.
+  std::array<int32_t, 4> rope_sections{};
+  bool mrope() const { return rope_sections[0] + rope_sections[1] + rope_sections[2] > 0; }
 
   // Checks ranges and divisibility; "[config] ..." errors.
   Status validate() const;

@@ -19,6 +19,21 @@ uint64_t next_batch_id() {
   static std::atomic<uint64_t> last{0};
   return ++last;
 }
+
+// An M-RoPE model's rope positions [4, n]: the batch's, or for text alone `positions` in
+// every plane.
+std::vector<int32_t> mrope_planes(const ForwardBatch& b) {
+  const size_t n = b.positions.size();
+  if (!b.rope_positions.empty()) {
+    SLUICE_ASSERT(b.rope_positions.size() == 4 * n, "four rope positions per token");
+    return b.rope_positions;
+  }
+  std::vector<int32_t> planes;
+  planes.reserve(4 * n);
+  for (int plane = 0; plane < 4; ++plane)
+    planes.insert(planes.end(), b.positions.begin(), b.positions.end());
+  return planes;
+}
 }  // namespace
 
 namespace {
@@ -59,6 +74,7 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
       block_tables_(be),
       slot_mapping_(be),
       rows_(be),
+      rope_positions_(be),
       attend_until_(be),
       argmax_(be),
       router_(be),
@@ -169,6 +185,7 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
 
   s.tokens = tokens_.upload(b.tokens);
   s.positions = positions_.upload(b.positions);
+  if (c.mrope()) s.rope_positions = rope_positions_.upload(mrope_planes(b));
   s.rows = rows_.upload(b.logit_rows);
   AttentionBatch& ab = s.ab;
   ab.num_seqs = static_cast<int64_t>(b.query_start.size()) - 1;
@@ -285,6 +302,11 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
   p.positions = b.positions;
   p.tokens.resize(np, 0);
   p.positions.resize(np, 0);
+  if (!b.rope_positions.empty()) {  // each plane padded with position 0
+    p.rope_positions.assign(4 * np, 0);
+    for (int64_t plane = 0; plane < 4; ++plane)
+      std::copy_n(b.rope_positions.begin() + plane * n, n, p.rope_positions.begin() + plane * np);
+  }
   p.num_kv_groups = groups;
   p.slot_mapping.assign(groups * np, -1);  // padding: no cache write
   p.max_blocks_per_seq = width;
@@ -324,6 +346,7 @@ void ModelRunner::run_recorded(const ForwardBatch& b, KvStorage& kv) {
                                             s.logits,
                                             s.tokens,
                                             s.positions,
+                                            s.rope_positions,
                                             s.rows,
                                             s.ab.query_start,
                                             s.ab.block_tables,

@@ -69,8 +69,9 @@ class ModelRunner {
   // Activations (see forward for shapes) and the batch's index arrays, in backend memory.
   DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_, hidden_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
-  DeviceArray<int32_t> attend_until_;  // [n] images' attention ends (ForwardBatch::attend_until)
-  DeviceArray<int32_t> argmax_;        // [m] greedy picks
+  DeviceArray<int32_t> rope_positions_;  // [4, n] M-RoPE models
+  DeviceArray<int32_t> attend_until_;    // [n] images' attention ends (ForwardBatch::attend_until)
+  DeviceArray<int32_t> argmax_;          // [m] greedy picks
   DeviceArray<float> router_, expert_w_, exp_gate_, exp_up_, exp_out_, moe_out_, exp_bias_;
   DeviceArray<int32_t> expert_ids_;
   DeviceArray<float> attn_gate_, lin_qkv_, lin_conv_, lin_z_, lin_b_, lin_a_, lin_core_;

@@ -14,11 +14,11 @@ from e2e_util import REFERENCE_DIR, check_ok
 from test_logits_reference import _check_gguf
 
 
-@pytest.mark.parametrize("arch", ["llama", "qwen3", "qwen3moe"])
+@pytest.mark.parametrize("arch", ["llama", "qwen3", "qwen3moe", "qwen2vl"])
 @pytest.mark.parametrize("qtype", ["f16", "q4_0"])  # q8_0 passes too (~1e-4); kept out for CI time
 def test_logits_gguf_py_writer(arch, qtype, make_model, prompt_ids, venv_python, sluice, reference,
                                record, tmp_path):
-    tokenizer = make_model("llama" if arch == "llama" else "qwen3", "gguf-f16")  # qwen3moe: qwen3's
+    tokenizer = make_model("llama" if arch == "llama" else "qwen3", "gguf-f16")  # qwen3's for qwen*
     model = tmp_path / f"gguf-py-{arch}-{qtype}.gguf"
     args = [venv_python, REFERENCE_DIR / "gguf_py_random_model.py", "--arch", arch, "--type", qtype,
             "--tokenizer-from", tokenizer, "-o", model, "--seed", "7"]

@@ -60,7 +60,7 @@ def sluice_mmproj(sluice, vision_dir):
         key = (vision, mtype, layers)
         if key not in cache:
             out = vision_dir / f"sluice-{vision}-{mtype}-l{layers}.gguf"
-            args = ["make-model", "--arch", "qwen2", "--preset", "tiny", "-o",
+            args = ["make-model", "--arch", "qwen2vl", "--preset", "tiny", "-o",
                     vision_dir / "text-unused.gguf", "--vision", vision, "--mmproj-type", mtype,
                     "--mmproj", out, "--seed", 3]
             if layers:

@@ -10,7 +10,8 @@ Every tensor is dequantized with the `gguf` package's own numpy dequantizers (re
 in float64 (no activation quantization, no f16 KV cache). This is the "noise floor" reference:
 llama.cpp's CPU path quantizes activations (Q8_0/Q8_1/Q8_K) for quantized matmuls and stores the KV
 cache in f16, so llama.cpp itself lies some distance from this result; the e2e test prints both
-distances. Rope follows llama.cpp: NORM (adjacent pairs) for llama, NEOX (halves) for qwen2/qwen3;
+distances. Rope follows llama.cpp: NORM (adjacent pairs) for llama, NEOX (halves) for qwen2/qwen3
+(and qwen2vl: text alone has t = h = w, so its M-RoPE is NEOX);
 `rope_freqs.weight` (Llama 3 rope scaling) divides the frequencies' wavelengths as llama.cpp does.
 qwen3moe: softmax router over all experts, the top `expert_used_count` (ties to the lower id),
 their weights renormalized (as llama.cpp does for this architecture), SiLU-gated experts.
@@ -187,7 +188,7 @@ def main() -> int:
     if arch in HYBRID:
         hybrid_forward(arch, meta, W, tokens, moe, args.hidden).astype("<f4").tofile(args.output)
         return 0
-    if arch not in ("llama", "qwen2", "qwen3", "qwen3moe", "gemma3", "gpt-oss"):
+    if arch not in ("llama", "qwen2", "qwen2vl", "qwen3", "qwen3moe", "gemma3", "gpt-oss"):
         print(f"gguf_numpy_logits: unsupported architecture {arch}", file=sys.stderr)
         return 2
     forward(arch, meta, W, tokens, args.hidden).astype("<f4").tofile(args.output)

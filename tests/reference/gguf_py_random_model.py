@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Write a small random-weight GGUF with llama.cpp's own Python writer (`gguf.GGUFWriter`).
 
-    python gguf_py_random_model.py --arch {llama,qwen3,qwen3moe} --type {f32,f16,q8_0,q4_0} \
+    python gguf_py_random_model.py --arch {llama,qwen2vl,qwen3,qwen3moe} --type {f32,f16,q8_0,q4_0} \
         --tokenizer-from SLUICE.gguf -o OUT.gguf [--seed N]
 
 Tensor names, shapes and metadata follow what llama.cpp's convert_hf_to_gguf.py writes for the
 architecture; quantized types use `gguf.quants.quantize`. Norms and the MoE router stay F32, as
 the converter keeps them. Every `tokenizer.*` key is copied from --tokenizer-from (read with
 `gguf.GGUFReader`); the vocabulary size is its token count. llama's q/k rows are not permuted
-(the weights are random, so they already are in llama.cpp's NORM rope order).
+(the weights are random, so they already are in llama.cpp's NORM rope order). qwen2vl (Qwen2-VL's
+and Qwen2.5-VL's language model, as Qwen2VLModel writes it): q/k/v biases, no q/k norms, an
+untied output and `rope.dimension_sections` = Qwen2-VL's [16, 24, 24] scaled to the head, padded
+with a 0.
 """
 import argparse
 import sys
@@ -21,7 +24,7 @@ HIDDEN, LAYERS, HEADS, KV_HEADS, HEAD_DIM, FF = 256, 2, 4, 2, 64, 512
 EXPERTS, EXPERTS_USED, EXPERT_FF = 8, 2, 256
 TYPES = {"f32": (QT.F32, LlamaFileType.ALL_F32), "f16": (QT.F16, LlamaFileType.MOSTLY_F16),
          "q8_0": (QT.Q8_0, LlamaFileType.MOSTLY_Q8_0), "q4_0": (QT.Q4_0, LlamaFileType.MOSTLY_Q4_0)}
-ROPE_BASE = {"llama": 10000.0, "qwen3": 1000000.0, "qwen3moe": 1000000.0}
+ROPE_BASE = {"llama": 10000.0, "qwen2vl": 1000000.0, "qwen3": 1000000.0, "qwen3moe": 1000000.0}
 
 
 def read_tokenizer(src: str) -> list:
@@ -60,6 +63,9 @@ def main() -> int:
     w.add_value_length(HEAD_DIM)
     w.add_rope_freq_base(ROPE_BASE[arch])
     w.add_layer_norm_rms_eps(1e-6)
+    if arch == "qwen2vl":  # sections of the HEAD_DIM / 2 rotated pairs
+        t = HEAD_DIM // 8
+        w.add_rope_dimension_sections([t, (HEAD_DIM // 2 - t) // 2, (HEAD_DIM // 2 - t) // 2, 0])
     if arch == "qwen3moe":
         w.add_expert_count(EXPERTS)
         w.add_expert_used_count(EXPERTS_USED)
@@ -89,7 +95,11 @@ def main() -> int:
         weight(p + "attn_q.weight", (HEADS * HEAD_DIM, HIDDEN), HIDDEN ** -0.5)
         weight(p + "attn_k.weight", (KV_HEADS * HEAD_DIM, HIDDEN), HIDDEN ** -0.5)
         weight(p + "attn_v.weight", (KV_HEADS * HEAD_DIM, HIDDEN), HIDDEN ** -0.5)
-        if arch != "llama":
+        if arch == "qwen2vl":
+            for name, rows in (("q", HEADS), ("k", KV_HEADS), ("v", KV_HEADS)):
+                w.add_tensor(p + f"attn_{name}.bias",
+                             (0.1 * rng.standard_normal(rows * HEAD_DIM)).astype(np.float32))
+        elif arch != "llama":
             norm(p + "attn_q_norm.weight", HEAD_DIM)
             norm(p + "attn_k_norm.weight", HEAD_DIM)
         weight(p + "attn_output.weight", (HIDDEN, HEADS * HEAD_DIM), (HEADS * HEAD_DIM) ** -0.5 * res)
@@ -104,7 +114,7 @@ def main() -> int:
             weight(p + "ffn_up.weight", (FF, HIDDEN), HIDDEN ** -0.5)
             weight(p + "ffn_down.weight", (HIDDEN, FF), FF ** -0.5 * res)
     norm("output_norm.weight", HIDDEN)
-    if arch == "llama":  # untied; qwen3 / qwen3moe tie the output to token_embd
+    if arch in ("llama", "qwen2vl"):  # untied; qwen3 / qwen3moe tie the output to token_embd
         weight("output.weight", (n_vocab, HIDDEN), HIDDEN ** -0.5)
 
     w.write_header_to_file()

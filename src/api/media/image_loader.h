@@ -11,8 +11,8 @@
 
 namespace sluice::api {
 
-// `where` names the part in errors ("messages[1].content[0]"). The result's offset and
-// num_tokens are left for the prompt builder.
+// `where` names the part in errors ("messages[1].content[0]"). The result's num_tokens are
+// those of its processed size; its offset is left for the prompt builder.
 ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::string& where);
 
 // A picture decoded already (a video's frame): hashed, sized and normalized as load_image does.

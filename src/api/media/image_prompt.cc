@@ -6,6 +6,20 @@ namespace sluice::api {
 
 ImagePromptFormat image_prompt_format(const VisionTower& vision, const Tokenizer& tok) {
   ImagePromptFormat f;
+  if (vision.dynamic_resolution()) {
+    // Qwen2-VL (Qwen2VLProcessor): the template's <|image_pad|> becomes one per image token.
+    f.marker = "<|vision_start|><|image_pad|><|vision_end|>";
+    f.before = "<|vision_start|>";
+    f.after = "<|vision_end|>";
+    const auto pad = tok.token_id("<|image_pad|>");
+    if (!pad || !tok.token_id(f.before) || !tok.token_id(f.after))
+      throw invalid(
+          "the model's vocabulary lacks Qwen2-VL's image tokens (<|vision_start|>, "
+          "<|image_pad|>, <|vision_end|>)",
+          "messages");
+    f.placeholder_id = *pad;
+    return f;  // num_placeholders 0: each image's own count
+  }
   // Gemma 3 (Gemma3Processor): the template's boi token becomes the full image sequence.
   f.marker = "<start_of_image>";
   f.before = "\n\n<start_of_image>";
@@ -37,9 +51,10 @@ std::vector<int32_t> tokenize_with_images(const std::string& text, const ImagePr
       throw invalid("the chat template placed more images than the request has", "messages");
     piece.append(text, at, hit - at).append(format.before);
     encode(piece);
-    images[markers].offset = static_cast<int32_t>(tokens.size());
-    images[markers].num_tokens = format.num_placeholders;
-    tokens.insert(tokens.end(), format.num_placeholders, format.placeholder_id);
+    ImageInput& im = images[markers];
+    im.offset = static_cast<int32_t>(tokens.size());
+    if (format.num_placeholders > 0) im.num_tokens = format.num_placeholders;
+    tokens.insert(tokens.end(), im.num_tokens, format.placeholder_id);
     piece = format.after;
   }
   if (markers != images.size())

@@ -171,19 +171,19 @@ class CpuBackend final : public Backend {
     cos_.resize(static_cast<size_t>(n * half));  // [n, half]
     sin_.resize(cos_.size());
     const int64_t row = num_heads * head_dim;
-    parallel_chunks(threads_for(n * row), n, std::max<int64_t>(1, kElemGrain / row),
-                    [&](int64_t t0, int64_t t1) {
-                      for (int64_t t = t0; t < t1; ++t) {
-                        for (int64_t i = 0; i < half; ++i) {
-                          const float angle = static_cast<float>(positions[t]) * freq[i];
-                          cos_[t * half + i] = std::cos(angle);
-                          sin_[t * half + i] = std::sin(angle);
-                        }
-                      }
-                      cpu::rope_rows(x + t0 * row, t1 - t0, num_heads, head_dim,
-                                     cos_.data() + t0 * half, sin_.data() + t0 * half, p.rotary_dim,
-                                     p.interleaved);
-                    });
+    parallel_chunks(
+        threads_for(n * row), n, std::max<int64_t>(1, kElemGrain / row),
+        [&](int64_t t0, int64_t t1) {
+          for (int64_t t = t0; t < t1; ++t) {
+            for (int64_t i = 0; i < half; ++i) {
+              const float angle = static_cast<float>(positions[p.plane_of(i) * n + t]) * freq[i];
+              cos_[t * half + i] = std::cos(angle);
+              sin_[t * half + i] = std::sin(angle);
+            }
+          }
+          cpu::rope_rows(x + t0 * row, t1 - t0, num_heads, head_dim, cos_.data() + t0 * half,
+                         sin_.data() + t0 * half, p.rotary_dim, p.interleaved);
+        });
   }
 
   void silu_mul(const float* gate, const float* up, int64_t count, float* out) override {

@@ -47,7 +47,7 @@ void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_
     for (int64_t h = 0; h < num_heads; ++h) {
       float* xh = x + (t * num_heads + h) * head_dim;
       for (int64_t i = 0; i < half; ++i) {
-        const float angle = static_cast<float>(positions[t]) * freq[i];
+        const float angle = static_cast<float>(positions[p.plane_of(i) * n + t]) * freq[i];
         const float c = std::cos(angle), s = std::sin(angle);
         const int64_t a = p.interleaved ? 2 * i : i;
         const int64_t b = p.interleaved ? 2 * i + 1 : i + half;

@@ -20,6 +20,9 @@ struct ArchSpec {
   bool gguf_rope_interleaved = false;  // converter permuted Q/K (llama.cpp's llama family)
   bool default_tie_word_embeddings = false;
   bool moe = false;  // a mixture of experts in place of every layer's MLP
+  // M-RoPE (Qwen2-VL): 3 positions per token (time, row, column), each turning a section of the
+  // rotated pairs; GGUF `rope.dimension_sections`.
+  bool mrope = false;
   // Gemma family: local (sliding-window) and global layers, norms after attention and MLP,
   // norm weights stored as (w - 1) in Hugging Face files (applied as 1 + w).
   bool sliding_window_layers = false;
@@ -36,6 +39,7 @@ struct ArchSpec {
 
 const ArchSpec& llama_arch();
 const ArchSpec& qwen2_arch();
+const ArchSpec& qwen2vl_arch();
 const ArchSpec& qwen3_arch();
 const ArchSpec& qwen3_moe_arch();
 const ArchSpec& gemma3_arch();

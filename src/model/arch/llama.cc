@@ -1,12 +1,13 @@
 // Llama family: Llama 2/3.x (with llama3 RoPE scaling), SmolLM/SmolLM2, Mistral-style dense models.
 // Pre-norm decoder, GQA, RoPE, SiLU-gated MLP, no biases (unless config.json asks for them).
-//   x = embed(tokens)
+//   x = embed(tokens), images' soft tokens spliced in (Qwen2-VL)
 //   per layer: x += attention(attn_norm(x)) ; x += mlp(ffn_norm(x))
 //   logits = lm_head(norm(x[logit_rows]))
 #include "model/arch/llama.h"
 
 #include "model/arch/arch_spec.h"
 #include "model/blocks/attention.h"
+#include "model/blocks/embedding_splice.h"
 #include "model/blocks/logits.h"
 #include "model/blocks/mlp.h"
 
@@ -17,6 +18,7 @@ void pre_norm_decoder(const ForwardContext& f, MlpBlock mlp) {
   const StepBuffers& s = f.s;
   const std::vector<PlacedLayer>& layers = f.w.layers;
   f.be.embedding(f.w.embed, s.tokens, s.n, s.x);
+  blocks::splice_embeddings(f);  // none unless the step runs an image's tokens
   const bool fold = !layers.empty() && f.be.folds_norms(s.n, layers[0].wq);
   blocks::Residual r(f.be, s.x, s.h, s.n, c.hidden_size, c.rms_norm_eps, fold);
   if (!layers.empty()) r.normalize(f32(layers[0].attn_norm));

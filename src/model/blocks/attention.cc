@@ -1,5 +1,6 @@
 #include "model/blocks/attention.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace sluice::blocks {
@@ -29,10 +30,14 @@ void attend(const ForwardContext& f, Residual& r, const float* norm, const Atten
   in.n = n, in.num_heads = c.num_heads, in.num_kv_heads = c.num_kv_heads, in.head_dim = hd;
   in.q_norm = w.q_norm, in.k_norm = w.k_norm;
   in.eps = c.rms_norm_eps;
-  in.positions = s.positions;
   const int64_t rd = c.rope_dim();
   in.rope = o.inv_freq ? RopeParams{rd, o.theta, c.rope_interleaved, o.inv_freq}
                        : RopeParams{rd, c.rope_theta, c.rope_interleaved, f32(f.w.inv_freq)};
+  in.positions = s.positions;
+  if (s.rope_positions) {  // M-RoPE: [4, n]
+    in.positions = s.rope_positions;
+    std::copy(c.rope_sections.begin(), c.rope_sections.end(), in.rope.sections);
+  }
   const AttentionBatch& ab = s.attention(cache);
   in.slot_mapping = ab.slot_mapping;
   f.be.prepare_qkv(in, cache);

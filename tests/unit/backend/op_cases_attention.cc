@@ -158,10 +158,11 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
 // Per-head norms (when given), RoPE and the cache write: q and k as the reference ops make them;
 // the cache holds exactly the returned k and the given v (in its dtype) at the mapped slots
 // (slot -1: padding, not written) and nothing elsewhere.
-OpCase prepare_qkv_case(int64_t hd, bool norms, bool interleaved, int64_t rotary) {
+OpCase prepare_qkv_case(int64_t hd, bool norms, bool interleaved, int64_t rotary,
+                        bool mrope = false) {
   OpCase c{"prepare_qkv",
            case_name("hd", hd, norms ? "_norms" : "", interleaved ? "_interleaved" : "_neox",
-                     "_rot", rotary),
+                     "_rot", rotary, mrope ? "_mrope" : ""),
            nullptr,
            {{"q", all(rel(1e-5)), nullptr}, {"k", all(rel(1e-5)), nullptr}},
            nullptr};
@@ -186,6 +187,13 @@ OpCase prepare_qkv_case(int64_t hd, bool norms, bool interleaved, int64_t rotary
     in.eps = 1e-6f;
     in.positions = b.up(pos);
     in.rope = RopeParams{rotary, 10000.0f, interleaved, nullptr};
+    if (mrope) {  // planes t, h, w, e [4, n]: an image grid's rows and columns
+      const std::vector<int32_t> planes = {0, 3, 3, 3, 9, 0, 3, 4, 4, 9,
+                                           0, 3, 4, 3, 9, 0, 0, 0, 0, 9};
+      in.positions = b.up(planes);
+      const int32_t q = static_cast<int32_t>(rotary / 8);  // Qwen2-VL's split of rotary / 2
+      in.rope.sections[0] = q, in.rope.sections[1] = in.rope.sections[2] = (rotary / 2 - q) / 2;
+    }
     std::vector<float> inv(rotary / 2);
     ref::default_inv_freq(in.rope, inv.data());
     in.rope.inv_freq = b.up(inv);
@@ -260,6 +268,7 @@ std::vector<OpCase> attention_cases() {
       for (bool interleaved : {false, true})
         for (int64_t rotary : {hd, hd / 2})
           cases.push_back(prepare_qkv_case(hd, norms, interleaved, rotary));
+  for (int64_t hd : {64, 128}) cases.push_back(prepare_qkv_case(hd, false, false, hd, true));
   return cases;
 }
 

@@ -3,6 +3,7 @@
 // add_bias, gather_rows.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 #include "backend/reference/ref_ops.h"
@@ -93,6 +94,49 @@ OpCase rope_case(const RopeCase& rc, Bounds bounds) {
     float* x = b.up(randn(rc.n * heads * rc.head_dim, 9));
     b.backend().rope(x, rc.n, heads, rc.head_dim, b.up(pos), p);
     return {b.down(x, rc.n * heads * rc.head_dim)};
+  };
+  return c;
+}
+
+// M-RoPE on x[n, 3 heads, head_dim] at positions [4, n] of an image grid (t fixed, h by row,
+// w by column) after text; a second pass with t = h = w on the same x must equal plain rope
+// bit for bit (text tokens of a Qwen2-VL model are exactly Qwen2's).
+OpCase mrope_case(int64_t n, int64_t head_dim, std::array<int32_t, 4> sections, bool interleaved) {
+  const int64_t heads = 3;
+  OpCase c{"rope",
+           case_name("mrope_n", n, "_hd", head_dim, "_sec", sections[0], "_", sections[1], "_",
+                     sections[2], "_", sections[3], interleaved ? "_interleaved" : "_neox"),
+           nullptr,
+           {{"x", all(rel(1e-5)), nullptr}},
+           nullptr};
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    std::vector<int32_t> pos(4 * n);  // planes t, h, w, e
+    for (int64_t t = 0; t < n; ++t) {
+      const bool image = t >= 3 && t < n - 2;  // a 4-wide grid from token 3
+      const int32_t p0 = 3, k = static_cast<int32_t>(t - 3);
+      pos[t] = image ? p0 : static_cast<int32_t>(t < 3 ? t : t + 50);
+      pos[n + t] = image ? p0 + k / 4 : pos[t];
+      pos[2 * n + t] = image ? p0 + k % 4 : pos[t];
+      pos[3 * n + t] = image ? 0 : pos[t] + 1000;
+    }
+    RopeParams p{head_dim, 1e6f, interleaved, nullptr};
+    std::copy(sections.begin(), sections.end(), p.sections);
+    const auto x0 = randn(n * heads * head_dim, 12);
+    float* x = b.up(x0);
+    b.backend().rope(x, n, heads, head_dim, b.up(pos), p);
+    const Outputs out = {b.down(x, n * heads * head_dim)};
+
+    std::vector<int32_t> text(4 * n), plain(n);  // t = h = w = e: a text-only prompt
+    for (int64_t t = 0; t < n; ++t)
+      plain[t] = static_cast<int32_t>(t * 31 % 500),
+      text[t] = text[n + t] = text[2 * n + t] = text[3 * n + t] = plain[t];
+    float *xm = b.up(x0), *xp = b.up(x0);
+    b.backend().rope(xm, n, heads, head_dim, b.up(text), p);
+    b.backend().rope(xp, n, heads, head_dim, b.up(plain),
+                     RopeParams{head_dim, 1e6f, interleaved, nullptr});
+    EXPECT_EQ(b.down(xm, n * heads * head_dim), b.down(xp, n * heads * head_dim))
+        << "M-RoPE at t = h = w differs from rope";
+    return out;
   };
   return c;
 }
@@ -206,6 +250,10 @@ std::vector<OpCase> elementwise_cases() {
   for (bool interleaved : {false, true})
     for (int64_t rotary : {64, 32})
       cases.push_back(rope_case({7, 64, rotary, interleaved, 1e4f, 1.0f}, {rel(1e-5), rel(1e-6)}));
+  cases.push_back(mrope_case(17, 128, {16, 24, 24, 0}, false));  // Qwen2-VL 7B
+  cases.push_back(mrope_case(17, 64, {8, 12, 12, 0}, false));    // the tiny preset
+  cases.push_back(mrope_case(9, 64, {4, 6, 4, 2}, false));       // sections wrap; plane e
+  cases.push_back(mrope_case(9, 32, {2, 3, 3, 0}, true));
   for (int64_t count : {1, 7, 64, 1000, 100003})
     cases.push_back(silu_add_case(count, all(rel(1e-5))));
   cases.push_back(silu_add_case(7 * 320, {rel(1e-5), rel(1e-6)}));

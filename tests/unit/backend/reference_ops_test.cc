@@ -49,6 +49,27 @@ TEST(ReferenceOps, AttentionMatchesHandComputedSoftmax) {
 
 // Backend::argmax_rows' host default: the first of equal maxima, NaN never wins, a row of only
 // -inf and NaN gives 0 (the sampler's greedy rule); the op table's "6x4_hand_made" rows.
+// M-RoPE: head_dim 10 (5 NeoX pairs, i with i + 5), sections {1, 2, 1, 0} over 4 pairs, so
+// pair 0 turns by t, 1-2 by h, 3 by w and pair 4 wraps around to t; theta^(-2i/10) each.
+TEST(ReferenceOps, MropeTurnsEachPairByItsSectionsPosition) {
+  const int64_t n = 2, hd = 10;
+  const std::vector<int32_t> pos = {3, 7, 5, 11, 9, 2, 100, 200};  // t, h, w, e planes of 2 tokens
+  RopeParams p{hd, 100.0f, false, nullptr};
+  p.sections[0] = 1, p.sections[1] = 2, p.sections[2] = 1;
+  std::vector<float> x(n * hd);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>(i) - 0.7f;
+  std::vector<float> got = x;
+  ref::rope(got.data(), n, 1, hd, pos.data(), p);
+  const int plane[5] = {0, 1, 1, 2, 0};
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < 5; ++i) {
+      const double angle = pos[plane[i] * n + t] * std::pow(100.0, -2.0 * i / hd);
+      const double x0 = x[t * hd + i], x1 = x[t * hd + i + 5];
+      EXPECT_NEAR(got[t * hd + i], x0 * std::cos(angle) - x1 * std::sin(angle), 1e-5) << t << i;
+      EXPECT_NEAR(got[t * hd + i + 5], x0 * std::sin(angle) + x1 * std::cos(angle), 1e-5) << t << i;
+    }
+}
+
 TEST(ReferenceOps, ArgmaxRowsOnHandMadeRows) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();

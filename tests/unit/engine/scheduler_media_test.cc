@@ -35,6 +35,23 @@ TEST(SchedulerMedia, ChunksStopBeforeAnImageAndTakeItWhole) {
   EXPECT_EQ(counts(out), (std::vector<int32_t>{8}));
 }
 
+// Qwen2-VL (whole_images false): causal image tokens, so chunks end inside an image, and an
+// image longer than the step budget still runs.
+TEST(SchedulerMedia, CausalImagesAreChunkedLikeText) {
+  kv::KvCacheManager kv(33, 4, true);
+  SchedulerConfig config{8, 8};
+  config.whole_images = false;
+  Scheduler sched(config, kv);
+  auto a = make_seq(1, 24);
+  a->media = {image(5, 12, 1)};  // tokens [5, 17): more than a step
+  sched.add(a.get());
+  for (int32_t want : {8, 8, 8}) {
+    SchedulerOutput out = sched.schedule();
+    EXPECT_EQ(counts(out), (std::vector<int32_t>{want}));
+    finish_step(sched, out);
+  }
+}
+
 TEST(SchedulerMedia, AnImageThatDoesNotFitWhatIsLeftWaitsForTheNextStep) {
   kv::KvCacheManager kv(33, 4, true);
   Scheduler sched({8, 8}, kv);

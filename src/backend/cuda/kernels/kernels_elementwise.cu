@@ -82,17 +82,17 @@ __global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim, co
 
 // One thread per (token, head, rotated pair).
 __global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
-                            const int32_t* positions, int64_t half, float theta, bool interleaved,
-                            const float* inv_freq) {
+                            const int32_t* positions, int64_t half, RopeParams p) {
   pdl_launch_dependents();
   pdl_wait();
   const int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (idx >= n * num_heads * half) return;
   const int64_t i = idx % half, th = idx / half, t = th / num_heads;
   float sn, cs;
-  rope_sincos(positions[t], i, half, theta, inv_freq, &sn, &cs);
+  rope_sincos(rope_position(positions, t, n, i, p.sections), i, half, p.theta, p.inv_freq, &sn,
+              &cs);
   float* xh = x + th * head_dim;
-  const int64_t a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + half;
+  const int64_t a = p.interleaved ? 2 * i : i, b = p.interleaved ? 2 * i + 1 : i + half;
   const float x0 = xh[a], x1 = xh[b];
   xh[a] = x0 * cs - x1 * sn;
   xh[b] = x0 * sn + x1 * cs;
@@ -215,7 +215,7 @@ void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_
   const int64_t half = p.rotary_dim / 2, count = n * num_heads * half;
   if (count <= 0) return;
   launch_pdl(rope_kernel, dim3(blocks_for(count)), dim3(kThreads), s, x, n, num_heads, head_dim,
-             positions, half, p.theta, p.interleaved, p.inv_freq);
+             positions, half, p);
 }
 
 void silu_mul(const float* gate, const float* up, int64_t count, float* out, cudaStream_t s) {

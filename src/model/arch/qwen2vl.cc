@@ -1,0 +1,26 @@
+// Qwen2-VL / Qwen2.5-VL's language model as llama.cpp's converter writes it (GGUF `qwen2vl`):
+// Qwen2's layers with M-RoPE, each rotated pair turning by the time, row or column position of
+// its section (ModelConfig::rope_sections). Text tokens have t = h = w: Qwen2 exactly.
+#include "model/arch/arch_spec.h"
+#include "model/arch/llama.h"
+
+namespace sluice {
+
+const ArchSpec& qwen2vl_arch() {
+  static const ArchSpec spec{
+      .name = "qwen2vl",
+      .hf_architectures = {},  // Hugging Face's Qwen2-VL directories are not read
+      .hf_model_types = {},
+      .gguf_architectures = {"qwen2vl"},
+      .default_rope_theta = 1000000.0f,
+      .attention_bias = true,
+      .qk_norm = false,
+      .gguf_rope_interleaved = false,
+      .default_tie_word_embeddings = false,
+      .mrope = true,
+      .forward = llama_forward,
+  };
+  return spec;
+}
+
+}  // namespace sluice
