@@ -7,7 +7,7 @@
 # Extra files to pack (e.g. build/cuda/matmul_gpu_bench): DEVCARRY_EXTRA="path ...".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake --preset cuda >/dev/null
+cmake --preset cuda -DSLUICE_VIDEO=OFF >/dev/null  # no FFmpeg libraries there
 cmake --build --preset cuda -j"$(nproc)" --target sluice backend_tests model_tests engine_tests
 rm -rf devcarry && mkdir -p devcarry/bin devcarry/lib
 cp build/cuda/sluice build/cuda/backend_tests build/cuda/model_tests build/cuda/engine_tests devcarry/bin/
