@@ -39,7 +39,9 @@ struct Preprocess {
 
 Preprocess preprocess_of(const VisionTower& vision) {
   const VisionConfig& vc = vision.config();
-  Preprocess pre{.size = static_cast<int>(vc.image_size), .dynamic = vc.dynamic_resolution()};
+  Preprocess pre;
+  pre.size = static_cast<int>(vc.image_size);
+  pre.dynamic = vc.dynamic_resolution();
   pre.limits = {static_cast<int>(vc.size_multiple()), vc.min_pixels, vc.max_pixels};
   for (int c = 0; c < 3; ++c)
     pre.norm.mean[c] = vc.image_mean[c], pre.norm.stddev[c] = vc.image_std[c];
