@@ -37,8 +37,7 @@ struct Preprocess {
   }
 };
 
-Preprocess preprocess_of(const VisionTower& vision) {
-  const VisionConfig& vc = vision.config();
+Preprocess preprocess_of(const VisionConfig& vc) {
   Preprocess pre;
   pre.size = static_cast<int>(vc.image_size);
   pre.dynamic = vc.dynamic_resolution();
@@ -58,8 +57,14 @@ void size_as(const VisionTower& vision, const Preprocess& pre, int width, int he
 
 }  // namespace
 
+ProcessedImage process_image(const VisionConfig& c, media::Image decoded) {
+  const Preprocess pre = preprocess_of(c);
+  const media::Image sized = pre.resized(std::move(decoded));
+  return {pre.pixels(sized), sized.height, sized.width};
+}
+
 ImageInput image_input(const VisionTower& vision, media::Image decoded) {
-  const Preprocess pre = preprocess_of(vision);
+  const Preprocess pre = preprocess_of(vision.config());
   const media::ContentHash hash = media::content_hash(decoded);
   ImageInput im;
   size_as(vision, pre, decoded.width, decoded.height, im);
@@ -76,7 +81,7 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
   MediaFetchResult fetched = fetch_media(url, ctx.options.media);
   if (!fetched) throw media_api_error(fetched.error(), "messages");
   auto bytes = std::make_shared<const std::vector<uint8_t>>(std::move(fetched.bytes()));
-  const Preprocess pre = preprocess_of(*vision);
+  const Preprocess pre = preprocess_of(vision->config());
 
   // The pixels are made only when the engine runs the encoder: a picture either cache holds
   // costs its digest (and, the first time, its decoding) and nothing more.
