@@ -142,28 +142,29 @@ def _check(case, mmproj, text_model, sluice, reference, record, tmp_path, mtype,
         _compare(f"{case} {h}x{w}", mmproj, ours, mtmd, read_f32(tmp_path / "exact.f32"), record, mtype, note)
 
 
-@pytest.mark.parametrize("mtype", ["f16", "f32", "q8_0"])
+@pytest.mark.parametrize("mtype", ["f16", "q8_0"])
 def test_sluice_written_tiny_vs_mtmd(mtype, sluice_mmproj, text_model, sluice, reference, record, tmp_path):
-    sizes = [(64, 96), (128, 64), (192, 320)] if mtype == "f16" else [(96, 160)]
+    sizes = [(64, 96), (192, 320)] if mtype == "f16" else [(96, 160)]
     _check(f"make-model qwen3vl-tiny {mtype}", sluice_mmproj("qwen3vl-tiny", mtype), text_model, sluice,
            reference, record, tmp_path, mtype, sizes)
 
 
 def test_gguf_py_written_vs_mtmd(gguf_py_mmproj, text_model, sluice, reference, record, tmp_path):
-    mmproj = gguf_py_mmproj("--type", "f16", name="small-f16")
-    _check("gguf-py small f16", mmproj, text_model, sluice, reference, record, tmp_path, "f16",
-           [(64, 64), (160, 96)])
+    mmproj = gguf_py_mmproj("--type", "f32", name="small-f32")
+    _check("gguf-py small f32", mmproj, text_model, sluice, reference, record, tmp_path, "f32",
+           [(160, 96)])
 
 
 def test_qwen3vl_4b_shape_vs_mtmd(sluice_mmproj, text_model, sluice, reference, record, tmp_path):
-    """The 2B/4B tower's shape (width 1024, 16 heads of 64, MLP 4096) with 6 of its 24 layers:
-    the DeepStack merger of layer 5, the main merger after layer 6; the 48 x 48 position table
-    shrinks to the image's grid."""
-    _check("make-model qwen3vl-4b (6 of 24 layers) f16", sluice_mmproj("qwen3vl-4b", "f16", layers=6),
+    """The 2B/4B tower's shape (width 1024, 16 heads of 64, MLP 4096, mergers 4096 wide) with 2
+    of its 24 layers (its first DeepStack layer is the 6th: the tiny and gguf-py towers check
+    those mergers; 6 layers cost 15 s more here); the 48 x 48 position table shrinks to the
+    image's grid."""
+    _check("make-model qwen3vl-4b (2 of 24 layers) f16", sluice_mmproj("qwen3vl-4b", "f16", layers=2),
            text_model, sluice, reference, record, tmp_path, "f16", [(128, 160)])
 
 
-@pytest.mark.parametrize("photo", ["photo_640x427.png", "photo_37x23.png", "photo_24x61_420.jpg"])
+@pytest.mark.parametrize("photo", ["photo_640x427.png", "photo_24x61_420.jpg"])
 def test_photos_preprocessed_as_mtmd(photo, sluice_mmproj, text_model, sluice, reference, record, tmp_path):
     """Photos off the grid: sluice's smart resize (llama.cpp's rule on 32-pixel units, Pillow
     BICUBIC) against mtmd's own, with mtmd's default limits (8 to 4096 tokens)."""
@@ -185,12 +186,24 @@ def test_photos_preprocessed_as_mtmd(photo, sluice_mmproj, text_model, sluice, r
 def test_deepstack_key_or_tensors_give_the_same_layers(gguf_py_mmproj, sluice, tmp_path):
     """Without clip.vision.is_deepstack_layers the DeepStack layers are those with tensors (as
     llama.cpp finds them): the same embeddings bit for bit."""
-    with_key = gguf_py_mmproj("--type", "f16", name="small-f16")
-    without = gguf_py_mmproj("--type", "f16", "--no-deepstack-key", name="small-f16-nokey")
+    with_key = gguf_py_mmproj("--type", "f32", name="small-f32")
+    without = gguf_py_mmproj("--type", "f32", "--no-deepstack-key", name="small-f32-nokey")
     _, pixels = _image(with_key, tmp_path, 64, 96)
     a, _ = _embed(sluice, with_key, tmp_path / "a.f32", "--pixels", pixels, "--size", "64x96")
     b, _ = _embed(sluice, without, tmp_path / "b.f32", "--pixels", pixels, "--size", "64x96")
     assert a.size == 6 * 3 * TEXT_HIDDEN and np.array_equal(a, b)
+
+
+def test_images_of_different_sizes_batched_equal_each_alone(sluice_mmproj, sluice, tmp_path):
+    """Two images in one call (each with its own grid of resampled positions) give each image's
+    rows bit for bit (the CPU backend is batch-invariant)."""
+    mmproj = sluice_mmproj("qwen3vl-tiny", "f16")
+    a, b = PHOTOS / "photo_640x427.png", PHOTOS / "photo_24x61_420.jpg"
+    one, _ = _embed(sluice, mmproj, tmp_path / "1.f32", "--image", a)
+    two, _ = _embed(sluice, mmproj, tmp_path / "2.f32", "--image", b)
+    both, _ = _embed(sluice, mmproj, tmp_path / "12.f32", "--image", a, "--image", b)
+    assert one.size == 260 * 3 * TEXT_HIDDEN and two.size == 10 * 3 * TEXT_HIDDEN
+    assert np.array_equal(both, np.concatenate([one, two]))
 
 
 # ---------------------------------------------------------------- malformed files
