@@ -59,7 +59,10 @@ int make_bert(const MakeModelOptions& o) {
 int make_mmproj(const MakeModelOptions& o, int64_t text_hidden) {
   auto vc = vision_preset(o.vision, text_hidden);
   if (!vc) return fail(vc.error());
-  if (o.vision_layers > 0) vc->num_layers = o.vision_layers;
+  if (o.vision_layers > 0) {  // Qwen3-VL: the DeepStack layers the shorter tower still has
+    vc->num_layers = o.vision_layers;
+    std::erase_if(vc->deepstack_layers, [&](int64_t i) { return i >= vc->num_layers; });
+  }
   MmprojWriteOptions m;
   m.seed = o.seed;
   m.name = "sluice-synthetic-mmproj-" + o.vision;
@@ -78,12 +81,16 @@ int make_mmproj(const MakeModelOptions& o, int64_t text_hidden) {
 int make_model(const MakeModelOptions& o) {
   if (o.arch == "bert") return make_bert(o);
   if (!o.vision.empty()) {
-    const bool qwen = o.vision.rfind("qwen", 0) == 0;
-    if (!qwen && o.arch != "gemma3")
+    const bool qwen3 = o.vision.rfind("qwen3vl", 0) == 0;
+    const bool qwen = !qwen3 && o.vision.rfind("qwen", 0) == 0;
+    if (!qwen && !qwen3 && o.arch != "gemma3")
       return fail("[make-model] --vision " + o.vision + " applies to --arch gemma3");
     if (qwen && o.arch != "qwen2vl")
       return fail("[make-model] --vision " + o.vision +
                   " applies to --arch qwen2vl (the text side of Qwen2.5-VL)");
+    // qwen3: the text width of Qwen3-VL's text stack (its qwen3vl GGUF arch is the text side's)
+    if (qwen3 && o.arch != "qwen3vl" && o.arch != "qwen3")
+      return fail("[make-model] --vision " + o.vision + " applies to --arch qwen3vl or qwen3");
     if (o.mmproj.empty()) return fail("[make-model] --vision needs --mmproj FILE.gguf");
     if (o.mmproj_type != "f32" && o.mmproj_type != "f16" && o.mmproj_type != "q8_0")
       return fail("[make-model] --mmproj-type must be f32, f16 or q8_0");
@@ -155,7 +162,8 @@ Command register_make_model_command(CLI::App& app) {
   cmd->add_option(
       "--vision", o->vision,
       "Also write a vision tower as llama.cpp's mmproj GGUF: gemma3: tiny or gemma3-4b; qwen2vl: "
-      "qwen25vl-tiny or qwen25vl-7b (Qwen2.5-VL's)");
+      "qwen25vl-tiny or qwen25vl-7b (Qwen2.5-VL's); qwen3vl or qwen3: qwen3vl-tiny, qwen3vl-4b "
+      "or qwen3vl-8b (Qwen3-VL's)");
   cmd->add_option("--mmproj", o->mmproj, "Output mmproj .gguf of --vision");
   cmd->add_option("--mmproj-type", o->mmproj_type,
                   "The mmproj's matrices: f32, f16 or q8_0 (the converter's --outtype)")

@@ -32,11 +32,41 @@ Result<VisionConfig> qwen25vl_preset(const std::string& preset, int64_t projecti
   return c;
 }
 
+// Qwen3-VL's tower: patch 16, learned positions on a 48 x 48 grid (image_size: the converter's
+// sqrt(num_position_embeddings) * patch), Qwen3-VL's preprocessor mean and std of 0.5.
+Result<VisionConfig> qwen3vl_preset(const std::string& preset, int64_t projection_dim) {
+  VisionConfig c;
+  c.projector = ProjectorType::kQwen3VL;
+  c.projection_dim = projection_dim;
+  c.layer_norm_eps = 1e-6f;
+  c.patch_size = 16, c.merge_size = 2, c.position_grid = 48;
+  c.image_mean = {0.5f, 0.5f, 0.5f};
+  c.image_std = {0.5f, 0.5f, 0.5f};
+  if (preset == "qwen3vl-tiny") {  // head_dim 24; an MLP width Q8_0 rows cannot split
+    c.hidden_size = 96, c.intermediate_size = 200, c.num_layers = 4, c.num_heads = 4;
+    c.position_grid = 6;  // smaller and larger than the test images' grids
+    c.deepstack_layers = {0, 2};
+  } else if (preset == "qwen3vl-4b") {  // Qwen3-VL-2B and 4B
+    c.hidden_size = 1024, c.intermediate_size = 4096, c.num_layers = 24, c.num_heads = 16;
+    c.deepstack_layers = {5, 11, 17};
+  } else {  // qwen3vl-8b: Qwen3-VL-8B and larger
+    c.hidden_size = 1152, c.intermediate_size = 4304, c.num_layers = 27, c.num_heads = 16;
+    c.deepstack_layers = {8, 16, 24};
+  }
+  c.image_size = c.position_grid * c.patch_size;
+  c.head_dim = c.hidden_size / c.num_heads;
+  const int64_t token_area = c.size_multiple() * c.size_multiple();
+  c.min_pixels = 8 * token_area, c.max_pixels = 4096 * token_area;
+  return c;
+}
+
 }  // namespace
 
 Result<VisionConfig> vision_preset(const std::string& preset, int64_t projection_dim) {
   if (preset == "qwen25vl-tiny" || preset == "qwen25vl-7b")
     return qwen25vl_preset(preset, projection_dim);
+  if (preset == "qwen3vl-tiny" || preset == "qwen3vl-4b" || preset == "qwen3vl-8b")
+    return qwen3vl_preset(preset, projection_dim);
   VisionConfig c;
   c.projector = ProjectorType::kGemma3;
   c.projection_dim = projection_dim;
@@ -52,7 +82,8 @@ Result<VisionConfig> vision_preset(const std::string& preset, int64_t projection
     c.num_layers = 27, c.num_heads = 16;
   } else {
     return Status::error("make-model", "unknown vision preset '" + preset +
-                                           "' (tiny, gemma3-4b, qwen25vl-tiny, qwen25vl-7b)");
+                                           "' (tiny, gemma3-4b, qwen25vl-tiny, qwen25vl-7b, "
+                                           "qwen3vl-tiny, qwen3vl-4b, qwen3vl-8b)");
   }
   c.head_dim = c.hidden_size / c.num_heads;
   return c;
@@ -100,7 +131,16 @@ class MmprojWriter {
       w_.add_bool("clip.use_silu", true);
       w_.add_uint32("clip.vision.n_wa_pattern", static_cast<uint32_t>(c_.full_attention_every));
     }
+    if (c_.projector == ProjectorType::kQwen3VL) {  // Qwen3VLVisionModel.set_gguf_parameters
+      w_.add_bool("clip.use_gelu", true);
+      w_.add_uint32("clip.vision.spatial_merge_size", static_cast<uint32_t>(c_.merge_size));
+    }
     w_.add_float32("clip.vision.attention.layer_norm_epsilon", c_.layer_norm_eps);
+    if (c_.projector == ProjectorType::kQwen3VL) {
+      std::vector<bool> deepstack(static_cast<size_t>(c_.num_layers), false);
+      for (int64_t i : c_.deepstack_layers) deepstack[static_cast<size_t>(i)] = true;
+      w_.add_bool_array("clip.vision.is_deepstack_layers", deepstack);
+    }
     if (c_.projector == ProjectorType::kGemma3) {
       w_.add_bool("clip.use_gelu", true);
       if (c_.pool_kernel != 4)  // the converter writes it only when it is not the default
@@ -178,8 +218,60 @@ class MmprojWriter {
     vec("mm.2.bias", K::kBias, c_.projection_dim);
   }
 
+  // Qwen3-VL as conversion/qwen3vl.py writes it: the Conv3d's two frames and its bias, the
+  // position table (F32), fused qkv, LayerNorms with biases, DeepStack mergers by layer.
+  void qwen3vl_tensors() {
+    const int64_t H = c_.hidden_size, Q = c_.q_dim(), P = c_.patch_size, conv = 3 * P * P;
+    const int64_t M = 4 * H, grid = c_.position_grid * c_.position_grid;
+    const GgufType conv_type = o_.matrix_type == GgufType::F16 ? GgufType::F16 : GgufType::F32;
+    for (const char* name : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
+      add(name, conv_type, {P, P, 3, H}, values(name, K::kMatrix, H, conv, 0.7f), H, conv);
+    vec("v.patch_embd.bias", K::kBias, H);
+    add("v.position_embd.weight", GgufType::F32, {H, grid},
+        values("v.position_embd.weight", K::kEmbedding, grid, H, 0.5f), grid, H);
+    for (int64_t i = 0; i < c_.num_layers; ++i) {
+      const std::string p = "v.blk." + std::to_string(i) + ".";
+      vec(p + "ln1.weight", K::kNorm, H);
+      vec(p + "ln1.bias", K::kBias, H);
+      // q and k of std 1.5/sqrt(H) (as attention() writes them), then v
+      std::vector<float> qkv = values(p + "attn_q.weight", K::kMatrix, Q, H, 1.5f);
+      for (const auto& [name, gain] : {std::pair{"attn_k.weight", 1.5f}, {"attn_v.weight", 1.0f}}) {
+        const std::vector<float> part = values(p + name, K::kMatrix, Q, H, gain);
+        qkv.insert(qkv.end(), part.begin(), part.end());
+      }
+      GgufType t = o_.matrix_type;
+      if (t == GgufType::Q8_0 && H % 32 != 0) t = GgufType::F16;
+      add(p + "attn_qkv.weight", t, {H, 3 * Q}, qkv, 3 * Q, H);
+      vec(p + "attn_qkv.bias", K::kBias, 3 * Q);
+      mat(p + "attn_out.weight", H, Q);
+      vec(p + "attn_out.bias", K::kBias, H);
+      vec(p + "ln2.weight", K::kNorm, H);
+      vec(p + "ln2.bias", K::kBias, H);
+      up_down(p);
+    }
+    vec("v.post_ln.weight", K::kNorm, H);  // merger.norm
+    vec("v.post_ln.bias", K::kBias, H);
+    merger_mlp("mm.0", "mm.2");
+    for (int64_t i : c_.deepstack_layers) {
+      const std::string p = "v.deepstack." + std::to_string(i) + ".";
+      vec(p + "norm.weight", K::kNorm, M);
+      vec(p + "norm.bias", K::kBias, M);
+      merger_mlp(p + "fc1", p + "fc2");
+    }
+  }
+
+  // A merger's fc1 [4H, 4H] and fc2 [projection_dim, 4H] with biases.
+  void merger_mlp(const std::string& fc1, const std::string& fc2) {
+    const int64_t M = 4 * c_.hidden_size;
+    mat(fc1 + ".weight", M, M);
+    vec(fc1 + ".bias", K::kBias, M);
+    mat(fc2 + ".weight", c_.projection_dim, M, 2.0f);  // soft tokens of std ~1
+    vec(fc2 + ".bias", K::kBias, c_.projection_dim);
+  }
+
   void tensors() {
     if (c_.projector == ProjectorType::kQwen25VL) return qwen25vl_tensors();
+    if (c_.projector == ProjectorType::kQwen3VL) return qwen3vl_tensors();
     const int64_t H = c_.hidden_size;
     const int64_t P = c_.patch_size, conv = 3 * P * P;
     // The patch conv [hidden, 3, P, P] and the position table: F32, as the converter forces

@@ -1,7 +1,8 @@
 #pragma once
 // Deterministic random-weight vision towers for VLMs (`make-model --vision`): an mmproj GGUF with
 // exactly the names, metadata and tensor types llama.cpp's converter writes (conversion/gemma.py
-// Gemma3VisionModel; conversion/qwenvl.py Qwen2VLVisionModel), beside the text model's GGUF.
+// Gemma3VisionModel; conversion/qwenvl.py Qwen2VLVisionModel; conversion/qwen3vl.py
+// Qwen3VLVisionModel), beside the text model's GGUF.
 #include <cstdint>
 #include <string>
 
@@ -16,6 +17,10 @@ namespace sluice {
 // Qwen2.5-VL: qwen25vl-tiny (width 96, 4 heads, MLP 200, 4 layers, every 2nd global) or
 // qwen25vl-7b (the tower of every Qwen2.5-VL size: width 1280, 16 heads, MLP 3420, 32 layers,
 // every 8th global); any image of sides multiple of 28, (h/28) * (w/28) tokens.
+// Qwen3-VL: qwen3vl-tiny (width 96, 4 heads, MLP 200, 4 layers, DeepStack after layers 0 and 2,
+// positions on a 6 x 6 grid), qwen3vl-4b (Qwen3-VL-2B/4B: width 1024, 16 heads, MLP 4096, 24
+// layers, DeepStack [5, 11, 17]) or qwen3vl-8b (8B and up: width 1152, 16 heads, MLP 4304, 27
+// layers, DeepStack [8, 16, 24]); patch 16, sides multiple of 32, (h/32) * (w/32) tokens.
 // projection_dim: the text model's hidden size (Qwen2.5-VL 7B: 3584).
 Result<VisionConfig> vision_preset(const std::string& preset, int64_t projection_dim);
 

@@ -91,6 +91,7 @@ class GgufFile {
   std::optional<std::vector<std::string>> get_string_array(const std::string& key) const;
   std::optional<std::vector<double>> get_float_array(const std::string& key) const;
   std::optional<std::vector<int64_t>> get_int_array(const std::string& key) const;
+  std::optional<std::vector<bool>> get_bool_array(const std::string& key) const;
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* tensor(const std::string& name) const;
@@ -115,6 +116,7 @@ class GgufWriter {
   void add_string_array(const std::string& key, const std::vector<std::string>& values);
   void add_float32_array(const std::string& key, const std::vector<float>& values);
   void add_int32_array(const std::string& key, const std::vector<int32_t>& values);
+  void add_bool_array(const std::string& key, const std::vector<bool>& values);
   // shape in ggml order (innermost first); bytes must match the type's size for that shape.
   void add_tensor(const std::string& name, GgufType type, const std::vector<int64_t>& shape,
                   std::vector<uint8_t> bytes);

@@ -369,4 +369,11 @@ std::optional<std::vector<int64_t>> GgufFile::get_int_array(const std::string& k
   return as_array<int64_t>(find(key), as_int);
 }
 
+std::optional<std::vector<bool>> GgufFile::get_bool_array(const std::string& key) const {
+  return as_array<bool>(find(key), [](const GgufValue& e) -> std::optional<bool> {
+    if (const auto* b = std::get_if<bool>(&e.v)) return *b;
+    return std::nullopt;
+  });
+}
+
 }  // namespace sluice

@@ -94,6 +94,9 @@ void GgufWriter::add_float32_array(const std::string& key, const std::vector<flo
 void GgufWriter::add_int32_array(const std::string& key, const std::vector<int32_t>& values) {
   set_kv(key, encode_array(kI32, values));
 }
+void GgufWriter::add_bool_array(const std::string& key, const std::vector<bool>& values) {
+  set_kv(key, encode_array(kBool, std::vector<uint8_t>(values.begin(), values.end())));
+}
 
 void GgufWriter::add_tensor(const std::string& name, GgufType type,
                             const std::vector<int64_t>& shape, std::vector<uint8_t> bytes) {

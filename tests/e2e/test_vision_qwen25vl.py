@@ -280,7 +280,7 @@ def test_malformed_mmproj(case, sluice_mmproj, gguf_py_mmproj, sluice, tmp_path)
     elif case == "no_silu":
         bad = gguf_py_mmproj("--drop-key", "clip.use_silu", name="no-silu")
     elif case == "unsupported_projector":
-        bad = gguf_py_mmproj("--projector-type", "qwen3vl_merger", name="qwen3vl")
+        bad = gguf_py_mmproj("--projector-type", "glm4v", name="glm4v")
     elif case == "size_not_multiple":
         bad, size = good, "56x70"
     elif case == "pixels_wrong_size":

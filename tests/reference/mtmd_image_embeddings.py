@@ -11,8 +11,9 @@ chunk and writes mtmd_get_output_embd as raw little-endian float32 [n_tokens, n_
 Fixed-size projectors (gemma3): the image must already have the mmproj's size
 (clip.vision.image_size on each side): mtmd then copies its pixels unresized, so only the encoder
 and projector are compared. Dynamic-resolution ones (Qwen2-VL's mergers) take any image and
-resize it themselves (to multiples of 28 within 8..4096 tokens; --image-min-tokens lowers the 8,
-so that a small image of multiple-of-28 sides stays as it is). Prints
+resize it themselves (to multiples of 28, Qwen3-VL 32, within 8..4096 tokens; --image-min-tokens
+lowers the 8, so that a small image of multiple-of-28 sides stays as it is). Qwen3-VL's rows are
+[main merger | each DeepStack merger] (1 + deepstack) * n_embd floats wide. Prints
 "tokens N embd D ms T" on stdout: the wall time of the last of --repeat encodes (the first also
 allocates mtmd's compute buffers; warmup is off).
 """
@@ -53,6 +54,8 @@ def main() -> int:
         print(f"mtmd_image_embeddings: the projector writes {proj_out} floats per token, the text "
               f"model's embeddings have {text_embd}", file=sys.stderr)
         return 2
+    # Qwen3-VL: each DeepStack merger (v.deepstack.N.fc2) adds its rows after the main merger's
+    deepstack = sum(1 for name in mm.tensors if name.startswith("v.deepstack.") and name.endswith(".fc2.weight"))
     rgb = np.asarray(Image.open(args.image).convert("RGB"), dtype=np.uint8)
     if not dynamic and rgb.shape != (size, size, 3):
         print(f"mtmd_image_embeddings: the image is {rgb.shape[1]}x{rgb.shape[0]}, the mmproj "
@@ -101,7 +104,7 @@ def main() -> int:
         print("mtmd_image_embeddings: no image chunk", file=sys.stderr)
         return 1
     n_tokens = mtmd.mtmd_input_chunk_get_n_tokens(image)
-    n_embd = text_embd
+    n_embd = text_embd * (1 + deepstack)
     for _ in range(max(1, args.repeat)):
         start = time.perf_counter()
         rc = mtmd.mtmd_encode_chunk(ctx, image)

@@ -3,15 +3,16 @@
 #include <cmath>
 
 #include "model/forward_context.h"
+#include "model/vision/qwen2vl_merger.h"
 
 namespace sluice {
 namespace {
 
 bool layer_norm_family(const VisionConfig& c) {
-  return c.projector == ProjectorType::kQwen2VL;
+  return c.projector == ProjectorType::kQwen2VL || c.projector == ProjectorType::kQwen3VL;
 }
 
-// y = norm(x): LayerNorm with bias (Qwen2-VL) or RMSNorm (Qwen2.5-VL).
+// y = norm(x): LayerNorm with bias (Qwen2-VL, Qwen3-VL) or RMSNorm (Qwen2.5-VL).
 void norm(const VisionContext& f, const float* x, const Weight& w, const Weight& b, float* y) {
   const VisionConfig& c = f.config;
   if (layer_norm_family(c))
@@ -51,14 +52,19 @@ void attention_block(const VisionContext& f, const VisionLayerWeights& L, bool w
   f.be.add(s.x, s.h, n * hidden);
 }
 
-// x += down(silu(gate(h)) * up(h)) (2.5) or fc2(quick_gelu(fc1(h))) (2), h = norm2(x).
+// x += down(silu(gate(h)) * up(h)) (2.5), fc2(quick_gelu(fc1(h))) (2) or fc2(gelu_tanh(fc1(h)))
+// (3), h = norm2(x).
 void mlp_block(const VisionContext& f, const VisionLayerWeights& L) {
   const VisionStepBuffers& s = f.s;
   const VisionConfig& c = f.config;
   const int64_t n = s.n, hidden = c.hidden_size, inter = c.intermediate_size;
   norm(f, s.x, L.ln2_w, L.ln2_b, s.h);
   float* act = s.inter;  // [n, inter] the activation the down projection reads
-  if (layer_norm_family(c)) {
+  if (c.projector == ProjectorType::kQwen3VL) {
+    f.be.matmul(s.h, n, L.w_up, s.inter);
+    f.be.add_bias(s.inter, n, inter, f32(L.up_bias));
+    f.be.gelu_tanh(s.inter, n * inter, s.inter);
+  } else if (layer_norm_family(c)) {
     f.be.matmul(s.h, n, L.w_up, s.inter);
     f.be.add_bias(s.inter, n, inter, f32(L.up_bias));
     // quick_gelu(u) = u * sigmoid(1.702 u)
@@ -81,10 +87,19 @@ void mlp_block(const VisionContext& f, const VisionLayerWeights& L) {
 }  // namespace
 
 void qwen2vl_encode(const VisionContext& f) {
+  const VisionConfig& c = f.config;
   f.be.matmul(f.s.patches, f.s.n, f.w.patch_embed, f.s.x);
+  if (c.projector == ProjectorType::kQwen3VL) {  // conv bias, learned positions
+    f.be.add_bias(f.s.x, f.s.n, c.hidden_size, f32(f.w.patch_bias));
+    f.be.add(f.s.x, f.s.pos_embed, f.s.n * c.hidden_size);
+  }
+  size_t next_deepstack = 0;
   for (size_t i = 0; i < f.w.layers.size(); ++i) {
-    attention_block(f, f.w.layers[i], f.config.windowed_layer(static_cast<int64_t>(i)));
+    attention_block(f, f.w.layers[i], c.windowed_layer(static_cast<int64_t>(i)));
     mlp_block(f, f.w.layers[i]);
+    if (next_deepstack < c.deepstack_layers.size() &&
+        c.deepstack_layers[next_deepstack] == static_cast<int64_t>(i))
+      qwen3vl_deepstack_merge(f, next_deepstack++);
   }
 }
 

@@ -15,11 +15,10 @@ Weight f32_vector(const std::vector<float>& v) {
   return Weight::from_owned(DType::F32, 1, static_cast<int64_t>(v.size()), std::move(bytes));
 }
 
-// The two frames' convolutions as one F32 matrix [hidden, 3 * P * P].
-Result<Weight> patch_embedding(const MmprojTensors& r, const VisionConfig& c) {
+}  // namespace
+
+Result<Weight> summed_patch_conv(const MmprojTensors& r, const VisionConfig& c) {
   const int64_t H = c.hidden_size, P = c.patch_size;
-  if (r.has("v.patch_embd.bias"))
-    return r.fail("tensor 'v.patch_embd.bias' is unexpected: Qwen's patch embedding has no bias");
   SLUICE_ASSIGN_OR_RETURN(Weight first, r.patch_conv("v.patch_embd.weight", H, P));
   Weight sum = to_f32(first);
   if (!r.has("v.patch_embd.weight.1")) return sum;
@@ -32,6 +31,23 @@ Result<Weight> patch_embedding(const MmprojTensors& r, const VisionConfig& c) {
   for (int64_t i = 0; i < H * 3 * P * P; ++i) out[i] = a[i] + b[i];
   return Weight::from_owned(DType::F32, H, 3 * P * P, std::move(bytes));
 }
+
+void set_vision_rope(const VisionConfig& c, VisionWeights& w) {
+  // 2D RoPE (theta 10000 over head_dim / 2 dims per axis): pair i < head_dim / 4 turns with the
+  // patch's row, the next head_dim / 4 pairs with its column, at 10000^(-4j / head_dim).
+  const int64_t quarter = c.head_dim / 4;
+  std::vector<float> fy(static_cast<size_t>(2 * quarter), 0.0f), fx = fy;
+  for (int64_t j = 0; j < quarter; ++j) {
+    const float f =
+        static_cast<float>(std::pow(10000.0, -4.0 * j / static_cast<double>(c.head_dim)));
+    fy[static_cast<size_t>(j)] = f;
+    fx[static_cast<size_t>(quarter + j)] = f;
+  }
+  w.rope_freq_y = f32_vector(fy);
+  w.rope_freq_x = f32_vector(fx);
+}
+
+namespace {
 
 Status load_qwen2vl_layer(const MmprojTensors& r, const VisionConfig& c, int64_t i, bool swapped,
                           VisionLayerWeights& L) {
@@ -57,7 +73,9 @@ Result<VisionWeights> load_qwen2vl_weights(const GgufFile& g, const VisionConfig
   const MmprojTensors r(g);
   VisionWeights w;
   const int64_t H = c.hidden_size, M = c.merge_size * c.merge_size * H;
-  SLUICE_ASSIGN_OR_RETURN(w.patch_embed, patch_embedding(r, c));
+  if (r.has("v.patch_embd.bias"))
+    return r.fail("tensor 'v.patch_embd.bias' is unexpected: Qwen's patch embedding has no bias");
+  SLUICE_ASSIGN_OR_RETURN(w.patch_embed, summed_patch_conv(r, c));
   const bool swapped = ffn_names_swapped(g, c);
   w.layers.resize(static_cast<size_t>(c.num_layers));
   for (int64_t i = 0; i < c.num_layers; ++i)
@@ -71,18 +89,7 @@ Result<VisionWeights> load_qwen2vl_weights(const GgufFile& g, const VisionConfig
   SLUICE_ASSIGN_OR_RETURN(w.merger_fc2, r.matrix("mm.2.weight", c.projection_dim, M));
   SLUICE_ASSIGN_OR_RETURN(w.merger_fc2_bias, r.vector("mm.2.bias", c.projection_dim));
 
-  // 2D RoPE (theta 10000 over head_dim / 2 dims per axis): pair i < head_dim / 4 turns with the
-  // patch's row, the next head_dim / 4 pairs with its column, at 10000^(-4j / head_dim).
-  const int64_t quarter = c.head_dim / 4;
-  std::vector<float> fy(static_cast<size_t>(2 * quarter), 0.0f), fx = fy;
-  for (int64_t j = 0; j < quarter; ++j) {
-    const float f =
-        static_cast<float>(std::pow(10000.0, -4.0 * j / static_cast<double>(c.head_dim)));
-    fy[static_cast<size_t>(j)] = f;
-    fx[static_cast<size_t>(quarter + j)] = f;
-  }
-  w.rope_freq_y = f32_vector(fy);
-  w.rope_freq_x = f32_vector(fx);
+  set_vision_rope(c, w);
   return w;
 }
 

@@ -18,6 +18,8 @@ const char* projector_type_name(ProjectorType t) {
       return "qwen2vl_merger";
     case ProjectorType::kQwen25VL:
       return "qwen2.5vl_merger";
+    case ProjectorType::kQwen3VL:
+      return "qwen3vl_merger";
   }
   return "?";
 }
@@ -93,8 +95,10 @@ Result<ProjectorType> projector_of(const GgufFile& g, const Reader& r) {
   if (*type == "qwen2vl_merger") return ProjectorType::kQwen2VL;
   // "qwen2.5o" (Qwen2.5-Omni's vision side) is read as llama.cpp reads it: the 2.5-VL merger.
   if (*type == "qwen2.5vl_merger" || *type == "qwen2.5o") return ProjectorType::kQwen25VL;
+  if (*type == "qwen3vl_merger") return ProjectorType::kQwen3VL;
   return r.fail("projector type '" + *type +
-                "' is not supported (sluice runs: gemma3, qwen2vl_merger, qwen2.5vl_merger)");
+                "' is not supported (sluice runs: gemma3, qwen2vl_merger, qwen2.5vl_merger, "
+                "qwen3vl_merger)");
 }
 
 // SigLIP + the Gemma 3 projector: a fixed square image, an average pool, tanh-GELU MLPs.
@@ -130,17 +134,58 @@ Result<int64_t> qwen_ffn_width(const GgufFile& g, const Reader& r, int64_t hidde
                 std::to_string(hidden) + "] (ggml order)");
 }
 
+// Qwen3-VL: the learned position table's side (v.position_embd [hidden, side^2]) and the layers
+// with a DeepStack merger: clip.vision.is_deepstack_layers where the file has it, else (as
+// llama.cpp reads it) the layers that have v.deepstack.N.* tensors.
+Status read_qwen3vl(const GgufFile& g, const Reader& r, VisionConfig& c) {
+  const std::string pos = "v.position_embd.weight";
+  const GgufTensorInfo* t = g.tensor(pos);
+  if (!t) return r.fail("missing tensor '" + pos + "'");
+  const int64_t count = t->shape.size() == 2 ? t->shape[1] : 0;
+  c.position_grid = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(count))));
+  if (t->shape.size() != 2 || t->shape[0] != c.hidden_size || count <= 0 ||
+      c.position_grid * c.position_grid != count)
+    return r.fail("tensor '" + pos + "' has shape " + shape_str(t->shape) + ", expected [" +
+                  std::to_string(c.hidden_size) + ", side * side] (ggml order)");
+  const std::string key = "clip.vision.is_deepstack_layers";
+  const auto prefix = [](int64_t i) { return "v.deepstack." + std::to_string(i) + "."; };
+  if (g.find(key)) {
+    const std::optional<std::vector<bool>> flags = g.get_bool_array(key);
+    if (!flags || static_cast<int64_t>(flags->size()) != c.num_layers)
+      return r.fail("key '" + key + "' must be an array of " + std::to_string(c.num_layers) +
+                    " bools (one per layer)");
+    for (int64_t i = 0; i < c.num_layers; ++i) {
+      if ((*flags)[static_cast<size_t>(i)])
+        c.deepstack_layers.push_back(i);
+      else if (g.tensor(prefix(i) + "fc1.weight"))
+        return r.fail("tensor '" + prefix(i) + "fc1.weight' belongs to layer " + std::to_string(i) +
+                      ", which '" + key + "' does not list");
+    }
+  } else {
+    for (int64_t i = 0; i < c.num_layers; ++i)
+      if (g.tensor(prefix(i) + "norm.weight") || g.tensor(prefix(i) + "fc1.weight") ||
+          g.tensor(prefix(i) + "fc2.weight"))
+        c.deepstack_layers.push_back(i);
+  }
+  return Status::ok();
+}
+
 // Qwen2-VL's ViT and 2x2 patch merger: any image size; Qwen2.5-VL adds RMSNorm, SwiGLU and
-// window attention. Keys as llama.cpp reads them (clip.cpp, PROJECTOR_TYPE_QWEN2VL/QWEN25VL).
+// window attention; Qwen3-VL learned positions, a tanh-GELU MLP and DeepStack mergers. Keys as
+// llama.cpp reads them (clip.cpp, PROJECTOR_TYPE_QWEN2VL/QWEN25VL/QWEN3VL).
 Status read_qwen2vl(const GgufFile& g, const Reader& r, VisionConfig& c) {
   const bool v25 = c.projector == ProjectorType::kQwen25VL;
+  const bool v3 = c.projector == ProjectorType::kQwen3VL;
   SLUICE_ASSIGN_OR_RETURN(c.intermediate_size, qwen_ffn_width(g, r, c.hidden_size));
   const bool gelu = g.get_bool("clip.use_gelu").value_or(false);
   const bool silu = g.get_bool("clip.use_silu").value_or(false);
   if (v25 && (!silu || gelu))
     return r.fail("the qwen2.5vl_merger projector needs clip.use_silu = true (a SwiGLU MLP)" +
                   std::string(gelu ? "; clip.use_gelu is set" : ""));
-  if (!v25 && (silu || gelu))
+  if (v3 && (!gelu || silu))
+    return r.fail("the qwen3vl_merger projector needs clip.use_gelu = true (a tanh-GELU MLP)" +
+                  std::string(silu ? "; clip.use_silu is set" : ""));
+  if (!v25 && !v3 && (silu || gelu))
     return r.fail(
         "the qwen2vl_merger projector's MLP is quick GELU: clip.use_gelu and "
         "clip.use_silu must be unset");
@@ -159,6 +204,7 @@ Status read_qwen2vl(const GgufFile& g, const Reader& r, VisionConfig& c) {
                     " px is not a whole number of merged patches of " +
                     std::to_string(c.size_multiple()) + " px");
   }
+  if (v3) SLUICE_RETURN_IF_ERROR(read_qwen3vl(g, r, c));
   // llama.cpp's limits for these projectors: 8 to 4096 tokens of (patch * merge)^2 pixels.
   const int64_t token_area = c.size_multiple() * c.size_multiple();
   c.min_pixels = 8 * token_area, c.max_pixels = 4096 * token_area;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -12,16 +13,19 @@ namespace sluice {
 class GgufFile;
 
 // How the encoder's patch rows become the text model's embeddings (clip.projector_type), which
-// also names the encoder: SigLIP for gemma3, Qwen2-VL's ViT for the two Qwen mergers.
+// also names the encoder: SigLIP for gemma3, Qwen2-VL's ViT for the Qwen mergers.
 enum class ProjectorType {
   kGemma3,    // "gemma3": avg-pool the patch grid, Gemma RMSNorm, one matmul (no bias)
   kQwen2VL,   // "qwen2vl_merger": LayerNorm + quick-GELU ViT; 2x2 patches -> norm, MLP (GELU)
   kQwen25VL,  // "qwen2.5vl_merger": RMSNorm + SwiGLU ViT with window attention; the same merger
+  kQwen3VL,   // "qwen3vl_merger": LayerNorm + tanh-GELU ViT with learned positions; the same
+              // merger plus DeepStack mergers of some layers' outputs (qwen3vl_encoder.h)
 };
 
-// Qwen2-VL and Qwen2.5-VL: any image whose sides are multiples of patch * merge.
+// Qwen2-VL, Qwen2.5-VL and Qwen3-VL: any image whose sides are multiples of patch * merge.
 inline bool is_qwen2vl_family(ProjectorType t) {
-  return t == ProjectorType::kQwen2VL || t == ProjectorType::kQwen25VL;
+  return t == ProjectorType::kQwen2VL || t == ProjectorType::kQwen25VL ||
+         t == ProjectorType::kQwen3VL;
 }
 
 // An image's size in pixels.
@@ -48,6 +52,10 @@ struct VisionConfig {
   int64_t full_attention_every = 0;  // n_wa_pattern: layer i is global when (i+1) % n == 0, the
                                      // others attend within windows; 0: every layer is global
   int64_t min_pixels = 0, max_pixels = 0;  // the preprocessor's area limits (llama.cpp's)
+  // Qwen3-VL: the encoder layers whose outputs also go through a DeepStack merger, ascending
+  // (clip.vision.is_deepstack_layers); position_grid: the learned position table's side.
+  std::vector<int64_t> deepstack_layers;
+  int64_t position_grid = 0;
 
   int64_t patches_per_side() const { return image_size / patch_size; }
   int64_t num_patches() const { return patches_per_side() * patches_per_side(); }
@@ -55,6 +63,12 @@ struct VisionConfig {
   // Soft tokens per image of the default size: the rows VisionTower::encode writes for one.
   int64_t tokens_per_image() const { return tokens_for(image_size, image_size); }
   int64_t q_dim() const { return num_heads * head_dim; }
+  // DeepStack mergers (Qwen3-VL; 0 otherwise): each adds projection_dim floats to a token.
+  int64_t num_deepstack() const { return static_cast<int64_t>(deepstack_layers.size()); }
+  // Floats per encoded token: the main merger's projection_dim, then each DeepStack merger's
+  // projection_dim in layer order (llama.cpp's concatenation). The text model's hidden size
+  // must be token_width() / (1 + num_deepstack()).
+  int64_t token_width() const { return projection_dim * (1 + num_deepstack()); }
   bool dynamic_resolution() const { return is_qwen2vl_family(projector); }
   // Pixels per side of one output token: patch * merge (Qwen: 28), or the fixed image size.
   int64_t size_multiple() const {
@@ -75,7 +89,7 @@ struct VisionConfig {
 };
 
 // The projector types llama.cpp names and sluice runs ("gemma3", "qwen2vl_merger",
-// "qwen2.5vl_merger").
+// "qwen2.5vl_merger", "qwen3vl_merger").
 const char* projector_type_name(ProjectorType t);
 
 // Reads and validates the clip.* metadata of a vision mmproj. Errors name the file and the key:

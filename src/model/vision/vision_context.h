@@ -20,13 +20,15 @@ struct VisionStepBuffers {
   float *q = nullptr, *k = nullptr, *v = nullptr, *attn = nullptr;  // [n, q_dim] each
   float* inter = nullptr;                                           // [n, intermediate]
   float* pooled = nullptr;  // [m, hidden] (Gemma 3); [m, 4 * hidden] the merger's MLP (Qwen)
-  float* out = nullptr;     // [m, projection_dim]
+  float* out = nullptr;     // [m, projection_dim] (Qwen3-VL: [m, token_width])
   // Qwen2-VL family (qwen2vl_layout.h): rows in window order.
   SequenceBatch windows;                             // one sequence per attention window
   const int32_t *pos_y = nullptr, *pos_x = nullptr;  // [n] each row's patch in its image's grid
-  const int32_t* token_rows = nullptr;               // [m] the merger row of each output token
-  float* gate = nullptr;                             // [n, intermediate] SwiGLU's gate
-  float* merged = nullptr;                           // [m, projection_dim] in window order
+  const int32_t* out_rows = nullptr;  // [m * (1 + num_deepstack)] the s.merged row of each
+                                      // row of s.out viewed as [m * (1 + ...), projection_dim]
+  float* gate = nullptr;              // [n, intermediate] SwiGLU's gate
+  float* merged = nullptr;            // [(1 + num_deepstack) * m, projection_dim] in window order
+  const float* pos_embed = nullptr;   // [n, hidden] Qwen3-VL's interpolated learned positions
 };
 
 struct VisionContext {

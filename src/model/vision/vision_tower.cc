@@ -7,6 +7,7 @@
 #include "model/vision/qwen2vl_batch.h"
 #include "model/vision/qwen2vl_encoder.h"
 #include "model/vision/qwen2vl_merger.h"
+#include "model/vision/qwen3vl_positions.h"
 #include "model/vision/siglip_encoder.h"
 
 namespace sluice {
@@ -33,6 +34,13 @@ VisionWeights place(Backend& be, const VisionWeights& src) {
           &VisionLayerWeights::gate_bias})
       P.*m = be.place(L.*m);
   }
+  for (const DeepstackMergerWeights& d : src.deepstack) {
+    DeepstackMergerWeights& P = p.deepstack.emplace_back();
+    for (auto m : {&DeepstackMergerWeights::norm_w, &DeepstackMergerWeights::norm_b,
+                   &DeepstackMergerWeights::fc1, &DeepstackMergerWeights::fc1_bias,
+                   &DeepstackMergerWeights::fc2, &DeepstackMergerWeights::fc2_bias})
+      P.*m = be.place(d.*m);
+  }
   return p;
 }
 
@@ -56,7 +64,8 @@ VisionTower::VisionTower(Backend& be)
       window_start_(be),
       pos_y_(be),
       pos_x_(be),
-      token_rows_(be) {}
+      out_rows_(be),
+      pos_embed_(be) {}
 
 VisionTower::~VisionTower() = default;
 
@@ -66,6 +75,7 @@ Result<std::unique_ptr<VisionTower>> VisionTower::load(const std::string& path, 
   SLUICE_ASSIGN_OR_RETURN(t->config_, read_vision_config(*t->file_));
   SLUICE_ASSIGN_OR_RETURN(VisionWeights host, load_vision_weights(*t->file_, t->config_));
   t->placed_ = place(be, host);
+  if (t->config_.projector == ProjectorType::kQwen3VL) t->position_table_ = host.position_embed;
   return t;
 }
 
@@ -130,6 +140,21 @@ void VisionTower::encode_gemma3(const float* pixels, int64_t num_images, float* 
   be_.to_host(out, s.out, static_cast<size_t>(m * c.projection_dim) * sizeof(float));
 }
 
+// Qwen3-VL: the learned positions of every patch row, image by image.
+std::vector<float> VisionTower::position_rows(const Qwen2vlBatch& b,
+                                              std::span<const ImageSize> sizes) const {
+  const VisionConfig& c = config_;
+  std::vector<float> rows(b.pos_y.size() * static_cast<size_t>(c.hidden_size));
+  const float* table = reinterpret_cast<const float*>(position_table_.data);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const int64_t first = b.image_start[i], count = b.image_start[i + 1] - first;
+    qwen3vl_position_rows(table, c.position_grid, c.hidden_size, sizes[i].height / c.patch_size,
+                          sizes[i].width / c.patch_size, b.pos_y.data() + first,
+                          b.pos_x.data() + first, count, rows.data() + first * c.hidden_size);
+  }
+  return rows;
+}
+
 void VisionTower::encode_qwen2vl(const float* pixels, std::span<const ImageSize> sizes,
                                  float* out) {
   const VisionConfig& c = config_;
@@ -137,6 +162,13 @@ void VisionTower::encode_qwen2vl(const float* pixels, std::span<const ImageSize>
   const int64_t n = static_cast<int64_t>(b.pos_y.size());
   const int64_t m = static_cast<int64_t>(b.token_rows.size());
   const int64_t num_windows = static_cast<int64_t>(b.window_start.size()) - 1;
+  const int64_t blocks = 1 + c.num_deepstack();  // merger outputs per token
+  // Row t * blocks + k of the output [m * blocks, projection_dim] is token t's row of block k.
+  std::vector<int32_t> out_rows(static_cast<size_t>(m * blocks));
+  for (int64_t t = 0; t < m; ++t)
+    for (int64_t k = 0; k < blocks; ++k)
+      out_rows[static_cast<size_t>(t * blocks + k)] =
+          static_cast<int32_t>(k * m + b.token_rows[static_cast<size_t>(t)]);
   VisionStepBuffers s;
   s.num_images = static_cast<int64_t>(sizes.size());
   s.n = n;
@@ -147,17 +179,19 @@ void VisionTower::encode_qwen2vl(const float* pixels, std::span<const ImageSize>
                             b.window_start.data()};
   s.pos_y = pos_y_.upload(b.pos_y);
   s.pos_x = pos_x_.upload(b.pos_x);
-  s.token_rows = token_rows_.upload(b.token_rows);
+  s.out_rows = out_rows_.upload(out_rows);
   s.patches = patches_.upload(b.patches);
+  if (c.projector == ProjectorType::kQwen3VL)
+    s.pos_embed = pos_embed_.upload(position_rows(b, sizes));
   reserve_layer_buffers(s);
   s.gate = gate_.reserve(n * c.intermediate_size);
   s.pooled = pooled_.reserve(m * placed_.merger_fc1.cols);
-  s.merged = merged_.reserve(m * c.projection_dim);
-  s.out = out_.reserve(m * c.projection_dim);
+  s.merged = merged_.reserve(blocks * m * c.projection_dim);
+  s.out = out_.reserve(m * c.token_width());
   const VisionContext ctx{be_, c, placed_, s};
   qwen2vl_encode(ctx);
   qwen2vl_merge(ctx);
-  be_.to_host(out, s.out, static_cast<size_t>(m * c.projection_dim) * sizeof(float));
+  be_.to_host(out, s.out, static_cast<size_t>(m * c.token_width()) * sizeof(float));
 }
 
 }  // namespace sluice

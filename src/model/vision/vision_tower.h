@@ -1,9 +1,9 @@
 #pragma once
-// An image encoder and its projector (Gemma 3: SigLIP + Gemma3MultiModalProjector; Qwen2-VL and
-// Qwen2.5-VL: their ViT + patch merger) loaded from a llama.cpp mmproj GGUF and run on one
-// Backend: preprocessed pixels in, the image's soft tokens out (rows of the text model's input
-// embeddings). Gemma 3 takes image_size() squares; Qwen any sides that are multiples of
-// patch * merge (28), giving (height / 28) * (width / 28) tokens.
+// An image encoder and its projector (Gemma 3: SigLIP + Gemma3MultiModalProjector; Qwen2-VL,
+// Qwen2.5-VL and Qwen3-VL: their ViT + patch merger(s)) loaded from a llama.cpp mmproj GGUF and
+// run on one Backend: preprocessed pixels in, the image's soft tokens out (rows of the text
+// model's input embeddings). Gemma 3 takes image_size() squares; Qwen any sides that are
+// multiples of patch * merge (28; Qwen3-VL 32), giving (height / 28) * (width / 28) tokens.
 //
 // For the engine: an image placeholder of tokens_per_image() positions takes encode()'s rows as
 // its input embeddings AS THEY ARE. Gemma 3 scales token embeddings by sqrt(hidden); soft tokens
@@ -23,6 +23,7 @@
 namespace sluice {
 
 struct VisionStepBuffers;
+struct Qwen2vlBatch;
 
 class GgufFile;
 
@@ -45,8 +46,12 @@ class VisionTower {
   int64_t tokens_for(const ImageSize& size) const {
     return config_.tokens_for(size.height, size.width);
   }
-  // Floats per row (the text model's hidden size).
-  int64_t embedding_dim() const { return config_.projection_dim; }
+  // Floats per row: the text model's hidden size, times 1 + num_deepstack() for Qwen3-VL (the
+  // main merger's row, then each DeepStack merger's, as llama.cpp concatenates them).
+  int64_t embedding_dim() const { return config_.token_width(); }
+  // Qwen3-VL's DeepStack mergers (0 for the others): their rows go to the text model's first
+  // num_deepstack() layers.
+  int64_t num_deepstack() const { return config_.num_deepstack(); }
 
   // pixels: num_images host images [3, image_size, image_size] (RGB planes), each already
   // resized and normalized ((value / 255 - image_mean[c]) / image_std[c]). out: host
@@ -65,6 +70,7 @@ class VisionTower {
   void reserve_layer_buffers(VisionStepBuffers& s);
   void encode_gemma3(const float* pixels, int64_t num_images, float* out);
   void encode_qwen2vl(const float* pixels, std::span<const ImageSize> sizes, float* out);
+  std::vector<float> position_rows(const Qwen2vlBatch& b, std::span<const ImageSize> sizes) const;
 
   Backend& be_;
   std::unique_ptr<GgufFile> file_;  // the mapped file the host weights point into
@@ -73,7 +79,9 @@ class VisionTower {
   std::vector<float> patches_host_;
   DeviceArray<float> patches_, x_, h_, q_, k_, v_, attn_, inter_, pooled_, out_;
   DeviceArray<float> gate_, merged_;
-  DeviceArray<int32_t> query_start_, window_start_, pos_y_, pos_x_, token_rows_;
+  DeviceArray<float> pos_embed_;
+  DeviceArray<int32_t> query_start_, window_start_, pos_y_, pos_x_, out_rows_;
+  Weight position_table_;  // Qwen3-VL: the host's learned [grid^2, hidden] F32 table
 };
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include "formats/gguf.h"
 #include "model/vision/mmproj_tensors.h"
 #include "model/vision/qwen2vl_weights.h"
+#include "model/vision/qwen3vl_weights.h"
 
 namespace sluice {
 namespace {
@@ -23,6 +24,7 @@ Status load_siglip_layer(const MmprojTensors& r, const VisionConfig& c, int64_t 
 }  // namespace
 
 Result<VisionWeights> load_vision_weights(const GgufFile& g, const VisionConfig& c) {
+  if (c.projector == ProjectorType::kQwen3VL) return load_qwen3vl_weights(g, c);
   if (is_qwen2vl_family(c.projector)) return load_qwen2vl_weights(g, c);
   const MmprojTensors r(g);
   VisionWeights w;

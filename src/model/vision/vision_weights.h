@@ -27,10 +27,19 @@ struct VisionLayerWeights {
   Weight w_gate, gate_bias;       // [ffn, hidden], [1, ffn]        v.blk.N.ffn_gate (SwiGLU)
 };
 
+// Qwen3-VL's DeepStack merger of one layer's output: LayerNorm over each 2x2 unit's 4 * hidden
+// features, then fc2(gelu(fc1(.))) (v.deepstack.N.*, N the layer).
+struct DeepstackMergerWeights {
+  Weight norm_w, norm_b;  // [1, 4 hidden]
+  Weight fc1, fc1_bias;   // [4 hidden, 4 hidden], [1, 4 hidden]
+  Weight fc2, fc2_bias;   // [projection_dim, 4 hidden], [1, projection_dim]
+};
+
 struct VisionWeights {
   Weight patch_embed;     // [hidden, 3 * patch * patch], columns (channel, y, x)
-  Weight patch_bias;      // [1, hidden]   (SigLIP)
-  Weight position_embed;  // [num_patches, hidden] F32   (SigLIP)
+  Weight patch_bias;      // [1, hidden]   (SigLIP, Qwen3-VL)
+  Weight position_embed;  // [num_patches, hidden] F32   (SigLIP; Qwen3-VL: its learned
+                          // [position_grid^2, hidden] table, which the host interpolates)
   std::vector<VisionLayerWeights> layers;
   Weight post_norm_w, post_norm_b;  // [1, hidden]  v.post_ln (Qwen: the merger's ln_q)
   // Gemma 3's projector.
@@ -40,11 +49,12 @@ struct VisionWeights {
   Weight merger_fc1, merger_fc1_bias;  // [4 hidden, 4 hidden], [1, 4 hidden]   mm.0
   Weight merger_fc2, merger_fc2_bias;  // [projection_dim, 4 hidden], [1, projection_dim]  mm.2
   Weight rope_freq_y, rope_freq_x;     // [1, head_dim / 2] F32 (see qwen2vl_encoder.h)
+  std::vector<DeepstackMergerWeights> deepstack;  // Qwen3-VL: one per config.deepstack_layers
 };
 
 // Every tensor of the config's encoder and projector, shapes checked. Older converters named
 // fc1 ffn_down and fc2 ffn_up; those files are read as llama.cpp reads them (by shape).
-// Qwen families load through load_qwen2vl_weights (qwen2vl_weights.h).
+// Qwen families load through load_qwen2vl_weights / load_qwen3vl_weights.
 // The GGUF file must outlive the weights (most of them point into its mapping).
 Result<VisionWeights> load_vision_weights(const GgufFile& gguf, const VisionConfig& c);
 
