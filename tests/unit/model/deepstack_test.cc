@@ -37,8 +37,10 @@ std::unique_ptr<Model> tiny_qwen3vl() {
       "/tokenizers/qwen3/tokenizer.json";
   auto tok = load_tokenizer_json(w.tokenizer_path);
   EXPECT_TRUE(tok) << tok.error();
+  if (!tok) return nullptr;
   auto c = preset_config("tiny", "qwen3vl", (*tok)->vocab_size());
   EXPECT_TRUE(c) << c.error();
+  if (!c) return nullptr;
   const Status written = write_model(
       *c, model_tensor_specs(*c), [&](const TensorSpec& t) { return synthetic_tensor(t, *c, 5); },
       w, path);
@@ -46,7 +48,7 @@ std::unique_ptr<Model> tiny_qwen3vl() {
   auto model = Model::load(path);
   fs::remove(path);
   EXPECT_TRUE(model) << model.error();
-  return std::move(*model);
+  return model ? std::move(*model) : nullptr;
 }
 
 // One sequence's part of a step: tokens [begin, end) of `tokens`, KV blocks from `first_block`.
@@ -60,6 +62,7 @@ class DeepstackTest : public ::testing::Test {
  protected:
   void SetUp() override {
     model_ = tiny_qwen3vl();
+    ASSERT_TRUE(model_);
     be_ = make_cpu_backend(2);
     ASSERT_TRUE(be_->set_kv_dtype(KvDtype::F32));
     const ModelConfig& c = model_->config();
