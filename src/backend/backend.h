@@ -27,11 +27,20 @@ struct RopeParams {
   // sections[0] of i % sum(sections) take t, the next sections[1] h, then w, then e. All zero:
   // one position per token, positions[n].
   int32_t sections[4] = {0, 0, 0, 0};
+  // Interleaved M-RoPE (Qwen3-VL, llama.cpp's IMROPE): pair s = i % sum(sections) takes h when
+  // s % 3 == 1 and s < 3 * sections[1], w when s % 3 == 2 and s < 3 * sections[2], t when
+  // s % 3 == 0 and s < 3 * sections[0], else e.
+  bool interleaved_sections = false;
   bool multi() const { return sections[0] + sections[1] + sections[2] + sections[3] > 0; }
   // The plane pair i reads (0 when not multi()).
   int64_t plane_of(int64_t i) const {
     if (!multi()) return 0;
     int64_t s = i % (sections[0] + sections[1] + sections[2] + sections[3]), p = 0;
+    if (interleaved_sections) {
+      for (p = 1; p < 3; ++p)
+        if (s % 3 == p && s < 3 * sections[p]) return p;
+      return s % 3 == 0 && s < 3 * sections[0] ? 0 : 3;
+    }
     while (p < 3 && s >= sections[p]) s -= sections[p++];
     return p;
   }

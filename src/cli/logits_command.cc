@@ -2,6 +2,8 @@
 // little-endian float32 [vocab] (for comparisons against reference implementations). With
 // --mmproj, each word `<image>` of --tokens stands for the next --image's placeholder tokens, and
 // the prompt runs through the engine (scheduler, encoder, image positions) as a served one does.
+// With --image-embeddings (a test path, cli/embedding_prompt.h), `<image>` stands for
+// precomputed image rows instead.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
@@ -10,6 +12,7 @@
 #include "api/media/image_prompt.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
+#include "cli/embedding_prompt.h"
 #include "cli/image_files.h"
 #include "cli/single_sequence.h"
 #include "engine/engine.h"
@@ -23,6 +26,7 @@ namespace {
 struct LogitsOptions {
   std::string model, tokens, out, mmproj;
   std::vector<std::string> images;
+  std::vector<std::string> image_embeddings, image_grids;  // test path: precomputed rows
   int max_num_batched_tokens = 0;
   int threads = 0;
   std::string device = "cpu";
@@ -98,7 +102,7 @@ int logits(const LogitsOptions& o) {
   std::string word;
   while (in >> word) {
     words.push_back(word);
-    if (word == "<image>" && !o.mmproj.empty()) continue;
+    if (word == "<image>" && (!o.mmproj.empty() || !o.image_embeddings.empty())) continue;
     try {
       size_t used = 0;
       const long v = std::stol(word, &used);
@@ -121,6 +125,21 @@ int logits(const LogitsOptions& o) {
   auto backend = make_backend(o.device, o.threads, o.cpu_int8_activations);
   if (!backend) return fail(backend.error());
   if (Status s = apply_kv_cache_dtype(o.kv_cache_dtype, **backend); !s) return fail(s.message());
+  if (!o.image_embeddings.empty()) {
+    if (o.image_grids.size() != o.image_embeddings.size())
+      return fail("[logits] one --image-grid per --image-embeddings file");
+    std::vector<EmbeddedImage> images;
+    for (size_t i = 0; i < o.image_grids.size(); ++i) {
+      EmbeddedImage im{o.image_embeddings[i]};
+      if (std::sscanf(o.image_grids[i].c_str(), "%dx%d", &im.rows, &im.cols) != 2)
+        return fail("[logits] --image-grid is ROWSxCOLS, not '" + o.image_grids[i] + "'");
+      images.push_back(im);
+    }
+    auto out = logits_with_embeddings(**model, **backend, words, images, o.max_num_batched_tokens);
+    if (!out) return fail(out.error());
+    if (Status s = write_floats(o.out, *out); !s) return fail(s.message());
+    return 0;
+  }
   SingleSequence seq(**model, **backend, static_cast<int64_t>(ids.size()));
   if (Status s = write_floats(o.out, seq.feed(ids)); !s) return fail(s.message());
   return 0;
@@ -139,7 +158,13 @@ Command register_logits_command(CLI::App& app) {
                   "Vision projector GGUF: --tokens may hold `<image>` words (run by the engine)");
   cmd->add_option("--image", opts->images, "An image file per `<image>` word, in order");
   cmd->add_option("--max-num-batched-tokens", opts->max_num_batched_tokens,
-                  "With --mmproj: the engine's step budget (small: the prompt runs in chunks)");
+                  "With --mmproj: the engine's step budget (small: the prompt runs in chunks); "
+                  "with --image-embeddings: the step size");
+  cmd->add_option("--image-embeddings", opts->image_embeddings,
+                  "Test path: raw float32 rows [rows * cols, hidden * (1 + deepstack)] per "
+                  "`<image>` word, spliced in with no vision tower");
+  cmd->add_option("--image-grid", opts->image_grids,
+                  "ROWSxCOLS merged token grid of each --image-embeddings file");
   cmd->add_option("--device", opts->device, "cpu, cuda or auto")->capture_default_str();
   cmd->add_option("--kv-cache-dtype", opts->kv_cache_dtype,
                   "KV-cache element type: auto (the backend's: f16), f16 or f32 (CPU: exact)")

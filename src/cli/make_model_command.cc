@@ -98,8 +98,10 @@ int make_model(const MakeModelOptions& o) {
   if (o.head != "embedding") return fail("[make-model] --head applies to --arch bert only");
   auto format = parse_output_format(o.format);
   if (!format) return fail(format.error());
-  if (o.arch == "qwen2vl" && o.format.rfind("gguf", 0) != 0)
-    return fail("[make-model] qwen2vl is written as llama.cpp's GGUF only (--format gguf-*)");
+  if ((o.arch == "qwen2vl" || o.arch == "qwen3vl" || o.arch == "qwen3vlmoe") &&
+      o.format.rfind("gguf", 0) != 0)
+    return fail("[make-model] " + o.arch +
+                " is written as llama.cpp's GGUF only (--format gguf-*)");
   WriteOptions w;
   w.format = *format;
   w.group_size = o.group_size;
@@ -131,12 +133,13 @@ Command register_make_model_command(CLI::App& app) {
   auto o = std::make_shared<MakeModelOptions>();
   CLI::App* cmd = app.add_subcommand("make-model", "Write a deterministic random-weight model");
   cmd->add_option("--arch", o->arch,
-                  "llama, qwen2, qwen2vl, qwen3, qwen3moe, gemma3, gpt-oss, qwen35, qwen35moe, "
-                  "qwen3next or bert")
+                  "llama, qwen2, qwen2vl, qwen3, qwen3moe, qwen3vl, qwen3vlmoe, gemma3, gpt-oss, "
+                  "qwen35, qwen35moe, qwen3next or bert")
       ->capture_default_str();
   cmd->add_option(
          "--preset", o->preset,
          "tiny, qwen3-0.6b, llama3-8b, qwen2vl-7b; qwen3moe: tiny, moe-small, qwen3-30b-a3b; "
+         "qwen3vl: tiny, qwen3vl-2b, qwen3vl-4b, qwen3vl-8b; qwen3vlmoe: tiny, qwen3vl-30b-a3b; "
          "gemma3: "
          "tiny, gemma3-270m, gemma3-1b, gemma3-4b; gpt-oss: tiny, gpt-oss-20b; qwen35: tiny, "
          "qwen3.5-0.8b, qwen3.5-9b; qwen35moe, qwen3next: tiny, qwen3.5-35b-a3b, "

@@ -16,7 +16,9 @@ SingleSequence::SingleSequence(const Model& model, Backend& backend, int64_t max
   vocab_ = c.vocab_size;
 }
 
-std::span<const float> SingleSequence::feed(const std::vector<int32_t>& tokens) {
+std::span<const float> SingleSequence::feed(const std::vector<int32_t>& tokens,
+                                            std::vector<int32_t> rope_positions,
+                                            std::vector<EmbeddingSplice> splices) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   SLUICE_ASSERT(n > 0 && length_ + n <= capacity_, "sequence exceeds its KV capacity");
   ForwardBatch b;
@@ -29,6 +31,8 @@ std::span<const float> SingleSequence::feed(const std::vector<int32_t>& tokens) 
     b.slot_mapping.push_back(static_cast<int32_t>(length_ + i));  // block i/bs, offset i%bs
   }
   b.logit_rows = {static_cast<int32_t>(n - 1)};
+  b.rope_positions = std::move(rope_positions);
+  b.splices = std::move(splices);
   if (kv_->state()) b.state_slots = {0}, b.state_fresh = {length_ == 0 ? 1 : 0};
   runner_.run(b, *kv_);
   length_ += n;

@@ -17,7 +17,11 @@ class SingleSequence {
  public:
   SingleSequence(const Model& model, Backend& backend, int64_t max_tokens, int64_t block_size = 16);
   // Appends tokens and returns the logits of the last one: [vocab], valid until the next call.
-  std::span<const float> feed(const std::vector<int32_t>& tokens);
+  // M-RoPE models may give the tokens' rope positions [4, n] and rows spliced in for images
+  // (ForwardBatch::rope_positions, splices).
+  std::span<const float> feed(const std::vector<int32_t>& tokens,
+                              std::vector<int32_t> rope_positions = {},
+                              std::vector<EmbeddingSplice> splices = {});
   int64_t length() const { return length_; }
   int64_t capacity() const { return capacity_; }
 

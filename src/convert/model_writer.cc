@@ -231,6 +231,8 @@ Status write_gguf(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
   if (c.mrope())
     w.add_int32_array(a + ".rope.dimension_sections",
                       std::vector<int32_t>(c.rope_sections.begin(), c.rope_sections.end()));
+  if (c.arch->deepstack)  // Qwen3-VL: the converter writes it for every Qwen3-VL text model
+    w.add_uint32(a + ".n_deepstack_layers", static_cast<uint32_t>(c.num_deepstack_layers));
   if (c.num_experts > 0) {
     w.add_uint32(a + ".expert_count", static_cast<uint32_t>(c.num_experts));
     w.add_uint32(a + ".expert_used_count", static_cast<uint32_t>(c.num_experts_used));

@@ -21,10 +21,50 @@ void arch_defaults(ModelConfig& c, int64_t preset_vocab, int64_t tokenizer_vocab
   c.tie_word_embeddings = c.arch->default_tie_word_embeddings;
 }
 
-// Mixture-of-experts shapes (Qwen3 MoE layout).
+// Qwen3-VL's text side: interleaved M-RoPE sections [24, 20, 20] of 64 pairs (scaled to the
+// head) and 3 deepstack layers.
+void qwen3vl_defaults(ModelConfig& c) {
+  const int32_t half = static_cast<int32_t>(c.rope_dim() / 2), hw = half * 5 / 16;
+  c.rope_sections = {half - 2 * hw, hw, hw, 0};
+  c.rope_sections_interleaved = true;
+  c.num_deepstack_layers = 3;
+}
+
+// Qwen3-VL dense shapes (Hugging Face's Qwen3-VL-*-Instruct text_config).
+Result<ModelConfig> qwen3vl_preset(ModelConfig c, const std::string& preset,
+                                   int64_t tokenizer_vocab) {
+  int64_t preset_vocab = 151936;
+  c.head_dim = 128, c.num_kv_heads = 8, c.max_position_embeddings = 262144;
+  if (preset == "tiny") {  // four layers: three of them take deepstack slices
+    c.hidden_size = 256, c.intermediate_size = 512, c.num_layers = 4;
+    c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 64, c.max_position_embeddings = 4096;
+    preset_vocab = 0;
+  } else if (preset == "qwen3vl-2b") {
+    c.hidden_size = 2048, c.intermediate_size = 6144, c.num_layers = 28, c.num_heads = 16;
+  } else if (preset == "qwen3vl-4b") {
+    c.hidden_size = 2560, c.intermediate_size = 9728, c.num_layers = 36, c.num_heads = 32;
+  } else if (preset == "qwen3vl-8b") {
+    c.hidden_size = 4096, c.intermediate_size = 12288, c.num_layers = 36, c.num_heads = 32;
+  } else {
+    return Status::error("make-model", "unknown preset '" + preset +
+                                           "' for qwen3vl (tiny, qwen3vl-2b, qwen3vl-4b, "
+                                           "qwen3vl-8b)");
+  }
+  arch_defaults(c, preset_vocab, tokenizer_vocab);
+  if (preset == "qwen3vl-8b") c.tie_word_embeddings = false;
+  qwen3vl_defaults(c);
+  SLUICE_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
+// Mixture-of-experts shapes (Qwen3 MoE layout; qwen3vlmoe: with Qwen3-VL's M-RoPE and deepstack).
 Result<ModelConfig> moe_preset(ModelConfig c, const std::string& preset, int64_t tokenizer_vocab) {
   int64_t preset_vocab = 0;
-  if (preset == "tiny") {  // multiples of 256: every GGUF k-quant applies
+  if (c.arch->deepstack && preset == "tiny") {  // four layers: three take deepstack slices
+    c.hidden_size = 256, c.num_layers = 4, c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 64;
+    c.num_experts = 8, c.num_experts_used = 2, c.expert_intermediate_size = 256;
+    c.max_position_embeddings = 4096;
+  } else if (preset == "tiny") {  // multiples of 256: every GGUF k-quant applies
     c.hidden_size = 256, c.num_layers = 2, c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 64;
     c.num_experts = 8, c.num_experts_used = 2, c.expert_intermediate_size = 256;
     c.max_position_embeddings = 4096;
@@ -33,18 +73,23 @@ Result<ModelConfig> moe_preset(ModelConfig c, const std::string& preset, int64_t
     c.head_dim = 64, c.num_experts = 32, c.num_experts_used = 4, c.expert_intermediate_size = 512;
     c.max_position_embeddings = 32768;
     preset_vocab = 151936;
-  } else if (preset == "qwen3-30b-a3b") {
+  } else if (preset == "qwen3-30b-a3b" || preset == "qwen3vl-30b-a3b") {
     c.hidden_size = 2048, c.num_layers = 48, c.num_heads = 32, c.num_kv_heads = 4;
     c.head_dim = 128, c.num_experts = 128, c.num_experts_used = 8, c.expert_intermediate_size = 768;
     c.max_position_embeddings = 40960;
     preset_vocab = 151936;
   } else {
     return Status::error("make-model", "unknown preset '" + preset + "' for " + c.arch->name +
-                                           " (tiny, moe-small, qwen3-30b-a3b)");
+                                           " (tiny, moe-small, qwen3-30b-a3b, "
+                                           "qwen3vl-30b-a3b)");
   }
   c.intermediate_size = 6 * c.expert_intermediate_size;  // the config's dense width (unused)
   c.norm_topk_prob = true;
   arch_defaults(c, preset_vocab, tokenizer_vocab);
+  if (c.arch->deepstack) {
+    if (preset == "qwen3vl-30b-a3b") c.max_position_embeddings = 262144;
+    qwen3vl_defaults(c);
+  }
   SLUICE_RETURN_IF_ERROR(c.validate());
   return c;
 }
@@ -116,14 +161,16 @@ Result<ModelConfig> preset_config(const std::string& preset, const std::string& 
   ModelConfig c;
   c.arch = find_arch_by_name(arch_name);
   if (!c.arch)
-    return Status::error("make-model",
-                         "unknown architecture '" + arch_name +
-                             "' (llama, qwen2, qwen2vl, qwen3, qwen3moe, gemma3, gpt-oss, "
-                             "qwen35, qwen35moe, qwen3next)");
+    return Status::error(
+        "make-model",
+        "unknown architecture '" + arch_name +
+            "' (llama, qwen2, qwen2vl, qwen3, qwen3moe, qwen3vl, qwen3vlmoe, gemma3, gpt-oss, "
+            "qwen35, qwen35moe, qwen3next)");
   int64_t preset_vocab = 0;
   if (c.arch->hybrid) return hybrid_preset(c, preset, tokenizer_vocab_size);
   if (c.arch == &gpt_oss_arch()) return gpt_oss_preset(c, preset, tokenizer_vocab_size);
   if (c.arch->moe) return moe_preset(c, preset, tokenizer_vocab_size);
+  if (c.arch->deepstack) return qwen3vl_preset(c, preset, tokenizer_vocab_size);
   if (c.arch->sliding_window_layers) return gemma3_preset(c, preset, tokenizer_vocab_size);
   if (preset == "tiny") {
     // Dimensions are multiples of 256 so every GGUF k-quant applies.

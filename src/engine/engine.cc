@@ -39,11 +39,13 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
   std::unique_ptr<VisionTower> vision;
   if (!config.mmproj.empty()) {
     SLUICE_ASSIGN_OR_RETURN(vision, VisionTower::load(config.mmproj, *backend));
-    if (vision->embedding_dim() != c.hidden_size)
-      return Status::error("engine", "--mmproj " + config.mmproj + " projects images to " +
-                                         std::to_string(vision->embedding_dim()) +
-                                         " dimensions; the model's hidden size is " +
-                                         std::to_string(c.hidden_size));
+    if (vision->embedding_dim() != c.image_embedding_width())  // hidden * (1 + deepstack)
+      return Status::error(
+          "engine", "--mmproj " + config.mmproj + " projects images to " +
+                        std::to_string(vision->embedding_dim()) + " dimensions; the model takes " +
+                        std::to_string(c.image_embedding_width()) + " (hidden size " +
+                        std::to_string(c.hidden_size) + ", deepstack layers " +
+                        std::to_string(c.num_deepstack_layers) + ")");
     if (!vision->dynamic_resolution() && vision->tokens_per_image() > config.max_num_batched_tokens)
       return Status::error("engine", "an image takes " +
                                          std::to_string(vision->tokens_per_image()) +

@@ -124,7 +124,7 @@ void Engine::add_images(const SchedulerOutput& out, ForwardBatch& b,
     const EncoderCache::Embeddings& e = found.at(key_of(*p.image));
     held.push_back(e);
     b.splices.push_back(
-        {p.row, p.to - p.from, e->data() + int64_t{p.from - p.image->offset} * dim});
+        {p.row, p.to - p.from, e->data() + int64_t{p.from - p.image->offset} * dim, dim});
     if (bidirectional)
       std::fill_n(b.attend_until.begin() + p.row, p.to - p.from,
                   p.image->offset + p.image->num_tokens - 1);

@@ -81,9 +81,13 @@ struct StepBuffers {
   float* lin_a = nullptr;                    // [n, Hv]
   float* lin_core = nullptr;                 // [n, Hv*dv]
   RecurrentBatch rb;                         // each sequence's state slot
-  std::span<const EmbeddingSplice> splices;  // images' rows of x (model.h)
-  float* last = nullptr;                     // [m, hidden]
-  float* logits = nullptr;                   // [m, vocab]
+  std::span<const EmbeddingSplice> splices;  // images' rows of x (model.h), [count, hidden] each
+  // Deepstack models (ModelConfig::num_deepstack_layers = D), steps with splices: slice k of
+  // the splices' rows, each splice's after the previous ones' (R rows in all).
+  const float* deepstack = nullptr;  // [D, R, hidden]
+  int64_t deepstack_rows = 0;        // R
+  float* last = nullptr;             // [m, hidden]
+  float* logits = nullptr;           // [m, vocab]
 
   const AttentionBatch& attention(const KvLayerView& cache) const {
     return group_ab.empty() ? ab : group_ab[cache.group];

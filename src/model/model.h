@@ -47,10 +47,13 @@ struct LayerWeights {
 };
 
 // Rows [row, row + count) of a step's input embeddings taken from `src` (host memory,
-// [count, hidden]: an image's soft tokens) instead of the token embedding table.
+// [count, width]: an image's soft tokens) instead of the token embedding table. width: hidden
+// (0 says the same), or with deepstack ModelConfig::image_embedding_width(): the row first, then
+// deepstack slices 1..n (ModelRunner splits them off).
 struct EmbeddingSplice {
   int64_t row = 0, count = 0;
   const float* src = nullptr;
+  int64_t width = 0;
 };
 
 // One step's flattened batch (see AttentionBatch for the attention part); block tables and slot

@@ -149,6 +149,9 @@ Status ModelConfig::validate() const {
       return fail("M-RoPE sections must be >= 0, not all zero, and cover at most the " +
                   std::to_string(rope_dim() / 2) + " rotated pairs; got " + std::to_string(pairs));
   }
+  if (num_deepstack_layers < 0 || num_deepstack_layers >= std::max<int64_t>(num_layers, 1))
+    return fail("deepstack layers (" + std::to_string(num_deepstack_layers) +
+                ") must be >= 0 and fewer than the layers");
   if (!recurrent_layers.empty()) {
     if (static_cast<int64_t>(recurrent_layers.size()) != num_layers)
       return fail("one recurrent-layer flag per layer is needed");
@@ -366,7 +369,9 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
         return bad(where, a + "rope.dimension_sections holds " + std::to_string((*s)[i]));
       c.rope_sections[i] = static_cast<int32_t>((*s)[i]);
     }
+    c.rope_sections_interleaved = c.arch->interleaved_mrope;
   }
+  if (c.arch->deepstack) c.num_deepstack_layers = g.get_int(a + "n_deepstack_layers").value_or(0);
   if (c.arch == &gpt_oss_arch()) {
     SLUICE_RETURN_IF_ERROR(req("attention.sliding_window", &c.sliding_window));
     c.sliding_window_pattern = 2;  // as llama.cpp reads gpt-oss: even layers slide
@@ -388,7 +393,8 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g) {
     SLUICE_RETURN_IF_ERROR(req("expert_used_count", &c.num_experts_used));
     SLUICE_RETURN_IF_ERROR(req("expert_feed_forward_length", &c.expert_intermediate_size));
     // llama.cpp renormalizes the routing weights of Qwen3 MoE and of the hybrid Qwen models.
-    c.norm_topk_prob = c.arch == &qwen3_moe_arch() || c.arch->hybrid;
+    c.norm_topk_prob =
+        c.arch == &qwen3_moe_arch() || c.arch == &qwen3vlmoe_arch() || c.arch->hybrid;
     if (c.intermediate_size <= 0) c.intermediate_size = c.expert_intermediate_size;
   }
   if (c.arch->hybrid) SLUICE_RETURN_IF_ERROR(hybrid_from_gguf(g, c));

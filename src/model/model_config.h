@@ -90,6 +90,13 @@ struct ModelConfig {
   // M-RoPE (ArchSpec::mrope): rotated pairs per position plane (t, h, w, e), RopeParams::sections.
   std::array<int32_t, 4> rope_sections{};
   bool mrope() const { return rope_sections[0] + rope_sections[1] + rope_sections[2] > 0; }
+  // Qwen3-VL: the sections interleave (RopeParams::interleaved_sections).
+  bool rope_sections_interleaved = false;
+  // Qwen3-VL's deepstack: an image token's input row is [hidden * (1 + n)]; slice k (1..n) is
+  // added to its residual stream after layer k - 1 (blocks/deepstack.h). 0: plain rows.
+  int64_t num_deepstack_layers = 0;
+  // Floats per row of an image's embeddings (what the vision tower must produce).
+  int64_t image_embedding_width() const { return hidden_size * (1 + num_deepstack_layers); }
 
   // Checks ranges and divisibility; "[config] ..." errors.
   Status validate() const;

@@ -93,7 +93,8 @@ ModelRunner::ModelRunner(const Model& model, Backend& be)
       lin_a_(be),
       lin_core_(be),
       state_slots_(be),
-      state_fresh_(be) {
+      state_fresh_(be),
+      deepstack_(be) {
   SLUICE_ASSERT(model.config().arch && model.config().arch->forward,
                 "architecture without a forward");
   forward_ = model.config().arch->forward;
@@ -206,6 +207,7 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   ab.host_query_start = b.query_start.data();
   ab.host_positions = masked.data();
   s.splices = b.splices;
+  split_deepstack(b, s);
   ab.id = next_batch_id();  // one plan for every group: it depends on the positions only
   for (int64_t g = 0; g < groups && groups > 1; ++g) {
     s.group_ab.push_back(ab);
@@ -214,6 +216,32 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   }
   if (c.hybrid()) prepare_hybrid(b, s);
   return s;
+}
+
+void ModelRunner::split_deepstack(const ForwardBatch& b, StepBuffers& s) {
+  const ModelConfig& c = model_.config();
+  const int64_t H = c.hidden_size, D = c.num_deepstack_layers, W = c.image_embedding_width();
+  for (const EmbeddingSplice& sp : b.splices)
+    SLUICE_ASSERT((sp.width == 0 ? H : sp.width) == W,
+                  "image rows of the model's width (hidden * (1 + deepstack layers))");
+  if (D == 0 || b.splices.empty()) return;
+  int64_t R = 0;
+  for (const EmbeddingSplice& sp : b.splices) R += sp.count;
+  splice_rows_.resize(R * H);
+  std::vector<float> slices(D * R * H);  // [D, R, hidden]
+  narrow_splices_.clear();
+  int64_t at = 0;
+  for (const EmbeddingSplice& sp : b.splices) {
+    narrow_splices_.push_back({sp.row, sp.count, splice_rows_.data() + at * H, H});
+    for (int64_t r = 0; r < sp.count; ++r, ++at) {
+      const float* src = sp.src + r * W;  // [1 + D, hidden]
+      std::copy_n(src, H, splice_rows_.data() + at * H);
+      for (int64_t k = 0; k < D; ++k) std::copy_n(src + (k + 1) * H, H, &slices[(k * R + at) * H]);
+    }
+  }
+  s.splices = narrow_splices_;
+  s.deepstack = deepstack_.upload(slices);
+  s.deepstack_rows = R;
 }
 
 void ModelRunner::prepare_hybrid(const ForwardBatch& b, StepBuffers& s) {

@@ -56,6 +56,9 @@ class ModelRunner {
   void place_hybrid(const LayerWeights& L, PlacedLayer& P);
   void prepare_hybrid(const ForwardBatch& b, StepBuffers& s);
   StepBuffers prepare(const ForwardBatch& b);
+  // Splices of deepstack rows: their first `hidden` floats to narrow host rows (s.splices),
+  // their deepstack slices to backend memory (s.deepstack).
+  void split_deepstack(const ForwardBatch& b, StepBuffers& s);
   // The architecture's forward pass over a prepared step.
   void issue(const StepBuffers& s, KvStorage& kv);
   // Decode steps of up to kMaxRecordedTokens sequences, padded to a bucket, replay a recording.
@@ -76,6 +79,9 @@ class ModelRunner {
   DeviceArray<int32_t> expert_ids_;
   DeviceArray<float> attn_gate_, lin_qkv_, lin_conv_, lin_z_, lin_b_, lin_a_, lin_core_;
   DeviceArray<int32_t> state_slots_, state_fresh_;
+  std::vector<float> splice_rows_;               // [R, hidden] the step's narrow image rows
+  std::vector<EmbeddingSplice> narrow_splices_;  // the step's splices over splice_rows_
+  DeviceArray<float> deepstack_;                 // [D, R, hidden] (StepBuffers::deepstack)
   bool experts_on_device_ = true;         // every expert weight's MoE ops run without a host sync
   const float* out_logits_ = nullptr;     // [out_rows_, vocab] the last run's logits
   const float* out_x_ = nullptr;          // [tokens, hidden] the last run's residual stream

@@ -132,6 +132,27 @@ def make_model(sluice, models_dir):
 
 
 @pytest.fixture(scope="session")
+def gguf_py_model(make_model, venv_python, models_dir):
+    """gguf_py_model(arch, qtype="f16", seed=9) -> a random-weight GGUF written by llama.cpp's
+    own `gguf` package (tests/reference/gguf_py_random_model.py, Qwen3's tokenizer for qwen*)."""
+    cache: dict = {}
+
+    def write(arch: str, qtype: str = "f16", seed: int = 9) -> Path:
+        key = (arch, qtype, seed)
+        if key not in cache:
+            out = models_dir / f"gguf-py-{arch}-{qtype}-s{seed}.gguf"
+            tokenizer = make_model("llama" if arch == "llama" else "qwen3", "gguf-f16")
+            args = [venv_python, REFERENCE_DIR / "gguf_py_random_model.py", "--arch", arch,
+                    "--type", qtype, "--tokenizer-from", tokenizer, "-o", out, "--seed", seed]
+            check_ok(subprocess.run([str(a) for a in args], capture_output=True, text=True,
+                                    timeout=600), "gguf_py_random_model.py")
+            cache[key] = out
+        return cache[key]
+
+    return write
+
+
+@pytest.fixture(scope="session")
 def default_tokenizer(testdata):
     """The tokenizer.json make-model uses by default for an architecture."""
 

@@ -23,6 +23,10 @@ struct ArchSpec {
   // M-RoPE (Qwen2-VL): 3 positions per token (time, row, column), each turning a section of the
   // rotated pairs; GGUF `rope.dimension_sections`.
   bool mrope = false;
+  // Qwen3-VL: interleaved M-RoPE sections (llama.cpp's IMROPE) and deepstack image rows
+  // (GGUF `n_deepstack_layers`, ModelConfig::num_deepstack_layers).
+  bool interleaved_mrope = false;
+  bool deepstack = false;
   // Gemma family: local (sliding-window) and global layers, norms after attention and MLP,
   // norm weights stored as (w - 1) in Hugging Face files (applied as 1 + w).
   bool sliding_window_layers = false;
@@ -42,6 +46,8 @@ const ArchSpec& qwen2_arch();
 const ArchSpec& qwen2vl_arch();
 const ArchSpec& qwen3_arch();
 const ArchSpec& qwen3_moe_arch();
+const ArchSpec& qwen3vl_arch();
+const ArchSpec& qwen3vlmoe_arch();
 const ArchSpec& gemma3_arch();
 const ArchSpec& gpt_oss_arch();
 const ArchSpec& qwen35_arch();

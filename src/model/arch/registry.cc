@@ -6,8 +6,9 @@ namespace sluice {
 
 const std::vector<const ArchSpec*>& all_archs() {
   static const std::vector<const ArchSpec*> archs = {
-      &llama_arch(),  &qwen2_arch(),   &qwen2vl_arch(), &qwen3_arch(),     &qwen3_moe_arch(),
-      &gemma3_arch(), &gpt_oss_arch(), &qwen35_arch(),  &qwen35moe_arch(), &qwen3next_arch()};
+      &llama_arch(),     &qwen2_arch(),   &qwen2vl_arch(),    &qwen3_arch(),
+      &qwen3_moe_arch(), &qwen3vl_arch(), &qwen3vlmoe_arch(), &gemma3_arch(),
+      &gpt_oss_arch(),   &qwen35_arch(),  &qwen35moe_arch(),  &qwen3next_arch()};
   return archs;
 }
 

@@ -37,6 +37,7 @@ void attend(const ForwardContext& f, Residual& r, const float* norm, const Atten
   if (s.rope_positions) {  // M-RoPE: [4, n]
     in.positions = s.rope_positions;
     std::copy(c.rope_sections.begin(), c.rope_sections.end(), in.rope.sections);
+    in.rope.interleaved_sections = c.rope_sections_interleaved;
   }
   const AttentionBatch& ab = s.attention(cache);
   in.slot_mapping = ab.slot_mapping;

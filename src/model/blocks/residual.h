@@ -30,6 +30,11 @@ class Residual {
   // x += y[n, hidden]; then h = next_norm(x) where a later block reads h (null: x only).
   void add(const float* y, const float* next_norm);
 
+  // x[row, row + count) += y[count, hidden]; h is stale until normalize().
+  void add_rows(int64_t row, const float* y, int64_t count) {
+    be_.add(x_ + row * hidden_, y, count * hidden_);
+  }
+
   float* x() const { return x_; }
   int64_t n() const { return n_; }
 

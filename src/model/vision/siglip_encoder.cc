@@ -36,7 +36,7 @@ void attention_block(const VisionContext& f, const VisionLayerWeights& L) {
 }
 
 // x += fc2(gelu_tanh(fc1(layer_norm2(x)))), with biases.
-void mlp_block(const VisionContext& f, const VisionLayerWeights& L) {
+void siglip_mlp_block(const VisionContext& f, const VisionLayerWeights& L) {
   const VisionStepBuffers& s = f.s;
   const VisionConfig& c = f.config;
   const int64_t n = s.n, hidden = c.hidden_size, inter = c.intermediate_size;
@@ -55,7 +55,7 @@ void siglip_encode(const VisionContext& f) {
   embed_patches(f);
   for (const VisionLayerWeights& L : f.w.layers) {
     attention_block(f, L);
-    mlp_block(f, L);
+    siglip_mlp_block(f, L);
   }
   const VisionConfig& c = f.config;
   f.be.layer_norm(f.s.x, f.s.n, c.hidden_size, f32(f.w.post_norm_w), f32(f.w.post_norm_b),

@@ -159,10 +159,10 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
 // the cache holds exactly the returned k and the given v (in its dtype) at the mapped slots
 // (slot -1: padding, not written) and nothing elsewhere.
 OpCase prepare_qkv_case(int64_t hd, bool norms, bool interleaved, int64_t rotary,
-                        bool mrope = false) {
+                        bool mrope = false, bool imrope = false) {
   OpCase c{"prepare_qkv",
            case_name("hd", hd, norms ? "_norms" : "", interleaved ? "_interleaved" : "_neox",
-                     "_rot", rotary, mrope ? "_mrope" : ""),
+                     "_rot", rotary, mrope ? "_mrope" : "", imrope ? "_imrope" : ""),
            nullptr,
            {{"q", all(rel(1e-5)), nullptr}, {"k", all(rel(1e-5)), nullptr}},
            nullptr};
@@ -193,6 +193,7 @@ OpCase prepare_qkv_case(int64_t hd, bool norms, bool interleaved, int64_t rotary
       in.positions = b.up(planes);
       const int32_t q = static_cast<int32_t>(rotary / 8);  // Qwen2-VL's split of rotary / 2
       in.rope.sections[0] = q, in.rope.sections[1] = in.rope.sections[2] = (rotary / 2 - q) / 2;
+      in.rope.interleaved_sections = imrope;
     }
     std::vector<float> inv(rotary / 2);
     ref::default_inv_freq(in.rope, inv.data());
@@ -269,6 +270,8 @@ std::vector<OpCase> attention_cases() {
         for (int64_t rotary : {hd, hd / 2})
           cases.push_back(prepare_qkv_case(hd, norms, interleaved, rotary));
   for (int64_t hd : {64, 128}) cases.push_back(prepare_qkv_case(hd, false, false, hd, true));
+  for (int64_t hd : {64, 128})  // Qwen3-VL: q/k norms and interleaved M-RoPE
+    cases.push_back(prepare_qkv_case(hd, true, false, hd, true, true));
   return cases;
 }
 

@@ -101,11 +101,14 @@ OpCase rope_case(const RopeCase& rc, Bounds bounds) {
 // M-RoPE on x[n, 3 heads, head_dim] at positions [4, n] of an image grid (t fixed, h by row,
 // w by column) after text; a second pass with t = h = w on the same x must equal plain rope
 // bit for bit (text tokens of a Qwen2-VL model are exactly Qwen2's).
-OpCase mrope_case(int64_t n, int64_t head_dim, std::array<int32_t, 4> sections, bool interleaved) {
+// imrope: Qwen3-VL's interleaved sections (RopeParams::interleaved_sections).
+OpCase mrope_case(int64_t n, int64_t head_dim, std::array<int32_t, 4> sections, bool interleaved,
+                  bool imrope = false) {
   const int64_t heads = 3;
   OpCase c{"rope",
            case_name("mrope_n", n, "_hd", head_dim, "_sec", sections[0], "_", sections[1], "_",
-                     sections[2], "_", sections[3], interleaved ? "_interleaved" : "_neox"),
+                     sections[2], "_", sections[3], interleaved ? "_interleaved" : "_neox",
+                     imrope ? "_imrope" : ""),
            nullptr,
            {{"x", all(rel(1e-5)), nullptr}},
            nullptr};
@@ -121,6 +124,7 @@ OpCase mrope_case(int64_t n, int64_t head_dim, std::array<int32_t, 4> sections, 
     }
     RopeParams p{head_dim, 1e6f, interleaved, nullptr};
     std::copy(sections.begin(), sections.end(), p.sections);
+    p.interleaved_sections = imrope;
     const auto x0 = randn(n * heads * head_dim, 12);
     float* x = b.up(x0);
     b.backend().rope(x, n, heads, head_dim, b.up(pos), p);
@@ -254,6 +258,8 @@ std::vector<OpCase> elementwise_cases() {
   cases.push_back(mrope_case(17, 64, {8, 12, 12, 0}, false));    // the tiny preset
   cases.push_back(mrope_case(9, 64, {4, 6, 4, 2}, false));       // sections wrap; plane e
   cases.push_back(mrope_case(9, 32, {2, 3, 3, 0}, true));
+  cases.push_back(mrope_case(17, 128, {24, 20, 20, 0}, false, true));  // Qwen3-VL
+  cases.push_back(mrope_case(9, 64, {4, 6, 4, 2}, false, true));       // imrope's plane e
   for (int64_t count : {1, 7, 64, 1000, 100003})
     cases.push_back(silu_add_case(count, all(rel(1e-5))));
   cases.push_back(silu_add_case(7 * 320, {rel(1e-5), rel(1e-6)}));

@@ -70,6 +70,33 @@ TEST(ReferenceOps, MropeTurnsEachPairByItsSectionsPosition) {
     }
 }
 
+// Interleaved M-RoPE (Qwen3-VL): head_dim 16 (8 NeoX pairs), sections {2, 2, 1, 2} (sum 7):
+// pair s = i % 7 takes h at s = 1, 4; w at s = 2; t at s = 0, 3; e at s = 5, 6 (w's 3 * 1 ends
+// before 5; t's 3 * 2 before 6); pair 7 wraps to s = 0 (t). Sectioned M-RoPE differs.
+TEST(ReferenceOps, InterleavedMropeTurnsPairsByThreeWayInterleave) {
+  const int64_t n = 2, hd = 16, half = 8;
+  const std::vector<int32_t> pos = {3, 7, 5, 11, 9, 2, 100, 200};  // t, h, w, e planes of 2 tokens
+  RopeParams p{hd, 100.0f, false, nullptr};
+  p.sections[0] = 2, p.sections[1] = 2, p.sections[2] = 1, p.sections[3] = 2;
+  p.interleaved_sections = true;
+  std::vector<float> x(n * hd);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>(i) - 0.7f;
+  std::vector<float> got = x, sectioned = x;
+  ref::rope(got.data(), n, 1, hd, pos.data(), p);
+  const int plane[half] = {0, 1, 2, 0, 1, 3, 3, 0};
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < half; ++i) {
+      const double angle = pos[plane[i] * n + t] * std::pow(100.0, -2.0 * i / hd);
+      const double x0 = x[t * hd + i], x1 = x[t * hd + i + half];
+      EXPECT_NEAR(got[t * hd + i], x0 * std::cos(angle) - x1 * std::sin(angle), 1e-5) << t << i;
+      EXPECT_NEAR(got[t * hd + i + half], x0 * std::sin(angle) + x1 * std::cos(angle), 1e-5)
+          << t << i;
+    }
+  p.interleaved_sections = false;
+  ref::rope(sectioned.data(), n, 1, hd, pos.data(), p);
+  EXPECT_NE(got, sectioned);
+}
+
 TEST(ReferenceOps, ArgmaxRowsOnHandMadeRows) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();

@@ -47,7 +47,7 @@ __global__ __launch_bounds__(kWarps * 32) void prepare_qkv_kernel(QkvInputs in, 
       const int64_t a = in.rope.interleaved ? 2 * i : i;
       const int64_t b = in.rope.interleaved ? 2 * i + 1 : i + half;
       float sn, cs;
-      rope_sincos(rope_position(in.positions, t, in.n, i, in.rope.sections), i, half, in.rope.theta,
+      rope_sincos(rope_position(in.positions, t, in.n, i, in.rope), i, half, in.rope.theta,
                   in.rope.inv_freq, &sn, &cs);
       const float x0 = buf[a], x1 = buf[b];
       buf[a] = x0 * cs - x1 * sn;

@@ -89,8 +89,7 @@ __global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head
   if (idx >= n * num_heads * half) return;
   const int64_t i = idx % half, th = idx / half, t = th / num_heads;
   float sn, cs;
-  rope_sincos(rope_position(positions, t, n, i, p.sections), i, half, p.theta, p.inv_freq, &sn,
-              &cs);
+  rope_sincos(rope_position(positions, t, n, i, p), i, half, p.theta, p.inv_freq, &sn, &cs);
   float* xh = x + th * head_dim;
   const int64_t a = p.interleaved ? 2 * i : i, b = p.interleaved ? 2 * i + 1 : i + half;
   const float x0 = xh[a], x1 = xh[b];

@@ -3,6 +3,8 @@
 // carries llama3-style scaling), else theta^(-i / half); and the position a pair turns by.
 #include <cstdint>
 
+#include "backend/backend.h"
+
 namespace sluice::cuda {
 
 __device__ __forceinline__ void rope_sincos(int32_t pos, int64_t i, int64_t half, float theta,
@@ -13,14 +15,21 @@ __device__ __forceinline__ void rope_sincos(int32_t pos, int64_t i, int64_t half
   sincosf(static_cast<float>(pos) * freq, sn, cs);
 }
 
-// Token t's position for pair i: positions[t], or with M-RoPE sections (RopeParams::plane_of)
-// the plane of the pair's section, positions[plane * n + t].
+// Token t's position for pair i: positions[t], or with M-RoPE sections (RopeParams::plane_of,
+// sectioned or interleaved) the plane of the pair's section, positions[plane * n + t].
 __device__ __forceinline__ int32_t rope_position(const int32_t* positions, int64_t t, int64_t n,
-                                                 int64_t i, const int32_t (&sections)[4]) {
-  const int32_t total = sections[0] + sections[1] + sections[2] + sections[3];
+                                                 int64_t i, const RopeParams& p) {
+  const int32_t total = p.sections[0] + p.sections[1] + p.sections[2] + p.sections[3];
   if (total == 0) return positions[t];
   int64_t s = i % total, plane = 0;
-  while (plane < 3 && s >= sections[plane]) s -= sections[plane++];
+  if (p.interleaved_sections) {
+    plane = s % 3 == 1 && s < 3 * p.sections[1]   ? 1
+            : s % 3 == 2 && s < 3 * p.sections[2] ? 2
+            : s % 3 == 0 && s < 3 * p.sections[0] ? 0
+                                                  : 3;
+  } else {
+    while (plane < 3 && s >= p.sections[plane]) s -= p.sections[plane++];
+  }
   return positions[plane * n + t];
 }
 
