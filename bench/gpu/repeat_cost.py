@@ -1,0 +1,36 @@
+"""What a repeated picture costs on a cache hit: TTFT of the same image request sent again
+against that of a text request of about the same prompt length sent again (both full prefix
+hits), so the difference is the picture's bytes (JSON, base64, hash) and its prompt work.
+Usage: repeat_cost.py URL [--size PX] [--repeats N]"""
+import argparse
+import base64
+import statistics
+
+from vision_requests import ask, png
+
+
+def main() -> None:
+    a = argparse.ArgumentParser()
+    a.add_argument("url")
+    a.add_argument("--size", type=int, default=640)
+    a.add_argument("--repeats", type=int, default=8)
+    args = a.parse_args()
+    url = "data:image/png;base64," + base64.b64encode(png(7, args.size)).decode()
+    image = [{"role": "user", "content": [{"type": "text", "text": "Describe this."},
+                                          {"type": "image_url", "image_url": {"url": url}}]}]
+    first = ask(args.url, image, max_tokens=2)
+    n = first["usage"]["prompt_tokens"]
+    words = [{"role": "user", "content": "word " * max(1, n - 12)}]
+    texts = ask(args.url, words, max_tokens=2)
+    print(f"data URL {len(url)} bytes; image prompt {n} tokens, text prompt "
+          f"{texts['usage']['prompt_tokens']} tokens; first image {first['ttft_ms']:.1f} ms")
+    for name, msgs in (("image", image), ("text", words)):
+        runs = [ask(args.url, msgs, max_tokens=2) for _ in range(args.repeats)]
+        ts = [r["ttft_ms"] for r in runs]
+        cached = runs[-1]["usage"]["prompt_tokens_details"]["cached_tokens"]
+        print(f"{name} repeated: median {statistics.median(ts):.1f} ms, min {min(ts):.1f} ms "
+              f"({cached} tokens cached)")
+
+
+if __name__ == "__main__":
+    main()
