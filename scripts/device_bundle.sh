@@ -14,7 +14,8 @@ cp build/cuda/sluice build/cuda/backend_tests build/cuda/model_tests build/cuda/
 strip devcarry/bin/*
 for lib in libxxhash.so.0 libhwy.so.1 libpcre2-8.so.0 libutf8proc.so.2 libcpp-httplib.so.0.11 \
            libbrotlidec.so.1 libbrotlienc.so.1 libbrotlicommon.so.1 libgomp.so.1 libcrypto.so.3 \
-           libjpeg.so.62 libpng16.so.16 libgif.so.7 libwebp.so.7 libwebpdemux.so.2 libssl.so.3; do
+           libjpeg.so.62 libpng16.so.16 libgif.so.7 libwebp.so.7 libwebpdemux.so.2 libssl.so.3 \
+           libsimdjson.so.14; do
   cp -L "/lib/x86_64-linux-gnu/$lib" devcarry/lib/
 done
 mkdir -p devcarry/tok  # the GPU machine has no ../shared: make-model needs a tokenizer

@@ -1,8 +1,28 @@
 #include "common/json_shape.h"
 
+#include <cstring>
 #include <vector>
 
 namespace sluice {
+
+namespace {
+
+// The index of the quote that closes the string whose text starts at `from` (text.size() when
+// none): memchr to each quote, which ends the string unless an odd run of backslashes precedes it.
+size_t string_end(std::string_view text, size_t from) {
+  while (from < text.size()) {
+    const void* hit = std::memchr(text.data() + from, '"', text.size() - from);
+    if (!hit) return text.size();
+    const size_t quote = static_cast<const char*>(hit) - text.data();
+    size_t slashes = 0;
+    while (quote - slashes > from && text[quote - slashes - 1] == '\\') ++slashes;
+    if (slashes % 2 == 0) return quote;
+    from = quote + 1;
+  }
+  return text.size();
+}
+
+}  // namespace
 
 std::optional<std::string> json_shape_error(std::string_view text, JsonShapeLimits limits) {
   struct Open {
@@ -10,26 +30,16 @@ std::optional<std::string> json_shape_error(std::string_view text, JsonShapeLimi
     int64_t commas;
   };
   std::vector<Open> open;  // the containers enclosing the current position
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    switch (c) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    switch (text[i]) {
       case '"':
-        in_string = true;
+        i = string_end(text, i + 1);
         break;
       case '{':
       case '[':
         if (static_cast<int>(open.size()) >= limits.max_depth)
           return "JSON nested more than " + std::to_string(limits.max_depth) + " levels deep";
-        open.push_back({c == '{', 0});
+        open.push_back({text[i] == '{', 0});
         break;
       case '}':
       case ']':
