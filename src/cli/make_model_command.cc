@@ -1,6 +1,7 @@
 // `sluice make-model`: a deterministic random-weight model of any supported architecture,
 // shape preset and file format, with a real tokenizer.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -10,6 +11,7 @@
 #include "convert/synthetic_bert.h"
 #include "convert/synthetic_model.h"
 #include "convert/synthetic_vision.h"
+#include "model/arch/arch_spec.h"
 
 namespace sluice {
 
@@ -89,8 +91,9 @@ int make_model(const MakeModelOptions& o) {
       return fail("[make-model] --vision " + o.vision +
                   " applies to --arch qwen2vl (the text side of Qwen2.5-VL)");
     // qwen3: the text width of Qwen3-VL's text stack (its qwen3vl GGUF arch is the text side's)
-    if (qwen3 && o.arch != "qwen3vl" && o.arch != "qwen3")
-      return fail("[make-model] --vision " + o.vision + " applies to --arch qwen3vl or qwen3");
+    if (qwen3 && o.arch != "qwen3vl" && o.arch != "qwen3vlmoe" && o.arch != "qwen3")
+      return fail("[make-model] --vision " + o.vision +
+                  " applies to --arch qwen3vl, qwen3vlmoe or qwen3");
     if (o.mmproj.empty()) return fail("[make-model] --vision needs --mmproj FILE.gguf");
     if (o.mmproj_type != "f32" && o.mmproj_type != "f16" && o.mmproj_type != "q8_0")
       return fail("[make-model] --mmproj-type must be f32, f16 or q8_0");
@@ -115,6 +118,16 @@ int make_model(const MakeModelOptions& o) {
   auto config = preset_config(o.preset, o.arch, *vocab);
   if (!config) return fail(config.error());
   if (o.layers > 0) config->num_layers = o.layers;
+  if (config->arch->deepstack && !o.vision.empty()) {
+    // The text model takes one deepstack slice per DeepStack merger of the tower it is paired with.
+    auto vc = vision_preset(o.vision, config->hidden_size);
+    if (!vc) return fail(vc.error());
+    const int64_t tower_layers = o.vision_layers > 0 ? o.vision_layers : vc->num_layers;
+    config->num_deepstack_layers =
+        std::ranges::count_if(vc->deepstack_layers, [&](int64_t i) { return i < tower_layers; });
+    if (config->num_deepstack_layers >= config->num_layers)
+      return fail("[make-model] the tower's DeepStack layers outnumber the text model's layers");
+  }
   const ModelConfig c = *config;
   const uint64_t seed = o.seed;
   const auto tensors = model_tensor_specs(c);
@@ -165,8 +178,8 @@ Command register_make_model_command(CLI::App& app) {
   cmd->add_option(
       "--vision", o->vision,
       "Also write a vision tower as llama.cpp's mmproj GGUF: gemma3: tiny or gemma3-4b; qwen2vl: "
-      "qwen25vl-tiny or qwen25vl-7b (Qwen2.5-VL's); qwen3vl or qwen3: qwen3vl-tiny, qwen3vl-4b "
-      "or qwen3vl-8b (Qwen3-VL's)");
+      "qwen25vl-tiny or qwen25vl-7b (Qwen2.5-VL's); qwen3vl, qwen3vlmoe or qwen3: qwen3vl-tiny, "
+      "qwen3vl-4b or qwen3vl-8b (Qwen3-VL's)");
   cmd->add_option("--mmproj", o->mmproj, "Output mmproj .gguf of --vision");
   cmd->add_option("--mmproj-type", o->mmproj_type,
                   "The mmproj's matrices: f32, f16 or q8_0 (the converter's --outtype)")

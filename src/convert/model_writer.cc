@@ -158,9 +158,9 @@ GgufType gguf_type_for(const TensorSpec& t, OutputFormat f) {
       t.kind == TensorSpec::Kind::kSink || t.kind == TensorSpec::Kind::kConv ||
       t.kind == TensorSpec::Kind::kDecay || contains(t.name, "shared_expert_gate"))
     return GgufType::F32;
-  // llama.cpp never quantizes the MoE router (ffn_gate_inp).
+  // The MoE router (ffn_gate_inp) stays F32 in every format, as llama.cpp's converter keeps it.
   if (contains(t.name, "mlp.gate.weight") || contains(t.name, "mlp.router.weight"))
-    return f == OutputFormat::kGgufF16 ? GgufType::F16 : GgufType::F32;
+    return GgufType::F32;
   switch (f) {
     case OutputFormat::kGgufMxfp4:  // as gpt-oss ships: MXFP4 experts, the rest Q8_0
       if (t.experts > 0) return GgufType::MXFP4;

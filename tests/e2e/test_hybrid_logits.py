@@ -135,7 +135,7 @@ def test_hybrid_references_agree(arch, make_model, prompt_ids, venv_python, refe
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-@pytest.mark.parametrize("fmt", ["gguf-q8_0", "gguf-q4_k"])
+@pytest.mark.parametrize("fmt", ["gguf-f16", "gguf-q8_0", "gguf-q4_k"])
 def test_logits_hybrid_make_model_gguf_vs_llama_cpp(arch, fmt, make_model, prompt_ids, sluice,
                                                     reference, record, tmp_path):
     """sluice's own writer lays hybrid files out as llama.cpp reads them (qwen35's value heads
