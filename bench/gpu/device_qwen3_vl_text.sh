@@ -13,13 +13,12 @@ compute-sanitizer --tool memcheck --error-exitcode 9 $b/backend_tests --gtest_fi
 echo "memcheck: exit $? ($(grep -c 'ERROR SUMMARY: 0' /tmp/cs.txt) clean summaries)"
 tokens="11 12 13 <image> 21 22 23 24 <image> 31 32 33"
 for arch in qwen3vl qwen3vlmoe; do
-  # one mmproj for both (the same text width); make-model pairs --vision with qwen3vl
-  vision=(); [ $arch = qwen3vl ] && vision=(--vision qwen3vl-tiny --mmproj $w/mmproj.gguf)
   $b/sluice make-model --arch $arch --preset tiny --tokenizer devcarry/tok/tokenizer.json \
-    -o $w/$arch.gguf "${vision[@]}" 2>&1 | tail -1
+    -o $w/$arch.gguf --vision qwen3vl-tiny --mmproj $w/$arch-mmproj.gguf 2>&1 | tail -1
   for chunk in 512 16; do
+    rm -f $w/cpu.f32 $w/cuda.f32
     for dev in cpu cuda; do
-      $b/sluice logits -m $w/$arch.gguf --mmproj $w/mmproj.gguf --image devcarry/img/a.png \
+      $b/sluice logits -m $w/$arch.gguf --mmproj $w/$arch-mmproj.gguf --image devcarry/img/a.png \
         devcarry/img/b.png --tokens "$tokens" --max-num-batched-tokens $chunk --device $dev \
         -o $w/$dev.f32 2>&1 | tail -1
     done

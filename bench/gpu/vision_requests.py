@@ -27,9 +27,9 @@ def png(seed: int, size: int) -> bytes:
         chunk(b"IEND", b"")
 
 
-def ask(url: str, messages: list, max_tokens: int = 8) -> dict:
+def ask(url: str, messages: list, max_tokens: int = 8, **extra) -> dict:
     body = {"model": "m", "max_tokens": max_tokens, "temperature": 0, "logprobs": True, "top_logprobs": 3,
-            "stream": True, "stream_options": {"include_usage": True}, "messages": messages}
+            "stream": True, "stream_options": {"include_usage": True}, "messages": messages, **extra}
     req = urllib.request.Request(url + "/v1/chat/completions", json.dumps(body).encode(),
                                  {"Content-Type": "application/json"})
     t0 = time.perf_counter()
