@@ -49,4 +49,8 @@ ContentHash bytes_hash(std::span<const uint8_t> bytes) {
   return digest({bytes});
 }
 
+ContentHash tagged_hash(std::string_view tag, std::span<const uint8_t> bytes) {
+  return digest({std::span(reinterpret_cast<const uint8_t*>(tag.data()), tag.size()), bytes});
+}
+
 }  // namespace sluice::media

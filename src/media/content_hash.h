@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "media/image.h"
 
@@ -21,5 +22,8 @@ struct ContentHash {
 ContentHash content_hash(const Image& image);
 // The same digest over raw bytes (an encoded file: the key of decodes already done).
 ContentHash bytes_hash(std::span<const uint8_t> bytes);
+// The digest of `tag` then the bytes: keys of another kind than a file's bytes (a data URL's
+// text), which no file's digest can equal unless the file starts with the tag.
+ContentHash tagged_hash(std::string_view tag, std::span<const uint8_t> bytes);
 
 }  // namespace sluice::media

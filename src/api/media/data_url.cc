@@ -46,6 +46,17 @@ MediaFetchResult decode(std::string_view text, size_t max_bytes) {
 
 }  // namespace
 
+std::optional<std::string_view> data_url_base64(std::string_view url) {
+  if (url.size() < 5 || !iequals(url.substr(0, 5), "data:")) return std::nullopt;
+  const size_t comma = url.find(',');
+  if (comma == std::string_view::npos) return std::nullopt;
+  const std::string_view header = url.substr(5, comma - 5);
+  const size_t semicolon = header.rfind(';');
+  if (semicolon == std::string_view::npos || !iequals(header.substr(semicolon + 1), "base64"))
+    return std::nullopt;
+  return url.substr(comma + 1);
+}
+
 MediaFetchResult decode_data_url(std::string_view url, size_t max_bytes) {
   if (url.size() < 5 || !iequals(url.substr(0, 5), "data:"))
     return fetch_error(MediaFetchErrorKind::kBadUrl, url, "not a data URL", kDataUrlChars);

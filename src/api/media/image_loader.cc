@@ -1,7 +1,11 @@
 #include "api/media/image_loader.h"
 
+#include <functional>
+#include <memory>
 #include <span>
 
+#include "api/media/data_url.h"
+#include "api/media/image_memo.h"
 #include "api/media/media_fetch.h"
 #include "common/assert.h"
 #include "media/content_hash.h"
@@ -74,35 +78,61 @@ ImageInput image_input(const VisionTower& vision, media::Image decoded) {
   return im;
 }
 
+// A picture the memo has seen: its hash and size from there, its pixels (if the engine must run
+// the encoder) from `bytes_again`, which fetches or decodes its file once more.
+ImageInput remembered(const VisionTower& vision, const Preprocess& pre,
+                      const ImageMemo::Entry& seen, std::function<MediaBytes()> bytes_again) {
+  ImageInput im;
+  im.hash_lo = seen.pixels.low, im.hash_hi = seen.pixels.high;
+  size_as(vision, pre, seen.width, seen.height, im);
+  im.pixels = [bytes_again = std::move(bytes_again), pre] {
+    const MediaBytes bytes = bytes_again();
+    Result<media::Image> again = media::decode_image(std::span(bytes));
+    SLUICE_ASSERT(again.ok(), "a picture that decoded once decodes again");
+    return pre.pixels(pre.resized(std::move(*again)));
+  };
+  return im;
+}
+
 ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::string& where) {
   const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
   if (!vision)
     throw invalid(where + ": this model takes no images (serve it with --mmproj FILE)", "messages");
+  const Preprocess pre = preprocess_of(vision->config());
+  ImageMemo* memo = ctx.image_memo();
+  const size_t max_bytes = ctx.options.media.max_bytes;
+
+  // A data URL is known by its base64 text's digest: a repeat (an agent resends its screenshots
+  // every turn) is found without decoding it. The pixels are made only if the engine runs the
+  // encoder: a picture either cache holds costs a digest (and, the first time, its decoding).
+  const std::optional<std::string_view> base64 = data_url_base64(url);
+  std::optional<media::ContentHash> key;
+  if (memo && base64) {
+    key = media::tagged_hash(
+        "sluice data URL\n",
+        std::span(reinterpret_cast<const uint8_t*>(base64->data()), base64->size()));
+    if (const auto seen = memo->find(*key)) {
+      auto text = std::make_shared<const std::string>(url);
+      return remembered(*vision, pre, *seen, [text, max_bytes] {
+        MediaFetchResult again = decode_data_url(*text, max_bytes);
+        SLUICE_ASSERT(again.ok(), "a data URL that decoded once decodes again");
+        return std::move(again.bytes());
+      });
+    }
+  }
   MediaFetchResult fetched = fetch_media(url, ctx.options.media);
   if (!fetched) throw media_api_error(fetched.error(), "messages");
-  auto bytes = std::make_shared<const std::vector<uint8_t>>(std::move(fetched.bytes()));
-  const Preprocess pre = preprocess_of(vision->config());
-
-  // The pixels are made only when the engine runs the encoder: a picture either cache holds
-  // costs its digest (and, the first time, its decoding) and nothing more.
-  const media::ContentHash key = media::bytes_hash(*bytes);
-  ImageMemo* memo = ctx.image_memo();
-  if (const auto seen = memo ? memo->find(key) : std::nullopt) {
-    ImageInput im;
-    im.hash_lo = seen->pixels.low, im.hash_hi = seen->pixels.high;
-    size_as(*vision, pre, seen->width, seen->height, im);
-    im.pixels = [bytes, pre] {
-      Result<media::Image> again = media::decode_image(std::span(*bytes));
-      SLUICE_ASSERT(again.ok(), "a picture that decoded once decodes again");
-      return pre.pixels(pre.resized(std::move(*again)));
-    };
-    return im;
+  auto bytes = std::make_shared<const MediaBytes>(std::move(fetched.bytes()));
+  if (!key) {
+    key = media::bytes_hash(*bytes);
+    if (const auto seen = memo ? memo->find(*key) : std::nullopt)
+      return remembered(*vision, pre, *seen, [bytes] { return *bytes; });
   }
   Result<media::Image> decoded = media::decode_image(std::span(*bytes));
   if (!decoded) throw invalid(where + ": " + decoded.error(), "messages");
   const int width = decoded->width, height = decoded->height;
   ImageInput im = image_input(*vision, std::move(*decoded));
-  if (memo) memo->insert(key, {{.high = im.hash_hi, .low = im.hash_lo}, width, height});
+  if (memo) memo->insert(*key, {{.high = im.hash_hi, .low = im.hash_lo}, width, height});
   return im;
 }
 
