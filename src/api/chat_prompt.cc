@@ -159,21 +159,21 @@ HarmonyPromptOptions harmony_options(const ChatPromptInput& in) {
 
 }  // namespace
 
-ChatPrompt build_chat_prompt(const ModelContext& ctx, const ChatPromptInput& in) {
+// `in` by value: a request's messages (pictures as base64 among them) are moved here, not copied.
+ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in) {
   if (!ctx.chat_template)
     throw invalid("the model has no (usable) chat template; use /v1/completions", "messages");
   const Tokenizer& tok = ctx.model->tokenizer();
   ChatPrompt p;
   std::vector<ImagePart> parts;
-  ChatPromptInput with_images = in;
   const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
   if (vision) {
-    with_images.images = &parts;
-    with_images.load_video = [&](const std::string& url, const std::string& where) {
+    in.images = &parts;
+    in.load_video = [&](const std::string& url, const std::string& where) {
       return load_video(ctx, url, where, parts.size());
     };
   }
-  p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), with_images,
+  p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), in,
                             tok.bos_id() ? tok.token_text(*tok.bos_id()) : "",
                             tok.eos_id() ? tok.token_text(*tok.eos_id()) : "");
   if (parts.empty()) {

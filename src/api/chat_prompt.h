@@ -51,7 +51,7 @@ struct ChatPrompt {
 // placeholder tokens laid out as its processor does; a video part is its frames, as images.
 // Harmony templates (ctx.harmony_prompt) are rendered by harmony_prompt.h. strftime_now and the
 // harmony date read SLUICE_FIXED_DATE when it is set.
-ChatPrompt build_chat_prompt(const ModelContext& ctx, const ChatPromptInput& in);
+ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in);
 
 // The rendering step alone: with `tpl` (and the tokenizer's bos / eos texts), or harmony's
 // renderer when `tpl` is null.

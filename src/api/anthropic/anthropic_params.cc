@@ -450,7 +450,7 @@ AnthropicPromptTokens anthropic_prompt_tokens(const ModelContext& ctx, const Ant
   in.add_generation_prompt = true;
   AnthropicPromptTokens out;
   out.plan = std::make_shared<OutputPlan>(plan_chat_output(ctx, p.output, in));
-  ChatPrompt chat = build_chat_prompt(ctx, in);
+  ChatPrompt chat = build_chat_prompt(ctx, std::move(in));
   out.text = std::move(chat.text);
   out.images = std::move(chat.images);
   if (p.prefill.empty()) {

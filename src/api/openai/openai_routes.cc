@@ -159,7 +159,7 @@ void chat_completions(ModelContext& ctx, const Json& body, httplib::Response& re
   in.kwargs = std::move(r.template_kwargs);
   in.add_generation_prompt = r.add_generation_prompt;
   auto plan = std::make_shared<OutputPlan>(plan_chat_output(ctx, r.output, in));
-  ChatPrompt prompt = build_chat_prompt(ctx, in);
+  ChatPrompt prompt = build_chat_prompt(ctx, std::move(in));
   run_request(ctx, res, r, std::move(prompt.tokens), "messages", std::move(plan), prompt.text,
               std::move(prompt.images));
 }
@@ -185,7 +185,7 @@ void tokenize(ModelContext& ctx, const Json& body, httplib::Response& res) {
         throw invalid("chat_template_kwargs must be an object", "chat_template_kwargs");
       in.kwargs = *v;
     }
-    tokens = build_chat_prompt(ctx, in).tokens;
+    tokens = build_chat_prompt(ctx, std::move(in)).tokens;
   } else if (const Json* p = json_field(body, "prompt")) {
     EncodeOptions opts{.add_special = true, .parse_special = false};
     if (const Json* v = json_field(body, "add_special_tokens"))

@@ -69,7 +69,7 @@ PreparedResponse prepare(ModelContext& ctx, const Json& body, ResponsesEndpoint 
   }
   in.messages = chat_messages(p.conversation, instructions);
   p.plan = std::make_shared<OutputPlan>(plan_chat_output(ctx, p.r.output, in));
-  p.prompt = naming_input([&] { return build_chat_prompt(ctx, in); });
+  p.prompt = naming_input([&] { return build_chat_prompt(ctx, std::move(in)); });
   return p;
 }
 
