@@ -46,32 +46,39 @@ MediaFetchResult decode(std::string_view text, size_t max_bytes) {
 
 }  // namespace
 
-std::optional<std::string_view> data_url_base64(std::string_view url) {
-  if (url.size() < 5 || !iequals(url.substr(0, 5), "data:")) return std::nullopt;
-  const size_t comma = url.find(',');
-  if (comma == std::string_view::npos) return std::nullopt;
-  const std::string_view header = url.substr(5, comma - 5);
-  const size_t semicolon = header.rfind(';');
-  if (semicolon == std::string_view::npos || !iequals(header.substr(semicolon + 1), "base64"))
-    return std::nullopt;
-  return url.substr(comma + 1);
-}
+namespace {
 
-MediaFetchResult decode_data_url(std::string_view url, size_t max_bytes) {
-  if (url.size() < 5 || !iequals(url.substr(0, 5), "data:"))
-    return fetch_error(MediaFetchErrorKind::kBadUrl, url, "not a data URL", kDataUrlChars);
+// A data URL split at its comma: the base64 text, or why the URL is not one sluice takes.
+struct DataUrlParts {
+  std::string_view base64;
+  const char* refused = nullptr;
+};
+
+DataUrlParts split_data_url(std::string_view url) {
+  if (url.size() < 5 || !iequals(url.substr(0, 5), "data:")) return {{}, "not a data URL"};
   const size_t comma = url.find(',');
-  if (comma == std::string_view::npos)
-    return fetch_error(MediaFetchErrorKind::kBadUrl, url, "a data URL needs a ',' before its data",
-                       kDataUrlChars);
+  if (comma == std::string_view::npos) return {{}, "a data URL needs a ',' before its data"};
   // "image/png;base64": the last parameter must say base64 (percent-encoded data is not taken).
   const std::string_view header = url.substr(5, comma - 5);
   const size_t semicolon = header.rfind(';');
   if (semicolon == std::string_view::npos || !iequals(header.substr(semicolon + 1), "base64"))
-    return fetch_error(MediaFetchErrorKind::kBadUrl, url,
-                       "only base64 data URLs are supported (data:<type>;base64,<data>)",
-                       kDataUrlChars);
-  MediaFetchResult r = decode(url.substr(comma + 1), max_bytes);
+    return {{}, "only base64 data URLs are supported (data:<type>;base64,<data>)"};
+  return {url.substr(comma + 1)};
+}
+
+}  // namespace
+
+std::optional<std::string_view> data_url_base64(std::string_view url) {
+  const DataUrlParts parts = split_data_url(url);
+  if (parts.refused) return std::nullopt;
+  return parts.base64;
+}
+
+MediaFetchResult decode_data_url(std::string_view url, size_t max_bytes) {
+  const DataUrlParts parts = split_data_url(url);
+  if (parts.refused)
+    return fetch_error(MediaFetchErrorKind::kBadUrl, url, parts.refused, kDataUrlChars);
+  MediaFetchResult r = decode(parts.base64, max_bytes);
   if (r.ok()) return r;
   return fetch_error(r.error().kind, url, r.error().message, kDataUrlChars);
 }

@@ -1,12 +1,13 @@
 // Llama family: Llama 2/3.x (with llama3 RoPE scaling), SmolLM/SmolLM2, Mistral-style dense models.
 // Pre-norm decoder, GQA, RoPE, SiLU-gated MLP, no biases (unless config.json asks for them).
-//   x = embed(tokens), images' soft tokens spliced in (Qwen2-VL)
+//   x = embed(tokens), images' soft tokens spliced in (Qwen2-VL, Qwen3-VL)
 //   per layer: x += attention(attn_norm(x)) ; x += mlp(ffn_norm(x))
 //   logits = lm_head(norm(x[logit_rows]))
 #include "model/arch/llama.h"
 
 #include "model/arch/arch_spec.h"
 #include "model/blocks/attention.h"
+#include "model/blocks/deepstack.h"
 #include "model/blocks/embedding_splice.h"
 #include "model/blocks/logits.h"
 #include "model/blocks/mlp.h"
@@ -27,7 +28,10 @@ void pre_norm_decoder(const ForwardContext& f, MlpBlock mlp) {
     const float* next_norm = li + 1 < layers.size() ? f32(layers[li + 1].attn_norm) : nullptr;
     blocks::attention(f, r, f32(L.attn_norm), blocks::attention_weights(L),
                       f.kv.layer(static_cast<int64_t>(li)), f32(L.ffn_norm));
-    mlp(f, r, L, next_norm);
+    // Qwen3-VL's deepstack: image rows get a slice of their input after the first layers.
+    const bool deepstack = blocks::deepstack_after(f, static_cast<int64_t>(li));
+    mlp(f, r, L, deepstack ? nullptr : next_norm);
+    if (deepstack) blocks::add_deepstack(f, r, static_cast<int64_t>(li), next_norm);
   }
   blocks::logits(f, s.x);
 }

@@ -15,5 +15,7 @@ using MlpBlock = void (*)(const ForwardContext& f, blocks::Residual& r, const Pl
 void pre_norm_decoder(const ForwardContext& f, MlpBlock mlp);
 
 void llama_forward(const ForwardContext& f);
+// pre_norm_decoder with Qwen3 MoE's experts as every MLP (qwen3moe, qwen3vlmoe).
+void qwen3_moe_forward(const ForwardContext& f);
 
 }  // namespace sluice

@@ -8,8 +8,6 @@
 
 namespace sluice {
 
-namespace {
-
 void qwen3_moe_forward(const ForwardContext& f) {
   pre_norm_decoder(f, [](const ForwardContext& f, blocks::Residual& r, const PlacedLayer& L,
                          const float* next_norm) {
@@ -17,8 +15,6 @@ void qwen3_moe_forward(const ForwardContext& f) {
                     next_norm);
   });
 }
-
-}  // namespace
 
 const ArchSpec& qwen3_moe_arch() {
   static const ArchSpec spec{
