@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "api/http/client_socket.h"
 
@@ -32,10 +33,40 @@ void numeric_address(const sockaddr_storage& addr, socklen_t len, std::string& i
   port = std::atoi(serv);
 }
 
+constexpr size_t kBufferBytes = 256 * 1024;
+
+// Each connection is served on its own worker thread, one request (one stream) at a time.
+char* thread_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[kBufferBytes]);
+  return buffer.get();
+}
+
+// recv, retried on EINTR.
+ssize_t receive(int socket, char* into, size_t size, int flags) {
+  ssize_t n;
+  do n = recv(socket, into, size, flags);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
 }  // namespace
 
 SocketStream::SocketStream(int socket, int read_timeout_ms, int write_timeout_ms)
-    : socket_(socket), read_timeout_ms_(read_timeout_ms), write_timeout_ms_(write_timeout_ms) {}
+    : socket_(socket),
+      read_timeout_ms_(read_timeout_ms),
+      write_timeout_ms_(write_timeout_ms),
+      buffer_(thread_buffer()) {}
+
+ssize_t SocketStream::fill() {
+  // Bytes already queued are taken without a poll; only an empty socket waits.
+  ssize_t n = receive(socket_, buffer_, kBufferBytes, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (!wait_for(socket_, POLLIN, read_timeout_ms_)) return -1;
+    n = receive(socket_, buffer_, kBufferBytes, 0);
+  }
+  if (n > 0) offset_ = 0, size_ = static_cast<size_t>(n);
+  return n;
+}
 
 bool SocketStream::is_readable() const {
   return offset_ < size_ || wait_for(socket_, POLLIN, read_timeout_ms_);
@@ -46,17 +77,10 @@ bool SocketStream::is_writable() const {
 }
 
 ssize_t SocketStream::read(char* ptr, size_t size) {
-  if (offset_ == size_) {
-    if (!wait_for(socket_, POLLIN, read_timeout_ms_)) return -1;
-    ssize_t n;
-    do n = recv(socket_, buffer_.data(), buffer_.size(), 0);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) return n;
-    offset_ = 0;
-    size_ = static_cast<size_t>(n);
-  }
+  if (offset_ == size_)
+    if (const ssize_t got = fill(); got <= 0) return got;
   const size_t n = std::min(size, size_ - offset_);
-  std::memcpy(ptr, buffer_.data() + offset_, n);
+  std::memcpy(ptr, buffer_ + offset_, n);
   offset_ += n;
   return static_cast<ssize_t>(n);
 }

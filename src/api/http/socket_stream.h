@@ -1,10 +1,10 @@
 #pragma once
-// httplib's Stream over one client socket, read through a small buffer (httplib reads request
-// lines a byte at a time). is_writable() also fails once the client has closed, so a streamed
-// response stops at its next event instead of its next failed write.
+// httplib's Stream over one client socket, read through a buffer (httplib reads request lines a
+// byte at a time and bodies 4 KiB at a time): one recv takes whatever the kernel holds, up to
+// 256 KiB, so a large body costs few system calls. is_writable() also fails once the client has
+// closed, so a streamed response stops at its next event instead of its next failed write.
 #include <httplib.h>
 
-#include <array>
 #include <string>
 
 namespace sluice::api {
@@ -21,9 +21,12 @@ class SocketStream final : public httplib::Stream {
   int socket() const override { return socket_; }
 
  private:
+  // Refills buffer_; recv's result (0: the peer closed; -1: error or read timeout).
+  ssize_t fill();
+
   int socket_;
   int read_timeout_ms_, write_timeout_ms_;
-  std::array<char, 4096> buffer_;
+  char* buffer_;                  // the worker thread's receive buffer (one stream per thread)
   size_t offset_ = 0, size_ = 0;  // unread bytes are buffer_[offset_, size_)
 };
 
