@@ -64,6 +64,8 @@ struct ModelContext : std::enable_shared_from_this<ModelContext> {
   std::atomic<int>& in_flight() { return server ? server->in_flight : local_in_flight_; }
   // Pictures already decoded, shared by every model (null in tests without a server).
   ImageMemo* image_memo() const { return server ? &server->image_memo : nullptr; }
+  VideoMemo* video_memo() const { return server ? &server->video_memo : nullptr; }
+  MediaCounters* media_counters() const { return server ? &server->media : nullptr; }
 
  private:
   std::atomic<uint64_t> local_ids_{1};

@@ -91,6 +91,16 @@ std::string ServerMetrics::render(const std::vector<ModelSample>& models,
   out += "sluice_http_requests_in_flight " + std::to_string(server.in_flight) + "\n";
   header("sluice_server_draining", "gauge", "1 while shutting down (new requests get 503).");
   out += std::string("sluice_server_draining ") + (server.draining ? "1" : "0") + "\n";
+  header("sluice_media_decodes_total", "counter",
+         "Images and videos decoded (a memo's repeats are not decoded again).");
+  out += "sluice_media_decodes_total{kind=\"image\"} " + std::to_string(server.image_decodes) +
+         "\nsluice_media_decodes_total{kind=\"video\"} " + std::to_string(server.video_decodes) +
+         "\n";
+  header("sluice_media_memo_hits_total", "counter",
+         "Images and videos known by their bytes' digest, so neither decoded nor hashed again.");
+  out += "sluice_media_memo_hits_total{kind=\"image\"} " + std::to_string(server.image_memo_hits) +
+         "\nsluice_media_memo_hits_total{kind=\"video\"} " +
+         std::to_string(server.video_memo_hits) + "\n";
 
   auto labels = [](const ModelSample& m) { return "model=\"" + label_value(m.model) + "\""; };
   // One family: its header, then a sample per model for which `value` has one.
@@ -162,7 +172,7 @@ std::string ServerMetrics::render(const std::vector<ModelSample>& models,
   engine(
       "gauge", "sluice_state_snapshots_total", "Recurrent-state prefix snapshot slots.",
       [](E e) { return e.state_snapshots_total; }, hybrid);
-  auto vision = [](E e) { return e.encoder_cache_budget > 0; };
+  auto vision = [](E e) { return e.vision; };
   engine(
       "counter", "sluice_images_encoded_total", "Images run through the vision encoder.",
       [](E e) { return e.images_encoded; }, vision);

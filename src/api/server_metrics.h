@@ -49,6 +49,8 @@ class ServerMetrics {
   struct ServerGauges {
     int64_t in_flight = 0;  // requests admitted by the HTTP layer and not finished
     bool draining = false;  // shutting down: new requests get 503
+    // Media decoded, and media a memo knew (no decoding), by kind.
+    int64_t image_decodes = 0, image_memo_hits = 0, video_decodes = 0, video_memo_hits = 0;
   };
   // One model of the registry as /metrics shows it: every series carries model="<id>".
   struct ModelSample {

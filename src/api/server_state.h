@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "api/media/image_memo.h"
+#include "api/media/media_memo.h"
 #include "api/responses/response_store.h"
 #include "api/server_metrics.h"
 #include "api/server_options.h"
@@ -15,14 +15,22 @@ namespace sluice::api {
 
 class ModelRegistry;
 
+// How often media were decoded, and how often a memo spared it (by kind: image, video).
+struct MediaCounters {
+  std::atomic<int64_t> image_decodes{0}, image_memo_hits{0};
+  std::atomic<int64_t> video_decodes{0}, video_memo_hits{0};
+};
+
 struct ServerState {
   ServerState();
   ~ServerState();
   ServerOptions options;
   int64_t created = 0;  // unix time the server started
   std::unique_ptr<ModelRegistry> models;
-  ResponseStore responses;  // the Responses API's stored responses (store: true)
-  ImageMemo image_memo;     // content hashes of pictures already decoded
+  ResponseStore responses;     // the Responses API's stored responses (store: true)
+  ImageMemo image_memo{4096};  // content hashes of pictures already decoded
+  VideoMemo video_memo{256};   // and of videos' sampled frames
+  MediaCounters media;         // decodes and memo hits, for /metrics
   ServerMetrics metrics;
   std::atomic<bool> ready{false};     // /health: 503 until the models loaded at start are up
   std::atomic<bool> draining{false};  // graceful shutdown: new requests and /health get 503

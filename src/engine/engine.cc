@@ -616,6 +616,7 @@ void Engine::publish_metrics() {
     m.state_snapshots_held = state_pool_->num_snapshots_held();
   }
   if (encoder_cache_) {
+    m.vision = true;
     m.encoder_cache_hits = encoder_cache_->hits();
     m.encoder_cache_bytes = encoder_cache_->bytes();
     m.encoder_cache_entries = encoder_cache_->size();

@@ -40,6 +40,7 @@ struct EngineMetrics {
   int64_t state_slots_total = 0, state_slots_used = 0;
   int64_t state_snapshots_total = 0, state_snapshots_held = 0;
   // Vision models: images run through the encoder, encoder-cache hits, the cache's size.
+  bool vision = false;  // the model has a vision tower (its encoder cache may be off)
   int64_t images_encoded = 0, encoder_cache_hits = 0;
   int64_t encoder_cache_bytes = 0, encoder_cache_entries = 0, encoder_cache_budget = 0;
 };

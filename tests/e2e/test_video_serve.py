@@ -127,6 +127,7 @@ def clips() -> dict[str, bytes]:
         "three.mkv": lossless(three),
         "three_other.mkv": lossless(frames_of(2, 30)),  # same size and length, other pixels
         "cache.webm": vp9(frames_of(5, 30)),
+        "memo.mp4": h264(frames_of(6, 30)),
         "three.mp4": h264(three),
         "three.webm": vp9(three),
         "three.gif": gif(three),
@@ -248,6 +249,45 @@ def test_the_same_video_by_url_then_base64_is_a_hit_and_another_is_not(server, o
     assert cached(other) < full_prompt_hit(other.usage.prompt_tokens) - 2 * IMAGE_TOKENS
     encoded_other = server.metrics()["sluice_images_encoded_total"]
     assert encoded_other - after["sluice_images_encoded_total"] == 3
+
+
+def media_counts(server: SluiceServer) -> tuple[float, float]:
+    m = server.metrics()
+    return (m['sluice_media_decodes_total{kind="video"}'],
+            m['sluice_media_memo_hits_total{kind="video"}'])
+
+
+def test_a_repeated_video_is_not_decoded_again(server, oai, media, clips):
+    """The video memo: a data URL sent again is known by its base64 text, a URL by its fetched
+    bytes; neither is decoded again, and the repeat is the same full prefix hit."""
+    question = "What moves in this memo clip?"
+    for part in (video_part(data_url(clips["memo.mp4"])), video_part(media.url("/img/memo.mp4"))):
+        decodes, hits = media_counts(server)
+        first = chat(oai, [user(question, part)], max_tokens=6)
+        assert media_counts(server) == (decodes + 1, hits)
+        again = chat(oai, [user(question, part)], max_tokens=6)
+        assert media_counts(server) == (decodes + 1, hits + 1)
+        assert again.usage.prompt_tokens == first.usage.prompt_tokens
+        assert again.choices[0].message.content == first.choices[0].message.content
+        assert cached(again) == full_prompt_hit(again.usage.prompt_tokens)
+        question += " And by URL?"
+
+
+def test_a_remembered_video_is_decoded_again_when_no_cache_holds_its_frames(
+        sluice_bin, vision_model, clips):
+    """Without the prefix and encoder caches a repeat must run the encoder: the memo spares
+    the first decode only, the frames are decoded again (once) and the answer is the same."""
+    with vision_server(sluice_bin, vision_model, "--video-fps", "1", "--video-max-frames",
+                       str(MAX_FRAMES), "--max-images", str(MAX_IMAGES), "--no-prefix-cache",
+                       "--encoder-cache-memory", "0", "--deterministic") as s:
+        client = openai.OpenAI(base_url=s.base_url + "/v1", api_key="x", max_retries=0)
+        messages = [user("Describe it.", video_part(data_url(clips["memo.mp4"])))]
+        first = chat(client, messages, max_tokens=8)
+        again = chat(client, messages, max_tokens=8)
+        m = s.metrics()
+        assert media_counts(s) == (1, 1)
+        assert m["sluice_images_encoded_total"] == 6  # three frames, encoded both times
+        assert again.choices[0].message.content == first.choices[0].message.content
 
 
 # ---------------------------------------------------------------- 4. bad input

@@ -395,6 +395,13 @@ def test_same_image_by_url_then_base64_is_a_hit(server, oai, media, pictures):
     assert cached(second) == full_prompt_hit(second.usage.prompt_tokens) >= end
     after = server.metrics()
     assert after["sluice_images_encoded_total"] - before["sluice_images_encoded_total"] == 1
+    # The URL's file and the data URL's text are other memo keys: each decoded once, then known.
+    decodes = 'sluice_media_decodes_total{kind="image"}'
+    hits = 'sluice_media_memo_hits_total{kind="image"}'
+    assert after[decodes] - before[decodes] == 2
+    chat(oai, by_b64)
+    final = server.metrics()
+    assert (final[decodes], final[hits]) == (after[decodes], after[hits] + 1)
 
 
 def test_same_pixels_in_another_format_and_context_hit_the_encoder_cache(server, oai, pictures):

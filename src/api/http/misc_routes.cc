@@ -67,7 +67,10 @@ void register_misc_routes(httplib::Server& http, ServerState& server) {
         }
         samples.push_back(m);
       }
-      const ServerMetrics::ServerGauges gauges{server.in_flight.load(), server.draining.load()};
+      const MediaCounters& media = server.media;
+      const ServerMetrics::ServerGauges gauges{
+          server.in_flight.load(),      server.draining.load(),     media.image_decodes.load(),
+          media.image_memo_hits.load(), media.video_decodes.load(), media.video_memo_hits.load()};
       res.set_content(server.metrics.render(samples, gauges), "text/plain; version=0.0.4");
     });
   });

@@ -5,8 +5,8 @@
 #include <span>
 
 #include "api/media/data_url.h"
-#include "api/media/image_memo.h"
 #include "api/media/media_fetch.h"
+#include "api/media/media_memo.h"
 #include "common/assert.h"
 #include "media/content_hash.h"
 #include "media/decode.h"
@@ -78,28 +78,44 @@ ImageInput image_input(const VisionTower& vision, media::Image decoded) {
   return im;
 }
 
-// A picture the memo has seen: its hash and size from there, its pixels (if the engine must run
-// the encoder) from `bytes_again`, which fetches or decodes its file once more.
-ImageInput remembered(const VisionTower& vision, const Preprocess& pre,
-                      const ImageMemo::Entry& seen, std::function<MediaBytes()> bytes_again) {
+ImageInput remembered_image(const VisionTower& vision, const SeenPicture& seen,
+                            std::function<std::vector<float>()> pixels_again) {
   ImageInput im;
   im.hash_lo = seen.pixels.low, im.hash_hi = seen.pixels.high;
-  size_as(vision, pre, seen.width, seen.height, im);
-  im.pixels = [bytes_again = std::move(bytes_again), pre] {
-    const MediaBytes bytes = bytes_again();
-    Result<media::Image> again = media::decode_image(std::span(bytes));
-    SLUICE_ASSERT(again.ok(), "a picture that decoded once decodes again");
-    return pre.pixels(pre.resized(std::move(*again)));
-  };
+  size_as(vision, preprocess_of(vision.config()), seen.width, seen.height, im);
+  im.pixels = std::move(pixels_again);
   return im;
 }
+
+std::function<std::vector<float>(const media::Image&)> processor(const VisionConfig& c) {
+  return [pre = preprocess_of(c)](const media::Image& decoded) {
+    return pre.pixels(pre.resized(decoded));
+  };
+}
+
+namespace {
+
+// A picture the memo has seen, whose pixels (if the engine must run the encoder) come from
+// decoding `bytes_again()`: its file fetched or decoded once more.
+ImageInput remembered(const VisionTower& vision, const SeenPicture& seen,
+                      std::function<MediaBytes()> bytes_again) {
+  return remembered_image(
+      vision, seen, [bytes_again = std::move(bytes_again), process = processor(vision.config())] {
+        const MediaBytes bytes = bytes_again();
+        Result<media::Image> again = media::decode_image(std::span(bytes));
+        SLUICE_ASSERT(again.ok(), "a picture that decoded once decodes again");
+        return process(*again);
+      });
+}
+
+}  // namespace
 
 ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::string& where) {
   const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
   if (!vision)
     throw invalid(where + ": this model takes no images (serve it with --mmproj FILE)", "messages");
-  const Preprocess pre = preprocess_of(vision->config());
   ImageMemo* memo = ctx.image_memo();
+  MediaCounters* counters = ctx.media_counters();
   const size_t max_bytes = ctx.options.media.max_bytes;
 
   // A data URL is known by its base64 text's digest: a repeat (an agent resends its screenshots
@@ -112,8 +128,9 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
         "sluice data URL\n",
         std::span(reinterpret_cast<const uint8_t*>(base64->data()), base64->size()));
     if (const auto seen = memo->find(*key)) {
+      if (counters) ++counters->image_memo_hits;
       auto text = std::make_shared<const std::string>(url);
-      return remembered(*vision, pre, *seen, [text, max_bytes] {
+      return remembered(*vision, *seen, [text, max_bytes] {
         MediaFetchResult again = decode_data_url(*text, max_bytes);
         SLUICE_ASSERT(again.ok(), "a data URL that decoded once decodes again");
         return std::move(again.bytes());
@@ -125,9 +142,12 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
   auto bytes = std::make_shared<const MediaBytes>(std::move(fetched.bytes()));
   if (!key) {
     key = media::bytes_hash(*bytes);
-    if (const auto seen = memo ? memo->find(*key) : std::nullopt)
-      return remembered(*vision, pre, *seen, [bytes] { return *bytes; });
+    if (const auto seen = memo ? memo->find(*key) : std::nullopt) {
+      if (counters) ++counters->image_memo_hits;
+      return remembered(*vision, *seen, [bytes] { return *bytes; });
+    }
   }
+  if (counters) ++counters->image_decodes;
   Result<media::Image> decoded = media::decode_image(std::span(*bytes));
   if (!decoded) throw invalid(where + ": " + decoded.error(), "messages");
   const int width = decoded->width, height = decoded->height;

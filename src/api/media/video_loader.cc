@@ -1,9 +1,14 @@
 #include "api/media/video_loader.h"
 
+#include <memory>
+#include <mutex>
 #include <span>
 
+#include "api/media/data_url.h"
 #include "api/media/image_loader.h"
 #include "api/media/media_fetch.h"
+#include "common/assert.h"
+#include "media/content_hash.h"
 #include "media/decode_video.h"
 
 namespace sluice::api {
@@ -14,6 +19,71 @@ ApiError too_many_images(size_t count, int64_t limit) {
                      std::to_string(limit) + " (--max-images)",
                  "messages");
 }
+
+namespace {
+
+media::FrameSampling sampling_of(const VideoOptions& vo) {
+  return {.fps = vo.fps, .max_frames = vo.max_frames};
+}
+
+media::VideoLimits limits_of(const VideoOptions& vo) {
+  media::VideoLimits limits;
+  limits.max_duration_s = vo.max_duration_s;
+  limits.timeout_s = vo.decode_timeout_s;
+  return limits;
+}
+
+// A memo key: the sampling (which decides the frames) tagged onto the video's text or bytes.
+media::ContentHash video_key(const VideoOptions& vo, std::string_view kind, std::string_view data) {
+  const std::string tag = "sluice video " + std::string(kind) + "\nfps " + std::to_string(vo.fps) +
+                          " max_frames " + std::to_string(vo.max_frames) + "\n";
+  return media::tagged_hash(tag,
+                            std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+}
+
+// A remembered video's frames, decoded again at most once, when the engine first needs the
+// pixels of one of them (its encoder cache lost them).
+class FramesAgain {
+ public:
+  FramesAgain(std::function<MediaBytes()> bytes_again, const VisionConfig& c,
+              const VideoOptions& vo, size_t count)
+      : bytes_again_(std::move(bytes_again)), process_(processor(c)), vo_(vo), count_(count) {}
+
+  std::vector<float> pixels(size_t i) {
+    std::call_once(once_, [this] {
+      const MediaBytes bytes = bytes_again_();
+      media::VideoLimits limits = limits_of(vo_);
+      limits.timeout_s = 86400;  // it decoded in time once; a busy server must not fail it now
+      const Status decoded = media::decode_video(
+          std::span(bytes), sampling_of(vo_), limits,
+          [&](double, media::Image frame) { frames_.push_back(process_(frame)); });
+      SLUICE_ASSERT(decoded.ok() && frames_.size() == count_,
+                    "a video that decoded once decodes again to as many frames");
+    });
+    return frames_[i];
+  }
+
+ private:
+  std::function<MediaBytes()> bytes_again_;
+  std::function<std::vector<float>(const media::Image&)> process_;
+  VideoOptions vo_;
+  size_t count_;
+  std::once_flag once_;
+  std::vector<std::vector<float>> frames_;  // [3, height, width] each
+};
+
+std::vector<ImageInput> remembered_video(const VisionTower& vision, const VideoOptions& vo,
+                                         const std::vector<SeenPicture>& seen,
+                                         std::function<MediaBytes()> bytes_again) {
+  auto again =
+      std::make_shared<FramesAgain>(std::move(bytes_again), vision.config(), vo, seen.size());
+  std::vector<ImageInput> frames;
+  for (size_t i = 0; i < seen.size(); ++i)
+    frames.push_back(remembered_image(vision, seen[i], [again, i] { return again->pixels(i); }));
+  return frames;
+}
+
+}  // namespace
 
 std::vector<ImageInput> load_video(const ModelContext& ctx, std::string_view url,
                                    const std::string& where, size_t images_before) {
@@ -30,25 +100,58 @@ std::vector<ImageInput> load_video(const ModelContext& ctx, std::string_view url
   const VideoOptions& vo = ctx.options.video;
   if (static_cast<int64_t>(images_before) >= ctx.options.max_images)
     throw too_many_images(images_before + 1, ctx.options.max_images);
+  VideoMemo* memo = ctx.video_memo();
+  MediaCounters* counters = ctx.media_counters();
+  auto checked = [&](std::vector<ImageInput> frames) {
+    if (static_cast<int64_t>(images_before + frames.size()) > ctx.options.max_images)
+      throw too_many_images(images_before + frames.size(), ctx.options.max_images);
+    return frames;
+  };
+
+  // As for images: a data URL is known by its base64 text, anything else by its fetched bytes;
+  // a video seen before is neither decoded nor hashed frame by frame again.
+  std::optional<media::ContentHash> key;
+  if (const auto base64 = data_url_base64(url); memo && base64) {
+    key = video_key(vo, "data URL", *base64);
+    if (const auto seen = memo->find(*key)) {
+      if (counters) ++counters->video_memo_hits;
+      auto text = std::make_shared<const std::string>(url);
+      return checked(remembered_video(*vision, vo, *seen, [text, max = vo.max_bytes] {
+        MediaFetchResult again = decode_data_url(*text, max);
+        SLUICE_ASSERT(again.ok(), "a data URL that decoded once decodes again");
+        return std::move(again.bytes());
+      }));
+    }
+  }
   MediaFetchOptions fetch = ctx.options.media;
   fetch.max_bytes = vo.max_bytes;
   MediaFetchResult fetched = fetch_media(url, fetch);
   if (!fetched) throw media_api_error(fetched.error(), "messages");
+  auto bytes = std::make_shared<const MediaBytes>(std::move(fetched.bytes()));
+  if (memo && !key) {
+    key = video_key(vo, "file",
+                    std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+    if (const auto seen = memo->find(*key)) {
+      if (counters) ++counters->video_memo_hits;
+      return checked(remembered_video(*vision, vo, *seen, [bytes] { return *bytes; }));
+    }
+  }
 
-  media::VideoLimits limits;
-  limits.max_duration_s = vo.max_duration_s;
-  limits.timeout_s = vo.decode_timeout_s;
+  if (counters) ++counters->video_decodes;
   std::vector<ImageInput> frames;
+  std::vector<SeenPicture> seen;
   // Each frame is sized as it comes out of the decoder: a request holds at most
   // --video-max-frames frames of the encoder's size, never the video's.
-  const Status decoded =
-      media::decode_video(std::span(fetched.bytes()), {.fps = vo.fps, .max_frames = vo.max_frames},
-                          limits, [&](double, media::Image frame) {
-                            frames.push_back(image_input(*vision, std::move(frame)));
-                          });
+  const Status decoded = media::decode_video(
+      std::span(*bytes), sampling_of(vo), limits_of(vo), [&](double, media::Image frame) {
+        const int width = frame.width, height = frame.height;
+        frames.push_back(image_input(*vision, std::move(frame)));
+        seen.push_back(
+            {{.high = frames.back().hash_hi, .low = frames.back().hash_lo}, width, height});
+      });
   if (!decoded) throw invalid(where + ": " + decoded.message(), "messages");
-  if (static_cast<int64_t>(images_before + frames.size()) > ctx.options.max_images)
-    throw too_many_images(images_before + frames.size(), ctx.options.max_images);
+  frames = checked(std::move(frames));
+  if (memo) memo->insert(*key, std::move(seen));
   return frames;
 }
 

@@ -44,7 +44,8 @@ TEST(ServerMetrics, HistogramsAreCumulativeAndLabelled) {
   mm.e2e_s.observe(3);
   mm.e2e_s.observe(1000);
   const std::string text =
-      m.render({{"m", &mm, nullptr, true}}, {.in_flight = 2, .draining = true});
+      m.render({{"m", &mm, nullptr, true}},
+               {.in_flight = 2, .draining = true, .image_decodes = 5, .video_memo_hits = 3});
   EXPECT_TRUE(
       has_line(text, R"(sluice_e2e_request_latency_seconds_bucket{model="m",le="0.25"} 1)"));
   EXPECT_TRUE(has_line(text, R"(sluice_e2e_request_latency_seconds_bucket{model="m",le="5"} 2)"));
@@ -53,6 +54,9 @@ TEST(ServerMetrics, HistogramsAreCumulativeAndLabelled) {
   EXPECT_TRUE(has_line(text, R"(sluice_e2e_request_latency_seconds_count{model="m"} 3)"));
   EXPECT_TRUE(has_line(text, "sluice_http_requests_in_flight 2"));
   EXPECT_TRUE(has_line(text, "sluice_server_draining 1"));
+  EXPECT_TRUE(has_line(text, R"(sluice_media_decodes_total{kind="image"} 5)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_media_decodes_total{kind="video"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(sluice_media_memo_hits_total{kind="video"} 3)"));
 }
 
 // Two models: each family's header once, then one sample per model; engine series only for a

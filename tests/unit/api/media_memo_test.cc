@@ -1,5 +1,5 @@
-// Pictures already decoded, by their bytes' digest: found again, least recently used out first.
-#include "api/media/image_memo.h"
+// Media already decoded, by their bytes' digest: found again, least recently used out first.
+#include "api/media/media_memo.h"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +26,18 @@ TEST(ImageMemo, FindsWhatItKeptAndForgetsTheLeastRecentlyUsed) {
   EXPECT_EQ(one->width, 10);
   EXPECT_TRUE(memo.find(key(3)));
   EXPECT_NE(key(1), key(2));
+}
+
+TEST(VideoMemo, KeepsEachVideosFramesInOrderAndReplacesOnInsert) {
+  VideoMemo memo(4);
+  memo.insert(key(1), {{{1, 1}, 10, 20}, {{2, 2}, 10, 20}});
+  const auto frames = memo.find(key(1));
+  ASSERT_TRUE(frames);
+  ASSERT_EQ(frames->size(), 2u);
+  EXPECT_EQ((*frames)[1].pixels, (media::ContentHash{2, 2}));
+  memo.insert(key(1), {{{3, 3}, 5, 6}});
+  EXPECT_EQ(memo.find(key(1))->size(), 1u);
+  EXPECT_FALSE(memo.find(key(2)));
 }
 
 }  // namespace
