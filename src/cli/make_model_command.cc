@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "cli/commands.h"
 #include "common/env.h"
@@ -24,7 +25,8 @@ struct MakeModelOptions {
   int group_size = 64;
   uint64_t seed = 0;
   int layers = 0;
-  // VLMs (gemma3, qwen2): a vision preset and where its mmproj GGUF goes.
+  // VLMs (gemma3, qwen2vl, qwen3vl, ...): a vision preset and, for GGUF formats, where its mmproj
+  // GGUF goes (a directory format holds the tower itself).
   std::string vision, mmproj, mmproj_type = "f16";
   int vision_layers = 0;
 };
@@ -57,14 +59,33 @@ int make_bert(const MakeModelOptions& o) {
   return 0;
 }
 
-// The vision tower of a VLM: an mmproj GGUF projecting to the text model's width.
-int make_mmproj(const MakeModelOptions& o, int64_t text_hidden) {
+// The --vision preset's tower projecting to the text model's width, --vision-layers applied.
+Result<VisionConfig> tower_config(const MakeModelOptions& o, int64_t text_hidden) {
   auto vc = vision_preset(o.vision, text_hidden);
-  if (!vc) return fail(vc.error());
+  if (!vc) return vc;
   if (o.vision_layers > 0) {  // Qwen3-VL: the DeepStack layers the shorter tower still has
     vc->num_layers = o.vision_layers;
     std::erase_if(vc->deepstack_layers, [&](int64_t i) { return i >= vc->num_layers; });
   }
+  return vc;
+}
+
+// The vision tower of a VLM directory (config.json already there): its tensors, vision_config
+// and preprocessor_config.json, by the vision side's writer (convert/synthetic_vision.h:
+//   write_hf_vision_tower(vc, HfVisionWriteOptions{.mlx = mlx, .seed = o.seed,
+//                                                  .float_dtype = o.dtype}, o.out)).
+// Until that writer is in this tree, a directory with --vision ends here with an error.
+int write_directory_tower(const MakeModelOptions& o, const VisionConfig& vc, bool mlx) {
+  (void)vc, (void)mlx;
+  return fail("[make-model] " + o.out +
+              ": the text model is written; writing the vision tower into a directory needs "
+              "write_hf_vision_tower, which this build lacks");
+}
+
+// The vision tower of a VLM: an mmproj GGUF projecting to the text model's width.
+int make_mmproj(const MakeModelOptions& o, int64_t text_hidden) {
+  auto vc = tower_config(o, text_hidden);
+  if (!vc) return fail(vc.error());
   MmprojWriteOptions m;
   m.seed = o.seed;
   m.name = "sluice-synthetic-mmproj-" + o.vision;
@@ -82,6 +103,9 @@ int make_mmproj(const MakeModelOptions& o, int64_t text_hidden) {
 
 int make_model(const MakeModelOptions& o) {
   if (o.arch == "bert") return make_bert(o);
+  auto format = parse_output_format(o.format);
+  if (!format) return fail(format.error());
+  const bool gguf = is_gguf_format(*format);
   if (!o.vision.empty()) {
     const bool qwen3 = o.vision.rfind("qwen3vl", 0) == 0;
     const bool qwen = !qwen3 && o.vision.rfind("qwen", 0) == 0;
@@ -94,18 +118,20 @@ int make_model(const MakeModelOptions& o) {
     if (qwen3 && o.arch != "qwen3vl" && o.arch != "qwen3vlmoe" && o.arch != "qwen3")
       return fail("[make-model] --vision " + o.vision +
                   " applies to --arch qwen3vl, qwen3vlmoe or qwen3");
-    if (o.mmproj.empty()) return fail("[make-model] --vision needs --mmproj FILE.gguf");
+    if (gguf && o.mmproj.empty()) return fail("[make-model] --vision needs --mmproj FILE.gguf");
+    if (!gguf && !o.mmproj.empty())
+      return fail("[make-model] --mmproj applies to GGUF formats (a directory holds its tower)");
+    if (!gguf && o.arch == "qwen3")
+      return fail("[make-model] a Qwen3-VL directory's language model is --arch qwen3vl");
     if (o.mmproj_type != "f32" && o.mmproj_type != "f16" && o.mmproj_type != "q8_0")
       return fail("[make-model] --mmproj-type must be f32, f16 or q8_0");
   }
   if (o.head != "embedding") return fail("[make-model] --head applies to --arch bert only");
-  auto format = parse_output_format(o.format);
-  if (!format) return fail(format.error());
-  if ((o.arch == "qwen2vl" || o.arch == "qwen3vl" || o.arch == "qwen3vlmoe") &&
-      o.format.rfind("gguf", 0) != 0)
-    return fail("[make-model] " + o.arch +
-                " is written as llama.cpp's GGUF only (--format gguf-*)");
+  const bool mlx = *format == OutputFormat::kMlx4 || *format == OutputFormat::kMlx8;
+  // Qwen-VL language models exist only inside VLMs; Gemma 3's is one when it has a tower.
+  const bool vlm_arch = o.arch == "qwen2vl" || o.arch == "qwen3vl" || o.arch == "qwen3vlmoe";
   WriteOptions w;
+  w.vlm = !gguf && (vlm_arch || (o.arch == "gemma3" && !o.vision.empty()));
   w.format = *format;
   w.group_size = o.group_size;
   w.float_dtype = o.dtype;
@@ -118,13 +144,16 @@ int make_model(const MakeModelOptions& o) {
   auto config = preset_config(o.preset, o.arch, *vocab);
   if (!config) return fail(config.error());
   if (o.layers > 0) config->num_layers = o.layers;
-  if (config->arch->deepstack && !o.vision.empty()) {
-    // The text model takes one deepstack slice per DeepStack merger of the tower it is paired with.
-    auto vc = vision_preset(o.vision, config->hidden_size);
+  std::optional<VisionConfig> tower;
+  if (!o.vision.empty()) {
+    auto vc = tower_config(o, config->hidden_size);
     if (!vc) return fail(vc.error());
-    const int64_t tower_layers = o.vision_layers > 0 ? o.vision_layers : vc->num_layers;
-    config->num_deepstack_layers =
-        std::ranges::count_if(vc->deepstack_layers, [&](int64_t i) { return i < tower_layers; });
+    tower = *vc;
+    w.mm_tokens_per_image = vc->tokens_per_image();
+  }
+  if (config->arch->deepstack && tower) {
+    // The text model takes one deepstack slice per DeepStack merger of the tower it is paired with.
+    config->num_deepstack_layers = tower->num_deepstack();
     if (config->num_deepstack_layers >= config->num_layers)
       return fail("[make-model] the tower's DeepStack layers outnumber the text model's layers");
   }
@@ -137,7 +166,8 @@ int make_model(const MakeModelOptions& o) {
   std::fprintf(stderr, "wrote %s (%s, %s, %lld layers, hidden %lld, vocab %lld)\n", o.out.c_str(),
                o.arch.c_str(), o.format.c_str(), static_cast<long long>(c.num_layers),
                static_cast<long long>(c.hidden_size), static_cast<long long>(c.vocab_size));
-  return o.vision.empty() ? 0 : make_mmproj(o, c.hidden_size);
+  if (!tower) return 0;
+  return gguf ? make_mmproj(o, c.hidden_size) : write_directory_tower(o, *tower, mlx);
 }
 
 }  // namespace
@@ -177,10 +207,11 @@ Command register_make_model_command(CLI::App& app) {
   cmd->add_option("--layers", o->layers, "Override the preset's layer count");
   cmd->add_option(
       "--vision", o->vision,
-      "Also write a vision tower as llama.cpp's mmproj GGUF: gemma3: tiny or gemma3-4b; qwen2vl: "
-      "qwen25vl-tiny or qwen25vl-7b (Qwen2.5-VL's); qwen3vl, qwen3vlmoe or qwen3: qwen3vl-tiny, "
-      "qwen3vl-4b or qwen3vl-8b (Qwen3-VL's)");
-  cmd->add_option("--mmproj", o->mmproj, "Output mmproj .gguf of --vision");
+      "Also write a vision tower (GGUF formats: as llama.cpp's mmproj GGUF; directory formats: "
+      "inside the transformers / mlx-vlm VLM directory): gemma3: tiny or gemma3-4b; qwen2vl: "
+      "qwen25vl-tiny or qwen25vl-7b (Qwen2.5-VL's); qwen3vl, qwen3vlmoe or qwen3 (GGUF): "
+      "qwen3vl-tiny, qwen3vl-4b or qwen3vl-8b (Qwen3-VL's)");
+  cmd->add_option("--mmproj", o->mmproj, "Output mmproj .gguf of --vision (GGUF formats)");
   cmd->add_option("--mmproj-type", o->mmproj_type,
                   "The mmproj's matrices: f32, f16 or q8_0 (the converter's --outtype)")
       ->capture_default_str();

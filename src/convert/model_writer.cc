@@ -8,6 +8,7 @@
 
 #include "common/half.h"
 #include "convert/gguf_tokenizer_metadata.h"
+#include "convert/hf_vlm_layout.h"
 #include "convert/hybrid_gguf.h"
 #include "convert/quantize.h"
 #include "formats/gguf.h"
@@ -132,6 +133,14 @@ nlohmann::json hf_config_json(const ModelConfig& c, const WriteOptions& o) {
         {"low_freq_factor", c.rope_scaling.low_freq_factor},
         {"high_freq_factor", c.rope_scaling.high_freq_factor},
         {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
+  }
+  if (c.mrope()) {  // M-RoPE's sections, as Qwen3-VL (interleaved) and Qwen2.5-VL publish them
+    const nlohmann::json sections = {c.rope_sections[0], c.rope_sections[1], c.rope_sections[2]};
+    if (c.rope_sections_interleaved)
+      j["rope_scaling"] = {
+          {"rope_type", "default"}, {"mrope_section", sections}, {"mrope_interleaved", true}};
+    else  // mlx-vlm requires "type"
+      j["rope_scaling"] = {{"type", "mrope"}, {"mrope_section", sections}};
   }
   if (o.format == OutputFormat::kSafetensorsMxfp4) {  // as transformers writes gpt-oss
     j["quantization_config"] = {{"quant_method", "mxfp4"},
@@ -299,10 +308,11 @@ std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
 
 // Hugging Face gpt-oss: gate and up fused input-major, gate_up_proj [E, c, 2r] (gate columns
 // even, up odd) and down_proj [E, c, r]; experts' biases gate_up_proj_bias [E, 2r] likewise.
+// halves: Qwen3-VL-MoE's order instead (the gate's r columns, then the up's).
 // gate: the gate tensor (and its bias); up: the up one (null when writing down_proj).
-void add_gpt_oss_hf_experts(const std::string& head, const TensorSpec& t,
-                            const std::vector<float>& gate, const std::vector<float>* up,
-                            const WriteOptions& o, std::vector<SafetensorsWriteTensor>& out) {
+void add_fused_hf_experts(const std::string& head, const TensorSpec& t,
+                          const std::vector<float>& gate, const std::vector<float>* up, bool halves,
+                          const WriteOptions& o, std::vector<SafetensorsWriteTensor>& out) {
   const bool bias = t.kind == TensorSpec::Kind::kBias;
   const int64_t E = bias ? t.rows : t.experts, r = bias ? t.cols : t.rows / E;
   const int64_t c = bias ? 1 : t.cols, parts = up ? 2 : 1;
@@ -311,7 +321,8 @@ void add_gpt_oss_hf_experts(const std::string& head, const TensorSpec& t,
     for (int64_t i = 0; i < r; ++i)
       for (int64_t k = 0; k < c; ++k)
         for (int64_t p = 0; p < parts; ++p)
-          fused[((e * c + k) * r + i) * parts + p] = (p ? *up : gate)[(e * r + i) * c + k];
+          fused[halves ? ((e * c + k) * parts + p) * r + i : ((e * c + k) * r + i) * parts + p] =
+              (p ? *up : gate)[(e * r + i) * c + k];
   const std::string name = head + ".experts." + (up ? "gate_up_proj" : "down_proj");
   out.push_back({bias ? name + "_bias" : name, o.float_dtype,
                  bias ? std::vector<int64_t>{E, parts * r} : std::vector<int64_t>{E, c, parts * r},
@@ -389,10 +400,15 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
                           : o.float_dtype == "F16" ? MlxScaleType::F16
                                                    : MlxScaleType::BF16;
   std::vector<SafetensorsWriteTensor> out_tensors;
-  const bool gpt_oss_hf = c.attention_sinks && !mlx;
+  const VlmFamily* vlm = o.vlm ? vlm_family_of(*c.arch) : nullptr;
+  if (o.vlm && !vlm)
+    return Status::error("make-model", c.arch->name + " is not the language model of a VLM");
+  // Experts fused, as transformers stores gpt-oss and Qwen3-VL-MoE's published files do.
+  const bool qwen3vl_experts = vlm && c.num_experts > 0;
+  const bool fused_hf = (c.attention_sinks || qwen3vl_experts) && !mlx;
   for (const TensorSpec& t : tensors) {
     const size_t at = t.name.find(".experts.");
-    if (gpt_oss_hf && at != std::string::npos) {  // fused, as transformers stores gpt-oss
+    if (fused_hf && at != std::string::npos) {
       if (t.name.find("up_proj") != std::string::npos) continue;  // written with gate_proj
       const bool down = t.name.find("down_proj") != std::string::npos;
       const std::vector<float> gate = produce(t);
@@ -407,7 +423,8 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
           return Status::error("make-model", t.name + ": columns are not a multiple of 32");
         add_gpt_oss_mxfp4_experts(t.name.substr(0, at), t, gate, down ? nullptr : &up, out_tensors);
       } else {
-        add_gpt_oss_hf_experts(t.name.substr(0, at), t, gate, down ? nullptr : &up, o, out_tensors);
+        add_fused_hf_experts(t.name.substr(0, at), t, gate, down ? nullptr : &up, qwen3vl_experts,
+                             o, out_tensors);
       }
       continue;
     }
@@ -448,9 +465,27 @@ Status write_safetensors_dir(const ModelConfig& c, const std::vector<TensorSpec>
       out_tensors.push_back({t.name, o.float_dtype, shape, float_bytes(v, o.float_dtype)});
     }
   }
+  nlohmann::json config = hf_config_json(c, o);
+  if (vlm) {
+    VlmConfigOptions vo;
+    vo.tokenizer_path = o.tokenizer_path;
+    vo.torch_dtype = config["torch_dtype"];
+    vo.mm_tokens_per_image = o.mm_tokens_per_image;
+    if (mlx) vo.quantization = config["quantization"], vo.quantization["mode"] = "affine";
+    SLUICE_ASSIGN_OR_RETURN(config, hf_vlm_config_json(c, *vlm, std::move(config), vo));
+    // mlx-vlm's Gemma 3 always has a head: the tied embedding's copy (language.py's sanitize).
+    if (mlx && c.tie_word_embeddings && vlm->model_type == "gemma3") {
+      std::vector<SafetensorsWriteTensor> head;
+      for (const SafetensorsWriteTensor& w : out_tensors)
+        if (w.name.rfind("model.embed_tokens.", 0) == 0)
+          head.push_back({"lm_head." + w.name.substr(19), w.dtype, w.shape, w.bytes});
+      out_tensors.insert(out_tensors.end(), head.begin(), head.end());
+    }
+    for (SafetensorsWriteTensor& w : out_tensors) w.name = vlm_tensor_name(*vlm, mlx, w.name);
+  }
   SLUICE_RETURN_IF_ERROR(
       write_safetensors(out + "/model.safetensors", out_tensors, {{"format", mlx ? "mlx" : "pt"}}));
-  std::ofstream(out + "/config.json") << hf_config_json(c, o).dump(2) << "\n";
+  std::ofstream(out + "/config.json") << config.dump(2) << "\n";
   fs::copy_file(o.tokenizer_path, out + "/tokenizer.json", fs::copy_options::overwrite_existing,
                 ec);
   if (ec) return Status::error("make-model", "copying tokenizer.json: " + ec.message());
@@ -471,6 +506,8 @@ Status write_model(const ModelConfig& c, const std::vector<TensorSpec>& tensors,
   if (o.format == OutputFormat::kSafetensorsMxfp4 && !c.attention_sinks)
     return Status::error("make-model", "safetensors-mxfp4 is gpt-oss's published layout only");
   if (is_gguf_format(o.format)) return write_gguf(c, tensors, produce, o, out);
+  if (c.mrope() && (!c.rope_scaling.type.empty() || c.rope_sections[3] != 0))
+    return Status::error("make-model", "config.json holds M-RoPE of three sections, unscaled");
   return write_safetensors_dir(c, tensors, produce, o, out);
 }
 

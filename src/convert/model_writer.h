@@ -33,6 +33,11 @@ struct WriteOptions {
   std::string float_dtype = "BF16";  // safetensors/MLX float tensors: BF16, F16 or F32
   std::string tokenizer_path;        // tokenizer.json (tokenizer_config.json beside it) or a GGUF
   std::string name = "sluice-synthetic";
+  // Directory formats: write the language model of a vision-language directory in its family's
+  // layout (convert/hf_vlm_layout.h; gemma3, qwen2vl, qwen3vl, qwen3vlmoe), transformers' for
+  // safetensors-bf16, mlx-vlm's for mlx-4/8; mm_tokens_per_image: Gemma 3's, from the tower.
+  bool vlm = false;
+  int64_t mm_tokens_per_image = 0;
 };
 
 using TensorProducer = std::function<std::vector<float>(const TensorSpec&)>;

@@ -7,6 +7,7 @@
 #include "formats/gguf.h"
 #include "model/arch/arch_spec.h"
 #include "model/hybrid_config.h"
+#include "model/vlm_config.h"
 
 namespace sluice {
 
@@ -37,11 +38,13 @@ Result<float> json_float(const nlohmann::json& j, const char* key, float fallbac
   return it->get<float>();
 }
 
-Status parse_rope_scaling(const nlohmann::json& rs, RopeScaling* out, const std::string& where) {
+// mrope: M-RoPE's "type" in Qwen2-VL files (plain RoPE per section, no scaling).
+Status parse_rope_scaling(const nlohmann::json& rs, RopeScaling* out, bool mrope,
+                          const std::string& where) {
   if (rs.is_null()) return Status::ok();
   if (!rs.is_object()) return bad(where, "rope_scaling is not an object");
   std::string type = rs.value("rope_type", rs.value("type", std::string()));
-  if (type.empty() || type == "default") return Status::ok();
+  if (type.empty() || type == "default" || (mrope && type == "mrope")) return Status::ok();
   if (type != "linear" && type != "llama3" && type != "yarn")
     return bad(where,
                "unsupported rope_scaling type '" + type + "' (supported: linear, llama3, yarn)");
@@ -68,8 +71,31 @@ Status parse_rope_scaling(const nlohmann::json& rs, RopeScaling* out, const std:
   return Status::ok();
 }
 
+// M-RoPE's sections (pairs turned by the time, row and column positions) from rope_scaling or
+// rope_parameters; transformers' modeling defaults where the file names none.
+Status mrope_from_hf(const nlohmann::json* rs, ModelConfig& c, const std::string& where) {
+  std::vector<int64_t> s = c.arch->interleaved_mrope ? std::vector<int64_t>{24, 20, 20}
+                                                     : std::vector<int64_t>{16, 24, 24};
+  if (rs && rs->is_object() && rs->contains("mrope_section")) {
+    const nlohmann::json& ms = (*rs)["mrope_section"];
+    if (!ms.is_array() || ms.empty() || ms.size() > 4)
+      return bad(where, "mrope_section must be a list of up to 4 integers");
+    s.clear();
+    for (const nlohmann::json& v : ms) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > (1 << 16))
+        return bad(where, "mrope_section holds " + v.dump());
+      s.push_back(v.get<int64_t>());
+    }
+  }
+  c.rope_sections = {};
+  for (size_t i = 0; i < s.size(); ++i) c.rope_sections[i] = static_cast<int32_t>(s[i]);
+  c.rope_sections_interleaved = c.arch->interleaved_mrope;  // Qwen3-VL's, mrope_interleaved
+  return Status::ok();
+}
+
 // Gemma 3's local/global layers, RoPE bases and attention scale from config.json.
-Status gemma3_from_hf(const nlohmann::json& j, ModelConfig& c, const std::string& where) {
+Status gemma3_from_hf(const nlohmann::json& j, const nlohmann::json* local_rope, ModelConfig& c,
+                      const std::string& where) {
   for (const char* cap : {"attn_logit_softcapping", "final_logit_softcapping"})
     if (j.contains(cap) && !j[cap].is_null())
       return bad(where, std::string(cap) + " (Gemma 2's soft-capping) is not supported");
@@ -89,6 +115,10 @@ Status gemma3_from_hf(const nlohmann::json& j, ModelConfig& c, const std::string
   }
   SLUICE_ASSIGN_OR_RETURN(c.rope_theta_local,
                           json_float(j, "rope_local_base_freq", 10000.0f, where));
+  if (local_rope) {  // transformers v5: rope_parameters.sliding_attention
+    SLUICE_ASSIGN_OR_RETURN(c.rope_theta_local,
+                            json_float(*local_rope, "rope_theta", c.rope_theta_local, where));
+  }
   SLUICE_ASSIGN_OR_RETURN(
       const float q, json_float(j, "query_pre_attn_scalar", static_cast<float>(c.head_dim), where));
   if (!(q > 0.0f)) return bad(where, "query_pre_attn_scalar must be > 0");
@@ -243,16 +273,24 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& outer, const std::
   const std::string model_type = outer.value("model_type", std::string());
   ModelConfig c;
   c.arch = find_arch_by_hf(architecture, model_type);
-  // A multimodal checkpoint (Qwen3.5) keeps the language model's settings in text_config.
+  const std::string name = architecture.empty() ? model_type : architecture;
+  if (!c.arch && looks_multimodal(outer, architecture))
+    return bad(where, "unsupported vision-language model '" + name + "' (model_type '" +
+                          model_type + "'; supported: " + supported_vlm_types() + ")");
+  if (!c.arch)
+    return bad(where, "unsupported architecture '" + name +
+                          "' (supported: llama, mistral, qwen2, qwen3, qwen3_moe, gemma3_text, "
+                          "gpt_oss, qwen3_5, qwen3_5_moe, qwen3_next; vision-language: " +
+                          supported_vlm_types() + ")");
+  // A multimodal checkpoint keeps the language model's settings in text_config (Qwen2/2.5-VL
+  // saved by transformers 4.x: at the top level), over its text config class's defaults.
+  const VlmFamily* vlm = find_vlm_family(architecture, model_type);
+  const nlohmann::json vlm_text = vlm ? vlm_text_config(outer, *vlm) : nlohmann::json();
   const nlohmann::json& j =
-      c.arch && c.arch->hybrid && outer.contains("text_config") && outer["text_config"].is_object()
+      vlm ? vlm_text
+      : c.arch->hybrid && outer.contains("text_config") && outer["text_config"].is_object()
           ? outer["text_config"]
           : outer;
-  if (!c.arch)
-    return bad(where,
-               "unsupported architecture '" + (architecture.empty() ? model_type : architecture) +
-                   "' (supported: llama, mistral, qwen2, qwen3, qwen3_moe, gemma3_text, gpt_oss, "
-                   "qwen3_5, qwen3_5_moe, qwen3_next)");
   SLUICE_ASSIGN_OR_RETURN(c.vocab_size, json_int(j, "vocab_size", -1, where));
   SLUICE_ASSIGN_OR_RETURN(c.hidden_size, json_int(j, "hidden_size", -1, where));
   // A mixture of experts may have no dense width (Qwen3.5 MoE): the experts' then stands in.
@@ -266,20 +304,31 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& outer, const std::
   SLUICE_ASSIGN_OR_RETURN(c.max_position_embeddings,
                           json_int(j, "max_position_embeddings", 4096, where));
   SLUICE_ASSIGN_OR_RETURN(c.rms_norm_eps, json_float(j, "rms_norm_eps", 1e-6f, where));
-  // transformers v5 moves rope settings under "rope_parameters".
+  // transformers v5 moves rope settings under "rope_parameters" (Gemma 3: one entry per layer
+  // type, "full_attention" and "sliding_attention").
   const nlohmann::json* rope = &j;
-  if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object()) rope = &*it;
-  SLUICE_ASSIGN_OR_RETURN(c.rope_theta,
-                          json_float(*rope, "rope_theta", c.arch->default_rope_theta, where));
-  if (auto it = j.find("rope_scaling"); it != j.end())
-    SLUICE_RETURN_IF_ERROR(parse_rope_scaling(*it, &c.rope_scaling, where));
-  else if (rope != &j)
-    SLUICE_RETURN_IF_ERROR(parse_rope_scaling(*rope, &c.rope_scaling, where));
+  const nlohmann::json* local_rope = nullptr;
+  if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object()) {
+    rope = &*it;
+    if (auto f = it->find("full_attention"); f != it->end() && f->is_object()) rope = &*f;
+    if (auto l = it->find("sliding_attention"); l != it->end() && l->is_object()) local_rope = &*l;
+  }
+  SLUICE_ASSIGN_OR_RETURN(const float theta,
+                          json_float(j, "rope_theta", c.arch->default_rope_theta, where));
+  SLUICE_ASSIGN_OR_RETURN(c.rope_theta, json_float(*rope, "rope_theta", theta, where));
+  const nlohmann::json* scaling = rope != &j ? rope : nullptr;
+  if (auto it = j.find("rope_scaling"); it != j.end()) scaling = &*it;
+  if (scaling)
+    SLUICE_RETURN_IF_ERROR(parse_rope_scaling(*scaling, &c.rope_scaling, c.arch->mrope, where));
+  if (c.arch->mrope) SLUICE_RETURN_IF_ERROR(mrope_from_hf(scaling, c, where));
+  if (c.arch->deepstack) {
+    SLUICE_ASSIGN_OR_RETURN(c.num_deepstack_layers, vlm_deepstack_layers(outer, where));
+  }
   c.tie_word_embeddings = j.value("tie_word_embeddings", c.arch->default_tie_word_embeddings);
   c.attention_bias = c.arch->attention_bias || j.value("attention_bias", false);
   c.qk_norm = c.arch->qk_norm;
   c.rope_interleaved = false;
-  if (c.arch == &gemma3_arch()) SLUICE_RETURN_IF_ERROR(gemma3_from_hf(j, c, where));
+  if (c.arch == &gemma3_arch()) SLUICE_RETURN_IF_ERROR(gemma3_from_hf(j, local_rope, c, where));
   if (c.arch == &gpt_oss_arch()) {
     SLUICE_RETURN_IF_ERROR(gpt_oss_from_hf(j, c, where));
   } else if (c.arch->moe) {
@@ -287,8 +336,9 @@ Result<ModelConfig> config_from_hf_json(const nlohmann::json& outer, const std::
     SLUICE_ASSIGN_OR_RETURN(c.num_experts_used, json_int(j, "num_experts_per_tok", -1, where));
     SLUICE_ASSIGN_OR_RETURN(c.expert_intermediate_size,
                             json_int(j, "moe_intermediate_size", -1, where));
-    // transformers renormalizes by default for the hybrid Qwen models (Qwen3.5 MoE has no key).
-    c.norm_topk_prob = j.value("norm_topk_prob", c.arch->hybrid);
+    // transformers renormalizes by default for the hybrid Qwen models (Qwen3.5 MoE has no key),
+    // and always for Qwen3-VL-MoE.
+    c.norm_topk_prob = j.value("norm_topk_prob", c.arch->hybrid) || c.arch == &qwen3vlmoe_arch();
     if (j.value("decoder_sparse_step", 1) != 1 ||
         !j.value("mlp_only_layers", nlohmann::json::array()).empty())
       return bad(where,

@@ -56,8 +56,9 @@ void gemma3_forward(const ForwardContext& f) {
 const ArchSpec& gemma3_arch() {
   static const ArchSpec spec{
       .name = "gemma3",
-      .hf_architectures = {"Gemma3ForCausalLM"},
-      .hf_model_types = {"gemma3_text"},
+      // Gemma3ForConditionalGeneration: the language model of Gemma 3 4B and up.
+      .hf_architectures = {"Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"},
+      .hf_model_types = {"gemma3_text", "gemma3"},
       .gguf_architectures = {"gemma3"},
       .default_rope_theta = 1000000.0f,
       .attention_bias = false,

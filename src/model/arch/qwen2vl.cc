@@ -9,8 +9,10 @@ namespace sluice {
 const ArchSpec& qwen2vl_arch() {
   static const ArchSpec spec{
       .name = "qwen2vl",
-      .hf_architectures = {},  // Hugging Face's Qwen2-VL directories are not read
-      .hf_model_types = {},
+      // Hugging Face's Qwen2-VL and Qwen2.5-VL checkpoints (the language model; config.json's
+      // text settings at the top level or in text_config).
+      .hf_architectures = {"Qwen2_5_VLForConditionalGeneration", "Qwen2VLForConditionalGeneration"},
+      .hf_model_types = {"qwen2_5_vl", "qwen2_vl", "qwen2_5_vl_text", "qwen2_vl_text"},
       .gguf_architectures = {"qwen2vl"},
       .default_rope_theta = 1000000.0f,
       .attention_bias = true,

@@ -14,8 +14,8 @@ namespace sluice {
 const ArchSpec& qwen3vl_arch() {
   static const ArchSpec spec{
       .name = "qwen3vl",
-      .hf_architectures = {},  // Hugging Face's Qwen3-VL directories are not read
-      .hf_model_types = {},
+      .hf_architectures = {"Qwen3VLForConditionalGeneration"},  // the language model of it
+      .hf_model_types = {"qwen3_vl", "qwen3_vl_text"},
       .gguf_architectures = {"qwen3vl"},
       .default_rope_theta = 5000000.0f,
       .attention_bias = false,
@@ -33,8 +33,8 @@ const ArchSpec& qwen3vl_arch() {
 const ArchSpec& qwen3vlmoe_arch() {
   static const ArchSpec spec{
       .name = "qwen3vlmoe",
-      .hf_architectures = {},
-      .hf_model_types = {},
+      .hf_architectures = {"Qwen3VLMoeForConditionalGeneration"},
+      .hf_model_types = {"qwen3_vl_moe", "qwen3_vl_moe_text"},
       .gguf_architectures = {"qwen3vlmoe"},
       .default_rope_theta = 5000000.0f,
       .attention_bias = false,

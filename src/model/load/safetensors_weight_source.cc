@@ -25,34 +25,59 @@ bool float_dtype(const std::string& d, DType* out) {
   return true;
 }
 
+// How a checkpoint fuses each layer's experts into "<head>.experts.gate_up_proj" and
+// "<head>.experts.down_proj" (E experts, I their width, H the hidden size).
+enum class FusedExperts {
+  kGptOss,          // gpt-oss: input-major [E, H, 2I], gate and up columns interleaved
+  kOutputMajor,     // Qwen3.5 MoE: [E, 2I, H], gate rows then up rows; down [E, H, I]
+  kInputMajorHalf,  // Qwen3-VL-MoE as published: [E, H, 2I], gate columns then up; down [E, I, H]
+};
+
+// Where the language model's tensors sit, tried in this order: text checkpoints and Qwen2/2.5-VL
+// as published ("model."), transformers v5 saves, Qwen3-VL and Qwen3.5 ("model.language_model."),
+// Gemma 3 as published and every mlx-vlm conversion ("language_model.model.").
+constexpr const char* kTextPrefixes[] = {"model.", "model.language_model.",
+                                         "language_model.model."};
+constexpr const char* kHeadPrefixes[] = {"", "language_model."};  // before "lm_head."
+
 class SafetensorsWeightSource final : public WeightSource {
  public:
   SafetensorsWeightSource(std::unique_ptr<SafetensorsModel> st, std::string dir, int bits,
                           int group, std::map<std::string, std::pair<int, int>> per_module,
-                          bool output_major_experts)
+                          FusedExperts fused)
       : st_(std::move(st)),
         dir_(std::move(dir)),
         config_bits_(bits),
         config_group_(group),
         per_module_(std::move(per_module)),
-        output_major_experts_(output_major_experts) {
-    for (const std::string& n : st_->names())
-      if (n.rfind(kLanguageModel, 0) == 0) language_model_ = true;
+        fused_(fused) {
+    // The prefix is the one under which the embedding is found (decided once, here).
+    for (const char* p : kTextPrefixes)
+      if (st_->find(std::string(p) + "embed_tokens.weight")) {
+        text_prefix_ = p;
+        break;
+      }
+    for (const char* h : kHeadPrefixes)
+      if (st_->find(std::string(h) + "lm_head.weight")) {
+        head_prefix_ = h;
+        break;
+      }
   }
 
   bool has(const std::string& name) const override { return find(name) != nullptr; }
 
   Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const override {
     const SafetensorsTensor* t = find(name);
-    if (!t) return fail("missing tensor '" + name + "'");
+    if (!t) return missing(name);
     const std::string base = name.substr(0, name.rfind(".weight"));
     const SafetensorsTensor* scales = find(base + ".scales");
     if (scales) return mlx_matrix(*t, *scales, base, rows, cols);
     DType dt;
     if (!float_dtype(t->dtype, &dt))
-      return fail("tensor '" + name + "' has dtype " + t->dtype + " (expected F32, F16 or BF16)");
+      return fail("tensor '" + t->name + "' has dtype " + t->dtype +
+                  " (expected F32, F16 or BF16)");
     if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols)
-      return fail("tensor '" + name + "' has shape " + shape_str(t->shape) + ", expected [" +
+      return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
                   std::to_string(rows) + ", " + std::to_string(cols) + "]");
     return Weight::from_mapped(dt, rows, cols, t->data);
   }
@@ -68,21 +93,27 @@ class SafetensorsWeightSource final : public WeightSource {
     if (const std::string mlx = head + ".switch_mlp." + proj; find(mlx)) {
       const SafetensorsTensor* t = find(mlx);
       if (t->shape.size() != 3 || t->shape[0] != num_experts || t->shape[1] != rows)
-        return fail("tensor '" + mlx + "' has shape " + shape_str(t->shape) + ", expected [" +
+        return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
                     std::to_string(num_experts) + ", " + std::to_string(rows) + ", ...]");
       const std::string base = mlx.substr(0, mlx.rfind(".weight"));
       if (const SafetensorsTensor* scales = find(base + ".scales"))
         return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
       DType dt;
       if (!float_dtype(t->dtype, &dt) || t->shape[2] != cols)
-        return fail("tensor '" + mlx + "' has dtype " + t->dtype + " and shape " +
+        return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                     shape_str(t->shape) + " (expected a float [.., " + std::to_string(cols) + "])");
       return Weight::from_mapped(dt, num_experts * rows, cols, t->data);
     }
     if (const std::string fused = gpt_oss_fused(head, proj); !fused.empty()) {
-      if (output_major_experts_ && find(fused))
+      const SafetensorsTensor* t = find(fused);
+      const int64_t parts = proj == "down_proj.weight" ? 1 : 2;
+      // Qwen3-VL-MoE saved output-major (as transformers 5 holds it in memory) reads as Qwen3.5's.
+      if (t && (fused_ == FusedExperts::kOutputMajor ||
+                (fused_ == FusedExperts::kInputMajorHalf &&
+                 t->shape == std::vector<int64_t>{num_experts, parts * rows, cols} &&
+                 parts * rows != cols)))
         return output_major_experts(fused, proj, num_experts, rows, cols);
-      if (find(fused)) return gpt_oss_experts(fused, proj, num_experts, rows, cols);
+      if (t) return input_major_experts(fused, proj, num_experts, rows, cols);
       if (find(fused + "_blocks"))
         return gpt_oss_mxfp4_experts(fused, proj, num_experts, rows, cols);
     }
@@ -93,7 +124,7 @@ class SafetensorsWeightSource final : public WeightSource {
         return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
       DType dt;
       if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, rows, cols})
-        return fail("tensor '" + stacked + "' has dtype " + t->dtype + " and shape " +
+        return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                     shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
                     ", " + std::to_string(rows) + ", " + std::to_string(cols) + "])");
       return Weight::from_mapped(dt, num_experts * rows, cols, t->data);
@@ -123,7 +154,7 @@ class SafetensorsWeightSource final : public WeightSource {
     const SafetensorsTensor* t = find(name);
     const bool interleaved = !t && (gate || up);
     if (!t) t = find(fused);
-    if (!t) return fail("missing tensor '" + name + "' (or '" + fused + "')");
+    if (!t) return fail("missing tensor '" + file_name(name) + "' (or '" + file_name(fused) + "')");
     const int64_t width = interleaved ? 2 * n : n;
     DType dt;
     if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, width})
@@ -142,12 +173,13 @@ class SafetensorsWeightSource final : public WeightSource {
 
   Result<std::vector<float>> vector(const std::string& name, int64_t n) const override {
     const SafetensorsTensor* t = find(name);
-    if (!t) return fail("missing tensor '" + name + "'");
+    if (!t) return missing(name);
     DType dt;
     if (!float_dtype(t->dtype, &dt))
-      return fail("tensor '" + name + "' has dtype " + t->dtype + " (expected F32, F16 or BF16)");
+      return fail("tensor '" + t->name + "' has dtype " + t->dtype +
+                  " (expected F32, F16 or BF16)");
     if (t->shape.size() != 1 || t->shape[0] != n)
-      return fail("tensor '" + name + "' has shape " + shape_str(t->shape) + ", expected [" +
+      return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
                   std::to_string(n) + "]");
     std::vector<float> out(n);
     dequantize_row(Weight::from_mapped(dt, 1, n, t->data), 0, out.data());
@@ -157,17 +189,18 @@ class SafetensorsWeightSource final : public WeightSource {
   Result<std::vector<float>> conv_kernel(const std::string& name, int64_t channels,
                                          int64_t kernel) const override {
     const SafetensorsTensor* t = find(name);
-    if (!t) return fail("missing tensor '" + name + "'");
+    if (!t) return missing(name);
     DType dt;
     if (!float_dtype(t->dtype, &dt))
-      return fail("tensor '" + name + "' has dtype " + t->dtype + " (expected F32, F16 or BF16)");
+      return fail("tensor '" + t->name + "' has dtype " + t->dtype +
+                  " (expected F32, F16 or BF16)");
     // [C, 1, K], [C, K, 1] and [C, K] hold the same values in the same order.
     const std::vector<int64_t>& sh = t->shape;
     const bool ok = (sh.size() == 3 && sh[0] == channels &&
                      ((sh[1] == 1 && sh[2] == kernel) || (sh[1] == kernel && sh[2] == 1))) ||
                     (sh.size() == 2 && sh[0] == channels && sh[1] == kernel);
     if (!ok)
-      return fail("tensor '" + name + "' has shape " + shape_str(sh) + ", expected [" +
+      return fail("tensor '" + t->name + "' has shape " + shape_str(sh) + ", expected [" +
                   std::to_string(channels) + ", 1, " + std::to_string(kernel) +
                   "] (a depthwise conv of kernel size " + std::to_string(kernel) + ")");
     std::vector<float> out(channels * kernel);
@@ -208,7 +241,7 @@ class SafetensorsWeightSource final : public WeightSource {
       return fail("MLX-quantized '" + base + "' uses group size " + std::to_string(group) +
                   " (supported: 32, 64, 128)");
     int want_bits = config_bits_, want_group = config_group_;
-    if (auto it = per_module_.find(base); it != per_module_.end())
+    if (auto it = per_module_.find(file_name(base)); it != per_module_.end())
       std::tie(want_bits, want_group) = it->second;
     if (want_bits && (bits != want_bits || group != want_group))
       return fail("MLX-quantized '" + base + "' is " + std::to_string(bits) + "-bit group " +
@@ -239,20 +272,23 @@ class SafetensorsWeightSource final : public WeightSource {
     return "";
   }
 
-  // gate_up_proj [experts, hidden, 2 * inter] (gate columns even, up odd) and down_proj
-  // [experts, inter, hidden] are stored input-major: transposed here into [experts * rows, cols].
-  Result<Weight> gpt_oss_experts(const std::string& fused, const std::string& proj,
-                                 int64_t num_experts, int64_t rows, int64_t cols) const {
+  // gate_up_proj [experts, hidden, 2 * inter] (gate and up columns interleaved for gpt-oss,
+  // halves for Qwen3-VL-MoE) and down_proj [experts, inter, hidden] are stored input-major:
+  // transposed here into [experts * rows, cols].
+  Result<Weight> input_major_experts(const std::string& fused, const std::string& proj,
+                                     int64_t num_experts, int64_t rows, int64_t cols) const {
     const SafetensorsTensor* t = find(fused);
     const bool down = proj == "down_proj.weight";
     const int64_t width = down ? rows : 2 * rows;
     DType dt;
     if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, cols, width})
-      return fail("tensor '" + fused + "' has dtype " + t->dtype + " and shape " +
+      return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                   shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
                   ", " + std::to_string(cols) + ", " + std::to_string(width) + "])");
     const size_t es = dt == DType::F32 ? 4 : 2;
-    const int64_t first = down ? 0 : (proj == "up_proj.weight" ? 1 : 0), step = down ? 1 : 2;
+    const bool up = proj == "up_proj.weight", halves = fused_ == FusedExperts::kInputMajorHalf;
+    const int64_t step = down || halves ? 1 : 2;
+    const int64_t first = !up ? 0 : halves ? rows : 1;
     std::vector<uint8_t> bytes(static_cast<size_t>(num_experts * rows * cols) * es);
     for (int64_t e = 0; e < num_experts; ++e)
       for (int64_t r = 0; r < rows; ++r)
@@ -301,15 +337,24 @@ class SafetensorsWeightSource final : public WeightSource {
     return Status::error("safetensors", dir_ + ": " + what);
   }
 
-  // A multimodal checkpoint (Qwen3.5) keeps the text model under "model.language_model.": the
-  // canonical "model.x" names resolve there.
-  static constexpr const char* kLanguageModel = "model.language_model.";
-  const SafetensorsTensor* find(const std::string& name) const {
-    if (const SafetensorsTensor* t = st_->find(name)) return t;
-    if (language_model_ && name.rfind("model.", 0) == 0)
-      return st_->find(kLanguageModel + name.substr(6));
-    return nullptr;
+  // The file's name of a canonical one: "model.x" under the text prefix, the head as found.
+  std::string file_name(const std::string& name) const {
+    if (name.rfind("model.", 0) == 0) return text_prefix_ + name.substr(6);
+    if (name.rfind("lm_head.", 0) == 0) return head_prefix_ + name;
+    return name;
   }
+  const SafetensorsTensor* find(const std::string& name) const {
+    return st_->find(file_name(name));
+  }
+  Status missing(const std::string& name) const {
+    std::string where;
+    if (!found_embedding()) {
+      for (const char* p : kTextPrefixes) where += std::string(where.empty() ? "" : ", ") + p;
+      where = " (the language model's embed_tokens.weight is under none of " + where + ")";
+    }
+    return fail("missing tensor '" + file_name(name) + "'" + where);
+  }
+  bool found_embedding() const { return st_->find(text_prefix_ + "embed_tokens.weight"); }
 
   // Qwen3.5 MoE: gate_up_proj [experts, 2 * inter, hidden] (gate rows, then up rows) and
   // down_proj [experts, hidden, inter], output-major: expert e's rows picked out of them.
@@ -321,7 +366,7 @@ class SafetensorsWeightSource final : public WeightSource {
     DType dt;
     if (!float_dtype(t->dtype, &dt) ||
         t->shape != std::vector<int64_t>{num_experts, parts * rows, cols})
-      return fail("tensor '" + fused + "' has dtype " + t->dtype + " and shape " +
+      return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                   shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
                   ", " + std::to_string(parts * rows) + ", " + std::to_string(cols) + "])");
     const Weight all = Weight::from_mapped(dt, num_experts * parts * rows, cols, t->data);
@@ -337,8 +382,9 @@ class SafetensorsWeightSource final : public WeightSource {
   int config_bits_ = 0;
   int config_group_ = 0;
   std::map<std::string, std::pair<int, int>> per_module_;  // mlx-lm per-layer overrides
-  bool output_major_experts_ = false;
-  bool language_model_ = false;
+  FusedExperts fused_ = FusedExperts::kGptOss;
+  std::string text_prefix_ = kTextPrefixes[0];
+  std::string head_prefix_;
 };
 
 }  // namespace
@@ -384,9 +430,11 @@ Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::
   SLUICE_ASSIGN_OR_RETURN(auto st, SafetensorsModel::open_dir(dir));
   const nlohmann::json& text = config.contains("text_config") ? config["text_config"] : config;
   const std::string type = text.value("model_type", config.value("model_type", std::string()));
-  const bool output_major = type.rfind("qwen3_5_moe", 0) == 0;
+  const FusedExperts fused = type.rfind("qwen3_5_moe", 0) == 0    ? FusedExperts::kOutputMajor
+                             : type.rfind("qwen3_vl_moe", 0) == 0 ? FusedExperts::kInputMajorHalf
+                                                                  : FusedExperts::kGptOss;
   return std::unique_ptr<WeightSource>(std::make_unique<SafetensorsWeightSource>(
-      std::move(st), dir, bits, group, std::move(per_module), output_major));
+      std::move(st), dir, bits, group, std::move(per_module), fused));
 }
 
 }  // namespace sluice
