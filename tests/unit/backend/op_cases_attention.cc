@@ -70,7 +70,7 @@ Layout make_layout(const std::vector<Seq>& seqs, int64_t bs) {
 }
 
 // The earlier context and the new tokens' K/V go in through cache_write; attention reads them
-// (also in batch-invariant mode: fixed splits, no tiles). CUDA's tiles (head_dim 64 or 128, for
+// (also in batch-invariant mode: fixed splits, no tiles). CUDA's tiles (head_dim 64, 128, 256: for
 // decode-only batches and prefill chunks of 8+ tokens) take f16 operands: ~5e-4 of error.
 // window > 0: sliding-window attention (cache.window), on backends that support it.
 // sinks: a random logit per head joins every softmax's denominator (cache.sinks; gpt-oss).
@@ -78,7 +78,7 @@ OpCase attention_case(const std::string& set, const std::vector<Seq>& seqs, cons
                       int64_t window = 0, bool sinks = false) {
   const bool decodes_only =
       std::all_of(seqs.begin(), seqs.end(), [](const Seq& s) { return s.num_tokens == 1; });
-  const bool tiled = (h.head_dim == 64 || h.head_dim == 128) &&
+  const bool tiled = (h.head_dim == 64 || h.head_dim == 128 || h.head_dim == 256) &&
                      (decodes_only || std::any_of(seqs.begin(), seqs.end(),
                                                   [](const Seq& s) { return s.num_tokens >= 8; }));
   // A window of 1 leaves one key per row: softmax weight exactly 1, the tiles' f16 rounding gone.
@@ -257,7 +257,7 @@ std::vector<OpCase> attention_cases() {
   // Sliding windows: shorter than a chunk, not a multiple of one, longer than some contexts.
   for (int64_t window : {1, 31, 100})
     for (const auto& [name, seqs] : {sets[0], sets[3]})
-      for (const Heads& h : {Heads{8, 2, 64, 16}, Heads{6, 1, 96, 5}})
+      for (const Heads& h : {Heads{8, 2, 64, 16}, Heads{6, 1, 96, 5}, Heads{8, 4, 256, 16}})
         cases.push_back(attention_case(name, seqs, h, window));
   // Attention sinks: every path (tiles, per token, split contexts and their merges), with and
   // without a window.

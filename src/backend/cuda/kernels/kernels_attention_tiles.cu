@@ -31,8 +31,10 @@ constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go 
 constexpr int64_t kFillBlocks =
     66;  // ...unless they make this many tiles (measured: 66 beat 264 at c=16/32)
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr int kBlocksPerSm = 2;  // resident tiled blocks per SM (171 registers, 70 KB of stages)
-constexpr int kMaxTileHeadDim = 128;
+// Resident tiled blocks per SM: head_dim <= 128 two (173 registers, 70 KB of stages); 256 one
+// (255 registers, 135 KB of stages).
+constexpr int kBlocksPerSm = 2;
+constexpr int kMaxTileHeadDim = 256;
 constexpr int kSlotFloats = 16 * (kMaxTileHeadDim + 2);  // a piece's sums: o [16][HD], (m, l) [16]
 
 // Where a tile's result goes. pieces == 1: normalized into `out`. Otherwise block z holds piece
@@ -345,7 +347,7 @@ int heads_per_tile(int64_t group) {
 }  // namespace
 
 bool tiled_attention_supported(int64_t head_dim) {
-  return head_dim == 64 || head_dim == 128;
+  return head_dim == 64 || head_dim == 128 || head_dim == 256;
 }
 
 AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
@@ -387,7 +389,7 @@ void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
                   const AttentionBatch& batch, const AttentionTile* tiles, dim3 grid, float scale,
                   float* out, Pieces pc, bool key_split, cudaStream_t s) {
   const int64_t hd = cache.head_dim;
-  SLUICE_ASSERT(tiled_attention_supported(hd), "tiled attention needs head_dim 64 or 128");
+  SLUICE_ASSERT(tiled_attention_supported(hd), "tiled attention needs head_dim 64, 128 or 256");
   SLUICE_ASSERT(cache.dtype == KvDtype::F16, "tiled attention reads an f16 KV cache");
   const int64_t group = num_heads / cache.num_kv_heads;
   const int64_t kv_row = cache.num_kv_heads * hd;
@@ -410,23 +412,31 @@ void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
   };
   if (hd == 64)
     launch(std::integral_constant<int, 64>{});
-  else
+  else if (hd == 128)
     launch(std::integral_constant<int, 128>{});
+  else
+    launch(std::integral_constant<int, 256>{});
 }
 
+// The most tiled blocks resident at once (any head_dim): the decode scratch's bound.
 int64_t target_blocks() {
   return kBlocksPerSm * sm_count();
 }
 
-// Pieces per context: as many blocks as fit at once (kBlocksPerSm per multiprocessor; one block
+// Those of head_dim hd (256: one block per SM fits its shared memory).
+int64_t resident_blocks(int64_t hd) {
+  return hd > 128 ? sm_count() : target_blocks();
+}
+
+// Pieces per context: as many blocks as fit at once (resident_blocks; one block
 // more would start a second wave), each piece at least a chunk of the longest context (shorter
 // ones get shorter pieces, or empty ones). So pairs * pieces <= target: the scratch's bound.
 int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context,
-                      bool key_split) {
+                      int64_t hd, bool key_split) {
   if (!key_split) return 1;  // the merge is the key-split tiles' own
   const int64_t pairs = num_seqs * (num_heads / heads_per_tile(group));
   const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
-  return std::clamp<int64_t>(target_blocks() / pairs, 1, chunks);
+  return std::clamp<int64_t>(resident_blocks(hd) / pairs, 1, chunks);
 }
 
 }  // namespace
@@ -456,7 +466,7 @@ void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cach
   const int64_t group = num_heads / cache.num_kv_heads;
   const int64_t heads = num_heads / heads_per_tile(group);
   const int64_t pieces =
-      decode_pieces(batch.num_seqs, num_heads, group, batch.max_context, key_split);
+      decode_pieces(batch.num_seqs, num_heads, group, batch.max_context, cache.head_dim, key_split);
   SLUICE_ASSERT(
       pieces == 1 || (batch.num_seqs * heads <= decode_tickets() &&
                       batch.num_seqs * heads * pieces * kSlotFloats <= decode_partials_floats()),
