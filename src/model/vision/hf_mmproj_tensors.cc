@@ -39,6 +39,29 @@ Weight owned_f32(std::vector<float> v, int64_t rows, int64_t cols) {
 
 }  // namespace
 
+bool holds_vision_tensors(const std::string& dir) {
+  const fs::path d(dir);
+  std::error_code ec;
+  std::vector<std::unique_ptr<SafetensorsModel>> files;
+  if (fs::exists(d / "vision.safetensors", ec)) {
+    auto f = SafetensorsModel::open_file((d / "vision.safetensors").string());
+    if (!f) return true;
+    files.push_back(std::move(*f));
+  }
+  if (fs::exists(d / "model.safetensors.index.json", ec) ||
+      fs::exists(d / "model.safetensors", ec)) {
+    auto f = SafetensorsModel::open_dir(dir);
+    if (!f) return true;
+    files.push_back(std::move(*f));
+  }
+  for (const auto& f : files)
+    for (const std::string& name : f->names())
+      for (ProjectorType t : {ProjectorType::kGemma3, ProjectorType::kQwen3VL})
+        for (const std::string& prefix : hf_part_prefixes(t, HfPart::kTower))
+          if (name.starts_with(prefix)) return true;
+  return false;
+}
+
 HfMmprojTensors::HfMmprojTensors(std::string dir, const VisionConfig& c) : dir_(std::move(dir)) {
   for (HfVisionTensor& e : hf_vision_tensors(c)) table_.emplace(e.mmproj, std::move(e));
 }

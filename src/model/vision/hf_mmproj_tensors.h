@@ -17,6 +17,11 @@ namespace sluice {
 class SafetensorsModel;
 struct SafetensorsTensor;
 
+// Whether the checkpoint in `dir` holds any tensor under a vision tower prefix of any family
+// (false for text-only conversions of a VLM, which keep its config.json). Unreadable files count
+// as holding one, so that loading reports them.
+bool holds_vision_tensors(const std::string& dir);
+
 class HfMmprojTensors final : public MmprojTensors {
  public:
   // The tower `c` describes, in the tensors of `dir`: vision.safetensors (make-model's) and the
