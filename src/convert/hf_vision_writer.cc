@@ -119,7 +119,8 @@ Result<std::vector<SafetensorsWriteTensor>> checkpoint_tensors(const VisionConfi
   for (const std::string& name : order) {
     Building& b = out[name];
     for (uint8_t n : b.written)
-      if (n != 1) return writer_fail(dir, "'" + name + "' is not covered exactly once by the mmproj");
+      if (n != 1)
+        return writer_fail(dir, "'" + name + "' is not covered exactly once by the mmproj");
     tensors.push_back({name, o.float_dtype, b.shape, encode_dtype(b.values, o.float_dtype)});
   }
   return tensors;
@@ -209,14 +210,19 @@ Status merge_config(const VisionConfig& c, const std::string& dir) {
   if (std::find(types.begin(), types.end(), type.is_string() ? type.get<std::string>() : "") ==
       types.end())
     return writer_fail(dir, "config.json's model_type " + type.dump() + " is not a " +
-                         projector_type_name(c.projector) + " VLM's");
-  json& text = config["text_config"];
-  if (text.is_null()) text = json::object();
-  if (!text.contains("hidden_size")) text["hidden_size"] = c.projection_dim;
-  if (text["hidden_size"] != c.projection_dim)
-    return writer_fail(dir, "text_config.hidden_size " + text["hidden_size"].dump() +
-                         " is not the tower's projection width " +
-                         std::to_string(c.projection_dim));
+                                projector_type_name(c.projector) + " VLM's");
+  // The text width: text_config's, or the top level's (Qwen2/2.5-VL of transformers 4.x);
+  // Gemma 3's projector reads it, so a config without one gets it.
+  const bool nested = config.contains("text_config") && config["text_config"].is_object();
+  const json* width = nested && config["text_config"].contains("hidden_size")
+                          ? &config["text_config"]["hidden_size"]
+                      : !nested && config.contains("hidden_size") ? &config["hidden_size"]
+                                                                  : nullptr;
+  if (width && *width != c.projection_dim)
+    return writer_fail(dir, "the text model's hidden_size " + width->dump() +
+                                " is not the tower's projection width " +
+                                std::to_string(c.projection_dim));
+  if (!width && gemma) config["text_config"]["hidden_size"] = c.projection_dim;
   config["vision_config"] = vision_config_json(c);
   if (gemma) config["mm_tokens_per_image"] = c.tokens_per_image();
   return write_dir_json(path, config, dir);
@@ -251,8 +257,8 @@ Status update_index(const std::string& dir, const std::vector<SafetensorsWriteTe
     }
     if (const SafetensorsTensor* t = files[f]->find(name)) total += static_cast<int64_t>(t->nbytes);
   }
-  return write_dir_json(index_path, {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}},
-                    dir);
+  return write_dir_json(index_path,
+                        {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}}, dir);
 }
 
 }  // namespace
@@ -261,7 +267,8 @@ Status write_hf_vision_tower(const VisionConfig& c, const HfVisionWriteOptions& 
                              const std::string& dir) {
   if (c.projector != ProjectorType::kGemma3 && c.projector != ProjectorType::kQwen25VL &&
       c.projector != ProjectorType::kQwen3VL)
-    return writer_fail(dir, std::string("no synthetic ") + projector_type_name(c.projector) + " tower");
+    return writer_fail(dir,
+                       std::string("no synthetic ") + projector_type_name(c.projector) + " tower");
   if (o.float_dtype != "F32" && o.float_dtype != "F16" && o.float_dtype != "BF16")
     return writer_fail(dir, "the tower's dtype must be F32, F16 or BF16, not " + o.float_dtype);
   SLUICE_ASSIGN_OR_RETURN(std::vector<SafetensorsWriteTensor> tensors,
