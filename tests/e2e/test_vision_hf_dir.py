@@ -226,3 +226,82 @@ def test_broken_directory_is_one_clear_error(case, tower_dir, sluice, tmp_path):
     r = sluice("vision-embed", "--mmproj", bad, "--image", PHOTOS[1], "-o", tmp_path / "out.f32", timeout=120)
     check_clean_error(r, tuple(k.lower() for k in keywords), f"directory {case}")
     assert "[vision] " + str(bad) in r.stderr, r.stderr
+
+
+# ---------------------------------------------------------------- serving a VLM directory
+
+SERVE_TEMPLATE = REPO / "tests" / "data" / "templates" / "qwen3vl_test.jinja"
+
+
+@pytest.fixture(scope="module")
+def vlm_dir(sluice, work):
+    """make-model's Qwen3-VL directory (text and tower, seed 3), its tower then rewritten in F32
+    (the F32 mmproj's exact values) by make-vision-dir over it."""
+    out = work / "qwen3vl-vlm"
+    r = sluice("make-model", "--arch", "qwen3vl", "--preset", "tiny", "--format", "safetensors-bf16",
+               "--seed", 3, "--vision", "qwen3vl-tiny", "-o", out)
+    cannot = ("GGUF only", "write_hf_vision_tower", "--vision needs --mmproj")  # before h-vltext
+    if r.returncode != 0 and any(c in r.stderr for c in cannot):
+        pytest.skip(f"make-model cannot write a VLM directory in this build: {r.stderr.strip()}")
+    check_ok(r, "make-model --format safetensors-bf16 --vision qwen3vl-tiny")
+    check_ok(sluice("make-vision-dir", "--vision", "qwen3vl-tiny", "--projection-dim", TEXT_HIDDEN,
+                    "--seed", 3, "--dtype", "F32", "-o", out), "make-vision-dir over make-model's")
+    return out
+
+
+def _ask_with_image(server) -> tuple[str, list[float]]:
+    import base64
+
+    import openai
+
+    png = base64.b64encode(PHOTOS[1].read_bytes()).decode()
+    client = openai.OpenAI(base_url=server.base_url + "/v1", api_key="x", max_retries=0)
+    r = client.chat.completions.create(model="m", temperature=0, max_tokens=6, logprobs=True,
+                                       extra_body={"ignore_eos": True}, messages=[
+        {"role": "user", "content": [{"type": "text", "text": "What is in this photo?"},
+                                     {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + png}}]}])
+    return r.choices[0].message.content, [t.logprob for t in r.choices[0].logprobs.content]
+
+
+def _serve(sluice_bin, model, *args):
+    from server_util import SluiceServer
+
+    return SluiceServer(sluice_bin, "-m", model, "--chat-template", SERVE_TEMPLATE, "--threads", "1",
+                        "--deterministic", *args)
+
+
+def test_served_directory_brings_its_own_tower(vlm_dir, mmproj, sluice, sluice_bin, work):
+    """Without --mmproj the directory's tower encodes the image: the same answer and log-probs,
+    bit for bit, as the same directory served with the same tower's F32 mmproj; an explicit
+    --mmproj (another seed's tower) wins over the directory's own."""
+    with _serve(sluice_bin, vlm_dir) as s:
+        own = _ask_with_image(s)
+    with _serve(sluice_bin, vlm_dir, "--mmproj", mmproj("qwen3vl-tiny", "f32")) as s:
+        same = _ask_with_image(s)
+    other = work / "qwen3vl-seed4.gguf"
+    check_ok(sluice("make-model", "--arch", "qwen3", "--preset", "tiny", "-o", work / "text-seed4.gguf",
+                    "--vision", "qwen3vl-tiny", "--mmproj", other, "--mmproj-type", "f32", "--seed", 4),
+             "make-model --seed 4")
+    with _serve(sluice_bin, vlm_dir, "--mmproj", other) as s:
+        explicit = _ask_with_image(s)
+    assert own == same, f"directory tower {own} vs its mmproj {same}"
+    assert explicit[1] != own[1], "--mmproj did not replace the directory's tower"
+
+
+def test_directory_without_tower_tensors_serves_text(vlm_dir, sluice_bin, tmp_path):
+    """A text-only conversion keeps config.json's vision_config: served as text with a warning;
+    an image is then a 400."""
+    import openai
+
+    text_only = _copy_dir(vlm_dir, tmp_path / "text-only")
+    (text_only / "vision.safetensors").unlink()
+    index = text_only / "model.safetensors.index.json"
+    if index.exists():
+        j = json.loads(index.read_text())
+        j["weight_map"] = {k: v for k, v in j["weight_map"].items() if v != "vision.safetensors"}
+        index.write_text(json.dumps(j))
+    with _serve(sluice_bin, text_only) as s:
+        with pytest.raises(openai.BadRequestError, match="takes no images"):
+            _ask_with_image(s)
+        warning = "".join(s.stderr_lines)
+    assert "has a vision_config but no vision tower tensors" in warning, warning
