@@ -107,8 +107,8 @@ Result<ProjectorType> family(const json& config, const std::string& where) {
   if (t == "qwen2_5_vl") return ProjectorType::kQwen25VL;
   if (t == "qwen3_vl" || t == "qwen3_vl_moe") return ProjectorType::kQwen3VL;
   return vision_error(where, "model_type '" + t +
-                          "' has no vision tower sluice runs (gemma3, qwen2_vl, qwen2_5_vl, "
-                          "qwen3_vl, qwen3_vl_moe)");
+                                 "' has no vision tower sluice runs (gemma3, qwen2_vl, qwen2_5_vl, "
+                                 "qwen3_vl, qwen3_vl_moe)");
 }
 
 // head_dim from the width and head count, which must divide it.
@@ -318,7 +318,8 @@ Result<VisionConfig> read_hf_vision_config(const std::string& dir) {
   }
   if (processor.is_null()) {
     if (!fs::exists(d / "preprocessor_config.json", ec))
-      return vision_error(dir, "no preprocessor_config.json (the image processor's mean, std and sizes)");
+      return vision_error(
+          dir, "no preprocessor_config.json (the image processor's mean, std and sizes)");
     SLUICE_ASSIGN_OR_RETURN(processor, read_config_json(d / "preprocessor_config.json", dir));
   }
   return hf_vision_config(config, processor, dir);
