@@ -26,6 +26,7 @@ Command register_grammar_command(CLI::App& app);
 Command register_embed_command(CLI::App& app);
 Command register_rerank_command(CLI::App& app);
 Command register_vision_embed_command(CLI::App& app);
+Command register_make_vision_dir_command(CLI::App& app);
 
 // Prints "sluice: error: <message>" on one line and returns exit code 1.
 int fail(const std::string& message);

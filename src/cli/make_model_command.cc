@@ -70,16 +70,12 @@ Result<VisionConfig> tower_config(const MakeModelOptions& o, int64_t text_hidden
   return vc;
 }
 
-// The vision tower of a VLM directory (config.json already there): its tensors, vision_config
-// and preprocessor_config.json, by the vision side's writer (convert/synthetic_vision.h:
-//   write_hf_vision_tower(vc, HfVisionWriteOptions{.mlx = mlx, .seed = o.seed,
-//                                                  .float_dtype = o.dtype}, o.out)).
-// Until that writer is in this tree, a directory with --vision ends here with an error.
+// The vision tower of a VLM directory (config.json and the text weights already there): its
+// tensors, vision_config and preprocessor_config.json (convert/synthetic_vision.h).
 int write_directory_tower(const MakeModelOptions& o, const VisionConfig& vc, bool mlx) {
-  (void)vc, (void)mlx;
-  return fail("[make-model] " + o.out +
-              ": the text model is written; writing the vision tower into a directory needs "
-              "write_hf_vision_tower, which this build lacks");
+  const HfVisionWriteOptions w{.mlx = mlx, .seed = o.seed, .float_dtype = o.dtype};
+  if (Status s = write_hf_vision_tower(vc, w, o.out); !s) return fail(s.message());
+  return 0;
 }
 
 // The vision tower of a VLM: an mmproj GGUF projecting to the text model's width.

@@ -1,5 +1,6 @@
 // `sluice vision-embed --mmproj F (--pixels P.f32 [--size HxW] | --image IMG ...) -o OUT.f32`:
-// runs only a VLM's vision tower (encoder + projector), for checks against llama.cpp's mtmd.
+// runs only a VLM's vision tower (encoder + projector), for checks against llama.cpp's mtmd. F:
+// an mmproj GGUF or a VLM directory (its config.json's vision_config and tower tensors).
 // P.f32: little-endian float32 [num_images, 3, H, W] (RGB planes, normalized with the mmproj's
 // image_mean/std; H = W = its image size unless --size says otherwise, which Qwen2-VL towers
 // allow). --image: decoded and preprocessed here as llama.cpp does for the projector (Gemma 3:
@@ -127,7 +128,8 @@ Command register_vision_embed_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "vision-embed", "Run a VLM's vision tower (mmproj GGUF) on images or preprocessed pixels");
   cmd->add_option("--mmproj", o->mmproj,
-                  "llama.cpp mmproj GGUF (projector gemma3, qwen2vl_merger or qwen2.5vl_merger)")
+                  "llama.cpp mmproj GGUF (projector gemma3, qwen2vl_merger, qwen2.5vl_merger or "
+                  "qwen3vl_merger), or a Hugging Face / mlx-vlm VLM directory")
       ->required();
   cmd->add_option("--pixels", o->pixels,
                   "float32 [images, 3, H, W], normalized with the mmproj's image_mean/std");

@@ -15,6 +15,7 @@
 #include "formats/safetensors.h"
 #include "model/arch/arch_spec.h"
 #include "model/load/weight_source.h"
+#include "model/vlm_config.h"
 
 namespace sluice {
 

@@ -5,6 +5,7 @@
 
 #include "convert/quantize.h"
 #include "convert/synthetic_model.h"
+#include "convert/synthetic_vision_tensors.h"
 
 namespace sluice {
 
@@ -95,23 +96,13 @@ uint32_t file_type(GgufType t) {  // llama_ftype: ALL_F32, MOSTLY_F16, MOSTLY_Q8
   return t == GgufType::F32 ? 0 : t == GgufType::Q8_0 ? 7 : 1;
 }
 
-class MmprojWriter {
+// The clip.* metadata llama.cpp's converter writes for the tower.
+class MmprojMetadata {
  public:
-  MmprojWriter(const VisionConfig& c, const MmprojWriteOptions& o) : c_(c), o_(o) {
-    scale_.hidden_size = c.hidden_size;
-    scale_.num_layers = c.num_layers;
-  }
+  MmprojMetadata(const VisionConfig& c, const MmprojWriteOptions& o, GgufWriter& w)
+      : c_(c), o_(o), w_(w) {}
 
-  Status write(const std::string& out) {
-    metadata();
-    tensors();
-    return w_.write(out);
-  }
-
- private:
-  using K = TensorSpec::Kind;
-
-  void metadata() {
+  void write() {
     w_.add_string("general.architecture", "clip");
     w_.add_string("general.type", "mmproj");
     w_.add_string("general.name", o_.name);
@@ -149,25 +140,50 @@ class MmprojWriter {
     w_.add_uint32("general.quantization_version", 2);
   }
 
+ private:
+  const VisionConfig& c_;
+  const MmprojWriteOptions& o_;
+  GgufWriter& w_;
+};
+
+// Every tensor of the tower in the mmproj's names, order and types, handed to a sink.
+class TowerTensors {
+ public:
+  TowerTensors(const VisionConfig& c, GgufType matrix_type, uint64_t seed,
+               const SyntheticVisionSink& sink)
+      : c_(c), matrix_type_(matrix_type), seed_(seed), sink_(sink) {
+    scale_.hidden_size = c.hidden_size;
+    scale_.num_layers = c.num_layers;
+  }
+
+  void tensors() {
+    if (c_.projector == ProjectorType::kQwen25VL) return qwen25vl_tensors();
+    if (c_.projector == ProjectorType::kQwen3VL) return qwen3vl_tensors();
+    gemma3_tensors();
+  }
+
+ private:
+  using K = TensorSpec::Kind;
+
   // Values of a tensor of the given kind and shape, times `gain` (see synthetic_tensor).
   std::vector<float> values(const std::string& name, K kind, int64_t rows, int64_t cols,
                             float gain = 1.0f) const {
-    std::vector<float> v = synthetic_tensor({name, kind, rows, cols}, scale_, o_.seed);
+    std::vector<float> v = synthetic_tensor({name, kind, rows, cols}, scale_, seed_);
     if (gain != 1.0f)
       for (float& x : v) x *= gain;
     return v;
   }
 
   void add(const std::string& name, GgufType type, const std::vector<int64_t>& shape,
-           const std::vector<float>& v, int64_t rows, int64_t cols) {
-    w_.add_tensor(name, type, shape, quantize_to_gguf(type, v.data(), rows, cols));
+           std::vector<float> v, int64_t rows, int64_t cols) {
+    sink_({name, type, shape, std::move(v), rows, cols});
   }
   void vec(const std::string& name, K kind, int64_t n) {
     add(name, GgufType::F32, {n}, values(name, kind, 1, n), 1, n);
   }
   // An encoder matrix [rows, cols] in the output type (F16 where Q8_0 blocks do not fit).
   void mat(const std::string& name, int64_t rows, int64_t cols, float gain = 1.0f) {
-    GgufType t = o_.matrix_type;
+    GgufType t = matrix_type_;
     if (t == GgufType::Q8_0 && cols % 32 != 0) t = GgufType::F16;
     add(name, t, {cols, rows}, values(name, K::kMatrix, rows, cols, gain), rows, cols);
   }
@@ -199,7 +215,7 @@ class MmprojWriter {
   void qwen25vl_tensors() {
     const int64_t H = c_.hidden_size, F = c_.intermediate_size;
     const int64_t P = c_.patch_size, conv = 3 * P * P, M = 4 * H;
-    const GgufType conv_type = o_.matrix_type == GgufType::F16 ? GgufType::F16 : GgufType::F32;
+    const GgufType conv_type = matrix_type_ == GgufType::F16 ? GgufType::F16 : GgufType::F32;
     for (const char* name : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
       add(name, conv_type, {P, P, 3, H}, values(name, K::kMatrix, H, conv), H, conv);
     for (int64_t i = 0; i < c_.num_layers; ++i) {
@@ -223,7 +239,7 @@ class MmprojWriter {
   void qwen3vl_tensors() {
     const int64_t H = c_.hidden_size, Q = c_.q_dim(), P = c_.patch_size, conv = 3 * P * P;
     const int64_t M = 4 * H, grid = c_.position_grid * c_.position_grid;
-    const GgufType conv_type = o_.matrix_type == GgufType::F16 ? GgufType::F16 : GgufType::F32;
+    const GgufType conv_type = matrix_type_ == GgufType::F16 ? GgufType::F16 : GgufType::F32;
     for (const char* name : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
       add(name, conv_type, {P, P, 3, H}, values(name, K::kMatrix, H, conv, 0.7f), H, conv);
     vec("v.patch_embd.bias", K::kBias, H);
@@ -239,7 +255,7 @@ class MmprojWriter {
         const std::vector<float> part = values(p + name, K::kMatrix, Q, H, gain);
         qkv.insert(qkv.end(), part.begin(), part.end());
       }
-      GgufType t = o_.matrix_type;
+      GgufType t = matrix_type_;
       if (t == GgufType::Q8_0 && H % 32 != 0) t = GgufType::F16;
       add(p + "attn_qkv.weight", t, {H, 3 * Q}, qkv, 3 * Q, H);
       vec(p + "attn_qkv.bias", K::kBias, 3 * Q);
@@ -269,9 +285,7 @@ class MmprojWriter {
     vec(fc2 + ".bias", K::kBias, c_.projection_dim);
   }
 
-  void tensors() {
-    if (c_.projector == ProjectorType::kQwen25VL) return qwen25vl_tensors();
-    if (c_.projector == ProjectorType::kQwen3VL) return qwen3vl_tensors();
+  void gemma3_tensors() {
     const int64_t H = c_.hidden_size;
     const int64_t P = c_.patch_size, conv = 3 * P * P;
     // The patch conv [hidden, 3, P, P] and the position table: F32, as the converter forces
@@ -303,9 +317,10 @@ class MmprojWriter {
   }
 
   const VisionConfig& c_;
-  const MmprojWriteOptions& o_;
+  GgufType matrix_type_;
+  uint64_t seed_;
+  const SyntheticVisionSink& sink_;
   ModelConfig scale_;  // what synthetic_tensor reads: the width and depth
-  GgufWriter w_;
 };
 
 }  // namespace
@@ -316,7 +331,18 @@ Status write_synthetic_mmproj(const VisionConfig& c, const MmprojWriteOptions& o
       o.matrix_type != GgufType::Q8_0)
     return Status::error("make-model", "an mmproj's matrices are F32, F16 or Q8_0, not " +
                                            gguf_type_name(o.matrix_type));
-  return MmprojWriter(c, o).write(out);
+  GgufWriter w;
+  MmprojMetadata(c, o, w).write();
+  synthetic_vision_tensors(c, o.matrix_type, o.seed, [&](SyntheticVisionTensor t) {
+    w.add_tensor(t.name, t.type, t.shape,
+                 quantize_to_gguf(t.type, t.values.data(), t.rows, t.cols));
+  });
+  return w.write(out);
+}
+
+void synthetic_vision_tensors(const VisionConfig& c, GgufType matrix_type, uint64_t seed,
+                              const SyntheticVisionSink& sink) {
+  TowerTensors(c, matrix_type, seed, sink).tensors();
 }
 
 }  // namespace sluice

@@ -9,6 +9,7 @@
 #include "common/env.h"
 #include "common/profile.h"
 #include "engine/engine_live.h"
+#include "engine/engine_vision.h"
 #include "model/arch/arch_spec.h"
 #include "tokenizer/tokenizer.h"
 
@@ -36,22 +37,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineC
                                        backend->name() + " backend does not run yet");
   auto runner = std::make_unique<ModelRunner>(model, *backend);  // places the weights
   const ModelConfig& c = model.config();
-  std::unique_ptr<VisionTower> vision;
-  if (!config.mmproj.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(vision, VisionTower::load(config.mmproj, *backend));
-    if (vision->embedding_dim() != c.image_embedding_width())  // hidden * (1 + deepstack)
-      return Status::error(
-          "engine", "--mmproj " + config.mmproj + " projects images to " +
-                        std::to_string(vision->embedding_dim()) + " dimensions; the model takes " +
-                        std::to_string(c.image_embedding_width()) + " (hidden size " +
-                        std::to_string(c.hidden_size) + ", deepstack layers " +
-                        std::to_string(c.num_deepstack_layers) + ")");
-    if (!vision->dynamic_resolution() && vision->tokens_per_image() > config.max_num_batched_tokens)
-      return Status::error("engine", "an image takes " +
-                                         std::to_string(vision->tokens_per_image()) +
-                                         " tokens, more than --max-num-batched-tokens " +
-                                         std::to_string(config.max_num_batched_tokens));
-  }
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<VisionTower> vision,
+                          load_engine_vision(model, config, *backend));
   KvLayout layout = KvLayout::of(c, config.release_window_blocks);
   const int64_t block_bytes = KvStorage::bytes_per_block(
       layout.pages_per_block, config.block_size, c.num_kv_heads, c.head_dim, backend->kv_dtype());

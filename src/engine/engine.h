@@ -66,8 +66,8 @@ class Engine {
   int32_t max_model_len() const { return max_model_len_; }
   // The longest sequence (prompt + output) the KV cache holds on its own.
   int64_t kv_capacity_tokens() const;
-  // Vision models (--mmproj): the image encoder whose input EngineRequest::images must match;
-  // null for a text-only engine.
+  // Vision models (--mmproj or a VLM directory: engine_vision.h): the image encoder whose input
+  // EngineRequest::images must match; null for a text-only engine.
   const VisionTower* vision() const { return vision_.get(); }
 
  private:

@@ -34,8 +34,9 @@ struct EngineConfig {
   // besides the one at the end of each prompt's last full block (0: that one only).
   int64_t state_cache_bytes = -1;
   int32_t state_snapshot_interval = 64;
-  // Vision models: llama.cpp's projector GGUF (the image encoder; "": text only), and the memory
-  // for encoder outputs cached by image content.
+  // Vision models: llama.cpp's projector GGUF (the image encoder; "": none, or the model
+  // directory's own tower: engine_vision.h), and the memory for encoder outputs cached by image
+  // content.
   std::string mmproj;
   int64_t encoder_cache_bytes = int64_t{512} << 20;
 

@@ -2,10 +2,6 @@
 
 #include <cstring>
 
-#include "formats/gguf.h"
-#include "model/load/quant_import.h"
-#include "model/load/weight_source.h"
-
 namespace sluice {
 
 Weight to_f32(const Weight& w) {
@@ -28,51 +24,10 @@ Weight transposed(const Weight& w) {
   return Weight::from_owned(src.dtype, w.cols, w.rows, std::move(bytes));
 }
 
-Status MmprojTensors::fail(const std::string& what) const {
-  return Status::error("mmproj", g_.path() + ": " + what);
-}
-
-bool MmprojTensors::has(const std::string& name) const {
-  return g_.tensor(name) != nullptr;
-}
-
-Result<const GgufTensorInfo*> MmprojTensors::shaped(const std::string& name,
-                                                    const std::vector<int64_t>& shape) const {
-  const GgufTensorInfo* t = g_.tensor(name);
-  if (!t) return fail("missing tensor '" + name + "'");
-  if (t->shape != shape)
-    return fail("tensor '" + name + "' has shape " + shape_str(t->shape) + ", expected " +
-                shape_str(shape) + " (ggml order)");
-  return t;
-}
-
-Result<Weight> MmprojTensors::import(const GgufTensorInfo& t, int64_t rows, int64_t cols) const {
-  auto w = import_gguf_tensor(t, rows, cols);
-  if (!w) return fail(w.error());
-  return w;
-}
-
-Result<Weight> MmprojTensors::matrix(const std::string& name, int64_t rows, int64_t cols) const {
-  SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* t, shaped(name, {cols, rows}));
-  return import(*t, rows, cols);
-}
-
-Result<Weight> MmprojTensors::vector(const std::string& name, int64_t n) const {
-  SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* t, shaped(name, {n}));
-  SLUICE_ASSIGN_OR_RETURN(Weight w, import(*t, 1, n));
-  return to_f32(w);
-}
-
-Result<Weight> MmprojTensors::patch_conv(const std::string& name, int64_t hidden,
-                                         int64_t patch) const {
-  SLUICE_ASSIGN_OR_RETURN(const GgufTensorInfo* t, shaped(name, {patch, patch, 3, hidden}));
-  return import(*t, hidden, 3 * patch * patch);
-}
-
-bool ffn_names_swapped(const GgufFile& g, const VisionConfig& c) {
-  const GgufTensorInfo* down = g.tensor("v.blk.0.ffn_down.weight");
-  return down && c.hidden_size != c.intermediate_size &&
-         down->shape == std::vector<int64_t>{c.hidden_size, c.intermediate_size};
+bool ffn_names_swapped(const MmprojTensors& r, const VisionConfig& c) {
+  return c.hidden_size != c.intermediate_size &&
+         r.ggml_shape("v.blk.0.ffn_down.weight") ==
+             std::vector<int64_t>{c.hidden_size, c.intermediate_size};
 }
 
 Status load_layer_attention(const MmprojTensors& r, const std::string& p, const VisionConfig& c,

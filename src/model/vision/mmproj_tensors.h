@@ -1,6 +1,9 @@
 #pragma once
-// Reading an mmproj's tensors by llama.cpp's names with their shapes checked, shared by the
-// loaders of every vision family (vision_weights.cc, qwen2vl_weights.cc).
+// A vision tower's tensors by llama.cpp's mmproj names (v.*, mm.*) with their shapes checked,
+// whatever file holds them: an mmproj GGUF (gguf_mmproj_tensors.h) or a Hugging Face / mlx-vlm
+// model directory (hf_mmproj_tensors.h), which maps each name to its checkpoint tensor. The
+// loaders of every vision family (vision_weights.cc, qwen2vl_weights.cc, qwen3vl_weights.cc)
+// read through this interface only.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,9 +14,6 @@
 
 namespace sluice {
 
-class GgufFile;
-struct GgufTensorInfo;
-
 // w as F32 (a copy unless it is F32 already).
 Weight to_f32(const Weight& w);
 
@@ -22,30 +22,25 @@ Weight transposed(const Weight& w);
 
 class MmprojTensors {
  public:
-  explicit MmprojTensors(const GgufFile& g) : g_(g) {}
+  virtual ~MmprojTensors() = default;
 
-  // `[mmproj] PATH: what`.
-  Status fail(const std::string& what) const;
-  bool has(const std::string& name) const;
-
-  // The tensor, of exactly `shape` (ggml order: innermost first).
-  Result<const GgufTensorInfo*> shaped(const std::string& name,
-                                       const std::vector<int64_t>& shape) const;
-  Result<Weight> import(const GgufTensorInfo& t, int64_t rows, int64_t cols) const;
+  // `[mmproj] PATH: what` or `[vision] DIR: what`.
+  virtual Status fail(const std::string& what) const = 0;
+  virtual bool has(const std::string& name) const = 0;
+  // The tensor's shape as the mmproj holds it (ggml order: innermost first); empty if missing.
+  virtual std::vector<int64_t> ggml_shape(const std::string& name) const = 0;
   // A matrix [rows, cols] (ggml [cols, rows]).
-  Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const;
+  virtual Result<Weight> matrix(const std::string& name, int64_t rows, int64_t cols) const = 0;
   // A vector of n floats as F32 [1, n].
-  Result<Weight> vector(const std::string& name, int64_t n) const;
+  virtual Result<Weight> vector(const std::string& name, int64_t n) const = 0;
   // A patch convolution [hidden, 3, patch, patch] (ggml [patch, patch, 3, hidden]) as the matrix
   // [hidden, 3 * patch * patch], columns (channel, y, x).
-  Result<Weight> patch_conv(const std::string& name, int64_t hidden, int64_t patch) const;
-
- private:
-  const GgufFile& g_;
+  virtual Result<Weight> patch_conv(const std::string& name, int64_t hidden,
+                                    int64_t patch) const = 0;
 };
 
 // ggml [hidden, ffn] under the name ffn_down: an old converter's fc1 (llama.cpp swaps them).
-bool ffn_names_swapped(const GgufFile& g, const VisionConfig& c);
+bool ffn_names_swapped(const MmprojTensors& r, const VisionConfig& c);
 
 // Layer `prefix` ("v.blk.N.")'s attention: q, k, v and out projections with their biases.
 Status load_layer_attention(const MmprojTensors& r, const std::string& prefix,

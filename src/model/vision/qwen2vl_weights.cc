@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "formats/gguf.h"
 #include "model/vision/mmproj_tensors.h"
 
 namespace sluice {
@@ -69,14 +68,13 @@ Status load_qwen2vl_layer(const MmprojTensors& r, const VisionConfig& c, int64_t
 
 }  // namespace
 
-Result<VisionWeights> load_qwen2vl_weights(const GgufFile& g, const VisionConfig& c) {
-  const MmprojTensors r(g);
+Result<VisionWeights> load_qwen2vl_weights(const MmprojTensors& r, const VisionConfig& c) {
   VisionWeights w;
   const int64_t H = c.hidden_size, M = c.merge_size * c.merge_size * H;
   if (r.has("v.patch_embd.bias"))
     return r.fail("tensor 'v.patch_embd.bias' is unexpected: Qwen's patch embedding has no bias");
   SLUICE_ASSIGN_OR_RETURN(w.patch_embed, summed_patch_conv(r, c));
-  const bool swapped = ffn_names_swapped(g, c);
+  const bool swapped = ffn_names_swapped(r, c);
   w.layers.resize(static_cast<size_t>(c.num_layers));
   for (int64_t i = 0; i < c.num_layers; ++i)
     SLUICE_RETURN_IF_ERROR(load_qwen2vl_layer(r, c, i, swapped, w.layers[static_cast<size_t>(i)]));

@@ -12,13 +12,12 @@
 
 namespace sluice {
 
-class GgufFile;
 class MmprojTensors;
 
 // Every tensor, shapes checked. A still image fills both frames of the temporal patch, so the
 // two patch convolutions are summed into one F32 matrix (one conv alone when .weight.1 is
-// absent). The GGUF file must outlive the weights.
-Result<VisionWeights> load_qwen2vl_weights(const GgufFile& gguf, const VisionConfig& c);
+// absent). The tensors' source must outlive the weights.
+Result<VisionWeights> load_qwen2vl_weights(const MmprojTensors& tensors, const VisionConfig& c);
 
 // v.patch_embd.weight (+ .weight.1, the second frame, when present) as one F32 matrix
 // [hidden, 3 * P * P].

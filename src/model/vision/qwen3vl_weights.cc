@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "formats/gguf.h"
 #include "model/vision/mmproj_tensors.h"
 #include "model/vision/qwen2vl_weights.h"
 
@@ -58,8 +57,7 @@ Status load_deepstack(const MmprojTensors& r, const VisionConfig& c, int64_t lay
 
 }  // namespace
 
-Result<VisionWeights> load_qwen3vl_weights(const GgufFile& g, const VisionConfig& c) {
-  const MmprojTensors r(g);
+Result<VisionWeights> load_qwen3vl_weights(const MmprojTensors& r, const VisionConfig& c) {
   VisionWeights w;
   const int64_t H = c.hidden_size, M = c.merge_size * c.merge_size * H;
   SLUICE_ASSIGN_OR_RETURN(w.patch_embed, summed_patch_conv(r, c));
@@ -67,7 +65,7 @@ Result<VisionWeights> load_qwen3vl_weights(const GgufFile& g, const VisionConfig
   SLUICE_ASSIGN_OR_RETURN(Weight pos,
                           r.matrix("v.position_embd.weight", c.position_grid * c.position_grid, H));
   w.position_embed = to_f32(pos);
-  const bool swapped = ffn_names_swapped(g, c);
+  const bool swapped = ffn_names_swapped(r, c);
   w.layers.resize(static_cast<size_t>(c.num_layers));
   for (int64_t i = 0; i < c.num_layers; ++i)
     SLUICE_RETURN_IF_ERROR(load_layer(r, c, i, swapped, w.layers[static_cast<size_t>(i)]));

@@ -14,11 +14,11 @@
 
 namespace sluice {
 
-class GgufFile;
+class MmprojTensors;
 
 // Every tensor, shapes checked: a layer of c.deepstack_layers without its v.deepstack.N.*
 // tensors fails here. qkv is split into wq, wk, wv; the two patch convolutions are summed (a
-// still image fills both frames). The GGUF file must outlive the weights.
-Result<VisionWeights> load_qwen3vl_weights(const GgufFile& gguf, const VisionConfig& c);
+// still image fills both frames). The tensors' source must outlive the weights.
+Result<VisionWeights> load_qwen3vl_weights(const MmprojTensors& tensors, const VisionConfig& c);
 
 }  // namespace sluice

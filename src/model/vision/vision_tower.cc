@@ -1,8 +1,13 @@
 #include "model/vision/vision_tower.h"
 
+#include <filesystem>
+
 #include "common/assert.h"
 #include "formats/gguf.h"
 #include "model/vision/gemma3_projector.h"
+#include "model/vision/gguf_mmproj_tensors.h"
+#include "model/vision/hf_mmproj_tensors.h"
+#include "model/vision/hf_vision_config.h"
 #include "model/vision/patchify.h"
 #include "model/vision/qwen2vl_batch.h"
 #include "model/vision/qwen2vl_encoder.h"
@@ -71,9 +76,16 @@ VisionTower::~VisionTower() = default;
 
 Result<std::unique_ptr<VisionTower>> VisionTower::load(const std::string& path, Backend& be) {
   std::unique_ptr<VisionTower> t(new VisionTower(be));
-  SLUICE_ASSIGN_OR_RETURN(t->file_, GgufFile::open(path));
-  SLUICE_ASSIGN_OR_RETURN(t->config_, read_vision_config(*t->file_));
-  SLUICE_ASSIGN_OR_RETURN(VisionWeights host, load_vision_weights(*t->file_, t->config_));
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    SLUICE_ASSIGN_OR_RETURN(t->config_, read_hf_vision_config(path));
+    SLUICE_ASSIGN_OR_RETURN(t->tensors_, HfMmprojTensors::open(path, t->config_));
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<GgufMmprojTensors> g, GgufMmprojTensors::open(path));
+    SLUICE_ASSIGN_OR_RETURN(t->config_, read_vision_config(g->file()));
+    t->tensors_ = std::move(g);
+  }
+  SLUICE_ASSIGN_OR_RETURN(VisionWeights host, load_vision_weights(*t->tensors_, t->config_));
   t->placed_ = place(be, host);
   if (t->config_.projector == ProjectorType::kQwen3VL) t->position_table_ = host.position_embed;
   return t;

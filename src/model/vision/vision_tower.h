@@ -1,9 +1,10 @@
 #pragma once
 // An image encoder and its projector (Gemma 3: SigLIP + Gemma3MultiModalProjector; Qwen2-VL,
-// Qwen2.5-VL and Qwen3-VL: their ViT + patch merger(s)) loaded from a llama.cpp mmproj GGUF and
-// run on one Backend: preprocessed pixels in, the image's soft tokens out (rows of the text
-// model's input embeddings). Gemma 3 takes image_size() squares; Qwen any sides that are
-// multiples of patch * merge (28; Qwen3-VL 32), giving (height / 28) * (width / 28) tokens.
+// Qwen2.5-VL and Qwen3-VL: their ViT + patch merger(s)) loaded from a llama.cpp mmproj GGUF or
+// from a Hugging Face / mlx-vlm VLM directory, and run on one Backend: preprocessed pixels in, the
+// image's soft tokens out (rows of the text model's input embeddings). Gemma 3 takes image_size()
+// squares; Qwen any sides that are multiples of patch * merge (28; Qwen3-VL 32), giving (height /
+// 28) * (width / 28) tokens.
 //
 // For the engine: an image placeholder of tokens_per_image() positions takes encode()'s rows as
 // its input embeddings AS THEY ARE. Gemma 3 scales token embeddings by sqrt(hidden); soft tokens
@@ -25,14 +26,15 @@ namespace sluice {
 struct VisionStepBuffers;
 struct Qwen2vlBatch;
 
-class GgufFile;
+class MmprojTensors;
 
 class VisionTower {
  public:
-  // Reads the mmproj's config and weights and places the weights on `be` (which must outlive the
-  // tower). Errors: `[mmproj] PATH: what` (missing keys or tensors, wrong shapes, a projector
-  // type sluice does not run).
-  static Result<std::unique_ptr<VisionTower>> load(const std::string& mmproj_path, Backend& be);
+  // Reads the tower's config and weights and places the weights on `be` (which must outlive the
+  // tower). `path`: an mmproj GGUF, or a model directory whose config.json has a vision_config
+  // (hf_vision_config.h; tensors by hf_vision_names.h). Errors: `[mmproj] PATH: what` or
+  // `[vision] DIR: what` (missing keys or tensors, wrong shapes, a family sluice does not run).
+  static Result<std::unique_ptr<VisionTower>> load(const std::string& path, Backend& be);
   ~VisionTower();
 
   const VisionConfig& config() const { return config_; }
@@ -73,7 +75,7 @@ class VisionTower {
   std::vector<float> position_rows(const Qwen2vlBatch& b, std::span<const ImageSize> sizes) const;
 
   Backend& be_;
-  std::unique_ptr<GgufFile> file_;  // the mapped file the host weights point into
+  std::unique_ptr<MmprojTensors> tensors_;  // its mapped files, where host weights point
   VisionConfig config_;
   VisionWeights placed_;
   std::vector<float> patches_host_;

@@ -1,7 +1,7 @@
 // load_vision_weights: llama.cpp's mmproj tensor names and layouts -> sluice's Weights.
 #include "model/vision/vision_weights.h"
 
-#include "formats/gguf.h"
+#include "model/vision/gguf_mmproj_tensors.h"
 #include "model/vision/mmproj_tensors.h"
 #include "model/vision/qwen2vl_weights.h"
 #include "model/vision/qwen3vl_weights.h"
@@ -24,16 +24,19 @@ Status load_siglip_layer(const MmprojTensors& r, const VisionConfig& c, int64_t 
 }  // namespace
 
 Result<VisionWeights> load_vision_weights(const GgufFile& g, const VisionConfig& c) {
-  if (c.projector == ProjectorType::kQwen3VL) return load_qwen3vl_weights(g, c);
-  if (is_qwen2vl_family(c.projector)) return load_qwen2vl_weights(g, c);
-  const MmprojTensors r(g);
+  return load_vision_weights(GgufMmprojTensors(g), c);
+}
+
+Result<VisionWeights> load_vision_weights(const MmprojTensors& r, const VisionConfig& c) {
+  if (c.projector == ProjectorType::kQwen3VL) return load_qwen3vl_weights(r, c);
+  if (is_qwen2vl_family(c.projector)) return load_qwen2vl_weights(r, c);
   VisionWeights w;
   const int64_t H = c.hidden_size;
   SLUICE_ASSIGN_OR_RETURN(w.patch_embed, r.patch_conv("v.patch_embd.weight", H, c.patch_size));
   SLUICE_ASSIGN_OR_RETURN(w.patch_bias, r.vector("v.patch_embd.bias", H));
   SLUICE_ASSIGN_OR_RETURN(Weight pos, r.matrix("v.position_embd.weight", c.num_patches(), H));
   w.position_embed = to_f32(pos);
-  const bool swapped = ffn_names_swapped(g, c);
+  const bool swapped = ffn_names_swapped(r, c);
   w.layers.resize(static_cast<size_t>(c.num_layers));
   for (int64_t i = 0; i < c.num_layers; ++i)
     SLUICE_RETURN_IF_ERROR(load_siglip_layer(r, c, i, swapped, w.layers[static_cast<size_t>(i)]));

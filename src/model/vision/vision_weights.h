@@ -1,6 +1,7 @@
 #pragma once
 // The weights of an image encoder and its projector (SigLIP + Gemma 3; Qwen2-VL's ViT + patch
-// merger), loaded from an mmproj GGUF by llama.cpp's tensor names (v.*, mm.*;
+// merger), loaded by llama.cpp's mmproj tensor names (from the GGUF or a model directory:
+// mmproj_tensors.h) (v.*, mm.*;
 // tools/mtmd/clip-impl.h). Matrices are [rows = outputs, cols = inputs] as everywhere in sluice;
 // vectors (norms, biases) are F32 [1, n]; a weight a family does not have stays empty. The same
 // struct holds them as loaded (host, mostly pointing into the mapped file) and as placed.
@@ -14,6 +15,7 @@
 namespace sluice {
 
 class GgufFile;
+class MmprojTensors;
 
 // One pre-norm encoder layer: x += attn(ln1(x)); x += mlp(ln2(x)).
 struct VisionLayerWeights {
@@ -55,7 +57,9 @@ struct VisionWeights {
 // Every tensor of the config's encoder and projector, shapes checked. Older converters named
 // fc1 ffn_down and fc2 ffn_up; those files are read as llama.cpp reads them (by shape).
 // Qwen families load through load_qwen2vl_weights / load_qwen3vl_weights.
-// The GGUF file must outlive the weights (most of them point into its mapping).
+// The tensors' source (and its file) must outlive the weights (most point into its mapping).
+Result<VisionWeights> load_vision_weights(const MmprojTensors& tensors, const VisionConfig& c);
+// The same from an mmproj GGUF.
 Result<VisionWeights> load_vision_weights(const GgufFile& gguf, const VisionConfig& c);
 
 }  // namespace sluice
