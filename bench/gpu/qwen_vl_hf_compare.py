@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Qwen2.5-VL against PyTorch/transformers on a random-weight HF checkpoint (issue 37).
+"""Qwen2.5-VL / Qwen3-VL against PyTorch/transformers on random-weight HF checkpoints (issue 37).
 
     qwen_vl_hf_compare.py make DIR --tokenizer tokenizer.json   # the HF directory, random weights
     qwen_vl_hf_compare.py logits DIR --image A.png --tokens "..." -o OUT.f32
@@ -7,10 +7,11 @@
 `make` writes a small Qwen2_5_VLForConditionalGeneration (float32, seeded) with the given
 tokenizer.json (Qwen's vocabulary: it has <|vision_start|>, <|image_pad|>, <|vision_end|>) and
 the image processor's config, for llama.cpp's converter (convert_hf_to_gguf.py, text and
---mmproj). `logits` runs transformers on the prompt `--tokens` (ids, `<image>` = that image's
-<|image_pad|> tokens) and writes the last position's logits. Images must have sides that are
-multiples of 28: both processors then keep their pixels (only rescale and normalize), so the
-comparison is of the models alone.
+--mmproj). `logits` loads any Qwen VLM directory (this one, or one sluice's make-model wrote:
+missing or unexpected tensors are an error), runs transformers on the prompt `--tokens` (ids,
+`<image>` = that image's <|image_pad|> tokens) and writes the last position's logits. Images
+must have sides that are multiples of patch * merge (28; Qwen3-VL 32): both processors then
+keep their pixels (only rescale and normalize), so the comparison is of the models alone.
 """
 import argparse
 import json
@@ -60,11 +61,15 @@ def make(args) -> None:
 def logits(args) -> None:
     import torch
     from PIL import Image
-    from transformers import Qwen2_5_VLForConditionalGeneration, Qwen2VLImageProcessor
+    from transformers import AutoImageProcessor, AutoModelForImageTextToText
 
-    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(args.dir, torch_dtype=torch.float32)
+    model, info = AutoModelForImageTextToText.from_pretrained(
+        args.dir, torch_dtype=torch.float32, output_loading_info=True)
+    bad = {k: v for k, v in info.items() if v}
+    if bad:
+        sys.exit(f"{args.dir}: transformers loaded it with {bad}")
     model.eval()
-    proc = Qwen2VLImageProcessor.from_pretrained(args.dir)
+    proc = AutoImageProcessor.from_pretrained(args.dir)
     pad = model.config.image_token_id
     images = [Image.open(f).convert("RGB") for f in args.image]
     batch = proc(images=images, return_tensors="pt") if images else {"pixel_values": None}

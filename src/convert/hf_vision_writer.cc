@@ -228,34 +228,61 @@ Status merge_config(const VisionConfig& c, const std::string& dir) {
   return write_dir_json(path, config, dir);
 }
 
-// model.safetensors.index.json listing vision.safetensors beside the model's own tensors.
-Status update_index(const std::string& dir, const std::vector<SafetensorsWriteTensor>& vision) {
+// Where the tower's tensors go. Beside the text model's single file, that file becomes the first
+// of two shards and the tower the second, with an index: transformers reads model.safetensors
+// alone whenever it exists, and mlx-vlm reads model*.safetensors. Beside an index, the file it
+// lists the tower in (a tower written again replaces it), else a new one; alone,
+// model.safetensors.
+struct TowerFile {
+  std::string name;
+  bool indexed = false;
+};
+
+Result<TowerFile> tower_file(const std::string& dir, const std::string& first_tensor) {
+  const fs::path d(dir), index_path = d / "model.safetensors.index.json";
+  std::error_code ec;
+  if (fs::exists(index_path, ec)) {
+    SLUICE_ASSIGN_OR_RETURN(json index, read_dir_json(index_path, dir));
+    const json& map = index.value("weight_map", json::object());
+    if (auto it = map.find(first_tensor); it != map.end() && it->is_string())
+      return TowerFile{it->get<std::string>(), true};
+    return TowerFile{"model-vision.safetensors", true};
+  }
+  if (!fs::exists(d / "model.safetensors", ec)) return TowerFile{"model.safetensors", false};
+  fs::rename(d / "model.safetensors", d / "model-00001-of-00002.safetensors", ec);
+  if (ec) return writer_fail(dir, "cannot rename model.safetensors: " + ec.message());
+  return TowerFile{"model-00002-of-00002.safetensors", true};
+}
+
+// model.safetensors.index.json: the text model's tensors where they are, the tower's in `file`.
+Status update_index(const std::string& dir, const std::vector<SafetensorsWriteTensor>& vision,
+                    const std::string& file) {
   const fs::path d(dir), index_path = d / "model.safetensors.index.json";
   std::error_code ec;
   json weight_map = json::object();
   if (fs::exists(index_path, ec)) {
     SLUICE_ASSIGN_OR_RETURN(json index, read_dir_json(index_path, dir));
     if (index.contains("weight_map") && index["weight_map"].is_object())
-      for (const auto& [name, file] : index["weight_map"].items())
-        if (file != "vision.safetensors") weight_map[name] = file;
-  } else if (fs::exists(d / "model.safetensors", ec)) {
-    auto model = SafetensorsModel::open_file((d / "model.safetensors").string());
-    if (!model) return writer_fail(dir, model.error());
-    for (const std::string& name : (*model)->names()) weight_map[name] = "model.safetensors";
+      for (const auto& [name, f] : index["weight_map"].items())
+        if (f != file) weight_map[name] = f;
   } else {
-    return Status::ok();  // the tower alone: no index
+    const std::string text = "model-00001-of-00002.safetensors";
+    auto model = SafetensorsModel::open_file((d / text).string());
+    if (!model) return writer_fail(dir, model.error());
+    for (const std::string& name : (*model)->names()) weight_map[name] = text;
   }
-  for (const SafetensorsWriteTensor& t : vision) weight_map[t.name] = "vision.safetensors";
+  for (const SafetensorsWriteTensor& t : vision) weight_map[t.name] = file;
   int64_t total = 0;
   std::map<std::string, std::unique_ptr<SafetensorsModel>> files;
-  for (const auto& [name, file] : weight_map.items()) {
-    const std::string f = file.get<std::string>();
-    if (!files.count(f)) {
-      auto opened = SafetensorsModel::open_file((d / f).string());
+  for (const auto& [name, f] : weight_map.items()) {
+    const std::string path = f.get<std::string>();
+    if (!files.count(path)) {
+      auto opened = SafetensorsModel::open_file((d / path).string());
       if (!opened) return writer_fail(dir, opened.error());
-      files[f] = std::move(*opened);
+      files[path] = std::move(*opened);
     }
-    if (const SafetensorsTensor* t = files[f]->find(name)) total += static_cast<int64_t>(t->nbytes);
+    if (const SafetensorsTensor* t = files[path]->find(name))
+      total += static_cast<int64_t>(t->nbytes);
   }
   return write_dir_json(index_path,
                         {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}}, dir);
@@ -275,10 +302,11 @@ Status write_hf_vision_tower(const VisionConfig& c, const HfVisionWriteOptions& 
                           checkpoint_tensors(c, o, dir));
   SLUICE_RETURN_IF_ERROR(merge_config(c, dir));
   const fs::path d(dir);
-  SLUICE_RETURN_IF_ERROR(write_safetensors((d / "vision.safetensors").string(), tensors,
-                                           {{"format", o.mlx ? "mlx" : "pt"}}));
+  SLUICE_ASSIGN_OR_RETURN(const TowerFile file, tower_file(dir, tensors.front().name));
+  SLUICE_RETURN_IF_ERROR(
+      write_safetensors((d / file.name).string(), tensors, {{"format", o.mlx ? "mlx" : "pt"}}));
   SLUICE_RETURN_IF_ERROR(write_dir_json(d / "preprocessor_config.json", preprocessor_json(c), dir));
-  return update_index(dir, tensors);
+  return file.indexed ? update_index(dir, tensors, file.name) : Status::ok();
 }
 
 }  // namespace sluice

@@ -61,8 +61,10 @@ Result<ModelConfig> qwen3vl_preset(ModelConfig c, const std::string& preset,
 Result<ModelConfig> moe_preset(ModelConfig c, const std::string& preset, int64_t tokenizer_vocab) {
   int64_t preset_vocab = 0;
   if (c.arch->deepstack && preset == "tiny") {  // four layers: three take deepstack slices
+    // Experts 512 wide: no fused expert tensor is square, so a reader cannot mistake its layout
+    // for the transpose (transformers keeps a square one as it is).
     c.hidden_size = 256, c.num_layers = 4, c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 64;
-    c.num_experts = 8, c.num_experts_used = 2, c.expert_intermediate_size = 256;
+    c.num_experts = 8, c.num_experts_used = 2, c.expert_intermediate_size = 512;
     c.max_position_embeddings = 4096;
   } else if (preset == "tiny") {  // multiples of 256: every GGUF k-quant applies
     c.hidden_size = 256, c.num_layers = 2, c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 64;

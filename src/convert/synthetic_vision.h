@@ -43,14 +43,16 @@ struct HfVisionWriteOptions {
   std::string float_dtype = "BF16";  // every tensor's: F32, F16 or BF16
 };
 // Writes the tower of `c` into the VLM directory `dir` (config.json already there): its tensors
-// in `vision.safetensors` under transformers' names (or mlx-vlm's when mlx), with the values
+// under transformers' names (or mlx-vlm's when mlx), with the values
 // write_synthetic_mmproj writes for the same config and seed; `vision_config` (and the family's
 // top-level vision keys: Gemma 3's mm_tokens_per_image; model_type and architectures, and
 // Gemma 3's text_config.hidden_size, where config.json has none) merged into dir/config.json
 // (whose text width, if any, must be the tower's projection_dim); and preprocessor_config.json.
-// Where the directory holds model.safetensors or model.safetensors.index.json, the index is written
-// or updated to list vision.safetensors too (so transformers loads both): call it after the text
-// weights are written. Gemma 3, Qwen2.5-VL and Qwen3-VL towers.
+// Beside the text model's model.safetensors, that file becomes shard 1 of 2 and the tower shard 2,
+// with model.safetensors.index.json (transformers reads a lone model.safetensors only; mlx-vlm
+// reads model*.safetensors): call it after the text weights are written. Beside an index, the
+// tower is model-vision.safetensors, added to it; alone, model.safetensors. Gemma 3, Qwen2.5-VL
+// and Qwen3-VL towers.
 Status write_hf_vision_tower(const VisionConfig& c, const HfVisionWriteOptions& o,
                              const std::string& dir);
 

@@ -204,7 +204,7 @@ BROKEN = {  # case -> (preset, keywords of the one error line)
 def test_broken_directory_is_one_clear_error(case, tower_dir, sluice, tmp_path):
     preset, keywords = BROKEN[case]
     bad = _copy_dir(tower_dir(preset, "f32"), tmp_path / "bad")
-    st = bad / "vision.safetensors"
+    st = bad / "model.safetensors"  # a tower-only directory's one file
     if case == "missing_qkv":
         _rewrite_safetensors(st, st, drop={"visual.blocks.1.attn.qkv.weight"})
     elif case == "missing_deepstack":
@@ -294,12 +294,12 @@ def test_directory_without_tower_tensors_serves_text(vlm_dir, sluice_bin, tmp_pa
     import openai
 
     text_only = _copy_dir(vlm_dir, tmp_path / "text-only")
-    (text_only / "vision.safetensors").unlink()
+    tower = "model-00002-of-00002.safetensors"  # make-model's second shard
+    (text_only / tower).unlink()
     index = text_only / "model.safetensors.index.json"
-    if index.exists():
-        j = json.loads(index.read_text())
-        j["weight_map"] = {k: v for k, v in j["weight_map"].items() if v != "vision.safetensors"}
-        index.write_text(json.dumps(j))
+    j = json.loads(index.read_text())
+    j["weight_map"] = {k: v for k, v in j["weight_map"].items() if v != tower}
+    index.write_text(json.dumps(j))
     with _serve(sluice_bin, text_only) as s:
         with pytest.raises(openai.BadRequestError, match="takes no images"):
             _ask_with_image(s)

@@ -40,25 +40,12 @@ Weight owned_f32(std::vector<float> v, int64_t rows, int64_t cols) {
 }  // namespace
 
 bool holds_vision_tensors(const std::string& dir) {
-  const fs::path d(dir);
-  std::error_code ec;
-  std::vector<std::unique_ptr<SafetensorsModel>> files;
-  if (fs::exists(d / "vision.safetensors", ec)) {
-    auto f = SafetensorsModel::open_file((d / "vision.safetensors").string());
-    if (!f) return true;
-    files.push_back(std::move(*f));
-  }
-  if (fs::exists(d / "model.safetensors.index.json", ec) ||
-      fs::exists(d / "model.safetensors", ec)) {
-    auto f = SafetensorsModel::open_dir(dir);
-    if (!f) return true;
-    files.push_back(std::move(*f));
-  }
-  for (const auto& f : files)
-    for (const std::string& name : f->names())
-      for (ProjectorType t : {ProjectorType::kGemma3, ProjectorType::kQwen3VL})
-        for (const std::string& prefix : hf_part_prefixes(t, HfPart::kTower))
-          if (name.starts_with(prefix)) return true;
+  auto f = SafetensorsModel::open_dir(dir);
+  if (!f) return true;  // its loading will say what is wrong
+  for (const std::string& name : (*f)->names())
+    for (ProjectorType t : {ProjectorType::kGemma3, ProjectorType::kQwen3VL})
+      for (const std::string& prefix : hf_part_prefixes(t, HfPart::kTower))
+        if (name.starts_with(prefix)) return true;
   return false;
 }
 
@@ -71,21 +58,10 @@ HfMmprojTensors::~HfMmprojTensors() = default;
 Result<std::unique_ptr<HfMmprojTensors>> HfMmprojTensors::open(const std::string& dir,
                                                                const VisionConfig& c) {
   std::unique_ptr<HfMmprojTensors> r(new HfMmprojTensors(dir, c));
-  const fs::path d(dir);
-  std::error_code ec;
-  if (fs::exists(d / "vision.safetensors", ec)) {
-    auto f = SafetensorsModel::open_file((d / "vision.safetensors").string());
-    if (!f) return r->fail(f.error());
-    r->files_.push_back(std::move(*f));
-  }
-  if (fs::exists(d / "model.safetensors.index.json", ec) ||
-      fs::exists(d / "model.safetensors", ec)) {
-    auto f = SafetensorsModel::open_dir(dir);
-    if (!f) return r->fail(f.error());
-    r->files_.push_back(std::move(*f));
-  }
-  if (r->files_.empty())
-    return r->fail("no vision.safetensors, model.safetensors or model.safetensors.index.json");
+  // The index, else model.safetensors, else every *.safetensors file.
+  auto f = SafetensorsModel::open_dir(dir);
+  if (!f) return r->fail(f.error());
+  r->files_.push_back(std::move(*f));
   // Each part's prefix: the first under which its first tensor exists.
   const std::vector<HfVisionTensor> tensors = hf_vision_tensors(c);
   for (HfPart part : {HfPart::kTower, HfPart::kProjector}) {

@@ -24,8 +24,8 @@ bool holds_vision_tensors(const std::string& dir);
 
 class HfMmprojTensors final : public MmprojTensors {
  public:
-  // The tower `c` describes, in the tensors of `dir`: vision.safetensors (make-model's) and the
-  // model's own (model.safetensors or the shards of model.safetensors.index.json). Errors:
+  // The tower `c` describes, in the checkpoint's tensors (the shards of
+  // model.safetensors.index.json, else model.safetensors, else every *.safetensors). Errors:
   // `[vision] DIR: what` (no tower under any known prefix, unreadable files).
   static Result<std::unique_ptr<HfMmprojTensors>> open(const std::string& dir,
                                                        const VisionConfig& c);

@@ -108,7 +108,7 @@ class HfTensorsTest : public ::testing::Test {
     return {name, "F32", std::move(shape), std::move(bytes)};
   }
   Result<std::unique_ptr<HfMmprojTensors>> open(const std::vector<SafetensorsWriteTensor>& t,
-                                                const std::string& file = "vision.safetensors") {
+                                                const std::string& file = "model.safetensors") {
     EXPECT_TRUE(write_safetensors((dir_ / file).string(), t));
     return HfMmprojTensors::open(dir_.string(), c_);
   }
@@ -242,10 +242,10 @@ TEST_F(HfTensorsTest, NoTowerUnderAnyPrefix) {
             std::string::npos)
       << r.error();
   EXPECT_FALSE(holds_vision_tensors(dir_.string()));
-  fs::remove(dir_ / "vision.safetensors");
+  fs::remove(dir_ / "model.safetensors");
   auto none = HfMmprojTensors::open(dir_.string(), c_);
   ASSERT_FALSE(none.ok());
-  EXPECT_NE(none.error().find("no vision.safetensors, model.safetensors"), std::string::npos);
+  EXPECT_NE(none.error().find("no .safetensors files"), std::string::npos) << none.error();
 }
 
 TEST_F(HfTensorsTest, MlxQuantizedMatrix) {
