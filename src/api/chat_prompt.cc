@@ -43,8 +43,9 @@ const Json* video_part_url(const Json& part, const std::string& type, const std:
 // "content": string | null | [{type:"text", text}] -> string (or null kept for tool-call turns).
 // With image parts (collected into `images` when the model takes them), the list stays a list
 // of {type:"text", text} and {type:"image"} in order, as vision templates read it; a video part
-// is one {type:"image"} per sampled frame (as vllm-mlx gives a video's frames to models that
-// take only images).
+// is one {type:"video"} (a clip: Qwen2-VL's templates write its video placeholder) or one
+// {type:"image"} per sampled frame (as vllm-mlx gives a video's frames to models that take only
+// images).
 Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>* images,
                        const VideoLoader& load_video) {
   const std::string where = "messages[" + std::to_string(index) + "].content";
@@ -74,9 +75,9 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
         throw invalid(at + ": this model takes no images or video (serve a vision model with "
                            "--mmproj)",
                       "messages");
-      for (ImageInput& frame : load_video(url->get<std::string>(), at)) {
-        images->push_back({"", at, std::move(frame)});
-        parts.push_back(Json{{"type", "image"}});
+      for (ImageInput& loaded : load_video(url->get<std::string>(), at)) {
+        parts.push_back(Json{{"type", loaded.is_video() ? "video" : "image"}});
+        images->push_back({"", at, std::move(loaded)});
       }
       has_image = true;
       continue;
@@ -91,6 +92,14 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
     parts.push_back(Json{{"type", "text"}, {"text", part["text"]}});
   }
   return has_image ? parts : Json(text);
+}
+
+// What the parts count as against --max-images: a clip its frames, anything else one.
+size_t images_counted(const std::vector<ImagePart>& parts) {
+  size_t n = 0;
+  for (const ImagePart& part : parts)
+    n += part.loaded && part.loaded->is_video() ? static_cast<size_t>(part.loaded->num_frames) : 1;
+  return n;
 }
 
 // OpenAI tool_calls carry arguments as a JSON string; templates expect an object (as HF's
@@ -170,7 +179,7 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in) {
   if (vision) {
     in.images = &parts;
     in.load_video = [&](const std::string& url, const std::string& where) {
-      return load_video(ctx, url, where, parts.size());
+      return load_video(ctx, url, where, images_counted(parts));
     };
   }
   p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), in,
@@ -179,12 +188,12 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in) {
   if (parts.empty()) {
     p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
   } else {
-    if (static_cast<int64_t>(parts.size()) > ctx.options.max_images)
-      throw too_many_images(parts.size(), ctx.options.max_images);
+    if (static_cast<int64_t>(images_counted(parts)) > ctx.options.max_images)
+      throw too_many_images(images_counted(parts), ctx.options.max_images);
     const ImagePromptFormat format = image_prompt_format(*vision, tok);
     for (ImagePart& part : parts)
-      p.images.push_back(part.frame ? std::move(*part.frame)
-                                    : load_image(ctx, part.url, part.where));
+      p.images.push_back(part.loaded ? std::move(*part.loaded)
+                                     : load_image(ctx, part.url, part.where));
     p.tokens = tokenize_with_images(p.text, format, tok, p.images);
   }
   if (p.tokens.empty()) throw invalid("the rendered prompt is empty", "messages");

@@ -14,13 +14,13 @@
 namespace sluice::api {
 
 // An image part of the messages: its URL (or data URL) and where it was ("messages[1].content[0]"),
-// or one frame of a video part, loaded already.
+// or what a video part loaded already: one of its frames, or the whole clip (ImageInput::is_video).
 struct ImagePart {
   std::string url, where;
-  std::optional<ImageInput> frame;
+  std::optional<ImageInput> loaded;
 };
 
-// A video part's URL -> its frames, loaded (api/media/video_loader.h).
+// A video part's URL -> its frames or its clip, loaded (api/media/video_loader.h).
 using VideoLoader =
     std::function<std::vector<ImageInput>(const std::string& url, const std::string& where)>;
 
@@ -33,8 +33,9 @@ struct ChatPromptInput {
   // Set: image parts are collected here and reach the template as {type:"image"}; null: they
   // are a 400 (a model without a vision tower).
   std::vector<ImagePart>* images = nullptr;
-  // Set (with `images`): a video part becomes its sampled frames, each an image part in its
-  // place; empty: video parts are a 400.
+  // Set (with `images`): a video part becomes one {type:"video"} part (a clip, for towers that
+  // take video) or its sampled frames, each an image part in its place; empty: video parts are a
+  // 400.
   VideoLoader load_video;
 };
 
@@ -48,7 +49,8 @@ struct ChatPrompt {
 // strings (joined with "\n"; other part types are rejected), renders, tokenizes (special tokens
 // in the rendered text are parsed as such; no BOS added beyond what the template writes). A
 // vision model's image parts are fetched, decoded and preprocessed (api/media/) and their
-// placeholder tokens laid out as its processor does; a video part is its frames, as images.
+// placeholder tokens laid out as its processor does; a video part is one video placeholder run
+// (Qwen2-VL family) or its frames, as images.
 // Harmony templates (ctx.harmony_prompt) are rendered by harmony_prompt.h. strftime_now and the
 // harmony date read SLUICE_FIXED_DATE when it is set.
 ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in);

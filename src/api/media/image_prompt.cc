@@ -1,5 +1,7 @@
 #include "api/media/image_prompt.h"
 
+#include <algorithm>
+
 #include "api/api_error.h"
 
 namespace sluice::api {
@@ -18,6 +20,8 @@ ImagePromptFormat image_prompt_format(const VisionTower& vision, const Tokenizer
           "<|image_pad|>, <|vision_end|>)",
           "messages");
     f.placeholder_id = *pad;
+    f.video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
+    f.video_placeholder_id = tok.token_id("<|video_pad|>").value_or(-1);
     return f;  // num_placeholders 0: each image's own count
   }
   // Gemma 3 (Gemma3Processor): the template's boi token becomes the full image sequence.
@@ -43,18 +47,35 @@ std::vector<int32_t> tokenize_with_images(const std::string& text, const ImagePr
     const auto ids = tok.encode(piece, EncodeOptions{.add_special = false, .parse_special = true});
     tokens.insert(tokens.end(), ids.begin(), ids.end());
   };
+  // The next image or video marker at or after `from` (npos: none), and whether it is a video's.
+  auto next_marker = [&](size_t from, bool& video) {
+    const size_t image = text.find(format.marker, from);
+    const size_t clip =
+        format.video_marker.empty() ? std::string::npos : text.find(format.video_marker, from);
+    video = clip < image;
+    return std::min(image, clip);
+  };
   size_t markers = 0, at = 0;
   std::string piece;
-  for (size_t hit; (hit = text.find(format.marker, at)) != std::string::npos;
-       at = hit + format.marker.size(), ++markers) {
+  bool video = false;
+  for (size_t hit; (hit = next_marker(at, video)) != std::string::npos;
+       at = hit + (video ? format.video_marker : format.marker).size(), ++markers) {
     if (markers == images.size())
       throw invalid("the chat template placed more images than the request has", "messages");
+    ImageInput& im = images[markers];
+    if (im.is_video() != video)
+      throw invalid(std::string("the chat template placed ") + (video ? "a video" : "an image") +
+                        " where the request has " + (video ? "an image" : "a video"),
+                    "messages");
+    if (video && format.video_placeholder_id < 0)
+      throw invalid("the model's vocabulary lacks Qwen2-VL's video token (<|video_pad|>)",
+                    "messages");
     piece.append(text, at, hit - at).append(format.before);
     encode(piece);
-    ImageInput& im = images[markers];
     im.offset = static_cast<int32_t>(tokens.size());
     if (format.num_placeholders > 0) im.num_tokens = format.num_placeholders;
-    tokens.insert(tokens.end(), im.num_tokens, format.placeholder_id);
+    tokens.insert(tokens.end(), im.num_tokens,
+                  video ? format.video_placeholder_id : format.placeholder_id);
     piece = format.after;
   }
   if (markers != images.size())

@@ -7,9 +7,11 @@
 #include "api/media/data_url.h"
 #include "api/media/image_loader.h"
 #include "api/media/media_fetch.h"
+#include "api/media/video_clip.h"
 #include "common/assert.h"
 #include "media/content_hash.h"
 #include "media/decode_video.h"
+#include "media/normalize.h"
 
 namespace sluice::api {
 
@@ -72,14 +74,40 @@ class FramesAgain {
   std::vector<std::vector<float>> frames_;  // [3, height, width] each
 };
 
+// A remembered clip's pixels [frames, 3, height, width], its video decoded once more.
+std::vector<float> clip_pixels_again(const MediaBytes& bytes, const VideoOptions& vo,
+                                     const VisionConfig& c, const SeenVideo& seen) {
+  const media::GridSize size = clip_frame_size(c, seen.frames[0].width, seen.frames[0].height);
+  const media::Normalization norm = clip_normalization(c);
+  media::VideoLimits limits = limits_of(vo);
+  limits.timeout_s = 86400;  // it decoded in time once; a busy server must not fail it now
+  std::vector<float> pixels;
+  size_t count = 0;
+  const Status decoded = media::decode_video(
+      std::span(bytes), sampling_of(vo), limits, [&](double, media::Image frame) {
+        const std::vector<float> one = media::normalize_to_chw(clip_frame(frame, size), norm);
+        pixels.insert(pixels.end(), one.begin(), one.end());
+        ++count;
+      });
+  SLUICE_ASSERT(decoded.ok() && count == seen.frames.size(),
+                "a video that decoded once decodes again to as many frames");
+  return pixels;
+}
+
 std::vector<ImageInput> remembered_video(const VisionTower& vision, const VideoOptions& vo,
-                                         const std::vector<SeenPicture>& seen,
+                                         const SeenVideo& seen,
                                          std::function<MediaBytes()> bytes_again) {
-  auto again =
-      std::make_shared<FramesAgain>(std::move(bytes_again), vision.config(), vo, seen.size());
+  if (vision.takes_video())
+    return {clip_input(vision, seen,
+                       [bytes_again = std::move(bytes_again), vo, seen, c = vision.config()] {
+                         return clip_pixels_again(bytes_again(), vo, c, seen);
+                       })};
+  auto again = std::make_shared<FramesAgain>(std::move(bytes_again), vision.config(), vo,
+                                             seen.frames.size());
   std::vector<ImageInput> frames;
-  for (size_t i = 0; i < seen.size(); ++i)
-    frames.push_back(remembered_image(vision, seen[i], [again, i] { return again->pixels(i); }));
+  for (size_t i = 0; i < seen.frames.size(); ++i)
+    frames.push_back(
+        remembered_image(vision, seen.frames[i], [again, i] { return again->pixels(i); }));
   return frames;
 }
 
@@ -102,10 +130,11 @@ std::vector<ImageInput> load_video(const ModelContext& ctx, std::string_view url
     throw too_many_images(images_before + 1, ctx.options.max_images);
   VideoMemo* memo = ctx.video_memo();
   MediaCounters* counters = ctx.media_counters();
-  auto checked = [&](std::vector<ImageInput> frames) {
-    if (static_cast<int64_t>(images_before + frames.size()) > ctx.options.max_images)
-      throw too_many_images(images_before + frames.size(), ctx.options.max_images);
-    return frames;
+  auto checked = [&](std::vector<ImageInput> inputs) {
+    const size_t count = images_before + images_counted(inputs);
+    if (static_cast<int64_t>(count) > ctx.options.max_images)
+      throw too_many_images(count, ctx.options.max_images);
+    return inputs;
   };
 
   // As for images: a data URL is known by its base64 text, anything else by its fetched bytes;
@@ -139,20 +168,34 @@ std::vector<ImageInput> load_video(const ModelContext& ctx, std::string_view url
 
   if (counters) ++counters->video_decodes;
   std::vector<ImageInput> frames;
-  std::vector<SeenPicture> seen;
+  SeenVideo seen;
+  VideoClipBuilder clip(*vision);
   // Each frame is sized as it comes out of the decoder: a request holds at most
   // --video-max-frames frames of the encoder's size, never the video's.
   const Status decoded = media::decode_video(
-      std::span(*bytes), sampling_of(vo), limits_of(vo), [&](double, media::Image frame) {
+      std::span(*bytes), sampling_of(vo), limits_of(vo), [&](double time_s, media::Image frame) {
+        if (vision->takes_video()) return clip.add(time_s, std::move(frame));
         const int width = frame.width, height = frame.height;
         frames.push_back(image_input(*vision, std::move(frame)));
-        seen.push_back(
+        seen.frames.push_back(
             {{.high = frames.back().hash_hi, .low = frames.back().hash_lo}, width, height});
+        seen.times_s.push_back(time_s);
       });
   if (!decoded) throw invalid(where + ": " + decoded.message(), "messages");
+  if (vision->takes_video()) {
+    SLUICE_ASSERT(clip.size() > 0, "a decoded video has a frame");
+    frames.push_back(clip.finish());
+    seen = clip.seen();
+  }
   frames = checked(std::move(frames));
   if (memo) memo->insert(*key, std::move(seen));
   return frames;
+}
+
+size_t images_counted(std::span<const ImageInput> inputs) {
+  size_t n = 0;
+  for (const ImageInput& im : inputs) n += im.is_video() ? static_cast<size_t>(im.num_frames) : 1;
+  return n;
 }
 
 }  // namespace sluice::api

@@ -61,5 +61,36 @@ TEST(ImagePrompt, MarkerCountMustMatchTheImages) {
   EXPECT_EQ(tokenize_with_images("plain text", format(), qwen3(), none), encode("plain text"));
 }
 
+// Qwen2-VL's layout: an image's run of <|image_pad|> and a clip's of <|video_pad|>, each of its
+// own num_tokens, in the order the template wrote their markers.
+TEST(ImagePrompt, VideoMarkersTakeClipsInOrder) {
+  ImagePromptFormat f;
+  f.marker = "<|vision_start|><|image_pad|><|vision_end|>";
+  f.video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
+  f.before = "<|vision_start|>";
+  f.after = "<|vision_end|>";
+  f.placeholder_id = *qwen3().token_id("<|image_pad|>");
+  f.video_placeholder_id = *qwen3().token_id("<|video_pad|>");
+  std::vector<ImageInput> media(2);
+  media[0].num_frames = 4, media[0].num_tokens = 12;  // a clip first
+  media[1].num_tokens = 3;
+  const std::string text = "Watch " + f.video_marker + " then see " + f.marker + ".";
+  const auto tokens = tokenize_with_images(text, f, qwen3(), media);
+  // The expanded text, tokenized whole, is the same tokens.
+  std::string expanded = "Watch <|vision_start|>";
+  for (int i = 0; i < 12; ++i) expanded += "<|video_pad|>";
+  expanded += "<|vision_end|> then see <|vision_start|>";
+  for (int i = 0; i < 3; ++i) expanded += "<|image_pad|>";
+  expanded += "<|vision_end|>.";
+  EXPECT_EQ(tokens, encode(expanded));
+  EXPECT_EQ(media[0].offset, static_cast<int32_t>(encode("Watch <|vision_start|>").size()));
+  EXPECT_EQ(tokens[media[0].offset + 11], f.video_placeholder_id);
+  EXPECT_EQ(tokens[media[1].offset], f.placeholder_id);
+  EXPECT_EQ(tokens[media[1].offset - 1], *qwen3().token_id("<|vision_start|>"));
+  // A video marker for an image (or the reverse) is a 400.
+  std::swap(media[0], media[1]);
+  EXPECT_THROW(tokenize_with_images(text, f, qwen3(), media), ApiError);
+}
+
 }  // namespace
 }  // namespace sluice::api
