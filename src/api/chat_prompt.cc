@@ -65,7 +65,7 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
       if (!images)
         throw invalid(at + ": this model takes no images (serve a vision model with --mmproj)",
                       "messages");
-      images->push_back({url->get<std::string>(), at, std::nullopt});
+      images->push_back({url->get<std::string>(), at, {}, {}});
       parts.push_back(Json{{"type", "image"}});
       has_image = true;
       continue;
@@ -75,9 +75,15 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
         throw invalid(at + ": this model takes no images or video (serve a vision model with "
                            "--mmproj)",
                       "messages");
-      for (ImageInput& loaded : load_video(url->get<std::string>(), at)) {
-        parts.push_back(Json{{"type", loaded.is_video() ? "video" : "image"}});
-        images->push_back({"", at, std::move(loaded)});
+      LoadedVideo video = load_video(url->get<std::string>(), at);
+      if (!video.inputs.empty() && video.inputs[0].is_video()) {  // one video part: its clips
+        parts.push_back(Json{{"type", "video"}});
+        images->push_back({"", at, std::move(video.inputs), std::move(video.labels)});
+      } else {
+        for (ImageInput& frame : video.inputs) {  // its frames, as images
+          parts.push_back(Json{{"type", "image"}});
+          images->push_back({"", at, {std::move(frame)}, {}});
+        }
       }
       has_image = true;
       continue;
@@ -95,10 +101,9 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
 }
 
 // What the parts count as against --max-images: a clip its frames, anything else one.
-size_t images_counted(const std::vector<ImagePart>& parts) {
+size_t parts_counted(const std::vector<ImagePart>& parts) {
   size_t n = 0;
-  for (const ImagePart& part : parts)
-    n += part.loaded && part.loaded->is_video() ? static_cast<size_t>(part.loaded->num_frames) : 1;
+  for (const ImagePart& part : parts) n += part.loaded.empty() ? 1 : images_counted(part.loaded);
   return n;
 }
 
@@ -179,7 +184,7 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in) {
   if (vision) {
     in.images = &parts;
     in.load_video = [&](const std::string& url, const std::string& where) {
-      return load_video(ctx, url, where, images_counted(parts));
+      return load_video(ctx, url, where, parts_counted(parts));
     };
   }
   p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), in,
@@ -188,13 +193,16 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in) {
   if (parts.empty()) {
     p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
   } else {
-    if (static_cast<int64_t>(images_counted(parts)) > ctx.options.max_images)
-      throw too_many_images(images_counted(parts), ctx.options.max_images);
+    if (static_cast<int64_t>(parts_counted(parts)) > ctx.options.max_images)
+      throw too_many_images(parts_counted(parts), ctx.options.max_images);
     const ImagePromptFormat format = image_prompt_format(*vision, tok);
-    for (ImagePart& part : parts)
-      p.images.push_back(part.loaded ? std::move(*part.loaded)
-                                     : load_image(ctx, part.url, part.where));
-    p.tokens = tokenize_with_images(p.text, format, tok, p.images);
+    std::vector<MediaRun> runs;  // what each marker the template wrote holds
+    for (ImagePart& part : parts) {
+      if (part.loaded.empty()) part.loaded.push_back(load_image(ctx, part.url, part.where));
+      runs.push_back({part.loaded[0].is_video(), part.loaded.size(), std::move(part.labels)});
+      for (ImageInput& im : part.loaded) p.images.push_back(std::move(im));
+    }
+    p.tokens = tokenize_with_images(p.text, format, tok, p.images, runs);
   }
   if (p.tokens.empty()) throw invalid("the rendered prompt is empty", "messages");
   return p;

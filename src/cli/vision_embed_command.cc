@@ -5,7 +5,7 @@
 // allow). --image: decoded and preprocessed here as llama.cpp does for the projector (Gemma 3:
 // BILINEAR to the square; Qwen2-VL: media/smart_resize.h), --pixels-out writes what was encoded.
 // OUT.f32: [total tokens, text_hidden], the images' tokens one after another. --video: the
-// --pixels images are one video's frames, encoded two by two (Qwen2-VL / Qwen2.5-VL towers).
+// --pixels images are one video's frames, encoded two by two (Qwen2-VL family towers).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>

@@ -70,7 +70,7 @@ enum class PromptOutput { kGenerate, kLastHidden, kLastLogits };
 
 // An image in the prompt: the vision tower's output for `pixels` replaces the embeddings of
 // prompt tokens [offset, offset + num_tokens) (its placeholder tokens). A video clip for a tower
-// that takes_video() (Qwen2-VL family) is one such input of num_frames frames.
+// that takes_video() is one such input of num_frames frames (Qwen3-VL: one per temporal patch).
 struct ImageInput {
   int32_t offset = 0, num_tokens = 0;
   uint64_t hash_lo = 0, hash_hi = 0;  // content hash of the decoded picture (the cache key); a

@@ -28,10 +28,24 @@ struct ImagePromptFormat {
 // The format of the tower's family; throws 400 when the tokenizer lacks its tokens.
 ImagePromptFormat image_prompt_format(const VisionTower& vision, const Tokenizer& tok);
 
+// What one marker of the rendered prompt stands for, markers in order: an image (one input), or
+// a video: `count` clips, one (Qwen2-VL) or one per temporal patch, each after its label and in
+// its own before ... after, all inside the marker's before ... after (Qwen3-VL:
+// "<|vision_start|><0.0 seconds><|vision_start|>...<|vision_end|><1.0 seconds>...<|vision_end|>").
+struct MediaRun {
+  bool video = false;
+  size_t count = 1;                 // inputs it holds
+  std::vector<std::string> labels;  // empty, or one per clip
+};
+
 // Expands the markers of the rendered prompt, tokenizes it (special tokens parsed) and sets each
-// image's offset (and num_tokens where the format fixes it), in order; a video clip
-// (ImageInput::is_video) takes a video marker. Throws 400 when the markers do not match the
-// images (and clips) one to one.
+// input's offset (and num_tokens where the format fixes it), in order; `runs` say which inputs
+// each marker holds (their counts sum to images.size()). Throws 400 when the markers do not
+// match the runs one to one.
+std::vector<int32_t> tokenize_with_images(const std::string& text, const ImagePromptFormat& format,
+                                          const Tokenizer& tok, std::vector<ImageInput>& images,
+                                          const std::vector<MediaRun>& runs);
+// The same with one run per input: an image, or a video of one clip (ImageInput::is_video).
 std::vector<int32_t> tokenize_with_images(const std::string& text, const ImagePromptFormat& format,
                                           const Tokenizer& tok, std::vector<ImageInput>& images);
 

@@ -46,8 +46,9 @@ class VisionTower {
   int64_t tokens_for(const ImageSize& size) const {
     return config_.tokens_for(size.height, size.width);
   }
-  // Qwen2-VL and Qwen2.5-VL towers whose file holds both frames of the patch Conv3d: encode_video
-  // takes a video's frames two by two (a temporal patch), as transformers' video processor does.
+  // Qwen2-VL, Qwen2.5-VL and Qwen3-VL towers whose file holds both frames of the patch Conv3d:
+  // encode_video takes a video's frames two by two (a temporal patch), as transformers' video
+  // processor does.
   bool takes_video() const { return placed_.patch_embed_video.data != nullptr; }
   // Rows encode_video() writes for num_frames frames of this size: one image's per temporal
   // patch of kFramesPerTemporalPatch frames (an odd count's last frame is repeated).

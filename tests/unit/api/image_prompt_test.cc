@@ -92,5 +92,34 @@ TEST(ImagePrompt, VideoMarkersTakeClipsInOrder) {
   EXPECT_THROW(tokenize_with_images(text, f, qwen3(), media), ApiError);
 }
 
+// Qwen3-VL's layout: one video marker holds a clip per temporal patch, each after its label and
+// in its own vision_start ... vision_end, all inside the marker's.
+TEST(ImagePrompt, LabelledRunsNestEachClip) {
+  ImagePromptFormat f;
+  f.marker = "<|vision_start|><|image_pad|><|vision_end|>";
+  f.video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
+  f.before = "<|vision_start|>";
+  f.after = "<|vision_end|>";
+  f.placeholder_id = *qwen3().token_id("<|image_pad|>");
+  f.video_placeholder_id = *qwen3().token_id("<|video_pad|>");
+  std::vector<ImageInput> media(3);
+  media[0].num_tokens = 2;  // an image, then a video of two clips
+  for (int i : {1, 2}) media[i].num_frames = 2, media[i].num_tokens = 3;
+  const std::vector<MediaRun> runs = {{}, {true, 2, {"<0.2 seconds>", "<1.2 seconds>"}}};
+  const auto tokens = tokenize_with_images("A " + f.marker + " then " + f.video_marker + " end.", f,
+                                           qwen3(), media, runs);
+  const std::string expanded =
+      "A <|vision_start|><|image_pad|><|image_pad|><|vision_end|> then <|vision_start|><0.2 "
+      "seconds><|vision_start|><|video_pad|><|video_pad|><|video_pad|><|vision_end|><1.2 "
+      "seconds><|vision_start|><|video_pad|><|video_pad|><|video_pad|><|vision_end|><|vision_end|>"
+      " end.";
+  EXPECT_EQ(tokens, encode(expanded));
+  EXPECT_EQ(tokens[media[2].offset - 1], *qwen3().token_id("<|vision_start|>"));
+  EXPECT_EQ(media[2].offset - media[1].offset - 3,
+            static_cast<int32_t>(encode("<|vision_end|><1.2 seconds><|vision_start|>").size()));
+  // Runs must match the markers.
+  EXPECT_THROW(tokenize_with_images(f.video_marker, f, qwen3(), media, runs), ApiError);
+}
+
 }  // namespace
 }  // namespace sluice::api

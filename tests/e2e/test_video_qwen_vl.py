@@ -1,17 +1,21 @@
-"""Video on Qwen2-VL-family towers, the model's own way (transformers' Qwen2VLVideoProcessor and
-get_rope_index; llama.cpp's mtmd takes no video): two consecutive frames make one temporal patch
-through the two halves of the patch Conv3d, and the whole video is ONE
-<|vision_start|><|video_pad|>...<|vision_end|> run of ceil(F / 2) * (h / 28) * (w / 28) tokens.
+"""Video on Qwen-VL towers, the models' own way (transformers' Qwen2VLVideoProcessor /
+Qwen3VLProcessor and get_rope_index; llama.cpp's mtmd takes no video): two consecutive frames make
+one temporal patch through the two halves of the patch Conv3d. Qwen2-VL / Qwen2.5-VL: the whole
+video is ONE <|vision_start|><|video_pad|>...<|vision_end|> run of ceil(F / 2) * (h / 28) * (w / 28)
+tokens. Qwen3-VL: each temporal patch its own run after "<t seconds>", all inside the template's
+<|vision_start|> ... <|vision_end|>.
 
-The tower (`sluice vision-embed --video`) against a numpy float64 reference written from
-transformers (tests/reference/numpy_qwen25vl_vision.py --video) on Qwen2.5-VL and Qwen2-VL
-mmprojs: odd and even frame counts, one window and several. Then served end to end (`make-model
---arch qwen2vl --vision qwen25vl-tiny`, the official `openai` client, lossless videos made with
-PyAV): the prompt holds the video's token run (frames sized by transformers' smart resize within
-the video processor's 128..768 tokens a frame), the model answers, a repeated video is a full
-prefix-cache hit without running the encoder, one that differs in one sampled frame is not, its
-frames count against --max-images, and a remembered video whose rows no cache holds is decoded
-again to the same answer.
+The towers (`sluice vision-embed --video`) against numpy float64 references written from
+transformers (tests/reference/numpy_qwen25vl_vision.py and numpy_qwen3vl_vision.py --video) on
+Qwen2.5-VL, Qwen2-VL and Qwen3-VL mmprojs: odd and even frame counts, one window and several.
+Then served end to end (`make-model --arch qwen2vl --vision qwen25vl-tiny`, the official `openai`
+client, lossless videos made with PyAV): the prompt holds the video's token run (frames sized by
+transformers' smart resize within 128..768 tokens a frame), the model answers, a repeated video
+is a full prefix-cache hit without running the encoder, one that differs in one sampled frame is
+not, its frames count against --max-images, and a remembered video whose rows no cache holds is
+decoded again to the same answer. Qwen3-VL served (`--arch qwen3vl --vision qwen3vl-tiny`): the
+prompt equals transformers' expanded text tokenized by HF `tokenizers`, a repeat is a full hit,
+and a video differing in its second temporal patch reuses the cache up to that patch.
 """
 from __future__ import annotations
 
@@ -67,6 +71,10 @@ def mmprojs(sluice, venv_python, tmp_path_factory):
     check_ok(sluice("make-model", "--arch", "qwen2vl", "--preset", "tiny", "-o", d / "unused.gguf",
                     "--vision", "qwen25vl-tiny", "--mmproj-type", "f32", "--mmproj",
                     out["make-model qwen25vl-tiny"], "--seed", 3), "make-model --vision")
+    out["make-model qwen3vl-tiny"] = d / "qwen3vl-tiny.gguf"
+    check_ok(sluice("make-model", "--arch", "qwen3", "--preset", "tiny", "-o", d / "unused3.gguf",
+                    "--vision", "qwen3vl-tiny", "--mmproj-type", "f32", "--mmproj",
+                    out["make-model qwen3vl-tiny"], "--seed", 3), "make-model --vision qwen3vl")
     for preset in ("small", "qwen2vl-small"):
         path = d / f"gguf-py-{preset}.gguf"
         check_ok(subprocess.run([venv_python, str(REFERENCE_DIR / "gguf_py_random_qwen25vl_mmproj.py"),
@@ -97,6 +105,8 @@ def normalized_frames(mmproj, n: int, h: int, w: int, seed: int) -> np.ndarray:
     ("make-model qwen25vl-tiny", 4, (168, 308)),  # several windows per temporal patch
     ("gguf-py small", 5, (112, 56)),
     ("gguf-py qwen2vl-small", 4, (112, 168)),     # Qwen2-VL: LayerNorm, quick GELU, no windows
+    ("make-model qwen3vl-tiny", 3, (64, 96)),     # Qwen3-VL: learned positions, DeepStack
+    ("make-model qwen3vl-tiny", 4, (128, 192)),
 ])
 def test_tower_video_matches_float64_reference(tower, frames, size, mmprojs, sluice, reference,
                                                record, tmp_path):
@@ -108,11 +118,14 @@ def test_tower_video_matches_float64_reference(tower, frames, size, mmprojs, slu
                         "--video", "-o", tmp_path / "ours.f32", "--threads", THREADS),
                  "sluice vision-embed --video")
     ours = read_f32(tmp_path / "ours.f32")
-    reference("numpy_qwen25vl_vision.py", "--mmproj", mmproj, "--pixels", pixels, "--size",
-              f"{h}x{w}", "--video", "-o", tmp_path / "exact.f32")
+    qwen3 = "qwen3vl" in tower
+    reference("numpy_qwen3vl_vision.py" if qwen3 else "numpy_qwen25vl_vision.py", "--mmproj",
+              mmproj, "--pixels", pixels, "--size", f"{h}x{w}", "--video", "-o", tmp_path / "exact.f32")
     exact = read_f32(tmp_path / "exact.f32")
-    tokens = (frames + 1) // 2 * (h // 28) * (w // 28)
-    assert ours.size == exact.size == tokens * TEXT_HIDDEN, (ours.size, exact.size, r.stderr)
+    side = 32 if qwen3 else 28
+    tokens = (frames + 1) // 2 * (h // side) * (w // side)
+    width = TEXT_HIDDEN * (3 if qwen3 else 1)  # qwen3vl-tiny: the main merger and 2 DeepStack
+    assert ours.size == exact.size == tokens * width, (ours.size, exact.size, r.stderr)
     assert exact.std() > 0.3
     err = rel_l2(ours, exact)
     record(f"qwen video {tower} {frames} frames {h}x{w}: {tokens} tokens; rel L2 sluice-vs-f64 "
@@ -253,3 +266,71 @@ def test_a_remembered_video_is_decoded_again_when_no_cache_holds_it(sluice_bin, 
         assert m['sluice_media_memo_hits_total{kind="video"}'] == 1
         assert m["sluice_images_encoded_total"] == 2
         assert again.choices[0].message.content == first.choices[0].message.content
+
+
+# ---------------------------------------------------------------- Qwen3-VL served
+
+QWEN3_TEMPLATE = REPO / "tests" / "data" / "templates" / "qwen3vl_test.jinja"
+
+
+@pytest.fixture(scope="module")
+def qwen3_server(sluice_bin, sluice, tmp_path_factory):
+    d = tmp_path_factory.mktemp("qwen3vl_video_serve")
+    text, mmproj = d / "qwen3vl.gguf", d / "mmproj.gguf"
+    check_ok(sluice("make-model", "--arch", "qwen3vl", "--preset", "tiny", "--format", "gguf-f16",
+                    "--seed", 5, "-o", text, "--vision", "qwen3vl-tiny", "--mmproj", mmproj,
+                    "--mmproj-type", "f16"), "make-model --arch qwen3vl --vision qwen3vl-tiny")
+    with SluiceServer(sluice_bin, "-m", text, "--mmproj", mmproj, "--chat-template",
+                      QWEN3_TEMPLATE, "--threads", "1", "--deterministic", "--video-fps", "2") as s:
+        yield s
+
+
+def qwen3_expected(messages: list, times: list[float], tokens_per_patch: int) -> str:
+    """Qwen3VLProcessor's text: the template's video marker with its <|video_pad|> replaced by
+    "<t seconds>" + <|vision_start|> + pads + <|vision_end|> per temporal patch."""
+    import jinja2
+
+    text = jinja2.Environment().from_string(QWEN3_TEMPLATE.read_text()).render(
+        messages=[{"role": m["role"], "content": [
+            {"type": "video"} if p["type"] == "video_url" else p for p in m["content"]]}
+            for m in messages], add_generation_prompt=True)
+    if len(times) % 2:
+        times = times + times[-1:]
+    video = "".join(f"<{(times[i] + times[i + 1]) / 2:.1f} seconds><|vision_start|>"
+                    + "<|video_pad|>" * tokens_per_patch + "<|vision_end|>"
+                    for i in range(0, len(times), 2))
+    return text.replace("<|video_pad|>", video, 1)
+
+
+@pytest.mark.parametrize("seconds,times", [(2.0, [0, 0.5, 1.0, 1.5]), (1.5, [0, 0.5, 1.0])])
+def test_qwen3vl_prompt_is_transformers_expanded_text(qwen3_server, default_tokenizer, seconds,
+                                                      times):
+    """Frames of 64 x 48 grow to 448 x 320 (14 x 10 tokens of 32 px); each temporal patch after
+    its mean time, one decimal ("<0.2 seconds>": 0.25 rounds to even, as Python's format does)."""
+    from tokenizers import Tokenizer
+
+    messages = [user("What happens?", video_part(data_url(clip(20, seconds))), "Answer briefly.")]
+    want = Tokenizer.from_file(str(default_tokenizer("qwen3vl"))).encode(
+        qwen3_expected(messages, times, 14 * 10), add_special_tokens=False).ids
+    assert tokenize(qwen3_server, messages) == want
+
+
+def test_qwen3vl_video_caches_by_temporal_patch(qwen3_server, default_tokenizer):
+    from tokenizers import Tokenizer
+
+    client = openai.OpenAI(base_url=qwen3_server.base_url + "/v1", api_key="x", max_retries=0)
+    pad = Tokenizer.from_file(str(default_tokenizer("qwen3vl"))).token_to_id("<|video_pad|>")
+    question = "What changes between the two halves of this clip?"
+    same = [user(question, video_part(data_url(clip(21))))]
+    tokens = tokenize(qwen3_server, same)
+    second_patch = next(i for i in range(1, len(tokens))
+                        if tokens[i] == pad and tokens[i - 1] != pad and i > tokens.index(pad))
+    first = chat(client, same, max_tokens=6)
+    again = chat(client, same, max_tokens=6)
+    assert first.choices[0].finish_reason in ("stop", "length")
+    assert cached(again) == full_prompt_hit(again.usage.prompt_tokens)
+    assert again.choices[0].message.content == first.choices[0].message.content
+    # Frame 4 is the first of the second temporal patch: the first patch is still a hit.
+    changed = chat(client, [user(question, video_part(data_url(clip(21, change=4))))], max_tokens=6)
+    assert second_patch // 16 * 16 <= cached(changed) < full_prompt_hit(changed.usage.prompt_tokens)
+    assert cached(changed) <= second_patch
