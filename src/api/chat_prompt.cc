@@ -43,8 +43,9 @@ const Json* video_part_url(const Json& part, const std::string& type, const std:
 // "content": string | null | [{type:"text", text}] -> string (or null kept for tool-call turns).
 // With image parts (collected into `images` when the model takes them), the list stays a list
 // of {type:"text", text} and {type:"image"} in order, as vision templates read it; a video part
-// is one {type:"image"} per sampled frame (as vllm-mlx gives a video's frames to models that
-// take only images).
+// is one {type:"video"} (a clip: Qwen2-VL's templates write its video placeholder) or one
+// {type:"image"} per sampled frame (as vllm-mlx gives a video's frames to models that take only
+// images).
 Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>* images,
                        const VideoLoader& load_video) {
   const std::string where = "messages[" + std::to_string(index) + "].content";
@@ -64,7 +65,7 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
       if (!images)
         throw invalid(at + ": this model takes no images (serve a vision model with --mmproj)",
                       "messages");
-      images->push_back({url->get<std::string>(), at, std::nullopt});
+      images->push_back({url->get<std::string>(), at, {}, {}});
       parts.push_back(Json{{"type", "image"}});
       has_image = true;
       continue;
@@ -74,9 +75,15 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
         throw invalid(at + ": this model takes no images or video (serve a vision model with "
                            "--mmproj)",
                       "messages");
-      for (ImageInput& frame : load_video(url->get<std::string>(), at)) {
-        images->push_back({"", at, std::move(frame)});
-        parts.push_back(Json{{"type", "image"}});
+      LoadedVideo video = load_video(url->get<std::string>(), at);
+      if (!video.inputs.empty() && video.inputs[0].is_video()) {  // one video part: its clips
+        parts.push_back(Json{{"type", "video"}});
+        images->push_back({"", at, std::move(video.inputs), std::move(video.labels)});
+      } else {
+        for (ImageInput& frame : video.inputs) {  // its frames, as images
+          parts.push_back(Json{{"type", "image"}});
+          images->push_back({"", at, {std::move(frame)}, {}});
+        }
       }
       has_image = true;
       continue;
@@ -91,6 +98,13 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
     parts.push_back(Json{{"type", "text"}, {"text", part["text"]}});
   }
   return has_image ? parts : Json(text);
+}
+
+// What the parts count as against --max-images: a clip its frames, anything else one.
+size_t parts_counted(const std::vector<ImagePart>& parts) {
+  size_t n = 0;
+  for (const ImagePart& part : parts) n += part.loaded.empty() ? 1 : images_counted(part.loaded);
+  return n;
 }
 
 // OpenAI tool_calls carry arguments as a JSON string; templates expect an object (as HF's
@@ -170,7 +184,7 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in) {
   if (vision) {
     in.images = &parts;
     in.load_video = [&](const std::string& url, const std::string& where) {
-      return load_video(ctx, url, where, parts.size());
+      return load_video(ctx, url, where, parts_counted(parts));
     };
   }
   p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), in,
@@ -179,13 +193,16 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in) {
   if (parts.empty()) {
     p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
   } else {
-    if (static_cast<int64_t>(parts.size()) > ctx.options.max_images)
-      throw too_many_images(parts.size(), ctx.options.max_images);
+    if (static_cast<int64_t>(parts_counted(parts)) > ctx.options.max_images)
+      throw too_many_images(parts_counted(parts), ctx.options.max_images);
     const ImagePromptFormat format = image_prompt_format(*vision, tok);
-    for (ImagePart& part : parts)
-      p.images.push_back(part.frame ? std::move(*part.frame)
-                                    : load_image(ctx, part.url, part.where));
-    p.tokens = tokenize_with_images(p.text, format, tok, p.images);
+    std::vector<MediaRun> runs;  // what each marker the template wrote holds
+    for (ImagePart& part : parts) {
+      if (part.loaded.empty()) part.loaded.push_back(load_image(ctx, part.url, part.where));
+      runs.push_back({part.loaded[0].is_video(), part.loaded.size(), std::move(part.labels)});
+      for (ImageInput& im : part.loaded) p.images.push_back(std::move(im));
+    }
+    p.tokens = tokenize_with_images(p.text, format, tok, p.images, runs);
   }
   if (p.tokens.empty()) throw invalid("the rendered prompt is empty", "messages");
   return p;

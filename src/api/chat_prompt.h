@@ -9,20 +9,22 @@
 #include <string>
 #include <vector>
 
+#include "api/media/video_clip.h"
 #include "api/model_context.h"
 
 namespace sluice::api {
 
 // An image part of the messages: its URL (or data URL) and where it was ("messages[1].content[0]"),
-// or one frame of a video part, loaded already.
+// or what a video part loaded already: one of its frames, or its clips (ImageInput::is_video) and
+// their labels (api/media/video_clip.h).
 struct ImagePart {
   std::string url, where;
-  std::optional<ImageInput> frame;
+  std::vector<ImageInput> loaded;   // empty: an image to load
+  std::vector<std::string> labels;  // Qwen3-VL: each clip's timestamp text
 };
 
-// A video part's URL -> its frames, loaded (api/media/video_loader.h).
-using VideoLoader =
-    std::function<std::vector<ImageInput>(const std::string& url, const std::string& where)>;
+// A video part's URL -> its frames or its clips, loaded (api/media/video_loader.h).
+using VideoLoader = std::function<LoadedVideo(const std::string& url, const std::string& where)>;
 
 struct ChatPromptInput {
   nlohmann::ordered_json messages;  // [{role, content (string | [parts]), tool_calls?, ...}]
@@ -33,8 +35,9 @@ struct ChatPromptInput {
   // Set: image parts are collected here and reach the template as {type:"image"}; null: they
   // are a 400 (a model without a vision tower).
   std::vector<ImagePart>* images = nullptr;
-  // Set (with `images`): a video part becomes its sampled frames, each an image part in its
-  // place; empty: video parts are a 400.
+  // Set (with `images`): a video part becomes one {type:"video"} part (a clip, for towers that
+  // take video) or its sampled frames, each an image part in its place; empty: video parts are a
+  // 400.
   VideoLoader load_video;
 };
 
@@ -48,7 +51,8 @@ struct ChatPrompt {
 // strings (joined with "\n"; other part types are rejected), renders, tokenizes (special tokens
 // in the rendered text are parsed as such; no BOS added beyond what the template writes). A
 // vision model's image parts are fetched, decoded and preprocessed (api/media/) and their
-// placeholder tokens laid out as its processor does; a video part is its frames, as images.
+// placeholder tokens laid out as its processor does; a video part is one video placeholder run
+// (Qwen2-VL family; Qwen3-VL's holds a run per temporal patch) or its frames, as images.
 // Harmony templates (ctx.harmony_prompt) are rendered by harmony_prompt.h. strftime_now and the
 // harmony date read SLUICE_FIXED_DATE when it is set.
 ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in);

@@ -5,7 +5,8 @@
 // image_mean/std; H = W = its image size unless --size says otherwise, which Qwen2-VL towers
 // allow). --image: decoded and preprocessed here as llama.cpp does for the projector (Gemma 3:
 // BILINEAR to the square; Qwen2-VL: media/smart_resize.h), --pixels-out writes what was encoded.
-// OUT.f32: [total tokens, text_hidden], the images' tokens one after another.
+// OUT.f32: [total tokens, text_hidden], the images' tokens one after another. --video: the
+// --pixels images are one video's frames, encoded two by two (Qwen2-VL family towers).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -27,6 +28,7 @@ struct VisionEmbedOptions {
   std::vector<std::string> images;
   int threads = 0;
   int repeat = 1;
+  bool video = false;
 };
 
 struct Pixels {
@@ -100,24 +102,34 @@ int vision_embed(const VisionEmbedOptions& o) {
   if (!pixels) return fail(pixels.error());
   if (!o.pixels_out.empty())
     if (Status s = write_f32(o.pixels_out, pixels->values); !s) return fail(s.message());
+  if (o.video && (o.pixels.empty() || !t.takes_video()))
+    return fail(
+        "[vision-embed] --video takes a --pixels file of frames, for a tower that takes "
+        "video (Qwen2-VL / Qwen2.5-VL with both frames of the patch Conv3d)");
+  const int64_t num_frames = static_cast<int64_t>(pixels->sizes.size());
   int64_t tokens = 0;
   std::string sizes;
   for (const ImageSize& s : pixels->sizes) {
     tokens += t.tokens_for(s);
     sizes += (sizes.empty() ? "" : " ") + std::to_string(s.height) + "x" + std::to_string(s.width);
   }
+  if (o.video) tokens = t.tokens_for_video(num_frames, pixels->sizes[0]);
   std::vector<float> out(static_cast<size_t>(tokens * t.embedding_dim()));
   double ms = 0.0;  // the last run's (the first also places buffers and warms caches)
   for (int r = 0; r < std::max(1, o.repeat); ++r) {
     const auto start = std::chrono::steady_clock::now();
-    t.encode(pixels->values.data(), pixels->sizes, out.data());
+    if (o.video)
+      t.encode_video(pixels->values.data(), num_frames, pixels->sizes[0], out.data());
+    else
+      t.encode(pixels->values.data(), pixels->sizes, out.data());
     ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
   if (Status s = write_f32(o.out, out); !s) return fail(s.message());
-  std::fprintf(stderr, "encoded %zu image(s) (%s) into %lld x %lld soft tokens in %.1f ms (%s)\n",
-               pixels->sizes.size(), sizes.c_str(), static_cast<long long>(tokens),
-               static_cast<long long>(t.embedding_dim()), ms, (*backend)->name().c_str());
+  std::fprintf(stderr, "encoded %zu %s (%s) into %lld x %lld soft tokens in %.1f ms (%s)\n",
+               pixels->sizes.size(), o.video ? "video frame(s)" : "image(s)", sizes.c_str(),
+               static_cast<long long>(tokens), static_cast<long long>(t.embedding_dim()), ms,
+               (*backend)->name().c_str());
   return 0;
 }
 
@@ -139,6 +151,9 @@ Command register_vision_embed_command(CLI::App& app) {
   cmd->add_option("--image", o->images,
                   "Image files (PNG, JPEG, ...), preprocessed as llama.cpp does (repeatable)");
   cmd->add_option("--pixels-out", o->pixels_out, "Also write the encoded float32 pixels here");
+  cmd->add_flag("--video", o->video,
+                "The --pixels images are one video's frames (Qwen2-VL family: two per temporal "
+                "patch, an odd count's last repeated)");
   cmd->add_option("-o,--out", o->out, "Output float32 [tokens, text_hidden]")->required();
   cmd->add_option("--device", o->device, "cpu, cuda or auto")->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)");

@@ -1,5 +1,6 @@
-// The engine's side of images: checking a request's images against the vision tower, and per
-// step, the embeddings of the image tokens it runs (encoder cache first, then the encoder).
+// The engine's side of images (and Qwen2-VL video clips): checking a request's images against the
+// vision tower, and per step, the embeddings of the image tokens it runs (encoder cache first,
+// then the encoder).
 #include <algorithm>
 #include <unordered_map>
 
@@ -35,7 +36,13 @@ std::optional<RequestError> Engine::validate_images(const EngineRequest& req) co
     if (const std::string e = vision_->config().size_error(im.height, im.width); !e.empty())
       return E::invalid("images", where + ": " + e);
     if (!im.pixels) return E::invalid("images", where + ": no pixels");
-    const int64_t tokens = vision_->tokens_for({im.height, im.width});
+    if (im.num_frames < 0 || (im.is_video() && !vision_->takes_video()))
+      return E::invalid("images", where + ": this model's vision tower takes no video clips");
+    if (im.is_video() && !(im.frame_interval_s > 0))
+      return E::invalid("images", where + ": a video clip needs the time between its frames");
+    const int64_t tokens = im.is_video()
+                               ? vision_->tokens_for_video(im.num_frames, {im.height, im.width})
+                               : vision_->tokens_for({im.height, im.width});
     if (im.offset < end || im.num_tokens != tokens ||
         int64_t{im.offset} + im.num_tokens > static_cast<int64_t>(req.prompt.size()))
       return E::invalid("images", where + ": its " + std::to_string(tokens) +
@@ -46,11 +53,8 @@ std::optional<RequestError> Engine::validate_images(const EngineRequest& req) co
 }
 
 std::vector<ImageGrid> Engine::image_grids(const EngineRequest& req) const {
-  const int64_t side = vision_->config().size_multiple();  // pixels per token (28)
   std::vector<ImageGrid> grids;
-  for (const ImageInput& im : req.images)
-    grids.push_back(
-        {im.offset, static_cast<int32_t>(im.height / side), static_cast<int32_t>(im.width / side)});
+  for (const ImageInput& im : req.images) grids.push_back(image_grid(im, vision_->config()));
   return grids;
 }
 
@@ -84,6 +88,23 @@ void Engine::add_images(const SchedulerOutput& out, ForwardBatch& b,
     if (!found[key]) missing.push_back(p.image);
   }
   const int64_t dim = vision_->embedding_dim();
+  auto keep = [&](const ImageInput& im, EncoderCache::Embeddings e) {
+    encoder_cache_->insert(key_of(im), e);
+    found[key_of(im)] = std::move(e);
+  };
+  // Video clips one by one (the tower bounds its own batches of temporal patches).
+  std::erase_if(missing, [&](const ImageInput* im) {
+    if (!im->is_video()) return false;
+    const std::vector<float> px = im->pixels();
+    SLUICE_ASSERT(static_cast<int64_t>(px.size()) ==
+                      int64_t{im->num_frames} * 3 * int64_t{im->height} * im->width,
+                  "a clip's pixels fit its frames and size");
+    auto e = std::make_shared<std::vector<float>>(static_cast<size_t>(im->num_tokens * dim));
+    vision_->encode_video(px.data(), im->num_frames, {im->height, im->width}, e->data());
+    keep(*im, std::move(e));
+    ++totals_.images_encoded;
+    return true;
+  });
   std::vector<float> batch_pixels, batch_out;
   std::vector<ImageSize> sizes;
   for (size_t first = 0; first < missing.size(); first += kMaxImagesPerEncode) {
@@ -108,9 +129,7 @@ void Engine::add_images(const SchedulerOutput& out, ForwardBatch& b,
       auto e = std::make_shared<const std::vector<float>>(batch_out.begin() + row * dim,
                                                           batch_out.begin() + (row + n) * dim);
       row += n;
-      const ImageKey key = key_of(*missing[first + j]);
-      encoder_cache_->insert(key, e);
-      found[key] = std::move(e);
+      keep(*missing[first + j], std::move(e));
     }
     totals_.images_encoded += k;
   }

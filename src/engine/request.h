@@ -69,14 +69,21 @@ class RequestStream {
 enum class PromptOutput { kGenerate, kLastHidden, kLastLogits };
 
 // An image in the prompt: the vision tower's output for `pixels` replaces the embeddings of
-// prompt tokens [offset, offset + num_tokens) (its placeholder tokens).
+// prompt tokens [offset, offset + num_tokens) (its placeholder tokens). A video clip for a tower
+// that takes_video() is one such input of num_frames frames (Qwen3-VL: one per temporal patch).
 struct ImageInput {
   int32_t offset = 0, num_tokens = 0;
-  uint64_t hash_lo = 0, hash_hi = 0;  // content hash of the decoded picture (the cache key)
+  uint64_t hash_lo = 0, hash_hi = 0;  // content hash of the decoded picture (the cache key); a
+                                      // clip's: of its frames' hashes, sizes and timing
   int32_t height = 0, width = 0;      // of the pixels, as the model's processor sizes them
-  // Makes the normalized pixels [3, height, width]: called by the engine only when the image's
-  // rows are in neither the prefix nor the encoder cache (so maybe never, maybe more than once).
+  int32_t num_frames = 0;             // a clip's frames (>= 1); 0: a still image
+  double frame_interval_s = 0;        // a clip's seconds from one frame to the next (> 0)
+  // Makes the normalized pixels [3, height, width] (a clip: [num_frames, 3, height, width]):
+  // called by the engine only when the rows are in neither the prefix nor the encoder cache (so
+  // maybe never, maybe more than once).
   std::function<std::vector<float>()> pixels;
+
+  bool is_video() const { return num_frames > 0; }
 };
 
 struct EngineRequest {

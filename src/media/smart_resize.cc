@@ -33,6 +33,27 @@ GridSize smart_resize_size(int width, int height, const SmartResize& limits) {
   return {w, h};
 }
 
+GridSize hf_smart_resize_size(int width, int height, const SmartResize& limits) {
+  SLUICE_ASSERT(width >= 1 && height >= 1 && limits.factor >= 1, "a picture and a factor");
+  const double f = limits.factor, h = height, w = width;
+  // std::nearbyint rounds half to even in the default rounding mode, as Python's round.
+  auto round_to = [&](double x) { return static_cast<int>(std::nearbyint(x / f)) * limits.factor; };
+  auto ceil_to = [&](double x) { return static_cast<int>(std::ceil(x / f)) * limits.factor; };
+  auto floor_to = [&](double x) { return static_cast<int>(std::floor(x / f)) * limits.factor; };
+  int hb = round_to(h), wb = round_to(w);
+  const int64_t area = int64_t{hb} * wb;
+  if (limits.max_pixels > 0 && area > limits.max_pixels) {
+    const double beta = std::sqrt(h * w / static_cast<double>(limits.max_pixels));
+    hb = std::max(limits.factor, floor_to(h / beta));
+    wb = std::max(limits.factor, floor_to(w / beta));
+  } else if (limits.min_pixels > 0 && area < limits.min_pixels) {
+    const double beta = std::sqrt(static_cast<double>(limits.min_pixels) / (h * w));
+    hb = ceil_to(h * beta);
+    wb = ceil_to(w * beta);
+  }
+  return {std::max(wb, limits.factor), std::max(hb, limits.factor)};  // 0 only with no minimum
+}
+
 Image resize_padded(const Image& image, int width, int height, Resample resample) {
   SLUICE_ASSERT(width >= 1 && height >= 1, "a canvas of at least one pixel");
   if (image.width == width && image.height == height) return image;

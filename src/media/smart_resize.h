@@ -31,6 +31,11 @@ struct SmartResize {
 // sqrt(area / max_pixels) and floored to multiples, below min_pixels scaled up and ceiled.
 GridSize smart_resize_size(int width, int height, const SmartResize& limits);
 
+// transformers' smart_resize (Qwen2VLImageProcessor, Qwen2VLVideoProcessor), which sluice uses
+// for video frames (libmtmd takes no video): float64, sides rounded half to even (Python's round)
+// and not floored at factor before the limits apply; no aspect-ratio check.
+GridSize hf_smart_resize_size(int width, int height, const SmartResize& limits);
+
 // The picture scaled by min(width / its width, height / its height) to sides rounded up (at most
 // width x height) with `resample`, centered (offsets rounded down) on a black width x height
 // canvas; a picture of that size already is copied as it is.

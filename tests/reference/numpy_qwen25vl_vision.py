@@ -4,16 +4,20 @@ written from transformers' definitions (Qwen2_5_VisionTransformerPretrainedModel
 Qwen2_5_VLPatchMerger; Qwen2VisionTransformerPretrainedModel and PatchMerger), with the file's
 weights dequantized exactly and rebuilt into transformers' layouts:
 
-    python numpy_qwen25vl_vision.py --mmproj MMPROJ.gguf --pixels P.f32 --size HxW -o OUT.f32
+    python numpy_qwen25vl_vision.py --mmproj MMPROJ.gguf --pixels P.f32 --size HxW [--video] -o OUT.f32
 
 P.f32: float32 [images, 3, H, W], normalized (what `sluice vision-embed --size HxW` takes);
-OUT.f32: float32 [images * (H/28) * (W/28), text_hidden].
+OUT.f32: float32 [images * (H/28) * (W/28), text_hidden]. --video: P.f32 holds one video's F
+frames; OUT.f32 is [ceil(F/2) * (H/28) * (W/28), text_hidden].
 
 As transformers does it: Qwen2VLImageProcessor's patch flattening (the still image repeated
-into both frames of the temporal patch, patches grouped by 2x2 merge units), the Conv3d as one
-product, VisionRotaryEmbedding over (row, column) position ids, get_window_index (windows of
-112 px padded with -100 and filtered; cu_window_seqlens made unique), attention over
-cu_seqlens segments, the merger, and the reverse of the window permutation.
+into both frames of the temporal patch, patches grouped by 2x2 merge units), or
+Qwen2VLVideoProcessor.patchify's (an odd count padded with its last frame, frames two by two
+into grid_t temporal patches), the Conv3d as one product, VisionRotaryEmbedding over (row,
+column) position ids repeated per temporal patch, get_window_index (windows of 112 px per
+temporal patch, padded with -100 and filtered; cu_window_seqlens made unique), attention over
+cu_seqlens segments (one per temporal patch for the full-attention layers), the merger, and the
+reverse of the window permutation.
 """
 import argparse
 import math
@@ -52,6 +56,16 @@ def flatten_patches(img, patch):
     return p.transpose(0, 3, 6, 4, 7, 2, 1, 5, 8).reshape(gh * gw, 3 * TEMPORAL * patch * patch)
 
 
+def flatten_video_patches(frames, patch):
+    """Qwen2VLVideoProcessor.patchify for one video [F, 3, h, w]: [grid_t * gh * gw, 3 * 2 * P * P]."""
+    if len(frames) % TEMPORAL:
+        frames = np.concatenate([frames, frames[-1:].repeat(TEMPORAL - len(frames) % TEMPORAL, 0)])
+    f, _, h, w = frames.shape
+    gt, gh, gw = f // TEMPORAL, h // patch, w // patch
+    p = frames.reshape(1, gt, TEMPORAL, 3, gh // MERGE, MERGE, patch, gw // MERGE, MERGE, patch)
+    return p.transpose(0, 1, 4, 7, 5, 8, 3, 2, 6, 9).reshape(gt * gh * gw, 3 * TEMPORAL * patch * patch), gt
+
+
 def rot_pos_emb(gh, gw, head_dim):
     """Qwen2_5_VisionTransformerPretrainedModel.rot_pos_emb: [n, head_dim / 2]."""
     hpos = np.repeat(np.arange(gh)[:, None], gw, 1)
@@ -63,15 +77,15 @@ def rot_pos_emb(gh, gw, head_dim):
     return (pos[:, :, None] * inv_freq[None, None, :]).reshape(len(pos), -1)
 
 
-def get_window_index(gh, gw, patch):
-    """Qwen2_5_VisionTransformerPretrainedModel.get_window_index for one image."""
+def get_window_index(gt, gh, gw, patch):
+    """Qwen2_5_VisionTransformerPretrainedModel.get_window_index for one image or video."""
     ws = WINDOW // MERGE // patch
     lh, lw = gh // MERGE, gw // MERGE
-    index = np.arange(lh * lw).reshape(lh, lw)
+    index = np.arange(gt * lh * lw).reshape(gt, lh, lw)
     pad_h, pad_w = ws - lh % ws, ws - lw % ws
     nh, nw = (lh + pad_h) // ws, (lw + pad_w) // ws
-    padded = np.pad(index, ((0, pad_h), (0, pad_w)), constant_values=-100)
-    padded = padded.reshape(nh, ws, nw, ws).transpose(0, 2, 1, 3).reshape(nh * nw, ws, ws)
+    padded = np.pad(index, ((0, 0), (0, pad_h), (0, pad_w)), constant_values=-100)
+    padded = padded.reshape(gt, nh, ws, nw, ws).transpose(0, 1, 3, 2, 4).reshape(gt * nh * nw, ws, ws)
     seqlens = (padded != -100).sum((1, 2))
     window_index = padded.reshape(-1)[padded.reshape(-1) != -100]
     cu = np.concatenate([[0], np.cumsum(seqlens) * MERGE * MERGE])
@@ -99,6 +113,7 @@ def main() -> int:
     ap.add_argument("--mmproj", required=True)
     ap.add_argument("--pixels", required=True)
     ap.add_argument("--size", required=True, help="HEIGHTxWIDTH of every image")
+    ap.add_argument("--video", action="store_true", help="the pixels are one video's frames")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
 
@@ -123,20 +138,21 @@ def main() -> int:
 
     outs = []
     pixels = np.fromfile(args.pixels, dtype="<f4").reshape(-1, 3, h_img, w_img).astype(np.float64)
-    for img in pixels:
-        gh, gw = h_img // P, w_img // P
-        x = flatten_patches(img, P) @ conv.T  # [n, H]
-        rot = rot_pos_emb(gh, gw, H // heads)
+    gh, gw = h_img // P, w_img // P
+    inputs = [flatten_video_patches(pixels, P)] if args.video else [(flatten_patches(img, P), 1) for img in pixels]
+    for patches, gt in inputs:
+        x = patches @ conv.T  # [n, H]
+        rot = np.tile(rot_pos_emb(gh, gw, H // heads), (gt, 1))
         n = x.shape[0]
         if v25:
-            window_index, cu_window = get_window_index(gh, gw, P)
+            window_index, cu_window = get_window_index(gt, gh, gw, P)
             x = x.reshape(n // 4, 4, H)[window_index].reshape(n, H)
             rot = rot.reshape(n // 4, 4, -1)[window_index].reshape(n, -1)
         else:
-            window_index, cu_window = np.arange(n // 4), np.array([0, n])
+            window_index, cu_window = np.arange(n // 4), np.arange(gt + 1) * gh * gw
         emb = np.concatenate([rot, rot], -1)
         cos, sin = np.cos(emb), np.sin(emb)
-        cu_full = np.array([0, n])
+        cu_full = np.arange(gt + 1) * gh * gw  # one sequence per temporal patch
         for i in range(L):
             b = f"v.blk.{i}."
             norm = (lambda t, k: rms_norm(t, g(b + k + ".weight"), eps)) if v25 else \

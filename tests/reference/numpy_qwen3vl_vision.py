@@ -3,11 +3,14 @@
 transformers' definitions (Qwen3VLVisionModel, Qwen3VLVisionBlock, Qwen3VLVisionPatchMerger),
 with the file's weights dequantized exactly and rebuilt into transformers' layouts:
 
-    python numpy_qwen3vl_vision.py --mmproj MMPROJ.gguf --pixels P.f32 --size HxW -o OUT.f32
+    python numpy_qwen3vl_vision.py --mmproj MMPROJ.gguf --pixels P.f32 --size HxW [--video] -o OUT.f32
 
 P.f32: float32 [images, 3, H, W], normalized (what `sluice vision-embed --size HxW` takes);
 OUT.f32: float32 [images * (H/32) * (W/32), text_hidden * (1 + deepstack)]: each token's main
-merger row, then each DeepStack merger's in layer order (llama.cpp's concatenation).
+merger row, then each DeepStack merger's in layer order (llama.cpp's concatenation). --video:
+P.f32 holds one video's F frames (Qwen3VLVideoProcessor.patchify: an odd count padded with its
+last frame, frames two by two); OUT.f32 is [ceil(F/2) * (H/32) * (W/32), ...], each temporal
+patch with the image's positions and its own attention sequence (cu_seqlens per patch).
 
 As transformers does it: the still image repeated into both frames of the temporal patch,
 patches grouped by 2x2 merge units, the Conv3d (with bias) as one product, the learned position
@@ -25,7 +28,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gguf_lite import GgufLite  # noqa: E402
-from numpy_qwen25vl_vision import attention, flatten_patches, layer_norm, rot_pos_emb  # noqa: E402
+from numpy_qwen25vl_vision import (attention, flatten_patches, flatten_video_patches,  # noqa: E402
+                                  layer_norm, rot_pos_emb)
 
 MERGE = 2
 _erf = np.vectorize(math.erf)
@@ -62,6 +66,7 @@ def main() -> int:
     ap.add_argument("--mmproj", required=True)
     ap.add_argument("--pixels", required=True)
     ap.add_argument("--size", required=True, help="HEIGHTxWIDTH of every image")
+    ap.add_argument("--video", action="store_true", help="the pixels are one video's frames")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
 
@@ -87,13 +92,14 @@ def main() -> int:
 
     outs = []
     pixels = np.fromfile(args.pixels, dtype="<f4").reshape(-1, 3, h_img, w_img).astype(np.float64)
-    for img in pixels:
-        gh, gw = h_img // P, w_img // P
-        x = flatten_patches(img, P) @ conv.T + g("v.patch_embd.bias")  # [n, H]
-        x = x + positions(table, side, gh, gw)
-        emb = np.concatenate([rot_pos_emb(gh, gw, H // heads)] * 2, -1)
+    gh, gw = h_img // P, w_img // P
+    inputs = [flatten_video_patches(pixels, P)] if args.video else [(flatten_patches(img, P), 1) for img in pixels]
+    for patches, gt in inputs:
+        x = patches @ conv.T + g("v.patch_embd.bias")  # [n, H]
+        x = x + np.tile(positions(table, side, gh, gw), (gt, 1))
+        emb = np.tile(np.concatenate([rot_pos_emb(gh, gw, H // heads)] * 2, -1), (gt, 1))
         cos, sin = np.cos(emb), np.sin(emb)
-        cu = np.array([0, x.shape[0]])
+        cu = np.arange(gt + 1) * gh * gw  # one sequence per temporal patch
         features = []
         for i in range(L):
             b = f"v.blk.{i}."

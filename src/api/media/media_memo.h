@@ -60,9 +60,15 @@ class MediaMemo {
   std::unordered_map<media::ContentHash, typename std::list<Item>::iterator, KeyHash> map_;
 };
 
+// A decoded video as the caches know it: its sampled frames in order, and when each was taken.
+struct SeenVideo {
+  std::vector<SeenPicture> frames;
+  std::vector<double> times_s;  // [frames.size()] seconds from the first frame
+};
+
 // Pictures by their file's digest.
 using ImageMemo = MediaMemo<SeenPicture>;
-// Videos by their file's digest and sampling: the frames they gave, in order.
-using VideoMemo = MediaMemo<std::vector<SeenPicture>>;
+// Videos by their file's digest and sampling.
+using VideoMemo = MediaMemo<SeenVideo>;
 
 }  // namespace sluice::api

@@ -7,9 +7,11 @@
 #include "api/media/data_url.h"
 #include "api/media/image_loader.h"
 #include "api/media/media_fetch.h"
+#include "api/media/video_clip.h"
 #include "common/assert.h"
 #include "media/content_hash.h"
 #include "media/decode_video.h"
+#include "media/normalize.h"
 
 namespace sluice::api {
 
@@ -72,21 +74,61 @@ class FramesAgain {
   std::vector<std::vector<float>> frames_;  // [3, height, width] each
 };
 
-std::vector<ImageInput> remembered_video(const VisionTower& vision, const VideoOptions& vo,
-                                         const std::vector<SeenPicture>& seen,
-                                         std::function<MediaBytes()> bytes_again) {
-  auto again =
-      std::make_shared<FramesAgain>(std::move(bytes_again), vision.config(), vo, seen.size());
-  std::vector<ImageInput> frames;
-  for (size_t i = 0; i < seen.size(); ++i)
-    frames.push_back(remembered_image(vision, seen[i], [again, i] { return again->pixels(i); }));
+// A remembered video's frames at its size (for clips), decoded again at most once, when the
+// engine first needs the pixels of one of its clips.
+class SizedFramesAgain {
+ public:
+  SizedFramesAgain(std::function<MediaBytes()> bytes_again, media::GridSize size,
+                   const VideoOptions& vo, size_t count)
+      : bytes_again_(std::move(bytes_again)), size_(size), vo_(vo), count_(count) {}
+
+  std::shared_ptr<const std::vector<media::Image>> frames() {
+    std::call_once(once_, [this] {
+      const MediaBytes bytes = bytes_again_();
+      media::VideoLimits limits = limits_of(vo_);
+      limits.timeout_s = 86400;  // it decoded in time once; a busy server must not fail it now
+      auto sized = std::make_shared<std::vector<media::Image>>();
+      const Status decoded = media::decode_video(
+          std::span(bytes), sampling_of(vo_), limits,
+          [&](double, media::Image frame) { sized->push_back(clip_frame(frame, size_)); });
+      SLUICE_ASSERT(decoded.ok() && sized->size() == count_,
+                    "a video that decoded once decodes again to as many frames");
+      frames_ = std::move(sized);
+    });
+    return frames_;
+  }
+
+ private:
+  std::function<MediaBytes()> bytes_again_;
+  media::GridSize size_;
+  VideoOptions vo_;
+  size_t count_;
+  std::once_flag once_;
+  std::shared_ptr<const std::vector<media::Image>> frames_;
+};
+
+LoadedVideo remembered_video(const VisionTower& vision, const VideoOptions& vo,
+                             const SeenVideo& seen, std::function<MediaBytes()> bytes_again) {
+  if (vision.takes_video()) {
+    auto again = std::make_shared<SizedFramesAgain>(
+        std::move(bytes_again),
+        clip_frame_size(vision.config(), seen.frames[0].width, seen.frames[0].height), vo,
+        seen.frames.size());
+    return video_clips(vision, seen, [again] { return again->frames(); });
+  }
+  auto again = std::make_shared<FramesAgain>(std::move(bytes_again), vision.config(), vo,
+                                             seen.frames.size());
+  LoadedVideo frames;
+  for (size_t i = 0; i < seen.frames.size(); ++i)
+    frames.inputs.push_back(
+        remembered_image(vision, seen.frames[i], [again, i] { return again->pixels(i); }));
   return frames;
 }
 
 }  // namespace
 
-std::vector<ImageInput> load_video(const ModelContext& ctx, std::string_view url,
-                                   const std::string& where, size_t images_before) {
+LoadedVideo load_video(const ModelContext& ctx, std::string_view url, const std::string& where,
+                       size_t images_before) {
   const VisionTower* vision = ctx.engine ? ctx.engine->vision() : nullptr;
   if (!vision)
     throw invalid(where + ": this model takes no images or video (serve it with --mmproj FILE)",
@@ -102,10 +144,11 @@ std::vector<ImageInput> load_video(const ModelContext& ctx, std::string_view url
     throw too_many_images(images_before + 1, ctx.options.max_images);
   VideoMemo* memo = ctx.video_memo();
   MediaCounters* counters = ctx.media_counters();
-  auto checked = [&](std::vector<ImageInput> frames) {
-    if (static_cast<int64_t>(images_before + frames.size()) > ctx.options.max_images)
-      throw too_many_images(images_before + frames.size(), ctx.options.max_images);
-    return frames;
+  auto checked = [&](LoadedVideo video) {
+    const size_t count = images_before + images_counted(video.inputs);
+    if (static_cast<int64_t>(count) > ctx.options.max_images)
+      throw too_many_images(count, ctx.options.max_images);
+    return video;
   };
 
   // As for images: a data URL is known by its base64 text, anything else by its fetched bytes;
@@ -138,21 +181,34 @@ std::vector<ImageInput> load_video(const ModelContext& ctx, std::string_view url
   }
 
   if (counters) ++counters->video_decodes;
-  std::vector<ImageInput> frames;
-  std::vector<SeenPicture> seen;
+  LoadedVideo frames;
+  SeenVideo seen;
+  VideoClipBuilder clip(*vision);
   // Each frame is sized as it comes out of the decoder: a request holds at most
   // --video-max-frames frames of the encoder's size, never the video's.
   const Status decoded = media::decode_video(
-      std::span(*bytes), sampling_of(vo), limits_of(vo), [&](double, media::Image frame) {
+      std::span(*bytes), sampling_of(vo), limits_of(vo), [&](double time_s, media::Image frame) {
+        if (vision->takes_video()) return clip.add(time_s, std::move(frame));
         const int width = frame.width, height = frame.height;
-        frames.push_back(image_input(*vision, std::move(frame)));
-        seen.push_back(
-            {{.high = frames.back().hash_hi, .low = frames.back().hash_lo}, width, height});
+        const ImageInput& im = frames.inputs.emplace_back(image_input(*vision, std::move(frame)));
+        seen.frames.push_back({{.high = im.hash_hi, .low = im.hash_lo}, width, height});
+        seen.times_s.push_back(time_s);
       });
   if (!decoded) throw invalid(where + ": " + decoded.message(), "messages");
+  if (vision->takes_video()) {
+    SLUICE_ASSERT(clip.size() > 0, "a decoded video has a frame");
+    frames = clip.finish();
+    seen = clip.seen();
+  }
   frames = checked(std::move(frames));
   if (memo) memo->insert(*key, std::move(seen));
   return frames;
+}
+
+size_t images_counted(std::span<const ImageInput> inputs) {
+  size_t n = 0;
+  for (const ImageInput& im : inputs) n += im.is_video() ? static_cast<size_t>(im.num_frames) : 1;
+  return n;
 }
 
 }  // namespace sluice::api

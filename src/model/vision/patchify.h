@@ -14,4 +14,11 @@ void patchify(const float* pixels, int64_t size, int64_t patch, float* out);
 void patchify_at(const float* pixels, int64_t height, int64_t width, int64_t patch,
                  const int32_t* py, const int32_t* px, int64_t count, float* out);
 
+// frames [num_frames, 3, height, width] -> out [count, num_frames * 3 * patch * patch]: row r
+// holds patch (py[r], px[r]) of every frame side by side, columns (frame, c, y, x) (a Conv3d
+// over num_frames frames as one matmul).
+void patchify_frames_at(const float* frames, int64_t num_frames, int64_t height, int64_t width,
+                        int64_t patch, const int32_t* py, const int32_t* px, int64_t count,
+                        float* out);
+
 }  // namespace sluice

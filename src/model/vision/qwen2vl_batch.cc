@@ -8,9 +8,9 @@
 namespace sluice {
 
 Qwen2vlBatch qwen2vl_batch(const VisionConfig& c, const float* pixels,
-                           std::span<const ImageSize> sizes) {
+                           std::span<const ImageSize> sizes, int64_t frames) {
   Qwen2vlBatch b;
-  const int64_t P = c.patch_size, cols = 3 * P * P;
+  const int64_t P = c.patch_size, cols = frames * 3 * P * P;
   const int64_t window = c.full_attention_every > 0 ? c.window_size / c.size_multiple() : 0;
   b.image_start.push_back(0);
   b.window_start.push_back(0);
@@ -19,9 +19,9 @@ Qwen2vlBatch qwen2vl_batch(const VisionConfig& c, const float* pixels,
     const int64_t rows = static_cast<int64_t>(l.pos_y.size()), first = b.image_start.back();
     const int32_t first_unit = static_cast<int32_t>(first / (c.merge_size * c.merge_size));
     b.patches.resize(static_cast<size_t>((first + rows) * cols));
-    patchify_at(pixels, size.height, size.width, P, l.pos_y.data(), l.pos_x.data(), rows,
-                b.patches.data() + first * cols);
-    pixels += 3 * size.height * size.width;
+    patchify_frames_at(pixels, frames, size.height, size.width, P, l.pos_y.data(), l.pos_x.data(),
+                       rows, b.patches.data() + first * cols);
+    pixels += frames * 3 * size.height * size.width;
     b.pos_y.insert(b.pos_y.end(), l.pos_y.begin(), l.pos_y.end());
     b.pos_x.insert(b.pos_x.end(), l.pos_x.begin(), l.pos_x.end());
     for (size_t w = 1; w < l.window_start.size(); ++w) {

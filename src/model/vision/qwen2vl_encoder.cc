@@ -88,7 +88,7 @@ void mlp_block(const VisionContext& f, const VisionLayerWeights& L) {
 
 void qwen2vl_encode(const VisionContext& f) {
   const VisionConfig& c = f.config;
-  f.be.matmul(f.s.patches, f.s.n, f.w.patch_embed, f.s.x);
+  f.be.matmul(f.s.patches, f.s.n, f.s.video ? f.w.patch_embed_video : f.w.patch_embed, f.s.x);
   if (c.projector == ProjectorType::kQwen3VL) {  // conv bias, learned positions
     f.be.add_bias(f.s.x, f.s.n, c.hidden_size, f32(f.w.patch_bias));
     f.be.add(f.s.x, f.s.pos_embed, f.s.n * c.hidden_size);

@@ -4,6 +4,8 @@
 // Qwen3VLVisionModel up to the merger), rows in window order (qwen2vl_layout.h):
 //   x = patches . (conv_frame0 + conv_frame1)^T       (the Conv3d on a still image; no bias but
 //       in 3, which also adds its learned positions: s.pos_embed, qwen3vl_positions.h)
+//   a video's: x = [patch_a, patch_b] . [conv_frame0, conv_frame1]^T over each frame pair, each
+//       pair then one sequence as an image is (transformers' cu_seqlens per temporal patch)
 //   per layer: x += attn(norm1(x)); x += mlp(norm2(x))
 //     norm: RMSNorm (2.5) or LayerNorm (2, 3); mlp: down(silu(gate) * up) (2.5),
 //     fc2(quick_gelu(fc1)) (2) or fc2(gelu_tanh(fc1)) (3), with biases

@@ -31,6 +31,22 @@ Result<Weight> summed_patch_conv(const MmprojTensors& r, const VisionConfig& c) 
   return Weight::from_owned(DType::F32, H, 3 * P * P, std::move(bytes));
 }
 
+Result<Weight> video_patch_conv(const MmprojTensors& r, const VisionConfig& c) {
+  if (!r.has("v.patch_embd.weight.1")) return Weight{};
+  const int64_t H = c.hidden_size, cols = 3 * c.patch_size * c.patch_size;
+  std::vector<uint8_t> bytes(static_cast<size_t>(H * 2 * cols) * sizeof(float));
+  float* out = reinterpret_cast<float*>(bytes.data());  // [H, 2 * cols]
+  const char* names[] = {"v.patch_embd.weight", "v.patch_embd.weight.1"};
+  for (int64_t frame = 0; frame < 2; ++frame) {
+    SLUICE_ASSIGN_OR_RETURN(Weight conv, r.patch_conv(names[frame], H, c.patch_size));
+    const Weight f = to_f32(conv);
+    const float* in = reinterpret_cast<const float*>(f.data);  // [H, cols]
+    for (int64_t h = 0; h < H; ++h)
+      std::memcpy(out + (h * 2 + frame) * cols, in + h * cols, cols * sizeof(float));
+  }
+  return Weight::from_owned(DType::F32, H, 2 * cols, std::move(bytes));
+}
+
 void set_vision_rope(const VisionConfig& c, VisionWeights& w) {
   // 2D RoPE (theta 10000 over head_dim / 2 dims per axis): pair i < head_dim / 4 turns with the
   // patch's row, the next head_dim / 4 pairs with its column, at 10000^(-4j / head_dim).
@@ -74,6 +90,7 @@ Result<VisionWeights> load_qwen2vl_weights(const MmprojTensors& r, const VisionC
   if (r.has("v.patch_embd.bias"))
     return r.fail("tensor 'v.patch_embd.bias' is unexpected: Qwen's patch embedding has no bias");
   SLUICE_ASSIGN_OR_RETURN(w.patch_embed, summed_patch_conv(r, c));
+  SLUICE_ASSIGN_OR_RETURN(w.patch_embed_video, video_patch_conv(r, c));
   const bool swapped = ffn_names_swapped(r, c);
   w.layers.resize(static_cast<size_t>(c.num_layers));
   for (int64_t i = 0; i < c.num_layers; ++i)

@@ -22,6 +22,9 @@ Result<VisionWeights> load_qwen2vl_weights(const MmprojTensors& tensors, const V
 // v.patch_embd.weight (+ .weight.1, the second frame, when present) as one F32 matrix
 // [hidden, 3 * P * P].
 Result<Weight> summed_patch_conv(const MmprojTensors& r, const VisionConfig& c);
+// The two frames' convolutions side by side, F32 [hidden, 2 * 3 * P * P] (columns: frame, then
+// channel, y, x), for videos; empty when the file has one frame only (.weight.1 absent).
+Result<Weight> video_patch_conv(const MmprojTensors& r, const VisionConfig& c);
 // w.rope_freq_y / rope_freq_x of the 2D RoPE (qwen2vl_encoder.h).
 void set_vision_rope(const VisionConfig& c, VisionWeights& w);
 

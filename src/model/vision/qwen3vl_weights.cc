@@ -61,6 +61,7 @@ Result<VisionWeights> load_qwen3vl_weights(const MmprojTensors& r, const VisionC
   VisionWeights w;
   const int64_t H = c.hidden_size, M = c.merge_size * c.merge_size * H;
   SLUICE_ASSIGN_OR_RETURN(w.patch_embed, summed_patch_conv(r, c));
+  SLUICE_ASSIGN_OR_RETURN(w.patch_embed_video, video_patch_conv(r, c));
   SLUICE_ASSIGN_OR_RETURN(w.patch_bias, r.vector("v.patch_embd.bias", H));
   SLUICE_ASSIGN_OR_RETURN(Weight pos,
                           r.matrix("v.position_embd.weight", c.position_grid * c.position_grid, H));

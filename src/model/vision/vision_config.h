@@ -28,6 +28,9 @@ inline bool is_qwen2vl_family(ProjectorType t) {
          t == ProjectorType::kQwen3VL;
 }
 
+// Qwen2-VL family: a video's frames per temporal patch (the depth of the patch Conv3d).
+inline constexpr int64_t kFramesPerTemporalPatch = 2;
+
 // An image's size in pixels.
 struct ImageSize {
   int64_t height = 0, width = 0;
@@ -52,6 +55,9 @@ struct VisionConfig {
   int64_t full_attention_every = 0;  // n_wa_pattern: layer i is global when (i+1) % n == 0, the
                                      // others attend within windows; 0: every layer is global
   int64_t min_pixels = 0, max_pixels = 0;  // the preprocessor's area limits (llama.cpp's)
+  // Qwen2.5-VL: M-RoPE t steps per second of video (vision_config.tokens_per_second; mmproj files
+  // carry no such key, and every release says 2).
+  double tokens_per_second = 2;
   // Qwen3-VL: the encoder layers whose outputs also go through a DeepStack merger, ascending
   // (clip.vision.is_deepstack_layers); position_grid: the learned position table's side.
   std::vector<int64_t> deepstack_layers;

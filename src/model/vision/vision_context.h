@@ -14,7 +14,8 @@ struct VisionStepBuffers {
   int64_t n = 0;                   // patch rows of all images
   int64_t m = 0;                   // output tokens of all images
   SequenceBatch seqs;              // one sequence per image
-  const float* patches = nullptr;  // [n, 3 * patch * patch] (patchify)
+  const float* patches = nullptr;  // [n, 3 * patch * patch] (patchify); a video's: [n, 2 * ...]
+  bool video = false;              // patches of frame pairs: w.patch_embed_video embeds them
   float* x = nullptr;              // [n, hidden] hidden states
   float* h = nullptr;              // [n, hidden] normed input / block output
   float *q = nullptr, *k = nullptr, *v = nullptr, *attn = nullptr;  // [n, q_dim] each

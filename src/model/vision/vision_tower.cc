@@ -1,5 +1,6 @@
 #include "model/vision/vision_tower.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/assert.h"
@@ -21,9 +22,9 @@ namespace {
 VisionWeights place(Backend& be, const VisionWeights& src) {
   VisionWeights p;
   for (auto m :
-       {&VisionWeights::patch_embed, &VisionWeights::patch_bias, &VisionWeights::position_embed,
-        &VisionWeights::post_norm_w, &VisionWeights::post_norm_b, &VisionWeights::soft_emb_norm,
-        &VisionWeights::input_projection, &VisionWeights::merger_fc1,
+       {&VisionWeights::patch_embed, &VisionWeights::patch_embed_video, &VisionWeights::patch_bias,
+        &VisionWeights::position_embed, &VisionWeights::post_norm_w, &VisionWeights::post_norm_b,
+        &VisionWeights::soft_emb_norm, &VisionWeights::input_projection, &VisionWeights::merger_fc1,
         &VisionWeights::merger_fc1_bias, &VisionWeights::merger_fc2,
         &VisionWeights::merger_fc2_bias, &VisionWeights::rope_freq_y, &VisionWeights::rope_freq_x})
     p.*m = be.place(src.*m);
@@ -96,7 +97,7 @@ void VisionTower::encode(const float* pixels, int64_t num_images, float* out) {
   if (config_.dynamic_resolution()) {
     const std::vector<ImageSize> sizes(static_cast<size_t>(num_images),
                                        {config_.image_size, config_.image_size});
-    return encode_qwen2vl(pixels, sizes, out);
+    return encode_qwen2vl(qwen2vl_batch(config_, pixels, sizes), sizes, false, out);
   }
   encode_gemma3(pixels, num_images, out);
 }
@@ -106,8 +107,35 @@ void VisionTower::encode(const float* pixels, std::span<const ImageSize> sizes, 
   for (const ImageSize& size : sizes)
     SLUICE_ASSERT(config_.size_error(size.height, size.width).empty(),
                   "an image size the encoder takes");
-  if (config_.dynamic_resolution()) return encode_qwen2vl(pixels, sizes, out);
+  if (config_.dynamic_resolution())
+    return encode_qwen2vl(qwen2vl_batch(config_, pixels, sizes), sizes, false, out);
   encode_gemma3(pixels, static_cast<int64_t>(sizes.size()), out);
+}
+
+void VisionTower::encode_video(const float* frames, int64_t num_frames, const ImageSize& size,
+                               float* out) {
+  SLUICE_ASSERT(
+      takes_video() && num_frames >= 1 && config_.size_error(size.height, size.width).empty(),
+      "a video the encoder takes");
+  const int64_t frame_floats = 3 * size.height * size.width;
+  const int64_t patches = (num_frames + kFramesPerTemporalPatch - 1) / kFramesPerTemporalPatch;
+  std::vector<float> padded;  // an odd count's last frame once more (the video processor's pad)
+  if (num_frames % kFramesPerTemporalPatch != 0) {
+    padded.assign(frames, frames + num_frames * frame_floats);
+    padded.insert(padded.end(), frames + (num_frames - 1) * frame_floats,
+                  frames + num_frames * frame_floats);
+    frames = padded.data();
+  }
+  // Each temporal patch is a sequence of its own: a few at a time bound the activations.
+  constexpr int64_t kPatchesPerCall = 4;
+  const int64_t rows = tokens_for(size) * embedding_dim();  // floats out per temporal patch
+  for (int64_t first = 0; first < patches; first += kPatchesPerCall) {
+    const int64_t k = std::min(kPatchesPerCall, patches - first);
+    const std::vector<ImageSize> sizes(static_cast<size_t>(k), size);
+    encode_qwen2vl(qwen2vl_batch(config_, frames + first * kFramesPerTemporalPatch * frame_floats,
+                                 sizes, kFramesPerTemporalPatch),
+                   sizes, true, out + first * rows);
+  }
 }
 
 void VisionTower::reserve_layer_buffers(VisionStepBuffers& s) {
@@ -167,10 +195,9 @@ std::vector<float> VisionTower::position_rows(const Qwen2vlBatch& b,
   return rows;
 }
 
-void VisionTower::encode_qwen2vl(const float* pixels, std::span<const ImageSize> sizes,
-                                 float* out) {
+void VisionTower::encode_qwen2vl(const Qwen2vlBatch& b, std::span<const ImageSize> sizes,
+                                 bool video, float* out) {
   const VisionConfig& c = config_;
-  const Qwen2vlBatch b = qwen2vl_batch(c, pixels, sizes);
   const int64_t n = static_cast<int64_t>(b.pos_y.size());
   const int64_t m = static_cast<int64_t>(b.token_rows.size());
   const int64_t num_windows = static_cast<int64_t>(b.window_start.size()) - 1;
@@ -193,6 +220,7 @@ void VisionTower::encode_qwen2vl(const float* pixels, std::span<const ImageSize>
   s.pos_x = pos_x_.upload(b.pos_x);
   s.out_rows = out_rows_.upload(out_rows);
   s.patches = patches_.upload(b.patches);
+  s.video = video;
   if (c.projector == ProjectorType::kQwen3VL)
     s.pos_embed = pos_embed_.upload(position_rows(b, sizes));
   reserve_layer_buffers(s);

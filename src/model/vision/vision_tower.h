@@ -48,6 +48,15 @@ class VisionTower {
   int64_t tokens_for(const ImageSize& size) const {
     return config_.tokens_for(size.height, size.width);
   }
+  // Qwen2-VL, Qwen2.5-VL and Qwen3-VL towers whose file holds both frames of the patch Conv3d:
+  // encode_video takes a video's frames two by two (a temporal patch), as transformers' video
+  // processor does.
+  bool takes_video() const { return placed_.patch_embed_video.data != nullptr; }
+  // Rows encode_video() writes for num_frames frames of this size: one image's per temporal
+  // patch of kFramesPerTemporalPatch frames (an odd count's last frame is repeated).
+  int64_t tokens_for_video(int64_t num_frames, const ImageSize& size) const {
+    return (num_frames + kFramesPerTemporalPatch - 1) / kFramesPerTemporalPatch * tokens_for(size);
+  }
   // Floats per row: the text model's hidden size, times 1 + num_deepstack() for Qwen3-VL (the
   // main merger's row, then each DeepStack merger's, as llama.cpp concatenates them).
   int64_t embedding_dim() const { return config_.token_width(); }
@@ -65,13 +74,20 @@ class VisionTower {
   // [sum of tokens_for(sizes[i]), embedding_dim()], each image's rows in raster order of its
   // token grid.
   void encode(const float* pixels, std::span<const ImageSize> sizes, float* out);
+  // takes_video() towers. frames: host [num_frames, 3, size.height, size.width] normalized as
+  // above, of a size config().size_error() accepts; num_frames >= 1. out: host
+  // [tokens_for_video(num_frames, size), embedding_dim()]: each temporal patch's rows in raster
+  // order of its token grid, patches in time order.
+  void encode_video(const float* frames, int64_t num_frames, const ImageSize& size, float* out);
 
  private:
   explicit VisionTower(Backend& be);
   // The encoder layers' buffers for s.n patch rows (both families).
   void reserve_layer_buffers(VisionStepBuffers& s);
   void encode_gemma3(const float* pixels, int64_t num_images, float* out);
-  void encode_qwen2vl(const float* pixels, std::span<const ImageSize> sizes, float* out);
+  // b: qwen2vl_batch over `sizes` (frame pairs when `video`).
+  void encode_qwen2vl(const Qwen2vlBatch& b, std::span<const ImageSize> sizes, bool video,
+                      float* out);
   std::vector<float> position_rows(const Qwen2vlBatch& b, std::span<const ImageSize> sizes) const;
 
   Backend& be_;

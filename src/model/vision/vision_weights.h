@@ -38,10 +38,12 @@ struct DeepstackMergerWeights {
 };
 
 struct VisionWeights {
-  Weight patch_embed;     // [hidden, 3 * patch * patch], columns (channel, y, x)
-  Weight patch_bias;      // [1, hidden]   (SigLIP, Qwen3-VL)
-  Weight position_embed;  // [num_patches, hidden] F32   (SigLIP; Qwen3-VL: its learned
-                          // [position_grid^2, hidden] table, which the host interpolates)
+  Weight patch_embed;        // [hidden, 3 * patch * patch], columns (channel, y, x)
+  Weight patch_embed_video;  // Qwen2-VL family: [hidden, 2 * 3 * patch * patch] F32, columns
+                             // (frame, channel, y, x): the Conv3d's two frames side by side
+  Weight patch_bias;         // [1, hidden]   (SigLIP, Qwen3-VL)
+  Weight position_embed;     // [num_patches, hidden] F32   (SigLIP; Qwen3-VL: its learned
+                             // [position_grid^2, hidden] table, which the host interpolates)
   std::vector<VisionLayerWeights> layers;
   Weight post_norm_w, post_norm_b;  // [1, hidden]  v.post_ln (Qwen: the merger's ln_q)
   // Gemma 3's projector.

@@ -61,5 +61,65 @@ TEST(ImagePrompt, MarkerCountMustMatchTheImages) {
   EXPECT_EQ(tokenize_with_images("plain text", format(), qwen3(), none), encode("plain text"));
 }
 
+// Qwen2-VL's layout: an image's run of <|image_pad|> and a clip's of <|video_pad|>, each of its
+// own num_tokens, in the order the template wrote their markers.
+TEST(ImagePrompt, VideoMarkersTakeClipsInOrder) {
+  ImagePromptFormat f;
+  f.marker = "<|vision_start|><|image_pad|><|vision_end|>";
+  f.video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
+  f.before = "<|vision_start|>";
+  f.after = "<|vision_end|>";
+  f.placeholder_id = *qwen3().token_id("<|image_pad|>");
+  f.video_placeholder_id = *qwen3().token_id("<|video_pad|>");
+  std::vector<ImageInput> media(2);
+  media[0].num_frames = 4, media[0].num_tokens = 12;  // a clip first
+  media[1].num_tokens = 3;
+  const std::string text = "Watch " + f.video_marker + " then see " + f.marker + ".";
+  const auto tokens = tokenize_with_images(text, f, qwen3(), media);
+  // The expanded text, tokenized whole, is the same tokens.
+  std::string expanded = "Watch <|vision_start|>";
+  for (int i = 0; i < 12; ++i) expanded += "<|video_pad|>";
+  expanded += "<|vision_end|> then see <|vision_start|>";
+  for (int i = 0; i < 3; ++i) expanded += "<|image_pad|>";
+  expanded += "<|vision_end|>.";
+  EXPECT_EQ(tokens, encode(expanded));
+  EXPECT_EQ(media[0].offset, static_cast<int32_t>(encode("Watch <|vision_start|>").size()));
+  EXPECT_EQ(tokens[media[0].offset + 11], f.video_placeholder_id);
+  EXPECT_EQ(tokens[media[1].offset], f.placeholder_id);
+  EXPECT_EQ(tokens[media[1].offset - 1], *qwen3().token_id("<|vision_start|>"));
+  // A video marker for an image (or the reverse) is a 400.
+  std::swap(media[0], media[1]);
+  EXPECT_THROW(tokenize_with_images(text, f, qwen3(), media), ApiError);
+}
+
+// Qwen3-VL's layout: one video marker holds a clip per temporal patch, each after its label and
+// in its own vision_start ... vision_end, all inside the marker's.
+TEST(ImagePrompt, LabelledRunsNestEachClip) {
+  ImagePromptFormat f;
+  f.marker = "<|vision_start|><|image_pad|><|vision_end|>";
+  f.video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
+  f.before = "<|vision_start|>";
+  f.after = "<|vision_end|>";
+  f.placeholder_id = *qwen3().token_id("<|image_pad|>");
+  f.video_placeholder_id = *qwen3().token_id("<|video_pad|>");
+  std::vector<ImageInput> media(3);
+  media[0].num_tokens = 2;  // an image, then a video of two clips
+  for (int i : {1, 2}) media[i].num_frames = 2, media[i].num_tokens = 3;
+  const std::vector<MediaRun> runs = {{}, {true, 2, {"<0.2 seconds>", "<1.2 seconds>"}}};
+  const auto tokens = tokenize_with_images("A " + f.marker + " then " + f.video_marker + " end.", f,
+                                           qwen3(), media, runs);
+  const std::string expanded =
+      "A <|vision_start|><|image_pad|><|image_pad|><|vision_end|> then <|vision_start|><0.2 "
+      "seconds><|vision_start|><|video_pad|><|video_pad|><|video_pad|><|vision_end|><1.2 "
+      "seconds><|vision_start|><|video_pad|><|video_pad|><|video_pad|><|vision_end|><|vision_end|>"
+      " end.";
+  EXPECT_EQ(tokens, encode(expanded));
+  EXPECT_EQ(tokens[media[2].offset - 1], *qwen3().token_id("<|vision_start|>"));
+  EXPECT_EQ(media[2].offset - media[1].offset - 3,
+            static_cast<int32_t>(encode("<|vision_end|><1.2 seconds><|vision_start|>").size()));
+  // Runs must match the markers.
+  EXPECT_THROW(tokenize_with_images(f.video_marker, f, qwen3(), media, runs), ApiError);
+}
+
 }  // namespace
 }  // namespace sluice::api

@@ -30,13 +30,14 @@ TEST(ImageMemo, FindsWhatItKeptAndForgetsTheLeastRecentlyUsed) {
 
 TEST(VideoMemo, KeepsEachVideosFramesInOrderAndReplacesOnInsert) {
   VideoMemo memo(4);
-  memo.insert(key(1), {{{1, 1}, 10, 20}, {{2, 2}, 10, 20}});
-  const auto frames = memo.find(key(1));
-  ASSERT_TRUE(frames);
-  ASSERT_EQ(frames->size(), 2u);
-  EXPECT_EQ((*frames)[1].pixels, (media::ContentHash{2, 2}));
-  memo.insert(key(1), {{{3, 3}, 5, 6}});
-  EXPECT_EQ(memo.find(key(1))->size(), 1u);
+  memo.insert(key(1), {{{{1, 1}, 10, 20}, {{2, 2}, 10, 20}}, {0.0, 0.5}});
+  const auto video = memo.find(key(1));
+  ASSERT_TRUE(video);
+  ASSERT_EQ(video->frames.size(), 2u);
+  EXPECT_EQ(video->frames[1].pixels, (media::ContentHash{2, 2}));
+  EXPECT_EQ(video->times_s, (std::vector<double>{0.0, 0.5}));
+  memo.insert(key(1), {{{{3, 3}, 5, 6}}, {0.0}});
+  EXPECT_EQ(memo.find(key(1))->frames.size(), 1u);
   EXPECT_FALSE(memo.find(key(2)));
 }
 

@@ -89,5 +89,25 @@ TEST(ResizePadded, SameSizeIsACopyAndSmartResizeCombinesBoth) {
   EXPECT_EQ(out.rgb, resize_padded(small, 112, 84, Resample::kBicubic).rgb);
 }
 
+// transformers' smart_resize with Qwen2VLVideoProcessor's limits (128 to 768 tokens a frame);
+// expected sizes from its Python (height, width) -> (h_bar, w_bar).
+constexpr SmartResize kQwenVideo = {28, 128 * 28 * 28, 768 * 28 * 28};
+
+void expect_hf_size(int width, int height, int want_w, int want_h) {
+  SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
+  const GridSize s = hf_smart_resize_size(width, height, kQwenVideo);
+  EXPECT_EQ(s.width, want_w);
+  EXPECT_EQ(s.height, want_h);
+}
+
+TEST(HfSmartResize, VideoLimitsAndHalvesToEven) {
+  expect_hf_size(640, 480, 644, 476);     // within the limits: nearest multiples
+  expect_hf_size(1920, 1080, 1008, 560);  // above 768 tokens: scaled down and floored
+  expect_hf_size(64, 48, 392, 280);       // below 128 tokens: scaled up and ceiled
+  expect_hf_size(350, 336, 336, 336);     // 12.5 -> 12 (llama.cpp's rule gives 13)
+  expect_hf_size(378, 378, 392, 392);     // 13.5 -> 14
+  expect_hf_size(100, 6000, 84, 5992);    // no aspect-ratio limit here
+}
+
 }  // namespace
 }  // namespace sluice::media

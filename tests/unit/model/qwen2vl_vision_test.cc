@@ -214,11 +214,20 @@ TEST_F(Qwen2vlFileTest, WeightsSumThePatchFramesAndCheckShapes) {
   EXPECT_FLOAT_EQ(fx[4], 1.0f);
   EXPECT_FLOAT_EQ(fx[6], 0.01f);
 
+  // Videos: the frames side by side, row h = [frame 0's row h, frame 1's row h].
+  ASSERT_EQ(w->patch_embed_video.dtype, DType::F32);
+  EXPECT_EQ(w->patch_embed_video.rows, H);
+  EXPECT_EQ(w->patch_embed_video.cols, 2 * 3 * P * P);
+  const float* video = reinterpret_cast<const float*>(w->patch_embed_video.data);
+  EXPECT_EQ(video[5 * 1176 + 7], 5.0f * 588 + 7);
+  EXPECT_EQ(video[5 * 1176 + 588 + 7], 1000.0f + 5 * 588 + 7);
+
   auto no_second = read({"v.patch_embd.weight.1", nullptr});
   ASSERT_TRUE(no_second.ok()) << no_second.error();
   auto one = load_vision_weights(*file_, *no_second);
   ASSERT_TRUE(one.ok()) << one.error();
   EXPECT_EQ(reinterpret_cast<const float*>(one->patch_embed.data)[9], 9.0f);
+  EXPECT_EQ(one->patch_embed_video.data, nullptr);  // one frame: no video
 
   auto no_gate = read({"v.blk.1.ffn_gate.weight", nullptr});
   ASSERT_TRUE(no_gate.ok()) << no_gate.error();
@@ -306,6 +315,35 @@ TEST(Patchify, PatchAtCopiesChannelPlanesInConvOrder) {
   std::vector<float> out(12);
   patchify_at(pixels.data(), 2, 4, 2, py, px, 1, out.data());
   EXPECT_EQ(out, (std::vector<float>{2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23}));
+}
+
+TEST(Patchify, FramesAtPutEachFramesPatchSideBySide) {
+  // Two frames [3, 2, 4] (the second = the first + 100), patches of 2: patch (0, 1).
+  std::vector<float> frames(48);
+  for (int i = 0; i < 48; ++i) frames[i] = static_cast<float>(i % 24 + (i >= 24 ? 100 : 0));
+  const int32_t py[] = {0}, px[] = {1};
+  std::vector<float> out(24);
+  patchify_frames_at(frames.data(), 2, 2, 4, 2, py, px, 1, out.data());
+  const std::vector<float> first = {2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23};
+  EXPECT_EQ(std::vector<float>(out.begin(), out.begin() + 12), first);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(out[12 + i], first[i] + 100);
+}
+
+TEST(Qwen2vlBatch, VideoPatchesPairFramesAndEachPairIsAnImage) {
+  VisionConfig c;
+  c.projector = ProjectorType::kQwen2VL;
+  c.patch_size = 1, c.merge_size = 2;
+  // Two temporal patches of 2x2 frames (4 frames [3, 2, 2]): pixel value = 100 * frame + index.
+  std::vector<float> frames(4 * 12);
+  for (int i = 0; i < 48; ++i) frames[i] = static_cast<float>(100 * (i / 12) + i % 12);
+  const std::vector<ImageSize> sizes(2, ImageSize{2, 2});
+  const Qwen2vlBatch b = qwen2vl_batch(c, frames.data(), sizes, 2);
+  EXPECT_EQ(b.image_start, (std::vector<int32_t>{0, 4, 8}));
+  EXPECT_EQ(b.token_rows, (std::vector<int32_t>{0, 1}));
+  ASSERT_EQ(b.patches.size(), 8u * 6);
+  // Row 5 is patch (0, 1) of the second pair: frames 2 and 3, channels (c * 4 + 1).
+  EXPECT_EQ((std::vector<float>(b.patches.begin() + 30, b.patches.begin() + 36)),
+            (std::vector<float>{201, 205, 209, 301, 305, 309}));
 }
 
 }  // namespace
