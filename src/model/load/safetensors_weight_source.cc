@@ -11,9 +11,7 @@
 
 namespace sluice {
 
-namespace {
-
-bool float_dtype(const std::string& d, DType* out) {
+bool checkpoint_float_dtype(const std::string& d, DType* out) {
   if (d == "F32")
     *out = DType::F32;
   else if (d == "F16")
@@ -24,6 +22,8 @@ bool float_dtype(const std::string& d, DType* out) {
     return false;
   return true;
 }
+
+namespace {
 
 // How a checkpoint fuses each layer's experts into "<head>.experts.gate_up_proj" and
 // "<head>.experts.down_proj" (E experts, I their width, H the hidden size).
@@ -73,7 +73,7 @@ class SafetensorsWeightSource final : public WeightSource {
     const SafetensorsTensor* scales = find(base + ".scales");
     if (scales) return mlx_matrix(*t, *scales, base, rows, cols);
     DType dt;
-    if (!float_dtype(t->dtype, &dt))
+    if (!checkpoint_float_dtype(t->dtype, &dt))
       return fail("tensor '" + t->name + "' has dtype " + t->dtype +
                   " (expected F32, F16 or BF16)");
     if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols)
@@ -99,7 +99,7 @@ class SafetensorsWeightSource final : public WeightSource {
       if (const SafetensorsTensor* scales = find(base + ".scales"))
         return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
       DType dt;
-      if (!float_dtype(t->dtype, &dt) || t->shape[2] != cols)
+      if (!checkpoint_float_dtype(t->dtype, &dt) || t->shape[2] != cols)
         return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                     shape_str(t->shape) + " (expected a float [.., " + std::to_string(cols) + "])");
       return Weight::from_mapped(dt, num_experts * rows, cols, t->data);
@@ -123,7 +123,8 @@ class SafetensorsWeightSource final : public WeightSource {
       if (const SafetensorsTensor* scales = find(base + ".scales"))
         return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
       DType dt;
-      if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, rows, cols})
+      if (!checkpoint_float_dtype(t->dtype, &dt) ||
+          t->shape != std::vector<int64_t>{num_experts, rows, cols})
         return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                     shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
                     ", " + std::to_string(rows) + ", " + std::to_string(cols) + "])");
@@ -157,7 +158,8 @@ class SafetensorsWeightSource final : public WeightSource {
     if (!t) return fail("missing tensor '" + file_name(name) + "' (or '" + file_name(fused) + "')");
     const int64_t width = interleaved ? 2 * n : n;
     DType dt;
-    if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, width})
+    if (!checkpoint_float_dtype(t->dtype, &dt) ||
+        t->shape != std::vector<int64_t>{num_experts, width})
       return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                   shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
                   ", " + std::to_string(width) + "])");
@@ -175,7 +177,7 @@ class SafetensorsWeightSource final : public WeightSource {
     const SafetensorsTensor* t = find(name);
     if (!t) return missing(name);
     DType dt;
-    if (!float_dtype(t->dtype, &dt))
+    if (!checkpoint_float_dtype(t->dtype, &dt))
       return fail("tensor '" + t->name + "' has dtype " + t->dtype +
                   " (expected F32, F16 or BF16)");
     if (t->shape.size() != 1 || t->shape[0] != n)
@@ -191,7 +193,7 @@ class SafetensorsWeightSource final : public WeightSource {
     const SafetensorsTensor* t = find(name);
     if (!t) return missing(name);
     DType dt;
-    if (!float_dtype(t->dtype, &dt))
+    if (!checkpoint_float_dtype(t->dtype, &dt))
       return fail("tensor '" + t->name + "' has dtype " + t->dtype +
                   " (expected F32, F16 or BF16)");
     // [C, 1, K], [C, K, 1] and [C, K] hold the same values in the same order.
@@ -281,7 +283,8 @@ class SafetensorsWeightSource final : public WeightSource {
     const bool down = proj == "down_proj.weight";
     const int64_t width = down ? rows : 2 * rows;
     DType dt;
-    if (!float_dtype(t->dtype, &dt) || t->shape != std::vector<int64_t>{num_experts, cols, width})
+    if (!checkpoint_float_dtype(t->dtype, &dt) ||
+        t->shape != std::vector<int64_t>{num_experts, cols, width})
       return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                   shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +
                   ", " + std::to_string(cols) + ", " + std::to_string(width) + "])");
@@ -364,7 +367,7 @@ class SafetensorsWeightSource final : public WeightSource {
     const bool down = proj == "down_proj.weight", up = proj == "up_proj.weight";
     const int64_t parts = down ? 1 : 2;
     DType dt;
-    if (!float_dtype(t->dtype, &dt) ||
+    if (!checkpoint_float_dtype(t->dtype, &dt) ||
         t->shape != std::vector<int64_t>{num_experts, parts * rows, cols})
       return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
                   shape_str(t->shape) + " (expected a float [" + std::to_string(num_experts) +

@@ -45,6 +45,9 @@ Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::
 // arch: the GGUF architecture where names differ by family (gemma3's norms).
 std::string gguf_tensor_name(const std::string& hf_name, const std::string& arch = "");
 
+// A safetensors dtype name of a float tensor sluice reads as it is: F32, F16 or BF16.
+bool checkpoint_float_dtype(const std::string& name, DType* out);
+
 // "[2560, 1152]": a tensor's shape in load errors.
 inline std::string shape_str(const std::vector<int64_t>& s) {
   std::string out = "[";

@@ -13,18 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool checkpoint_float_dtype(const std::string& d, DType* out) {
-  if (d == "F32")
-    *out = DType::F32;
-  else if (d == "F16")
-    *out = DType::F16;
-  else if (d == "BF16")
-    *out = DType::BF16;
-  else
-    return false;
-  return true;
-}
-
 int64_t element_count(const std::vector<int64_t>& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;

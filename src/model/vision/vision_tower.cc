@@ -30,15 +30,7 @@ VisionWeights place(Backend& be, const VisionWeights& src) {
     p.*m = be.place(src.*m);
   for (const VisionLayerWeights& L : src.layers) {
     VisionLayerWeights& P = p.layers.emplace_back();
-    for (auto m :
-         {&VisionLayerWeights::ln1_w, &VisionLayerWeights::ln1_b, &VisionLayerWeights::wq,
-          &VisionLayerWeights::wk, &VisionLayerWeights::wv, &VisionLayerWeights::q_bias,
-          &VisionLayerWeights::k_bias, &VisionLayerWeights::v_bias, &VisionLayerWeights::wo,
-          &VisionLayerWeights::o_bias, &VisionLayerWeights::ln2_w, &VisionLayerWeights::ln2_b,
-          &VisionLayerWeights::w_up, &VisionLayerWeights::up_bias, &VisionLayerWeights::w_down,
-          &VisionLayerWeights::down_bias, &VisionLayerWeights::w_gate,
-          &VisionLayerWeights::gate_bias})
-      P.*m = be.place(L.*m);
+    for (auto m : kVisionLayerWeights) P.*m = be.place(L.*m);
   }
   for (const DeepstackMergerWeights& d : src.deepstack) {
     DeepstackMergerWeights& P = p.deepstack.emplace_back();
@@ -66,12 +58,12 @@ VisionTower::VisionTower(Backend& be)
       out_(be),
       gate_(be),
       merged_(be),
+      pos_embed_(be),
       query_start_(be),
       window_start_(be),
       pos_y_(be),
       pos_x_(be),
-      out_rows_(be),
-      pos_embed_(be) {}
+      out_rows_(be) {}
 
 VisionTower::~VisionTower() = default;
 

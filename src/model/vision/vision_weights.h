@@ -5,6 +5,7 @@
 // tools/mtmd/clip-impl.h). Matrices are [rows = outputs, cols = inputs] as everywhere in sluice;
 // vectors (norms, biases) are F32 [1, n]; a weight a family does not have stays empty. The same
 // struct holds them as loaded (host, mostly pointing into the mapped file) and as placed.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -28,6 +29,15 @@ struct VisionLayerWeights {
   Weight w_down, down_bias;       // [hidden, ffn], [1, hidden]     v.blk.N.ffn_down (fc2)
   Weight w_gate, gate_bias;       // [ffn, hidden], [1, ffn]        v.blk.N.ffn_gate (SwiGLU)
 };
+
+// Every Weight of a layer, for code that walks them all (placing them, comparing two towers).
+inline constexpr std::array kVisionLayerWeights = {
+    &VisionLayerWeights::ln1_w,     &VisionLayerWeights::ln1_b,   &VisionLayerWeights::wq,
+    &VisionLayerWeights::wk,        &VisionLayerWeights::wv,      &VisionLayerWeights::q_bias,
+    &VisionLayerWeights::k_bias,    &VisionLayerWeights::v_bias,  &VisionLayerWeights::wo,
+    &VisionLayerWeights::o_bias,    &VisionLayerWeights::ln2_w,   &VisionLayerWeights::ln2_b,
+    &VisionLayerWeights::w_up,      &VisionLayerWeights::up_bias, &VisionLayerWeights::w_down,
+    &VisionLayerWeights::down_bias, &VisionLayerWeights::w_gate,  &VisionLayerWeights::gate_bias};
 
 // Qwen3-VL's DeepStack merger of one layer's output: LayerNorm over each 2x2 unit's 4 * hidden
 // features, then fc2(gelu(fc1(.))) (v.deepstack.N.*, N the layer).

@@ -362,14 +362,7 @@ TEST_P(HfRoundTripTest, DirectoryEqualsMmproj) {
   for (const auto& [what, m] : top) expect_same(a.*m, b.*m, what);
   ASSERT_EQ(a.layers.size(), b.layers.size());
   for (size_t i = 0; i < a.layers.size(); ++i)
-    for (auto m :
-         {&VisionLayerWeights::ln1_w, &VisionLayerWeights::ln1_b, &VisionLayerWeights::wq,
-          &VisionLayerWeights::wk, &VisionLayerWeights::wv, &VisionLayerWeights::q_bias,
-          &VisionLayerWeights::k_bias, &VisionLayerWeights::v_bias, &VisionLayerWeights::wo,
-          &VisionLayerWeights::o_bias, &VisionLayerWeights::ln2_w, &VisionLayerWeights::ln2_b,
-          &VisionLayerWeights::w_up, &VisionLayerWeights::up_bias, &VisionLayerWeights::w_down,
-          &VisionLayerWeights::down_bias, &VisionLayerWeights::w_gate,
-          &VisionLayerWeights::gate_bias})
+    for (auto m : kVisionLayerWeights)
       expect_same(a.layers[i].*m, b.layers[i].*m, "layer " + std::to_string(i));
   ASSERT_EQ(a.deepstack.size(), b.deepstack.size());
   for (size_t k = 0; k < a.deepstack.size(); ++k)
