@@ -6,6 +6,10 @@
 
 namespace sluice {
 
+GgufMmprojTensors::GgufMmprojTensors(const GgufFile& g) : g_(g) {}
+
+GgufMmprojTensors::~GgufMmprojTensors() = default;
+
 GgufMmprojTensors::GgufMmprojTensors(std::unique_ptr<GgufFile> owned)
     : owned_(std::move(owned)), g_(*owned_) {}
 

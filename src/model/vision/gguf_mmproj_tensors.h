@@ -13,7 +13,8 @@ struct GgufTensorInfo;
 class GgufMmprojTensors final : public MmprojTensors {
  public:
   // Over `g`, which must outlive this and every Weight taken from it.
-  explicit GgufMmprojTensors(const GgufFile& g) : g_(g) {}
+  explicit GgufMmprojTensors(const GgufFile& g);
+  ~GgufMmprojTensors() override;
   // Over the file at `path`, kept mapped as long as this lives (Weights point into it).
   static Result<std::unique_ptr<GgufMmprojTensors>> open(const std::string& path);
 

@@ -35,6 +35,7 @@ constexpr float kLog2e = 1.4426950408889634f;
 // (255 registers, 135 KB of stages).
 constexpr int kBlocksPerSm = 2;
 constexpr int kMaxTileHeadDim = 256;
+constexpr int64_t kMaxPieces256 = 32;  // decode pieces per context at head_dim 256
 constexpr int kSlotFloats = 16 * (kMaxTileHeadDim + 2);  // a piece's sums: o [16][HD], (m, l) [16]
 
 // Where a tile's result goes. pieces == 1: normalized into `out`. Otherwise block z holds piece
@@ -436,7 +437,10 @@ int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_
   if (!key_split) return 1;  // the merge is the key-split tiles' own
   const int64_t pairs = num_seqs * (num_heads / heads_per_tile(group));
   const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
-  return std::clamp<int64_t>(resident_blocks(hd) / pairs, 1, chunks);
+  // head_dim 256: the last block's merge reads every piece's 16 x 258 floats; past ~32 pieces
+  // (Gemma 3 1B: one pair, 82 pieces at 5k tokens) it cost more than the pieces saved.
+  const int64_t most = hd > 128 ? kMaxPieces256 : resident_blocks(hd);
+  return std::clamp<int64_t>(std::min(most, resident_blocks(hd) / pairs), 1, chunks);
 }
 
 }  // namespace
