@@ -7,9 +7,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "common/half.h"
+#include "common/json_file.h"
 #include "convert/synthetic_vision.h"
 #include "convert/synthetic_vision_tensors.h"
 #include "formats/safetensors.h"
@@ -26,14 +26,7 @@ Status writer_fail(const std::string& dir, const std::string& what) {
 }
 
 Result<json> read_dir_json(const fs::path& path, const std::string& dir) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return writer_fail(dir, "cannot read " + path.filename().string());
-  json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return writer_fail(dir, path.filename().string() + " is not a JSON object");
-  return j;
+  return read_json_object(path.string(), "make-model", dir);
 }
 
 Status write_dir_json(const fs::path& path, const json& j, const std::string& dir) {

@@ -4,9 +4,9 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "common/json_file.h"
 
 namespace sluice {
 namespace {
@@ -272,14 +272,7 @@ Status read_qwen(const Keys& v, const Keys& p, const std::string& where, VisionC
 }
 
 Result<json> read_config_json(const fs::path& path, const std::string& where) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return vision_error(where, "cannot read " + path.filename().string());
-  json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return vision_error(where, path.filename().string() + " is not a JSON object");
-  return j;
+  return read_json_object(path.string(), "vision", where);
 }
 
 }  // namespace
