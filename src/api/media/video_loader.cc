@@ -44,84 +44,56 @@ media::ContentHash video_key(const VideoOptions& vo, std::string_view kind, std:
 }
 
 // A remembered video's frames, decoded again at most once, when the engine first needs the
-// pixels of one of them (its encoder cache lost them).
+// pixels of one of them (its caches lost them): each frame as `shape` makes it (normalized
+// pixels for frames-as-images, the clip size for Qwen's clips).
+template <class Frame>
 class FramesAgain {
  public:
-  FramesAgain(std::function<MediaBytes()> bytes_again, const VisionConfig& c,
-              const VideoOptions& vo, size_t count)
-      : bytes_again_(std::move(bytes_again)), process_(processor(c)), vo_(vo), count_(count) {}
+  FramesAgain(std::function<MediaBytes()> bytes_again,
+              std::function<Frame(const media::Image&)> shape, const VideoOptions& vo, size_t count)
+      : bytes_again_(std::move(bytes_again)), shape_(std::move(shape)), vo_(vo), count_(count) {}
 
-  std::vector<float> pixels(size_t i) {
+  std::shared_ptr<const std::vector<Frame>> frames() {
     std::call_once(once_, [this] {
       const MediaBytes bytes = bytes_again_();
       media::VideoLimits limits = limits_of(vo_);
       limits.timeout_s = 86400;  // it decoded in time once; a busy server must not fail it now
+      auto shaped = std::make_shared<std::vector<Frame>>();
       const Status decoded = media::decode_video(
           std::span(bytes), sampling_of(vo_), limits,
-          [&](double, media::Image frame) { frames_.push_back(process_(frame)); });
-      SLUICE_ASSERT(decoded.ok() && frames_.size() == count_,
+          [&](double, media::Image frame) { shaped->push_back(shape_(frame)); });
+      SLUICE_ASSERT(decoded.ok() && shaped->size() == count_,
                     "a video that decoded once decodes again to as many frames");
-    });
-    return frames_[i];
-  }
-
- private:
-  std::function<MediaBytes()> bytes_again_;
-  std::function<std::vector<float>(const media::Image&)> process_;
-  VideoOptions vo_;
-  size_t count_;
-  std::once_flag once_;
-  std::vector<std::vector<float>> frames_;  // [3, height, width] each
-};
-
-// A remembered video's frames at its size (for clips), decoded again at most once, when the
-// engine first needs the pixels of one of its clips.
-class SizedFramesAgain {
- public:
-  SizedFramesAgain(std::function<MediaBytes()> bytes_again, media::GridSize size,
-                   const VideoOptions& vo, size_t count)
-      : bytes_again_(std::move(bytes_again)), size_(size), vo_(vo), count_(count) {}
-
-  std::shared_ptr<const std::vector<media::Image>> frames() {
-    std::call_once(once_, [this] {
-      const MediaBytes bytes = bytes_again_();
-      media::VideoLimits limits = limits_of(vo_);
-      limits.timeout_s = 86400;  // it decoded in time once; a busy server must not fail it now
-      auto sized = std::make_shared<std::vector<media::Image>>();
-      const Status decoded = media::decode_video(
-          std::span(bytes), sampling_of(vo_), limits,
-          [&](double, media::Image frame) { sized->push_back(clip_frame(frame, size_)); });
-      SLUICE_ASSERT(decoded.ok() && sized->size() == count_,
-                    "a video that decoded once decodes again to as many frames");
-      frames_ = std::move(sized);
+      frames_ = std::move(shaped);
     });
     return frames_;
   }
 
  private:
   std::function<MediaBytes()> bytes_again_;
-  media::GridSize size_;
+  std::function<Frame(const media::Image&)> shape_;
   VideoOptions vo_;
   size_t count_;
   std::once_flag once_;
-  std::shared_ptr<const std::vector<media::Image>> frames_;
+  std::shared_ptr<const std::vector<Frame>> frames_;
 };
 
 LoadedVideo remembered_video(const VisionTower& vision, const VideoOptions& vo,
                              const SeenVideo& seen, std::function<MediaBytes()> bytes_again) {
   if (vision.takes_video()) {
-    auto again = std::make_shared<SizedFramesAgain>(
-        std::move(bytes_again),
-        clip_frame_size(vision.config(), seen.frames[0].width, seen.frames[0].height), vo,
+    const media::GridSize size =
+        clip_frame_size(vision.config(), seen.frames[0].width, seen.frames[0].height);
+    auto again = std::make_shared<FramesAgain<media::Image>>(
+        std::move(bytes_again), [size](const media::Image& f) { return clip_frame(f, size); }, vo,
         seen.frames.size());
     return video_clips(vision, seen, [again] { return again->frames(); });
   }
-  auto again = std::make_shared<FramesAgain>(std::move(bytes_again), vision.config(), vo,
-                                             seen.frames.size());
+  auto again = std::make_shared<FramesAgain<std::vector<float>>>(
+      std::move(bytes_again), processor(vision.config()), vo, seen.frames.size());
   LoadedVideo frames;
   for (size_t i = 0; i < seen.frames.size(); ++i)
     frames.inputs.push_back(
-        remembered_image(vision, seen.frames[i], [again, i] { return again->pixels(i); }));
+        remembered_image(vision, seen.frames[i], [again, i] { return (*again->frames())[i]; }));
   return frames;
 }
 
