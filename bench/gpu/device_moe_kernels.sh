@@ -6,7 +6,9 @@
 # (Q4_K_M) and gpt-oss-20b (MXFP4) shapes against llama-bench on the same files, and aggregate
 # throughput of 64 requests of ~128 prompt + 128 output tokens at concurrency 16 and 64 against
 # llama-batched-bench (-npp 128 -ntg 128 -npl 1,16,64).
-# PROFILE=0 skips the SLUICE_PROFILE runs. Detached; results under /tmp/mk (progress: progress).
+# PROFILE=0 skips the SLUICE_PROFILE runs; AB_SLOTS="0 16" repeats the single stream and c=64
+# with SLUICE_CUDA_MOE_GEMM_SLOTS at each value (0: the weight-streaming expert kernel only).
+# Detached; results under /tmp/mk (progress: progress).
 #   setsid nohup bench/gpu/device_moe_kernels.sh >/tmp/mk.log 2>&1 &
 source "$(dirname "$0")/device_env.sh"
 out=/tmp/mk && mkdir -p "$out" /tmp/m34
@@ -51,6 +53,15 @@ for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k" "gpt-oss gpt-oss-20b gguf-mxfp4";
     line=$($b/sluice run -m "$m" --device cuda --prompts /tmp/prompts64.txt --concurrency $c \
       -n 128 --ignore-eos --temp 0 2>&1 >/dev/null | grep "requests:")
     log "$2 sluice c=$c: $line"
+  done
+  for slots in ${AB_SLOTS:-}; do
+    SLUICE_CUDA_MOE_GEMM_SLOTS=$slots $b/sluice run -m "$m" --device cuda -p "$prompt" -n 128 \
+      --temp 0 --ignore-eos >/dev/null 2>"$out/sluice_$2_slots$slots.txt"
+    log "$2 sluice, moe gemm slots $slots: $(grep prompt: "$out/sluice_$2_slots$slots.txt")"
+    line=$(SLUICE_CUDA_MOE_GEMM_SLOTS=$slots $b/sluice run -m "$m" --device cuda \
+      --prompts /tmp/prompts64.txt --concurrency 64 -n 128 --ignore-eos --temp 0 2>&1 >/dev/null |
+      grep "requests:")
+    log "$2 sluice c=64, moe gemm slots $slots: $line"
   done
   [ "${PROFILE:-1}" = 1 ] && SLUICE_PROFILE=$out/profile_$2.txt $b/sluice run -m "$m" --device cuda -p "$prompt" -n 128 \
     --temp 0 --ignore-eos >/dev/null 2>&1

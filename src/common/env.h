@@ -29,6 +29,7 @@ enum class Switch {
   kCudaQgemmWgmma,      // SLUICE_CUDA_QGEMM_WGMMA
   kCudaQgemmCluster,    // SLUICE_CUDA_QGEMM_CLUSTER
   kCudaQgemmWavePlan,   // SLUICE_CUDA_QGEMM_WAVE_PLAN
+  kCudaMoeGemmSlots,    // SLUICE_CUDA_MOE_GEMM_SLOTS
   kCudaPdl,             // SLUICE_CUDA_PDL
   kCount,
 };

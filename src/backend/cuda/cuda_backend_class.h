@@ -145,10 +145,8 @@ class CudaBackend final : public Backend {
   ExpertWeights device_experts(const Weight* experts, int64_t num_experts) const;
   void run_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
                    const ExpertOutput* ps, int count, const int32_t* ids, int64_t k);
-  // Large batches (prefill): slots grouped by expert on the host, each expert's rows one GEMM.
-  bool experts_by_gemm(int64_t n, int64_t k, int64_t num_experts) const;
-  void gemm_experts(const float* x, bool x_per_slot, int64_t n, const ExpertProduct* ps, int count,
-                    int64_t num_experts, const int32_t* ids, int64_t k);
+  // Large batches (prefill, many sequences): the expert GEMM's tensor-core tiles.
+  bool experts_by_gemm(int64_t n, int64_t k, const ExpertWeights& w) const;
   // The attention split of a batch, on the device: planned and uploaded once per batch id
   // (every layer of a forward), and on every call for batches without one.
   struct Plan {
@@ -171,11 +169,7 @@ class CudaBackend final : public Backend {
   DeviceScratch<uint8_t> qgemm_scratch_{stream_};    // qgemm: split-K partial sums
   DeviceScratch<uint8_t> rows_scratch_{stream_};     // matmul_rows: quantized activations
   DeviceScratch<uint8_t> experts_scratch_{stream_};  // matmul_experts: activations, grouping
-  // gemm_experts: the grouping's index, x rows grouped by expert, their products.
-  DeviceScratch<int32_t> moe_index_{stream_};
-  DeviceScratch<float> moe_x_{stream_};
-  DeviceScratch<float> moe_y_{stream_};
-  DeviceScratch<float> attn_scratch_{stream_};  // split-K partial results of attention
+  DeviceScratch<float> attn_scratch_{stream_};       // split-K partial results of attention
   // Decode attention: the pieces' sums, and their tickets (fixed bounds, allocated once).
   DeviceScratch<float> decode_partials_{stream_};
   DeviceScratch<int32_t> decode_tickets_{stream_};

@@ -1,7 +1,6 @@
 // The mixture-of-experts ops on the device (kernels/kernels_moe.cu): experts placed in one
 // allocation so a kernel finds expert e's weight from its id; float experts, or experts placed
 // one by one, take the host-routed defaults (backend/moe_ops.cc).
-#include <algorithm>
 #include <vector>
 
 #include "backend/cuda/cuda_backend_class.h"
@@ -11,12 +10,6 @@ namespace sluice::cuda {
 
 namespace {
 constexpr size_t kExpertAlign = 256;  // each expert's planar weight starts on this boundary
-// From this many slots per expert on average (prefill), each expert's rows are multiplied as one
-// matrix on the tensor-core GEMMs, grouped on the host (one sync per call); below, the
-// weight-streaming expert kernel reads the ids on the device. H100, 512-token prefill: at 64 per
-// expert (gpt-oss-20b) the GEMMs took it from 1,887 to 5,142 tok/s; at 32 (Qwen3-30B-A3B) they
-// were 8% slower than the kernel.
-constexpr int64_t kGemmSlotsPerExpert = 48;
 
 // experts[count] as one strided allocation, or nothing (count == 0) when placed otherwise.
 ExpertWeights strided(const Weight* experts, int64_t count) {
@@ -77,57 +70,27 @@ ExpertWeights CudaBackend::device_experts(const Weight* experts, int64_t num_exp
 
 void CudaBackend::run_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
                               const ExpertOutput* ps, int count, const int32_t* ids, int64_t k) {
-  auto t = timer_->scope(count > 1 ? "matmul_experts many"
-                         : mode.up ? "matmul_experts glu"
-                                   : "matmul_experts",
-                         n, dtype_name(ps[0].w.dtype));
+  const bool gemm = experts_by_gemm(n, k, ps[0].w);
+  const char* what = count > 1 ? (gemm ? "matmul_experts many gemm" : "matmul_experts many")
+                     : mode.up ? (gemm ? "matmul_experts glu gemm" : "matmul_experts glu")
+                               : (gemm ? "matmul_experts gemm" : "matmul_experts");
+  auto t = timer_->scope(what, n, dtype_name(ps[0].w.dtype));
+  if (gemm) {
+    uint8_t* scratch = experts_scratch_.grow(qgemm_experts_scratch_bytes(n, k, ps[0].w));
+    return qgemm_experts(x, x_per_slot, mode.up, mode.glu, n, ps, count, ids, k, scratch, qgemm_,
+                         stream_);
+  }
   uint8_t* scratch = experts_scratch_.grow(experts_scratch_bytes(n, k, x_per_slot, ps[0].w));
   cuda::matmul_experts(x, x_per_slot, mode, n, ps, count, ids, k, scratch, stream_);
 }
 
-bool CudaBackend::experts_by_gemm(int64_t n, int64_t k, int64_t num_experts) const {
-  if (invariant_ || n * k < kGemmSlotsPerExpert * num_experts) return false;
-  cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;  // a recording cannot sync
-  SLUICE_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
-  return capturing == cudaStreamCaptureStatusNone;
-}
-
-void CudaBackend::gemm_experts(const float* x, bool x_per_slot, int64_t n, const ExpertProduct* ps,
-                               int count, int64_t num_experts, const int32_t* ids, int64_t k) {
-  const int64_t slots = n * k, cols = ps[0].experts[0].cols;
-  std::vector<int32_t> hid(slots);
-  to_host(hid.data(), ids, sizeof(int32_t) * slots);
-  // Counting sort of the slots by expert: index[i] = the x row of grouped row i, and
-  // index[slots + s] = the grouped row of slot s.
-  std::vector<int32_t> start(num_experts + 1, 0), index(2 * slots);
-  for (int32_t e : hid) {
-    SLUICE_ASSERT(e >= 0 && e < num_experts, "expert id out of range");
-    ++start[e + 1];
-  }
-  for (int64_t e = 0; e < num_experts; ++e) start[e + 1] += start[e];
-  std::vector<int32_t> next(start.begin(), start.end() - 1);
-  for (int64_t s = 0; s < slots; ++s) {
-    const int32_t i = next[hid[s]]++;
-    index[i] = static_cast<int32_t>(x_per_slot ? s : s / k);
-    index[slots + s] = i;
-  }
-  int32_t* di = moe_index_.grow(2 * slots);
-  to_device(di, index.data(), sizeof(int32_t) * index.size());
-  float* xg = moe_x_.grow(slots * cols);  // [slots, cols] grouped by expert
-  gather_rows(x, di, slots, cols, xg);
-  for (int i = 0; i < count; ++i) {
-    const int64_t rows = ps[i].experts[0].rows;
-    float* yg = moe_y_.grow(slots * rows);
-    for (int64_t e = 0; e < num_experts; ++e)
-      if (start[e + 1] > start[e])
-        matmul(xg + start[e] * cols, start[e + 1] - start[e], ps[i].experts[e],
-               yg + start[e] * rows);
-    gather_rows(yg, di + slots, slots, rows, ps[i].y);  // back to slot order
-    if (ps[i].bias) {
-      gather_rows(ps[i].bias, ids, slots, rows, yg);
-      add(ps[i].y, yg, slots * rows);
-    }
-  }
+// From tuning's moe_gemm_slots slots per expert on average (outside the batch-invariant mode,
+// whose sums must not depend on the batch). H200, 64 requests: from 1 slot per expert the GEMM
+// beat the weight-streaming kernel (Qwen3-30B-A3B at 16 sequences, 1 per expert: 963 vs 706
+// tok/s; at 64, 4 per expert: 2,624 vs 1,564; gpt-oss-20b at 64, 8 per expert: 3,266 vs 912).
+bool CudaBackend::experts_by_gemm(int64_t n, int64_t k, const ExpertWeights& w) const {
+  return !invariant_ && tuning_.moe_gemm_slots > 0 && n * k >= tuning_.moe_gemm_slots * w.count &&
+         qgemm_experts_supported(w);
 }
 
 void CudaBackend::matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
@@ -149,10 +112,6 @@ void CudaBackend::matmul_experts_many(const float* x, int64_t n, const ExpertPro
              outs[i].w.rows == outs[0].w.rows && outs[i].w.cols == outs[0].w.cols;
   }
   if (!device) return Backend::matmul_experts_many(x, n, ps, count, num_experts, ids, k, scratch);
-  if (experts_by_gemm(n, k, num_experts)) {
-    auto t = timer_->scope("matmul_experts many gemm", n, dtype_name(outs[0].w.dtype));
-    return gemm_experts(x, false, n, ps, count, num_experts, ids, k);
-  }
   run_experts(x, false, RowsMode{}, n, outs, count, ids, k);
 }
 
@@ -162,15 +121,6 @@ void CudaBackend::matmul_experts_glu(float* gate, const float* up, const Glu& gl
   const ExpertOutput out{device_experts(p.experts, num_experts), p.bias, p.y};
   if (out.w.count == 0)
     return Backend::matmul_experts_glu(gate, up, glu, n, p, num_experts, ids, k, scratch);
-  if (experts_by_gemm(n, k, num_experts)) {
-    const int64_t count = n * k * p.experts[0].cols;
-    if (glu.limit > 0.0f)
-      swiglu_clamped(gate, up, count, glu.alpha, glu.limit, gate);
-    else
-      silu_mul(gate, up, count, gate);
-    auto t = timer_->scope("matmul_experts glu gemm", n, dtype_name(out.w.dtype));
-    return gemm_experts(gate, true, n, &p, 1, num_experts, ids, k);
-  }
   RowsMode mode;
   mode.up = up, mode.glu = glu;
   run_experts(gate, true, mode, n, &out, 1, ids, k);

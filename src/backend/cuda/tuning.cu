@@ -24,6 +24,7 @@ CudaTuning CudaTuning::from_env() {
   t.qgemm_wgmma = env::enabled(Switch::kCudaQgemmWgmma);
   t.qgemm_cluster = env::enabled(Switch::kCudaQgemmCluster);
   t.qgemm_wave_plan = env::enabled(Switch::kCudaQgemmWavePlan);
+  t.moe_gemm_slots = std::max<int64_t>(0, env::integer(Switch::kCudaMoeGemmSlots, 0));
   t.pdl = pdl_enabled();  // once per process: the launchers read the same value
   return t;
 }

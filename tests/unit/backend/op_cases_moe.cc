@@ -44,22 +44,25 @@ OpCase route_case(int64_t n, int64_t experts, int64_t k, MoeRouting mode, bool r
   return c;
 }
 
-// Expert ids [n, k]: distinct per token, some experts unused, some shared by many tokens.
-std::vector<int32_t> expert_ids(int64_t n, int64_t k, int64_t experts, uint32_t seed) {
+// Expert ids [n, k] among the first `used` experts (0: all but the last): distinct per token,
+// some experts unused, some shared by many tokens.
+std::vector<int32_t> expert_ids(int64_t n, int64_t k, int64_t experts, uint32_t seed,
+                                int64_t used = 0) {
   std::vector<int32_t> ids(n * k);
+  const int64_t m = used > 0 ? used : experts - 1;
   for (int64_t t = 0; t < n; ++t)
     for (int64_t j = 0; j < k; ++j)
-      ids[t * k + j] = static_cast<int32_t>((t * 7 + j * 3 + seed) % (experts - 1));
+      ids[t * k + j] = static_cast<int32_t>((t * 7 + j * 3 + seed) % m);
   return ids;
 }
 
 OpCase experts_case(DType t, int64_t n, int64_t k, int64_t experts, int64_t rows, int64_t cols,
-                    bool per_slot) {
+                    bool per_slot, int64_t used = 0) {
   const Bound b = rel(is_quantized(t) ? 1e-4 : t == DType::F32 ? 1e-5 : 1e-5);
   const Bound cuda = rel(n * k <= 8 ? 1e-4 : t == DType::BF16 ? 1e-2 : 3e-3);
   OpCase c{"matmul_experts",
            case_name(dtype_name(t), per_slot ? "_per_slot" : "_shared", "_n", n, "_k", k, "_e",
-                     experts, "_", rows, "x", cols),
+                     experts, "_", rows, "x", cols, used > 0 ? case_name("_used", used) : ""),
            nullptr,
            {{"y", {b, cuda}, nullptr}},
            nullptr};
@@ -68,7 +71,7 @@ OpCase experts_case(DType t, int64_t n, int64_t k, int64_t experts, int64_t rows
     const std::vector<Weight> w =
         be.place_experts(random_weight(t, experts * rows, cols, 40), experts);
     const float* x = bb.up(randn((per_slot ? n * k : n) * cols, 9));
-    const int32_t* ids = bb.up(expert_ids(n, k, experts, 2));
+    const int32_t* ids = bb.up(expert_ids(n, k, experts, 2, used));
     float* y = bb.poisoned(n * k * rows);
     be.matmul_experts(x, per_slot, n, w.data(), experts, ids, k, y);
     return {bb.down(y, n * k * rows)};
@@ -76,18 +79,20 @@ OpCase experts_case(DType t, int64_t n, int64_t k, int64_t experts, int64_t rows
   return c;
 }
 
-// CUDA: float experts over 8 slots, and every expert at 48 slots per expert and more, go
-// through the tensor-core GEMMs with f16 activations.
+// CUDA: float experts over 8 slots, and quantized ones from 1 slot per expert on average (the
+// expert GEMM's default), go through tensor-core GEMMs with f16 activations.
 Bound fused_bound(DType t, int64_t slots, int64_t experts) {
-  return rel(slots > 8 && (!is_quantized(t) || slots >= 48 * experts) ? 3e-3 : 1e-4);
+  return rel(slots > 8 && (!is_quantized(t) || slots >= experts) ? 3e-3 : 1e-4);
 }
 
 // matmul_experts_many (gate and up, with biases or not) and matmul_experts_glu (silu or the
 // clamped SwiGLU, with a bias or not): the fused paths against the reference's plain ops.
-OpCase experts_many_case(DType t, int64_t n, int64_t k, int64_t experts, bool bias) {
-  const int64_t rows = 64, cols = 256, slots = n * k;
+OpCase experts_many_case(DType t, int64_t n, int64_t k, int64_t experts, bool bias,
+                         int64_t rows = 64, int64_t cols = 256) {
+  const int64_t slots = n * k;
   OpCase c{"matmul_experts_many",
-           case_name(dtype_name(t), bias ? "_bias" : "", "_n", n, "_k", k, "_e", experts),
+           case_name(dtype_name(t), bias ? "_bias" : "", "_n", n, "_k", k, "_e", experts, "_", rows,
+                     "x", cols),
            nullptr,
            {{"gate", {rel(1e-4), fused_bound(t, n * k, experts)}, nullptr},
             {"up", {rel(1e-4), fused_bound(t, n * k, experts)}, nullptr}},
@@ -107,11 +112,12 @@ OpCase experts_many_case(DType t, int64_t n, int64_t k, int64_t experts, bool bi
   return c;
 }
 
-OpCase experts_glu_case(DType t, int64_t n, int64_t k, int64_t experts, bool clamped, bool bias) {
-  const int64_t rows = 48, cols = 256, slots = n * k;
+OpCase experts_glu_case(DType t, int64_t n, int64_t k, int64_t experts, bool clamped, bool bias,
+                        int64_t rows = 48, int64_t cols = 256) {
+  const int64_t slots = n * k;
   OpCase c{"matmul_experts_glu",
            case_name(dtype_name(t), clamped ? "_clamped" : "_silu", bias ? "_bias" : "", "_n", n,
-                     "_k", k, "_e", experts),
+                     "_k", k, "_e", experts, "_", rows, "x", cols),
            nullptr,
            {{"y", {rel(1e-4), fused_bound(t, n * k, experts)}, nullptr}},
            nullptr};
@@ -156,15 +162,25 @@ std::vector<OpCase> moe_cases() {
     for (int64_t n : {1, 2, 33})
       for (bool per_slot : {false, true})
         cases.push_back(experts_case(t, n, 2, 5, 48, 256, per_slot));
-  for (int64_t n : {1, 3, 6, 64})  // one block per slot; grouped by 8 and by 8 in chunks
+  for (int64_t n : {1, 3, 6, 64})  // one block per slot; CUDA's expert GEMM
     cases.push_back(experts_case(DType::Q4G32, n, 8, 16, 64, 512, false));
+  // Fewer slots than experts, 4 experts used: CUDA's weight-streaming kernel grouped by 8, in
+  // chunks (about 10 slots per expert used).
+  cases.push_back(experts_case(DType::Q4G32, 20, 2, 64, 64, 512, false, 4));
   for (DType t : {DType::Q4G32, DType::Q8G32, DType::F16})
-    for (int64_t n : {1, 9, 100})  // 100: grouped GEMMs on CUDA
+    for (int64_t n : {1, 9, 100})  // 9 and 100: the expert GEMM on CUDA
       for (bool bias : {false, true}) {
         cases.push_back(experts_many_case(t, n, 4, 8, bias));
         cases.push_back(experts_glu_case(t, n, 4, 8, bias, bias));
         cases.push_back(experts_glu_case(t, n, 4, 8, !bias, bias));
       }
+  // CUDA's expert GEMM tiles: 10, 24 and 100 slots per expert (16-, 32- and 64-slot chunks, the
+  // last several per expert), 200 rows (a partial second row block), two products a launch.
+  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
+    for (int64_t n : {20, 48, 200}) {
+      cases.push_back(experts_many_case(t, n, 4, 8, n != 48, 200, 320));
+      cases.push_back(experts_glu_case(t, n, 4, 8, n == 48, n != 20, 200, 320));
+    }
   for (int64_t n : {1, 4, 29}) cases.push_back(combine_case(n, 4, 96));
   return cases;
 }

@@ -182,6 +182,16 @@ size_t experts_scratch_bytes(int64_t n, int64_t k, bool x_per_slot, const Expert
 void matmul_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
                     const ExpertOutput* ps, int count, const int32_t* ids, int64_t k, void* scratch,
                     cudaStream_t s);
+// The same products on the fused GEMM's tensor-core tiles (kernels_qgemm_experts.cu), for
+// batches whose experts get many slots: slots grouped by expert on the device, each group's
+// rows gathered to f16 (glu(x, up) when up is set), one launch of BN-slot chunks. No host sync;
+// a slot's sums depend on the batch's tile width (not batch-invariant).
+int qgemm_experts_tile(int64_t slots, int64_t num_experts);  // BN: 16, 32 or 64
+bool qgemm_experts_supported(const ExpertWeights& w);
+size_t qgemm_experts_scratch_bytes(int64_t n, int64_t k, const ExpertWeights& w);
+void qgemm_experts(const float* x, bool x_per_slot, const float* up, const Glu& glu, int64_t n,
+                   const ExpertOutput* ps, int count, const int32_t* ids, int64_t k, void* scratch,
+                   const QgemmOptions& o, cudaStream_t s);
 
 // Paged attention over mixed prefill + decode tokens (kernels_attention.cu): one block per
 // (token, group of query heads). scratch: device floats for split-K partials,
