@@ -52,7 +52,7 @@ constexpr SwitchInfo kSwitches[] = {
   {Switch::kCudaQgemmWavePlan, "SLUICE_CUDA_QGEMM_WAVE_PLAN", "1",
    "0: the fused GEMM's earlier per-weight split plan (A/B)"},
   {Switch::kCudaMoeGemmSlots, "SLUICE_CUDA_MOE_GEMM_SLOTS", "1",
-   "expert slots per expert (on average) from which MoE products run on the expert GEMM (0: never)"},
+   "slots per expert on average (fractions too) from which MoE products run on the expert GEMM (0: never)"},
   {Switch::kCudaPdl, "SLUICE_CUDA_PDL", "1",
    "0: no programmatic dependent launch; each kernel waits for the previous one (A/B)"},
 };

@@ -17,6 +17,20 @@ namespace {
 // or below it the weight-streaming kernel reads each weight once for all rows.
 constexpr int64_t kGemvMaxRows = 8;
 
+// Whether the weight-streaming products take these weights in one call: one column count, and
+// one dtype or only quantized ones (their activations quantized once for all: Qwen3's q and k
+// in Q4_K beside v in Q6_K).
+bool rows_share_call(const Backend::Product* ps, int count) {
+  if (count < 1 || count > kMaxRowsProducts) return false;
+  const Weight& w0 = *ps[0].w;
+  for (int i = 1; i < count; ++i) {
+    const Weight& w = *ps[i].w;
+    const bool dtype = w.dtype == w0.dtype || (is_quantized(w.dtype) && is_quantized(w0.dtype));
+    if (w.cols != w0.cols || !dtype) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void CudaBackend::matmul(const float* x, int64_t n, const Weight& w, float* y) {
@@ -47,7 +61,8 @@ void CudaBackend::matmul_many(const float* x, int64_t n, const Product* products
     auto t = timer_->scope("qgemm many", n, dtype_name(w0.dtype));
     return fused_qgemm(x, n, products, count);
   }
-  if (!rows || !same) return Backend::matmul_many(x, n, products, count);
+  if (!rows || !rows_share_call(products, count))
+    return Backend::matmul_many(x, n, products, count);
   auto t = timer_->scope("matmul_rows many", n, dtype_name(w0.dtype));
   RowsProduct ps[kMaxRowsProducts];
   for (int i = 0; i < count; ++i) ps[i] = RowsProduct{products[i].w, products[i].y};
@@ -65,10 +80,8 @@ bool CudaBackend::folds_norms(int64_t n, const Weight& w) const {
 
 void CudaBackend::matmul_many_normed(const float* x, int64_t n, const float* norm, float eps,
                                      float* h, const Product* products, int count) {
-  bool same = count >= 1 && count <= kMaxRowsProducts;
-  for (int i = 0; same && i < count; ++i)
-    same = folds_norms(n, *products[i].w) && products[i].w->dtype == products[0].w->dtype &&
-           products[i].w->cols == products[0].w->cols;
+  bool same = rows_share_call(products, count);
+  for (int i = 0; same && i < count; ++i) same = folds_norms(n, *products[i].w);
   if (!same) return Backend::matmul_many_normed(x, n, norm, eps, h, products, count);
   auto t = timer_->scope("matmul_rows normed", n, dtype_name(products[0].w->dtype));
   RowsProduct ps[kMaxRowsProducts];

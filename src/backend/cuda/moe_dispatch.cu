@@ -89,7 +89,8 @@ void CudaBackend::run_experts(const float* x, bool x_per_slot, const RowsMode& m
 // beat the weight-streaming kernel (Qwen3-30B-A3B at 16 sequences, 1 per expert: 963 vs 706
 // tok/s; at 64, 4 per expert: 2,624 vs 1,564; gpt-oss-20b at 64, 8 per expert: 3,266 vs 912).
 bool CudaBackend::experts_by_gemm(int64_t n, int64_t k, const ExpertWeights& w) const {
-  return !invariant_ && tuning_.moe_gemm_slots > 0 && n * k >= tuning_.moe_gemm_slots * w.count &&
+  return !invariant_ && tuning_.moe_gemm_slots > 0 &&
+         static_cast<double>(n * k) >= tuning_.moe_gemm_slots * static_cast<double>(w.count) &&
          qgemm_experts_supported(w);
 }
 

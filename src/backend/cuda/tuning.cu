@@ -1,5 +1,6 @@
 // CudaTuning from the switch table (common/env.h).
 #include <algorithm>
+#include <cstdlib>
 
 #include "backend/cuda/kernels/kernels.h"
 #include "backend/cuda/kernels/pdl.cuh"
@@ -24,7 +25,8 @@ CudaTuning CudaTuning::from_env() {
   t.qgemm_wgmma = env::enabled(Switch::kCudaQgemmWgmma);
   t.qgemm_cluster = env::enabled(Switch::kCudaQgemmCluster);
   t.qgemm_wave_plan = env::enabled(Switch::kCudaQgemmWavePlan);
-  t.moe_gemm_slots = std::max<int64_t>(0, env::integer(Switch::kCudaMoeGemmSlots, 0));
+  t.moe_gemm_slots =
+      std::max(0.0, std::strtod(env::value(Switch::kCudaMoeGemmSlots).c_str(), nullptr));
   t.pdl = pdl_enabled();  // once per process: the launchers read the same value
   return t;
 }

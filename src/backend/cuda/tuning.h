@@ -17,7 +17,7 @@ struct CudaTuning {
   bool qgemm_wgmma;        // the fused GEMM as warpgroup MMAs, where the GPU has them
   bool qgemm_cluster;      // the fused GEMM's K splits summed in thread-block clusters
   bool qgemm_wave_plan;    // the fused GEMM's one plan per launch (else per weight)
-  int64_t moe_gemm_slots;  // slots per expert from which experts run on the GEMM (0: never)
+  double moe_gemm_slots;   // slots per expert from which experts run on the GEMM (0: never)
   bool pdl;                // programmatic dependent launch (kernels/pdl.cuh reads it)
 
   // From the environment (unset or empty: the table's default).

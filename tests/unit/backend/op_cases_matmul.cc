@@ -140,11 +140,15 @@ void add_matmul_many_cases(std::vector<OpCase>& cases) {
 
 // matmul_many_normed, matmul_add and matmul_add_gated against the ops they stand for (norm,
 // silu, products, add; the reference backend runs Backend's plain paths), at the batch sizes
-// the CUDA backend folds them at, two products sharing one launch.
-OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t rows_b) {
+// the CUDA backend folds them at, two products sharing one launch (or, of two quantized dtypes,
+// one quantization of the activations: tb).
+OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t rows_b,
+                   DType tb = DType::F32) {
+  if (tb == DType::F32) tb = t;
   const Bounds tol = all(rel(is_quantized(t) ? 1e-4 : 1e-5));
   OpCase c{"folded_norms",
-           case_name(dtype_name(t), "_n", n, "_", rows_a, "x", cols),
+           case_name(dtype_name(t), tb != t ? std::string("_") + dtype_name(tb) : "", "_n", n,
+                     "_", rows_a, "x", cols),
            nullptr,
            {{"matmul_many_normed y0", tol, nullptr},
             {"matmul_many_normed y1", tol, nullptr},
@@ -155,7 +159,7 @@ OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t row
   c.run = [=](BackendBuffers& b) -> Outputs {
     Backend& be = b.backend();
     const Weight wa = be.place(random_weight(t, rows_a, cols, 21));
-    const Weight wb = be.place(random_weight(t, rows_b, cols, 22));
+    const Weight wb = be.place(random_weight(tb, rows_b, cols, 22));
     auto x = randn(n * cols, 23 + n);
     for (float& e : x) e *= 3.0f;  // rms far from 1: a missing scale shows
     float* dx = b.up(x);
@@ -182,6 +186,8 @@ void add_folded_cases(std::vector<OpCase>& cases) {
   for (DType t : {DType::F16, DType::Q4G32, DType::Q8G32, DType::Q8G16})  // gpt-oss's width
     for (int64_t n : {2, 3, 4}) cases.push_back(folded_case(t, n, 2880, 640, 64));
   cases.push_back(folded_case(DType::F32, 3, 96, 40, 24));
+  for (int64_t n : {1, 3})  // Qwen3's q/k in Q4_K beside v in Q6_K
+    cases.push_back(folded_case(DType::Q4G32, n, 1024, 260, 67, DType::Q8G16));
 }
 
 void add_embedding_cases(std::vector<OpCase>& cases) {

@@ -90,8 +90,9 @@ void sample_rows(const float* x, int64_t vocab, const DeviceRowSampling* specs, 
 
 // Matrix products (kernels_matmul.cu).
 // matmul_rows_many: ps[i].y[n, w.rows] = x[n, w.cols] . w^T for up to kMaxRowsProducts weights
-// of one dtype and column count, in one launch, each output's reduction order fixed and
-// independent of n (batch-invariant). Bandwidth-bound for small n. Quantized weights multiply
+// of one column count and one dtype (quantized ones: any mix of the quantized dtypes, one launch
+// per run of one dtype), each output's reduction order fixed and independent of n
+// (batch-invariant). Bandwidth-bound for small n. Quantized weights multiply
 // int16-quantized activations (kernels_matmul_act16.cu, quantized once per call) in `scratch`,
 // matmul_rows_scratch_bytes(n, w) of device memory.
 constexpr int kMaxRowsProducts = 3;

@@ -136,15 +136,23 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
   const Act16 a = quantize_act16(x, n, w.cols, mode, scratch, s);
   int16_t* xq = a.codes;
   ActBlock* xb = a.blocks;
-  switch (w.dtype) {
-    case DType::Q4G32:
-      return launch_any_n<IntQ4G32>(xq, xb, n, ps, count, mode, s);
-    case DType::Q8G32:
-      return launch_any_n<IntQ8G32>(xq, xb, n, ps, count, mode, s);
-    case DType::Q8G16:
-      return launch_any_n<IntQ8G16>(xq, xb, n, ps, count, mode, s);
-    default:
-      SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
+  for (int i = 0; i < count;) {  // one launch per run of products of one dtype
+    int j = i + 1;
+    while (j < count && ps[j].w->dtype == ps[i].w->dtype) ++j;
+    switch (ps[i].w->dtype) {
+      case DType::Q4G32:
+        launch_any_n<IntQ4G32>(xq, xb, n, ps + i, j - i, mode, s);
+        break;
+      case DType::Q8G32:
+        launch_any_n<IntQ8G32>(xq, xb, n, ps + i, j - i, mode, s);
+        break;
+      case DType::Q8G16:
+        launch_any_n<IntQ8G16>(xq, xb, n, ps + i, j - i, mode, s);
+        break;
+      default:
+        SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
+    }
+    i = j;
   }
 }
 

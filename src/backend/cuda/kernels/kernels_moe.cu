@@ -28,10 +28,12 @@ __device__ __forceinline__ int key_expert(uint64_t key) {
   return static_cast<int>(0xffffffffu - static_cast<uint32_t>(key));
 }
 
-constexpr int kRouteLane = 16;  // logits a lane holds in registers (up to 512 experts)
+constexpr int kRouteLane = 16;  // most logits a lane holds in registers (up to 512 experts)
 
-// One warp per token: each lane keeps its experts' keys in registers, sorted; k rounds take the
+// One warp per token: each lane keeps its L experts' keys in registers, sorted; k rounds take the
 // warp's largest head. Weights in double, as the reference's (lane j computes expert j's).
+// L: 1, 4 or 16, the fewest with 32 * L >= num_experts (the sort is L^2 / 2 compare-swaps).
+template <int L>
 __global__ void moe_route_kernel(const float* logits, int64_t num_experts, int k, MoeRouting mode,
                                  bool renormalize, int32_t* ids, float* weights) {
   pdl_wait();
@@ -39,10 +41,10 @@ __global__ void moe_route_kernel(const float* logits, int64_t num_experts, int k
   const int lane = threadIdx.x;
   const int64_t t = blockIdx.x;
   const float* l = logits + t * num_experts;
-  uint64_t keys[kRouteLane];
+  uint64_t keys[L];
   double mx_all = -INFINITY, total = 0.0;
 #pragma unroll
-  for (int i = 0; i < kRouteLane; ++i) {
+  for (int i = 0; i < L; ++i) {
     const int64_t e = lane + 32 * i;
     const float v = e < num_experts ? l[e] : NAN;
     keys[i] = e < num_experts ? rank_key(v, static_cast<int>(e)) : 0;
@@ -51,7 +53,7 @@ __global__ void moe_route_kernel(const float* logits, int64_t num_experts, int k
   if (mode == MoeRouting::kSoftmaxTopK) {
     for (int o = 16; o > 0; o >>= 1) mx_all = fmax(mx_all, __shfl_xor_sync(0xffffffffu, mx_all, o));
 #pragma unroll
-    for (int i = 0; i < kRouteLane; ++i) {
+    for (int i = 0; i < L; ++i) {
       const int64_t e = lane + 32 * i;
       if (e < num_experts && !isnan(l[e])) total += exp(static_cast<double>(l[e]) - mx_all);
     }
@@ -59,9 +61,9 @@ __global__ void moe_route_kernel(const float* logits, int64_t num_experts, int k
   }
   // Lane-local sort, largest first (a fixed network over registers).
 #pragma unroll
-  for (int i = 1; i < kRouteLane; ++i)
+  for (int i = 1; i < L; ++i)
 #pragma unroll
-    for (int j = kRouteLane - 1; j >= i; --j)
+    for (int j = L - 1; j >= i; --j)
       if (keys[j] > keys[j - 1]) {
         const uint64_t x = keys[j];
         keys[j] = keys[j - 1], keys[j - 1] = x;
@@ -76,8 +78,8 @@ __global__ void moe_route_kernel(const float* logits, int64_t num_experts, int k
     if (lane == j) mine = key_expert(best);
     if (keys[0] == best) {  // the winner's lane moves to its next key
 #pragma unroll
-      for (int i = 0; i + 1 < kRouteLane; ++i) keys[i] = keys[i + 1];
-      keys[kRouteLane - 1] = 0;
+      for (int i = 0; i + 1 < L; ++i) keys[i] = keys[i + 1];
+      keys[L - 1] = 0;
     }
   }
   const double v = lane < k ? static_cast<double>(l[mine]) : 0.0;
@@ -218,7 +220,10 @@ void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, M
   SLUICE_ASSERT(k >= 1 && k <= kMaxRouteK && k <= num_experts, "experts per token out of range");
   SLUICE_ASSERT(num_experts <= 32 * kRouteLane, "moe_route takes up to 512 experts");
   if (n <= 0) return;
-  launch_pdl(moe_route_kernel, dim3(static_cast<unsigned>(n)), dim3(32), s, logits, num_experts,
+  auto kernel = num_experts <= 32    ? moe_route_kernel<1>
+                : num_experts <= 128 ? moe_route_kernel<4>
+                                     : moe_route_kernel<kRouteLane>;
+  launch_pdl(kernel, dim3(static_cast<unsigned>(n)), dim3(32), s, logits, num_experts,
              static_cast<int>(k), mode, renormalize, ids, weights);
 }
 
