@@ -9,6 +9,7 @@
 #   bench/gpu/device_moe_decode.sh [QWEN_LAYERS] [GPTOSS_LAYERS]
 source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/moe_decode && mkdir -p "$out" /tmp/md
+qwen_layers=${1:-12} gptoss_layers=${2:-8}
 (build_llama_cuda "$out/llama_build.log" llama-bench; echo "exit $?" >"$out/llama_built") &
 if [ "${CHECKS:-0}" = 1 ]; then
   filter='Backends/OpTable.*/cuda_*moe*:Backends/OpTable.*/cuda_*experts*'
@@ -31,7 +32,7 @@ if [ "${CHECKS:-0}" = 1 ]; then
   done
 fi
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
-for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k ${1:-12}" "gpt-oss gpt-oss-20b gguf-mxfp4 ${2:-8}"; do
+for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k $qwen_layers" "gpt-oss gpt-oss-20b gguf-mxfp4 $gptoss_layers"; do
   set -- $spec
   m=/tmp/md/$2-l$4.gguf
   [ -e "$m" ] || $b/sluice make-model --arch $1 --preset $2 --format $3 --layers $4 \
