@@ -36,6 +36,7 @@ constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kBlocksPerSm = 2;
 constexpr int kMaxTileHeadDim = 256;
 constexpr int64_t kMaxPieces256 = 32;  // decode pieces per context at head_dim 256
+constexpr int64_t kMaxPieces = 256;    // any head_dim: the merge's (m, l) fit the stage buffers
 constexpr int kSlotFloats = 16 * (kMaxTileHeadDim + 2);  // a piece's sums: o [16][HD], (m, l) [16]
 
 // Where a tile's result goes. pieces == 1: normalized into `out`. Otherwise block z holds piece
@@ -264,6 +265,11 @@ __device__ __forceinline__ void attend_tile(
   }
 }
 
+// The merge's (m, l) of every piece fit the stage buffers it reuses.
+template <int HD>
+constexpr bool kMergeFitsStages = sizeof(TileSmem<HD>) >=
+                                  (2 * kMaxPieces * 16 + 16) * sizeof(float);
+
 template <int HD>
 __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
@@ -272,6 +278,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     Pieces pc, int window, const float* sinks) {
   pdl_launch_dependents();  // the output projection follows
   pdl_wait();
+  static_assert(kMergeFitsStages<HD>, "the pieces' (m, l) reuse the stage buffers");
   extern __shared__ __align__(16) unsigned char smem_raw[];
   TileSmem<HD>& sm = *reinterpret_cast<TileSmem<HD>*>(smem_raw);
   __shared__ int64_t row_s[2][kKeys];  // per stage: chunk position -> offset of its K/V row
@@ -315,23 +322,53 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   if (!last_s) return;
   __threadfence();
   // The last block: out = sum_z o_z 2^(m_z - M) / sum_z l_z 2^(m_z - M), in piece order (L2
-  // reads: other blocks wrote the slots).
+  // reads: other blocks wrote the slots). The pieces' (m, l) go to shared memory first (the
+  // stages are free now), then each thread sums its elements over the pieces with all of a
+  // piece's loads in flight at once (one L2 round trip per piece, not three per element).
   const int h0 = static_cast<int>(blockIdx.y) * G, used = (num_chunks + per - 1) / per;
-  for (int e = threadIdx.x; e < tile.num_tokens * G * HD; e += kWarps * 32) {
-    const int r = e / HD, d = e % HD;
+  const int R = tile.num_tokens * G;               // rows of the tile, at most 16
+  float* wm = reinterpret_cast<float*>(smem_raw);  // [used][16]: m_z, then 2^(m_z - M)
+  float* wl = wm + used * 16;                      // [used][16]: l_z
+  float* den_s = wl + used * 16;                   // [16]
+  for (int i = threadIdx.x; i < used * R; i += kWarps * 32) {
+    const int p = i / R, r = i % R;
+    wm[p * 16 + r] = __ldcg(slots + p * kSlotFloats + 16 * HD + 2 * r);
+    wl[p * 16 + r] = __ldcg(slots + p * kSlotFloats + 16 * HD + 2 * r + 1);
+  }
+  __syncthreads();
+  if (static_cast<int>(threadIdx.x) < R) {
+    const int r = static_cast<int>(threadIdx.x);
     float mm = -INFINITY;
-    for (int p = 0; p < used; ++p)
-      mm = fmaxf(mm, __ldcg(slots + p * kSlotFloats + 16 * HD + 2 * r));
-    float num = 0.0f, den = 0.0f;
+    for (int p = 0; p < used; ++p) mm = fmaxf(mm, wm[p * 16 + r]);
+    float den = 0.0f;
     for (int p = 0; p < used; ++p) {
-      const float* slot = slots + p * kSlotFloats;
-      const float f = mm == -INFINITY ? 0.0f : exp2f(__ldcg(slot + 16 * HD + 2 * r) - mm);
-      num += __ldcg(slot + r * HD + d) * f;
-      den += __ldcg(slot + 16 * HD + 2 * r + 1) * f;
+      const float f = mm == -INFINITY ? 0.0f : exp2f(wm[p * 16 + r] - mm);
+      den += wl[p * 16 + r] * f;
+      wm[p * 16 + r] = f;
     }
     if (sinks) den += exp2f(sinks[h0 + r % G] * kLog2e - mm);  // the sink's share
-    const int64_t t = tile.first_token + r / G;
-    out[(t * num_heads + h0 + r % G) * HD + d] = num / den;
+    den_s[r] = den;
+  }
+  __syncthreads();
+  // A thread's elements, in passes of at most 16 sums in registers (head_dim 256: two passes).
+  constexpr int kPer = 16 * HD / (kWarps * 32), kPass = kPer < 16 ? kPer : 16;
+  for (int j0 = 0; j0 < kPer; j0 += kPass) {
+    float num[kPass] = {};
+    for (int p = 0; p < used; ++p) {
+      const float* o = slots + p * kSlotFloats;
+#pragma unroll
+      for (int j = 0; j < kPass; ++j) {
+        const int e = static_cast<int>(threadIdx.x) + (j0 + j) * kWarps * 32, r = e / HD;
+        if (r < R) num[j] += __ldcg(o + e) * wm[p * 16 + r];
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < kPass; ++j) {
+      const int e = static_cast<int>(threadIdx.x) + (j0 + j) * kWarps * 32, r = e / HD;
+      if (r >= R) continue;
+      const int64_t t = tile.first_token + r / G;
+      out[(t * num_heads + h0 + r % G) * HD + e % HD] = num[j] / den_s[r];
+    }
   }
   if (threadIdx.x == 0) pc.tickets[pair] = 0;  // ready for the next launch (and replay)
 }
@@ -439,7 +476,7 @@ int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_
   const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
   // head_dim 256: the last block's merge reads every piece's 16 x 258 floats; past ~32 pieces
   // (Gemma 3 1B: one pair, 82 pieces at 5k tokens) it cost more than the pieces saved.
-  const int64_t most = hd > 128 ? kMaxPieces256 : resident_blocks(hd);
+  const int64_t most = hd > 128 ? kMaxPieces256 : std::min(kMaxPieces, resident_blocks(hd));
   return std::clamp<int64_t>(std::min(most, resident_blocks(hd) / pairs), 1, chunks);
 }
 
