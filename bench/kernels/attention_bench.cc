@@ -1,9 +1,11 @@
-// Decode attention of the CPU backend alone: S sequences, one query token each at context C,
+// Attention of the CPU backend alone: S sequences, T query tokens each (1: decode; more: a
+// prefill chunk ending at context C, as a later agent turn over a cached prefix) at context C,
 // heads H over KV heads KVH of head_dim D, blocks shuffled, cache f16 (the CPU default) or f32
 // (SLUICE_BENCH_KV=f32). Reports µs per call with the cache hot (the same layer again) and cold
 // (L layers in turn, each its own cache).
-//   attention_bench [S C H KVH D L W BLOCKS]   (default: SmolLM2 at 16 sequences: 16 80 9 3 64 30)
+//   attention_bench [S C H KVH D L W BLOCKS T]   (default: SmolLM2 at 16 sequences: 16 80 9 3 64 30)
 //   Qwen3-0.6B shape: attention_bench 16 80 16 8 128 28
+//   Qwen3.5-0.8B shape, a 256-token chunk at 4k: attention_bench 1 4096 8 2 256 2 4 0 256
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,7 +23,7 @@ using namespace sluice;
 int main(int argc, char** argv) {
   auto arg = [&](int i, int64_t d) -> int64_t { return argc > i ? std::atoll(argv[i]) : d; };
   const int64_t S = arg(1, 16), C = arg(2, 80), H = arg(3, 9), KVH = arg(4, 3), D = arg(5, 64),
-                L = arg(6, 30), W = arg(7, 4), bs = 16;
+                L = arg(6, 30), W = arg(7, 4), T = arg(9, 1), bs = 16;
   const int64_t blocks_per_seq = (C + bs - 1) / bs;
   const int64_t num_blocks = std::max(arg(8, 0), S * blocks_per_seq + 1);
   const int64_t kv_row = KVH * D;
@@ -47,13 +49,14 @@ int main(int argc, char** argv) {
   std::iota(ids.begin(), ids.end(), 1);
   std::shuffle(ids.begin(), ids.end(), rng);  // as a pool hands blocks out after some churn
   ids.resize(S * blocks_per_seq);
-  std::vector<int32_t> qs(S + 1), pos(S);
-  for (int64_t s = 0; s <= S; ++s) qs[s] = static_cast<int32_t>(s);
-  for (int64_t s = 0; s < S; ++s) pos[s] = static_cast<int32_t>(C - 1);
-  std::vector<float> q(S * H * D), out(S * H * D);
+  std::vector<int32_t> qs(S + 1), pos(S * T);
+  for (int64_t s = 0; s <= S; ++s) qs[s] = static_cast<int32_t>(s * T);
+  for (int64_t i = 0; i < S * T; ++i) pos[i] = static_cast<int32_t>(C - T + i % T);
+  std::vector<float> q(S * T * H * D), out(S * T * H * D);
   for (float& x : q) x = nd(rng);
   AttentionBatch batch;
-  batch.num_seqs = batch.num_tokens = S;
+  batch.num_seqs = S;
+  batch.num_tokens = S * T;
   batch.max_context = C;
   batch.query_start = batch.host_query_start = qs.data();
   batch.positions = batch.host_positions = pos.data();
@@ -88,8 +91,8 @@ int main(int argc, char** argv) {
     return best;
   };
   const double kv_mb = 2.0 * S * C * kv_row * elem / 1e6;
-  std::printf("S=%lld C=%lld H=%lld KVH=%lld D=%lld, %s cache: %.2f MB of K/V per layer\n",
-              (long long)S, (long long)C, (long long)H, (long long)KVH, (long long)D,
+  std::printf("S=%lld T=%lld C=%lld H=%lld KVH=%lld D=%lld, %s cache: %.2f MB of K/V per layer\n",
+              (long long)S, (long long)T, (long long)C, (long long)H, (long long)KVH, (long long)D,
               f32 ? "f32" : "f16", kv_mb);
   std::printf("hot:  %.1f us per call\n", time(false, false));
   std::printf("cold: %.1f us per call (%lld layers in turn)\n", time(true, false), (long long)L);

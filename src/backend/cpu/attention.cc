@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "backend/cpu/cpu_kernels.h"
@@ -42,107 +43,111 @@ HWY_INLINE float dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, i
   return s;
 }
 
-// out[k] = q . k_k for four keys: two accumulators per key, then one interleaving reduction of
-// the four (cheaper than four separate horizontal sums).
-HWY_INLINE void dot4(const float* HWY_RESTRICT q, const float* const* k, int64_t len, float* out) {
+// out[r][k] = q_r . k_k for four keys and R query rows sharing them (each key's loads serve
+// every row): two accumulators per key and row, then one interleaving reduction of the four keys
+// (cheaper than four separate horizontal sums). A row's sums are the same for every R.
+template <int R>
+HWY_INLINE void dot4_rows(const float* const* q, const float* const* k, int64_t len,
+                          float* const* out) {
 #if HWY_TARGET == HWY_SCALAR
-  for (int j = 0; j < 4; ++j) out[j] = dot(q, k[j], len);
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < 4; ++j) out[r][j] = dot(q[r], k[j], len);
 #else
   const hn::CappedTag<float, 8> df;
+  using V = decltype(hn::Zero(df));
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
   if (N != 4 && N != 8) {
-    for (int j = 0; j < 4; ++j) out[j] = dot(q, k[j], len);
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < 4; ++j) out[r][j] = dot(q[r], k[j], len);
     return;
   }
-  auto a0 = hn::Zero(df), a1 = hn::Zero(df), a2 = hn::Zero(df), a3 = hn::Zero(df);
-  auto b0 = hn::Zero(df), b1 = hn::Zero(df), b2 = hn::Zero(df), b3 = hn::Zero(df);
+  V a[R][4], b[R][4];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < 4; ++j) a[r][j] = b[r][j] = hn::Zero(df);
   int64_t e = 0;
   for (; e + 2 * N <= len; e += 2 * N) {
-    const auto qa = hn::LoadU(df, q + e), qb = hn::LoadU(df, q + e + N);
-    a0 = hn::MulAdd(qa, hn::LoadU(df, k[0] + e), a0);
-    a1 = hn::MulAdd(qa, hn::LoadU(df, k[1] + e), a1);
-    a2 = hn::MulAdd(qa, hn::LoadU(df, k[2] + e), a2);
-    a3 = hn::MulAdd(qa, hn::LoadU(df, k[3] + e), a3);
-    b0 = hn::MulAdd(qb, hn::LoadU(df, k[0] + e + N), b0);
-    b1 = hn::MulAdd(qb, hn::LoadU(df, k[1] + e + N), b1);
-    b2 = hn::MulAdd(qb, hn::LoadU(df, k[2] + e + N), b2);
-    b3 = hn::MulAdd(qb, hn::LoadU(df, k[3] + e + N), b3);
+    V ka[4], kb[4];
+    for (int j = 0; j < 4; ++j)
+      ka[j] = hn::LoadU(df, k[j] + e), kb[j] = hn::LoadU(df, k[j] + e + N);
+    for (int r = 0; r < R; ++r) {
+      const V qa = hn::LoadU(df, q[r] + e), qb = hn::LoadU(df, q[r] + e + N);
+      for (int j = 0; j < 4; ++j) {
+        a[r][j] = hn::MulAdd(qa, ka[j], a[r][j]);
+        b[r][j] = hn::MulAdd(qb, kb[j], b[r][j]);
+      }
+    }
   }
-  for (; e + N <= len; e += N) {
-    const auto qa = hn::LoadU(df, q + e);
-    a0 = hn::MulAdd(qa, hn::LoadU(df, k[0] + e), a0);
-    a1 = hn::MulAdd(qa, hn::LoadU(df, k[1] + e), a1);
-    a2 = hn::MulAdd(qa, hn::LoadU(df, k[2] + e), a2);
-    a3 = hn::MulAdd(qa, hn::LoadU(df, k[3] + e), a3);
-  }
-  a0 = hn::Add(a0, b0);
-  a1 = hn::Add(a1, b1);
-  a2 = hn::Add(a2, b2);
-  a3 = hn::Add(a3, b3);
-  // Per 128-bit block: t01 = [a0, a1, a0, a1] pair sums, t23 likewise; u = [a0, a1, a2, a3].
+  for (; e + N <= len; e += N)
+    for (int r = 0; r < R; ++r) {
+      const V qa = hn::LoadU(df, q[r] + e);
+      for (int j = 0; j < 4; ++j) a[r][j] = hn::MulAdd(qa, hn::LoadU(df, k[j] + e), a[r][j]);
+    }
   const hn::RepartitionToWide<decltype(df)> dw;
-  const auto t01 =
-      hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a0, a1), hn::InterleaveUpper(df, a0, a1)));
-  const auto t23 =
-      hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a2, a3), hn::InterleaveUpper(df, a2, a3)));
-  const auto u = hn::Add(hn::BitCast(df, hn::InterleaveLower(dw, t01, t23)),
-                         hn::BitCast(df, hn::InterleaveUpper(dw, t01, t23)));
-  HWY_ALIGN float blocks[8];
-  hn::Store(u, df, blocks);
-  for (int j = 0; j < 4; ++j) out[j] = N == 8 ? blocks[j] + blocks[j + 4] : blocks[j];
-  for (; e < len; ++e)
-    for (int j = 0; j < 4; ++j) out[j] += q[e] * k[j][e];
+  for (int r = 0; r < R; ++r) {
+    const V a0 = hn::Add(a[r][0], b[r][0]), a1 = hn::Add(a[r][1], b[r][1]);
+    const V a2 = hn::Add(a[r][2], b[r][2]), a3 = hn::Add(a[r][3], b[r][3]);
+    // Per 128-bit block: t01 = [a0, a1, a0, a1] pair sums, t23 likewise; u = [a0, a1, a2, a3].
+    const auto t01 =
+        hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a0, a1), hn::InterleaveUpper(df, a0, a1)));
+    const auto t23 =
+        hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a2, a3), hn::InterleaveUpper(df, a2, a3)));
+    const V u = hn::Add(hn::BitCast(df, hn::InterleaveLower(dw, t01, t23)),
+                        hn::BitCast(df, hn::InterleaveUpper(dw, t01, t23)));
+    HWY_ALIGN float blocks[8];
+    hn::Store(u, df, blocks);
+    for (int j = 0; j < 4; ++j) out[r][j] = N == 8 ? blocks[j] + blocks[j + 4] : blocks[j];
+    for (int64_t t = e; t < len; ++t)
+      for (int j = 0; j < 4; ++j) out[r][j] += q[r][t] * k[j][t];
+  }
 #endif
 }
 
-// acc[0, len) = acc * corr + sum_j p[j] * v_j, one fma per j in order. Blocks of 4 vectors, then
-// 2, then 1: independent accumulators whose fma chains overlap (one chain alone waits on the fma
-// latency), and each element's sum is the same whatever block it falls in.
-HWY_INLINE void weighted_sum_v(float* HWY_RESTRICT acc, float corr, const float* p,
+// acc_r[0, hd) = acc_r * corr_r + sum_j p_r[j] * v_j for R rows sharing the V rows, one fma per
+// j in order. Blocks of 4 vectors, then 2, then 1: independent accumulators whose fma chains
+// overlap (one chain alone waits on the fma latency), and each element's sum is the same
+// whatever block it falls in and whatever R.
+template <int R>
+HWY_INLINE void weighted_sum_v(float* const* acc, const float* corr, const float* const* p,
                                const float* const* vrow, int64_t len, int64_t hd) {
   const hn::ScalableTag<float> df;
+  using V = decltype(hn::Zero(df));
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
-  const auto vc = hn::Set(df, corr);
   int64_t e = 0;
   for (; e + 4 * N <= hd; e += 4 * N) {
-    float* a = acc + e;
-    auto a0 = hn::Mul(hn::LoadU(df, a), vc), a1 = hn::Mul(hn::LoadU(df, a + N), vc);
-    auto a2 = hn::Mul(hn::LoadU(df, a + 2 * N), vc), a3 = hn::Mul(hn::LoadU(df, a + 3 * N), vc);
+    V a[R][4];
+    for (int r = 0; r < R; ++r)
+      for (int i = 0; i < 4; ++i)
+        a[r][i] = hn::Mul(hn::LoadU(df, acc[r] + e + i * N), hn::Set(df, corr[r]));
     for (int64_t j = 0; j < len; ++j) {
       const float* v = vrow[j] + e;
-      const auto pj = hn::Set(df, p[j]);
-      a0 = hn::MulAdd(hn::LoadU(df, v), pj, a0);
-      a1 = hn::MulAdd(hn::LoadU(df, v + N), pj, a1);
-      a2 = hn::MulAdd(hn::LoadU(df, v + 2 * N), pj, a2);
-      a3 = hn::MulAdd(hn::LoadU(df, v + 3 * N), pj, a3);
+      const V v0 = hn::LoadU(df, v), v1 = hn::LoadU(df, v + N);
+      const V v2 = hn::LoadU(df, v + 2 * N), v3 = hn::LoadU(df, v + 3 * N);
+      for (int r = 0; r < R; ++r) {
+        const V pj = hn::Set(df, p[r][j]);
+        a[r][0] = hn::MulAdd(v0, pj, a[r][0]);
+        a[r][1] = hn::MulAdd(v1, pj, a[r][1]);
+        a[r][2] = hn::MulAdd(v2, pj, a[r][2]);
+        a[r][3] = hn::MulAdd(v3, pj, a[r][3]);
+      }
     }
-    hn::StoreU(a0, df, a);
-    hn::StoreU(a1, df, a + N);
-    hn::StoreU(a2, df, a + 2 * N);
-    hn::StoreU(a3, df, a + 3 * N);
-  }
-  for (; e + 2 * N <= hd; e += 2 * N) {
-    float* a = acc + e;
-    auto a0 = hn::Mul(hn::LoadU(df, a), vc), a1 = hn::Mul(hn::LoadU(df, a + N), vc);
-    for (int64_t j = 0; j < len; ++j) {
-      const auto pj = hn::Set(df, p[j]);
-      a0 = hn::MulAdd(hn::LoadU(df, vrow[j] + e), pj, a0);
-      a1 = hn::MulAdd(hn::LoadU(df, vrow[j] + e + N), pj, a1);
-    }
-    hn::StoreU(a0, df, a);
-    hn::StoreU(a1, df, a + N);
+    for (int r = 0; r < R; ++r)
+      for (int i = 0; i < 4; ++i) hn::StoreU(a[r][i], df, acc[r] + e + i * N);
   }
   for (; e + N <= hd; e += N) {
-    auto a0 = hn::Mul(hn::LoadU(df, acc + e), vc);
-    for (int64_t j = 0; j < len; ++j)
-      a0 = hn::MulAdd(hn::LoadU(df, vrow[j] + e), hn::Set(df, p[j]), a0);
-    hn::StoreU(a0, df, acc + e);
+    V a[R];
+    for (int r = 0; r < R; ++r) a[r] = hn::Mul(hn::LoadU(df, acc[r] + e), hn::Set(df, corr[r]));
+    for (int64_t j = 0; j < len; ++j) {
+      const V v = hn::LoadU(df, vrow[j] + e);
+      for (int r = 0; r < R; ++r) a[r] = hn::MulAdd(v, hn::Set(df, p[r][j]), a[r]);
+    }
+    for (int r = 0; r < R; ++r) hn::StoreU(a[r], df, acc[r] + e);
   }
-  for (; e < hd; ++e) {
-    float a0 = acc[e] * corr;
-    for (int64_t j = 0; j < len; ++j) a0 = std::fma(vrow[j][e], p[j], a0);
-    acc[e] = a0;
-  }
+  for (; e < hd; ++e)
+    for (int r = 0; r < R; ++r) {
+      float a0 = acc[r][e] * corr[r];
+      for (int64_t j = 0; j < len; ++j) a0 = std::fma(vrow[j][e], p[r][j], a0);
+      acc[r][e] = a0;
+    }
 }
 
 // Running online-softmax state of one query row.
@@ -151,24 +156,20 @@ struct RowState {
   float* acc = nullptr;  // [head_dim]
 };
 
-// One chunk of `len` positions (K/V rows krow/vrow) folded into a query row's state.
-HWY_INLINE void fold_chunk(const float* q, const float* const* krow, const float* const* vrow,
-                           int64_t len, int64_t hd, float scale, RowState& st) {
+// A row's online-softmax step over a chunk of `len` scores: they become p_j = exp(scale s_j -
+// m_new) in place (padded to whole vectors), the row's max and denominator move on; returns
+// the factor the row's earlier sums take (0 on its first chunk).
+HWY_INLINE float softmax_chunk(float* scores, int64_t len, float scale, RowState& st) {
   const hn::ScalableTag<float> df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
-  HWY_ALIGN float scores[kChunk + 16];  // padded to whole vectors (at most 16 lanes)
   float cmax = -INFINITY;
-  int64_t k = 0;
-  for (; k + 4 <= len; k += 4) dot4(q, krow + k, hd, scores + k);
-  for (; k < len; ++k) scores[k] = dot(q, krow[k], hd);
   for (int64_t j = 0; j < len; ++j) {
     scores[j] *= scale;
     cmax = std::max(cmax, scores[j]);
   }
   const float m_new = std::max(st.m, cmax);
-  const float corr = std::exp(st.m - m_new);  // 0 on the first chunk (m = -inf)
-  // p_j = exp(s_j - m_new), vectorized; padded lanes are -inf -> 0.
-  const int64_t padded = (len + N - 1) / N * N;
+  const float corr = std::exp(st.m - m_new);     // 0 on the first chunk (m = -inf)
+  const int64_t padded = (len + N - 1) / N * N;  // padded lanes are -inf -> 0
   for (int64_t j = len; j < padded; ++j) scores[j] = -INFINITY;
   const auto vm = hn::Set(df, m_new);
   auto vsum = hn::Zero(df);
@@ -178,8 +179,40 @@ HWY_INLINE void fold_chunk(const float* q, const float* const* krow, const float
     vsum = hn::Add(vsum, e);
   }
   st.l = st.l * corr + hn::GetLane(hn::SumOfLanes(df, vsum));
-  weighted_sum_v(st.acc, corr, scores, vrow, len, hd);
   st.m = m_new;
+  return corr;
+}
+
+// One chunk of `len` positions (K/V rows krow/vrow) folded into the states of R query rows that
+// read the same positions (heads sharing a KV head): each V load serves all R rows, each K load
+// two (the scores' accumulators of more rows would not fit the registers).
+template <int R>
+HWY_INLINE void fold_chunk(const float* const* q, const float* const* krow,
+                           const float* const* vrow, int64_t len, int64_t hd, float scale,
+                           RowState* const* st) {
+  HWY_ALIGN float scores[R][kChunk + 16];  // padded to whole vectors (at most 16 lanes)
+  int64_t k = 0;
+  for (; k + 4 <= len; k += 4) {
+    int r = 0;
+    for (; r + 2 <= R; r += 2) {
+      float* out[2] = {scores[r] + k, scores[r + 1] + k};
+      dot4_rows<2>(q + r, krow + k, hd, out);
+    }
+    if (r < R) {
+      float* out[1] = {scores[r] + k};
+      dot4_rows<1>(q + r, krow + k, hd, out);
+    }
+  }
+  for (; k < len; ++k)
+    for (int r = 0; r < R; ++r) scores[r][k] = dot(q[r], krow[k], hd);
+  float corr[R];
+  float* acc[R];
+  const float* p[R];
+  for (int r = 0; r < R; ++r) {
+    corr[r] = softmax_chunk(scores[r], len, scale, *st[r]);
+    acc[r] = st[r]->acc, p[r] = scores[r];
+  }
+  weighted_sum_v<R>(acc, corr, p, vrow, len, hd);
 }
 
 // Every query row of the tile walks the same chunks of kChunk positions in the same order, so
@@ -275,9 +308,20 @@ void AttentionTile(const AttentionTileArgs& a) {
         const int64_t n_ctx = int64_t{a.positions[i]} + 1, lo = std::max<int64_t>(0, first(i) - p0);
         if (p0 >= n_ctx || lo >= kChunk) continue;
         const int64_t len = std::min(kChunk, n_ctx - p0) - lo;
-        for (int64_t h = g * per_kv; h < h1; ++h)
-          fold_chunk(a.q + i * a.token_stride + h * hd, krow + lo, vrow + lo, len, hd, a.scale,
-                     states[i * a.num_heads + h]);
+        auto row_q = [&](int64_t h) { return a.q + i * a.token_stride + h * hd; };
+        auto row_state = [&](int64_t h) { return &states[i * a.num_heads + h]; };
+        // The heads in fours, then a pair, then one: their K/V loads shared.
+        auto fold = [&](auto rows, int64_t h) {
+          constexpr int R = decltype(rows)::value;
+          const float* qr[R];
+          RowState* st[R];
+          for (int r = 0; r < R; ++r) qr[r] = row_q(h + r), st[r] = row_state(h + r);
+          fold_chunk<R>(qr, krow + lo, vrow + lo, len, hd, a.scale, st);
+        };
+        int64_t h = g * per_kv;
+        for (; h + 4 <= h1; h += 4) fold(std::integral_constant<int, 4>{}, h);
+        if (h + 2 <= h1) fold(std::integral_constant<int, 2>{}, h), h += 2;
+        if (h < h1) fold(std::integral_constant<int, 1>{}, h);
       }
     }
   }
