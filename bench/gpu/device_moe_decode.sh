@@ -52,22 +52,7 @@ for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k $qwen_layers" "gpt-oss gpt-oss-20b
     --csv --launch-skip 3000 --launch-count $((40 * $4 * 16)) \
     $b/sluice run -m "$m" --device cuda --ignore-eos --temp 0 -p "$prompt" -n 96 \
     >"$out/ncu_$2.csv" 2>"$out/ncu_$2.err"
-  python3 - "$out/ncu_$2.csv" $4 <<'PY' >>"$out/summary.txt"
-import csv, sys, collections
-rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
-head = rows[0]; rows = rows[1:]
-ki, vi, ui = head.index("Kernel Name"), head.index("Metric Value"), head.index("Metric Unit")
-tot = collections.defaultdict(float); cnt = collections.Counter()
-for r in rows:
-    v = float(r[vi].replace(",", ""))
-    v *= {"ns": 1e-3, "nsecond": 1e-3, "ms": 1e3, "msecond": 1e3}.get(r[ui], 1.0)  # -> us
-    k = r[ki].split("(")[0][:90]
-    tot[k] += v; cnt[k] += 1
-all_us = sum(tot.values())
-print(f"ncu {sys.argv[1]}: {len(rows)} kernels, {all_us:.1f} us in all")
-for k, v in sorted(tot.items(), key=lambda kv: -kv[1])[:30]:
-    print(f"{v:10.1f} us {cnt[k]:6d} x {v / cnt[k]:7.2f} us  {k}")
-PY
+  python3 bench/gpu/ncu_summary.py "$out/ncu_$2.csv" 30 >>"$out/summary.txt"
 done
 wait
 for f in /tmp/md/*.gguf; do

@@ -13,20 +13,5 @@ timeout 400 ncu --clock-control none --cache-control none --metrics gpu__time_du
   $b/sluice run -m "$model" --device cuda --ignore-eos --temp 0 -p "The quick brown fox" -n 64 \
   >"$out/ncu.csv" 2>"$out/ncu.err"
 echo "ncu: exit $?"
-python3 - "$out/ncu.csv" <<'PY' | tee "$out/summary.txt"
-import csv, sys, collections
-rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
-head = rows[0]; rows = rows[1:]
-ki, vi, ui = head.index("Kernel Name"), head.index("Metric Value"), head.index("Metric Unit")
-tot = collections.defaultdict(float); cnt = collections.Counter()
-for r in rows:
-    v = float(r[vi].replace(",", ""))
-    v *= {"ns": 1e-3, "nsecond": 1e-3, "ms": 1e3, "msecond": 1e3}.get(r[ui], 1.0)  # -> us
-    k = r[ki].split("(")[0][:90]
-    tot[k] += v; cnt[k] += 1
-all_us = sum(tot.values())
-print(f"{len(rows)} kernels, {all_us:.1f} us in all")
-for k, v in sorted(tot.items(), key=lambda kv: -kv[1]):
-    print(f"{v:10.1f} us {cnt[k]:6d} x {v / cnt[k]:7.2f} us  {k}")
-PY
+python3 bench/gpu/ncu_summary.py "$out/ncu.csv" | tee "$out/summary.txt"
 tar czf "$OUT/step_kernels.tgz" -C "$OUT" step_kernels && rm -rf "$out"

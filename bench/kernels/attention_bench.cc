@@ -3,9 +3,10 @@
 // heads H over KV heads KVH of head_dim D, blocks shuffled, cache f16 (the CPU default) or f32
 // (SLUICE_BENCH_KV=f32). Reports µs per call with the cache hot (the same layer again) and cold
 // (L layers in turn, each its own cache).
-//   attention_bench [S C H KVH D L W BLOCKS T]   (default: SmolLM2 at 16 sequences: 16 80 9 3 64 30)
-//   Qwen3-0.6B shape: attention_bench 16 80 16 8 128 28
-//   Qwen3.5-0.8B shape, a 256-token chunk at 4k: attention_bench 1 4096 8 2 256 2 4 0 256
+// Usage: attention_bench [S C H KVH D L W BLOCKS T]
+//   default, SmolLM2 at 16 sequences:          16 80 9 3 64 30
+//   Qwen3-0.6B shape:                          16 80 16 8 128 28
+//   Qwen3.5-0.8B shape, a 256-token chunk at 4k: 1 4096 8 2 256 2 4 0 256
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -147,8 +147,8 @@ OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t row
   if (tb == DType::F32) tb = t;
   const Bounds tol = all(rel(is_quantized(t) ? 1e-4 : 1e-5));
   OpCase c{"folded_norms",
-           case_name(dtype_name(t), tb != t ? std::string("_") + dtype_name(tb) : "", "_n", n,
-                     "_", rows_a, "x", cols),
+           case_name(dtype_name(t), tb != t ? std::string("_") + dtype_name(tb) : "", "_n", n, "_",
+                     rows_a, "x", cols),
            nullptr,
            {{"matmul_many_normed y0", tol, nullptr},
             {"matmul_many_normed y1", tol, nullptr},
