@@ -5,8 +5,10 @@
 # and off, llama-bench on the same files, and every kernel of a few decode steps timed alone by
 # ncu, summed by name (NCU=0: not). CHECKS=1 first runs the op table's MoE and matmul cases
 # (and memcheck on the MoE ones); SLOTS="1 0.05" adds decode runs at those
-# SLUICE_CUDA_MOE_GEMM_SLOTS values. Results under $OUT/moe_decode.
+# SLUICE_CUDA_MOE_GEMM_SLOTS values; TILES="1" skips the decode-tiles-off run. A layer count of
+# "-" leaves that model out. Results under $OUT/moe_decode.
 #   bench/gpu/device_moe_decode.sh [QWEN_LAYERS] [GPTOSS_LAYERS]
+#   TILES=1 NCU=0 bench/gpu/device_moe_decode.sh 48 -     # the full Qwen3-30B-A3B depth alone
 source "$(dirname "$0")/device_env.sh"
 out=${OUT:?}/moe_decode && mkdir -p "$out" /tmp/md
 qwen_layers=${1:-12} gptoss_layers=${2:-8}
@@ -34,10 +36,11 @@ fi
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
 for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k $qwen_layers" "gpt-oss gpt-oss-20b gguf-mxfp4 $gptoss_layers"; do
   set -- $spec
+  [ "$4" = - ] && continue
   m=/tmp/md/$2-l$4.gguf
   [ -e "$m" ] || $b/sluice make-model --arch $1 --preset $2 --format $3 --layers $4 \
     --tokenizer devcarry/tok/tokenizer.json -o $m >/dev/null 2>>"$out/make.log"
-  for tiles in 1 0; do
+  for tiles in ${TILES:-1 0}; do
     SLUICE_CUDA_DECODE_TILES=$tiles $b/sluice run -m "$m" --device cuda -p "$prompt" -n 128 \
       --temp 0 --ignore-eos 2>&1 >/dev/null | grep prompt: | sed "s/^/$2-l$4 decode tiles $tiles: /" \
       >>"$out/summary.txt"
