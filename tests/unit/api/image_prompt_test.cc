@@ -33,6 +33,18 @@ ImagePromptFormat format() {
   return f;
 }
 
+// Qwen2-VL / Qwen3-VL markers: an image's and a video's, each inside vision_start ... vision_end.
+ImagePromptFormat qwen_vl_format() {
+  ImagePromptFormat f;
+  f.marker = "<|vision_start|><|image_pad|><|vision_end|>";
+  f.video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
+  f.before = "<|vision_start|>";
+  f.after = "<|vision_end|>";
+  f.placeholder_id = *qwen3().token_id("<|image_pad|>");
+  f.video_placeholder_id = *qwen3().token_id("<|video_pad|>");
+  return f;
+}
+
 std::vector<int32_t> encode(const std::string& text) {
   return qwen3().encode(text, EncodeOptions{.add_special = false, .parse_special = true});
 }
@@ -64,13 +76,7 @@ TEST(ImagePrompt, MarkerCountMustMatchTheImages) {
 // Qwen2-VL's layout: an image's run of <|image_pad|> and a clip's of <|video_pad|>, each of its
 // own num_tokens, in the order the template wrote their markers.
 TEST(ImagePrompt, VideoMarkersTakeClipsInOrder) {
-  ImagePromptFormat f;
-  f.marker = "<|vision_start|><|image_pad|><|vision_end|>";
-  f.video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
-  f.before = "<|vision_start|>";
-  f.after = "<|vision_end|>";
-  f.placeholder_id = *qwen3().token_id("<|image_pad|>");
-  f.video_placeholder_id = *qwen3().token_id("<|video_pad|>");
+  const ImagePromptFormat f = qwen_vl_format();
   std::vector<ImageInput> media(2);
   media[0].num_frames = 4, media[0].num_tokens = 12;  // a clip first
   media[1].num_tokens = 3;
@@ -95,13 +101,7 @@ TEST(ImagePrompt, VideoMarkersTakeClipsInOrder) {
 // Qwen3-VL's layout: one video marker holds a clip per temporal patch, each after its label and
 // in its own vision_start ... vision_end, all inside the marker's.
 TEST(ImagePrompt, LabelledRunsNestEachClip) {
-  ImagePromptFormat f;
-  f.marker = "<|vision_start|><|image_pad|><|vision_end|>";
-  f.video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
-  f.before = "<|vision_start|>";
-  f.after = "<|vision_end|>";
-  f.placeholder_id = *qwen3().token_id("<|image_pad|>");
-  f.video_placeholder_id = *qwen3().token_id("<|video_pad|>");
+  const ImagePromptFormat f = qwen_vl_format();
   std::vector<ImageInput> media(3);
   media[0].num_tokens = 2;  // an image, then a video of two clips
   for (int i : {1, 2}) media[i].num_frames = 2, media[i].num_tokens = 3;

@@ -11,11 +11,18 @@ namespace {
 
 constexpr SmartResize kQwen = {28, 8 * 28 * 28, 4096 * 28 * 28};
 
-void expect_size(int width, int height, int want_w, int want_h) {
+// size(width, height, limits) is (want_w, want_h).
+using SizeFn = GridSize (*)(int, int, const SmartResize&);
+void expect_sized(SizeFn size, const SmartResize& limits, int width, int height, int want_w,
+                  int want_h) {
   SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
-  const GridSize s = smart_resize_size(width, height, kQwen);
+  const GridSize s = size(width, height, limits);
   EXPECT_EQ(s.width, want_w);
   EXPECT_EQ(s.height, want_h);
+}
+
+void expect_size(int width, int height, int want_w, int want_h) {
+  expect_sized(smart_resize_size, kQwen, width, height, want_w, want_h);
 }
 
 TEST(SmartResize, SidesRoundToTheNearestMultiple) {
@@ -94,10 +101,7 @@ TEST(ResizePadded, SameSizeIsACopyAndSmartResizeCombinesBoth) {
 constexpr SmartResize kQwenVideo = {28, 128 * 28 * 28, 768 * 28 * 28};
 
 void expect_hf_size(int width, int height, int want_w, int want_h) {
-  SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
-  const GridSize s = hf_smart_resize_size(width, height, kQwenVideo);
-  EXPECT_EQ(s.width, want_w);
-  EXPECT_EQ(s.height, want_h);
+  expect_sized(hf_smart_resize_size, kQwenVideo, width, height, want_w, want_h);
 }
 
 TEST(HfSmartResize, VideoLimitsAndHalvesToEven) {
