@@ -27,9 +27,7 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int6
   const int lane = threadIdx.x & 31;
   float v = x[b * 32 + lane], scale = 1.0f;
   if (mode.up) {
-    const float u = mode.up[b * 32 + lane];
-    v = mode.glu.limit > 0.0f ? swiglu_clamped_gate(v, u, mode.glu.alpha, mode.glu.limit)
-                              : silu_gate(v, u);
+    v = glu_gate(v, mode.up[b * 32 + lane], mode.glu);
   }
   if (mode.norm) {
     const int64_t cols = row_blocks * 32;

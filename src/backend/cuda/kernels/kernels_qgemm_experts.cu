@@ -29,9 +29,7 @@ __global__ void gather_f16_kernel(const float* x, const float* up, Glu glu, cons
     float v = 0.0f;
     if (ok) {
       v = x[row * cols + c];
-      if (up)
-        v = glu.limit > 0.0f ? swiglu_clamped_gate(v, up[row * cols + c], glu.alpha, glu.limit)
-                             : silu_gate(v, up[row * cols + c]);
+      if (up) v = glu_gate(v, up[row * cols + c], glu);
     }
     xg[i * cols + c] = __float2half_rn(v);
   }
@@ -60,10 +58,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_experts_kernel(QgemmArgs a, Ex
     return;
   }
   const ExpertItem it = et.items[blockIdx.x];
-  int seg_index = 0;
   Segment seg = segment_of(a.segs, blockIdx.y, kBM);
-  while (seg_index + 1 < a.segs.count && blockIdx.y >= a.segs.first_block[seg_index + 1])
-    ++seg_index;
   seg.w.codes += it.expert * et.stride;
   seg.w.headers += it.expert * et.stride;
   QgemmArgs chunk = a;  // the chunk's grouped rows [first, first + count)
@@ -78,7 +73,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_experts_kernel(QgemmArgs a, Ex
     mainloop_mma<T, BN>(sm, chunk, seg, it.first, 0, a.cols / kStageCols, acc);
   }
   pdl_launch_dependents();
-  const float* bias = et.bias[seg_index] ? et.bias[seg_index] + it.expert * seg.rows : nullptr;
+  const float* bias = et.bias[seg.index] ? et.bias[seg.index] + it.expert * seg.rows : nullptr;
   // acc[mt][nt]: {row g, tokens 2t, 2t+1}, {row g + 8, tokens 2t, 2t+1} of tiles mt, nt.
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {

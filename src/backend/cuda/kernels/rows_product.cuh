@@ -64,12 +64,13 @@ struct Segment {
   int64_t rows;
   float* y;
   int64_t r0;
+  int index;  // of the product in Segments
 };
 __device__ __forceinline__ Segment segment_of(const Segments& s, int64_t b,
                                               int64_t rows_per_block) {
   int i = 0;
   while (i + 1 < s.count && b >= s.first_block[i + 1]) ++i;
-  return Segment{s.w[i], s.rows[i], s.y[i], (b - s.first_block[i]) * rows_per_block};
+  return Segment{s.w[i], s.rows[i], s.y[i], (b - s.first_block[i]) * rows_per_block, i};
 }
 
 // Calls body(wu, u) for this thread's units u (warp * 32 + lane, + 32 * ks, ...) with wu[r] the
