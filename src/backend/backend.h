@@ -228,15 +228,17 @@ class Backend {
 
   // y[n, w.rows] = x[n, w.cols] . w^T, for every DType (ONE entry point).
   virtual void matmul(const float* x, int64_t n, const Weight& w, float* y) = 0;
-  // Products sharing their input (q/k/v, gate/up): ys[i] = x . ws[i]^T. The CPU and CUDA
-  // backends run those of one dtype and width as one (one activation quantization; one
-  // parallel region or launch).
+  // Products sharing their input (q/k/v, gate/up): ys[i] = x . ws[i]^T (+ bias[i]). The CPU
+  // and CUDA backends run those of one dtype and width as one (one activation quantization; one
+  // parallel region or launch); CUDA adds the biases in the products' stores.
   struct Product {
     const Weight* w;
-    float* y;  // [n, w->rows]
+    float* y;                     // [n, w->rows]
+    const float* bias = nullptr;  // [w->rows], or none
   };
   virtual void matmul_many(const float* x, int64_t n, const Product* products, int count) {
     for (int i = 0; i < count; ++i) matmul(x, n, *products[i].w, products[i].y);
+    add_product_biases(n, products, count);
   }
   // Residual adds and RMSNorms folded into the products beside them (no separate norm or add
   // pass): true when this backend does so for n rows into weights like w. ModelRunner then calls
@@ -252,16 +254,19 @@ class Backend {
     rms_norm(x, n, products[0].w->cols, norm, eps, h);
     matmul_many(h, n, products, count);
   }
-  // y[n, w.rows] += x . w^T; h [n, w.rows] is scratch the plain path multiplies into.
-  virtual void matmul_add(const float* x, int64_t n, const Weight& w, float* y, float* h) {
+  // y[n, w.rows] += x . w^T (+ bias [w.rows], or none); h [n, w.rows] is scratch the plain path
+  // multiplies into.
+  virtual void matmul_add(const float* x, int64_t n, const Weight& w, const float* bias, float* y,
+                          float* h) {
     matmul(x, n, w, h);
+    if (bias) add_bias(h, n, w.rows, bias);
     add(y, h, n * w.rows);
   }
   // y[n, w.rows] += (silu(gate) * up) . w^T; the plain path writes silu(gate) * up over gate.
   virtual void matmul_add_gated(float* gate, const float* up, int64_t n, const Weight& w, float* y,
                                 float* h) {
     silu_mul(gate, up, n * w.cols, gate);
-    matmul_add(gate, n, w, y, h);
+    matmul_add(gate, n, w, nullptr, y, h);
   }
   // Mixture of experts (defaults: backend/moe_ops.cc, over the ops above).
   // The experts of a stacked weight [num_experts * rows, cols], placed for matmul_experts (the
@@ -410,6 +415,13 @@ class Backend {
   virtual bool samples_rows() const { return false; }
   virtual void sample_rows(const float* x, int64_t vocab, std::span<const RowSampling> rows,
                            RowSampled* out);
+
+ protected:
+  // ps[i].y += ps[i].bias where a product has one (after products that did not add it).
+  void add_product_biases(int64_t n, const Product* ps, int count) {
+    for (int i = 0; i < count; ++i)
+      if (ps[i].bias) add_bias(ps[i].y, n, ps[i].w->rows, ps[i].bias);
+  }
 };
 
 // "cpu", "cuda" (first GPU) or "auto" (CUDA when this build has it and a GPU is present).

@@ -6,7 +6,7 @@
 namespace sluice {
 
 bool is_quantized(DType t) {
-  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16;
+  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16 || t == DType::MXFP4;
 }
 
 const char* dtype_name(DType t) {
@@ -23,6 +23,8 @@ const char* dtype_name(DType t) {
       return "q8g32";
     case DType::Q8G16:
       return "q8g16";
+    case DType::MXFP4:
+      return "mxfp4";
   }
   return "?";
 }
@@ -41,6 +43,8 @@ size_t row_bytes(DType t, int64_t cols) {
       return n / kQuantBlock * sizeof(BlockQ8G32);
     case DType::Q8G16:
       return n / kQuantBlock * sizeof(BlockQ8G16);
+    case DType::MXFP4:
+      return n / kQuantBlock * sizeof(BlockMxfp4);
   }
   SLUICE_ASSERT(false, "unknown dtype");
   return 0;

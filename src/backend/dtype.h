@@ -2,7 +2,8 @@
 // Weight element types. Every quantized file format (GGUF Q4_0/Q4_1/Q8_0/Q4_K/Q5_K/Q6_K,
 // MLX affine 4/8-bit) is repacked at load into ONE family: per-group scale + offset codes,
 //   w = scale * code + offset,
-// with groups aligned to blocks of 32 input columns (see quant_blocks.h).
+// with groups aligned to blocks of 32 input columns (see quant_blocks.h). MXFP4 is the family's
+// member with a power-of-two scale, offset 0 and codes from a table (E2M1 values).
 #include <cstddef>
 #include <cstdint>
 
@@ -15,6 +16,7 @@ enum class DType : uint8_t {
   Q4G32,  // 4-bit unsigned codes, one group of 32           (BlockQ4G32, 20 bytes / 32)
   Q8G32,  // 8-bit signed codes, one group of 32             (BlockQ8G32, 36 bytes / 32)
   Q8G16,  // 8-bit signed codes, two groups of 16 per block  (BlockQ8G16, 40 bytes / 32)
+  MXFP4,  // 4-bit E2M1 codes, one power-of-two scale per 32  (BlockMxfp4, 17 bytes / 32)
 };
 
 constexpr int64_t kQuantBlock = 32;  // input columns per quantized block

@@ -2,6 +2,7 @@
 // Memory layout of the quantized weight family and of int16/int8-quantized activations.
 // Scales/offsets are IEEE half bit patterns. Element j of a block (0..31):
 #include <cstdint>
+#include <cstring>
 
 namespace sluice {
 
@@ -30,6 +31,27 @@ struct BlockQ8G16 {
   int8_t codes[32];
 };
 static_assert(sizeof(BlockQ8G16) == 40);
+
+// MXFP4 (OCP microscaling, byte-identical to GGUF's): code(j) as Q4G32's nibbles, w =
+// mxfp4_scale(e) * kMxfp4Codes[code]. The codes are the E2M1 values doubled (integers), the
+// scale 2^(e - 128) for e >= 2 and 0 below (weights under 2^-124 read as 0); 255 is rejected
+// at load.
+struct BlockMxfp4 {
+  uint8_t e;
+  uint8_t codes[16];
+};
+static_assert(sizeof(BlockMxfp4) == 17);
+inline constexpr int8_t kMxfp4Codes[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+// The scale's float bits: exponent field e - 1 (so 2^(e - 128)), 0 for e < 2.
+constexpr uint32_t mxfp4_scale_bits(uint8_t e) {
+  return e >= 2 ? static_cast<uint32_t>(e - 1) << 23 : 0u;
+}
+inline float mxfp4_scale(uint8_t e) {
+  const uint32_t bits = mxfp4_scale_bits(e);
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
 
 // Activations quantized per block of 32 to int16 (relative rounding error <= 1/65534 of the
 // block's max|x|, so quantized matmuls stay within ~1e-5 of f32 activations):

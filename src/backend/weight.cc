@@ -84,6 +84,16 @@ void dequantize_row(const Weight& w, int64_t r, float* out) {
         }
       }
       return;
+    case DType::MXFP4:
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto& blk = reinterpret_cast<const BlockMxfp4*>(p)[b];
+        const float s = mxfp4_scale(blk.e);
+        for (int j = 0; j < 16; ++j) {
+          out[b * 32 + j] = s * kMxfp4Codes[blk.codes[j] & 15];
+          out[b * 32 + j + 16] = s * kMxfp4Codes[blk.codes[j] >> 4];
+        }
+      }
+      return;
   }
 }
 

@@ -277,6 +277,13 @@ Weight quantize_weight(const float* w, int64_t rows, int64_t cols, DType type) {
       }
       break;
     }
+    case DType::MXFP4: {  // as GGUF's: the same bytes
+      SLUICE_ASSERT(cols % 32 == 0, "quantize_weight: cols must be a multiple of 32");
+      static_assert(sizeof(ggml::BlockMxfp4) == sizeof(BlockMxfp4));
+      for (int64_t b = 0; b < count / 32; ++b)
+        store(bytes.data() + b * sizeof(BlockMxfp4), gguf_mxfp4(w + 32 * b));
+      break;
+    }
   }
   return Weight::from_owned(type, rows, cols, std::move(bytes));
 }

@@ -11,7 +11,8 @@
 namespace sluice {
 
 // Quantizes float rows (for make-model and tests). `type` one of the internal family
-// (F32/F16/BF16 are converted). Q4G32: affine min/max per 32; Q8G32/Q8G16: symmetric, offset 0.
+// (F32/F16/BF16 are converted). Q4G32: affine min/max per 32; Q8G32/Q8G16: symmetric, offset 0;
+// MXFP4 as llama.cpp quantizes it.
 Weight quantize_weight(const float* w, int64_t rows, int64_t cols, DType type);
 
 // Encoders producing GGUF tensor data (for make-model), rows x cols with cols innermost.

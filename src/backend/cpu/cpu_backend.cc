@@ -135,6 +135,7 @@ class CpuBackend final : public Backend {
     });
     with_quantized_kernel(ps[0].w->dtype,
                           [&](auto&&... kernel) { matmul_quantized(x, n, ps, count, kernel...); });
+    add_product_biases(n, ps, count);
   }
 
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {

@@ -1,4 +1,5 @@
-// Quantized matmul: weights of the Q4G32/Q8G32/Q8G16 family against int16 activations (BlockAct16).
+// Quantized matmul: weights of the Q4G32/Q8G32/Q8G16/MXFP4 family against int16 activations
+// (BlockAct16).
 //
 // Every path (scalar, AVX2 few-rows, AVX2 batched) computes an output with the same float ops,
 // so a row's result never depends on n or on the tiling (batch invariance):
@@ -39,18 +40,23 @@ int block_code(const uint8_t* blk, int j) {
     return j < 16 ? b->codes[j] & 15 : b->codes[j - 16] >> 4;
   } else if constexpr (T == DType::Q8G32) {
     return reinterpret_cast<const BlockQ8G32*>(blk)->codes[j];
+  } else if constexpr (T == DType::MXFP4) {
+    const auto* b = reinterpret_cast<const BlockMxfp4*>(blk);
+    return kMxfp4Codes[j < 16 ? b->codes[j] & 15 : b->codes[j - 16] >> 4];
   } else {
     return reinterpret_cast<const BlockQ8G16*>(blk)->codes[j];
   }
 }
 template <DType T>
 float block_scale(const uint8_t* blk, int g) {
+  if constexpr (T == DType::MXFP4) return mxfp4_scale(blk[0]);
   uint16_t h[4];
   std::memcpy(h, blk, kGroups<T> * 4);  // Q8G16: scale[2], offset[2]; else scale, offset
   return f16_to_f32(h[g]);
 }
 template <DType T>
 float block_offset(const uint8_t* blk, int g) {
+  if constexpr (T == DType::MXFP4) return 0.0f;
   uint16_t h[4];
   std::memcpy(h, blk, kGroups<T> * 4);
   return f16_to_f32(h[kGroups<T> + g]);
@@ -97,6 +103,10 @@ SLUICE_INLINE void unpack_codes(const uint8_t* blk, __m256i& w0, __m256i& w1) {
         _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4)));
     w0 = _mm256_and_si256(c, _mm256_set1_epi16(0x0f));
     w1 = _mm256_srli_epi16(c, 4);
+  } else if constexpr (T == DType::MXFP4) {
+    const __m256i c = mxfp4_codes(blk + kCodesOffset<T>);
+    w0 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(c));
+    w1 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(c, 1));
   } else {
     constexpr int64_t o = kCodesOffset<T>;
     w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + o)));
@@ -107,7 +117,10 @@ SLUICE_INLINE void unpack_codes(const uint8_t* blk, __m256i& w0, __m256i& w1) {
 // Scales and offsets of group g (dw[g], ow[g]) of block `off` bytes into 8 weight rows.
 template <DType T>
 SLUICE_INLINE void load_scales8(const uint8_t* const* wr, int64_t off, __m256* dw, __m256* ow) {
-  if constexpr (kGroups<T> == 1) {
+  if constexpr (T == DType::MXFP4) {
+    dw[0] = mxfp4_scales(dwords<8>(wr, off));
+    ow[0] = _mm256_setzero_ps();
+  } else if constexpr (kGroups<T> == 1) {
     halves8(dwords<8>(wr, off), dw[0], ow[0]);
   } else {
     halves8(dwords<8>(wr, off), dw[0], dw[1]);
@@ -194,7 +207,10 @@ SLUICE_AVX2_TARGET void unpack4(const uint8_t* const* wr, int64_t nb, WeightBloc
     }
     // halves8 on 4 rows: lanes 0..3 of lo, hi.
     __m256 lo, hi;
-    if constexpr (kGroups<T> == 1) {
+    if constexpr (T == DType::MXFP4) {
+      _mm_store_ps(o.dw[0], _mm256_castps256_ps128(mxfp4_scales(dwords<4>(wr, off))));
+      _mm_store_ps(o.ow[0], _mm_setzero_ps());
+    } else if constexpr (kGroups<T> == 1) {
       halves8(dwords<4>(wr, off), lo, hi);
       _mm_store_ps(o.dw[0], _mm256_castps256_ps128(lo));
       _mm_store_ps(o.ow[0], _mm256_castps256_ps128(hi));
@@ -234,11 +250,18 @@ SLUICE_AVX512_TARGET void unpack4_avx512(const uint8_t* const* wr, int64_t nb, W
         q = _mm512_and_si512(
             _mm512_srlv_epi16(_mm512_inserti64x4(_mm512_castsi256_si512(c), c, 1), shifts),
             _mm512_set1_epi16(0x0f));
+      } else if constexpr (T == DType::MXFP4) {
+        q = _mm512_cvtepi8_epi16(mxfp4_codes(blk + kCodesOffset<T>));
       } else {
         q = _mm512_cvtepi8_epi16(
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kCodesOffset<T>)));
       }
       _mm512_store_si512(o.q[r], q);
+    }
+    if constexpr (T == DType::MXFP4) {
+      _mm_store_ps(o.dw[0], _mm256_castps256_ps128(mxfp4_scales(dwords<4>(wr, off))));
+      _mm_store_ps(o.ow[0], _mm_setzero_ps());
+      continue;
     }
     const __m128i h = _mm_shuffle_epi8(_mm_setr_epi32(load32(wr[0] + off), load32(wr[1] + off),
                                                       load32(wr[2] + off), load32(wr[3] + off)),
@@ -456,6 +479,9 @@ void matmul_quant_tile(const QuantPaths& paths, const BlockAct16* xq, const ActG
       case DType::Q8G16:
         return xg ? tile_batched<DType::Q8G16>(paths.avx512, xq, xg, i0, i1, w, r0, r1, y)
                   : tile_rows8<DType::Q8G16>(xq, i0, i1, w, r0, r1, y);
+      case DType::MXFP4:
+        return xg ? tile_batched<DType::MXFP4>(paths.avx512, xq, xg, i0, i1, w, r0, r1, y)
+                  : tile_rows8<DType::MXFP4>(xq, i0, i1, w, r0, r1, y);
       default:
         break;
     }
@@ -468,6 +494,8 @@ void matmul_quant_tile(const QuantPaths& paths, const BlockAct16* xq, const ActG
       return tile_scalar<DType::Q8G32>(xq, i0, i1, w, r0, r1, y);
     case DType::Q8G16:
       return tile_scalar<DType::Q8G16>(xq, i0, i1, w, r0, r1, y);
+    case DType::MXFP4:
+      return tile_scalar<DType::MXFP4>(xq, i0, i1, w, r0, r1, y);
     default:
       SLUICE_ASSERT(false, "matmul_quant_tile needs a quantized weight");
   }

@@ -22,6 +22,7 @@
 #include "backend/cpu/amx.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/quant_avx2.h"
 #include "backend/cpu/quant_layout.h"
 #include "common/assert.h"
 
@@ -57,7 +58,7 @@ namespace {
 
 // One block of 16 weight rows unpacked for the tile product.
 struct alignas(64) WeightTile16 {
-  uint8_t codes[16][32];  // [row][element]: tmm0's rows (signed codes for Q8G32 / Q8G16)
+  uint8_t codes[16][32];  // [row][element]: tmm0's rows (signed but for Q4G32)
   float dw[2][16];        // [group][row]
   float ow[2][16];
 };
@@ -112,6 +113,10 @@ SLUICE_AMX_TARGET void unpack16(const uint8_t* const* wr, int64_t nb, WeightTile
         _mm512_store_si512(o.codes[r], _mm512_permutex2var_epi64(lo, first, hi));
         _mm512_store_si512(o.codes[r + 2], _mm512_permutex2var_epi64(lo, second, hi));
       }
+    } else if constexpr (T == DType::MXFP4) {
+      for (int r = 0; r < 16; ++r)
+        _mm256_store_si256(reinterpret_cast<__m256i*>(o.codes[r]),
+                           avx2::mxfp4_codes(wr[r] + off + kCodesOffset<T>));
     } else if (codes) {
       for (int r = 0; r < 16; ++r)
         _mm256_store_si256(
@@ -120,7 +125,13 @@ SLUICE_AMX_TARGET void unpack16(const uint8_t* const* wr, int64_t nb, WeightTile
     }
     // Scale and offset halves (Q8G16: scales in the first dword, offsets in the second).
     const __m512i s0 = _mm512_i32gather_epi32(rows, base + off, 1);
-    if constexpr (kGroups<T> == 1) {
+    if constexpr (T == DType::MXFP4) {  // the exponent bytes: float bits max(e - 1, 0) << 23
+      const __m512i e = _mm512_and_si512(s0, _mm512_set1_epi32(0xff));
+      const __m512i f =
+          _mm512_max_epi32(_mm512_sub_epi32(e, _mm512_set1_epi32(1)), _mm512_setzero_si512());
+      _mm512_store_si512(o.dw[0], _mm512_slli_epi32(f, 23));
+      _mm512_store_ps(o.ow[0], _mm512_setzero_ps());
+    } else if constexpr (kGroups<T> == 1) {
       halves16(s0, o.dw[0], o.ow[0]);
     } else {
       halves16(s0, o.dw[0], o.dw[1]);
@@ -265,7 +276,7 @@ void tile_amx(const Tile* xt, int64_t i0, int64_t i1, const Weight& w, int64_t r
     const uint8_t* wr[16];
     for (int j = 0; j < 16; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
     // 8-bit codes of 16 whole rows: tmm0 reads them in place.
-    const bool in_place = T != DType::Q4G32 && nr == 16;
+    const bool in_place = !kNibbles<T> && nr == 16;
     unpack16<T>(wr, nb, scratch.data(), w.row(std::min(r + 16, w.rows - 1)), !in_place);
     const TileCodes codes = in_place ? TileCodes{wr[0] + kCodesOffset<T>, kBlockBytes<T>,
                                                  static_cast<int64_t>(w.row_stride())}
@@ -370,6 +381,8 @@ void matmul_quant_tile_amx(const QuantPaths& paths, const BlockAct16* xq, const 
       return tile_amx<DType::Q8G32>(xt, i0, i1, w, r0, r1, y);
     case DType::Q8G16:
       return tile_amx<DType::Q8G16>(xt, i0, i1, w, r0, r1, y);
+    case DType::MXFP4:
+      return tile_amx<DType::MXFP4>(xt, i0, i1, w, r0, r1, y);
     default:
       break;
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/quant_blocks.h"
 #include "backend/weight.h"
 
 #define SLUICE_INLINE SLUICE_AVX2_TARGET inline __attribute__((always_inline))
@@ -110,6 +111,26 @@ SLUICE_INLINE __m256i dwords(const uint8_t* const* wr, int64_t off) {
   int32_t v[8] = {};
   for (int r = 0; r < NR; ++r) v[r] = load32(wr[r] + off);
   return _mm256_setr_epi32(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+}
+
+// An MXFP4 block's 32 codes (its 16 nibble bytes at p) as int8: lanes 0..15 elements 0..15
+// (low nibbles), 16..31 elements 16..31 (high nibbles).
+SLUICE_INLINE __m256i mxfp4_codes(const uint8_t* p) {
+  const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4Codes));
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(c, nibble));
+  const __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(c, 4), nibble));
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
+// MXFP4 scales from dwords whose low bytes are exponents e: float bits max(e - 1, 0) << 23
+// (mxfp4_scale_bits).
+SLUICE_INLINE __m256 mxfp4_scales(__m256i dwords) {
+  const __m256i e = _mm256_and_si256(dwords, _mm256_set1_epi32(0xff));
+  const __m256i f =
+      _mm256_max_epi32(_mm256_sub_epi32(e, _mm256_set1_epi32(1)), _mm256_setzero_si256());
+  return _mm256_castsi256_ps(_mm256_slli_epi32(f, 23));
 }
 
 // s[g][r] = integer sum of group g over t[r] (as float), for 8 weight rows r.

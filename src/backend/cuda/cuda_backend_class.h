@@ -57,7 +57,8 @@ class CudaBackend final : public Backend {
   bool folds_norms(int64_t n, const Weight& w) const override;
   void matmul_many_normed(const float* x, int64_t n, const float* norm, float eps, float* h,
                           const Product* products, int count) override;
-  void matmul_add(const float* x, int64_t n, const Weight& w, float* y, float* h) override;
+  void matmul_add(const float* x, int64_t n, const Weight& w, const float* bias, float* y,
+                  float* h) override;
   void matmul_add_gated(float* gate, const float* up, int64_t n, const Weight& w, float* y,
                         float* h) override;
 

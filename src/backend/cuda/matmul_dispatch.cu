@@ -58,14 +58,18 @@ void CudaBackend::matmul_many(const float* x, int64_t n, const Product* products
         products[i].w->dtype == products[0].w->dtype && products[i].w->cols == products[0].w->cols;
   const Weight& w0 = *products[0].w;
   if (!rows && same && n <= tuning_.qgemm_max_rows && qgemm_supported(w0)) {
-    auto t = timer_->scope("qgemm many", n, dtype_name(w0.dtype));
-    return fused_qgemm(x, n, products, count);
+    {
+      auto t = timer_->scope("qgemm many", n, dtype_name(w0.dtype));
+      fused_qgemm(x, n, products, count);
+    }
+    return add_product_biases(n, products, count);
   }
   if (!rows || !rows_share_call(products, count))
     return Backend::matmul_many(x, n, products, count);
   auto t = timer_->scope("matmul_rows many", n, dtype_name(w0.dtype));
   RowsProduct ps[kMaxRowsProducts];
-  for (int i = 0; i < count; ++i) ps[i] = RowsProduct{products[i].w, products[i].y};
+  for (int i = 0; i < count; ++i)
+    ps[i] = RowsProduct{products[i].w, products[i].y, products[i].bias};
   rows_products(x, n, ps, count);
 }
 
@@ -85,16 +89,18 @@ void CudaBackend::matmul_many_normed(const float* x, int64_t n, const float* nor
   if (!same) return Backend::matmul_many_normed(x, n, norm, eps, h, products, count);
   auto t = timer_->scope("matmul_rows normed", n, dtype_name(products[0].w->dtype));
   RowsProduct ps[kMaxRowsProducts];
-  for (int i = 0; i < count; ++i) ps[i] = RowsProduct{products[i].w, products[i].y};
+  for (int i = 0; i < count; ++i)
+    ps[i] = RowsProduct{products[i].w, products[i].y, products[i].bias};
   RowsMode mode;
   mode.norm = norm, mode.eps = eps;
   rows_products(x, n, ps, count, mode);
 }
 
-void CudaBackend::matmul_add(const float* x, int64_t n, const Weight& w, float* y, float* h) {
-  if (!folds_norms(n, w)) return Backend::matmul_add(x, n, w, y, h);
+void CudaBackend::matmul_add(const float* x, int64_t n, const Weight& w, const float* bias,
+                             float* y, float* h) {
+  if (!folds_norms(n, w)) return Backend::matmul_add(x, n, w, bias, y, h);
   auto t = timer_->scope("matmul_rows add", n, dtype_name(w.dtype));
-  const RowsProduct p{&w, y};
+  const RowsProduct p{&w, y, bias};
   RowsMode mode;
   mode.accumulate = true;
   rows_products(x, n, &p, 1, mode);

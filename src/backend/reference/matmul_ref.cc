@@ -82,6 +82,16 @@ double dot_act16(const Weight& w, int64_t r, const BlockAct16* xq) {
         }
         break;
       }
+      case DType::MXFP4: {
+        const auto& blk = reinterpret_cast<const BlockMxfp4*>(p)[b];
+        int64_t isum = 0;
+        for (int j = 0; j < 16; ++j) {
+          isum += kMxfp4Codes[blk.codes[j] & 15] * a.q[j];
+          isum += kMxfp4Codes[blk.codes[j] >> 4] * a.q[j + 16];
+        }
+        acc += static_cast<double>(mxfp4_scale(blk.e)) * a.d * isum;
+        break;
+      }
       default:
         SLUICE_ASSERT(false, "matmul_act16 needs a quantized weight");
     }

@@ -31,9 +31,7 @@ void gpt_oss_forward(const ForwardContext& f) {
     if (c.is_sliding(static_cast<int64_t>(li))) cache.window = c.sliding_window;
     blocks::attend(f, r, f32(L.attn_norm), blocks::attention_weights(L), cache,
                    {.scale = c.attention_scale()});
-    be.matmul(s.attn, n, L.wo, s.h);  // [n, hidden]; h is free once q/k/v are made
-    be.add_bias(s.h, n, H, f32(L.o_bias));
-    r.add(s.h, f32(L.ffn_norm));
+    r.add_product(s.attn, L.wo, f32(L.ffn_norm), f32(L.o_bias));  // x += attn . Wo^T + bo
     blocks::moe_mlp(f, r, f32(L.ffn_norm), blocks::moe_weights(L), MoeRouting::kTopKSoftmax,
                     next_norm);
   }

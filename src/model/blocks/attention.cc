@@ -18,13 +18,11 @@ void attend(const ForwardContext& f, Residual& r, const float* norm, const Atten
   const ModelConfig& c = f.config;
   const StepBuffers& s = f.s;
   const int64_t n = s.n, hd = c.head_dim;
-  const Backend::Product qkv[] = {{w.wq, s.q}, {w.wk, s.k}, {w.wv, s.v}, {w.wq_gate, s.attn_gate}};
+  const Backend::Product qkv[] = {{w.wq, s.q, w.q_bias},
+                                  {w.wk, s.k, w.k_bias},
+                                  {w.wv, s.v, w.v_bias},
+                                  {w.wq_gate, s.attn_gate}};
   r.normed_products(norm, qkv, w.wq_gate ? 4 : 3);
-  if (w.q_bias) {
-    f.be.add_bias(s.q, n, c.num_heads * hd, w.q_bias);
-    f.be.add_bias(s.k, n, c.num_kv_heads * hd, w.k_bias);
-    f.be.add_bias(s.v, n, c.num_kv_heads * hd, w.v_bias);
-  }
   QkvInputs in;
   in.q = s.q, in.k = s.k, in.v = s.v;
   in.n = n, in.num_heads = c.num_heads, in.num_kv_heads = c.num_kv_heads, in.head_dim = hd;

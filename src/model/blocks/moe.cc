@@ -38,9 +38,9 @@ void moe_mlp(const ForwardContext& f, Residual& r, const float* norm, const MoeW
   Backend& be = f.be;
   const int64_t n = s.n, E = c.num_experts, K = c.num_experts_used;
   const int64_t H = c.hidden_size;
-  const float* h = r.normed(norm);       // [n, hidden]
-  be.matmul(h, n, *w.router, s.router);  // [n, experts]
-  if (w.router_bias) be.add_bias(s.router, n, E, w.router_bias);
+  const float* h = r.normed(norm);  // [n, hidden]
+  const Backend::Product router{w.router, s.router, w.router_bias};
+  be.matmul_many(h, n, &router, 1);  // [n, experts]
   be.moe_route(s.router, n, E, K, routing, c.norm_topk_prob, s.expert_ids, s.expert_w);
   const Backend::ExpertProduct gate_up[2] = {{w.gate->data(), w.gate_bias, s.exp_gate},
                                              {w.up->data(), w.up_bias, s.exp_up}};

@@ -13,9 +13,11 @@ void Residual::normed_products(const float* norm, const Backend::Product* ps, in
     be_.matmul_many(h_, n_, ps, count);
 }
 
-void Residual::add_product(const float* in, const Weight& w, const float* next_norm) {
-  if (fold_) return be_.matmul_add(in, n_, w, x_, h_);
-  be_.matmul(in, n_, w, h_);
+void Residual::add_product(const float* in, const Weight& w, const float* next_norm,
+                           const float* bias) {
+  if (fold_) return be_.matmul_add(in, n_, w, bias, x_, h_);
+  const Backend::Product p{&w, h_, bias};
+  be_.matmul_many(in, n_, &p, 1);
   add_then_norm(next_norm);
 }
 

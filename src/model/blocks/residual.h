@@ -19,8 +19,10 @@ class Residual {
   void normalize(const float* norm);
   // ps[i].y = norm(x) . W_i^T, norm: the one normalize() or the last add applied.
   void normed_products(const float* norm, const Backend::Product* ps, int count);
-  // x += in[n, w.cols] . w^T; then h = next_norm(x) (null: x only, after the last block).
-  void add_product(const float* in, const Weight& w, const float* next_norm);
+  // x += in[n, w.cols] . w^T (+ bias [w.rows], or none); then h = next_norm(x) (null: x only,
+  // after the last block).
+  void add_product(const float* in, const Weight& w, const float* next_norm,
+                   const float* bias = nullptr);
   // x += (silu(gate) * up) . w_down^T, gate and up [n, inter] (gate is overwritten).
   void add_gated_product(float* gate, const float* up, int64_t inter, const Weight& w_down,
                          const float* next_norm);

@@ -95,41 +95,17 @@ Weight import_q8_0(const uint8_t* d, int64_t rows, int64_t cols) {
                              });
 }
 
-// Half bits of 2^k, k in [-24, 15] (exact: subnormal below -14).
-uint16_t half_pow2(int k) {
-  return k >= -14 ? static_cast<uint16_t>((k + 15) << 10) : static_cast<uint16_t>(1u << (k + 24));
-}
-
 // An MXFP4 tensor's scale exponents: "" when every block's is usable, else what is wrong.
 std::string mxfp4_scale_error(const uint8_t* d, int64_t rows, int64_t cols) {
   const int64_t blocks = rows * (cols / 32);
   for (int64_t i = 0; i < blocks; ++i) {
     const int e = d[i * sizeof(ggml::BlockMxfp4)];
     if (e == 255) return "block " + std::to_string(i) + " has a NaN scale (255): corrupted data";
-    if (e - 128 > 18)
+    if (e - 127 > 16)  // the tensor-core paths take 2^(e - 128) as a half
       return "block " + std::to_string(i) + " has scale 2^" + std::to_string(e - 127) +
-             " (at most 2^19 is supported)";
+             " (at most 2^16 is supported)";
   }
   return "";
-}
-
-// MXFP4 -> Q8G32: codes = the doubled E2M1 values, scale 2^(e-128), offset 0. Exact for
-// e - 128 in [-24, 18] (above 15 the codes take the extra factor); blocks below round their
-// weights (all < 4e-7) to multiples of 2^-24.
-Weight import_mxfp4(const uint8_t* d, int64_t rows, int64_t cols) {
-  return convert<BlockQ8G32>(DType::Q8G32, d, rows, cols, 32, sizeof(ggml::BlockMxfp4),
-                             [](const uint8_t* p, BlockQ8G32* o) {
-                               const auto b = load_block<ggml::BlockMxfp4>(p);
-                               const int k = b.e - 128;
-                               const int kk = std::clamp(k, -24, 15);
-                               o->scale = half_pow2(kk);
-                               o->offset = 0;
-                               for (int j = 0; j < 32; ++j) {
-                                 const int q = j < 16 ? b.qs[j] & 15 : b.qs[j - 16] >> 4;
-                                 o->codes[j] = static_cast<int8_t>(std::lround(std::ldexp(
-                                     static_cast<double>(ggml::kFp4Doubled[q]), k - kk)));
-                               }
-                             });
 }
 
 Weight import_q4_k(const uint8_t* d, int64_t rows, int64_t cols) {
@@ -274,7 +250,8 @@ Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t
     case GgufType::MXFP4:
       if (const std::string bad = mxfp4_scale_error(t.data, rows, cols); !bad.empty())
         return fail(bad);
-      return import_mxfp4(t.data, rows, cols);
+      static_assert(sizeof(ggml::BlockMxfp4) == sizeof(BlockMxfp4));
+      return Weight::from_mapped(DType::MXFP4, rows, cols, t.data);  // same bytes
     default:
       return fail("unsupported tensor type");
   }
@@ -284,11 +261,11 @@ Result<Weight> import_mxfp4_ocp(const uint8_t* blocks, const uint8_t* scales, in
                                 int64_t cols) {
   if (cols % 32 != 0)
     return Status::error("mxfp4", std::to_string(cols) + " columns are not a multiple of 32");
-  // Into GGUF's block order (low nibbles elements 0..15, high nibbles 16..31), then one importer.
+  // Into GGUF's block order (low nibbles elements 0..15, high nibbles 16..31): BlockMxfp4.
   const int64_t n = rows * (cols / 32);
-  std::vector<uint8_t> gguf(static_cast<size_t>(n) * sizeof(ggml::BlockMxfp4));
+  std::vector<uint8_t> gguf(static_cast<size_t>(n) * sizeof(BlockMxfp4));
   for (int64_t b = 0; b < n; ++b) {
-    uint8_t* out = &gguf[b * sizeof(ggml::BlockMxfp4)];
+    uint8_t* out = &gguf[b * sizeof(BlockMxfp4)];
     const uint8_t* in = blocks + b * 16;
     uint8_t codes[32];
     for (int k = 0; k < 16; ++k) codes[2 * k] = in[k] & 15, codes[2 * k + 1] = in[k] >> 4;
@@ -297,7 +274,7 @@ Result<Weight> import_mxfp4_ocp(const uint8_t* blocks, const uint8_t* scales, in
   }
   if (const std::string bad = mxfp4_scale_error(gguf.data(), rows, cols); !bad.empty())
     return Status::error("mxfp4", bad);
-  return import_mxfp4(gguf.data(), rows, cols);
+  return Weight::from_owned(DType::MXFP4, rows, cols, std::move(gguf));
 }
 
 namespace {

@@ -4,7 +4,7 @@
 //   GGUF Q4_1 -> Q4G32 (zero copy)   Q4_0 -> Q4G32 (offset = -8d)   Q8_0 -> Q8G32 (offset 0)
 //   GGUF Q4_K -> Q4G32               Q5_K -> Q8G32 (5-bit codes)    Q6_K -> Q8G16
 //   GGUF Q5_0 -> Q8G32 (codes q-16)  Q5_1 -> Q8G32 (codes 0..31)
-//   GGUF MXFP4 and HF (OCP) MXFP4 -> Q8G32 (codes = doubled E2M1 values, scale 2^(e-128))
+//   GGUF MXFP4 -> MXFP4 (zero copy)  HF (OCP) MXFP4 -> MXFP4 (nibbles reordered)
 //   MLX affine 4-bit (group 32/64/128) -> Q4G32;  MLX affine 8-bit -> Q8G32 (codes re-centred)
 #include <cstdint>
 #include <vector>

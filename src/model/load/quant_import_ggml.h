@@ -3,6 +3,8 @@
 // Half-precision fields are IEEE half bit patterns.
 #include <cstdint>
 
+#include "backend/quant_blocks.h"
+
 namespace sluice::ggml {
 
 constexpr int64_t kQK = 32;    // elements per block of the simple formats
@@ -35,8 +37,8 @@ struct BlockMxfp4 {
   uint8_t e;
   uint8_t qs[16];
 };
-// E2M1 values doubled, by 4-bit code (sign in bit 3).
-constexpr int8_t kFp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+// E2M1 values doubled, by 4-bit code (sign in bit 3): the internal MXFP4's codes.
+inline constexpr const int8_t (&kFp4Doubled)[16] = kMxfp4Codes;
 // 8 sub-blocks of 32 with 6-bit scales/mins packed in `scales` (see k4_scale_min);
 // w = d*sc*q - dmin*m. Chunk c (64 elements): low nibbles of qs[32c..32c+31] are elements
 // 64c..64c+31, high nibbles 64c+32..64c+63.

@@ -23,8 +23,8 @@ struct MatShape {
 TEST(BatchInvariance, MatmulRowEqualsAloneBitwise) {
   // 101 rows: weight-row tails of every kernel; 288 cols: 9 blocks.
   const MatShape shapes[] = {{96, 256}, {101, 288}};
-  const DType types[] = {DType::F32,   DType::F16,   DType::BF16,
-                         DType::Q4G32, DType::Q8G32, DType::Q8G16};
+  const DType types[] = {DType::F32,   DType::F16,   DType::BF16, DType::Q4G32,
+                         DType::Q8G32, DType::Q8G16, DType::MXFP4};
   for (int threads : {1, 2})
     for (bool int8 : {false, true}) {
       auto cpu = make_cpu_backend(threads, int8);
@@ -64,7 +64,7 @@ TEST(BatchInvariance, QuantizedScalarEqualsAvx2Bitwise) {
       cpu::quant_kernel() != cpu::QuantKernel::Avx2)
     GTEST_SKIP() << "no AVX2";
   for (bool int8 : {false, true})
-    for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
+    for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4}) {
       auto cpu = make_cpu_backend(2, int8);
       const Weight w = random_weight(t, 77, 576, 5);
       for (int64_t n : {1, 5, 19}) {

@@ -166,9 +166,9 @@ TEST(Matmul, Int8ActivationsQ8ExtremeCodes) {
     }
 }
 
-// Every shape, quantized dtype, activation mode (int8 mode: Q8G16 stays on int16 activations)
-// and thread count: the products with a kernel path on (as the CPU has it) and with that path
-// off are equal bit for bit. Seeds: weight w_seed + rows + cols, x x_seed + n.
+// Every shape, quantized dtype, activation mode (int8 mode: Q8G16 and MXFP4 stay on int16
+// activations) and thread count: the products with a kernel path on (as the CPU has it) and
+// with that path off are equal bit for bit. Seeds: weight w_seed + rows + cols, x x_seed + n.
 template <size_t N>
 void expect_switch_keeps_bits(const Shape (&shapes)[N], bool cpu::QuantPaths::*path,
                               uint32_t w_seed, uint32_t x_seed) {
@@ -178,7 +178,7 @@ void expect_switch_keeps_bits(const Shape (&shapes)[N], bool cpu::QuantPaths::*p
     for (int threads : {1, 2}) {
       auto cpu = make_cpu_backend(threads, int8);
       auto cpu_without = cpu::make_cpu_backend(threads, int8, without);
-      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
+      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4})
         for (const Shape& s : shapes) {
           const Weight w = random_weight(t, s.rows, s.cols, w_seed + s.rows + s.cols);
           const auto x = randn(s.n * s.cols, x_seed + s.n);
@@ -226,7 +226,7 @@ TEST(Matmul, ManyEqualsSeparateProductsBitwise) {
   for (bool int8 : {false, true})
     for (int threads : {1, 2}) {
       auto cpu = make_cpu_backend(threads, int8);
-      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::F16})
+      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4, DType::F16})
         for (int64_t n : {1, 3, 8, 16, 21, 64}) {
           const int64_t cols = 576;
           const Weight wq = random_weight(t, 576, cols, 1), wk = random_weight(t, 192, cols, 2);

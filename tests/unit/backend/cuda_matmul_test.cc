@@ -47,7 +47,7 @@ TEST_F(CudaOps, QuantizedGemmMatchesTheDequantizedPath) {
   };
   const Shape shapes[] = {{9, 128, 64},    {16, 200, 4096}, {31, 1000, 1024},
                           {64, 384, 2048}, {100, 136, 576}, {513, 256, 512}};
-  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
+  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4}) {
     for (const Shape& s : shapes) {
       const Weight w = random_weight(t, s.rows, s.cols, 90 + s.n);
       const auto x = randn(s.n * s.cols, 91 + s.rows);
@@ -98,7 +98,7 @@ TEST_F(CudaOps, MatmulManyEqualsSeparateMatmuls) {
 
 TEST_F(CudaOps, BatchInvariantMatmulGivesEachRowTheSameBits) {
   ASSERT_TRUE(gpu_->set_batch_invariant(true));
-  for (DType t : {DType::BF16, DType::Q4G32, DType::Q8G16}) {
+  for (DType t : {DType::BF16, DType::Q4G32, DType::Q8G16, DType::MXFP4}) {
     const Weight w = gpu_->place(random_weight(t, 96, 512, 5));
     const int64_t n = 37;
     const auto x = randn(n * 512, 6);
@@ -120,7 +120,7 @@ TEST_F(CudaOps, BatchInvariantMatmulGivesEachRowTheSameBits) {
 // Norms and residual adds fold into the weight-streaming products (n <= 8) of every format the
 // op table's folded_norms cases run; larger batches take the GEMMs and separate norms.
 TEST_F(CudaOps, FoldsNormsUpToEightRows) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G16})
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G16, DType::MXFP4})
     for (int64_t n : {1, 2, 3, 8})
       EXPECT_TRUE(gpu_->folds_norms(n, random_weight(t, 260, 1024, 21)))
           << dtype_name(t) << " n=" << n;

@@ -62,8 +62,8 @@ TEST_F(CudaOps, StagedWeightLoadsGiveTheSameBitsAsRegisterLoads) {
         EXPECT_EQ(down(y_staged, n * rows), from(*regs, y_regs, n * rows)) << where << " normed";
         float* acc_staged = up(res);
         float* acc_regs = up(res);
-        gpu_->matmul_add(dx, n, staged_w, acc_staged, poisoned(n * rows));
-        regs->matmul_add(dx, n, regs_w, acc_regs, poisoned(n * rows));
+        gpu_->matmul_add(dx, n, staged_w, nullptr, acc_staged, poisoned(n * rows));
+        regs->matmul_add(dx, n, regs_w, nullptr, acc_regs, poisoned(n * rows));
         EXPECT_EQ(down(acc_staged, n * rows), from(*regs, acc_regs, n * rows)) << where << " add";
       }
     }

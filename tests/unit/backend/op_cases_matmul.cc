@@ -15,7 +15,7 @@ struct Shape {
 };
 
 const DType kFloatTypes[] = {DType::F32, DType::F16, DType::BF16};
-const DType kQuantTypes[] = {DType::Q4G32, DType::Q8G32, DType::Q8G16};
+const DType kQuantTypes[] = {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4};
 
 // CPU: f32 math (fp32 summation order only); quantized weights take int16 activations, whose
 // rounding (at most max|x|/65534 per element) stays < 1e-4 of the float reference.
@@ -75,8 +75,8 @@ OpCase matmul_case(DType t, const Shape& s, uint32_t w_seed, uint32_t x_seed) {
 }
 
 void add_matmul_cases(std::vector<OpCase>& cases) {
-  const DType every_type[] = {DType::F32,   DType::F16,   DType::BF16,
-                              DType::Q4G32, DType::Q8G32, DType::Q8G16};
+  const DType every_type[] = {DType::F32,   DType::F16,   DType::BF16, DType::Q4G32,
+                              DType::Q8G32, DType::Q8G16, DType::MXFP4};
   // Every dtype: weight-streaming (n <= 8) and batched shapes.
   for (DType t : every_type)
     for (const Shape& s :
@@ -115,7 +115,8 @@ void add_matmul_many_cases(std::vector<OpCase>& cases) {
   const int64_t cols = 512, rows[] = {96, 24, 37};
   const std::vector<std::vector<DType>> sets = {{DType::Q4G32, DType::Q4G32, DType::Q4G32},
                                                 {DType::BF16, DType::BF16},
-                                                {DType::Q4G32, DType::Q8G16, DType::Q4G32}};
+                                                {DType::Q4G32, DType::Q8G16, DType::Q4G32},
+                                                {DType::MXFP4, DType::MXFP4, DType::Q8G32}};
   for (int64_t n : {1, 5, 8, 40})
     for (size_t set = 0; set < sets.size(); ++set) {
       const auto dts = sets[set];
@@ -127,7 +128,9 @@ void add_matmul_many_cases(std::vector<OpCase>& cases) {
         std::vector<Backend::Product> ps;
         for (size_t i = 0; i < dts.size(); ++i)
           ws.push_back(b.backend().place(random_weight(dts[i], rows[i], cols, 60 + i)));
-        for (size_t i = 0; i < dts.size(); ++i) ps.push_back({&ws[i], b.poisoned(n * rows[i])});
+        for (size_t i = 0; i < dts.size(); ++i)  // the second product adds a bias
+          ps.push_back(
+              {&ws[i], b.poisoned(n * rows[i]), i == 1 ? b.up(randn(rows[i], 70)) : nullptr});
         b.backend().matmul_many(b.up(randn(n * cols, 50 + n)), n, ps.data(),
                                 static_cast<int>(ps.size()));
         Outputs out;
@@ -139,7 +142,7 @@ void add_matmul_many_cases(std::vector<OpCase>& cases) {
 }
 
 // matmul_many_normed, matmul_add and matmul_add_gated against the ops they stand for (norm,
-// silu, products, add; the reference backend runs Backend's plain paths), at the batch sizes
+// silu, products, bias, add; the reference backend runs Backend's plain paths), at the batch sizes
 // the CUDA backend folds them at, two products sharing one launch (or, of two quantized dtypes,
 // one quantization of the activations: tb).
 OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t rows_b,
@@ -165,12 +168,13 @@ OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t row
     float* dx = b.up(x);
     float* ya = b.poisoned(n * rows_a);
     float* yb = b.poisoned(n * rows_b);
-    const Backend::Product ps[] = {{&wa, ya}, {&wb, yb}};
+    const float* bias = b.up(randn(rows_a, 27));  // a's products add a bias (in the store)
+    const Backend::Product ps[] = {{&wa, ya, bias}, {&wb, yb}};
     be.matmul_many_normed(dx, n, b.up(randn(cols, 24)), 1e-5f, b.poisoned(n * cols), ps, 2);
     Outputs out = {b.down(ya, n * rows_a), b.down(yb, n * rows_b), b.down(dx, n * cols)};
     const auto res = randn(n * rows_a, 25);
     float* y = b.up(res);
-    be.matmul_add(dx, n, wa, y, b.poisoned(n * rows_a));
+    be.matmul_add(dx, n, wa, bias, y, b.poisoned(n * rows_a));
     out.push_back(b.down(y, n * rows_a));
     y = b.up(res);
     be.matmul_add_gated(b.up(x), b.up(randn(n * cols, 26)), n, wa, y, b.poisoned(n * rows_a));
@@ -183,7 +187,7 @@ OpCase folded_case(DType t, int64_t n, int64_t cols, int64_t rows_a, int64_t row
 void add_folded_cases(std::vector<OpCase>& cases) {
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G16})
     for (int64_t n : {1, 2, 3, 8}) cases.push_back(folded_case(t, n, 1024, 260, 67));
-  for (DType t : {DType::F16, DType::Q4G32, DType::Q8G32, DType::Q8G16})  // gpt-oss's width
+  for (DType t : {DType::F16, DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4})  // gpt-oss
     for (int64_t n : {2, 3, 4}) cases.push_back(folded_case(t, n, 2880, 640, 64));
   cases.push_back(folded_case(DType::F32, 3, 96, 40, 24));
   for (int64_t n : {1, 3})  // Qwen3's q/k in Q4_K beside v in Q6_K
@@ -191,7 +195,8 @@ void add_folded_cases(std::vector<OpCase>& cases) {
 }
 
 void add_embedding_cases(std::vector<OpCase>& cases) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G32, DType::Q8G16}) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G32, DType::Q8G16,
+                  DType::MXFP4}) {
     OpCase c{"embedding",
              case_name(dtype_name(t), "_50x96"),
              nullptr,

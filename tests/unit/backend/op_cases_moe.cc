@@ -158,7 +158,8 @@ std::vector<OpCase> moe_cases() {
     for (int64_t n : {1, 3, 37})
       for (bool renorm : {false, true}) cases.push_back(route_case(n, 16, 4, mode, renorm));
   cases.push_back(route_case(5, 128, 8, MoeRouting::kSoftmaxTopK, true));
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G32, DType::Q8G16})
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G32, DType::Q8G16,
+                  DType::MXFP4})
     for (int64_t n : {1, 2, 33})
       for (bool per_slot : {false, true})
         cases.push_back(experts_case(t, n, 2, 5, 48, 256, per_slot));
@@ -167,7 +168,7 @@ std::vector<OpCase> moe_cases() {
   // Fewer slots than experts, 4 experts used: CUDA's weight-streaming kernel grouped by 8, in
   // chunks (about 10 slots per expert used).
   cases.push_back(experts_case(DType::Q4G32, 20, 2, 64, 64, 512, false, 4));
-  for (DType t : {DType::Q4G32, DType::Q8G32, DType::F16})
+  for (DType t : {DType::Q4G32, DType::Q8G32, DType::F16, DType::MXFP4})
     for (int64_t n : {1, 9, 100})  // 9 and 100: the expert GEMM on CUDA
       for (bool bias : {false, true}) {
         cases.push_back(experts_many_case(t, n, 4, 8, bias));
@@ -176,7 +177,7 @@ std::vector<OpCase> moe_cases() {
       }
   // CUDA's expert GEMM tiles: 10, 24 and 100 slots per expert (16-, 32- and 64-slot chunks, the
   // last several per expert), 200 rows (a partial second row block), two products a launch.
-  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16})
+  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4})
     for (int64_t n : {20, 48, 200}) {
       cases.push_back(experts_many_case(t, n, 4, 8, n != 48, 200, 320));
       cases.push_back(experts_glu_case(t, n, 4, 8, n == 48, n != 20, 200, 320));

@@ -35,7 +35,7 @@ inline double rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 // Random weight of any dtype with plausible scales: codes uniform, scale in [0.002, 0.02],
-// offset in [-0.05, 0.05] (0 for the symmetric 8-bit types).
+// offset in [-0.05, 0.05] (0 for the symmetric 8-bit types); MXFP4 codes uniform.
 inline Weight random_weight(DType t, int64_t rows, int64_t cols, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> scale(0.002f, 0.02f), offset(-0.05f, 0.05f);
@@ -84,6 +84,14 @@ inline Weight random_weight(DType t, int64_t rows, int64_t cols, uint32_t seed) 
           b[i].offset[g] = f32_to_f16(offset(rng) * 0.1f);
         }
         for (auto& c : b[i].codes) c = static_cast<int8_t>(code8(rng));
+      }
+      break;
+    }
+    case DType::MXFP4: {  // scales 2^-9 .. 2^-5 (x 12 at most): gpt-oss's range
+      auto* b = reinterpret_cast<BlockMxfp4*>(bytes.data());
+      for (int64_t i = 0; i < nb; ++i) {
+        b[i].e = static_cast<uint8_t>(119 + byte(rng) % 5);
+        for (auto& c : b[i].codes) c = static_cast<uint8_t>(byte(rng));
       }
       break;
     }

@@ -190,7 +190,7 @@ inline const TypeCase kGgufCases[] = {
     {GgufType::Q4_K, 256, sizeof(ggml::BlockQ4_K), ref_q4_k, DType::Q4G32},
     {GgufType::Q5_K, 256, sizeof(ggml::BlockQ5_K), ref_q5_k, DType::Q8G32},
     {GgufType::Q6_K, 256, sizeof(ggml::BlockQ6_K), ref_q6_k, DType::Q8G16},
-    {GgufType::MXFP4, 32, sizeof(ggml::BlockMxfp4), ref_mxfp4, DType::Q8G32},
+    {GgufType::MXFP4, 32, sizeof(ggml::BlockMxfp4), ref_mxfp4, DType::MXFP4},
 };
 
 // Dequantizes all rows of w and checks them against ref within the half rounding of terms.

@@ -48,8 +48,8 @@ std::vector<uint8_t> random_blocks(const TypeCase& c, int64_t nblocks, std::mt19
       case GgufType::Q6_K:
         set_half(p + 208, scale(rng) / 64);
         break;
-      case GgufType::MXFP4:  // scales 2^-24 .. 2^18 x 2: the whole exactly imported range
-        p[0] = static_cast<uint8_t>(104 + byte(rng) % 43);
+      case GgufType::MXFP4:  // scales 2^-125 .. 2^16: the whole range read exactly
+        p[0] = static_cast<uint8_t>(2 + byte(rng) % 142);
         break;
       default:
         break;
@@ -85,8 +85,8 @@ TEST(ImportGguf, QuantizedTypesMatchSpecDequantization) {
     EXPECT_EQ(w->dtype, c.expect) << gguf_type_name(c.type);
     EXPECT_EQ(w->rows, rows);
     EXPECT_EQ(w->cols, cols);
-    if (c.type == GgufType::Q4_1) {
-      EXPECT_EQ(w->data, data.data()) << "Q4_1 maps without copying";
+    if (c.type == GgufType::Q4_1 || c.type == GgufType::MXFP4) {
+      EXPECT_EQ(w->data, data.data()) << "maps without copying";
     }
     expect_matches(*w, ref, gguf_type_name(c.type));
   }
@@ -134,8 +134,8 @@ TEST(ImportGguf, RejectsBadTensors) {
   EXPECT_FALSE(import_gguf_tensor(info, 1, 256).ok());
 }
 
-// MXFP4: a NaN scale (255) is corrupted data and one past 2^19 is refused, naming the block;
-// scales below 2^-24 x 2 round their (tiny) weights to multiples of 2^-24.
+// MXFP4: a NaN scale (255) is corrupted data and one past 2^16 is refused, naming the block;
+// scales under 2^-126 (e < 2) read as 0.
 TEST(ImportGguf, Mxfp4Scales) {
   std::vector<uint8_t> data(2 * sizeof(ggml::BlockMxfp4), 0x77);  // codes 7: 6.0 x scale
   data[0] = 127;
@@ -143,17 +143,23 @@ TEST(ImportGguf, Mxfp4Scales) {
   auto r = import_gguf_tensor(tensor_info(GgufType::MXFP4, 1, 64, data), 1, 64);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("block 1 has a NaN scale"), std::string::npos) << r.error();
-  data[sizeof(ggml::BlockMxfp4)] = 127 + 20;
+  data[sizeof(ggml::BlockMxfp4)] = 127 + 17;
   r = import_gguf_tensor(tensor_info(GgufType::MXFP4, 1, 64, data), 1, 64);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().find("at most 2^19"), std::string::npos) << r.error();
-  data[sizeof(ggml::BlockMxfp4)] = 127 - 27;  // 6 x 2^-27 -> 2^-24 x round(0.75) = 2^-24
-  r = import_gguf_tensor(tensor_info(GgufType::MXFP4, 1, 64, data), 1, 64);
-  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_NE(r.error().find("at most 2^16"), std::string::npos) << r.error();
   std::vector<float> row(64);
-  dequantize_row(*r, 0, row.data());
-  EXPECT_EQ(row[0], 6.0f);
-  EXPECT_EQ(row[32], std::ldexp(1.0f, -24));
+  for (const auto& [e, want] : {std::pair<int, float>{127 + 16, 6.0f * 65536.0f},
+                                {100, std::ldexp(6.0f, -27)},
+                                {2, std::ldexp(6.0f, -125)},
+                                {1, 0.0f},
+                                {0, 0.0f}}) {
+    data[sizeof(ggml::BlockMxfp4)] = static_cast<uint8_t>(e);
+    r = import_gguf_tensor(tensor_info(GgufType::MXFP4, 1, 64, data), 1, 64);
+    ASSERT_TRUE(r.ok()) << r.error();
+    dequantize_row(*r, 0, row.data());
+    EXPECT_EQ(row[0], 6.0f);
+    EXPECT_EQ(row[32], want) << "e = " << e;
+  }
 }
 
 // ---- MLX

@@ -106,6 +106,36 @@ struct IntQ4G32 {
   }
 };
 
+// MXFP4: Q4G32's nibbles through the E2M1 table (dequant.cuh's mxfp4_word), one power-of-two
+// scale, no offset. Its 1-byte headers take no cp.async: the staged walk is not used for it.
+struct IntMxfp4 {
+  static constexpr int kCodeBytes = 16, kHeaderBytes = 1;
+  static constexpr int kResidentBlocks = 1;
+  struct Unit {
+    uint32_t e;  // the exponent byte
+    uint4 c;     // byte i: element i (low nibble), element 16 + i (high nibble)
+  };
+  __device__ static Unit at(const uint8_t* codes, const uint8_t* headers, int64_t i) {
+    return Unit{headers[i], reinterpret_cast<const uint4*>(codes)[i]};
+  }
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    return Unit{__ldg(p.headers + i), __ldg(reinterpret_cast<const uint4*>(p.codes) + i)};
+  }
+  __device__ static float dot(const Unit& b, const Act32& a, const ActBlock& ab) {
+    const uint32_t c[4] = {b.c.x, b.c.y, b.c.z, b.c.w};
+    int isum = 0;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      uint32_t lo, hi;
+      mxfp4_word(c[k], lo, hi);
+      isum = dot4(a, k, lo, isum);
+      isum = dot4(a, 4 + k, hi, isum);
+    }
+    return mxfp4_scale_dev(b.e) * ab.d * static_cast<float>(isum);
+  }
+};
+
 // A block of 32 signed byte codes (word k: elements 4k .. 4k+3) and its header H.
 template <class H>
 struct Int8Unit {

@@ -24,10 +24,42 @@ __device__ __forceinline__ float bf16_bits(uint16_t h) {
 // quant_blocks.h, so the size is unchanged; the codes load as aligned 16-byte vectors.
 // Float weights stay row-major.
 __host__ __device__ constexpr int64_t code_bytes(DType t) {
-  return t == DType::Q4G32 ? 16 : 32;  // Q8G32, Q8G16: 32 codes of a byte
+  return t == DType::Q4G32 || t == DType::MXFP4 ? 16 : 32;  // Q8G32, Q8G16: 32 codes of a byte
 }
 __host__ __device__ constexpr int64_t header_bytes(DType t) {
-  return t == DType::Q8G16 ? 8 : 4;  // two (scale, offset) pairs / one
+  // two (scale, offset) pairs / one / MXFP4's exponent byte
+  return t == DType::Q8G16 ? 8 : t == DType::MXFP4 ? 1 : 4;
+}
+
+// MXFP4's scale 2^(e - 128) (0 for e < 2), as quant_blocks.h's mxfp4_scale.
+__device__ __forceinline__ float mxfp4_scale_dev(uint32_t e) {
+  return __uint_as_float(e >= 2 ? (e - 1) << 23 : 0u);
+}
+
+__device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t sel) {
+  uint32_t d;
+  asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(sel));
+  return d;
+}
+
+// The low 16 bits of s as four MXFP4 nibbles (nibble k = bits 4k..4k+3) -> byte k the signed
+// code kMxfp4Codes[nibble k]: magnitude and negation tables by the low 3 bits, picked by a
+// mask whose byte k replicates the nibble's sign bit (prmt's sign mode, selectors 8-15).
+__device__ __forceinline__ uint32_t mxfp4_lookup4(uint32_t s) {
+  const uint32_t idx = s & 0x7777u;
+  const uint32_t pos = prmt(0x03020100u, 0x0C080604u, idx);  // 0 1 2 3 | 4 6 8 12
+  const uint32_t neg = prmt(0xFDFEFF00u, 0xF4F8FAFCu, idx);  // 0 -1 -2 -3 | -4 -6 -8 -12
+  // s << 4: nibble 0's sign at bit 7, nibble 2's at bit 15; s: nibbles 1, 3 at bits 7, 15.
+  const uint32_t mask = prmt(s << 4, s, 0xD9C8u);
+  return (pos & ~mask) | (neg & mask);
+}
+
+// A word of MXFP4 codes (byte i: element i low nibble, element 16 + i high nibble) -> lo: the
+// four low-nibble codes as signed bytes, hi: the four high-nibble ones.
+__device__ __forceinline__ void mxfp4_word(uint32_t w, uint32_t& lo, uint32_t& hi) {
+  const uint32_t a = mxfp4_lookup4(w), b = mxfp4_lookup4(w >> 16);  // lo0 hi0 lo1 hi1 | 2, 3
+  lo = __byte_perm(a, b, 0x6420u);
+  hi = __byte_perm(a, b, 0x7531u);
 }
 
 // A weight's parts: unit i = row * units + u (a unit: a quantized block, or 8 float elements).
@@ -60,6 +92,11 @@ __device__ __forceinline__ float weight_element(DType t, const Planes& p, int64_
   const int64_t i = r * (cols / 32) + j / 32;  // the block
   const int e = static_cast<int>(j % 32);
   const uint8_t* codes = p.codes + i * code_bytes(t);
+  if (t == DType::MXFP4) {
+    const int code = e < 16 ? (codes[e] & 15) : (codes[e - 16] >> 4);
+    const int8_t v = static_cast<int8_t>(mxfp4_lookup4(static_cast<uint32_t>(code)) & 0xffu);
+    return mxfp4_scale_dev(p.headers[i]) * static_cast<float>(v);
+  }
   const uint16_t* head = reinterpret_cast<const uint16_t*>(p.headers + i * header_bytes(t));
   if (t == DType::Q4G32) {
     const int code = e < 16 ? (codes[e] & 15) : (codes[e - 16] >> 4);

@@ -98,7 +98,8 @@ void sample_rows(const float* x, int64_t vocab, const DeviceRowSampling* specs, 
 constexpr int kMaxRowsProducts = 3;
 struct RowsProduct {
   const Weight* w;
-  float* y;  // [n, w->rows]
+  float* y;                     // [n, w->rows]
+  const float* bias = nullptr;  // [w->rows] added in the store (after the sum), or none
 };
 // How the products read x and write y: norm: x's rows are RMS-normed with this weight first,
 // folded into the products (x unchanged); up: the products take silu(x) * up (x the gate);
@@ -126,7 +127,7 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
                        cudaStream_t s, const RowsMode& mode = {});
 // Whole weight -> f16 [rows, cols] (quantized and float types), for tensor-core GEMMs.
 void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
-// Quantized weights (Q4G32, Q8G32, Q8G16; cols a multiple of 64) x f16 activations on tensor
+// Quantized weights (any of the family; cols a multiple of 64) x f16 activations on tensor
 // cores, dequantized in registers (kernels_qgemm.cu): ps[i].y[n, rows] = x[n, cols] . w^T, f32
 // sums, for up to kMaxRowsProducts weights of one dtype and column count (one launch, its K
 // splits planned for all their blocks). Each output's sums depend on n and the launch's

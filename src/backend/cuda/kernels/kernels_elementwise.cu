@@ -33,6 +33,15 @@ __global__ void to_planar_kernel(const uint8_t* blocks, int64_t count, int64_t b
                                  int64_t head_bytes, uint8_t* out) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= count) return;
+  if (head_bytes == 1) {  // MXFP4: 17-byte blocks, read by bytes
+    const uint8_t* b = blocks + i * block_bytes;
+    uint32_t w[4];
+    for (int k = 0; k < 4; ++k)
+      w[k] = b[1 + 4 * k] | b[2 + 4 * k] << 8 | b[3 + 4 * k] << 16 | uint32_t{b[4 + 4 * k]} << 24;
+    reinterpret_cast<uint4*>(out)[i] = make_uint4(w[0], w[1], w[2], w[3]);
+    out[count * 16 + i] = b[0];
+    return;
+  }
   const uint32_t* src = reinterpret_cast<const uint32_t*>(blocks + i * block_bytes);
   uint32_t* codes = reinterpret_cast<uint32_t*>(out + i * (block_bytes - head_bytes));
   uint32_t* head =

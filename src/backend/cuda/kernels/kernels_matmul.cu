@@ -107,6 +107,31 @@ struct FmtQ8G16 {
   }
 };
 
+struct FmtMxfp4 {
+  static constexpr int kElems = 32;
+  struct Unit {
+    uint32_t e;
+    uint4 c;
+  };
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    return Unit{__ldg(p.headers + i), __ldg(reinterpret_cast<const uint4*>(p.codes) + i)};
+  }
+  // As FmtQ4G32's subs: 0/1 low nibbles of bytes 0-7 / 8-15, 2/3 their high nibbles.
+  __device__ static void chunk(const Unit& b, int sub, float w[8]) {
+    const float scale = mxfp4_scale_dev(b.e);
+    uint32_t lo0, hi0, lo1, hi1;
+    mxfp4_word((sub & 1) ? b.c.z : b.c.x, lo0, hi0);
+    mxfp4_word((sub & 1) ? b.c.w : b.c.y, lo1, hi1);
+    const uint32_t w0 = sub >= 2 ? hi0 : lo0, w1 = sub >= 2 ? hi1 : lo1;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      w[e] = scale * sbyte(w0, e);
+      w[e + 4] = scale * sbyte(w1, e);
+    }
+  }
+};
+
 // 8 consecutive 16-bit floats (one 16-byte load); Bf selects bf16 over f16.
 template <bool Bf>
 struct Fmt16 {
@@ -234,7 +259,8 @@ __global__ __launch_bounds__(kMaxSplit * 32,
     }
     scale = inv_row;  // read after store_row_sums' barrier
   }
-  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, scale, mode.accumulate);
+  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, scale, mode.accumulate,
+                     seg.bias);
 }
 
 // Any dtype and shape (cols not a multiple of 8): one warp per (row, column).
@@ -392,6 +418,8 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s) {
         return launch_dequantize<FmtQ8G32>(w, h, s);
       case DType::Q8G16:
         return launch_dequantize<FmtQ8G16>(w, h, s);
+      case DType::MXFP4:
+        return launch_dequantize<FmtMxfp4>(w, h, s);
       case DType::BF16:
         return launch_dequantize<Fmt16<true>>(w, h, s);
       default:

@@ -79,7 +79,7 @@ __global__ __launch_bounds__(
     walk_units_staged<F>(seg.w, seg.r0, nr, units, staged, stages, body);
   else
     walk_units<F>(seg.w, seg.r0, nr, units, body);
-  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, nullptr, accumulate);
+  store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, nullptr, accumulate, seg.bias);
 }
 
 template <class F, int NC>
@@ -91,10 +91,10 @@ void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct*
                   static_cast<unsigned>((n + NC - 1) / NC));
   const int threads = split_warps(segs.w[0].units) * 32;
   const int stages = stages_for(segs.w[0].units, threads, mode.max_stages);
-  if (stages == 0)
+  if (stages == 0 || F::kHeaderBytes < 4)  // headers of a byte cannot go by cp.async
     return launch_pdl(matmul_act16_kernel<F, NC, false>, grid, dim3(threads), s, xq, xb, n, segs,
                       mode.accumulate, 0);
-  constexpr auto kernel = matmul_act16_kernel<F, NC, true>;
+  constexpr auto kernel = matmul_act16_kernel<F, NC, F::kHeaderBytes >= 4>;
   allow_staged_smem<kernel>(stage_bytes<F>(kMaxSplit * 32) * kMaxRowsStages);
   launch_pdl_smem(kernel, grid, dim3(threads), stages * stage_bytes<F>(threads), s, xq, xb, n, segs,
                   mode.accumulate, stages);
@@ -146,6 +146,9 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
         break;
       case DType::Q8G16:
         launch_any_n<IntQ8G16>(xq, xb, n, ps + i, j - i, mode, s);
+        break;
+      case DType::MXFP4:
+        launch_any_n<IntMxfp4>(xq, xb, n, ps + i, j - i, mode, s);
         break;
       default:
         SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");

@@ -212,7 +212,7 @@ size_t align16(size_t b) {
 }  // namespace
 
 bool experts_supported(DType t) {
-  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16;
+  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16 || t == DType::MXFP4;
 }
 
 void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
@@ -257,7 +257,7 @@ void matmul_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64
         "expert products in one launch share their shape");
     all.p[i] = ps[i];
   }
-  SLUICE_ASSERT(experts_supported(w.dtype), "expert kernels take Q4G32, Q8G32 and Q8G16");
+  SLUICE_ASSERT(experts_supported(w.dtype), "expert kernels take the quantized family");
   SLUICE_ASSERT(w.count <= kMaxGroupedExperts, "too many experts for the grouping kernel");
   const int64_t slots = n * k;
   if (slots <= 0 || w.rows <= 0) return;
@@ -284,6 +284,8 @@ void matmul_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64
       return launch_experts_nc<IntQ4G32>(nc, a, all, count, src, blocks_y, s);
     case DType::Q8G32:
       return launch_experts_nc<IntQ8G32>(nc, a, all, count, src, blocks_y, s);
+    case DType::MXFP4:
+      return launch_experts_nc<IntMxfp4>(nc, a, all, count, src, blocks_y, s);
     default:
       return launch_experts_nc<IntQ8G16>(nc, a, all, count, src, blocks_y, s);
   }

@@ -282,8 +282,10 @@ void launch_products(const uint16_t* x, int64_t n, const RowsProduct* ps, int co
       return launch_any_bn<DType::Q8G32>(a, splits, o, s);
     case DType::Q8G16:
       return launch_any_bn<DType::Q8G16>(a, splits, o, s);
+    case DType::MXFP4:
+      return launch_any_bn<DType::MXFP4>(a, splits, o, s);
     default:
-      SLUICE_ASSERT(false, "qgemm takes Q4G32, Q8G32 or Q8G16 weights");
+      SLUICE_ASSERT(false, "qgemm takes quantized weights");
   }
 }
 
@@ -298,8 +300,7 @@ bool qgemm_wgmma_available() {
 }
 
 bool qgemm_supported(const Weight& w) {
-  const bool q = w.dtype == DType::Q4G32 || w.dtype == DType::Q8G32 || w.dtype == DType::Q8G16;
-  return q && w.cols % kStageCols == 0 && w.cols > 0;
+  return is_quantized(w.dtype) && w.cols % kStageCols == 0 && w.cols > 0;
 }
 
 size_t qgemm_scratch_bytes(int64_t n, const Weight& w, const QgemmOptions& o) {

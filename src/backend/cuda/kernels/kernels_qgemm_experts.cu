@@ -145,7 +145,7 @@ void qgemm_experts(const float* x, bool x_per_slot, const float* up, const Glu& 
                    const QgemmOptions& o, cudaStream_t s) {
   SLUICE_ASSERT(count >= 1 && count <= kMaxExpertProducts, "1 or 2 expert products per launch");
   const ExpertWeights& w = ps[0].w;
-  SLUICE_ASSERT(qgemm_experts_supported(w), "the expert GEMM takes Q4G32, Q8G32, Q8G16 experts");
+  SLUICE_ASSERT(qgemm_experts_supported(w), "the expert GEMM takes quantized experts");
   const int64_t slots = n * k;
   if (slots <= 0 || w.rows <= 0) return;
   const int bn = qgemm_experts_tile(slots, w.count);
@@ -184,6 +184,8 @@ void qgemm_experts(const float* x, bool x_per_slot, const float* up, const Glu& 
       return launch_any_bn<DType::Q4G32>(bn, a, et, chunks, wg, s);
     case DType::Q8G32:
       return launch_any_bn<DType::Q8G32>(bn, a, et, chunks, wg, s);
+    case DType::MXFP4:
+      return launch_any_bn<DType::MXFP4>(bn, a, et, chunks, wg, s);
     default:
       return launch_any_bn<DType::Q8G16>(bn, a, et, chunks, wg, s);
   }

@@ -36,14 +36,23 @@ constexpr int kThreads = kBM / (16 * kWarpTiles) * 32;
 constexpr int kStageCols = 64;  // two quantized units
 constexpr int kStages = 4;      // shared-memory stage slots
 
-// Per format: 16-byte code pieces per unit, 32-bit header words per unit.
+// Per format: 16-byte code pieces per unit, 32-bit header words per unit. MXFP4's two exponent
+// bytes of a stage (units 2k, 2k + 1 of a row: an even byte index, as cols % 64 == 0) lie in
+// one aligned word, which the stage copies whole: its bytes 0-1 or 2-3 (mxfp4_half).
 template <DType T>
 struct QLayout {
-  static constexpr int kPieces = T == DType::Q4G32 ? 1 : 2;
+  static constexpr bool kMx = T == DType::MXFP4;
+  static constexpr int kPieces = T == DType::Q4G32 || kMx ? 1 : 2;
   static constexpr int kHeaderWords = T == DType::Q8G16 ? 2 : 1;
-  static constexpr int kPlanes = kPieces * 2;         // per stage
-  static constexpr int kRowWords = kHeaderWords * 2;  // header words of a row per stage
+  static constexpr int kPlanes = kPieces * 2;                   // per stage
+  static constexpr int kRowWords = kMx ? 1 : kHeaderWords * 2;  // header words of a row per stage
 };
+
+// Which half of the copied word holds MXFP4 exponents of stage k for weight row r (the
+// segment's rows of `units` units): unit index r * units + 2k, in 16-bit halves, mod 2.
+__device__ __forceinline__ int mxfp4_half(int64_t r, int64_t units, int64_t k) {
+  return static_cast<int>(((r * units) / 2 + k) & 1);
+}
 
 template <DType T, int BN>
 struct QgemmSmem {
@@ -85,8 +94,11 @@ __device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs
   for (int row = tid; row < kBM; row += kThreads) {
     const int64_t r = seg.r0 + row;
     const bool ok = r < seg.rows;
-    const uint8_t* src = seg.w.headers + ((ok ? r : 0) * seg.w.units + u0) * kHeaderBytes;
-    if constexpr (L::kRowWords == 2)
+    const int64_t unit = (ok ? r : 0) * seg.w.units + u0;
+    const uint8_t* src = seg.w.headers + (L::kMx ? unit / 4 * 4 : unit * kHeaderBytes);
+    if constexpr (L::kMx)
+      cp_async4(&sm.headers[s][row][0], src);
+    else if constexpr (L::kRowWords == 2)
       cp_async8(&sm.headers[s][row][0], src, ok ? 8 : 0);
     else
       cp_async16(&sm.headers[s][row][0], src, ok ? 16 : 0);
@@ -126,19 +138,48 @@ __device__ __forceinline__ int tile_row0(int warp, int mt) {
   return Wg ? mt * 64 + warp * 16 : (warp * kWarpTiles + mt) * 16;
 }
 
-// A fragments of k slices 0 (unit elements 0-15) and 1 (16-31) of unit uu for rows
-// (m + g, m + g + 8): a[0] row g cols 2t.., a[1] row g+8, a[2] row g cols 2t+8.., a[3] row g+8.
+// MXFP4 codes of bytes 2t, 2t+1 of a 16-byte piece -> (low nibbles, high nibbles): each the
+// two signed codes in the low bytes of two 16-bit lanes (as code_pair's).
+__device__ __forceinline__ void mxfp4_pairs(const uint4& piece, int word, int t, uint32_t& lo,
+                                            uint32_t& hi) {
+  const uint32_t* w = reinterpret_cast<const uint32_t*>(&piece);
+  const uint32_t v = mxfp4_lookup4(w[word + (t >> 1)] >> ((t & 1) * 16));  // lo, hi, lo, hi
+  lo = __byte_perm(v, 0u, 0x4240u);
+  hi = __byte_perm(v, 0u, 0x4341u);
+}
+
+// A fragments of k slices 0 (unit elements 0-15) and 1 (16-31) of unit uu of K stage k for
+// rows (m + g, m + g + 8) of the block at seg: a[0] row g cols 2t.., a[1] row g+8, a[2] row g
+// cols 2t+8.., a[3] row g+8.
 template <DType T, int BN>
 __device__ __forceinline__ void weight_fragments(const QgemmSmem<T, BN>& sm, int s, int uu, int m,
-                                                 int g, int t, uint32_t (&a0)[4],
-                                                 uint32_t (&a1)[4]) {
+                                                 int g, int t, const Segment& seg, int64_t k,
+                                                 uint32_t (&a0)[4], uint32_t (&a1)[4]) {
   using L = QLayout<T>;
   const int rows[2] = {m + g, m + g + 8};
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int row = rows[h];
-    const uint32_t* hw = &sm.headers[s][row][uu * L::kHeaderWords];
-    if constexpr (T == DType::Q4G32) {
+    const uint32_t* hw = &sm.headers[s][row][L::kMx ? 0 : uu * L::kHeaderWords];
+    if constexpr (L::kMx) {
+      // the exponent byte -> 2^(e - 128) as a half (e <= 143 at load; 0 below 2^-24)
+      const int half = mxfp4_half(seg.r0 + row, seg.w.units, k);
+      const uint32_t e = (hw[0] >> (16 * half + 8 * uu)) & 0xffu;
+      const uint16_t bits = e >= 114   ? static_cast<uint16_t>((e - 113) << 10)
+                            : e >= 104 ? static_cast<uint16_t>(1u << (e - 104))
+                                       : uint16_t{0};
+      const __half2 scale = __half2half2(__ushort_as_half(bits));
+      const __half2 zero = __float2half2_rn(0.0f), bias = __float2half2_rn(1152.0f);
+      const uint4& p = sm.codes[s][uu][row];
+      const uint32_t flip = 0x00800080u, magic = 0x64006400u;
+      uint32_t lo0, hi0, lo1, hi1;
+      mxfp4_pairs(p, 0, t, lo0, hi0);  // elements 2t, 2t+1 and 16 + 2t, 17 + 2t
+      mxfp4_pairs(p, 2, t, lo1, hi1);  // elements 8 + 2t, 9 + 2t and 24 + 2t, 25 + 2t
+      a0[h] = dequant2((lo0 ^ flip) | magic, bias, scale, zero);
+      a0[h + 2] = dequant2((lo1 ^ flip) | magic, bias, scale, zero);
+      a1[h] = dequant2((hi0 ^ flip) | magic, bias, scale, zero);
+      a1[h + 2] = dequant2((hi1 ^ flip) | magic, bias, scale, zero);
+    } else if constexpr (T == DType::Q4G32) {
       // element e < 16: low nibble of byte e; e >= 16: high nibble of byte e - 16
       const __half2 so = as_half2(hw[0]);
       const __half2 scale = __low2half2(so), offset = __high2half2(so);
@@ -198,7 +239,8 @@ __device__ __forceinline__ void mainloop_mma(QgemmSmem<T, BN>& sm, const QgemmAr
       uint32_t a0[MT][4], a1[MT][4];
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
-        weight_fragments<T, BN>(sm, s, uu, tile_row0<false>(warp, mt), g, t, a0[mt], a1[mt]);
+        weight_fragments<T, BN>(sm, s, uu, tile_row0<false>(warp, mt), g, t, seg, k0 + i, a0[mt],
+                                a1[mt]);
 #pragma unroll
       for (int nt = 0; nt < BN / 8; ++nt) {
         const int tok = nt * 8 + (lane & 7), piece = uu * 4 + (lane >> 3);
@@ -256,8 +298,8 @@ __device__ __forceinline__ void mainloop_wgmma(QgemmSmem<T, BN>& sm, const Qgemm
         for (int r = 0; r < 4; ++r) wgmma_hold(frag[uu][mt][0][r]), wgmma_hold(frag[uu][mt][1][r]);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
-        weight_fragments<T, BN>(sm, s, uu, tile_row0<true>(warp, mt), g, t, frag[uu][mt][0],
-                                frag[uu][mt][1]);
+        weight_fragments<T, BN>(sm, s, uu, tile_row0<true>(warp, mt), g, t, seg, k0 + i,
+                                frag[uu][mt][0], frag[uu][mt][1]);
       wgmma_fence();
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)

@@ -36,6 +36,7 @@ struct Segments {
   Planes w[kMaxRowsProducts];
   int64_t rows[kMaxRowsProducts] = {};
   float* y[kMaxRowsProducts] = {};
+  const float* bias[kMaxRowsProducts] = {};
   int64_t first_block[kMaxRowsProducts + 1] = {};  // [count] = total blocks
   int count = 0;
 };
@@ -53,16 +54,18 @@ inline Segments make_segments(const RowsProduct* ps, int count, int64_t unit_ele
     s.w[i] = planes(*ps[i].w, unit_elems);
     s.rows[i] = ps[i].w->rows;
     s.y[i] = ps[i].y;
+    s.bias[i] = ps[i].bias;
     s.first_block[i + 1] = s.first_block[i] + (s.rows[i] + rows_per_block - 1) / rows_per_block;
   }
   return s;
 }
 
-// Block b's weight: its planes, rows, output, and the first row of the block.
+// Block b's weight: its planes, rows, output, bias, and the first row of the block.
 struct Segment {
   Planes w;
   int64_t rows;
   float* y;
+  const float* bias;
   int64_t r0;
   int index;  // of the product in Segments
 };
@@ -70,7 +73,7 @@ __device__ __forceinline__ Segment segment_of(const Segments& s, int64_t b,
                                               int64_t rows_per_block) {
   int i = 0;
   while (i + 1 < s.count && b >= s.first_block[i + 1]) ++i;
-  return Segment{s.w[i], s.rows[i], s.y[i], (b - s.first_block[i]) * rows_per_block, i};
+  return Segment{s.w[i], s.rows[i], s.y[i], s.bias[i], (b - s.first_block[i]) * rows_per_block, i};
 }
 
 // Calls body(wu, u) for this thread's units u (warp * 32 + lane, + 32 * ks, ...) with wu[r] the
@@ -219,9 +222,10 @@ __device__ __forceinline__ void store_row_sums(float (&acc)[kRows][NC],
                                                float (&part)[kMaxSplit][kRows][NC], int nr, int nc,
                                                float* y, int64_t rows, int64_t r0, int64_t c0,
                                                const float* scale = nullptr,
-                                               bool accumulate = false) {
+                                               bool accumulate = false,
+                                               const float* bias = nullptr) {
   store_sums<NC>(
-      acc, part, nr, nc, y, rows, r0, [c0](int c) { return c0 + c; }, scale, accumulate);
+      acc, part, nr, nc, y, rows, r0, [c0](int c) { return c0 + c; }, scale, accumulate, bias);
 }
 
 }  // namespace sluice::cuda
