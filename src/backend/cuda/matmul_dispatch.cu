@@ -58,11 +58,8 @@ void CudaBackend::matmul_many(const float* x, int64_t n, const Product* products
         products[i].w->dtype == products[0].w->dtype && products[i].w->cols == products[0].w->cols;
   const Weight& w0 = *products[0].w;
   if (!rows && same && n <= tuning_.qgemm_max_rows && qgemm_supported(w0)) {
-    {
-      auto t = timer_->scope("qgemm many", n, dtype_name(w0.dtype));
-      fused_qgemm(x, n, products, count);
-    }
-    return add_product_biases(n, products, count);
+    auto t = timer_->scope("qgemm many", n, dtype_name(w0.dtype));
+    return fused_qgemm(x, n, products, count);  // the biases in its stores
   }
   if (!rows || !rows_share_call(products, count))
     return Backend::matmul_many(x, n, products, count);
@@ -157,7 +154,7 @@ void CudaBackend::fused_qgemm(const float* x, int64_t n, const Product* ps, int 
   uint16_t* xh = x16_.grow(static_cast<size_t>(n * cols));
   to_f16(x, n * cols, xh, stream_);
   RowsProduct rps[kMaxRowsProducts];
-  for (int i = 0; i < count; ++i) rps[i] = RowsProduct{ps[i].w, ps[i].y};
+  for (int i = 0; i < count; ++i) rps[i] = RowsProduct{ps[i].w, ps[i].y, ps[i].bias};
   qgemm_many(xh, n, rps, count, scratch, qgemm_, stream_);
 }
 

@@ -128,15 +128,15 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
 // Whole weight -> f16 [rows, cols] (quantized and float types), for tensor-core GEMMs.
 void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s);
 // Quantized weights (any of the family; cols a multiple of 64) x f16 activations on tensor
-// cores, dequantized in registers (kernels_qgemm.cu): ps[i].y[n, rows] = x[n, cols] . w^T, f32
-// sums, for up to kMaxRowsProducts weights of one dtype and column count (one launch, its K
-// splits planned for all their blocks). Each output's sums depend on n and the launch's
-// shapes (a product alone may split otherwise than beside others). `scratch`
-// holds the largest qgemm_scratch_bytes(n, w, o) of them (split-K partial sums where no cluster
-// can add them; 0 bytes on sm_90).
-// How the fused GEMM runs (backend/cuda/tuning.h): wgmma: as warpgroup MMAs, only where
-// qgemm_wgmma_available(); cluster: K splits summed in thread-block clusters on sm_90 and later;
-// wave_plan: with cluster sums, one launch planned for all its tiles (else a plan per weight).
+// cores, dequantized in registers (kernels_qgemm.cu): ps[i].y[n, rows] = x[n, cols] . w^T (+
+// ps[i].bias after the sum), f32 sums, for up to kMaxRowsProducts weights of one dtype and column
+// count (one launch, its K splits planned for all their blocks). Each output's sums depend on n and
+// the launch's shapes (a product alone may split otherwise than beside others). `scratch` holds the
+// largest qgemm_scratch_bytes(n, w, o) of them (split-K partial sums where no cluster can add them;
+// 0 bytes on sm_90). How the fused GEMM runs (backend/cuda/tuning.h): wgmma: as warpgroup MMAs,
+// only where qgemm_wgmma_available(); cluster: K splits summed in thread-block clusters on sm_90
+// and later; wave_plan: with cluster sums, one launch planned for all its tiles (else a plan per
+// weight).
 struct QgemmOptions {
   bool wgmma;
   bool cluster;

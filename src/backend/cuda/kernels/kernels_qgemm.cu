@@ -49,6 +49,7 @@ __device__ __forceinline__ void cluster_sum_store(float* red, int splits, const 
 #pragma unroll
     for (int z = 0; z < kMaxSplits; ++z)
       if (z < splits) sum += v[z];
+    if (seg.bias) sum += seg.bias[r];
     seg.y[(t0 + tok) * seg.rows + r] = sum;
   }
   cluster.sync();  // no block leaves while another still reads its shared memory
@@ -102,6 +103,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
     return;
   }
   float* y = gridDim.z > 1 ? a.partial + static_cast<int64_t>(blockIdx.z) * a.n * seg.rows : seg.y;
+  const float* bias = gridDim.z > 1 ? nullptr : seg.bias;  // split sums: sum_splits_kernel's
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
     const int64_t rg = seg.r0 + tile_row0<Wg>(warp, mt) + g;
@@ -111,21 +113,23 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
       for (int e = 0; e < 4; ++e) {
         const int64_t tok = t0 + nt * 8 + 2 * t + (e & 1);
         const int64_t r = rg + (e >= 2 ? 8 : 0);
-        if (tok < a.n && r < seg.rows) y[tok * seg.rows + r] = acc[mt][nt][e];
+        if (tok < a.n && r < seg.rows)
+          y[tok * seg.rows + r] = acc[mt][nt][e] + (bias ? bias[r] : 0.0f);
       }
     }
   }
 }
 
-// y[i] = sum over splits of partial[z][i], in split order.
-__global__ void sum_splits_kernel(const float* partial, int64_t count, int splits, float* y) {
+// y[i] = sum over splits of partial[z][i], in split order, + bias[i % rows] (or none).
+__global__ void sum_splits_kernel(const float* partial, int64_t count, int splits, float* y,
+                                  const float* bias, int64_t rows) {
   pdl_launch_dependents();
   pdl_wait();
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= count) return;
   float s = 0.0f;
   for (int z = 0; z < splits; ++z) s += partial[z * count + i];
-  y[i] = s;
+  y[i] = bias ? s + bias[i % rows] : s;
 }
 
 // Split sums through clusters: on sm_90 and later unless the options turn them off (A/B).
@@ -325,7 +329,8 @@ void qgemm_many(const uint16_t* x, int64_t n, const RowsProduct* ps, int count, 
       launch_products(x, n, ps + i, 1, splits, scratch, o, s);
       const int64_t elems = n * ps[i].w->rows;
       launch_pdl(sum_splits_kernel, dim3(static_cast<unsigned>((elems + 255) / 256)), dim3(256), s,
-                 static_cast<const float*>(scratch), elems, splits, ps[i].y);
+                 static_cast<const float*>(scratch), elems, splits, ps[i].y, ps[i].bias,
+                 ps[i].w->rows);
       ++i;
       continue;
     }

@@ -49,9 +49,11 @@ struct QLayout {
 };
 
 // Which half of the copied word holds MXFP4 exponents of stage k for weight row r (the
-// segment's rows of `units` units): unit index r * units + 2k, in 16-bit halves, mod 2.
-__device__ __forceinline__ int mxfp4_half(int64_t r, int64_t units, int64_t k) {
-  return static_cast<int>(((r * units) / 2 + k) & 1);
+// segment's rows of `units` units, an even count): unit index r * units + 2k, in 16-bit
+// halves, mod 2 = (r * units/2 + k) mod 2.
+__device__ __forceinline__ uint32_t mxfp4_half(int64_t r, int64_t units, int64_t k) {
+  const uint32_t row_part = static_cast<uint32_t>(r) & static_cast<uint32_t>(units >> 1);
+  return (row_part ^ static_cast<uint32_t>(k)) & 1u;
 }
 
 template <DType T, int BN>
@@ -138,14 +140,18 @@ __device__ __forceinline__ int tile_row0(int warp, int mt) {
   return Wg ? mt * 64 + warp * 16 : (warp * kWarpTiles + mt) * 16;
 }
 
-// MXFP4 codes of bytes 2t, 2t+1 of a 16-byte piece -> (low nibbles, high nibbles): each the
-// two signed codes in the low bytes of two 16-bit lanes (as code_pair's).
-__device__ __forceinline__ void mxfp4_pairs(const uint4& piece, int word, int t, uint32_t& lo,
-                                            uint32_t& hi) {
+// MXFP4 codes of bytes 2t, 2t+1 of a 16-byte piece -> the doubled E2M1 values as f16 pairs:
+// lo of the low nibbles, hi of the high ones. An f16 of 0, 1, 2, 3, 4, 6, 8 or 12 has a zero low
+// byte: one prmt puts the magnitudes' high bytes (selected by the nibbles' low 3 bits at
+// selector nibbles 1 and 3) in bytes 1 and 3, another the nibbles' sign bits at bits 15, 31.
+__device__ __forceinline__ void mxfp4_halves(const uint4& piece, int word, int t, uint32_t& lo,
+                                             uint32_t& hi) {
   const uint32_t* w = reinterpret_cast<const uint32_t*>(&piece);
-  const uint32_t v = mxfp4_lookup4(w[word + (t >> 1)] >> ((t & 1) * 16));  // lo, hi, lo, hi
-  lo = __byte_perm(v, 0u, 0x4240u);
-  hi = __byte_perm(v, 0u, 0x4341u);
+  const uint32_t v = w[word + (t >> 1)] >> ((t & 1) * 16);     // nibbles lo0 hi0 lo1 hi1
+  constexpr uint32_t kLow = 0x42403C00u, kHigh = 0x4A484644u;  // f16 high bytes of the values
+  const uint32_t vl = v << 4;                                  // lo0, lo1 to nibbles 1, 3
+  lo = prmt(kLow, kHigh, vl & 0x7070u) | prmt(vl & 0x8080u, 0u, 0x1404u);
+  hi = prmt(kLow, kHigh, v & 0x7070u) | prmt(v & 0x8080u, 0u, 0x1404u);
 }
 
 // A fragments of k slices 0 (unit elements 0-15) and 1 (16-31) of unit uu of K stage k for
@@ -162,23 +168,19 @@ __device__ __forceinline__ void weight_fragments(const QgemmSmem<T, BN>& sm, int
     const int row = rows[h];
     const uint32_t* hw = &sm.headers[s][row][L::kMx ? 0 : uu * L::kHeaderWords];
     if constexpr (L::kMx) {
-      // the exponent byte -> 2^(e - 128) as a half (e <= 143 at load; 0 below 2^-24)
-      const int half = mxfp4_half(seg.r0 + row, seg.w.units, k);
+      // the exponent byte -> 2^(e - 128) as a float (0 for e < 2), rounded to a half (e <= 143
+      // at load; 0 below 2^-25)
+      const uint32_t half = mxfp4_half(seg.r0 + row, seg.w.units, k);
       const uint32_t e = (hw[0] >> (16 * half + 8 * uu)) & 0xffu;
-      const uint16_t bits = e >= 114   ? static_cast<uint16_t>((e - 113) << 10)
-                            : e >= 104 ? static_cast<uint16_t>(1u << (e - 104))
-                                       : uint16_t{0};
-      const __half2 scale = __half2half2(__ushort_as_half(bits));
-      const __half2 zero = __float2half2_rn(0.0f), bias = __float2half2_rn(1152.0f);
+      const __half2 scale = __float2half2_rn(__uint_as_float((max(e, 1u) - 1u) << 23));
       const uint4& p = sm.codes[s][uu][row];
-      const uint32_t flip = 0x00800080u, magic = 0x64006400u;
       uint32_t lo0, hi0, lo1, hi1;
-      mxfp4_pairs(p, 0, t, lo0, hi0);  // elements 2t, 2t+1 and 16 + 2t, 17 + 2t
-      mxfp4_pairs(p, 2, t, lo1, hi1);  // elements 8 + 2t, 9 + 2t and 24 + 2t, 25 + 2t
-      a0[h] = dequant2((lo0 ^ flip) | magic, bias, scale, zero);
-      a0[h + 2] = dequant2((lo1 ^ flip) | magic, bias, scale, zero);
-      a1[h] = dequant2((hi0 ^ flip) | magic, bias, scale, zero);
-      a1[h + 2] = dequant2((hi1 ^ flip) | magic, bias, scale, zero);
+      mxfp4_halves(p, 0, t, lo0, hi0);  // elements 2t, 2t+1 and 16 + 2t, 17 + 2t
+      mxfp4_halves(p, 2, t, lo1, hi1);  // elements 8 + 2t, 9 + 2t and 24 + 2t, 25 + 2t
+      a0[h] = as_u32(__hmul2(as_half2(lo0), scale));
+      a0[h + 2] = as_u32(__hmul2(as_half2(lo1), scale));
+      a1[h] = as_u32(__hmul2(as_half2(hi0), scale));
+      a1[h + 2] = as_u32(__hmul2(as_half2(hi1), scale));
     } else if constexpr (T == DType::Q4G32) {
       // element e < 16: low nibble of byte e; e >= 16: high nibble of byte e - 16
       const __half2 so = as_half2(hw[0]);
