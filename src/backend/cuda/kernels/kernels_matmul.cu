@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels/act16.cuh"
 #include "backend/cuda/kernels/dequant.cuh"
 #include "backend/cuda/kernels/kernels.h"
 #include "backend/cuda/kernels/row_math.cuh"
@@ -107,16 +108,9 @@ struct FmtQ8G16 {
   }
 };
 
-struct FmtMxfp4 {
+// The unit and its loads are act16.cuh's.
+struct FmtMxfp4 : IntMxfp4 {
   static constexpr int kElems = 32;
-  struct Unit {
-    uint32_t e;
-    uint4 c;
-  };
-  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
-    const int64_t i = row * p.units + u;
-    return Unit{__ldg(p.headers + i), __ldg(reinterpret_cast<const uint4*>(p.codes) + i)};
-  }
   // As FmtQ4G32's subs: 0/1 low nibbles of bytes 0-7 / 8-15, 2/3 their high nibbles.
   __device__ static void chunk(const Unit& b, int sub, float w[8]) {
     const float scale = mxfp4_scale_dev(b.e);
