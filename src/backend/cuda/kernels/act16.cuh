@@ -9,6 +9,7 @@
 
 #include "backend/cuda/kernels/dequant.cuh"
 #include "backend/cuda/kernels/kernels.h"
+#include "common/assert.h"
 
 namespace sluice::cuda {
 
@@ -201,5 +202,22 @@ struct IntQ8G16 {
            offset.x * ab.sum_lo + offset.y * ab.sum_hi;
   }
 };
+
+// f(F{}) with F the format above of quantized dtype t (host side: picks a kernel template).
+template <class Fn>
+void with_act16_format(DType t, Fn&& f) {
+  switch (t) {
+    case DType::Q4G32:
+      return f(IntQ4G32{});
+    case DType::Q8G32:
+      return f(IntQ8G32{});
+    case DType::Q8G16:
+      return f(IntQ8G16{});
+    case DType::MXFP4:
+      return f(IntMxfp4{});
+    default:
+      SLUICE_ASSERT(false, "int16-activation products take the quantized family");
+  }
+}
 
 }  // namespace sluice::cuda

@@ -137,22 +137,9 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
   for (int i = 0; i < count;) {  // one launch per run of products of one dtype
     int j = i + 1;
     while (j < count && ps[j].w->dtype == ps[i].w->dtype) ++j;
-    switch (ps[i].w->dtype) {
-      case DType::Q4G32:
-        launch_any_n<IntQ4G32>(xq, xb, n, ps + i, j - i, mode, s);
-        break;
-      case DType::Q8G32:
-        launch_any_n<IntQ8G32>(xq, xb, n, ps + i, j - i, mode, s);
-        break;
-      case DType::Q8G16:
-        launch_any_n<IntQ8G16>(xq, xb, n, ps + i, j - i, mode, s);
-        break;
-      case DType::MXFP4:
-        launch_any_n<IntMxfp4>(xq, xb, n, ps + i, j - i, mode, s);
-        break;
-      default:
-        SLUICE_ASSERT(false, "matmul_rows_act16 takes quantized weights");
-    }
+    with_act16_format(ps[i].w->dtype, [&](auto f) {
+      launch_any_n<decltype(f)>(xq, xb, n, ps + i, j - i, mode, s);
+    });
     i = j;
   }
 }

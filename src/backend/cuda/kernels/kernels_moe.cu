@@ -279,16 +279,9 @@ void matmul_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64
                     slots, w.count, nc, order, items, num_items);
     src.order = order, src.items = items, src.num_items = num_items;
   }
-  switch (w.dtype) {
-    case DType::Q4G32:
-      return launch_experts_nc<IntQ4G32>(nc, a, all, count, src, blocks_y, s);
-    case DType::Q8G32:
-      return launch_experts_nc<IntQ8G32>(nc, a, all, count, src, blocks_y, s);
-    case DType::MXFP4:
-      return launch_experts_nc<IntMxfp4>(nc, a, all, count, src, blocks_y, s);
-    default:
-      return launch_experts_nc<IntQ8G16>(nc, a, all, count, src, blocks_y, s);
-  }
+  with_act16_format(w.dtype, [&](auto f) {
+    launch_experts_nc<decltype(f)>(nc, a, all, count, src, blocks_y, s);
+  });
 }
 
 }  // namespace sluice::cuda
