@@ -190,6 +190,12 @@ struct alignas(64) WeightBlock4 {
   float ow[2][4];
 };
 
+// An MXFP4 block's scales of the 4 rows (offsets 0) into o.
+SLUICE_INLINE void mxfp4_scales4(const uint8_t* const* wr, int64_t off, WeightBlock4& o) {
+  _mm_store_ps(o.dw[0], _mm256_castps256_ps128(mxfp4_scales(dwords<4>(wr, off))));
+  _mm_store_ps(o.ow[0], _mm_setzero_ps());
+}
+
 // out[b] for 4 weight rows wr; prefetches the next 4 rows (4 * nb blocks from pf).
 template <DType T>
 SLUICE_AVX2_TARGET void unpack4(const uint8_t* const* wr, int64_t nb, WeightBlock4* out,
@@ -208,8 +214,7 @@ SLUICE_AVX2_TARGET void unpack4(const uint8_t* const* wr, int64_t nb, WeightBloc
     // halves8 on 4 rows: lanes 0..3 of lo, hi.
     __m256 lo, hi;
     if constexpr (T == DType::MXFP4) {
-      _mm_store_ps(o.dw[0], _mm256_castps256_ps128(mxfp4_scales(dwords<4>(wr, off))));
-      _mm_store_ps(o.ow[0], _mm_setzero_ps());
+      mxfp4_scales4(wr, off, o);
     } else if constexpr (kGroups<T> == 1) {
       halves8(dwords<4>(wr, off), lo, hi);
       _mm_store_ps(o.dw[0], _mm256_castps256_ps128(lo));
@@ -259,8 +264,7 @@ SLUICE_AVX512_TARGET void unpack4_avx512(const uint8_t* const* wr, int64_t nb, W
       _mm512_store_si512(o.q[r], q);
     }
     if constexpr (T == DType::MXFP4) {
-      _mm_store_ps(o.dw[0], _mm256_castps256_ps128(mxfp4_scales(dwords<4>(wr, off))));
-      _mm_store_ps(o.ow[0], _mm_setzero_ps());
+      mxfp4_scales4(wr, off, o);
       continue;
     }
     const __m128i h = _mm_shuffle_epi8(_mm_setr_epi32(load32(wr[0] + off), load32(wr[1] + off),

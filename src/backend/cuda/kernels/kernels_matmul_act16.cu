@@ -91,13 +91,16 @@ void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct*
                   static_cast<unsigned>((n + NC - 1) / NC));
   const int threads = split_warps(segs.w[0].units) * 32;
   const int stages = stages_for(segs.w[0].units, threads, mode.max_stages);
-  if (stages == 0 || F::kHeaderBytes < 4)  // headers of a byte cannot go by cp.async
-    return launch_pdl(matmul_act16_kernel<F, NC, false>, grid, dim3(threads), s, xq, xb, n, segs,
-                      mode.accumulate, 0);
-  constexpr auto kernel = matmul_act16_kernel<F, NC, F::kHeaderBytes >= 4>;
-  allow_staged_smem<kernel>(stage_bytes<F>(kMaxSplit * 32) * kMaxRowsStages);
-  launch_pdl_smem(kernel, grid, dim3(threads), stages * stage_bytes<F>(threads), s, xq, xb, n, segs,
-                  mode.accumulate, stages);
+  if constexpr (F::kHeaderBytes >= 4) {  // headers of a byte (MXFP4) cannot go by cp.async
+    if (stages > 0) {
+      constexpr auto kernel = matmul_act16_kernel<F, NC, true>;
+      allow_staged_smem<kernel>(stage_bytes<F>(kMaxSplit * 32) * kMaxRowsStages);
+      return launch_pdl_smem(kernel, grid, dim3(threads), stages * stage_bytes<F>(threads), s, xq,
+                             xb, n, segs, mode.accumulate, stages);
+    }
+  }
+  launch_pdl(matmul_act16_kernel<F, NC, false>, grid, dim3(threads), s, xq, xb, n, segs,
+             mode.accumulate, 0);
 }
 
 template <class F>

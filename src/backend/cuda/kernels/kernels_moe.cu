@@ -212,7 +212,7 @@ size_t align16(size_t b) {
 }  // namespace
 
 bool experts_supported(DType t) {
-  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16 || t == DType::MXFP4;
+  return is_quantized(t);
 }
 
 void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,

@@ -172,7 +172,7 @@ __device__ __forceinline__ void weight_fragments(const QgemmSmem<T, BN>& sm, int
       // at load; 0 below 2^-25)
       const uint32_t half = mxfp4_half(seg.r0 + row, seg.w.units, k);
       const uint32_t e = (hw[0] >> (16 * half + 8 * uu)) & 0xffu;
-      const __half2 scale = __float2half2_rn(__uint_as_float((max(e, 1u) - 1u) << 23));
+      const __half2 scale = __float2half2_rn(mxfp4_scale_dev(e));
       const uint4& p = sm.codes[s][uu][row];
       uint32_t lo0, hi0, lo1, hi1;
       mxfp4_halves(p, 0, t, lo0, hi0);  // elements 2t, 2t+1 and 16 + 2t, 17 + 2t
