@@ -3,7 +3,8 @@
 # sides multiples of 28, devcarry/llama_convert.tgz: convert_hf_to_gguf.py, conversion/ and gguf-py
 # of the pinned llama-cpp-python tree): Qwen2.5-VL against PyTorch/transformers (issue 37). A
 # random-weight HF checkpoint, converted by llama.cpp's own converter (text GGUF + mmproj, f32);
-# the last logits of a two-image prompt from transformers and from sluice on CPU and CUDA.
+# the last logits of a two-image prompt, and of a 5-frame video prompt (devcarry/img/f*.png, sides
+# multiples of 28), from transformers and from sluice on CPU and CUDA.
 source "$(dirname "$0")/device_env.sh"
 w=/tmp/qhf && rm -rf $w && mkdir -p $w/llama
 python3 -c "import transformers, torch; print('transformers', transformers.__version__, 'torch', torch.__version__)"
@@ -16,6 +17,7 @@ mm=$(ls $w/*mmproj*.gguf | head -1)
 ids=$(python3 -c "
 import json; t = {a['content']: a['id'] for a in json.load(open('devcarry/tok/tokenizer.json'))['added_tokens']}
 print(t['<|vision_start|>'], t['<|vision_end|>'])")
+frames=$(ls devcarry/img/f*.png)
 set -- $ids
 tokens="11 12 13 $1 <image> $2 21 22 23 24 $1 <image> $2 31 32 33"
 python3 bench/gpu/qwen_vl_hf_compare.py logits $w/hf --image devcarry/img/a.png devcarry/img/b.png \
@@ -40,3 +42,20 @@ e, ec = (np.fromfile(f'$w/{d}.f32', dtype=np.float32) for d in ('hf_embd', 'embd
 print('text only: cpu vs transformers rel-L2 %.2e' % r(tc, t))
 print('vision tower: %d vs %d floats, rel-L2 %.2e' % (e.size, ec.size, r(ec, e) if e.size == ec.size else -1))
 print('vs transformers rel-L2: cpu %.2e, cuda %.2e; argmax hf %d cpu %d cuda %d' % (r(cpu, hf), r(cuda, hf), hf.argmax(), cpu.argmax(), cuda.argmax()))"
+vtokens="11 12 $1 <video> $2 21 22"
+for fps in 1 2; do
+  python3 bench/gpu/qwen_vl_hf_compare.py logits $w/hf --video $frames --video-fps $fps \
+    --tokens "$vtokens" -o $w/hf_video.f32 | grep transformers:
+  for dev in cpu cuda; do
+    $b/sluice logits -m $w/text.gguf --mmproj $mm --video $frames --video-fps $fps \
+      --tokens "$vtokens" --device $dev -o $w/${dev}_video.f32 2>&1 | tail -1
+  done
+  $b/sluice logits -m $w/hf --mmproj $w/hf --video $frames --video-fps $fps --tokens "$vtokens" \
+    --device cuda -o $w/dir_video.f32 2>&1 | tail -1
+  python3 -c "
+import numpy as np
+hf, cpu, cuda, d = (np.fromfile(f'$w/{n}_video.f32', dtype=np.float32) for n in ('hf', 'cpu', 'cuda', 'dir'))
+r = lambda a, b: np.linalg.norm(a - b) / np.linalg.norm(b)
+print('video, $(echo $frames | wc -w) frames at $fps fps, vs transformers rel-L2: cpu %.2e, cuda %.2e, cuda (HF directory) %.2e; argmax hf %d cpu %d cuda %d dir %d'
+      % (r(cpu, hf), r(cuda, hf), r(d, hf), hf.argmax(), cpu.argmax(), cuda.argmax(), d.argmax()))"
+done

@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "media/content_hash.h"
+#include "media/image.h"
 #include "model/vision/vision_config.h"
 
 namespace sluice {
@@ -16,6 +17,9 @@ struct ImageFile {
   ImageSize size;
   media::ContentHash hash;  // of the decoded picture (the engine's cache key)
 };
+
+// One image file decoded as it is stored ("[where] PATH: what" errors).
+Result<media::Image> decode_image_file(const std::string& path, const std::string& where);
 
 // "[where] PATH: what" errors (cannot open, cannot decode).
 Result<std::vector<ImageFile>> read_image_files(const std::vector<std::string>& paths,

@@ -2,19 +2,23 @@
 // little-endian float32 [vocab] (for comparisons against reference implementations). With
 // --mmproj, each word `<image>` of --tokens stands for the next --image's placeholder tokens, and
 // the prompt runs through the engine (scheduler, encoder, image positions) as a served one does.
-// With --image-embeddings (a test path, cli/embedding_prompt.h), `<image>` stands for
-// precomputed image rows instead.
+// `<video>` stands for the --video frames as one clip (Qwen2-VL / Qwen2.5-VL towers). With
+// --image-embeddings (a test path, cli/embedding_prompt.h), `<image>` stands for precomputed
+// image rows instead.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <sstream>
 
 #include "api/media/image_prompt.h"
+#include "api/media/video_clip.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
 #include "cli/embedding_prompt.h"
 #include "cli/image_files.h"
 #include "cli/single_sequence.h"
+#include "common/assert.h"
 #include "engine/engine.h"
 #include "engine/engine_config.h"
 #include "model/model.h"
@@ -26,6 +30,8 @@ namespace {
 struct LogitsOptions {
   std::string model, tokens, out, mmproj;
   std::vector<std::string> images;
+  std::vector<std::string> video_frames;  // one video, its frames in order
+  double video_fps = 2;
   std::vector<std::string> image_embeddings, image_grids;  // test path: precomputed rows
   int max_num_batched_tokens = 0;
   int threads = 0;
@@ -43,7 +49,27 @@ Status write_floats(const std::string& path, std::span<const float> out) {
   return Status::ok();
 }
 
-// words: token ids and `<image>`s. The engine returns the logits of every token id.
+// The --video frames as the one clip of a tower that takes video whole (Qwen2-VL, Qwen2.5-VL),
+// sized and normalized as a served video_url's; frames are `1 / fps` seconds apart.
+Result<ImageInput> read_video_clip(const LogitsOptions& o, const VisionTower& vision) {
+  if (!vision.takes_video() || vision.config().projector == ProjectorType::kQwen3VL)
+    return Status::error("logits",
+                         "--video takes a tower that encodes a video as one clip (Qwen2-VL, "
+                         "Qwen2.5-VL); Qwen3-VL's timestamped clips are not built here");
+  if (!(o.video_fps > 0)) return Status::error("logits", "--video-fps must be positive");
+  api::VideoClipBuilder clip(vision);
+  for (const std::string& path : o.video_frames) {
+    auto frame = decode_image_file(path, "logits");
+    if (!frame) return frame.status();
+    clip.add(static_cast<double>(clip.size()) / o.video_fps, std::move(*frame));
+  }
+  api::LoadedVideo video = clip.finish();
+  SLUICE_ASSERT(video.inputs.size() == 1 && video.labels.empty(), "one clip");
+  return std::move(video.inputs[0]);
+}
+
+// words: token ids, `<image>`s and at most one `<video>`. The engine returns the logits of every
+// token id.
 int logits_with_images(const LogitsOptions& o, const Model& model,
                        const std::vector<std::string>& words) {
   EngineConfig ec;
@@ -59,12 +85,24 @@ int logits_with_images(const LogitsOptions& o, const Model& model,
   const VisionTower& vision = *(*engine)->vision();
   auto files = read_image_files(o.images, vision.config(), "logits");
   if (!files) return fail(files.error());
-  const int32_t pad = api::image_prompt_format(vision, model.tokenizer()).placeholder_id;
+  const api::ImagePromptFormat format = api::image_prompt_format(vision, model.tokenizer());
+  const int32_t pad = format.placeholder_id;
   EngineRequest req;
   req.id = "logits";
   req.output = PromptOutput::kLastLogits;
   size_t next = 0;
   for (const std::string& w : words) {
+    if (w == "<video>") {
+      if (o.video_frames.empty()) return fail("[logits] a <video> word needs --video frames");
+      if (format.video_placeholder_id < 0)
+        return fail("[logits] the vocabulary has no video placeholder token");
+      auto clip = read_video_clip(o, vision);
+      if (!clip) return fail(clip.error());
+      clip->offset = static_cast<int32_t>(req.prompt.size());
+      req.prompt.insert(req.prompt.end(), clip->num_tokens, format.video_placeholder_id);
+      req.images.push_back(std::move(*clip));
+      continue;
+    }
     if (w != "<image>") {
       req.prompt.push_back(static_cast<int32_t>(std::stol(w)));
       continue;
@@ -103,6 +141,7 @@ int logits(const LogitsOptions& o) {
   while (in >> word) {
     words.push_back(word);
     if (word == "<image>" && (!o.mmproj.empty() || !o.image_embeddings.empty())) continue;
+    if (word == "<video>" && !o.mmproj.empty()) continue;
     try {
       size_t used = 0;
       const long v = std::stol(word, &used);
@@ -113,7 +152,10 @@ int logits(const LogitsOptions& o) {
     }
   }
   if (words.empty()) return fail("[logits] --tokens is empty");
-  if (!o.images.empty() && o.mmproj.empty()) return fail("[logits] --image needs --mmproj");
+  if ((!o.images.empty() || !o.video_frames.empty()) && o.mmproj.empty())
+    return fail("[logits] --image and --video need --mmproj");
+  if (std::count(words.begin(), words.end(), "<video>") != (o.video_frames.empty() ? 0 : 1))
+    return fail("[logits] --video frames go with exactly one <video> word");
   auto path = resolve_model_path(o.model);
   if (!path) return fail(path.error());
   auto model = Model::load(*path);
@@ -157,6 +199,10 @@ Command register_logits_command(CLI::App& app) {
   cmd->add_option("--mmproj", opts->mmproj,
                   "Vision projector GGUF: --tokens may hold `<image>` words (run by the engine)");
   cmd->add_option("--image", opts->images, "An image file per `<image>` word, in order");
+  cmd->add_option("--video", opts->video_frames,
+                  "Image files: one video's frames, in order, for the `<video>` word");
+  cmd->add_option("--video-fps", opts->video_fps, "Frames per second of --video")
+      ->capture_default_str();
   cmd->add_option("--max-num-batched-tokens", opts->max_num_batched_tokens,
                   "With --mmproj: the engine's step budget (small: the prompt runs in chunks); "
                   "with --image-embeddings: the step size");

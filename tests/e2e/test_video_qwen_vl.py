@@ -334,3 +334,32 @@ def test_qwen3vl_video_caches_by_temporal_patch(qwen3_server, default_tokenizer)
     changed = chat(client, [user(question, video_part(data_url(clip(21, change=4))))], max_tokens=6)
     assert second_patch // 16 * 16 <= cached(changed) < full_prompt_hit(changed.usage.prompt_tokens)
     assert cached(changed) <= second_patch
+
+
+def test_logits_command_takes_a_video(sluice, files, ids, tmp_path):
+    """`sluice logits --video` (the transformers comparison's path, bench/gpu/device_qwen_vl_hf.sh):
+    two equal frames make the temporal patch an image makes of one picture (Qwen2-VL repeats an
+    image in time), so the video's logits are the image's; other frames change them."""
+    from PIL import Image
+
+    text, mmproj = files
+    pictures = []
+    for i, frame in enumerate(frames_of(41, 3)):
+        pictures.append(tmp_path / f"frame{i}.png")
+        Image.fromarray(frame).resize((448, 336), Image.BICUBIC).save(pictures[-1])
+    start, end = ids["<|vision_start|>"], ids["<|vision_end|>"]
+
+    def logits(out: str, *args) -> np.ndarray:
+        check_ok(sluice("logits", "-m", text, "--mmproj", mmproj, "--threads", THREADS,
+                        "-o", tmp_path / out, *args), "logits " + out)
+        return read_f32(tmp_path / out)
+
+    image = logits("image.f32", "--image", pictures[0], "--tokens", f"11 {start} <image> {end} 21")
+    same = logits("same.f32", "--video", pictures[0], pictures[0], "--tokens",
+                  f"11 {start} <video> {end} 21")
+    moving = logits("moving.f32", "--video", *pictures, "--tokens", f"11 {start} <video> {end} 21")
+    assert rel_l2(same, image) < 1e-5
+    assert rel_l2(moving, image) > 1e-3
+    r = sluice("logits", "-m", text, "--mmproj", mmproj, "--video", pictures[0], "--tokens",
+               "11 21", "-o", tmp_path / "x.f32")
+    assert r.returncode != 0 and "exactly one <video> word" in r.stderr, r.stderr

@@ -242,6 +242,10 @@ Status read_qwen(const Keys& v, const Keys& p, const std::string& where, VisionC
   if (v25) {
     SLUICE_RETURN_IF_ERROR(read_full_attention(v, c));
     SLUICE_ASSIGN_OR_RETURN(c.window_size, v.positive("window_size", 112));
+    // transformers' default when the key is missing (releases write 2).
+    SLUICE_ASSIGN_OR_RETURN(c.tokens_per_second, v.number("tokens_per_second", 4));
+    if (!(c.tokens_per_second > 0))
+      return v.fail(v.name("tokens_per_second") + " must be positive");
     if (c.window_size % c.size_multiple() != 0)
       return v.fail(v.name("window_size") + " " + std::to_string(c.window_size) +
                     " px is not a whole number of merged patches of " +

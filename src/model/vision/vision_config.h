@@ -55,8 +55,8 @@ struct VisionConfig {
   int64_t full_attention_every = 0;  // n_wa_pattern: layer i is global when (i+1) % n == 0, the
                                      // others attend within windows; 0: every layer is global
   int64_t min_pixels = 0, max_pixels = 0;  // the preprocessor's area limits (llama.cpp's)
-  // Qwen2.5-VL: M-RoPE t steps per second of video (vision_config.tokens_per_second; mmproj files
-  // carry no such key, and every release says 2).
+  // Qwen2.5-VL: M-RoPE t steps per second of video (an HF directory's
+  // vision_config.tokens_per_second; mmproj files carry no such key, and every release says 2).
   double tokens_per_second = 2;
   // Qwen3-VL: the encoder layers whose outputs also go through a DeepStack merger, ascending
   // (clip.vision.is_deepstack_layers); position_grid: the learned position table's side.

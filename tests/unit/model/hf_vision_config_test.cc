@@ -102,6 +102,7 @@ TEST(HfVisionConfigTest, Qwen25VlDefaults) {
   EXPECT_EQ(c->patch_size, 14);
   EXPECT_EQ(c->merge_size, 2);
   EXPECT_EQ(c->window_size, 112);
+  EXPECT_EQ(c->tokens_per_second, 4);     // transformers' default (releases write 2)
   EXPECT_EQ(c->full_attention_every, 8);  // fullatt_block_indexes [7, 15, 23, 31]
   EXPECT_TRUE(c->windowed_layer(6));
   EXPECT_FALSE(c->windowed_layer(7));
@@ -144,6 +145,17 @@ TEST(HfVisionConfigTest, Qwen25VlWindowPatternMustBeRegular) {
                  "vision_config.fullatt_block_indexes");
   expect_error(read({{"model_type", "qwen2_5_vl"}, {"vision_config", {{"hidden_act", "gelu"}}}}),
                "vision_config.hidden_act 'gelu'");
+}
+
+// Video M-RoPE steps per second: the config's (vision_config.tokens_per_second), positive.
+TEST(HfVisionConfigTest, Qwen25VlTokensPerSecond) {
+  auto two = read({{"model_type", "qwen2_5_vl"}, {"vision_config", {{"tokens_per_second", 2}}}});
+  ASSERT_TRUE(two.ok()) << two.error();
+  EXPECT_EQ(two->tokens_per_second, 2);
+  for (const json& bad : {json(0), json(-1), json("2")})
+    expect_error(
+        read({{"model_type", "qwen2_5_vl"}, {"vision_config", {{"tokens_per_second", bad}}}}),
+        "vision_config.tokens_per_second");
 }
 
 TEST(HfVisionConfigTest, Qwen3VlDefaults) {
