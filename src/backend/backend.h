@@ -301,9 +301,10 @@ class Backend {
   virtual void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
                                   const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
                                   int64_t k, float* scratch);
-  // out[n, dim] = sum over j of weights[t, j] * y[t*k+j]   (y [n * k, dim], weights [n, k])
+  // out[n, dim] = sum over j of weights[t, j] * y[t*k+j]   (y [n * k, dim], weights [n, k]);
+  // accumulate: out += that sum (the same bits as the sum, then add).
   virtual void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
-                           float* out);
+                           float* out, bool accumulate = false);
   // out[n, table.cols] = rows ids[i] of table (dequantized).
   virtual void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) = 0;
   // y[n, dim] = x / rms(x) * weight   (y may alias x)

@@ -145,22 +145,24 @@ void Backend::matmul_experts_glu(float* gate, const float* up, const Glu& glu, i
 }
 
 void Backend::moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
-                          float* out) {
+                          float* out, bool accumulate) {
   auto combine = [&](const float* hy, const float* hw, float* ho) {
+    std::vector<float> sum(dim);
     for (int64_t t = 0; t < n; ++t) {
-      float* o = ho + t * dim;
-      std::fill(o, o + dim, 0.0f);
+      std::fill(sum.begin(), sum.end(), 0.0f);
       for (int64_t j = 0; j < k; ++j) {
         const float w = hw[t * k + j];
         const float* r = hy + (t * k + j) * dim;
-        for (int64_t d = 0; d < dim; ++d) o[d] += w * r[d];
+        for (int64_t d = 0; d < dim; ++d) sum[d] += w * r[d];
       }
+      float* o = ho + t * dim;
+      for (int64_t d = 0; d < dim; ++d) o[d] = accumulate ? o[d] + sum[d] : sum[d];
     }
   };
   if (host_resident()) return combine(y, weights, out);
   const std::vector<float> hy = host_copy(*this, y, n * k * dim),
                            hw = host_copy(*this, weights, n * k);
-  std::vector<float> ho(n * dim);
+  std::vector<float> ho = accumulate ? host_copy(*this, out, n * dim) : std::vector<float>(n * dim);
   combine(hy.data(), hw.data(), ho.data());
   to_device(out, ho.data(), ho.size() * sizeof(float));
 }

@@ -76,7 +76,7 @@ class CudaBackend final : public Backend {
                           const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
                           int64_t k, float* scratch) override;
   void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
-                   float* out) override;
+                   float* out, bool accumulate) override;
 
   // ---- element-wise ops, norms, gathers, the KV cache (cuda_backend.cu) ----
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override;

@@ -128,9 +128,9 @@ void CudaBackend::matmul_experts_glu(float* gate, const float* up, const Glu& gl
 }
 
 void CudaBackend::moe_combine(const float* y, const float* weights, int64_t n, int64_t k,
-                              int64_t dim, float* out) {
-  auto t = timer_->scope("moe_combine", n, "f32");
-  cuda::moe_combine(y, weights, n, k, dim, out, stream_);
+                              int64_t dim, float* out, bool accumulate) {
+  auto t = timer_->scope(accumulate ? "moe_combine add" : "moe_combine", n, "f32");
+  cuda::moe_combine(y, weights, n, k, dim, out, accumulate, stream_);
 }
 
 }  // namespace sluice::cuda

@@ -63,13 +63,14 @@ void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* ex
 }
 
 void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
-                 float* out) {
+                 float* out, bool accumulate) {
   for (int64_t t = 0; t < n; ++t)
     for (int64_t d = 0; d < dim; ++d) {
       double acc = 0;
       for (int64_t j = 0; j < k; ++j)
         acc += static_cast<double>(weights[t * k + j]) * y[(t * k + j) * dim + d];
-      out[t * dim + d] = static_cast<float>(acc);
+      const float sum = static_cast<float>(acc);
+      out[t * dim + d] = accumulate ? out[t * dim + d] + sum : sum;
     }
 }
 

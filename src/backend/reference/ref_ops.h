@@ -74,7 +74,7 @@ void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, M
 void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
                     int64_t num_experts, const int32_t* ids, int64_t k, float* y);
 void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
-                 float* out);
+                 float* out, bool accumulate);
 
 // The index of the first largest of x[n]; NaN never wins; 0 when all are -inf or NaN.
 int32_t argmax(const float* x, int64_t n);

@@ -101,8 +101,8 @@ class ReferenceBackend final : public Backend {
     ref::matmul_experts(x, x_per_slot, n, experts, num_experts, ids, k, y);
   }
   void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
-                   float* out) override {
-    ref::moe_combine(y, weights, n, k, dim, out);
+                   float* out, bool accumulate) override {
+    ref::moe_combine(y, weights, n, k, dim, out, accumulate);
   }
 };
 

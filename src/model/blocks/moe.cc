@@ -47,9 +47,10 @@ void moe_mlp(const ForwardContext& f, Residual& r, const float* norm, const MoeW
   be.matmul_experts_many(h, n, gate_up, 2, E, s.expert_ids, K, s.exp_bias);  // [n*k, EI] x2
   const Glu glu{c.swiglu_alpha, c.swiglu_limit};
   be.matmul_experts_glu(s.exp_gate, s.exp_up, glu, n, {w.down->data(), w.down_bias, s.exp_out}, E,
-                        s.expert_ids, K, s.exp_bias);         // [n*k, hidden]
+                        s.expert_ids, K, s.exp_bias);  // [n*k, hidden]
+  if (!w.shared_gate) return r.add_combined(s.exp_out, s.expert_w, K, s.moe_out, next_norm);
   be.moe_combine(s.exp_out, s.expert_w, n, K, H, s.moe_out);  // [n, hidden]
-  if (w.shared_gate) add_shared_expert(f, h, w, s.moe_out);
+  add_shared_expert(f, h, w, s.moe_out);
   r.add(s.moe_out, next_norm);
 }
 

@@ -39,6 +39,13 @@ void Residual::add(const float* y, const float* next_norm) {
   be_.add_rms_norm(x_, y, n_, hidden_, next_norm, eps_, h_);
 }
 
+void Residual::add_combined(const float* y, const float* weights, int64_t k, float* scratch,
+                            const float* next_norm) {
+  if (fold_ || !next_norm) return be_.moe_combine(y, weights, n_, k, hidden_, x_, true);
+  be_.moe_combine(y, weights, n_, k, hidden_, scratch);
+  add(scratch, next_norm);
+}
+
 void Residual::add_then_norm(const float* next_norm) {
   if (next_norm)
     be_.add_rms_norm(x_, h_, n_, hidden_, next_norm, eps_, h_);

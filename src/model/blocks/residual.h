@@ -31,6 +31,10 @@ class Residual {
   const float* normed(const float* norm);
   // x += y[n, hidden]; then h = next_norm(x) where a later block reads h (null: x only).
   void add(const float* y, const float* next_norm);
+  // add() of the experts' outputs y [n * k, hidden] combined by weights [n, k]; where adds fold
+  // (no next norm to write) the combine adds into x itself, else through scratch [n, hidden].
+  void add_combined(const float* y, const float* weights, int64_t k, float* scratch,
+                    const float* next_norm);
 
   // x[row, row + count) += y[count, hidden]; h is stale until normalize().
   void add_rows(int64_t row, const float* y, int64_t count) {

@@ -136,15 +136,17 @@ OpCase experts_glu_case(DType t, int64_t n, int64_t k, int64_t experts, bool cla
   return c;
 }
 
-OpCase combine_case(int64_t n, int64_t k, int64_t dim) {
+// accumulate: into a residual (out += the sum).
+OpCase combine_case(int64_t n, int64_t k, int64_t dim, bool accumulate) {
   OpCase c{"moe_combine",
-           case_name("n", n, "_k", k, "_", dim),
+           case_name("n", n, "_k", k, "_", dim, accumulate ? "_add" : ""),
            nullptr,
            {{"out", all(rel(1e-6)), nullptr}},
            nullptr};
   c.run = [=](BackendBuffers& b) -> Outputs {
-    float* out = b.poisoned(n * dim);
-    b.backend().moe_combine(b.up(randn(n * k * dim, 3)), b.up(randn(n * k, 4)), n, k, dim, out);
+    float* out = accumulate ? b.up(randn(n * dim, 5)) : b.poisoned(n * dim);
+    b.backend().moe_combine(b.up(randn(n * k * dim, 3)), b.up(randn(n * k, 4)), n, k, dim, out,
+                            accumulate);
     return {b.down(out, n * dim)};
   };
   return c;
@@ -182,7 +184,8 @@ std::vector<OpCase> moe_cases() {
       cases.push_back(experts_many_case(t, n, 4, 8, n != 48, 200, 320));
       cases.push_back(experts_glu_case(t, n, 4, 8, n == 48, n != 20, 200, 320));
     }
-  for (int64_t n : {1, 4, 29}) cases.push_back(combine_case(n, 4, 96));
+  for (int64_t n : {1, 4, 29})
+    for (bool accumulate : {false, true}) cases.push_back(combine_case(n, 4, 96, accumulate));
   return cases;
 }
 

@@ -157,7 +157,7 @@ constexpr int64_t kMaxRouteK = 32;
 void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
                bool renormalize, int32_t* ids, float* weights, cudaStream_t s);
 void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
-                 float* out, cudaStream_t s);
+                 float* out, bool accumulate, cudaStream_t s);
 // Experts placed in one allocation: expert e's planar weight [rows, cols] at base + e * stride.
 struct ExpertWeights {
   const uint8_t* base;

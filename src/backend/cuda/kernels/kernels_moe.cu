@@ -97,9 +97,10 @@ __global__ void moe_route_kernel(const float* logits, int64_t num_experts, int k
   weights[t * k + lane] = static_cast<float>(divide && sel_sum > 0 ? w / sel_sum : w);
 }
 
-// out[t, d] = sum over j of weights[t, j] * y[t*k+j, d], in double, j in order.
+// out[t, d] (+)= sum over j of weights[t, j] * y[t*k+j, d], in double, j in order; the sum is
+// rounded to float before it is added (the bits of combine, then add).
 __global__ void moe_combine_kernel(const float* y, const float* weights, int64_t k, int64_t dim,
-                                   float* out) {
+                                   bool accumulate, float* out) {
   pdl_wait();
   pdl_launch_dependents();
   const int64_t t = blockIdx.y, d = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -107,7 +108,8 @@ __global__ void moe_combine_kernel(const float* y, const float* weights, int64_t
   double acc = 0.0;
   for (int64_t j = 0; j < k; ++j)
     acc += static_cast<double>(weights[t * k + j]) * y[(t * k + j) * dim + d];
-  out[t * dim + d] = static_cast<float>(acc);
+  const float sum = static_cast<float>(acc);
+  out[t * dim + d] = accumulate ? out[t * dim + d] + sum : sum;
 }
 
 // Where a block's slots come from: items (grouped; block y is item y, past *num_items idle), or
@@ -228,10 +230,10 @@ void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, M
 }
 
 void moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
-                 float* out, cudaStream_t s) {
+                 float* out, bool accumulate, cudaStream_t s) {
   if (n <= 0 || dim <= 0) return;
   const dim3 grid(static_cast<unsigned>((dim + 255) / 256), static_cast<unsigned>(n));
-  launch_pdl(moe_combine_kernel, grid, dim3(256), s, y, weights, k, dim, out);
+  launch_pdl(moe_combine_kernel, grid, dim3(256), s, y, weights, k, dim, accumulate, out);
 }
 
 size_t experts_scratch_bytes(int64_t n, int64_t k, bool x_per_slot, const ExpertWeights& w) {
