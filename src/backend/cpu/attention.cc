@@ -45,7 +45,8 @@ HWY_INLINE float dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, i
 
 // out[r][k] = q_r . k_k for four keys and R query rows sharing them (each key's loads serve
 // every row): two accumulators per key and row, then one interleaving reduction of the four keys
-// (cheaper than four separate horizontal sums). A row's sums are the same for every R.
+// (cheaper than four separate horizontal sums). A row's sums are the same for every R. Vectors
+// of up to 16 lanes (AVX-512's whole width).
 template <int R>
 HWY_INLINE void dot4_rows(const float* const* q, const float* const* k, int64_t len,
                           float* const* out) {
@@ -53,10 +54,10 @@ HWY_INLINE void dot4_rows(const float* const* q, const float* const* k, int64_t 
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < 4; ++j) out[r][j] = dot(q[r], k[j], len);
 #else
-  const hn::CappedTag<float, 8> df;
+  const hn::CappedTag<float, 16> df;
   using V = decltype(hn::Zero(df));
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
-  if (N != 4 && N != 8) {
+  if (N != 4 && N != 8 && N != 16) {
     for (int r = 0; r < R; ++r)
       for (int j = 0; j < 4; ++j) out[r][j] = dot(q[r], k[j], len);
     return;
@@ -93,9 +94,12 @@ HWY_INLINE void dot4_rows(const float* const* q, const float* const* k, int64_t 
         hn::BitCast(dw, hn::Add(hn::InterleaveLower(df, a2, a3), hn::InterleaveUpper(df, a2, a3)));
     const V u = hn::Add(hn::BitCast(df, hn::InterleaveLower(dw, t01, t23)),
                         hn::BitCast(df, hn::InterleaveUpper(dw, t01, t23)));
-    HWY_ALIGN float blocks[8];
+    HWY_ALIGN float blocks[16];
     hn::Store(u, df, blocks);
-    for (int j = 0; j < 4; ++j) out[r][j] = N == 8 ? blocks[j] + blocks[j + 4] : blocks[j];
+    for (int j = 0; j < 4; ++j)
+      out[r][j] = N == 16  ? (blocks[j] + blocks[j + 4]) + (blocks[j + 8] + blocks[j + 12])
+                  : N == 8 ? blocks[j] + blocks[j + 4]
+                           : blocks[j];
     for (int64_t t = e; t < len; ++t)
       for (int j = 0; j < 4; ++j) out[r][j] += q[r][t] * k[j][t];
   }
