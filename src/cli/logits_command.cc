@@ -93,7 +93,6 @@ int logits_with_images(const LogitsOptions& o, const Model& model,
   size_t next = 0;
   for (const std::string& w : words) {
     if (w == "<video>") {
-      if (o.video_frames.empty()) return fail("[logits] a <video> word needs --video frames");
       if (format.video_placeholder_id < 0)
         return fail("[logits] the vocabulary has no video placeholder token");
       auto clip = read_video_clip(o, vision);
