@@ -46,3 +46,13 @@ build_llama_cuda() {
     -DCMAKE_CUDA_ARCHITECTURES=90 >"$log" 2>&1 &&
     cmake --build /tmp/lc/build -j"$(nproc)" --target "$@" >>"$log" 2>&1
 }
+
+# write_prompts64: the concurrent benches' 64 prompts (~128 tokens each, seeded) into
+# /tmp/prompts64.txt.
+write_prompts64() {
+  python3 -c "
+import random
+r = random.Random(0)
+words = 'the of and to in is was for on that with as by at from his an were are which this be'.split()
+for i in range(64): print(str(i) + ' ' + ' '.join(r.choice(words) for _ in range(120)))" >/tmp/prompts64.txt
+}

@@ -40,11 +40,7 @@ m=/tmp/m34/$model.gguf
 [ -e $m ] || $b/sluice make-model --arch $1 --preset $2 --format $3 \
   --tokenizer devcarry/tok/tokenizer.json -o $m >/dev/null 2>&1
 log "made $model"
-python3 -c "
-import random
-r = random.Random(0)
-words = 'the of and to in is was for on that with as by at from his an were are which this be'.split()
-for i in range(64): print(str(i) + ' ' + ' '.join(r.choice(words) for _ in range(120)))" >/tmp/prompts64.txt
+write_prompts64  # /tmp/prompts64.txt
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
 for round in $(seq ${ROUNDS:-2}); do
   for build in base this; do

@@ -11,11 +11,7 @@ layers=${LAYERS:-8}
 m=/tmp/md/gpt-oss-20b-l$layers.gguf
 [ -e "$m" ] || $b/sluice make-model --arch gpt-oss --preset gpt-oss-20b --format gguf-mxfp4 \
   --layers $layers --tokenizer devcarry/tok/tokenizer.json -o $m >/dev/null 2>>"$out/make.log"
-python3 -c "
-import random
-r = random.Random(0)
-words = 'the of and to in is was for on that with as by at from his an were are which this be'.split()
-for i in range(64): print(str(i) + ' ' + ' '.join(r.choice(words) for _ in range(120)))" >/tmp/prompts64.txt
+write_prompts64  # /tmp/prompts64.txt
 run64=($b/sluice run -m "$m" --device cuda --prompts /tmp/prompts64.txt --concurrency 64 -n 128
   --ignore-eos --temp 0)
 if [ "${BASE:-0}" = 1 ]; then

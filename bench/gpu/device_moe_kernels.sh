@@ -40,11 +40,7 @@ for spec in "qwen3moe tiny gguf-q4_k" "qwen3moe tiny gguf-f16" "gpt-oss tiny ggu
   log "$spec: cpu vs cuda $(texts "$out/$1-$2-$3.cpu.txt" "$out/$1-$2-$3.cuda.txt"); det 1 vs 4 $(texts "$out/det1.txt" "$out/det4.txt")"
 done
 [ "${PEER:-1}" = 1 ] && (build_llama_cuda "$out/llama_build.log" llama-bench llama-batched-bench; echo "exit $?" >"$out/llama_built") &
-python3 -c "
-import random
-r = random.Random(0)
-words = 'the of and to in is was for on that with as by at from his an were are which this be'.split()
-for i in range(64): print(str(i) + ' ' + ' '.join(r.choice(words) for _ in range(120)))" >/tmp/prompts64.txt
+write_prompts64  # /tmp/prompts64.txt
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
 models=${MODELS:-qwen3-30b-a3b gpt-oss-20b}
 for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k" "gpt-oss gpt-oss-20b gguf-mxfp4"; do

@@ -5,11 +5,7 @@
 # default step budget and with 4096. Prints the speed lines.
 source "$(dirname "$0")/device_env.sh"
 mkdir -p /tmp/sluice-models
-python3 -c "
-import random
-r = random.Random(0)
-words = 'the of and to in is was for on that with as by at from his an were are which this be'.split()
-for i in range(64): print(str(i) + ' ' + ' '.join(r.choice(words) for _ in range(120)))" >/tmp/prompts64.txt
+write_prompts64  # /tmp/prompts64.txt
 for fmt in q4_0 q4_k f16; do
   m=/tmp/sluice-models/llama3-8b-$fmt.gguf
   [ -e "$m" ] || $b/sluice make-model --arch llama --preset llama3-8b --format gguf-$fmt \

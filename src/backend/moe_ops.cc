@@ -147,7 +147,8 @@ void Backend::matmul_experts_glu(float* gate, const float* up, const Glu& glu, i
 void Backend::moe_combine(const float* y, const float* weights, int64_t n, int64_t k, int64_t dim,
                           float* out, bool accumulate) {
   auto combine = [&](const float* hy, const float* hw, float* ho) {
-    std::vector<float> sum(dim);
+    thread_local std::vector<float> sum;  // [dim]: a token's sum before it is stored or added
+    sum.resize(static_cast<size_t>(dim));
     for (int64_t t = 0; t < n; ++t) {
       std::fill(sum.begin(), sum.end(), 0.0f);
       for (int64_t j = 0; j < k; ++j) {
