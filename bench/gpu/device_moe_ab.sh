@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # On the GPU machine (devcarry/ carried, with llama_src.tgz and a base build's sluice at
 # devcarry/base.tgz): a MoE change A/B. The op tests FILTER names (and memcheck on them), greedy
-# CUDA == CPU and --deterministic 1 == 4 on the tiny gpt-oss and Qwen3 MoE files, then on MODEL
-# (default gpt-oss-20b, as device_moe_kernels.sh makes it) single-stream decode and 64 concurrent,
-# base and this build alternated ROUNDS times (default 2), and llama.cpp on the same file.
+# CUDA == CPU and --deterministic 1 == 4 on the tiny gpt-oss and Qwen3 MoE files, then on each of
+# MODELS (default gpt-oss-20b, as device_moe_kernels.sh makes it; NAME:LAYERS for fewer layers)
+# single-stream decode and 64 concurrent (C64=0: not), base and this build alternated ROUNDS
+# times (default 2), and llama.cpp on the same files.
 # Detached; progress in /tmp/ab/progress:
 #   FILTER='Backends/OpTable.*/cuda_moe_combine*' setsid nohup bench/gpu/device_moe_ab.sh >/tmp/ab.log 2>&1 &
+#   MODELS="gpt-oss-20b qwen3-30b-a3b:12" setsid nohup bench/gpu/device_moe_ab.sh >/tmp/ab.log 2>&1 &
 source "$(dirname "$0")/device_env.sh"
 out=/tmp/ab && mkdir -p $out /tmp/m34 /tmp/base
 log() { echo "$(date +%T) $*" >>"$out/progress"; }
@@ -30,34 +32,44 @@ for spec in "gpt-oss tiny gguf-mxfp4" "qwen3moe tiny gguf-q4_k"; do
   done
   log "$spec: cpu vs cuda $(texts $out/tiny.cpu.1.txt $out/tiny.cuda.1.txt); det 1 vs 4 $(texts $out/tiny.cuda.1.txt $out/tiny.cuda.4.txt)"
 done
-model=${MODEL:-gpt-oss-20b}
-case $model in
-  gpt-oss-20b) spec="gpt-oss gpt-oss-20b gguf-mxfp4" ;;
-  qwen3-30b-a3b) spec="qwen3moe qwen3-30b-a3b gguf-q4_k" ;;
-esac
-set -- $spec
-m=/tmp/m34/$model.gguf
-[ -e $m ] || $b/sluice make-model --arch $1 --preset $2 --format $3 \
-  --tokenizer devcarry/tok/tokenizer.json -o $m >/dev/null 2>&1
-log "made $model"
 write_prompts64  # /tmp/prompts64.txt
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
-for round in $(seq ${ROUNDS:-2}); do
-  for build in base this; do
-    bin=$b/sluice
-    [ $build = base ] && bin=/tmp/base/base/sluice
-    $bin run -m $m --device cuda -p "$prompt" -n 128 --temp 0 --ignore-eos >/dev/null 2>$out/one.txt
-    log "$model $build round $round: $(grep prompt: $out/one.txt)"
-    line=$($bin run -m $m --device cuda --prompts /tmp/prompts64.txt --concurrency 64 -n 128 \
-      --ignore-eos --temp 0 2>&1 >/dev/null | grep "requests:")
-    log "$model $build round $round c=64: $line"
+for spec_model in ${MODELS:-${MODEL:-gpt-oss-20b}}; do
+  model=${spec_model%%:*} layers=${spec_model#*:}
+  [ "$layers" = "$spec_model" ] && layers=
+  case $model in
+    gpt-oss-20b) spec="gpt-oss gpt-oss-20b gguf-mxfp4" ;;
+    qwen3-30b-a3b) spec="qwen3moe qwen3-30b-a3b gguf-q4_k" ;;
+  esac
+  set -- $spec
+  name=$model${layers:+-l$layers}
+  m=/tmp/m34/$name.gguf
+  [ -e $m ] || $b/sluice make-model --arch $1 --preset $2 --format $3 ${layers:+--layers $layers} \
+    --tokenizer devcarry/tok/tokenizer.json -o $m >/dev/null 2>&1
+  log "made $name"
+  for round in $(seq ${ROUNDS:-2}); do
+    for build in base this; do
+      bin=$b/sluice
+      [ $build = base ] && bin=/tmp/base/base/sluice
+      $bin run -m $m --device cuda -p "$prompt" -n 128 --temp 0 --ignore-eos >/dev/null 2>$out/one.txt
+      log "$name $build round $round: $(grep prompt: $out/one.txt)"
+      [ "${C64:-1}" = 1 ] || continue
+      line=$($bin run -m $m --device cuda --prompts /tmp/prompts64.txt --concurrency 64 -n 128 \
+        --ignore-eos --temp 0 2>&1 >/dev/null | grep "requests:")
+      log "$name $build round $round c=64: $line"
+    done
   done
 done
 wait
 log "llama.cpp build: $(cat $out/llama_built)"
-/tmp/lc/build/bin/llama-bench -m $m -ngl 99 -p 512 -n 128 -r 3 2>/dev/null | grep -E "pp512|tg128" >$out/llama.txt
-log "$model llama: $(tr -s ' ' <$out/llama.txt | cut -d'|' -f7,8 | tr '\n' ' ')"
-/tmp/lc/build/bin/llama-batched-bench -m $m -ngl 99 -c 20000 -b 2048 -ub 512 -npp 128 -ntg 128 \
-  -npl 64 >$out/llama_batched.txt 2>&1
-log "$model llama-batched-bench: $(grep -E '^\|\s+128' $out/llama_batched.txt | tr -s ' ' | tr '\n' ';')"
+for m in /tmp/m34/*-*.gguf; do
+  case $m in *tiny*) continue ;; esac
+  name=$(basename $m .gguf)
+  /tmp/lc/build/bin/llama-bench -m $m -ngl 99 -p 512 -n 128 -r 3 2>/dev/null | grep -E "pp512|tg128" >$out/llama_$name.txt
+  log "$name llama: $(tr -s ' ' <$out/llama_$name.txt | cut -d'|' -f7,8 | tr '\n' ' ')"
+  [ "${C64:-1}" = 1 ] || continue
+  /tmp/lc/build/bin/llama-batched-bench -m $m -ngl 99 -c 20000 -b 2048 -ub 512 -npp 128 -ntg 128 \
+    -npl 64 >$out/llama_batched_$name.txt 2>&1
+  log "$name llama-batched-bench: $(grep -E '^\|\s+128' $out/llama_batched_$name.txt | tr -s ' ' | tr '\n' ';')"
+done
 log done

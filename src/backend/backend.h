@@ -298,6 +298,15 @@ class Backend {
   virtual void matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
                                    int64_t num_experts, const int32_t* ids, int64_t k,
                                    float* scratch);
+  // matmul_experts_many of rms_norm(x, norm) with x unchanged, where products fold norms
+  // (folds_norms); h [n, cols] is scratch the plain path normalizes into.
+  virtual void matmul_experts_many_normed(const float* x, int64_t n, const float* norm, float eps,
+                                          float* h, const ExpertProduct* ps, int count,
+                                          int64_t num_experts, const int32_t* ids, int64_t k,
+                                          float* scratch) {
+    rms_norm(x, n, ps[0].experts[0].cols, norm, eps, h);
+    matmul_experts_many(h, n, ps, count, num_experts, ids, k, scratch);
+  }
   virtual void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
                                   const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
                                   int64_t k, float* scratch);

@@ -35,6 +35,8 @@ constexpr SwitchInfo kSwitches[] = {
    "0: decode-only batches plan attention as mixed ones do (A/B)"},
   {Switch::kCudaDecodeKeySplit, "SLUICE_CUDA_DECODE_KEY_SPLIT", "1",
    "0: one-token attention tiles keep one warp per 16 rows (A/B)"},
+  {Switch::kCudaDecodeMaxPieces, "SLUICE_CUDA_DECODE_MAX_PIECES", "0",
+   "pieces a decode's context splits into across blocks, at most (0: about sqrt(3 x its 64-key chunks))"},
   {Switch::kCudaGraphs, "SLUICE_CUDA_GRAPHS", "1",
    "0: no CUDA graph recording; every step launches its kernels (A/B)"},
   {Switch::kCudaFoldNorms, "SLUICE_CUDA_FOLD_NORMS", "1",

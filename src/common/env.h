@@ -8,29 +8,30 @@
 namespace sluice::env {
 
 enum class Switch {
-  kDebug,               // SLUICE_DEBUG
-  kMaskDebug,           // SLUICE_MASK_DEBUG
-  kProfile,             // SLUICE_PROFILE
-  kDefaultModel,        // SLUICE_DEFAULT_MODEL
-  kTestdata,            // SLUICE_TESTDATA
-  kFixedDate,           // SLUICE_FIXED_DATE
-  kWarmUpLarge,         // SLUICE_WARM_UP_LARGE
-  kCpuAvx512,           // SLUICE_CPU_AVX512
-  kCpuAmx,              // SLUICE_CPU_AMX
-  kCpuAttnWholeSeq,     // SLUICE_CPU_ATTN_WHOLE_SEQ
-  kCudaAttentionTiles,  // SLUICE_CUDA_ATTENTION_TILES
-  kCudaDecodeTiles,     // SLUICE_CUDA_DECODE_TILES
-  kCudaDecodeKeySplit,  // SLUICE_CUDA_DECODE_KEY_SPLIT
-  kCudaGraphs,          // SLUICE_CUDA_GRAPHS
-  kCudaFoldNorms,       // SLUICE_CUDA_FOLD_NORMS
-  kCudaRowsStages,      // SLUICE_CUDA_ROWS_STAGES
-  kCudaSampling,        // SLUICE_CUDA_SAMPLING
-  kCudaQgemmMaxRows,    // SLUICE_CUDA_QGEMM_MAX_ROWS
-  kCudaQgemmWgmma,      // SLUICE_CUDA_QGEMM_WGMMA
-  kCudaQgemmCluster,    // SLUICE_CUDA_QGEMM_CLUSTER
-  kCudaQgemmWavePlan,   // SLUICE_CUDA_QGEMM_WAVE_PLAN
-  kCudaMoeGemmSlots,    // SLUICE_CUDA_MOE_GEMM_SLOTS
-  kCudaPdl,             // SLUICE_CUDA_PDL
+  kDebug,                // SLUICE_DEBUG
+  kMaskDebug,            // SLUICE_MASK_DEBUG
+  kProfile,              // SLUICE_PROFILE
+  kDefaultModel,         // SLUICE_DEFAULT_MODEL
+  kTestdata,             // SLUICE_TESTDATA
+  kFixedDate,            // SLUICE_FIXED_DATE
+  kWarmUpLarge,          // SLUICE_WARM_UP_LARGE
+  kCpuAvx512,            // SLUICE_CPU_AVX512
+  kCpuAmx,               // SLUICE_CPU_AMX
+  kCpuAttnWholeSeq,      // SLUICE_CPU_ATTN_WHOLE_SEQ
+  kCudaAttentionTiles,   // SLUICE_CUDA_ATTENTION_TILES
+  kCudaDecodeTiles,      // SLUICE_CUDA_DECODE_TILES
+  kCudaDecodeKeySplit,   // SLUICE_CUDA_DECODE_KEY_SPLIT
+  kCudaDecodeMaxPieces,  // SLUICE_CUDA_DECODE_MAX_PIECES
+  kCudaGraphs,           // SLUICE_CUDA_GRAPHS
+  kCudaFoldNorms,        // SLUICE_CUDA_FOLD_NORMS
+  kCudaRowsStages,       // SLUICE_CUDA_ROWS_STAGES
+  kCudaSampling,         // SLUICE_CUDA_SAMPLING
+  kCudaQgemmMaxRows,     // SLUICE_CUDA_QGEMM_MAX_ROWS
+  kCudaQgemmWgmma,       // SLUICE_CUDA_QGEMM_WGMMA
+  kCudaQgemmCluster,     // SLUICE_CUDA_QGEMM_CLUSTER
+  kCudaQgemmWavePlan,    // SLUICE_CUDA_QGEMM_WAVE_PLAN
+  kCudaMoeGemmSlots,     // SLUICE_CUDA_MOE_GEMM_SLOTS
+  kCudaPdl,              // SLUICE_CUDA_PDL
   kCount,
 };
 

@@ -24,7 +24,8 @@ void CudaBackend::paged_attention(const float* q, int64_t num_heads, const KvLay
     }
     auto t = timer_->scope("paged_attention", batch.num_tokens, "decode tiles");
     decode_attention(q, num_heads, cache, batch, scale, out, decode_partials_.get(),
-                     decode_tickets_.get(), tuning_.decode_key_split, stream_);
+                     decode_tickets_.get(), tuning_.decode_key_split, tuning_.decode_max_pieces,
+                     stream_);
     return;
   }
   // Prefill chunks (and many decodes beside them) go to the tiles.

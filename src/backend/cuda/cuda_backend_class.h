@@ -72,6 +72,9 @@ class CudaBackend final : public Backend {
   void matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
                            int64_t num_experts, const int32_t* ids, int64_t k,
                            float* scratch) override;
+  void matmul_experts_many_normed(const float* x, int64_t n, const float* norm, float eps, float* h,
+                                  const ExpertProduct* ps, int count, int64_t num_experts,
+                                  const int32_t* ids, int64_t k, float* scratch) override;
   void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
                           const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
                           int64_t k, float* scratch) override;
@@ -144,6 +147,8 @@ class CudaBackend final : public Backend {
   // The MoE products on this backend's kernels (moe_dispatch.cu): experts placed by
   // place_experts in a supported format (else count 0), and the launch over them.
   ExpertWeights device_experts(const Weight* experts, int64_t num_experts) const;
+  bool device_products(const ExpertProduct* ps, int count, int64_t num_experts,
+                       ExpertOutput* outs) const;
   void run_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
                    const ExpertOutput* ps, int count, const int32_t* ids, int64_t k);
   // Large batches (prefill, many sequences): the expert GEMM's tensor-core tiles.

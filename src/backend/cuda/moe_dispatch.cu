@@ -71,7 +71,9 @@ ExpertWeights CudaBackend::device_experts(const Weight* experts, int64_t num_exp
 void CudaBackend::run_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
                               const ExpertOutput* ps, int count, const int32_t* ids, int64_t k) {
   const bool gemm = experts_by_gemm(n, k, ps[0].w);
-  const char* what = count > 1 ? (gemm ? "matmul_experts many gemm" : "matmul_experts many")
+  const char* what = count > 1 ? (gemm        ? "matmul_experts many gemm"
+                                  : mode.norm ? "matmul_experts many normed"
+                                              : "matmul_experts many")
                      : mode.up ? (gemm ? "matmul_experts glu gemm" : "matmul_experts glu")
                                : (gemm ? "matmul_experts gemm" : "matmul_experts");
   auto t = timer_->scope(what, n, dtype_name(ps[0].w.dtype));
@@ -102,18 +104,40 @@ void CudaBackend::matmul_experts(const float* x, bool x_per_slot, int64_t n, con
   run_experts(x, x_per_slot, RowsMode{}, n, &out, 1, ids, k);
 }
 
-void CudaBackend::matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
-                                      int64_t num_experts, const int32_t* ids, int64_t k,
-                                      float* scratch) {
-  ExpertOutput outs[kMaxExpertProducts];
+// ps as this backend's expert outputs, or false where its kernels cannot take them all.
+bool CudaBackend::device_products(const ExpertProduct* ps, int count, int64_t num_experts,
+                                  ExpertOutput* outs) const {
   bool device = count >= 1 && count <= kMaxExpertProducts;
   for (int i = 0; device && i < count; ++i) {
     outs[i] = ExpertOutput{device_experts(ps[i].experts, num_experts), ps[i].bias, ps[i].y};
     device = outs[i].w.count > 0 && outs[i].w.dtype == outs[0].w.dtype &&
              outs[i].w.rows == outs[0].w.rows && outs[i].w.cols == outs[0].w.cols;
   }
-  if (!device) return Backend::matmul_experts_many(x, n, ps, count, num_experts, ids, k, scratch);
+  return device;
+}
+
+void CudaBackend::matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
+                                      int64_t num_experts, const int32_t* ids, int64_t k,
+                                      float* scratch) {
+  ExpertOutput outs[kMaxExpertProducts];
+  if (!device_products(ps, count, num_experts, outs))
+    return Backend::matmul_experts_many(x, n, ps, count, num_experts, ids, k, scratch);
   run_experts(x, false, RowsMode{}, n, outs, count, ids, k);
+}
+
+// The weight-streaming kernel quantizes norm(x) itself (one launch fewer than rms_norm first);
+// the expert GEMM reads the normed rows.
+void CudaBackend::matmul_experts_many_normed(const float* x, int64_t n, const float* norm,
+                                             float eps, float* h, const ExpertProduct* ps,
+                                             int count, int64_t num_experts, const int32_t* ids,
+                                             int64_t k, float* scratch) {
+  ExpertOutput outs[kMaxExpertProducts];
+  if (!device_products(ps, count, num_experts, outs) || experts_by_gemm(n, k, outs[0].w))
+    return Backend::matmul_experts_many_normed(x, n, norm, eps, h, ps, count, num_experts, ids, k,
+                                               scratch);
+  RowsMode mode;
+  mode.norm = norm, mode.eps = eps;
+  run_experts(x, false, mode, n, outs, count, ids, k);
 }
 
 void CudaBackend::matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,

@@ -15,6 +15,7 @@ CudaTuning CudaTuning::from_env() {
   t.attention_tiles = env::enabled(Switch::kCudaAttentionTiles);
   t.decode_tiles = env::enabled(Switch::kCudaDecodeTiles);
   t.decode_key_split = env::enabled(Switch::kCudaDecodeKeySplit);
+  t.decode_max_pieces = std::max<int64_t>(0, env::integer(Switch::kCudaDecodeMaxPieces, 0));
   t.graphs = env::enabled(Switch::kCudaGraphs);
   t.fold_norms = env::enabled(Switch::kCudaFoldNorms);
   // A value that does not parse reads as 0, as atoi read it.

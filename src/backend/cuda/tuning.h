@@ -6,19 +6,20 @@
 namespace sluice::cuda {
 
 struct CudaTuning {
-  bool attention_tiles;    // prefill chunks on the tensor-core attention tiles
-  bool decode_tiles;       // decode-only batches on the tiles, one per sequence
-  bool decode_key_split;   // one-token tiles split their keys over the warps
-  bool graphs;             // decode steps recorded as CUDA graphs
-  bool fold_norms;         // norms and residual adds folded into the products
-  int rows_stages;         // weight-streaming products' shared-memory stages (0: registers)
-  bool sampling;           // sample_rows on the device
-  int64_t qgemm_max_rows;  // most activation rows for the fused quantized GEMM (0: never)
-  bool qgemm_wgmma;        // the fused GEMM as warpgroup MMAs, where the GPU has them
-  bool qgemm_cluster;      // the fused GEMM's K splits summed in thread-block clusters
-  bool qgemm_wave_plan;    // the fused GEMM's one plan per launch (else per weight)
-  double moe_gemm_slots;   // slots per expert from which experts run on the GEMM (0: never)
-  bool pdl;                // programmatic dependent launch (kernels/pdl.cuh reads it)
+  bool attention_tiles;       // prefill chunks on the tensor-core attention tiles
+  bool decode_tiles;          // decode-only batches on the tiles, one per sequence
+  bool decode_key_split;      // one-token tiles split their keys over the warps
+  int64_t decode_max_pieces;  // most blocks a decode's context splits over (0: balanced)
+  bool graphs;                // decode steps recorded as CUDA graphs
+  bool fold_norms;            // norms and residual adds folded into the products
+  int rows_stages;            // weight-streaming products' shared-memory stages (0: registers)
+  bool sampling;              // sample_rows on the device
+  int64_t qgemm_max_rows;     // most activation rows for the fused quantized GEMM (0: never)
+  bool qgemm_wgmma;           // the fused GEMM as warpgroup MMAs, where the GPU has them
+  bool qgemm_cluster;         // the fused GEMM's K splits summed in thread-block clusters
+  bool qgemm_wave_plan;       // the fused GEMM's one plan per launch (else per weight)
+  double moe_gemm_slots;      // slots per expert from which experts run on the GEMM (0: never)
+  bool pdl;                   // programmatic dependent launch (kernels/pdl.cuh reads it)
 
   // From the environment (unset or empty: the table's default).
   static CudaTuning from_env();

@@ -38,13 +38,21 @@ void moe_mlp(const ForwardContext& f, Residual& r, const float* norm, const MoeW
   Backend& be = f.be;
   const int64_t n = s.n, E = c.num_experts, K = c.num_experts_used;
   const int64_t H = c.hidden_size;
-  const float* h = r.normed(norm);  // [n, hidden]
+  // The router and the experts read norm(x); where products fold norms and no shared expert
+  // needs it too, norm(x) is never written.
+  const float* h = w.shared_gate ? r.normed(norm) : nullptr;  // [n, hidden]
   const Backend::Product router{w.router, s.router, w.router_bias};
-  be.matmul_many(h, n, &router, 1);  // [n, experts]
+  if (h)
+    be.matmul_many(h, n, &router, 1);  // [n, experts]
+  else
+    r.normed_products(norm, &router, 1);
   be.moe_route(s.router, n, E, K, routing, c.norm_topk_prob, s.expert_ids, s.expert_w);
   const Backend::ExpertProduct gate_up[2] = {{w.gate->data(), w.gate_bias, s.exp_gate},
                                              {w.up->data(), w.up_bias, s.exp_up}};
-  be.matmul_experts_many(h, n, gate_up, 2, E, s.expert_ids, K, s.exp_bias);  // [n*k, EI] x2
+  if (h)  // [n*k, EI] x2
+    be.matmul_experts_many(h, n, gate_up, 2, E, s.expert_ids, K, s.exp_bias);
+  else
+    r.normed_experts(norm, gate_up, 2, E, s.expert_ids, K, s.exp_bias);
   const Glu glu{c.swiglu_alpha, c.swiglu_limit};
   be.matmul_experts_glu(s.exp_gate, s.exp_up, glu, n, {w.down->data(), w.down_bias, s.exp_out}, E,
                         s.expert_ids, K, s.exp_bias);  // [n*k, hidden]

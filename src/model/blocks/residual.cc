@@ -29,6 +29,14 @@ void Residual::add_gated_product(float* gate, const float* up, int64_t inter, co
   add_then_norm(next_norm);
 }
 
+void Residual::normed_experts(const float* norm, const Backend::ExpertProduct* ps, int count,
+                              int64_t num_experts, const int32_t* ids, int64_t k, float* scratch) {
+  if (fold_)
+    be_.matmul_experts_many_normed(x_, n_, norm, eps_, h_, ps, count, num_experts, ids, k, scratch);
+  else
+    be_.matmul_experts_many(h_, n_, ps, count, num_experts, ids, k, scratch);
+}
+
 const float* Residual::normed(const float* norm) {
   if (fold_) be_.rms_norm(x_, n_, hidden_, norm, eps_, h_);  // else h already holds it
   return h_;

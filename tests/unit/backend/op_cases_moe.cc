@@ -85,18 +85,20 @@ Bound fused_bound(DType t, int64_t slots, int64_t experts) {
   return rel(slots > 8 && (!is_quantized(t) || slots >= experts) ? 3e-3 : 1e-4);
 }
 
-// matmul_experts_many (gate and up, with biases or not) and matmul_experts_glu (silu or the
-// clamped SwiGLU, with a bias or not): the fused paths against the reference's plain ops.
+// matmul_experts_many (gate and up, with biases or not; of x or, normed, of rms_norm(x)) and
+// matmul_experts_glu (silu or the clamped SwiGLU, with a bias or not): the fused paths against
+// the reference's plain ops.
 OpCase experts_many_case(DType t, int64_t n, int64_t k, int64_t experts, bool bias,
-                         int64_t rows = 64, int64_t cols = 256) {
+                         int64_t rows = 64, int64_t cols = 256, bool normed = false) {
   const int64_t slots = n * k;
-  OpCase c{"matmul_experts_many",
+  OpCase c{normed ? "matmul_experts_many_normed" : "matmul_experts_many",
            case_name(dtype_name(t), bias ? "_bias" : "", "_n", n, "_k", k, "_e", experts, "_", rows,
                      "x", cols),
            nullptr,
            {{"gate", {rel(1e-4), fused_bound(t, n * k, experts)}, nullptr},
             {"up", {rel(1e-4), fused_bound(t, n * k, experts)}, nullptr}},
            nullptr};
+  if (normed) c.checks.push_back({"x left as it was", all(exact()), nullptr});
   c.run = [=](BackendBuffers& bb) -> Outputs {
     Backend& be = bb.backend();
     const auto g = be.place_experts(random_weight(t, experts * rows, cols, 50), experts);
@@ -105,9 +107,17 @@ OpCase experts_many_case(DType t, int64_t n, int64_t k, int64_t experts, bool bi
     const float* ub = bias ? bb.up(randn(experts * rows, 53)) : nullptr;
     float *yg = bb.poisoned(slots * rows), *yu = bb.poisoned(slots * rows);
     const Backend::ExpertProduct ps[2] = {{g.data(), gb, yg}, {u.data(), ub, yu}};
-    be.matmul_experts_many(bb.up(randn(n * cols, 54)), n, ps, 2, experts,
-                           bb.up(expert_ids(n, k, experts, 3)), k, bb.poisoned(slots * rows));
-    return {bb.down(yg, slots * rows), bb.down(yu, slots * rows)};
+    auto x = randn(n * cols, 54);
+    const int32_t* ids = bb.up(expert_ids(n, k, experts, 3));
+    if (!normed) {
+      be.matmul_experts_many(bb.up(x), n, ps, 2, experts, ids, k, bb.poisoned(slots * rows));
+      return {bb.down(yg, slots * rows), bb.down(yu, slots * rows)};
+    }
+    for (float& e : x) e *= 3.0f;  // rms far from 1: a missing scale shows
+    float* dx = bb.up(x);
+    be.matmul_experts_many_normed(dx, n, bb.up(randn(cols, 55)), 1e-6f, bb.poisoned(n * cols), ps,
+                                  2, experts, ids, k, bb.poisoned(slots * rows));
+    return {bb.down(yg, slots * rows), bb.down(yu, slots * rows), bb.down(dx, n * cols)};
   };
   return c;
 }
@@ -177,6 +187,11 @@ std::vector<OpCase> moe_cases() {
         cases.push_back(experts_glu_case(t, n, 4, 8, bias, bias));
         cases.push_back(experts_glu_case(t, n, 4, 8, !bias, bias));
       }
+  // Normed: the weight-streaming kernel quantizes norm(x) itself (one token: Qwen3's 128
+  // experts, 8 a token); the GEMM's batches take the plain path.
+  for (DType t : {DType::Q4G32, DType::Q8G16, DType::MXFP4, DType::F32})
+    for (int64_t n : {1, 3, 40})
+      cases.push_back(experts_many_case(t, n, 8, 128, t == DType::MXFP4, 64, 512, true));
   // CUDA's expert GEMM tiles: 10, 24 and 100 slots per expert (16-, 32- and 64-slot chunks, the
   // last several per expert), 200 rows (a partial second row block), two products a launch.
   for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4})

@@ -236,11 +236,11 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
 // context is split into `pieces` ranges of whole chunks (flash-decoding); every block writes its
 // unnormalized sums to `partials`, and the last of a tile's blocks to finish (a ticket in
 // `tickets`, reset after use) merges them in piece order. Scratch sizes are fixed bounds.
-// Without key_split, one piece (the merge is the key-split tiles' own).
+// Without key_split, one piece (the merge is the key-split tiles' own); max_pieces > 0 caps them.
 int64_t decode_partials_floats();
 int64_t decode_tickets();
 void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                       const AttentionBatch& batch, float scale, float* out, float* partials,
-                      int32_t* tickets, bool key_split, cudaStream_t s);
+                      int32_t* tickets, bool key_split, int64_t max_pieces, cudaStream_t s);
 
 }  // namespace sluice::cuda

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 #include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
@@ -102,6 +103,17 @@ __device__ __forceinline__ void attend_tile(
     pos[i] = positions[t];
     q_off[i] = (t * num_heads + h0 + r % G) * HD;
   }
+  // Row offsets of chunk c's positions (this KV head) into row_s[st]: the block table is the
+  // step's input, read before the wait for the kernel before (which writes q and the KV rows).
+  auto chunk_rows = [&](int c, int st) {
+    const int64_t p = static_cast<int64_t>(c) * kKeys + threadIdx.x;
+    if (threadIdx.x < kKeys && p <= max_pos)
+      row_s[st][threadIdx.x] =
+          (static_cast<int64_t>(table[p / block_size]) * block_size + p % block_size) * kv_row +
+          kvh * HD;
+  };
+  chunk_rows(c_begin, 0);
+  pdl_wait();
   // Q as A fragments, pre-scaled by scale * log2(e): [HD / 16 k-steps][4 registers].
   uint32_t qf[HD / 16][4];
 #pragma unroll
@@ -116,16 +128,7 @@ __device__ __forceinline__ void attend_tile(
 
   float o[HD / 8][4] = {};  // [16 rows, HD] accumulator
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
-  // Row offsets of chunk c's positions (this KV head) into row_s[st].
-  auto chunk_rows = [&](int c, int st) {
-    const int64_t p = static_cast<int64_t>(c) * kKeys + threadIdx.x;
-    if (threadIdx.x < kKeys && p <= max_pos)
-      row_s[st][threadIdx.x] =
-          (static_cast<int64_t>(table[p / block_size]) * block_size + p % block_size) * kv_row +
-          kvh * HD;
-  };
   auto chunk_count = [&](int c) { return min(kKeys, max_pos + 1 - c * kKeys); };
-  chunk_rows(c_begin, 0);
   __syncthreads();
   issue_chunk<HD>(k_cache, v_cache, row_s[0], chunk_count(c_begin), sm, 0);
   for (int c = c_begin; c < c_end; ++c) {
@@ -277,7 +280,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     int64_t max_blocks, const AttentionTile* tiles, float scale_log2, float* out, bool key_split,
     Pieces pc, int window, const float* sinks) {
   pdl_launch_dependents();  // the output projection follows
-  pdl_wait();
+  // Positions and block tables are the step's inputs: read before pdl_wait (in attend_tile).
   static_assert(kMergeFitsStages<HD>, "the pieces' (m, l) reuse the stage buffers");
   extern __shared__ __align__(16) unsigned char smem_raw[];
   TileSmem<HD>& sm = *reinterpret_cast<TileSmem<HD>*>(smem_raw);
@@ -310,6 +313,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   const int z = static_cast<int>(blockIdx.z), c_begin = z * per;
   const int64_t pair = static_cast<int64_t>(blockIdx.x) * gridDim.y + blockIdx.y;
   const float* slots = pc.partials + pair * pc.pieces * kSlotFloats;
+  if (c_begin >= num_chunks) pdl_wait();  // an empty piece: the ticket still follows
   if (c_begin < num_chunks)
     attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
                           block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos,
@@ -354,6 +358,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   constexpr int kPer = 16 * HD / (kWarps * 32), kPass = kPer < 16 ? kPer : 16;
   for (int j0 = 0; j0 < kPer; j0 += kPass) {
     float num[kPass] = {};
+#pragma unroll 4  // several pieces' loads in flight; the sums keep piece order
     for (int p = 0; p < used; ++p) {
       const float* o = slots + p * kSlotFloats;
 #pragma unroll
@@ -470,13 +475,20 @@ int64_t resident_blocks(int64_t hd) {
 // more would start a second wave), each piece at least a chunk of the longest context (shorter
 // ones get shorter pieces, or empty ones). So pairs * pieces <= target: the scratch's bound.
 int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context,
-                      int64_t hd, bool key_split) {
+                      int64_t hd, bool key_split, int64_t max_pieces) {
   if (!key_split) return 1;  // the merge is the key-split tiles' own
   const int64_t pairs = num_seqs * (num_heads / heads_per_tile(group));
   const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
   // head_dim 256: the last block's merge reads every piece's 16 x 258 floats; past ~32 pieces
   // (Gemma 3 1B: one pair, 82 pieces at 5k tokens) it cost more than the pieces saved.
-  const int64_t most = hd > 128 ? kMaxPieces256 : std::min(kMaxPieces, resident_blocks(hd));
+  int64_t most = hd > 128 ? kMaxPieces256 : std::min(kMaxPieces, resident_blocks(hd));
+  // A piece's block waits on its chunks' loads one after another; the merging block reads every
+  // piece's sums: ~sqrt(3 x chunks) pieces balance the two, up to 8 chunks one each (H100, one
+  // sequence of the Qwen3 MoE shape: 600 positions 10 pieces 12.2 us, 5 11.3 us; 2,000: 32
+  // pieces 18.9 us, 8 14.3 us; bench/gpu/device_attention_decode.sh).
+  const auto balanced = std::max(std::min<int64_t>(chunks, 8),
+                                 static_cast<int64_t>(std::ceil(std::sqrt(3.0 * chunks))));
+  most = std::min(most, max_pieces > 0 ? max_pieces : balanced);
   return std::clamp<int64_t>(std::min(most, resident_blocks(hd) / pairs), 1, chunks);
 }
 
@@ -500,14 +512,14 @@ int64_t decode_tickets() {
 
 void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                       const AttentionBatch& batch, float scale, float* out, float* partials,
-                      int32_t* tickets, bool key_split, cudaStream_t s) {
+                      int32_t* tickets, bool key_split, int64_t max_pieces, cudaStream_t s) {
   if (batch.num_seqs <= 0) return;
   SLUICE_ASSERT(batch.num_tokens == batch.num_seqs,
                 "decode_attention takes one token per sequence");
   const int64_t group = num_heads / cache.num_kv_heads;
   const int64_t heads = num_heads / heads_per_tile(group);
-  const int64_t pieces =
-      decode_pieces(batch.num_seqs, num_heads, group, batch.max_context, cache.head_dim, key_split);
+  const int64_t pieces = decode_pieces(batch.num_seqs, num_heads, group, batch.max_context,
+                                       cache.head_dim, key_split, max_pieces);
   SLUICE_ASSERT(
       pieces == 1 || (batch.num_seqs * heads <= decode_tickets() &&
                       batch.num_seqs * heads * pieces * kSlotFloats <= decode_partials_floats()),
