@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/profile.h"
+
 namespace sluice::api {
 
 namespace {
@@ -59,7 +61,9 @@ void Generation::observe(const RequestOutput& out) {
   for (const SequenceDelta& d : out.deltas) {
     if (d.token_ids.empty()) continue;
     if (!seen_token_) {
-      ctx_.metrics->ttft_s.observe(std::chrono::duration<double>(now - start_).count());
+      const double ttft = std::chrono::duration<double>(now - start_).count();
+      ctx_.metrics->ttft_s.observe(ttft);
+      if (profile::enabled()) profile::add("api submit->first token", ttft);
       seen_token_ = true;
       first_token_ = now;
     } else {

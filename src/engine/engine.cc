@@ -396,6 +396,8 @@ void Engine::step(const SchedulerOutput& out) {
     auto secs = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
     profile::add("step build batch" + kind, secs(t_batch - t_start));
     profile::add("step forward+sample" + kind, secs(t_forward - t_batch));
+    profile::add(profile::op_key("step forward+sample", out.num_tokens, kind.substr(1)),
+                 secs(t_forward - t_batch));  // by the step's token count too
     profile::add("step outputs" + kind, secs(Clock::now() - t_forward));
   }
 }

@@ -7,6 +7,7 @@
 #include "api/http/client_socket.h"
 #include "api/http/http_util.h"
 #include "api/model_registry.h"
+#include "common/profile.h"
 
 namespace sluice::api {
 
@@ -17,6 +18,8 @@ void run_on_model(ModelContext& ctx, const Json& body, httplib::Response& res, P
                   const std::string& route, const ModelHandler& fn) {
   answer_errors(res, protocol, route, [&] {
     ctx.require_task("POST", route);
+    // SLUICE_PROFILE: prompt rendering, tokenizing and the submit (a stream's writes come after).
+    profile::WallScope t(profile::enabled() ? "api " + route + " handler" : "");
     fn(ctx, body, res);
   });
 }
@@ -103,7 +106,10 @@ void handle_model(ServerState& server, const httplib::Request& req, httplib::Res
   std::string id;
   answer_errors(res, protocol, route, [&] {
     server.require_running();
-    body = parse_body(req);  // once: a picture's base64 makes bodies of megabytes
+    {
+      profile::WallScope t(profile::enabled() ? "api parse body" : "");
+      body = parse_body(req);  // once: a picture's base64 makes bodies of megabytes
+    }
     const Json* model = json_field(body, "model");
     id = server.models->resolve(model && model->is_string() ? model->get<std::string>() : "");
     record.model = id;

@@ -16,12 +16,7 @@ void CudaBackend::paged_attention(const float* q, int64_t num_heads, const KvLay
   // on whether it shares a tile, or on how its context is split).
   if (tuning_.attention_tiles && tuning_.decode_tiles && !invariant_ &&
       batch.num_tokens == batch.num_seqs && tiled_attention_supported(cache.head_dim)) {
-    if (decode_tickets_.get() == nullptr) {  // fixed bounds: allocated once, never grown
-      decode_partials_.grow(static_cast<size_t>(decode_partials_floats()));
-      decode_tickets_.grow(static_cast<size_t>(cuda::decode_tickets()));
-      SLUICE_CUDA_CHECK(cudaMemsetAsync(decode_tickets_.get(), 0,
-                                        decode_tickets_.capacity() * sizeof(int32_t), stream_));
-    }
+    ensure_split_scratch();
     auto t = timer_->scope("paged_attention", batch.num_tokens, "decode tiles");
     decode_attention(q, num_heads, cache, batch, scale, out, decode_partials_.get(),
                      decode_tickets_.get(), tuning_.decode_key_split, tuning_.decode_max_pieces,
@@ -31,8 +26,14 @@ void CudaBackend::paged_attention(const float* q, int64_t num_heads, const KvLay
   // Prefill chunks (and many decodes beside them) go to the tiles.
   if (tuning_.attention_tiles && !invariant_ && batch.host_query_start && batch.host_positions &&
       tiled_attention_supported(cache.head_dim)) {
-    const Plan& plan = attention_plan(batch, num_heads, num_heads / cache.num_kv_heads);
-    if (plan.num_tiles > 0) {
+    const Plan& plan =
+        attention_plan(batch, num_heads, num_heads / cache.num_kv_heads, cache.head_dim);
+    if (plan.num_tiles > 0 && plan.pieces > 1) {
+      ensure_split_scratch();
+      auto t = timer_->scope("paged_attention", batch.num_tokens, "split tiles");
+      split_tiled_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, plan.pieces,
+                            scale, out, decode_partials_.get(), decode_tickets_.get(), stream_);
+    } else if (plan.num_tiles > 0) {
       auto t = timer_->scope("paged_attention", batch.num_tokens, "tiles");
       tiled_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, scale, out,
                       tuning_.decode_key_split, stream_);
@@ -49,13 +50,26 @@ void CudaBackend::paged_attention(const float* q, int64_t num_heads, const KvLay
   cuda::paged_attention(q, num_heads, cache, batch, scale, out, scratch, invariant_, stream_);
 }
 
+// The pieces' sums and tickets of decode_attention and split_tiled_attention (fixed bounds:
+// allocated once, never grown).
+void CudaBackend::ensure_split_scratch() {
+  if (decode_tickets_.get() != nullptr) return;
+  decode_partials_.grow(static_cast<size_t>(decode_partials_floats()));
+  decode_tickets_.grow(static_cast<size_t>(cuda::decode_tickets()));
+  SLUICE_CUDA_CHECK(cudaMemsetAsync(decode_tickets_.get(), 0,
+                                    decode_tickets_.capacity() * sizeof(int32_t), stream_));
+}
+
 const CudaBackend::Plan& CudaBackend::attention_plan(const AttentionBatch& b, int64_t num_heads,
-                                                     int64_t group) {
-  if (b.id != 0 && b.id == plan_id_) return plan_;  // a model has one head layout
-  plan_id_ = b.id;
+                                                     int64_t group, int64_t head_dim) {
+  // A model has one head layout (head_dim 256 and 128 layers of one model would plan apart).
+  if (b.id != 0 && b.id == plan_id_ && head_dim == plan_head_dim_) return plan_;
+  plan_id_ = b.id, plan_head_dim_ = head_dim;
   const AttentionSplit split =
-      plan_attention(b.host_query_start, b.host_positions, b.num_seqs, num_heads, group);
+      plan_attention(b.host_query_start, b.host_positions, b.num_seqs, num_heads, group, head_dim,
+                     tuning_.decode_key_split, tuning_.decode_max_pieces);
   plan_.num_tiles = static_cast<int64_t>(split.tiles.size());
+  plan_.pieces = split.pieces;
   plan_.others.num_tokens = static_cast<int64_t>(split.other_tokens.size());
   plan_.others.max_context = split.other_max_context;
   // Pageable host -> device copies: the source may be reused once the call returns.

@@ -158,9 +158,12 @@ class CudaBackend final : public Backend {
   struct Plan {
     const AttentionTile* tiles = nullptr;
     int64_t num_tiles = 0;
+    int64_t pieces = 1;  // > 1: split_tiled_attention
     TokenSubset others;
   };
-  const Plan& attention_plan(const AttentionBatch& b, int64_t num_heads, int64_t group);
+  const Plan& attention_plan(const AttentionBatch& b, int64_t num_heads, int64_t group,
+                             int64_t head_dim);
+  void ensure_split_scratch();
 
   int device_;
   std::string name_;
@@ -188,6 +191,7 @@ class CudaBackend final : public Backend {
   // The last batch's attention plan (attention_plan), that batch's id, and the plan's buffers.
   Plan plan_;
   uint64_t plan_id_ = 0;
+  int64_t plan_head_dim_ = 0;
   DeviceScratch<AttentionTile> plan_tiles_{stream_};
   DeviceScratch<int32_t> plan_tokens_{stream_};
 };

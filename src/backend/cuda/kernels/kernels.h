@@ -218,14 +218,18 @@ struct AttentionTile {
 // A batch split between the tiled kernel (sequences with several tokens in the batch, and
 // decodes when there are enough of them to fill the GPU) and the per-token kernel (the other
 // tokens), planned on the host from host copies of the batch.
+// pieces > 1: few tiles, of at most 16 rows each, their contexts split across that many blocks
+// (split_tiled_attention).
 struct AttentionSplit {
   std::vector<AttentionTile> tiles;
   std::vector<int32_t> other_tokens;
   int64_t other_max_context = 0;
+  int64_t pieces = 1;
 };
 bool tiled_attention_supported(int64_t head_dim);
 AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
-                              int64_t num_seqs, int64_t num_heads, int64_t group);
+                              int64_t num_seqs, int64_t num_heads, int64_t group, int64_t head_dim,
+                              bool key_split, int64_t max_pieces);
 // key_split: tiles of at most 16 query rows split their keys over the warps (else one warp per
 // 16 rows; an A/B switch, backend/cuda/tuning.h).
 void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
@@ -239,6 +243,12 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
 // Without key_split, one piece (the merge is the key-split tiles' own); max_pieces > 0 caps them.
 int64_t decode_partials_floats();
 int64_t decode_tickets();
+// Tiles of at most 16 rows with their contexts split into `pieces` (plan_attention's), merged as
+// decode_attention merges; partials and tickets are decode_attention's scratch.
+void split_tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                           const AttentionBatch& batch, const AttentionTile* tiles,
+                           int64_t num_tiles, int64_t pieces, float scale, float* out,
+                           float* partials, int32_t* tickets, cudaStream_t s);
 void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                       const AttentionBatch& batch, float scale, float* out, float* partials,
                       int32_t* tickets, bool key_split, int64_t max_pieces, cudaStream_t s);

@@ -393,10 +393,17 @@ bool tiled_attention_supported(int64_t head_dim) {
   return head_dim == 64 || head_dim == 128 || head_dim == 256;
 }
 
-AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
-                              int64_t num_seqs, int64_t num_heads, int64_t group) {
+namespace {
+
+int64_t resident_blocks(int64_t hd);
+int64_t decode_pieces(int64_t pairs, int64_t max_context, int64_t hd, bool key_split,
+                      int64_t max_pieces);
+
+// Tiles of at most `rows` query rows (rows / G tokens of one sequence).
+AttentionSplit plan_tiles(const int32_t* query_start, const int32_t* positions, int64_t num_seqs,
+                          int64_t num_heads, int64_t group, int rows) {
   AttentionSplit plan;
-  const int G = heads_per_tile(group), T = kRows / G;
+  const int G = heads_per_tile(group), T = std::max(1, rows / G);
   // Decodes beside prefill chunks (decode-only batches take decode_attention): many get a tile
   // each (K/V read once per KV head); few go to the per-token kernel, which splits long contexts.
   int64_t short_seqs = 0;
@@ -423,6 +430,27 @@ AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positio
       plan.tiles.begin(), plan.tiles.end(),
       [&](const AttentionTile& a, const AttentionTile& b) { return context(a) > context(b); });
   return plan;
+}
+
+}  // namespace
+
+AttentionSplit plan_attention(const int32_t* query_start, const int32_t* positions,
+                              int64_t num_seqs, int64_t num_heads, int64_t group, int64_t head_dim,
+                              bool key_split, int64_t max_pieces) {
+  AttentionSplit plan = plan_tiles(query_start, positions, num_seqs, num_heads, group, kRows);
+  const int64_t heads = num_heads / heads_per_tile(group);
+  // Few tiles (a short chunk, as a prefix hit leaves: 13 tokens of Gemma 3 4B are 4 blocks) leave
+  // most multiprocessors idle: tiles of 16 rows instead, each context split across blocks as a
+  // decode's is.
+  const auto tiles = static_cast<int64_t>(plan.tiles.size());
+  if (!key_split || tiles == 0 || tiles * heads * 2 > resident_blocks(head_dim)) return plan;
+  AttentionSplit small = plan_tiles(query_start, positions, num_seqs, num_heads, group, 16);
+  int64_t context = 0;
+  for (const AttentionTile& t : small.tiles)
+    context = std::max<int64_t>(context, positions[t.first_token + t.num_tokens - 1] + 1);
+  small.pieces = decode_pieces(static_cast<int64_t>(small.tiles.size()) * heads, context, head_dim,
+                               key_split, max_pieces);
+  return small.pieces > 1 ? small : plan;
 }
 
 namespace {
@@ -474,10 +502,9 @@ int64_t resident_blocks(int64_t hd) {
 // Pieces per context: as many blocks as fit at once (resident_blocks; one block
 // more would start a second wave), each piece at least a chunk of the longest context (shorter
 // ones get shorter pieces, or empty ones). So pairs * pieces <= target: the scratch's bound.
-int64_t decode_pieces(int64_t num_seqs, int64_t num_heads, int64_t group, int64_t max_context,
-                      int64_t hd, bool key_split, int64_t max_pieces) {
+int64_t decode_pieces(int64_t pairs, int64_t max_context, int64_t hd, bool key_split,
+                      int64_t max_pieces) {
   if (!key_split) return 1;  // the merge is the key-split tiles' own
-  const int64_t pairs = num_seqs * (num_heads / heads_per_tile(group));
   const int64_t chunks = std::max<int64_t>(1, (max_context + kKeys - 1) / kKeys);
   // head_dim 256: the last block's merge reads every piece's 16 x 258 floats; past ~32 pieces
   // (Gemma 3 1B: one pair, 82 pieces at 5k tokens) it cost more than the pieces saved.
@@ -503,6 +530,21 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
   launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out, Pieces{}, key_split, s);
 }
 
+void split_tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
+                           const AttentionBatch& batch, const AttentionTile* tiles,
+                           int64_t num_tiles, int64_t pieces, float scale, float* out,
+                           float* partials, int32_t* tickets, cudaStream_t s) {
+  if (num_tiles <= 0) return;
+  const int64_t heads = num_heads / heads_per_tile(num_heads / cache.num_kv_heads);
+  SLUICE_ASSERT(num_tiles * heads <= decode_tickets() &&
+                    num_tiles * heads * pieces * kSlotFloats <= decode_partials_floats(),
+                "split tiles within their scratch bounds");
+  const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(heads),
+                  static_cast<unsigned>(pieces));
+  launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out,
+               Pieces{partials, tickets, static_cast<int>(pieces)}, true, s);
+}
+
 int64_t decode_partials_floats() {
   return target_blocks() * kSlotFloats;
 }
@@ -518,8 +560,8 @@ void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cach
                 "decode_attention takes one token per sequence");
   const int64_t group = num_heads / cache.num_kv_heads;
   const int64_t heads = num_heads / heads_per_tile(group);
-  const int64_t pieces = decode_pieces(batch.num_seqs, num_heads, group, batch.max_context,
-                                       cache.head_dim, key_split, max_pieces);
+  const int64_t pieces = decode_pieces(batch.num_seqs * heads, batch.max_context, cache.head_dim,
+                                       key_split, max_pieces);
   SLUICE_ASSERT(
       pieces == 1 || (batch.num_seqs * heads <= decode_tickets() &&
                       batch.num_seqs * heads * pieces * kSlotFloats <= decode_partials_floats()),
