@@ -43,6 +43,8 @@ constexpr SwitchInfo kSwitches[] = {
    "0: norms and residual adds stay separate ops (A/B)"},
   {Switch::kCudaRowsStages, "SLUICE_CUDA_ROWS_STAGES", "4",
    "shared-memory stages per thread of the weight-streaming products, 0-4 (0: registers)"},
+  {Switch::kCudaGemvMaxRows, "SLUICE_CUDA_GEMV_MAX_ROWS", "4",
+   "most activation rows for the weight-streaming products of quantized weights (1-64; more: the fused GEMM)"},
   {Switch::kCudaSampling, "SLUICE_CUDA_SAMPLING", "1",
    "0: the engine samples host copies of the logits (A/B)"},
   {Switch::kCudaQgemmMaxRows, "SLUICE_CUDA_QGEMM_MAX_ROWS", "128",

@@ -25,6 +25,7 @@ enum class Switch {
   kCudaGraphs,           // SLUICE_CUDA_GRAPHS
   kCudaFoldNorms,        // SLUICE_CUDA_FOLD_NORMS
   kCudaRowsStages,       // SLUICE_CUDA_ROWS_STAGES
+  kCudaGemvMaxRows,      // SLUICE_CUDA_GEMV_MAX_ROWS
   kCudaSampling,         // SLUICE_CUDA_SAMPLING
   kCudaQgemmMaxRows,     // SLUICE_CUDA_QGEMM_MAX_ROWS
   kCudaQgemmWgmma,       // SLUICE_CUDA_QGEMM_WGMMA

@@ -137,6 +137,8 @@ class CudaBackend final : public Backend {
                        const AttentionBatch& batch, float scale, float* out) override;
 
  private:
+  // Whether n activation rows of a product with w go to the weight-streaming kernel.
+  bool streams_rows(int64_t n, const Weight& w) const;
   // y[n, rows] = x[n, cols] . W^T through cuBLAS on tensor cores (matmul_dispatch.cu).
   void gemm(const float* x, int64_t n, const Weight& w, float* y);
   // Quantized weights of one column count on tensor cores without an f16 copy of the weight.

@@ -13,13 +13,11 @@ namespace sluice::cuda {
 
 namespace {
 
-// Above this many activation rows a product goes to cuBLAS (tensor cores) or the fused GEMM; at
-// or below it the weight-streaming kernel reads each weight once for all rows.
-constexpr int64_t kGemvMaxRows = 8;
-
 // Whether the weight-streaming products take these weights in one call: one column count, and
 // one dtype or only quantized ones (their activations quantized once for all: Qwen3's q and k
 // in Q4_K beside v in Q6_K).
+constexpr int64_t kFloatGemvMaxRows = 8;
+
 bool rows_share_call(const Backend::Product* ps, int count) {
   if (count < 1 || count > kMaxRowsProducts) return false;
   const Weight& w0 = *ps[0].w;
@@ -33,9 +31,15 @@ bool rows_share_call(const Backend::Product* ps, int count) {
 
 }  // namespace
 
+// Quantized weights stream for up to tuning's gemv_max_rows activation rows (the fused GEMM
+// beats them from 5 rows: bench/results/gpu/gemv_rows/); float ones up to 8 (cuBLAS after).
+bool CudaBackend::streams_rows(int64_t n, const Weight& w) const {
+  return invariant_ || n <= (is_quantized(w.dtype) ? tuning_.gemv_max_rows : kFloatGemvMaxRows);
+}
+
 void CudaBackend::matmul(const float* x, int64_t n, const Weight& w, float* y) {
   if (n <= 0 || w.rows <= 0) return;
-  const bool rows = invariant_ || n <= kGemvMaxRows;
+  const bool rows = streams_rows(n, w);
   const bool fused = !rows && n <= tuning_.qgemm_max_rows && qgemm_supported(w);
   auto t = timer_->scope(rows ? "matmul_rows" : fused ? "qgemm" : "gemm", n, dtype_name(w.dtype));
   if (rows) {
@@ -51,7 +55,7 @@ void CudaBackend::matmul(const float* x, int64_t n, const Weight& w, float* y) {
 
 void CudaBackend::matmul_many(const float* x, int64_t n, const Product* products, int count) {
   if (n <= 0 || count <= 0) return;
-  const bool rows = invariant_ || n <= kGemvMaxRows;
+  const bool rows = streams_rows(n, *products[0].w);
   bool same = count >= 1 && count <= kMaxRowsProducts;
   for (int i = 1; same && i < count; ++i)
     same =
@@ -75,7 +79,7 @@ void CudaBackend::matmul_many(const float* x, int64_t n, const Product* products
 bool CudaBackend::folds_norms(int64_t n, const Weight& w) const {
   RowsMode mode;
   mode.accumulate = true;
-  return tuning_.fold_norms && !invariant_ && n >= 1 && n <= kGemvMaxRows &&
+  return tuning_.fold_norms && !invariant_ && n >= 1 && streams_rows(n, w) &&
          rows_mode_supported(w, mode);
 }
 

@@ -21,6 +21,9 @@ CudaTuning CudaTuning::from_env() {
   // A value that does not parse reads as 0, as atoi read it.
   t.rows_stages = static_cast<int>(
       std::clamp<int64_t>(env::integer(Switch::kCudaRowsStages, 0), 0, kMaxRowsStages));
+  // H100, 4-bit weights of 10240 x 2560: the weight-streaming kernel 20.7 us at 4 rows, 33.6 at
+  // 8; the fused GEMM 21.5 at 5 (bench/results/gpu/gemv_rows/).
+  t.gemv_max_rows = std::clamp<int64_t>(env::integer(Switch::kCudaGemvMaxRows, 4), 1, 64);
   t.sampling = env::enabled(Switch::kCudaSampling);
   t.qgemm_max_rows = std::max<int64_t>(0, env::integer(Switch::kCudaQgemmMaxRows, 0));
   t.qgemm_wgmma = env::enabled(Switch::kCudaQgemmWgmma);

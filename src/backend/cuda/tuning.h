@@ -13,6 +13,7 @@ struct CudaTuning {
   bool graphs;                // decode steps recorded as CUDA graphs
   bool fold_norms;            // norms and residual adds folded into the products
   int rows_stages;            // weight-streaming products' shared-memory stages (0: registers)
+  int64_t gemv_max_rows;      // most activation rows streaming quantized weights
   bool sampling;              // sample_rows on the device
   int64_t qgemm_max_rows;     // most activation rows for the fused quantized GEMM (0: never)
   bool qgemm_wgmma;           // the fused GEMM as warpgroup MMAs, where the GPU has them

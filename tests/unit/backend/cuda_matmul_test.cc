@@ -83,11 +83,11 @@ TEST_F(CudaOps, MatmulManyEqualsSeparateMatmuls) {
       for (size_t i = 0; i < ps.size(); ++i) {
         float* one = poisoned(n * rows[i]);
         gpu_->matmul(dx, n, ws[i], one);
-        // The weight-streaming products (n <= 8) sum each output in a fixed order; the batched
-        // quantized GEMM plans its K splits for the whole launch, so its sums may be ordered
-        // otherwise than for the product alone.
+        // The weight-streaming products (quantized: n <= 4) sum each output in a fixed order;
+        // the batched quantized GEMM plans its K splits for the whole launch, so its sums may be
+        // ordered otherwise than for the product alone.
         const auto many = down(ps[i].y, n * rows[i]), alone = down(one, n * rows[i]);
-        if (n <= 8 || !is_quantized(dts[i]))
+        if (n <= 4 || !is_quantized(dts[i]))
           EXPECT_EQ(many, alone) << "n=" << n << " product " << i << " " << dtype_name(dts[i]);
         else
           EXPECT_LT(rel_l2(many, alone), 1e-6) << "n=" << n << " product " << i;
@@ -117,13 +117,16 @@ TEST_F(CudaOps, BatchInvariantMatmulGivesEachRowTheSameBits) {
   gpu_->set_batch_invariant(false);
 }
 
-// Norms and residual adds fold into the weight-streaming products (n <= 8) of every format the
-// op table's folded_norms cases run; larger batches take the GEMMs and separate norms.
-TEST_F(CudaOps, FoldsNormsUpToEightRows) {
+// Norms and residual adds fold into the weight-streaming products (quantized weights up to 4
+// rows, float ones up to 8) of every format the op table's folded_norms cases run; larger
+// batches take the GEMMs and separate norms.
+TEST_F(CudaOps, FoldsNormsWhereRowsStream) {
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G16, DType::MXFP4})
-    for (int64_t n : {1, 2, 3, 8})
-      EXPECT_TRUE(gpu_->folds_norms(n, random_weight(t, 260, 1024, 21)))
+    for (int64_t n : {1, 2, 3, 4, 5, 8}) {
+      const bool streams = n <= (is_quantized(t) ? 4 : 8);
+      EXPECT_EQ(gpu_->folds_norms(n, random_weight(t, 260, 1024, 21)), streams)
           << dtype_name(t) << " n=" << n;
+    }
   EXPECT_FALSE(gpu_->folds_norms(9, random_weight(DType::BF16, 64, 256, 27)))
       << "larger batches take the GEMMs and separate norms";
 }

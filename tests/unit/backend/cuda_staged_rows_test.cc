@@ -42,7 +42,7 @@ TEST_F(CudaOps, StagedWeightLoadsGiveTheSameBitsAsRegisterLoads) {
       const int64_t rows = 67;
       const Weight w = random_weight(t, rows, cols, 31);
       const Weight staged_w = gpu_->place(w), regs_w = regs->place(w);
-      for (int64_t n : {1, 2, 5, 8}) {
+      for (int64_t n : {1, 2, 4, 5, 8}) {
         const auto x = randn(n * cols, 32 + n), g = randn(cols, 33), res = randn(n * rows, 34);
         float* dx = up(x);
         float* y_staged = poisoned(n * rows);
