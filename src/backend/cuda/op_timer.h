@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backend/cuda/cuda_check.h"
+#include "common/assert.h"
 #include "common/profile.h"
 
 namespace sluice::cuda {
@@ -42,8 +43,10 @@ class OpTimer {
     return Scope(this, profile::op_key(op, n, detail));
   }
 
-  // After the stream was synchronized: adds every finished pair to the profile.
+  // After the stream was synchronized: adds every finished pair to the profile (no scope may be
+  // open: its end event is not recorded yet).
   void collect() {
+    SLUICE_ASSERT(open_ == 0, "an op timer scope spans a stream synchronization");
     for (size_t i = 0; i < keys_.size(); ++i) {
       float ms = 0.0f;
       SLUICE_CUDA_CHECK(cudaEventElapsedTime(&ms, events_[2 * i], events_[2 * i + 1]));
@@ -66,14 +69,19 @@ class OpTimer {
     event(2 * i + 1);  // both events exist before either is recorded
     SLUICE_CUDA_CHECK(cudaEventRecord(events_[2 * i], stream_));
     keys_.push_back(std::move(key));
+    ++open_;
     return i;
   }
-  void end(size_t i) { SLUICE_CUDA_CHECK(cudaEventRecord(events_[2 * i + 1], stream_)); }
+  void end(size_t i) {
+    SLUICE_CUDA_CHECK(cudaEventRecord(events_[2 * i + 1], stream_));
+    --open_;
+  }
 
   cudaStream_t stream_;
   bool on_;
   std::vector<cudaEvent_t> events_;  // 2 per key: start, end
   std::vector<std::string> keys_;    // pending, in launch order
+  int open_ = 0;                     // scopes begun, not yet ended
 };
 
 }  // namespace sluice::cuda
