@@ -56,3 +56,12 @@ r = random.Random(0)
 words = 'the of and to in is was for on that with as by at from his an were are which this be'.split()
 for i in range(64): print(str(i) + ' ' + ' '.join(r.choice(words) for _ in range(120)))" >/tmp/prompts64.txt
 }
+
+# vlm4b: the Gemma 3 4B shape (Q4_K text + F16 tower, random weights) the picture benches serve,
+# made under w=/tmp/vlm unless there; sets w, v (the vocabulary) and tpl (the chat template).
+vlm4b() {
+  w=/tmp/vlm v=devcarry/tok/gemma3-vocab.gguf tpl=tests/data/templates/gemma3_vision_test.jinja
+  mkdir -p $w
+  [ -e $w/4b.gguf ] || $b/sluice make-model --arch gemma3 --preset gemma3-4b --tokenizer $v \
+    --format gguf-q4_k --vision gemma3-4b --mmproj $w/4b-mmproj.gguf -o $w/4b.gguf 2>&1 | tail -1
+}

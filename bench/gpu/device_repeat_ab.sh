@@ -3,12 +3,8 @@
 # devcarry/base.tgz: the Gemma 3 4B shape's repeated-image TTFT (vision_requests.py, as in
 # device_vision_checks.sh step 4) and repeat_cost.py, base then this build, in one run.
 source "$(dirname "$0")/device_env.sh"
-w=/tmp/vlm && mkdir -p $w /tmp/base
-tar xzf devcarry/base.tgz -C /tmp/base
-v=devcarry/tok/gemma3-vocab.gguf
-tpl=tests/data/templates/gemma3_vision_test.jinja
-[ -e $w/4b.gguf ] || $b/sluice make-model --arch gemma3 --preset gemma3-4b --tokenizer $v \
-  --format gguf-q4_k --vision gemma3-4b --mmproj $w/4b-mmproj.gguf -o $w/4b.gguf 2>&1 | tail -1
+mkdir -p /tmp/base && tar xzf devcarry/base.tgz -C /tmp/base
+vlm4b  # w, v, tpl; /tmp/vlm/4b.gguf and its mmproj
 for build in base this; do
   bin=$b/sluice
   [ $build = base ] && bin=/tmp/base/devcarry/bin/sluice

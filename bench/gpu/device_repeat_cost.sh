@@ -4,11 +4,7 @@
 # request against a repeated text request of the same length, and that text request carrying the
 # picture's bytes in an unused field (bench/gpu/repeat_cost.py). Out: stdout.
 source "$(dirname "$0")/device_env.sh"
-w=/tmp/vlm && mkdir -p $w
-v=devcarry/tok/gemma3-vocab.gguf
-tpl=tests/data/templates/gemma3_vision_test.jinja
-[ -e $w/4b.gguf ] || $b/sluice make-model --arch gemma3 --preset gemma3-4b --tokenizer $v \
-  --format gguf-q4_k --vision gemma3-4b --mmproj $w/4b-mmproj.gguf -o $w/4b.gguf 2>&1 | tail -1
+vlm4b  # w, v, tpl; /tmp/vlm/4b.gguf and its mmproj
 $b/sluice serve -m $w/4b.gguf --mmproj $w/4b-mmproj.gguf --chat-template $tpl --port 8305 \
   --device cuda >$w/serve-8305.log 2>&1 &
 pid=$!

@@ -6,11 +6,7 @@
 # profile (api parse / handler / submit->first token, the steps by token count) is written to
 # $OUT/repeat_profile_{text,image}.txt, the client's TTFTs to $OUT/repeat_ttft.txt.
 source "$(dirname "$0")/device_env.sh"
-w=/tmp/vlm && mkdir -p $w
-v=devcarry/tok/gemma3-vocab.gguf
-tpl=tests/data/templates/gemma3_vision_test.jinja
-[ -e $w/4b.gguf ] || $b/sluice make-model --arch gemma3 --preset gemma3-4b --tokenizer $v \
-  --format gguf-q4_k --vision gemma3-4b --mmproj $w/4b-mmproj.gguf -o $w/4b.gguf 2>&1 | tail -1
+vlm4b  # w, v, tpl; /tmp/vlm/4b.gguf and its mmproj
 for kind in text image; do
   rm -f $w/profile.txt
   SLUICE_PROFILE=$w/profile.txt $b/sluice serve -m $w/4b.gguf --mmproj $w/4b-mmproj.gguf \
