@@ -258,8 +258,7 @@ std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
 }
 
 std::vector<int32_t> tokenize_prompt(const ModelContext& ctx, const std::string& text) {
-  auto ids = ctx.model->tokenizer().encode(
-      text, EncodeOptions{.add_special = true, .parse_special = false});
+  auto ids = ctx.model->tokenizer().encode(text, raw_prompt_encoding());
   if (ids.empty()) throw invalid("the prompt is empty", "prompt");
   return ids;
 }

@@ -62,7 +62,12 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in);
 std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
                              const std::string& bos, const std::string& eos);
 
-// A plain prompt (completions): tokenized with the tokenizer's BOS rule.
+// How a raw prompt's text becomes tokens (completions, /tokenize): the tokenizer's BOS rule,
+// and special-token text (<|im_start|>) as those tokens, as vLLM and llama.cpp's server read it.
+inline EncodeOptions raw_prompt_encoding() {
+  return EncodeOptions{.add_special = true, .parse_special = true};
+}
+// A plain prompt (completions), encoded as raw_prompt_encoding() says.
 std::vector<int32_t> tokenize_prompt(const ModelContext& ctx, const std::string& text);
 
 }  // namespace sluice::api

@@ -418,6 +418,20 @@ def test_tokenize_detokenize(server):
     expect_error(server, "/tokenize", {}, 400)
 
 
+def test_raw_prompts_read_special_tokens(client, server):
+    # As vLLM and llama.cpp's server read a raw prompt: "<|im_start|>" is that one token, so a
+    # chat rendered by hand is the chat's own tokens and answers as the chat does.
+    chat_ids = tokenize(server, messages=[{"role": "user", "content": PROMPTS[1]}])["tokens"]
+    status, out = server.post("/detokenize", {"tokens": chat_ids})
+    assert status == 200
+    text = out["prompt"]
+    assert "<|im_start|>" in text
+    assert tokenize(server, prompt=text, add_special_tokens=False)["tokens"] == chat_ids
+    raw = client.completions.create(model="m", prompt=text, max_tokens=12, temperature=0)
+    assert raw.usage.prompt_tokens == tokenize(server, prompt=text)["count"]
+    assert raw.choices[0].text == chat(client, PROMPTS[1], max_tokens=12).choices[0].message.content
+
+
 def test_completions_prompt_forms(client, server):
     ids = tokenize(server, prompt="The sky is")["tokens"]
     a = client.completions.create(model="m", prompt="The sky is", max_tokens=4, temperature=0)

@@ -187,7 +187,7 @@ void tokenize(ModelContext& ctx, const Json& body, httplib::Response& res) {
     }
     tokens = build_chat_prompt(ctx, std::move(in)).tokens;
   } else if (const Json* p = json_field(body, "prompt")) {
-    EncodeOptions opts{.add_special = true, .parse_special = false};
+    EncodeOptions opts = raw_prompt_encoding();  // as /v1/completions reads the prompt
     if (const Json* v = json_field(body, "add_special_tokens"))
       opts.add_special = json_bool(*v, "add_special_tokens");
     tokens = ctx.model->tokenizer().encode(json_string(*p, "prompt"), opts);
