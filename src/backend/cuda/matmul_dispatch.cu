@@ -13,11 +13,12 @@ namespace sluice::cuda {
 
 namespace {
 
+// Most activation rows of float weights for the weight-streaming kernel (cuBLAS above).
+constexpr int64_t kFloatGemvMaxRows = 8;
+
 // Whether the weight-streaming products take these weights in one call: one column count, and
 // one dtype or only quantized ones (their activations quantized once for all: Qwen3's q and k
 // in Q4_K beside v in Q6_K).
-constexpr int64_t kFloatGemvMaxRows = 8;
-
 bool rows_share_call(const Backend::Product* ps, int count) {
   if (count < 1 || count > kMaxRowsProducts) return false;
   const Weight& w0 = *ps[0].w;
