@@ -530,19 +530,34 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
   launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out, Pieces{}, key_split, s);
 }
 
+namespace {
+
+// Tiles (null: token i of sequence i) x head groups x pieces of their contexts; pieces > 1 write
+// their sums to partials and the last block of a pair merges them (decode_attention's scratch).
+void launch_pieces(const float* q, int64_t num_heads, const KvLayerView& cache,
+                   const AttentionBatch& batch, const AttentionTile* tiles, int64_t num_tiles,
+                   int64_t pieces, float scale, float* out, float* partials, int32_t* tickets,
+                   bool key_split, cudaStream_t s) {
+  const int64_t heads = num_heads / heads_per_tile(num_heads / cache.num_kv_heads);
+  SLUICE_ASSERT(
+      pieces == 1 || (num_tiles * heads <= decode_tickets() &&
+                      num_tiles * heads * pieces * kSlotFloats <= decode_partials_floats()),
+      "attention pieces within their scratch bounds");
+  const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(heads),
+                  static_cast<unsigned>(pieces));
+  launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out,
+               Pieces{partials, tickets, static_cast<int>(pieces)}, key_split, s);
+}
+
+}  // namespace
+
 void split_tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                            const AttentionBatch& batch, const AttentionTile* tiles,
                            int64_t num_tiles, int64_t pieces, float scale, float* out,
                            float* partials, int32_t* tickets, cudaStream_t s) {
   if (num_tiles <= 0) return;
-  const int64_t heads = num_heads / heads_per_tile(num_heads / cache.num_kv_heads);
-  SLUICE_ASSERT(num_tiles * heads <= decode_tickets() &&
-                    num_tiles * heads * pieces * kSlotFloats <= decode_partials_floats(),
-                "split tiles within their scratch bounds");
-  const dim3 grid(static_cast<unsigned>(num_tiles), static_cast<unsigned>(heads),
-                  static_cast<unsigned>(pieces));
-  launch_tiles(q, num_heads, cache, batch, tiles, grid, scale, out,
-               Pieces{partials, tickets, static_cast<int>(pieces)}, true, s);
+  launch_pieces(q, num_heads, cache, batch, tiles, num_tiles, pieces, scale, out, partials, tickets,
+                true, s);
 }
 
 int64_t decode_partials_floats() {
@@ -562,14 +577,8 @@ void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cach
   const int64_t heads = num_heads / heads_per_tile(group);
   const int64_t pieces = decode_pieces(batch.num_seqs * heads, batch.max_context, cache.head_dim,
                                        key_split, max_pieces);
-  SLUICE_ASSERT(
-      pieces == 1 || (batch.num_seqs * heads <= decode_tickets() &&
-                      batch.num_seqs * heads * pieces * kSlotFloats <= decode_partials_floats()),
-      "decode pieces within their scratch bounds");
-  const dim3 grid(static_cast<unsigned>(batch.num_seqs), static_cast<unsigned>(heads),
-                  static_cast<unsigned>(pieces));
-  launch_tiles(q, num_heads, cache, batch, nullptr, grid, scale, out,
-               Pieces{partials, tickets, static_cast<int>(pieces)}, key_split, s);
+  launch_pieces(q, num_heads, cache, batch, nullptr, batch.num_seqs, pieces, scale, out, partials,
+                tickets, key_split, s);
 }
 
 }  // namespace sluice::cuda
