@@ -98,9 +98,14 @@ __device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs
     const bool ok = r < seg.rows;
     const int64_t unit = (ok ? r : 0) * seg.w.units + u0;
     const uint8_t* src = seg.w.headers + (L::kMx ? unit / 4 * 4 : unit * kHeaderBytes);
-    if constexpr (L::kMx)
-      cp_async4(&sm.headers[s][row][0], src);
-    else if constexpr (L::kRowWords == 2)
+    if constexpr (L::kMx) {
+      // The exponents' last word may pass their end (rows x units bytes): then its first half
+      // (this unit's two, unit % 4 == 0) alone, stored before the stage's barrier.
+      if (unit / 4 * 4 + 4 <= seg.rows * seg.w.units)
+        cp_async4(&sm.headers[s][row][0], src);
+      else
+        sm.headers[s][row][0] = *reinterpret_cast<const uint16_t*>(src);
+    } else if constexpr (L::kRowWords == 2)
       cp_async8(&sm.headers[s][row][0], src, ok ? 8 : 0);
     else
       cp_async16(&sm.headers[s][row][0], src, ok ? 16 : 0);
