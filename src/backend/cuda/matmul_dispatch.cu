@@ -57,12 +57,13 @@ void CudaBackend::matmul(const float* x, int64_t n, const Weight& w, float* y) {
 void CudaBackend::matmul_many(const float* x, int64_t n, const Product* products, int count) {
   if (n <= 0 || count <= 0) return;
   const bool rows = streams_rows(n, *products[0].w);
-  bool same = count >= 1 && count <= kMaxRowsProducts;
-  for (int i = 1; same && i < count; ++i)
-    same =
-        products[i].w->dtype == products[0].w->dtype && products[i].w->cols == products[0].w->cols;
+  // The fused GEMM takes quantized weights of one column count, one launch per dtype (Qwen3's and
+  // Gemma 3's q and k in Q4_K beside v in Q6_K: two launches over one f16 copy of x).
+  bool fusable = count <= kMaxRowsProducts;
+  for (int i = 0; fusable && i < count; ++i)
+    fusable = qgemm_supported(*products[i].w) && products[i].w->cols == products[0].w->cols;
   const Weight& w0 = *products[0].w;
-  if (!rows && same && n <= tuning_.qgemm_max_rows && qgemm_supported(w0)) {
+  if (!rows && fusable && n <= tuning_.qgemm_max_rows) {
     auto t = timer_->scope("qgemm many", n, dtype_name(w0.dtype));
     return fused_qgemm(x, n, products, count);  // the biases in its stores
   }
@@ -149,7 +150,7 @@ void CudaBackend::gemm(const float* x, int64_t n, const Weight& w, float* y) {
                                    CUBLAS_GEMM_DEFAULT));
 }
 
-// The activations are converted to f16 once for all products.
+// The activations are converted to f16 once for all products; one qgemm_many per dtype.
 void CudaBackend::fused_qgemm(const float* x, int64_t n, const Product* ps, int count) {
   const int64_t cols = ps[0].w->cols;
   size_t scratch_bytes = 0;
@@ -158,9 +159,16 @@ void CudaBackend::fused_qgemm(const float* x, int64_t n, const Product* ps, int 
   uint8_t* scratch = qgemm_scratch_.grow(scratch_bytes);
   uint16_t* xh = x16_.grow(static_cast<size_t>(n * cols));
   to_f16(x, n * cols, xh, stream_);
-  RowsProduct rps[kMaxRowsProducts];
-  for (int i = 0; i < count; ++i) rps[i] = RowsProduct{ps[i].w, ps[i].y, ps[i].bias};
-  qgemm_many(xh, n, rps, count, scratch, qgemm_, stream_);
+  bool done[kMaxRowsProducts] = {};
+  for (int i = 0; i < count; ++i) {
+    if (done[i]) continue;
+    RowsProduct rps[kMaxRowsProducts];
+    int m = 0;
+    for (int j = i; j < count; ++j)
+      if (!done[j] && ps[j].w->dtype == ps[i].w->dtype)
+        done[j] = true, rps[m++] = RowsProduct{ps[j].w, ps[j].y, ps[j].bias};
+    qgemm_many(xh, n, rps, m, scratch, qgemm_, stream_);
+  }
 }
 
 // The weights are read through up to tuning's rows_stages shared-memory stages per thread
