@@ -340,6 +340,17 @@ class Backend {
     add(x, r, n * dim);
     rms_norm(x, n, dim, weight, eps, y);
   }
+  // x[n, dim] += rms_norm(r, r_weight) (a block's output norm before its residual add: Gemma's
+  // sandwich norms); then y = rms_norm(x, weight) where weight is given. r may be overwritten
+  // (the plain path normalizes it in place); y may alias r.
+  virtual void add_normed_rms_norm(float* x, float* r, const float* r_weight, int64_t n,
+                                   int64_t dim, const float* weight, float eps, float* y) {
+    rms_norm(r, n, dim, r_weight, eps, r);
+    if (weight)
+      add_rms_norm(x, r, n, dim, weight, eps, y);
+    else
+      add(x, r, n * dim);
+  }
   // Norms, RoPE and the cache write before attention (QkvInputs); device backends fuse them.
   virtual void prepare_qkv(const QkvInputs& in, const KvLayerView& cache) {
     if (in.q_norm) rms_norm(in.q, in.n * in.num_heads, in.head_dim, in.q_norm, in.eps, in.q);

@@ -235,6 +235,12 @@ void CudaBackend::add_rms_norm(float* x, const float* r, int64_t n, int64_t dim,
   cuda::add_rms_norm(x, r, n, dim, weight, eps, y, stream_);
 }
 
+void CudaBackend::add_normed_rms_norm(float* x, float* r, const float* r_weight, int64_t n,
+                                      int64_t dim, const float* weight, float eps, float* y) {
+  auto t = timer_->scope("add_normed_rms_norm", n);
+  cuda::add_normed_rms_norm(x, r, r_weight, n, dim, weight, eps, y, stream_);
+}
+
 void CudaBackend::prepare_qkv(const QkvInputs& in, const KvLayerView& cache) {
   if (!prepare_qkv_supported(in.head_dim)) return Backend::prepare_qkv(in, cache);
   auto t = timer_->scope("prepare_qkv", in.n);

@@ -95,6 +95,8 @@ class CudaBackend final : public Backend {
   void add(float* x, const float* y, int64_t count) override;
   void add_rms_norm(float* x, const float* r, int64_t n, int64_t dim, const float* weight,
                     float eps, float* y) override;
+  void add_normed_rms_norm(float* x, float* r, const float* r_weight, int64_t n, int64_t dim,
+                           const float* weight, float eps, float* y) override;
   void prepare_qkv(const QkvInputs& in, const KvLayerView& cache) override;
   void add_bias(float* x, int64_t n, int64_t dim, const float* bias) override;
   void gather_rows(const float* x, const int32_t* rows, int64_t m, int64_t dim,

@@ -39,14 +39,12 @@ void gemma3_forward(const ForwardContext& f) {
     }
     blocks::attend(f, r, f32(L.attn_norm), blocks::attention_weights(L), cache, o);
     be.matmul(s.attn, n, L.wo, s.h);  // [n, hidden]; h is free once q/k/v are made
-    be.rms_norm(s.h, n, H, f32(L.post_attn_norm), c.rms_norm_eps, s.h);
-    r.add(s.h, f32(L.ffn_norm));
+    r.add_normed(s.h, f32(L.post_attn_norm), f32(L.ffn_norm));
     const Backend::Product gate_up[] = {{&L.w_gate, s.gate}, {&L.w_up, s.up}};
     r.normed_products(f32(L.ffn_norm), gate_up, 2);
     be.gelu_mul(s.gate, s.up, n * I, s.gate);
     be.matmul(s.gate, n, L.w_down, s.h);
-    be.rms_norm(s.h, n, H, f32(L.post_ffn_norm), c.rms_norm_eps, s.h);
-    r.add(s.h, next_norm);
+    r.add_normed(s.h, f32(L.post_ffn_norm), next_norm);
   }
   blocks::logits(f, s.x);
 }

@@ -47,6 +47,12 @@ void Residual::add(const float* y, const float* next_norm) {
   be_.add_rms_norm(x_, y, n_, hidden_, next_norm, eps_, h_);
 }
 
+void Residual::add_normed(float* y, const float* y_norm, const float* next_norm) {
+  if (fold_ || !next_norm)
+    return be_.add_normed_rms_norm(x_, y, y_norm, n_, hidden_, nullptr, eps_, nullptr);
+  be_.add_normed_rms_norm(x_, y, y_norm, n_, hidden_, next_norm, eps_, h_);
+}
+
 void Residual::add_combined(const float* y, const float* weights, int64_t k, float* scratch,
                             const float* next_norm) {
   if (fold_ || !next_norm) return be_.moe_combine(y, weights, n_, k, hidden_, x_, true);

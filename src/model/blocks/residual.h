@@ -34,6 +34,8 @@ class Residual {
   const float* normed(const float* norm);
   // x += y[n, hidden]; then h = next_norm(x) where a later block reads h (null: x only).
   void add(const float* y, const float* next_norm);
+  // add() of rms_norm(y, y_norm) (a post-norm: Gemma's sandwich); y is overwritten.
+  void add_normed(float* y, const float* y_norm, const float* next_norm);
   // add() of the experts' outputs y [n * k, hidden] combined by weights [n, k]; where adds fold
   // (no next norm to write) the combine adds into x itself, else through scratch [n, hidden].
   void add_combined(const float* y, const float* weights, int64_t k, float* scratch,

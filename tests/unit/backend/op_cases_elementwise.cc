@@ -1,6 +1,5 @@
-// Op table cases of the row and element-wise ops: rms_norm, add_rms_norm, rope, silu_mul,
-// gelu_mul, scale, add,
-// add_bias, gather_rows.
+// Op table cases of the row and element-wise ops: rms_norm, add_rms_norm, add_normed_rms_norm,
+// rope, silu_mul, gelu_mul, scale, add, add_bias, gather_rows.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -58,6 +57,41 @@ OpCase add_rms_norm_case(int64_t n, int64_t dim) {
     Outputs out = {b.down(x1, n * dim), b.down(r1, n * dim)};
     EXPECT_EQ(out[0], b.down(x2, n * dim)) << "fused add vs add";
     EXPECT_EQ(out[1], b.down(y2, n * dim)) << "fused norm vs rms_norm";
+    return out;
+  };
+  return c;
+}
+
+// x += rms_norm(r) then y = rms_norm(x) (y aliasing r, as in Gemma 3), or the add alone
+// (no weight); the same bits as rms_norm then add_rms_norm (or add) on the same backend.
+OpCase add_normed_rms_norm_case(int64_t n, int64_t dim, bool next_norm) {
+  OpCase c{"add_normed_rms_norm",
+           n_by(n, dim) + (next_norm ? "" : "_add_only"),
+           nullptr,
+           {{"x + norm(r)", all(rel(1e-5)), nullptr}},
+           nullptr};
+  if (next_norm) c.checks.push_back({"y", all(rel(1e-5)), nullptr});
+  c.run = [=](BackendBuffers& b) -> Outputs {
+    Backend& be = b.backend();
+    const auto x = randn(n * dim, 4), r = randn(n * dim, 5, 3.0f);
+    const float* rw = b.up(randn(dim, 6));
+    const float* w = next_norm ? b.up(randn(dim, 7)) : nullptr;
+    float* x1 = b.up(x);
+    float* r1 = b.up(r);
+    be.add_normed_rms_norm(x1, r1, rw, n, dim, w, 1e-6f, r1);
+    float* x2 = b.up(x);
+    float* r2 = b.up(r);
+    be.rms_norm(r2, n, dim, rw, 1e-6f, r2);
+    if (w)
+      be.add_rms_norm(x2, r2, n, dim, w, 1e-6f, r2);
+    else
+      be.add(x2, r2, n * dim);
+    Outputs out = {b.down(x1, n * dim)};
+    EXPECT_EQ(out[0], b.down(x2, n * dim)) << "fused vs rms_norm then add";
+    if (w) {
+      out.push_back(b.down(r1, n * dim));
+      EXPECT_EQ(out[1], b.down(r2, n * dim)) << "fused vs rms_norm then add_rms_norm";
+    }
     return out;
   };
   return c;
@@ -246,6 +280,9 @@ std::vector<OpCase> elementwise_cases() {
     for (int64_t n : {1, 3, 40}) cases.push_back(rms_norm_case(n, dim, 1e-5f, all(rel(1e-5))));
   cases.push_back(rms_norm_case(7, 320, 1e-6f, {rel(1e-5), rel(1e-6)}));
   cases.push_back(add_rms_norm_case(5, 576));
+  for (int64_t dim : {64, 640, 2560})
+    for (int64_t n : {1, 13}) cases.push_back(add_normed_rms_norm_case(n, dim, true));
+  cases.push_back(add_normed_rms_norm_case(3, 640, false));
   const RopeCase ropes[] = {{37, 64, 64, false, 5e5f, 0.7f}, {37, 64, 64, true, 5e5f, 0.7f},
                             {37, 128, 64, false, 5e5f, 0},   {37, 96, 32, true, 5e5f, 0},
                             {37, 6, 6, false, 5e5f, 0.7f},   {37, 6, 6, true, 5e5f, 0.7f},

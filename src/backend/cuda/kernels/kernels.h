@@ -31,6 +31,10 @@ void add(float* x, const float* y, int64_t count, cudaStream_t s);
 // x += residual, then y = rms_norm(x) (Backend::add_rms_norm), one block per row.
 void add_rms_norm(float* x, const float* residual, int64_t n, int64_t dim, const float* weight,
                   float eps, float* y, cudaStream_t s);
+// x += rms_norm(r, r_weight), then y = rms_norm(x) where weight is given
+// (Backend::add_normed_rms_norm), one block per row.
+void add_normed_rms_norm(float* x, const float* r, const float* r_weight, int64_t n, int64_t dim,
+                         const float* weight, float eps, float* y, cudaStream_t s);
 // Backend::prepare_qkv in one kernel (kernels_attention_inputs.cu), head_dim up to 256.
 bool prepare_qkv_supported(int64_t head_dim);
 void prepare_qkv(const QkvInputs& in, const KvLayerView& cache, cudaStream_t s);

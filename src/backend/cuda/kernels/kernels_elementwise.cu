@@ -89,6 +89,29 @@ __global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim, co
   for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) yi[k] = xi[k] * inv * weight[k];
 }
 
+// One block per row: x += r / rms(r) * r_weight, then (weight given) y = x / rms(x) * weight;
+// each sum rounds as rms_norm_kernel's, so the bits equal rms_norm then add_rms_norm.
+__global__ void add_normed_rms_norm_kernel(float* x, const float* r, const float* r_weight,
+                                           int64_t dim, const float* weight, float eps, float* y) {
+  pdl_launch_dependents();
+  pdl_wait();
+  float* xi = x + blockIdx.x * dim;
+  const float* ri = r + blockIdx.x * dim;
+  float ss = 0.0f;
+  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += ri[k] * ri[k];
+  const float inv_r = inv_rms(block_sum(ss), dim, eps);
+  ss = 0.0f;
+  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) {
+    const float v = __fadd_rn(xi[k], __fmul_rn(__fmul_rn(ri[k], inv_r), r_weight[k]));
+    xi[k] = v;  // each thread rereads only what it wrote
+    ss += v * v;
+  }
+  if (!weight) return;
+  const float inv = inv_rms(block_sum(ss), dim, eps);
+  float* yi = y + blockIdx.x * dim;  // may alias r: each thread read its own elements above
+  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) yi[k] = xi[k] * inv * weight[k];
+}
+
 // One thread per (token, head, rotated pair).
 __global__ void rope_kernel(float* x, int64_t n, int64_t num_heads, int64_t head_dim,
                             const int32_t* positions, int64_t half, RopeParams p) {
@@ -216,6 +239,14 @@ void add_rms_norm(float* x, const float* residual, int64_t n, int64_t dim, const
   const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
   launch_pdl(rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s, x, residual, dim,
              weight, eps, y);
+}
+
+void add_normed_rms_norm(float* x, const float* r, const float* r_weight, int64_t n, int64_t dim,
+                         const float* weight, float eps, float* y, cudaStream_t s) {
+  if (n <= 0) return;
+  const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
+  launch_pdl(add_normed_rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s, x, r,
+             r_weight, dim, weight, eps, y);
 }
 
 void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
