@@ -11,6 +11,7 @@
 #include "api/media/image_prompt.h"
 #include "api/media/video_loader.h"
 #include "common/env.h"
+#include "common/profile.h"
 
 namespace sluice::api {
 
@@ -65,7 +66,7 @@ Json normalize_content(const Json& content, size_t index, std::vector<ImagePart>
       if (!images)
         throw invalid(at + ": this model takes no images (serve a vision model with --mmproj)",
                       "messages");
-      images->push_back({url->get<std::string>(), at, {}, {}});
+      images->push_back({url->get_ref<const std::string&>(), at, {}, {}});
       parts.push_back(Json{{"type", "image"}});
       has_image = true;
       continue;
@@ -187,9 +188,13 @@ ChatPrompt build_chat_prompt(const ModelContext& ctx, ChatPromptInput in) {
       return load_video(ctx, url, where, parts_counted(parts));
     };
   }
-  p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), in,
-                            tok.bos_id() ? tok.token_text(*tok.bos_id()) : "",
-                            tok.eos_id() ? tok.token_text(*tok.eos_id()) : "");
+  {
+    profile::WallScope t(profile::enabled() ? "api render chat" : "");
+    p.text = render_chat_text(ctx.harmony_prompt ? nullptr : ctx.chat_template.get(), in,
+                              tok.bos_id() ? tok.token_text(*tok.bos_id()) : "",
+                              tok.eos_id() ? tok.token_text(*tok.eos_id()) : "");
+  }
+  profile::WallScope t(profile::enabled() ? "api load media + tokenize" : "");
   if (parts.empty()) {
     p.tokens = tok.encode(p.text, EncodeOptions{.add_special = false, .parse_special = true});
   } else {
@@ -225,12 +230,14 @@ std::string render_chat_text(const ChatTemplate* tpl, const ChatPromptInput& in,
       throw invalid(
           where + ".role '" + role + "' is not one of system, developer, user, assistant, tool",
           "messages");
-    Json out = m;
-    if (role == "developer") out["role"] = "system";  // templates know "system"
-    if (m.contains("content"))
-      out["content"] = normalize_content(m["content"], i, in.images, in.load_video);
-    else if (role != "assistant")
+    if (!m.contains("content") && role != "assistant")
       throw invalid(where + ".content is required", "messages");
+    Json out = Json::object();  // m's fields in order, content normalized (not copied: pictures)
+    for (auto it = m.begin(); it != m.end(); ++it)
+      out[it.key()] = it.key() == "content"
+                          ? normalize_content(it.value(), i, in.images, in.load_video)
+                          : it.value();
+    if (role == "developer") out["role"] = "system";  // templates know "system"
     // An assistant turn with only tool calls has null content; templates concatenate strings.
     if (!out.contains("content") || out["content"].is_null()) out["content"] = "";
     // Harmony keeps the arguments text as the client sent it.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/media/video_clip.h"
@@ -18,7 +19,8 @@ namespace sluice::api {
 // or what a video part loaded already: one of its frames, or its clips (ImageInput::is_video) and
 // their labels (api/media/video_clip.h).
 struct ImagePart {
-  std::string url, where;
+  std::string_view url;  // into ChatPromptInput::messages, which outlives the parts
+  std::string where;
   std::vector<ImageInput> loaded;   // empty: an image to load
   std::vector<std::string> labels;  // Qwen3-VL: each clip's timestamp text
 };

@@ -64,6 +64,7 @@ struct ModelContext : std::enable_shared_from_this<ModelContext> {
   std::atomic<int>& in_flight() { return server ? server->in_flight : local_in_flight_; }
   // Pictures already decoded, shared by every model (null in tests without a server).
   ImageMemo* image_memo() const { return server ? &server->image_memo : nullptr; }
+  RecentDataUrls* recent_data_urls() const { return server ? &server->recent_data_urls : nullptr; }
   VideoMemo* video_memo() const { return server ? &server->video_memo : nullptr; }
   MediaCounters* media_counters() const { return server ? &server->media : nullptr; }
 

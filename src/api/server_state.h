@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/media/media_memo.h"
+#include "api/media/recent_data_urls.h"
 #include "api/responses/response_store.h"
 #include "api/server_metrics.h"
 #include "api/server_options.h"
@@ -30,7 +31,8 @@ struct ServerState {
   ResponseStore responses;     // the Responses API's stored responses (store: true)
   ImageMemo image_memo{4096};  // content hashes of pictures already decoded
   VideoMemo video_memo{256};   // and of videos' sampled frames
-  MediaCounters media;         // decodes and memo hits, for /metrics
+  RecentDataUrls recent_data_urls{size_t{64} << 20};  // pictures' data URLs, kept whole
+  MediaCounters media;                                // decodes and memo hits, for /metrics
   ServerMetrics metrics;
   std::atomic<bool> ready{false};     // /health: 503 until the models loaded at start are up
   std::atomic<bool> draining{false};  // graceful shutdown: new requests and /health get 503

@@ -357,7 +357,10 @@ void Engine::step(const SchedulerOutput& out) {
   for (const std::vector<int32_t>& plane : rope_planes)
     b.rope_positions.insert(b.rope_positions.end(), plane.begin(), plane.end());
   std::vector<EncoderCache::Embeddings> held;  // the step's image rows
-  if (vision_) add_images(out, b, held);
+  if (vision_) {
+    profile::WallScope t(profile::enabled() ? "step images (encoder, splices)" : "");
+    add_images(out, b, held);
+  }
   const int64_t vocab = model_.config().vocab_size;
   const auto t_batch = Clock::now();
   runner_->run(b, *kv_storage_);

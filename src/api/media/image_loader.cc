@@ -8,6 +8,7 @@
 #include "api/media/media_fetch.h"
 #include "api/media/media_memo.h"
 #include "common/assert.h"
+#include "common/profile.h"
 #include "media/content_hash.h"
 #include "media/decode.h"
 #include "media/normalize.h"
@@ -119,22 +120,35 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
   const size_t max_bytes = ctx.options.media.max_bytes;
 
   // A data URL is known by its base64 text's digest: a repeat (an agent resends its screenshots
-  // every turn) is found without decoding it. The pixels are made only if the engine runs the
-  // encoder: a picture either cache holds costs a digest (and, the first time, its decoding).
+  // every turn) is found without decoding it, and one sent lately by its kept text without a
+  // digest. The pixels are made only if the engine runs the encoder: a picture either cache
+  // holds costs a lookup (and, the first time, its decoding).
   const std::optional<std::string_view> base64 = data_url_base64(url);
+  RecentDataUrls* recent = base64 ? ctx.recent_data_urls() : nullptr;
+  auto again_from = [max_bytes](std::shared_ptr<const std::string> text) {
+    return [text = std::move(text), max_bytes] {
+      MediaFetchResult again = decode_data_url(*text, max_bytes);
+      SLUICE_ASSERT(again.ok(), "a data URL that decoded once decodes again");
+      return std::move(again.bytes());
+    };
+  };
+  if (recent) {
+    if (auto hit = recent->find(url)) {
+      if (counters) ++counters->image_memo_hits;
+      return remembered(*vision, hit->seen, again_from(std::move(hit->url)));
+    }
+  }
   std::optional<media::ContentHash> key;
   if (memo && base64) {
+    profile::WallScope t(profile::enabled() ? "api image digest" : "");
     key = media::tagged_hash(
         "sluice data URL\n",
         std::span(reinterpret_cast<const uint8_t*>(base64->data()), base64->size()));
     if (const auto seen = memo->find(*key)) {
       if (counters) ++counters->image_memo_hits;
-      auto text = std::make_shared<const std::string>(url);
-      return remembered(*vision, *seen, [text, max_bytes] {
-        MediaFetchResult again = decode_data_url(*text, max_bytes);
-        SLUICE_ASSERT(again.ok(), "a data URL that decoded once decodes again");
-        return std::move(again.bytes());
-      });
+      std::shared_ptr<const std::string> text = recent ? recent->insert(url, *seen) : nullptr;
+      if (!text) text = std::make_shared<const std::string>(url);
+      return remembered(*vision, *seen, again_from(std::move(text)));
     }
   }
   MediaFetchResult fetched = fetch_media(url, ctx.options.media);
@@ -152,7 +166,9 @@ ImageInput load_image(const ModelContext& ctx, std::string_view url, const std::
   if (!decoded) throw invalid(where + ": " + decoded.error(), "messages");
   const int width = decoded->width, height = decoded->height;
   ImageInput im = image_input(*vision, std::move(*decoded));
-  if (memo) memo->insert(*key, {{.high = im.hash_hi, .low = im.hash_lo}, width, height});
+  const SeenPicture seen{{.high = im.hash_hi, .low = im.hash_lo}, width, height};
+  if (memo) memo->insert(*key, seen);
+  if (recent) recent->insert(url, seen);
   return im;
 }
 
