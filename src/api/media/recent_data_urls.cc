@@ -10,15 +10,20 @@ uint64_t key_of(std::string_view url) {
 }
 }  // namespace
 
-std::optional<RecentDataUrls::Hit> RecentDataUrls::find(std::string_view url) {
-  const uint64_t key = key_of(url);
-  std::lock_guard<std::mutex> lock(mu_);
+RecentDataUrls::Entry* RecentDataUrls::touch(uint64_t key, std::string_view url) {
   auto [first, last] = map_.equal_range(key);
   for (auto it = first; it != last; ++it) {
     if (*it->second->hit.url != url) continue;
     lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->hit;
+    return &*it->second;
   }
+  return nullptr;
+}
+
+std::optional<RecentDataUrls::Hit> RecentDataUrls::find(std::string_view url) {
+  const uint64_t key = key_of(url);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Entry* e = touch(key, url)) return e->hit;
   return std::nullopt;
 }
 
@@ -27,12 +32,9 @@ std::shared_ptr<const std::string> RecentDataUrls::insert(std::string_view url,
   if (url.size() > budget_ / 4) return nullptr;
   const uint64_t key = key_of(url);
   std::lock_guard<std::mutex> lock(mu_);
-  auto [first, last] = map_.equal_range(key);
-  for (auto it = first; it != last; ++it) {
-    if (*it->second->hit.url != url) continue;
-    it->second->hit.seen = seen;
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->hit.url;
+  if (Entry* e = touch(key, url)) {
+    e->hit.seen = seen;
+    return e->hit.url;
   }
   auto text = std::make_shared<const std::string>(url);
   lru_.push_front({key, {text, seen}});

@@ -37,6 +37,9 @@ class RecentDataUrls {
     uint64_t key;
     Hit hit;
   };
+  // The entry of url (its key's), made the most recent; null when none. mu_ held.
+  Entry* touch(uint64_t key, std::string_view url);
+
   size_t budget_, bytes_ = 0;
   mutable std::mutex mu_;
   std::list<Entry> lru_;  // front: most recent

@@ -48,9 +48,7 @@ void Residual::add(const float* y, const float* next_norm) {
 }
 
 void Residual::add_normed(float* y, const float* y_norm, const float* next_norm) {
-  if (fold_ || !next_norm)
-    return be_.add_normed_rms_norm(x_, y, y_norm, n_, hidden_, nullptr, eps_, nullptr);
-  be_.add_normed_rms_norm(x_, y, y_norm, n_, hidden_, next_norm, eps_, h_);
+  be_.add_normed_rms_norm(x_, y, y_norm, n_, hidden_, fold_ ? nullptr : next_norm, eps_, h_);
 }
 
 void Residual::add_combined(const float* y, const float* weights, int64_t k, float* scratch,

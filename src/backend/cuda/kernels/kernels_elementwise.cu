@@ -66,49 +66,36 @@ __device__ float block_sum(float v) {
 }
 
 // One block per row: y = x / rms(x) * weight (y may alias x); with `residual`, x += residual
-// first (x is updated).
-__global__ void rms_norm_kernel(float* x, const float* residual, int64_t dim, const float* weight,
-                                float eps, float* y) {
+// first (x is updated), normalized first with `residual_weight` (residual / rms(residual) *
+// residual_weight: a post-norm; y may then alias the residual, and no weight means no y).
+// Each sum rounds alike on every path, so the fused forms give the two-op bits.
+__global__ void rms_norm_kernel(float* x, const float* residual, const float* residual_weight,
+                                int64_t dim, const float* weight, float eps, float* y) {
   pdl_launch_dependents();  // a product usually follows
   pdl_wait();
   float* xi = x + blockIdx.x * dim;
-  float* yi = y + blockIdx.x * dim;
   float ss = 0.0f;
   if (residual) {
     const float* ri = residual + blockIdx.x * dim;
+    float inv_r = 1.0f;
+    if (residual_weight) {
+      for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += ri[k] * ri[k];
+      inv_r = inv_rms(block_sum(ss), dim, eps);
+      ss = 0.0f;
+    }
     for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) {
-      const float v = xi[k] + ri[k];
+      const float r =
+          residual_weight ? __fmul_rn(__fmul_rn(ri[k], inv_r), residual_weight[k]) : ri[k];
+      const float v = __fadd_rn(xi[k], r);
       xi[k] = v;  // each thread rereads only what it wrote
       ss += v * v;
     }
   } else {
     for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += xi[k] * xi[k];
   }
-  ss = block_sum(ss);
-  const float inv = inv_rms(ss, dim, eps);
-  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) yi[k] = xi[k] * inv * weight[k];
-}
-
-// One block per row: x += r / rms(r) * r_weight, then (weight given) y = x / rms(x) * weight;
-// each sum rounds as rms_norm_kernel's, so the bits equal rms_norm then add_rms_norm.
-__global__ void add_normed_rms_norm_kernel(float* x, const float* r, const float* r_weight,
-                                           int64_t dim, const float* weight, float eps, float* y) {
-  pdl_launch_dependents();
-  pdl_wait();
-  float* xi = x + blockIdx.x * dim;
-  const float* ri = r + blockIdx.x * dim;
-  float ss = 0.0f;
-  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) ss += ri[k] * ri[k];
-  const float inv_r = inv_rms(block_sum(ss), dim, eps);
-  ss = 0.0f;
-  for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) {
-    const float v = __fadd_rn(xi[k], __fmul_rn(__fmul_rn(ri[k], inv_r), r_weight[k]));
-    xi[k] = v;  // each thread rereads only what it wrote
-    ss += v * v;
-  }
   if (!weight) return;
   const float inv = inv_rms(block_sum(ss), dim, eps);
-  float* yi = y + blockIdx.x * dim;  // may alias r: each thread read its own elements above
+  float* yi = y + blockIdx.x * dim;  // may alias the residual: each thread read its own above
   for (int64_t k = threadIdx.x; k < dim; k += blockDim.x) yi[k] = xi[k] * inv * weight[k];
 }
 
@@ -230,23 +217,23 @@ void rms_norm(const float* x, int64_t n, int64_t dim, const float* weight, float
   const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
   // x is only read without a residual.
   launch_pdl(rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s,
-             const_cast<float*>(x), nullptr, dim, weight, eps, y);
+             const_cast<float*>(x), nullptr, nullptr, dim, weight, eps, y);
 }
 
 void add_rms_norm(float* x, const float* residual, int64_t n, int64_t dim, const float* weight,
                   float eps, float* y, cudaStream_t s) {
   if (n <= 0) return;
   const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
-  launch_pdl(rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s, x, residual, dim,
-             weight, eps, y);
+  launch_pdl(rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s, x, residual,
+             nullptr, dim, weight, eps, y);
 }
 
 void add_normed_rms_norm(float* x, const float* r, const float* r_weight, int64_t n, int64_t dim,
                          const float* weight, float eps, float* y, cudaStream_t s) {
   if (n <= 0) return;
   const int threads = dim >= 1024 ? 1024 : dim >= 256 ? 256 : 64;
-  launch_pdl(add_normed_rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s, x, r,
-             r_weight, dim, weight, eps, y);
+  launch_pdl(rms_norm_kernel, dim3(static_cast<unsigned>(n)), dim3(threads), s, x, r, r_weight, dim,
+             weight, eps, y);
 }
 
 void rope(float* x, int64_t n, int64_t num_heads, int64_t head_dim, const int32_t* positions,
