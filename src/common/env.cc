@@ -57,6 +57,8 @@ constexpr SwitchInfo kSwitches[] = {
    "0: the fused GEMM's earlier per-weight split plan (A/B)"},
   {Switch::kCudaMoeGemmSlots, "SLUICE_CUDA_MOE_GEMM_SLOTS", "1",
    "slots per expert on average (fractions too) from which MoE products run on the expert GEMM (0: never)"},
+  {Switch::kCudaExpertPrefetch, "SLUICE_CUDA_EXPERT_PREFETCH", "128",
+   "L2 prefetch bytes of the expert GEMM's 16-slot weight copies: 128, 256 or 0 (none; A/B)"},
   {Switch::kCudaPdl, "SLUICE_CUDA_PDL", "1",
    "0: no programmatic dependent launch; each kernel waits for the previous one (A/B)"},
 };

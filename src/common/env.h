@@ -32,6 +32,7 @@ enum class Switch {
   kCudaQgemmCluster,     // SLUICE_CUDA_QGEMM_CLUSTER
   kCudaQgemmWavePlan,    // SLUICE_CUDA_QGEMM_WAVE_PLAN
   kCudaMoeGemmSlots,     // SLUICE_CUDA_MOE_GEMM_SLOTS
+  kCudaExpertPrefetch,   // SLUICE_CUDA_EXPERT_PREFETCH
   kCudaPdl,              // SLUICE_CUDA_PDL
   kCount,
 };

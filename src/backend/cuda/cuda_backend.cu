@@ -68,7 +68,7 @@ CudaBackend::CudaBackend(int device)
       cublas_(new_cublas(stream_)),
       tuning_(CudaTuning::from_env()),
       qgemm_{tuning_.qgemm_wgmma && qgemm_wgmma_available(), tuning_.qgemm_cluster,
-             tuning_.qgemm_wave_plan},
+             tuning_.qgemm_wave_plan, tuning_.expert_prefetch},
       timer_(std::make_unique<OpTimer>(stream_)) {}
 
 CudaBackend::~CudaBackend() {

@@ -145,6 +145,7 @@ struct QgemmOptions {
   bool wgmma;
   bool cluster;
   bool wave_plan;
+  int expert_prefetch;  // tuning's expert_prefetch
 };
 bool qgemm_supported(const Weight& w);
 bool qgemm_wgmma_available();

@@ -80,7 +80,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_kernel(QgemmArgs a) {
     for (auto& m : acc)
       for (auto& n : m)
         for (float& v : n) v = 0.0f;
-    mainloop_mma<T, BN>(sm, a, seg, t0, k0, k1 - k0, acc);
+    mainloop_mma(sm, a, seg, t0, k0, k1 - k0, acc);
   }
   pdl_launch_dependents();
 

@@ -43,6 +43,20 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src, int src_b
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src),
                "r"(src_bytes));
 }
+// The same with the L2 asked to fetch the 128 or 256 bytes around src (P) from DRAM: the later
+// stages' copies of a row's next bytes then hit.
+template <int P>
+__device__ __forceinline__ void cp_async16_l2(void* dst, const void* src, int src_bytes) {
+  const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+  if constexpr (P == 256)
+    asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src),
+                 "r"(src_bytes));
+  else if constexpr (P == 128)
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src),
+                 "r"(src_bytes));
+  else
+    cp_async16(dst, src, src_bytes);
+}
 __device__ __forceinline__ void cp_async8(void* dst, const void* src, int src_bytes) {
   const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
   asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(d), "l"(src), "r"(src_bytes));

@@ -77,8 +77,9 @@ struct QgemmArgs {
   int64_t stages_per_split;
 };
 
-// Starts the copies of K stage `k` (columns 64k .. 64k+63) into shared stage `s`.
-template <DType T, int BN>
+// Starts the copies of K stage `k` (columns 64k .. 64k+63) into shared stage `s`; the weights'
+// codes with an L2 prefetch of P bytes (0: none).
+template <int P = 0, DType T, int BN>
 __device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs& a,
                                            const Segment& seg, int64_t t0, int64_t k, int s) {
   using L = QLayout<T>;
@@ -91,7 +92,7 @@ __device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs
     const int64_t r = seg.r0 + row;
     const bool ok = r < seg.rows;
     const uint8_t* src = seg.w.codes + ((ok ? r : 0) * seg.w.units + u0) * kCodeBytes + plane * 16;
-    cp_async16(&sm.codes[s][plane][row], src, ok ? 16 : 0);
+    cp_async16_l2<P>(&sm.codes[s][plane][row], src, ok ? 16 : 0);
   }
   for (int row = tid; row < kBM; row += kThreads) {
     const int64_t r = seg.r0 + row;
@@ -221,8 +222,9 @@ __device__ __forceinline__ void weight_fragments(const QgemmSmem<T, BN>& sm, int
   }
 }
 
-// K stages [k0, k0 + num) of the tile through mma.sync, kStages - 1 ahead in flight.
-template <DType T, int BN>
+// K stages [k0, k0 + num) of the tile through mma.sync, kStages - 1 ahead in flight; the
+// weights' copies with an L2 prefetch of P bytes (0: none).
+template <int P = 0, DType T, int BN>
 __device__ __forceinline__ void mainloop_mma(QgemmSmem<T, BN>& sm, const QgemmArgs& a,
                                              const Segment& seg, int64_t t0, int64_t k0,
                                              int64_t num, float (&acc)[kWarpTiles][BN / 8][4]) {
@@ -231,14 +233,14 @@ __device__ __forceinline__ void mainloop_mma(QgemmSmem<T, BN>& sm, const QgemmAr
   const int g = lane >> 2, t = lane & 3;
 #pragma unroll
   for (int s = 0; s < kAhead; ++s) {
-    if (s < num) load_stage<T, BN>(sm, a, seg, t0, k0 + s, s);
+    if (s < num) load_stage<P>(sm, a, seg, t0, k0 + s, s);
     cp_async_commit();
   }
   for (int64_t i = 0; i < num; ++i) {
     cp_async_wait<kAhead - 1>();
     __syncthreads();  // stage i landed for all threads; stage i - 1 is free again
     const int64_t next = i + kAhead;
-    if (next < num) load_stage<T, BN>(sm, a, seg, t0, k0 + next, static_cast<int>(next % kStages));
+    if (next < num) load_stage<P>(sm, a, seg, t0, k0 + next, static_cast<int>(next % kStages));
     cp_async_commit();
     const int s = static_cast<int>(i % kStages);
 #pragma unroll
@@ -246,8 +248,7 @@ __device__ __forceinline__ void mainloop_mma(QgemmSmem<T, BN>& sm, const QgemmAr
       uint32_t a0[MT][4], a1[MT][4];
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
-        weight_fragments<T, BN>(sm, s, uu, tile_row0<false>(warp, mt), g, t, seg, k0 + i, a0[mt],
-                                a1[mt]);
+        weight_fragments(sm, s, uu, tile_row0<false>(warp, mt), g, t, seg, k0 + i, a0[mt], a1[mt]);
 #pragma unroll
       for (int nt = 0; nt < BN / 8; ++nt) {
         const int tok = nt * 8 + (lane & 7), piece = uu * 4 + (lane >> 3);
@@ -284,7 +285,7 @@ __device__ __forceinline__ void mainloop_wgmma(QgemmSmem<T, BN>& sm, const Qgemm
   }
 #pragma unroll
   for (int s = 0; s < kAhead; ++s) {
-    if (s < num) load_stage<T, BN>(sm, a, seg, t0, k0 + s, s);
+    if (s < num) load_stage(sm, a, seg, t0, k0 + s, s);
     cp_async_commit();
   }
   uint32_t frag[2][MT][2][4] = {};  // [unit][m-half][k16 step][A fragment]
@@ -292,7 +293,7 @@ __device__ __forceinline__ void mainloop_wgmma(QgemmSmem<T, BN>& sm, const Qgemm
     cp_async_wait<kAhead - 1>();
     __syncthreads();  // stage i landed for all threads; every warp retired stage i - 2
     const int64_t next = i + kAhead;
-    if (next < num) load_stage<T, BN>(sm, a, seg, t0, k0 + next, static_cast<int>(next % kStages));
+    if (next < num) load_stage(sm, a, seg, t0, k0 + next, static_cast<int>(next % kStages));
     cp_async_commit();
     const int s = static_cast<int>(i % kStages);
     const uint64_t desc = sw128_desc(&sm.x[s][0][0]);
