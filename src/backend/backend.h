@@ -307,6 +307,23 @@ class Backend {
     rms_norm(x, n, ps[0].experts[0].cols, norm, eps, h);
     matmul_experts_many(h, n, ps, count, num_experts, ids, k, scratch);
   }
+  // moe_route's inputs and outputs: logits [n, num_experts] -> ids, weights [n, k].
+  struct Routing {
+    const float* logits;
+    MoeRouting mode;
+    bool renormalize;
+    int32_t* ids;
+    float* weights;
+  };
+  // moe_route, then matmul_experts_many_normed over the experts it chose, as one op, so a backend
+  // may route inside the experts' input pass (CUDA: one launch fewer a MoE layer).
+  virtual void route_experts_many_normed(const Routing& r, const float* x, int64_t n,
+                                         const float* norm, float eps, float* h,
+                                         const ExpertProduct* ps, int count, int64_t num_experts,
+                                         int64_t k, float* scratch) {
+    moe_route(r.logits, n, num_experts, k, r.mode, r.renormalize, r.ids, r.weights);
+    matmul_experts_many_normed(x, n, norm, eps, h, ps, count, num_experts, r.ids, k, scratch);
+  }
   virtual void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
                                   const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
                                   int64_t k, float* scratch);

@@ -59,6 +59,8 @@ constexpr SwitchInfo kSwitches[] = {
    "slots per expert on average (fractions too) from which MoE products run on the expert GEMM (0: never)"},
   {Switch::kCudaExpertPrefetch, "SLUICE_CUDA_EXPERT_PREFETCH", "128",
    "L2 prefetch bytes of the expert GEMM's 16-slot weight copies: 128, 256 or 0 (none; A/B)"},
+  {Switch::kCudaRouteInPass, "SLUICE_CUDA_ROUTE_IN_PASS", "1",
+   "0: MoE routing in its own launch, not in the experts' activation pass (A/B)"},
   {Switch::kCudaPdl, "SLUICE_CUDA_PDL", "1",
    "0: no programmatic dependent launch; each kernel waits for the previous one (A/B)"},
 };

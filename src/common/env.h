@@ -33,6 +33,7 @@ enum class Switch {
   kCudaQgemmWavePlan,    // SLUICE_CUDA_QGEMM_WAVE_PLAN
   kCudaMoeGemmSlots,     // SLUICE_CUDA_MOE_GEMM_SLOTS
   kCudaExpertPrefetch,   // SLUICE_CUDA_EXPERT_PREFETCH
+  kCudaRouteInPass,      // SLUICE_CUDA_ROUTE_IN_PASS
   kCudaPdl,              // SLUICE_CUDA_PDL
   kCount,
 };

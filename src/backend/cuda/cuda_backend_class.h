@@ -75,6 +75,9 @@ class CudaBackend final : public Backend {
   void matmul_experts_many_normed(const float* x, int64_t n, const float* norm, float eps, float* h,
                                   const ExpertProduct* ps, int count, int64_t num_experts,
                                   const int32_t* ids, int64_t k, float* scratch) override;
+  void route_experts_many_normed(const Routing& r, const float* x, int64_t n, const float* norm,
+                                 float eps, float* h, const ExpertProduct* ps, int count,
+                                 int64_t num_experts, int64_t k, float* scratch) override;
   void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
                           const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
                           int64_t k, float* scratch) override;

@@ -71,9 +71,10 @@ ExpertWeights CudaBackend::device_experts(const Weight* experts, int64_t num_exp
 void CudaBackend::run_experts(const float* x, bool x_per_slot, const RowsMode& mode, int64_t n,
                               const ExpertOutput* ps, int count, const int32_t* ids, int64_t k) {
   const bool gemm = experts_by_gemm(n, k, ps[0].w);
-  const char* what = count > 1 ? (gemm        ? "matmul_experts many gemm"
-                                  : mode.norm ? "matmul_experts many normed"
-                                              : "matmul_experts many")
+  const char* what = count > 1 ? (gemm                ? "matmul_experts many gemm"
+                                  : mode.route.logits ? "matmul_experts many normed routed"
+                                  : mode.norm         ? "matmul_experts many normed"
+                                                      : "matmul_experts many")
                      : mode.up ? (gemm ? "matmul_experts glu gemm" : "matmul_experts glu")
                                : (gemm ? "matmul_experts gemm" : "matmul_experts");
   auto t = timer_->scope(what, n, dtype_name(ps[0].w.dtype));
@@ -138,6 +139,24 @@ void CudaBackend::matmul_experts_many_normed(const float* x, int64_t n, const fl
   RowsMode mode;
   mode.norm = norm, mode.eps = eps;
   run_experts(x, false, mode, n, outs, count, ids, k);
+}
+
+// The weight-streaming kernel's activation pass routes too (one launch fewer than moe_route
+// first); the expert GEMM's batches route first.
+void CudaBackend::route_experts_many_normed(const Routing& r, const float* x, int64_t n,
+                                            const float* norm, float eps, float* h,
+                                            const ExpertProduct* ps, int count, int64_t num_experts,
+                                            int64_t k, float* scratch) {
+  ExpertOutput outs[kMaxExpertProducts];
+  if (!tuning_.route_in_pass || !device_products(ps, count, num_experts, outs) ||
+      experts_by_gemm(n, k, outs[0].w))
+    return Backend::route_experts_many_normed(r, x, n, norm, eps, h, ps, count, num_experts, k,
+                                              scratch);
+  RowsMode mode;
+  mode.norm = norm, mode.eps = eps;
+  mode.route = r, mode.route_experts = static_cast<int>(num_experts);
+  mode.route_k = static_cast<int>(k);
+  run_experts(x, false, mode, n, outs, count, r.ids, k);
 }
 
 void CudaBackend::matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,

@@ -20,6 +20,7 @@ struct CudaTuning {
   bool qgemm_cluster;         // the fused GEMM's K splits summed in thread-block clusters
   bool qgemm_wave_plan;       // the fused GEMM's one plan per launch (else per weight)
   double moe_gemm_slots;      // slots per expert from which experts run on the GEMM (0: never)
+  bool route_in_pass;         // MoE routing inside the experts' activation pass
   int expert_prefetch;        // the expert GEMM's 16-slot weight copies' L2 prefetch (0: none)
   bool pdl;                   // programmatic dependent launch (kernels/pdl.cuh reads it)
 

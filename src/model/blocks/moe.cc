@@ -42,17 +42,17 @@ void moe_mlp(const ForwardContext& f, Residual& r, const float* norm, const MoeW
   // needs it too, norm(x) is never written.
   const float* h = w.shared_gate ? r.normed(norm) : nullptr;  // [n, hidden]
   const Backend::Product router{w.router, s.router, w.router_bias};
-  if (h)
-    be.matmul_many(h, n, &router, 1);  // [n, experts]
-  else
-    r.normed_products(norm, &router, 1);
-  be.moe_route(s.router, n, E, K, routing, c.norm_topk_prob, s.expert_ids, s.expert_w);
   const Backend::ExpertProduct gate_up[2] = {{w.gate->data(), w.gate_bias, s.exp_gate},
                                              {w.up->data(), w.up_bias, s.exp_up}};
-  if (h)  // [n*k, EI] x2
-    be.matmul_experts_many(h, n, gate_up, 2, E, s.expert_ids, K, s.exp_bias);
-  else
-    r.normed_experts(norm, gate_up, 2, E, s.expert_ids, K, s.exp_bias);
+  const Backend::Routing route{s.router, routing, c.norm_topk_prob, s.expert_ids, s.expert_w};
+  if (h) {
+    be.matmul_many(h, n, &router, 1);  // [n, experts]
+    be.moe_route(route.logits, n, E, K, route.mode, route.renormalize, route.ids, route.weights);
+    be.matmul_experts_many(h, n, gate_up, 2, E, route.ids, K, s.exp_bias);  // [n*k, EI] x2
+  } else {  // routed inside the experts' input pass where the backend can
+    r.normed_products(norm, &router, 1);
+    r.routed_experts(route, norm, gate_up, 2, E, K, s.exp_bias);
+  }
   const Glu glu{c.swiglu_alpha, c.swiglu_limit};
   be.matmul_experts_glu(s.exp_gate, s.exp_up, glu, n, {w.down->data(), w.down_bias, s.exp_out}, E,
                         s.expert_ids, K, s.exp_bias);  // [n*k, hidden]

@@ -29,12 +29,15 @@ void Residual::add_gated_product(float* gate, const float* up, int64_t inter, co
   add_then_norm(next_norm);
 }
 
-void Residual::normed_experts(const float* norm, const Backend::ExpertProduct* ps, int count,
-                              int64_t num_experts, const int32_t* ids, int64_t k, float* scratch) {
+void Residual::routed_experts(const Backend::Routing& route, const float* norm,
+                              const Backend::ExpertProduct* ps, int count, int64_t num_experts,
+                              int64_t k, float* scratch) {
   if (fold_)
-    be_.matmul_experts_many_normed(x_, n_, norm, eps_, h_, ps, count, num_experts, ids, k, scratch);
-  else
-    be_.matmul_experts_many(h_, n_, ps, count, num_experts, ids, k, scratch);
+    return be_.route_experts_many_normed(route, x_, n_, norm, eps_, h_, ps, count, num_experts, k,
+                                         scratch);
+  be_.moe_route(route.logits, n_, num_experts, k, route.mode, route.renormalize, route.ids,
+                route.weights);
+  be_.matmul_experts_many(h_, n_, ps, count, num_experts, route.ids, k, scratch);
 }
 
 const float* Residual::normed(const float* norm) {

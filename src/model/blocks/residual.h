@@ -27,9 +27,11 @@ class Residual {
   void add_gated_product(float* gate, const float* up, int64_t inter, const Weight& w_down,
                          const float* next_norm);
 
-  // The experts' products of norm(x) (Backend::matmul_experts_many over ps).
-  void normed_experts(const float* norm, const Backend::ExpertProduct* ps, int count,
-                      int64_t num_experts, const int32_t* ids, int64_t k, float* scratch);
+  // Routes (Backend::moe_route into route.ids, route.weights), then the chosen experts' products
+  // of norm(x) (Backend::matmul_experts_many over ps).
+  void routed_experts(const Backend::Routing& route, const float* norm,
+                      const Backend::ExpertProduct* ps, int count, int64_t num_experts, int64_t k,
+                      float* scratch);
   // h = norm(x), for blocks that need the normed input itself (not only products of it).
   const float* normed(const float* norm);
   // x += y[n, hidden]; then h = next_norm(x) where a later block reads h (null: x only).

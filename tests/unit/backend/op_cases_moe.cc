@@ -122,6 +122,60 @@ OpCase experts_many_case(DType t, int64_t n, int64_t k, int64_t experts, bool bi
   return c;
 }
 
+// route_experts_many_normed: moe_route, then matmul_experts_many_normed over its ids, as one op
+// (CUDA's weight-streaming path routes in the activation pass); each backend's result is also
+// the same bits as its two ops.
+OpCase routed_experts_case(DType t, int64_t n, int64_t k, int64_t experts, MoeRouting mode) {
+  const int64_t slots = n * k, rows = 64, cols = 512;
+  OpCase c{
+      "route_experts_many_normed",
+      case_name(dtype_name(t), mode == MoeRouting::kSoftmaxTopK ? "_softmax_topk" : "_topk_softmax",
+                "_n", n, "_k", k, "_e", experts),
+      nullptr,
+      {{"ids", all(exact()), nullptr},
+       {"weights", all(rel(1e-6)), nullptr},
+       {"gate", {rel(1e-4), fused_bound(t, slots, experts)}, nullptr},
+       {"up", {rel(1e-4), fused_bound(t, slots, experts)}, nullptr},
+       {"x left as it was", all(exact()), nullptr}},
+      nullptr};
+  c.run = [=](BackendBuffers& bb) -> Outputs {
+    Backend& be = bb.backend();
+    const auto g = be.place_experts(random_weight(t, experts * rows, cols, 70), experts);
+    const auto u = be.place_experts(random_weight(t, experts * rows, cols, 71), experts);
+    const float* norm = bb.up(randn(cols, 72));
+    const float* logits = bb.up(route_logits(n, experts, 73));
+    auto x = randn(n * cols, 74);
+    for (float& e : x) e *= 3.0f;  // rms far from 1: a missing scale shows
+    float* dx = bb.up(x);
+    // fused: the one op; apart: moe_route, then the normed products
+    int32_t* ids[2] = {bb.up(std::vector<int32_t>(slots, -1)),
+                       bb.up(std::vector<int32_t>(slots, -1))};
+    float* w[2] = {bb.poisoned(slots), bb.poisoned(slots)};
+    float* yg[2] = {bb.poisoned(slots * rows), bb.poisoned(slots * rows)};
+    float* yu[2] = {bb.poisoned(slots * rows), bb.poisoned(slots * rows)};
+    for (int i = 0; i < 2; ++i) {
+      const Backend::ExpertProduct ps[2] = {{g.data(), nullptr, yg[i]}, {u.data(), nullptr, yu[i]}};
+      const Backend::Routing r{logits, mode, true, ids[i], w[i]};
+      if (i == 0)
+        be.route_experts_many_normed(r, dx, n, norm, 1e-6f, bb.poisoned(n * cols), ps, 2, experts,
+                                     k, bb.poisoned(slots * rows));
+      else {
+        be.moe_route(logits, n, experts, k, mode, true, ids[i], w[i]);
+        be.matmul_experts_many_normed(dx, n, norm, 1e-6f, bb.poisoned(n * cols), ps, 2, experts,
+                                      ids[i], k, bb.poisoned(slots * rows));
+      }
+    }
+    const auto hid = bb.down(ids[0], slots);
+    EXPECT_EQ(hid, bb.down(ids[1], slots)) << "fused vs moe_route then the products";
+    EXPECT_EQ(bb.down(w[0], slots), bb.down(w[1], slots)) << "fused vs apart: weights";
+    EXPECT_EQ(bb.down(yg[0], slots * rows), bb.down(yg[1], slots * rows)) << "fused vs apart: gate";
+    EXPECT_EQ(bb.down(yu[0], slots * rows), bb.down(yu[1], slots * rows)) << "fused vs apart: up";
+    return {std::vector<float>(hid.begin(), hid.end()), bb.down(w[0], slots),
+            bb.down(yg[0], slots * rows), bb.down(yu[0], slots * rows), bb.down(dx, n * cols)};
+  };
+  return c;
+}
+
 OpCase experts_glu_case(DType t, int64_t n, int64_t k, int64_t experts, bool clamped, bool bias,
                         int64_t rows = 48, int64_t cols = 256) {
   const int64_t slots = n * k;
@@ -192,6 +246,13 @@ std::vector<OpCase> moe_cases() {
   for (DType t : {DType::Q4G32, DType::Q8G16, DType::MXFP4, DType::F32})
     for (int64_t n : {1, 3, 40})
       cases.push_back(experts_many_case(t, n, 8, 128, t == DType::MXFP4, 64, 512, true));
+  // Routed in the activation pass (CUDA: 1 and 3 tokens; 40 on the GEMM routes first), 128 or
+  // 32 experts (the routing's 4 and 1 keys a lane).
+  for (DType t : {DType::Q4G32, DType::MXFP4})
+    for (int64_t n : {1, 3, 40}) {
+      cases.push_back(routed_experts_case(t, n, 8, 128, MoeRouting::kSoftmaxTopK));
+      cases.push_back(routed_experts_case(t, n, 4, 32, MoeRouting::kTopKSoftmax));
+    }
   // CUDA's expert GEMM tiles: 10, 24 and 100 slots per expert (16-, 32- and 64-slot chunks, the
   // last several per expert), 200 rows (a partial second row block), two products a launch.
   for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4})

@@ -109,7 +109,9 @@ struct RowsProduct {
 // folded into the products (x unchanged); up: the products take silu(x) * up (x the gate);
 // accumulate: y += the product instead of y = it (a residual add). max_stages: how the weights
 // are read, not what is computed: through up to that many shared-memory stages per thread
-// (cp.async, rows_product.cuh), or through registers (0); the sums are the same.
+// (cp.async, rows_product.cuh), or through registers (0); the sums are the same. route (logits
+// set; the expert products' activation pass only): that pass also routes x's tokens over
+// route_experts experts, route_k each, as moe_route does.
 constexpr int kMaxRowsStages = 4;
 struct RowsMode {
   const float* norm = nullptr;
@@ -118,6 +120,8 @@ struct RowsMode {
   Glu glu;  // with up: the gated unit (quantized weights only)
   bool accumulate = false;
   int max_stages = 0;
+  Backend::Routing route{};
+  int route_experts = 0, route_k = 0;
 };
 // Whether matmul_rows_many takes `mode` for weights like w: float weights fold norms and adds;
 // quantized ones (their activations quantized by a kernel of their own) every mode.

@@ -9,6 +9,7 @@
 #include "backend/cuda/kernels/act16.cuh"
 #include "backend/cuda/kernels/dequant.cuh"
 #include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/route.cuh"
 #include "backend/cuda/kernels/row_math.cuh"
 #include "backend/cuda/kernels/rows_product.cuh"
 
@@ -17,12 +18,24 @@ namespace {
 
 // One warp per (row, block): lane j quantizes element j of x, of silu(x) * mode.up, or of
 // x * mode.norm with the row's 1 / rms(x) put in the block's scales (each warp sums its whole
-// row's squares, in a fixed order).
+// row's squares, in a fixed order). RouteL > 0: the blocks past the quantization's route one
+// token a warp (route_token<RouteL>, mode.route).
+template <int RouteL>
 __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int64_t row_blocks,
                                       RowsMode mode, int16_t* q, ActBlock* blocks) {
   pdl_launch_dependents();  // the product after it may start streaming its weights
   pdl_wait();
   const int64_t b = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+  if constexpr (RouteL > 0) {
+    const int64_t quant_warps = (count_blocks * 32 + blockDim.x - 1) / blockDim.x * blockDim.x / 32;
+    const int64_t t = b - quant_warps;  // this warp's token, past the quantization's blocks
+    if (t >= 0) {
+      if (t < count_blocks / row_blocks)
+        route_token<RouteL>(mode.route.logits, t, mode.route_experts, mode.route_k, mode.route.mode,
+                            mode.route.renormalize, mode.route.ids, mode.route.weights);
+      return;
+    }
+  }
   if (b >= count_blocks) return;
   const int lane = threadIdx.x & 31;
   float v = x[b * 32 + lane], scale = 1.0f;
@@ -124,9 +137,23 @@ Act16 quantize_act16(const float* x, int64_t n, int64_t cols, const RowsMode& mo
   const int64_t blocks = n * (cols / kQuantBlock);
   Act16 a{static_cast<int16_t*>(scratch), nullptr};
   a.blocks = reinterpret_cast<ActBlock*>(a.codes + blocks * 32);
-  if (blocks > 0)
-    launch_pdl(quantize_act16_kernel, dim3(static_cast<unsigned>((blocks * 32 + 255) / 256)),
-               dim3(256), s, x, blocks, cols / kQuantBlock, mode, a.codes, a.blocks);
+  if (blocks <= 0) return a;
+  const int64_t quant_grid = (blocks * 32 + 255) / 256;
+  if (!mode.route.logits) {
+    launch_pdl(quantize_act16_kernel<0>, dim3(static_cast<unsigned>(quant_grid)), dim3(256), s, x,
+               blocks, cols / kQuantBlock, mode, a.codes, a.blocks);
+    return a;
+  }
+  SLUICE_ASSERT(mode.route_k >= 1 && mode.route_k <= kMaxRouteK &&
+                    mode.route_k <= mode.route_experts && mode.route_experts <= 32 * kRouteLane,
+                "experts per token out of range");
+  const int lanes = route_lanes(mode.route_experts);
+  auto kernel = lanes == 1   ? quantize_act16_kernel<1>
+                : lanes == 4 ? quantize_act16_kernel<4>
+                             : quantize_act16_kernel<kRouteLane>;
+  const int64_t route_grid = (n + 7) / 8;  // a warp per token
+  launch_pdl(kernel, dim3(static_cast<unsigned>(quant_grid + route_grid)), dim3(256), s, x, blocks,
+             cols / kQuantBlock, mode, a.codes, a.blocks);
   return a;
 }
 
