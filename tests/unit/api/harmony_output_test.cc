@@ -52,7 +52,7 @@ Json weather_tool() {
                    "required": ["city"]}}])");
 }
 
-ChatPromptInput ask() {
+ChatPromptInput ask_weather() {
   ChatPromptInput in;
   in.messages = Json::parse(R"([{"role": "user", "content": "Weather in Paris?"}])");
   return in;
@@ -67,7 +67,7 @@ TEST(HarmonyPlan, TheTemplateChoosesHarmony) {
 }
 
 TEST(HarmonyPlan, ChannelsAreParsedWithoutTools) {
-  ChatPromptInput in = ask();
+  ChatPromptInput in = ask_weather();
   OutputPlan plan = plan_chat_output(harmony_ctx(), OutputRequest{}, in);
   ASSERT_NE(plan.tool_format, nullptr);
   EXPECT_EQ(plan.tool_format->name(), "harmony");
@@ -79,7 +79,7 @@ TEST(HarmonyPlan, ChannelsAreParsedWithoutTools) {
 TEST(HarmonyPlan, ReasoningEffort) {
   ModelContext& ctx = harmony_ctx();
   auto effort_of = [&](OutputRequest req, Json kwargs = nullptr) {
-    ChatPromptInput in = ask();
+    ChatPromptInput in = ask_weather();
     in.kwargs = kwargs;
     plan_chat_output(ctx, req, in);
     return in.kwargs.value("reasoning_effort", "");
@@ -100,7 +100,7 @@ TEST(HarmonyPlan, EffortOnATemplateWithoutOne) {
   ModelContext ctx;  // no template: takes no effort
   OutputRequest req;
   req.thinking.effort = "low";
-  ChatPromptInput in = ask();
+  ChatPromptInput in = ask_weather();
   try {
     plan_chat_output(ctx, req, in);
     ADD_FAILURE() << "expected a 400";
@@ -109,7 +109,7 @@ TEST(HarmonyPlan, EffortOnATemplateWithoutOne) {
   }
   req.thinking.effort_is_hint = true;  // Anthropic output_config.effort: no effect, no error
   req.thinking.effort_param = "output_config.effort";
-  in = ask();
+  in = ask_weather();
   plan_chat_output(ctx, req, in);
   EXPECT_FALSE(in.kwargs.contains("reasoning_effort"));
 }
@@ -121,7 +121,7 @@ TEST(HarmonyPlan, EngineControlAndGrammar) {
   {  // free output: a spent budget closes the analysis and opens the final answer
     OutputRequest req;
     req.thinking.budget = 64;
-    ChatPromptInput in = ask();
+    ChatPromptInput in = ask_weather();
     OutputPlan plan = plan_chat_output(ctx, req, in);
     EngineRequest er;
     apply_output_plan(ctx, req, plan, "", er);
@@ -139,7 +139,7 @@ TEST(HarmonyPlan, EngineControlAndGrammar) {
     OutputRequest req;
     req.tools.functions = weather_tool();
     req.tools.choice = ToolRequest::Choice::kRequired;
-    ChatPromptInput in = ask();
+    ChatPromptInput in = ask_weather();
     OutputPlan plan = plan_chat_output(ctx, req, in);
     ASSERT_TRUE(in.tools.is_array());
     EngineRequest er;
@@ -150,7 +150,7 @@ TEST(HarmonyPlan, EngineControlAndGrammar) {
   {  // response_format: wrapped in the final message
     OutputRequest req;
     req.format.kind = FormatRequest::Kind::kJsonObject;
-    ChatPromptInput in = ask();
+    ChatPromptInput in = ask_weather();
     OutputPlan plan = plan_chat_output(ctx, req, in);
     EngineRequest er;
     apply_output_plan(ctx, req, plan, "", er);
@@ -170,7 +170,7 @@ TEST(HarmonyPlan, EngineControlAndGrammar) {
 OutputPlan weather_plan() {
   OutputRequest req;
   req.tools.functions = weather_tool();
-  ChatPromptInput in = ask();
+  ChatPromptInput in = ask_weather();
   return plan_chat_output(harmony_ctx(), req, in);
 }
 

@@ -19,7 +19,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<Model> tiny_model() {
+std::unique_ptr<Model> http_tiny_model() {
   auto model = testing::load_tiny_model("http-test");
   EXPECT_TRUE(model) << model.error();
   return std::move(*model);
@@ -34,7 +34,7 @@ class Served {
     auto load = [this](const ModelSpec& spec) -> Result<ModelLease> {
       auto ctx = std::make_shared<ModelContext>(state_);
       ctx->model_id = spec.id;
-      ctx->model = tiny_model();
+      ctx->model = http_tiny_model();
       EngineConfig c;
       c.kv_cache_bytes = 32 << 20;
       c.num_threads = 1;

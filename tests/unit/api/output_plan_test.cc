@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "chat_test_util.h"
+
 namespace sluice::api {
 namespace {
 
@@ -32,11 +34,7 @@ std::string render_r1(const ChatPromptInput& in) {
   return text.ok() ? *text : "";
 }
 
-ChatPromptInput ask() {
-  ChatPromptInput in;
-  in.messages = nlohmann::ordered_json::parse(R"([{"role": "user", "content": "hi"}])");
-  return in;
-}
+using testing::ask;
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;

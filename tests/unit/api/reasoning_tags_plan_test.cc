@@ -9,6 +9,7 @@
 
 #include "../tiny_model.h"
 #include "api/output_plan.h"
+#include "chat_test_util.h"
 
 namespace sluice::api {
 namespace {
@@ -22,7 +23,7 @@ std::string read_template(const std::string& name) {
   return ss.str();
 }
 
-std::unique_ptr<Model>& tiny_model() {
+std::unique_ptr<Model>& shared_tiny_model() {
   static std::unique_ptr<Model> model = [] {
     auto m = testing::load_tiny_model("reasoning-tags");
     EXPECT_TRUE(m) << m.error();
@@ -36,14 +37,14 @@ struct Configured {
   ModelContext ctx;
   explicit Configured(const std::string& template_file,
                       const std::string& reasoning_parser = "auto") {
-    ctx.model = std::move(tiny_model());
+    ctx.model = std::move(shared_tiny_model());
     ctx.options.reasoning_parser = reasoning_parser;
     auto tpl = ChatTemplate::parse(read_template(template_file));
     EXPECT_TRUE(tpl) << tpl.error();
     ctx.chat_template = std::make_unique<ChatTemplate>(std::move(*tpl));
     configure_output_parsing(ctx);
   }
-  ~Configured() { tiny_model() = std::move(ctx.model); }
+  ~Configured() { shared_tiny_model() = std::move(ctx.model); }
   std::string prompt(const ChatPromptInput& in) {
     nlohmann::ordered_json c = in.kwargs;
     c["messages"] = in.messages;
@@ -55,11 +56,7 @@ struct Configured {
   }
 };
 
-ChatPromptInput ask() {
-  ChatPromptInput in;
-  in.messages = nlohmann::ordered_json::parse(R"([{"role": "user", "content": "hi"}])");
-  return in;
-}
+using testing::ask;
 
 TEST(ReasoningTagsPlan, EachFamilysTags) {
   const std::vector<std::tuple<std::string, std::string, std::string>> families = {

@@ -101,7 +101,7 @@ TEST(ResponsesCustomTools, CallsAndOutputsBecomeToolTurns) {
 }
 
 // "event: NAME\ndata: JSON\n\n"... -> the data objects.
-std::vector<Json> events_of(const std::string& sse) {
+std::vector<Json> sse_data_of(const std::string& sse) {
   std::vector<Json> out;
   for (size_t pos = 0; pos < sse.size();) {
     const size_t end = sse.find("\n\n", pos);
@@ -112,7 +112,7 @@ std::vector<Json> events_of(const std::string& sse) {
   return out;
 }
 
-AssistantEvent ev(AssistantEvent::Kind kind, std::string text = "", std::string name = "") {
+AssistantEvent custom_ev(AssistantEvent::Kind kind, std::string text = "", std::string name = "") {
   AssistantEvent e;
   e.kind = kind;
   e.text = std::move(text);
@@ -140,12 +140,12 @@ TEST(ResponsesCustomTools, ForcedCallStreamsItsInput) {
   set.forced = "calc";
   ResponseOutputWriter w;
   w.set_custom_tools(&set, /*trim_input_start=*/true);
-  std::string sse =
-      w.on_events({ev(K::kReasoning, "think"), ev(K::kContent, "\n 1+"), ev(K::kContent, "2")});
+  std::string sse = w.on_events({custom_ev(K::kReasoning, "think"), custom_ev(K::kContent, "\n 1+"),
+                                 custom_ev(K::kContent, "2")});
   sse += w.finish(false);
   std::vector<std::string> types;
   std::string deltas;
-  for (const Json& e : events_of(sse)) {
+  for (const Json& e : sse_data_of(sse)) {
     types.push_back(e["type"]);
     if (e["type"] == "response.custom_tool_call_input.delta") deltas += e["delta"];
     if (e["type"] == "response.custom_tool_call_input.done") {
@@ -180,10 +180,12 @@ TEST(ResponsesCustomTools, CallsAsFunctionsAreCheckedAgainstTheGrammar) {
   const CustomToolSet set = calc_tools();
   ResponseOutputWriter w;
   w.set_custom_tools(&set, false);
-  w.on_events({ev(K::kToolBegin, "", "calc"), ev(K::kToolArguments, R"({"input": )"),
-               ev(K::kToolArguments, R"("1+2"})"), ev(K::kToolEnd), ev(K::kToolBegin, "", "calc"),
-               ev(K::kToolArguments, R"({"input": "1+"})"), ev(K::kToolEnd),
-               ev(K::kToolBegin, "", "calc"), ev(K::kToolArguments, "[1]"), ev(K::kToolEnd)});
+  w.on_events({custom_ev(K::kToolBegin, "", "calc"), custom_ev(K::kToolArguments, R"({"input": )"),
+               custom_ev(K::kToolArguments, R"("1+2"})"), custom_ev(K::kToolEnd),
+               custom_ev(K::kToolBegin, "", "calc"),
+               custom_ev(K::kToolArguments, R"({"input": "1+"})"), custom_ev(K::kToolEnd),
+               custom_ev(K::kToolBegin, "", "calc"), custom_ev(K::kToolArguments, "[1]"),
+               custom_ev(K::kToolEnd)});
   w.finish(false);
   ASSERT_EQ(w.items().size(), 3u);
   EXPECT_EQ(w.items()[0]["input"], "1+2");

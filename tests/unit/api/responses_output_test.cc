@@ -15,7 +15,7 @@ struct Event {
 };
 
 // "event: NAME\ndata: JSON\n\n"... -> events; checks the name equals data.type.
-std::vector<Event> events_of(const std::string& sse) {
+std::vector<Event> sse_events_of(const std::string& sse) {
   std::vector<Event> out;
   size_t pos = 0;
   while (pos < sse.size()) {
@@ -37,7 +37,7 @@ std::vector<std::string> names(const std::vector<Event>& events) {
   return n;
 }
 
-AssistantEvent ev(AssistantEvent::Kind kind, std::string text = "") {
+AssistantEvent output_ev(AssistantEvent::Kind kind, std::string text = "") {
   AssistantEvent e;
   e.kind = kind;
   e.text = std::move(text);
@@ -54,13 +54,14 @@ TEST(ResponsesOutputTest, ReasoningThenMessageThenCallInOpenAIsOrder) {
   ResponseOutputWriter w;
   ResponseHead head{"resp_1", 5, "m", Json{{"metadata", Json::object()}}};
   std::string sse = w.start(response_json(head, "in_progress", Json::array(), nullptr));
-  sse += w.on_events({ev(K::kReasoning, "hm"), ev(K::kReasoning, "m"), ev(K::kContent, "\n\n"),
-                      ev(K::kContent, "Hi"), ev(K::kContent, "!"), ev(K::kToolBegin),
-                      ev(K::kToolArguments, "{\"a\""), ev(K::kToolArguments, ": 1}"),
-                      ev(K::kToolEnd)});
+  sse += w.on_events({output_ev(K::kReasoning, "hm"), output_ev(K::kReasoning, "m"),
+                      output_ev(K::kContent, "\n\n"), output_ev(K::kContent, "Hi"),
+                      output_ev(K::kContent, "!"), output_ev(K::kToolBegin),
+                      output_ev(K::kToolArguments, "{\"a\""), output_ev(K::kToolArguments, ": 1}"),
+                      output_ev(K::kToolEnd)});
   sse += w.finish(false);
   sse += w.end(response_json(head, "completed", w.items(), nullptr));
-  const std::vector<Event> e = events_of(sse);
+  const std::vector<Event> e = sse_events_of(sse);
   const std::vector<std::string> expected = {"response.created",
                                              "response.in_progress",
                                              "response.output_item.added",
@@ -111,7 +112,7 @@ TEST(ResponsesOutputTest, ReasoningThenMessageThenCallInOpenAIsOrder) {
 
 TEST(ResponsesOutputTest, AnEmptyOutputIsOneEmptyMessageAndIncompleteIsMarked) {
   ResponseOutputWriter w;
-  const std::vector<Event> e = events_of(w.finish(true));
+  const std::vector<Event> e = sse_events_of(w.finish(true));
   ASSERT_EQ(e.size(), 5u);
   EXPECT_EQ(e[0].name, "response.output_item.added");
   EXPECT_EQ(e[4].data["item"]["status"], "incomplete");
@@ -119,12 +120,12 @@ TEST(ResponsesOutputTest, AnEmptyOutputIsOneEmptyMessageAndIncompleteIsMarked) {
   ResponseHead head{"resp_1", 5, "m", Json::object()};
   const Json r = response_json(head, "incomplete", w.items(), nullptr);
   EXPECT_EQ(r["incomplete_details"]["reason"], "max_output_tokens");
-  EXPECT_EQ(events_of(w.end(r))[0].name, "response.incomplete");
+  EXPECT_EQ(sse_events_of(w.end(r))[0].name, "response.incomplete");
 }
 
 TEST(ResponsesOutputTest, IncludedEncryptedReasoningDecodesToTheText) {
   ResponseOutputWriter w(true);
-  w.on_events({ev(K::kReasoning, "step one"), ev(K::kContent, "answer")});
+  w.on_events({output_ev(K::kReasoning, "step one"), output_ev(K::kContent, "answer")});
   w.finish(false);
   ASSERT_EQ(w.items().size(), 2u);
   const Json& r = w.items()[0];
@@ -132,7 +133,7 @@ TEST(ResponsesOutputTest, IncludedEncryptedReasoningDecodesToTheText) {
   EXPECT_EQ(decode_reasoning(r["encrypted_content"].get<std::string>()), "step one");
   EXPECT_FALSE(w.items()[1].contains("encrypted_content"));
   ResponseOutputWriter plain;
-  plain.on_events({ev(K::kReasoning, "x")});
+  plain.on_events({output_ev(K::kReasoning, "x")});
   plain.finish(false);
   EXPECT_FALSE(plain.items()[0].contains("encrypted_content"));
 }

@@ -24,19 +24,19 @@ void PrintTo(BackendKind k, std::ostream* os) {
 
 namespace {
 
-struct Variant {
+struct BackendVariant {
   const char* name;
   BackendKind kind;
   int threads;        // CPU
   bool scalar_quant;  // CPU: the scalar quantized kernels instead of the AVX2 ones
 };
-const Variant kVariants[] = {{"reference", BackendKind::Reference, 0, false},
-                             {"cpu1", BackendKind::Cpu, 1, false},
-                             {"cpu2", BackendKind::Cpu, 2, false},
-                             {"cpu", BackendKind::Cpu, 0, false},
-                             {"cpu1_scalar", BackendKind::Cpu, 1, true},
-                             {"cpu2_scalar", BackendKind::Cpu, 2, true},
-                             {"cuda", BackendKind::Cuda, 0, false}};
+const BackendVariant kVariants[] = {{"reference", BackendKind::Reference, 0, false},
+                                    {"cpu1", BackendKind::Cpu, 1, false},
+                                    {"cpu2", BackendKind::Cpu, 2, false},
+                                    {"cpu", BackendKind::Cpu, 0, false},
+                                    {"cpu1_scalar", BackendKind::Cpu, 1, true},
+                                    {"cpu2_scalar", BackendKind::Cpu, 2, true},
+                                    {"cuda", BackendKind::Cuda, 0, false}};
 
 const std::vector<OpCase>& op_cases() {
   static const auto* cases = [] {
@@ -55,7 +55,7 @@ Backend* backend_of(size_t v) {
   static auto* made = new std::map<size_t, std::unique_ptr<Backend>>;
   auto& be = (*made)[v];
   if (!be) {
-    const Variant& var = kVariants[v];
+    const BackendVariant& var = kVariants[v];
     if (var.kind == BackendKind::Reference) be = make_reference_backend();
     if (var.kind == BackendKind::Cpu) be = make_cpu_backend(var.threads);
     if (var.kind == BackendKind::Cuda) {

@@ -88,15 +88,15 @@ std::vector<float> join(std::vector<float> a, const std::vector<float>& b) {
   return a;
 }
 
-struct Variant {
+struct RecurrentVariant {
   const char* name;
   int threads;  // -1: the reference backend, -2: CUDA (skipped without a GPU)
 };
-void PrintTo(const Variant& v, std::ostream* os) {
+void PrintTo(const RecurrentVariant& v, std::ostream* os) {
   *os << v.name;
 }
 
-class RecurrentOps : public ::testing::TestWithParam<Variant> {
+class RecurrentOps : public ::testing::TestWithParam<RecurrentVariant> {
  protected:
   void SetUp() override {
     const int threads = GetParam().threads;
@@ -343,8 +343,9 @@ TEST_P(RecurrentOps, ReplayReadsTheCurrentBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RecurrentOps,
-                         ::testing::Values(Variant{"reference", -1}, Variant{"cpu1", 1},
-                                           Variant{"cpu", 0}, Variant{"cuda", -2}),
+                         ::testing::Values(RecurrentVariant{"reference", -1},
+                                           RecurrentVariant{"cpu1", 1}, RecurrentVariant{"cpu", 0},
+                                           RecurrentVariant{"cuda", -2}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

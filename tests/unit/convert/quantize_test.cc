@@ -15,7 +15,13 @@
 namespace sluice {
 namespace {
 
-using namespace gguf_ref;
+using gguf_ref::expect_matches;
+using gguf_ref::kGgufCases;
+using gguf_ref::kHalfUlp;
+using gguf_ref::kTiny;
+using gguf_ref::Ref;
+using gguf_ref::tensor_info;
+using gguf_ref::TypeCase;
 
 std::vector<float> randn(size_t n, uint32_t seed, float sd = 0.05f) {
   std::mt19937 rng(seed);

@@ -25,7 +25,7 @@ std::vector<float> random_row(size_t vocab, std::mt19937_64& rng) {
   return l;
 }
 
-struct Case {
+struct RowCase {
   float temperature, top_p, min_p, rep, freq, pres;
   int32_t top_k;
   bool bias, logprobs, mask;
@@ -33,7 +33,7 @@ struct Case {
 
 TEST(RowSampling, ReferenceSampleRowsDrawsWhatSampleDraws) {
   const int32_t vocab = 700;
-  const std::vector<Case> cases = {
+  const std::vector<RowCase> cases = {
       {0.0f, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f, 0, false, false, false},
       {0.0f, 1.0f, 0.0f, 1.3f, 0.5f, 0.2f, 0, true, true, false},
       {1.0f, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f, 0, false, false, false},
@@ -47,7 +47,7 @@ TEST(RowSampling, ReferenceSampleRowsDrawsWhatSampleDraws) {
   auto ref = make_reference_backend();
   std::mt19937_64 rng(11);
   for (size_t c = 0; c < cases.size(); ++c) {
-    const Case& k = cases[c];
+    const RowCase& k = cases[c];
     SamplingParams p;
     p.temperature = k.temperature, p.top_p = k.top_p, p.min_p = k.min_p, p.top_k = k.top_k;
     p.repetition_penalty = k.rep, p.frequency_penalty = k.freq, p.presence_penalty = k.pres;

@@ -15,11 +15,12 @@
 #include <vector>
 
 #include "engine/sampler_kernels.h"
+#include "sampling_test_util.h"
 
 namespace sluice {
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
+using testing::kInf;
 
 SamplingParams greedy() {
   SamplingParams p;

@@ -10,20 +10,22 @@
 #include <string>
 #include <vector>
 
+#include "sampling_test_util.h"
+
 namespace sluice {
 namespace {
 
 constexpr int32_t kVocab = 1000;
 constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
+using testing::kInf;
 
-struct Case {
+struct ParamsCase {
   const char* name;
   std::function<void(SamplingParams&)> edit;
   const char* expect;  // substring of the error message; nullptr: valid
 };
 
-std::vector<Case> cases() {
+std::vector<ParamsCase> cases() {
   return {
       {"defaults", [](SamplingParams&) {}, nullptr},
       {"temperature_zero", [](SamplingParams& p) { p.temperature = 0; }, nullptr},
@@ -123,7 +125,7 @@ std::vector<Case> cases() {
 }
 
 TEST(SamplingParamsTest, Bounds) {
-  for (const Case& c : cases()) {
+  for (const ParamsCase& c : cases()) {
     SamplingParams p;
     c.edit(p);
     const std::optional<RequestError> e = p.validate(kVocab);

@@ -14,7 +14,7 @@ namespace {
 
 using testing::TempDir;
 
-std::vector<uint8_t> pattern_bytes(size_t n, uint8_t seed) {
+std::vector<uint8_t> gguf_pattern_bytes(size_t n, uint8_t seed) {
   std::vector<uint8_t> out(n);
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(seed + i * 7);
   return out;
@@ -32,15 +32,15 @@ TEST(GgufTest, WriterRoundTrip) {
   w.add_float32_array("tokenizer.ggml.scores", {0.5f, -1.25f});
   w.add_int32_array("tokenizer.ggml.token_type", {1, 2, -3});
   w.add_int32_array("empty", {});
-  w.add_tensor("f32", GgufType::F32, {4, 3}, pattern_bytes(48, 1));
-  w.add_tensor("f16", GgufType::F16, {5}, pattern_bytes(10, 2));
-  w.add_tensor("bf16", GgufType::BF16, {3, 1, 2}, pattern_bytes(12, 3));
-  w.add_tensor("q8", GgufType::Q8_0, {64, 2}, pattern_bytes(4 * 34, 4));
-  w.add_tensor("q40", GgufType::Q4_0, {32}, pattern_bytes(18, 5));
-  w.add_tensor("q41", GgufType::Q4_1, {32, 1, 1, 2}, pattern_bytes(40, 6));
-  w.add_tensor("q4k", GgufType::Q4_K, {512}, pattern_bytes(288, 7));
-  w.add_tensor("q5k", GgufType::Q5_K, {256, 3}, pattern_bytes(3 * 176, 8));
-  w.add_tensor("q6k", GgufType::Q6_K, {256}, pattern_bytes(210, 9));
+  w.add_tensor("f32", GgufType::F32, {4, 3}, gguf_pattern_bytes(48, 1));
+  w.add_tensor("f16", GgufType::F16, {5}, gguf_pattern_bytes(10, 2));
+  w.add_tensor("bf16", GgufType::BF16, {3, 1, 2}, gguf_pattern_bytes(12, 3));
+  w.add_tensor("q8", GgufType::Q8_0, {64, 2}, gguf_pattern_bytes(4 * 34, 4));
+  w.add_tensor("q40", GgufType::Q4_0, {32}, gguf_pattern_bytes(18, 5));
+  w.add_tensor("q41", GgufType::Q4_1, {32, 1, 1, 2}, gguf_pattern_bytes(40, 6));
+  w.add_tensor("q4k", GgufType::Q4_K, {512}, gguf_pattern_bytes(288, 7));
+  w.add_tensor("q5k", GgufType::Q5_K, {256, 3}, gguf_pattern_bytes(3 * 176, 8));
+  w.add_tensor("q6k", GgufType::Q6_K, {256}, gguf_pattern_bytes(210, 9));
   const std::string path = dir.file("rt.gguf");
   ASSERT_TRUE(w.write(path).is_ok());
 
@@ -81,7 +81,7 @@ TEST(GgufTest, WriterRoundTrip) {
   EXPECT_EQ(q8->shape, (std::vector<int64_t>{64, 2}));
   EXPECT_EQ(q8->num_elements(), 128);
   EXPECT_EQ(q8->nbytes, 136u);
-  EXPECT_EQ(std::vector<uint8_t>(q8->data, q8->data + q8->nbytes), pattern_bytes(136, 4));
+  EXPECT_EQ(std::vector<uint8_t>(q8->data, q8->data + q8->nbytes), gguf_pattern_bytes(136, 4));
   EXPECT_EQ(f.tensor("q41")->shape, (std::vector<int64_t>{32, 1, 1, 2}));
   EXPECT_EQ(f.tensor("q4k")->nbytes, 288u);
   EXPECT_EQ(f.tensor("nope"), nullptr);
@@ -89,7 +89,7 @@ TEST(GgufTest, WriterRoundTrip) {
   for (const GgufTensorInfo& t : f.tensors()) {
     EXPECT_EQ(t.offset % 32, 0u) << t.name;
     EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data) % 32, 0u) << t.name;  // mmap is page aligned
-    EXPECT_EQ(std::vector<uint8_t>(t.data, t.data + t.nbytes), pattern_bytes(t.nbytes, seed++))
+    EXPECT_EQ(std::vector<uint8_t>(t.data, t.data + t.nbytes), gguf_pattern_bytes(t.nbytes, seed++))
         << t.name;
   }
 }

@@ -15,7 +15,7 @@ namespace {
 
 using testing::TempDir;
 
-std::vector<uint8_t> pattern_bytes(size_t n, uint8_t seed) {
+std::vector<uint8_t> safetensors_pattern_bytes(size_t n, uint8_t seed) {
   std::vector<uint8_t> out(n);
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(seed + i * 13);
   return out;
@@ -25,7 +25,7 @@ SafetensorsWriteTensor make(const std::string& name, const std::string& dtype,
                             std::vector<int64_t> shape, uint8_t seed) {
   int64_t n = safetensors_dtype_size(dtype);
   for (int64_t d : shape) n *= d;
-  return {name, dtype, std::move(shape), pattern_bytes(static_cast<size_t>(n), seed)};
+  return {name, dtype, std::move(shape), safetensors_pattern_bytes(static_cast<size_t>(n), seed)};
 }
 
 void expect_tensor(const SafetensorsModel& m, const SafetensorsWriteTensor& w) {

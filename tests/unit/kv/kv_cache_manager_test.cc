@@ -10,23 +10,16 @@
 #include <random>
 #include <string_view>
 
+#include "kv_test_util.h"
+
 namespace sluice::kv {
 namespace {
 
 using Ids = std::vector<BlockId>;
-constexpr int32_t kBs = 4;
-
-std::vector<int32_t> seq(int n, int32_t start = 1000) {
-  std::vector<int32_t> t(n);
-  std::iota(t.begin(), t.end(), start);
-  return t;
-}
-
-std::vector<BlockHash> hashes_of(std::span<const int32_t> tokens, std::string_view salt = "") {
-  std::vector<BlockHash> h;
-  extend_block_hashes(h, tokens, kBs, root_hash(salt));
-  return h;
-}
+using testing::hashes_of;
+using testing::kBs;
+using testing::ref_counts;
+using testing::seq;
 
 // Prefix lookup, allocation of the whole prompt, and caching of its full blocks.
 Ids admit(KvCacheManager& m, RequestId id, std::span<const int32_t> tokens,
@@ -42,12 +35,6 @@ Ids admit(KvCacheManager& m, RequestId id, std::span<const int32_t> tokens,
 // Group 0's blocks of the longest cached prefix.
 Ids prefix(KvCacheManager& m, std::span<const BlockHash> hashes, int32_t num_tokens) {
   return m.find_cached_prefix(hashes, num_tokens).blocks[0];
-}
-
-std::vector<int32_t> ref_counts(const BlockPool& pool) {
-  std::vector<int32_t> r;
-  for (BlockId b = 0; b < pool.num_blocks(); ++b) r.push_back(pool.ref_count(b));
-  return r;
 }
 
 TEST(KvCacheManager, PrefixHitAcrossRequests) {

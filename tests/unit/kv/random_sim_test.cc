@@ -11,12 +11,14 @@
 #include <string>
 
 #include "kv/kv_cache_manager.h"
+#include "kv_test_util.h"
 
 namespace sluice::kv {
 namespace {
 
 using Ids = std::vector<BlockId>;
-constexpr int32_t kBs = 4;
+using testing::kBs;
+using testing::ref_counts;
 
 struct SimRequest {
   std::vector<int32_t> tokens;  // prompt + sampled; the last one may be uncomputed
@@ -24,12 +26,6 @@ struct SimRequest {
   std::vector<BlockHash> hashes;
   int32_t num_computed = 0;
 };
-
-std::vector<int32_t> ref_counts(const BlockPool& pool) {
-  std::vector<int32_t> r;
-  for (BlockId b = 0; b < pool.num_blocks(); ++b) r.push_back(pool.ref_count(b));
-  return r;
-}
 
 class RandomSim {
  public:

@@ -8,25 +8,16 @@
 #include <numeric>
 
 #include "kv/kv_cache_manager.h"
+#include "kv_test_util.h"
 
 namespace sluice::kv {
 namespace {
 
 using Ids = std::vector<BlockId>;
-constexpr int32_t kBs = 4;
+using testing::hashes_of;
+using testing::kBs;
+using testing::seq;
 constexpr int32_t kFull = 0, kSliding = 1;
-
-std::vector<int32_t> seq(int n, int32_t start = 1000) {
-  std::vector<int32_t> t(n);
-  std::iota(t.begin(), t.end(), start);
-  return t;
-}
-
-std::vector<BlockHash> hashes_of(std::span<const int32_t> tokens) {
-  std::vector<BlockHash> h;
-  extend_block_hashes(h, tokens, kBs, root_hash(""));
-  return h;
-}
 
 // 20 usable blocks; group 0 full attention, group 1 a window of 8.
 KvCacheManager manager() {

@@ -125,7 +125,7 @@ class DeepstackTest : public ::testing::Test {
   std::vector<int32_t> prompt_, other_;
 };
 
-double rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
+double deepstack_rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
   double d = 0, n = 0;
   for (size_t i = 0; i < a.size(); ++i) d += (a[i] - b[i]) * (a[i] - b[i]), n += b[i] * b[i];
   return std::sqrt(d / n);
@@ -140,14 +140,14 @@ TEST_F(DeepstackTest, ChunksThatCutTheImageInAMixedBatchMatchOneStep) {
   step(runner, *kv2, {{&prompt_, 0, 9, 1, true}, {&other_, 0, 6, 6, false}}, rows_.data());
   const auto chunked = step(
       runner, *kv2, {{&other_, 6, 13, 6, false}, {&prompt_, 9, kPrompt, 1, true}}, rows_.data())[1];
-  EXPECT_LT(rel_l2(chunked, whole), 1e-5);
+  EXPECT_LT(deepstack_rel_l2(chunked, whole), 1e-5);
 
   std::vector<float> flat = rows_;  // the deepstack slices zeroed
   const int64_t H = model_->config().hidden_size, W = model_->config().image_embedding_width();
   for (size_t r = 0; r < flat.size() / W; ++r) std::fill_n(flat.begin() + r * W + H, W - H, 0.0f);
   auto kv3 = cache();
   const auto plain = step(runner, *kv3, {{&prompt_, 0, kPrompt, 1, true}}, flat.data())[0];
-  EXPECT_GT(rel_l2(plain, whole), 1e-2);
+  EXPECT_GT(deepstack_rel_l2(plain, whole), 1e-2);
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ Result<VisionConfig> read(const json& config, const json& processor = json::obje
   return hf_vision_config(config, processor, "DIR");
 }
 
-void expect_error(const Result<VisionConfig>& c, const std::string& part) {
+void expect_hf_config_error(const Result<VisionConfig>& c, const std::string& part) {
   ASSERT_FALSE(c.ok()) << "accepted; wanted an error naming " << part;
   EXPECT_NE(c.error().find(part), std::string::npos) << c.error();
   EXPECT_EQ(c.error().rfind("[vision] DIR: ", 0), 0u) << c.error();
@@ -59,8 +59,8 @@ TEST(HfVisionConfigTest, Gemma3FourBWithDefaults) {
 TEST(HfVisionConfigTest, Gemma3SiglipDefaultsAndTheirErrors) {
   // SiglipVisionConfig() (224 px, patch 16: 14 patches per side) cannot pool to Gemma3Config's
   // default 256 tokens (16 per side): transformers' own defaults do not fit together.
-  expect_error(read({{"model_type", "gemma3"}, {"vision_config", json::object()}}),
-               "mm_tokens_per_image 256");
+  expect_hf_config_error(read({{"model_type", "gemma3"}, {"vision_config", json::object()}}),
+                         "mm_tokens_per_image 256");
   auto c = read(
       {{"model_type", "gemma3"}, {"mm_tokens_per_image", 49}, {"vision_config", json::object()}});
   ASSERT_TRUE(c.ok()) << c.error();
@@ -78,15 +78,15 @@ TEST(HfVisionConfigTest, Gemma3SiglipDefaultsAndTheirErrors) {
                    {"vision_config", json::object()}});
   ASSERT_TRUE(mlx.ok()) << mlx.error();
   EXPECT_EQ(mlx->pool_kernel, 2);
-  expect_error(read({{"model_type", "gemma3"},
-                     {"mm_tokens_per_image", 49},
-                     {"vision_config", {{"hidden_act", "quick_gelu"}}}}),
-               "vision_config.hidden_act 'quick_gelu'");
-  expect_error(read({{"model_type", "gemma3"},
-                     {"mm_tokens_per_image", 49},
-                     {"vision_config", json::object()}},
-                    {{"size", {{"height", 448}, {"width", 448}}}}),
-               "image_processor.size.height 448");
+  expect_hf_config_error(read({{"model_type", "gemma3"},
+                               {"mm_tokens_per_image", 49},
+                               {"vision_config", {{"hidden_act", "quick_gelu"}}}}),
+                         "vision_config.hidden_act 'quick_gelu'");
+  expect_hf_config_error(read({{"model_type", "gemma3"},
+                               {"mm_tokens_per_image", 49},
+                               {"vision_config", json::object()}},
+                              {{"size", {{"height", 448}, {"width", 448}}}}),
+                         "image_processor.size.height 448");
 }
 
 TEST(HfVisionConfigTest, Qwen25VlDefaults) {
@@ -129,9 +129,10 @@ TEST(HfVisionConfigTest, QwenImageProcessorSizes) {
   ASSERT_TRUE(both.ok()) << both.error();
   EXPECT_EQ(both->min_pixels, 3136);
   EXPECT_EQ(both->max_pixels, 12845056);
-  expect_error(read(config, {{"patch_size", 16}}), "image_processor.patch_size 16");
-  expect_error(read(config, {{"min_pixels", 100000}, {"max_pixels", 1000}}), "min_pixels");
-  expect_error(read(config, {{"image_std", {0.5, 0.0, 0.5}}}), "image_std holds a zero");
+  expect_hf_config_error(read(config, {{"patch_size", 16}}), "image_processor.patch_size 16");
+  expect_hf_config_error(read(config, {{"min_pixels", 100000}, {"max_pixels", 1000}}),
+                         "min_pixels");
+  expect_hf_config_error(read(config, {{"image_std", {0.5, 0.0, 0.5}}}), "image_std holds a zero");
 }
 
 TEST(HfVisionConfigTest, Qwen25VlWindowPatternMustBeRegular) {
@@ -140,11 +141,13 @@ TEST(HfVisionConfigTest, Qwen25VlWindowPatternMustBeRegular) {
   ASSERT_TRUE(every4.ok()) << every4.error();
   EXPECT_EQ(every4->full_attention_every, 4);
   for (const json& bad : {json{3, 6}, json{3}, json::array(), json{7, 15, 23}})
-    expect_error(read({{"model_type", "qwen2_5_vl"},
-                       {"vision_config", {{"depth", 8}, {"fullatt_block_indexes", bad}}}}),
-                 "vision_config.fullatt_block_indexes");
-  expect_error(read({{"model_type", "qwen2_5_vl"}, {"vision_config", {{"hidden_act", "gelu"}}}}),
-               "vision_config.hidden_act 'gelu'");
+    expect_hf_config_error(
+        read({{"model_type", "qwen2_5_vl"},
+              {"vision_config", {{"depth", 8}, {"fullatt_block_indexes", bad}}}}),
+        "vision_config.fullatt_block_indexes");
+  expect_hf_config_error(
+      read({{"model_type", "qwen2_5_vl"}, {"vision_config", {{"hidden_act", "gelu"}}}}),
+      "vision_config.hidden_act 'gelu'");
 }
 
 // Video M-RoPE steps per second: the config's (vision_config.tokens_per_second), positive.
@@ -153,7 +156,7 @@ TEST(HfVisionConfigTest, Qwen25VlTokensPerSecond) {
   ASSERT_TRUE(two.ok()) << two.error();
   EXPECT_EQ(two->tokens_per_second, 2);
   for (const json& bad : {json(0), json(-1), json("2")})
-    expect_error(
+    expect_hf_config_error(
         read({{"model_type", "qwen2_5_vl"}, {"vision_config", {{"tokens_per_second", bad}}}}),
         "vision_config.tokens_per_second");
 }
@@ -176,13 +179,14 @@ TEST(HfVisionConfigTest, Qwen3VlDefaults) {
   auto moe = read({{"model_type", "qwen3_vl_moe"}, {"vision_config", json::object()}});
   ASSERT_TRUE(moe.ok()) << moe.error();
   EXPECT_EQ(moe->projector, ProjectorType::kQwen3VL);
-  expect_error(read({{"model_type", "qwen3_vl"},
-                     {"vision_config", {{"deepstack_visual_indexes", {16, 8}}}}}),
-               "vision_config.deepstack_visual_indexes [16,8]");
-  expect_error(read({{"model_type", "qwen3_vl"},
-                     {"vision_config", {{"depth", 4}, {"deepstack_visual_indexes", {1, 4}}}}}),
-               "deepstack_visual_indexes");
-  expect_error(
+  expect_hf_config_error(read({{"model_type", "qwen3_vl"},
+                               {"vision_config", {{"deepstack_visual_indexes", {16, 8}}}}}),
+                         "vision_config.deepstack_visual_indexes [16,8]");
+  expect_hf_config_error(
+      read({{"model_type", "qwen3_vl"},
+            {"vision_config", {{"depth", 4}, {"deepstack_visual_indexes", {1, 4}}}}}),
+      "deepstack_visual_indexes");
+  expect_hf_config_error(
       read({{"model_type", "qwen3_vl"}, {"vision_config", {{"num_position_embeddings", 2300}}}}),
       "vision_config.num_position_embeddings 2300");
 }
@@ -200,18 +204,21 @@ TEST(HfVisionConfigTest, Qwen2VlDefaults) {
 }
 
 TEST(HfVisionConfigTest, ErrorsNameTheKey) {
-  expect_error(read({{"model_type", "llava"}, {"vision_config", json::object()}}),
-               "model_type 'llava'");
-  expect_error(read({{"vision_config", json::object()}}), "no model_type");
-  expect_error(read({{"model_type", "qwen3_vl"}}), "no vision_config");
-  expect_error(read({{"model_type", "qwen3_vl"}, {"vision_config", {{"hidden_size", "big"}}}}),
-               "vision_config.hidden_size must be a positive integer");
-  expect_error(read({{"model_type", "qwen3_vl"}, {"vision_config", {{"num_heads", 7}}}}),
-               "not a multiple of vision_config.num_heads 7");
-  expect_error(read({{"model_type", "qwen3_vl"}, {"vision_config", {{"in_channels", 4}}}}),
-               "vision_config.in_channels must be 3");
-  expect_error(read({{"model_type", "qwen3_vl"}, {"vision_config", {{"spatial_merge_size", 3}}}}),
-               "spatial_merge_size");
+  expect_hf_config_error(read({{"model_type", "llava"}, {"vision_config", json::object()}}),
+                         "model_type 'llava'");
+  expect_hf_config_error(read({{"vision_config", json::object()}}), "no model_type");
+  expect_hf_config_error(read({{"model_type", "qwen3_vl"}}), "no vision_config");
+  expect_hf_config_error(
+      read({{"model_type", "qwen3_vl"}, {"vision_config", {{"hidden_size", "big"}}}}),
+      "vision_config.hidden_size must be a positive integer");
+  expect_hf_config_error(read({{"model_type", "qwen3_vl"}, {"vision_config", {{"num_heads", 7}}}}),
+                         "not a multiple of vision_config.num_heads 7");
+  expect_hf_config_error(
+      read({{"model_type", "qwen3_vl"}, {"vision_config", {{"in_channels", 4}}}}),
+      "vision_config.in_channels must be 3");
+  expect_hf_config_error(
+      read({{"model_type", "qwen3_vl"}, {"vision_config", {{"spatial_merge_size", 3}}}}),
+      "spatial_merge_size");
 }
 
 class HfVisionDirTest : public ::testing::Test {

@@ -16,7 +16,11 @@
 namespace sluice {
 namespace {
 
-using namespace gguf_ref;
+using gguf_ref::expect_matches;
+using gguf_ref::kGgufCases;
+using gguf_ref::Ref;
+using gguf_ref::tensor_info;
+using gguf_ref::TypeCase;
 
 std::vector<uint8_t> random_blocks(const TypeCase& c, int64_t nblocks, std::mt19937& rng) {
   std::uniform_int_distribution<int> byte(0, 255);

@@ -65,7 +65,7 @@ class Qwen2vlVideoTest : public ::testing::Test {
   static inline VisionTower* tower_ = nullptr;
 };
 
-double rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
+double video_rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
   double num = 0, den = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     num += (double{a[i]} - b[i]) * (double{a[i]} - b[i]);
@@ -89,7 +89,7 @@ TEST_F(Qwen2vlVideoTest, AStillClipIsTheImage) {
   const std::vector<float> clip = video(two);
   ASSERT_EQ(clip.size(), image.size());
   // W0 a + W1 a against (W0 + W1) a: equal up to float rounding.
-  EXPECT_LT(rel_l2(clip, image), 1e-5);
+  EXPECT_LT(video_rel_l2(clip, image), 1e-5);
   EXPECT_EQ(video(one), clip);  // one frame is padded with itself
 }
 
@@ -118,7 +118,7 @@ TEST_F(Qwen2vlVideoTest, TheTwoFramesOfAPatchAreNotInterchangeable) {
   const std::vector<float> ab = frames(2, 4);
   std::vector<float> ba(ab.begin() + kFrameFloats, ab.end());
   ba.insert(ba.end(), ab.begin(), ab.begin() + kFrameFloats);
-  EXPECT_GT(rel_l2(video(ab), video(ba)), 1e-2);
+  EXPECT_GT(video_rel_l2(video(ab), video(ba)), 1e-2);
 }
 
 }  // namespace

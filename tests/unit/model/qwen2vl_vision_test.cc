@@ -19,6 +19,7 @@
 #include "model/vision/qwen2vl_layout.h"
 #include "model/vision/vision_config.h"
 #include "model/vision/vision_weights.h"
+#include "vision_test_util.h"
 
 namespace sluice {
 namespace {
@@ -130,11 +131,7 @@ class Qwen2vlFileTest : public ::testing::Test {
   std::unique_ptr<GgufFile> file_;
 };
 
-void expect_error(const Result<VisionConfig>& c, const std::string& part) {
-  ASSERT_FALSE(c.ok()) << "accepted; wanted an error naming " << part;
-  EXPECT_NE(c.error().find(part), std::string::npos) << c.error();
-  EXPECT_EQ(c.error().rfind("[mmproj] ", 0), 0u) << c.error();
-}
+using testing::expect_error;
 
 TEST_F(Qwen2vlFileTest, Qwen25vlConfig) {
   auto c = read();

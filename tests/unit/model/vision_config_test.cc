@@ -15,6 +15,7 @@
 #include "backend/weight.h"
 #include "formats/gguf.h"
 #include "model/vision/vision_weights.h"
+#include "vision_test_util.h"
 
 namespace sluice {
 namespace {
@@ -68,11 +69,7 @@ class VisionConfigTest : public ::testing::Test {
   fs::path dir_;
 };
 
-void expect_error(const Result<VisionConfig>& c, const std::string& part) {
-  ASSERT_FALSE(c.ok()) << "accepted; wanted an error naming " << part;
-  EXPECT_NE(c.error().find(part), std::string::npos) << c.error();
-  EXPECT_EQ(c.error().rfind("[mmproj] ", 0), 0u) << c.error();
-}
+using testing::expect_error;
 
 TEST_F(VisionConfigTest, Gemma3FourB) {
   auto c = read();

@@ -12,7 +12,7 @@ const TemplateFrame kV31 = {"deepseek-ai-DeepSeek-V3.1.jinja", "<｜Assistant｜
 const TemplateFrame kR1 = {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", "<｜Assistant｜>",
                            "<｜end▁of▁sentence｜>"};
 
-OJson two_calls() {
+OJson two_deepseek_calls() {
   return OJson::array(
       {template_call("get_weather", R"({"city": "Paris", "unit": "celsius"})"),
        template_call("search", R"({"query": "ünïcode \"quotes\" <｜tags｜>", "max_results": 3,
@@ -25,21 +25,21 @@ OJson assistant(const OJson& content, const OJson& calls) {
 
 TEST(DeepSeekTemplate, V31CallsWithContent) {
   expect_template_round_trip(kV31, "deepseek_v31", weather_and_search_tools(),
-                             assistant("Let me look that up.", two_calls()),
+                             assistant("Let me look that up.", two_deepseek_calls()),
                              "Let me look that up.");
 }
 
 TEST(DeepSeekTemplate, V31CallsAlone) {
   expect_template_round_trip(kV31, "deepseek_v31", weather_and_search_tools(),
-                             assistant("", two_calls()), "");
+                             assistant("", two_deepseek_calls()), "");
 }
 
 TEST(DeepSeekTemplate, R1FencedCalls) {
-  std::string turn =
-      render_assistant_turn(kR1, weather_and_search_tools(), assistant(nullptr, two_calls()));
+  std::string turn = render_assistant_turn(kR1, weather_and_search_tools(),
+                                           assistant(nullptr, two_deepseek_calls()));
   EXPECT_NE(turn.find("function<｜tool▁sep｜>get_weather\n```json\n"), std::string::npos) << turn;
   expect_template_round_trip(kR1, "deepseek_v3", weather_and_search_tools(),
-                             assistant(nullptr, two_calls()), "");
+                             assistant(nullptr, two_deepseek_calls()), "");
 }
 
 TEST(DeepSeekTemplate, ReasoningThenCalls) {
@@ -53,15 +53,15 @@ TEST(DeepSeekTemplate, ReasoningThenCalls) {
   auto prompt = tpl->render(ctx);
   ASSERT_TRUE(prompt.ok());
   ASSERT_TRUE(prompt_opens_reasoning(*prompt, ReasoningTags{}));
-  std::string turn =
-      render_assistant_turn(kV31, weather_and_search_tools(), assistant("Checking.", two_calls()));
+  std::string turn = render_assistant_turn(kV31, weather_and_search_tools(),
+                                           assistant("Checking.", two_deepseek_calls()));
   std::string output = "The user wants Paris. 天气 first.</think>" + turn;
   auto format = make_tool_format("deepseek_v31");
   for (const auto& pieces : {token_pieces("qwen2_5", output), chunkings({output}, 1).back()}) {
     ParsedOutput out = parse_with_reasoning(*format, weather_and_search_tools(), true, pieces);
     EXPECT_EQ(out.reasoning, "The user wants Paris. 天气 first.");
     EXPECT_EQ(out.content, "Checking.");
-    expect_same_calls(out.calls, two_calls());
+    expect_same_calls(out.calls, two_deepseek_calls());
   }
 }
 

@@ -19,23 +19,24 @@ OJson string_call(const std::string& name, const std::string& arguments) {
   return call;
 }
 
-OJson two_calls() {
+OJson two_functionary_calls() {
   return OJson::array({string_call("get_weather", R"({"city": "Paris", "unit": "celsius"})"),
                        string_call("search", R"({"query": "ünïcode >>> \"quotes\"",
                                                  "max_results": 3, "filters": {"a": [1]}})")});
 }
 
 TEST(FunctionaryV3Template, ContentThenCalls) {
-  expect_template_round_trip(
-      kFunctionary, "functionary_v3", weather_and_search_tools(),
-      {{"role", "assistant"}, {"content", "Let me look that up."}, {"tool_calls", two_calls()}},
-      "Let me look that up.");
+  expect_template_round_trip(kFunctionary, "functionary_v3", weather_and_search_tools(),
+                             {{"role", "assistant"},
+                              {"content", "Let me look that up."},
+                              {"tool_calls", two_functionary_calls()}},
+                             "Let me look that up.");
 }
 
 TEST(FunctionaryV3Template, CallsAlone) {
   expect_template_round_trip(
       kFunctionary, "functionary_v3", weather_and_search_tools(),
-      {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", two_calls()}}, "");
+      {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", two_functionary_calls()}}, "");
 }
 
 TEST(FunctionaryV3Template, PlainAnswer) {

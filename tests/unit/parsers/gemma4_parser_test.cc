@@ -15,7 +15,7 @@ const TemplateFrame kCallsTurn = {"google-gemma-4-31B-it.jinja", "<|turn>model\n
                                   "<|tool_response>"};
 const TemplateFrame kTextTurn = {"google-gemma-4-31B-it.jinja", "<|turn>model\n", "<turn|>"};
 
-OJson two_calls() {
+OJson two_gemma4_calls() {
   return OJson::array(
       {template_call("get_weather", R"({"city": "Paris", "unit": "celsius"})"),
        template_call("search", R"({"query": "ünïcode \"q\" {a:b}, [x] <b>", "max_results": 3,
@@ -25,28 +25,30 @@ OJson two_calls() {
 }
 
 TEST(Gemma4Template, CallsAlone) {
-  std::string turn = render_assistant_turn(kCallsTurn, weather_and_search_tools(),
-                                           {{"role", "assistant"}, {"tool_calls", two_calls()}});
+  std::string turn =
+      render_assistant_turn(kCallsTurn, weather_and_search_tools(),
+                            {{"role", "assistant"}, {"tool_calls", two_gemma4_calls()}});
   EXPECT_TRUE(turn.starts_with("<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,unit:"))
       << turn;
   EXPECT_NE(turn.find("nothing:None,"), std::string::npos) << turn;  // Python's spelling
   expect_template_round_trip(kCallsTurn, "gemma4", weather_and_search_tools(),
-                             {{"role", "assistant"}, {"tool_calls", two_calls()}}, "");
+                             {{"role", "assistant"}, {"tool_calls", two_gemma4_calls()}}, "");
 }
 
 TEST(Gemma4Template, CallsThenContent) {
   // The template writes a turn's calls before its text.
-  expect_template_round_trip(
-      kCallsTurn, "gemma4", weather_and_search_tools(),
-      {{"role", "assistant"}, {"content", "Let me look that up."}, {"tool_calls", two_calls()}},
-      "Let me look that up.");
+  expect_template_round_trip(kCallsTurn, "gemma4", weather_and_search_tools(),
+                             {{"role", "assistant"},
+                              {"content", "Let me look that up."},
+                              {"tool_calls", two_gemma4_calls()}},
+                             "Let me look that up.");
 }
 
 TEST(Gemma4Template, ThoughtChannelThenCalls) {
   expect_template_round_trip_with_reasoning(kCallsTurn, "gemma4", weather_and_search_tools(),
                                             {{"role", "assistant"},
                                              {"reasoning_content", "Paris, 天气.\nThen search."},
-                                             {"tool_calls", two_calls()}},
+                                             {"tool_calls", two_gemma4_calls()}},
                                             false, "Paris, 天气.\nThen search.", "");
 }
 
@@ -56,7 +58,7 @@ TEST(Gemma4Template, TextTurn) {
                              "Sunny, 21 °C.");
 }
 
-std::string convert(std::string_view text) {
+std::string gemma4_to_json(std::string_view text) {
   Gemma4ValueConverter c;
   std::string json;
   size_t n = c.feed(text, json);
@@ -65,12 +67,12 @@ std::string convert(std::string_view text) {
 }
 
 TEST(Gemma4Value, Converts) {
-  EXPECT_EQ(convert(R"({a:<|"|>x, "y"<|"|>,b:1,c:true,d:None,e:[1,-2.5e3],f:{g:False}})"),
+  EXPECT_EQ(gemma4_to_json(R"({a:<|"|>x, "y"<|"|>,b:1,c:true,d:None,e:[1,-2.5e3],f:{g:False}})"),
             R"({"a":"x, \"y\"","b":1,"c":true,"d":null,"e":[1,-2.5e3],"f":{"g":false}})");
-  EXPECT_EQ(convert(R"({<|"|>quoted key<|"|>:1, spaced : word here })"),
+  EXPECT_EQ(gemma4_to_json(R"({<|"|>quoted key<|"|>:1, spaced : word here })"),
             R"({"quoted key":1,"spaced":"word here"})");
-  EXPECT_EQ(convert("{}"), "{}");
-  EXPECT_EQ(convert("{a:[]}"), R"({"a":[]})");
+  EXPECT_EQ(gemma4_to_json("{}"), "{}");
+  EXPECT_EQ(gemma4_to_json("{a:[]}"), R"({"a":[]})");
 }
 
 TEST(Gemma4Value, StopsAtTheEndOfTheValue) {

@@ -9,7 +9,7 @@ namespace {
 
 const TemplateFrame kGlm = {"GLM-4.6.jinja", "<|assistant|>", ""};
 
-OJson two_calls() {
+OJson two_glm45_calls() {
   return OJson::array(
       {template_call("get_weather", R"({"city": "Paris", "unit": "celsius"})"),
        template_call("search", R"({"query": "ünïcode \"quotes\" <b>bold</b>", "max_results": 3,
@@ -21,7 +21,7 @@ TEST(Glm45Template, ReasoningContentAndCalls) {
                                             {{"role", "assistant"},
                                              {"reasoning_content", "Paris, 天气.\nThen search."},
                                              {"content", "Let me look that up."},
-                                             {"tool_calls", two_calls()}},
+                                             {"tool_calls", two_glm45_calls()}},
                                             false, "Paris, 天气.\nThen search.",
                                             "Let me look that up.");
 }
@@ -29,7 +29,7 @@ TEST(Glm45Template, ReasoningContentAndCalls) {
 TEST(Glm45Template, CallsAlone) {
   expect_template_round_trip_with_reasoning(
       kGlm, "glm45", weather_and_search_tools(),
-      {{"role", "assistant"}, {"content", ""}, {"tool_calls", two_calls()}}, false, "", "");
+      {{"role", "assistant"}, {"content", ""}, {"tool_calls", two_glm45_calls()}}, false, "", "");
 }
 
 TEST(Glm45Template, PlainAnswer) {

@@ -15,7 +15,7 @@ const TemplateFrame kKimi = {
     "<|im_end|>",
     {{"{%- set _ = tool_response_queue.ids.append(formatted_id) -%}", ""}}};
 
-OJson two_calls() {
+OJson two_kimi_calls() {
   return OJson::array(
       {template_call("get_weather", R"({"city": "Paris", "unit": "celsius"})"),
        template_call("search", R"({"query": "ünïcode \"quotes\" <|tags|>", "max_results": 3,
@@ -23,16 +23,17 @@ OJson two_calls() {
 }
 
 TEST(KimiK2Template, CallsWithContent) {
-  expect_template_round_trip(
-      kKimi, "kimi_k2", weather_and_search_tools(),
-      {{"role", "assistant"}, {"content", "Let me look that up."}, {"tool_calls", two_calls()}},
-      "Let me look that up.");
+  expect_template_round_trip(kKimi, "kimi_k2", weather_and_search_tools(),
+                             {{"role", "assistant"},
+                              {"content", "Let me look that up."},
+                              {"tool_calls", two_kimi_calls()}},
+                             "Let me look that up.");
 }
 
 TEST(KimiK2Template, CallsAlone) {
-  expect_template_round_trip(kKimi, "kimi_k2", weather_and_search_tools(),
-                             {{"role", "assistant"}, {"content", ""}, {"tool_calls", two_calls()}},
-                             "");
+  expect_template_round_trip(
+      kKimi, "kimi_k2", weather_and_search_tools(),
+      {{"role", "assistant"}, {"content", ""}, {"tool_calls", two_kimi_calls()}}, "");
 }
 
 TEST(KimiK2Template, StringArgumentsAsRendered) {

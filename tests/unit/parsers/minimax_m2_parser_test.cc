@@ -9,7 +9,7 @@ namespace {
 
 const TemplateFrame kMiniMax = {"MiniMax-M2.jinja", "]~b]ai\n", "[e~["};
 
-OJson two_calls() {
+OJson two_minimax_calls() {
   return OJson::array(
       {template_call("get_weather", R"({"city": "Paris", "unit": "celsius"})"),
        template_call("search", R"({"query": "ünïcode \"quotes\" <b>bold</b>", "max_results": 3,
@@ -22,14 +22,14 @@ TEST(MiniMaxM2Template, ReasoningContentAndCalls) {
                                             {{"role", "assistant"},
                                              {"reasoning_content", "Paris, 天气."},
                                              {"content", "Let me look that up."},
-                                             {"tool_calls", two_calls()}},
+                                             {"tool_calls", two_minimax_calls()}},
                                             true, "Paris, 天气.", "Let me look that up.");
 }
 
 TEST(MiniMaxM2Template, CallsAlone) {
-  expect_template_round_trip(kMiniMax, "minimax_m2", weather_and_search_tools(),
-                             {{"role", "assistant"}, {"content", ""}, {"tool_calls", two_calls()}},
-                             "");
+  expect_template_round_trip(
+      kMiniMax, "minimax_m2", weather_and_search_tools(),
+      {{"role", "assistant"}, {"content", ""}, {"tool_calls", two_minimax_calls()}}, "");
 }
 
 class MiniMaxM2Cases : public ::testing::TestWithParam<ToolCase> {};

@@ -87,7 +87,7 @@ INSTANTIATE_TEST_SUITE_P(
         ToolCase{"cut_before_a_name", "ok [get_wea", "ok [get_wea", {}}),
     [](const auto& info) { return info.param.name; });
 
-std::string convert(std::string_view text) {
+std::string python_call_args(std::string_view text) {
   PythonCallListReader reader;
   size_t n = reader.feed(text);
   EXPECT_EQ(n, text.size());
@@ -105,12 +105,13 @@ TEST(PythonCallList, StopsAfterTheListAndAtTheBadByte) {
 }
 
 TEST(PythonCallList, Literals) {
-  EXPECT_EQ(convert(R"([f(a="", b='', c="""""", d='"', e="'")])"),
+  EXPECT_EQ(python_call_args(R"([f(a="", b='', c="""""", d='"', e="'")])"),
             R"({"a":"","b":"","c":"","d":"\"","e":"'"})");
-  EXPECT_EQ(convert("[f(a='''x''y''')]"), R"({"a":"x''y"})");
-  EXPECT_EQ(convert(R"([f(a="\0\x00\7")])"), R"({"a":"\u0000\u0000\u0007"})");
-  EXPECT_EQ(convert("[f(a=(1,), b=[1, [2, (3, {})]])]"), R"({"a":[1],"b":[1,[2,[3,{}]]]})");
-  EXPECT_EQ(convert("[f(a={True: 1, 2.5: None})]"), R"({"a":{"true":1,"2.5":null}})");
+  EXPECT_EQ(python_call_args("[f(a='''x''y''')]"), R"({"a":"x''y"})");
+  EXPECT_EQ(python_call_args(R"([f(a="\0\x00\7")])"), R"({"a":"\u0000\u0000\u0007"})");
+  EXPECT_EQ(python_call_args("[f(a=(1,), b=[1, [2, (3, {})]])]"),
+            R"({"a":[1],"b":[1,[2,[3,{}]]]})");
+  EXPECT_EQ(python_call_args("[f(a={True: 1, 2.5: None})]"), R"({"a":{"true":1,"2.5":null}})");
 }
 
 TEST(PythonCallList, Scalars) {
@@ -219,7 +220,7 @@ const TemplateFrame kLlama32Pythonic = {"(inline Llama 3.2 pythonic)",
                                         {},
                                         kLlama32PythonicTemplate};
 
-OJson two_calls() {
+OJson two_pythonic_calls() {
   return OJson::array(
       {template_call("get_weather", R"({"city": "Paris", "unit": "celsius"})"),
        template_call("search", R"J({"query": "ünïcode \"q\" [x], (y)", "max_results": 3,
@@ -233,19 +234,21 @@ TEST(PythonicTemplate, DetectedFromTheInstruction) {
 }
 
 TEST(PythonicTemplate, CallsAlone) {
-  std::string turn = render_assistant_turn(kLlama32Pythonic, weather_and_search_tools(),
-                                           {{"role", "assistant"}, {"tool_calls", two_calls()}});
+  std::string turn =
+      render_assistant_turn(kLlama32Pythonic, weather_and_search_tools(),
+                            {{"role", "assistant"}, {"tool_calls", two_pythonic_calls()}});
   EXPECT_TRUE(turn.starts_with(R"([get_weather(city="Paris", unit="celsius"), search()")) << turn;
   EXPECT_NE(turn.find("\"nothing\": None}"), std::string::npos) << turn;
   expect_template_round_trip(kLlama32Pythonic, "pythonic", weather_and_search_tools(),
-                             {{"role", "assistant"}, {"tool_calls", two_calls()}}, "");
+                             {{"role", "assistant"}, {"tool_calls", two_pythonic_calls()}}, "");
 }
 
 TEST(PythonicTemplate, ContentThenCalls) {
-  expect_template_round_trip(
-      kLlama32Pythonic, "llama4_pythonic", weather_and_search_tools(),
-      {{"role", "assistant"}, {"content", "Let me look that up."}, {"tool_calls", two_calls()}},
-      "Let me look that up.");
+  expect_template_round_trip(kLlama32Pythonic, "llama4_pythonic", weather_and_search_tools(),
+                             {{"role", "assistant"},
+                              {"content", "Let me look that up."},
+                              {"tool_calls", two_pythonic_calls()}},
+                             "Let me look that up.");
 }
 
 TEST(PythonicTemplate, TextTurn) {

@@ -14,7 +14,7 @@ OJson call_with_id(const std::string& id, const std::string& name, const std::st
   return call;
 }
 
-OJson two_calls() {
+OJson two_calls_with_ids() {
   return OJson::array(
       {call_with_id("a1b2c3d4e", "get_weather", R"({"city": "Paris", "unit": "celsius"})"),
        call_with_id("f5g6h7i8j", "search",
@@ -24,15 +24,16 @@ OJson two_calls() {
 TEST(MistralTemplate, Small32CallsWithIds) {
   expect_template_round_trip(
       {"Mistral-Small-3.2-24B-Instruct-2506.jinja", "", ""}, "mistral", weather_and_search_tools(),
-      {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", two_calls()}}, "");
+      {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", two_calls_with_ids()}}, "");
 }
 
 TEST(MistralTemplate, Ministral3ContentThenCalls) {
-  expect_template_round_trip(
-      {"mistralai-Ministral-3-14B-Reasoning-2512.jinja", "", ""}, "mistral",
-      weather_and_search_tools(),
-      {{"role", "assistant"}, {"content", "Let me look that up."}, {"tool_calls", two_calls()}},
-      "Let me look that up.");
+  expect_template_round_trip({"mistralai-Ministral-3-14B-Reasoning-2512.jinja", "", ""}, "mistral",
+                             weather_and_search_tools(),
+                             {{"role", "assistant"},
+                              {"content", "Let me look that up."},
+                              {"tool_calls", two_calls_with_ids()}},
+                             "Let me look that up.");
 }
 
 TEST(LlamaTemplate, JsonCallOfEveryLlama3Template) {

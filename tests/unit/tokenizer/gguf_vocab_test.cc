@@ -13,15 +13,13 @@
 #include <string>
 
 #include "formats/gguf.h"
+#include "test_paths.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sluice {
 namespace {
 
-std::string testdata_dir() {
-  if (const char* env = std::getenv("SLUICE_TESTDATA")) return env;
-  return std::string(SLUICE_SOURCE_DIR) + "/../shared/testdata";
-}
+using testing::testdata_dir;
 
 std::string read_all(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

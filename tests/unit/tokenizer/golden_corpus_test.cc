@@ -13,15 +13,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "test_paths.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sluice {
 namespace {
 
-std::string testdata_dir() {
-  if (const char* env = std::getenv("SLUICE_TESTDATA")) return env;
-  return std::string(SLUICE_SOURCE_DIR) + "/../shared/testdata";
-}
+using testing::testdata_dir;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

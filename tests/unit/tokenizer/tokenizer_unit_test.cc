@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "formats/gguf.h"
+#include "test_paths.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/regex.h"
@@ -21,10 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string testdata_dir() {
-  if (const char* env = std::getenv("SLUICE_TESTDATA")) return env;
-  return std::string(SLUICE_SOURCE_DIR) + "/../shared/testdata";
-}
+using testing::testdata_dir;
 
 const Tokenizer& hf(const std::string& name) {
   static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
@@ -48,15 +46,15 @@ bool valid_utf8(const std::string& s) {
 }
 
 // A temporary directory removed at the end of the test.
-struct TempDir {
+struct TokenizerTempDir {
   fs::path path;
-  TempDir() {
+  TokenizerTempDir() {
     path = fs::temp_directory_path() /
            ("sluice_tok_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
             "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(path);
   }
-  ~TempDir() { fs::remove_all(path); }
+  ~TokenizerTempDir() { fs::remove_all(path); }
   std::string write(const std::string& name, const std::string& text) const {
     std::ofstream(path / name, std::ios::binary) << text;
     return (path / name).string();
@@ -242,7 +240,7 @@ void expect_error(const Result<std::unique_ptr<Tokenizer>>& r, const std::string
 }
 
 TEST(Errors, MalformedTokenizerJson) {
-  TempDir dir;
+  TokenizerTempDir dir;
   expect_error(load_tokenizer_json(dir.write("bad.json", "{\"model\": ")), "invalid JSON");
   expect_error(load_tokenizer_json(dir.write("nomodel.json", "{\"version\": \"1.0\"}")),
                "missing \"model\"");
@@ -273,7 +271,7 @@ TEST(Errors, MalformedTokenizerJson) {
 }
 
 TEST(Errors, LoadTokenizerFor) {
-  TempDir dir;
+  TokenizerTempDir dir;
   expect_error(load_tokenizer_for((dir.path / "nope").string()), "no such file");
   expect_error(load_tokenizer_for(dir.path.string()), "no tokenizer.json");
   expect_error(load_tokenizer_for(dir.write("x.bin", "hi")), "expected a .gguf");

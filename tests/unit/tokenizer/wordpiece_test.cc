@@ -17,15 +17,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
+struct WordPieceTempDir {
   fs::path path;
-  TempDir() {
+  WordPieceTempDir() {
     path = fs::temp_directory_path() /
            ("sluice_wp_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(path);
   }
-  ~TempDir() { fs::remove_all(path); }
+  ~WordPieceTempDir() { fs::remove_all(path); }
   std::string write(const std::string& name, const std::string& text) const {
     std::ofstream(path / name, std::ios::binary) << text;
     return (path / name).string();
@@ -75,7 +75,7 @@ const char* const kUncased =
     R"({"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
         "strip_accents": null, "lowercase": true})";
 
-std::unique_ptr<Tokenizer> load(const TempDir& dir, const std::string& json) {
+std::unique_ptr<Tokenizer> load(const WordPieceTempDir& dir, const std::string& json) {
   auto tok = load_tokenizer_for(dir.write("tokenizer.json", json));
   EXPECT_TRUE(tok.ok()) << tok.error();
   return tok.ok() ? std::move(tok.value()) : nullptr;
@@ -121,7 +121,7 @@ TEST(BertPreTokenizer, SplitsWhitespaceIsolatesPunctuation) {
 }
 
 TEST(WordPiece, GreedyLongestMatchUnknownAndLongWords) {
-  TempDir dir;
+  WordPieceTempDir dir;
   auto tok = load(dir, tokenizer_json(kUncased, /*max_chars=*/9));
   ASSERT_TRUE(tok);
   EXPECT_EQ(enc(*tok, "unaffable"), (std::vector<int32_t>{5, 6, 7}));
@@ -140,7 +140,7 @@ TEST(WordPiece, GreedyLongestMatchUnknownAndLongWords) {
 }
 
 TEST(WordPiece, SpecialTokenTextAndParseSpecial) {
-  TempDir dir;
+  WordPieceTempDir dir;
   auto tok = load(dir, tokenizer_json(kUncased));
   ASSERT_TRUE(tok);
   EXPECT_EQ(enc(*tok, "[CLS]hello[SEP]"), (std::vector<int32_t>{kCls, 8, kSep}));
@@ -154,7 +154,7 @@ TEST(WordPiece, SpecialTokenTextAndParseSpecial) {
 }
 
 TEST(WordPiece, CasedNormalizerKeepsAccents) {
-  TempDir dir;
+  WordPieceTempDir dir;
   auto tok = load(dir, tokenizer_json(R"({"type": "BertNormalizer", "lowercase": false})"));
   ASSERT_TRUE(tok);
   EXPECT_EQ(enc(*tok, "Crème CREME"), (std::vector<int32_t>{27, 26}));
@@ -166,7 +166,7 @@ TEST(WordPiece, CasedNormalizerKeepsAccents) {
 }
 
 TEST(WordPiece, PairsHaveTypeIds) {
-  TempDir dir;
+  WordPieceTempDir dir;
   auto tok = load(dir, tokenizer_json(kUncased));
   ASSERT_TRUE(tok);
   const std::string_view b = "world!";
@@ -199,7 +199,7 @@ TEST(WordPiece, TruncationIsLongestFirst) {
   truncate_longest_first(&a, nullptr, 3);
   EXPECT_EQ(a.size(), 3u);
 
-  TempDir dir;
+  WordPieceTempDir dir;
   auto tok = load(dir, tokenizer_json(kUncased));
   ASSERT_TRUE(tok);
   const std::string_view b = "a a a a";
@@ -213,7 +213,7 @@ TEST(WordPiece, TruncationIsLongestFirst) {
 }
 
 TEST(WordPiece, DecodeJoinsPiecesAndCleansUp) {
-  TempDir dir;
+  WordPieceTempDir dir;
   auto tok = load(dir, tokenizer_json(kUncased));
   ASSERT_TRUE(tok);
   const std::vector<int32_t> ids = {kCls, 5, 6, 7, 10, 8, 19, 20, 9, 11, 21, kSep};
@@ -229,7 +229,7 @@ TEST(WordPiece, DecodeJoinsPiecesAndCleansUp) {
 }
 
 TEST(WordPiece, VocabTxtWithBertDefaults) {
-  TempDir dir;
+  WordPieceTempDir dir;
   dir.write("vocab.txt", vocab_txt());
   auto tok = load_tokenizer_for(dir.path.string());
   ASSERT_TRUE(tok.ok()) << tok.error();
@@ -247,7 +247,7 @@ TEST(WordPiece, VocabTxtWithBertDefaults) {
 }
 
 TEST(WordPiece, LoadErrors) {
-  TempDir dir;
+  WordPieceTempDir dir;
   auto bad = [&](const std::string& json, const std::string& needle) {
     auto r = load_tokenizer_json(dir.write("t.json", json));
     ASSERT_FALSE(r.ok());
@@ -263,7 +263,7 @@ TEST(WordPiece, LoadErrors) {
 }
 
 TEST(ModelTokenizerPairs, BpeTokenizersRejectPairs) {
-  TempDir dir;
+  WordPieceTempDir dir;
   auto tok = load_tokenizer_json(dir.write("bpe.json", R"({"model": {"type": "BPE",
       "vocab": {"a": 0, "b": 1}, "merges": []}})"));
   ASSERT_TRUE(tok.ok()) << tok.error();
