@@ -5,6 +5,7 @@
 #include <algorithm>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <sys/socket.h>
 #endif
 #include <chrono>
 #include <thread>
@@ -55,6 +56,11 @@ HttpServer::HttpServer(ServerState& state)
   server_->set_payload_max_length(state_.options.max_body_bytes);
   server_->set_keep_alive_max_count(1000);
   server_->set_tcp_nodelay(true);  // stream each SSE event at once (no Nagle delay)
+  // Keeps the listening socket, whose backlog bind() raises (below).
+  server_->set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_socket_ = sock;
+  });
   server_->set_read_timeout(300, 0);
   server_->set_write_timeout(300, 0);
 
@@ -139,12 +145,17 @@ Status HttpServer::bind() {
   if (state_.options.port == 0) {
     port_ = server_->bind_to_any_port(state_.options.host);
     if (port_ <= 0) return Status::error("serve", "cannot bind " + state_.options.host);
-    return Status::ok();
+  } else {
+    if (!server_->bind_to_port(state_.options.host, state_.options.port))
+      return Status::error("serve", "cannot bind " + state_.options.host + ":" +
+                                        std::to_string(state_.options.port) + " (in use?)");
+    port_ = state_.options.port;
   }
-  if (!server_->bind_to_port(state_.options.host, state_.options.port))
-    return Status::error("serve", "cannot bind " + state_.options.host + ":" +
-                                      std::to_string(state_.options.port) + " (in use?)");
-  port_ = state_.options.port;
+  // cpp-httplib listens with a backlog of 5: many clients connecting at once (an agent's parallel
+  // tool calls, 64 streams in the e2e tests) overflowed it and a client's connection was reset.
+  // A second listen() on the bound socket sets the system's largest backlog.
+  if (listen_socket_ >= 0 && ::listen(listen_socket_, SOMAXCONN) != 0)
+    return Status::error("serve", "cannot listen on " + state_.options.host);
   return Status::ok();
 }
 

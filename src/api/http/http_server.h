@@ -31,6 +31,7 @@ class HttpServer {
   ServerState& state_;
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
+  int listen_socket_ = -1;  // the listening socket, once bound
 };
 
 }  // namespace sluice::api
