@@ -96,12 +96,13 @@ __global__ __launch_bounds__(kThreads) void qgemm_experts_kernel(QgemmArgs a, Ex
   }
 }
 
-template <DType T, int BN>
+// P: the weight copies' L2 prefetch (cp_async16_l2).
+template <DType T, int BN, int P = 0>
 void launch_tiles(const QgemmArgs& a, const ExpertTiles& et, int64_t chunks, bool wg,
                   cudaStream_t s) {
   static_assert(x_tiles_aligned<T, BN>(), "wgmma reads 1024-aligned x tiles");
   const size_t smem = sizeof(QgemmSmem<T, BN>);
-  auto kernel = configured<qgemm_experts_kernel<T, BN, false>>(smem);
+  auto kernel = configured<qgemm_experts_kernel<T, BN, false, P>>(smem);
   if constexpr (BN == 64)
     if (wg) kernel = configured<qgemm_experts_kernel<T, BN, true>>(smem);
   const dim3 grid(static_cast<unsigned>(chunks),
@@ -109,25 +110,16 @@ void launch_tiles(const QgemmArgs& a, const ExpertTiles& et, int64_t chunks, boo
   launch_pdl_smem(kernel, grid, dim3(kThreads), smem, s, a, et);
 }
 
-// 16-slot chunks (decode steps: a few slots an expert, the weights' bytes read once) whose
-// weight copies have the L2 fetch P bytes of a row at once, not the stage's 32 (tuning's
-// expert_prefetch). H200, 64 sequences, 8-layer files: Qwen3-30B-A3B +2.9%, gpt-oss-20b +1.2%.
-template <DType T, int P>
-void launch_tiles16_prefetch(const QgemmArgs& a, const ExpertTiles& et, int64_t chunks,
-                             cudaStream_t s) {
-  const size_t smem = sizeof(QgemmSmem<T, 16>);
-  auto kernel = configured<qgemm_experts_kernel<T, 16, false, P>>(smem);
-  const dim3 grid(static_cast<unsigned>(chunks),
-                  static_cast<unsigned>(a.segs.first_block[a.segs.count]));
-  launch_pdl_smem(kernel, grid, dim3(kThreads), smem, s, a, et);
-}
-
+// 16-slot chunks (decode steps: a few slots an expert, the weights' bytes read once) have the L2
+// fetch `prefetch` bytes of a weight row at once, not the stage's 32 (tuning's expert_prefetch).
+// H200, 64 sequences, 8-layer files: Qwen3-30B-A3B +2.9%, gpt-oss-20b +1.2% at 128.
 template <DType T>
 void launch_any_bn(int bn, const QgemmArgs& a, const ExpertTiles& et, int64_t chunks, bool wg,
                    int prefetch, cudaStream_t s) {
-  if (bn == 16 && prefetch == 0) return launch_tiles<T, 16>(a, et, chunks, wg, s);
-  if (bn == 16 && prefetch == 256) return launch_tiles16_prefetch<T, 256>(a, et, chunks, s);
-  if (bn == 16) return launch_tiles16_prefetch<T, 128>(a, et, chunks, s);
+  if (bn == 16)
+    return prefetch == 0     ? launch_tiles<T, 16>(a, et, chunks, wg, s)
+           : prefetch == 256 ? launch_tiles<T, 16, 256>(a, et, chunks, wg, s)
+                             : launch_tiles<T, 16, 128>(a, et, chunks, wg, s);
   if (bn == 32) return launch_tiles<T, 32>(a, et, chunks, wg, s);
   launch_tiles<T, 64>(a, et, chunks, wg, s);
 }
