@@ -144,10 +144,7 @@ Act16 quantize_act16(const float* x, int64_t n, int64_t cols, const RowsMode& mo
                blocks, cols / kQuantBlock, mode, a.codes, a.blocks);
     return a;
   }
-  SLUICE_ASSERT(mode.route_k >= 1 && mode.route_k <= kMaxRouteK &&
-                    mode.route_k <= mode.route_experts && mode.route_experts <= 32 * kRouteLane,
-                "experts per token out of range");
-  const int lanes = route_lanes(mode.route_experts);
+  const int lanes = route_lanes(mode.route_experts, mode.route_k);
   auto kernel = lanes == 1   ? quantize_act16_kernel<1>
                 : lanes == 4 ? quantize_act16_kernel<4>
                              : quantize_act16_kernel<kRouteLane>;

@@ -148,10 +148,8 @@ bool experts_supported(DType t) {
 
 void moe_route(const float* logits, int64_t n, int64_t num_experts, int64_t k, MoeRouting mode,
                bool renormalize, int32_t* ids, float* weights, cudaStream_t s) {
-  SLUICE_ASSERT(k >= 1 && k <= kMaxRouteK && k <= num_experts, "experts per token out of range");
-  SLUICE_ASSERT(num_experts <= 32 * kRouteLane, "moe_route takes up to 512 experts");
+  const int lanes = route_lanes(num_experts, k);  // checks k and num_experts
   if (n <= 0) return;
-  const int lanes = route_lanes(num_experts);
   auto kernel = lanes == 1   ? moe_route_kernel<1>
                 : lanes == 4 ? moe_route_kernel<4>
                              : moe_route_kernel<kRouteLane>;

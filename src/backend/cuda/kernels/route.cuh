@@ -7,6 +7,8 @@
 #include <cstdint>
 
 #include "backend/backend.h"
+#include "backend/cuda/kernels/kernels.h"
+#include "common/assert.h"
 
 namespace sluice::cuda {
 namespace {
@@ -91,8 +93,11 @@ __device__ __forceinline__ void route_token(const float* logits, int64_t t, int6
   weights[t * k + lane] = static_cast<float>(divide && sel_sum > 0 ? w / sel_sum : w);
 }
 
-// route_token's L for num_experts: the fewest of 1, 4, 16 with 32 * L >= num_experts.
-inline int route_lanes(int64_t num_experts) {
+// route_token's L for num_experts: the fewest of 1, 4, 16 with 32 * L >= num_experts (k of
+// them a token, checked in range).
+inline int route_lanes(int64_t num_experts, int64_t k) {
+  SLUICE_ASSERT(k >= 1 && k <= kMaxRouteK && k <= num_experts, "experts per token out of range");
+  SLUICE_ASSERT(num_experts <= 32 * kRouteLane, "routing takes up to 512 experts");
   return num_experts <= 32 ? 1 : num_experts <= 128 ? 4 : kRouteLane;
 }
 
