@@ -16,6 +16,7 @@ directory; the references run as subprocesses of the project's venv Python (test
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,24 @@ from pathlib import Path
 import pytest
 
 from e2e_util import PROMPT_TEXT, REFERENCE_DIR, REPO, check_ok  # noqa: F401  (shared with the tests)
+
+
+# ---------------------------------------------------------------- temporary files
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_tmp_cleanup(request, tmp_path_factory):
+    """What a module wrote under the base temp goes when it is done and nothing in it failed
+    (a whole run wrote ~18 GB, and a CI machine's disk may be nearly full); the session's
+    models_dir ("models*") stays for later modules."""
+    base = tmp_path_factory.getbasetemp()
+    before, failed = set(base.iterdir()), request.session.testsfailed
+    yield
+    if request.session.testsfailed != failed:
+        return
+    for p in base.iterdir():
+        if p not in before and not p.name.startswith("models"):
+            shutil.rmtree(p, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- paths
