@@ -209,6 +209,9 @@ class Backend {
   // (kept alive by the returned Weight) on device backends, possibly in a layout of the
   // backend's own (the CUDA backend splits quantized blocks into planes) that only it reads.
   virtual Weight place(const Weight& w) { return w; }
+  // The optional members of the weight family (dtype.h) this backend's ops read; a weight of
+  // another optional type is converted by place() (host backends: into a Q8G16 copy).
+  virtual OptionalDTypes optional_dtypes() const { return {}; }
   // The KV cache's element type: f32 on host backends; device backends store f16 (half the
   // bytes per decode step and twice the tokens in the same memory).
   virtual KvDtype kv_dtype() const { return KvDtype::F32; }
@@ -468,6 +471,8 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& device, int num
                                               bool cpu_int8_activations = false);
 // True when this build has the CUDA backend and a GPU is visible.
 bool cuda_available();
+// The optional weight types a load for make_backend(device)'s backend picks (Model::load).
+OptionalDTypes optional_dtypes_for(const std::string& device);
 
 // SIMD + OpenMP CPU backend; num_threads <= 0 means all cores. Calls on one instance must not
 // overlap (it reuses scratch buffers); ops parallelize internally. int8_activations: 4-bit

@@ -15,6 +15,15 @@ bool cuda_available() {
 #endif
 }
 
+OptionalDTypes optional_dtypes_for(const std::string& device) {
+#ifdef SLUICE_HAS_CUDA
+  if (device != "cpu" && cuda::device_count() > 0) return cuda::optional_dtypes();
+#else
+  (void)device;
+#endif
+  return {};
+}
+
 Result<std::unique_ptr<Backend>> make_backend(const std::string& device, int num_threads,
                                               bool cpu_int8_activations) {
   if (device == "cpu") return make_cpu_backend(num_threads, cpu_int8_activations);

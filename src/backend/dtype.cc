@@ -6,7 +6,8 @@
 namespace sluice {
 
 bool is_quantized(DType t) {
-  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16 || t == DType::MXFP4;
+  return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16 || t == DType::MXFP4 ||
+         t == DType::Q6G16;
 }
 
 const char* dtype_name(DType t) {
@@ -25,6 +26,8 @@ const char* dtype_name(DType t) {
       return "q8g16";
     case DType::MXFP4:
       return "mxfp4";
+    case DType::Q6G16:
+      return "q6g16";
   }
   return "?";
 }
@@ -45,6 +48,8 @@ size_t row_bytes(DType t, int64_t cols) {
       return n / kQuantBlock * sizeof(BlockQ8G16);
     case DType::MXFP4:
       return n / kQuantBlock * sizeof(BlockMxfp4);
+    case DType::Q6G16:
+      return n / kQuantBlock * sizeof(BlockQ6G16);
   }
   SLUICE_ASSERT(false, "unknown dtype");
   return 0;

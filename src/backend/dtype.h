@@ -17,9 +17,16 @@ enum class DType : uint8_t {
   Q8G32,  // 8-bit signed codes, one group of 32             (BlockQ8G32, 36 bytes / 32)
   Q8G16,  // 8-bit signed codes, two groups of 16 per block  (BlockQ8G16, 40 bytes / 32)
   MXFP4,  // 4-bit E2M1 codes, one power-of-two scale per 32  (BlockMxfp4, 17 bytes / 32)
+  Q6G16,  // 6-bit signed codes, two groups of 16, offset 0   (BlockQ6G16, 28 bytes / 32)
 };
 
-constexpr int64_t kQuantBlock = 32;  // input columns per quantized block
+constexpr int64_t kQuantBlock = 32;
+
+// Members of the family that only some backends read (Backend::optional_dtypes); a load picks
+// them where a file's type allows: Q6_K as Q6G16 (0.875 bytes a weight), not Q8G16 (1.25).
+struct OptionalDTypes {
+  bool q6g16 = false;
+};  // input columns per quantized block
 
 bool is_quantized(DType t);
 const char* dtype_name(DType t);

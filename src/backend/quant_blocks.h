@@ -32,6 +32,31 @@ struct BlockQ8G16 {
 };
 static_assert(sizeof(BlockQ8G16) == 40);
 
+// Q6G16: Q8G16's values in 6-bit signed codes, offset 0 (Q6_K's 0.82 bytes a weight read as
+// 0.875, not Q8G16's 1.25): w = scale[j / 16] * code(j), code(j) in [-32, 31] as two's
+// complement: bits 0-3 as Q4G32's nibbles (lo[j % 16], low nibble for j < 16); bits 4-5 in
+// hi, read as two little-endian words H[j / 16]: byte j % 4, bits 2 * ((j % 16) / 4) + 0..1
+// (so four elements' high bits lie in one byte each of a word, the order the CUDA kernels use).
+struct BlockQ6G16 {
+  uint16_t scale[2];
+  uint8_t lo[16];
+  uint8_t hi[8];
+};
+static_assert(sizeof(BlockQ6G16) == 28);
+// Element j's signed code.
+inline int q6g16_code(const BlockQ6G16& b, int j) {
+  const int lo = j < 16 ? (b.lo[j] & 15) : (b.lo[j - 16] >> 4);
+  const int hi = (b.hi[4 * (j / 16) + j % 4] >> (2 * ((j % 16) / 4))) & 3;
+  const int u = lo | (hi << 4);
+  return u >= 32 ? u - 64 : u;
+}
+// Stores element j's code (in [-32, 31]); the block's codes must start zeroed.
+inline void q6g16_set_code(BlockQ6G16& b, int j, int code) {
+  const int u = code & 63;
+  b.lo[j % 16] |= static_cast<uint8_t>((u & 15) << (j < 16 ? 0 : 4));
+  b.hi[4 * (j / 16) + j % 4] |= static_cast<uint8_t>((u >> 4) << (2 * ((j % 16) / 4)));
+}
+
 // MXFP4 (OCP microscaling, byte-identical to GGUF's): code(j) as Q4G32's nibbles, w =
 // mxfp4_scale(e) * kMxfp4Codes[code]. The codes are the E2M1 values doubled (integers), the
 // scale 2^(e - 128) for e >= 2 and 0 below (weights under 2^-124 read as 0); 255 is rejected

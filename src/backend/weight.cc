@@ -84,6 +84,14 @@ void dequantize_row(const Weight& w, int64_t r, float* out) {
         }
       }
       return;
+    case DType::Q6G16:
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto& blk = reinterpret_cast<const BlockQ6G16*>(p)[b];
+        for (int j = 0; j < 32; ++j)
+          out[b * 32 + j] =
+              f16_to_f32(blk.scale[j / 16]) * q6g16_code(blk, j) + 0.0f;  // as Q8G16's
+      }
+      return;
     case DType::MXFP4:
       for (int64_t b = 0; b < nb; ++b) {
         const auto& blk = reinterpret_cast<const BlockMxfp4*>(p)[b];
@@ -95,6 +103,19 @@ void dequantize_row(const Weight& w, int64_t r, float* out) {
       }
       return;
   }
+}
+
+Weight q6g16_to_q8g16(const Weight& w) {
+  SLUICE_ASSERT(w.dtype == DType::Q6G16, "q6g16_to_q8g16 takes a Q6G16 weight");
+  const int64_t blocks = w.rows * (w.cols / kQuantBlock);
+  std::vector<uint8_t> bytes(static_cast<size_t>(blocks) * sizeof(BlockQ8G16));
+  const auto* in = reinterpret_cast<const BlockQ6G16*>(w.data);
+  auto* out = reinterpret_cast<BlockQ8G16*>(bytes.data());
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int g = 0; g < 2; ++g) out[b].scale[g] = in[b].scale[g], out[b].offset[g] = 0;
+    for (int j = 0; j < 32; ++j) out[b].codes[j] = static_cast<int8_t>(q6g16_code(in[b], j));
+  }
+  return Weight::from_owned(DType::Q8G16, w.rows, w.cols, std::move(bytes));
 }
 
 }  // namespace sluice

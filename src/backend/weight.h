@@ -33,4 +33,7 @@ struct Weight {
 // Dequantizes/converts row r into out[cols] (reference path; used by embedding lookups).
 void dequantize_row(const Weight& w, int64_t r, float* out);
 
+// A Q6G16 weight as Q8G16 of the same values (owned bytes), for backends without 6-bit kernels.
+Weight q6g16_to_q8g16(const Weight& w);
+
 }  // namespace sluice

@@ -33,7 +33,7 @@ int rerank(RerankOptions& o) {
       return fail("[rerank] line " + std::to_string(documents.size() + 1) + ": not a JSON string");
     documents.push_back(j.get<std::string>());
   }
-  auto model = Model::load(*path);
+  auto model = Model::load(*path, optional_dtypes_for(config->device));
   if (!model) return fail(model.error());
   auto engine = Engine::create(**model, *config);
   if (!engine) return fail(engine.error());

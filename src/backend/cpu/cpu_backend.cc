@@ -99,6 +99,8 @@ class CpuBackend final : public Backend {
         paths_(paths) {}
 
   std::string name() const override { return "cpu"; }
+  // No 6-bit kernels: Q6G16 is read as Q8G16 (the same values).
+  Weight place(const Weight& w) override { return w.dtype == DType::Q6G16 ? q6g16_to_q8g16(w) : w; }
   // Fixed per-row reduction orders in every kernel (tests/unit/backend/batch_invariance_test.cc).
   bool batch_invariant() const override { return true; }
 

@@ -25,6 +25,10 @@ std::unique_ptr<Backend> make_cuda_backend(int device) {
   return std::make_unique<CudaBackend>(device);
 }
 
+OptionalDTypes optional_dtypes() {
+  return OptionalDTypes{.q6g16 = CudaTuning::from_env().six_bit};
+}
+
 namespace {
 
 class CudaGraph final : public Recording {

@@ -9,5 +9,6 @@ namespace sluice::cuda {
 
 int device_count();  // 0 when no driver or GPU is present
 std::unique_ptr<Backend> make_cuda_backend(int device);
+OptionalDTypes optional_dtypes();  // what a load for a CUDA backend picks (its tuning switches)
 
 }  // namespace sluice::cuda

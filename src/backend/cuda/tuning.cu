@@ -32,6 +32,7 @@ CudaTuning CudaTuning::from_env() {
   t.moe_gemm_slots =
       std::max(0.0, std::strtod(env::value(Switch::kCudaMoeGemmSlots).c_str(), nullptr));
   t.route_in_pass = env::enabled(Switch::kCudaRouteInPass);
+  t.six_bit = env::enabled(Switch::kCudaSixBit);
   t.expert_prefetch = static_cast<int>(env::integer(Switch::kCudaExpertPrefetch, 128));
   t.pdl = pdl_enabled();  // once per process: the launchers read the same value
   return t;

@@ -22,6 +22,7 @@ struct CudaTuning {
   double moe_gemm_slots;      // slots per expert from which experts run on the GEMM (0: never)
   bool route_in_pass;         // MoE routing inside the experts' activation pass
   int expert_prefetch;        // the expert GEMM's 16-slot weight copies' L2 prefetch (0: none)
+  bool six_bit;               // Q6_K weights load as Q6G16 (else Q8G16)
   bool pdl;                   // programmatic dependent launch (kernels/pdl.cuh reads it)
 
   // From the environment (unset or empty: the table's default).

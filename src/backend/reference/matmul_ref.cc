@@ -82,6 +82,15 @@ double dot_act16(const Weight& w, int64_t r, const BlockAct16* xq) {
         }
         break;
       }
+      case DType::Q6G16: {
+        const auto& blk = reinterpret_cast<const BlockQ6G16*>(p)[b];
+        for (int g = 0; g < 2; ++g) {
+          int64_t isum = 0;
+          for (int j = 16 * g; j < 16 * g + 16; ++j) isum += q6g16_code(blk, j) * a.q[j];
+          acc += static_cast<double>(f16_to_f32(blk.scale[g])) * a.d * isum;
+        }
+        break;
+      }
       case DType::MXFP4: {
         const auto& blk = reinterpret_cast<const BlockMxfp4*>(p)[b];
         int64_t isum = 0;

@@ -86,8 +86,8 @@ namespace {
 
 class GgufWeightSource final : public WeightSource {
  public:
-  explicit GgufWeightSource(const GgufFile& g)
-      : g_(g), arch_(g.get_string("general.architecture").value_or("")) {}
+  GgufWeightSource(const GgufFile& g, OptionalDTypes dtypes)
+      : g_(g), dtypes_(dtypes), arch_(g.get_string("general.architecture").value_or("")) {}
 
   bool has(const std::string& name) const override { return find(name) != nullptr; }
 
@@ -97,7 +97,7 @@ class GgufWeightSource final : public WeightSource {
     if (t->shape.size() != 2 || t->shape[0] != cols || t->shape[1] != rows)
       return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
                   std::to_string(cols) + ", " + std::to_string(rows) + "] (ggml order)");
-    auto w = import_gguf_tensor(*t, rows, cols);
+    auto w = import_gguf_tensor(*t, rows, cols, dtypes_);
     if (!w) return fail("tensor '" + t->name + "': " + w.error());
     return w;
   }
@@ -111,7 +111,7 @@ class GgufWeightSource final : public WeightSource {
       return fail("tensor '" + t->name + "' has shape " + shape_str(t->shape) + ", expected [" +
                   std::to_string(cols) + ", " + std::to_string(rows) + ", " +
                   std::to_string(num_experts) + "] (ggml order)");
-    auto w = import_gguf_tensor(*t, num_experts * rows, cols);
+    auto w = import_gguf_tensor(*t, num_experts * rows, cols, dtypes_);
     if (!w) return fail("tensor '" + t->name + "': " + w.error());
     return w;
   }
@@ -167,13 +167,14 @@ class GgufWeightSource final : public WeightSource {
   }
 
   const GgufFile& g_;
+  OptionalDTypes dtypes_;
   std::string arch_;  // general.architecture: some names depend on it
 };
 
 }  // namespace
 
-std::unique_ptr<WeightSource> make_gguf_weight_source(const GgufFile& gguf) {
-  return std::make_unique<GgufWeightSource>(gguf);
+std::unique_ptr<WeightSource> make_gguf_weight_source(const GgufFile& gguf, OptionalDTypes dtypes) {
+  return std::make_unique<GgufWeightSource>(gguf, dtypes);
 }
 
 }  // namespace sluice

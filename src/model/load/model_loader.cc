@@ -53,7 +53,7 @@ std::string chat_template_from_config(const nlohmann::json& tc) {
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
+Result<std::unique_ptr<Model>> Model::load(const std::string& path, OptionalDTypes dtypes) {
   std::unique_ptr<Model> m(new Model());
   m->path_ = path;
   m->files_ = std::make_unique<Files>();
@@ -77,7 +77,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
     SLUICE_ASSIGN_OR_RETURN(m->files_->gguf, GgufFile::open(path));
     const GgufFile& g = *m->files_->gguf;
     SLUICE_ASSIGN_OR_RETURN(m->config_, config_from_gguf(g));
-    m->files_->source = make_gguf_weight_source(g);
+    m->files_->source = make_gguf_weight_source(g, dtypes);
     SLUICE_ASSIGN_OR_RETURN(m->tokenizer_, load_tokenizer_gguf(g));
     m->chat_template_ = g.get_string("tokenizer.chat_template").value_or("");
   }

@@ -147,23 +147,39 @@ Weight import_q5_k(const uint8_t* d, int64_t rows, int64_t cols) {
                              });
 }
 
+// Element e of a Q6_K block as its signed code, q - 32 in [-32, 31].
+int q6_k_code(const ggml::BlockQ6_K& b, int e) {
+  const int n = e / 128, k = (e % 128) / 32, l = e % 32;
+  const uint8_t lq = b.ql[64 * n + l + 32 * (k & 1)];
+  const int lo = k < 2 ? (lq & 15) : (lq >> 4);
+  const int hi = (b.qh[32 * n + l] >> (2 * k)) & 3;
+  return (lo | (hi << 4)) - 32;
+}
+
 Weight import_q6_k(const uint8_t* d, int64_t rows, int64_t cols) {
   return convert<BlockQ8G16>(DType::Q8G16, d, rows, cols, 256, sizeof(ggml::BlockQ6_K),
                              [](const uint8_t* p, BlockQ8G16* o) {
                                const auto b = load_block<ggml::BlockQ6_K>(p);
                                const float dd = f(b.d);
-                               for (int e = 0; e < 256; ++e) {
-                                 const int n = e / 128, k = (e % 128) / 32, l = e % 32;
-                                 const uint8_t lq = b.ql[64 * n + l + 32 * (k & 1)];
-                                 const int lo = k < 2 ? (lq & 15) : (lq >> 4);
-                                 const int hi = (b.qh[32 * n + l] >> (2 * k)) & 3;
-                                 o[e / 32].codes[e % 32] =
-                                     static_cast<int8_t>((lo | (hi << 4)) - 32);
-                               }
+                               for (int e = 0; e < 256; ++e)
+                                 o[e / 32].codes[e % 32] = static_cast<int8_t>(q6_k_code(b, e));
                                for (int g = 0; g < 16; ++g) {
                                  o[g / 2].scale[g % 2] = h(dd * static_cast<float>(b.scales[g]));
                                  o[g / 2].offset[g % 2] = 0;
                                }
+                             });
+}
+
+// The same values as import_q6_k's, in 6-bit codes.
+Weight import_q6_k_six_bit(const uint8_t* d, int64_t rows, int64_t cols) {
+  return convert<BlockQ6G16>(DType::Q6G16, d, rows, cols, 256, sizeof(ggml::BlockQ6_K),
+                             [](const uint8_t* p, BlockQ6G16* o) {
+                               const auto b = load_block<ggml::BlockQ6_K>(p);
+                               const float dd = f(b.d);
+                               for (int e = 0; e < 256; ++e)
+                                 q6g16_set_code(o[e / 32], e % 32, q6_k_code(b, e));
+                               for (int g = 0; g < 16; ++g)
+                                 o[g / 2].scale[g % 2] = h(dd * static_cast<float>(b.scales[g]));
                              });
 }
 
@@ -203,7 +219,8 @@ GgufBlock gguf_block(GgufType t) {
 
 }  // namespace
 
-Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t cols) {
+Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t cols,
+                                  OptionalDTypes dtypes) {
   auto fail = [&](const std::string& what) {
     return Status::error("gguf",
                          "tensor '" + t.name + "' (" + gguf_type_name(t.type) + "): " + what);
@@ -246,7 +263,8 @@ Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t
     case GgufType::Q5_K:
       return import_q5_k(t.data, rows, cols);
     case GgufType::Q6_K:
-      return import_q6_k(t.data, rows, cols);
+      return dtypes.q6g16 ? import_q6_k_six_bit(t.data, rows, cols)
+                          : import_q6_k(t.data, rows, cols);
     case GgufType::MXFP4:
       if (const std::string bad = mxfp4_scale_error(t.data, rows, cols); !bad.empty())
         return fail(bad);

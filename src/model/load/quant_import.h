@@ -2,7 +2,7 @@
 // Repacks quantized tensors of every file format into the ONE internal family (backend/dtype.h).
 // Lossless: only the half-precision rounding of derived scales/offsets (e.g. Q4_K d*sc) differs.
 //   GGUF Q4_1 -> Q4G32 (zero copy)   Q4_0 -> Q4G32 (offset = -8d)   Q8_0 -> Q8G32 (offset 0)
-//   GGUF Q4_K -> Q4G32               Q5_K -> Q8G32 (5-bit codes)    Q6_K -> Q8G16
+//   GGUF Q4_K -> Q4G32               Q5_K -> Q8G32 (5-bit codes)    Q6_K -> Q8G16 (or Q6G16)
 //   GGUF Q5_0 -> Q8G32 (codes q-16)  Q5_1 -> Q8G32 (codes 0..31)
 //   GGUF MXFP4 -> MXFP4 (zero copy)  HF (OCP) MXFP4 -> MXFP4 (nibbles reordered)
 //   MLX affine 4-bit (group 32/64/128) -> Q4G32;  MLX affine 8-bit -> Q8G32 (codes re-centred)
@@ -17,7 +17,8 @@ namespace sluice {
 
 // A GGUF tensor of `rows` x `cols` (cols = innermost) into a Weight. F32/F16/BF16 map without
 // copying; quantized types become the internal family.
-Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t cols);
+Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t cols,
+                                  OptionalDTypes dtypes = {});
 
 enum class MlxScaleType { F32, F16, BF16 };
 // MLX affine quantization: packed [rows, cols*bits/32] uint32 (element k of a word at bits

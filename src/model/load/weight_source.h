@@ -35,8 +35,10 @@ class WeightSource {
                                                  int64_t kernel) const = 0;
 };
 
-// The GGUF file must outlive the source and every Weight taken from it.
-std::unique_ptr<WeightSource> make_gguf_weight_source(const GgufFile& gguf);
+// The GGUF file must outlive the source and every Weight taken from it. `dtypes`: the optional
+// members of the family the quantized tensors may become.
+std::unique_ptr<WeightSource> make_gguf_weight_source(const GgufFile& gguf,
+                                                      OptionalDTypes dtypes = {});
 // A safetensors model directory (HF float weights or MLX-quantized; `config` is its config.json).
 Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::string& dir,
                                                                      const nlohmann::json& config);

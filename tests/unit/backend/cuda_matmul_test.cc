@@ -47,7 +47,7 @@ TEST_F(CudaOps, QuantizedGemmMatchesTheDequantizedPath) {
   };
   const Shape shapes[] = {{9, 128, 64},    {16, 200, 4096}, {31, 1000, 1024},
                           {64, 384, 2048}, {100, 136, 576}, {513, 256, 512}};
-  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4}) {
+  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4, DType::Q6G16}) {
     for (const Shape& s : shapes) {
       const Weight w = random_weight(t, s.rows, s.cols, 90 + s.n);
       const auto x = randn(s.n * s.cols, 91 + s.rows);
@@ -59,6 +59,21 @@ TEST_F(CudaOps, QuantizedGemmMatchesTheDequantizedPath) {
       EXPECT_LT(rel_l2(got, product_on(mma, w, x, s.n)), 1e-5)
           << dtype_name(t) << " n=" << s.n << " (mma.sync)";
     }
+  }
+}
+
+// Q6G16 holds Q8G16's values in fewer bytes: every product path (weight-streaming, the fused
+// GEMM with and without wgmma, cuBLAS over the dequantized weight) gives the same bits for both.
+TEST_F(CudaOps, SixBitCodesGiveTheWideCodesBits) {
+  for (int64_t n : {1, 3, 9, 64, 300}) {
+    const Weight six = random_weight(DType::Q6G16, 200, 1024, 7 + n);
+    const Weight wide = q6g16_to_q8g16(six);
+    const auto x = randn(n * 1024, 8 + n);
+    float* a = poisoned(n * 200);
+    float* b = poisoned(n * 200);
+    gpu_->matmul(up(x), n, gpu_->place(six), a);
+    gpu_->matmul(up(x), n, gpu_->place(wide), b);
+    EXPECT_EQ(down(a, n * 200), down(b, n * 200)) << "n=" << n;
   }
 }
 
@@ -98,7 +113,7 @@ TEST_F(CudaOps, MatmulManyEqualsSeparateMatmuls) {
 
 TEST_F(CudaOps, BatchInvariantMatmulGivesEachRowTheSameBits) {
   ASSERT_TRUE(gpu_->set_batch_invariant(true));
-  for (DType t : {DType::BF16, DType::Q4G32, DType::Q8G16, DType::MXFP4}) {
+  for (DType t : {DType::BF16, DType::Q4G32, DType::Q8G16, DType::MXFP4, DType::Q6G16}) {
     const Weight w = gpu_->place(random_weight(t, 96, 512, 5));
     const int64_t n = 37;
     const auto x = randn(n * 512, 6);
@@ -121,7 +136,8 @@ TEST_F(CudaOps, BatchInvariantMatmulGivesEachRowTheSameBits) {
 // rows, float ones up to 8) of every format the op table's folded_norms cases run; larger
 // batches take the GEMMs and separate norms.
 TEST_F(CudaOps, FoldsNormsWhereRowsStream) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G16, DType::MXFP4})
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G16, DType::MXFP4,
+                  DType::Q6G16})
     for (int64_t n : {1, 2, 3, 4, 5, 8}) {
       const bool streams = n <= (is_quantized(t) ? 4 : 8);
       EXPECT_EQ(gpu_->folds_norms(n, random_weight(t, 260, 1024, 21)), streams)

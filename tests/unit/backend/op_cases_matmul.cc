@@ -15,7 +15,7 @@ struct Shape {
 };
 
 const DType kFloatTypes[] = {DType::F32, DType::F16, DType::BF16};
-const DType kQuantTypes[] = {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4};
+const DType kQuantTypes[] = {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4, DType::Q6G16};
 
 // CPU: f32 math (fp32 summation order only); quantized weights take int16 activations, whose
 // rounding (at most max|x|/65534 per element) stays < 1e-4 of the float reference.
@@ -79,8 +79,8 @@ OpCase matmul_case(DType t, const Shape& s, uint32_t w_seed, uint32_t x_seed) {
 }
 
 void add_matmul_cases(std::vector<OpCase>& cases) {
-  const DType every_type[] = {DType::F32,   DType::F16,   DType::BF16, DType::Q4G32,
-                              DType::Q8G32, DType::Q8G16, DType::MXFP4};
+  const DType every_type[] = {DType::F32,   DType::F16,   DType::BF16,  DType::Q4G32,
+                              DType::Q8G32, DType::Q8G16, DType::MXFP4, DType::Q6G16};
   // Every dtype: weight-streaming and batched shapes.
   for (DType t : every_type)
     for (const Shape& s :

@@ -225,7 +225,7 @@ std::vector<OpCase> moe_cases() {
       for (bool renorm : {false, true}) cases.push_back(route_case(n, 16, 4, mode, renorm));
   cases.push_back(route_case(5, 128, 8, MoeRouting::kSoftmaxTopK, true));
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4G32, DType::Q8G32, DType::Q8G16,
-                  DType::MXFP4})
+                  DType::MXFP4, DType::Q6G16})
     for (int64_t n : {1, 2, 33})
       for (bool per_slot : {false, true})
         cases.push_back(experts_case(t, n, 2, 5, 48, 256, per_slot));
@@ -243,7 +243,7 @@ std::vector<OpCase> moe_cases() {
       }
   // Normed: the weight-streaming kernel quantizes norm(x) itself (one token: Qwen3's 128
   // experts, 8 a token); the GEMM's batches take the plain path.
-  for (DType t : {DType::Q4G32, DType::Q8G16, DType::MXFP4, DType::F32})
+  for (DType t : {DType::Q4G32, DType::Q8G16, DType::MXFP4, DType::F32, DType::Q6G16})
     for (int64_t n : {1, 3, 40})
       cases.push_back(experts_many_case(t, n, 8, 128, t == DType::MXFP4, 64, 512, true));
   // Routed in the activation pass (CUDA: 1 and 3 tokens; 40 on the GEMM routes first), 128 or
@@ -255,7 +255,7 @@ std::vector<OpCase> moe_cases() {
     }
   // CUDA's expert GEMM tiles: 10, 24 and 100 slots per expert (16-, 32- and 64-slot chunks, the
   // last several per expert), 200 rows (a partial second row block), two products a launch.
-  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4})
+  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4, DType::Q6G16})
     for (int64_t n : {20, 48, 200}) {
       cases.push_back(experts_many_case(t, n, 4, 8, n != 48, 200, 320));
       cases.push_back(experts_glu_case(t, n, 4, 8, n == 48, n != 20, 200, 320));

@@ -87,6 +87,15 @@ inline Weight random_weight(DType t, int64_t rows, int64_t cols, uint32_t seed) 
       }
       break;
     }
+    case DType::Q6G16: {
+      std::uniform_int_distribution<int> code6(-32, 31);
+      auto* b = reinterpret_cast<BlockQ6G16*>(bytes.data());
+      for (int64_t i = 0; i < nb; ++i) {
+        for (int j = 0; j < 32; ++j) q6g16_set_code(b[i], j, code6(rng));
+        for (int g = 0; g < 2; ++g) b[i].scale[g] = f32_to_f16(scale(rng) / 4);
+      }
+      break;
+    }
     case DType::MXFP4: {  // scales 2^-9 .. 2^-5 (x 12 at most): gpt-oss's range
       auto* b = reinterpret_cast<BlockMxfp4*>(bytes.data());
       for (int64_t i = 0; i < nb; ++i) {

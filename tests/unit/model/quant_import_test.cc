@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
 
+#include "backend/quant_blocks.h"
 #include "common/half.h"
 #include "gguf_block_reference.h"
 
@@ -94,6 +96,41 @@ TEST(ImportGguf, QuantizedTypesMatchSpecDequantization) {
     }
     expect_matches(*w, ref, gguf_type_name(c.type));
   }
+}
+
+// Q6_K as Q6G16 (for backends that read it) holds the same values as Q6_K as Q8G16, bit for
+// bit, and q6g16_to_q8g16 gives back the Q8G16 blocks themselves.
+TEST(ImportGguf, Q6kAsSixBitCodesKeepsTheValues) {
+  std::mt19937 rng(77);
+  const TypeCase* q6 = nullptr;
+  for (const TypeCase& c : kGgufCases)
+    if (c.type == GgufType::Q6_K) q6 = &c;
+  ASSERT_NE(q6, nullptr);
+  const int64_t rows = 4, cols = 3 * 256;
+  const auto data = random_blocks(*q6, rows * cols / 256, rng);
+  const GgufTensorInfo info = tensor_info(GgufType::Q6_K, rows, cols, data);
+  auto wide = import_gguf_tensor(info, rows, cols);
+  auto six = import_gguf_tensor(info, rows, cols, OptionalDTypes{.q6g16 = true});
+  ASSERT_TRUE(wide.ok() && six.ok());
+  EXPECT_EQ(wide->dtype, DType::Q8G16);
+  EXPECT_EQ(six->dtype, DType::Q6G16);
+  EXPECT_EQ(six->nbytes() * 40, wide->nbytes() * 28);
+  std::vector<float> a(cols), b(cols);
+  int codes_at_ends = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    dequantize_row(*wide, r, a.data());
+    dequantize_row(*six, r, b.data());
+    for (int64_t c = 0; c < cols; ++c)
+      ASSERT_EQ(std::bit_cast<uint32_t>(a[c]), std::bit_cast<uint32_t>(b[c])) << r << "," << c;
+    const auto* blk = reinterpret_cast<const BlockQ6G16*>(six->row(r));
+    for (int64_t k = 0; k < cols / 32; ++k)
+      for (int j = 0; j < 32; ++j) codes_at_ends += std::abs(q6g16_code(blk[k], j)) >= 31;
+  }
+  EXPECT_GT(codes_at_ends, 0) << "the test's codes reach -32 / 31";
+  const Weight back = q6g16_to_q8g16(*six);
+  ASSERT_EQ(back.dtype, DType::Q8G16);
+  ASSERT_EQ(back.nbytes(), wide->nbytes());
+  EXPECT_EQ(std::memcmp(back.data, wide->data, wide->nbytes()), 0);
 }
 
 TEST(ImportGguf, FloatTypesMapWithoutCopy) {

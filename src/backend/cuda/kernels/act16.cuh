@@ -203,6 +203,50 @@ struct IntQ8G16 {
   }
 };
 
+// Four 6-bit codes of a Q6G16 unit as signed bytes times 4 (bits 2-7): elements 4k .. 4k+3
+// (half 0) or 16 + 4k .. (half 1), from low-nibble word k and high-bit word `half`.
+__device__ __forceinline__ uint32_t q6_codes4(uint32_t lo_word, uint32_t hi_word, int k, int half) {
+  return (((lo_word >> (4 * half)) & 0x0F0F0F0Fu) << 2) |
+         (((hi_word >> (2 * k)) & 0x03030303u) << 6);
+}
+
+// Q6G16: two groups of 16 with a scale each, no offset; the codes from two planes (dequant.cuh).
+// Its products are Q8G16's to the bit: each code read times 4, the sum times 1/4.
+struct IntQ6G16 {
+  static constexpr int kCodeBytes = 24, kHeaderBytes = 4;
+  static constexpr int kResidentBlocks = 1;
+  static constexpr bool kSplitCodes = true;  // not a unit's contiguous bytes: no staged walk
+  struct Unit {
+    uint32_t h;  // scales (two halves)
+    uint4 c;     // low nibbles: byte i element i, high nibble element 16 + i
+    uint2 hb;    // high bits: word g of group g (quant_blocks.h)
+  };
+  __device__ static Unit load(const Planes& p, int64_t row, int64_t u) {
+    const int64_t i = row * p.units + u;
+    return Unit{__ldg(reinterpret_cast<const uint32_t*>(p.headers) + i),
+                __ldg(reinterpret_cast<const uint4*>(p.codes) + i),
+                __ldg(reinterpret_cast<const uint2*>(p.hi) + i)};
+  }
+  __device__ static float dot(const Unit& b, const Act32& a, const ActBlock& ab) {
+    const uint32_t c[4] = {b.c.x, b.c.y, b.c.z, b.c.w};
+    int lo = 0, hi = 0;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      lo = dot4(a, k, q6_codes4(c[k], b.hb.x, k, 0), lo);
+      hi = dot4(a, 4 + k, q6_codes4(c[k], b.hb.y, k, 1), hi);
+    }
+    const float2 scale = __half22float2(*reinterpret_cast<const __half2*>(&b.h));
+    return 0.25f * (ab.d * (scale.x * static_cast<float>(lo) + scale.y * static_cast<float>(hi)));
+  }
+};
+
+// Formats whose units the staged walk (rows_product.cuh) copies: headers of 4 or 8 bytes (not
+// MXFP4's one), codes in one plane.
+template <class F>
+constexpr bool kStageable = F::kHeaderBytes >= 4 && !requires {
+  F::kSplitCodes;
+};
+
 // f(F{}) with F the format above of quantized dtype t (host side: picks a kernel template).
 template <class Fn>
 void with_act16_format(DType t, Fn&& f) {
@@ -215,6 +259,8 @@ void with_act16_format(DType t, Fn&& f) {
       return f(IntQ8G16{});
     case DType::MXFP4:
       return f(IntMxfp4{});
+    case DType::Q6G16:
+      return f(IntQ6G16{});
     default:
       SLUICE_ASSERT(false, "int16-activation products take the quantized family");
   }

@@ -22,12 +22,14 @@ __device__ __forceinline__ float bf16_bits(uint16_t h) {
 // per row ("planar"): the codes of every block, ordered (row, block), then every block's
 // scale/offset header in the same order. Each part of a block is the same bytes as in
 // quant_blocks.h, so the size is unchanged; the codes load as aligned 16-byte vectors.
-// Float weights stay row-major.
+// Float weights stay row-major. Q6G16's codes are two planes: every block's 16 low-nibble bytes,
+// then every block's 8 high-bit bytes (16-byte and 8-byte aligned loads).
 __host__ __device__ constexpr int64_t code_bytes(DType t) {
-  return t == DType::Q4G32 || t == DType::MXFP4 ? 16 : 32;  // Q8G32, Q8G16: 32 codes of a byte
+  // Q8G32, Q8G16: 32 codes of a byte; Q6G16: 16 + 8
+  return t == DType::Q4G32 || t == DType::MXFP4 ? 16 : t == DType::Q6G16 ? 24 : 32;
 }
 __host__ __device__ constexpr int64_t header_bytes(DType t) {
-  // two (scale, offset) pairs / one / MXFP4's exponent byte
+  // two (scale, offset) pairs / MXFP4's exponent byte / one pair, or Q6G16's two scales
   return t == DType::Q8G16 ? 8 : t == DType::MXFP4 ? 1 : 4;
 }
 
@@ -67,12 +69,20 @@ struct Planes {
   const uint8_t* codes = nullptr;    // [rows * units] units (float weights: the data)
   const uint8_t* headers = nullptr;  // [rows * units] headers (quantized only)
   int64_t units = 0;                 // per row
+  const uint8_t* hi = nullptr;       // Q6G16: [rows * units] 8-byte high bits (codes: low 16)
 };
+// The planes of a quantized weight of `rows` x `units` blocks placed at `base`.
+__host__ __device__ inline Planes quant_planes(DType t, const uint8_t* base, int64_t rows,
+                                               int64_t units) {
+  const int64_t blocks = rows * units;
+  return Planes{base, base + blocks * code_bytes(t), units,
+                t == DType::Q6G16 ? base + blocks * 16 : nullptr};
+}
 inline Planes planes(const Weight& w, int64_t unit_elems) {
-  const uint8_t* headers = is_quantized(w.dtype)
-                               ? w.data + w.rows * (w.cols / kQuantBlock) * code_bytes(w.dtype)
-                               : nullptr;
-  return Planes{w.data, headers, w.cols / unit_elems};
+  if (!is_quantized(w.dtype)) return Planes{w.data, nullptr, w.cols / unit_elems};
+  Planes p = quant_planes(w.dtype, w.data, w.rows, w.cols / kQuantBlock);
+  p.units = w.cols / unit_elems;
+  return p;
 }
 
 // Element (r, j) of a placed weight of `cols` columns, any dtype. Slow path: embeddings,
@@ -91,6 +101,14 @@ __device__ __forceinline__ float weight_element(DType t, const Planes& p, int64_
   }
   const int64_t i = r * (cols / 32) + j / 32;  // the block
   const int e = static_cast<int>(j % 32);
+  if (t == DType::Q6G16) {  // quant_blocks.h's q6g16_code
+    const uint8_t* lo = p.codes + i * 16;
+    const int l = e < 16 ? (lo[e] & 15) : (lo[e - 16] >> 4);
+    const int h = (p.hi[i * 8 + 4 * (e / 16) + e % 4] >> (2 * ((e % 16) / 4))) & 3;
+    const int u = l | (h << 4);
+    const uint16_t scale = reinterpret_cast<const uint16_t*>(p.headers + i * 4)[e / 16];
+    return half_bits(scale) * static_cast<float>(u >= 32 ? u - 64 : u);
+  }
   const uint8_t* codes = p.codes + i * code_bytes(t);
   if (t == DType::MXFP4) {
     const int code = e < 16 ? (codes[e] & 15) : (codes[e - 16] >> 4);

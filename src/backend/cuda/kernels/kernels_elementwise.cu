@@ -43,6 +43,12 @@ __global__ void to_planar_kernel(const uint8_t* blocks, int64_t count, int64_t b
     return;
   }
   const uint32_t* src = reinterpret_cast<const uint32_t*>(blocks + i * block_bytes);
+  if (block_bytes == sizeof(BlockQ6G16)) {  // scales | 16 low-nibble bytes | 8 high-bit bytes
+    reinterpret_cast<uint4*>(out)[i] = make_uint4(src[1], src[2], src[3], src[4]);
+    reinterpret_cast<uint2*>(out + count * 16)[i] = make_uint2(src[5], src[6]);
+    reinterpret_cast<uint32_t*>(out + count * 24)[i] = src[0];
+    return;
+  }
   uint32_t* codes = reinterpret_cast<uint32_t*>(out + i * (block_bytes - head_bytes));
   uint32_t* head =
       reinterpret_cast<uint32_t*>(out + count * (block_bytes - head_bytes) + i * head_bytes);

@@ -126,6 +126,24 @@ struct FmtMxfp4 : IntMxfp4 {
   }
 };
 
+// The unit and its loads are act16.cuh's. Subs as FmtQ4G32's; codes as q6_codes4's bytes, / 4.
+struct FmtQ6G16 : IntQ6G16 {
+  static constexpr int kElems = 32;
+  __device__ static void chunk(const Unit& b, int sub, float w[8]) {
+    const int half = sub >> 1, k0 = 2 * (sub & 1);
+    const float scale = 0.25f * (half ? hi_half(b.h) : lo_half(b.h));
+    const uint32_t lo[4] = {b.c.x, b.c.y, b.c.z, b.c.w};
+    const uint32_t hw = half ? b.hb.y : b.hb.x;
+    const uint32_t w0 = q6_codes4(lo[k0], hw, k0, half),
+                   w1 = q6_codes4(lo[k0 + 1], hw, k0 + 1, half);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      w[e] = fmaf(scale, sbyte(w0, e), 0.0f);  // as FmtQ8G16's (offset 0): +0 for a 0 code
+      w[e + 4] = fmaf(scale, sbyte(w1, e), 0.0f);
+    }
+  }
+};
+
 // 8 consecutive 16-bit floats (one 16-byte load); Bf selects bf16 over f16.
 template <bool Bf>
 struct Fmt16 {
@@ -414,6 +432,8 @@ void dequantize_to_f16(const Weight& w, uint16_t* out, cudaStream_t s) {
         return launch_dequantize<FmtQ8G16>(w, h, s);
       case DType::MXFP4:
         return launch_dequantize<FmtMxfp4>(w, h, s);
+      case DType::Q6G16:
+        return launch_dequantize<FmtQ6G16>(w, h, s);
       case DType::BF16:
         return launch_dequantize<Fmt16<true>>(w, h, s);
       default:

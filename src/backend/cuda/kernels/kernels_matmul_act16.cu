@@ -104,7 +104,7 @@ void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct*
                   static_cast<unsigned>((n + NC - 1) / NC));
   const int threads = split_warps(segs.w[0].units) * 32;
   const int stages = stages_for(segs.w[0].units, threads, mode.max_stages);
-  if constexpr (F::kHeaderBytes >= 4) {  // headers of a byte (MXFP4) cannot go by cp.async
+  if constexpr (kStageable<F>) {
     if (stages > 0) {
       constexpr auto kernel = matmul_act16_kernel<F, NC, true>;
       allow_staged_smem<kernel>(stage_bytes<F>(kMaxSplit * 32) * kMaxRowsStages);

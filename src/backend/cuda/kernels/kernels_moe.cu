@@ -85,7 +85,7 @@ __global__ __launch_bounds__(kMaxSplit * 32, kMinBlocks<F, NC>) void experts_act
   }
   const int64_t units = w.cols / kQuantBlock;
   const uint8_t* base = w.base + expert * w.stride;
-  const Planes p{base, base + w.rows * units * F::kCodeBytes, units};
+  const Planes p = quant_planes(w.dtype, base, w.rows, units);
   const int64_t r0 = static_cast<int64_t>(blockIdx.x % ps.row_blocks) * kRows;
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), w.rows - r0));
   float acc[kRows][NC] = {};

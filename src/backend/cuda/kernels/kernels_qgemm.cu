@@ -288,6 +288,8 @@ void launch_products(const uint16_t* x, int64_t n, const RowsProduct* ps, int co
       return launch_any_bn<DType::Q8G16>(a, splits, o, s);
     case DType::MXFP4:
       return launch_any_bn<DType::MXFP4>(a, splits, o, s);
+    case DType::Q6G16:
+      return launch_any_bn<DType::Q6G16>(a, splits, o, s);
     default:
       SLUICE_ASSERT(false, "qgemm takes quantized weights");
   }

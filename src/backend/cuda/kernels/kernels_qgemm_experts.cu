@@ -62,6 +62,7 @@ __global__ __launch_bounds__(kThreads) void qgemm_experts_kernel(QgemmArgs a, Ex
   Segment seg = segment_of(a.segs, blockIdx.y, kBM);
   seg.w.codes += it.expert * et.stride;
   seg.w.headers += it.expert * et.stride;
+  if (seg.w.hi) seg.w.hi += it.expert * et.stride;
   QgemmArgs chunk = a;  // the chunk's grouped rows [first, first + count)
   chunk.n = it.first + it.count;
   float acc[MT][BN / 8][4];
@@ -195,6 +196,8 @@ void qgemm_experts(const float* x, bool x_per_slot, const float* up, const Glu& 
       return launch_any_bn<DType::Q8G32>(bn, a, et, chunks, wg, prefetch, s);
     case DType::MXFP4:
       return launch_any_bn<DType::MXFP4>(bn, a, et, chunks, wg, prefetch, s);
+    case DType::Q6G16:
+      return launch_any_bn<DType::Q6G16>(bn, a, et, chunks, wg, prefetch, s);
     default:
       return launch_any_bn<DType::Q8G16>(bn, a, et, chunks, wg, prefetch, s);
   }

@@ -38,13 +38,15 @@ constexpr int kStages = 4;      // shared-memory stage slots
 
 // Per format: 16-byte code pieces per unit, 32-bit header words per unit. MXFP4's two exponent
 // bytes of a stage (units 2k, 2k + 1 of a row: an even byte index, as cols % 64 == 0) lie in
-// one aligned word, which the stage copies whole: its bytes 0-1 or 2-3 (mxfp4_half).
+// one aligned word, which the stage copies whole: its bytes 0-1 or 2-3 (mxfp4_half). Q6G16's
+// stage adds a third piece: the two units' high bits (8 bytes each, from the high-bit plane).
 template <DType T>
 struct QLayout {
   static constexpr bool kMx = T == DType::MXFP4;
-  static constexpr int kPieces = T == DType::Q4G32 || kMx ? 1 : 2;
+  static constexpr bool kSix = T == DType::Q6G16;
+  static constexpr int kPieces = T == DType::Q4G32 || kMx || kSix ? 1 : 2;
   static constexpr int kHeaderWords = T == DType::Q8G16 ? 2 : 1;
-  static constexpr int kPlanes = kPieces * 2;                   // per stage
+  static constexpr int kPlanes = kPieces * 2 + (kSix ? 1 : 0);  // per stage
   static constexpr int kRowWords = kMx ? 1 : kHeaderWords * 2;  // header words of a row per stage
 };
 
@@ -91,7 +93,9 @@ __device__ __forceinline__ void load_stage(QgemmSmem<T, BN>& sm, const QgemmArgs
     const int row = i / L::kPlanes, plane = i % L::kPlanes;
     const int64_t r = seg.r0 + row;
     const bool ok = r < seg.rows;
-    const uint8_t* src = seg.w.codes + ((ok ? r : 0) * seg.w.units + u0) * kCodeBytes + plane * 16;
+    const int64_t unit = (ok ? r : 0) * seg.w.units + u0;
+    const uint8_t* src =
+        L::kSix && plane == 2 ? seg.w.hi + unit * 8 : seg.w.codes + unit * kCodeBytes + plane * 16;
     cp_async16_l2<P>(&sm.codes[s][plane][row], src, ok ? 16 : 0);
   }
   for (int row = tid; row < kBM; row += kThreads) {
@@ -137,6 +141,15 @@ __device__ __forceinline__ __half2 as_half2(uint32_t u) {
 __device__ __forceinline__ uint32_t dequant2(uint32_t biased, __half2 bias, __half2 scale,
                                              __half2 offset) {
   return as_u32(__hfma2(__hsub2(as_half2(biased), bias), scale, offset));
+}
+
+// Q6G16: the codes of elements 2t, 2t+1 (+ 8j) of group `half` from a code_pair word c and
+// the group's high-bit word hb (quant_blocks.h), as (1056 + code) f16 bit patterns: the 6-bit
+// two's complement code with bit 5 flipped is code + 32.
+__device__ __forceinline__ uint32_t q6_pair(uint32_t c, uint32_t hb, int t, int j, int half) {
+  const uint32_t h =
+      __byte_perm(hb >> (2 * (2 * j + (t >> 1))), 0u, (t & 1) ? 0x4342u : 0x4140u) & 0x00030003u;
+  return ((((c >> (4 * half)) & 0x000F000Fu) | (h << 4)) ^ 0x00200020u) | 0x64006400u;
 }
 
 // First weight row of m-tile mt of `warp` within the block: 32 consecutive rows per warp for
@@ -198,6 +211,17 @@ __device__ __forceinline__ void weight_fragments(const QgemmSmem<T, BN>& sm, int
       a0[h + 2] = dequant2((c1 & 0x000F000Fu) | 0x64006400u, bias, scale, offset);
       a1[h] = dequant2(((c0 >> 4) & 0x000F000Fu) | 0x64006400u, bias, scale, offset);
       a1[h + 2] = dequant2(((c1 >> 4) & 0x000F000Fu) | 0x64006400u, bias, scale, offset);
+    } else if constexpr (L::kSix) {
+      const __half2 sc = as_half2(hw[0]);
+      const __half2 scale0 = __low2half2(sc), scale1 = __high2half2(sc);
+      const __half2 bias = __float2half2_rn(1056.0f), zero = __float2half2_rn(0.0f);
+      const uint4& p = sm.codes[s][uu][row];
+      const uint32_t* hb = reinterpret_cast<const uint32_t*>(&sm.codes[s][2][row]) + 2 * uu;
+      const uint32_t c0 = code_pair(p, 0, t), c1 = code_pair(p, 2, t);
+      a0[h] = dequant2(q6_pair(c0, hb[0], t, 0, 0), bias, scale0, zero);
+      a0[h + 2] = dequant2(q6_pair(c1, hb[0], t, 1, 0), bias, scale0, zero);
+      a1[h] = dequant2(q6_pair(c0, hb[1], t, 0, 1), bias, scale1, zero);
+      a1[h + 2] = dequant2(q6_pair(c1, hb[1], t, 1, 1), bias, scale1, zero);
     } else {
       // signed bytes: (b ^ 0x80) | 0x6400 is 1024 + 128 + b as f16
       __half2 scale0, offset0, scale1, offset1;
