@@ -9,6 +9,7 @@
 
 #include "backend/cuda/kernels/dequant.cuh"
 #include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/kernels/q6_codes.h"
 #include "common/assert.h"
 
 namespace sluice::cuda {
@@ -202,13 +203,6 @@ struct IntQ8G16 {
            offset.x * ab.sum_lo + offset.y * ab.sum_hi;
   }
 };
-
-// Four 6-bit codes of a Q6G16 unit as signed bytes times 4 (bits 2-7): elements 4k .. 4k+3
-// (half 0) or 16 + 4k .. (half 1), from low-nibble word k and high-bit word `half`.
-__device__ __forceinline__ uint32_t q6_codes4(uint32_t lo_word, uint32_t hi_word, int k, int half) {
-  return (((lo_word >> (4 * half)) & 0x0F0F0F0Fu) << 2) |
-         (((hi_word >> (2 * k)) & 0x03030303u) << 6);
-}
 
 // Q6G16: two groups of 16 with a scale each, no offset; the codes from two planes (dequant.cuh).
 // Its products are Q8G16's to the bit: each code read times 4, the sum times 1/4.

@@ -24,6 +24,7 @@
 #include "backend/cuda/kernels/kernels.h"
 #include "backend/cuda/kernels/mma.cuh"
 #include "backend/cuda/kernels/pdl.cuh"
+#include "backend/cuda/kernels/q6_codes.h"
 #include "backend/cuda/kernels/rows_product.cuh"
 #include "backend/cuda/kernels/wgmma.cuh"
 
@@ -141,15 +142,6 @@ __device__ __forceinline__ __half2 as_half2(uint32_t u) {
 __device__ __forceinline__ uint32_t dequant2(uint32_t biased, __half2 bias, __half2 scale,
                                              __half2 offset) {
   return as_u32(__hfma2(__hsub2(as_half2(biased), bias), scale, offset));
-}
-
-// Q6G16: the codes of elements 2t, 2t+1 (+ 8j) of group `half` from a code_pair word c and
-// the group's high-bit word hb (quant_blocks.h), as (1056 + code) f16 bit patterns: the 6-bit
-// two's complement code with bit 5 flipped is code + 32.
-__device__ __forceinline__ uint32_t q6_pair(uint32_t c, uint32_t hb, int t, int j, int half) {
-  const uint32_t h =
-      __byte_perm(hb >> (2 * (2 * j + (t >> 1))), 0u, (t & 1) ? 0x4342u : 0x4140u) & 0x00030003u;
-  return ((((c >> (4 * half)) & 0x000F000Fu) | (h << 4)) ^ 0x00200020u) | 0x64006400u;
 }
 
 // First weight row of m-tile mt of `warp` within the block: 32 consecutive rows per warp for
