@@ -156,31 +156,26 @@ int q6_k_code(const ggml::BlockQ6_K& b, int e) {
   return (lo | (hi << 4)) - 32;
 }
 
-Weight import_q6_k(const uint8_t* d, int64_t rows, int64_t cols) {
-  return convert<BlockQ8G16>(DType::Q8G16, d, rows, cols, 256, sizeof(ggml::BlockQ6_K),
-                             [](const uint8_t* p, BlockQ8G16* o) {
-                               const auto b = load_block<ggml::BlockQ6_K>(p);
-                               const float dd = f(b.d);
-                               for (int e = 0; e < 256; ++e)
-                                 o[e / 32].codes[e % 32] = static_cast<int8_t>(q6_k_code(b, e));
-                               for (int g = 0; g < 16; ++g) {
-                                 o[g / 2].scale[g % 2] = h(dd * static_cast<float>(b.scales[g]));
-                                 o[g / 2].offset[g % 2] = 0;
-                               }
-                             });
+// A code into either block Q6_K imports to (offsets stay 0: convert() zeroes the blocks).
+void set_q6_code(BlockQ8G16& o, int j, int code) {
+  o.codes[j] = static_cast<int8_t>(code);
+}
+void set_q6_code(BlockQ6G16& o, int j, int code) {
+  q6g16_set_code(o, j, code);
 }
 
-// The same values as import_q6_k's, in 6-bit codes.
-Weight import_q6_k_six_bit(const uint8_t* d, int64_t rows, int64_t cols) {
-  return convert<BlockQ6G16>(DType::Q6G16, d, rows, cols, 256, sizeof(ggml::BlockQ6_K),
-                             [](const uint8_t* p, BlockQ6G16* o) {
-                               const auto b = load_block<ggml::BlockQ6_K>(p);
-                               const float dd = f(b.d);
-                               for (int e = 0; e < 256; ++e)
-                                 q6g16_set_code(o[e / 32], e % 32, q6_k_code(b, e));
-                               for (int g = 0; g < 16; ++g)
-                                 o[g / 2].scale[g % 2] = h(dd * static_cast<float>(b.scales[g]));
-                             });
+// Q6_K into Q8G16 or (the same values in 6-bit codes) Q6G16.
+template <typename Out>
+Weight import_q6_k(DType dtype, const uint8_t* d, int64_t rows, int64_t cols) {
+  return convert<Out>(dtype, d, rows, cols, 256, sizeof(ggml::BlockQ6_K),
+                      [](const uint8_t* p, Out* o) {
+                        const auto b = load_block<ggml::BlockQ6_K>(p);
+                        const float dd = f(b.d);
+                        for (int e = 0; e < 256; ++e)
+                          set_q6_code(o[e / 32], e % 32, q6_k_code(b, e));
+                        for (int g = 0; g < 16; ++g)
+                          o[g / 2].scale[g % 2] = h(dd * static_cast<float>(b.scales[g]));
+                      });
 }
 
 struct GgufBlock {
@@ -263,8 +258,8 @@ Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t
     case GgufType::Q5_K:
       return import_q5_k(t.data, rows, cols);
     case GgufType::Q6_K:
-      return dtypes.q6g16 ? import_q6_k_six_bit(t.data, rows, cols)
-                          : import_q6_k(t.data, rows, cols);
+      return dtypes.q6g16 ? import_q6_k<BlockQ6G16>(DType::Q6G16, t.data, rows, cols)
+                          : import_q6_k<BlockQ8G16>(DType::Q8G16, t.data, rows, cols);
     case GgufType::MXFP4:
       if (const std::string bad = mxfp4_scale_error(t.data, rows, cols); !bad.empty())
         return fail(bad);
