@@ -209,9 +209,6 @@ class Backend {
   // (kept alive by the returned Weight) on device backends, possibly in a layout of the
   // backend's own (the CUDA backend splits quantized blocks into planes) that only it reads.
   virtual Weight place(const Weight& w) { return w; }
-  // The optional members of the weight family (dtype.h) this backend's ops read; a weight of
-  // another optional type is converted by place() (host backends: into a Q8G16 copy).
-  virtual OptionalDTypes optional_dtypes() const { return {}; }
   // The KV cache's element type: f32 on host backends; device backends store f16 (half the
   // bytes per decode step and twice the tokens in the same memory).
   virtual KvDtype kv_dtype() const { return KvDtype::F32; }

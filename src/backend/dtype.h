@@ -22,7 +22,7 @@ enum class DType : uint8_t {
 
 constexpr int64_t kQuantBlock = 32;
 
-// Members of the family that only some backends read (Backend::optional_dtypes); a load picks
+// Members of the family that only some backends read (optional_dtypes_for); a load picks
 // them where a file's type allows: Q6_K as Q6G16 (0.875 bytes a weight), not Q8G16 (1.25).
 struct OptionalDTypes {
   bool q6g16 = false;

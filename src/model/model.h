@@ -84,7 +84,7 @@ class Model {
  public:
   // path: a .gguf file or a model directory (config.json + safetensors, HF or MLX-quantized).
   // dtypes: the optional weight types the backend that will run it reads
-  // (Backend::optional_dtypes); the default ones are read by every backend.
+  // (optional_dtypes_for); the default ones are read by every backend.
   static Result<std::unique_ptr<Model>> load(const std::string& path, OptionalDTypes dtypes = {});
   ~Model();
 

@@ -42,7 +42,6 @@ class CudaBackend final : public Backend {
   void* alloc_host(size_t bytes) override;
   void release_host(void* p) override;
   Weight place(const Weight& w) override;
-  OptionalDTypes optional_dtypes() const override { return {.q6g16 = true}; }
   KvDtype kv_dtype() const override { return KvDtype::F16; }
   size_t free_memory() const override;
   size_t total_memory() const override;

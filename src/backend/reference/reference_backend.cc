@@ -8,7 +8,6 @@ namespace {
 class ReferenceBackend final : public Backend {
  public:
   std::string name() const override { return "reference"; }
-  OptionalDTypes optional_dtypes() const override { return {.q6g16 = true}; }
   // Fixed per-row reduction orders in every kernel (tests/unit/backend/batch_invariance_test.cc).
   bool batch_invariant() const override { return true; }
   void matmul(const float* x, int64_t n, const Weight& w, float* y) override {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "backend/cuda/kernels/q6_codes.h"
 #include "backend/dtype.h"
 #include "backend/quant_blocks.h"
 #include "backend/weight.h"
@@ -101,13 +102,13 @@ __device__ __forceinline__ float weight_element(DType t, const Planes& p, int64_
   }
   const int64_t i = r * (cols / 32) + j / 32;  // the block
   const int e = static_cast<int>(j % 32);
-  if (t == DType::Q6G16) {  // quant_blocks.h's q6g16_code
-    const uint8_t* lo = p.codes + i * 16;
-    const int l = e < 16 ? (lo[e] & 15) : (lo[e - 16] >> 4);
-    const int h = (p.hi[i * 8 + 4 * (e / 16) + e % 4] >> (2 * ((e % 16) / 4))) & 3;
-    const int u = l | (h << 4);
-    const uint16_t scale = reinterpret_cast<const uint16_t*>(p.headers + i * 4)[e / 16];
-    return half_bits(scale) * static_cast<float>(u >= 32 ? u - 64 : u);
+  if (t == DType::Q6G16) {  // the code's byte of q6_codes4 (4 x the code)
+    const int half = e / 16, k = (e % 16) / 4;
+    const uint32_t lo = reinterpret_cast<const uint32_t*>(p.codes + i * 16)[k];
+    const uint32_t hb = reinterpret_cast<const uint32_t*>(p.hi + i * 8)[half];
+    const auto code4 = static_cast<int8_t>(q6_codes4(lo, hb, k, half) >> (8 * (e % 4)));
+    const uint16_t scale = reinterpret_cast<const uint16_t*>(p.headers + i * 4)[half];
+    return half_bits(scale) * 0.25f * static_cast<float>(code4);
   }
   const uint8_t* codes = p.codes + i * code_bytes(t);
   if (t == DType::MXFP4) {
