@@ -61,9 +61,8 @@ constexpr SwitchInfo kSwitches[] = {
    "L2 prefetch bytes of the expert GEMM's 16-slot weight copies: 128, 256 or 0 (none; A/B)"},
   {Switch::kCudaRouteInPass, "SLUICE_CUDA_ROUTE_IN_PASS", "1",
    "0: MoE routing in its own launch, not in the experts' activation pass (A/B)"},
-  {Switch::kCudaSixBit, "SLUICE_CUDA_SIX_BIT", "0",
-   "1: GGUF Q6_K loads as Q6G16 (0.875 bytes a weight), not Q8G16 (1.25), on CUDA (A/B; its "
-   "kernels await a GPU run)"},
+  {Switch::kCudaSixBit, "SLUICE_CUDA_SIX_BIT", "1",
+   "0: GGUF Q6_K loads as Q8G16 (1.25 bytes a weight), not Q6G16 (0.875), on CUDA (A/B)"},
   {Switch::kCudaPdl, "SLUICE_CUDA_PDL", "1",
    "0: no programmatic dependent launch; each kernel waits for the previous one (A/B)"},
 };
