@@ -25,12 +25,13 @@ bench_model() {
     llama3-8b-q4_0) spec="llama llama3-8b gguf-q4_0" ext=.gguf ;;
     llama3-8b-bf16) spec="llama llama3-8b safetensors-bf16" ext= ;;
     qwen3-0.6b-bf16) spec="qwen3 qwen3-0.6b safetensors-bf16" ext= ;;
+    qwen3-30b-a3b-l12) spec="qwen3moe qwen3-30b-a3b gguf-q4_k --layers 12" ext=.gguf ;;
     *) echo "unknown model $1"; return 2 ;;
   esac
   model=/tmp/sluice-models/$1$ext
   set -- $spec
   mkdir -p /tmp/sluice-models
-  [ -e "$model" ] || $b/sluice make-model --arch "$1" --preset "$2" --format "$3" \
+  [ -e "$model" ] || $b/sluice make-model --arch "$1" --preset "$2" --format "$3" "${@:4}" \
     --tokenizer devcarry/tok/tokenizer.json -o "$model" >/dev/null
 }
 
