@@ -5,11 +5,10 @@
 # Detached; tables in /tmp/q6p/:
 #   setsid nohup bench/gpu/device_six_bit_profile.sh >/tmp/q6p.log 2>&1 </dev/null &
 source "$(dirname "$0")/device_env.sh"
-out=/tmp/q6p; mkdir -p $out /tmp/m34
+out=/tmp/q6p; mkdir -p $out
 log() { echo "$(date +%T) $*" >>"$out/progress"; }
-m=/tmp/m34/qwen3-30b-a3b-l12.gguf
-[ -e $m ] || $b/sluice make-model --arch qwen3moe --preset qwen3-30b-a3b --format gguf-q4_k --layers 12 \
-  --tokenizer devcarry/tok/tokenizer.json -o $m >/dev/null 2>&1
+bench_model qwen3-30b-a3b-l12 || exit 2
+m=$model
 log "made $m"
 write_prompts64
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
