@@ -6,7 +6,8 @@
 # on the routed ones), then per shape (Qwen3-30B-A3B gguf-q4_k, gpt-oss-20b gguf-mxfp4;
 # QWEN_LAYERS / GPTOSS_LAYERS, default 12 and 8): greedy base == this build (4 prompts batched;
 # not --deterministic, whose steps fold no norms), ROUNDS (3) alternated single-stream runs,
-# and one SLUICE_PROFILE table of each. Detached; progress in /tmp/bab/progress:
+# and one SLUICE_PROFILE table of each. OPS / MEMCHECK: other gtest filters for the op tests
+# and the memcheck run. Detached; progress in /tmp/bab/progress:
 #   setsid nohup bench/gpu/device_binaries_ab.sh >/tmp/bab.log 2>&1 </dev/null &
 source "$(dirname "$0")/device_env.sh"
 # sluice_base / sluice: the base (its binary, in BASE_ENV's environment) / this build
@@ -17,10 +18,10 @@ run_as() {
 }
 out=/tmp/bab; mkdir -p $out /tmp/m34
 log() { echo "$(date +%T) $*" >>"$out/progress"; }
-$b/backend_tests --gtest_filter='Backends/OpTable.*/cuda_*matmul*:Backends/OpTable.*/cuda_*moe*:Backends/OpTable.*/cuda_*route*:CudaOps.*' \
+$b/backend_tests --gtest_filter="${OPS:-Backends/OpTable.*/cuda_*matmul*:Backends/OpTable.*/cuda_*moe*:Backends/OpTable.*/cuda_*route*:CudaOps.*}" \
   --gtest_brief=1 >$out/ops.log 2>&1
 log "op tests: exit $? $(grep -E '^\[  PASSED|FAILED  \]' $out/ops.log | head -5 | tr '\n' ' ')"
-compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter='Backends/OpTable.*/cuda_*route*' >$out/memcheck.txt 2>&1
+compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter="${MEMCHECK:-Backends/OpTable.*/cuda_*route*}" >$out/memcheck.txt 2>&1
 log "memcheck: exit $? $(tail -1 $out/memcheck.txt)"
 printf '%s\n' "The quick brown fox" "Once upon a time" "def main():" "1, 2, 3, 4," >/tmp/pab.txt
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
