@@ -284,6 +284,8 @@ Weight quantize_weight(const float* w, int64_t rows, int64_t cols, DType type) {
         store(bytes.data() + b * sizeof(BlockMxfp4), gguf_mxfp4(w + 32 * b));
       break;
     }
+    case DType::Q6G16:  // no float quantizer: it holds GGUF Q6_K's values as they are
+      SLUICE_ASSERT(false, "quantize_weight: Q6G16 comes only from GGUF Q6_K tensors");
   }
   return Weight::from_owned(type, rows, cols, std::move(bytes));
 }
