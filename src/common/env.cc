@@ -61,6 +61,8 @@ constexpr SwitchInfo kSwitches[] = {
    "L2 prefetch bytes of the expert GEMM's 16-slot weight copies: 128, 256 or 0 (none; A/B)"},
   {Switch::kCudaRouteInPass, "SLUICE_CUDA_ROUTE_IN_PASS", "1",
    "0: MoE routing in its own launch, not in the experts' activation pass (A/B)"},
+  {Switch::kCudaDecodeCluster, "SLUICE_CUDA_DECODE_CLUSTER", "",
+   "1: a split attention context's pieces merge in a thread-block cluster, not by ticket (A/B; unmeasured)"},
   {Switch::kCudaSixBit, "SLUICE_CUDA_SIX_BIT", "1",
    "0: GGUF Q6_K loads as Q8G16 (1.25 bytes a weight), not Q6G16 (0.875), on CUDA (A/B)"},
   {Switch::kCudaPdl, "SLUICE_CUDA_PDL", "1",

@@ -34,6 +34,7 @@ enum class Switch {
   kCudaMoeGemmSlots,     // SLUICE_CUDA_MOE_GEMM_SLOTS
   kCudaExpertPrefetch,   // SLUICE_CUDA_EXPERT_PREFETCH
   kCudaRouteInPass,      // SLUICE_CUDA_ROUTE_IN_PASS
+  kCudaDecodeCluster,    // SLUICE_CUDA_DECODE_CLUSTER
   kCudaSixBit,           // SLUICE_CUDA_SIX_BIT
   kCudaPdl,              // SLUICE_CUDA_PDL
   kCount,

@@ -20,7 +20,7 @@ void CudaBackend::paged_attention(const float* q, int64_t num_heads, const KvLay
     auto t = timer_->scope("paged_attention", batch.num_tokens, "decode tiles");
     decode_attention(q, num_heads, cache, batch, scale, out, decode_partials_.get(),
                      decode_tickets_.get(), tuning_.decode_key_split, tuning_.decode_max_pieces,
-                     stream_);
+                     tuning_.decode_cluster, stream_);
     return;
   }
   // Prefill chunks (and many decodes beside them) go to the tiles.
@@ -32,7 +32,8 @@ void CudaBackend::paged_attention(const float* q, int64_t num_heads, const KvLay
       ensure_split_scratch();
       auto t = timer_->scope("paged_attention", batch.num_tokens, "split tiles");
       split_tiled_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, plan.pieces,
-                            scale, out, decode_partials_.get(), decode_tickets_.get(), stream_);
+                            scale, out, decode_partials_.get(), decode_tickets_.get(),
+                            tuning_.decode_cluster, stream_);
     } else if (plan.num_tiles > 0) {
       auto t = timer_->scope("paged_attention", batch.num_tokens, "tiles");
       tiled_attention(q, num_heads, cache, batch, plan.tiles, plan.num_tiles, scale, out,

@@ -16,6 +16,7 @@ CudaTuning CudaTuning::from_env() {
   t.decode_tiles = env::enabled(Switch::kCudaDecodeTiles);
   t.decode_key_split = env::enabled(Switch::kCudaDecodeKeySplit);
   t.decode_max_pieces = std::max<int64_t>(0, env::integer(Switch::kCudaDecodeMaxPieces, 0));
+  t.decode_cluster = env::enabled(Switch::kCudaDecodeCluster);
   t.graphs = env::enabled(Switch::kCudaGraphs);
   t.fold_norms = env::enabled(Switch::kCudaFoldNorms);
   // A value that does not parse reads as 0, as atoi read it.

@@ -10,6 +10,7 @@ struct CudaTuning {
   bool decode_tiles;          // decode-only batches on the tiles, one per sequence
   bool decode_key_split;      // one-token tiles split their keys over the warps
   int64_t decode_max_pieces;  // most blocks a decode's context splits over (0: balanced)
+  bool decode_cluster;        // a context's pieces merge in a thread-block cluster
   bool graphs;                // decode steps recorded as CUDA graphs
   bool fold_norms;            // norms and residual adds folded into the products
   int rows_stages;            // weight-streaming products' shared-memory stages (0: registers)

@@ -16,4 +16,9 @@ int sm_count() {
   return n;
 }
 
+bool device_has_clusters() {
+  static const bool has = device_attribute(cudaDevAttrComputeCapabilityMajor) >= 9;
+  return has;
+}
+
 }  // namespace sluice::cuda

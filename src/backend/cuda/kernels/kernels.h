@@ -250,6 +250,8 @@ void tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache
 // unnormalized sums to `partials`, and the last of a tile's blocks to finish (a ticket in
 // `tickets`, reset after use) merges them in piece order. Scratch sizes are fixed bounds.
 // Without key_split, one piece (the merge is the key-split tiles' own); max_pieces > 0 caps them.
+// cluster (sm_90, at most 8 pieces): a context's pieces form a thread-block cluster and merge
+// through distributed shared memory instead (same bits, no partials or tickets).
 int64_t decode_partials_floats();
 int64_t decode_tickets();
 // Tiles of at most 16 rows with their contexts split into `pieces` (plan_attention's), merged as
@@ -257,9 +259,11 @@ int64_t decode_tickets();
 void split_tiled_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                            const AttentionBatch& batch, const AttentionTile* tiles,
                            int64_t num_tiles, int64_t pieces, float scale, float* out,
-                           float* partials, int32_t* tickets, cudaStream_t s);
+                           float* partials, int32_t* tickets, bool cluster, cudaStream_t s);
 void decode_attention(const float* q, int64_t num_heads, const KvLayerView& cache,
                       const AttentionBatch& batch, float scale, float* out, float* partials,
-                      int32_t* tickets, bool key_split, int64_t max_pieces, cudaStream_t s);
+                      int32_t* tickets, bool key_split, int64_t max_pieces, bool cluster,
+                      cudaStream_t s);
+bool device_has_clusters();  // sm_90 and later (device_info.cu)
 
 }  // namespace sluice::cuda

@@ -134,13 +134,7 @@ __global__ void sum_splits_kernel(const float* partial, int64_t count, int split
 
 // Split sums through clusters: on sm_90 and later unless the options turn them off (A/B).
 bool cluster_sums(const QgemmOptions& o) {
-  static const bool device_has_clusters = [] {
-    int dev = 0, major = 0;
-    SLUICE_CUDA_CHECK(cudaGetDevice(&dev));
-    SLUICE_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-    return major >= 9;
-  }();
-  return device_has_clusters && o.cluster;
+  return device_has_clusters() && o.cluster;
 }
 
 // Tokens per block (the kernel's BN) for n activation rows.
