@@ -25,11 +25,10 @@ compute-sanitizer --tool memcheck $b/backend_tests --gtest_filter="${MEMCHECK:-B
 log "memcheck: exit $? $(tail -1 $out/memcheck.txt)"
 printf '%s\n' "The quick brown fox" "Once upon a time" "def main():" "1, 2, 3, 4," >/tmp/pab.txt
 prompt=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
-for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k ${QWEN_LAYERS:-12}" "gpt-oss gpt-oss-20b gguf-mxfp4 ${GPTOSS_LAYERS:-8}"; do
+mapfile -t specs < <(moe_cut_models)
+for spec in "${specs[@]}"; do
   set -- $spec
-  m=/tmp/m34/$2-l$4.gguf
-  [ -e $m ] || $b/sluice make-model --arch $1 --preset $2 --format $3 --layers $4 \
-    --tokenizer devcarry/tok/tokenizer.json -o $m >/dev/null 2>&1
+  m34_model "$@"
   for bin in sluice_base sluice; do
     run_as $bin run -m $m --device cuda --prompts /tmp/pab.txt -n 32 --temp 0 --ignore-eos \
       >$out/greedy.$bin.txt 2>/dev/null

@@ -13,11 +13,10 @@ bin=${BIN:-$b/sluice}
 [ -x /tmp/lc/build/bin/llama-bench ] || build_llama_cuda $out/llama_build.log llama-bench
 log "llama.cpp build: exit $?"
 long=$(python3 -c "print(' '.join(['the quick brown fox jumps over the lazy dog'] * 57))")
-for spec in "qwen3moe qwen3-30b-a3b gguf-q4_k ${QWEN_LAYERS:-12}" "gpt-oss gpt-oss-20b gguf-mxfp4 ${GPTOSS_LAYERS:-8}"; do
+mapfile -t specs < <(moe_cut_models)
+for spec in "${specs[@]}"; do
   set -- $spec
-  m=/tmp/m34/$2-l$4.gguf
-  [ -e $m ] || $b/sluice make-model --arch $1 --preset $2 --format $3 --layers $4 \
-    --tokenizer devcarry/tok/tokenizer.json -o $m >/dev/null 2>&1
+  m34_model "$@"
   for round in $(seq 1 "${ROUNDS:-3}"); do
     for depth in 0 512; do
       prompt=hello

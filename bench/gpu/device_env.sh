@@ -35,6 +35,21 @@ bench_model() {
     --tokenizer devcarry/tok/tokenizer.json -o "$model" >/dev/null
 }
 
+# moe_cut_models: the cut MoE files the A/B and peer scripts share, one "ARCH PRESET FORMAT
+# LAYERS" line each (Qwen3-30B-A3B Q4_K_M, QWEN_LAYERS (12); gpt-oss-20b MXFP4, GPTOSS_LAYERS
+# (8)); m34_model ARCH PRESET FORMAT LAYERS makes one under /tmp/m34 unless it is there, and
+# sets `m` to its path.
+moe_cut_models() {
+  printf '%s\n' "qwen3moe qwen3-30b-a3b gguf-q4_k ${QWEN_LAYERS:-12}" \
+    "gpt-oss gpt-oss-20b gguf-mxfp4 ${GPTOSS_LAYERS:-8}"
+}
+m34_model() {
+  m=/tmp/m34/$2-l$4.gguf
+  mkdir -p /tmp/m34
+  [ -e "$m" ] || $b/sluice make-model --arch "$1" --preset "$2" --format "$3" --layers "$4" \
+    --tokenizer devcarry/tok/tokenizer.json -o "$m" >/dev/null 2>&1
+}
+
 # build_llama_cuda LOG TARGET...: llama.cpp's CUDA build (sm_90) from devcarry/llama_src.tgz
 # (bench/peers/build_llama_cpp.sh --trim) into /tmp/lc/build; the tools land in /tmp/lc/build/bin.
 build_llama_cuda() {
