@@ -425,9 +425,23 @@ class CpuBackend final : public Backend {
     const int64_t hd = cache.head_dim;
     // Tiles of up to kTileRows / group tokens x all heads (each position's K/V row read whole,
     // one run of memory), else x the heads of one KV head, else x one head: the widest that
-    // leaves no thread idle. Each tile's rows share every K/V chunk while it is in cache.
-    constexpr int64_t kTileRows = 32;
-    const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
+    // leaves no thread idle. Each tile's rows share every K/V chunk while it is in cache, so
+    // where a batch still makes enough tiles of all heads they take up to kMaxTileRows rows:
+    // each chunk is then read and widened by fewer tiles (bench/kernels/attention_bench.cc,
+    // Qwen3.5-0.8B shape: a 457-token chunk at 10k positions 397 -> 335 ms, 256 at 4k 82-90 ->
+    // 68-71). A row's sums do not depend on its tile.
+    constexpr int64_t kTileRows = 32, kMaxTileRows = 256;
+    const int64_t enough = 4 * threads_;
+    auto token_tiles = [&](int64_t tokens) {  // tiles of all heads
+      int64_t n = 0;
+      for (int64_t s = 0; s < batch.num_seqs; ++s)
+        n += (batch.query_start[s + 1] - batch.query_start[s] + tokens - 1) / tokens;
+      return n;
+    };
+    int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
+    if (whole_seq_attention_tiles_ && num_heads > group)
+      while (2 * tile_tokens * group <= kMaxTileRows && token_tiles(2 * tile_tokens) >= enough)
+        tile_tokens *= 2;
     int64_t heads_per_tile = 0;
     auto make_tiles = [&](int64_t heads) {  // true when no thread is left idle
       heads_per_tile = heads;
@@ -437,7 +451,7 @@ class CpuBackend final : public Backend {
           for (int64_t h = 0; h < num_heads; h += heads)
             tiles_.push_back(
                 {s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
-      return static_cast<int64_t>(tiles_.size()) >= 4 * threads_;
+      return static_cast<int64_t>(tiles_.size()) >= enough;
     };
     const bool whole = whole_seq_attention_tiles_ && num_heads > group && make_tiles(num_heads);
     if (!whole && !make_tiles(group) && group > 1) make_tiles(1);
