@@ -155,14 +155,18 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   const int z = static_cast<int>(blockIdx.z), c_begin = z * per;
   const int h0 = static_cast<int>(blockIdx.y) * G, used = (num_chunks + per - 1) / per;
   const int R = tile.num_tokens * G;  // rows of the tile, at most 16
+  // This piece's unnormalized sums: in its own shared memory (a cluster) or its global slot.
+  static_assert(kClusterSlotFits<HD>, "a cluster block's sums fit its stages");
+  const int64_t pair = static_cast<int64_t>(blockIdx.x) * gridDim.y + blockIdx.y;
+  const float* slots = pc.partials + pair * pc.pieces * kSlotFloats;
+  float* mine = pc.cluster ? reinterpret_cast<float*>(smem_raw) + kClusterSlot<HD>
+                           : pc.partials + (pair * pc.pieces + z) * kSlotFloats;
+  if (c_begin >= num_chunks) pdl_wait();  // an empty piece still takes part in the merge
+  if (c_begin < num_chunks)
+    attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
+                          block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos,
+                          c_begin, min(num_chunks, c_begin + per), mine, window, nullptr);
   if (pc.cluster) {
-    static_assert(kClusterSlotFits<HD>, "a cluster block's sums fit its stages");
-    float* mine = reinterpret_cast<float*>(smem_raw) + kClusterSlot<HD>;
-    if (c_begin >= num_chunks) pdl_wait();  // an empty piece still takes part in the merge
-    if (c_begin < num_chunks)
-      attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
-                            block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos,
-                            c_begin, min(num_chunks, c_begin + per), mine, window, nullptr);
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     // Every piece's sums are in its block's shared memory; rank z (== piece z) merges a share
     // of the elements, reading the others' through distributed shared memory.
@@ -178,14 +182,6 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
 #endif
     return;
   }
-  const int64_t pair = static_cast<int64_t>(blockIdx.x) * gridDim.y + blockIdx.y;
-  const float* slots = pc.partials + pair * pc.pieces * kSlotFloats;
-  if (c_begin >= num_chunks) pdl_wait();  // an empty piece: the ticket still follows
-  if (c_begin < num_chunks)
-    attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
-                          block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos,
-                          c_begin, min(num_chunks, c_begin + per),
-                          pc.partials + (pair * pc.pieces + z) * kSlotFloats, window, nullptr);
   __threadfence();  // this block's sums are visible before its ticket
   __syncthreads();
   if (threadIdx.x == 0) last_s = atomicAdd(&pc.tickets[pair], 1) == pc.pieces - 1;
