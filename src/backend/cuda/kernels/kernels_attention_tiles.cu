@@ -115,7 +115,9 @@ template <int HD>
 constexpr bool kClusterSlotFits = sizeof(float) * (kClusterSlot<HD> + 16 * (HD + 2)) <=
                                   sizeof(TileSmem<HD>);
 
-template <int HD>
+// kCluster: a split context's pieces merge in their cluster (pc.cluster), compiled apart so the
+// ticket kernel keeps its own registers (176 against 221 at head_dim 128 when they shared one).
+template <int HD, bool kCluster>
 __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
     const float* q, int num_heads, int group, int G, const __half* k_cache, const __half* v_cache,
     int64_t block_size, int64_t kv_row, const int32_t* positions, const int32_t* block_tables,
@@ -159,14 +161,14 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   static_assert(kClusterSlotFits<HD>, "a cluster block's sums fit its stages");
   const int64_t pair = static_cast<int64_t>(blockIdx.x) * gridDim.y + blockIdx.y;
   const float* slots = pc.partials + pair * pc.pieces * kSlotFloats;
-  float* mine = pc.cluster ? reinterpret_cast<float*>(smem_raw) + kClusterSlot<HD>
-                           : pc.partials + (pair * pc.pieces + z) * kSlotFloats;
+  float* mine = kCluster ? reinterpret_cast<float*>(smem_raw) + kClusterSlot<HD>
+                         : pc.partials + (pair * pc.pieces + z) * kSlotFloats;
   if (c_begin >= num_chunks) pdl_wait();  // an empty piece still takes part in the merge
   if (c_begin < num_chunks)
     attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
                           block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos,
                           c_begin, min(num_chunks, c_begin + per), mine, window, nullptr);
-  if (pc.cluster) {
+  if constexpr (kCluster) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     // Every piece's sums are in its block's shared memory; rank z (== piece z) merges a share
     // of the elements, reading the others' through distributed shared memory.
@@ -285,19 +287,19 @@ void launch_tiles(const float* q, int64_t num_heads, const KvLayerView& cache,
     constexpr int HD = decltype(hd_tag)::value;
     constexpr size_t smem = sizeof(TileSmem<HD>);
     static const bool sized = [] {  // once per HD: more than the default 48 KB of shared memory
-      SLUICE_CUDA_CHECK(cudaFuncSetAttribute(tiled_attention_kernel<HD>,
-                                             cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                             static_cast<int>(smem)));
+      for (auto kernel : {tiled_attention_kernel<HD, false>, tiled_attention_kernel<HD, true>})
+        SLUICE_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                               static_cast<int>(smem)));
       return true;
     }();
     (void)sized;
-    launch_pdl_cluster(tiled_attention_kernel<HD>, grid, dim3(kWarps * 32), smem,
-                       pc.cluster ? static_cast<unsigned>(pc.pieces) : 1u, s, q,
-                       static_cast<int>(num_heads), static_cast<int>(group), heads_per_tile(group),
-                       static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v),
-                       cache.block_size, kv_row, batch.positions, batch.block_tables,
-                       batch.max_blocks_per_seq, tiles, scale * kLog2e, out, key_split, pc,
-                       static_cast<int>(cache.window), cache.sinks);
+    launch_pdl_cluster(
+        pc.cluster ? tiled_attention_kernel<HD, true> : tiled_attention_kernel<HD, false>, grid,
+        dim3(kWarps * 32), smem, pc.cluster ? static_cast<unsigned>(pc.pieces) : 1u, s, q,
+        static_cast<int>(num_heads), static_cast<int>(group), heads_per_tile(group),
+        static_cast<const __half*>(cache.k), static_cast<const __half*>(cache.v), cache.block_size,
+        kv_row, batch.positions, batch.block_tables, batch.max_blocks_per_seq, tiles,
+        scale * kLog2e, out, key_split, pc, static_cast<int>(cache.window), cache.sinks);
   };
   if (hd == 64)
     launch(std::integral_constant<int, 64>{});
