@@ -24,8 +24,8 @@ using namespace tiles;  // NOLINT: the tile's constants and attend_tile
 constexpr int kMinTileTokens = 8;  // sequences with fewer tokens in a batch go per token...
 constexpr int64_t kFillBlocks =
     66;  // ...unless they make this many tiles (measured: 66 beat 264 at c=16/32)
-// Resident tiled blocks per SM: head_dim <= 128 two (173 registers, 70 KB of stages); 256 one
-// (255 registers, 135 KB of stages).
+// Resident tiled blocks per SM: head_dim <= 128 two (at most 176 registers, 70 KB of stages); 256
+// one (255 registers, 135 KB of stages).
 constexpr int kBlocksPerSm = 2;
 constexpr int kMaxTileHeadDim = 256;
 constexpr int64_t kMaxPieces256 = 32;     // decode pieces per context at head_dim 256
@@ -141,7 +141,7 @@ __global__ __launch_bounds__(kWarps * 32) void tiled_attention_kernel(
   __syncthreads();
   const int max_pos = max_pos_s;
   const int num_chunks = max_pos / kKeys + 1;
-  if (pc.pieces == 1) {
+  if (!kCluster && pc.pieces == 1) {  // a cluster always holds 2 or more pieces
     if (key_split && tile.num_tokens * G <= 16)
       attend_tile<HD, true>(q, num_heads, group, G, k_cache, v_cache, block_size, kv_row, positions,
                             block_tables, max_blocks, tile, scale_log2, out, sm, row_s, max_pos, 0,
