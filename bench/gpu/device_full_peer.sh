@@ -4,7 +4,8 @@
 # layers, ~4 minutes to make on 16 cores; "gptoss": gpt-oss-20b MXFP4, 24 layers). llama.cpp is
 # built (if not there) while the files are made. Per file: 64 concurrent (sluice's wall against
 # llama-batched-bench's), then ROUNDS (1) rounds of single stream at depth 512 (a 513-token
-# prompt against llama-bench -d 512), llama.cpp first in even rounds. BIN: the sluice binary;
+# prompt against llama-bench -d 512), llama.cpp first in even rounds; the 64 greedy texts of
+# each variant are compared with the first's. BIN: the sluice binary;
 # VARIANTS: environments to run sluice in, alternated in each round (e.g.
 # "SLUICE_CUDA_DECODE_CLUSTER=0 SLUICE_CUDA_DECODE_CLUSTER=1"; default: one, as it is).
 # Detached; progress in /tmp/full/progress:
@@ -44,7 +45,9 @@ for name in ${FULL:-qwen3}; do
   full_model $name
   for v in $variants; do
     log "$name sluice c=64 ($v): $(env $v $bin run -m $m --device cuda --prompts /tmp/prompts64.txt \
-      --concurrency 64 -n 128 --ignore-eos --temp 0 2>&1 >/dev/null | grep requests:)"
+      --concurrency 64 -n 128 --ignore-eos --temp 0 2>&1 >$out/c64.$name.$v.jsonl | grep requests:)"
+    log "$name c=64 texts ($v against the first): $(texts $out/c64.$name.${variants%% *}.jsonl \
+      $out/c64.$name.$v.jsonl)"
   done
   /tmp/lc/build/bin/llama-batched-bench -m $m -ngl 99 -c 20000 -b 2048 -ub 512 -npp 128 -ntg 128 \
     -npl 64 >$out/lbb.$name.txt 2>&1

@@ -163,6 +163,13 @@ struct QkvInputs {
   const int32_t* slot_mapping = nullptr;
 };
 
+// One host -> backend copy of Backend::to_device_many; src stays valid until the call returns.
+struct HostUpload {
+  void* dst = nullptr;
+  const void* src = nullptr;
+  size_t bytes = 0;
+};
+
 // A recorded sequence of ops (a CUDA graph on the CUDA backend): replay() issues them again,
 // on the same buffers and with the same sizes, at a fraction of the launch cost.
 class Recording {
@@ -200,8 +207,10 @@ class Backend {
   virtual void* alloc(size_t bytes);  // zeroed; never null (aborts when out of memory)
   virtual void release(void* p);
   virtual void to_device(void* dst, const void* src, size_t bytes);  // host -> backend
-  virtual void to_host(void* dst, const void* src, size_t bytes);    // backend -> host (waits)
-  virtual void copy(void* dst, const void* src, size_t bytes);       // backend -> backend
+  // Several host -> backend copies at once (a step's inputs: one launch on the CUDA backend).
+  virtual void to_device_many(std::span<const HostUpload> uploads);
+  virtual void to_host(void* dst, const void* src, size_t bytes);  // backend -> host (waits)
+  virtual void copy(void* dst, const void* src, size_t bytes);     // backend -> backend
   // Host memory that to_host fills fastest (page-locked on GPU backends).
   virtual void* alloc_host(size_t bytes) { return alloc(bytes); }
   virtual void release_host(void* p) { release(p); }

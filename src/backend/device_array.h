@@ -35,6 +35,13 @@ class DeviceArray {
     be_->to_device(p_, host.data(), host.size() * sizeof(T));
     return p_;
   }
+  // Like upload, but the copy joins `uploads` (sent by Backend::to_device_many); host must
+  // stay as it is until then.
+  T* stage(const std::vector<T>& host, std::vector<HostUpload>& uploads) {
+    reserve(host.size());
+    if (!host.empty()) uploads.push_back({p_, host.data(), host.size() * sizeof(T)});
+    return p_;
+  }
   T* data() const { return p_; }
 
  private:

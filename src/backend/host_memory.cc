@@ -22,6 +22,10 @@ void Backend::to_device(void* dst, const void* src, size_t bytes) {
   if (bytes > 0) std::memcpy(dst, src, bytes);
 }
 
+void Backend::to_device_many(std::span<const HostUpload> uploads) {
+  for (const HostUpload& u : uploads) to_device(u.dst, u.src, u.bytes);
+}
+
 void Backend::to_host(void* dst, const void* src, size_t bytes) {
   if (bytes > 0) std::memcpy(dst, src, bytes);
 }

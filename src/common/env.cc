@@ -67,6 +67,8 @@ constexpr SwitchInfo kSwitches[] = {
    "0: GGUF Q6_K loads as Q8G16 (1.25 bytes a weight), not Q6G16 (0.875), on CUDA (A/B)"},
   {Switch::kCudaPdl, "SLUICE_CUDA_PDL", "1",
    "0: no programmatic dependent launch; each kernel waits for the previous one (A/B)"},
+  {Switch::kCudaUploadScatter, "SLUICE_CUDA_UPLOAD_SCATTER", "1",
+   "0: a step's small inputs go up in one copy each, not one kernel reading page-locked memory (A/B)"},
 };
 // clang-format on
 static_assert(std::size(kSwitches) == static_cast<size_t>(Switch::kCount));

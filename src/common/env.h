@@ -37,6 +37,7 @@ enum class Switch {
   kCudaDecodeCluster,    // SLUICE_CUDA_DECODE_CLUSTER
   kCudaSixBit,           // SLUICE_CUDA_SIX_BIT
   kCudaPdl,              // SLUICE_CUDA_PDL
+  kCudaUploadScatter,    // SLUICE_CUDA_UPLOAD_SCATTER
   kCount,
 };
 

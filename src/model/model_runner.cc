@@ -184,10 +184,12 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   s.last = last_.reserve(m * H);  // [m, hidden]
   s.logits = logits_.reserve(m * c.vocab_size);
 
-  s.tokens = tokens_.upload(b.tokens);
-  s.positions = positions_.upload(b.positions);
-  if (c.mrope()) s.rope_positions = rope_positions_.upload(mrope_planes(b));
-  s.rows = rows_.upload(b.logit_rows);
+  // The step's small arrays go up together (one launch on the CUDA backend).
+  std::vector<HostUpload> uploads;
+  s.tokens = tokens_.stage(b.tokens, uploads);
+  s.positions = positions_.stage(b.positions, uploads);
+  if (c.mrope()) s.rope_positions = rope_positions_.stage(rope_host_ = mrope_planes(b), uploads);
+  s.rows = rows_.stage(b.logit_rows, uploads);
   AttentionBatch& ab = s.ab;
   ab.num_seqs = static_cast<int64_t>(b.query_start.size()) - 1;
   ab.num_tokens = n;
@@ -195,15 +197,16 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
   const std::vector<int32_t>& masked = b.attend_until.empty() ? b.positions : b.attend_until;
   SLUICE_ASSERT(masked.size() == b.positions.size(), "attend_until covers every token");
   for (int32_t p : masked) ab.max_context = std::max<int64_t>(ab.max_context, p + 1);
-  ab.query_start = query_start_.upload(b.query_start);
-  ab.positions = b.attend_until.empty() ? s.positions : attend_until_.upload(b.attend_until);
+  ab.query_start = query_start_.stage(b.query_start, uploads);
+  ab.positions =
+      b.attend_until.empty() ? s.positions : attend_until_.stage(b.attend_until, uploads);
   const int64_t groups = b.num_kv_groups, table = ab.num_seqs * b.max_blocks_per_seq;
   SLUICE_ASSERT(static_cast<int64_t>(b.block_tables.size()) == groups * table &&
                     static_cast<int64_t>(b.slot_mapping.size()) == groups * n,
                 "a block table and a slot mapping per KV cache group");
-  ab.block_tables = block_tables_.upload(b.block_tables);  // [groups, num_seqs, max_blocks]
+  ab.block_tables = block_tables_.stage(b.block_tables, uploads);  // [groups, seqs, max_blocks]
   ab.max_blocks_per_seq = b.max_blocks_per_seq;
-  ab.slot_mapping = slot_mapping_.upload(b.slot_mapping);  // [groups, n]
+  ab.slot_mapping = slot_mapping_.stage(b.slot_mapping, uploads);  // [groups, n]
   ab.host_query_start = b.query_start.data();
   ab.host_positions = masked.data();
   s.splices = b.splices;
@@ -214,7 +217,8 @@ StepBuffers ModelRunner::prepare(const ForwardBatch& b) {
     s.group_ab.back().block_tables += g * table;
     s.group_ab.back().slot_mapping += g * n;
   }
-  if (c.hybrid()) prepare_hybrid(b, s);
+  if (c.hybrid()) prepare_hybrid(b, s, uploads);
+  be_.to_device_many(uploads);
   return s;
 }
 
@@ -244,7 +248,8 @@ void ModelRunner::split_deepstack(const ForwardBatch& b, StepBuffers& s) {
   s.deepstack_rows = R;
 }
 
-void ModelRunner::prepare_hybrid(const ForwardBatch& b, StepBuffers& s) {
+void ModelRunner::prepare_hybrid(const ForwardBatch& b, StepBuffers& s,
+                                 std::vector<HostUpload>& uploads) {
   const ModelConfig& c = model_.config();
   const int64_t n = s.n, Hv = c.linear_num_v_heads, vdim = Hv * c.linear_head_v_dim;
   const int64_t C = 2 * c.linear_num_k_heads * c.linear_head_k_dim + vdim;
@@ -263,8 +268,8 @@ void ModelRunner::prepare_hybrid(const ForwardBatch& b, StepBuffers& s) {
   s.rb.num_tokens = n;
   s.rb.query_start = s.ab.query_start;
   s.rb.host_query_start = b.query_start.data();
-  s.rb.state_slots = state_slots_.upload(b.state_slots);
-  s.rb.fresh = state_fresh_.upload(b.state_fresh);
+  s.rb.state_slots = state_slots_.stage(b.state_slots, uploads);
+  s.rb.fresh = state_fresh_.stage(b.state_fresh, uploads);
 }
 
 void ModelRunner::issue(const StepBuffers& s, KvStorage& kv) {

@@ -54,7 +54,7 @@ class ModelRunner {
   Weight place_vector(const std::vector<float>& v);
   // Hybrid models: the gated delta-net, gated attention and shared expert weights; their buffers.
   void place_hybrid(const LayerWeights& L, PlacedLayer& P);
-  void prepare_hybrid(const ForwardBatch& b, StepBuffers& s);
+  void prepare_hybrid(const ForwardBatch& b, StepBuffers& s, std::vector<HostUpload>& uploads);
   StepBuffers prepare(const ForwardBatch& b);
   // Splices of deepstack rows: their first `hidden` floats to narrow host rows (s.splices),
   // their deepstack slices to backend memory (s.deepstack).
@@ -73,6 +73,7 @@ class ModelRunner {
   DeviceArray<float> x_, h_, q_, k_, v_, attn_, gate_, up_, last_, logits_, hidden_;
   DeviceArray<int32_t> tokens_, positions_, query_start_, block_tables_, slot_mapping_, rows_;
   DeviceArray<int32_t> rope_positions_;  // [4, n] M-RoPE models
+  std::vector<int32_t> rope_host_;       // their host copy until the step's uploads go
   DeviceArray<int32_t> attend_until_;    // [n] images' attention ends (ForwardBatch::attend_until)
   DeviceArray<int32_t> argmax_;          // [m] greedy picks
   DeviceArray<float> router_, expert_w_, exp_gate_, exp_up_, exp_out_, moe_out_, exp_bias_;

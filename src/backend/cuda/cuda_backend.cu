@@ -2,6 +2,7 @@
 // straight to one kernel launcher (kernels/kernels.h).
 #include <cuda_runtime.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -77,6 +78,7 @@ CudaBackend::CudaBackend(int device)
 
 CudaBackend::~CudaBackend() {
   cudaStreamSynchronize(stream_);
+  if (upload_read_) cudaEventDestroy(upload_read_);
   timer_.reset();
   cublasDestroy(cublas_);
   cudaStreamDestroy(stream_);
@@ -101,6 +103,40 @@ void CudaBackend::release(void* p) {
 void CudaBackend::to_device(void* dst, const void* src, size_t bytes) {
   if (bytes > 0)
     SLUICE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
+}
+
+// Small sets go through page-locked staging and one scatter kernel: a decode step's six arrays
+// as six pageable copies cost the host ~10 us each while the GPU waited.
+void CudaBackend::to_device_many(std::span<const HostUpload> uploads) {
+  constexpr size_t kMaxStagedBytes = 64 << 10;
+  auto padded = [](size_t b) { return (b + 15) / 16 * 16; };
+  size_t total = 0;
+  bool words = true;
+  for (const HostUpload& u : uploads) total += padded(u.bytes), words = words && u.bytes % 4 == 0;
+  if (!tuning_.upload_scatter || !words || uploads.size() > size_t{cuda::kMaxHostScatter} ||
+      total > kMaxStagedBytes) {
+    Backend::to_device_many(uploads);
+    return;
+  }
+  if (upload_read_) {
+    SLUICE_CUDA_CHECK(cudaEventSynchronize(upload_read_));  // the last scatter has read it
+  } else {
+    SLUICE_CUDA_CHECK(cudaEventCreateWithFlags(&upload_read_, cudaEventDisableTiming));
+  }
+  uint8_t* host = upload_host_.grow(total);
+  cuda::HostScatter list;
+  size_t at = 0;
+  for (const HostUpload& u : uploads) {
+    if (u.bytes == 0) continue;
+    std::memcpy(host + at, u.src, u.bytes);
+    list.dst[list.count] = static_cast<uint32_t*>(u.dst);
+    list.src[list.count] = reinterpret_cast<const uint32_t*>(host + at);
+    list.words[list.count++] = static_cast<int64_t>(u.bytes / 4);
+    at += padded(u.bytes);
+  }
+  auto t = timer_->scope("scatter_from_host", list.count);
+  cuda::scatter_from_host(list, stream_);
+  SLUICE_CUDA_CHECK(cudaEventRecord(upload_read_, stream_));
 }
 
 void CudaBackend::to_host(void* dst, const void* src, size_t bytes) {
@@ -264,7 +300,9 @@ void CudaBackend::gather_rows(const float* x, const int32_t* rows, int64_t m, in
 
 void CudaBackend::argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) {
   auto t = timer_->scope("argmax_rows", rows);
-  cuda::argmax_rows(x, rows, cols, out, stream_);
+  const int64_t slices = cuda::argmax_slices(cols);
+  cuda::ArgmaxPartial* partials = slices > 1 ? argmax_partials_.grow(rows * slices) : nullptr;
+  cuda::argmax_rows(x, rows, cols, out, partials, stream_);
 }
 
 void CudaBackend::cache_write(const float* k, const float* v, int64_t n,

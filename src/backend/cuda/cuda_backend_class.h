@@ -37,6 +37,7 @@ class CudaBackend final : public Backend {
   void* alloc(size_t bytes) override;
   void release(void* p) override;
   void to_device(void* dst, const void* src, size_t bytes) override;
+  void to_device_many(std::span<const HostUpload> uploads) override;
   void to_host(void* dst, const void* src, size_t bytes) override;
   void copy(void* dst, const void* src, size_t bytes) override;
   void* alloc_host(size_t bytes) override;
@@ -195,6 +196,10 @@ class CudaBackend final : public Backend {
   DeviceScratch<RowSampled> sample_out_{stream_};
   DeviceScratch<float> sample_staged_{stream_};
   PinnedScratch sample_host_;
+  DeviceScratch<cuda::ArgmaxPartial> argmax_partials_{stream_};  // [rows, slices] (argmax_rows)
+  // to_device_many's page-locked staging, and the event after the last kernel that read it.
+  PinnedScratch upload_host_;
+  cudaEvent_t upload_read_ = nullptr;
   // The last batch's attention plan (attention_plan), that batch's id, and the plan's buffers.
   Plan plan_;
   uint64_t plan_id_ = 0;

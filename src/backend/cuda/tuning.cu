@@ -35,6 +35,7 @@ CudaTuning CudaTuning::from_env() {
   t.route_in_pass = env::enabled(Switch::kCudaRouteInPass);
   t.six_bit = env::enabled(Switch::kCudaSixBit);
   t.expert_prefetch = static_cast<int>(env::integer(Switch::kCudaExpertPrefetch, 128));
+  t.upload_scatter = env::enabled(Switch::kCudaUploadScatter);
   t.pdl = pdl_enabled();  // once per process: the launchers read the same value
   return t;
 }

@@ -25,6 +25,7 @@ struct CudaTuning {
   int expert_prefetch;        // the expert GEMM's 16-slot weight copies' L2 prefetch (0: none)
   bool six_bit;               // Q6_K weights load as Q6G16 (else Q8G16)
   bool pdl;                   // programmatic dependent launch (kernels/pdl.cuh reads it)
+  bool upload_scatter;        // a step's small inputs written by one kernel from pinned memory
 
   // From the environment (unset or empty: the table's default).
   static CudaTuning from_env();

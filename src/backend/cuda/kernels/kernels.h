@@ -72,7 +72,27 @@ void gated_delta_rule(const float* qkv, const float* a, const float* b, const fl
                       const RecurrentBatch& batch, float* out, cudaStream_t s);
 void sigmoid_mul(float* x, const float* gate, int64_t n, int64_t dim, int64_t gate_dim,
                  cudaStream_t s);
-void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, cudaStream_t s);
+// Rows of argmax_slices(cols) > 1 split over that many blocks, whose partials
+// ([rows, slices] scratch) one warp per row merges.
+struct ArgmaxPartial {
+  float value;
+  int32_t at;
+};
+int64_t argmax_slices(int64_t cols);
+void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, ArgmaxPartial* partials,
+                 cudaStream_t s);
+
+// Up to kMaxHostScatter copies of 4-byte words from page-locked host memory to device memory
+// in one launch (kernels_upload.cu): no copy-engine operation per array. A plain launch, so the
+// step's first kernel (not launched with PDL) waits for it.
+constexpr int kMaxHostScatter = 16;
+struct HostScatter {
+  int count = 0;
+  uint32_t* dst[kMaxHostScatter] = {};
+  const uint32_t* src[kMaxHostScatter] = {};  // page-locked host memory
+  int64_t words[kMaxHostScatter] = {};
+};
+void scatter_from_host(const HostScatter& list, cudaStream_t s);
 
 // Backend::sample_rows (kernels_sampling.cu): specs[rows] with their edits (token-sorted, per
 // row from edit_begin) and allowed masks (from mask_begin, or none when < 0) in device memory;

@@ -1,4 +1,5 @@
 // Element-wise ops, RMSNorm, RoPE, embedding lookups, row gathers and KV-cache writes.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -179,11 +180,49 @@ __global__ void gather_rows_kernel(const float* x, const int32_t* rows, int64_t 
 
 // One block per row (kArgmaxThreads threads): block_argmax.cuh's rule.
 constexpr int kArgmaxThreads = 1024;
+constexpr int64_t kArgmaxSlice = 8192;  // columns a block of a sliced row reads
+constexpr int64_t kArgmaxMaxSlices = 64;
 __global__ void argmax_rows_kernel(const float* x, int64_t cols, int32_t* out) {
   pdl_wait();
   const float* row = x + blockIdx.x * cols;
   const int64_t at = block_argmax<kArgmaxThreads>(cols, [&](int64_t j) { return row[j]; });
   if (threadIdx.x == 0) out[blockIdx.x] = static_cast<int32_t>(at);
+}
+
+// Block (slice, row): the first largest of the slice's columns, or (-inf, INT32_MAX) when none
+// is above -inf.
+__global__ void argmax_slices_kernel(const float* x, int64_t cols, int64_t slices,
+                                     ArgmaxPartial* partials) {
+  pdl_wait();
+  const int64_t per = (cols + slices - 1) / slices, begin = blockIdx.x * per;
+  const int64_t n = max(int64_t{0}, min(cols, begin + per) - begin);
+  const float* row = x + blockIdx.y * cols + begin;
+  const int64_t at = block_argmax<kArgmaxThreads>(n, [&](int64_t j) { return row[j]; });
+  pdl_launch_dependents();
+  if (threadIdx.x != 0) return;
+  const float v = n > 0 ? row[at] : -INFINITY;
+  partials[blockIdx.y * slices + blockIdx.x] =
+      v > -INFINITY ? ArgmaxPartial{v, static_cast<int32_t>(begin + at)}
+                    : ArgmaxPartial{-INFINITY, INT32_MAX};
+}
+
+// One warp per row: the largest of its slices' partials, the lower column among equals; no
+// value above -inf -> 0 (as one block reads it).
+__global__ void argmax_merge_kernel(const ArgmaxPartial* partials, int64_t slices, int32_t* out) {
+  pdl_wait();
+  const ArgmaxPartial* p = partials + blockIdx.x * slices;
+  float best = -INFINITY;
+  int32_t at = INT32_MAX;
+  auto take = [&](float v, int32_t i) {
+    if (v > best || (v == best && i < at)) best = v, at = i;
+  };
+  for (int64_t i = threadIdx.x; i < slices; i += 32) take(p[i].value, p[i].at);
+  for (int o = 16; o > 0; o >>= 1) {
+    const float v = __shfl_xor_sync(0xffffffffu, best, o);
+    const int32_t i = __shfl_xor_sync(0xffffffffu, at, o);
+    take(v, i);
+  }
+  if (threadIdx.x == 0) out[blockIdx.x] = at == INT32_MAX ? 0 : at;
 }
 
 // One block per token: copies its K and V rows [num_kv_heads * head_dim] into its slot, in the
@@ -301,10 +340,24 @@ void cache_write(const float* k, const float* v, int64_t n, const int32_t* slot_
   SLUICE_CUDA_LAUNCHED();
 }
 
-void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, cudaStream_t s) {
+int64_t argmax_slices(int64_t cols) {
+  if (cols < 2 * kArgmaxSlice) return 1;
+  return std::min(kArgmaxMaxSlices, (cols + kArgmaxSlice - 1) / kArgmaxSlice);
+}
+
+void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out, ArgmaxPartial* partials,
+                 cudaStream_t s) {
   if (rows <= 0) return;
-  launch_pdl(argmax_rows_kernel, dim3(static_cast<unsigned>(rows)), dim3(kArgmaxThreads), s, x,
-             cols, out);
+  const int64_t slices = argmax_slices(cols);
+  if (slices == 1) {
+    launch_pdl(argmax_rows_kernel, dim3(static_cast<unsigned>(rows)), dim3(kArgmaxThreads), s, x,
+               cols, out);
+    return;
+  }
+  launch_pdl(argmax_slices_kernel, dim3(static_cast<unsigned>(slices), static_cast<unsigned>(rows)),
+             dim3(kArgmaxThreads), s, x, cols, slices, partials);
+  launch_pdl(argmax_merge_kernel, dim3(static_cast<unsigned>(rows)), dim3(32), s,
+             static_cast<const ArgmaxPartial*>(partials), slices, out);
 }
 
 }  // namespace sluice::cuda
