@@ -230,8 +230,10 @@ void Engine::loop() {
     const auto t1 = Clock::now();
     if (!out.empty()) step(out);
     const auto t2 = Clock::now();
-    publish_metrics();
-    flush_outbox();
+    // On a device backend with more steps to come, the outputs go while the next step runs
+    // there (step() sends them once its forward is issued): the GPU need not wait for the
+    // consumers' wake-ups.
+    if (out.empty() || backend_->host_resident() || !scheduler_->has_work()) send_outputs();
     if (profile::enabled()) {
       profile::add("engine admit+schedule", std::chrono::duration<double>(t1 - t0).count());
       profile::add("engine publish+flush",
@@ -262,6 +264,11 @@ void Engine::abort_request(Live& r) {
 
 // Outputs go out after the metrics are published, so a client that saw its request finish
 // also sees the engine state after it.
+void Engine::send_outputs() {
+  publish_metrics();
+  flush_outbox();
+}
+
 void Engine::flush_outbox() {
   for (auto& [stream, out] : outbox_) stream->push(std::move(out));
   outbox_.clear();
@@ -364,6 +371,7 @@ void Engine::step(const SchedulerOutput& out) {
   const int64_t vocab = model_.config().vocab_size;
   const auto t_batch = Clock::now();
   runner_->run(b, *kv_storage_);
+  if (!backend_->host_resident()) send_outputs();   // the last step's, while this one runs
   for (const ScheduledSequence& s : out.scheduled)  // the state at a snapshot boundary
     if (s.save_to >= 0) kv_storage_->state()->copy_slot(s.seq->state_slot, s.save_to);
   scheduler_->on_step_done(out);

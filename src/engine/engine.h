@@ -119,6 +119,7 @@ class Engine {
   void finish_request(Live& r, std::vector<SequenceDelta>& deltas);
   void abort_request(Live& r);
   void publish_metrics();
+  void send_outputs();  // publish_metrics, then flush_outbox
   void flush_outbox();
 
   const Model& model_;
