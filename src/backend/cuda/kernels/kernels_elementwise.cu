@@ -189,8 +189,8 @@ __global__ void argmax_rows_kernel(const float* x, int64_t cols, int32_t* out) {
   if (threadIdx.x == 0) out[blockIdx.x] = static_cast<int32_t>(at);
 }
 
-// Block (slice, row): the first largest of the slice's columns, or (-inf, INT32_MAX) when none
-// is above -inf.
+// Block (slice, row): the first largest of the slice's columns and its value (-inf or NaN
+// when none is above -inf: it never wins the merge).
 __global__ void argmax_slices_kernel(const float* x, int64_t cols, int64_t slices,
                                      ArgmaxPartial* partials) {
   pdl_wait();
@@ -199,30 +199,18 @@ __global__ void argmax_slices_kernel(const float* x, int64_t cols, int64_t slice
   const float* row = x + blockIdx.y * cols + begin;
   const int64_t at = block_argmax<kArgmaxThreads>(n, [&](int64_t j) { return row[j]; });
   pdl_launch_dependents();
-  if (threadIdx.x != 0) return;
-  const float v = n > 0 ? row[at] : -INFINITY;
-  partials[blockIdx.y * slices + blockIdx.x] =
-      v > -INFINITY ? ArgmaxPartial{v, static_cast<int32_t>(begin + at)}
-                    : ArgmaxPartial{-INFINITY, INT32_MAX};
+  if (threadIdx.x == 0)
+    partials[blockIdx.y * slices + blockIdx.x] =
+        ArgmaxPartial{n > 0 ? row[at] : -INFINITY, static_cast<int32_t>(begin + at)};
 }
 
-// One warp per row: the largest of its slices' partials, the lower column among equals; no
-// value above -inf -> 0 (as one block reads it).
+// One warp per row: block_argmax's rule over the slices' values (slices in column order, so the
+// lower slice among equals holds the lower column); no value above -inf -> 0.
 __global__ void argmax_merge_kernel(const ArgmaxPartial* partials, int64_t slices, int32_t* out) {
   pdl_wait();
   const ArgmaxPartial* p = partials + blockIdx.x * slices;
-  float best = -INFINITY;
-  int32_t at = INT32_MAX;
-  auto take = [&](float v, int32_t i) {
-    if (v > best || (v == best && i < at)) best = v, at = i;
-  };
-  for (int64_t i = threadIdx.x; i < slices; i += 32) take(p[i].value, p[i].at);
-  for (int o = 16; o > 0; o >>= 1) {
-    const float v = __shfl_xor_sync(0xffffffffu, best, o);
-    const int32_t i = __shfl_xor_sync(0xffffffffu, at, o);
-    take(v, i);
-  }
-  if (threadIdx.x == 0) out[blockIdx.x] = at == INT32_MAX ? 0 : at;
+  const int64_t s = block_argmax<32>(slices, [&](int64_t i) { return p[i].value; });
+  if (threadIdx.x == 0) out[blockIdx.x] = p[s].value > -INFINITY ? p[s].at : 0;
 }
 
 // One block per token: copies its K and V rows [num_kv_heads * head_dim] into its slot, in the
