@@ -69,6 +69,8 @@ constexpr SwitchInfo kSwitches[] = {
    "0: no programmatic dependent launch; each kernel waits for the previous one (A/B)"},
   {Switch::kCudaUploadScatter, "SLUICE_CUDA_UPLOAD_SCATTER", "1",
    "0: a step's small inputs go up in one copy each, not one kernel reading page-locked memory (A/B)"},
+  {Switch::kCudaDownloadStaged, "SLUICE_CUDA_DOWNLOAD_STAGED", "1",
+   "0: results up to 4 MB come down straight to pageable memory, not through page-locked staging (A/B)"},
 };
 // clang-format on
 static_assert(std::size(kSwitches) == static_cast<size_t>(Switch::kCount));

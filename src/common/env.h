@@ -38,6 +38,7 @@ enum class Switch {
   kCudaSixBit,           // SLUICE_CUDA_SIX_BIT
   kCudaPdl,              // SLUICE_CUDA_PDL
   kCudaUploadScatter,    // SLUICE_CUDA_UPLOAD_SCATTER
+  kCudaDownloadStaged,   // SLUICE_CUDA_DOWNLOAD_STAGED
   kCount,
 };
 

@@ -139,12 +139,19 @@ void CudaBackend::to_device_many(std::span<const HostUpload> uploads) {
   SLUICE_CUDA_CHECK(cudaEventRecord(upload_read_, stream_));
 }
 
+// Small results (a step's greedy picks) come down through page-locked staging: a copy to
+// pageable memory waits for the stream inside the call, then takes the driver's staged path.
 void CudaBackend::to_host(void* dst, const void* src, size_t bytes) {
+  constexpr size_t kMaxStagedBytes = 4 << 20;
+  const bool staged = tuning_.download_staged && bytes > 0 && bytes <= kMaxStagedBytes;
+  uint8_t* staging = staged ? download_host_.grow(bytes) : nullptr;
   if (bytes > 0) {
     auto t = timer_->scope("to_host", 1);
-    SLUICE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    SLUICE_CUDA_CHECK(
+        cudaMemcpyAsync(staged ? staging : dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
   }
   SLUICE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  if (staged) std::memcpy(dst, staging, bytes);
   timer_->collect();
 }
 

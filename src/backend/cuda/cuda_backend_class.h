@@ -200,6 +200,7 @@ class CudaBackend final : public Backend {
   // to_device_many's page-locked staging, and the event after the last kernel that read it.
   PinnedScratch upload_host_;
   cudaEvent_t upload_read_ = nullptr;
+  PinnedScratch download_host_;  // to_host's page-locked staging
   // The last batch's attention plan (attention_plan), that batch's id, and the plan's buffers.
   Plan plan_;
   uint64_t plan_id_ = 0;

@@ -36,6 +36,7 @@ CudaTuning CudaTuning::from_env() {
   t.six_bit = env::enabled(Switch::kCudaSixBit);
   t.expert_prefetch = static_cast<int>(env::integer(Switch::kCudaExpertPrefetch, 128));
   t.upload_scatter = env::enabled(Switch::kCudaUploadScatter);
+  t.download_staged = env::enabled(Switch::kCudaDownloadStaged);
   t.pdl = pdl_enabled();  // once per process: the launchers read the same value
   return t;
 }

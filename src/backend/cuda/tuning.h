@@ -26,6 +26,7 @@ struct CudaTuning {
   bool six_bit;               // Q6_K weights load as Q6G16 (else Q8G16)
   bool pdl;                   // programmatic dependent launch (kernels/pdl.cuh reads it)
   bool upload_scatter;        // a step's small inputs written by one kernel from pinned memory
+  bool download_staged;       // to_host's small copies through page-locked staging
 
   // From the environment (unset or empty: the table's default).
   static CudaTuning from_env();
