@@ -8,17 +8,10 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/expert_groups.h"
 #include "backend/reference/ref_ops.h"
 
 namespace sluice {
-
-namespace {
-
-// Slots grouped by expert (stable): order[i] is a slot; experts e's slots are
-// order[start[e] .. start[e+1]).
-struct ExpertGroups {
-  std::vector<int32_t> order, start;
-};
 
 ExpertGroups group_by_expert(const int32_t* ids, int64_t slots, int64_t num_experts) {
   ExpertGroups g;
@@ -33,6 +26,8 @@ ExpertGroups group_by_expert(const int32_t* ids, int64_t slots, int64_t num_expe
   for (int64_t s = 0; s < slots; ++s) g.order[next[ids[s]]++] = static_cast<int32_t>(s);
   return g;
 }
+
+namespace {
 
 // Host copy of n values at p (backend memory).
 template <typename T>

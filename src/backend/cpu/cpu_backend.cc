@@ -10,9 +10,12 @@
 #include "backend/backend.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/encoder_kernels.h"
+#include "backend/cpu/expert_products.h"
+#include "backend/cpu/matmul_tiles.h"
 #include "backend/cpu/recurrent_kernels.h"
 #include "backend/cpu/threading.h"
 #include "backend/cpu/vision_kernels.h"
+#include "backend/expert_groups.h"
 #include "backend/reference/ref_ops.h"
 #include "common/assert.h"
 #include "common/env.h"
@@ -23,73 +26,14 @@ namespace {
 
 using cpu::parallel_chunks;
 
-constexpr int64_t kElemGrain = 16384;               // element-wise ops: elements per parallel chunk
-constexpr size_t kTileWeightBytes = 128 << 10;      // weight rows per tile when n > 4 (stays in L2)
-constexpr size_t kTileActivationBytes = 512 << 10;  // activation rows per tile, at weight widths
-
+constexpr int64_t kElemGrain = 16384;  // element-wise ops: elements per parallel chunk
 int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
-int64_t round_up(int64_t a, int64_t m) {
-  return ceil_div(a, m) * m;
-}
 
-// One tile of a product: x rows [i0, i1) x weight rows [r0, r1) of product `prod`.
-struct MatmulTile {
-  int64_t i0, i1, r0, r1;
-  int prod;
-};
-
-// Appends the tiles of y[n, rows] (product `prod`). Decode (n <= 4): one contiguous slice of
-// weight rows per thread. Batches: weight tiles of ~kTileWeightBytes, and n is split too when
-// there are fewer row tiles than threads; both in multiples of `group` rows (the batched
-// kernels' 8, or 16 on AMX tiles). Returns whether the problem is big enough to share.
-bool plan_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, int prod,
-                       std::vector<MatmulTile>& tiles, int64_t group = 8) {
-  // Multiples of 8 rows: the quantized kernels work on 8 (or 4) weight rows at a time.
-  const int64_t per_thread = round_up(ceil_div(rows, threads), 8);
-  int64_t rg = per_thread;
-  if (n > 4) {
-    const int64_t g = std::min(group, round_up(per_thread, 8));
-    rg = std::clamp<int64_t>(
-        round_up(static_cast<int64_t>(kTileWeightBytes / std::max<size_t>(row_bytes, 1)), g), g,
-        round_up(per_thread, g));
-    // Equal tiles, a multiple of `threads` of them: the static schedule gives each thread the
-    // same number of rows (5 tiles of 368 rows left one of two threads idle 40% of the time).
-    rg = round_up(ceil_div(rows, round_up(ceil_div(rows, rg), threads)), g);
-  }
-  const int64_t nr = ceil_div(rows, rg);
-  int64_t ng = n;
-  if (nr < threads && n > 4) ng = round_up(ceil_div(n, ceil_div(threads, nr)), group);
-  // Long batches (encoders, long prefills): activation chunks that stay in L2 while a thread
-  // walks every weight tile over them, instead of streaming all n rows once per weight tile.
-  const int64_t chunk =
-      round_up(std::max<int64_t>(
-                   1, static_cast<int64_t>(kTileActivationBytes / std::max<size_t>(row_bytes, 1))),
-               group);
-  if (n > 4 && ng > chunk) ng = chunk;
-  const int64_t nn = ceil_div(n, ng);
-  for (int64_t t = 0; t < nr * nn; ++t) {
-    const int64_t ti = t / nr, tr = t % nr;
-    tiles.push_back(
-        {ti * ng, std::min(n, (ti + 1) * ng), tr * rg, std::min(rows, (tr + 1) * rg), prod});
-  }
-  // Serial for tiny problems: a parallel region costs more than it saves.
-  return static_cast<double>(rows) * static_cast<double>(row_bytes) * n >= 64 * 1024;
-}
-
-// Runs fn(i0, i1, r0, r1) over the tiles of y[n, rows] in parallel (static schedule).
-template <typename Fn>
-void run_matmul_tiles(int threads, int64_t n, int64_t rows, size_t row_bytes, Fn&& fn,
-                      int64_t group = 8) {
-  thread_local std::vector<MatmulTile> scratch;
-  std::vector<MatmulTile>& tiles = scratch;  // the caller's, also inside the parallel region
-  tiles.clear();
-  const int nt = plan_matmul_tiles(threads, n, rows, row_bytes, 0, tiles, group) ? threads : 1;
-  parallel_chunks(nt, static_cast<int64_t>(tiles.size()), 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) fn(tiles[t].i0, tiles[t].i1, tiles[t].r0, tiles[t].r1);
-  });
-}
+using cpu::MatmulTile;
+using cpu::plan_matmul_tiles;
+using cpu::run_matmul_tiles;
 
 class CpuBackend final : public Backend {
  public:
@@ -138,6 +82,33 @@ class CpuBackend final : public Backend {
     with_quantized_kernel(ps[0].w->dtype,
                           [&](auto&&... kernel) { matmul_quantized(x, n, ps, count, kernel...); });
     add_product_biases(n, ps, count);
+  }
+
+  // Expert products of a decode step run in one parallel region (below); larger steps take
+  // Backend's defaults (one matmul per expert, through the batched kernels).
+  void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
+                      int64_t num_experts, const int32_t* ids, int64_t k, float* y) override {
+    const ExpertProduct p{experts, nullptr, y};
+    if (!experts_in_one_region(x, x_per_slot, n, &p, 1, num_experts, ids, k))
+      Backend::matmul_experts(x, x_per_slot, n, experts, num_experts, ids, k, y);
+  }
+  void matmul_experts_many(const float* x, int64_t n, const ExpertProduct* ps, int count,
+                           int64_t num_experts, const int32_t* ids, int64_t k,
+                           float* scratch) override {
+    if (!experts_in_one_region(x, false, n, ps, count, num_experts, ids, k))
+      Backend::matmul_experts_many(x, n, ps, count, num_experts, ids, k, scratch);
+  }
+  void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
+                          const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
+                          int64_t k, float* scratch) override {
+    if (!cpu::expert_rows_fit_one_region(p.experts[0], n, num_experts, ids, k))
+      return Backend::matmul_experts_glu(gate, up, glu, n, p, num_experts, ids, k, scratch);
+    const int64_t count = n * k * p.experts[0].cols;
+    if (glu.limit > 0.0f)
+      swiglu_clamped(gate, up, count, glu.alpha, glu.limit, gate);
+    else
+      silu_mul(gate, up, count, gate);
+    experts_in_one_region(gate, true, n, &p, 1, num_experts, ids, k);
   }
 
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
@@ -541,6 +512,32 @@ class CpuBackend final : public Backend {
         });
   }
 
+  // The expert products of a decode step in one parallel region (cpu/expert_products.h), or
+  // false (nothing done) where Backend's defaults run them.
+  bool experts_in_one_region(const float* x, bool x_per_slot, int64_t n, const ExpertProduct* ps,
+                             int count, int64_t num_experts, const int32_t* ids, int64_t k) {
+    const Weight& w0 = ps[0].experts[0];
+    for (int i = 1; i < count; ++i)
+      if (ps[i].experts[0].dtype != w0.dtype || ps[i].experts[0].cols != w0.cols) return false;
+    if (!cpu::expert_rows_fit_one_region(w0, n, num_experts, ids, k)) return false;
+    const auto timed = op("matmul_experts", n, [&] {
+      return std::string(dtype_name(w0.dtype)) + " " + std::to_string(count) + "x" +
+             std::to_string(w0.rows) + "x" + std::to_string(w0.cols);
+    });
+    const ExpertGroups g = group_by_expert(ids, n * k, num_experts);
+    with_quantized_kernel(w0.dtype, [&](auto&&... kernel) {
+      cpu::expert_products_one_region(paths_, threads_, x, x_per_slot, n, ps, count, g, k, experts_,
+                                      kernel...);
+    });
+    for (int p = 0; p < count; ++p) {  // each slot's expert bias, added as the defaults add it
+      const int64_t rows = ps[p].experts[0].rows;
+      if (ps[p].bias)
+        for (int64_t s = 0; s < n * k; ++s)
+          for (int64_t r = 0; r < rows; ++r) ps[p].y[s * rows + r] += ps[p].bias[ids[s] * rows + r];
+    }
+    return true;
+  }
+
   int threads_for(int64_t elems) const { return elems >= 2 * kElemGrain ? threads_ : 1; }
   // SLUICE_PROFILE: wall time of one op; `detail` is only built when profiling is on.
   template <typename Detail = std::string (*)()>
@@ -573,6 +570,7 @@ class CpuBackend final : public Backend {
   };
   std::vector<AttentionTileItem> tiles_;
   std::vector<MatmulTile> tiles_many_;
+  cpu::ExpertScratch experts_;  // experts_in_one_region's
 };
 
 }  // namespace

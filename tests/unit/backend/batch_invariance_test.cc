@@ -57,6 +57,61 @@ TEST(BatchInvariance, MatmulRowEqualsAloneBitwise) {
     }
 }
 
+// Expert products: a token's rows alone (the CPU's one-region path for a few rows an expert)
+// equal its rows in batches that send some experts 5 or more rows (Backend's grouped default,
+// through the batched kernels), for shared and per-slot inputs, with and without biases.
+TEST(BatchInvariance, ExpertRowsEqualAloneBitwise) {
+  constexpr int64_t kExperts = 6, kK = 2, kRows = 40, kCols = 256, kMaxN = 33;
+  const auto x = randn(kMaxN * kK * kCols, 101);  // [kMaxN * kK, cols]: per-slot inputs too
+  const auto bias = randn(kExperts * kRows, 102);
+  std::vector<int32_t> ids(kMaxN * kK);
+  for (int64_t t = 0; t < kMaxN; ++t)
+    for (int64_t j = 0; j < kK; ++j) ids[t * kK + j] = static_cast<int32_t>((t * 3 + j * 2) % 5);
+  for (int threads : {1, 2})
+    for (bool int8 : {false, true}) {
+      auto cpu = make_cpu_backend(threads, int8);
+      for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::MXFP4}) {
+        const std::vector<Weight> gate =
+            cpu->place_experts(random_weight(t, kExperts * kRows, kCols, 7), kExperts);
+        const std::vector<Weight> up =
+            cpu->place_experts(random_weight(t, kExperts * kRows, kCols, 8), kExperts);
+        // y[n * kK, 2 * kRows]: the gate and up rows of the slots of tokens [t0, t0 + n).
+        auto run = [&](int64_t t0, int64_t n, bool per_slot, float* y) {
+          std::vector<float> g(n * kK * kRows), u(n * kK * kRows);
+          const int32_t* tid = ids.data() + t0 * kK;
+          if (per_slot) {
+            cpu->matmul_experts(x.data() + t0 * kK * kCols, true, n, gate.data(), kExperts, tid, kK,
+                                g.data());
+            cpu->matmul_experts(x.data() + t0 * kK * kCols, true, n, up.data(), kExperts, tid, kK,
+                                u.data());
+          } else {
+            const Backend::ExpertProduct ps[2] = {{gate.data(), bias.data(), g.data()},
+                                                  {up.data(), nullptr, u.data()}};
+            std::vector<float> scratch(n * kK * kRows);
+            cpu->matmul_experts_many(x.data() + t0 * kCols, n, ps, 2, kExperts, tid, kK,
+                                     scratch.data());
+          }
+          for (int64_t s = 0; s < n * kK; ++s) {
+            std::copy_n(g.begin() + s * kRows, kRows, y + s * 2 * kRows);
+            std::copy_n(u.begin() + s * kRows, kRows, y + s * 2 * kRows + kRows);
+          }
+        };
+        for (bool per_slot : {false, true}) {
+          const int64_t per_token = kK * 2 * kRows;
+          std::vector<float> alone(kMaxN * per_token);
+          for (int64_t i = 0; i < kMaxN; ++i) run(i, 1, per_slot, alone.data() + i * per_token);
+          for (int64_t n : {2, 3, 8, 33}) {  // 8 and 33: some experts get 5 or more rows
+            std::vector<float> y(n * per_token);
+            run(0, n, per_slot, y.data());
+            ASSERT_EQ(0, std::memcmp(alone.data(), y.data(), y.size() * sizeof(float)))
+                << dtype_name(t) << " n=" << n << " per_slot=" << per_slot << " threads=" << threads
+                << " int8=" << int8;
+          }
+        }
+      }
+    }
+}
+
 // The scalar and AVX2 quantized kernels share one float operation order, so they agree bitwise
 // (not required by batch invariance, but it pins the order down in one place).
 TEST(BatchInvariance, QuantizedScalarEqualsAvx2Bitwise) {

@@ -1,0 +1,108 @@
+#pragma once
+// The CPU backend's expert products for decode steps: x's rows quantized once, each expert's
+// slots gathered into adjacent rows, then every (product, expert) tile in one parallel region,
+// instead of one matmul (its own quantization and parallel region) per expert. The tiles are
+// those one matmul per expert runs, with the per-row kernels, so the bits are the same.
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/matmul_tiles.h"
+#include "backend/expert_groups.h"
+#include "common/assert.h"
+
+namespace sluice::cpu {
+
+// Activation elements from which their quantization is shared between threads (as in matmul).
+constexpr int64_t kQuantInParallel = 4 * 16384;
+
+// True when every expert of the step gets fewer rows than the batched kernels take
+// (kQuantGroupMinRows), so one matmul per expert would run the per-row kernels.
+inline bool expert_rows_fit_one_region(const Weight& expert, int64_t n, int64_t num_experts,
+                                       const int32_t* ids, int64_t k) {
+  // More than 4 slots an expert on average: some expert has 5 or more (a quick no for prefills).
+  if (!is_quantized(expert.dtype) || n <= 0 || n * k > num_experts * 4) return false;
+  std::vector<int32_t> rows(num_experts, 0);
+  for (int64_t s = 0; s < n * k; ++s) {
+    SLUICE_ASSERT(ids[s] >= 0 && ids[s] < num_experts, "expert id out of range");
+    if (++rows[ids[s]] >= kQuantGroupMinRows) return false;
+  }
+  return true;
+}
+
+// Reused between calls: a (product, expert) item's weight, its first grouped row and its rows
+// of y (the products' rows, expert by expert), the items' tiles.
+struct ExpertScratch {
+  struct Item {
+    const Weight* w;
+    int64_t first;
+    float* y;
+  };
+  std::vector<Item> items;
+  std::vector<MatmulTile> tiles;
+  std::vector<float> y;
+};
+
+// ps[count]'s rows of slots t*k+j (x row t, or row t*k+j when x_per_slot), experts grouped by g;
+// the arguments after `sc` are CpuBackend::with_quantized_kernel's for the experts' dtype. xq
+// holds x's rows, then the slots' rows expert by expert. Biases are the caller's.
+template <class Act, class Group>
+void expert_products_one_region(const QuantPaths& paths, int threads, const float* x,
+                                bool x_per_slot, int64_t n, const Backend::ExpertProduct* ps,
+                                int count, const ExpertGroups& g, int64_t k, ExpertScratch& sc,
+                                std::vector<Act>& xq_buf, std::vector<Group>& /*no groups*/,
+                                void (*quantize)(const float*, int64_t, int64_t, int64_t, Act*),
+                                void (*)(const Act*, int64_t, int64_t, int64_t, int64_t, Group*),
+                                void (*tile)(const QuantPaths&, const Act*, const Group*, int64_t,
+                                             int64_t, const Weight&, int64_t, int64_t, float*),
+                                int64_t /*group*/) {
+  const int64_t slots = n * k, cols = ps[0].experts[0].cols, nb = cols / kQuantBlock;
+  SLUICE_ASSERT(cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
+  const int64_t nx = x_per_slot ? slots : n;  // x's rows
+  xq_buf.resize(static_cast<size_t>((nx + slots) * nb));
+  Act* xq = xq_buf.data();
+  parallel_chunks(nx * cols >= kQuantInParallel ? threads : 1, nx, 4,
+                  [&](int64_t i0, int64_t i1) { quantize(x, i0, i1, cols, xq); });
+  Act* grouped = xq + nx * nb;  // [slots, nb], expert by expert
+  for (int64_t i = 0; i < slots; ++i) {
+    const int64_t src = x_per_slot ? g.order[i] : g.order[i] / k;
+    std::memcpy(grouped + i * nb, xq + src * nb, sizeof(Act) * nb);
+  }
+  int64_t y_floats = 0;
+  for (int p = 0; p < count; ++p) y_floats += slots * ps[p].experts[0].rows;
+  sc.y.resize(static_cast<size_t>(y_floats));
+  sc.items.clear();
+  sc.tiles.clear();
+  bool share = false;
+  float* y = sc.y.data();
+  const int64_t num_experts = static_cast<int64_t>(g.start.size()) - 1;
+  for (int p = 0; p < count; ++p) {  // each (product, expert) tiled as one matmul over its rows
+    const int64_t rows = ps[p].experts[0].rows;
+    for (int64_t e = 0; e < num_experts; ++e) {
+      const int64_t a = g.start[e], m = g.start[e + 1] - a;
+      if (m == 0) continue;
+      const Weight& w = ps[p].experts[e];
+      share |= plan_matmul_tiles(threads, m, rows, w.row_stride(),
+                                 static_cast<int>(sc.items.size()), sc.tiles);
+      sc.items.push_back({&w, a, y + a * rows});
+    }
+    y += slots * rows;
+  }
+  parallel_items_dynamic(
+      share ? threads : 1, static_cast<int64_t>(sc.tiles.size()), [&](int64_t t) {
+        const MatmulTile& m = sc.tiles[t];
+        const ExpertScratch::Item& it = sc.items[m.prod];
+        tile(paths, grouped + it.first * nb, nullptr, m.i0, m.i1, *it.w, m.r0, m.r1, it.y);
+      });
+  y = sc.y.data();
+  for (int p = 0; p < count; ++p) {  // back to slot order
+    const int64_t rows = ps[p].experts[0].rows;
+    for (int64_t i = 0; i < slots; ++i)
+      std::memcpy(ps[p].y + g.order[i] * rows, y + i * rows, sizeof(float) * rows);
+    y += slots * rows;
+  }
+}
+
+}  // namespace sluice::cpu
