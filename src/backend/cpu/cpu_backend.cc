@@ -85,7 +85,8 @@ class CpuBackend final : public Backend {
   }
 
   // Expert products of a decode step run in one parallel region (below); larger steps take
-  // Backend's defaults (one matmul per expert, through the batched kernels).
+  // Backend's defaults (one matmul per expert, through the batched kernels). Backend's
+  // matmul_experts_glu comes here after its GLU.
   void matmul_experts(const float* x, bool x_per_slot, int64_t n, const Weight* experts,
                       int64_t num_experts, const int32_t* ids, int64_t k, float* y) override {
     const ExpertProduct p{experts, nullptr, y};
@@ -98,19 +99,6 @@ class CpuBackend final : public Backend {
     if (!experts_in_one_region(x, false, n, ps, count, num_experts, ids, k))
       Backend::matmul_experts_many(x, n, ps, count, num_experts, ids, k, scratch);
   }
-  void matmul_experts_glu(float* gate, const float* up, const Glu& glu, int64_t n,
-                          const ExpertProduct& p, int64_t num_experts, const int32_t* ids,
-                          int64_t k, float* scratch) override {
-    if (!cpu::expert_rows_fit_one_region(p.experts[0], n, num_experts, ids, k))
-      return Backend::matmul_experts_glu(gate, up, glu, n, p, num_experts, ids, k, scratch);
-    const int64_t count = n * k * p.experts[0].cols;
-    if (glu.limit > 0.0f)
-      swiglu_clamped(gate, up, count, glu.alpha, glu.limit, gate);
-    else
-      silu_mul(gate, up, count, gate);
-    experts_in_one_region(gate, true, n, &p, 1, num_experts, ids, k);
-  }
-
   void embedding(const Weight& table, const int32_t* ids, int64_t n, float* out) override {
     const auto timed = op("embedding", n);
     for (int64_t i = 0; i < n; ++i)
@@ -517,14 +505,16 @@ class CpuBackend final : public Backend {
   bool experts_in_one_region(const float* x, bool x_per_slot, int64_t n, const ExpertProduct* ps,
                              int count, int64_t num_experts, const int32_t* ids, int64_t k) {
     const Weight& w0 = ps[0].experts[0];
+    // More than 4 slots an expert on average: some expert has 5 or more (a quick no for prefills).
+    if (!is_quantized(w0.dtype) || n <= 0 || n * k > num_experts * 4) return false;
     for (int i = 1; i < count; ++i)
       if (ps[i].experts[0].dtype != w0.dtype || ps[i].experts[0].cols != w0.cols) return false;
-    if (!cpu::expert_rows_fit_one_region(w0, n, num_experts, ids, k)) return false;
+    const ExpertGroups g = group_by_expert(ids, n * k, num_experts);
+    if (!cpu::groups_fit_one_region(g)) return false;
     const auto timed = op("matmul_experts", n, [&] {
       return std::string(dtype_name(w0.dtype)) + " " + std::to_string(count) + "x" +
              std::to_string(w0.rows) + "x" + std::to_string(w0.cols);
     });
-    const ExpertGroups g = group_by_expert(ids, n * k, num_experts);
     with_quantized_kernel(w0.dtype, [&](auto&&... kernel) {
       cpu::expert_products_one_region(paths_, threads_, x, x_per_slot, n, ps, count, g, k, experts_,
                                       kernel...);

@@ -18,17 +18,11 @@ namespace sluice::cpu {
 // Activation elements from which their quantization is shared between threads (as in matmul).
 constexpr int64_t kQuantInParallel = 4 * 16384;
 
-// True when every expert of the step gets fewer rows than the batched kernels take
+// True when every expert of the step has fewer rows than the batched kernels take
 // (kQuantGroupMinRows), so one matmul per expert would run the per-row kernels.
-inline bool expert_rows_fit_one_region(const Weight& expert, int64_t n, int64_t num_experts,
-                                       const int32_t* ids, int64_t k) {
-  // More than 4 slots an expert on average: some expert has 5 or more (a quick no for prefills).
-  if (!is_quantized(expert.dtype) || n <= 0 || n * k > num_experts * 4) return false;
-  std::vector<int32_t> rows(num_experts, 0);
-  for (int64_t s = 0; s < n * k; ++s) {
-    SLUICE_ASSERT(ids[s] >= 0 && ids[s] < num_experts, "expert id out of range");
-    if (++rows[ids[s]] >= kQuantGroupMinRows) return false;
-  }
+inline bool groups_fit_one_region(const ExpertGroups& g) {
+  for (size_t e = 0; e + 1 < g.start.size(); ++e)
+    if (g.start[e + 1] - g.start[e] >= kQuantGroupMinRows) return false;
   return true;
 }
 
