@@ -466,7 +466,7 @@ class CpuBackend final : public Backend {
     const int64_t cols = ps[0].w->cols;
     SLUICE_ASSERT(cols % kQuantBlock == 0, "quantized weight cols must be a multiple of 32");
     const int64_t nb = cols / kQuantBlock;
-    const int nt = n * cols >= 4 * kElemGrain ? threads_ : 1;
+    const int nt = n * cols >= cpu::kQuantInParallel ? threads_ : 1;
     xq_buf.resize(static_cast<size_t>(n * nb));
     Act* xq = xq_buf.data();
     parallel_chunks(nt, n, 4, [&](int64_t i0, int64_t i1) { quantize(x, i0, i1, cols, xq); });

@@ -15,9 +15,6 @@
 
 namespace sluice::cpu {
 
-// Activation elements from which their quantization is shared between threads (as in matmul).
-constexpr int64_t kQuantInParallel = 4 * 16384;
-
 // True when every expert of the step has fewer rows than the batched kernels take
 // (kQuantGroupMinRows), so one matmul per expert would run the per-row kernels.
 inline bool groups_fit_one_region(const ExpertGroups& g) {

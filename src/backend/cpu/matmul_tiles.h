@@ -9,6 +9,9 @@
 
 namespace sluice::cpu {
 
+// Activation elements from which a product's activation quantization is shared between threads.
+constexpr int64_t kQuantInParallel = 4 * 16384;
+
 // One tile of a product: x rows [i0, i1) x weight rows [r0, r1) of product `prod`.
 struct MatmulTile {
   int64_t i0, i1, r0, r1;
