@@ -412,8 +412,14 @@ class CpuBackend final : public Backend {
                 {s, t, std::min<int64_t>(t + tile_tokens, batch.query_start[s + 1]), h});
       return static_cast<int64_t>(tiles_.size()) >= enough;
     };
+    // Tiles of a KV head's heads also when they split evenly over the threads (one sequence's
+    // decode step): their rows share each chunk's K/V loads and widening.
+    auto even = [&] {
+      const auto t = static_cast<int64_t>(tiles_.size());
+      return t >= threads_ && t % threads_ == 0;
+    };
     const bool whole = whole_seq_attention_tiles_ && num_heads > group && make_tiles(num_heads);
-    if (!whole && !make_tiles(group) && group > 1) make_tiles(1);
+    if (!whole && !make_tiles(group) && group > 1 && !even()) make_tiles(1);
     const int64_t token_stride = num_heads * hd;
     cpu::parallel_items_dynamic(threads_, static_cast<int64_t>(tiles_.size()), [&](int64_t i) {
       const AttentionTileItem& tile = tiles_[i];
