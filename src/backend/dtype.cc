@@ -7,7 +7,7 @@ namespace sluice {
 
 bool is_quantized(DType t) {
   return t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q8G16 || t == DType::MXFP4 ||
-         t == DType::Q6G16;
+         t == DType::Q6G16 || t == DType::Q4G32R8;
 }
 
 const char* dtype_name(DType t) {
@@ -28,6 +28,8 @@ const char* dtype_name(DType t) {
       return "mxfp4";
     case DType::Q6G16:
       return "q6g16";
+    case DType::Q4G32R8:
+      return "q4g32r8";
   }
   return "?";
 }
@@ -41,6 +43,7 @@ size_t row_bytes(DType t, int64_t cols) {
     case DType::BF16:
       return n * 2;
     case DType::Q4G32:
+    case DType::Q4G32R8:  // rows interleaved, the same bytes
       return n / kQuantBlock * sizeof(BlockQ4G32);
     case DType::Q8G32:
       return n / kQuantBlock * sizeof(BlockQ8G32);

@@ -13,11 +13,12 @@ enum class DType : uint8_t {
   F32,
   F16,
   BF16,
-  Q4G32,  // 4-bit unsigned codes, one group of 32           (BlockQ4G32, 20 bytes / 32)
-  Q8G32,  // 8-bit signed codes, one group of 32             (BlockQ8G32, 36 bytes / 32)
-  Q8G16,  // 8-bit signed codes, two groups of 16 per block  (BlockQ8G16, 40 bytes / 32)
-  MXFP4,  // 4-bit E2M1 codes, one power-of-two scale per 32  (BlockMxfp4, 17 bytes / 32)
-  Q6G16,  // 6-bit signed codes, two groups of 16, offset 0   (BlockQ6G16, 28 bytes / 32)
+  Q4G32,    // 4-bit unsigned codes, one group of 32           (BlockQ4G32, 20 bytes / 32)
+  Q8G32,    // 8-bit signed codes, one group of 32             (BlockQ8G32, 36 bytes / 32)
+  Q8G16,    // 8-bit signed codes, two groups of 16 per block  (BlockQ8G16, 40 bytes / 32)
+  MXFP4,    // 4-bit E2M1 codes, one power-of-two scale per 32  (BlockMxfp4, 17 bytes / 32)
+  Q6G16,    // 6-bit signed codes, two groups of 16, offset 0   (BlockQ6G16, 28 bytes / 32)
+  Q4G32R8,  // Q4G32 with rows interleaved in eights (BlockQ4G32R8: 8 rows' blocks, CPU int8)
 };
 
 constexpr int64_t kQuantBlock = 32;
@@ -26,7 +27,8 @@ constexpr int64_t kQuantBlock = 32;
 // them where a file's type allows: Q6_K as Q6G16 (0.875 bytes a weight), not Q8G16 (1.25).
 struct OptionalDTypes {
   bool q6g16 = false;
-};  // input columns per quantized block
+  bool q4g32_rows8 = false;  // Q4G32 matrices of rows % 8 == 0 as Q4G32R8
+};                           // input columns per quantized block
 
 bool is_quantized(DType t);
 const char* dtype_name(DType t);

@@ -15,6 +15,26 @@ struct BlockQ4G32 {
 };
 static_assert(sizeof(BlockQ4G32) == 20);
 
+// Q4G32R8: Q4G32 with its rows interleaved in eights (rows % 8 == 0), for the CPU's int8
+// few-row kernels: lanes are weight rows, so a block's 8 row sums need no transposition. Block b
+// of rows 8g..8g+7 holds row l's scale[l], offset[l] and its codes bytes 4j..4j+3 in
+// codes[j][4l..4l+3]. Eight Q4G32 blocks' bytes: row r's stride is Q4G32's.
+struct BlockQ4G32R8 {
+  uint16_t scale[8];
+  uint16_t offset[8];
+  uint8_t codes[4][32];
+};
+static_assert(sizeof(BlockQ4G32R8) == 8 * sizeof(BlockQ4G32));
+
+// Row l's block of an interleaved block, as Q4G32.
+inline BlockQ4G32 q4g32r8_row_block(const BlockQ4G32R8& g, int l) {
+  BlockQ4G32 b;
+  b.scale = g.scale[l];
+  b.offset = g.offset[l];
+  for (int j = 0; j < 4; ++j) std::memcpy(b.codes + 4 * j, g.codes[j] + 4 * l, 4);
+  return b;
+}
+
 // Q8G32: w = scale*codes[j] + offset (codes signed).
 struct BlockQ8G32 {
   uint16_t scale;

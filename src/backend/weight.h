@@ -33,6 +33,9 @@ struct Weight {
 // Dequantizes/converts row r into out[cols] (reference path; used by embedding lookups).
 void dequantize_row(const Weight& w, int64_t r, float* out);
 
+// A Q4G32 weight of rows % 8 == 0 as Q4G32R8 (owned bytes): the CPU's int8 layout.
+Weight q4g32_to_rows8(const Weight& w);
+
 // A Q6G16 weight as Q8G16 of the same values (owned bytes), for backends without 6-bit kernels.
 Weight q6g16_to_q8g16(const Weight& w);
 

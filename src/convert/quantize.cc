@@ -286,6 +286,10 @@ Weight quantize_weight(const float* w, int64_t rows, int64_t cols, DType type) {
     }
     case DType::Q6G16:  // no float quantizer: it holds GGUF Q6_K's values as they are
       SLUICE_ASSERT(false, "quantize_weight: Q6G16 comes only from GGUF Q6_K tensors");
+      break;
+    case DType::Q4G32R8:  // a load's layout of Q4G32 (q4g32_to_rows8), never written
+      SLUICE_ASSERT(false, "quantize_weight: Q4G32R8 comes only from q4g32_to_rows8");
+      break;
   }
   return Weight::from_owned(type, rows, cols, std::move(bytes));
 }

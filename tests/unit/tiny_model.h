@@ -15,9 +15,11 @@
 
 namespace sluice::testing {
 
-// arch: a make-model architecture ("llama"; "qwen3moe" for the mixture-of-experts paths).
+// arch: a make-model architecture ("llama"; "qwen3moe" for the mixture-of-experts paths);
+// dtypes: the optional weight types the load picks.
 inline Result<std::unique_ptr<Model>> load_tiny_model(const std::string& tag,
-                                                      const std::string& arch = "llama") {
+                                                      const std::string& arch = "llama",
+                                                      OptionalDTypes dtypes = {}) {
   namespace fs = std::filesystem;
   const std::string dir = (fs::temp_directory_path() /
                            ("sluice-" + tag + "-" + arch + "-" + std::to_string(::getpid())))
@@ -32,7 +34,7 @@ inline Result<std::unique_ptr<Model>> load_tiny_model(const std::string& tag,
   SLUICE_RETURN_IF_ERROR(write_model(
       c, model_tensor_specs(c), [&](const TensorSpec& t) { return synthetic_tensor(t, c, 5); }, w,
       dir));
-  auto model = Model::load(dir);
+  auto model = Model::load(dir, dtypes);
   fs::remove_all(dir);
   return model;
 }

@@ -446,8 +446,10 @@ class CpuBackend final : public Backend {
   // 16 each need their own activation sum for the offset term, and BlockAct8 has one per 32.
   template <class F>
   void with_quantized_kernel(DType t, F&& f) {
-    const bool int8 = int8_activations_ && (t == DType::Q4G32 || t == DType::Q8G32);
-    if (int8 && paths_.amx)
+    // Q4G32R8 is loaded for the int8 mode only (cpu_optional_dtypes), without AMX.
+    const bool r8 = t == DType::Q4G32R8;
+    const bool int8 = r8 || (int8_activations_ && (t == DType::Q4G32 || t == DType::Q8G32));
+    if (int8 && paths_.amx && !r8)
       f(xq8_, xt8_, cpu::quantize_act8_rows, cpu::pack_act8_tiles16, cpu::matmul_act8_tile_amx, 16);
     else if (int8)
       f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_act8_tile, 8);
@@ -570,6 +572,12 @@ class CpuBackend final : public Backend {
 };
 
 }  // namespace
+
+OptionalDTypes cpu_optional_dtypes(bool int8_activations) {
+  OptionalDTypes d;
+  d.q4g32_rows8 = int8_activations && cpu::reads_rows8(cpu::default_quant_paths());
+  return d;
+}
 
 std::unique_ptr<Backend> make_cpu_backend(int num_threads, bool int8_activations) {
   return cpu::make_cpu_backend(num_threads, int8_activations, cpu::default_quant_paths());

@@ -26,6 +26,8 @@ struct QuantPaths {
 };
 // Every path the CPU has, less SLUICE_CPU_AVX512=0 / SLUICE_CPU_AMX=0.
 QuantPaths default_quant_paths();
+// Whether matmul_act8_tile runs Q4G32R8 weights with `paths` (vpdpbusd, no AMX).
+bool reads_rows8(const QuantPaths& paths);
 
 // xq[i, b] for rows [i0, i1) of x; same rounding as ref::quantize_act_row.
 void quantize_act_rows(const float* x, int64_t i0, int64_t i1, int64_t cols, BlockAct16* xq);

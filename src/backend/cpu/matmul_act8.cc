@@ -252,6 +252,75 @@ void tile_rows8(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w, in
       });
 }
 
+// Q4G32R8, few activation rows: y[k * ldy + l] for the 8 weight rows of the blocks g[nb] and NX
+// activation rows (x rows nb blocks apart); lanes are weight rows, and the layout puts each
+// block's row sums in them (rows8_avx2 transposes them): the same integer sums and float ops as
+// Q4Codes' kernels, so the same bits. Prefetches the next 8 rows' blocks (pf).
+template <int NX, bool Evex>
+SLUICE_AVX2_TARGET void rows8_interleaved(const BlockQ4G32R8* g, const BlockAct8* x, int64_t nb,
+                                          float* y, int64_t ldy, const BlockQ4G32R8* pf) {
+  const __m256i m = _mm256_set1_epi8(0x0f);
+  __m256 acc[NX];
+  for (int k = 0; k < NX; ++k) acc[k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    for (size_t c = 0; c < sizeof(BlockQ4G32R8); c += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(pf + b) + c, _MM_HINT_T0);
+    __m256i lo[4], hi[4];  // row l's codes 4j..4j+3 (lo) and 16+4j.. (hi) in dword l
+    for (int j = 0; j < 4; ++j) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g[b].codes[j]));
+      lo[j] = _mm256_and_si256(v, m);
+      hi[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
+    }
+    const __m256 dw =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g[b].scale)));
+    const __m256 ow =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g[b].offset)));
+#pragma GCC unroll 4
+    for (int k = 0; k < NX; ++k) {
+      const BlockAct8& a = x[k * nb + b];
+      __m256i s = _mm256_setzero_si256();
+      for (int j = 0; j < 4; ++j) {
+        dpbusd_acc<Evex>(s, lo[j], _mm256_set1_epi32(load32(a.q + 4 * j)));
+        dpbusd_acc<Evex>(s, hi[j], _mm256_set1_epi32(load32(a.q + 16 + 4 * j)));
+      }
+      acc[k] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a.d)), acc[k]);
+      acc[k] = _mm256_fmadd_ps(ow, _mm256_set1_ps(a.sum), acc[k]);
+    }
+  }
+  for (int k = 0; k < NX; ++k) _mm256_storeu_ps(y + k * ldy, acc[k]);
+}
+
+// The 8-row groups of w (Q4G32R8) in weight rows [r0, r1) (whole groups) x activation rows
+// [i0, i1), four at a time.
+template <bool Evex>
+void tile_rows8_interleaved(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w,
+                            int64_t r0, int64_t r1, float* y) {
+  SLUICE_ASSERT(r0 % 8 == 0 && r1 % 8 == 0, "Q4G32R8 tiles are whole groups of 8 rows");
+  const int64_t nb = w.cols / kQuantBlock;
+  for (int64_t r = r0; r < r1; r += 8) {
+    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r));
+    const auto* pf = reinterpret_cast<const BlockQ4G32R8*>(w.row(std::min(r + 8, w.rows - 8)));
+    for (int64_t i = i0; i < i1; i += 4) {
+      const BlockAct8* x = xq + i * nb;
+      float* yi = y + i * w.rows + r;
+      switch (std::min<int64_t>(4, i1 - i)) {
+        case 4:
+          rows8_interleaved<4, Evex>(g, x, nb, yi, w.rows, pf);
+          break;
+        case 3:
+          rows8_interleaved<3, Evex>(g, x, nb, yi, w.rows, pf);
+          break;
+        case 2:
+          rows8_interleaved<2, Evex>(g, x, nb, yi, w.rows, pf);
+          break;
+        default:
+          rows8_interleaved<1, Evex>(g, x, nb, yi, w.rows, pf);
+      }
+    }
+  }
+}
+
 // out[b] for 4 weight rows wr; prefetches the next 4 rows (4 * nb blocks from pf).
 template <class C>
 SLUICE_AVX2_TARGET void unpack4(const uint8_t* const* wr, int64_t nb, typename C::WeightBlock4* out,
@@ -370,6 +439,74 @@ void tile_batched(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8*
   if (ig < i1) tile_rows8<C>(xq, ig, i1, w, r0, r1, y);
 }
 
+// Q4G32R8 rows r..r+3 (r % 4 == 0) unpacked as Q4Codes' batched kernels take them.
+SLUICE_AVX2_TARGET void unpack4_interleaved(const Weight& w, int64_t r,
+                                            Q4Codes::WeightBlock4* out) {
+  const int64_t nb = w.cols / kQuantBlock;
+  const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r / 8 * 8));
+  const int l0 = static_cast<int>(r % 8);
+  const __m128i m = _mm_set1_epi8(0x0f);
+  for (int64_t b = 0; b < nb; ++b) {
+    Q4Codes::WeightBlock4& o = out[b];
+    // c[j] = the 4 rows' code bytes 4j..4j+3 (dword k: row l0 + k); a 4 x 4 dword transpose
+    // gives each row's 16 code bytes.
+    __m128i c[4];
+    for (int j = 0; j < 4; ++j)
+      c[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(g[b].codes[j] + 4 * l0));
+    const __m128i t0 = _mm_unpacklo_epi32(c[0], c[1]), t1 = _mm_unpackhi_epi32(c[0], c[1]);
+    const __m128i t2 = _mm_unpacklo_epi32(c[2], c[3]), t3 = _mm_unpackhi_epi32(c[2], c[3]);
+    const __m128i rows[4] = {_mm_unpacklo_epi64(t0, t2), _mm_unpackhi_epi64(t0, t2),
+                             _mm_unpacklo_epi64(t1, t3), _mm_unpackhi_epi64(t1, t3)};
+    for (int k = 0; k < 4; ++k)
+      _mm256_store_si256(reinterpret_cast<__m256i*>(o.q[k]),
+                         _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(rows[k], 4), m),
+                                          _mm_and_si128(rows[k], m)));
+    _mm_store_ps(o.dw,
+                 _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(g[b].scale + l0))));
+    _mm_store_ps(o.ow,
+                 _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(g[b].offset + l0))));
+  }
+}
+
+// Q4G32R8 batches: Q4Codes' batched walks and kernels on blocks unpacked from the interleaved
+// rows; the tail and few-row calls go to tile_rows8_interleaved (vpdpbusd).
+void tile_interleaved_avx2(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8* xg,
+                           int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1,
+                           float* y) {
+  using WeightBlock4 = Q4Codes::WeightBlock4;
+  const int64_t nb = w.cols / kQuantBlock;
+  const auto stride = static_cast<int64_t>(w.row_stride());
+  auto unpack = [&](const uint8_t* const* wr, WeightBlock4* blocks) {
+    unpack4_interleaved(w, (wr[0] - w.data) / stride, blocks);
+  };
+  const Dot8 dot = paths.dot8;
+  int64_t ig = i0;
+  if (xg && paths.avx512) {
+    ig = avx512::for_each_batch8x16(
+        w, i0, i1, r0, r1, xg, y,
+        [&](const uint8_t* const* wr, int64_t, WeightBlock4* blocks, const uint8_t*) {
+          unpack(wr, blocks);
+        },
+        batch8x16_act8_avx512<Q4Codes, false>, batch8x16_act8_avx512<Q4Codes, true>);
+  } else if (xg) {
+    ig = for_each_batch4<WeightBlock4>(
+        w, nb, i0, i1, r0, r1,
+        [&](const uint8_t* const* wr, WeightBlock4* blocks, const uint8_t*) { unpack(wr, blocks); },
+        [&](auto xv, const WeightBlock4* blocks, int64_t i, int64_t r, int nr, int na) {
+          constexpr int XV = decltype(xv)::value;
+          with_dot8(dot, [&](auto d) {
+            batch4_avx2<Q4Codes, XV, decltype(d)::value>(blocks, xg + (i / 8) * nb, nb,
+                                                         y + i * w.rows + r, w.rows, nr, na);
+          });
+        });
+  }
+  if (ig >= i1) return;
+  if (dot == Dot8::EvexVnni)
+    tile_rows8_interleaved<true>(xq, ig, i1, w, r0, r1, y);
+  else
+    tile_rows8_interleaved<false>(xq, ig, i1, w, r0, r1, y);
+}
+
 // pack_act8_groups on AVX2: per block, the rows' 8 code quads as one 8 x 8 transpose.
 SLUICE_AVX2_TARGET void pack_groups_avx2(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0,
                                          int64_t g1, ActQuads8* xg) {
@@ -395,6 +532,20 @@ SLUICE_AVX2_TARGET void pack_groups_avx2(const BlockAct8* xq, int64_t n, int64_t
   }
 }
 #endif
+
+// Q4G32R8 without the AVX2 kernels: Q4Codes' dot on each row's blocks.
+void tile_interleaved_scalar(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w,
+                             int64_t r0, int64_t r1, float* y) {
+  const int64_t nb = w.cols / kQuantBlock;
+  std::vector<BlockQ4G32> row(static_cast<size_t>(nb));
+  for (int64_t r = r0; r < r1; ++r) {
+    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r / 8 * 8));
+    for (int64_t b = 0; b < nb; ++b) row[b] = q4g32r8_row_block(g[b], static_cast<int>(r % 8));
+    for (int64_t i = i0; i < i1; ++i)
+      y[i * w.rows + r] =
+          dot_scalar<Q4Codes>(reinterpret_cast<const uint8_t*>(row.data()), xq + i * nb, nb);
+  }
+}
 
 template <class C>
 void tile(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8* xg, int64_t i0, int64_t i1,
@@ -446,8 +597,23 @@ void pack_act8_groups(const BlockAct8* xq, int64_t n, int64_t nb, int64_t g0, in
     }
 }
 
+bool reads_rows8(const QuantPaths& paths) {
+#if SLUICE_X86
+  return quant_kernel() == QuantKernel::Avx2 && paths.dot8 != Dot8::Maddubs && !paths.amx;
+#else
+  (void)paths;
+  return false;
+#endif
+}
+
 void matmul_act8_tile(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8* xg, int64_t i0,
                       int64_t i1, const Weight& w, int64_t r0, int64_t r1, float* y) {
+  if (w.dtype == DType::Q4G32R8) {
+#if SLUICE_X86
+    if (reads_rows8(paths)) return tile_interleaved_avx2(paths, xq, xg, i0, i1, w, r0, r1, y);
+#endif
+    return tile_interleaved_scalar(xq, i0, i1, w, r0, r1, y);
+  }
   if (w.dtype == DType::Q4G32) return tile<Q4Codes>(paths, xq, xg, i0, i1, w, r0, r1, y);
   SLUICE_ASSERT(w.dtype == DType::Q8G32, "int8 activations are for Q4G32 and Q8G32 weights");
   tile<Q8Codes>(paths, xq, xg, i0, i1, w, r0, r1, y);

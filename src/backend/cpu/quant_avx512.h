@@ -103,17 +103,16 @@ SLUICE_AVX512_TARGET void batch8x16_int8(const Block* w0, const Block* w1, const
 
 // The batched walk of the wide path: activation rows [i0, ig) (ig as in avx2::for_each_batch4)
 // in pairs of 8-row groups of xg [groups, nb] times weight rows [r0, r1) in groups of 8, each
-// unpacked once as two halves of 4 rows (unpack: the AVX2 path's unpacker, blocks[nb] per half),
+// unpacked once as two halves of 4 rows (unpack(wr, nb, blocks, pf): the AVX2 path's unpacker,
+// blocks[nb] per half),
 // then pair(half0, half1, x, nb, y, ldy, nr, na) for two groups, or lone(...) for a last odd
 // group, on outputs y[i, r]. Returns ig.
 template <class Block, class Group>
-using Unpack4 = void (*)(const uint8_t* const*, int64_t, Block*, const uint8_t*);
-template <class Block, class Group>
 using Batch8x16 = void (*)(const Block*, const Block*, const Group*, int64_t, float*, int64_t, int,
                            int);
-template <class Block, class Group>
+template <class Block, class Group, class Unpack>
 inline int64_t for_each_batch8x16(const Weight& w, int64_t i0, int64_t i1, int64_t r0, int64_t r1,
-                                  const Group* xg, float* y, Unpack4<Block, Group> unpack,
+                                  const Group* xg, float* y, Unpack&& unpack,
                                   Batch8x16<Block, Group> lone, Batch8x16<Block, Group> pair) {
   const int64_t nb = w.cols / kQuantBlock;
   const int64_t rem = (i1 - i0) % 8;

@@ -1,6 +1,7 @@
 // Reference matmuls: float (dequantized weights) and int16 / int8 (quantized activations).
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <vector>
 
 #include "backend/reference/ref_ops.h"
@@ -8,6 +9,16 @@
 #include "common/half.h"
 
 namespace sluice::ref {
+namespace {
+
+// A Q4G32R8 weight as the Q4G32 one it interleaves.
+Weight as_q4g32(const Weight& w) {
+  std::vector<int64_t> all(static_cast<size_t>(w.rows));
+  std::iota(all.begin(), all.end(), int64_t{0});
+  return w.select_rows(all);
+}
+
+}  // namespace
 
 void matmul(const float* x, int64_t n, const Weight& w, float* y) {
   std::vector<float> row(static_cast<size_t>(w.cols));
@@ -111,6 +122,7 @@ double dot_act16(const Weight& w, int64_t r, const BlockAct16* xq) {
 }  // namespace
 
 void matmul_act16(const BlockAct16* xq, int64_t n, const Weight& w, float* y) {
+  if (w.dtype == DType::Q4G32R8) return matmul_act16(xq, n, as_q4g32(w), y);
   const int64_t nb = w.cols / kQuantBlock;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t r = 0; r < w.rows; ++r)
@@ -156,6 +168,7 @@ int64_t block_dot_act8(DType t, const uint8_t* row, int64_t b, const int8_t* q) 
 }  // namespace
 
 void matmul_act8(const BlockAct8* xq, int64_t n, const Weight& w, float* y) {
+  if (w.dtype == DType::Q4G32R8) return matmul_act8(xq, n, as_q4g32(w), y);
   SLUICE_ASSERT(w.dtype == DType::Q4G32 || w.dtype == DType::Q8G32,
                 "int8 activations are for Q4G32 and Q8G32 weights");
   const int64_t nb = w.cols / kQuantBlock;

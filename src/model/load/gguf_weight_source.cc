@@ -99,7 +99,7 @@ class GgufWeightSource final : public WeightSource {
                   std::to_string(cols) + ", " + std::to_string(rows) + "] (ggml order)");
     auto w = import_gguf_tensor(*t, rows, cols, dtypes_);
     if (!w) return fail("tensor '" + t->name + "': " + w.error());
-    return w;
+    return rows8_if_picked(std::move(w), rows, dtypes_);
   }
 
   Result<Weight> experts(const std::string& name, int64_t num_experts, int64_t rows,
@@ -113,7 +113,7 @@ class GgufWeightSource final : public WeightSource {
                   std::to_string(num_experts) + "] (ggml order)");
     auto w = import_gguf_tensor(*t, num_experts * rows, cols, dtypes_);
     if (!w) return fail("tensor '" + t->name + "': " + w.error());
-    return w;
+    return rows8_if_picked(std::move(w), rows, dtypes_);
   }
 
   Result<std::vector<float>> expert_biases(const std::string& name, int64_t num_experts,

@@ -60,7 +60,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path, OptionalDTyp
   if (is_directory(path)) {
     SLUICE_ASSIGN_OR_RETURN(nlohmann::json cfg, read_json(path + "/config.json", "config"));
     SLUICE_ASSIGN_OR_RETURN(m->config_, config_from_hf_json(cfg, path + "/config.json"));
-    SLUICE_ASSIGN_OR_RETURN(m->files_->source, make_safetensors_weight_source(path, cfg));
+    SLUICE_ASSIGN_OR_RETURN(m->files_->source, make_safetensors_weight_source(path, cfg, dtypes));
     SLUICE_ASSIGN_OR_RETURN(m->tokenizer_, load_tokenizer_json(path + "/tokenizer.json"));
     struct stat st {};
     if (stat((path + "/tokenizer_config.json").c_str(), &st) == 0) {

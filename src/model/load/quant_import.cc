@@ -270,6 +270,11 @@ Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t
   }
 }
 
+Result<Weight> rows8_if_picked(Result<Weight> w, int64_t rows, OptionalDTypes dtypes) {
+  if (!w || !dtypes.q4g32_rows8 || w->dtype != DType::Q4G32 || rows % 8 != 0) return w;
+  return q4g32_to_rows8(*w);
+}
+
 Result<Weight> import_mxfp4_ocp(const uint8_t* blocks, const uint8_t* scales, int64_t rows,
                                 int64_t cols) {
   if (cols % 32 != 0)

@@ -20,6 +20,10 @@ namespace sluice {
 Result<Weight> import_gguf_tensor(const GgufTensorInfo& t, int64_t rows, int64_t cols,
                                   OptionalDTypes dtypes = {});
 
+// w as Q4G32R8 where `dtypes` picks it, w is Q4G32 and each of its matrices (`rows` rows: a
+// stacked experts tensor's per expert) is whole groups of 8 rows; else w as it is.
+Result<Weight> rows8_if_picked(Result<Weight> w, int64_t rows, OptionalDTypes dtypes);
+
 enum class MlxScaleType { F32, F16, BF16 };
 // MLX affine quantization: packed [rows, cols*bits/32] uint32 (element k of a word at bits
 // k*bits), scales and biases [rows, cols/group_size]; w = scale*q + bias.

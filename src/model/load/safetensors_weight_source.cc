@@ -44,13 +44,14 @@ class SafetensorsWeightSource final : public WeightSource {
  public:
   SafetensorsWeightSource(std::unique_ptr<SafetensorsModel> st, std::string dir, int bits,
                           int group, std::map<std::string, std::pair<int, int>> per_module,
-                          FusedExperts fused)
+                          FusedExperts fused, OptionalDTypes dtypes)
       : st_(std::move(st)),
         dir_(std::move(dir)),
         config_bits_(bits),
         config_group_(group),
         per_module_(std::move(per_module)),
-        fused_(fused) {
+        fused_(fused),
+        dtypes_(dtypes) {
     // The prefix is the one under which the embedding is found (decided once, here).
     for (const char* p : kTextPrefixes)
       if (st_->find(std::string(p) + "embed_tokens.weight")) {
@@ -71,7 +72,7 @@ class SafetensorsWeightSource final : public WeightSource {
     if (!t) return missing(name);
     const std::string base = name.substr(0, name.rfind(".weight"));
     const SafetensorsTensor* scales = find(base + ".scales");
-    if (scales) return mlx_matrix(*t, *scales, base, rows, cols);
+    if (scales) return rows8_if_picked(mlx_matrix(*t, *scales, base, rows, cols), rows, dtypes_);
     DType dt;
     if (!checkpoint_float_dtype(t->dtype, &dt))
       return fail("tensor '" + t->name + "' has dtype " + t->dtype +
@@ -97,7 +98,8 @@ class SafetensorsWeightSource final : public WeightSource {
                     std::to_string(num_experts) + ", " + std::to_string(rows) + ", ...]");
       const std::string base = mlx.substr(0, mlx.rfind(".weight"));
       if (const SafetensorsTensor* scales = find(base + ".scales"))
-        return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
+        return rows8_if_picked(mlx_matrix(*t, *scales, base, num_experts * rows, cols), rows,
+                               dtypes_);
       DType dt;
       if (!checkpoint_float_dtype(t->dtype, &dt) || t->shape[2] != cols)
         return fail("tensor '" + t->name + "' has dtype " + t->dtype + " and shape " +
@@ -121,7 +123,8 @@ class SafetensorsWeightSource final : public WeightSource {
       const SafetensorsTensor* t = find(stacked);  // mlx-lm's gpt-oss: SwitchGLU "experts"
       const std::string base = stacked.substr(0, stacked.rfind(".weight"));
       if (const SafetensorsTensor* scales = find(base + ".scales"))
-        return mlx_matrix(*t, *scales, base, num_experts * rows, cols);
+        return rows8_if_picked(mlx_matrix(*t, *scales, base, num_experts * rows, cols), rows,
+                               dtypes_);
       DType dt;
       if (!checkpoint_float_dtype(t->dtype, &dt) ||
           t->shape != std::vector<int64_t>{num_experts, rows, cols})
@@ -386,6 +389,7 @@ class SafetensorsWeightSource final : public WeightSource {
   int config_group_ = 0;
   std::map<std::string, std::pair<int, int>> per_module_;  // mlx-lm per-layer overrides
   FusedExperts fused_ = FusedExperts::kGptOss;
+  OptionalDTypes dtypes_;
   std::string text_prefix_ = kTextPrefixes[0];
   std::string head_prefix_;
 };
@@ -393,7 +397,8 @@ class SafetensorsWeightSource final : public WeightSource {
 }  // namespace
 
 Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::string& dir,
-                                                                     const nlohmann::json& config) {
+                                                                     const nlohmann::json& config,
+                                                                     OptionalDTypes dtypes) {
   int bits = 0, group = 0;
   const nlohmann::json* q = nullptr;
   if (auto it = config.find("quantization"); it != config.end())
@@ -437,7 +442,7 @@ Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::
                              : type.rfind("qwen3_vl_moe", 0) == 0 ? FusedExperts::kInputMajorHalf
                                                                   : FusedExperts::kGptOss;
   return std::unique_ptr<WeightSource>(std::make_unique<SafetensorsWeightSource>(
-      std::move(st), dir, bits, group, std::move(per_module), fused));
+      std::move(st), dir, bits, group, std::move(per_module), fused, dtypes));
 }
 
 }  // namespace sluice

@@ -41,7 +41,8 @@ std::unique_ptr<WeightSource> make_gguf_weight_source(const GgufFile& gguf,
                                                       OptionalDTypes dtypes = {});
 // A safetensors model directory (HF float weights or MLX-quantized; `config` is its config.json).
 Result<std::unique_ptr<WeightSource>> make_safetensors_weight_source(const std::string& dir,
-                                                                     const nlohmann::json& config);
+                                                                     const nlohmann::json& config,
+                                                                     OptionalDTypes dtypes = {});
 
 // "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight"; "" if it has no GGUF name.
 // arch: the GGUF architecture where names differ by family (gemma3's norms).
