@@ -225,9 +225,13 @@ int main(int argc, char** argv) {
   if (ns) n_list = {std::atoll(ns)};
   std::printf("%-6s %3s %5s %10s %10s %10s %12s %12s\n", "dtype", "thr", "n", "ms/call", "GB/s(w)",
               "GFLOP/s", "cpu-ms/thr", "GB/s(cpu)");
-  for (DType t : {DType::Q4G32, DType::Q8G32, DType::Q8G16, DType::F16, DType::BF16, DType::F32}) {
+  for (DType t : {DType::Q4G32, DType::Q4G32R8, DType::Q8G32, DType::Q8G16, DType::F16, DType::BF16,
+                  DType::F32}) {
     if (only && std::string(only) != dtype_name(t)) continue;
-    const Weight w = random_weight(t, rows, cols);
+    if (t == DType::Q4G32R8 && rows % 8 != 0) continue;
+    // Q4G32R8: the int8 mode's interleaved layout (BENCH_INT8=1 is the Q4G32 it is compared with).
+    const Weight w = t == DType::Q4G32R8 ? q4g32_to_rows8(random_weight(DType::Q4G32, rows, cols))
+                                         : random_weight(t, rows, cols);
     for (int threads : {1, 2}) {
       const double st = time_stream(w, threads);
       std::printf("%-6s %3d %5s %10.3f %10.2f   (peer: plain AVX2 read of the same bytes)\n",

@@ -417,9 +417,9 @@ void tile_batched(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8*
   const int64_t nb = w.cols / kQuantBlock;
   const Dot8 dot = paths.dot8;
   if (dot != Dot8::Maddubs && paths.avx512) {
-    const int64_t ig =
-        avx512::for_each_batch8x16(w, i0, i1, r0, r1, xg, y, unpack4<C>,
-                                   batch8x16_act8_avx512<C, false>, batch8x16_act8_avx512<C, true>);
+    const int64_t ig = avx512::for_each_batch8x16(
+        w, i0, i1, r0, r1, xg, y, avx512::unpack_halves<typename C::WeightBlock4, unpack4<C>>,
+        batch8x16_act8_avx512<C, false>, batch8x16_act8_avx512<C, true>);
     if (ig < i1) tile_rows8<C>(xq, ig, i1, w, r0, r1, y);
     return;
   }
@@ -439,14 +439,19 @@ void tile_batched(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8*
   if (ig < i1) tile_rows8<C>(xq, ig, i1, w, r0, r1, y);
 }
 
-// Q4G32R8 rows r..r+3 (r % 4 == 0) unpacked as Q4Codes' batched kernels take them.
+// Q4G32R8 rows r..r+3 (r % 4 == 0) unpacked as Q4Codes' batched kernels take them. The first
+// half of a group prefetches the next group's blocks.
 SLUICE_AVX2_TARGET void unpack4_interleaved(const Weight& w, int64_t r,
                                             Q4Codes::WeightBlock4* out) {
   const int64_t nb = w.cols / kQuantBlock;
   const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r / 8 * 8));
+  const auto* next = reinterpret_cast<const char*>(w.row(std::min(r / 8 * 8 + 8, w.rows - 8)));
   const int l0 = static_cast<int>(r % 8);
   const __m128i m = _mm_set1_epi8(0x0f);
   for (int64_t b = 0; b < nb; ++b) {
+    if (l0 == 0)
+      for (size_t c = 0; c < sizeof(BlockQ4G32R8); c += 64)
+        _mm_prefetch(next + b * sizeof(BlockQ4G32R8) + c, _MM_HINT_T0);
     Q4Codes::WeightBlock4& o = out[b];
     // c[j] = the 4 rows' code bytes 4j..4j+3 (dword k: row l0 + k); a 4 x 4 dword transpose
     // gives each row's 16 code bytes.
@@ -468,6 +473,46 @@ SLUICE_AVX2_TARGET void unpack4_interleaved(const Weight& w, int64_t r,
   }
 }
 
+// Q4G32R8 rows r..r+7 (r % 8 == 0) unpacked as two halves of 4 rows, as Q4Codes' batched kernels
+// take them; prefetches the next group's blocks.
+SLUICE_AVX2_TARGET void unpack8_interleaved(const Weight& w, int64_t r,
+                                            Q4Codes::WeightBlock4* half0,
+                                            Q4Codes::WeightBlock4* half1) {
+  const int64_t nb = w.cols / kQuantBlock;
+  const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r));
+  const auto* next = reinterpret_cast<const char*>(w.row(std::min(r + 8, w.rows - 8)));
+  const __m256i m = _mm256_set1_epi8(0x0f);
+  for (int64_t b = 0; b < nb; ++b) {
+    for (size_t c = 0; c < sizeof(BlockQ4G32R8); c += 64)
+      _mm_prefetch(next + b * sizeof(BlockQ4G32R8) + c, _MM_HINT_T0);
+    // v[j] = the rows' code bytes 4j..4j+3 (dword l: row l); per 128-bit lane a 4 x 4 dword
+    // transpose gives rows[k] = [row k's 16 code bytes | row k + 4's].
+    __m256i v[4];
+    for (int j = 0; j < 4; ++j)
+      v[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g[b].codes[j]));
+    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    const __m256i rows[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
+                             _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
+    for (int k = 0; k < 4; ++k) {
+      const __m256i lo = _mm256_and_si256(rows[k], m);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(rows[k], 4), m);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(half0[b].q[k]),
+                         _mm256_permute2x128_si256(lo, hi, 0x20));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(half1[b].q[k]),
+                         _mm256_permute2x128_si256(lo, hi, 0x31));
+    }
+    const __m256 dw =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g[b].scale)));
+    const __m256 ow =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g[b].offset)));
+    _mm_store_ps(half0[b].dw, _mm256_castps256_ps128(dw));
+    _mm_store_ps(half1[b].dw, _mm256_extractf128_ps(dw, 1));
+    _mm_store_ps(half0[b].ow, _mm256_castps256_ps128(ow));
+    _mm_store_ps(half1[b].ow, _mm256_extractf128_ps(ow, 1));
+  }
+}
+
 // Q4G32R8 batches: Q4Codes' batched walks and kernels on blocks unpacked from the interleaved
 // rows; the tail and few-row calls go to tile_rows8_interleaved (vpdpbusd).
 void tile_interleaved_avx2(const QuantPaths& paths, const BlockAct8* xq, const ActQuads8* xg,
@@ -484,9 +529,8 @@ void tile_interleaved_avx2(const QuantPaths& paths, const BlockAct8* xq, const A
   if (xg && paths.avx512) {
     ig = avx512::for_each_batch8x16(
         w, i0, i1, r0, r1, xg, y,
-        [&](const uint8_t* const* wr, int64_t, WeightBlock4* blocks, const uint8_t*) {
-          unpack(wr, blocks);
-        },
+        [&](const Weight&, int64_t r, const uint8_t* const*, int64_t, WeightBlock4* half0,
+            WeightBlock4* half1) { unpack8_interleaved(w, r, half0, half1); },
         batch8x16_act8_avx512<Q4Codes, false>, batch8x16_act8_avx512<Q4Codes, true>);
   } else if (xg) {
     ig = for_each_batch4<WeightBlock4>(

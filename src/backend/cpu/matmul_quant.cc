@@ -380,9 +380,9 @@ void tile_batched(bool avx512, const BlockAct16* xq, const ActGroup8* xg, int64_
                   const Weight& w, int64_t r0, int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
   if (avx512) {
-    const int64_t ig =
-        avx512::for_each_batch8x16(w, i0, i1, r0, r1, xg, y, unpack4_avx512<T>,
-                                   batch8x16_avx512<T, false>, batch8x16_avx512<T, true>);
+    const int64_t ig = avx512::for_each_batch8x16(
+        w, i0, i1, r0, r1, xg, y, avx512::unpack_halves<WeightBlock4, unpack4_avx512<T>>,
+        batch8x16_avx512<T, false>, batch8x16_avx512<T, true>);
     if (ig < i1) tile_rows8<T>(xq, ig, i1, w, r0, r1, y);
     return;
   }

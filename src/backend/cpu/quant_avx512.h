@@ -101,18 +101,28 @@ SLUICE_AVX512_TARGET void batch8x16_int8(const Block* w0, const Block* w1, const
   store_batch8x16(acc, y, ldy, nr, na);
 }
 
+// unpack8 for row-major weights: the AVX2 path's unpacker Unpack4(wr, nb, blocks, pf) on each
+// half of the group of rows r..r+7 (wr[8]); each half prefetches its rows of the next group (the
+// kernels run before their use).
+template <class Block, void (*Unpack4)(const uint8_t* const*, int64_t, Block*, const uint8_t*)>
+inline void unpack_halves(const Weight& w, int64_t r, const uint8_t* const* wr, int64_t nb,
+                          Block* half0, Block* half1) {
+  Unpack4(wr, nb, half0, w.row(std::min(r + 8, w.rows - 1)));
+  Unpack4(wr + 4, nb, half1, w.row(std::min(r + 12, w.rows - 1)));
+}
+
 // The batched walk of the wide path: activation rows [i0, ig) (ig as in avx2::for_each_batch4)
 // in pairs of 8-row groups of xg [groups, nb] times weight rows [r0, r1) in groups of 8, each
-// unpacked once as two halves of 4 rows (unpack(wr, nb, blocks, pf): the AVX2 path's unpacker,
-// blocks[nb] per half),
+// unpacked once as two halves of 4 rows (unpack8(w, r, wr, nb, half0, half1), blocks[nb] per
+// half),
 // then pair(half0, half1, x, nb, y, ldy, nr, na) for two groups, or lone(...) for a last odd
 // group, on outputs y[i, r]. Returns ig.
 template <class Block, class Group>
 using Batch8x16 = void (*)(const Block*, const Block*, const Group*, int64_t, float*, int64_t, int,
                            int);
-template <class Block, class Group, class Unpack>
+template <class Block, class Group, class Unpack8>
 inline int64_t for_each_batch8x16(const Weight& w, int64_t i0, int64_t i1, int64_t r0, int64_t r1,
-                                  const Group* xg, float* y, Unpack&& unpack,
+                                  const Group* xg, float* y, Unpack8&& unpack8,
                                   Batch8x16<Block, Group> lone, Batch8x16<Block, Group> pair) {
   const int64_t nb = w.cols / kQuantBlock;
   const int64_t rem = (i1 - i0) % 8;
@@ -125,9 +135,7 @@ inline int64_t for_each_batch8x16(const Weight& w, int64_t i0, int64_t i1, int64
     const int nr = static_cast<int>(std::min<int64_t>(8, r1 - r));
     const uint8_t* wr[8];
     for (int j = 0; j < 8; ++j) wr[j] = w.row(r + std::min(j, nr - 1));
-    // Each half prefetches its rows of the next group: the kernels below run before their use.
-    unpack(wr, nb, scratch.data(), w.row(std::min(r + 8, w.rows - 1)));
-    unpack(wr + 4, nb, scratch.data() + nb, w.row(std::min(r + 12, w.rows - 1)));
+    unpack8(w, r, wr, nb, scratch.data(), scratch.data() + nb);
     for (int64_t gi = 0; gi < ngroups; gi += 2) {
       const int64_t i = i0 + 8 * gi;
       const int na = static_cast<int>(std::min<int64_t>(16, ig - i));
