@@ -2,12 +2,9 @@
 // give the Q4G32 load's tokens and logprobs bit for bit in that mode, dense and MoE, from MLX
 // 4-bit directories and GGUF Q4_0 files, one request at a time and batched.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "../tiny_model.h"
@@ -21,42 +18,15 @@ namespace {
 using testing::request;
 using testing::run_all;
 
-// make-model's tiny `arch` as a GGUF Q4_0 file (Qwen3's byte-level BPE tokenizer: GGUF does not
-// take the MLX tiny model's byte-fallback one), loaded with `dtypes`.
-sluice::Result<std::unique_ptr<Model>> tiny_gguf_q4_0(const std::string& arch,
-                                                      OptionalDTypes dtypes) {
-  namespace fs = std::filesystem;
-  const std::string path = (fs::temp_directory_path() /
-                            ("sluice-rows8-" + arch + "-" + std::to_string(::getpid()) + ".gguf"))
-                               .string();
-  WriteOptions w;
-  w.format = OutputFormat::kGgufQ4_0;
-  const char* testdata = std::getenv("SLUICE_TESTDATA");
-  w.tokenizer_path =
-      (testdata ? std::string(testdata) : std::string(SLUICE_SOURCE_DIR) + "/../shared/testdata") +
-      "/tokenizers/qwen3/tokenizer.json";
-  SLUICE_ASSIGN_OR_RETURN(auto tok, load_tokenizer_json(w.tokenizer_path));
-  SLUICE_ASSIGN_OR_RETURN(const ModelConfig c, preset_config("tiny", arch, tok->vocab_size()));
-  SLUICE_RETURN_IF_ERROR(write_model(
-      c, model_tensor_specs(c), [&](const TensorSpec& t) { return synthetic_tensor(t, c, 5); }, w,
-      path));
-  auto model = Model::load(path, dtypes);
-  fs::remove(path);
-  return model;
-}
-
 TEST(Rows8Engine, SameOutputsAsQ4G32) {
-  using Loader = std::function<sluice::Result<std::unique_ptr<Model>>(OptionalDTypes)>;
-  const std::pair<const char*, Loader> cases[] = {
-      {"llama mlx4",
-       [](OptionalDTypes d) { return testing::load_tiny_model("rows8", "llama", d); }},
-      {"qwen3moe mlx4",
-       [](OptionalDTypes d) { return testing::load_tiny_model("rows8", "qwen3moe", d); }},
-      {"qwen3moe gguf q4_0", [](OptionalDTypes d) { return tiny_gguf_q4_0("qwen3moe", d); }},
-  };
-  for (const auto& [what, load] : cases) {
-    auto plain = load({});
-    auto rows8 = load(OptionalDTypes{.q4g32_rows8 = true});
+  const std::pair<const char*, OutputFormat> cases[] = {{"llama", OutputFormat::kMlx4},
+                                                        {"qwen3moe", OutputFormat::kMlx4},
+                                                        {"qwen3moe", OutputFormat::kGgufQ4_0}};
+  for (const auto& [arch, format] : cases) {
+    const std::string what =
+        std::string(arch) + (format == OutputFormat::kMlx4 ? " mlx4" : " gguf");
+    auto plain = testing::load_tiny_model("rows8", arch, {}, format);
+    auto rows8 = testing::load_tiny_model("rows8", arch, {.q4g32_rows8 = true}, format);
     ASSERT_TRUE(plain) << what << ": " << plain.error();
     ASSERT_TRUE(rows8) << what << ": " << rows8.error();
     std::mt19937 rng(7);
