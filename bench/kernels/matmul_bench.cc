@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
                   DType::F32}) {
     if (only && std::string(only) != dtype_name(t)) continue;
     if (t == DType::Q4G32R8 && rows % 8 != 0) continue;
-    // Q4G32R8: the int8 mode's interleaved layout (BENCH_INT8=1 is the Q4G32 it is compared with).
+    // Q4G32R8: the interleaved layout of Q4G32 (either activation mode: BENCH_INT8).
     const Weight w = t == DType::Q4G32R8 ? q4g32_to_rows8(random_weight(DType::Q4G32, rows, cols))
                                          : random_weight(t, rows, cols);
     for (int threads : {1, 2}) {

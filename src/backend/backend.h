@@ -477,12 +477,11 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& device, int num
                                               bool cpu_int8_activations = false);
 // True when this build has the CUDA backend and a GPU is visible.
 bool cuda_available();
-// The optional weight types a load for make_backend(device, ..., cpu_int8_activations)'s
-// backend picks (Model::load).
-OptionalDTypes optional_dtypes_for(const std::string& device, bool cpu_int8_activations = false);
-// The CPU backend's: Q4G32R8 in the int8 mode where its kernels for it run (AVX-VNNI or
-// AVX512-VNNI, no AMX).
-OptionalDTypes cpu_optional_dtypes(bool int8_activations);
+// The optional weight types a load for make_backend(device, ...)'s backend picks (Model::load).
+OptionalDTypes optional_dtypes_for(const std::string& device);
+// The CPU backend's: Q4G32R8 where its kernels for it run (AVX-VNNI or AVX512-VNNI, no AMX),
+// in both activation modes.
+OptionalDTypes cpu_optional_dtypes();
 
 // SIMD + OpenMP CPU backend; num_threads <= 0 means all cores. Calls on one instance must not
 // overlap (it reuses scratch buffers); ops parallelize internally. int8_activations: 4-bit

@@ -15,13 +15,13 @@ bool cuda_available() {
 #endif
 }
 
-OptionalDTypes optional_dtypes_for(const std::string& device, bool cpu_int8_activations) {
+OptionalDTypes optional_dtypes_for(const std::string& device) {
 #ifdef SLUICE_HAS_CUDA
   if (device != "cpu" && cuda::device_count() > 0) return cuda::optional_dtypes();
 #else
   (void)device;
 #endif
-  return cpu_optional_dtypes(cpu_int8_activations);
+  return cpu_optional_dtypes();
 }
 
 Result<std::unique_ptr<Backend>> make_backend(const std::string& device, int num_threads,

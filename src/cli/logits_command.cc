@@ -157,7 +157,7 @@ int logits(const LogitsOptions& o) {
     return fail("[logits] --video frames go with exactly one <video> word");
   auto path = resolve_model_path(o.model);
   if (!path) return fail(path.error());
-  auto model = Model::load(*path, optional_dtypes_for(o.device, o.cpu_int8_activations));
+  auto model = Model::load(*path, optional_dtypes_for(o.device));
   if (!model) return fail(model.error());
   for (int32_t id : ids)
     if (id >= (*model)->config().vocab_size)

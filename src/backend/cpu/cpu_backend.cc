@@ -446,14 +446,15 @@ class CpuBackend final : public Backend {
   // 16 each need their own activation sum for the offset term, and BlockAct8 has one per 32.
   template <class F>
   void with_quantized_kernel(DType t, F&& f) {
-    // Q4G32R8 is loaded for the int8 mode only (cpu_optional_dtypes), without AMX.
+    // Q4G32R8 is loaded where reads_rows8 (cpu_optional_dtypes): never with AMX.
     const bool r8 = t == DType::Q4G32R8;
-    const bool int8 = r8 || (int8_activations_ && (t == DType::Q4G32 || t == DType::Q8G32));
+    const bool int8 =
+        int8_activations_ && (t == DType::Q4G32 || t == DType::Q8G32 || t == DType::Q4G32R8);
     if (int8 && paths_.amx && !r8)
       f(xq8_, xt8_, cpu::quantize_act8_rows, cpu::pack_act8_tiles16, cpu::matmul_act8_tile_amx, 16);
     else if (int8)
       f(xq8_, xg8_, cpu::quantize_act8_rows, cpu::pack_act8_groups, cpu::matmul_act8_tile, 8);
-    else if (paths_.amx)
+    else if (paths_.amx && !r8)
       f(xq_, xt_, cpu::quantize_act_rows, cpu::pack_act_tiles16, cpu::matmul_quant_tile_amx, 16);
     else
       f(xq_, xg_, cpu::quantize_act_rows, cpu::pack_act_groups, cpu::matmul_quant_tile, 8);
@@ -573,9 +574,9 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-OptionalDTypes cpu_optional_dtypes(bool int8_activations) {
+OptionalDTypes cpu_optional_dtypes() {
   OptionalDTypes d;
-  d.q4g32_rows8 = int8_activations && cpu::reads_rows8(cpu::default_quant_paths());
+  d.q4g32_rows8 = cpu::reads_rows8(cpu::default_quant_paths());
   return d;
 }
 

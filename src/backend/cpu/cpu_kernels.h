@@ -22,11 +22,12 @@ enum class Dot8 { Maddubs, VexVnni, EvexVnni };
 struct QuantPaths {
   bool avx512 = false;        // 512-bit registers, vpdpwssd / vpdpbusd (AVX512-VNNI)
   bool amx = false;           // AMX tiles (AMX-INT8), for batches of 16 rows
-  Dot8 dot8 = Dot8::Maddubs;  // the int8 mode's integer dot (vpdpbusd with AVX-VNNI)
+  Dot8 dot8 = Dot8::Maddubs;  // the 256-bit integer dots (vpdpbusd / vpdpwssd with VNNI)
 };
 // Every path the CPU has, less SLUICE_CPU_AVX512=0 / SLUICE_CPU_AMX=0.
 QuantPaths default_quant_paths();
-// Whether matmul_act8_tile runs Q4G32R8 weights with `paths` (vpdpbusd, no AMX).
+// Whether matmul_act8_tile and matmul_quant_tile run Q4G32R8 weights with `paths` (vpdpbusd and
+// vpdpwssd, no AMX).
 bool reads_rows8(const QuantPaths& paths);
 
 // xq[i, b] for rows [i0, i1) of x; same rounding as ref::quantize_act_row.
@@ -51,6 +52,10 @@ void pack_act_groups(const BlockAct16* xq, int64_t n, int64_t nb, int64_t g0, in
 // xg: pack_act_groups of all rows when quant_uses_groups(n) (then i0 % 8 == 0), else null.
 void matmul_quant_tile(const QuantPaths& paths, const BlockAct16* xq, const ActGroup8* xg,
                        int64_t i0, int64_t i1, const Weight& w, int64_t r0, int64_t r1, float* y);
+// matmul_quant_tile of Q4G32R8 weights (whole groups of 8 rows), bit-equal to their Q4G32.
+void matmul_quant_tile_interleaved(const QuantPaths& paths, const BlockAct16* xq,
+                                   const ActGroup8* xg, int64_t i0, int64_t i1, const Weight& w,
+                                   int64_t r0, int64_t r1, float* y);
 
 // The batched int16-activation kernel runs on AMX tiles (paths.amx) where the CPU has AMX-INT8
 // and Linux grants the tile state (SLUICE_CPU_AMX=0 keeps the AVX-512 kernels): the same bits.

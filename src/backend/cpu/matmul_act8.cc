@@ -40,7 +40,7 @@ SLUICE_INLINE __m256i codes_s8(const uint8_t* blk) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + offsetof(BlockQ8G32, codes)));
 }
 
-// acc += maddubs(w, x) in int16. In asm for the same reason as matmul_quant.cc's madd_acc
+// acc += maddubs(w, x) in int16. In asm for the same reason as dpwssd_acc (quant_avx2.h)
 // (GCC otherwise copies and spills the accumulators).
 SLUICE_INLINE void maddubs_acc(__m256i& acc, __m256i w, __m256i x) {
   __m256i t;

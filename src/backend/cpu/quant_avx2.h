@@ -50,6 +50,21 @@ inline void with_dot8(Dot8 d, F&& f) {
   }
 }
 
+// acc += the pair sums of int16 lanes of w and x: vpdpwssd (VEX or EVEX form, as dpbusd_acc), or
+// vpmaddwd then vpaddd without VNNI (asm: with intrinsics GCC copies every accumulator once per
+// loop iteration, and unrolled, hoists all madds ahead of the adds and spills them).
+template <Dot8 D>
+SLUICE_INLINE void dpwssd_acc(__m256i& acc, __m256i w, __m256i x) {
+  if constexpr (D == Dot8::EvexVnni) {
+    asm("%{evex%} vpdpwssd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+  } else if constexpr (D == Dot8::VexVnni) {
+    asm("%{vex%} vpdpwssd %2, %1, %0" : "+x"(acc) : "x"(w), "xm"(x));
+  } else {
+    __m256i t;
+    asm("vpmaddwd %2, %3, %1\n\tvpaddd %1, %0, %0" : "+x"(acc), "=&x"(t) : "xm"(x), "x"(w));
+  }
+}
+
 // Transposes an 8 x 8 matrix of dwords in place: r[i] lane j <-> r[j] lane i.
 SLUICE_INLINE void transpose8x8_epi32(__m256i (&r)[8]) {
   __m256i t[8], u[8];

@@ -34,7 +34,7 @@ SLUICE_INLINE512 __m512 pair_f(const float* lo, const float* hi) {
 }
 
 // acc += the pair sums of int16 lanes of a and b (vpdpwssd); in asm so that GCC keeps the
-// accumulators in registers (as the AVX2 kernels' madd_acc).
+// accumulators in registers (as the AVX2 kernels' dpwssd_acc).
 SLUICE_INLINE512 void dpwssd(__m512i& acc, __m512i a, __m512i b) {
   asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
 }

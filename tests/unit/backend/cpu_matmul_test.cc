@@ -248,10 +248,9 @@ TEST(Matmul, ManyEqualsSeparateProductsBitwise) {
     }
 }
 
-// Q4G32R8 (rows interleaved in eights, loaded for the int8 mode) gives Q4G32's int8 products
-// bit for bit: its few-row kernel, the batched kernels on blocks unpacked from it, the scalar
-// fallback of paths without vpdpbusd or with AMX; plain matmuls and expert products; an int16
-// backend too (it multiplies Q4G32R8 with int8 activations).
+// Q4G32R8 (rows interleaved in eights) gives Q4G32's products bit for bit in both activation
+// modes: the few-row kernels, the batched kernels on blocks unpacked from it, the scalar
+// fallbacks; every path variant (AMX never takes it); plain matmuls and expert products.
 TEST(Matmul, InterleavedRowsEqualQ4G32Bitwise) {
   std::vector<cpu::QuantPaths> variants = {cpu::default_quant_paths()};
   for (bool cpu::QuantPaths::*p : {&cpu::QuantPaths::avx512, &cpu::QuantPaths::amx}) {
@@ -266,46 +265,56 @@ TEST(Matmul, InterleavedRowsEqualQ4G32Bitwise) {
     variants.back().dot8 = d;
   }
   const Shape shapes[] = {{1, 8, 32}, {3, 16, 96}, {5, 40, 256}, {13, 72, 1024}, {33, 264, 128}};
-  for (int threads : {1, 2})
-    for (const cpu::QuantPaths& paths : variants) {
-      if (paths.avx512 && !cpu::cpu_has_avx512_vnni_zmm()) continue;
-      auto want_cpu = make_cpu_backend(threads, true);
-      auto cpu = cpu::make_cpu_backend(threads, true, paths);
-      for (const Shape& s : shapes) {
-        const Weight w = random_weight(DType::Q4G32, s.rows, s.cols, 11 + s.rows);
-        const Weight w8 = q4g32_to_rows8(w);
-        for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{4}, s.n, s.n + 8}) {
-          const auto x = randn(n * s.cols, 41 + n);
-          std::vector<float> want(n * s.rows), y(want.size());
-          want_cpu->matmul(x.data(), n, w, want.data());
-          cpu->matmul(x.data(), n, w8, y.data());
-          EXPECT_EQ(y, want) << "n=" << n << " rows=" << s.rows << " cols=" << s.cols
-                             << " threads=" << threads << " avx512=" << paths.avx512
-                             << " amx=" << paths.amx << " dot8=" << static_cast<int>(paths.dot8);
+  for (bool int8 : {true, false})
+    for (int threads : {1, 2})
+      for (const cpu::QuantPaths& paths : variants) {
+        if (paths.avx512 && !cpu::cpu_has_avx512_vnni_zmm()) continue;
+        const auto what = ::testing::Message()
+                          << "int8=" << int8 << " threads=" << threads << " avx512=" << paths.avx512
+                          << " amx=" << paths.amx << " dot8=" << static_cast<int>(paths.dot8);
+        auto want_cpu = make_cpu_backend(threads, int8);
+        auto cpu = cpu::make_cpu_backend(threads, int8, paths);
+        for (const Shape& s : shapes) {
+          const Weight w = random_weight(DType::Q4G32, s.rows, s.cols, 11 + s.rows);
+          const Weight w8 = q4g32_to_rows8(w);
+          for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{4}, s.n, s.n + 8}) {
+            const auto x = randn(n * s.cols, 41 + n);
+            std::vector<float> want(n * s.rows), y(want.size());
+            want_cpu->matmul(x.data(), n, w, want.data());
+            cpu->matmul(x.data(), n, w8, y.data());
+            EXPECT_EQ(y, want) << "n=" << n << " rows=" << s.rows << " cols=" << s.cols << " "
+                               << what;
+          }
+        }
+        // Experts of 16 rows: a few rows each (one region) and 5+ rows (batched kernels).
+        constexpr int64_t kExperts = 4, kK = 2, kRows = 16, kCols = 192;
+        const Weight stacked = random_weight(DType::Q4G32, kExperts * kRows, kCols, 5);
+        const auto plain = want_cpu->place_experts(stacked, kExperts);
+        const auto rows8 = cpu->place_experts(q4g32_to_rows8(stacked), kExperts);
+        for (int64_t n : {1, 3, 12}) {
+          std::vector<int32_t> ids(n * kK);
+          for (int64_t i = 0; i < n * kK; ++i) ids[i] = static_cast<int32_t>((i * 3) % kExperts);
+          const auto x = randn(n * kCols, 61 + n);
+          std::vector<float> want(n * kK * kRows), y(want.size());
+          want_cpu->matmul_experts(x.data(), false, n, plain.data(), kExperts, ids.data(), kK,
+                                   want.data());
+          cpu->matmul_experts(x.data(), false, n, rows8.data(), kExperts, ids.data(), kK, y.data());
+          EXPECT_EQ(y, want) << "experts n=" << n << " " << what;
         }
       }
-      // Experts of 16 rows: a few rows each (one region) and 5+ rows (batched kernels).
-      constexpr int64_t kExperts = 4, kK = 2, kRows = 16, kCols = 192;
-      const Weight stacked = random_weight(DType::Q4G32, kExperts * kRows, kCols, 5);
-      const auto plain = want_cpu->place_experts(stacked, kExperts);
-      const auto rows8 = cpu->place_experts(q4g32_to_rows8(stacked), kExperts);
-      for (int64_t n : {1, 3, 12}) {
-        std::vector<int32_t> ids(n * kK);
-        for (int64_t i = 0; i < n * kK; ++i) ids[i] = static_cast<int32_t>((i * 3) % kExperts);
-        const auto x = randn(n * kCols, 61 + n);
-        std::vector<float> want(n * kK * kRows), y(want.size());
-        want_cpu->matmul_experts(x.data(), false, n, plain.data(), kExperts, ids.data(), kK,
-                                 want.data());
-        cpu->matmul_experts(x.data(), false, n, rows8.data(), kExperts, ids.data(), kK, y.data());
-        EXPECT_EQ(y, want) << "experts n=" << n << " threads=" << threads;
-      }
-    }
+  // Without the AVX2 kernels: the scalar fallbacks, against the AVX2 kernels' Q4G32 products.
   const Weight w = random_weight(DType::Q4G32, 24, 64, 3);
-  const auto x = randn(64, 3);
-  std::vector<float> want(24), y(24);
-  make_cpu_backend(1, true)->matmul(x.data(), 1, w, want.data());
-  make_cpu_backend(1, false)->matmul(x.data(), 1, q4g32_to_rows8(w), y.data());
-  EXPECT_EQ(y, want) << "an int16 backend multiplies Q4G32R8 with int8 activations";
+  for (bool int8 : {true, false})
+    for (int64_t n : {1, 9}) {
+      const auto x = randn(n * 64, 3);
+      std::vector<float> want(n * 24), y(want.size());
+      auto cpu = make_cpu_backend(1, int8);
+      cpu->matmul(x.data(), n, w, want.data());
+      const auto prev = cpu::set_quant_kernel(cpu::QuantKernel::Scalar);
+      cpu->matmul(x.data(), n, q4g32_to_rows8(w), y.data());
+      cpu::set_quant_kernel(prev);
+      EXPECT_EQ(y, want) << "scalar int8=" << int8 << " n=" << n;
+    }
 }
 
 }  // namespace
