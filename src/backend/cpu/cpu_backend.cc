@@ -514,12 +514,11 @@ class CpuBackend final : public Backend {
   bool experts_in_one_region(const float* x, bool x_per_slot, int64_t n, const ExpertProduct* ps,
                              int count, int64_t num_experts, const int32_t* ids, int64_t k) {
     const Weight& w0 = ps[0].experts[0];
-    // More than 4 slots an expert on average: some expert has 5 or more (a quick no for prefills).
+    // More than 4 slots an expert on average (prefills): one batched matmul per expert.
     if (!is_quantized(w0.dtype) || n <= 0 || n * k > num_experts * 4) return false;
     for (int i = 1; i < count; ++i)
       if (ps[i].experts[0].dtype != w0.dtype || ps[i].experts[0].cols != w0.cols) return false;
     const ExpertGroups g = group_by_expert(ids, n * k, num_experts);
-    if (!cpu::groups_fit_one_region(g)) return false;
     const auto timed = op("matmul_experts", n, [&] {
       return std::string(dtype_name(w0.dtype)) + " " + std::to_string(count) + "x" +
              std::to_string(w0.rows) + "x" + std::to_string(w0.cols);

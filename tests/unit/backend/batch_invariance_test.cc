@@ -57,9 +57,10 @@ TEST(BatchInvariance, MatmulRowEqualsAloneBitwise) {
     }
 }
 
-// Expert products: a token's rows alone (the CPU's one-region path for a few rows an expert)
-// equal its rows in batches that send some experts 5 or more rows (Backend's grouped default,
-// through the batched kernels), for shared and per-slot inputs, with and without biases.
+// Expert products: a token's rows alone (the CPU's one-region path, per-row kernels) equal its
+// rows in batches that send some experts 5 or more rows (their rows on the batched kernels:
+// inside the one region up to 4 slots an expert on average, else Backend's grouped default),
+// for shared and per-slot inputs, with and without biases.
 TEST(BatchInvariance, ExpertRowsEqualAloneBitwise) {
   constexpr int64_t kExperts = 6, kK = 2, kRows = 40, kCols = 256, kMaxN = 33;
   const auto x = randn(kMaxN * kK * kCols, 101);  // [kMaxN * kK, cols]: per-slot inputs too
@@ -100,7 +101,7 @@ TEST(BatchInvariance, ExpertRowsEqualAloneBitwise) {
           const int64_t per_token = kK * 2 * kRows;
           std::vector<float> alone(kMaxN * per_token);
           for (int64_t i = 0; i < kMaxN; ++i) run(i, 1, per_slot, alone.data() + i * per_token);
-          for (int64_t n : {2, 3, 8, 33}) {  // 8 and 33: some experts get 5 or more rows
+          for (int64_t n : {2, 3, 8, 12, 33}) {  // 12 and 33: some experts get 5 or more rows
             std::vector<float> y(n * per_token);
             run(0, n, per_slot, y.data());
             ASSERT_EQ(0, std::memcmp(alone.data(), y.data(), y.size() * sizeof(float)))
