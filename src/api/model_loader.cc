@@ -76,9 +76,7 @@ Result<ModelLease> load_model(ServerState& server, const ModelSpec& spec,
                  ctx->embedder->max_tokens());
     return ModelLease(std::move(ctx));
   }
-  SLUICE_ASSIGN_OR_RETURN(
-      ctx->model,
-      Model::load(spec.path, optional_dtypes_for(config.device)));
+  SLUICE_ASSIGN_OR_RETURN(ctx->model, Model::load(spec.path, optional_dtypes_for(config.device)));
   SLUICE_ASSIGN_OR_RETURN(ctx->engine, Engine::create(*ctx->model, config));
   if (ctx->task != ServedTask::kGenerate) {  // a decoder: last-token pooling or yes/no
     std::fprintf(stderr, "sluice: ready: %s model '%s' (%s), %d tokens\n",

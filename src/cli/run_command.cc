@@ -185,9 +185,7 @@ int run(RunOptions& o) {
   // A second live pool beside the engine thread's would oversubscribe the cores, and libgomp then
   // puts idle workers to sleep at every barrier instead of spinning (decode got 2x slower).
   Result<std::unique_ptr<Model>> model = Status::error("run", "model not loaded");
-  std::thread([&] {
-    model = Model::load(*path, optional_dtypes_for(config->device));
-  }).join();
+  std::thread([&] { model = Model::load(*path, optional_dtypes_for(config->device)); }).join();
   if (!model) return fail(model.error());
   const double load_s = seconds(std::chrono::steady_clock::now() - t_load);
   auto engine = Engine::create(**model, *config);

@@ -296,29 +296,13 @@ SLUICE_AVX2_TARGET void rows8_interleaved(const BlockQ4G32R8* g, const BlockAct8
 template <bool Evex>
 void tile_rows8_interleaved(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w,
                             int64_t r0, int64_t r1, float* y) {
-  SLUICE_ASSERT(r0 % 8 == 0 && r1 % 8 == 0, "Q4G32R8 tiles are whole groups of 8 rows");
   const int64_t nb = w.cols / kQuantBlock;
-  for (int64_t r = r0; r < r1; r += 8) {
-    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r));
-    const auto* pf = reinterpret_cast<const BlockQ4G32R8*>(w.row(std::min(r + 8, w.rows - 8)));
-    for (int64_t i = i0; i < i1; i += 4) {
-      const BlockAct8* x = xq + i * nb;
-      float* yi = y + i * w.rows + r;
-      switch (std::min<int64_t>(4, i1 - i)) {
-        case 4:
-          rows8_interleaved<4, Evex>(g, x, nb, yi, w.rows, pf);
-          break;
-        case 3:
-          rows8_interleaved<3, Evex>(g, x, nb, yi, w.rows, pf);
-          break;
-        case 2:
-          rows8_interleaved<2, Evex>(g, x, nb, yi, w.rows, pf);
-          break;
-        default:
-          rows8_interleaved<1, Evex>(g, x, nb, yi, w.rows, pf);
-      }
-    }
-  }
+  for_each_rows8_interleaved(
+      w, i0, i1, r0, r1,
+      [&](auto nx, const BlockQ4G32R8* g, int64_t i, int64_t r, const BlockQ4G32R8* pf) {
+        rows8_interleaved<decltype(nx)::value, Evex>(g, xq + i * nb, nb, y + i * w.rows + r, w.rows,
+                                                     pf);
+      });
 }
 
 // out[b] for 4 weight rows wr; prefetches the next 4 rows (4 * nb blocks from pf).

@@ -32,6 +32,8 @@ void tile_interleaved_scalar(const BlockAct16* xq, int64_t i0, int64_t i1, const
 }
 
 #if SLUICE_X86
+using namespace avx2;
+
 // A block's activations as the dword pairs the interleaved kernel multiplies: pairs[2j],
 // pairs[2j + 1] = (q[4j], q[4j + 2]), (q[4j + 1], q[4j + 3]); pairs[8 + i] likewise from q[16..].
 SLUICE_AVX2_TARGET void act16_pairs(const BlockAct16& a, int32_t* pairs) {
@@ -99,34 +101,17 @@ SLUICE_AVX2_TARGET void rows8_interleaved(const BlockQ4G32R8* g, const int32_t* 
 template <Dot8 D>
 void tile_rows8_interleaved(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w,
                             int64_t r0, int64_t r1, float* y) {
-  SLUICE_ASSERT(r0 % 8 == 0 && r1 % 8 == 0, "Q4G32R8 tiles are whole groups of 8 rows");
   const int64_t nb = w.cols / kQuantBlock;
   thread_local std::vector<int32_t> pairs;  // [i1 - i0][nb][16]
   pairs.resize(static_cast<size_t>((i1 - i0) * nb * 16));
   for (int64_t i = i0; i < i1; ++i)
     for (int64_t b = 0; b < nb; ++b) act16_pairs(xq[i * nb + b], &pairs[((i - i0) * nb + b) * 16]);
-  for (int64_t r = r0; r < r1; r += 8) {
-    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r));
-    const auto* pf = reinterpret_cast<const BlockQ4G32R8*>(w.row(std::min(r + 8, w.rows - 8)));
-    for (int64_t i = i0; i < i1; i += 4) {
-      const int32_t* p = &pairs[(i - i0) * nb * 16];
-      const BlockAct16* x = xq + i * nb;
-      float* yi = y + i * w.rows + r;
-      switch (std::min<int64_t>(4, i1 - i)) {
-        case 4:
-          rows8_interleaved<4, D>(g, p, x, nb, yi, w.rows, pf);
-          break;
-        case 3:
-          rows8_interleaved<3, D>(g, p, x, nb, yi, w.rows, pf);
-          break;
-        case 2:
-          rows8_interleaved<2, D>(g, p, x, nb, yi, w.rows, pf);
-          break;
-        default:
-          rows8_interleaved<1, D>(g, p, x, nb, yi, w.rows, pf);
-      }
-    }
-  }
+  for_each_rows8_interleaved(
+      w, i0, i1, r0, r1,
+      [&](auto nx, const BlockQ4G32R8* g, int64_t i, int64_t r, const BlockQ4G32R8* pf) {
+        rows8_interleaved<decltype(nx)::value, D>(g, &pairs[(i - i0) * nb * 16], xq + i * nb, nb,
+                                                  y + i * w.rows + r, w.rows, pf);
+      });
 }
 
 // Row k's 32 codes of Q4G32 bytes (byte j: elements j and j + 16) as int16, and its scale and

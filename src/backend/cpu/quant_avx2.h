@@ -14,6 +14,7 @@
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/quant_blocks.h"
 #include "backend/weight.h"
+#include "common/assert.h"
 
 #define SLUICE_INLINE SLUICE_AVX2_TARGET inline __attribute__((always_inline))
 
@@ -203,6 +204,34 @@ inline void for_each_rows8(const Weight& w, int64_t i0, int64_t i1, int64_t r0, 
           break;
         default:
           rows8(std::integral_constant<int, 1>{}, wr, i, r, nr, pf);
+      }
+    }
+  }
+}
+
+// for_each_rows8 over Q4G32R8 weights: rows [r0, r1) in whole groups of 8 (g: the group's
+// blocks, pf: the next group's) times activation rows [i0, i1) in groups of up to 4, as
+// rows8(std::integral_constant<int, NX>{}, g, i, r, pf).
+template <class Rows8>
+inline void for_each_rows8_interleaved(const Weight& w, int64_t i0, int64_t i1, int64_t r0,
+                                       int64_t r1, Rows8&& rows8) {
+  SLUICE_ASSERT(r0 % 8 == 0 && r1 % 8 == 0, "Q4G32R8 tiles are whole groups of 8 rows");
+  for (int64_t r = r0; r < r1; r += 8) {
+    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r));
+    const auto* pf = reinterpret_cast<const BlockQ4G32R8*>(w.row(std::min(r + 8, w.rows - 8)));
+    for (int64_t i = i0; i < i1; i += 4) {
+      switch (std::min<int64_t>(4, i1 - i)) {
+        case 4:
+          rows8(std::integral_constant<int, 4>{}, g, i, r, pf);
+          break;
+        case 3:
+          rows8(std::integral_constant<int, 3>{}, g, i, r, pf);
+          break;
+        case 2:
+          rows8(std::integral_constant<int, 2>{}, g, i, r, pf);
+          break;
+        default:
+          rows8(std::integral_constant<int, 1>{}, g, i, r, pf);
       }
     }
   }
