@@ -71,6 +71,8 @@ constexpr SwitchInfo kSwitches[] = {
    "0: a step's small inputs go up in one copy each, not one kernel reading page-locked memory (A/B)"},
   {Switch::kCudaDownloadStaged, "SLUICE_CUDA_DOWNLOAD_STAGED", "1",
    "0: results up to 4 MB come down straight to pageable memory, not through page-locked staging (A/B)"},
+  {Switch::kCudaPairLaunch, "SLUICE_CUDA_PAIR_LAUNCH", "1",
+   "0: one-row products of Q4 beside Q6/Q8 weights (q/k beside v) in a launch each, not one (A/B)"},
 };
 // clang-format on
 static_assert(std::size(kSwitches) == static_cast<size_t>(Switch::kCount));

@@ -39,6 +39,7 @@ enum class Switch {
   kCudaPdl,              // SLUICE_CUDA_PDL
   kCudaUploadScatter,    // SLUICE_CUDA_UPLOAD_SCATTER
   kCudaDownloadStaged,   // SLUICE_CUDA_DOWNLOAD_STAGED
+  kCudaPairLaunch,       // SLUICE_CUDA_PAIR_LAUNCH
   kCount,
 };
 

@@ -180,6 +180,7 @@ void CudaBackend::rows_products(const float* x, int64_t n, const RowsProduct* ps
   uint8_t* scratch = rows_scratch_.grow(matmul_rows_scratch_bytes(n, *ps[0].w));
   RowsMode staged = mode;
   staged.max_stages = is_quantized(ps[0].w->dtype) || n > 1 ? tuning_.rows_stages : 0;
+  staged.pair_launch = tuning_.pair_launch;
   matmul_rows_many(x, n, ps, count, scratch, stream_, staged);
 }
 

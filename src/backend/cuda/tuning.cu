@@ -37,6 +37,7 @@ CudaTuning CudaTuning::from_env() {
   t.expert_prefetch = static_cast<int>(env::integer(Switch::kCudaExpertPrefetch, 128));
   t.upload_scatter = env::enabled(Switch::kCudaUploadScatter);
   t.download_staged = env::enabled(Switch::kCudaDownloadStaged);
+  t.pair_launch = env::enabled(Switch::kCudaPairLaunch);
   t.pdl = pdl_enabled();  // once per process: the launchers read the same value
   return t;
 }

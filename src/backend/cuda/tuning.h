@@ -27,6 +27,7 @@ struct CudaTuning {
   bool pdl;                   // programmatic dependent launch (kernels/pdl.cuh reads it)
   bool upload_scatter;        // a step's small inputs written by one kernel from pinned memory
   bool download_staged;       // to_host's small copies through page-locked staging
+  bool pair_launch;           // one-row Q4 products beside Q6/Q8 ones in one launch
 
   // From the environment (unset or empty: the table's default).
   static CudaTuning from_env();

@@ -78,37 +78,41 @@ TEST_F(CudaOps, SixBitCodesGiveTheWideCodesBits) {
 }
 
 // Products sharing their input run as one launch; each output is the same bits as its own
-// matmul (mixed dtypes fall back to one matmul each).
+// matmul (mixed dtypes fall back to one matmul each, but at one row Q4G32 products beside
+// Q6G16 or Q8G16 ones share a launch: q and k beside v).
 TEST_F(CudaOps, MatmulManyEqualsSeparateMatmuls) {
-  const int64_t cols = 512;
-  for (int64_t n : {1, 5, 8, 40}) {
-    for (auto dts : {std::vector<DType>{DType::Q4G32, DType::Q4G32, DType::Q4G32},
-                     std::vector<DType>{DType::BF16, DType::BF16},
-                     std::vector<DType>{DType::Q4G32, DType::Q8G16, DType::Q4G32}}) {
-      const auto x = randn(n * cols, 50 + n);
-      const float* dx = up(x);
-      std::vector<Weight> ws;
-      std::vector<Backend::Product> ps;
-      const int64_t rows[] = {96, 24, 37};
-      for (size_t i = 0; i < dts.size(); ++i) {
-        ws.push_back(gpu_->place(random_weight(dts[i], rows[i], cols, 60 + i)));
-      }
-      for (size_t i = 0; i < dts.size(); ++i) ps.push_back({&ws[i], poisoned(n * rows[i])});
-      gpu_->matmul_many(dx, n, ps.data(), static_cast<int>(ps.size()));
-      for (size_t i = 0; i < ps.size(); ++i) {
-        float* one = poisoned(n * rows[i]);
-        gpu_->matmul(dx, n, ws[i], one);
-        // The weight-streaming products (quantized: n <= 4) sum each output in a fixed order;
-        // the batched quantized GEMM plans its K splits for the whole launch, so its sums may be
-        // ordered otherwise than for the product alone.
-        const auto many = down(ps[i].y, n * rows[i]), alone = down(one, n * rows[i]);
-        if (n <= 4 || !is_quantized(dts[i]))
-          EXPECT_EQ(many, alone) << "n=" << n << " product " << i << " " << dtype_name(dts[i]);
-        else
-          EXPECT_LT(rel_l2(many, alone), 1e-6) << "n=" << n << " product " << i;
+  for (int64_t cols : {512, 2048})
+    for (int64_t n : {1, 5, 8, 40}) {
+      for (auto dts : {std::vector<DType>{DType::Q4G32, DType::Q4G32, DType::Q4G32},
+                       std::vector<DType>{DType::BF16, DType::BF16},
+                       std::vector<DType>{DType::Q4G32, DType::Q8G16, DType::Q4G32},
+                       std::vector<DType>{DType::Q4G32, DType::Q4G32, DType::Q6G16},
+                       std::vector<DType>{DType::Q4G32, DType::Q8G16}}) {
+        const auto x = randn(n * cols, 50 + n);
+        const float* dx = up(x);
+        std::vector<Weight> ws;
+        std::vector<Backend::Product> ps;
+        const int64_t rows[] = {96, 24, 37};
+        for (size_t i = 0; i < dts.size(); ++i) {
+          ws.push_back(gpu_->place(random_weight(dts[i], rows[i], cols, 60 + i)));
+        }
+        for (size_t i = 0; i < dts.size(); ++i) ps.push_back({&ws[i], poisoned(n * rows[i])});
+        gpu_->matmul_many(dx, n, ps.data(), static_cast<int>(ps.size()));
+        for (size_t i = 0; i < ps.size(); ++i) {
+          float* one = poisoned(n * rows[i]);
+          gpu_->matmul(dx, n, ws[i], one);
+          // The weight-streaming products (quantized: n <= 4) sum each output in a fixed order;
+          // the batched quantized GEMM plans its K splits for the whole launch, so its sums may be
+          // ordered otherwise than for the product alone.
+          const auto many = down(ps[i].y, n * rows[i]), alone = down(one, n * rows[i]);
+          if (n <= 4 || !is_quantized(dts[i]))
+            EXPECT_EQ(many, alone)
+                << "n=" << n << " cols=" << cols << " product " << i << " " << dtype_name(dts[i]);
+          else
+            EXPECT_LT(rel_l2(many, alone), 1e-6) << "n=" << n << " product " << i;
+        }
       }
     }
-  }
 }
 
 TEST_F(CudaOps, BatchInvariantMatmulGivesEachRowTheSameBits) {

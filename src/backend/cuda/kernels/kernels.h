@@ -142,6 +142,7 @@ struct RowsMode {
   int max_stages = 0;
   Backend::Routing route{};
   int route_experts = 0, route_k = 0;
+  bool pair_launch = false;  // Q4G32 products beside Q6G16/Q8G16 ones at one row: one launch
 };
 // Whether matmul_rows_many takes `mode` for weights like w: float weights fold norms and adds;
 // quantized ones (their activations quantized by a kernel of their own) every mode.

@@ -62,15 +62,11 @@ __global__ void quantize_act16_kernel(const float* x, int64_t count_blocks, int6
 // warps' partial sums are added in warp order through shared memory. Staged: the weights come
 // through `stages` shared-memory stages (walk_units_staged), same sums.
 template <class F, int NC, bool Staged>
-__global__ __launch_bounds__(
-    kMaxSplit * 32,
-    (Staged ? kStagedMinBlocks<F, NC>
-            : kMinBlocks<F, NC>)) void matmul_act16_kernel(const int16_t* xq, const ActBlock* xb,
-                                                           int64_t n, Segments segs,
-                                                           bool accumulate, int stages) {
-  extern __shared__ __align__(16) uint8_t staged[];
+__device__ __forceinline__ void act16_rows(const int16_t* xq, const ActBlock* xb, int64_t n,
+                                           const Segments& segs, int64_t bx, bool accumulate,
+                                           int stages, uint8_t* staged) {
   __shared__ float part[kMaxSplit][kRows][NC];
-  const Segment seg = segment_of(segs, blockIdx.x, kRows);
+  const Segment seg = segment_of(segs, bx, kRows);
   const int64_t c0 = static_cast<int64_t>(blockIdx.y) * NC;
   const int nc = static_cast<int>(min(static_cast<int64_t>(NC), n - c0));
   const int nr = static_cast<int>(min(static_cast<int64_t>(kRows), seg.rows - seg.r0));
@@ -95,6 +91,33 @@ __global__ __launch_bounds__(
   store_row_sums<NC>(acc, part, nr, nc, seg.y, seg.rows, seg.r0, c0, nullptr, accumulate, seg.bias);
 }
 
+template <class F, int NC, bool Staged>
+__global__ __launch_bounds__(
+    kMaxSplit * 32,
+    (Staged ? kStagedMinBlocks<F, NC>
+            : kMinBlocks<F, NC>)) void matmul_act16_kernel(const int16_t* xq, const ActBlock* xb,
+                                                           int64_t n, Segments segs,
+                                                           bool accumulate, int stages) {
+  extern __shared__ __align__(16) uint8_t staged[];
+  act16_rows<F, NC, Staged>(xq, xb, n, segs, blockIdx.x, accumulate, stages, staged);
+}
+
+// Two runs of products of two formats in one launch (Qwen3's and Gemma 3's q and k in Q4_K
+// beside v in Q6_K, one activation row): blocks below `split` take segs1's products as
+// matmul_act16_kernel<F1, 1, Staged1> does, the rest segs2's as <F2, 1, false>, so the same
+// sums, and one dependent launch fewer.
+template <class F1, class F2, bool Staged1>
+__global__ __maxnreg__(96) void matmul_act16_pair_kernel(const int16_t* xq, const ActBlock* xb,
+                                                         Segments segs1, int64_t split,
+                                                         Segments segs2, bool accumulate,
+                                                         int stages) {
+  extern __shared__ __align__(16) uint8_t staged[];
+  if (blockIdx.x < split)
+    act16_rows<F1, 1, Staged1>(xq, xb, 1, segs1, blockIdx.x, accumulate, stages, staged);
+  else
+    act16_rows<F2, 1, false>(xq, xb, 1, segs2, blockIdx.x - split, accumulate, 0, staged);
+}
+
 template <class F, int NC>
 void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct* ps, int count,
             const RowsMode& mode, cudaStream_t s) {
@@ -114,6 +137,32 @@ void launch(const int16_t* xq, const ActBlock* xb, int64_t n, const RowsProduct*
   }
   launch_pdl(matmul_act16_kernel<F, NC, false>, grid, dim3(threads), s, xq, xb, n, segs,
              mode.accumulate, 0);
+}
+
+// Products ps[0, mid) of format F1 and ps[mid, count) of format F2 at one activation row, in one
+// launch (matmul_act16_pair_kernel); false (nothing launched) where their walks differ.
+template <class F1, class F2>
+bool launch_pair(const int16_t* xq, const ActBlock* xb, const RowsProduct* ps, int mid, int count,
+                 const RowsMode& mode, cudaStream_t s) {
+  const Segments segs1 = make_segments(ps, mid, kQuantBlock, kRows);
+  const Segments segs2 = make_segments(ps + mid, count - mid, kQuantBlock, kRows);
+  const int threads = split_warps(segs1.w[0].units) * 32;
+  if (threads != split_warps(segs2.w[0].units) * 32) return false;
+  const int64_t split = segs1.first_block[mid];
+  const dim3 grid(static_cast<unsigned>(split + segs2.first_block[count - mid]));
+  const int stages = kStageable<F1> ? stages_for(segs1.w[0].units, threads, mode.max_stages) : 0;
+  if constexpr (kStageable<F1>) {
+    if (stages > 0) {
+      constexpr auto kernel = matmul_act16_pair_kernel<F1, F2, true>;
+      allow_staged_smem<kernel>(stage_bytes<F1>(kMaxSplit * 32) * kMaxRowsStages);
+      launch_pdl_smem(kernel, grid, dim3(threads), stages * stage_bytes<F1>(threads), s, xq, xb,
+                      segs1, split, segs2, mode.accumulate, stages);
+      return true;
+    }
+  }
+  launch_pdl(matmul_act16_pair_kernel<F1, F2, false>, grid, dim3(threads), s, xq, xb, segs1, split,
+             segs2, mode.accumulate, 0);
+  return true;
 }
 
 template <class F>
@@ -161,6 +210,18 @@ void matmul_rows_act16(const float* x, int64_t n, const RowsProduct* ps, int cou
   const Act16 a = quantize_act16(x, n, w.cols, mode, scratch, s);
   int16_t* xq = a.codes;
   ActBlock* xb = a.blocks;
+  // Q4G32 products then Q6G16 or Q8G16 ones at one row: one launch (mode.pair_launch).
+  int mid = 1;
+  while (mid < count && ps[mid].w->dtype == w.dtype) ++mid;
+  bool tail_one = mid < count;
+  for (int i = mid + 1; tail_one && i < count; ++i) tail_one = ps[i].w->dtype == ps[mid].w->dtype;
+  if (mode.pair_launch && n == 1 && tail_one && w.dtype == DType::Q4G32) {
+    const DType t2 = ps[mid].w->dtype;
+    if (t2 == DType::Q6G16 && launch_pair<IntQ4G32, IntQ6G16>(xq, xb, ps, mid, count, mode, s))
+      return;
+    if (t2 == DType::Q8G16 && launch_pair<IntQ4G32, IntQ8G16>(xq, xb, ps, mid, count, mode, s))
+      return;
+  }
   for (int i = 0; i < count;) {  // one launch per run of products of one dtype
     int j = i + 1;
     while (j < count && ps[j].w->dtype == ps[i].w->dtype) ++j;
