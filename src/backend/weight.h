@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/dtype.h"
+#include "backend/quant_blocks.h"
 
 namespace sluice {
 
@@ -33,8 +34,21 @@ struct Weight {
 // Dequantizes/converts row r into out[cols] (reference path; used by embedding lookups).
 void dequantize_row(const Weight& w, int64_t r, float* out);
 
-// A Q4G32 weight of rows % 8 == 0 as Q4G32R8 (owned bytes): the CPU's int8 layout.
+// A Q4G32 weight of rows % 8 == 0 as Q4G32R8 (owned bytes): the CPU's interleaved layout.
 Weight q4g32_to_rows8(const Weight& w);
+
+// fn(r, row) for rows [r0, r1) of a Q4G32R8 weight, row r's blocks given as Q4G32 bytes (the
+// scalar fallbacks' way of reading it).
+template <class Fn>
+void for_each_rows8_row(const Weight& w, int64_t r0, int64_t r1, Fn&& fn) {
+  std::vector<BlockQ4G32> row(static_cast<size_t>(w.cols / 32));
+  for (int64_t r = r0; r < r1; ++r) {
+    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r / 8 * 8));
+    for (size_t b = 0; b < row.size(); ++b)
+      row[b] = q4g32r8_row_block(g[b], static_cast<int>(r % 8));
+    fn(r, reinterpret_cast<const uint8_t*>(row.data()));
+  }
+}
 
 // A Q6G16 weight as Q8G16 of the same values (owned bytes), for backends without 6-bit kernels.
 Weight q6g16_to_q8g16(const Weight& w);

@@ -565,14 +565,9 @@ SLUICE_AVX2_TARGET void pack_groups_avx2(const BlockAct8* xq, int64_t n, int64_t
 void tile_interleaved_scalar(const BlockAct8* xq, int64_t i0, int64_t i1, const Weight& w,
                              int64_t r0, int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
-  std::vector<BlockQ4G32> row(static_cast<size_t>(nb));
-  for (int64_t r = r0; r < r1; ++r) {
-    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r / 8 * 8));
-    for (int64_t b = 0; b < nb; ++b) row[b] = q4g32r8_row_block(g[b], static_cast<int>(r % 8));
-    for (int64_t i = i0; i < i1; ++i)
-      y[i * w.rows + r] =
-          dot_scalar<Q4Codes>(reinterpret_cast<const uint8_t*>(row.data()), xq + i * nb, nb);
-  }
+  for_each_rows8_row(w, r0, r1, [&](int64_t r, const uint8_t* row) {
+    for (int64_t i = i0; i < i1; ++i) y[i * w.rows + r] = dot_scalar<Q4Codes>(row, xq + i * nb, nb);
+  });
 }
 
 template <class C>

@@ -21,14 +21,10 @@ using act16::WeightBlock4;
 void tile_interleaved_scalar(const BlockAct16* xq, int64_t i0, int64_t i1, const Weight& w,
                              int64_t r0, int64_t r1, float* y) {
   const int64_t nb = w.cols / kQuantBlock;
-  std::vector<BlockQ4G32> row(static_cast<size_t>(nb));
-  for (int64_t r = r0; r < r1; ++r) {
-    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r / 8 * 8));
-    for (int64_t b = 0; b < nb; ++b) row[b] = q4g32r8_row_block(g[b], static_cast<int>(r % 8));
+  for_each_rows8_row(w, r0, r1, [&](int64_t r, const uint8_t* row) {
     for (int64_t i = i0; i < i1; ++i)
-      y[i * w.rows + r] = act16::dot_scalar<DType::Q4G32>(
-          reinterpret_cast<const uint8_t*>(row.data()), xq + i * nb, nb);
-  }
+      y[i * w.rows + r] = act16::dot_scalar<DType::Q4G32>(row, xq + i * nb, nb);
+  });
 }
 
 #if SLUICE_X86
