@@ -48,7 +48,7 @@ float block_offset(const uint8_t* blk, int g) {
   return f16_to_f32(h[kGroups<T> + g]);
 }
 
-// One output in the canonical order of the header comment.
+// One output in the canonical order (matmul_quant.cc's header comment).
 template <DType T>
 float dot_scalar(const uint8_t* w, const BlockAct16* x, int64_t nb) {
   constexpr int G = kGroups<T>, L = 32 / G;
