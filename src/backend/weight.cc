@@ -27,13 +27,12 @@ Weight Weight::from_mapped(DType dtype, int64_t rows, int64_t cols, const uint8_
   return w;
 }
 
-namespace {
-
-// Row r's block b of a Q4G32R8 weight, as Q4G32.
 BlockQ4G32 rows8_block(const Weight& w, int64_t r, int64_t b) {
   const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r / 8 * 8));
   return q4g32r8_row_block(g[b], static_cast<int>(r % 8));
 }
+
+namespace {
 
 // Rows `rows` of a Q4G32R8 weight as a Q4G32 one (owned).
 Weight rows8_to_q4g32(const Weight& w, const std::vector<int64_t>& rows) {

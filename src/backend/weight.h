@@ -37,15 +37,16 @@ void dequantize_row(const Weight& w, int64_t r, float* out);
 // A Q4G32 weight of rows % 8 == 0 as Q4G32R8 (owned bytes): the CPU's interleaved layout.
 Weight q4g32_to_rows8(const Weight& w);
 
+// Row r's block b of a Q4G32R8 weight, as Q4G32.
+BlockQ4G32 rows8_block(const Weight& w, int64_t r, int64_t b);
+
 // fn(r, row) for rows [r0, r1) of a Q4G32R8 weight, row r's blocks given as Q4G32 bytes (the
 // scalar fallbacks' way of reading it).
 template <class Fn>
 void for_each_rows8_row(const Weight& w, int64_t r0, int64_t r1, Fn&& fn) {
-  std::vector<BlockQ4G32> row(static_cast<size_t>(w.cols / 32));
+  std::vector<BlockQ4G32> row(static_cast<size_t>(w.cols / kQuantBlock));
   for (int64_t r = r0; r < r1; ++r) {
-    const auto* g = reinterpret_cast<const BlockQ4G32R8*>(w.row(r / 8 * 8));
-    for (size_t b = 0; b < row.size(); ++b)
-      row[b] = q4g32r8_row_block(g[b], static_cast<int>(r % 8));
+    for (size_t b = 0; b < row.size(); ++b) row[b] = rows8_block(w, r, static_cast<int64_t>(b));
     fn(r, reinterpret_cast<const uint8_t*>(row.data()));
   }
 }
